@@ -1,0 +1,83 @@
+import type { Catalog } from '../catalog/catalog.js';
+import type { JsonSchema } from '../protocol/json-schema.js';
+import type { SourceMessage, StateMessage } from '../protocol/messages.js';
+import type { State } from '../state/state.js';
+import type { Logger } from './logger.js';
+
+/** What every connector call receives. */
+export interface ConnectorContext {
+  logger: Logger;
+  /** Aborted when the run is cancelled (Ctrl-C, an error elsewhere): stop reading, release connections. */
+  signal: AbortSignal;
+}
+
+/**
+ * How a destination resolves rows whose key already exists:
+ * - `upsert` (Mage: UPDATE): insert new rows, replace existing ones
+ * - `update_only`: only replace rows that exist, drop new ones
+ * - `ignore` (Mage: IGNORE): insert new rows, keep existing ones untouched
+ * - `append`: insert everything, no key check (the rule for streams without key properties)
+ */
+export type ConflictMethod = 'upsert' | 'update_only' | 'ignore' | 'append';
+
+export interface StreamLoadOptions {
+  conflictMethod?: ConflictMethod;
+}
+
+export interface WriteContext extends ConnectorContext {
+  /** Per-stream load options from the pipeline (keyed by stream name). */
+  streams: Record<string, StreamLoadOptions>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  message?: string;
+}
+
+export type ConnectorKind = 'source' | 'destination';
+
+interface ConnectorBase {
+  /** Short name used in pipeline files: `postgres`, `duckdb`. */
+  name: string;
+  /** The JSON Schema of the config (the package's spec.json). Fields with `secret: true` are never logged. */
+  spec: JsonSchema;
+}
+
+/** A source reads data from a system and emits Singer messages. A plain object: see DESIGN §3. */
+export interface Source<Config = Record<string, unknown>> extends ConnectorBase {
+  kind: 'source';
+  check(config: Config, ctx: ConnectorContext): Promise<CheckResult>;
+  discover(config: Config, ctx: ConnectorContext): Promise<Catalog>;
+  /**
+   * Reads the selected streams of `catalog`, starting from `state`. Emits STATE messages whose value is the
+   * full state (bookmarks of every stream) as of the records before it.
+   */
+  read(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncIterable<SourceMessage>;
+  /**
+   * Told that a destination durably committed everything up to `state` (and the runner persisted it).
+   * `ctx` is the same object the current `read` received, so a log-based source can acknowledge its
+   * position on its live replication connection. Called in order, never concurrently.
+   */
+  commit?(config: Config, state: State, ctx: ConnectorContext): Promise<void>;
+}
+
+/** A destination loads Singer messages into a system. */
+export interface Destination<Config = Record<string, unknown>> extends ConnectorBase {
+  kind: 'destination';
+  check(config: Config, ctx: ConnectorContext): Promise<CheckResult>;
+  /**
+   * Loads `messages` and yields each STATE message only once every record before it is committed.
+   * Must honour backpressure: pull from `messages` only as fast as it loads.
+   */
+  write(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext): AsyncIterable<StateMessage>;
+}
+
+export type Connector = Source<never> | Destination<never>;
+
+/** Identity helpers that give a connector object its types without ceremony. */
+export function defineSource<Config>(source: Source<Config>): Source<Config> {
+  return source;
+}
+export function defineDestination<Config>(destination: Destination<Config>): Destination<Config> {
+  return destination;
+}

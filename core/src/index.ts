@@ -1,0 +1,48 @@
+/** @mage-int/core — the Singer protocol, catalog and state, the connector contract and the pipeline runner. */
+export * from './errors.js';
+
+export type { JsonSchema, JsonSchemaType } from './protocol/json-schema.js';
+export { schemaTypes } from './protocol/json-schema.js';
+export * from './protocol/messages.js';
+export { Decimal, parseExactJson, stringifyExactJson, exactNumber, isNumeric } from './protocol/exact-json.js';
+export { RecordValidator } from './protocol/record-validator.js';
+export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
+export { readLines, parseSingerLine, readSingerMessages, type ReaderOptions } from './protocol/reader.js';
+export { formatSingerLines, writeSingerMessages } from './protocol/writer.js';
+
+export * from './catalog/catalog.js';
+export * from './state/state.js';
+export { FileStateStore, MemoryStateStore, type StateStore } from './state/state-store.js';
+
+export * from './connector/contract.js';
+export { createLogger, silentLogger, redact, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
+export { validateConfig, secretPaths, secretValues, redactConfig } from './connector/config.js';
+export {
+  findInstalledConnectors,
+  readConnectorPackage,
+  resolveConnector,
+  loadConnector,
+  firstPartyPackageName,
+  CONNECTOR_KEYWORD,
+  type ConnectorManifest,
+  type InstalledConnector,
+} from './connector/resolve.js';
+
+export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary, type StreamProgress } from './runner/run-pipeline.js';
+export { prefetch } from './runner/prefetch.js';
+export { applyStreamOverrides, loadOptionsFrom, toConflictMethod, type StreamOverride } from './runner/stream-selection.js';
+export { externalSource, externalDestination, type ExternalCommand } from './runner/external.js';
+export { runSourceCli, runDestinationCli } from './runner/singer-cli.js';
+
+export { loadPipelineFile, parsePipelineConfig, interpolateEnv, pipelineSchema, type PipelineConfig, type ConnectorRef } from './pipeline/pipeline-config.js';
+export {
+  pipeline,
+  pipelineFromConfig,
+  resolveSource,
+  resolveDestination,
+  resolvePathFields,
+  stateStoreFor,
+  type PipelineDefinition,
+  type PipelineEnd,
+  type RunOptions,
+} from './pipeline/pipeline.js';

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { ConfigError } from '../errors.js';
+import type { StreamOverride } from '../runner/stream-selection.js';
+
+export interface ConnectorRef {
+  name?: string;
+  package?: string;
+  command?: string;
+  args?: string[];
+  config?: Record<string, unknown>;
+}
+
+/** A pipeline file, after interpolation and validation. See docs/pipeline-config.md. */
+export interface PipelineConfig {
+  id: string;
+  source: ConnectorRef;
+  destination: ConnectorRef;
+  streams?: Record<string, StreamOverride>;
+  state?: { path?: string };
+  options?: { validate_records?: boolean; buffer_messages?: number };
+  /** Directory of the pipeline file: relative paths in it are resolved from here. */
+  baseDir: string;
+}
+
+/** The JSON Schema of pipeline files (also published as @mage-int/core/pipeline-schema.json). */
+export const pipelineSchema: Record<string, unknown> = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../pipeline-schema.json', import.meta.url)), 'utf8'),
+) as Record<string, unknown>;
+
+const validatePipeline = new Ajv({ strict: false, allErrors: true, useDefaults: true }).compile(pipelineSchema);
+
+const VARIABLE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed document; `$${` stays a literal `${`.
+ * A variable that is unset and has no default is an error naming it and where it is used.
+ */
+export function interpolateEnv(value: unknown, env: Record<string, string | undefined>, path = ''): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
+      if (match === '$${') return '${';
+      const found = env[name as string];
+      if (found !== undefined && found !== '') return found;
+      if (fallback !== undefined) return fallback;
+      throw new ConfigError('ENV_VAR_MISSING', `environment variable ${name} is not set (used at ${path || 'top level'})`, {
+        field: path || undefined,
+        hint: `export ${name}=… before running, or write \${${name}:-default} in the pipeline file`,
+      });
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${path}[${i}]`));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, path ? `${path}.${k}` : k)]));
+  }
+  return value;
+}
+
+/** Validates a parsed pipeline document (already interpolated) and fills defaults. */
+export function parsePipelineConfig(document: unknown, options: { id?: string; baseDir?: string; file?: string } = {}): PipelineConfig {
+  const where = options.file ? `pipeline file ${options.file}` : 'pipeline';
+  if (!validatePipeline(document)) {
+    const problems = (validatePipeline.errors ?? [])
+      .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if')
+      .map((e) => {
+        const at = e.instancePath.split('/').slice(1).join('.') || '(top level)';
+        if (e.keyword === 'additionalProperties') return `${at}: "${(e.params as { additionalProperty: string }).additionalProperty}" is not a known key`;
+        if (e.keyword === 'required') return `${at}: "${(e.params as { missingProperty: string }).missingProperty}" is required`;
+        return `${at}: ${e.message ?? 'is invalid'}`;
+      });
+    throw new ConfigError('PIPELINE_INVALID', `${where} is invalid: ${[...new Set(problems)].join('; ')}`, {
+      hint: 'see docs/pipeline-config.md; the file schema is @mage-int/core/pipeline-schema.json',
+    });
+  }
+  const doc = document as Omit<PipelineConfig, 'id' | 'baseDir'> & { id?: string };
+  return { ...doc, id: doc.id ?? options.id ?? 'pipeline', baseDir: options.baseDir ?? process.cwd() };
+}
+
+/** Reads a YAML (or JSON) pipeline file: parse, interpolate `${ENV_VAR}`, validate. */
+export async function loadPipelineFile(path: string, env: Record<string, string | undefined> = process.env): Promise<PipelineConfig> {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    throw new ConfigError('PIPELINE_UNREADABLE', `cannot read pipeline file ${path}: ${(error as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text, { intAsBigInt: false });
+  } catch (error) {
+    const detail = error instanceof YAMLParseError ? `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0]}` : (error as Error).message;
+    throw new ConfigError('PIPELINE_YAML_INVALID', `pipeline file ${path} is not valid YAML (${detail})`);
+  }
+  return parsePipelineConfig(interpolateEnv(document, env), {
+    id: basename(absolute, extname(absolute)).replace(/[^A-Za-z0-9._-]/g, '_'),
+    baseDir: dirname(absolute),
+    file: path,
+  });
+}

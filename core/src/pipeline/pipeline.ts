@@ -1,0 +1,97 @@
+import { isAbsolute, join } from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Destination, Source } from '../connector/contract.js';
+import type { Logger } from '../connector/logger.js';
+import type { JsonSchema } from '../protocol/json-schema.js';
+import { loadConnector, resolveConnector } from '../connector/resolve.js';
+import { externalDestination, externalSource } from '../runner/external.js';
+import { runPipeline, type RunProgress, type RunSummary } from '../runner/run-pipeline.js';
+import type { StreamOverride } from '../runner/stream-selection.js';
+import { FileStateStore, MemoryStateStore, type StateStore } from '../state/state-store.js';
+import type { ConnectorRef, PipelineConfig } from './pipeline-config.js';
+
+export interface PipelineEnd<C> {
+  connector: C;
+  config: unknown;
+}
+
+export interface PipelineDefinition {
+  id?: string;
+  source: PipelineEnd<Source<never>>;
+  destination: PipelineEnd<Destination<never>>;
+  streams?: Record<string, StreamOverride>;
+  stateStore?: StateStore;
+  validateRecords?: boolean;
+}
+
+export interface RunOptions {
+  only?: readonly string[];
+  fullRefresh?: boolean;
+  catalog?: Catalog;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onProgress?: (progress: RunProgress) => void;
+}
+
+/** The programmatic API: `pipeline({source, destination, streams}).run()`, same meaning as a pipeline file. */
+export function pipeline(definition: PipelineDefinition) {
+  return {
+    definition,
+    run: (options: RunOptions = {}): Promise<RunSummary> =>
+      runPipeline({
+        pipelineId: definition.id ?? 'pipeline',
+        source: definition.source.connector,
+        sourceConfig: definition.source.config,
+        destination: definition.destination.connector,
+        destinationConfig: definition.destination.config,
+        streams: definition.streams,
+        stateStore: definition.stateStore ?? new MemoryStateStore(),
+        validateRecords: definition.validateRecords,
+        ...options,
+      }),
+  };
+}
+
+/** Loads the source a pipeline file names: an installed connector package or an external tap. */
+export async function resolveSource(ref: ConnectorRef, fromDir: string): Promise<Source<never>> {
+  if (ref.command) return externalSource({ command: ref.command, args: ref.args }) as unknown as Source<never>;
+  return loadConnector(await resolveConnector('source', ref, fromDir), 'source');
+}
+
+/** Loads the destination a pipeline file names: an installed connector package or an external target. */
+export async function resolveDestination(ref: ConnectorRef, fromDir: string): Promise<Destination<never>> {
+  if (ref.command) return externalDestination({ command: ref.command, args: ref.args }) as unknown as Destination<never>;
+  return loadConnector(await resolveConnector('destination', ref, fromDir), 'destination');
+}
+
+/** The state store a pipeline file asks for (a directory of JSON files, relative to the file). */
+export function stateStoreFor(config: PipelineConfig): FileStateStore {
+  const path = config.state?.path ?? '.mage-int/state';
+  return new FileStateStore(isAbsolute(path) ? path : join(config.baseDir, path));
+}
+
+/**
+ * Config fields whose spec says `"format": "path"` (a DuckDB file, an output directory) are resolved from
+ * the pipeline file's directory, so a pipeline runs the same from any working directory.
+ */
+export function resolvePathFields(spec: JsonSchema, config: Record<string, unknown>, baseDir: string): Record<string, unknown> {
+  const out = { ...config };
+  for (const [key, property] of Object.entries(spec.properties ?? {})) {
+    const value = out[key];
+    if (property.format === 'path' && typeof value === 'string' && value !== ':memory:' && !isAbsolute(value)) out[key] = join(baseDir, value);
+  }
+  return out;
+}
+
+/** Turns a loaded pipeline file into a runnable pipeline, resolving connectors from the file's directory. */
+export async function pipelineFromConfig(config: PipelineConfig): Promise<ReturnType<typeof pipeline>> {
+  const [source, destination] = await Promise.all([resolveSource(config.source, config.baseDir), resolveDestination(config.destination, config.baseDir)]);
+  return pipeline({
+    id: config.id,
+    source: { connector: source, config: resolvePathFields(source.spec, config.source.config ?? {}, config.baseDir) },
+    destination: { connector: destination, config: resolvePathFields(destination.spec, config.destination.config ?? {}, config.baseDir) },
+    streams: config.streams,
+    stateStore: stateStoreFor(config),
+    validateRecords: config.options?.validate_records,
+  });
+}

@@ -1,0 +1,74 @@
+import type { JsonSchema } from './json-schema.js';
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** A row as it travels: plain values, plus bigint for integers beyond 2^53 and exact decimals (see exact-json). */
+export type RecordData = Record<string, unknown>;
+
+export interface SchemaMessage {
+  type: 'SCHEMA';
+  stream: string;
+  schema: JsonSchema;
+  key_properties: string[];
+  bookmark_properties?: string[];
+}
+
+export interface RecordMessage {
+  type: 'RECORD';
+  stream: string;
+  record: RecordData;
+  version?: number;
+  time_extracted?: string;
+}
+
+/** Singer leaves the STATE value free-form; mage-int sources write the `State` shape (see state/). */
+export interface StateMessage {
+  type: 'STATE';
+  value: unknown;
+}
+
+export interface ActivateVersionMessage {
+  type: 'ACTIVATE_VERSION';
+  stream: string;
+  version: number;
+}
+
+export interface BatchMessage {
+  type: 'BATCH';
+  stream: string;
+  encoding: { format: 'jsonl' | 'parquet'; compression: 'gzip' | 'none' };
+  manifest: string[];
+}
+
+/** The messages of the Singer wire protocol. */
+export type SingerMessage = SchemaMessage | RecordMessage | StateMessage | ActivateVersionMessage | BatchMessage;
+
+/**
+ * In process only: many records of one stream at once, so a fast source does not pay an async step per row.
+ * On the wire it becomes one RECORD line per record.
+ */
+export interface RecordBatchMessage {
+  type: 'RECORD_BATCH';
+  stream: string;
+  records: RecordData[];
+  version?: number;
+  time_extracted?: string;
+}
+
+/** What a source yields and a destination consumes in process. */
+export type SourceMessage = SingerMessage | RecordBatchMessage;
+
+export const SINGER_MESSAGE_TYPES = ['SCHEMA', 'RECORD', 'STATE', 'ACTIVATE_VERSION', 'BATCH'] as const;
+
+/** Calls `fn` for each record of a RECORD or RECORD_BATCH message; lets destinations treat both alike. */
+export function forEachRecord(message: RecordMessage | RecordBatchMessage, fn: (record: RecordData) => void): void {
+  if (message.type === 'RECORD') fn(message.record);
+  else for (const record of message.records) fn(record);
+}
+
+/** Number of records a message carries. */
+export function recordCount(message: SourceMessage): number {
+  if (message.type === 'RECORD') return 1;
+  if (message.type === 'RECORD_BATCH') return message.records.length;
+  return 0;
+}

@@ -1,0 +1,114 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { RecordValidationError } from '../errors.js';
+import { Decimal } from './exact-json.js';
+import type { JsonSchema, JsonSchemaType } from './json-schema.js';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv, formats?: string[]) => Ajv;
+
+/**
+ * ajv checks `type: number|integer` with typeof, which would reject the exact values (bigint, Decimal) that
+ * mage-int carries. Schemas are rewritten so those types go through the `mageType` keyword instead.
+ */
+const NUMERIC_TYPE_KEYWORD = 'mageType';
+
+function matchesType(value: unknown, type: JsonSchemaType): boolean {
+  switch (type) {
+    case 'null':
+      return value === null;
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'string':
+      return typeof value === 'string';
+    case 'integer':
+      return (typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint' || (value instanceof Decimal && value.isInteger());
+    case 'number':
+      return typeof value === 'number' || typeof value === 'bigint' || value instanceof Decimal;
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Decimal);
+  }
+}
+
+function rewriteNumericTypes(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(rewriteNumericTypes);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    out[key] = key === 'enum' || key === 'const' || key === 'default' || key === 'examples' ? value : rewriteNumericTypes(value);
+  }
+  const types = Array.isArray(out['type']) ? out['type'] : typeof out['type'] === 'string' ? [out['type']] : undefined;
+  if (types && (types.includes('number') || types.includes('integer'))) {
+    delete out['type'];
+    out[NUMERIC_TYPE_KEYWORD] = types;
+  }
+  return out;
+}
+
+let shared: Ajv | undefined;
+
+/** The one ajv instance for records: lenient about unknown keywords, with formats, and exact numbers. */
+function recordAjv(): Ajv {
+  if (shared) return shared;
+  const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true, allowUnionTypes: true });
+  addFormats(ajv, ['date', 'time', 'uri', 'email', 'uuid', 'ipv4', 'ipv6']);
+  // Singer sources often emit timestamps without an offset; accept them, reject what is not a timestamp.
+  ajv.addFormat('date-time', /^\d{4,}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d(:?\d\d)?)?$|^-?infinity$/);
+  ajv.addKeyword({
+    keyword: NUMERIC_TYPE_KEYWORD,
+    schemaType: 'array',
+    errors: true,
+    validate: function validate(this: unknown, types: JsonSchemaType[], data: unknown) {
+      if (types.some((t) => matchesType(data, t))) return true;
+      (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+        { keyword: 'type', message: `must be ${types.join(' or ')}`, params: { type: types } },
+      ];
+      return false;
+    },
+  });
+  shared = ajv;
+  return ajv;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value instanceof Decimal || typeof value === 'bigint') return String(value);
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Validates the records of one stream against its schema. Compile once per SCHEMA, call per record. */
+export class RecordValidator {
+  private readonly validateFn: ValidateFunction;
+
+  constructor(
+    private readonly stream: string,
+    schema: JsonSchema,
+  ) {
+    this.validateFn = recordAjv().compile(rewriteNumericTypes(schema) as object);
+  }
+
+  /** Throws a RecordValidationError naming the stream, the record and the field when `record` does not fit. */
+  validate(record: Record<string, unknown>, recordRef: number | string, line?: number): void {
+    if (this.validateFn(record)) return;
+    const error = this.validateFn.errors?.[0];
+    const path = (error?.instancePath ?? '').split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let field = path.join('.');
+    let value: unknown = record;
+    for (const part of path) value = (value as Record<string, unknown> | undefined)?.[part];
+    let message = `${error?.message ?? 'does not match the schema'}, got ${describeValue(value)}`;
+    if (error?.keyword === 'required') {
+      field = [...path, String((error.params as { missingProperty?: string }).missingProperty)].join('.');
+      message = 'is required by the schema but missing';
+    }
+    throw new RecordValidationError('RECORD_INVALID', message, {
+      stream: this.stream,
+      record: recordRef,
+      field: field || undefined,
+      line,
+      hint: 'fix the source data or the stream schema, or run with record validation switched off',
+    });
+  }
+}

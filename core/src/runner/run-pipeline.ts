@@ -1,0 +1,173 @@
+import { isStreamSelected, selectedFields, selectedStreams, type Catalog } from '../catalog/catalog.js';
+import { validateConfig, secretValues } from '../connector/config.js';
+import type { ConnectorContext, Destination, Source, StreamLoadOptions, WriteContext } from '../connector/contract.js';
+import { createLogger, type Logger } from '../connector/logger.js';
+import { MessageGuard } from '../protocol/message-guard.js';
+import { recordCount, type RecordData, type SourceMessage } from '../protocol/messages.js';
+import { clearBookmarks, emptyState, toState, type State } from '../state/state.js';
+import { MemoryStateStore, type StateStore } from '../state/state-store.js';
+import { prefetch } from './prefetch.js';
+import { applyStreamOverrides, loadOptionsFrom, type StreamOverride } from './stream-selection.js';
+
+export interface StreamProgress {
+  stream: string;
+  /** Records the source emitted so far. */
+  records: number;
+  startedAt: number;
+  lastAt: number;
+}
+
+export interface RunProgress {
+  streams: Record<string, StreamProgress>;
+  /** States the destination committed and the runner persisted. */
+  committedStates: number;
+  startedAt: number;
+}
+
+export interface RunSummary extends RunProgress {
+  pipelineId: string;
+  finishedAt: number;
+  /** The last committed state (what the next run starts from). */
+  state: State;
+}
+
+export interface RunPipelineOptions {
+  /** Names the state in the state store. */
+  pipelineId: string;
+  source: Source<never>;
+  sourceConfig: unknown;
+  destination: Destination<never>;
+  destinationConfig: unknown;
+  /** Use this catalog instead of discovering one. Stream overrides still apply. */
+  catalog?: Catalog;
+  streams?: Record<string, StreamOverride>;
+  /** Sync only these streams (tap_stream_id or stream name). */
+  only?: readonly string[];
+  /** Ignore saved bookmarks of the selected streams and sync them from scratch. */
+  fullRefresh?: boolean;
+  stateStore?: StateStore;
+  /** Validate every record against its schema in process (default true). */
+  validateRecords?: boolean;
+  /** Messages buffered between source and destination (default 16; sources batch records, so this is small). */
+  bufferMessages?: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+  onProgress?: (progress: RunProgress) => void;
+}
+
+/**
+ * Runs source → destination in process. The destination yields STATE only after committing every record
+ * before it; the runner then persists that state and only then calls `source.commit`, so a log-based source
+ * never releases data a destination does not hold. A failure anywhere stops both ends; the saved state is
+ * always one the destination had committed, so the next run resumes without loss.
+ */
+export async function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
+  const { pipelineId, source, destination } = options;
+  const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`);
+  const destinationConfig = validateConfig<never>(destination.spec, options.destinationConfig, `destination ${destination.name}`);
+  const logger = options.logger ?? createLogger({ secrets: [...secretValues(source.spec, sourceConfig), ...secretValues(destination.spec, destinationConfig)] });
+  const store = options.stateStore ?? new MemoryStateStore();
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal };
+
+  try {
+    const discovered = options.catalog ?? (await source.discover(sourceConfig, sourceCtx));
+    const catalog = applyStreamOverrides(discovered, options.streams, options.only);
+    const selected = selectedStreams(catalog);
+    if (selected.length === 0) logger.warn('no stream is selected: nothing to sync');
+
+    let state = (await store.load(pipelineId)) ?? emptyState();
+    if (options.fullRefresh) state = clearBookmarks(state, selected.map((s) => s.tap_stream_id));
+
+    const writeCtx: WriteContext = {
+      logger: logger.child(`destination-${destination.name}`),
+      signal: controller.signal,
+      streams: loadOptionsFrom(catalog, options.streams),
+    };
+    const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
+    const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), catalog, options.validateRecords ?? true, progress, options.onProgress);
+
+    for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferMessages ?? 16), writeCtx)) {
+      state = toState(message.value);
+      await store.save(pipelineId, state);
+      progress.committedStates++;
+      if (source.commit) await source.commit(sourceConfig, state, sourceCtx);
+      options.onProgress?.(progress);
+    }
+    return { ...progress, pipelineId, finishedAt: Date.now(), state };
+  } finally {
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    controller.abort(new Error('pipeline run ended'));
+  }
+}
+
+/**
+ * Checks every source message against the protocol rules (and schemas, when asked), drops identical
+ * repeated SCHEMAs, removes deselected fields, and counts records per stream.
+ */
+async function* observe(
+  messages: AsyncIterable<SourceMessage>,
+  catalog: Catalog,
+  validateRecords: boolean,
+  progress: RunProgress,
+  onProgress?: (progress: RunProgress) => void,
+): AsyncGenerator<SourceMessage> {
+  const guard = new MessageGuard({ validateRecords });
+  const projections = fieldProjections(catalog);
+  let lastReport = 0;
+  for await (const original of messages) {
+    const message = project(original, projections);
+    if (guard.check(message) === 'skip') continue;
+    const count = recordCount(message);
+    if (count > 0 && 'stream' in message) {
+      const now = Date.now();
+      const entry = (progress.streams[message.stream] ??= { stream: message.stream, records: 0, startedAt: now, lastAt: now });
+      entry.records += count;
+      entry.lastAt = now;
+      if (onProgress && now - lastReport >= 250) {
+        lastReport = now;
+        onProgress(progress);
+      }
+    }
+    yield message;
+  }
+  onProgress?.(progress);
+}
+
+/** Streams (by name) whose records must lose some fields, with the fields to keep. */
+function fieldProjections(catalog: Catalog): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const stream of catalog.streams) {
+    if (!isStreamSelected(stream)) continue;
+    const all = Object.keys(stream.schema.properties ?? {});
+    const keep = selectedFields(stream);
+    if (keep.length < all.length) out.set(stream.stream, new Set(keep));
+  }
+  return out;
+}
+
+function pick(record: RecordData, keep: Set<string>): RecordData {
+  const out: RecordData = {};
+  for (const key in record) if (keep.has(key)) out[key] = record[key];
+  return out;
+}
+
+function project(message: SourceMessage, projections: Map<string, Set<string>>): SourceMessage {
+  if (projections.size === 0 || !('stream' in message)) return message;
+  const keep = projections.get(message.stream);
+  if (!keep) return message;
+  switch (message.type) {
+    case 'SCHEMA':
+      return { ...message, schema: { ...message.schema, properties: pick(message.schema.properties ?? {}, keep) as never } };
+    case 'RECORD':
+      return { ...message, record: pick(message.record, keep) };
+    case 'RECORD_BATCH':
+      return { ...message, records: message.records.map((r) => pick(r, keep)) };
+    default:
+      return message;
+  }
+}
+
+export type { StreamLoadOptions };

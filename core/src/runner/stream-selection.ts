@@ -1,0 +1,111 @@
+import {
+  cloneCatalog,
+  getMetadata,
+  REPLICATION_METHODS,
+  setMetadata,
+  type Catalog,
+  type CatalogStream,
+  type ReplicationMethod,
+} from '../catalog/catalog.js';
+import type { ConflictMethod, StreamLoadOptions } from '../connector/contract.js';
+import { ConfigError } from '../errors.js';
+
+/** Per-stream choices a pipeline makes (the `streams:` block of a pipeline file). */
+export interface StreamOverride {
+  selected?: boolean;
+  /** Fields to keep; key properties and the replication key are always kept. */
+  fields?: string[];
+  replication_method?: ReplicationMethod;
+  replication_key?: string;
+  /** Mage names: UPDATE (= upsert), IGNORE; mage-int adds UPDATE_ONLY and APPEND. Lowercase accepted. */
+  unique_conflict_method?: string;
+}
+
+const CONFLICT_METHODS: Record<string, ConflictMethod> = {
+  update: 'upsert',
+  upsert: 'upsert',
+  ignore: 'ignore',
+  update_only: 'update_only',
+  append: 'append',
+};
+
+/** Maps a pipeline's `unique_conflict_method` to the destination's conflict rule. */
+export function toConflictMethod(value: string, stream: string): ConflictMethod {
+  const method = CONFLICT_METHODS[value.toLowerCase()];
+  if (!method) {
+    throw new ConfigError('CONFLICT_METHOD_INVALID', `unique_conflict_method "${value}" is not one of UPDATE, IGNORE, UPDATE_ONLY, APPEND`, { stream });
+  }
+  return method;
+}
+
+function matches(stream: CatalogStream, name: string): boolean {
+  return stream.tap_stream_id === name || stream.stream === name;
+}
+
+/**
+ * Applies a pipeline's stream choices to a discovered catalog (on a copy). With `only`, every other stream
+ * is deselected. Unknown stream names are an error, so a typo does not silently sync nothing.
+ */
+export function applyStreamOverrides(catalog: Catalog, overrides: Record<string, StreamOverride> = {}, only?: readonly string[]): Catalog {
+  const result = cloneCatalog(catalog);
+  for (const name of [...Object.keys(overrides), ...(only ?? [])]) {
+    if (!result.streams.some((s) => matches(s, name))) {
+      throw new ConfigError('STREAM_UNKNOWN', `stream "${name}" is not in the source's catalog`, {
+        stream: name,
+        hint: `known streams: ${result.streams.map((s) => s.tap_stream_id).join(', ') || '(none)'}; run \`mage-int discover\` to list them`,
+      });
+    }
+  }
+  for (const stream of result.streams) {
+    const override = Object.entries(overrides).find(([name]) => matches(stream, name))?.[1];
+    if (override) applyOne(stream, override);
+    if (only && only.length > 0) setMetadata(stream, [], { selected: only.some((name) => matches(stream, name)) });
+  }
+  return result;
+}
+
+function applyOne(stream: CatalogStream, override: StreamOverride): void {
+  const streamMd: Record<string, unknown> = {};
+  if (override.selected !== undefined) streamMd['selected'] = override.selected;
+  if (override.replication_method !== undefined) {
+    if (!REPLICATION_METHODS.includes(override.replication_method)) {
+      throw new ConfigError('REPLICATION_METHOD_INVALID', `replication_method "${override.replication_method}" is not one of ${REPLICATION_METHODS.join(', ')}`, { stream: stream.stream });
+    }
+    const forced = getMetadata(stream)['forced-replication-method'];
+    if (typeof forced === 'string' && forced !== override.replication_method) {
+      throw new ConfigError('REPLICATION_METHOD_FORCED', `the source only supports ${forced} for this stream`, { stream: stream.stream });
+    }
+    streamMd['replication-method'] = override.replication_method;
+  }
+  if (override.replication_key !== undefined) {
+    const valid = getMetadata(stream)['valid-replication-keys'];
+    if (Array.isArray(valid) && !valid.includes(override.replication_key)) {
+      throw new ConfigError('REPLICATION_KEY_INVALID', `"${override.replication_key}" cannot be a replication key`, {
+        stream: stream.stream,
+        field: override.replication_key,
+        hint: `valid replication keys: ${valid.join(', ') || '(none)'}`,
+      });
+    }
+    streamMd['replication-key'] = override.replication_key;
+  }
+  if (Object.keys(streamMd).length > 0) setMetadata(stream, [], streamMd);
+  if (override.fields) {
+    const properties = Object.keys(stream.schema.properties ?? {});
+    for (const field of override.fields) {
+      if (!properties.includes(field)) {
+        throw new ConfigError('FIELD_UNKNOWN', `field "${field}" is not in the stream's schema`, { stream: stream.stream, field });
+      }
+    }
+    for (const field of properties) setMetadata(stream, ['properties', field], { selected: override.fields.includes(field) });
+  }
+}
+
+/** The destination load options the overrides imply, keyed by stream name. */
+export function loadOptionsFrom(catalog: Catalog, overrides: Record<string, StreamOverride> = {}): Record<string, StreamLoadOptions> {
+  const out: Record<string, StreamLoadOptions> = {};
+  for (const stream of catalog.streams) {
+    const override = Object.entries(overrides).find(([name]) => matches(stream, name))?.[1];
+    if (override?.unique_conflict_method) out[stream.stream] = { conflictMethod: toConflictMethod(override.unique_conflict_method, stream.stream) };
+  }
+  return out;
+}

@@ -1,0 +1,63 @@
+/**
+ * Identifier rules shared by SQL destinations. Stream and field names come from anywhere ("Order Items",
+ * "user:id", "select"); tables and columns must be valid, predictable and collision-free.
+ */
+export interface IdentifierRules {
+  /** Longest identifier in bytes (PostgreSQL 63, DuckDB effectively unlimited, MySQL 64). */
+  maxBytes: number;
+  /** Fold to lower case (the default: unquoted SQL and most users expect it). */
+  lowercase?: boolean;
+  /** Words that need quoting; identifiers are always quoted, so this only matters for `normalize` callers. */
+  reserved?: ReadonlySet<string>;
+}
+
+/**
+ * Normalises one name: lower case (optional), every run of characters other than letters, digits and `_`
+ * becomes `_`, a leading digit gets a `_` prefix, and names over the byte limit are cut and suffixed with a
+ * short hash of the full name so two long names never collide.
+ */
+export function normalizeIdentifier(name: string, rules: IdentifierRules): string {
+  let out = (rules.lowercase ?? true) ? name.toLowerCase() : name;
+  out = out.normalize('NFC').replace(/[^\p{L}\p{N}_]+/gu, '_');
+  if (out === '' || out === '_') out = `_${hash(name)}`;
+  if (/^\p{N}/u.test(out)) out = `_${out}`;
+  if (Buffer.byteLength(out) > rules.maxBytes) {
+    const suffix = `_${hash(name)}`;
+    let cut = out;
+    while (Buffer.byteLength(cut) + suffix.length > rules.maxBytes) cut = cut.slice(0, -1);
+    out = cut + suffix;
+  }
+  return out;
+}
+
+/** 8 hex characters of FNV-1a: short, stable, good enough to tell names apart. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (const byte of Buffer.from(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * Maps every field of a stream to a distinct column name. When two fields normalise to the same name
+ * ("a b" and "a_b"), later ones get `_2`, `_3`… in the order given, which is the schema's order.
+ */
+export function columnNames(fields: readonly string[], rules: IdentifierRules, taken: Iterable<string> = []): Map<string, string> {
+  const used = new Set(taken);
+  const out = new Map<string, string>();
+  for (const field of fields) {
+    const base = normalizeIdentifier(field, rules);
+    let candidate = base;
+    for (let i = 2; used.has(candidate); i++) candidate = normalizeIdentifier(`${base}_${i}`, rules);
+    used.add(candidate);
+    out.set(field, candidate);
+  }
+  return out;
+}
+
+/** Quotes an identifier with double quotes (ANSI, PostgreSQL, DuckDB), doubling embedded quotes. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
