@@ -1,6 +1,7 @@
 /** JSON Schema as Singer uses it (draft-07 style, loosely typed: connectors put extra keys on it). */
 export interface JsonSchema {
-  type?: JsonSchemaType | JsonSchemaType[];
+  /** Typed loosely so a spec.json imported as a JSON module is a JsonSchema without casts. */
+  type?: JsonSchemaType | JsonSchemaType[] | string | string[];
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema | JsonSchema[];
   required?: string[];
@@ -33,5 +34,5 @@ export function schemaTypes(schema: JsonSchema): JsonSchemaType[] {
     if (branches) return [...new Set(branches.flatMap(schemaTypes))];
     return [];
   }
-  return Array.isArray(schema.type) ? schema.type : [schema.type];
+  return (Array.isArray(schema.type) ? schema.type : [schema.type]) as JsonSchemaType[];
 }

@@ -80,7 +80,7 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
   if (override.replication_key !== undefined) {
     const valid = getMetadata(stream)['valid-replication-keys'];
     if (Array.isArray(valid) && !valid.includes(override.replication_key)) {
-      throw new ConfigError('REPLICATION_KEY_INVALID', `"${override.replication_key}" cannot be a replication key`, {
+      throw new ConfigError('REPLICATION_KEY_INVALID', "is not a valid replication key", {
         stream: stream.stream,
         field: override.replication_key,
         hint: `valid replication keys: ${valid.join(', ') || '(none)'}`,

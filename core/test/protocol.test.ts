@@ -1,0 +1,115 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { Decimal, formatSingerLines, parseExactJson, readSingerMessages, stringifyExactJson, type SingerMessage } from '../src/index.js';
+
+async function readAll(text: string, options = {}): Promise<SingerMessage[]> {
+  const out: SingerMessage[] = [];
+  for await (const message of readSingerMessages(Readable.from([Buffer.from(text)]), options)) out.push(message);
+  return out;
+}
+
+const schema = (stream = 'users', extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    type: 'SCHEMA',
+    stream,
+    schema: { properties: { id: { type: 'integer' }, amount: { type: ['null', 'number'] }, name: { type: ['null', 'string'] } } },
+    key_properties: ['id'],
+    ...extra,
+  });
+const record = (rec: Record<string, unknown>, stream = 'users') => JSON.stringify({ type: 'RECORD', stream, record: rec });
+
+describe('exact JSON', () => {
+  it('keeps integers beyond 2^53 and long decimals exact through parse and stringify', () => {
+    const text = '{"big":99999999999999999,"dec":12345678901234567890.123456789,"small":1.5,"neg":-12345678901234567890}';
+    const value = parseExactJson(text) as Record<string, unknown>;
+    expect(value['big']).toBe(99999999999999999n);
+    expect(value['dec']).toBeInstanceOf(Decimal);
+    expect(String(value['dec'])).toBe('12345678901234567890.123456789');
+    expect(value['small']).toBe(1.5);
+    expect(stringifyExactJson(value)).toBe(text);
+  });
+
+  it('leaves long digit runs inside strings alone', () => {
+    expect(parseExactJson('{"s":"12345678901234567890"}')).toEqual({ s: '12345678901234567890' });
+  });
+});
+
+describe('reading Singer messages', () => {
+  it('reads records with exact numbers and matches type case-insensitively', async () => {
+    const messages = await readAll(
+      [schema(), '{"type":"record","stream":"users","record":{"id":99999999999999999,"amount":12345678901234567890.123456789}}', ''].join('\n'),
+    );
+    expect(messages.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD']);
+    const rec = (messages[1] as { record: Record<string, unknown> }).record;
+    expect(rec['id']).toBe(99999999999999999n);
+    expect(String(rec['amount'])).toBe('12345678901234567890.123456789');
+    expect(formatSingerLines(messages[1]!)[0]).toContain('"amount":12345678901234567890.123456789');
+  });
+
+  it('passes over unknown message types and blank lines', async () => {
+    const messages = await readAll([schema(), '{"type":"FUTURE_THING","x":1}', '', record({ id: 1 })].join('\n'));
+    expect(messages.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD']);
+  });
+
+  it('drops a repeated identical SCHEMA and keeps a changed one', async () => {
+    const changed = JSON.stringify({ type: 'SCHEMA', stream: 'users', schema: { properties: { id: { type: 'integer' }, email: { type: 'string' } } }, key_properties: ['id'] });
+    const messages = await readAll([schema(), schema(), record({ id: 1 }), changed, record({ id: 2, email: 'a@b.c' })].join('\n'));
+    expect(messages.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD', 'SCHEMA', 'RECORD']);
+  });
+
+  it('rejects malformed JSON naming the line', async () => {
+    await expect(readAll([schema(), '{"type":"RECORD",'].join('\n'))).rejects.toThrow(/^line 2: invalid JSON/);
+  });
+
+  it('rejects a RECORD before its SCHEMA naming line and stream', async () => {
+    await expect(readAll(record({ id: 1 }, 'orders'))).rejects.toMatchObject({
+      code: 'RECORD_BEFORE_SCHEMA',
+      message: expect.stringContaining('line 1, stream "orders"'),
+    });
+  });
+
+  it('rejects a SCHEMA without properties', async () => {
+    await expect(readAll('{"type":"SCHEMA","stream":"s","schema":{"type":"object"},"key_properties":[]}')).rejects.toMatchObject({
+      code: 'SCHEMA_WITHOUT_PROPERTIES',
+      message: expect.stringContaining('stream "s"'),
+    });
+  });
+
+  it('rejects a record missing a key property, naming stream, record and field', async () => {
+    await expect(readAll([schema(), record({ id: 1 }), record({ name: 'x' })].join('\n'))).rejects.toMatchObject({
+      code: 'MISSING_KEY_PROPERTY',
+      message: 'line 3, stream "users", record #1, field "id": key property "id" is missing',
+    });
+  });
+
+  it('rejects a record that fails its schema, naming the field and the value', async () => {
+    await expect(readAll([schema(), record({ id: 7, amount: 'lots' })].join('\n'))).rejects.toMatchObject({
+      code: 'RECORD_INVALID',
+      message: 'line 2, stream "users", record {"id":7}, field "amount": must be null or number, got "lots"',
+    });
+  });
+
+  it('skips schema validation when switched off', async () => {
+    const messages = await readAll([schema(), record({ id: 7, amount: 'lots' })].join('\n'), { validateRecords: false });
+    expect(messages).toHaveLength(2);
+  });
+
+  it('caps line length', async () => {
+    const long = record({ id: 1, name: 'x'.repeat(2000) });
+    await expect(readAll([schema(), long].join('\n'), { maxLineBytes: 1000 })).rejects.toMatchObject({ code: 'LINE_TOO_LONG', line: 2 });
+  });
+
+  it('reads lines split across chunks, multi-byte characters included', async () => {
+    const text = [schema(), record({ id: 1, name: 'Zoë 🚀 naïve' })].join('\n') + '\n';
+    const bytes = Buffer.from(text);
+    const chunks = Array.from({ length: Math.ceil(bytes.length / 7) }, (_, i) => bytes.subarray(i * 7, i * 7 + 7));
+    const out: SingerMessage[] = [];
+    for await (const m of readSingerMessages(Readable.from(chunks))) out.push(m);
+    expect((out[1] as { record: Record<string, unknown> }).record['name']).toBe('Zoë 🚀 naïve');
+  });
+
+  it('expands a RECORD_BATCH into RECORD lines on the wire', () => {
+    const lines = formatSingerLines({ type: 'RECORD_BATCH', stream: 's', records: [{ id: 1n << 60n }, { id: 2 }], version: 3 });
+    expect(lines).toEqual(['{"type":"RECORD","stream":"s","record":{"id":1152921504606846976},"version":3}', '{"type":"RECORD","stream":"s","record":{"id":2},"version":3}']);
+  });
+});
