@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const target = fileURLToPath(new URL('./fixtures/target-null.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'target-'));
+const config = join(dir, 'config.json');
+writeFileSync(config, JSON.stringify({ api_key: 'sk_live_abcdef' }));
+
+function runTarget(input: string, args = ['--config', config]) {
+  const result = spawnSync(process.execPath, [target, ...args], { input, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const schema = '{"type":"SCHEMA","stream":"users","schema":{"properties":{"id":{"type":"integer"},"age":{"type":"integer"}}},"key_properties":["id"]}';
+
+describe('a connector run as a standalone Singer target', () => {
+  it('prints each state value after the data before it', () => {
+    const result = runTarget([schema, '{"type":"RECORD","stream":"users","record":{"id":1}}', '{"type":"STATE","value":{"bookmarks":{"users":{"id":12345678901234567890}}}}'].join('\n'));
+    expect(result).toMatchObject({ code: 0, stdout: '{"bookmarks":{"users":{"id":12345678901234567890}}}\n' });
+  });
+
+  it.each([
+    ['malformed JSON', `${schema}\n{"type":"RECORD",`, 'error: line 2: invalid JSON'],
+    ['a RECORD before its SCHEMA', '{"type":"RECORD","stream":"users","record":{"id":1}}', 'error: line 1, stream "users": RECORD arrived before any SCHEMA for its stream'],
+    ['a SCHEMA without properties', '{"type":"SCHEMA","stream":"users","schema":{},"key_properties":[]}', 'error: line 1, stream "users": SCHEMA has no "properties" object'],
+    ['a record missing its key', `${schema}\n{"type":"RECORD","stream":"users","record":{"age":3}}`, 'error: line 2, stream "users", record #0, field "id": key property "id" is missing'],
+    ['a record failing its schema', `${schema}\n{"type":"RECORD","stream":"users","record":{"id":1,"age":"old"}}`, 'error: line 2, stream "users", record {"id":1}, field "age": must be integer, got "old"'],
+  ])('rejects %s with a clear message and exit code 1', (_name, input, message) => {
+    const result = runTarget(input);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(message);
+    expect(result.stdout).toBe('');
+  });
+
+  it('rejects an invalid config naming the setting, without printing secrets', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ api_key: 'sk_live_abcdef', batch: 'big', extra: 1 }));
+    const result = runTarget('', ['--config', bad]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('"batch" must be integer');
+    expect(result.stderr).toContain('"extra" is not a known setting');
+    expect(result.stderr).not.toContain('sk_live');
+  });
+
+  it('explains a missing --config', () => {
+    const result = runTarget('', []);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--config is required');
+  });
+});
