@@ -1,0 +1,76 @@
+import { resolve } from 'node:path';
+import {
+  ConfigError,
+  loadPipelineFile,
+  resolveDestination,
+  resolvePathFields,
+  resolveSource,
+  secretValues,
+  validateConfig,
+  type Destination,
+  type PipelineConfig,
+  type Source,
+} from '@mage-int/core';
+
+export interface LoadOptions {
+  /** `--state-dir`: overrides the file's `state.path` (relative to the working directory). */
+  stateDir?: string;
+}
+
+function applyOverrides(config: PipelineConfig, options: LoadOptions): PipelineConfig {
+  return options.stateDir === undefined ? config : { ...config, state: { ...config.state, path: resolve(options.stateDir) } };
+}
+
+/** Reads a pipeline file: YAML, `${ENV}` interpolation, schema validation (ConfigError on any problem). */
+export async function loadPipeline(path: string, options: LoadOptions = {}): Promise<PipelineConfig> {
+  return applyOverrides(await loadPipelineFile(path), options);
+}
+
+const UNSET = '\u0000mage-int-unset\u0000';
+
+/**
+ * Reads a pipeline file for commands that only need its id and state location (`state get|set|clear`):
+ * environment variables used elsewhere (a password) need not be set. A variable the id or the state path
+ * depends on still must be.
+ */
+export async function loadPipelineForState(path: string, options: LoadOptions = {}): Promise<PipelineConfig> {
+  try {
+    return await loadPipeline(path, options);
+  } catch (error) {
+    if (!(error instanceof ConfigError) || error.code !== 'ENV_VAR_MISSING') throw error;
+    const env = new Proxy(process.env, { get: (target, name: string) => (target[name] === undefined || target[name] === '' ? UNSET : target[name]) });
+    let lenient: PipelineConfig;
+    try {
+      lenient = await loadPipelineFile(path, env);
+    } catch {
+      throw error;
+    }
+    if (lenient.id.includes(UNSET) || (lenient.state?.path ?? '').includes(UNSET)) throw error;
+    return applyOverrides(lenient, options);
+  }
+}
+
+export interface ResolvedEnd<C> {
+  connector: C;
+  /** Validated config, defaults filled, `format: path` fields resolved from the pipeline file's directory. */
+  config: Record<string, unknown>;
+  secrets: string[];
+}
+
+/** Loads the pipeline's source and validates its config (before any connection is made). */
+export async function resolvePipelineSource(pipeline: PipelineConfig): Promise<ResolvedEnd<Source<never>>> {
+  const connector = await resolveSource(pipeline.source, pipeline.baseDir);
+  return validated(connector, pipeline.source.config ?? {}, pipeline.baseDir, `source ${connector.name}`);
+}
+
+/** Loads the pipeline's destination and validates its config. */
+export async function resolvePipelineDestination(pipeline: PipelineConfig): Promise<ResolvedEnd<Destination<never>>> {
+  const connector = await resolveDestination(pipeline.destination, pipeline.baseDir);
+  return validated(connector, pipeline.destination.config ?? {}, pipeline.baseDir, `destination ${connector.name}`);
+}
+
+function validated<C extends Source<never> | Destination<never>>(connector: C, raw: Record<string, unknown>, baseDir: string, label: string): ResolvedEnd<C> {
+  const secrets = secretValues(connector.spec, raw);
+  const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, raw, baseDir), label);
+  return { connector, config, secrets };
+}
