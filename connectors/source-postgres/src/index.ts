@@ -1,0 +1,147 @@
+import {
+  ConnectorError,
+  defineSource,
+  emptyState,
+  formatError,
+  replicationKey,
+  replicationMethod,
+  selectedStreams,
+  silentLogger,
+  validateConfig,
+  type Catalog,
+  type CatalogStream,
+  type CheckResult,
+  type ConnectorContext,
+  type JsonSchema,
+  type SourceMessage,
+  type State,
+} from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
+import { configuredSchemas, connect, explainError } from './connection.js';
+import { discoverCatalog } from './discover.js';
+import type { Config } from './generated/config.js';
+import { commitLogPosition, readLogBased } from './read-log-based.js';
+import { readFullTable, type ReadEnv } from './read-full-table.js';
+import { readIncremental } from './read-incremental.js';
+import { StateTracker } from './state-tracker.js';
+import { planTable } from './table-plan.js';
+import { pgTypeParsers, TypeRegistry } from './type-map.js';
+
+export type { Config } from './generated/config.js';
+export { discoverCatalog } from './discover.js';
+
+const DEFAULT_BATCH_SIZE = 10_000;
+
+async function check(config: Config): Promise<CheckResult> {
+  let client;
+  try {
+    client = await connect(config);
+    const { rows } = await client.query<{ version: string; wal_level: string; missing: string[] | null }>(
+      `SELECT current_setting('server_version') AS version, current_setting('wal_level') AS wal_level,
+         (SELECT array_agg(s) FROM unnest($1::text[]) s WHERE NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = s)) AS missing`,
+      [configuredSchemas(config)],
+    );
+    const row = rows[0]!;
+    if (row.missing && row.missing.length > 0) return { ok: false, message: `schema(s) not found in database ${config.database}: ${row.missing.join(', ')}` };
+    const cdc = row.wal_level === 'logical' ? 'LOG_BASED available' : `LOG_BASED unavailable (wal_level=${row.wal_level}; set wal_level = logical and restart)`;
+    return { ok: true, message: `connected to PostgreSQL ${row.version}; ${cdc}` };
+  } catch (error) {
+    return { ok: false, message: formatError(explainError(error, config)) };
+  } finally {
+    await client?.end().catch(() => {});
+  }
+}
+
+async function discover(config: Config): Promise<Catalog> {
+  const client = await connect(config);
+  try {
+    return await discoverCatalog(client, config);
+  } catch (error) {
+    throw explainError(error, config);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The streams in the order they are read: the one interrupted last time first, LOG_BASED ones last (together). */
+function readOrder(streams: CatalogStream[], state: State): CatalogStream[] {
+  const current = state.currently_syncing;
+  return [...streams].sort((a, b) => Number(b.tap_stream_id === current) - Number(a.tap_stream_id === current));
+}
+
+async function* read(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+  const registry = new TypeRegistry();
+  const client = await connect(config, { types: pgTypeParsers(registry) });
+  try {
+    await registry.reload(client);
+    const tracker = new StateTracker(state ?? emptyState());
+    const env: ReadEnv = { client, tracker, batchSize: config.batch_size ?? DEFAULT_BATCH_SIZE, signal: ctx.signal };
+    const selected = selectedStreams(catalog);
+    const logBased = selected.filter((s) => replicationMethod(s) === 'LOG_BASED');
+    for (const stream of readOrder(selected.filter((s) => replicationMethod(s) !== 'LOG_BASED'), tracker.state)) {
+      if (ctx.signal.aborted) return;
+      const method = replicationMethod(stream);
+      const rk = method === 'INCREMENTAL' ? replicationKey(stream) : undefined;
+      if (method === 'INCREMENTAL' && !rk) {
+        throw new ConnectorError('REPLICATION_KEY_NOT_SET', 'INCREMENTAL replication needs a replication key', {
+          stream: stream.tap_stream_id,
+          hint: 'set `replication_key` for the stream (one of its valid-replication-keys), or use FULL_TABLE',
+        });
+      }
+      try {
+        const plan = await planTable(client, stream, registry, ctx.logger, rk ? [rk] : []);
+        tracker.syncing(stream.tap_stream_id);
+        ctx.logger.info(`syncing ${stream.tap_stream_id} (${method})`);
+        if (rk) yield* readIncremental(env, plan, rk);
+        else yield* readFullTable(env, plan);
+      } catch (error) {
+        throw explainError(error, config, stream.tap_stream_id);
+      }
+    }
+    if (logBased.length > 0) yield* readLogBased(config, env, logBased, registry, ctx);
+    tracker.syncing(null);
+    yield tracker.message();
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** The connector object (pipeline files: `source: {name: postgres, config: …}`). */
+const source = defineSource<Config>({
+  kind: 'source',
+  name: 'postgres',
+  spec: spec as JsonSchema,
+  check: (config) => check(config),
+  discover: (config) => discover(config),
+  read,
+  commit: (config, state, ctx) => commitLogPosition(config, state, ctx),
+});
+export default source;
+
+/** Programmatic API: `new PostgreSQL({config}).discover()`. Config is validated against spec.json first. */
+export class PostgreSQL {
+  readonly config: Config;
+  private readonly ctx: ConnectorContext;
+
+  constructor({ config, context }: { config: unknown; context?: Partial<ConnectorContext> }) {
+    this.config = validateConfig<Config>(spec as JsonSchema, config, 'source postgres');
+    this.ctx = { logger: context?.logger ?? silentLogger, signal: context?.signal ?? new AbortController().signal };
+  }
+
+  check(): Promise<CheckResult> {
+    return source.check(this.config, this.ctx);
+  }
+
+  discover(): Promise<Catalog> {
+    return source.discover(this.config, this.ctx);
+  }
+
+  /** Reads the selected streams; call `commit(state)` once the data up to a STATE is stored durably. */
+  read(catalog: Catalog, state: State = emptyState()): AsyncIterable<SourceMessage> {
+    return source.read(this.config, catalog, state, this.ctx);
+  }
+
+  commit(state: State): Promise<void> {
+    return commitLogPosition(this.config, state, this.ctx);
+  }
+}
