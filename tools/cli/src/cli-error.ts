@@ -33,7 +33,10 @@ function isParseError(error: unknown): error is Errors.CLIError & { parse: unkno
 /** What `error:` and `hint:` lines say for an error; secrets are replaced by `***`. */
 export function describeError(error: unknown, commandId: string | undefined, secrets: readonly string[] = []): { message: string; hint?: string; code?: string } {
   if (isParseError(error)) {
-    const message = error.message.replace(/\n*See more help with --help\s*$/, '').trim();
+    let message = error.message.replace(/\n*See more help with --help\s*$/, '').trim();
+    // oclif lists flag-relationship problems under a heading, one per line: make it one readable line.
+    const listed = /^The following errors? occurred:\n([\s\S]*)$/.exec(message);
+    if (listed?.[1]) message = listed[1].split('\n').map((line) => line.trim()).filter(Boolean).join('; ');
     return { message, hint: `run \`mage-int ${commandId ? `${commandId.replace(/:/g, ' ')} ` : ''}--help\` for usage and examples`, code: 'USAGE' };
   }
   if (error instanceof MageError || hasClassNamed(error, 'MageError')) {

@@ -7,7 +7,7 @@ import { formatCount, formatDuration, formatRate } from '../output/format.js';
 import { createProgressDisplay, resolveProgressMode } from '../output/progress-display.js';
 import { streamStats } from '../output/stream-stats.js';
 import { renderTable } from '../output/table.js';
-import { loadPipeline } from '../pipeline/load-pipeline.js';
+import { assertConnectorsInstalled, loadPipeline } from '../pipeline/load-pipeline.js';
 import { onInterrupt } from '../pipeline/interrupt.js';
 
 export default class Run extends BaseCommand {
@@ -61,6 +61,7 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
     const { args, flags } = await this.parse(Run);
     this.jsonOutput = flags.json;
     const config = await loadPipeline(args.pipeline, { stateDir: flags['state-dir'] });
+    await assertConnectorsInstalled(config);
     const built = await pipelineFromConfig(config);
     const { definition } = built;
     this.secrets = [

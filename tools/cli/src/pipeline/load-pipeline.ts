@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   ConfigError,
   loadPipelineFile,
+  resolveConnector,
   resolveDestination,
   resolvePathFields,
   resolveSource,
@@ -73,4 +74,15 @@ function validated<C extends Source<never> | Destination<never>>(connector: C, r
   const secrets = secretValues(connector.spec, raw);
   const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, raw, baseDir), label);
   return { connector, config, secrets };
+}
+
+/**
+ * Fails on the first connector (source, then destination) that is not installed, so the error does not depend
+ * on which lookup finishes first. External `command:` connectors are checked when they start.
+ */
+export async function assertConnectorsInstalled(pipeline: PipelineConfig): Promise<void> {
+  for (const kind of ['source', 'destination'] as const) {
+    const ref = pipeline[kind];
+    if (!ref.command) await resolveConnector(kind, ref, pipeline.baseDir);
+  }
 }
