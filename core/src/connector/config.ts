@@ -2,7 +2,9 @@ import { Ajv } from 'ajv';
 import { ConfigError } from '../errors.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
 
-const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, coerceTypes: false, allowUnionTypes: true });
+// `format` in a spec ("path", "date-time") is a hint for people and tools, not checked here: without
+// validateFormats: false ajv prints "unknown format ignored" to the console for every such field.
+const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, coerceTypes: false, allowUnionTypes: true, validateFormats: false });
 
 function isSecret(schema: JsonSchema | undefined): boolean {
   return schema?.secret === true || schema?.writeOnly === true || schema?.['x-secret'] === true;
