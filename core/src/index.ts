@@ -41,6 +41,7 @@ export {
   resolveSource,
   resolveDestination,
   resolvePathFields,
+  coerceStringsToSpec,
   stateStoreFor,
   type PipelineDefinition,
   type PipelineEnd,

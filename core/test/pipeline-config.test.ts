@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interpolateEnv, loadPipelineFile, resolvePathFields } from '../src/index.js';
+import { coerceStringsToSpec, interpolateEnv, loadPipelineFile, resolvePathFields } from '../src/index.js';
 
 async function file(text: string, name = 'orders-sync.yaml'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'pipe-'));
@@ -45,5 +45,26 @@ streams:
     const spec = { properties: { path: { type: 'string', format: 'path' }, schema: { type: 'string' } } };
     expect(resolvePathFields(spec, { path: 'data/x.duckdb', schema: 'main' }, '/srv/pipes')).toEqual({ path: '/srv/pipes/data/x.duckdb', schema: 'main' });
     expect(resolvePathFields(spec, { path: '/abs.duckdb' }, '/srv')).toEqual({ path: '/abs.duckdb' });
+  });
+
+  it('turns interpolated strings into the numbers and booleans a spec asks for, and nothing else', () => {
+    const spec = {
+      properties: {
+        port: { type: 'integer' },
+        ratio: { type: 'number' },
+        follow: { type: 'boolean' },
+        password: { type: 'string' },
+        ssl: { type: 'object', properties: { port: { type: 'integer' } } },
+      },
+    } as const;
+    expect(coerceStringsToSpec(spec, { port: '5432', ratio: '0.5', follow: 'true', password: '1234', ssl: { port: '6543' } })).toEqual({
+      port: 5432,
+      ratio: 0.5,
+      follow: true,
+      password: '1234',
+      ssl: { port: 6543 },
+    });
+    expect(coerceStringsToSpec(spec, { port: '54x', follow: 'yes', ratio: '' })).toEqual({ port: '54x', follow: 'yes', ratio: '' });
+    expect(coerceStringsToSpec(spec, { port: '1.5', ratio: '99999999999999999999' })).toEqual({ port: '1.5', ratio: 99999999999999999999 });
   });
 });

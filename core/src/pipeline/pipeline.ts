@@ -22,6 +22,8 @@ export interface PipelineDefinition {
   streams?: Record<string, StreamOverride>;
   stateStore?: StateStore;
   validateRecords?: boolean;
+  /** Messages read ahead between source and destination (default 16). */
+  bufferMessages?: number;
 }
 
 export interface RunOptions {
@@ -47,6 +49,7 @@ export function pipeline(definition: PipelineDefinition) {
         streams: definition.streams,
         stateStore: definition.stateStore ?? new MemoryStateStore(),
         validateRecords: definition.validateRecords,
+        bufferMessages: definition.bufferMessages,
         ...options,
       }),
   };
@@ -83,15 +86,43 @@ export function resolvePathFields(spec: JsonSchema, config: Record<string, unkno
   return out;
 }
 
+const NUMBER_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
+
+/**
+ * `${VAR}` interpolation always yields strings, so `port: ${PGPORT}` arrives as "5432". Strings are turned
+ * into the number or boolean the spec asks for (only when they spell one exactly), at any depth of plain
+ * object properties; everything else is left for validation to report.
+ */
+export function coerceStringsToSpec(spec: JsonSchema, config: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...config };
+  for (const [key, property] of Object.entries(spec.properties ?? {})) {
+    const value = out[key];
+    const types = Array.isArray(property.type) ? property.type : property.type === undefined ? [] : [property.type];
+    if (typeof value === 'string' && !types.includes('string')) {
+      if ((types.includes('integer') || types.includes('number')) && NUMBER_TEXT.test(value)) {
+        const number = Number(value);
+        if (types.includes('number') || (Number.isSafeInteger(number) && /^-?\d+$/.test(value))) out[key] = number;
+      } else if (types.includes('boolean') && (value === 'true' || value === 'false')) out[key] = value === 'true';
+    } else if (typeof value === 'object' && value !== null && !Array.isArray(value) && property.properties) {
+      out[key] = coerceStringsToSpec(property, value as Record<string, unknown>);
+    }
+  }
+  return out;
+}
+
 /** Turns a loaded pipeline file into a runnable pipeline, resolving connectors from the file's directory. */
 export async function pipelineFromConfig(config: PipelineConfig): Promise<ReturnType<typeof pipeline>> {
   const [source, destination] = await Promise.all([resolveSource(config.source, config.baseDir), resolveDestination(config.destination, config.baseDir)]);
   return pipeline({
     id: config.id,
-    source: { connector: source, config: resolvePathFields(source.spec, config.source.config ?? {}, config.baseDir) },
-    destination: { connector: destination, config: resolvePathFields(destination.spec, config.destination.config ?? {}, config.baseDir) },
+    source: { connector: source, config: resolvePathFields(source.spec, coerceStringsToSpec(source.spec, config.source.config ?? {}), config.baseDir) },
+    destination: {
+      connector: destination,
+      config: resolvePathFields(destination.spec, coerceStringsToSpec(destination.spec, config.destination.config ?? {}), config.baseDir),
+    },
     streams: config.streams,
     stateStore: stateStoreFor(config),
     validateRecords: config.options?.validate_records,
+    bufferMessages: config.options?.buffer_messages,
   });
 }
