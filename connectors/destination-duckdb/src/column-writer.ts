@@ -1,0 +1,180 @@
+import { DuckDBTimestampTZValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { Decimal, stringifyExactJson } from '@mage-int/core';
+import { exactInteger, numberText, plainNumber } from './exact-number.js';
+import { appenderSafeTimestamp, timestampMicros } from './timestamps.js';
+import { decimalOrText, HUGEINT, sqlType, VARCHAR, type DuckType } from './type-map.js';
+
+/** A value a column cannot take as it is typed now, but can after the column is widened to `to`. */
+export class NeedsWiderType {
+  constructor(readonly to: DuckType) {}
+}
+
+/** A value that does not fit its column at all (the record contradicts its schema). */
+export class ValueRejected extends Error {}
+
+/**
+ * Converts record values for one column and appends them. Conversion (`prepare`) is separate from appending
+ * so a row is checked completely before any of it reaches the Appender, which cannot take back half a row.
+ */
+export interface ColumnWriter {
+  readonly type: DuckType;
+  /** The value ready to append (null for SQL NULL), or the wider type the column needs for it. Throws ValueRejected. */
+  prepare(value: unknown): unknown;
+  append(appender: DuckDBAppender, prepared: unknown): void;
+}
+
+export interface WriterOptions {
+  /** How a BLOB column's strings encode bytes. */
+  contentEncoding?: 'base64' | 'base16';
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const INT128_MIN = -(2n ** 127n);
+const INT128_MAX = 2n ** 127n - 1n;
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const BASE16 = /^(?:[0-9a-fA-F]{2})*$/;
+
+function describe(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : value instanceof Decimal ? value.text : typeof value === 'object' ? stringifyExactJson(value) : String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function reject(value: unknown, type: DuckType): never {
+  throw new ValueRejected(`value ${describe(value)} does not fit column type ${sqlType(type)}`);
+}
+
+const appendVarchar = (appender: DuckDBAppender, prepared: unknown) => appender.appendVarchar(prepared as string);
+
+/** Text of any value for a VARCHAR column: strings as they are, numbers exact, the rest as JSON. */
+export function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const number = numberText(value);
+  if (number !== undefined) return number;
+  if (typeof value === 'boolean') return String(value);
+  if (value instanceof Date) return value.toISOString();
+  return stringifyExactJson(value);
+}
+
+function integerWriter(type: DuckType, min: bigint, max: bigint, wider: (n: bigint) => DuckType): ColumnWriter {
+  const append = type.kind === 'HUGEINT' ? (a: DuckDBAppender, p: unknown) => a.appendHugeInt(p as bigint) : (a: DuckDBAppender, p: unknown) => a.appendBigInt(p as bigint);
+  return {
+    type,
+    prepare(value) {
+      const n = exactInteger(value);
+      if (n === undefined) return reject(value, type);
+      return n < min || n > max ? new NeedsWiderType(wider(n)) : n;
+    },
+    append,
+  };
+}
+
+function decimalWriter(type: DuckType): ColumnWriter {
+  const scale = type.scale ?? 0;
+  const integerDigits = (type.precision ?? 38) - scale;
+  return {
+    type,
+    prepare(value) {
+      const text = numberText(value);
+      const plain = text === undefined ? undefined : plainNumber(text);
+      if (plain === undefined) return text === undefined ? reject(value, type) : new NeedsWiderType(VARCHAR);
+      if (plain.integerDigits > integerDigits || plain.scale > scale) {
+        return new NeedsWiderType(decimalOrText(Math.max(plain.integerDigits, integerDigits), Math.max(plain.scale, scale)));
+      }
+      return plain.text;
+    },
+    append: appendVarchar,
+  };
+}
+
+function timestampWriter(type: DuckType): ColumnWriter {
+  const Value = type.kind === 'TIMESTAMPTZ' ? DuckDBTimestampTZValue : DuckDBTimestampValue;
+  return {
+    type,
+    prepare(value) {
+      if (value instanceof Date) return new Value(BigInt(value.getTime()) * 1000n);
+      if (typeof value !== 'string') return reject(value, type);
+      if (appenderSafeTimestamp(value)) return value;
+      const micros = timestampMicros(value);
+      // Anything else (infinity, years past 9999) DuckDB parses itself, or rejects with a clear message.
+      return micros === undefined ? value : new Value(micros);
+    },
+    append(appender, prepared) {
+      if (typeof prepared === 'string') appender.appendVarchar(prepared);
+      else if (prepared instanceof DuckDBTimestampTZValue) appender.appendTimestampTZ(prepared);
+      else appender.appendTimestamp(prepared as DuckDBTimestampValue);
+    },
+  };
+}
+
+function textParsedWriter(type: DuckType): ColumnWriter {
+  return {
+    type,
+    prepare(value) {
+      if (typeof value === 'string') return value;
+      if (value instanceof Date && type.kind === 'DATE') return value.toISOString().slice(0, 10);
+      return reject(value, type);
+    },
+    append: appendVarchar,
+  };
+}
+
+function blobWriter(type: DuckType, encoding: 'base64' | 'base16'): ColumnWriter {
+  return {
+    type,
+    prepare(value) {
+      if (value instanceof Uint8Array) return value;
+      if (typeof value !== 'string') return reject(value, type);
+      if (encoding === 'base16') {
+        if (!BASE16.test(value)) throw new ValueRejected(`value ${describe(value)} is not base16 (hex) text`);
+        return Buffer.from(value, 'hex');
+      }
+      if (!BASE64.test(value.replace(/\s+/g, ''))) throw new ValueRejected(`value ${describe(value)} is not base64 text`);
+      return Buffer.from(value, 'base64');
+    },
+    append: (appender, prepared) => appender.appendBlob(prepared as Uint8Array),
+  };
+}
+
+/** The writer for a column of `type`. */
+export function columnWriter(type: DuckType, options: WriterOptions = {}): ColumnWriter {
+  switch (type.kind) {
+    case 'BOOLEAN':
+      return {
+        type,
+        prepare: (value) => (typeof value === 'boolean' ? value : reject(value, type)),
+        append: (appender, prepared) => appender.appendBoolean(prepared as boolean),
+      };
+    case 'BIGINT':
+      return integerWriter(type, INT64_MIN, INT64_MAX, (n) => (n >= INT128_MIN && n <= INT128_MAX ? HUGEINT : VARCHAR));
+    case 'HUGEINT':
+      return integerWriter(type, INT128_MIN, INT128_MAX, () => VARCHAR);
+    case 'DOUBLE':
+      return {
+        type,
+        prepare(value) {
+          if (typeof value === 'number') return value;
+          const text = numberText(value);
+          return text === undefined ? reject(value, type) : Number(text);
+        },
+        append: (appender, prepared) => appender.appendDouble(prepared as number),
+      };
+    case 'DECIMAL':
+      return decimalWriter(type);
+    case 'JSON':
+      return { type, prepare: (value) => stringifyExactJson(value), append: appendVarchar };
+    case 'DATE':
+    case 'TIME':
+    case 'UUID':
+      return textParsedWriter(type);
+    case 'TIMESTAMP':
+    case 'TIMESTAMPTZ':
+      return timestampWriter(type);
+    case 'BLOB':
+      return blobWriter(type, options.contentEncoding ?? 'base64');
+    case 'VARCHAR':
+    case 'OTHER':
+      // OTHER: a type set by hand; DuckDB casts the text (and says so when it cannot).
+      return { type, prepare: textOf, append: appendVarchar };
+  }
+}

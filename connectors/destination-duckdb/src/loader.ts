@@ -1,0 +1,176 @@
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { ConnectorError, ProtocolError, type Logger, type RecordData, type SourceMessage, type StateMessage, type StreamLoadOptions } from '@mage-int/core';
+import { SequenceClock, type RecordContext } from './metadata-columns.js';
+import { identifierRules, type ResolvedConfig } from './options.js';
+import { Session } from './session.js';
+import { StreamLoader } from './stream-loader.js';
+
+export interface LoaderContext {
+  logger: Logger;
+  streams?: Record<string, StreamLoadOptions>;
+}
+
+/**
+ * Loads Singer messages into DuckDB in batches. Records are appended to per-stream staging tables as they
+ * arrive; a flush merges every staged batch into its table in one transaction, and only then releases the
+ * STATE that followed them. Memory holds one batch, never a table.
+ */
+export class DuckDBLoader {
+  private readonly streams = new Map<string, StreamLoader>();
+  private readonly clock = new SequenceClock();
+  private pendingState?: StateMessage;
+  private firstBufferedAt?: number;
+  private committedRows = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly session: Session,
+    private readonly config: ResolvedConfig,
+    private readonly ctx: LoaderContext,
+  ) {}
+
+  /** Opens the database (or uses `instance`, e.g. the one a `DuckDB` object holds). */
+  static async open(config: ResolvedConfig, ctx: LoaderContext, instance?: DuckDBInstance): Promise<DuckDBLoader> {
+    return new DuckDBLoader(await Session.open(config.path, instance), config, ctx);
+  }
+
+  /** When the oldest buffered record must be committed by (batch_max_age_ms), if any is buffered. */
+  get flushDeadline(): number | undefined {
+    return this.firstBufferedAt === undefined ? undefined : this.firstBufferedAt + this.config.batch_max_age_ms;
+  }
+
+  /** Takes one message; returns the STATE messages that became safe to emit. */
+  async handle(message: SourceMessage): Promise<StateMessage[]> {
+    switch (message.type) {
+      case 'SCHEMA': {
+        let loader = this.streams.get(message.stream);
+        if (loader && !loader.changes(message)) return [];
+        const states = loader && loader.rows > 0 ? await this.flush() : [];
+        loader ??= this.newStream(message.stream);
+        await loader.setSchema(message);
+        return states;
+      }
+      case 'RECORD':
+        return this.records(message.stream, [message.record], { version: message.version, timeExtracted: message.time_extracted, receivedAt: new Date().toISOString() });
+      case 'RECORD_BATCH':
+        return this.records(message.stream, message.records, { version: message.version, timeExtracted: message.time_extracted, receivedAt: new Date().toISOString() });
+      case 'STATE':
+        this.pendingState = message;
+        return this.buffered().rows === 0 ? this.takeState() : [];
+      case 'ACTIVATE_VERSION': {
+        const loader = this.streams.get(message.stream);
+        if (!loader) {
+          this.ctx.logger.warn('ACTIVATE_VERSION for a stream without SCHEMA: ignored', { stream: message.stream });
+          return [];
+        }
+        const states = await this.flush();
+        await loader.prepareActivation();
+        await this.commit([loader.activationStatement(message.version)]);
+        return [...states, ...this.takeState()];
+      }
+      case 'BATCH':
+        throw new ConnectorError('BATCH_NOT_SUPPORTED', 'BATCH messages are not supported by destination-duckdb', {
+          stream: message.stream,
+          hint: 'let the source emit RECORD messages (turn off its batch mode)',
+        });
+      default:
+        return [];
+    }
+  }
+
+  /** Commits everything buffered; returns the latest STATE, now safe to emit. */
+  async flush(): Promise<StateMessage[]> {
+    await this.commit([]);
+    return this.takeState();
+  }
+
+  /** Flushes what is left and folds the write-ahead log into the file. */
+  async finish(): Promise<StateMessage[]> {
+    const states = await this.flush();
+    await this.session.close(this.config.path !== ':memory:');
+    this.closed = true;
+    this.ctx.logger.info(`loaded ${this.committedRows} records into ${this.config.path}`, { tables: [...this.streams.values()].map((s) => s.table) });
+    return states;
+  }
+
+  /** Releases the connection without committing what is staged (after a failure). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.close(false);
+  }
+
+  private newStream(stream: string): StreamLoader {
+    const loader = new StreamLoader(this.session, stream, {
+      schema: this.config.schema,
+      hardDelete: this.config.hard_delete,
+      addMetadataColumns: this.config.add_metadata_columns,
+      rules: identifierRules(this.config),
+      conflictMethod: this.ctx.streams?.[stream]?.conflictMethod,
+      logger: this.ctx.logger,
+      clock: this.clock,
+    });
+    this.streams.set(stream, loader);
+    return loader;
+  }
+
+  private async records(stream: string, records: readonly RecordData[], context: RecordContext): Promise<StateMessage[]> {
+    const loader = this.streams.get(stream);
+    if (!loader) {
+      throw new ProtocolError('RECORD_BEFORE_SCHEMA', 'RECORD arrived before any SCHEMA for its stream', {
+        stream,
+        hint: 'a source must emit a SCHEMA message for a stream before its first RECORD',
+      });
+    }
+    const states: StateMessage[] = [];
+    await loader.ready();
+    for (const record of records) {
+      let change = loader.stage(record, context);
+      while (change !== undefined) {
+        // The table must change under the batch: commit what is staged, change it, stage again.
+        states.push(...(await this.flush()));
+        await loader.apply(change);
+        await loader.ready();
+        change = loader.stage(record, context);
+      }
+    }
+    const { rows, bytes } = this.buffered();
+    if (rows > 0) this.firstBufferedAt ??= Date.now();
+    if (rows >= this.config.batch_size_rows || bytes >= this.config.batch_size_bytes) states.push(...(await this.flush()));
+    return states;
+  }
+
+  /** One transaction: every stream's staged batch merged, then `extra` statements (ACTIVATE_VERSION). */
+  private async commit(extra: string[]): Promise<void> {
+    const dirty = [...this.streams.values()].filter((s) => s.rows > 0);
+    if (dirty.length === 0 && extra.length === 0) return;
+    const started = Date.now();
+    for (const loader of dirty) loader.closeAppender();
+    await this.session.transaction(async () => {
+      for (const loader of dirty) for (const sql of loader.mergeStatements()) await this.session.run(sql);
+      for (const sql of extra) await this.session.run(sql);
+    });
+    const rows = dirty.reduce((sum, s) => sum + s.rows, 0);
+    for (const loader of dirty) loader.committed();
+    this.committedRows += rows;
+    this.firstBufferedAt = undefined;
+    this.ctx.logger.debug(`committed ${rows} records`, { streams: dirty.map((s) => s.stream), ms: Date.now() - started });
+  }
+
+  /** Records (and their estimated bytes) staged across all streams. */
+  private buffered(): { rows: number; bytes: number } {
+    let rows = 0;
+    let bytes = 0;
+    for (const loader of this.streams.values()) {
+      rows += loader.rows;
+      bytes += loader.bytes;
+    }
+    return { rows, bytes };
+  }
+
+  private takeState(): StateMessage[] {
+    const state = this.pendingState;
+    this.pendingState = undefined;
+    return state ? [state] : [];
+  }
+}

@@ -1,0 +1,315 @@
+import type { DuckDBAppender } from '@duckdb/node-api';
+import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type RecordData, type SchemaMessage } from '@mage-int/core';
+import { columnType, normalizeIdentifier, quoteIdentifier as q, type IdentifierRules } from '@mage-int/core/sql';
+import { columnWriter, NeedsWiderType, ValueRejected, type ColumnWriter } from './column-writer.js';
+import { activateVersionStatement, mergeStatement, SEQUENCE_COLUMN } from './merge-sql.js';
+import { BATCHED_AT, DELETED_AT, isMetadataColumn, METADATA_COLUMNS, metadataValue, TABLE_VERSION, type MetadataColumn, type RecordContext, type SequenceClock } from './metadata-columns.js';
+import type { Session } from './session.js';
+import { duckTypeFor, parseDuckType, sameType, sqlType, widenDuckType, type DuckType } from './type-map.js';
+
+export interface StreamLoaderOptions {
+  schema: string;
+  hardDelete: boolean;
+  addMetadataColumns: boolean;
+  rules: IdentifierRules;
+  conflictMethod?: ConflictMethod;
+  logger: Logger;
+  clock: SequenceClock;
+}
+
+/** A change the table needs before a record can be staged. */
+export type TableChange = { kind: 'widen'; column: string; field: string; to: DuckType } | { kind: 'metadata'; name: MetadataColumn };
+
+interface StagedColumn {
+  column: string;
+  /** The record field (or metadata column) it is filled from. */
+  field: string;
+  writer: ColumnWriter;
+  value: (record: RecordData, context: RecordContext) => unknown;
+}
+
+interface TableColumn {
+  name: string;
+  type: DuckType;
+}
+
+/**
+ * Everything about one stream: its table (created, extended and widened as the schema evolves), the
+ * staging table records are appended to, and the statements that merge a batch into the table.
+ */
+export class StreamLoader {
+  readonly table: string;
+  readonly target: string;
+  private readonly stageName: string;
+  private jsonSchema: JsonSchema = { properties: {} };
+  private signature = '';
+  private keyProperties: string[] = [];
+  private keyColumns: string[] = [];
+  /** Field → column, kept for the whole run so a reordered schema never moves data between columns. */
+  private readonly fieldColumns = new Map<string, string>();
+  /** The table's columns by lower-case name (DuckDB names are case-insensitive); undefined until read. */
+  private columns?: Map<string, TableColumn>;
+  private readonly metadata = new Set<MetadataColumn>();
+  private staged: StagedColumn[] = [];
+  private prepared: unknown[] = [];
+  private appender?: DuckDBAppender;
+  private hasDeletes = false;
+  private recordIndex = 0;
+  rows = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly session: Session,
+    readonly stream: string,
+    private readonly options: StreamLoaderOptions,
+  ) {
+    this.table = normalizeIdentifier(stream, options.rules);
+    this.target = `${q(options.schema)}.${q(this.table)}`;
+    this.stageName = `_mage_stage_${this.table}`;
+  }
+
+  get method(): ConflictMethod {
+    const wanted = this.options.conflictMethod ?? (this.keyColumns.length > 0 ? 'upsert' : 'append');
+    return this.keyColumns.length > 0 ? wanted : 'append';
+  }
+
+  /** True when `message` differs from the schema in force. */
+  changes(message: SchemaMessage): boolean {
+    return stringifyExactJson([message.schema, message.key_properties ?? []]) !== this.signature;
+  }
+
+  /** Takes a (new) SCHEMA: creates the table, or adds and widens its columns. Nothing may be staged. */
+  async setSchema(message: SchemaMessage): Promise<void> {
+    this.jsonSchema = message.schema;
+    this.signature = stringifyExactJson([message.schema, message.key_properties ?? []]);
+    this.keyProperties = message.key_properties ?? [];
+    const properties = Object.keys(message.schema.properties ?? {});
+    for (const key of this.keyProperties) {
+      if (!properties.includes(key)) {
+        throw new ProtocolError('KEY_NOT_IN_SCHEMA', `key property "${key}" is not among the schema's properties`, {
+          stream: this.stream,
+          field: key,
+          hint: 'a SCHEMA must describe every field named in key_properties',
+        });
+      }
+    }
+    if (this.options.addMetadataColumns) for (const name of Object.keys(METADATA_COLUMNS)) this.metadata.add(name as MetadataColumn);
+    for (const field of properties) if (isMetadataColumn(field)) this.metadata.add(field);
+    await this.syncTable();
+    this.keyColumns = this.keyProperties.map((key) => this.fieldColumns.get(key) ?? key);
+  }
+
+  /** Makes sure the table exists with the metadata columns ACTIVATE_VERSION needs. Nothing may be staged. */
+  async prepareActivation(): Promise<void> {
+    const before = this.metadata.size;
+    this.metadata.add(TABLE_VERSION);
+    if (!this.options.hardDelete) this.metadata.add(DELETED_AT);
+    if (this.metadata.size !== before || this.columns?.size === 0) await this.syncTable();
+  }
+
+  activationStatement(version: number | bigint): string {
+    const text = typeof version === 'bigint' ? String(version) : String(Math.trunc(version));
+    return activateVersionStatement(this.target, Number(text), this.options.hardDelete, new Date().toISOString(), DELETED_AT, TABLE_VERSION);
+  }
+
+  /** Applies a change `stage` asked for. Nothing may be staged. */
+  async apply(change: TableChange): Promise<void> {
+    if (change.kind === 'metadata') {
+      this.metadata.add(change.name);
+      return this.syncTable();
+    }
+    const current = this.columns?.get(change.column.toLowerCase());
+    if (!current) throw new Error(`column ${change.column} of ${this.target} vanished`);
+    const widened = widenDuckType(current.type, change.to);
+    if (sameType(widened, current.type)) {
+      throw new ConnectorError('COLUMN_NOT_WIDENED', `column "${current.name}" (${sqlType(current.type)}) cannot hold the value`, {
+        stream: this.stream,
+        field: change.field,
+      });
+    }
+    await this.alterType(current, widened, change.field);
+    this.buildStaged();
+  }
+
+  /** Creates the staging table and its appender when this batch has none yet. */
+  async ready(): Promise<void> {
+    if (this.appender) return;
+    const columns = this.staged.map((c) => `${q(c.column)} ${sqlType(c.writer.type)}`);
+    if (this.keyColumns.length > 0) columns.push(`${q(SEQUENCE_COLUMN)} BIGINT`);
+    await this.session.run(`CREATE OR REPLACE TEMP TABLE ${q(this.stageName)} (${columns.join(', ')})`);
+    this.appender = await this.session.appender(this.stageName, 'main', 'temp');
+  }
+
+  /**
+   * Appends one record to the staging table, or returns the table change it needs first (a value too wide
+   * for its column, a metadata column not there yet). Throws on values that contradict the schema.
+   */
+  stage(record: RecordData, context: RecordContext): TableChange | undefined {
+    const appender = this.appender;
+    if (!appender) throw new Error('stage() before ready()');
+    if (!this.metadata.has(DELETED_AT) && record[DELETED_AT] != null) return { kind: 'metadata', name: DELETED_AT };
+    if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return { kind: 'metadata', name: TABLE_VERSION };
+    for (const key of this.keyProperties) {
+      if (record[key] == null) {
+        throw new ProtocolError('MISSING_KEY_PROPERTY', `key property "${key}" is missing`, { stream: this.stream, record: this.recordIndex, field: key });
+      }
+    }
+    const { staged, prepared } = this;
+    let bytes = 0;
+    for (let i = 0; i < staged.length; i++) {
+      const column = staged[i] as StagedColumn;
+      const value = column.value(record, context);
+      let out: unknown = null;
+      if (value != null) {
+        try {
+          out = column.writer.prepare(value);
+        } catch (error) {
+          throw this.valueError(error, record, column.field);
+        }
+        if (out instanceof NeedsWiderType) return { kind: 'widen', column: column.column, field: column.field, to: out.to };
+        bytes += typeof out === 'string' ? out.length : out instanceof Uint8Array ? out.byteLength : 8;
+      }
+      prepared[i] = out;
+    }
+    for (let i = 0; i < staged.length; i++) {
+      const out = prepared[i];
+      try {
+        if (out === null) appender.appendNull();
+        else (staged[i] as StagedColumn).writer.append(appender, out);
+      } catch (error) {
+        throw this.valueError(error, record, (staged[i] as StagedColumn).field);
+      }
+    }
+    if (this.keyColumns.length > 0) appender.appendBigInt(BigInt(this.rows));
+    appender.endRow();
+    if (record[DELETED_AT] != null) this.hasDeletes = true;
+    this.recordIndex++;
+    this.rows++;
+    this.bytes += bytes;
+    return undefined;
+  }
+
+  /** Flushes the appender; call before merging. */
+  closeAppender(): void {
+    this.appender?.closeSync();
+    this.appender = undefined;
+  }
+
+  /** The statements (run inside the batch's transaction) that merge the staged rows and drop the staging table. */
+  mergeStatements(): string[] {
+    const merge = mergeStatement({
+      target: this.target,
+      stage: `temp.main.${q(this.stageName)}`,
+      columns: this.staged.map((c) => c.column),
+      keys: this.keyColumns,
+      method: this.method,
+      hardDelete: this.options.hardDelete,
+      deletedAt: this.hasDeletes ? DELETED_AT : undefined,
+      batchedAt: this.metadata.has(BATCHED_AT) ? BATCHED_AT : undefined,
+    });
+    return [merge, `DROP TABLE temp.main.${q(this.stageName)}`].filter((sql) => sql !== '');
+  }
+
+  /** Resets the batch counters once the batch committed. */
+  committed(): void {
+    this.rows = 0;
+    this.bytes = 0;
+    this.hasDeletes = false;
+  }
+
+  private valueError(error: unknown, record: RecordData, field: string): Error {
+    if (!(error instanceof ValueRejected) && !(error instanceof Error && /conver|invalid|format|could not/i.test(error.message))) return error as Error;
+    const ref = this.keyProperties.length > 0 ? stringifyExactJson(Object.fromEntries(this.keyProperties.map((k) => [k, record[k]]))) : this.recordIndex;
+    return new RecordValidationError('VALUE_NOT_LOADABLE', (error as Error).message, {
+      stream: this.stream,
+      record: ref,
+      field,
+      cause: error,
+      hint: "the record does not match the type its SCHEMA declares for this field; fix the source's schema or the value",
+    });
+  }
+
+  /** Brings the table in line with the schema and active metadata columns, then rebuilds the staging layout. */
+  private async syncTable(): Promise<void> {
+    this.columns ??= await this.readColumns();
+    const wanted = this.wantedColumns();
+    if (this.columns.size === 0) {
+      const definitions = wanted.map(({ column, type }) => `${q(column)} ${sqlType(type)}`).join(', ');
+      await this.session.run(`CREATE SCHEMA IF NOT EXISTS ${q(this.options.schema)}`);
+      await this.session.run(`CREATE TABLE IF NOT EXISTS ${this.target} (${definitions})`);
+      for (const { column, type } of wanted) this.columns.set(column.toLowerCase(), { name: column, type });
+      this.options.logger.info(`created table ${this.options.schema}.${this.table}`, { stream: this.stream, columns: wanted.length });
+    } else {
+      for (const { column, type, field } of wanted) {
+        const current = this.columns.get(column.toLowerCase());
+        if (!current) {
+          await this.session.run(`ALTER TABLE ${this.target} ADD COLUMN ${q(column)} ${sqlType(type)}`);
+          this.columns.set(column.toLowerCase(), { name: column, type });
+          this.options.logger.info(`added column ${this.table}.${column} ${sqlType(type)}`, { stream: this.stream });
+          continue;
+        }
+        const widened = widenDuckType(current.type, type);
+        if (!sameType(widened, current.type)) await this.alterType(current, widened, field);
+      }
+    }
+    this.buildStaged();
+  }
+
+  private async alterType(current: TableColumn, to: DuckType, field: string): Promise<void> {
+    this.options.logger.info(`widening column ${this.table}.${current.name} from ${sqlType(current.type)} to ${sqlType(to)}`, { stream: this.stream, field });
+    await this.session.run(`ALTER TABLE ${this.target} ALTER COLUMN ${q(current.name)} SET DATA TYPE ${sqlType(to)}`);
+    current.type = to;
+  }
+
+  private async readColumns(): Promise<Map<string, TableColumn>> {
+    const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+    const rows = await this.session.rows(
+      `SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND lower(schema_name) = lower(${literal(this.options.schema)}) AND lower(table_name) = lower(${literal(this.table)}) ORDER BY column_index`,
+    );
+    return new Map(rows.map((row) => [String(row['column_name']).toLowerCase(), { name: String(row['column_name']), type: parseDuckType(String(row['data_type'])) }]));
+  }
+
+  /** Columns the schema asks for, in schema order, then the active metadata columns. */
+  private wantedColumns(): { column: string; field: string; type: DuckType }[] {
+    const out: { column: string; field: string; type: DuckType }[] = [];
+    const used = new Set([...this.fieldColumns.values(), ...Object.keys(METADATA_COLUMNS)].map((c) => c.toLowerCase()));
+    for (const [field, schema] of Object.entries(this.jsonSchema.properties ?? {})) {
+      if (isMetadataColumn(field)) continue;
+      let column = this.fieldColumns.get(field);
+      if (column === undefined) {
+        const base = normalizeIdentifier(field, this.options.rules);
+        column = base;
+        for (let i = 2; used.has(column.toLowerCase()); i++) column = normalizeIdentifier(`${base}_${i}`, this.options.rules);
+        used.add(column.toLowerCase());
+        this.fieldColumns.set(field, column);
+      }
+      out.push({ column, field, type: duckTypeFor(columnType(schema)) });
+    }
+    for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {
+      if (this.metadata.has(name)) out.push({ column: name, field: name, type: METADATA_COLUMNS[name] });
+    }
+    return out;
+  }
+
+  /** The staging layout: every wanted column except `_sdc_batched_at` (set at merge), typed as in the table. */
+  private buildStaged(): void {
+    if (this.rows > 0) throw new Error(`internal: ${this.target} changed layout with ${this.rows} rows staged`);
+    this.closeAppender();
+    const staged: StagedColumn[] = [];
+    for (const [field, column] of this.fieldColumns) {
+      const schema = this.jsonSchema.properties?.[field];
+      const table = this.columns?.get(column.toLowerCase());
+      if (!schema || !table) continue;
+      const { contentEncoding } = columnType(schema);
+      staged.push({ column: table.name, field, writer: columnWriter(table.type, { contentEncoding }), value: (record) => record[field] });
+    }
+    const clock = this.options.clock;
+    for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {
+      const table = this.columns?.get(name);
+      if (!this.metadata.has(name) || name === BATCHED_AT || !table) continue;
+      staged.push({ column: table.name, field: name, writer: columnWriter(table.type), value: (record, context) => metadataValue(name, record, context, clock) });
+    }
+    this.staged = staged;
+    this.prepared = new Array<unknown>(staged.length).fill(null);
+  }
+}
