@@ -1,0 +1,160 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { Decimal, RecordValidationError } from '@mage-int/core';
+import { columnTypes, load, query, record, schema, tempDir } from './helpers.js';
+
+const tmp = tempDir('types');
+afterAll(() => tmp.cleanup());
+
+describe('table creation and type mapping', () => {
+  test('creates the schema and table with DuckDB types for every JSON Schema type', async () => {
+    const path = tmp.db('mapping');
+    await load({ path, schema: 'raw' }, [
+      schema(
+        'Public-Everything',
+        {
+          ID: { type: 'integer' },
+          flag: { type: ['null', 'boolean'] },
+          ratio: { type: 'number' },
+          price: { type: 'number', multipleOf: 0.01, 'x-precision': 10 },
+          total: { type: 'number', 'sql-datatype': 'numeric(20,4)' },
+          exact: { type: 'number', 'x-decimal': true },
+          born: { type: 'string', format: 'date' },
+          alarm: { type: 'string', format: 'time' },
+          local: { type: 'string', format: 'date-time', 'sql-datatype': 'timestamp without time zone' },
+          at: { type: 'string', format: 'date-time' },
+          uid: { type: 'string', format: 'uuid' },
+          raw: { type: 'string', contentEncoding: 'base64' },
+          hex: { type: 'string', contentEncoding: 'base16' },
+          doc: { type: 'object', properties: { a: { type: 'integer' } } },
+          tags: { type: 'array', items: { type: 'string' } },
+          either: { type: ['string', 'integer'] },
+          anything: {},
+          'Full Name': { type: 'string' },
+        },
+        ['ID'],
+      ),
+    ]);
+    expect(await columnTypes(path, 'public_everything', 'raw')).toEqual({
+      id: 'BIGINT',
+      flag: 'BOOLEAN',
+      ratio: 'DOUBLE',
+      price: 'DECIMAL(10,2)',
+      total: 'DECIMAL(20,4)',
+      exact: 'VARCHAR',
+      born: 'DATE',
+      alarm: 'TIME',
+      local: 'TIMESTAMP',
+      at: 'TIMESTAMP WITH TIME ZONE',
+      uid: 'UUID',
+      raw: 'BLOB',
+      hex: 'BLOB',
+      doc: 'JSON',
+      tags: 'JSON',
+      either: 'JSON',
+      anything: 'JSON',
+      full_name: 'VARCHAR',
+    });
+  });
+
+  test('keeps values exact: big integers, decimals, microsecond timestamps, unicode, NUL, bytes', async () => {
+    const path = tmp.db('values');
+    await load({ path }, [
+      schema('v', {
+        id: { type: 'integer' },
+        big: { type: 'integer' },
+        price: { type: 'number', multipleOf: 0.0001 },
+        unbounded: { type: 'number', 'x-decimal': true },
+        ratio: { type: 'number' },
+        at: { type: 'string', format: 'date-time' },
+        local: { type: 'string', format: 'date-time', 'sql-datatype': 'timestamp' },
+        day: { type: 'string', format: 'date' },
+        text: { type: 'string' },
+        raw: { type: 'string', contentEncoding: 'base64' },
+        hex: { type: 'string', contentEncoding: 'base16' },
+        doc: { type: 'object' },
+        uid: { type: 'string', format: 'uuid' },
+      }, ['id']),
+      record('v', {
+        id: 1,
+        big: 9223372036854775807n,
+        price: new Decimal('12345678901234567890.1234'),
+        unbounded: new Decimal('3.14159265358979323846264338327950288419716939937510'),
+        ratio: 0.1,
+        at: '2024-02-29T23:59:59.123456+05:30',
+        local: '2024-02-29T23:59:59.654321',
+        day: '2024-02-29',
+        text: 'naïve 日本語 🚀 a\u0000b',
+        raw: Buffer.from([0, 1, 2, 255]).toString('base64'),
+        hex: '00ff10',
+        doc: { n: 12345678901234567890n, d: new Decimal('0.10000000000000000001'), s: 'x\u0000y' },
+        uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      }),
+      record('v', { id: 2, at: '2024-01-01T00:00:00.000001Z', local: '1999-12-31 23:59:59.999999', price: 0.5, ratio: 1e300 }),
+    ]);
+    const rows = await query(path, `SELECT id, big::VARCHAR AS big, price::VARCHAR AS price, unbounded, ratio, epoch_us("at")::VARCHAR AS at_us, "local"::VARCHAR AS "local", "day"::VARCHAR AS "day",
+      text, length(text) AS text_length, hex(raw) AS raw, hex(hex) AS hex, doc::VARCHAR AS doc, uid::VARCHAR AS uid FROM v ORDER BY id`);
+    expect(rows[0]).toEqual({
+      id: '1',
+      big: '9223372036854775807',
+      price: '12345678901234567890.1234',
+      unbounded: '3.14159265358979323846264338327950288419716939937510',
+      ratio: 0.1,
+      at_us: String(Date.UTC(2024, 1, 29, 18, 29, 59) * 1000 + 123456),
+      local: '2024-02-29 23:59:59.654321',
+      day: '2024-02-29',
+      text: 'naïve 日本語 🚀 a\u0000b',
+      text_length: '15',
+      raw: '000102FF',
+      hex: '00FF10',
+      doc: '{"n":12345678901234567890,"d":0.10000000000000000001,"s":"x\\u0000y"}',
+      uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    });
+    expect(rows[1]).toMatchObject({ id: '2', price: '0.5000', ratio: 1e300, at_us: String(Date.UTC(2024, 0, 1) * 1000 + 1), local: '1999-12-31 23:59:59.999999' });
+  });
+
+  test('widens an integer column to HUGEINT, then VARCHAR, when values outgrow it', async () => {
+    const path = tmp.db('bigints');
+    await load({ path }, [
+      schema('n', { id: { type: 'integer' }, n: { type: 'integer' } }, ['id']),
+      record('n', { id: 1, n: 42 }),
+      record('n', { id: 2, n: -(2n ** 100n) }),
+    ]);
+    expect((await columnTypes(path, 'n'))['n']).toBe('HUGEINT');
+    await load({ path }, [schema('n', { id: { type: 'integer' }, n: { type: 'integer' } }, ['id']), record('n', { id: 3, n: 10n ** 40n })]);
+    expect((await columnTypes(path, 'n'))['n']).toBe('VARCHAR');
+    expect(await query(path, 'SELECT id, n FROM n ORDER BY id')).toEqual([
+      { id: '1', n: '42' },
+      { id: '2', n: (-(2n ** 100n)).toString() },
+      { id: '3', n: (10n ** 40n).toString() },
+    ]);
+  });
+
+  test('widens a DECIMAL column when a value has more digits than it holds, instead of rounding', async () => {
+    const path = tmp.db('decimals');
+    await load({ path }, [
+      schema('d', { id: { type: 'integer' }, amount: { type: 'number', multipleOf: 0.01, 'x-precision': 6 } }, ['id']),
+      record('d', { id: 1, amount: new Decimal('1234.56') }),
+      record('d', { id: 2, amount: new Decimal('1.005') }),
+      record('d', { id: 3, amount: new Decimal('123456789.5') }),
+    ]);
+    expect((await columnTypes(path, 'd'))['amount']).toBe('DECIMAL(12,3)');
+    expect(await query(path, 'SELECT amount::VARCHAR AS amount FROM d ORDER BY id')).toEqual([{ amount: '1234.560' }, { amount: '1.005' }, { amount: '123456789.500' }]);
+  });
+
+  test('folds names to lower case by default and keeps case when asked; colliding names get suffixes', async () => {
+    const path = tmp.db('names');
+    await load({ path }, [schema('Orders', { 'Order ID': { type: 'integer' }, order_id: { type: 'integer' }, select: { type: 'string' } }), record('Orders', { 'Order ID': 1, order_id: 2, select: 'x' })]);
+    expect(await query(path, 'SELECT * FROM orders')).toEqual([{ order_id: '1', order_id_2: '2', select: 'x' }]);
+    await load({ path, lowercase_identifiers: false }, [schema('MixedCase', { CamelField: { type: 'string' }, camelfield: { type: 'string' } }), record('MixedCase', { CamelField: 'a', camelfield: 'b' })]);
+    expect(await columnTypes(path, 'MixedCase')).toEqual({ CamelField: 'VARCHAR', camelfield_2: 'VARCHAR' });
+  });
+
+  test('rejects a value its column cannot take, naming stream, record and field', async () => {
+    const path = tmp.db('bad');
+    const attempt = load({ path }, [schema('bad', { id: { type: 'integer' }, at: { type: 'string', format: 'date-time' } }, ['id']), record('bad', { id: 7, at: 'yesterday' })]);
+    await expect(attempt).rejects.toBeInstanceOf(RecordValidationError);
+    await expect(attempt).rejects.toThrow(/stream "bad", record \{"id":7\}, field "at"/);
+    const notNumber = load({ path }, [schema('bad2', { id: { type: 'integer' } }), record('bad2', { id: 'seven' })]);
+    await expect(notNumber).rejects.toThrow(/field "id": value "seven" does not fit column type BIGINT/);
+  });
+});
