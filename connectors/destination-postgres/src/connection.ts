@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { ConfigError, ConnectorError } from '@mage-int/core';
+import type { Config } from './generated/config.js';
+
+/** The config with the spec's defaults applied (validateConfig fills them; programmatic callers may not). */
+export interface ResolvedConfig {
+  host: string;
+  port: number;
+  database: string;
+  schema: string;
+  username: string;
+  password?: string;
+  sslMode: 'disable' | 'require' | 'verify-ca' | 'verify-full';
+  sslCaFile?: string;
+  sslCertFile?: string;
+  sslKeyFile?: string;
+  hardDelete: boolean;
+  addRecordMetadata: boolean;
+  batchSizeRows: number;
+  batchSizeBytes: number;
+  batchMaxAgeMs: number;
+  nul: 'reject' | 'strip';
+  lowercase: boolean;
+  tablePrefix: string;
+  directLoad: boolean;
+}
+
+export function resolveConfig(config: Config): ResolvedConfig {
+  return {
+    host: config.host ?? 'localhost',
+    port: config.port ?? 5432,
+    database: config.database,
+    schema: config.schema ?? 'public',
+    username: config.username ?? 'postgres',
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    sslMode: config.ssl_mode ?? 'disable',
+    ...(config.ssl_ca_file ? { sslCaFile: config.ssl_ca_file } : {}),
+    ...(config.ssl_cert_file ? { sslCertFile: config.ssl_cert_file } : {}),
+    ...(config.ssl_key_file ? { sslKeyFile: config.ssl_key_file } : {}),
+    hardDelete: config.hard_delete ?? false,
+    addRecordMetadata: config.add_record_metadata ?? false,
+    batchSizeRows: config.batch_size_rows ?? 100_000,
+    batchSizeBytes: config.batch_size_bytes ?? 268_435_456,
+    batchMaxAgeMs: (config.batch_max_age_seconds ?? 60) * 1000,
+    nul: config.nul_characters ?? 'reject',
+    lowercase: config.lowercase_identifiers ?? true,
+    tablePrefix: config.table_prefix ?? '',
+    directLoad: config.direct_load ?? true,
+  };
+}
+
+function readPem(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('SSL_FILE_UNREADABLE', `cannot read the ${what} file ${path}: ${(error as Error).message}`, { field: what });
+  }
+}
+
+function sslOptions(config: ResolvedConfig): pg.ClientConfig['ssl'] {
+  if (config.sslMode === 'disable') return false;
+  return {
+    rejectUnauthorized: config.sslMode !== 'require',
+    ...(config.sslCaFile ? { ca: readPem(config.sslCaFile, 'ssl_ca_file') } : {}),
+    ...(config.sslCertFile ? { cert: readPem(config.sslCertFile, 'ssl_cert_file') } : {}),
+    ...(config.sslKeyFile ? { key: readPem(config.sslKeyFile, 'ssl_key_file') } : {}),
+    // verify-ca checks the chain but not the host name, as libpq does.
+    ...(config.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
+
+/**
+ * Opens a session with settings that make text input unambiguous: UTC for timestamps without an offset,
+ * ISO dates, and notices (`… already exists, skipping`) kept out of the logs.
+ */
+export async function connect(config: ResolvedConfig): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: config.host,
+    port: config.port,
+    database: config.database,
+    user: config.username,
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    ssl: sslOptions(config),
+    application_name: 'mage-int destination-postgres',
+    connectionTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+  try {
+    await client.connect();
+    await client.query(`SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; SET client_min_messages TO warning`);
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw new ConnectorError('CONNECT_FAILED', `cannot connect to PostgreSQL at ${config.host}:${config.port}/${config.database} as ${config.username}: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check host, port, database, username, password and ssl_mode',
+    });
+  }
+  // A dropped connection outside a query must not crash the process; the next query reports it.
+  client.on('error', () => {});
+  return client;
+}

@@ -1,0 +1,560 @@
+import type pg from 'pg';
+import {
+  ConnectorError,
+  ProtocolError,
+  RecordValidationError,
+  stringifyExactJson,
+  type ActivateVersionMessage,
+  type BatchMessage,
+  type ConflictMethod,
+  type JsonSchema,
+  type Logger,
+  type RecordData,
+  type SchemaMessage,
+  type SourceMessage,
+  type StateMessage,
+  type StreamLoadOptions,
+} from '@mage-int/core';
+import { quoteIdentifier } from '@mage-int/core/sql';
+import { readBatchRecords } from './batch-files.js';
+import { connect, type ResolvedConfig } from './connection.js';
+import { ColumnOverflowError, NulCharacterError, ValueTypeError } from './copy-text.js';
+import { CopyWriter } from './copy-writer.js';
+import { activateVersionStatements, mergeStatements, STAGING_DELETED, STAGING_SEQUENCE } from './merge-sql.js';
+import { identifierRules, pickName, streamComment } from './naming.js';
+import type { PgType } from './pg-types.js';
+import type { RowMeta } from './row-encoder.js';
+import { planStream, type StreamPlan } from './stream-plan.js';
+import { listTables } from './table-catalog.js';
+
+/** Encoded rows are sent to PostgreSQL in chunks of about this many characters. */
+const CHUNK_CHARS = 256 * 1024;
+/** A direct COPY keeps its rows for a replay into staging; it is cut into segments of this size to bound memory. */
+const SEGMENT_CHARS = 32 * 1024 * 1024;
+const SAVEPOINT = 'mage_segment';
+
+/** Per-stream load state. */
+interface StreamLoad {
+  name: string;
+  index: number;
+  schema: JsonSchema;
+  keyProperties: string[];
+  method: ConflictMethod;
+  table: string;
+  plan: StreamPlan;
+  /** `direct`: COPY into the target (no key conflict seen); `staging`: COPY into a temp table, merge at commit. */
+  mode: 'direct' | 'staging';
+  /** A direct upsert met an existing key: stage for the rest of the run. */
+  conflicted: boolean;
+  versioned: boolean;
+  deletedColumn: boolean;
+  minimumTypes: Map<string, PgType>;
+  /** Encoded rows not yet sent, all of one format (flagged or not). */
+  pending: string[];
+  pendingChars: number;
+  pendingFlagged: boolean;
+  /** In the current transaction: the staging table exists / how many rows it holds. */
+  stagingReady: boolean;
+  stagingRows: number;
+  /** Records of this stream seen so far (names records in errors). */
+  records: number;
+  warnedDeleteWithoutKey: boolean;
+}
+
+interface ActiveCopy {
+  key: string;
+  load: StreamLoad;
+  target: 'direct' | 'staging';
+  flagged: boolean;
+  writer: CopyWriter;
+  /** Direct upserts keep the segment's chunks to replay them into staging after a key conflict. */
+  segment: string[] | undefined;
+  segmentChars: number;
+}
+
+export interface LoaderContext {
+  logger: Logger;
+  streams: Record<string, StreamLoadOptions>;
+}
+
+/**
+ * Loads Singer messages into PostgreSQL on one connection. Records are encoded to COPY text as they arrive and
+ * streamed to the server in chunks, so PostgreSQL works while the next records are encoded; everything since
+ * the last commit is one transaction, committed by rows, bytes or age, after which the latest STATE is released.
+ */
+export class PostgresLoader {
+  private readonly streams = new Map<string, StreamLoad>();
+  private readonly rules;
+  private inTransaction = false;
+  private active: ActiveCopy | undefined;
+  private unitRows = 0;
+  private unitChars = 0;
+  private unitStartedAt = 0;
+  private batchedAt = '';
+  private pendingOps: string[] = [];
+  private pendingState: StateMessage | undefined;
+  private sequence = Date.now() * 1000;
+  private tableOwners: Map<string, string | null> | undefined;
+
+  private constructor(
+    private readonly client: pg.Client,
+    private readonly config: ResolvedConfig,
+    private readonly ctx: LoaderContext,
+  ) {
+    this.rules = identifierRules({ lowercase: config.lowercase, tablePrefix: config.tablePrefix });
+  }
+
+  static async open(config: ResolvedConfig, ctx: LoaderContext): Promise<PostgresLoader> {
+    return new PostgresLoader(await connect(config), config, ctx);
+  }
+
+  /** When an age flush is due (epoch ms), if anything is uncommitted. */
+  deadline(): number | undefined {
+    return this.unitRows > 0 ? this.unitStartedAt + this.config.batchMaxAgeMs : undefined;
+  }
+
+  /** Handles one message; returns the STATE messages that may now be released. */
+  async handle(message: SourceMessage): Promise<StateMessage[]> {
+    switch (message.type) {
+      case 'SCHEMA':
+        return this.onSchema(message);
+      case 'RECORD':
+        return this.onRecords(message.stream, [message.record], message.version, message.time_extracted);
+      case 'RECORD_BATCH':
+        return this.onRecords(message.stream, message.records, message.version, message.time_extracted);
+      case 'STATE':
+        if (!this.hasUncommitted()) return [message];
+        this.pendingState = message;
+        return [];
+      case 'ACTIVATE_VERSION':
+        return this.onActivateVersion(message);
+      case 'BATCH':
+        return this.onBatch(message);
+      default:
+        return [];
+    }
+  }
+
+  private hasUncommitted(): boolean {
+    return this.unitRows > 0 || this.pendingOps.length > 0 || this.inTransaction;
+  }
+
+  private async onSchema(message: SchemaMessage): Promise<StateMessage[]> {
+    const known = this.streams.get(message.stream);
+    const keys = message.key_properties ?? [];
+    if (known && stringifyExactJson([known.schema, known.keyProperties]) === stringifyExactJson([message.schema, keys])) return [];
+    // Table changes happen between transactions: rows already encoded follow the old column list.
+    const states = await this.flush();
+    const method = this.conflictMethod(message.stream, keys);
+    if (known) {
+      known.schema = message.schema;
+      known.keyProperties = keys;
+      known.method = method;
+      await this.replan(known);
+      return states;
+    }
+    const draft: Omit<StreamLoad, 'plan'> = {
+      name: message.stream,
+      index: this.streams.size + 1,
+      schema: message.schema,
+      keyProperties: keys,
+      method,
+      table: await this.tableFor(message.stream),
+      mode: 'staging',
+      conflicted: false,
+      versioned: false,
+      deletedColumn: false,
+      minimumTypes: new Map(),
+      pending: [],
+      pendingChars: 0,
+      pendingFlagged: false,
+      stagingReady: false,
+      stagingRows: 0,
+      records: 0,
+      warnedDeleteWithoutKey: false,
+    };
+    const load: StreamLoad = { ...draft, plan: await this.planFor(draft) };
+    this.streams.set(message.stream, load);
+    this.afterPlan(load);
+    return states;
+  }
+
+  private conflictMethod(stream: string, keys: readonly string[]): ConflictMethod {
+    const asked = this.ctx.streams[stream]?.conflictMethod;
+    if (keys.length === 0) {
+      if (asked && asked !== 'append') this.ctx.logger.warn(`stream "${stream}" has no key properties: its records are appended (${asked} needs a key)`);
+      return 'append';
+    }
+    return asked ?? 'upsert';
+  }
+
+  /** The table of a stream: stable across runs (see pickName), distinct from other streams' tables. */
+  private async tableFor(stream: string): Promise<string> {
+    this.tableOwners ??= await listTables(this.client, this.config.schema);
+    const name = pickName(stream, this.tableOwners, this.rules, this.config.tablePrefix);
+    this.tableOwners.set(name, stream);
+    return name;
+  }
+
+  private async replan(load: StreamLoad): Promise<void> {
+    load.plan = await this.planFor(load);
+    this.afterPlan(load);
+  }
+
+  private planFor(load: Omit<StreamLoad, 'plan'>): Promise<StreamPlan> {
+    const comment = streamComment(load.name, load.table);
+    return planStream({
+      client: this.client,
+      schema: this.config.schema,
+      table: load.table,
+      ...(comment ? { tableComment: comment } : {}),
+      stream: load.name,
+      streamSchema: load.schema,
+      keyProperties: load.keyProperties,
+      method: load.method,
+      rules: this.rules,
+      nul: this.config.nul,
+      allMetadata: this.config.addRecordMetadata,
+      versioned: load.versioned,
+      deletedColumn: load.deletedColumn,
+      minimumTypes: load.minimumTypes,
+      logger: this.ctx.logger,
+    });
+  }
+
+  private afterPlan(load: StreamLoad): void {
+    this.resetMode(load);
+    if (load.plan.columns.length === 0) this.ctx.logger.warn(`stream "${load.name}" has no properties: its records have nothing to load`);
+  }
+
+  /**
+   * Direct COPY into the target for appends, and for upserts while no key conflict was seen (a stream that hit
+   * one stays on staging for the run: its keys evidently exist already).
+   */
+  private resetMode(load: StreamLoad): void {
+    const direct = this.config.directLoad && (load.method === 'append' || (load.method === 'upsert' && load.plan.uniqueKey && !load.conflicted));
+    load.mode = direct ? 'direct' : 'staging';
+  }
+
+  private async onRecords(stream: string, records: readonly RecordData[], version: number | undefined, timeExtracted: string | undefined): Promise<StateMessage[]> {
+    const load = this.streams.get(stream);
+    if (!load) {
+      throw new ProtocolError('RECORD_BEFORE_SCHEMA', 'RECORD arrived before any SCHEMA for its stream', {
+        stream,
+        hint: 'a source must emit a SCHEMA message for a stream before its first RECORD',
+      });
+    }
+    const states: StateMessage[] = [];
+    if (version !== undefined && !load.plan.hasVersionColumn) {
+      states.push(...(await this.flush()));
+      load.versioned = true;
+      if (!this.config.hardDelete) load.deletedColumn = true;
+      await this.replan(load);
+    }
+    if (load.plan.columns.length === 0) {
+      load.records += records.length;
+      return states;
+    }
+    const meta: RowMeta = {
+      extractedAt: timeExtracted ?? null,
+      receivedAt: new Date().toISOString(),
+      batchedAt: '',
+      sequence: this.sequence,
+      version: version ?? null,
+    };
+    const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as RecordData;
+      const deleted = record['_sdc_deleted_at'] !== undefined && record['_sdc_deleted_at'] !== null;
+      if (deleted) {
+        if (hardDeleteByKey) {
+          if (load.mode === 'direct') {
+            await this.sendPending(load);
+            load.mode = 'staging';
+          }
+        } else if (!load.plan.hasDeletedColumn) {
+          this.sequence = meta.sequence;
+          states.push(...(await this.flush()));
+          load.deletedColumn = true;
+          await this.replan(load);
+        }
+        if (this.config.hardDelete && load.method === 'append' && !load.warnedDeleteWithoutKey) {
+          load.warnedDeleteWithoutKey = true;
+          this.ctx.logger.warn(`stream "${stream}" has no key properties: deletes are kept as rows with _sdc_deleted_at set`);
+        }
+      }
+      if (this.unitRows === 0) {
+        this.unitStartedAt = Date.now();
+        this.batchedAt = new Date(this.unitStartedAt).toISOString();
+      }
+      meta.batchedAt = this.batchedAt;
+      const flagged = load.mode === 'staging' && hardDeleteByKey;
+      let line: string;
+      try {
+        line = flagged ? load.plan.encodeFlagged(record, meta) : load.plan.encodeRow(record, meta);
+      } catch (error) {
+        if (error instanceof ColumnOverflowError) {
+          // A bigint column met an integer beyond 64 bits: commit what came before, widen to numeric, retry.
+          this.sequence = meta.sequence;
+          states.push(...(await this.flush()));
+          load.minimumTypes.set(error.column, { kind: 'numeric' });
+          this.ctx.logger.warn(`stream "${stream}": an integer does not fit bigint column "${error.column}"; widening it to numeric`);
+          await this.replan(load);
+          i--;
+          continue;
+        }
+        throw this.valueError(error, load, record);
+      }
+      if (load.pending.length > 0 && load.pendingFlagged !== flagged) await this.sendPending(load);
+      load.pendingFlagged = flagged;
+      load.pending.push(line);
+      load.pendingChars += line.length;
+      load.records++;
+      this.unitRows++;
+      if (load.pendingChars >= CHUNK_CHARS) await this.sendPending(load);
+    }
+    this.sequence = meta.sequence;
+    if (this.unitRows >= this.config.batchSizeRows || this.unitChars >= this.config.batchSizeBytes) states.push(...(await this.flush()));
+    return states;
+  }
+
+  private valueError(error: unknown, load: StreamLoad, record: RecordData): Error {
+    const ref = this.recordRef(load, record);
+    if (error instanceof NulCharacterError) {
+      return new RecordValidationError('NUL_CHARACTER', 'contains a NUL character (U+0000), which PostgreSQL text and jsonb cannot store', {
+        stream: load.name,
+        record: ref,
+        field: load.plan.fieldOf.get(error.column) ?? error.column,
+        hint: 'set nul_characters: strip in the destination config to remove NUL characters, or clean the source data',
+      });
+    }
+    if (error instanceof ValueTypeError) {
+      return new RecordValidationError('VALUE_UNLOADABLE', error.detail, { stream: load.name, record: ref, field: load.plan.fieldOf.get(error.column) ?? error.column });
+    }
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  private recordRef(load: StreamLoad, record: RecordData): number | string {
+    if (load.keyProperties.length === 0) return load.records;
+    return stringifyExactJson(Object.fromEntries(load.keyProperties.map((k) => [k, record[k]])));
+  }
+
+  private async onActivateVersion(message: ActivateVersionMessage): Promise<StateMessage[]> {
+    const load = this.streams.get(message.stream);
+    if (!load) {
+      this.ctx.logger.warn(`ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA: ignored`);
+      return [];
+    }
+    const states: StateMessage[] = [];
+    if (!load.plan.hasVersionColumn || (!this.config.hardDelete && !load.plan.hasDeletedColumn)) {
+      states.push(...(await this.flush()));
+      load.versioned = true;
+      if (!this.config.hardDelete) load.deletedColumn = true;
+      await this.replan(load);
+    }
+    this.pendingOps.push(...activateVersionStatements(load.plan.table.qualified, message.version, this.config.hardDelete));
+    states.push(...(await this.flush()));
+    return states;
+  }
+
+  private async onBatch(message: BatchMessage): Promise<StateMessage[]> {
+    const states: StateMessage[] = [];
+    for await (const records of readBatchRecords(message)) states.push(...(await this.onRecords(message.stream, records, undefined, undefined)));
+    return states;
+  }
+
+  private async begin(): Promise<void> {
+    if (this.inTransaction) return;
+    await this.client.query('BEGIN');
+    this.inTransaction = true;
+  }
+
+  private async sendPending(load: StreamLoad): Promise<void> {
+    if (load.pending.length === 0) return;
+    const chunk = load.pending.join('');
+    load.pending = [];
+    load.pendingChars = 0;
+    await this.copyChunk(load, chunk, load.pendingFlagged);
+  }
+
+  private async copyChunk(load: StreamLoad, chunk: string, flagged: boolean): Promise<void> {
+    await this.begin();
+    const target = flagged ? 'staging' : load.mode;
+    const key = `${load.index}:${target}:${flagged ? 'f' : 'p'}`;
+    if (this.active?.key !== key) {
+      await this.endActive();
+      await this.startCopy(load, target, flagged);
+    }
+    const active = this.active as ActiveCopy;
+    active.segment?.push(chunk);
+    active.segmentChars += chunk.length;
+    this.unitChars += chunk.length;
+    try {
+      await active.writer.write(chunk);
+    } catch (error) {
+      await this.copyFailed(active, error);
+      return;
+    }
+    if (active.segment && active.segmentChars >= SEGMENT_CHARS) await this.endActive();
+  }
+
+  private stagingName(load: StreamLoad): string {
+    return `mage_stg_${load.index}`;
+  }
+
+  private async startCopy(load: StreamLoad, target: 'direct' | 'staging', flagged: boolean): Promise<void> {
+    const columns = load.plan.columns.map((c) => quoteIdentifier(c.column));
+    let sql: string;
+    let segment: string[] | undefined;
+    if (target === 'direct') {
+      // Upserts copy optimistically inside a savepoint: a key conflict rolls back only this segment.
+      if (load.method === 'upsert') {
+        await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
+        segment = [];
+      }
+      sql = `COPY ${load.plan.table.qualified} (${columns.join(', ')}) FROM STDIN`;
+    } else {
+      await this.ensureStaging(load);
+      if (flagged) columns.push(STAGING_DELETED);
+      sql = `COPY ${quoteIdentifier(this.stagingName(load))} (${columns.join(', ')}) FROM STDIN`;
+    }
+    this.active = { key: `${load.index}:${target}:${flagged ? 'f' : 'p'}`, load, target, flagged, writer: new CopyWriter(this.client, sql), segment, segmentChars: 0 };
+  }
+
+  private async ensureStaging(load: StreamLoad): Promise<void> {
+    if (load.stagingReady) return;
+    const staging = quoteIdentifier(this.stagingName(load));
+    const columns = load.plan.columns.map((c) => quoteIdentifier(c.column)).join(', ');
+    await this.client.query(`CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${columns} FROM ${load.plan.table.qualified} WITH NO DATA`);
+    await this.client.query(`ALTER TABLE ${staging} ADD COLUMN ${STAGING_SEQUENCE} bigint GENERATED ALWAYS AS IDENTITY, ADD COLUMN ${STAGING_DELETED} boolean`);
+    load.stagingReady = true;
+  }
+
+  /** Finishes the running COPY (releasing a direct segment's savepoint). */
+  private async endActive(): Promise<void> {
+    while (this.active) {
+      const active = this.active;
+      let rows: number;
+      try {
+        rows = await active.writer.end();
+      } catch (error) {
+        await this.copyFailed(active, error);
+        continue;
+      }
+      this.active = undefined;
+      if (active.target === 'direct' && active.segment) await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+      if (active.target === 'staging') active.load.stagingRows += rows;
+    }
+  }
+
+  /**
+   * A COPY failed. A key conflict during a direct upsert is expected (the key exists already): roll back the
+   * segment, switch the stream to staging for the rest of the run and replay the segment there. Anything else
+   * is the user's data or the database refusing: it ends the load with a clear error.
+   */
+  private async copyFailed(active: ActiveCopy, error: unknown): Promise<void> {
+    this.active = undefined;
+    const code = (error as { code?: string }).code;
+    if (active.target === 'direct' && active.segment && code === '23505') {
+      const load = active.load;
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
+      await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
+      this.ctx.logger.info(`stream "${load.name}": keys already in ${load.plan.table.qualified}; loading through a staging table from now on`);
+      load.mode = 'staging';
+      load.conflicted = true;
+      await this.startCopy(load, 'staging', false);
+      const replay = this.active as ActiveCopy | undefined;
+      if (!replay) return;
+      for (const chunk of active.segment) {
+        try {
+          await replay.writer.write(chunk);
+        } catch (replayError) {
+          this.active = undefined;
+          throw this.loadError(replayError, replay);
+        }
+      }
+      return;
+    }
+    throw this.loadError(error, active);
+  }
+
+  private loadError(error: unknown, active: Pick<ActiveCopy, 'load' | 'target'>): Error {
+    if (!(error instanceof Error)) return new Error(String(error));
+    const pgError = error as Error & { code?: string; where?: string; detail?: string; column?: string };
+    const column = /column (\S+?):/.exec(pgError.where ?? '')?.[1] ?? pgError.column;
+    const line = /line (\d+)/.exec(pgError.where ?? '')?.[1];
+    const field = column ? (active.load.plan.fieldOf.get(column) ?? column) : undefined;
+    const detail = [pgError.detail, line ? `row ${line} of the chunk being loaded` : undefined].filter(Boolean).join('; ');
+    return new ConnectorError('LOAD_REJECTED', `PostgreSQL rejected the data for table ${active.load.plan.table.qualified}: ${pgError.message}${detail ? ` (${detail})` : ''}`, {
+      stream: active.load.name,
+      ...(field ? { field } : {}),
+      cause: error,
+      hint: hintFor(pgError.code),
+    });
+  }
+
+  /** Sends everything buffered, merges staging tables, runs pending operations and commits; returns the releasable state. */
+  async flush(): Promise<StateMessage[]> {
+    if (this.hasUncommitted()) {
+      for (const load of this.streams.values()) await this.sendPending(load);
+      await this.endActive();
+      if (this.pendingOps.length > 0) await this.begin();
+      for (const load of this.streams.values()) {
+        if (load.stagingRows === 0) continue;
+        const statements = mergeStatements({
+          target: load.plan.table.qualified,
+          staging: this.stagingName(load),
+          columns: load.plan.columns.map((c) => c.column),
+          keys: load.plan.keyColumns,
+          method: load.method,
+          uniqueKey: load.plan.uniqueKey,
+          hardDelete: this.config.hardDelete && load.method !== 'append',
+        });
+        for (const sql of statements) {
+          try {
+            await this.client.query(sql);
+          } catch (error) {
+            throw this.loadError(error, { load, target: 'staging' });
+          }
+        }
+      }
+      for (const sql of this.pendingOps) await this.client.query(sql);
+      if (this.inTransaction) await this.client.query('COMMIT');
+      this.inTransaction = false;
+      this.pendingOps = [];
+      for (const load of this.streams.values()) {
+        load.stagingReady = false;
+        load.stagingRows = 0;
+        this.resetMode(load);
+      }
+      if (this.unitRows > 0) this.ctx.logger.debug(`committed ${this.unitRows} records`);
+      this.unitRows = 0;
+      this.unitChars = 0;
+    }
+    const state = this.pendingState;
+    this.pendingState = undefined;
+    return state ? [state] : [];
+  }
+
+  /** Ends the session: rolls back anything uncommitted (after a failure) and closes the connection. */
+  async close(): Promise<void> {
+    if (this.inTransaction) {
+      this.active = undefined;
+      await this.client.query('ROLLBACK').catch(() => {});
+    }
+    await this.client.end().catch(() => {});
+  }
+}
+
+function hintFor(code: string | undefined): string {
+  switch (code?.slice(0, 2)) {
+    case '22':
+      return 'a value does not fit its column type: fix the source data, or the stream schema (its type or sql-datatype)';
+    case '23':
+      return 'the rows break a constraint of the target table (a unique key other than the stream key, NOT NULL, CHECK)';
+    case '42':
+      return 'the target table was changed outside mage-int in a way the load cannot follow';
+    default:
+      return 'see the PostgreSQL message above';
+  }
+}

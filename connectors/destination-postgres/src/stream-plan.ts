@@ -1,0 +1,136 @@
+import type pg from 'pg';
+import { ProtocolError, type ConflictMethod, type JsonSchema, type Logger } from '@mage-int/core';
+import type { IdentifierRules } from '@mage-int/core/sql';
+import { fieldComment, mapColumns } from './naming.js';
+import { widenPgType, type PgType } from './pg-types.js';
+import { compileRowEncoder, type ColumnSource, type PlannedColumn, type RowEncoder } from './row-encoder.js';
+import { describeTable, ensureTable, hasUniqueKey, type TableInfo, type WantedColumn } from './table-catalog.js';
+import { fieldType, METADATA_COLUMNS, METADATA_TYPES, type FieldType, type MetadataColumn } from './type-map.js';
+import type { NulPolicy } from './copy-text.js';
+
+/** How one stream's records become rows of one table: its columns, their types and the compiled encoders. */
+export interface StreamPlan {
+  table: TableInfo;
+  columns: PlannedColumn[];
+  /** Key columns, in key_properties order. */
+  keyColumns: string[];
+  /** The table has a unique index on exactly the key columns. */
+  uniqueKey: boolean;
+  /** Plain rows: the columns, in order. */
+  encodeRow: RowEncoder;
+  /** Staging rows with the trailing delete flag (hard delete by key). */
+  encodeFlagged: RowEncoder;
+  hasVersionColumn: boolean;
+  hasDeletedColumn: boolean;
+  /** Column → the field it holds, for error messages. */
+  fieldOf: Map<string, string>;
+}
+
+export interface PlanRequest {
+  client: pg.Client;
+  schema: string;
+  table: string;
+  /** Table comment naming the stream, when the names differ. */
+  tableComment?: string;
+  stream: string;
+  streamSchema: JsonSchema;
+  keyProperties: readonly string[];
+  method: ConflictMethod;
+  rules: IdentifierRules;
+  nul: NulPolicy;
+  /** Add every metadata column (add_record_metadata). */
+  allMetadata: boolean;
+  /** Records carry versions (ACTIVATE_VERSION): `_sdc_table_version` is needed. */
+  versioned: boolean;
+  /** Soft deletes need `_sdc_deleted_at` even when the schema lacks it. */
+  deletedColumn: boolean;
+  /** Columns that must be at least this wide (a bigint overflowed). */
+  minimumTypes: ReadonlyMap<string, PgType>;
+  logger: Logger;
+}
+
+const META_SOURCE: Record<MetadataColumn, ColumnSource> = {
+  _sdc_extracted_at: { kind: 'meta', name: '_sdc_extracted_at' },
+  _sdc_received_at: { kind: 'meta', name: '_sdc_received_at' },
+  _sdc_batched_at: { kind: 'meta', name: '_sdc_batched_at' },
+  // Deletes arrive as a field of the record (CDC sources put it there).
+  _sdc_deleted_at: { kind: 'field', field: '_sdc_deleted_at' },
+  _sdc_sequence: { kind: 'meta', name: '_sdc_sequence' },
+  _sdc_table_version: { kind: 'meta', name: '_sdc_table_version' },
+};
+
+/**
+ * Works out a stream's columns, brings the table in line with them (create, add, widen: see ensureTable) and
+ * compiles the row encoders for the table as it now is. Encoders follow the column's real type, so a column
+ * widened to text or jsonb earlier keeps loading whatever the schema says today.
+ */
+export async function planStream(request: PlanRequest): Promise<StreamPlan> {
+  const { client, schema, table, stream, streamSchema, keyProperties, rules } = request;
+  const properties = streamSchema.properties ?? {};
+  const fields = Object.keys(properties);
+  for (const key of keyProperties) {
+    if (!(key in properties)) {
+      throw new ProtocolError('KEY_NOT_IN_SCHEMA', `key property "${key}" is not among the schema's properties`, {
+        stream,
+        field: key,
+        hint: 'every key property must be described under schema.properties',
+      });
+    }
+  }
+  const existing = await describeTable(client, schema, table);
+  const owners = new Map<string, string | null>([...(existing?.columns.values() ?? [])].map((c) => [c.name, c.field]));
+  const mapping = mapColumns(fields, owners, rules);
+
+  const fieldTypes = new Map<string, FieldType>(fields.map((f) => [f, fieldType(properties[f] ?? {})]));
+  const wanted: (WantedColumn & { source: ColumnSource; fieldType?: FieldType })[] = fields.map((field) => {
+    const column = mapping.get(field) as string;
+    const type = fieldTypes.get(field) as FieldType;
+    const minimum = request.minimumTypes.get(column);
+    const comment = fieldComment(field, column);
+    return {
+      name: column,
+      type: minimum ? widenPgType(type.pg, minimum) : type.pg,
+      ...(comment ? { comment } : {}),
+      source: { kind: 'field', field },
+      fieldType: type,
+    };
+  });
+  const taken = new Set(wanted.map((w) => w.name));
+  const metadata = METADATA_COLUMNS.filter(
+    (name) => request.allMetadata || (name === '_sdc_table_version' && request.versioned) || (name === '_sdc_deleted_at' && request.deletedColumn),
+  );
+  for (const name of metadata) {
+    if (taken.has(name)) continue;
+    const minimum = request.minimumTypes.get(name);
+    wanted.push({ name, type: minimum ? widenPgType(METADATA_TYPES[name], minimum) : METADATA_TYPES[name], source: META_SOURCE[name] });
+    taken.add(name);
+  }
+
+  const keyColumns = keyProperties.map((k) => mapping.get(k) as string);
+  const info = await ensureTable(client, {
+    schema,
+    table,
+    columns: wanted,
+    keyColumns: request.method === 'append' ? [] : keyColumns,
+    ...(request.tableComment ? { comment: request.tableComment } : {}),
+    logger: request.logger,
+  });
+
+  const columns: PlannedColumn[] = wanted.map((w) => ({
+    column: w.name,
+    type: info.columns.get(w.name)?.type ?? w.type,
+    source: w.source,
+    ...(w.fieldType ? { fieldType: w.fieldType } : {}),
+  }));
+  return {
+    table: info,
+    columns,
+    keyColumns,
+    uniqueKey: hasUniqueKey(info, keyColumns),
+    encodeRow: compileRowEncoder(columns, request.nul, false),
+    encodeFlagged: compileRowEncoder(columns, request.nul, true),
+    hasVersionColumn: taken.has('_sdc_table_version'),
+    hasDeletedColumn: taken.has('_sdc_deleted_at'),
+    fieldOf: new Map(columns.map((c) => [c.column, c.source.kind === 'field' ? c.source.field : c.column])),
+  };
+}

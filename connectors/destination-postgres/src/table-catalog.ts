@@ -1,0 +1,160 @@
+import type pg from 'pg';
+import { quoteIdentifier } from '@mage-int/core/sql';
+import { conversionExpression, formatPgType, parsePgType, samePgType, widenPgType, type PgType } from './pg-types.js';
+import { fieldOfColumn, streamOfTable } from './naming.js';
+import type { Logger } from '@mage-int/core';
+
+/** A column of an existing table. */
+export interface ExistingColumn {
+  name: string;
+  type: PgType;
+  /** The field the column holds per its mage-int comment, null when it has none. */
+  field: string | null;
+  notNull: boolean;
+}
+
+/** What this destination knows of a target table. */
+export interface TableInfo {
+  schema: string;
+  name: string;
+  /** `"schema"."table"`. */
+  qualified: string;
+  columns: Map<string, ExistingColumn>;
+  /** Column sets of the unique, non-partial indexes (the primary key among them). */
+  uniqueKeys: string[][];
+}
+
+/** A column the load needs, with the comment to give it when it is created. */
+export interface WantedColumn {
+  name: string;
+  type: PgType;
+  comment?: string;
+}
+
+export function qualifiedName(schema: string, table: string): string {
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
+}
+
+function quoteLiteral(text: string): string {
+  return `'${text.replace(/'/g, "''")}'`;
+}
+
+/** Tables (and partitioned tables) of a schema, each with the stream its mage-int comment names (or null). */
+export async function listTables(client: pg.Client, schema: string): Promise<Map<string, string | null>> {
+  const result = await client.query<{ name: string; comment: string | null }>(
+    `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+    [schema],
+  );
+  return new Map(result.rows.map((r) => [r.name, streamOfTable(r.comment)]));
+}
+
+/** Reads a table's columns and unique keys; undefined when it does not exist. */
+export async function describeTable(client: pg.Client, schema: string, table: string): Promise<TableInfo | undefined> {
+  const qualified = qualifiedName(schema, table);
+  const columns = await client.query<{ name: string; type: string; comment: string | null; not_null: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+            col_description(a.attrelid, a.attnum) AS comment, a.attnotnull AS not_null
+       FROM pg_attribute a
+      WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [qualified],
+  );
+  if (columns.rows.length === 0) {
+    const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [qualified]);
+    if (!exists.rows[0]?.exists) return undefined;
+  }
+  const keys = await client.query<{ columns: string[] }>(
+    `SELECT array(SELECT a.attname FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS columns
+       FROM pg_index i
+      WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+      ORDER BY i.indisprimary DESC`,
+    [qualified],
+  );
+  return {
+    schema,
+    name: table,
+    qualified,
+    columns: new Map(
+      columns.rows.map((r) => [r.name, { name: r.name, type: parsePgType(r.type) ?? { kind: 'other', name: r.type }, field: fieldOfColumn(r.comment), notNull: r.not_null }]),
+    ),
+    uniqueKeys: keys.rows.map((r) => r.columns),
+  };
+}
+
+/** True when a unique index covers exactly `keys` (so ON CONFLICT can use it). */
+export function hasUniqueKey(table: TableInfo, keys: readonly string[]): boolean {
+  if (keys.length === 0) return false;
+  const wanted = [...keys].sort().join('\0');
+  return table.uniqueKeys.some((k) => [...k].sort().join('\0') === wanted);
+}
+
+export interface EnsureTableOptions {
+  schema: string;
+  table: string;
+  columns: readonly WantedColumn[];
+  keyColumns: readonly string[];
+  /** The table comment naming the stream, when the table's name differs from it. */
+  comment?: string;
+  logger: Logger;
+}
+
+/**
+ * Makes the table hold every wanted column: creates the schema and table on first sight (primary key on the
+ * key columns), adds missing columns, and widens column types that cannot hold the incoming type (see
+ * widenPgType). Never drops or narrows. Runs in its own transaction and returns the table as it now is.
+ */
+export async function ensureTable(client: pg.Client, options: EnsureTableOptions): Promise<TableInfo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query('BEGIN');
+      const info = await applyDdl(client, options);
+      await client.query('COMMIT');
+      return info;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      // Another loader created the same schema or table at the same moment: look again.
+      const code = (error as { code?: string }).code;
+      if (attempt < 3 && (code === '23505' || code === '42P07' || code === '42P06' || code === '42701')) continue;
+      throw error;
+    }
+  }
+}
+
+async function applyDdl(client: pg.Client, options: EnsureTableOptions): Promise<TableInfo> {
+  const { schema, table, columns, keyColumns, logger } = options;
+  const qualified = qualifiedName(schema, table);
+  let info = await describeTable(client, schema, table);
+  const statements: string[] = [];
+  if (!info) {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+    const definitions = columns.map((c) => `${quoteIdentifier(c.name)} ${formatPgType(c.type)}${keyColumns.includes(c.name) ? ' NOT NULL' : ''}`);
+    if (keyColumns.length > 0) definitions.push(`PRIMARY KEY (${keyColumns.map(quoteIdentifier).join(', ')})`);
+    statements.push(`CREATE TABLE ${qualified} (${definitions.join(', ')})`);
+    if (options.comment) statements.push(`COMMENT ON TABLE ${qualified} IS ${quoteLiteral(options.comment)}`);
+    for (const c of columns) if (c.comment) statements.push(`COMMENT ON COLUMN ${qualified}.${quoteIdentifier(c.name)} IS ${quoteLiteral(c.comment)}`);
+    logger.info(`creating table ${qualified}`, { columns: columns.length, key: keyColumns });
+  } else {
+    for (const c of columns) {
+      const existing = info.columns.get(c.name);
+      if (!existing) {
+        statements.push(`ALTER TABLE ${qualified} ADD COLUMN ${quoteIdentifier(c.name)} ${formatPgType(c.type)}`);
+        if (c.comment) statements.push(`COMMENT ON COLUMN ${qualified}.${quoteIdentifier(c.name)} IS ${quoteLiteral(c.comment)}`);
+        logger.info(`adding column ${c.name} ${formatPgType(c.type)} to ${qualified}`);
+        continue;
+      }
+      const widened = widenPgType(existing.type, c.type);
+      if (!samePgType(widened, existing.type)) {
+        const column = quoteIdentifier(c.name);
+        statements.push(`ALTER TABLE ${qualified} ALTER COLUMN ${column} TYPE ${formatPgType(widened)} USING ${conversionExpression(column, existing.type, widened)}`);
+        logger.info(`widening column ${c.name} of ${qualified} from ${formatPgType(existing.type)} to ${formatPgType(widened)}`);
+      }
+    }
+  }
+  if (statements.length === 0 && info) return info;
+  for (const sql of statements) await client.query(sql);
+  info = await describeTable(client, schema, table);
+  if (!info) throw new Error(`table ${qualified} vanished while it was being created`);
+  return info;
+}
