@@ -44,7 +44,44 @@ function rewriteNumericTypes(schema: unknown): unknown {
     delete out['type'];
     out[NUMERIC_TYPE_KEYWORD] = types;
   }
+  // A number-valued `multipleOf` is the keyword (a field named "multipleOf" would hold a schema object).
+  if (typeof out['multipleOf'] === 'number') {
+    out[MULTIPLE_OF_KEYWORD] = out['multipleOf'];
+    delete out['multipleOf'];
+  }
   return out;
+}
+
+/**
+ * ajv's `multipleOf` divides doubles, so 141.95 read off the wire is "not a multiple of 0.01", and it skips
+ * bigint and Decimal values altogether. `mageMultipleOf` decides in exact decimal arithmetic instead.
+ */
+const MULTIPLE_OF_KEYWORD = 'mageMultipleOf';
+
+/** A decimal literal as digits × 10^-scale, exactly. */
+function scaledDecimal(text: string): { digits: bigint; scale: number } | undefined {
+  const match = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!match) return undefined;
+  const fraction = match[3] ?? '';
+  let digits = BigInt(`${match[1]}${match[2]}${fraction}`);
+  let scale = fraction.length - Number(match[4] ?? 0);
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  return { digits, scale };
+}
+
+/** Whether `value` is an exact multiple of `step`, in decimal (as written), not binary floating point. */
+function isDecimalMultiple(value: number | bigint | Decimal, step: number): boolean {
+  if (typeof value === 'number' && !Number.isFinite(value)) return false;
+  const a = scaledDecimal(String(value));
+  const b = scaledDecimal(String(step));
+  if (!a || !b || b.digits === 0n) return false;
+  const scale = Math.max(a.scale, b.scale);
+  const x = a.digits * 10n ** BigInt(scale - a.scale);
+  const y = b.digits * 10n ** BigInt(scale - b.scale);
+  return x % y === 0n;
 }
 
 let shared: Ajv | undefined;
@@ -64,6 +101,19 @@ function recordAjv(): Ajv {
       if (types.some((t) => matchesType(data, t))) return true;
       (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = [
         { keyword: 'type', message: `must be ${types.join(' or ')}`, params: { type: types } },
+      ];
+      return false;
+    },
+  });
+  ajv.addKeyword({
+    keyword: MULTIPLE_OF_KEYWORD,
+    schemaType: 'number',
+    errors: true,
+    validate: function validate(this: unknown, step: number, data: unknown) {
+      if (typeof data !== 'number' && typeof data !== 'bigint' && !(data instanceof Decimal)) return true;
+      if (isDecimalMultiple(data, step)) return true;
+      (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = [
+        { keyword: 'multipleOf', message: `must be multiple of ${step}`, params: { multipleOf: step } },
       ];
       return false;
     },
