@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { query, tempDir } from './helpers.js';
+
+const tmp = tempDir('cli');
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+beforeAll(() => {
+  const build = spawnSync('npm', ['run', 'build', '-w', '@mage-int/core', '-w', '@mage-int/destination-duckdb'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
+}, 180_000);
+afterAll(() => tmp.cleanup());
+
+function target(config: object, input: string) {
+  const configPath = join(tmp.dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(configPath, JSON.stringify(config));
+  return spawnSync(process.execPath, [bin, '--config', configPath], { input, encoding: 'utf8' });
+}
+
+describe('destination-duckdb as a Singer target', () => {
+  test('reads Singer messages on stdin, loads them, prints committed states, and leaves a self-contained file', async () => {
+    const path = join(tmp.dir, 'nested', 'cli.duckdb');
+    const lines = [
+      { type: 'SCHEMA', stream: 'users', schema: { properties: { id: { type: 'integer' }, balance: { type: 'number', multipleOf: 0.01 }, seen: { type: 'string', format: 'date-time' } } }, key_properties: ['id'] },
+      { type: 'RECORD', stream: 'users', record: { id: 1, balance: 10.5, seen: '2024-01-01T00:00:00.000001Z' } },
+      { type: 'STATE', value: { bookmarks: { users: { replication_key_value: 1 } } } },
+      { type: 'RECORD', stream: 'users', record: { id: 2, balance: 0.01, seen: '2024-01-02T00:00:00Z' } },
+      { type: 'RECORD', stream: 'users', record: { id: 1, balance: 11, seen: '2024-01-03T00:00:00Z' } },
+      { type: 'STATE', value: { bookmarks: { users: { replication_key_value: 3 } } } },
+    ];
+    const input = lines.map((l) => JSON.stringify(l)).join('\n').replace('"id":2', '"id":92233720368547758070');
+    const result = target({ path, batch_size_rows: 1 }, input);
+    expect(result.stderr).not.toMatch(/error/i);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
+      { bookmarks: { users: { replication_key_value: 1 } } },
+      { bookmarks: { users: { replication_key_value: 3 } } },
+    ]);
+    expect(existsSync(`${path}.wal`)).toBe(false);
+    expect(await query(path, 'SELECT id::VARCHAR AS id, balance::VARCHAR AS balance, seen::VARCHAR AS seen FROM users ORDER BY id')).toEqual([
+      { id: '1', balance: '11.00', seen: '2024-01-03 00:00:00+00' },
+      { id: '92233720368547758070', balance: '0.01', seen: '2024-01-02 00:00:00+00' },
+    ]);
+  });
+
+  test('exits 1 with a message naming the line when the input breaks the protocol', () => {
+    const result = target({ path: join(tmp.dir, 'bad.duckdb') }, '{"type":"RECORD","stream":"ghost","record":{"id":1}}\n');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/line 1, stream "ghost".*before any SCHEMA/);
+    expect(result.stdout).toBe('');
+  });
+});
