@@ -68,7 +68,11 @@ export class TypeRegistry {
   }
 
   add(rows: readonly PgType[]): void {
-    for (const row of rows) this.types.set(row.oid, row);
+    // Rows may come from a client whose parsers this very registry provides, before it knew int4: coerce.
+    for (const row of rows) {
+      const oid = Number(row.oid);
+      this.types.set(oid, { ...row, oid, elem: Number(row.elem), baseType: Number(row.baseType) });
+    }
     this.kinds.clear();
   }
 
