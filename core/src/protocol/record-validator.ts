@@ -92,7 +92,11 @@ function recordAjv(): Ajv {
   const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: true, allowUnionTypes: true });
   addFormats(ajv, ['date', 'time', 'uri', 'email', 'uuid', 'ipv4', 'ipv6']);
   // Singer sources often emit timestamps without an offset; accept them, reject what is not a timestamp.
-  ajv.addFormat('date-time', /^\d{4,}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d(:?\d\d)?)?$|^-?infinity$/);
+  // Years before 1 AD are ISO 8601 astronomical years (-0043 = 44 BC); databases also know ±infinity.
+  ajv.addFormat('date-time', /^-?\d{4,}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d(:?\d\d)?)?$|^-?infinity$/);
+  ajv.addFormat('date', /^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$|^-?infinity$/);
+  // SQL TIME has no offset unless it is TIME WITH TIME ZONE; 24:00:00 is a valid end-of-day time.
+  ajv.addFormat('time', /^(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?|24:00:00(\.0+)?)([Zz]|[+-]\d\d(:?\d\d(:?\d\d)?)?)?$/);
   ajv.addKeyword({
     keyword: NUMERIC_TYPE_KEYWORD,
     schemaType: 'array',
