@@ -1,4 +1,4 @@
-import { DuckDBTimestampTZValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { DuckDBDecimalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { Decimal, stringifyExactJson } from '@mage-int/core';
 import { exactInteger, numberText, plainNumber } from './exact-number.js';
 import { appenderSafeTimestamp, timestampMicros } from './timestamps.js';
@@ -69,9 +69,15 @@ function integerWriter(type: DuckType, min: bigint, max: bigint, wider: (n: bigi
   };
 }
 
+/** Widest DECIMAL DuckDB stores in 64 bits; the Appender parses those from text quickly. */
+const INT64_DECIMAL_PRECISION = 18;
+
 function decimalWriter(type: DuckType): ColumnWriter {
+  const precision = type.precision ?? 38;
   const scale = type.scale ?? 0;
-  const integerDigits = (type.precision ?? 38) - scale;
+  const integerDigits = precision - scale;
+  // Text → 128-bit DECIMAL is slow inside DuckDB (~10 µs a value); an exact scaled bigint is ~4x faster.
+  const wide = precision > INT64_DECIMAL_PRECISION;
   return {
     type,
     prepare(value) {
@@ -81,9 +87,11 @@ function decimalWriter(type: DuckType): ColumnWriter {
       if (plain.integerDigits > integerDigits || plain.scale > scale) {
         return new NeedsWiderType(decimalOrText(Math.max(plain.integerDigits, integerDigits), Math.max(plain.scale, scale)));
       }
-      return plain.text;
+      if (!wide) return plain.text;
+      const [whole = '', fraction = ''] = plain.text.split('.');
+      return new DuckDBDecimalValue(BigInt(whole + fraction.padEnd(scale, '0')), precision, scale);
     },
-    append: appendVarchar,
+    append: wide ? (appender, prepared) => appender.appendDecimal(prepared as DuckDBDecimalValue) : appendVarchar,
   };
 }
 

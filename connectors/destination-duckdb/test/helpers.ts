@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
-import { silentLogger, type ConflictMethod, type JsonSchema, type SourceMessage, type StateMessage } from '@mage-int/core';
+import { silentLogger, type ConflictMethod, type JsonSchema, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
 import destination, { type Config } from '../src/index.js';
 
 /** A temp directory for one test file, removed by `cleanup`. */
@@ -11,7 +11,7 @@ export function tempDir(prefix: string): { dir: string; db: (name: string) => st
   return { dir, db: (name) => join(dir, `${name}.duckdb`), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function writeCtx(streams: Record<string, ConflictMethod> = {}) {
+export function writeCtx(streams: Record<string, ConflictMethod> = {}): WriteContext {
   return {
     logger: silentLogger,
     signal: new AbortController().signal,
