@@ -1,8 +1,8 @@
 import { DuckDBDecimalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { Decimal, stringifyExactJson } from '@mage-int/core';
 import { exactInteger, numberText, plainNumber } from './exact-number.js';
-import { appenderSafeTimestamp, timestampMicros } from './timestamps.js';
-import { decimalOrText, HUGEINT, sqlType, VARCHAR, type DuckType } from './type-map.js';
+import { appenderSafeTimestamp, hasTimeOffset, timestampMicros, timetzText } from './timestamps.js';
+import { decimalOrText, HUGEINT, sqlType, TIMETZ, VARCHAR, type DuckType } from './type-map.js';
 
 /** A value a column cannot take as it is typed now, but can after the column is widened to `to`. */
 export class NeedsWiderType {
@@ -172,9 +172,15 @@ export function columnWriter(type: DuckType, options: WriterOptions = {}): Colum
     case 'JSON':
       return { type, prepare: (value) => stringifyExactJson(value), append: appendVarchar };
     case 'DATE':
-    case 'TIME':
     case 'UUID':
       return textParsedWriter(type);
+    case 'TIME': {
+      // TIME would drop an offset silently; a value that has one moves the column to TIMETZ.
+      const plain = textParsedWriter(type);
+      return { type, prepare: (value) => (typeof value === 'string' && hasTimeOffset(value) ? new NeedsWiderType(TIMETZ) : plain.prepare(value)), append: appendVarchar };
+    }
+    case 'TIMETZ':
+      return { type, prepare: (value) => (typeof value === 'string' ? timetzText(value) : reject(value, type)), append: appendVarchar };
     case 'TIMESTAMP':
     case 'TIMESTAMPTZ':
       return timestampWriter(type);

@@ -1,8 +1,9 @@
 /**
  * ISO-8601 timestamps. DuckDB's Appender parses `YYYY-MM-DD HH:MM:SS[.ffffff]` (and a `Z`) itself, which is
- * fastest, but ignores any other UTC offset; those are converted here to exact microseconds since the epoch.
+ * fastest, but ignores any other UTC offset; those (and astronomical years like `-0043`) are converted here to
+ * exact microseconds since the epoch.
  */
-const ISO_TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?\s*([Zz]|[+-]\d\d(?::?\d\d(?::?\d\d)?)?)?$/;
+const ISO_TIMESTAMP = /^(-?\d{4,})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?\s*([Zz]|[+-]\d\d(?::?\d\d(?::?\d\d)?)?)?$/;
 /** What the Appender reads exactly as it is: no offset (or `Z`), at most microseconds. */
 const APPENDER_SAFE = /^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d{1,6})?)?Z?)?$/;
 
@@ -39,4 +40,17 @@ function offsetSeconds(offset: string): number {
   const digits = offset.slice(1).replace(/:/g, '');
   const seconds = Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || '0') * 60 + Number(digits.slice(4, 6) || '0');
   return offset.startsWith('-') ? -seconds : seconds;
+}
+
+/** A UTC offset (or `Z`) at the end of a time of day. */
+const TIME_OFFSET = /(?:[Zz]|[+-]\d\d(?::?\d\d(?::?\d\d)?)?)$/;
+
+/** True when a time of day carries a UTC offset (`10:00:00+02`, `10:00:00Z`). */
+export function hasTimeOffset(text: string): boolean {
+  return TIME_OFFSET.test(text);
+}
+
+/** A time with offset as DuckDB's TIMETZ reads it: `Z` becomes `+00`. */
+export function timetzText(text: string): string {
+  return /[Zz]$/.test(text) ? `${text.slice(0, -1)}+00` : text;
 }

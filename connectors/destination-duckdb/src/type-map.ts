@@ -1,7 +1,7 @@
 import { widenLogicalType, type ColumnType, type LogicalType } from '@mage-int/core/sql';
 
 /** The DuckDB column types this destination creates; `OTHER` is any type a user gave a column by hand. */
-export type DuckKind = 'BOOLEAN' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'DECIMAL' | 'VARCHAR' | 'JSON' | 'DATE' | 'TIME' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'UUID' | 'BLOB' | 'OTHER';
+export type DuckKind = 'BOOLEAN' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'DECIMAL' | 'VARCHAR' | 'JSON' | 'DATE' | 'TIME' | 'TIMETZ' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'UUID' | 'BLOB' | 'OTHER';
 
 export interface DuckType {
   kind: DuckKind;
@@ -21,6 +21,7 @@ export const VARCHAR: DuckType = { kind: 'VARCHAR' };
 export const BIGINT: DuckType = { kind: 'BIGINT' };
 export const HUGEINT: DuckType = { kind: 'HUGEINT' };
 export const TIMESTAMPTZ: DuckType = { kind: 'TIMESTAMPTZ' };
+export const TIMETZ: DuckType = { kind: 'TIMETZ' };
 
 /** The SQL spelling of a type, as used in DDL. */
 export function sqlType(type: DuckType): string {
@@ -59,6 +60,9 @@ export function parseDuckType(dataType: string): DuckType {
     case 'TIMESTAMPTZ':
     case 'TIMESTAMP WITH TIME ZONE':
       return TIMESTAMPTZ;
+    case 'TIMETZ':
+    case 'TIME WITH TIME ZONE':
+      return TIMETZ;
     default:
       return { kind: 'OTHER', name: dataType };
   }
@@ -102,7 +106,7 @@ export function duckTypeFor(column: ColumnType): DuckType {
     case 'date':
       return { kind: 'DATE' };
     case 'time':
-      return { kind: 'TIME' };
+      return /with time zone|timetz/i.test(column.sqlType ?? '') ? TIMETZ : { kind: 'TIME' };
     case 'timestamp':
       return { kind: 'TIMESTAMP' };
     case 'timestamptz':
@@ -126,6 +130,7 @@ const LOGICAL: Record<Exclude<DuckKind, 'OTHER'>, LogicalType> = {
   JSON: 'json',
   DATE: 'date',
   TIME: 'time',
+  TIMETZ: 'time',
   TIMESTAMP: 'timestamp',
   TIMESTAMPTZ: 'timestamptz',
   UUID: 'uuid',
@@ -147,6 +152,9 @@ function integerDigits(type: DuckType): number | undefined {
 export function widenDuckType(current: DuckType, incoming: DuckType): DuckType {
   if (sameType(current, incoming) || current.kind === 'VARCHAR' || current.kind === 'OTHER') return current;
   if (incoming.kind === 'OTHER') return VARCHAR;
+  // A time of day gains its offset; the logical types do not tell the two apart.
+  if (current.kind === 'TIME' && incoming.kind === 'TIMETZ') return incoming;
+  if (current.kind === 'TIMETZ' && incoming.kind === 'TIME') return current;
   const currentDigits = integerDigits(current);
   const incomingDigits = integerDigits(incoming);
   if (currentDigits !== undefined && incomingDigits !== undefined) {

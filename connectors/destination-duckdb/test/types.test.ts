@@ -158,3 +158,33 @@ describe('table creation and type mapping', () => {
     await expect(notNumber).rejects.toThrow(/field "id": value "seven" does not fit column type BIGINT/);
   });
 });
+
+describe('SQL date and time values', () => {
+  test('keeps dates before 1 AD, years past 9999, infinities, 24:00:00 and time offsets', async () => {
+    const path = tmp.db('temporal');
+    await load({ path }, [
+      schema('t', {
+        id: { type: 'integer' },
+        day: { type: ['null', 'string'], format: 'date' },
+        at: { type: ['null', 'string'], format: 'date-time' },
+        local: { type: ['null', 'string'], format: 'date-time', 'sql-datatype': 'timestamp without time zone' },
+        clock: { type: ['null', 'string'], format: 'time' },
+        zoned: { type: ['null', 'string'], format: 'time', 'sql-datatype': 'time with time zone' },
+      }, ['id']),
+      record('t', { id: 1, day: '-0043-03-15', at: '-0043-03-15T12:00:00.5+01:00', local: '10000-01-01t00:00:00', clock: '24:00:00', zoned: '10:00:00.25-05:30' }),
+      record('t', { id: 2, day: 'infinity', at: '-infinity', local: 'infinity', clock: '23:59:59.999999', zoned: '10:00:00Z' }),
+    ]);
+    expect(await columnTypes(path, 't')).toMatchObject({ clock: 'TIME', zoned: 'TIME WITH TIME ZONE' });
+    expect(await query(path, 'SELECT "day"::VARCHAR AS d, "at"::VARCHAR AS a, "local"::VARCHAR AS l, clock::VARCHAR AS c, zoned::VARCHAR AS z FROM t ORDER BY id')).toEqual([
+      { d: '0044-03-15 (BC)', a: '0044-03-15 (BC) 11:00:00.5+00', l: '10000-01-01 00:00:00', c: '24:00:00', z: '10:00:00.25-05:30' },
+      { d: 'infinity', a: '-infinity', l: 'infinity', c: '23:59:59.999999', z: '10:00:00+00' },
+    ]);
+  });
+
+  test('a TIME column becomes TIMETZ when a value carries an offset', async () => {
+    const path = tmp.db('timetz');
+    await load({ path }, [schema('c', { id: { type: 'integer' }, at: { type: 'string', format: 'time' } }, ['id']), record('c', { id: 1, at: '08:00:00' }), record('c', { id: 2, at: '09:00:00+02' })]);
+    expect((await columnTypes(path, 'c'))['at']).toBe('TIME WITH TIME ZONE');
+    expect(await query(path, 'SELECT "at"::VARCHAR AS v FROM c ORDER BY id')).toEqual([{ v: '08:00:00+00' }, { v: '09:00:00+02' }]);
+  });
+});
