@@ -102,7 +102,8 @@ export class TypeRegistry {
       const elemType = this.types.get(type.elem);
       const delim = elemType?.delim ?? ',';
       return {
-        schema: { type: ['array'], items: nullable(element.schema) },
+        // Items may themselves be arrays: PostgreSQL does not enforce an array column's declared dimensions.
+        schema: { type: ['array'], items: withArray(nullable(element.schema)) },
         parse: (text) => parseArray(text, element.parse, delim),
         ...(element.portableType === undefined ? {} : { portableType: element.portableType.endsWith('[]') ? element.portableType : `${element.portableType}[]` }),
         orderable: false,
@@ -159,6 +160,11 @@ const BUILTIN: Record<string, ColumnKind> = {
   bit: scalar('string', parseText),
   varbit: scalar('string', parseText),
 };
+
+function withArray(schema: JsonSchema): JsonSchema {
+  const types = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : [];
+  return types.includes('array') ? schema : { ...schema, type: [...types, 'array'] };
+}
 
 /** Adds `null` to a schema's types. */
 export function nullable(schema: JsonSchema): JsonSchema {

@@ -65,7 +65,7 @@ describe('discovery', () => {
     expect(p['ratio']).toEqual({ type: ['null', 'number'], 'sql-datatype': 'double precision' });
     expect(p['mood']).toEqual({ type: ['null', 'string'], 'sql-datatype': 'text' });
     expect(p['cost']).toEqual({ type: ['null', 'number'], 'sql-datatype': 'numeric(10,2)' });
-    expect(p['tags']).toEqual({ type: ['null', 'array'], items: { type: ['null', 'string'] }, 'sql-datatype': 'text[]' });
+    expect(p['tags']).toEqual({ type: ['null', 'array'], items: { type: ['null', 'string', 'array'] }, 'sql-datatype': 'text[]' });
     expect(p['doc']!.type).toEqual(['null', 'object', 'array', 'string', 'number', 'boolean']);
     expect(p['created_at']).toEqual({ type: ['null', 'string'], format: 'date-time', 'sql-datatype': 'timestamp with time zone' });
     expect(p['updated']).toMatchObject({ format: 'date' });
@@ -96,7 +96,7 @@ describe('discovery', () => {
     const catalog = await new PostgreSQL({ config: { ...db.config, schema: 'many' } }).discover();
     const elapsed = Date.now() - started;
     expect(catalog.streams).toHaveLength(1000);
-    expect(elapsed).toBeLessThan(5000);
+    expect(elapsed).toBeLessThan(10_000);
   });
 
   it('check reports a clear error for a wrong database and never shows the password', async () => {
