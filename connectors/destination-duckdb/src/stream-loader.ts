@@ -232,6 +232,8 @@ export class StreamLoader {
   /** Brings the table in line with the schema and active metadata columns, then rebuilds the staging layout. */
   private async syncTable(): Promise<void> {
     this.columns ??= await this.readColumns();
+    // Metadata columns a table already has keep being filled (a revived row must lose its _sdc_deleted_at).
+    for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) if (this.columns.has(name)) this.metadata.add(name);
     const wanted = this.wantedColumns();
     if (this.columns.size === 0) {
       const definitions = wanted.map(({ column, type }) => `${q(column)} ${sqlType(type)}`).join(', ');

@@ -27,6 +27,12 @@ describe('ACTIVATE_VERSION', () => {
     expect(rows[0]).toEqual({ id: 1, name: 'A', deleted: null });
     expect(rows[1]).toMatchObject({ id: 2, name: 'b' });
     expect(rows[1]?.['deleted']).toBeGreaterThanOrEqual(before - 1000);
+    // The row comes back in a later version: it is live again, and the one now missing is marked.
+    await load({ path }, [items, v(3, 2, 'b again'), activate('items', 3)]);
+    expect(await query(path, 'SELECT id::INTEGER AS id, name, _sdc_deleted_at IS NOT NULL AS deleted FROM items ORDER BY id')).toEqual([
+      { id: 1, name: 'A', deleted: true },
+      { id: 2, name: 'b again', deleted: false },
+    ]);
   });
 
   test('an ACTIVATE_VERSION before any record creates the table empty', async () => {
