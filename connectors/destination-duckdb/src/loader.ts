@@ -110,6 +110,13 @@ export class DuckDBLoader {
       logger: this.ctx.logger,
       clock: this.clock,
     });
+    const clash = [...this.streams.values()].find((other) => other.table === loader.table);
+    if (clash) {
+      throw new ConnectorError('TABLE_NAME_CLASH', `streams "${clash.stream}" and "${stream}" would both load into table ${loader.table}`, {
+        stream,
+        hint: 'rename one of the streams (a stream map or the source config), or load them into different destinations',
+      });
+    }
     this.streams.set(stream, loader);
     return loader;
   }

@@ -1,0 +1,47 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { ConfigError, ConnectorError, silentLogger, type SourceMessage } from '@mage-int/core';
+import destination, { DuckDB } from '../src/index.js';
+import { load, record, schema, state, tempDir } from './helpers.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+const tmp = tempDir('connector');
+afterAll(() => tmp.cleanup());
+
+describe('the connector', () => {
+  test('is found by its package.json and describes itself', () => {
+    expect(destination).toMatchObject({ kind: 'destination', name: 'duckdb' });
+    expect(packageJson['mage-int']).toMatchObject({ type: 'destination', name: 'duckdb' });
+    expect(packageJson.keywords).toContain('mage-int-connector');
+  });
+
+  test('check opens (and creates) the database and schema, and reports what is wrong otherwise', async () => {
+    const ok = await destination.check({ path: tmp.db('check'), schema: 'staging' }, { logger: silentLogger, signal: new AbortController().signal });
+    expect(ok).toMatchObject({ ok: true, message: expect.stringMatching(/^DuckDB v\d/) });
+    const bad = await destination.check({ path: '/dev/null/nope.duckdb' }, { logger: silentLogger, signal: new AbortController().signal });
+    expect(bad.ok).toBe(false);
+    expect(bad.message).toMatch(/nope\.duckdb/);
+  });
+
+  test('rejects unknown settings before touching the database', async () => {
+    await expect(load({ path: tmp.db('config'), batch_rows: 5 } as never, [])).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  test('refuses two streams that would load into one table', async () => {
+    const attempt = load({ path: tmp.db('clash') }, [schema('public-users', { id: { type: 'integer' } }), schema('public_users', { id: { type: 'integer' } })]);
+    await expect(attempt).rejects.toBeInstanceOf(ConnectorError);
+    await expect(attempt).rejects.toThrow(/"public-users" and "public_users" would both load into table public_users/);
+  });
+});
+
+describe('the DuckDB class', () => {
+  test('keeps an in-memory database across write and query', async () => {
+    const db = new DuckDB({ config: { path: ':memory:' } });
+    const messages: SourceMessage[] = [schema('t', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']), record('t', { id: 1, v: 'a' }), record('t', { id: 1, v: 'b' }), state({ done: true })];
+    const states = [];
+    for await (const s of db.write(messages, { logger: silentLogger })) states.push(s.value);
+    expect(states).toEqual([{ done: true }]);
+    expect(await db.query('SELECT id, v FROM t')).toEqual([{ id: '1', v: 'b' }]);
+    expect(await db.check()).toMatchObject({ ok: true });
+    await db.close();
+  });
+});
