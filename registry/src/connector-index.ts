@@ -1,0 +1,30 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { ConnectorKind, JsonSchema } from '@mage-int/core';
+
+/** One first-party connector in registry/index.json (generated from connectors/*). */
+export interface ConnectorIndexEntry {
+  package: string;
+  type: ConnectorKind;
+  name: string;
+  version: string;
+  description: string;
+  support: string;
+  capabilities: string[];
+  keywords: string[];
+  /** The connector's config schema (its spec.json). */
+  config: JsonSchema | null;
+}
+
+/** Where the generated index lives (beside src/ and dist/). */
+export const INDEX_PATH = fileURLToPath(new URL('../index.json', import.meta.url));
+
+/** The connector index built with this package; empty when it was not generated (run the package's build). */
+export async function loadConnectorIndex(path = INDEX_PATH): Promise<ConnectorIndexEntry[]> {
+  try {
+    const document = JSON.parse(await readFile(path, 'utf8')) as { connectors?: ConnectorIndexEntry[] };
+    return document.connectors ?? [];
+  } catch {
+    return [];
+  }
+}

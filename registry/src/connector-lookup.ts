@@ -1,0 +1,110 @@
+import { ConfigError, firstPartyPackageName, type ConnectorKind, type ConnectorManifest } from '@mage-int/core';
+import { npmView } from './npm-client.js';
+import { RegistryError } from './registry-error.js';
+import { searchRegistry } from './search.js';
+
+/** What the user asked `mage-int add` for. */
+export interface ConnectorRequest {
+  /** `source` / `destination` when given as `source-x`. */
+  kind?: ConnectorKind;
+  /** Short name when given as `source-x`. */
+  name?: string;
+  /** Package name when given as one (`@acme/source-x`, `some-package`). */
+  packageName?: string;
+  /** Version or range after `@`, if any. */
+  range?: string;
+}
+
+/** Parses `source-stripe`, `source-stripe@1.2`, `@acme/source-stripe@^2`, `mage-int-source-stripe`. */
+export function parseConnectorRequest(input: string): ConnectorRequest {
+  const text = input.trim();
+  const at = text.lastIndexOf('@');
+  const [spec, range] = at > 0 ? [text.slice(0, at), text.slice(at + 1) || undefined] : [text, undefined];
+  const short = /^(source|destination)-([a-z0-9][a-z0-9._-]*)$/.exec(spec);
+  if (short) return { kind: short[1] as ConnectorKind, name: short[2], range };
+  if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(spec)) {
+    throw new ConfigError('CONNECTOR_REF_INVALID', `"${input}" is neither a connector (source-x, destination-x) nor an npm package name`, {
+      hint: 'e.g. `mage-int add source-postgres` or `mage-int add @acme/source-crm`',
+    });
+  }
+  return { packageName: spec, range };
+}
+
+/** The package names tried for `source-x`, in order: first party, then the community convention. */
+export function candidatePackages(request: ConnectorRequest): string[] {
+  if (request.packageName) return [request.packageName];
+  if (!request.kind || !request.name) return [];
+  return [firstPartyPackageName(request.kind, request.name), `mage-int-${request.kind}-${request.name}`];
+}
+
+/** A published connector package, resolved from a request. */
+export interface ResolvedConnector {
+  packageName: string;
+  version: string;
+  /** The package's `mage-int` block; undefined when the package is not a connector. */
+  manifest?: ConnectorManifest;
+  firstParty: boolean;
+  description?: string;
+  /** The registry it was found in, when not npm's configured one. */
+  registry?: string;
+}
+
+function manifestOf(metadata: Record<string, unknown>): ConnectorManifest | undefined {
+  const block = metadata['mage-int'] as Partial<ConnectorManifest> | undefined;
+  return block && (block.type === 'source' || block.type === 'destination') && typeof block.name === 'string' ? (block as ConnectorManifest) : undefined;
+}
+
+async function view(packageName: string, range: string | undefined, registry: string | undefined, cwd: string): Promise<ResolvedConnector | undefined> {
+  const metadata = await npmView(range ? `${packageName}@${range}` : packageName, packageName, registry, cwd);
+  if (!metadata) return undefined;
+  return {
+    packageName,
+    version: String(metadata['version'] ?? ''),
+    manifest: manifestOf(metadata),
+    firstParty: packageName.startsWith('@mage-int/'),
+    description: typeof metadata['description'] === 'string' ? metadata['description'] : undefined,
+    ...(registry ? { registry } : {}),
+  };
+}
+
+export interface LookupOptions {
+  /** The connector registry (`--registry`, MAGE_INT_REGISTRY); npm's own config when undefined. */
+  registry?: string;
+  /** Registries searched for community connectors when no candidate name exists. */
+  searchRegistries: readonly string[];
+  cwd: string;
+}
+
+/**
+ * Finds the package to install for a request: `@mage-int/<kind>-<name>` first, then
+ * `mage-int-<kind>-<name>`, then a registry search for a package whose `mage-int` block names this kind and
+ * name (a scoped community package such as `@acme/source-crm`). A package given by name is taken as is.
+ */
+export async function lookupConnector(request: ConnectorRequest, options: LookupOptions): Promise<ResolvedConnector> {
+  for (const candidate of candidatePackages(request)) {
+    const found = await view(candidate, request.range, options.registry, options.cwd);
+    if (found) return found;
+  }
+  if (request.packageName) {
+    throw new RegistryError('PACKAGE_NOT_FOUND', `package ${request.packageName}${request.range ? `@${request.range}` : ''} was not found`, {
+      hint: options.registry ? `looked in ${options.registry}` : 'looked in the registry npm is configured with; pass --registry or set MAGE_INT_REGISTRY for a private one',
+    });
+  }
+  const wanted = `${request.kind}-${request.name}`;
+  const hits = (await Promise.all(options.searchRegistries.map((r) => searchRegistry(r, request.name ?? '')))).flat();
+  const matching: ResolvedConnector[] = [];
+  for (const hit of hits) {
+    if (matching.some((m) => m.packageName === hit.package)) continue;
+    const found = await view(hit.package, request.range, options.registry ?? hit.origin, options.cwd);
+    if (found?.manifest && found.manifest.type === request.kind && found.manifest.name === request.name) matching.push(found);
+  }
+  if (matching.length === 1 && matching[0]) return matching[0];
+  if (matching.length > 1) {
+    throw new RegistryError('CONNECTOR_AMBIGUOUS', `several packages provide ${wanted}: ${matching.map((m) => m.packageName).join(', ')}`, {
+      hint: `name the package: \`mage-int add ${matching[0]?.packageName}\``,
+    });
+  }
+  throw new RegistryError('CONNECTOR_NOT_FOUND', `no connector ${wanted} was found (tried ${candidatePackages(request).join(', ')} and a registry search)`, {
+    hint: `\`mage-int search ${request.name}\` lists what is available; ${options.registry ? `looked in ${options.registry}` : 'pass --registry or set MAGE_INT_REGISTRY for a private registry'}`,
+  });
+}

@@ -1,0 +1,86 @@
+import { CONNECTOR_KEYWORD, type ConnectorKind } from '@mage-int/core';
+import { loadConnectorIndex } from './connector-index.js';
+import { normaliseRegistry } from './npm-client.js';
+
+/** A connector found by `mage-int search`. */
+export interface SearchHit {
+  package: string;
+  version: string;
+  description: string;
+  /** From the index or the package name (`source-x`, `destination-x`); undefined when neither tells. */
+  type?: ConnectorKind;
+  name?: string;
+  support: string;
+  /** Where it was found: `index` or a registry URL. */
+  origin: string;
+}
+
+interface NpmSearchObject {
+  package: { name: string; version?: string; description?: string; keywords?: string[]; 'dist-tags'?: { latest?: string } };
+}
+
+function kindAndName(packageName: string): { type?: ConnectorKind; name?: string } {
+  const match = /(?:^|\/|-)(source|destination)-([a-z0-9][a-z0-9-]*)$/.exec(packageName);
+  return match ? { type: match[1] as ConnectorKind, name: match[2] } : {};
+}
+
+function matches(term: string, ...fields: (string | undefined)[]): boolean {
+  const needle = term.toLowerCase();
+  return needle === '' || fields.some((f) => f?.toLowerCase().includes(needle));
+}
+
+/**
+ * Queries one registry's search API for connector packages (keyword `mage-int-connector`) matching `term`.
+ * npmjs understands `keywords:` in the query; registries that do not (verdaccio) get a plain text query,
+ * and the keyword is checked here.
+ */
+export async function searchRegistry(registry: string, term: string, fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
+  const base = normaliseRegistry(registry);
+  const queries = [`keywords:${CONNECTOR_KEYWORD}${term ? ` ${term}` : ''}`, term];
+  const found = new Map<string, SearchHit>();
+  for (const text of queries) {
+    const url = new URL('-/v1/search', base);
+    url.searchParams.set('text', text);
+    url.searchParams.set('size', '250');
+    let body: { objects?: NpmSearchObject[] };
+    try {
+      const response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
+      if (!response.ok) continue;
+      body = (await response.json()) as { objects?: NpmSearchObject[] };
+    } catch {
+      continue; // an unreachable registry must not hide results from the others
+    }
+    for (const { package: pkg } of body.objects ?? []) {
+      if (!pkg?.name || !(pkg.keywords ?? []).includes(CONNECTOR_KEYWORD)) continue;
+      if (!matches(term, pkg.name, pkg.description, ...(pkg.keywords ?? []))) continue;
+      found.set(pkg.name, {
+        package: pkg.name,
+        version: pkg.version ?? pkg['dist-tags']?.latest ?? '',
+        description: pkg.description ?? '',
+        ...kindAndName(pkg.name),
+        support: pkg.name.startsWith('@mage-int/') ? 'certified' : 'community',
+        origin: base,
+      });
+    }
+  }
+  return [...found.values()];
+}
+
+/**
+ * Searches the first-party index and every given registry; index entries win for first-party packages
+ * (they carry support level and capabilities), registry hits add community packages.
+ */
+export async function searchConnectors(term: string, registries: readonly string[], fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
+  const hits = new Map<string, SearchHit>();
+  for (const entry of await loadConnectorIndex()) {
+    if (!matches(term, entry.package, entry.name, `${entry.type}-${entry.name}`, entry.description, ...entry.keywords, ...entry.capabilities)) continue;
+    hits.set(entry.package, { package: entry.package, version: entry.version, description: entry.description, type: entry.type, name: entry.name, support: entry.support, origin: 'index' });
+  }
+  const results = await Promise.all(registries.map((registry) => searchRegistry(registry, term, fetchImpl)));
+  for (const hit of results.flat()) {
+    const known = hits.get(hit.package);
+    if (known) known.version = hit.version || known.version; // the registry knows the latest published version
+    else hits.set(hit.package, hit);
+  }
+  return [...hits.values()].sort((a, b) => (a.support === b.support ? a.package.localeCompare(b.package) : a.support === 'certified' ? -1 : 1));
+}

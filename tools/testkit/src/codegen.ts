@@ -1,0 +1,49 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { compile } from 'json-schema-to-typescript';
+import type { JsonSchema } from '@mage-int/core';
+
+/** The markdown config table for a spec: one row per setting, nested objects flattened with dots. */
+export function configTable(schema: JsonSchema): string {
+  const rows: string[] = [];
+  const walk = (node: JsonSchema, prefix: string) => {
+    const required = new Set(node.required ?? []);
+    for (const [name, prop] of Object.entries(node.properties ?? {})) {
+      const path = prefix ? `${prefix}.${name}` : name;
+      const type = prop.enum ? prop.enum.map((v) => JSON.stringify(v)).join(' \\| ') : [prop.type ?? 'any'].flat().join(' \\| ');
+      const dflt = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
+      const notes = [prop.description ?? '', prop.secret || prop.writeOnly ? '(secret: never logged)' : ''].filter(Boolean).join(' ');
+      rows.push(`| \`${path}\` | ${type} | ${required.has(name) ? 'yes' : ''} | ${dflt} | ${notes.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+      if (prop.type === 'object' && prop.properties) walk(prop, path);
+    }
+  };
+  walk(schema, '');
+  return ['| setting | type | required | default | description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/**
+ * For the connector package in `directory`: writes src/generated/config.ts (the Config type, from spec.json,
+ * with json-schema-to-typescript) and refreshes the README's config table between
+ * `<!-- config:start -->` and `<!-- config:end -->`. spec.json is the single source of truth.
+ */
+export async function generateConnectorCode(directory = '.'): Promise<void> {
+  const dir = resolve(directory);
+  const spec = JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema;
+  // A root `title` would rename the interface; the generated type is always `Config`.
+  const { title: _title, ...schema } = spec;
+  const ts = await compile(structuredClone(schema) as Parameters<typeof compile>[0], 'Config', {
+    bannerComment: '/* Generated from spec.json by mage-int-codegen (@mage-int/testkit). Do not edit. */',
+    additionalProperties: false,
+    strictIndexSignatures: true,
+    style: { singleQuote: true },
+    format: false,
+  });
+  await mkdir(join(dir, 'src/generated'), { recursive: true });
+  await writeFile(join(dir, 'src/generated/config.ts'), ts);
+  const readmePath = join(dir, 'README.md');
+  const readme = await readFile(readmePath, 'utf8').catch(() => undefined);
+  if (readme && readme.includes('<!-- config:start -->')) {
+    const updated = readme.replace(/<!-- config:start -->[\s\S]*?<!-- config:end -->/, `<!-- config:start -->\n${configTable(spec)}\n<!-- config:end -->`);
+    if (updated !== readme) await writeFile(readmePath, updated);
+  }
+}

@@ -1,0 +1,19 @@
+/** @mage-int/testkit — the conformance suites every mage-int connector runs (see docs/authoring-connectors.md). */
+export { defineTestConfig, type ConnectorTestConfig, type SourceTestConfig, type DestinationTestConfig, type TestSetup, type ConformanceSubject } from './test-config.js';
+export { CheckSkipped, ConformanceError, expectThat, type CheckResult, type ConformanceCheck } from './check.js';
+export { SourceSuiteContext, sourceChecks } from './source-suite.js';
+export { DestinationSuiteContext, destinationChecks, keyedInput } from './destination-suite.js';
+export { loadDestinationFixtures, fixtureMessages, DEFAULT_DESTINATION_FIXTURES, type DestinationFixture, type FixtureExpectation } from './fixtures.js';
+export { readAll, testContext, type ReadResult, type ReadOptions } from './read-all.js';
+export { assertValidJsonSchema, assertValidSpec, assertValidCatalog } from './json-schema-check.js';
+export { canonicalValue, diffRows } from './compare-rows.js';
+export { compareBookmarkValues, farFutureValue } from './compare-values.js';
+export {
+  TEST_CONFIG_FILES,
+  findTestConfig,
+  loadTestConfig,
+  conformanceSubject,
+  prepareSuite,
+  runConformance,
+  runConformanceForPackage,
+} from './run-conformance.js';
