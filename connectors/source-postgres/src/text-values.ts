@@ -51,6 +51,7 @@ export const parseDate: TextParser = (text) => isoYear(text);
 
 /** timestamp: `2024-01-02 03:04:05.123456` → `2024-01-02T03:04:05.123456` (no offset: it has none). */
 export const parseTimestamp: TextParser = (text) => {
+  if (text.length >= 19 && text.charCodeAt(10) === 32 && text.charCodeAt(4) === 45 && !text.endsWith(' BC')) return `${text.slice(0, 10)}T${text.slice(11)}`;
   if (text === 'infinity' || text === '-infinity') return text;
   const iso = isoYear(text);
   const space = iso.indexOf(' ');
@@ -59,6 +60,10 @@ export const parseTimestamp: TextParser = (text) => {
 
 /** timestamptz (TimeZone=UTC): `2024-01-02 03:04:05.123456+00` → `2024-01-02T03:04:05.123456+00:00`. */
 export const parseTimestamptz: TextParser = (text) => {
+  // Fast path for the common `YYYY-MM-DD HH:MM:SS[.ffffff]+00` (TimeZone=UTC).
+  if (text.length >= 22 && text.charCodeAt(10) === 32 && text.endsWith('+00') && text.charCodeAt(4) === 45) {
+    return `${text.slice(0, 10)}T${text.slice(11, -3)}+00:00`;
+  }
   if (text === 'infinity' || text === '-infinity') return text;
   const bc = text.endsWith(' BC');
   const body = bc ? text.slice(0, -3) : text;
