@@ -12,6 +12,12 @@ export class NeedsWiderType {
 /** A value that does not fit its column at all (the record contradicts its schema). */
 export class ValueRejected extends Error {}
 
+/** A NUL character under `nul_characters: reject`. */
+export class NulRejected extends ValueRejected {}
+
+/** What to do with NUL characters (U+0000) in text: DuckDB can store them. */
+export type NulPolicy = 'keep' | 'reject' | 'strip';
+
 /**
  * Converts record values for one column and appends them. Conversion (`prepare`) is separate from appending
  * so a row is checked completely before any of it reaches the Appender, which cannot take back half a row.
@@ -26,6 +32,7 @@ export interface ColumnWriter {
 export interface WriterOptions {
   /** How a BLOB column's strings encode bytes. */
   contentEncoding?: 'base64' | 'base16';
+  nulCharacters?: NulPolicy;
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -50,7 +57,7 @@ const appendVarchar = (appender: DuckDBAppender, prepared: unknown) => appender.
 export function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
   const number = numberText(value);
-  if (number !== undefined) return number;
+  if (number !== undefined) return /[eE]/.test(number) ? (plainNumber(number)?.text ?? number) : number;
   if (typeof value === 'boolean') return String(value);
   if (value instanceof Date) return value.toISOString();
   return stringifyExactJson(value);
@@ -144,8 +151,37 @@ function blobWriter(type: DuckType, encoding: 'base64' | 'base16'): ColumnWriter
   };
 }
 
+/** `\u0000` escapes in JSON text (an escaped backslash before `u0000` is not one). */
+const JSON_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g;
+
+/** Applies the NUL policy to text a writer prepared; `json` when the text is JSON (NUL appears escaped). */
+function nulChecked(writer: ColumnWriter, policy: NulPolicy, json: (value: unknown) => boolean): ColumnWriter {
+  if (policy === 'keep') return writer;
+  return {
+    type: writer.type,
+    append: writer.append,
+    prepare(value) {
+      const text = writer.prepare(value);
+      if (typeof text !== 'string') return text;
+      const escaped = json(value);
+      const found = escaped ? text.search(JSON_NUL) !== -1 : text.includes('\0');
+      if (!found) return text;
+      if (policy === 'reject') throw new NulRejected('value contains a NUL character (U+0000)');
+      return escaped ? text.replace(JSON_NUL, '$1') : text.replaceAll('\0', '');
+    },
+  };
+}
+
 /** The writer for a column of `type`. */
 export function columnWriter(type: DuckType, options: WriterOptions = {}): ColumnWriter {
+  const writer = baseWriter(type, options);
+  const policy = options.nulCharacters ?? 'keep';
+  if (type.kind === 'JSON') return nulChecked(writer, policy, () => true);
+  if (type.kind === 'VARCHAR' || type.kind === 'OTHER') return nulChecked(writer, policy, (value) => typeof value !== 'string');
+  return writer;
+}
+
+function baseWriter(type: DuckType, options: WriterOptions): ColumnWriter {
   switch (type.kind) {
     case 'BOOLEAN':
       return {
@@ -163,7 +199,10 @@ export function columnWriter(type: DuckType, options: WriterOptions = {}): Colum
         prepare(value) {
           if (typeof value === 'number') return value;
           const text = numberText(value);
-          return text === undefined ? reject(value, type) : Number(text);
+          if (text === undefined) return reject(value, type);
+          // A double holds it when it reads back as the same number; else the column keeps exact text.
+          const double = Number(text);
+          return plainNumber(String(double))?.text === plainNumber(text)?.text ? double : new NeedsWiderType(VARCHAR);
         },
         append: (appender, prepared) => appender.appendDouble(prepared as number),
       };

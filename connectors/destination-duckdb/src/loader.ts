@@ -104,7 +104,8 @@ export class DuckDBLoader {
     const loader = new StreamLoader(this.session, stream, {
       schema: this.config.schema,
       hardDelete: this.config.hard_delete,
-      addMetadataColumns: this.config.add_metadata_columns,
+      addMetadataColumns: this.config.add_record_metadata || this.config.add_metadata_columns,
+      nulCharacters: this.config.nul_characters,
       rules: identifierRules(this.config),
       conflictMethod: this.ctx.streams?.[stream]?.conflictMethod,
       logger: this.ctx.logger,

@@ -23,7 +23,8 @@ export interface MergePlan {
 /**
  * The statement moving staged rows into the target. Without keys (or with `append`) rows are inserted as
  * they are. With keys, duplicates within the batch collapse to the last one, then one MERGE applies the
- * conflict rule; a row carrying `_sdc_deleted_at` deletes (or marks) the row with its key instead.
+ * conflict rule; a record carrying `_sdc_deleted_at` deletes the row with its key (hard) or is kept with
+ * that mark (soft: an existing row keeps the values the record lacks).
  */
 export function mergeStatement(plan: MergePlan): string {
   const { target, stage, columns, keys, method, deletedAt, batchedAt } = plan;
@@ -36,12 +37,11 @@ export function mergeStatement(plan: MergePlan): string {
   const on = keys.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
   const stamp = batchedAt ? `, ${q(batchedAt)} = now()` : '';
   const clauses: string[] = [];
-  if (deletedAt) {
-    clauses.push(
-      plan.hardDelete
-        ? `WHEN MATCHED AND s.${q(deletedAt)} IS NOT NULL THEN DELETE`
-        : `WHEN MATCHED AND s.${q(deletedAt)} IS NOT NULL THEN UPDATE SET ${q(deletedAt)} = s.${q(deletedAt)}${stamp}`,
-    );
+  if (deletedAt && plan.hardDelete) clauses.push(`WHEN MATCHED AND s.${q(deletedAt)} IS NOT NULL THEN DELETE`);
+  if (deletedAt && !plan.hardDelete) {
+    // A delete often carries only the key: mark the row, keeping the values the record does not have.
+    const kept = columns.filter((c) => !keys.includes(c)).map((c) => (c === deletedAt ? `${q(c)} = s.${q(c)}` : `${q(c)} = coalesce(s.${q(c)}, t.${q(c)})`));
+    clauses.push(`WHEN MATCHED AND s.${q(deletedAt)} IS NOT NULL THEN UPDATE SET ${kept.join(', ')}${stamp}`);
   }
   if (method === 'upsert' || method === 'update_only') {
     const updated = columns.filter((c) => !keys.includes(c));
@@ -50,7 +50,9 @@ export function mergeStatement(plan: MergePlan): string {
   }
   if (method === 'upsert' || method === 'ignore') {
     const values = [...columns.map((c) => `s.${q(c)}`), ...(batchedAt ? ['now()'] : [])].join(', ');
-    clauses.push(`WHEN NOT MATCHED${deletedAt ? ` AND s.${q(deletedAt)} IS NULL` : ''} THEN INSERT (${insertColumns}) VALUES (${values})`);
+    // Hard deletes of unknown keys insert nothing; soft ones keep the record, marked deleted.
+    const guard = deletedAt && plan.hardDelete ? ` AND s.${q(deletedAt)} IS NULL` : '';
+    clauses.push(`WHEN NOT MATCHED${guard} THEN INSERT (${insertColumns}) VALUES (${values})`);
   }
   if (clauses.length === 0) return '';
   return `MERGE INTO ${target} AS t USING (${latest}) AS s ON ${on}\n${clauses.join('\n')}`;

@@ -1,16 +1,18 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type RecordData, type SchemaMessage } from '@mage-int/core';
 import { columnType, normalizeIdentifier, quoteIdentifier as q, type IdentifierRules } from '@mage-int/core/sql';
-import { columnWriter, NeedsWiderType, ValueRejected, type ColumnWriter } from './column-writer.js';
+import { columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
 import { activateVersionStatement, mergeStatement, SEQUENCE_COLUMN } from './merge-sql.js';
 import { BATCHED_AT, DELETED_AT, isMetadataColumn, METADATA_COLUMNS, metadataValue, TABLE_VERSION, type MetadataColumn, type RecordContext, type SequenceClock } from './metadata-columns.js';
 import type { Session } from './session.js';
+import { fieldComment, fieldOfComment, mapColumns } from './naming.js';
 import { duckTypeFor, parseDuckType, sameType, sqlType, widenDuckType, type DuckType } from './type-map.js';
 
 export interface StreamLoaderOptions {
   schema: string;
   hardDelete: boolean;
   addMetadataColumns: boolean;
+  nulCharacters: NulPolicy;
   rules: IdentifierRules;
   conflictMethod?: ConflictMethod;
   logger: Logger;
@@ -31,6 +33,8 @@ interface StagedColumn {
 interface TableColumn {
   name: string;
   type: DuckType;
+  /** The field the column holds, per its comment (null: the field named like the column). */
+  field: string | null;
 }
 
 /**
@@ -220,6 +224,14 @@ export class StreamLoader {
   private valueError(error: unknown, record: RecordData, field: string): Error {
     if (!(error instanceof ValueRejected) && !(error instanceof Error && /conver|invalid|format|could not/i.test(error.message))) return error as Error;
     const ref = this.keyProperties.length > 0 ? stringifyExactJson(Object.fromEntries(this.keyProperties.map((k) => [k, record[k]]))) : this.recordIndex;
+    if (error instanceof NulRejected) {
+      return new RecordValidationError('NUL_CHARACTER', error.message, {
+        stream: this.stream,
+        record: ref,
+        field,
+        hint: 'set nul_characters to "keep" (DuckDB stores NUL) or "strip" to remove it',
+      });
+    }
     return new RecordValidationError('VALUE_NOT_LOADABLE', (error as Error).message, {
       stream: this.stream,
       record: ref,
@@ -239,14 +251,18 @@ export class StreamLoader {
       const definitions = wanted.map(({ column, type }) => `${q(column)} ${sqlType(type)}`).join(', ');
       await this.session.run(`CREATE SCHEMA IF NOT EXISTS ${q(this.options.schema)}`);
       await this.session.run(`CREATE TABLE IF NOT EXISTS ${this.target} (${definitions})`);
-      for (const { column, type } of wanted) this.columns.set(column.toLowerCase(), { name: column, type });
+      for (const { column, type, field } of wanted) {
+        this.columns.set(column.toLowerCase(), { name: column, type, field });
+        await this.commentColumn(column, field);
+      }
       this.options.logger.info(`created table ${this.options.schema}.${this.table}`, { stream: this.stream, columns: wanted.length });
     } else {
       for (const { column, type, field } of wanted) {
         const current = this.columns.get(column.toLowerCase());
         if (!current) {
           await this.session.run(`ALTER TABLE ${this.target} ADD COLUMN ${q(column)} ${sqlType(type)}`);
-          this.columns.set(column.toLowerCase(), { name: column, type });
+          this.columns.set(column.toLowerCase(), { name: column, type, field });
+          await this.commentColumn(column, field);
           this.options.logger.info(`added column ${this.table}.${column} ${sqlType(type)}`, { stream: this.stream });
           continue;
         }
@@ -266,26 +282,33 @@ export class StreamLoader {
   private async readColumns(): Promise<Map<string, TableColumn>> {
     const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
     const rows = await this.session.rows(
-      `SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND lower(schema_name) = lower(${literal(this.options.schema)}) AND lower(table_name) = lower(${literal(this.table)}) ORDER BY column_index`,
+      `SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = current_database() AND lower(schema_name) = lower(${literal(this.options.schema)}) AND lower(table_name) = lower(${literal(this.table)}) ORDER BY column_index`,
     );
-    return new Map(rows.map((row) => [String(row['column_name']).toLowerCase(), { name: String(row['column_name']), type: parseDuckType(String(row['data_type'])) }]));
+    return new Map(
+      rows.map((row) => {
+        const name = String(row['column_name']);
+        return [name.toLowerCase(), { name, type: parseDuckType(String(row['data_type'])), field: fieldOfComment(typeof row['comment'] === 'string' ? row['comment'] : null) }];
+      }),
+    );
+  }
+
+  /** Remembers in a comment which field a renamed column holds. */
+  private async commentColumn(column: string, field: string): Promise<void> {
+    const comment = fieldComment(field, column);
+    if (comment) await this.session.run(`COMMENT ON COLUMN ${this.target}.${q(column)} IS '${comment.replace(/'/g, "''")}'`);
   }
 
   /** Columns the schema asks for, in schema order, then the active metadata columns. */
   private wantedColumns(): { column: string; field: string; type: DuckType }[] {
     const out: { column: string; field: string; type: DuckType }[] = [];
-    const used = new Set([...this.fieldColumns.values(), ...Object.keys(METADATA_COLUMNS)].map((c) => c.toLowerCase()));
-    for (const [field, schema] of Object.entries(this.jsonSchema.properties ?? {})) {
-      if (isMetadataColumn(field)) continue;
-      let column = this.fieldColumns.get(field);
-      if (column === undefined) {
-        const base = normalizeIdentifier(field, this.options.rules);
-        column = base;
-        for (let i = 2; used.has(column.toLowerCase()); i++) column = normalizeIdentifier(`${base}_${i}`, this.options.rules);
-        used.add(column.toLowerCase());
-        this.fieldColumns.set(field, column);
-      }
-      out.push({ column, field, type: duckTypeFor(columnType(schema)) });
+    const fields = Object.keys(this.jsonSchema.properties ?? {}).filter((field) => !isMetadataColumn(field));
+    const owners = new Map<string, string | null>();
+    for (const [key, column] of this.columns ?? []) owners.set(key, column.field);
+    for (const name of Object.keys(METADATA_COLUMNS)) owners.set(name, name);
+    for (const [field, column] of this.fieldColumns) owners.set(column.toLowerCase(), field);
+    for (const [field, column] of mapColumns(fields, owners, this.options.rules)) {
+      this.fieldColumns.set(field, this.columns?.get(column.toLowerCase())?.name ?? column);
+      out.push({ column, field, type: duckTypeFor(columnType(this.jsonSchema.properties?.[field] ?? {})) });
     }
     for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {
       if (this.metadata.has(name)) out.push({ column: name, field: name, type: METADATA_COLUMNS[name] });
@@ -303,7 +326,8 @@ export class StreamLoader {
       const table = this.columns?.get(column.toLowerCase());
       if (!schema || !table) continue;
       const { contentEncoding } = columnType(schema);
-      staged.push({ column: table.name, field, writer: columnWriter(table.type, { contentEncoding }), value: (record) => record[field] });
+      const writer = columnWriter(table.type, { contentEncoding, nulCharacters: this.options.nulCharacters });
+      staged.push({ column: table.name, field, writer, value: (record) => record[field] });
     }
     const clock = this.options.clock;
     for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {

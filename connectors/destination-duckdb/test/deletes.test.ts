@@ -64,13 +64,15 @@ describe('CDC delete records (_sdc_deleted_at)', () => {
     ]);
   });
 
-  test('soft delete marks the row and keeps its other values; a later insert revives it', async () => {
+  test('soft delete marks the row, keeping values the delete lacks; unknown keys are kept as marked rows; a later insert revives', async () => {
     const path = tmp.db('cdc-soft');
-    await load({ path }, [cdc, row(1, 'new'), row(2, 'new')]);
-    await load({ path }, [cdc, row(2, null, '2024-03-01T10:00:00.5Z'), row(9, null, '2024-03-01T10:00:00Z')]);
+    await load({ path }, [cdc, row(1, 'new'), row(2, 'new'), row(3, 'new')]);
+    await load({ path }, [cdc, row(2, null, '2024-03-01T10:00:00.5Z'), row(3, 'closed', '2024-03-01T10:00:01Z'), row(9, null, '2024-03-01T10:00:00Z')]);
     expect(await query(path, 'SELECT id::INTEGER AS id, status, _sdc_deleted_at::VARCHAR AS deleted FROM orders ORDER BY id')).toEqual([
       { id: 1, status: 'new', deleted: null },
       { id: 2, status: 'new', deleted: '2024-03-01 10:00:00.5+00' },
+      { id: 3, status: 'closed', deleted: '2024-03-01 10:00:01+00' },
+      { id: 9, status: null, deleted: '2024-03-01 10:00:00+00' },
     ]);
     await load({ path }, [cdc, row(2, 'again')]);
     expect(await query(path, 'SELECT status, _sdc_deleted_at AS deleted FROM orders WHERE id = 2')).toEqual([{ status: 'again', deleted: null }]);

@@ -141,10 +141,29 @@ describe('table creation and type mapping', () => {
     expect(await query(path, 'SELECT amount::VARCHAR AS amount FROM d ORDER BY id')).toEqual([{ amount: '1234.560' }, { amount: '1.005' }, { amount: '123456789.500' }]);
   });
 
+  test('a number column holds doubles, and turns into exact text when a value has more digits than a double', async () => {
+    const path = tmp.db('doubles');
+    await load({ path }, [
+      schema('f', { id: { type: 'integer' }, x: { type: 'number' } }, ['id']),
+      record('f', { id: 1, x: 0.1 }),
+      record('f', { id: 2, x: new Decimal('0.30000000000000004') }),
+      record('f', { id: 3, x: 1e-7 }),
+    ]);
+    expect((await columnTypes(path, 'f'))['x']).toBe('DOUBLE');
+    await load({ path }, [schema('f', { id: { type: 'integer' }, x: { type: 'number' } }, ['id']), record('f', { id: 4, x: new Decimal('123456789012345678901234567890.123456789') }), record('f', { id: 5, x: 2n ** 64n })]);
+    expect((await columnTypes(path, 'f'))['x']).toBe('VARCHAR');
+    expect((await query(path, 'SELECT x FROM f ORDER BY id')).map((r) => r['x'])).toEqual(['0.1', '0.30000000000000004', '1e-07', '123456789012345678901234567890.123456789', '18446744073709551616']);
+  });
+
   test('folds names to lower case by default and keeps case when asked; colliding names get suffixes', async () => {
     const path = tmp.db('names');
     await load({ path }, [schema('Orders', { 'Order ID': { type: 'integer' }, order_id: { type: 'integer' }, select: { type: 'string' } }), record('Orders', { 'Order ID': 1, order_id: 2, select: 'x' })]);
-    expect(await query(path, 'SELECT * FROM orders')).toEqual([{ order_id: '1', order_id_2: '2', select: 'x' }]);
+    // The field already named validly keeps its name, whatever the order.
+    expect(await query(path, 'SELECT * FROM orders')).toEqual([{ order_id_2: '1', order_id: '2', select: 'x' }]);
+    // The mapping is remembered in column comments, so a later schema in another order finds the same columns.
+    await load({ path }, [schema('Orders', { select: { type: 'string' }, order_id: { type: 'integer' }, 'Order ID': { type: 'integer' } }), record('Orders', { 'Order ID': 3, order_id: 4, select: 'y' })]);
+    expect(await query(path, 'SELECT order_id_2, order_id FROM orders ORDER BY 1')).toEqual([{ order_id_2: '1', order_id: '2' }, { order_id_2: '3', order_id: '4' }]);
+    expect(Object.keys(await columnTypes(path, 'orders'))).toEqual(['order_id_2', 'order_id', 'select']);
     await load({ path, lowercase_identifiers: false }, [schema('MixedCase', { CamelField: { type: 'string' }, camelfield: { type: 'string' } }), record('MixedCase', { CamelField: 'a', camelfield: 'b' })]);
     expect(await columnTypes(path, 'MixedCase')).toEqual({ CamelField: 'VARCHAR', camelfield_2: 'VARCHAR' });
   });
