@@ -2,7 +2,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import { ConnectorError, ProtocolError, type Logger, type RecordData, type SourceMessage, type StateMessage, type StreamLoadOptions } from '@mage-int/core';
 import { SequenceClock, type RecordContext } from './metadata-columns.js';
 import { identifierRules, type ResolvedConfig } from './options.js';
-import { Session } from './session.js';
+import { MEMORY, Session } from './session.js';
 import { StreamLoader } from './stream-loader.js';
 
 export interface LoaderContext {
@@ -87,8 +87,8 @@ export class DuckDBLoader {
   /** Flushes what is left and folds the write-ahead log into the file. */
   async finish(): Promise<StateMessage[]> {
     const states = await this.flush();
-    await this.session.close(this.config.path !== ':memory:');
     this.closed = true;
+    await this.session.close(this.config.path !== MEMORY);
     this.ctx.logger.info(`loaded ${this.committedRows} records into ${this.config.path}`, { tables: [...this.streams.values()].map((s) => s.table) });
     return states;
   }

@@ -108,7 +108,7 @@ export class StreamLoader {
     const before = this.metadata.size;
     this.metadata.add(TABLE_VERSION);
     if (!this.options.hardDelete) this.metadata.add(DELETED_AT);
-    if (this.metadata.size !== before || this.columns?.size === 0) await this.syncTable();
+    if (this.metadata.size !== before) await this.syncTable();
   }
 
   activationStatement(version: number | bigint): string {
