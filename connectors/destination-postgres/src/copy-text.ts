@@ -72,17 +72,13 @@ export function toPgEra(text: string): string {
   return `${String(1 - iso).padStart(4, '0')}${m[3]} BC`;
 }
 
-function numberText(value: number): string {
-  return Object.is(value, -0) ? '0' : String(value);
-}
-
 /** Text of a scalar for a text-like column: strings as they are, numbers exact, objects as JSON. */
 function scalarText(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return value;
     case 'number':
-      return numberText(value);
+      return String(value);
     case 'bigint':
       return value.toString();
     case 'boolean':
@@ -164,13 +160,13 @@ export function valueEncoder(type: PgType, options: EncoderOptions): ValueEncode
     case 'float8':
     case 'numeric':
       return (value) => {
-        if (typeof value === 'number') return numberText(value);
+        if (typeof value === 'number') return String(value);
         if (value instanceof Decimal) return value.text;
         return text(value);
       };
     case 'int8':
       return (value) => {
-        if (typeof value === 'number') return numberText(value);
+        if (typeof value === 'number') return String(value);
         if (typeof value === 'bigint') {
           if (value < INT8_MIN || value > INT8_MAX) throw new ColumnOverflowError(column);
           return value.toString();

@@ -10,7 +10,7 @@ export class CopyWriter {
   private failure: Error | undefined;
   private readonly stream: CopyStreamQuery;
   private waiters: ((error: Error) => void)[] = [];
-  /** Characters written (UTF-16 units, a cheap stand-in for bytes). */
+  /** Bytes written. */
   written = 0;
 
   constructor(client: pg.Client, sql: string) {
@@ -26,7 +26,7 @@ export class CopyWriter {
     return this.failure;
   }
 
-  async write(chunk: string): Promise<void> {
+  async write(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     this.written += chunk.length;
     await new Promise<void>((resolve, reject) => {

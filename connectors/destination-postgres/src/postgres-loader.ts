@@ -27,10 +27,13 @@ import type { RowMeta } from './row-encoder.js';
 import { planStream, type StreamPlan } from './stream-plan.js';
 import { listTables } from './table-catalog.js';
 
-/** Encoded rows are sent to PostgreSQL in chunks of about this many characters. */
-const CHUNK_CHARS = 256 * 1024;
+/**
+ * Encoded rows are written straight into a buffer of this size (UTF-8), which goes to PostgreSQL when full:
+ * no joined strings, one copy.
+ */
+const CHUNK_BYTES = 256 * 1024;
 /** A direct COPY keeps its rows for a replay into staging; it is cut into segments of this size to bound memory. */
-const SEGMENT_CHARS = 32 * 1024 * 1024;
+const SEGMENT_BYTES = 32 * 1024 * 1024;
 const SAVEPOINT = 'mage_segment';
 
 /** Per-stream load state. */
@@ -49,9 +52,9 @@ interface StreamLoad {
   versioned: boolean;
   deletedColumn: boolean;
   minimumTypes: Map<string, PgType>;
-  /** Encoded rows not yet sent, all of one format (flagged or not). */
-  pending: string[];
-  pendingChars: number;
+  /** Encoded rows not yet sent (UTF-8, the first `pendingBytes` bytes), all of one format (flagged or not). */
+  pending: Buffer | undefined;
+  pendingBytes: number;
   pendingFlagged: boolean;
   /** In the current transaction: the staging table exists / how many rows it holds. */
   stagingReady: boolean;
@@ -68,8 +71,8 @@ interface ActiveCopy {
   flagged: boolean;
   writer: CopyWriter;
   /** Direct upserts keep the segment's chunks to replay them into staging after a key conflict. */
-  segment: string[] | undefined;
-  segmentChars: number;
+  segment: Buffer[] | undefined;
+  segmentBytes: number;
 }
 
 export interface LoaderContext {
@@ -88,7 +91,7 @@ export class PostgresLoader {
   private inTransaction = false;
   private active: ActiveCopy | undefined;
   private unitRows = 0;
-  private unitChars = 0;
+  private unitBytes = 0;
   private unitStartedAt = 0;
   private batchedAt = '';
   private pendingOps: string[] = [];
@@ -165,8 +168,8 @@ export class PostgresLoader {
       versioned: false,
       deletedColumn: false,
       minimumTypes: new Map(),
-      pending: [],
-      pendingChars: 0,
+      pending: undefined,
+      pendingBytes: 0,
       pendingFlagged: false,
       stagingReady: false,
       stagingRows: 0,
@@ -305,16 +308,16 @@ export class PostgresLoader {
         }
         throw this.valueError(error, load, record);
       }
-      if (load.pending.length > 0 && load.pendingFlagged !== flagged) await this.sendPending(load);
+      const worst = line.length * 3;
+      if (load.pending && (load.pendingFlagged !== flagged || load.pendingBytes + worst > load.pending.length)) await this.sendPending(load);
       load.pendingFlagged = flagged;
-      load.pending.push(line);
-      load.pendingChars += line.length;
+      load.pending ??= Buffer.allocUnsafe(Math.max(CHUNK_BYTES, worst));
+      load.pendingBytes += load.pending.write(line, load.pendingBytes);
       load.records++;
       this.unitRows++;
-      if (load.pendingChars >= CHUNK_CHARS) await this.sendPending(load);
     }
     this.sequence = meta.sequence;
-    if (this.unitRows >= this.config.batchSizeRows || this.unitChars >= this.config.batchSizeBytes) states.push(...(await this.flush()));
+    if (this.unitRows >= this.config.batchSizeRows || this.unitBytes + this.pendingBytes() >= this.config.batchSizeBytes) states.push(...(await this.flush()));
     return states;
   }
 
@@ -369,15 +372,21 @@ export class PostgresLoader {
     this.inTransaction = true;
   }
 
-  private async sendPending(load: StreamLoad): Promise<void> {
-    if (load.pending.length === 0) return;
-    const chunk = load.pending.join('');
-    load.pending = [];
-    load.pendingChars = 0;
-    await this.copyChunk(load, chunk, load.pendingFlagged);
+  private pendingBytes(): number {
+    let total = 0;
+    for (const load of this.streams.values()) total += load.pendingBytes;
+    return total;
   }
 
-  private async copyChunk(load: StreamLoad, chunk: string, flagged: boolean): Promise<void> {
+  private async sendPending(load: StreamLoad): Promise<void> {
+    if (!load.pending) return;
+    const chunk = load.pending.subarray(0, load.pendingBytes);
+    load.pending = undefined;
+    load.pendingBytes = 0;
+    if (chunk.length > 0) await this.copyChunk(load, chunk, load.pendingFlagged);
+  }
+
+  private async copyChunk(load: StreamLoad, chunk: Buffer, flagged: boolean): Promise<void> {
     await this.begin();
     const target = flagged ? 'staging' : load.mode;
     const key = `${load.index}:${target}:${flagged ? 'f' : 'p'}`;
@@ -387,15 +396,15 @@ export class PostgresLoader {
     }
     const active = this.active as ActiveCopy;
     active.segment?.push(chunk);
-    active.segmentChars += chunk.length;
-    this.unitChars += chunk.length;
+    active.segmentBytes += chunk.length;
+    this.unitBytes += chunk.length;
     try {
       await active.writer.write(chunk);
     } catch (error) {
       await this.copyFailed(active, error);
       return;
     }
-    if (active.segment && active.segmentChars >= SEGMENT_CHARS) await this.endActive();
+    if (active.segment && active.segmentBytes >= SEGMENT_BYTES) await this.endActive();
   }
 
   private stagingName(load: StreamLoad): string {
@@ -405,7 +414,7 @@ export class PostgresLoader {
   private async startCopy(load: StreamLoad, target: 'direct' | 'staging', flagged: boolean): Promise<void> {
     const columns = load.plan.columns.map((c) => quoteIdentifier(c.column));
     let sql: string;
-    let segment: string[] | undefined;
+    let segment: Buffer[] | undefined;
     if (target === 'direct') {
       // Upserts copy optimistically inside a savepoint: a key conflict rolls back only this segment.
       if (load.method === 'upsert') {
@@ -418,7 +427,7 @@ export class PostgresLoader {
       if (flagged) columns.push(STAGING_DELETED);
       sql = `COPY ${quoteIdentifier(this.stagingName(load))} (${columns.join(', ')}) FROM STDIN`;
     }
-    this.active = { key: `${load.index}:${target}:${flagged ? 'f' : 'p'}`, load, target, flagged, writer: new CopyWriter(this.client, sql), segment, segmentChars: 0 };
+    this.active = { key: `${load.index}:${target}:${flagged ? 'f' : 'p'}`, load, target, flagged, writer: new CopyWriter(this.client, sql), segment, segmentBytes: 0 };
   }
 
   private async ensureStaging(load: StreamLoad): Promise<void> {
@@ -529,7 +538,7 @@ export class PostgresLoader {
       }
       if (this.unitRows > 0) this.ctx.logger.debug(`committed ${this.unitRows} records`);
       this.unitRows = 0;
-      this.unitChars = 0;
+      this.unitBytes = 0;
     }
     const state = this.pendingState;
     this.pendingState = undefined;
