@@ -328,7 +328,13 @@ export async function* readLogBased(config: Config, env: ReadEnv, streams: Catal
   try {
     for (;;) {
       if (ctx.signal.aborted) return;
-      const wal = await stream.next(Math.min(FLUSH_INTERVAL_MS, heartbeatMs));
+      let wal;
+      try {
+        wal = await stream.next(Math.min(FLUSH_INTERVAL_MS, heartbeatMs));
+      } catch (error) {
+        if (ctx.signal.aborted) return; // cancelled: closing the connection ended the stream
+        throw explainError(error, config);
+      }
       const now = Date.now();
       if (now - lastStatusAt >= STATUS_INTERVAL_MS) {
         stream.sendStatus(session.confirmed);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger, type Catalog, type ConnectorContext, type SourceMessage, type State } from '@mage-int/core';
+import { silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
 import source, { PostgreSQL } from '../src/index.js';
 import { collect, createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
 
@@ -134,6 +134,33 @@ describe('LOG_BASED', () => {
     state = r2.state;
     expect(recordsOf(r2.messages, 'later').map((x) => x['id'])).toEqual([3]);
     catalog = cat;
+  });
+
+  it('follows changes until cancelled (follow: true)', async () => {
+    const controller = new AbortController();
+    const ctx: ConnectorContext = { logger: silentLogger, signal: controller.signal };
+    const config = { ...db.config, follow: true, heartbeat_seconds: 1 };
+    const seen: RecordData[] = [];
+    let last: State = state;
+    const writer = setTimeout(() => void db.sql(`INSERT INTO accounts (id, owner) VALUES (7777, 'live one'), (7778, 'live two')`), 1500);
+    const guard = setTimeout(() => controller.abort(), 20_000);
+    try {
+      for await (const m of source.read(config, catalog, state, ctx)) {
+        if (m.type === 'RECORD_BATCH' && m.stream === 'accounts') seen.push(...m.records);
+        if (m.type === 'STATE') {
+          last = m.value as State;
+          await source.commit!(config, last, ctx);
+          if (seen.length >= 2) controller.abort();
+        }
+      }
+    } finally {
+      clearTimeout(writer);
+      clearTimeout(guard);
+      controller.abort();
+    }
+    expect(seen.map((r) => r['id'])).toEqual([7777, 7778]);
+    expect(lsnNum(last.bookmarks['public-accounts']!.lsn!)).toBeGreaterThan(lsnNum(state.bookmarks['public-accounts']!.lsn!));
+    state = last;
   });
 
   it('fails clearly for a table without replica identity, and when the slot is in use', async () => {
