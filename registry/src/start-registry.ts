@@ -38,7 +38,8 @@ export function verdaccioConfig(options: Required<Pick<RegistryOptions, 'storage
     auth: { htpasswd: { file: join(storage, 'htpasswd'), max_users: options.allowSignup === false ? -1 : 1000 } },
     uplinks: {},
     packages: { '@*/*': rules, '**': rules },
-    security: { api: { legacy: true } },
+    // JWT tokens: checked by signature, so requests do not re-verify the password hash each time.
+    security: { api: { legacy: false, jwt: { sign: { expiresIn: '30d' } } }, web: { sign: { expiresIn: '1h' } } },
     web: { enable: false },
     publish: { allow_offline: true },
     max_body_size: '200mb',

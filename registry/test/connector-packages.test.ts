@@ -1,0 +1,48 @@
+// Every package in connectors/ is independently versioned and publishable, and the generated index agrees
+// with them. Needs `npm run build` (the tarball check looks at dist/).
+import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadConnectorIndex, unexpectedFiles } from '@mage-int/registry';
+// @ts-expect-error -- a plain .mjs script without types
+import { buildIndex } from '../scripts/build-index.mjs';
+
+const run = promisify(execFile);
+const connectorsDir = fileURLToPath(new URL('../../connectors', import.meta.url));
+const packages: { dir: string; pkg: Record<string, unknown> }[] = [];
+for (const entry of await readdir(connectorsDir, { withFileTypes: true })) {
+  if (!entry.isDirectory()) continue;
+  const text = await readFile(join(connectorsDir, entry.name, 'package.json'), 'utf8').catch(() => undefined);
+  if (text) packages.push({ dir: join(connectorsDir, entry.name), pkg: JSON.parse(text) as Record<string, unknown> });
+}
+
+describe('connector packages', () => {
+  it('the generated index lists every connector with its package metadata and config schema', async () => {
+    const fresh = (await buildIndex(connectorsDir)) as { package: string; type: string; name: string; version: string; config: unknown }[];
+    expect(fresh.map((e) => e.package).sort()).toEqual(packages.map((p) => p.pkg['name']).sort());
+    for (const { dir, pkg } of packages) {
+      const entry = fresh.find((e) => e.package === pkg['name']);
+      const manifest = pkg['mage-int'] as { type: string; name: string };
+      expect(entry).toMatchObject({ type: manifest.type, name: manifest.name, version: pkg['version'] });
+      expect(entry?.config).toEqual(JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')));
+    }
+    const built = await loadConnectorIndex();
+    if (built.length > 0) expect(built, 'registry/index.json is stale: run `npm run build -w @mage-int/registry`').toEqual(fresh);
+  });
+
+  for (const { dir, pkg } of packages) {
+    it(`${String(pkg['name'])} is versioned on its own and packs only built JS, types and spec.json`, async () => {
+      expect(pkg['private']).not.toBe(true);
+      expect(String(pkg['version'])).toMatch(/^\d+\.\d+\.\d+/);
+      expect(pkg['keywords']).toContain('mage-int-connector');
+      expect(pkg['name']).toBe(`@mage-int/${dir.split('/').at(-1)}`);
+      const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, maxBuffer: 16 * 1024 * 1024 });
+      const files = (JSON.parse(stdout.slice(stdout.indexOf('['))) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path) ?? [];
+      expect(files).toEqual(expect.arrayContaining(['package.json', 'spec.json', 'dist/index.js', 'dist/index.d.ts', 'dist/bin.js']));
+      expect(unexpectedFiles(files)).toEqual([]);
+    });
+  }
+});
