@@ -52,7 +52,13 @@ export async function* readFullTable(env: ReadEnv, plan: TablePlan, options: Ful
   const id = plan.tapStreamId;
   const bookmark = env.tracker.bookmark(id);
   const lastPk = bookmark.last_pk_fetched;
-  const resuming = plan.keys.length > 0 && typeof bookmark.version === 'number' && lastPk !== undefined && lastPk !== null;
+  // Resume only when the saved key still names every key column (a changed key starts over).
+  const resuming =
+    plan.keys.length > 0 &&
+    typeof bookmark.version === 'number' &&
+    typeof lastPk === 'object' &&
+    lastPk !== null &&
+    plan.keys.every((k) => (lastPk as Record<string, unknown>)[k] !== undefined && (lastPk as Record<string, unknown>)[k] !== null);
   const version = resuming ? (bookmark.version as number) : Date.now();
   env.tracker.set(id, { version, last_pk_fetched: resuming ? lastPk : undefined });
 

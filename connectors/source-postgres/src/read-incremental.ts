@@ -25,7 +25,11 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
   const bookmark = env.tracker.bookmark(id);
   const sameKey = bookmark.replication_key === replicationKey;
   let value: unknown = sameKey ? bookmark.replication_key_value : undefined;
-  let lastPk = sameKey && typeof bookmark['replication_key_pk'] === 'object' && bookmark['replication_key_pk'] !== null ? (bookmark['replication_key_pk'] as Record<string, unknown>) : undefined;
+  const savedPk = bookmark['replication_key_pk'];
+  let lastPk =
+    sameKey && typeof savedPk === 'object' && savedPk !== null && plan.keys.every((k) => (savedPk as Record<string, unknown>)[k] !== undefined)
+      ? (savedPk as Record<string, unknown>)
+      : undefined;
   if (!sameKey) env.tracker.set(id, { replication_key: replicationKey, replication_key_value: undefined, replication_key_pk: undefined });
 
   yield { type: 'SCHEMA', stream: plan.stream, schema: plan.schema, key_properties: plan.keys, bookmark_properties: [replicationKey] };

@@ -89,6 +89,14 @@ async function ensurePublication(client: pg.Client, name: string, plans: readonl
     await client.query(`CREATE PUBLICATION ${ident(name)} FOR TABLE ${tables.join(', ')}${viaRoot}`);
     return;
   }
+  if (serverVersion >= 130000 && plans.some((p) => p.relkind === 'p')) {
+    const { rows: via } = await client.query<{ pubviaroot: boolean }>(`SELECT pubviaroot FROM pg_publication WHERE pubname = $1`, [name]);
+    if (!via[0]?.pubviaroot) {
+      throw new ConnectorError('PUBLICATION_NOT_VIA_ROOT', `publication ${name} publishes partitions under their own names, so changes of partitioned tables would not reach their streams`, {
+        hint: `ALTER PUBLICATION ${ident(name)} SET (publish_via_partition_root = true);`,
+      });
+    }
+  }
   if (rows[0]!.puballtables) return;
   const { rows: members } = await client.query<{ oid: number }>(`SELECT prrelid::int AS oid FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = $1`, [name]);
   const have = new Set(members.map((m) => m.oid));

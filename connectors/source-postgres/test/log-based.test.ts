@@ -136,6 +136,24 @@ describe('LOG_BASED', () => {
     catalog = cat;
   });
 
+  it('replicates a partitioned table as its parent stream', async () => {
+    await db.sql(`
+      CREATE TABLE events (id int, day date, what text, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+      CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2024-07-01');
+      CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
+      INSERT INTO events VALUES (1, '2024-02-01', 'a'), (2, '2024-08-01', 'b');`);
+    const cat = select(await new PostgreSQL({ config: db.config }).discover(), {
+      accounts: { method: 'LOG_BASED' }, quiet: { method: 'LOG_BASED' }, later: { method: 'LOG_BASED' }, events: { method: 'LOG_BASED' },
+    });
+    const snap = await run(cat, state);
+    expect(recordsOf(snap.messages, 'events').map((r) => r['id'])).toEqual([1, 2]);
+    await db.sql(`INSERT INTO events VALUES (3, '2024-03-01', 'c'), (4, '2024-09-01', 'd'); DELETE FROM events WHERE id = 1`);
+    const r = await run(cat, snap.state);
+    expect(recordsOf(r.messages, 'events').map((x) => [x['id'], x['_sdc_deleted_at'] === null])).toEqual([[3, true], [4, true], [1, false]]);
+    state = r.state;
+    catalog = cat;
+  });
+
   it('follows changes until cancelled (follow: true)', async () => {
     const controller = new AbortController();
     const ctx: ConnectorContext = { logger: silentLogger, signal: controller.signal };
