@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import {
+  coerceStringsToSpec,
   ConfigError,
   loadPipelineFile,
   resolveConnector,
@@ -72,7 +73,7 @@ export async function resolvePipelineDestination(pipeline: PipelineConfig): Prom
 
 function validated<C extends Source<never> | Destination<never>>(connector: C, raw: Record<string, unknown>, baseDir: string, label: string): ResolvedEnd<C> {
   const secrets = secretValues(connector.spec, raw);
-  const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, raw, baseDir), label);
+  const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), baseDir), label);
   return { connector, config, secrets };
 }
 
