@@ -306,6 +306,13 @@ export async function* readLogBased(config: Config, env: ReadEnv, streams: Catal
   if (session.closeTimer) clearTimeout(session.closeTimer);
   ctx.signal.addEventListener('abort', () => void closeSession(session), { once: true });
   stream.start(replication);
+  // The state this read started from is one a destination committed (the runner, or a Singer orchestrator,
+  // passes the last committed state), so the slot may move up to it now: this is what releases WAL when the
+  // tap runs under an orchestrator that never calls commit().
+  if (startAt > session.confirmed) {
+    session.confirmed = startAt;
+    stream.sendStatus(startAt);
+  }
 
   const byOid = new Map<number, LiveStream>();
   const relations = new Map<number, RelationMessage>();
