@@ -58,6 +58,7 @@ if (args['in-process-child']) {
     destination,
     destinationConfig: targetConfig(database, 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
+    bufferMessages: Number(process.env.BENCH_BUFFER_MESSAGES ?? 16),
     logger: silentLogger,
   });
   const seconds = (performance.now() - started) / 1000;

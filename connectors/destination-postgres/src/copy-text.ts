@@ -36,18 +36,27 @@ export class ValueTypeError extends Error {
 }
 
 const NEEDS_ESCAPE = /[\\\t\n\r\0]/;
-const ESCAPES = /[\\\t\n\r]/g;
-const ESCAPE_OF: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-const escapeChar = (c: string): string => ESCAPE_OF[c] as string;
 
-/** Escapes a string for a COPY text field. NUL characters are stripped or rejected per `nul`. */
+/**
+ * Escapes a string for a COPY text field. NUL characters are stripped or rejected per `nul`.
+ * Native replaceAll passes are much faster than one regex replace with a callback per match.
+ */
 export function escapeCopyText(text: string, nul: NulPolicy, column: string): string {
   if (!NEEDS_ESCAPE.test(text)) return text;
   if (text.includes('\0')) {
     if (nul === 'reject') throw new NulCharacterError(column);
     text = text.replaceAll('\0', '');
   }
-  return text.replace(ESCAPES, escapeChar);
+  if (text.includes('\\')) text = text.replaceAll('\\', '\\\\');
+  if (text.includes('\t')) text = text.replaceAll('\t', '\\t');
+  if (text.includes('\n')) text = text.replaceAll('\n', '\\n');
+  if (text.includes('\r')) text = text.replaceAll('\r', '\\r');
+  return text;
+}
+
+/** Escapes JSON.stringify output: it never holds raw control characters, so only backslashes need doubling. */
+function escapeJsonText(json: string): string {
+  return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
 /** `\u0000` escapes in JSON text not preceded by an escaping backslash: jsonb rejects them. */
@@ -185,7 +194,7 @@ export function valueEncoder(type: PgType, options: EncoderOptions): ValueEncode
     case 'jsonb':
       return (value) => {
         if (options.jsonText && typeof value === 'string') return escapeCopyText(jsonNul(value, nul, column), nul, column);
-        return escapeCopyText(jsonNul(stringifyExactJson(value), nul, column), nul, column);
+        return escapeJsonText(jsonNul(stringifyExactJson(value), nul, column));
       };
     case 'bytea':
       return (value) => {
