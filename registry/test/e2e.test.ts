@@ -1,8 +1,8 @@
 // The connector ecosystem end to end, all real: a private registry (verdaccio), publishing core and the
 // first-party connectors, scaffolding a new source, its conformance tests, publishing it, installing it and
 // destination-duckdb into a fresh project from that registry, and running a pipeline into DuckDB.
-import { execFile } from 'node:child_process';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,7 +14,12 @@ import { createRegistryUser, startRegistry, type RunningRegistry } from '@mage-i
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'tools/cli/bin/run.js');
-const FIRST_PARTY = ['core', 'tools/testkit', 'connectors/destination-duckdb', 'connectors/destination-jsonl', 'connectors/destination-postgres', 'connectors/source-faker', 'connectors/source-postgres'];
+// core, the testkit (a dependency of every scaffold) and every first-party connector.
+const FIRST_PARTY = [
+  'core',
+  'tools/testkit',
+  ...(await readdir(join(root, 'connectors'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => `connectors/${d.name}`),
+];
 
 let registry: RunningRegistry;
 let work: string;
@@ -95,12 +100,18 @@ describe('connector ecosystem', () => {
     const listed = await mageInt(['list', '--json'], project);
     expect((JSON.parse(listed) as { package: string }[]).map((c) => c.package)).toEqual(['@acme/source-acme', '@mage-int/destination-duckdb']);
 
-    // 6. Run a pipeline: acme's records (from the stand-in API its test config starts) into DuckDB.
-    const { startFakeApi } = (await import(pathToFileURL(join(acme, 'test/testkit.config.ts')).href)) as {
-      startFakeApi: () => Promise<{ url: string; apiKey: string; close(): Promise<void> }>;
-    };
-    const api = await startFakeApi();
+    // 6. Run a pipeline: acme's records into DuckDB. The API is the stand-in from the scaffold's own test config,
+    //    run as a separate Node process (Node strips the types of the .ts file).
+    const server = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', `const { startFakeApi } = await import(${JSON.stringify(pathToFileURL(join(acme, 'test/testkit.config.ts')).href)}); const api = await startFakeApi(); console.log(JSON.stringify({ url: api.url, apiKey: api.apiKey })); process.on('SIGTERM', () => api.close().then(() => process.exit(0)));`],
+      { cwd: acme, env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     try {
+      const api = await new Promise<{ url: string; apiKey: string }>((resolve, reject) => {
+        server.stdout.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString()) as { url: string; apiKey: string }));
+        server.once('exit', (code) => reject(new Error(`the stand-in API exited with code ${code}`)));
+      });
       await writeFile(
         join(project, 'pipeline.yaml'),
         [
@@ -121,7 +132,7 @@ describe('connector ecosystem', () => {
       env = { ...env, ACME_API_KEY: api.apiKey };
       await mageInt(['run', 'pipeline.yaml'], project);
     } finally {
-      await api.close();
+      server.kill('SIGTERM');
     }
     const instance = await DuckDBInstance.create(join(project, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' });
     const connection = await instance.connect();
