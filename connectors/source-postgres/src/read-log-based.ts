@@ -469,14 +469,16 @@ export async function* readLogBased(config: Config, env: ReadEnv, streams: Catal
 
   async function relationSchema(dataClient: pg.Client, types: TypeRegistry, s: LiveStream, relation: RelationMessage): Promise<SourceMessage | undefined> {
     if (relation.columns.some((c) => !types.has(c.typeOid))) await types.reload(dataClient);
-    const catalogProps = s.plan.catalogStream.schema.properties ?? {};
+    const catalogProps = s.plan.schema.properties ?? {};
     const properties: Record<string, JsonSchema> = {};
     const columns: NonNullable<LiveStream['columns']> = [];
     for (const [index, column] of relation.columns.entries()) {
       if (deselected(s.plan.catalogStream, column.name) && !s.plan.keys.includes(column.name)) continue;
       const kind = types.kind(column.typeOid);
       columns.push({ name: column.name, index, isKey: column.isKey, parse: kind.parse });
-      let schema = catalogProps[column.name];
+      // The catalog's schema holds while the column keeps its type; a changed type gets a schema of its own.
+      const planned = s.plan.columns.find((c) => c.name === column.name);
+      let schema = planned && planned.typeOid === column.typeOid ? catalogProps[column.name] : undefined;
       if (!schema) {
         const { rows } = await dataClient.query<{ t: string }>(`SELECT format_type($1, $2) AS t`, [column.typeOid, column.typmod]);
         schema = columnSchema(kind, rows[0]!.t, false);

@@ -80,7 +80,10 @@ export async function planTable(client: pg.Client, stream: CatalogStream, regist
     if (!wanted.includes(name) && !keys.includes(name) && !alsoRead.includes(name)) continue;
     const kind = registry.kind(row.type);
     columns.push({ name, parse: kind.parse, typeOid: row.type, declared: row.declared, notNull: row.not_null });
-    properties[name] = catalogProps[name] ?? columnSchema(kind, row.declared, row.not_null || keys.includes(name));
+    const discovered = getMetadata(stream, ['properties', name])['sql-datatype'];
+    const stale = typeof discovered === 'string' && discovered !== row.declared;
+    if (stale) logger.warn(`column "${name}" is ${row.declared} now (the catalog says ${discovered}); its schema follows the table`, { stream: stream.tap_stream_id });
+    properties[name] = (!stale ? catalogProps[name] : undefined) ?? columnSchema(kind, row.declared, row.not_null || keys.includes(name));
   }
   for (const name of wanted) if (!live.has(name)) logger.warn(`column "${name}" of ${qualified(schemaName, tableName)} no longer exists; it is skipped`, { stream: stream.tap_stream_id });
   return {

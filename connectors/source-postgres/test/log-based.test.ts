@@ -109,6 +109,16 @@ describe('LOG_BASED', () => {
     expect(recordsOf(r.messages, 'accounts')[0]).toMatchObject({ id: 4, tier: 2 });
   });
 
+  it('follows a column type change with a new SCHEMA', async () => {
+    await db.sql(`ALTER TABLE accounts ALTER COLUMN owner TYPE varchar(80); ALTER TABLE accounts ALTER COLUMN tier TYPE text; UPDATE accounts SET tier = 'gold' WHERE id = 5`);
+    const retyped = await run(catalog, state);
+    state = retyped.state;
+    const schema = retyped.messages.find((m) => m.type === 'SCHEMA' && m.stream === 'accounts');
+    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['tier']).toMatchObject({ type: ['null', 'string'], 'sql-datatype': 'text' });
+    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['owner']).toMatchObject({ 'sql-datatype': 'character varying(80)' });
+    expect(recordsOf(retyped.messages, 'accounts')[0]).toMatchObject({ id: 5, tier: 'gold' });
+  });
+
   it('turns TRUNCATE into ACTIVATE_VERSION with a new version', async () => {
     await db.sql(`INSERT INTO quiet VALUES (2, 'b'); TRUNCATE quiet; INSERT INTO quiet VALUES (3, 'c')`);
     const r = await run(catalog, state);
