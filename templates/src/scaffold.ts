@@ -147,6 +147,22 @@ export async function scaffoldConnector(options: ScaffoldOptions): Promise<Scaff
     ['__SUPPORT__', packageName.startsWith('@mage-int/') ? 'certified' : 'community'],
     ['__NAME__', name],
   ];
+  const rel = root ? relative(root, directory).split(sep).join('/') : '';
+  const devCommands =
+    layout === 'workspace'
+      ? [
+          `npm run build -w ${packageName}   # codegen from spec.json, compile to dist/`,
+          `npx vitest run ${rel}   # unit tests and the mage-int conformance suite`,
+          `mage-int test ${rel}   # the conformance suite alone, against test/testkit.config.ts`,
+          `mage-int publish ${rel}   # build, pack and publish to your registry`,
+        ]
+      : [
+          'npm run build      # generates src/generated/config.ts from spec.json, compiles to dist/',
+          'npm test           # unit tests and the mage-int conformance suite',
+          'mage-int test      # the conformance suite alone, against test/testkit.config.ts',
+          'mage-int publish   # build, pack and publish to your registry',
+        ];
+  replacements.unshift(['__DEV_COMMANDS__', ['```sh', ...devCommands, '```'].join('\n')]);
   const fill = (text: string) => replacements.reduce((out, [from, to]) => out.split(from).join(to), text);
 
   const files = await walk(template.directory);

@@ -44,7 +44,8 @@ describe('templates', () => {
       const pkg = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as Record<string, unknown>;
       expect(pkg['mage-int']).toMatchObject({ type: kind, name: 'acme', support: 'certified' });
       expect(pkg['keywords']).toContain('mage-int-connector');
-      expect(JSON.stringify(await readFile(join(directory, 'src/index.ts'), 'utf8'))).not.toContain('__');
+      for (const file of result.files) expect(await readFile(join(directory, file), 'utf8'), `${file} keeps a template placeholder`).not.toMatch(/__[A-Z_]+__/);
+      expect(await readFile(join(directory, 'README.md'), 'utf8')).toContain(`npm run build -w @mage-int/${kind}-acme`);
 
       await npm(['run', 'build'], directory);
       const generated = await readFile(join(directory, 'src/generated/config.ts'), 'utf8');
