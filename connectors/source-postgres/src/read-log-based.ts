@@ -62,7 +62,11 @@ interface SlotRow {
 /** Fails with a fix when the server cannot do logical replication. */
 async function checkServer(client: pg.Client): Promise<number> {
   const { rows } = await client.query<{ wal_level: string; version: string; rolreplication: boolean; rolsuper: boolean }>(
-    `SELECT current_setting('wal_level') AS wal_level, current_setting('server_version_num') AS version, r.rolreplication, r.rolsuper
+    // Managed services grant replication through a role (RDS: rds_replication) rather than the attribute.
+    `SELECT current_setting('wal_level') AS wal_level, current_setting('server_version_num') AS version,
+       r.rolreplication OR EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+         WHERE m.member = r.oid AND (g.rolreplication OR g.rolname IN ('rds_replication', 'rds_superuser'))) AS rolreplication,
+       r.rolsuper
      FROM pg_roles r WHERE r.rolname = current_user`,
   );
   const row = rows[0]!;
