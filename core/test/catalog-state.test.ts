@@ -44,7 +44,7 @@ describe('catalog selection', () => {
   it('applies pipeline overrides and rejects unknown streams, fields and replication keys', () => {
     const catalog = applyStreamOverrides({ streams: [stream()] }, { orders: { fields: ['note'], replication_method: 'INCREMENTAL', replication_key: 'updated_at' } });
     const s = catalog.streams[0]!;
-    expect(selectedFields(s)).toEqual(['id', 'note']);
+    expect(selectedFields(s)).toEqual(['id', 'updated_at', 'note']); // the key and the replication key are always kept
     expect(replicationMethod(s)).toBe('INCREMENTAL');
     expect(() => applyStreamOverrides({ streams: [stream()] }, { ordres: {} })).toThrow(/stream "ordres" is not in the source's catalog/);
     expect(() => applyStreamOverrides({ streams: [stream()] }, { orders: { fields: ['nope'] } })).toThrow(/field "nope"/);

@@ -1,7 +1,9 @@
 import {
   cloneCatalog,
   getMetadata,
+  keyProperties,
   REPLICATION_METHODS,
+  replicationKey,
   setMetadata,
   type Catalog,
   type CatalogStream,
@@ -96,7 +98,9 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
         throw new ConfigError('FIELD_UNKNOWN', `field "${field}" is not in the stream's schema`, { stream: stream.stream, field });
       }
     }
-    for (const field of properties) setMetadata(stream, ['properties', field], { selected: override.fields.includes(field) });
+    // Keys and the replication key in force are kept even when not listed (as documented on `fields`).
+    const kept = new Set([...override.fields, ...keyProperties(stream), ...(replicationKey(stream) === undefined ? [] : [replicationKey(stream) as string])]);
+    for (const field of properties) setMetadata(stream, ['properties', field], { selected: kept.has(field) });
   }
 }
 
