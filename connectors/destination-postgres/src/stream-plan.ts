@@ -22,6 +22,8 @@ export interface StreamPlan {
   encodeFlagged: RowEncoder;
   hasVersionColumn: boolean;
   hasDeletedColumn: boolean;
+  /** This plan created the table. */
+  createdTable: boolean;
   /** Column → the field it holds, for error messages. */
   fieldOf: Map<string, string>;
 }
@@ -107,7 +109,7 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
   }
 
   const keyColumns = keyProperties.map((k) => mapping.get(k) as string);
-  const info = await ensureTable(client, {
+  const { info, created } = await ensureTable(client, {
     schema,
     table,
     columns: wanted,
@@ -131,6 +133,7 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
     encodeFlagged: compileRowEncoder(columns, request.nul, true),
     hasVersionColumn: taken.has('_sdc_table_version'),
     hasDeletedColumn: taken.has('_sdc_deleted_at'),
+    createdTable: created,
     fieldOf: new Map(columns.map((c) => [c.column, c.source.kind === 'field' ? c.source.field : c.column])),
   };
 }

@@ -105,13 +105,13 @@ export interface EnsureTableOptions {
  * key columns), adds missing columns, and widens column types that cannot hold the incoming type (see
  * widenPgType). Never drops or narrows. Runs in its own transaction and returns the table as it now is.
  */
-export async function ensureTable(client: pg.Client, options: EnsureTableOptions): Promise<TableInfo> {
+export async function ensureTable(client: pg.Client, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.query('BEGIN');
-      const info = await applyDdl(client, options);
+      const result = await applyDdl(client, options);
       await client.query('COMMIT');
-      return info;
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       // Another loader created the same schema or table at the same moment: look again.
@@ -122,10 +122,11 @@ export async function ensureTable(client: pg.Client, options: EnsureTableOptions
   }
 }
 
-async function applyDdl(client: pg.Client, options: EnsureTableOptions): Promise<TableInfo> {
+async function applyDdl(client: pg.Client, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
   const { schema, table, columns, keyColumns, logger } = options;
   const qualified = qualifiedName(schema, table);
   let info = await describeTable(client, schema, table);
+  const created = !info;
   const statements: string[] = [];
   if (!info) {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
@@ -152,9 +153,9 @@ async function applyDdl(client: pg.Client, options: EnsureTableOptions): Promise
       }
     }
   }
-  if (statements.length === 0 && info) return info;
+  if (statements.length === 0 && info) return { info, created };
   for (const sql of statements) await client.query(sql);
   info = await describeTable(client, schema, table);
   if (!info) throw new Error(`table ${qualified} vanished while it was being created`);
-  return info;
+  return { info, created };
 }
