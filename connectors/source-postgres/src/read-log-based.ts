@@ -260,8 +260,14 @@ export async function* readLogBased(config: Config, env: ReadEnv, streams: Catal
   for (const plan of plans) {
     const bookmark = env.tracker.bookmark(plan.tapStreamId);
     if (bookmarkLsn(bookmark.lsn) !== undefined && bookmark.last_pk_fetched === undefined) continue;
-    const start = bookmarkLsn(bookmark['snapshot_lsn']) ?? confirmed;
-    env.tracker.set(plan.tapStreamId, { snapshot_lsn: formatLsn(start), lsn: undefined });
+    const resumed = bookmarkLsn(bookmark['snapshot_lsn']);
+    const start = resumed ?? confirmed;
+    // A new snapshot starts from scratch: a half-done copy of another method was read before the slot's position.
+    env.tracker.set(plan.tapStreamId, {
+      snapshot_lsn: formatLsn(start),
+      lsn: undefined,
+      ...(resumed === undefined ? { last_pk_fetched: undefined, version: undefined } : {}),
+    });
     env.tracker.syncing(plan.tapStreamId);
     ctx.logger.info(`snapshot of ${plan.tapStreamId} (changes from ${formatLsn(start)} follow from the slot)`);
     const lsnOfSnapshot = lsnValue(start);
