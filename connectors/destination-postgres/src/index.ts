@@ -48,8 +48,9 @@ async function* write(config: Config, messages: AsyncIterable<SourceMessage>, ct
   const loader = await PostgresLoader.open(resolved, { logger: ctx.logger, streams: ctx.streams });
   const iterator = messages[Symbol.asyncIterator]();
   let completed = false;
+  let next: Promise<IteratorResult<SourceMessage>> | undefined;
   try {
-    let next = iterator.next();
+    next = iterator.next();
     for (;;) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('the run was cancelled');
       const deadline = loader.deadline();
@@ -67,7 +68,11 @@ async function* write(config: Config, messages: AsyncIterable<SourceMessage>, ct
     completed = true;
   } finally {
     await loader.close();
-    if (!completed) await iterator.return?.().catch(() => {});
+    if (!completed) {
+      // A read still pending when we stop (a failed age flush) must not surface as an unhandled rejection.
+      next?.catch(() => {});
+      await iterator.return?.().catch(() => {});
+    }
   }
 }
 

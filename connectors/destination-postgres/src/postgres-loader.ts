@@ -33,7 +33,7 @@ import { listTables } from './table-catalog.js';
  */
 const CHUNK_BYTES = 256 * 1024;
 /** A direct COPY keeps its rows for a replay into staging; it is cut into segments of this size to bound memory. */
-const SEGMENT_BYTES = 32 * 1024 * 1024;
+const SEGMENT_BYTES = 8 * 1024 * 1024;
 const SAVEPOINT = 'mage_segment';
 
 /** Per-stream load state. */

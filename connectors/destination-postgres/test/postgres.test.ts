@@ -302,6 +302,35 @@ describe('values', () => {
   });
 });
 
+describe('Singer BATCH messages', () => {
+  it('loads records from local jsonl and gzipped jsonl batch files', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { gzipSync } = await import('node:zlib');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
+    const dir = mkdtempSync(join(tmpdir(), 'dpg-batch-'));
+    try {
+      writeFileSync(join(dir, 'a.jsonl'), '{"id":1,"v":"one"}\n{"id":2,"v":"two"}\n');
+      writeFileSync(join(dir, 'b.jsonl.gz'), gzipSync('{"id":2,"v":"two again"}\n{"id":12345678901234567890,"v":"big"}\n'));
+      const config = freshConfig();
+      await load(config, [
+        schemaMessage('batched', { id: { type: 'integer', 'sql-datatype': 'numeric(20,0)' }, v: { type: 'string' } }, ['id']),
+        { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'none' }, manifest: [pathToFileURL(join(dir, 'a.jsonl')).href] },
+        { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [join(dir, 'b.jsonl.gz')] },
+      ]);
+      const rows = await query(database.name, `SELECT id::text, v FROM ${config.schema}.batched ORDER BY id::numeric`);
+      expect(rows).toEqual([
+        { id: '1', v: 'one' },
+        { id: '2', v: 'two again' },
+        { id: '12345678901234567890', v: 'big' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the connector', () => {
   it('check() reports whether it can load into the schema', async () => {
     const ctx = { logger: silentLogger, signal: new AbortController().signal };
