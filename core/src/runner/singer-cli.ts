@@ -53,41 +53,36 @@ const DESTINATION_USAGE = `usage: <target> --config CONFIG < singer-messages | -
   --about           print the connector's description and config schema
 Reads Singer messages on stdin; prints each STATE value on stdout once the data before it is committed.`;
 
+type CliOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+type CliValues = Record<string, string | boolean | undefined>;
+
 /**
- * Runs a source as a standard Singer tap: `--config`, `--discover`, `--catalog`/`--properties`, `--state`,
- * `--about`. Messages go to stdout, logs to stderr. Exits non-zero with a clear message on failure.
+ * The part every connector executable shares: parse flags, `--help`, `--about`, read and validate `--config`,
+ * build a context whose logger redacts the config's secrets, run `body`, and turn any failure into
+ * `error: …` on stderr with exit code 1.
  */
-export async function runSourceCli(source: Source<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
+async function runConnectorCli<C extends Source<never> | Destination<never>>(
+  connector: C,
+  argv: string[],
+  packageInfo: Record<string, unknown> | undefined,
+  usage: string,
+  options: CliOptions,
+  body: (values: CliValues, config: never, ctx: ConnectorContext) => Promise<void>,
+): Promise<void> {
   let secrets: string[] = [];
   try {
     const { values } = parseArgs({
       args: argv,
-      options: {
-        config: { type: 'string' },
-        discover: { type: 'boolean' },
-        catalog: { type: 'string' },
-        properties: { type: 'string' },
-        state: { type: 'string' },
-        about: { type: 'boolean' },
-        format: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: { ...options, config: { type: 'string' }, about: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
-    if (values.help) return void (await writeLine(SOURCE_USAGE));
-    if (values.about) return void (await writeLine(JSON.stringify(about(source, packageInfo), null, 2)));
-    if (!values.config) throw new ConfigError('CONFIG_MISSING', '--config is required', { hint: SOURCE_USAGE });
-    const config = validateConfig<never>(source.spec, await readJsonFile(values.config, 'config'), `source ${source.name}`);
-    secrets = secretValues(source.spec, config);
+    if (values.help) return void (await writeLine(usage));
+    if (values.about) return void (await writeLine(JSON.stringify(about(connector, packageInfo), null, 2)));
+    if (typeof values.config !== 'string') throw new ConfigError('CONFIG_MISSING', '--config is required', { hint: usage });
+    const config = validateConfig<never>(connector.spec, await readJsonFile(values.config, 'config'), `${connector.kind} ${connector.name}`);
+    secrets = secretValues(connector.spec, config);
     const controller = new AbortController();
     process.once('SIGTERM', () => controller.abort());
-    const ctx: ConnectorContext = { logger: createLogger({ secrets, name: source.name }), signal: controller.signal };
-    if (values.discover) return void (await writeLine(stringifyExactJson(await source.discover(config, ctx), 2)));
-    const catalogPath = values.catalog ?? values.properties;
-    const catalog = catalogPath ? ((await readJsonFile(catalogPath, 'catalog')) as Catalog) : await source.discover(config, ctx);
-    if (!catalogPath) for (const stream of catalog.streams) setMetadata(stream, [], { selected: true });
-    if (selectedStreams(catalog).length === 0) ctx.logger.warn('no stream is selected in the catalog: nothing to sync');
-    const state = values.state ? toState(await readJsonFile(values.state, 'state')) : emptyState();
-    await writeSingerMessages(source.read(config, catalog, state, ctx), process.stdout);
+    await body(values, config, { logger: createLogger({ secrets, name: connector.name }), signal: controller.signal });
   } catch (error) {
     process.stderr.write(redact(`error: ${formatError(error)}`, secrets) + '\n');
     process.exitCode = 1;
@@ -95,33 +90,29 @@ export async function runSourceCli(source: Source<never>, argv = process.argv.sl
 }
 
 /**
+ * Runs a source as a standard Singer tap: `--config`, `--discover`, `--catalog`/`--properties`, `--state`,
+ * `--about`. Messages go to stdout, logs to stderr. Exits non-zero with a clear message on failure.
+ */
+export async function runSourceCli(source: Source<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
+  const options: CliOptions = { discover: { type: 'boolean' }, catalog: { type: 'string' }, properties: { type: 'string' }, state: { type: 'string' } };
+  await runConnectorCli(source, argv, packageInfo, SOURCE_USAGE, options, async (values, config, ctx) => {
+    if (values['discover']) return void (await writeLine(stringifyExactJson(await source.discover(config, ctx), 2)));
+    const catalogPath = values['catalog'] ?? values['properties'];
+    const catalog = typeof catalogPath === 'string' ? ((await readJsonFile(catalogPath, 'catalog')) as Catalog) : await source.discover(config, ctx);
+    if (typeof catalogPath !== 'string') for (const stream of catalog.streams) setMetadata(stream, [], { selected: true });
+    if (selectedStreams(catalog).length === 0) ctx.logger.warn('no stream is selected in the catalog: nothing to sync');
+    const state = typeof values['state'] === 'string' ? toState(await readJsonFile(values['state'], 'state')) : emptyState();
+    await writeSingerMessages(source.read(config, catalog, state, ctx), process.stdout);
+  });
+}
+
+/**
  * Runs a destination as a standard Singer target: reads messages on stdin, enforcing the protocol,
  * and prints each STATE value on stdout once the destination committed the data before it.
  */
 export async function runDestinationCli(destination: Destination<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
-  let secrets: string[] = [];
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        about: { type: 'boolean' },
-        'no-validate': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-    if (values.help) return void (await writeLine(DESTINATION_USAGE));
-    if (values.about) return void (await writeLine(JSON.stringify(about(destination, packageInfo), null, 2)));
-    if (!values.config) throw new ConfigError('CONFIG_MISSING', '--config is required', { hint: DESTINATION_USAGE });
-    const config = validateConfig<never>(destination.spec, await readJsonFile(values.config, 'config'), `destination ${destination.name}`);
-    secrets = secretValues(destination.spec, config);
-    const controller = new AbortController();
-    process.once('SIGTERM', () => controller.abort());
-    const ctx = { logger: createLogger({ secrets, name: destination.name }), signal: controller.signal, streams: {} };
+  await runConnectorCli(destination, argv, packageInfo, DESTINATION_USAGE, { 'no-validate': { type: 'boolean' } }, async (values, config, ctx) => {
     const messages = readSingerMessages(process.stdin, { validateRecords: !values['no-validate'] });
-    for await (const state of destination.write(config, messages, ctx)) await writeLine(stringifyExactJson(state.value));
-  } catch (error) {
-    process.stderr.write(redact(`error: ${formatError(error)}`, secrets) + '\n');
-    process.exitCode = 1;
-  }
+    for await (const state of destination.write(config, messages, { ...ctx, streams: {} })) await writeLine(stringifyExactJson(state.value));
+  });
 }
