@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -57,4 +57,21 @@ describe('templates', () => {
       expect(output).not.toMatch(/failed/);
     });
   }
+
+  it('`mage-int test` passes the scaffold, and fails it with the broken check named when the API ignores bookmarks', { timeout: 120_000 }, async () => {
+    const directory = join(workDir, 'source-acme');
+    const cli = fileURLToPath(new URL('../../tools/cli/bin/run.js', import.meta.url));
+    const passed = await run(process.execPath, [cli, 'test', directory, '--no-build'], { cwd: directory });
+    expect(passed.stdout).toMatch(/@mage-int\/source-acme: 8 passed, 0 failed, 0 skipped/);
+    const config = join(directory, 'test/testkit.config.ts');
+    const text = await readFile(config, 'utf8');
+    await writeFile(config, text.replace("since === null || Date.parse", "true || since === null || Date.parse"));
+    const failed = await run(process.execPath, [cli, 'test', directory, '--no-build'], { cwd: directory }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/FAIL  an incremental read from a far-future bookmark returns no records\n\s+stream "customers": 25 records returned/);
+    expect(failed.stdout).toMatch(/@mage-int\/source-acme: \d+ passed, [12] failed/);
+  });
 });
