@@ -21,7 +21,18 @@ export async function findTestConfig(directory: string): Promise<string | undefi
 
 /** Imports a test config module (Node strips the types of a .ts file) and returns its default export. */
 export async function loadTestConfig(path: string): Promise<ConnectorTestConfig<unknown>> {
-  const module = (await import(pathToFileURL(resolve(path)).href)) as { default?: ConnectorTestConfig<unknown> };
+  let module: { default?: ConnectorTestConfig<unknown> };
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as { default?: ConnectorTestConfig<unknown> };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+      throw new ConfigError('TEST_CONFIG_UNLOADABLE', `this Node.js (${process.version}) cannot load ${path}`, {
+        hint: 'Node >= 22.18 runs .ts files by stripping their types; upgrade Node, or write the test config as test/testkit.config.js',
+        cause: error,
+      });
+    }
+    throw error;
+  }
   const config = module.default;
   if (!config || (config.kind !== 'source' && config.kind !== 'destination') || typeof config.setup !== 'function') {
     throw new ConfigError('TEST_CONFIG_INVALID', `${path} must default-export defineTestConfig({kind: 'source' | 'destination', setup, ...})`, {
