@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `mage-int` command. Runs the compiled commands in ../dist (never TypeScript sources, whatever NODE_ENV says).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execute, settings } from '@oclif/core';
@@ -18,8 +18,13 @@ function newestCommand(dir) {
   return newest;
 }
 
-/** A manifest older than the compiled commands (a build without `npm run build`) would hide new commands. */
+/**
+ * In a development checkout (src/ present), a manifest older than the compiled commands (a build without
+ * `npm run build`) would hide new commands. Installed packages have no src/, and npm gives their files
+ * install-time mtimes, so the check is skipped there.
+ */
 function manifestIsStale() {
+  if (!existsSync(join(root, 'src'))) return false;
   try {
     return newestCommand(join(root, 'dist', 'commands')) > statSync(join(root, 'oclif.manifest.json')).mtimeMs;
   } catch {
