@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { ConfigError, forEachRecord, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
+import { ConfigError, forEachRecord, ProtocolError, type SchemaMessage, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
 import { batchRecordLines } from './batch-files.js';
 import { recordLine } from './record-line.js';
 import { FileNames, timestampSuffix, type Compression } from './file-names.js';
@@ -28,6 +28,23 @@ export function settingsFrom(config: Config): JsonlSettings {
     flushBytes: config.flush_bytes ?? 64 * 1024 * 1024,
     flushIntervalMs: (config.flush_interval_seconds ?? 60) * 1000,
   };
+}
+
+/**
+ * A SCHEMA must describe every field its key_properties name (Singer spec). A log does not use keys, but
+ * such a SCHEMA comes from a broken source, and every destination refuses it alike.
+ */
+function assertKeysInSchema(message: SchemaMessage): void {
+  const properties = message.schema.properties ?? {};
+  for (const key of message.key_properties ?? []) {
+    if (!Object.hasOwn(properties, key)) {
+      throw new ProtocolError('KEY_NOT_IN_SCHEMA', `key property "${key}" is not among the schema's properties`, {
+        stream: message.stream,
+        field: key,
+        hint: 'a SCHEMA must describe every field named in key_properties',
+      });
+    }
+  }
 }
 
 /** The open files of one write, one per stream, and what they hold in memory. */
@@ -106,6 +123,7 @@ export async function* writeJsonl(config: Config, messages: AsyncIterable<Source
     for await (const message of messages) {
       switch (message.type) {
         case 'SCHEMA':
+          assertKeysInSchema(message);
           await files.get(message.stream);
           break;
         case 'RECORD':

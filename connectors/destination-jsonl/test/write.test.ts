@@ -157,6 +157,17 @@ describe('destination-jsonl', () => {
     ).rejects.toThrow(/BATCH encoding format "parquet" is not supported/);
   });
 
+  it('refuses a SCHEMA whose key_properties name a field it does not describe, before writing anything', async () => {
+    const dir = freshDir();
+    const broken: SourceMessage = { type: 'SCHEMA', stream: 'odd', schema: { type: 'object', properties: { name: { type: 'string' } } }, key_properties: ['id'] };
+    await expect(write({ destination_path: dir }, [broken, { type: 'RECORD', stream: 'odd', record: { id: 1, name: 'x' } }])).rejects.toMatchObject({
+      code: 'KEY_NOT_IN_SCHEMA',
+      message: expect.stringContaining('key property "id"'),
+      stream: 'odd',
+    });
+    expect(existsSync(join(dir, 'odd.jsonl'))).toBe(false);
+  });
+
   it('warns that conflict rules do not apply to an append-only file', async () => {
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
