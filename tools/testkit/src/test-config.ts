@@ -40,6 +40,12 @@ export interface DestinationTestConfig<Config = Record<string, unknown>> {
    * yielded only after the records before it are committed.
    */
   readDuringWrite?: boolean;
+  /**
+   * Whether the destination keeps every record it receives, keys or not (a file, a log; default false). The
+   * re-load check then expects the keyed input twice instead of once per key. Fixture cases that need rows
+   * replaced by key are listed in `skipFixtures`.
+   */
+  appendOnly?: boolean;
 }
 
 export type ConnectorTestConfig<Config = Record<string, unknown>> = SourceTestConfig<Config> | DestinationTestConfig<Config>;

@@ -59,7 +59,7 @@ describe('destination suite', () => {
     if (fixtures) await rm(fixtures, { recursive: true, force: true });
   });
 
-  async function runDestination(flaws: DestinationFlaws, fixturesDir?: string) {
+  async function runDestination(flaws: DestinationFlaws, fixturesDir?: string, appendOnly?: boolean) {
     const { destination, readTable } = memoryDestination(flaws);
     let n = 0;
     const testConfig = defineTestConfig<{ database: string }>({
@@ -67,6 +67,7 @@ describe('destination suite', () => {
       setup: () => ({ config: { database: `db${n++}` } }),
       readTable,
       fixtures: fixturesDir ?? join(tmpdir(), 'no-such-fixtures-dir'),
+      ...(appendOnly === undefined ? {} : { appendOnly }),
     });
     return runConformance({ connector: destination as never, testConfig: testConfig as never });
   }
@@ -84,6 +85,14 @@ describe('destination suite', () => {
   it('fails a destination that appends keyed records on re-load', async () => {
     const results = await runDestination({ appendOnly: true });
     expect(status(results, 'idempotent')).toBe('failed');
+  });
+
+  it('holds a destination declared append-only to keeping every record on re-load', async () => {
+    const appending = await runDestination({ appendOnly: true }, undefined, true);
+    expect(appending.filter((r) => r.status !== 'passed')).toEqual([]);
+    expect(status(appending, 'appends every record again')).toBe('passed');
+    const upserting = await runDestination({}, undefined, true);
+    expect(status(upserting, 'appends every record again')).toBe('failed');
   });
 
   it('runs fixture cases: expected tables and expected rejections', async () => {
