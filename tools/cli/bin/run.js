@@ -6,6 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { execute, settings } from '@oclif/core';
 
 settings.enableAutoTranspile = false;
+// `mage-int state get p.yaml | head -1`: a reader that stops early is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** Newest modification time of the compiled commands. */

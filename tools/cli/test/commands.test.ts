@@ -96,15 +96,18 @@ describe('Ctrl-C', () => {
       'source:\n  name: faker\n  config: { customers: 10, products: 10, orders: 400000, batch_size: 1000 }\ndestination:\n  name: duckdb\n  config: { path: interrupt.duckdb, batch_size_rows: 5000 }\n',
     );
     const stateFile = join(work.dir, '.mage-int', 'state', 'interrupt.json');
-    const child = startCli(['run', pipeline, '--progress', 'none']);
+    const child = startCli(['run', pipeline, '--progress', 'plain', '--progress-interval', '1']);
     const done = collect(child, 120_000);
     let exited = false;
     void done.then(() => (exited = true));
-    while (!exited && !existsSync(stateFile)) await sleep(10);
-    await sleep(200);
+    let progress = '';
+    child.stderr?.on('data', (chunk: string) => (progress += chunk));
+    // Interrupt once a state is saved and a periodic progress line has been printed.
+    while (!exited && !(existsSync(stateFile) && /^interrupt: \d.* orders [\d,]+ rows/m.test(progress))) await sleep(10);
     child.kill('SIGINT');
     const result = await done;
     expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toMatch(/^interrupt: [\d.]+m?s · customers 10 rows \([\d,-]+ rows\/s\) · products 10 rows \(.*\) · orders [\d,]+ rows \([\d,]+ rows\/s\) · \d+ states? committed$/m);
     expect(result.stderr).toContain('Ctrl-C: stopping');
     expect(result.stderr).toContain('error: run interrupted');
     expect(result.stderr).toContain(`hint: the state of the last commit is saved in ${stateFile}; run again to resume`);

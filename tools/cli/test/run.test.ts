@@ -66,6 +66,16 @@ describe('mage-int run: faker → duckdb', () => {
     expect(result.stderr).not.toContain('\x1b[');
   });
 
+  it('redraws live per-stream progress with --progress live (as on a terminal)', async () => {
+    const p = pipeline();
+    const result = await runCli(['run', p.path, '--progress', 'live', '--log-level', 'warn']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`${p.name} · [\\d.]+m?s · \\d+ states? committed`));
+    expect(result.stderr).toMatch(/orders\s+[\d,]+ rows\s+[\d,-]+ rows\/s/);
+    expect(result.stderr).toMatch(/\x1b\[\d+F\x1b\[0J/); // cursor up, clear: the block is redrawn in place
+    expect(result.stdout).toMatch(/^total\s+2,840\s/m);
+  });
+
   it('prints a machine-readable summary with --json, and nothing else on stdout', async () => {
     const p = pipeline();
     const result = await runCli(['run', p.path, '--json']);
