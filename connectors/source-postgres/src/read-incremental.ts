@@ -1,8 +1,36 @@
-import { ConnectorError, type RecordData, type SourceMessage } from '@mage-int/core';
+import { ConnectorError, Decimal, type RecordData, type SourceMessage } from '@mage-int/core';
 import { ident, qualified } from './connection.js';
 import { copyRows } from './copy-rows.js';
 import { keysetAfter, pickKeys, valueLiteral, type ReadEnv } from './read-full-table.js';
-import { selectList, type TablePlan } from './table-plan.js';
+import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
+
+/** smallint, integer and bigint by type OID, with their ranges. */
+const INTEGER_RANGES = new Map<number, readonly [bigint, bigint]>([
+  [21, [-(2n ** 15n), 2n ** 15n - 1n]],
+  [23, [-(2n ** 31n), 2n ** 31n - 1n]],
+  [20, [-(2n ** 63n), 2n ** 63n - 1n]],
+]);
+
+/**
+ * Where a bookmark lies against the range of an integer replication key: 1 above every value the column can
+ * hold, -1 below, 0 inside (or not an integer column). PostgreSQL refuses a literal out of the column type's
+ * range ("out of range for type integer"), so such a bookmark (a hand-set state, a column narrowed since)
+ * is answered here instead: nothing can be newer, or everything is.
+ */
+function integerRangeSide(value: unknown, column: PlanColumn): -1 | 0 | 1 {
+  const range = INTEGER_RANGES.get(column.typeOid);
+  if (!range) return 0;
+  let whole: bigint;
+  if (typeof value === 'bigint') whole = value;
+  else if (typeof value === 'number' && Number.isFinite(value)) whole = BigInt(Math.trunc(value));
+  else {
+    const text = value instanceof Decimal ? value.text : typeof value === 'string' ? value.trim() : '';
+    const match = /^([-+]?\d+)(?:\.\d*)?$/.exec(text);
+    if (!match) return 0;
+    whole = BigInt(match[1]!);
+  }
+  return whole > range[1] ? 1 : whole < range[0] ? -1 : 0;
+}
 
 /**
  * INCREMENTAL: keyset pagination on (replication_key, primary key), `batch_size` rows a page, never OFFSET.
@@ -42,6 +70,9 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
 
   const condition = (): string => {
     if (value === undefined || value === null) return `${ident(replicationKey)} IS NOT NULL`;
+    const side = integerRangeSide(value, rkColumn);
+    if (side > 0) return 'false';
+    if (side < 0) return `${ident(replicationKey)} IS NOT NULL`;
     if (pageable && lastPk) return keysetAfter(keysetColumns, keysetColumns.map((c) => (c === replicationKey ? value : lastPk![c])), plan);
     return `${ident(replicationKey)} >= ${valueLiteral(value, rkColumn)}`;
   };

@@ -116,6 +116,18 @@ describe('INCREMENTAL', () => {
     expect(new Set(records.map((r) => `${r['a']}/${r['b']}`)).size).toBe(2500);
   });
 
+  it('answers a bookmark beyond the range of an integer replication key without querying it: nothing newer, or everything', async () => {
+    const cat = select(catalog, { orders: { method: 'INCREMENTAL', key: 'id' } });
+    const bookmark = (value: unknown): State => ({ bookmarks: { 'public-orders': { replication_key: 'id', replication_key_value: value } } });
+    for (const beyond of [Number.MAX_SAFE_INTEGER, 2n ** 40n, '2147483648']) {
+      const messages = await read(cat, bookmark(beyond));
+      expect(recordsOf(messages, 'orders')).toHaveLength(0);
+      expect(lastState(messages).bookmarks['public-orders']).toMatchObject({ replication_key: 'id', replication_key_value: beyond });
+    }
+    expect(recordsOf(await read(cat, bookmark(-(2n ** 40n))), 'orders')).toHaveLength(10000);
+    expect(recordsOf(await read(cat, bookmark(9999)), 'orders').map((r) => r['id'])).toEqual([9999, 10000]);
+  });
+
   it('fails clearly when no replication key is set', async () => {
     await expect(read(select(catalog, { orders: { method: 'INCREMENTAL' } }))).rejects.toThrow(/needs a replication key/);
   });
