@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { parseExactJson } from '@mage-int/core';
 import { defineTestConfig } from '@mage-int/testkit';
-import { fileNameFor, type JsonlConfig } from '../src/index.js';
+// By package name, not ../src: `mage-int test` runs this file with plain Node, which imports the built package.
+import { fileNameFor, type JsonlConfig } from '@mage-int/destination-jsonl';
 
 export default defineTestConfig<JsonlConfig>({
   kind: 'destination',
