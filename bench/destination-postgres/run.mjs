@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // PostgreSQL → PostgreSQL full-table benchmark of @mage-int/destination-postgres, run after `npm run build`:
 //
-//   node bench/destination-postgres/run.mjs [--rows 1000000] [--keep]
+//   node bench/destination-postgres/run.mjs [--rows 1000000] [--keep] [--setup-only]
 //
 // Creates a scratch database with a 10-column mixed table (numeric, float, integer, timestamptz, date, boolean,
 // varchar, text with quotes/newlines/unicode, jsonb), then measures in the same run:
 //   1. the baseline: `psql -c "COPY … TO STDOUT" | psql -c "COPY … FROM STDIN"` into an identical table;
 //   2. mage-int in process: runPipeline(source-postgres → destination-postgres), in a child process of its own;
 //   3. mage-int as two Singer processes: `source-postgres | destination-postgres`.
+// The in-process runs use runPipeline's bufferMessages 4 (BENCH_BUFFER_MESSAGES overrides; the default is 16).
 // Prints time, throughput ratio against the baseline (baseline time / mage-int time) and peak RSS, and checks
 // that every destination table has the source's checksum. Connection: PGHOST/PGPORT/PGUSER (default
 // 127.0.0.1:5432 postgres, trust).
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     keep: { type: 'boolean', default: false },
+    'setup-only': { type: 'boolean', default: false },
     'in-process-child': { type: 'string' },
     reader: { type: 'string', default: 'source-postgres' },
   },
@@ -113,7 +115,9 @@ if (args['in-process-child']) {
     destination,
     destinationConfig: targetConfig(database, args.reader === 'copy-reader' ? 'bench_reader' : 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
-    bufferMessages: Number(process.env.BENCH_BUFFER_MESSAGES ?? 16),
+    // The runner's default read-ahead is 16 messages; with RECORD_BATCHes of 10,000 records that is 160,000
+    // records in flight (~400 MB of JS objects) and dominates peak RSS. 4 keeps it near 40,000 at no speed cost.
+    bufferMessages: Number(process.env.BENCH_BUFFER_MESSAGES ?? 4),
     logger: silentLogger,
   });
   const seconds = (performance.now() - started) / 1000;
@@ -164,17 +168,22 @@ try {
        id bigint PRIMARY KEY, amount numeric(14,2) NOT NULL, ratio double precision, qty integer,
        created_at timestamptz NOT NULL, due_date date, active boolean, code varchar(32), name text, payload jsonb);
      INSERT INTO bench_src.src
-     SELECT g, (g * 7919 % 100000000) / 100.0, g / 7.0, g % 1000,
-            timestamptz '2020-01-01 00:00:00+00' + g * interval '1.234567 second', date '2020-01-01' + (g % 3000),
+     SELECT g, (g * 7919 % 100000000) / 100.0, g / 7.0, (g % 1000)::int,
+            timestamptz '2020-01-01 00:00:00+00' + g * interval '1.234567 second', date '2020-01-01' + (g % 3000)::int,
             g % 3 = 0, 'CODE-' || (g % 10000),
             CASE g % 4 WHEN 0 THEN 'plain name ' || g WHEN 1 THEN 'O''Brien said "hi", ' || g
                        WHEN 2 THEN E'multi\\nline\\ttab\\\\back ' || g ELSE 'ünïcödé 日本語 😀 ' || g END,
             jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 10),
                                'nested', jsonb_build_object('x', ((g % 1000) / 8.0)::float8, 's', 'str "q" ' || g))
-       FROM generate_series(1, ${rows}) g;
+       FROM generate_series(1::bigint, ${rows}) g;
      CREATE SCHEMA bench_copy; CREATE TABLE bench_copy.src (LIKE bench_src.src INCLUDING ALL);`,
   );
   psql(database, 'VACUUM ANALYZE bench_src.src');
+  if (args['setup-only']) {
+    console.log(`created ${database} (kept): run children with --in-process-child ${database} [--reader copy-reader]`);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   const sourceSum = checksum('bench_src');
 
   // 1. baseline
