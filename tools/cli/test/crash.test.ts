@@ -43,6 +43,10 @@ function claims(state: SavedState): Partial<Record<Stream, number>> {
  * saved a state: the moment a destination that reported state before committing would be caught). After each
  * kill, every state the run saved (polled while it ran) must point only at rows DuckDB holds, without
  * duplicates; the final run must leave every key exactly once.
+ *
+ * Source batches (250 rows) are much smaller than destination flushes (5000 rows), so a state released before
+ * its commit would run up to 19 batches ahead of the data: checked by hand with a destination wrapper that
+ * yields states as soon as it reads them, which this test catches on every run.
  */
 describe('crash safety: SIGKILL mid-sync, then resume', () => {
   const work = workDir('crash');
@@ -57,10 +61,10 @@ describe('crash safety: SIGKILL mid-sync, then resume', () => {
       [
         'source:',
         '  name: faker',
-        `  config: { seed: 7, customers: ${SIZES.customers}, products: ${SIZES.products}, orders: ${SIZES.orders}, batch_size: 500 }`,
+        `  config: { seed: 7, customers: ${SIZES.customers}, products: ${SIZES.products}, orders: ${SIZES.orders}, batch_size: 250 }`,
         'destination:',
         '  name: duckdb',
-        '  config: { path: crash.duckdb, batch_size_rows: 2000 }',
+        '  config: { path: crash.duckdb, batch_size_rows: 5000 }',
         '',
       ].join('\n'),
     );
@@ -84,7 +88,8 @@ describe('crash safety: SIGKILL mid-sync, then resume', () => {
   }
 
   it('never saves a state ahead of committed data, and ends with every key exactly once', async () => {
-    const killAfterChanges = [1, 6, 15];
+    // Kill right after the 1st, 2nd, 4th… state change of each run: early in customers, mid-stream, in orders.
+    const killAfterChanges = [1, 2, 4, 7, 11, 16];
     let kills = 0;
     let statesChecked = 0;
     for (const [round, changesBeforeKill] of killAfterChanges.entries()) {
@@ -95,7 +100,7 @@ describe('crash safety: SIGKILL mid-sync, then resume', () => {
       const snapshots: string[] = [];
       let last = readState(stateFile);
       while (!exited && snapshots.length < changesBeforeKill) {
-        await sleep(2);
+        await sleep(1);
         const now = readState(stateFile);
         if (now !== undefined && now !== last) {
           snapshots.push(now);
@@ -113,7 +118,7 @@ describe('crash safety: SIGKILL mid-sync, then resume', () => {
         statesChecked += await assertCommitted(JSON.parse(text) as SavedState, `round ${round}, state #${i + 1}`);
       }
     }
-    expect(kills, 'the sync was killed mid-way at least twice').toBeGreaterThanOrEqual(2);
+    expect(kills, 'the sync was killed mid-way at least four times').toBeGreaterThanOrEqual(4);
     expect(statesChecked).toBeGreaterThan(0);
 
     const finish = await runCli(['run', pipeline, '--json', '--progress', 'none'], { timeoutMs: 180_000 });
