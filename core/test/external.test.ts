@@ -67,4 +67,13 @@ describe('external Singer executables', () => {
     expect(lines[6]).toBe('{"n":7,"big":90071992547409937}');
     expect((await store.load('pipe'))?.bookmarks['numbers']).toEqual({ n: 5 });
   });
+
+  it('reports the exit status and message of a target that dies early, not the broken pipe', async () => {
+    await expect(
+      pipeline({
+        source: { connector: externalSource({ command: fixture('tap-numbers.mjs') }), config: { count: 200000 } },
+        destination: { connector: externalDestination({ command: fixture('target-dies.mjs') }), config: {} },
+      }).run({ logger: silentLogger }),
+    ).rejects.toThrow(/target-dies.mjs exited with code 2:\s+target-dies: cannot connect to the warehouse/);
+  });
 });

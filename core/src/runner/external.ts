@@ -120,14 +120,18 @@ export function externalDestination(cmd: ExternalCommand): Destination<Record<st
         try {
           await writeFile(join(dir, 'config.json'), stringifyExactJson(config));
           const { child, exited } = start(cmd, ['--config', join(dir, 'config.json')], ctx);
+          // A target that dies early closes its stdin (EPIPE); its exit status and stderr say why, so that
+          // error wins over the broken pipe. The listener also keeps EPIPE from becoming an uncaught error.
+          child.stdin!.on('error', () => {});
           const feeding = writeSingerMessages(messages, child.stdin!).then(() => child.stdin!.end());
-          feeding.catch(() => child.kill('SIGTERM'));
+          feeding.catch(() => {});
           try {
             for await (const [line] of readLines(child.stdout!)) {
               if (line.trim() === '') continue;
               yield { type: 'STATE', value: parseExactJson(line) };
             }
-            await Promise.all([feeding, exited]);
+            await exited;
+            await feeding;
           } finally {
             if (child.exitCode === null) child.kill('SIGTERM');
           }
