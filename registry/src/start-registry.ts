@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { runServer } from 'verdaccio';
 import { RegistryError } from './registry-error.js';
 
 export interface RegistryOptions {
@@ -47,8 +46,25 @@ export function verdaccioConfig(options: Required<Pick<RegistryOptions, 'storage
   };
 }
 
+/**
+ * verdaccio is an optional peer dependency: only people who host a registry need its ~65 MB, so installing the
+ * CLI does not pull it in. Imported on first use, with the install command when it is missing.
+ */
+async function loadVerdaccio(): Promise<(config: never) => Promise<unknown>> {
+  try {
+    const verdaccio = (await import('verdaccio')) as { runServer: (config: never) => Promise<unknown> };
+    return verdaccio.runServer;
+  } catch (error) {
+    throw new RegistryError('VERDACCIO_MISSING', 'the registry server needs the verdaccio package, which is not installed', {
+      hint: 'run `npm install --save-dev verdaccio` in your project, then `mage-int registry start` again',
+      cause: error,
+    });
+  }
+}
+
 /** Starts verdaccio in this process (`mage-int registry start`). Resolves once it listens. */
 export async function startRegistry(options: RegistryOptions): Promise<RunningRegistry> {
+  const runServer = await loadVerdaccio();
   const storage = resolve(options.storage);
   await mkdir(join(storage, 'packages'), { recursive: true });
   const server = (await runServer(verdaccioConfig({ storage, allowSignup: options.allowSignup, logLevel: options.logLevel }) as never)) as Server;
