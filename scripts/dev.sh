@@ -24,6 +24,7 @@ case "${1:-}" in
     install
     bash scripts/services.sh
     npm run build
+    npm run typecheck
     npx vitest run
     ;;
   *)
