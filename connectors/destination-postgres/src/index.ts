@@ -26,15 +26,38 @@ export { escapeCopyText, arrayLiteral, valueEncoder } from './copy-text.js';
 
 const TIMEOUT = Symbol('timeout');
 
-/** Waits for `promise`, or until `deadline` (epoch ms), whichever comes first. */
-async function until<T>(promise: Promise<T>, deadline: number): Promise<T | typeof TIMEOUT> {
-  const wait = deadline - Date.now();
-  if (wait <= 0) return TIMEOUT;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), wait)))]);
-  } finally {
-    clearTimeout(timer);
+/**
+ * Waits for the next message or an age deadline, with one timer per deadline (not per message: a Singer
+ * target reads a message per record, and a timer each would cost more than the record). Each wait gets its
+ * own promise, so nothing piles up on a long-lived one while input streams in.
+ */
+class Alarm {
+  private at: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private fired = false;
+  private waiter: ((value: typeof TIMEOUT) => void) | undefined;
+
+  wait<T>(next: Promise<T>, deadline: number): Promise<T | typeof TIMEOUT> {
+    if (this.at !== deadline) {
+      this.clear();
+      this.at = deadline;
+      this.timer = setTimeout(() => {
+        this.fired = true;
+        this.waiter?.(TIMEOUT);
+      }, Math.max(0, deadline - Date.now()));
+    }
+    if (this.fired) return Promise.resolve(TIMEOUT);
+    return new Promise<T | typeof TIMEOUT>((resolve, reject) => {
+      this.waiter = resolve;
+      next.then(resolve, reject);
+    });
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.at = undefined;
+    this.fired = false;
+    this.waiter = undefined;
   }
 }
 
@@ -49,13 +72,16 @@ async function* write(config: Config, messages: AsyncIterable<SourceMessage>, ct
   const iterator = messages[Symbol.asyncIterator]();
   let completed = false;
   let next: Promise<IteratorResult<SourceMessage>> | undefined;
+  const alarm = new Alarm();
   try {
     next = iterator.next();
     for (;;) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('the run was cancelled');
       const deadline = loader.deadline();
-      const result = deadline === undefined ? await next : await until(next, deadline);
+      if (deadline === undefined) alarm.clear();
+      const result = deadline === undefined ? await next : await alarm.wait(next, deadline);
       if (result === TIMEOUT) {
+        alarm.clear();
         yield* await loader.flush();
         continue;
       }
@@ -67,6 +93,7 @@ async function* write(config: Config, messages: AsyncIterable<SourceMessage>, ct
     yield* await loader.flush();
     completed = true;
   } finally {
+    alarm.clear();
     await loader.close();
     if (!completed) {
       // A read still pending when we stop (a failed age flush) must not surface as an unhandled rejection.

@@ -273,7 +273,8 @@ export class PostgresLoader {
     }
     const meta: RowMeta = {
       extractedAt: timeExtracted ?? null,
-      receivedAt: new Date().toISOString(),
+      // Only the metadata columns read it; a Singer target gets a message per record, so skip the clock otherwise.
+      receivedAt: this.config.addRecordMetadata ? new Date().toISOString() : '',
       batchedAt: '',
       sequence: this.sequence,
       version: version ?? null,
