@@ -310,7 +310,7 @@ export class PostgresLoader {
       try {
         line = flagged ? load.plan.encodeFlagged(record, meta) : load.plan.encodeRow(record, meta);
       } catch (error) {
-        if (error instanceof ColumnOverflowError) {
+        if (error instanceof ColumnOverflowError && !load.minimumTypes.has(error.column)) {
           // A bigint column met an integer beyond 64 bits: commit what came before, widen to numeric, retry.
           this.sequence = meta.sequence;
           states.push(...(await this.flush()));
@@ -344,6 +344,9 @@ export class PostgresLoader {
         field: load.plan.fieldOf.get(error.column) ?? error.column,
         hint: 'set nul_characters: strip in the destination config to remove NUL characters, or clean the source data',
       });
+    }
+    if (error instanceof ColumnOverflowError) {
+      return new RecordValidationError('VALUE_UNLOADABLE', 'is an integer too large for its column', { stream: load.name, record: ref, field: load.plan.fieldOf.get(error.column) ?? error.column });
     }
     if (error instanceof ValueTypeError) {
       return new RecordValidationError('VALUE_UNLOADABLE', error.detail, { stream: load.name, record: ref, field: load.plan.fieldOf.get(error.column) ?? error.column });
