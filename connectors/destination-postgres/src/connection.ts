@@ -88,7 +88,11 @@ export async function connect(config: ResolvedConfig): Promise<pg.Client> {
   });
   try {
     await client.connect();
-    await client.query(`SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; SET client_min_messages TO warning`);
+    // The loader bounds its own transactions (batch_max_age_seconds), and a transaction may wait on a slow
+    // source between chunks: a server-side idle-in-transaction limit must not cut it off.
+    await client.query(
+      `SET TimeZone TO 'UTC'; SET DateStyle TO 'ISO, YMD'; SET IntervalStyle TO 'postgres'; SET client_min_messages TO warning; SET idle_in_transaction_session_timeout TO 0`,
+    );
   } catch (error) {
     await client.end().catch(() => {});
     throw new ConnectorError('CONNECT_FAILED', `cannot connect to PostgreSQL at ${config.host}:${config.port}/${config.database} as ${config.username}: ${(error as Error).message}`, {

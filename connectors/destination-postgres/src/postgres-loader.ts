@@ -322,7 +322,8 @@ export class PostgresLoader {
         }
         throw this.valueError(error, load, record);
       }
-      const worst = line.length * 3;
+      // UTF-8 needs at most 3 bytes per UTF-16 unit; measure exactly only for big rows, to not over-allocate.
+      const worst = line.length > 65_536 ? Buffer.byteLength(line) : line.length * 3;
       if (load.pending && (load.pendingFlagged !== flagged || load.pendingBytes + worst > load.pending.length)) await this.sendPending(load);
       load.pendingFlagged = flagged;
       load.pending ??= Buffer.allocUnsafe(Math.max(CHUNK_BYTES, worst));
