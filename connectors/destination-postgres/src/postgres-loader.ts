@@ -235,7 +235,7 @@ export class PostgresLoader {
 
   private afterPlan(load: StreamLoad): void {
     if (load.plan.createdTable) load.tableIsOurs = true;
-    this.resetMode(load);
+    this.resetMode(load, true);
     if (load.plan.columns.length === 0) this.ctx.logger.warn(`stream "${load.name}" has no properties: its records have nothing to load`);
   }
 
@@ -243,9 +243,13 @@ export class PostgresLoader {
    * Direct COPY into the target for appends, and for upserts while no key conflict was seen (a stream that hit
    * one stays on staging for the run: its keys evidently exist already).
    */
-  private resetMode(load: StreamLoad): void {
+  private resetMode(load: StreamLoad, announce = false): void {
     const direct = this.config.directLoad && (load.method === 'append' || (load.method === 'upsert' && load.plan.uniqueKey && !load.conflicted));
-    load.mode = direct ? 'direct' : 'staging';
+    const mode = direct ? 'direct' : 'staging';
+    if (announce || mode !== load.mode) {
+      this.ctx.logger.debug(`stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method})`);
+    }
+    load.mode = mode;
   }
 
   private async onRecords(stream: string, records: readonly RecordData[], version: number | undefined, timeExtracted: string | undefined): Promise<StateMessage[]> {

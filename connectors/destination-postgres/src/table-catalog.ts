@@ -65,8 +65,9 @@ export async function describeTable(client: pg.Client, schema: string, table: st
     const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS exists`, [qualified]);
     if (!exists.rows[0]?.exists) return undefined;
   }
+  // attname is of type name; name[] has no parser in node-postgres, text[] does.
   const keys = await client.query<{ columns: string[] }>(
-    `SELECT array(SELECT a.attname FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS columns
+    `SELECT array(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS columns
        FROM pg_index i
       WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
       ORDER BY i.indisprimary DESC`,

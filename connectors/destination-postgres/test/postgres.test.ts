@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal, silentLogger, type SourceMessage, type StateMessage } from '@mage-int/core';
+import { createLogger, Decimal, silentLogger, type SourceMessage, type StateMessage } from '@mage-int/core';
 import destination, { PostgreSQL } from '../src/index.js';
 import { baseConfig, columnTypes, createDatabase, load, query, readTable } from './helpers.js';
 
@@ -351,5 +351,36 @@ describe('the connector', () => {
         for await (const state of pgDest.write(input())) states.push(state);
       })(),
     ).rejects.toMatchObject({ code: 'RECORD_BEFORE_SCHEMA' });
+  });
+});
+
+describe('direct load', () => {
+  function capture(): { logger: import('@mage-int/core').Logger; lines: string[] } {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    return { logger, lines };
+  }
+
+  it('copies straight into a new keyed table, and falls back to staging once keys exist', async () => {
+    const config = freshConfig();
+    const input = (names: string[]): SourceMessage[] => [
+      schemaMessage('fast', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']),
+      { type: 'RECORD_BATCH', stream: 'fast', records: names.map((v, i) => ({ id: i, v })) },
+    ];
+    const first = capture();
+    for await (const _ of destination.write(config, (async function* () { yield* input(['a', 'b', 'c']); })(), { logger: first.logger, signal: new AbortController().signal, streams: {} })) void _;
+    expect(first.lines.join('\n')).toContain('copying straight into');
+    expect(first.lines.join('\n')).not.toContain('staging table from now on');
+
+    const second = capture();
+    for await (const _ of destination.write(config, (async function* () { yield* input(['x', 'y', 'z', 'new']); })(), { logger: second.logger, signal: new AbortController().signal, streams: {} })) void _;
+    expect(second.lines.join('\n')).toContain('loading through a staging table from now on');
+    const rows = await query(database.name, `SELECT id::int AS id, v FROM ${config.schema}.fast ORDER BY id`);
+    expect(rows).toEqual([
+      { id: 0, v: 'x' },
+      { id: 1, v: 'y' },
+      { id: 2, v: 'z' },
+      { id: 3, v: 'new' },
+    ]);
   });
 });
