@@ -29,6 +29,23 @@ describe('exact JSON', () => {
     expect(stringifyExactJson(value)).toBe(text);
   });
 
+  it('keeps doubles printed in their shortest form as plain numbers', () => {
+    const value = parseExactJson('{"ratio":0.14285714285714285,"e":1.2345678901234568e+21,"tiny":5e-324,"over":1e400,"under":1e-400}') as Record<string, unknown>;
+    expect(value['ratio']).toBe(0.14285714285714285);
+    expect(value['e']).toBe(1.2345678901234568e21);
+    expect(value['tiny']).toBe(5e-324);
+    expect(String(value['over'])).toBe('1e400');
+    expect(value['over']).toBeInstanceOf(Decimal);
+    expect(String(value['under'])).toBe('1e-400');
+  });
+
+  it('keeps exact values in nested objects and arrays, and strings that look like marks stay strings', () => {
+    const value = parseExactJson('{"a":[1,99999999999999999,{"d":0.12345678901234567891}],"s":"\\u00001234567890123456789","n":-12345678901234567890}') as Record<string, unknown>;
+    expect(stringifyExactJson(value)).toBe('{"a":[1,99999999999999999,{"d":0.12345678901234567891}],"s":"\\u00001234567890123456789","n":-12345678901234567890}');
+    expect((value['a'] as unknown[])[1]).toBe(99999999999999999n);
+    expect(value['s']).toBe('\u00001234567890123456789');
+  });
+
   it('leaves long digit runs inside strings alone', () => {
     expect(parseExactJson('{"s":"12345678901234567890"}')).toEqual({ s: '12345678901234567890' });
   });
