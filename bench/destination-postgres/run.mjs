@@ -8,7 +8,7 @@
 //   1. the baseline: `psql -c "COPY … TO STDOUT" | psql -c "COPY … FROM STDIN"` into an identical table;
 //   2. mage-int in process: runPipeline(source-postgres → destination-postgres), in a child process of its own;
 //   3. mage-int as two Singer processes: `source-postgres | destination-postgres`.
-// The in-process runs use runPipeline's bufferMessages 4 (BENCH_BUFFER_MESSAGES overrides; the default is 16).
+// The in-process runs use runPipeline's default read-ahead (bufferRecords 20,000; BENCH_BUFFER_RECORDS overrides).
 // Prints time, throughput ratio against the baseline (baseline time / mage-int time) and peak RSS, and checks
 // that every destination table has the source's checksum. Connection: PGHOST/PGPORT/PGUSER (default
 // 127.0.0.1:5432 postgres, trust).
@@ -115,9 +115,7 @@ if (args['in-process-child']) {
     destination,
     destinationConfig: targetConfig(database, args.reader === 'copy-reader' ? 'bench_reader' : 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
-    // The runner's default read-ahead is 16 messages; with RECORD_BATCHes of 10,000 records that is 160,000
-    // records in flight (~400 MB of JS objects) and dominates peak RSS. 4 keeps it near 40,000 at no speed cost.
-    bufferMessages: Number(process.env.BENCH_BUFFER_MESSAGES ?? 4),
+    ...(process.env.BENCH_BUFFER_RECORDS ? { bufferRecords: Number(process.env.BENCH_BUFFER_RECORDS) } : {}),
     logger: silentLogger,
   });
   const seconds = (performance.now() - started) / 1000;

@@ -134,7 +134,7 @@ describe('runPipeline', () => {
     expect([...table.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
   });
 
-  it('keeps memory bounded: the source runs at most a few messages ahead of the destination', async () => {
+  it('keeps memory bounded: the source reads at most buffer_records records ahead of the destination', async () => {
     const events: string[] = [];
     let emitted = 0;
     let consumed = 0;
@@ -164,9 +164,13 @@ describe('runPipeline', () => {
         }
       },
     });
-    await pipeline({ source: { connector: tracked, config: { batch: 10 } }, destination: { connector: slow, config: {} } }).run({ logger: silentLogger });
+    await pipeline({ source: { connector: tracked, config: { batch: 10 } }, destination: { connector: slow, config: {} }, bufferRecords: 100 }).run({
+      logger: silentLogger,
+    });
     expect(consumed).toBe(1000);
+    // 100 records = 10 batches queued, one in the destination's hands, one being produced.
     expect(maxAhead).toBeLessThanOrEqual(12);
+    expect(maxAhead).toBeGreaterThanOrEqual(10);
   });
 
   it('removes deselected fields from schemas and records', async () => {

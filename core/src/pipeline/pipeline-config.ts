@@ -22,7 +22,7 @@ export interface PipelineConfig {
   destination: ConnectorRef;
   streams?: Record<string, StreamOverride>;
   state?: { path?: string };
-  options?: { validate_records?: boolean; buffer_messages?: number };
+  options?: { validate_records?: boolean; buffer_records?: number };
   /** Directory of the pipeline file: relative paths in it are resolved from here. */
   baseDir: string;
 }

@@ -22,8 +22,8 @@ export interface PipelineDefinition {
   streams?: Record<string, StreamOverride>;
   stateStore?: StateStore;
   validateRecords?: boolean;
-  /** Messages read ahead between source and destination (default 16). */
-  bufferMessages?: number;
+  /** Records read ahead between source and destination (default 20,000). */
+  bufferRecords?: number;
 }
 
 export interface RunOptions {
@@ -49,7 +49,7 @@ export function pipeline(definition: PipelineDefinition) {
         streams: definition.streams,
         stateStore: definition.stateStore ?? new MemoryStateStore(),
         validateRecords: definition.validateRecords,
-        bufferMessages: definition.bufferMessages,
+        bufferRecords: definition.bufferRecords,
         ...options,
       }),
   };
@@ -123,6 +123,6 @@ export async function pipelineFromConfig(config: PipelineConfig): Promise<Return
     streams: config.streams,
     stateStore: stateStoreFor(config),
     validateRecords: config.options?.validate_records,
-    bufferMessages: config.options?.buffer_messages,
+    bufferRecords: config.options?.buffer_records,
   });
 }

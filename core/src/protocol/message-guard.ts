@@ -97,7 +97,7 @@ export class MessageGuard {
         });
       }
     }
-    known.validator?.validate(record, recordRef(record, known.keyProperties, index), line);
+    known.validator?.validate(record, () => recordRef(record, known.keyProperties, index), line);
   }
 }
 

@@ -144,8 +144,11 @@ export class RecordValidator {
     this.validateFn = recordAjv().compile(rewriteNumericTypes(schema) as object);
   }
 
-  /** Throws a RecordValidationError naming the stream, the record and the field when `record` does not fit. */
-  validate(record: Record<string, unknown>, recordRef: number | string, line?: number): void {
+  /**
+   * Throws a RecordValidationError naming the stream, the record and the field when `record` does not fit.
+   * `recordRef` names the record in the error; a function is only called then (it costs a stringify).
+   */
+  validate(record: Record<string, unknown>, recordRef: number | string | (() => number | string), line?: number): void {
     if (this.validateFn(record)) return;
     const error = this.validateFn.errors?.[0];
     const path = (error?.instancePath ?? '').split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
@@ -159,7 +162,7 @@ export class RecordValidator {
     }
     throw new RecordValidationError('RECORD_INVALID', message, {
       stream: this.stream,
-      record: recordRef,
+      record: typeof recordRef === 'function' ? recordRef() : recordRef,
       field: field || undefined,
       line,
       hint: 'fix the source data or the stream schema, or run with record validation switched off',

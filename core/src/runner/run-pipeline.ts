@@ -48,8 +48,11 @@ export interface RunPipelineOptions {
   stateStore?: StateStore;
   /** Validate every record against its schema in process (default true). */
   validateRecords?: boolean;
-  /** Messages buffered between source and destination (default 16; sources batch records, so this is small). */
-  bufferMessages?: number;
+  /**
+   * Records the source may read ahead of the destination (default 20,000; a message without records counts
+   * as one). This, the source's batch size and the destination's flush size bound the run's memory.
+   */
+  bufferRecords?: number;
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
@@ -89,7 +92,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
     const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), catalog, options.validateRecords ?? true, progress, options.onProgress);
 
-    for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferMessages ?? 16), writeCtx)) {
+    for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? 20_000, (m) => recordCount(m) || 1), writeCtx)) {
       state = toState(message.value);
       await store.save(pipelineId, state);
       progress.committedStates++;
