@@ -6,10 +6,11 @@ import type { SourceMessage } from './messages.js';
 /** The wire lines (without newlines) of one message; a RECORD_BATCH becomes one RECORD line per record. */
 export function formatSingerLines(message: SourceMessage): string[] {
   if (message.type !== 'RECORD_BATCH') return [stringifyExactJson(message)];
+  // One envelope for the whole batch; only the record itself is serialised per line.
   const { stream, version, time_extracted } = message;
-  return message.records.map((record) =>
-    stringifyExactJson({ type: 'RECORD', stream, record, ...(version !== undefined ? { version } : {}), ...(time_extracted ? { time_extracted } : {}) }),
-  );
+  const prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":`;
+  const suffix = `${version !== undefined ? `,"version":${version}` : ''}${time_extracted ? `,"time_extracted":${JSON.stringify(time_extracted)}` : ''}}`;
+  return message.records.map((record) => prefix + stringifyExactJson(record) + suffix);
 }
 
 /** Writes messages as Singer lines, waiting for 'drain' when the stream is full (backpressure). */
