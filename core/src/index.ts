@@ -17,6 +17,7 @@ export { FileStateStore, MemoryStateStore, type StateStore } from './state/state
 export * from './connector/contract.js';
 export { createLogger, silentLogger, redact, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
 export { validateConfig, secretPaths, secretValues, redactConfig } from './connector/config.js';
+export { SourceClient, type SourceClientOptions } from './connector/source-client.js';
 export {
   findInstalledConnectors,
   readConnectorPackage,

@@ -1,16 +1,5 @@
 /** @mage-int/source-faker — deterministic synthetic customers, products and orders. */
-import {
-  defineSource,
-  emptyState,
-  silentLogger,
-  validateConfig,
-  type Catalog,
-  type CheckResult,
-  type ConnectorContext,
-  type JsonSchema,
-  type SourceMessage,
-  type State,
-} from '@mage-int/core';
+import { defineSource, SourceClient, type Catalog, type CheckResult, type JsonSchema, type SourceClientOptions, type SourceMessage } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverCatalog } from './discover.js';
 import type { Config } from './generated/config.js';
@@ -45,31 +34,9 @@ const source = defineSource<Config>({
 
 export default source;
 
-function defaultContext(): ConnectorContext {
-  return { logger: silentLogger, signal: new AbortController().signal };
-}
-
-/**
- * The programmatic API: `new Faker({config: {seed: 7, orders: 1e6}}).read()`.
- * Config is validated (and defaults filled) on construction.
- */
-export class Faker {
-  readonly config: Config;
-
-  constructor({ config = {} }: { config?: Config } = {}) {
-    this.config = validateConfig<Config>(source.spec, config, 'source faker');
-  }
-
-  check(ctx: ConnectorContext = defaultContext()): Promise<CheckResult> {
-    return source.check(this.config, ctx);
-  }
-
-  discover(ctx: ConnectorContext = defaultContext()): Promise<Catalog> {
-    return source.discover(this.config, ctx);
-  }
-
-  /** Reads every stream the catalog selects (every stream, FULL_TABLE, by default) from `state`. */
-  async *read(catalog?: Catalog, state: State = emptyState(), ctx: ConnectorContext = defaultContext()): AsyncGenerator<SourceMessage> {
-    yield* source.read(this.config, catalog ?? (await this.discover(ctx)), state, ctx);
+/** The programmatic API: `new Faker({config: {seed: 7, orders: 1e6}}).read()`. */
+export class Faker extends SourceClient<Config> {
+  constructor(options: SourceClientOptions<Config> = {}) {
+    super(source, options);
   }
 }

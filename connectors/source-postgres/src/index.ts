@@ -6,8 +6,8 @@ import {
   replicationKey,
   replicationMethod,
   selectedStreams,
-  silentLogger,
-  validateConfig,
+  SourceClient,
+  type SourceClientOptions,
   type Catalog,
   type CatalogStream,
   type CheckResult,
@@ -118,30 +118,9 @@ const source = defineSource<Config>({
 });
 export default source;
 
-/** Programmatic API: `new PostgreSQL({config}).discover()`. Config is validated against spec.json first. */
-export class PostgreSQL {
-  readonly config: Config;
-  private readonly ctx: ConnectorContext;
-
-  constructor({ config, context }: { config: unknown; context?: Partial<ConnectorContext> }) {
-    this.config = validateConfig<Config>(spec as JsonSchema, config, 'source postgres');
-    this.ctx = { logger: context?.logger ?? silentLogger, signal: context?.signal ?? new AbortController().signal };
-  }
-
-  check(): Promise<CheckResult> {
-    return source.check(this.config, this.ctx);
-  }
-
-  discover(): Promise<Catalog> {
-    return source.discover(this.config, this.ctx);
-  }
-
-  /** Reads the selected streams; call `commit(state)` once the data up to a STATE is stored durably. */
-  read(catalog: Catalog, state: State = emptyState()): AsyncIterable<SourceMessage> {
-    return source.read(this.config, catalog, state, this.ctx);
-  }
-
-  commit(state: State): Promise<void> {
-    return commitLogPosition(this.config, state, this.ctx);
+/** Programmatic API: `new PostgreSQL({config}).discover()`; `read(catalog, state)`, then `commit(state)` once stored. */
+export class PostgreSQL extends SourceClient<Config> {
+  constructor(options: SourceClientOptions<Config>) {
+    super(source, options);
   }
 }
