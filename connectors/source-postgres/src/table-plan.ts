@@ -1,7 +1,7 @@
 import { ConnectorError, getMetadata, keyProperties, selectedFields, type CatalogStream, type JsonSchema, type Logger } from '@mage-int/core';
 import type pg from 'pg';
 import { ident, qualified } from './connection.js';
-import type { RowColumn } from './copy-rows.js';
+import type { RowColumn } from './copy-text-decoder.js';
 import { columnSchema, type TypeRegistry } from './type-map.js';
 
 /** A live column of a table being read. */

@@ -1,0 +1,164 @@
+import type { Socket } from 'node:net';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordData } from '@mage-int/core';
+import { copyRows, decodeCopyChunks } from '../src/copy-rows.js';
+import { unescapeCopyText, type RowColumn } from '../src/copy-text-decoder.js';
+import { parseArray, parseBool, parseFloat8, parseInt4, parseInt8, parseJson, parseNumeric, parseText, parseTimestamptz } from '../src/text-values.js';
+import { createTestDatabase, type TestDatabase } from './helpers.js';
+
+/** A small seeded PRNG, so a failing case can be replayed. */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Escapes a value the way PostgreSQL's COPY TO writes text format. */
+function copyEscape(text: string): string {
+  const map: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f', '\v': '\\v' };
+  return text.replace(/[\\\n\r\t\b\f\v]/g, (c) => map[c]!);
+}
+
+const COLUMNS: RowColumn[] = [
+  { name: 'id', parse: parseInt8 },
+  { name: 'qty', parse: parseInt4 },
+  { name: 'active', parse: parseBool },
+  { name: 'at', parse: parseTimestamptz },
+  { name: 'label', parse: parseText },
+  { name: 'amount', parse: parseNumeric },
+  { name: 'ratio', parse: parseFloat8 },
+  { name: 'doc', parse: parseJson },
+  { name: 'tags', parse: (text) => parseArray(text, parseText) },
+];
+
+const PIECES = ['a', 'Z', ' ', '"', "'", ',', '\\', '\n', '\r', '\t', '\b', '\f', '\v', 'é', 'ß', '日本', '😀', 'N', '\\N', '{', '}'];
+
+/** Random rows as the text PostgreSQL prints per column (null for SQL NULL). */
+function randomRows(count: number, random: () => number): (string | null)[][] {
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const text = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => pick(PIECES)).join('');
+  const maybe = (value: string) => (random() < 0.15 ? null : value);
+  const rows: (string | null)[][] = [];
+  for (let i = 0; i < count; i++) {
+    rows.push([
+      pick([String(i), String(-i), '9007199254740993', '-9223372036854775808', '0', '123456789012345']),
+      maybe(pick(['0', '-1', '2147483647', '-2147483648', String(i * 7)])),
+      maybe(pick(['t', 'f'])),
+      maybe(pick(['2024-01-02 03:04:05.123456+00', '2024-01-02 03:04:05+00', 'infinity', '-infinity', '0044-03-15 10:00:00+00 BC'])),
+      maybe(text(30)),
+      maybe(pick(['0', '-1.50', '123456789012345678901234567890.0123456789', 'NaN', 'Infinity'])),
+      maybe(pick(['0.1', '-1e-300', 'NaN', '-Infinity', '1.7976931348623157e+308'])),
+      maybe(JSON.stringify({ s: text(12), n: pick([1, 2.5, -0.125]), big: 12345678901234567890n.toString() }).replace('"big":"12345678901234567890"', '"big":12345678901234567890')),
+      maybe(`{${['"a b"', '"c\\\\d"', 'NULL', '"e\\"f"'].slice(0, Math.floor(random() * 4)).join(',')}}`),
+    ]);
+  }
+  return rows;
+}
+
+function copyText(rows: readonly (string | null)[][]): Buffer {
+  return Buffer.from(rows.map((row) => row.map((v) => (v === null ? '\\N' : copyEscape(v))).join('\t') + '\n').join(''), 'utf8');
+}
+
+function expected(rows: readonly (string | null)[][]): RecordData[] {
+  return rows.map((row) => Object.fromEntries(COLUMNS.map((c, i) => [c.name, row[i] === null ? null : c.parse(row[i]!)])));
+}
+
+/** Splits bytes at random offsets (often inside a row, sometimes inside a UTF-8 character). */
+async function* randomChunks(bytes: Buffer, random: () => number, maxChunk: number): AsyncGenerator<Buffer> {
+  for (let at = 0; at < bytes.length; ) {
+    const size = 1 + Math.floor(random() * maxChunk);
+    yield bytes.subarray(at, at + size);
+    at += size;
+  }
+}
+
+async function decodeAll(chunks: AsyncIterable<Buffer>, columns: readonly RowColumn[], batchSize: number): Promise<RecordData[][]> {
+  const batches: RecordData[][] = [];
+  for await (const batch of decodeCopyChunks(chunks, columns, batchSize)) batches.push(batch);
+  return batches;
+}
+
+describe('COPY text decoding', () => {
+  it('decodes escaped, NULL and unicode fields to the values of their unescaped text, wherever the chunks split', async () => {
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = prng(seed);
+      const rows = randomRows(400, random);
+      const bytes = copyText(rows);
+      for (const maxChunk of [1, 7, 300, 70_000]) {
+        const batches = await decodeAll(randomChunks(bytes, random, maxChunk), COLUMNS, 64);
+        expect(batches.flat(), `seed ${seed}, chunks up to ${maxChunk} bytes`).toEqual(expected(rows));
+      }
+    }
+  });
+
+  it('yields batches of exactly batch_size rows, the last one holding the rest', async () => {
+    const rows = randomRows(1000, prng(9));
+    const batches = await decodeAll(randomChunks(copyText(rows), prng(10), 5000), COLUMNS, 300);
+    expect(batches.map((b) => b.length)).toEqual([300, 300, 300, 100]);
+  });
+
+  it('undoes every escape COPY text may hold: octal, hex, letters, and unknown escapes as the character itself', () => {
+    expect(unescapeCopyText('a\\101b\\x41\\x4a\\x4g\\xg')).toBe('aAbAJ\x04gxg');
+    expect(unescapeCopyText('\\0\\1234\\7')).toBe('\0S4\x07');
+    expect(unescapeCopyText('\\b\\f\\n\\r\\t\\v\\\\\\q\\"')).toBe('\b\f\n\r\t\v\\q"');
+    expect(unescapeCopyText('kept at the end\\')).toBe('kept at the end\\');
+    expect(unescapeCopyText('xx\\ty', 2, 4)).toBe('\t');
+  });
+
+  it('reports a stream that ends inside a row, and a row with too few fields', async () => {
+    const cut = async function* () {
+      yield Buffer.from('1\t2\n3\t');
+    };
+    const two = [COLUMNS[0]!, COLUMNS[1]!];
+    await expect(decodeAll(cut(), two, 10)).rejects.toThrow(/ended in the middle of a row/);
+    const short = async function* () {
+      yield Buffer.from('1\t2\n3\n');
+    };
+    await expect(decodeAll(short(), two, 10)).rejects.toThrow(/fewer fields than the 2 columns/);
+  });
+});
+
+describe('COPY streaming', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // About 25 MB of COPY text.
+    await db.sql(`CREATE TABLE wide AS SELECT g AS id, repeat('x', 100) || g AS filler FROM generate_series(1, 200000) g`);
+  });
+  afterAll(async () => db.drop());
+
+  it('stops reading the socket while the consumer is busy, so memory holds a batch and not the table', async () => {
+    const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: db.name });
+    await client.connect();
+    try {
+      const socket = client.connection.stream as Socket;
+      const columns: RowColumn[] = [
+        { name: 'id', parse: parseInt4 },
+        { name: 'filler', parse: parseText },
+      ];
+      const rows = copyRows(client, 'SELECT id, filler FROM wide ORDER BY id', columns, 1000);
+      const first = await rows.next();
+      expect(first.value).toHaveLength(1000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The server had half a second to send all 25 MB: only the first batch and the socket and stream
+      // buffers may have been read.
+      expect(socket.bytesRead).toBeLessThan(2 << 20);
+      let count = 1000;
+      let largest = 0;
+      for await (const batch of { [Symbol.asyncIterator]: () => rows }) {
+        count += batch.length;
+        largest = Math.max(largest, batch.length);
+      }
+      expect(count).toBe(200_000);
+      expect(largest).toBe(1000);
+    } finally {
+      await client.end();
+    }
+  });
+});
