@@ -8,7 +8,7 @@ if [ -x "$_root/.tools/node/bin/node" ]; then
 fi
 if [ "$(_node_major)" -lt 22 ]; then
   echo "node $(node --version 2>/dev/null || echo missing) is older than 22: installing node@24 into .tools/node" >&2
-  npm install -g --prefix "$_root/.tools/node" --allow-scripts=node --no-audit --no-fund node@24 >&2
+  npm install -g --prefix "$_root/.tools/node" --no-audit --no-fund node@24 >&2
   export PATH="$_root/.tools/node/bin:$PATH"
   if [ "$(_node_major)" -lt 22 ]; then echo "could not provision Node >= 22" >&2; exit 1; fi
 fi
