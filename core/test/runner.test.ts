@@ -210,4 +210,22 @@ describe('runPipeline', () => {
       pipeline({ source: { connector: bad, config: {} }, destination: { connector: memoryDestination(new Map(), []), config: {} } }).run({ logger: silentLogger }),
     ).rejects.toMatchObject({ code: 'RECORD_BEFORE_SCHEMA', stream: 'rows' });
   });
+
+  it('skips schema validation for a source typed by its storage, unless the pipeline asks for it', async () => {
+    const typed = {
+      ...countingSource(1, []),
+      schemaEnforced: true,
+      async *read() {
+        yield { type: 'SCHEMA', stream: 'rows', schema: { properties: { id: { type: 'integer' }, label: { type: 'string' } } }, key_properties: ['id'] } as const;
+        yield { type: 'RECORD_BATCH', stream: 'rows', records: [{ id: 1, label: 42 }] } as const;
+        yield { type: 'STATE', value: { bookmarks: {} } } as const;
+      },
+    };
+    const table = new Map<number, RecordData>();
+    const run = (validateRecords?: boolean) =>
+      pipeline({ source: { connector: typed as never, config: {} }, destination: { connector: memoryDestination(table, []), config: {} }, validateRecords }).run({ logger: silentLogger });
+    await run();
+    expect(table.get(1)).toEqual({ id: 1, label: 42 });
+    await expect(run(true)).rejects.toMatchObject({ code: 'RECORD_INVALID', field: 'label' });
+  });
 });

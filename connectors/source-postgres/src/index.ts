@@ -30,7 +30,7 @@ import { pgTypeParsers, TypeRegistry } from './type-map.js';
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
 
-const DEFAULT_BATCH_SIZE = 10_000;
+const DEFAULT_BATCH_SIZE = 2_000;
 
 async function check(config: Config): Promise<CheckResult> {
   let client;
@@ -111,6 +111,7 @@ const source = defineSource<Config>({
   kind: 'source',
   name: 'postgres',
   spec: spec as JsonSchema,
+  schemaEnforced: true,
   check: (config) => check(config),
   discover: (config) => discover(config),
   read,

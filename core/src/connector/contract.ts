@@ -46,6 +46,12 @@ interface ConnectorBase {
 /** A source reads data from a system and emits Singer messages. A plain object: see DESIGN §3. */
 export interface Source<Config = Record<string, unknown>> extends ConnectorBase {
   kind: 'source';
+  /**
+   * The source's records are typed by their storage (a database column cannot hold a value its type does not
+   * allow) and always match the SCHEMA it emits, so the runner skips per-record schema validation unless the
+   * pipeline asks for it. Protocol rules (SCHEMA first, key properties present) are checked regardless.
+   */
+  schemaEnforced?: boolean;
   check(config: Config, ctx: ConnectorContext): Promise<CheckResult>;
   discover(config: Config, ctx: ConnectorContext): Promise<Catalog>;
   /**

@@ -46,7 +46,7 @@ export interface RunPipelineOptions {
   /** Ignore saved bookmarks of the selected streams and sync them from scratch. */
   fullRefresh?: boolean;
   stateStore?: StateStore;
-  /** Validate every record against its schema in process (default true). */
+  /** Validate every record against its schema in process (default: yes, unless the source is `schemaEnforced`). */
   validateRecords?: boolean;
   /**
    * Records the source may read ahead of the destination (default 20,000; a message without records counts
@@ -90,7 +90,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       streams: loadOptionsFrom(catalog, options.streams),
     };
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
-    const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), catalog, options.validateRecords ?? true, progress, options.onProgress);
+    const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), catalog, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
 
     for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? 20_000, (m) => recordCount(m) || 1), writeCtx)) {
       state = toState(message.value);

@@ -46,7 +46,7 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
     'state-dir': stateDirFlag,
     validate: Flags.boolean({
       allowNo: true,
-      description: 'Check every record against its stream schema (default: the file\'s options.validate_records, true). --no-validate is faster for trusted sources.',
+      description: 'Check every record against its stream schema (default: the file\'s options.validate_records; else on, except for sources typed by their storage such as postgres). --no-validate is faster for trusted sources.',
     }),
     progress: Flags.option({
       options: ['auto', 'live', 'plain', 'none'] as const,
