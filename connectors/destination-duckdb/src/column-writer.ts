@@ -56,6 +56,8 @@ const appendVarchar = (appender: DuckDBAppender, prepared: unknown) => appender.
 /** Text of any value for a VARCHAR column: strings as they are, numbers exact, the rest as JSON. */
 export function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
+  // NaN and ±Infinity (PostgreSQL numeric and float allow them) have no JSON form; keep their names.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   const number = numberText(value);
   if (number !== undefined) return /[eE]/.test(number) ? (plainNumber(number)?.text ?? number) : number;
   if (typeof value === 'boolean') return String(value);
@@ -90,6 +92,8 @@ function decimalWriter(type: DuckType): ColumnWriter {
     prepare(value) {
       const text = numberText(value);
       const plain = text === undefined ? undefined : plainNumber(text);
+      // A DECIMAL cannot hold NaN or ±Infinity: the column becomes text rather than lose the value.
+      if (typeof value === 'number' && !Number.isFinite(value)) return new NeedsWiderType(VARCHAR);
       if (plain === undefined) return text === undefined ? reject(value, type) : new NeedsWiderType(VARCHAR);
       if (plain.integerDigits > integerDigits || plain.scale > scale) {
         return new NeedsWiderType(decimalOrText(Math.max(plain.integerDigits, integerDigits), Math.max(plain.scale, scale)));
