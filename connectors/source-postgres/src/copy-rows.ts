@@ -6,16 +6,36 @@ import { compileRowsDecoder, type RowColumn } from './copy-text-decoder.js';
 export type { RowColumn } from './copy-text-decoder.js';
 
 /**
- * Decodes a COPY text byte stream into records, `batchSize` at a time (never more). Each chunk is decoded
- * to a string once, up to its last complete row; the bytes of a row cut by a chunk boundary wait until the
- * chunk that ends it. The next chunk is only pulled once the batch before was taken, so a slow consumer
- * pauses the stream instead of letting rows pile up.
+ * A batch also ends once its rows hold this much COPY text (characters), so a table of wide rows (large
+ * json or text values) is read in smaller batches instead of `batch_size` rows of megabytes each.
  */
-export async function* decodeCopyChunks(chunks: AsyncIterable<Buffer>, columns: readonly RowColumn[], batchSize: number): AsyncGenerator<RecordData[]> {
+export const BATCH_TEXT_LIMIT = 8 * 1024 * 1024;
+
+/**
+ * Chunks are decoded to strings this many bytes at a time. Records keep substrings of these strings, which
+ * keep the whole string alive; kept under V8's large object size (128 KB, 64K characters when one is not
+ * Latin-1), a string alive at a young-generation GC is copied like any small object, instead of moving
+ * straight to the old generation, where it would wait for a full GC long after its batch was written.
+ */
+const SEGMENT_BYTES = 32 * 1024;
+
+/**
+ * Decodes a COPY text byte stream into records, `batchSize` at a time (never more, fewer when the rows
+ * reach `textLimit` characters). Each chunk is decoded to a string once, up to its last complete row; the
+ * bytes of a row cut by a chunk boundary wait until the chunk that ends it. The next chunk is only pulled
+ * once the batch before was taken, so a slow consumer pauses the stream instead of letting rows pile up.
+ */
+export async function* decodeCopyChunks(
+  chunks: AsyncIterable<Buffer>,
+  columns: readonly RowColumn[],
+  batchSize: number,
+  textLimit = BATCH_TEXT_LIMIT,
+): AsyncGenerator<RecordData[]> {
   const decodeRows = compileRowsDecoder(columns);
   const max = Math.max(1, batchSize);
   let pending: Buffer[] = [];
   let batch: RecordData[] = [];
+  let batchText = 0;
   for await (const chunk of chunks) {
     let from = 0;
     if (pending.length > 0) {
@@ -28,9 +48,11 @@ export async function* decodeCopyChunks(chunks: AsyncIterable<Buffer>, columns: 
       const row = Buffer.concat(pending).toString('utf8');
       pending = [];
       decodeRows(row, 0, row.length, batch, Infinity);
-      if (batch.length >= max) {
+      batchText += row.length;
+      if (batch.length >= max || batchText >= textLimit) {
         yield batch;
         batch = [];
+        batchText = 0;
       }
       from = nl + 1;
     }
@@ -40,13 +62,24 @@ export async function* decodeCopyChunks(chunks: AsyncIterable<Buffer>, columns: 
       continue;
     }
     if (last + 1 < chunk.length) pending.push(chunk.subarray(last + 1));
-    const text = chunk.toString('utf8', from, last + 1);
-    let pos = 0;
-    while (pos < text.length) {
-      pos = decodeRows(text, pos, text.length, batch, max);
-      if (batch.length >= max) {
-        yield batch;
-        batch = [];
+    while (from <= last) {
+      // Rows up to SEGMENT_BYTES at a time (a longer row alone).
+      let end = last;
+      if (last - from >= SEGMENT_BYTES) {
+        end = chunk.lastIndexOf(10, from + SEGMENT_BYTES - 1);
+        if (end < from) end = chunk.indexOf(10, from + SEGMENT_BYTES);
+      }
+      const text = chunk.toString('utf8', from, end + 1);
+      from = end + 1;
+      for (let pos = 0; pos < text.length; ) {
+        const next = decodeRows(text, pos, Math.min(text.length, pos + textLimit - batchText), batch, max);
+        batchText += next - pos;
+        pos = next;
+        if (batch.length >= max || batchText >= textLimit) {
+          yield batch;
+          batch = [];
+          batchText = 0;
+        }
       }
     }
   }

@@ -103,8 +103,9 @@ const RANGE_PARSERS = new Map<TextParser, RangeParser>([
 ]);
 
 /**
- * Decodes the rows of `text[start, end)` — COPY text lines, each ending in `\n` — into `out`, until `out`
- * holds `max` records or the text ends. Returns the offset reached (the start of the first row not decoded).
+ * Decodes the COPY text rows (each ending in `\n`, the last one too) of `text` that start in `[start, end)`
+ * into `out`, until `out` holds `max` records. A row starting before `end` is decoded whole. Returns the
+ * offset reached: the start of the first row not decoded.
  */
 export type RowsDecoder = (text: string, start: number, end: number, out: RecordData[], max: number) => number;
 
@@ -129,15 +130,16 @@ export function compileRowsDecoder(columns: readonly RowColumn[]): RowsDecoder {
   const slow: string[] = [];
   for (let i = 0; i < n; i++) {
     fast.push(`${fieldEnd(i)} v${i} = ${direct(i, 'j')}; i = j + 1;`);
-    slow.push(`${fieldEnd(i)} if (bs < j) { v${i} = e(t, i, j, p${i}); bs = t.indexOf('\\\\', j); if (bs < 0) bs = end; } else v${i} = ${direct(i, 'j')}; i = j + 1;`);
+    slow.push(`${fieldEnd(i)} if (bs < j) { v${i} = e(t, i, j, p${i}); bs = t.indexOf('\\\\', j); if (bs < 0) bs = none; } else v${i} = ${direct(i, 'j')}; i = j + 1;`);
   }
   const hoist = columns.map((c, i) => `const p${i} = p[${i}]; const r${i} = r[${i}];`).join('\n');
   const vars = n > 0 ? `let ${columns.map((_c, i) => `v${i}`).join(', ')};` : '';
   const literal = columns.map((c, i) => `${JSON.stringify(c.name)}: v${i}`).join(', ');
   const source = `${hoist}
 return function decodeRows(t, pos, end, out, max) {
+  const none = t.length;
   let bs = t.indexOf('\\\\', pos);
-  if (bs < 0) bs = end;
+  if (bs < 0) bs = none;
   while (pos < end && out.length < max) {
     const nl = t.indexOf('\\n', pos);
     let i = pos, j = 0;

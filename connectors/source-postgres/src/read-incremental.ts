@@ -90,11 +90,13 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
   if (pageable) {
     for (;;) {
       const sql = `SELECT ${selectList(plan)} FROM ${from} WHERE ${condition()}${orderBy} LIMIT ${env.batchSize}`;
-      let page: RecordData[] = [];
-      for await (const records of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) page = page.length === 0 ? records : page.concat(records);
-      if (page.length === 0) break;
-      yield* emit(page);
-      if (page.length < env.batchSize) break;
+      // A page arrives as one batch, or as several when its rows are wide (see BATCH_TEXT_LIMIT).
+      let rows = 0;
+      for await (const records of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) {
+        rows += records.length;
+        yield* emit(records);
+      }
+      if (rows < env.batchSize) break;
     }
   } else {
     // Without a key a page boundary inside one replication key value cannot be resumed exactly:

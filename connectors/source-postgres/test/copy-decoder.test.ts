@@ -103,6 +103,19 @@ describe('COPY text decoding', () => {
     expect(batches.map((b) => b.length)).toEqual([300, 300, 300, 100]);
   });
 
+  it('ends a batch early once its rows hold the text limit, so wide rows come in fewer per batch', async () => {
+    const rows = Array.from({ length: 100 }, (_v, i) => `${String(i).padStart(3, '0')}\t${'x'.repeat(96)}\n`).join('');
+    const columns: RowColumn[] = [
+      { name: 'id', parse: parseInt4 },
+      { name: 'filler', parse: parseText },
+    ];
+    const batches: RecordData[][] = [];
+    for await (const batch of decodeCopyChunks(randomChunks(Buffer.from(rows), prng(11), 700), columns, 1000, 1000)) batches.push(batch);
+    // 101 characters a row: the tenth row crosses 1,000.
+    expect(batches.map((b) => b.length)).toEqual(Array.from({ length: 10 }, () => 10));
+    expect(batches.flat().map((r) => r['id'])).toEqual(Array.from({ length: 100 }, (_v, i) => i));
+  });
+
   it('undoes every escape COPY text may hold: octal, hex, letters, and unknown escapes as the character itself', () => {
     expect(unescapeCopyText('a\\101b\\x41\\x4a\\x4g\\xg')).toBe('aAbAJ\x04gxg');
     expect(unescapeCopyText('\\0\\1234\\7')).toBe('\0S4\x07');

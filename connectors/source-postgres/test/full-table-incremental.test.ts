@@ -132,3 +132,22 @@ describe('INCREMENTAL', () => {
     await expect(read(select(catalog, { orders: { method: 'INCREMENTAL' } }))).rejects.toThrow(/needs a replication key/);
   });
 });
+
+describe('wide rows', () => {
+  it('reads rows of 1 MB eight to a batch, splitting a keyset page across batches without losing or repeating rows', async () => {
+    await db.sql(`CREATE TABLE wide_docs (id int PRIMARY KEY, updated int NOT NULL, body text);
+      INSERT INTO wide_docs SELECT g, g / 4, repeat(md5(g::text), 32768) FROM generate_series(1, 30) g`);
+    const config = { ...db.config, batch_size: 20 };
+    const discovered = await new PostgreSQL({ config }).discover();
+    const sizes: Record<string, number[]> = {};
+    for (const method of ['FULL_TABLE', 'INCREMENTAL'] as const) {
+      const messages = await collect(source.read(config, select(discovered, { wide_docs: { method, key: 'updated' } }), { bookmarks: {} }, ctx()));
+      sizes[method] = messages.flatMap((m) => (m.type === 'RECORD_BATCH' ? [m.records.length] : []));
+      const records = recordsOf(messages, 'wide_docs');
+      expect(records.map((r) => r['id'])).toEqual(Array.from({ length: 30 }, (_v, i) => i + 1));
+      expect((records[29]!['body'] as string).length).toBe(1 << 20);
+    }
+    // A batch ends once it holds 8 MB of row text; INCREMENTAL pages stay 20 rows (LIMIT batch_size).
+    expect(sizes).toEqual({ FULL_TABLE: [8, 8, 8, 6], INCREMENTAL: [8, 8, 4, 8, 2] });
+  });
+});
