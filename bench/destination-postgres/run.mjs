@@ -104,7 +104,8 @@ async function copyReaderSource() {
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
   const database = args['in-process-child'];
-  const { runPipeline, silentLogger } = await import('@mage-int/core');
+  const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
+  tuneHeapForStreaming(); // as `mage-int run` does
   const source = args.reader === 'copy-reader' ? await copyReaderSource() : (await import('@mage-int/source-postgres')).default;
   const destination = (await import('@mage-int/destination-postgres')).default;
   const started = performance.now();

@@ -31,6 +31,7 @@ export {
 
 export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary, type StreamProgress } from './runner/run-pipeline.js';
 export { prefetch } from './runner/prefetch.js';
+export { tuneHeapForStreaming, youngGenerationSize } from './runner/streaming-heap.js';
 export { applyStreamOverrides, loadOptionsFrom, toConflictMethod, type StreamOverride } from './runner/stream-selection.js';
 export { externalSource, externalDestination, type ExternalCommand } from './runner/external.js';
 export { runSourceCli, runDestinationCli } from './runner/singer-cli.js';

@@ -8,6 +8,7 @@ import { ConfigError, formatError } from '../errors.js';
 import { parseExactJson, stringifyExactJson } from '../protocol/exact-json.js';
 import { readSingerMessages } from '../protocol/reader.js';
 import { writeSingerMessages } from '../protocol/writer.js';
+import { tuneHeapForStreaming } from './streaming-heap.js';
 import { emptyState, toState } from '../state/state.js';
 
 async function readJsonFile(path: string, what: string): Promise<unknown> {
@@ -70,6 +71,8 @@ async function runConnectorCli<C extends Source<never> | Destination<never>>(
   body: (values: CliValues, config: never, ctx: ConnectorContext) => Promise<void>,
 ): Promise<void> {
   let secrets: string[] = [];
+  // An executable holds a batch or two at a time: keep V8 from sizing its heap for far more.
+  tuneHeapForStreaming();
   try {
     const { values } = parseArgs({
       args: argv,

@@ -1,4 +1,4 @@
-import { createLogger, pipeline, pipelineFromConfig, secretValues, stringifyExactJson, type RunProgress, type RunSummary } from '@mage-int/core';
+import { createLogger, pipeline, pipelineFromConfig, secretValues, stringifyExactJson, tuneHeapForStreaming, type RunProgress, type RunSummary } from '@mage-int/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { InterruptedError } from '../cli-error.js';
@@ -60,6 +60,8 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Run);
     this.jsonOutput = flags.json;
+    // A run holds a few batches at a time: keep V8 from sizing its heap for far more.
+    tuneHeapForStreaming();
     const config = await loadPipeline(args.pipeline, { stateDir: flags['state-dir'] });
     await assertConnectorsInstalled(config);
     const built = await pipelineFromConfig(config);

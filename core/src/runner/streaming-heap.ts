@@ -14,8 +14,9 @@ export function youngGenerationSize(): number {
 }
 
 /**
- * Tunes V8's garbage collector for a process that streams rows in batches (the tap bin), whose live data
- * is one batch and its serialised text, so that its memory follows the batch size and not the table size.
+ * Tunes V8's garbage collector for a process that streams rows in batches (a tap or target bin, `mage-int
+ * run`), whose live data is a few batches and their serialised text, so that its memory follows the batch
+ * size and not the table size. Called by the Singer executables and the CLI, never by library code.
  * Flags the user gave node (command line or NODE_OPTIONS) win: the matching setting is left alone.
  *
  * - The young generation stops growing at `youngBytes` (both semi-spaces). V8 doubles it whenever the
