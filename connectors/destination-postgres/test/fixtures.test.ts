@@ -5,16 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatError, MageError, readSingerMessages } from '@mage-int/core';
 import { normalizeIdentifier } from '@mage-int/core/sql';
 import { baseConfig, createDatabase, ensureBuilt, load, readTable, runBin } from './helpers.js';
-import { canonicalValue, diffTable, fixtureCases, type FixtureCase } from './fixture-cases.js';
+import { canonicalValue, diffRows, loadDestinationFixtures, type DestinationFixture } from '@mage-int/testkit';
 
-const cases = fixtureCases();
+// The shared, engine-neutral fixtures (tools/testkit/fixtures/destination); the testkit's conformance run loads them
+// too, this file adds PostgreSQL's own table reads and the standalone target for the error cases.
+const cases = await loadDestinationFixtures();
 let database: { name: string; drop: () => Promise<void> };
 let workDir: string;
 
 beforeAll(async () => {
   database = await createDatabase('dpg_fixtures');
   workDir = mkdtempSync(join(tmpdir(), 'dpg-fixtures-'));
-  if (cases.some((c) => c.error)) ensureBuilt();
+  if (cases.some((c) => c.expected.error)) ensureBuilt();
 });
 
 afterAll(async () => {
@@ -22,9 +24,9 @@ afterAll(async () => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 });
 
-function configFor(fixture: FixtureCase, suffix = '') {
+function configFor(fixture: DestinationFixture, suffix = '') {
   const schema = `fx_${fixture.name.replace(/[^a-z0-9]+/g, '_')}${suffix}`;
-  return baseConfig(database.name, schema, fixture.config);
+  return baseConfig(database.name, schema, fixture.expected.config ?? {});
 }
 
 function messagesOf(path: string) {
@@ -36,26 +38,26 @@ describe('destination fixtures (tools/testkit/fixtures/destination) against Post
     expect(cases.length).toBeGreaterThanOrEqual(25);
   });
 
-  for (const fixture of cases.filter((c) => c.tables)) {
-    it(`${fixture.name}: ${fixture.description ?? 'loads the expected rows'}`, async () => {
+  for (const fixture of cases.filter((c) => c.expected.tables)) {
+    it(`${fixture.name}: ${fixture.expected.description ?? 'loads the expected rows'}`, async () => {
       const config = configFor(fixture);
       if (fixture.setupPath) await load(config, messagesOf(fixture.setupPath));
-      const states = await load(config, messagesOf(fixture.inputPath), fixture.streams);
-      for (const [stream, rows] of Object.entries(fixture.tables ?? {})) {
+      const states = await load(config, messagesOf(fixture.inputPath), fixture.expected.streams ?? {});
+      for (const [stream, rows] of Object.entries(fixture.expected.tables ?? {})) {
         const table = normalizeIdentifier(stream, { maxBytes: 63 });
-        const diff = diffTable(await readTable(database.name, config.schema as string, table), rows);
+        const diff = diffRows(await readTable(database.name, config.schema as string, table), rows);
         expect(diff, `table of stream "${stream}"`).toBeUndefined();
       }
-      if (fixture.finalState !== undefined) expect(canonicalValue(states.at(-1))).toEqual(canonicalValue(fixture.finalState));
+      if (fixture.expected.finalState !== undefined) expect(canonicalValue(states.at(-1))).toEqual(canonicalValue(fixture.expected.finalState));
     });
   }
 
-  for (const fixture of cases.filter((c) => c.error)) {
-    const error = fixture.error as NonNullable<FixtureCase['error']>;
+  for (const fixture of cases.filter((c) => c.expected.error)) {
+    const error = fixture.expected.error as NonNullable<DestinationFixture['expected']['error']>;
     const substrings = [...(error.message ? [error.message] : []), ...(error.message_includes ?? [])];
 
     it(`${fixture.name}: rejected in process with code ${error.code}`, async () => {
-      const failure = await load(configFor(fixture), messagesOf(fixture.inputPath), fixture.streams).then(
+      const failure = await load(configFor(fixture), messagesOf(fixture.inputPath), fixture.expected.streams ?? {}).then(
         () => undefined,
         (e: unknown) => e,
       );
