@@ -46,6 +46,12 @@ describe('exact JSON', () => {
     expect(value['s']).toBe('\u00001234567890123456789');
   });
 
+  it('finds exact numbers after strings ending in escaped quotes and backslashes', () => {
+    const text = '{"a":"x\\\\","q":"say \\"12345678901234567890\\"","b":12345678901234567890}';
+    const value = parseExactJson(text) as Record<string, unknown>;
+    expect(value).toEqual({ a: 'x\\', q: 'say "12345678901234567890"', b: 12345678901234567890n });
+  });
+
   it('leaves long digit runs inside strings alone', () => {
     expect(parseExactJson('{"s":"12345678901234567890"}')).toEqual({ s: '12345678901234567890' });
   });

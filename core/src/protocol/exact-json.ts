@@ -68,29 +68,38 @@ function reviver(this: unknown, _key: string, value: unknown, context?: { source
  */
 function riskyLiterals(text: string): number[] | undefined {
   let risky: number[] | undefined;
-  let inString = false;
   let start = -1;
   let exponent = false;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32;
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-      continue;
+  const check = (end: number) => {
+    if (end - start >= 16 || (exponent && end - start >= 5)) {
+      const literal = text.slice(start, end);
+      if (typeof exactNumber(literal, Number(literal)) !== 'number') (risky ??= []).push(start, end);
     }
+    start = -1;
+    exponent = false;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
     if ((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45 || c === 101 || c === 69) {
       if (start < 0) start = i;
       if (c === 101 || c === 69) exponent = true;
       continue;
     }
-    if (start >= 0 && (i - start >= 16 || (exponent && i - start >= 5))) {
-      const literal = text.slice(start, i);
-      if (typeof exactNumber(literal, Number(literal)) !== 'number') (risky ??= []).push(start, i);
+    if (start >= 0) check(i);
+    if (c === 34) {
+      // Jump to the closing quote: one not preceded by an odd run of backslashes.
+      let close = text.indexOf('"', i + 1);
+      for (;;) {
+        if (close < 0) return risky; // unterminated: JSON.parse reports it
+        let before = close - 1;
+        while (text.charCodeAt(before) === 92) before--;
+        if ((close - 1 - before) % 2 === 0) break;
+        close = text.indexOf('"', close + 1);
+      }
+      i = close;
     }
-    start = -1;
-    exponent = false;
-    if (c === 34) inString = true;
   }
+  if (start >= 0) check(text.length);
   return risky;
 }
 
