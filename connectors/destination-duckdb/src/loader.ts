@@ -31,7 +31,10 @@ export class DuckDBLoader {
 
   /** Opens the database (or uses `instance`, e.g. the one a `DuckDB` object holds). */
   static async open(config: ResolvedConfig, ctx: LoaderContext, instance?: DuckDBInstance): Promise<DuckDBLoader> {
-    return new DuckDBLoader(await Session.open(config.path, instance), config, ctx);
+    const session = await Session.open(config.path, instance);
+    // Bounds DuckDB's buffer pool, so merging into a large table spills to disk rather than growing the process.
+    await session.run(`SET memory_limit = '${config.memory_limit.trim()}'`);
+    return new DuckDBLoader(session, config, ctx);
   }
 
   /** When the oldest buffered record must be committed by (batch_max_age_ms), if any is buffered. */

@@ -33,6 +33,17 @@ describe('the connector', () => {
   });
 });
 
+describe('memory', () => {
+  test('bounds DuckDB\'s buffer pool by memory_limit (1GB unless set) and rejects sizes DuckDB cannot read', async () => {
+    const db = new DuckDB({ config: { path: ':memory:', memory_limit: '300MB' } });
+    for await (const _ of db.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})], { logger: silentLogger }));
+    const [limit] = await db.query(`SELECT current_setting('memory_limit') AS limit`);
+    expect(limit?.['limit']).toBe('286.1 MiB'); // DuckDB reports 300 MB in MiB
+    await db.close();
+    expect(() => new DuckDB({ config: { path: ':memory:', memory_limit: 'lots' } })).toThrow(/"memory_limit" must match pattern/);
+  });
+});
+
 describe('the DuckDB class', () => {
   test('keeps an in-memory database across write and query', async () => {
     const db = new DuckDB({ config: { path: ':memory:' } });
