@@ -6,6 +6,9 @@ import { ConfigError, type ConnectorKind } from '@mage-int/core';
 /** Where the templates live: beside src/ and dist/ in this package. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('..', import.meta.url));
 
+/** Files every scaffold gets (the HTTP client with retries), unless its template has its own at the same path. */
+const SHARED_DIR = join(TEMPLATES_DIR, 'shared');
+
 /** Versions a standalone scaffold's dev tools are pinned to (the ones mage-int itself is built with). */
 export const TOOL_VERSIONS = { typescript: '^7.0.2', vitest: '^5.1.1', '@types/node': '^24.0.0' } as const;
 
@@ -165,12 +168,15 @@ export async function scaffoldConnector(options: ScaffoldOptions): Promise<Scaff
   replacements.unshift(['__DEV_COMMANDS__', ['```sh', ...devCommands, '```'].join('\n')]);
   const fill = (text: string) => replacements.reduce((out, [from, to]) => out.split(from).join(to), text);
 
-  const files = await walk(template.directory);
+  const own = await walk(template.directory);
+  const shared = (await walk(SHARED_DIR)).filter((file) => !own.includes(file));
+  const sources = [...own.map((file) => [file, template.directory] as const), ...shared.map((file) => [file, SHARED_DIR] as const)];
+  const files = sources.map(([file]) => file);
   await mkdir(directory, { recursive: true });
-  for (const file of files) {
+  for (const [file, from] of sources) {
     const target = join(directory, file);
     await mkdir(dirname(target), { recursive: true });
-    let text = fill(await readFile(join(template.directory, file), 'utf8'));
+    let text = fill(await readFile(join(from, file), 'utf8'));
     if (file === 'package.json') text = JSON.stringify(packageJson(JSON.parse(text) as Record<string, unknown>, layout, root ? relative(directory, root).split(sep).join('/') : '', version), null, 2) + '\n';
     await writeFile(target, text);
   }
