@@ -4,7 +4,7 @@ export * from './errors.js';
 export type { JsonSchema, JsonSchemaType } from './protocol/json-schema.js';
 export { schemaTypes } from './protocol/json-schema.js';
 export * from './protocol/messages.js';
-export { Decimal, parseExactJson, stringifyExactJson, exactNumber, isNumeric } from './protocol/exact-json.js';
+export { Decimal, JsonText, parseExactJson, stringifyExactJson, stringifyRecord, exactNumber, isNumeric } from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
 export { readLines, parseSingerLine, readSingerMessages, type ReaderOptions } from './protocol/reader.js';

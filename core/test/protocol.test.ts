@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Decimal, formatSingerLines, parseExactJson, readSingerMessages, stringifyExactJson, type SingerMessage } from '../src/index.js';
+import { Decimal, formatSingerLines, JsonText, parseExactJson, readSingerMessages, RecordValidator, stringifyExactJson, stringifyRecord, type RecordData, type SingerMessage } from '../src/index.js';
 
 async function readAll(text: string, options = {}): Promise<SingerMessage[]> {
   const out: SingerMessage[] = [];
@@ -54,6 +54,52 @@ describe('exact JSON', () => {
 
   it('leaves long digit runs inside strings alone', () => {
     expect(parseExactJson('{"s":"12345678901234567890"}')).toEqual({ s: '12345678901234567890' });
+  });
+});
+
+describe('stringifyRecord', () => {
+  it('writes the same JSON as stringifyExactJson, for every kind of value', () => {
+    const records: RecordData[] = [
+      {},
+      { id: 1, name: 'plain', ok: true, no: false, nothing: null },
+      { big: 2n ** 70n, negative: -(2n ** 64n), price: new Decimal('0.10'), huge: new Decimal('-123456789012345678901234567890.000001') },
+      { zero: -0, nan: Number.NaN, inf: Number.POSITIVE_INFINITY, tiny: 1e-7, large: 1e21, frac: 0.1 + 0.2 },
+      { skipped: undefined, fn: () => 1, sym: Symbol('s'), kept: 'yes' },
+      { text: 'quote " backslash \\ newline \n tab \t control \u0001 unicode ☃ 𝄞 lone \ud800' },
+      { 'key with "quotes"': 1, 'ключ': 2, '': 3, __proto__x: 4 },
+      { nested: { list: [1n, new Decimal('1.50'), null, undefined, { deep: [new Date(0)] }], empty: [] }, at: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)) },
+      { boxed: Object('text') as unknown, number: Object(5) as unknown },
+      { gone: { toJSON: () => undefined }, stays: 1 },
+    ];
+    for (const record of records) expect(stringifyRecord(record)).toBe(stringifyExactJson(record));
+  });
+
+  it('writes a JsonText as its text, which parses back to the exact value', () => {
+    const payload = new JsonText('{"a": [1, 2.50, 12345678901234567890], "s": "x\\"y"}');
+    const line = stringifyRecord({ id: 1, payload });
+    expect(line).toBe('{"id":1,"payload":{"a": [1, 2.50, 12345678901234567890], "s": "x\\"y"}}');
+    expect(parseExactJson(line)).toEqual({ id: 1, payload: { a: [1, 2.5, 12345678901234567890n], s: 'x"y' } });
+  });
+});
+
+describe('JsonText', () => {
+  it('parses exactly on demand, once, and stringifies as its text at the top level and as its value inside structures', () => {
+    const json = new JsonText('{"n": 99999999999999999, "d": 0.1000000000000000000001}');
+    expect(json.value).toEqual({ n: 99999999999999999n, d: new Decimal('0.1000000000000000000001') });
+    expect(json.value).toBe(json.value);
+    expect(stringifyExactJson(json)).toBe(json.text);
+    expect(stringifyExactJson({ nested: [json] })).toBe('{"nested":[{"n":99999999999999999,"d":0.1000000000000000000001}]}');
+  });
+
+  it('validates by the JSON type of its text', () => {
+    const validator = new RecordValidator('s', { type: 'object', properties: { j: { type: ['object', 'array', 'number'] }, k: { type: ['integer'] } } });
+    const check = (j: string, k = '1') => () => validator.validate({ j: new JsonText(j), k: new JsonText(k) }, 1);
+    expect(check('{"a": 1}')).not.toThrow();
+    expect(check(' [1]')).not.toThrow();
+    expect(check('2.5')).not.toThrow();
+    expect(check('"text"')).toThrow(/j/);
+    expect(check('true')).toThrow(/j/);
+    expect(check('1', '1.5')).toThrow(/k/);
   });
 });
 

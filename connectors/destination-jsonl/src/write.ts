@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { ConfigError, forEachRecord, ProtocolError, type SchemaMessage, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
+import { ConfigError, forEachRecord, ProtocolError, stringifyRecord, type SchemaMessage, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
 import { batchRecordLines } from './batch-files.js';
-import { recordLine } from './record-line.js';
 import { FileNames, timestampSuffix, type Compression } from './file-names.js';
 import type { Config } from './generated/config.js';
 import { StreamFile } from './stream-file.js';
@@ -129,7 +128,7 @@ export async function* writeJsonl(config: Config, messages: AsyncIterable<Source
         case 'RECORD':
         case 'RECORD_BATCH': {
           const file = await files.get(message.stream);
-          forEachRecord(message, (record) => files.add(file, recordLine(record)));
+          forEachRecord(message, (record) => files.add(file, stringifyRecord(record)));
           break;
         }
         case 'BATCH': {

@@ -1,4 +1,4 @@
-import { Decimal, stringifyExactJson } from '@mage-int/core';
+import { Decimal, JsonText, stringifyExactJson } from '@mage-int/core';
 import type { PgKind, PgType } from './pg-types.js';
 
 /**
@@ -193,6 +193,8 @@ export function valueEncoder(type: PgType, options: EncoderOptions): ValueEncode
     case 'json':
     case 'jsonb':
       return (value) => {
+        // JSON text (a json column's may hold raw tabs and newlines between tokens) takes the full escaping.
+        if (value instanceof JsonText) return escapeCopyText(jsonNul(value.text, nul, column), nul, column);
         if (options.jsonText && typeof value === 'string') return escapeCopyText(jsonNul(value, nul, column), nul, column);
         return escapeJsonText(jsonNul(stringifyExactJson(value), nul, column));
       };

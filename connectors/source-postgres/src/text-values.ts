@@ -1,4 +1,4 @@
-import { Decimal, parseExactJson } from '@mage-int/core';
+import { Decimal, JsonText } from '@mage-int/core';
 
 /**
  * Turns PostgreSQL's text output of a value into the value mage-int carries. The session runs with
@@ -31,8 +31,11 @@ export const parseNumeric: TextParser = (text) => {
 /** money (lc_monetary=C prints `$1,234.56` / `-$1,234.56`): an exact Decimal. */
 export const parseMoney: TextParser = (text) => new Decimal(text.replace(/[^0-9.-]/g, ''));
 
-/** json/jsonb: any JSON value, numbers kept exact. */
-export const parseJson: TextParser = (text) => parseExactJson(text);
+/**
+ * json/jsonb: the JSON text as PostgreSQL printed it, parsed only if a consumer asks (`JsonText.value`, exact):
+ * destinations that store JSON write the text as it is.
+ */
+export const parseJson: TextParser = (text) => new JsonText(text);
 
 /** bytea (hex output `\x0a0b`): the hex digits, announced as contentEncoding base16. */
 export const parseBytea: TextParser = (text) => (text.startsWith('\\x') ? text.slice(2) : text);

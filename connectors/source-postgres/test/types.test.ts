@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal, MemoryStateStore, runPipeline, silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
+import { Decimal, JsonText, MemoryStateStore, runPipeline, silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
 import source, { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
 
@@ -35,8 +35,8 @@ const EXPECTED: RecordData[] = [
   {
     id: 1, i2: 32767, i4: 2147483647, i8: 9007199254740993n, num: new Decimal('123456789012345678901234567890.0123456789'),
     num_free: new Decimal('0.000000000000000000001'), r: 1.5, d: 0.1, b: true, t: 'héllo\ttab\nnew line \\ back "q" ✓',
-    vc: 'abc', ch: 'ab   ', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', j: { a: 12345678901234567890n, b: [1, 2.5] },
-    jb: [1, 'x', null], jscalar: 'just a string', by: '00ff10', dt: '2024-02-29', tm: '23:59:59.999999', ttz: '12:00:00.5+05:30',
+    vc: 'abc', ch: 'ab   ', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', j: new JsonText('{"a": 12345678901234567890, "b": [1, 2.5]}'),
+    jb: new JsonText('[1, "x", null]'), jscalar: new JsonText('"just a string"'), by: '00ff10', dt: '2024-02-29', tm: '23:59:59.999999', ttz: '12:00:00.5+05:30',
     ts: '2024-01-02T03:04:05.123456', tstz: '2024-01-02T01:04:05.123456+00:00', iv: 'P1Y2M3DT4H5M6.789S', arr_i: [1, null, 3],
     arr_t: ['a b', 'c,d', 'e"f', null, 'NULL'], arr_2d: [[1, 2], [3, 4]], arr_num: [new Decimal('1.10'), new Decimal('2.20')],
     arr_ts: ['2024-01-01T00:00:00.000001+00:00'], en: 'happy', dom: new Decimal('12.50'), ip: '192.168.0.1/24', net: '10.0.0.0/8',
@@ -44,7 +44,7 @@ const EXPECTED: RecordData[] = [
   },
   {
     id: 2, i2: -32768, i4: -2147483648, i8: -9223372036854775808n, num: Number.NaN, num_free: new Decimal('-1.5'), r: Infinity,
-    d: -Infinity, b: false, t: '', vc: '', ch: '     ', u: null, j: null, jb: {}, jscalar: 42, by: '', dt: '-0043-03-15',
+    d: -Infinity, b: false, t: '', vc: '', ch: '     ', u: null, j: new JsonText('null'), jb: new JsonText('{}'), jscalar: new JsonText('42'), by: '', dt: '-0043-03-15',
     tm: '24:00:00', ttz: '00:00:00-03:00', ts: '0000-01-01T00:00:00', tstz: 'infinity', iv: 'P-1D', arr_i: [], arr_t: [], arr_2d: [],
     arr_num: [], arr_ts: [], en: 'sad', dom: new Decimal('0.01'), ip: '::1', net: '2001:db8::/32', mac: 'ff:ff:ff:ff:ff:ff',
     mny: new Decimal('-5.00'), x: '<b/>', rng: 'empty', tsr: '(,)',
@@ -94,6 +94,7 @@ function withoutSdc(record: RecordData): RecordData {
 
 /** Number literals as text, so exactness is compared digit for digit (NaN/Infinity have no JSON form: null). */
 function numbersAsText(value: unknown): unknown {
+  if (value instanceof JsonText) return numbersAsText(value.value);
   if (value instanceof Decimal) return { number: value.text };
   if (typeof value === 'bigint') return { number: value.toString() };
   if (typeof value === 'number') return Number.isFinite(value) ? { number: JSON.stringify(value) } : null;
@@ -106,6 +107,8 @@ describe('type round-trips', () => {
   it('reads every type exactly (COPY path)', async () => {
     const records = recordsOf(await read(select(catalog, { every_type: { method: 'FULL_TABLE' } })), 'every_type');
     expect(records).toEqual(EXPECTED);
+    // json/jsonb travel as PostgreSQL's text; their value parses exactly.
+    expect((records[0]?.['j'] as JsonText).value).toEqual({ a: 12345678901234567890n, b: [1, 2.5] });
   });
 
   it('decodes pgoutput changes to the same values as the snapshot', async () => {
@@ -139,16 +142,17 @@ describe('type round-trips', () => {
 
 /**
  * The same rows as DuckDB holds them, each value cast to VARCHAR: DuckDB's own spelling of the exact value
- * (BLOB escapes, `(BC)` dates, `inf`), with the column types the destination chose from the SCHEMA.
+ * (BLOB escapes, `(BC)` dates, `inf`), with the column types the destination chose from the SCHEMA. JSON is
+ * PostgreSQL's text of it, and a JSON `null` stays JSON, distinct from SQL NULL.
  */
 const DUCKDB_ROWS: (string | null)[][] = [
   ['1', '32767', '2147483647', '9007199254740993', '123456789012345678901234567890.0123456789', '0.000000000000000000001', '1.5', '0.1', 'true',
-   'héllo\ttab\nnew line \\ back "q" ✓', 'abc', 'ab   ', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a":12345678901234567890,"b":[1,2.5]}', '[1,"x",null]',
+   'héllo\ttab\nnew line \\ back "q" ✓', 'abc', 'ab   ', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": 12345678901234567890, "b": [1, 2.5]}', '[1, "x", null]',
    '"just a string"', '\\x00\\xFF\\x10', '2024-02-29', '23:59:59.999999', '12:00:00.5+05:30', '2024-01-02 03:04:05.123456',
    '2024-01-02 01:04:05.123456+00', 'P1Y2M3DT4H5M6.789S', '[1,null,3]', '["a b","c,d","e\\"f",null,"NULL"]', '[[1,2],[3,4]]', '[1.10,2.20]',
    '["2024-01-01T00:00:00.000001+00:00"]', 'happy', '12.50', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03', '1234.56', '<a>1</a>', '[1,10)',
    '["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")'],
-  ['2', '-32768', '-2147483648', '-9223372036854775808', 'NaN', '-1.5', 'inf', '-inf', 'false', '', '', '     ', null, null, '{}', '42', '',
+  ['2', '-32768', '-2147483648', '-9223372036854775808', 'NaN', '-1.5', 'inf', '-inf', 'false', '', '', '     ', null, 'null', '{}', '42', '',
    '0044-03-15 (BC)', '24:00:00', '00:00:00-03', '0001-01-01 (BC) 00:00:00', 'infinity', 'P-1D', '[]', '[]', '[]', '[]', '[]', 'sad', '0.01', '::1',
    '2001:db8::/32', 'ff:ff:ff:ff:ff:ff', '-5.00', '<b/>', 'empty', '(,)'],
   ['3', null, null, null, null, null, 'nan', null, null, null, null, null, null, null, null, null, null, 'infinity', null, null, '-infinity',
@@ -186,5 +190,25 @@ describe('type round-trips into DuckDB', () => {
       connection.closeSync();
       instance.closeSync();
     }
+  });
+});
+
+describe('type round-trips into PostgreSQL', () => {
+  it('copies every type into destination-postgres with the same text in every column, json spacing included', async () => {
+    const postgres = (await import('@mage-int/destination-postgres')).default;
+    await runPipeline({
+      pipelineId: 'types-postgres',
+      source,
+      sourceConfig: db.config,
+      destination: postgres,
+      destinationConfig: { ...db.config, schema: 'copied' },
+      catalog: select(catalog, { every_type: { method: 'FULL_TABLE' } }),
+      stateStore: new MemoryStateStore(),
+      logger: silentLogger,
+    } as never);
+    const columns = (await db.sql(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.every_type'::regclass AND attnum > 0 ORDER BY attnum`)).rows.map((r) => String(r.attname));
+    // money travels as an exact number (its text depends on lc_monetary) and lands as numeric.
+    const text = async (table: string) => (await db.sql(`SELECT ${columns.map((c) => (c === 'mny' ? 'mny::numeric::text' : `${c}::text`)).join(', ')} FROM ${table} ORDER BY id`)).rows;
+    expect(await text('copied.every_type')).toEqual(await text('public.every_type'));
   });
 });

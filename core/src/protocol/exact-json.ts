@@ -143,14 +143,110 @@ function bigintReplacer(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? JSON.rawJSON(value.toString()) : value;
 }
 
-/** JSON.stringify that writes bigint and Decimal values as bare exact numbers. */
+/**
+ * A JSON value carried as its JSON text, parsed only when something asks for the value. A source that reads
+ * JSON as text (a PostgreSQL json/jsonb column) hands it on like this: a destination that stores JSON text
+ * (PostgreSQL jsonb, DuckDB JSON, JSON Lines, a Singer line) writes the text as it is, without a parse and
+ * re-serialise round trip per row, and every number in it stays exactly as written. The text must be valid
+ * JSON; `value` is the exact parse (`parseExactJson`), made once.
+ */
+export class JsonText {
+  #value: unknown;
+  #parsed = false;
+  constructor(readonly text: string) {}
+  get value(): unknown {
+    if (!this.#parsed) {
+      this.#value = parseExactJson(this.text);
+      this.#parsed = true;
+    }
+    return this.#value;
+  }
+  /** JSON.stringify of a structure holding it sees the value (JSON.rawJSON takes no objects or arrays). */
+  toJSON(): unknown {
+    return this.value;
+  }
+  toString(): string {
+    return this.text;
+  }
+  /** The JSON type of the value, from the text's first character: no parse. */
+  jsonType(): 'object' | 'array' | 'string' | 'number' | 'boolean' | 'null' {
+    const text = this.text.trimStart();
+    switch (text.charCodeAt(0)) {
+      case 123 /* { */:
+        return 'object';
+      case 91 /* [ */:
+        return 'array';
+      case 34 /* " */:
+        return 'string';
+      case 116 /* t */:
+      case 102 /* f */:
+        return 'boolean';
+      case 110 /* n */:
+        return 'null';
+      default:
+        return 'number';
+    }
+  }
+}
+
+/** JSON.stringify that writes bigint and Decimal values as bare exact numbers, and JsonText as its text. */
 export function stringifyExactJson(value: unknown, space?: number): string {
+  if (value instanceof JsonText && space === undefined) return value.text;
   try {
     return JSON.stringify(value, null, space);
   } catch (error) {
     if (error instanceof TypeError && /BigInt/i.test(error.message)) return JSON.stringify(value, bigintReplacer, space);
     throw error;
   }
+}
+
+/** `"key":` by key: records of a stream repeat the same few keys millions of times. */
+const keyPrefixes = new Map<string, string>();
+const MAX_CACHED_KEYS = 10_000;
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `${JSON.stringify(key)}:`;
+    if (keyPrefixes.size < MAX_CACHED_KEYS) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
+/** One record value as exact JSON; undefined when JSON.stringify would leave the property out. */
+function encodeRecordValue(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'bigint':
+      return value.toString();
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      if (value === null) return 'null';
+      if (value instanceof Decimal) return value.text;
+      if (value instanceof JsonText) return value.text;
+      return stringifyExactJson(value);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A record (a flat object) as one line of exact JSON: the same value as `stringifyExactJson(record)`, built
+ * field by field, so Decimal and bigint values cost no JSON.stringify callback and JsonText goes in as its text
+ * (the line then holds the text as the source wrote it, spacing included).
+ */
+export function stringifyRecord(record: Readonly<Record<string, unknown>>): string {
+  let line = '{';
+  for (const key of Object.keys(record)) {
+    const encoded = encodeRecordValue(record[key]);
+    if (encoded === undefined) continue;
+    line += line.length === 1 ? keyPrefix(key) + encoded : ',' + keyPrefix(key) + encoded;
+  }
+  return line + '}';
 }
 
 /** True for number-like values: number, bigint or Decimal. */

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { RecordValidationError } from '../errors.js';
-import { Decimal } from './exact-json.js';
+import { Decimal, JsonText } from './exact-json.js';
 import type { JsonSchema, JsonSchemaType } from './json-schema.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
@@ -14,6 +14,10 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
 const NUMERIC_TYPE_KEYWORD = 'mageType';
 
 function matchesType(value: unknown, type: JsonSchemaType): boolean {
+  if (value instanceof JsonText) {
+    const actual = value.jsonType();
+    return actual === 'number' ? matchesType(value.value, type) : actual === type;
+  }
   switch (type) {
     case 'null':
       return value === null;

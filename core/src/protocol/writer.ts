@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { once } from 'node:events';
-import { stringifyExactJson } from './exact-json.js';
+import { stringifyExactJson, stringifyRecord } from './exact-json.js';
 import type { SourceMessage } from './messages.js';
 
 /** The wire lines (without newlines) of one message; a RECORD_BATCH becomes one RECORD line per record. */
@@ -10,7 +10,7 @@ export function formatSingerLines(message: SourceMessage): string[] {
   const { stream, version, time_extracted } = message;
   const prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":`;
   const suffix = `${version !== undefined ? `,"version":${version}` : ''}${time_extracted ? `,"time_extracted":${JSON.stringify(time_extracted)}` : ''}}`;
-  return message.records.map((record) => prefix + stringifyExactJson(record) + suffix);
+  return message.records.map((record) => prefix + stringifyRecord(record) + suffix);
 }
 
 /** Writes messages as Singer lines, waiting for 'drain' when the stream is full (backpressure). */
