@@ -31,6 +31,14 @@ export interface RunSummary extends RunProgress {
   state: State;
 }
 
+/**
+ * Read-ahead of the source, in records. The source and the destination share one thread, so reading further
+ * ahead rarely buys throughput, while records held longer survive young-generation collections and cost the
+ * garbage collector (measured: 1M rows PostgreSQL → PostgreSQL, 2,000 against 20,000 took about a fifth less
+ * CPU and 100 MB less memory).
+ */
+export const DEFAULT_BUFFER_RECORDS = 2_000;
+
 export interface RunPipelineOptions {
   /** Names the state in the state store. */
   pipelineId: string;
@@ -49,8 +57,8 @@ export interface RunPipelineOptions {
   /** Validate every record against its schema in process (default: yes, unless the source is `schemaEnforced`). */
   validateRecords?: boolean;
   /**
-   * Records the source may read ahead of the destination (default 20,000; a message without records counts
-   * as one). This, the source's batch size and the destination's flush size bound the run's memory.
+   * Records the source may read ahead of the destination (default DEFAULT_BUFFER_RECORDS; a message without
+   * records counts as one). This, the source's batch size and the destination's flush size bound the run's memory.
    */
   bufferRecords?: number;
   logger?: Logger;
@@ -92,7 +100,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
     const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), catalog, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
 
-    for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? 20_000, (m) => recordCount(m) || 1), writeCtx)) {
+    for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1), writeCtx)) {
       state = toState(message.value);
       await store.save(pipelineId, state);
       progress.committedStates++;
