@@ -7,8 +7,8 @@ export * from './protocol/messages.js';
 export { Decimal, JsonText, parseExactJson, stringifyExactJson, stringifyRecord, exactNumber, isNumeric } from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
-export { readLines, parseSingerLine, readSingerMessages, type ReaderOptions } from './protocol/reader.js';
-export { formatSingerLines, writeSingerMessages } from './protocol/writer.js';
+export { readLines, readLineBatches, parseSingerLine, readSingerMessages, readSourceMessages, type ReaderOptions } from './protocol/reader.js';
+export { encodeSingerMessage, writeSingerMessages } from './protocol/writer.js';
 
 export * from './catalog/catalog.js';
 export * from './state/state.js';

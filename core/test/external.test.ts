@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defineDestination, externalDestination, externalSource, MemoryStateStore, pipeline, silentLogger, type RecordData, type SourceMessage } from '../src/index.js';
+import { defineDestination, externalDestination, externalSource, forEachRecord, MemoryStateStore, pipeline, silentLogger, type RecordData, type SourceMessage } from '../src/index.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
@@ -15,7 +15,7 @@ function collect(rows: RecordData[]) {
     check: async () => ({ ok: true }),
     async *write(_c, messages) {
       for await (const m of messages as AsyncIterable<SourceMessage>) {
-        if (m.type === 'RECORD') rows.push(m.record);
+        if (m.type === 'RECORD' || m.type === 'RECORD_BATCH') forEachRecord(m, (record) => rows.push(record));
         if (m.type === 'STATE') yield m;
       }
     },

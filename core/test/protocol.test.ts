@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Decimal, formatSingerLines, JsonText, parseExactJson, readSingerMessages, RecordValidator, stringifyExactJson, stringifyRecord, type RecordData, type SingerMessage } from '../src/index.js';
+import { Decimal, encodeSingerMessage, JsonText, parseExactJson, readSingerMessages, readSourceMessages, RecordValidator, stringifyExactJson, stringifyRecord, type RecordData, type SingerMessage, type SourceMessage } from '../src/index.js';
 
 async function readAll(text: string, options = {}): Promise<SingerMessage[]> {
   const out: SingerMessage[] = [];
@@ -112,7 +112,7 @@ describe('reading Singer messages', () => {
     const rec = (messages[1] as { record: Record<string, unknown> }).record;
     expect(rec['id']).toBe(99999999999999999n);
     expect(String(rec['amount'])).toBe('12345678901234567890.123456789');
-    expect(formatSingerLines(messages[1]!)[0]).toContain('"amount":12345678901234567890.123456789');
+    expect(encodeSingerMessage(messages[1]!).toString()).toContain('"amount":12345678901234567890.123456789');
   });
 
   it('passes over unknown message types and blank lines', async () => {
@@ -177,8 +177,32 @@ describe('reading Singer messages', () => {
     expect((out[1] as { record: Record<string, unknown> }).record['name']).toBe('Zoë 🚀 naïve');
   });
 
+  it('gathers consecutive records of a stream into RECORD_BATCH messages for in-process consumers, in order', async () => {
+    const state = JSON.stringify({ type: 'STATE', value: { n: 1 } });
+    const lines = [schema(), record({ id: 1 }), record({ id: 2 }), schema('other'), record({ id: 3 }, 'other'), record({ id: 4 }), state, record({ id: 5 })];
+    const text = lines.join('\n') + '\n';
+    const batched = async (chunks: Buffer[]) => {
+      const out: SourceMessage[] = [];
+      for await (const m of readSourceMessages(Readable.from(chunks))) out.push(m);
+      return out.map((m) => (m.type === 'RECORD_BATCH' ? `${m.stream}:${m.records.map((r) => r['id']).join(',')}` : m.type));
+    };
+    expect(await batched([Buffer.from(text)])).toEqual(['SCHEMA', 'users:1,2', 'SCHEMA', 'other:3', 'users:4', 'STATE', 'users:5']);
+    // A batch never waits for the next chunk: records already read reach the destination.
+    const cut = text.indexOf(lines[2]!);
+    expect(await batched([Buffer.from(text.slice(0, cut)), Buffer.from(text.slice(cut))])).toEqual(['SCHEMA', 'users:1', 'users:2', 'SCHEMA', 'other:3', 'users:4', 'STATE', 'users:5']);
+  });
+
+  it('names the line of a bad record when records are gathered into batches', async () => {
+    const text = [schema(), record({ id: 1 }), record({ id: 2, amount: 'lots' })].join('\n');
+    const read = async () => {
+      for await (const _m of readSourceMessages(Readable.from([Buffer.from(text)]))) void _m;
+    };
+    await expect(read()).rejects.toMatchObject({ code: 'RECORD_INVALID', line: 3 });
+  });
+
   it('expands a RECORD_BATCH into RECORD lines on the wire', () => {
-    const lines = formatSingerLines({ type: 'RECORD_BATCH', stream: 's', records: [{ id: 1n << 60n }, { id: 2 }], version: 3 });
-    expect(lines).toEqual(['{"type":"RECORD","stream":"s","record":{"id":1152921504606846976},"version":3}', '{"type":"RECORD","stream":"s","record":{"id":2},"version":3}']);
+    const text = encodeSingerMessage({ type: 'RECORD_BATCH', stream: 's', records: [{ id: 1n << 60n }, { id: 2, name: 'ü'.repeat(40_000) }], version: 3 }).toString();
+    expect(text.endsWith('\n')).toBe(true);
+    expect(text.slice(0, -1).split('\n')).toEqual(['{"type":"RECORD","stream":"s","record":{"id":1152921504606846976},"version":3}', `{"type":"RECORD","stream":"s","record":{"id":2,"name":"${'ü'.repeat(40_000)}"},"version":3}`]);
   });
 });

@@ -62,44 +62,47 @@ function reviver(this: unknown, _key: string, value: unknown, context?: { source
 
 /**
  * Start and end offsets of the number literals in `text` that a double would not hold exactly. A character
- * scan (strings skipped) that only examines literals of 16+ characters or with an exponent of 5+ characters:
- * the common line costs about a third of JSON.parse, and a double printed in its shortest form (as
- * JSON.stringify and PostgreSQL print them) is not at risk.
+ * scan that jumps over strings with indexOf and only examines literals of 16+ characters or with an exponent
+ * of 5+ characters: a double printed in its shortest form (as JSON.stringify and PostgreSQL print them) is
+ * not at risk. Outside strings, a literal is the only token that starts with a digit or a minus sign.
  */
 function riskyLiterals(text: string): number[] | undefined {
   let risky: number[] | undefined;
-  let start = -1;
-  let exponent = false;
-  const check = (end: number) => {
-    if (end - start >= 16 || (exponent && end - start >= 5)) {
-      const literal = text.slice(start, end);
-      if (typeof exactNumber(literal, Number(literal)) !== 'number') (risky ??= []).push(start, end);
-    }
-    start = -1;
-    exponent = false;
-  };
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
     const c = text.charCodeAt(i);
-    if ((c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45 || c === 101 || c === 69) {
-      if (start < 0) start = i;
-      if (c === 101 || c === 69) exponent = true;
-      continue;
-    }
-    if (start >= 0) check(i);
-    if (c === 34) {
-      // Jump to the closing quote: one not preceded by an odd run of backslashes.
+    if (c === 34 /* " */) {
+      // The closing quote is the next one not preceded by an odd run of backslashes.
       let close = text.indexOf('"', i + 1);
-      for (;;) {
-        if (close < 0) return risky; // unterminated: JSON.parse reports it
-        let before = close - 1;
+      while (close > 0 && text.charCodeAt(close - 1) === 92) {
+        let before = close - 2;
         while (text.charCodeAt(before) === 92) before--;
         if ((close - 1 - before) % 2 === 0) break;
         close = text.indexOf('"', close + 1);
       }
-      i = close;
+      if (close < 0) return risky; // unterminated: JSON.parse reports it
+      i = close + 1;
+      continue;
     }
+    if ((c >= 48 && c <= 57) || c === 45) {
+      const start = i;
+      let exponent = false;
+      let d = c;
+      while ((d >= 48 && d <= 57) || d === 46 || d === 43 || d === 45 || d === 101 || d === 69) {
+        if (d === 101 || d === 69) exponent = true;
+        if (++i >= n) break;
+        d = text.charCodeAt(i);
+      }
+      const length = i - start;
+      if (length >= 16 || (exponent && length >= 5)) {
+        const literal = text.slice(start, i);
+        if (typeof exactNumber(literal, Number(literal)) !== 'number') (risky ??= []).push(start, i);
+      }
+      continue;
+    }
+    i++;
   }
-  if (start >= 0) check(text.length);
   return risky;
 }
 

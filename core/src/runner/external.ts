@@ -7,7 +7,7 @@ import type { CheckResult, ConnectorContext, Destination, Source } from '../conn
 import { ConnectorError } from '../errors.js';
 import { parseExactJson, stringifyExactJson } from '../protocol/exact-json.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import { readLines, readSingerMessages } from '../protocol/reader.js';
+import { readLines, readSourceMessages } from '../protocol/reader.js';
 import type { StateMessage } from '../protocol/messages.js';
 import { writeSingerMessages } from '../protocol/writer.js';
 
@@ -93,7 +93,7 @@ export function externalSource(cmd: ExternalCommand): Source<Record<string, unkn
           await writeFile(join(dir, 'state.json'), stringifyExactJson(state));
           const { child, exited } = await run(config, [cmd.catalogFlag ?? '--catalog', join(dir, 'catalog.json'), '--state', join(dir, 'state.json')], ctx, dir);
           try {
-            yield* readSingerMessages(child.stdout!, { validateRecords: false });
+            yield* readSourceMessages(child.stdout!, { validateRecords: false });
             await exited;
           } finally {
             if (child.exitCode === null) child.kill('SIGTERM');

@@ -6,7 +6,7 @@ import type { ConnectorContext, Destination, Source } from '../connector/contrac
 import { createLogger, redact } from '../connector/logger.js';
 import { ConfigError, formatError } from '../errors.js';
 import { parseExactJson, stringifyExactJson } from '../protocol/exact-json.js';
-import { readSingerMessages } from '../protocol/reader.js';
+import { readSourceMessages } from '../protocol/reader.js';
 import { writeSingerMessages } from '../protocol/writer.js';
 import { tuneHeapForStreaming } from './streaming-heap.js';
 import { emptyState, toState } from '../state/state.js';
@@ -115,7 +115,7 @@ export async function runSourceCli(source: Source<never>, argv = process.argv.sl
  */
 export async function runDestinationCli(destination: Destination<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
   await runConnectorCli(destination, argv, packageInfo, DESTINATION_USAGE, { 'no-validate': { type: 'boolean' } }, async (values, config, ctx) => {
-    const messages = readSingerMessages(process.stdin, { validateRecords: !values['no-validate'] });
+    const messages = readSourceMessages(process.stdin, { validateRecords: !values['no-validate'] });
     for await (const state of destination.write(config, messages, { ...ctx, streams: {} })) await writeLine(stringifyExactJson(state.value));
   });
 }
