@@ -9,6 +9,7 @@ import {
   type ConflictMethod,
   type JsonSchema,
   type Logger,
+  type NativeRows,
   type RecordData,
   type SchemaMessage,
   type SourceMessage,
@@ -25,6 +26,7 @@ import { identifierRules, pickName, streamComment } from './naming.js';
 import type { PgType } from './pg-types.js';
 import type { RowMeta } from './row-encoder.js';
 import { planStream, type StreamPlan } from './stream-plan.js';
+import { nativeLayout, planLayouts, type CopyLayout, type NativeLayout } from './native-rows.js';
 import { listTables } from './table-catalog.js';
 
 /**
@@ -52,10 +54,14 @@ interface StreamLoad {
   versioned: boolean;
   deletedColumn: boolean;
   minimumTypes: Map<string, PgType>;
-  /** Encoded rows not yet sent (UTF-8, the first `pendingBytes` bytes), all of one format (flagged or not). */
+  /** Rows not yet sent (UTF-8, the first `pendingBytes` bytes), all of one layout. */
   pending: Buffer | undefined;
   pendingBytes: number;
-  pendingFlagged: boolean;
+  pendingLayout: CopyLayout;
+  /** The layouts of the plan's own encoders. */
+  layouts: { plain: CopyLayout; flagged: CopyLayout };
+  /** How the last native rows loaded (undefined: they could not), by the native column list they came with. */
+  native: { key: string; layout: NativeLayout | undefined } | undefined;
   /** In the current transaction: the staging table exists / how many rows it holds. */
   stagingReady: boolean;
   stagingRows: number;
@@ -69,11 +75,19 @@ interface StreamLoad {
   warnedDeleteWithoutKey: boolean;
 }
 
+/** A stream's load state before its table is planned. */
+type Draft = Omit<StreamLoad, 'plan' | 'layouts' | 'pendingLayout'>;
+
+/** Identifies a running COPY: the stream, where it loads, and the layout of its rows. */
+function copyKey(load: StreamLoad, target: 'direct' | 'staging', layout: CopyLayout): string {
+  return `${load.index}:${target}:${layout.key}`;
+}
+
 interface ActiveCopy {
   key: string;
   load: StreamLoad;
   target: 'direct' | 'staging';
-  flagged: boolean;
+  layout: CopyLayout;
   writer: CopyWriter;
   /** Direct upserts keep the segment's chunks to replay them into staging after a key conflict. */
   segment: Buffer[] | undefined;
@@ -129,7 +143,7 @@ export class PostgresLoader {
       case 'RECORD':
         return this.onRecords(message.stream, [message.record], message.version, message.time_extracted);
       case 'RECORD_BATCH':
-        return this.onRecords(message.stream, message.records, message.version, message.time_extracted);
+        return this.onRecords(message.stream, message.records, message.version, message.time_extracted, message.native);
       case 'STATE':
         if (!this.hasUncommitted()) return [message];
         this.pendingState = message;
@@ -161,7 +175,7 @@ export class PostgresLoader {
       await this.replan(known);
       return states;
     }
-    const draft: Omit<StreamLoad, 'plan'> = {
+    const draft: Draft = {
       name: message.stream,
       index: this.streams.size + 1,
       schema: message.schema,
@@ -175,7 +189,7 @@ export class PostgresLoader {
       minimumTypes: new Map(),
       pending: undefined,
       pendingBytes: 0,
-      pendingFlagged: false,
+      native: undefined,
       stagingReady: false,
       stagingRows: 0,
       records: 0,
@@ -184,7 +198,9 @@ export class PostgresLoader {
       unversioned: false,
       warnedDeleteWithoutKey: false,
     };
-    const load: StreamLoad = { ...draft, plan: await this.planFor(draft) };
+    const plan = await this.planFor(draft);
+    const layouts = planLayouts(plan);
+    const load: StreamLoad = { ...draft, plan, layouts, pendingLayout: layouts.plain };
     this.streams.set(message.stream, load);
     this.afterPlan(load);
     return states;
@@ -212,7 +228,7 @@ export class PostgresLoader {
     this.afterPlan(load);
   }
 
-  private planFor(load: Omit<StreamLoad, 'plan'>): Promise<StreamPlan> {
+  private planFor(load: Draft): Promise<StreamPlan> {
     const comment = streamComment(load.name, load.table);
     return planStream({
       client: this.client,
@@ -235,6 +251,8 @@ export class PostgresLoader {
 
   private afterPlan(load: StreamLoad): void {
     if (load.plan.createdTable) load.tableIsOurs = true;
+    load.layouts = planLayouts(load.plan);
+    load.native = undefined;
     this.resetMode(load, true);
     if (load.plan.columns.length === 0) this.ctx.logger.warn(`stream "${load.name}" has no properties: its records have nothing to load`);
   }
@@ -252,7 +270,13 @@ export class PostgresLoader {
     load.mode = mode;
   }
 
-  private async onRecords(stream: string, records: readonly RecordData[], version: number | undefined, timeExtracted: string | undefined): Promise<StateMessage[]> {
+  private async onRecords(
+    stream: string,
+    records: readonly RecordData[],
+    version: number | undefined,
+    timeExtracted: string | undefined,
+    native?: NativeRows,
+  ): Promise<StateMessage[]> {
     const load = this.streams.get(stream);
     if (!load) {
       throw new ProtocolError('RECORD_BEFORE_SCHEMA', 'RECORD arrived before any SCHEMA for its stream', {
@@ -283,6 +307,74 @@ export class PostgresLoader {
       sequence: this.sequence,
       version: version ?? null,
     };
+    const layout = native && records.length > 0 ? this.nativeLayoutOf(load, native) : undefined;
+    if (layout && native) {
+      await this.copyNative(load, layout, native.data, records.length, meta);
+    } else {
+      await this.encodeRecords(load, records, meta, states);
+    }
+    this.sequence = meta.sequence;
+    if (this.unitRows >= this.config.batchSizeRows || this.unitBytes + this.pendingBytes() >= this.config.batchSizeBytes) states.push(...(await this.flush()));
+    return states;
+  }
+
+  /** The layout native rows of this shape load with into the stream's current plan, if they can. */
+  private nativeLayoutOf(load: StreamLoad, native: NativeRows): NativeLayout | undefined {
+    const key = `${native.fields.join('\u0000')}\u0001${native.types.join('\u0000')}`;
+    if (load.native?.key !== key) {
+      const layout = nativeLayout(load.plan, native, this.config.nul);
+      load.native = { key, layout };
+      this.ctx.logger.debug(`stream "${load.name}": ${layout ? 'loading the source database\'s COPY text as it is' : 'native rows do not match the table; encoding records'}`);
+    }
+    return load.native.layout;
+  }
+
+  /** Starts a unit of work's clock with its first row. */
+  private startUnit(meta: RowMeta): void {
+    if (this.unitRows === 0) {
+      this.unitStartedAt = Date.now();
+      this.batchedAt = new Date(this.unitStartedAt).toISOString();
+    }
+    meta.batchedAt = this.batchedAt;
+  }
+
+  /** Makes room for `bytes` more in the stream's pending buffer, in `layout` (sending what is there otherwise). */
+  private async reserve(load: StreamLoad, layout: CopyLayout, bytes: number): Promise<Buffer> {
+    if (load.pending && (load.pendingLayout !== layout || load.pendingBytes + bytes > load.pending.length)) await this.sendPending(load);
+    load.pendingLayout = layout;
+    load.pending ??= Buffer.allocUnsafe(Math.max(CHUNK_BYTES, bytes));
+    return load.pending;
+  }
+
+  /**
+   * Native COPY text rows, copied row by row into the pending buffer with the text of the plan's other columns
+   * after each (or all at once when there is none): no record is read or encoded.
+   */
+  private async copyNative(load: StreamLoad, layout: NativeLayout, data: Buffer, rows: number, meta: RowMeta): Promise<void> {
+    this.startUnit(meta);
+    if (!layout.suffix) {
+      const pending = await this.reserve(load, layout, data.length);
+      load.pendingBytes += data.copy(pending, load.pendingBytes);
+    } else {
+      const suffix = layout.suffix;
+      const batchSuffix = layout.perRow ? undefined : Buffer.from(suffix(meta));
+      for (let start = 0; start < data.length; ) {
+        let end = data.indexOf(10, start);
+        if (end < 0) end = data.length;
+        const tail = batchSuffix ?? Buffer.from(suffix(meta));
+        const pending = await this.reserve(load, layout, end - start + tail.length);
+        load.pendingBytes += data.copy(pending, load.pendingBytes, start, end);
+        load.pendingBytes += tail.copy(pending, load.pendingBytes);
+        start = end + 1;
+      }
+    }
+    load.records += rows;
+    this.unitRows += rows;
+  }
+
+  /** Encodes records to COPY text rows in the pending buffer (the general path). */
+  private async encodeRecords(load: StreamLoad, records: readonly RecordData[], meta: RowMeta, states: StateMessage[]): Promise<void> {
+    const stream = load.name;
     const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as RecordData;
@@ -304,11 +396,7 @@ export class PostgresLoader {
           this.ctx.logger.warn(`stream "${stream}" has no key properties: deletes are kept as rows with _sdc_deleted_at set`);
         }
       }
-      if (this.unitRows === 0) {
-        this.unitStartedAt = Date.now();
-        this.batchedAt = new Date(this.unitStartedAt).toISOString();
-      }
-      meta.batchedAt = this.batchedAt;
+      this.startUnit(meta);
       const flagged = load.mode === 'staging' && hardDeleteByKey;
       let line: string;
       try {
@@ -328,16 +416,11 @@ export class PostgresLoader {
       }
       // UTF-8 needs at most 3 bytes per UTF-16 unit; measure exactly only for big rows, to not over-allocate.
       const worst = line.length > 65_536 ? Buffer.byteLength(line) : line.length * 3;
-      if (load.pending && (load.pendingFlagged !== flagged || load.pendingBytes + worst > load.pending.length)) await this.sendPending(load);
-      load.pendingFlagged = flagged;
-      load.pending ??= Buffer.allocUnsafe(Math.max(CHUNK_BYTES, worst));
-      load.pendingBytes += load.pending.write(line, load.pendingBytes);
+      const pending = await this.reserve(load, flagged ? load.layouts.flagged : load.layouts.plain, worst);
+      load.pendingBytes += pending.write(line, load.pendingBytes);
       load.records++;
       this.unitRows++;
     }
-    this.sequence = meta.sequence;
-    if (this.unitRows >= this.config.batchSizeRows || this.unitBytes + this.pendingBytes() >= this.config.batchSizeBytes) states.push(...(await this.flush()));
-    return states;
   }
 
   private valueError(error: unknown, load: StreamLoad, record: RecordData): Error {
@@ -408,16 +491,15 @@ export class PostgresLoader {
     const chunk = load.pending.subarray(0, load.pendingBytes);
     load.pending = undefined;
     load.pendingBytes = 0;
-    if (chunk.length > 0) await this.copyChunk(load, chunk, load.pendingFlagged);
+    if (chunk.length > 0) await this.copyChunk(load, chunk, load.pendingLayout);
   }
 
-  private async copyChunk(load: StreamLoad, chunk: Buffer, flagged: boolean): Promise<void> {
+  private async copyChunk(load: StreamLoad, chunk: Buffer, layout: CopyLayout): Promise<void> {
     await this.begin();
-    const target = flagged ? 'staging' : load.mode;
-    const key = `${load.index}:${target}:${flagged ? 'f' : 'p'}`;
-    if (this.active?.key !== key) {
+    const target = layout.flagged ? 'staging' : load.mode;
+    if (this.active?.key !== copyKey(load, target, layout)) {
       await this.endActive();
-      await this.startCopy(load, target, flagged);
+      await this.startCopy(load, target, layout);
     }
     const active = this.active as ActiveCopy;
     active.segment?.push(chunk);
@@ -436,8 +518,8 @@ export class PostgresLoader {
     return `mage_stg_${load.index}`;
   }
 
-  private async startCopy(load: StreamLoad, target: 'direct' | 'staging', flagged: boolean): Promise<void> {
-    const columns = load.plan.columns.map((c) => quoteIdentifier(c.column));
+  private async startCopy(load: StreamLoad, target: 'direct' | 'staging', layout: CopyLayout): Promise<void> {
+    const columns = layout.columns.map(quoteIdentifier).join(', ');
     let sql: string;
     let segment: Buffer[] | undefined;
     if (target === 'direct') {
@@ -446,13 +528,12 @@ export class PostgresLoader {
         await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
         segment = [];
       }
-      sql = `COPY ${load.plan.table.qualified} (${columns.join(', ')}) FROM STDIN`;
+      sql = `COPY ${load.plan.table.qualified} (${columns}) FROM STDIN`;
     } else {
       await this.ensureStaging(load);
-      if (flagged) columns.push(STAGING_DELETED);
-      sql = `COPY ${quoteIdentifier(this.stagingName(load))} (${columns.join(', ')}) FROM STDIN`;
+      sql = `COPY ${quoteIdentifier(this.stagingName(load))} (${columns}) FROM STDIN`;
     }
-    this.active = { key: `${load.index}:${target}:${flagged ? 'f' : 'p'}`, load, target, flagged, writer: new CopyWriter(this.client, sql), segment, segmentBytes: 0 };
+    this.active = { key: copyKey(load, target, layout), load, target, layout, writer: new CopyWriter(this.client, sql), segment, segmentBytes: 0 };
   }
 
   private async ensureStaging(load: StreamLoad): Promise<void> {
@@ -496,7 +577,7 @@ export class PostgresLoader {
       this.ctx.logger.info(`stream "${load.name}": keys already in ${load.plan.table.qualified}; loading through a staging table from now on`);
       load.mode = 'staging';
       load.conflicted = true;
-      await this.startCopy(load, 'staging', false);
+      await this.startCopy(load, 'staging', active.layout);
       const replay = this.active as ActiveCopy | undefined;
       if (!replay) return;
       for (const chunk of active.segment) {

@@ -384,3 +384,51 @@ describe('direct load', () => {
     ]);
   });
 });
+
+describe('native COPY text rows', () => {
+  const properties = { id: { type: 'integer', 'sql-datatype': 'bigint' }, note: { type: ['null', 'string'], 'sql-datatype': 'text' } };
+  const batch = (types: string[], version?: number): SourceMessage => ({
+    type: 'RECORD_BATCH',
+    stream: 'rows',
+    records: [
+      { id: 1, note: 'tab\there' },
+      { id: 2, note: null },
+    ],
+    ...(version === undefined ? {} : { version }),
+    // The same rows as PostgreSQL COPY text; a record path would write exactly this too.
+    native: { format: 'postgresql-copy-text', fields: ['id', 'note'], types, data: Buffer.from('1\ttab\\there\n2\t\\N\n') },
+  });
+
+  async function run(config: ReturnType<typeof freshConfig>, types: string[], version?: number): Promise<string> {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    const input = (async function* (): AsyncGenerator<SourceMessage> {
+      yield schemaMessage('rows', properties, ['id']);
+      yield batch(types, version);
+    })();
+    for await (const _ of destination.write(config, input, { logger, signal: new AbortController().signal, streams: {} })) void _;
+    return lines.join('\n');
+  }
+
+  it('loads matching rows as they are, with metadata columns (a sequence per row) appended', async () => {
+    const config = freshConfig({ add_record_metadata: true });
+    const log = await run(config, ['bigint', 'text'], 7);
+    expect(log).toContain("loading the source database's COPY text as it is");
+    const rows = await query(database.name, `SELECT id::int AS id, note, _sdc_table_version::int AS version, _sdc_sequence, _sdc_batched_at IS NOT NULL AS batched FROM ${config.schema}.rows ORDER BY id`);
+    expect(rows.map(({ _sdc_sequence: _s, ...rest }) => rest)).toEqual([
+      { id: 1, note: 'tab\there', version: 7, batched: true },
+      { id: 2, note: null, version: 7, batched: true },
+    ]);
+    expect(BigInt(rows[1]!['_sdc_sequence'] as string) - BigInt(rows[0]!['_sdc_sequence'] as string)).toBe(1n);
+  });
+
+  it('encodes the records instead when a native type differs from the column', async () => {
+    const config = freshConfig();
+    const log = await run(config, ['integer', 'text']);
+    expect(log).toContain('native rows do not match the table; encoding records');
+    expect(await query(database.name, `SELECT id::int AS id, note FROM ${config.schema}.rows ORDER BY id`)).toEqual([
+      { id: 1, note: 'tab\there' },
+      { id: 2, note: null },
+    ]);
+  });
+});

@@ -19,23 +19,39 @@ export const BATCH_TEXT_LIMIT = 8 * 1024 * 1024;
  */
 const SEGMENT_BYTES = 32 * 1024;
 
+/** Records decoded from COPY text, with the text (bytes) of exactly those rows. */
+export interface CopyBatch {
+  records: RecordData[];
+  text: Buffer;
+}
+
 /**
  * Decodes a COPY text byte stream into records, `batchSize` at a time (never more, fewer when the rows
  * reach `textLimit` characters). Each chunk is decoded to a string once, up to its last complete row; the
  * bytes of a row cut by a chunk boundary wait until the chunk that ends it. The next chunk is only pulled
  * once the batch before was taken, so a slow consumer pauses the stream instead of letting rows pile up.
+ * Each batch also carries its rows' bytes, for a destination that loads COPY text as it is.
  */
 export async function* decodeCopyChunks(
   chunks: AsyncIterable<Buffer>,
   columns: readonly RowColumn[],
   batchSize: number,
   textLimit = BATCH_TEXT_LIMIT,
-): AsyncGenerator<RecordData[]> {
+): AsyncGenerator<CopyBatch> {
   const decodeRows = compileRowsDecoder(columns);
   const max = Math.max(1, batchSize);
   let pending: Buffer[] = [];
   let batch: RecordData[] = [];
   let batchText = 0;
+  /** The bytes of the rows in `batch`, as views into the chunks (copied once, when the batch is taken). */
+  let bytes: Buffer[] = [];
+  const take = (): CopyBatch => {
+    const out = { records: batch, text: bytes.length === 1 ? Buffer.from(bytes[0] as Buffer) : Buffer.concat(bytes) };
+    batch = [];
+    batchText = 0;
+    bytes = [];
+    return out;
+  };
   for await (const chunk of chunks) {
     let from = 0;
     if (pending.length > 0) {
@@ -45,15 +61,13 @@ export async function* decodeCopyChunks(
         continue;
       }
       pending.push(chunk.subarray(0, nl + 1));
-      const row = Buffer.concat(pending).toString('utf8');
+      const rowBytes = Buffer.concat(pending);
+      const row = rowBytes.toString('utf8');
       pending = [];
       decodeRows(row, 0, row.length, batch, Infinity);
+      bytes.push(rowBytes);
       batchText += row.length;
-      if (batch.length >= max || batchText >= textLimit) {
-        yield batch;
-        batch = [];
-        batchText = 0;
-      }
+      if (batch.length >= max || batchText >= textLimit) yield take();
       from = nl + 1;
     }
     const last = chunk.lastIndexOf(10);
@@ -70,21 +84,26 @@ export async function* decodeCopyChunks(
         if (end < from) end = chunk.indexOf(10, from + SEGMENT_BYTES);
       }
       const text = chunk.toString('utf8', from, end + 1);
+      /** Where in the chunk the rows not yet in `bytes` start. */
+      let byteFrom = from;
       from = end + 1;
       for (let pos = 0; pos < text.length; ) {
         const next = decodeRows(text, pos, Math.min(text.length, pos + textLimit - batchText), batch, max);
         batchText += next - pos;
-        pos = next;
         if (batch.length >= max || batchText >= textLimit) {
-          yield batch;
-          batch = [];
-          batchText = 0;
+          // The batch ends inside this segment: its bytes end where character `next` starts.
+          const byteEnd = next === text.length ? from : byteFrom + Buffer.byteLength(text.slice(pos, next));
+          bytes.push(chunk.subarray(byteFrom, byteEnd));
+          byteFrom = byteEnd;
+          yield take();
         }
+        pos = next;
       }
+      if (byteFrom < from) bytes.push(chunk.subarray(byteFrom, from));
     }
   }
   if (pending.length > 0) throw new Error('COPY output ended in the middle of a row');
-  if (batch.length > 0) yield batch;
+  if (batch.length > 0) yield take();
 }
 
 /**
@@ -92,7 +111,7 @@ export async function* decodeCopyChunks(
  * without a round trip per page; while the consumer is busy the COPY stream stops reading the socket
  * (pg-copy-streams honours backpressure), so TCP flow control pauses the server.
  */
-export async function* copyRows(client: pg.Client, select: string, columns: readonly RowColumn[], batchSize: number, signal?: AbortSignal): AsyncGenerator<RecordData[]> {
+export async function* copyRows(client: pg.Client, select: string, columns: readonly RowColumn[], batchSize: number, signal?: AbortSignal): AsyncGenerator<CopyBatch> {
   const stream = client.query(copyStreams.to(`COPY (${select}) TO STDOUT`));
   const onAbort = () => stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('cancelled'));
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,4 @@
-import type { RecordData, SourceMessage } from '@mage-int/core';
+import type { NativeRows, RecordData, SourceMessage } from '@mage-int/core';
 import type pg from 'pg';
 import { ident, literal, qualified } from './connection.js';
 import { copyRows } from './copy-rows.js';
@@ -28,6 +28,11 @@ export function keysetAfter(columns: readonly string[], values: readonly unknown
   const left = columns.map(ident).join(', ');
   const right = columns.map((c, i) => valueLiteral(values[i], byName.get(c))).join(', ');
   return `(${left}) ${inclusive ? '>=' : '>'} (${right})`;
+}
+
+/** A batch's COPY text as native rows: the plan's columns, in the SELECT's order, with their declared types. */
+export function nativeRows(plan: TablePlan, text: Buffer): NativeRows {
+  return { format: 'postgresql-copy-text', fields: plan.columns.map((c) => c.name), types: plan.columns.map((c) => c.declared), data: text };
 }
 
 export function pickKeys(record: RecordData, keys: readonly string[]): Record<string, unknown> {
@@ -69,9 +74,10 @@ export async function* readFullTable(env: ReadEnv, plan: TablePlan, options: Ful
   const order = plan.keys.length > 0 ? ` ORDER BY ${plan.keys.map(ident).join(', ')}` : '';
   const select = `SELECT ${selectList(plan)} FROM ONLY ${qualified(plan.schemaName, plan.tableName)}${where}${order}`;
   const sql = plan.relkind === 'p' || plan.relkind === 'v' || plan.relkind === 'm' || plan.relkind === 'f' ? select.replace(' FROM ONLY ', ' FROM ') : select;
-  for await (const records of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) {
+  for await (const { records, text } of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) {
     if (options.decorate) for (const record of records) options.decorate(record);
-    yield { type: 'RECORD_BATCH', stream: plan.stream, records, version };
+    // Decorated records carry fields the COPY text does not: no native rows for them.
+    yield { type: 'RECORD_BATCH', stream: plan.stream, records, version, ...(options.decorate ? {} : { native: nativeRows(plan, text) }) };
     if (plan.keys.length > 0) {
       env.tracker.set(id, { last_pk_fetched: pickKeys(records[records.length - 1]!, plan.keys) });
       yield env.tracker.message();

@@ -1,7 +1,7 @@
 import { ConnectorError, Decimal, type RecordData, type SourceMessage } from '@mage-int/core';
 import { ident, qualified } from './connection.js';
-import { copyRows } from './copy-rows.js';
-import { keysetAfter, pickKeys, valueLiteral, type ReadEnv } from './read-full-table.js';
+import { copyRows, type CopyBatch } from './copy-rows.js';
+import { keysetAfter, nativeRows, pickKeys, valueLiteral, type ReadEnv } from './read-full-table.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
 
 /** smallint, integer and bigint by type OID, with their ranges. */
@@ -78,8 +78,8 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
   };
   const orderBy = ` ORDER BY ${(pageable ? keysetColumns : [replicationKey]).map(ident).join(', ')}`;
 
-  const emit = function* (records: RecordData[]): Generator<SourceMessage> {
-    yield { type: 'RECORD_BATCH', stream: plan.stream, records };
+  const emit = function* ({ records, text }: CopyBatch): Generator<SourceMessage> {
+    yield { type: 'RECORD_BATCH', stream: plan.stream, records, native: nativeRows(plan, text) };
     const last = records[records.length - 1]!;
     value = last[replicationKey];
     lastPk = pageable ? pickKeys(last, plan.keys) : undefined;
@@ -92,9 +92,9 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
       const sql = `SELECT ${selectList(plan)} FROM ${from} WHERE ${condition()}${orderBy} LIMIT ${env.batchSize}`;
       // A page arrives as one batch, or as several when its rows are wide (see BATCH_TEXT_LIMIT).
       let rows = 0;
-      for await (const records of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) {
-        rows += records.length;
-        yield* emit(records);
+      for await (const batch of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) {
+        rows += batch.records.length;
+        yield* emit(batch);
       }
       if (rows < env.batchSize) break;
     }
@@ -102,7 +102,7 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
     // Without a key a page boundary inside one replication key value cannot be resumed exactly:
     // stream the whole range in one ordered query instead, bookmarking per batch (resume re-reads >= value).
     const sql = `SELECT ${selectList(plan)} FROM ${from} WHERE ${condition()}${orderBy}`;
-    for await (const records of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) yield* emit(records);
+    for await (const batch of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) yield* emit(batch);
   }
   env.tracker.set(id, { replication_key: replicationKey, replication_key_value: value, replication_key_pk: undefined });
   yield env.tracker.message();

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordData } from '@mage-int/core';
 import { copyRows, decodeCopyChunks } from '../src/copy-rows.js';
-import { unescapeCopyText, type RowColumn } from '../src/copy-text-decoder.js';
+import { decodeCopyLine, unescapeCopyText, type RowColumn } from '../src/copy-text-decoder.js';
 import { parseArray, parseBool, parseFloat8, parseInt4, parseInt8, parseJson, parseNumeric, parseText, parseTimestamptz } from '../src/text-values.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
@@ -78,10 +78,18 @@ async function* randomChunks(bytes: Buffer, random: () => number, maxChunk: numb
   }
 }
 
-async function decodeAll(chunks: AsyncIterable<Buffer>, columns: readonly RowColumn[], batchSize: number): Promise<RecordData[][]> {
+/** The record batches, and their texts one after the other; each batch's text must decode to its records. */
+async function decodeAll(chunks: AsyncIterable<Buffer>, columns: readonly RowColumn[], batchSize: number, textLimit?: number): Promise<{ batches: RecordData[][]; text: Buffer }> {
   const batches: RecordData[][] = [];
-  for await (const batch of decodeCopyChunks(chunks, columns, batchSize)) batches.push(batch);
-  return batches;
+  const texts: Buffer[] = [];
+  for await (const { records, text } of decodeCopyChunks(chunks, columns, batchSize, textLimit)) {
+    const lines = text.toString('utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => decodeCopyLine(line, columns))).toEqual(records);
+    batches.push(records);
+    texts.push(text);
+  }
+  return { batches, text: Buffer.concat(texts) };
 }
 
 describe('COPY text decoding', () => {
@@ -91,7 +99,9 @@ describe('COPY text decoding', () => {
       const rows = randomRows(400, random);
       const bytes = copyText(rows);
       for (const maxChunk of [1, 7, 300, 70_000]) {
-        const batches = await decodeAll(randomChunks(bytes, random, maxChunk), COLUMNS, 64);
+        const { batches, text } = await decodeAll(randomChunks(bytes, random, maxChunk), COLUMNS, 64);
+        // The rows' text, batch after batch, is the input: every byte lands in exactly one batch.
+        expect(text.equals(bytes)).toBe(true);
         expect(batches.flat(), `seed ${seed}, chunks up to ${maxChunk} bytes`).toEqual(expected(rows));
       }
     }
@@ -99,7 +109,7 @@ describe('COPY text decoding', () => {
 
   it('yields batches of exactly batch_size rows, the last one holding the rest', async () => {
     const rows = randomRows(1000, prng(9));
-    const batches = await decodeAll(randomChunks(copyText(rows), prng(10), 5000), COLUMNS, 300);
+    const { batches } = await decodeAll(randomChunks(copyText(rows), prng(10), 5000), COLUMNS, 300);
     expect(batches.map((b) => b.length)).toEqual([300, 300, 300, 100]);
   });
 
@@ -109,8 +119,8 @@ describe('COPY text decoding', () => {
       { name: 'id', parse: parseInt4 },
       { name: 'filler', parse: parseText },
     ];
-    const batches: RecordData[][] = [];
-    for await (const batch of decodeCopyChunks(randomChunks(Buffer.from(rows), prng(11), 700), columns, 1000, 1000)) batches.push(batch);
+    const { batches, text } = await decodeAll(randomChunks(Buffer.from(rows), prng(11), 700), columns, 1000, 1000);
+    expect(text.toString()).toBe(rows);
     // 101 characters a row: the tenth row crosses 1,000.
     expect(batches.map((b) => b.length)).toEqual(Array.from({ length: 10 }, () => 10));
     expect(batches.flat().map((r) => r['id'])).toEqual(Array.from({ length: 100 }, (_v, i) => i));
@@ -157,7 +167,7 @@ describe('COPY streaming', () => {
       ];
       const rows = copyRows(client, 'SELECT id, filler FROM wide ORDER BY id', columns, 1000);
       const first = await rows.next();
-      expect(first.value).toHaveLength(1000);
+      expect(first.value?.records).toHaveLength(1000);
       await new Promise((resolve) => setTimeout(resolve, 500));
       // The server had half a second to send all 25 MB: only the first batch and the socket and stream
       // buffers may have been read.
@@ -165,8 +175,8 @@ describe('COPY streaming', () => {
       let count = 1000;
       let largest = 0;
       for await (const batch of { [Symbol.asyncIterator]: () => rows }) {
-        count += batch.length;
-        largest = Math.max(largest, batch.length);
+        count += batch.records.length;
+        largest = Math.max(largest, batch.records.length);
       }
       expect(count).toBe(200_000);
       expect(largest).toBe(1000);

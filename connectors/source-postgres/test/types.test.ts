@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal, JsonText, MemoryStateStore, runPipeline, silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
+import { createLogger, Decimal, JsonText, MemoryStateStore, runPipeline, silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
 import source, { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
 
@@ -210,5 +210,28 @@ describe('type round-trips into PostgreSQL', () => {
     // money travels as an exact number (its text depends on lc_monetary) and lands as numeric.
     const text = async (table: string) => (await db.sql(`SELECT ${columns.map((c) => (c === 'mny' ? 'mny::numeric::text' : `${c}::text`)).join(', ')} FROM ${table} ORDER BY id`)).rows;
     expect(await text('copied.every_type')).toEqual(await text('public.every_type'));
+  });
+});
+
+describe('PostgreSQL → PostgreSQL as COPY text', () => {
+  it('loads the source COPY text unchanged when every column type matches, with the same text in every column', async () => {
+    // every_type minus the columns whose text depends on the database (enum, domain, money): all portable.
+    await db.sql(`CREATE TABLE portable AS SELECT id, i2, i4, i8, num, num_free, r, d, b, t, vc, ch, u, j, jb, jscalar, by, dt, tm, ttz, ts, tstz, iv,
+                    arr_i, arr_t, arr_2d, arr_num, arr_ts, ip, net, mac, x FROM every_type; ALTER TABLE portable ADD PRIMARY KEY (id)`);
+    const cat = select(await new PostgreSQL({ config: db.config }).discover(), { portable: { method: 'FULL_TABLE' } });
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
+    const postgres = (await import('@mage-int/destination-postgres')).default;
+    const load = () =>
+      runPipeline({ pipelineId: 'native', source, sourceConfig: db.config, destination: postgres, destinationConfig: { ...db.config, schema: 'native_copy' }, catalog: cat, stateStore: new MemoryStateStore(), logger } as never);
+    await load();
+    expect(lines.some((line) => line.includes("loading the source database's COPY text as it is"))).toBe(true);
+    const columns = (await db.sql(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.portable'::regclass AND attnum > 0 ORDER BY attnum`)).rows.map((r) => String(r.attname));
+    const text = async (table: string) => (await db.sql(`SELECT ${columns.map((c) => `${c}::text`).join(', ')} FROM ${table} ORDER BY id`)).rows;
+    expect(await text('native_copy.portable')).toEqual(await text('public.portable'));
+    // A second run upserts the same keys through staging: still the same rows, once each.
+    await db.sql(`UPDATE portable SET t = 'changed' WHERE id = 1`);
+    await load();
+    expect(await text('native_copy.portable')).toEqual(await text('public.portable'));
   });
 });

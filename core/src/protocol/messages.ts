@@ -53,6 +53,23 @@ export interface RecordBatchMessage {
   records: RecordData[];
   version?: number;
   time_extracted?: string;
+  /**
+   * The same rows as the source database wrote them, for a destination that loads that form unchanged
+   * (PostgreSQL → PostgreSQL moves COPY text without turning it into values and back). Advisory: `records`
+   * stays the contract, and whoever changes the records must drop this.
+   */
+  native?: NativeRows;
+}
+
+/** Rows in a database's own text form, alongside the records they decode to. */
+export interface NativeRows {
+  /** PostgreSQL COPY text: a row per line, tab between columns, `\N` for NULL, backslash escapes; UTF-8. */
+  format: 'postgresql-copy-text';
+  /** The record field of each column, in order. */
+  fields: string[];
+  /** Each column's PostgreSQL type (format_type spelling), whose text output the column holds. */
+  types: string[];
+  data: Buffer;
 }
 
 /** What a source yields and a destination consumes in process. */

@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import { once } from 'node:events';
 import { stringifyExactJson, stringifyRecord } from './exact-json.js';
 import type { SourceMessage } from './messages.js';
 
@@ -12,11 +11,12 @@ export function encodeSingerMessage(message: SourceMessage): Buffer {
   const { stream, version, time_extracted } = message;
   const prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":`;
   const suffix = `${version !== undefined ? `,"version":${version}` : ''}${time_extracted ? `,"time_extracted":${JSON.stringify(time_extracted)}` : ''}}\n`;
-  let out = Buffer.allocUnsafe(64 * 1024);
+  let out: Buffer | undefined;
   let used = 0;
   for (const record of message.records) {
     const line = prefix + stringifyRecord(record) + suffix;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    // Sized from the first line, with room to spare; UTF-8 takes at most 3 bytes per UTF-16 unit.
+    out ??= Buffer.allocUnsafe(Math.ceil(line.length * message.records.length * 1.25) + line.length * 3);
     if (used + line.length * 3 > out.length) {
       const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + line.length * 3));
       out.copy(bigger, 0, 0, used);
@@ -24,12 +24,22 @@ export function encodeSingerMessage(message: SourceMessage): Buffer {
     }
     used += out.write(line, used);
   }
-  return out.subarray(0, used);
+  return out ? out.subarray(0, used) : Buffer.alloc(0);
 }
 
-/** Writes messages as Singer lines, waiting for 'drain' when the stream is full (backpressure). */
+/**
+ * Writes messages as Singer lines with backpressure. The next message is prepared while the one before is
+ * still being flushed (at most one waits): a reader on the other end of a pipe then never runs dry while this
+ * side encodes, which a wait for 'drain' after every write would cause.
+ */
 export async function writeSingerMessages(messages: AsyncIterable<SourceMessage>, output: Writable): Promise<void> {
+  let inFlight: Promise<void> | undefined;
   for await (const message of messages) {
-    if (!output.write(encodeSingerMessage(message))) await once(output, 'drain');
+    const bytes = encodeSingerMessage(message);
+    const flushed = new Promise<void>((resolve, reject) => output.write(bytes, (error) => (error ? reject(error) : resolve())));
+    flushed.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
+    if (inFlight) await inFlight;
+    inFlight = flushed;
   }
+  if (inFlight) await inFlight;
 }

@@ -174,8 +174,11 @@ function project(message: SourceMessage, projections: Map<string, Set<string>>):
       return { ...message, schema: { ...message.schema, properties: pick(message.schema.properties ?? {}, keep) as never } };
     case 'RECORD':
       return { ...message, record: pick(message.record, keep) };
-    case 'RECORD_BATCH':
-      return { ...message, records: message.records.map((r) => pick(r, keep)) };
+    case 'RECORD_BATCH': {
+      // Native rows hold every column read: they no longer match the projected records.
+      const { native: _native, ...rest } = message;
+      return { ...rest, records: message.records.map((r) => pick(r, keep)) };
+    }
     default:
       return message;
   }

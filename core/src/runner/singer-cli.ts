@@ -8,6 +8,9 @@ import { ConfigError, formatError } from '../errors.js';
 import { parseExactJson, stringifyExactJson } from '../protocol/exact-json.js';
 import { readSourceMessages } from '../protocol/reader.js';
 import { writeSingerMessages } from '../protocol/writer.js';
+import { recordCount } from '../protocol/messages.js';
+import { prefetch } from './prefetch.js';
+import { DEFAULT_BUFFER_RECORDS } from './run-pipeline.js';
 import { tuneHeapForStreaming } from './streaming-heap.js';
 import { emptyState, toState } from '../state/state.js';
 
@@ -115,7 +118,8 @@ export async function runSourceCli(source: Source<never>, argv = process.argv.sl
  */
 export async function runDestinationCli(destination: Destination<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
   await runConnectorCli(destination, argv, packageInfo, DESTINATION_USAGE, { 'no-validate': { type: 'boolean' } }, async (values, config, ctx) => {
-    const messages = readSourceMessages(process.stdin, { validateRecords: !values['no-validate'] });
+    // Lines are parsed ahead while the destination waits on its database, as the runner does for a source.
+    const messages = prefetch(readSourceMessages(process.stdin, { validateRecords: !values['no-validate'] }), DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
     for await (const state of destination.write(config, messages, { ...ctx, streams: {} })) await writeLine(stringifyExactJson(state.value));
   });
 }
