@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +46,38 @@ describe('a connector run as a standalone Singer target', () => {
     expect(result.stderr).toContain('"extra" is not a known setting');
     expect(result.stderr).not.toContain('sk_live');
   });
+
+  it('reads a large input piped in pieces whole, in order (stdin is read on a thread of its own)', async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/target-digest.mjs', import.meta.url)), '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stdin.write(schema + '\n');
+    const records = 200_000;
+    const sum = createHash('md5');
+    for (let i = 1; i <= records; i++) {
+      const line = `{"type":"RECORD","stream":"users","record":{"id":${i},"age":${i % 90}}}\n`;
+      sum.update(String(i));
+      if (!child.stdin.write(line)) await new Promise((resolve) => child.stdin.once('drain', resolve));
+    }
+    child.stdin.end('{"type":"STATE","value":{"done":true}}\n');
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    // With the state comes the number of records before it and a digest of their ids, in order.
+    expect(JSON.parse(stdout.trim())).toEqual({ records, ids: sum.digest('hex') });
+  }, 60_000);
+
+  it('exits at once after bad input even while its input stays open', async () => {
+    const child = spawn(process.execPath, [target, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.write(`${schema}\n{"type":"RECORD","stream":"users","record":{"id":"x"}}\n`);
+    const started = Date.now();
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    child.stdin.destroy();
+    expect(code).toBe(1);
+    expect(stderr).toContain('field "id": must be integer');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  }, 20_000);
 
   it('explains a missing --config', () => {
     const result = runTarget('', []);

@@ -12,6 +12,7 @@ import { recordCount } from '../protocol/messages.js';
 import { prefetch } from './prefetch.js';
 import { DEFAULT_BUFFER_RECORDS } from './run-pipeline.js';
 import { tuneHeapForStreaming } from './streaming-heap.js';
+import { readStdin } from './threaded-stdin.js';
 import { emptyState, toState } from '../state/state.js';
 
 async function readJsonFile(path: string, what: string): Promise<unknown> {
@@ -119,7 +120,7 @@ export async function runSourceCli(source: Source<never>, argv = process.argv.sl
 export async function runDestinationCli(destination: Destination<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
   await runConnectorCli(destination, argv, packageInfo, DESTINATION_USAGE, { 'no-validate': { type: 'boolean' } }, async (values, config, ctx) => {
     // Lines are parsed ahead while the destination waits on its database, as the runner does for a source.
-    const messages = prefetch(readSourceMessages(process.stdin, { validateRecords: !values['no-validate'] }), DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
+    const messages = prefetch(readSourceMessages(readStdin(), { validateRecords: !values['no-validate'] }), DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
     for await (const state of destination.write(config, messages, { ...ctx, streams: {} })) await writeLine(stringifyExactJson(state.value));
   });
 }
