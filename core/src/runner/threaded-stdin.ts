@@ -33,8 +33,14 @@ parentPort.on('message', (taken) => {
  * as usual.
  */
 export async function* readStdin(limit = 4 * 1024 * 1024): AsyncGenerator<Buffer> {
-  const stat = fstatSync(0);
-  if (!stat.isFIFO() && !stat.isSocket()) {
+  let piped = false;
+  try {
+    const stat = fstatSync(0);
+    piped = stat.isFIFO() || stat.isSocket();
+  } catch {
+    // No usable fd 0 (closed): let process.stdin say what there is.
+  }
+  if (!piped) {
     yield* process.stdin as AsyncIterable<Buffer>;
     return;
   }
