@@ -9,6 +9,17 @@ export interface ConnectorContext {
   logger: Logger;
   /** Aborted when the run is cancelled (Ctrl-C, an error elsewhere): stop reading, release connections. */
   signal: AbortSignal;
+  /**
+   * The pipeline this call runs for (the pipeline file's `id`). Sources name per-pipeline server objects from it
+   * (a PostgreSQL replication slot and publication), so two pipelines on one database never share them. Absent when
+   * a connector runs standalone without one.
+   */
+  pipelineId?: string;
+  /**
+   * Follow mode: a log-based source keeps streaming changes until cancelled instead of stopping at the log position
+   * current when the run started (`mage-int run --follow`, `follow: true` in the pipeline file).
+   */
+  follow?: boolean;
 }
 
 /**
@@ -27,6 +38,11 @@ export interface StreamLoadOptions {
 export interface WriteContext extends ConnectorContext {
   /** Per-stream load options from the pipeline (keyed by stream name). */
   streams: Record<string, StreamLoadOptions>;
+  /**
+   * Commit pending records at least this often, in seconds, even when no further message arrives (follow mode sets
+   * it from `max_lag_seconds`, default 1). When smaller than the destination's own age limit, it wins.
+   */
+  maxLagSeconds?: number;
 }
 
 export interface CheckResult {

@@ -81,7 +81,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal };
+  const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal, pipelineId };
 
   try {
     const discovered = options.catalog ?? (await source.discover(sourceConfig, sourceCtx));
@@ -95,6 +95,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     const writeCtx: WriteContext = {
       logger: logger.child(`destination-${destination.name}`),
       signal: controller.signal,
+      pipelineId,
       streams: loadOptionsFrom(catalog, options.streams),
     };
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
