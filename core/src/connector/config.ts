@@ -52,16 +52,32 @@ export function redactConfig<T>(spec: JsonSchema, config: T): T {
 const compiled = new WeakMap<JsonSchema, ReturnType<typeof ajv.compile>>();
 
 /**
+ * Renamed settings: a spec property `{"x-alias-of": "new_name", "deprecated": true}` keeps an old name working.
+ * Its value moves to the new name (unless that is set too) and `warn` is told once per name, so a config written
+ * for the previous minor version still loads while saying what to change.
+ */
+function applyAliases(spec: JsonSchema, config: Record<string, unknown>, connector: string, warn?: (message: string) => void): void {
+  for (const [name, child] of Object.entries(spec.properties ?? {})) {
+    const target = child['x-alias-of'];
+    if (typeof target !== 'string' || !(name in config)) continue;
+    if (!(target in config)) config[target] = config[name];
+    delete config[name];
+    warn?.(`${connector}: setting "${name}" is deprecated, use "${target}"`);
+  }
+}
+
+/**
  * Validates a connector config against its spec before any connection is made, filling defaults.
  * Errors name every offending field; secret values never appear in the message.
  */
-export function validateConfig<Config>(spec: JsonSchema, config: unknown, connector: string): Config {
+export function validateConfig<Config>(spec: JsonSchema, config: unknown, connector: string, warn?: (message: string) => void): Config {
   let validate = compiled.get(spec);
   if (!validate) {
     validate = ajv.compile(spec);
     compiled.set(spec, validate);
   }
   const copy = structuredClone(config ?? {});
+  if (copy && typeof copy === 'object' && !Array.isArray(copy)) applyAliases(spec, copy as Record<string, unknown>, connector, warn);
   if (validate(copy)) return copy as Config;
   const secrets = new Set(secretPaths(spec));
   const problems = (validate.errors ?? []).map((error) => {
