@@ -148,7 +148,7 @@ async function* observe(
   onProgress?.(progress);
 }
 
-/** Streams (by name) whose records must lose some fields, with the fields to keep. */
+/** Streams (by name) whose records must lose some fields, with the fields to keep (besides source metadata, `_sdc_*`). */
 function fieldProjections(catalog: Catalog): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const stream of catalog.streams) {
@@ -160,9 +160,15 @@ function fieldProjections(catalog: Catalog): Map<string, Set<string>> {
   return out;
 }
 
+/**
+ * Metadata a source adds to its records (`_sdc_deleted_at`, `_sdc_lsn` of a log-based read) is not in the catalog, so
+ * `fields:` cannot name it, yet without it a CDC delete would arrive as a live row: it is always kept.
+ */
+const SOURCE_METADATA_PREFIX = '_sdc_';
+
 function pick(record: RecordData, keep: Set<string>): RecordData {
   const out: RecordData = {};
-  for (const key in record) if (keep.has(key)) out[key] = record[key];
+  for (const key in record) if (keep.has(key) || key.startsWith(SOURCE_METADATA_PREFIX)) out[key] = record[key];
   return out;
 }
 
