@@ -22,7 +22,7 @@ export interface PipelineDefinition {
   streams?: Record<string, StreamOverride>;
   stateStore?: StateStore;
   validateRecords?: boolean;
-  /** Records read ahead between source and destination (default 20,000). */
+  /** Records read ahead between source and destination (default DEFAULT_BUFFER_RECORDS, 2,000). */
   bufferRecords?: number;
 }
 
