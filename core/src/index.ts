@@ -29,6 +29,14 @@ export {
   type InstalledConnector,
 } from './connector/resolve.js';
 
+export { readStreams, syncOrder } from './source-kit/read-streams.js';
+export { partitionKey, type SourceStream, type StreamSync, type StreamBatch, type StreamOutput, type StreamPartition } from './source-kit/source-stream.js';
+export { StateTracker } from './source-kit/state-tracker.js';
+export { startFullTable, pickKeys, type FullTableStart } from './source-kit/full-table.js';
+export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKeyset, type KeysetPosition } from './source-kit/keyset.js';
+export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
+export { compareBookmarkValues } from './source-kit/compare-values.js';
+
 export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary, type StreamProgress } from './runner/run-pipeline.js';
 export { prefetch } from './runner/prefetch.js';
 export { tuneHeapForStreaming, youngGenerationSize } from './runner/streaming-heap.js';

@@ -1,0 +1,68 @@
+import type { RecordData } from '../protocol/messages.js';
+import type { StreamBookmark } from '../state/state.js';
+import { compareBookmarkValues } from './compare-values.js';
+import { pickKeys } from './full-table.js';
+
+/**
+ * A position in a stream read in (replication key, key columns) order. `value` alone means "from this value on,
+ * inclusive" (a new run: rows that arrived later with the bookmarked value are read again, not lost); `value`
+ * with `afterKeys` means "strictly after this row" (a run resumed mid-stream, even inside thousands of rows
+ * sharing one replication-key value: none is read twice, none skipped).
+ */
+export interface KeysetPosition {
+  replicationKey: string;
+  value?: unknown;
+  afterKeys?: Record<string, unknown>;
+}
+
+/**
+ * The position an INCREMENTAL read starts at, from the stream's bookmark. A bookmark of another replication key
+ * (the user changed it) starts from scratch; a saved `replication_key_pk` that does not name every key column is
+ * ignored (the read restarts at the value, inclusive).
+ */
+export function startKeyset(bookmark: StreamBookmark, replicationKey: string, keys: readonly string[]): KeysetPosition {
+  if (bookmark.replication_key !== replicationKey || bookmark.replication_key_value === undefined || bookmark.replication_key_value === null) {
+    return { replicationKey };
+  }
+  const saved = bookmark['replication_key_pk'];
+  const afterKeys =
+    keys.length > 0 && typeof saved === 'object' && saved !== null && keys.every((k) => (saved as Record<string, unknown>)[k] !== undefined)
+      ? (saved as Record<string, unknown>)
+      : undefined;
+  return { replicationKey, value: bookmark.replication_key_value, ...(afterKeys ? { afterKeys } : {}) };
+}
+
+/** The position after `record`, the last row of a batch read in keyset order. */
+export function advanceKeyset(position: KeysetPosition, record: RecordData, keys: readonly string[]): KeysetPosition {
+  const value = record[position.replicationKey];
+  return { replicationKey: position.replicationKey, value, ...(keys.length > 0 ? { afterKeys: pickKeys(record, keys) } : {}) };
+}
+
+/** The bookmark fields of a position; `finished` drops the row key, so the next run re-reads the last value. */
+export function keysetBookmark(position: KeysetPosition, finished = false): StreamBookmark {
+  return {
+    replication_key: position.replicationKey,
+    replication_key_value: position.value,
+    replication_key_pk: finished ? undefined : position.afterKeys,
+  };
+}
+
+/**
+ * Orders a record against a position in (replication key, keys) order: > 0 when the record comes after it.
+ * With no `afterKeys`, a record whose value equals the position's counts as after it (inclusive start).
+ */
+export function compareToKeyset(record: RecordData, position: KeysetPosition, keys: readonly string[]): number {
+  if (position.value === undefined || position.value === null) return 1;
+  const byValue = compareBookmarkValues(record[position.replicationKey], position.value);
+  if (byValue !== 0 || !position.afterKeys) return byValue === 0 ? 1 : byValue;
+  for (const key of keys) {
+    const byKey = compareBookmarkValues(record[key], position.afterKeys[key]);
+    if (byKey !== 0) return byKey;
+  }
+  return 0;
+}
+
+/** True when `record` lies after `position`: the filter for a source that cannot ask its system for it. */
+export function isAfterKeyset(record: RecordData, position: KeysetPosition, keys: readonly string[]): boolean {
+  return compareToKeyset(record, position, keys) > 0;
+}

@@ -1,0 +1,283 @@
+import { keyProperties, replicationKey, replicationMethod, selectedFields, selectedStreams, type Catalog, type CatalogStream } from '../catalog/catalog.js';
+import type { ConnectorContext } from '../connector/contract.js';
+import { ConfigError, ConnectorError } from '../errors.js';
+import type { JsonSchema } from '../protocol/json-schema.js';
+import type { RecordData, SourceMessage } from '../protocol/messages.js';
+import type { State, StreamBookmark } from '../state/state.js';
+import { compareBookmarkValues } from './compare-values.js';
+import { pickKeys, startFullTable } from './full-table.js';
+import { IncrementalCursor } from './incremental-cursor.js';
+import { advanceKeyset, compareToKeyset, keysetBookmark, startKeyset, type KeysetPosition } from './keyset.js';
+import { partitionKey, type SourceStream, type StreamBatch, type StreamOutput, type StreamPartition, type StreamSync } from './source-stream.js';
+import { StateTracker } from './state-tracker.js';
+
+/** Streams in catalog order, except that an interrupted one (`currently_syncing`) goes first, as Singer taps do. */
+export function syncOrder(streams: readonly CatalogStream[], currentlySyncing: unknown): CatalogStream[] {
+  const index = streams.findIndex((s) => s.tap_stream_id === currentlySyncing);
+  if (index <= 0) return [...streams];
+  return [streams[index] as CatalogStream, ...streams.slice(0, index), ...streams.slice(index + 1)];
+}
+
+/** Where a stream's (or a partition's) bookmark lives in the state. */
+interface BookmarkSlot {
+  get(): StreamBookmark;
+  set(patch: StreamBookmark): void;
+}
+
+/** What one stream's sync needs besides the stream. */
+interface StreamRun {
+  stream: SourceStream;
+  entry: CatalogStream;
+  method: 'FULL_TABLE' | 'INCREMENTAL';
+  replicationKey?: string;
+  keys: readonly string[];
+  fields: readonly string[];
+  project: (records: RecordData[]) => RecordData[];
+  tracker: StateTracker;
+  ctx: ConnectorContext;
+}
+
+function asBatch(output: StreamOutput): StreamBatch {
+  return Array.isArray(output) ? { records: output } : output;
+}
+
+/** Keeps the selected fields (and the keys and replication key, which are always read). */
+function projection(entry: CatalogStream, keep: readonly string[]): (records: RecordData[]) => RecordData[] {
+  const all = Object.keys(entry.schema.properties ?? {});
+  if (all.length === 0 || all.every((f) => keep.includes(f))) return (records) => records;
+  return (records) =>
+    records.map((record) => {
+      const out: RecordData = {};
+      for (const field of keep) if (field in record) out[field] = record[field];
+      return out;
+    });
+}
+
+function defaultSchema(entry: CatalogStream, fields: readonly string[]): JsonSchema {
+  const properties = entry.schema.properties ?? {};
+  if (Object.keys(properties).every((f) => fields.includes(f))) return entry.schema;
+  return { ...entry.schema, properties: Object.fromEntries(fields.map((f) => [f, properties[f] ?? {}])) };
+}
+
+function findSourceStream(streams: readonly SourceStream[], entry: CatalogStream): SourceStream {
+  const found = streams.find((s) => s.name === entry.tap_stream_id) ?? streams.find((s) => s.name === entry.stream);
+  if (!found) {
+    throw new ConfigError('STREAM_UNKNOWN', 'the source has no such stream', {
+      stream: entry.tap_stream_id,
+      hint: `run discovery again; streams: ${streams.map((s) => s.name).join(', ')}`,
+    });
+  }
+  return found;
+}
+
+function planRun(stream: SourceStream, entry: CatalogStream, tracker: StateTracker, ctx: ConnectorContext): StreamRun {
+  const method = replicationMethod(entry);
+  const methods = stream.methods ?? ['FULL_TABLE', 'INCREMENTAL'];
+  if (method === 'LOG_BASED' || !methods.includes(method)) {
+    throw new ConfigError('REPLICATION_METHOD_UNSUPPORTED', `stream does not support ${method} replication`, {
+      stream: entry.tap_stream_id,
+      hint: `use ${methods.join(' or ')}`,
+    });
+  }
+  const keys = stream.keyProperties ?? keyProperties(entry);
+  let rk: string | undefined;
+  if (method === 'INCREMENTAL') {
+    rk = replicationKey(entry) ?? stream.replicationKey;
+    if (!rk) {
+      throw new ConfigError('REPLICATION_KEY_NOT_SET', 'INCREMENTAL replication needs a replication key', {
+        stream: entry.tap_stream_id,
+        hint: 'set `replication_key` for the stream (one of its valid-replication-keys), or use FULL_TABLE',
+      });
+    }
+    if (stream.validReplicationKeys && !stream.validReplicationKeys.includes(rk)) {
+      throw new ConfigError('REPLICATION_KEY_INVALID', `"${rk}" cannot be a replication key`, {
+        stream: entry.tap_stream_id,
+        field: rk,
+        hint: `valid replication keys: ${stream.validReplicationKeys.join(', ')}`,
+      });
+    }
+  }
+  const selected = selectedFields(entry);
+  const fields = [...new Set([...selected, ...keys, ...(rk ? [rk] : [])])];
+  return { stream, entry, method, replicationKey: rk, keys, fields, project: projection(entry, fields), tracker, ctx };
+}
+
+/**
+ * Reads `streams` for the selected entries of `catalog`, starting from `state`, and owns everything but the records:
+ * stream order (`currently_syncing` first, so an interrupted sync resumes where it stopped), SCHEMA, RECORD_BATCH,
+ * a STATE with the full bookmarks after every batch, FULL_TABLE versions with ACTIVATE_VERSION (resumable by key),
+ * INCREMENTAL bookmarks (keyset order with a tie-breaker, or the largest value seen, with a lookback window), and
+ * per-partition bookmarks for partitioned streams. A stream only yields records.
+ */
+export async function* readStreams(streams: readonly SourceStream[], catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+  const tracker = new StateTracker(state);
+  const entries = syncOrder(selectedStreams(catalog), state.currently_syncing);
+  // Every selected stream is checked before the first is read, so a bad catalog fails before any data moves.
+  const runs = entries.map((entry) => planRun(findSourceStream(streams, entry), entry, tracker, ctx));
+  for (const run of runs) {
+    ctx.signal.throwIfAborted();
+    tracker.syncing(run.entry.tap_stream_id);
+    ctx.logger.info(`syncing ${run.entry.tap_stream_id} (${run.method})`);
+    // Each stream ends with a STATE whose currently_syncing is null.
+    yield* run.method === 'FULL_TABLE' ? syncFullTable(run) : syncIncremental(run);
+  }
+  if (runs.length === 0) yield tracker.message();
+}
+
+function baseSync(run: StreamRun, bookmark: StreamBookmark): StreamSync {
+  return {
+    entry: run.entry,
+    tapStreamId: run.entry.tap_stream_id,
+    method: run.method,
+    ...(run.replicationKey ? { replicationKey: run.replicationKey } : {}),
+    keyProperties: run.keys,
+    fields: run.fields,
+    bookmark,
+    signal: run.ctx.signal,
+    logger: run.ctx.logger,
+  };
+}
+
+function schemaMessage(run: StreamRun): SourceMessage {
+  const schema = run.stream.schema ? run.stream.schema(run.entry, run.fields) : defaultSchema(run.entry, run.fields);
+  return {
+    type: 'SCHEMA',
+    stream: run.entry.stream,
+    schema,
+    key_properties: [...run.keys],
+    ...(run.replicationKey ? { bookmark_properties: [run.replicationKey] } : {}),
+  };
+}
+
+/** The partitions of a partitioned stream (with their bookmark slots), or the stream itself as one. */
+async function* slots(run: StreamRun, sync: StreamSync): AsyncGenerator<{ slot: BookmarkSlot; partition?: StreamPartition }> {
+  const id = run.entry.tap_stream_id;
+  if (!run.stream.partitions) {
+    yield { slot: { get: () => run.tracker.bookmark(id), set: (patch) => run.tracker.set(id, patch) } };
+    return;
+  }
+  const seen = new Set<string>();
+  for await (const partition of run.stream.partitions(sync)) {
+    const key = partitionKey(partition);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    yield { partition, slot: { get: () => run.tracker.partition(id, key), set: (patch) => run.tracker.setPartition(id, key, patch) } };
+  }
+}
+
+async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
+  const { entry, tracker, keys } = run;
+  const id = entry.tap_stream_id;
+  const partitioned = run.stream.partitions !== undefined;
+  const resumable = run.stream.orderedByKey === true && !partitioned;
+  const start = startFullTable(tracker.bookmark(id), resumable ? keys : []);
+  const { version } = start;
+  tracker.set(id, { version, last_pk_fetched: start.resumeAfter, replication_key: undefined, replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined });
+  if (start.resumeAfter) run.ctx.logger.info(`resuming the full sync of ${id} after ${JSON.stringify(start.resumeAfter)}`);
+
+  yield schemaMessage(run);
+  // On a first sync the (empty) version is activated at once, so readers see the table fill up.
+  if (start.firstSync) yield { type: 'ACTIVATE_VERSION', stream: entry.stream, version };
+
+  const sync = baseSync(run, tracker.bookmark(id));
+  for await (const { partition } of slots(run, sync)) {
+    const partSync: StreamSync = { ...sync, ...(start.resumeAfter ? { resumeAfter: start.resumeAfter } : {}), ...(partition ? { partition } : {}) };
+    for await (const output of run.stream.read(partSync)) {
+      const batch = asBatch(output);
+      run.ctx.signal.throwIfAborted();
+      if (batch.records.length === 0 && !batch.bookmark) continue;
+      if (batch.records.length > 0) yield recordBatch(run, batch, version);
+      if (resumable && batch.records.length > 0) tracker.set(id, { last_pk_fetched: pickKeys(batch.records[batch.records.length - 1] as RecordData, keys) });
+      if (batch.bookmark) tracker.set(id, batch.bookmark);
+      yield tracker.message();
+    }
+  }
+
+  yield { type: 'ACTIVATE_VERSION', stream: entry.stream, version };
+  tracker.set(id, { last_pk_fetched: undefined });
+  tracker.syncing(null);
+  yield tracker.message();
+}
+
+function recordBatch(run: StreamRun, batch: StreamBatch, version?: number): SourceMessage {
+  // Projected records no longer match their native rows: those go.
+  const records = run.project(batch.records);
+  return {
+    type: 'RECORD_BATCH',
+    stream: run.entry.stream,
+    records,
+    ...(version === undefined ? {} : { version }),
+    ...(batch.native && records === batch.records ? { native: batch.native } : {}),
+    ...(batch.time_extracted ? { time_extracted: batch.time_extracted } : {}),
+  };
+}
+
+async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
+  const { entry, tracker, keys } = run;
+  const rk = run.replicationKey as string;
+  const id = entry.tap_stream_id;
+  const sorted = run.stream.orderedByReplicationKey === true;
+  const partitioned = run.stream.partitions !== undefined;
+  const saved = tracker.bookmark(id);
+  // A bookmark of another replication key (the key was changed) starts the stream over, partitions included.
+  const sameKey = saved.replication_key === rk;
+  tracker.set(id, { replication_key: rk, version: undefined, last_pk_fetched: undefined, ...(sameKey ? {} : { replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined }) });
+
+  yield schemaMessage(run);
+
+  const sync = baseSync(run, tracker.bookmark(id));
+  for await (const { slot, partition } of slots(run, sync)) {
+    const bookmark = { ...slot.get(), replication_key: slot.get().replication_key ?? (partitioned ? rk : undefined) };
+    let position: KeysetPosition = startKeyset(bookmark, rk, sorted ? keys : []);
+    if (!sorted) position = { replicationKey: rk, ...(position.value === undefined ? {} : { value: position.value }) };
+    const cursor = new IncrementalCursor(position.value, run.stream.startValue, position.afterKeys ? 0 : run.stream.lookback);
+    slot.set(keysetBookmark(position));
+    const partSync: StreamSync = {
+      ...sync,
+      bookmark: slot.get(),
+      ...(cursor.start === undefined ? {} : { start: cursor.start }),
+      ...(sorted ? { position } : {}),
+      ...(partition ? { partition } : {}),
+    };
+    for await (const output of run.stream.read(partSync)) {
+      const batch = asBatch(output);
+      run.ctx.signal.throwIfAborted();
+      if (batch.records.length === 0 && !batch.bookmark) continue;
+      for (const record of batch.records) cursor.observe(record[rk]);
+      if (batch.records.length > 0) {
+        if (sorted) {
+          checkSorted(run, batch.records, position);
+          position = advanceKeyset(position, batch.records[batch.records.length - 1] as RecordData, keys);
+          slot.set(keysetBookmark(position));
+        }
+        yield recordBatch(run, batch);
+      }
+      if (batch.bookmark) slot.set(batch.bookmark);
+      yield tracker.message();
+    }
+    // Done: the largest value seen, without the row key, so the next run re-reads that value (rows may still arrive with it).
+    const final = sorted && position.value !== undefined && (cursor.value === undefined || compareBookmarkValues(position.value, cursor.value) > 0) ? position.value : cursor.value;
+    slot.set({ ...keysetBookmark({ replicationKey: rk, value: final }, true) });
+  }
+  tracker.syncing(null);
+  yield tracker.message();
+}
+
+/** A stream that says it is in keyset order must be: a record out of order would move the bookmark past unread rows. */
+function checkSorted(run: StreamRun, records: RecordData[], position: KeysetPosition): void {
+  let previous = position;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as RecordData;
+    // Inclusive start (no row key yet): a record equal to the start value is in order.
+    const order = compareToKeyset(record, previous, run.keys);
+    if (previous.value !== undefined && order < 0) {
+      throw new ConnectorError('STREAM_NOT_SORTED', `records are not in ${run.replicationKey} order: ${JSON.stringify(record[previous.replicationKey])} came after ${JSON.stringify(previous.value)}`, {
+        stream: run.entry.tap_stream_id,
+        record: i,
+        field: run.replicationKey,
+        hint: 'the stream promised ascending replication-key order (orderedByReplicationKey); drop that promise or sort the request',
+      });
+    }
+    previous = advanceKeyset(previous, record, run.keys);
+  }
+}
