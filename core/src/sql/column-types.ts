@@ -31,8 +31,17 @@ export interface ColumnType {
   contentEncoding?: 'base64' | 'base16';
 }
 
+export interface ColumnTypeOptions {
+  /**
+   * The `interpret_content_encoding` setting: `contentEncoding: base16` strings become bytes (`binary`) when
+   * true and stay text when false. Omitted: base16 is read as binary, as before the setting existed (callers
+   * on the SQL kit always pass it).
+   */
+  interpretContentEncoding?: boolean;
+}
+
 /** Classifies a field's JSON Schema. Unions of scalar types and empty schemas become `json`. */
-export function columnType(schema: JsonSchema): ColumnType {
+export function columnType(schema: JsonSchema, options: ColumnTypeOptions = {}): ColumnType {
   const types = schemaTypes(schema);
   const nullable = types.length === 0 || types.includes('null');
   const nonNull = types.filter((t) => t !== 'null');
@@ -57,13 +66,13 @@ export function columnType(schema: JsonSchema): ColumnType {
       return { ...base, logical: 'number' };
     }
     case 'string':
-      return { ...base, ...stringType(schema) };
+      return { ...base, ...stringType(schema, options) };
     default:
       return { ...base, logical: 'json' };
   }
 }
 
-function stringType(schema: JsonSchema): Omit<ColumnType, 'nullable'> {
+function stringType(schema: JsonSchema, options: ColumnTypeOptions): Omit<ColumnType, 'nullable'> {
   switch (schema.format) {
     case 'date-time':
       return { logical: /without time zone|^timestamp$|datetime/i.test(String(schema['sql-datatype'] ?? '')) ? 'timestamp' : 'timestamptz' };
@@ -74,7 +83,9 @@ function stringType(schema: JsonSchema): Omit<ColumnType, 'nullable'> {
     case 'uuid':
       return { logical: 'uuid' };
   }
-  if (schema.contentEncoding === 'base64' || schema.contentEncoding === 'base16') return { logical: 'binary', contentEncoding: schema.contentEncoding };
+  if (schema.contentEncoding === 'base64') return { logical: 'binary', contentEncoding: 'base64' };
+  // Hex text is common in sources that mean it as text ("0xA1B2"): decoded only when the config says so.
+  if (schema.contentEncoding === 'base16' && options.interpretContentEncoding !== false) return { logical: 'binary', contentEncoding: 'base16' };
   return { logical: 'string', ...(typeof schema.maxLength === 'number' ? { maxLength: schema.maxLength } : {}) };
 }
 

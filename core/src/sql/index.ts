@@ -1,2 +1,19 @@
 export { normalizeIdentifier, columnNames, quoteIdentifier, type IdentifierRules } from './identifiers.js';
-export { columnType, widenLogicalType, type ColumnType, type LogicalType } from './column-types.js';
+export { columnType, widenLogicalType, type ColumnType, type ColumnTypeOptions, type LogicalType } from './column-types.js';
+export { base16Digits, decodeBase16, base16Error } from './content-encoding.js';
+export {
+  METADATA_COLUMNS,
+  METADATA_LOGICAL_TYPES,
+  STAGING_SEQUENCE,
+  STAGING_DELETED,
+  ansiQuoteIdentifier,
+  ansiQuoteLiteral,
+  standardActivateVersion,
+  standardMerge,
+  type MetadataColumn,
+  type TableRef,
+  type ColumnDefinition,
+  type DialectCapabilities,
+  type MergePlan,
+  type SqlDialect,
+} from './dialect.js';

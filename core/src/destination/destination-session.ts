@@ -1,0 +1,64 @@
+import type { ConflictMethod } from '../connector/contract.js';
+import type { Logger } from '../connector/logger.js';
+import type { JsonSchema } from '../protocol/json-schema.js';
+import type { NativeRows, RecordData } from '../protocol/messages.js';
+
+/** A stream as a destination session sees it when it is opened (first SCHEMA) or re-opened (changed SCHEMA). */
+export interface StreamInfo {
+  name: string;
+  schema: JsonSchema;
+  keyProperties: string[];
+  /** The stream's load rule, resolved: a stream without key properties is always `append`. */
+  conflictMethod: ConflictMethod;
+}
+
+/** Records of one stream to load: a RECORD, a RECORD_BATCH or a group of a BATCH file's lines. */
+export interface RecordBatch {
+  stream: string;
+  records: RecordData[];
+  version?: number;
+  timeExtracted?: string;
+  /** The same rows in the source database's own form, when it sent them (advisory: see RecordBatchMessage). */
+  native?: NativeRows;
+}
+
+/** What the batching writer lends a session. */
+export interface SessionControl {
+  logger: Logger;
+  signal: AbortSignal;
+  /**
+   * Commits now, from inside `write`: for a session that must end the transaction before it changes a table
+   * (a column widened for a value that did not fit). Records written before the call are then committed,
+   * and the STATE before them is released once `write` returns.
+   */
+  commit(): Promise<void>;
+}
+
+/**
+ * The small object a destination supplies to the batching writer (core/src/destination/batching-writer.ts): the
+ * writer owns reading, flushing by rows/bytes/age, STATE release after commit, BATCH files and the input
+ * checks; the session only loads. Calls never overlap.
+ */
+export interface DestinationSession {
+  /**
+   * A stream's first SCHEMA, or a changed one (schema evolution). Always called with nothing uncommitted, so
+   * the session may run DDL (engines without transactional DDL included).
+   */
+  openStream(stream: StreamInfo): Promise<void>;
+  /** Loads (or buffers) records of an opened stream. Nothing is durable until `commit`. */
+  write(batch: RecordBatch): Promise<void>;
+  /**
+   * Bytes loaded or buffered since the last commit, for `batch_size_bytes`. Without it only rows and age
+   * count.
+   */
+  uncommittedBytes?(): number;
+  /**
+   * ACTIVATE_VERSION: rows of the stream older than `version` are gone from the source (delete them, or mark
+   * them deleted). The writer commits right after.
+   */
+  activateVersion?(stream: string, version: number): Promise<void>;
+  /** Makes everything written so far durable (one transaction, an fsync). */
+  commit(): Promise<void>;
+  /** Ends the session; `failed` when the load stops on an error (roll back what is uncommitted). */
+  close(failed: boolean): Promise<void>;
+}
