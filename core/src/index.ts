@@ -7,7 +7,7 @@ export * from './protocol/messages.js';
 export { Decimal, JsonText, parseExactJson, stringifyExactJson, stringifyRecord, exactNumber, isNumeric } from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
-export { readLines, readLineBatches, parseSingerLine, readSingerMessages, readSourceMessages, type ReaderOptions } from './protocol/reader.js';
+export { readLines, readLineBatches, parseSingerLine, readSingerMessages, readSourceMessages, type ReaderOptions, type InvalidUtf8 } from './protocol/reader.js';
 export { encodeSingerMessage, writeSingerMessages } from './protocol/writer.js';
 
 export * from './catalog/catalog.js';

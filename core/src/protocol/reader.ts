@@ -1,11 +1,17 @@
+import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../errors.js';
 import { parseExactJson } from './exact-json.js';
 import { MessageGuard, type MessageGuardOptions } from './message-guard.js';
 import type { RecordBatchMessage, SingerMessage, SourceMessage } from './messages.js';
 
+/** What a reader does with bytes that are not UTF-8: stop with their place (`fail`), or put U+FFFD for them (`replace`). */
+export type InvalidUtf8 = 'fail' | 'replace';
+
 export interface ReaderOptions extends MessageGuardOptions {
   /** Longest accepted line in bytes (default 64 MiB); longer lines are an error, not an out-of-memory. */
   maxLineBytes?: number;
+  /** Singer input must be UTF-8 (JSON is); default `fail`, so bad bytes never turn silently into U+FFFD in the data. */
+  invalidUtf8?: InvalidUtf8;
 }
 
 const DEFAULT_MAX_LINE = 64 * 1024 * 1024;
@@ -13,23 +19,48 @@ const DEFAULT_MAX_LINE = 64 * 1024 * 1024;
 /**
  * Splits a byte stream into lines (without the newline), capping line length. Yields the complete lines of
  * each chunk together, with the number of the first, so a reader pays one async step per chunk, not per line.
+ * With `invalidUtf8: 'fail'` a line holding bytes that are not UTF-8 is an error naming the line and the byte offset
+ * (in the input and in the line); `replace` (the default here, for logs) decodes them as U+FFFD.
  */
-export async function* readLineBatches(input: AsyncIterable<Uint8Array | string>, maxLineBytes = DEFAULT_MAX_LINE): AsyncGenerator<{ lines: string[]; firstLine: number }> {
+export async function* readLineBatches(
+  input: AsyncIterable<Uint8Array | string>,
+  maxLineBytes = DEFAULT_MAX_LINE,
+  invalidUtf8: InvalidUtf8 = 'replace',
+): AsyncGenerator<{ lines: string[]; firstLine: number }> {
+  const strict = invalidUtf8 === 'fail';
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let lineNumber = 0;
+  /** Input offset of the first byte of the current chunk. */
+  let chunkOffset = 0;
   for await (const chunk of input) {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lines: string[] = [];
     const firstLine = lineNumber + 1;
     let start = 0;
     let newline = buf.indexOf(10, start);
+    // A newline byte never occurs inside a multi-byte character, so the complete lines of a chunk are checked in
+    // one native call; a line continued from the last chunk (a character may straddle the two) when it is joined.
+    // The lines before a bad one still go out: what they hold may be committed before the error stops the reader.
+    let failure: ProtocolError | undefined;
+    if (strict && newline !== -1) {
+      const from = pendingBytes > 0 ? newline + 1 : 0;
+      const to = buf.lastIndexOf(10);
+      if (from < to && !isUtf8(buf.subarray(from, to))) failure = invalidUtf8Error(buf, from, to, lineNumber + (pendingBytes > 0 ? 2 : 1), chunkOffset, 0);
+    }
     while (newline !== -1) {
       lineNumber++;
+      if (failure?.line === lineNumber) {
+        if (lines.length > 0) yield { lines, firstLine };
+        throw failure;
+      }
       let line: string;
       if (pendingBytes > 0) {
         pending.push(buf.subarray(start, newline));
-        line = Buffer.concat(pending).toString('utf8');
+        const joined = Buffer.concat(pending);
+        if (strict && !isUtf8(joined)) throw invalidUtf8Error(joined, 0, joined.length, lineNumber, chunkOffset - (joined.length - newline), 0);
+        // (The joined line is the first of its chunk: no line before it waits to go out.)
+        line = joined.toString('utf8');
         pending = [];
         pendingBytes = 0;
       } else {
@@ -46,13 +77,64 @@ export async function* readLineBatches(input: AsyncIterable<Uint8Array | string>
       pendingBytes += buf.length - start;
       if (pendingBytes > maxLineBytes) throw lineTooLong(lineNumber + 1, maxLineBytes);
     }
+    chunkOffset += buf.length;
   }
-  if (pendingBytes > 0) yield { lines: [Buffer.concat(pending).toString('utf8')], firstLine: lineNumber + 1 };
+  if (pendingBytes > 0) {
+    const last = Buffer.concat(pending);
+    if (strict && !isUtf8(last)) throw invalidUtf8Error(last, 0, last.length, lineNumber + 1, chunkOffset - last.length, 0);
+    yield { lines: [last.toString('utf8')], firstLine: lineNumber + 1 };
+  }
+}
+
+/**
+ * The error for the first invalid byte in `bytes[from, to)`, whose first byte is at input offset `offset + from`
+ * and belongs to line `line`; `carried` bytes of that line came in an earlier chunk.
+ */
+function invalidUtf8Error(bytes: Buffer, from: number, to: number, line: number, offset: number, carried: number): ProtocolError {
+  let lineStart = from;
+  let bad = from;
+  let current = line;
+  let inLine = carried;
+  for (let i = from; i < to; ) {
+    if (bytes[i] === 10) {
+      current++;
+      lineStart = i + 1;
+      inLine = 0;
+      i++;
+      continue;
+    }
+    const size = utf8SequenceLength(bytes, i, to);
+    if (size === 0) {
+      bad = i;
+      break;
+    }
+    i += size;
+  }
+  const column = inLine + (bad - lineStart);
+  return new ProtocolError('INVALID_UTF8', `invalid UTF-8 at byte ${offset + bad} of the input (byte ${column} of the line): 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')}`, {
+    line: current,
+    hint: 'Singer messages must be UTF-8: fix the program writing them, or set `invalid_utf8: replace` in the target\'s config to store U+FFFD for bad bytes',
+  });
+}
+
+/** The length of the valid UTF-8 sequence starting at `i` (1-4), or 0 when the bytes there are not UTF-8. */
+function utf8SequenceLength(bytes: Buffer, i: number, end: number): number {
+  const b = bytes[i] as number;
+  if (b < 0x80) return 1;
+  const [size, min, max] = b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf] : b === 0xe0 ? [3, 0xa0, 0xbf] : b === 0xed ? [3, 0x80, 0x9f] : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf] : b === 0xf0 ? [4, 0x90, 0xbf] : b === 0xf4 ? [4, 0x80, 0x8f] : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf] : [0, 0, 0];
+  if (size === 0 || i + size > end) return 0;
+  const second = bytes[i + 1] as number;
+  if (second < min || second > max) return 0;
+  for (let k = 2; k < size; k++) {
+    const next = bytes[i + k] as number;
+    if (next < 0x80 || next > 0xbf) return 0;
+  }
+  return size;
 }
 
 /** Splits a byte stream into lines (without the newline), capping line length. Yields [line, lineNumber]. */
-export async function* readLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = DEFAULT_MAX_LINE): AsyncGenerator<[string, number]> {
-  for await (const { lines, firstLine } of readLineBatches(input, maxLineBytes)) {
+export async function* readLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = DEFAULT_MAX_LINE, invalidUtf8: InvalidUtf8 = 'replace'): AsyncGenerator<[string, number]> {
+  for await (const { lines, firstLine } of readLineBatches(input, maxLineBytes, invalidUtf8)) {
     for (let i = 0; i < lines.length; i++) yield [lines[i] as string, firstLine + i];
   }
 }
@@ -136,7 +218,7 @@ export function parseSingerLine(line: string, lineNumber: number): SingerMessage
  */
 export async function* readSingerMessages(input: AsyncIterable<Uint8Array | string>, options: ReaderOptions = {}): AsyncGenerator<SingerMessage> {
   const guard = new MessageGuard(options);
-  for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes)) {
+  for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     for (let i = 0; i < lines.length; i++) {
       const message = parseSingerLine(lines[i] as string, firstLine + i);
       if (message && guard.check(message, firstLine + i) === 'pass') yield message;
@@ -151,7 +233,7 @@ export async function* readSingerMessages(input: AsyncIterable<Uint8Array | stri
  */
 export async function* readSourceMessages(input: AsyncIterable<Uint8Array | string>, options: ReaderOptions = {}): AsyncGenerator<SourceMessage> {
   const guard = new MessageGuard(options);
-  for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes)) {
+  for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     let batch: RecordBatchMessage | undefined;
     for (let i = 0; i < lines.length; i++) {
       const message = parseSingerLine(lines[i] as string, firstLine + i);

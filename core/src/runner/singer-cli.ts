@@ -56,7 +56,9 @@ const DESTINATION_USAGE = `usage: <target> --config CONFIG < singer-messages | -
 
   --config FILE     connector config (JSON)
   --about           print the connector's description and config schema
-Reads Singer messages on stdin; prints each STATE value on stdout once the data before it is committed.`;
+Reads Singer messages on stdin; prints each STATE value on stdout once the data before it is committed.
+Input that is not UTF-8 stops the target with its line and byte offset, unless the config says
+"invalid_utf8": "replace" (bad bytes become U+FFFD).`;
 
 type CliOptions = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 type CliValues = Record<string, string | boolean | undefined>;
@@ -120,7 +122,10 @@ export async function runSourceCli(source: Source<never>, argv = process.argv.sl
 export async function runDestinationCli(destination: Destination<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
   await runConnectorCli(destination, argv, packageInfo, DESTINATION_USAGE, { 'no-validate': { type: 'boolean' } }, async (values, config, ctx) => {
     // Lines are parsed ahead while the destination waits on its database, as the runner does for a source.
-    const messages = prefetch(readSourceMessages(readStdin(), { validateRecords: !values['no-validate'] }), DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
+    // `invalid_utf8` is a setting of every first-party destination's spec; without it the input must be UTF-8.
+    const invalidUtf8 = (config as Record<string, unknown>)['invalid_utf8'] === 'replace' ? 'replace' : 'fail';
+    const input = readSourceMessages(readStdin(), { validateRecords: !values['no-validate'], invalidUtf8 });
+    const messages = prefetch(input, DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
     for await (const state of destination.write(config, messages, { ...ctx, streams: {} })) await writeLine(stringifyExactJson(state.value));
   });
 }
