@@ -25,14 +25,6 @@ export function configuredSchemas(config: Config): string[] {
   return Array.isArray(schema) ? [...schema] : [schema];
 }
 
-export function slotName(config: Config): string {
-  return config.replication_slot ?? `mage_int_${config.database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
-}
-
-export function publicationName(config: Config): string {
-  return config.publication_name ?? `mage_int_${config.database.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
-}
-
 function readPem(path: string | undefined, what: string): string | undefined {
   if (!path) return undefined;
   try {

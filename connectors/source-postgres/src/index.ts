@@ -20,9 +20,12 @@ import spec from '../spec.json' with { type: 'json' };
 import { configuredSchemas, connect, explainError } from './connection.js';
 import { discoverCatalog } from './discover.js';
 import type { Config } from './generated/config.js';
+import { hasLogPosition } from './log-setup.js';
+import { preflight } from './preflight.js';
 import { commitLogPosition, readLogBased } from './read-log-based.js';
 import { readFullTable, type ReadEnv } from './read-full-table.js';
 import { readIncremental } from './read-incremental.js';
+import { resolveSlotNames, type SlotNames } from './slot-names.js';
 import { StateTracker } from './state-tracker.js';
 import { planTable } from './table-plan.js';
 import { pgTypeParsers, TypeRegistry } from './type-map.js';
@@ -78,16 +81,18 @@ async function* read(config: Config, catalog: Catalog, state: State, ctx: Connec
     const env: ReadEnv = { client, tracker, batchSize: config.batch_size ?? DEFAULT_BATCH_SIZE, signal: ctx.signal };
     const selected = selectedStreams(catalog);
     const logBased = selected.filter((s) => replicationMethod(s) === 'LOG_BASED');
+    let names: Promise<SlotNames> | undefined;
+    const slotNames = () => (names ??= resolveSlotNames(client, config, ctx.pipelineId, hasLogPosition(env, logBased), ctx.logger));
+    // Everything a read needs is checked before anything is read (and `check` reports the same).
+    try {
+      await preflight(client, config, selected, slotNames);
+    } catch (error) {
+      throw explainError(error, config);
+    }
     for (const stream of readOrder(selected.filter((s) => replicationMethod(s) !== 'LOG_BASED'), tracker.state)) {
       if (ctx.signal.aborted) return;
       const method = replicationMethod(stream);
       const rk = method === 'INCREMENTAL' ? replicationKey(stream) : undefined;
-      if (method === 'INCREMENTAL' && !rk) {
-        throw new ConnectorError('REPLICATION_KEY_NOT_SET', 'INCREMENTAL replication needs a replication key', {
-          stream: stream.tap_stream_id,
-          hint: 'set `replication_key` for the stream (one of its valid-replication-keys), or use FULL_TABLE',
-        });
-      }
       try {
         const plan = await planTable(client, stream, registry, ctx.logger, rk ? [rk] : []);
         tracker.syncing(stream.tap_stream_id);
@@ -98,7 +103,7 @@ async function* read(config: Config, catalog: Catalog, state: State, ctx: Connec
         throw explainError(error, config, stream.tap_stream_id);
       }
     }
-    if (logBased.length > 0) yield* readLogBased(config, env, logBased, registry, ctx);
+    if (logBased.length > 0) yield* readLogBased(config, env, logBased, registry, await slotNames(), ctx);
     tracker.syncing(null);
     yield tracker.message();
   } finally {

@@ -1,11 +1,5 @@
 import type pg from 'pg';
-
-/** The parts of node-postgres' internal Connection a Submittable uses. */
-interface PgConnection {
-  query(text: string): void;
-  sendCopyFromChunk(chunk: Buffer): void;
-  stream: { pause(): void; resume(): void };
-}
+import { submitRaw, type RawQueryWire } from './pg-wire.js';
 
 /** A message of the streaming replication protocol (inside CopyData). */
 export type WalMessage =
@@ -18,12 +12,12 @@ const LOW_WATER = 500;
 const PG_EPOCH_MS = 946_684_800_000;
 
 /**
- * START_REPLICATION as a node-postgres Submittable: the server answers with CopyBoth, and every CopyData
- * it sends reaches `handleCopyData`. Messages queue here; the socket is paused while the queue is long,
- * so a slow consumer slows the walsender instead of filling memory.
+ * START_REPLICATION on a client opened with `replication: 'database'`: the server answers with CopyBoth, and every
+ * CopyData it sends is queued here. The socket is paused while the queue is long, so a slow consumer slows the
+ * walsender instead of filling memory.
  */
 export class ReplicationStream {
-  private connection?: PgConnection;
+  private wire?: RawQueryWire;
   private readonly queue: Buffer[] = [];
   private head = 0;
   private paused = false;
@@ -35,40 +29,24 @@ export class ReplicationStream {
 
   /** Starts streaming on a client opened with `replication: 'database'`. */
   start(client: pg.Client): void {
-    client.query(this as unknown as pg.Submittable);
+    this.wire = submitRaw(client, this.sql, {
+      onCopyData: (chunk) => this.push(chunk),
+      onError: (error) => this.fail(error),
+      onEnd: () => {
+        this.ended = true;
+        this.notify();
+      },
+    });
   }
 
-  submit(connection: PgConnection): void {
-    this.connection = connection;
-    connection.query(this.sql);
-  }
-
-  handleCopyData(msg: { chunk: Buffer }): void {
-    // The parser reuses its buffer: keep a copy.
-    this.queue.push(Buffer.from(msg.chunk));
+  private push(chunk: Buffer): void {
+    this.queue.push(chunk);
     if (!this.paused && this.queue.length - this.head > HIGH_WATER) {
       this.paused = true;
-      this.connection?.stream.pause();
+      this.wire?.pause();
     }
     this.notify();
   }
-
-  handleError(error: Error): void {
-    this.error = error;
-    this.notify();
-  }
-
-  handleReadyForQuery(): void {
-    this.ended = true;
-    this.notify();
-  }
-
-  handleCommandComplete(): void {}
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleEmptyQuery(): void {}
-  handlePortalSuspended(): void {}
-  handleCopyInResponse(): void {}
 
   /** Called when the connection closed underneath. */
   fail(error: Error): void {
@@ -94,7 +72,7 @@ export class ReplicationStream {
         }
         if (this.paused && this.queue.length - this.head < LOW_WATER) {
           this.paused = false;
-          this.connection?.stream.resume();
+          this.wire?.resume();
         }
         return decodeWalMessage(chunk);
       }
@@ -116,7 +94,7 @@ export class ReplicationStream {
 
   /** Standby status update: everything up to `flushed` is durably stored downstream. */
   sendStatus(flushed: bigint, replyRequested = false): void {
-    if (!this.connection || this.ended || this.error) return;
+    if (!this.wire || this.ended || this.error) return;
     const buf = Buffer.alloc(34);
     buf.write('r', 0);
     buf.writeBigUInt64BE(flushed, 1); // written
@@ -124,11 +102,12 @@ export class ReplicationStream {
     buf.writeBigUInt64BE(flushed, 17); // applied
     buf.writeBigInt64BE(BigInt(Date.now() - PG_EPOCH_MS) * 1000n, 25);
     buf.writeUInt8(replyRequested ? 1 : 0, 33);
-    this.connection.sendCopyFromChunk(buf);
+    this.wire.sendCopyData(buf);
   }
 }
 
-function decodeWalMessage(chunk: Buffer): WalMessage {
+/** Decodes one CopyData body of a replication stream (XLogData or primary keepalive). */
+export function decodeWalMessage(chunk: Buffer): WalMessage {
   const code = chunk[0];
   if (code === 0x77 /* w */) {
     return { kind: 'xlog', start: chunk.readBigUInt64BE(1), walEnd: chunk.readBigUInt64BE(9), data: chunk.subarray(25) };

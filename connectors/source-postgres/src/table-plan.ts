@@ -34,6 +34,14 @@ export function tableOf(stream: CatalogStream): { schemaName: string; tableName:
   return { schemaName, tableName };
 }
 
+/** The error for a selected stream whose table is gone. */
+export function tableNotFound(stream: CatalogStream, schemaName: string, tableName: string): ConnectorError {
+  return new ConnectorError('TABLE_NOT_FOUND', `table ${qualified(schemaName, tableName)} does not exist (dropped or renamed)`, {
+    stream: stream.tap_stream_id,
+    hint: 'run discovery again and deselect or rename the stream; its saved bookmark can be removed with `mage-int state clear`',
+  });
+}
+
 interface LiveColumnRow {
   oid: number;
   relkind: string;
@@ -54,12 +62,7 @@ export async function planTable(client: pg.Client, stream: CatalogStream, regist
     [schemaName, tableName],
   );
   const first = rows[0];
-  if (!first) {
-    throw new ConnectorError('TABLE_NOT_FOUND', `table ${qualified(schemaName, tableName)} does not exist (dropped or renamed)`, {
-      stream: stream.tap_stream_id,
-      hint: 'run discovery again and deselect or rename the stream; its saved bookmark can be removed with `mage-int state clear`',
-    });
-  }
+  if (!first) throw tableNotFound(stream, schemaName, tableName);
   if (rows.some((r) => r.name !== null && !registry.has(r.type))) await registry.reload(client);
   const live = new Map(rows.filter((r) => r.name !== null).map((r) => [r.name, r]));
   const wanted = selectedFields(stream);

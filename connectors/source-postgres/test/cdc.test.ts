@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExactJson } from '@mage-int/core';
 import pg from 'pg';
 import { PostgreSQL } from '../src/index.js';
+import { pipelineObjectName } from '../src/slot-names.js';
 import { createTestDatabase, select, type TestDatabase } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -137,7 +138,7 @@ describe('LOG_BASED end to end with a crash', () => {
     const stateDir = join(tmp, 'state');
     const args = [configPath, catalogPath, duckPath, stateDir];
     const pgConfig = { host: '127.0.0.1', user: 'postgres', database: db.name };
-    const watcher = startWatcher(join(stateDir, 'cdc.json'), `mage_int_${db.name}`, pgConfig);
+    const watcher = startWatcher(join(stateDir, 'cdc.json'), pipelineObjectName('cdc', db.name), pgConfig);
 
     // Writes go on during the first run's snapshot; the run is killed after a few committed states.
     const writer = startWriter(pgConfig);
@@ -168,7 +169,7 @@ describe('LOG_BASED end to end with a crash', () => {
       connection.closeSync();
       instance.closeSync();
     }
-    const { rows: slot } = await db.sql(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [`mage_int_${db.name}`]);
+    const { rows: slot } = await db.sql(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [pipelineObjectName('cdc', db.name)]);
     const state = JSON.parse(readFileSync(join(stateDir, 'cdc.json'), 'utf8')) as { bookmarks: Record<string, { lsn: string }> };
     expect(lsn(slot[0]!.c as string)).toBeLessThanOrEqual(lsn(state.bookmarks['public-stock']!.lsn));
   }, 120_000);
