@@ -41,6 +41,27 @@ export { startFullTable, pickKeys, type FullTableStart } from './source-kit/full
 export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKeyset, type KeysetPosition } from './source-kit/keyset.js';
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';
+export { HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse, type QueryValue } from './source-kit/http/http-client.js';
+export { HttpError } from './source-kit/http/http-error.js';
+export { bearerAuth, apiKeyAuth, basicAuth, OAuth2Auth, type HttpAuth, type AuthRequest, type OAuth2Options } from './source-kit/http/auth.js';
+export {
+  singlePage,
+  nextUrlPaginator,
+  linkHeaderPaginator,
+  linkHeaderUrl,
+  cursorPaginator,
+  offsetPaginator,
+  pageNumberPaginator,
+  type Paginator,
+  type PageRequest,
+  type CursorPaginatorOptions,
+  type OffsetPaginatorOptions,
+  type PageNumberPaginatorOptions,
+} from './source-kit/http/paginators.js';
+export { HttpStream, type HttpStreamOptions } from './source-kit/http/http-stream.js';
+export { RequestBudget } from './source-kit/http/request-budget.js';
+export { retryAfterMs, rateLimitResetMs, backoffMs } from './source-kit/http/retry-timing.js';
+export { valueAt, type ValuePath } from './source-kit/http/value-at.js';
 
 export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary, type StreamProgress } from './runner/run-pipeline.js';
 export { prefetch } from './runner/prefetch.js';

@@ -1,0 +1,204 @@
+import type { Logger } from '../../connector/logger.js';
+import { redact } from '../../connector/logger.js';
+import { ConnectorError } from '../../errors.js';
+import { parseExactJson } from '../../protocol/exact-json.js';
+import type { HttpAuth } from './auth.js';
+import { HttpError, requestIdOf, vendorMessageOf } from './http-error.js';
+import { RequestBudget } from './request-budget.js';
+import { backoffMs, serverWait, sleep, type RetryWait } from './retry-timing.js';
+
+export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
+
+export interface HttpRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Relative to the base URL (`v1/customers`, `/v1/customers`). */
+  path?: string;
+  /** An absolute URL (a next-page link); wins over `path`. */
+  url?: string;
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  /** A JSON body: an object (serialised here) or JSON text. */
+  body?: unknown;
+  /** Statuses that are not errors for this request (its response is returned). */
+  acceptStatuses?: readonly number[];
+  /** The stream the request is for, named in errors. */
+  stream?: string;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  url: URL;
+  /** The parsed JSON body (exact numbers kept), or undefined when the body is empty or not JSON. */
+  body: unknown;
+  text: string;
+}
+
+export interface HttpClientOptions {
+  baseUrl: string;
+  auth?: HttpAuth;
+  /** Headers sent with every request (user-agent, API version). */
+  headers?: Record<string, string>;
+  /** Retries of a request that met 408/425/429/5xx or a network error; default 5. */
+  maxRetries?: number;
+  /** Timeout of one request, in ms; default 30 s. */
+  timeoutMs?: number;
+  /** The request budget; default unlimited. */
+  maxRequestsPerSecond?: number;
+  /** First backoff, doubled per retry; default 500 ms. */
+  backoffBaseMs?: number;
+  /** Longest backoff; default 60 s. */
+  backoffMaxMs?: number;
+  /** Longest wait a server may ask for (Retry-After, rate-limit reset) before the request fails instead; default 10 min. */
+  maxServerWaitMs?: number;
+  /** Statuses retried; default 408, 425, 429, 500, 502, 503, 504. */
+  retryStatuses?: readonly number[];
+  logger: Logger;
+  signal: AbortSignal;
+  /** Jitter source (tests make it predictable). */
+  random?: () => number;
+}
+
+const RETRY_STATUSES = [408, 425, 429, 500, 502, 503, 504];
+
+/**
+ * JSON over HTTP on Node's fetch: auth (refreshed after a 401), a request budget, a timeout per request, and
+ * bounded retries on 429/5xx and network errors with exponential backoff and jitter, honouring `Retry-After` and
+ * rate-limit reset headers; every wait is logged. 401/403 fail at once naming the credential; any failure shows
+ * the vendor's message and request id. URLs are logged without their query and secrets are never printed.
+ */
+export class HttpClient {
+  readonly baseUrl: URL;
+  private readonly budget: RequestBudget;
+  private readonly retryStatuses: ReadonlySet<number>;
+
+  constructor(readonly options: HttpClientOptions) {
+    const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    try {
+      this.baseUrl = new URL(base);
+    } catch {
+      throw new ConnectorError('BASE_URL_INVALID', `base_url "${options.baseUrl}" is not a URL`, { field: 'base_url', hint: 'write it with its scheme: https://api.example.com' });
+    }
+    this.budget = new RequestBudget(options.maxRequestsPerSecond ?? 0);
+    this.retryStatuses = new Set(options.retryStatuses ?? RETRY_STATUSES);
+  }
+
+  /** The URL a request goes to (query included, auth not). */
+  urlFor(request: HttpRequest): URL {
+    const url = request.url ? new URL(request.url, this.baseUrl) : new URL((request.path ?? '').replace(/^\//, ''), this.baseUrl);
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value === undefined || value === null) continue;
+      if (Array.isArray(value)) for (const item of value) url.searchParams.append(key, String(item));
+      else url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  /** GETs `path` with query parameters; the parsed JSON body. */
+  async getJson(path: string, query: Record<string, QueryValue> = {}): Promise<unknown> {
+    return (await this.request({ path, query })).body;
+  }
+
+  /** Sends one request, with the retries and waits described above. */
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    const method = request.method ?? 'GET';
+    const { options } = this;
+    const maxRetries = options.maxRetries ?? 5;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const body = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
+    const what = () => `${method} ${this.urlFor(request).pathname}`;
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      await this.budget.take(options.signal);
+      const url = this.urlFor(request);
+      const headers = new Headers({ accept: 'application/json', ...options.headers, ...request.headers });
+      if (body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
+      await options.auth?.apply({ url, headers }, options.signal);
+      let response: Response;
+      try {
+        response = await fetch(url, { method, headers, body, signal: AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) });
+      } catch (error) {
+        if (options.signal.aborted) throw error;
+        const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : networkReason(error);
+        if (attempt >= maxRetries) {
+          throw new ConnectorError('HTTP_UNREACHABLE', `${what()} failed after ${attempt + 1} attempts: ${reason}`, {
+            stream: request.stream,
+            hint: 'check base_url and that the API is reachable from here; raise request_timeout_seconds for slow endpoints',
+            cause: error,
+          });
+        }
+        await this.wait(what(), reason, attempt + 1, maxRetries, { ms: this.backoff(attempt + 1), reason: 'backoff' }, request);
+        continue;
+      }
+      const text = await response.text();
+      const parsed = parseBody(text, response.headers);
+      if (response.ok || request.acceptStatuses?.includes(response.status)) return { status: response.status, headers: response.headers, url, body: parsed, text };
+
+      if (response.status === 401 && options.auth?.refresh && !refreshed) {
+        // An access token that expired or was revoked mid-run: renew it once and send the request again.
+        refreshed = true;
+        options.logger.info(`${what()}: HTTP 401; renewing the access token`);
+        await options.auth.refresh(options.signal);
+        attempt--;
+        continue;
+      }
+      if (this.retryStatuses.has(response.status) && attempt < maxRetries) {
+        const asked = serverWait(response.headers);
+        if (asked && asked.ms > (options.maxServerWaitMs ?? 600_000)) throw this.error(response, parsed, text, request, attempt, `the server asks to wait ${Math.ceil(asked.ms / 1000)} s (${asked.reason}), longer than allowed`);
+        await this.wait(what(), `HTTP ${response.status}`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, request);
+        continue;
+      }
+      throw this.error(response, parsed, text, request, attempt);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    return backoffMs(attempt, this.options.backoffBaseMs ?? 500, this.options.backoffMaxMs ?? 60_000, this.options.random);
+  }
+
+  private async wait(what: string, reason: string, retry: number, maxRetries: number, wait: RetryWait, request: HttpRequest): Promise<void> {
+    this.options.logger.warn(`${what}: ${reason}; retry ${retry}/${maxRetries} in ${(wait.ms / 1000).toFixed(1)} s (${wait.reason})`, request.stream ? { stream: request.stream } : undefined);
+    await sleep(wait.ms, this.options.signal);
+  }
+
+  private error(response: Response, body: unknown, text: string, request: HttpRequest, attempt: number, extra?: string): HttpError {
+    const method = request.method ?? 'GET';
+    const path = this.urlFor(request).pathname;
+    const secrets = this.options.auth?.secrets() ?? [];
+    const vendor = vendorMessageOf(body, text);
+    const vendorMessage = vendor === undefined ? undefined : redact(vendor, secrets);
+    const requestId = requestIdOf(response.headers);
+    const status = response.status;
+    const credential = this.options.auth?.credential ?? 'credentials';
+    const retried = attempt > 0 ? ` after ${attempt + 1} attempts` : '';
+    const message = `${method} ${path} answered HTTP ${status}${retried}${vendorMessage ? `: ${vendorMessage}` : ''}${requestId ? ` (request id ${requestId})` : ''}${extra ? `; ${extra}` : ''}`;
+    const hint =
+      status === 401
+        ? `the API rejected the credential in "${credential}": check that it is current and complete`
+        : status === 403
+          ? `the credential in "${credential}" lacks the permission to ${method} ${path}: grant it (API key scopes, app permissions) or deselect the stream`
+          : status === 404
+            ? 'check base_url and the resource path'
+            : this.retryStatuses.has(status)
+              ? 'the API keeps failing; try again later, lower max_requests_per_second or raise max_retries'
+              : undefined;
+    return new HttpError(status, message, { stream: request.stream, field: status === 401 || status === 403 ? credential : undefined, hint, requestId, vendorMessage });
+  }
+}
+
+function networkReason(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return cause?.code ? `${message} (${cause.code})` : cause?.message ? `${message}: ${cause.message}` : message;
+}
+
+function parseBody(text: string, headers: Headers): unknown {
+  if (text === '') return undefined;
+  const type = headers.get('content-type') ?? '';
+  if (!type.includes('json') && !/^\s*[[{]/.test(text)) return undefined;
+  try {
+    return parseExactJson(text);
+  } catch {
+    return undefined;
+  }
+}

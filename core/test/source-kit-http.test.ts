@@ -1,0 +1,341 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  apiKeyAuth,
+  basicAuth,
+  bearerAuth,
+  buildCatalogStream,
+  createLogger,
+  cursorPaginator,
+  emptyState,
+  HttpClient,
+  HttpStream,
+  linkHeaderPaginator,
+  nextUrlPaginator,
+  OAuth2Auth,
+  offsetPaginator,
+  pageNumberPaginator,
+  readStreams,
+  setMetadata,
+  singlePage,
+  type Catalog,
+  type HttpAuth,
+  type HttpClientOptions,
+  type Paginator,
+  type RecordData,
+  type SourceMessage,
+  type State,
+} from '../src/index.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void;
+const servers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((close) => close()));
+});
+
+/** A local HTTP server on a real socket; the handler sees every request. */
+async function serve(handler: Handler): Promise<{ url: string; requests: URL[]; headers: IncomingMessage['headers'][] }> {
+  const requests: URL[] = [];
+  const headers: IncomingMessage['headers'][] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    requests.push(url);
+    headers.push(req.headers);
+    handler(req, res, url);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  servers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, headers };
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+}
+
+function logs(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
+  const lines: string[] = [];
+  return { lines, logger: createLogger({ level: 'debug', write: (line) => lines.push(line) }) };
+}
+
+function client(url: string, extra: Partial<HttpClientOptions> = {}): HttpClient {
+  return new HttpClient({ baseUrl: url, logger: logs().logger, signal: new AbortController().signal, backoffBaseMs: 1, random: () => 0, ...extra });
+}
+
+const items = Array.from({ length: 23 }, (_, i) => ({ id: i + 1, updated_at: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString() }));
+
+/** Reads every record of an HttpStream through readStreams (FULL_TABLE). */
+async function readIds(stream: HttpStream): Promise<unknown[]> {
+  const cat: Catalog = { streams: [buildCatalogStream({ stream: stream.name, schema: { type: 'object', properties: { id: { type: 'integer' } } }, keyProperties: ['id'] })] };
+  const ids: unknown[] = [];
+  for await (const m of readStreams([stream], cat, emptyState(), { logger: logs().logger, signal: new AbortController().signal })) if (m.type === 'RECORD_BATCH') ids.push(...m.records.map((r) => r['id']));
+  return ids;
+}
+
+describe('paginators follow every page to the last', () => {
+  const cases: [string, Paginator, Handler][] = [
+    [
+      'next URL in the body (relative)',
+      nextUrlPaginator({ path: 'nextRecordsUrl' }),
+      (_req, res, url) => {
+        const from = Number(url.searchParams.get('from') ?? 0);
+        json(res, 200, { records: items.slice(from, from + 10), nextRecordsUrl: from + 10 < items.length ? `/items?from=${from + 10}` : null });
+      },
+    ],
+    [
+      'RFC 8288 Link header',
+      linkHeaderPaginator(),
+      (_req, res, url) => {
+        const page = Number(url.searchParams.get('page') ?? 1);
+        const link = page < 3 ? `<http://x.invalid/ignored>; rel="prev", </items?page=${page + 1}>; rel="next"` : '</items?page=1>; rel="first"';
+        json(res, 200, items.slice((page - 1) * 10, page * 10), { link });
+      },
+    ],
+    [
+      'cursor from the last record with has_more (Stripe)',
+      cursorPaginator({ cursor: { lastRecord: 'id' }, param: 'starting_after', hasMore: 'has_more', limit: { param: 'limit', value: 10 } }),
+      (_req, res, url) => {
+        const after = Number(url.searchParams.get('starting_after') ?? 0);
+        const page = items.filter((i) => i.id > after).slice(0, Number(url.searchParams.get('limit')));
+        json(res, 200, { object: 'list', data: page, has_more: page.at(-1)!.id < items.length });
+      },
+    ],
+    [
+      'cursor in the body (HubSpot paging.next.after)',
+      cursorPaginator({ cursor: 'paging.next.after', param: 'after' }),
+      (_req, res, url) => {
+        const after = Number(url.searchParams.get('after') ?? 0);
+        json(res, 200, { results: items.slice(after, after + 10), ...(after + 10 < items.length ? { paging: { next: { after: String(after + 10) } } } : {}) });
+      },
+    ],
+    [
+      'offset and limit with a total',
+      offsetPaginator({ limit: 10, totalPath: 'total' }),
+      (_req, res, url) => {
+        const offset = Number(url.searchParams.get('offset'));
+        json(res, 200, { items: items.slice(offset, offset + Number(url.searchParams.get('limit'))), total: items.length });
+      },
+    ],
+    [
+      'page number until an empty page',
+      pageNumberPaginator({ basePage: 0 }),
+      (_req, res, url) => {
+        const page = Number(url.searchParams.get('page'));
+        json(res, 200, { data: items.slice(page * 10, page * 10 + 10) });
+      },
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, paginator, handler) => {
+    const server = await serve(handler);
+    const ids = await readIds(new HttpStream(client(server.url), { name: 'items', path: 'items', paginator }));
+    expect(ids).toEqual(items.map((i) => i.id));
+    expect(server.requests.length).toBeLessThanOrEqual(4);
+  });
+
+  it('single page: one request', async () => {
+    const server = await serve((_req, res) => json(res, 200, { data: items }));
+    expect(await readIds(new HttpStream(client(server.url), { name: 'items', path: '/v2/items', paginator: singlePage() }))).toHaveLength(23);
+    expect(server.requests.map((u) => u.pathname)).toEqual(['/v2/items']);
+  });
+});
+
+describe('retries', () => {
+  it('honours Retry-After in seconds and logs the wait, then succeeds', async () => {
+    let calls = 0;
+    const server = await serve((_req, res) => (calls++ === 0 ? json(res, 429, { message: 'slow down' }, { 'retry-after': '1' }) : json(res, 200, { ok: true })));
+    const log = logs();
+    const started = performance.now();
+    await expect(client(server.url, { logger: log.logger }).getJson('x')).resolves.toEqual({ ok: true });
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(log.lines.join('\n')).toMatch(/GET \/x: HTTP 429; retry 1\/5 in 1\.0 s \(Retry-After\)/);
+  });
+
+  it('honours Retry-After as an HTTP date and rate-limit reset headers (epoch and delta seconds)', async () => {
+    const answers: [number, Record<string, string>][] = [
+      [503, { 'retry-after': new Date(Date.now() + 400).toUTCString() }],
+      [429, { 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)) }],
+      [429, { 'ratelimit-reset': '0' }],
+    ];
+    let calls = 0;
+    const server = await serve((_req, res) => {
+      const answer = answers[calls++];
+      if (answer) json(res, answer[0], {}, answer[1]);
+      else json(res, 200, { ok: true });
+    });
+    const log = logs();
+    await expect(client(server.url, { logger: log.logger }).getJson('x')).resolves.toEqual({ ok: true });
+    expect(log.lines.filter((l) => l.includes('retry')).map((l) => /\(([^)]+)\)$/.exec(l)?.[1])).toEqual(['Retry-After', 'rate-limit reset', 'rate-limit reset']);
+  });
+
+  it('retries a 500 and a reset connection with backoff', async () => {
+    let calls = 0;
+    const server = await serve((req, res) => {
+      calls++;
+      if (calls === 1) return json(res, 500, { error: 'boom' });
+      if (calls === 2) return req.socket.destroy();
+      json(res, 200, { ok: calls });
+    });
+    await expect(client(server.url).getJson('x')).resolves.toEqual({ ok: 3 });
+  });
+
+  it('gives up after max_retries with the status, the vendor message and the request id', async () => {
+    const server = await serve((_req, res) => json(res, 503, { error: { message: 'Service is down for maintenance' } }, { 'request-id': 'req_8F2' }));
+    const error = await client(server.url, { maxRetries: 2 }).getJson('v1/charges').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HTTP_503', status: 503, requestId: 'req_8F2' });
+    expect((error as Error).message).toBe('GET /v1/charges answered HTTP 503 after 3 attempts: Service is down for maintenance (request id req_8F2)');
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('fails instead of sleeping when the server asks to wait longer than allowed', async () => {
+    const server = await serve((_req, res) => json(res, 429, {}, { 'retry-after': '3600' }));
+    await expect(client(server.url, { maxServerWaitMs: 1000 }).getJson('x')).rejects.toThrow(/wait 3600 s \(Retry-After\), longer than allowed/);
+  });
+
+  it('times out a request that gets no answer and retries it', async () => {
+    let calls = 0;
+    const server = await serve((_req, res) => {
+      if (calls++ === 0) return; // never answers
+      json(res, 200, { ok: true });
+    });
+    await expect(client(server.url, { timeoutMs: 200 }).getJson('x')).resolves.toEqual({ ok: true });
+    const silent = await serve(() => {});
+    await expect(client(silent.url, { timeoutMs: 100, maxRetries: 1 }).getJson('y')).rejects.toMatchObject({ code: 'HTTP_UNREACHABLE', message: 'GET /y failed after 2 attempts: no answer within 100 ms' });
+  });
+
+  it('spaces requests to the request budget', async () => {
+    const server = await serve((_req, res) => json(res, 200, {}));
+    const c = client(server.url, { maxRequestsPerSecond: 20 });
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 6 }, () => c.getJson('x')));
+    expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+  });
+});
+
+describe('auth', () => {
+  it('fails at once on 401 and 403, naming the credential, and never prints a secret', async () => {
+    const server = await serve((req, res) =>
+      req.url?.startsWith('/private') ? json(res, 403, { message: 'This app lacks the crm.objects.deals.read scope', correlationId: 'c1' }, { 'x-hubspot-correlation-id': 'c1' }) : json(res, 401, { message: 'bad key sk_live_SECRET1' }),
+    );
+    const log = logs();
+    const auth = apiKeyAuth({ name: 'api_key', value: 'sk_live_SECRET1', in: 'query', credential: 'api_key' });
+    const c = client(server.url, { auth, logger: log.logger });
+    const unauthorized = (await c.getJson('public').catch((e: unknown) => e)) as Error & { hint: string; field: string };
+    expect(unauthorized).toMatchObject({ code: 'HTTP_401', field: 'api_key' });
+    expect(unauthorized.hint).toMatch(/credential in "api_key"/);
+    expect(unauthorized.message).not.toContain('sk_live_SECRET1');
+    const forbidden = (await c.getJson('private/deals').catch((e: unknown) => e)) as Error & { hint: string };
+    expect(forbidden.message).toBe('field "api_key": GET /private/deals answered HTTP 403: This app lacks the crm.objects.deals.read scope (request id c1)');
+    expect(forbidden.hint).toMatch(/"api_key" lacks the permission to GET \/private\/deals/);
+    expect(server.requests).toHaveLength(2);
+    expect(server.requests[0]?.searchParams.get('api_key')).toBe('sk_live_SECRET1');
+    expect(log.lines.join('\n')).not.toContain('SECRET1');
+  });
+
+  it('sends bearer, basic and header API keys', async () => {
+    const server = await serve((_req, res) => json(res, 200, {}));
+    const auths: HttpAuth[] = [bearerAuth('tok'), basicAuth('me@example.com/token', 'zd'), apiKeyAuth({ name: 'x-api-key', value: 'k1' })];
+    for (const auth of auths) await client(server.url, { auth }).getJson('x');
+    expect(server.headers.map((h) => h.authorization ?? h['x-api-key'])).toEqual(['Bearer tok', `Basic ${Buffer.from('me@example.com/token:zd').toString('base64')}`, 'k1']);
+  });
+
+  it('OAuth2 refresh token: fetches a token, renews it on a 401 mid-pagination, uses a rotated refresh token', async () => {
+    let issued = 0;
+    let valid = '';
+    const grants: string[] = [];
+    const server = await serve((req, res, url) => {
+      if (url.pathname === '/oauth/token') {
+        let text = '';
+        req.on('data', (c: Buffer) => (text += c.toString()));
+        req.on('end', () => {
+          const form = new URLSearchParams(text);
+          grants.push(`${form.get('grant_type')}:${form.get('refresh_token')}:${form.get('client_secret')}`);
+          valid = `access-${++issued}`;
+          json(res, 200, { access_token: valid, expires_in: 3600, refresh_token: `refresh-${issued + 1}` });
+        });
+        return;
+      }
+      if (req.headers.authorization !== `Bearer ${valid}`) return json(res, 401, { error: 'expired' });
+      const page = Number(url.searchParams.get('page'));
+      if (page === 2 && issued === 1) {
+        valid = 'revoked';
+        return json(res, 401, { error: 'token expired' });
+      }
+      json(res, 200, { data: items.slice((page - 1) * 10, page * 10) });
+    });
+    const auth = new OAuth2Auth({ tokenUrl: `${server.url}/oauth/token`, clientId: 'cid', clientSecret: 'csecret', refreshToken: 'refresh-1' });
+    const log = logs();
+    const ids = await readIds(new HttpStream(client(server.url, { auth, logger: log.logger }), { name: 'items', path: 'items', paginator: pageNumberPaginator() }));
+    expect(ids).toEqual(items.map((i) => i.id));
+    expect(grants).toEqual(['refresh_token:refresh-1:csecret', 'refresh_token:refresh-2:csecret']);
+    expect(log.lines.join('\n')).toMatch(/HTTP 401; renewing the access token/);
+    expect(log.lines.join('\n')).not.toMatch(/access-|refresh-|csecret/);
+  });
+
+  it('OAuth2 client credentials: a refused token names the credential', async () => {
+    const server = await serve((_req, res) => json(res, 400, { error: 'invalid_client', error_description: 'Client authentication failed' }));
+    const auth = new OAuth2Auth({ tokenUrl: `${server.url}/token`, clientId: 'cid', clientSecret: 'nope' });
+    await expect(client(server.url, { auth }).getJson('x')).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REJECTED', field: 'client_secret', message: expect.stringContaining('invalid_client: Client authentication failed') });
+  });
+});
+
+describe('HttpStream with readStreams', () => {
+  const catalogOf = (names: string[]): Catalog => ({
+    streams: names.map((name) => {
+      const stream = buildCatalogStream({ stream: name, schema: { type: 'object', properties: { id: { type: 'integer' }, issue: { type: 'integer' }, updated_at: { type: 'string', format: 'date-time' } } }, keyProperties: ['id'], validReplicationKeys: ['updated_at'] });
+      setMetadata(stream, [], { selected: true, 'replication-method': 'INCREMENTAL', 'replication-key': 'updated_at' });
+      return stream;
+    }),
+  });
+
+  async function run(streams: HttpStream[], state: State): Promise<SourceMessage[]> {
+    const out: SourceMessage[] = [];
+    for await (const m of readStreams(streams, catalogOf(streams.map((s) => s.name)), state, { logger: logs().logger, signal: new AbortController().signal })) out.push(m);
+    return out;
+  }
+
+  it('asks for records since the bookmark minus the lookback, and a child stream keeps state per parent partition', async () => {
+    const comments: Record<string, RecordData[]> = {
+      '12': [{ id: 1, updated_at: '2024-01-01T10:00:00.000Z' }, { id: 2, updated_at: '2024-01-02T10:00:00.000Z' }],
+      '13': [{ id: 3, updated_at: '2024-01-03T10:00:00.000Z' }],
+    };
+    const server = await serve((_req, res, url) => {
+      const since = url.searchParams.get('updated_since');
+      const match = /^\/issues\/(\d+)\/comments$/.exec(url.pathname);
+      if (url.pathname === '/issues') return json(res, 200, { data: [{ id: 12 }, { id: 13 }] });
+      if (!match) return json(res, 404, { message: 'no such path' });
+      json(res, 200, { data: (comments[match[1]!] ?? []).filter((c) => since === null || String(c['updated_at']) >= since) });
+    });
+    const c = client(server.url);
+    const issues = new HttpStream(c, { name: 'issues', path: 'issues' });
+    const streams = () => [
+      new HttpStream(c, {
+        name: 'comments',
+        path: 'issues/{issue}/comments',
+        parent: { stream: issues, partition: (issue) => ({ issue: issue['id'] }) },
+        incremental: { param: 'updated_since' },
+        lookback: 3600,
+        transform: (record, sync) => ({ ...record, issue: sync.partition?.['issue'] }),
+      }),
+    ];
+    const first = await run(streams(), emptyState());
+    const state = first.at(-1)?.type === 'STATE' ? ((first.at(-1) as { value: State }).value) : emptyState();
+    expect(state.bookmarks['comments']).toEqual({
+      replication_key: 'updated_at',
+      partitions: {
+        'issue=12': { replication_key: 'updated_at', replication_key_value: '2024-01-02T10:00:00.000Z' },
+        'issue=13': { replication_key: 'updated_at', replication_key_value: '2024-01-03T10:00:00.000Z' },
+      },
+    });
+    comments['12']!.push({ id: 4, updated_at: '2024-01-05T00:00:00.000Z' });
+    server.requests.length = 0;
+    const second = await run(streams(), state);
+    expect(server.requests.map((u) => `${u.pathname}?${u.searchParams}`)).toEqual([
+      '/issues?',
+      '/issues/12/comments?updated_since=2024-01-02T09%3A00%3A00.000Z',
+      '/issues/13/comments?updated_since=2024-01-03T09%3A00%3A00.000Z',
+    ]);
+    const ids = second.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => `${String(r['issue'])}/${String(r['id'])}`) : []));
+    expect(ids).toEqual(['12/2', '12/4', '13/3']);
+  });
+});
