@@ -101,3 +101,25 @@ describe('LOG_BASED with `fields:` keeps the source metadata (_sdc_*)', () => {
     });
   }
 });
+
+describe('streams: key_properties for a table without a primary key', () => {
+  for (const method of ['FULL_TABLE', 'INCREMENTAL'] as const) {
+    it(`loaded twice (${method}) into PostgreSQL ends without duplicates`, async () => {
+      const db = await database();
+      await db.sql(`CREATE TABLE items (id int NOT NULL, name text, updated_at timestamptz NOT NULL DEFAULT now());
+        INSERT INTO items (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three')`);
+      const streams: Record<string, StreamOverride> = {
+        'public-items': { key_properties: ['id'], replication_method: method, ...(method === 'INCREMENTAL' ? { replication_key: 'updated_at' } : {}) },
+      };
+      const rows = await syncTwice(db, { kind: 'postgres', hardDelete: false }, streams, () =>
+        db.sql(`UPDATE items SET name = 'TWO', updated_at = now() + interval '1 second' WHERE id = 2; INSERT INTO items (id, name, updated_at) VALUES (4, 'four', now() + interval '1 second')`),
+      );
+      expect(rows.map((r) => [r['id'], r['name']])).toEqual([
+        [1, 'one'],
+        [2, 'TWO'],
+        [3, 'three'],
+        [4, 'four'],
+      ]);
+    });
+  }
+});

@@ -7,7 +7,7 @@ import { recordCount, type RecordData, type SourceMessage } from '../protocol/me
 import { clearBookmarks, emptyState, toState, type State } from '../state/state.js';
 import { MemoryStateStore, type StateStore } from '../state/state-store.js';
 import { prefetch } from './prefetch.js';
-import { applyStreamOverrides, loadOptionsFrom, type StreamOverride } from './stream-selection.js';
+import { applyStreamOverrides, keyOverridesFrom, loadOptionsFrom, type StreamOverride } from './stream-selection.js';
 
 export interface StreamProgress {
   stream: string;
@@ -99,7 +99,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       streams: loadOptionsFrom(catalog, options.streams),
     };
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
-    const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), catalog, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
+    const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
+    const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), rewrite, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
 
     for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1), writeCtx)) {
       state = toState(message.value);
@@ -115,22 +116,27 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   }
 }
 
+/** What the runner changes in the source's messages: fields to keep, and key properties the pipeline sets, per stream. */
+interface Rewrite {
+  projections: Map<string, Set<string>>;
+  keys: Map<string, string[]>;
+}
+
 /**
  * Checks every source message against the protocol rules (and schemas, when asked), drops identical
- * repeated SCHEMAs, removes deselected fields, and counts records per stream.
+ * repeated SCHEMAs, removes deselected fields, applies the pipeline's key properties, and counts records per stream.
  */
 async function* observe(
   messages: AsyncIterable<SourceMessage>,
-  catalog: Catalog,
+  rewrite: Rewrite,
   validateRecords: boolean,
   progress: RunProgress,
   onProgress?: (progress: RunProgress) => void,
 ): AsyncGenerator<SourceMessage> {
   const guard = new MessageGuard({ validateRecords });
-  const projections = fieldProjections(catalog);
   let lastReport = 0;
   for await (const original of messages) {
-    const message = project(original, projections);
+    const message = withKeys(project(original, rewrite.projections), rewrite.keys);
     if (guard.check(message) === 'skip') continue;
     const count = recordCount(message);
     if (count > 0 && 'stream' in message) {
@@ -189,6 +195,13 @@ function project(message: SourceMessage, projections: Map<string, Set<string>>):
     default:
       return message;
   }
+}
+
+/** A SCHEMA of a stream whose key the pipeline sets carries that key, so the destination merges on it. */
+function withKeys(message: SourceMessage, keys: Map<string, string[]>): SourceMessage {
+  if (message.type !== 'SCHEMA' || keys.size === 0) return message;
+  const override = keys.get(message.stream);
+  return override ? { ...message, key_properties: [...override] } : message;
 }
 
 export type { StreamLoadOptions };

@@ -19,6 +19,11 @@ export interface StreamOverride {
   fields?: string[];
   replication_method?: ReplicationMethod;
   replication_key?: string;
+  /**
+   * The columns that identify a row, for streams whose source has none (a table without a primary key) or the wrong
+   * one. Destinations merge on them; the source sees them as `table-key-properties` in the catalog.
+   */
+  key_properties?: string[];
   /** Mage names: UPDATE (= upsert), IGNORE; mage-int adds UPDATE_ONLY and APPEND. Lowercase accepted. */
   unique_conflict_method?: string;
 }
@@ -90,6 +95,20 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
     }
     streamMd['replication-key'] = override.replication_key;
   }
+  if (override.key_properties !== undefined) {
+    const properties = Object.keys(stream.schema.properties ?? {});
+    for (const key of override.key_properties) {
+      if (!properties.includes(key)) {
+        throw new ConfigError('KEY_PROPERTY_UNKNOWN', `key property "${key}" is not a column of the stream`, {
+          stream: stream.stream,
+          field: key,
+          hint: `columns: ${properties.join(', ') || '(none)'}`,
+        });
+      }
+    }
+    streamMd['table-key-properties'] = [...override.key_properties];
+    stream.key_properties = [...override.key_properties];
+  }
   if (Object.keys(streamMd).length > 0) setMetadata(stream, [], streamMd);
   if (override.fields) {
     const properties = Object.keys(stream.schema.properties ?? {});
@@ -102,6 +121,16 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
     const kept = new Set([...override.fields, ...keyProperties(stream), ...(replicationKey(stream) === undefined ? [] : [replicationKey(stream) as string])]);
     for (const field of properties) setMetadata(stream, ['properties', field], { selected: kept.has(field) });
   }
+}
+
+/** The key properties the overrides set, keyed by stream name: the runner rewrites those streams' SCHEMA messages. */
+export function keyOverridesFrom(catalog: Catalog, overrides: Record<string, StreamOverride> = {}): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const stream of catalog.streams) {
+    const keys = Object.entries(overrides).find(([name]) => matches(stream, name))?.[1].key_properties;
+    if (keys) out.set(stream.stream, keys);
+  }
+  return out;
 }
 
 /** The destination load options the overrides imply, keyed by stream name. */
