@@ -36,11 +36,30 @@ function compareNumericText(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** Both `YYYY-MM-DDTHH:MM:SS[.fff…]Z` of one length: their text order is their time order. */
+function sameUtcLayout(a: string, b: string): boolean {
+  return (
+    a.length === b.length &&
+    a.length >= 20 &&
+    a.charCodeAt(a.length - 1) === 90 &&
+    b.charCodeAt(b.length - 1) === 90 &&
+    a.charCodeAt(4) === 45 &&
+    b.charCodeAt(4) === 45 &&
+    a.charCodeAt(10) === 84 &&
+    b.charCodeAt(10) === 84 &&
+    a.charCodeAt(0) !== 45 &&
+    b.charCodeAt(0) !== 45
+  );
+}
+
 /**
  * Orders two replication-key values the way a source's bookmark does: numbers (number, bigint, Decimal)
  * numerically, ISO dates and timestamps in time (with microseconds), other strings by code point.
  */
 export function compareBookmarkValues(a: unknown, b: unknown): number {
+  // Fast paths for what sources compare per record: numbers, and UTC timestamps written the same way.
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string' && sameUtcLayout(a, b)) return a < b ? -1 : a > b ? 1 : 0;
   const na = numericText(a);
   const nb = numericText(b);
   if (na !== undefined && nb !== undefined && typeof a !== 'string' && typeof b !== 'string') return compareNumericText(na, nb);
