@@ -1,4 +1,4 @@
-import type { NativeRows, RecordData, SourceMessage } from '@mage-int/core';
+import { pickKeys, startFullTable, type NativeRows, type RecordData, type SourceMessage } from '@mage-int/core';
 import type pg from 'pg';
 import { ident, literal, qualified } from './connection.js';
 import { copyRows } from './copy-rows.js';
@@ -35,11 +35,7 @@ export function nativeRows(plan: TablePlan, text: Buffer): NativeRows {
   return { format: 'postgresql-copy-text', fields: plan.columns.map((c) => c.name), types: plan.columns.map((c) => c.declared), data: text };
 }
 
-export function pickKeys(record: RecordData, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of keys) out[key] = record[key];
-  return out;
-}
+export { pickKeys };
 
 export interface FullTableOptions {
   /** Fields added to every record (LOG_BASED snapshots add _sdc_lsn/_sdc_deleted_at). */
@@ -55,22 +51,14 @@ export interface FullTableOptions {
  */
 export async function* readFullTable(env: ReadEnv, plan: TablePlan, options: FullTableOptions = {}): AsyncGenerator<SourceMessage> {
   const id = plan.tapStreamId;
-  const bookmark = env.tracker.bookmark(id);
-  const lastPk = bookmark.last_pk_fetched;
-  // Resume only when the saved key still names every key column (a changed key starts over).
-  const resuming =
-    plan.keys.length > 0 &&
-    typeof bookmark.version === 'number' &&
-    typeof lastPk === 'object' &&
-    lastPk !== null &&
-    plan.keys.every((k) => (lastPk as Record<string, unknown>)[k] !== undefined && (lastPk as Record<string, unknown>)[k] !== null);
-  const version = resuming ? (bookmark.version as number) : Date.now();
-  env.tracker.set(id, { version, last_pk_fetched: resuming ? lastPk : undefined });
+  // The kit decides: resume after last_pk_fetched when it still names every key column, else a new version.
+  const { version, resumeAfter: lastPk } = startFullTable(env.tracker.bookmark(id), plan.keys);
+  env.tracker.set(id, { version, last_pk_fetched: lastPk });
 
   yield { type: 'SCHEMA', stream: plan.stream, schema: plan.schema, key_properties: plan.keys };
   yield env.tracker.message();
 
-  const where = resuming ? ` WHERE ${keysetAfter(plan.keys, plan.keys.map((k) => (lastPk as Record<string, unknown>)[k]), plan)}` : '';
+  const where = lastPk ? ` WHERE ${keysetAfter(plan.keys, plan.keys.map((k) => lastPk[k]), plan)}` : '';
   const order = plan.keys.length > 0 ? ` ORDER BY ${plan.keys.map(ident).join(', ')}` : '';
   const select = `SELECT ${selectList(plan)} FROM ONLY ${qualified(plan.schemaName, plan.tableName)}${where}${order}`;
   const sql = plan.relkind === 'p' || plan.relkind === 'v' || plan.relkind === 'm' || plan.relkind === 'f' ? select.replace(' FROM ONLY ', ' FROM ') : select;

@@ -1,7 +1,7 @@
-import { ConnectorError, Decimal, type RecordData, type SourceMessage } from '@mage-int/core';
+import { advanceKeyset, ConnectorError, Decimal, keysetBookmark, startKeyset, type KeysetPosition, type SourceMessage } from '@mage-int/core';
 import { ident, qualified } from './connection.js';
 import { copyRows, type CopyBatch } from './copy-rows.js';
-import { keysetAfter, nativeRows, pickKeys, valueLiteral, type ReadEnv } from './read-full-table.js';
+import { keysetAfter, nativeRows, valueLiteral, type ReadEnv } from './read-full-table.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
 
 /** smallint, integer and bigint by type OID, with their ranges. */
@@ -51,39 +51,33 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
     });
   }
   const bookmark = env.tracker.bookmark(id);
-  const sameKey = bookmark.replication_key === replicationKey;
-  let value: unknown = sameKey ? bookmark.replication_key_value : undefined;
-  const savedPk = bookmark['replication_key_pk'];
-  let lastPk =
-    sameKey && typeof savedPk === 'object' && savedPk !== null && plan.keys.every((k) => (savedPk as Record<string, unknown>)[k] !== undefined)
-      ? (savedPk as Record<string, unknown>)
-      : undefined;
-  if (!sameKey) env.tracker.set(id, { replication_key: replicationKey, replication_key_value: undefined, replication_key_pk: undefined });
+  const pageable = plan.keys.length > 0;
+  // The kit's keyset position: the bookmarked value (inclusive), or exactly after the last committed row.
+  let position: KeysetPosition = startKeyset(bookmark, replicationKey, plan.keys);
+  if (bookmark.replication_key !== replicationKey) env.tracker.set(id, keysetBookmark(position));
 
   yield { type: 'SCHEMA', stream: plan.stream, schema: plan.schema, key_properties: plan.keys, bookmark_properties: [replicationKey] };
   yield env.tracker.message();
 
   const table = qualified(plan.schemaName, plan.tableName);
   const keysetColumns = [replicationKey, ...plan.keys.filter((k) => k !== replicationKey)];
-  const pageable = plan.keys.length > 0;
   const from = plan.relkind === 'r' ? `ONLY ${table}` : table;
 
   const condition = (): string => {
+    const { value, afterKeys } = position;
     if (value === undefined || value === null) return `${ident(replicationKey)} IS NOT NULL`;
     const side = integerRangeSide(value, rkColumn);
     if (side > 0) return 'false';
     if (side < 0) return `${ident(replicationKey)} IS NOT NULL`;
-    if (pageable && lastPk) return keysetAfter(keysetColumns, keysetColumns.map((c) => (c === replicationKey ? value : lastPk![c])), plan);
+    if (pageable && afterKeys) return keysetAfter(keysetColumns, keysetColumns.map((c) => (c === replicationKey ? value : afterKeys[c])), plan);
     return `${ident(replicationKey)} >= ${valueLiteral(value, rkColumn)}`;
   };
   const orderBy = ` ORDER BY ${(pageable ? keysetColumns : [replicationKey]).map(ident).join(', ')}`;
 
   const emit = function* ({ records, text }: CopyBatch): Generator<SourceMessage> {
     yield { type: 'RECORD_BATCH', stream: plan.stream, records, native: nativeRows(plan, text) };
-    const last = records[records.length - 1]!;
-    value = last[replicationKey];
-    lastPk = pageable ? pickKeys(last, plan.keys) : undefined;
-    env.tracker.set(id, { replication_key: replicationKey, replication_key_value: value, replication_key_pk: lastPk });
+    position = advanceKeyset(position, records[records.length - 1]!, plan.keys);
+    env.tracker.set(id, keysetBookmark(position));
     yield env.tracker.message();
   };
 
@@ -104,6 +98,6 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
     const sql = `SELECT ${selectList(plan)} FROM ${from} WHERE ${condition()}${orderBy}`;
     for await (const batch of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) yield* emit(batch);
   }
-  env.tracker.set(id, { replication_key: replicationKey, replication_key_value: value, replication_key_pk: undefined });
+  env.tracker.set(id, keysetBookmark(position, true));
   yield env.tracker.message();
 }
