@@ -13,6 +13,7 @@ export { encodeSingerMessage, writeSingerMessages } from './protocol/writer.js';
 export * from './catalog/catalog.js';
 export * from './state/state.js';
 export { FileStateStore, MemoryStateStore, type StateStore } from './state/state-store.js';
+export { StateLockedError, type LockHolder, type StateLock } from './state/state-lock.js';
 
 export * from './connector/contract.js';
 export { createLogger, silentLogger, redact, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../connector/logger.js';
 import { MessageGuard } from '../protocol/message-guard.js';
 import { recordCount, type RecordData, type SourceMessage } from '../protocol/messages.js';
 import { clearBookmarks, emptyState, toState, type State } from '../state/state.js';
+import type { StateLock } from '../state/state-lock.js';
 import { MemoryStateStore, type StateStore } from '../state/state-store.js';
 import { prefetch } from './prefetch.js';
 import { applyStreamOverrides, keyOverridesFrom, loadOptionsFrom, type StreamOverride } from './stream-selection.js';
@@ -77,13 +78,16 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`);
   const destinationConfig = validateConfig<never>(destination.spec, options.destinationConfig, `destination ${destination.name}`);
   const logger = options.logger ?? createLogger({ secrets: [...secretValues(source.spec, sourceConfig), ...secretValues(destination.spec, destinationConfig)] });
-  const store = options.stateStore ?? new MemoryStateStore();
+  const store: StateStore = options.stateStore ?? new MemoryStateStore();
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal, pipelineId };
+  let lock: StateLock | undefined;
 
   try {
+    // Before the source is touched: a second run of this pipeline must not move its slot or overwrite its state.
+    lock = await store.lock?.(pipelineId);
     const discovered = options.catalog ?? (await source.discover(sourceConfig, sourceCtx));
     const catalog = applyStreamOverrides(discovered, options.streams, options.only);
     const selected = selectedStreams(catalog);
@@ -113,6 +117,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     controller.abort(new Error('pipeline run ended'));
+    await lock?.release();
   }
 }
 

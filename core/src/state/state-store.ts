@@ -2,6 +2,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseExactJson, stringifyExactJson } from '../protocol/exact-json.js';
+import { acquireStateLock, type StateLock } from './state-lock.js';
 import { toState, type State } from './state.js';
 
 /** Where the runner keeps each pipeline's state between runs. */
@@ -12,6 +13,11 @@ export interface StateStore {
   clear(pipelineId: string): Promise<void>;
   /** Where the state lives, for people (`file:///…/orders.json`). */
   describe(pipelineId: string): string;
+  /**
+   * Takes the pipeline's lock for the length of a run (the runner calls it before anything else), so a second run of
+   * the same pipeline stops at once instead of interleaving states. Optional: stores without it do not lock.
+   */
+  lock?(pipelineId: string): Promise<StateLock>;
 }
 
 function checkId(pipelineId: string): void {
@@ -73,6 +79,13 @@ export class FileStateStore implements StateStore {
 
   describe(pipelineId: string): string {
     return this.pathOf(pipelineId);
+  }
+
+  /** `<id>.lock` beside the state file: pid, host and start time of the run holding it; a dead holder's lock is taken over. */
+  async lock(pipelineId: string): Promise<StateLock> {
+    const path = this.pathOf(pipelineId).replace(/\.json$/, '.lock');
+    await mkdir(dirname(path), { recursive: true });
+    return acquireStateLock(path, pipelineId);
   }
 }
 
