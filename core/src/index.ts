@@ -12,6 +12,7 @@ export { encodeSingerMessage, writeSingerMessages } from './protocol/writer.js';
 
 export * from './catalog/catalog.js';
 export * from './state/state.js';
+export { applySelectPatterns } from './catalog/select-patterns.js';
 export { FileStateStore, MemoryStateStore, type StateStore } from './state/state-store.js';
 export { StateLockedError, type LockHolder, type StateLock } from './state/state-lock.js';
 

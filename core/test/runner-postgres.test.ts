@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, runPipeline, silentLogger, type Destination, type Source, type StreamOverride } from '../src/index.js';
+import { FileStateStore, MemoryStateStore, pipeline, runPipeline, silentLogger, type Destination, type Source, type StreamOverride } from '../src/index.js';
 import { createTestDatabase, workspaceDestination, workspaceSource, type TestDatabase } from './postgres-fixture.js';
 
 // Pipelines PostgreSQL → PostgreSQL / DuckDB through the runner, with the real connectors.
@@ -122,4 +122,26 @@ describe('streams: key_properties for a table without a primary key', () => {
       ]);
     });
   }
+});
+
+describe("the README's programmatic example", () => {
+  it('syncs exactly the stream it names (select:), incrementally', async () => {
+    const db = await database();
+    await db.sql(`CREATE TABLE orders (id int PRIMARY KEY, total numeric, updated_at timestamptz NOT NULL);
+      CREATE TABLE customers (id int PRIMARY KEY, email text);
+      INSERT INTO orders VALUES (1, 9.5, '2024-01-01'), (2, 12, '2024-01-02'); INSERT INTO customers VALUES (1, 'a@example.com')`);
+    const path = join(tmp, `${db.name}-readme.duckdb`);
+    // As in README.md, with this test's database and files.
+    const summary = await pipeline({
+      id: 'orders',
+      source: { connector: postgres, config: { ...db.config } },
+      destination: { connector: duckdb, config: { path } },
+      select: ['public-orders'],
+      streams: { 'public-orders': { replication_method: 'INCREMENTAL', replication_key: 'updated_at' } },
+      stateStore: new FileStateStore(join(tmp, `${db.name}-state`)),
+    }).run({ logger: silentLogger });
+    expect(Object.keys(summary.state.bookmarks)).toEqual(['public-orders']);
+    const tables = await duckRows(path, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`);
+    expect(tables.map((t) => t['table_name'])).toEqual(['orders']);
+  });
 });

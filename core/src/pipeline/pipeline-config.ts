@@ -21,6 +21,8 @@ export interface PipelineConfig {
   source: ConnectorRef;
   destination: ConnectorRef;
   streams?: Record<string, StreamOverride>;
+  /** What to sync: Meltano-style patterns, applied before `streams`. */
+  select?: string[];
   state?: { path?: string };
   options?: { validate_records?: boolean; buffer_records?: number };
   /** Directory of the pipeline file: relative paths in it are resolved from here. */

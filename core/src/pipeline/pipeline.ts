@@ -20,6 +20,8 @@ export interface PipelineDefinition {
   source: PipelineEnd<Source<never>>;
   destination: PipelineEnd<Destination<never>>;
   streams?: Record<string, StreamOverride>;
+  /** What to sync, in Meltano's pattern style (`public-orders`, `public-*`, `public-orders.email`, `!public-audit_*`). */
+  select?: readonly string[];
   stateStore?: StateStore;
   validateRecords?: boolean;
   /** Records read ahead between source and destination (default DEFAULT_BUFFER_RECORDS, 2,000). */
@@ -47,6 +49,7 @@ export function pipeline(definition: PipelineDefinition) {
         destination: definition.destination.connector,
         destinationConfig: definition.destination.config,
         streams: definition.streams,
+        select: definition.select,
         stateStore: definition.stateStore ?? new MemoryStateStore(),
         validateRecords: definition.validateRecords,
         bufferRecords: definition.bufferRecords,
@@ -121,6 +124,7 @@ export async function pipelineFromConfig(config: PipelineConfig): Promise<Return
       config: resolvePathFields(destination.spec, coerceStringsToSpec(destination.spec, config.destination.config ?? {}), config.baseDir),
     },
     streams: config.streams,
+    select: config.select,
     stateStore: stateStoreFor(config),
     validateRecords: config.options?.validate_records,
     bufferRecords: config.options?.buffer_records,

@@ -50,6 +50,8 @@ export interface RunPipelineOptions {
   /** Use this catalog instead of discovering one. Stream overrides still apply. */
   catalog?: Catalog;
   streams?: Record<string, StreamOverride>;
+  /** `select:` patterns (`public-orders`, `public-*`, `public-orders.email`, `!public-audit_*`): when given, only what they match is synced. */
+  select?: readonly string[];
   /** Sync only these streams (tap_stream_id or stream name). */
   only?: readonly string[];
   /** Ignore saved bookmarks of the selected streams and sync them from scratch. */
@@ -89,7 +91,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     // Before the source is touched: a second run of this pipeline must not move its slot or overwrite its state.
     lock = await store.lock?.(pipelineId);
     const discovered = options.catalog ?? (await source.discover(sourceConfig, sourceCtx));
-    const catalog = applyStreamOverrides(discovered, options.streams, options.only);
+    const catalog = applyStreamOverrides(discovered, options.streams, options.only, options.select);
     const selected = selectedStreams(catalog);
     if (selected.length === 0) logger.warn('no stream is selected: nothing to sync');
 

@@ -10,6 +10,7 @@ import {
   type ReplicationMethod,
 } from '../catalog/catalog.js';
 import type { ConflictMethod, StreamLoadOptions } from '../connector/contract.js';
+import { applySelectPatterns } from '../catalog/select-patterns.js';
 import { ConfigError } from '../errors.js';
 
 /** Per-stream choices a pipeline makes (the `streams:` block of a pipeline file). */
@@ -50,11 +51,18 @@ function matches(stream: CatalogStream, name: string): boolean {
 }
 
 /**
- * Applies a pipeline's stream choices to a discovered catalog (on a copy). With `only`, every other stream
- * is deselected. Unknown stream names are an error, so a typo does not silently sync nothing.
+ * Applies a pipeline's stream choices to a discovered catalog (on a copy): first its `select:` patterns (when given,
+ * only the streams they match stay selected), then the `streams:` overrides, then `only` (every other stream is
+ * deselected). Unknown stream names are an error, so a typo does not silently sync nothing.
  */
-export function applyStreamOverrides(catalog: Catalog, overrides: Record<string, StreamOverride> = {}, only?: readonly string[]): Catalog {
+export function applyStreamOverrides(
+  catalog: Catalog,
+  overrides: Record<string, StreamOverride> = {},
+  only?: readonly string[],
+  select?: readonly string[],
+): Catalog {
   const result = cloneCatalog(catalog);
+  if (select) applySelectPatterns(result, select);
   for (const name of [...Object.keys(overrides), ...(only ?? [])]) {
     if (!result.streams.some((s) => matches(s, name))) {
       throw new ConfigError('STREAM_UNKNOWN', `stream "${name}" is not in the source's catalog`, {
@@ -94,6 +102,8 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
       });
     }
     streamMd['replication-key'] = override.replication_key;
+    // A field selection (`select:` patterns) made before the key was chosen must not drop it.
+    setMetadata(stream, ['properties', override.replication_key], { selected: true });
   }
   if (override.key_properties !== undefined) {
     const properties = Object.keys(stream.schema.properties ?? {});
@@ -108,6 +118,7 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
     }
     streamMd['table-key-properties'] = [...override.key_properties];
     stream.key_properties = [...override.key_properties];
+    for (const key of override.key_properties) setMetadata(stream, ['properties', key], { selected: true });
   }
   if (Object.keys(streamMd).length > 0) setMetadata(stream, [], streamMd);
   if (override.fields) {

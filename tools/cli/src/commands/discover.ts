@@ -18,9 +18,9 @@ import { loadPipeline, resolvePipelineSource } from '../pipeline/load-pipeline.j
 export default class Discover extends BaseCommand {
   static override summary = "List the streams a pipeline's source offers: keys, replication methods, selection.";
 
-  static override description = `Connects to the source of the pipeline file and prints its catalog with the file's \`streams:\` \
-choices applied: which streams are selected, their key properties, the replication method and key in force, and \
-how many fields will be synced. Only the source is needed (the destination is not loaded).
+  static override description = `Connects to the source of the pipeline file and prints its catalog with the file's \`select:\` \
+patterns and \`streams:\` choices applied: which streams are selected, their key properties, the replication method and \
+key in force, and how many fields will be synced. Only the source is needed (the destination is not loaded).
 
 With --json the full Singer catalog (streams, schemas, metadata) is printed, ready for a --catalog file.`;
 
@@ -42,7 +42,7 @@ With --json the full Singer catalog (streams, schemas, metadata) is printed, rea
     try {
       const logger = createLogger({ level: flags['log-level'], secrets: this.secrets });
       const discovered = await source.connector.discover(source.config as never, { logger: logger.child(`source-${source.connector.name}`), signal: interrupt.signal });
-      const catalog = applyStreamOverrides(discovered, config.streams);
+      const catalog = applyStreamOverrides(discovered, config.streams, undefined, config.select);
       if (flags.json) {
         this.out(stringifyExactJson(catalog, 2));
         return;
@@ -76,7 +76,7 @@ With --json the full Singer catalog (streams, schemas, metadata) is printed, rea
         ),
       );
       const selectedCount = catalog.streams.filter(isStreamSelected).length;
-      this.out(`${catalog.streams.length} stream${catalog.streams.length === 1 ? '' : 's'}, ${selectedCount} selected; choose with \`streams:\` in ${args.pipeline} (see docs/pipeline-config.md)`);
+      this.out(`${catalog.streams.length} stream${catalog.streams.length === 1 ? '' : 's'}, ${selectedCount} selected; choose with \`select:\` or \`streams:\` in ${args.pipeline} (see docs/pipeline-config.md)`);
     } finally {
       interrupt.dispose();
     }
