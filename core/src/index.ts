@@ -20,6 +20,7 @@ export * from './connector/contract.js';
 export { createLogger, silentLogger, redact, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
 export { validateConfig, secretPaths, secretValues, redactConfig } from './connector/config.js';
 export { SourceClient, type SourceClientOptions } from './connector/source-client.js';
+export { tlsFailureHint, tlsOptions, type SslMode, type SslSettings } from './connector/tls.js';
 export { DestinationClient, type DestinationClientOptions, type DestinationWriteOptions } from './destination/destination-client.js';
 export { writeBatched, writeWithSession, resolveConflictMethod, type BatchingOptions, type OpenSession } from './destination/batching-writer.js';
 export type { DestinationSession, SessionControl, StreamInfo, RecordBatch } from './destination/destination-session.js';

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError, ConnectorError } from '@mage-int/core';
+import { ConfigError, ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
 import pg from 'pg';
 import type { Config } from './generated/config.js';
 
@@ -25,37 +24,6 @@ export function configuredSchemas(config: Config): string[] {
   return Array.isArray(schema) ? [...schema] : [schema];
 }
 
-function readPem(path: string | undefined, what: string): string | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError('SSL_FILE_UNREADABLE', `cannot read ${what} ${path}: ${(error as Error).message}`, {
-      field: what,
-      hint: 'point the setting at a readable PEM file',
-    });
-  }
-}
-
-function sslOptions(config: Config): pg.ClientConfig['ssl'] {
-  const mode = config.ssl_mode ?? 'disable';
-  if (mode === 'disable') return false;
-  const ca = readPem(config.ssl_root_cert, 'ssl_root_cert');
-  const cert = readPem(config.ssl_client_cert, 'ssl_client_cert');
-  const key = readPem(config.ssl_client_key, 'ssl_client_key');
-  if ((mode === 'verify-ca' || mode === 'verify-full') && !ca) {
-    throw new ConfigError('SSL_ROOT_CERT_MISSING', `ssl_mode ${mode} needs ssl_root_cert`, { field: 'ssl_root_cert', hint: 'set ssl_root_cert to the CA certificate, or use ssl_mode require' });
-  }
-  return {
-    rejectUnauthorized: mode !== 'require',
-    ...(ca ? { ca } : {}),
-    ...(cert ? { cert } : {}),
-    ...(key ? { key } : {}),
-    // verify-ca checks the chain but not the host name.
-    ...(mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
-  };
-}
-
 /** Client settings for a config; `replication` opens a logical walsender connection. */
 export function clientConfig(config: Config, options: { replication?: boolean; applicationName?: string } = {}): pg.ClientConfig {
   return {
@@ -64,7 +32,7 @@ export function clientConfig(config: Config, options: { replication?: boolean; a
     database: config.database,
     user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
-    ssl: sslOptions(config),
+    ssl: tlsOptions(config),
     connectionTimeoutMillis: Math.round((config.connect_timeout_seconds ?? 30) * 1000),
     application_name: options.applicationName ?? 'mage-int source-postgres',
     options: SESSION_OPTIONS,
@@ -130,7 +98,8 @@ export function explainError(error: unknown, config: Config, stream?: string): E
   if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout expired|Connection terminated/i.test(message)) {
     return make('CONNECTION_FAILED', `cannot connect to ${where}: ${message}`, 'check host, port and that PostgreSQL accepts TCP connections from here');
   }
-  if (/SSL|certificate/i.test(message)) return make('SSL_FAILED', `SSL connection to ${where} failed: ${message}`, 'check ssl_mode and the certificate files');
+  const tlsHint = tlsFailureHint(message, config.ssl_mode);
+  if (tlsHint) return make('SSL_FAILED', `SSL connection to ${where} failed: ${message}`, tlsHint);
   return make('POSTGRES_ERROR', message, 'see the PostgreSQL message above');
 }
 
