@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
-import { ConfigError, ConnectorError } from '@mage-int/core';
+import { ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
+import { assertSchemaWritable } from './schema-access.js';
 import type { Config } from './generated/config.js';
 
 /** The config with the spec's defaults applied (validateConfig fills them; programmatic callers may not). */
@@ -50,26 +50,6 @@ export function resolveConfig(config: Config): ResolvedConfig {
   };
 }
 
-function readPem(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError('SSL_FILE_UNREADABLE', `cannot read the ${what} file ${path}: ${(error as Error).message}`, { field: what });
-  }
-}
-
-function sslOptions(config: ResolvedConfig): pg.ClientConfig['ssl'] {
-  if (config.sslMode === 'disable') return false;
-  return {
-    rejectUnauthorized: config.sslMode !== 'require',
-    ...(config.sslCaFile ? { ca: readPem(config.sslCaFile, 'ssl_ca_file') } : {}),
-    ...(config.sslCertFile ? { cert: readPem(config.sslCertFile, 'ssl_cert_file') } : {}),
-    ...(config.sslKeyFile ? { key: readPem(config.sslKeyFile, 'ssl_key_file') } : {}),
-    // verify-ca checks the chain but not the host name, as libpq does.
-    ...(config.sslMode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
-  };
-}
-
 /**
  * Opens a session with settings that make text input unambiguous: UTC for timestamps without an offset,
  * ISO dates, and notices (`… already exists, skipping`) kept out of the logs.
@@ -81,7 +61,7 @@ export async function connect(config: ResolvedConfig): Promise<pg.Client> {
     database: config.database,
     user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
-    ssl: sslOptions(config),
+    ssl: tlsOptions({ ssl_mode: config.sslMode, ssl_ca_file: config.sslCaFile, ssl_cert_file: config.sslCertFile, ssl_key_file: config.sslKeyFile }),
     application_name: 'mage-int destination-postgres',
     connectionTimeoutMillis: 30_000,
     keepAlive: true,
@@ -97,10 +77,16 @@ export async function connect(config: ResolvedConfig): Promise<pg.Client> {
     await client.end().catch(() => {});
     throw new ConnectorError('CONNECT_FAILED', `cannot connect to PostgreSQL at ${config.host}:${config.port}/${config.database} as ${config.username}: ${(error as Error).message}`, {
       cause: error,
-      hint: 'check host, port, database, username, password and ssl_mode',
+      hint: tlsFailureHint((error as Error).message, config.sslMode) ?? 'check host, port, database, username, password and ssl_mode',
     });
   }
   // A dropped connection outside a query must not crash the process; the next query reports it.
   client.on('error', () => {});
+  try {
+    await assertSchemaWritable(client, config);
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
   return client;
 }

@@ -26,6 +26,7 @@ import { commitLogPosition, readLogBased } from './read-log-based.js';
 import { readFullTable, type ReadEnv } from './read-full-table.js';
 import { readIncremental } from './read-incremental.js';
 import { resolveSlotNames, type SlotNames } from './slot-names.js';
+import { dropSlots, listSlots } from './slots.js';
 import { StateTracker } from './state-tracker.js';
 import { planTable } from './table-plan.js';
 import { pgTypeParsers, TypeRegistry } from './type-map.js';
@@ -70,6 +71,21 @@ async function discover(config: Config): Promise<Catalog> {
 function readOrder(streams: CatalogStream[], state: State): CatalogStream[] {
   const current = state.currently_syncing;
   return [...streams].sort((a, b) => Number(b.tap_stream_id === current) - Number(a.tap_stream_id === current));
+}
+
+/** `read`'s checks, without reading: what `mage-int check` reports. */
+async function preflightRead(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): Promise<void> {
+  const client = await connect(config);
+  try {
+    const selected = selectedStreams(catalog);
+    const env = { tracker: new StateTracker(state ?? emptyState()) };
+    const logBased = selected.filter((s) => replicationMethod(s) === 'LOG_BASED');
+    await preflight(client, config, selected, () => resolveSlotNames(client, config, ctx.pipelineId, hasLogPosition(env, logBased)));
+  } catch (error) {
+    throw explainError(error, config);
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 async function* read(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
@@ -121,6 +137,7 @@ const source = defineSource<Config>({
   discover: (config) => discover(config),
   read,
   commit: (config, state, ctx) => commitLogPosition(config, state, ctx),
+  operations: { preflight: preflightRead, listSlots, dropSlots },
 });
 export default source;
 

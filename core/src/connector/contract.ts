@@ -81,6 +81,43 @@ export interface Source<Config = Record<string, unknown>> extends ConnectorBase 
    * position on its live replication connection. Called in order, never concurrently.
    */
   commit?(config: Config, state: State, ctx: ConnectorContext): Promise<void>;
+  /** Optional operations beyond reading, used by `mage-int check` and `mage-int slots` when present. */
+  operations?: SourceOperations<Config>;
+}
+
+/**
+ * A log position a source keeps on the server for one pipeline (a PostgreSQL replication slot, a MySQL binlog
+ * reader would report its retained binlogs). While nobody reads it, the server keeps the log for it.
+ */
+export interface LogSlot {
+  /** The slot's name on the server. */
+  name: string;
+  /** Where it lives, e.g. `shop on db.internal:5432`. */
+  location: string;
+  /** A reader is connected to it now. */
+  active: boolean;
+  /** Bytes of log the server keeps for it, when known. */
+  retainedBytes?: number;
+  /** When it was last read (ISO 8601), when the server knows. */
+  lastActivity?: string;
+  /** Anything the user should know, e.g. that the name is an older default. */
+  note?: string;
+}
+
+/**
+ * Operations a source may offer besides reading. Every member is optional; commands use the ones a source has, so
+ * the command line stays connector-neutral. `ctx.pipelineId` names the pipeline; `state` is its saved state.
+ */
+export interface SourceOperations<Config = Record<string, unknown>> {
+  /**
+   * Checks, without reading data, what `read` of `catalog` from `state` needs (table permissions, server settings,
+   * replication rights) and throws the error `read` would throw for the first problem.
+   */
+  preflight?(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): Promise<void>;
+  /** The log slots the pipeline holds on the server (empty when it holds none). */
+  listSlots?(config: Config, state: State, ctx: ConnectorContext): Promise<LogSlot[]>;
+  /** Drops the pipeline's log slots (and what belongs to them only); returns what was dropped, e.g. `replication slot x`. */
+  dropSlots?(config: Config, state: State, ctx: ConnectorContext): Promise<string[]>;
 }
 
 /** A destination loads Singer messages into a system. */

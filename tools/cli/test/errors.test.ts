@@ -122,10 +122,10 @@ describe('mage-int --help', () => {
   it('lists every command', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['init', 'run', 'discover', 'check', 'state']) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
+    for (const command of ['init', 'run', 'discover', 'check', 'state', 'slots']) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
   });
 
-  it.each(['init', 'run', 'discover', 'check', 'state get', 'state set', 'state clear'])('documents `%s` with usage, flags and examples', async (name) => {
+  it.each(['init', 'run', 'discover', 'check', 'state get', 'state set', 'state clear', 'slots list', 'slots drop'])('documents `%s` with usage, flags and examples', async (name) => {
     const command = name.split(' ');
     const result = await runCli([...command, '--help']);
     expect(result.code).toBe(0);
