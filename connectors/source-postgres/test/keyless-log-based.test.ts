@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, runPipeline, setMetadata, silentLogger, type Catalog, type SourceMessage } from '@mage-int/core';
+import { MemoryStateStore, runPipeline, silentLogger, type Catalog, type SourceMessage } from '@mage-int/core';
 import duckdb, { DuckDB } from '@mage-int/destination-duckdb';
 import source, { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, select, type TestDatabase } from './helpers.js';
@@ -26,13 +26,6 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-/** The catalog as the runner passes it when the pipeline file says `key_properties: [code]` for the stream. */
-function withKey(catalog: Catalog): Catalog {
-  const out = structuredClone(catalog);
-  setMetadata(out.streams.find((s) => s.stream === 'events')!, [], { 'table-key-properties': ['code'] });
-  return out;
-}
-
 describe('LOG_BASED streams without a key', () => {
   it('are refused before anything is read, with a hint naming key_properties and no REPLICA IDENTITY advice', async () => {
     const catalog = select(discovered, { other: { method: 'FULL_TABLE' }, events: { method: 'LOG_BASED' } });
@@ -49,11 +42,13 @@ describe('LOG_BASED streams without a key', () => {
   });
 
   it('with key_properties, asks for REPLICA IDENTITY FULL, then merges updates and deletes by that key', async () => {
-    const catalog = withKey(select(discovered, { events: { method: 'LOG_BASED' } }));
+    // The pipeline file's `streams: {public-events: {key_properties: [code]}}`, which the runner puts into the catalog.
+    const catalog = select(discovered, { events: { method: 'LOG_BASED' } });
+    const streams = { 'public-events': { key_properties: ['code'] } };
     const store = new MemoryStateStore();
     const path = join(tmp, 'events.duckdb');
     const run = () =>
-      runPipeline({ pipelineId: 'keyless', source, sourceConfig: db.config, destination: duckdb, destinationConfig: { path, hard_delete: true }, catalog, stateStore: store, logger: silentLogger });
+      runPipeline({ pipelineId: 'keyless', source, sourceConfig: db.config, destination: duckdb, destinationConfig: { path, hard_delete: true }, catalog, streams, stateStore: store, logger: silentLogger });
     await expect(run()).rejects.toMatchObject({ code: 'REPLICA_IDENTITY_MISSING', hint: expect.stringMatching(/REPLICA IDENTITY FULL.*key_properties/) });
 
     await db.sql(`ALTER TABLE events REPLICA IDENTITY FULL`);

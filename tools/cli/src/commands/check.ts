@@ -40,7 +40,7 @@ async function checkSourceForRun(pipeline: PipelineConfig, source: Source<never>
   if (!operations?.preflight && !operations?.listSlots) return [];
   const state = (await stateStoreFor(pipeline).load(pipeline.id)) ?? emptyState();
   if (operations.preflight) {
-    const catalog = applyStreamOverrides(await source.discover(config, ctx), pipeline.streams);
+    const catalog = applyStreamOverrides(await source.discover(config, ctx), pipeline.streams, undefined, pipeline.select);
     await operations.preflight(config, catalog, state, ctx);
   }
   const warnings: string[] = [];
