@@ -24,6 +24,10 @@ export interface PipelineConfig {
   /** What to sync: Meltano-style patterns, applied before `streams`. */
   select?: string[];
   state?: { path?: string };
+  /** Follow mode: log-based streams keep streaming until the run is stopped. */
+  follow?: boolean;
+  /** In follow mode, the longest a change waits before the destination commits it (seconds, default 1). */
+  max_lag_seconds?: number;
   options?: { validate_records?: boolean; buffer_records?: number };
   /** Directory of the pipeline file: relative paths in it are resolved from here. */
   baseDir: string;

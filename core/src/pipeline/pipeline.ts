@@ -26,11 +26,17 @@ export interface PipelineDefinition {
   validateRecords?: boolean;
   /** Records read ahead between source and destination (default DEFAULT_BUFFER_RECORDS, 2,000). */
   bufferRecords?: number;
+  /** Follow mode: log-based streams run until cancelled, and changes are committed within `maxLagSeconds`. */
+  follow?: boolean;
+  /** In follow mode, the longest a change waits before the destination commits it (default 1). */
+  maxLagSeconds?: number;
 }
 
 export interface RunOptions {
   only?: readonly string[];
   fullRefresh?: boolean;
+  /** Follow mode for this run (`mage-int run --follow`), whatever the definition says. */
+  follow?: boolean;
   catalog?: Catalog;
   logger?: Logger;
   signal?: AbortSignal;
@@ -53,7 +59,9 @@ export function pipeline(definition: PipelineDefinition) {
         stateStore: definition.stateStore ?? new MemoryStateStore(),
         validateRecords: definition.validateRecords,
         bufferRecords: definition.bufferRecords,
+        maxLagSeconds: definition.maxLagSeconds,
         ...options,
+        follow: options.follow ?? definition.follow,
       }),
   };
 }
@@ -128,5 +136,7 @@ export async function pipelineFromConfig(config: PipelineConfig): Promise<Return
     stateStore: stateStoreFor(config),
     validateRecords: config.options?.validate_records,
     bufferRecords: config.options?.buffer_records,
+    follow: config.follow,
+    maxLagSeconds: config.max_lag_seconds,
   });
 }

@@ -40,6 +40,9 @@ export interface RunSummary extends RunProgress {
  */
 export const DEFAULT_BUFFER_RECORDS = 2_000;
 
+/** In follow mode, how long a change may wait in the destination before a commit, unless the pipeline says otherwise. */
+export const DEFAULT_MAX_LAG_SECONDS = 1;
+
 export interface RunPipelineOptions {
   /** Names the state in the state store. */
   pipelineId: string;
@@ -56,6 +59,13 @@ export interface RunPipelineOptions {
   only?: readonly string[];
   /** Ignore saved bookmarks of the selected streams and sync them from scratch. */
   fullRefresh?: boolean;
+  /**
+   * Follow mode: a log-based source streams changes until the run is cancelled (`ctx.follow`), and the destination
+   * commits pending records at least every `maxLagSeconds`. Also on when the source config says `follow: true`.
+   */
+  follow?: boolean;
+  /** In follow mode, the longest a change waits in the destination before it is committed (default DEFAULT_MAX_LAG_SECONDS). */
+  maxLagSeconds?: number;
   stateStore?: StateStore;
   /** Validate every record against its schema in process (default: yes, unless the source is `schemaEnforced`). */
   validateRecords?: boolean;
@@ -84,7 +94,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal, pipelineId };
+  // A source config may ask for follow mode itself (source-postgres's `follow`): the destination must then keep up too.
+  const follow = options.follow === true || (sourceConfig as Record<string, unknown> | undefined)?.['follow'] === true;
+  const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal, pipelineId, ...(follow ? { follow } : {}) };
   let lock: StateLock | undefined;
 
   try {
@@ -103,6 +115,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       signal: controller.signal,
       pipelineId,
       streams: loadOptionsFrom(catalog, options.streams),
+      // Without it a destination's usual flush policy (often a minute) would hold changes back that long.
+      ...(follow ? { maxLagSeconds: options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS } : {}),
     };
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };

@@ -28,6 +28,7 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
     { description: 'Run a pipeline', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml' },
     { description: 'Sync only two streams, from scratch', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --streams orders,customers --full-refresh' },
     { description: 'Machine-readable summary (for schedulers and scripts)', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --json > summary.json' },
+    { description: 'Stream changes (LOG_BASED) until Ctrl-C, each in the destination within a second', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --follow' },
     { description: 'Keep state somewhere else, skip per-record schema checks', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --state-dir /var/lib/mage-int --no-validate' },
   ];
 
@@ -42,6 +43,9 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
       helpValue: '<a,b>',
     }),
     'full-refresh': Flags.boolean({ description: "Ignore the saved bookmarks of the streams being synced and sync them from the start." }),
+    follow: Flags.boolean({
+      description: "Follow mode: LOG_BASED streams keep streaming changes until stopped (Ctrl-C), each committed within the file's max_lag_seconds (default 1). Same as follow: true in the file.",
+    }),
     json: jsonFlag,
     'state-dir': stateDirFlag,
     validate: Flags.boolean({
@@ -86,6 +90,7 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
       summary = await runnable.run({
         only: flags.streams,
         fullRefresh: flags['full-refresh'],
+        ...(flags.follow ? { follow: true } : {}),
         logger,
         signal: interrupt.signal,
         onProgress: (progress) => {
