@@ -1,16 +1,7 @@
 /** @mage-int/destination-jsonl — one JSON Lines file per stream, exact numbers, durable before state. */
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  defineDestination,
-  silentLogger,
-  validateConfig,
-  type CheckResult,
-  type JsonSchema,
-  type SourceMessage,
-  type StateMessage,
-  type WriteContext,
-} from '@mage-int/core';
+import { defineDestination, DestinationClient, type CheckResult, type JsonSchema, type Logger, type StateMessage } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config } from './generated/config.js';
 import { settingsFrom, writeJsonl } from './write.js';
@@ -43,26 +34,13 @@ const destination = defineDestination<Config>({
 
 export default destination;
 
-function defaultContext(): WriteContext {
-  return { logger: silentLogger, signal: new AbortController().signal, streams: {} };
-}
-
 /**
  * The programmatic API: `new Jsonl({config: {destination_path: 'out'}}).write(messages)` yields each STATE
- * once the records before it are on disk. Config is validated (and defaults filled) on construction.
+ * once the records before it are on disk (see DestinationClient: config validated with defaults filled and
+ * deprecated names moved, input checked by the Singer rules).
  */
-export class Jsonl {
-  readonly config: Config;
-
-  constructor({ config }: { config: Config }) {
-    this.config = validateConfig<Config>(destination.spec, config, 'destination jsonl');
-  }
-
-  check(ctx: WriteContext = defaultContext()): Promise<CheckResult> {
-    return destination.check(this.config, ctx);
-  }
-
-  write(messages: AsyncIterable<SourceMessage>, ctx: WriteContext = defaultContext()): AsyncIterable<StateMessage> {
-    return destination.write(this.config, messages, ctx);
+export class Jsonl extends DestinationClient<Config> {
+  constructor(options: { config: Config; logger?: Logger; signal?: AbortSignal }) {
+    super(destination, options);
   }
 }

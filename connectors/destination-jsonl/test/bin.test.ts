@@ -30,7 +30,7 @@ describe('destination-jsonl as a Singer target', () => {
 
   it('writes the records with their exact digits and prints each state once it is flushed', () => {
     const out = join(dir, 'out');
-    const result = target({ destination_path: out, flush_rows: 2 }, [
+    const result = target({ destination_path: out, batch_size_rows: 2 }, [
       schema,
       '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":141.95,"big":18446744073709551621,"ratio":0.1234567890123456789}}',
       '{"type":"STATE","value":{"bookmarks":{"payments":{"replication_key_value":1}}}}',

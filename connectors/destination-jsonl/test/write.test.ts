@@ -64,7 +64,7 @@ describe('destination-jsonl', () => {
   it('writes gzip files that decompress to the same lines, appending a gzip member per flush', async () => {
     const dir = freshDir();
     const records = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, amount: new Decimal(`${i}.25`) }));
-    const config: JsonlConfig = { destination_path: dir, compression: 'gzip', flush_rows: 10 };
+    const config: JsonlConfig = { destination_path: dir, compression: 'gzip', batch_size_rows: 10 };
     await write(config, [schema('orders'), { type: 'RECORD_BATCH', stream: 'orders', records: records.slice(0, 15) }, state(1), { type: 'RECORD_BATCH', stream: 'orders', records: records.slice(15) }]);
     expect(readdirSync(dir)).toEqual(['orders.jsonl.gz']);
     const text = gunzipSync(readFileSync(join(dir, 'orders.jsonl.gz'))).toString('utf8');
@@ -88,7 +88,7 @@ describe('destination-jsonl', () => {
       }
     }
     const seen: { state: number; onDisk: number; sent: number }[] = [];
-    for await (const s of destination.write({ destination_path: dir, flush_rows: 10 }, messages(), context())) {
+    for await (const s of destination.write({ destination_path: dir, batch_size_rows: 10 }, messages(), context())) {
       const n = (s.value as { bookmarks: { s: { n: number } } }).bookmarks.s.n;
       seen.push({ state: n, onDisk: lines(path).length, sent });
     }
@@ -112,7 +112,7 @@ describe('destination-jsonl', () => {
       for (const stream of streams) messages.push({ type: 'RECORD', stream, record: { id: round, stream } });
       if (round % 7 === 0) messages.push(state(round));
     }
-    await write({ destination_path: dir, flush_rows: 97 }, messages);
+    await write({ destination_path: dir, batch_size_rows: 97 }, messages);
     expect(readdirSync(dir).sort()).toEqual(streams.map((s) => `${s}.jsonl`).sort());
     for (const stream of streams) {
       expect(lines(join(dir, `${stream}.jsonl`))).toEqual(Array.from({ length: 40 }, (_, id) => `{"id":${id},"stream":"${stream}"}`));
@@ -151,10 +151,10 @@ describe('destination-jsonl', () => {
       schema('b'),
       { type: 'BATCH', stream: 'b', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(batchFile).href] },
     ]);
-    expect(lines(join(dir, 'b.jsonl'))).toEqual(['{"id":1,"v":123456789012345678901234567890}', '{"id":2,"v":0.10}']);
+    expect(lines(join(dir, 'b.jsonl'))).toEqual(['{"id":1,"v":123456789012345678901234567890}', '{"id":2,"v":0.1}']);
     await expect(
-      write({ destination_path: dir }, [{ type: 'BATCH', stream: 'b', encoding: { format: 'parquet', compression: 'none' }, manifest: ['x.parquet'] }]),
-    ).rejects.toThrow(/BATCH encoding format "parquet" is not supported/);
+      write({ destination_path: dir }, [schema('b'), { type: 'BATCH', stream: 'b', encoding: { format: 'parquet', compression: 'none' }, manifest: ['x.parquet'] }]),
+    ).rejects.toThrow(/BATCH format "parquet" is not supported/);
   });
 
   it('refuses a SCHEMA whose key_properties name a field it does not describe, before writing anything', async () => {
@@ -175,6 +175,36 @@ describe('destination-jsonl', () => {
     expect(warnings).toEqual([expect.stringContaining('append-only')]);
   });
 
+  it('reads BATCH files only under batch_dir (default: the temp dir), and says why otherwise', async () => {
+    const elsewhere = mkdtempSync(join(process.cwd(), '.jsonl-batch-'));
+    try {
+      writeFileSync(join(elsewhere, 'part.jsonl'), '{"id":1}\n');
+      const batch: SourceMessage = { type: 'BATCH', stream: 'b', encoding: { format: 'jsonl', compression: 'none' }, manifest: [pathToFileURL(join(elsewhere, 'part.jsonl')).href] };
+      const dir = freshDir();
+      await expect(write({ destination_path: dir }, [schema('b'), batch])).rejects.toMatchObject({ code: 'BATCH_LOCATION_REFUSED', stream: 'b', hint: expect.stringContaining('batch_dir') });
+      await expect(write({ destination_path: dir }, [schema('b'), { ...batch, manifest: [join(elsewhere, 'part.jsonl')] } as SourceMessage])).rejects.toThrow(/is not a file:\/\/ URL/);
+      await write({ destination_path: dir, batch_dir: elsewhere }, [schema('b'), batch]);
+      expect(lines(join(dir, 'b.jsonl'))).toEqual(['{"id":1}']);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the old flush_* names as deprecated aliases of the shared batch_* settings, with a warning', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (message) => void warnings.push(message), child: () => logger };
+    const client = new Jsonl({ config: { destination_path: freshDir(), flush_rows: 2, flush_interval_seconds: 0 }, logger });
+    expect(client.config).toMatchObject({ batch_size_rows: 2, batch_max_age_seconds: 0 });
+    expect(client.config).not.toHaveProperty('flush_rows');
+    expect(warnings).toEqual([
+      'destination jsonl: setting "flush_rows" is deprecated, use "batch_size_rows"',
+      'destination jsonl: setting "flush_interval_seconds" is deprecated, use "batch_max_age_seconds"',
+    ]);
+    const states: unknown[] = [];
+    for await (const s of client.write([schema('a'), { type: 'RECORD', stream: 'a', record: { id: 1 } }, { type: 'RECORD', stream: 'a', record: { id: 2 } }, state(1), { type: 'RECORD', stream: 'a', record: { id: 3 } }])) states.push(s.value);
+    expect(states).toEqual([state(1).value]);
+  });
+
   it('checks that the directory is writable', async () => {
     const dir = freshDir();
     await expect(new Jsonl({ config: { destination_path: dir } }).check()).resolves.toMatchObject({ ok: true });
@@ -188,6 +218,6 @@ describe('destination-jsonl', () => {
   it('validates its config', () => {
     expect(() => new Jsonl({ config: {} as JsonlConfig })).toThrow(/"destination_path" is required/);
     expect(() => new Jsonl({ config: { destination_path: 'x', compression: 'zip' as 'gzip' } })).toThrow(/compression/);
-    expect(new Jsonl({ config: { destination_path: 'x' } }).config).toMatchObject({ compression: 'none', do_timestamp_file: false, flush_rows: 10000 });
+    expect(new Jsonl({ config: { destination_path: 'x' } }).config).toMatchObject({ compression: 'none', do_timestamp_file: false, batch_size_rows: 10000 });
   });
 });

@@ -1,4 +1,5 @@
 import { Decimal, JsonText, stringifyExactJson } from '@mage-int/core';
+import { base16Digits } from '@mage-int/core/sql';
 import type { PgKind, PgType } from './pg-types.js';
 
 /**
@@ -32,6 +33,16 @@ export class ValueTypeError extends Error {
     readonly detail: string,
   ) {
     super(detail);
+  }
+}
+
+/** A string for a bytea column is not the hex its schema's `contentEncoding: base16` promises. */
+export class Base16Error extends ValueTypeError {
+  constructor(
+    column: string,
+    readonly value: string,
+  ) {
+    super(column, 'is not base16 (hex) text');
   }
 }
 
@@ -110,12 +121,10 @@ export interface EncoderOptions {
 
 const INT8_MIN = -(2n ** 63n);
 const INT8_MAX = 2n ** 63n - 1n;
-const HEX = /^[0-9a-fA-F]*$/;
-
 function bytesHex(value: string, options: EncoderOptions): string {
   if (options.contentEncoding === 'base16') {
-    const hex = value.startsWith('\\x') ? value.slice(2) : value;
-    if (hex.length % 2 !== 0 || !HEX.test(hex)) throw new ValueTypeError(options.column, 'is not base16 (hex) text');
+    const hex = base16Digits(value);
+    if (hex === undefined) throw new Base16Error(options.column, value);
     return hex;
   }
   return Buffer.from(value, 'base64').toString('hex');

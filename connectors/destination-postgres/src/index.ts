@@ -1,106 +1,41 @@
 import {
   createLogger,
   defineDestination,
-  MessageGuard,
-  validateConfig,
+  DestinationClient,
   secretValues,
+  writeWithSession,
   type CheckResult,
   type ConnectorContext,
   type JsonSchema,
   type Logger,
   type SourceMessage,
   type StateMessage,
-  type StreamLoadOptions,
   type WriteContext,
 } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { connect, resolveConfig } from './connection.js';
 import type { Config } from './generated/config.js';
-import { PostgresLoader } from './postgres-loader.js';
+import { PostgresSession } from './postgres-session.js';
 
 export type { Config } from './generated/config.js';
 export { parsePgType, formatPgType, widenPgType, type PgType, type PgKind } from './pg-types.js';
 export { fieldType } from './type-map.js';
-export { mapColumns, pickName, identifierRules, PG_MAX_IDENTIFIER_BYTES } from './naming.js';
+export { mapColumns, pickName } from './naming.js';
+export { PostgresDialect, PG_MAX_IDENTIFIER_BYTES } from './postgres-dialect.js';
 export { escapeCopyText, arrayLiteral, valueEncoder } from './copy-text.js';
 
-const TIMEOUT = Symbol('timeout');
-
 /**
- * Waits for the next message or an age deadline, with one timer per deadline (not per message: a Singer
- * target reads a message per record, and a timer each would cost more than the record). Each wait gets its
- * own promise, so nothing piles up on a long-lived one while input streams in.
+ * Loads messages through the destination kit's batching writer (commits by rows, bytes and age, STATE after
+ * the commit, BATCH files) into a PostgreSQL session.
  */
-class Alarm {
-  private at: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private fired = false;
-  private waiter: ((value: typeof TIMEOUT) => void) | undefined;
-
-  wait<T>(next: Promise<T>, deadline: number): Promise<T | typeof TIMEOUT> {
-    if (this.at !== deadline) {
-      this.clear();
-      this.at = deadline;
-      this.timer = setTimeout(() => {
-        this.fired = true;
-        this.waiter?.(TIMEOUT);
-      }, Math.max(0, deadline - Date.now()));
-    }
-    if (this.fired) return Promise.resolve(TIMEOUT);
-    return new Promise<T | typeof TIMEOUT>((resolve, reject) => {
-      this.waiter = resolve;
-      next.then(resolve, reject);
-    });
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-    this.at = undefined;
-    this.fired = false;
-    this.waiter = undefined;
-  }
-}
-
-/**
- * Loads messages and yields each STATE once every record before it is committed. Pulls the next message only
- * after the current one is handled (backpressure); while input is idle, uncommitted records are still committed
- * when they reach `batch_max_age_seconds`.
- */
-async function* write(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext): AsyncGenerator<StateMessage> {
+function write(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext): AsyncGenerator<StateMessage> {
   const resolved = resolveConfig(config);
-  const loader = await PostgresLoader.open(resolved, { logger: ctx.logger, streams: ctx.streams });
-  const iterator = messages[Symbol.asyncIterator]();
-  let completed = false;
-  let next: Promise<IteratorResult<SourceMessage>> | undefined;
-  const alarm = new Alarm();
-  try {
-    next = iterator.next();
-    for (;;) {
-      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('the run was cancelled');
-      const deadline = loader.deadline();
-      if (deadline === undefined) alarm.clear();
-      const result = deadline === undefined ? await next : await alarm.wait(next, deadline);
-      if (result === TIMEOUT) {
-        alarm.clear();
-        yield* await loader.flush();
-        continue;
-      }
-      if (result.done) break;
-      const states = await loader.handle(result.value);
-      next = iterator.next();
-      yield* states;
-    }
-    yield* await loader.flush();
-    completed = true;
-  } finally {
-    alarm.clear();
-    await loader.close();
-    if (!completed) {
-      // A read still pending when we stop (a failed age flush) must not surface as an unhandled rejection.
-      next?.catch(() => {});
-      await iterator.return?.().catch(() => {});
-    }
-  }
+  const settings = { interpretContentEncoding: config.interpret_content_encoding ?? false };
+  return writeWithSession(config, messages, ctx, (control) => PostgresSession.open(resolved, settings, control), {
+    maxRows: 100_000,
+    maxBytes: 268_435_456,
+    maxAgeMs: 60_000,
+  });
 }
 
 async function check(config: Config, _ctx: ConnectorContext): Promise<CheckResult> {
@@ -146,31 +81,16 @@ export default destination;
 export interface PostgreSQLOptions {
   config: Config;
   logger?: Logger;
+  signal?: AbortSignal;
 }
 
 /**
- * The destination as a class, for scripts: `await new PostgreSQL({config}).write(messages)` loads messages
- * (enforcing the Singer rules, as the runner does) and yields states after commit.
+ * The destination as a class, for scripts: `new PostgreSQL({config}).write(messages)` loads messages (enforcing
+ * the Singer rules, as the runner does) and yields states after commit; see DestinationClient.
  */
-export class PostgreSQL {
-  readonly config: Config;
-  private readonly logger: Logger;
-
+export class PostgreSQL extends DestinationClient<Config> {
   constructor(options: PostgreSQLOptions) {
-    this.config = validateConfig<Config>(destination.spec, options.config, 'destination postgres');
-    this.logger = options.logger ?? createLogger({ secrets: secretValues(destination.spec, this.config), name: 'postgres' });
-  }
-
-  check(): Promise<CheckResult> {
-    return check(this.config, { logger: this.logger, signal: new AbortController().signal });
-  }
-
-  /** Loads `messages`; `streams` sets per-stream conflict methods. Yields each STATE once committed. */
-  async *write(messages: AsyncIterable<SourceMessage>, options: { streams?: Record<string, StreamLoadOptions>; signal?: AbortSignal } = {}): AsyncGenerator<StateMessage> {
-    const guard = new MessageGuard();
-    async function* guarded(): AsyncGenerator<SourceMessage> {
-      for await (const message of messages) if (guard.check(message) === 'pass') yield message;
-    }
-    yield* write(this.config, guarded(), { logger: this.logger, signal: options.signal ?? new AbortController().signal, streams: options.streams ?? {} });
+    const logger = options.logger ?? createLogger({ secrets: secretValues(destination.spec, options.config), name: 'postgres' });
+    super(destination, { config: options.config, logger, ...(options.signal ? { signal: options.signal } : {}) });
   }
 }

@@ -1,20 +1,8 @@
 import { normalizeIdentifier, type IdentifierRules } from '@mage-int/core/sql';
 
-/** PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1). */
-export const PG_MAX_IDENTIFIER_BYTES = 63;
-
 /** Comments that remember which stream or field a normalised name stands for, so mappings stay stable across runs. */
 const FIELD_COMMENT = 'mage-int field: ';
 const STREAM_COMMENT = 'mage-int stream: ';
-
-export interface NamingOptions {
-  lowercase: boolean;
-  tablePrefix: string;
-}
-
-export function identifierRules(options: NamingOptions): IdentifierRules {
-  return { maxBytes: PG_MAX_IDENTIFIER_BYTES, lowercase: options.lowercase };
-}
 
 /** The comment to put on a column whose name differs from its field (undefined when they are equal). */
 export function fieldComment(field: string, column: string): string | undefined {

@@ -1,6 +1,6 @@
 import type { NativeRows } from '@mage-int/core';
 import { COPY_NULL, valueEncoder, type NulPolicy, type ValueEncoder } from './copy-text.js';
-import { STAGING_DELETED } from './merge-sql.js';
+import { STAGING_DELETED } from '@mage-int/core/sql';
 import { parsePgType, samePgType, type PgKind, type PgType } from './pg-types.js';
 import type { PlannedColumn, RowMeta } from './row-encoder.js';
 import type { StreamPlan } from './stream-plan.js';

@@ -1,11 +1,12 @@
 import type pg from 'pg';
-import { ProtocolError, type ConflictMethod, type JsonSchema, type Logger } from '@mage-int/core';
-import type { IdentifierRules } from '@mage-int/core/sql';
+import type { ConflictMethod, JsonSchema, Logger } from '@mage-int/core';
+import { METADATA_COLUMNS, type MetadataColumn } from '@mage-int/core/sql';
+import type { PostgresDialect } from './postgres-dialect.js';
 import { fieldComment, mapColumns } from './naming.js';
 import { widenPgType, type PgType } from './pg-types.js';
 import { compileRowEncoder, type ColumnSource, type PlannedColumn, type RowEncoder } from './row-encoder.js';
 import { describeTable, ensureTable, hasUniqueKey, type TableInfo, type WantedColumn } from './table-catalog.js';
-import { fieldType, METADATA_COLUMNS, METADATA_TYPES, type FieldType, type MetadataColumn } from './type-map.js';
+import { fieldType, METADATA_TYPES, type FieldType } from './type-map.js';
 import type { NulPolicy } from './copy-text.js';
 
 /** How one stream's records become rows of one table: its columns, their types and the compiled encoders. */
@@ -38,7 +39,9 @@ export interface PlanRequest {
   streamSchema: JsonSchema;
   keyProperties: readonly string[];
   method: ConflictMethod;
-  rules: IdentifierRules;
+  dialect: PostgresDialect;
+  /** The interpret_content_encoding setting. */
+  interpretContentEncoding: boolean;
   nul: NulPolicy;
   /** Add every metadata column (add_record_metadata). */
   allMetadata: boolean;
@@ -67,23 +70,15 @@ const META_SOURCE: Record<MetadataColumn, ColumnSource> = {
  * widened to text or jsonb earlier keeps loading whatever the schema says today.
  */
 export async function planStream(request: PlanRequest): Promise<StreamPlan> {
-  const { client, schema, table, stream, streamSchema, keyProperties, rules } = request;
+  const { client, schema, table, streamSchema, keyProperties, dialect } = request;
   const properties = streamSchema.properties ?? {};
   const fields = Object.keys(properties);
-  for (const key of keyProperties) {
-    if (!(key in properties)) {
-      throw new ProtocolError('KEY_NOT_IN_SCHEMA', `key property "${key}" is not among the schema's properties`, {
-        stream,
-        field: key,
-        hint: 'every key property must be described under schema.properties',
-      });
-    }
-  }
-  const existing = await describeTable(client, schema, table);
+  const existing = await describeTable(client, dialect, { schema, name: table });
   const owners = new Map<string, string | null>([...(existing?.columns.values() ?? [])].map((c) => [c.name, c.field]));
-  const mapping = mapColumns(fields, owners, rules);
+  const mapping = mapColumns(fields, owners, dialect.identifiers);
 
-  const fieldTypes = new Map<string, FieldType>(fields.map((f) => [f, fieldType(properties[f] ?? {})]));
+  const typeOptions = { interpretContentEncoding: request.interpretContentEncoding };
+  const fieldTypes = new Map<string, FieldType>(fields.map((f) => [f, fieldType(properties[f] ?? {}, typeOptions)]));
   const wanted: (WantedColumn & { source: ColumnSource; fieldType?: FieldType })[] = fields.map((field) => {
     const column = mapping.get(field) as string;
     const type = fieldTypes.get(field) as FieldType;
@@ -109,7 +104,7 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
   }
 
   const keyColumns = keyProperties.map((k) => mapping.get(k) as string);
-  const { info, created } = await ensureTable(client, {
+  const { info, created } = await ensureTable(client, dialect, {
     schema,
     table,
     columns: wanted,

@@ -1,8 +1,9 @@
 import type pg from 'pg';
-import { quoteIdentifier } from '@mage-int/core/sql';
-import { conversionExpression, formatPgType, parsePgType, samePgType, widenPgType, type PgType } from './pg-types.js';
-import { fieldOfColumn, streamOfTable } from './naming.js';
+import type { TableRef } from '@mage-int/core/sql';
 import type { Logger } from '@mage-int/core';
+import { formatPgType, parsePgType, type PgType } from './pg-types.js';
+import { fieldOfColumn, streamOfTable } from './naming.js';
+import type { PostgresDialect } from './postgres-dialect.js';
 
 /** A column of an existing table. */
 export interface ExistingColumn {
@@ -31,14 +32,6 @@ export interface WantedColumn {
   comment?: string;
 }
 
-export function qualifiedName(schema: string, table: string): string {
-  return `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
-}
-
-function quoteLiteral(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
-
 /** Tables (and partitioned tables) of a schema, each with the stream its mage-int comment names (or null). */
 export async function listTables(client: pg.Client, schema: string): Promise<Map<string, string | null>> {
   const result = await client.query<{ name: string; comment: string | null }>(
@@ -51,8 +44,8 @@ export async function listTables(client: pg.Client, schema: string): Promise<Map
 }
 
 /** Reads a table's columns and unique keys; undefined when it does not exist. */
-export async function describeTable(client: pg.Client, schema: string, table: string): Promise<TableInfo | undefined> {
-  const qualified = qualifiedName(schema, table);
+export async function describeTable(client: pg.Client, dialect: PostgresDialect, table: TableRef): Promise<TableInfo | undefined> {
+  const qualified = dialect.qualify(table);
   const columns = await client.query<{ name: string; type: string; comment: string | null; not_null: boolean }>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
             col_description(a.attrelid, a.attnum) AS comment, a.attnotnull AS not_null
@@ -74,8 +67,8 @@ export async function describeTable(client: pg.Client, schema: string, table: st
     [qualified],
   );
   return {
-    schema,
-    name: table,
+    schema: table.schema,
+    name: table.name,
     qualified,
     columns: new Map(
       columns.rows.map((r) => [r.name, { name: r.name, type: parsePgType(r.type) ?? { kind: 'other', name: r.type }, field: fieldOfColumn(r.comment), notNull: r.not_null }]),
@@ -106,11 +99,11 @@ export interface EnsureTableOptions {
  * key columns), adds missing columns, and widens column types that cannot hold the incoming type (see
  * widenPgType). Never drops or narrows. Runs in its own transaction and returns the table as it now is.
  */
-export async function ensureTable(client: pg.Client, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
+export async function ensureTable(client: pg.Client, dialect: PostgresDialect, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.query('BEGIN');
-      const result = await applyDdl(client, options);
+      const result = await applyDdl(client, dialect, options);
       await client.query('COMMIT');
       return result;
     } catch (error) {
@@ -123,40 +116,34 @@ export async function ensureTable(client: pg.Client, options: EnsureTableOptions
   }
 }
 
-async function applyDdl(client: pg.Client, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
-  const { schema, table, columns, keyColumns, logger } = options;
-  const qualified = qualifiedName(schema, table);
-  let info = await describeTable(client, schema, table);
+async function applyDdl(client: pg.Client, dialect: PostgresDialect, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
+  const { columns, keyColumns, logger } = options;
+  const table = { schema: options.schema, name: options.table };
+  const qualified = dialect.qualify(table);
+  let info = await describeTable(client, dialect, table);
   const created = !info;
   const statements: string[] = [];
   if (!info) {
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
-    const definitions = columns.map((c) => `${quoteIdentifier(c.name)} ${formatPgType(c.type)}${keyColumns.includes(c.name) ? ' NOT NULL' : ''}`);
-    if (keyColumns.length > 0) definitions.push(`PRIMARY KEY (${keyColumns.map(quoteIdentifier).join(', ')})`);
-    statements.push(`CREATE TABLE ${qualified} (${definitions.join(', ')})`);
-    if (options.comment) statements.push(`COMMENT ON TABLE ${qualified} IS ${quoteLiteral(options.comment)}`);
-    for (const c of columns) if (c.comment) statements.push(`COMMENT ON COLUMN ${qualified}.${quoteIdentifier(c.name)} IS ${quoteLiteral(c.comment)}`);
+    statements.push(...dialect.createSchema(table.schema), ...dialect.createTable(table, columns, keyColumns, options.comment));
     logger.info(`creating table ${qualified}`, { columns: columns.length, key: keyColumns });
   } else {
     for (const c of columns) {
       const existing = info.columns.get(c.name);
       if (!existing) {
-        statements.push(`ALTER TABLE ${qualified} ADD COLUMN ${quoteIdentifier(c.name)} ${formatPgType(c.type)}`);
-        if (c.comment) statements.push(`COMMENT ON COLUMN ${qualified}.${quoteIdentifier(c.name)} IS ${quoteLiteral(c.comment)}`);
+        statements.push(...dialect.addColumn(table, c));
         logger.info(`adding column ${c.name} ${formatPgType(c.type)} to ${qualified}`);
         continue;
       }
-      const widened = widenPgType(existing.type, c.type);
-      if (!samePgType(widened, existing.type)) {
-        const column = quoteIdentifier(c.name);
-        statements.push(`ALTER TABLE ${qualified} ALTER COLUMN ${column} TYPE ${formatPgType(widened)} USING ${conversionExpression(column, existing.type, widened)}`);
+      const widened = dialect.widen(existing.type, c.type);
+      if (!dialect.sameType(widened, existing.type)) {
+        statements.push(...dialect.alterColumnType(table, c.name, existing.type, widened));
         logger.info(`widening column ${c.name} of ${qualified} from ${formatPgType(existing.type)} to ${formatPgType(widened)}`);
       }
     }
   }
   if (statements.length === 0 && info) return { info, created };
   for (const sql of statements) await client.query(sql);
-  info = await describeTable(client, schema, table);
+  info = await describeTable(client, dialect, table);
   if (!info) throw new Error(`table ${qualified} vanished while it was being created`);
   return { info, created };
 }

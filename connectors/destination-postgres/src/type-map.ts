@@ -1,5 +1,5 @@
 import type { JsonSchema } from '@mage-int/core';
-import { columnType, type LogicalType } from '@mage-int/core/sql';
+import { columnType, type ColumnTypeOptions, type LogicalType, type MetadataColumn } from '@mage-int/core/sql';
 import { parsePgType, type PgKind, type PgType } from './pg-types.js';
 
 /** What a field's JSON Schema asks of its column. */
@@ -53,8 +53,8 @@ const COMPATIBLE: Record<LogicalType, readonly PgKind[]> = {
  * agrees with the JSON type is kept exactly (numeric(12,2) stays numeric(12,2)); anything else falls back to
  * the JSON Schema mapping, so another engine's type names or a lying schema never break the load.
  */
-export function fieldType(schema: JsonSchema): FieldType {
-  const column = columnType(schema);
+export function fieldType(schema: JsonSchema, options: ColumnTypeOptions = {}): FieldType {
+  const column = columnType(schema, options);
   const encoding = column.contentEncoding ? { contentEncoding: column.contentEncoding } : {};
   if (column.sqlType) {
     const exact = parsePgType(column.sqlType);
@@ -85,7 +85,4 @@ export const METADATA_TYPES = {
   _sdc_deleted_at: { kind: 'timestamptz' },
   _sdc_sequence: { kind: 'int8' },
   _sdc_table_version: { kind: 'int8' },
-} as const satisfies Record<string, PgType>;
-
-export type MetadataColumn = keyof typeof METADATA_TYPES;
-export const METADATA_COLUMNS = Object.keys(METADATA_TYPES) as MetadataColumn[];
+} as const satisfies Record<MetadataColumn, PgType>;

@@ -280,6 +280,55 @@ describe('loading into existing tables', () => {
   });
 });
 
+describe('contentEncoding base16 (interpret_content_encoding)', () => {
+  const hexSchema = schemaMessage('blobs', { id: { type: 'integer' }, hex: { type: ['null', 'string'], contentEncoding: 'base16' } }, ['id']);
+  const rows: SourceMessage = { type: 'RECORD_BATCH', stream: 'blobs', records: [{ id: 1, hex: '0xA1B2' }, { id: 2, hex: '0x' }, { id: 3, hex: '' }, { id: 4, hex: 'deadBEEF' }] };
+
+  it('stores base16 strings as the text they are by default', async () => {
+    const config = freshConfig();
+    await load(config, [hexSchema, rows, { type: 'RECORD', stream: 'blobs', record: { id: 5, hex: 'not hex at all' } }]);
+    expect((await columnTypes(database.name, config.schema as string, 'blobs'))['hex']).toBe('text');
+    expect((await query<{ hex: string }>(database.name, `SELECT hex FROM ${config.schema}.blobs ORDER BY id`)).map((r) => r.hex)).toEqual(['0xA1B2', '0x', '', 'deadBEEF', 'not hex at all']);
+  });
+
+  it('decodes hex into bytea when asked, with an optional 0x prefix and the empty string', async () => {
+    const config = freshConfig({ interpret_content_encoding: true });
+    await load(config, [hexSchema, rows]);
+    expect((await columnTypes(database.name, config.schema as string, 'blobs'))['hex']).toBe('bytea');
+    const values = await query<{ hex: string }>(database.name, `SELECT encode(hex, 'hex') AS hex FROM ${config.schema}.blobs ORDER BY id`);
+    expect(values.map((r) => r.hex)).toEqual(['a1b2', '', '', 'deadbeef']);
+  });
+
+  it('refuses malformed hex then, naming the stream, record and field', async () => {
+    const config = freshConfig({ interpret_content_encoding: true });
+    const failure = await load(config, [hexSchema, { type: 'RECORD', stream: 'blobs', record: { id: 7, hex: '0xABC' } }]).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'CONTENT_ENCODING_INVALID', stream: 'blobs', record: '{"id":7}', field: 'hex' });
+  });
+});
+
+describe('quoting', () => {
+  it('writes literals that mean the same with standard_conforming_strings off (the driver escapes them)', async () => {
+    const scs = await createDatabase('dpg_scs');
+    try {
+      await query(scs.name, `ALTER DATABASE ${scs.name} SET standard_conforming_strings = off`);
+      const config = baseConfig(scs.name, 'q');
+      const stream = "it's a \\ path\\n";
+      const field = "o'k \\ field";
+      const schema = schemaMessage(stream, { id: { type: 'integer' }, [field]: { type: 'string' } }, ['id']);
+      await load(config, [schema, { type: 'RECORD', stream, record: { id: 1, [field]: 'a' } }]);
+      await load(config, [schema, { type: 'RECORD', stream, record: { id: 2, [field]: 'b' } }]);
+      const tables = await query<{ name: string; comment: string }>(scs.name, `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'q' AND c.relkind = 'r'`);
+      expect(tables.map((t) => t.comment)).toEqual([`mage-int stream: ${stream}`]);
+      const comments = await query<{ comment: string | null }>(scs.name, `SELECT col_description(attrelid, attnum) AS comment FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 ORDER BY attnum`, [`q."${tables[0]?.name}"`]);
+      expect(comments.map((c) => c.comment)).toContain(`mage-int field: ${field}`);
+      // The second load found the table and column by their comments: one table, both rows.
+      expect(await query(scs.name, `SELECT count(*)::int AS n FROM q."${tables[0]?.name}"`)).toEqual([{ n: 2 }]);
+    } finally {
+      await scs.drop();
+    }
+  });
+});
+
 describe('values', () => {
   it('writes years before 1 as BC dates', async () => {
     const config = freshConfig();
@@ -317,7 +366,7 @@ describe('Singer BATCH messages', () => {
       await load(config, [
         schemaMessage('batched', { id: { type: 'integer', 'sql-datatype': 'numeric(20,0)' }, v: { type: 'string' } }, ['id']),
         { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'none' }, manifest: [pathToFileURL(join(dir, 'a.jsonl')).href] },
-        { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [join(dir, 'b.jsonl.gz')] },
+        { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(join(dir, 'b.jsonl.gz')).href] },
       ]);
       const rows = await query(database.name, `SELECT id::text, v FROM ${config.schema}.batched ORDER BY id::numeric`);
       expect(rows).toEqual([
@@ -325,6 +374,27 @@ describe('Singer BATCH messages', () => {
         { id: '2', v: 'two again' },
         { id: '12345678901234567890', v: 'big' },
       ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads BATCH files only as file:// URLs under batch_dir (default: the temp dir), and says why otherwise', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { pathToFileURL } = await import('node:url');
+    const dir = mkdtempSync(join(process.cwd(), '.dpg-batch-'));
+    try {
+      writeFileSync(join(dir, 'a.jsonl'), '{"id":1,"v":"one"}\n');
+      const schema = schemaMessage('batched', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']);
+      const batch = (entry: string): SourceMessage => ({ type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'none' }, manifest: [entry] });
+      const outside = await load(freshConfig(), [schema, batch(pathToFileURL(join(dir, 'a.jsonl')).href)]).catch((e: unknown) => e);
+      expect(outside).toMatchObject({ code: 'BATCH_LOCATION_REFUSED', stream: 'batched' });
+      expect(String((outside as Error).message)).toMatch(/outside the directories BATCH files may be read from/);
+      await expect(load(freshConfig(), [schema, batch('/etc/passwd')])).rejects.toMatchObject({ code: 'BATCH_LOCATION_REFUSED' });
+      const config = freshConfig({ batch_dir: dir });
+      await load(config, [schema, batch(pathToFileURL(join(dir, 'a.jsonl')).href)]);
+      expect(await query(database.name, `SELECT id::int, v FROM ${config.schema}.batched`)).toEqual([{ id: 1, v: 'one' }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,28 +1,23 @@
 import type pg from 'pg';
 import {
   ConnectorError,
-  ProtocolError,
   RecordValidationError,
   stringifyExactJson,
-  type ActivateVersionMessage,
-  type BatchMessage,
   type ConflictMethod,
+  type DestinationSession,
   type JsonSchema,
-  type Logger,
   type NativeRows,
+  type RecordBatch,
   type RecordData,
-  type SchemaMessage,
-  type SourceMessage,
-  type StateMessage,
-  type StreamLoadOptions,
+  type SessionControl,
+  type StreamInfo,
 } from '@mage-int/core';
-import { quoteIdentifier } from '@mage-int/core/sql';
-import { readBatchRecords } from './batch-files.js';
+import { base16Error } from '@mage-int/core/sql';
 import { connect, type ResolvedConfig } from './connection.js';
-import { ColumnOverflowError, NulCharacterError, ValueTypeError } from './copy-text.js';
+import { Base16Error, ColumnOverflowError, NulCharacterError, ValueTypeError } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
-import { activateVersionStatements, mergeStatements, STAGING_DELETED, STAGING_SEQUENCE } from './merge-sql.js';
-import { identifierRules, pickName, streamComment } from './naming.js';
+import { pickName, streamComment } from './naming.js';
+import { PostgresDialect } from './postgres-dialect.js';
 import type { PgType } from './pg-types.js';
 import type { RowMeta } from './row-encoder.js';
 import { planStream, type StreamPlan } from './stream-plan.js';
@@ -94,94 +89,67 @@ interface ActiveCopy {
   segmentBytes: number;
 }
 
-export interface LoaderContext {
-  logger: Logger;
-  streams: Record<string, StreamLoadOptions>;
+/** Extra interface settings the session reads from the config besides the connection ones. */
+export interface SessionSettings {
+  interpretContentEncoding: boolean;
 }
 
 /**
- * Loads Singer messages into PostgreSQL on one connection. Records are encoded to COPY text as they arrive and
- * streamed to the server in chunks, so PostgreSQL works while the next records are encoded; everything since
- * the last commit is one transaction, committed by rows, bytes or age, after which the latest STATE is released.
+ * The PostgreSQL session of the destination kit: loads records on one connection. Records are encoded to COPY
+ * text as they arrive and streamed to the server in chunks, so PostgreSQL works while the next records are
+ * encoded; everything since the last commit is one transaction. When to commit and when to release a STATE is
+ * the kit's batching writer's decision; names, types, DDL and merges are the PostgreSQL dialect's.
  */
-export class PostgresLoader {
+export class PostgresSession implements DestinationSession {
   private readonly streams = new Map<string, StreamLoad>();
-  private readonly rules;
+  private readonly dialect: PostgresDialect;
   private inTransaction = false;
   private active: ActiveCopy | undefined;
   private unitRows = 0;
   private unitBytes = 0;
-  private unitStartedAt = 0;
   private batchedAt = '';
   private pendingOps: string[] = [];
-  private pendingState: StateMessage | undefined;
   private sequence = Date.now() * 1000;
   private tableOwners: Map<string, string | null> | undefined;
 
   private constructor(
     private readonly client: pg.Client,
     private readonly config: ResolvedConfig,
-    private readonly ctx: LoaderContext,
+    private readonly settings: SessionSettings,
+    private readonly control: SessionControl,
   ) {
-    this.rules = identifierRules({ lowercase: config.lowercase, tablePrefix: config.tablePrefix });
+    this.dialect = new PostgresDialect({ lowercase: config.lowercase });
   }
 
-  static async open(config: ResolvedConfig, ctx: LoaderContext): Promise<PostgresLoader> {
-    return new PostgresLoader(await connect(config), config, ctx);
+  static async open(config: ResolvedConfig, settings: SessionSettings, control: SessionControl): Promise<PostgresSession> {
+    return new PostgresSession(await connect(config), config, settings, control);
   }
 
-  /** When an age flush is due (epoch ms), if anything is uncommitted. */
-  deadline(): number | undefined {
-    return this.unitRows > 0 ? this.unitStartedAt + this.config.batchMaxAgeMs : undefined;
-  }
-
-  /** Handles one message; returns the STATE messages that may now be released. */
-  async handle(message: SourceMessage): Promise<StateMessage[]> {
-    switch (message.type) {
-      case 'SCHEMA':
-        return this.onSchema(message);
-      case 'RECORD':
-        return this.onRecords(message.stream, [message.record], message.version, message.time_extracted);
-      case 'RECORD_BATCH':
-        return this.onRecords(message.stream, message.records, message.version, message.time_extracted, message.native);
-      case 'STATE':
-        if (!this.hasUncommitted()) return [message];
-        this.pendingState = message;
-        return [];
-      case 'ACTIVATE_VERSION':
-        return this.onActivateVersion(message);
-      case 'BATCH':
-        return this.onBatch(message);
-      default:
-        return [];
-    }
+  private get logger() {
+    return this.control.logger;
   }
 
   private hasUncommitted(): boolean {
     return this.unitRows > 0 || this.pendingOps.length > 0 || this.inTransaction;
   }
 
-  private async onSchema(message: SchemaMessage): Promise<StateMessage[]> {
-    const known = this.streams.get(message.stream);
-    const keys = message.key_properties ?? [];
-    if (known && stringifyExactJson([known.schema, known.keyProperties]) === stringifyExactJson([message.schema, keys])) return [];
-    // Table changes happen between transactions: rows already encoded follow the old column list.
-    const states = await this.flush();
-    const method = this.conflictMethod(message.stream, keys);
+  /** A stream's first or changed SCHEMA (the kit calls it with nothing uncommitted). */
+  async openStream(stream: StreamInfo): Promise<void> {
+    const known = this.streams.get(stream.name);
     if (known) {
-      known.schema = message.schema;
-      known.keyProperties = keys;
-      known.method = method;
+      known.schema = stream.schema;
+      known.keyProperties = stream.keyProperties;
+      known.method = stream.conflictMethod;
       await this.replan(known);
-      return states;
+      return;
     }
     const draft: Draft = {
-      name: message.stream,
+      name: stream.name,
       index: this.streams.size + 1,
-      schema: message.schema,
-      keyProperties: keys,
-      method,
-      table: await this.tableFor(message.stream),
+      schema: stream.schema,
+      keyProperties: stream.keyProperties,
+      method: stream.conflictMethod,
+      table: await this.tableFor(stream.name),
       mode: 'staging',
       conflicted: false,
       versioned: false,
@@ -201,24 +169,14 @@ export class PostgresLoader {
     const plan = await this.planFor(draft);
     const layouts = planLayouts(plan);
     const load: StreamLoad = { ...draft, plan, layouts, pendingLayout: layouts.plain };
-    this.streams.set(message.stream, load);
+    this.streams.set(stream.name, load);
     this.afterPlan(load);
-    return states;
-  }
-
-  private conflictMethod(stream: string, keys: readonly string[]): ConflictMethod {
-    const asked = this.ctx.streams[stream]?.conflictMethod;
-    if (keys.length === 0) {
-      if (asked && asked !== 'append') this.ctx.logger.warn(`stream "${stream}" has no key properties: its records are appended (${asked} needs a key)`);
-      return 'append';
-    }
-    return asked ?? 'upsert';
   }
 
   /** The table of a stream: stable across runs (see pickName), distinct from other streams' tables. */
   private async tableFor(stream: string): Promise<string> {
     this.tableOwners ??= await listTables(this.client, this.config.schema);
-    const name = pickName(stream, this.tableOwners, this.rules, this.config.tablePrefix);
+    const name = pickName(stream, this.tableOwners, this.dialect.identifiers, this.config.tablePrefix);
     this.tableOwners.set(name, stream);
     return name;
   }
@@ -239,13 +197,14 @@ export class PostgresLoader {
       streamSchema: load.schema,
       keyProperties: load.keyProperties,
       method: load.method,
-      rules: this.rules,
+      dialect: this.dialect,
+      interpretContentEncoding: this.settings.interpretContentEncoding,
       nul: this.config.nul,
       allMetadata: this.config.addRecordMetadata,
       versioned: load.versioned,
       deletedColumn: load.deletedColumn,
       minimumTypes: load.minimumTypes,
-      logger: this.ctx.logger,
+      logger: this.logger,
     });
   }
 
@@ -254,7 +213,7 @@ export class PostgresLoader {
     load.layouts = planLayouts(load.plan);
     load.native = undefined;
     this.resetMode(load, true);
-    if (load.plan.columns.length === 0) this.ctx.logger.warn(`stream "${load.name}" has no properties: its records have nothing to load`);
+    if (load.plan.columns.length === 0) this.logger.warn(`stream "${load.name}" has no properties: its records have nothing to load`);
   }
 
   /**
@@ -265,42 +224,36 @@ export class PostgresLoader {
     const direct = this.config.directLoad && (load.method === 'append' || (load.method === 'upsert' && load.plan.uniqueKey && !load.conflicted));
     const mode = direct ? 'direct' : 'staging';
     if (announce || mode !== load.mode) {
-      this.ctx.logger.debug(`stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method})`);
+      this.logger.debug(`stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method})`);
     }
     load.mode = mode;
   }
 
-  private async onRecords(
-    stream: string,
-    records: readonly RecordData[],
-    version: number | undefined,
-    timeExtracted: string | undefined,
-    native?: NativeRows,
-  ): Promise<StateMessage[]> {
-    const load = this.streams.get(stream);
-    if (!load) {
-      throw new ProtocolError('RECORD_BEFORE_SCHEMA', 'RECORD arrived before any SCHEMA for its stream', {
-        stream,
-        hint: 'a source must emit a SCHEMA message for a stream before its first RECORD',
-      });
-    }
-    const states: StateMessage[] = [];
+  /** Bytes of COPY data since the last commit, sent or pending (for batch_size_bytes). */
+  uncommittedBytes(): number {
+    return this.unitBytes + this.pendingBytes();
+  }
+
+  /** Encodes (or copies, for matching native rows) a batch into the stream's pending COPY data. */
+  async write(batch: RecordBatch): Promise<void> {
+    const { records, version, native } = batch;
+    const load = this.streams.get(batch.stream) as StreamLoad;
     if (version !== undefined && !load.plan.hasVersionColumn) {
-      states.push(...(await this.flush()));
+      await this.control.commit();
       load.versioned = true;
       if (!this.config.hardDelete) load.deletedColumn = true;
       await this.replan(load);
     }
     if (load.plan.columns.length === 0) {
       load.records += records.length;
-      return states;
+      return;
     }
     if (records.length > 0) {
       if (version === undefined) load.unversioned = true;
       else load.minVersion = Math.min(load.minVersion, version);
     }
     const meta: RowMeta = {
-      extractedAt: timeExtracted ?? null,
+      extractedAt: batch.timeExtracted ?? null,
       // Only the metadata columns read it; a Singer target gets a message per record, so skip the clock otherwise.
       receivedAt: this.config.addRecordMetadata ? new Date().toISOString() : '',
       batchedAt: '',
@@ -311,11 +264,9 @@ export class PostgresLoader {
     if (layout && native) {
       await this.copyNative(load, layout, native.data, records.length, meta);
     } else {
-      await this.encodeRecords(load, records, meta, states);
+      await this.encodeRecords(load, records, meta);
     }
     this.sequence = meta.sequence;
-    if (this.unitRows >= this.config.batchSizeRows || this.unitBytes + this.pendingBytes() >= this.config.batchSizeBytes) states.push(...(await this.flush()));
-    return states;
   }
 
   /** The layout native rows of this shape load with into the stream's current plan, if they can. */
@@ -324,17 +275,14 @@ export class PostgresLoader {
     if (load.native?.key !== key) {
       const layout = nativeLayout(load.plan, native, this.config.nul);
       load.native = { key, layout };
-      this.ctx.logger.debug(`stream "${load.name}": ${layout ? 'loading the source database\'s COPY text as it is' : 'native rows do not match the table; encoding records'}`);
+      this.logger.debug(`stream "${load.name}": ${layout ? 'loading the source database\'s COPY text as it is' : 'native rows do not match the table; encoding records'}`);
     }
     return load.native.layout;
   }
 
-  /** Starts a unit of work's clock with its first row. */
+  /** Stamps `_sdc_batched_at`: the time the unit of work (the transaction) got its first row. */
   private startUnit(meta: RowMeta): void {
-    if (this.unitRows === 0) {
-      this.unitStartedAt = Date.now();
-      this.batchedAt = new Date(this.unitStartedAt).toISOString();
-    }
+    if (this.unitRows === 0) this.batchedAt = new Date().toISOString();
     meta.batchedAt = this.batchedAt;
   }
 
@@ -373,7 +321,7 @@ export class PostgresLoader {
   }
 
   /** Encodes records to COPY text rows in the pending buffer (the general path). */
-  private async encodeRecords(load: StreamLoad, records: readonly RecordData[], meta: RowMeta, states: StateMessage[]): Promise<void> {
+  private async encodeRecords(load: StreamLoad, records: readonly RecordData[], meta: RowMeta): Promise<void> {
     const stream = load.name;
     const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
     for (let i = 0; i < records.length; i++) {
@@ -387,13 +335,13 @@ export class PostgresLoader {
           }
         } else if (!load.plan.hasDeletedColumn) {
           this.sequence = meta.sequence;
-          states.push(...(await this.flush()));
+          await this.control.commit();
           load.deletedColumn = true;
           await this.replan(load);
         }
         if (this.config.hardDelete && load.method === 'append' && !load.warnedDeleteWithoutKey) {
           load.warnedDeleteWithoutKey = true;
-          this.ctx.logger.warn(`stream "${stream}" has no key properties: deletes are kept as rows with _sdc_deleted_at set`);
+          this.logger.warn(`stream "${stream}" has no key properties: deletes are kept as rows with _sdc_deleted_at set`);
         }
       }
       this.startUnit(meta);
@@ -405,9 +353,9 @@ export class PostgresLoader {
         if (error instanceof ColumnOverflowError && !load.minimumTypes.has(error.column)) {
           // A bigint column met an integer beyond 64 bits: commit what came before, widen to numeric, retry.
           this.sequence = meta.sequence;
-          states.push(...(await this.flush()));
+          await this.control.commit();
           load.minimumTypes.set(error.column, { kind: 'numeric' });
-          this.ctx.logger.warn(`stream "${stream}": an integer does not fit bigint column "${error.column}"; widening it to numeric`);
+          this.logger.warn(`stream "${stream}": an integer does not fit bigint column "${error.column}"; widening it to numeric`);
           await this.replan(load);
           i--;
           continue;
@@ -425,6 +373,8 @@ export class PostgresLoader {
 
   private valueError(error: unknown, load: StreamLoad, record: RecordData): Error {
     const ref = this.recordRef(load, record);
+    const field = (column: string) => load.plan.fieldOf.get(column) ?? column;
+    if (error instanceof Base16Error) return base16Error(load.name, ref, field(error.column), error.value);
     if (error instanceof NulCharacterError) {
       return new RecordValidationError('NUL_CHARACTER', 'contains a NUL character (U+0000), which PostgreSQL text and jsonb cannot store', {
         stream: load.name,
@@ -447,31 +397,19 @@ export class PostgresLoader {
     return stringifyExactJson(Object.fromEntries(load.keyProperties.map((k) => [k, record[k]])));
   }
 
-  private async onActivateVersion(message: ActivateVersionMessage): Promise<StateMessage[]> {
-    const load = this.streams.get(message.stream);
-    if (!load) {
-      this.ctx.logger.warn(`ACTIVATE_VERSION for stream "${message.stream}" before its SCHEMA: ignored`);
-      return [];
-    }
-    const states: StateMessage[] = [];
+  /** Retires rows older than `version` at the next commit (the kit commits right after). */
+  async activateVersion(stream: string, version: number): Promise<void> {
+    const load = this.streams.get(stream) as StreamLoad;
     if (!load.plan.hasVersionColumn || (!this.config.hardDelete && !load.plan.hasDeletedColumn)) {
-      states.push(...(await this.flush()));
+      await this.control.commit();
       load.versioned = true;
       if (!this.config.hardDelete) load.deletedColumn = true;
       await this.replan(load);
     }
     // A table this run created holds only what this run loaded: when all of it carries this version or a newer
     // one, there is nothing older to retire, and the full scan can be skipped.
-    const nothingOlder = load.tableIsOurs && !load.unversioned && load.minVersion >= message.version;
-    if (!nothingOlder) this.pendingOps.push(...activateVersionStatements(load.plan.table.qualified, message.version, this.config.hardDelete));
-    states.push(...(await this.flush()));
-    return states;
-  }
-
-  private async onBatch(message: BatchMessage): Promise<StateMessage[]> {
-    const states: StateMessage[] = [];
-    for await (const records of readBatchRecords(message)) states.push(...(await this.onRecords(message.stream, records, undefined, undefined)));
-    return states;
+    const nothingOlder = load.tableIsOurs && !load.unversioned && load.minVersion >= version;
+    if (!nothingOlder) this.pendingOps.push(...this.dialect.activateVersion(load.plan.table, version, this.config.hardDelete));
   }
 
   private async begin(): Promise<void> {
@@ -514,12 +452,12 @@ export class PostgresLoader {
     if (active.segment && active.segmentBytes >= SEGMENT_BYTES) await this.endActive();
   }
 
-  private stagingName(load: StreamLoad): string {
-    return `mage_stg_${load.index}`;
+  private staging(load: StreamLoad): { schema: string; name: string } {
+    return { schema: 'pg_temp', name: `mage_stg_${load.index}` };
   }
 
   private async startCopy(load: StreamLoad, target: 'direct' | 'staging', layout: CopyLayout): Promise<void> {
-    const columns = layout.columns.map(quoteIdentifier).join(', ');
+    const columns = layout.columns.map((c) => this.dialect.quoteIdentifier(c)).join(', ');
     let sql: string;
     let segment: Buffer[] | undefined;
     if (target === 'direct') {
@@ -531,17 +469,15 @@ export class PostgresLoader {
       sql = `COPY ${load.plan.table.qualified} (${columns}) FROM STDIN`;
     } else {
       await this.ensureStaging(load);
-      sql = `COPY ${quoteIdentifier(this.stagingName(load))} (${columns}) FROM STDIN`;
+      sql = `COPY ${this.dialect.qualify(this.staging(load))} (${columns}) FROM STDIN`;
     }
     this.active = { key: copyKey(load, target, layout), load, target, layout, writer: new CopyWriter(this.client, sql), segment, segmentBytes: 0 };
   }
 
   private async ensureStaging(load: StreamLoad): Promise<void> {
     if (load.stagingReady) return;
-    const staging = quoteIdentifier(this.stagingName(load));
-    const columns = load.plan.columns.map((c) => quoteIdentifier(c.column)).join(', ');
-    await this.client.query(`CREATE TEMP TABLE ${staging} ON COMMIT DROP AS SELECT ${columns} FROM ${load.plan.table.qualified} WITH NO DATA`);
-    await this.client.query(`ALTER TABLE ${staging} ADD COLUMN ${STAGING_SEQUENCE} bigint GENERATED ALWAYS AS IDENTITY, ADD COLUMN ${STAGING_DELETED} boolean`);
+    const statements = this.dialect.createStaging(this.staging(load), load.plan.table, load.plan.columns.map((c) => c.column));
+    for (const sql of statements) await this.client.query(sql);
     load.stagingReady = true;
   }
 
@@ -574,7 +510,7 @@ export class PostgresLoader {
       const load = active.load;
       await this.client.query(`ROLLBACK TO SAVEPOINT ${SAVEPOINT}`);
       await this.client.query(`RELEASE SAVEPOINT ${SAVEPOINT}`);
-      this.ctx.logger.info(`stream "${load.name}": keys already in ${load.plan.table.qualified}; loading through a staging table from now on`);
+      this.logger.info(`stream "${load.name}": keys already in ${load.plan.table.qualified}; loading through a staging table from now on`);
       load.mode = 'staging';
       load.conflicted = true;
       await this.startCopy(load, 'staging', active.layout);
@@ -608,17 +544,17 @@ export class PostgresLoader {
     });
   }
 
-  /** Sends everything buffered, merges staging tables, runs pending operations and commits; returns the releasable state. */
-  async flush(): Promise<StateMessage[]> {
+  /** Sends everything buffered, merges staging tables, runs pending operations and commits. */
+  async commit(): Promise<void> {
     if (this.hasUncommitted()) {
       for (const load of this.streams.values()) await this.sendPending(load);
       await this.endActive();
       if (this.pendingOps.length > 0) await this.begin();
       for (const load of this.streams.values()) {
         if (load.stagingRows === 0) continue;
-        const statements = mergeStatements({
-          target: load.plan.table.qualified,
-          staging: this.stagingName(load),
+        const statements = this.dialect.merge({
+          target: load.plan.table,
+          staging: this.staging(load),
           columns: load.plan.columns.map((c) => c.column),
           keys: load.plan.keyColumns,
           method: load.method,
@@ -642,13 +578,10 @@ export class PostgresLoader {
         load.stagingRows = 0;
         this.resetMode(load);
       }
-      if (this.unitRows > 0) this.ctx.logger.debug(`committed ${this.unitRows} records`);
+      if (this.unitRows > 0) this.logger.debug(`committed ${this.unitRows} records`);
       this.unitRows = 0;
       this.unitBytes = 0;
     }
-    const state = this.pendingState;
-    this.pendingState = undefined;
-    return state ? [state] : [];
   }
 
   /** Ends the session: rolls back anything uncommitted (after a failure) and closes the connection. */
