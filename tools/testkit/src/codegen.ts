@@ -2,6 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 import type { JsonSchema } from '@mage-int/core';
+import shared from '@mage-int/core/destination-settings.json' with { type: 'json' };
 
 /** The markdown config table for a spec: one row per setting, nested objects flattened with dots. */
 export function configTable(schema: JsonSchema): string {
@@ -28,7 +29,7 @@ export function configTable(schema: JsonSchema): string {
  */
 export async function generateConnectorCode(directory = '.'): Promise<void> {
   const dir = resolve(directory);
-  const spec = JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema;
+  const spec = await syncSharedSettings(dir, JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema);
   // A root `title` would rename the interface; the generated type is always `Config`.
   const { title: _title, ...schema } = spec;
   const ts = await compile(structuredClone(schema) as Parameters<typeof compile>[0], 'Config', {
@@ -46,4 +47,28 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
     const updated = readme.replace(/<!-- config:start -->[\s\S]*?<!-- config:end -->/, `<!-- config:start -->\n${configTable(spec)}\n<!-- config:end -->`);
     if (updated !== readme) await writeFile(readmePath, updated);
   }
+}
+
+const SHARED: Record<string, JsonSchema> = shared.properties;
+
+/**
+ * Brings the settings every destination shares (core/destination-settings.json: batch_size_rows, hard_delete, …)
+ * in line in a connector's spec: their type, bounds and wording come from that one file, the connector keeps its
+ * own `default`; a deprecated alias (`"x-alias-of": "batch_size_rows"`) gets its target's type and a
+ * "Deprecated" description. Returns the spec, changed in place; spec.json is rewritten when it changed, so
+ * the published spec and the README say the same as every other destination.
+ */
+export async function syncSharedSettings(directory: string, spec: JsonSchema): Promise<JsonSchema> {
+  const before = JSON.stringify(spec);
+  for (const [name, property] of Object.entries(spec.properties ?? {})) {
+    const alias = property['x-alias-of'];
+    const source = typeof alias === 'string' ? SHARED[alias] : SHARED[name];
+    if (!source) continue;
+    const { description, ...shape } = source;
+    const own = property.default === undefined || typeof alias === 'string' ? {} : { default: property.default };
+    const text = typeof alias === 'string' ? `Deprecated: use \`${alias}\` (the same setting under its shared name).` : description;
+    spec.properties![name] = { ...shape, ...own, ...(typeof alias === 'string' ? { deprecated: true, 'x-alias-of': alias } : {}), description: text };
+  }
+  if (JSON.stringify(spec) !== before) await writeFile(join(directory, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
+  return spec;
 }
