@@ -1,4 +1,4 @@
-// The conformance test config (`mage-int test`, test/conformance.test.ts): every scenario gets a fresh DuckDB
+// The conformance test config (`mage-int test`, tools/testkit/test/connectors.test.ts): every scenario gets a fresh DuckDB
 // file in a temp directory; readTable reads a stream's table back as plain values.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,12 @@ export default defineTestConfig<Config>({
   setup() {
     const dir = mkdtempSync(join(tmpdir(), 'mage-duckdb-conformance-'));
     return { config: { path: join(dir, 'target.duckdb'), schema: 'conformance' }, teardown: () => rmSync(dir, { recursive: true, force: true }) };
+  },
+  // Until destination-duckdb takes interpret_content_encoding from the SQL kit (issue 9.3, the DuckDB move onto the kit).
+  skipFixtures: {
+    'base16-as-text': 'interpret_content_encoding not wired yet',
+    'binary-content-encoding': 'interpret_content_encoding not wired yet',
+    'error-base16-malformed': 'interpret_content_encoding not wired yet',
   },
   async readTable(config, stream) {
     const instance = await DuckDBInstance.fromCache(String(config.path));

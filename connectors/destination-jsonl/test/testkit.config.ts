@@ -27,6 +27,16 @@ export default defineTestConfig<JsonlConfig>({
     'schema-evolution-widen': 'a file keeps each record as sent: there is no column type to widen earlier values to',
     identifiers: 'a file keeps field names as sent: there are no column names to normalise',
     'binary-content-encoding': 'a file keeps encoded strings as sent: base16 text is not re-encoded as bytes',
+    'error-base16-malformed': 'a file keeps encoded strings as sent: there is no bytes column to decode hex into',
+    'interleaved-streams': 'append-only: the case re-sends keys and expects one row per key',
+    'upsert-last-wins': 'append-only: a file keeps every record, later ones do not replace earlier ones',
+    'activate-version-hard-delete': 'append-only: ACTIVATE_VERSION removes nothing from a log',
+    'activate-version-soft-delete': 'append-only: ACTIVATE_VERSION marks nothing in a log',
+    'cdc-delete-hard': 'append-only: a delete is one more line, not a removed row',
+    'cdc-delete-soft': 'append-only: a delete is one more line, the row it deletes stays as it was',
+    'record-metadata': 'a file keeps each record as sent: no _sdc_* columns are added',
+    'nul-characters-reject': 'JSON holds U+0000 (as \\u0000), so there is no nul_characters policy to apply',
+    'nul-characters-strip': 'JSON holds U+0000 (as \\u0000), so there is no nul_characters policy to apply',
   },
   async readTable(config, stream) {
     const compression = config.compression ?? 'none';

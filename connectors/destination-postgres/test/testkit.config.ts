@@ -1,4 +1,4 @@
-// The conformance test config (`mage-int test`, test/conformance.test.ts, tools/testkit's connectors test):
+// The conformance test config (`mage-int test`, tools/testkit/test/connectors.test.ts):
 // every scenario gets a fresh schema in a shared scratch database, dropped afterwards; readTable reads a
 // stream's table through to_jsonb, so numbers stay exact, timestamps are ISO in UTC and bytes come as base64.
 import pg from 'pg';

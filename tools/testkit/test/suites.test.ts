@@ -108,11 +108,15 @@ describe('destination suite', () => {
       finalState: { bookmarks: {} },
     });
     await write('record-before-schema', [{ type: 'RECORD', stream: 'users', record: { id: 1 } }], { error: { code: 'RECORD_BEFORE_SCHEMA' } });
+    await write('unknown-setting', [schema, { type: 'RECORD', stream: 'users', record: { id: 3, name: 'z' } }], { config: { no_such_setting: true }, tables: { users: [{ id: 3, name: 'z' }] } });
     await write('wrong-expectation', [schema, { type: 'RECORD', stream: 'users', record: { id: 2, name: 'x' } }], { tables: { users: [{ id: 2, name: 'y' }] } });
     const results = await runDestination({}, fixtures);
     expect(status(results, 'fixture upsert')).toBe('passed');
     expect(status(results, 'fixture record-before-schema')).toBe('passed');
     expect(status(results, 'fixture wrong-expectation')).toBe('failed');
     expect(results.find((r) => r.name.includes('wrong-expectation'))?.message).toMatch(/missing:[\s\S]*"y"/);
+    // A setting the destination does not know fails the case instead of skipping it.
+    expect(status(results, 'fixture unknown-setting')).toBe('failed');
+    expect(results.find((r) => r.name.includes('unknown-setting'))?.message).toMatch(/sets no_such_setting, which this destination's spec does not have[\s\S]*skipFixtures/);
   });
 });
