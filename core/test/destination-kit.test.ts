@@ -263,6 +263,9 @@ describe('SQL kit helpers', () => {
     expect(columnType(hex, { interpretContentEncoding: false }).logical).toBe('string');
     expect(columnType(hex, { interpretContentEncoding: true })).toMatchObject({ logical: 'binary', contentEncoding: 'base16' });
     expect(columnType({ type: 'string', contentEncoding: 'base64' }, { interpretContentEncoding: false }).logical).toBe('binary');
+    // A source that says the column is bytes (source-postgres's bytea) keeps them bytes.
+    expect(columnType({ ...hex, 'sql-datatype': 'bytea' }, { interpretContentEncoding: false }).logical).toBe('binary');
+    expect(columnType({ ...hex, 'sql-datatype': 'character varying(20)' }, { interpretContentEncoding: false }).logical).toBe('string');
   });
 
   it('decodes hex with an optional 0x prefix and the empty string, and nothing else', () => {

@@ -72,6 +72,9 @@ export function columnType(schema: JsonSchema, options: ColumnTypeOptions = {}):
   }
 }
 
+/** `sql-datatype`s that name a bytes column (PostgreSQL, MySQL, SQL Server, DuckDB, BigQuery). */
+const BINARY_SQL_TYPE = /^\s*(bytea|(tiny|medium|long)?blob|(var)?binary|bytes)\b/i;
+
 function stringType(schema: JsonSchema, options: ColumnTypeOptions): Omit<ColumnType, 'nullable'> {
   switch (schema.format) {
     case 'date-time':
@@ -84,8 +87,11 @@ function stringType(schema: JsonSchema, options: ColumnTypeOptions): Omit<Column
       return { logical: 'uuid' };
   }
   if (schema.contentEncoding === 'base64') return { logical: 'binary', contentEncoding: 'base64' };
-  // Hex text is common in sources that mean it as text ("0xA1B2"): decoded only when the config says so.
-  if (schema.contentEncoding === 'base16' && options.interpretContentEncoding !== false) return { logical: 'binary', contentEncoding: 'base16' };
+  // Hex text is common in sources that mean it as text ("0xA1B2"): decoded only when the config says so, or
+  // when the source says the column holds bytes (`sql-datatype: bytea`, as source-postgres sends them).
+  if (schema.contentEncoding === 'base16' && (options.interpretContentEncoding !== false || BINARY_SQL_TYPE.test(String(schema['sql-datatype'] ?? schema['x-sql-datatype'] ?? '')))) {
+    return { logical: 'binary', contentEncoding: 'base16' };
+  }
   return { logical: 'string', ...(typeof schema.maxLength === 'number' ? { maxLength: schema.maxLength } : {}) };
 }
 

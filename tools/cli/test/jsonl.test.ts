@@ -14,7 +14,7 @@ describe('mage-int run: faker → jsonl', () => {
     const pipeline = join(pipelines, 'export.yaml');
     writeFileSync(
       pipeline,
-      'source:\n  name: faker\n  config: { customers: 50, products: 5, orders: 120, batch_size: 25 }\nstreams:\n  customers:\n    fields: [id, email]\ndestination:\n  name: jsonl\n  config: { destination_path: ../exports, flush_rows: 30 }\n',
+      'source:\n  name: faker\n  config: { customers: 50, products: 5, orders: 120, batch_size: 25 }\nstreams:\n  customers:\n    fields: [id, email]\ndestination:\n  name: jsonl\n  config: { destination_path: ../exports, batch_size_rows: 30 }\n',
     );
     // Run from another directory: the output lands next to the pipeline file, not in the working directory.
     const result = await runCli(['run', pipeline, '--json'], { cwd: work.dir });
