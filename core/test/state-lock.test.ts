@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,5 +55,17 @@ describe('the state lock of a pipeline', () => {
     expect(next.stdout).toBe('done\n');
     expect(existsSync(join(stateDir, 'locked.lock'))).toBe(false);
     expect(JSON.parse(readFileSync(join(stateDir, 'locked.json'), 'utf8'))).toEqual({ bookmarks: { rows: { id: 1 } } });
+  });
+
+  it('does not take a reused pid for the holder (Linux: the process start time differs)', async () => {
+    const stateDir = join(dir, 'reused');
+    mkdirSync(stateDir, { recursive: true });
+    // This very process is alive, but it is not the process that wrote the lock.
+    writeFileSync(join(stateDir, 'locked.lock'), JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2024-01-01T00:00:00.000Z', process_start: '1' }));
+    const store = new FileStateStore(stateDir);
+    const lock = await store.lock('locked');
+    expect(lock.holder.pid).toBe(process.pid);
+    await lock.release();
+    expect(existsSync(join(stateDir, 'locked.lock'))).toBe(false);
   });
 });

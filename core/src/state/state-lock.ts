@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { link, open, readFile, rename, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { MageError } from '../errors.js';
@@ -9,6 +10,8 @@ export interface LockHolder {
   host: string;
   /** When the holder took the lock (ISO 8601). */
   started_at: string;
+  /** Linux: the process's start time in clock ticks since boot, so a pid reused by another process is not taken for the holder. */
+  process_start?: string;
 }
 
 /** A held lock; `release` gives it up (only when it is still ours). */
@@ -28,14 +31,26 @@ export class StateLockedError extends MageError {
   }
 }
 
-/** Whether a process of this host is alive (EPERM: it exists, owned by someone else). */
-function isAlive(pid: number): boolean {
+/** The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), where there is a /proc. */
+function processStart(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
+}
+
+/** Whether the holder still runs on this host (EPERM: it exists, owned by someone else), and is not a reused pid. */
+function isAlive(holder: LockHolder): boolean {
+  try {
+    process.kill(holder.pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const start = holder.process_start === undefined ? undefined : processStart(holder.pid);
+  return start === undefined || start === holder.process_start;
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
@@ -57,7 +72,8 @@ const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) => a !
  * trusted.
  */
 export async function acquireStateLock(path: string, pipelineId: string): Promise<StateLock> {
-  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString() };
+  const start = processStart(process.pid);
+  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), ...(start === undefined ? {} : { process_start: start }) };
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(path, 'wx');
@@ -79,7 +95,7 @@ export async function acquireStateLock(path: string, pipelineId: string): Promis
       }
       throw new StateLockedError(`the state of pipeline "${pipelineId}" is locked by ${path}, which names no holder`, { pid: 0, host: '', started_at: '' }, `if no run of "${pipelineId}" is going on, delete ${path}`);
     }
-    if (current.host === holder.host && !isAlive(current.pid)) {
+    if (current.host === holder.host && !isAlive(current)) {
       if (attempt < 20) {
         await removeStale(path, current);
         continue;
