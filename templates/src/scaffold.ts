@@ -6,7 +6,7 @@ import { ConfigError, type ConnectorKind } from '@mage-int/core';
 /** Where the templates live: beside src/ and dist/ in this package. */
 export const TEMPLATES_DIR = fileURLToPath(new URL('..', import.meta.url));
 
-/** Files every scaffold gets (the HTTP client with retries), unless its template has its own at the same path. */
+/** Files every scaffold gets, unless its template has its own at the same path (none today: the HTTP client is core's). */
 const SHARED_DIR = join(TEMPLATES_DIR, 'shared');
 
 /** Versions a standalone scaffold's dev tools are pinned to (the ones mage-int itself is built with). */
@@ -169,7 +169,7 @@ export async function scaffoldConnector(options: ScaffoldOptions): Promise<Scaff
   const fill = (text: string) => replacements.reduce((out, [from, to]) => out.split(from).join(to), text);
 
   const own = await walk(template.directory);
-  const shared = (await walk(SHARED_DIR)).filter((file) => !own.includes(file));
+  const shared = (await walk(SHARED_DIR).catch(() => [] as string[])).filter((file) => !own.includes(file));
   const sources = [...own.map((file) => [file, template.directory] as const), ...shared.map((file) => [file, SHARED_DIR] as const)];
   const files = sources.map(([file]) => file);
   await mkdir(directory, { recursive: true });

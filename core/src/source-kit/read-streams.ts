@@ -232,6 +232,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
     if (!sorted) position = { replicationKey: rk, ...(position.value === undefined ? {} : { value: position.value }) };
     const cursor = new IncrementalCursor(position.value, run.stream.startValue, position.afterKeys ? 0 : run.stream.lookback);
     slot.set(keysetBookmark(position));
+    let started = false;
     const partSync: StreamSync = {
       ...sync,
       bookmark: slot.get(),
@@ -246,7 +247,8 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
       for (const record of batch.records) cursor.observe(record[rk]);
       if (batch.records.length > 0) {
         if (sorted) {
-          checkSorted(run, batch.records, position);
+          checkSorted(run, batch.records, position, started);
+          started = true;
           position = advanceKeyset(position, batch.records[batch.records.length - 1] as RecordData, keys);
           slot.set(keysetBookmark(position));
         }
@@ -263,20 +265,32 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
   yield tracker.message();
 }
 
-/** A stream that says it is in keyset order must be: a record out of order would move the bookmark past unread rows. */
-function checkSorted(run: StreamRun, records: RecordData[], position: KeysetPosition): void {
+/**
+ * A stream that says it is in keyset order must be: a record out of order would move the bookmark past unread
+ * rows. `started` tells whether the partition already yielded records (else `position` is where it started).
+ */
+function checkSorted(run: StreamRun, records: RecordData[], position: KeysetPosition, started: boolean): void {
   let previous = position;
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as RecordData;
     // Inclusive start (no row key yet): a record equal to the start value is in order.
-    const order = compareToKeyset(record, previous, run.keys);
-    if (previous.value !== undefined && order < 0) {
-      throw new ConnectorError('STREAM_NOT_SORTED', `records are not in ${run.replicationKey} order: ${JSON.stringify(record[previous.replicationKey])} came after ${JSON.stringify(previous.value)}`, {
-        stream: run.entry.tap_stream_id,
-        record: i,
-        field: run.replicationKey,
-        hint: 'the stream promised ascending replication-key order (orderedByReplicationKey); drop that promise or sort the request',
-      });
+    if (previous.value !== undefined && compareToKeyset(record, previous, run.keys) < 0) {
+      const value = JSON.stringify(record[previous.replicationKey]);
+      const beforeStart = !started && i === 0;
+      throw new ConnectorError(
+        beforeStart ? 'STREAM_BEFORE_START' : 'STREAM_NOT_SORTED',
+        beforeStart
+          ? `a record with ${run.replicationKey} = ${value} lies before the start of the sync (${JSON.stringify(previous.value)}): the request ignored the incremental filter`
+          : `records are not in ${run.replicationKey} order: ${value} came after ${JSON.stringify(previous.value)}`,
+        {
+          stream: run.entry.tap_stream_id,
+          record: i,
+          field: run.replicationKey,
+          hint: beforeStart
+            ? 'check the parameter that sends the start value to the API (HttpStream `incremental.param`), or filter records client-side (`filterByStart`)'
+            : 'the stream promised ascending replication-key order (orderedByReplicationKey); drop that promise or sort the request',
+        },
+      );
     }
     previous = advanceKeyset(previous, record, run.keys);
   }

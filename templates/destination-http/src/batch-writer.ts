@@ -1,5 +1,4 @@
-import { stringifyExactJson, type ConflictMethod, type Logger, type RecordData } from '@mage-int/core';
-import type { HttpClient } from './http-client.js';
+import { stringifyExactJson, type ConflictMethod, type HttpClient, type Logger, type RecordData } from '@mage-int/core';
 
 /** What the API is told about a stream with each batch. */
 export interface StreamTarget {
@@ -45,7 +44,7 @@ export class BatchWriter {
     const records = this.buffers.get(stream);
     if (!records || records.length === 0) return;
     // stringifyExactJson keeps bigint and Decimal values exact on the wire.
-    await this.client.postJson('v1/batches', stringifyExactJson({ stream, key_properties: target.keyProperties, mode: target.mode, records }));
+    await this.client.request({ method: 'POST', path: 'v1/batches', body: stringifyExactJson({ stream, key_properties: target.keyProperties, mode: target.mode, records }) });
     this.buffers.set(stream, []);
     this.buffered -= records.length;
     this.accepted.set(stream, (this.accepted.get(stream) ?? 0) + records.length);

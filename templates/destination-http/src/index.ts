@@ -1,6 +1,7 @@
 import {
-  ConfigError,
+  bearerAuth,
   defineDestination,
+  HttpClient,
   ProtocolError,
   forEachRecord,
   silentLogger,
@@ -14,20 +15,14 @@ import {
 import spec from '../spec.json' with { type: 'json' };
 import { BatchWriter, type StreamTarget } from './batch-writer.js';
 import type { Config } from './generated/config.js';
-import { HttpClient } from './http-client.js';
 
 export type { Config } from './generated/config.js';
-export { HttpClient } from './http-client.js';
 
+/** The source kit's HTTP client: bearer auth, retries with backoff honouring Retry-After, a timeout per request. */
 function clientFor(config: Config, ctx: ConnectorContext): HttpClient {
-  try {
-    new URL(config.base_url);
-  } catch {
-    throw new ConfigError('CONFIG_INVALID', `base_url "${config.base_url}" is not a URL`, { field: 'base_url', hint: 'e.g. https://api.__NAME__.example' });
-  }
   return new HttpClient({
     baseUrl: config.base_url,
-    apiKey: config.api_key,
+    auth: bearerAuth(config.api_key, 'api_key'),
     maxRetries: config.max_retries ?? 5,
     timeoutMs: config.request_timeout_ms ?? 30_000,
     logger: ctx.logger,

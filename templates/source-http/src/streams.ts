@@ -1,4 +1,5 @@
-import type { JsonSchema } from '@mage-int/core';
+import { cursorPaginator, HttpStream, type HttpClient, type JsonSchema } from '@mage-int/core';
+import type { Config } from './generated/config.js';
 
 /** One endpoint of the API, read as one stream. */
 export interface StreamDefinition {
@@ -49,3 +50,22 @@ export const STREAMS: StreamDefinition[] = [
     },
   },
 ];
+
+/**
+ * The streams as the source kit reads them: `GET <path>?limit&updated_since&cursor` answering
+ * `{data: [...], next_cursor}` in (updated_at, id) order. The kit does the rest (retries, state, resume).
+ */
+export function httpStreams(client: HttpClient, config: Config): HttpStream[] {
+  const paginator = cursorPaginator({ cursor: 'next_cursor', param: 'cursor', limit: { param: 'limit', value: config.page_size ?? 100 } });
+  return STREAMS.map(
+    (stream) =>
+      new HttpStream(client, {
+        ...stream,
+        records: 'data',
+        paginator,
+        incremental: { param: 'updated_since' },
+        orderedByReplicationKey: true,
+        startValue: config.start_date,
+      }),
+  );
+}

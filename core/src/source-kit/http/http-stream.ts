@@ -1,5 +1,6 @@
 import { ConnectorError } from '../../errors.js';
 import { compareBookmarkValues } from '../compare-values.js';
+import { isAfterKeyset } from '../keyset.js';
 import type { RecordData } from '../../protocol/messages.js';
 import type { SourceStream, StreamBatch, StreamPartition, StreamSync } from '../source-stream.js';
 import type { HttpClient, HttpResponse, QueryValue } from './http-client.js';
@@ -128,6 +129,8 @@ export class HttpStream implements SourceStream {
         const out = this.options.transform ? this.options.transform(record, sync) : record;
         if (out === undefined) continue;
         if (this.options.filterByStart && sync.start !== undefined && sync.replicationKey && !isAtOrAfter(out[sync.replicationKey], sync.start)) continue;
+        // Resumed inside a run of equal values: the API answers from the value on; rows up to the last committed one go.
+        if (sync.position?.afterKeys && !isAfterKeyset(out, sync.position, sync.keyProperties)) continue;
         records.push(out);
       }
       yield { records, time_extracted: new Date().toISOString() };
