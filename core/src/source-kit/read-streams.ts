@@ -173,7 +173,10 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   const start = startFullTable(tracker.bookmark(id), resumable ? keys : []);
   const { version } = start;
   tracker.set(id, { version, last_pk_fetched: start.resumeAfter, replication_key: undefined, replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined });
-  if (start.resumeAfter) run.ctx.logger.info(`resuming the full sync of ${id} after ${JSON.stringify(start.resumeAfter)}`);
+  if (start.resumeAfter) {
+    const after = Object.entries(start.resumeAfter).map(([key, value]) => `${key} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    run.ctx.logger.info(`resuming the full sync of ${id} after ${after.join(', ')}`);
+  }
 
   yield schemaMessage(run);
   // On a first sync the (empty) version is activated at once, so readers see the table fill up.
