@@ -17,8 +17,8 @@ export { FileStateStore, MemoryStateStore, type StateStore } from './state/state
 export { StateLockedError, type LockHolder, type StateLock } from './state/state-lock.js';
 
 export * from './connector/contract.js';
-export { createLogger, silentLogger, redact, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
-export { validateConfig, secretPaths, secretValues, redactConfig } from './connector/config.js';
+export { createLogger, silentLogger, redact, redactor, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
+export { validateConfig, secretPaths, secretValues, redactConfig, isSecretName, type InterpolatedValue } from './connector/config.js';
 export { SourceClient, type SourceClientOptions } from './connector/source-client.js';
 export { tlsFailureHint, tlsOptions, type SslMode, type SslSettings } from './connector/tls.js';
 export { DestinationClient, type DestinationClientOptions, type DestinationWriteOptions } from './destination/destination-client.js';
@@ -70,7 +70,7 @@ export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary
 export { prefetch } from './runner/prefetch.js';
 export { tuneHeapForStreaming, youngGenerationSize } from './runner/streaming-heap.js';
 export { applyStreamOverrides, loadOptionsFrom, toConflictMethod, type StreamOverride } from './runner/stream-selection.js';
-export { externalSource, externalDestination, type ExternalCommand } from './runner/external.js';
+export { externalSource, externalDestination, stderrLevel, type ExternalCommand } from './runner/external.js';
 export { runSourceCli, runDestinationCli } from './runner/singer-cli.js';
 
 export { loadPipelineFile, parsePipelineConfig, interpolateEnv, pipelineSchema, type PipelineConfig, type ConnectorRef } from './pipeline/pipeline-config.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, validateConfig, type JsonSchema } from '../src/index.js';
+import { ConfigError, createLogger, isSecretName, redact, redactConfig, secretPaths, secretValues, validateConfig, type JsonSchema } from '../src/index.js';
 
 const spec: JsonSchema = {
   type: 'object',
@@ -26,5 +26,107 @@ describe('validateConfig', () => {
   it('names the unknown setting', () => {
     expect(() => validateConfig(spec, { batch_age: 1 }, 'x')).toThrow(ConfigError);
     expect(() => validateConfig(spec, { batch_age: 1 }, 'x')).toThrow(/"batch_age" is not a known setting/);
+  });
+});
+
+describe('config errors say what to write', () => {
+  const pg: JsonSchema = {
+    type: 'object',
+    properties: {
+      password: { type: 'string', secret: true },
+      database: { type: 'string' },
+      ssl_mode: { type: 'string', enum: ['disable', 'require', 'verify-full'] },
+    },
+  };
+
+  it('lists the allowed values of an enum', () => {
+    expect(() => validateConfig(pg, { ssl_mode: 'requir' }, 'source postgres')).toThrow(
+      'invalid config for source postgres: "ssl_mode" must be one of "disable", "require", "verify-full" (got "requir")',
+    );
+  });
+
+  it('asks to quote a number given for a string, without showing a secret value', () => {
+    const error = (() => {
+      try {
+        validateConfig(pg, { password: 987654321, database: 1234 }, 'source postgres');
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toContain('"password" must be a string, not a number: quote it (password: "…")');
+    expect(error?.message).toContain('"database" must be a string, not a number (got 1234): quote it (database: "…")');
+    expect(error?.message).not.toContain('987654321');
+  });
+});
+
+describe('secrets', () => {
+  const open: JsonSchema = { type: 'object', additionalProperties: true };
+
+  it('recognises credentials by setting name where no spec describes them', () => {
+    for (const name of ['password', 'db_password', 'PASSWORD', 'clientSecret', 'client_secret', 'api_key', 'apiKey', 'x-api-key', 'private_key', 'credentials', 'access_token', 'refresh_token', 'aws_secret_access_key', 'access_key', 'passphrase']) {
+      expect(isSecretName(name), name).toBe(true);
+    }
+    for (const name of ['username', 'host', 'token_url', 'private_key_path', 'aws_access_key_id', 'replication_key', 'key_properties', 'start_date', 'keyword']) {
+      expect(isSecretName(name), name).toBe(false);
+    }
+    const config = { user: 'etl', password: 'pw', auth: { client_secret: 'cs-1', client_id: 'id-1' }, headers: { Authorization: 'Bearer abc' } };
+    expect(secretValues(open, config).sort()).toEqual(['Bearer abc', 'cs-1', 'pw']);
+  });
+
+  it('trusts a spec for the settings it names, and names for those it does not', () => {
+    const spec: JsonSchema = { type: 'object', properties: { token: { type: 'string' }, key: { type: 'string', secret: true } }, additionalProperties: true };
+    expect(secretValues(spec, { token: 'not-a-credential-here', key: 'k', extra_token: 'x1' }).sort()).toEqual(['k', 'x1']);
+  });
+
+  it('finds secrets through oneOf, anyOf, allOf, items and additionalProperties', () => {
+    const spec: JsonSchema = {
+      type: 'object',
+      properties: {
+        auth: {
+          oneOf: [
+            { type: 'object', properties: { method: { const: 'password' }, password: { type: 'string', secret: true } } },
+            { type: 'object', properties: { method: { const: 'key' }, private_key: { type: 'string', writeOnly: true } } },
+          ],
+        },
+        replicas: { type: 'array', items: { allOf: [{ type: 'object', properties: { pass: { type: 'string', secret: true }, host: { type: 'string' } } }] } },
+        tokens: { type: 'object', additionalProperties: { type: 'string', secret: true } },
+        tunnel: { anyOf: [{ type: 'null' }, { type: 'object', properties: { ssh_pass: { type: 'string', secret: true } } }] },
+      },
+    };
+    const config = {
+      auth: { method: 'key', private_key: 'PRIV' },
+      replicas: [{ host: 'r1', pass: 'P1' }, { host: 'r2', pass: 'P2' }],
+      tokens: { github: 'G', gitlab: 'L' },
+      tunnel: { ssh_pass: 'S' },
+    };
+    expect(secretValues(spec, config).sort()).toEqual(['G', 'L', 'P1', 'P2', 'PRIV', 'S']);
+    expect(secretPaths(spec).sort()).toEqual(['auth.password', 'auth.private_key', 'replicas[].pass', 'tokens.*', 'tunnel.ssh_pass']);
+    expect(redactConfig(spec, config)).toEqual({
+      auth: { method: 'key', private_key: '***' },
+      replicas: [{ host: 'r1', pass: '***' }, { host: 'r2', pass: '***' }],
+      tokens: { github: '***', gitlab: '***' },
+      tunnel: { ssh_pass: '***' },
+    });
+  });
+
+  it('treats values from ${VAR} in settings no spec describes as secret, except plain numbers and booleans', () => {
+    const config = { repository: 'acme/private-repo', url: 'https://api.example.com/?k=Zq', port: '5432', verbose: 'true' };
+    const interpolated = [
+      { path: 'repository', value: 'acme/private-repo' },
+      { path: 'url', value: 'Zq' },
+      { path: 'port', value: '5432' },
+      { path: 'verbose', value: 'true' },
+    ];
+    expect(secretValues(open, config, interpolated).sort()).toEqual(['Zq', 'acme/private-repo']);
+    const spec: JsonSchema = { type: 'object', properties: { host: { type: 'string' } } };
+    expect(secretValues(spec, { host: 'db.internal' }, [{ path: 'host', value: 'db.internal' }])).toEqual([]);
+  });
+
+  it('redacts short secrets, and secrets as they appear in JSON and URLs', () => {
+    expect(redact('pin 42x, url postgres://u:p%40ss@h, json {"pw":"a\\"b"}', ['42x', 'p@ss', 'a"b'])).toBe('pin ***, url postgres://u:***@h, json {"pw":"***"}');
+    expect(redact('id=k9;', ['k9'])).toBe('id=***;');
+    const lines: string[] = [];
+    createLogger({ secrets: ['ab'], write: (line) => lines.push(line) }).info('token ab used', { token: 'ab' });
+    expect(lines).toEqual(['INFO  token *** used {"token":"***"}']);
   });
 });

@@ -32,6 +32,27 @@ streams:
     );
   });
 
+  it('says a variable set to the empty string is empty, not unset', () => {
+    expect(() => interpolateEnv({ source: { config: { password: '${PGPASSWORD}' } } }, { PGPASSWORD: '' })).toThrow(
+      'environment variable PGPASSWORD is set but empty (used at source.config.password)',
+    );
+  });
+
+  it("remembers which values of each connector's config came from the environment", async () => {
+    const path = await file(`
+source:
+  command: tap-github
+  config: { access: "\${GH_TOKEN}", repos: ["\${ORG}/a", "static"], page: "\${MISSING:-10}" }
+destination: { name: duckdb, config: { path: "\${OUT}" } }
+`);
+    const config = await loadPipelineFile(path, { GH_TOKEN: 'ghp_x', ORG: 'acme', OUT: 'o.duckdb' });
+    expect(config.source.interpolated).toEqual([
+      { path: 'access', value: 'ghp_x' },
+      { path: 'repos[0]', value: 'acme' },
+    ]);
+    expect(config.destination.interpolated).toEqual([{ path: 'path', value: 'o.duckdb' }]);
+  });
+
   it('rejects unknown keys, missing parts and bad YAML with the place', async () => {
     await expect(loadPipelineFile(await file('source: {name: a}\ndestination: {name: b}\nschedule: daily\n'))).rejects.toThrow(/"schedule" is not a known key/);
     await expect(loadPipelineFile(await file('source: {name: a}\n'))).rejects.toThrow(/"destination" is required/);

@@ -21,17 +21,36 @@ export interface LoggerOptions {
   json?: boolean;
 }
 
-/** Replaces every occurrence of a secret value in `text` by `***`. */
+/**
+ * A function replacing every occurrence of a secret value by `***`, however short: also as it appears inside JSON
+ * (`"pa\"ss"`) and URL-encoded (`p%40ss`, in a connection string). Longer secrets go first, so one containing
+ * another is hidden whole.
+ */
+export function redactor(secrets: readonly string[]): (text: string) => string {
+  const forms = new Set<string>();
+  for (const secret of secrets) {
+    if (secret === '') continue;
+    forms.add(secret);
+    forms.add(JSON.stringify(secret).slice(1, -1));
+    forms.add(encodeURIComponent(secret));
+  }
+  const ordered = [...forms].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let out = text;
+    for (const form of ordered) if (out.includes(form)) out = out.split(form).join('***');
+    return out;
+  };
+}
+
+/** Replaces every occurrence of a secret value in `text` by `***` (see `redactor`). */
 export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join('***');
-  return out;
+  return secrets.length === 0 ? text : redactor(secrets)(text);
 }
 
 /** A logger writing one line per call to stderr, with secrets redacted. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = ORDER[options.level ?? ((process.env['MAGE_INT_LOG_LEVEL'] as LogLevel | undefined) ?? 'info')] ?? 20;
-  const secrets = options.secrets ?? [];
+  const hide = redactor(options.secrets ?? []);
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const prefix = options.name ? `[${options.name}] ` : '';
   const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
@@ -39,7 +58,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const line = options.json
       ? JSON.stringify({ level, time: new Date().toISOString(), name: options.name, message, ...fields })
       : `${level.toUpperCase().padEnd(5)} ${prefix}${message}${fields && Object.keys(fields).length > 0 ? ' ' + JSON.stringify(fields, jsonSafe) : ''}`;
-    write(redact(line, secrets));
+    write(hide(line));
   };
   return {
     debug: log('debug'),

@@ -4,6 +4,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { InterpolatedValue } from '../connector/config.js';
 import { ConfigError } from '../errors.js';
 import type { StreamOverride } from '../runner/stream-selection.js';
 
@@ -13,6 +14,11 @@ export interface ConnectorRef {
   command?: string;
   args?: string[];
   config?: Record<string, unknown>;
+  /**
+   * The values `${VAR}` put into `config` (set by `loadPipelineFile`, never read from the file): treated as
+   * secrets where the connector's spec does not describe the setting (see `secretValues`).
+   */
+  interpolated?: InterpolatedValue[];
 }
 
 /** A pipeline file, after interpolation and validation. See docs/pipeline-config.md. */
@@ -44,26 +50,40 @@ const VARIABLE = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /**
  * Replaces `${VAR}` and `${VAR:-default}` in every string of a parsed document; `$${` stays a literal `${`.
- * A variable that is unset and has no default is an error naming it and where it is used.
+ * A variable that is unset or empty and has no default is an error naming it and where it is used. Each
+ * value taken from the environment is added to `found` with the path of the string it went into.
  */
-export function interpolateEnv(value: unknown, env: Record<string, string | undefined>, path = ''): unknown {
+export function interpolateEnv(value: unknown, env: Record<string, string | undefined>, path = '', found?: InterpolatedValue[]): unknown {
   if (typeof value === 'string') {
     return value.replace(VARIABLE, (match, name: string | undefined, fallback: string | undefined) => {
       if (match === '$${') return '${';
-      const found = env[name as string];
-      if (found !== undefined && found !== '') return found;
+      const current = env[name as string];
+      if (current !== undefined && current !== '') {
+        found?.push({ path, value: current });
+        return current;
+      }
       if (fallback !== undefined) return fallback;
-      throw new ConfigError('ENV_VAR_MISSING', `environment variable ${name} is not set (used at ${path || 'top level'})`, {
+      const state = current === undefined ? 'is not set' : 'is set but empty';
+      throw new ConfigError('ENV_VAR_MISSING', `environment variable ${name} ${state} (used at ${path || 'top level'})`, {
         field: path || undefined,
-        hint: `export ${name}=… before running, or write \${${name}:-default} in the pipeline file`,
+        hint: `export ${name}=… (a non-empty value) before running, or write \${${name}:-default} in the pipeline file`,
       });
     });
   }
-  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${path}[${i}]`));
+  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, env, `${path}[${i}]`, found));
   if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, path ? `${path}.${k}` : k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, path ? `${path}.${k}` : k, found)]));
   }
   return value;
+}
+
+/** Gives each connector of a loaded pipeline the `${VAR}` values of its own config, paths relative to it. */
+function attachInterpolated(config: PipelineConfig, found: readonly InterpolatedValue[]): PipelineConfig {
+  const of = (end: 'source' | 'destination'): ConnectorRef => ({
+    ...config[end],
+    interpolated: found.filter((v) => v.path.startsWith(`${end}.config.`)).map((v) => ({ path: v.path.slice(`${end}.config.`.length), value: v.value })),
+  });
+  return { ...config, source: of('source'), destination: of('destination') };
 }
 
 /** Validates a parsed pipeline document (already interpolated) and fills defaults. */
@@ -102,9 +122,11 @@ export async function loadPipelineFile(path: string, env: Record<string, string 
     const detail = error instanceof YAMLParseError ? `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0]}` : (error as Error).message;
     throw new ConfigError('PIPELINE_YAML_INVALID', `pipeline file ${path} is not valid YAML (${detail})`);
   }
-  return parsePipelineConfig(interpolateEnv(document, env), {
+  const interpolated: InterpolatedValue[] = [];
+  const config = parsePipelineConfig(interpolateEnv(document, env, '', interpolated), {
     id: basename(absolute, extname(absolute)).replace(/[^A-Za-z0-9._-]/g, '_'),
     baseDir: dirname(absolute),
     file: path,
   });
+  return attachInterpolated(config, interpolated);
 }

@@ -68,13 +68,13 @@ export function pipeline(definition: PipelineDefinition) {
 
 /** Loads the source a pipeline file names: an installed connector package or an external tap. */
 export async function resolveSource(ref: ConnectorRef, fromDir: string): Promise<Source<never>> {
-  if (ref.command) return externalSource({ command: ref.command, args: ref.args }) as unknown as Source<never>;
+  if (ref.command) return externalSource({ command: ref.command, args: ref.args, interpolated: ref.interpolated }) as unknown as Source<never>;
   return loadConnector(await resolveConnector('source', ref, fromDir), 'source');
 }
 
 /** Loads the destination a pipeline file names: an installed connector package or an external target. */
 export async function resolveDestination(ref: ConnectorRef, fromDir: string): Promise<Destination<never>> {
-  if (ref.command) return externalDestination({ command: ref.command, args: ref.args }) as unknown as Destination<never>;
+  if (ref.command) return externalDestination({ command: ref.command, args: ref.args, interpolated: ref.interpolated }) as unknown as Destination<never>;
   return loadConnector(await resolveConnector('destination', ref, fromDir), 'destination');
 }
 

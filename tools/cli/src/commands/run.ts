@@ -71,8 +71,8 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
     const built = await pipelineFromConfig(config);
     const { definition } = built;
     this.secrets = [
-      ...secretValues(definition.source.connector.spec, definition.source.config),
-      ...secretValues(definition.destination.connector.spec, definition.destination.config),
+      ...secretValues(definition.source.connector.spec, definition.source.config, config.source.interpolated),
+      ...secretValues(definition.destination.connector.spec, definition.destination.config, config.destination.interpolated),
     ];
     const runnable = flags.validate === undefined ? built : pipeline({ ...definition, validateRecords: flags.validate });
     const stateLocation = definition.stateStore?.describe(config.id) ?? 'memory';

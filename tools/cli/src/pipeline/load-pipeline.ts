@@ -9,6 +9,7 @@ import {
   resolveSource,
   secretValues,
   validateConfig,
+  type ConnectorRef,
   type Destination,
   type PipelineConfig,
   type Source,
@@ -62,17 +63,18 @@ export interface ResolvedEnd<C> {
 /** Loads the pipeline's source and validates its config (before any connection is made). */
 export async function resolvePipelineSource(pipeline: PipelineConfig): Promise<ResolvedEnd<Source<never>>> {
   const connector = await resolveSource(pipeline.source, pipeline.baseDir);
-  return validated(connector, pipeline.source.config ?? {}, pipeline.baseDir, `source ${connector.name}`);
+  return validated(connector, pipeline.source, pipeline.baseDir, `source ${connector.name}`);
 }
 
 /** Loads the pipeline's destination and validates its config. */
 export async function resolvePipelineDestination(pipeline: PipelineConfig): Promise<ResolvedEnd<Destination<never>>> {
   const connector = await resolveDestination(pipeline.destination, pipeline.baseDir);
-  return validated(connector, pipeline.destination.config ?? {}, pipeline.baseDir, `destination ${connector.name}`);
+  return validated(connector, pipeline.destination, pipeline.baseDir, `destination ${connector.name}`);
 }
 
-function validated<C extends Source<never> | Destination<never>>(connector: C, raw: Record<string, unknown>, baseDir: string, label: string): ResolvedEnd<C> {
-  const secrets = secretValues(connector.spec, raw);
+function validated<C extends Source<never> | Destination<never>>(connector: C, ref: ConnectorRef, baseDir: string, label: string): ResolvedEnd<C> {
+  const raw = ref.config ?? {};
+  const secrets = secretValues(connector.spec, raw, ref.interpolated);
   const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), baseDir), label);
   return { connector, config, secrets };
 }
