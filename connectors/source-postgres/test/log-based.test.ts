@@ -195,10 +195,18 @@ describe('LOG_BASED', () => {
   });
 
   it('fails clearly when the slot is in use', async () => {
-    const holder = new (await import('pg')).default.Client({ host: '127.0.0.1', user: 'postgres', database: db.name, replication: 'database' } as never);
-    await holder.connect();
-    holder.query(`START_REPLICATION SLOT "mage_int_${db.name}" LOGICAL 0/0 (proto_version '1', publication_names 'mage_int_${db.name}')`).catch(() => {});
-    await new Promise((r) => setTimeout(r, 300));
+    const { default: pg } = await import('pg');
+    // The previous read's walsender may still hold the slot for a moment: retry until this holder has it.
+    let holder = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: db.name, replication: 'database' } as never);
+    for (let attempt = 0; ; attempt++) {
+      await holder.connect();
+      let failed = false;
+      holder.query(`START_REPLICATION SLOT "mage_int_${db.name}" LOGICAL 0/0 (proto_version '1', publication_names 'mage_int_${db.name}')`).catch(() => (failed = true));
+      await new Promise((r) => setTimeout(r, 300));
+      if (!failed || attempt >= 20) break;
+      await holder.end().catch(() => {});
+      holder = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: db.name, replication: 'database' } as never);
+    }
     try {
       await expect(run(catalog, state)).rejects.toThrow(/in use/);
     } finally {
