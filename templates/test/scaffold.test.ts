@@ -62,7 +62,7 @@ describe('templates', () => {
     const directory = join(workDir, 'source-acme');
     const cli = fileURLToPath(new URL('../../tools/cli/bin/run.js', import.meta.url));
     const passed = await run(process.execPath, [cli, 'test', directory, '--no-build'], { cwd: directory });
-    expect(passed.stdout).toMatch(/@mage-int\/source-acme: 8 passed, 0 failed, 0 skipped/);
+    expect(passed.stdout).toMatch(/@mage-int\/source-acme: 9 passed, 0 failed, 0 skipped/);
     const config = join(directory, 'test/testkit.config.ts');
     const text = await readFile(config, 'utf8');
     await writeFile(config, text.replace("since === null || Date.parse", "true || since === null || Date.parse"));

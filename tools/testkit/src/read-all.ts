@@ -22,6 +22,8 @@ export interface ReadResult {
   states: State[];
   /** The last STATE value (empty bookmarks when none was emitted). */
   finalState: State;
+  /** For each STATE (same order as `states`): how many records of each stream came before it. */
+  recordsBeforeState: Map<string, number>[];
 }
 
 export interface ReadOptions {
@@ -50,7 +52,7 @@ export function testContext(name: string, timeoutMs = 120_000): ConnectorContext
 export async function readAll(source: Source<never>, config: unknown, catalog: Catalog, state: State, options: ReadOptions = {}): Promise<ReadResult> {
   const maxRecords = options.maxRecords ?? 1_000_000;
   const guard = new MessageGuard({ validateRecords: true });
-  const result: ReadResult = { records: new Map(), schemas: new Map(), states: [], finalState: { bookmarks: {} } };
+  const result: ReadResult = { records: new Map(), schemas: new Map(), states: [], finalState: { bookmarks: {} }, recordsBeforeState: [] };
   const ctx = testContext(`source-${source.name}`, options.timeoutMs);
   let count = 0;
   const idOf = (stream: string) => findStream(catalog, stream)?.tap_stream_id ?? stream;
@@ -83,6 +85,7 @@ export async function readAll(source: Source<never>, config: unknown, catalog: C
           const full = toState(message.value);
           result.states.push(full);
           result.finalState = full;
+          result.recordsBeforeState.push(new Map([...result.records].map(([id, list]) => [id, list.length])));
           break;
         }
         default:

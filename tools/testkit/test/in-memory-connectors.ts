@@ -8,6 +8,7 @@ import {
   replicationMethod,
   selectedStreams,
   setBookmark,
+  setCurrentlySyncing,
   type RecordData,
   type SourceMessage,
   type State,
@@ -18,6 +19,8 @@ export interface SourceFlaws {
   ignoreBookmark?: boolean;
   noState?: boolean;
   missingKey?: boolean;
+  /** Restarted inside a stream (currently_syncing), starts past a batch it never delivered. */
+  loseOnRestart?: boolean;
 }
 
 const ROWS: RecordData[] = Array.from({ length: 30 }, (_, i) => ({
@@ -31,7 +34,7 @@ const schema = {
   properties: { id: { type: 'integer' }, name: { type: ['null', 'string'] }, updated_at: { type: 'string', format: 'date-time' } },
 };
 
-/** An in-memory source of 30 items, incremental on updated_at, with optional flaws. */
+/** An in-memory source of 30 items in batches of 10 (a STATE after each), incremental on updated_at, with optional flaws. */
 export function memorySource(flaws: SourceFlaws = {}) {
   return defineSource<{ greeting?: string }>({
     kind: 'source',
@@ -46,13 +49,20 @@ export function memorySource(flaws: SourceFlaws = {}) {
     async *read(_config, catalog, state): AsyncGenerator<SourceMessage> {
       let current: State = state;
       for (const stream of selectedStreams(catalog)) {
+        const id = stream.tap_stream_id;
         const incremental = replicationMethod(stream) === 'INCREMENTAL';
-        const since = getBookmark(current, stream.tap_stream_id).replication_key_value;
-        const rows = ROWS.filter((r) => flaws.ignoreBookmark || !incremental || since === undefined || String(r['updated_at']) >= String(since));
+        const since = getBookmark(current, id).replication_key_value;
+        let rows = ROWS.filter((r) => flaws.ignoreBookmark || !incremental || since === undefined || String(r['updated_at']) >= String(since));
+        if (flaws.loseOnRestart && current.currently_syncing === id) rows = rows.slice(20);
         if (!flaws.recordBeforeSchema) yield { type: 'SCHEMA', stream: stream.stream, schema, key_properties: ['id'] };
-        const records = flaws.missingKey ? rows.map(({ id: _id, ...rest }) => rest) : rows;
-        if (records.length > 0) yield { type: 'RECORD_BATCH', stream: stream.stream, records };
-        if (incremental && rows.length > 0) current = setBookmark(current, stream.tap_stream_id, { replication_key: 'updated_at', replication_key_value: rows.at(-1)?.['updated_at'] });
+        current = setCurrentlySyncing(current, id);
+        for (let i = 0; i < rows.length; i += 10) {
+          const batch = rows.slice(i, i + 10);
+          yield { type: 'RECORD_BATCH', stream: stream.stream, records: flaws.missingKey ? batch.map(({ id: _id, ...rest }) => rest) : batch };
+          if (incremental) current = setBookmark(current, id, { replication_key: 'updated_at', replication_key_value: batch.at(-1)?.['updated_at'] });
+          if (!flaws.noState) yield { type: 'STATE', value: current };
+        }
+        current = setCurrentlySyncing(current, null);
         if (!flaws.noState) yield { type: 'STATE', value: current };
       }
     },

@@ -40,6 +40,12 @@ describe('source suite', () => {
     expect(results.find((r) => r.name.includes('resumed from'))?.message).toMatch(/older than the bookmark/);
   });
 
+  it('fails a source that loses records when restarted from a mid-stream STATE', async () => {
+    const results = await runSource({ loseOnRestart: true });
+    expect(status(results, 'restarted from its last STATE')).toBe('failed');
+    expect(results.find((r) => r.name.includes('restarted from its last STATE'))?.message).toMatch(/stream "items": restarted from the STATE after record 10 .*10 records of the full read never arrived, e\.g\. key \[11\]/);
+  });
+
   it('fails a source that never emits STATE', async () => {
     const results = await runSource({ noState: true });
     expect(status(results, 'STATE messages')).toBe('failed');
