@@ -36,6 +36,7 @@ export {
   type ConnectorManifest,
   type InstalledConnector,
 } from './connector/resolve.js';
+export { closestName } from './connector/closest-name.js';
 
 export { readStreams, syncOrder } from './source-kit/read-streams.js';
 export { partitionKey, type SourceStream, type StreamSync, type StreamBatch, type StreamOutput, type StreamPartition } from './source-kit/source-stream.js';

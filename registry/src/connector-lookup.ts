@@ -1,5 +1,6 @@
-import { ConfigError, firstPartyPackageName, type ConnectorKind, type ConnectorManifest } from '@mage-int/core';
-import { npmView } from './npm-client.js';
+import { closestName, ConfigError, firstPartyPackageName, type ConnectorKind, type ConnectorManifest } from '@mage-int/core';
+import { loadConnectorIndex } from './connector-index.js';
+import { configuredRegistry, normaliseRegistry, npmView } from './npm-client.js';
 import { RegistryError } from './registry-error.js';
 import { searchRegistry } from './search.js';
 
@@ -43,6 +44,7 @@ export interface ResolvedConnector {
   version: string;
   /** The package's `mage-int` block; undefined when the package is not a connector. */
   manifest?: ConnectorManifest;
+  /** `@mage-int/*` served by the registry npm is configured with for that scope; anything else is third party. */
   firstParty: boolean;
   description?: string;
   /** The registry it was found in, when not npm's configured one. */
@@ -54,14 +56,19 @@ function manifestOf(metadata: Record<string, unknown>): ConnectorManifest | unde
   return block && (block.type === 'source' || block.type === 'destination') && typeof block.name === 'string' ? (block as ConnectorManifest) : undefined;
 }
 
-async function view(packageName: string, range: string | undefined, registry: string | undefined, cwd: string): Promise<ResolvedConnector | undefined> {
+/** The first-party scope: its packages are first party only when they come from the registry configured for it. */
+const FIRST_PARTY_SCOPE = '@mage-int/';
+
+async function view(packageName: string, range: string | undefined, registry: string | undefined, firstPartyRegistry: string, cwd: string): Promise<ResolvedConnector | undefined> {
   const metadata = await npmView(range ? `${packageName}@${range}` : packageName, packageName, registry, cwd);
   if (!metadata) return undefined;
+  // A @mage-int package from another registry (--registry, a search hit elsewhere) may be anyone's: ask.
+  const fromScopeRegistry = registry === undefined || normaliseRegistry(registry) === firstPartyRegistry;
   return {
     packageName,
     version: String(metadata['version'] ?? ''),
     manifest: manifestOf(metadata),
-    firstParty: packageName.startsWith('@mage-int/'),
+    firstParty: packageName.startsWith(FIRST_PARTY_SCOPE) && fromScopeRegistry,
     description: typeof metadata['description'] === 'string' ? metadata['description'] : undefined,
     ...(registry ? { registry } : {}),
   };
@@ -72,7 +79,16 @@ export interface LookupOptions {
   registry?: string;
   /** Registries searched for community connectors when no candidate name exists. */
   searchRegistries: readonly string[];
+  /** The registry npm is configured with for `@mage-int` (looked up when not given). */
+  firstPartyRegistry?: string;
   cwd: string;
+}
+
+/** Every connector name (`source-x`) known from the first-party index and the registries, for "did you mean". */
+async function knownConnectorNames(searchRegistries: readonly string[]): Promise<string[]> {
+  const names = (await loadConnectorIndex()).map((entry) => `${entry.type}-${entry.name}`);
+  for (const hit of (await Promise.all(searchRegistries.map((r) => searchRegistry(r, '')))).flat()) if (hit.type && hit.name) names.push(`${hit.type}-${hit.name}`);
+  return names;
 }
 
 /**
@@ -81,8 +97,9 @@ export interface LookupOptions {
  * name (a scoped community package such as `@acme/source-crm`). A package given by name is taken as is.
  */
 export async function lookupConnector(request: ConnectorRequest, options: LookupOptions): Promise<ResolvedConnector> {
+  const firstPartyRegistry = normaliseRegistry(options.firstPartyRegistry ?? (await configuredRegistry(`${FIRST_PARTY_SCOPE}core`, options.cwd)));
   for (const candidate of candidatePackages(request)) {
-    const found = await view(candidate, request.range, options.registry, options.cwd);
+    const found = await view(candidate, request.range, options.registry, firstPartyRegistry, options.cwd);
     if (found) return found;
   }
   if (request.packageName) {
@@ -95,7 +112,7 @@ export async function lookupConnector(request: ConnectorRequest, options: Lookup
   const matching: ResolvedConnector[] = [];
   for (const hit of hits) {
     if (matching.some((m) => m.packageName === hit.package)) continue;
-    const found = await view(hit.package, request.range, options.registry ?? hit.origin, options.cwd);
+    const found = await view(hit.package, request.range, options.registry ?? hit.origin, firstPartyRegistry, options.cwd);
     if (found?.manifest && found.manifest.type === request.kind && found.manifest.name === request.name) matching.push(found);
   }
   if (matching.length === 1 && matching[0]) return matching[0];
@@ -104,7 +121,10 @@ export async function lookupConnector(request: ConnectorRequest, options: Lookup
       hint: `name the package: \`mage-int add ${matching[0]?.packageName}\``,
     });
   }
+  const meant = closestName(wanted, await knownConnectorNames(options.searchRegistries));
   throw new RegistryError('CONNECTOR_NOT_FOUND', `no connector ${wanted} was found (tried ${candidatePackages(request).join(', ')} and a registry search)`, {
-    hint: `\`mage-int search ${request.name}\` lists what is available; ${options.registry ? `looked in ${options.registry}` : 'pass --registry or set MAGE_INT_REGISTRY for a private registry'}`,
+    hint: meant
+      ? `did you mean ${meant}? \`mage-int add ${meant}\``
+      : `\`mage-int search\` lists what is available; ${options.registry ? `looked in ${options.registry}` : 'pass --registry or set MAGE_INT_REGISTRY for a private registry'}`,
   });
 }

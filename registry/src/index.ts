@@ -1,6 +1,17 @@
 /** @mage-int/registry — distributing connectors: a private registry, lookup, search, install and publish through npm. */
 export { RegistryError } from './registry-error.js';
-export { startRegistry, verdaccioConfig, createRegistryUser, type RegistryOptions, type RunningRegistry } from './start-registry.js';
+export { startRegistry, verdaccioConfig, type RegistryOptions, type RunningRegistry } from './start-registry.js';
+export {
+  addRegistryUser,
+  createRegistryUser,
+  loginRegistryUser,
+  registryUserGroups,
+  htpasswdFile,
+  groupsFile,
+  PUBLISHER_GROUP,
+  SEED_USER,
+} from './registry-accounts.js';
+export { seedRegistry, firstPartyPackages, findCheckout, type WorkspacePackage, type SeedResult } from './seed-registry.js';
 export {
   runNpm,
   npmView,

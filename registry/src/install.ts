@@ -2,7 +2,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, findInstalledConnectors, readConnectorPackage, type InstalledConnector } from '@mage-int/core';
 import { lookupConnector, parseConnectorRequest, type ResolvedConnector } from './connector-lookup.js';
-import { configuredRegistries, npmFailure, registryArgs, runNpm } from './npm-client.js';
+import { configuredRegistries, configuredRegistry, npmFailure, registryArgs, runNpm } from './npm-client.js';
 import { RegistryError } from './registry-error.js';
 
 /** The directory of the project a command works on: the nearest one with a package.json, else `cwd`. */
@@ -37,8 +37,17 @@ export interface AddOptions {
 
 export interface AddResult {
   connector: InstalledConnector;
-  resolved: ResolvedConnector;
+  /** What was looked up and installed; undefined when the project already had the connector. */
+  resolved?: ResolvedConnector;
+  /** The project already depended on the connector: nothing was installed. */
+  alreadyInstalled: boolean;
   projectDir: string;
+}
+
+/** Whether the project's package.json declares `packageName` (installed because the project asked for it). */
+async function declaredDependency(projectDir: string, packageName: string): Promise<boolean> {
+  const pkg = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8').catch(() => '{}')) as Record<string, Record<string, string> | undefined>;
+  return ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => pkg[field]?.[packageName] !== undefined);
 }
 
 /**
@@ -50,17 +59,26 @@ export async function addConnector(input: string, options: AddOptions): Promise<
   const log = options.log ?? (() => {});
   const request = parseConnectorRequest(input);
   const projectDir = await projectDirectory(options.cwd);
+  if (!request.range) {
+    const present = await findInstalled(request.packageName ?? `${request.kind}-${request.name}`, projectDir);
+    if (present && (await declaredDependency(projectDir, present.packageName))) return { connector: present, alreadyInstalled: true, projectDir };
+  }
   const searchRegistries = options.registry ? [options.registry] : await configuredRegistries(projectDir);
-  const resolved = await lookupConnector(request, { registry: options.registry, searchRegistries, cwd: projectDir });
+  const firstPartyRegistry = await configuredRegistry('@mage-int/core', projectDir);
+  const resolved = await lookupConnector(request, { registry: options.registry, searchRegistries, firstPartyRegistry, cwd: projectDir });
   if (!resolved.manifest) {
     throw new RegistryError('NOT_A_CONNECTOR', `${resolved.packageName}@${resolved.version} is not a mage-int connector (its package.json has no "mage-int" block)`, {
       hint: 'connector packages declare {"mage-int": {"type": "source"|"destination", "name": ...}}; nothing was installed',
     });
   }
   if (!resolved.firstParty && !options.yes) {
-    const question = `${resolved.packageName}@${resolved.version} is a third-party ${resolved.manifest.type} (not published by mage-int). Install it?`;
+    const origin = resolved.registry ?? firstPartyRegistry;
+    const question = resolved.packageName.startsWith('@mage-int/')
+      ? `${resolved.packageName}@${resolved.version} comes from ${origin}, not from the registry configured for @mage-int (${firstPartyRegistry}), so it may not be published by mage-int. Install it?`
+      : `${resolved.packageName}@${resolved.version} is a third-party ${resolved.manifest.type} (not published by mage-int). Install it?`;
     if (!options.confirm) {
-      throw new ConfigError('CONFIRMATION_REQUIRED', `${resolved.packageName} is a third-party connector and there is no terminal to confirm installing it`, {
+      const why = resolved.packageName.startsWith('@mage-int/') ? `comes from ${origin}, not from the registry configured for @mage-int (${firstPartyRegistry})` : 'is a third-party connector';
+      throw new ConfigError('CONFIRMATION_REQUIRED', `${resolved.packageName} ${why} and there is no terminal to confirm installing it`, {
         hint: `review the package, then run again with --yes: mage-int add ${input} --yes`,
       });
     }
@@ -77,7 +95,7 @@ export async function addConnector(input: string, options: AddOptions): Promise<
     await runNpm(['uninstall', resolved.packageName], { cwd: projectDir });
     throw new RegistryError('NOT_A_CONNECTOR', `${resolved.packageName} was installed but is not a mage-int connector (no "mage-int" block); it was uninstalled again`);
   }
-  return { connector, resolved, projectDir };
+  return { connector, resolved, alreadyInstalled: false, projectDir };
 }
 
 /** Finds an installed connector by `source-x`, short name or package name. */
@@ -93,8 +111,7 @@ export async function findInstalled(ref: string, projectDir: string): Promise<In
 export async function removeConnector(ref: string, options: { cwd: string; log?: (message: string) => void; echo?: boolean }): Promise<InstalledConnector> {
   const projectDir = await projectDirectory(options.cwd);
   const connector = await findInstalled(ref, projectDir);
-  const pkg = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8').catch(() => '{}')) as Record<string, Record<string, string> | undefined>;
-  const declared = connector && ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => pkg[field]?.[connector.packageName] !== undefined);
+  const declared = connector && (await declaredDependency(projectDir, connector.packageName));
   if (!connector || !declared) {
     const installed = (await findInstalledConnectors(projectDir)).map((c) => `${c.manifest.type}-${c.manifest.name} (${c.packageName})`);
     throw new ConfigError('CONNECTOR_NOT_INSTALLED', `${ref} is not a dependency of ${join(projectDir, 'package.json')}`, {

@@ -137,7 +137,11 @@ export async function publishConnector(directory: string, options: PublishOption
       throw new RegistryError('VERSION_EXISTS', `${name}@${version} is already published on ${registry}`, { hint: 'bump the version (`npm version patch`) and publish again' });
     }
     if (code === 'E403') {
-      throw new RegistryError('PUBLISH_FORBIDDEN', `${registry} does not let this account publish ${name}`, { hint: 'check the package scope and your permissions on the registry' });
+      throw new RegistryError('PUBLISH_FORBIDDEN', `${registry} does not let this account publish ${name}`, {
+        hint: name.startsWith('@mage-int/')
+          ? 'only the first-party publisher group may publish @mage-int/* (on a mage-int registry: `mage-int registry adduser <name> --first-party`, then log in again); publish your own connectors under your scope'
+          : 'check the package scope and your permissions on the registry',
+      });
     }
     npmFailure(`npm publish of ${name}@${version}`, result);
   }

@@ -24,8 +24,8 @@ function kindAndName(packageName: string): { type?: ConnectorKind; name?: string
   return match ? { type: match[1] as ConnectorKind, name: match[2] } : {};
 }
 
-function matches(term: string, ...fields: (string | undefined)[]): boolean {
-  const needle = term.toLowerCase();
+function matches(term: string | undefined, ...fields: (string | undefined)[]): boolean {
+  const needle = (term ?? '').trim().toLowerCase();
   return needle === '' || fields.some((f) => f?.toLowerCase().includes(needle));
 }
 
@@ -34,8 +34,9 @@ function matches(term: string, ...fields: (string | undefined)[]): boolean {
  * npmjs understands `keywords:` in the query; registries that do not (verdaccio) get a plain text query,
  * and the keyword is checked here.
  */
-export async function searchRegistry(registry: string, term: string, fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
+export async function searchRegistry(registry: string, term: string | undefined, fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
   const base = normaliseRegistry(registry);
+  term = (term ?? '').trim();
   const queries = [`keywords:${CONNECTOR_KEYWORD}${term ? ` ${term}` : ''}`, term];
   const found = new Map<string, SearchHit>();
   for (const text of queries) {
@@ -70,7 +71,7 @@ export async function searchRegistry(registry: string, term: string, fetchImpl: 
  * Searches the first-party index and every given registry; index entries win for first-party packages
  * (they carry support level and capabilities), registry hits add community packages.
  */
-export async function searchConnectors(term: string, registries: readonly string[], fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
+export async function searchConnectors(term: string | undefined, registries: readonly string[], fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
   const hits = new Map<string, SearchHit>();
   for (const entry of await loadConnectorIndex()) {
     if (!matches(term, entry.package, entry.name, `${entry.type}-${entry.name}`, entry.description, ...entry.keywords, ...entry.capabilities)) continue;

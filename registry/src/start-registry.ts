@@ -2,7 +2,12 @@ import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { groupsFile, htpasswdFile, PUBLISHER_GROUP } from './registry-accounts.js';
 import { RegistryError } from './registry-error.js';
+
+/** The verdaccio plugins shipped with this package (the auth plugin that adds groups to htpasswd accounts). */
+const PLUGINS_DIR = fileURLToPath(new URL('../verdaccio-plugins', import.meta.url));
 
 export interface RegistryOptions {
   /** Port to listen on; 0 picks a free one. Default 4873 (verdaccio's). */
@@ -11,7 +16,7 @@ export interface RegistryOptions {
   host?: string;
   /** Directory for packages and the htpasswd file; keep it out of git. */
   storage: string;
-  /** Whether `npm adduser` may create accounts (default true); false once the team's accounts exist. */
+  /** Whether `npm adduser` may create accounts over the network (default false: `mage-int registry adduser` makes them). */
   allowSignup?: boolean;
   /** verdaccio's log level (default `warn`). */
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'http' | 'debug' | 'trace';
@@ -26,17 +31,20 @@ export interface RunningRegistry {
 
 /**
  * The verdaccio configuration mage-int runs: offline (no uplinks, so nothing is fetched from or shadowed by a
- * public registry), anyone may read, only logged-in users (htpasswd) may publish or unpublish.
+ * public registry), anyone may read, only logged-in users (htpasswd) may publish or unpublish, and only the
+ * first-party publisher group may publish `@mage-int/*`. Sign-up over the network is off unless asked for.
  */
 export function verdaccioConfig(options: Required<Pick<RegistryOptions, 'storage'>> & Pick<RegistryOptions, 'allowSignup' | 'logLevel'>): Record<string, unknown> {
   const storage = resolve(options.storage);
   const rules = { access: '$all', publish: '$authenticated', unpublish: '$authenticated' };
+  const firstParty = { access: '$all', publish: PUBLISHER_GROUP, unpublish: PUBLISHER_GROUP };
   return {
     self_path: join(storage, 'config.yaml'),
     storage: join(storage, 'packages'),
-    auth: { htpasswd: { file: join(storage, 'htpasswd'), max_users: options.allowSignup === false ? -1 : 1000 } },
+    plugins: PLUGINS_DIR,
+    auth: { 'mage-int-auth': { file: htpasswdFile(storage), groups_file: groupsFile(storage), slow_verify_ms: 5000, max_users: options.allowSignup === true ? 1000 : -1 } },
     uplinks: {},
-    packages: { '@*/*': rules, '**': rules },
+    packages: { '@mage-int/*': firstParty, '@*/*': rules, '**': rules },
     // JWT tokens: checked by signature, so requests do not re-verify the password hash each time.
     security: { api: { legacy: false, jwt: { sign: { expiresIn: '30d' } } }, web: { sign: { expiresIn: '1h' } } },
     web: { enable: false },
@@ -91,13 +99,4 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
         server.closeAllConnections?.();
       }),
   };
-}
-
-/** Creates an account on a registry (what `npm adduser` does) and returns its auth token. */
-export async function createRegistryUser(registry: string, name: string, password: string): Promise<string> {
-  const url = new URL(`-/user/org.couchdb.user:${encodeURIComponent(name)}`, registry.endsWith('/') ? registry : `${registry}/`);
-  const response = await fetch(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, password }) });
-  const body = (await response.json().catch(() => ({}))) as { token?: string; error?: string };
-  if (!response.ok || !body.token) throw new RegistryError('USER_NOT_CREATED', `could not create user ${name} on ${registry}: ${body.error ?? `HTTP ${response.status}`}`);
-  return body.token;
 }

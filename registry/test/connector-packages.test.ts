@@ -46,3 +46,31 @@ describe('connector packages', () => {
     });
   }
 });
+
+// Issue: the README claimed MySQL, SaaS and warehouse connectors that do not exist. Users read these files to learn
+// what they can install, so every first-party connector named there exists, and the rest say "planned".
+describe('what the docs claim', () => {
+  const rootDir = fileURLToPath(new URL('../..', import.meta.url));
+  const existing = packages.map((p) => String(p.pkg['name'])).sort();
+
+  it('the README connector table lists exactly the connectors that exist, the others as planned', async () => {
+    const readme = await readFile(join(rootDir, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Connectors'), readme.indexOf('\n## ', readme.indexOf('## Connectors') + 1));
+    const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| connector') && !line.startsWith('| ---'));
+    expect(rows.length).toBeGreaterThan(0);
+    const listed = rows.flatMap((row) => /`(@mage-int\/[a-z0-9-]+)`/.exec(row)?.[1] ?? []).sort();
+    expect(listed).toEqual(existing);
+    for (const row of rows.filter((r) => !/`@mage-int\//.test(r))) expect(row, 'a connector without a package must say it is planned').toMatch(/\bplanned\b/);
+  });
+
+  it('README.md, docs/cli.md and docs/registry.md name only first-party connector packages that exist', async () => {
+    for (const file of ['README.md', 'docs/cli.md', 'docs/registry.md']) {
+      const text = await readFile(join(rootDir, file), 'utf8');
+      for (const line of text.split('\n')) {
+        for (const [name] of line.matchAll(/@mage-int\/(?:source|destination)-[a-z0-9][a-z0-9-]*/g)) {
+          if (!/\bplanned\b/.test(line)) expect(existing, `${file}: "${line.trim()}"`).toContain(name);
+        }
+      }
+    }
+  });
+});

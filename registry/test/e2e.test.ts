@@ -1,37 +1,42 @@
-// The connector ecosystem end to end, all real: a private registry (verdaccio), publishing core and the
-// first-party connectors, scaffolding a new source, its conformance tests, publishing it, installing it and
-// destination-duckdb into a fresh project from that registry, and running a pipeline into DuckDB.
-import { execFile, spawn } from 'node:child_process';
-import { access, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+// mage-int outside this repository, end to end and all real: `mage-int registry start --seed` (verdaccio on a
+// free port, storage in a temp dir, every first-party package of the checkout published into it), then
+//  1. a new user's project in a temp dir: init --registry → npm install → add source-postgres → add
+//     destination-duckdb → run PostgreSQL → DuckDB → list → remove, with the project's own mage-int;
+//  2. a connector author: scaffold a source, its conformance tests, publish it, install it into a fresh
+//     project and run it into DuckDB.
+// Seeded once for the file. Needs `npm run build` first, and npm's cache (or the npm registry) for public
+// dependencies.
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryUser, startRegistry, type RunningRegistry } from '@mage-int/registry';
+import { addRegistryUser, firstPartyPackages, loginRegistryUser } from '@mage-int/registry';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'tools/cli/bin/run.js');
-// core, the testkit (a dependency of every scaffold) and every first-party connector.
-const FIRST_PARTY = [
-  'core',
-  'tools/testkit',
-  ...(await readdir(join(root, 'connectors'), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => `connectors/${d.name}`),
-];
 
-let registry: RunningRegistry;
 let work: string;
-let env: NodeJS.ProcessEnv;
+let registryUrl: string;
+let registryStorage: string;
+let registryProcess: ChildProcessWithoutNullStreams | undefined;
+/** A user with no npm configuration of their own (everything comes from the project's .npmrc). */
+let userEnv: NodeJS.ProcessEnv;
 
-/** The environment of a user whose npm knows the private registry for the @mage-int and @acme scopes. */
-function userEnv(npmrc: string): NodeJS.ProcessEnv {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$/i.test(key)));
-  return { ...clean, npm_config_userconfig: npmrc, MAGE_INT_REGISTRY: registry.url, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true' };
+/** The environment of a user whose npm reads `npmrc`: none of the test runner's npm variables. */
+function envWith(npmrc: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$|^MAGE_INT_|^VITEST|^NODE_ENV$|^NODE_OPTIONS$/i.test(key)),
+  );
+  return { ...clean, npm_config_userconfig: npmrc, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', ...extra };
 }
 
-async function run(command: string, args: string[], cwd: string): Promise<string> {
+async function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   try {
     const { stdout, stderr } = await execFileAsync(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 });
     return stdout + stderr;
@@ -41,58 +46,158 @@ async function run(command: string, args: string[], cwd: string): Promise<string
   }
 }
 
-const mageInt = (args: string[], cwd: string) => run(process.execPath, [cli, ...args], cwd);
+/** The checkout's mage-int (what a contributor runs). */
+const checkoutMageInt = (args: string[], cwd: string, env = userEnv) => run(process.execPath, [cli, ...args], cwd, env);
+
+async function readDuckDb<T>(path: string, sql: string): Promise<T[]> {
+  const instance = await DuckDBInstance.create(path, { access_mode: 'READ_ONLY' });
+  const connection = await instance.connect();
+  try {
+    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as T[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
 
 beforeAll(async () => {
-  for (const dir of ['core', 'tools/testkit', 'tools/cli', 'registry', 'templates', 'connectors/destination-duckdb']) {
-    await access(join(root, dir, 'dist')).catch(() => {
-      throw new Error(`${dir} is not built: run \`npm run build\` first`);
+  for (const pkg of await firstPartyPackages(root)) {
+    await access(join(pkg.directory, 'dist')).catch(() => {
+      throw new Error(`${pkg.name} is not built: run \`npm run build\` first`);
     });
   }
   work = await mkdtemp(join(tmpdir(), 'mage-int-e2e-'));
-  registry = await startRegistry({ port: 0, storage: join(work, 'registry-storage') });
-  const token = await createRegistryUser(registry.url, 'e2e-publisher', 'correct horse battery staple');
-  const hostPath = registry.url.replace(/^https?:/, '');
-  const npmrc = join(work, 'npmrc');
-  await writeFile(
-    npmrc,
-    [`@mage-int:registry=${registry.url}`, `@acme:registry=${registry.url}`, `${hostPath}:_authToken=${token}`, 'prefer-offline=true', 'update-notifier=false', 'fund=false', 'audit=false', ''].join('\n'),
-  );
-  env = userEnv(npmrc);
-});
+  const npmrc = join(work, 'user-npmrc');
+  await writeFile(npmrc, ['prefer-offline=true', 'update-notifier=false', 'fund=false', 'audit=false', ''].join('\n'));
+  userEnv = envWith(npmrc);
+  registryStorage = join(work, 'registry-storage');
+  // The registry as a user starts it: a process of its own, seeded from this checkout, on a free port.
+  const child = spawn(process.execPath, [cli, 'registry', 'start', '--seed', '--port', '0', '--storage', registryStorage], { cwd: work, env: userEnv });
+  registryProcess = child;
+  let output = '';
+  registryUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const ready = /listening on (\S+)[\s\S]*project: mage-int init/.exec(output);
+      if (ready?.[1]) resolve(ready[1]);
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`mage-int registry start --seed exited with ${code}:\n${output}`)));
+  });
+  expect(output).toMatch(/seeded: {2}\d+ packages published/);
+}, 180_000);
 
 afterAll(async () => {
-  await registry?.close();
+  if (registryProcess && registryProcess.exitCode === null) {
+    const exited = new Promise((resolve) => registryProcess?.once('exit', resolve));
+    registryProcess.kill('SIGTERM');
+    await exited;
+  }
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('connector ecosystem', () => {
-  it('publishes, scaffolds, tests, publishes again, installs from the registry and runs a pipeline into DuckDB', { timeout: 300_000 }, async () => {
-    // 1. Publish core, the testkit and the first-party connectors (already built by `npm run build`).
-    for (const dir of FIRST_PARTY) {
-      const pkg = JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as { 'mage-int'?: unknown };
-      if (pkg['mage-int']) {
-        expect(await mageInt(['publish', join(root, dir), '--no-build'], root)).toMatch(/published @mage-int\//);
-      } else {
-        await run('npm', ['publish', '--ignore-scripts'], join(root, dir));
-      }
-    }
-    expect(await mageInt(['search', 'duckdb'], work)).toMatch(/destination-duckdb\s+@mage-int\/destination-duckdb/);
+describe('a project outside the repository, on the seeded local registry', () => {
+  const database = `mage_int_e2e_${process.pid}_${Date.now()}`;
+  const admin = () => new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
 
-    // 2. Scaffold a new HTTP source outside the monorepo; its dependencies come from the registry.
+  beforeAll(async () => {
+    const client = admin();
+    await client.connect();
+    await client.query(`create database ${database}`);
+    await client.end();
+    const db = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database });
+    await db.connect();
+    await db.query(`create table public.orders (id bigint primary key, customer text not null, amount numeric(12,2), placed_at timestamptz)`);
+    await db.query(`insert into public.orders select i, 'customer ' || i, i * 1.25, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 hour' from generate_series(1, 250) as i`);
+    await db.end();
+  });
+
+  afterAll(async () => {
+    const client = admin();
+    await client.connect();
+    await client.query(`drop database if exists ${database} with (force)`);
+    await client.end();
+  });
+
+  it('init → npm install → add source-postgres → add destination-duckdb → run PostgreSQL → DuckDB → list → remove', { timeout: 300_000 }, async () => {
+    const project = join(work, 'my-project');
+    expect(await checkoutMageInt(['init', 'my-project', '--registry', registryUrl], work)).toMatch(/created my-project\/\.npmrc/);
+    expect(await readFile(join(project, '.npmrc'), 'utf8')).toContain(`@mage-int:registry=${registryUrl}`);
+
+    // From here on only the project's own things: npm with the project's .npmrc, and its installed mage-int.
+    await run('npm', ['install'], project, userEnv);
+    const mageInt = (args: string[]) => run('npx', ['--no-install', 'mage-int', ...args], project, userEnv);
+
+    const searched = await mageInt(['search']);
+    for (const name of ['source-postgres', 'source-faker', 'destination-duckdb', 'destination-postgres']) expect(searched).toMatch(new RegExp(`${name}\\s+@mage-int/${name}\\s+\\d+\\.\\d+\\.\\d+\\s+certified`));
+
+    expect(await mageInt(['add', 'source-postgres'])).toMatch(/added source postgres: @mage-int\/source-postgres@\d+\.\d+\.\d+\n/);
+    expect(await mageInt(['add', 'destination-duckdb'])).toMatch(/destination-duckdb is already installed: @mage-int\/destination-duckdb@/);
+
+    await writeFile(
+      join(project, 'pipelines', 'orders.yaml'),
+      [
+        'id: orders',
+        'source:',
+        '  name: postgres',
+        `  config: { host: 127.0.0.1, port: 5432, database: ${database}, username: postgres }`,
+        'destination:',
+        '  name: duckdb',
+        '  config: { path: ../warehouse.duckdb }',
+        '',
+      ].join('\n'),
+    );
+    const ran = await mageInt(['run', 'pipelines/orders.yaml', '--json']);
+    const summary = JSON.parse(ran.slice(ran.indexOf('{"status"')).split('\n')[0] ?? '') as { status: string; totalRows: number };
+    expect(summary).toMatchObject({ status: 'ok', totalRows: 250 });
+    const tables = await readDuckDb<{ table_schema: string; table_name: string }>(
+      join(project, 'warehouse.duckdb'),
+      "select table_schema, table_name from information_schema.tables where table_name like '%orders%'",
+    );
+    expect(tables).toHaveLength(1);
+    const table = `"${tables[0]?.table_schema}"."${tables[0]?.table_name}"`;
+    expect(await readDuckDb(join(project, 'warehouse.duckdb'), `select count(*) as n, sum(amount)::varchar as total, max(customer) filter (where id = 7) as seventh from ${table}`)).toEqual([
+      { n: '250', total: '39218.75', seventh: 'customer 7' },
+    ]);
+
+    const listed = JSON.parse(await mageInt(['list', '--json'])) as { package: string }[];
+    expect(listed.map((c) => c.package).sort()).toEqual(['@mage-int/destination-duckdb', '@mage-int/source-faker', '@mage-int/source-postgres']);
+
+    expect(await mageInt(['remove', 'source-faker'])).toMatch(/removed source faker \(@mage-int\/source-faker\)/);
+    const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@mage-int/cli', '@mage-int/core', '@mage-int/destination-duckdb', '@mage-int/source-postgres']);
+    const after = JSON.parse(await mageInt(['list', '--json'])) as { package: string }[];
+    expect(after.map((c) => c.package).sort()).toEqual(['@mage-int/destination-duckdb', '@mage-int/source-postgres']);
+  });
+});
+
+describe('a connector author, on the same registry', () => {
+  it('scaffolds, tests, publishes, installs from the registry and runs a pipeline into DuckDB', { timeout: 300_000 }, async () => {
+    // An author's npm: @acme and @mage-int from the registry, logged in there (sign-up is off: the account is made
+    // where the registry runs).
+    await addRegistryUser(registryStorage, 'acme-dev', 'correct horse battery staple');
+    const token = await loginRegistryUser(registryUrl, 'acme-dev', 'correct horse battery staple');
+    const npmrc = join(work, 'author-npmrc');
+    await writeFile(
+      npmrc,
+      [`@mage-int:registry=${registryUrl}`, `@acme:registry=${registryUrl}`, `${registryUrl.replace(/^https?:/, '')}:_authToken=${token}`, 'prefer-offline=true', 'update-notifier=false', 'fund=false', 'audit=false', ''].join('\n'),
+    );
+    let env = envWith(npmrc, { MAGE_INT_REGISTRY: registryUrl });
+    const mageInt = (args: string[], cwd: string) => checkoutMageInt(args, cwd, env);
+
+    // 1. Scaffold a new HTTP source outside the monorepo; its dependencies come from the registry.
     const acme = join(work, 'source-acme');
     expect(await mageInt(['new', 'source', 'acme', '--scope', '@acme', '--dir', acme], work)).toMatch(/created @acme\/source-acme/);
 
-    // 3. The conformance suite passes on the untouched scaffold.
-    const tested = await mageInt(['test', acme], work);
-    expect(tested).toMatch(/@acme\/source-acme: \d+ passed, 0 failed/);
+    // 2. The conformance suite passes on the untouched scaffold.
+    expect(await mageInt(['test', acme], work)).toMatch(/@acme\/source-acme: \d+ passed, 0 failed/);
 
-    // 4. Publish it; publishing the same version again is refused clearly.
+    // 3. Publish it; publishing the same version again is refused clearly.
     expect(await mageInt(['publish', acme], work)).toMatch(/published @acme\/source-acme@0\.1\.0/);
     await expect(mageInt(['publish', acme, '--no-build'], work)).rejects.toThrow(/already published/);
 
-    // 5. A fresh project installs both connectors from the registry.
-    const project = join(work, 'project');
+    // 4. A fresh project installs both connectors from the registry.
+    const project = join(work, 'acme-project');
     await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'e2e-project', private: true, type: 'module' }, null, 2));
     expect(await mageInt(['add', 'source-acme', '--yes'], project)).toMatch(/added source acme: @acme\/source-acme@0\.1\.0 \(third party\)/);
@@ -100,7 +205,7 @@ describe('connector ecosystem', () => {
     const listed = await mageInt(['list', '--json'], project);
     expect((JSON.parse(listed) as { package: string }[]).map((c) => c.package)).toEqual(['@acme/source-acme', '@mage-int/destination-duckdb']);
 
-    // 6. Run a pipeline: acme's records into DuckDB. The API is the stand-in from the scaffold's own test config,
+    // 5. Run a pipeline: acme's records into DuckDB. The API is the stand-in from the scaffold's own test config,
     //    run as a separate Node process (Node strips the types of the .ts file).
     const server = spawn(
       process.execPath,
@@ -114,36 +219,15 @@ describe('connector ecosystem', () => {
       });
       await writeFile(
         join(project, 'pipeline.yaml'),
-        [
-          'id: acme-to-duckdb',
-          'source:',
-          '  name: acme',
-          '  config:',
-          `    base_url: ${api.url}`,
-          '    api_key: ${ACME_API_KEY}',
-          '    page_size: 7',
-          'destination:',
-          '  name: duckdb',
-          '  config:',
-          '    path: warehouse.duckdb',
-          '',
-        ].join('\n'),
+        ['id: acme-to-duckdb', 'source:', '  name: acme', '  config:', `    base_url: ${api.url}`, '    api_key: ${ACME_API_KEY}', '    page_size: 7', 'destination:', '  name: duckdb', '  config:', '    path: warehouse.duckdb', ''].join('\n'),
       );
       env = { ...env, ACME_API_KEY: api.apiKey };
       await mageInt(['run', 'pipeline.yaml'], project);
     } finally {
       server.kill('SIGTERM');
     }
-    const instance = await DuckDBInstance.create(join(project, 'warehouse.duckdb'), { access_mode: 'READ_ONLY' });
-    const connection = await instance.connect();
-    try {
-      const counts = await connection.runAndReadAll('select (select count(*) from main.customers) as customers, (select count(distinct id) from main.invoices) as invoices');
-      expect(counts.getRowObjectsJson()).toEqual([{ customers: '25', invoices: '40' }]);
-      const sample = await connection.runAndReadAll("select name, email from main.customers where id = 'cus_007'");
-      expect(sample.getRowObjectsJson()).toEqual([{ name: 'Customer 7', email: 'customer7@example.com' }]);
-    } finally {
-      connection.closeSync();
-      instance.closeSync();
-    }
+    const warehouse = join(project, 'warehouse.duckdb');
+    expect(await readDuckDb(warehouse, 'select (select count(*) from main.customers) as customers, (select count(distinct id) from main.invoices) as invoices')).toEqual([{ customers: '25', invoices: '40' }]);
+    expect(await readDuckDb(warehouse, "select name, email from main.customers where id = 'cus_007'")).toEqual([{ name: 'Customer 7', email: 'customer7@example.com' }]);
   });
 });

@@ -1,11 +1,11 @@
 // publish / add / search / list / remove against a real verdaccio, through the mage-int command line.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRegistryUser, startRegistry, type RunningRegistry } from '@mage-int/registry';
+import { addRegistryUser, createRegistryUser, loginRegistryUser, PUBLISHER_GROUP, startRegistry, type RunningRegistry } from '@mage-int/registry';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'tools/cli/bin/run.js');
@@ -14,19 +14,32 @@ let registry: RunningRegistry;
 let work: string;
 let loggedIn: string;
 let anonymous: string;
+/** A member of the first-party publisher group. */
+let publisher: string;
 
 interface Outcome {
   code: number;
   output: string;
 }
 
-function mageInt(args: string[], cwd: string, npmrc = loggedIn): Promise<Outcome> {
+function mageInt(args: string[], cwd: string, npmrc = loggedIn, input = ''): Promise<Outcome> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$/i.test(key)));
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, ...args], { cwd, env: { ...clean, npm_config_userconfig: npmrc, MAGE_INT_REGISTRY: registry.url, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
-    });
+    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...clean, npm_config_userconfig: npmrc, MAGE_INT_REGISTRY: registry.url, NO_COLOR: '1' } });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdin.end(input);
+    child.on('close', (code) => resolve({ code: code ?? 1, output }));
   });
+}
+
+/** An npm user config logged in to `url` with `token`, mapping @acme and @mage-int there. */
+async function npmrcFor(name: string, url: string, token?: string): Promise<string> {
+  const path = join(work, `npmrc-${name}`);
+  const lines = [`@acme:registry=${url}`, `@mage-int:registry=${url}`, 'update-notifier=false', 'fund=false', 'audit=false', ''];
+  await writeFile(path, [...(token ? [`${url.replace(/^https?:/, '')}:_authToken=${token}`] : []), ...lines].join('\n'));
+  return path;
 }
 
 /** A minimal connector package (plain JS, nothing to build). */
@@ -63,13 +76,11 @@ beforeAll(async () => {
   });
   work = await mkdtemp(join(tmpdir(), 'mage-int-registry-'));
   registry = await startRegistry({ port: 0, storage: join(work, 'storage') });
-  const token = await createRegistryUser(registry.url, 'alice', 'a long enough password');
-  const host = registry.url.replace(/^https?:/, '');
-  const common = [`@acme:registry=${registry.url}`, `@mage-int:registry=${registry.url}`, 'update-notifier=false', 'fund=false', 'audit=false', ''];
-  loggedIn = join(work, 'npmrc-alice');
-  anonymous = join(work, 'npmrc-anonymous');
-  await writeFile(loggedIn, [`${host}:_authToken=${token}`, ...common].join('\n'));
-  await writeFile(anonymous, common.join('\n'));
+  await addRegistryUser(registry.storage, 'alice', 'a long enough password');
+  await addRegistryUser(registry.storage, 'release', 'the release password', { groups: [PUBLISHER_GROUP] });
+  loggedIn = await npmrcFor('alice', registry.url, await loginRegistryUser(registry.url, 'alice', 'a long enough password'));
+  publisher = await npmrcFor('release', registry.url, await loginRegistryUser(registry.url, 'release', 'the release password'));
+  anonymous = await npmrcFor('anonymous', registry.url);
 });
 
 afterAll(async () => {
@@ -112,6 +123,58 @@ describe('mage-int publish', () => {
   });
 });
 
+describe('registry accounts and the first-party scope', () => {
+  it('has sign-up off: npm adduser is refused, `mage-int registry adduser` creates an account that can log in', async () => {
+    await expect(createRegistryUser(registry.url, 'mallory', 'a long enough password')).rejects.toThrow(/registration disabled[\s\S]*/);
+    const created = await mageInt(['registry', 'adduser', 'bob', '--storage', registry.storage], work, anonymous, 'bobs long password\n');
+    expect(created.output).toMatch(/created account bob in /);
+    expect(created.code).toBe(0);
+    expect(await loginRegistryUser(registry.url, 'bob', 'bobs long password')).toMatch(/\S{20,}/);
+    await expect(loginRegistryUser(registry.url, 'bob', 'a wrong password')).rejects.toThrow(/could not log in as bob/);
+    const again = await mageInt(['registry', 'adduser', 'bob', '--storage', registry.storage], work, anonymous, 'another password\n');
+    expect(again.code).toBe(1);
+    expect(again.output).toMatch(/account bob already exists/);
+  });
+
+  it('lets only the first-party publisher group publish @mage-int packages', async () => {
+    const dir = await connectorPackage('@mage-int/source-tiny');
+    const refused = await mageInt(['publish', dir], work, loggedIn);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toMatch(/does not let this account publish @mage-int\/source-tiny/);
+    expect(refused.output).toMatch(/only the first-party publisher group may publish @mage-int/);
+    const added = await mageInt(['registry', 'adduser', 'carol', '--first-party', '--storage', registry.storage], work, anonymous, 'carols long password\n');
+    expect(added.output).toMatch(/group mage-int-publishers/);
+    const carol = await npmrcFor('carol', registry.url, await loginRegistryUser(registry.url, 'carol', 'carols long password'));
+    const published = await mageInt(['publish', dir], work, carol);
+    expect(published.output).toMatch(/published @mage-int\/source-tiny@1\.0\.0/);
+    expect(published.code).toBe(0);
+  });
+
+  it('asks before installing a @mage-int connector from another registry than the one configured for @mage-int', async () => {
+    // someone else's registry, where anyone in its own publisher group can publish under @mage-int
+    const other = await startRegistry({ port: 0, storage: join(work, 'other-storage') });
+    try {
+      await addRegistryUser(other.storage, 'mallory', 'mallorys long password', { groups: [PUBLISHER_GROUP] });
+      const mallory = await npmrcFor('mallory', other.url, await loginRegistryUser(other.url, 'mallory', 'mallorys long password'));
+      expect((await mageInt(['publish', await connectorPackage('@mage-int/source-lookalike'), '--registry', other.url], work, mallory)).code).toBe(0);
+      const project = join(work, 'scope-project');
+      await mkdir(project, { recursive: true });
+      await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'scope-project', private: true, type: 'module' }));
+      const asked = await mageInt(['add', 'source-lookalike', '--registry', other.url], project, anonymous);
+      expect(asked.code).toBe(2);
+      expect(asked.output).toContain(`@mage-int/source-lookalike comes from ${other.url}, not from the registry configured for @mage-int (${registry.url}) and there is no terminal to confirm`);
+      await expect(access(join(project, 'node_modules/@mage-int/source-lookalike'))).rejects.toThrow();
+      const confirmed = await mageInt(['add', 'source-lookalike', '--registry', other.url, '--yes'], project, anonymous);
+      expect(confirmed.output).toMatch(/added source lookalike: @mage-int\/source-lookalike@1\.0\.0 \(third party\)/);
+      // from the registry npm is configured with for @mage-int: first party, no question
+      const trusted = await mageInt(['add', 'source-tiny'], project, anonymous);
+      expect(trusted.output).toMatch(/added source tiny: @mage-int\/source-tiny@1\.0\.0\n/);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('mage-int add, list, search, remove', () => {
   let project: string;
   beforeAll(async () => {
@@ -148,6 +211,23 @@ describe('mage-int add, list, search, remove', () => {
     await expect(access(join(project, 'node_modules/@acme/not-a-connector'))).rejects.toThrow();
   });
 
+  it('lists every connector with `search` and no term: the first-party index and the registry\'s community ones', async () => {
+    const result = await mageInt(['search'], work);
+    expect(result.code).toBe(0);
+    expect(result.output).toMatch(/source-postgres\s+@mage-int\/source-postgres/);
+    expect(result.output).toMatch(/destination-duckdb\s+@mage-int\/destination-duckdb/);
+    expect(result.output).toMatch(/source-crm\s+@acme\/source-crm\s+2\.1\.0\s+community/);
+  });
+
+  it('answers a misspelled connector name with the one it probably meant', async () => {
+    const firstParty = await mageInt(['add', 'source-postgress'], project);
+    expect(firstParty.code).toBe(1);
+    expect(firstParty.output).toMatch(/hint: did you mean source-postgres\? `mage-int add source-postgres`/);
+    const community = await mageInt(['add', 'source-crn'], project);
+    expect(community.output).toMatch(/hint: did you mean source-crm\?/);
+    expect(community.output).not.toMatch(/mage-int add source-crn/);
+  });
+
   it('says clearly when no connector of that name exists', async () => {
     const result = await mageInt(['add', 'source-nothing-like-this'], project);
     expect(result.code).toBe(1);
@@ -161,12 +241,23 @@ describe('mage-int add, list, search, remove', () => {
     expect(pkg.dependencies['@acme/source-crm']).toBe('^2.1.0');
     const listed = await mageInt(['list'], project);
     expect(listed.output).toMatch(/source-crm\s+@acme\/source-crm\s+2\.1\.0\s+community/);
+    const again = await mageInt(['add', 'source-crm', '--yes'], project);
+    expect(again.code).toBe(0);
+    expect(again.output).toMatch(/source-crm is already installed: @acme\/source-crm@2\.1\.0/);
+    expect(again.output).not.toMatch(/installing/);
+    // a pipeline naming it with a typo is pointed at the installed one, not told to install the typo
+    await writeFile(join(project, 'typo.yaml'), 'id: typo\nsource:\n  name: crn\ndestination:\n  name: jsonl\n');
+    const typo = await mageInt(['discover', 'typo.yaml'], project);
+    expect(typo.code).toBe(2);
+    expect(typo.output).toMatch(/no source connector "crn" is installed/);
+    expect(typo.output).toMatch(/hint: did you mean source-crm\?/);
+    expect(typo.output).not.toMatch(/mage-int add source-crn/);
     const removed = await mageInt(['remove', 'source-crm'], project);
     expect(removed.output).toMatch(/removed source crm \(@acme\/source-crm\)/);
     const after = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     expect(after.dependencies?.['@acme/source-crm']).toBeUndefined();
-    const again = await mageInt(['remove', 'source-crm'], project);
-    expect(again.code).toBe(2);
-    expect(again.output).toMatch(/source-crm is not a dependency/);
+    const removedAgain = await mageInt(['remove', 'source-crm'], project);
+    expect(removedAgain.code).toBe(2);
+    expect(removedAgain.output).toMatch(/source-crm is not a dependency/);
   });
 });

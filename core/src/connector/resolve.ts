@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
+import { closestName } from './closest-name.js';
 import type { ConnectorKind, Destination, Source } from './contract.js';
 
 /** The `mage-int` block of a connector package's package.json. */
@@ -133,7 +134,12 @@ export async function resolveConnector(kind: ConnectorKind, ref: { name?: string
   const chosen = firstParty ?? matches[0];
   if (chosen) return chosen;
   const shortName = ref.name ?? wanted.replace(/^@[^/]+\//, '').replace(new RegExp(`^${kind}-`), '');
+  const installedNames = installed.map((c) => `${c.manifest.type}-${c.manifest.name}`);
+  // A typo of an installed connector's name gets that name, not an install command for the typo.
+  const meant = ref.package ? undefined : closestName(shortName, installed.filter((c) => c.manifest.type === kind).map((c) => c.manifest.name));
   throw new ConfigError('CONNECTOR_NOT_INSTALLED', `no ${kind} connector "${wanted}" is installed`, {
-    hint: `run \`mage-int add ${ref.package ?? `${kind}-${shortName}`}\`${installed.length ? `; installed: ${installed.map((c) => `${c.manifest.type}-${c.manifest.name}`).join(', ')}` : ''}`,
+    hint: meant
+      ? `did you mean ${kind}-${meant}? (name: ${meant})`
+      : `run \`mage-int add ${ref.package ?? `${kind}-${shortName}`}\`${installedNames.length ? `; installed: ${installedNames.join(', ')}` : ''}`,
   });
 }

@@ -24,8 +24,10 @@ export default class Add extends BaseCommand {
                              that kind and name (e.g. @acme/source-x)
   <package>[@range]          that npm package
 
-A third-party connector (outside @mage-int) is installed only after you confirm (--yes skips the question;
-without a terminal and without --yes it is refused). A package that is not a connector (no "mage-int" block
+A connector the project already depends on is not installed again (give a @version to change it). A
+third-party connector is installed only after you confirm (--yes skips the question; without a terminal and
+without --yes it is refused): anything outside @mage-int, and @mage-int packages from any registry other than
+the one npm is configured with for @mage-int. A package that is not a connector (no "mage-int" block
 in its package.json) is refused, and uninstalled again if it only shows after installing.
 
 The registry is --registry, else MAGE_INT_REGISTRY, else npm's own config. For a scoped package only its scope
@@ -60,10 +62,17 @@ is pointed at that registry, so public dependencies still come from npm's usual 
     });
     const { connector } = result;
     if (flags.json) {
-      this.out(JSON.stringify({ status: 'ok', package: connector.packageName, version: connector.version, type: connector.manifest.type, name: connector.manifest.name, project: result.projectDir }));
+      this.out(
+        JSON.stringify({ status: result.alreadyInstalled ? 'installed' : 'ok', package: connector.packageName, version: connector.version, type: connector.manifest.type, name: connector.manifest.name, project: result.projectDir }),
+      );
       return;
     }
-    this.out(`added ${connector.manifest.type} ${connector.manifest.name}: ${connector.packageName}@${connector.version}${result.resolved.firstParty ? '' : ' (third party)'}`);
+    if (result.alreadyInstalled) {
+      this.out(`${connector.manifest.type}-${connector.manifest.name} is already installed: ${connector.packageName}@${connector.version}`);
+      this.out(`another version: mage-int add ${connector.manifest.type}-${connector.manifest.name}@<version>; uninstall: mage-int remove ${connector.manifest.type}-${connector.manifest.name}`);
+      return;
+    }
+    this.out(`added ${connector.manifest.type} ${connector.manifest.name}: ${connector.packageName}@${connector.version}${result.resolved?.firstParty ? '' : ' (third party)'}`);
     this.out(`use it in a pipeline as  ${connector.manifest.type}: { name: ${connector.manifest.name}, config: { … } }`);
   }
 }

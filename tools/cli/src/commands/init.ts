@@ -1,6 +1,7 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { ConfigError } from '@mage-int/core';
+import { loadConnectorIndex, normaliseRegistry } from '@mage-int/registry';
 import corePackage from '@mage-int/core/package.json' with { type: 'json' };
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
@@ -15,10 +16,9 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** `^1.2.3` → `^1.2.0`: packages released together share major.minor. */
-function caretRange(version: string): string {
-  const [major = '0', minor = '1'] = version.split('.');
-  return `^${major}.${minor}.0`;
+/** `1.2.3` → `^1.2.3`; a connector missing from the index (a partial build) → any version. */
+function caretRange(version: string | undefined): string {
+  return version ? `^${version}` : '*';
 }
 
 export default class Init extends BaseCommand {
@@ -28,12 +28,15 @@ export default class Init extends BaseCommand {
   package.json            type module, depending on @mage-int/cli, source-faker and destination-duckdb
   pipelines/example.yaml  faker → duckdb, with a $schema comment so editors complete pipeline keys
   .gitignore              node_modules/, .mage-int/ (state), *.duckdb
+  .npmrc                  with --registry: @mage-int:registry=<url>, so npm install, mage-int add and
+                          mage-int remove take @mage-int packages from that registry (others from npm's usual one)
 
 Existing files are never overwritten unless --force is given. Then \`npm install\` and run the example.`;
 
   static override examples = [
     { description: 'A new project directory', command: '<%= config.bin %> <%= command.id %> my-pipelines' },
     { description: 'In the current directory, replacing files from an earlier init', command: '<%= config.bin %> <%= command.id %> --force' },
+    { description: 'Installing mage-int from a local registry', command: '<%= config.bin %> <%= command.id %> my-pipelines --registry http://127.0.0.1:4873/' },
   ];
 
   static override args = {
@@ -42,15 +45,26 @@ Existing files are never overwritten unless --force is given. Then \`npm install
 
   static override flags = {
     force: Flags.boolean({ description: 'Overwrite files that already exist.' }),
+    registry: Flags.string({
+      description: 'Registry serving the @mage-int packages (e.g. one started with `mage-int registry start --seed`): written to the project\'s .npmrc.',
+      helpValue: '<url>',
+    }),
   };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Init);
     const root = resolve(args.dir);
+    const index = await loadConnectorIndex();
+    const versionOf = (name: string) => index.find((entry) => entry.package === name)?.version;
     const files = starterProject({
       name: packageNameFor(basename(root)),
-      versionRange: caretRange(this.config.version),
-      coreVersionRange: caretRange(corePackage.version),
+      ranges: {
+        cli: caretRange(this.config.version),
+        core: caretRange(corePackage.version),
+        sourceFaker: caretRange(versionOf('@mage-int/source-faker')),
+        destinationDuckdb: caretRange(versionOf('@mage-int/destination-duckdb')),
+      },
+      registry: flags.registry ? normaliseRegistry(flags.registry) : undefined,
     });
     const existing: string[] = [];
     for (const file of files) if (await exists(join(root, file.path))) existing.push(file.path);

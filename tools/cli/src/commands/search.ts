@@ -13,11 +13,12 @@ registry in npm's config (the default one and each @scope:registry).`;
 
   static override examples = [
     { description: 'Everything about PostgreSQL', command: '<%= config.bin %> <%= command.id %> postgres' },
+    { description: 'Every connector', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'Every connector in a private registry', command: '<%= config.bin %> <%= command.id %> --registry http://127.0.0.1:4873' },
   ];
 
   static override args = {
-    term: Args.string({ description: 'Words to look for in names, descriptions and keywords (empty: everything).', default: '' }),
+    term: Args.string({ description: 'Words to look for in names, descriptions and keywords (none: every connector).' }),
   };
 
   static override flags = {
@@ -35,7 +36,7 @@ registry in npm's config (the default one and each @scope:registry).`;
       return;
     }
     if (hits.length === 0) {
-      this.out(`no connector matches "${args.term}" (searched the first-party index and ${registries.join(', ')})`);
+      this.out(`${args.term ? `no connector matches "${args.term}"` : 'no connectors found'} (searched the first-party index and ${registries.join(', ')})`);
       return;
     }
     const rows = hits.map((h) => [h.type && h.name ? `${h.type}-${h.name}` : '?', h.package, h.version, h.support, h.description]);

@@ -7,9 +7,10 @@ export interface StarterFile {
 export interface StarterOptions {
   /** npm package name of the project. */
   name: string;
-  /** Version range of the @mage-int packages to depend on, e.g. `^0.1.0`. */
-  versionRange: string;
-  coreVersionRange: string;
+  /** Version ranges of the @mage-int packages to depend on (they are versioned independently), e.g. `^0.1.0`. */
+  ranges: { cli: string; core: string; sourceFaker: string; destinationDuckdb: string };
+  /** The registry serving @mage-int packages, written to the project's .npmrc; npm's own config when undefined. */
+  registry?: string;
 }
 
 /** A valid npm package name made from a directory name. */
@@ -55,7 +56,15 @@ const GITIGNORE = `node_modules/
 *.duckdb.wal
 `;
 
-/** The starter project: package.json, one example pipeline, .gitignore. */
+/** Only the @mage-int scope comes from the given registry; every other package from npm's usual one. */
+function npmrc(registry: string): string {
+  return `# @mage-int packages (mage-int itself and its connectors) come from this registry; everything else from npm's usual one.
+# \`mage-int add\` treats @mage-int connectors as first party only when they come from here.
+@mage-int:registry=${registry}
+`;
+}
+
+/** The starter project: package.json, one example pipeline, .gitignore, and .npmrc when a registry is given. */
 export function starterProject(options: StarterOptions): StarterFile[] {
   const packageJson = {
     name: options.name,
@@ -68,15 +77,17 @@ export function starterProject(options: StarterOptions): StarterFile[] {
       check: 'mage-int check pipelines/example.yaml',
     },
     dependencies: {
-      '@mage-int/cli': options.versionRange,
-      '@mage-int/core': options.coreVersionRange,
-      '@mage-int/destination-duckdb': options.versionRange,
-      '@mage-int/source-faker': options.versionRange,
+      '@mage-int/cli': options.ranges.cli,
+      '@mage-int/core': options.ranges.core,
+      '@mage-int/destination-duckdb': options.ranges.destinationDuckdb,
+      '@mage-int/source-faker': options.ranges.sourceFaker,
     },
   };
-  return [
+  const files = [
     { path: 'package.json', content: JSON.stringify(packageJson, null, 2) + '\n' },
     { path: 'pipelines/example.yaml', content: EXAMPLE_PIPELINE },
     { path: '.gitignore', content: GITIGNORE },
   ];
+  if (options.registry) files.push({ path: '.npmrc', content: npmrc(options.registry) });
+  return files;
 }
