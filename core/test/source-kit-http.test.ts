@@ -279,6 +279,108 @@ describe('auth', () => {
   });
 });
 
+describe('SaaS shapes', () => {
+  const catalogFor = (name: string, key: string): Catalog => {
+    const stream = buildCatalogStream({ stream: name, schema: { type: 'object', properties: { id: { type: 'integer' }, [key]: {} } }, keyProperties: ['id'] });
+    setMetadata(stream, [], { selected: true, 'replication-method': 'INCREMENTAL', 'replication-key': key });
+    return { streams: [stream] };
+  };
+  const readAll = async (stream: HttpStream, cat: Catalog, state: State = emptyState()) => {
+    const out: SourceMessage[] = [];
+    for await (const m of readStreams([stream], cat, state, { logger: logs().logger, signal: new AbortController().signal })) out.push(m);
+    return out;
+  };
+
+  it('HubSpot search: a POST whose body carries the start filter and the `after` cursor', async () => {
+    const contacts = Array.from({ length: 7 }, (_, i) => ({ id: i + 1, properties: { hs_lastmodifieddate: `2024-02-0${i + 1}T00:00:00.000Z` } }));
+    const bodies: Record<string, unknown>[] = [];
+    const server = await serve((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(text) as { after?: string; limit: number; filterGroups: { filters: { value: string }[] }[] };
+        bodies.push(body);
+        const since = body.filterGroups[0]?.filters[0]?.value ?? '';
+        const matching = contacts.filter((c) => c.properties.hs_lastmodifieddate >= since);
+        const from = Number(body.after ?? 0);
+        const page = matching.slice(from, from + body.limit);
+        json(res, 200, { total: matching.length, results: page, ...(from + body.limit < matching.length ? { paging: { next: { after: String(from + body.limit) } } } : {}) });
+      });
+    });
+    const stream = new HttpStream(client(server.url), {
+      name: 'contacts',
+      method: 'POST',
+      path: 'crm/v3/objects/contacts/search',
+      body: (sync) => ({ limit: 3, sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }], filterGroups: [{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: sync.start ?? '1970-01-01T00:00:00.000Z' }] }] }),
+      paginator: cursorPaginator({ cursor: 'paging.next.after', param: 'after', in: 'body' }),
+      transform: (record) => ({ id: record['id'], hs_lastmodifieddate: (record['properties'] as Record<string, unknown>)['hs_lastmodifieddate'] }),
+    });
+    const first = await readAll(stream, catalogFor('contacts', 'hs_lastmodifieddate'));
+    expect(first.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : []))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(bodies.map((b) => b['after'])).toEqual([undefined, '3', '6']);
+    const state = (first.at(-1) as { value: State }).value;
+    expect(state.bookmarks['contacts']?.replication_key_value).toBe('2024-02-07T00:00:00.000Z');
+    const second = await readAll(stream, catalogFor('contacts', 'hs_lastmodifieddate'), state);
+    expect(second.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : []))).toEqual([7]);
+  });
+
+  it('Zendesk incremental export: start_time in epoch seconds, after_url until end_of_stream', async () => {
+    const tickets = Array.from({ length: 5 }, (_, i) => ({ id: i + 1, updated_at: new Date(Date.UTC(2024, 2, 1 + i)).toISOString() }));
+    const server = await serve((_req, res, url) => {
+      // The cursor carries the start time, as Zendesk's opaque cursors do.
+      const [startText, offsetText] = (url.searchParams.get('cursor') ?? `${url.searchParams.get('start_time') ?? 0}.0`).split('.');
+      const cursor = Number(offsetText);
+      const matching = tickets.filter((t) => Date.parse(t.updated_at) >= Number(startText) * 1000);
+      const page = matching.slice(cursor, cursor + 2);
+      const next = `${startText}.${cursor + 2}`;
+      json(res, 200, { tickets: page, after_cursor: next, after_url: `/api/v2/incremental/tickets/cursor.json?cursor=${next}`, end_of_stream: cursor + 2 >= matching.length });
+    });
+    const stream = new HttpStream(client(server.url), {
+      name: 'tickets',
+      path: 'api/v2/incremental/tickets/cursor.json',
+      records: 'tickets',
+      incremental: { param: 'start_time', format: (value) => Math.floor(Date.parse(String(value)) / 1000) },
+      startValue: '2024-03-02T00:00:00Z',
+      paginator: nextUrlPaginator({ path: 'after_url', hasMore: (body) => !(body as { end_of_stream: boolean }).end_of_stream }),
+    });
+    const messages = await readAll(stream, catalogFor('tickets', 'updated_at'));
+    expect(messages.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : []))).toEqual([2, 3, 4, 5]);
+    const start = Date.UTC(2024, 2, 2) / 1000;
+    expect(server.requests.map((u) => u.search)).toEqual([`?start_time=${start}`, `?cursor=${start}.2`]);
+  });
+
+  it('reads the next page only once the batch before it was taken (one page in memory)', async () => {
+    const server = await serve((_req, res, url) => {
+      const page = Number(url.searchParams.get('page'));
+      json(res, 200, { data: page <= 5 ? [{ id: page }] : [] });
+    });
+    const stream = new HttpStream(client(server.url), { name: 'items', path: 'items', paginator: pageNumberPaginator() });
+    const pages = stream.read({ entry: catalogFor('items', 'id').streams[0]!, tapStreamId: 'items', method: 'FULL_TABLE', keyProperties: ['id'], fields: ['id'], bookmark: {}, signal: new AbortController().signal, logger: logs().logger });
+    await pages.next();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.requests).toHaveLength(1);
+    await pages.return(undefined);
+  });
+
+  it('OAuth2 client credentials: renews the token shortly before it expires', async () => {
+    let issued = 0;
+    const server = await serve((req, res, url) => {
+      if (url.pathname === '/token') return json(res, 200, { access_token: `t${++issued}`, expires_in: 30 });
+      json(res, 200, { auth: req.headers.authorization });
+    });
+    // A 60 s margin on a 30 s token: every request finds it about to expire.
+    const auth = new OAuth2Auth({ tokenUrl: `${server.url}/token`, clientId: 'c', clientSecret: 's', expiryMarginSeconds: 60 });
+    const c = client(server.url, { auth });
+    expect(await c.getJson('a')).toEqual({ auth: 'Bearer t1' });
+    expect(await c.getJson('b')).toEqual({ auth: 'Bearer t2' });
+    const lasting = new OAuth2Auth({ tokenUrl: `${server.url}/token`, clientId: 'c', clientSecret: 's', expiryMarginSeconds: 10 });
+    const d = client(server.url, { auth: lasting });
+    await d.getJson('a');
+    await d.getJson('b');
+    expect(issued).toBe(3);
+  });
+});
+
 describe('HttpStream with readStreams', () => {
   const catalogOf = (names: string[]): Catalog => ({
     streams: names.map((name) => {

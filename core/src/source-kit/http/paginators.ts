@@ -26,11 +26,16 @@ export function singlePage(): Paginator {
   return { next: () => undefined };
 }
 
-/** The next page's URL sits in the body (`next`, `links.next`, Salesforce `nextRecordsUrl`); relative URLs resolve against the response's. */
-export function nextUrlPaginator(options: { path?: ValuePath } = {}): Paginator {
+/**
+ * The next page's URL sits in the body (`next`, `links.next`, Salesforce `nextRecordsUrl`, Zendesk `after_url`);
+ * relative URLs resolve against the response's. `hasMore` stops early where the API always sends a URL (Zendesk's
+ * `end_of_stream`: `hasMore: (body) => !body.end_of_stream`).
+ */
+export function nextUrlPaginator(options: { path?: ValuePath; hasMore?: ValuePath } = {}): Paginator {
   const path = options.path ?? 'next';
   return {
     next(response) {
+      if (options.hasMore !== undefined && !valueAt(response.body, options.hasMore)) return undefined;
       const next = valueAt(response.body, path);
       if (typeof next !== 'string' || next === '') return undefined;
       return { url: new URL(next, response.url).toString(), query: {} };
