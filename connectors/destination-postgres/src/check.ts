@@ -18,7 +18,7 @@ export async function check(config: Config, _ctx: ConnectorContext): Promise<Che
     const row = rows[0]!;
     return { ok: true, message: `connected to PostgreSQL ${row.version}, database ${resolved.database}, schema "${resolved.schema}"${row.exists ? '' : ' (will be created)'}` };
   } catch (error) {
-    return { ok: false, message: formatError(error) };
+    return { ok: false, message: formatError(error), error };
   } finally {
     await client?.end().catch(() => {});
   }

@@ -21,7 +21,7 @@ const source = defineSource<Config>({
       const sizes = STREAM_NAMES.map((name) => `${settings.counts[name]} ${name}`).join(', ');
       return { ok: true, message: `generates ${sizes} from seed ${settings.seed}` };
     } catch (error) {
-      return { ok: false, message: (error as Error).message };
+      return { ok: false, message: (error as Error).message, error };
     }
   },
   async discover(config): Promise<Catalog> {

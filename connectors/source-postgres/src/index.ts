@@ -50,7 +50,7 @@ async function check(config: Config): Promise<CheckResult> {
     const cdc = row.wal_level === 'logical' ? 'LOG_BASED available' : `LOG_BASED unavailable (wal_level=${row.wal_level}; set wal_level = logical and restart)`;
     return { ok: true, message: `connected to PostgreSQL ${row.version}; ${cdc}` };
   } catch (error) {
-    return { ok: false, message: formatError(explainError(error, config)) };
+    return { ok: false, message: formatError(explainError(error, config)), error };
   } finally {
     await client?.end().catch(() => {});
   }

@@ -48,6 +48,11 @@ export interface WriteContext extends ConnectorContext {
 export interface CheckResult {
   ok: boolean;
   message?: string;
+  /**
+   * The error behind a failed check, when one was caught. `mage-int check` exits with the code `run` would give
+   * for it (2 for a ConfigError such as an unreadable certificate file, 1 otherwise), so return it.
+   */
+  error?: unknown;
 }
 
 export type ConnectorKind = 'source' | 'destination';

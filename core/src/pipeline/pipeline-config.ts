@@ -96,6 +96,7 @@ export function parsePipelineConfig(document: unknown, options: { id?: string; b
         const at = e.instancePath.split('/').slice(1).join('.') || '(top level)';
         if (e.keyword === 'additionalProperties') return `${at}: "${(e.params as { additionalProperty: string }).additionalProperty}" is not a known key`;
         if (e.keyword === 'required') return `${at}: "${(e.params as { missingProperty: string }).missingProperty}" is required`;
+        if (e.keyword === 'enum') return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
         return `${at}: ${e.message ?? 'is invalid'}`;
       });
     throw new ConfigError('PIPELINE_INVALID', `${where} is invalid: ${[...new Set(problems)].join('; ')}`, {

@@ -95,7 +95,7 @@ export function externalSource(cmd: ExternalCommand): Source<Record<string, unkn
         await this.discover(config, ctx);
         return { ok: true };
       } catch (error) {
-        return { ok: false, message: (error as Error).message };
+        return { ok: false, message: (error as Error).message, error };
       }
     },
     discover: (config, ctx) =>

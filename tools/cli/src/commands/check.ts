@@ -105,7 +105,8 @@ Exit codes: 0 both ok, 1 a connector could not connect, 2 a config, the pipeline
             ok: result.ok,
             message: result.message === undefined ? undefined : redact(result.message, this.secrets),
             warnings: warnings.map((w) => redact(w, this.secrets)),
-            exitCode: result.ok ? EXIT.ok : EXIT.failure,
+            // The same error gives the same exit code as in `run`: a config problem found while connecting is still one.
+            exitCode: result.ok ? EXIT.ok : result.error === undefined ? EXIT.failure : exitCodeOf(result.error),
           });
         } catch (error) {
           if (interrupt.interrupted) throw error;
