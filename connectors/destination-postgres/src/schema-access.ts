@@ -1,5 +1,6 @@
 import { ConnectorError } from '@mage-int/core';
 import type pg from 'pg';
+import { PostgresDialect } from './postgres-dialect.js';
 
 /** Where the destination writes, and as whom. */
 export interface SchemaTarget {
@@ -8,8 +9,9 @@ export interface SchemaTarget {
   username: string;
 }
 
+/** The dialect's quoting (one helper per engine). */
 function quoted(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+  return new PostgresDialect().quoteIdentifier(name);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ConflictMethod } from '../connector/contract.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
 import type { ColumnTypeOptions, LogicalType } from './column-types.js';
-import type { IdentifierRules } from './identifiers.js';
+import { quoteIdentifier, type IdentifierRules } from './identifiers.js';
 
 /**
  * The record metadata columns (Singer's `_sdc_*`): added to every table with `add_record_metadata`;
@@ -109,9 +109,7 @@ export interface SqlDialect<Type> {
 }
 
 /** ANSI identifier quoting (PostgreSQL, DuckDB, Snowflake, Redshift): double quotes, embedded ones doubled. */
-export function ansiQuoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
+export const ansiQuoteIdentifier: (name: string) => string = quoteIdentifier;
 
 /**
  * ANSI string literal: single quotes doubled. Right only where a backslash in a plain literal is an ordinary
