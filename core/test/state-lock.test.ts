@@ -57,6 +57,18 @@ describe('the state lock of a pipeline', () => {
     expect(JSON.parse(readFileSync(join(stateDir, 'locked.json'), 'utf8'))).toEqual({ bookmarks: { rows: { id: 1 } } });
   });
 
+  it('takes over the lock of a killed run its parent has not reaped yet (a zombie)', async () => {
+    const stateDir = join(dir, 'zombie');
+    const first = await holder(stateDir);
+    first.kill('SIGKILL');
+    // Synchronously, so this process's event loop cannot reap the child: it stays a zombie while the next run starts.
+    const deadline = Date.now() + 5_000;
+    while (!/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${first.pid}/stat`, 'utf8')) && Date.now() < deadline);
+    const next = runOnce(stateDir);
+    expect(next.stderr).toBe('');
+    expect(next.stdout).toBe('done\n');
+  });
+
   it('does not take a reused pid for the holder (Linux: the process start time differs)', async () => {
     const stateDir = join(dir, 'reused');
     mkdirSync(stateDir, { recursive: true });

@@ -31,26 +31,32 @@ export class StateLockedError extends MageError {
   }
 }
 
-/** The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat), where there is a /proc. */
-function processStart(pid: number): string | undefined {
+/** State (field 3: R, S, Z…) and start time in clock ticks since boot (field 22) of /proc/<pid>/stat, where there is a /proc. */
+function processStat(pid: number): { state: string; start: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0] ?? '', start: fields[19] ?? '' };
   } catch {
     return undefined;
   }
 }
 
-/** Whether the holder still runs on this host (EPERM: it exists, owned by someone else), and is not a reused pid. */
+/**
+ * Whether the holder still runs on this host (EPERM: it exists, owned by someone else). A killed process its parent
+ * has not reaped yet (a zombie) has ended, and a pid now used by another process (other start time) is not the holder.
+ */
 function isAlive(holder: LockHolder): boolean {
   try {
     process.kill(holder.pid, 0);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
-  const start = holder.process_start === undefined ? undefined : processStart(holder.pid);
-  return start === undefined || start === holder.process_start;
+  const stat = processStat(holder.pid);
+  if (!stat) return true;
+  if (stat.state === 'Z' || stat.state === 'X') return false;
+  return holder.process_start === undefined || stat.start === holder.process_start;
 }
 
 async function readHolder(path: string): Promise<LockHolder | undefined> {
@@ -72,8 +78,8 @@ const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) => a !
  * trusted.
  */
 export async function acquireStateLock(path: string, pipelineId: string): Promise<StateLock> {
-  const start = processStart(process.pid);
-  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), ...(start === undefined ? {} : { process_start: start }) };
+  const start = processStat(process.pid)?.start;
+  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), ...(start ? { process_start: start } : {}) };
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(path, 'wx');
