@@ -223,25 +223,29 @@ describe('commits and states', () => {
     expect(seen.at(-1)?.[0]).toBe(800);
   });
 
-  it('commits by age while the input is idle', async () => {
-    const config = freshConfig({ batch_max_age_seconds: 0.2 });
-    let releaseInput: () => void = () => {};
-    const gate = new Promise<void>((resolve) => (releaseInput = resolve));
-    async function* input(): AsyncGenerator<SourceMessage> {
-      yield schemaMessage('slow', { id: { type: 'integer' } }, ['id']);
-      yield { type: 'RECORD', stream: 'slow', record: { id: 1 } };
-      yield { type: 'STATE', value: { bookmarks: { slow: { n: 1 } } } };
-      await gate;
+  it('commits by age while the input is idle, and within maxLagSeconds in follow mode', async () => {
+    for (const [extra, maxLag] of [[{ batch_max_age_seconds: 0.2 }, undefined], [{}, 0.2]] as const) {
+      const config = freshConfig(extra);
+      let releaseInput: () => void = () => {};
+      const gate = new Promise<void>((resolve) => (releaseInput = resolve));
+      async function* input(): AsyncGenerator<SourceMessage> {
+        yield schemaMessage('slow', { id: { type: 'integer' } }, ['id']);
+        yield { type: 'RECORD', stream: 'slow', record: { id: 1 } };
+        yield { type: 'STATE', value: { bookmarks: { slow: { n: 1 } } } };
+        await gate;
+      }
+      const states: unknown[] = [];
+      const ctx = { logger: silentLogger, signal: new AbortController().signal, streams: {}, ...(maxLag ? { maxLagSeconds: maxLag } : {}) };
+      const started = Date.now();
+      for await (const state of destination.write(config, input(), ctx)) {
+        states.push(state.value);
+        // The default age is 60 s: only the follow-mode lag can release the state this soon.
+        expect(Date.now() - started).toBeLessThan(5000);
+        expect(await query(database.name, `SELECT id FROM ${config.schema}.slow`)).toEqual([{ id: '1' }]);
+        releaseInput();
+      }
+      expect(states).toEqual([{ bookmarks: { slow: { n: 1 } } }]);
     }
-    const states: unknown[] = [];
-    const ctx = { logger: silentLogger, signal: new AbortController().signal, streams: {} };
-    const started = Date.now();
-    for await (const state of destination.write(config, input(), ctx)) {
-      states.push(state.value);
-      expect(Date.now() - started).toBeLessThan(5000);
-      releaseInput();
-    }
-    expect(states).toEqual([{ bookmarks: { slow: { n: 1 } } }]);
   });
 
   it('yields a STATE at once when nothing is uncommitted', async () => {
