@@ -147,6 +147,22 @@ describe('readStreams: INCREMENTAL in keyset order', () => {
     expect(records(second).map((r) => r['id'])).toEqual([...rows.slice(37).map((r) => r['id']), 5000]);
   });
 
+  it('re-reads the lookback window of an ordered stream without moving its bookmark back', async () => {
+    const rows = table(74);
+    const stream = { ...tableStream(rows), lookback: 60 };
+    const first = await collect([stream], catalog('INCREMENTAL'));
+    const bookmark = lastState(first).bookmarks['items']?.replication_key_value;
+    expect(bookmark).toBe('2024-01-01T00:01:00.000Z');
+    const second = await collect([stream], catalog('INCREMENTAL'), lastState(first));
+    expect(records(second).map((r) => r['id'])).toEqual(rows.map((r) => r['id']));
+    expect(lastState(second).bookmarks['items']?.replication_key_value).toBe(bookmark);
+  });
+
+  it('fails when a stream that promised keyset order returns rows before its start (the system ignored the filter)', async () => {
+    const ignoring: SourceStream = { name: 'items', orderedByReplicationKey: true, startValue: '2024-01-01T00:01:00.000Z', async *read() { yield table(40); } };
+    await expect(collect([ignoring], catalog('INCREMENTAL'))).rejects.toMatchObject({ code: 'STREAM_BEFORE_START', stream: 'items', field: 'updated_at' });
+  });
+
   it('fails naming the stream when a stream that promised keyset order yields rows out of order', async () => {
     const unsorted: SourceStream = { name: 'items', orderedByReplicationKey: true, async *read() { yield [...table(40)].reverse(); } };
     await expect(collect([unsorted], catalog('INCREMENTAL'))).rejects.toMatchObject({ code: 'STREAM_NOT_SORTED', stream: 'items' });

@@ -235,6 +235,8 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
     if (!sorted) position = { replicationKey: rk, ...(position.value === undefined ? {} : { value: position.value }) };
     const cursor = new IncrementalCursor(position.value, run.stream.startValue, position.afterKeys ? 0 : run.stream.lookback);
     slot.set(keysetBookmark(position));
+    // A new run reads (and is checked for order) from the looked-back bookmark or the start value, inclusive.
+    if (sorted && !position.afterKeys && cursor.start !== undefined) position = { replicationKey: rk, value: cursor.start };
     let started = false;
     const partSync: StreamSync = {
       ...sync,
