@@ -1,0 +1,224 @@
+#!/usr/bin/env node
+// PostgreSQL → DuckDB full-table benchmark of @mage-int/destination-duckdb, run after `npm run build`:
+//
+//   node bench/destination-duckdb/run.mjs [--rows 1000000] [--memory-rows 4000000] [--profile DIR] [--keep]
+//
+// Creates a scratch PostgreSQL database with the 10-column mixed `orders` table of bench/destination-postgres
+// (numeric, float, integer, timestamptz, date, boolean, varchar, text with quotes/newlines/unicode, jsonb), then
+// measures in the same run:
+//   1. the baseline: `psql -c "COPY orders TO STDOUT (FORMAT csv)"` into a file, then DuckDB's own
+//      `COPY orders FROM 'file'` into the same table with its primary key, in a process of its own (node and
+//      @duckdb/node-api: the DuckDB engine mage-int links), whose peak RSS is the memory yardstick;
+//   2. mage-int in process: runPipeline(source-postgres → destination-duckdb), as `mage-int run` does, in a child
+//      process so its peak RSS is its own;
+//   3. with --memory-rows N: the source grows to N rows and step 2 runs again, to show memory stays flat.
+// Prints time, throughput ratio (baseline time / mage-int time), peak RSS of both sides, and checks that the
+// DuckDB tables hold the source's rows: PostgreSQL's checksum must equal the baseline table's (which holds
+// PostgreSQL's own text), and the baseline table's must equal mage-int's with JSON compared as DuckDB's
+// minified `json()` (mage-int writes JSON without PostgreSQL's spaces). --profile DIR writes a `--cpu-prof`
+// profile of the mage-int child there. Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BUILT = [join(ROOT, 'connectors/source-postgres/dist/index.js'), join(ROOT, 'connectors/destination-duckdb/dist/index.js')];
+const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
+const TABLE_DDL = `id BIGINT PRIMARY KEY, amount DECIMAL(14,2) NOT NULL, ratio DOUBLE, qty INTEGER, created_at TIMESTAMPTZ NOT NULL,
+  due_date DATE, active BOOLEAN, code VARCHAR, name VARCHAR, payload JSON`;
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    'memory-rows': { type: 'string' },
+    profile: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    'in-process-child': { type: 'string' },
+    'baseline-child': { type: 'string' },
+    path: { type: 'string' },
+  },
+});
+
+function psql(database, sql) {
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, PGTZ: 'UTC' },
+  }).trim();
+}
+
+// ---- child mode: DuckDB's own CSV load (the baseline's second half) ----
+if (args['baseline-child']) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const db = await DuckDBInstance.create(args.path);
+  const connection = await db.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  await connection.run(`CREATE TABLE orders (${TABLE_DDL})`);
+  await connection.run(`COPY orders FROM '${args['baseline-child'].replace(/'/g, "''")}' (FORMAT csv)`);
+  await connection.run('CHECKPOINT');
+  connection.closeSync();
+  db.closeSync();
+  process.exit(0);
+}
+
+// ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
+if (args['in-process-child']) {
+  const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
+  tuneHeapForStreaming(); // as `mage-int run` does
+  const source = (await import('@mage-int/source-postgres')).default;
+  const destination = (await import('@mage-int/destination-duckdb')).default;
+  const started = performance.now();
+  const summary = await runPipeline({
+    pipelineId: 'bench-destination-duckdb',
+    source,
+    sourceConfig: { host: PG.host, port: PG.port, username: PG.user, database: args['in-process-child'], schema: 'bench_src' },
+    destination,
+    destinationConfig: { path: args.path },
+    streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
+    logger: silentLogger,
+  });
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ seconds, records: summary.streams['orders']?.records ?? 0, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  process.exit(0);
+}
+
+// ---- the benchmark ----
+for (const file of BUILT) {
+  if (!existsSync(file)) {
+    console.error(`${file} is missing: run \`npm run build\` first`);
+    process.exit(2);
+  }
+}
+const rows = Number(args.rows);
+const database = `mage_bench_dduck_${process.pid}`;
+const work = mkdtempSync(join(tmpdir(), 'mage-bench-dduck-'));
+const pgEnv = { ...process.env, PGHOST: PG.host, PGPORT: String(PG.port), PGUSER: PG.user, PGTZ: 'UTC' };
+
+/** Runs a command; resolves with its wall time, stdout and peak RSS (GNU time's %M) in MB. */
+function timed(command, argv, options = {}) {
+  const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`${command} ${argv.join(' ')} exited ${code}`));
+      const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
+      resolve({ seconds: (performance.now() - started) / 1000, out, rssMb: kb / 1024 });
+    });
+  });
+}
+
+/** Rows `from`..`to` of the mixed table (the generator of bench/destination-postgres). */
+function insertRows(from, to) {
+  psql(
+    database,
+    `INSERT INTO bench_src.orders
+     SELECT g, (g * 7919 % 100000000) / 100.0, g / 7.0, (g % 1000)::int,
+            timestamptz '2020-01-01 00:00:00+00' + g * interval '1.234567 second', date '2020-01-01' + (g % 3000)::int,
+            g % 3 = 0, 'CODE-' || (g % 10000),
+            CASE g % 4 WHEN 0 THEN 'plain name ' || g WHEN 1 THEN 'O''Brien said "hi", ' || g
+                       WHEN 2 THEN E'multi\\nline\\ttab\\\\back ' || g ELSE 'ünïcödé 日本語 😀 ' || g END,
+            jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 10),
+                               'nested', jsonb_build_object('x', ((g % 1000) / 8.0)::float8, 's', 'str "q" ' || g))
+       FROM generate_series(${from}::bigint, ${to}) g`,
+  );
+  psql(database, 'VACUUM ANALYZE bench_src.orders');
+}
+
+/**
+ * One row's text, alike in PostgreSQL (TimeZone UTC) and DuckDB; `json` is the payload's text in it. Doubles
+ * print alike except that DuckDB writes `1.0` where PostgreSQL writes `1`.
+ */
+function rowText(json) {
+  return `concat_ws('|', id, amount, regexp_replace(ratio::text, '\\.0$', ''), qty, created_at, due_date, active::int, code, name, ${json})`;
+}
+
+/** md5 over the rows' md5s in key order (as bench/destination-postgres does). */
+function checksumSql(table, json) {
+  return `SELECT count(*) || ':' || md5(string_agg(md5(${rowText(json)}), '' ORDER BY id)) AS sum FROM ${table}`;
+}
+
+/** Checksums of DuckDB files, computed in a process of its own once the timed runs are over. */
+async function duckChecksums(files) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const out = {};
+  for (const [name, file, json] of files) {
+    const db = await DuckDBInstance.create(file);
+    const connection = await db.connect();
+    await connection.run("SET TimeZone = 'UTC'");
+    const [row] = (await connection.runAndReadAll(checksumSql('orders', json))).getRowObjectsJson();
+    const types = (await connection.runAndReadAll(`SELECT string_agg(data_type, ', ' ORDER BY column_index) AS t FROM duckdb_columns() WHERE table_name = 'orders'`)).getRowObjectsJson();
+    out[name] = { sum: String(row.sum), types: String(types[0]?.t) };
+    connection.closeSync();
+    db.closeSync();
+  }
+  return out;
+}
+
+/** Baseline (psql CSV export + DuckDB's COPY) and mage-int in process, on the source as it is now. */
+async function measure(label, profile) {
+  const csv = join(work, 'orders.csv');
+  const baseFile = join(work, `baseline-${label}.duckdb`);
+  const mageFile = join(work, `mage-${label}.duckdb`);
+  const conn = `-X -q -h ${PG.host} -p ${PG.port} -U ${PG.user} -d ${database}`;
+  const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`], { env: pgEnv });
+  const loaded = await timed(process.execPath, [fileURLToPath(import.meta.url), '--baseline-child', csv, '--path', baseFile], { cwd: ROOT });
+  rmSync(csv);
+  const baseline = { seconds: exported.seconds + loaded.seconds, exportSeconds: exported.seconds, loadSeconds: loaded.seconds, rssMb: loaded.rssMb };
+  console.log(`[${label}] baseline: ${baseline.seconds.toFixed(2)} s (psql CSV export ${exported.seconds.toFixed(2)} s + DuckDB COPY ${loaded.seconds.toFixed(2)} s), DuckDB process peak RSS ${loaded.rssMb.toFixed(0)} MB`);
+  const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
+  const run = await timed(process.execPath, [...profiling, fileURLToPath(import.meta.url), '--in-process-child', database, '--path', mageFile], { cwd: ROOT });
+  const result = JSON.parse(run.out.trim().split('\n').at(-1));
+  const inProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, rssMb: run.rssMb, rssRatio: run.rssMb / baseline.rssMb, records: result.records };
+  console.log(
+    `[${label}] mage-int in process: ${inProcess.seconds.toFixed(2)} s, ratio ${inProcess.ratio.toFixed(2)}x, peak RSS ${inProcess.rssMb.toFixed(0)} MB (${inProcess.rssRatio.toFixed(2)}x the baseline's)`,
+  );
+  const sums = await duckChecksums([
+    ['baseline', baseFile, 'payload'],
+    ['baselineMinified', baseFile, 'json(payload)'],
+    ['mage', mageFile, 'json(payload)'],
+  ]);
+  rmSync(baseFile, { force: true });
+  rmSync(mageFile, { force: true });
+  return { baseline, inProcess, sums };
+}
+
+try {
+  console.log(`creating ${rows.toLocaleString('en')} rows in ${database} …`);
+  psql('postgres', `CREATE DATABASE ${database}`);
+  psql(
+    database,
+    `CREATE SCHEMA bench_src;
+     CREATE TABLE bench_src.orders (
+       id bigint PRIMARY KEY, amount numeric(14,2) NOT NULL, ratio double precision, qty integer,
+       created_at timestamptz NOT NULL, due_date date, active boolean, code varchar(32), name text, payload jsonb);`,
+  );
+  insertRows(1, rows);
+  const sourceSum = psql(database, checksumSql('bench_src.orders', 'payload'));
+  const first = await measure(`${rows / 1e6}M`, args.profile);
+  const checks = [first.sums.baseline.sum === sourceSum, first.sums.mage.sum === first.sums.baselineMinified.sum];
+  console.log(`destination types: ${first.sums.mage.types}`);
+  let memory;
+  if (args['memory-rows']) {
+    const more = Number(args['memory-rows']);
+    insertRows(rows + 1, more);
+    const grownSum = psql(database, checksumSql('bench_src.orders', 'payload'));
+    const second = await measure(`${more / 1e6}M`);
+    checks.push(second.sums.baseline.sum === grownSum, second.sums.mage.sum === second.sums.baselineMinified.sum);
+    memory = { rows: more, baseline: second.baseline, inProcess: second.inProcess, growth: second.inProcess.rssMb / first.inProcess.rssMb };
+    console.log(`memory ${rows.toLocaleString('en')} → ${more.toLocaleString('en')} rows: ${first.inProcess.rssMb.toFixed(0)} → ${second.inProcess.rssMb.toFixed(0)} MB (${((memory.growth - 1) * 100).toFixed(0)}%)`);
+  }
+  const ok = checks.every(Boolean);
+  console.log(`checksums: ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ source: sourceSum, ...Object.fromEntries(Object.entries(first.sums).map(([k, v]) => [k, v.sum])) })}`);
+  console.log(JSON.stringify({ rows, baseline: first.baseline, inProcess: first.inProcess, ...(memory ? { memory } : {}), checksumsMatch: ok }));
+  if (!ok) process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+  if (!args.keep) psql('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+}
