@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // PostgreSQL → DuckDB full-table benchmark of @mage-int/destination-duckdb, run after `npm run build`:
 //
-//   node bench/destination-duckdb/run.mjs [--rows 1000000] [--memory-rows 4000000] [--profile DIR] [--keep]
+//   node bench/destination-duckdb/run.mjs [--rows 1000000] [--memory-rows 4000000] [--profile DIR] [--keep] [--setup-only]
 //
 // Creates a scratch PostgreSQL database with the 10-column mixed `orders` table of bench/destination-postgres
 // (numeric, float, integer, timestamptz, date, boolean, varchar, text with quotes/newlines/unicode, jsonb), then
@@ -36,6 +36,7 @@ const { values: args } = parseArgs({
     'memory-rows': { type: 'string' },
     profile: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'setup-only': { type: 'boolean', default: false },
     'in-process-child': { type: 'string' },
     'baseline-child': { type: 'string' },
     path: { type: 'string' },
@@ -97,19 +98,19 @@ const database = `mage_bench_dduck_${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'mage-bench-dduck-'));
 const pgEnv = { ...process.env, PGHOST: PG.host, PGPORT: String(PG.port), PGUSER: PG.user, PGTZ: 'UTC' };
 
-/** Runs a command; resolves with its wall time, stdout and peak RSS (GNU time's %M) in MB. */
+/** Runs a command; resolves with its wall time, stdout, peak RSS in MB and CPU seconds (GNU time's %M, %U + %S). */
 function timed(command, argv, options = {}) {
   const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, command, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, command, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${command} ${argv.join(' ')} exited ${code}`));
-      const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1));
-      resolve({ seconds: (performance.now() - started) / 1000, out, rssMb: kb / 1024 });
+      const [kb, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+      resolve({ seconds: (performance.now() - started) / 1000, out, rssMb: kb / 1024, cpuSeconds: user + system });
     });
   });
 }
@@ -170,14 +171,16 @@ async function measure(label, profile) {
   const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`], { env: pgEnv });
   const loaded = await timed(process.execPath, [fileURLToPath(import.meta.url), '--baseline-child', csv, '--path', baseFile], { cwd: ROOT });
   rmSync(csv);
-  const baseline = { seconds: exported.seconds + loaded.seconds, exportSeconds: exported.seconds, loadSeconds: loaded.seconds, rssMb: loaded.rssMb };
-  console.log(`[${label}] baseline: ${baseline.seconds.toFixed(2)} s (psql CSV export ${exported.seconds.toFixed(2)} s + DuckDB COPY ${loaded.seconds.toFixed(2)} s), DuckDB process peak RSS ${loaded.rssMb.toFixed(0)} MB`);
+  const baseline = { seconds: exported.seconds + loaded.seconds, exportSeconds: exported.seconds, loadSeconds: loaded.seconds, rssMb: loaded.rssMb, duckdbCpuSeconds: loaded.cpuSeconds };
+  console.log(
+    `[${label}] baseline: ${baseline.seconds.toFixed(2)} s (psql CSV export ${exported.seconds.toFixed(2)} s + DuckDB COPY ${loaded.seconds.toFixed(2)} s, ${loaded.cpuSeconds.toFixed(1)} s CPU), DuckDB process peak RSS ${loaded.rssMb.toFixed(0)} MB`,
+  );
   const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
   const run = await timed(process.execPath, [...profiling, fileURLToPath(import.meta.url), '--in-process-child', database, '--path', mageFile], { cwd: ROOT });
   const result = JSON.parse(run.out.trim().split('\n').at(-1));
-  const inProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, rssMb: run.rssMb, rssRatio: run.rssMb / baseline.rssMb, records: result.records };
+  const inProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, rssMb: run.rssMb, rssRatio: run.rssMb / baseline.rssMb, cpuSeconds: run.cpuSeconds, records: result.records };
   console.log(
-    `[${label}] mage-int in process: ${inProcess.seconds.toFixed(2)} s, ratio ${inProcess.ratio.toFixed(2)}x, peak RSS ${inProcess.rssMb.toFixed(0)} MB (${inProcess.rssRatio.toFixed(2)}x the baseline's)`,
+    `[${label}] mage-int in process: ${inProcess.seconds.toFixed(2)} s (${run.cpuSeconds.toFixed(1)} s CPU), ratio ${inProcess.ratio.toFixed(2)}x, peak RSS ${inProcess.rssMb.toFixed(0)} MB (${inProcess.rssRatio.toFixed(2)}x the baseline's)`,
   );
   const sums = await duckChecksums([
     ['baseline', baseFile, 'payload'],
@@ -200,6 +203,11 @@ try {
        created_at timestamptz NOT NULL, due_date date, active boolean, code varchar(32), name text, payload jsonb);`,
   );
   insertRows(1, rows);
+  if (args['setup-only']) {
+    console.log(`created ${database} (kept): run the mage-int child with --in-process-child ${database} --path FILE`);
+    rmSync(work, { recursive: true, force: true });
+    process.exit(0);
+  }
   const sourceSum = psql(database, checksumSql('bench_src.orders', 'payload'));
   const first = await measure(`${rows / 1e6}M`, args.profile);
   const checks = [first.sums.baseline.sum === sourceSum, first.sums.mage.sum === first.sums.baselineMinified.sum];

@@ -1,5 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { ConnectorError, ProtocolError, type Logger, type RecordData, type SourceMessage, type StateMessage, type StreamLoadOptions } from '@mage-int/core';
+import { ConnectorError, ProtocolError, type Logger, type NativeRows, type RecordData, type SourceMessage, type StateMessage, type StreamLoadOptions } from '@mage-int/core';
 import { SequenceClock, type RecordContext } from './metadata-columns.js';
 import { identifierRules, type ResolvedConfig } from './options.js';
 import { MEMORY, Session } from './session.js';
@@ -22,6 +25,9 @@ export class DuckDBLoader {
   private firstBufferedAt?: number;
   private committedRows = 0;
   private closed = false;
+  private tempDir?: string;
+  /** Refused native rows are being staged from their records: no STATE may be released meanwhile. */
+  private settling = 0;
 
   private constructor(
     private readonly session: Session,
@@ -56,7 +62,7 @@ export class DuckDBLoader {
       case 'RECORD':
         return this.records(message.stream, [message.record], { version: message.version, timeExtracted: message.time_extracted, receivedAt: new Date().toISOString() });
       case 'RECORD_BATCH':
-        return this.records(message.stream, message.records, { version: message.version, timeExtracted: message.time_extracted, receivedAt: new Date().toISOString() });
+        return this.records(message.stream, message.records, { version: message.version, timeExtracted: message.time_extracted, receivedAt: new Date().toISOString() }, message.native);
       case 'STATE':
         this.pendingState = message;
         return this.buffered().rows === 0 ? this.takeState() : [];
@@ -91,6 +97,7 @@ export class DuckDBLoader {
   async finish(): Promise<StateMessage[]> {
     const states = await this.flush();
     this.closed = true;
+    await this.removeTempDir();
     await this.session.close(this.config.path !== MEMORY);
     this.ctx.logger.info(`loaded ${this.committedRows} records into ${this.config.path}`, { tables: [...this.streams.values()].map((s) => s.table) });
     return states;
@@ -100,7 +107,19 @@ export class DuckDBLoader {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.removeTempDir();
     await this.session.close(false);
+  }
+
+  /** The file a stream's native rows pass through on their way to DuckDB's reader (in a temp dir of this load). */
+  private async nativeFile(loader: StreamLoader): Promise<string> {
+    this.tempDir ??= await mkdtemp(join(tmpdir(), 'mage-duckdb-'));
+    return join(this.tempDir, `${loader.table}.tsv`);
+  }
+
+  private async removeTempDir(): Promise<void> {
+    if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
+    this.tempDir = undefined;
   }
 
   private newStream(stream: string): StreamLoader {
@@ -125,7 +144,7 @@ export class DuckDBLoader {
     return loader;
   }
 
-  private async records(stream: string, records: readonly RecordData[], context: RecordContext): Promise<StateMessage[]> {
+  private async records(stream: string, records: readonly RecordData[], context: RecordContext, native?: NativeRows): Promise<StateMessage[]> {
     const loader = this.streams.get(stream);
     if (!loader) {
       throw new ProtocolError('RECORD_BEFORE_SCHEMA', 'RECORD arrived before any SCHEMA for its stream', {
@@ -133,6 +152,40 @@ export class DuckDBLoader {
         hint: 'a source must emit a SCHEMA message for a stream before its first RECORD',
       });
     }
+    const states: StateMessage[] = [];
+    if (native !== undefined && (await this.holdNative(loader, native, records, context))) return [...states, ...(await this.flushWhenFull())];
+    // Native rows held before go first.
+    await this.settleNative(loader);
+    states.push(...(await this.stageRecords(loader, records, context)));
+    return [...states, ...(await this.flushWhenFull())];
+  }
+
+  /** Hands a batch's native rows to the stream (inserting its full chunk first); false when the records must be staged. */
+  private async holdNative(loader: StreamLoader, native: NativeRows, records: readonly RecordData[], context: RecordContext): Promise<boolean> {
+    const file = await this.nativeFile(loader);
+    let outcome = await loader.holdNative(native, records, context, file);
+    if (outcome === 'full') {
+      await this.settleNative(loader);
+      outcome = await loader.holdNative(native, records, context, file);
+    }
+    return outcome === 'held';
+  }
+
+  /** Inserts the native rows a stream holds; batches DuckDB refuses are staged from their records. */
+  private async settleNative(loader: StreamLoader): Promise<void> {
+    const refused = await loader.insertNative();
+    if (!refused) return;
+    // Commits the refused records may need (a widened column) must not release a STATE that follows them all.
+    this.settling++;
+    try {
+      for (const batch of refused) await this.stageRecords(loader, batch.records, batch.context);
+    } finally {
+      this.settling--;
+    }
+  }
+
+  /** Stages records one by one, changing the table under them when a value needs it. */
+  private async stageRecords(loader: StreamLoader, records: readonly RecordData[], context: RecordContext): Promise<StateMessage[]> {
     const states: StateMessage[] = [];
     await loader.ready();
     for (const record of records) {
@@ -145,14 +198,19 @@ export class DuckDBLoader {
         change = loader.stage(record, context);
       }
     }
+    return states;
+  }
+
+  /** Commits when the buffered records reach batch_size_rows or batch_size_bytes. */
+  private async flushWhenFull(): Promise<StateMessage[]> {
     const { rows, bytes } = this.buffered();
     if (rows > 0) this.firstBufferedAt ??= Date.now();
-    if (rows >= this.config.batch_size_rows || bytes >= this.config.batch_size_bytes) states.push(...(await this.flush()));
-    return states;
+    return rows >= this.config.batch_size_rows || bytes >= this.config.batch_size_bytes ? this.flush() : [];
   }
 
   /** One transaction: every stream's staged batch merged, then `extra` statements (ACTIVATE_VERSION). */
   private async commit(extra: string[]): Promise<void> {
+    for (const loader of this.streams.values()) if (loader.holdsNative) await this.settleNative(loader);
     const dirty = [...this.streams.values()].filter((s) => s.rows > 0);
     if (dirty.length === 0 && extra.length === 0) return;
     const started = Date.now();
@@ -180,6 +238,7 @@ export class DuckDBLoader {
   }
 
   private takeState(): StateMessage[] {
+    if (this.settling > 0) return [];
     const state = this.pendingState;
     this.pendingState = undefined;
     return state ? [state] : [];

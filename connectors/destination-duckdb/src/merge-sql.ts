@@ -18,6 +18,8 @@ export interface MergePlan {
   deletedAt?: string;
   /** A column set to the commit time on every written row (`_sdc_batched_at`). */
   batchedAt?: string;
+  /** No key occurs twice among the staged rows: the merge need not pick the last of each. */
+  distinctKeys?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function mergeStatement(plan: MergePlan): string {
     const values = [...columns.map(q), ...(batchedAt ? ['now()'] : [])].join(', ');
     return `INSERT INTO ${target} (${insertColumns}) SELECT ${values} FROM ${stage}`;
   }
-  const latest = `SELECT * FROM ${stage} QUALIFY row_number() OVER (PARTITION BY ${keys.map(q).join(', ')} ORDER BY ${q(SEQUENCE_COLUMN)} DESC) = 1`;
+  const latest = plan.distinctKeys ? `SELECT * FROM ${stage}` : `SELECT * FROM ${stage} QUALIFY row_number() OVER (PARTITION BY ${keys.map(q).join(', ')} ORDER BY ${q(SEQUENCE_COLUMN)} DESC) = 1`;
   const on = keys.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
   const stamp = batchedAt ? `, ${q(batchedAt)} = now()` : '';
   const clauses: string[] = [];

@@ -1,9 +1,11 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
-import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type RecordData, type SchemaMessage } from '@mage-int/core';
+import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type NativeRows, type RecordData, type SchemaMessage } from '@mage-int/core';
 import { columnType, normalizeIdentifier, quoteIdentifier as q, type IdentifierRules } from '@mage-int/core/sql';
 import { columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
 import { activateVersionStatement, mergeStatement, SEQUENCE_COLUMN } from './merge-sql.js';
 import { BATCHED_AT, DELETED_AT, isMetadataColumn, METADATA_COLUMNS, metadataValue, TABLE_VERSION, type MetadataColumn, type RecordContext, type SequenceClock } from './metadata-columns.js';
+import { NativeChunk, type HeldBatch } from './native-chunk.js';
+import { hasEraSuffix, nativePlan, nativeSelect } from './native-rows.js';
 import type { Session } from './session.js';
 import { fieldComment, fieldOfComment, mapColumns } from './naming.js';
 import { duckTypeFor, parseDuckType, sameType, sqlType, widenDuckType, type DuckType } from './type-map.js';
@@ -19,6 +21,9 @@ export interface StreamLoaderOptions {
   clock: SequenceClock;
 }
 
+/** Native rows gathered before one INSERT reads them (a few source batches' worth). */
+const NATIVE_CHUNK_BYTES = 4 * 1024 * 1024;
+
 /** A change the table needs before a record can be staged. */
 export type TableChange = { kind: 'widen'; column: string; field: string; to: DuckType } | { kind: 'metadata'; name: MetadataColumn };
 
@@ -28,6 +33,8 @@ interface StagedColumn {
   field: string;
   writer: ColumnWriter;
   value: (record: RecordData, context: RecordContext) => unknown;
+  /** Metadata columns: the SQL value for every row of a batch loaded from native rows. */
+  constant?: (context: RecordContext) => string;
 }
 
 interface TableColumn {
@@ -57,6 +64,13 @@ export class StreamLoader {
   private staged: StagedColumn[] = [];
   private prepared: unknown[] = [];
   private appender?: DuckDBAppender;
+  /** The staging table exists (it is dropped with each merge). */
+  private stageReady = false;
+  /** Native rows waiting for DuckDB's reader. */
+  private chunk?: NativeChunk;
+  /** Keys staged in this batch, with the sequence number of their last row. */
+  private readonly keySequence = new Map<unknown, number>();
+  private repeatedKeys = false;
   private hasDeletes = false;
   private recordIndex = 0;
   rows = 0;
@@ -135,13 +149,115 @@ export class StreamLoader {
     this.buildStaged();
   }
 
-  /** Creates the staging table and its appender when this batch has none yet. */
-  async ready(): Promise<void> {
-    if (this.appender) return;
+  /** Creates the staging table when this batch has none yet. */
+  private async ensureStage(): Promise<void> {
+    if (this.stageReady) return;
     const columns = this.staged.map((c) => `${q(c.column)} ${sqlType(c.writer.type)}`);
     if (this.keyColumns.length > 0) columns.push(`${q(SEQUENCE_COLUMN)} BIGINT`);
     await this.session.run(`CREATE OR REPLACE TEMP TABLE ${q(this.stageName)} (${columns.join(', ')})`);
+    this.stageReady = true;
+  }
+
+  /** Creates the staging table and its appender when this batch has none yet. */
+  async ready(): Promise<void> {
+    if (this.appender) return;
+    await this.ensureStage();
     this.appender = await this.session.appender(this.stageName, 'main', 'temp');
+  }
+
+  /**
+   * Takes a batch as the source database's own rows (PostgreSQL COPY text), which DuckDB's CSV reader will
+   * parse on its threads: no record is converted here. The rows gather in a chunk file until `insertNative`.
+   * `refused` when they cannot load exactly as the records would (a type pair without an exact text form, a
+   * table change the records need first, a key missing or repeated within the batch, years BC): the caller
+   * stages the records. `full` when the open chunk must be inserted first (it holds one of the batch's keys,
+   * loads with other values, or is big enough).
+   */
+  async holdNative(native: NativeRows, records: readonly RecordData[], context: RecordContext, file: string): Promise<'held' | 'refused' | 'full'> {
+    if (records.length === 0 || this.options.nulCharacters !== 'keep' || native.fields.includes(DELETED_AT)) return 'refused';
+    if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return 'refused';
+    const plan = nativePlan(
+      native,
+      this.staged.map((c) => ({ field: c.field, type: c.writer.type, constant: c.constant?.(context) })),
+    );
+    if (!plan || (plan.hasDates && hasEraSuffix(native.data))) return 'refused';
+    const ids = this.keyIds(records);
+    if (!ids) return 'refused';
+    const sequence = this.keyColumns.length > 0 ? [`${this.chunk?.sequence ?? this.rows}::BIGINT`] : [];
+    const select = nativeSelect(plan, file, sequence);
+    const chunk = this.chunk;
+    if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => this.keySequence.get(id) === chunk.sequence))) return 'full';
+    this.chunk ??= new NativeChunk(select, file, this.rows);
+    await this.chunk.add(native.data, { records, context });
+    for (const id of ids) this.noteKey(id, this.chunk.sequence);
+    this.recordIndex += records.length;
+    this.rows += records.length;
+    this.bytes += native.data.length;
+    return 'held';
+  }
+
+  /** True while native rows wait in a chunk file. */
+  get holdsNative(): boolean {
+    return this.chunk !== undefined;
+  }
+
+  /**
+   * Inserts the chunk of native rows into the staging table. Returns the batches DuckDB refused (a value it
+   * cannot read exactly; nothing of them is staged), whose records the caller stages instead.
+   */
+  async insertNative(): Promise<HeldBatch[] | undefined> {
+    const chunk = this.chunk;
+    if (!chunk) return undefined;
+    this.chunk = undefined;
+    try {
+      await chunk.close();
+      await this.ensureStage();
+      // Rows the appender holds came first.
+      this.closeAppender();
+      await this.session.run(`INSERT INTO temp.main.${q(this.stageName)} ${chunk.select}`);
+      return undefined;
+    } catch (error) {
+      if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
+      this.options.logger.debug(`DuckDB refused the native rows of ${chunk.rows} records; staging the records`, { stream: this.stream, error: (error as Error).message });
+      this.recordIndex -= chunk.rows;
+      this.rows -= chunk.rows;
+      this.bytes -= chunk.bytes;
+      return chunk.held;
+    } finally {
+      await chunk.discard();
+    }
+  }
+
+  /** Each record's key (for repeats within the batch), or undefined when one lacks it or two share one. */
+  private keyIds(records: readonly RecordData[]): unknown[] | undefined {
+    if (this.keyProperties.length === 0) return [];
+    const ids: unknown[] = new Array(records.length);
+    const seen = new Set<unknown>();
+    for (let i = 0; i < records.length; i++) {
+      const id = this.keyId(records[i] as RecordData);
+      if (id === undefined || seen.has(id)) return undefined;
+      seen.add(id);
+      ids[i] = id;
+    }
+    return ids;
+  }
+
+  /** A record's key as one Map key; undefined when a key property is missing. */
+  private keyId(record: RecordData): unknown {
+    const keys = this.keyProperties;
+    if (keys.length === 1) {
+      const value = record[keys[0] as string];
+      if (value === null || value === undefined) return undefined;
+      return typeof value === 'object' ? stringifyExactJson(value) : value;
+    }
+    const values = keys.map((key) => record[key]);
+    return values.some((value) => value === null || value === undefined) ? undefined : stringifyExactJson(values);
+  }
+
+  /** Remembers a staged key; a key staged twice in a batch makes the merge keep only its last row. */
+  private noteKey(id: unknown, sequence: number): void {
+    if (this.keySequence.has(id)) this.repeatedKeys = true;
+    this.keySequence.set(id, sequence);
   }
 
   /**
@@ -184,7 +300,10 @@ export class StreamLoader {
         throw this.valueError(error, record, (staged[i] as StagedColumn).field);
       }
     }
-    if (this.keyColumns.length > 0) appender.appendBigInt(BigInt(this.rows));
+    if (this.keyColumns.length > 0) {
+      appender.appendBigInt(BigInt(this.rows));
+      this.noteKey(this.keyId(record), this.rows);
+    }
     appender.endRow();
     if (record[DELETED_AT] != null) this.hasDeletes = true;
     this.recordIndex++;
@@ -210,12 +329,16 @@ export class StreamLoader {
       hardDelete: this.options.hardDelete,
       deletedAt: this.hasDeletes ? DELETED_AT : undefined,
       batchedAt: this.metadata.has(BATCHED_AT) ? BATCHED_AT : undefined,
+      distinctKeys: !this.repeatedKeys,
     });
     return [merge, `DROP TABLE temp.main.${q(this.stageName)}`].filter((sql) => sql !== '');
   }
 
   /** Resets the batch counters once the batch committed. */
   committed(): void {
+    this.stageReady = false;
+    this.keySequence.clear();
+    this.repeatedKeys = false;
     this.rows = 0;
     this.bytes = 0;
     this.hasDeletes = false;
@@ -320,6 +443,7 @@ export class StreamLoader {
   private buildStaged(): void {
     if (this.rows > 0) throw new Error(`internal: ${this.target} changed layout with ${this.rows} rows staged`);
     this.closeAppender();
+    this.stageReady = false;
     const staged: StagedColumn[] = [];
     for (const [field, column] of this.fieldColumns) {
       const schema = this.jsonSchema.properties?.[field];
@@ -333,9 +457,18 @@ export class StreamLoader {
     for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {
       const table = this.columns?.get(name);
       if (!this.metadata.has(name) || name === BATCHED_AT || !table) continue;
-      staged.push({ column: table.name, field: name, writer: columnWriter(table.type), value: (record, context) => metadataValue(name, record, context, clock) });
+      const value = (record: RecordData, context: RecordContext) => metadataValue(name, record, context, clock);
+      // Native rows carry no metadata fields: the batch's own values (one `_sdc_sequence` for the batch, whose keys are distinct).
+      const constant = (context: RecordContext) => sqlLiteral(value({}, context), table.type);
+      staged.push({ column: table.name, field: name, writer: columnWriter(table.type), value, constant });
     }
     this.staged = staged;
     this.prepared = new Array<unknown>(staged.length).fill(null);
   }
+}
+
+/** A constant as SQL of a column's type (metadata values: timestamps as ISO text, numbers). */
+function sqlLiteral(value: unknown, type: DuckType): string {
+  if (value === null || value === undefined) return `NULL::${sqlType(type)}`;
+  return `CAST('${String(value).replace(/'/g, "''")}' AS ${sqlType(type)})`;
 }

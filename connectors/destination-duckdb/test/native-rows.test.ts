@@ -1,0 +1,131 @@
+import { afterAll, describe, expect, test } from 'vitest';
+import { Decimal, type JsonSchema, type RecordData, type SourceMessage } from '@mage-int/core';
+import { columnTypes, load, query, schema, state, tempDir } from './helpers.js';
+
+const tmp = tempDir('native');
+afterAll(() => tmp.cleanup());
+
+/** The fields of the test stream with their PostgreSQL types (format_type spelling) and JSON Schemas, as source-postgres reports them. */
+const FIELDS: [string, string, JsonSchema][] = [
+  ['id', 'bigint', { type: 'integer', 'sql-datatype': 'bigint' }],
+  ['amount', 'numeric(12,2)', { type: ['null', 'number'], 'sql-datatype': 'numeric(12,2)' }],
+  ['ratio', 'double precision', { type: ['null', 'number'], 'sql-datatype': 'double precision' }],
+  ['qty', 'integer', { type: ['null', 'integer'], 'sql-datatype': 'integer' }],
+  ['at', 'timestamp with time zone', { type: ['null', 'string'], format: 'date-time', 'sql-datatype': 'timestamp with time zone' }],
+  ['day', 'date', { type: ['null', 'string'], format: 'date', 'sql-datatype': 'date' }],
+  ['flag', 'boolean', { type: ['null', 'boolean'], 'sql-datatype': 'boolean' }],
+  ['code', 'character varying(8)', { type: ['null', 'string'], 'sql-datatype': 'character varying(8)' }],
+  ['note', 'text', { type: ['null', 'string'], 'sql-datatype': 'text' }],
+  ['doc', 'jsonb', { type: ['null', 'object', 'array'], 'sql-datatype': 'jsonb' }],
+  ['uid', 'uuid', { type: ['null', 'string'], format: 'uuid', 'sql-datatype': 'uuid' }],
+  ['big', 'numeric', { type: ['null', 'number'], 'sql-datatype': 'numeric' }],
+];
+const ordersSchema = schema('orders', Object.fromEntries(FIELDS.map(([name, , json]) => [name, json])), ['id']);
+
+/** One row as records carry it and as PostgreSQL's COPY text writes it (tab-separated, `\N`, backslash escapes). */
+interface Row {
+  record: RecordData;
+  text: string;
+}
+
+const rows: Row[] = [
+  {
+    record: {
+      id: 1,
+      amount: new Decimal('12.50'),
+      ratio: 0.14285714285714285,
+      qty: 7,
+      at: '2024-01-02T03:04:05.123456+00:00',
+      day: '2024-01-02',
+      flag: true,
+      code: 'A-1',
+      note: 'tab\there, new\nline, back\\slash, "quotes", ünï 😀',
+      doc: { a: 1, n: [1.5, null], s: 'x "q" \\ y' },
+      uid: '0b5f5f5e-4a8a-4c9e-9d1a-2f0c1b7a9e11',
+      big: new Decimal('123456789012345678901234567890.123456789'),
+    },
+    text: [
+      '1',
+      '12.50',
+      '0.14285714285714285',
+      '7',
+      '2024-01-02 03:04:05.123456+00',
+      '2024-01-02',
+      't',
+      'A-1',
+      'tab\\there, new\\nline, back\\\\slash, "quotes", ünï 😀',
+      '{"a": 1, "n": [1.5, null], "s": "x \\\\"q\\\\" \\\\\\\\ y"}',
+      '0b5f5f5e-4a8a-4c9e-9d1a-2f0c1b7a9e11',
+      '123456789012345678901234567890.123456789',
+    ].join('\t'),
+  },
+  {
+    record: { id: 2, amount: null, ratio: null, qty: null, at: null, day: null, flag: null, code: '', note: null, doc: null, uid: null, big: null },
+    text: ['2', '\\N', '\\N', '\\N', '\\N', '\\N', '\\N', '', '\\N', '\\N', '\\N', '\\N'].join('\t'),
+  },
+  {
+    record: { id: 3, amount: new Decimal('-0.01'), ratio: -1e-7, qty: -2147483648, at: 'infinity', day: '2000-02-29', flag: false, code: 'x', note: 'r\rb\bf\fv\v', doc: [], uid: null, big: new Decimal('0') },
+    text: ['3', '-0.01', '-1e-07', '-2147483648', 'infinity', '2000-02-29', 'f', 'x', 'r\\rb\\bf\\fv\\v', '[]', '\\N', '0'].join('\t'),
+  },
+];
+
+function batch(of: Row[], native = true): SourceMessage {
+  return {
+    type: 'RECORD_BATCH',
+    stream: 'orders',
+    records: of.map((r) => ({ ...r.record })),
+    ...(native ? { native: { format: 'postgresql-copy-text', fields: FIELDS.map(([f]) => f), types: FIELDS.map(([, t]) => t), data: Buffer.from(of.map((r) => `${r.text}\n`).join('')) } } : {}),
+  };
+}
+
+const contents = (path: string) => query(path, 'SELECT * EXCLUDE (doc), doc::JSON::VARCHAR AS doc, json(doc) AS doc_min FROM orders ORDER BY id');
+
+describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
+  test('load the same values as the records they come with: escapes, NULLs, empty text, exact decimals, µs timestamps, JSON', async () => {
+    const fromNative = tmp.db('same-native');
+    const fromRecords = tmp.db('same-records');
+    await load({ path: fromNative }, [ordersSchema, batch(rows.slice(0, 2)), batch(rows.slice(2))]);
+    await load({ path: fromRecords }, [ordersSchema, batch(rows.slice(0, 2), false), batch(rows.slice(2), false)]);
+    expect(await columnTypes(fromNative, 'orders')).toEqual(await columnTypes(fromRecords, 'orders'));
+    const native = await contents(fromNative);
+    const records = await contents(fromRecords);
+    // The JSON text keeps PostgreSQL's spacing; the document is the same.
+    expect(native.map(({ doc: _doc, ...rest }) => rest)).toEqual(records.map(({ doc: _doc, ...rest }) => rest));
+    expect(native[0]?.['note']).toBe('tab\there, new\nline, back\\slash, "quotes", ünï 😀');
+    expect(native[0]?.['big']).toBe('123456789012345678901234567890.123456789');
+    expect(native[0]?.['amount']).toBe('12.50');
+    expect(native[1]?.['code']).toBe('');
+    expect(native[1]?.['note']).toBeNull();
+  });
+
+  test('take the rows as the source database wrote them when they fit the table (no record is read)', async () => {
+    const path = tmp.db('as-written');
+    const row = rows[0] as Row;
+    // The native text says 13.00 where the record says 12.50: the table shows which of the two was loaded.
+    await load({ path }, [ordersSchema, batch([{ record: row.record, text: row.text.replace('\t12.50\t', '\t13.00\t') }])]);
+    expect((await query(path, 'SELECT amount::VARCHAR AS a FROM orders'))[0]?.['a']).toBe('13.00');
+  });
+
+  test('fall back to the records when DuckDB cannot read a value exactly: numeric NaN widens the column, years BC keep their era', async () => {
+    const path = tmp.db('fallback');
+    const nan: Row = { record: { ...(rows[1] as Row).record, id: 4, amount: Number.NaN }, text: (rows[1] as Row).text.replace(/^2\t\\N/, '4\tNaN') };
+    const bc: Row = { record: { ...(rows[1] as Row).record, id: 5, day: '-0043-03-15' }, text: (rows[1] as Row).text.replace(/^2/, '5').replace(/^(5(?:\t[^\t]*){4})\t\\N/, '$1\t0044-03-15 BC') };
+    const states = await load({ path }, [ordersSchema, batch([rows[0] as Row, nan]), state(1), batch([bc]), state(2)]);
+    expect(states.map((s) => s.value)).toEqual([2]);
+    expect((await columnTypes(path, 'orders'))['amount']).toBe('VARCHAR');
+    expect(await query(path, 'SELECT id, amount, day::VARCHAR AS day FROM orders ORDER BY id')).toEqual([
+      { id: '1', amount: '12.50', day: '2024-01-02' },
+      { id: '4', amount: 'NaN', day: null },
+      { id: '5', amount: null, day: '0044-03-15 (BC)' },
+    ]);
+  });
+
+  test('a key repeated across batches of one commit keeps its last row; within one batch the records decide', async () => {
+    const path = tmp.db('repeats');
+    const first = rows[0] as Row;
+    const again: Row = { record: { ...first.record, qty: 99 }, text: first.text.replace('\t7\t', '\t99\t') };
+    const twice: Row = { record: { ...first.record, qty: 100 }, text: first.text.replace('\t7\t', '\t100\t') };
+    await load({ path }, [ordersSchema, batch([first]), batch([again]), batch([again, twice])]);
+    expect(await query(path, 'SELECT id, qty FROM orders')).toEqual([{ id: '1', qty: '100' }]);
+  });
+});
