@@ -334,7 +334,7 @@ async function fillToast(client: pg.Client, s: LiveStream): Promise<void> {
   if (keys.length === 0) {
     throw new ConnectorError('TOAST_WITHOUT_KEY', 'an update left large values out of the WAL, and the table has no key to look them up by', {
       stream: s.plan.tapStreamId,
-      hint: `ALTER TABLE ${qualified(s.plan.schemaName, s.plan.tableName)} REPLICA IDENTITY FULL; then run with --full-refresh for this stream`,
+      hint: 'name the key columns with `key_properties:` for this stream in the pipeline file (LOG_BASED needs a key)',
     });
   }
   const fields = [...new Set(s.toastHoles.flatMap((h) => h.fields))];

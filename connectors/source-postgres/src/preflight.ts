@@ -138,8 +138,9 @@ export async function preflight(client: pg.Client, config: Config, streams: read
     `SELECT s.i::int AS i, c.oid::int AS oid, c.relkind::text AS relkind, c.relreplident::text AS ident,
        EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = c.oid AND x.indisprimary) AS has_pk,
        has_schema_privilege(n.oid, 'USAGE') AS schema_usage,
-       has_table_privilege(c.oid, 'SELECT') OR (SELECT coalesce(bool_and(has_column_privilege(c.oid, f, 'SELECT')), false)
-         FROM jsonb_array_elements_text($3::jsonb -> (s.i::int - 1)) f) AS can_select,
+       has_table_privilege(c.oid, 'SELECT') OR (SELECT coalesce(bool_and(has_column_privilege(c.oid, a.attnum, 'SELECT')), false)
+         FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           AND a.attname IN (SELECT jsonb_array_elements_text($3::jsonb -> (s.i::int - 1)))) AS can_select,
        pg_has_role(c.relowner, 'USAGE') AS owned
      FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS s(schema_name, table_name, i)
      LEFT JOIN pg_namespace n ON n.nspname = s.schema_name

@@ -36,6 +36,18 @@ describe('errors that say what to fix', () => {
     expect(String((error as Error).message)).not.toContain(`pw-${role}`);
   });
 
+  it('reads with column-level SELECT on exactly the selected columns, and refuses when one is missing', async () => {
+    await db.sql(`CREATE TABLE partly (id int PRIMARY KEY, public_note text, salary int); INSERT INTO partly VALUES (1, 'hi', 100); GRANT SELECT (id, public_note) ON partly TO ${role}`);
+    const config = { ...db.config, username: role, password: `pw-${role}` };
+    const cat = select(await new PostgreSQL({ config: db.config }).discover(), { partly: { method: 'FULL_TABLE' } });
+    const allowed = structuredClone(cat);
+    const salary = allowed.streams.find((s) => s.stream === 'partly')!.metadata.find((m) => m.breadcrumb.join('.') === 'properties.salary')!;
+    salary.metadata['selected'] = false;
+    const records = (await collect(source.read(config, allowed, { bookmarks: {} }, ctx()))).flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records : []));
+    expect(records).toEqual([{ id: 1, public_note: 'hi' }]);
+    await expect(collect(source.read(config, cat, { bookmarks: {} }, ctx()))).rejects.toMatchObject({ code: 'PERMISSION_DENIED', stream: 'public-partly' });
+  });
+
   it('reports LOG_BASED without the REPLICATION attribute', async () => {
     const config = { ...db.config, username: role, password: `pw-${role}` };
     await expect(collect(source.read(config, select(catalog, { secret: { method: 'LOG_BASED' } }), { bookmarks: {} }, ctx()))).rejects.toMatchObject({

@@ -58,8 +58,10 @@ describe('replication slot and publication per pipeline', () => {
     const first = new MemoryStateStore();
     await run('first', first);
     const firstSlot = pipelineObjectName('first', db.name);
+    // The last acknowledgement travels asynchronously: wait until the slot is at the committed state's position.
+    const committed = (await first.load('first'))!.bookmarks['public-items']!.lsn;
+    await expect.poll(async () => (await slot(firstSlot))?.confirmed_flush_lsn, { timeout: 5000 }).toBe(committed);
     const before = await slot(firstSlot);
-    expect(before).toBeDefined();
     const { rows: pubs } = await db.sql(`SELECT pubname FROM pg_publication`);
     expect(pubs.map((p) => p.pubname)).toContain(firstSlot);
 
