@@ -12,7 +12,7 @@ import {
   type SessionControl,
   type StreamInfo,
 } from '@mage-int/core';
-import { base16Error } from '@mage-int/core/sql';
+import { base16Error, type TableRef } from '@mage-int/core/sql';
 import { connect, type ResolvedConfig } from './connection.js';
 import { Base16Error, ColumnOverflowError, NulCharacterError, ValueTypeError } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
@@ -452,8 +452,8 @@ export class PostgresSession implements DestinationSession {
     if (active.segment && active.segmentBytes >= SEGMENT_BYTES) await this.endActive();
   }
 
-  private staging(load: StreamLoad): { schema: string; name: string } {
-    return { schema: 'pg_temp', name: `mage_stg_${load.index}` };
+  private staging(load: StreamLoad): TableRef {
+    return this.dialect.stagingTable(load.plan.table, load.index);
   }
 
   private async startCopy(load: StreamLoad, target: 'direct' | 'staging', layout: CopyLayout): Promise<void> {

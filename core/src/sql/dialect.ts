@@ -100,8 +100,15 @@ export interface SqlDialect<Type> {
   addColumn(table: TableRef, column: ColumnDefinition<Type>): string[];
   alterColumnType(table: TableRef, column: string, from: Type, to: Type): string[];
 
-  /** A session-local staging table with `columns` of `like`, plus STAGING_SEQUENCE and STAGING_DELETED. */
+  /** Where a stream's staging table lives (`id` tells the streams of one session apart). */
+  stagingTable(target: TableRef, id: number): TableRef;
+  /**
+   * A session-local staging table with `columns` of `like`, plus STAGING_SEQUENCE (bigint: load order; filled by
+   * the engine when a loader leaves it out) and STAGING_DELETED (boolean: the row is a CDC delete).
+   */
   createStaging(staging: TableRef, like: TableRef, columns: readonly string[]): string[];
+  /** Removes the staging table after its merge (nothing when the engine drops it at commit). */
+  dropStaging(staging: TableRef): string[];
   /** Moves staged rows into the target per the conflict method; the last row of each key wins. */
   merge(plan: MergePlan): string[];
   /** ACTIVATE_VERSION: rows of older versions (or none) are deleted (hard) or get `_sdc_deleted_at` (soft). */

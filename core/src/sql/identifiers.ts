@@ -42,19 +42,21 @@ function hash(text: string): string {
 
 /**
  * Maps every field of a stream to a distinct column name. When two fields normalise to the same name
- * ("a b" and "a_b"), later ones get `_2`, `_3`… in the order given, which is the schema's order.
+ * ("a b" and "a_b"), a field that is already a valid name keeps it and the others get `_2`, `_3`… in schema
+ * order, so the mapping does not depend on the order a schema lists them in. Returned in schema order.
  */
 export function columnNames(fields: readonly string[], rules: IdentifierRules, taken: Iterable<string> = []): Map<string, string> {
   const used = new Set(taken);
-  const out = new Map<string, string>();
-  for (const field of fields) {
+  const picked = new Map<string, string>();
+  const claimsItself = (field: string) => normalizeIdentifier(field, rules) === field;
+  for (const field of [...fields.filter(claimsItself), ...fields.filter((f) => !claimsItself(f))]) {
     const base = normalizeIdentifier(field, rules);
     let candidate = base;
     for (let i = 2; used.has(candidate); i++) candidate = normalizeIdentifier(`${base}_${i}`, rules);
     used.add(candidate);
-    out.set(field, candidate);
+    picked.set(field, candidate);
   }
-  return out;
+  return new Map(fields.map((f) => [f, picked.get(f) as string]));
 }
 
 /** Quotes an identifier with double quotes (ANSI, PostgreSQL, DuckDB), doubling embedded quotes. */

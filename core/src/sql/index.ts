@@ -17,3 +17,5 @@ export {
   type MergePlan,
   type SqlDialect,
 } from './dialect.js';
+export { StandardDialect, type StandardType, type StandardDialectOptions } from './standard-dialect.js';
+export { SqlSession, type SqlConnection, type SqlTable, type LoadColumn, type SqlSessionOptions } from './sql-session.js';

@@ -1,0 +1,275 @@
+import type { ConflictMethod } from '../connector/contract.js';
+import type { DestinationSession, RecordBatch, SessionControl, StreamInfo } from '../destination/destination-session.js';
+import { Decimal, JsonText, stringifyExactJson } from '../protocol/exact-json.js';
+import type { RecordData } from '../protocol/messages.js';
+import { RecordValidationError } from '../errors.js';
+import { columnType, type LogicalType } from './column-types.js';
+import { base16Error, decodeBase16 } from './content-encoding.js';
+import { METADATA_COLUMNS, METADATA_LOGICAL_TYPES, STAGING_DELETED, STAGING_SEQUENCE, type MetadataColumn, type SqlDialect, type TableRef } from './dialect.js';
+import { columnNames, normalizeIdentifier } from './identifiers.js';
+
+/** A table as the engine's catalog describes it. */
+export interface SqlTable<Type> {
+  columns: ReadonlyMap<string, Type>;
+  /** Column sets of enforced unique keys (the primary key among them), when the engine has them. */
+  uniqueKeys?: readonly (readonly string[])[];
+}
+
+/** A staging column to load: its name and type (the data columns, then STAGING_SEQUENCE and STAGING_DELETED). */
+export interface LoadColumn<Type> {
+  name: string;
+  type: Type | 'sequence' | 'deleted';
+}
+
+/**
+ * The engine I/O a generic SQL session needs: one connection, its transactions, a catalog lookup and a bulk
+ * load into a staging table (COPY, LOAD DATA, an appender, a load job, or multi-row INSERTs). Values arrive as
+ * JS values: string, number, bigint, boolean, Buffer (bytes), Date-less ISO text for dates and times, and JSON as
+ * its text; `Decimal` for exact decimals (`.text`).
+ */
+export interface SqlConnection<Type> {
+  execute(sql: string): Promise<void>;
+  describeTable(table: TableRef): Promise<SqlTable<Type> | undefined>;
+  loadRows(staging: TableRef, columns: readonly LoadColumn<Type>[], rows: readonly unknown[][]): Promise<void>;
+  begin(): Promise<void>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SqlSessionOptions {
+  /** The schema (dataset, database) tables go to. */
+  schema: string;
+  hardDelete: boolean;
+  addRecordMetadata: boolean;
+  interpretContentEncoding: boolean;
+  /** Prepended to every table name before normalisation. */
+  tablePrefix?: string;
+}
+
+interface PlannedColumn<Type> {
+  name: string;
+  type: Type;
+  logical: LogicalType;
+  /** The record field it holds, or the metadata it is filled from. */
+  source: { field: string; contentEncoding?: 'base64' | 'base16' } | { meta: MetadataColumn };
+}
+
+interface StreamPlan<Type> {
+  info: StreamInfo;
+  index: number;
+  table: TableRef;
+  columns: PlannedColumn<Type>[];
+  keyColumns: string[];
+  uniqueKey: boolean;
+  versioned: boolean;
+  rows: unknown[][];
+  /** Records seen, to name one in an error. */
+  records: number;
+}
+
+/**
+ * A destination session for any SQL engine, from its dialect and connection: tables created and evolved from
+ * each SCHEMA (names and types by the dialect, never narrowed), records buffered as rows, and on commit one
+ * transaction that bulk-loads each stream into its staging table and merges it per the stream's conflict rule
+ * (hard deletes and ACTIVATE_VERSION included). A destination for a new engine is its dialect, its connection
+ * and this; a faster path (PostgreSQL's direct COPY) may replace it with a session of its own.
+ */
+export class SqlSession<Type> implements DestinationSession {
+  private readonly streams = new Map<string, StreamPlan<Type>>();
+  private readonly tables = new Set<string>();
+  private pendingOps: string[] = [];
+  private bytes = 0;
+  private sequence = 0;
+
+  constructor(
+    private readonly dialect: SqlDialect<Type>,
+    private readonly connection: SqlConnection<Type>,
+    private readonly options: SqlSessionOptions,
+    private readonly control: SessionControl,
+  ) {}
+
+  async openStream(info: StreamInfo): Promise<void> {
+    const known = this.streams.get(info.name);
+    const plan: StreamPlan<Type> = known ?? { info, index: this.streams.size + 1, table: this.tableFor(info.name), columns: [], keyColumns: [], uniqueKey: false, versioned: false, rows: [], records: 0 };
+    plan.info = info;
+    await this.plan(plan);
+    this.streams.set(info.name, plan);
+  }
+
+  /** A table name of its own per stream (normalised; `_2`… when two streams normalise alike). */
+  private tableFor(stream: string): TableRef {
+    const rules = this.dialect.identifiers;
+    const base = normalizeIdentifier(`${this.options.tablePrefix ?? ''}${stream}`, rules);
+    let name = base;
+    for (let i = 2; this.tables.has(name); i++) name = normalizeIdentifier(`${base}_${i}`, rules);
+    this.tables.add(name);
+    return { schema: this.options.schema, name };
+  }
+
+  /** Works out the columns and brings the table in line: create, add, widen (never drop or narrow). */
+  private async plan(plan: StreamPlan<Type>): Promise<void> {
+    const { info } = plan;
+    const properties = info.schema.properties ?? {};
+    const fields = Object.keys(properties);
+    const names = columnNames(fields, this.dialect.identifiers);
+    const typeOptions = { interpretContentEncoding: this.options.interpretContentEncoding };
+    const columns: PlannedColumn<Type>[] = fields.map((field) => {
+      const column = columnType(properties[field] ?? {}, typeOptions);
+      return {
+        name: names.get(field) as string,
+        type: this.dialect.columnType(properties[field] ?? {}, typeOptions),
+        logical: column.logical,
+        source: { field, ...(column.contentEncoding ? { contentEncoding: column.contentEncoding } : {}) },
+      };
+    });
+    const taken = new Set(columns.map((c) => c.name));
+    const wanted = (name: MetadataColumn) =>
+      this.options.addRecordMetadata || (name === '_sdc_table_version' && plan.versioned) || (name === '_sdc_deleted_at' && plan.versioned && !this.options.hardDelete);
+    for (const meta of METADATA_COLUMNS) {
+      if (taken.has(meta) || !wanted(meta)) continue;
+      columns.push({ name: meta, type: this.dialect.metadataType(meta), logical: METADATA_LOGICAL_TYPES[meta], source: { meta } });
+    }
+    plan.keyColumns = info.keyProperties.map((k) => names.get(k) as string);
+    const keys = info.conflictMethod === 'append' ? [] : plan.keyColumns;
+    const existing = await this.connection.describeTable(plan.table);
+    const statements: string[] = [];
+    if (!existing) {
+      statements.push(...this.dialect.createSchema(plan.table.schema), ...this.dialect.createTable(plan.table, columns, keys));
+      this.control.logger.info(`creating table ${this.dialect.qualify(plan.table)}`, { columns: columns.length, key: keys });
+    } else {
+      for (const column of columns) {
+        const current = existing.columns.get(column.name);
+        if (current === undefined) {
+          statements.push(...this.dialect.addColumn(plan.table, column));
+          continue;
+        }
+        const widened = this.dialect.widen(current, column.type);
+        if (!this.dialect.sameType(widened, current)) statements.push(...this.dialect.alterColumnType(plan.table, column.name, current, widened));
+        // Rows follow the table's type, so a column widened earlier keeps loading whatever the schema says today.
+        column.type = widened;
+      }
+    }
+    for (const sql of statements) await this.connection.execute(sql);
+    const wantedKey = [...keys].sort().join('\0');
+    plan.uniqueKey =
+      keys.length > 0 &&
+      this.dialect.capabilities.enforcesUniqueKeys &&
+      (!existing || (existing.uniqueKeys ?? []).some((k) => [...k].sort().join('\0') === wantedKey));
+    plan.columns = columns;
+  }
+
+  uncommittedBytes(): number {
+    return this.bytes;
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    const plan = this.streams.get(batch.stream) as StreamPlan<Type>;
+    if (batch.version !== undefined && !plan.versioned) {
+      // A versioned stream needs _sdc_table_version (and _sdc_deleted_at for soft deletes): a table change.
+      await this.control.commit();
+      plan.versioned = true;
+      await this.plan(plan);
+    }
+    const receivedAt = new Date().toISOString();
+    const flagDeletes = this.options.hardDelete && plan.info.conflictMethod !== 'append';
+    for (const record of batch.records) {
+      const row: unknown[] = plan.columns.map((column) => {
+        if ('meta' in column.source) {
+          switch (column.source.meta) {
+            case '_sdc_extracted_at':
+              return batch.timeExtracted ?? null;
+            case '_sdc_received_at':
+            case '_sdc_batched_at':
+              return receivedAt;
+            case '_sdc_sequence':
+              return this.sequence;
+            case '_sdc_table_version':
+              return batch.version ?? null;
+            case '_sdc_deleted_at':
+              // Deletes arrive as a field of the record (CDC sources put it there).
+              return record['_sdc_deleted_at'] ?? null;
+          }
+        }
+        return this.value(plan, record, column.source.field, column.logical, column.source.contentEncoding);
+      });
+      row.push(this.sequence++, flagDeletes && record['_sdc_deleted_at'] != null ? true : null);
+      plan.rows.push(row);
+      plan.records++;
+      this.bytes += rowBytes(row);
+    }
+  }
+
+  /** A record's value as the connection loads it: JSON as text, bytes decoded, exact numbers kept. */
+  private value(plan: StreamPlan<Type>, record: RecordData, field: string, logical: LogicalType, encoding?: 'base64' | 'base16'): unknown {
+    const value = Object.hasOwn(record, field) ? record[field] : undefined;
+    if (value === undefined || value === null) return null;
+    if (logical === 'json') return value instanceof JsonText ? value.text : stringifyExactJson(value);
+    if (logical === 'binary' && typeof value === 'string') {
+      if (encoding !== 'base16') return Buffer.from(value, 'base64');
+      const bytes = decodeBase16(value);
+      if (!bytes) throw base16Error(plan.info.name, this.recordRef(plan, record), field, value);
+      return bytes;
+    }
+    if (typeof value === 'object' && !(value instanceof Decimal) && !(value instanceof Uint8Array)) {
+      throw new RecordValidationError('VALUE_UNLOADABLE', `holds ${Array.isArray(value) ? 'an array' : 'an object'} for a ${logical} column`, {
+        stream: plan.info.name,
+        record: this.recordRef(plan, record),
+        field,
+      });
+    }
+    return value;
+  }
+
+  private recordRef(plan: StreamPlan<Type>, record: RecordData): number | string {
+    if (plan.info.keyProperties.length === 0) return plan.records;
+    return stringifyExactJson(Object.fromEntries(plan.info.keyProperties.map((k) => [k, record[k]])));
+  }
+
+  async activateVersion(stream: string, version: number): Promise<void> {
+    const plan = this.streams.get(stream) as StreamPlan<Type>;
+    if (!plan.versioned) {
+      await this.control.commit();
+      plan.versioned = true;
+      await this.plan(plan);
+    }
+    this.pendingOps.push(...this.dialect.activateVersion(plan.table, version, this.options.hardDelete));
+  }
+
+  /** One transaction: each stream's rows into its staging table, merged into the target; then pending operations. */
+  async commit(): Promise<void> {
+    const loads = [...this.streams.values()].filter((p) => p.rows.length > 0);
+    if (loads.length === 0 && this.pendingOps.length === 0) return;
+    await this.connection.begin();
+    for (const plan of loads) {
+      const staging = this.dialect.stagingTable(plan.table, plan.index);
+      const names = plan.columns.map((c) => c.name);
+      for (const sql of this.dialect.createStaging(staging, plan.table, names)) await this.connection.execute(sql);
+      const columns: LoadColumn<Type>[] = [...plan.columns.map((c) => ({ name: c.name, type: c.type })), { name: STAGING_SEQUENCE, type: 'sequence' }, { name: STAGING_DELETED, type: 'deleted' }];
+      await this.connection.loadRows(staging, columns, plan.rows);
+      const method: ConflictMethod = plan.info.conflictMethod;
+      const merge = this.dialect.merge({ target: plan.table, staging, columns: names, keys: plan.keyColumns, method, uniqueKey: plan.uniqueKey, hardDelete: this.options.hardDelete && method !== 'append' });
+      for (const sql of [...merge, ...this.dialect.dropStaging(staging)]) await this.connection.execute(sql);
+      plan.rows = [];
+    }
+    for (const sql of this.pendingOps) await this.connection.execute(sql);
+    await this.connection.commit();
+    this.pendingOps = [];
+    this.bytes = 0;
+  }
+
+  async close(failed: boolean): Promise<void> {
+    try {
+      if (failed) await this.connection.rollback();
+    } finally {
+      await this.connection.close();
+    }
+  }
+}
+
+/** About how many bytes a row holds, for batch_size_bytes (strings by length, everything else a word). */
+function rowBytes(row: readonly unknown[]): number {
+  let bytes = 0;
+  for (const value of row) bytes += typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.length : 8;
+  return bytes;
+}

@@ -1,0 +1,144 @@
+// The SQL kit's generic parts — SqlSession and StandardDialect — as a destination of their own: standard SQL
+// (MERGE INTO, ANSI types) over a PostgreSQL connection, run through the shared destination fixtures like every
+// destination. It is the reference for a new engine (docs/authoring-connectors.md): this whole destination is
+// the ~60-line connection below plus the dialect's type names.
+import pg from 'pg';
+import { Decimal, defineDestination, parseExactJson, writeWithSession, type Destination } from '@mage-int/core';
+import { SqlSession, StandardDialect, type LoadColumn, type SqlConnection, type SqlTable, type StandardType, type TableRef } from '@mage-int/core/sql';
+import { defineTestConfig } from '@mage-int/testkit';
+import { describeConformance } from '@mage-int/testkit/vitest';
+
+const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
+const DATABASE = 'mage_int_conformance_sql_kit';
+
+const dialect = new StandardDialect({
+  name: 'standard-sql on PostgreSQL',
+  types: { binary: 'BYTEA', json: 'JSONB', uuid: 'UUID' },
+  aliases: { 'character varying': 'string', text: 'string', 'timestamp without time zone': 'timestamp', 'time without time zone': 'time', 'double precision': 'number', integer: 'integer', smallint: 'integer' },
+});
+
+/** The PostgreSQL I/O of the session: one client, a catalog lookup, multi-row INSERTs into staging. */
+class PostgresConnection implements SqlConnection<StandardType> {
+  constructor(private readonly client: pg.Client) {}
+
+  async execute(sql: string): Promise<void> {
+    await this.client.query(sql);
+  }
+
+  async describeTable(table: TableRef): Promise<SqlTable<StandardType> | undefined> {
+    const qualified = dialect.qualify(table);
+    const columns = await this.client.query<{ name: string; type: string }>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [qualified],
+    );
+    if (columns.rows.length === 0) return undefined;
+    const keys = await this.client.query<{ columns: string[] }>(
+      `SELECT array(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS columns FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique`,
+      [qualified],
+    );
+    return { columns: new Map(columns.rows.map((r) => [r.name, dialect.parseType(r.type)])), uniqueKeys: keys.rows.map((r) => r.columns) };
+  }
+
+  async loadRows(staging: TableRef, columns: readonly LoadColumn<StandardType>[], rows: readonly unknown[][]): Promise<void> {
+    const list = columns.map((c) => dialect.quoteIdentifier(c.name)).join(', ');
+    const perStatement = Math.max(1, Math.floor(30_000 / columns.length));
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const chunk = rows.slice(start, start + perStatement);
+      const values: unknown[] = [];
+      const tuples = chunk.map((row) => `(${row.map((value) => `$${values.push(value instanceof Decimal ? value.text : value)}`).join(', ')})`);
+      await this.client.query(`INSERT INTO ${dialect.qualify(staging)} (${list}) VALUES ${tuples.join(', ')}`, values);
+    }
+  }
+
+  async begin(): Promise<void> {
+    await this.client.query('BEGIN');
+  }
+  async commit(): Promise<void> {
+    await this.client.query('COMMIT');
+  }
+  async rollback(): Promise<void> {
+    await this.client.query('ROLLBACK');
+  }
+  async close(): Promise<void> {
+    await this.client.end();
+  }
+}
+
+interface Config {
+  database: string;
+  schema: string;
+  hard_delete?: boolean;
+  add_record_metadata?: boolean;
+  interpret_content_encoding?: boolean;
+  batch_size_rows?: number;
+}
+
+const destination: Destination<Config> = defineDestination<Config>({
+  kind: 'destination',
+  name: 'standard-sql',
+  spec: {
+    type: 'object',
+    required: ['database', 'schema'],
+    properties: {
+      database: { type: 'string' },
+      schema: { type: 'string' },
+      hard_delete: { type: 'boolean', default: false },
+      add_record_metadata: { type: 'boolean', default: false },
+      interpret_content_encoding: { type: 'boolean', default: false },
+      batch_size_rows: { type: 'integer', minimum: 1, default: 1000 },
+    },
+  },
+  check: async () => ({ ok: true }),
+  write: (config, messages, ctx) =>
+    writeWithSession(config, messages, ctx, async (control) => {
+      const client = new pg.Client({ ...SERVER, database: config.database });
+      await client.connect();
+      await client.query(`SET TimeZone TO 'UTC'; SET client_min_messages TO warning`);
+      const options = { schema: config.schema, hardDelete: config.hard_delete ?? false, addRecordMetadata: config.add_record_metadata ?? false, interpretContentEncoding: config.interpret_content_encoding ?? false };
+      return new SqlSession(dialect, new PostgresConnection(client), options, control);
+    }),
+});
+
+async function withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...SERVER, database });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+let counter = 0;
+const testConfig = defineTestConfig<Config>({
+  kind: 'destination',
+  async setup() {
+    await withClient('postgres', async (client) => {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`).catch((error: { code?: string }) => void (error.code === '42P04' || error.code === '23505' || Promise.reject(error)));
+    });
+    const schema = `sqlkit_${process.pid}_${Date.now().toString(36)}_${++counter}`;
+    return { config: { database: DATABASE, schema }, teardown: () => withClient(DATABASE, async (client) => void (await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))) };
+  },
+  async readTable(config, stream) {
+    const table = dialect.qualify({ schema: config.schema, name: stream.toLowerCase().replace(/[^\p{L}\p{N}_]+/gu, '_') });
+    return withClient(config.database, async (client) => {
+      await client.query(`SET TimeZone TO 'UTC'`);
+      const found = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [table]);
+      if (!found.rows[0]?.found) return undefined;
+      const bytea = await client.query<{ name: string }>(`SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND atttypid = 'bytea'::regtype`, [table]);
+      const base64 = bytea.rows.map((r) => `${dialect.quoteLiteral(r.name)}, translate(encode(fixture_row.${dialect.quoteIdentifier(r.name)}, 'base64'), E'\\n', '')`);
+      const row = base64.length > 0 ? `to_jsonb(fixture_row) || jsonb_build_object(${base64.join(', ')})` : 'to_jsonb(fixture_row)';
+      const result = await client.query<{ row: string }>(`SELECT (${row})::text AS row FROM ${table} fixture_row`);
+      return result.rows.map((r) => parseExactJson(r.row) as Record<string, unknown>);
+    });
+  },
+  skipFixtures: {
+    'nul-characters-reject': 'PostgreSQL text cannot hold U+0000, and the reference session has no nul_characters policy',
+    'nul-characters-strip': 'PostgreSQL text cannot hold U+0000, and the reference session has no nul_characters policy',
+    'sql-datatype-kept': 'the standard dialect maps JSON Schema kinds only; keeping an engine type exactly is an engine dialect’s part',
+    'arrays-sql-datatype': 'the standard dialect maps JSON Schema kinds only (arrays become JSON)',
+  },
+});
+
+await describeConformance(destination as Destination<never>, testConfig as never, 'SQL kit: SqlSession + StandardDialect (standard SQL over PostgreSQL) conformance');
