@@ -203,6 +203,18 @@ describe('retries', () => {
     await expect(client(silent.url, { timeoutMs: 100, maxRetries: 1 }).getJson('y')).rejects.toMatchObject({ code: 'HTTP_UNREACHABLE', message: 'GET /y failed after 2 attempts: no answer within 100 ms' });
   });
 
+  it('waits for the rate-limit window to reset when a success spends the last request of it', async () => {
+    let calls = 0;
+    const server = await serve((_req, res) => json(res, 200, { n: ++calls }, calls === 1 ? { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } : { 'x-ratelimit-remaining': '99' }));
+    const log = logs();
+    const c = client(server.url, { logger: log.logger });
+    await c.getJson('x');
+    const started = performance.now();
+    await c.getJson('x');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(950);
+    expect(log.lines.join('\n')).toMatch(/GET \/x: rate limit spent; next request in 1\.0 s/);
+  });
+
   it('spaces requests to the request budget', async () => {
     const server = await serve((_req, res) => json(res, 200, {}));
     const c = client(server.url, { maxRequestsPerSecond: 20 });

@@ -5,7 +5,7 @@ import { parseExactJson } from '../../protocol/exact-json.js';
 import type { HttpAuth } from './auth.js';
 import { HttpError, requestIdOf, vendorMessageOf } from './http-error.js';
 import { RequestBudget } from './request-budget.js';
-import { backoffMs, serverWait, sleep, type RetryWait } from './retry-timing.js';
+import { backoffMs, quotaSpent, rateLimitResetMs, serverWait, sleep, type RetryWait } from './retry-timing.js';
 
 export type QueryValue = string | number | boolean | null | undefined | readonly (string | number)[];
 
@@ -132,7 +132,10 @@ export class HttpClient {
       }
       const text = await response.text();
       const parsed = parseBody(text, response.headers);
-      if (response.ok || request.acceptStatuses?.includes(response.status)) return { status: response.status, headers: response.headers, url, body: parsed, text };
+      if (response.ok || request.acceptStatuses?.includes(response.status)) {
+        this.respectQuota(what(), response.headers);
+        return { status: response.status, headers: response.headers, url, body: parsed, text };
+      }
 
       if (response.status === 401 && options.auth?.refresh && !refreshed) {
         // An access token that expired or was revoked mid-run: renew it once and send the request again.
@@ -150,6 +153,15 @@ export class HttpClient {
       }
       throw this.error(response, parsed, text, request, attempt);
     }
+  }
+
+  /** A success that spends the last request of the window: hold the next requests until the window resets, instead of earning a 429. */
+  private respectQuota(what: string, headers: Headers): void {
+    if (!quotaSpent(headers)) return;
+    const reset = rateLimitResetMs(headers);
+    if (reset === undefined || reset <= 0 || reset > (this.options.maxServerWaitMs ?? 600_000)) return;
+    this.options.logger.info(`${what}: rate limit spent; next request in ${(reset / 1000).toFixed(1)} s (rate-limit reset)`);
+    this.budget.pause(reset);
   }
 
   private backoff(attempt: number): number {

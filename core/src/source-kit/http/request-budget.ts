@@ -14,10 +14,15 @@ export class RequestBudget {
 
   /** Waits for the next free slot. */
   async take(signal: AbortSignal): Promise<void> {
-    if (this.intervalMs === 0) return;
     const now = performance.now();
+    if (this.intervalMs === 0 && this.nextSlot <= now) return;
     const at = Math.max(now, this.nextSlot);
     this.nextSlot = at + this.intervalMs;
     if (at > now) await sleep(at - now, signal);
+  }
+
+  /** Holds every request back for `ms` (the API said its quota is spent until then). */
+  pause(ms: number): void {
+    this.nextSlot = Math.max(this.nextSlot, performance.now() + ms);
   }
 }

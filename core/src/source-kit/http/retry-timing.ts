@@ -29,6 +29,15 @@ export function rateLimitResetMs(headers: Headers, now: number = Date.now()): nu
   return undefined;
 }
 
+/** True when a rate-limit header says no request is left in the current window. */
+export function quotaSpent(headers: Headers): boolean {
+  for (const name of ['ratelimit-remaining', 'x-ratelimit-remaining', 'x-rate-limit-remaining']) {
+    const value = headers.get(name)?.trim();
+    if (value !== undefined && value !== '') return Number(value) <= 0;
+  }
+  return false;
+}
+
 /** The wait the server asked for, if any: Retry-After first, then a rate-limit reset header. */
 export function serverWait(headers: Headers, now: number = Date.now()): RetryWait | undefined {
   const retryAfter = retryAfterMs(headers, now);
