@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { connect, explainError, ident } from './connection.js';
 import type { Config } from './generated/config.js';
 import { bookmarkLsn } from './log-session.js';
-import { resolveSlotNames, type SlotNames } from './slot-names.js';
+import { databaseObjectName, resolveSlotNames, type SlotNames } from './slot-names.js';
 
 interface SlotStatusRow {
   active: boolean;
@@ -27,29 +27,47 @@ async function withNames<T>(config: Config, state: State, ctx: ConnectorContext,
   }
 }
 
-/** The replication slot the pipeline uses, with the WAL it retains; empty when it has none (yet). */
+async function slotStatus(client: pg.Client, config: Config, name: string): Promise<Omit<LogSlot, 'note' | 'leftover'> | undefined> {
+  // inactive_since exists from PostgreSQL 17 on; to_jsonb reads it without failing on older servers.
+  const { rows } = await client.query<SlotStatusRow>(
+    `SELECT s.active, pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::text AS retained,
+       coalesce(to_jsonb(s) ->> 'inactive_since', (SELECT r.reply_time::text FROM pg_stat_replication r WHERE r.pid = s.active_pid)) AS last_activity
+     FROM pg_replication_slots s WHERE s.slot_name = $1 AND s.database = $2`,
+    [name, config.database],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const lastActivity = row.last_activity ? new Date(row.last_activity).toISOString() : undefined;
+  return {
+    name,
+    location: `${config.database} on ${config.host ?? 'localhost'}:${config.port ?? 5432}`,
+    active: row.active,
+    ...(row.retained !== null ? { retainedBytes: Number(row.retained) } : {}),
+    ...(lastActivity ? { lastActivity } : {}),
+  };
+}
+
+/**
+ * The replication slot the pipeline uses, with the WAL it retains (empty when it has none yet); and the per-database
+ * slot of earlier versions when the pipeline has moved to its own, so a forgotten one shows up (it keeps WAL).
+ */
 export function listSlots(config: Config, state: State, ctx: ConnectorContext): Promise<LogSlot[]> {
   return withNames(config, state, ctx, async (client, names) => {
-    // inactive_since exists from PostgreSQL 17 on; to_jsonb reads it without failing on older servers.
-    const { rows } = await client.query<SlotStatusRow>(
-      `SELECT s.active, pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::text AS retained,
-         coalesce(to_jsonb(s) ->> 'inactive_since', (SELECT r.reply_time::text FROM pg_stat_replication r WHERE r.pid = s.active_pid)) AS last_activity
-       FROM pg_replication_slots s WHERE s.slot_name = $1 AND s.database = $2`,
-      [names.slot, config.database],
-    );
-    const row = rows[0];
-    if (!row) return [];
-    const lastActivity = row.last_activity ? new Date(row.last_activity).toISOString() : undefined;
-    return [
-      {
-        name: names.slot,
-        location: `${config.database} on ${config.host ?? 'localhost'}:${config.port ?? 5432}`,
-        active: row.active,
-        ...(row.retained !== null ? { retainedBytes: Number(row.retained) } : {}),
-        ...(lastActivity ? { lastActivity } : {}),
-        ...(names.origin === 'legacy' ? { note: 'per-database default of earlier versions: other pipelines on this database may use it too' } : {}),
-      },
-    ];
+    const slots: LogSlot[] = [];
+    const own = await slotStatus(client, config, names.slot);
+    if (own) slots.push(names.origin === 'legacy' ? { ...own, note: 'per-database default of earlier versions: other pipelines on this database may use it too' } : own);
+    const legacy = databaseObjectName(config.database);
+    if (names.origin === 'pipeline' && legacy !== names.slot) {
+      const old = await slotStatus(client, config, legacy);
+      if (old) {
+        slots.push({
+          ...old,
+          leftover: true,
+          note: `per-database default of earlier versions, which this pipeline no longer reads; once no pipeline does, drop it: SELECT pg_drop_replication_slot('${legacy}')`,
+        });
+      }
+    }
+    return slots;
   });
 }
 

@@ -95,5 +95,23 @@ describe('replication slot and publication per pipeline', () => {
     expect(summary.streams['items']?.records).toBe(1);
     expect(warnings.join('\n')).toMatch(new RegExp(`keeps using replication slot ${legacy}.*--full-refresh`));
     expect(await slot(pipelineObjectName('upgraded', db.name))).toBeUndefined();
+    const ctxOf = (pipelineId: string) => ({ logger: createLogger({ level: 'error' }), signal: new AbortController().signal, pipelineId });
+    expect(await source.operations!.listSlots!(db.config, (await store.load('upgraded'))!, ctxOf('upgraded'))).toEqual([
+      expect.objectContaining({ name: legacy, active: false, note: expect.stringContaining('other pipelines on this database may use it') }),
+    ]);
+
+    // After a full refresh the pipeline has its own slot; the old one is listed as left over, and not dropped with it.
+    await store.clear('upgraded');
+    await run('upgraded', store);
+    const own = pipelineObjectName('upgraded', db.name);
+    const listed = await source.operations!.listSlots!(db.config, (await store.load('upgraded'))!, ctxOf('upgraded'));
+    expect(listed).toEqual([
+      expect.objectContaining({ name: own, retainedBytes: expect.any(Number) }),
+      expect.objectContaining({ name: legacy, leftover: true, note: expect.stringContaining(`pg_drop_replication_slot('${legacy}')`) }),
+    ]);
+    expect(listed[0]).not.toHaveProperty('leftover');
+    expect(await source.operations!.dropSlots!(db.config, (await store.load('upgraded'))!, ctxOf('upgraded'))).toEqual([`replication slot ${own}`, `publication ${own}`]);
+    expect(await slot(own)).toBeUndefined();
+    expect(await slot(legacy)).toBeDefined();
   });
 });

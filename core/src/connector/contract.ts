@@ -107,6 +107,11 @@ export interface LogSlot {
   lastActivity?: string;
   /** Anything the user should know, e.g. that the name is an older default. */
   note?: string;
+  /**
+   * A slot of an older naming scheme the pipeline no longer reads, listed so it is not forgotten (it still holds log).
+   * `dropSlots` leaves it: other pipelines may still read it.
+   */
+  leftover?: boolean;
 }
 
 /**

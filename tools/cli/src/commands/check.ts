@@ -48,7 +48,7 @@ async function checkSourceForRun(pipeline: PipelineConfig, source: Source<never>
     if (slot.active || slot.retainedBytes === undefined || slot.retainedBytes <= walLimit) continue;
     warnings.push(
       `replication slot ${slot.name} (${slot.location}) is inactive and retains ${formatBytes(slot.retainedBytes)} of WAL (limit ${formatBytes(walLimit)}): ` +
-        `run the pipeline, or drop the slot with \`mage-int slots drop ${file}\``,
+        (slot.leftover ? (slot.note ?? 'drop it once no pipeline reads it') : `run the pipeline, or drop the slot with \`mage-int slots drop ${file}\``),
     );
   }
   return warnings;

@@ -39,7 +39,7 @@ Asks for confirmation on a terminal; --yes skips the question (needed when not o
       if (!operations?.listSlots || !operations.dropSlots) {
         throw new ConfigError('SLOTS_UNSUPPORTED', `source ${opened.connector.name} of pipeline ${opened.id} keeps no log slots`, { hint: 'nothing to drop' });
       }
-      const slots = await operations.listSlots(opened.config, opened.state, opened.ctx);
+      const slots = (await operations.listSlots(opened.config, opened.state, opened.ctx)).filter((s) => !s.leftover);
       if (slots.length === 0) {
         if (flags.json) this.out(JSON.stringify({ status: 'ok', pipeline: opened.id, dropped: [] }));
         else this.out(`pipeline ${opened.id} holds no replication slot`);

@@ -48,7 +48,12 @@ Exit codes: 0 listed, 1 a pipeline's source could not be asked, 2 a pipeline fil
           this.secrets.push(...opened.secrets);
           const list = opened.connector.operations?.listSlots;
           if (!list) continue;
-          for (const slot of await list(opened.config, opened.state, opened.ctx)) rows.push({ pipeline: opened.id, ...slot });
+          for (const slot of await list(opened.config, opened.state, opened.ctx)) {
+            // A slot several pipelines report (an older shared one) is one row.
+            const same = rows.find((r) => r.name === slot.name && r.location === slot.location);
+            if (same) same.pipeline = `${same.pipeline}, ${opened.id}`;
+            else rows.push({ pipeline: opened.id, ...slot });
+          }
         } catch (error) {
           if (interrupt.interrupted) throw error;
           const message = redact(formatError(error), this.secrets);
@@ -68,7 +73,7 @@ Exit codes: 0 listed, 1 a pipeline's source could not be asked, 2 a pipeline fil
       this.out(
         renderTable(
           [{ header: 'PIPELINE' }, { header: 'SLOT' }, { header: 'DATABASE' }, { header: 'ACTIVE' }, { header: 'RETAINED WAL', align: 'right' }, { header: 'LAST ACTIVITY' }],
-          rows.map((r) => [r.pipeline, r.name, r.location, r.active ? 'yes' : 'no', r.retainedBytes === undefined ? '-' : formatBytes(r.retainedBytes), r.lastActivity ?? '-']),
+          rows.map((r) => [r.leftover ? '- (older default)' : r.pipeline, r.name, r.location, r.active ? 'yes' : 'no', r.retainedBytes === undefined ? '-' : formatBytes(r.retainedBytes), r.lastActivity ?? '-']),
         ),
       );
       for (const r of rows) if (r.note) this.out(`note: ${r.name}: ${r.note}`);
