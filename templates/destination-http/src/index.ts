@@ -24,7 +24,7 @@ function clientFor(config: Config, ctx: ConnectorContext): HttpClient {
     baseUrl: config.base_url,
     auth: bearerAuth(config.api_key, 'api_key'),
     maxRetries: config.max_retries ?? 5,
-    timeoutMs: config.request_timeout_ms ?? 30_000,
+    timeoutMs: (config.request_timeout_seconds ?? 30) * 1000,
     logger: ctx.logger,
     signal: ctx.signal,
   });
