@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli, workDir } from './cli-harness.js';
+import { assertBuilt, CLI, cliEnv, runCli, workDir } from './cli-harness.js';
 
 const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
 const database = `mage_cli_slots_${randomBytes(4).toString('hex')}`;
@@ -99,6 +100,37 @@ describe('mage-int slots', () => {
     expect(rows[0]!.n).toBe(0);
     const none = await cli(['slots', 'list']);
     expect(none.stdout).toContain('no replication slots held');
+  });
+});
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`. */
+function onTerminal(args: string[], input: string): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: work.dir, env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    if (output.includes('[y/N]') && input) {
+      child.stdin.write(input);
+      input = '';
+    }
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
+
+describe('mage-int slots drop on a terminal', () => {
+  it('asks first, and drops only after yes', async () => {
+    const file = pipeline('confirm-me', {}, '  public-orders: { replication_method: LOG_BASED }\n  public-hidden: { selected: false }');
+    expect((await cli(['run', file, '--progress', 'none'])).code).toBe(0);
+    const slot = (await slots()).find((s) => s.startsWith('mage_int_confirm_me_'))!;
+    const no = await onTerminal(['slots', 'drop', file], 'n\r');
+    expect(no.output).toMatch(new RegExp(`Drop ${slot} \\(${database} on 127.0.0.1:5432, retaining .* of WAL\\) of pipeline confirm-me\\? .*--full-refresh.* \\[y/N\\]`));
+    expect(no.output).toContain('nothing dropped');
+    expect(await slots()).toContain(slot);
+    const yes = await onTerminal(['slots', 'drop', file], 'y\r');
+    expect(yes.code, yes.output).toBe(0);
+    expect(yes.output).toContain(`dropped replication slot ${slot}`);
+    expect(await slots()).not.toContain(slot);
   });
 });
 
