@@ -23,8 +23,46 @@ export function configTable(schema: JsonSchema): string {
 }
 
 /**
- * For the connector package in `directory`: writes src/generated/config.ts (the Config type, from spec.json,
- * with json-schema-to-typescript) and refreshes the README's config table between
+ * The schema of a config after `validateConfig`: every property with a `default` is required (ajv fills it in
+ * wherever it fills defaults: `properties` of an object that is present, at any depth, not inside
+ * `anyOf`/`oneOf`), and deprecated aliases are gone (their value has moved to the new name).
+ */
+export function resolvedSchema(spec: JsonSchema): JsonSchema {
+  const resolve = (node: JsonSchema): JsonSchema => {
+    // A nested `title` would make json-schema-to-typescript emit a named type, clashing with the input type's.
+    const { title: _title, ...copy } = node;
+    if (copy.properties) {
+      const properties: Record<string, JsonSchema> = {};
+      const required = new Set(copy.required ?? []);
+      for (const [name, child] of Object.entries(copy.properties)) {
+        if (typeof child['x-alias-of'] === 'string') {
+          required.delete(name);
+          continue;
+        }
+        properties[name] = resolve(child);
+        if (child.default !== undefined) required.add(name);
+      }
+      copy.properties = properties;
+      copy.required = [...required];
+    }
+    if (copy.items && !Array.isArray(copy.items)) copy.items = resolve(copy.items);
+    if (typeof copy.additionalProperties === 'object') copy.additionalProperties = resolve(copy.additionalProperties);
+    return copy;
+  };
+  return resolve(spec);
+}
+
+const COMPILE_OPTIONS = {
+  additionalProperties: false,
+  strictIndexSignatures: true,
+  style: { singleQuote: true },
+  format: false,
+} as const;
+
+/**
+ * For the connector package in `directory`: writes src/generated/config.ts from spec.json (json-schema-to-typescript)
+ * — `Config`, what a user may write, and `ResolvedConfig`, what `validateConfig` returns: settings with a default are
+ * always set, so connector code never repeats a default — and refreshes the README's config table between
  * `<!-- config:start -->` and `<!-- config:end -->`. spec.json is the single source of truth.
  */
 export async function generateConnectorCode(directory = '.'): Promise<void> {
@@ -32,15 +70,18 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
   const spec = await syncSharedSettings(dir, JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema);
   // A root `title` would rename the interface; the generated type is always `Config`.
   const { title: _title, ...schema } = spec;
-  const ts = await compile(structuredClone(schema) as Parameters<typeof compile>[0], 'Config', {
+  const input = await compile(structuredClone(schema) as Parameters<typeof compile>[0], 'Config', {
+    ...COMPILE_OPTIONS,
     bannerComment: '/* Generated from spec.json by mage-int-codegen (@mage-int/testkit). Do not edit. */',
-    additionalProperties: false,
-    strictIndexSignatures: true,
-    style: { singleQuote: true },
-    format: false,
   });
+  const { description: _description, ...resolved } = resolvedSchema(schema);
+  const output = await compile(
+    { ...structuredClone(resolved), description: '`Config` after validateConfig: every setting with a default is set; deprecated names are moved to their new ones.' } as Parameters<typeof compile>[0],
+    'ResolvedConfig',
+    { ...COMPILE_OPTIONS, bannerComment: '' },
+  );
   await mkdir(join(dir, 'src/generated'), { recursive: true });
-  await writeFile(join(dir, 'src/generated/config.ts'), ts);
+  await writeFile(join(dir, 'src/generated/config.ts'), `${input}\n${output}`);
   const readmePath = join(dir, 'README.md');
   const readme = await readFile(readmePath, 'utf8').catch(() => undefined);
   if (readme && readme.includes('<!-- config:start -->')) {

@@ -1,0 +1,85 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { validateConfig, type JsonSchema } from '@mage-int/core';
+import { generateConnectorCode, resolvedSchema } from '../src/codegen.js';
+
+const connectorsDir = fileURLToPath(new URL('../../../connectors', import.meta.url));
+
+/** The body of `export interface <name> { … }` in generated code. */
+function interfaceBody(code: string, name: string): string {
+  const start = code.indexOf(`export interface ${name} {`);
+  expect(start, `${name} is generated`).toBeGreaterThanOrEqual(0);
+  let depth = 0;
+  for (let i = code.indexOf('{', start); i < code.length; i++) {
+    if (code[i] === '{') depth++;
+    if (code[i] === '}' && --depth === 0) return code.slice(start, i + 1);
+  }
+  throw new Error(`unterminated ${name}`);
+}
+
+/** Paths the resolved schema requires that a validated config lacks (objects present are checked inside). */
+function missing(schema: JsonSchema, value: unknown, path = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  const record = value as Record<string, unknown>;
+  return [
+    ...(schema.required ?? []).filter((name) => record[name] === undefined).map((name) => `${path}${name}`),
+    ...Object.entries(schema.properties ?? {}).flatMap(([name, child]) => missing(child, record[name], `${path}${name}.`)),
+  ];
+}
+
+/** A value of the right type for a required setting without a default. */
+function sample(schema: JsonSchema): unknown {
+  const type = [schema.type].flat()[0];
+  if (schema.enum) return schema.enum[0];
+  return type === 'integer' || type === 'number' ? 1 : type === 'boolean' ? true : type === 'object' ? {} : type === 'array' ? [] : 'x';
+}
+
+describe('connector codegen', () => {
+  it('emits ResolvedConfig next to Config: settings with a default are not optional there, deprecated names are gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'codegen-'));
+    try {
+      const spec = {
+        type: 'object',
+        additionalProperties: false,
+        required: ['database'],
+        properties: {
+          database: { type: 'string' },
+          port: { type: 'integer', default: 5432 },
+          password: { type: 'string', secret: true },
+          ssl_root_cert: { type: 'string', deprecated: true, 'x-alias-of': 'ssl_ca_file' },
+          ssl_ca_file: { type: 'string' },
+          tuning: { type: 'object', title: 'Tuning', properties: { batch_rows: { type: 'integer', default: 1000 } } },
+        },
+      };
+      await writeFile(join(dir, 'spec.json'), JSON.stringify(spec));
+      await generateConnectorCode(dir);
+      const code = await readFile(join(dir, 'src/generated/config.ts'), 'utf8');
+      const input = interfaceBody(code, 'Config');
+      const resolved = interfaceBody(code, 'ResolvedConfig');
+      expect(input).toMatch(/^port\?: number$/m);
+      expect(resolved).toMatch(/^port: number$/m);
+      expect(resolved).toMatch(/^password\?: string$/m);
+      expect(resolved).toMatch(/^batch_rows: number$/m);
+      expect(input).toContain('ssl_root_cert?:');
+      expect(resolved).not.toContain('ssl_root_cert');
+      // The input's named nested type (from its title) is emitted once; the resolved type inlines its own.
+      expect(code.match(/export interface Tuning /g)).toHaveLength(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("matches what validateConfig returns, for every connector's spec", async () => {
+    const names = (await readdir(connectorsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) {
+      const spec = JSON.parse(await readFile(join(connectorsDir, name, 'spec.json'), 'utf8')) as JsonSchema;
+      const minimal = Object.fromEntries((spec.required ?? []).map((key) => [key, sample(spec.properties?.[key] ?? {})]));
+      const config = validateConfig(spec, minimal, name);
+      expect(missing(resolvedSchema(spec), config), name).toEqual([]);
+    }
+  });
+});
