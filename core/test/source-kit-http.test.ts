@@ -215,6 +215,28 @@ describe('retries', () => {
     expect(log.lines.join('\n')).toMatch(/GET \/x: rate limit spent; next request in 1\.0 s/);
   });
 
+  it('lends its budget, timeout and retries to a vendor SDK as a fetch, handing back the answer unread', async () => {
+    const bodies: string[] = [];
+    let calls = 0;
+    const server = await serve((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        bodies.push(text);
+        if (req.url === '/missing') return json(res, 404, { error: { message: 'No such customer' } });
+        if (++calls === 1) return json(res, 429, {}, { 'retry-after': '0' });
+        json(res, 200, { id: 'cus_1' }, { 'request-id': 'req_1' });
+      });
+    });
+    const c = client(server.url);
+    const ok = await c.fetch(`${server.url}/v1/customers`, { method: 'POST', body: 'name=x', headers: { authorization: 'Bearer sdk' } });
+    expect([ok.status, await ok.json(), ok.headers.get('request-id')]).toEqual([200, { id: 'cus_1' }, 'req_1']);
+    expect(bodies).toEqual(['name=x', 'name=x']);
+    const missing = await c.fetch(`${server.url}/missing`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({ error: { message: 'No such customer' } });
+  });
+
   it('spaces requests to the request budget', async () => {
     const server = await serve((_req, res) => json(res, 200, {}));
     const c = client(server.url, { maxRequestsPerSecond: 20 });

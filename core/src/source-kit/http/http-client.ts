@@ -103,55 +103,84 @@ export class HttpClient {
   async request(request: HttpRequest): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
     const { options } = this;
-    const maxRetries = options.maxRetries ?? 5;
-    const timeoutMs = options.timeoutMs ?? 30_000;
     const body = request.body === undefined ? undefined : typeof request.body === 'string' ? request.body : JSON.stringify(request.body);
-    const what = () => `${method} ${this.urlFor(request).pathname}`;
-    let refreshed = false;
-    for (let attempt = 0; ; attempt++) {
-      await this.budget.take(options.signal);
+    const prepare = async () => {
       const url = this.urlFor(request);
       const headers = new Headers({ accept: 'application/json', ...options.headers, ...request.headers });
       if (body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
       await options.auth?.apply({ url, headers }, options.signal);
+      return { url, init: { method, headers, body } };
+    };
+    let outcome = await this.exchange(prepare, `${method} ${this.urlFor(request).pathname}`, request.stream, request.acceptStatuses);
+    if (outcome.response.status === 401 && options.auth?.refresh) {
+      // An access token that expired or was revoked mid-run: renew it once and send the request again.
+      options.logger.info(`${method} ${this.urlFor(request).pathname}: HTTP 401; renewing the access token`);
+      await outcome.response.body?.cancel();
+      await options.auth.refresh(options.signal);
+      outcome = await this.exchange(prepare, `${method} ${this.urlFor(request).pathname}`, request.stream, request.acceptStatuses);
+    }
+    const { response, url, attempt, refusedWait } = outcome;
+    const text = await response.text();
+    const parsed = parseBody(text, response.headers);
+    if (response.ok || request.acceptStatuses?.includes(response.status)) return { status: response.status, headers: response.headers, url, body: parsed, text };
+    const extra = refusedWait ? `the server asks to wait ${Math.ceil(refusedWait.ms / 1000)} s (${refusedWait.reason}), longer than allowed` : undefined;
+    throw this.error(response, parsed, text, request, attempt, extra);
+  }
+
+  /**
+   * A `fetch` for vendor SDKs that do their own HTTP (Stripe's `createFetchHttpClient`, …): this client's request
+   * budget, timeout and retries, without its auth or errors — the last answer, good or bad, goes back to the SDK.
+   * Request bodies must be strings or buffers (they are sent again on a retry).
+   */
+  readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const outcome = await this.exchange(async () => ({ url, init: input instanceof Request ? { method: input.method, headers: input.headers, ...init } : init }), `${init.method ?? 'GET'} ${url.pathname}`);
+    return outcome.response;
+  };
+
+  /**
+   * Sends until an answer that is not to be retried: a success, an error status outside the retried ones, the last
+   * retry, or a wait the server asks for that is longer than allowed (`refusedWait`). Network errors past the last
+   * retry throw. The returned response's body is unread.
+   */
+  private async exchange(
+    prepare: () => Promise<{ url: URL; init: RequestInit }>,
+    what: string,
+    stream?: string,
+    acceptStatuses?: readonly number[],
+  ): Promise<{ response: Response; url: URL; attempt: number; refusedWait?: RetryWait }> {
+    const { options } = this;
+    const maxRetries = options.maxRetries ?? 5;
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    for (let attempt = 0; ; attempt++) {
+      await this.budget.take(options.signal);
+      const { url, init } = await prepare();
+      const signals = [options.signal, AbortSignal.timeout(timeoutMs), ...(init.signal ? [init.signal] : [])];
       let response: Response;
       try {
-        response = await fetch(url, { method, headers, body, signal: AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) });
+        response = await fetch(url, { ...init, signal: AbortSignal.any(signals) });
       } catch (error) {
-        if (options.signal.aborted) throw error;
+        if (options.signal.aborted || init.signal?.aborted) throw error;
         const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : networkReason(error);
         if (attempt >= maxRetries) {
-          throw new ConnectorError('HTTP_UNREACHABLE', `${what()} failed after ${attempt + 1} attempts: ${reason}`, {
-            stream: request.stream,
+          throw new ConnectorError('HTTP_UNREACHABLE', `${what} failed after ${attempt + 1} attempts: ${reason}`, {
+            stream,
             hint: 'check base_url and that the API is reachable from here; raise request_timeout_seconds for slow endpoints',
             cause: error,
           });
         }
-        await this.wait(what(), reason, attempt + 1, maxRetries, { ms: this.backoff(attempt + 1), reason: 'backoff' }, request);
+        await this.wait(what, reason, attempt + 1, maxRetries, { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
         continue;
       }
-      const text = await response.text();
-      const parsed = parseBody(text, response.headers);
-      if (response.ok || request.acceptStatuses?.includes(response.status)) {
-        this.respectQuota(what(), response.headers);
-        return { status: response.status, headers: response.headers, url, body: parsed, text };
+      if (response.ok || acceptStatuses?.includes(response.status)) {
+        this.respectQuota(what, response.headers);
+        return { response, url, attempt };
       }
-
-      if (response.status === 401 && options.auth?.refresh && !refreshed) {
-        // An access token that expired or was revoked mid-run: renew it once and send the request again.
-        refreshed = true;
-        options.logger.info(`${what()}: HTTP 401; renewing the access token`);
-        await options.auth.refresh(options.signal);
-        attempt--;
-        continue;
-      }
-      if (this.retryStatuses.has(response.status) && attempt < maxRetries) {
-        const asked = serverWait(response.headers);
-        if (asked && asked.ms > (options.maxServerWaitMs ?? 600_000)) throw this.error(response, parsed, text, request, attempt, `the server asks to wait ${Math.ceil(asked.ms / 1000)} s (${asked.reason}), longer than allowed`);
-        await this.wait(what(), `HTTP ${response.status}`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, request);
-        continue;
-      }
-      throw this.error(response, parsed, text, request, attempt);
+      if (!this.retryStatuses.has(response.status) || attempt >= maxRetries) return { response, url, attempt };
+      const asked = serverWait(response.headers);
+      if (asked && asked.ms > (options.maxServerWaitMs ?? 600_000)) return { response, url, attempt, refusedWait: asked };
+      await response.body?.cancel();
+      await this.wait(what, `HTTP ${response.status}`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
     }
   }
 
@@ -168,8 +197,8 @@ export class HttpClient {
     return backoffMs(attempt, this.options.backoffBaseMs ?? 500, this.options.backoffMaxMs ?? 60_000, this.options.random);
   }
 
-  private async wait(what: string, reason: string, retry: number, maxRetries: number, wait: RetryWait, request: HttpRequest): Promise<void> {
-    this.options.logger.warn(`${what}: ${reason}; retry ${retry}/${maxRetries} in ${(wait.ms / 1000).toFixed(1)} s (${wait.reason})`, request.stream ? { stream: request.stream } : undefined);
+  private async wait(what: string, reason: string, retry: number, maxRetries: number, wait: RetryWait, stream: string | undefined): Promise<void> {
+    this.options.logger.warn(`${what}: ${reason}; retry ${retry}/${maxRetries} in ${(wait.ms / 1000).toFixed(1)} s (${wait.reason})`, stream ? { stream } : undefined);
     await sleep(wait.ms, this.options.signal);
   }
 
