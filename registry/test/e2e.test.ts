@@ -7,7 +7,7 @@
 // Seeded once for the file. Needs `npm run build` first, and npm's cache (or the npm registry) for public
 // dependencies.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRegistryUser, firstPartyPackages, loginRegistryUser } from '@mage-int/registry';
+import { addRegistryUser, firstPartyPackages, loginRegistryUser, PUBLISHER_GROUP } from '@mage-int/registry';
 
 const execFileAsync = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -229,5 +229,38 @@ describe('a connector author, on the same registry', () => {
     const warehouse = join(project, 'warehouse.duckdb');
     expect(await readDuckDb(warehouse, 'select (select count(*) from main.customers) as customers, (select count(distinct id) from main.invoices) as invoices')).toEqual([{ customers: '25', invoices: '40' }]);
     expect(await readDuckDb(warehouse, "select name, email from main.customers where id = 'cus_007'")).toEqual([{ name: 'Customer 7', email: 'customer7@example.com' }]);
+  });
+});
+
+describe('the release script, on the same registry', () => {
+  it('plans a version and changelog per changed package and publishes only versions the registry lacks (dry run)', { timeout: 180_000 }, async () => {
+    const versionOf = async (dir: string) => (JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as { version: string }).version;
+    const nextPatch = (version: string) => version.replace(/^(\d+\.\d+\.)(\d+).*$/, (_, head: string, patch: string) => `${head}${Number(patch) + 1}`);
+    const faker = nextPatch(await versionOf('connectors/source-faker'));
+    const duckdb = nextPatch(await versionOf('connectors/destination-duckdb'));
+    // source-faker's next version is already in the registry (published by a first-party publisher); duckdb's is not
+    await addRegistryUser(registryStorage, 'releaser', 'the release password', { groups: [PUBLISHER_GROUP] });
+    const token = await loginRegistryUser(registryUrl, 'releaser', 'the release password');
+    const npmrc = join(work, 'releaser-npmrc');
+    await writeFile(npmrc, `@mage-int:registry=${registryUrl}\n${registryUrl.replace(/^https?:/, '')}:_authToken=${token}\n`);
+    const copy = join(work, 'faker-next');
+    await cp(join(root, 'connectors/source-faker'), copy, { recursive: true, filter: (path) => !path.includes('node_modules') });
+    const pkg = JSON.parse(await readFile(join(copy, 'package.json'), 'utf8')) as { version: string };
+    await writeFile(join(copy, 'package.json'), JSON.stringify({ ...pkg, version: faker }, null, 2));
+    await run('npm', ['publish', '--ignore-scripts'], copy, envWith(npmrc));
+
+    const before = await run('git', ['status', '--porcelain'], root, userEnv);
+    const output = await run(
+      process.execPath,
+      [join(root, 'scripts/release/release.mjs'), '--dry-run', '--registry', registryUrl, '--specifier', 'patch', '--projects', '@mage-int/source-faker,@mage-int/destination-duckdb'],
+      root,
+      userEnv,
+    );
+    expect(output).toContain('Previewing an entry in connectors/source-faker/CHANGELOG.md');
+    expect(output).toContain('Previewing an entry in connectors/destination-duckdb/CHANGELOG.md');
+    expect(output).toContain(`@mage-int/source-faker@${faker} is already on ${registryUrl}: skipped`);
+    expect(output).toContain(`would publish @mage-int/destination-duckdb@${duckdb} to ${registryUrl}`);
+    expect(output).toMatch(/dry run: 1 package would be published; nothing was changed/);
+    expect(await run('git', ['status', '--porcelain'], root, userEnv)).toBe(before);
   });
 });
