@@ -1,5 +1,4 @@
 import {
-  ConnectorError,
   defineSource,
   emptyState,
   formatError,
