@@ -169,6 +169,14 @@ export async function* streamChanges(config: Config, env: ReadEnv, plans: readon
       }
       if (wal.kind === 'keepalive') {
         if (wal.replyRequested) stream.sendStatus(session.confirmed);
+        // Keepalives keep coming while the server decodes other databases' WAL, so the stream is never idle: changes
+        // waiting since their commit leave after the flush interval here too, not only after a quiet second.
+        if (!inTransaction && dirty && now - lastStateAt >= FLUSH_INTERVAL_MS) {
+          yield* flush(true);
+          yield env.tracker.message();
+          dirty = false;
+          lastStateAt = now;
+        }
         if (!inTransaction && wal.walEnd > lastPosition) {
           // Nothing of ours up to walEnd: move the bookmark so an idle slot does not hold WAL.
           const reachedEnd = marker !== undefined && wal.walEnd >= marker.lsn;
