@@ -155,7 +155,8 @@ describe('readStreams: INCREMENTAL in keyset order', () => {
     expect(bookmark).toBe('2024-01-01T00:01:00.000Z');
     const second = await collect([stream], catalog('INCREMENTAL'), lastState(first));
     expect(records(second).map((r) => r['id'])).toEqual(rows.map((r) => r['id']));
-    expect(lastState(second).bookmarks['items']?.replication_key_value).toBe(bookmark);
+    const values = second.filter((m) => m.type === 'STATE').map((m) => (m.value as State).bookmarks['items']?.replication_key_value);
+    expect(values.every((v) => v === bookmark)).toBe(true);
   });
 
   it('fails when a stream that promised keyset order returns rows before its start (the system ignored the filter)', async () => {

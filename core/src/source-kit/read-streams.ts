@@ -117,7 +117,7 @@ export async function* readStreams(streams: readonly SourceStream[], catalog: Ca
   for (const run of runs) {
     ctx.signal.throwIfAborted();
     tracker.syncing(run.entry.tap_stream_id);
-    ctx.logger.info(`syncing ${run.entry.tap_stream_id} (${run.method})`);
+    ctx.logger.debug(`syncing ${run.entry.tap_stream_id} (${run.method})`);
     // Each stream ends with a STATE whose currently_syncing is null.
     yield* run.method === 'FULL_TABLE' ? syncFullTable(run) : syncIncremental(run);
   }
@@ -221,9 +221,8 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
   const id = entry.tap_stream_id;
   const sorted = run.stream.orderedByReplicationKey === true;
   const partitioned = run.stream.partitions !== undefined;
-  const saved = tracker.bookmark(id);
   // A bookmark of another replication key (the key was changed) starts the stream over, partitions included.
-  const sameKey = saved.replication_key === rk;
+  const sameKey = tracker.bookmark(id).replication_key === rk;
   tracker.set(id, { replication_key: rk, version: undefined, last_pk_fetched: undefined, ...(sameKey ? {} : { replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined }) });
 
   yield schemaMessage(run);
@@ -235,6 +234,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
     if (!sorted) position = { replicationKey: rk, ...(position.value === undefined ? {} : { value: position.value }) };
     const cursor = new IncrementalCursor(position.value, run.stream.startValue, position.afterKeys ? 0 : run.stream.lookback);
     slot.set(keysetBookmark(position));
+    const saved = position.value;
     // A new run reads (and is checked for order) from the looked-back bookmark or the start value, inclusive.
     if (sorted && !position.afterKeys && cursor.start !== undefined) position = { replicationKey: rk, value: cursor.start };
     let started = false;
@@ -255,7 +255,8 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
           checkSorted(run, batch.records, position, started);
           started = true;
           position = advanceKeyset(position, batch.records[batch.records.length - 1] as RecordData, keys);
-          slot.set(keysetBookmark(position));
+          // Inside the lookback window the bookmark stays where it was: it never moves back.
+          if (saved === undefined || compareBookmarkValues(position.value, saved) >= 0) slot.set(keysetBookmark(position));
         }
         yield recordBatch(run, batch);
       }
@@ -264,7 +265,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
     }
     // Done: the largest value seen, without the row key, so the next run re-reads that value (rows may still arrive with it).
     const final = sorted && position.value !== undefined && (cursor.value === undefined || compareBookmarkValues(position.value, cursor.value) > 0) ? position.value : cursor.value;
-    slot.set({ ...keysetBookmark({ replicationKey: rk, value: final }, true) });
+    slot.set(keysetBookmark({ replicationKey: rk, value: final }, true));
   }
   tracker.syncing(null);
   yield tracker.message();
