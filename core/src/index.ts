@@ -45,6 +45,7 @@ export { startFullTable, pickKeys, type FullTableStart } from './source-kit/full
 export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKeyset, type KeysetPosition } from './source-kit/keyset.js';
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';
+export { assertLogBasedStreamUsable } from './source-kit/log-based-stream.js';
 export { HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse, type QueryValue } from './source-kit/http/http-client.js';
 export { HttpError } from './source-kit/http/http-error.js';
 export { bearerAuth, apiKeyAuth, basicAuth, OAuth2Auth, type HttpAuth, type AuthRequest, type OAuth2Options } from './source-kit/http/auth.js';
