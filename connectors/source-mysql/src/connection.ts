@@ -1,0 +1,140 @@
+import { ConfigError, ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
+import mysql from 'mysql2';
+import type { Connection, ConnectionOptions, FieldPacket, QueryError, RowDataPacket } from 'mysql2';
+import type { Config } from './generated/config.js';
+
+/**
+ * Every value arrives as the server's text (or raw bytes for binary, bit and geometry columns): the column
+ * converters of type-map.ts make exact values from it (bigint, Decimal, µs timestamps), and nothing is
+ * parsed twice. mysql2's own Date/number conversion would round.
+ */
+export function rawTypeCast(field: { type: string; string(): string | null; buffer(): Buffer | null }): unknown {
+  switch (field.type) {
+    case 'TINY_BLOB':
+    case 'MEDIUM_BLOB':
+    case 'LONG_BLOB':
+    case 'BLOB':
+    case 'VAR_STRING':
+    case 'STRING':
+    case 'BIT':
+    case 'GEOMETRY':
+      return field.buffer();
+    default:
+      return field.string();
+  }
+}
+
+/** The driver's own conversion, for catalog and status queries (the connection's default is `rawTypeCast`). */
+const driverTypeCast = (_field: unknown, next: () => unknown): unknown => next();
+
+/** The databases the config names. */
+export function configuredDatabases(config: Config): string[] {
+  if (config.databases && config.databases.length > 0) return [...config.databases];
+  if (config.database) return [config.database];
+  throw new ConfigError('DATABASE_MISSING', 'no database to read: set `database` or `databases`', { field: 'database', hint: 'name the MySQL database (schema) whose tables to read' });
+}
+
+/** mysql2 options for a config. */
+export function connectionOptions(config: Config): ConnectionOptions {
+  const ssl = tlsOptions(config);
+  const databases = config.databases ?? [];
+  return {
+    host: config.host ?? 'localhost',
+    port: config.port ?? 3306,
+    user: config.username,
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...(config.database && databases.length === 0 ? { database: config.database } : {}),
+    ...(ssl ? { ssl: ssl as ConnectionOptions['ssl'] } : {}),
+    connectTimeout: Math.round((config.connect_timeout_seconds ?? 30) * 1000),
+    charset: 'utf8mb4_general_ci',
+    timezone: 'Z',
+    dateStrings: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    jsonStrings: true,
+    typeCast: rawTypeCast as ConnectionOptions['typeCast'],
+  };
+}
+
+/** A connection and the promise face of it. */
+export interface MySqlClient {
+  raw: Connection;
+  query<T = RowDataPacket>(sql: string, values?: unknown[]): Promise<T[]>;
+  end(): Promise<void>;
+}
+
+/**
+ * Opens a connection with the session pinned to UTC (TIMESTAMP values are read in UTC), turning connection
+ * failures into errors that say what to fix.
+ */
+export async function connect(config: Config): Promise<MySqlClient> {
+  const raw = mysql.createConnection(connectionOptions(config));
+  // An error on an idle connection (server restart) must not crash the process; the next query reports it.
+  raw.on('error', () => {});
+  const promise = raw.promise();
+  const client: MySqlClient = {
+    raw,
+    async query<T>(sql: string, values?: unknown[]): Promise<T[]> {
+      const [rows] = (await promise.query({ sql, typeCast: driverTypeCast }, values)) as unknown as [T[], FieldPacket[]];
+      return rows;
+    },
+    async end() {
+      await promise.end().catch(() => raw.destroy());
+    },
+  };
+  try {
+    await promise.connect();
+    await promise.query(`SET time_zone = '+00:00', SESSION group_concat_max_len = 1048576`);
+  } catch (error) {
+    raw.destroy();
+    throw explainError(error, config);
+  }
+  return client;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && typeof (error as QueryError).code === 'string' ? (error as QueryError).code : undefined;
+}
+
+/** Maps a driver/server error to a ConnectorError with a hint, keeping the original as cause. */
+export function explainError(error: unknown, config: Config, stream?: string): Error {
+  if (error instanceof ConnectorError || error instanceof ConfigError) return error;
+  const code = errorCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const where = `${config.username}@${config.host ?? 'localhost'}:${config.port ?? 3306}`;
+  const make = (errCode: string, text: string, hint: string) => new ConnectorError(errCode, text, { hint, cause: error, ...(stream ? { stream } : {}) });
+  switch (code) {
+    case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
+      return make('AUTH_FAILED', `authentication failed for ${where}: ${message}`, 'check username and password (and the host part of the MySQL account)');
+    case 'ER_BAD_DB_ERROR':
+      return make('DATABASE_NOT_FOUND', message, 'check the `database` / `databases` setting');
+    case 'ER_TABLEACCESS_DENIED_ERROR':
+    case 'ER_COLUMNACCESS_DENIED_ERROR':
+    case 'ER_DBACCESS_DENIED_ERROR':
+    case 'ER_SPECIFIC_ACCESS_DENIED_ERROR':
+      return make('PERMISSION_DENIED', message, `grant the user read access, e.g. GRANT SELECT ON <database>.* TO '${config.username}'; LOG_BASED also needs GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.*`);
+    case 'ER_NO_SUCH_TABLE':
+      return make('TABLE_NOT_FOUND', message, 'the table was dropped or renamed: run discovery again and update the stream selection');
+    case 'ER_NOT_SUPPORTED_AUTH_MODE':
+      return make('AUTH_PLUGIN_UNSUPPORTED', message, 'the account uses an authentication plugin the client does not offer; use mysql_native_password or caching_sha2_password');
+  }
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|connect ETIMEDOUT|Connection lost/i.test(message) || code === 'PROTOCOL_CONNECTION_LOST') {
+    return make('CONNECTION_FAILED', `cannot connect to ${where}: ${message}`, 'check host, port and that MySQL accepts TCP connections from here');
+  }
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || /server does not support secure connection/i.test(message)) {
+    return make('SSL_FAILED', `SSL connection to ${where} failed: the server does not accept SSL`, 'set ssl_mode: disable, or enable SSL on the server');
+  }
+  const tlsHint = tlsFailureHint(message, config.ssl_mode);
+  if (tlsHint) return make('SSL_FAILED', `SSL connection to ${where} failed: ${message}`, tlsHint);
+  return make('MYSQL_ERROR', message, 'see the MySQL message above');
+}
+
+/** Quotes an identifier for SQL. */
+export function ident(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+export function qualified(database: string, table: string): string {
+  return `${ident(database)}.${ident(table)}`;
+}

@@ -1,0 +1,77 @@
+import type { KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import type { MySqlClient } from './connection.js';
+import { ident, qualified } from './connection.js';
+import { keysetAfter, orderBy, valueLiteral } from './keyset-sql.js';
+import { queryBatches } from './query-rows.js';
+import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
+
+/** What the table streams of one read share. */
+export interface TableReadEnv {
+  client: MySqlClient;
+  batchSize: number;
+}
+
+function column(plan: TablePlan, name: string): PlanColumn {
+  const found = plan.columns.find((c) => c.name === name);
+  if (!found) throw new Error(`column ${name} is not in the plan of ${plan.tapStreamId}`);
+  return found;
+}
+
+/**
+ * FULL_TABLE: one streaming query ordered by the key, so an interrupted sync resumes after `last_pk_fetched`
+ * (the kit's `sync.resumeAfter`); a table without a key is read unordered and starts over.
+ */
+async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
+  const keys = plan.keys.map((k) => column(plan, k));
+  const after = sync.resumeAfter;
+  const where = after && keys.length > 0 ? ` WHERE ${keysetAfter(keys, keys.map((k) => after[k.name]))}` : '';
+  const sql = `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
+  yield* queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal);
+}
+
+/**
+ * INCREMENTAL: keyset pages on (replication key, key), `batch_size` rows a page, never OFFSET, from the kit's
+ * position (the bookmarked value inclusive, or exactly after the last committed row). Without a key the range
+ * is one streaming query in replication-key order (a resume re-reads the last value).
+ */
+async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
+  const rk = column(plan, sync.replicationKey as string);
+  const keys = plan.keys.filter((k) => k !== rk.name).map((k) => column(plan, k));
+  const table = qualified(plan.database, plan.table);
+  const columns = [rk, ...keys];
+  let position: KeysetPosition = sync.position ?? { replicationKey: rk.name };
+  const condition = (): string => {
+    const { value, afterKeys } = position;
+    if (value === undefined || value === null) return `${ident(rk.name)} IS NOT NULL`;
+    if (keys.length > 0 && afterKeys) return keysetAfter(columns, columns.map((c) => (c === rk ? value : afterKeys[c.name])));
+    return `${ident(rk.name)} >= ${valueLiteral(value, rk)}`;
+  };
+  if (plan.keys.length === 0) {
+    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy([rk])}`;
+    yield* queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal);
+    return;
+  }
+  for (;;) {
+    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy(columns)} LIMIT ${env.batchSize}`;
+    let rows = 0;
+    for await (const batch of queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal)) {
+      rows += batch.length;
+      const last = batch[batch.length - 1] as RecordData;
+      position = { replicationKey: rk.name, value: last[rk.name], afterKeys: Object.fromEntries(plan.keys.map((k) => [k, last[k]])) };
+      yield batch;
+    }
+    if (rows < env.batchSize) return;
+  }
+}
+
+/** The source-kit stream of a planned table: the kit owns SCHEMA, STATE, versions and bookmarks. */
+export function tableStream(env: TableReadEnv, plan: TablePlan): SourceStream {
+  return {
+    name: plan.tapStreamId,
+    keyProperties: plan.keys,
+    orderedByKey: plan.keys.length > 0,
+    orderedByReplicationKey: true,
+    schema: () => plan.schema,
+    read: (sync) => (sync.method === 'FULL_TABLE' ? readFullTable(env, plan, sync) : readIncremental(env, plan, sync)),
+  };
+}

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { setMetadata, type Catalog, type RecordData, type SourceMessage, type State, type StateMessage } from '@mage-int/core';
+import type { Config } from '../src/generated/config.js';
+
+export const SERVER = {
+  host: process.env['MAGE_INT_TEST_MYSQL_HOST'] ?? '127.0.0.1',
+  port: Number(process.env['MAGE_INT_TEST_MYSQL_PORT'] ?? 3306),
+  user: process.env['MAGE_INT_TEST_MYSQL_USER'] ?? 'root',
+  password: process.env['MAGE_INT_TEST_MYSQL_PASSWORD'] ?? '',
+};
+
+/** A throwaway database for one test file; `drop()` removes it. */
+export interface TestDatabase {
+  name: string;
+  config: Config;
+  sql(text: string, params?: unknown[]): Promise<unknown>;
+  /** A second connection, for writes concurrent with a read. */
+  connection(): Promise<mysql.Connection>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+  const name = `mage_src_my_${randomBytes(5).toString('hex')}`;
+  const open = () => mysql.createConnection({ ...SERVER, database: name, multipleStatements: true, timezone: 'Z' });
+  const admin = await mysql.createConnection({ ...SERVER });
+  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+  await admin.end();
+  const client = await open();
+  await client.query(`SET time_zone = '+00:00'`);
+  const config: Config = { host: SERVER.host, port: SERVER.port, database: name, username: SERVER.user, ...(SERVER.password ? { password: SERVER.password } : {}), ...overrides };
+  return {
+    name,
+    config,
+    async sql(text, params) {
+      const [rows] = await client.query(text, params);
+      return rows;
+    },
+    connection: async () => {
+      const c = await open();
+      await c.query(`SET time_zone = '+00:00'`);
+      return c;
+    },
+    async drop() {
+      await client.end().catch(() => {});
+      const a = await mysql.createConnection({ ...SERVER });
+      try {
+        await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+/** Selects the named streams (all others deselected) with a replication method. */
+export function select(catalog: Catalog, streams: Record<string, { method: 'FULL_TABLE' | 'INCREMENTAL' | 'LOG_BASED'; key?: string }>): Catalog {
+  const out = structuredClone(catalog);
+  for (const stream of out.streams) {
+    const choice = streams[stream.stream] ?? streams[stream.tap_stream_id];
+    setMetadata(stream, [], { selected: choice !== undefined, ...(choice ? { 'replication-method': choice.method } : {}), ...(choice?.key ? { 'replication-key': choice.key } : {}) });
+  }
+  return out;
+}
+
+/** Collects every message of a read. */
+export async function collect(messages: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
+  const out: SourceMessage[] = [];
+  for await (const m of messages) out.push(m);
+  return out;
+}
+
+/** The records of one stream, in order. */
+export function recordsOf(messages: readonly SourceMessage[], stream: string): RecordData[] {
+  const out: RecordData[] = [];
+  for (const m of messages) {
+    if (m.type === 'RECORD_BATCH' && m.stream === stream) out.push(...m.records);
+    if (m.type === 'RECORD' && m.stream === stream) out.push(m.record);
+  }
+  return out;
+}
+
+export function lastState(messages: readonly SourceMessage[]): State {
+  const states = messages.filter((m): m is StateMessage => m.type === 'STATE');
+  return states[states.length - 1]!.value as State;
+}
