@@ -8,7 +8,7 @@ import { CLI_DOC, commandRows, withCommandTable } from '../scripts/command-table
 import { assertBuilt, PACKAGE_DIR } from './cli-harness.js';
 
 interface Manifest {
-  commands: Record<string, { hidden?: boolean }>;
+  commands: Record<string, { hidden?: boolean; flags: Record<string, { allowNo?: boolean }> }>;
 }
 
 describe('docs/cli.md', () => {
@@ -23,6 +23,17 @@ describe('docs/cli.md', () => {
   it('lists every command of the CLI, as generated from the oclif manifest', () => {
     expect(doc, 'stale: run `node tools/cli/scripts/command-table.mjs` after `npm run build`').toBe((withCommandTable as (m: Manifest, d: string) => string)(manifest, doc));
     for (const id of Object.keys(manifest.commands)) expect(doc).toContain(`\`${id.replace(/:/g, ' ')}`);
+  });
+
+  it('mentions every flag of every command', () => {
+    const missing: string[] = [];
+    for (const [id, command] of Object.entries(manifest.commands)) {
+      for (const flag of Object.keys(command.flags)) {
+        if (flag === 'debug') continue; // global, described once under errors
+        if (![`--${flag}`, `--[no-]${flag}`, `--no-${flag}`].some((form) => doc.includes(form))) missing.push(`${id.replace(/:/g, ' ')} --${flag}`);
+      }
+    }
+    expect(missing, 'document these flags in docs/cli.md').toEqual([]);
   });
 
   it('has a section for every command', () => {
