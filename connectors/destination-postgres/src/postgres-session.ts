@@ -89,7 +89,7 @@ interface ActiveCopy {
   segmentBytes: number;
 }
 
-/** Extra interface settings the session reads from the config besides the connection ones. */
+/** Settings the session reads besides the connection ones. */
 export interface SessionSettings {
   interpretContentEncoding: boolean;
 }
