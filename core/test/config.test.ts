@@ -7,6 +7,7 @@ const spec: JsonSchema = {
   properties: {
     batch_max_age_seconds: { type: 'number', default: 60 },
     batch_max_age_ms: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_max_age_seconds' },
+    flush_ms: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_max_age_seconds', 'x-alias-scale': 0.001 },
   },
 };
 
@@ -16,6 +17,10 @@ describe('validateConfig', () => {
     const config = validateConfig<Record<string, unknown>>(spec, { batch_max_age_ms: 5 }, 'destination x', (m) => warnings.push(m));
     expect(config).toEqual({ batch_max_age_seconds: 5 });
     expect(warnings).toEqual(['destination x: setting "batch_max_age_ms" is deprecated, use "batch_max_age_seconds"']);
+  });
+
+  it('converts the unit of an alias that has a scale (milliseconds given, seconds kept)', () => {
+    expect(validateConfig(spec, { flush_ms: 2500 }, 'x')).toEqual({ batch_max_age_seconds: 2.5 });
   });
 
   it('keeps the new name when both are given, and fills defaults when neither is', () => {

@@ -176,13 +176,16 @@ const compiled = new WeakMap<JsonSchema, ReturnType<typeof ajv.compile>>();
 /**
  * Renamed settings: a spec property `{"x-alias-of": "new_name", "deprecated": true}` keeps an old name working.
  * Its value moves to the new name (unless that is set too) and `warn` is told once per name, so a config written
- * for the previous minor version still loads while saying what to change.
+ * for the previous minor version still loads while saying what to change. `"x-alias-scale": 0.001` multiplies a
+ * numeric value on the way (a renamed setting that changed its unit: `batch_max_age_ms` → `batch_max_age_seconds`).
  */
 function applyAliases(spec: JsonSchema, config: Record<string, unknown>, connector: string, warn?: (message: string) => void): void {
   for (const [name, child] of Object.entries(spec.properties ?? {})) {
     const target = child['x-alias-of'];
     if (typeof target !== 'string' || !(name in config)) continue;
-    if (!(target in config)) config[target] = config[name];
+    const scale = child['x-alias-scale'];
+    const value = config[name];
+    if (!(target in config)) config[target] = typeof scale === 'number' && typeof value === 'number' ? value * scale : value;
     delete config[name];
     warn?.(`${connector}: setting "${name}" is deprecated, use "${target}"`);
   }

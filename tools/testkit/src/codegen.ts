@@ -107,8 +107,12 @@ export async function syncSharedSettings(directory: string, spec: JsonSchema): P
     if (!source) continue;
     const { description, ...shape } = source;
     const own = property.default === undefined || typeof alias === 'string' ? {} : { default: property.default };
-    const text = typeof alias === 'string' ? `Deprecated: use \`${alias}\` (the same setting under its shared name).` : description;
-    spec.properties![name] = { ...shape, ...own, ...(typeof alias === 'string' ? { deprecated: true, 'x-alias-of': alias } : {}), description: text };
+    // An alias that changed its unit keeps its own type and scale (`batch_max_age_ms`: integer milliseconds).
+    const scale = property['x-alias-scale'];
+    const scaled = typeof scale === 'number' ? { type: property.type, minimum: property.minimum, 'x-alias-scale': scale } : {};
+    const text =
+      typeof alias !== 'string' ? description : typeof scale === 'number' ? `Deprecated: use \`${alias}\` (the same setting under its shared name, in its unit: this value × ${scale}).` : `Deprecated: use \`${alias}\` (the same setting under its shared name).`;
+    spec.properties![name] = { ...shape, ...scaled, ...own, ...(typeof alias === 'string' ? { deprecated: true, 'x-alias-of': alias } : {}), description: text };
   }
   if (JSON.stringify(spec) !== before) await writeFile(join(directory, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
   return spec;
