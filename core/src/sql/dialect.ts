@@ -64,6 +64,11 @@ export interface MergePlan {
   uniqueKey: boolean;
   /** Staged rows flagged in STAGING_DELETED delete their key from the target (CDC hard delete). */
   hardDelete: boolean;
+  /**
+   * No key occurs twice among the staged rows (the loader tracked them): the merge may skip picking the last row
+   * per key, a window over the whole batch that costs DuckDB about as much as the merge itself.
+   */
+  distinctKeys?: boolean;
 }
 
 /**
