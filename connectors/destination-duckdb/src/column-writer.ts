@@ -1,5 +1,6 @@
 import { DuckDBDecimalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { Decimal, stringifyExactJson } from '@mage-int/core';
+import { decodeBase16 } from '@mage-int/core/sql';
 import { exactInteger, numberText, plainNumber } from './exact-number.js';
 import { appenderSafeTimestamp, hasTimeOffset, timestampMicros, timetzText } from './timestamps.js';
 import { decimalOrText, HUGEINT, sqlType, TIMETZ, VARCHAR, type DuckType } from './type-map.js';
@@ -14,6 +15,13 @@ export class ValueRejected extends Error {}
 
 /** A NUL character under `nul_characters: reject`. */
 export class NulRejected extends ValueRejected {}
+
+/** A `contentEncoding: base16` string that is not hex (with `interpret_content_encoding`). */
+export class Base16Rejected extends ValueRejected {
+  constructor(readonly value: string) {
+    super('not base16 text');
+  }
+}
 
 /** What to do with NUL characters (U+0000) in text: DuckDB can store them. */
 export type NulPolicy = 'keep' | 'reject' | 'strip';
@@ -40,7 +48,6 @@ const INT64_MAX = 2n ** 63n - 1n;
 const INT128_MIN = -(2n ** 127n);
 const INT128_MAX = 2n ** 127n - 1n;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
-const BASE16 = /^(?:[0-9a-fA-F]{2})*$/;
 
 function describe(value: unknown): string {
   const text = typeof value === 'string' ? JSON.stringify(value) : value instanceof Decimal ? value.text : typeof value === 'object' ? stringifyExactJson(value) : String(value);
@@ -145,8 +152,9 @@ function blobWriter(type: DuckType, encoding: 'base64' | 'base16'): ColumnWriter
       if (value instanceof Uint8Array) return value;
       if (typeof value !== 'string') return reject(value, type);
       if (encoding === 'base16') {
-        if (!BASE16.test(value)) throw new ValueRejected(`value ${describe(value)} is not base16 (hex) text`);
-        return Buffer.from(value, 'hex');
+        const bytes = decodeBase16(value);
+        if (!bytes) throw new Base16Rejected(value);
+        return bytes;
       }
       if (!BASE64.test(value.replace(/\s+/g, ''))) throw new ValueRejected(`value ${describe(value)} is not base64 text`);
       return Buffer.from(value, 'base64');

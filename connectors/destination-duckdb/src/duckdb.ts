@@ -1,7 +1,7 @@
 import type { DuckDBInstance, Json } from '@duckdb/node-api';
-import { createLogger, type CheckResult, type Logger, type SourceMessage, type StateMessage, type StreamLoadOptions } from '@mage-int/core';
+import { createLogger, defineDestination, DestinationClient, type CheckResult, type Logger, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
 import { quoteIdentifier } from '@mage-int/core/sql';
-import { resolveConfig, type Config, type ResolvedConfig } from './options.js';
+import { configSpec, resolveConfig, type Config } from './options.js';
 import { MEMORY, openInstance, Session } from './session.js';
 import { writeToDuckDB } from './write.js';
 
@@ -22,49 +22,46 @@ export async function checkDuckDB(config: Config, instance?: DuckDBInstance): Pr
   }
 }
 
-export interface DuckDBWriteOptions {
-  streams?: Record<string, StreamLoadOptions>;
+export interface DuckDBOptions {
+  config?: Config;
   logger?: Logger;
   signal?: AbortSignal;
 }
 
 /**
- * The DuckDB destination as an object: load Singer messages, then query what arrived.
- * It keeps its database open between calls (so `":memory:"` works across them) until `close()`.
+ * The DuckDB destination as an object: load Singer messages (checked as the runner checks them), then query what
+ * arrived. It keeps its database open between calls (so `":memory:"` works across them) until `close()`.
  *
  * ```ts
  * const db = new DuckDB({ config: { path: 'warehouse.duckdb' } });
  * for await (const state of db.write(messages)) saveState(state.value);
  * console.log(await db.query('SELECT count(*) AS n FROM users'));
- * db.close();
+ * await db.close();
  * ```
  */
-export class DuckDB {
-  readonly config: ResolvedConfig;
+export class DuckDB extends DestinationClient<Config> {
   private instance?: Promise<DuckDBInstance>;
 
-  constructor({ config = {} }: { config?: Config } = {}) {
-    this.config = resolveConfig(config);
+  constructor({ config = {}, logger, signal }: DuckDBOptions = {}) {
+    // The connector, loading into this object's open database rather than opening `path` for each write.
+    const bound = defineDestination<Config>({
+      kind: 'destination',
+      name: 'duckdb',
+      spec: configSpec,
+      check: async (resolved) => checkDuckDB(resolved, await this.open()),
+      write: (resolved, messages, ctx) => bindInstance(resolved, messages, ctx, () => this.open()),
+    });
+    super(bound, { config, logger: logger ?? createLogger({ name: 'duckdb' }), ...(signal ? { signal } : {}) });
   }
 
   private open(): Promise<DuckDBInstance> {
-    this.instance ??= openInstance(this.config.path);
+    this.instance ??= openInstance(resolveConfig(this.config).path);
     return this.instance;
-  }
-
-  async check(): Promise<CheckResult> {
-    return checkDuckDB(this.config, await this.open());
-  }
-
-  /** Loads `messages`; yields each STATE once the records before it are committed. */
-  async *write(messages: AsyncIterable<SourceMessage> | Iterable<SourceMessage>, options: DuckDBWriteOptions = {}): AsyncGenerator<StateMessage> {
-    const instance = await this.open();
-    yield* writeToDuckDB(this.config, messages, { logger: options.logger ?? createLogger({ name: 'duckdb' }), streams: options.streams, signal: options.signal, instance });
   }
 
   /** Runs SQL and returns the rows as JSON values (big integers and decimals as exact strings). */
   async query(sql: string): Promise<Record<string, Json>[]> {
-    const session = await Session.open(this.config.path, await this.open());
+    const session = await Session.open(resolveConfig(this.config).path, await this.open());
     try {
       return await session.rows(sql);
     } finally {
@@ -78,10 +75,15 @@ export class DuckDB {
     this.instance = undefined;
     if (!instance) return;
     const db = await instance;
-    if (this.config.path !== MEMORY) {
-      const session = await Session.open(this.config.path, db);
+    const path = resolveConfig(this.config).path;
+    if (path !== MEMORY) {
+      const session = await Session.open(path, db);
       await session.close(true);
     }
     db.closeSync();
   }
+}
+
+async function* bindInstance(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext, open: () => Promise<DuckDBInstance>): AsyncGenerator<StateMessage> {
+  yield* writeToDuckDB(config, messages, ctx, await open());
 }

@@ -13,11 +13,10 @@ const duckdb = defineDestination<Config>({
 });
 
 export default duckdb;
-export { DuckDB, checkDuckDB, type DuckDBWriteOptions } from './duckdb.js';
-export { writeToDuckDB, type WriteOptions } from './write.js';
+export { DuckDB, checkDuckDB, type DuckDBOptions } from './duckdb.js';
+export { writeToDuckDB } from './write.js';
+export { DuckDBDialect, DUCKDB_MAX_IDENTIFIER_BYTES } from './duckdb-dialect.js';
 export { resolveConfig, configSpec, type Config, type ResolvedConfig } from './options.js';
 export { duckTypeFor, widenDuckType, parseDuckType, sqlType, type DuckType, type DuckKind } from './type-map.js';
-export { mergeStatement, activateVersionStatement, type MergePlan } from './merge-sql.js';
 export { timestampMicros } from './timestamps.js';
 export { plainNumber, type PlainNumber } from './exact-number.js';
-export { METADATA_COLUMNS, type MetadataColumn } from './metadata-columns.js';

@@ -1,23 +1,11 @@
-import { BIGINT, TIMESTAMPTZ, type DuckType } from './type-map.js';
-
-/** The Singer `_sdc_*` metadata columns this destination knows, with their types. */
-export const METADATA_COLUMNS = {
-  _sdc_extracted_at: TIMESTAMPTZ,
-  _sdc_received_at: TIMESTAMPTZ,
-  _sdc_batched_at: TIMESTAMPTZ,
-  _sdc_deleted_at: TIMESTAMPTZ,
-  _sdc_sequence: BIGINT,
-  _sdc_table_version: BIGINT,
-} as const satisfies Record<string, DuckType>;
-
-export type MetadataColumn = keyof typeof METADATA_COLUMNS;
+import { METADATA_COLUMNS, type MetadataColumn } from '@mage-int/core/sql';
 
 export const DELETED_AT = '_sdc_deleted_at';
 export const TABLE_VERSION = '_sdc_table_version';
 export const BATCHED_AT = '_sdc_batched_at';
 
 export function isMetadataColumn(name: string): name is MetadataColumn {
-  return Object.hasOwn(METADATA_COLUMNS, name);
+  return (METADATA_COLUMNS as readonly string[]).includes(name);
 }
 
 /** What a record's metadata values come from besides the record itself. */

@@ -1,22 +1,22 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
-import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type NativeRows, type RecordData, type SchemaMessage } from '@mage-int/core';
-import { columnType, normalizeIdentifier, quoteIdentifier as q, type IdentifierRules } from '@mage-int/core/sql';
-import { columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
-import { activateVersionStatement, mergeStatement, SEQUENCE_COLUMN } from './merge-sql.js';
-import { BATCHED_AT, DELETED_AT, isMetadataColumn, METADATA_COLUMNS, metadataValue, TABLE_VERSION, type MetadataColumn, type RecordContext, type SequenceClock } from './metadata-columns.js';
+import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type NativeRows, type RecordData, type StreamInfo } from '@mage-int/core';
+import { base16Error, columnType, METADATA_COLUMNS, normalizeIdentifier, STAGING_SEQUENCE, type MetadataColumn, type TableRef } from '@mage-int/core/sql';
+import { Base16Rejected, columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
+import type { DuckDBDialect } from './duckdb-dialect.js';
+import { BATCHED_AT, DELETED_AT, isMetadataColumn, metadataValue, TABLE_VERSION, type RecordContext, type SequenceClock } from './metadata-columns.js';
 import { NativeChunk, type HeldBatch } from './native-chunk.js';
 import { hasEraSuffix, nativePlan, nativeSelect } from './native-rows.js';
 import type { Session } from './session.js';
 import { fieldComment, fieldOfComment, mapColumns } from './naming.js';
-import { duckTypeFor, parseDuckType, sameType, sqlType, widenDuckType, type DuckType } from './type-map.js';
+import { parseDuckType, sameType, sqlType, type DuckType } from './type-map.js';
 
 export interface StreamLoaderOptions {
   schema: string;
+  dialect: DuckDBDialect;
   hardDelete: boolean;
   addMetadataColumns: boolean;
+  interpretContentEncoding: boolean;
   nulCharacters: NulPolicy;
-  rules: IdentifierRules;
-  conflictMethod?: ConflictMethod;
   logger: Logger;
   clock: SequenceClock;
 }
@@ -51,9 +51,10 @@ interface TableColumn {
 export class StreamLoader {
   readonly table: string;
   readonly target: string;
-  private readonly stageName: string;
+  private readonly ref: TableRef;
+  private readonly stageRef: TableRef;
+  private method: ConflictMethod = 'append';
   private jsonSchema: JsonSchema = { properties: {} };
-  private signature = '';
   private keyProperties: string[] = [];
   private keyColumns: string[] = [];
   /** Field → column, kept for the whole run so a reordered schema never moves data between columns. */
@@ -71,7 +72,6 @@ export class StreamLoader {
   /** Keys staged in this batch, with the sequence number of their last row. */
   private readonly keySequence = new Map<unknown, number>();
   private repeatedKeys = false;
-  private hasDeletes = false;
   private recordIndex = 0;
   rows = 0;
   bytes = 0;
@@ -81,37 +81,23 @@ export class StreamLoader {
     readonly stream: string,
     private readonly options: StreamLoaderOptions,
   ) {
-    this.table = normalizeIdentifier(stream, options.rules);
-    this.target = `${q(options.schema)}.${q(this.table)}`;
-    this.stageName = `_mage_stage_${this.table}`;
+    this.table = normalizeIdentifier(stream, options.dialect.identifiers);
+    this.ref = { schema: options.schema, name: this.table };
+    this.target = options.dialect.qualify(this.ref);
+    this.stageRef = { schema: 'main', name: `_mage_stage_${this.table}` };
   }
 
-  get method(): ConflictMethod {
-    const wanted = this.options.conflictMethod ?? (this.keyColumns.length > 0 ? 'upsert' : 'append');
-    return this.keyColumns.length > 0 ? wanted : 'append';
-  }
-
-  /** True when `message` differs from the schema in force. */
-  changes(message: SchemaMessage): boolean {
-    return stringifyExactJson([message.schema, message.key_properties ?? []]) !== this.signature;
+  private get dialect(): DuckDBDialect {
+    return this.options.dialect;
   }
 
   /** Takes a (new) SCHEMA: creates the table, or adds and widens its columns. Nothing may be staged. */
-  async setSchema(message: SchemaMessage): Promise<void> {
-    this.jsonSchema = message.schema;
-    this.signature = stringifyExactJson([message.schema, message.key_properties ?? []]);
-    this.keyProperties = message.key_properties ?? [];
-    const properties = Object.keys(message.schema.properties ?? {});
-    for (const key of this.keyProperties) {
-      if (!properties.includes(key)) {
-        throw new ProtocolError('KEY_NOT_IN_SCHEMA', `key property "${key}" is not among the schema's properties`, {
-          stream: this.stream,
-          field: key,
-          hint: 'a SCHEMA must describe every field named in key_properties',
-        });
-      }
-    }
-    if (this.options.addMetadataColumns) for (const name of Object.keys(METADATA_COLUMNS)) this.metadata.add(name as MetadataColumn);
+  async setSchema(info: StreamInfo): Promise<void> {
+    this.jsonSchema = info.schema;
+    this.keyProperties = info.keyProperties;
+    this.method = info.conflictMethod;
+    const properties = Object.keys(info.schema.properties ?? {});
+    if (this.options.addMetadataColumns) for (const name of METADATA_COLUMNS) this.metadata.add(name);
     for (const field of properties) if (isMetadataColumn(field)) this.metadata.add(field);
     await this.syncTable();
     this.keyColumns = this.keyProperties.map((key) => this.fieldColumns.get(key) ?? key);
@@ -125,9 +111,8 @@ export class StreamLoader {
     if (this.metadata.size !== before) await this.syncTable();
   }
 
-  activationStatement(version: number | bigint): string {
-    const text = typeof version === 'bigint' ? String(version) : String(Math.trunc(version));
-    return activateVersionStatement(this.target, Number(text), this.options.hardDelete, new Date().toISOString(), DELETED_AT, TABLE_VERSION);
+  activationStatements(version: number): string[] {
+    return this.dialect.activateVersion(this.ref, version, this.options.hardDelete);
   }
 
   /** Applies a change `stage` asked for. Nothing may be staged. */
@@ -138,7 +123,7 @@ export class StreamLoader {
     }
     const current = this.columns?.get(change.column.toLowerCase());
     if (!current) throw new Error(`column ${change.column} of ${this.target} vanished`);
-    const widened = widenDuckType(current.type, change.to);
+    const widened = this.dialect.widen(current.type, change.to);
     if (sameType(widened, current.type)) {
       throw new ConnectorError('COLUMN_NOT_WIDENED', `column "${current.name}" (${sqlType(current.type)}) cannot hold the value`, {
         stream: this.stream,
@@ -152,9 +137,7 @@ export class StreamLoader {
   /** Creates the staging table when this batch has none yet. */
   private async ensureStage(): Promise<void> {
     if (this.stageReady) return;
-    const columns = this.staged.map((c) => `${q(c.column)} ${sqlType(c.writer.type)}`);
-    if (this.keyColumns.length > 0) columns.push(`${q(SEQUENCE_COLUMN)} BIGINT`);
-    await this.session.run(`CREATE OR REPLACE TEMP TABLE ${q(this.stageName)} (${columns.join(', ')})`);
+    for (const sql of this.dialect.createStaging(this.stageRef, this.ref, this.staged.map((c) => c.column))) await this.session.run(sql);
     this.stageReady = true;
   }
 
@@ -162,7 +145,7 @@ export class StreamLoader {
   async ready(): Promise<void> {
     if (this.appender) return;
     await this.ensureStage();
-    this.appender = await this.session.appender(this.stageName, 'main', 'temp');
+    this.appender = await this.session.appender(this.stageRef.name, 'main', 'temp');
   }
 
   /**
@@ -183,8 +166,7 @@ export class StreamLoader {
     if (!plan || (plan.hasDates && hasEraSuffix(native.data))) return 'refused';
     const ids = this.keyIds(records);
     if (!ids) return 'refused';
-    const sequence = this.keyColumns.length > 0 ? [`${this.chunk?.sequence ?? this.rows}::BIGINT`] : [];
-    const select = nativeSelect(plan, file, sequence);
+    const select = nativeSelect(plan, file, [`${this.chunk?.sequence ?? this.rows}::BIGINT`]);
     const chunk = this.chunk;
     if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => this.keySequence.get(id) === chunk.sequence))) return 'full';
     this.chunk ??= new NativeChunk(select, file, this.rows);
@@ -214,7 +196,7 @@ export class StreamLoader {
       await this.ensureStage();
       // Rows the appender holds came first.
       this.closeAppender();
-      await this.session.run(`INSERT INTO temp.main.${q(this.stageName)} ${chunk.select}`);
+      await this.session.run(`INSERT INTO ${this.dialect.stagingName(this.stageRef)} ${chunk.select}`);
       return undefined;
     } catch (error) {
       if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
@@ -300,12 +282,9 @@ export class StreamLoader {
         throw this.valueError(error, record, (staged[i] as StagedColumn).field);
       }
     }
-    if (this.keyColumns.length > 0) {
-      appender.appendBigInt(BigInt(this.rows));
-      this.noteKey(this.keyId(record), this.rows);
-    }
+    appender.appendBigInt(BigInt(this.rows));
+    if (this.keyColumns.length > 0) this.noteKey(this.keyId(record), this.rows);
     appender.endRow();
-    if (record[DELETED_AT] != null) this.hasDeletes = true;
     this.recordIndex++;
     this.rows++;
     this.bytes += bytes;
@@ -320,18 +299,18 @@ export class StreamLoader {
 
   /** The statements (run inside the batch's transaction) that merge the staged rows and drop the staging table. */
   mergeStatements(): string[] {
-    const merge = mergeStatement({
-      target: this.target,
-      stage: `temp.main.${q(this.stageName)}`,
-      columns: this.staged.map((c) => c.column),
+    const batchedAt = this.metadata.has(BATCHED_AT) ? this.columns?.get(BATCHED_AT)?.name : undefined;
+    const merge = this.dialect.merge({
+      target: this.ref,
+      staging: this.stageRef,
+      columns: [...this.staged.map((c) => c.column), ...(batchedAt ? [batchedAt] : [])],
       keys: this.keyColumns,
-      method: this.method,
+      method: this.keyColumns.length > 0 ? this.method : 'append',
+      uniqueKey: false,
       hardDelete: this.options.hardDelete,
-      deletedAt: this.hasDeletes ? DELETED_AT : undefined,
-      batchedAt: this.metadata.has(BATCHED_AT) ? BATCHED_AT : undefined,
       distinctKeys: !this.repeatedKeys,
     });
-    return [merge, `DROP TABLE temp.main.${q(this.stageName)}`].filter((sql) => sql !== '');
+    return [...merge, `DROP TABLE ${this.dialect.stagingName(this.stageRef)}`];
   }
 
   /** Resets the batch counters once the batch committed. */
@@ -341,12 +320,12 @@ export class StreamLoader {
     this.repeatedKeys = false;
     this.rows = 0;
     this.bytes = 0;
-    this.hasDeletes = false;
   }
 
   private valueError(error: unknown, record: RecordData, field: string): Error {
     if (!(error instanceof ValueRejected) && !(error instanceof Error && /conver|invalid|format|could not/i.test(error.message))) return error as Error;
     const ref = this.keyProperties.length > 0 ? stringifyExactJson(Object.fromEntries(this.keyProperties.map((k) => [k, record[k]]))) : this.recordIndex;
+    if (error instanceof Base16Rejected) return base16Error(this.stream, ref, field, error.value);
     if (error instanceof NulRejected) {
       return new RecordValidationError('NUL_CHARACTER', error.message, {
         stream: this.stream,
@@ -368,28 +347,23 @@ export class StreamLoader {
   private async syncTable(): Promise<void> {
     this.columns ??= await this.readColumns();
     // Metadata columns a table already has keep being filled (a revived row must lose its _sdc_deleted_at).
-    for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) if (this.columns.has(name)) this.metadata.add(name);
+    for (const name of METADATA_COLUMNS) if (this.columns.has(name)) this.metadata.add(name);
     const wanted = this.wantedColumns();
     if (this.columns.size === 0) {
-      const definitions = wanted.map(({ column, type }) => `${q(column)} ${sqlType(type)}`).join(', ');
-      await this.session.run(`CREATE SCHEMA IF NOT EXISTS ${q(this.options.schema)}`);
-      await this.session.run(`CREATE TABLE IF NOT EXISTS ${this.target} (${definitions})`);
-      for (const { column, type, field } of wanted) {
-        this.columns.set(column.toLowerCase(), { name: column, type, field });
-        await this.commentColumn(column, field);
-      }
+      const definitions = wanted.map(({ column, type, field }) => ({ name: column, type, ...commentOf(field, column) }));
+      for (const sql of [...this.dialect.createSchema(this.options.schema), ...this.dialect.createTable(this.ref, definitions, this.keyColumns)]) await this.session.run(sql);
+      for (const { column, type, field } of wanted) this.columns.set(column.toLowerCase(), { name: column, type, field });
       this.options.logger.info(`created table ${this.options.schema}.${this.table}`, { stream: this.stream, columns: wanted.length });
     } else {
       for (const { column, type, field } of wanted) {
         const current = this.columns.get(column.toLowerCase());
         if (!current) {
-          await this.session.run(`ALTER TABLE ${this.target} ADD COLUMN ${q(column)} ${sqlType(type)}`);
+          for (const sql of this.dialect.addColumn(this.ref, { name: column, type, ...commentOf(field, column) })) await this.session.run(sql);
           this.columns.set(column.toLowerCase(), { name: column, type, field });
-          await this.commentColumn(column, field);
           this.options.logger.info(`added column ${this.table}.${column} ${sqlType(type)}`, { stream: this.stream });
           continue;
         }
-        const widened = widenDuckType(current.type, type);
+        const widened = this.dialect.widen(current.type, type);
         if (!sameType(widened, current.type)) await this.alterType(current, widened, field);
       }
     }
@@ -398,12 +372,12 @@ export class StreamLoader {
 
   private async alterType(current: TableColumn, to: DuckType, field: string): Promise<void> {
     this.options.logger.info(`widening column ${this.table}.${current.name} from ${sqlType(current.type)} to ${sqlType(to)}`, { stream: this.stream, field });
-    await this.session.run(`ALTER TABLE ${this.target} ALTER COLUMN ${q(current.name)} SET DATA TYPE ${sqlType(to)}`);
+    for (const sql of this.dialect.alterColumnType(this.ref, current.name, current.type, to)) await this.session.run(sql);
     current.type = to;
   }
 
   private async readColumns(): Promise<Map<string, TableColumn>> {
-    const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+    const literal = (text: string) => this.dialect.quoteLiteral(text);
     const rows = await this.session.rows(
       `SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = current_database() AND lower(schema_name) = lower(${literal(this.options.schema)}) AND lower(table_name) = lower(${literal(this.table)}) ORDER BY column_index`,
     );
@@ -415,26 +389,20 @@ export class StreamLoader {
     );
   }
 
-  /** Remembers in a comment which field a renamed column holds. */
-  private async commentColumn(column: string, field: string): Promise<void> {
-    const comment = fieldComment(field, column);
-    if (comment) await this.session.run(`COMMENT ON COLUMN ${this.target}.${q(column)} IS '${comment.replace(/'/g, "''")}'`);
-  }
-
   /** Columns the schema asks for, in schema order, then the active metadata columns. */
   private wantedColumns(): { column: string; field: string; type: DuckType }[] {
     const out: { column: string; field: string; type: DuckType }[] = [];
     const fields = Object.keys(this.jsonSchema.properties ?? {}).filter((field) => !isMetadataColumn(field));
     const owners = new Map<string, string | null>();
     for (const [key, column] of this.columns ?? []) owners.set(key, column.field);
-    for (const name of Object.keys(METADATA_COLUMNS)) owners.set(name, name);
+    for (const name of METADATA_COLUMNS) owners.set(name, name);
     for (const [field, column] of this.fieldColumns) owners.set(column.toLowerCase(), field);
-    for (const [field, column] of mapColumns(fields, owners, this.options.rules)) {
+    for (const [field, column] of mapColumns(fields, owners, this.dialect.identifiers)) {
       this.fieldColumns.set(field, this.columns?.get(column.toLowerCase())?.name ?? column);
-      out.push({ column, field, type: duckTypeFor(columnType(this.jsonSchema.properties?.[field] ?? {})) });
+      out.push({ column, field, type: this.dialect.columnType(this.jsonSchema.properties?.[field] ?? {}, { interpretContentEncoding: this.options.interpretContentEncoding }) });
     }
-    for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {
-      if (this.metadata.has(name)) out.push({ column: name, field: name, type: METADATA_COLUMNS[name] });
+    for (const name of METADATA_COLUMNS) {
+      if (this.metadata.has(name)) out.push({ column: name, field: name, type: this.dialect.metadataType(name) });
     }
     return out;
   }
@@ -449,12 +417,12 @@ export class StreamLoader {
       const schema = this.jsonSchema.properties?.[field];
       const table = this.columns?.get(column.toLowerCase());
       if (!schema || !table) continue;
-      const { contentEncoding } = columnType(schema);
+      const { contentEncoding } = columnType(schema, { interpretContentEncoding: this.options.interpretContentEncoding });
       const writer = columnWriter(table.type, { contentEncoding, nulCharacters: this.options.nulCharacters });
       staged.push({ column: table.name, field, writer, value: (record) => record[field] });
     }
     const clock = this.options.clock;
-    for (const name of Object.keys(METADATA_COLUMNS) as MetadataColumn[]) {
+    for (const name of METADATA_COLUMNS) {
       const table = this.columns?.get(name);
       if (!this.metadata.has(name) || name === BATCHED_AT || !table) continue;
       const value = (record: RecordData, context: RecordContext) => metadataValue(name, record, context, clock);
@@ -471,4 +439,10 @@ export class StreamLoader {
 function sqlLiteral(value: unknown, type: DuckType): string {
   if (value === null || value === undefined) return `NULL::${sqlType(type)}`;
   return `CAST('${String(value).replace(/'/g, "''")}' AS ${sqlType(type)})`;
+}
+
+/** The comment of a column whose name differs from its field (which field it holds survives across runs). */
+function commentOf(field: string, column: string): { comment?: string } {
+  const comment = fieldComment(field, column);
+  return comment ? { comment } : {};
 }

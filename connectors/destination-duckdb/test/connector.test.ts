@@ -35,8 +35,8 @@ describe('the connector', () => {
 
 describe('memory', () => {
   test('bounds DuckDB\'s buffer pool by memory_limit (1GB unless set) and rejects sizes DuckDB cannot read', async () => {
-    const db = new DuckDB({ config: { path: ':memory:', memory_limit: '300MB' } });
-    for await (const _ of db.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})], { logger: silentLogger }));
+    const db = new DuckDB({ config: { path: ':memory:', memory_limit: '300MB' }, logger: silentLogger });
+    for await (const _ of db.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})]));
     const [limit] = await db.query(`SELECT current_setting('memory_limit') AS limit`);
     expect(limit?.['limit']).toBe('286.1 MiB'); // DuckDB reports 300 MB in MiB
     await db.close();
@@ -46,10 +46,10 @@ describe('memory', () => {
 
 describe('the DuckDB class', () => {
   test('keeps an in-memory database across write and query', async () => {
-    const db = new DuckDB({ config: { path: ':memory:' } });
+    const db = new DuckDB({ config: { path: ':memory:' }, logger: silentLogger });
     const messages: SourceMessage[] = [schema('t', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']), record('t', { id: 1, v: 'a' }), record('t', { id: 1, v: 'b' }), state({ done: true })];
     const states = [];
-    for await (const s of db.write(messages, { logger: silentLogger })) states.push(s.value);
+    for await (const s of db.write(messages)) states.push(s.value);
     expect(states).toEqual([{ done: true }]);
     expect(await db.query('SELECT id, v FROM t')).toEqual([{ id: '1', v: 'b' }]);
     expect(await db.check()).toMatchObject({ ok: true });

@@ -1,3 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { SourceMessage } from '@mage-int/core';
 import destination, { type Config } from '../src/index.js';
@@ -63,14 +67,26 @@ describe('STATE after commit', () => {
     ]);
   });
 
-  test('buffered records are committed after batch_max_age_ms even while the source is quiet', async () => {
-    const path = tmp.db('age');
-    const seenState = signal();
-    const seen = await observe({ path, batch_max_age_ms: 50 }, [users, user(1), state('s1'), () => seenState.wait(5000), user(2)], (value) => {
-      if (value === 's1') seenState.resolve();
-    });
-    expect(seen).toEqual([{ value: 's1', rows: 1 }]);
-    expect(await count(path)).toBe(2);
+  test('buffered records are committed after batch_max_age_seconds even while the source is quiet (and after the deprecated batch_max_age_ms, in milliseconds)', async () => {
+    for (const [name, config] of [['age-seconds', { batch_max_age_seconds: 0.05 }], ['age-ms', { batch_max_age_ms: 50 }]] as const) {
+      const path = tmp.db(name);
+      const seenState = signal();
+      const seen = await observe({ path, ...config }, [users, user(1), state('s1'), () => seenState.wait(5000), user(2)], (value) => {
+        if (value === 's1') seenState.resolve();
+      });
+      expect(seen).toEqual([{ value: 's1', rows: 1 }]);
+      expect(await count(path)).toBe(2);
+    }
+  });
+
+  test('loads Singer BATCH files (JSON Lines, gzip) from batch_dir', async () => {
+    const path = tmp.db('batch-files');
+    const dir = join(tmp.dir, 'batches');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.jsonl.gz'), gzipSync(`${JSON.stringify({ id: 1, name: 'u1' })}\n${JSON.stringify({ id: 2, name: 'u2' })}\n`));
+    const batch: SourceMessage = { type: 'BATCH', stream: 'users', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(join(dir, 'a.jsonl.gz')).href] };
+    const seen = await observe({ path, batch_dir: dir }, [users, batch, state('after-batch')]);
+    expect(seen).toEqual([{ value: 'after-batch', rows: 2 }]);
   });
 
   test('batch_size_bytes commits before the row limit is reached', async () => {

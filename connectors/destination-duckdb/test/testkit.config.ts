@@ -25,12 +25,6 @@ export default defineTestConfig<Config>({
     const dir = mkdtempSync(join(tmpdir(), 'mage-duckdb-conformance-'));
     return { config: { path: join(dir, 'target.duckdb'), schema: 'conformance' }, teardown: () => rmSync(dir, { recursive: true, force: true }) };
   },
-  // Until destination-duckdb takes interpret_content_encoding from the SQL kit (issue 9.3, the DuckDB move onto the kit).
-  skipFixtures: {
-    'base16-as-text': 'interpret_content_encoding not wired yet',
-    'binary-content-encoding': 'interpret_content_encoding not wired yet',
-    'error-base16-malformed': 'interpret_content_encoding not wired yet',
-  },
   async readTable(config, stream) {
     const instance = await DuckDBInstance.fromCache(String(config.path));
     const connection = await instance.connect();

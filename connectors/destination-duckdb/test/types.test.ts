@@ -47,13 +47,26 @@ describe('table creation and type mapping', () => {
       at: 'TIMESTAMP WITH TIME ZONE',
       uid: 'UUID',
       raw: 'BLOB',
-      hex: 'BLOB',
+      hex: 'VARCHAR', // base16 stays text unless interpret_content_encoding (next test)
       doc: 'JSON',
       tags: 'JSON',
       either: 'JSON',
       anything: 'JSON',
       full_name: 'VARCHAR',
     });
+  });
+
+  test('base16 strings are text by default; interpret_content_encoding decodes them to BLOB and names stream, record and field of malformed hex', async () => {
+    const messages = (hex: string) => [schema('files', { id: { type: 'integer' }, hex: { type: 'string', contentEncoding: 'base16' } }, ['id']), record('files', { id: 7, hex })];
+    const asText = tmp.db('base16-text');
+    await load({ path: asText }, messages('0x00FF'));
+    expect(await query(asText, 'SELECT hex FROM files')).toEqual([{ hex: '0x00FF' }]);
+    const decoded = tmp.db('base16-blob');
+    await load({ path: decoded, interpret_content_encoding: true }, messages('0x00FF'));
+    expect(await columnTypes(decoded, 'files')).toMatchObject({ hex: 'BLOB' });
+    expect(await query(decoded, 'SELECT hex(hex) AS hex FROM files')).toEqual([{ hex: '00FF' }]);
+    const malformed = load({ path: tmp.db('base16-bad'), interpret_content_encoding: true }, messages('0xZZ'));
+    await expect(malformed).rejects.toMatchObject({ code: 'CONTENT_ENCODING_INVALID', stream: 'files', record: '{"id":7}', field: 'hex' });
   });
 
   test('keeps values exact: big integers, decimals, microsecond timestamps, unicode, NUL, bytes', async () => {
@@ -92,7 +105,7 @@ describe('table creation and type mapping', () => {
       record('v', { id: 2, at: '2024-01-01T00:00:00.000001Z', local: '1999-12-31 23:59:59.999999', price: 0.5, ratio: 1e300 }),
     ]);
     const rows = await query(path, `SELECT id, big::VARCHAR AS big, price::VARCHAR AS price, unbounded, ratio, epoch_us("at")::VARCHAR AS at_us, "local"::VARCHAR AS "local", "day"::VARCHAR AS "day",
-      text, length(text) AS text_length, hex(raw) AS raw, hex(hex) AS hex, doc::VARCHAR AS doc, uid::VARCHAR AS uid FROM v ORDER BY id`);
+      text, length(text) AS text_length, hex(raw) AS raw, hex, doc::VARCHAR AS doc, uid::VARCHAR AS uid FROM v ORDER BY id`);
     expect(rows[0]).toEqual({
       id: '1',
       big: '9223372036854775807',
@@ -105,7 +118,7 @@ describe('table creation and type mapping', () => {
       text: 'naïve 日本語 🚀 a\u0000b',
       text_length: '15',
       raw: '000102FF',
-      hex: '00FF10',
+      hex: '00ff10',
       doc: '{"n":12345678901234567890,"d":0.10000000000000000001,"s":"x\\u0000y"}',
       uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
     });

@@ -1,0 +1,166 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DuckDBInstance } from '@duckdb/node-api';
+import { ConnectorError, type DestinationSession, type NativeRows, type RecordBatch, type RecordData, type SessionControl, type StreamInfo } from '@mage-int/core';
+import { DuckDBDialect } from './duckdb-dialect.js';
+import { SequenceClock, type RecordContext } from './metadata-columns.js';
+import type { ResolvedConfig } from './options.js';
+import { MEMORY, Session } from './session.js';
+import { StreamLoader } from './stream-loader.js';
+
+/**
+ * The DuckDB session of the destination kit. Records are appended to per-stream staging tables as they arrive
+ * (native rows go through DuckDB's CSV reader); `commit` merges every staged batch into its table in one
+ * transaction. When to commit and when to release a STATE is the kit's batching writer's decision; names,
+ * types, DDL and merges are the DuckDB dialect's. Memory holds one batch, never a table.
+ */
+export class DuckDBSession implements DestinationSession {
+  private readonly streams = new Map<string, StreamLoader>();
+  private readonly clock = new SequenceClock();
+  private readonly dialect: DuckDBDialect;
+  /** ACTIVATE_VERSION statements that run in the next commit, after the merges. */
+  private pendingStatements: string[] = [];
+  private committedRows = 0;
+  private tempDir?: string;
+
+  private constructor(
+    private readonly session: Session,
+    private readonly config: ResolvedConfig,
+    private readonly control: SessionControl,
+  ) {
+    this.dialect = new DuckDBDialect({ lowercase: config.lowercase_identifiers });
+  }
+
+  /** Opens the database (or uses `instance`, e.g. the one a `DuckDB` object holds). */
+  static async open(config: ResolvedConfig, control: SessionControl, instance?: DuckDBInstance): Promise<DuckDBSession> {
+    const session = await Session.open(config.path, instance);
+    // Bounds DuckDB's buffer pool, so merging into a large table spills to disk rather than growing the process.
+    await session.run(`SET memory_limit = ${new DuckDBDialect().quoteLiteral(config.memory_limit.trim())}`);
+    return new DuckDBSession(session, config, control);
+  }
+
+  /** A stream's first or changed SCHEMA: creates its table, or adds and widens columns (nothing is uncommitted). */
+  async openStream(info: StreamInfo): Promise<void> {
+    const loader = this.streams.get(info.name) ?? this.newStream(info.name);
+    await loader.setSchema(info);
+  }
+
+  async write(batch: RecordBatch): Promise<void> {
+    const loader = this.streams.get(batch.stream) as StreamLoader;
+    const context: RecordContext = { version: batch.version, timeExtracted: batch.timeExtracted, receivedAt: new Date().toISOString() };
+    if (batch.native !== undefined && (await this.holdNative(loader, batch.native, batch.records, context))) return;
+    // Native rows held before go first.
+    await this.settleNative(loader);
+    await this.stageRecords(loader, batch.records, context, () => this.control.commit());
+  }
+
+  uncommittedBytes(): number {
+    let bytes = 0;
+    for (const loader of this.streams.values()) bytes += loader.bytes;
+    return bytes;
+  }
+
+  /** Merges what is staged first, then makes sure the columns it needs exist; the statement runs in the commit that follows. */
+  async activateVersion(stream: string, version: number): Promise<void> {
+    const loader = this.streams.get(stream) as StreamLoader;
+    await this.mergeStaged();
+    await loader.prepareActivation();
+    this.pendingStatements.push(...loader.activationStatements(version));
+  }
+
+  async commit(): Promise<void> {
+    await this.mergeStaged(this.pendingStatements.splice(0));
+  }
+
+  /** Ends the session; after a clean load it folds the write-ahead log into the file, so the file stands alone. */
+  async close(failed: boolean): Promise<void> {
+    await this.removeTempDir();
+    await this.session.close(!failed && this.config.path !== MEMORY);
+    if (!failed) this.control.logger.info(`loaded ${this.committedRows} records into ${this.config.path}`, { tables: [...this.streams.values()].map((s) => s.table) });
+  }
+
+  private newStream(stream: string): StreamLoader {
+    const loader = new StreamLoader(this.session, stream, {
+      schema: this.config.schema,
+      dialect: this.dialect,
+      hardDelete: this.config.hard_delete,
+      addMetadataColumns: this.config.add_record_metadata,
+      interpretContentEncoding: this.config.interpret_content_encoding,
+      nulCharacters: this.config.nul_characters,
+      logger: this.control.logger,
+      clock: this.clock,
+    });
+    const clash = [...this.streams.values()].find((other) => other.table === loader.table);
+    if (clash) {
+      throw new ConnectorError('TABLE_NAME_CLASH', `streams "${clash.stream}" and "${stream}" would both load into table ${loader.table}`, {
+        stream,
+        hint: 'rename one of the streams (a stream map or the source config), or load them into different destinations',
+      });
+    }
+    this.streams.set(stream, loader);
+    return loader;
+  }
+
+  /** Hands a batch's native rows to the stream (inserting its full chunk first); false when the records must be staged. */
+  private async holdNative(loader: StreamLoader, native: NativeRows, records: readonly RecordData[], context: RecordContext): Promise<boolean> {
+    const file = await this.nativeFile(loader);
+    let outcome = await loader.holdNative(native, records, context, file);
+    if (outcome === 'full') {
+      await this.settleNative(loader);
+      outcome = await loader.holdNative(native, records, context, file);
+    }
+    return outcome === 'held';
+  }
+
+  /**
+   * Inserts the native rows a stream holds; batches DuckDB refuses are staged from their records. A table change
+   * they need commits inside this session only: the writer releases no STATE until its own commit, after them all.
+   */
+  private async settleNative(loader: StreamLoader): Promise<void> {
+    const refused = await loader.insertNative();
+    for (const batch of refused ?? []) await this.stageRecords(loader, batch.records, batch.context, () => this.mergeStaged());
+  }
+
+  /** Stages records one by one; when a value needs the table changed, commits what is staged (`commit`), changes it, and goes on. */
+  private async stageRecords(loader: StreamLoader, records: readonly RecordData[], context: RecordContext, commit: () => Promise<void>): Promise<void> {
+    await loader.ready();
+    for (const record of records) {
+      let change = loader.stage(record, context);
+      while (change !== undefined) {
+        await commit();
+        await loader.apply(change);
+        await loader.ready();
+        change = loader.stage(record, context);
+      }
+    }
+  }
+
+  /** One transaction: every stream's staged batch merged, then `extra` statements (ACTIVATE_VERSION). */
+  private async mergeStaged(extra: string[] = []): Promise<void> {
+    for (const loader of this.streams.values()) if (loader.holdsNative) await this.settleNative(loader);
+    const dirty = [...this.streams.values()].filter((s) => s.rows > 0);
+    if (dirty.length === 0 && extra.length === 0) return;
+    const started = Date.now();
+    for (const loader of dirty) loader.closeAppender();
+    await this.session.transaction(async () => {
+      for (const loader of dirty) for (const sql of loader.mergeStatements()) await this.session.run(sql);
+      for (const sql of extra) await this.session.run(sql);
+    });
+    const rows = dirty.reduce((sum, s) => sum + s.rows, 0);
+    for (const loader of dirty) loader.committed();
+    this.committedRows += rows;
+    this.control.logger.debug(`committed ${rows} records`, { streams: dirty.map((s) => s.stream), ms: Date.now() - started });
+  }
+
+  /** The file a stream's native rows pass through on their way to DuckDB's reader (in a temp dir of this load). */
+  private async nativeFile(loader: StreamLoader): Promise<string> {
+    this.tempDir ??= await mkdtemp(join(tmpdir(), 'mage-duckdb-'));
+    return join(this.tempDir, `${loader.table}.tsv`);
+  }
+
+  private async removeTempDir(): Promise<void> {
+    if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
+    this.tempDir = undefined;
+  }
+}
