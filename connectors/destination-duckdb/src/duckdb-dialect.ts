@@ -98,6 +98,15 @@ export class DuckDBDialect implements SqlDialect<DuckType> {
     return `COMMENT ON COLUMN ${this.qualify(table)}.${this.quoteIdentifier(column)} IS ${this.quoteLiteral(comment)}`;
   }
 
+  /** Staging tables live in DuckDB's `temp` catalog, one per stream of a session. */
+  stagingTable(target: TableRef, id: number): TableRef {
+    return { schema: 'main', name: `_mage_stage_${id}_${target.name}` };
+  }
+
+  dropStaging(staging: TableRef): string[] {
+    return [`DROP TABLE IF EXISTS ${this.stagingName(staging)}`];
+  }
+
   /**
    * A connection-local table in DuckDB's `temp` catalog with `columns` of `like` and the load order. Deletes need
    * no flag column: they are the rows whose `_sdc_deleted_at` is set.

@@ -83,6 +83,7 @@ export class DuckDBSession implements DestinationSession {
   private newStream(stream: string): StreamLoader {
     const loader = new StreamLoader(this.session, stream, {
       schema: this.config.schema,
+      index: this.streams.size,
       dialect: this.dialect,
       hardDelete: this.config.hard_delete,
       addMetadataColumns: this.config.add_record_metadata,

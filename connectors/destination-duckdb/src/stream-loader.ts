@@ -12,6 +12,8 @@ import { parseDuckType, sameType, sqlType, type DuckType } from './type-map.js';
 
 export interface StreamLoaderOptions {
   schema: string;
+  /** Tells the streams of one session apart (staging table names). */
+  index: number;
   dialect: DuckDBDialect;
   hardDelete: boolean;
   addMetadataColumns: boolean;
@@ -84,7 +86,7 @@ export class StreamLoader {
     this.table = normalizeIdentifier(stream, options.dialect.identifiers);
     this.ref = { schema: options.schema, name: this.table };
     this.target = options.dialect.qualify(this.ref);
-    this.stageRef = { schema: 'main', name: `_mage_stage_${this.table}` };
+    this.stageRef = options.dialect.stagingTable(this.ref, options.index);
   }
 
   private get dialect(): DuckDBDialect {
@@ -310,7 +312,7 @@ export class StreamLoader {
       hardDelete: this.options.hardDelete,
       distinctKeys: !this.repeatedKeys,
     });
-    return [...merge, `DROP TABLE ${this.dialect.stagingName(this.stageRef)}`];
+    return [...merge, ...this.dialect.dropStaging(this.stageRef)];
   }
 
   /** Resets the batch counters once the batch committed. */
