@@ -121,6 +121,14 @@ export async function lookupConnector(request: ConnectorRequest, options: Lookup
       hint: `name the package: \`mage-int add ${matching[0]?.packageName}\``,
     });
   }
+  // `search` lists first-party connectors from the index shipped with mage-int; say why the registry lacks one.
+  const firstParty = (await loadConnectorIndex()).find((entry) => entry.type === request.kind && entry.name === request.name);
+  if (firstParty) {
+    const registry = options.registry ? normaliseRegistry(options.registry) : firstPartyRegistry;
+    throw new RegistryError('CONNECTOR_NOT_IN_REGISTRY', `${wanted} is a first-party connector (${firstParty.package}), but ${registry} does not have it`, {
+      hint: `point @mage-int at a registry that serves mage-int's packages, e.g. a checkout's \`npm run registry\`: \`npm config set @mage-int:registry <url>\` (or \`mage-int init --registry <url>\` for a new project)`,
+    });
+  }
   const meant = closestName(wanted, await knownConnectorNames(options.searchRegistries));
   throw new RegistryError('CONNECTOR_NOT_FOUND', `no connector ${wanted} was found (tried ${candidatePackages(request).join(', ')} and a registry search)`, {
     hint: meant

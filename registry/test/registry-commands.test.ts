@@ -228,6 +228,14 @@ describe('mage-int add, list, search, remove', () => {
     expect(community.output).not.toMatch(/mage-int add source-crn/);
   });
 
+  it('says why a first-party connector that search lists is not in the registry npm uses for @mage-int', async () => {
+    // this registry has no @mage-int/source-faker (nothing was seeded into it)
+    const result = await mageInt(['add', 'source-faker'], project);
+    expect(result.code).toBe(1);
+    expect(result.output).toContain(`source-faker is a first-party connector (@mage-int/source-faker), but ${registry.url} does not have it`);
+    expect(result.output).toMatch(/hint: point @mage-int at a registry that serves mage-int's packages, e\.g\. a checkout's `npm run registry`/);
+  });
+
   it('says clearly when no connector of that name exists', async () => {
     const result = await mageInt(['add', 'source-nothing-like-this'], project);
     expect(result.code).toBe(1);
