@@ -20,7 +20,7 @@ import spec from '../spec.json' with { type: 'json' };
 import { configuredDatabases, connect, explainError } from './connection.js';
 import { discoverCatalog } from './discover.js';
 import type { Config } from './generated/config.js';
-import { commitBinlogPosition, readLogBased } from './read-log-based.js';
+import { readLogBased } from './read-log-based.js';
 import { preflight } from './preflight.js';
 import { serverInfo } from './server-info.js';
 import { planTable } from './table-plan.js';
@@ -130,12 +130,11 @@ const source = defineSource<Config>({
   check: (config) => check(config),
   discover: (config) => discover(config),
   read,
-  commit: (config, state, ctx) => commitBinlogPosition(config, state, ctx),
   operations: { preflight: (config, catalog, state) => preflightRead(config, catalog, state) },
 });
 export default source;
 
-/** Programmatic API: `new MySQL({config}).discover()`; `read(catalog, state)`, then `commit(state)` once stored. */
+/** Programmatic API: `new MySQL({config}).discover()`, `read(catalog, state)`; save the last STATE your destination stored. */
 export class MySQL extends SourceClient<Config> {
   constructor(options: SourceClientOptions<Config>) {
     super(source, options);

@@ -1,11 +1,34 @@
-import { ConfigError, type CatalogStream, type ConnectorContext, type SourceMessage, type State } from '@mage-int/core';
-import type { MySqlClient } from './connection.js';
+import type { CatalogStream, ConnectorContext, SourceMessage, State } from '@mage-int/core';
+import { StateTracker } from '@mage-int/core';
+import { explainError, type MySqlClient } from './connection.js';
 import type { Config } from './generated/config.js';
-import type { ServerInfo } from './server-info.js';
+import { snapshotStreams } from './log-snapshot.js';
+import { streamChanges } from './log-streaming.js';
+import { bookmarkPosition } from './preflight.js';
+import { currentPosition, type ServerInfo } from './server-info.js';
+import { planTable, type TablePlan } from './table-plan.js';
 
-/** LOG_BASED comes next; until then it is refused, never a silent empty read. */
-export async function* readLogBased(_config: Config, _client: MySqlClient, _info: ServerInfo, streams: CatalogStream[], _state: State, _ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
-  throw new ConfigError('REPLICATION_METHOD_UNSUPPORTED', 'LOG_BASED is not available in this version of source-mysql', { stream: streams[0]?.tap_stream_id, hint: 'use FULL_TABLE or INCREMENTAL' });
+/**
+ * LOG_BASED, in two steps: snapshots of the streams without a binlog position (log-snapshot.ts), then the ROW
+ * binlog of all of them from one reader (log-streaming.ts). MySQL keeps no position for a binlog reader: the
+ * saved state is the only one, and the runner saves a state only after the destination committed every record
+ * before it — so the position advances only with the destination. `preflight` (preflight.ts) has checked the
+ * server, the grants and that a saved position can still be continued from.
+ */
+export async function* readLogBased(config: Config, client: MySqlClient, info: ServerInfo, streams: CatalogStream[], state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+  const tracker = new StateTracker(state);
+  const batchSize = config.batch_size ?? 2_000;
+  const plans: TablePlan[] = [];
+  for (const entry of streams) {
+    try {
+      plans.push(await planTable(client, config, entry, ctx.logger, [], true));
+    } catch (error) {
+      throw explainError(error, config, entry.tap_stream_id);
+    }
+  }
+  const needSnapshot = plans.filter((p) => !bookmarkPosition(tracker.bookmark(p.tapStreamId)));
+  yield* snapshotStreams(config, info, tracker, needSnapshot, batchSize, ctx);
+  const follow = ctx.follow === true || config.follow === true;
+  const end = follow ? undefined : await currentPosition(client);
+  yield* streamChanges(config, client, info, tracker, plans, { follow, batchSize, ...(end ? { end } : {}) }, ctx);
 }
-
-export async function commitBinlogPosition(_config: Config, _state: State, _ctx: ConnectorContext): Promise<void> {}
