@@ -59,7 +59,7 @@ describe('what the docs claim', () => {
     const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| connector') && !line.startsWith('| ---'));
     expect(rows.length).toBeGreaterThan(0);
     const listed = rows.flatMap((row) => /`(@mage-int\/[a-z0-9-]+)`/.exec(row)?.[1] ?? []).sort();
-    expect(listed).toEqual(existing);
+    expect(listed, 'the README\'s Connectors table must list exactly the packages in connectors/ (a new connector gets a row)').toEqual(existing);
     for (const row of rows.filter((r) => !/`@mage-int\//.test(r))) expect(row, 'a connector without a package must say it is planned').toMatch(/\bplanned\b/);
   });
 
