@@ -415,6 +415,31 @@ describe('SaaS shapes', () => {
   });
 });
 
+describe('child streams read concurrently', () => {
+  it('overlaps the child requests of different parents (concurrency 8) and keeps one bookmark per parent', async () => {
+    const server = await serve((_req, res, url) => {
+      if (url.pathname === '/parents') return json(res, 200, { data: Array.from({ length: 16 }, (_, i) => ({ id: i + 1 })) });
+      const parent = Number(/\/parents\/(\d+)\/children/.exec(url.pathname)?.[1]);
+      setTimeout(() => json(res, 200, { data: [{ id: parent * 10, updated_at: `2024-01-${String(parent).padStart(2, '0')}T00:00:00Z` }] }), 60);
+    });
+    const c = client(server.url);
+    const parents = new HttpStream(c, { name: 'parents', path: 'parents' });
+    const children = new HttpStream(c, { name: 'children', path: 'parents/{parent}/children', concurrency: 8, parent: { stream: parents, partition: (p) => ({ parent: p['id'] }) } });
+    const stream = buildCatalogStream({ stream: 'children', schema: { type: 'object', properties: { id: { type: 'integer' }, updated_at: { type: 'string' } } }, keyProperties: ['id'] });
+    setMetadata(stream, [], { selected: true, 'replication-method': 'INCREMENTAL', 'replication-key': 'updated_at' });
+    const started = performance.now();
+    const out: SourceMessage[] = [];
+    for await (const m of readStreams([children], { streams: [stream] }, emptyState(), { logger: logs().logger, signal: new AbortController().signal })) out.push(m);
+    const elapsed = performance.now() - started;
+    // 16 requests of 60 ms: about 960 ms one after another, about 120 ms eight at a time.
+    expect(elapsed).toBeLessThan(600);
+    expect(out.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : [])).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 16 }, (_, i) => (i + 1) * 10));
+    const partitions = (out.at(-1) as { value: State }).value.bookmarks['children']?.['partitions'] as Record<string, { replication_key_value: string }>;
+    expect(partitions['parent=16']?.replication_key_value).toBe('2024-01-16T00:00:00Z');
+    expect(Object.keys(partitions)).toHaveLength(16);
+  });
+});
+
 describe('HttpStream with readStreams', () => {
   const catalogOf = (names: string[]): Catalog => ({
     streams: names.map((name) => {

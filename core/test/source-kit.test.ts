@@ -235,6 +235,50 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
     expect(records(second).map((r) => r['id'])).toEqual([2, 3]);
   });
 
+  it('reads partitions concurrently, and every STATE covers only records already emitted', async () => {
+    const issues = Array.from({ length: 12 }, (_, i) => i + 1);
+    const perIssue = (issue: number) => Array.from({ length: 5 }, (_, j) => ({ id: issue * 100 + j, updated_at: `2024-01-0${1 + j}T00:00:00.000Z` }));
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const stream: SourceStream = {
+      name: 'items',
+      concurrency: 4,
+      orderedByReplicationKey: true,
+      async *partitions() {
+        for (const issue of issues) yield { issue };
+      },
+      async *read(sync) {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        try {
+          const rows = perIssue(sync.partition?.['issue'] as number);
+          for (let i = 0; i < rows.length; i += 2) {
+            await new Promise((resolve) => setTimeout(resolve, 1 + Math.floor(Math.random() * 5)));
+            yield rows.slice(i, i + 2);
+          }
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const messages = await collect([stream], catalog('INCREMENTAL'));
+    expect(maxInFlight).toBe(4);
+    // Replay: at each STATE, every partition's bookmark must be at or behind the newest record emitted for it.
+    const emitted = new Map<string, string>();
+    for (const m of messages) {
+      if (m.type === 'RECORD_BATCH') for (const r of m.records) emitted.set(`issue=${Math.floor((r['id'] as number) / 100)}`, String(r['updated_at']));
+      if (m.type !== 'STATE') continue;
+      const partitions = ((m.value as State).bookmarks['items']?.['partitions'] ?? {}) as Record<string, { replication_key_value?: string }>;
+      for (const [key, bookmark] of Object.entries(partitions)) {
+        if (bookmark.replication_key_value === undefined) continue;
+        expect(emitted.get(key), key).toBeDefined();
+        expect(bookmark.replication_key_value <= (emitted.get(key) as string), key).toBe(true);
+      }
+    }
+    expect(records(messages)).toHaveLength(60);
+    expect(Object.keys((lastState(messages).bookmarks['items']?.['partitions'] ?? {}) as object)).toHaveLength(12);
+  });
+
   it('rejects a stream the source does not have and an INCREMENTAL stream without a replication key, before reading', async () => {
     await expect(collect([tableStream(table(1))], catalog('FULL_TABLE', ['nope']))).rejects.toMatchObject({ code: 'STREAM_UNKNOWN', stream: 'nope' });
     const cat = catalog('INCREMENTAL');

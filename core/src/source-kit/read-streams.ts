@@ -107,7 +107,7 @@ function planRun(stream: SourceStream, entry: CatalogStream, tracker: StateTrack
  * stream order (`currently_syncing` first, so an interrupted sync resumes where it stopped), SCHEMA, RECORD_BATCH,
  * a STATE with the full bookmarks after every batch, FULL_TABLE versions with ACTIVATE_VERSION (resumable by key),
  * INCREMENTAL bookmarks (keyset order with a tie-breaker, or the largest value seen, with a lookback window), and
- * per-partition bookmarks for partitioned streams. A stream only yields records.
+ * per-partition bookmarks for partitioned streams (read `concurrency` at a time). A stream only yields records.
  */
 export async function* readStreams(streams: readonly SourceStream[], catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
   const tracker = new StateTracker(state);
@@ -165,6 +165,61 @@ async function* slots(run: StreamRun, sync: StreamSync): AsyncGenerator<{ slot: 
   }
 }
 
+/**
+ * Runs `readOne` for every partition (the unpartitioned stream counts as one), `stream.concurrency` at a time,
+ * passing their messages on as they come. A partition is asked for its next message only after its previous one
+ * was passed on, so the bookmark updates behind a STATE are those of records already emitted.
+ */
+async function* eachPartition(
+  run: StreamRun,
+  sync: StreamSync,
+  readOne: (slot: BookmarkSlot, partition: StreamPartition | undefined) => AsyncGenerator<SourceMessage>,
+): AsyncGenerator<SourceMessage> {
+  const limit = Math.max(1, Math.floor(run.stream.concurrency ?? 1));
+  const feed = slots(run, sync);
+  if (limit === 1) {
+    for await (const { slot, partition } of feed) yield* readOne(slot, partition);
+    return;
+  }
+  type Step = { key: number; result: IteratorResult<SourceMessage> };
+  const running = new Map<number, { reader: AsyncGenerator<SourceMessage>; next: Promise<Step> }>();
+  const pull = (key: number, reader: AsyncGenerator<SourceMessage>): Promise<Step> => {
+    const next = reader.next().then((result) => ({ key, result }));
+    next.catch(() => {}); // observed by the race below, or abandoned after another partition failed
+    return next;
+  };
+  let keys = 0;
+  let fed = false;
+  const fill = async () => {
+    while (!fed && running.size < limit) {
+      const item = await feed.next();
+      if (item.done) fed = true;
+      else {
+        const reader = readOne(item.value.slot, item.value.partition);
+        const key = keys++;
+        running.set(key, { reader, next: pull(key, reader) });
+      }
+    }
+  };
+  try {
+    await fill();
+    while (running.size > 0) {
+      const { key, result } = await Promise.race([...running.values()].map((r) => r.next));
+      const entry = running.get(key) as { reader: AsyncGenerator<SourceMessage>; next: Promise<Step> };
+      if (result.done) {
+        running.delete(key);
+        await fill();
+        continue;
+      }
+      yield result.value;
+      entry.next = pull(key, entry.reader);
+    }
+  } finally {
+    await Promise.allSettled([...running.values()].map((r) => r.reader.return(undefined)));
+    await feed.return(undefined);
+  }
+}
+
 async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   const { entry, tracker, keys } = run;
   const id = entry.tap_stream_id;
@@ -183,7 +238,7 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   if (start.firstSync) yield { type: 'ACTIVATE_VERSION', stream: entry.stream, version };
 
   const sync = baseSync(run, tracker.bookmark(id));
-  for await (const { partition } of slots(run, sync)) {
+  yield* eachPartition(run, sync, async function* (_slot, partition) {
     const partSync: StreamSync = { ...sync, ...(start.resumeAfter ? { resumeAfter: start.resumeAfter } : {}), ...(partition ? { partition } : {}) };
     for await (const output of run.stream.read(partSync)) {
       const batch = asBatch(output);
@@ -194,7 +249,7 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
       if (batch.bookmark) tracker.set(id, batch.bookmark);
       yield tracker.message();
     }
-  }
+  });
 
   yield { type: 'ACTIVATE_VERSION', stream: entry.stream, version };
   tracker.set(id, { last_pk_fetched: undefined });
@@ -228,7 +283,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
   yield schemaMessage(run);
 
   const sync = baseSync(run, tracker.bookmark(id));
-  for await (const { slot, partition } of slots(run, sync)) {
+  yield* eachPartition(run, sync, async function* (slot, partition) {
     const bookmark = { ...slot.get(), replication_key: slot.get().replication_key ?? (partitioned ? rk : undefined) };
     let position: KeysetPosition = startKeyset(bookmark, rk, sorted ? keys : []);
     if (!sorted) position = { replicationKey: rk, ...(position.value === undefined ? {} : { value: position.value }) };
@@ -255,10 +310,11 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
           checkSorted(run, batch.records, position, started);
           started = true;
           position = advanceKeyset(position, batch.records[batch.records.length - 1] as RecordData, keys);
-          // Inside the lookback window the bookmark stays where it was: it never moves back.
-          if (saved === undefined || compareBookmarkValues(position.value, saved) >= 0) slot.set(keysetBookmark(position));
         }
         yield recordBatch(run, batch);
+        // Bookmarks move only once their records were passed on (partitions read at once see each other's moves).
+        // Inside the lookback window the bookmark stays where it was: it never moves back.
+        if (sorted && (saved === undefined || compareBookmarkValues(position.value, saved) >= 0)) slot.set(keysetBookmark(position));
       }
       if (batch.bookmark) slot.set(batch.bookmark);
       yield tracker.message();
@@ -266,7 +322,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
     // Done: the largest value seen, without the row key, so the next run re-reads that value (rows may still arrive with it).
     const final = sorted && position.value !== undefined && (cursor.value === undefined || compareBookmarkValues(position.value, cursor.value) > 0) ? position.value : cursor.value;
     slot.set(keysetBookmark({ replicationKey: rk, value: final }, true));
-  }
+  });
   tracker.syncing(null);
   yield tracker.message();
 }

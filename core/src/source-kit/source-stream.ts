@@ -81,8 +81,13 @@ export interface SourceStream {
   readonly startValue?: unknown;
   /** The SCHEMA to emit; default the catalog entry's schema cut to the selected fields. */
   schema?(entry: CatalogStream, fields: readonly string[]): JsonSchema;
-  /** The partitions to read one after another, each with its own bookmark (child streams of a parent). */
+  /** The partitions to read, each with its own bookmark (child streams of a parent). */
   partitions?(sync: StreamSync): AsyncIterable<StreamPartition>;
+  /**
+   * How many partitions are read at once (default 1: one after another). Their batches interleave; each STATE
+   * still holds only bookmarks of records already emitted.
+   */
+  readonly concurrency?: number;
   /** The records, in batches. */
   read(sync: StreamSync): AsyncIterable<StreamOutput>;
 }

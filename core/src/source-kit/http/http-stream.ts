@@ -39,6 +39,8 @@ export interface HttpStreamOptions {
   startValue?: unknown;
   /** Drop records older than `sync.start` here, for APIs that cannot filter by it. */
   filterByStart?: boolean;
+  /** Partitions (child requests) read at once; default 1. */
+  concurrency?: number;
   /** A child stream: read once per record of `stream`, with the partition `partition` makes of it. */
   parent?: { stream: SourceStream; partition: (record: RecordData) => StreamPartition | undefined };
   /** Changes or drops (undefined) a record before it is emitted. */
@@ -64,6 +66,7 @@ export class HttpStream implements SourceStream {
   readonly lookback?: number;
   readonly startValue?: unknown;
   readonly partitions?: (sync: StreamSync) => AsyncIterable<StreamPartition>;
+  readonly concurrency?: number;
 
   constructor(
     protected readonly client: HttpClient,
@@ -77,6 +80,7 @@ export class HttpStream implements SourceStream {
     this.orderedByReplicationKey = options.orderedByReplicationKey;
     this.lookback = options.lookback;
     this.startValue = options.startValue;
+    this.concurrency = options.concurrency;
     const parent = options.parent;
     if (parent) this.partitions = (sync) => parentPartitions(parent.stream, parent.partition, sync);
   }
