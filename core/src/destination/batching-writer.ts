@@ -232,7 +232,11 @@ export async function* writeBatched(
     completed = true;
   } finally {
     alarm.clear();
-    await session.close(!completed);
+    // After a failure the first error is the one to report: a close that fails too (a broken connection) is logged.
+    await session.close(!completed).catch((error: unknown) => {
+      if (completed) throw error;
+      ctx.logger.debug(`closing the destination after a failure failed too: ${(error as Error).message}`);
+    });
     if (!completed) {
       // A read still pending when we stop (a failed age commit) must not surface as an unhandled rejection.
       next?.catch(() => {});

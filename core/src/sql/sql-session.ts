@@ -165,6 +165,11 @@ export class SqlSession<Type> implements DestinationSession {
 
   async write(batch: RecordBatch): Promise<void> {
     const plan = this.streams.get(batch.stream) as StreamPlan<Type>;
+    if (Object.keys(plan.info.schema.properties ?? {}).length === 0) {
+      if (plan.records === 0) this.control.logger.warn(`stream "${plan.info.name}" has no properties: its records have nothing to load`);
+      plan.records += batch.records.length;
+      return;
+    }
     if (batch.version !== undefined && !plan.versioned) {
       // A versioned stream needs _sdc_table_version (and _sdc_deleted_at for soft deletes): a table change.
       await this.control.commit();
@@ -260,7 +265,8 @@ export class SqlSession<Type> implements DestinationSession {
 
   async close(failed: boolean): Promise<void> {
     try {
-      if (failed) await this.connection.rollback();
+      // Nothing may be open (the failure came between transactions); the load's own error is what counts.
+      if (failed) await this.connection.rollback().catch(() => {});
     } finally {
       await this.connection.close();
     }
