@@ -77,8 +77,12 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
   const owners = new Map<string, string | null>([...(existing?.columns.values() ?? [])].map((c) => [c.name, c.field]));
   const mapping = mapColumns(fields, owners, dialect.identifiers);
 
-  const typeOptions = { interpretContentEncoding: request.interpretContentEncoding };
-  const fieldTypes = new Map<string, FieldType>(fields.map((f) => [f, fieldType(properties[f] ?? {}, typeOptions)]));
+  // A bytea column made before interpret_content_encoding existed (or with it on) keeps taking base16 as bytes:
+  // turning it into text would rewrite the rows already there.
+  const holdsBytes = (field: string) => existing?.columns.get(mapping.get(field) as string)?.type.kind === 'bytea';
+  const fieldTypes = new Map<string, FieldType>(
+    fields.map((f) => [f, fieldType(properties[f] ?? {}, { interpretContentEncoding: request.interpretContentEncoding || holdsBytes(f) })]),
+  );
   const wanted: (WantedColumn & { source: ColumnSource; fieldType?: FieldType })[] = fields.map((field) => {
     const column = mapping.get(field) as string;
     const type = fieldTypes.get(field) as FieldType;

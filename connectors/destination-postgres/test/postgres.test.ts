@@ -303,6 +303,15 @@ describe('contentEncoding base16 (interpret_content_encoding)', () => {
     expect(values.map((r) => r.hex)).toEqual(['a1b2', '', '', 'deadbeef']);
   });
 
+  it('keeps decoding into a bytea column that already exists, so its rows are not rewritten as text', async () => {
+    const config = freshConfig({ interpret_content_encoding: true });
+    await load(config, [hexSchema, rows]);
+    await load({ ...config, interpret_content_encoding: false }, [hexSchema, { type: 'RECORD', stream: 'blobs', record: { id: 9, hex: '0x0102' } }]);
+    expect((await columnTypes(database.name, config.schema as string, 'blobs'))['hex']).toBe('bytea');
+    const values = await query<{ hex: string }>(database.name, `SELECT encode(hex, 'hex') AS hex FROM ${config.schema}.blobs WHERE id IN (1, 9) ORDER BY id`);
+    expect(values.map((r) => r.hex)).toEqual(['a1b2', '0102']);
+  });
+
   it('refuses malformed hex then, naming the stream, record and field', async () => {
     const config = freshConfig({ interpret_content_encoding: true });
     const failure = await load(config, [hexSchema, { type: 'RECORD', stream: 'blobs', record: { id: 7, hex: '0xABC' } }]).catch((e: unknown) => e);
