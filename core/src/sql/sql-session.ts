@@ -113,12 +113,19 @@ export class SqlSession<Type> implements DestinationSession {
     const properties = info.schema.properties ?? {};
     const fields = Object.keys(properties);
     const names = columnNames(fields, this.dialect.identifiers);
-    const typeOptions = { interpretContentEncoding: this.options.interpretContentEncoding };
+    const existing = await this.connection.describeTable(plan.table);
     const columns: PlannedColumn<Type>[] = fields.map((field) => {
-      const column = columnType(properties[field] ?? {}, typeOptions);
+      const schema = properties[field] ?? {};
+      const name = names.get(field) as string;
+      // A column that already holds bytes keeps taking base16 as bytes: turning it into text would rewrite its rows.
+      const current = existing?.columns.get(name);
+      const asBytes = { interpretContentEncoding: true };
+      const interpret = this.options.interpretContentEncoding || (current !== undefined && schema.contentEncoding === 'base16' && this.dialect.sameType(current, this.dialect.columnType(schema, asBytes)));
+      const typeOptions = { interpretContentEncoding: interpret };
+      const column = columnType(schema, typeOptions);
       return {
-        name: names.get(field) as string,
-        type: this.dialect.columnType(properties[field] ?? {}, typeOptions),
+        name,
+        type: this.dialect.columnType(schema, typeOptions),
         logical: column.logical,
         source: { field, ...(column.contentEncoding ? { contentEncoding: column.contentEncoding } : {}) },
       };
@@ -132,7 +139,6 @@ export class SqlSession<Type> implements DestinationSession {
     }
     plan.keyColumns = info.keyProperties.map((k) => names.get(k) as string);
     const keys = info.conflictMethod === 'append' ? [] : plan.keyColumns;
-    const existing = await this.connection.describeTable(plan.table);
     const statements: string[] = [];
     if (!existing) {
       statements.push(...this.dialect.createSchema(plan.table.schema), ...this.dialect.createTable(plan.table, columns, keys));

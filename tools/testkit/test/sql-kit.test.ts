@@ -3,7 +3,8 @@
 // destination. It is the reference for a new engine (docs/authoring-connectors.md): this whole destination is
 // the ~60-line connection below plus the dialect's type names.
 import pg from 'pg';
-import { Decimal, defineDestination, parseExactJson, writeWithSession, type Destination } from '@mage-int/core';
+import { expect, it } from 'vitest';
+import { Decimal, defineDestination, DestinationClient, parseExactJson, writeWithSession, type Destination, type SourceMessage } from '@mage-int/core';
 import { SqlSession, StandardDialect, type LoadColumn, type SqlConnection, type SqlTable, type StandardType, type TableRef } from '@mage-int/core/sql';
 import { defineTestConfig } from '@mage-int/testkit';
 import { describeConformance } from '@mage-int/testkit/vitest';
@@ -142,3 +143,16 @@ const testConfig = defineTestConfig<Config>({
 });
 
 await describeConformance(destination as Destination<never>, testConfig as never, 'SQL kit: SqlSession + StandardDialect (standard SQL over PostgreSQL) conformance');
+
+it('keeps loading base16 into a column that already holds bytes when interpret_content_encoding is off', async () => {
+  const target = await testConfig.setup();
+  try {
+    const schema: SourceMessage = { type: 'SCHEMA', stream: 'blobs', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, hex: { type: 'string', contentEncoding: 'base16' } } } };
+    const record = (id: number, hex: string): SourceMessage => ({ type: 'RECORD', stream: 'blobs', record: { id, hex } });
+    await new DestinationClient(destination, { config: { ...target.config, interpret_content_encoding: true } }).load([schema, record(1, '0xA1B2')]);
+    await new DestinationClient(destination, { config: target.config }).load([schema, record(2, '0102')]);
+    expect(await testConfig.readTable(target.config, 'blobs')).toEqual(expect.arrayContaining([{ id: 1, hex: 'obI=' }, { id: 2, hex: 'AQI=' }]));
+  } finally {
+    await target.teardown?.();
+  }
+});
