@@ -107,8 +107,10 @@ export async function* writeBatched(
 ): AsyncGenerator<StateMessage> {
   const { policy } = options;
   const opened = new Map<string, string>();
-  // Checks the records of BATCH files, which no reader saw; wire and in-process records were checked upstream.
-  const batchGuard = new MessageGuard();
+  const schemas = new Map<string, SchemaMessage>();
+  // Checks the records of BATCH files, which no reader saw (wire and in-process records were checked upstream);
+  // made at the first BATCH, so a load without one compiles no second validator per schema.
+  let batchGuard: MessageGuard | undefined;
   let uncommittedRows = 0;
   let dirty = false;
   let since = 0;
@@ -152,13 +154,13 @@ export async function* writeBatched(
         assertKeysInSchema(message);
         const keys = message.key_properties ?? [];
         const signature = stringifyExactJson([message.schema, keys]);
-        batchGuard.check(message);
         if (opened.get(message.stream) === signature) return;
         // Table changes happen between transactions (and some engines cannot roll DDL back).
         await commit();
         const conflictMethod = resolveConflictMethod(message.stream, keys, ctx.streams[message.stream]?.conflictMethod, ctx.logger);
         await session.openStream({ name: message.stream, schema: message.schema, keyProperties: keys, conflictMethod });
         opened.set(message.stream, signature);
+        schemas.set(message.stream, message);
         return;
       }
       case 'RECORD':
@@ -199,6 +201,8 @@ export async function* writeBatched(
 
   const expandBatch = async (message: BatchMessage): Promise<void> => {
     if (!opened.has(message.stream)) await write({ stream: message.stream, records: [] }); // throws RECORD_BEFORE_SCHEMA
+    batchGuard ??= new MessageGuard();
+    batchGuard.check(schemas.get(message.stream) as SchemaMessage); // the current schema; compiled once
     for await (const records of readBatchRecords(message, options.batchDirectories)) {
       batchGuard.check({ type: 'RECORD_BATCH', stream: message.stream, records });
       await write({ stream: message.stream, records });
