@@ -69,19 +69,31 @@ export async function searchRegistry(registry: string, term: string | undefined,
 
 /**
  * Searches the first-party index and every given registry; index entries win for first-party packages
- * (they carry support level and capabilities), registry hits add community packages.
+ * (they carry support level and capabilities), registry hits add community packages. With
+ * `firstPartyRegistry` (the registry configured for @mage-int), a `@mage-int/…` package found in another
+ * registry is shown as third party, as `mage-int add` treats it.
  */
-export async function searchConnectors(term: string | undefined, registries: readonly string[], fetchImpl: typeof fetch = fetch): Promise<SearchHit[]> {
+export async function searchConnectors(
+  term: string | undefined,
+  registries: readonly string[],
+  options: { firstPartyRegistry?: string; fetchImpl?: typeof fetch } = {},
+): Promise<SearchHit[]> {
   const hits = new Map<string, SearchHit>();
   for (const entry of await loadConnectorIndex()) {
     if (!matches(term, entry.package, entry.name, `${entry.type}-${entry.name}`, entry.description, ...entry.keywords, ...entry.capabilities)) continue;
     hits.set(entry.package, { package: entry.package, version: entry.version, description: entry.description, type: entry.type, name: entry.name, support: entry.support, origin: 'index' });
   }
-  const results = await Promise.all(registries.map((registry) => searchRegistry(registry, term, fetchImpl)));
+  const firstPartyRegistry = options.firstPartyRegistry && normaliseRegistry(options.firstPartyRegistry);
+  const results = await Promise.all(registries.map((registry) => searchRegistry(registry, term, options.fetchImpl)));
   for (const hit of results.flat()) {
+    const elsewhere = firstPartyRegistry !== undefined && hit.package.startsWith('@mage-int/') && hit.origin !== firstPartyRegistry;
+    if (elsewhere) {
+      hits.set(`${hit.package} ${hit.origin}`, { ...hit, support: 'third party' });
+      continue;
+    }
     const known = hits.get(hit.package);
     if (known) known.version = hit.version || known.version; // the registry knows the latest published version
     else hits.set(hit.package, hit);
   }
-  return [...hits.values()].sort((a, b) => (a.support === b.support ? a.package.localeCompare(b.package) : a.support === 'certified' ? -1 : 1));
+  return [...hits.values()].sort((a, b) => (a.support === b.support ? a.package.localeCompare(b.package) : a.support === 'certified' ? -1 : b.support === 'certified' ? 1 : 0));
 }

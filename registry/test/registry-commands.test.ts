@@ -164,6 +164,8 @@ describe('registry accounts and the first-party scope', () => {
       expect(asked.code).toBe(2);
       expect(asked.output).toContain(`@mage-int/source-lookalike comes from ${other.url}, not from the registry configured for @mage-int (${registry.url}) and there is no terminal to confirm`);
       await expect(access(join(project, 'node_modules/@mage-int/source-lookalike'))).rejects.toThrow();
+      const searched = await mageInt(['search', 'lookalike', '--registry', other.url], project, anonymous);
+      expect(searched.output).toMatch(/source-lookalike\s+@mage-int\/source-lookalike\s+1\.0\.0\s+third party/);
       const confirmed = await mageInt(['add', 'source-lookalike', '--registry', other.url, '--yes'], project, anonymous);
       expect(confirmed.output).toMatch(/added source lookalike: @mage-int\/source-lookalike@1\.0\.0 \(third party\)/);
       // from the registry npm is configured with for @mage-int: first party, no question

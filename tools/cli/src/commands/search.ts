@@ -1,4 +1,4 @@
-import { configuredRegistries, normaliseRegistry, searchConnectors } from '@mage-int/registry';
+import { configuredRegistries, configuredRegistry, normaliseRegistry, searchConnectors } from '@mage-int/registry';
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { jsonFlag } from '../flags.js';
@@ -30,7 +30,7 @@ registry in npm's config (the default one and each @scope:registry).`;
     const { args, flags } = await this.parse(Search);
     this.jsonOutput = flags.json;
     const registries = flags.registry ? [normaliseRegistry(flags.registry)] : await configuredRegistries(process.cwd());
-    const hits = await searchConnectors(args.term, registries);
+    const hits = await searchConnectors(args.term, registries, { firstPartyRegistry: await configuredRegistry('@mage-int/core', process.cwd()) });
     if (flags.json) {
       this.out(JSON.stringify(hits));
       return;
