@@ -247,24 +247,35 @@ export class SqlSession<Type> implements DestinationSession {
     this.pendingOps.push(...this.dialect.activateVersion(plan.table, version, this.options.hardDelete));
   }
 
-  /** One transaction: each stream's rows into its staging table, merged into the target; then pending operations. */
+  /**
+   * One transaction: each stream's rows into its staging table, merged into the target; then pending operations.
+   * An engine whose DDL commits implicitly (`transactionalDdl: false`: MySQL, BigQuery, Snowflake) gets its staging
+   * tables created before the transaction and dropped after it, so the loads and merges stay one unit.
+   */
   async commit(): Promise<void> {
-    const loads = [...this.streams.values()].filter((p) => p.rows.length > 0);
+    const loads = [...this.streams.values()].filter((p) => p.rows.length > 0).map((plan) => ({ plan, staging: this.dialect.stagingTable(plan.table, plan.index) }));
     if (loads.length === 0 && this.pendingOps.length === 0) return;
+    const ddlInside = this.dialect.capabilities.transactionalDdl;
+    const run = async (statements: readonly string[]) => {
+      for (const sql of statements) await this.connection.execute(sql);
+    };
+    const createStaging = ({ plan, staging }: (typeof loads)[number]) => run(this.dialect.createStaging(staging, plan.table, plan.columns.map((c) => c.name)));
+    if (!ddlInside) for (const load of loads) await createStaging(load);
     await this.connection.begin();
-    for (const plan of loads) {
-      const staging = this.dialect.stagingTable(plan.table, plan.index);
-      const names = plan.columns.map((c) => c.name);
-      for (const sql of this.dialect.createStaging(staging, plan.table, names)) await this.connection.execute(sql);
+    for (const load of loads) {
+      const { plan, staging } = load;
+      if (ddlInside) await createStaging(load);
       const columns: LoadColumn<Type>[] = [...plan.columns.map((c) => ({ name: c.name, type: c.type })), { name: STAGING_SEQUENCE, type: 'sequence' }, { name: STAGING_DELETED, type: 'deleted' }];
       await this.connection.loadRows(staging, columns, plan.rows);
       const method: ConflictMethod = plan.info.conflictMethod;
-      const merge = this.dialect.merge({ target: plan.table, staging, columns: names, keys: plan.keyColumns, method, uniqueKey: plan.uniqueKey, hardDelete: this.options.hardDelete && method !== 'append' });
-      for (const sql of [...merge, ...this.dialect.dropStaging(staging)]) await this.connection.execute(sql);
+      const names = plan.columns.map((c) => c.name);
+      await run(this.dialect.merge({ target: plan.table, staging, columns: names, keys: plan.keyColumns, method, uniqueKey: plan.uniqueKey, hardDelete: this.options.hardDelete && method !== 'append' }));
+      if (ddlInside) await run(this.dialect.dropStaging(staging));
       plan.rows = [];
     }
-    for (const sql of this.pendingOps) await this.connection.execute(sql);
+    await run(this.pendingOps);
     await this.connection.commit();
+    if (!ddlInside) for (const { staging } of loads) await run(this.dialect.dropStaging(staging));
     this.pendingOps = [];
     this.bytes = 0;
   }

@@ -12,11 +12,12 @@ import { describeConformance } from '@mage-int/testkit/vitest';
 const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
 const DATABASE = 'mage_int_conformance_sql_kit';
 
-const dialect = new StandardDialect({
+const dialectOptions = {
   name: 'standard-sql on PostgreSQL',
   types: { binary: 'BYTEA', json: 'JSONB', uuid: 'UUID' },
   aliases: { 'character varying': 'string', text: 'string', 'timestamp without time zone': 'timestamp', 'time without time zone': 'time', 'double precision': 'number', integer: 'integer', smallint: 'integer' },
-});
+} as const;
+const dialect = new StandardDialect(dialectOptions);
 
 /** The PostgreSQL I/O of the session: one client, a catalog lookup, multi-row INSERTs into staging. */
 class PostgresConnection implements SqlConnection<StandardType> {
@@ -74,7 +75,8 @@ interface Config {
   batch_size_rows?: number;
 }
 
-const destination: Destination<Config> = defineDestination<Config>({
+function sqlDestination(dialect: StandardDialect): Destination<Config> {
+  return defineDestination<Config>({
   kind: 'destination',
   name: 'standard-sql',
   spec: {
@@ -98,7 +100,9 @@ const destination: Destination<Config> = defineDestination<Config>({
       const options = { schema: config.schema, hardDelete: config.hard_delete ?? false, addRecordMetadata: config.add_record_metadata ?? false, interpretContentEncoding: config.interpret_content_encoding ?? false };
       return new SqlSession(dialect, new PostgresConnection(client), options, control);
     }),
-});
+  });
+}
+const destination = sqlDestination(dialect);
 
 async function withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ ...SERVER, database });
@@ -152,6 +156,23 @@ it('keeps loading base16 into a column that already holds bytes when interpret_c
     await new DestinationClient(destination, { config: { ...target.config, interpret_content_encoding: true } }).load([schema, record(1, '0xA1B2')]);
     await new DestinationClient(destination, { config: target.config }).load([schema, record(2, '0102')]);
     expect(await testConfig.readTable(target.config, 'blobs')).toEqual(expect.arrayContaining([{ id: 1, hex: 'obI=' }, { id: 2, hex: 'AQI=' }]));
+  } finally {
+    await target.teardown?.();
+  }
+});
+
+it('creates staging tables outside the transaction for an engine whose DDL commits implicitly, and drops them after', async () => {
+  const target = await testConfig.setup();
+  try {
+    const implicitDdl = sqlDestination(new StandardDialect({ ...dialectOptions, capabilities: { transactionalDdl: false } }));
+    const schema: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' }, _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' } } } };
+    const record = (id: number, v: string, deleted = false): SourceMessage => ({ type: 'RECORD', stream: 'items', record: { id, v, ...(deleted ? { _sdc_deleted_at: '2024-01-01T00:00:00Z' } : {}) } });
+    const client = new DestinationClient(implicitDdl, { config: { ...target.config, hard_delete: true, batch_size_rows: 2 } });
+    expect(await client.load([schema, record(1, 'a'), record(2, 'b'), { type: 'STATE', value: 1 }, record(1, 'a2'), record(2, 'b', true), record(3, 'c'), { type: 'STATE', value: 2 }])).toEqual([1, 2]);
+    const rows = (await testConfig.readTable(target.config, 'items')) ?? [];
+    expect(rows.map((r) => [r['id'], r['v']]).sort()).toEqual([[1, 'a2'], [3, 'c']]);
+    const left = await withClient(DATABASE, (c) => c.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '_mage_stage%'`, [target.config.schema]));
+    expect(left.rows).toEqual([]);
   } finally {
     await target.teardown?.();
   }
