@@ -76,6 +76,14 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   const storage = resolve(options.storage);
   await mkdir(join(storage, 'packages'), { recursive: true });
   const server = (await runServer(verdaccioConfig({ storage, allowSignup: options.allowSignup, logLevel: options.logLevel }) as never)) as Server;
+  // verdaccio falls back to its own htpasswd with sign-up open when a configured auth plugin fails to load: refuse to run then.
+  const guarded = (globalThis as Record<symbol, Set<string> | undefined>)[Symbol.for('@mage-int/registry:auth-plugin')];
+  if (!guarded?.has(groupsFile(storage))) {
+    server.close();
+    throw new RegistryError('AUTH_PLUGIN_MISSING', `verdaccio did not load mage-int's auth plugin from ${PLUGINS_DIR}`, {
+      hint: 'reinstall @mage-int/registry (its verdaccio-plugins/ folder is missing or broken); the registry was not started',
+    });
+  }
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>

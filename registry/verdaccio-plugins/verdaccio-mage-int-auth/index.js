@@ -34,6 +34,9 @@ class MageIntAuth {
     const { HTPasswd } = loadHtpasswd();
     this.groupsFile = config.groups_file;
     this.htpasswd = new HTPasswd({ file: config.file, max_users: config.max_users, slow_verify_ms: config.slow_verify_ms }, options);
+    // Tells startRegistry (same process) that this plugin, not verdaccio's open-sign-up default, guards this storage.
+    const loaded = (globalThis[Symbol.for('@mage-int/registry:auth-plugin')] ??= new Set());
+    loaded.add(config.groups_file);
   }
 
   authenticate(user, password, cb) {
