@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parsePipelineConfig } from '@mage-int/core';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, runCli, workDir } from './cli-harness.js';
+import { assertBuilt, runCli, workDir, WORKSPACE } from './cli-harness.js';
 
 describe('mage-int init', () => {
   const work = workDir('init');
@@ -29,6 +29,20 @@ describe('mage-int init', () => {
 
     const gitignore = readFileSync(join(root, '.gitignore'), 'utf8').split('\n');
     expect(gitignore).toEqual(expect.arrayContaining(['.mage-int/', '*.duckdb', 'node_modules/']));
+  });
+
+  it('with --registry, writes the project\'s .npmrc so @mage-int comes from that registry, and depends on each package\'s own version', async () => {
+    const result = await runCli(['init', 'from-registry', '--registry', 'http://127.0.0.1:4873'], { cwd: work.dir });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`created ${join('from-registry', '.npmrc')}`);
+    const npmrc = readFileSync(join(work.dir, 'from-registry', '.npmrc'), 'utf8');
+    expect(npmrc.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual(['@mage-int:registry=http://127.0.0.1:4873/']);
+    const pkg = JSON.parse(readFileSync(join(work.dir, 'from-registry', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    for (const [name, dir] of [['@mage-int/cli', 'tools/cli'], ['@mage-int/core', 'core'], ['@mage-int/source-faker', 'connectors/source-faker'], ['@mage-int/destination-duckdb', 'connectors/destination-duckdb']]) {
+      const { version } = JSON.parse(readFileSync(join(WORKSPACE, dir as string, 'package.json'), 'utf8')) as { version: string };
+      expect(pkg.dependencies[name as string]).toBe(`^${version}`);
+    }
+    expect(existsSync(join(work.dir, 'My Project', '.npmrc'))).toBe(false);
   });
 
   it('refuses to overwrite existing files without --force (exit 2), then overwrites with it', async () => {
