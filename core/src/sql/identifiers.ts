@@ -3,8 +3,12 @@
  * "user:id", "select"); tables and columns must be valid, predictable and collision-free.
  */
 export interface IdentifierRules {
-  /** Longest identifier in bytes (PostgreSQL 63, DuckDB effectively unlimited, MySQL 64). */
+  /** Longest identifier in bytes (PostgreSQL 63, DuckDB effectively unlimited), or in characters with `lengthUnit`. */
   maxBytes: number;
+  /** What `maxBytes` counts: bytes of UTF-8 (the default) or characters (MySQL: 64 characters). */
+  lengthUnit?: 'bytes' | 'characters';
+  /** Names that differ only in case are the same name (MySQL columns): collisions are found case-insensitively. */
+  caseInsensitive?: boolean;
   /** Fold to lower case (the default: unquoted SQL and most users expect it). */
   lowercase?: boolean;
   /** Words that need quoting; identifiers are always quoted, so this only matters for `normalize` callers. */
@@ -21,13 +25,19 @@ export function normalizeIdentifier(name: string, rules: IdentifierRules): strin
   out = out.normalize('NFC').replace(/[^\p{L}\p{N}_]+/gu, '_');
   if (out === '' || out === '_') out = `_${hash(name)}`;
   if (/^\p{N}/u.test(out)) out = `_${out}`;
-  if (Buffer.byteLength(out) > rules.maxBytes) {
+  const length = rules.lengthUnit === 'characters' ? (text: string) => [...text].length : (text: string) => Buffer.byteLength(text);
+  if (length(out) > rules.maxBytes) {
     const suffix = `_${hash(name)}`;
-    let cut = out;
-    while (Buffer.byteLength(cut) + suffix.length > rules.maxBytes) cut = cut.slice(0, -1);
-    out = cut + suffix;
+    let cut = [...out];
+    while (length(cut.join('')) + suffix.length > rules.maxBytes) cut = cut.slice(0, -1);
+    out = cut.join('') + suffix;
   }
   return out;
+}
+
+/** The form of a name two names collide in (lower case when the engine ignores case). */
+export function identifierKey(name: string, rules: IdentifierRules): string {
+  return rules.caseInsensitive ? name.toLowerCase() : name;
 }
 
 /** 8 hex characters of FNV-1a: short, stable, good enough to tell names apart. */
@@ -46,14 +56,14 @@ function hash(text: string): string {
  * order, so the mapping does not depend on the order a schema lists them in. Returned in schema order.
  */
 export function columnNames(fields: readonly string[], rules: IdentifierRules, taken: Iterable<string> = []): Map<string, string> {
-  const used = new Set(taken);
+  const used = new Set([...taken].map((name) => identifierKey(name, rules)));
   const picked = new Map<string, string>();
   const claimsItself = (field: string) => normalizeIdentifier(field, rules) === field;
   for (const field of [...fields.filter(claimsItself), ...fields.filter((f) => !claimsItself(f))]) {
     const base = normalizeIdentifier(field, rules);
     let candidate = base;
-    for (let i = 2; used.has(candidate); i++) candidate = normalizeIdentifier(`${base}_${i}`, rules);
-    used.add(candidate);
+    for (let i = 2; used.has(identifierKey(candidate, rules)); i++) candidate = normalizeIdentifier(`${base}_${i}`, rules);
+    used.add(identifierKey(candidate, rules));
     picked.set(field, candidate);
   }
   return new Map(fields.map((f) => [f, picked.get(f) as string]));

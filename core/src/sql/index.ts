@@ -1,4 +1,4 @@
-export { normalizeIdentifier, columnNames, quoteIdentifier, type IdentifierRules } from './identifiers.js';
+export { normalizeIdentifier, columnNames, identifierKey, quoteIdentifier, type IdentifierRules } from './identifiers.js';
 export { columnType, widenLogicalType, type ColumnType, type ColumnTypeOptions, type LogicalType } from './column-types.js';
 export { base16Digits, decodeBase16, base16Error } from './content-encoding.js';
 export {

@@ -6,7 +6,7 @@ import { RecordValidationError } from '../errors.js';
 import { columnType, type LogicalType } from './column-types.js';
 import { base16Error, decodeBase16 } from './content-encoding.js';
 import { METADATA_COLUMNS, METADATA_LOGICAL_TYPES, STAGING_DELETED, STAGING_SEQUENCE, type MetadataColumn, type SqlDialect, type TableRef } from './dialect.js';
-import { columnNames, normalizeIdentifier } from './identifiers.js';
+import { columnNames, identifierKey, normalizeIdentifier } from './identifiers.js';
 
 /** A table as the engine's catalog describes it. */
 export interface SqlTable<Type> {
@@ -102,8 +102,8 @@ export class SqlSession<Type> implements DestinationSession {
     const rules = this.dialect.identifiers;
     const base = normalizeIdentifier(`${this.options.tablePrefix ?? ''}${stream}`, rules);
     let name = base;
-    for (let i = 2; this.tables.has(name); i++) name = normalizeIdentifier(`${base}_${i}`, rules);
-    this.tables.add(name);
+    for (let i = 2; this.tables.has(identifierKey(name, rules)); i++) name = normalizeIdentifier(`${base}_${i}`, rules);
+    this.tables.add(identifierKey(name, rules));
     return { schema: this.options.schema, name };
   }
 
