@@ -110,4 +110,32 @@ describe('INCREMENTAL', () => {
       await db.sql(`DELETE FROM orders WHERE id > 10000`);
     }
   });
+
+  it('reads a table without a key in replication-key order, and restarts at the bookmarked value', async () => {
+    const cat = select(catalog, { loose: { method: 'INCREMENTAL', key: 'seq' } });
+    const messages = await read(cat);
+    const records = recordsOf(messages, 'loose');
+    expect(records).toHaveLength(30);
+    expect(records.map((r) => r['seq'])).toEqual([...records.map((r) => r['seq'] as number)].sort((a, b) => a - b));
+    const again = recordsOf(await read(cat, lastState(messages)), 'loose');
+    expect(again.map((r) => r['v'])).toEqual(['row30']);
+  });
+});
+
+describe('several databases', () => {
+  it('discovers the tables of each database, stream names prefixed with the database', async () => {
+    const other = await createTestDatabase();
+    try {
+      await other.sql(`CREATE TABLE orders (id int PRIMARY KEY)`);
+      await other.sql(`INSERT INTO orders VALUES (1), (2)`);
+      const config = { ...db.config, database: undefined, databases: [db.name, other.name] as [string, ...string[]] };
+      const cat = await new MySQL({ config }).discover();
+      const names = cat.streams.map((s) => s.stream);
+      expect(names).toEqual(expect.arrayContaining([`${db.name}_orders`, `${other.name}_orders`]));
+      const records = recordsOf(await read(select(cat, { [`${other.name}-orders`]: { method: 'FULL_TABLE' } }), { bookmarks: {} }, config), `${other.name}_orders`);
+      expect(records).toEqual([{ id: 1 }, { id: 2 }]);
+    } finally {
+      await other.drop();
+    }
+  });
 });
