@@ -17,3 +17,5 @@ export {
   runConformance,
   runConformanceForPackage,
 } from './run-conformance.js';
+export { StandInServer, nestedQuery, type StandInRequest, type StandInResponse, type StandInFault, type StandInLogEntry, type StandInServerOptions } from './stand-ins/stand-in-server.js';
+export { StripeStandIn, startStripeStandIn, stripeError, stripeExampleObjects, STRIPE_RESOURCES, type StripeStandInOptions } from './stand-ins/stripe/stripe-stand-in.js';
