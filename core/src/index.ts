@@ -46,9 +46,25 @@ export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKey
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';
 export { assertLogBasedStreamUsable } from './source-kit/log-based-stream.js';
-export { HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse, type QueryValue } from './source-kit/http/http-client.js';
+export { HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse, type QueryValue, type ResponseRule } from './source-kit/http/http-client.js';
 export { HttpError } from './source-kit/http/http-error.js';
-export { bearerAuth, apiKeyAuth, basicAuth, OAuth2Auth, type HttpAuth, type AuthRequest, type OAuth2Options } from './source-kit/http/auth.js';
+export {
+  bearerAuth,
+  apiKeyAuth,
+  basicAuth,
+  placeCredential,
+  OAuth2Auth,
+  RenewingTokenAuth,
+  requestCredential,
+  accessTokenOf,
+  type HttpAuth,
+  type AuthRequest,
+  type OAuth2Options,
+  type CredentialPlace,
+  type IssuedToken,
+} from './source-kit/http/auth.js';
+export { JwtAuth, signJwt, googleServiceAccountAuth, type JwtAuthOptions, type GoogleServiceAccount } from './source-kit/http/jwt-auth.js';
+export { SessionTokenAuth, type SessionTokenAuthOptions } from './source-kit/http/session-token-auth.js';
 export {
   singlePage,
   nextUrlPaginator,
@@ -57,6 +73,8 @@ export {
   cursorPaginator,
   offsetPaginator,
   pageNumberPaginator,
+  headerCursorPaginator,
+  stopWhen,
   type Paginator,
   type PageRequest,
   type CursorPaginatorOptions,

@@ -1,3 +1,4 @@
+import { generateKeyPairSync, verify } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,12 @@ import {
   createLogger,
   cursorPaginator,
   emptyState,
+  googleServiceAccountAuth,
+  headerCursorPaginator,
   HttpClient,
+  JwtAuth,
+  SessionTokenAuth,
+  stopWhen,
   HttpStream,
   linkHeaderPaginator,
   nextUrlPaginator,
@@ -498,5 +504,111 @@ describe('HttpStream with readStreams', () => {
     ]);
     const ids = second.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => `${String(r['issue'])}/${String(r['id'])}`) : []));
     expect(ids).toEqual(['12/2', '12/4', '13/3']);
+  });
+});
+
+describe('kit additions: cookie keys, JWT, session tokens, header cursors, limits, response rules', () => {
+  function bodyOf(req: IncomingMessage): Promise<string> {
+    return new Promise((resolve) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => resolve(text));
+    });
+  }
+
+  it('sends an API key as a cookie and a query parameter', async () => {
+    const server = await serve((_req, res) => json(res, 200, {}));
+    await client(server.url, { auth: apiKeyAuth({ name: 'session', value: 'c1', in: 'cookie' }), headers: { cookie: 'lang=en' } }).getJson('x');
+    await client(server.url, { auth: apiKeyAuth({ name: 'key', value: 'q1', in: 'query' }) }).getJson('x');
+    expect(server.headers[0]?.cookie).toBe('lang=en; session=c1');
+    expect(server.requests[1]?.searchParams.get('key')).toBe('q1');
+  });
+
+  it('Google service account: a signed RS256 JWT exchanged for an access token, the key never printed', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const assertions: string[] = [];
+    const server = await serve((req, res, url) => {
+      if (url.pathname === '/token') {
+        void bodyOf(req).then((text) => {
+          const form = new URLSearchParams(text);
+          assertions.push(form.get('assertion') ?? '');
+          json(res, 200, { access_token: 'ya29.x', expires_in: 3600 });
+        });
+        return;
+      }
+      json(res, req.headers.authorization === 'Bearer ya29.x' ? 200 : 401, { ok: true });
+    });
+    const auth = googleServiceAccountAuth({ client_email: 'sa@p.iam.gserviceaccount.com', private_key: pem, private_key_id: 'k1', token_uri: `${server.url}/token` }, ['https://www.googleapis.com/auth/analytics.readonly']);
+    await client(server.url, { auth }).getJson('x');
+    const [header, payload, signature] = (assertions[0] ?? '').split('.') as [string, string, string];
+    expect(verify('sha256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toMatchObject({ alg: 'RS256', kid: 'k1' });
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toMatchObject({ iss: 'sa@p.iam.gserviceaccount.com', aud: `${server.url}/token`, scope: 'https://www.googleapis.com/auth/analytics.readonly' });
+    expect(auth.secrets()).toEqual([pem, 'ya29.x']);
+  });
+
+  it('JWT as the bearer token (HS256), without a token endpoint', async () => {
+    const server = await serve((_req, res) => json(res, 200, {}));
+    await client(server.url, { auth: new JwtAuth({ algorithm: 'HS256', key: 'shh', claims: { iss: 'app' } }) }).getJson('x');
+    const token = (server.headers[0]?.authorization ?? '').replace('Bearer ', '');
+    expect(JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString())).toMatchObject({ iss: 'app' });
+  });
+
+  it('session token: logs in, sends the token, logs in again on a 401', async () => {
+    let logins = 0;
+    let current = '';
+    const server = await serve((req, res, url) => {
+      if (url.pathname === '/login') {
+        void bodyOf(req).then((text) => {
+          expect(JSON.parse(text)).toEqual({ user: 'me', password: 'pw' });
+          current = `s${++logins}`;
+          json(res, 200, { session: { id: current } });
+        });
+        return;
+      }
+      if (req.headers['x-session'] !== current) return json(res, 401, {});
+      if (url.searchParams.get('page') === '2' && logins === 1) current = 'expired';
+      json(res, 200, { data: current === 'expired' ? [] : [{ id: Number(url.searchParams.get('page')) }] });
+    });
+    const auth = new SessionTokenAuth({ loginUrl: `${server.url}/login`, body: { user: 'me', password: 'pw' }, tokenPath: 'session.id', inject: { name: 'x-session' }, secrets: ['pw'] });
+    const http = client(server.url, { auth });
+    await http.getJson('items', { page: 1 });
+    await http.getJson('items', { page: 2 });
+    await http.getJson('items', { page: 3 });
+    expect(logins).toBe(2);
+    expect(auth.secrets()).toEqual(['pw', 's2']);
+  });
+
+  it('header cursor, maximum_offset, maximum_page and a stop condition end pagination where they should', async () => {
+    const server = await serve((_req, res, url) => {
+      const cursor = Number(url.searchParams.get('cursor') ?? 0);
+      if (url.pathname === '/hc') return json(res, 200, items.slice(cursor, cursor + 10), cursor + 10 < items.length ? { 'x-next': String(cursor + 10) } : {});
+      const offset = Number(url.searchParams.get('offset') ?? (Number(url.searchParams.get('page') ?? 1) - 1) * 5);
+      json(res, 200, { data: items.slice(offset, offset + 5), done: offset >= 10 });
+    });
+    const read = (path: string, paginator: Paginator) => readIds(new HttpStream(client(server.url), { name: path, path, paginator }));
+    expect(await read('hc', headerCursorPaginator({ header: 'x-next' }))).toEqual(items.map((i) => i.id));
+    expect(await read('off', offsetPaginator({ limit: 5, maximumOffset: 10 }))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await read('pages', pageNumberPaginator({ maximumPage: 3 }))).toHaveLength(15);
+    expect(await read('stop', stopWhen(offsetPaginator({ limit: 5 }), (response) => (response.body as { done: boolean }).done))).toHaveLength(15);
+  });
+
+  it('response rules: retry a 200 whose body says busy, ignore a 404, fail with the rule\'s message', async () => {
+    let busy = 1;
+    const server = await serve((_req, res, url) => {
+      if (url.pathname === '/busy') return busy-- > 0 ? json(res, 200, { status: 'busy' }) : json(res, 200, { data: [{ id: 1 }] });
+      if (url.pathname === '/gone') return json(res, 404, { message: 'no such thing' });
+      json(res, 400, { message: 'plan limit' });
+    });
+    const rules = [
+      { bodyContains: '"busy"', action: 'retry' as const, message: 'the API is busy' },
+      { status: [404], action: 'ignore' as const },
+      { status: [400], action: 'fail' as const, message: 'upgrade the plan to read this stream' },
+    ];
+    const http = client(server.url, { rules });
+    expect((await http.getJson('busy')) as unknown).toEqual({ data: [{ id: 1 }] });
+    expect(await readIds(new HttpStream(http, { name: 'gone', path: 'gone' }))).toEqual([]);
+    await expect(http.getJson('bad')).rejects.toMatchObject({ code: 'HTTP_RESPONSE_RULE', message: expect.stringContaining('upgrade the plan') });
   });
 });

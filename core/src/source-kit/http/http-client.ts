@@ -23,6 +23,24 @@ export interface HttpRequest {
   acceptStatuses?: readonly number[];
   /** The stream the request is for, named in errors. */
   stream?: string;
+  /** Rules checked on every answer before the default handling (see ResponseRule); the client's own come after. */
+  rules?: readonly ResponseRule[];
+}
+
+/**
+ * What to do with an answer that matches: `retry` it (with backoff, like a 429), `ignore` it (no records; the
+ * stream or partition ends there), `fail` with the rule's message, or take it as a `success`. A rule matches when
+ * every condition given holds.
+ */
+export interface ResponseRule {
+  status?: readonly number[];
+  /** Text the raw body contains. */
+  bodyContains?: string;
+  /** A test on the parsed body (a JSONPath filter, compiled by the caller). */
+  match?: (body: unknown) => boolean;
+  action: 'retry' | 'ignore' | 'fail' | 'success';
+  /** The error message of `fail`, and what the log says for the others. */
+  message?: string;
 }
 
 export interface HttpResponse {
@@ -32,6 +50,10 @@ export interface HttpResponse {
   /** The parsed JSON body (exact numbers kept), or undefined when the body is empty or not JSON. */
   body: unknown;
   text: string;
+  /** The body's bytes as received (after any Content-Encoding was undone): gzip files, CSV in other encodings. */
+  bytes: Uint8Array;
+  /** A response rule said to ignore this answer: the stream takes no records from it and stops paginating. */
+  ignored?: boolean;
 }
 
 export interface HttpClientOptions {
@@ -53,6 +75,8 @@ export interface HttpClientOptions {
   maxServerWaitMs?: number;
   /** Statuses retried; default 408, 425, 429, 500, 502, 503, 504. */
   retryStatuses?: readonly number[];
+  /** Response rules of every request, checked after the request's own. */
+  rules?: readonly ResponseRule[];
   logger: Logger;
   signal: AbortSignal;
   /** Jitter source (tests make it predictable). */
@@ -111,18 +135,22 @@ export class HttpClient {
       await options.auth?.apply({ url, headers }, options.signal);
       return { url, init: { method, headers, body } };
     };
-    let outcome = await this.exchange(prepare, `${method} ${this.urlFor(request).pathname}`, request.stream, request.acceptStatuses);
+    const rules = [...(request.rules ?? []), ...(options.rules ?? [])];
+    const what = `${method} ${this.urlFor(request).pathname}`;
+    let outcome = await this.exchange(prepare, what, request.stream, request.acceptStatuses, rules);
     if (outcome.response.status === 401 && options.auth?.refresh) {
       // An access token that expired or was revoked mid-run: renew it once and send the request again.
-      options.logger.info(`${method} ${this.urlFor(request).pathname}: HTTP 401; renewing the access token`);
+      options.logger.info(`${what}: HTTP 401; renewing the access token`);
       await outcome.response.body?.cancel();
       await options.auth.refresh(options.signal);
-      outcome = await this.exchange(prepare, `${method} ${this.urlFor(request).pathname}`, request.stream, request.acceptStatuses);
+      outcome = await this.exchange(prepare, what, request.stream, request.acceptStatuses, rules);
     }
     const { response, url, attempt, refusedWait } = outcome;
-    const text = await response.text();
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
+    if (outcome.ignored) return { status: response.status, headers: response.headers, url, body: undefined, text, bytes, ignored: true };
     const parsed = parseBody(text, response.headers);
-    if (response.ok || request.acceptStatuses?.includes(response.status)) return { status: response.status, headers: response.headers, url, body: parsed, text };
+    if (response.ok || outcome.accepted || request.acceptStatuses?.includes(response.status)) return { status: response.status, headers: response.headers, url, body: parsed, text, bytes };
     const extra = refusedWait ? `the server asks to wait ${Math.ceil(refusedWait.ms / 1000)} s (${refusedWait.reason}), longer than allowed` : undefined;
     throw this.error(response, parsed, text, request, attempt, extra);
   }
@@ -148,7 +176,8 @@ export class HttpClient {
     what: string,
     stream?: string,
     acceptStatuses?: readonly number[],
-  ): Promise<{ response: Response; url: URL; attempt: number; refusedWait?: RetryWait }> {
+    rules: readonly ResponseRule[] = [],
+  ): Promise<{ response: Response; url: URL; attempt: number; refusedWait?: RetryWait; ignored?: boolean; accepted?: boolean }> {
     const { options } = this;
     const maxRetries = options.maxRetries ?? 5;
     const timeoutMs = options.timeoutMs ?? 30_000;
@@ -171,6 +200,29 @@ export class HttpClient {
         }
         await this.wait(what, reason, attempt + 1, maxRetries, { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
         continue;
+      }
+      if (rules.length > 0) {
+        const checked = await applyRules(response, rules);
+        response = checked.response;
+        const rule = checked.rule;
+        if (rule?.action === 'fail') {
+          const secrets = this.options.auth?.secrets() ?? [];
+          throw new ConnectorError('HTTP_RESPONSE_RULE', `${what} answered HTTP ${response.status}: ${rule.message ?? 'a response rule says to fail'}`, {
+            stream,
+            hint: redact(vendorMessageOf(parseBody(checked.text, response.headers), checked.text) ?? 'the response rules of the stream say this answer is an error', secrets),
+          });
+        }
+        if (rule?.action === 'ignore') {
+          this.options.logger.info(`${what}: HTTP ${response.status} ignored${rule.message ? ` (${rule.message})` : ''}`, stream ? { stream } : undefined);
+          return { response, url, attempt, ignored: true };
+        }
+        if (rule?.action === 'success') return { response, url, attempt, accepted: true };
+        if (rule?.action === 'retry') {
+          if (attempt >= maxRetries) return { response, url, attempt };
+          const asked = serverWait(response.headers);
+          await this.wait(what, rule.message ?? `HTTP ${response.status} (response rule)`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
+          continue;
+        }
       }
       if (response.ok || acceptStatuses?.includes(response.status)) {
         this.respectQuota(what, response.headers);
@@ -225,6 +277,31 @@ export class HttpClient {
               : undefined;
     return new HttpError(status, message, { stream: request.stream, field: status === 401 || status === 403 ? credential : undefined, hint, requestId, vendorMessage });
   }
+}
+
+/** The first rule an answer matches (its body is read, and the answer rebuilt around it, only when a rule looks at the body). */
+async function applyRules(response: Response, rules: readonly ResponseRule[]): Promise<{ response: Response; rule?: ResponseRule; text: string }> {
+  const candidates = rules.filter((rule) => !rule.status || rule.status.includes(response.status));
+  if (candidates.length === 0) return { response, text: '' };
+  const needsBody = candidates.some((rule) => rule.bodyContains !== undefined || rule.match !== undefined) || candidates.some((rule) => rule.action === 'fail');
+  let text = '';
+  let rebuilt = response;
+  if (needsBody) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    text = new TextDecoder().decode(bytes);
+    const empty = response.status === 204 || response.status === 304 || bytes.length === 0;
+    rebuilt = new Response(empty ? null : bytes, { status: response.status, statusText: response.statusText, headers: response.headers });
+  }
+  let parsed: unknown;
+  const rule = candidates.find((candidate) => {
+    if (candidate.bodyContains !== undefined && !text.includes(candidate.bodyContains)) return false;
+    if (candidate.match) {
+      parsed ??= parseBody(text, response.headers);
+      if (!candidate.match(parsed)) return false;
+    }
+    return true;
+  });
+  return { response: rebuilt, ...(rule ? { rule } : {}), text };
 }
 
 function networkReason(error: unknown): string {

@@ -41,8 +41,11 @@ export interface HttpStreamOptions {
   filterByStart?: boolean;
   /** Partitions (child requests) read at once; default 1. */
   concurrency?: number;
-  /** A child stream: read once per record of `stream`, with the partition `partition` makes of it. */
-  parent?: { stream: SourceStream; partition: (record: RecordData) => StreamPartition | undefined };
+  /**
+   * A child stream: read once per record of `stream`, with the partition `partition` makes of it (undefined
+   * skips the record; `sync` is the child's, with its saved bookmarks).
+   */
+  parent?: { stream: SourceStream; partition: (record: RecordData, sync: StreamSync) => StreamPartition | undefined };
   /** Changes or drops (undefined) a record before it is emitted. */
   transform?: (record: RecordData, sync: StreamSync) => RecordData | undefined;
 }
@@ -125,6 +128,7 @@ export class HttpStream implements SourceStream {
         ...(request.url ? { url: request.url } : { path: request.path ?? '' }),
         query: request.query,
         ...(request.body ? { body: request.body } : {}),
+        ...(request.headers ? { headers: request.headers } : {}),
         stream: sync.tapStreamId,
       });
       const raw = this.parseRecords(response, sync);
@@ -138,6 +142,7 @@ export class HttpStream implements SourceStream {
         records.push(out);
       }
       yield { records, time_extracted: new Date().toISOString() };
+      if (response.ignored) return;
       const next = paginator.next(response, raw, request);
       if (next && JSON.stringify(next) === JSON.stringify(request)) {
         throw new ConnectorError('HTTP_PAGINATION_LOOP', `${response.url.pathname}: the paginator asked for the same page twice`, {
@@ -169,13 +174,13 @@ function fillPath(path: string, sync: StreamSync): string {
 }
 
 /** Every record of `parent` (all its partitions, for a grandchild), turned into the child's partitions. */
-async function* parentPartitions(parent: SourceStream, toPartition: (record: RecordData) => StreamPartition | undefined, sync: StreamSync): AsyncGenerator<StreamPartition> {
+async function* parentPartitions(parent: SourceStream, toPartition: (record: RecordData, sync: StreamSync) => StreamPartition | undefined, sync: StreamSync): AsyncGenerator<StreamPartition> {
   const parentSync: StreamSync = { entry: sync.entry, tapStreamId: parent.name, method: 'FULL_TABLE', keyProperties: parent.keyProperties ?? [], fields: [], bookmark: {}, signal: sync.signal, logger: sync.logger };
   const partitions = parent.partitions ? parent.partitions(parentSync) : oneUndefined();
   for await (const partition of partitions) {
     for await (const output of parent.read(partition ? { ...parentSync, partition } : parentSync)) {
       for (const record of Array.isArray(output) ? output : output.records) {
-        const child = toPartition(record);
+        const child = toPartition(record, sync);
         if (child) yield child;
       }
     }

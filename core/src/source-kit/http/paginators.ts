@@ -8,6 +8,8 @@ export interface PageRequest {
   url?: string;
   query: Record<string, QueryValue>;
   body?: Record<string, unknown>;
+  /** Headers of this page's request (a cursor sent in a header). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -72,10 +74,13 @@ export interface CursorPaginatorOptions {
    * page's last record (Stripe: `{lastRecord: 'id'}`), or a function of the response and the records.
    */
   cursor: string | { lastRecord: string } | ((response: HttpResponse, records: readonly RecordData[]) => unknown);
-  /** The parameter the cursor is sent in (`after`, `starting_after`, `cursor`). */
+  /** The parameter the cursor is sent in (`after`, `starting_after`, `cursor`); a header name for `in: 'header'`. */
   param: string;
-  /** Sent in the query (default) or the JSON body (a search POST). */
-  in?: 'query' | 'body';
+  /**
+   * Sent in the query (default), the JSON body (a search POST), a request header, or as the next request's path
+   * (`path`: the cursor is a path or URL relative to the base URL, and `param` is unused).
+   */
+  in?: 'query' | 'body' | 'header' | 'path';
   /** Whether more pages follow (Stripe `has_more`; a function may negate Zendesk's `end_of_stream`); default: a cursor was given. */
   hasMore?: ValuePath;
   /** Page size parameter and value added to the first page (and kept on the next ones). */
@@ -84,15 +89,27 @@ export interface CursorPaginatorOptions {
 
 /** A cursor from each answer goes into the next request (Stripe, HubSpot, Zendesk cursor export). */
 export function cursorPaginator(options: CursorPaginatorOptions): Paginator {
-  const place = (request: PageRequest, name: string, value: unknown): PageRequest =>
-    options.in === 'body' ? { ...request, body: { ...request.body, [name]: value } } : { ...request, query: { ...request.query, [name]: value as QueryValue } };
+  const place = (request: PageRequest, name: string, value: unknown): PageRequest => {
+    if (options.in === 'body') return { ...request, body: { ...request.body, [name]: value } };
+    if (options.in === 'header') return { ...request, headers: { ...request.headers, [name]: String(value) } };
+    return { ...request, query: { ...request.query, [name]: value as QueryValue } };
+  };
   return {
-    first: (request) => (options.limit ? place(request, options.limit.param, options.limit.value) : request),
+    first: (request) => {
+      if (!options.limit) return request;
+      // A page size goes in the body of a body-cursor POST, else in the query.
+      if (options.in === 'body') return place(request, options.limit.param, options.limit.value);
+      return { ...request, query: { ...request.query, [options.limit.param]: options.limit.value } };
+    },
     next(response, records, request) {
       if (options.hasMore !== undefined && !valueAt(response.body, options.hasMore)) return undefined;
       const from = options.cursor;
       const cursor = typeof from === 'function' ? from(response, records) : typeof from === 'string' ? valueAt(response.body, from) : records[records.length - 1]?.[from.lastRecord];
       if (cursor === undefined || cursor === null || cursor === '') return undefined;
+      if (options.in === 'path') {
+        const { url: _url, path: _path, ...rest } = request;
+        return /^https?:\/\//.test(String(cursor)) ? { ...rest, url: String(cursor), query: {} } : { ...rest, path: String(cursor) };
+      }
       return place(request, options.param, typeof cursor === 'number' ? cursor : String(cursor));
     },
   };
@@ -104,6 +121,8 @@ export interface OffsetPaginatorOptions {
   limitParam?: string;
   /** Body path of the total record count; without it the last page is a short one. */
   totalPath?: ValuePath;
+  /** Stop before this offset even if the API has more (APIs that refuse deep offsets, or a sample). */
+  maximumOffset?: number;
 }
 
 /** `?offset=…&limit=…`: the offset grows by the records received; stops at a short page or the total. */
@@ -116,6 +135,7 @@ export function offsetPaginator(options: OffsetPaginatorOptions): Paginator {
       const offset = Number(request.query[offsetParam] ?? 0) + records.length;
       const total = options.totalPath === undefined ? undefined : Number(valueAt(response.body, options.totalPath));
       if (records.length === 0 || (total !== undefined && Number.isFinite(total) ? offset >= total : records.length < options.limit)) return undefined;
+      if (options.maximumOffset !== undefined && offset >= options.maximumOffset) return undefined;
       return { ...request, query: { ...request.query, [offsetParam]: offset } };
     },
   };
@@ -128,6 +148,8 @@ export interface PageNumberPaginatorOptions {
   pageSize?: { param: string; value: number };
   /** Body path of the page count; without it an empty (or short, with pageSize) page ends. */
   totalPagesPath?: ValuePath;
+  /** The last page number read, even if the API has more. */
+  maximumPage?: number;
 }
 
 /** `?page=1,2,3…`: stops at an empty page, a short page, or the page count. */
@@ -142,7 +164,25 @@ export function pageNumberPaginator(options: PageNumberPaginatorOptions = {}): P
       if (records.length === 0) return undefined;
       if (pages !== undefined && Number.isFinite(pages) && page - base + 1 >= pages) return undefined;
       if (options.pageSize && records.length < options.pageSize.value) return undefined;
+      if (options.maximumPage !== undefined && page + 1 > options.maximumPage) return undefined;
       return { ...request, query: { ...request.query, [pageParam]: page + 1 } };
     },
+  };
+}
+
+/** A cursor in a response header (`X-Next-Cursor`) sent back as a query parameter; stops when the header is absent. */
+export function headerCursorPaginator(options: { header?: string; param?: string } = {}): Paginator {
+  const header = options.header ?? 'next';
+  return cursorPaginator({ cursor: (response) => response.headers.get(header) ?? undefined, param: options.param ?? 'cursor' });
+}
+
+/**
+ * Ends pagination when `stop` says so for an answer (Zendesk `end_of_stream`, an empty `data`), whatever the
+ * wrapped paginator would do next.
+ */
+export function stopWhen(paginator: Paginator, stop: (response: HttpResponse, records: readonly RecordData[]) => boolean): Paginator {
+  return {
+    ...(paginator.first ? { first: (request: PageRequest) => (paginator.first as NonNullable<Paginator['first']>)(request) } : {}),
+    next: (response, records, request) => (stop(response, records) ? undefined : paginator.next(response, records, request)),
   };
 }
