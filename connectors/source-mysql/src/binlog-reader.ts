@@ -28,10 +28,8 @@ export class BinlogReader implements AsyncIterable<AnyBinlogEvent> {
   private stopped = false;
 
   constructor(private readonly options: BinlogReaderOptions) {
-    // zongji's control connection runs its own catalog queries: the driver's default conversion, dates as text
-    // (microseconds kept), UTC, JSON as text (exact numbers).
-    const { typeCast: _ignored, ...connection } = options.connection;
-    this.zongji = new ZongJi({ ...connection, dateStrings: true, timezone: 'Z', jsonStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+    // The connection options keep dates as text (microseconds kept), UTC, JSON as text: zongji's decoder reads them.
+    this.zongji = new ZongJi(options.connection);
     this.zongji.on('binlog', (event: AnyBinlogEvent) => {
       this.queue.push(event);
       if (this.queue.length >= HIGH_WATER && !this.paused) {

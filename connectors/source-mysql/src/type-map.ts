@@ -143,8 +143,9 @@ function isoDateTime(text: string): string {
 }
 
 /**
- * A function from what the driver (a query: text or bytes) or the binlog reader (numbers, strings, Buffers,
- * geometry objects) gives for a non-null value of the column, to the record value.
+ * A function from what the driver (numbers, lossless strings for BIGINT/DECIMAL/dates, Buffers for bytes) or the
+ * binlog reader (numbers, strings, Buffers, geometry objects) gives for a non-null value of the column, to the
+ * record value.
  */
 export type ValueConverter = (value: unknown) => unknown;
 
