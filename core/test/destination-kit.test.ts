@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   batchPolicy,
   defineDestination,
+  defineSource,
   DestinationClient,
+  runPipeline,
   MageError,
   silentLogger,
   stringifyExactJson,
@@ -254,6 +256,39 @@ describe('DestinationClient', () => {
     expect(await client.load([schema, record(1), state(1), record(2)])).toEqual([{ n: 1 }]);
     expect(loaded).toHaveLength(2);
     await expect(client.load([schema, { type: 'RECORD', stream: 'items', record: { id: 'x', name: 'a' } }])).rejects.toMatchObject({ stream: 'items', field: 'id' });
+  });
+});
+
+describe('deprecated setting names', () => {
+  it('are moved by the runner with a warning in its log', async () => {
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (m: string) => void warnings.push(m), child: () => logger };
+    const source = defineSource<Record<string, never>>({
+      kind: 'source',
+      name: 'one',
+      spec: { type: 'object' },
+      check: async () => ({ ok: true }),
+      discover: async () => ({ streams: [{ tap_stream_id: 'items', stream: 'items', schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } }, metadata: [{ breadcrumb: [], metadata: { selected: true, 'table-key-properties': ['id'] } }] }] }),
+      async *read() {
+        yield schema;
+        yield record(1);
+        yield state(1);
+      },
+    });
+    let rows = 0;
+    const destination = defineDestination<{ batch_size_rows?: number; flush_rows?: number }>({
+      kind: 'destination',
+      name: 'memory',
+      spec: { type: 'object', additionalProperties: false, properties: { batch_size_rows: { type: 'integer' }, flush_rows: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_size_rows' } } },
+      check: async () => ({ ok: true }),
+      write: (config, messages, ctx) => {
+        rows = config.batch_size_rows ?? 0;
+        return writeWithSession(config, messages, ctx, async (control) => new MemorySession(control));
+      },
+    });
+    await runPipeline({ pipelineId: 'aliases', source, sourceConfig: {}, destination, destinationConfig: { flush_rows: 7 }, logger });
+    expect(rows).toBe(7);
+    expect(warnings).toContain('destination memory: setting "flush_rows" is deprecated, use "batch_size_rows"');
   });
 });
 

@@ -58,7 +58,7 @@ describe('a target (destination-jsonl) reading invalid UTF-8 on stdin', () => {
   );
   const run = (name: string, config: Record<string, unknown>) => {
     const path = join(dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ destination_path: join(dir, name), flush_rows: 1, ...config }));
+    writeFileSync(path, JSON.stringify({ destination_path: join(dir, name), batch_size_rows: 1, ...config }));
     return spawnSync(process.execPath, [bin, '--config', path], { input: stdin, encoding: 'utf8' });
   };
 

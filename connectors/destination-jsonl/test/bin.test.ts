@@ -52,6 +52,14 @@ describe('destination-jsonl as a Singer target', () => {
     );
   });
 
+  it('takes a deprecated setting name and says which name replaces it', () => {
+    const out = join(dir, 'out-deprecated');
+    const result = target({ destination_path: out, flush_rows: 1 }, [schema, '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":1}}', '{"type":"STATE","value":{"n":1}}']);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('setting "flush_rows" is deprecated, use "batch_size_rows"');
+    expect(result.stdout).toBe('{"n":1}\n');
+  });
+
   it('writes gzip when asked', () => {
     const out = join(dir, 'gz');
     const result = target({ destination_path: out, compression: 'gzip' }, [schema, '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":1.50}}']);

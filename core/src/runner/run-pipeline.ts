@@ -87,9 +87,12 @@ export interface RunPipelineOptions {
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<RunSummary> {
   const { pipelineId, source, destination } = options;
-  const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`);
-  const destinationConfig = validateConfig<never>(destination.spec, options.destinationConfig, `destination ${destination.name}`);
+  // Deprecated setting names are moved to their new ones; the warning waits for the logger (which needs the secrets).
+  const deprecated: string[] = [];
+  const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`, (message) => deprecated.push(message));
+  const destinationConfig = validateConfig<never>(destination.spec, options.destinationConfig, `destination ${destination.name}`, (message) => deprecated.push(message));
   const logger = options.logger ?? createLogger({ secrets: [...secretValues(source.spec, sourceConfig), ...secretValues(destination.spec, destinationConfig)] });
+  for (const message of deprecated) logger.warn(message);
   const store: StateStore = options.stateStore ?? new MemoryStateStore();
   const controller = new AbortController();
   const onOuterAbort = () => controller.abort(options.signal?.reason);

@@ -87,11 +87,14 @@ async function runConnectorCli<C extends Source<never> | Destination<never>>(
     if (values.help) return void (await writeLine(usage));
     if (values.about) return void (await writeLine(JSON.stringify(about(connector, packageInfo), null, 2)));
     if (typeof values.config !== 'string') throw new ConfigError('CONFIG_MISSING', '--config is required', { hint: usage });
-    const config = validateConfig<never>(connector.spec, await readJsonFile(values.config, 'config'), `${connector.kind} ${connector.name}`);
+    const deprecated: string[] = [];
+    const config = validateConfig<never>(connector.spec, await readJsonFile(values.config, 'config'), `${connector.kind} ${connector.name}`, (message) => deprecated.push(message));
     secrets = secretValues(connector.spec, config);
     const controller = new AbortController();
     process.once('SIGTERM', () => controller.abort());
-    await body(values, config, { logger: createLogger({ secrets, name: connector.name }), signal: controller.signal });
+    const logger = createLogger({ secrets, name: connector.name });
+    for (const message of deprecated) logger.warn(message);
+    await body(values, config, { logger, signal: controller.signal });
   } catch (error) {
     process.stderr.write(redact(`error: ${formatError(error)}`, secrets) + '\n');
     process.exitCode = 1;
