@@ -37,7 +37,7 @@ export function writeMysql(config: Config, messages: AsyncIterable<SourceMessage
     async (control) => {
       const client = await connect(config, connectOptions);
       const dialect = new MysqlDialect(client.server, { lowercase: config.lowercase_identifiers ?? true });
-      const connection = new MysqlConnection(client, dialect, connectOptions.offerLocalFiles ?? config.local_infile ?? true, control.logger);
+      const connection = new MysqlConnection(client, dialect, config.local_infile ?? true, control.logger);
       return new SqlSession(
         dialect,
         connection,

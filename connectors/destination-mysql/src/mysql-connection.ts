@@ -8,8 +8,8 @@ import { WIDENING_COLUMN, type MysqlDialect } from './mysql-dialect.js';
 import { parseMysqlType, t, type MysqlType } from './mysql-types.js';
 import { columnEncoder, loadDataField, type ColumnEncoder } from './value-text.js';
 
-/** Server answers meaning "no LOAD DATA LOCAL INFILE here": the command is not allowed, or local files are off. */
-const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 3950]);
+/** Server answers meaning "no LOAD DATA LOCAL INFILE here": not allowed (1148, MariaDB 4166), or local files off (MySQL 3948/3950, client 2068). */
+const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 3950, 4166]);
 /** Text handed to the server per chunk of the in-memory LOAD DATA stream. */
 const CHUNK_CHARACTERS = 256 * 1024;
 

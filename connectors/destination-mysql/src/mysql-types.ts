@@ -288,7 +288,7 @@ function widenTypes(current: MysqlType, incoming: MysqlType): MysqlType {
       return INTEGER_RANK.indexOf(current.name) >= INTEGER_RANK.indexOf(incoming.name) ? current : incoming;
     }
     const scale = Math.max(da.scale, db.scale);
-    const integer = Math.max(da.integer, db.integer) + (Boolean(current.unsigned) !== Boolean(incoming.unsigned) ? 1 : 0);
+    const integer = Math.max(da.integer, db.integer);
     return t('decimal', `${Math.min(MAX_PRECISION, integer + scale)},${scale}`);
   }
   if (a === 'boolean' && b === 'boolean') return t('tinyint', 1);

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeIdentifier } from '@mage-int/core/sql';
+import { formatMysqlType, fromPostgresType, MysqlDialect, parseMysqlType, serverInfo, utcDateTime, widenMysqlType } from '../src/index.js';
+import { t } from '../src/mysql-types.js';
+
+const MARIADB = serverInfo('10.11.19-MariaDB-0+deb12u1-log');
+const MYSQL8 = serverInfo('8.0.36');
+const fmt = (type: ReturnType<typeof parseMysqlType>) => (type ? formatMysqlType(type) : undefined);
+
+describe('MySQL types', () => {
+  it('keeps the types MySQL prints in information_schema, without integer display widths', () => {
+    expect(fmt(parseMysqlType('bigint(20) unsigned', MARIADB))).toBe('bigint unsigned');
+    expect(fmt(parseMysqlType('int(11)', MARIADB))).toBe('int');
+    expect(fmt(parseMysqlType('tinyint(1)', MARIADB))).toBe('tinyint(1)');
+    expect(fmt(parseMysqlType('decimal(65,30)', MARIADB))).toBe('decimal(65,30)');
+    expect(fmt(parseMysqlType('datetime(6)', MARIADB))).toBe('datetime(6)');
+    expect(fmt(parseMysqlType("enum('a','it''s','b\\\\c')", MARIADB))).toBe("enum('a','it''s','b\\\\c')");
+    expect(fmt(parseMysqlType('uuid', MARIADB))).toBe('uuid');
+    expect(fmt(parseMysqlType('uuid', MYSQL8))).toBe('varchar(36)');
+    expect(parseMysqlType('datetime2(7)', MARIADB)).toBeUndefined();
+    expect(parseMysqlType("enum('a'); DROP TABLE x; --')", MARIADB)).toBeUndefined();
+  });
+
+  it('maps PostgreSQL types to their MySQL equivalents', () => {
+    const pg = (name: string) => fmt(fromPostgresType(name, MYSQL8));
+    expect(pg('numeric(12,2)')).toBe('decimal(12,2)');
+    expect(pg('numeric')).toBe('decimal(65,30)');
+    expect(pg('timestamp with time zone')).toBe('datetime(6)');
+    expect(pg('timestamp(3) without time zone')).toBe('datetime(6)');
+    expect(pg('character varying(20)')).toBe('varchar(20)');
+    expect(pg('double precision')).toBe('double');
+    expect(pg('real')).toBe('double');
+    expect(pg('jsonb')).toBe('json');
+    expect(pg('bytea')).toBe('longblob');
+    expect(pg('uuid')).toBe('char(36)');
+    expect(fmt(fromPostgresType('uuid', MARIADB))).toBe('uuid');
+    expect(pg('integer[]')).toBeUndefined();
+  });
+
+  it('widens within a family and across families, and never makes a key column unkeyable', () => {
+    const w = (a: ReturnType<typeof t>, b: ReturnType<typeof t>) => formatMysqlType(widenMysqlType(a, b));
+    expect(w(t('int'), t('bigint'))).toBe('bigint');
+    expect(w(t('bigint'), t('bigint', undefined, true))).toBe('decimal(20,0)');
+    expect(w(t('decimal', '12,2'), t('decimal', '10,4'))).toBe('decimal(14,4)');
+    expect(w(t('bigint'), t('decimal', '65,30'))).toBe('decimal(65,30)');
+    expect(w(t('varchar', 5), t('varchar', 20))).toBe('varchar(20)');
+    expect(w(t('varchar', 5), t('longtext'))).toBe('longtext');
+    expect(w(t('date'), t('datetime', 6))).toBe('datetime(6)');
+    expect(w(t('tinyint', 1), t('longtext'))).toBe('longtext');
+    expect(w(t('bigint'), t('json'))).toBe('json');
+    expect(w({ ...t('varchar', 255), key: true }, t('longtext'))).toBe('varchar(255)');
+  });
+
+  it('converts ISO timestamps to UTC DATETIME text with their microseconds', () => {
+    expect(utcDateTime('2024-03-01T10:00:00.5+01:00')).toBe('2024-03-01 09:00:00.5');
+    expect(utcDateTime('2024-02-29T23:59:59.999999+05:30')).toBe('2024-02-29 18:29:59.999999');
+    expect(utcDateTime('1969-12-31T16:00:00-08:00')).toBe('1970-01-01 00:00:00');
+    expect(utcDateTime('2024-07-01T00:00:00')).toBe('2024-07-01 00:00:00');
+    expect(utcDateTime('0099-01-01T00:30:00+01:00')).toBe('0098-12-31 23:30:00');
+    expect(utcDateTime('not a date')).toBe('not a date');
+  });
+});
+
+describe('MysqlDialect', () => {
+  const plan = {
+    target: { schema: 'db', name: 'orders' },
+    staging: { schema: 'db', name: '_mage_stage_1' },
+    columns: ['id', 'status'],
+    keys: ['id'],
+    method: 'upsert' as const,
+    uniqueKey: true,
+    hardDelete: false,
+  };
+
+  it('upserts with VALUES(col) on MariaDB', () => {
+    const [sql] = new MysqlDialect(MARIADB).merge(plan);
+    expect(sql).toContain('ON DUPLICATE KEY UPDATE `db`.`orders`.`status` = VALUES(`status`)');
+    expect(sql).not.toContain(' AS new');
+  });
+
+  it('upserts with the derived-table alias on MySQL >= 8.0.19, where VALUES() is deprecated', () => {
+    const [sql] = new MysqlDialect(MYSQL8).merge(plan);
+    expect(sql).toMatch(/SELECT \* FROM \(SELECT d\.`id`, d\.`status` FROM .*\) AS new ON DUPLICATE KEY UPDATE `db`\.`orders`\.`status` = new\.`status`$/s);
+    expect(sql).not.toContain('VALUES(');
+    expect(serverInfo('8.0.18').upsertAlias).toBe(false);
+  });
+
+  it('ignores with INSERT IGNORE, updates only with a join, deletes flagged keys', () => {
+    const dialect = new MysqlDialect(MARIADB);
+    expect(dialect.merge({ ...plan, method: 'ignore' })[0]).toMatch(/^INSERT IGNORE INTO `db`\.`orders`/);
+    expect(dialect.merge({ ...plan, method: 'update_only' })[0]).toMatch(/^UPDATE `db`\.`orders` t JOIN .* SET t\.`status` = d\.`status`$/s);
+    expect(dialect.merge({ ...plan, hardDelete: true }).at(-1)).toMatch(/^DELETE t FROM `db`\.`orders` t JOIN .* WHERE d\.`_mage_deleted` = 1$/s);
+  });
+
+  it('quotes with backticks and limits names to 64 characters with a hash suffix', () => {
+    const dialect = new MysqlDialect(MARIADB);
+    expect(dialect.quoteIdentifier('we`ird')).toBe('`we``ird`');
+    expect(dialect.quoteLiteral("it's a \\ test")).toBe("'it\\'s a \\\\ test'");
+    const long = normalizeIdentifier('a'.repeat(100), dialect.identifiers);
+    expect(long).toHaveLength(64);
+    expect(long).toMatch(/^a{55}_[0-9a-f]{8}$/);
+    expect(normalizeIdentifier('ü'.repeat(60), dialect.identifiers)).toBe('ü'.repeat(60));
+  });
+
+  it('gives key columns a type a primary key can have', () => {
+    const [sql] = new MysqlDialect(MARIADB).createTable({ schema: 'db', name: 't' }, [{ name: 'k', type: t('longtext') }, { name: 'v', type: t('longtext') }], ['k']);
+    expect(sql).toContain('`k` varchar(255) NOT NULL, `v` longtext NULL, PRIMARY KEY (`k`)');
+    expect(sql).toContain('DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin');
+  });
+});
