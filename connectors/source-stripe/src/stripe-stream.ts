@@ -137,6 +137,8 @@ export class StripeStream implements SourceStream {
   readonly keyProperties = ['id'] as const;
   readonly replicationKey: string;
   readonly validReplicationKeys: readonly string[];
+  /** The kit moves `sync.start` this far behind the bookmark (the bookmark itself never moves back). */
+  readonly lookback: number;
 
   constructor(
     private readonly connection: StripeConnection,
@@ -146,6 +148,7 @@ export class StripeStream implements SourceStream {
     this.name = definition.name;
     this.replicationKey = definition.replicationKey ?? 'created';
     this.validReplicationKeys = [this.replicationKey];
+    this.lookback = settings.lookback;
   }
 
   async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {

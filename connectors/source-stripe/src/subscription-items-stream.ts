@@ -18,11 +18,14 @@ export class SubscriptionItemsStream implements SourceStream {
   readonly keyProperties = ['id'] as const;
   readonly replicationKey = 'created';
   readonly validReplicationKeys = ['created'] as const;
+  readonly lookback: number;
 
   constructor(
     private readonly connection: StripeConnection,
     private readonly settings: StripeStreamSettings,
-  ) {}
+  ) {
+    this.lookback = settings.lookback;
+  }
 
   async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {
     const { settings, connection } = this;

@@ -154,6 +154,23 @@ describe('incremental sync', () => {
     expect(Number(second.state?.bookmarks['invoices']?.[EVENTS_BOOKMARK])).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 
+  it('re-reads lookback_window_days behind both bookmarks, without moving them back', async () => {
+    const config = configFor(stripe, { lookback_window_days: 1 });
+    const first = await readStreams(config, ['prices']);
+    const bookmark = first.state?.bookmarks['prices'];
+    const before = stripe.requests.length;
+    const second = await readStreams(config, ['prices'], first.state);
+    const asked = stripe.requests.slice(before);
+    const list = asked.find((r) => r.path === '/v1/prices');
+    const events = asked.find((r) => r.path === '/v1/events');
+    expect(list?.query.get('created[gte]')).toBe(String(Number(bookmark?.replication_key_value) - 86_400));
+    expect(events?.query.get('created[gte]')).toBe(String(Number(bookmark?.[EVENTS_BOOKMARK]) - 86_400));
+    expect(events?.query.get('type')).toBe('price.*');
+    // The window holds every price again (re-read, upserted by id); the bookmark stays where it was.
+    expect(ids(second.records['prices']).sort()).toEqual(ids(stripe.objects.get('prices')).sort());
+    expect(second.state?.bookmarks['prices']?.replication_key_value).toBe(bookmark?.replication_key_value);
+  });
+
   it('starts at start_date on a first sync', async () => {
     const customers = stripe.objects.get('customers') ?? [];
     const cut = Number(customers[5]?.['created']);
