@@ -3,7 +3,9 @@
 //  1. a new user's project in a temp dir: init --registry → npm install → add source-postgres → add
 //     destination-duckdb → run PostgreSQL → DuckDB → list → remove, with the project's own mage-int;
 //  2. a connector author: scaffold a source, its conformance tests, publish it, install it into a fresh
-//     project and run it into DuckDB.
+//     project and run it into DuckDB;
+//  3. the headline: add source-stripe and destination-duckdb to a fresh project, run against the Stripe stand-in
+//     twice (the second run loads only the changes).
 // Seeded once for the file. Needs `npm run build` first, and npm's cache (or the npm registry) for public
 // dependencies.
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -231,6 +233,51 @@ describe('a connector author, on the same registry', () => {
     const warehouse = join(project, 'warehouse.duckdb');
     expect(await readDuckDb(warehouse, 'select (select count(*) from main.customers) as customers, (select count(distinct id) from main.invoices) as invoices')).toEqual([{ customers: '25', invoices: '40' }]);
     expect(await readDuckDb(warehouse, "select name, email from main.customers where id = 'cus_007'")).toEqual([{ name: 'Customer 7', email: 'customer7@example.com' }]);
+  });
+});
+
+describe('the headline: mage-int add source-stripe', () => {
+  // Stripe is the Stripe stand-in from @mage-int/testkit (a local server with Stripe's response shapes); the
+  // project reaches it only through base_url, with the key from the environment.
+  it('init → add source-stripe → add destination-duckdb → run twice: the second run loads only what changed', { timeout: 300_000 }, async () => {
+    const { startStripeStandIn } = await import('@mage-int/testkit');
+    const stripe = await startStripeStandIn({ counts: { customers: 12 } });
+    try {
+      const project = join(work, 'stripe-project');
+      await checkoutMageInt(['init', 'stripe-project', '--registry', registryUrl], work);
+      await run('npm', ['install'], project, userEnv);
+      const env = { ...userEnv, STRIPE_API_KEY: stripe.apiKey };
+      const mageInt = (args: string[]) => run('npx', ['--no-install', 'mage-int', ...args], project, env);
+      expect(await mageInt(['search', 'stripe'])).toMatch(/source-stripe\s+@mage-int\/source-stripe\s+\d+\.\d+\.\d+\s+certified/);
+      expect(await mageInt(['add', 'source-stripe'])).toMatch(/added source stripe: @mage-int\/source-stripe@\d+\.\d+\.\d+\n/);
+      await mageInt(['add', 'destination-duckdb']);
+      await writeFile(
+        join(project, 'pipelines', 'stripe.yaml'),
+        ['id: stripe', 'source:', '  name: stripe', '  config:', `    base_url: ${stripe.url}`, '    api_key: ${STRIPE_API_KEY}', 'select: [customers, charges]', 'destination:', '  name: duckdb', '  config: { path: ../stripe.duckdb, hard_delete: true }', ''].join('\n'),
+      );
+      const summary = (output: string) => JSON.parse(output.slice(output.indexOf('{"status"')).split('\n')[0] ?? '') as { status: string; totalRows: number };
+      const first = await mageInt(['run', 'pipelines/stripe.yaml', '--json']);
+      expect(summary(first)).toMatchObject({ status: 'ok', totalRows: 15 });
+      expect(first).not.toContain(stripe.apiKey);
+
+      const [changed, deleted] = stripe.objects.get('customers') ?? [];
+      stripe.update('customers', String(changed?.['id']), { email: 'moved@example.com' });
+      stripe.remove('customers', String(deleted?.['id']));
+      const added = stripe.create('customers', { email: 'new@example.com' });
+      // Events are read again from the second the previous run started: start the next run a second later.
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+
+      const second = await mageInt(['run', 'pipelines/stripe.yaml', '--json']);
+      expect(summary(second)).toMatchObject({ status: 'ok', totalRows: 3 });
+      const warehouse = join(project, 'stripe.duckdb');
+      expect(await readDuckDb(warehouse, 'select count(*)::integer as n from main.customers')).toEqual([{ n: 12 }]);
+      expect(await readDuckDb(warehouse, `select id, email from main.customers where id in ('${String(changed?.['id'])}', '${String(deleted?.['id'])}', '${String(added['id'])}') order by email`)).toEqual([
+        { id: changed?.['id'], email: 'moved@example.com' },
+        { id: added['id'], email: 'new@example.com' },
+      ]);
+    } finally {
+      await stripe.close();
+    }
   });
 });
 
