@@ -94,8 +94,13 @@ export async function call<T>(connection: StripeConnection, site: CallSite, run:
 
 function translate(error: unknown, connection: StripeConnection, site: CallSite): unknown {
   if (!(error instanceof Stripe.errors.StripeError)) return error;
-  // A transport failure past the kit's retries comes back wrapped by the SDK: the kit's own error says more.
-  if (error.detail instanceof MageError) return error.detail;
+  // A transport failure past the kit's retries comes back wrapped by the SDK: the kit's own error says more; the
+  // kit's fetch does not know the stream, so it is named here.
+  const detail = error.detail;
+  if (detail instanceof MageError) {
+    const located = detail.stream !== undefined || detail.field !== undefined || detail.record !== undefined || detail.line !== undefined;
+    return located ? detail : new ConnectorError(detail.code, detail.message, { stream: site.stream, hint: detail.hint, cause: detail });
+  }
   const secrets = [connection.apiKey];
   const status = error.statusCode;
   const requestId = error.requestId;

@@ -1,9 +1,19 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStripeStandIn, type StripeStandIn } from '@mage-int/testkit';
 import { EVENTS_BOOKMARK } from '../src/index.js';
 import { capturingLogger, configFor, ids, readStreams } from './helpers.js';
 
 let stripe: StripeStandIn;
+
+/** A port nothing listens on (taken and released). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 beforeAll(async () => {
   stripe = await startStripeStandIn({ counts: { customers: 25, subscriptions: 4 } });
 });
@@ -52,6 +62,17 @@ describe('reading Stripe through the official SDK', () => {
     stripe.serverErrorNext('/v1/refunds', 3);
     const failure = readStreams(configFor(stripe, { max_retries: 2 }), ['refunds']);
     await expect(failure).rejects.toThrow(/stream "refunds": GET \/v1\/refunds answered HTTP 500: Sorry, something went wrong.*\(request id req_standin\d+\)/);
+  });
+
+  it('names base_url when the API cannot be reached after the retries', async () => {
+    const closed = await freePort();
+    const error = await readStreams({ api_key: stripe.apiKey, base_url: `http://127.0.0.1:${closed}`, max_retries: 1 }, ['customers']).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code?: string; hint?: string },
+    );
+    expect(error?.code).toBe('HTTP_UNREACHABLE');
+    expect(error?.message).toMatch(/^stream "customers": GET \/v1\/customers failed after 2 attempts: .*ECONNREFUSED/);
+    expect(error?.hint).toMatch(/base_url/);
   });
 
   it('fails at once on a wrong key (401), naming api_key, with the request id, never printing the key', async () => {
