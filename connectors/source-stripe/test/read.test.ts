@@ -162,6 +162,18 @@ describe('incremental sync', () => {
     expect(third.records['customers'] ?? []).toEqual([]);
   });
 
+  it('subscription_items: a second run emits the items of the subscriptions that changed', async () => {
+    const config = configFor(stripe);
+    const first = await readStreams(config, ['subscription_items']);
+    expect(first.records['subscription_items']?.length).toBeGreaterThan(1);
+    const subscription = (stripe.objects.get('subscriptions') ?? [])[1] ?? {};
+    const items = subscription['items'] as { data: Record<string, unknown>[] };
+    stripe.update('subscriptions', String(subscription['id']), { items: { ...items, data: items.data.map((item) => ({ ...item, quantity: 7 })) } });
+    await untilNextSecond();
+    const second = await readStreams(config, ['subscription_items'], first.state);
+    expect(second.records['subscription_items']?.map((i) => [i['subscription'], i['quantity']])).toEqual([[subscription['id'], 7]]);
+  });
+
   it('re-syncs the whole stream, with a warning, when its events bookmark is older than the 30-day events window', async () => {
     const config = configFor(stripe);
     const first = await readStreams(config, ['invoices']);
