@@ -145,7 +145,7 @@ export class DuckDBSession implements DestinationSession {
     const started = Date.now();
     for (const loader of dirty) loader.closeAppender();
     await this.session.transaction(async () => {
-      for (const loader of dirty) for (const sql of loader.mergeStatements()) await this.session.run(sql);
+      for (const loader of dirty) for (const sql of await loader.mergeStatements()) await this.session.run(sql);
       for (const sql of extra) await this.session.run(sql);
     });
     const rows = dirty.reduce((sum, s) => sum + s.rows, 0);

@@ -15,6 +15,8 @@ export interface HeldBatch {
  */
 export class NativeChunk {
   readonly held: HeldBatch[] = [];
+  /** The keys of the chunk's rows (a key may be in a chunk once: its rows share one sequence number). */
+  readonly keys = new Set<unknown>();
   rows = 0;
   bytes = 0;
   private handle?: FileHandle;

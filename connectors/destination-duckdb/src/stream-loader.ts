@@ -71,9 +71,6 @@ export class StreamLoader {
   private stageReady = false;
   /** Native rows waiting for DuckDB's reader. */
   private chunk?: NativeChunk;
-  /** Keys staged in this batch, with the sequence number of their last row. */
-  private readonly keySequence = new Map<unknown, number>();
-  private repeatedKeys = false;
   private recordIndex = 0;
   rows = 0;
   bytes = 0;
@@ -170,10 +167,10 @@ export class StreamLoader {
     if (!ids) return 'refused';
     const select = nativeSelect(plan, file, [`${this.chunk?.sequence ?? this.rows}::BIGINT`]);
     const chunk = this.chunk;
-    if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => this.keySequence.get(id) === chunk.sequence))) return 'full';
+    if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => chunk.keys.has(id)))) return 'full';
     this.chunk ??= new NativeChunk(select, file, this.rows);
     await this.chunk.add(native.data, { records, context });
-    for (const id of ids) this.noteKey(id, this.chunk.sequence);
+    for (const id of ids) this.chunk.keys.add(id);
     this.recordIndex += records.length;
     this.rows += records.length;
     this.bytes += native.data.length;
@@ -238,12 +235,6 @@ export class StreamLoader {
     return values.some((value) => value === null || value === undefined) ? undefined : stringifyExactJson(values);
   }
 
-  /** Remembers a staged key; a key staged twice in a batch makes the merge keep only its last row. */
-  private noteKey(id: unknown, sequence: number): void {
-    if (this.keySequence.has(id)) this.repeatedKeys = true;
-    this.keySequence.set(id, sequence);
-  }
-
   /**
    * Appends one record to the staging table, or returns the table change it needs first (a value too wide
    * for its column, a metadata column not there yet). Throws on values that contradict the schema.
@@ -285,7 +276,6 @@ export class StreamLoader {
       }
     }
     appender.appendBigInt(BigInt(this.rows));
-    if (this.keyColumns.length > 0) this.noteKey(this.keyId(record), this.rows);
     appender.endRow();
     this.recordIndex++;
     this.rows++;
@@ -300,7 +290,7 @@ export class StreamLoader {
   }
 
   /** The statements (run inside the batch's transaction) that merge the staged rows and drop the staging table. */
-  mergeStatements(): string[] {
+  async mergeStatements(): Promise<string[]> {
     const batchedAt = this.metadata.has(BATCHED_AT) ? this.columns?.get(BATCHED_AT)?.name : undefined;
     const merge = this.dialect.merge({
       target: this.ref,
@@ -310,16 +300,26 @@ export class StreamLoader {
       method: this.keyColumns.length > 0 ? this.method : 'append',
       uniqueKey: false,
       hardDelete: this.options.hardDelete,
-      distinctKeys: !this.repeatedKeys,
+      distinctKeys: await this.distinctKeys(),
     });
     return [...merge, ...this.dialect.dropStaging(this.stageRef)];
+  }
+
+  /**
+   * True when no key repeats among the staged rows, so the merge may skip picking the last row per key (a hash
+   * count is cheaper than that window; tracking keys in JavaScript cost more in garbage collection).
+   */
+  private async distinctKeys(): Promise<boolean> {
+    if (this.keyColumns.length === 0) return true;
+    const keys = this.keyColumns.map((k) => this.dialect.quoteIdentifier(k));
+    const key = keys.length === 1 ? (keys[0] as string) : `(${keys.join(', ')})`;
+    const [row] = await this.session.rows(`SELECT count(*) = count(DISTINCT ${key}) AS distinct_keys FROM ${this.dialect.stagingName(this.stageRef)}`);
+    return row?.['distinct_keys'] === true;
   }
 
   /** Resets the batch counters once the batch committed. */
   committed(): void {
     this.stageReady = false;
-    this.keySequence.clear();
-    this.repeatedKeys = false;
     this.rows = 0;
     this.bytes = 0;
   }
