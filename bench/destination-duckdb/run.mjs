@@ -16,7 +16,7 @@
 // DuckDB tables hold the source's rows: PostgreSQL's checksum must equal the baseline table's (which holds
 // PostgreSQL's own text), and the baseline table's must equal mage-int's with JSON compared as DuckDB's
 // minified `json()` (mage-int writes JSON without PostgreSQL's spaces). --profile DIR writes a `--cpu-prof`
-// profile of the mage-int child there. Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
+// profile of the mage-int child there. BENCH_DUCKDB_CONFIG='{"memory_limit":"512MB"}' adds destination settings. Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +77,7 @@ if (args['in-process-child']) {
     source,
     sourceConfig: { host: PG.host, port: PG.port, username: PG.user, database: args['in-process-child'], schema: 'bench_src' },
     destination,
-    destinationConfig: { path: args.path },
+    destinationConfig: { path: args.path, ...JSON.parse(process.env.BENCH_DUCKDB_CONFIG ?? '{}') },
     streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
     logger: silentLogger,
   });

@@ -292,17 +292,28 @@ export class StreamLoader {
   /** The statements (run inside the batch's transaction) that merge the staged rows and drop the staging table. */
   async mergeStatements(): Promise<string[]> {
     const batchedAt = this.metadata.has(BATCHED_AT) ? this.columns?.get(BATCHED_AT)?.name : undefined;
-    const merge = this.dialect.merge({
-      target: this.ref,
-      staging: this.stageRef,
-      columns: [...this.staged.map((c) => c.column), ...(batchedAt ? [batchedAt] : [])],
-      keys: this.keyColumns,
-      method: this.keyColumns.length > 0 ? this.method : 'append',
-      uniqueKey: false,
-      hardDelete: this.options.hardDelete,
-      distinctKeys: await this.distinctKeys(),
-    });
+    const columns = [...this.staged.map((c) => c.column), ...(batchedAt ? [batchedAt] : [])];
+    const keyed = this.keyColumns.length > 0 && this.method !== 'append';
+    const distinctKeys = keyed ? await this.distinctKeys() : true;
+    let method = keyed ? this.method : 'append';
+    let merge: string[] | undefined;
+    // No staged key is in the table yet (a first load): under upsert and ignore every row is new, which DuckDB
+    // inserts for much less than a MERGE costs; update_only has nothing to do. Hard deletes take the MERGE.
+    const deletes = this.options.hardDelete && columns.includes(DELETED_AT);
+    if (keyed && distinctKeys && !deletes && !(await this.targetHoldsStagedKey())) {
+      if (method === 'update_only') merge = [];
+      else method = 'append';
+    }
+    merge ??= this.dialect.merge({ target: this.ref, staging: this.stageRef, columns, keys: this.keyColumns, method, uniqueKey: false, hardDelete: this.options.hardDelete, distinctKeys });
     return [...merge, ...this.dialect.dropStaging(this.stageRef)];
+  }
+
+  /** True when the table holds a key of the staged rows. */
+  private async targetHoldsStagedKey(): Promise<boolean> {
+    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    const on = this.keyColumns.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
+    const [row] = await this.session.rows(`SELECT EXISTS (SELECT 1 FROM ${this.dialect.stagingName(this.stageRef)} s JOIN ${this.target} t ON ${on}) AS hit`);
+    return row?.['hit'] === true;
   }
 
   /**
