@@ -1,12 +1,12 @@
 import { pickKeys, startFullTable, type ConnectorContext, type JsonSchema, type RecordData, type SourceMessage, type StateTracker } from '@mage-int/core';
 import type { RowDataPacket } from 'mysql2';
 import { formatPosition, type BinlogPosition } from './binlog-position.js';
-import { connect, explainError, qualified, type MySqlClient } from './connection.js';
+import { connect, explainError, type MySqlClient } from './connection.js';
 import type { Config } from './generated/config.js';
-import { keysetAfter, orderBy } from './keyset-sql.js';
 import { queryBatches } from './query-rows.js';
 import { currentPosition, gtidAt, type ServerInfo } from './server-info.js';
-import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
+import type { TablePlan } from './table-plan.js';
+import { fullTableQuery } from './table-streams.js';
 
 export const SDC_DELETED_AT = '_sdc_deleted_at';
 export const SDC_BINLOG_POS = '_sdc_binlog_pos';
@@ -94,10 +94,7 @@ export async function* snapshotStreams(config: Config, info: ServerInfo, tracker
       ctx.logger.info(`snapshot of ${id} at binlog ${formatPosition(at.position)}${at.gtid ? ` (GTID ${at.gtid})` : ''}${start.resumeAfter ? ', resumed' : ''}`);
       yield { type: 'SCHEMA', stream: plan.stream, schema: logSchema(plan), key_properties: plan.keys };
       if (start.firstSync) yield { type: 'ACTIVATE_VERSION', stream: plan.stream, version: start.version };
-      const keys = plan.keys.map((k) => plan.columns.find((c) => c.name === k) as PlanColumn);
-      const after = start.resumeAfter;
-      const where = after ? ` WHERE ${keysetAfter(keys, keys.map((k) => after[k.name]))}` : '';
-      const sql = `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
+      const sql = fullTableQuery(plan, start.resumeAfter);
       const pos = formatPosition(at.position);
       try {
         for await (const records of queryBatches(client, plan, sql, [], batchSize, ctx.signal)) {
@@ -107,7 +104,7 @@ export async function* snapshotStreams(config: Config, info: ServerInfo, tracker
             record[SDC_GTID] = at.gtid ?? null;
           }
           yield { type: 'RECORD_BATCH', stream: plan.stream, records, version: start.version };
-          if (keys.length > 0) {
+          if (plan.keys.length > 0) {
             tracker.set(id, { last_pk_fetched: pickKeys(records[records.length - 1] as RecordData, plan.keys) });
             yield tracker.message();
           }

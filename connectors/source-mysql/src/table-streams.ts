@@ -17,16 +17,19 @@ function column(plan: TablePlan, name: string): PlanColumn {
   return found;
 }
 
+/** The query of a whole table in key order, strictly after `resumeAfter` when given (FULL_TABLE, LOG_BASED snapshots). */
+export function fullTableQuery(plan: TablePlan, resumeAfter?: Record<string, unknown>): string {
+  const keys = plan.keys.map((k) => column(plan, k));
+  const where = resumeAfter && keys.length > 0 ? ` WHERE ${keysetAfter(keys, keys.map((k) => resumeAfter[k.name]))}` : '';
+  return `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
+}
+
 /**
  * FULL_TABLE: one streaming query ordered by the key, so an interrupted sync resumes after `last_pk_fetched`
  * (the kit's `sync.resumeAfter`); a table without a key is read unordered and starts over.
  */
 async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
-  const keys = plan.keys.map((k) => column(plan, k));
-  const after = sync.resumeAfter;
-  const where = after && keys.length > 0 ? ` WHERE ${keysetAfter(keys, keys.map((k) => after[k.name]))}` : '';
-  const sql = `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
-  yield* queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal);
+  yield* queryBatches(env.client, plan, fullTableQuery(plan, sync.resumeAfter), [], env.batchSize, sync.signal);
 }
 
 /**
