@@ -36,6 +36,13 @@ describe('check', () => {
     expect(denied.message).not.toContain('wrong-pw');
   });
 
+  it('says to set ssl_mode: disable when SSL is required and the server offers none', async () => {
+    const result = await source.check({ ...db.config, ssl_mode: 'require' }, ctx());
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(/SSL/);
+    expect(result.message).toContain('ssl_mode: disable');
+  });
+
   it('the read preflight refuses LOG_BASED for a user without REPLICATION SLAVE/CLIENT, naming the grant', async () => {
     const config = { ...db.config, username: user, password: 'secret-pw' };
     await expect(source.operations!.preflight!(config, select(catalog, { t: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx())).resolves.toBeUndefined();
