@@ -262,6 +262,10 @@ describe('mage-int add, list, search, remove', () => {
     expect(typo.output).toMatch(/no source connector "crn" is installed/);
     expect(typo.output).toMatch(/hint: did you mean source-crm\?/);
     expect(typo.output).not.toMatch(/mage-int add source-crn/);
+    // a typo of a first-party connector that is not installed gets its install command, not one for the typo
+    await writeFile(join(project, 'typo-pg.yaml'), 'id: typo-pg\nsource:\n  name: postgress\ndestination:\n  name: jsonl\n');
+    const typoPg = await mageInt(['discover', 'typo-pg.yaml'], project);
+    expect(typoPg.output).toMatch(/hint: did you mean source-postgres\? install it with `mage-int add source-postgres`/);
     const removed = await mageInt(['remove', 'source-crm'], project);
     expect(removed.output).toMatch(/removed source crm \(@acme\/source-crm\)/);
     const after = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };

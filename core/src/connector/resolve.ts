@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
@@ -135,11 +136,26 @@ export async function resolveConnector(kind: ConnectorKind, ref: { name?: string
   if (chosen) return chosen;
   const shortName = ref.name ?? wanted.replace(/^@[^/]+\//, '').replace(new RegExp(`^${kind}-`), '');
   const installedNames = installed.map((c) => `${c.manifest.type}-${c.manifest.name}`);
-  // A typo of an installed connector's name gets that name, not an install command for the typo.
-  const meant = ref.package ? undefined : closestName(shortName, installed.filter((c) => c.manifest.type === kind).map((c) => c.manifest.name));
+  // A typo gets the name it was probably meant to be (installed, else first party), not an install command for the typo.
+  const installedOfKind = installed.filter((c) => c.manifest.type === kind).map((c) => c.manifest.name);
+  const meant = ref.package ? undefined : closestName(shortName, [...installedOfKind, ...(await firstPartyNames(kind))]);
   throw new ConfigError('CONNECTOR_NOT_INSTALLED', `no ${kind} connector "${wanted}" is installed`, {
     hint: meant
-      ? `did you mean ${kind}-${meant}? (name: ${meant})`
+      ? `did you mean ${kind}-${meant}? ${installedOfKind.includes(meant) ? `(name: ${meant})` : `install it with \`mage-int add ${kind}-${meant}\``}`
       : `run \`mage-int add ${ref.package ?? `${kind}-${shortName}`}\`${installedNames.length ? `; installed: ${installedNames.join(', ')}` : ''}`,
   });
+}
+
+/**
+ * The first-party connector names of a kind, from @mage-int/registry's generated index when it is installed beside
+ * core (the CLI depends on both); none otherwise. Read as a file: core does not depend on the registry package.
+ */
+async function firstPartyNames(kind: ConnectorKind): Promise<string[]> {
+  try {
+    const path = createRequire(import.meta.url).resolve('@mage-int/registry/index.json');
+    const index = JSON.parse(await readFile(path, 'utf8')) as { connectors?: { type?: string; name?: string }[] };
+    return (index.connectors ?? []).filter((c) => c.type === kind && typeof c.name === 'string').map((c) => c.name as string);
+  } catch {
+    return [];
+  }
 }
