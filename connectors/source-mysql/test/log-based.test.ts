@@ -96,9 +96,14 @@ describe('LOG_BASED', () => {
     await db.sql(`UPDATE stock SET note = 'bulk' WHERE id BETWEEN 100 AND 1099`);
     await db.sql(`DELETE FROM stock WHERE id IN (20002, 7)`);
     await db.sql(`INSERT INTO other VALUES (1, 1)`);
+    await db.sql(`SET SESSION sql_mode = ''`);
+    await db.sql(`UPDATE stock SET at = '0000-00-00 00:00:00' WHERE id = 20003`);
     const messages = await read(cat, state);
     const records = recordsOf(messages, 'stock');
-    expect(records).toHaveLength(3 + 1000 + 2);
+    expect(records).toHaveLength(3 + 1000 + 2 + 1);
+    // A zero date from the binlog is NULL too, with the warning naming the column.
+    expect(records.filter((r) => r['id'] === 20003).at(-1)).toMatchObject({ at: null });
+    expect(logs.some((l) => l.includes('"at"') && l.includes('zero dates'))).toBe(true);
     expect(records[0]).toMatchObject({ id: 20001, big: 18446744073709551614n, _sdc_deleted_at: null });
     const deleted = records.filter((r) => r['_sdc_deleted_at'] !== null);
     expect(deleted.map((r) => r['id'])).toEqual([7, 20002]);
