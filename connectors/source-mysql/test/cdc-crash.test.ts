@@ -1,35 +1,16 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MySQL } from '../src/index.js';
-import { createTestDatabase, select, type TestDatabase } from './helpers.js';
+import { createTestDatabase, ensureBuilt, select, type TestDatabase } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'mage-src-my-cdc-'));
 let db: TestDatabase;
-
-function newest(dir: string): number {
-  let max = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    max = Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
-  }
-  return max;
-}
-
-/** The child runs the built packages; build the ones missing or older than their sources (CI builds first). */
-function ensureBuilt(): void {
-  for (const pkg of ['core', 'connectors/source-mysql', 'connectors/destination-duckdb']) {
-    const dist = join(root, pkg, 'dist/index.js');
-    if (existsSync(dist) && statSync(dist).mtimeMs >= newest(join(root, pkg, 'src'))) continue;
-    const result = spawnSync('npm', ['run', 'build'], { cwd: join(root, pkg), stdio: 'inherit' });
-    if (result.status !== 0) throw new Error(`building ${pkg} failed`);
-  }
-}
 
 function runChild(args: string[], killAfterCommits?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   return new Promise((resolve, reject) => {
@@ -79,7 +60,7 @@ function startWriter(): { stop(): Promise<number> } {
 }
 
 beforeAll(async () => {
-  ensureBuilt();
+  ensureBuilt(['core', 'connectors/source-mysql', 'connectors/destination-duckdb']);
   db = await createTestDatabase({ batch_size: 500 });
   await db.sql(`SET SESSION max_recursive_iterations = 100000`);
   await db.sql(`CREATE TABLE stock (id int PRIMARY KEY, qty int NOT NULL, note varchar(40))`);

@@ -1,4 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { setMetadata, type Catalog, type RecordData, type SourceMessage, type State, type StateMessage } from '@mage-int/core';
 import type { Config } from '../src/generated/config.js';
@@ -83,4 +87,25 @@ export function recordsOf(messages: readonly SourceMessage[], stream: string): R
 export function lastState(messages: readonly SourceMessage[]): State {
   const states = messages.filter((m): m is StateMessage => m.type === 'STATE');
   return states[states.length - 1]!.value as State;
+}
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+function newest(dir: string): number {
+  let max = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    max = Math.max(max, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return max;
+}
+
+/** Tests that run built packages in a child process build the ones missing or older than their sources (CI builds first). */
+export function ensureBuilt(packages: readonly string[]): void {
+  for (const pkg of packages) {
+    const dist = join(ROOT, pkg, 'dist/index.js');
+    if (existsSync(dist) && statSync(dist).mtimeMs >= newest(join(ROOT, pkg, 'src'))) continue;
+    const result = spawnSync('npm', ['run', 'build'], { cwd: join(ROOT, pkg), stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`building ${pkg} failed`);
+  }
 }
