@@ -31,6 +31,14 @@ export interface SqlConnection<Type> {
   execute(sql: string): Promise<void>;
   describeTable(table: TableRef): Promise<SqlTable<Type> | undefined>;
   loadRows(staging: TableRef, columns: readonly LoadColumn<Type>[], rows: readonly unknown[][]): Promise<void>;
+  /**
+   * Optional fast path: loads rows straight into their table, with no staging and no merge, where that is all the
+   * merge would do — called only for append streams, and for upsert streams with an enforced unique key and no CDC
+   * delete among the rows (`columns` are the data columns; each row still ends with the two staging values). Returns
+   * false having changed nothing (rolled back to a savepoint) when it cannot: a key already in the table or
+   * repeated in the rows. The session then stages and merges as usual.
+   */
+  loadDirect?(target: TableRef, columns: readonly LoadColumn<Type>[], rows: readonly unknown[][]): Promise<boolean>;
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
@@ -264,10 +272,16 @@ export class SqlSession<Type> implements DestinationSession {
     await this.connection.begin();
     for (const load of loads) {
       const { plan, staging } = load;
-      if (ddlInside) await createStaging(load);
-      const columns: LoadColumn<Type>[] = [...plan.columns.map((c) => ({ name: c.name, type: c.type })), { name: STAGING_SEQUENCE, type: 'sequence' }, { name: STAGING_DELETED, type: 'deleted' }];
-      await this.connection.loadRows(staging, columns, plan.rows);
       const method: ConflictMethod = plan.info.conflictMethod;
+      const dataColumns: LoadColumn<Type>[] = plan.columns.map((c) => ({ name: c.name, type: c.type }));
+      const direct = (method === 'append' || (method === 'upsert' && plan.uniqueKey)) && !plan.rows.some((row) => row[row.length - 1] === true);
+      if (direct && this.connection.loadDirect && (await this.connection.loadDirect(plan.table, dataColumns, plan.rows))) {
+        plan.rows = [];
+        continue;
+      }
+      if (ddlInside) await createStaging(load);
+      const columns: LoadColumn<Type>[] = [...dataColumns, { name: STAGING_SEQUENCE, type: 'sequence' }, { name: STAGING_DELETED, type: 'deleted' }];
+      await this.connection.loadRows(staging, columns, plan.rows);
       const names = plan.columns.map((c) => c.name);
       await run(this.dialect.merge({ target: plan.table, staging, columns: names, keys: plan.keyColumns, method, uniqueKey: plan.uniqueKey, hardDelete: this.options.hardDelete && method !== 'append' }));
       if (ddlInside) await run(this.dialect.dropStaging(staging));
