@@ -12,6 +12,13 @@ import { columnEncoder, loadDataField, type ColumnEncoder } from './value-text.j
 const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 3950, 4166]);
 /** Text handed to the server per chunk of the in-memory LOAD DATA stream. */
 const CHUNK_CHARACTERS = 256 * 1024;
+const ER_DUP_ENTRY = 1062;
+
+interface Warning {
+  Level: string;
+  Code: number;
+  Message: string;
+}
 
 /**
  * The MySQL I/O of the SQL kit's session: statements, the catalog, and bulk loads into staging — `LOAD DATA LOCAL
@@ -26,6 +33,9 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     private localInfile: boolean,
     private readonly logger: Logger,
   ) {}
+
+  /** Tables that met a duplicate key on a direct load: they stage for the rest of the run. */
+  private readonly staged = new Set<string>();
 
   async execute(sql: string): Promise<void> {
     await this.client.query(sql);
@@ -64,25 +74,43 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   async loadRows(staging: TableRef, columns: readonly LoadColumn<MysqlType>[], rows: readonly unknown[][]): Promise<void> {
     if (rows.length === 0) return;
     const encoders = columns.map(columnEncoder);
-    if (this.localInfile) {
-      try {
-        await this.loadData(staging, encoders, rows);
-        return;
-      } catch (error) {
-        if (!LOCAL_INFILE_REFUSED.has(errorNumber(error) ?? 0)) throw error;
-        this.localInfile = false;
-        this.logger.warn(`the server refuses LOAD DATA LOCAL INFILE (${(error as Error).message}): loading with multi-row INSERTs, which is slower; set local_infile=ON on the server, or local_infile: false in the config to silence this`);
-      }
-    }
-    await this.insertRows(staging, encoders, rows);
+    const warnings = this.localInfile ? await this.loadData(staging, encoders, rows) : undefined;
+    if (warnings === undefined) return this.insertRows(staging, encoders, rows);
+    if (warnings.length > 0) this.failOnWarnings(staging, encoders, rows, warnings);
   }
 
-  private async loadData(staging: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][]): Promise<void> {
+  /**
+   * LOAD DATA straight into the table inside a savepoint; a duplicate key (the row exists, or repeats in the batch)
+   * rolls it back, and the table stages from then on, for the rest of the run. Only with LOAD DATA (not INSERTs).
+   */
+  async loadDirect(target: TableRef, columns: readonly LoadColumn<MysqlType>[], rows: readonly unknown[][]): Promise<boolean> {
+    const name = this.dialect.qualify(target);
+    if (!this.localInfile || this.staged.has(name) || rows.length === 0) return false;
+    const encoders = columns.map(columnEncoder);
+    await this.execute('SAVEPOINT mage_direct');
+    const warnings = await this.loadData(target, encoders, rows);
+    if (warnings !== undefined && warnings.length === 0) {
+      await this.execute('RELEASE SAVEPOINT mage_direct');
+      return true;
+    }
+    if (warnings !== undefined && !warnings.some((w) => w.Code === ER_DUP_ENTRY)) this.failOnWarnings(target, encoders, rows, warnings);
+    await this.execute('ROLLBACK TO SAVEPOINT mage_direct');
+    this.staged.add(name);
+    this.logger.debug(`${name}: keys already present, loading through a staging table from now on`);
+    return false;
+  }
+
+  /**
+   * Streams `rows` to the server as LOAD DATA text. Returns the load's warnings (none when clean; LOAD DATA LOCAL
+   * reports bad values and duplicate keys as warnings, since the server cannot stop the client mid-file), or
+   * undefined when the server refuses LOCAL INFILE (this connection then uses INSERTs).
+   */
+  private async loadData(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][]): Promise<Warning[] | undefined> {
     const q = (name: string) => this.dialect.quoteIdentifier(name);
     const targets = encoders.map((e, i) => (e.expression ? `@v${i}` : q(e.name)));
     const sets = encoders.flatMap((e, i) => (e.expression ? [`${q(e.name)} = ${e.expression(`@v${i}`)}`] : []));
     const sql =
-      `LOAD DATA LOCAL INFILE 'mage-int' INTO TABLE ${this.dialect.qualify(staging)} CHARACTER SET utf8mb4 ` +
+      `LOAD DATA LOCAL INFILE 'mage-int' INTO TABLE ${this.dialect.qualify(table)} CHARACTER SET utf8mb4 ` +
       `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})${sets.length > 0 ? ` SET ${sets.join(', ')}` : ''}`;
     function* lines(): Generator<Buffer> {
       let chunk = '';
@@ -97,22 +125,31 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
       }
       if (chunk) yield Buffer.from(chunk);
     }
-    const [header] = (await this.client.raw.promise().query({ sql, infileStreamFactory: () => Readable.from(lines()) })) as unknown as [ResultSetHeader];
-    if (header.warningStatus > 0) await this.failOnWarnings(staging, encoders, rows);
+    let header: ResultSetHeader;
+    try {
+      [header] = (await this.client.raw.promise().query({ sql, infileStreamFactory: () => Readable.from(lines()) })) as unknown as [ResultSetHeader];
+    } catch (error) {
+      if (!LOCAL_INFILE_REFUSED.has(errorNumber(error) ?? 0)) throw error;
+      this.localInfile = false;
+      this.logger.warn(
+        `the server refuses LOAD DATA LOCAL INFILE (${(error as Error).message}): loading with multi-row INSERTs, which is slower; set local_infile=ON on the server, or local_infile: false in the config to silence this`,
+      );
+      return undefined;
+    }
+    return header.warningStatus > 0 ? this.client.query<Warning>('SHOW WARNINGS LIMIT 5') : [];
   }
 
-  /** LOAD DATA LOCAL reported warnings (a value the column cannot hold): the first of them, as an error. */
-  private async failOnWarnings(staging: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][]): Promise<never> {
-    const warnings = await this.client.query<{ Level: string; Code: number; Message: string }>('SHOW WARNINGS LIMIT 5');
+  /** A load reported warnings (a value the column cannot hold): the first of them, as an error naming row and column. */
+  private failOnWarnings(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][], warnings: readonly Warning[]): never {
     const first = warnings[0];
     const at = first ? /column '((?:[^']|'')*)' at row (\d+)/i.exec(first.Message) : null;
     const column = at?.[1];
     const row = at ? Number(at[2]) - 1 : undefined;
     const index = column === undefined ? -1 : encoders.findIndex((e) => e.name === column);
     const value = row !== undefined && index >= 0 ? rows[row]?.[index] : undefined;
-    const table = this.dialect.stagedFor.get(staging.name) ?? staging;
+    const named = this.dialect.stagedFor.get(table.name) ?? table;
     const shown = value === undefined ? '' : ` (value ${JSON.stringify(encoders[index]!.text(value))?.slice(0, 80)})`;
-    throw new RecordValidationError('VALUE_REJECTED', `MySQL refused a value for table ${this.dialect.qualify(table)}: ${first?.Message ?? 'warnings while loading'}${shown}`, {
+    throw new RecordValidationError('VALUE_REJECTED', `MySQL refused a value for table ${this.dialect.qualify(named)}: ${first?.Message ?? 'warnings while loading'}${shown}`, {
       ...(row !== undefined ? { record: row } : {}),
       ...(column !== undefined ? { field: column } : {}),
       hint: 'the value does not fit the column type (too long, out of range, not a date): widen the column, or fix the source data; nothing of this batch was committed',

@@ -154,12 +154,13 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
   }
 
   /**
-   * The last staged row of each key (ROW_NUMBER over the load sequence) moves into the target per conflict method:
-   * upsert is `INSERT … SELECT … ON DUPLICATE KEY UPDATE`, ignore `INSERT IGNORE … SELECT` (the staged values
-   * already have the target's types, so IGNORE can only skip duplicate keys), update_only an UPDATE joined to the
-   * staged rows, append a plain INSERT of every row in load order. A table without a unique index on the keys
-   * (made by someone else) gets an UPDATE join and an INSERT … WHERE NOT EXISTS instead. Rows whose last version
-   * is a CDC delete are removed with `hardDelete`.
+   * Staged rows move into the target per conflict method, the last row of a key winning: upsert is `INSERT … SELECT
+   * … ON DUPLICATE KEY UPDATE` of every staged row in load order (a key's last row is applied last); ignore is
+   * `INSERT IGNORE … SELECT` of the last row per key (ROW_NUMBER over the load sequence; staged values already have
+   * the target's types, so IGNORE can only skip duplicate keys); update_only an UPDATE joined to the last row per
+   * key; append a plain INSERT of every row in load order. A table without a unique index on the keys (made by
+   * someone else) gets an UPDATE join and an INSERT … WHERE NOT EXISTS instead. Keys whose last row is a CDC
+   * delete are removed with `hardDelete`.
    */
   merge(plan: MergePlan): string[] {
     const q = (name: string) => this.quoteIdentifier(name);
@@ -183,11 +184,17 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
         out.push(`INSERT INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})${liveAnd}`);
       } else if (plan.method === 'ignore' || updatable.length === 0) {
         out.push(`INSERT IGNORE INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d${live}`);
-      } else if (this.server.upsertAlias) {
-        // MySQL ≥ 8.0.19: the row's new values by the derived table's name (VALUES() is deprecated there).
-        out.push(`INSERT INTO ${target} (${list}) SELECT * FROM (SELECT ${selectD} FROM ${latest} d${live}) AS new ON DUPLICATE KEY UPDATE ${updatable.map((c) => `${target}.${c} = new.${c}`).join(', ')}`);
       } else {
-        out.push(`INSERT INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d${live} ON DUPLICATE KEY UPDATE ${updatable.map((c) => `${target}.${c} = VALUES(${c})`).join(', ')}`);
+        // Every live staged row in load order: a key's later row updates what its earlier one inserted, so the
+        // last wins without ranking the batch (a scan of the staging table's primary key, no sort).
+        const ordered = `SELECT ${selectD} FROM ${staging} d${live} ORDER BY d.${q(STAGING_SEQUENCE)}`;
+        out.push(
+          this.server.upsertAlias
+            ? // MySQL >= 8.0.19: the new row by the derived table's name (VALUES() is deprecated there); the LIMIT keeps
+              // the derived table's order.
+              `INSERT INTO ${target} (${list}) SELECT * FROM (${ordered} LIMIT 18446744073709551615) AS new ON DUPLICATE KEY UPDATE ${updatable.map((c) => `${target}.${c} = new.${c}`).join(', ')}`
+            : `INSERT INTO ${target} (${list}) ${ordered} ON DUPLICATE KEY UPDATE ${updatable.map((c) => `${target}.${c} = VALUES(${c})`).join(', ')}`,
+        );
       }
     } else if (plan.method === 'update_only' && updatable.length > 0) {
       out.push(update);

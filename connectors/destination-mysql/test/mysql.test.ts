@@ -230,6 +230,29 @@ describe('destination-mysql against MariaDB', () => {
     });
   }
 
+  it('loads new keys straight into the table, and stages once a key repeats or exists', async () => {
+    const config = freshConfig({ batch_size_rows: 1000 });
+    const debug: string[] = [];
+    const logger = { ...createLogger({ write: () => {} }), debug: (message: string) => void debug.push(message) };
+    const schema: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } } };
+    const batch = (from: number, to: number, v: string): SourceMessage => ({ type: 'RECORD_BATCH', stream: 'items', records: Array.from({ length: to - from }, (_, i) => ({ id: from + i, v })) });
+    const load = async (messages: SourceMessage[]) => {
+      async function* input(): AsyncGenerator<SourceMessage> {
+        yield* messages;
+      }
+      for await (const _ of writeMysql(config, input(), { logger, signal: new AbortController().signal, streams: {} }));
+    };
+    await load([schema, batch(0, 1000, 'a'), batch(1000, 2000, 'a')]);
+    expect(debug.filter((m) => m.includes('staging'))).toEqual([]);
+    // The second batch holds keys the table has: rolled back to the savepoint, staged and merged.
+    await load([schema, batch(2000, 3000, 'b'), batch(1500, 2500, 'c'), batch(2500, 3500, 'd')]);
+    expect(debug.filter((m) => m.includes('staging'))).toHaveLength(1);
+    const rows = (await readRows(config.database, 'items')) ?? [];
+    expect(rows).toHaveLength(3500);
+    const count = (v: string) => rows.filter((r) => r['v'] === v).length;
+    expect([count('a'), count('b'), count('c'), count('d')]).toEqual([1500, 0, 1000, 1000]);
+  });
+
   it('drops a half-filled widening column left by a crash and widens again', async () => {
     const config = freshConfig();
     const schema = (flag: Record<string, unknown>): SourceMessage => ({ type: 'SCHEMA', stream: 'flags', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, flag: flag } } });
