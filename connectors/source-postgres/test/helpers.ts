@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { replicationMethod, setMetadata, type Catalog, type SourceMessage, type RecordData, type State, type StateMessage } from '@mage-int/core';
 import type { Config } from '../src/generated/config.js';
 
 const ADMIN = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
@@ -46,35 +45,5 @@ export async function createTestDatabase(overrides: Partial<Config> = {}): Promi
   };
 }
 
-/** Selects the named streams (all others deselected) with a replication method. */
-export function select(catalog: Catalog, streams: Record<string, { method: 'FULL_TABLE' | 'INCREMENTAL' | 'LOG_BASED'; key?: string }>): Catalog {
-  const out = structuredClone(catalog);
-  for (const stream of out.streams) {
-    const choice = streams[stream.stream] ?? streams[stream.tap_stream_id];
-    setMetadata(stream, [], { selected: choice !== undefined, ...(choice ? { 'replication-method': choice.method } : {}), ...(choice?.key ? { 'replication-key': choice.key } : {}) });
-    void replicationMethod;
-  }
-  return out;
-}
-
-/** Collects every message of a read. */
-export async function collect(messages: AsyncIterable<SourceMessage>): Promise<SourceMessage[]> {
-  const out: SourceMessage[] = [];
-  for await (const m of messages) out.push(m);
-  return out;
-}
-
-/** The records of one stream, in order. */
-export function recordsOf(messages: readonly SourceMessage[], stream: string): RecordData[] {
-  const out: RecordData[] = [];
-  for (const m of messages) {
-    if (m.type === 'RECORD_BATCH' && m.stream === stream) out.push(...m.records);
-    if (m.type === 'RECORD' && m.stream === stream) out.push(m.record);
-  }
-  return out;
-}
-
-export function lastState(messages: readonly SourceMessage[]): State {
-  const states = messages.filter((m): m is StateMessage => m.type === 'STATE');
-  return states[states.length - 1]!.value as State;
-}
+// The read helpers every source's tests share.
+export { selectStreams as select, collectMessages as collect, recordsOf, lastState } from '@mage-int/testkit';

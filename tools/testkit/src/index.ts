@@ -5,6 +5,7 @@ export { SourceSuiteContext, sourceChecks } from './source-suite.js';
 export { DestinationSuiteContext, destinationChecks, keyedInput } from './destination-suite.js';
 export { loadDestinationFixtures, fixtureMessages, DEFAULT_DESTINATION_FIXTURES, type DestinationFixture, type FixtureExpectation } from './fixtures.js';
 export { readAll, testContext, type ReadResult, type ReadOptions } from './read-all.js';
+export { selectStreams, collectMessages, recordsOf, lastState } from './source-messages.js';
 export { assertValidJsonSchema, assertValidSpec, assertValidCatalog } from './json-schema-check.js';
 export { canonicalValue, diffRows } from './compare-rows.js';
 export { compareBookmarkValues, farFutureValue } from './compare-values.js';
