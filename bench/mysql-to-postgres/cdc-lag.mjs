@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Binlog CDC lag of @mage-int/source-mysql into PostgreSQL in follow mode, run after `npm run build`:
+//
+//   node bench/mysql-to-postgres/cdc-lag.mjs [--rate 2000] [--seconds 20] [--max-lag 1]
+//
+// A LOG_BASED pipeline (runPipeline, follow mode, destination-postgres) runs in a child process while a writer
+// inserts `rate` rows a second into MySQL in small transactions, each row stamped with its commit time in MySQL
+// (`written_at`, UTC, µs). PostgreSQL stamps each row when it lands (`loaded_at`, a column added with a
+// clock_timestamp() default once the destination created the table). Prints the end-to-end lag (loaded_at −
+// written_at) p50 / p95 / max over every row, and the rate the writer reached. Same connections as run.mjs.
+import { execFileSync, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MY = { host: process.env.MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.MYSQL_PORT ?? 3306), user: process.env.MYSQL_USER ?? 'root' };
+const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
+const { values: args } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '20' },
+    'max-lag': { type: 'string', default: '1' },
+    child: { type: 'string' },
+  },
+});
+
+const sourceConfig = (database) => ({ host: MY.host, port: MY.port, username: MY.user, database });
+const targetConfig = (database) => ({ host: PG.host, port: PG.port, username: PG.user, database, schema: 'cdc' });
+
+// ---- child mode: the follow-mode pipeline until killed ----
+if (args.child) {
+  const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
+  tuneHeapForStreaming();
+  const source = (await import('@mage-int/source-mysql')).default;
+  const destination = (await import('@mage-int/destination-postgres')).default;
+  await runPipeline({
+    pipelineId: `bench-cdc-${args.child}`,
+    source,
+    sourceConfig: sourceConfig(args.child),
+    destination,
+    destinationConfig: targetConfig(args.child),
+    streams: { ev: { selected: true, replication_method: 'LOG_BASED' } },
+    follow: true,
+    maxLagSeconds: Number(args['max-lag']),
+    logger: silentLogger,
+    onProgress: (p) => process.stdout.write(`committed ${p.committedStates}\n`),
+  });
+  process.exit(0);
+}
+
+function psql(database, sql) {
+  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], { encoding: 'utf8' }).trim();
+}
+
+const rate = Number(args.rate);
+const seconds = Number(args.seconds);
+const database = `mage_bench_cdc_${process.pid}`;
+const mysql = (await import('mysql2/promise')).default;
+const admin = await mysql.createConnection({ ...MY });
+let child;
+try {
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.query(`CREATE TABLE ${database}.ev (id bigint PRIMARY KEY AUTO_INCREMENT, written_at timestamp(6) NOT NULL, payload varchar(64))`);
+  psql('postgres', `CREATE DATABASE ${database}`);
+  child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', database, '--max-lag', args['max-lag']], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The snapshot of the empty table creates it in PostgreSQL; then PostgreSQL stamps arrivals.
+  for (let i = 0; ; i++) {
+    const exists = psql(database, `SELECT to_regclass('cdc.ev') IS NOT NULL`);
+    if (exists === 't') break;
+    if (i > 600) throw new Error('the destination table never appeared');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  psql(database, `ALTER TABLE cdc.ev ADD COLUMN loaded_at timestamptz DEFAULT clock_timestamp()`);
+
+  const writer = await mysql.createConnection({ ...MY, database });
+  await writer.query(`SET time_zone = '+00:00'`);
+  const perTick = Math.max(1, Math.round(rate / 100)); // 100 transactions a second
+  const started = performance.now();
+  let written = 0;
+  while (performance.now() - started < seconds * 1000) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    if (written < due) {
+      const n = Math.min(perTick, due - written);
+      await writer.query(`INSERT INTO ev (written_at, payload) VALUES ${Array.from({ length: n }, () => `(NOW(6), 'x')`).join(',')}`);
+      written += n;
+    } else await new Promise((r) => setTimeout(r, 2));
+  }
+  const writeSeconds = (performance.now() - started) / 1000;
+  await writer.end();
+  for (let i = 0; ; i++) {
+    if (Number(psql(database, `SELECT count(*) FROM cdc.ev`)) >= written) break;
+    if (i > 600) throw new Error(`only ${psql(database, 'SELECT count(*) FROM cdc.ev')} of ${written} rows arrived`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const lag = psql(
+    database,
+    `SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 3) || ' ' || round(percentile_cont(0.95) WITHIN GROUP (ORDER BY l)::numeric, 3) || ' ' || round(max(l)::numeric, 3)
+       FROM (SELECT extract(epoch FROM loaded_at - (written_at AT TIME ZONE 'UTC')) AS l FROM cdc.ev) t`,
+  ).split(' ');
+  const result = { rows: written, writeRate: Math.round(written / writeSeconds), lagSeconds: { p50: Number(lag[0]), p95: Number(lag[1]), max: Number(lag[2]) }, maxLagSetting: Number(args['max-lag']) };
+  console.log(`wrote ${written} rows at ${result.writeRate}/s; end-to-end lag p50 ${lag[0]} s, p95 ${lag[1]} s, max ${lag[2]} s`);
+  console.log(JSON.stringify(result));
+} finally {
+  child?.kill('SIGTERM');
+  await admin.query(`DROP DATABASE IF EXISTS ${database}`).catch(() => {});
+  await admin.end();
+  await new Promise((r) => setTimeout(r, 500));
+  try {
+    psql('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } catch {}
+}
