@@ -54,6 +54,12 @@ export function ddlTarget(query: string, defaultDatabase: string): { kind: 'alte
   return { kind, table };
 }
 
+/** Key values as the binlog reader decodes them (numbers, strings, Buffers). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  return a === b || String(a) === String(b);
+}
+
 /** A query event that ends a transaction or stands alone (DDL), rather than BEGIN or a statement inside one. */
 function isBoundaryQuery(query: string): boolean {
   const q = query.trim().toUpperCase();
@@ -169,15 +175,24 @@ export async function* streamChanges(
     const key = `${table.parentSchema}.${table.tableName}`;
     let list = pending.get(key);
     if (!list) pending.set(key, (list = []));
-    for (const row of rows) {
-      const image = (kind === 'update' ? (row as { after: Record<string, unknown> }).after : row) as Record<string, unknown>;
+    const push = (image: Record<string, unknown>, deleted: string | null) => {
       const record = convertRow(stream.plan, image, index++);
-      record[SDC_DELETED_AT] = deletedAt;
+      record[SDC_DELETED_AT] = deleted;
       record[SDC_BINLOG_POS] = pos;
       record[SDC_GTID] = trxGtid ?? null;
       list.push(record);
+      pendingCount++;
+    };
+    for (const row of rows) {
+      if (kind !== 'update') {
+        push(row as Record<string, unknown>, deletedAt);
+        continue;
+      }
+      const { before, after } = row as { before: Record<string, unknown>; after: Record<string, unknown> };
+      // An update that changes the key moves the row: the old key is deleted, or it would stay in the destination.
+      if (stream.plan.keys.some((k) => !sameValue(before[k], after[k]))) push(before, new Date(event.timestamp).toISOString());
+      push(after, null);
     }
-    pendingCount += rows.length;
   }
 
   // Every stream's SCHEMA (with the change columns) before its first change.

@@ -155,6 +155,31 @@ describe('LOG_BASED', () => {
     await expect(source.operations!.preflight!(db.config, cat, withBookmark({ binlog_file: 'mysql-bin.999990' }), ctx())).rejects.toMatchObject({ code: 'BINLOG_PURGED' });
   });
 
+  it('reads FULL_TABLE streams first and LOG_BASED ones after, in one read, keeping both bookmarks', async () => {
+    const cat = select(catalog, { stock: { method: 'LOG_BASED' }, other: { method: 'FULL_TABLE' } });
+    await db.sql(`INSERT INTO stock (id, qty, note) VALUES (50001, 1, 'mixed'), (50002, 2, 'moved')`);
+    // An update of the key moves the row: the old key is deleted.
+    await db.sql(`UPDATE stock SET id = 50003 WHERE id = 50002`);
+    const messages = await read(cat, state);
+    expect(recordsOf(messages, 'other')).toHaveLength(1);
+    expect(recordsOf(messages, 'stock').map((r) => [r['id'], r['_sdc_deleted_at'] === null])).toEqual([
+      [50001, true],
+      [50002, true],
+      [50002, false],
+      [50003, true],
+    ]);
+    const firstStock = messages.findIndex((m) => m.type === 'RECORD_BATCH' && m.stream === 'stock');
+    const lastOther = messages.findLastIndex((m) => m.type === 'RECORD_BATCH' && m.stream === 'other');
+    expect(lastOther).toBeLessThan(firstStock);
+    const final = lastState(messages);
+    expect(final.bookmarks[`${db.name}-other`]).toMatchObject({ version: expect.any(Number) });
+    expect(final.bookmarks[`${db.name}-stock`]).toMatchObject({ binlog_file: expect.any(String) });
+    expect(final.currently_syncing ?? null).toBeNull();
+    apply(rows, messages, 'stock');
+    expect(plain(rows)).toEqual(await tableRows('stock'));
+    state = final;
+  });
+
   it('follows the binlog until cancelled in follow mode', async () => {
     const cat = select(catalog, { stock: { method: 'LOG_BASED' } });
     const controller = new AbortController();
