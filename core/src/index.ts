@@ -75,6 +75,7 @@ export {
   pageNumberPaginator,
   headerCursorPaginator,
   stopWhen,
+  autoPaginator,
   type Paginator,
   type PageRequest,
   type CursorPaginatorOptions,

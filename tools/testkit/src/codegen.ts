@@ -78,7 +78,8 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
   const output = await compile(
     { ...structuredClone(resolved), description: '`Config` after validateConfig: every setting with a default is set; deprecated names are moved to their new ones.' } as Parameters<typeof compile>[0],
     'ResolvedConfig',
-    { ...COMPILE_OPTIONS, bannerComment: '' },
+    // Types of `definitions` were declared with Config above; declaring them again would clash.
+    { ...COMPILE_OPTIONS, bannerComment: '', declareExternallyReferenced: false },
   );
   await mkdir(join(dir, 'src/generated'), { recursive: true });
   await writeFile(join(dir, 'src/generated/config.ts'), `${input}\n${output}`);

@@ -3,7 +3,7 @@ import { compareBookmarkValues } from '../compare-values.js';
 import { isAfterKeyset } from '../keyset.js';
 import type { RecordData } from '../../protocol/messages.js';
 import type { SourceStream, StreamBatch, StreamPartition, StreamSync } from '../source-stream.js';
-import type { HttpClient, HttpResponse, QueryValue } from './http-client.js';
+import type { HttpClient, HttpResponse, QueryValue, ResponseRule } from './http-client.js';
 import { singlePage, type PageRequest, type Paginator } from './paginators.js';
 import { valueAt, type ValuePath } from './value-at.js';
 
@@ -46,6 +46,8 @@ export interface HttpStreamOptions {
    * skips the record; `sync` is the child's, with its saved bookmarks).
    */
   parent?: { stream: SourceStream; partition: (record: RecordData, sync: StreamSync) => StreamPartition | undefined };
+  /** Response rules of this stream's requests (retry, ignore, fail by status or body), before the client's own. */
+  rules?: readonly ResponseRule[];
   /** Changes or drops (undefined) a record before it is emitted. */
   transform?: (record: RecordData, sync: StreamSync) => RecordData | undefined;
 }
@@ -129,6 +131,7 @@ export class HttpStream implements SourceStream {
         query: request.query,
         ...(request.body ? { body: request.body } : {}),
         ...(request.headers ? { headers: request.headers } : {}),
+        ...(this.options.rules ? { rules: this.options.rules } : {}),
         stream: sync.tapStreamId,
       });
       const raw = this.parseRecords(response, sync);

@@ -186,3 +186,55 @@ export function stopWhen(paginator: Paginator, stop: (response: HttpResponse, re
     next: (response, records, request) => (stop(response, records) ? undefined : paginator.next(response, records, request)),
   };
 }
+
+/** Body fields that hold the next page's URL, and cursor fields with the parameter they go back in. */
+const NEXT_URL_PATHS = ['next', 'next_url', 'nextUrl', 'next_page_url', 'links.next', 'links.next.href', '_links.next.href', 'paging.next.link', 'pagination.next'];
+const NEXT_CURSORS: [string, string][] = [
+  ['next_cursor', 'cursor'],
+  ['meta.next_cursor', 'cursor'],
+  ['pagination.next_cursor', 'cursor'],
+  ['response_metadata.next_cursor', 'cursor'],
+  ['nextPageToken', 'pageToken'],
+  ['next_page_token', 'page_token'],
+];
+
+/**
+ * Detects the pagination from each answer (dlt's `auto`): a `Link: rel="next"` header, a next-page URL in the
+ * body (`next`, `links.next`, …), a next cursor in the body (`next_cursor` → `cursor`, `nextPageToken` →
+ * `pageToken`); none of them: the last page. Nothing is remembered between answers, so one instance serves every
+ * stream. `detected` is told what was found, once per kind.
+ */
+export function autoPaginator(detected?: (kind: string) => void): Paginator {
+  const told = new Set<string>();
+  const tell = (kind: string) => {
+    if (told.has(kind)) return;
+    told.add(kind);
+    detected?.(kind);
+  };
+  return {
+    next(response, records, request) {
+      const link = linkHeaderUrl(response.headers.get('link'));
+      if (link) {
+        tell('header_link');
+        return { url: new URL(link, response.url).toString(), query: {} };
+      }
+      const body = response.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+      for (const path of NEXT_URL_PATHS) {
+        const value = valueAt(body, path);
+        if (typeof value === 'string' && /^(https?:\/\/|\/)/.test(value)) {
+          tell(`json_link (${path})`);
+          return { url: new URL(value, response.url).toString(), query: {} };
+        }
+      }
+      for (const [path, param] of NEXT_CURSORS) {
+        const value = valueAt(body, path);
+        if ((typeof value === 'string' && value !== '') || typeof value === 'number') {
+          tell(`cursor (${path} → ${param})`);
+          return records.length === 0 && request.query[param] !== undefined ? undefined : { ...request, query: { ...request.query, [param]: value } };
+        }
+      }
+      return undefined;
+    },
+  };
+}
