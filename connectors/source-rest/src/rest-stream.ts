@@ -155,6 +155,7 @@ export class RestStream extends HttpStream {
   }
 
   protected override parseRecords(response: HttpResponse, sync: StreamSync): RecordData[] {
+    if (response.ignored) return [];
     return decodeRecords(response, this.resource.endpoint.response_format ?? 'auto', this.selector, sync.tapStreamId);
   }
 

@@ -197,9 +197,26 @@ function valueAt(value: unknown, instancePath: string): unknown {
   return current;
 }
 
+/**
+ * A JSON pointer as a dotted path for people; an item of a list of named objects is shown by its name
+ * (`resources[comments].endpoint.path`, not `resources.1.endpoint.path`).
+ */
+function readablePath(instancePath: string, root: unknown): string {
+  let current = root;
+  let out = '';
+  for (const raw of instancePath.split('/').slice(1)) {
+    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const item = (current as Record<string, unknown> | undefined)?.[part];
+    const name = Array.isArray(current) && typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['name'] : undefined;
+    out += typeof name === 'string' && name !== '' ? `[${name}]` : `${out === '' ? '' : '.'}${part}`;
+    current = item;
+  }
+  return out;
+}
+
 /** One validation error as a sentence for people; `got` is the offending value (omitted when it holds a secret). */
-function describeProblem(error: ErrorObject, value: unknown, secrets: readonly string[]): string {
-  const path = error.instancePath.split('/').slice(1).join('.');
+function describeProblem(error: ErrorObject, value: unknown, secrets: readonly string[], root?: unknown): string {
+  const path = readablePath(error.instancePath, root);
   if (error.keyword === 'required') {
     const missing = (error.params as { missingProperty: string }).missingProperty;
     return `"${path ? `${path}.${missing}` : missing}" is required`;
@@ -240,10 +257,10 @@ export function validateConfig<Config>(spec: JsonSchema, config: unknown, connec
   if (validate(copy)) return copy as Config;
   const secrets = secretValues(spec, copy);
   const errors = (validate.errors ?? []).filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword) || (validate.errors ?? []).length === 1);
-  const problems = [...new Set(errors.map((error) => describeProblem(error, valueAt(copy, error.instancePath), secrets)))];
+  const problems = [...new Set(errors.map((error) => describeProblem(error, valueAt(copy, error.instancePath), secrets, copy)))];
   const first = errors[0];
   throw new ConfigError('CONFIG_INVALID', `invalid config for ${connector}: ${problems.join('; ')}`, {
-    field: first ? first.instancePath.split('/').slice(1).join('.') || undefined : undefined,
+    field: first ? readablePath(first.instancePath, copy) || undefined : undefined,
     hint: `see the ${connector} config reference (its spec.json / README)`,
   });
 }
