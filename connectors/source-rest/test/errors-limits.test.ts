@@ -86,6 +86,8 @@ describe('errors and limits', () => {
     await readAll(manifest(1, 20));
     const times = server.requests.map((r) => r.at);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(40);
+    // 20 requests a second: 50 ms apart on average (arrival times jitter a little on a busy machine).
+    expect((times.at(-1) as number) - (times[0] as number)).toBeGreaterThanOrEqual(45 * gaps.length);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(25);
   });
 });
