@@ -11,6 +11,8 @@
 //      @duckdb/node-api: the DuckDB engine mage-int links), whose peak RSS is the memory yardstick;
 //   2. mage-int in process: runPipeline(source-postgres → destination-duckdb), as `mage-int run` does, in a child
 //      process so its peak RSS is its own;
+//   2b. the same with the batches' COPY text removed, so destination-duckdb loads the records through its Appender
+//      (its path for every source that is not PostgreSQL);
 //   3. with --memory-rows N: the source grows to N rows and step 2 runs again, to show memory stays flat.
 // Prints time, throughput ratio (baseline time / mage-int time), peak RSS of both sides, and checks that the
 // DuckDB tables hold the source's rows: PostgreSQL's checksum must equal the baseline table's (which holds
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     'in-process-child': { type: 'string' },
     'baseline-child': { type: 'string' },
     path: { type: 'string' },
+    records: { type: 'boolean', default: false },
   },
 });
 
@@ -69,7 +72,16 @@ if (args['baseline-child']) {
 if (args['in-process-child']) {
   const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
   tuneHeapForStreaming(); // as `mage-int run` does
-  const source = (await import('@mage-int/source-postgres')).default;
+  const postgres = (await import('@mage-int/source-postgres')).default;
+  // --records: the batches without their COPY text, so the destination loads every record itself (as from any other source).
+  const source = args.records
+    ? {
+        ...postgres,
+        async *read(...rest) {
+          for await (const message of postgres.read(...rest)) yield message.type === 'RECORD_BATCH' ? { ...message, native: undefined } : message;
+        },
+      }
+    : postgres;
   const destination = (await import('@mage-int/destination-duckdb')).default;
   const started = performance.now();
   const summary = await runPipeline({
@@ -163,10 +175,11 @@ async function duckChecksums(files) {
 }
 
 /** Baseline (psql CSV export + DuckDB's COPY) and mage-int in process, on the source as it is now. */
-async function measure(label, profile) {
+async function measure(label, profile, withRecordPath) {
   const csv = join(work, 'orders.csv');
   const baseFile = join(work, `baseline-${label}.duckdb`);
   const mageFile = join(work, `mage-${label}.duckdb`);
+  const recordsFile = join(work, `records-${label}.duckdb`);
   const conn = `-X -q -h ${PG.host} -p ${PG.port} -U ${PG.user} -d ${database}`;
   const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`], { env: pgEnv });
   const loaded = await timed(process.execPath, [fileURLToPath(import.meta.url), '--baseline-child', csv, '--path', baseFile], { cwd: ROOT });
@@ -182,14 +195,21 @@ async function measure(label, profile) {
   console.log(
     `[${label}] mage-int in process: ${inProcess.seconds.toFixed(2)} s (${run.cpuSeconds.toFixed(1)} s CPU), ratio ${inProcess.ratio.toFixed(2)}x, peak RSS ${inProcess.rssMb.toFixed(0)} MB (${inProcess.rssRatio.toFixed(2)}x the baseline's)`,
   );
+  let recordPath;
+  if (!profile && withRecordPath) {
+    const recordsRun = await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database, '--path', recordsFile, '--records'], { cwd: ROOT });
+    const seconds = JSON.parse(recordsRun.out.trim().split('\n').at(-1)).seconds;
+    recordPath = { seconds, ratio: baseline.seconds / seconds, rssMb: recordsRun.rssMb, cpuSeconds: recordsRun.cpuSeconds };
+    console.log(`[${label}]   record path:        ${seconds.toFixed(2)} s (${recordsRun.cpuSeconds.toFixed(1)} s CPU), ratio ${recordPath.ratio.toFixed(2)}x, peak RSS ${recordsRun.rssMb.toFixed(0)} MB (no COPY text: every record through the Appender)`);
+  }
   const sums = await duckChecksums([
     ['baseline', baseFile, 'payload'],
     ['baselineMinified', baseFile, 'json(payload)'],
     ['mage', mageFile, 'json(payload)'],
+    ...(recordPath ? [['mageRecordPath', recordsFile, 'json(payload)']] : []),
   ]);
-  rmSync(baseFile, { force: true });
-  rmSync(mageFile, { force: true });
-  return { baseline, inProcess, sums };
+  for (const file of [baseFile, mageFile, recordsFile]) rmSync(file, { force: true });
+  return { baseline, inProcess, recordPath, sums };
 }
 
 try {
@@ -209,8 +229,9 @@ try {
     process.exit(0);
   }
   const sourceSum = psql(database, checksumSql('bench_src.orders', 'payload'));
-  const first = await measure(`${rows / 1e6}M`, args.profile);
+  const first = await measure(`${rows / 1e6}M`, args.profile, true);
   const checks = [first.sums.baseline.sum === sourceSum, first.sums.mage.sum === first.sums.baselineMinified.sum];
+  if (first.sums.mageRecordPath) checks.push(first.sums.mageRecordPath.sum === first.sums.baselineMinified.sum);
   console.log(`destination types: ${first.sums.mage.types}`);
   let memory;
   if (args['memory-rows']) {
@@ -224,7 +245,7 @@ try {
   }
   const ok = checks.every(Boolean);
   console.log(`checksums: ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ source: sourceSum, ...Object.fromEntries(Object.entries(first.sums).map(([k, v]) => [k, v.sum])) })}`);
-  console.log(JSON.stringify({ rows, baseline: first.baseline, inProcess: first.inProcess, ...(memory ? { memory } : {}), checksumsMatch: ok }));
+  console.log(JSON.stringify({ rows, baseline: first.baseline, inProcess: first.inProcess, recordPath: first.recordPath, ...(memory ? { memory } : {}), checksumsMatch: ok }));
   if (!ok) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -213,6 +213,23 @@ describe('SQL date and time values', () => {
     ]);
   });
 
+  test('zero and non-zero offsets both keep the instant (+00:00 as PostgreSQL sources write it, +02:00 converted)', async () => {
+    const path = tmp.db('offsets');
+    const ts = { type: 'string', format: 'date-time' } as const;
+    const local = { type: 'string', format: 'date-time', 'sql-datatype': 'timestamp without time zone' } as const;
+    await load({ path }, [
+      schema('o', { id: { type: 'integer' }, at: ts, wall: local }, ['id']),
+      record('o', { id: 1, at: '2020-01-01T00:00:01.234567+00:00', wall: '2020-01-01T00:00:01.234567+00:00' }),
+      record('o', { id: 2, at: '2020-01-01 00:00:01.5+00', wall: '2020-01-01T10:00:00-00:00' }),
+      record('o', { id: 3, at: '2020-01-01T10:00:00+02:00', wall: '2020-01-01T10:00:00+02:00' }),
+    ]);
+    expect(await query(path, 'SELECT "at"::VARCHAR AS "at", wall::VARCHAR AS wall FROM o ORDER BY id')).toEqual([
+      { at: '2020-01-01 00:00:01.234567+00', wall: '2020-01-01 00:00:01.234567' },
+      { at: '2020-01-01 00:00:01.5+00', wall: '2020-01-01 10:00:00' },
+      { at: '2020-01-01 08:00:00+00', wall: '2020-01-01 08:00:00' },
+    ]);
+  });
+
   test('a TIME column becomes TIMETZ when a value carries an offset', async () => {
     const path = tmp.db('timetz');
     await load({ path }, [schema('c', { id: { type: 'integer' }, at: { type: 'string', format: 'time' } }, ['id']), record('c', { id: 1, at: '08:00:00' }), record('c', { id: 2, at: '09:00:00+02' })]);
