@@ -128,4 +128,25 @@ describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
     await load({ path }, [ordersSchema, batch([first]), batch([again]), batch([again, twice])]);
     expect(await query(path, 'SELECT id, qty FROM orders')).toEqual([{ id: '1', qty: '100' }]);
   });
+
+  test('a full chunk DuckDB refuses loads from its records, and the batches after it keep their order (a later row of a key wins)', async () => {
+    const path = tmp.db('in-flight');
+    const base = rows[1] as Row;
+    const row = (id: number, qty: number, amount: string | number = '1.00'): Row => {
+      const note = `n${id} `.padEnd(1000, 'x');
+      return {
+        record: { ...base.record, id, qty, amount: typeof amount === 'number' ? amount : new Decimal(amount), note },
+        text: base.text.replace(/^2\t\\N\t\\N\t\\N/, `${id}\t${typeof amount === 'number' ? 'NaN' : amount}\t\\N\t${qty}`).replace(/\t\\N(\t[^\t]*\t[^\t]*\t[^\t]*)$/, `\t${note}$1`),
+      };
+    };
+    // Batches of ~1 MB fill a 4 MB chunk (id 1 holds a NaN DuckDB refuses as a DECIMAL: the column becomes text); the last batch updates id 2.
+    const batches = [0, 1, 2, 3].map((b) => batch(Array.from({ length: 1000 }, (_, i) => (b === 0 && i === 0 ? row(1, 1, Number.NaN) : row(b * 1000 + i + 1, 1)))));
+    await load({ path }, [ordersSchema, ...batches, batch([row(2, 99), row(5001, 1)]), state('done')]);
+    expect(await query(path, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(length(note))::INTEGER AS note FROM orders')).toEqual([{ n: 4001, ids: 4001, note: 1000 }]);
+    expect(await query(path, 'SELECT id, qty, amount FROM orders WHERE id IN (1, 2, 5001) ORDER BY id')).toEqual([
+      { id: '1', qty: '1', amount: 'NaN' },
+      { id: '2', qty: '99', amount: '1.00' },
+      { id: '5001', qty: '1', amount: '1.00' },
+    ]);
+  });
 });
