@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// Writes a file connector's spec.json from its storage settings (storage-spec.json in the connector) and the
+// settings every file source or destination shares (kits/files/source-spec.json or destination-spec.json):
+//   node kits/files/scripts/compose-spec.mjs connectors/source-s3
+// kits/files/test/specs.test.ts fails when a connector's spec.json differs from what this writes.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function composeSpec(connectorDir) {
+  const storage = JSON.parse(readFileSync(join(connectorDir, 'storage-spec.json'), 'utf8'));
+  const kind = storage['x-kind'];
+  const shared = JSON.parse(readFileSync(new URL(`../${kind}-spec.json`, import.meta.url), 'utf8'));
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    description: storage.description,
+    type: 'object',
+    required: [...(storage.required ?? []), ...shared.required],
+    additionalProperties: false,
+    properties: { ...storage.properties, ...shared.properties },
+    ...(shared.definitions ? { definitions: shared.definitions } : {}),
+  };
+}
+
+export function specText(connectorDir) {
+  return JSON.stringify(composeSpec(connectorDir), null, 2) + '\n';
+}
+
+if (process.argv[2]) writeFileSync(join(process.argv[2], 'spec.json'), specText(process.argv[2]));

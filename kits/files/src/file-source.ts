@@ -1,0 +1,218 @@
+import {
+  buildCatalogStream,
+  ConfigError,
+  readStreams,
+  type Catalog,
+  type CheckResult,
+  type ConnectorContext,
+  type JsonSchema,
+  type Logger,
+  type RecordData,
+  type SourceMessage,
+  type SourceStream,
+  type State,
+  type StreamOutput,
+  type StreamSync,
+} from '@mage-int/core';
+import { Duck } from './duck.js';
+import { fileParquetSchema, fileRows, type DuckProvider } from './file-rows.js';
+import { fileReading, givenProperties, type FileSourceConfig, type FileStreamConfig } from './file-settings.js';
+import { globToRegExp, hivePartitions, staticPrefix } from './glob.js';
+import { METADATA_PROPERTIES, SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-columns.js';
+import { RecordShaper } from './coerce.js';
+import { SchemaInference } from './schema-inference.js';
+import type { FileInfo, Storage } from './storage.js';
+
+const BATCH_ROWS = 2000;
+/** Bookmark fields of a file stream: the last file read completely, in (last-modified, key) order. */
+const LAST_FILE_MODIFIED = 'last_file_modified';
+const LAST_FILE = 'last_file';
+
+/** Files matching a stream's pattern, oldest first (then by key): the order an incremental read goes in. */
+export async function matchingFiles(storage: Storage, stream: FileStreamConfig, signal?: AbortSignal): Promise<FileInfo[]> {
+  const pattern = stream.pattern.replace(/^\/+/, '');
+  const regex = globToRegExp(pattern);
+  const files: FileInfo[] = [];
+  for await (const file of storage.list(staticPrefix(pattern), signal)) if (regex.test(file.key)) files.push(file);
+  return files.sort((a, b) => a.modified.getTime() - b.modified.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+function streamConfig(config: FileSourceConfig, name: string): FileStreamConfig {
+  const found = config.streams.find((s) => s.name === name);
+  if (!found) throw new ConfigError('STREAM_UNKNOWN', 'no stream of this name in `streams`', { stream: name });
+  return found;
+}
+
+function lazyDuck(): { provide: DuckProvider; close: () => void } {
+  let duck: Promise<Duck> | undefined;
+  return {
+    provide: () => (duck ??= Duck.open()),
+    close: () => {
+      void duck?.then((d) => d.close()).catch(() => {});
+    },
+  };
+}
+
+/**
+ * The schema of a stream: the given one, or one inferred from the newest `schema_sample_files` files
+ * (`schema_sample_rows` rows each; Parquet files give their own exact types), plus partition and metadata columns.
+ */
+export async function streamSchema(storage: Storage, config: FileSourceConfig, stream: FileStreamConfig, logger: Logger, signal?: AbortSignal): Promise<JsonSchema> {
+  const files = await matchingFiles(storage, stream, signal);
+  const partitions: Record<string, JsonSchema> = {};
+  if (stream.hive_partitioning !== false) for (const file of files) for (const name of Object.keys(hivePartitions(file.key))) partitions[name] = { type: ['string', 'null'] };
+  let properties = givenProperties(stream);
+  if (!properties) {
+    const sample = files.slice(-(config.schema_sample_files ?? 10)).reverse();
+    if (sample.length === 0) logger.warn(`no file matches ${stream.pattern} in ${storage.location}: the stream has only its metadata columns until files arrive (or give its \`schema\`)`, { stream: stream.name });
+    const rows = config.schema_sample_rows ?? 1000;
+    const text = new SchemaInference(true);
+    const typed = new SchemaInference(false);
+    const exact: Record<string, JsonSchema> = {};
+    const duck = lazyDuck();
+    try {
+      for (const file of sample) {
+        const reading = fileReading(config, stream, file.key);
+        if (reading.format === 'parquet') {
+          typed.observeSchema(await fileParquetSchema(storage, file.key, reading, duck.provide, signal), exact);
+          continue;
+        }
+        const into = reading.format === 'csv' ? text : typed;
+        let n = 0;
+        for await (const row of fileRows(storage, file.key, reading, duck.provide, signal)) {
+          into.observe(row.values);
+          if (++n >= rows) break;
+        }
+      }
+    } finally {
+      duck.close();
+    }
+    properties = { ...text.properties(), ...typed.properties(), ...exact };
+  }
+  for (const key of stream.key_properties ?? []) {
+    if (!(key in properties) && !(key in partitions) && !(key in METADATA_PROPERTIES)) {
+      throw new ConfigError('KEY_PROPERTY_UNKNOWN', `key property "${key}" is not a column of the stream's files`, { stream: stream.name, field: key, hint: `columns: ${Object.keys(properties).join(', ')}` });
+    }
+  }
+  return { type: 'object', properties: { ...partitions, ...properties, ...METADATA_PROPERTIES } };
+}
+
+/** The catalog: one stream per configured pattern, INCREMENTAL by the files' last-modified time unless told otherwise. */
+export async function discoverFiles(storage: Storage, config: FileSourceConfig, logger: Logger, signal?: AbortSignal): Promise<Catalog> {
+  const streams = [];
+  for (const stream of config.streams) {
+    streams.push(
+      buildCatalogStream({
+        stream: stream.name,
+        schema: await streamSchema(storage, config, stream, logger, signal),
+        keyProperties: stream.key_properties ?? [],
+        validReplicationKeys: [SOURCE_LAST_MODIFIED],
+        replicationMethod: 'INCREMENTAL',
+        replicationKey: SOURCE_LAST_MODIFIED,
+      }),
+    );
+  }
+  return { streams };
+}
+
+/** Where an incremental read continues: after the last file read completely, or from a start value, inclusive. */
+function startAfter(sync: StreamSync): ((file: FileInfo) => boolean) | undefined {
+  if (sync.method !== 'INCREMENTAL') return undefined;
+  const modified = sync.bookmark[LAST_FILE_MODIFIED];
+  const last = sync.bookmark[LAST_FILE];
+  if (typeof modified === 'string' && typeof last === 'string') {
+    return (file) => {
+      const at = file.modified.toISOString();
+      return at > modified || (at === modified && file.key > last);
+    };
+  }
+  if (sync.start === undefined || sync.start === null) return undefined;
+  const from = new Date(String(sync.start)).getTime();
+  if (Number.isNaN(from)) return undefined;
+  return (file) => file.modified.getTime() >= from;
+}
+
+/** One configured pattern as a source-kit stream: it yields each file's records; the kit owns SCHEMA, STATE and bookmarks. */
+class FileStream implements SourceStream {
+  readonly name: string;
+  readonly keyProperties: readonly string[];
+  readonly replicationKey = SOURCE_LAST_MODIFIED;
+  readonly validReplicationKeys = [SOURCE_LAST_MODIFIED];
+  readonly startValue: unknown;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly config: FileSourceConfig,
+    private readonly stream: FileStreamConfig,
+  ) {
+    this.name = stream.name;
+    this.keyProperties = stream.key_properties ?? [];
+    this.startValue = config.start_date;
+  }
+
+  async *read(sync: StreamSync): AsyncGenerator<StreamOutput> {
+    const properties = (sync.entry.schema.properties ?? {}) as Record<string, JsonSchema>;
+    const files = await matchingFiles(this.storage, this.stream, sync.signal);
+    const after = startAfter(sync);
+    // Files younger than this may still be being written (a local file appended to): they wait for the next run.
+    // Files are in last-modified order, so every file after the first young one is young too.
+    const settle = Date.now() - (this.config.min_file_age_seconds ?? 0) * 1000;
+    const duck = lazyDuck();
+    try {
+      for (const file of files) {
+        if (after && !after(file)) continue;
+        if (file.modified.getTime() > settle) {
+          sync.logger.info(`${file.key} and newer files were modified less than min_file_age_seconds ago: left for the next run`, { stream: this.name });
+          break;
+        }
+        yield* this.readFile(file, properties, sync, duck.provide);
+      }
+    } finally {
+      duck.close();
+    }
+  }
+
+  private async *readFile(file: FileInfo, properties: Record<string, JsonSchema>, sync: StreamSync, duck: DuckProvider): AsyncGenerator<StreamOutput> {
+    const reading = fileReading(this.config, this.stream, file.key);
+    const partitions = this.stream.hive_partitioning === false ? {} : hivePartitions(file.key);
+    const modified = file.modified.toISOString();
+    const shaper = new RecordShaper(properties, this.name, new Set(Object.keys(METADATA_PROPERTIES)));
+    let batch: RecordData[] = [];
+    for await (const row of fileRows(this.storage, file.key, reading, duck, sync.signal)) {
+      // A column in the file wins over a partition value of the same name.
+      const record: RecordData = { ...partitions };
+      shaper.shape(row.values, file.key, row.line, record);
+      record[SOURCE_FILE] = file.key;
+      record[SOURCE_LINENO] = row.line;
+      record[SOURCE_LAST_MODIFIED] = modified;
+      batch.push(record);
+      if (batch.length >= BATCH_ROWS) {
+        yield batch;
+        batch = [];
+      }
+    }
+    const now = await this.storage.stat(file.key);
+    if (now && (now.size !== file.size || now.modified.getTime() !== file.modified.getTime())) {
+      sync.logger.warn(`${file.key} changed while it was read: it is read again, whole, by the next run`, { stream: this.name });
+    }
+    // The bookmark passes a file only with its last records, so an interrupted read resumes at that file.
+    yield sync.method === 'INCREMENTAL' ? { records: batch, bookmark: { [LAST_FILE_MODIFIED]: modified, [LAST_FILE]: file.key } } : batch;
+  }
+}
+
+/** Reads the selected streams of `catalog` from `storage`, on the source kit. */
+export function readFiles(storage: Storage, config: FileSourceConfig, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+  const streams = config.streams.map((s) => new FileStream(storage, config, streamConfig(config, s.name)));
+  return readStreams(streams, catalog, state, ctx);
+}
+
+/** `check`: every stream's pattern can be listed; says how many files each matches. */
+export async function checkFiles(storage: Storage, config: FileSourceConfig): Promise<CheckResult> {
+  try {
+    const counts: string[] = [];
+    for (const stream of config.streams) counts.push(`${stream.name}: ${(await matchingFiles(storage, stream)).length} files`);
+    return { ok: true, message: `${storage.location} (${counts.join(', ')})` };
+  } catch (error) {
+    return { ok: false, message: `cannot list ${storage.location}: ${(error as Error).message}`, error };
+  }
+}

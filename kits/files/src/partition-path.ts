@@ -1,0 +1,43 @@
+import { ConfigError } from '@mage-int/core';
+
+export type PartitionGrain = 'year' | 'month' | 'day' | 'hour';
+
+/** `partition_by: created_at:day` → the field and the grain; without a grain the value itself names the folder. */
+export interface PartitionBy {
+  field: string;
+  grain?: PartitionGrain;
+}
+
+const GRAINS: Record<PartitionGrain, number> = { year: 4, month: 7, day: 10, hour: 13 };
+/** Hive's folder for a NULL partition value. */
+export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+export function parsePartitionBy(setting: string | undefined): PartitionBy | undefined {
+  if (setting === undefined || setting === '') return undefined;
+  const at = setting.lastIndexOf(':');
+  if (at === -1) return { field: setting };
+  const grain = setting.slice(at + 1);
+  if (!(grain in GRAINS)) {
+    throw new ConfigError('PARTITION_BY_INVALID', `unknown grain "${grain}"`, { field: 'partition_by', hint: 'write field:year, field:month, field:day or field:hour, or just the field' });
+  }
+  return { field: setting.slice(0, at), grain: grain as PartitionGrain };
+}
+
+/**
+ * The Hive folder of a record: `created_at_day=2024-01-31/` with a grain (UTC for timestamps with an offset; the
+ * folder is not named after the field, whose full value stays in the file), `region=eu/` without one.
+ */
+export function partitionFolder(by: PartitionBy, value: unknown): string {
+  const name = by.grain ? `${by.field}_${by.grain}` : by.field;
+  if (value === null || value === undefined || value === '') return `${name}=${NULL_PARTITION}/`;
+  let text = typeof value === 'string' ? value : String(value);
+  if (by.grain) {
+    // A timestamp with an offset is grouped by its UTC date; a plain date or local timestamp by its own digits.
+    if (/[T ]\d{2}:\d{2}.*([zZ]|[+-]\d{2}:?\d{2})$/.test(text)) {
+      const at = new Date(text);
+      if (!Number.isNaN(at.getTime())) text = at.toISOString();
+    }
+    text = text.replace(' ', 'T').slice(0, GRAINS[by.grain]);
+  }
+  return `${name}=${encodeURIComponent(text)}/`;
+}
