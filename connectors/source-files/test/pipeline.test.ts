@@ -31,7 +31,7 @@ function pipe(sourceConfig: object, targetConfig: object, state?: object): Promi
   target.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   source.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   target.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = (p: typeof source) => new Promise<number | null>((resolve) => p.on('close', resolve));
+  const exit = (p: { on(event: 'close', listener: (code: number | null) => void): unknown }) => new Promise<number | null>((resolve) => p.on('close', resolve));
   return Promise.all([exit(source), exit(target)]).then(([s, t]) => ({ source: s, target: t, stdout, stderr }));
 }
 
