@@ -121,8 +121,8 @@ export class RestStream extends HttpStream {
     }
     const key = partitionKey(partition);
     const fields = Object.fromEntries(resource.includeFromParent.map((field) => [`_${parent.name}_${field.replace(/\./g, '_')}`, valueAt(record, field)]));
-    const parentCursor = this.parentCursorField ? record[this.parentCursorField] : undefined;
-    if (resource.incrementalDependency && sync.method === 'INCREMENTAL' && parentCursor !== undefined && parentCursor !== null) {
+    const parentCursor = resource.incrementalDependency && this.parentCursorField ? record[this.parentCursorField] : undefined;
+    if (sync.method === 'INCREMENTAL' && parentCursor !== undefined && parentCursor !== null) {
       const partitions = sync.bookmark['partitions'] as Record<string, Record<string, unknown>> | undefined;
       const seen = partitions?.[key]?.['parent_cursor'];
       // The parent has not changed since this partition was last read: nothing new below it.
