@@ -2,6 +2,7 @@
 // PostgreSQL → MySQL/MariaDB full-table benchmark of @mage-int/destination-mysql, run after `npm run build`:
 //
 //   node bench/postgres-to-mysql/run.mjs [--rows 1000000] [--keep]
+//   (BENCH_BUFFER_RECORDS: the runner's read-ahead, default 2,000; BENCH_BATCH_ROWS: the destination's batch_size_rows)
 //
 // Creates a scratch PostgreSQL database with the 10-column mixed `orders` table of bench/destination-postgres
 // (numeric, float, integer, timestamptz, date, boolean, varchar, text with quotes/newlines/unicode, jsonb) and a
@@ -65,7 +66,7 @@ if (args['in-process-child']) {
     source,
     sourceConfig: { host: PG.host, port: PG.port, username: PG.user, database: args['in-process-child'], schema: 'bench_src' },
     destination,
-    destinationConfig: { host: MY.host, port: MY.port, username: MY.user, database: args.target },
+    destinationConfig: { host: MY.host, port: MY.port, username: MY.user, database: args.target, ...(process.env.BENCH_BATCH_ROWS ? { batch_size_rows: Number(process.env.BENCH_BATCH_ROWS) } : {}) },
     streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
     ...(process.env.BENCH_BUFFER_RECORDS ? { bufferRecords: Number(process.env.BENCH_BUFFER_RECORDS) } : {}),
     logger: silentLogger,
