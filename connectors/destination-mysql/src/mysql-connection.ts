@@ -141,28 +141,45 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
 
   /** A load reported warnings (a value the column cannot hold): the first of them, as an error naming row and column. */
   private failOnWarnings(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][], warnings: readonly Warning[]): never {
-    const first = warnings[0];
-    const at = first ? /column '((?:[^']|'')*)' at row (\d+)/i.exec(first.Message) : null;
+    throw this.valueError(table, encoders, rows, warnings[0]?.Message ?? 'warnings while loading', 0);
+  }
+
+  /**
+   * The server's complaint about a value (`Data too long for column 'code' at row 2`) as an error naming the table,
+   * the row of the batch (`offset` + the statement's row) and the column, with the value.
+   */
+  private valueError(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][], message: string, offset: number, cause?: unknown): RecordValidationError {
+    const at = /column '((?:[^']|'')*)' at row (\d+)/i.exec(message);
     const column = at?.[1];
-    const row = at ? Number(at[2]) - 1 : undefined;
+    const row = at ? offset + Number(at[2]) - 1 : undefined;
     const index = column === undefined ? -1 : encoders.findIndex((e) => e.name === column);
     const value = row !== undefined && index >= 0 ? rows[row]?.[index] : undefined;
     const named = this.dialect.stagedFor.get(table.name) ?? table;
     const shown = value === undefined ? '' : ` (value ${JSON.stringify(encoders[index]!.text(value))?.slice(0, 80)})`;
-    throw new RecordValidationError('VALUE_REJECTED', `MySQL refused a value for table ${this.dialect.qualify(named)}: ${first?.Message ?? 'warnings while loading'}${shown}`, {
+    return new RecordValidationError('VALUE_REJECTED', `MySQL refused a value for table ${this.dialect.qualify(named)}: ${message}${shown}`, {
       ...(row !== undefined ? { record: row } : {}),
       ...(column !== undefined ? { field: column } : {}),
       hint: 'the value does not fit the column type (too long, out of range, not a date): widen the column, or fix the source data; nothing of this batch was committed',
+      ...(cause !== undefined ? { cause } : {}),
     });
   }
 
-  /** Multi-row INSERTs of literals, each statement under the server's packet limit. */
+  /** Multi-row INSERTs of literals, each statement under the server's packet limit; a refused value named as by LOAD DATA. */
   private async insertRows(staging: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][]): Promise<void> {
     const head = `INSERT INTO ${this.dialect.qualify(staging)} (${encoders.map((e) => this.dialect.quoteIdentifier(e.name)).join(', ')}) VALUES `;
     const limit = Math.max(64 * 1024, Math.min(16 * 1024 * 1024, Math.floor(this.client.maxPacket / 2)));
     let tuples: string[] = [];
+    let first = 0;
     let size = head.length;
-    for (const row of rows) {
+    const flush = async () => {
+      try {
+        await this.execute(head + tuples.join(', '));
+      } catch (error) {
+        if (!/ at row \d+/.test((error as Error).message)) throw error;
+        throw this.valueError(staging, encoders, rows, (error as Error).message, first, error);
+      }
+    };
+    for (const [n, row] of rows.entries()) {
       const tuple = `(${encoders
         .map((e, i) => {
           const text = e.text(row[i]);
@@ -172,14 +189,15 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
         })
         .join(', ')})`;
       if (tuples.length > 0 && size + tuple.length + 2 > limit) {
-        await this.execute(head + tuples.join(', '));
+        await flush();
         tuples = [];
+        first = n;
         size = head.length;
       }
       tuples.push(tuple);
       size += tuple.length + 2;
     }
-    if (tuples.length > 0) await this.execute(head + tuples.join(', '));
+    if (tuples.length > 0) await flush();
   }
 
   async begin(): Promise<void> {
