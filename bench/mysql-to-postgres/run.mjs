@@ -43,7 +43,7 @@ function psql(database, sql) {
   return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
 }
 
-const sourceConfig = (database) => ({ host: MY.host, port: MY.port, username: MY.user, database, batch_size: 5000 });
+const sourceConfig = (database) => ({ host: MY.host, port: MY.port, username: MY.user, database });
 const targetConfig = (database, schema) => ({ host: PG.host, port: PG.port, username: PG.user, database, schema });
 
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
