@@ -258,7 +258,6 @@ export async function* streamChanges(
           }
           trxGtid = undefined;
           if (pendingCount >= options.batchSize || Date.now() - lastFlush >= FLUSH_MS || done()) yield* release();
-          if (done()) break;
           break;
         }
       }
@@ -267,7 +266,8 @@ export async function* streamChanges(
       if (pendingCount >= options.batchSize) yield* flushRecords();
     }
     yield* release();
-    if (!ctx.signal.aborted || comparePositions(boundary, released) > 0) yield tracker.message();
+    // A read always ends with the full state, even when it found nothing to release.
+    if (!ctx.signal.aborted) yield tracker.message();
   } catch (error) {
     throw explainError(error instanceof ConnectorError ? error : new ConnectorError('BINLOG_READ_FAILED', `reading the binlog failed at ${formatPosition(boundary)}: ${(error as Error).message}`, { cause: error, hint: 'see the message above; the run can be restarted from its last saved state' }), config);
   } finally {
