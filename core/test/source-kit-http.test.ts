@@ -312,6 +312,26 @@ describe('auth', () => {
     expect(log.lines.join('\n')).not.toMatch(/access-|refresh-|csecret/);
   });
 
+  it('signs an SDK\'s fetch with the client\'s auth and renews an expired token after a 401, once', async () => {
+    let issued = 0;
+    const server = await serve((req, res, url) => {
+      if (url.pathname === '/oauth/token') return json(res, 200, { access_token: `access-${++issued}`, expires_in: 3600 });
+      if (req.headers.authorization !== `Bearer access-${issued}` || (issued === 1 && url.pathname === '/later')) return json(res, 401, { message: 'expired' });
+      json(res, 200, { ok: url.pathname });
+    });
+    const auth = new OAuth2Auth({ tokenUrl: `${server.url}/oauth/token`, clientId: 'cid', clientSecret: 'csecret', refreshToken: 'refresh-1' });
+    const log = logs();
+    const c = client(server.url, { auth, logger: log.logger });
+    const first = await c.fetch(`${server.url}/first`, { headers: { 'x-sdk': 'yes' } });
+    expect([first.status, await first.json()]).toEqual([200, { ok: '/first' }]);
+    const later = await c.fetch(`${server.url}/later`);
+    expect([later.status, await later.json(), issued]).toEqual([200, { ok: '/later' }, 2]);
+    expect(log.lines.join('\n')).toMatch(/GET \/later: HTTP 401; renewing the access token/);
+    // A 401 that survives the renewal goes back to the SDK as it came.
+    const rejected = await client(server.url, { auth: bearerAuth('wrong') }).fetch(`${server.url}/x`);
+    expect(rejected.status).toBe(401);
+  });
+
   it('OAuth2 client credentials: a refused token names the credential', async () => {
     const server = await serve((_req, res) => json(res, 400, { error: 'invalid_client', error_description: 'Client authentication failed' }));
     const auth = new OAuth2Auth({ tokenUrl: `${server.url}/token`, clientId: 'cid', clientSecret: 'nope' });

@@ -156,13 +156,30 @@ export class HttpClient {
   }
 
   /**
-   * A `fetch` for vendor SDKs that do their own HTTP (Stripe's `createFetchHttpClient`, …): this client's request
-   * budget, timeout and retries, without its auth or errors — the last answer, good or bad, goes back to the SDK.
-   * Request bodies must be strings or buffers (they are sent again on a retry).
+   * A `fetch` for vendor SDKs that do their own HTTP (Stripe's `createFetchHttpClient`, HubSpot's `httpApi`, …):
+   * this client's request budget, timeout and retries, without its errors — the last answer, good or bad, goes
+   * back to the SDK. With an `auth`, requests are signed by it (so the SDK needs no token of its own) and a 401 is
+   * answered by renewing the token once and sending again, as `request` does. Request bodies must be strings or
+   * buffers (they are sent again on a retry).
    */
   readonly fetch = async (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const { auth, logger, signal } = this.options;
     const url = new URL(input instanceof Request ? input.url : String(input));
-    const outcome = await this.exchange(async () => ({ url, init: input instanceof Request ? { method: input.method, headers: input.headers, ...init } : init }), `${init.method ?? 'GET'} ${url.pathname}`);
+    const base = input instanceof Request ? { method: input.method, headers: input.headers, ...init } : init;
+    const prepare = async () => {
+      if (!auth) return { url, init: base };
+      const signed = { url: new URL(url), headers: new Headers(base.headers) };
+      await auth.apply(signed, signal);
+      return { url: signed.url, init: { ...base, headers: signed.headers } };
+    };
+    const what = `${init.method ?? 'GET'} ${url.pathname}`;
+    let outcome = await this.exchange(prepare, what);
+    if (outcome.response.status === 401 && auth?.refresh) {
+      logger.info(`${what}: HTTP 401; renewing the access token`);
+      await outcome.response.body?.cancel();
+      await auth.refresh(signal);
+      outcome = await this.exchange(prepare, what);
+    }
     return outcome.response;
   };
 
