@@ -6,6 +6,7 @@ export { DestinationSuiteContext, destinationChecks, keyedInput } from './destin
 export { loadDestinationFixtures, fixtureMessages, DEFAULT_DESTINATION_FIXTURES, type DestinationFixture, type FixtureExpectation } from './fixtures.js';
 export { readAll, testContext, type ReadResult, type ReadOptions } from './read-all.js';
 export { selectStreams, collectMessages, recordsOf, lastState } from './source-messages.js';
+export { readSelected, capturingLogger, type SelectedRead, type SourceClientLike } from './read-selected.js';
 export { assertValidJsonSchema, assertValidSpec, assertValidCatalog } from './json-schema-check.js';
 export { canonicalValue, diffRows } from './compare-rows.js';
 export { compareBookmarkValues, farFutureValue } from './compare-values.js';
@@ -18,5 +19,6 @@ export {
   runConformance,
   runConformanceForPackage,
 } from './run-conformance.js';
-export { StandInServer, nestedQuery, type StandInRequest, type StandInResponse, type StandInFault, type StandInLogEntry, type StandInServerOptions } from './stand-ins/stand-in-server.js';
+export { StandInServer, VendorStandIn, nestedQuery, type StandInRequest, type StandInResponse, type StandInFault, type StandInLogEntry, type StandInServerOptions } from './stand-ins/stand-in-server.js';
 export { StripeStandIn, startStripeStandIn, stripeError, stripeExampleObjects, STRIPE_RESOURCES, type StripeStandInOptions } from './stand-ins/stripe/stripe-stand-in.js';
+export { HubSpotStandIn, startHubSpotStandIn, hubspotError, HUBSPOT_OBJECT_TYPES, HUBSPOT_SEARCH_CAP, type HubSpotStandInOptions, type HubSpotRecord, type HubSpotProperty } from './stand-ins/hubspot/hubspot-stand-in.js';

@@ -34,6 +34,8 @@ export interface StandInLogEntry {
   path: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
+  /** The request body as text (search requests carry their paging there). */
+  body: string;
   status: number;
   /** Set when the answer came from a planned fault. */
   fault?: boolean;
@@ -71,7 +73,7 @@ export class StandInServer {
         const number = ++stand.served;
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
         const request: StandInRequest = { method: req.method ?? 'GET', url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-        const log = (status: number, fault?: boolean) => stand.requests.push({ method: request.method, path: url.pathname, query: url.searchParams, headers: req.headers, status, ...(fault ? { fault } : {}) });
+        const log = (status: number, fault?: boolean) => stand.requests.push({ method: request.method, path: url.pathname, query: url.searchParams, headers: req.headers, body: request.body, status, ...(fault ? { fault } : {}) });
         const fault = stand.takeFault(request);
         if (fault?.reset) {
           log(0, true);
@@ -124,6 +126,35 @@ export class StandInServer {
     if (!fault) return undefined;
     if (--fault.left <= 0) this.faults.splice(index, 1);
     return fault;
+  }
+}
+
+/**
+ * What every vendor stand-in offers over its server: its URL, the request log and planned faults. A vendor's
+ * stand-in extends it and sets `server` when it starts.
+ */
+export abstract class VendorStandIn {
+  protected server!: StandInServer;
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get requests(): StandInLogEntry[] {
+    return this.server.requests;
+  }
+
+  requestsTo(path: string | RegExp): StandInLogEntry[] {
+    return this.server.requestsTo(path);
+  }
+
+  /** Plans a failure: `{path: '/v1/customers', response: {status: 429, headers: {'retry-after': '1'}, body}}`. */
+  fail(fault: StandInFault): void {
+    this.server.fail(fault);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
   }
 }
 

@@ -6,7 +6,7 @@
 // are Stripe's own published example objects (fixtures/stand-ins/stripe/objects.json, from Stripe's OpenAPI
 // fixtures) with new ids and creation times. It is a stand-in for tests, not an emulator: only the read API.
 import { readFileSync } from 'node:fs';
-import { nestedQuery, StandInServer, type StandInFault, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
+import { nestedQuery, StandInServer, VendorStandIn, type StandInFault, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 
 type StripeObject = Record<string, unknown>;
 
@@ -57,7 +57,7 @@ export interface StripeStandInOptions {
 }
 
 /** The running stand-in: its URL and key, the objects it serves, and ways to change them between runs. */
-export class StripeStandIn {
+export class StripeStandIn extends VendorStandIn {
   /** Live objects by resource path (deleted ones are gone, as at Stripe). */
   readonly objects = new Map<string, StripeObject[]>();
   /** Every event, oldest first. */
@@ -66,9 +66,9 @@ export class StripeStandIn {
   private sequence = 0;
   private clock: number;
   private readonly examples = stripeExampleObjects();
-  private server!: StandInServer;
 
   private constructor(private readonly options: StripeStandInOptions) {
+    super();
     this.apiKey = options.apiKey ?? 'sk_test_standin';
     this.clock = options.newest ?? Math.floor(Date.now() / 1000) - 3600;
   }
@@ -80,23 +80,6 @@ export class StripeStandIn {
     return standIn;
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests() {
-    return this.server.requests;
-  }
-
-  requestsTo(path: string | RegExp) {
-    return this.server.requestsTo(path);
-  }
-
-  /** Plans a failure: `{path: '/v1/customers', response: {status: 429, headers: {'retry-after': '1'}, body}}`. */
-  fail(fault: StandInFault): void {
-    this.server.fail(fault);
-  }
-
   /** A 429 as Stripe sends it (`rate_limit` code, `Retry-After`). */
   rateLimitNext(path: string, retryAfterSeconds = 1, times = 1): void {
     this.fail({ path, times, response: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: stripeError('invalid_request_error', 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.', 'rate_limit') } });
@@ -105,10 +88,6 @@ export class StripeStandIn {
   /** A 500 as Stripe sends it (`api_error`). */
   serverErrorNext(path: string, times = 1): void {
     this.fail({ path, times, response: { status: 500, body: stripeError('api_error', 'Sorry, something went wrong. We\'ve already been notified of the problem.') } });
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   /** Creates an object now (with its `<type>.created` event). */
