@@ -37,28 +37,30 @@ export function valueLiteral(value: unknown, column: PlanColumn | undefined): st
   return mysql.escape(text);
 }
 
-/** The expression a key column is ordered and compared by: text in code-point order (utf8mb4 bytes), not its collation. */
-export function orderExpression(column: PlanColumn): string {
-  return column.kind === 'text' ? `BINARY ${ident(column.name)}` : ident(column.name);
+/**
+ * The expression a key column is ordered and compared by. `codePoints`: text in code-point order (its utf8mb4
+ * bytes), the order the source kit checks INCREMENTAL pages in; otherwise the column's collation, which an index on
+ * it serves (FULL_TABLE only needs the resume condition and the order to agree, and both use the collation).
+ */
+export function orderExpression(column: PlanColumn, codePoints = false): string {
+  return codePoints && column.kind === 'text' ? `BINARY ${ident(column.name)}` : ident(column.name);
 }
 
 /**
- * `(a > 1) OR (a = 1 AND b > 2)`: rows strictly after `values` in `columns` order (or at/after them with
- * `inclusive`), spelled out so the optimizer uses an index on the columns.
+ * `(a > 1) OR (a = 1 AND b > 2)`: rows strictly after `values` in `columns` order, spelled out so the optimizer
+ * uses an index on the columns.
  */
-export function keysetAfter(columns: readonly PlanColumn[], values: readonly unknown[], inclusive = false): string {
+export function keysetAfter(columns: readonly PlanColumn[], values: readonly unknown[], codePoints = false): string {
   const terms: string[] = [];
   for (let i = 0; i < columns.length; i++) {
-    const equal = columns.slice(0, i).map((c, j) => `${orderExpression(c)} = ${valueLiteral(values[j], c)}`);
-    const last = i === columns.length - 1;
+    const equal = columns.slice(0, i).map((c, j) => `${orderExpression(c, codePoints)} = ${valueLiteral(values[j], c)}`);
     const column = columns[i] as PlanColumn;
-    const op = last && inclusive ? '>=' : '>';
-    terms.push(`(${[...equal, `${orderExpression(column)} ${op} ${valueLiteral(values[i], column)}`].join(' AND ')})`);
+    terms.push(`(${[...equal, `${orderExpression(column, codePoints)} > ${valueLiteral(values[i], column)}`].join(' AND ')})`);
   }
   return terms.length === 1 ? (terms[0] as string) : `(${terms.join(' OR ')})`;
 }
 
-/** `ORDER BY` of columns, text in code-point order. */
-export function orderBy(columns: readonly PlanColumn[]): string {
-  return columns.length === 0 ? '' : ` ORDER BY ${columns.map(orderExpression).join(', ')}`;
+/** `ORDER BY` of columns (text in code-point order with `codePoints`). */
+export function orderBy(columns: readonly PlanColumn[], codePoints = false): string {
+  return columns.length === 0 ? '' : ` ORDER BY ${columns.map((c) => orderExpression(c, codePoints)).join(', ')}`;
 }

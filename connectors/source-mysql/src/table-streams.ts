@@ -46,16 +46,16 @@ async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: Stream
   const condition = (): string => {
     const { value, afterKeys } = position;
     if (value === undefined || value === null) return `${ident(rk.name)} IS NOT NULL`;
-    if (keys.length > 0 && afterKeys) return keysetAfter(columns, columns.map((c) => (c === rk ? value : afterKeys[c.name])));
+    if (keys.length > 0 && afterKeys) return keysetAfter(columns, columns.map((c) => (c === rk ? value : afterKeys[c.name])), true);
     return `${ident(rk.name)} >= ${valueLiteral(value, rk)}`;
   };
   if (plan.keys.length === 0) {
-    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy([rk])}`;
+    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy([rk], true)}`;
     yield* queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal);
     return;
   }
   for (;;) {
-    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy(columns)} LIMIT ${env.batchSize}`;
+    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy(columns, true)} LIMIT ${env.batchSize}`;
     let rows = 0;
     for await (const batch of queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal)) {
       rows += batch.length;
