@@ -1,4 +1,4 @@
-// Every MySQL type through the runner into PostgreSQL and DuckDB: the values a user reads there are the source's.
+// Every MySQL type through the runner into PostgreSQL, DuckDB and MySQL: the values a user reads there are the source's.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline, silentLogger } from '@mage-int/core';
 import postgres from '@mage-int/destination-postgres';
 import duckdb from '@mage-int/destination-duckdb';
+import destinationMysql from '@mage-int/destination-mysql';
 import source from '../src/index.js';
-import { createTestDatabase, type TestDatabase } from './helpers.js';
+import { createTestDatabase, SERVER, type TestDatabase } from './helpers.js';
+import mysql from 'mysql2/promise';
 
 let db: TestDatabase;
 const pgName = `mage_src_my_rt_${randomBytes(4).toString('hex')}`;
@@ -87,6 +89,25 @@ describe('MySQL → PostgreSQL and DuckDB', () => {
     } finally {
       connection.closeSync();
       instance.closeSync();
+    }
+  }, 60_000);
+
+  it('MySQL holds every value and every column type exactly', async () => {
+    const target = `${db.name}_copy`;
+    await runPipeline({ pipelineId: 'rt-my', source, sourceConfig: db.config, destination: destinationMysql, destinationConfig: { host: SERVER.host, port: SERVER.port, username: SERVER.user, database: target }, logger: silentLogger });
+    const client = await mysql.createConnection({ ...SERVER, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
+    try {
+      const types = async (database: string) =>
+        (await client.query(`SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'zoo' AND COLUMN_NAME NOT LIKE '\\_sdc\\_%' ORDER BY ORDINAL_POSITION`, [database]))[0];
+      // destination-mysql keeps every declared type but `text`, which it creates as `longtext` (its README: `text` is also PostgreSQL's name).
+      const sourceTypes = ((await types(db.name)) as { name: string; type: string }[]).map((c) => (c.type === 'text' ? { ...c, type: 'longtext' } : c));
+      expect(await types(target)).toEqual(sourceTypes);
+      const values = async (database: string) =>
+        (await client.query(`SELECT id, flag, bits + 0 AS bits, tiu, iu, bi, biu, exact, price, f, d, day, at6, ts6, clock, yr, label, note, emoji, HEX(raw) AS raw, mood, tags, CAST(doc AS char) AS doc, ST_AsText(pt) AS pt FROM \`${database}\`.zoo ORDER BY id`))[0];
+      expect(await values(target)).toEqual(await values(db.name));
+    } finally {
+      await client.query(`DROP DATABASE IF EXISTS \`${target}\``);
+      await client.end();
     }
   }, 60_000);
 });
