@@ -15,11 +15,11 @@ export interface BinlogReaderOptions {
 }
 
 /**
- * The binlog from a position as an async iterable of zongji events, with backpressure: the binlog connection is
- * paused while too many events wait for the consumer. Ends with an error when zongji reports one. The only place
- * that touches zongji.
+ * The binlog from a position as zongji events taken one at a time (`next`), with backpressure: the binlog
+ * connection is paused while too many events wait for the consumer. `next` throws once zongji reports an error.
+ * The only place that touches zongji.
  */
-export class BinlogReader implements AsyncIterable<AnyBinlogEvent> {
+export class BinlogReader {
   private readonly zongji: ZongJi;
   private readonly queue: AnyBinlogEvent[] = [];
   private failure: Error | undefined;
@@ -92,15 +92,6 @@ export class BinlogReader implements AsyncIterable<AnyBinlogEvent> {
       });
       this.wake = undefined;
       if (!woken && this.queue.length === 0 && !this.failure) return undefined;
-    }
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<AnyBinlogEvent> {
-    const never = new AbortController().signal;
-    for (;;) {
-      const event = await this.next(60_000, never);
-      if (event) yield event;
-      else if (this.stopped) return;
     }
   }
 
