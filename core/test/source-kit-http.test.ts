@@ -614,6 +614,24 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
     expect(await read('stop', stopWhen(offsetPaginator({ limit: 5 }), (response) => (response.body as { done: boolean }).done))).toHaveLength(15);
   });
 
+  it('pages known from a total are requested several at once and still come in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const server = await serve((_req, res, url) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        const offset = Number(url.searchParams.get('offset'));
+        json(res, 200, { data: items.slice(offset, offset + 3), total: items.length });
+      }, 30);
+    });
+    const stream = new HttpStream(client(server.url), { name: 'items', path: 'items', paginator: offsetPaginator({ limit: 3, totalPath: 'total' }), pageConcurrency: 4 });
+    expect(await readIds(stream)).toEqual(items.map((i) => i.id));
+    expect(most).toBe(4);
+    expect(server.requests).toHaveLength(8);
+  });
+
   it('response rules: retry a 200 whose body says busy, ignore a 404, fail with the rule\'s message', async () => {
     let busy = 1;
     const server = await serve((_req, res, url) => {

@@ -80,6 +80,8 @@ export class RestStream extends HttpStream {
       ...(incremental?.initial_value !== undefined ? { startValue: incremental.initial_value } : {}),
       filterByStart: incremental?.client_side_filter === true,
       concurrency: resource.concurrency,
+      // A child's concurrency goes to its partitions; a top-level stream's to its pages, when their count is known.
+      pageConcurrency: resource.parent ? 1 : resource.concurrency,
       rules: responseRules(endpoint.response_actions, { resource: resource.name, field: 'endpoint.response_actions' }),
       ...(parent ? { parent: { stream: parent, partition: (record: RecordData, sync: StreamSync) => (self.stream as RestStream).partitionOf(record, sync) } } : {}),
       transform: (record, sync) => {

@@ -91,3 +91,24 @@ describe('errors and limits', () => {
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(25);
   });
 });
+
+describe('concurrent pages', () => {
+  it('a top-level stream with a page count requests its pages `concurrency` at a time, records still in page order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const server = await serve(async (_req, res, url) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await sleep(30);
+      inFlight--;
+      const page = Number(url.searchParams.get('page'));
+      json(res, 200, { data: makeItems(40).slice((page - 1) * 4, page * 4), pages: 10 });
+    });
+    const { records } = await readAll({
+      client: { base_url: server.url },
+      resources: [{ name: 'items', primary_key: 'id', infer_schema: false, concurrency: 5, endpoint: { paginator: { type: 'page_number', total_path: 'pages' } } }],
+    });
+    expect(ids(records['items'])).toEqual(makeItems(40).map((i) => i['id']));
+    expect(most).toBe(5);
+  });
+});

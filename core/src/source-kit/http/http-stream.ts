@@ -42,6 +42,11 @@ export interface HttpStreamOptions {
   /** Partitions (child requests) read at once; default 1. */
   concurrency?: number;
   /**
+   * Pages of one read requested at once, when the paginator can list them all after the first answer
+   * (`remaining`: an offset or page number with a total); default 1. Pages are still yielded in order.
+   */
+  pageConcurrency?: number;
+  /**
    * A child stream: read once per record of `stream`, with the partition `partition` makes of it (undefined
    * skips the record; `sync` is the child's, with its saved bookmarks).
    */
@@ -119,33 +124,50 @@ export class HttpStream implements SourceStream {
     return found as RecordData[];
   }
 
+  /** Sends one page's request. */
+  private fetchPage(request: PageRequest, sync: StreamSync): Promise<HttpResponse> {
+    return this.client.request({
+      method: this.options.method ?? 'GET',
+      ...(request.url ? { url: request.url } : { path: request.path ?? '' }),
+      query: request.query,
+      ...(request.body ? { body: request.body } : {}),
+      ...(request.headers ? { headers: request.headers } : {}),
+      ...(this.options.rules ? { rules: this.options.rules } : {}),
+      stream: sync.tapStreamId,
+    });
+  }
+
+  /** One page's records as parsed (`raw`, what paginators count) and as emitted (transformed, filtered). */
+  private pageRecords(response: HttpResponse, sync: StreamSync): { raw: RecordData[]; records: RecordData[] } {
+    const raw = this.parseRecords(response, sync);
+    const records: RecordData[] = [];
+    for (const record of raw) {
+      const out = this.options.transform ? this.options.transform(record, sync) : record;
+      if (out === undefined) continue;
+      if (this.options.filterByStart && sync.start !== undefined && sync.replicationKey && !isAtOrAfter(out[sync.replicationKey], sync.start)) continue;
+      // Resumed inside a run of equal values: the API answers from the value on; rows up to the last committed one go.
+      if (sync.position?.afterKeys && !isAfterKeyset(out, sync.position, sync.keyProperties)) continue;
+      records.push(out);
+    }
+    return { raw, records };
+  }
+
   async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {
     const paginator = this.options.paginator ?? singlePage();
     const first = this.request(sync);
     let request: PageRequest | undefined = paginator.first ? paginator.first(first) : first;
     while (request) {
       sync.signal.throwIfAborted();
-      const response = await this.client.request({
-        method: this.options.method ?? 'GET',
-        ...(request.url ? { url: request.url } : { path: request.path ?? '' }),
-        query: request.query,
-        ...(request.body ? { body: request.body } : {}),
-        ...(request.headers ? { headers: request.headers } : {}),
-        ...(this.options.rules ? { rules: this.options.rules } : {}),
-        stream: sync.tapStreamId,
-      });
-      const raw = this.parseRecords(response, sync);
-      const records: RecordData[] = [];
-      for (const record of raw) {
-        const out = this.options.transform ? this.options.transform(record, sync) : record;
-        if (out === undefined) continue;
-        if (this.options.filterByStart && sync.start !== undefined && sync.replicationKey && !isAtOrAfter(out[sync.replicationKey], sync.start)) continue;
-        // Resumed inside a run of equal values: the API answers from the value on; rows up to the last committed one go.
-        if (sync.position?.afterKeys && !isAfterKeyset(out, sync.position, sync.keyProperties)) continue;
-        records.push(out);
-      }
+      const response = await this.fetchPage(request, sync);
+      const { raw, records } = this.pageRecords(response, sync);
       yield { records, time_extracted: new Date().toISOString() };
       if (response.ignored) return;
+      const pageConcurrency = this.options.pageConcurrency ?? 1;
+      const rest = pageConcurrency > 1 ? paginator.remaining?.(response, raw, request) : undefined;
+      if (rest) {
+        yield* this.readPagesAtOnce(rest, pageConcurrency, sync);
+        return;
+      }
       const next = paginator.next(response, raw, request);
       if (next && JSON.stringify(next) === JSON.stringify(request)) {
         throw new ConnectorError('HTTP_PAGINATION_LOOP', `${response.url.pathname}: the paginator asked for the same page twice`, {
@@ -154,6 +176,28 @@ export class HttpStream implements SourceStream {
         });
       }
       request = next;
+    }
+  }
+
+  /**
+   * Pages whose requests are all known after the first answer (an offset or page count with a total), `limit` in
+   * flight at once and yielded in page order, so at most `limit` pages are held. An ignored answer ends the stream.
+   */
+  private async *readPagesAtOnce(requests: readonly PageRequest[], limit: number, sync: StreamSync): AsyncGenerator<StreamBatch> {
+    const inFlight: Promise<HttpResponse>[] = [];
+    let started = 0;
+    const start = () => {
+      const pending = this.fetchPage(requests[started++] as PageRequest, sync);
+      pending.catch(() => {}); // observed in order below, or abandoned when an earlier page failed
+      inFlight.push(pending);
+    };
+    while (inFlight.length < limit && started < requests.length) start();
+    while (inFlight.length > 0) {
+      sync.signal.throwIfAborted();
+      const response = await (inFlight.shift() as Promise<HttpResponse>);
+      if (started < requests.length) start();
+      yield { records: this.pageRecords(response, sync).records, time_extracted: new Date().toISOString() };
+      if (response.ignored) return;
     }
   }
 }

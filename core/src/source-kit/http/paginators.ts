@@ -21,6 +21,11 @@ export interface Paginator {
   first?(request: PageRequest): PageRequest;
   /** The next page's request, or undefined after the last page. */
   next(response: HttpResponse, records: readonly RecordData[], request: PageRequest): PageRequest | undefined;
+  /**
+   * Every further page's request, when the first answer tells how many there are (a total): lets a stream request
+   * them at once. Undefined when unknown.
+   */
+  remaining?(response: HttpResponse, records: readonly RecordData[], request: PageRequest): PageRequest[] | undefined;
 }
 
 /** Every record in one answer. */
@@ -138,6 +143,14 @@ export function offsetPaginator(options: OffsetPaginatorOptions): Paginator {
       if (options.maximumOffset !== undefined && offset >= options.maximumOffset) return undefined;
       return { ...request, query: { ...request.query, [offsetParam]: offset } };
     },
+    remaining(response, records, request) {
+      const total = options.totalPath === undefined ? Number.NaN : Number(valueAt(response.body, options.totalPath));
+      if (!Number.isFinite(total) || records.length === 0) return undefined;
+      const end = Math.min(total, options.maximumOffset ?? Number.POSITIVE_INFINITY);
+      const out: PageRequest[] = [];
+      for (let offset = Number(request.query[offsetParam] ?? 0) + records.length; offset < end; offset += options.limit) out.push({ ...request, query: { ...request.query, [offsetParam]: offset } });
+      return out;
+    },
   };
 }
 
@@ -166,6 +179,14 @@ export function pageNumberPaginator(options: PageNumberPaginatorOptions = {}): P
       if (options.pageSize && records.length < options.pageSize.value) return undefined;
       if (options.maximumPage !== undefined && page + 1 > options.maximumPage) return undefined;
       return { ...request, query: { ...request.query, [pageParam]: page + 1 } };
+    },
+    remaining(response, records, request) {
+      const pages = options.totalPagesPath === undefined ? Number.NaN : Number(valueAt(response.body, options.totalPagesPath));
+      if (!Number.isFinite(pages) || records.length === 0) return undefined;
+      const last = Math.min(base + pages - 1, options.maximumPage ?? Number.POSITIVE_INFINITY);
+      const out: PageRequest[] = [];
+      for (let page = Number(request.query[pageParam] ?? base) + 1; page <= last; page++) out.push({ ...request, query: { ...request.query, [pageParam]: page } });
+      return out;
     },
   };
 }
