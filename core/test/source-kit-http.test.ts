@@ -648,5 +648,7 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
     expect((await http.getJson('busy')) as unknown).toEqual({ data: [{ id: 1 }] });
     expect(await readIds(new HttpStream(http, { name: 'gone', path: 'gone' }))).toEqual([]);
     await expect(http.getJson('bad')).rejects.toMatchObject({ code: 'HTTP_RESPONSE_RULE', message: expect.stringContaining('upgrade the plan') });
+    busy = 99;
+    await expect(client(server.url, { rules, maxRetries: 2 }).getJson('busy')).rejects.toMatchObject({ code: 'HTTP_RESPONSE_RULE', message: expect.stringContaining('after 3 attempts: the API is busy') });
   });
 });

@@ -37,3 +37,29 @@ describe('schemas', () => {
     expect(server.requests).toHaveLength(1 + 2);
   });
 });
+
+describe('write disposition', () => {
+  it('a stream with primary_key merges by it (its key properties); append, or no key, emits none', async () => {
+    const server = await serve((_req, res) => json(res, 200, [{ id: 1, event: 'x' }]));
+    const { catalog, messages } = await readAll({
+      client: { base_url: server.url, paginator: { type: 'single_page' } },
+      resource_defaults: { endpoint: { path: 'x' }, infer_schema: false },
+      resources: [
+        { name: 'merged', primary_key: ['id'] },
+        { name: 'appended', primary_key: 'id', write_disposition: 'append' },
+        { name: 'keyless' },
+      ],
+    });
+    expect(catalog.streams.map((s) => [s.stream, s.key_properties])).toEqual([
+      ['merged', ['id']],
+      ['appended', []],
+      ['keyless', []],
+    ]);
+    const schemas = messages.flatMap((m) => (m.type === 'SCHEMA' ? [[m.stream, m.key_properties]] : []));
+    expect(schemas).toEqual([
+      ['merged', ['id']],
+      ['appended', []],
+      ['keyless', []],
+    ]);
+  });
+});

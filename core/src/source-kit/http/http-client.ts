@@ -235,7 +235,12 @@ export class HttpClient {
         }
         if (rule?.action === 'success') return { response, url, attempt, accepted: true };
         if (rule?.action === 'retry') {
-          if (attempt >= maxRetries) return { response, url, attempt };
+          if (attempt >= maxRetries) {
+            throw new ConnectorError('HTTP_RESPONSE_RULE', `${what} still answered as the retry rule describes after ${attempt + 1} attempts${rule.message ? `: ${rule.message}` : ` (HTTP ${response.status})`}`, {
+              stream,
+              hint: 'the API keeps giving this answer; try again later or raise max_retries',
+            });
+          }
           const asked = serverWait(response.headers);
           await this.wait(what, rule.message ?? `HTTP ${response.status} (response rule)`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
           continue;
