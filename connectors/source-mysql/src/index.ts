@@ -100,7 +100,7 @@ async function* read(config: Config, catalog: Catalog, state: State, ctx: Connec
       for (const entry of tableEntries) {
         const rk = replicationMethod(entry) === 'INCREMENTAL' ? replicationKey(entry) : undefined;
         try {
-          streams.push(tableStream(env, await planTable(client, config, entry, ctx.logger, rk ? [rk] : [])));
+          streams.push(tableStream(env, await planTable(client, config, entry, ctx.logger, rk ? [rk] : []), rk));
         } catch (error) {
           throw explainError(error, config, entry.tap_stream_id);
         }

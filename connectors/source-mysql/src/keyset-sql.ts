@@ -38,29 +38,20 @@ export function valueLiteral(value: unknown, column: PlanColumn | undefined): st
 }
 
 /**
- * The expression a key column is ordered and compared by. `codePoints`: text in code-point order (its utf8mb4
- * bytes), the order the source kit checks INCREMENTAL pages in; otherwise the column's collation, which an index on
- * it serves (FULL_TABLE only needs the resume condition and the order to agree, and both use the collation).
- */
-export function orderExpression(column: PlanColumn, codePoints = false): string {
-  return codePoints && column.kind === 'text' ? `BINARY ${ident(column.name)}` : ident(column.name);
-}
-
-/**
  * `(a > 1) OR (a = 1 AND b > 2)`: rows strictly after `values` in `columns` order, spelled out so the optimizer
  * uses an index on the columns.
  */
-export function keysetAfter(columns: readonly PlanColumn[], values: readonly unknown[], codePoints = false): string {
+export function keysetAfter(columns: readonly PlanColumn[], values: readonly unknown[]): string {
   const terms: string[] = [];
   for (let i = 0; i < columns.length; i++) {
-    const equal = columns.slice(0, i).map((c, j) => `${orderExpression(c, codePoints)} = ${valueLiteral(values[j], c)}`);
+    const equal = columns.slice(0, i).map((c, j) => `${ident(c.name)} = ${valueLiteral(values[j], c)}`);
     const column = columns[i] as PlanColumn;
-    terms.push(`(${[...equal, `${orderExpression(column, codePoints)} > ${valueLiteral(values[i], column)}`].join(' AND ')})`);
+    terms.push(`(${[...equal, `${ident(column.name)} > ${valueLiteral(values[i], column)}`].join(' AND ')})`);
   }
   return terms.length === 1 ? (terms[0] as string) : `(${terms.join(' OR ')})`;
 }
 
-/** `ORDER BY` of columns (text in code-point order with `codePoints`). */
-export function orderBy(columns: readonly PlanColumn[], codePoints = false): string {
-  return columns.length === 0 ? '' : ` ORDER BY ${columns.map((c) => orderExpression(c, codePoints)).join(', ')}`;
+/** `ORDER BY` of columns, each in its own collation, so an index on them serves the order. */
+export function orderBy(columns: readonly PlanColumn[]): string {
+  return columns.length === 0 ? '' : ` ORDER BY ${columns.map((c) => ident(c.name)).join(', ')}`;
 }

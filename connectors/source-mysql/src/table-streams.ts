@@ -4,6 +4,7 @@ import { ident, qualified } from './connection.js';
 import { keysetAfter, orderBy, valueLiteral } from './keyset-sql.js';
 import { queryBatches } from './query-rows.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
+import { ordersLikeTheKit } from './type-map.js';
 
 /** What the table streams of one read share. */
 export interface TableReadEnv {
@@ -33,29 +34,30 @@ async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSy
 }
 
 /**
- * INCREMENTAL: keyset pages on (replication key, key), `batch_size` rows a page, never OFFSET, from the kit's
- * position (the bookmarked value inclusive, or exactly after the last committed row). Without a key the range
- * is one streaming query in replication-key order (a resume re-reads the last value).
+ * INCREMENTAL: keyset pages on (replication key, key), `batch_size` rows a page, never OFFSET, in the columns'
+ * own collations so an index on them serves every page. The start is the kit's position (the bookmarked value
+ * inclusive, or exactly after the last committed row) when the stream promised the kit its order, else the
+ * bookmarked value (`sync.start`). Without a key the range is one streaming query in replication-key order.
  */
 async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
   const rk = column(plan, sync.replicationKey as string);
   const keys = plan.keys.filter((k) => k !== rk.name).map((k) => column(plan, k));
   const table = qualified(plan.database, plan.table);
   const columns = [rk, ...keys];
-  let position: KeysetPosition = sync.position ?? { replicationKey: rk.name };
+  let position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
   const condition = (): string => {
     const { value, afterKeys } = position;
     if (value === undefined || value === null) return `${ident(rk.name)} IS NOT NULL`;
-    if (keys.length > 0 && afterKeys) return keysetAfter(columns, columns.map((c) => (c === rk ? value : afterKeys[c.name])), true);
+    if (keys.length > 0 && afterKeys) return keysetAfter(columns, columns.map((c) => (c === rk ? value : afterKeys[c.name])));
     return `${ident(rk.name)} >= ${valueLiteral(value, rk)}`;
   };
   if (plan.keys.length === 0) {
-    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy([rk], true)}`;
+    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy([rk])}`;
     yield* queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal);
     return;
   }
   for (;;) {
-    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy(columns, true)} LIMIT ${env.batchSize}`;
+    const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy(columns)} LIMIT ${env.batchSize}`;
     let rows = 0;
     for await (const batch of queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal)) {
       rows += batch.length;
@@ -67,13 +69,19 @@ async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: Stream
   }
 }
 
-/** The source-kit stream of a planned table: the kit owns SCHEMA, STATE, versions and bookmarks. */
-export function tableStream(env: TableReadEnv, plan: TablePlan): SourceStream {
+/**
+ * The source-kit stream of a planned table: the kit owns SCHEMA, STATE, versions and bookmarks. INCREMENTAL pages
+ * come in the order the kit checks (and resume exactly mid-value) when the server orders the replication key and
+ * the key columns as the kit compares them; text in a case-insensitive collation does not, and such a stream's
+ * bookmark moves at its end instead (an interrupted run starts again at the previous bookmark).
+ */
+export function tableStream(env: TableReadEnv, plan: TablePlan, replicationKey?: string): SourceStream {
+  const ordered = [...(replicationKey ? [replicationKey] : []), ...plan.keys].every((name) => ordersLikeTheKit(column(plan, name)));
   return {
     name: plan.tapStreamId,
     keyProperties: plan.keys,
     orderedByKey: plan.keys.length > 0,
-    orderedByReplicationKey: true,
+    orderedByReplicationKey: ordered,
     schema: () => plan.schema,
     read: (sync) => (sync.method === 'FULL_TABLE' ? readFullTable(env, plan, sync) : readIncremental(env, plan, sync)),
   };

@@ -25,6 +25,7 @@ interface ColumnRow extends RowDataPacket {
   name: string;
   data_type: string;
   column_type: string;
+  collation: string | null;
   is_nullable: string;
 }
 interface IndexRow extends RowDataPacket {
@@ -83,7 +84,7 @@ export async function loadTables(client: MySqlClient, databases: readonly string
       [databases],
     ),
     client.query<ColumnRow>(
-      `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type, IS_NULLABLE AS is_nullable
+      `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type, COLLATION_NAME AS collation, IS_NULLABLE AS is_nullable
        FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
       [databases],
     ),
@@ -105,6 +106,7 @@ export async function loadTables(client: MySqlClient, databases: readonly string
       name: String(c.name),
       dataType: String(c.data_type).toLowerCase(),
       columnType: String(c.column_type),
+      ...(c.collation ? { collation: String(c.collation) } : {}),
       nullable: c.is_nullable === 'YES',
       ...(json.has(`${id}.${c.name}`) ? { json: true } : {}),
     }));

@@ -9,6 +9,8 @@ export interface ColumnInfo {
   /** COLUMN_TYPE: `bigint(20) unsigned`, `decimal(65,30)`, `enum('a','b')`. */
   columnType: string;
   nullable: boolean;
+  /** COLLATION_NAME of a text column: `utf8mb4_general_ci`. */
+  collation?: string;
   /** MariaDB's json: a longtext with a json_valid() check constraint. */
   json?: boolean;
 }
@@ -107,6 +109,20 @@ export function columnSchema(column: ColumnInfo, key = false): JsonSchema {
 /** Kinds whose values order the same in MySQL and in the source kit's comparison: replication keys. */
 export function isOrderable(kind: ValueKind): boolean {
   return kind !== 'json' && kind !== 'geometry' && kind !== 'binary' && kind !== 'bit' && kind !== 'boolean' && kind !== 'float' && kind !== 'double' && kind !== 'time';
+}
+
+/**
+ * The server orders the column's values the way the source kit compares them (numbers numerically, times in time,
+ * text by code point): true for every orderable kind but text in a collation other than a binary one (`_ci`
+ * collations fold case, so `a` and `B` sort the other way round) and enum/set (ordered by their position).
+ */
+export function ordersLikeTheKit(column: ColumnInfo): boolean {
+  const kind = valueKind(column);
+  if (!isOrderable(kind)) return false;
+  if (kind !== 'text') return true;
+  const type = column.dataType.toLowerCase();
+  if (type === 'enum' || type === 'set') return false;
+  return column.collation === undefined || /_bin$/i.test(column.collation);
 }
 
 /** A zero date (`0000-00-00`, `2024-00-10`, `0000-00-00 00:00:00`): no other system accepts one. */
