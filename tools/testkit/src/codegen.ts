@@ -7,15 +7,25 @@ import shared from '@mage-int/core/destination-settings.json' with { type: 'json
 /** The markdown config table for a spec: one row per setting, nested objects flattened with dots. */
 export function configTable(schema: JsonSchema): string {
   const rows: string[] = [];
-  const walk = (node: JsonSchema, prefix: string) => {
+  // A `$ref` to the spec's own definitions is shown as what it refers to (its description wins when it has one).
+  const definitions = (schema.definitions ?? {}) as Record<string, JsonSchema>;
+  const deref = (prop: JsonSchema, seen: ReadonlySet<string>): [JsonSchema, Set<string>] => {
+    const ref = typeof prop.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(prop.$ref)?.[1] : undefined;
+    const target = ref === undefined || seen.has(ref) ? undefined : definitions[ref];
+    if (!target || ref === undefined) return [prop, new Set(seen)];
+    const { $ref: _ref, ...own } = prop;
+    return [{ ...target, ...own }, new Set([...seen, ref])];
+  };
+  const walk = (node: JsonSchema, prefix: string, seen: ReadonlySet<string> = new Set()) => {
     const required = new Set(node.required ?? []);
-    for (const [name, prop] of Object.entries(node.properties ?? {})) {
+    for (const [name, raw] of Object.entries(node.properties ?? {})) {
+      const [prop, inner] = deref(raw, seen);
       const path = prefix ? `${prefix}.${name}` : name;
       const type = prop.enum ? prop.enum.map((v) => JSON.stringify(v)).join(' \\| ') : [prop.type ?? 'any'].flat().join(' \\| ');
       const dflt = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
       const notes = [prop.description ?? '', prop.secret || prop.writeOnly ? '(secret: never logged)' : ''].filter(Boolean).join(' ');
       rows.push(`| \`${path}\` | ${type} | ${required.has(name) ? 'yes' : ''} | ${dflt} | ${notes.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
-      if (prop.type === 'object' && prop.properties) walk(prop, path);
+      if (prop.type === 'object' && prop.properties) walk(prop, path, inner);
     }
   };
   walk(schema, '');

@@ -31,10 +31,13 @@ function missing(schema: JsonSchema, value: unknown, path = ''): string[] {
 }
 
 /** A value of the right type for a required setting without a default. */
+/** A minimal valid value: required properties filled in, arrays as long as `minItems` asks (nested specs such as source-rest's). */
 function sample(schema: JsonSchema): unknown {
   const type = [schema.type].flat()[0];
   if (schema.enum) return schema.enum[0];
-  return type === 'integer' || type === 'number' ? 1 : type === 'boolean' ? true : type === 'object' ? {} : type === 'array' ? [] : 'x';
+  if (type === 'object') return Object.fromEntries((schema.required ?? []).map((key) => [key, sample(schema.properties?.[key] ?? {})]));
+  if (type === 'array') return Array.from({ length: Number(schema.minItems ?? 0) }, () => sample(schema.items && !Array.isArray(schema.items) ? schema.items : {}));
+  return type === 'integer' || type === 'number' ? 1 : type === 'boolean' ? true : 'x';
 }
 
 describe('connector codegen', () => {
