@@ -39,6 +39,7 @@ export interface FileSourceConfig {
   schema_sample_files?: number;
   schema_sample_rows?: number;
   min_file_age_seconds?: number;
+  lookback_seconds?: number;
   start_date?: string;
 }
 

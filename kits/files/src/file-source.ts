@@ -26,7 +26,7 @@ import type { FileInfo, Storage } from './storage.js';
 const BATCH_ROWS = 2000;
 /** Bookmark fields of a file stream: the last file read completely, in (last-modified, key) order. */
 const LAST_FILE_MODIFIED = 'last_file_modified';
-const LAST_FILE = 'last_file';
+const FILES_READ = 'files_read';
 
 /** Files matching a stream's pattern, oldest first (then by key): the order an incremental read goes in. */
 export async function matchingFiles(storage: Storage, stream: FileStreamConfig, signal?: AbortSignal): Promise<FileInfo[]> {
@@ -115,21 +115,48 @@ export async function discoverFiles(storage: Storage, config: FileSourceConfig, 
   return { streams };
 }
 
-/** Where an incremental read continues: after the last file read completely, or from a start value, inclusive. */
-function startAfter(sync: StreamSync): ((file: FileInfo) => boolean) | undefined {
-  if (sync.method !== 'INCREMENTAL') return undefined;
+/**
+ * The bookmark of a file stream: the newest last-modified time read (`last_file_modified`) and the keys read
+ * within `lookback_seconds` before it (`files_read`, key → last-modified). A file is new when it is newer than
+ * that window, or inside it and not yet read: so a file listed late with an older time (S3 dates a multipart
+ * object by the start of its upload; times have one-second precision) is still read, once.
+ */
+interface FilesBookmark {
+  modified: string;
+  read: Record<string, string>;
+}
+
+function savedBookmark(sync: StreamSync): FilesBookmark | undefined {
   const modified = sync.bookmark[LAST_FILE_MODIFIED];
-  const last = sync.bookmark[LAST_FILE];
-  if (typeof modified === 'string' && typeof last === 'string') {
+  const read = sync.bookmark[FILES_READ];
+  if (typeof modified !== 'string') return undefined;
+  return { modified, read: typeof read === 'object' && read !== null ? { ...(read as Record<string, string>) } : {} };
+}
+
+/** Which files an incremental read takes: after the saved bookmark, or from a start value, inclusive. */
+function isNew(sync: StreamSync, bookmark: FilesBookmark | undefined, lookbackMs: number): ((file: FileInfo) => boolean) | undefined {
+  if (sync.method !== 'INCREMENTAL') return undefined;
+  if (bookmark) {
+    const cutoff = new Date(Date.parse(bookmark.modified) - lookbackMs).toISOString();
     return (file) => {
       const at = file.modified.toISOString();
-      return at > modified || (at === modified && file.key > last);
+      return at > bookmark.modified || (at >= cutoff && !(file.key in bookmark.read));
     };
   }
   if (sync.start === undefined || sync.start === null) return undefined;
   const from = new Date(String(sync.start)).getTime();
   if (Number.isNaN(from)) return undefined;
   return (file) => file.modified.getTime() >= from;
+}
+
+/** The bookmark after reading `file`: the newest time, and the keys read inside the window before it. */
+function advance(bookmark: FilesBookmark | undefined, file: FileInfo, lookbackMs: number): FilesBookmark {
+  const at = file.modified.toISOString();
+  const modified = bookmark && bookmark.modified > at ? bookmark.modified : at;
+  const cutoff = new Date(Date.parse(modified) - lookbackMs).toISOString();
+  const read: Record<string, string> = {};
+  for (const [key, time] of Object.entries({ ...bookmark?.read, [file.key]: at })) if (time >= cutoff) read[key] = time;
+  return { modified, read };
 }
 
 /** One configured pattern as a source-kit stream: it yields each file's records; the kit owns SCHEMA, STATE and bookmarks. */
@@ -153,26 +180,29 @@ class FileStream implements SourceStream {
   async *read(sync: StreamSync): AsyncGenerator<StreamOutput> {
     const properties = (sync.entry.schema.properties ?? {}) as Record<string, JsonSchema>;
     const files = await matchingFiles(this.storage, this.stream, sync.signal);
-    const after = startAfter(sync);
+    const lookbackMs = (this.config.lookback_seconds ?? 300) * 1000;
+    let bookmark = savedBookmark(sync);
+    const wanted = isNew(sync, bookmark, lookbackMs);
     // Files younger than this may still be being written (a local file appended to): they wait for the next run.
     // Files are in last-modified order, so every file after the first young one is young too.
     const settle = Date.now() - (this.config.min_file_age_seconds ?? 0) * 1000;
     const duck = lazyDuck();
     try {
       for (const file of files) {
-        if (after && !after(file)) continue;
+        if (wanted && !wanted(file)) continue;
         if (file.modified.getTime() > settle) {
           sync.logger.info(`${file.key} and newer files were modified less than min_file_age_seconds ago: left for the next run`, { stream: this.name });
           break;
         }
-        yield* this.readFile(file, properties, sync, duck.provide);
+        bookmark = advance(bookmark, file, lookbackMs);
+        yield* this.readFile(file, properties, sync, duck.provide, bookmark);
       }
     } finally {
       duck.close();
     }
   }
 
-  private async *readFile(file: FileInfo, properties: Record<string, JsonSchema>, sync: StreamSync, duck: DuckProvider): AsyncGenerator<StreamOutput> {
+  private async *readFile(file: FileInfo, properties: Record<string, JsonSchema>, sync: StreamSync, duck: DuckProvider, after: FilesBookmark): AsyncGenerator<StreamOutput> {
     const reading = fileReading(this.config, this.stream, file.key);
     const partitions = this.stream.hive_partitioning === false ? {} : hivePartitions(file.key);
     const modified = file.modified.toISOString();
@@ -196,7 +226,7 @@ class FileStream implements SourceStream {
       sync.logger.warn(`${file.key} changed while it was read: it is read again, whole, by the next run`, { stream: this.name });
     }
     // The bookmark passes a file only with its last records, so an interrupted read resumes at that file.
-    yield sync.method === 'INCREMENTAL' ? { records: batch, bookmark: { [LAST_FILE_MODIFIED]: modified, [LAST_FILE]: file.key } } : batch;
+    yield sync.method === 'INCREMENTAL' ? { records: batch, bookmark: { [LAST_FILE_MODIFIED]: after.modified, [FILES_READ]: after.read } } : batch;
   }
 }
 

@@ -44,7 +44,11 @@ function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: str
     case 'boolean':
       return `CAST(${text} AS BOOLEAN)`;
     case 'integer':
-      return stats.bigInteger ? `CAST(${text} AS DECIMAL(38,0))` : `CAST(${text} AS BIGINT)`;
+      if (stats.bigInteger) return `CAST(${text} AS DECIMAL(38,0))`;
+      // The source's own width when it says (PostgreSQL smallint / integer), else int64.
+      if (/^(smallint|int2)$/i.test(type.sqlType ?? '')) return `CAST(${text} AS SMALLINT)`;
+      if (/^(integer|int|int4)$/i.test(type.sqlType ?? '')) return `CAST(${text} AS INTEGER)`;
+      return `CAST(${text} AS BIGINT)`;
     case 'number':
       if (!stats.exact) return `CAST(${text} AS DOUBLE)`;
     // falls through: values a double would round are kept as exact decimals
@@ -60,7 +64,8 @@ function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: str
     case 'date':
       return `CAST(${text} AS DATE)`;
     case 'time':
-      return /time zone|timetz/i.test(type.sqlType ?? '') ? text : `CAST(${text} AS TIME)`;
+      // TIME has no zone: a time with one (PostgreSQL timetz) stays exact text.
+      return /with time zone|timetz/i.test(type.sqlType ?? '') ? text : `CAST(${text} AS TIME)`;
     case 'timestamp':
       return `CAST(${text} AS TIMESTAMP)`;
     case 'timestamptz':
