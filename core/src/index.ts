@@ -14,6 +14,7 @@ export * from './catalog/catalog.js';
 export * from './state/state.js';
 export { applySelectPatterns } from './catalog/select-patterns.js';
 export { FileStateStore, MemoryStateStore, type StateStore } from './state/state-store.js';
+export { PostgresStateStore, StateConflictError, type PostgresStateOptions } from './state/postgres-state-store.js';
 export { StateLockedError, type LockHolder, type StateLock } from './state/state-lock.js';
 
 export * from './connector/contract.js';

@@ -29,7 +29,8 @@ export interface PipelineConfig {
   streams?: Record<string, StreamOverride>;
   /** What to sync: Meltano-style patterns, applied before `streams`. */
   select?: string[];
-  state?: { path?: string };
+  /** Where state is kept: files (default) or a PostgreSQL table (`backend: postgres`, `url`, optional `schema`/`table`). */
+  state?: { backend?: 'file' | 'postgres'; path?: string; url?: string; schema?: string; table?: string };
   /** Follow mode: log-based streams keep streaming until the run is stopped. */
   follow?: boolean;
   /** In follow mode, the longest a change waits before the destination commits it (seconds, default 1). */

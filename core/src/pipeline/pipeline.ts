@@ -7,6 +7,7 @@ import { loadConnector, resolveConnector } from '../connector/resolve.js';
 import { externalDestination, externalSource } from '../runner/external.js';
 import { runPipeline, type RunProgress, type RunSummary } from '../runner/run-pipeline.js';
 import type { StreamOverride } from '../runner/stream-selection.js';
+import { PostgresStateStore } from '../state/postgres-state-store.js';
 import { FileStateStore, MemoryStateStore, type StateStore } from '../state/state-store.js';
 import type { ConnectorRef, PipelineConfig } from './pipeline-config.js';
 
@@ -78,9 +79,11 @@ export async function resolveDestination(ref: ConnectorRef, fromDir: string): Pr
   return loadConnector(await resolveConnector('destination', ref, fromDir), 'destination');
 }
 
-/** The state store a pipeline file asks for (a directory of JSON files, relative to the file). */
-export function stateStoreFor(config: PipelineConfig): FileStateStore {
-  const path = config.state?.path ?? '.mage-int/state';
+/** The state store a pipeline file asks for: a directory of JSON files (relative to the file), or a PostgreSQL table. */
+export function stateStoreFor(config: PipelineConfig): StateStore {
+  const state = config.state;
+  if (state?.backend === 'postgres' && state.url) return new PostgresStateStore({ url: state.url, ...(state.schema ? { schema: state.schema } : {}), ...(state.table ? { table: state.table } : {}) });
+  const path = state?.path ?? '.mage-int/state';
   return new FileStateStore(isAbsolute(path) ? path : join(config.baseDir, path));
 }
 
