@@ -108,3 +108,28 @@ export {
   type PipelineEnd,
   type RunOptions,
 } from './pipeline/pipeline.js';
+
+export {
+  defineTransform,
+  TransformError,
+  type Transform,
+  type TransformDefinition,
+  type TransformContext,
+  type StreamShape,
+  type RoutedRecord,
+} from './transform/transform.js';
+export { applyTransforms, type TransformStage, type ApplyTransformsOptions } from './transform/apply-transforms.js';
+export {
+  transformStages,
+  loadTransformSteps,
+  catalogStreamNames,
+  type TransformStep,
+  type StreamMapsStep,
+  type ModuleStep,
+  type SqlStep,
+  type CodeStep,
+} from './transform/transform-steps.js';
+export { streamMapsTransform, type StreamMaps, type StreamMap } from './transform/stream-maps.js';
+export { sqlTransform } from './transform/sql-transform.js';
+export { definitionTransform, loadTransformModule } from './transform/module-transform.js';
+export { runAfterLoad, AfterLoadError, type AfterLoadStep, type AfterLoadSql, type AfterLoadCommand } from './transform/after-load.js';

@@ -139,6 +139,11 @@ export interface Destination<Config = Record<string, unknown>> extends Connector
    * Must honour backpressure: pull from `messages` only as fast as it loads.
    */
   write(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext): AsyncIterable<StateMessage>;
+  /**
+   * Optional: runs SQL in the destination, in its target schema (a pipeline's `after_load: - sql:` steps, after the
+   * last commit). A destination without it refuses such steps before the run starts.
+   */
+  execute?(config: Config, sql: string, ctx: ConnectorContext): Promise<void>;
 }
 
 export type Connector = Source<never> | Destination<never>;

@@ -7,6 +7,8 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { InterpolatedValue } from '../connector/config.js';
 import { ConfigError } from '../errors.js';
 import type { StreamOverride } from '../runner/stream-selection.js';
+import type { AfterLoadStep } from '../transform/after-load.js';
+import type { TransformStep } from '../transform/transform-steps.js';
 
 export interface ConnectorRef {
   name?: string;
@@ -36,6 +38,10 @@ export interface PipelineConfig {
   /** In follow mode, the longest a change waits before the destination commits it (seconds, default 1). */
   max_lag_seconds?: number;
   options?: { validate_records?: boolean; buffer_records?: number };
+  /** Between source and destination, in order: stream_maps, module, sql steps (docs/transforms.md). */
+  transforms?: TransformStep[];
+  /** After the last commit of a successful run: sql (in the destination) and command steps. */
+  after_load?: AfterLoadStep[];
   /** Directory of the pipeline file: relative paths in it are resolved from here. */
   baseDir: string;
 }

@@ -9,6 +9,8 @@ import { runPipeline, type RunProgress, type RunSummary } from '../runner/run-pi
 import type { StreamOverride } from '../runner/stream-selection.js';
 import { PostgresStateStore } from '../state/postgres-state-store.js';
 import { FileStateStore, MemoryStateStore, type StateStore } from '../state/state-store.js';
+import type { AfterLoadStep } from '../transform/after-load.js';
+import { loadTransformSteps, type TransformStep } from '../transform/transform-steps.js';
 import type { ConnectorRef, PipelineConfig } from './pipeline-config.js';
 
 export interface PipelineEnd<C> {
@@ -31,6 +33,10 @@ export interface PipelineDefinition {
   follow?: boolean;
   /** In follow mode, the longest a change waits before the destination commits it (default 1). */
   maxLagSeconds?: number;
+  /** Transforms between source and destination, in order: stream maps, SQL, `defineTransform` definitions. */
+  transforms?: TransformStep[];
+  /** Run after the last commit of a successful run: SQL in the destination, commands. */
+  afterLoad?: AfterLoadStep[];
 }
 
 export interface RunOptions {
@@ -61,6 +67,8 @@ export function pipeline(definition: PipelineDefinition) {
         validateRecords: definition.validateRecords,
         bufferRecords: definition.bufferRecords,
         maxLagSeconds: definition.maxLagSeconds,
+        transforms: definition.transforms,
+        afterLoad: definition.afterLoad,
         ...options,
         follow: options.follow ?? definition.follow,
       }),
@@ -141,5 +149,8 @@ export async function pipelineFromConfig(config: PipelineConfig): Promise<Return
     bufferRecords: config.options?.buffer_records,
     follow: config.follow,
     maxLagSeconds: config.max_lag_seconds,
+    transforms: await loadTransformSteps(config.transforms ?? [], config.baseDir),
+    // Commands run from the pipeline file's directory, as its relative paths are meant.
+    afterLoad: (config.after_load ?? []).map((step) => ('command' in step ? { cwd: config.baseDir, ...step } : step)),
   });
 }

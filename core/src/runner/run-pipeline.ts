@@ -1,12 +1,15 @@
 import { isStreamSelected, selectedFields, selectedStreams, type Catalog } from '../catalog/catalog.js';
 import { validateConfig, secretValues } from '../connector/config.js';
 import type { ConnectorContext, Destination, Source, StreamLoadOptions, WriteContext } from '../connector/contract.js';
-import { createLogger, type Logger } from '../connector/logger.js';
+import { createLogger, redactor, type Logger } from '../connector/logger.js';
 import { MessageGuard } from '../protocol/message-guard.js';
 import { recordCount, type RecordData, type SourceMessage } from '../protocol/messages.js';
 import { clearBookmarks, emptyState, toState, type State } from '../state/state.js';
 import type { StateLock } from '../state/state-lock.js';
 import { MemoryStateStore, type StateStore } from '../state/state-store.js';
+import { checkAfterLoad, runAfterLoad, type AfterLoadStep } from '../transform/after-load.js';
+import { applyTransforms } from '../transform/apply-transforms.js';
+import { catalogStreamNames, transformStages, type TransformStep } from '../transform/transform-steps.js';
 import { prefetch } from './prefetch.js';
 import { applyStreamOverrides, keyOverridesFrom, loadOptionsFrom, type StreamOverride } from './stream-selection.js';
 
@@ -74,6 +77,10 @@ export interface RunPipelineOptions {
    * records counts as one). This, the source's batch size and the destination's flush size bound the run's memory.
    */
   bufferRecords?: number;
+  /** Transforms between the source and the destination, in order (stream maps, modules loaded, SQL). */
+  transforms?: readonly TransformStep[];
+  /** Steps run after the last commit of a successful run (SQL in the destination, commands). */
+  afterLoad?: readonly AfterLoadStep[];
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
@@ -91,7 +98,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const deprecated: string[] = [];
   const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`, (message) => deprecated.push(message));
   const destinationConfig = validateConfig<never>(destination.spec, options.destinationConfig, `destination ${destination.name}`, (message) => deprecated.push(message));
-  const logger = options.logger ?? createLogger({ secrets: [...secretValues(source.spec, sourceConfig), ...secretValues(destination.spec, destinationConfig)] });
+  const secrets = [...secretValues(source.spec, sourceConfig), ...secretValues(destination.spec, destinationConfig)];
+  const logger = options.logger ?? createLogger({ secrets });
+  checkAfterLoad(options.afterLoad ?? [], destination);
   for (const message of deprecated) logger.warn(message);
   const store: StateStore = options.stateStore ?? new MemoryStateStore();
   const controller = new AbortController();
@@ -123,7 +132,14 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     };
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
-    const messages = observe(source.read(sourceConfig, catalog, state, sourceCtx), rewrite, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
+    const observed = observe(source.read(sourceConfig, catalog, state, sourceCtx), rewrite, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
+    const stages = transformStages(options.transforms ?? [], catalogStreamNames(catalog));
+    // A renamed or split stream loads with the options of the stream it came from.
+    const onRoute = (from: string, to: string) => {
+      const loadOptions = writeCtx.streams[from];
+      if (loadOptions && !writeCtx.streams[to]) writeCtx.streams[to] = loadOptions;
+    };
+    const messages = stages.length === 0 ? observed : guardTransformed(applyTransforms(observed, stages, { onRoute }));
 
     for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1), writeCtx)) {
       state = toState(message.value);
@@ -132,6 +148,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       if (source.commit) await source.commit(sourceConfig, state, sourceCtx);
       options.onProgress?.(progress);
     }
+    if (options.afterLoad?.length) await runAfterLoad(options.afterLoad, destination, destinationConfig, { ...writeCtx, logger: logger.child('after_load') }, redactor(secrets));
     return { ...progress, pipelineId, finishedAt: Date.now(), state };
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -176,6 +193,15 @@ async function* observe(
     yield message;
   }
   onProgress?.(progress);
+}
+
+/**
+ * What transforms send on obeys the same protocol rules as a source (a SCHEMA before records, key properties present
+ * in every record); identical repeated SCHEMAs are dropped.
+ */
+async function* guardTransformed(messages: AsyncIterable<SourceMessage>): AsyncGenerator<SourceMessage> {
+  const guard = new MessageGuard({ validateRecords: false });
+  for await (const message of messages) if (guard.check(message) === 'pass') yield message;
 }
 
 /** Streams (by name) whose records must lose some fields, with the fields to keep (besides source metadata, `_sdc_*`). */
