@@ -90,7 +90,7 @@ describe('transforms in the runner', () => {
 
   it('splits a stream: records routed to two streams, ACTIVATE_VERSION sent to both', async () => {
     const seen: SourceMessage[] = [];
-    const split = defineTransform({
+    const split = defineTransform<RecordData, RecordData>({
       // The first output declares email a string, yet sends null: checking would refuse it.
       validate: false,
       schema: (input) => [input, { stream: 'orders_pii', schema: { properties: { id: { type: 'integer' }, email: { type: 'string' } } }, key_properties: ['id'] }],
