@@ -133,3 +133,4 @@ export { streamMapsTransform, type StreamMaps, type StreamMap } from './transfor
 export { sqlTransform } from './transform/sql-transform.js';
 export { definitionTransform, loadTransformModule } from './transform/module-transform.js';
 export { runAfterLoad, AfterLoadError, type AfterLoadStep, type AfterLoadSql, type AfterLoadCommand } from './transform/after-load.js';
+export { runMapperCli } from './transform/mapper-cli.js';

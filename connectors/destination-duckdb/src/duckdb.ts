@@ -22,6 +22,18 @@ export async function checkDuckDB(config: Config, instance?: DuckDBInstance): Pr
   }
 }
 
+/** Runs a pipeline's after_load SQL, unqualified names resolving to the target schema. */
+export async function executeDuckDB(config: Config, sql: string): Promise<void> {
+  const resolved = resolveConfig(config);
+  const session = await Session.open(resolved.path);
+  try {
+    await session.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resolved.schema)}; SET schema = '${resolved.schema.replace(/'/g, "''")}'`);
+    await session.run(sql);
+  } finally {
+    await session.close(true);
+  }
+}
+
 export interface DuckDBOptions {
   config?: Config;
   logger?: Logger;

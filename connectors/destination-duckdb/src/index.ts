@@ -1,6 +1,6 @@
 /** @mage-int/destination-duckdb — loads Singer streams into DuckDB, the embedded default destination. */
 import { defineDestination } from '@mage-int/core';
-import { checkDuckDB } from './duckdb.js';
+import { checkDuckDB, executeDuckDB } from './duckdb.js';
 import { configSpec, type Config } from './options.js';
 import { writeToDuckDB } from './write.js';
 
@@ -10,6 +10,7 @@ const duckdb = defineDestination<Config>({
   spec: configSpec,
   check: (config) => checkDuckDB(config),
   write: (config, messages, ctx) => writeToDuckDB(config, messages, ctx),
+  execute: (config, sql) => executeDuckDB(config, sql),
 });
 
 export default duckdb;

@@ -12,7 +12,7 @@ import {
 } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { check } from './check.js';
-import { resolveConfig } from './connection.js';
+import { connect, resolveConfig } from './connection.js';
 import type { Config } from './generated/config.js';
 import { PostgresSession } from './postgres-session.js';
 
@@ -37,6 +37,18 @@ function write(config: Config, messages: AsyncIterable<SourceMessage>, ctx: Writ
   });
 }
 
+/** Runs a pipeline's after_load SQL on its own connection, unqualified names resolving to the target schema first. */
+async function execute(config: Config, sql: string): Promise<void> {
+  const resolved = resolveConfig(config);
+  const client = await connect(resolved);
+  try {
+    await client.query(`SET search_path TO ${client.escapeIdentifier(resolved.schema)}, public`);
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /** The PostgreSQL destination: `destination: {name: postgres, config: …}` in a pipeline, or `destination-postgres` as a Singer target. */
 const destination = defineDestination<Config>({
   kind: 'destination',
@@ -44,6 +56,7 @@ const destination = defineDestination<Config>({
   spec: spec as JsonSchema,
   check,
   write,
+  execute,
 });
 
 export default destination;

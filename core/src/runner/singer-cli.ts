@@ -40,7 +40,8 @@ function about(connector: Source<never> | Destination<never>, packageInfo?: Reco
     description: packageInfo?.['description'],
     kind: connector.kind,
     settings: connector.spec,
-    capabilities: connector.kind === 'source' ? ['catalog', 'discover', 'state', 'properties'] : ['about', 'stream-maps'],
+    // Stream maps run in mage-int-map (and in pipelines), not inside the connector executables.
+    capabilities: connector.kind === 'source' ? ['catalog', 'discover', 'state', 'properties'] : ['about'],
   };
 }
 
