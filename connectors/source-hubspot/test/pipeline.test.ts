@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStateStore, pipeline, silentLogger } from '@mage-int/core';
-import duckdb from '@mage-int/destination-duckdb';
+import duckdb, { DuckDB } from '@mage-int/destination-duckdb';
 import { startHubSpotStandIn, type HubSpotStandIn } from '@mage-int/testkit';
 import hubspotSource from '../src/index.js';
 
@@ -18,14 +18,11 @@ afterAll(async () => {
 });
 
 async function rows(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
-  const instance = await DuckDBInstance.create(path);
-  const connection = await instance.connect();
+  const db = new DuckDB({ config: { path } });
   try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+    return await db.query(sql);
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    await db.close();
   }
 }
 

@@ -9,11 +9,12 @@ export interface StandInRequest {
   body: string;
 }
 
-/** A handler's answer: a status, headers and a JSON body. */
+/** A handler's answer: a status, headers and a JSON body (or `raw` text: CSV, XML). */
 export interface StandInResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  raw?: string;
 }
 
 /** A planned failure: the next `times` requests that match get `response`, or a reset connection. */
@@ -83,7 +84,7 @@ export class StandInServer {
         void Promise.resolve(fault?.response ?? handler(request)).then(
           (response) => {
             log(response.status, fault !== undefined);
-            const body = response.body === undefined ? '' : JSON.stringify(response.body);
+            const body = response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body));
             res.writeHead(response.status, { 'content-type': 'application/json', ...options.headers?.(number), ...response.headers });
             res.end(body);
           },
