@@ -24,7 +24,7 @@ export interface StreamLoaderOptions {
 }
 
 /** Native rows gathered before one INSERT reads them (a few source batches' worth). */
-const NATIVE_CHUNK_BYTES = 4 * 1024 * 1024;
+const NATIVE_CHUNK_BYTES = 2 * 1024 * 1024;
 
 /** A change the table needs before a record can be staged. */
 export type TableChange = { kind: 'widen'; column: string; field: string; to: DuckType } | { kind: 'metadata'; name: MetadataColumn };

@@ -139,7 +139,7 @@ describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
         text: base.text.replace(/^2\t\\N\t\\N\t\\N/, `${id}\t${typeof amount === 'number' ? 'NaN' : amount}\t\\N\t${qty}`).replace(/\t\\N(\t[^\t]*\t[^\t]*\t[^\t]*)$/, `\t${note}$1`),
       };
     };
-    // Batches of ~1 MB fill a 4 MB chunk (id 1 holds a NaN DuckDB refuses as a DECIMAL: the column becomes text); the last batch updates id 2.
+    // Batches of ~1 MB fill the 2 MB chunks (id 1 holds a NaN DuckDB refuses as a DECIMAL: the column becomes text); the last batch updates id 2.
     const batches = [0, 1, 2, 3].map((b) => batch(Array.from({ length: 1000 }, (_, i) => (b === 0 && i === 0 ? row(1, 1, Number.NaN) : row(b * 1000 + i + 1, 1)))));
     await load({ path }, [ordersSchema, ...batches, batch([row(2, 99), row(5001, 1)]), state('done')]);
     expect(await query(path, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(length(note))::INTEGER AS note FROM orders')).toEqual([{ n: 4001, ids: 4001, note: 1000 }]);
