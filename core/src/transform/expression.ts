@@ -20,7 +20,8 @@ export interface ExpressionScope {
   current?: string;
 }
 
-const hex = (algorithm: string) => (v: unknown) => (v === null || v === undefined ? null : hash(algorithm, str(plain(v)), 'hex'));
+// crypto.hash is the one-shot digest (several times faster than createHash for short values); strings skip str().
+const hex = (algorithm: string) => (v: unknown) => (typeof v === 'string' ? hash(algorithm, v, 'hex') : v === null || v === undefined ? null : hash(algorithm, str(plain(v)), 'hex'));
 
 const FUNCTIONS: Record<string, (...args: unknown[]) => unknown> = {
   md5: hex('md5'),
@@ -258,6 +259,11 @@ function compileNode(node: Node, scope: ExpressionScope): Evaluator {
       if (f.k === 'name') {
         const fn = FUNCTIONS[f.n];
         if (!fn) throw new ExpressionError(`unknown function "${f.n}" (functions: ${Object.keys(FUNCTIONS).join(', ')}, json.dumps, json.loads, and str/dict methods)`);
+        // The common one-argument call (md5(email)) without an argument array per record.
+        if (args.length === 1) {
+          const only = args[0]!;
+          return (env) => fn(only(env));
+        }
         return (env) => fn(...args.map((a) => a(env)));
       }
       if (f.k === 'attr') {
