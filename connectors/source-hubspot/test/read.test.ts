@@ -96,6 +96,29 @@ describe('reading HubSpot through the official SDK', () => {
     }
   });
 
+  it('warns when more records than the cap share one millisecond (the window cannot split), reading the first ones', async () => {
+    const capped = await startHubSpotStandIn({ counts: { tickets: 0 }, searchCap: 4 });
+    try {
+      const at = new Date(Date.now() - 60_000).toISOString();
+      for (let i = 0; i < 6; i++) {
+        const record = capped.create('tickets', { subject: `t${i}` });
+        Object.assign(record, { updatedAt: at });
+        record.properties['hs_lastmodifieddate'] = at;
+      }
+      const config = configFor(capped);
+      const { logger, lines } = capturingLogger();
+      const ctx = { logger, signal: new AbortController().signal };
+      const catalog = await new HubSpotSource({ config }).discover();
+      for (const stream of catalog.streams) setMetadata(stream, [], { selected: stream.stream === 'tickets' });
+      const out: RecordData[] = [];
+      for await (const m of readKit(hubspotStreams(connect(config, ctx), config, { searchCap: 4 }), catalog, emptyState(), ctx) as AsyncIterable<SourceMessage>) if (m.type === 'RECORD_BATCH') out.push(...m.records);
+      expect(out.length).toBe(4);
+      expect(lines.join('\n')).toMatch(new RegExp(`tickets: 6 records were last modified in the same millisecond \\(${at.replace(/[.]/g, '\\.')}\\); the search API returns only the first 4 of them`));
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('reads owners, deal and ticket pipelines, and associations', async () => {
     const { records } = await readStreams(configFor(hubspot), ['owners', 'pipelines', 'associations']);
     expect(ids(records['owners'])).toEqual(['1', '2', '3']);

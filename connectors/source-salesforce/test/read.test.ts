@@ -82,6 +82,15 @@ describe('reading Salesforce through jsforce', () => {
     expect(ids(records)).not.toContain(c?.Id === atBookmark[0] ? 'none' : c?.Id);
   });
 
+  it('reports and skips an object Salesforce will not query, and the sync goes on', async () => {
+    salesforce.fail({ path: /\/queryAll$/, times: 2, response: { status: 400, body: [{ message: 'entity type Opportunity does not support query', errorCode: 'INVALID_TYPE_FOR_OPERATION' }] } });
+    const { logger, lines } = capturingLogger();
+    const { records, state } = await readStreams(configFor(salesforce), ['Opportunity'], undefined, logger);
+    expect(records['Opportunity']).toBeUndefined();
+    expect(state?.currently_syncing ?? null).toBeNull();
+    expect(lines.join('\n')).toMatch(/Opportunity: skipped, Salesforce cannot query it: .*does not support query \(INVALID_TYPE_FOR_OPERATION\)/);
+  });
+
   it('waits out a 429 for its Retry-After and retries a 500, logging the waits', async () => {
     salesforce.fail({ path: /\/queryAll$/, response: { status: 429, headers: { 'retry-after': '1' }, body: [{ message: 'Too many requests', errorCode: 'REQUEST_LIMIT_EXCEEDED' }] } });
     salesforce.fail({ path: /\/queryAll\//, response: { status: 500, body: [{ message: 'An unexpected error occurred.', errorCode: 'UNKNOWN_EXCEPTION' }] } });
