@@ -93,11 +93,36 @@ function attachInterpolated(config: PipelineConfig, found: readonly Interpolated
   return { ...config, source: of('source'), destination: of('destination') };
 }
 
+type SchemaError = NonNullable<typeof validatePipeline.errors>[number];
+
+/**
+ * A `oneOf` of step kinds (transforms, after_load) fails in every branch; only the branch whose kind key the step has
+ * is worth reporting (`"streams" is not a known key` for a stream_maps step), or one line when it has none.
+ */
+function oneOfBranchErrors(errors: SchemaError[]): SchemaError[] {
+  let out = errors;
+  for (const failed of errors.filter((e) => e.keyword === 'oneOf')) {
+    if (!out.includes(failed)) continue; // inside a branch already set aside
+    const inBranch = (e: SchemaError) => e !== failed && e.instancePath.startsWith(failed.instancePath) && e.schemaPath.startsWith(`${failed.schemaPath}/`);
+    const branches = new Map<string, SchemaError[]>();
+    for (const e of errors.filter(inBranch)) {
+      const branch = e.schemaPath.slice(failed.schemaPath.length + 1).split('/')[0]!;
+      branches.set(branch, [...(branches.get(branch) ?? []), e]);
+    }
+    // The branch of the step's kind is the one that does not miss its required key.
+    const chosen = [...branches.values()].find((list) => !list.some((e) => e.keyword === 'required' && e.instancePath === failed.instancePath));
+    const kinds = [...branches.values()].flatMap((list) => list.filter((e) => e.keyword === 'required').map((e) => (e.params as { missingProperty: string }).missingProperty));
+    const replacement: SchemaError[] = chosen ?? [{ ...failed, keyword: 'kind', message: `is a step of no known kind (it needs one of: ${[...new Set(kinds)].join(', ')})` }];
+    out = [...out.filter((e) => e !== failed && !inBranch(e)), ...replacement];
+  }
+  return out;
+}
+
 /** Validates a parsed pipeline document (already interpolated) and fills defaults. */
 export function parsePipelineConfig(document: unknown, options: { id?: string; baseDir?: string; file?: string } = {}): PipelineConfig {
   const where = options.file ? `pipeline file ${options.file}` : 'pipeline';
   if (!validatePipeline(document)) {
-    const problems = (validatePipeline.errors ?? [])
+    const problems = oneOfBranchErrors(validatePipeline.errors ?? [])
       .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if')
       .map((e) => {
         const at = e.instancePath.split('/').slice(1).join('.') || '(top level)';
