@@ -1,36 +1,16 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHubSpotStandIn, type HubSpotStandIn } from '@mage-int/testkit';
+import { runTap, startHubSpotStandIn, type HubSpotStandIn } from '@mage-int/testkit';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(packageDir, 'dist/bin.js');
-const dir = mkdtempSync(join(tmpdir(), 'source-hubspot-bin-'));
 let hubspot: HubSpotStandIn;
-
-/** Runs the tap (asynchronously: the stand-in answers from this process). */
-function tap(config: Record<string, unknown>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(path, JSON.stringify(config));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--config', path], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'debug' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const tap = (config: Record<string, unknown>) => runTap(packageDir, config);
 
 describe('source-hubspot as a Singer tap', () => {
   beforeAll(async () => {
-    if (!existsSync(bin)) execFileSync('npm', ['run', 'build'], { cwd: packageDir, stdio: 'ignore' });
     hubspot = await startHubSpotStandIn({ accessToken: 'pat-na1-bin0secret0value', oauth: { clientId: 'bin-client', clientSecret: 'bin0client0secret', refreshToken: 'bin0refresh0token' } });
   }, 120_000);
-  afterAll(async () => {
-    await hubspot.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => hubspot.close());
 
   it('writes Singer messages over OAuth, logs the retry wait, and never prints a secret or token, even at debug level', async () => {
     hubspot.rateLimitNext('/crm/v3/objects/contacts/search', 1);

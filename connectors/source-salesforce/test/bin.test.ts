@@ -1,36 +1,16 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSalesforceStandIn, type SalesforceStandIn } from '@mage-int/testkit';
+import { runTap, startSalesforceStandIn, type SalesforceStandIn } from '@mage-int/testkit';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(packageDir, 'dist/bin.js');
-const dir = mkdtempSync(join(tmpdir(), 'source-salesforce-bin-'));
 let salesforce: SalesforceStandIn;
-
-/** Runs the tap (asynchronously: the stand-in answers from this process). */
-function tap(config: Record<string, unknown>): Promise<{ code: number; stdout: string; stderr: string }> {
-  const path = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(path, JSON.stringify(config));
-  return new Promise((resolve) => {
-    execFile(process.execPath, [bin, '--config', path], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'debug' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const tap = (config: Record<string, unknown>) => runTap(packageDir, config);
 
 describe('source-salesforce as a Singer tap', () => {
   beforeAll(async () => {
-    if (!existsSync(bin)) execFileSync('npm', ['run', 'build'], { cwd: packageDir, stdio: 'ignore' });
     salesforce = await startSalesforceStandIn({ password: 'bin0password', securityToken: 'bin0sectoken', clientSecret: 'bin0client0secret' });
   }, 120_000);
-  afterAll(async () => {
-    await salesforce.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => salesforce.close());
 
   const login = () => ({ base_url: salesforce.url, client_id: salesforce.clientId, client_secret: 'bin0client0secret', username: salesforce.username, password: 'bin0password', security_token: 'bin0sectoken' });
 
