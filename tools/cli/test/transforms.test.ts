@@ -130,6 +130,32 @@ describe('transforms in a pipeline file (mage-int run)', () => {
     expect(counts!['products']).toBe(0);
   });
 
+  it('a transform failing mid-stream stops the run naming it, the stream and the record; DuckDB holds exactly what the saved state covers', async () => {
+    const dir = join(work.dir, 'boom');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'boom.mjs'), "export default (order) => { if (order.id === 2501) throw new Error('bad order ' + order.id); return order; };\n");
+    const path = join(dir, 'pipeline.yaml');
+    writeFileSync(
+      path,
+      `source: { name: faker, config: { seed: 2, customers: 1, products: 1, orders: 5000, batch_size: 500 } }
+select: [orders]
+destination: { name: duckdb, config: { path: out.duckdb, batch_size_rows: 1000 } }
+transforms:
+  - module: ./boom.mjs
+    streams: [orders]
+`,
+    );
+    const result = await runCli(['run', path, '--progress', 'none']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('error: transform module ./boom.mjs: stream "orders", record id=2501: bad order 2501');
+    const state = JSON.parse(readFileSync(join(dir, '.mage-int', 'state', 'pipeline.json'), 'utf8')) as { bookmarks: { orders: { last_pk_fetched: { id: number } } } };
+    const saved = state.bookmarks.orders.last_pk_fetched.id;
+    expect(saved).toBeGreaterThan(0);
+    expect(saved).toBeLessThanOrEqual(2500);
+    const [loaded] = await query(join(dir, 'out.duckdb'), 'SELECT count(*)::INTEGER AS n, max(id)::INTEGER AS top FROM orders');
+    expect(loaded).toEqual({ n: saved, top: saved });
+  });
+
   it('a failing after_load command fails the run (exit 1) after the data committed, its output redacted', async () => {
     const dir = join(work.dir, 'fail');
     mkdirSync(dir, { recursive: true });
