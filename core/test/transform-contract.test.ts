@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   buildCatalogStream,
@@ -5,6 +8,7 @@ import {
   defineSource,
   defineTransform,
   getBookmark,
+  loadTransformSteps,
   MemoryStateStore,
   pipeline,
   setBookmark,
@@ -187,5 +191,22 @@ describe('transforms in the runner', () => {
     const batch = seen.find((m) => m.type === 'RECORD_BATCH') as Extract<SourceMessage, { type: 'RECORD_BATCH' }>;
     expect(batch.stream).toBe('sales');
     expect(batch.native).toBeDefined();
+  });
+
+  it('module steps: paths are relative to the pipeline file; a missing module or one exporting no transform is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'transform-modules-'));
+    try {
+      writeFileSync(join(dir, 'upper.mjs'), 'export default (r) => ({ ...r, email: r.email.toUpperCase() });\n');
+      writeFileSync(join(dir, 'nothing.mjs'), 'export const x = 1;\n');
+      const [step] = await loadTransformSteps([{ module: './upper.mjs', streams: ['orders'] }], dir);
+      expect(step).toMatchObject({ name: 'module ./upper.mjs', streams: ['orders'] });
+      const seen: SourceMessage[] = [];
+      await pipeline({ source: { connector: ordersSource(1), config: {} }, destination: { connector: recordingDestination(seen), config: {} }, transforms: [step!] }).run({ logger: silentLogger });
+      expect((seen.find((m) => m.type === 'RECORD_BATCH') as Extract<SourceMessage, { type: 'RECORD_BATCH' }>).records[0]).toMatchObject({ email: 'U1@X.TEST' });
+      await expect(loadTransformSteps([{ module: './missing.ts' }], dir)).rejects.toThrow(/^transform module \.\/missing\.ts does not exist/);
+      await expect(loadTransformSteps([{ module: 'nothing.mjs' }], dir)).rejects.toThrow('transform module nothing.mjs exports no transform');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -141,12 +141,17 @@ function checkShape(name: string, stream: string, shape: StreamShape): SchemaMes
  */
 export async function loadTransformModule(path: string, shownAs: string): Promise<TransformDefinition<never, RecordData>> {
   if (!existsSync(path)) throw new ConfigError('TRANSFORM_MODULE_MISSING', `transform module ${shownAs} does not exist (${path})`, { hint: 'module: paths are relative to the pipeline file' });
+  const ts = ['.ts', '.mts', '.cts'].includes(extname(path));
+  if (ts && !(process.features as { typescript?: unknown }).typescript) {
+    throw new ConfigError('TRANSFORM_MODULE_NEEDS_TYPE_STRIPPING', `transform module ${shownAs} is TypeScript, and Node ${process.version} does not strip types`, {
+      hint: 'run on Node 24 (or 22.18 and later), where type stripping is on by default, or write the module in JavaScript (.js/.mjs)',
+    });
+  }
   let loaded: Record<string, unknown>;
   try {
     loaded = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
     const message = (error as Error).message;
-    const ts = ['.ts', '.mts', '.cts'].includes(extname(path));
     throw new ConfigError('TRANSFORM_MODULE_UNLOADABLE', `transform module ${shownAs} cannot be loaded: ${message}`, {
       cause: error,
       hint: ts
