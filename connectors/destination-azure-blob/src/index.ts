@@ -21,7 +21,7 @@ const destination = defineDestination<Config>({
 
 export default destination;
 
-/** The programmatic API: `new S3Destination({config: {account_name: 'a', account_key: '…', container: 'c', format: 'parquet'}}).write(messages)`. */
+/** The programmatic API: `new AzureBlobDestination({config: {account_name: 'a', account_key: '…', container: 'c', format: 'parquet'}}).write(messages)`. */
 export class AzureBlobDestination extends DestinationClient<Config> {
   constructor(options: { config: Config; logger?: Logger; signal?: AbortSignal }) {
     super(destination, options);

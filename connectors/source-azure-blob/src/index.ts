@@ -39,7 +39,7 @@ const source = defineSource<Config>({
 
 export default source;
 
-/** The programmatic API: `new S3Source({config: {account_name: 'a', account_key: '…', container: 'c', streams: [{name: 'orders', pattern: 'orders/*.parquet'}]}}).read()`. */
+/** The programmatic API: `new AzureBlobSource({config: {account_name: 'a', account_key: '…', container: 'c', streams: [{name: 'orders', pattern: 'orders/*.parquet'}]}}).read()`. */
 export class AzureBlobSource extends SourceClient<Config> {
   constructor(options: SourceClientOptions<Config>) {
     super(source, options);
