@@ -11,8 +11,6 @@ export interface SObjectSettings {
   /** Above this many rows a sync uses Bulk API 2.0 (0: always). */
   bulkThreshold: number;
   bulkPollIntervalMs: number;
-  /** The clock in epoch ms (tests move it). */
-  now?: () => number;
 }
 
 /** The replication key of an sObject: the first of these it has (none: FULL_TABLE only). */
@@ -25,7 +23,7 @@ type QueryPage = { records: Record<string, unknown>[]; done: boolean; nextRecord
 
 /**
  * One sObject as a stream, keyed by `Id`, INCREMENTAL on SystemModstamp (or LastModifiedDate, CreatedDate). A sync
- * reads the rows modified in `[bookmark or start_date, run start)`: first `SELECT COUNT()` of them, then — up to
+ * reads the rows modified since the bookmark (or start_date): first `SELECT COUNT()` of them, then — up to
  * `bulk_threshold` rows — a REST `queryAll` (deleted rows included, `IsDeleted` → `_sdc_deleted_at`) ordered by
  * the key and followed by `nextRecordsUrl` to the end, or above it a Bulk API 2.0 `queryAll` job (its CSV pages
  * followed by `Sforce-Locator`). An object Bulk API 2.0 refuses is read by REST; one neither can read is
@@ -58,8 +56,8 @@ export class SObjectStream implements SourceStream {
     }
     const key = sync.method === 'INCREMENTAL' ? sync.replicationKey : this.replicationKey;
     const start = sync.method === 'INCREMENTAL' ? sync.start : this.settings.startValue;
-    const hi = new Date((this.settings.now ?? Date.now)()).toISOString();
-    const where = key ? [...(start === undefined || start === null ? [] : [`${key} >= ${new Date(String(start)).toISOString()}`]), `${key} < ${hi}`] : [];
+    // No upper bound: rows changed while the query runs are either in its results or after the bookmark it leaves.
+    const where = key && start !== undefined && start !== null ? [`${key} >= ${soqlDateTime(Date.parse(String(start)))}`] : [];
     const all = sync.method === 'INCREMENTAL' && 'IsDeleted' in columns;
     const from = `FROM ${this.name}${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
     const bulk = await this.useBulk(from, all, sync);
@@ -154,6 +152,14 @@ export class SObjectStream implements SourceStream {
     if (record['IsDeleted'] === true) record['_sdc_deleted_at'] = record['SystemModstamp'] ?? record['LastModifiedDate'] ?? new Date().toISOString();
     return record;
   }
+}
+
+/**
+ * A SOQL dateTime literal (`2024-03-15T10:30:00Z`), to the second: SOQL's documented form has no fractions. The
+ * bound rounds down, so rows of the bookmark's own second are read again (and upserted).
+ */
+function soqlDateTime(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** A field's Salesforce type, read back from its column schema (the inverse of fieldSchema, as far as values need). */
