@@ -20,6 +20,7 @@ export async function buildIndex(connectorsDir = join(registryDir, '..', 'connec
       package: pkg.name,
       type: manifest.type,
       name: manifest.name,
+      aliases: manifest.aliases ?? [],
       version: pkg.version,
       description: pkg.description ?? '',
       support: manifest.support ?? 'community',

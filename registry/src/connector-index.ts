@@ -1,12 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import type { ConnectorKind, JsonSchema } from '@mage-int/core';
+import { connectorNameMatch, type ConnectorKind, type JsonSchema } from '@mage-int/core';
 
 /** One first-party connector in registry/index.json (generated from connectors/*). */
 export interface ConnectorIndexEntry {
   package: string;
   type: ConnectorKind;
   name: string;
+  /** Other names that find it (`postgresql` for `postgres`: Mage's names), from its `mage-int` block. */
+  aliases: string[];
   version: string;
   description: string;
   support: string;
@@ -23,8 +25,17 @@ export const INDEX_PATH = fileURLToPath(new URL('../index.json', import.meta.url
 export async function loadConnectorIndex(path = INDEX_PATH): Promise<ConnectorIndexEntry[]> {
   try {
     const document = JSON.parse(await readFile(path, 'utf8')) as { connectors?: ConnectorIndexEntry[] };
-    return document.connectors ?? [];
+    return (document.connectors ?? []).map((entry) => ({ ...entry, aliases: entry.aliases ?? [] }));
   } catch {
     return [];
   }
+}
+
+/**
+ * The first-party connector of `kind` that `name` means: its own name, else one of its aliases, compared as
+ * connector names are (`PostgreSQL` → postgres).
+ */
+export function findIndexEntry(entries: readonly ConnectorIndexEntry[], kind: ConnectorKind | undefined, name: string): ConnectorIndexEntry | undefined {
+  const ofKind = entries.filter((entry) => kind === undefined || entry.type === kind);
+  return ofKind.find((entry) => connectorNameMatch(entry, name) === 'exact') ?? ofKind.find((entry) => connectorNameMatch(entry, name) === 'alias');
 }

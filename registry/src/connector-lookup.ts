@@ -1,5 +1,5 @@
-import { closestName, ConfigError, firstPartyPackageName, type ConnectorKind, type ConnectorManifest } from '@mage-int/core';
-import { loadConnectorIndex } from './connector-index.js';
+import { asManifest, closestName, ConfigError, connectorNameMatch, firstPartyPackageName, type ConnectorKind, type ConnectorManifest } from '@mage-int/core';
+import { findIndexEntry, loadConnectorIndex } from './connector-index.js';
 import { configuredRegistry, normaliseRegistry, npmView } from './npm-client.js';
 import { RegistryError } from './registry-error.js';
 import { searchRegistry } from './search.js';
@@ -16,13 +16,16 @@ export interface ConnectorRequest {
   range?: string;
 }
 
-/** Parses `source-stripe`, `source-stripe@1.2`, `@acme/source-stripe@^2`, `mage-int-source-stripe`. */
+/**
+ * Parses `source-stripe`, `source-stripe@1.2`, `@acme/source-stripe@^2`, `mage-int-source-stripe`. In `source-x` the
+ * name keeps its case (`source-PostgreSQL`): it is matched against names and aliases ignoring case.
+ */
 export function parseConnectorRequest(input: string): ConnectorRequest {
   const text = input.trim();
   const at = text.lastIndexOf('@');
   const [spec, range] = at > 0 ? [text.slice(0, at), text.slice(at + 1) || undefined] : [text, undefined];
-  const short = /^(source|destination)-([a-z0-9][a-z0-9._-]*)$/.exec(spec);
-  if (short) return { kind: short[1] as ConnectorKind, name: short[2], range };
+  const short = /^(source|destination)-([a-z0-9][a-z0-9._-]*)$/i.exec(spec);
+  if (short) return { kind: short[1]!.toLowerCase() as ConnectorKind, name: short[2], range };
   if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/.test(spec)) {
     throw new ConfigError('CONNECTOR_REF_INVALID', `"${input}" is neither a connector (source-x, destination-x) nor an npm package name`, {
       hint: 'e.g. `mage-int add source-postgres` or `mage-int add @acme/source-crm`',
@@ -51,11 +54,6 @@ export interface ResolvedConnector {
   registry?: string;
 }
 
-function manifestOf(metadata: Record<string, unknown>): ConnectorManifest | undefined {
-  const block = metadata['mage-int'] as Partial<ConnectorManifest> | undefined;
-  return block && (block.type === 'source' || block.type === 'destination') && typeof block.name === 'string' ? (block as ConnectorManifest) : undefined;
-}
-
 /** The first-party scope: its packages are first party only when they come from the registry configured for it. */
 const FIRST_PARTY_SCOPE = '@mage-int/';
 
@@ -67,7 +65,7 @@ async function view(packageName: string, range: string | undefined, registry: st
   return {
     packageName,
     version: String(metadata['version'] ?? ''),
-    manifest: manifestOf(metadata),
+    manifest: asManifest(metadata),
     firstParty: packageName.startsWith(FIRST_PARTY_SCOPE) && fromScopeRegistry,
     description: typeof metadata['description'] === 'string' ? metadata['description'] : undefined,
     ...(registry ? { registry } : {}),
@@ -84,19 +82,28 @@ export interface LookupOptions {
   cwd: string;
 }
 
-/** Every connector name (`source-x`) known from the first-party index and the registries, for "did you mean". */
-async function knownConnectorNames(searchRegistries: readonly string[]): Promise<string[]> {
-  const names = (await loadConnectorIndex()).map((entry) => `${entry.type}-${entry.name}`);
-  for (const hit of (await Promise.all(searchRegistries.map((r) => searchRegistry(r, '')))).flat()) if (hit.type && hit.name) names.push(`${hit.type}-${hit.name}`);
+/**
+ * Every connector name (`source-x`) known from the first-party index and the registries, for "did you mean": each
+ * spelling (its name and its aliases, `source-postgresql`) with the name it stands for.
+ */
+async function knownConnectorNames(searchRegistries: readonly string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const entry of await loadConnectorIndex()) for (const name of [entry.name, ...entry.aliases]) names.set(`${entry.type}-${name.toLowerCase()}`, `${entry.type}-${entry.name}`);
+  for (const hit of (await Promise.all(searchRegistries.map((r) => searchRegistry(r, '')))).flat()) if (hit.type && hit.name && !names.has(`${hit.type}-${hit.name}`)) names.set(`${hit.type}-${hit.name}`, `${hit.type}-${hit.name}`);
   return names;
 }
 
 /**
- * Finds the package to install for a request: `@mage-int/<kind>-<name>` first, then
+ * Finds the package to install for a request: a name or alias of a first-party connector (`source-postgresql`,
+ * `source-PostgreSQL`) becomes that connector's name; then `@mage-int/<kind>-<name>`, then
  * `mage-int-<kind>-<name>`, then a registry search for a package whose `mage-int` block names this kind and
- * name (a scoped community package such as `@acme/source-crm`). A package given by name is taken as is.
+ * name or alias (a scoped community package such as `@acme/source-crm`). A package given by name is taken as is.
  */
-export async function lookupConnector(request: ConnectorRequest, options: LookupOptions): Promise<ResolvedConnector> {
+export async function lookupConnector(asked: ConnectorRequest, options: LookupOptions): Promise<ResolvedConnector> {
+  const index = await loadConnectorIndex();
+  const known = asked.name === undefined ? undefined : findIndexEntry(index, asked.kind, asked.name);
+  // npm package names are lower case; the name as asked is still what a community package's block is matched with.
+  const request = asked.name === undefined ? asked : { ...asked, name: known?.name ?? asked.name.toLowerCase() };
   const firstPartyRegistry = normaliseRegistry(options.firstPartyRegistry ?? (await configuredRegistry(`${FIRST_PARTY_SCOPE}core`, options.cwd)));
   for (const candidate of candidatePackages(request)) {
     const found = await view(candidate, request.range, options.registry, firstPartyRegistry, options.cwd);
@@ -113,7 +120,7 @@ export async function lookupConnector(request: ConnectorRequest, options: Lookup
   for (const hit of hits) {
     if (matching.some((m) => m.packageName === hit.package)) continue;
     const found = await view(hit.package, request.range, options.registry ?? hit.origin, firstPartyRegistry, options.cwd);
-    if (found?.manifest && found.manifest.type === request.kind && found.manifest.name === request.name) matching.push(found);
+    if (found?.manifest && found.manifest.type === request.kind && connectorNameMatch(found.manifest, asked.name ?? '') !== undefined) matching.push(found);
   }
   if (matching.length === 1 && matching[0]) return matching[0];
   if (matching.length > 1) {
@@ -122,14 +129,16 @@ export async function lookupConnector(request: ConnectorRequest, options: Lookup
     });
   }
   // `search` lists first-party connectors from the index shipped with mage-int; say why the registry lacks one.
-  const firstParty = (await loadConnectorIndex()).find((entry) => entry.type === request.kind && entry.name === request.name);
+  const firstParty = known;
   if (firstParty) {
     const registry = options.registry ? normaliseRegistry(options.registry) : firstPartyRegistry;
     throw new RegistryError('CONNECTOR_NOT_IN_REGISTRY', `${wanted} is a first-party connector (${firstParty.package}), but ${registry} does not have it`, {
       hint: `point @mage-int at a registry that serves mage-int's packages, e.g. a checkout's \`npm run registry\`: \`npm config set @mage-int:registry <url>\` (or \`mage-int init --registry <url>\` for a new project)`,
     });
   }
-  const meant = closestName(wanted, await knownConnectorNames(options.searchRegistries));
+  const spellings = await knownConnectorNames(options.searchRegistries);
+  const closest = closestName(wanted, spellings.keys());
+  const meant = closest === undefined ? undefined : spellings.get(closest);
   throw new RegistryError('CONNECTOR_NOT_FOUND', `no connector ${wanted} was found (tried ${candidatePackages(request).join(', ')} and a registry search)`, {
     hint: meant
       ? `did you mean ${meant}? \`mage-int add ${meant}\``

@@ -1,6 +1,6 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, findInstalledConnectors, readConnectorPackage, type InstalledConnector } from '@mage-int/core';
+import { ConfigError, findConnectorByName, findInstalledConnectors, readConnectorPackage, type ConnectorKind, type InstalledConnector } from '@mage-int/core';
 import { lookupConnector, parseConnectorRequest, type ResolvedConnector } from './connector-lookup.js';
 import { configuredRegistries, configuredRegistry, npmFailure, registryArgs, runNpm } from './npm-client.js';
 import { RegistryError } from './registry-error.js';
@@ -98,13 +98,13 @@ export async function addConnector(input: string, options: AddOptions): Promise<
   return { connector, resolved, alreadyInstalled: false, projectDir };
 }
 
-/** Finds an installed connector by `source-x`, short name or package name. */
+/** Finds an installed connector by package name or `source-x`, where x is its name or an alias, in any case (`source-PostgreSQL`). */
 export async function findInstalled(ref: string, projectDir: string): Promise<InstalledConnector | undefined> {
   const installed = await findInstalledConnectors(projectDir);
-  const direct = installed.find((c) => c.packageName === ref);
+  const direct = installed.find((c) => c.packageName.toLowerCase() === ref.toLowerCase());
   if (direct) return direct;
-  const matches = installed.filter((c) => `${c.manifest.type}-${c.manifest.name}` === ref);
-  return matches.find((c) => c.packageName.startsWith('@mage-int/')) ?? matches[0];
+  const short = /^(source|destination)-(.+)$/i.exec(ref);
+  return short ? findConnectorByName(installed, short[1]!.toLowerCase() as ConnectorKind, short[2]!) : undefined;
 }
 
 /** `mage-int remove`: uninstalls a connector the project depends on. */

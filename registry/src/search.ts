@@ -1,4 +1,4 @@
-import { CONNECTOR_KEYWORD, type ConnectorKind } from '@mage-int/core';
+import { CONNECTOR_KEYWORD, connectorNameMatch, type ConnectorKind } from '@mage-int/core';
 import { loadConnectorIndex } from './connector-index.js';
 import { normaliseRegistry } from './npm-client.js';
 
@@ -10,6 +10,8 @@ export interface SearchHit {
   /** From the index or the package name (`source-x`, `destination-x`); undefined when neither tells. */
   type?: ConnectorKind;
   name?: string;
+  /** Other names that find it (first-party connectors: from the index). */
+  aliases?: string[];
   support: string;
   /** Where it was found: `index` or a registry URL. */
   origin: string;
@@ -80,8 +82,11 @@ export async function searchConnectors(
 ): Promise<SearchHit[]> {
   const hits = new Map<string, SearchHit>();
   for (const entry of await loadConnectorIndex()) {
-    if (!matches(term, entry.package, entry.name, `${entry.type}-${entry.name}`, entry.description, ...entry.keywords, ...entry.capabilities)) continue;
-    hits.set(entry.package, { package: entry.package, version: entry.version, description: entry.description, type: entry.type, name: entry.name, support: entry.support, origin: 'index' });
+    const names = [entry.name, ...entry.aliases].flatMap((name) => [name, `${entry.type}-${name}`]);
+    // `search "Amazon S3"` finds amazon_s3 as the pipeline file's `name: Amazon S3` does.
+    const byName = term !== undefined && term.trim() !== '' && connectorNameMatch(entry, term) !== undefined;
+    if (!byName && !matches(term, entry.package, ...names, entry.description, ...entry.keywords, ...entry.capabilities)) continue;
+    hits.set(entry.package, { package: entry.package, version: entry.version, description: entry.description, type: entry.type, name: entry.name, aliases: entry.aliases, support: entry.support, origin: 'index' });
   }
   const firstPartyRegistry = options.firstPartyRegistry && normaliseRegistry(options.firstPartyRegistry);
   const results = await Promise.all(registries.map((registry) => searchRegistry(registry, term, options.fetchImpl)));

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { connectorNameKey } from '@mage-int/core';
 import { loadConnectorIndex, unexpectedFiles } from '@mage-int/registry';
 // @ts-expect-error -- a plain .mjs script without types
 import { buildIndex } from '../scripts/build-index.mjs';
@@ -25,12 +26,28 @@ describe('connector packages', () => {
     expect(fresh.map((e) => e.package).sort()).toEqual(packages.map((p) => p.pkg['name']).sort());
     for (const { dir, pkg } of packages) {
       const entry = fresh.find((e) => e.package === pkg['name']);
-      const manifest = pkg['mage-int'] as { type: string; name: string };
-      expect(entry).toMatchObject({ type: manifest.type, name: manifest.name, version: pkg['version'] });
+      const manifest = pkg['mage-int'] as { type: string; name: string; aliases?: string[] };
+      expect(entry).toMatchObject({ type: manifest.type, name: manifest.name, aliases: manifest.aliases ?? [], version: pkg['version'] });
       expect(entry?.config).toEqual(JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')));
     }
     const built = await loadConnectorIndex();
     if (built.length > 0) expect(built, 'registry/index.json is stale: run `npm run build -w @mage-int/registry`').toEqual(fresh);
+  });
+
+  it('a name or alias means one connector of a kind (compared as pipeline files compare them: any case)', () => {
+    const owners = new Map<string, string>();
+    for (const { pkg } of packages) {
+      const manifest = pkg['mage-int'] as { type: string; name: string; aliases?: string[] };
+      for (const name of [manifest.name, ...(manifest.aliases ?? [])]) {
+        const key = `${manifest.type}-${connectorNameKey(name)}`;
+        expect(owners.get(key), `${key} is claimed by ${owners.get(key)} and ${String(pkg['name'])}`).toBeUndefined();
+        owners.set(key, String(pkg['name']));
+      }
+    }
+    // Mage's names for the systems mage-int has (mage_integrations' folder names)
+    for (const name of ['source-postgresql', 'destination-postgresql', 'source-mysql', 'destination-mysql', 'source-amazon_s3', 'destination-amazon_s3', 'source-api', 'source-stripe', 'source-hubspot', 'destination-duckdb']) {
+      expect(owners.get(name), name).toBeDefined();
+    }
   });
 
   for (const { dir, pkg } of packages) {

@@ -43,7 +43,7 @@ async function npmrcFor(name: string, url: string, token?: string): Promise<stri
 }
 
 /** A minimal connector package (plain JS, nothing to build). */
-async function connectorPackage(name: string, options: { manifest?: boolean; extraFiles?: string[]; version?: string } = {}): Promise<string> {
+async function connectorPackage(name: string, options: { manifest?: boolean; extraFiles?: string[]; version?: string; aliases?: string[] } = {}): Promise<string> {
   const dir = join(work, 'packages', name.replace('/', '__'));
   await mkdir(join(dir, 'dist'), { recursive: true });
   await mkdir(join(dir, 'src'), { recursive: true });
@@ -56,7 +56,7 @@ async function connectorPackage(name: string, options: { manifest?: boolean; ext
       type: 'module',
       description: `tiny test connector ${short}`,
       keywords: ['mage-int-connector'],
-      ...(options.manifest === false ? {} : { 'mage-int': { type: 'source', name: short, support: 'community' } }),
+      ...(options.manifest === false ? {} : { 'mage-int': { type: 'source', name: short, ...(options.aliases ? { aliases: options.aliases } : {}), support: 'community' } }),
       exports: { '.': { default: './dist/index.js' }, './package.json': './package.json' },
       files: ['dist', 'spec.json', ...(options.extraFiles ?? [])],
     }),
@@ -242,6 +242,35 @@ describe('mage-int add, list, search, remove', () => {
     const result = await mageInt(['add', 'source-nothing-like-this'], project);
     expect(result.code).toBe(1);
     expect(result.output).toMatch(/no connector source-nothing-like-this was found \(tried @mage-int\/source-nothing-like-this, mage-int-source-nothing-like-this/);
+  });
+
+  it('finds first-party connectors by Mage\'s names in any case: search lists the alias, add resolves it to the real package', async () => {
+    const searched = await mageInt(['search', 'PostgreSQL'], work);
+    expect(searched.output).toMatch(/source-postgres\s+@mage-int\/source-postgres\s+\S+\s+certified\s+postgresql\s/);
+    expect(searched.output).toMatch(/destination-postgres\s+@mage-int\/destination-postgres\s+\S+\s+certified\s+postgresql\s/);
+    const s3 = JSON.parse((await mageInt(['search', 'Amazon S3', '--json'], work)).output) as { package: string; aliases: string[] }[];
+    expect(s3.map((h) => h.package).sort()).toEqual(['@mage-int/destination-s3', '@mage-int/source-s3']);
+    expect(s3[0]?.aliases).toContain('amazon_s3');
+    // this registry has no @mage-int packages: the answer names the real package, not one for the name as typed
+    const added = await mageInt(['add', 'source-PostgreSQL'], project);
+    expect(added.code).toBe(1);
+    expect(added.output).toContain(`source-postgres is a first-party connector (@mage-int/source-postgres), but ${registry.url} does not have it`);
+    expect(added.output).not.toMatch(/source-PostgreSQL|source-postgresql/);
+    const typo = await mageInt(['add', 'destination-amazon_s4'], project);
+    expect(typo.output).toMatch(/hint: did you mean destination-s3\? `mage-int add destination-s3`/);
+  });
+
+  it('installs, runs and removes a community connector by its name in another case and by the alias its package declares', async () => {
+    await mageInt(['publish', await connectorPackage('@acme/source-ledger', { aliases: ['books', 'general_ledger'] })], work);
+    const added = await mageInt(['add', 'source-LEDGER', '--yes'], project);
+    expect(added.output).toMatch(/added source ledger: @acme\/source-ledger@1\.0\.0 \(third party\)/);
+    expect((await mageInt(['add', 'source-Books'], project)).output).toMatch(/source-ledger is already installed: @acme\/source-ledger@1\.0\.0/);
+    await writeFile(join(project, 'ledger.yaml'), 'id: ledger\nsource:\n  name: General Ledger\ndestination:\n  command: cat\n');
+    const discovered = await mageInt(['discover', 'ledger.yaml', '--json'], project);
+    expect(discovered.output).not.toMatch(/not installed/);
+    expect(discovered.code).toBe(0);
+    const removed = await mageInt(['remove', 'source-BOOKS'], project);
+    expect(removed.output).toMatch(/removed source ledger \(@acme\/source-ledger\)/);
   });
 
   it('installs a community connector found by search with --yes, lists it, and removes it', async () => {

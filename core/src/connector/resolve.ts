@@ -10,9 +10,29 @@ import type { ConnectorKind, Destination, Source } from './contract.js';
 export interface ConnectorManifest {
   type: ConnectorKind;
   name: string;
+  /**
+   * Other names that find this connector in pipeline files, `mage-int add`, `remove` and `search`: the names other
+   * tools use for the same system (Mage's `postgresql` for `postgres`, `amazon_s3` for `s3`).
+   */
+  aliases?: string[];
   /** first-party (`certified`), `community`, … */
   support?: string;
   capabilities?: string[];
+}
+
+/**
+ * The form connector names are compared in: case, and spaces or hyphens against underscores, do not count, so
+ * `PostgreSQL`, `postgresql` and Mage's display name `Amazon S3` (its `amazon_s3`) all match.
+ */
+export function connectorNameKey(name: string): string {
+  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+}
+
+/** Whether `wanted` is the connector's name (`exact`), one of its aliases (`alias`), or neither. */
+export function connectorNameMatch(manifest: { name: string; aliases?: readonly string[] }, wanted: string): 'exact' | 'alias' | undefined {
+  const key = connectorNameKey(wanted);
+  if (connectorNameKey(manifest.name) === key) return 'exact';
+  return (manifest.aliases ?? []).some((alias) => connectorNameKey(alias) === key) ? 'alias' : undefined;
 }
 
 /** A connector package found on disk. */
@@ -34,10 +54,12 @@ async function readPackageJson(dir: string): Promise<Record<string, unknown> | u
   }
 }
 
-function asManifest(pkg: Record<string, unknown>): ConnectorManifest | undefined {
+/** A package.json's `mage-int` block, or undefined when it has none (or a malformed one); `aliases` keeps its strings only. */
+export function asManifest(pkg: Record<string, unknown>): ConnectorManifest | undefined {
   const block = pkg['mage-int'] as Partial<ConnectorManifest> | undefined;
   if (!block || (block.type !== 'source' && block.type !== 'destination') || typeof block.name !== 'string') return undefined;
-  return block as ConnectorManifest;
+  const aliases = Array.isArray(block.aliases) ? block.aliases.filter((a): a is string => typeof a === 'string' && a.trim() !== '') : undefined;
+  return { ...block, ...(aliases ? { aliases } : {}) } as ConnectorManifest;
 }
 
 /** Reads a directory as a connector package, or undefined when it is not one. */
@@ -122,39 +144,65 @@ export async function loadConnector<K extends ConnectorKind>(installed: Installe
 }
 
 /**
- * Finds an installed connector by its short name (`postgres`) or package name, of the given kind.
- * A missing one gets the `mage-int add` command that installs it.
+ * Finds an installed connector by its short name (`postgres`), an alias its package declares (`postgresql`) or its
+ * package name, of the given kind, ignoring case (`PostgreSQL`). The connector's own name wins over another's alias,
+ * first party over community. A missing one gets the `mage-int add` command that installs it, under its real name.
  */
 export async function resolveConnector(kind: ConnectorKind, ref: { name?: string; package?: string }, fromDir = process.cwd()): Promise<InstalledConnector> {
   const installed = await findInstalledConnectors(fromDir);
+  const ofKind = installed.filter((c) => c.manifest.type === kind);
   const wanted = ref.package ?? ref.name ?? '';
-  const matches = installed.filter(
-    (c) => c.manifest.type === kind && (c.packageName === wanted || (!ref.package && c.manifest.name === ref.name)),
-  );
-  const firstParty = matches.find((c) => c.packageName.startsWith('@mage-int/'));
-  const chosen = firstParty ?? matches[0];
+  const chosen = ref.package
+    ? pickFirstParty(ofKind.filter((c) => c.packageName.toLowerCase() === ref.package!.toLowerCase()))
+    : (findConnectorByName(ofKind, kind, wanted) ?? pickFirstParty(ofKind.filter((c) => c.packageName.toLowerCase() === wanted.toLowerCase())));
   if (chosen) return chosen;
-  const shortName = ref.name ?? wanted.replace(/^@[^/]+\//, '').replace(new RegExp(`^${kind}-`), '');
+  // As Mage turns a display name into its folder name (`Amazon S3` → amazon_s3); hyphens stay, as in package names.
+  const shortName = (ref.name ?? wanted.replace(/^@[^/]+\//, '').replace(new RegExp(`^${kind}-`, 'i'), '')).trim().toLowerCase().replace(/\s+/g, '_');
   const installedNames = installed.map((c) => `${c.manifest.type}-${c.manifest.name}`);
+  const firstParty = ref.package ? [] : await firstPartyConnectors(kind);
+  // A name (or alias) of a first-party connector gets the command that installs it under its real name.
+  const known = firstParty.find((c) => connectorNameMatch(c, shortName) === 'exact') ?? firstParty.find((c) => connectorNameMatch(c, shortName) !== undefined);
   // A typo gets the name it was probably meant to be (installed, else first party), not an install command for the typo.
-  const installedOfKind = installed.filter((c) => c.manifest.type === kind).map((c) => c.manifest.name);
-  const meant = ref.package ? undefined : closestName(shortName, [...installedOfKind, ...(await firstPartyNames(kind))]);
+  const candidates = [...ofKind.map((c) => c.manifest), ...firstParty];
+  const closest = known || ref.package ? undefined : closestName(shortName, candidates.flatMap((c) => [c.name, ...(c.aliases ?? [])]));
+  const meant = closest === undefined ? undefined : candidates.find((c) => connectorNameMatch(c, closest) !== undefined)?.name;
+  const installedOfKind = ofKind.map((c) => c.manifest.name);
+  const installedList = installedNames.length ? `; installed: ${installedNames.join(', ')}` : '';
   throw new ConfigError('CONNECTOR_NOT_INSTALLED', `no ${kind} connector "${wanted}" is installed`, {
-    hint: meant
-      ? `did you mean ${kind}-${meant}? ${installedOfKind.includes(meant) ? `(name: ${meant})` : `install it with \`mage-int add ${kind}-${meant}\``}`
-      : `run \`mage-int add ${ref.package ?? `${kind}-${shortName}`}\`${installedNames.length ? `; installed: ${installedNames.join(', ')}` : ''}`,
+    hint: known
+      ? `run \`mage-int add ${kind}-${known.name}\`${connectorNameKey(known.name) === connectorNameKey(shortName) ? '' : ` ("${wanted}" is another name of ${kind}-${known.name})`}${installedList}`
+      : meant
+        ? `did you mean ${kind}-${meant}? ${installedOfKind.includes(meant) ? `(name: ${meant})` : `install it with \`mage-int add ${kind}-${meant}\``}`
+        : `run \`mage-int add ${ref.package ?? `${kind}-${shortName}`}\`${installedList}`,
   });
 }
 
 /**
- * The first-party connector names of a kind, from @mage-int/registry's generated index when it is installed beside
- * core (the CLI depends on both); none otherwise. Read as a file: core does not depend on the registry package.
+ * The connector of `kind` among `connectors` that `name` means: one named so, else one with that alias (ignoring
+ * case); first party before community.
  */
-async function firstPartyNames(kind: ConnectorKind): Promise<string[]> {
+export function findConnectorByName(connectors: readonly InstalledConnector[], kind: ConnectorKind, name: string): InstalledConnector | undefined {
+  const ofKind = connectors.filter((c) => c.manifest.type === kind);
+  return pickFirstParty(ofKind.filter((c) => connectorNameMatch(c.manifest, name) === 'exact')) ?? pickFirstParty(ofKind.filter((c) => connectorNameMatch(c.manifest, name) === 'alias'));
+}
+
+/** The first-party package among `matches`, else the first one. */
+function pickFirstParty(matches: InstalledConnector[]): InstalledConnector | undefined {
+  return matches.find((c) => c.packageName.startsWith('@mage-int/')) ?? matches[0];
+}
+
+/**
+ * The first-party connectors of a kind (name and aliases), from @mage-int/registry's generated index when it is
+ * installed beside core (the CLI depends on both); none otherwise. Read as a file: core does not depend on the
+ * registry package.
+ */
+async function firstPartyConnectors(kind: ConnectorKind): Promise<{ name: string; aliases: string[] }[]> {
   try {
     const path = createRequire(import.meta.url).resolve('@mage-int/registry/index.json');
-    const index = JSON.parse(await readFile(path, 'utf8')) as { connectors?: { type?: string; name?: string }[] };
-    return (index.connectors ?? []).filter((c) => c.type === kind && typeof c.name === 'string').map((c) => c.name as string);
+    const index = JSON.parse(await readFile(path, 'utf8')) as { connectors?: { type?: string; name?: string; aliases?: unknown }[] };
+    return (index.connectors ?? [])
+      .filter((c) => c.type === kind && typeof c.name === 'string')
+      .map((c) => ({ name: c.name as string, aliases: Array.isArray(c.aliases) ? c.aliases.filter((a): a is string => typeof a === 'string') : [] }));
   } catch {
     return [];
   }

@@ -18,7 +18,7 @@ registry in npm's config (the default one and each @scope:registry).`;
   ];
 
   static override args = {
-    term: Args.string({ description: 'Words to look for in names, descriptions and keywords (none: every connector).' }),
+    term: Args.string({ description: 'Words to look for in names, aliases (Mage\'s postgresql, amazon_s3, …; any case), descriptions and keywords (none: every connector).' }),
   };
 
   static override flags = {
@@ -39,8 +39,8 @@ registry in npm's config (the default one and each @scope:registry).`;
       this.out(`${args.term ? `no connector matches "${args.term}"` : 'no connectors found'} (searched the first-party index and ${registries.join(', ')})`);
       return;
     }
-    const rows = hits.map((h) => [h.type && h.name ? `${h.type}-${h.name}` : '?', h.package, h.version, h.support, h.description]);
-    this.out(renderTable([{ header: 'CONNECTOR' }, { header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'SUPPORT' }, { header: 'DESCRIPTION' }], rows));
+    const rows = hits.map((h) => [h.type && h.name ? `${h.type}-${h.name}` : '?', h.package, h.version, h.support, (h.aliases ?? []).join(', '), h.description]);
+    this.out(renderTable([{ header: 'CONNECTOR' }, { header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'SUPPORT' }, { header: 'ALSO NAMED' }, { header: 'DESCRIPTION' }], rows));
     this.out(`\ninstall with \`mage-int add <connector>\``);
   }
 }
