@@ -172,6 +172,19 @@ describe('stream map expressions', () => {
     expect(evaluate('d == 1.5', { d: new Decimal('1.50') })).toBe(true);
   });
 
+  it('hashes the same whether values repeat (remembered digests) or not (the cache gives up)', () => {
+    const { evaluate: digest } = compileExpression('md5(s)', scope);
+    const { evaluate: unique } = compileExpression('sha256(s)', scope);
+    for (let i = 0; i < 20_000; i++) {
+      const repeated = `status-${i % 5}`;
+      expect(digest({ record: { s: repeated }, self: null, config: {} })).toBe(md5(repeated));
+      if (i % 97 === 0) expect(unique({ record: { s: `u${i}` }, self: null, config: {} })).toBe(sha256(`u${i}`));
+      else unique({ record: { s: `u${i}` }, self: null, config: {} });
+    }
+    expect(unique({ record: { s: 'u3' }, self: null, config: {} })).toBe(sha256('u3'));
+    expect(digest({ record: { s: 12 }, self: null, config: {} })).toBe(md5('12'));
+  });
+
   it('reports runtime errors Python would raise', () => {
     expect(() => evaluate("s + 1", { s: 'x' })).toThrow("unsupported operand types for +: 'str' and 'int'");
     expect(() => evaluate('a / 0', { a: 1 })).toThrow('division by zero');

@@ -21,6 +21,8 @@ interface OutputPlan {
   filter?: Evaluator;
   /** Keep the input's properties not removed or computed (no `__else__: null`). */
   keepRest: boolean;
+  /** `keepRest`, and no property is removed (only computed ones replaced). */
+  copyAll: boolean;
   /** Input properties copied when `keepRest` is off (the key properties). */
   kept: string[];
   removed: Set<string>;
@@ -129,10 +131,15 @@ export function streamMapsTransform(maps: StreamMaps, options: StreamMapsOptions
 }
 
 function mapRecord(record: RecordData, out: OutputPlan, env: ExpressionEnv, at: (field: string) => void): RecordData {
-  const result: RecordData = {};
-  if (out.keepRest) {
+  let result: RecordData;
+  if (out.copyAll) {
+    // Nothing removed: V8 clones a record by spread faster than key by key; computed fields are then overwritten.
+    result = { ...record };
+  } else if (out.keepRest) {
+    result = {};
     for (const key in record) if (!out.removed.has(key)) result[key] = record[key];
   } else {
+    result = {};
     for (const key of out.kept) result[key] = record[key];
   }
   for (const [field, evaluate] of out.computed) {
@@ -198,6 +205,7 @@ function plan(stream: string, map: StreamMap, input: SchemaMessage, config: Reco
     stream: outStream,
     ...(filter ? { filter } : {}),
     keepRest,
+    copyAll: keepRest && [...removed].every((field) => computed.some(([f]) => f === field)),
     kept,
     removed,
     computed,
