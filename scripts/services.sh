@@ -4,6 +4,7 @@
 # and restarted; one that is down is started.
 #   PostgreSQL 127.0.0.1:5432 (user postgres, trust)  wal_level=logical
 #   MariaDB    127.0.0.1:3306 (root, no password)     log_bin on, binlog_format=ROW, binlog_row_image=FULL
+#   Redis      127.0.0.1:6379                          the queue of distributed runs (tools/cli/test/distributed-runs.test.ts)
 set -euo pipefail
 
 log() { echo "services: $*" >&2; }
@@ -69,5 +70,21 @@ mariadb_service() {
   log "MariaDB ready (binlog_format=ROW)"
 }
 
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+
+redis_service() {
+  if redis_up; then log "Redis ready"; return 0; fi
+  if ! command -v redis-server >/dev/null; then
+    log "installing redis-server"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server) >/dev/null
+  fi
+  log "starting Redis"
+  # BullMQ's advice for a queue: keys are never evicted (noeviction), writes logged (appendonly).
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --maxmemory-policy noeviction --appendonly yes --dir /tmp >/dev/null
+  wait_for Redis redis_up
+  log "Redis ready"
+}
+
 postgres
 mariadb_service
+redis_service

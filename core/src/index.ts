@@ -138,3 +138,7 @@ export { sqlTransform } from './transform/sql-transform.js';
 export { definitionTransform, loadTransformModule } from './transform/module-transform.js';
 export { runAfterLoad, AfterLoadError, type AfterLoadStep, type AfterLoadSql, type AfterLoadCommand } from './transform/after-load.js';
 export { runMapperCli } from './transform/mapper-cli.js';
+export type { Executor, RunRequest, RunInfo, RunTaskInfo, RunStatus, ScheduleInfo } from './executor/executor.js';
+export { planRun, type RunPlan, type RunTask } from './executor/run-plan.js';
+export { runPipelineTask, type RunTaskOptions, type RunTaskResult, type TaskSecrets } from './executor/run-task.js';
+export { InProcessExecutor } from './executor/in-process-executor.js';

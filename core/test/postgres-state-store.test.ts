@@ -84,6 +84,11 @@ describe('the PostgreSQL state store', () => {
     // The failed save wrote nothing; a change of another stream merges.
     await b.save('cas', setBookmark(base, 'y', { n: 5 }));
     expect((await new PostgresStateStore({ url: URL_, table }).load('cas'))!.bookmarks).toEqual({ x: { n: 2 }, y: { n: 5 } });
+    // A store that never read the state (`state set`) replaces it whole.
+    const setter = new PostgresStateStore({ url: URL_, table });
+    await setter.save('cas', { bookmarks: { z: { n: 1 } } });
+    expect((await setter.load('cas'))!.bookmarks).toEqual({ z: { n: 1 } });
+    await setter.close();
     await Promise.all([a.close(), b.close()]);
   });
 

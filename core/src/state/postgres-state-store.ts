@@ -161,12 +161,18 @@ export class PostgresStateStore implements StateStore {
 
   async save(pipelineId: string, state: State): Promise<void> {
     const pool = await this.connect();
-    const baseline = this.baselines.get(pipelineId);
+    let baseline = this.baselines.get(pipelineId);
+    // Never read by this store (`state set`): replace what is there, whatever its version.
+    const blindWrite = baseline === undefined;
     const rows = rowsOf(state);
-    const next = new Map(baseline);
     const client = await pool.connect();
+    const next = new Map(baseline);
     try {
       await client.query('begin');
+      if (!baseline) {
+        const current = await client.query<{ stream: string; version: string }>(`select stream, version from ${this.table} where pipeline_id = $1 for update`, [pipelineId]);
+        baseline = new Map(current.rows.map((r) => [r.stream, { text: '', version: Number(r.version) }]));
+      }
       // Rows in one order in every transaction: concurrent saves never deadlock. The top-level row goes last.
       const streams = [...new Set([...rows.keys(), ...(baseline?.keys() ?? [])])].filter((s) => this.inScope(s)).sort((a, b) => (a === TOP ? 1 : b === TOP ? -1 : a < b ? -1 : 1));
       for (const stream of streams) {
@@ -174,9 +180,9 @@ export class PostgresStateStore implements StateStore {
         const before = baseline?.get(stream);
         if (before && before.text === text) continue;
         // A run of some streams shares the top-level keys with its sibling runs: the last one to save sets them.
-        const blind = !baseline || (stream === TOP && this.scope !== undefined);
+        const blind = blindWrite || (stream === TOP && this.scope !== undefined);
         if (text === undefined) {
-          const deleted = await client.query(`delete from ${this.table} where pipeline_id = $1 and stream = $2${blind ? '' : ' and version = $3'}`, blind ? [pipelineId, stream] : [pipelineId, stream, before!.version]);
+          const deleted = await client.query(`delete from ${this.table} where pipeline_id = $1 and stream = $2${blind ? '' : ' and version = $3'}`, blind ? [pipelineId, stream] : [pipelineId, stream, before?.version]);
           if (!blind && deleted.rowCount !== 1) throw new StateConflictError(pipelineId, stream);
           next.delete(stream);
           continue;

@@ -1,0 +1,210 @@
+import { hostname } from 'node:os';
+import { Queue, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { formatError, planRun, redactor, runPipelineTask, type Logger, type LogLevel, type TaskSecrets } from '@mage-int/core';
+import { acquireReaderLock } from './reader-lock.js';
+import {
+  cancelChannel,
+  cancelKey,
+  KEEP,
+  redisClient,
+  resolveQueueConfig,
+  RETRY,
+  RUN_JOB,
+  TASK_JOB,
+  type QueueConfig,
+  type RunJobData,
+  type TaskJobData,
+  type TaskJobResult,
+} from './queue-config.js';
+
+export interface WorkerOptions extends QueueConfig {
+  /** Jobs run at once by this worker (default 1). */
+  concurrency?: number;
+  /**
+   * Seconds a job stays locked to a worker that stopped renewing it (killed, or its machine gone) before another worker
+   * retries it (default 30). Live workers renew their locks every half of it.
+   */
+  lockSeconds?: number;
+  logLevel?: LogLevel;
+  /** Where the worker's lines go (default stderr). */
+  write?: (line: string) => void;
+}
+
+/** A run was cancelled (`mage-int runs cancel`): its parts stop and are not retried. */
+class RunCancelled extends Error {}
+
+/** A job failure as stored in Redis: its message with the pipeline's secrets redacted, and no stack (it would repeat them). */
+function storedError(error: unknown, secrets: readonly string[], unrecoverable = false): Error {
+  const message = redactor(secrets)(formatError(error));
+  const stored = unrecoverable ? new UnrecoverableError(message) : new Error(message);
+  stored.stack = message;
+  return stored;
+}
+
+export interface RunningWorker {
+  readonly name: string;
+  /** Stops taking jobs; running ones are aborted (their committed state is kept) and retried by other workers. */
+  close(): Promise<void>;
+}
+
+/** Starts a worker: takes run jobs (plans them into task jobs) and task jobs (runs some streams of a pipeline). */
+export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
+  const config = resolveQueueConfig(options);
+  const name = `${hostname()}:${process.pid}`;
+  const lockMs = (options.lockSeconds ?? 30) * 1000;
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const say = (line: string) => write(`${new Date().toISOString()} ${line}`);
+  const redis = redisClient(config.redis);
+  const subscriber = redisClient(config.redis);
+  const queue = new Queue<RunJobData | TaskJobData>(config.queue, { connection: redis, prefix: config.prefix });
+  const active = new Map<string, { runId: string; controller: AbortController }>();
+
+  const logger: Logger = {
+    debug: () => {},
+    info: (message) => say(message),
+    warn: (message) => say(`warning: ${message}`),
+    error: (message) => say(`error: ${message}`),
+    child: () => logger,
+  };
+
+  async function cancelled(runId: string): Promise<boolean> {
+    return (await redis.exists(cancelKey(config, runId))) === 1;
+  }
+
+  async function track<T>(job: Job, runId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    if (await cancelled(runId)) throw new UnrecoverableError(`run ${runId} was cancelled`);
+    const controller = new AbortController();
+    active.set(job.id!, { runId, controller });
+    try {
+      return await work(controller.signal);
+    } finally {
+      active.delete(job.id!);
+    }
+  }
+
+  async function processRun(job: Job<RunJobData>, token: string | undefined): Promise<unknown> {
+    const runId = job.id!;
+    const data = job.data;
+    if (data.step !== 'wait') {
+      const plan = await track(job, runId, async (signal) => {
+        try {
+          return await planRun(data, { logger, signal });
+        } catch (error) {
+          throw storedError(error, [], signal.reason instanceof RunCancelled);
+        }
+      });
+      const tasks = plan.tasks.filter((t) => t.streams.length > 0);
+      // Ids from the run's: planning again after a crash finds the tasks already queued instead of adding them twice.
+      const taskJobs = tasks.map((_, i) => `${runId.replace(/:/g, '_')}-task-${i + 1}`);
+      const request = { pipeline: data.pipeline, ...(data.streams ? { streams: data.streams } : {}), ...(data.fullRefresh ? { fullRefresh: true } : {}) };
+      await queue.addBulk(
+        tasks.map((task, i) => ({
+          name: TASK_JOB,
+          data: { run: request, runId, pipelineId: plan.pipelineId, task } as TaskJobData,
+          opts: { jobId: taskJobs[i], parent: { id: runId, queue: job.queueQualifiedName }, failParentOnFailure: true, ...RETRY, ...KEEP },
+        })),
+      );
+      await job.updateData({ ...data, step: 'wait', pipelineId: plan.pipelineId, tasks, taskJobs, startedAt: data.startedAt ?? Date.now() });
+      say(`run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map((t) => `[${t.streams.join(', ')}]`).join(' ') || 'nothing selected'}`);
+      if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+    }
+    const values = Object.values(await job.getChildrenValues<TaskJobResult>());
+    const streams = Object.assign({}, ...values.map((v) => v.streams)) as Record<string, number>;
+    say(`run ${runId} (${job.data.pipelineId ?? data.pipeline}): completed`);
+    return { streams, rows: values.reduce((sum, v) => sum + v.rows, 0), tasks: values.length };
+  }
+
+  async function processTask(job: Job<TaskJobData>): Promise<TaskJobResult> {
+    const { run, runId, task, pipelineId } = job.data;
+    const label = `run ${runId} (${pipelineId}) [${task.streams.join(', ')}]`;
+    say(`${label}: started (attempt ${job.attemptsMade + 1})`);
+    const secrets: TaskSecrets = { secrets: [] };
+    const releaseReader = task.logBased ? await acquireReaderLock(redis, `${config.prefix}:${config.queue}:mage-int:reader:${pipelineId}`, pipelineId, lockMs) : undefined;
+    try {
+      return await track(job, runId, async (signal) => {
+        let reported = 0;
+        try {
+          const result = await runPipelineTask(
+            run,
+            task,
+            {
+              signal,
+              ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+              write: (line) => write(`[${label}] ${line}`),
+              onProgress: (progress) => {
+                const now = Date.now();
+                if (now - reported < 1000) return;
+                reported = now;
+                const rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
+                void job.updateProgress({ rows, committedStates: progress.committedStates }).catch(() => {});
+              },
+            },
+            secrets,
+          );
+          say(`${label}: done, ${result.rows} rows in ${(result.durationMs / 1000).toFixed(1)} s`);
+          return { streams: result.streams, rows: result.rows, committedStates: result.committedStates, durationMs: result.durationMs };
+        } catch (error) {
+          const stored = storedError(error, secrets.secrets, signal.reason instanceof RunCancelled);
+          say(`${label}: failed: ${stored.message}`);
+          throw stored;
+        }
+      });
+    } finally {
+      await releaseReader?.();
+    }
+  }
+
+  const worker = new Worker<RunJobData | TaskJobData>(
+    config.queue,
+    async (job, token) => {
+      if (job.name === RUN_JOB) return processRun(job as Job<RunJobData>, token);
+      if (job.name === TASK_JOB) return processTask(job as Job<TaskJobData>);
+      throw new UnrecoverableError(`unknown job ${job.name}`);
+    },
+    {
+      connection: redisClient(config.redis, { worker: true }),
+      prefix: config.prefix,
+      concurrency: options.concurrency ?? 1,
+      name,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      maxStalledCount: 2,
+    },
+  );
+  worker.on('error', (error) => say(`error: ${error.message}`));
+
+  await subscriber.subscribe(cancelChannel(config));
+  subscriber.on('message', (_channel: string, runId: string) => {
+    for (const entry of active.values()) {
+      if (entry.runId === runId) entry.controller.abort(new RunCancelled(`run ${runId} was cancelled`));
+    }
+  });
+  await worker.waitUntilReady();
+  say(`worker ${name} ready: queue ${config.prefix}:${config.queue} on ${redactedUrl(config.redis)}, concurrency ${options.concurrency ?? 1}`);
+
+  return {
+    name,
+    async close() {
+      const closing = worker.close();
+      for (const entry of active.values()) entry.controller.abort(new Error(`worker ${name} is stopping`));
+      await closing;
+      await queue.close();
+      subscriber.disconnect();
+      redis.disconnect();
+    },
+  };
+}
+
+/** The Redis URL without its password, for log lines. */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis';
+  }
+}
+
+export type { Redis };
