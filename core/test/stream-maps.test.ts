@@ -126,6 +126,16 @@ describe('stream maps', () => {
     expect(recordsOf(out, 'audit_log')).toEqual([]);
   });
 
+  it('__else__ keeps source metadata (_sdc_*), so a CDC delete still arrives as a delete', async () => {
+    const schema = { properties: { ...CUSTOMERS.properties, _sdc_deleted_at: { type: ['string', 'null'], format: 'date-time' } } };
+    const out = await run({ customers: { email: 'email', __else__: null } }, {}, [
+      { type: 'SCHEMA', stream: 'customers', schema, key_properties: ['id'] },
+      { type: 'RECORD', stream: 'customers', record: { id: 7, email: 'x@y', _sdc_deleted_at: '2024-01-01T00:00:00Z' } },
+    ]);
+    expect(Object.keys(schemaOf(out, 'customers')!.schema.properties!)).toEqual(['id', '_sdc_deleted_at', 'email']);
+    expect(recordsOf(out, 'customers')).toEqual([{ id: 7, _sdc_deleted_at: '2024-01-01T00:00:00Z', email: 'x@y' }]);
+  });
+
   it('__key_properties__: null makes the stream keyless; removing the key without it is an error naming the field', async () => {
     const keyless = await run({ customers: { id: null, __key_properties__: null } });
     expect(schemaOf(keyless, 'customers')!.key_properties).toEqual([]);

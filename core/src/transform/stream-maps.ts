@@ -12,6 +12,7 @@ export type StreamMaps = Record<string, StreamMap | null | string>;
 export type StreamMap = Record<string, unknown>;
 
 const NULL_STRING = '__NULL__';
+const SOURCE_METADATA_PREFIX = '_sdc_';
 const OPERATIONS = new Set(['__alias__', '__source__', '__filter__', '__key_properties__', '__else__']);
 
 const isNull = (v: unknown) => v === null || v === NULL_STRING;
@@ -141,6 +142,8 @@ function mapRecord(record: RecordData, out: OutputPlan, env: ExpressionEnv, at: 
   } else {
     result = {};
     for (const key of out.kept) result[key] = record[key];
+    // Source metadata (a CDC delete's _sdc_deleted_at) stays, as with `fields:`: without it a delete would load as a row.
+    for (const key in record) if (key.startsWith(SOURCE_METADATA_PREFIX) && !out.removed.has(key)) result[key] = record[key];
   }
   for (const [field, evaluate] of out.computed) {
     at(field);
@@ -171,7 +174,8 @@ function plan(stream: string, map: StreamMap, input: SchemaMessage, config: Reco
   const removed = new Set<string>();
   const computed: [string, Evaluator][] = [];
   const properties: Record<string, JsonSchema> = {};
-  const kept = keepRest ? [] : overrideKeys ? [] : keys.filter((k) => Object.hasOwn(inputProps, k));
+  const metadata = Object.keys(inputProps).filter((k) => k.startsWith(SOURCE_METADATA_PREFIX));
+  const kept = keepRest ? [] : [...(overrideKeys ? [] : keys.filter((k) => Object.hasOwn(inputProps, k))), ...metadata];
   if (keepRest) Object.assign(properties, inputProps);
   else for (const k of kept) properties[k] = inputProps[k]!;
   let filter: Evaluator | undefined;
