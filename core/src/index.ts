@@ -19,7 +19,7 @@ export { StateLockedError, type LockHolder, type StateLock } from './state/state
 
 export * from './connector/contract.js';
 export { createLogger, silentLogger, redact, redactor, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
-export { validateConfig, secretPaths, secretValues, redactConfig, isSecretName, type InterpolatedValue } from './connector/config.js';
+export { validateConfig, settingSchema, secretPaths, secretValues, redactConfig, isSecretName, type InterpolatedValue } from './connector/config.js';
 export { SourceClient, type SourceClientOptions } from './connector/source-client.js';
 export { tlsFailureHint, tlsOptions, type SslMode, type SslSettings } from './connector/tls.js';
 export { DestinationClient, type DestinationClientOptions, type DestinationWriteOptions } from './destination/destination-client.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, createLogger, isSecretName, redact, redactConfig, secretPaths, secretValues, validateConfig, type JsonSchema } from '../src/index.js';
+import { coerceStringsToSpec, ConfigError, createLogger, resolvePathFields, isSecretName, redact, redactConfig, secretPaths, secretValues, validateConfig, type JsonSchema } from '../src/index.js';
 
 const spec: JsonSchema = {
   type: 'object',
@@ -26,6 +26,47 @@ describe('validateConfig', () => {
   it('keeps the new name when both are given, and fills defaults when neither is', () => {
     expect(validateConfig(spec, { batch_max_age_ms: 5, batch_max_age_seconds: 7 }, 'x')).toEqual({ batch_max_age_seconds: 7 });
     expect(validateConfig(spec, {}, 'x')).toEqual({ batch_max_age_seconds: 60 });
+  });
+
+  it('takes another tool\'s name for a setting (an alias without deprecated) silently, translating its words for values', () => {
+    const mage: JsonSchema = {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        api_key: { type: 'string', secret: true },
+        format: { type: 'string', enum: ['auto', 'csv'], default: 'auto' },
+        client_secret: { 'x-alias-of': 'api_key', secret: true },
+        file_type: { 'x-alias-of': 'format', 'x-alias-values': { infer: 'auto' } },
+      },
+    };
+    const warnings: string[] = [];
+    expect(validateConfig(mage, { client_secret: 'sk_test_1', file_type: 'infer' }, 'source x', (m) => warnings.push(m))).toEqual({ api_key: 'sk_test_1', format: 'auto' });
+    expect(validateConfig(mage, { file_type: 'csv' }, 'source x')).toEqual({ format: 'csv' });
+    expect(warnings).toEqual([]);
+    // both names with the same value is fine; with different values it is refused, naming both and hiding the secret
+    expect(validateConfig(mage, { client_secret: 'sk_test_1', api_key: 'sk_test_1' }, 'source x')).toEqual({ api_key: 'sk_test_1', format: 'auto' });
+    const conflict = (() => {
+      try {
+        return validateConfig(mage, { client_secret: 'sk_test_1', api_key: 'sk_test_2' }, 'source x');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(conflict).toBeInstanceOf(ConfigError);
+    expect(conflict).toMatchObject({ code: 'CONFIG_INVALID', field: 'client_secret' });
+    expect(String((conflict as Error).message)).toBe('field "client_secret": invalid config for source x: "client_secret" and "api_key" are the same setting ("client_secret" is another name for "api_key") but have different values');
+    // a bad value under the alias is reported for the setting it names
+    expect(() => validateConfig(mage, { file_type: 'xlsx' }, 'source x')).toThrow(/"format" must be one of "auto", "csv" \(got "xlsx"\)/);
+  });
+
+  it('reads an alias in a pipeline file as the setting it names: `${VAR}` text becomes its number, a relative path its file', () => {
+    const duck: JsonSchema = {
+      type: 'object',
+      additionalProperties: false,
+      properties: { path: { type: 'string', format: 'path' }, timeout_seconds: { type: 'integer' }, file_path: { 'x-alias-of': 'path' }, request_timeout: { 'x-alias-of': 'timeout_seconds' } },
+    };
+    const raw = resolvePathFields(duck, coerceStringsToSpec(duck, { file_path: 'out/analytics.duckdb', request_timeout: '300' }), '/pipelines');
+    expect(validateConfig(duck, raw, 'destination x')).toEqual({ path: '/pipelines/out/analytics.duckdb', timeout_seconds: 300 });
   });
 
   it('names the unknown setting', () => {

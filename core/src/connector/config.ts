@@ -174,21 +174,47 @@ export function redactConfig<T>(spec: JsonSchema, config: T, interpolated: reado
 const compiled = new WeakMap<JsonSchema, ReturnType<typeof ajv.compile>>();
 
 /**
- * Renamed settings: a spec property `{"x-alias-of": "new_name", "deprecated": true}` keeps an old name working.
- * Its value moves to the new name (unless that is set too) and `warn` is told once per name, so a config written
- * for the previous minor version still loads while saying what to change. `"x-alias-scale": 0.001` multiplies a
- * numeric value on the way (a renamed setting that changed its unit: `batch_max_age_ms` → `batch_max_age_seconds`).
+ * Other names of settings: a spec property `{"x-alias-of": "name"}` is another name for setting `name`; its value moves
+ * there (the connector only ever sees `name`). Two kinds:
+ * - `"deprecated": true`: a renamed setting, kept so a config written for the previous minor version still loads;
+ *   `warn` is told once per name what to change. When both names are given the new one wins.
+ * - without `deprecated`: a name another tool documents for the same setting (Mage's `client_secret` for Stripe's
+ *   `api_key`), accepted for good and silently. Given together with the setting's own name, the two must agree.
+ * `"x-alias-scale": 0.001` multiplies a numeric value on the way (a renamed setting that changed its unit:
+ * `batch_max_age_ms` → `batch_max_age_seconds`); `"x-alias-values": {"infer": "auto"}` translates the other tool's
+ * words for values.
  */
 function applyAliases(spec: JsonSchema, config: Record<string, unknown>, connector: string, warn?: (message: string) => void): void {
   for (const [name, child] of Object.entries(spec.properties ?? {})) {
     const target = child['x-alias-of'];
     if (typeof target !== 'string' || !(name in config)) continue;
     const scale = child['x-alias-scale'];
-    const value = config[name];
-    if (!(target in config)) config[target] = typeof scale === 'number' && typeof value === 'number' ? value * scale : value;
+    // `"x-alias-values": {"infer": "auto"}`: the other tool's word for a value (Mage's file_type `infer`).
+    const words = child['x-alias-values'] as Record<string, unknown> | undefined;
+    const raw = config[name];
+    const value = typeof scale === 'number' && typeof raw === 'number' ? raw * scale : typeof raw === 'string' && words && Object.hasOwn(words, raw) ? words[raw] : raw;
+    const deprecated = child.deprecated === true;
+    if (!deprecated && target in config && JSON.stringify(config[target]) !== JSON.stringify(value)) {
+      throw new ConfigError('CONFIG_INVALID', `invalid config for ${connector}: "${name}" and "${target}" are the same setting ("${name}" is another name for "${target}") but have different values`, {
+        field: name,
+        hint: `give only one of them`,
+      });
+    }
+    if (!(target in config)) config[target] = value;
     delete config[name];
-    warn?.(`${connector}: setting "${name}" is deprecated, use "${target}"`);
+    if (deprecated) warn?.(`${connector}: setting "${name}" is deprecated, use "${target}"`);
   }
+}
+
+/**
+ * What the spec says about setting `name` as written in a config: its own property, and for another name of a
+ * setting (`x-alias-of`) the setting's type and format under the alias's own keys. For steps that look at a
+ * config before `validateConfig` moves aliases (turning `${VAR}` text into numbers, resolving paths).
+ */
+export function settingSchema(spec: JsonSchema, name: string): JsonSchema | undefined {
+  const own = spec.properties?.[name];
+  const target = own?.['x-alias-of'];
+  return typeof target === 'string' ? { ...spec.properties?.[target], ...own } : own;
 }
 
 function valueAt(value: unknown, instancePath: string): unknown {

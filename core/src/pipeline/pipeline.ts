@@ -3,6 +3,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Destination, Source } from '../connector/contract.js';
 import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
+import { settingSchema } from '../connector/config.js';
 import { loadConnector, resolveConnector } from '../connector/resolve.js';
 import { externalDestination, externalSource } from '../runner/external.js';
 import { runPipeline, type RunProgress, type RunSummary } from '../runner/run-pipeline.js';
@@ -101,7 +102,8 @@ export function stateStoreFor(config: PipelineConfig): StateStore {
  */
 export function resolvePathFields(spec: JsonSchema, config: Record<string, unknown>, baseDir: string): Record<string, unknown> {
   const out = { ...config };
-  for (const [key, property] of Object.entries(spec.properties ?? {})) {
+  for (const key of Object.keys(spec.properties ?? {})) {
+    const property = settingSchema(spec, key)!;
     const value = out[key];
     if (property.format === 'path' && typeof value === 'string' && value !== ':memory:' && !isAbsolute(value)) out[key] = join(baseDir, value);
   }
@@ -117,7 +119,9 @@ const NUMBER_TEXT = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
  */
 export function coerceStringsToSpec(spec: JsonSchema, config: Record<string, unknown>): Record<string, unknown> {
   const out = { ...config };
-  for (const [key, property] of Object.entries(spec.properties ?? {})) {
+  for (const key of Object.keys(spec.properties ?? {})) {
+    // an alias (`file_path` for `path`) is read as the setting it names
+    const property = settingSchema(spec, key)!;
     const value = out[key];
     const types = Array.isArray(property.type) ? property.type : property.type === undefined ? [] : [property.type];
     if (typeof value === 'string' && !types.includes('string')) {

@@ -19,11 +19,15 @@ export function configTable(schema: JsonSchema): string {
   const walk = (node: JsonSchema, prefix: string, seen: ReadonlySet<string> = new Set()) => {
     const required = new Set(node.required ?? []);
     for (const [name, raw] of Object.entries(node.properties ?? {})) {
-      const [prop, inner] = deref(raw, seen);
+      const [own, inner] = deref(raw, seen);
+      // Another tool's name for a setting (no `deprecated`) is shown as what it names: its type, and a pointer to it.
+      const target = typeof own['x-alias-of'] === 'string' && own.deprecated !== true ? own['x-alias-of'] : undefined;
+      const prop = target === undefined ? own : { ...deref(node.properties?.[target] ?? {}, seen)[0], ...own };
       const path = prefix ? `${prefix}.${name}` : name;
       const type = prop.enum ? prop.enum.map((v) => JSON.stringify(v)).join(' \\| ') : [prop.type ?? 'any'].flat().join(' \\| ');
-      const dflt = prop.default === undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
-      const notes = [prop.description ?? '', prop.secret || prop.writeOnly ? '(secret: never logged)' : ''].filter(Boolean).join(' ');
+      const dflt = prop.default === undefined || target !== undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
+      const description = target === undefined ? (prop.description ?? '') : `alias of \`${target}\` (Mage's name)${own.description ? `: ${own.description}` : '.'}`;
+      const notes = [description, prop.secret || prop.writeOnly ? '(secret: never logged)' : ''].filter(Boolean).join(' ');
       rows.push(`| \`${path}\` | ${type} | ${required.has(name) ? 'yes' : ''} | ${dflt} | ${notes.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
       if (prop.type === 'object' && prop.properties) walk(prop, path, inner);
     }
@@ -121,9 +125,11 @@ export async function syncSharedSettings(directory: string, spec: JsonSchema): P
     // An alias that changed its unit keeps its own type and scale (`batch_max_age_ms`: integer milliseconds).
     const scale = property['x-alias-scale'];
     const scaled = typeof scale === 'number' ? { type: property.type, minimum: property.minimum, 'x-alias-scale': scale } : {};
+    // Another tool's name for a shared setting stays what it is: not deprecated, its own note (if any).
+    const otherName = typeof alias === 'string' && property.deprecated !== true;
     const text =
-      typeof alias !== 'string' ? description : typeof scale === 'number' ? `Deprecated: use \`${alias}\` (the same setting under its shared name, in its unit: this value × ${scale}).` : `Deprecated: use \`${alias}\` (the same setting under its shared name).`;
-    spec.properties![name] = { ...shape, ...scaled, ...own, ...(typeof alias === 'string' ? { deprecated: true, 'x-alias-of': alias } : {}), description: text };
+      typeof alias !== 'string' ? description : otherName ? property.description : typeof scale === 'number' ? `Deprecated: use \`${alias}\` (the same setting under its shared name, in its unit: this value × ${scale}).` : `Deprecated: use \`${alias}\` (the same setting under its shared name).`;
+    spec.properties![name] = { ...shape, ...scaled, ...own, ...(typeof alias === 'string' ? { ...(otherName ? {} : { deprecated: true }), 'x-alias-of': alias } : {}), ...(text === undefined ? {} : { description: text }) };
   }
   if (JSON.stringify(spec) !== before) await writeFile(join(directory, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
   return spec;

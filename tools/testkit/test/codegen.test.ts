@@ -75,6 +75,35 @@ describe('connector codegen', () => {
     }
   });
 
+  it("shows another tool's name for a setting as an alias row in the README table, not as deprecated", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'codegen-'));
+    try {
+      const spec = {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          path: { type: 'string', description: 'The DuckDB file.' },
+          file_path: { 'x-alias-of': 'path' },
+          batch_size_rows: { type: 'integer', default: 1000 },
+          // a destination's shared setting under another tool's name keeps its alias form (not turned deprecated)
+          mage_rows: { 'x-alias-of': 'batch_size_rows' },
+          old_path: { type: 'string', deprecated: true, 'x-alias-of': 'path', description: 'Deprecated: use `path`.' },
+        },
+      };
+      await writeFile(join(dir, 'spec.json'), JSON.stringify(spec));
+      await writeFile(join(dir, 'README.md'), '# x\n<!-- config:start -->\n<!-- config:end -->\n');
+      await generateConnectorCode(dir);
+      const readme = await readFile(join(dir, 'README.md'), 'utf8');
+      expect(readme).toContain("| `file_path` | string |  |  | alias of `path` (Mage's name). |");
+      expect(readme).toContain("| `mage_rows` | integer |  |  | alias of `batch_size_rows` (Mage's name). |");
+      expect(readme).toContain('| `old_path` | string |  |  | Deprecated: use `path`. |');
+      const written = JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema;
+      expect(written.properties?.['mage_rows']?.deprecated).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("matches what validateConfig returns, for every connector's spec", async () => {
     const names = (await readdir(connectorsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(names.length).toBeGreaterThan(0);
