@@ -79,6 +79,18 @@ describe('STATE after commit', () => {
     }
   });
 
+  test("follow mode's maxLagSeconds commits quiet input within the lag although batch_max_age_seconds is a minute", async () => {
+    const path = tmp.db('max-lag');
+    const seenState = signal();
+    const seen: { value: unknown; rows: number }[] = [];
+    const ctx = { ...writeCtx(), maxLagSeconds: 0.05 };
+    for await (const message of destination.write({ path }, source([users, user(1), state('lagged'), () => seenState.wait(5000), user(2)]), ctx)) {
+      seen.push({ value: message.value, rows: await count(path) });
+      if (message.value === 'lagged') seenState.resolve();
+    }
+    expect(seen).toEqual([{ value: 'lagged', rows: 1 }]);
+  });
+
   test('loads Singer BATCH files (JSON Lines, gzip) from batch_dir', async () => {
     const path = tmp.db('batch-files');
     const dir = join(tmp.dir, 'batches');
