@@ -15,6 +15,8 @@ export interface CrmStreamSettings {
   startValue?: string;
   /** The search cap (HubSpot's 10,000; tests lower it). */
   searchCap?: number;
+  /** How far behind now the read stops (search_lag_seconds), in ms. */
+  lagMs: number;
   /** The clock in epoch ms (tests move it). */
   now?: () => number;
 }
@@ -24,7 +26,8 @@ type HubSpotObject = SimplePublicObject | SimplePublicObjectWithAssociations;
 /**
  * One CRM object type (contacts, deals, calls, …) as a stream, keyed by `id`, INCREMENTAL on `updatedAt`.
  * Records come from the CRM search API: those last modified (`hs_lastmodifieddate`, `lastmodifieddate` for
- * contacts) from the bookmark up to when the run began, oldest first. A query returns at most 10,000 results,
+ * contacts) from the bookmark up to `search_lag_seconds` before the run began (the search index lags behind
+ * changes), oldest first. A query returns at most 10,000 results,
  * so a time window whose `total` exceeds that is split in halves until each fits (down to one millisecond).
  * Then, on INCREMENTAL syncs, the records archived in the same window (`GET …?archived=true`) are emitted with
  * `_sdc_deleted_at`. FULL_TABLE reads the same way from start_date (or the beginning), without the archived pass.
@@ -48,7 +51,7 @@ export class CrmObjectStream implements SourceStream {
   async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {
     const schemas = sync.entry.schema.properties ?? {};
     const properties = sync.fields.map((field) => propertyOfColumn(field, schemas[field])).filter((p): p is PropertyDefinition => p !== undefined);
-    const hi = (this.settings.now ?? Date.now)();
+    const hi = (this.settings.now ?? Date.now)() - this.settings.lagMs;
     const start = sync.method === 'INCREMENTAL' ? sync.start : this.settings.startValue;
     const lo = start === undefined || start === null ? 0 : Date.parse(String(start));
     const names = properties.map((p) => p.name);

@@ -16,7 +16,7 @@ export { connect, type HubSpotConnection } from './hubspot-client.js';
 
 /** The streams of one run, sharing one connection (and so its request budgets and token). */
 export function hubspotStreams(connection: HubSpotConnection, config: Config, overrides: Partial<CrmStreamSettings> = {}): SourceStream[] {
-  const settings: CrmStreamSettings = { pageSize: config.page_size ?? 200, ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}), ...overrides };
+  const settings: CrmStreamSettings = { pageSize: config.page_size ?? 200, lagMs: (config.search_lag_seconds ?? 30) * 1000, ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}), ...overrides };
   return [...CRM_OBJECTS.map((definition) => new CrmObjectStream(connection, definition, settings)), new OwnersStream(connection), new PipelinesStream(connection), new AssociationsStream(connection)];
 }
 

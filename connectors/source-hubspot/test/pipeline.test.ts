@@ -33,7 +33,7 @@ describe('HubSpot into DuckDB', () => {
     const run = () =>
       pipeline({
         id: 'hubspot-duckdb',
-        source: { connector: hubspotSource, config: { access_token: hubspot.accessToken, base_url: hubspot.url, page_size: 5, max_search_requests_per_second: 100 } },
+        source: { connector: hubspotSource, config: { access_token: hubspot.accessToken, base_url: hubspot.url, page_size: 5, max_search_requests_per_second: 100, search_lag_seconds: 0 } },
         destination: { connector: duckdb, config: { path, hard_delete: true } },
         select: ['contacts', 'deals'],
         stateStore,

@@ -70,6 +70,21 @@ describe('reading HubSpot through the official SDK', () => {
     expect(bodies[0]?.properties).toContain('email');
   });
 
+  it('leaves records modified within search_lag_seconds for the next sync (the search index lags behind changes)', async () => {
+    const first = await readStreams(configFor(hubspot), ['products']);
+    const [product] = hubspot.live('products');
+    hubspot.update('products', String(product?.id), { name: 'just changed' });
+    const before = hubspot.requestsTo('/crm/v3/objects/products/search').length;
+    const started = Date.now();
+    const lagged = await readStreams(configFor(hubspot, { search_lag_seconds: 30 }), ['products'], first.state);
+    expect(ids(lagged.records['products'])).not.toContain(product?.id);
+    const upper = Number(searchBodies('/crm/v3/objects/products/search', before)[0]?.filterGroups[0]?.filters[1]?.value);
+    expect(upper).toBeGreaterThanOrEqual(started - 30_000);
+    expect(upper).toBeLessThanOrEqual(Date.now() - 30_000);
+    const next = await readStreams(configFor(hubspot), ['products'], lagged.state ?? first.state);
+    expect(ids(next.records['products'])).toContain(product?.id);
+  });
+
   it('splits a time window that holds more than the search API returns, reading every record once', async () => {
     const capped = await startHubSpotStandIn({ counts: { companies: 0 }, searchCap: 20 });
     try {
