@@ -66,6 +66,17 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
     expected: { container: 'testcontainer', prefix: 'users/' },
   },
   {
+    // Mage's path_to_credentials_json_file is a path; mage-int's credentials_json is the key itself (see examples/from-mage)
+    connector: 'source-gcs',
+    mage: { bucket: 'b', file_type: 'parquet', prefix: 'sales_data_', streams: [{ name: 'sales', pattern: '*.parquet' }] },
+    expected: { bucket: 'b', format: 'parquet', prefix: 'sales_data_' },
+  },
+  {
+    connector: 'destination-gcs',
+    mage: { bucket: 'b', file_type: 'csv', object_key_path: 'users/ds/20221225' },
+    expected: { bucket: 'b', format: 'csv', prefix: 'users/ds/20221225' },
+  },
+  {
     connector: 'destination-duckdb',
     mage: { file_path: '/home/src/default_repo/mage_output.duckdb' },
     expected: { path: '/home/src/default_repo/mage_output.duckdb' },
