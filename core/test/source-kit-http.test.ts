@@ -221,6 +221,24 @@ describe('retries', () => {
     expect(log.lines.join('\n')).toMatch(/GET \/x: rate limit spent; next request in 1\.0 s/);
   });
 
+  it('HubSpot\'s rolling window: a 429 or a spent window with X-HubSpot-RateLimit-Remaining 0 waits one interval', async () => {
+    const window = { 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': '400', 'x-hubspot-ratelimit-max': '100' };
+    let calls = 0;
+    const server = await serve((_req, res) => {
+      calls++;
+      if (calls === 1) return json(res, 429, { status: 'error', message: 'You have reached your ten_secondly_rolling limit.' }, window);
+      json(res, 200, { n: calls }, calls === 2 ? window : { 'x-hubspot-ratelimit-remaining': '99' });
+    });
+    const log = logs();
+    const c = client(server.url, { logger: log.logger });
+    const started = performance.now();
+    await c.getJson('x');
+    await c.getJson('x');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(780);
+    expect(log.lines.join('\n')).toMatch(/GET \/x: HTTP 429; retry 1\/5 in 0\.4 s \(rate-limit reset\)/);
+    expect(log.lines.join('\n')).toMatch(/GET \/x: rate limit spent; next request in 0\.4 s/);
+  });
+
   it('lends its budget, timeout and retries to a vendor SDK as a fetch, handing back the answer unread', async () => {
     const bodies: string[] = [];
     let calls = 0;

@@ -16,7 +16,8 @@ export function retryAfterMs(headers: Headers, now: number = Date.now()): number
 /**
  * The wait a rate-limit reset header asks for. `RateLimit-Reset` (IETF draft) counts seconds from now;
  * `X-RateLimit-Reset` is epoch seconds at GitHub and most APIs, seconds from now at some: a value past
- * 2001-09-09 (1e9) is read as an instant, a smaller one as a delay.
+ * 2001-09-09 (1e9) is read as an instant, a smaller one as a delay. HubSpot's rolling window
+ * (`X-HubSpot-RateLimit-Remaining: 0` with `-Interval-Milliseconds`) waits one window.
  */
 export function rateLimitResetMs(headers: Headers, now: number = Date.now()): number | undefined {
   for (const name of ['ratelimit-reset', 'x-ratelimit-reset', 'x-rate-limit-reset']) {
@@ -26,12 +27,15 @@ export function rateLimitResetMs(headers: Headers, now: number = Date.now()): nu
     if (value >= 1e9) return Math.max(0, value * 1000 - now);
     return value * 1000;
   }
+  // HubSpot counts requests in a rolling window and says only its length: with none left, wait one window.
+  const interval = Number(headers.get('x-hubspot-ratelimit-interval-milliseconds')?.trim() || Number.NaN);
+  if (headers.get('x-hubspot-ratelimit-remaining')?.trim() === '0' && Number.isFinite(interval) && interval > 0) return interval;
   return undefined;
 }
 
 /** True when a rate-limit header says no request is left in the current window. */
 export function quotaSpent(headers: Headers): boolean {
-  for (const name of ['ratelimit-remaining', 'x-ratelimit-remaining', 'x-rate-limit-remaining']) {
+  for (const name of ['ratelimit-remaining', 'x-ratelimit-remaining', 'x-rate-limit-remaining', 'x-hubspot-ratelimit-remaining']) {
     const value = headers.get(name)?.trim();
     if (value !== undefined && value !== '') return Number(value) <= 0;
   }
