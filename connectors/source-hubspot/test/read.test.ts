@@ -154,6 +154,16 @@ describe('reading HubSpot through the official SDK', () => {
     expect(lines.join('\n')).toMatch(/POST \/crm\/v3\/objects\/tickets\/search: HTTP 429; retry 1\/5 in 1\.0 s \(Retry-After\)/);
   });
 
+  it('a 429 without Retry-After waits out HubSpot\'s rolling window (X-HubSpot-RateLimit-Interval-Milliseconds)', async () => {
+    hubspot.rateLimitNext('/crm/v3/pipelines/deals', undefined, 1, 600);
+    const { logger, lines } = capturingLogger();
+    const started = Date.now();
+    const { records } = await readStreams(configFor(hubspot), ['pipelines'], undefined, logger);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    expect(records['pipelines']?.length).toBe(2);
+    expect(lines.join('\n')).toMatch(/GET \/crm\/v3\/pipelines\/deals: HTTP 429; retry 1\/5 in 0\.6 s \(rate-limit reset\)/);
+  });
+
   it('retries a 500 and a reset connection with backoff, then succeeds', async () => {
     hubspot.serverErrorNext('/crm/v3/objects/products/search');
     hubspot.fail({ path: '/crm/v3/objects/products/search', reset: true });

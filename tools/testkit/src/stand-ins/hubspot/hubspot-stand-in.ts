@@ -88,9 +88,12 @@ export class HubSpotStandIn extends VendorStandIn {
     return standIn;
   }
 
-  /** A 429 as HubSpot sends it (`RATE_LIMITS`, the ten-secondly policy), with `Retry-After` when given. */
-  rateLimitNext(path: string | RegExp, retryAfterSeconds?: number, times = 1): void {
-    const headers: Record<string, string> = { 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': '10000' };
+  /**
+   * A 429 as HubSpot sends it (RATE_LIMIT, the ten-secondly rolling policy: `X-HubSpot-RateLimit-Remaining: 0` and
+   * the window's length), with `Retry-After` when given; `intervalMs` shortens the window for tests.
+   */
+  rateLimitNext(path: string | RegExp, retryAfterSeconds?: number, times = 1, intervalMs = 10_000): void {
+    const headers: Record<string, string> = { 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': String(intervalMs) };
     if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
     this.fail({ path, times, response: { status: 429, headers, body: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'TEN_SECONDLY_ROLLING' } } });
   }
