@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { Connection, type HttpRequest, type HttpResponse } from '@jsforce/jsforce-node';
 import { StreamPromise } from '@jsforce/jsforce-node/lib/util/promise.js';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
-import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, signJwt, type ConnectorContext } from '@mage-int/core';
+import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, signJwt, type ConnectorContext, type Logger } from '@mage-int/core';
 import type { Config } from './generated/config.js';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
@@ -32,11 +32,24 @@ export interface SalesforceConnection {
  * strings here (reads only: no streamed uploads).
  */
 class KitTransport extends Transport {
+  private warnedUsage = false;
+
   constructor(
     private readonly http: HttpClient,
+    private readonly logger: Logger,
     private readonly onFailure: (status: number, path: string) => void,
   ) {
     super();
+  }
+
+  /** `Sforce-Limit-Info: api-usage=14000/15000`: the org's API requests in the last 24 hours; warns once past 90%. */
+  private watchUsage(headers: Headers): void {
+    const usage = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
+    if (!usage || this.warnedUsage) return;
+    const [used, limit] = [Number(usage[1]), Number(usage[2])];
+    if (limit <= 0 || used / limit < 0.9) return;
+    this.warnedUsage = true;
+    this.logger.warn(`the org has used ${used} of its ${limit} API requests of the last 24 hours (${Math.round((used / limit) * 100)}%); at the limit every integration of the org gets REQUEST_LIMIT_EXCEEDED`);
   }
 
   override httpRequest(req: HttpRequest): StreamPromise<HttpResponse> {
@@ -46,6 +59,7 @@ class KitTransport extends Transport {
         const body = req.body === undefined || req.body === null ? undefined : typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? req.body : String(req.body);
         const response = await this.http.fetch(req.url, { method: req.method, headers: req.headers ?? {}, ...(body === undefined ? {} : { body }) });
         const text = await response.text();
+        this.watchUsage(response.headers);
         const headers: Record<string, string> = {};
         response.headers.forEach((value, name) => (headers[name] = value));
         if (response.status >= 400) this.onFailure(response.status, new URL(req.url).pathname);
@@ -104,7 +118,7 @@ export async function connect(config: Config, ctx: ConnectorContext): Promise<Sa
     credential: method === 'jwt' ? 'private_key' : method,
     secrets: () => [config.password, config.security_token, config.client_secret, config.refresh_token, config.private_key, conn.accessToken ?? undefined].filter((s): s is string => typeof s === 'string' && s !== ''),
   };
-  const transport = new KitTransport(http, (status, path) => (connection.lastFailure = { status, path }));
+  const transport = new KitTransport(http, ctx.logger, (status, path) => (connection.lastFailure = { status, path }));
   conn._transport = transport;
   if (conn.oauth2) (conn.oauth2 as unknown as { _transport: Transport })._transport = transport;
   try {

@@ -109,6 +109,19 @@ describe('reading Salesforce through jsforce', () => {
     expect(log).toMatch(/GET \/services\/data\/v62\.0\/queryAll\/\S+: HTTP 500; retry 1\/5 in [\d.]+ s \(backoff\)/);
   });
 
+  it('warns once when Sforce-Limit-Info says the org is past 90% of its daily API requests', async () => {
+    const busy = await startSalesforceStandIn({ apiUsage: '14000/15000' });
+    try {
+      const { logger, lines } = capturingLogger();
+      await readStreams(configFor(busy), ['Account'], undefined, logger);
+      // Once per connection: one for the discovery, one for the read, not one per request.
+      expect(lines.filter((l) => l.includes('API requests of the last 24 hours'))).toHaveLength(2);
+      expect(lines.join('\n')).toMatch(/the org has used 14000 of its 15000 API requests of the last 24 hours \(93%\)/);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('a 403 names the credential and the permission, with Salesforce\'s message and error code', async () => {
     salesforce.fail({ path: /\/queryAll$/, times: 1, response: { status: 403, body: [{ message: 'The REST API is not enabled for this Organization.', errorCode: 'API_DISABLED_FOR_ORG' }] } });
     const error = await readStreams(configFor(salesforce, { bulk_threshold: 1_000_000 }), ['Opportunity']).then(

@@ -39,6 +39,8 @@ export interface SalesforceStandInOptions {
   bulkPageSize?: number;
   /** sObjects whose queries Bulk API 2.0 refuses (as for CaseStatus). */
   bulkUnsupported?: readonly string[];
+  /** The org's API usage reported in `Sforce-Limit-Info` (`used/limit`); default `25/15000`. */
+  apiUsage?: string;
 }
 
 interface BulkJob {
@@ -86,7 +88,7 @@ export class SalesforceStandIn extends VendorStandIn {
   static async start(options: SalesforceStandInOptions = {}): Promise<SalesforceStandIn> {
     const standIn = new SalesforceStandIn(options);
     standIn.seed();
-    standIn.server = await StandInServer.start((request) => standIn.answer(request), { headers: () => ({ 'sforce-limit-info': 'api-usage=25/15000' }) });
+    standIn.server = await StandInServer.start((request) => standIn.answer(request), { headers: () => ({ 'sforce-limit-info': `api-usage=${options.apiUsage ?? '25/15000'}` }) });
     return standIn;
   }
 
