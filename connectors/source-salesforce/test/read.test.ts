@@ -157,6 +157,19 @@ describe('reading Salesforce through jsforce', () => {
     const config = { base_url: salesforce.url, client_id: salesforce.clientId, username: salesforce.username, private_key: privateKey, max_requests_per_second: 1000 };
     const { records } = await readStreams(config, ['Opportunity']);
     expect(ids(records['Opportunity']).sort()).toEqual(ids(salesforce.live('Opportunity')).sort());
+    // An expired session signs a new assertion (JWT has no refresh token), mid-pagination.
+    const source = new SalesforceSource({ config });
+    const catalog = await source.discover();
+    for (const stream of catalog.streams) stream.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = stream.stream === 'Contact';
+    const tokensBefore = salesforce.requestsTo('/services/oauth2/token').length;
+    const seen: string[] = [];
+    for await (const m of source.read(catalog)) {
+      if (m.type !== 'RECORD_BATCH') continue;
+      if (seen.length === 0) salesforce.expireSessions();
+      seen.push(...ids(m.records));
+    }
+    expect(seen.sort()).toEqual(ids(salesforce.live('Contact')).sort());
+    expect(salesforce.requestsTo('/services/oauth2/token').length - tokensBefore).toBe(2);
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     await expect(new SalesforceSource({ config: { ...config, private_key: other } }).discover()).rejects.toMatchObject({ code: 'SALESFORCE_LOGIN_FAILED', field: 'private_key' });
   });
