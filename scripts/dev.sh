@@ -23,6 +23,7 @@ case "${1:-}" in
   test)
     install
     bash scripts/services.sh
+    command -v chromium >/dev/null || apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }  # the UI's browser tests (tools/ui)
     npm run build
     npm run typecheck
     npx vitest run

@@ -1,0 +1,306 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  clearBookmarks,
+  coerceStringsToSpec,
+  ConfigError,
+  createLogger,
+  emptyState,
+  findInstalledConnectors,
+  loadConnector,
+  MageError,
+  redact,
+  resolveDestination,
+  resolvePathFields,
+  resolveSource,
+  RunRecordStore,
+  runsDirFor,
+  secretValues,
+  stateStoreFor,
+  validateConfig,
+  type Catalog,
+  type ConnectorKind,
+  type Destination,
+  type JsonSchema,
+  type PipelineConfig,
+  type Source,
+} from '@mage-int/core';
+import {
+  configToWrite,
+  maskedConfig,
+  newPipelineDocument,
+  rawConfig,
+  secretKeys,
+  updatePipelineDocument,
+  type PipelineDraft,
+} from './pipeline-document.js';
+import { checkPipelineName, type Project } from './project.js';
+import type { RunManager } from './run-manager.js';
+import { catalogChanges, streamRows, writeStreamChoices, type StreamChoice } from './stream-table.js';
+
+/** An answer of the JSON API. */
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+/** An error as the browser shows it: next to `field` when it names one. */
+export interface ApiError {
+  message: string;
+  code?: string;
+  hint?: string;
+  field?: string;
+  stream?: string;
+}
+
+export function apiError(error: unknown, secrets: readonly string[] = []): ApiError {
+  const m = error instanceof MageError ? error : undefined;
+  const message = redact(error instanceof Error ? error.message : String(error), secrets);
+  return {
+    message,
+    ...(m?.code ? { code: m.code } : {}),
+    ...(m?.hint ? { hint: redact(m.hint, secrets) } : {}),
+    ...(m?.field ? { field: m.field } : {}),
+    ...(m?.stream ? { stream: m.stream } : {}),
+  };
+}
+
+interface ConnectorInfo {
+  kind: ConnectorKind;
+  name: string;
+  packageName: string;
+  description?: string;
+  spec: JsonSchema;
+  secrets: string[];
+}
+
+/** The JSON API over one project. Route handlers take parsed input and return JSON; the server does HTTP. */
+export class Api {
+  private connectors?: Promise<ConnectorInfo[]>;
+
+  constructor(readonly project: Project, readonly runs: RunManager) {}
+
+  /** Installed connectors with their specs (loaded once per server start). */
+  listConnectors(): Promise<ConnectorInfo[]> {
+    this.connectors ??= (async () => {
+      const out: ConnectorInfo[] = [];
+      for (const installed of await findInstalledConnectors(this.project.pipelinesDir)) {
+        try {
+          const connector = await loadConnector(installed, installed.manifest.type);
+          out.push({
+            kind: installed.manifest.type,
+            name: installed.manifest.name,
+            packageName: installed.packageName,
+            description: installed.description,
+            spec: connector.spec,
+            secrets: [...secretKeys(connector.spec)],
+          });
+        } catch {
+          // A package that does not load is left out of the pickers; `mage-int list` names it.
+        }
+      }
+      return out;
+    })();
+    return this.connectors;
+  }
+
+  private async spec(kind: ConnectorKind, name: string): Promise<JsonSchema> {
+    const found = (await this.listConnectors()).find((c) => c.kind === kind && c.name === name);
+    if (!found) throw new ConfigError('CONNECTOR_NOT_INSTALLED', `no ${kind} connector "${name}" is installed`, { field: `${kind}.name`, hint: `mage-int add ${kind}-${name}` });
+    return found.spec;
+  }
+
+  async listPipelines(): Promise<unknown[]> {
+    const out = [];
+    for (const name of await this.project.names()) {
+      try {
+        const doc = await this.project.readDocument(name);
+        const id = typeof doc.get('id') === 'string' ? (doc.get('id') as string) : name;
+        const { config } = await this.project.configOf(name).catch(() => ({ config: undefined }));
+        const last = config ? (await new RunRecordStore(runsDirFor(config)).list(config.id))[0] : undefined;
+        out.push({
+          name,
+          id,
+          source: doc.getIn(['source', 'name']) ?? doc.getIn(['source', 'package']) ?? doc.getIn(['source', 'command']),
+          destination: doc.getIn(['destination', 'name']) ?? doc.getIn(['destination', 'package']) ?? doc.getIn(['destination', 'command']),
+          running: this.runs.activeFor(id)?.record.id,
+          lastRun: last && {
+            id: last.id,
+            status: last.status,
+            totalRows: last.totalRows,
+            startedAt: last.startedAt,
+            elapsedMs: last.finishedAt ? Date.parse(last.finishedAt) - Date.parse(last.startedAt) : undefined,
+          },
+        });
+      } catch (error) {
+        out.push({ name, error: apiError(error) });
+      }
+    }
+    return out;
+  }
+
+  async getPipeline(name: string): Promise<unknown> {
+    const doc = await this.project.readDocument(name);
+    const end = async (kind: 'source' | 'destination') => {
+      const connector = String(doc.getIn([kind, 'name']) ?? '');
+      const raw = rawConfig(doc, kind);
+      const spec = await this.spec(kind, connector).catch(() => undefined);
+      return { name: connector, config: spec ? maskedConfig(spec, raw) : {} };
+    };
+    const { config } = await this.project.configOf(name).catch(() => ({ config: undefined }));
+    return {
+      name,
+      id: config?.id ?? name,
+      source: await end('source'),
+      destination: await end('destination'),
+      running: config ? this.runs.activeFor(config.id)?.record.id : undefined,
+    };
+  }
+
+  /** The document a draft makes, secrets moved to the secrets file; not written. */
+  private async documentFor(name: string, draft: PipelineDraft, existing: boolean) {
+    const doc = existing ? await this.project.readDocument(name) : undefined;
+    const resolved: PipelineDraft = { source: { ...draft.source }, destination: { ...draft.destination } };
+    for (const kind of ['source', 'destination'] as const) {
+      if (!draft[kind]?.name) throw new ConfigError('CONNECTOR_MISSING', `pick a ${kind}`, { field: `${kind}.name` });
+      const spec = await this.spec(kind, draft[kind].name);
+      const previous = doc && doc.getIn([kind, 'name']) === draft[kind].name ? rawConfig(doc, kind) : {};
+      resolved[kind] = { name: draft[kind].name, config: await configToWrite(this.project, name, kind, spec, draft[kind].config ?? {}, previous) };
+    }
+    if (doc) {
+      updatePipelineDocument(doc, resolved);
+      return doc;
+    }
+    return newPipelineDocument(resolved);
+  }
+
+  async savePipeline(name: string, draft: PipelineDraft, create: boolean): Promise<unknown> {
+    checkPipelineName(name);
+    if (create && this.project.exists(name)) throw new ConfigError('PIPELINE_EXISTS', `pipeline ${name} already exists`, { field: 'name', hint: 'pick another name' });
+    const doc = await this.documentFor(name, draft, !create);
+    await this.project.configOf(name, doc.toJS());
+    await this.project.writeDocument(name, doc);
+    return this.getPipeline(name);
+  }
+
+  /** A real copy: the file as written (comments and all) under a new name, with no state or history. */
+  async duplicatePipeline(name: string, to: string): Promise<unknown> {
+    checkPipelineName(to);
+    if (this.project.exists(to)) throw new ConfigError('PIPELINE_EXISTS', `pipeline ${to} already exists`, { field: 'name', hint: 'pick another name' });
+    const doc = await this.project.readDocument(name);
+    if (doc.has('id')) doc.set('id', to);
+    await this.project.writeDocument(to, doc);
+    return this.getPipeline(to);
+  }
+
+  async deletePipeline(name: string): Promise<unknown> {
+    await this.project.readDocument(name);
+    await this.project.remove(name);
+    return { deleted: name };
+  }
+
+  /** `check` on both ends of a draft (or the saved file): each end's result with the field it names. */
+  async check(name: string, draft: PipelineDraft | undefined): Promise<unknown> {
+    const doc = draft ? await this.documentFor(name, draft, this.project.exists(name)) : await this.project.readDocument(name);
+    let config: PipelineConfig;
+    try {
+      ({ config } = await this.project.configOf(name, doc.toJS()));
+    } catch (error) {
+      return { ok: false, error: apiError(error) };
+    }
+    const results: Record<string, unknown> = {};
+    for (const kind of ['source', 'destination'] as const) {
+      const ref = config[kind];
+      let secrets: string[] = [];
+      try {
+        const connector: Source<never> | Destination<never> = kind === 'source' ? await resolveSource(ref, config.baseDir) : await resolveDestination(ref, config.baseDir);
+        const raw = ref.config ?? {};
+        secrets = secretValues(connector.spec, raw, ref.interpolated);
+        const validated = validateConfig(connector.spec, resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), config.baseDir), `${kind} ${connector.name}`);
+        const result = await connector.check(validated as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(60_000), pipelineId: config.id });
+        results[kind] = result.ok
+          ? { ok: true, ...(result.message ? { message: redact(result.message, secrets) } : {}) }
+          : { ok: false, error: result.error !== undefined ? apiError(result.error, secrets) : { message: redact(result.message ?? 'check failed', secrets) } };
+      } catch (error) {
+        results[kind] = { ok: false, error: apiError(error, secrets) };
+      }
+    }
+    return { ok: Object.values(results).every((r) => (r as { ok: boolean }).ok), ...results };
+  }
+
+  private catalogFile(config: PipelineConfig): string {
+    return join(dirname(runsDirFor(config)), 'catalog', `${config.id}.json`);
+  }
+
+  private async savedCatalog(config: PipelineConfig): Promise<Catalog | undefined> {
+    try {
+      return JSON.parse(await readFile(this.catalogFile(config), 'utf8')) as Catalog;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The streams table from the last discovery (none yet: `discovered: false`). */
+  async streams(name: string): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    const catalog = await this.savedCatalog(config);
+    return catalog ? { discovered: true, streams: streamRows(catalog, config) } : { discovered: false, streams: [] };
+  }
+
+  /** Discovers the source again; what changed since the last discovery; the file's choices are kept. */
+  async discover(name: string): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    const source = await resolveSource(config.source, config.baseDir);
+    const raw = config.source.config ?? {};
+    const secrets = secretValues(source.spec, raw, config.source.interpolated);
+    const validated = validateConfig(source.spec, resolvePathFields(source.spec, coerceStringsToSpec(source.spec, raw), config.baseDir), `source ${source.name}`);
+    try {
+      const catalog = await source.discover(validated as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(300_000), pipelineId: config.id });
+      const before = await this.savedCatalog(config);
+      const file = this.catalogFile(config);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(catalog));
+      return { discovered: true, streams: streamRows(catalog, config), changes: catalogChanges(before, catalog) };
+    } catch (error) {
+      throw Object.assign(new MageError('DISCOVER_FAILED', apiError(error, secrets).message), { hint: apiError(error, secrets).hint });
+    }
+  }
+
+  async saveStreams(name: string, choices: Record<string, StreamChoice>): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    const catalog = await this.savedCatalog(config);
+    if (!catalog) throw new ConfigError('NOT_DISCOVERED', `discover ${name}'s source first`, { hint: 'press Discover' });
+    const doc = await this.project.readDocument(name);
+    writeStreamChoices(doc, catalog, config, choices);
+    const { config: updated } = await this.project.configOf(name, doc.toJS());
+    await this.project.writeDocument(name, doc);
+    return { discovered: true, streams: streamRows(catalog, updated) };
+  }
+
+  async startRun(name: string, options: { only?: string[]; fullRefresh?: boolean }): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    const run = await this.runs.start(config, options);
+    return { runId: run.record.id };
+  }
+
+  async history(name: string): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    return new RunRecordStore(runsDirFor(config)).list(config.id);
+  }
+
+  async state(name: string): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    const store = stateStoreFor(config);
+    return { location: store.describe(config.id), state: (await store.load(config.id)) ?? emptyState() };
+  }
+
+  /** Forgets one stream's bookmark: its next run starts from the beginning. */
+  async resetStream(name: string, stream: string): Promise<unknown> {
+    const { config } = await this.project.configOf(name);
+    if (this.runs.activeFor(config.id)) throw new MageError('RUN_ACTIVE', `pipeline ${name} is running`, { hint: 'reset its state once the run ended' });
+    const store = stateStoreFor(config);
+    const state = (await store.load(config.id)) ?? emptyState();
+    await store.save(config.id, clearBookmarks(state, [stream]));
+    return this.state(name);
+  }
+}

@@ -1,0 +1,201 @@
+import {
+  createLogger,
+  formatError,
+  MageError,
+  newRunId,
+  pipeline,
+  pipelineFromConfig,
+  redact,
+  RunRecordStore,
+  runsDirFor,
+  secretValues,
+  type PipelineConfig,
+  type RunLogLine,
+  type RunProgress,
+  type RunRecord,
+  type State,
+  type StateStore,
+  type InterpolatedValue,
+} from '@mage-int/core';
+
+/** A stream's live numbers, as the run page shows them. */
+export interface LiveStream {
+  stream: string;
+  rows: number;
+  rowsPerSecond: number;
+  elapsedMs: number;
+  status: 'running' | 'done' | 'failed';
+  /** The stream's bookmark in the last state the destination committed. */
+  committed?: unknown;
+}
+
+export type RunEvent =
+  | { type: 'progress'; streams: LiveStream[]; committedStates: number }
+  | { type: 'log'; line: RunLogLine }
+  | { type: 'end'; record: RunRecord };
+
+const LOG_LINES = 500;
+
+/** One run the UI started, with its listeners. */
+export class ActiveRun {
+  readonly controller = new AbortController();
+  readonly listeners = new Set<(event: RunEvent) => void>();
+  readonly log: RunLogLine[] = [];
+  streams: LiveStream[] = [];
+  committedStates = 0;
+  finished?: Promise<RunRecord>;
+  constructor(readonly record: RunRecord, readonly store: RunRecordStore) {}
+
+  emit(event: RunEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function liveStreams(progress: RunProgress, bookmarks: Record<string, unknown>, finishedAt?: number, failed?: string): LiveStream[] {
+  return Object.values(progress.streams).map((s) => {
+    const elapsedMs = Math.max(0, (finishedAt ?? s.lastAt) - s.startedAt);
+    return {
+      stream: s.stream,
+      rows: s.records,
+      rowsPerSecond: elapsedMs > 0 ? Math.round(s.records / (elapsedMs / 1000)) : 0,
+      elapsedMs,
+      status: failed === s.stream ? 'failed' : finishedAt !== undefined ? 'done' : 'running',
+      committed: bookmarks[s.stream],
+    };
+  });
+}
+
+/** Starts runs in this process and keeps the ones going, one per pipeline at a time. */
+export class RunManager {
+  private readonly runs = new Map<string, ActiveRun>();
+  private readonly byPipeline = new Map<string, ActiveRun>();
+
+  get(runId: string): ActiveRun | undefined {
+    return this.runs.get(runId);
+  }
+
+  activeFor(pipelineId: string): ActiveRun | undefined {
+    return this.byPipeline.get(pipelineId);
+  }
+
+  /** Starts a run of a loaded pipeline; resolves once it has started (connectors loaded), not when it ends. */
+  async start(config: PipelineConfig, options: { only?: string[]; fullRefresh?: boolean } = {}): Promise<ActiveRun> {
+    if (this.byPipeline.has(config.id)) {
+      throw new MageError('RUN_ACTIVE', `pipeline ${config.id} is already running`, { hint: 'wait for it to finish or cancel it' });
+    }
+    const built = await pipelineFromConfig(config);
+    const { definition } = built;
+    const secrets = [
+      ...secretValues(definition.source.connector.spec, definition.source.config, config.source.interpolated as InterpolatedValue[] | undefined),
+      ...secretValues(definition.destination.connector.spec, definition.destination.config, config.destination.interpolated as InterpolatedValue[] | undefined),
+    ];
+    const store = new RunRecordStore(runsDirFor(config));
+    const record: RunRecord = {
+      id: newRunId(),
+      pipeline: config.id,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
+      ...(options.fullRefresh ? { fullRefresh: true } : {}),
+      streams: [],
+      totalRows: 0,
+      committedStates: 0,
+    };
+    const run = new ActiveRun(record, store);
+    await store.save(record);
+    this.runs.set(record.id, run);
+    this.byPipeline.set(config.id, run);
+
+    // The state store tells the page each stream's last committed bookmark as the destination commits.
+    const inner = definition.stateStore as StateStore;
+    let bookmarks: Record<string, unknown> = {};
+    let latest: RunProgress | undefined;
+    const stateStore: StateStore = {
+      load: (id) => inner.load(id),
+      clear: (id) => inner.clear(id),
+      describe: (id) => inner.describe(id),
+      ...(inner.lock ? { lock: (id: string) => inner.lock!(id) } : {}),
+      save: async (id: string, state: State) => {
+        await inner.save(id, state);
+        bookmarks = { ...(state.bookmarks ?? {}) };
+        if (latest) {
+          run.streams = liveStreams(latest, bookmarks);
+          run.emit({ type: 'progress', streams: run.streams, committedStates: latest.committedStates });
+        }
+      },
+    };
+    const logger = createLogger({
+      level: 'info',
+      json: true,
+      secrets,
+      write: (text) => {
+        let line: RunLogLine;
+        try {
+          const parsed = JSON.parse(text) as { level?: string; time?: string; name?: string; message?: string };
+          line = { time: parsed.time ?? new Date().toISOString(), level: parsed.level ?? 'info', message: `${parsed.name ? `${parsed.name}: ` : ''}${parsed.message ?? text}` };
+        } catch {
+          line = { time: new Date().toISOString(), level: 'info', message: text };
+        }
+        run.log.push(line);
+        if (run.log.length > LOG_LINES) run.log.shift();
+        run.emit({ type: 'log', line });
+      },
+    });
+    const runnable = pipeline({ ...definition, stateStore });
+    const finish = async (status: RunRecord['status'], error?: unknown): Promise<RunRecord> => {
+      const now = Date.now();
+      const failedStream = error instanceof MageError ? error.stream : undefined;
+      run.streams = latest ? liveStreams(latest, bookmarks, now, failedStream) : [];
+      record.status = status;
+      record.finishedAt = new Date(now).toISOString();
+      record.streams = run.streams.map((s) => ({ stream: s.stream, rows: s.rows, elapsedMs: s.elapsedMs }));
+      record.totalRows = run.streams.reduce((sum, s) => sum + s.rows, 0);
+      record.committedStates = latest?.committedStates ?? 0;
+      if (error !== undefined && status === 'failed') {
+        const m = error instanceof MageError ? error : undefined;
+        record.error = {
+          message: redact(error instanceof Error ? error.message : String(error), secrets),
+          ...(m?.code ? { code: m.code } : {}),
+          ...(m?.hint ? { hint: redact(m.hint, secrets) } : {}),
+          ...(m?.stream ? { stream: m.stream } : {}),
+          ...(m?.field ? { field: m.field } : {}),
+        };
+        logger.error(formatError(error));
+      }
+      record.log = run.log.slice(-200);
+      await store.save(record);
+      this.byPipeline.delete(config.id);
+      run.emit({ type: 'progress', streams: run.streams, committedStates: record.committedStates });
+      run.emit({ type: 'end', record });
+      return record;
+    };
+    run.finished = runnable
+      .run({
+        only: options.only,
+        fullRefresh: options.fullRefresh,
+        logger,
+        signal: run.controller.signal,
+        onProgress: (progress) => {
+          latest = progress;
+          run.committedStates = progress.committedStates;
+          run.streams = liveStreams(progress, bookmarks);
+          run.emit({ type: 'progress', streams: run.streams, committedStates: progress.committedStates });
+        },
+      })
+      .then(
+        (summary) => {
+          latest = summary;
+          return finish('succeeded');
+        },
+        (error: unknown) => finish(run.controller.signal.aborted ? 'cancelled' : 'failed', error),
+      );
+    return run;
+  }
+
+  /** Cancels every run (server shutdown) and waits for their records. */
+  async stopAll(): Promise<void> {
+    const active = [...this.byPipeline.values()];
+    for (const run of active) run.controller.abort();
+    await Promise.all(active.map((r) => r.finished));
+  }
+}

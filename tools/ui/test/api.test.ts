@@ -1,0 +1,170 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '@mage-int/core';
+import type { StreamRow } from '../src/stream-table.js';
+import { startProjectUi } from './ui-harness.js';
+
+type Project = Awaited<ReturnType<typeof startProjectUi>>;
+interface Streams {
+  discovered: boolean;
+  streams: StreamRow[];
+  changes?: { addedStreams: string[]; removedStreams: string[]; columns: { stream: string; added: string[]; removed: string[] }[] };
+}
+interface EndResult {
+  ok: boolean;
+  error?: { message: string; field?: string; hint?: string };
+}
+
+const shop = {
+  source: { name: 'faker', config: { customers: 50, products: 5, orders: 400 } },
+  destination: { name: 'duckdb', config: { path: 'shop.duckdb' } },
+};
+
+/** Reads a run's server-sent events until it ends. */
+async function runEvents(project: Project, runId: string): Promise<{ types: string[]; end: RunRecord }> {
+  const response = await fetch(`http://127.0.0.1:${project.ui.port}/api/runs/${runId}/events?token=${project.ui.token}`);
+  const text = await response.text();
+  const events = text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((chunk) => ({ type: /^event: (.*)$/m.exec(chunk)?.[1] ?? '', data: JSON.parse(/^data: (.*)$/m.exec(chunk)?.[1] ?? 'null') as { record?: RunRecord } }));
+  const end = events.find((e) => e.type === 'end')?.data.record ?? events[0]?.data.record;
+  return { types: events.map((e) => e.type), end: end as RunRecord };
+}
+
+describe('mage-int ui API', () => {
+  let project: Project;
+  beforeAll(async () => {
+    project = await startProjectUi('api');
+  });
+  afterAll(async () => {
+    await project.stop();
+  });
+
+  it('listens on 127.0.0.1 only and answers API calls only with the token of this start', async () => {
+    expect(project.ui.url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${project.ui.port}/\\?token=[A-Za-z0-9_-]{32}$`));
+    expect((await project.call('pipelines', { token: null })).status).toBe(401);
+    expect((await project.call('pipelines', { token: 'x'.repeat(32) })).status).toBe(401);
+    expect((await project.call('pipelines')).status).toBe(200);
+    const page = await fetch(`http://127.0.0.1:${project.ui.port}/`);
+    expect(await page.text()).toContain('/vendor/preact.js');
+    const preact = await fetch(`http://127.0.0.1:${project.ui.port}/vendor/preact.js`);
+    expect(preact.headers.get('content-type')).toContain('javascript');
+  });
+
+  it('creates a pipeline file a person would write, edits it keeping comments, duplicates and deletes it', async () => {
+    const created = await project.call('pipelines', { method: 'POST', body: { name: 'shop', ...shop } });
+    expect(created.status).toBe(200);
+    const file = join(project.dir, 'pipelines', 'shop.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain('source:\n  name: faker\n  config:\n    customers: 50\n');
+    expect(text).not.toContain('"');
+
+    writeFileSync(file, text.replace('    orders: 400', '    orders: 400 # enough for a demo'));
+    const edited = await project.call('pipelines/shop', { method: 'PUT', body: { source: { name: 'faker', config: { customers: 60, orders: 400 } }, destination: shop.destination } });
+    expect(edited.status).toBe(200);
+    const after = readFileSync(file, 'utf8');
+    expect(after).toContain('customers: 60');
+    expect(after).toContain('orders: 400 # enough for a demo');
+    expect(after).not.toContain('products:');
+
+    expect((await project.call('pipelines', { method: 'POST', body: { name: 'shop', ...shop } })).body).toMatchObject({ code: 'PIPELINE_EXISTS', field: 'name' });
+    expect((await project.call('pipelines/shop/duplicate', { method: 'POST', body: { to: 'shop-copy' } })).status).toBe(200);
+    expect(readFileSync(join(project.dir, 'pipelines', 'shop-copy.yaml'), 'utf8')).toBe(after);
+    const list = await project.call<{ name: string; source: string; destination: string }[]>('pipelines');
+    expect(list.body.map((p) => `${p.name}: ${p.source} → ${p.destination}`)).toEqual(['shop: faker → duckdb', 'shop-copy: faker → duckdb']);
+    expect((await project.call('pipelines/shop-copy', { method: 'DELETE' })).status).toBe(200);
+    expect((await project.call<unknown[]>('pipelines')).body).toHaveLength(1);
+  });
+
+  it('writes secrets to the secrets file as ${VAR} references and never sends them back', async () => {
+    const body = {
+      name: 'pg',
+      source: { name: 'postgres', config: { host: '127.0.0.1', database: 'shop', username: 'etl', password: 'hunter2-secret' } },
+      destination: shop.destination,
+    };
+    const created = await project.call('pipelines', { method: 'POST', body });
+    expect(created.status).toBe(200);
+    expect(JSON.stringify(created.body)).not.toContain('hunter2-secret');
+    const text = readFileSync(join(project.dir, 'pipelines', 'pg.yaml'), 'utf8');
+    expect(text).toContain('password: ${PG_SOURCE_PASSWORD}');
+    expect(text).not.toContain('hunter2');
+    const secrets = join(project.dir, '.mage-int', 'secrets.env');
+    expect(readFileSync(secrets, 'utf8')).toContain("PG_SOURCE_PASSWORD='hunter2-secret'");
+    expect(statSync(secrets).mode & 0o777).toBe(0o600);
+
+    // Shown as its reference; saving the form unchanged keeps it; a hard-coded one is masked.
+    const shown = await project.call<{ source: { config: Record<string, unknown> } }>('pipelines/pg');
+    expect(shown.body.source.config['password']).toBe('${PG_SOURCE_PASSWORD}');
+    writeFileSync(join(project.dir, 'pipelines', 'pg.yaml'), text.replace('${PG_SOURCE_PASSWORD}', 'typed-in-file'));
+    const masked = await project.call<{ source: { config: Record<string, unknown> } }>('pipelines/pg');
+    expect(masked.body.source.config['password']).toBe('********');
+    await project.call('pipelines/pg', { method: 'PUT', body: { source: masked.body.source, destination: shop.destination } });
+    expect(readFileSync(join(project.dir, 'pipelines', 'pg.yaml'), 'utf8')).toContain('password: typed-in-file');
+    expect(JSON.stringify((await project.call('pipelines')).body)).not.toContain('typed-in-file');
+    await project.call('pipelines/pg', { method: 'DELETE' });
+  });
+
+  it('"test connection" names the field a bad config gets wrong', async () => {
+    const bad = await project.call<{ ok: boolean; source: EndResult; destination: EndResult }>('pipelines/shop/check', {
+      method: 'POST',
+      body: { source: { name: 'faker', config: { orders: -5 } }, destination: shop.destination },
+    });
+    expect(bad.body.ok).toBe(false);
+    expect(bad.body.source.error).toMatchObject({ field: 'orders' });
+    expect(bad.body.source.error?.message).toContain('must be >= 0');
+    expect(bad.body.destination.ok).toBe(true);
+    const good = await project.call<{ ok: boolean }>('pipelines/shop/check', { method: 'POST', body: {} });
+    expect(good.body.ok).toBe(true);
+  });
+
+  it('discovers, saves stream choices into the file, runs with progress events, keeps the run record, resets a stream', async () => {
+    const discovered = await project.call<Streams>('pipelines/shop/discover', { method: 'POST' });
+    expect(discovered.body.streams.map((s) => s.id)).toEqual(['customers', 'products', 'orders']);
+    const choices = Object.fromEntries(discovered.body.streams.map((s) => [s.id, { selected: s.id !== 'products' }]));
+    const orders = { selected: true, replicationMethod: 'INCREMENTAL', replicationKey: 'updated_at' };
+    const saved = await project.call<Streams>('pipelines/shop/streams', { method: 'PUT', body: { streams: { ...choices, orders } } });
+    expect(saved.body.streams.find((s) => s.id === 'products')?.selected).toBe(false);
+    expect(readFileSync(join(project.dir, 'pipelines', 'shop.yaml'), 'utf8')).toContain(
+      'streams:\n  products:\n    selected: false\n  orders:\n    replication_method: INCREMENTAL\n    replication_key: updated_at\n',
+    );
+
+    const started = await project.call<{ runId: string }>('pipelines/shop/runs', { method: 'POST', body: {} });
+    const { types, end } = await runEvents(project, started.body.runId);
+    expect(types[0]).toBe('snapshot');
+    expect(types).toContain('progress');
+    expect(types.at(-1)).toBe('end');
+    expect(end.status).toBe('succeeded');
+    expect(end.streams.map((s) => [s.stream, s.rows])).toEqual([
+      ['customers', 60],
+      ['orders', 400],
+    ]);
+
+    const history = await project.call<RunRecord[]>('pipelines/shop/runs');
+    expect(history.body[0]).toMatchObject({ id: started.body.runId, status: 'succeeded', totalRows: 460 });
+    const onDisk = JSON.parse(readFileSync(join(project.dir, 'pipelines', '.mage-int', 'runs', 'shop', `${started.body.runId}.json`), 'utf8')) as RunRecord;
+    expect(onDisk.totalRows).toBe(460);
+    const listed = await project.call<{ lastRun: { status: string; totalRows: number } }[]>('pipelines');
+    expect(listed.body[0]?.lastRun).toMatchObject({ status: 'succeeded', totalRows: 460 });
+
+    const state = await project.call<{ state: { bookmarks: Record<string, { replication_key_value?: unknown }> } }>('pipelines/shop/state');
+    expect(Object.keys(state.body.state.bookmarks).sort()).toEqual(['customers', 'orders']);
+    const reset = await project.call<{ state: { bookmarks: Record<string, unknown> } }>('pipelines/shop/state/reset', { method: 'POST', body: { stream: 'orders' } });
+    expect(Object.keys(reset.body.state.bookmarks)).toEqual(['customers']);
+  });
+
+  it('re-discovery shows new and removed streams and columns and keeps the choices', async () => {
+    // Pretend the last discovery saw a stream that is gone now, and no `orders` nor `customers.email`.
+    const file = join(project.dir, 'pipelines', '.mage-int', 'catalog', 'shop.json');
+    const catalog = JSON.parse(readFileSync(file, 'utf8')) as { streams: { tap_stream_id: string; schema: { properties: Record<string, unknown> } }[] };
+    catalog.streams = catalog.streams.filter((s) => s.tap_stream_id !== 'orders');
+    delete catalog.streams[0]!.schema.properties['email'];
+    catalog.streams.push({ ...structuredClone(catalog.streams[1]!), tap_stream_id: 'refunds' });
+    writeFileSync(file, JSON.stringify(catalog));
+    const again = await project.call<Streams>('pipelines/shop/discover', { method: 'POST' });
+    expect(again.body.changes).toEqual({ addedStreams: ['orders'], removedStreams: ['refunds'], columns: [{ stream: 'customers', added: ['email'], removed: [] }] });
+    expect(again.body.streams.find((s) => s.id === 'products')?.selected).toBe(false);
+    expect(again.body.streams.find((s) => s.id === 'orders')?.replicationMethod).toBe('INCREMENTAL');
+  });
+});

@@ -1,0 +1,108 @@
+// The UI in a real browser: Debian's chromium (CI installs it with apt when missing) driven by playwright-core,
+// never a downloaded browser. Screenshots of each page go to tools/ui/test-output/; docs/ui.md shows copies.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTPUT_DIR, startProjectUi } from './ui-harness.js';
+
+const CHROMIUM = process.env['MAGE_INT_CHROMIUM'] ?? '/usr/bin/chromium';
+
+describe('mage-int ui in chromium', () => {
+  let project: Awaited<ReturnType<typeof startProjectUi>>;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const shot = (name: string) => page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install -y chromium (or set MAGE_INT_CHROMIUM)`);
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    project = await startProjectUi('browser');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.setDefaultTimeout(15_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await project?.stop();
+  });
+
+  it('creates faker → DuckDB through the form, discovers, deselects a stream, runs, shows history and resets a stream', async () => {
+    await page.goto(project.ui.url);
+    await page.getByRole('link', { name: 'New pipeline' }).click();
+    await page.getByLabel('Pipeline name').fill('shop');
+    await page.getByLabel('Source connector').selectOption('faker');
+    await page.getByLabel('Destination connector').selectOption('duckdb');
+
+    // A bad value: the check's error appears next to the field it names.
+    await page.getByLabel('orders', { exact: true }).fill('-5');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const ordersError = page.locator('#source-orders-error');
+    await ordersError.filter({ hasText: 'must be >= 0' }).waitFor();
+    expect(await page.getByLabel('orders', { exact: true }).getAttribute('aria-describedby')).toContain('source-orders-error');
+    await shot('config-error');
+
+    await page.getByLabel('orders', { exact: true }).fill('3000');
+    await page.getByLabel('customers', { exact: true }).fill('200');
+    await page.getByLabel('products', { exact: true }).fill('20');
+    await page.locator('#destination-path').fill('shop.duckdb');
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Both ends connected.').waitFor();
+    expect(await ordersError.count()).toBe(0);
+    await shot('config');
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    await page.getByRole('heading', { name: 'shop' }).waitFor();
+    expect(readFileSync(join(project.dir, 'pipelines', 'shop.yaml'), 'utf8')).toContain('    orders: 3000\n');
+
+    // Streams: discover, find one with the search box, deselect it, save.
+    await page.getByRole('link', { name: 'Streams' }).click();
+    await page.getByRole('button', { name: 'Discover', exact: true }).click();
+    await page.getByText('Discovered 3 streams.').waitFor();
+    await page.getByLabel('Search streams').fill('prod');
+    expect(await page.locator('table.streams tbody tr').count()).toBe(1);
+    await page.getByLabel('Sync products').uncheck();
+    await page.getByLabel('Search streams').fill('');
+    await page.getByText('2 of 3 streams selected').waitFor();
+    await page.getByRole('button', { name: 'Save stream choices' }).click();
+    await page.getByText('Saved the stream choices').waitFor();
+    expect(readFileSync(join(project.dir, 'pipelines', 'shop.yaml'), 'utf8')).toContain('streams:\n  products:\n    selected: false\n');
+    await page.getByRole('button', { name: /^\d+\/\d+ fields$/ }).first().click();
+    await shot('streams');
+
+    // Run: the per-stream counters reach the final numbers and each stream is done.
+    await page.getByRole('link', { name: 'Run' }).click();
+    await page.getByRole('button', { name: 'Start run' }).click();
+    const rows = (stream: string) => page.locator(`tr[data-stream="${stream}"] td[data-rows]`);
+    await rows('orders').filter({ hasText: /^3,000$/ }).waitFor({ timeout: 30_000 });
+    await rows('customers').filter({ hasText: /^200$/ }).waitFor();
+    await page.getByRole('status').getByText('succeeded').waitFor();
+    expect(await page.locator('tr[data-stream="products"]').count()).toBe(0);
+    expect(await page.locator('tr[data-stream] .badge-done').count()).toBe(2);
+    await page.getByLabel('Level').selectOption('warn');
+    await page.getByLabel('Level').selectOption('info');
+    await shot('run');
+
+    // History: the run, its rows per stream.
+    await page.getByRole('link', { name: 'History' }).click();
+    const detail = page.getByRole('article', { name: 'Run details' });
+    await detail.getByText('3,200 rows').waitFor();
+    expect(await detail.locator('tbody tr').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('orders3,000'), expect.stringContaining('customers200')]));
+    await shot('history');
+
+    // State: reset one stream's bookmark behind a confirmation.
+    await page.getByRole('link', { name: 'State' }).click();
+    await page.getByRole('button', { name: 'Reset customers' }).click();
+    await page.getByRole('button', { name: 'Reset state' }).click();
+    await page.getByText('Reset customers: its next run starts from the beginning.').waitFor();
+    const state = JSON.parse(readFileSync(join(project.dir, 'pipelines', '.mage-int', 'state', 'shop.json'), 'utf8')) as { bookmarks: Record<string, unknown> };
+    expect(Object.keys(state.bookmarks)).toEqual(['orders']);
+    await shot('state');
+
+    await page.getByRole('link', { name: 'All pipelines' }).click();
+    await page.getByRole('cell', { name: '3,200' }).waitFor();
+    await shot('pipelines');
+    expect(pageErrors).toEqual([]);
+  });
+});
