@@ -92,7 +92,7 @@ export { RequestBudget } from './source-kit/http/request-budget.js';
 export { retryAfterMs, rateLimitResetMs, backoffMs } from './source-kit/http/retry-timing.js';
 export { valueAt, type ValuePath } from './source-kit/http/value-at.js';
 
-export { RunRecordStore, newRunId, runsDirFor, type RunRecord, type RunStatus, type RunStreamRecord, type RunLogLine } from './history/run-record.js';
+export { RunRecordStore, newRunId, runsDirFor, type RunRecord, type RunStreamRecord, type RunLogLine } from './history/run-record.js';
 export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary, type StreamProgress } from './runner/run-pipeline.js';
 export { prefetch } from './runner/prefetch.js';
 export { tuneHeapForStreaming, youngGenerationSize } from './runner/streaming-heap.js';

@@ -1,9 +1,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
+import type { RunInfo } from '../executor/executor.js';
 import type { PipelineConfig } from '../pipeline/pipeline-config.js';
-
-/** How a run ended (or `running` while it goes). */
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One stream of a run: what it moved. */
 export interface RunStreamRecord {
@@ -20,23 +18,19 @@ export interface RunLogLine {
 }
 
 /**
- * What is kept of one run, as `<runs dir>/<pipeline id>/<run id>.json` beside the pipeline's state: enough for a
- * history (status, rows per stream, the error first) without a database.
+ * What is kept of one run, as `<runs dir>/<pipeline id>/<run id>.json` beside the pipeline's state: an executor's
+ * `RunInfo` (the same shape `mage-int runs` shows) plus what a history page needs — rows per stream, where the error
+ * happened, the end of the log — without a database.
  */
-export interface RunRecord {
-  id: string;
-  pipeline: string;
-  status: RunStatus;
-  startedAt: string;
-  finishedAt?: string;
+export interface RunRecord extends RunInfo {
+  pipelineId: string;
   /** Streams the run was limited to, and whether their bookmarks were ignored. */
   only?: string[];
   fullRefresh?: boolean;
   streams: RunStreamRecord[];
-  totalRows: number;
   committedStates: number;
-  /** The error that ended a failed run, for people (already redacted). */
-  error?: { message: string; code?: string; hint?: string; stream?: string; field?: string };
+  /** About `error` (the message, redacted): its code, hint and the stream and field it names. */
+  errorDetail?: { code?: string; hint?: string; stream?: string; field?: string };
   /** The last lines of the run's log (redacted). */
   log?: RunLogLine[];
 }
@@ -67,7 +61,7 @@ export class RunRecordStore {
   }
 
   async save(record: RunRecord): Promise<void> {
-    const path = this.pathOf(record.pipeline, record.id);
+    const path = this.pathOf(record.pipelineId, record.id);
     await mkdir(dirname(path), { recursive: true });
     const temp = `${path}.${process.pid}.tmp`;
     await writeFile(temp, JSON.stringify(record, null, 2) + '\n');

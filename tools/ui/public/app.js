@@ -44,6 +44,9 @@ function ErrorBox({ error }) {
   </div>`;
 }
 
+/** A run record's error as ErrorBox shows it (message, then hint). */
+const recordError = (record) => (record?.error ? { message: record.error, ...record.errorDetail } : undefined);
+
 function StatusBadge({ status }) {
   return html`<span class=${`badge badge-${status ?? 'none'}`}>${status ?? 'never run'}</span>`;
 }
@@ -94,7 +97,7 @@ function PipelineList() {
           <th scope="row"><a href=${`#/p/${encodeURIComponent(p.name)}`}>${p.name}</a></th>
           <td>${p.error ? html`<span class="field-error">${p.error.message}</span>` : `${p.source} → ${p.destination}`}</td>
           <td>${p.running ? html`<a href=${`#/p/${encodeURIComponent(p.name)}/run`}><${StatusBadge} status="running" /></a>` : html`<${StatusBadge} status=${p.lastRun?.status} />`}</td>
-          <td class="num">${p.lastRun ? formatCount(p.lastRun.totalRows) : '–'}</td>
+          <td class="num">${p.lastRun ? formatCount(p.lastRun.rows) : '–'}</td>
           <td class="num">${formatDuration(p.lastRun?.elapsedMs)}</td>
           <td class="actions">
             ${copying === p.name
@@ -470,9 +473,9 @@ function Run({ name }) {
     <div class="buttons">
       <button type="button" class="primary" onClick=${start} disabled=${running}>Start run</button>
       <button type="button" onClick=${cancel} disabled=${!running}>Cancel run</button>
-      <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.record.status === 'running' ? `${run.committedStates} commits so far` : `${formatCount(run.record.totalRows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
+      <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.record.status === 'running' ? `${run.committedStates} commits so far` : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
     </div>
-    <${ErrorBox} error=${error ?? run?.record.error} />
+    <${ErrorBox} error=${error ?? recordError(run?.record)} />
     ${run ? html`<${RunStreams} streams=${run.streams} running=${running} /><${LogTail} lines=${run.log} />` : null}
   </section>`;
 }
@@ -495,13 +498,13 @@ function History({ name }) {
         <thead><tr><th scope="col">Started</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Duration</th></tr></thead>
         <tbody>${runs.map((r) => html`<tr key=${r.id} class=${r.id === chosen ? 'current' : ''}>
           <th scope="row"><button type="button" class="link" aria-pressed=${r.id === chosen} onClick=${() => setChosen(r.id)}>${formatTime(r.startedAt)}</button></th>
-          <td><${StatusBadge} status=${r.status} /></td><td class="num">${formatCount(r.totalRows)}</td>
-          <td class="num">${formatDuration(r.finishedAt ? Date.parse(r.finishedAt) - Date.parse(r.startedAt) : undefined)}</td></tr>`)}</tbody>
+          <td><${StatusBadge} status=${r.status} /></td><td class="num">${formatCount(r.rows)}</td>
+          <td class="num">${formatDuration(r.finishedAt && r.startedAt ? r.finishedAt - r.startedAt : undefined)}</td></tr>`)}</tbody>
       </table>
       ${record ? html`<article class="run-detail" aria-label="Run details">
         <h3>Run of ${formatTime(record.startedAt)} <${StatusBadge} status=${record.status} /></h3>
-        <${ErrorBox} error=${record.error} />
-        <p>${formatCount(record.totalRows)} rows, ${record.committedStates} commits${record.only ? `, only ${record.only.join(', ')}` : ''}${record.fullRefresh ? ', full refresh' : ''}.</p>
+        <${ErrorBox} error=${recordError(record)} />
+        <p>${formatCount(record.rows)} rows, ${record.committedStates} commits${record.only ? `, only ${record.only.join(', ')}` : ''}${record.fullRefresh ? ', full refresh' : ''}.</p>
         <table class="grid"><thead><tr><th scope="col">Stream</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Elapsed</th></tr></thead>
           <tbody>${record.streams.map((s) => html`<tr><th scope="row">${s.stream}</th><td class="num">${formatCount(s.rows)}</td><td class="num">${formatDuration(s.elapsedMs)}</td></tr>`)}</tbody></table>
         <${LogTail} lines=${record.log ?? []} />

@@ -127,9 +127,9 @@ export class Api {
           lastRun: last && {
             id: last.id,
             status: last.status,
-            totalRows: last.totalRows,
+            rows: last.rows,
             startedAt: last.startedAt,
-            elapsedMs: last.finishedAt ? Date.parse(last.finishedAt) - Date.parse(last.startedAt) : undefined,
+            elapsedMs: last.finishedAt !== undefined && last.startedAt !== undefined ? last.finishedAt - last.startedAt : undefined,
           },
         });
       } catch (error) {
@@ -279,7 +279,7 @@ export class Api {
 
   async startRun(name: string, options: { only?: string[]; fullRefresh?: boolean }): Promise<unknown> {
     const { config } = await this.project.configOf(name);
-    const run = await this.runs.start(config, options);
+    const run = await this.runs.start(this.project.fileOf(name), config, options);
     return { runId: run.record.id };
   }
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   createLogger,
   formatError,
@@ -79,7 +80,7 @@ export class RunManager {
   }
 
   /** Starts a run of a loaded pipeline; resolves once it has started (connectors loaded), not when it ends. */
-  async start(config: PipelineConfig, options: { only?: string[]; fullRefresh?: boolean } = {}): Promise<ActiveRun> {
+  async start(file: string, config: PipelineConfig, options: { only?: string[]; fullRefresh?: boolean } = {}): Promise<ActiveRun> {
     if (this.byPipeline.has(config.id)) {
       throw new MageError('RUN_ACTIVE', `pipeline ${config.id} is already running`, { hint: 'wait for it to finish or cancel it' });
     }
@@ -90,15 +91,19 @@ export class RunManager {
       ...secretValues(definition.destination.connector.spec, definition.destination.config, config.destination.interpolated as InterpolatedValue[] | undefined),
     ];
     const store = new RunRecordStore(runsDirFor(config));
+    const now = Date.now();
     const record: RunRecord = {
-      id: newRunId(),
-      pipeline: config.id,
+      id: newRunId(new Date(now)),
+      pipeline: file,
+      pipelineId: config.id,
       status: 'running',
-      startedAt: new Date().toISOString(),
+      rows: 0,
+      submittedAt: now,
+      startedAt: now,
+      tasks: [{ streams: options.only ?? [], status: 'running', rows: 0, attempts: 1, worker: `${hostname()}:${process.pid}` }],
       ...(options.only && options.only.length > 0 ? { only: options.only } : {}),
       ...(options.fullRefresh ? { fullRefresh: true } : {}),
       streams: [],
-      totalRows: 0,
       committedStates: 0,
     };
     const run = new ActiveRun(record, store);
@@ -147,19 +152,21 @@ export class RunManager {
       const failedStream = error instanceof MageError ? error.stream : undefined;
       run.streams = latest ? liveStreams(latest, bookmarks, now, failedStream) : [];
       record.status = status;
-      record.finishedAt = new Date(now).toISOString();
+      record.finishedAt = now;
       record.streams = run.streams.map((s) => ({ stream: s.stream, rows: s.rows, elapsedMs: s.elapsedMs }));
-      record.totalRows = run.streams.reduce((sum, s) => sum + s.rows, 0);
+      record.rows = run.streams.reduce((sum, s) => sum + s.rows, 0);
       record.committedStates = latest?.committedStates ?? 0;
+      record.tasks = record.tasks.map((t) => ({ ...t, streams: record.streams.map((s) => s.stream), status, rows: record.rows }));
       if (error !== undefined && status === 'failed') {
         const m = error instanceof MageError ? error : undefined;
-        record.error = {
-          message: redact(error instanceof Error ? error.message : String(error), secrets),
+        record.error = redact(error instanceof Error ? error.message : String(error), secrets);
+        record.errorDetail = {
           ...(m?.code ? { code: m.code } : {}),
           ...(m?.hint ? { hint: redact(m.hint, secrets) } : {}),
           ...(m?.stream ? { stream: m.stream } : {}),
           ...(m?.field ? { field: m.field } : {}),
         };
+        record.tasks = record.tasks.map((t) => ({ ...t, error: record.error }));
         logger.error(formatError(error));
       }
       record.log = run.log.slice(-200);
@@ -178,6 +185,7 @@ export class RunManager {
         onProgress: (progress) => {
           latest = progress;
           run.committedStates = progress.committedStates;
+          record.rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
           run.streams = liveStreams(progress, bookmarks);
           run.emit({ type: 'progress', streams: run.streams, committedStates: progress.committedStates });
         },
@@ -185,7 +193,7 @@ export class RunManager {
       .then(
         (summary) => {
           latest = summary;
-          return finish('succeeded');
+          return finish('completed');
         },
         (error: unknown) => finish(run.controller.signal.aborted ? 'cancelled' : 'failed', error),
       );

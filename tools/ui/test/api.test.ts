@@ -135,18 +135,18 @@ describe('mage-int ui API', () => {
     expect(types[0]).toBe('snapshot');
     expect(types).toContain('progress');
     expect(types.at(-1)).toBe('end');
-    expect(end.status).toBe('succeeded');
+    expect(end.status).toBe('completed');
     expect(end.streams.map((s) => [s.stream, s.rows])).toEqual([
       ['customers', 60],
       ['orders', 400],
     ]);
 
     const history = await project.call<RunRecord[]>('pipelines/shop/runs');
-    expect(history.body[0]).toMatchObject({ id: started.body.runId, status: 'succeeded', totalRows: 460 });
+    expect(history.body[0]).toMatchObject({ id: started.body.runId, pipelineId: 'shop', status: 'completed', rows: 460, tasks: [{ status: 'completed', rows: 460 }] });
     const onDisk = JSON.parse(readFileSync(join(project.dir, 'pipelines', '.mage-int', 'runs', 'shop', `${started.body.runId}.json`), 'utf8')) as RunRecord;
-    expect(onDisk.totalRows).toBe(460);
-    const listed = await project.call<{ lastRun: { status: string; totalRows: number } }[]>('pipelines');
-    expect(listed.body[0]?.lastRun).toMatchObject({ status: 'succeeded', totalRows: 460 });
+    expect(onDisk.rows).toBe(460);
+    const listed = await project.call<{ lastRun: { status: string; rows: number } }[]>('pipelines');
+    expect(listed.body[0]?.lastRun).toMatchObject({ status: 'completed', rows: 460 });
 
     const state = await project.call<{ state: { bookmarks: Record<string, { replication_key_value?: unknown }> } }>('pipelines/shop/state');
     expect(Object.keys(state.body.state.bookmarks).sort()).toEqual(['customers', 'orders']);

@@ -77,7 +77,7 @@ describe('mage-int ui in chromium', () => {
     const rows = (stream: string) => page.locator(`tr[data-stream="${stream}"] td[data-rows]`);
     await rows('orders').filter({ hasText: /^3,000$/ }).waitFor({ timeout: 30_000 });
     await rows('customers').filter({ hasText: /^200$/ }).waitFor();
-    await page.getByRole('status').getByText('succeeded').waitFor();
+    await page.getByRole('status').getByText('completed').waitFor();
     expect(await page.locator('tr[data-stream="products"]').count()).toBe(0);
     expect(await page.locator('tr[data-stream] .badge-done').count()).toBe(2);
     await page.getByLabel('Level').selectOption('warn');
