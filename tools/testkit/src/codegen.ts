@@ -66,6 +66,21 @@ export function resolvedSchema(spec: JsonSchema): JsonSchema {
   return resolve(spec);
 }
 
+/**
+ * Another name for a setting (`{"x-alias-of": "path"}`, no type of its own) takes its setting's type in `Config`, so
+ * `file_path: string` is typed as `path` is (without, json-schema-to-typescript would make it an open object).
+ */
+function aliasesTyped(schema: JsonSchema): JsonSchema {
+  for (const property of Object.values(schema.properties ?? {})) {
+    const target = property['x-alias-of'];
+    const setting = typeof target === 'string' ? schema.properties?.[target] : undefined;
+    if (!setting || property.type !== undefined || property.$ref !== undefined) continue;
+    const { description: _description, default: _default, title: _title, ...shape } = setting;
+    Object.assign(property, { ...shape, ...property });
+  }
+  return schema;
+}
+
 const COMPILE_OPTIONS = {
   additionalProperties: false,
   strictIndexSignatures: true,
@@ -84,7 +99,7 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
   const spec = await syncSharedSettings(dir, JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema);
   // A root `title` would rename the interface; the generated type is always `Config`.
   const { title: _title, ...schema } = spec;
-  const input = await compile(structuredClone(schema) as Parameters<typeof compile>[0], 'Config', {
+  const input = await compile(aliasesTyped(structuredClone(schema)) as Parameters<typeof compile>[0], 'Config', {
     ...COMPILE_OPTIONS,
     bannerComment: '/* Generated from spec.json by mage-int-codegen (@mage-int/testkit). Do not edit. */',
   });
