@@ -141,5 +141,5 @@ export { runAfterLoad, AfterLoadError, type AfterLoadStep, type AfterLoadSql, ty
 export { runMapperCli } from './transform/mapper-cli.js';
 export type { Executor, RunRequest, RunInfo, RunTaskInfo, RunStatus, ScheduleInfo } from './executor/executor.js';
 export { planRun, type RunPlan, type RunTask } from './executor/run-plan.js';
-export { runPipelineTask, type RunTaskOptions, type RunTaskResult, type TaskSecrets } from './executor/run-task.js';
+export { runPipelineTask, pipelineSecrets, type RunTaskOptions, type RunTaskResult, type TaskSecrets } from './executor/run-task.js';
 export { InProcessExecutor } from './executor/in-process-executor.js';

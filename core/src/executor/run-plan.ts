@@ -6,6 +6,7 @@ import { pipelineFromConfig, stateStoreFor } from '../pipeline/pipeline.js';
 import { applyStreamOverrides } from '../runner/stream-selection.js';
 import { PostgresStateStore } from '../state/postgres-state-store.js';
 import type { RunRequest } from './executor.js';
+import { pipelineSecrets, type TaskSecrets } from './run-task.js';
 
 /** A part of a run that one worker runs: some streams (tap_stream_ids). */
 export interface RunTask {
@@ -23,10 +24,12 @@ export interface RunPlan {
  * Splits a run into tasks that may run on different workers at once: each selected stream on its own, except that
  * all LOG_BASED streams share one task (one replication slot or binlog client has exactly one reader). Splitting
  * needs a state store whose runs of different streams merge (`state.backend: postgres`); with files the run is one task.
+ * `secrets` is filled with the pipeline's secret values as soon as they are known.
  */
-export async function planRun(request: RunRequest, ctx: Omit<ConnectorContext, 'pipelineId'>): Promise<RunPlan> {
+export async function planRun(request: RunRequest, ctx: Omit<ConnectorContext, 'pipelineId'>, secrets: TaskSecrets = { secrets: [] }): Promise<RunPlan> {
   const config = await loadPipelineFile(request.pipeline);
   const { definition } = await pipelineFromConfig(config);
+  secrets.secrets = pipelineSecrets(config, definition);
   const source = definition.source.connector;
   const sourceConfig = validateConfig<never>(source.spec, definition.source.config, `source ${source.name}`);
   const catalog = applyStreamOverrides(await source.discover(sourceConfig, { ...ctx, pipelineId: config.id }), config.streams, request.streams, config.select);

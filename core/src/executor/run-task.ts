@@ -1,7 +1,7 @@
 import { secretValues } from '../connector/config.js';
 import { createLogger, type LogLevel } from '../connector/logger.js';
-import { loadPipelineFile } from '../pipeline/pipeline-config.js';
-import { pipeline, pipelineFromConfig } from '../pipeline/pipeline.js';
+import { loadPipelineFile, type PipelineConfig } from '../pipeline/pipeline-config.js';
+import { pipeline, pipelineFromConfig, type PipelineDefinition } from '../pipeline/pipeline.js';
 import type { RunProgress } from '../runner/run-pipeline.js';
 import { PostgresStateStore } from '../state/postgres-state-store.js';
 import type { RunRequest } from './executor.js';
@@ -29,6 +29,15 @@ export interface TaskSecrets {
   secrets: string[];
 }
 
+/** The secret values of a loaded pipeline: both connectors' (by their specs and `${VAR}`s) and the state store's URL. */
+export function pipelineSecrets(config: PipelineConfig, definition: PipelineDefinition): string[] {
+  return [
+    ...secretValues(definition.source.connector.spec, definition.source.config, config.source.interpolated),
+    ...secretValues(definition.destination.connector.spec, definition.destination.config, config.destination.interpolated),
+    ...(config.state?.url ? [config.state.url] : []),
+  ];
+}
+
 /**
  * Runs one task of a run in this process: the pipeline file loaded here (its `${VAR}`s from this environment), only
  * the task's streams, and — with the PostgreSQL state store — a store that writes and locks only those streams, so
@@ -38,11 +47,7 @@ export async function runPipelineTask(request: RunRequest, task: RunTask, option
   const config = await loadPipelineFile(request.pipeline);
   const built = await pipelineFromConfig(config);
   const { definition } = built;
-  secrets.secrets = [
-    ...secretValues(definition.source.connector.spec, definition.source.config, config.source.interpolated),
-    ...secretValues(definition.destination.connector.spec, definition.destination.config, config.destination.interpolated),
-    ...(config.state?.url ? [config.state.url] : []),
-  ];
+  secrets.secrets = pipelineSecrets(config, definition);
   const store = definition.stateStore;
   const scoped = store instanceof PostgresStateStore && task.streams.length > 0 ? store.forStreams(task.streams) : store;
   const logger = createLogger({ level: options.logLevel, secrets: secrets.secrets, ...(options.write ? { write: options.write } : {}) });

@@ -19,7 +19,7 @@ const database = `mage_dist_${suffix}`;
 const prefix = `mage-int-test-${suffix}`;
 const secret = `dist-secret-${randomBytes(8).toString('hex')}`;
 const stateUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
-const BIG = 200_000;
+const BIG = 100_000;
 
 const work = workDir('distributed');
 const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
@@ -123,10 +123,11 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
   });
 
   it('retries the task of a worker SIGKILLed mid-stream on another worker, resuming from its committed state: nothing lost', async () => {
-    const file = pipelineFile('killed', `${source}\nselect: [src-big]\n${destination('dst_killed', ', batch_size_rows: 1000')}`);
+    const file = pipelineFile('killed', `${source}\nselect: [src-big]\n${destination('dst_killed', ', batch_size_rows: 500')}`);
     const { id } = await executor.submit({ pipeline: file });
-    // Mid-stream: once a commit of the big table is in the shared state.
-    await until('a committed bookmark', async () => (await db.query(`select 1 from mage_int_state where pipeline_id = 'killed' and stream = 'src-big'`).catch(() => ({ rowCount: 0 }))).rowCount);
+    // Mid-stream: once rows of the big table are committed (its bookmark names the last key).
+    const committed = `select 1 from mage_int_state where pipeline_id = 'killed' and stream = 'src-big' and value ? 'last_pk_fetched'`;
+    await until('a committed bookmark', async () => (await db.query(committed).catch(() => ({ rowCount: 0 }))).rowCount);
     const running = await executor.run(id);
     expect(running!.tasks[0]!.status).toBe('running');
     const victim = running!.tasks[0]!.worker!;
@@ -138,6 +139,9 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
     const run = await until('the run to finish elsewhere', async () => finished(await executor.run(id)), 45_000);
     expect(run.status, JSON.stringify(run)).toBe('completed');
     expect(run.tasks[0]!.worker).not.toBe(victim);
+    // The retry read only what the killed attempt had not committed.
+    expect(run.tasks[0]!.rows).toBeGreaterThan(0);
+    expect(run.tasks[0]!.rows).toBeLessThan(BIG);
     expect(await checksum('dst_killed', 'big')).toBe(await checksum('src', 'big'));
   });
 
@@ -157,10 +161,16 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
   });
 
   it('gives one CDC pipeline one reader however often it is submitted, and cancels runs', async () => {
-    await db.query(`create table src.events (id int primary key, name text); insert into src.events values (1, 'one')`);
-    const file = pipelineFile('cdc', `${source}\nselect: [src-events]\nstreams: { src-events: { replication_method: LOG_BASED } }\nfollow: true\n${destination('dst_cdc')}`);
+    await db.query(`create table src.events (id int primary key, name text); insert into src.events values (1, 'one');
+      create table src.events_2 (id int primary key, name text); insert into src.events_2 values (1, 'one')`);
+    const file = pipelineFile(
+      'cdc',
+      `${source}\nselect: [src-events, src-events_2, src-small_a]\nstreams: { src-events: { replication_method: LOG_BASED }, src-events_2: { replication_method: LOG_BASED } }\nfollow: true\n${destination('dst_cdc')}`,
+    );
     const first = await executor.submit({ pipeline: file });
-    await until('the first reader to stream', async () => (await db.query(`select 1 from dst_cdc.events`).catch(() => ({ rowCount: 0 }))).rowCount);
+    await until('the first reader to stream', async () => (await db.query(`select 1 from dst_cdc.events_2`).catch(() => ({ rowCount: 0 }))).rowCount);
+    // Both LOG_BASED streams in one task (one reader of the slot), the FULL_TABLE stream in another.
+    expect((await executor.run(first.id))!.tasks.map((t) => t.streams)).toEqual([['src-events', 'src-events_2'], ['src-small_a']]);
     const second = await executor.submit({ pipeline: file });
     const refused = await until('the second reader to be refused', async () => (await executor.run(second.id))?.tasks[0]?.error);
     expect(refused).toMatch(/being read by worker \d+ on |already running: process \d+ on /);

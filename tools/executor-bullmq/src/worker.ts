@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { formatError, planRun, redactor, runPipelineTask, type Logger, type LogLevel, type TaskSecrets } from '@mage-int/core';
 import { acquireReaderLock } from './reader-lock.js';
 import {
@@ -60,13 +59,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const queue = new Queue<RunJobData | TaskJobData>(config.queue, { connection: redis, prefix: config.prefix });
   const active = new Map<string, { runId: string; controller: AbortController }>();
 
-  const logger: Logger = {
-    debug: () => {},
-    info: (message) => say(message),
-    warn: (message) => say(`warning: ${message}`),
-    error: (message) => say(`error: ${message}`),
-    child: () => logger,
-  };
+  /** The connectors' lines while a run is planned, redacted with the pipeline's secrets once they are known. */
+  function planLogger(secrets: TaskSecrets): Logger {
+    const line = (prefix: string) => (message: string) => say(redactor(secrets.secrets)(`${prefix}${message}`));
+    const logger: Logger = { debug: () => {}, info: line(''), warn: line('warning: '), error: line('error: '), child: () => logger };
+    return logger;
+  }
 
   async function cancelled(runId: string): Promise<boolean> {
     return (await redis.exists(cancelKey(config, runId))) === 1;
@@ -87,11 +85,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     const runId = job.id!;
     const data = job.data;
     if (data.step !== 'wait') {
+      const secrets: TaskSecrets = { secrets: [] };
       const plan = await track(job, runId, async (signal) => {
         try {
-          return await planRun(data, { logger, signal });
+          return await planRun(data, { logger: planLogger(secrets), signal }, secrets);
         } catch (error) {
-          throw storedError(error, [], signal.reason instanceof RunCancelled);
+          throw storedError(error, secrets.secrets, signal.reason instanceof RunCancelled);
         }
       });
       const tasks = plan.tasks.filter((t) => t.streams.length > 0);
@@ -207,4 +206,3 @@ export function redactedUrl(url: string): string {
   }
 }
 
-export type { Redis };
