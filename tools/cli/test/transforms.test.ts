@@ -59,6 +59,8 @@ transforms:
         name: __NULL__
         __alias__: clients
       products: __NULL__
+      orders:
+        quantity: str(quantity)
   - module: ./transforms/flag.ts
     streams: [orders]
     config: { big_over: 200 }
@@ -100,6 +102,7 @@ describe('transforms in a pipeline file (mage-int run)', () => {
     expect(of('orders')).not.toHaveProperty('payment_method');
     expect(of('orders')['big_order']).toBe('boolean');
     expect(of('orders')['amount_x2']).toBe('numeric');
+    expect(of('orders')['quantity']).toBe('text'); // retyped integer → string by the stream map
 
     const [emails] = await pgQuery(`SELECT count(*)::int AS n, count(*) FILTER (WHERE email ~ '^[0-9a-f]{32}$')::int AS hashed FROM ${schema}.clients`);
     expect(emails).toEqual({ n: 40, hashed: 40 });
@@ -125,6 +128,7 @@ describe('transforms in a pipeline file (mage-int run)', () => {
     expect(of('orders')['amount_x2']).toMatch(/^DECIMAL\(\d+,2\)$/);
     expect(of('orders')).not.toHaveProperty('payment_method');
     expect(of('clients')).not.toHaveProperty('name');
+    expect(of('orders')['quantity']).toBe('VARCHAR');
     const [counts] = await query(db, "SELECT (SELECT count(*) FROM orders)::INTEGER AS n, (SELECT n FROM order_count)::INTEGER AS v, (SELECT count(*) FROM information_schema.tables WHERE table_name = 'products')::INTEGER AS products");
     expect(counts!['v']).toBe(counts!['n']);
     expect(counts!['products']).toBe(0);
