@@ -1,22 +1,12 @@
 /** @mage-int/destination-files — CSV, JSON Lines or Parquet files in a local directory, on the shared file layer. */
-import { defineDestination, DestinationClient, type CheckResult, type JsonSchema, type Logger, type StateMessage } from '@mage-int/core';
-import { checkFileDestination, LocalStorage, writeFiles } from '@mage-int/files';
+import { DestinationClient, type JsonSchema, type Logger } from '@mage-int/core';
+import { defineFileDestination, LocalStorage } from '@mage-int/files';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config } from './generated/config.js';
 
 export type { Config as FilesDestinationConfig } from './generated/config.js';
 
-const destination = defineDestination<Config>({
-  kind: 'destination',
-  name: 'files',
-  spec: spec as JsonSchema,
-  async check(config): Promise<CheckResult> {
-    return checkFileDestination(new LocalStorage(config.root), config);
-  },
-  write(config, messages, ctx): AsyncIterable<StateMessage> {
-    return writeFiles(new LocalStorage(config.root), config, messages, ctx);
-  },
-});
+const destination = defineFileDestination<Config>('files', spec as JsonSchema, (config) => new LocalStorage(config.root));
 
 export default destination;
 

@@ -1,23 +1,13 @@
 /** @mage-int/destination-s3 — CSV, JSON Lines or Parquet objects in Amazon S3 or an S3-compatible store, on the shared file layer. */
-import { defineDestination, DestinationClient, type CheckResult, type JsonSchema, type Logger, type StateMessage } from '@mage-int/core';
-import { checkFileDestination, writeFiles } from '@mage-int/files';
+import { DestinationClient, type JsonSchema, type Logger } from '@mage-int/core';
+import { defineFileDestination } from '@mage-int/files';
 import { S3Storage } from '@mage-int/files-s3';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config } from './generated/config.js';
 
 export type { Config as S3DestinationConfig } from './generated/config.js';
 
-const destination = defineDestination<Config>({
-  kind: 'destination',
-  name: 's3',
-  spec: spec as JsonSchema,
-  async check(config): Promise<CheckResult> {
-    return checkFileDestination(new S3Storage(config), config);
-  },
-  write(config, messages, ctx): AsyncIterable<StateMessage> {
-    return writeFiles(new S3Storage(config), config, messages, ctx);
-  },
-});
+const destination = defineFileDestination<Config>('s3', spec as JsonSchema, (config) => new S3Storage(config));
 
 export default destination;
 

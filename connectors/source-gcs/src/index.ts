@@ -1,41 +1,13 @@
 /** @mage-int/source-gcs — CSV, JSON Lines, JSON and Parquet objects from Google Cloud Storage, on the shared file layer. */
-import { defineSource, SourceClient, type Catalog, type CheckResult, type JsonSchema, type SourceClientOptions, type SourceMessage } from '@mage-int/core';
-import { checkFiles, discoverFiles, readFiles } from '@mage-int/files';
+import { SourceClient, type JsonSchema, type SourceClientOptions } from '@mage-int/core';
+import { defineFileSource } from '@mage-int/files';
 import { GcsStorage } from '@mage-int/files-gcs';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config } from './generated/config.js';
 
 export type { Config as GcsSourceConfig } from './generated/config.js';
 
-const source = defineSource<Config>({
-  kind: 'source',
-  name: 'gcs',
-  spec: spec as JsonSchema,
-  async check(config): Promise<CheckResult> {
-    const storage = new GcsStorage(config);
-    try {
-      return await checkFiles(storage, config);
-    } finally {
-      await storage.close();
-    }
-  },
-  async discover(config, ctx): Promise<Catalog> {
-    const storage = new GcsStorage(config);
-    try {
-      return await discoverFiles(storage, config, ctx.logger, ctx.signal);
-    } finally {
-      await storage.close();
-    }
-  },
-  async *read(config, catalog, state, ctx): AsyncGenerator<SourceMessage> {
-    const storage = new GcsStorage(config);
-    try {
-      yield* readFiles(storage, config, catalog, state, ctx);
-    } finally {
-      await storage.close();
-    }
-  },
-});
+const source = defineFileSource<Config>('gcs', spec as JsonSchema, (config) => new GcsStorage(config));
 
 export default source;
 

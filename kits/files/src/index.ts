@@ -17,3 +17,4 @@ export { SOURCE_FILE, SOURCE_LINENO, SOURCE_LAST_MODIFIED } from './metadata-col
 export { discoverFiles, readFiles, checkFiles, matchingFiles, streamSchema } from './file-source.js';
 export { writeFiles, checkFileDestination, streamFolder, type FileDestinationConfig } from './file-destination.js';
 export { parsePartitionBy, partitionFolder, NULL_PARTITION } from './partition-path.js';
+export { defineFileSource, defineFileDestination } from './file-connectors.js';

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Files → DuckDB benchmark of @mage-int/source-files, run after `npm run build`:
+//
+//   node bench/files/run.mjs [--rows 1000000] [--keep]
+//
+// Writes a CSV file of `rows` rows (id, a decimal amount, a double, an integer, a timestamptz, a date, a boolean, a
+// short code, text with quotes, commas and newlines) and the same rows as Parquet (DuckDB's COPY), then measures in
+// the same run, each in a child process of its own so its peak RSS is its own:
+//   1. the baselines: DuckDB's own `CREATE TABLE … AS SELECT * FROM read_csv(file)` and `read_parquet(file)`;
+//   2. mage-int: runPipeline(source-files → destination-duckdb) of the same file, FULL_TABLE, as `mage-int run` does.
+// Prints time, throughput ratio (baseline time / mage-int time), peak RSS, and checks count and sums of the tables.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    keep: { type: 'boolean', default: false },
+    child: { type: 'string' },
+    file: { type: 'string' },
+    db: { type: 'string' },
+  },
+});
+
+const CHECK = `SELECT count(*) AS n, sum(id)::VARCHAR AS ids, sum(CAST(amount AS DECIMAL(18,2)))::VARCHAR AS amount, sum(qty)::VARCHAR AS qty, count(DISTINCT note) AS notes FROM t`;
+
+async function duck(path) {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(path);
+  return instance.connect();
+}
+
+// ---- child modes ----
+if (args.child) {
+  const started = performance.now();
+  if (args.child === 'read_csv' || args.child === 'read_parquet') {
+    const c = await duck(args.db);
+    await c.run(`CREATE TABLE t AS SELECT * FROM ${args.child}('${args.file}')`);
+    c.closeSync();
+  } else {
+    const { runPipeline, MemoryStateStore, silentLogger, tuneHeapForStreaming } = await import(join(ROOT, 'core/dist/index.js'));
+    tuneHeapForStreaming?.();
+    const source = (await import(join(ROOT, 'connectors/source-files/dist/index.js'))).default;
+    const destination = (await import(join(ROOT, 'connectors/destination-duckdb/dist/index.js'))).default;
+    const dir = join(args.file, '..');
+    const name = args.file.slice(dir.length + 1);
+    await runPipeline({
+      pipelineId: 'bench-files',
+      source,
+      sourceConfig: { root: dir, streams: [{ name: 't', pattern: name }] },
+      destination,
+      destinationConfig: { path: args.db },
+      streams: { t: { replication_method: 'FULL_TABLE' } },
+      stateStore: new MemoryStateStore(),
+      logger: silentLogger,
+    });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(JSON.stringify({ seconds, rssMB: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+  process.exit(0);
+}
+
+function child(mode, file, db) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--db', db], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`${mode} exited ${code}`))));
+  });
+}
+
+async function check(db) {
+  const c = await duck(db);
+  const rows = (await c.runAndReadAll(CHECK)).getRowObjectsJS();
+  c.closeSync();
+  return JSON.stringify(rows[0], (_, v) => (typeof v === 'bigint' ? String(v) : v));
+}
+
+const rows = Number(args.rows);
+const dir = mkdtempSync(join(tmpdir(), 'mage-bench-files-'));
+try {
+  const csv = join(dir, 'orders.csv');
+  const parquet = join(dir, 'orders.parquet');
+  const gen = await duck(':memory:');
+  await gen.run(`CREATE TABLE g AS SELECT i AS id, CAST(round(random() * 100000, 2) AS DECIMAL(14,2)) AS amount, random() AS ratio,
+    CAST(i % 1000 AS INTEGER) AS qty, TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_microseconds(i * 1000003) AS created_at,
+    DATE '2024-01-01' + CAST(i % 365 AS INTEGER) AS due_date, i % 3 = 0 AS active, 'C' || (i % 97) AS code,
+    CASE WHEN i % 10 = 0 THEN 'says "hi", then
+leaves' ELSE 'note ' || (i % 5000) END AS note FROM range(1, ${rows} + 1) r(i)`);
+  await gen.run(`COPY g TO '${csv}' (HEADER, DELIMITER ',')`);
+  await gen.run(`COPY g TO '${parquet}' (FORMAT parquet)`);
+  gen.closeSync();
+  console.log(`${rows} rows: CSV ${(statSync(csv).size / 1e6).toFixed(1)} MB, Parquet ${(statSync(parquet).size / 1e6).toFixed(1)} MB`);
+  for (const [format, file, baselineMode] of [['CSV', csv, 'read_csv'], ['Parquet', parquet, 'read_parquet']]) {
+    const baseDb = join(dir, `base-${format}.duckdb`);
+    const mageDb = join(dir, `mage-${format}.duckdb`);
+    const base = await child(baselineMode, file, baseDb);
+    const mage = await child('mage-int', file, mageDb);
+    const same = (await check(baseDb)) === (await check(mageDb));
+    console.log(
+      `${format}: DuckDB ${baselineMode} ${base.seconds.toFixed(2)} s (${base.rssMB} MB) · mage-int source-files → destination-duckdb ${mage.seconds.toFixed(2)} s (${mage.rssMB} MB, ${Math.round(rows / mage.seconds).toLocaleString('en')} rows/s) · ratio ${(base.seconds / mage.seconds).toFixed(2)}× · checksums ${same ? 'equal' : 'DIFFER'}`,
+    );
+    if (!same) console.log(`  baseline ${await check(baseDb)}\n  mage-int ${await check(mageDb)}`);
+  }
+} finally {
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
+  else console.log(`kept ${dir}`);
+}
+void execFileSync;

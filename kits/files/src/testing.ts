@@ -1,0 +1,38 @@
+/**
+ * Conformance helpers for file destinations (`@mage-int/files/testing`): the shared destination fixtures that do
+ * not apply to append-only files, and a reader of the JSON Lines files a stream's folder holds.
+ */
+import { parseExactJson } from '@mage-int/core';
+import { streamFolder } from './file-destination.js';
+
+/** Fixtures an append-only JSON Lines file destination skips, with the reason. */
+export const APPEND_ONLY_FILE_SKIPS: Record<string, string> = {
+  'conflict-ignore': 'append-only: files keep every record, no conflict rule applies',
+  'conflict-update-only': 'append-only: files keep every record, no conflict rule applies',
+  'schema-evolution-add-column': 'append-only: the case re-sends key 1 and expects it replaced',
+  'schema-evolution-widen': 'a file keeps each record as sent: there is no column type to widen earlier values to',
+  identifiers: 'files keep field names as sent: there are no column names to normalise',
+  'binary-content-encoding': 'JSON Lines keep encoded strings as sent: base16 text is not re-encoded as bytes',
+  'error-base16-malformed': 'JSON Lines keep encoded strings as sent: there is no bytes column to decode hex into',
+  'interleaved-streams': 'append-only: the case re-sends keys and expects one row per key',
+  'upsert-last-wins': 'append-only: files keep every record, later ones do not replace earlier ones',
+  'activate-version-hard-delete': 'append-only: ACTIVATE_VERSION removes nothing from files',
+  'activate-version-soft-delete': 'append-only: ACTIVATE_VERSION marks nothing in files',
+  'cdc-delete-hard': 'append-only: a delete is one more record, not a removed row',
+  'cdc-delete-soft': 'append-only: a delete is one more record, the row it deletes stays as it was',
+  'record-metadata': 'files keep each record as sent: no _sdc_* columns are added',
+  'nul-characters-reject': 'JSON holds U+0000 (as \\u0000), so there is no nul_characters policy to apply',
+  'nul-characters-strip': 'JSON holds U+0000 (as \\u0000), so there is no nul_characters policy to apply',
+};
+
+/** The folder (key prefix) of a stream's files under `prefix`. */
+export function streamPrefix(prefix: string, stream: string): string {
+  return `${prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}${streamFolder(stream)}/`;
+}
+
+/** The records of JSON Lines files' contents, in the order given. */
+export function jsonLinesRecords(texts: readonly string[]): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const text of texts) for (const line of text.split('\n')) if (line !== '') rows.push(parseExactJson(line) as Record<string, unknown>);
+  return rows;
+}
