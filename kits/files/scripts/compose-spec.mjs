@@ -19,7 +19,8 @@ export function composeSpec(connectorDir) {
     type: 'object',
     required: [...(storage.required ?? []), ...shared.required],
     additionalProperties: false,
-    properties: { ...storage.properties, ...shared.properties },
+    // `x-aliases`: other tools' names for settings (`{"x-alias-of": …}`), after the connector's own.
+    properties: { ...storage.properties, ...shared.properties, ...own['x-aliases'] },
     ...(shared.definitions ? { definitions: shared.definitions } : {}),
   };
 }
