@@ -98,6 +98,11 @@ export class BullmqExecutor implements Executor {
     // The flag stops parts that have not started; the message aborts the ones running (their committed state stays).
     await this.connection.set(cancelKey(this.config, id), '1', 'EX', 7 * 24 * 3600);
     await this.connection.publish(cancelChannel(this.config), id);
+    // Parts waiting out a retry's backoff run now, only to find the flag and fail for good.
+    for (const jobId of [id, ...(job.data.taskJobs ?? [])]) {
+      const part = jobId === id ? job : await Job.fromId(this.queue, jobId);
+      if (part && (await part.getState()) === 'delayed') await part.promote().catch(() => {});
+    }
     return true;
   }
 

@@ -117,6 +117,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   async function processTask(job: Job<TaskJobData>): Promise<TaskJobResult> {
     const { run, runId, task, pipelineId } = job.data;
     const label = `run ${runId} (${pipelineId}) [${task.streams.join(', ')}]`;
+    // Before the reader lock: a cancelled run's task must not wait for (or take) anything.
+    if (await cancelled(runId)) throw new UnrecoverableError(`run ${runId} was cancelled`);
     say(`${label}: started (attempt ${job.attemptsMade + 1})`);
     const secrets: TaskSecrets = { secrets: [] };
     const releaseReader = task.logBased ? await acquireReaderLock(redis, `${config.prefix}:${config.queue}:mage-int:reader:${pipelineId}`, pipelineId, lockMs) : undefined;
