@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import {
-  ConfigError,
+  validateConfig,
   stringifyRecord,
   writeWithSession,
   type DestinationSession,
@@ -10,9 +10,11 @@ import {
   type StateMessage,
   type StreamInfo,
   type WriteContext,
+  type JsonSchema,
 } from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
 import { FileNames, timestampSuffix, type Compression } from './file-names.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { StreamFile } from './stream-file.js';
 
 /** The config with defaults applied (the batching limits are read by the kit from the shared setting names). */
@@ -22,15 +24,10 @@ export interface JsonlSettings {
   timestampFiles: boolean;
 }
 
-export function settingsFrom(config: Config): JsonlSettings {
-  if (!config.destination_path) {
-    throw new ConfigError('DESTINATION_PATH_MISSING', 'destination_path is required', { field: 'destination_path' });
-  }
-  return {
-    directory: config.destination_path,
-    compression: config.compression ?? 'none',
-    timestampFiles: config.do_timestamp_file ?? false,
-  };
+/** The settings of a config, its defaults filled from the spec (validateConfig; throws ConfigError). */
+export function settingsFrom(input: Config): JsonlSettings {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination jsonl');
+  return { directory: config.destination_path, compression: config.compression, timestampFiles: config.do_timestamp_file };
 }
 
 /** The JSON Lines session of the destination kit: one open file per stream; a commit writes and fsyncs them all. */

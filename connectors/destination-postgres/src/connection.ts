@@ -1,9 +1,10 @@
 import pg from 'pg';
-import { ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
+import { ConnectorError, tlsFailureHint, tlsOptions, validateConfig, type JsonSchema } from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
 import { assertSchemaWritable } from './schema-access.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig as FilledConfig } from './generated/config.js';
 
-/** The config with the spec's defaults applied (validateConfig fills them; programmatic callers may not). */
+/** The config with the spec's defaults applied (validateConfig fills them; programmatic callers may not have called it). */
 export interface ResolvedConfig {
   host: string;
   port: number;
@@ -24,29 +25,33 @@ export interface ResolvedConfig {
   lowercase: boolean;
   tablePrefix: string;
   directLoad: boolean;
+  interpretContentEncoding: boolean;
 }
 
-export function resolveConfig(config: Config): ResolvedConfig {
+/** Validates a config, filling the spec's defaults (throws ConfigError), as the settings the code uses. */
+export function resolveConfig(input: Config): ResolvedConfig {
+  const config = validateConfig<FilledConfig>(spec as JsonSchema, input, 'destination postgres');
   return {
-    host: config.host ?? 'localhost',
-    port: config.port ?? 5432,
+    host: config.host,
+    port: config.port,
     database: config.database,
-    schema: config.schema ?? 'public',
-    username: config.username ?? 'postgres',
+    schema: config.schema,
+    username: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
-    sslMode: config.ssl_mode ?? 'disable',
+    sslMode: config.ssl_mode,
     ...(config.ssl_ca_file ? { sslCaFile: config.ssl_ca_file } : {}),
     ...(config.ssl_cert_file ? { sslCertFile: config.ssl_cert_file } : {}),
     ...(config.ssl_key_file ? { sslKeyFile: config.ssl_key_file } : {}),
-    hardDelete: config.hard_delete ?? false,
-    addRecordMetadata: config.add_record_metadata ?? false,
-    batchSizeRows: config.batch_size_rows ?? 100_000,
-    batchSizeBytes: config.batch_size_bytes ?? 268_435_456,
-    batchMaxAgeMs: (config.batch_max_age_seconds ?? 60) * 1000,
-    nul: config.nul_characters ?? 'reject',
-    lowercase: config.lowercase_identifiers ?? true,
-    tablePrefix: config.table_prefix ?? '',
-    directLoad: config.direct_load ?? true,
+    hardDelete: config.hard_delete,
+    addRecordMetadata: config.add_record_metadata,
+    batchSizeRows: config.batch_size_rows,
+    batchSizeBytes: config.batch_size_bytes,
+    batchMaxAgeMs: config.batch_max_age_seconds * 1000,
+    nul: config.nul_characters,
+    lowercase: config.lowercase_identifiers,
+    tablePrefix: config.table_prefix,
+    directLoad: config.direct_load,
+    interpretContentEncoding: config.interpret_content_encoding,
   };
 }
 

@@ -29,7 +29,7 @@ export { escapeCopyText, arrayLiteral, valueEncoder } from './copy-text.js';
  */
 function write(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext): AsyncGenerator<StateMessage> {
   const resolved = resolveConfig(config);
-  const settings = { interpretContentEncoding: config.interpret_content_encoding ?? false };
+  const settings = { interpretContentEncoding: resolved.interpretContentEncoding };
   return writeWithSession(config, messages, ctx, (control) => PostgresSession.open(resolved, settings, control), {
     maxRows: 100_000,
     maxBytes: 268_435_456,

@@ -1,5 +1,6 @@
-import { ConfigError } from '@mage-int/core';
-import type { Config } from './generated/config.js';
+import { ConfigError, validateConfig, type JsonSchema } from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
+import type { Config, ResolvedConfig } from './generated/config.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -45,14 +46,11 @@ export interface FakerSettings {
 const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
 const LATEST_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
-/** Applies defaults and checks what the JSON Schema cannot express. Throws ConfigError. */
-export function settingsFrom(config: Config): FakerSettings {
-  const counts: Record<StreamName, number> = {
-    customers: config.customers ?? 1000,
-    products: config.products ?? 100,
-    orders: config.orders ?? 5000,
-  };
-  const startText = config.start_date ?? '2024-01-01T00:00:00Z';
+/** Applies the spec's defaults (validateConfig) and checks what the JSON Schema cannot express. Throws ConfigError. */
+export function settingsFrom(input: Config): FakerSettings {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source faker');
+  const counts: Record<StreamName, number> = { customers: config.customers, products: config.products, orders: config.orders };
+  const startText = config.start_date;
   const startMs = Date.parse(startText);
   if (!Number.isFinite(startMs)) {
     throw new ConfigError('START_DATE_INVALID', `start_date "${startText}" is not an ISO-8601 date-time`, {
@@ -74,5 +72,5 @@ export function settingsFrom(config: Config): FakerSettings {
       hint: 'use a later start_date or smaller counts (orders advance time by 1 minute each, customers by 5, products by 50)',
     });
   }
-  return { seed: config.seed ?? 42, counts, startMs, firstMs, nowMs, batchSize: config.batch_size ?? 5000 };
+  return { seed: config.seed, counts, startMs, firstMs, nowMs, batchSize: config.batch_size };
 }
