@@ -1,6 +1,6 @@
 import { ConfigError, ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
 import pg from 'pg';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 
 /**
  * Session settings that make PostgreSQL's text output stable for the parsers in text-values.ts. Sent in the
@@ -19,21 +19,21 @@ const SESSION_OPTIONS = [
   .join(' ');
 
 /** The schemas the config names, as a list. */
-export function configuredSchemas(config: Config): string[] {
-  const schema = config.schema ?? 'public';
+export function configuredSchemas(config: ResolvedConfig): string[] {
+  const schema = config.schema;
   return Array.isArray(schema) ? [...schema] : [schema];
 }
 
 /** Client settings for a config; `replication` opens a logical walsender connection. */
-export function clientConfig(config: Config, options: { replication?: boolean; applicationName?: string } = {}): pg.ClientConfig {
+export function clientConfig(config: ResolvedConfig, options: { replication?: boolean; applicationName?: string } = {}): pg.ClientConfig {
   return {
-    host: config.host ?? 'localhost',
-    port: config.port ?? 5432,
+    host: config.host,
+    port: config.port,
     database: config.database,
     user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ssl: tlsOptions(config),
-    connectionTimeoutMillis: Math.round((config.connect_timeout_seconds ?? 30) * 1000),
+    connectionTimeoutMillis: Math.round(config.connect_timeout_seconds * 1000),
     application_name: options.applicationName ?? 'mage-int source-postgres',
     options: SESSION_OPTIONS,
     ...(options.replication ? { replication: 'database' } : {}),
@@ -41,7 +41,7 @@ export function clientConfig(config: Config, options: { replication?: boolean; a
 }
 
 /** Opens a connection, turning connection failures into errors that say what to fix. */
-export async function connect(config: Config, options: { replication?: boolean; applicationName?: string; types?: pg.CustomTypesConfig } = {}): Promise<pg.Client> {
+export async function connect(config: ResolvedConfig, options: { replication?: boolean; applicationName?: string; types?: pg.CustomTypesConfig } = {}): Promise<pg.Client> {
   const client = new pg.Client({ ...clientConfig(config, options), ...(options.types ? { types: options.types } : {}) });
   // An error on an idle connection (server restart) must not crash the process; the next query reports it.
   client.on('error', () => {});

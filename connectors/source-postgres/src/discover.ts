@@ -1,7 +1,7 @@
 import { buildCatalogStream, type Catalog, type CatalogStream, type JsonSchema } from '@mage-int/core';
 import type pg from 'pg';
 import { configuredSchemas, literal } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { columnSchema, TYPES_QUERY, TypeRegistry, type PgType } from './type-map.js';
 
 /** A discovered relation: table, view, materialized view, foreign or partitioned table. */

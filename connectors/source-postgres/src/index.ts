@@ -6,6 +6,7 @@ import {
   replicationMethod,
   selectedStreams,
   SourceClient,
+  validateConfig,
   type SourceClientOptions,
   type Catalog,
   type CatalogStream,
@@ -18,7 +19,7 @@ import {
 import spec from '../spec.json' with { type: 'json' };
 import { configuredSchemas, connect, explainError } from './connection.js';
 import { discoverCatalog } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { hasLogPosition } from './log-setup.js';
 import { preflight } from './preflight.js';
 import { commitLogPosition, readLogBased } from './read-log-based.js';
@@ -33,9 +34,7 @@ import { pgTypeParsers, TypeRegistry } from './type-map.js';
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
 
-const DEFAULT_BATCH_SIZE = 2_000;
-
-async function check(config: Config): Promise<CheckResult> {
+async function check(config: ResolvedConfig): Promise<CheckResult> {
   let client;
   try {
     client = await connect(config);
@@ -55,7 +54,7 @@ async function check(config: Config): Promise<CheckResult> {
   }
 }
 
-async function discover(config: Config): Promise<Catalog> {
+async function discover(config: ResolvedConfig): Promise<Catalog> {
   const client = await connect(config);
   try {
     return await discoverCatalog(client, config);
@@ -73,7 +72,7 @@ function readOrder(streams: CatalogStream[], state: State): CatalogStream[] {
 }
 
 /** `read`'s checks, without reading: what `mage-int check` reports. */
-async function preflightRead(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): Promise<void> {
+async function preflightRead(config: ResolvedConfig, catalog: Catalog, state: State, ctx: ConnectorContext): Promise<void> {
   const client = await connect(config);
   try {
     const selected = selectedStreams(catalog);
@@ -87,13 +86,13 @@ async function preflightRead(config: Config, catalog: Catalog, state: State, ctx
   }
 }
 
-async function* read(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
   const registry = new TypeRegistry();
   const client = await connect(config, { types: pgTypeParsers(registry) });
   try {
     await registry.reload(client);
     const tracker = new StateTracker(state ?? emptyState());
-    const env: ReadEnv = { client, tracker, batchSize: config.batch_size ?? DEFAULT_BATCH_SIZE, signal: ctx.signal };
+    const env: ReadEnv = { client, tracker, batchSize: config.batch_size, signal: ctx.signal };
     const selected = selectedStreams(catalog);
     const logBased = selected.filter((s) => replicationMethod(s) === 'LOG_BASED');
     let names: Promise<SlotNames> | undefined;
@@ -126,17 +125,24 @@ async function* read(config: Config, catalog: Catalog, state: State, ctx: Connec
   }
 }
 
+/** The config with the spec's defaults filled: the runner validated it already, a direct caller may not have. */
+const filled = (config: Config): ResolvedConfig => validateConfig<ResolvedConfig>(spec as JsonSchema, config, 'source postgres');
+
 /** The connector object (pipeline files: `source: {name: postgres, config: …}`). */
 const source = defineSource<Config>({
   kind: 'source',
   name: 'postgres',
   spec: spec as JsonSchema,
   schemaEnforced: true,
-  check: (config) => check(config),
-  discover: (config) => discover(config),
-  read,
-  commit: (config, state, ctx) => commitLogPosition(config, state, ctx),
-  operations: { preflight: preflightRead, listSlots, dropSlots },
+  check: (config) => check(filled(config)),
+  discover: (config) => discover(filled(config)),
+  read: (config, catalog, state, ctx) => read(filled(config), catalog, state, ctx),
+  commit: (config, state, ctx) => commitLogPosition(filled(config), state, ctx),
+  operations: {
+    preflight: (config, catalog, state, ctx) => preflightRead(filled(config), catalog, state, ctx),
+    listSlots: (config, state, ctx) => listSlots(filled(config), state, ctx),
+    dropSlots: (config, state, ctx) => dropSlots(filled(config), state, ctx),
+  },
 });
 export default source;
 

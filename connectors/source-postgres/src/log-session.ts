@@ -1,7 +1,7 @@
 import type { ConnectorContext, State } from '@mage-int/core';
 import type pg from 'pg';
 import { connect, explainError } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { formatLsn, parseLsn } from './lsn.js';
 import { unrefSocket } from './pg-wire.js';
 import type { ReplicationStream } from './replication-stream.js';

@@ -12,7 +12,7 @@ import {
 } from '@mage-int/core';
 import type pg from 'pg';
 import { connect, explainError, ident, literal, qualified } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { bookmarkLsn, closeSession, linger, type LogSession } from './log-session.js';
 import { SDC_DELETED_AT, SDC_LSN, SDC_PROPERTIES } from './log-snapshot.js';
 import { formatLsn, lsnValue, parseLsn } from './lsn.js';
@@ -121,7 +121,7 @@ export async function* streamChanges(config: Config, env: ReadEnv, plans: readon
   let lastPosition = startAt;
   let dirty = false;
   let keepaliveAsked = 0;
-  const heartbeatMs = (config.heartbeat_seconds ?? 10) * 1000;
+  const heartbeatMs = config.heartbeat_seconds * 1000;
 
   const flush = async function* (all: boolean): AsyncGenerator<SourceMessage> {
     for (const s of live.values()) {

@@ -1,5 +1,5 @@
 import type { CatalogStream, ConnectorContext, SourceMessage } from '@mage-int/core';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { openSession, type LogSession } from './log-session.js';
 import { setUpLogRead } from './log-setup.js';
 import { snapshotStreams } from './log-snapshot.js';

@@ -1,7 +1,7 @@
 import { ConnectorError, type ConnectorContext, type LogSlot, type State } from '@mage-int/core';
 import type pg from 'pg';
 import { connect, explainError, ident } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { bookmarkLsn } from './log-session.js';
 import { databaseObjectName, resolveSlotNames, type SlotNames } from './slot-names.js';
 
@@ -40,7 +40,7 @@ async function slotStatus(client: pg.Client, config: Config, name: string): Prom
   const lastActivity = row.last_activity ? new Date(row.last_activity).toISOString() : undefined;
   return {
     name,
-    location: `${config.database} on ${config.host ?? 'localhost'}:${config.port ?? 5432}`,
+    location: `${config.database} on ${config.host}:${config.port}`,
     active: row.active,
     ...(row.retained !== null ? { retainedBytes: Number(row.retained) } : {}),
     ...(lastActivity ? { lastActivity } : {}),
