@@ -52,7 +52,15 @@ export class ActiveRun {
   }
 }
 
-function liveStreams(progress: RunProgress, bookmarks: Record<string, unknown>, finishedAt?: number, failed?: string): LiveStream[] {
+/**
+ * The streams' numbers. A stream is done when the run ended, or earlier when the last committed state has moved its
+ * bookmark since the run began and names another stream (or none) as `currently_syncing`: sources that sync streams one after another
+ * say so; for others a stream stays running until the run ends.
+ */
+function liveStreams(progress: RunProgress, initial: State | undefined, committed: State | undefined, finishedAt?: number, failed?: string): LiveStream[] {
+  const bookmarks: Record<string, unknown> = committed?.bookmarks ?? {};
+  const syncing = committed?.currently_syncing;
+  const moved = (stream: string) => bookmarks[stream] !== undefined && JSON.stringify(bookmarks[stream]) !== JSON.stringify(initial?.bookmarks?.[stream]);
   return Object.values(progress.streams).map((s) => {
     const elapsedMs = Math.max(0, (finishedAt ?? s.lastAt) - s.startedAt);
     return {
@@ -60,7 +68,12 @@ function liveStreams(progress: RunProgress, bookmarks: Record<string, unknown>, 
       rows: s.records,
       rowsPerSecond: elapsedMs > 0 ? Math.round(s.records / (elapsedMs / 1000)) : 0,
       elapsedMs,
-      status: failed === s.stream ? 'failed' : finishedAt !== undefined ? 'done' : 'running',
+      status:
+        failed === s.stream
+          ? 'failed'
+          : finishedAt !== undefined || (syncing !== undefined && syncing !== s.stream && moved(s.stream))
+            ? 'done'
+            : 'running',
       committed: bookmarks[s.stream],
     };
   });
@@ -113,7 +126,8 @@ export class RunManager {
 
     // The state store tells the page each stream's last committed bookmark as the destination commits.
     const inner = definition.stateStore as StateStore;
-    let bookmarks: Record<string, unknown> = {};
+    let committed: State | undefined;
+    const initial = await inner.load(config.id).catch(() => undefined);
     let latest: RunProgress | undefined;
     const stateStore: StateStore = {
       load: (id) => inner.load(id),
@@ -122,9 +136,9 @@ export class RunManager {
       ...(inner.lock ? { lock: (id: string) => inner.lock!(id) } : {}),
       save: async (id: string, state: State) => {
         await inner.save(id, state);
-        bookmarks = { ...(state.bookmarks ?? {}) };
+        committed = structuredClone(state);
         if (latest) {
-          run.streams = liveStreams(latest, bookmarks);
+          run.streams = liveStreams(latest, initial, committed);
           run.emit({ type: 'progress', streams: run.streams, committedStates: latest.committedStates });
         }
       },
@@ -150,7 +164,7 @@ export class RunManager {
     const finish = async (status: RunRecord['status'], error?: unknown): Promise<RunRecord> => {
       const now = Date.now();
       const failedStream = error instanceof MageError ? error.stream : undefined;
-      run.streams = latest ? liveStreams(latest, bookmarks, now, failedStream) : [];
+      run.streams = latest ? liveStreams(latest, initial, committed, now, failedStream) : [];
       record.status = status;
       record.finishedAt = now;
       record.streams = run.streams.map((s) => ({ stream: s.stream, rows: s.rows, elapsedMs: s.elapsedMs }));
@@ -186,7 +200,7 @@ export class RunManager {
           latest = progress;
           run.committedStates = progress.committedStates;
           record.rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
-          run.streams = liveStreams(progress, bookmarks);
+          run.streams = liveStreams(progress, initial, committed);
           run.emit({ type: 'progress', streams: run.streams, committedStates: progress.committedStates });
         },
       })

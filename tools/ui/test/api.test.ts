@@ -33,6 +33,25 @@ async function runEvents(project: Project, runId: string): Promise<{ types: stri
   return { types: events.map((e) => e.type), end: end as RunRecord };
 }
 
+/** Follows a run's events; `onProgress` sees each progress event; resolves with the end record. */
+async function followRun(project: Project, runId: string, onProgress: (streams: { stream: string; rows: number; status: string }[]) => void): Promise<RunRecord> {
+  const response = await fetch(`http://127.0.0.1:${project.ui.port}/api/runs/${runId}/events?token=${project.ui.token}`);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let cut: number;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const event = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const data = JSON.parse(/^data: (.*)$/m.exec(event)?.[1] ?? 'null') as { type: string; streams?: never; record?: RunRecord };
+      if (data.type === 'progress') onProgress(data.streams ?? []);
+      if (data.type === 'end' && data.record) return data.record;
+    }
+  }
+  throw new Error('the event stream ended without an end event');
+}
+
 describe('mage-int ui API', () => {
   let project: Project;
   beforeAll(async () => {
@@ -166,5 +185,62 @@ describe('mage-int ui API', () => {
     expect(again.body.changes).toEqual({ addedStreams: ['orders'], removedStreams: ['refunds'], columns: [{ stream: 'customers', added: ['email'], removed: [] }] });
     expect(again.body.streams.find((s) => s.id === 'products')?.selected).toBe(false);
     expect(again.body.streams.find((s) => s.id === 'orders')?.replicationMethod).toBe('INCREMENTAL');
+  });
+
+  it('shows a stream done once the committed state has moved past it, and runs one stream from scratch on "full refresh"', async () => {
+    const started = await project.call<{ runId: string }>('pipelines/shop/runs', { method: 'POST', body: { only: ['orders'], fullRefresh: true } });
+    const end = await followRun(project, started.body.runId, () => {});
+    expect(end).toMatchObject({ status: 'completed', only: ['orders'], fullRefresh: true, rows: 400 });
+    expect(end.streams.map((s) => s.stream)).toEqual(['orders']);
+
+    // Small commits, so states are committed while later streams still run.
+    await project.call('pipelines', {
+      method: 'POST',
+      body: { name: 'steps', source: { name: 'faker', config: { customers: 1000, products: 0, orders: 0, batch_size: 250 } }, destination: { name: 'duckdb', config: { path: 'steps.duckdb', batch_size_rows: 250 } } },
+    });
+    await project.call('pipelines/steps/discover', { method: 'POST' });
+    await project.call('pipelines/steps/streams', { method: 'PUT', body: { streams: { products: { selected: true }, orders: { selected: true } } } });
+    writeFileSync(join(project.dir, 'pipelines', 'steps.yaml'), readFileSync(join(project.dir, 'pipelines', 'steps.yaml'), 'utf8').replace('orders: 0', 'orders: 2000').replace('products: 0', 'products: 10'));
+    const seen: string[] = [];
+    const all = await project.call<{ runId: string }>('pipelines/steps/runs', { method: 'POST', body: {} });
+    await followRun(project, all.body.runId, (streams) => {
+      for (const s of streams) if (s.status === 'done' && streams.some((o) => o.status === 'running')) seen.push(s.stream);
+    });
+    expect(seen).toContain('customers');
+  });
+
+  it('cancels a run: the record says cancelled and the state of the last commit is kept', async () => {
+    await project.call('pipelines', {
+      method: 'POST',
+      body: { name: 'big', source: { name: 'faker', config: { customers: 10, products: 5, orders: 50_000_000, batch_size: 1000 } }, destination: { name: 'duckdb', config: { path: 'big.duckdb', batch_size_rows: 5000 } } },
+    });
+    const started = await project.call<{ runId: string }>('pipelines/big/runs', { method: 'POST', body: {} });
+    expect((await project.call('pipelines/big/runs', { method: 'POST', body: {} })).body).toMatchObject({ code: 'RUN_ACTIVE' });
+    let cancelled = false;
+    const end = await followRun(project, started.body.runId, (streams) => {
+      if (!cancelled && (streams.find((s) => s.stream === 'orders')?.rows ?? 0) > 20_000) {
+        cancelled = true;
+        void project.call(`runs/${started.body.runId}/cancel`, { method: 'POST' });
+      }
+    });
+    expect(end.status).toBe('cancelled');
+    expect(end.rows).toBeLessThan(50_000_000);
+    const state = await project.call<{ state: { bookmarks: Record<string, unknown> } }>('pipelines/big/state');
+    expect(Object.keys(state.body.state.bookmarks)).toContain('orders');
+  });
+
+  it('records a failed run with its error, hint and the field it names', async () => {
+    await project.call('pipelines', {
+      method: 'POST',
+      body: { name: 'broken', source: { name: 'faker', config: { orders: 10, customers: 0 } }, destination: shop.destination },
+    });
+    const started = await project.call<{ runId: string }>('pipelines/broken/runs', { method: 'POST', body: {} });
+    const end = await followRun(project, started.body.runId, () => {});
+    expect(end.status).toBe('failed');
+    expect(end.error).toContain('orders reference customers and products');
+    expect(end.errorDetail).toMatchObject({ field: 'customers', hint: expect.stringContaining('at least 1') });
+    expect(end.tasks[0]).toMatchObject({ status: 'failed', error: end.error });
+    const listed = await project.call<{ name: string; lastRun?: { status: string } }[]>('pipelines');
+    expect(listed.body.find((p) => p.name === 'broken')?.lastRun?.status).toBe('failed');
   });
 });
