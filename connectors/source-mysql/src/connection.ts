@@ -1,7 +1,7 @@
 import { ConfigError, ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, FieldPacket, QueryError, RowDataPacket } from 'mysql2';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 
 /** The databases the config names. */
 export function configuredDatabases(config: Config): string[] {
@@ -19,13 +19,13 @@ export function connectionOptions(config: Config): ConnectionOptions {
   const ssl = tlsOptions(config);
   const databases = config.databases ?? [];
   return {
-    host: config.host ?? 'localhost',
-    port: config.port ?? 3306,
+    host: config.host,
+    port: config.port,
     user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(config.database && databases.length === 0 ? { database: config.database } : {}),
     ...(ssl ? { ssl: ssl as ConnectionOptions['ssl'] } : {}),
-    connectTimeout: Math.round((config.connect_timeout_seconds ?? 30) * 1000),
+    connectTimeout: Math.round(config.connect_timeout_seconds * 1000),
     charset: 'utf8mb4_general_ci',
     timezone: 'Z',
     dateStrings: true,

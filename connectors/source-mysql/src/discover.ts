@@ -1,6 +1,6 @@
 import { buildCatalogStream, ConnectorError, getMetadata, type Catalog, type CatalogStream, type JsonSchema } from '@mage-int/core';
 import { configuredDatabases, type MySqlClient } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { loadTables, type TableInfo } from './tables.js';
 import { columnSchema, isOrderable, valueKind } from './type-map.js';
 

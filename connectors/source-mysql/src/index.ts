@@ -7,6 +7,7 @@ import {
   replicationMethod,
   selectedStreams,
   SourceClient,
+  validateConfig,
   type Catalog,
   type CheckResult,
   type ConnectorContext,
@@ -19,7 +20,7 @@ import {
 import spec from '../spec.json' with { type: 'json' };
 import { configuredDatabases, connect, explainError } from './connection.js';
 import { discoverCatalog } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { readLogBased } from './read-log-based.js';
 import { preflight } from './preflight.js';
 import { serverInfo } from './server-info.js';
@@ -29,9 +30,7 @@ import { tableStream } from './table-streams.js';
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
 
-const DEFAULT_BATCH_SIZE = 2_000;
-
-async function check(config: Config): Promise<CheckResult> {
+async function check(config: ResolvedConfig): Promise<CheckResult> {
   let client;
   try {
     client = await connect(config);
@@ -52,7 +51,7 @@ async function check(config: Config): Promise<CheckResult> {
   }
 }
 
-async function discover(config: Config): Promise<Catalog> {
+async function discover(config: ResolvedConfig): Promise<Catalog> {
   const client = await connect(config);
   try {
     return await discoverCatalog(client, config);
@@ -64,7 +63,7 @@ async function discover(config: Config): Promise<Catalog> {
 }
 
 /** `read`'s checks, without reading: what `mage-int check` reports. */
-async function preflightRead(config: Config, catalog: Catalog, state: State): Promise<void> {
+async function preflightRead(config: ResolvedConfig, catalog: Catalog, state: State): Promise<void> {
   const client = await connect(config);
   try {
     await preflight(client, config, selectedStreams(catalog), state ?? emptyState());
@@ -79,7 +78,7 @@ async function preflightRead(config: Config, catalog: Catalog, state: State): Pr
  * FULL_TABLE and INCREMENTAL streams through the source kit (it owns order, SCHEMA, STATE, versions and
  * bookmarks), then the LOG_BASED ones together from one binlog reader.
  */
-async function* read(config: Config, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
   const client = await connect(config);
   try {
     let current = state ?? emptyState();
@@ -94,7 +93,7 @@ async function* read(config: Config, catalog: Catalog, state: State, ctx: Connec
     const isLogBased = (id: string) => selected.some((s) => s.tap_stream_id === id && replicationMethod(s) === 'LOG_BASED');
     const tableEntries = selected.filter((s) => !isLogBased(s.tap_stream_id));
     const logBased = selected.filter((s) => isLogBased(s.tap_stream_id));
-    const env = { client, batchSize: config.batch_size ?? DEFAULT_BATCH_SIZE };
+    const env = { client, batchSize: config.batch_size };
     if (tableEntries.length > 0 || logBased.length === 0) {
       const streams: SourceStream[] = [];
       for (const entry of tableEntries) {
@@ -121,16 +120,19 @@ async function* read(config: Config, catalog: Catalog, state: State, ctx: Connec
   }
 }
 
+/** The config with the spec's defaults filled: the runner validated it already, a direct caller may not have. */
+const filled = (config: Config): ResolvedConfig => validateConfig<ResolvedConfig>(spec as JsonSchema, config, 'source mysql');
+
 /** The connector object (pipeline files: `source: {name: mysql, config: …}`). */
 const source = defineSource<Config>({
   kind: 'source',
   name: 'mysql',
   spec: spec as JsonSchema,
   schemaEnforced: true,
-  check: (config) => check(config),
-  discover: (config) => discover(config),
-  read,
-  operations: { preflight: (config, catalog, state) => preflightRead(config, catalog, state) },
+  check: (config) => check(filled(config)),
+  discover: (config) => discover(filled(config)),
+  read: (config, catalog, state, ctx) => read(filled(config), catalog, state, ctx),
+  operations: { preflight: (config, catalog, state) => preflightRead(filled(config), catalog, state) },
 });
 export default source;
 

@@ -2,7 +2,7 @@ import { pickKeys, startFullTable, type ConnectorContext, type JsonSchema, type 
 import type { RowDataPacket } from 'mysql2';
 import { formatPosition, type BinlogPosition } from './binlog-position.js';
 import { connect, explainError, type MySqlClient } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { queryBatches } from './query-rows.js';
 import { currentPosition, gtidAt, type ServerInfo } from './server-info.js';
 import type { TablePlan } from './table-plan.js';

@@ -3,7 +3,7 @@ import { GtidSet, MariadbGtidPosition, type AnyBinlogEvent } from '@vlasky/zongj
 import { comparePositions, formatPosition, readerServerId, type BinlogPosition } from './binlog-position.js';
 import { BinlogReader } from './binlog-reader.js';
 import { connectionOptions, explainError, type MySqlClient } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { logSchema, positionBookmark, SDC_BINLOG_POS, SDC_DELETED_AT, SDC_GTID } from './log-snapshot.js';
 import { bookmarkPosition } from './preflight.js';
 import type { ServerInfo } from './server-info.js';
@@ -206,7 +206,7 @@ export async function* streamChanges(
   for (const stream of streams.values()) (tables[stream.plan.database] ??= []).push(stream.plan.table);
   const reader = new BinlogReader({
     connection: connectionOptions(config),
-    serverId: readerServerId(config.server_id, ctx.pipelineId, `${config.host ?? 'localhost'}:${config.port ?? 3306}/${[...Object.keys(tables)].join(',')}`),
+    serverId: readerServerId(config.server_id, ctx.pipelineId, `${config.host}:${config.port}/${[...Object.keys(tables)].join(',')}`),
     start: boundary,
     tables,
   });

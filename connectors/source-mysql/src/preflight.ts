@@ -3,7 +3,7 @@ import type { RowDataPacket } from 'mysql2';
 import { mariaGtidReachable, mysqlGtidSubset, mysqlPurgedBeyond, type BinlogPosition } from './binlog-position.js';
 import { explainError, qualified, type MySqlClient } from './connection.js';
 import { tableOf } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { binaryLogs, gtidAt, serverInfo, type ServerInfo } from './server-info.js';
 
 const RESYNC_HINT =

@@ -1,7 +1,7 @@
 import type { CatalogStream, ConnectorContext, SourceMessage, State } from '@mage-int/core';
 import { StateTracker } from '@mage-int/core';
 import { explainError, type MySqlClient } from './connection.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { snapshotStreams } from './log-snapshot.js';
 import { streamChanges } from './log-streaming.js';
 import { bookmarkPosition } from './preflight.js';
@@ -17,7 +17,7 @@ import { planTable, type TablePlan } from './table-plan.js';
  */
 export async function* readLogBased(config: Config, client: MySqlClient, info: ServerInfo, streams: CatalogStream[], state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
   const tracker = new StateTracker(state);
-  const batchSize = config.batch_size ?? 2_000;
+  const batchSize = config.batch_size;
   const plans: TablePlan[] = [];
   for (const entry of streams) {
     try {

@@ -2,7 +2,7 @@ import { ConnectorError, getMetadata, keyProperties, selectedFields, type Catalo
 import type { MySqlClient } from './connection.js';
 import { ident, qualified } from './connection.js';
 import { tableKeys, tableOf } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { loadTables, type TableInfo } from './tables.js';
 import { columnSchema, selectExpression, valueConverter, valueKind, type ColumnInfo, type ValueConverter, type ValueKind } from './type-map.js';
 
