@@ -123,7 +123,7 @@ describe('a project outside the repository, on the seeded local registry', () =>
     await client.end();
   });
 
-  it('init → npm install → add source-postgres → add destination-duckdb → run PostgreSQL → DuckDB → list → remove', { timeout: 300_000 }, async () => {
+  it('init → npm install → add source-PostgreSQL (Mage\'s spelling) → add destination-duckdb → run name: PostgreSQL → DuckDB → list → remove', { timeout: 300_000 }, async () => {
     const project = join(work, 'my-project');
     expect(await checkoutMageInt(['init', 'my-project', '--registry', registryUrl], work)).toMatch(/created my-project\/\.npmrc/);
     expect(await readFile(join(project, '.npmrc'), 'utf8')).toContain(`@mage-int:registry=${registryUrl}`);
@@ -135,7 +135,8 @@ describe('a project outside the repository, on the seeded local registry', () =>
     const searched = await mageInt(['search']);
     for (const name of ['source-postgres', 'source-faker', 'destination-duckdb', 'destination-postgres']) expect(searched).toMatch(new RegExp(`${name}\\s+@mage-int/${name}\\s+\\d+\\.\\d+\\.\\d+\\s+certified`));
 
-    expect(await mageInt(['add', 'source-postgres'])).toMatch(/added source postgres: @mage-int\/source-postgres@\d+\.\d+\.\d+\n/);
+    // as a Mage user writes it: the name in another case; installed under its real name
+    expect(await mageInt(['add', 'source-PostgreSQL'])).toMatch(/added source postgres: @mage-int\/source-postgres@\d+\.\d+\.\d+\n/);
     expect(await mageInt(['add', 'destination-duckdb'])).toMatch(/destination-duckdb is already installed: @mage-int\/destination-duckdb@/);
 
     await writeFile(
@@ -143,10 +144,10 @@ describe('a project outside the repository, on the seeded local registry', () =>
       [
         'id: orders',
         'source:',
-        '  name: postgres',
+        '  name: PostgreSQL',
         `  config: { host: 127.0.0.1, port: 5432, database: ${database}, username: postgres }`,
         'destination:',
-        '  name: duckdb',
+        '  name: DuckDB',
         '  config: { path: ../warehouse.duckdb }',
         '',
       ].join('\n'),
@@ -167,7 +168,7 @@ describe('a project outside the repository, on the seeded local registry', () =>
     const listed = JSON.parse(await mageInt(['list', '--json'])) as { package: string }[];
     expect(listed.map((c) => c.package).sort()).toEqual(['@mage-int/destination-duckdb', '@mage-int/source-faker', '@mage-int/source-postgres']);
 
-    expect(await mageInt(['remove', 'source-faker'])).toMatch(/removed source faker \(@mage-int\/source-faker\)/);
+    expect(await mageInt(['remove', 'source-Faker'])).toMatch(/removed source faker \(@mage-int\/source-faker\)/);
     const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies).sort()).toEqual(['@mage-int/cli', '@mage-int/core', '@mage-int/destination-duckdb', '@mage-int/source-postgres']);
     const after = JSON.parse(await mageInt(['list', '--json'])) as { package: string }[];
