@@ -24,3 +24,4 @@ export { StandInServer, VendorStandIn, nestedQuery, type StandInRequest, type St
 export { StripeStandIn, startStripeStandIn, stripeError, stripeExampleObjects, STRIPE_RESOURCES, type StripeStandInOptions } from './stand-ins/stripe/stripe-stand-in.js';
 export { HubSpotStandIn, startHubSpotStandIn, hubspotError, HUBSPOT_OBJECT_TYPES, HUBSPOT_SEARCH_CAP, type HubSpotStandInOptions, type HubSpotRecord, type HubSpotProperty } from './stand-ins/hubspot/hubspot-stand-in.js';
 export { SalesforceStandIn, startSalesforceStandIn, type SalesforceStandInOptions, type SalesforceRecord, type SalesforceField } from './stand-ins/salesforce/salesforce-stand-in.js';
+export { ZendeskStandIn, startZendeskStandIn, zendeskError, type ZendeskStandInOptions, type ZendeskObject } from './stand-ins/zendesk/zendesk-stand-in.js';
