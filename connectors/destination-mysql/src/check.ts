@@ -1,5 +1,5 @@
 import { formatError, type CheckResult, type ConnectorContext } from '@mage-int/core';
-import { connect, explainError } from './connection.js';
+import { connect, explainError, resolveConfig } from './connection.js';
 import type { Config } from './generated/config.js';
 import { MysqlDialect } from './mysql-dialect.js';
 
@@ -7,7 +7,8 @@ import { MysqlDialect } from './mysql-dialect.js';
  * Connects as a run does (the database created when missing), then creates and drops a table in the database,
  * so missing rights show now rather than at the first SCHEMA.
  */
-export async function check(config: Config, _ctx: ConnectorContext): Promise<CheckResult> {
+export async function check(input: Config, _ctx: ConnectorContext): Promise<CheckResult> {
+  const config = resolveConfig(input);
   let client;
   try {
     client = await connect(config);

@@ -1,7 +1,8 @@
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
-import { ConnectorError, tlsFailureHint, tlsOptions } from '@mage-int/core';
-import type { Config } from './generated/config.js';
+import { ConnectorError, tlsFailureHint, tlsOptions, validateConfig, type JsonSchema } from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { serverInfo, type ServerInfo } from './server-info.js';
 
 /**
@@ -29,12 +30,17 @@ export interface ConnectOptions {
   offerLocalFiles?: boolean;
 }
 
-function options(config: Config, offerLocalFiles: boolean): ConnectionOptions {
+/** Validates a config, filling the spec's defaults (throws ConfigError): the runner did; a direct caller may not have. */
+export function resolveConfig(input: Config): ResolvedConfig {
+  return validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination mysql');
+}
+
+function options(config: ResolvedConfig, offerLocalFiles: boolean): ConnectionOptions {
   const ssl = tlsOptions(config);
   return {
-    host: config.host ?? 'localhost',
-    port: config.port ?? 3306,
-    user: config.username ?? 'root',
+    host: config.host,
+    port: config.port,
+    user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(ssl ? { ssl: ssl as ConnectionOptions['ssl'] } : {}),
     connectTimeout: 30_000,
@@ -51,8 +57,9 @@ function options(config: Config, offerLocalFiles: boolean): ConnectionOptions {
  * Opens a session pinned to UTC and a strict SQL mode, and makes sure the database exists (creating it, utf8mb4,
  * when the user may). Shared by `check` and the run, so a check fails exactly as a run would.
  */
-export async function connect(config: Config, connectOptions: ConnectOptions = {}): Promise<MysqlClient> {
-  const raw = mysql.createConnection(options(config, connectOptions.offerLocalFiles ?? config.local_infile ?? true));
+export async function connect(input: Config, connectOptions: ConnectOptions = {}): Promise<MysqlClient> {
+  const config = resolveConfig(input);
+  const raw = mysql.createConnection(options(config, connectOptions.offerLocalFiles ?? config.local_infile));
   // An error on an idle connection must not crash the process; the next query reports it.
   raw.on('error', () => {});
   const promise = raw.promise();

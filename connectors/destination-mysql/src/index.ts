@@ -13,7 +13,7 @@ import {
 import { SqlSession } from '@mage-int/core/sql';
 import spec from '../spec.json' with { type: 'json' };
 import { check } from './check.js';
-import { connect, type ConnectOptions } from './connection.js';
+import { connect, resolveConfig, type ConnectOptions } from './connection.js';
 import type { Config } from './generated/config.js';
 import { MysqlConnection } from './mysql-connection.js';
 import { MysqlDialect } from './mysql-dialect.js';
@@ -29,24 +29,25 @@ export { utcDateTime } from './value-text.js';
  * Loads messages through the destination kit: the batching writer (commits by rows, bytes and age, STATE after
  * the commit, BATCH files) over the SQL kit's session with the MySQL dialect and a LOAD DATA connection.
  */
-export function writeMysql(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext, connectOptions: ConnectOptions = {}): AsyncGenerator<StateMessage> {
+export function writeMysql(input: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext, connectOptions: ConnectOptions = {}): AsyncGenerator<StateMessage> {
+  const config = resolveConfig(input);
   return writeWithSession(
-    config,
+    input,
     messages,
     ctx,
     async (control) => {
       const client = await connect(config, connectOptions);
-      const dialect = new MysqlDialect(client.server, { lowercase: config.lowercase_identifiers ?? true });
-      const connection = new MysqlConnection(client, dialect, config.local_infile ?? true, control.logger);
+      const dialect = new MysqlDialect(client.server, { lowercase: config.lowercase_identifiers });
+      const connection = new MysqlConnection(client, dialect, config.local_infile, control.logger);
       return new SqlSession(
         dialect,
         connection,
         {
           schema: config.database,
-          hardDelete: config.hard_delete ?? false,
-          addRecordMetadata: config.add_record_metadata ?? false,
-          interpretContentEncoding: config.interpret_content_encoding ?? false,
-          tablePrefix: config.table_prefix ?? '',
+          hardDelete: config.hard_delete,
+          addRecordMetadata: config.add_record_metadata,
+          interpretContentEncoding: config.interpret_content_encoding,
+          tablePrefix: config.table_prefix,
         },
         control,
       );
