@@ -1,6 +1,7 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, findConnectorByName, findInstalledConnectors, readConnectorPackage, type ConnectorKind, type InstalledConnector } from '@mage-int/core';
+import { ConfigError, connectorNameMatch, findConnectorByName, findInstalledConnectors, readConnectorPackage, type ConnectorKind, type InstalledConnector } from '@mage-int/core';
+import { loadConnectorIndex } from './connector-index.js';
 import { lookupConnector, parseConnectorRequest, type ResolvedConnector } from './connector-lookup.js';
 import { configuredRegistries, configuredRegistry, npmFailure, registryArgs, runNpm } from './npm-client.js';
 import { RegistryError } from './registry-error.js';
@@ -51,12 +52,25 @@ async function declaredDependency(projectDir: string, packageName: string): Prom
 }
 
 /**
+ * `add PostgreSQL` / `add postgresql`: a connector's name without its end would otherwise be taken as an npm package
+ * name (and `postgresql` is someone else's package on npm). Names the `source-…` / `destination-…` to ask for instead.
+ */
+async function refuseBareConnectorName(input: string): Promise<void> {
+  const name = input.replace(/@[^@/]*$/, '');
+  if (name.startsWith('@') || /^(source|destination)-/i.test(name)) return;
+  const meant = (await loadConnectorIndex()).filter((entry) => connectorNameMatch(entry, name) !== undefined).map((entry) => `${entry.type}-${entry.name}`);
+  if (meant.length === 0) return;
+  throw new ConfigError('CONNECTOR_REF_INVALID', `"${input}" is a connector's name: say which end, ${meant.map((m) => `\`mage-int add ${m}\``).join(' or ')}`);
+}
+
+/**
  * `mage-int add`: resolves the package (first party, then community), refuses a package that is not a
  * connector, asks before installing a third-party one, installs it with npm into the project, and checks
  * the installed package once more (uninstalling it again when it is not a connector after all).
  */
 export async function addConnector(input: string, options: AddOptions): Promise<AddResult> {
   const log = options.log ?? (() => {});
+  await refuseBareConnectorName(input);
   const request = parseConnectorRequest(input);
   const projectDir = await projectDirectory(options.cwd);
   if (!request.range) {

@@ -256,6 +256,10 @@ describe('mage-int add, list, search, remove', () => {
     expect(added.code).toBe(1);
     expect(added.output).toContain(`source-postgres is a first-party connector (@mage-int/source-postgres), but ${registry.url} does not have it`);
     expect(added.output).not.toMatch(/source-PostgreSQL|source-postgresql/);
+    // without its end, a connector's name is not taken for an npm package of that name
+    const bare = await mageInt(['add', 'PostgreSQL'], project);
+    expect(bare.code).toBe(2);
+    expect(bare.output).toContain('"PostgreSQL" is a connector\'s name: say which end, `mage-int add destination-postgres` or `mage-int add source-postgres`');
     const typo = await mageInt(['add', 'destination-amazon_s4'], project);
     expect(typo.output).toMatch(/hint: did you mean destination-s3\? `mage-int add destination-s3`/);
   });

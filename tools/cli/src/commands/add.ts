@@ -24,6 +24,9 @@ export default class Add extends BaseCommand {
                              that kind and name (e.g. @acme/source-x)
   <package>[@range]          that npm package
 
+Connector names match in any case and by the other names a connector declares (Mage's: source-PostgreSQL,
+destination-amazon_s3 install @mage-int/source-postgres, @mage-int/destination-s3).
+
 A connector the project already depends on is not installed again (give a @version to change it). A
 third-party connector is installed only after you confirm (--yes skips the question; without a terminal and
 without --yes it is refused): anything outside @mage-int, and @mage-int packages from any registry other than
