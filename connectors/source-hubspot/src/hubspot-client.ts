@@ -3,12 +3,11 @@ import * as objectsSdk from '@hubspot/api-client/lib/codegen/crm/objects/index.j
 import * as ownersSdk from '@hubspot/api-client/lib/codegen/crm/owners/index.js';
 import * as pipelinesSdk from '@hubspot/api-client/lib/codegen/crm/pipelines/index.js';
 import * as propertiesSdk from '@hubspot/api-client/lib/codegen/crm/properties/index.js';
-import { bearerAuth, ConfigError, ConnectorError, HttpClient, HttpError, MageError, OAuth2Auth, redact, type ConnectorContext, type HttpAuth } from '@mage-int/core';
-import type { Config } from './generated/config.js';
+import { bearerAuth, ConfigError, ConnectorError, HttpClient, HttpError, MageError, OAuth2Auth, redact, validateConfig, type ConnectorContext, type HttpAuth, type JsonSchema } from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
+import type { Config, ResolvedConfig } from './generated/config.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
-/** HubSpot allows 5 search requests per second per account; the default leaves one for other integrations. */
-const SEARCH_REQUESTS_PER_SECOND = 4;
 
 /** The SDK's APIs a sync uses, each on the source kit's transport, and what errors need. */
 export interface HubSpotConnection {
@@ -29,22 +28,23 @@ export interface HubSpotConnection {
  * `Retry-After`), 5xx and network errors, each wait logged. The SDK keeps the endpoints, parameters and models.
  * Search requests get a budget of their own (HubSpot limits them apart, to 5 per second).
  */
-export function connect(config: Config, ctx: ConnectorContext): HubSpotConnection {
-  const base = baseUrl(config.base_url ?? DEFAULT_BASE_URL);
+export function connect(input: Config, ctx: ConnectorContext): HubSpotConnection {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source hubspot'); // fills the spec's defaults
+  const base = baseUrl(config.base_url);
   const auth = authFor(config, base);
   const client = (perSecond: number) =>
     new HttpClient({
       baseUrl: base,
       auth,
-      maxRetries: config.max_retries ?? 5,
-      timeoutMs: (config.request_timeout_seconds ?? 60) * 1000,
+      maxRetries: config.max_retries,
+      timeoutMs: config.request_timeout_seconds * 1000,
       maxRequestsPerSecond: perSecond,
       logger: ctx.logger,
       signal: ctx.signal,
     });
-  const perSecond = config.max_requests_per_second ?? 10;
+  const perSecond = config.max_requests_per_second;
   const http = client(perSecond);
-  const searchHttp = client(Math.min(perSecond, config.max_search_requests_per_second ?? SEARCH_REQUESTS_PER_SECOND));
+  const searchHttp = client(Math.min(perSecond, config.max_search_requests_per_second));
   return {
     objects: new objectsSdk.BasicApi(objectsSdk.createConfiguration(on(objectsSdk, base, http))),
     search: new objectsSdk.SearchApi(objectsSdk.createConfiguration(on(objectsSdk, base, searchHttp))),
@@ -92,7 +92,7 @@ function on<Request extends SdkRequest, Response, Library>(sdk: SdkModule<Reques
   return { baseServer: new sdk.ServerConfiguration(base, {}), httpApi };
 }
 
-function authFor(config: Config, base: string): HttpAuth {
+function authFor(config: ResolvedConfig, base: string): HttpAuth {
   if (config.access_token) return bearerAuth(config.access_token, 'access_token');
   if (config.client_id && config.client_secret && config.refresh_token) {
     return new OAuth2Auth({
@@ -100,10 +100,10 @@ function authFor(config: Config, base: string): HttpAuth {
       clientId: config.client_id,
       clientSecret: config.client_secret,
       refreshToken: config.refresh_token,
-      timeoutMs: (config.request_timeout_seconds ?? 60) * 1000,
+      timeoutMs: config.request_timeout_seconds * 1000,
     });
   }
-  const missing = ['client_id', 'client_secret', 'refresh_token'].filter((name) => !config[name as keyof Config]);
+  const missing = ['client_id', 'client_secret', 'refresh_token'].filter((name) => !config[name as keyof ResolvedConfig]);
   throw new ConfigError('HUBSPOT_AUTH_MISSING', `no credentials: set access_token, or client_id, client_secret and refresh_token (${missing.join(', ')} missing)`, {
     field: config.client_id || config.refresh_token ? missing[0] : 'access_token',
     hint: 'a private app token: HubSpot → Settings → Integrations → Private Apps; OAuth: your public app\'s credentials and a refresh token of its install',

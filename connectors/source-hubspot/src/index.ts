@@ -1,9 +1,9 @@
-import { defineSource, formatError, readStreams, SourceClient, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
+import { defineSource, formatError, readStreams, SourceClient, validateConfig, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { AssociationsStream } from './associations-stream.js';
 import { CrmObjectStream, type CrmStreamSettings } from './crm-object-stream.js';
 import { discoverStreams } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { call, connect, type HubSpotConnection } from './hubspot-client.js';
 import { OwnersStream } from './owners-stream.js';
 import { PipelinesStream } from './pipelines-stream.js';
@@ -15,8 +15,9 @@ export { SEARCH_RESULT_CAP, type CrmStreamSettings } from './crm-object-stream.j
 export { connect, type HubSpotConnection } from './hubspot-client.js';
 
 /** The streams of one run, sharing one connection (and so its request budgets and token). */
-export function hubspotStreams(connection: HubSpotConnection, config: Config, overrides: Partial<CrmStreamSettings> = {}): SourceStream[] {
-  const settings: CrmStreamSettings = { pageSize: config.page_size ?? 200, lagMs: (config.search_lag_seconds ?? 30) * 1000, ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}), ...overrides };
+export function hubspotStreams(connection: HubSpotConnection, input: Config, overrides: Partial<CrmStreamSettings> = {}): SourceStream[] {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source hubspot'); // fills the spec's defaults
+  const settings: CrmStreamSettings = { pageSize: config.page_size, lagMs: config.search_lag_seconds * 1000, ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}), ...overrides };
   return [...CRM_OBJECTS.map((definition) => new CrmObjectStream(connection, definition, settings)), new OwnersStream(connection), new PipelinesStream(connection), new AssociationsStream(connection)];
 }
 

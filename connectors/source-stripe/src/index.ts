@@ -1,7 +1,7 @@
-import { defineSource, formatError, readStreams, SourceClient, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
+import { defineSource, formatError, readStreams, SourceClient, validateConfig, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverStreams } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { call, connect, type StripeConnection } from './stripe-client.js';
 import { StripeStream, type StripeStreamSettings } from './stripe-stream.js';
 import { STREAMS } from './streams.js';
@@ -13,10 +13,11 @@ export { EVENTS_BOOKMARK, EVENTS_WINDOW_SECONDS } from './stripe-stream.js';
 export { defaultRequestsPerSecond } from './stripe-client.js';
 
 /** The streams of one run, sharing one SDK client (and so one request budget). */
-export function stripeStreams(connection: StripeConnection, config: Config, now?: () => number): SourceStream[] {
+export function stripeStreams(connection: StripeConnection, input: Config, now?: () => number): SourceStream[] {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source stripe'); // fills the spec's defaults
   const settings: StripeStreamSettings = {
-    pageSize: config.page_size ?? 100,
-    lookback: Math.round((config.lookback_window_days ?? 0) * 86_400),
+    pageSize: config.page_size,
+    lookback: Math.round(config.lookback_window_days * 86_400),
     ...(config.start_date ? { startValue: Math.floor(Date.parse(config.start_date) / 1000) } : {}),
     ...(now ? { now } : {}),
   };

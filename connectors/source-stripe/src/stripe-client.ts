@@ -1,6 +1,7 @@
-import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, type ConnectorContext } from '@mage-int/core';
+import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, validateConfig, type ConnectorContext, type JsonSchema } from '@mage-int/core';
 import Stripe from 'stripe';
-import type { Config } from './generated/config.js';
+import spec from '../spec.json' with { type: 'json' };
+import type { Config, ResolvedConfig } from './generated/config.js';
 
 export const DEFAULT_BASE_URL = 'https://api.stripe.com';
 
@@ -22,7 +23,8 @@ export interface StripeConnection {
  * parameters and its typed errors. So the SDK's own retries are off (`maxNetworkRetries: 0`) and its timeout
  * — which spans the kit's retries and waits — is set far beyond them.
  */
-export function connect(config: Config, ctx: ConnectorContext): StripeConnection {
+export function connect(input: Config, ctx: ConnectorContext): StripeConnection {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source stripe'); // fills the spec's defaults
   const apiKey = config.api_key;
   if (!/^(sk|rk)_/.test(apiKey)) {
     // A publishable key (pk_…) or a webhook secret (whsec_…) cannot list objects: say so before any request.
@@ -31,11 +33,11 @@ export function connect(config: Config, ctx: ConnectorContext): StripeConnection
       hint: 'use a secret key (sk_live_…, sk_test_…) or a restricted key (rk_…) from Dashboard → Developers → API keys',
     });
   }
-  const base = baseUrl(config.base_url ?? DEFAULT_BASE_URL);
+  const base = baseUrl(config.base_url);
   const http = new HttpClient({
     baseUrl: base.toString(),
-    maxRetries: config.max_retries ?? 5,
-    timeoutMs: (config.request_timeout_seconds ?? 80) * 1000,
+    maxRetries: config.max_retries,
+    timeoutMs: config.request_timeout_seconds * 1000,
     maxRequestsPerSecond: config.max_requests_per_second ?? defaultRequestsPerSecond(apiKey),
     logger: ctx.logger,
     signal: ctx.signal,
