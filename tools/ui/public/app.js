@@ -268,6 +268,16 @@ function PipelineEditor({ name }) {
 
 const METHODS = ['FULL_TABLE', 'INCREMENTAL', 'LOG_BASED'];
 
+/** The replication key INCREMENTAL starts with: the one chosen, else the source's first valid key, else an `updated_at`. */
+function defaultKey(row, choice) {
+  return choice?.replicationKey ?? row.validReplicationKeys[0] ?? row.fields.find((f) => f.name === 'updated_at')?.name;
+}
+
+/** The choice after picking a replication method. */
+function withMethod(row, choice, method) {
+  return { ...choice, replicationMethod: method, ...(method === 'INCREMENTAL' ? { replicationKey: defaultKey(row, choice) } : {}) };
+}
+
 function choiceOf(row) {
   return { selected: row.selected, replicationMethod: row.replicationMethod, replicationKey: row.replicationKey, keyProperties: row.keyProperties, fields: row.fields.filter((f) => f.selected).map((f) => f.name) };
 }
@@ -359,7 +369,7 @@ function Streams({ name }) {
       <button type="button" onClick=${() => updateMany(visible.map((r) => r.id), { selected: false })}>Deselect filtered</button>
       <div class="field inline"><label for="bulk-method">Replication of filtered</label>
         <select id="bulk-method" value=${bulkMethod} onChange=${(e) => setBulkMethod(e.target.value)}><option value="">choose…</option>${METHODS.map((m) => html`<option value=${m}>${m}</option>`)}</select>
-        <button type="button" disabled=${!bulkMethod} onClick=${() => updateMany(visible.filter((r) => r.methods.includes(bulkMethod)).map((r) => r.id), { replicationMethod: bulkMethod })}>Apply</button>
+        <button type="button" disabled=${!bulkMethod} onClick=${() => setChoices((all) => ({ ...all, ...Object.fromEntries(visible.filter((r) => r.methods.includes(bulkMethod)).map((r) => [r.id, withMethod(r, all[r.id], bulkMethod)])) }))}>Apply</button>
       </div>
     </div>
     <p class="help" aria-live="polite">${selectedCount} of ${rows.length} streams selected; showing ${visible.length}.</p>
@@ -372,7 +382,7 @@ function Streams({ name }) {
           return html`<tr key=${row.id} class=${choice.selected ? '' : 'deselected'}>
             <td><input type="checkbox" id=${`sync-${row.id}`} aria-label=${`Sync ${row.id}`} checked=${choice.selected} onChange=${(e) => update(row.id, { selected: e.target.checked })} /></td>
             <th scope="row"><label for=${`sync-${row.id}`}>${row.id}</label></th>
-            <td><select aria-label=${`Replication method of ${row.id}`} value=${choice.replicationMethod} onChange=${(e) => update(row.id, { replicationMethod: e.target.value })}>
+            <td><select aria-label=${`Replication method of ${row.id}`} value=${choice.replicationMethod} onChange=${(e) => setChoices((all) => ({ ...all, [row.id]: withMethod(row, all[row.id] ?? choice, e.target.value) }))}>
               ${row.methods.map((m) => html`<option value=${m}>${m}</option>`)}</select></td>
             <td>${choice.replicationMethod === 'INCREMENTAL' ? html`<select aria-label=${`Replication key of ${row.id}`} value=${choice.replicationKey ?? ''} onChange=${(e) => update(row.id, { replicationKey: e.target.value || undefined })}>
               <option value="">(none)</option>${(row.validReplicationKeys.length ? row.validReplicationKeys : row.fields.map((f) => f.name)).map((k) => html`<option value=${k}>${k}</option>`)}</select>` : html`<span class="muted">–</span>`}</td>

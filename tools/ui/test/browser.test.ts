@@ -2,6 +2,7 @@
 // never a downloaded browser. Screenshots of each page go to tools/ui/test-output/; docs/ui.md shows copies.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_DIR, startProjectUi } from './ui-harness.js';
@@ -104,5 +105,64 @@ describe('mage-int ui in chromium', () => {
     await page.getByRole('cell', { name: '3,200' }).waitFor();
     await shot('pipelines');
     expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps a secret typed into the form out of the file and the page, and a table of 300 streams quick to search, select and sort', async () => {
+    const schema = `ui_many_${process.pid}`;
+    const db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+    await db.connect();
+    try {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+      await db.query(Array.from({ length: 300 }, (_, i) => `CREATE TABLE ${schema}.t_${String(i).padStart(3, '0')} (id int PRIMARY KEY, name text, updated_at timestamptz);`).join('\n'));
+
+      await page.goto(`${project.ui.url}#/new`);
+      await page.getByLabel('Pipeline name').fill('many');
+      await page.getByLabel('Source connector').selectOption('postgres');
+      await page.getByLabel('Destination connector').selectOption('duckdb');
+      await page.locator('#source-host').fill('127.0.0.1');
+      await page.locator('#source-database').fill('postgres');
+      await page.locator('#source-schema').fill(schema);
+      await page.locator('#source-username').fill('postgres');
+      expect(await page.locator('#source-password').getAttribute('type')).toBe('password');
+      await page.locator('#source-password').fill('not-a-real-password-42');
+      await page.getByRole('button', { name: 'Create pipeline' }).click();
+      await page.getByRole('heading', { name: 'many' }).waitFor();
+      const file = readFileSync(join(project.dir, 'pipelines', 'many.yaml'), 'utf8');
+      expect(file).toContain('password: ${MANY_SOURCE_PASSWORD}');
+      expect(file).not.toContain('not-a-real-password-42');
+      await page.reload();
+      await page.locator('#source-password').waitFor();
+      expect(await page.locator('#source-password').inputValue()).toBe('${MANY_SOURCE_PASSWORD}');
+      expect(await page.content()).not.toContain('not-a-real-password-42');
+
+      await page.getByRole('link', { name: 'Streams' }).click();
+      await page.getByRole('button', { name: 'Discover', exact: true }).click();
+      await page.getByText('Discovered 300 streams.').waitFor({ timeout: 30_000 });
+      const started = Date.now();
+      await page.getByRole('button', { name: 'Select none' }).click();
+      await page.getByText('0 of 300 streams selected; showing 300.').waitFor();
+      await page.getByLabel('Search streams').fill('t_01');
+      await page.getByText('0 of 300 streams selected; showing 10.').waitFor();
+      await page.getByRole('button', { name: 'Select filtered', exact: true }).click();
+      await page.getByText('10 of 300 streams selected; showing 10.').waitFor();
+      await page.getByLabel('Replication of filtered').selectOption('INCREMENTAL');
+      await page.getByRole('button', { name: 'Apply' }).click();
+      await page.getByLabel('Search streams').fill('');
+      await page.getByRole('button', { name: 'Sync', exact: true }).click();
+      await page.getByText('10 of 300 streams selected; showing 300.').waitFor();
+      expect(await page.locator('table.streams tbody tr').first().locator('th').textContent()).toContain('t_010');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await page.getByRole('button', { name: 'Save stream choices' }).click();
+      await page.getByText('Saved the stream choices').waitFor();
+      const saved = readFileSync(join(project.dir, 'pipelines', 'many.yaml'), 'utf8');
+      expect(saved).toContain(`  ${schema}-t_000:\n    selected: false\n`);
+      expect(saved).toMatch(new RegExp(`  ${schema}-t_010:\\n    replication_method: INCREMENTAL\\n    replication_key: (updated_at|id)\\n`));
+      await page.getByLabel('Search streams').fill('t_01');
+      await shot('streams-many');
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.end();
+    }
   });
 });
