@@ -156,6 +156,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     }
   }
 
+  const workerConnection = redisClient(config.redis, { worker: true });
   const worker = new Worker<RunJobData | TaskJobData>(
     config.queue,
     async (job, token) => {
@@ -164,7 +165,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       throw new UnrecoverableError(`unknown job ${job.name}`);
     },
     {
-      connection: redisClient(config.redis, { worker: true }),
+      connection: workerConnection,
       prefix: config.prefix,
       concurrency: options.concurrency ?? 1,
       name,
@@ -191,6 +192,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       for (const entry of active.values()) entry.controller.abort(new Error(`worker ${name} is stopping`));
       await closing;
       await queue.close();
+      // BullMQ closes the connections it made, not the ones it was given.
+      workerConnection.disconnect();
       subscriber.disconnect();
       redis.disconnect();
     },
