@@ -1,7 +1,7 @@
-import { defineSource, formatError, readStreams, SourceClient, type Catalog, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
+import { defineSource, formatError, readStreams, SourceClient, validateConfig, type Catalog, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverStreams } from './discover.js';
-import type { Config } from './generated/config.js';
+import type { Config, ResolvedConfig } from './generated/config.js';
 import { call, connect, type SalesforceConnection } from './salesforce-client.js';
 import { REPLICATION_KEYS, SObjectStream, type SObjectSettings } from './sobject-stream.js';
 
@@ -10,10 +10,11 @@ export { connect, type SalesforceConnection } from './salesforce-client.js';
 export type { SObjectSettings } from './sobject-stream.js';
 
 /** The streams of a catalog (one per sObject in it), sharing one connection. */
-export function salesforceStreams(connection: SalesforceConnection, config: Config, catalog: Catalog, overrides: Partial<SObjectSettings> = {}): SourceStream[] {
+export function salesforceStreams(connection: SalesforceConnection, input: Config, catalog: Catalog, overrides: Partial<SObjectSettings> = {}): SourceStream[] {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source salesforce'); // fills the spec's defaults
   const settings: SObjectSettings = {
-    bulkThreshold: config.bulk_threshold ?? 100_000,
-    bulkPollIntervalMs: (config.bulk_poll_interval_seconds ?? 2) * 1000,
+    bulkThreshold: config.bulk_threshold,
+    bulkPollIntervalMs: config.bulk_poll_interval_seconds * 1000,
     ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}),
     ...overrides,
   };

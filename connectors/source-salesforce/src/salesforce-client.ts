@@ -2,11 +2,11 @@ import { PassThrough } from 'node:stream';
 import { Connection, type HttpRequest, type HttpResponse } from '@jsforce/jsforce-node';
 import { StreamPromise } from '@jsforce/jsforce-node/lib/util/promise.js';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
-import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, signJwt, type ConnectorContext, type Logger } from '@mage-int/core';
-import type { Config } from './generated/config.js';
+import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, signJwt, validateConfig, type ConnectorContext, type JsonSchema, type Logger } from '@mage-int/core';
+import spec from '../spec.json' with { type: 'json' };
+import type { Config, ResolvedConfig } from './generated/config.js';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
-export const DEFAULT_API_VERSION = '62.0';
 
 /** The credential settings of each way to log in, named in errors. */
 export type AuthMethod = 'refresh_token' | 'jwt' | 'password';
@@ -78,14 +78,15 @@ class KitTransport extends Transport {
  * OAuth username-password flow with client_id/client_secret, else SOAP `login()`). The session is renewed by
  * jsforce when Salesforce answers INVALID_SESSION_ID (expired), mid-pagination included.
  */
-export async function connect(config: Config, ctx: ConnectorContext): Promise<SalesforceConnection> {
-  const loginUrl = httpUrl(config.base_url ?? DEFAULT_LOGIN_URL, 'base_url');
-  const version = config.api_version ?? DEFAULT_API_VERSION;
+export async function connect(input: Config, ctx: ConnectorContext): Promise<SalesforceConnection> {
+  const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source salesforce'); // fills the spec's defaults
+  const loginUrl = httpUrl(config.base_url, 'base_url');
+  const version = config.api_version;
   const http = new HttpClient({
     baseUrl: loginUrl,
-    maxRetries: config.max_retries ?? 5,
-    timeoutMs: (config.request_timeout_seconds ?? 120) * 1000,
-    maxRequestsPerSecond: config.max_requests_per_second ?? 10,
+    maxRetries: config.max_retries,
+    timeoutMs: config.request_timeout_seconds * 1000,
+    maxRequestsPerSecond: config.max_requests_per_second,
     logger: ctx.logger,
     signal: ctx.signal,
   });
