@@ -80,7 +80,7 @@ export function explainError(error: unknown, config: Config, stream?: string): E
   if (error instanceof ConnectorError || error instanceof ConfigError) return error;
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
-  const where = `${config.username}@${config.host ?? 'localhost'}:${config.port ?? 3306}`;
+  const where = `${config.username}@${config.host}:${config.port}`;
   const make = (errCode: string, text: string, hint: string) => new ConnectorError(errCode, text, { hint, cause: error, ...(stream ? { stream } : {}) });
   switch (code) {
     case 'ER_ACCESS_DENIED_ERROR':
