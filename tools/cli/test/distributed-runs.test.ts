@@ -203,4 +203,14 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
     expect(all).toContain('three.yaml');
     expect(all).not.toContain(secret);
   });
+
+  it('stops a worker on SIGTERM', async () => {
+    const alive = workers.filter((w) => w.exitCode === null && w.signalCode === null);
+    expect(alive.length).toBeGreaterThan(0);
+    const exits = alive.map((w) => new Promise((resolve) => w.once('exit', resolve)));
+    for (const worker of alive) worker.kill('SIGTERM');
+    await until('the workers to exit', async () => alive.every((w) => w.exitCode !== null) || undefined, 10_000);
+    await Promise.all(exits);
+    for (const worker of alive) expect(logs.get(worker)).toContain('SIGTERM: stopping worker');
+  });
 });
