@@ -43,8 +43,8 @@ async function localCopy(storage: Storage, key: string, reading: FileReading, si
   return { path, release: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The rows of one file, streamed (Parquet: from a local file DuckDB reads in chunks). */
-export async function* fileRows(storage: Storage, key: string, reading: FileReading, duck: DuckProvider, signal?: AbortSignal): AsyncGenerator<RawRow> {
+/** The rows of one file, streamed in batches (Parquet: from a local file DuckDB reads in chunks). */
+export async function* fileRows(storage: Storage, key: string, reading: FileReading, duck: DuckProvider, signal?: AbortSignal): AsyncGenerator<RawRow[]> {
   if (reading.format === 'parquet') {
     const local = await localCopy(storage, key, reading, signal);
     try {

@@ -79,9 +79,11 @@ export async function streamSchema(storage: Storage, config: FileSourceConfig, s
         }
         const into = reading.format === 'csv' ? text : typed;
         let n = 0;
-        for await (const row of fileRows(storage, file.key, reading, duck.provide, signal)) {
-          into.observe(row.values);
-          if (++n >= rows) break;
+        sampling: for await (const batch of fileRows(storage, file.key, reading, duck.provide, signal)) {
+          for (const row of batch) {
+            into.observe(row.values);
+            if (++n >= rows) break sampling;
+          }
         }
       }
     } finally {
@@ -208,14 +210,16 @@ class FileStream implements SourceStream {
     const modified = file.modified.toISOString();
     const shaper = new RecordShaper(properties, this.name, new Set(Object.keys(METADATA_PROPERTIES)));
     let batch: RecordData[] = [];
-    for await (const row of fileRows(this.storage, file.key, reading, duck, sync.signal)) {
-      // A column in the file wins over a partition value of the same name.
-      const record: RecordData = { ...partitions };
-      shaper.shape(row.values, file.key, row.line, record);
-      record[SOURCE_FILE] = file.key;
-      record[SOURCE_LINENO] = row.line;
-      record[SOURCE_LAST_MODIFIED] = modified;
-      batch.push(record);
+    for await (const rows of fileRows(this.storage, file.key, reading, duck, sync.signal)) {
+      for (const row of rows) {
+        // A column in the file wins over a partition value of the same name.
+        const record: RecordData = { ...partitions };
+        shaper.shape(row.values, file.key, row.line, record);
+        record[SOURCE_FILE] = file.key;
+        record[SOURCE_LINENO] = row.line;
+        record[SOURCE_LAST_MODIFIED] = modified;
+        batch.push(record);
+      }
       if (batch.length >= BATCH_ROWS) {
         yield batch;
         batch = [];

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { parse, type CastingContext } from 'csv-parse';
 import { FileDataError } from '../file-errors.js';
-import { decodeText, type RawRow } from './raw-row.js';
+import { decodeText, ROWS_PER_BATCH, type RawRow } from './raw-row.js';
 
 export interface CsvReadOptions {
   delimiter: string;
@@ -27,10 +27,10 @@ export function positionalName(index: number): string {
 }
 
 /**
- * The rows of a CSV file, streamed: values are strings, or null for unquoted null values. `line` is the line
- * a row ends on (a quoted newline makes a row span lines).
+ * The rows of a CSV file, streamed in batches: values are strings, or null for unquoted null values. `line` is
+ * the line a row ends on (a quoted newline makes a row span lines).
  */
-export async function* readCsvRows(input: AsyncIterable<Uint8Array>, options: CsvReadOptions, file: string): AsyncGenerator<RawRow> {
+export async function* readCsvRows(input: AsyncIterable<Uint8Array>, options: CsvReadOptions, file: string): AsyncGenerator<RawRow[]> {
   const nulls = new Set(options.nullValues);
   const parser = parse({
     delimiter: options.delimiter,
@@ -46,6 +46,7 @@ export async function* readCsvRows(input: AsyncIterable<Uint8Array>, options: Cs
   text.pipe(parser);
   let names = options.header ? undefined : options.columnNames;
   let skipHeader = options.header;
+  let batch: RawRow[] = [];
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: (string | null)[]; info: { lines: number } }>) {
       if (skipHeader) {
@@ -61,8 +62,13 @@ export async function* readCsvRows(input: AsyncIterable<Uint8Array>, options: Cs
       }
       const values: Record<string, unknown> = {};
       for (let i = 0; i < names.length; i++) values[names[i] as string] = record[i] ?? null;
-      yield { values, line: info.lines };
+      batch.push({ values, line: info.lines });
+      if (batch.length >= ROWS_PER_BATCH) {
+        yield batch;
+        batch = [];
+      }
     }
+    if (batch.length > 0) yield batch;
   } catch (error) {
     if (error instanceof FileDataError) throw error;
     const e = error as Error & { lines?: number; code?: string };

@@ -1,6 +1,6 @@
 import { parseExactJson, readLineBatches } from '@mage-int/core';
 import { FileDataError } from '../file-errors.js';
-import { decodeText, type RawRow } from './raw-row.js';
+import { decodeText, ROWS_PER_BATCH, type RawRow } from './raw-row.js';
 
 function asObject(value: unknown, file: string, line: number): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -19,14 +19,16 @@ function parse(text: string, file: string, line: number): Record<string, unknown
 }
 
 /** The objects of a JSON Lines file, one per non-empty line, numbers exact (big integers and decimals keep every digit). */
-export async function* readJsonLines(input: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<RawRow> {
+export async function* readJsonLines(input: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<RawRow[]> {
   try {
     for await (const { lines, firstLine } of readLineBatches(input, 512 * 1024 * 1024, 'fail')) {
+      const batch: RawRow[] = [];
       for (let i = 0; i < lines.length; i++) {
         const text = (lines[i] as string).replace(/^\uFEFF/, '');
         if (text.trim() === '') continue;
-        yield { values: parse(text, file, firstLine + i), line: firstLine + i };
+        batch.push({ values: parse(text, file, firstLine + i), line: firstLine + i });
       }
+      if (batch.length > 0) yield batch;
     }
   } catch (error) {
     if (error instanceof FileDataError) throw error;
@@ -40,7 +42,12 @@ export async function* readJsonLines(input: AsyncIterable<Uint8Array>, file: str
  * element ends (strings and nesting respected), so only one element is held at a time. `line` is the line an
  * element starts on.
  */
-export async function* readJsonArray(input: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<RawRow> {
+export async function* readJsonArray(input: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<RawRow[]> {
+  for await (const chunkRows of jsonArrayChunks(input, file)) if (chunkRows.length > 0) yield chunkRows;
+}
+
+/** The elements found in each decoded chunk of the file. */
+async function* jsonArrayChunks(input: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<RawRow[]> {
   let state = 'start' as 'start' | 'between' | 'element' | 'end';
   let single = false;
   let depth = 0;
@@ -50,6 +57,7 @@ export async function* readJsonArray(input: AsyncIterable<Uint8Array>, file: str
   let startLine = 1;
   let element = '';
   for await (const chunk of decodeText(input, 'utf-8')) {
+    const rows: RawRow[] = [];
     let from = 0;
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk.charCodeAt(i);
@@ -67,7 +75,7 @@ export async function* readJsonArray(input: AsyncIterable<Uint8Array>, file: str
           if (depth === 0) {
             // The array's closing bracket right after an element (no comma).
             element += chunk.slice(from, i);
-            yield { values: parse(element, file, startLine), line: startLine };
+            rows.push({ values: parse(element, file, startLine), line: startLine });
             element = '';
             state = 'end';
             continue;
@@ -75,13 +83,13 @@ export async function* readJsonArray(input: AsyncIterable<Uint8Array>, file: str
           depth--;
           if (depth === 0 && single) {
             element += chunk.slice(from, i + 1);
-            yield { values: parse(element, file, startLine), line: startLine };
+            rows.push({ values: parse(element, file, startLine), line: startLine });
             element = '';
             state = 'end';
           }
         } else if (c === 44 && depth === 0) {
           element += chunk.slice(from, i);
-          yield { values: parse(element, file, startLine), line: startLine };
+          rows.push({ values: parse(element, file, startLine), line: startLine });
           element = '';
           state = 'between';
         }
@@ -114,6 +122,7 @@ export async function* readJsonArray(input: AsyncIterable<Uint8Array>, file: str
       throw new FileDataError('JSON_MALFORMED', `unexpected "${String.fromCharCode(c)}" ${state === 'end' ? 'after the end of the array' : 'where a JSON array should start'}`, { file, line }, { hint: 'format "json" reads a file holding one array of objects; use "jsonl" for one object per line' });
     }
     if (state === 'element') element += chunk.slice(from);
+    yield rows;
   }
   if (state === 'element' || state === 'between') throw new FileDataError('JSON_TRUNCATED', 'the file ends inside the array', { file, line }, { hint: 'the file may still be being written, or was cut' });
 }

@@ -64,8 +64,8 @@ export async function parquetSchema(duck: Duck, path: string, file: string): Pro
   return Object.fromEntries((await describe(duck, path, file)).map((c) => [c.name, c.schema]));
 }
 
-/** The rows of a local Parquet file, streamed by DuckDB in chunks; `line` is the row number (1-based). */
-export async function* readParquetRows(duck: Duck, path: string, file: string): AsyncGenerator<RawRow> {
+/** The rows of a local Parquet file, streamed by DuckDB in chunks (a batch each); `line` is the row number (1-based). */
+export async function* readParquetRows(duck: Duck, path: string, file: string): AsyncGenerator<RawRow[]> {
   const columns = await describe(duck, path, file);
   const sql = `SELECT ${columns.map((c) => `${c.select} AS ${sqlName(c.name)}`).join(', ')} FROM read_parquet(${sqlString(path)})`;
   const result = await duck.connection.stream(sql);
@@ -73,6 +73,7 @@ export async function* readParquetRows(duck: Duck, path: string, file: string): 
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
+    const batch: RawRow[] = [];
     for (const row of chunk.getRows()) {
       const values: Record<string, unknown> = {};
       for (let i = 0; i < columns.length; i++) {
@@ -80,7 +81,8 @@ export async function* readParquetRows(duck: Duck, path: string, file: string): 
         const value = row[i] ?? null;
         values[c.name] = value === null ? null : c.convert(value);
       }
-      yield { values, line: ++line };
+      batch.push({ values, line: ++line });
     }
+    yield batch;
   }
 }

@@ -14,3 +14,6 @@ export async function* decodeText(input: AsyncIterable<Uint8Array>, encoding: st
   const tail = decoder.decode();
   if (tail.length > 0) yield tail;
 }
+
+/** Rows per batch the readers yield: one async step per batch rather than per row. */
+export const ROWS_PER_BATCH = 1000;
