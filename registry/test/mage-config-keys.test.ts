@@ -30,6 +30,12 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
     expected: { database: 'demo', host: 'mysql.example.com', port: 3306, username: 'root', batch_size: 10000 },
   },
   {
+    // Mage's template as it is: connection_method direct and empty SSH settings are accepted and dropped
+    connector: 'source-mysql',
+    mage: { database: 'demo', host: 'mysql.example.com', port: 3306, username: 'root', password: 'pw', connection_method: 'direct', ssh_host: '', ssh_port: 22, ssh_username: '', ssh_password: '', ssh_pkey: '' },
+    expected: { database: 'demo', host: 'mysql.example.com', port: 3306, username: 'root' },
+  },
+  {
     connector: 'destination-mysql',
     mage: { database: 'demo', host: 'mysql.example.com', password: 'pw', port: 3306, username: 'root', use_lowercase: false },
     expected: { database: 'demo', port: 3306, lowercase_identifiers: false },
@@ -95,6 +101,18 @@ describe("Mage's config keys", () => {
       expect(warnings).toEqual([]);
     });
   }
+
+  it('Mage\'s SSH tunnel for MySQL is refused with what to do instead, and ignored settings never reach the connector', async () => {
+    for (const connector of ['source-mysql', 'destination-mysql']) {
+      const schema = await spec(connector);
+      expect(() => validateConfig(schema, { database: 'demo', username: 'root', connection_method: 'ssh_tunnel', ssh_host: 'bastion' }, connector)).toThrow(
+        /"connection_method" must be one of "direct" \(got "ssh_tunnel"\)/,
+      );
+      const config = validateConfig<Record<string, unknown>>(schema, { database: 'demo', username: 'root', connection_method: 'direct', ssh_host: '' }, connector);
+      expect(Object.keys(config).filter((key) => key.startsWith('ssh_') || key === 'connection_method')).toEqual([]);
+      expect(schema.properties?.['connection_method']?.description).toMatch(/ssh -N -L/);
+    }
+  });
 
   it('every alias names a setting of its connector, and is not also one of them', async () => {
     for (const connector of await readdir(connectorsDir)) {

@@ -280,7 +280,12 @@ export function validateConfig<Config>(spec: JsonSchema, config: unknown, connec
   }
   const copy = structuredClone(config ?? {});
   if (copy && typeof copy === 'object' && !Array.isArray(copy)) applyAliases(spec, copy as Record<string, unknown>, connector, warn);
-  if (validate(copy)) return copy as Config;
+  if (validate(copy)) {
+    // `"x-ignored": true`: another tool's setting that means nothing here (Mage's `connection_method: direct`): checked
+    // against its schema above, then dropped, so the connector never sees it.
+    for (const [name, child] of Object.entries(spec.properties ?? {})) if (child['x-ignored'] === true) delete (copy as Record<string, unknown>)[name];
+    return copy as Config;
+  }
   const secrets = secretValues(spec, copy);
   const errors = (validate.errors ?? []).filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword) || (validate.errors ?? []).length === 1);
   const problems = [...new Set(errors.map((error) => describeProblem(error, valueAt(copy, error.instancePath), secrets, copy)))];

@@ -26,7 +26,12 @@ export function configTable(schema: JsonSchema): string {
       const path = prefix ? `${prefix}.${name}` : name;
       const type = prop.enum ? prop.enum.map((v) => JSON.stringify(v)).join(' \\| ') : [prop.type ?? 'any'].flat().join(' \\| ');
       const dflt = prop.default === undefined || target !== undefined ? '' : `\`${JSON.stringify(prop.default)}\``;
-      const description = target === undefined ? (prop.description ?? '') : `alias of \`${target}\` (Mage's name)${own.description ? `: ${own.description}` : '.'}`;
+      const description =
+        target !== undefined
+          ? `alias of \`${target}\` (Mage's name)${own.description ? `: ${own.description}` : '.'}`
+          : own['x-ignored'] === true
+            ? `Mage's setting, accepted and ignored${own.description ? `: ${own.description}` : '.'}`
+            : (prop.description ?? '');
       const notes = [description, prop.secret || prop.writeOnly ? '(secret: never logged)' : ''].filter(Boolean).join(' ');
       rows.push(`| \`${path}\` | ${type} | ${required.has(name) ? 'yes' : ''} | ${dflt} | ${notes.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
       if (prop.type === 'object' && prop.properties) walk(prop, path, inner);
@@ -39,7 +44,7 @@ export function configTable(schema: JsonSchema): string {
 /**
  * The schema of a config after `validateConfig`: every property with a `default` is required (ajv fills it in
  * wherever it fills defaults: `properties` of an object that is present, at any depth, not inside
- * `anyOf`/`oneOf`), and deprecated aliases are gone (their value has moved to the new name).
+ * `anyOf`/`oneOf`), and aliases are gone (their value has moved to the setting they name), as are ignored settings.
  */
 export function resolvedSchema(spec: JsonSchema): JsonSchema {
   const resolve = (node: JsonSchema): JsonSchema => {
@@ -49,7 +54,7 @@ export function resolvedSchema(spec: JsonSchema): JsonSchema {
       const properties: Record<string, JsonSchema> = {};
       const required = new Set(copy.required ?? []);
       for (const [name, child] of Object.entries(copy.properties)) {
-        if (typeof child['x-alias-of'] === 'string') {
+        if (typeof child['x-alias-of'] === 'string' || child['x-ignored'] === true) {
           required.delete(name);
           continue;
         }

@@ -88,6 +88,7 @@ describe('connector codegen', () => {
           // a destination's shared setting under another tool's name keeps its alias form (not turned deprecated)
           mage_rows: { 'x-alias-of': 'batch_size_rows' },
           old_path: { type: 'string', deprecated: true, 'x-alias-of': 'path', description: 'Deprecated: use `path`.' },
+          connection_method: { type: 'string', enum: ['direct'], 'x-ignored': true, description: 'Only `direct`.' },
         },
       };
       await writeFile(join(dir, 'spec.json'), JSON.stringify(spec));
@@ -97,6 +98,10 @@ describe('connector codegen', () => {
       expect(readme).toContain("| `file_path` | string |  |  | alias of `path` (Mage's name). |");
       expect(readme).toContain("| `mage_rows` | integer |  |  | alias of `batch_size_rows` (Mage's name). |");
       expect(readme).toContain('| `old_path` | string |  |  | Deprecated: use `path`. |');
+      expect(readme).toContain("| `connection_method` | \"direct\" |  |  | Mage's setting, accepted and ignored: Only `direct`. |");
+      const code = await readFile(join(dir, 'src/generated/config.ts'), 'utf8');
+      expect(interfaceBody(code, 'Config')).toMatch(/^file_path\?: string$/m);
+      expect(interfaceBody(code, 'ResolvedConfig')).not.toMatch(/file_path|connection_method/);
       const written = JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')) as JsonSchema;
       expect(written.properties?.['mage_rows']?.deprecated).toBeUndefined();
     } finally {

@@ -160,8 +160,8 @@ function ConfigForm({ kind, connector, values, onChange, errors }) {
   if (!connector) return null;
   const spec = connector.spec ?? {};
   const required = new Set(spec.required ?? []);
-  // Other names of a setting (deprecated ones, Mage's names: `x-alias-of`) are not fields of their own.
-  const properties = Object.entries(spec.properties ?? {}).filter(([, p]) => !p.deprecated && !p['x-alias-of']);
+  // Other names of a setting (deprecated ones, Mage's names: `x-alias-of`) and other tools' settings mage-int ignores are not fields.
+  const properties = Object.entries(spec.properties ?? {}).filter(([, p]) => !p.deprecated && !p['x-alias-of'] && !p['x-ignored']);
   return html`<div class="config-form">
     ${spec.description ? html`<p class="help">${spec.description}</p>` : null}
     ${properties.map(([name, property]) => html`<${ConfigField} key=${name} id=${`${kind}-${name}`} name=${name} property=${property} required=${required.has(name)}
