@@ -45,7 +45,7 @@ describe('connector packages', () => {
       }
     }
     // Mage's names for the systems mage-int has (mage_integrations' folder names)
-    for (const name of ['source-postgresql', 'destination-postgresql', 'source-mysql', 'destination-mysql', 'source-amazon_s3', 'destination-amazon_s3', 'source-api', 'source-stripe', 'source-hubspot', 'source-salesforce', 'source-azure_blob_storage', 'source-google_cloud_storage', 'destination-google_cloud_storage', 'destination-duckdb']) {
+    for (const name of ['source-postgresql', 'destination-postgresql', 'source-mysql', 'destination-mysql', 'source-amazon_s3', 'destination-amazon_s3', 'source-api', 'source-stripe', 'source-hubspot', 'source-salesforce', 'source-zendesk', 'source-azure_blob_storage', 'source-google_cloud_storage', 'destination-google_cloud_storage', 'destination-duckdb']) {
       expect(owners.get(name), name).toBeDefined();
     }
   });
