@@ -1,50 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { text } from 'node:stream/consumers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { checkStorage } from '@mage-int/files/testing';
 import { AzureBlobStorage } from '../src/index.js';
 import { startAzurite, type AzureStandIn } from '../src/testing.js';
 
-let s3: AzureStandIn;
-const dir = mkdtempSync(join(tmpdir(), 'mage-azure-storage-'));
+let stand: AzureStandIn;
 beforeAll(async () => {
-  s3 = await startAzurite();
+  stand = await startAzurite();
 });
-afterAll(async () => {
-  await s3.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stand.close());
 
 describe('AzureBlobStorage against Azurite', () => {
-  it('stores files (single PUT and multipart) byte for byte, lists them under the prefix, stats and reads them', async () => {
-    const storage = new AzureBlobStorage({ ...s3.settings, prefix: 'root' });
-    const small = join(dir, 'small');
-    writeFileSync(small, 'hello\n');
-    const big = join(dir, 'big');
-    const bigText = 'x'.repeat(1024 * 1024 - 1) + '\n';
-    writeFileSync(big, bigText.repeat(20));
-    await storage.putFile('a/small.txt', small);
-    await storage.putFile('a/b/big.txt', big);
-    const listed = [];
-    for await (const file of storage.list('a/')) listed.push([file.key, file.size]);
-    expect(listed.sort()).toEqual([
-      ['a/b/big.txt', 20 * 1024 * 1024],
-      ['a/small.txt', 6],
-    ]);
-    expect(await text(await storage.read('a/small.txt'))).toBe('hello\n');
-    expect((await text(await storage.read('a/b/big.txt'))).length).toBe(20 * 1024 * 1024);
-    expect((await storage.stat('a/small.txt'))?.size).toBe(6);
-    expect(await storage.stat('a/none')).toBeUndefined();
-    await storage.close();
-  });
-
-  it('names the container and gives a hint when it does not exist', async () => {
-    const storage = new AzureBlobStorage({ ...s3.settings, container: 'no-such-container' });
-    const listing = (async () => {
-      for await (const _ of storage.list('')) void _;
-    })();
-    await expect(listing).rejects.toThrow(/container "no-such-container" failed: ContainerNotFound/);
-    await storage.close();
+  it('stores files (one request and multipart) byte for byte, lists, stats and reads them; names the container that does not exist', async () => {
+    await checkStorage(new AzureBlobStorage({ ...stand.settings, prefix: 'root' }), new AzureBlobStorage({ ...stand.settings, container: 'no-such-container' }), /container "no-such-container" failed: ContainerNotFound/);
   });
 });

@@ -1,9 +1,15 @@
 /**
- * Conformance helpers for file destinations (`@mage-int/files/testing`): the shared destination fixtures that do
- * not apply to append-only files, and a reader of the JSON Lines files a stream's folder holds.
+ * Test helpers of the file layer (`@mage-int/files/testing`): the shared destination fixtures that do not apply to
+ * append-only files, a reader of the JSON Lines files a stream's folder holds, and the checks every `Storage` passes.
  */
+import { deepStrictEqual, rejects, strictEqual } from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { text } from 'node:stream/consumers';
 import { parseExactJson } from '@mage-int/core';
 import { streamFolder } from './file-destination.js';
+import type { Storage } from './storage.js';
 
 /** Fixtures an append-only JSON Lines file destination skips, with the reason. */
 export const APPEND_ONLY_FILE_SKIPS: Record<string, string> = {
@@ -35,4 +41,39 @@ export function jsonLinesRecords(texts: readonly string[]): Record<string, unkno
   const rows: Record<string, unknown>[] = [];
   for (const text of texts) for (const line of text.split('\n')) if (line !== '') rows.push(parseExactJson(line) as Record<string, unknown>);
   return rows;
+}
+
+/**
+ * What every `Storage` must do, checked against a real server (throws an AssertionError): a small file (one request)
+ * and a 20 MiB one (multipart / resumable / blocks) stored byte for byte, listed under a prefix with their sizes,
+ * stat'ed and read back; a missing key stats as undefined. `missing` is a storage of a bucket or container that
+ * does not exist: listing it must fail with `missingError`.
+ */
+export async function checkStorage(storage: Storage, missing: Storage, missingError: RegExp): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mage-storage-check-'));
+  try {
+    const small = join(dir, 'small');
+    await writeFile(small, 'hello\n');
+    const big = join(dir, 'big');
+    await writeFile(big, ('x'.repeat(1024 * 1024 - 1) + '\n').repeat(20));
+    await storage.putFile('a/small.txt', small);
+    await storage.putFile('a/b/big.txt', big);
+    const listed: [string, number][] = [];
+    for await (const file of storage.list('a/')) listed.push([file.key, file.size]);
+    deepStrictEqual(listed.sort(), [
+      ['a/b/big.txt', 20 * 1024 * 1024],
+      ['a/small.txt', 6],
+    ]);
+    strictEqual(await text(await storage.read('a/small.txt')), 'hello\n');
+    strictEqual((await text(await storage.read('a/b/big.txt'))).length, 20 * 1024 * 1024);
+    strictEqual((await storage.stat('a/small.txt'))?.size, 6);
+    strictEqual(await storage.stat('a/none'), undefined);
+    await rejects(async () => {
+      for await (const file of missing.list('')) void file;
+    }, missingError);
+  } finally {
+    await storage.close?.();
+    await missing.close?.();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
