@@ -121,7 +121,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     if (await cancelled(runId)) throw new UnrecoverableError(`run ${runId} was cancelled`);
     say(`${label}: started (attempt ${job.attemptsMade + 1})`);
     const secrets: TaskSecrets = { secrets: [] };
-    const releaseReader = task.logBased ? await acquireReaderLock(redis, `${config.prefix}:${config.queue}:mage-int:reader:${pipelineId}`, pipelineId, lockMs) : undefined;
+    const releaseReader = task.logBased
+      ? await acquireReaderLock(redis, `${config.prefix}:${config.queue}:mage-int:reader:${pipelineId}`, pipelineId, lockMs).catch((error: unknown) => {
+          say(`${label}: ${formatError(error)}`);
+          throw storedError(error, []);
+        })
+      : undefined;
     try {
       return await track(job, runId, async (signal) => {
         let reported = 0;
