@@ -100,6 +100,7 @@ export { applyStreamOverrides, loadOptionsFrom, toConflictMethod, type StreamOve
 export { externalSource, externalDestination, stderrLevel, type ExternalCommand } from './runner/external.js';
 export { runSourceCli, runDestinationCli } from './runner/singer-cli.js';
 
+export { validatedSource, validatedDestination, type ValidatedEnd } from './pipeline/validated-end.js';
 export { loadPipelineFile, parsePipelineConfig, interpolateEnv, pipelineSchema, type PipelineConfig, type ConnectorRef } from './pipeline/pipeline-config.js';
 export {
   pipeline,

@@ -2,7 +2,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   clearBookmarks,
-  coerceStringsToSpec,
   ConfigError,
   createLogger,
   emptyState,
@@ -10,20 +9,18 @@ import {
   loadConnector,
   MageError,
   redact,
-  resolveDestination,
-  resolvePathFields,
-  resolveSource,
   RunRecordStore,
   runsDirFor,
-  secretValues,
   stateStoreFor,
-  validateConfig,
+  validatedDestination,
+  validatedSource,
   type Catalog,
   type ConnectorKind,
   type Destination,
   type JsonSchema,
   type PipelineConfig,
   type Source,
+  type ValidatedEnd,
 } from '@mage-int/core';
 import {
   configToWrite,
@@ -213,14 +210,11 @@ export class Api {
     }
     const results: Record<string, unknown> = {};
     for (const kind of ['source', 'destination'] as const) {
-      const ref = config[kind];
       let secrets: string[] = [];
       try {
-        const connector: Source<never> | Destination<never> = kind === 'source' ? await resolveSource(ref, config.baseDir) : await resolveDestination(ref, config.baseDir);
-        const raw = ref.config ?? {};
-        secrets = secretValues(connector.spec, raw, ref.interpolated);
-        const validated = validateConfig(connector.spec, resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), config.baseDir), `${kind} ${connector.name}`);
-        const result = await connector.check(validated as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(60_000), pipelineId: config.id });
+        const end: ValidatedEnd<Source<never> | Destination<never>> = kind === 'source' ? await validatedSource(config) : await validatedDestination(config);
+        secrets = end.secrets;
+        const result = await end.connector.check(end.config as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(60_000), pipelineId: config.id });
         results[kind] = result.ok
           ? { ok: true, ...(result.message ? { message: redact(result.message, secrets) } : {}) }
           : { ok: false, error: result.error !== undefined ? apiError(result.error, secrets) : { message: redact(result.message ?? 'check failed', secrets) } };
@@ -253,10 +247,7 @@ export class Api {
   /** Discovers the source again; what changed since the last discovery; the file's choices are kept. */
   async discover(name: string): Promise<unknown> {
     const { config } = await this.project.configOf(name);
-    const source = await resolveSource(config.source, config.baseDir);
-    const raw = config.source.config ?? {};
-    const secrets = secretValues(source.spec, raw, config.source.interpolated);
-    const validated = validateConfig(source.spec, resolvePathFields(source.spec, coerceStringsToSpec(source.spec, raw), config.baseDir), `source ${source.name}`);
+    const { connector: source, config: validated, secrets } = await validatedSource(config);
     try {
       const catalog = await source.discover(validated as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(300_000), pipelineId: config.id });
       const before = await this.savedCatalog(config);

@@ -1,19 +1,5 @@
 import { resolve } from 'node:path';
-import {
-  coerceStringsToSpec,
-  ConfigError,
-  loadPipelineFile,
-  resolveConnector,
-  resolveDestination,
-  resolvePathFields,
-  resolveSource,
-  secretValues,
-  validateConfig,
-  type ConnectorRef,
-  type Destination,
-  type PipelineConfig,
-  type Source,
-} from '@mage-int/core';
+import { ConfigError, loadPipelineFile, resolveConnector, validatedDestination, validatedSource, type PipelineConfig, type ValidatedEnd } from '@mage-int/core';
 
 export interface LoadOptions {
   /** `--state-dir`: overrides the file's `state.path` (relative to the working directory). */
@@ -53,31 +39,13 @@ export async function loadPipelineForState(path: string, options: LoadOptions = 
   }
 }
 
-export interface ResolvedEnd<C> {
-  connector: C;
-  /** Validated config, defaults filled, `format: path` fields resolved from the pipeline file's directory. */
-  config: Record<string, unknown>;
-  secrets: string[];
-}
+export type ResolvedEnd<C> = ValidatedEnd<C>;
 
 /** Loads the pipeline's source and validates its config (before any connection is made). */
-export async function resolvePipelineSource(pipeline: PipelineConfig): Promise<ResolvedEnd<Source<never>>> {
-  const connector = await resolveSource(pipeline.source, pipeline.baseDir);
-  return validated(connector, pipeline.source, pipeline.baseDir, `source ${connector.name}`);
-}
+export const resolvePipelineSource = validatedSource;
 
 /** Loads the pipeline's destination and validates its config. */
-export async function resolvePipelineDestination(pipeline: PipelineConfig): Promise<ResolvedEnd<Destination<never>>> {
-  const connector = await resolveDestination(pipeline.destination, pipeline.baseDir);
-  return validated(connector, pipeline.destination, pipeline.baseDir, `destination ${connector.name}`);
-}
-
-function validated<C extends Source<never> | Destination<never>>(connector: C, ref: ConnectorRef, baseDir: string, label: string): ResolvedEnd<C> {
-  const raw = ref.config ?? {};
-  const secrets = secretValues(connector.spec, raw, ref.interpolated);
-  const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), baseDir), label);
-  return { connector, config, secrets };
-}
+export const resolvePipelineDestination = validatedDestination;
 
 /**
  * Fails on the first connector (source, then destination) that is not installed, so the error does not depend
