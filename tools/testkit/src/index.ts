@@ -25,3 +25,4 @@ export { StripeStandIn, startStripeStandIn, stripeError, stripeExampleObjects, S
 export { HubSpotStandIn, startHubSpotStandIn, hubspotError, HUBSPOT_OBJECT_TYPES, HUBSPOT_SEARCH_CAP, type HubSpotStandInOptions, type HubSpotRecord, type HubSpotProperty } from './stand-ins/hubspot/hubspot-stand-in.js';
 export { SalesforceStandIn, startSalesforceStandIn, type SalesforceStandInOptions, type SalesforceRecord, type SalesforceField } from './stand-ins/salesforce/salesforce-stand-in.js';
 export { ZendeskStandIn, startZendeskStandIn, zendeskError, type ZendeskStandInOptions, type ZendeskObject } from './stand-ins/zendesk/zendesk-stand-in.js';
+export { GoogleAnalyticsStandIn, startGoogleAnalyticsStandIn, type GoogleAnalyticsStandInOptions, type GaFact, type GaFault, type GaCall, type GaMetricType } from './stand-ins/google-analytics/google-analytics-stand-in.js';
