@@ -239,7 +239,10 @@ export function writeFiles(storage: Storage, config: FileDestinationConfig, mess
   );
 }
 
-/** `check`: stores and lists a small probe file (then leaves it: object stores may not grant delete). */
+/**
+ * `check`: stores a small probe file under a hidden name (file sources skip hidden names), and leaves it: the
+ * destination may not be granted delete.
+ */
 export async function checkFileDestination(storage: Storage, config: FileDestinationConfig): Promise<CheckResult> {
   const dir = await mkdtemp(join(tmpdir(), 'mage-files-check-'));
   try {
@@ -247,7 +250,7 @@ export async function checkFileDestination(storage: Storage, config: FileDestina
     const probe = join(dir, 'probe');
     const { writeFile } = await import('node:fs/promises');
     await writeFile(probe, 'ok\n');
-    const key = `${resolve(config).prefix}_mage_int_check`;
+    const key = `${resolve(config).prefix}.mage-int-check`;
     await storage.putFile(key, probe);
     return { ok: true, message: `can write to ${storage.location} (${key})` };
   } catch (error) {

@@ -142,3 +142,13 @@ describe('file destination', () => {
     expect(listAll(root)).toEqual([]);
   });
 });
+
+describe('file destination check', () => {
+  it('stores a hidden probe that the file source does not list', async () => {
+    const { checkFileDestination, matchingFiles } = await import('../src/index.js');
+    const result = await checkFileDestination(new LocalStorage(root), { path_prefix: 'lake' });
+    expect(result).toMatchObject({ ok: true });
+    expect(readFileSync(join(root, 'lake/.mage-int-check'), 'utf8')).toBe('ok\n');
+    expect(await matchingFiles(new LocalStorage(root), { name: 'all', pattern: 'lake/**' })).toEqual([]);
+  });
+});
