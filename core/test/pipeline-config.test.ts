@@ -86,6 +86,7 @@ destination: { name: duckdb, config: { path: "\${OUT}" } }
       ssl: { port: 6543 },
     });
     expect(coerceStringsToSpec(spec, { port: '54x', follow: 'yes', ratio: '' })).toEqual({ port: '54x', follow: 'yes', ratio: '' });
+    // biome-ignore lint/correctness/noPrecisionLoss: the expected value is the double the string coerces to
     expect(coerceStringsToSpec(spec, { port: '1.5', ratio: '99999999999999999999' })).toEqual({ port: '1.5', ratio: 99999999999999999999 });
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { applyTransforms, Decimal, streamMapsTransform, TransformError, type SourceMessage, type StreamMaps } from '../src/index.js';
+import { applyTransforms, Decimal, streamMapsTransform, type SourceMessage, type StreamMaps } from '../src/index.js';
 import { compileExpression } from '../src/transform/expression.js';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');

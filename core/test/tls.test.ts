@@ -28,7 +28,8 @@ describe('tlsOptions (the SSL settings every database connector shares)', () => 
   it('verify-ca checks the chain against ssl_ca_file but not the host name; verify-full checks both', () => {
     const verifyCa = tlsOptions({ ssl_mode: 'verify-ca', ssl_ca_file: ca });
     expect(verifyCa).toMatchObject({ rejectUnauthorized: true, ca: expect.stringContaining('BEGIN CERTIFICATE') });
-    expect(verifyCa && verifyCa.checkServerIdentity?.('db.example', {} as never)).toBeUndefined();
+    if (!verifyCa) throw new Error('verify-ca gave no TLS options');
+    expect(verifyCa.checkServerIdentity?.('db.example', {} as never)).toBeUndefined();
     const full = tlsOptions({ ssl_mode: 'verify-full', ssl_ca_file: ca, ssl_cert_file: cert, ssl_key_file: key });
     expect(full).toEqual({ rejectUnauthorized: true, ca: expect.any(String), cert: 'CLIENT CERT', key: 'CLIENT KEY' });
   });

@@ -15,7 +15,7 @@ let work: string;
 let loggedIn: string;
 let anonymous: string;
 /** A member of the first-party publisher group. */
-let publisher: string;
+let _publisher: string;
 
 interface Outcome {
   code: number;
@@ -79,7 +79,7 @@ beforeAll(async () => {
   await addRegistryUser(registry.storage, 'alice', 'a long enough password');
   await addRegistryUser(registry.storage, 'release', 'the release password', { groups: [PUBLISHER_GROUP] });
   loggedIn = await npmrcFor('alice', registry.url, await loginRegistryUser(registry.url, 'alice', 'a long enough password'));
-  publisher = await npmrcFor('release', registry.url, await loginRegistryUser(registry.url, 'release', 'the release password'));
+  _publisher = await npmrcFor('release', registry.url, await loginRegistryUser(registry.url, 'release', 'the release password'));
   anonymous = await npmrcFor('anonymous', registry.url);
 });
 

@@ -107,7 +107,7 @@ function unescaped(column: string): string {
     ['\\b', 'chr(8)'],
     ['\\f', 'chr(12)'],
     ['\\v', 'chr(11)'],
-  ].reduce((sql, [escape, char]) => `replace(${sql}, '${escape}', ${char})`, `replace(${c}, '\\\\', chr(0))`);
+  ].reduce((sql, [sequence, char]) => `replace(${sql}, '${sequence}', ${char})`, `replace(${c}, '\\\\', chr(0))`);
   return `CASE WHEN NOT contains(${c}, '\\') THEN ${c} WHEN NOT regexp_matches(${c}, '\\\\[bfnrtv]') THEN replace(${c}, '\\\\', '\\') ELSE replace(${all}, chr(0), '\\') END`;
 }
 

@@ -1,6 +1,6 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type NativeRows, type RecordData, type StreamInfo } from '@mage-int/core';
-import { base16Error, columnType, METADATA_COLUMNS, normalizeIdentifier, STAGING_SEQUENCE, type MetadataColumn, type TableRef } from '@mage-int/core/sql';
+import { base16Error, columnType, METADATA_COLUMNS, normalizeIdentifier, type MetadataColumn, type TableRef } from '@mage-int/core/sql';
 import { Base16Rejected, columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
 import type { DuckDBDialect } from './duckdb-dialect.js';
 import { BATCHED_AT, DELETED_AT, isMetadataColumn, metadataValue, TABLE_VERSION, type RecordContext, type SequenceClock } from './metadata-columns.js';

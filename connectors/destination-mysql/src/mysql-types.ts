@@ -305,7 +305,7 @@ function widenTypes(current: MysqlType, incoming: MysqlType): MysqlType {
   const logical = widenLogicalType(a, b);
   if (logical === 'string') {
     // Both hold text: the longer bound, or longtext.
-    const textual = (x: MysqlType, l: LogicalType) => l === 'string' || l === 'uuid';
+    const textual = (_x: MysqlType, l: LogicalType) => l === 'string' || l === 'uuid';
     if (textual(current, a) && textual(incoming, b) && la !== undefined && lb !== undefined && current.name !== 'enum' && incoming.name !== 'enum') {
       return t('varchar', Math.max(la, lb));
     }

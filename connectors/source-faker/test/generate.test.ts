@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal, getMetadata, MessageGuard, stringifyExactJson, type RecordData, type SourceMessage } from '@mage-int/core';
-import source, { Faker } from '../src/index.js';
+import source from '../src/index.js';
+import { Faker } from '../src/index.js';
 import { isoTimestamp } from '../src/streams/faker-stream.js';
 import { catalogFor, context, readAll, recordsOf } from './helpers.js';
 

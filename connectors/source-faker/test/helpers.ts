@@ -8,7 +8,8 @@ import {
   type SourceMessage,
   type State,
 } from '@mage-int/core';
-import source, { type FakerConfig } from '../src/index.js';
+import source from '../src/index.js';
+import type { FakerConfig } from '../src/index.js';
 
 export function context(): ConnectorContext {
   return { logger: silentLogger, signal: new AbortController().signal };

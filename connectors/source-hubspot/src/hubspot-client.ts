@@ -85,7 +85,9 @@ function on<Request extends SdkRequest, Response, Library>(sdk: SdkModule<Reques
       });
       const bytes = Buffer.from(await response.arrayBuffer());
       const headers: Record<string, string> = {};
-      response.headers.forEach((value, name) => (headers[name] = value));
+      response.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
       return new sdk.ResponseContext(response.status, headers, { text: async () => bytes.toString('utf8'), binary: async () => bytes });
     },
   });

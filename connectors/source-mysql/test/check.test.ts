@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Catalog } from '@mage-int/core';
-import source, { MySQL } from '../src/index.js';
+import source from '../src/index.js';
+import { MySQL } from '../src/index.js';
 import { createTestDatabase, select, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;

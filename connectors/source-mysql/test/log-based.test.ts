@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Catalog, type ConnectorContext, type Logger, type RecordData, type SourceMessage, type State } from '@mage-int/core';
-import source, { MySQL } from '../src/index.js';
+import type { Catalog, ConnectorContext, Logger, RecordData, SourceMessage, State } from '@mage-int/core';
+import source from '../src/index.js';
+import { MySQL } from '../src/index.js';
 import { collect, createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;

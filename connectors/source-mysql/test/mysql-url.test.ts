@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Catalog } from '@mage-int/core';
-import source, { MySQL } from '../src/index.js';
+import source from '../src/index.js';
+import { MySQL } from '../src/index.js';
 import type { Config } from '../src/generated/config.js';
 import { collect, lastState, recordsOf, select } from './helpers.js';
 

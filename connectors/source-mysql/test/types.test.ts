@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decimal, JsonText, stringifyRecord, type Catalog, type ConnectorContext, type Logger } from '@mage-int/core';
-import source, { MySQL } from '../src/index.js';
+import source from '../src/index.js';
+import { MySQL } from '../src/index.js';
 import { collect, createTestDatabase, recordsOf, select, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;

@@ -132,7 +132,7 @@ export function compileRowsDecoder(columns: readonly RowColumn[]): RowsDecoder {
     fast.push(`${fieldEnd(i)} v${i} = ${direct(i, 'j')}; i = j + 1;`);
     slow.push(`${fieldEnd(i)} if (bs < j) { v${i} = e(t, i, j, p${i}); bs = t.indexOf('\\\\', j); if (bs < 0) bs = none; } else v${i} = ${direct(i, 'j')}; i = j + 1;`);
   }
-  const hoist = columns.map((c, i) => `const p${i} = p[${i}]; const r${i} = r[${i}];`).join('\n');
+  const hoist = columns.map((_c, i) => `const p${i} = p[${i}]; const r${i} = r[${i}];`).join('\n');
   const vars = n > 0 ? `let ${columns.map((_c, i) => `v${i}`).join(', ')};` : '';
   const literal = columns.map((c, i) => `${JSON.stringify(c.name)}: v${i}`).join(', ');
   const source = `${hoist}

@@ -1,4 +1,4 @@
-import { assertLogBasedStreamUsable, ConnectorError, getMetadata, keyProperties, replicationKey, replicationMethod, selectedFields, type CatalogStream } from '@mage-int/core';
+import { assertLogBasedStreamUsable, ConnectorError, replicationKey, replicationMethod, selectedFields, type CatalogStream } from '@mage-int/core';
 import type pg from 'pg';
 import { ident, qualified } from './connection.js';
 import type { Config } from './generated/config.js';

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, silentLogger, type Catalog } from '@mage-int/core';
-import source, { PostgreSQL } from '../src/index.js';
+import source from '../src/index.js';
+import { PostgreSQL } from '../src/index.js';
 import { explainError } from '../src/connection.js';
 import { collect, createTestDatabase, select, type TestDatabase } from './helpers.js';
 

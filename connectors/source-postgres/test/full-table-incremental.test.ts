@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger, type Catalog, type SourceMessage, type State } from '@mage-int/core';
-import source, { PostgreSQL } from '../src/index.js';
+import source from '../src/index.js';
+import { PostgreSQL } from '../src/index.js';
 import { collect, createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStateStore, runPipeline, silentLogger, type Catalog, type SourceMessage } from '@mage-int/core';
 import duckdb, { DuckDB } from '@mage-int/destination-duckdb';
-import source, { PostgreSQL } from '../src/index.js';
+import source from '../src/index.js';
+import { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, select, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;

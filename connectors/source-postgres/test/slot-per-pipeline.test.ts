@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, MemoryStateStore, runPipeline, type Catalog, type State } from '@mage-int/core';
 import duckdb from '@mage-int/destination-duckdb';
-import source, { PostgreSQL } from '../src/index.js';
+import source from '../src/index.js';
+import { PostgreSQL } from '../src/index.js';
 import { databaseObjectName, pipelineObjectName } from '../src/slot-names.js';
 import { createTestDatabase, select, type TestDatabase } from './helpers.js';
 

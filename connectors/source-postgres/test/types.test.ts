@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, Decimal, JsonText, MemoryStateStore, runPipeline, silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
-import source, { PostgreSQL } from '../src/index.js';
+import source from '../src/index.js';
+import { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;

@@ -61,7 +61,9 @@ class KitTransport extends Transport {
         const text = await response.text();
         this.watchUsage(response.headers);
         const headers: Record<string, string> = {};
-        response.headers.forEach((value, name) => (headers[name] = value));
+        response.headers.forEach((value, name) => {
+        headers[name] = value;
+      });
         if (response.status >= 400) this.onFailure(response.status, new URL(req.url).pathname);
         stream.end(text);
         return { statusCode: response.status, headers, body: text };

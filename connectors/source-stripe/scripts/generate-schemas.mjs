@@ -100,7 +100,7 @@ function members(file, name) {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line === '}') break;
-    const match = /^    (\w+)(\??): (.*)$/.exec(line);
+    const match = /^ {4}(\w+)(\??): (.*)$/.exec(line);
     if (!match) continue;
     let type = match[3];
     if (type.endsWith(';')) type = type.slice(0, -1);

@@ -154,7 +154,7 @@ function mapRecord(record: RecordData, out: OutputPlan, env: ExpressionEnv, at: 
 }
 
 /** Compiles one output stream of an input stream: its filter, properties and schema. */
-function plan(stream: string, map: StreamMap, input: SchemaMessage, config: Record<string, unknown>, name: string): OutputPlan {
+function plan(stream: string, map: StreamMap, input: SchemaMessage, _config: Record<string, unknown>, name: string): OutputPlan {
   const inputProps = input.schema.properties ?? {};
   const outStream = typeof map['__alias__'] === 'string' ? map['__alias__'] : stream;
   const keepRest = !Object.hasOwn(map, '__else__');

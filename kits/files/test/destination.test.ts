@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Decimal, JsonText, silentLogger, type SourceMessage } from '@mage-int/core';
+import { Decimal, type JsonText, silentLogger, type SourceMessage } from '@mage-int/core';
 import { discoverFiles, LocalStorage, readFiles, writeFiles, type FileDestinationConfig, type Storage } from '../src/index.js';
 import { collect, data, drain, readContext, tempDir, writeContext } from './helpers.js';
 

@@ -57,7 +57,7 @@ describe('examples/from-mage', () => {
   it('runs the BigQuery variant only once a BigQuery destination exists: until then it says what to install, in lower case', async () => {
     const example = readFileSync(join(work.dir, 'pipeline.yaml'), 'utf8');
     // the commented-out destination, switched on
-    const bigquery = example.replace(/^destination:\n  name: DuckDB\n  config:\n.*\n/m, '').replace(/^# {3}name: BigQuery\n# {3}config: (.*)$/m, 'destination:\n  name: BigQuery\n  config: $1');
+    const bigquery = example.replace(/^destination:\n {2}name: DuckDB\n {2}config:\n.*\n/m, '').replace(/^# {3}name: BigQuery\n# {3}config: (.*)$/m, 'destination:\n  name: BigQuery\n  config: $1');
     expect(bigquery).toContain('  name: BigQuery\n  config: { project_id: my-project');
     writeFileSync(join(work.dir, 'bigquery.yaml'), bigquery);
     const result = await runCli(['check', 'bigquery.yaml'], { cwd: work.dir, env });

@@ -119,7 +119,7 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
   await writeFile(join(dir, 'src/generated/config.ts'), `${input}\n${output}`);
   const readmePath = join(dir, 'README.md');
   const readme = await readFile(readmePath, 'utf8').catch(() => undefined);
-  if (readme && readme.includes('<!-- config:start -->')) {
+  if (readme?.includes('<!-- config:start -->')) {
     const updated = readme.replace(/<!-- config:start -->[\s\S]*?<!-- config:end -->/, `<!-- config:start -->\n${configTable(spec)}\n<!-- config:end -->`);
     if (updated !== readme) await writeFile(readmePath, updated);
   }

@@ -78,7 +78,7 @@ function PipelineList() {
       await api(`pipelines/${encodeURIComponent(copying)}/duplicate`, { method: 'POST', body: { to: copyName } });
       setCopying(undefined);
       setError(undefined);
-      load();
+      await load();
     } catch (e) {
       setError(e);
     }

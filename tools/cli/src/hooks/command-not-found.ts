@@ -1,7 +1,7 @@
 import type { Hook } from '@oclif/core';
 
 /** `mage-int frobnicate` → `error: unknown command` with the list of commands, exit 2 (not oclif's default output). */
-const hook: Hook.CommandNotFound = async function (options) {
+const hook: Hook.CommandNotFound = async (options) => {
   const ids = options.config.commands.filter((c) => !c.hidden).map((c) => c.id.replace(/:/g, ' '));
   // With a space as topic separator oclif joins the arguments into the id: keep the command words only.
   const words = options.id.split(':');

@@ -9,7 +9,7 @@
 // ones (fixtures/stand-ins/hubspot/properties.json); values travel as strings, as at HubSpot. Read API only.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { StandInServer, VendorStandIn, type StandInFault, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
+import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 
 /** A CRM record as the v3 API returns it. */
 export interface HubSpotRecord {

@@ -6,7 +6,7 @@
 // are Stripe's own published example objects (fixtures/stand-ins/stripe/objects.json, from Stripe's OpenAPI
 // fixtures) with new ids and creation times. It is a stand-in for tests, not an emulator: only the read API.
 import { readFileSync } from 'node:fs';
-import { nestedQuery, StandInServer, VendorStandIn, type StandInFault, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
+import { nestedQuery, StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 
 type StripeObject = Record<string, unknown>;
 
