@@ -590,7 +590,12 @@ function App() {
   const [first, name, tab] = useRoute();
   useEffect(() => {
     document.title = name ? `${name} – mage-int` : 'mage-int';
-    document.querySelector('main h1, main h2')?.focus?.();
+    // A new page moves focus to its heading, so keyboard and screen-reader users start at the top of it.
+    const heading = document.querySelector('main h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
   }, [first, name, tab]);
   return html`<header class="top"><a class="brand" href="#/">mage-int</a><span class="muted">local UI</span></header>
     <main id="main">${first === 'new' ? html`<${PipelineEditor} />` : first === 'p' && name ? html`<${PipelinePage} name=${name} tab=${tab ?? ''} />` : html`<${PipelineList} />`}</main>`;

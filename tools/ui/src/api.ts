@@ -158,14 +158,14 @@ export class Api {
   }
 
   /** The document a draft makes, secrets moved to the secrets file; not written. */
-  private async documentFor(name: string, draft: PipelineDraft, existing: boolean) {
+  private async documentFor(name: string, draft: PipelineDraft, existing: boolean, storeSecrets = true) {
     const doc = existing ? await this.project.readDocument(name) : undefined;
     const resolved: PipelineDraft = { source: { ...draft.source }, destination: { ...draft.destination } };
     for (const kind of ['source', 'destination'] as const) {
       if (!draft[kind]?.name) throw new ConfigError('CONNECTOR_MISSING', `pick a ${kind}`, { field: `${kind}.name` });
       const spec = await this.spec(kind, draft[kind].name);
       const previous = doc && doc.getIn([kind, 'name']) === draft[kind].name ? rawConfig(doc, kind) : {};
-      resolved[kind] = { name: draft[kind].name, config: await configToWrite(this.project, name, kind, spec, draft[kind].config ?? {}, previous) };
+      resolved[kind] = { name: draft[kind].name, config: await configToWrite(this.project, name, kind, spec, draft[kind].config ?? {}, previous, storeSecrets) };
     }
     if (doc) {
       updatePipelineDocument(doc, resolved);
@@ -201,7 +201,8 @@ export class Api {
 
   /** `check` on both ends of a draft (or the saved file): each end's result with the field it names. */
   async check(name: string, draft: PipelineDraft | undefined): Promise<unknown> {
-    const doc = draft ? await this.documentFor(name, draft, this.project.exists(name)) : await this.project.readDocument(name);
+    // A secret typed for the test is used, not stored: saving stores it.
+    const doc = draft ? await this.documentFor(name, draft, this.project.exists(name), false) : await this.project.readDocument(name);
     let config: PipelineConfig;
     try {
       ({ config } = await this.project.configOf(name, doc.toJS()));

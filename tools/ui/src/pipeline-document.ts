@@ -40,6 +40,8 @@ export async function configToWrite(
   spec: JsonSchema,
   config: Record<string, unknown>,
   previous: Record<string, unknown>,
+  /** Store typed secrets (saving); false keeps them in the returned config only (testing a connection). */
+  storeSecrets = true,
 ): Promise<Record<string, unknown>> {
   const secret = secretKeys(spec);
   const out: Record<string, unknown> = {};
@@ -48,7 +50,8 @@ export async function configToWrite(
     if (!secret.has(key) || typeof value !== 'string' || REFERENCE.test(value)) out[key] = value;
     else if (value === SECRET_MASK) {
       if (previous[key] !== undefined) out[key] = previous[key];
-    } else {
+    } else if (!storeSecrets) out[key] = value.replace(/\$\{/g, () => '$${'); // a literal `${` in the typed value
+    else {
       const variable = `${pipelineName}_${end}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
       await project.saveSecret(variable, value);
       out[key] = `\${${variable}}`;

@@ -1,4 +1,4 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@mage-int/core';
@@ -98,6 +98,10 @@ describe('mage-int ui API', () => {
   });
 
   it('writes secrets to the secrets file as ${VAR} references and never sends them back', async () => {
+    // Testing a connection uses a typed secret without storing it.
+    await project.call('pipelines/pg/check', { method: 'POST', body: { source: { name: 'postgres', config: { database: 'x', username: 'y', password: 'only-for-the-test' } }, destination: shop.destination } });
+    expect(existsSync(join(project.dir, '.mage-int', 'secrets.env'))).toBe(false);
+
     const body = {
       name: 'pg',
       source: { name: 'postgres', config: { host: '127.0.0.1', database: 'shop', username: 'etl', password: 'hunter2-secret' } },
