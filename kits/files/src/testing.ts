@@ -2,12 +2,12 @@
  * Test helpers of the file layer (`@mage-int/files/testing`): the shared destination fixtures that do not apply to
  * append-only files, a reader of the JSON Lines files a stream's folder holds, and the checks every `Storage` passes.
  */
-import { deepStrictEqual, rejects, strictEqual } from 'node:assert/strict';
+import { deepStrictEqual, match, rejects, strictEqual } from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { text } from 'node:stream/consumers';
-import { parseExactJson } from '@mage-int/core';
+import { Decimal, parseExactJson, type RecordData, type SourceMessage, type StateMessage } from '@mage-int/core';
 import { streamFolder } from './file-destination.js';
 import type { Storage } from './storage.js';
 
@@ -76,4 +76,52 @@ export async function checkStorage(storage: Storage, missing: Storage, missingEr
     await missing.close?.();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The stream the round-trip check writes: an exact decimal, timestamps with offsets, text with quotes, NULL and ''. */
+export const ROUND_TRIP_SCHEMA = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    amount: { type: ['number', 'null'], multipleOf: 0.01, 'sql-datatype': 'numeric(12,2)' },
+    created_at: { type: 'string', format: 'date-time' },
+    note: { type: ['string', 'null'] },
+  },
+};
+
+/**
+ * Writes two `payments` records through `write` (a destination configured with `prefix: lake`, `format: parquet`,
+ * `partition_by: created_at:day`) and reads them back through `read` (a source with `prefix: lake` and the stream
+ * `payments` over `payments/**\/*.parquet`): the STATE comes back once, after the objects; the values come back
+ * exactly, each in its UTC day's Hive folder.
+ */
+export async function checkPartitionedParquetRoundTrip(write: (messages: SourceMessage[]) => AsyncIterable<StateMessage>, read: () => AsyncIterable<SourceMessage>): Promise<void> {
+  const state: StateMessage = { type: 'STATE', value: { bookmarks: { payments: { id: 2 } } } };
+  const states: StateMessage[] = [];
+  for await (const s of write([
+    { type: 'SCHEMA', stream: 'payments', schema: ROUND_TRIP_SCHEMA, key_properties: ['id'] },
+    {
+      type: 'RECORD_BATCH',
+      stream: 'payments',
+      records: [
+        { id: 1, amount: new Decimal('1234567890.12'), created_at: '2024-03-01T23:30:00.000001+00:00', note: 'a "quoted", note' },
+        { id: 2, amount: null, created_at: '2024-03-02T00:30:00-02:00', note: '' },
+      ],
+    },
+    state,
+  ]))
+    states.push(s);
+  deepStrictEqual(states, [state]);
+  const records: RecordData[] = [];
+  for await (const message of read()) if (message.type === 'RECORD_BATCH') records.push(...message.records);
+  records.sort((a, b) => Number(a['id']) - Number(b['id']));
+  deepStrictEqual(
+    records.map((r) => ({ day: r['created_at_day'], id: r['id'], amount: r['amount'] === null ? null : String(r['amount']), created_at: r['created_at'], note: r['note'] })),
+    [
+      { day: '2024-03-01', id: 1, amount: '1234567890.12', created_at: '2024-03-01T23:30:00.000001Z', note: 'a "quoted", note' },
+      { day: '2024-03-02', id: 2, amount: null, created_at: '2024-03-02T02:30:00.000000Z', note: '' },
+    ],
+  );
+  match(String(records[0]?.['_sdc_source_file']), /^payments\/created_at_day=2024-03-01\/.*-00001\.parquet$/);
+  match(String(records[1]?.['_sdc_source_file']), /^payments\/created_at_day=2024-03-02\/.*-00002\.parquet$/);
 }
