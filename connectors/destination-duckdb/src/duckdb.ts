@@ -1,6 +1,6 @@
 import type { DuckDBInstance, Json } from '@duckdb/node-api';
 import { createLogger, defineDestination, DestinationClient, type CheckResult, type Logger, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
-import { quoteIdentifier } from '@mage-int/core/sql';
+import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
 import { configSpec, resolveConfig, type Config } from './options.js';
 import { MEMORY, openInstance, Session } from './session.js';
 import { writeToDuckDB } from './write.js';
@@ -27,7 +27,7 @@ export async function executeDuckDB(config: Config, sql: string): Promise<void> 
   const resolved = resolveConfig(config);
   const session = await Session.open(resolved.path);
   try {
-    await session.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resolved.schema)}; SET schema = '${resolved.schema.replace(/'/g, "''")}'`);
+    await session.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(resolved.schema)}; SET schema = ${ansiQuoteLiteral(resolved.schema)}`);
     await session.run(sql);
   } finally {
     await session.close(true);

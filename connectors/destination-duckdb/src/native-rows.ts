@@ -1,5 +1,5 @@
 import type { NativeRows } from '@mage-int/core';
-import { quoteIdentifier as q } from '@mage-int/core/sql';
+import { ansiQuoteLiteral, quoteIdentifier as q } from '@mage-int/core/sql';
 import { sqlType, type DuckKind, type DuckType } from './type-map.js';
 
 /**
@@ -148,14 +148,10 @@ export function nativePlan(native: NativeRows, staged: readonly { field: string;
   return { readColumns, expressions, hasDates };
 }
 
-/** SQL literal for a path. */
-function literal(text: string): string {
-  return `'${text.replace(/'/g, "''")}'`;
-}
 
 /** The SELECT reading a file of COPY text with `plan`, followed by `extra` expressions. */
 export function nativeSelect(plan: NativePlan, file: string, extra: readonly string[]): string {
-  const reader = `read_csv(${literal(file)}, delim = '\\t', quote = '', escape = '', nullstr = '\\N', header = false, auto_detect = false, columns = ${plan.readColumns})`;
+  const reader = `read_csv(${ansiQuoteLiteral(file)}, delim = '\\t', quote = '', escape = '', nullstr = '\\N', header = false, auto_detect = false, columns = ${plan.readColumns})`;
   return `SELECT ${[...plan.expressions, ...extra].join(', ')} FROM ${reader}`;
 }
 

@@ -1,6 +1,6 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type NativeRows, type RecordData, type StreamInfo } from '@mage-int/core';
-import { base16Error, columnType, METADATA_COLUMNS, normalizeIdentifier, type MetadataColumn, type TableRef } from '@mage-int/core/sql';
+import { ansiQuoteLiteral, base16Error, columnType, METADATA_COLUMNS, normalizeIdentifier, type MetadataColumn, type TableRef } from '@mage-int/core/sql';
 import { Base16Rejected, columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
 import type { DuckDBDialect } from './duckdb-dialect.js';
 import { BATCHED_AT, DELETED_AT, isMetadataColumn, metadataValue, TABLE_VERSION, type RecordContext, type SequenceClock } from './metadata-columns.js';
@@ -451,7 +451,7 @@ export class StreamLoader {
 /** A constant as SQL of a column's type (metadata values: timestamps as ISO text, numbers). */
 function sqlLiteral(value: unknown, type: DuckType): string {
   if (value === null || value === undefined) return `NULL::${sqlType(type)}`;
-  return `CAST('${String(value).replace(/'/g, "''")}' AS ${sqlType(type)})`;
+  return `CAST(${ansiQuoteLiteral(String(value))} AS ${sqlType(type)})`;
 }
 
 /** The comment of a column whose name differs from its field (which field it holds survives across runs). */

@@ -108,10 +108,9 @@ export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Quotes a text value as an SQL literal (standard_conforming_strings is on since 9.1; E'' handles backslashes either way). */
+/** Quotes a text value as an SQL literal with the driver's escaping (right whatever standard_conforming_strings says). */
 export function literal(value: string): string {
-  const escaped = value.replace(/'/g, "''");
-  return value.includes('\\') ? ` E'${escaped.replace(/\\/g, '\\\\')}'` : `'${escaped}'`;
+  return pg.escapeLiteral(value);
 }
 
 export function qualified(schema: string, table: string): string {
