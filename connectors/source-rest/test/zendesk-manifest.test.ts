@@ -1,4 +1,4 @@
-// Zendesk Support (to be shipped later as its own package) must be expressible as a manifest of this source: the
+// Zendesk Support (shipped as @mage-int/source-zendesk, whose manifest builds on this one) must be expressible as a manifest of this source: the
 // incremental cursor export for tickets and users, cursor pages for groups and ticket metrics, comments as a child of
 // tickets, API-token basic auth. This test holds that manifest against a stand-in answering in Zendesk's shapes.
 import { describe, expect, it } from 'vitest';
