@@ -417,7 +417,7 @@ function useRunEvents(runId) {
     });
     source.addEventListener('progress', (e) => {
       const d = JSON.parse(e.data);
-      setRun((r) => r && { ...r, streams: d.streams, committedStates: d.committedStates });
+      setRun((r) => r && { ...r, streams: d.streams, committedStates: d.committedStates, rates: nextRates(r.rates ?? {}, r.streams, d.streams) });
     });
     source.addEventListener('log', (e) => {
       const d = JSON.parse(e.data);
@@ -448,14 +448,34 @@ function LogTail({ lines }) {
   </section>`;
 }
 
-function RunStreams({ streams, running }) {
+/** Per stream, the rows/s between consecutive progress events (the last 40), for the sparkline. */
+function nextRates(rates, before, after) {
+  const out = { ...rates };
+  for (const s of after) {
+    const was = before.find((b) => b.stream === s.stream);
+    const dt = was ? s.elapsedMs - was.elapsedMs : 0;
+    if (dt > 0) out[s.stream] = [...(out[s.stream] ?? []), ((s.rows - was.rows) * 1000) / dt].slice(-40);
+  }
+  return out;
+}
+
+function Sparkline({ values }) {
+  if (!values || values.length < 2) return null;
+  const max = Math.max(...values, 1);
+  const points = values.map((v, i) => `${(i / (values.length - 1)) * 80},${20 - (v / max) * 18}`).join(' ');
+  return html`<svg class="spark" width="80" height="20" viewBox="0 0 80 20" role="img" aria-label=${`rows per second over time, last ${formatCount(Math.round(values.at(-1)))}`}>
+    <polyline points=${points} fill="none" stroke="currentColor" stroke-width="1.5" />
+  </svg>`;
+}
+
+function RunStreams({ streams, running, rates }) {
   return html`<table class="grid">
     <caption class="visually-hidden">Streams of the run</caption>
     <thead><tr><th scope="col">Stream</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Rows/s</th><th scope="col" class="num">Elapsed</th><th scope="col">Last committed state</th></tr></thead>
     <tbody>
       ${streams.length === 0 ? html`<tr><td colspan="6">${running ? 'Starting…' : 'No records were synced.'}</td></tr>` : streams.map((s) => html`<tr key=${s.stream} data-stream=${s.stream}>
         <th scope="row">${s.stream}</th><td><${StatusBadge} status=${s.status} /></td>
-        <td class="num" data-rows>${formatCount(s.rows)}</td><td class="num">${formatCount(s.rowsPerSecond)}</td><td class="num">${formatDuration(s.elapsedMs)}</td>
+        <td class="num" data-rows>${formatCount(s.rows)}</td><td class="num">${formatCount(s.rowsPerSecond)} <${Sparkline} values=${rates?.[s.stream]} /></td><td class="num">${formatDuration(s.elapsedMs)}</td>
         <td><code class="bookmark">${short(s.committed)}</code></td>
       </tr>`)}
     </tbody>
@@ -487,7 +507,7 @@ function Run({ name }) {
       <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.record.status === 'running' ? `${run.committedStates} commits so far` : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
     </div>
     <${ErrorBox} error=${error ?? recordError(run?.record)} />
-    ${run ? html`<${RunStreams} streams=${run.streams} running=${running} /><${LogTail} lines=${run.log} />` : null}
+    ${run ? html`<${RunStreams} streams=${run.streams} running=${running} rates=${run.rates} /><${LogTail} lines=${run.log} />` : null}
   </section>`;
 }
 

@@ -165,4 +165,23 @@ describe('mage-int ui in chromium', () => {
       await db.end();
     }
   });
+
+  it('shows a long run live (streams done one by one, a rows/s sparkline) and cancels it from the page', async () => {
+    await project.call('pipelines', {
+      method: 'POST',
+      body: { name: 'live', source: { name: 'faker', config: { customers: 20000, orders: 5000000, batch_size: 2000 } }, destination: { name: 'duckdb', config: { path: 'live.duckdb', batch_size_rows: 20000 } } },
+    });
+    await page.goto(`${project.ui.url}#/p/live/run`);
+    await page.getByRole('button', { name: 'Start run' }).click();
+    await page.locator('tr[data-stream="customers"] .badge-done').waitFor({ timeout: 30_000 });
+    await page.locator('tr[data-stream="orders"] svg.spark').waitFor({ timeout: 30_000 });
+    expect(await page.locator('tr[data-stream="orders"] .badge-running').count()).toBe(1);
+    await shot('run-live');
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('status').getByText('cancelled').waitFor({ timeout: 30_000 });
+    const runs = await project.call<{ status: string; rows: number }[]>('pipelines/live/runs');
+    expect(runs.body[0]?.status).toBe('cancelled');
+    expect(runs.body[0]?.rows).toBeLessThan(5_020_100);
+    expect(pageErrors).toEqual([]);
+  });
 });
