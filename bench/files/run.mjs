@@ -2,12 +2,15 @@
 // Files → DuckDB benchmark of @mage-int/source-files, run after `npm run build`:
 //
 //   node bench/files/run.mjs [--rows 1000000] [--keep]
+//   node bench/files/run.mjs --memory [--rows 1000000] [--memory-rows 10000000]   (10M rows: a ~1 GB CSV)
 //
 // Writes a CSV file of `rows` rows (id, a decimal amount, a double, an integer, a timestamptz, a date, a boolean, a
 // short code, text with quotes, commas and newlines) and the same rows as Parquet (DuckDB's COPY), then measures in
 // the same run, each in a child process of its own so its peak RSS is its own:
 //   1. the baselines: DuckDB's own `CREATE TABLE … AS SELECT * FROM read_csv(file)` and `read_parquet(file)`;
 //   2. mage-int: runPipeline(source-files → destination-duckdb) of the same file, FULL_TABLE, as `mage-int run` does.
+// --memory: source-files alone reads the CSV (gzip-free, ~100 bytes a row) of `rows` and then `memory-rows` rows into
+// a consumer that drops the records, each in a child process: peak RSS must stay flat as the file grows.
 // Prints time, CPU seconds (the steadier figure on a busy machine), throughput ratio (baseline time / mage-int time),
 // peak RSS, and checks count and sums of the tables.
 import { spawn } from 'node:child_process';
@@ -22,6 +25,8 @@ const { values: args } = parseArgs({
   options: {
     rows: { type: 'string', default: '1000000' },
     keep: { type: 'boolean', default: false },
+    memory: { type: 'boolean', default: false },
+    'memory-rows': { type: 'string', default: '10000000' },
     child: { type: 'string' },
     file: { type: 'string' },
     db: { type: 'string' },
@@ -39,7 +44,18 @@ async function duck(path) {
 // ---- child modes ----
 if (args.child) {
   const started = performance.now();
-  if (args.child === 'read_csv' || args.child === 'read_parquet') {
+  if (args.child === 'source-only') {
+    const { silentLogger, tuneHeapForStreaming } = await import(join(ROOT, 'core/dist/index.js'));
+    tuneHeapForStreaming?.();
+    const { LocalStorage, discoverFiles, readFiles } = await import(join(ROOT, 'kits/files/dist/index.js'));
+    const dir = join(args.file, '..');
+    const config = { streams: [{ name: 't', pattern: args.file.slice(dir.length + 1) }] };
+    const storage = new LocalStorage(dir);
+    const catalog = await discoverFiles(storage, config, silentLogger);
+    let n = 0;
+    for await (const m of readFiles(storage, config, catalog, { bookmarks: {} }, { logger: silentLogger, signal: new AbortController().signal })) if (m.type === 'RECORD_BATCH') n += m.records.length;
+    process.stderr.write(`${n} records\n`);
+  } else if (args.child === 'read_csv' || args.child === 'read_parquet') {
     const c = await duck(args.db);
     await c.run(`CREATE TABLE t AS SELECT * FROM ${args.child}('${args.file}')`);
     c.closeSync();
@@ -82,6 +98,29 @@ async function check(db) {
   const rows = (await c.runAndReadAll(CHECK)).getRowObjectsJS();
   c.closeSync();
   return JSON.stringify(rows[0], (_, v) => (typeof v === 'bigint' ? String(v) : v));
+}
+
+async function writeCsv(file, n) {
+  const gen = await duck(':memory:');
+  await gen.run(`COPY (SELECT i AS id, CAST(round(random() * 100000, 2) AS DECIMAL(14,2)) AS amount, random() AS ratio, CAST(i % 1000 AS INTEGER) AS qty,
+    TIMESTAMPTZ '2024-01-01 00:00:00+00' + to_microseconds(i * 1000003) AS created_at, 'note "' || (i % 5000) || '", ok' AS note FROM range(1, ${n} + 1) r(i)) TO '${file}' (HEADER)`);
+  gen.closeSync();
+}
+
+if (args.memory) {
+  const dir = mkdtempSync(join(tmpdir(), 'mage-bench-files-mem-'));
+  try {
+    for (const n of [Number(args.rows), Number(args['memory-rows'])]) {
+      const file = join(dir, `rows-${n}.csv`);
+      await writeCsv(file, n);
+      const run = await child('source-only', file, '');
+      console.log(`source-files reads ${n.toLocaleString('en')} rows (${(statSync(file).size / 1e6).toFixed(0)} MB CSV): ${run.seconds.toFixed(1)} s, ${run.cpu.toFixed(1)} s CPU, peak RSS ${run.rssMB} MB`);
+      rmSync(file);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  process.exit(0);
 }
 
 const rows = Number(args.rows);
