@@ -19,16 +19,14 @@
 // PostgreSQL's own text), and the baseline table's must equal mage-int's with JSON compared as DuckDB's
 // minified `json()` (mage-int writes JSON without PostgreSQL's spaces). --profile DIR writes a `--cpu-prof`
 // profile of the mage-int child there. BENCH_DUCKDB_CONFIG='{"memory_limit":"512MB"}' adds destination settings. Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createMixedTableSql, insertMixedRowsSql, PG, pgEnv, psqlConnection, psql as psqlAny } from '../lib/databases.mjs';
+import { pipelineChild, requireBuilt, ROOT, runChild, timed } from '../lib/measure.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUILT = [join(ROOT, 'connectors/source-postgres/dist/index.js'), join(ROOT, 'connectors/destination-duckdb/dist/index.js')];
-const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
 const TABLE_DDL = `id BIGINT PRIMARY KEY, amount DECIMAL(14,2) NOT NULL, ratio DOUBLE, qty INTEGER, created_at TIMESTAMPTZ NOT NULL,
   due_date DATE, active BOOLEAN, code VARCHAR, name VARCHAR, payload JSON`;
 
@@ -46,13 +44,7 @@ const { values: args } = parseArgs({
   },
 });
 
-function psql(database, sql) {
-  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    env: { ...process.env, PGTZ: 'UTC' },
-  }).trim();
-}
+const psql = (database, sql) => psqlAny(database, sql, { utc: true });
 
 // ---- child mode: DuckDB's own CSV load (the baseline's second half) ----
 if (args['baseline-child']) {
@@ -70,77 +62,38 @@ if (args['baseline-child']) {
 
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
-  const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
-  tuneHeapForStreaming(); // as `mage-int run` does
-  const postgres = (await import('@mage-int/source-postgres')).default;
-  // --records: the batches without their COPY text, so the destination loads every record itself (as from any other source).
-  const source = args.records
-    ? {
-        ...postgres,
-        async *read(...rest) {
-          for await (const message of postgres.read(...rest)) yield message.type === 'RECORD_BATCH' ? { ...message, native: undefined } : message;
-        },
-      }
-    : postgres;
-  const destination = (await import('@mage-int/destination-duckdb')).default;
-  const started = performance.now();
-  const summary = await runPipeline({
-    pipelineId: 'bench-destination-duckdb',
-    source,
-    sourceConfig: { host: PG.host, port: PG.port, username: PG.user, database: args['in-process-child'], schema: 'bench_src' },
-    destination,
-    destinationConfig: { path: args.path, ...JSON.parse(process.env.BENCH_DUCKDB_CONFIG ?? '{}') },
-    streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
-    logger: silentLogger,
+  await pipelineChild('orders', async () => {
+    const postgres = (await import('@mage-int/source-postgres')).default;
+    // --records: the batches without their COPY text, so the destination loads every record itself (as from any other source).
+    const source = args.records
+      ? {
+          ...postgres,
+          async *read(...rest) {
+            for await (const message of postgres.read(...rest)) yield message.type === 'RECORD_BATCH' ? { ...message, native: undefined } : message;
+          },
+        }
+      : postgres;
+    const destination = (await import('@mage-int/destination-duckdb')).default;
+    return {
+      pipelineId: 'bench-destination-duckdb',
+      source,
+      sourceConfig: { host: PG.host, port: PG.port, username: PG.user, database: args['in-process-child'], schema: 'bench_src' },
+      destination,
+      destinationConfig: { path: args.path, ...JSON.parse(process.env.BENCH_DUCKDB_CONFIG ?? '{}') },
+      streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
+    };
   });
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, records: summary.streams['orders']?.records ?? 0, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
-  process.exit(0);
 }
 
 // ---- the benchmark ----
-for (const file of BUILT) {
-  if (!existsSync(file)) {
-    console.error(`${file} is missing: run \`npm run build\` first`);
-    process.exit(2);
-  }
-}
+requireBuilt(BUILT);
 const rows = Number(args.rows);
 const database = `mage_bench_dduck_${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'mage-bench-dduck-'));
-const pgEnv = { ...process.env, PGHOST: PG.host, PGPORT: String(PG.port), PGUSER: PG.user, PGTZ: 'UTC' };
-
-/** Runs a command; resolves with its wall time, stdout, peak RSS in MB and CPU seconds (GNU time's %M, %U + %S). */
-function timed(command, argv, options = {}) {
-  const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, command, ...argv], { stdio: ['ignore', 'pipe', 'inherit'], ...options });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`${command} ${argv.join(' ')} exited ${code}`));
-      const [kb, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-      resolve({ seconds: (performance.now() - started) / 1000, out, rssMb: kb / 1024, cpuSeconds: user + system });
-    });
-  });
-}
 
 /** Rows `from`..`to` of the mixed table (the generator of bench/destination-postgres). */
 function insertRows(from, to) {
-  psql(
-    database,
-    `INSERT INTO bench_src.orders
-     SELECT g, (g * 7919 % 100000000) / 100.0, g / 7.0, (g % 1000)::int,
-            timestamptz '2020-01-01 00:00:00+00' + g * interval '1.234567 second', date '2020-01-01' + (g % 3000)::int,
-            g % 3 = 0, 'CODE-' || (g % 10000),
-            CASE g % 4 WHEN 0 THEN 'plain name ' || g WHEN 1 THEN 'O''Brien said "hi", ' || g
-                       WHEN 2 THEN E'multi\\nline\\ttab\\\\back ' || g ELSE 'ünïcödé 日本語 😀 ' || g END,
-            jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 10),
-                               'nested', jsonb_build_object('x', ((g % 1000) / 8.0)::float8, 's', 'str "q" ' || g))
-       FROM generate_series(${from}::bigint, ${to}) g`,
-  );
+  psql(database, insertMixedRowsSql('bench_src.orders', from, to));
   psql(database, 'VACUUM ANALYZE bench_src.orders');
 }
 
@@ -180,25 +133,24 @@ async function measure(label, profile, withRecordPath) {
   const baseFile = join(work, `baseline-${label}.duckdb`);
   const mageFile = join(work, `mage-${label}.duckdb`);
   const recordsFile = join(work, `records-${label}.duckdb`);
-  const conn = `-X -q -h ${PG.host} -p ${PG.port} -U ${PG.user} -d ${database}`;
-  const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`], { env: pgEnv });
-  const loaded = await timed(process.execPath, [fileURLToPath(import.meta.url), '--baseline-child', csv, '--path', baseFile], { cwd: ROOT });
+  const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${psqlConnection(database)} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`], { env: pgEnv({ utc: true }), rssDir: work });
+  const loaded = await runChild(import.meta.url, ['--baseline-child', csv, '--path', baseFile], { rssDir: work });
   rmSync(csv);
   const baseline = { seconds: exported.seconds + loaded.seconds, exportSeconds: exported.seconds, loadSeconds: loaded.seconds, rssMb: loaded.rssMb, duckdbCpuSeconds: loaded.cpuSeconds };
   console.log(
     `[${label}] baseline: ${baseline.seconds.toFixed(2)} s (psql CSV export ${exported.seconds.toFixed(2)} s + DuckDB COPY ${loaded.seconds.toFixed(2)} s, ${loaded.cpuSeconds.toFixed(1)} s CPU), DuckDB process peak RSS ${loaded.rssMb.toFixed(0)} MB`,
   );
   const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
-  const run = await timed(process.execPath, [...profiling, fileURLToPath(import.meta.url), '--in-process-child', database, '--path', mageFile], { cwd: ROOT });
-  const result = JSON.parse(run.out.trim().split('\n').at(-1));
+  const run = await runChild(import.meta.url, ['--in-process-child', database, '--path', mageFile], { rssDir: work, nodeArgs: profiling });
+  const { result } = run;
   const inProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, rssMb: run.rssMb, rssRatio: run.rssMb / baseline.rssMb, cpuSeconds: run.cpuSeconds, records: result.records };
   console.log(
     `[${label}] mage-int in process: ${inProcess.seconds.toFixed(2)} s (${run.cpuSeconds.toFixed(1)} s CPU), ratio ${inProcess.ratio.toFixed(2)}x, peak RSS ${inProcess.rssMb.toFixed(0)} MB (${inProcess.rssRatio.toFixed(2)}x the baseline's)`,
   );
   let recordPath;
   if (!profile && withRecordPath) {
-    const recordsRun = await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database, '--path', recordsFile, '--records'], { cwd: ROOT });
-    const seconds = JSON.parse(recordsRun.out.trim().split('\n').at(-1)).seconds;
+    const recordsRun = await runChild(import.meta.url, ['--in-process-child', database, '--path', recordsFile, '--records'], { rssDir: work });
+    const { seconds } = recordsRun.result;
     recordPath = { seconds, ratio: baseline.seconds / seconds, rssMb: recordsRun.rssMb, cpuSeconds: recordsRun.cpuSeconds };
     console.log(`[${label}]   record path:        ${seconds.toFixed(2)} s (${recordsRun.cpuSeconds.toFixed(1)} s CPU), ratio ${recordPath.ratio.toFixed(2)}x, peak RSS ${recordsRun.rssMb.toFixed(0)} MB (no COPY text: every record through the Appender)`);
   }
@@ -215,13 +167,7 @@ async function measure(label, profile, withRecordPath) {
 try {
   console.log(`creating ${rows.toLocaleString('en')} rows in ${database} …`);
   psql('postgres', `CREATE DATABASE ${database}`);
-  psql(
-    database,
-    `CREATE SCHEMA bench_src;
-     CREATE TABLE bench_src.orders (
-       id bigint PRIMARY KEY, amount numeric(14,2) NOT NULL, ratio double precision, qty integer,
-       created_at timestamptz NOT NULL, due_date date, active boolean, code varchar(32), name text, payload jsonb);`,
-  );
+  psql(database, `CREATE SCHEMA bench_src; ${createMixedTableSql('bench_src.orders')}`);
   insertRows(1, rows);
   if (args['setup-only']) {
     console.log(`created ${database} (kept): run the mage-int child with --in-process-child ${database} --path FILE`);

@@ -14,17 +14,15 @@
 // Prints time, throughput ratio against the baseline (baseline time / mage-int time) and peak RSS, and checks
 // that every destination table has the source's checksum. Connection: PGHOST/PGPORT/PGUSER (default
 // 127.0.0.1:5432 postgres, trust).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { createMixedTableSql, insertMixedRowsSql, PG, pgEnv, psql, psqlConnection } from '../lib/databases.mjs';
+import { peakRssMb, pipelineChild, requireBuilt, ROOT, runChild, timed, timePrefix } from '../lib/measure.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_BIN = join(ROOT, 'connectors/source-postgres/dist/bin.js');
 const TARGET_BIN = join(ROOT, 'connectors/destination-postgres/dist/bin.js');
-const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
 const COLUMNS = ['id', 'amount', 'ratio', 'qty', 'created_at', 'due_date', 'active', 'code', 'name', 'payload'];
 
 const { values: args } = parseArgs({
@@ -36,10 +34,6 @@ const { values: args } = parseArgs({
     reader: { type: 'string', default: 'source-postgres' },
   },
 });
-
-function psql(database, sql) {
-  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
-}
 
 function sourceConfig(database) {
   return { host: PG.host, port: PG.port, username: PG.user, database, schema: 'bench_src' };
@@ -106,77 +100,34 @@ async function copyReaderSource() {
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
   const database = args['in-process-child'];
-  const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
-  tuneHeapForStreaming(); // as `mage-int run` does
-  const source = args.reader === 'copy-reader' ? await copyReaderSource() : (await import('@mage-int/source-postgres')).default;
-  const destination = (await import('@mage-int/destination-postgres')).default;
-  const started = performance.now();
-  const summary = await runPipeline({
+  await pipelineChild('src', async () => ({
     pipelineId: 'bench-destination-postgres',
-    source,
+    source: args.reader === 'copy-reader' ? await copyReaderSource() : (await import('@mage-int/source-postgres')).default,
     sourceConfig: sourceConfig(database),
-    destination,
+    destination: (await import('@mage-int/destination-postgres')).default,
     destinationConfig: targetConfig(database, args.reader === 'copy-reader' ? 'bench_reader' : 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
     ...(process.env.BENCH_BUFFER_RECORDS ? { bufferRecords: Number(process.env.BENCH_BUFFER_RECORDS) } : {}),
-    logger: silentLogger,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, records: summary.streams['src']?.records ?? 0, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
-  process.exit(0);
+  }));
 }
 
 // ---- the benchmark ----
-for (const bin of [SOURCE_BIN, TARGET_BIN]) {
-  if (!existsSync(bin)) {
-    console.error(`${bin} is missing: run \`npm run build\` first`);
-    process.exit(2);
-  }
-}
+requireBuilt([SOURCE_BIN, TARGET_BIN]);
 const rows = Number(args.rows);
 const database = `mage_bench_dpg_${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'mage-bench-dpg-'));
-
-function timed(command, argv, options = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], ...options });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ seconds: (performance.now() - started) / 1000, out }) : reject(new Error(`${command} ${argv.join(' ')} exited ${code}`))));
-  });
-}
 
 function checksum(schema) {
   const cols = COLUMNS.map((c) => `"${c}"`).join(', ');
   return psql(database, `SELECT count(*) || ':' || md5(string_agg(md5(ROW(${cols})::text), '' ORDER BY id)) FROM ${schema}.src`);
 }
 
-function maxRssMb(file) {
-  const kb = Number(readFileSync(file, 'utf8').trim().split('\n').at(-1));
-  return kb / 1024;
-}
-
-const pgEnv = { ...process.env, PGHOST: PG.host, PGPORT: String(PG.port), PGUSER: PG.user };
 try {
   console.log(`creating ${rows.toLocaleString('en')} rows in ${database} …`);
   psql('postgres', `CREATE DATABASE ${database}`);
   psql(
     database,
-    `CREATE SCHEMA bench_src;
-     CREATE TABLE bench_src.src (
-       id bigint PRIMARY KEY, amount numeric(14,2) NOT NULL, ratio double precision, qty integer,
-       created_at timestamptz NOT NULL, due_date date, active boolean, code varchar(32), name text, payload jsonb);
-     INSERT INTO bench_src.src
-     SELECT g, (g * 7919 % 100000000) / 100.0, g / 7.0, (g % 1000)::int,
-            timestamptz '2020-01-01 00:00:00+00' + g * interval '1.234567 second', date '2020-01-01' + (g % 3000)::int,
-            g % 3 = 0, 'CODE-' || (g % 10000),
-            CASE g % 4 WHEN 0 THEN 'plain name ' || g WHEN 1 THEN 'O''Brien said "hi", ' || g
-                       WHEN 2 THEN E'multi\\nline\\ttab\\\\back ' || g ELSE 'ünïcödé 日本語 😀 ' || g END,
-            jsonb_build_object('id', g, 'tags', jsonb_build_array('a', 'b', g % 10),
-                               'nested', jsonb_build_object('x', ((g % 1000) / 8.0)::float8, 's', 'str "q" ' || g))
-       FROM generate_series(1::bigint, ${rows}) g;
+    `CREATE SCHEMA bench_src; ${createMixedTableSql('bench_src.src')} ${insertMixedRowsSql('bench_src.src', 1, rows)}
      CREATE SCHEMA bench_copy; CREATE TABLE bench_copy.src (LIKE bench_src.src INCLUDING ALL);`,
   );
   psql(database, 'VACUUM ANALYZE bench_src.src');
@@ -188,17 +139,17 @@ try {
   const sourceSum = checksum('bench_src');
 
   // 1. baseline
-  const conn = `-X -q -h ${PG.host} -p ${PG.port} -U ${PG.user} -d ${database}`;
-  const baseline = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.src TO STDOUT" | psql ${conn} -c "COPY bench_copy.src FROM STDIN"`], { env: pgEnv });
+  const conn = psqlConnection(database);
+  const baseline = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.src TO STDOUT" | psql ${conn} -c "COPY bench_copy.src FROM STDIN"`], { env: pgEnv() });
   console.log(`psql COPY pipe:        ${baseline.seconds.toFixed(2)} s`);
 
   // 2. in process
-  const inProcess = JSON.parse((await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database], { cwd: ROOT })).out.trim().split('\n').at(-1));
+  const { result: inProcess } = await runChild(import.meta.url, ['--in-process-child', database]);
   console.log(`mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`);
 
   // 2b. in process, with the lean COPY-fed reader instead of source-postgres: records without native rows, so the
   //     destination encodes every value (its general path, as for any other source)
-  const lean = JSON.parse((await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database, '--reader', 'copy-reader'], { cwd: ROOT })).out.trim().split('\n').at(-1));
+  const { result: lean } = await runChild(import.meta.url, ['--in-process-child', database, '--reader', 'copy-reader']);
   console.log(`  record path:         ${lean.seconds.toFixed(2)} s, ratio ${(baseline.seconds / lean.seconds).toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (lean JSON reader, no native rows: the destination encodes every record)`);
 
   // 3. two Singer processes
@@ -206,10 +157,10 @@ try {
   writeFileSync(join(work, 'target.json'), JSON.stringify(targetConfig(database, 'bench_singer')));
   const timeSource = join(work, 'source.rss');
   const timeTarget = join(work, 'target.rss');
-  const pipe = `/usr/bin/time -f %M -o ${timeSource} ${process.execPath} ${SOURCE_BIN} --config ${work}/source.json | /usr/bin/time -f %M -o ${timeTarget} ${process.execPath} ${TARGET_BIN} --config ${work}/target.json > ${work}/states.jsonl`;
+  const pipe = `${timePrefix(timeSource)} ${process.execPath} ${SOURCE_BIN} --config ${work}/source.json | ${timePrefix(timeTarget)} ${process.execPath} ${TARGET_BIN} --config ${work}/target.json > ${work}/states.jsonl`;
   const twoProcess = await timed('bash', ['-o', 'pipefail', '-c', pipe], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' } });
-  const sourceRss = maxRssMb(timeSource);
-  const targetRss = maxRssMb(timeTarget);
+  const sourceRss = peakRssMb(timeSource);
+  const targetRss = peakRssMb(timeTarget);
   console.log(`mage-int two-process:  ${twoProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / twoProcess.seconds).toFixed(2)}x, peak RSS source ${sourceRss.toFixed(0)} MB, target ${targetRss.toFixed(0)} MB`);
 
   const sums = { source: sourceSum, psql: checksum('bench_copy'), inProcess: checksum('bench_inproc'), leanReader: checksum('bench_reader'), twoProcess: checksum('bench_singer') };

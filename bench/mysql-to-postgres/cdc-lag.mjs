@@ -8,13 +8,12 @@
 // (`written_at`, UTC, µs). PostgreSQL stamps each row when it lands (`loaded_at`, a column added with a
 // clock_timestamp() default once the destination created the table). Prints the end-to-end lag (loaded_at −
 // written_at) p50 / p95 / max over every row, and the rate the writer reached. Same connections as run.mjs.
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MY, PG, psql } from '../lib/databases.mjs';
+import { ROOT } from '../lib/measure.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MY = { host: process.env.MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.MYSQL_PORT ?? 3306), user: process.env.MYSQL_USER ?? 'root' };
-const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
 const { values: args } = parseArgs({
   options: {
     rate: { type: 'string', default: '2000' },
@@ -46,10 +45,6 @@ if (args.child) {
     onProgress: (p) => process.stdout.write(`committed ${p.committedStates}\n`),
   });
   process.exit(0);
-}
-
-function psql(database, sql) {
-  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], { encoding: 'utf8' }).trim();
 }
 
 const rate = Number(args.rate);

@@ -13,18 +13,16 @@
 // that every PostgreSQL copy has the same checksum (each column cast to one type, so pgloader's type choices and
 // ours compare by value) and the source's row count and sums. Connections: MYSQL_HOST/MYSQL_PORT/MYSQL_USER
 // (127.0.0.1:3306 root, no password) and PGHOST/PGPORT/PGUSER (127.0.0.1:5432 postgres, trust).
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MY, mysql as mysqlCli, PG, psql } from '../lib/databases.mjs';
+import { peakRssMb, pipelineChild, requireBuilt, ROOT, runChild, timed, timePrefix } from '../lib/measure.mjs';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_BIN = join(ROOT, 'connectors/source-mysql/dist/bin.js');
 const TARGET_BIN = join(ROOT, 'connectors/destination-postgres/dist/bin.js');
-const MY = { host: process.env.MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.MYSQL_PORT ?? 3306), user: process.env.MYSQL_USER ?? 'root' };
-const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
 
 const { values: args } = parseArgs({
   options: {
@@ -35,65 +33,26 @@ const { values: args } = parseArgs({
   },
 });
 
-function mysqlCli(sql, database) {
-  return execFileSync('mysql', ['--default-character-set=utf8mb4', '-h', MY.host, '-P', String(MY.port), '-u', MY.user, '-N', '-B', ...(database ? [database] : []), '-e', sql], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
-}
-
-function psql(database, sql) {
-  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
-}
-
 const sourceConfig = (database) => ({ host: MY.host, port: MY.port, username: MY.user, database });
 const targetConfig = (database, schema) => ({ host: PG.host, port: PG.port, username: PG.user, database, schema });
 
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
   const database = args['in-process-child'];
-  const { runPipeline, silentLogger, tuneHeapForStreaming } = await import('@mage-int/core');
-  tuneHeapForStreaming(); // as `mage-int run` does
-  const source = (await import('@mage-int/source-mysql')).default;
-  const destination = (await import('@mage-int/destination-postgres')).default;
-  const started = performance.now();
-  const summary = await runPipeline({
+  await pipelineChild('src', async () => ({
     pipelineId: 'bench-mysql-to-postgres',
-    source,
+    source: (await import('@mage-int/source-mysql')).default,
     sourceConfig: sourceConfig(database),
-    destination,
+    destination: (await import('@mage-int/destination-postgres')).default,
     destinationConfig: targetConfig(database, 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
-    logger: silentLogger,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, records: summary.streams['src']?.records ?? 0, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
-  process.exit(0);
+  }));
 }
 
-for (const bin of [SOURCE_BIN, TARGET_BIN]) {
-  if (!existsSync(bin)) {
-    console.error(`${bin} is missing: run \`npm run build\` first`);
-    process.exit(2);
-  }
-}
+requireBuilt([SOURCE_BIN, TARGET_BIN]);
 const rows = Number(args.rows);
 const database = `mage_bench_mypg_${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'mage-bench-mypg-'));
-
-function timed(command, argv, options = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve({ seconds: (performance.now() - started) / 1000, out, err }) : reject(new Error(`${command} ${argv.join(' ')} exited ${code}\n${err.slice(-2000)}`))));
-  });
-}
-
-function maxRssMb(file) {
-  return Number(readFileSync(file, 'utf8').trim().split('\n').at(-1)) / 1024;
-}
 
 /**
  * Every column cast to one type, so copies with different column types compare by value. JSON is compared as
@@ -129,13 +88,12 @@ try {
   psql('postgres', `CREATE DATABASE ${database}`);
 
   // 1. baseline: pgloader, into the schema named after the MySQL database
-  const pgloaderRss = join(work, 'pgloader.rss');
-  const baseline = await timed('/usr/bin/time', ['-f', '%M', '-o', pgloaderRss, 'pgloader', '--no-ssl-cert-verification', `mysql://${MY.user}@${MY.host}:${MY.port}/${database}`, `postgresql://${PG.user}@${PG.host}:${PG.port}/${database}`], { cwd: work });
+  const baseline = await timed('pgloader', ['--no-ssl-cert-verification', `mysql://${MY.user}@${MY.host}:${MY.port}/${database}`, `postgresql://${PG.user}@${PG.host}:${PG.port}/${database}`], { cwd: work, rssDir: work, stderr: 'pipe' });
   psql(database, `ALTER SCHEMA ${database} RENAME TO bench_pgloader`);
-  console.log(`pgloader:              ${baseline.seconds.toFixed(2)} s, peak RSS ${maxRssMb(pgloaderRss).toFixed(0)} MB`);
+  console.log(`pgloader:              ${baseline.seconds.toFixed(2)} s, peak RSS ${baseline.rssMb.toFixed(0)} MB`);
 
   // 2. in process
-  const inProcess = JSON.parse((await timed(process.execPath, [fileURLToPath(import.meta.url), '--in-process-child', database], { cwd: ROOT })).out.trim().split('\n').at(-1));
+  const { result: inProcess } = await runChild(import.meta.url, ['--in-process-child', database], { stderr: 'pipe' });
   console.log(`mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`);
 
   // 3. two Singer processes
@@ -149,9 +107,9 @@ try {
     writeFileSync(join(work, 'catalog.json'), JSON.stringify(catalog));
     const timeSource = join(work, 'source.rss');
     const timeTarget = join(work, 'target.rss');
-    const pipe = `/usr/bin/time -f %M -o ${timeSource} ${process.execPath} ${SOURCE_BIN} --config ${work}/source.json --catalog ${work}/catalog.json | /usr/bin/time -f %M -o ${timeTarget} ${process.execPath} ${TARGET_BIN} --config ${work}/target.json > ${work}/states.jsonl`;
-    const result = await timed('bash', ['-o', 'pipefail', '-c', pipe], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' } });
-    twoProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, peakRssMb: { source: maxRssMb(timeSource), target: maxRssMb(timeTarget) } };
+    const pipe = `${timePrefix(timeSource)} ${process.execPath} ${SOURCE_BIN} --config ${work}/source.json --catalog ${work}/catalog.json | ${timePrefix(timeTarget)} ${process.execPath} ${TARGET_BIN} --config ${work}/target.json > ${work}/states.jsonl`;
+    const result = await timed('bash', ['-o', 'pipefail', '-c', pipe], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' }, stderr: 'pipe' });
+    twoProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, peakRssMb: { source: peakRssMb(timeSource), target: peakRssMb(timeTarget) } };
     console.log(`mage-int two-process:  ${result.seconds.toFixed(2)} s, ratio ${twoProcess.ratio.toFixed(2)}x, peak RSS source ${twoProcess.peakRssMb.source.toFixed(0)} MB, target ${twoProcess.peakRssMb.target.toFixed(0)} MB`);
   }
 
@@ -165,7 +123,7 @@ try {
   console.log(
     JSON.stringify({
       rows,
-      pgloader: { seconds: baseline.seconds, peakRssMb: maxRssMb(pgloaderRss) },
+      pgloader: { seconds: baseline.seconds, peakRssMb: baseline.rssMb },
       inProcess: { seconds: inProcess.seconds, ratio: baseline.seconds / inProcess.seconds, peakRssMb: inProcess.maxRssMb },
       ...(twoProcess ? { twoProcess } : {}),
       checksumsMatch: ok,
