@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type Json } from '@duckdb/node-api';
 import { ConnectorError } from '@mage-int/core';
@@ -12,7 +12,7 @@ export const MEMORY = ':memory:';
 export async function openInstance(path: string): Promise<DuckDBInstance> {
   try {
     if (path === MEMORY) return await DuckDBInstance.create(MEMORY);
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     return await DuckDBInstance.fromCache(path);
   } catch (error) {
     throw new ConnectorError('DUCKDB_OPEN_FAILED', `cannot open DuckDB database ${path}: ${(error as Error).message}`, {
@@ -22,6 +22,20 @@ export async function openInstance(path: string): Promise<DuckDBInstance> {
         : 'check that the path is a writable DuckDB file (set "path" in the destination config)',
     });
   }
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's recursive mkdir never returns for some unwritable parents (under /proc it
+ * retries forever), which turned a mistyped path into a run that hung instead of failing.
+ */
+async function makeDirectory(directory: string): Promise<void> {
+  const exists = await stat(directory).then((s) => s.isDirectory(), () => false);
+  if (exists) return;
+  const parent = dirname(directory);
+  if (parent !== directory) await makeDirectory(parent);
+  await mkdir(directory).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
 }
 
 /** One connection to a DuckDB database: statements, queries, transactions and appenders. */

@@ -22,6 +22,11 @@ describe('the connector', () => {
     expect(bad.message).toMatch(/nope\.duckdb/);
   });
 
+  test('fails at once, not hanging, when the database folder cannot be created (Node\'s recursive mkdir never returns under /proc)', { timeout: 10_000 }, async () => {
+    const bad = await destination.check({ path: '/proc/mage-int-nope/x.duckdb' }, { logger: silentLogger, signal: new AbortController().signal });
+    expect(bad).toMatchObject({ ok: false, message: expect.stringMatching(/cannot open DuckDB database \/proc\/mage-int-nope\/x\.duckdb/) });
+  });
+
   test('rejects unknown settings before touching the database', async () => {
     await expect(load({ path: tmp.db('config'), batch_rows: 5 } as never, [])).rejects.toBeInstanceOf(ConfigError);
   });
