@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance } from '@duckdb/node-api';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKSPACE = join(here, '..', '..', '..');
@@ -54,16 +53,4 @@ export function startCli(args: readonly string[], cwd: string, env: Record<strin
     });
   });
   return { child, done };
-}
-
-/** Rows of a query against a DuckDB file (opened and closed again, so the CLI can open it next). */
-export async function duckdb(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path);
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
 }

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, duckdb, startCli, workDir } from './cli-run.js';
+import { duckdbRows } from '@mage-int/testkit';
+import { assertBuilt, startCli, workDir } from './cli-run.js';
 import { json, serve, type TestServer } from './helpers.js';
 
 const TICKETS = 40;
@@ -113,16 +114,16 @@ describe('mage-int with a REST manifest', () => {
     // Every partition the saved state calls done is in DuckDB in full: the state never ran ahead of the data.
     for (const [key, bookmark] of finished) {
       const ticket = Number(key.split('=')[1]);
-      const [row] = await duckdb(db, `SELECT count(*) AS n, max(created_at) AS last FROM comments WHERE ticket_id = ${ticket}`);
+      const [row] = await duckdbRows(db, `SELECT count(*) AS n, max(created_at) AS last FROM comments WHERE ticket_id = ${ticket}`);
       expect(Number(row?.['n']), `ticket ${ticket}`).toBe(PER_TICKET);
       expect(new Date(String(row?.['last'])).toISOString().replace('.000Z', 'Z')).toBe(bookmark.replication_key_value);
     }
 
     const resumed = await startCli(['run', file, '--progress', 'none', '--log-level', 'warn'], work.dir, { HELPDESK_TOKEN: TOKEN }).done;
     expect(resumed.code, resumed.stderr).toBe(0);
-    const [counts] = await duckdb(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(DISTINCT ticket_id)::INTEGER AS tickets FROM comments');
+    const [counts] = await duckdbRows(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(DISTINCT ticket_id)::INTEGER AS tickets FROM comments');
     expect(counts).toEqual({ n: TICKETS * PER_TICKET, ids: TICKETS * PER_TICKET, tickets: TICKETS });
-    const [subject] = await duckdb(db, 'SELECT _tickets_subject AS s FROM comments WHERE ticket_id = 7 LIMIT 1');
+    const [subject] = await duckdbRows(db, 'SELECT _tickets_subject AS s FROM comments WHERE ticket_id = 7 LIMIT 1');
     expect(subject?.['s']).toBe('ticket 7');
 
     // Every partition now starts at its own bookmark: each asks with `since` and gets back only its last comment.
@@ -131,7 +132,7 @@ describe('mage-int with a REST manifest', () => {
     expect(third.code, third.stderr).toBe(0);
     const childRequests = server.requests.filter((r) => r.url.pathname.endsWith('/comments'));
     expect(childRequests.filter((r) => r.url.searchParams.get('since') !== null).length).toBeGreaterThanOrEqual(TICKETS);
-    const [after] = await duckdb(db, 'SELECT count(*) AS n FROM comments');
+    const [after] = await duckdbRows(db, 'SELECT count(*) AS n FROM comments');
     expect(Number(after?.['n'])).toBe(TICKETS * PER_TICKET);
   });
 });

@@ -4,7 +4,8 @@ import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, duckdb, startCli, workDir } from './cli-run.js';
+import { duckdbRows } from '@mage-int/testkit';
+import { assertBuilt, startCli, workDir } from './cli-run.js';
 import { json, serve } from './helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../examples/github-issues/pipeline.yaml', import.meta.url));
@@ -53,11 +54,11 @@ describe('examples/github-issues', () => {
     const first = await startCli(['run', pipeline, '--progress', 'none', '--log-level', 'warn'], work.dir, env).done;
     expect(first.code, first.stderr).toBe(0);
     const db = join(work.dir, 'github.duckdb');
-    const issues = await duckdb(db, 'SELECT number::INTEGER AS number FROM issues ORDER BY number');
+    const issues = await duckdbRows(db, 'SELECT number::INTEGER AS number FROM issues ORDER BY number');
     expect(issues.map((r) => r['number'])).toEqual([1, 2, 3, 5, 6, 7, 9, 10, 11]);
-    const [counts] = await duckdb(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT _issues_number)::INTEGER AS issues FROM issue_comments');
+    const [counts] = await duckdbRows(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT _issues_number)::INTEGER AS issues FROM issue_comments');
     expect(counts).toEqual({ n: 18, issues: 9 });
-    const columns = (await duckdb(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'issues'")).map((r) => r['column_name']);
+    const columns = (await duckdbRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'issues'")).map((r) => r['column_name']);
     expect(columns).not.toContain('reactions');
 
     data.issues.push({ id: 9013, number: 13, title: 'issue 13', updated_at: at(20), user: { login: 'octo', avatar_url: '' }, reactions: { total_count: 0 } });
@@ -68,7 +69,7 @@ describe('examples/github-issues', () => {
     const issueRequests = server.requests.filter((r) => r.url.pathname === '/repos/octo/hello/issues');
     // The issues stream asks from its bookmark (issue 12 is a pull request, filtered out after reading).
     expect(issueRequests.map((r) => r.url.searchParams.get('since'))).toContain(at(11));
-    const [after] = await duckdb(db, 'SELECT (SELECT count(*)::INTEGER FROM issues) AS issues, (SELECT count(*)::INTEGER FROM issue_comments) AS comments');
+    const [after] = await duckdbRows(db, 'SELECT (SELECT count(*)::INTEGER FROM issues) AS issues, (SELECT count(*)::INTEGER FROM issue_comments) AS comments');
     expect(after).toEqual({ issues: 10, comments: 19 });
   });
 });

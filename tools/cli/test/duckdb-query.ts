@@ -1,16 +1,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 
 /** Runs one query against a DuckDB file (opened and closed again, so the CLI can open it next). */
-export async function query(path: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path);
-  const connection = await instance.connect();
-  try {
-    return (await connection.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
-  } finally {
-    connection.closeSync();
-    instance.closeSync();
-  }
-}
+export { duckdbRows as query } from '@mage-int/testkit';
 
 export interface TableCounts {
   rows: number;

@@ -8,6 +8,7 @@ export { readAll, testContext, type ReadResult, type ReadOptions } from './read-
 export { selectStreams, collectMessages, recordsOf, lastState } from './source-messages.js';
 export { readSelected, capturingLogger, type SelectedRead, type SourceClientLike } from './read-selected.js';
 export { runTap, type TapRun } from './run-tap.js';
+export { duckdbRows, duckdbScratch, repeatableRun, type DuckdbScratch } from './duckdb-scratch.js';
 export { assertValidJsonSchema, assertValidSpec, assertValidCatalog } from './json-schema-check.js';
 export { canonicalValue, diffRows } from './compare-rows.js';
 export { compareBookmarkValues, farFutureValue } from './compare-values.js';
