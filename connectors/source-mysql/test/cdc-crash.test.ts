@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runPipelineChild, type PipelineChildRun } from '@mage-int/testkit';
 import { MySQL } from '../src/index.js';
 import { createTestDatabase, ensureBuilt, select, type TestDatabase } from './helpers.js';
 
@@ -12,20 +12,8 @@ const root = join(here, '../../..');
 const tmp = mkdtempSync(join(tmpdir(), 'mage-src-my-cdc-'));
 let db: TestDatabase;
 
-function runChild(args: string[], killAfterCommits?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, 'fixtures/cdc-pipeline.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const commits = [...output.matchAll(/committed (\d+)/g)].map((m) => Number(m[1]));
-      if (killAfterCommits !== undefined && commits.some((c) => c >= killAfterCommits) && child.exitCode === null) child.kill('SIGKILL');
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
-  });
+function runChild(args: string[], killAfterCommits?: number): Promise<PipelineChildRun> {
+  return runPipelineChild(join(here, 'fixtures/cdc-pipeline.mjs'), args, { cwd: root, killAfterCommits });
 }
 
 /** Updates, inserts and deletes in a loop until stopped; returns how many statements ran. */
@@ -60,7 +48,7 @@ function startWriter(): { stop(): Promise<number> } {
 }
 
 beforeAll(async () => {
-  ensureBuilt(['core', 'connectors/source-mysql', 'connectors/destination-duckdb']);
+  ensureBuilt(['core', 'tools/testkit', 'connectors/source-mysql', 'connectors/destination-duckdb']);
   db = await createTestDatabase({ batch_size: 500 });
   await db.sql(`SET SESSION max_recursive_iterations = 100000`);
   await db.sql(`CREATE TABLE stock (id int PRIMARY KEY, qty int NOT NULL, note varchar(40))`);

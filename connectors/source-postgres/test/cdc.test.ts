@@ -1,10 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseExactJson } from '@mage-int/core';
+import { runPipelineChild, type PipelineChildRun } from '@mage-int/testkit';
 import pg from 'pg';
 import { PostgreSQL } from '../src/index.js';
 import { pipelineObjectName } from '../src/slot-names.js';
@@ -17,7 +18,7 @@ let db: TestDatabase;
 
 /** The child runs the built packages; build the ones missing (CI builds everything before the tests). */
 function ensureBuilt(): void {
-  for (const pkg of ['core', 'connectors/source-postgres', 'connectors/destination-duckdb']) {
+  for (const pkg of ['core', 'tools/testkit', 'connectors/source-postgres', 'connectors/destination-duckdb']) {
     if (existsSync(join(root, pkg, 'dist/index.js'))) continue;
     const result = spawnSync('npm', ['run', 'build'], { cwd: join(root, pkg), stdio: 'inherit' });
     if (result.status !== 0) throw new Error(`building ${pkg} failed`);
@@ -98,20 +99,8 @@ function startWatcher(stateFile: string, slot: string, config: pg.ClientConfig):
   };
 }
 
-function runChild(args: string[], killAfterCommits?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(here, 'fixtures/cdc-pipeline.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const commits = [...output.matchAll(/committed (\d+)/g)].map((m) => Number(m[1]));
-      if (killAfterCommits !== undefined && commits.some((c) => c >= killAfterCommits) && child.exitCode === null) child.kill('SIGKILL');
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, output }));
-  });
+function runChild(args: string[], killAfterCommits?: number): Promise<PipelineChildRun> {
+  return runPipelineChild(join(here, 'fixtures/cdc-pipeline.mjs'), args, { cwd: root, killAfterCommits });
 }
 
 beforeAll(async () => {

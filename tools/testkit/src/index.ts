@@ -9,6 +9,7 @@ export { selectStreams, collectMessages, recordsOf, lastState } from './source-m
 export { readSelected, capturingLogger, type SelectedRead, type SourceClientLike } from './read-selected.js';
 export { runTap, type TapRun } from './run-tap.js';
 export { duckdbRows, duckdbScratch, repeatableRun, type DuckdbScratch } from './duckdb-scratch.js';
+export { runPipelineChild, crashablePipeline, type PipelineChildRun, type CrashablePipeline } from './pipeline-child.js';
 export { assertValidJsonSchema, assertValidSpec, assertValidCatalog } from './json-schema-check.js';
 export { canonicalValue, diffRows } from './compare-rows.js';
 export { compareBookmarkValues, farFutureValue } from './compare-values.js';
