@@ -2,16 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCatalogStream,
   ConfigError,
-  defineDestination,
   defineSource,
   keyProperties,
   parsePipelineConfig,
   pipeline,
   silentLogger,
   type Catalog,
-  type SchemaMessage,
   type SourceMessage,
 } from '../src/index.js';
+import { recordingDestination } from './recording-destination.js';
 
 const schema = { properties: { id: { type: 'integer' }, name: { type: 'string' } } } as const;
 
@@ -32,32 +31,17 @@ function keylessSource(seen: { catalog?: Catalog }) {
   });
 }
 
-function recordingDestination(schemas: SchemaMessage[]) {
-  return defineDestination<Record<string, never>>({
-    kind: 'destination',
-    name: 'recording',
-    spec: { type: 'object' },
-    check: async () => ({ ok: true }),
-    async *write(_config, messages) {
-      for await (const message of messages as AsyncIterable<SourceMessage>) {
-        if (message.type === 'SCHEMA') schemas.push(message);
-        if (message.type === 'STATE') yield message;
-      }
-    },
-  });
-}
-
 describe('streams: key_properties', () => {
   it('reaches the source in the catalog and the destination in the SCHEMA', async () => {
     const seen: { catalog?: Catalog } = {};
-    const schemas: SchemaMessage[] = [];
+    const seenMessages: SourceMessage[] = [];
     await pipeline({
       source: { connector: keylessSource(seen), config: {} },
-      destination: { connector: recordingDestination(schemas), config: {} },
+      destination: { connector: recordingDestination(seenMessages), config: {} },
       streams: { 'public-events': { key_properties: ['id'], fields: ['name'] } },
     }).run({ logger: silentLogger });
     expect(keyProperties(seen.catalog!.streams[0]!)).toEqual(['id']);
-    expect(schemas.map((s) => s.key_properties)).toEqual([['id']]);
+    expect(seenMessages.flatMap((m) => (m.type === 'SCHEMA' ? [m.key_properties] : []))).toEqual([['id']]);
   });
 
   it('is checked against the stream schema: an unknown column names the stream and the column', async () => {

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   buildCatalogStream,
-  defineDestination,
   defineSource,
   defineTransform,
   getBookmark,
@@ -18,6 +17,7 @@ import {
   type SourceMessage,
   type State,
 } from '../src/index.js';
+import { recordingDestination } from './recording-destination.js';
 
 const SCHEMA = { properties: { id: { type: 'integer' }, email: { type: 'string' }, amount: { type: 'number' } } };
 
@@ -44,22 +44,6 @@ function ordersSource(batches = 2) {
         };
         current = setBookmark(current, 'public-orders', { last_pk_fetched: { id: from + b * 3 + 3 } });
         yield { type: 'STATE', value: current };
-      }
-    },
-  });
-}
-
-/** Records every message it is given; commits (yields STATE) as it sees one. */
-function recordingDestination(seen: SourceMessage[]) {
-  return defineDestination<Record<string, never>>({
-    kind: 'destination',
-    name: 'recording',
-    spec: { type: 'object' },
-    check: async () => ({ ok: true }),
-    async *write(_config, messages) {
-      for await (const message of messages) {
-        seen.push(message);
-        if (message.type === 'STATE') yield message;
       }
     },
   });
@@ -168,18 +152,8 @@ describe('transforms in the runner', () => {
   it('an alias-only stream map keeps native rows (records unchanged) and the load options follow the new name', async () => {
     const seen: SourceMessage[] = [];
     const conflict: string[] = [];
-    const destination = defineDestination<Record<string, never>>({
-      kind: 'destination',
-      name: 'recording',
-      spec: { type: 'object' },
-      check: async () => ({ ok: true }),
-      async *write(_config, messages, ctx) {
-        for await (const message of messages) {
-          seen.push(message);
-          if (message.type === 'SCHEMA') conflict.push(`${message.stream}:${ctx.streams[message.stream]?.conflictMethod ?? 'default'}`);
-          if (message.type === 'STATE') yield message;
-        }
-      },
+    const destination = recordingDestination(seen, (message, ctx) => {
+      if (message.type === 'SCHEMA') conflict.push(`${message.stream}:${ctx.streams[message.stream]?.conflictMethod ?? 'default'}`);
     });
     await pipeline({
       source: { connector: ordersSource(1), config: {} },
