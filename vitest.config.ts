@@ -6,7 +6,14 @@ export default defineConfig({
   resolve: { conditions: ['@mage-int/source'] },
   ssr: { resolve: { conditions: ['@mage-int/source'], externalConditions: ['@mage-int/source'] } },
   test: {
-    include: ['core/test/**/*.test.ts', 'connectors/*/test/**/*.test.ts', 'kits/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts', 'registry/test/**/*.test.ts', 'templates/test/**/*.test.ts'],
+    include: [
+      'core/test/**/*.test.ts',
+      'connectors/*/test/**/*.test.ts',
+      'kits/*/test/**/*.test.ts',
+      'tools/*/test/**/*.test.ts',
+      'registry/test/**/*.test.ts',
+      'templates/test/**/*.test.ts',
+    ],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

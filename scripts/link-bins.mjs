@@ -32,7 +32,8 @@ for (const dir of workspaceDirs()) {
       problems.push(`${pkg.name}: bin ${name} → ${target} does not exist (did its build fail?)`);
       continue;
     }
-    if (!readFileSync(file, 'utf8').startsWith('#!')) problems.push(`${pkg.name}: ${target} has no #! line, so ${name} cannot run as a command`);
+    if (!readFileSync(file, 'utf8').startsWith('#!'))
+      problems.push(`${pkg.name}: ${target} has no #! line, so ${name} cannot run as a command`);
     chmodSync(file, 0o755);
     const link = join(binDir, name);
     // Keep a link that already leads to the file (npm's goes through node_modules/<package>); replace anything else.

@@ -69,7 +69,8 @@ if (args['in-process-child']) {
       ? {
           ...postgres,
           async *read(...rest) {
-            for await (const message of postgres.read(...rest)) yield message.type === 'RECORD_BATCH' ? { ...message, native: undefined } : message;
+            for await (const message of postgres.read(...rest))
+              yield message.type === 'RECORD_BATCH' ? { ...message, native: undefined } : message;
           },
         }
       : postgres;
@@ -119,7 +120,11 @@ async function duckChecksums(files) {
     const connection = await db.connect();
     await connection.run("SET TimeZone = 'UTC'");
     const [row] = (await connection.runAndReadAll(checksumSql('orders', json))).getRowObjectsJson();
-    const types = (await connection.runAndReadAll(`SELECT string_agg(data_type, ', ' ORDER BY column_index) AS t FROM duckdb_columns() WHERE table_name = 'orders'`)).getRowObjectsJson();
+    const types = (
+      await connection.runAndReadAll(
+        `SELECT string_agg(data_type, ', ' ORDER BY column_index) AS t FROM duckdb_columns() WHERE table_name = 'orders'`,
+      )
+    ).getRowObjectsJson();
     out[name] = { sum: String(row.sum), types: String(types[0]?.t) };
     connection.closeSync();
     db.closeSync();
@@ -133,26 +138,47 @@ async function measure(label, profile, withRecordPath) {
   const baseFile = join(work, `baseline-${label}.duckdb`);
   const mageFile = join(work, `mage-${label}.duckdb`);
   const recordsFile = join(work, `records-${label}.duckdb`);
-  const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${psqlConnection(database)} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`], { env: pgEnv({ utc: true }), rssDir: work });
+  const exported = await timed(
+    'bash',
+    ['-o', 'pipefail', '-c', `psql ${psqlConnection(database)} -c "COPY bench_src.orders TO STDOUT (FORMAT csv)" > ${csv}`],
+    { env: pgEnv({ utc: true }), rssDir: work },
+  );
   const loaded = await runChild(import.meta.url, ['--baseline-child', csv, '--path', baseFile], { rssDir: work });
   rmSync(csv);
-  const baseline = { seconds: exported.seconds + loaded.seconds, exportSeconds: exported.seconds, loadSeconds: loaded.seconds, rssMb: loaded.rssMb, duckdbCpuSeconds: loaded.cpuSeconds };
+  const baseline = {
+    seconds: exported.seconds + loaded.seconds,
+    exportSeconds: exported.seconds,
+    loadSeconds: loaded.seconds,
+    rssMb: loaded.rssMb,
+    duckdbCpuSeconds: loaded.cpuSeconds,
+  };
   console.log(
     `[${label}] baseline: ${baseline.seconds.toFixed(2)} s (psql CSV export ${exported.seconds.toFixed(2)} s + DuckDB COPY ${loaded.seconds.toFixed(2)} s, ${loaded.cpuSeconds.toFixed(1)} s CPU), DuckDB process peak RSS ${loaded.rssMb.toFixed(0)} MB`,
   );
   const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
   const run = await runChild(import.meta.url, ['--in-process-child', database, '--path', mageFile], { rssDir: work, nodeArgs: profiling });
   const { result } = run;
-  const inProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, rssMb: run.rssMb, rssRatio: run.rssMb / baseline.rssMb, cpuSeconds: run.cpuSeconds, records: result.records };
+  const inProcess = {
+    seconds: result.seconds,
+    ratio: baseline.seconds / result.seconds,
+    rssMb: run.rssMb,
+    rssRatio: run.rssMb / baseline.rssMb,
+    cpuSeconds: run.cpuSeconds,
+    records: result.records,
+  };
   console.log(
     `[${label}] mage-int in process: ${inProcess.seconds.toFixed(2)} s (${run.cpuSeconds.toFixed(1)} s CPU), ratio ${inProcess.ratio.toFixed(2)}x, peak RSS ${inProcess.rssMb.toFixed(0)} MB (${inProcess.rssRatio.toFixed(2)}x the baseline's)`,
   );
   let recordPath;
   if (!profile && withRecordPath) {
-    const recordsRun = await runChild(import.meta.url, ['--in-process-child', database, '--path', recordsFile, '--records'], { rssDir: work });
+    const recordsRun = await runChild(import.meta.url, ['--in-process-child', database, '--path', recordsFile, '--records'], {
+      rssDir: work,
+    });
     const { seconds } = recordsRun.result;
     recordPath = { seconds, ratio: baseline.seconds / seconds, rssMb: recordsRun.rssMb, cpuSeconds: recordsRun.cpuSeconds };
-    console.log(`[${label}]   record path:        ${seconds.toFixed(2)} s (${recordsRun.cpuSeconds.toFixed(1)} s CPU), ratio ${recordPath.ratio.toFixed(2)}x, peak RSS ${recordsRun.rssMb.toFixed(0)} MB (no COPY text: every record through the Appender)`);
+    console.log(
+      `[${label}]   record path:        ${seconds.toFixed(2)} s (${recordsRun.cpuSeconds.toFixed(1)} s CPU), ratio ${recordPath.ratio.toFixed(2)}x, peak RSS ${recordsRun.rssMb.toFixed(0)} MB (no COPY text: every record through the Appender)`,
+    );
   }
   const sums = await duckChecksums([
     ['baseline', baseFile, 'payload'],
@@ -187,11 +213,24 @@ try {
     const second = await measure(`${more / 1e6}M`);
     checks.push(second.sums.baseline.sum === grownSum, second.sums.mage.sum === second.sums.baselineMinified.sum);
     memory = { rows: more, baseline: second.baseline, inProcess: second.inProcess, growth: second.inProcess.rssMb / first.inProcess.rssMb };
-    console.log(`memory ${rows.toLocaleString('en')} → ${more.toLocaleString('en')} rows: ${first.inProcess.rssMb.toFixed(0)} → ${second.inProcess.rssMb.toFixed(0)} MB (${((memory.growth - 1) * 100).toFixed(0)}%)`);
+    console.log(
+      `memory ${rows.toLocaleString('en')} → ${more.toLocaleString('en')} rows: ${first.inProcess.rssMb.toFixed(0)} → ${second.inProcess.rssMb.toFixed(0)} MB (${((memory.growth - 1) * 100).toFixed(0)}%)`,
+    );
   }
   const ok = checks.every(Boolean);
-  console.log(`checksums: ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ source: sourceSum, ...Object.fromEntries(Object.entries(first.sums).map(([k, v]) => [k, v.sum])) })}`);
-  console.log(JSON.stringify({ rows, baseline: first.baseline, inProcess: first.inProcess, recordPath: first.recordPath, ...(memory ? { memory } : {}), checksumsMatch: ok }));
+  console.log(
+    `checksums: ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ source: sourceSum, ...Object.fromEntries(Object.entries(first.sums).map(([k, v]) => [k, v.sum])) })}`,
+  );
+  console.log(
+    JSON.stringify({
+      rows,
+      baseline: first.baseline,
+      inProcess: first.inProcess,
+      recordPath: first.recordPath,
+      ...(memory ? { memory } : {}),
+      checksumsMatch: ok,
+    }),
+  );
   if (!ok) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });

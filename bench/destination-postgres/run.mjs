@@ -53,7 +53,12 @@ async function copyReaderSource() {
   const { default: pg } = await import('pg');
   const { to: copyTo } = await import('pg-copy-streams');
   const { defineSource } = await import('@mage-int/core');
-  const stream = { tap_stream_id: 'bench_src-src', stream: 'src', schema: { type: 'object', properties: {} }, metadata: [{ breadcrumb: [], metadata: { selected: true } }] };
+  const stream = {
+    tap_stream_id: 'bench_src-src',
+    stream: 'src',
+    schema: { type: 'object', properties: {} },
+    metadata: [{ breadcrumb: [], metadata: { selected: true } }],
+  };
   return defineSource({
     kind: 'source',
     name: 'bench-copy-reader',
@@ -64,15 +69,32 @@ async function copyReaderSource() {
       const client = new pg.Client({ host: config.host, port: config.port, user: config.username, database: config.database });
       await client.connect();
       try {
-        const types = await client.query(`SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'bench_src.src'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`);
-        const json = { bigint: 'integer', integer: 'integer', 'double precision': 'number', boolean: 'boolean', jsonb: 'object', date: 'string', 'timestamp with time zone': 'string' };
-        const properties = Object.fromEntries(types.rows.map((r) => [r.attname, {
-          type: r.attname === 'id' ? json[r.type] : ['null', json[r.type] ?? (r.type.startsWith('numeric') ? 'number' : 'string')],
-          ...(r.type === 'date' ? { format: 'date' } : r.type.startsWith('timestamp') ? { format: 'date-time' } : {}),
-          'sql-datatype': r.type,
-        }]));
+        const types = await client.query(
+          `SELECT attname, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'bench_src.src'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+        );
+        const json = {
+          bigint: 'integer',
+          integer: 'integer',
+          'double precision': 'number',
+          boolean: 'boolean',
+          jsonb: 'object',
+          date: 'string',
+          'timestamp with time zone': 'string',
+        };
+        const properties = Object.fromEntries(
+          types.rows.map((r) => [
+            r.attname,
+            {
+              type: r.attname === 'id' ? json[r.type] : ['null', json[r.type] ?? (r.type.startsWith('numeric') ? 'number' : 'string')],
+              ...(r.type === 'date' ? { format: 'date' } : r.type.startsWith('timestamp') ? { format: 'date-time' } : {}),
+              'sql-datatype': r.type,
+            },
+          ]),
+        );
         yield { type: 'SCHEMA', stream: 'src', schema: { type: 'object', properties }, key_properties: ['id'] };
-        const copy = client.query(copyTo(`COPY (SELECT row_to_json(t) FROM bench_src.src t) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`));
+        const copy = client.query(
+          copyTo(`COPY (SELECT row_to_json(t) FROM bench_src.src t) TO STDOUT WITH (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')`),
+        );
         const { StringDecoder } = await import('node:string_decoder');
         const decoder = new StringDecoder('utf8');
         let records = [];
@@ -140,17 +162,25 @@ try {
 
   // 1. baseline
   const conn = psqlConnection(database);
-  const baseline = await timed('bash', ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.src TO STDOUT" | psql ${conn} -c "COPY bench_copy.src FROM STDIN"`], { env: pgEnv() });
+  const baseline = await timed(
+    'bash',
+    ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.src TO STDOUT" | psql ${conn} -c "COPY bench_copy.src FROM STDIN"`],
+    { env: pgEnv() },
+  );
   console.log(`psql COPY pipe:        ${baseline.seconds.toFixed(2)} s`);
 
   // 2. in process
   const { result: inProcess } = await runChild(import.meta.url, ['--in-process-child', database]);
-  console.log(`mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`);
+  console.log(
+    `mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`,
+  );
 
   // 2b. in process, with the lean COPY-fed reader instead of source-postgres: records without native rows, so the
   //     destination encodes every value (its general path, as for any other source)
   const { result: lean } = await runChild(import.meta.url, ['--in-process-child', database, '--reader', 'copy-reader']);
-  console.log(`  record path:         ${lean.seconds.toFixed(2)} s, ratio ${(baseline.seconds / lean.seconds).toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (lean JSON reader, no native rows: the destination encodes every record)`);
+  console.log(
+    `  record path:         ${lean.seconds.toFixed(2)} s, ratio ${(baseline.seconds / lean.seconds).toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (lean JSON reader, no native rows: the destination encodes every record)`,
+  );
 
   // 3. two Singer processes
   writeFileSync(join(work, 'source.json'), JSON.stringify(sourceConfig(database)));
@@ -161,11 +191,22 @@ try {
   const twoProcess = await timed('bash', ['-o', 'pipefail', '-c', pipe], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' } });
   const sourceRss = peakRssMb(timeSource);
   const targetRss = peakRssMb(timeTarget);
-  console.log(`mage-int two-process:  ${twoProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / twoProcess.seconds).toFixed(2)}x, peak RSS source ${sourceRss.toFixed(0)} MB, target ${targetRss.toFixed(0)} MB`);
+  console.log(
+    `mage-int two-process:  ${twoProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / twoProcess.seconds).toFixed(2)}x, peak RSS source ${sourceRss.toFixed(0)} MB, target ${targetRss.toFixed(0)} MB`,
+  );
 
-  const sums = { source: sourceSum, psql: checksum('bench_copy'), inProcess: checksum('bench_inproc'), leanReader: checksum('bench_reader'), twoProcess: checksum('bench_singer') };
+  const sums = {
+    source: sourceSum,
+    psql: checksum('bench_copy'),
+    inProcess: checksum('bench_inproc'),
+    leanReader: checksum('bench_reader'),
+    twoProcess: checksum('bench_singer'),
+  };
   const ok = Object.values(sums).every((sum) => sum === sourceSum);
-  const types = psql(database, `SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'bench_inproc.src'::regclass AND attnum > 0`);
+  const types = psql(
+    database,
+    `SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = 'bench_inproc.src'::regclass AND attnum > 0`,
+  );
   console.log(`destination types:     ${types}`);
   console.log(`checksums:             ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify(sums)}`);
   const result = {
@@ -173,7 +214,11 @@ try {
     baselineSeconds: baseline.seconds,
     inProcess: { seconds: inProcess.seconds, ratio: baseline.seconds / inProcess.seconds, peakRssMb: inProcess.maxRssMb },
     inProcessLeanReader: { seconds: lean.seconds, ratio: baseline.seconds / lean.seconds, peakRssMb: lean.maxRssMb },
-    twoProcess: { seconds: twoProcess.seconds, ratio: baseline.seconds / twoProcess.seconds, peakRssMb: { source: sourceRss, target: targetRss } },
+    twoProcess: {
+      seconds: twoProcess.seconds,
+      ratio: baseline.seconds / twoProcess.seconds,
+      peakRssMb: { source: sourceRss, target: targetRss },
+    },
     checksumsMatch: ok,
   };
   console.log(JSON.stringify(result));

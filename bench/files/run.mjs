@@ -53,7 +53,14 @@ if (args.child) {
     const storage = new LocalStorage(dir);
     const catalog = await discoverFiles(storage, config, silentLogger);
     let n = 0;
-    for await (const m of readFiles(storage, config, catalog, { bookmarks: {} }, { logger: silentLogger, signal: new AbortController().signal })) if (m.type === 'RECORD_BATCH') n += m.records.length;
+    for await (const m of readFiles(
+      storage,
+      config,
+      catalog,
+      { bookmarks: {} },
+      { logger: silentLogger, signal: new AbortController().signal },
+    ))
+      if (m.type === 'RECORD_BATCH') n += m.records.length;
     process.stderr.write(`${n} records\n`);
   } else if (args.child === 'read_csv' || args.child === 'read_parquet') {
     const c = await duck(args.db);
@@ -86,10 +93,14 @@ if (args.child) {
 
 function child(mode, file, db) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--db', db], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--db', db], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`${mode} exited ${code}`))));
+    p.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1))) : reject(new Error(`${mode} exited ${code}`)),
+    );
   });
 }
 
@@ -114,7 +125,9 @@ if (args.memory) {
       const file = join(dir, `rows-${n}.csv`);
       await writeCsv(file, n);
       const run = await child('source-only', file, '');
-      console.log(`source-files reads ${n.toLocaleString('en')} rows (${(statSync(file).size / 1e6).toFixed(0)} MB CSV): ${run.seconds.toFixed(1)} s, ${run.cpu.toFixed(1)} s CPU, peak RSS ${run.rssMB} MB`);
+      console.log(
+        `source-files reads ${n.toLocaleString('en')} rows (${(statSync(file).size / 1e6).toFixed(0)} MB CSV): ${run.seconds.toFixed(1)} s, ${run.cpu.toFixed(1)} s CPU, peak RSS ${run.rssMB} MB`,
+      );
       rmSync(file);
     }
   } finally {
@@ -138,7 +151,10 @@ leaves' ELSE 'note ' || (i % 5000) END AS note FROM range(1, ${rows} + 1) r(i)`)
   await gen.run(`COPY g TO '${parquet}' (FORMAT parquet)`);
   gen.closeSync();
   console.log(`${rows} rows: CSV ${(statSync(csv).size / 1e6).toFixed(1)} MB, Parquet ${(statSync(parquet).size / 1e6).toFixed(1)} MB`);
-  for (const [format, file, baselineMode] of [['CSV', csv, 'read_csv'], ['Parquet', parquet, 'read_parquet']]) {
+  for (const [format, file, baselineMode] of [
+    ['CSV', csv, 'read_csv'],
+    ['Parquet', parquet, 'read_parquet'],
+  ]) {
     const baseDb = join(dir, `base-${format}.duckdb`);
     const mageDb = join(dir, `mage-${format}.duckdb`);
     const base = await child(baselineMode, file, baseDb);

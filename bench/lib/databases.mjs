@@ -3,8 +3,16 @@
 // 10-column mixed table every full-table bench loads, so their figures compare the same rows.
 import { execFileSync } from 'node:child_process';
 
-export const PG = { host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres' };
-export const MY = { host: process.env.MYSQL_HOST ?? '127.0.0.1', port: Number(process.env.MYSQL_PORT ?? 3306), user: process.env.MYSQL_USER ?? 'root' };
+export const PG = {
+  host: process.env.PGHOST ?? '127.0.0.1',
+  port: Number(process.env.PGPORT ?? 5432),
+  user: process.env.PGUSER ?? 'postgres',
+};
+export const MY = {
+  host: process.env.MYSQL_HOST ?? '127.0.0.1',
+  port: Number(process.env.MYSQL_PORT ?? 3306),
+  user: process.env.MYSQL_USER ?? 'root',
+};
 
 /** The environment for `psql` run from a shell pipeline (see `psqlConnection`); `utc` sets its session time zone. */
 export function pgEnv({ utc = false } = {}) {
@@ -18,19 +26,36 @@ export function psqlConnection(database) {
 
 /** Runs `sql` in `database` with psql; returns its unaligned, tuples-only output. `utc` sets the session time zone. */
 export function psql(database, sql, { utc = false } = {}) {
-  return execFileSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    ...(utc ? { env: { ...process.env, PGTZ: 'UTC' } } : {}),
-  }).trim();
+  return execFileSync(
+    'psql',
+    ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', PG.host, '-p', String(PG.port), '-U', PG.user, '-d', database, '-c', sql],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+      ...(utc ? { env: { ...process.env, PGTZ: 'UTC' } } : {}),
+    },
+  ).trim();
 }
 
 /** The mysql client's arguments: the connection, utf8mb4, tab-separated output without column names. */
-export const MYSQL_ARGS = ['--default-character-set=utf8mb4', '-h', MY.host, '-P', String(MY.port), '-u', MY.user, '--batch', '--skip-column-names'];
+export const MYSQL_ARGS = [
+  '--default-character-set=utf8mb4',
+  '-h',
+  MY.host,
+  '-P',
+  String(MY.port),
+  '-u',
+  MY.user,
+  '--batch',
+  '--skip-column-names',
+];
 
 /** Runs `sql` with the mysql client (in `database` when given); returns its output. */
 export function mysql(sql, database) {
-  return execFileSync('mysql', [...MYSQL_ARGS, ...(database ? [database] : []), '-e', sql], { encoding: 'utf8', maxBuffer: 1 << 26 }).trim();
+  return execFileSync('mysql', [...MYSQL_ARGS, ...(database ? [database] : []), '-e', sql], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  }).trim();
 }
 
 /** The mixed table in PostgreSQL: numeric, float, integer, timestamptz, date, boolean, varchar, text, jsonb. */

@@ -77,6 +77,8 @@ export async function pipelineChild(stream, build) {
   const started = performance.now();
   const summary = await runPipeline({ logger: silentLogger, ...options });
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(JSON.stringify({ seconds, records: summary.streams[stream]?.records ?? 0, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ seconds, records: summary.streams[stream]?.records ?? 0, maxRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  );
   process.exit(0);
 }

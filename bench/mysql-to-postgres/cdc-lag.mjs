@@ -55,9 +55,14 @@ const admin = await mysql.createConnection({ ...MY });
 let child;
 try {
   await admin.query(`CREATE DATABASE ${database}`);
-  await admin.query(`CREATE TABLE ${database}.ev (id bigint PRIMARY KEY AUTO_INCREMENT, written_at timestamp(6) NOT NULL, payload varchar(64))`);
+  await admin.query(
+    `CREATE TABLE ${database}.ev (id bigint PRIMARY KEY AUTO_INCREMENT, written_at timestamp(6) NOT NULL, payload varchar(64))`,
+  );
   psql('postgres', `CREATE DATABASE ${database}`);
-  child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', database, '--max-lag', args['max-lag']], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', database, '--max-lag', args['max-lag']], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // The snapshot of the empty table creates it in PostgreSQL; then PostgreSQL stamps arrivals.
   for (let i = 0; ; i++) {
     const exists = psql(database, `SELECT to_regclass('cdc.ev') IS NOT NULL`);
@@ -92,7 +97,12 @@ try {
     `SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 3) || ' ' || round(percentile_cont(0.95) WITHIN GROUP (ORDER BY l)::numeric, 3) || ' ' || round(max(l)::numeric, 3)
        FROM (SELECT extract(epoch FROM loaded_at - (written_at AT TIME ZONE 'UTC')) AS l FROM cdc.ev) t`,
   ).split(' ');
-  const result = { rows: written, writeRate: Math.round(written / writeSeconds), lagSeconds: { p50: Number(lag[0]), p95: Number(lag[1]), max: Number(lag[2]) }, maxLagSetting: Number(args['max-lag']) };
+  const result = {
+    rows: written,
+    writeRate: Math.round(written / writeSeconds),
+    lagSeconds: { p50: Number(lag[0]), p95: Number(lag[1]), max: Number(lag[2]) },
+    maxLagSetting: Number(args['max-lag']),
+  };
   console.log(`wrote ${written} rows at ${result.writeRate}/s; end-to-end lag p50 ${lag[0]} s, p95 ${lag[1]} s, max ${lag[2]} s`);
   console.log(JSON.stringify(result));
 } finally {

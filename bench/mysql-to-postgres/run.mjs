@@ -60,8 +60,14 @@ const work = mkdtempSync(join(tmpdir(), 'mage-bench-mypg-'));
  */
 function checksum(schema) {
   const row = `ROW(id::bigint, amount::numeric(14,2), ratio::float8, qty::bigint, created_at::timestamptz, due_date::date, active::boolean, code::text, name::text)`;
-  const hash = psql(database, `SET timezone = 'UTC'; SELECT count(*) || ':' || md5(string_agg(md5(${row}::text), '' ORDER BY id)) FROM ${schema}.src`);
-  const json = psql(database, `SELECT count(*) FROM ${schema}.src a FULL JOIN bench_pgloader.src b USING (id) WHERE a.payload::jsonb IS DISTINCT FROM b.payload::jsonb`);
+  const hash = psql(
+    database,
+    `SET timezone = 'UTC'; SELECT count(*) || ':' || md5(string_agg(md5(${row}::text), '' ORDER BY id)) FROM ${schema}.src`,
+  );
+  const json = psql(
+    database,
+    `SELECT count(*) FROM ${schema}.src a FULL JOIN bench_pgloader.src b USING (id) WHERE a.payload::jsonb IS DISTINCT FROM b.payload::jsonb`,
+  );
   return `${hash}:json-differences=${json}`;
 }
 
@@ -84,42 +90,81 @@ try {
      ANALYZE TABLE src;`,
     database,
   );
-  const sourceSums = mysqlCli(`SELECT CONCAT(COUNT(*), ':', SUM(amount), ':', SUM(qty), ':', SUM(CHAR_LENGTH(name)), ':', SUM(active)) FROM src`, database);
+  const sourceSums = mysqlCli(
+    `SELECT CONCAT(COUNT(*), ':', SUM(amount), ':', SUM(qty), ':', SUM(CHAR_LENGTH(name)), ':', SUM(active)) FROM src`,
+    database,
+  );
   psql('postgres', `CREATE DATABASE ${database}`);
 
   // 1. baseline: pgloader, into the schema named after the MySQL database
-  const baseline = await timed('pgloader', ['--no-ssl-cert-verification', `mysql://${MY.user}@${MY.host}:${MY.port}/${database}`, `postgresql://${PG.user}@${PG.host}:${PG.port}/${database}`], { cwd: work, rssDir: work, stderr: 'pipe' });
+  const baseline = await timed(
+    'pgloader',
+    [
+      '--no-ssl-cert-verification',
+      `mysql://${MY.user}@${MY.host}:${MY.port}/${database}`,
+      `postgresql://${PG.user}@${PG.host}:${PG.port}/${database}`,
+    ],
+    { cwd: work, rssDir: work, stderr: 'pipe' },
+  );
   psql(database, `ALTER SCHEMA ${database} RENAME TO bench_pgloader`);
   console.log(`pgloader:              ${baseline.seconds.toFixed(2)} s, peak RSS ${baseline.rssMb.toFixed(0)} MB`);
 
   // 2. in process
   const { result: inProcess } = await runChild(import.meta.url, ['--in-process-child', database], { stderr: 'pipe' });
-  console.log(`mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`);
+  console.log(
+    `mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`,
+  );
 
   // 3. two Singer processes
   let twoProcess;
   if (!args['skip-two-process']) {
     writeFileSync(join(work, 'source.json'), JSON.stringify(sourceConfig(database)));
     writeFileSync(join(work, 'target.json'), JSON.stringify(targetConfig(database, 'bench_singer')));
-    execFileSync(process.execPath, [SOURCE_BIN, '--config', join(work, 'source.json'), '--discover'], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const catalog = JSON.parse(execFileSync(process.execPath, [SOURCE_BIN, '--config', join(work, 'source.json'), '--discover'], { encoding: 'utf8' }));
+    execFileSync(process.execPath, [SOURCE_BIN, '--config', join(work, 'source.json'), '--discover'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const catalog = JSON.parse(
+      execFileSync(process.execPath, [SOURCE_BIN, '--config', join(work, 'source.json'), '--discover'], { encoding: 'utf8' }),
+    );
     for (const s of catalog.streams) s.metadata.find((m) => m.breadcrumb.length === 0).metadata.selected = s.stream === 'src';
     writeFileSync(join(work, 'catalog.json'), JSON.stringify(catalog));
     const timeSource = join(work, 'source.rss');
     const timeTarget = join(work, 'target.rss');
     const pipe = `${timePrefix(timeSource)} ${process.execPath} ${SOURCE_BIN} --config ${work}/source.json --catalog ${work}/catalog.json | ${timePrefix(timeTarget)} ${process.execPath} ${TARGET_BIN} --config ${work}/target.json > ${work}/states.jsonl`;
-    const result = await timed('bash', ['-o', 'pipefail', '-c', pipe], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' }, stderr: 'pipe' });
-    twoProcess = { seconds: result.seconds, ratio: baseline.seconds / result.seconds, peakRssMb: { source: peakRssMb(timeSource), target: peakRssMb(timeTarget) } };
-    console.log(`mage-int two-process:  ${result.seconds.toFixed(2)} s, ratio ${twoProcess.ratio.toFixed(2)}x, peak RSS source ${twoProcess.peakRssMb.source.toFixed(0)} MB, target ${twoProcess.peakRssMb.target.toFixed(0)} MB`);
+    const result = await timed('bash', ['-o', 'pipefail', '-c', pipe], {
+      env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' },
+      stderr: 'pipe',
+    });
+    twoProcess = {
+      seconds: result.seconds,
+      ratio: baseline.seconds / result.seconds,
+      peakRssMb: { source: peakRssMb(timeSource), target: peakRssMb(timeTarget) },
+    };
+    console.log(
+      `mage-int two-process:  ${result.seconds.toFixed(2)} s, ratio ${twoProcess.ratio.toFixed(2)}x, peak RSS source ${twoProcess.peakRssMb.source.toFixed(0)} MB, target ${twoProcess.peakRssMb.target.toFixed(0)} MB`,
+    );
   }
 
-  const sums = { pgloader: checksum('bench_pgloader'), inProcess: checksum('bench_inproc'), ...(twoProcess ? { twoProcess: checksum('bench_singer') } : {}) };
-  const pgSums = psql(database, `SELECT count(*) || ':' || sum(amount) || ':' || sum(qty) || ':' || sum(char_length(name)) || ':' || sum(active::int) FROM bench_inproc.src`);
+  const sums = {
+    pgloader: checksum('bench_pgloader'),
+    inProcess: checksum('bench_inproc'),
+    ...(twoProcess ? { twoProcess: checksum('bench_singer') } : {}),
+  };
+  const pgSums = psql(
+    database,
+    `SELECT count(*) || ':' || sum(amount) || ':' || sum(qty) || ':' || sum(char_length(name)) || ':' || sum(active::int) FROM bench_inproc.src`,
+  );
   const ok = Object.values(sums).every((sum) => sum === sums.pgloader) && pgSums === sourceSums;
-  const types = (schema) => psql(database, `SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '${schema}.src'::regclass AND attnum > 0 AND NOT attisdropped`);
+  const types = (schema) =>
+    psql(
+      database,
+      `SELECT string_agg(format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '${schema}.src'::regclass AND attnum > 0 AND NOT attisdropped`,
+    );
   console.log(`types, mage-int:       ${types('bench_inproc')}`);
   console.log(`types, pgloader:       ${types('bench_pgloader')}`);
-  console.log(`checksums:             ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ ...sums, mysqlSums: sourceSums, postgresSums: pgSums })}`);
+  console.log(
+    `checksums:             ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ ...sums, mysqlSums: sourceSums, postgresSums: pgSums })}`,
+  );
   console.log(
     JSON.stringify({
       rows,

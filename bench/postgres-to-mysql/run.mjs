@@ -20,7 +20,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createMixedTableSql, insertMixedRowsSql, MY, MYSQL_ARGS, mysql, PG, pgEnv, psqlConnection, psql as psqlAny } from '../lib/databases.mjs';
+import {
+  createMixedTableSql,
+  insertMixedRowsSql,
+  MY,
+  MYSQL_ARGS,
+  mysql,
+  PG,
+  pgEnv,
+  psqlConnection,
+  psql as psqlAny,
+} from '../lib/databases.mjs';
 import { pipelineChild, requireBuilt, ROOT, runChild, timed } from '../lib/measure.mjs';
 
 const BUILT = [join(ROOT, 'connectors/source-postgres/dist/index.js'), join(ROOT, 'connectors/destination-mysql/dist/index.js')];
@@ -47,7 +57,13 @@ if (args['in-process-child']) {
     source: (await import('@mage-int/source-postgres')).default,
     sourceConfig: { host: PG.host, port: PG.port, username: PG.user, database: args['in-process-child'], schema: 'bench_src' },
     destination: (await import('@mage-int/destination-mysql')).default,
-    destinationConfig: { host: MY.host, port: MY.port, username: MY.user, database: args.target, ...(process.env.BENCH_BATCH_ROWS ? { batch_size_rows: Number(process.env.BENCH_BATCH_ROWS) } : {}) },
+    destinationConfig: {
+      host: MY.host,
+      port: MY.port,
+      username: MY.user,
+      database: args.target,
+      ...(process.env.BENCH_BATCH_ROWS ? { batch_size_rows: Number(process.env.BENCH_BATCH_ROWS) } : {}),
+    },
     streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
     ...(process.env.BENCH_BUFFER_RECORDS ? { bufferRecords: Number(process.env.BENCH_BUFFER_RECORDS) } : {}),
   }));
@@ -77,18 +93,28 @@ try {
   // Baseline: PostgreSQL's text COPY (tab-separated, \N, backslash escapes: LOAD DATA's default format) into a file …
   const file = join(work, 'orders.tsv');
   const select = `SELECT id, amount, ratio, qty, created_at AT TIME ZONE 'UTC', due_date, active::int, code, name, payload FROM bench_src.orders`;
-  const exported = await timed('bash', ['-o', 'pipefail', '-c', `psql ${psqlConnection(database)} -c "COPY (${select}) TO STDOUT" > ${file}`], { env: pgEnv({ utc: true }), rssDir: work });
+  const exported = await timed(
+    'bash',
+    ['-o', 'pipefail', '-c', `psql ${psqlConnection(database)} -c "COPY (${select}) TO STDOUT" > ${file}`],
+    { env: pgEnv({ utc: true }), rssDir: work },
+  );
   // … then MySQL's own bulk load of that file, from the client, as mage-int loads (LOCAL).
-  const loaded = await timed('mysql', [
-    ...MYSQL_ARGS,
-    '--local-infile=1',
-    database,
-    '-e',
-    `SET time_zone = '+00:00'; LOAD DATA LOCAL INFILE '${file}' INTO TABLE baseline CHARACTER SET utf8mb4 (id, amount, ratio, qty, created_at, due_date, active, code, name, payload); SHOW WARNINGS;`,
-  ], { rssDir: work });
+  const loaded = await timed(
+    'mysql',
+    [
+      ...MYSQL_ARGS,
+      '--local-infile=1',
+      database,
+      '-e',
+      `SET time_zone = '+00:00'; LOAD DATA LOCAL INFILE '${file}' INTO TABLE baseline CHARACTER SET utf8mb4 (id, amount, ratio, qty, created_at, due_date, active, code, name, payload); SHOW WARNINGS;`,
+    ],
+    { rssDir: work },
+  );
   if (loaded.out.trim()) throw new Error(`the baseline LOAD DATA reported warnings:\n${loaded.out}`);
   rmSync(file);
-  console.log(`baseline: psql COPY export ${exported.seconds.toFixed(2)} s, LOAD DATA LOCAL INFILE ${loaded.seconds.toFixed(2)} s (mysql client peak RSS ${loaded.rssMb.toFixed(0)} MB)`);
+  console.log(
+    `baseline: psql COPY export ${exported.seconds.toFixed(2)} s, LOAD DATA LOCAL INFILE ${loaded.seconds.toFixed(2)} s (mysql client peak RSS ${loaded.rssMb.toFixed(0)} MB)`,
+  );
 
   const run = await runChild(import.meta.url, ['--in-process-child', database, '--target', database], { rssDir: work });
   const { result } = run;
@@ -97,11 +123,21 @@ try {
     `mage-int in process: ${result.seconds.toFixed(2)} s (${run.cpuSeconds.toFixed(1)} s CPU), ratio ${ratio.toFixed(2)}x of LOAD DATA (${((exported.seconds + loaded.seconds) / result.seconds).toFixed(2)}x of export + LOAD DATA), peak RSS ${run.rssMb.toFixed(0)} MB`,
   );
   const sums = { baseline: checksum('baseline'), mage: checksum('orders') };
-  const types = mysql(`SELECT GROUP_CONCAT(COLUMN_TYPE ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${database}' AND TABLE_NAME = 'orders'`);
+  const types = mysql(
+    `SELECT GROUP_CONCAT(COLUMN_TYPE ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = '${database}' AND TABLE_NAME = 'orders'`,
+  );
   const ok = sums.baseline === sums.mage && sums.mage.startsWith(`${rows}:`);
   console.log(`destination types: ${types}`);
   console.log(`checksums: ${ok ? 'match' : 'MISMATCH'} ${JSON.stringify(sums)}`);
-  console.log(JSON.stringify({ rows, exportSeconds: exported.seconds, loadDataSeconds: loaded.seconds, mage: { seconds: result.seconds, ratio, rssMb: run.rssMb, cpuSeconds: run.cpuSeconds }, checksumsMatch: ok }));
+  console.log(
+    JSON.stringify({
+      rows,
+      exportSeconds: exported.seconds,
+      loadDataSeconds: loaded.seconds,
+      mage: { seconds: result.seconds, ratio, rssMb: run.rssMb, cpuSeconds: run.cpuSeconds },
+      checksumsMatch: ok,
+    }),
+  );
   if (!ok) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -41,17 +41,35 @@ try {
 
   const baseline = () => {
     const started = process.hrtime.bigint();
-    const result = spawnSync('psql', ['-h', host, '-p', String(port), '-U', user, '-d', database, '-X', '-q', '-c', `COPY (SELECT ${COLUMNS} FROM mixed ORDER BY id) TO STDOUT`], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
-    });
+    const result = spawnSync(
+      'psql',
+      [
+        '-h',
+        host,
+        '-p',
+        String(port),
+        '-U',
+        user,
+        '-d',
+        database,
+        '-X',
+        '-q',
+        '-c',
+        `COPY (SELECT ${COLUMNS} FROM mixed ORDER BY id) TO STDOUT`,
+      ],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+      },
+    );
     if (result.status !== 0) throw new Error('psql COPY failed');
     return Number(process.hrtime.bigint() - started) / 1e9;
   };
   const ours = async () => {
     const started = process.hrtime.bigint();
     let count = 0;
-    for await (const message of source.read(config, catalog, { bookmarks: {} }, ctx)) if (message.type === 'RECORD_BATCH') count += message.records.length;
+    for await (const message of source.read(config, catalog, { bookmarks: {} }, ctx))
+      if (message.type === 'RECORD_BATCH') count += message.records.length;
     if (count !== rows) throw new Error(`read ${count} rows, expected ${rows}`);
     return Number(process.hrtime.bigint() - started) / 1e9;
   };
@@ -64,7 +82,9 @@ try {
     times.source = Math.min(times.source, await ours());
   }
   const rate = (t) => Math.round(rows / t).toLocaleString('en-US');
-  console.log(`rows: ${rows.toLocaleString('en-US')} (10 columns: bigint, int, bigint, numeric(12,2), double, boolean, text, timestamptz, date, uuid)`);
+  console.log(
+    `rows: ${rows.toLocaleString('en-US')} (10 columns: bigint, int, bigint, numeric(12,2), double, boolean, text, timestamptz, date, uuid)`,
+  );
   console.log(`psql COPY (SELECT …) TO STDOUT > /dev/null: ${times.copy.toFixed(2)} s, ${rate(times.copy)} rows/s`);
   console.log(`@mage-int/source-postgres FULL_TABLE read:   ${times.source.toFixed(2)} s, ${rate(times.source)} rows/s`);
   console.log(`ratio (source / COPY throughput): ${(times.copy / times.source).toFixed(2)}x (goal >= 0.5x)`);

@@ -6,7 +6,14 @@ import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { RestSource } from '@mage-int/source-rest';
 
-const { values } = parseArgs({ options: { children: { type: 'string', default: '2000' }, latency: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '8' }, records: { type: 'string', default: '10' } } });
+const { values } = parseArgs({
+  options: {
+    children: { type: 'string', default: '2000' },
+    latency: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '8' },
+    records: { type: 'string', default: '10' },
+  },
+});
 const children = Number(values.children);
 const latency = Number(values.latency);
 const concurrency = Number(values.concurrency);
@@ -16,9 +23,15 @@ const parents = Array.from({ length: children }, (_, i) => ({ id: i + 1, name: `
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   setTimeout(() => {
-    if (url.pathname === '/parents') return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: parents }));
+    if (url.pathname === '/parents')
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: parents }));
     const parent = Number(url.pathname.split('/')[2]);
-    const rows = Array.from({ length: perChild }, (_, i) => ({ id: parent * 1000 + i, parent_id: parent, body: 'x'.repeat(200), created_at: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString() }));
+    const rows = Array.from({ length: perChild }, (_, i) => ({
+      id: parent * 1000 + i,
+      parent_id: parent,
+      body: 'x'.repeat(200),
+      created_at: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString(),
+    }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: rows }));
   }, latency);
 });
@@ -29,10 +42,7 @@ const source = new RestSource({
   config: {
     client: { base_url: base, paginator: { type: 'single_page' } },
     resource_defaults: { primary_key: 'id', infer_schema: false },
-    resources: [
-      { name: 'parents' },
-      { name: 'children', concurrency, endpoint: { path: 'parents/{resources.parents.id}/children' } },
-    ],
+    resources: [{ name: 'parents' }, { name: 'children', concurrency, endpoint: { path: 'parents/{resources.parents.id}/children' } }],
   },
 });
 const catalog = await source.discover();
@@ -78,7 +88,15 @@ const quarter = Math.max(1, Math.floor(heap.length / 4));
 const early = Math.max(...heap.slice(0, quarter));
 const late = Math.max(...heap.slice(-quarter));
 console.log(`children: ${children} requests, ${records} records, latency ${latency} ms, concurrency ${concurrency}`);
-console.log(`elapsed ${(elapsed / 1000).toFixed(2)} s, ideal ${(ideal / 1000).toFixed(2)} s: ratio ${(elapsed / ideal).toFixed(2)}× (bar: ≤ 1.5×)`);
-console.log(`bare fetch, ${concurrency} at a time, same server: ${(baseline / 1000).toFixed(2)} s: source-rest takes ${(elapsed / baseline).toFixed(2)}× the baseline`);
-console.log(`CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s in this process (source and the stand-in server) — on a busy machine the ratio grows with the wait for a core`);
-console.log(`heap: peak ${mb(Math.max(...heap))} MB; first quarter ${mb(early)} MB, last quarter ${mb(late)} MB (flat when these are close)`);
+console.log(
+  `elapsed ${(elapsed / 1000).toFixed(2)} s, ideal ${(ideal / 1000).toFixed(2)} s: ratio ${(elapsed / ideal).toFixed(2)}× (bar: ≤ 1.5×)`,
+);
+console.log(
+  `bare fetch, ${concurrency} at a time, same server: ${(baseline / 1000).toFixed(2)} s: source-rest takes ${(elapsed / baseline).toFixed(2)}× the baseline`,
+);
+console.log(
+  `CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s in this process (source and the stand-in server) — on a busy machine the ratio grows with the wait for a core`,
+);
+console.log(
+  `heap: peak ${mb(Math.max(...heap))} MB; first quarter ${mb(early)} MB, last quarter ${mb(late)} MB (flat when these are close)`,
+);

@@ -61,10 +61,21 @@ async function once(label, transforms) {
   const used = process.cpuUsage(cpu);
   const rows = summary.streams['orders']?.records ?? 0;
   const db = new DuckDB({ config: { path } });
-  const [check] = await db.query("SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE length(status) = 32 AND length(created_at::VARCHAR) = 64)::INTEGER AS hashed FROM orders");
+  const [check] = await db.query(
+    'SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE length(status) = 32 AND length(created_at::VARCHAR) = 64)::INTEGER AS hashed FROM orders',
+  );
   await db.close();
   rmSync(path, { force: true });
-  return { label, seconds, cpu: (used.user + used.system) / 1e6, rows, loaded: check.n, hashed: check.hashed, transform: inTransform / 1000, transformCpu: inTransformCpu };
+  return {
+    label,
+    seconds,
+    cpu: (used.user + used.system) / 1e6,
+    rows,
+    loaded: check.n,
+    hashed: check.hashed,
+    transform: inTransform / 1000,
+    transformCpu: inTransformCpu,
+  };
 }
 
 const results = { plain: [], mapped: [] };
@@ -73,8 +84,11 @@ try {
     for (const label of r % 2 === 0 ? ['plain', 'mapped'] : ['mapped', 'plain']) {
       const result = await once(label, label === 'plain' ? [] : [{ transform: timedMaps() }]);
       results[label].push(result);
-      const own = label === 'mapped' ? `, ${result.transform.toFixed(2)} s in the stream map (CPU ${result.transformCpu.toFixed(2)} s)` : '';
-      console.log(`${label.padEnd(6)} ${result.seconds.toFixed(2)} s  CPU ${result.cpu.toFixed(2)} s  ${result.loaded} rows loaded, ${result.hashed} hashed${own}`);
+      const own =
+        label === 'mapped' ? `, ${result.transform.toFixed(2)} s in the stream map (CPU ${result.transformCpu.toFixed(2)} s)` : '';
+      console.log(
+        `${label.padEnd(6)} ${result.seconds.toFixed(2)} s  CPU ${result.cpu.toFixed(2)} s  ${result.loaded} rows loaded, ${result.hashed} hashed${own}`,
+      );
     }
   }
 } finally {
@@ -85,9 +99,15 @@ const median = (list, key) => list.map((r) => r[key]).sort((a, b) => a - b)[Math
 for (const key of ['seconds', 'cpu']) {
   const overheadBest = best(results.mapped, key) / best(results.plain, key) - 1;
   const overheadMedian = median(results.mapped, key) / median(results.plain, key) - 1;
-  console.log(`overhead (${key === 'seconds' ? 'wall' : 'CPU'}): best ${(overheadBest * 100).toFixed(1)}%, median ${(overheadMedian * 100).toFixed(1)}%  (bar: ≤ 20%)`);
+  console.log(
+    `overhead (${key === 'seconds' ? 'wall' : 'CPU'}): best ${(overheadBest * 100).toFixed(1)}%, median ${(overheadMedian * 100).toFixed(1)}%  (bar: ≤ 20%)`,
+  );
 }
 const own = median(results.mapped, 'transform') / median(results.plain, 'seconds');
-console.log(`the stream map's own time: median ${median(results.mapped, 'transform').toFixed(2)} s = ${(own * 100).toFixed(1)}% of the plain run's wall time`);
+console.log(
+  `the stream map's own time: median ${median(results.mapped, 'transform').toFixed(2)} s = ${(own * 100).toFixed(1)}% of the plain run's wall time`,
+);
 const ownCpu = median(results.mapped, 'transformCpu') / median(results.plain, 'cpu');
-console.log(`the stream map's own CPU: median ${median(results.mapped, 'transformCpu').toFixed(2)} s = ${(ownCpu * 100).toFixed(1)}% of the plain run's CPU`);
+console.log(
+  `the stream map's own CPU: median ${median(results.mapped, 'transformCpu').toFixed(2)} s = ${(ownCpu * 100).toFixed(1)}% of the plain run's CPU`,
+);

@@ -7,7 +7,15 @@ export * from './protocol/messages.js';
 export { Decimal, JsonText, parseExactJson, stringifyExactJson, stringifyRecord, exactNumber, isNumeric } from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
-export { readLines, readLineBatches, parseSingerLine, readSingerMessages, readSourceMessages, type ReaderOptions, type InvalidUtf8 } from './protocol/reader.js';
+export {
+  readLines,
+  readLineBatches,
+  parseSingerLine,
+  readSingerMessages,
+  readSourceMessages,
+  type ReaderOptions,
+  type InvalidUtf8,
+} from './protocol/reader.js';
 export { encodeSingerMessage, writeSingerMessages } from './protocol/writer.js';
 
 export * from './catalog/catalog.js';
@@ -19,13 +27,33 @@ export { StateLockedError, type LockHolder, type StateLock } from './state/state
 
 export * from './connector/contract.js';
 export { createLogger, silentLogger, redact, redactor, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
-export { validateConfig, settingSchema, secretPaths, secretValues, redactConfig, isSecretName, type InterpolatedValue } from './connector/config.js';
+export {
+  validateConfig,
+  settingSchema,
+  secretPaths,
+  secretValues,
+  redactConfig,
+  isSecretName,
+  type InterpolatedValue,
+} from './connector/config.js';
 export { SourceClient, type SourceClientOptions } from './connector/source-client.js';
 export { tlsFailureHint, tlsOptions, type SslMode, type SslSettings } from './connector/tls.js';
 export { DestinationClient, type DestinationClientOptions, type DestinationWriteOptions } from './destination/destination-client.js';
-export { writeBatched, writeWithSession, resolveConflictMethod, type BatchingOptions, type OpenSession } from './destination/batching-writer.js';
+export {
+  writeBatched,
+  writeWithSession,
+  resolveConflictMethod,
+  type BatchingOptions,
+  type OpenSession,
+} from './destination/batching-writer.js';
 export type { DestinationSession, SessionControl, StreamInfo, RecordBatch } from './destination/destination-session.js';
-export { batchPolicy, DESTINATION_SETTINGS, DEFAULT_BATCH_POLICY, type BatchPolicy, type DestinationSettings } from './destination/destination-settings.js';
+export {
+  batchPolicy,
+  DESTINATION_SETTINGS,
+  DEFAULT_BATCH_POLICY,
+  type BatchPolicy,
+  type DestinationSettings,
+} from './destination/destination-settings.js';
 export { readBatchRecords, batchDirectories } from './destination/batch-files.js';
 export {
   findInstalledConnectors,
@@ -44,14 +72,28 @@ export {
 export { closestName } from './connector/closest-name.js';
 
 export { readStreams, syncOrder } from './source-kit/read-streams.js';
-export { partitionKey, type SourceStream, type StreamSync, type StreamBatch, type StreamOutput, type StreamPartition } from './source-kit/source-stream.js';
+export {
+  partitionKey,
+  type SourceStream,
+  type StreamSync,
+  type StreamBatch,
+  type StreamOutput,
+  type StreamPartition,
+} from './source-kit/source-stream.js';
 export { StateTracker } from './source-kit/state-tracker.js';
 export { startFullTable, pickKeys, type FullTableStart } from './source-kit/full-table.js';
 export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKeyset, type KeysetPosition } from './source-kit/keyset.js';
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';
 export { assertLogBasedStreamUsable } from './source-kit/log-based-stream.js';
-export { HttpClient, type HttpClientOptions, type HttpRequest, type HttpResponse, type QueryValue, type ResponseRule } from './source-kit/http/http-client.js';
+export {
+  HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type QueryValue,
+  type ResponseRule,
+} from './source-kit/http/http-client.js';
 export { HttpError } from './source-kit/http/http-error.js';
 export {
   bearerAuth,
@@ -101,7 +143,14 @@ export { externalSource, externalDestination, stderrLevel, type ExternalCommand 
 export { runSourceCli, runDestinationCli } from './runner/singer-cli.js';
 
 export { validatedSource, validatedDestination, type ValidatedEnd } from './pipeline/validated-end.js';
-export { loadPipelineFile, parsePipelineConfig, interpolateEnv, pipelineSchema, type PipelineConfig, type ConnectorRef } from './pipeline/pipeline-config.js';
+export {
+  loadPipelineFile,
+  parsePipelineConfig,
+  interpolateEnv,
+  pipelineSchema,
+  type PipelineConfig,
+  type ConnectorRef,
+} from './pipeline/pipeline-config.js';
 export {
   pipeline,
   pipelineFromConfig,

@@ -19,7 +19,14 @@ import {
 function stream(): CatalogStream {
   return buildCatalogStream({
     stream: 'orders',
-    schema: { properties: { id: { type: 'integer' }, updated_at: { type: 'string', format: 'date-time' }, note: { type: 'string' }, secret: { type: 'string' } } },
+    schema: {
+      properties: {
+        id: { type: 'integer' },
+        updated_at: { type: 'string', format: 'date-time' },
+        note: { type: 'string' },
+        secret: { type: 'string' },
+      },
+    },
     keyProperties: ['id'],
     validReplicationKeys: ['updated_at'],
   });
@@ -42,14 +49,20 @@ describe('catalog selection', () => {
   });
 
   it('applies pipeline overrides and rejects unknown streams, fields and replication keys', () => {
-    const catalog = applyStreamOverrides({ streams: [stream()] }, { orders: { fields: ['note'], replication_method: 'INCREMENTAL', replication_key: 'updated_at' } });
+    const catalog = applyStreamOverrides(
+      { streams: [stream()] },
+      { orders: { fields: ['note'], replication_method: 'INCREMENTAL', replication_key: 'updated_at' } },
+    );
     const s = catalog.streams[0]!;
     expect(selectedFields(s)).toEqual(['id', 'updated_at', 'note']); // the key and the replication key are always kept
     expect(replicationMethod(s)).toBe('INCREMENTAL');
     expect(() => applyStreamOverrides({ streams: [stream()] }, { ordres: {} })).toThrow(/stream "ordres" is not in the source's catalog/);
     expect(() => applyStreamOverrides({ streams: [stream()] }, { orders: { fields: ['nope'] } })).toThrow(/field "nope"/);
     expect(() => applyStreamOverrides({ streams: [stream()] }, { orders: { replication_key: 'note' } })).toThrow(
-      expect.objectContaining({ message: 'stream "orders", field "note": is not a valid replication key', hint: 'valid replication keys: updated_at' }),
+      expect.objectContaining({
+        message: 'stream "orders", field "note": is not a valid replication key',
+        hint: 'valid replication keys: updated_at',
+      }),
     );
   });
 });
@@ -74,6 +87,9 @@ describe('state', () => {
   it('reports a corrupt state file with a hint', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'state-'));
     await writeFile(join(dir, 'p.json'), '{not json');
-    await expect(new FileStateStore(dir).load('p')).rejects.toMatchObject({ code: 'STATE_CORRUPT', hint: expect.stringContaining('state clear') });
+    await expect(new FileStateStore(dir).load('p')).rejects.toMatchObject({
+      code: 'STATE_CORRUPT',
+      hint: expect.stringContaining('state clear'),
+    });
   });
 });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { coerceStringsToSpec, ConfigError, createLogger, resolvePathFields, isSecretName, redact, redactConfig, secretPaths, secretValues, validateConfig, type JsonSchema } from '../src/index.js';
+import {
+  coerceStringsToSpec,
+  ConfigError,
+  createLogger,
+  resolvePathFields,
+  isSecretName,
+  redact,
+  redactConfig,
+  secretPaths,
+  secretValues,
+  validateConfig,
+  type JsonSchema,
+} from '../src/index.js';
 
 const spec: JsonSchema = {
   type: 'object',
@@ -28,7 +40,7 @@ describe('validateConfig', () => {
     expect(validateConfig(spec, {}, 'x')).toEqual({ batch_max_age_seconds: 60 });
   });
 
-  it('takes another tool\'s name for a setting (an alias without deprecated) silently, translating its words for values', () => {
+  it("takes another tool's name for a setting (an alias without deprecated) silently, translating its words for values", () => {
     const mage: JsonSchema = {
       type: 'object',
       additionalProperties: false,
@@ -40,11 +52,17 @@ describe('validateConfig', () => {
       },
     };
     const warnings: string[] = [];
-    expect(validateConfig(mage, { client_secret: 'sk_test_1', file_type: 'infer' }, 'source x', (m) => warnings.push(m))).toEqual({ api_key: 'sk_test_1', format: 'auto' });
+    expect(validateConfig(mage, { client_secret: 'sk_test_1', file_type: 'infer' }, 'source x', (m) => warnings.push(m))).toEqual({
+      api_key: 'sk_test_1',
+      format: 'auto',
+    });
     expect(validateConfig(mage, { file_type: 'csv' }, 'source x')).toEqual({ format: 'csv' });
     expect(warnings).toEqual([]);
     // both names with the same value is fine; with different values it is refused, naming both and hiding the secret
-    expect(validateConfig(mage, { client_secret: 'sk_test_1', api_key: 'sk_test_1' }, 'source x')).toEqual({ api_key: 'sk_test_1', format: 'auto' });
+    expect(validateConfig(mage, { client_secret: 'sk_test_1', api_key: 'sk_test_1' }, 'source x')).toEqual({
+      api_key: 'sk_test_1',
+      format: 'auto',
+    });
     const conflict = (() => {
       try {
         return validateConfig(mage, { client_secret: 'sk_test_1', api_key: 'sk_test_2' }, 'source x');
@@ -54,7 +72,9 @@ describe('validateConfig', () => {
     })();
     expect(conflict).toBeInstanceOf(ConfigError);
     expect(conflict).toMatchObject({ code: 'CONFIG_INVALID', field: 'client_secret' });
-    expect(String((conflict as Error).message)).toBe('field "client_secret": invalid config for source x: "client_secret" and "api_key" are the same setting ("client_secret" is another name for "api_key") but have different values');
+    expect(String((conflict as Error).message)).toBe(
+      'field "client_secret": invalid config for source x: "client_secret" and "api_key" are the same setting ("client_secret" is another name for "api_key") but have different values',
+    );
     // a bad value under the alias is reported for the setting it names
     expect(() => validateConfig(mage, { file_type: 'xlsx' }, 'source x')).toThrow(/"format" must be one of "auto", "csv" \(got "xlsx"\)/);
   });
@@ -63,9 +83,18 @@ describe('validateConfig', () => {
     const duck: JsonSchema = {
       type: 'object',
       additionalProperties: false,
-      properties: { path: { type: 'string', format: 'path' }, timeout_seconds: { type: 'integer' }, file_path: { 'x-alias-of': 'path' }, request_timeout: { 'x-alias-of': 'timeout_seconds' } },
+      properties: {
+        path: { type: 'string', format: 'path' },
+        timeout_seconds: { type: 'integer' },
+        file_path: { 'x-alias-of': 'path' },
+        request_timeout: { 'x-alias-of': 'timeout_seconds' },
+      },
     };
-    const raw = resolvePathFields(duck, coerceStringsToSpec(duck, { file_path: 'out/analytics.duckdb', request_timeout: '300' }), '/pipelines');
+    const raw = resolvePathFields(
+      duck,
+      coerceStringsToSpec(duck, { file_path: 'out/analytics.duckdb', request_timeout: '300' }),
+      '/pipelines',
+    );
     expect(validateConfig(duck, raw, 'destination x')).toEqual({ path: '/pipelines/out/analytics.duckdb', timeout_seconds: 300 });
   });
 
@@ -109,18 +138,53 @@ describe('secrets', () => {
   const open: JsonSchema = { type: 'object', additionalProperties: true };
 
   it('recognises credentials by setting name where no spec describes them', () => {
-    for (const name of ['password', 'db_password', 'PASSWORD', 'clientSecret', 'client_secret', 'api_key', 'apiKey', 'x-api-key', 'private_key', 'credentials', 'access_token', 'refresh_token', 'aws_secret_access_key', 'access_key', 'passphrase']) {
+    for (const name of [
+      'password',
+      'db_password',
+      'PASSWORD',
+      'clientSecret',
+      'client_secret',
+      'api_key',
+      'apiKey',
+      'x-api-key',
+      'private_key',
+      'credentials',
+      'access_token',
+      'refresh_token',
+      'aws_secret_access_key',
+      'access_key',
+      'passphrase',
+    ]) {
       expect(isSecretName(name), name).toBe(true);
     }
-    for (const name of ['username', 'host', 'token_url', 'private_key_path', 'aws_access_key_id', 'replication_key', 'key_properties', 'start_date', 'keyword']) {
+    for (const name of [
+      'username',
+      'host',
+      'token_url',
+      'private_key_path',
+      'aws_access_key_id',
+      'replication_key',
+      'key_properties',
+      'start_date',
+      'keyword',
+    ]) {
       expect(isSecretName(name), name).toBe(false);
     }
-    const config = { user: 'etl', password: 'pw', auth: { client_secret: 'cs-1', client_id: 'id-1' }, headers: { Authorization: 'Bearer abc' } };
+    const config = {
+      user: 'etl',
+      password: 'pw',
+      auth: { client_secret: 'cs-1', client_id: 'id-1' },
+      headers: { Authorization: 'Bearer abc' },
+    };
     expect(secretValues(open, config).sort()).toEqual(['Bearer abc', 'cs-1', 'pw']);
   });
 
   it('trusts a spec for the settings it names, and names for those it does not', () => {
-    const spec: JsonSchema = { type: 'object', properties: { token: { type: 'string' }, key: { type: 'string', secret: true } }, additionalProperties: true };
+    const spec: JsonSchema = {
+      type: 'object',
+      properties: { token: { type: 'string' }, key: { type: 'string', secret: true } },
+      additionalProperties: true,
+    };
     expect(secretValues(spec, { token: 'not-a-credential-here', key: 'k', extra_token: 'x1' }).sort()).toEqual(['k', 'x1']);
   });
 
@@ -134,14 +198,20 @@ describe('secrets', () => {
             { type: 'object', properties: { method: { const: 'key' }, private_key: { type: 'string', writeOnly: true } } },
           ],
         },
-        replicas: { type: 'array', items: { allOf: [{ type: 'object', properties: { pass: { type: 'string', secret: true }, host: { type: 'string' } } }] } },
+        replicas: {
+          type: 'array',
+          items: { allOf: [{ type: 'object', properties: { pass: { type: 'string', secret: true }, host: { type: 'string' } } }] },
+        },
         tokens: { type: 'object', additionalProperties: { type: 'string', secret: true } },
         tunnel: { anyOf: [{ type: 'null' }, { type: 'object', properties: { ssh_pass: { type: 'string', secret: true } } }] },
       },
     };
     const config = {
       auth: { method: 'key', private_key: 'PRIV' },
-      replicas: [{ host: 'r1', pass: 'P1' }, { host: 'r2', pass: 'P2' }],
+      replicas: [
+        { host: 'r1', pass: 'P1' },
+        { host: 'r2', pass: 'P2' },
+      ],
       tokens: { github: 'G', gitlab: 'L' },
       tunnel: { ssh_pass: 'S' },
     };
@@ -149,7 +219,10 @@ describe('secrets', () => {
     expect(secretPaths(spec).sort()).toEqual(['auth.password', 'auth.private_key', 'replicas[].pass', 'tokens.*', 'tunnel.ssh_pass']);
     expect(redactConfig(spec, config)).toEqual({
       auth: { method: 'key', private_key: '***' },
-      replicas: [{ host: 'r1', pass: '***' }, { host: 'r2', pass: '***' }],
+      replicas: [
+        { host: 'r1', pass: '***' },
+        { host: 'r2', pass: '***' },
+      ],
       tokens: { github: '***', gitlab: '***' },
       tunnel: { ssh_pass: '***' },
     });
@@ -169,7 +242,9 @@ describe('secrets', () => {
   });
 
   it('redacts short secrets, and secrets as they appear in JSON and URLs', () => {
-    expect(redact('pin 42x, url postgres://u:p%40ss@h, json {"pw":"a\\"b"}', ['42x', 'p@ss', 'a"b'])).toBe('pin ***, url postgres://u:***@h, json {"pw":"***"}');
+    expect(redact('pin 42x, url postgres://u:p%40ss@h, json {"pw":"a\\"b"}', ['42x', 'p@ss', 'a"b'])).toBe(
+      'pin ***, url postgres://u:***@h, json {"pw":"***"}',
+    );
     expect(redact('id=k9;', ['k9'])).toBe('id=***;');
     const lines: string[] = [];
     createLogger({ secrets: ['ab'], write: (line) => lines.push(line) }).info('token ab used', { token: 'ab' });

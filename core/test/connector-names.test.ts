@@ -40,20 +40,24 @@ describe('connector names', () => {
     expect((await resolveConnector('destination', { name: 'DuckDB' }, project)).packageName).toBe('@mage-int/destination-duckdb');
   });
 
-  it('finds a connector by an alias its package declares, also by Mage\'s display name', async () => {
+  it("finds a connector by an alias its package declares, also by Mage's display name", async () => {
     expect((await resolveConnector('source', { name: 'postgresql' }, project)).packageName).toBe('@mage-int/source-postgres');
     expect((await resolveConnector('source', { name: 'amazon_s3' }, project)).packageName).toBe('@mage-int/source-s3');
     expect((await resolveConnector('source', { name: 'Amazon S3' }, project)).packageName).toBe('@mage-int/source-s3');
     expect((await resolveConnector('source', { name: 'PgLite' }, project)).packageName).toBe('mage-int-source-pg-lite');
-    expect((await resolveConnector('source', { package: '@MAGE-INT/source-postgres' }, project)).packageName).toBe('@mage-int/source-postgres');
+    expect((await resolveConnector('source', { package: '@MAGE-INT/source-postgres' }, project)).packageName).toBe(
+      '@mage-int/source-postgres',
+    );
   });
 
-  it('prefers a connector\'s own name over another package\'s alias', async () => {
+  it("prefers a connector's own name over another package's alias", async () => {
     expect((await resolveConnector('source', { name: 'postgres' }, project)).packageName).toBe('@mage-int/source-postgres');
   });
 
-  it('an alias is per kind: the source\'s alias does not find a destination', async () => {
-    await expect(resolveConnector('destination', { name: 'amazon_s3' }, project)).rejects.toMatchObject({ code: 'CONNECTOR_NOT_INSTALLED' });
+  it("an alias is per kind: the source's alias does not find a destination", async () => {
+    await expect(resolveConnector('destination', { name: 'amazon_s3' }, project)).rejects.toMatchObject({
+      code: 'CONNECTOR_NOT_INSTALLED',
+    });
   });
 
   it('names the real package to install for a name or alias of a first-party connector, never the name as written', async () => {
@@ -62,7 +66,9 @@ describe('connector names', () => {
       // The first-party names come from @mage-int/registry's generated index, installed beside core in this checkout.
       const pg = await resolveConnector('source', { name: 'PostgreSQL' }, empty).catch((error: unknown) => error);
       expect(pg).toMatchObject({ code: 'CONNECTOR_NOT_INSTALLED', message: 'no source connector "PostgreSQL" is installed' });
-      expect((pg as { hint: string }).hint).toContain('run `mage-int add source-postgres` ("PostgreSQL" is another name of source-postgres)');
+      expect((pg as { hint: string }).hint).toContain(
+        'run `mage-int add source-postgres` ("PostgreSQL" is another name of source-postgres)',
+      );
       expect((pg as { hint: string }).hint).not.toMatch(/source-PostgreSQL|source-postgresql/);
       const duck = await resolveConnector('destination', { name: 'DuckDB' }, empty).catch((error: unknown) => error);
       expect((duck as { hint: string }).hint).toMatch(/^run `mage-int add destination-duckdb`$/);

@@ -61,7 +61,12 @@ class MemorySession implements DestinationSession {
   }
 }
 
-const schema: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } } };
+const schema: SourceMessage = {
+  type: 'SCHEMA',
+  stream: 'items',
+  key_properties: ['id'],
+  schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+};
 const record = (id: number): SourceMessage => ({ type: 'RECORD', stream: 'items', record: { id, name: `n${id}` } });
 const state = (n: number): StateMessage => ({ type: 'STATE', value: { n } });
 
@@ -100,7 +105,10 @@ describe('batching writer', () => {
   });
 
   it('commits by bytes when the session reports its size', async () => {
-    const { released } = await run(from([schema, record(1), state(1), record(2), state(2)]), { batch_size_rows: 1000, batch_size_bytes: 10 });
+    const { released } = await run(from([schema, record(1), state(1), record(2), state(2)]), {
+      batch_size_rows: 1000,
+      batch_size_bytes: 10,
+    });
     expect(released.map((r) => r.committedRows)).toEqual([1, 2]);
   });
 
@@ -141,10 +149,32 @@ describe('batching writer', () => {
   it('commits before a changed SCHEMA, passes over an identical one, and opens keyless streams as append', async () => {
     const warnings: string[] = [];
     const logger: Logger = { ...silentLogger, warn: (m: string) => void warnings.push(m), child: () => logger };
-    const changed: SourceMessage = { ...schema, schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, extra: { type: 'string' } } } } as SourceMessage;
-    const keyless: SourceMessage = { type: 'SCHEMA', stream: 'log', key_properties: [], schema: { type: 'object', properties: { line: { type: 'string' } } } };
-    const { session } = await run(from([schema, record(1), schema, record(2), changed, record(3), keyless]), {}, context({ logger, streams: { log: { conflictMethod: 'upsert' } } }));
-    expect(session.events).toEqual(['open items upsert', 'write 1', 'write 1', 'commit', 'open items upsert', 'write 1', 'commit', 'open log append', 'close']);
+    const changed: SourceMessage = {
+      ...schema,
+      schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' }, extra: { type: 'string' } } },
+    } as SourceMessage;
+    const keyless: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'log',
+      key_properties: [],
+      schema: { type: 'object', properties: { line: { type: 'string' } } },
+    };
+    const { session } = await run(
+      from([schema, record(1), schema, record(2), changed, record(3), keyless]),
+      {},
+      context({ logger, streams: { log: { conflictMethod: 'upsert' } } }),
+    );
+    expect(session.events).toEqual([
+      'open items upsert',
+      'write 1',
+      'write 1',
+      'commit',
+      'open items upsert',
+      'write 1',
+      'commit',
+      'open log append',
+      'close',
+    ]);
     expect(warnings.join('\n')).toMatch(/"log" has no key properties: its records are appended/);
   });
 
@@ -164,7 +194,12 @@ describe('batching writer', () => {
   });
 
   it('refuses a SCHEMA whose key is not among its properties and a RECORD before its SCHEMA', async () => {
-    const badKey: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['nope'], schema: { type: 'object', properties: { id: { type: 'integer' } } } };
+    const badKey: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'items',
+      key_properties: ['nope'],
+      schema: { type: 'object', properties: { id: { type: 'integer' } } },
+    };
     await expect(run(from([badKey]))).rejects.toMatchObject({ code: 'KEY_NOT_IN_SCHEMA', field: 'nope', stream: 'items' });
     await expect(run(from([record(1)]))).rejects.toMatchObject({ code: 'RECORD_BEFORE_SCHEMA' });
   });
@@ -183,7 +218,11 @@ describe('batching writer', () => {
     }
     let session: MemorySession | undefined;
     const writer = writeWithSession({}, input(), context(), async (control) => (session = new MemorySession(control)));
-    await expect((async () => { for await (const _ of writer) void _; })()).rejects.toBeInstanceOf(MageError);
+    await expect(
+      (async () => {
+        for await (const _ of writer) void _;
+      })(),
+    ).rejects.toBeInstanceOf(MageError);
     expect(session?.events.at(-1)).toBe('close failed');
     expect(session?.committed).toHaveLength(0); // the bad SCHEMA is refused before anything commits
     expect(returned).toBe(true);
@@ -201,7 +240,12 @@ describe('BATCH messages', () => {
   writeFileSync(join(inTemp, 'part-1.jsonl'), lines);
   writeFileSync(join(elsewhere, 'part-1.jsonl'), lines);
   symlinkSync(join(elsewhere, 'part-1.jsonl'), join(inTemp, 'link.jsonl'));
-  const batch = (entry: string): SourceMessage => ({ type: 'BATCH', stream: 'items', encoding: { format: 'jsonl', compression: 'none' }, manifest: [entry] });
+  const batch = (entry: string): SourceMessage => ({
+    type: 'BATCH',
+    stream: 'items',
+    encoding: { format: 'jsonl', compression: 'none' },
+    manifest: [entry],
+  });
 
   it('loads the records of files under the system temp dir by default, numbers exact', async () => {
     const { session } = await run(from([schema, batch(pathToFileURL(join(inTemp, 'part-1.jsonl')).href)]));
@@ -209,7 +253,13 @@ describe('BATCH messages', () => {
   });
 
   it('refuses files outside the allowed directory, paths that are not file:// URLs, and links that lead out', async () => {
-    for (const entry of [pathToFileURL(join(elsewhere, 'part-1.jsonl')).href, join(inTemp, 'part-1.jsonl'), 's3://bucket/part-1.jsonl', pathToFileURL(join(inTemp, 'link.jsonl')).href, pathToFileURL('/etc/passwd').href]) {
+    for (const entry of [
+      pathToFileURL(join(elsewhere, 'part-1.jsonl')).href,
+      join(inTemp, 'part-1.jsonl'),
+      's3://bucket/part-1.jsonl',
+      pathToFileURL(join(inTemp, 'link.jsonl')).href,
+      pathToFileURL('/etc/passwd').href,
+    ]) {
       const failure = await run(from([schema, batch(entry)])).catch((e: unknown) => e);
       expect(failure, entry).toMatchObject({ code: 'BATCH_LOCATION_REFUSED', stream: 'items' });
       expect((failure as MageError).hint).toMatch(/batch_dir/);
@@ -219,12 +269,18 @@ describe('BATCH messages', () => {
   it('reads from batch_dir when the config names it, and then only from there', async () => {
     const { session } = await run(from([schema, batch(pathToFileURL(join(elsewhere, 'part-1.jsonl')).href)]), { batch_dir: elsewhere });
     expect(session.committed).toHaveLength(2);
-    await expect(run(from([schema, batch(pathToFileURL(join(inTemp, 'part-1.jsonl')).href)]), { batch_dir: elsewhere })).rejects.toMatchObject({ code: 'BATCH_LOCATION_REFUSED' });
+    await expect(
+      run(from([schema, batch(pathToFileURL(join(inTemp, 'part-1.jsonl')).href)]), { batch_dir: elsewhere }),
+    ).rejects.toMatchObject({ code: 'BATCH_LOCATION_REFUSED' });
   });
 
   it('checks BATCH records against their schema', async () => {
     writeFileSync(join(inTemp, 'bad.jsonl'), '{"id": "not a number", "name": "a"}\n');
-    await expect(run(from([schema, batch(pathToFileURL(join(inTemp, 'bad.jsonl')).href)]))).rejects.toMatchObject({ code: expect.stringMatching(/RECORD|SCHEMA/), stream: 'items', field: 'id' });
+    await expect(run(from([schema, batch(pathToFileURL(join(inTemp, 'bad.jsonl')).href)]))).rejects.toMatchObject({
+      code: expect.stringMatching(/RECORD|SCHEMA/),
+      stream: 'items',
+      field: 'id',
+    });
   });
 });
 
@@ -233,7 +289,14 @@ describe('DestinationClient', () => {
   const destination = defineDestination<{ batch_size_rows?: number; flush_rows?: number }>({
     kind: 'destination',
     name: 'memory',
-    spec: { type: 'object', additionalProperties: false, properties: { batch_size_rows: { type: 'integer', default: 10 }, flush_rows: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_size_rows' } } },
+    spec: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        batch_size_rows: { type: 'integer', default: 10 },
+        flush_rows: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_size_rows' },
+      },
+    },
     check: async () => ({ ok: true }),
     write: (config, messages, ctx) =>
       writeWithSession(config, messages, ctx, async (control) => {
@@ -255,7 +318,10 @@ describe('DestinationClient', () => {
     expect(warnings).toEqual(['destination memory: setting "flush_rows" is deprecated, use "batch_size_rows"']);
     expect(await client.load([schema, record(1), state(1), record(2)])).toEqual([{ n: 1 }]);
     expect(loaded).toHaveLength(2);
-    await expect(client.load([schema, { type: 'RECORD', stream: 'items', record: { id: 'x', name: 'a' } }])).rejects.toMatchObject({ stream: 'items', field: 'id' });
+    await expect(client.load([schema, { type: 'RECORD', stream: 'items', record: { id: 'x', name: 'a' } }])).rejects.toMatchObject({
+      stream: 'items',
+      field: 'id',
+    });
   });
 });
 
@@ -268,7 +334,16 @@ describe('deprecated setting names', () => {
       name: 'one',
       spec: { type: 'object' },
       check: async () => ({ ok: true }),
-      discover: async () => ({ streams: [{ tap_stream_id: 'items', stream: 'items', schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } }, metadata: [{ breadcrumb: [], metadata: { selected: true, 'table-key-properties': ['id'] } }] }] }),
+      discover: async () => ({
+        streams: [
+          {
+            tap_stream_id: 'items',
+            stream: 'items',
+            schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+            metadata: [{ breadcrumb: [], metadata: { selected: true, 'table-key-properties': ['id'] } }],
+          },
+        ],
+      }),
       async *read() {
         yield schema;
         yield record(1);
@@ -279,7 +354,14 @@ describe('deprecated setting names', () => {
     const destination = defineDestination<{ batch_size_rows?: number; flush_rows?: number }>({
       kind: 'destination',
       name: 'memory',
-      spec: { type: 'object', additionalProperties: false, properties: { batch_size_rows: { type: 'integer' }, flush_rows: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_size_rows' } } },
+      spec: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          batch_size_rows: { type: 'integer' },
+          flush_rows: { type: 'integer', deprecated: true, 'x-alias-of': 'batch_size_rows' },
+        },
+      },
       check: async () => ({ ok: true }),
       write: (config, messages, ctx) => {
         rows = config.batch_size_rows ?? 0;
@@ -318,14 +400,26 @@ describe('SQL kit helpers', () => {
   });
 
   it('writes one MERGE per conflict rule, and an INSERT for append', () => {
-    const dialect = { qualify: (t: { schema: string; name: string }) => `${ansiQuoteIdentifier(t.schema)}.${ansiQuoteIdentifier(t.name)}`, quoteIdentifier: ansiQuoteIdentifier };
-    const plan = { target: { schema: 's', name: 't' }, staging: { schema: 's', name: 'stg' }, columns: ['id', 'v'], keys: ['id'], uniqueKey: false, hardDelete: false };
+    const dialect = {
+      qualify: (t: { schema: string; name: string }) => `${ansiQuoteIdentifier(t.schema)}.${ansiQuoteIdentifier(t.name)}`,
+      quoteIdentifier: ansiQuoteIdentifier,
+    };
+    const plan = {
+      target: { schema: 's', name: 't' },
+      staging: { schema: 's', name: 'stg' },
+      columns: ['id', 'v'],
+      keys: ['id'],
+      uniqueKey: false,
+      hardDelete: false,
+    };
     expect(standardMerge(dialect, { ...plan, method: 'append' })[0]).toMatch(/^INSERT INTO "s"."t" \("id", "v"\) SELECT/);
     const upsert = standardMerge(dialect, { ...plan, method: 'upsert' })[0] ?? '';
     expect(upsert).toMatch(/WHEN MATCHED THEN UPDATE SET "v" = s."v"/);
     expect(upsert).toMatch(/WHEN NOT MATCHED THEN INSERT/);
     expect(standardMerge(dialect, { ...plan, method: 'ignore' })[0]).not.toMatch(/UPDATE/);
     expect(standardMerge(dialect, { ...plan, method: 'update_only' })[0]).not.toMatch(/INSERT/);
-    expect(standardMerge(dialect, { ...plan, method: 'upsert', hardDelete: true })[0]).toMatch(/WHEN MATCHED AND s."_mage_deleted" IS NOT NULL THEN DELETE/);
+    expect(standardMerge(dialect, { ...plan, method: 'upsert', hardDelete: true })[0]).toMatch(
+      /WHEN MATCHED AND s."_mage_deleted" IS NOT NULL THEN DELETE/,
+    );
   });
 });

@@ -42,7 +42,13 @@ describe('external Singer executables', () => {
     const rows: RecordData[] = [];
     const store = new MemoryStateStore();
     const tap = externalSource({ command: fixture('tap-numbers.mjs') });
-    const run = () => pipeline({ id: 'ext', source: { connector: tap, config: { count: 12 } }, destination: { connector: collect(rows), config: {} }, stateStore: store }).run({ logger: silentLogger });
+    const run = () =>
+      pipeline({
+        id: 'ext',
+        source: { connector: tap, config: { count: 12 } },
+        destination: { connector: collect(rows), config: {} },
+        stateStore: store,
+      }).run({ logger: silentLogger });
     await run();
     expect(rows.map((r) => r['n'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(rows[0]!['big']).toBe(90071992547409931n);
@@ -55,14 +61,18 @@ describe('external Singer executables', () => {
   it('fails with the tap exit code and its last stderr lines', async () => {
     const tap = externalSource({ command: fixture('tap-numbers.mjs') });
     await expect(
-      pipeline({ source: { connector: tap, config: { count: 3, fail: true } }, destination: { connector: collect([]), config: {} } }).run({ logger: silentLogger }),
+      pipeline({ source: { connector: tap, config: { count: 3, fail: true } }, destination: { connector: collect([]), config: {} } }).run({
+        logger: silentLogger,
+      }),
     ).rejects.toThrow(/exited with code 3:[\s\S]*upstream API said no/);
   });
 
   it('reports a tap that is not installed', async () => {
     const tap = externalSource({ command: 'tap-that-does-not-exist' });
     await expect(
-      pipeline({ source: { connector: tap, config: {} }, destination: { connector: collect([]), config: {} } }).run({ logger: silentLogger }),
+      pipeline({ source: { connector: tap, config: {} }, destination: { connector: collect([]), config: {} } }).run({
+        logger: silentLogger,
+      }),
     ).rejects.toMatchObject({ code: 'EXTERNAL_START_FAILED', hint: expect.stringContaining('PATH') });
   });
 
@@ -150,7 +160,11 @@ describe('secrets of external executables', () => {
     expect(failed.error?.message).toContain('exited with code 3');
     await noLeftovers();
     const missing = externalSource({ command: join(dir, 'no-such-tap') });
-    await expect(pipeline({ source: { connector: missing, config: { password: 'x' } }, destination: { connector: collect([]), config: {} } }).run({ logger: silentLogger })).rejects.toMatchObject({
+    await expect(
+      pipeline({ source: { connector: missing, config: { password: 'x' } }, destination: { connector: collect([]), config: {} } }).run({
+        logger: silentLogger,
+      }),
+    ).rejects.toMatchObject({
       code: 'EXTERNAL_START_FAILED',
     });
     await noLeftovers();
@@ -162,7 +176,10 @@ describe('secrets of external executables', () => {
     ).rejects.toThrow(/exited with code 2/);
     await noLeftovers();
     const controller = new AbortController();
-    const aborted = pipeline({ source: { connector: externalSource({ command: fixture('tap-echo-token.mjs') }), config: { behaviour: 'hang' } }, destination: { connector: collect([]), config: {} } }).run({
+    const aborted = pipeline({
+      source: { connector: externalSource({ command: fixture('tap-echo-token.mjs') }), config: { behaviour: 'hang' } },
+      destination: { connector: collect([]), config: {} },
+    }).run({
       logger: silentLogger,
       signal: controller.signal,
     });
@@ -181,7 +198,10 @@ describe('secrets of external executables', () => {
         `const sink = defineDestination({ kind: 'destination', name: 'sink', spec: { type: 'object' }, check: async () => ({ ok: true }), async *write(_c, m) { for await (const x of m) console.log(x.type); } });\n` +
         `await pipeline({ source: { connector: externalSource({ command: ${JSON.stringify(fixture('tap-echo-token.mjs'))} }), config: { behaviour: 'hang', token: 's' } }, destination: { connector: sink, config: {} } }).run();\n`,
     );
-    const child = spawn(process.execPath, [script], { env: { ...process.env, TMPDIR: join(dir, 'tmp') }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script], {
+      env: { ...process.env, TMPDIR: join(dir, 'tmp') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await new Promise<void>((resolve) => child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('RECORD') && resolve()));
@@ -189,7 +209,9 @@ describe('secrets of external executables', () => {
     expect(tapPid).toBe(child.pid);
     expect(await leftovers()).toHaveLength(1);
     child.kill('SIGTERM');
-    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (c, s) => resolve([c, s])));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('close', (c, s) => resolve([c, s])),
+    );
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGTERM' });
     expect(await leftovers()).toEqual([]);
   });

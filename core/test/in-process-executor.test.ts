@@ -22,7 +22,10 @@ afterAll(async () => {
 
 function pipelineFile(name: string, state: string): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, `id: ${name}\nsource: {name: faker, config: {seed: 3, customers: 50, products: 20, orders: 300}}\ndestination: {name: jsonl, config: {destination_path: out-${name}}}\n${state}\n`);
+  writeFileSync(
+    file,
+    `id: ${name}\nsource: {name: faker, config: {seed: 3, customers: 50, products: 20, orders: 300}}\ndestination: {name: jsonl, config: {destination_path: out-${name}}}\n${state}\n`,
+  );
   return file;
 }
 
@@ -31,13 +34,25 @@ const signal = new AbortController().signal;
 describe('planning and running a run in process (the Executor interface)', () => {
   it('splits a run into a task per stream with the PostgreSQL state store, and runs them, merging their bookmarks', async () => {
     const file = pipelineFile('split', `state: {backend: postgres, url: "${url}", table: ${table}}`);
-    expect((await planRun({ pipeline: file }, { logger: silentLogger, signal })).tasks).toEqual([{ streams: ['customers'] }, { streams: ['products'] }, { streams: ['orders'] }]);
+    expect((await planRun({ pipeline: file }, { logger: silentLogger, signal })).tasks).toEqual([
+      { streams: ['customers'] },
+      { streams: ['products'] },
+      { streams: ['orders'] },
+    ]);
     const executor = new InProcessExecutor();
     const { id } = await executor.submit({ pipeline: file });
     const run = await executor.settled(id);
     expect(run).toMatchObject({ status: 'completed', pipelineId: 'split', rows: 370 });
-    expect(run!.tasks.map((t) => [t.streams, t.status, t.rows])).toEqual([[['customers'], 'completed', 50], [['products'], 'completed', 20], [['orders'], 'completed', 300]]);
-    expect(readFileSync(join(dir, 'out-split', 'orders.jsonl'), 'utf8').trim().split('\n')).toHaveLength(300);
+    expect(run!.tasks.map((t) => [t.streams, t.status, t.rows])).toEqual([
+      [['customers'], 'completed', 50],
+      [['products'], 'completed', 20],
+      [['orders'], 'completed', 300],
+    ]);
+    expect(
+      readFileSync(join(dir, 'out-split', 'orders.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(300);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const rows = await client.query(`select stream from ${table} where pipeline_id = 'split' order by stream`);
@@ -48,7 +63,9 @@ describe('planning and running a run in process (the Executor interface)', () =>
 
   it('keeps a run one task with the file state store (its lock is per pipeline), and has no schedules', async () => {
     const file = pipelineFile('whole', '');
-    expect((await planRun({ pipeline: file, streams: ['orders', 'products'] }, { logger: silentLogger, signal })).tasks).toEqual([{ streams: ['products', 'orders'] }]);
+    expect((await planRun({ pipeline: file, streams: ['orders', 'products'] }, { logger: silentLogger, signal })).tasks).toEqual([
+      { streams: ['products', 'orders'] },
+    ]);
     const executor = new InProcessExecutor();
     await expect(executor.schedule({ pipeline: file }, '* * * * *', 'x')).rejects.toMatchObject({ code: 'SCHEDULE_UNSUPPORTED' });
   });

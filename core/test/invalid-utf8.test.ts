@@ -6,15 +6,23 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readSourceMessages, type SourceMessage } from '../src/index.js';
 
-const schema = '{"type":"SCHEMA","stream":"notes","schema":{"properties":{"id":{"type":"integer"},"text":{"type":"string"}}},"key_properties":["id"]}';
-const record = (id: number, text: Buffer) => Buffer.concat([Buffer.from(`{"type":"RECORD","stream":"notes","record":{"id":${id},"text":"`), text, Buffer.from('"}}')]);
+const schema =
+  '{"type":"SCHEMA","stream":"notes","schema":{"properties":{"id":{"type":"integer"},"text":{"type":"string"}}},"key_properties":["id"]}';
+const record = (id: number, text: Buffer) =>
+  Buffer.concat([Buffer.from(`{"type":"RECORD","stream":"notes","record":{"id":${id},"text":"`), text, Buffer.from('"}}')]);
 const line = (text: string) => Buffer.from(text);
 /** Input lines joined by newlines, as one buffer. */
 const input = (...lines: Buffer[]) => Buffer.concat(lines.flatMap((l) => [l, Buffer.from('\n')]));
 
 async function read(chunks: Buffer[], invalidUtf8?: 'fail' | 'replace'): Promise<SourceMessage[]> {
   const out: SourceMessage[] = [];
-  for await (const m of readSourceMessages((async function* () { yield* chunks; })(), invalidUtf8 ? { invalidUtf8 } : {})) out.push(m);
+  for await (const m of readSourceMessages(
+    (async function* () {
+      yield* chunks;
+    })(),
+    invalidUtf8 ? { invalidUtf8 } : {},
+  ))
+    out.push(m);
   return out;
 }
 
@@ -37,7 +45,8 @@ describe('Singer input that is not UTF-8', () => {
 
   it('passes valid multi-byte text split anywhere', async () => {
     const good = input(line(schema), record(1, Buffer.from('naïve – 日本 😀', 'utf8')));
-    for (let cut = 1; cut < good.length; cut++) expect(texts(await read([good.subarray(0, cut), good.subarray(cut)]))).toEqual(['naïve – 日本 😀']);
+    for (let cut = 1; cut < good.length; cut++)
+      expect(texts(await read([good.subarray(0, cut), good.subarray(cut)]))).toEqual(['naïve – 日本 😀']);
   });
 
   it('becomes U+FFFD when the reader is told to replace it', async () => {
@@ -66,9 +75,13 @@ describe('a target (destination-jsonl) reading invalid UTF-8 on stdin', () => {
     expect(existsSync(bin), 'build destination-jsonl first (npm run build)').toBe(true);
     const result = run('fail', {});
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain(`error: line 4: invalid UTF-8 at byte ${stdin.indexOf(0xc0)} of the input (byte ${stdin.indexOf(0xc0) - stdin.lastIndexOf(10, stdin.indexOf(0xc0)) - 1} of the line): 0xc0`);
+    expect(result.stderr).toContain(
+      `error: line 4: invalid UTF-8 at byte ${stdin.indexOf(0xc0)} of the input (byte ${stdin.indexOf(0xc0) - stdin.lastIndexOf(10, stdin.indexOf(0xc0)) - 1} of the line): 0xc0`,
+    );
     expect(result.stdout).not.toContain('"n":2');
-    const lines = readFileSync(join(dir, 'fail', 'notes.jsonl'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, 'fail', 'notes.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { id: number }).id)).toEqual([1]);
   });
 
@@ -77,7 +90,10 @@ describe('a target (destination-jsonl) reading invalid UTF-8 on stdin', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toBe('{"n":1}\n{"n":2}\n');
-    const rows = readFileSync(join(dir, 'replace', 'notes.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { text: string });
+    const rows = readFileSync(join(dir, 'replace', 'notes.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { text: string });
     expect(rows.map((r) => r.text)).toEqual(['first', 'bad\uFFFD\uFFFD']);
   });
 });

@@ -28,7 +28,10 @@ streams:
 
   it('names a missing environment variable and where it is used', () => {
     expect(() => interpolateEnv({ source: { config: { password: '${PGPASSWORD}' } } }, {})).toThrow(
-      expect.objectContaining({ code: 'ENV_VAR_MISSING', message: 'field "source.config.password": environment variable PGPASSWORD is not set (used at source.config.password)' }),
+      expect.objectContaining({
+        code: 'ENV_VAR_MISSING',
+        message: 'field "source.config.password": environment variable PGPASSWORD is not set (used at source.config.password)',
+      }),
     );
   });
 
@@ -54,17 +57,22 @@ destination: { name: duckdb, config: { path: "\${OUT}" } }
   });
 
   it('rejects unknown keys, missing parts and bad YAML with the place', async () => {
-    await expect(loadPipelineFile(await file('source: {name: a}\ndestination: {name: b}\nschedule: daily\n'))).rejects.toThrow(/"schedule" is not a known key/);
-    await expect(loadPipelineFile(await file('source: {name: a}\n'))).rejects.toThrow(/"destination" is required/);
-    await expect(loadPipelineFile(await file('source: {name: a}\ndestination: {name: b}\nstreams: {x: {replication_method: SOMETIMES}}\n'))).rejects.toThrow(
-      /streams\.x\.replication_method: must be one of "FULL_TABLE", "INCREMENTAL", "LOG_BASED"/,
+    await expect(loadPipelineFile(await file('source: {name: a}\ndestination: {name: b}\nschedule: daily\n'))).rejects.toThrow(
+      /"schedule" is not a known key/,
     );
+    await expect(loadPipelineFile(await file('source: {name: a}\n'))).rejects.toThrow(/"destination" is required/);
+    await expect(
+      loadPipelineFile(await file('source: {name: a}\ndestination: {name: b}\nstreams: {x: {replication_method: SOMETIMES}}\n')),
+    ).rejects.toThrow(/streams\.x\.replication_method: must be one of "FULL_TABLE", "INCREMENTAL", "LOG_BASED"/);
     await expect(loadPipelineFile(await file('source: [unclosed\n'))).rejects.toThrow(/not valid YAML \(line \d+/);
   });
 
   it('resolves "format": "path" settings from the pipeline file directory', () => {
     const spec = { properties: { path: { type: 'string', format: 'path' }, schema: { type: 'string' } } };
-    expect(resolvePathFields(spec, { path: 'data/x.duckdb', schema: 'main' }, '/srv/pipes')).toEqual({ path: '/srv/pipes/data/x.duckdb', schema: 'main' });
+    expect(resolvePathFields(spec, { path: 'data/x.duckdb', schema: 'main' }, '/srv/pipes')).toEqual({
+      path: '/srv/pipes/data/x.duckdb',
+      schema: 'main',
+    });
     expect(resolvePathFields(spec, { path: '/abs.duckdb' }, '/srv')).toEqual({ path: '/abs.duckdb' });
   });
 

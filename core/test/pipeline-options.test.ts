@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { defineDestination, defineSource, parsePipelineConfig, pipeline, pipelineSchema, silentLogger, type PipelineDefinition, type RunOptions } from '../src/index.js';
+import {
+  defineDestination,
+  defineSource,
+  parsePipelineConfig,
+  pipeline,
+  pipelineSchema,
+  silentLogger,
+  type PipelineDefinition,
+  type RunOptions,
+} from '../src/index.js';
 import { DEFAULT_BUFFER_RECORDS, DEFAULT_MAX_LAG_SECONDS } from '../src/runner/run-pipeline.js';
 
 const docs = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'pipeline-config.md'), 'utf8');
@@ -43,7 +52,11 @@ describe('follow mode', () => {
     });
   async function contexts(definition: Partial<PipelineDefinition>, options: RunOptions = {}, sourceConfig: Record<string, unknown> = {}) {
     const seen: { follow?: boolean; maxLagSeconds?: number } = {};
-    await pipeline({ ...definition, source: { connector: source(seen), config: sourceConfig }, destination: { connector: destination(seen), config: {} } }).run({ logger: silentLogger, ...options });
+    await pipeline({
+      ...definition,
+      source: { connector: source(seen), config: sourceConfig },
+      destination: { connector: destination(seen), config: {} },
+    }).run({ logger: silentLogger, ...options });
     return seen;
   }
 

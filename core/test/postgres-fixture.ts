@@ -35,9 +35,17 @@ export async function createTestDatabase(prefix = 'mage_core'): Promise<TestData
       try {
         // A walsender that was just told to stop may hold its slot a moment longer: try a few times.
         for (let attempt = 0; attempt < 20; attempt++) {
-          await a.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [name]);
+          await a.query(
+            `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`,
+            [name],
+          );
           await new Promise((r) => setTimeout(r, 100));
-          const dropped = await a.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, [name]).then(() => true, () => false);
+          const dropped = await a
+            .query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, [name])
+            .then(
+              () => true,
+              () => false,
+            );
           const left = await a.query(`SELECT 1 FROM pg_replication_slots WHERE database = $1`, [name]);
           if (dropped && left.rowCount === 0) break;
         }

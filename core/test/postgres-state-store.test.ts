@@ -52,7 +52,10 @@ describe('the PostgreSQL state store', () => {
   it('keeps values exact and names where the state is without the password', async () => {
     const store = new PostgresStateStore({ url: 'postgres://postgres:hunter2@127.0.0.1:5432/postgres', table });
     await store.load('exact');
-    await store.save('exact', { bookmarks: { orders: { replication_key_value: 12345678901234567890n, lsn: '0/16B3748' } }, currently_syncing: 'orders' });
+    await store.save('exact', {
+      bookmarks: { orders: { replication_key_value: 12345678901234567890n, lsn: '0/16B3748' } },
+      currently_syncing: 'orders',
+    });
     expect(await new PostgresStateStore({ url: URL_, table }).load('exact')).toEqual({
       bookmarks: { orders: { replication_key_value: 12345678901234567890n, lsn: '0/16B3748' } },
       currently_syncing: 'orders',
@@ -101,13 +104,16 @@ describe('the PostgreSQL state store', () => {
     await expect(store.forStreams(['a']).lock('locked')).rejects.toMatchObject({ code: 'STATE_LOCKED' });
     holder.kill('SIGKILL');
     let lock;
-    for (let i = 0; i < 100 && !lock; i++) lock = await store.lock('locked').catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)));
+    for (let i = 0; i < 100 && !lock; i++)
+      lock = await store.lock('locked').catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 50)));
     expect(lock).toBeDefined();
     await lock!.release();
 
     const streamA = await holding(['split', 'a']);
     const b = await store.forStreams(['b']).lock('split');
-    await expect(store.forStreams(['a']).lock('split')).rejects.toThrow(new RegExp(`streams a of pipeline "split" already running: process ${streamA.pid}`));
+    await expect(store.forStreams(['a']).lock('split')).rejects.toThrow(
+      new RegExp(`streams a of pipeline "split" already running: process ${streamA.pid}`),
+    );
     await expect(store.lock('split')).rejects.toMatchObject({ code: 'STATE_LOCKED' });
     await b.release();
     streamA.kill('SIGKILL');
@@ -118,7 +124,10 @@ describe('the PostgreSQL state store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mage-pg-state-'));
     try {
       const file = join(dir, 'p.yaml');
-      writeFileSync(file, `source: {name: faker}\ndestination: {name: jsonl}\nstate: {backend: postgres, url: "\${STATE_URL}", table: ${table}}\n`);
+      writeFileSync(
+        file,
+        `source: {name: faker}\ndestination: {name: jsonl}\nstate: {backend: postgres, url: "\${STATE_URL}", table: ${table}}\n`,
+      );
       const store = stateStoreFor(await loadPipelineFile(file, { STATE_URL: URL_ }));
       expect(store).toBeInstanceOf(PostgresStateStore);
       expect(store.describe('p')).toContain(`public.${table} (pipeline p)`);

@@ -1,6 +1,19 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { Decimal, encodeSingerMessage, JsonText, parseExactJson, readSingerMessages, readSourceMessages, RecordValidator, stringifyExactJson, stringifyRecord, type RecordData, type SingerMessage, type SourceMessage } from '../src/index.js';
+import {
+  Decimal,
+  encodeSingerMessage,
+  JsonText,
+  parseExactJson,
+  readSingerMessages,
+  readSourceMessages,
+  RecordValidator,
+  stringifyExactJson,
+  stringifyRecord,
+  type RecordData,
+  type SingerMessage,
+  type SourceMessage,
+} from '../src/index.js';
 
 async function readAll(text: string, options = {}): Promise<SingerMessage[]> {
   const out: SingerMessage[] = [];
@@ -30,7 +43,9 @@ describe('exact JSON', () => {
   });
 
   it('keeps doubles printed in their shortest form as plain numbers', () => {
-    const value = parseExactJson('{"ratio":0.14285714285714285,"e":1.2345678901234568e+21,"tiny":5e-324,"over":1e400,"under":1e-400}') as Record<string, unknown>;
+    const value = parseExactJson(
+      '{"ratio":0.14285714285714285,"e":1.2345678901234568e+21,"tiny":5e-324,"over":1e400,"under":1e-400}',
+    ) as Record<string, unknown>;
     expect(value['ratio']).toBe(0.14285714285714285);
     expect(value['e']).toBe(1.2345678901234568e21);
     expect(value['tiny']).toBe(5e-324);
@@ -40,8 +55,12 @@ describe('exact JSON', () => {
   });
 
   it('keeps exact values in nested objects and arrays, and strings that look like marks stay strings', () => {
-    const value = parseExactJson('{"a":[1,99999999999999999,{"d":0.12345678901234567891}],"s":"\\u00001234567890123456789","n":-12345678901234567890}') as Record<string, unknown>;
-    expect(stringifyExactJson(value)).toBe('{"a":[1,99999999999999999,{"d":0.12345678901234567891}],"s":"\\u00001234567890123456789","n":-12345678901234567890}');
+    const value = parseExactJson(
+      '{"a":[1,99999999999999999,{"d":0.12345678901234567891}],"s":"\\u00001234567890123456789","n":-12345678901234567890}',
+    ) as Record<string, unknown>;
+    expect(stringifyExactJson(value)).toBe(
+      '{"a":[1,99999999999999999,{"d":0.12345678901234567891}],"s":"\\u00001234567890123456789","n":-12345678901234567890}',
+    );
     expect((value['a'] as unknown[])[1]).toBe(99999999999999999n);
     expect(value['s']).toBe('\u00001234567890123456789');
   });
@@ -66,8 +85,11 @@ describe('stringifyRecord', () => {
       { zero: -0, nan: Number.NaN, inf: Number.POSITIVE_INFINITY, tiny: 1e-7, large: 1e21, frac: 0.1 + 0.2 },
       { skipped: undefined, fn: () => 1, sym: Symbol('s'), kept: 'yes' },
       { text: 'quote " backslash \\ newline \n tab \t control \u0001 unicode ☃ 𝄞 lone \ud800' },
-      { 'key with "quotes"': 1, 'ключ': 2, '': 3, __proto__x: 4 },
-      { nested: { list: [1n, new Decimal('1.50'), null, undefined, { deep: [new Date(0)] }], empty: [] }, at: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)) },
+      { 'key with "quotes"': 1, ключ: 2, '': 3, __proto__x: 4 },
+      {
+        nested: { list: [1n, new Decimal('1.50'), null, undefined, { deep: [new Date(0)] }], empty: [] },
+        at: new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)),
+      },
       { boxed: Object('text') as unknown, number: Object(5) as unknown },
       { gone: { toJSON: () => undefined }, stays: 1 },
     ];
@@ -92,8 +114,14 @@ describe('JsonText', () => {
   });
 
   it('validates by the JSON type of its text', () => {
-    const validator = new RecordValidator('s', { type: 'object', properties: { j: { type: ['object', 'array', 'number'] }, k: { type: ['integer'] } } });
-    const check = (j: string, k = '1') => () => validator.validate({ j: new JsonText(j), k: new JsonText(k) }, 1);
+    const validator = new RecordValidator('s', {
+      type: 'object',
+      properties: { j: { type: ['object', 'array', 'number'] }, k: { type: ['integer'] } },
+    });
+    const check =
+      (j: string, k = '1') =>
+      () =>
+        validator.validate({ j: new JsonText(j), k: new JsonText(k) }, 1);
     expect(check('{"a": 1}')).not.toThrow();
     expect(check(' [1]')).not.toThrow();
     expect(check('2.5')).not.toThrow();
@@ -106,7 +134,9 @@ describe('JsonText', () => {
 describe('reading Singer messages', () => {
   it('reads records with exact numbers and matches type case-insensitively', async () => {
     const messages = await readAll(
-      [schema(), '{"type":"record","stream":"users","record":{"id":99999999999999999,"amount":12345678901234567890.123456789}}', ''].join('\n'),
+      [schema(), '{"type":"record","stream":"users","record":{"id":99999999999999999,"amount":12345678901234567890.123456789}}', ''].join(
+        '\n',
+      ),
     );
     expect(messages.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD']);
     const rec = (messages[1] as { record: Record<string, unknown> }).record;
@@ -121,7 +151,12 @@ describe('reading Singer messages', () => {
   });
 
   it('drops a repeated identical SCHEMA and keeps a changed one', async () => {
-    const changed = JSON.stringify({ type: 'SCHEMA', stream: 'users', schema: { properties: { id: { type: 'integer' }, email: { type: 'string' } } }, key_properties: ['id'] });
+    const changed = JSON.stringify({
+      type: 'SCHEMA',
+      stream: 'users',
+      schema: { properties: { id: { type: 'integer' }, email: { type: 'string' } } },
+      key_properties: ['id'],
+    });
     const messages = await readAll([schema(), schema(), record({ id: 1 }), changed, record({ id: 2, email: 'a@b.c' })].join('\n'));
     expect(messages.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD', 'SCHEMA', 'RECORD']);
   });
@@ -179,7 +214,16 @@ describe('reading Singer messages', () => {
 
   it('gathers consecutive records of a stream into RECORD_BATCH messages for in-process consumers, in order', async () => {
     const state = JSON.stringify({ type: 'STATE', value: { n: 1 } });
-    const lines = [schema(), record({ id: 1 }), record({ id: 2 }), schema('other'), record({ id: 3 }, 'other'), record({ id: 4 }), state, record({ id: 5 })];
+    const lines = [
+      schema(),
+      record({ id: 1 }),
+      record({ id: 2 }),
+      schema('other'),
+      record({ id: 3 }, 'other'),
+      record({ id: 4 }),
+      state,
+      record({ id: 5 }),
+    ];
     const text = lines.join('\n') + '\n';
     const batched = async (chunks: Buffer[]) => {
       const out: SourceMessage[] = [];
@@ -189,7 +233,16 @@ describe('reading Singer messages', () => {
     expect(await batched([Buffer.from(text)])).toEqual(['SCHEMA', 'users:1,2', 'SCHEMA', 'other:3', 'users:4', 'STATE', 'users:5']);
     // A batch never waits for the next chunk: records already read reach the destination.
     const cut = text.indexOf(lines[2]!);
-    expect(await batched([Buffer.from(text.slice(0, cut)), Buffer.from(text.slice(cut))])).toEqual(['SCHEMA', 'users:1', 'users:2', 'SCHEMA', 'other:3', 'users:4', 'STATE', 'users:5']);
+    expect(await batched([Buffer.from(text.slice(0, cut)), Buffer.from(text.slice(cut))])).toEqual([
+      'SCHEMA',
+      'users:1',
+      'users:2',
+      'SCHEMA',
+      'other:3',
+      'users:4',
+      'STATE',
+      'users:5',
+    ]);
   });
 
   it('names the line of a bad record when records are gathered into batches', async () => {
@@ -201,8 +254,16 @@ describe('reading Singer messages', () => {
   });
 
   it('expands a RECORD_BATCH into RECORD lines on the wire', () => {
-    const text = encodeSingerMessage({ type: 'RECORD_BATCH', stream: 's', records: [{ id: 1n << 60n }, { id: 2, name: 'ü'.repeat(40_000) }], version: 3 }).toString();
+    const text = encodeSingerMessage({
+      type: 'RECORD_BATCH',
+      stream: 's',
+      records: [{ id: 1n << 60n }, { id: 2, name: 'ü'.repeat(40_000) }],
+      version: 3,
+    }).toString();
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.slice(0, -1).split('\n')).toEqual(['{"type":"RECORD","stream":"s","record":{"id":1152921504606846976},"version":3}', `{"type":"RECORD","stream":"s","record":{"id":2,"name":"${'ü'.repeat(40_000)}"},"version":3}`]);
+    expect(text.slice(0, -1).split('\n')).toEqual([
+      '{"type":"RECORD","stream":"s","record":{"id":1152921504606846976},"version":3}',
+      `{"type":"RECORD","stream":"s","record":{"id":2,"name":"${'ü'.repeat(40_000)}"},"version":3}`,
+    ]);
   });
 });

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileStateStore, MemoryStateStore, pipeline, runPipeline, silentLogger, type Destination, type Source, type StreamOverride } from '../src/index.js';
+import {
+  FileStateStore,
+  MemoryStateStore,
+  pipeline,
+  runPipeline,
+  silentLogger,
+  type Destination,
+  type Source,
+  type StreamOverride,
+} from '../src/index.js';
 import { createTestDatabase, workspaceDestination, workspaceSource, type TestDatabase } from './postgres-fixture.js';
 
 // Pipelines PostgreSQL → PostgreSQL / DuckDB through the runner, with the real connectors.
@@ -14,7 +23,11 @@ const databases: TestDatabase[] = [];
 const tmp = mkdtempSync(join(tmpdir(), 'mage-core-runner-pg-'));
 
 beforeAll(async () => {
-  [postgres, pgDestination, duckdb] = await Promise.all([workspaceSource('postgres'), workspaceDestination('postgres'), workspaceDestination('duckdb')]);
+  [postgres, pgDestination, duckdb] = await Promise.all([
+    workspaceSource('postgres'),
+    workspaceDestination('postgres'),
+    workspaceDestination('duckdb'),
+  ]);
 });
 afterAll(async () => {
   await Promise.all(databases.map((db) => db.drop()));
@@ -81,7 +94,9 @@ describe('LOG_BASED with `fields:` keeps the source metadata (_sdc_*)', () => {
   for (const target of targets) {
     it(`insert, update and delete reach ${target.kind} (${target.hardDelete ? 'hard' : 'soft'} delete)`, async () => {
       const db = await database();
-      await db.sql(`CREATE TABLE items (id int PRIMARY KEY, name text, secret text); INSERT INTO items VALUES (1, 'one', 'x'), (2, 'two', 'y'), (3, 'three', 'z')`);
+      await db.sql(
+        `CREATE TABLE items (id int PRIMARY KEY, name text, secret text); INSERT INTO items VALUES (1, 'one', 'x'), (2, 'two', 'y'), (3, 'three', 'z')`,
+      );
       const rows = await syncTwice(db, target, streams, () =>
         db.sql(`INSERT INTO items VALUES (4, 'four', 'w'); UPDATE items SET name = 'TWO' WHERE id = 2; DELETE FROM items WHERE id = 3`),
       );
@@ -109,10 +124,16 @@ describe('streams: key_properties for a table without a primary key', () => {
       await db.sql(`CREATE TABLE items (id int NOT NULL, name text, updated_at timestamptz NOT NULL DEFAULT now());
         INSERT INTO items (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three')`);
       const streams: Record<string, StreamOverride> = {
-        'public-items': { key_properties: ['id'], replication_method: method, ...(method === 'INCREMENTAL' ? { replication_key: 'updated_at' } : {}) },
+        'public-items': {
+          key_properties: ['id'],
+          replication_method: method,
+          ...(method === 'INCREMENTAL' ? { replication_key: 'updated_at' } : {}),
+        },
       };
       const rows = await syncTwice(db, { kind: 'postgres', hardDelete: false }, streams, () =>
-        db.sql(`UPDATE items SET name = 'TWO', updated_at = now() + interval '1 second' WHERE id = 2; INSERT INTO items (id, name, updated_at) VALUES (4, 'four', now() + interval '1 second')`),
+        db.sql(
+          `UPDATE items SET name = 'TWO', updated_at = now() + interval '1 second' WHERE id = 2; INSERT INTO items (id, name, updated_at) VALUES (4, 'four', now() + interval '1 second')`,
+        ),
       );
       expect(rows.map((r) => [r['id'], r['name']])).toEqual([
         [1, 'one'],

@@ -25,7 +25,13 @@ function countingSource(total: number, events: string[]) {
     },
     async discover() {
       return {
-        streams: [buildCatalogStream({ stream: 'rows', schema: { properties: { id: { type: 'integer' }, label: { type: 'string' }, extra: { type: 'string' } } }, keyProperties: ['id'] })],
+        streams: [
+          buildCatalogStream({
+            stream: 'rows',
+            schema: { properties: { id: { type: 'integer' }, label: { type: 'string' }, extra: { type: 'string' } } },
+            keyProperties: ['id'],
+          }),
+        ],
       };
     },
     async *read(config, _catalog, state, ctx) {
@@ -34,7 +40,12 @@ function countingSource(total: number, events: string[]) {
       events.push(`read from ${next}`);
       let current: State = state;
       try {
-        yield { type: 'SCHEMA', stream: 'rows', schema: { properties: { id: { type: 'integer' }, label: { type: 'string' }, extra: { type: 'string' } } }, key_properties: ['id'] };
+        yield {
+          type: 'SCHEMA',
+          stream: 'rows',
+          schema: { properties: { id: { type: 'integer' }, label: { type: 'string' }, extra: { type: 'string' } } },
+          key_properties: ['id'],
+        };
         while (next <= total) {
           const records: RecordData[] = [];
           for (let i = 0; i < config.batch && next <= total; i++, next++) records.push({ id: next, label: `row ${next}`, extra: 'x' });
@@ -164,7 +175,11 @@ describe('runPipeline', () => {
         }
       },
     });
-    await pipeline({ source: { connector: tracked, config: { batch: 10 } }, destination: { connector: slow, config: {} }, bufferRecords: 100 }).run({
+    await pipeline({
+      source: { connector: tracked, config: { batch: 10 } },
+      destination: { connector: slow, config: {} },
+      bufferRecords: 100,
+    }).run({
       logger: silentLogger,
     });
     expect(consumed).toBe(1000);
@@ -186,7 +201,10 @@ describe('runPipeline', () => {
   it('rejects an invalid config before connecting, and never logs secrets', async () => {
     const events: string[] = [];
     await expect(
-      pipeline({ source: { connector: countingSource(5, events), config: { batch: 'ten' } }, destination: { connector: memoryDestination(new Map(), events), config: {} } }).run(),
+      pipeline({
+        source: { connector: countingSource(5, events), config: { batch: 'ten' } },
+        destination: { connector: memoryDestination(new Map(), events), config: {} },
+      }).run(),
     ).rejects.toThrow(/invalid config for source counting: "batch" must be integer/);
     expect(events).toEqual([]);
 
@@ -207,7 +225,9 @@ describe('runPipeline', () => {
       },
     } as never);
     await expect(
-      pipeline({ source: { connector: bad, config: {} }, destination: { connector: memoryDestination(new Map(), []), config: {} } }).run({ logger: silentLogger }),
+      pipeline({ source: { connector: bad, config: {} }, destination: { connector: memoryDestination(new Map(), []), config: {} } }).run({
+        logger: silentLogger,
+      }),
     ).rejects.toMatchObject({ code: 'RECORD_BEFORE_SCHEMA', stream: 'rows' });
   });
 
@@ -216,14 +236,23 @@ describe('runPipeline', () => {
       ...countingSource(1, []),
       schemaEnforced: true,
       async *read() {
-        yield { type: 'SCHEMA', stream: 'rows', schema: { properties: { id: { type: 'integer' }, label: { type: 'string' } } }, key_properties: ['id'] } as const;
+        yield {
+          type: 'SCHEMA',
+          stream: 'rows',
+          schema: { properties: { id: { type: 'integer' }, label: { type: 'string' } } },
+          key_properties: ['id'],
+        } as const;
         yield { type: 'RECORD_BATCH', stream: 'rows', records: [{ id: 1, label: 42 }] } as const;
         yield { type: 'STATE', value: { bookmarks: {} } } as const;
       },
     };
     const table = new Map<number, RecordData>();
     const run = (validateRecords?: boolean) =>
-      pipeline({ source: { connector: typed as never, config: {} }, destination: { connector: memoryDestination(table, []), config: {} }, validateRecords }).run({ logger: silentLogger });
+      pipeline({
+        source: { connector: typed as never, config: {} },
+        destination: { connector: memoryDestination(table, []), config: {} },
+        validateRecords,
+      }).run({ logger: silentLogger });
     await run();
     expect(table.get(1)).toEqual({ id: 1, label: 42 });
     await expect(run(true)).rejects.toMatchObject({ code: 'RECORD_INVALID', field: 'label' });

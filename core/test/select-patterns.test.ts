@@ -9,7 +9,9 @@ const table = (id: string, extra: string[] = []) =>
     keyProperties: ['id'],
     validReplicationKeys: ['updated_at'],
   });
-const catalog: Catalog = { streams: ['public-orders', 'public-customers', 'public-audit_log', 'public-audit_2024', 'sales-orders'].map((id) => table(id, ['ssn'])) };
+const catalog: Catalog = {
+  streams: ['public-orders', 'public-customers', 'public-audit_log', 'public-audit_2024', 'sales-orders'].map((id) => table(id, ['ssn'])),
+};
 
 /** Selected streams with their selected fields. */
 function selection(select: string[], streams = {}): Record<string, string[]> {
@@ -39,14 +41,26 @@ describe('select: patterns', () => {
   });
 
   it('comes before streams: overrides', () => {
-    expect(Object.keys(selection(['public-*'], { 'public-audit_log': { selected: false }, 'public-audit_2024': { selected: false }, 'public-customers': { selected: false } }))).toEqual(['public-orders']);
+    expect(
+      Object.keys(
+        selection(['public-*'], {
+          'public-audit_log': { selected: false },
+          'public-audit_2024': { selected: false },
+          'public-customers': { selected: false },
+        }),
+      ),
+    ).toEqual(['public-orders']);
     // A replication key chosen in streams: stays even when select: picked other fields.
-    expect(selection(['public-orders.email'], { 'public-orders': { replication_method: 'INCREMENTAL', replication_key: 'updated_at' } })).toEqual({ 'public-orders': ['id', 'email', 'updated_at'] });
+    expect(
+      selection(['public-orders.email'], { 'public-orders': { replication_method: 'INCREMENTAL', replication_key: 'updated_at' } }),
+    ).toEqual({ 'public-orders': ['id', 'email', 'updated_at'] });
   });
 
   it('rejects a name that matches nothing, a list of only exclusions, and incomplete patterns', () => {
     expect(() => selection(['public-order'])).toThrow('select pattern "public-order" names no stream of the source\'s catalog');
-    expect(() => selection(['public-orders.emial'])).toThrow('stream "public-orders", field "emial": select pattern "public-orders.emial" names a field the stream does not have');
+    expect(() => selection(['public-orders.emial'])).toThrow(
+      'stream "public-orders", field "emial": select pattern "public-orders.emial" names a field the stream does not have',
+    );
     expect(() => selection(['!public-audit_*'])).toThrow(ConfigError);
     expect(() => selection(['public-orders.'])).toThrow('is incomplete');
     // A glob may match nothing: there may simply be no such table today.

@@ -16,20 +16,43 @@ function runTarget(input: string, args = ['--config', config]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const schema = '{"type":"SCHEMA","stream":"users","schema":{"properties":{"id":{"type":"integer"},"age":{"type":"integer"}}},"key_properties":["id"]}';
+const schema =
+  '{"type":"SCHEMA","stream":"users","schema":{"properties":{"id":{"type":"integer"},"age":{"type":"integer"}}},"key_properties":["id"]}';
 
 describe('a connector run as a standalone Singer target', () => {
   it('prints each state value after the data before it', () => {
-    const result = runTarget([schema, '{"type":"RECORD","stream":"users","record":{"id":1}}', '{"type":"STATE","value":{"bookmarks":{"users":{"id":12345678901234567890}}}}'].join('\n'));
+    const result = runTarget(
+      [
+        schema,
+        '{"type":"RECORD","stream":"users","record":{"id":1}}',
+        '{"type":"STATE","value":{"bookmarks":{"users":{"id":12345678901234567890}}}}',
+      ].join('\n'),
+    );
     expect(result).toMatchObject({ code: 0, stdout: '{"bookmarks":{"users":{"id":12345678901234567890}}}\n' });
   });
 
   it.each([
     ['malformed JSON', `${schema}\n{"type":"RECORD",`, 'error: line 2: invalid JSON'],
-    ['a RECORD before its SCHEMA', '{"type":"RECORD","stream":"users","record":{"id":1}}', 'error: line 1, stream "users": RECORD arrived before any SCHEMA for its stream'],
-    ['a SCHEMA without properties', '{"type":"SCHEMA","stream":"users","schema":{},"key_properties":[]}', 'error: line 1, stream "users": SCHEMA has no "properties" object'],
-    ['a record missing its key', `${schema}\n{"type":"RECORD","stream":"users","record":{"age":3}}`, 'error: line 2, stream "users", record #0, field "id": key property "id" is missing'],
-    ['a record failing its schema', `${schema}\n{"type":"RECORD","stream":"users","record":{"id":1,"age":"old"}}`, 'error: line 2, stream "users", record {"id":1}, field "age": must be integer, got "old"'],
+    [
+      'a RECORD before its SCHEMA',
+      '{"type":"RECORD","stream":"users","record":{"id":1}}',
+      'error: line 1, stream "users": RECORD arrived before any SCHEMA for its stream',
+    ],
+    [
+      'a SCHEMA without properties',
+      '{"type":"SCHEMA","stream":"users","schema":{},"key_properties":[]}',
+      'error: line 1, stream "users": SCHEMA has no "properties" object',
+    ],
+    [
+      'a record missing its key',
+      `${schema}\n{"type":"RECORD","stream":"users","record":{"age":3}}`,
+      'error: line 2, stream "users", record #0, field "id": key property "id" is missing',
+    ],
+    [
+      'a record failing its schema',
+      `${schema}\n{"type":"RECORD","stream":"users","record":{"id":1,"age":"old"}}`,
+      'error: line 2, stream "users", record {"id":1}, field "age": must be integer, got "old"',
+    ],
   ])('rejects %s with a clear message and exit code 1', (_name, input, message) => {
     const result = runTarget(input);
     expect(result.code).toBe(1);
@@ -48,7 +71,9 @@ describe('a connector run as a standalone Singer target', () => {
   });
 
   it('reads a large input piped in pieces whole, in order (stdin is read on a thread of its own)', async () => {
-    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/target-digest.mjs', import.meta.url)), '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/target-digest.mjs', import.meta.url)), '--config', config], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stdin.write(schema + '\n');

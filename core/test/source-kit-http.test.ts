@@ -51,7 +51,13 @@ async function serve(handler: Handler): Promise<{ url: string; requests: URL[]; 
     handler(req, res, url);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  servers.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, headers };
 }
 
@@ -65,16 +71,32 @@ function logs(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
 }
 
 function client(url: string, extra: Partial<HttpClientOptions> = {}): HttpClient {
-  return new HttpClient({ baseUrl: url, logger: logs().logger, signal: new AbortController().signal, backoffBaseMs: 1, random: () => 0, ...extra });
+  return new HttpClient({
+    baseUrl: url,
+    logger: logs().logger,
+    signal: new AbortController().signal,
+    backoffBaseMs: 1,
+    random: () => 0,
+    ...extra,
+  });
 }
 
 const items = Array.from({ length: 23 }, (_, i) => ({ id: i + 1, updated_at: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString() }));
 
 /** Reads every record of an HttpStream through readStreams (FULL_TABLE). */
 async function readIds(stream: HttpStream): Promise<unknown[]> {
-  const cat: Catalog = { streams: [buildCatalogStream({ stream: stream.name, schema: { type: 'object', properties: { id: { type: 'integer' } } }, keyProperties: ['id'] })] };
+  const cat: Catalog = {
+    streams: [
+      buildCatalogStream({
+        stream: stream.name,
+        schema: { type: 'object', properties: { id: { type: 'integer' } } },
+        keyProperties: ['id'],
+      }),
+    ],
+  };
   const ids: unknown[] = [];
-  for await (const m of readStreams([stream], cat, emptyState(), { logger: logs().logger, signal: new AbortController().signal })) if (m.type === 'RECORD_BATCH') ids.push(...m.records.map((r) => r['id']));
+  for await (const m of readStreams([stream], cat, emptyState(), { logger: logs().logger, signal: new AbortController().signal }))
+    if (m.type === 'RECORD_BATCH') ids.push(...m.records.map((r) => r['id']));
   return ids;
 }
 
@@ -85,7 +107,10 @@ describe('paginators follow every page to the last', () => {
       nextUrlPaginator({ path: 'nextRecordsUrl' }),
       (_req, res, url) => {
         const from = Number(url.searchParams.get('from') ?? 0);
-        json(res, 200, { records: items.slice(from, from + 10), nextRecordsUrl: from + 10 < items.length ? `/items?from=${from + 10}` : null });
+        json(res, 200, {
+          records: items.slice(from, from + 10),
+          nextRecordsUrl: from + 10 < items.length ? `/items?from=${from + 10}` : null,
+        });
       },
     ],
     [
@@ -93,7 +118,8 @@ describe('paginators follow every page to the last', () => {
       linkHeaderPaginator(),
       (_req, res, url) => {
         const page = Number(url.searchParams.get('page') ?? 1);
-        const link = page < 3 ? `<http://x.invalid/ignored>; rel="prev", </items?page=${page + 1}>; rel="next"` : '</items?page=1>; rel="first"';
+        const link =
+          page < 3 ? `<http://x.invalid/ignored>; rel="prev", </items?page=${page + 1}>; rel="next"` : '</items?page=1>; rel="first"';
         json(res, 200, items.slice((page - 1) * 10, page * 10), { link });
       },
     ],
@@ -111,7 +137,10 @@ describe('paginators follow every page to the last', () => {
       cursorPaginator({ cursor: 'paging.next.after', param: 'after' }),
       (_req, res, url) => {
         const after = Number(url.searchParams.get('after') ?? 0);
-        json(res, 200, { results: items.slice(after, after + 10), ...(after + 10 < items.length ? { paging: { next: { after: String(after + 10) } } } : {}) });
+        json(res, 200, {
+          results: items.slice(after, after + 10),
+          ...(after + 10 < items.length ? { paging: { next: { after: String(after + 10) } } } : {}),
+        });
       },
     ],
     [
@@ -141,7 +170,9 @@ describe('paginators follow every page to the last', () => {
 
   it('single page: one request', async () => {
     const server = await serve((_req, res) => json(res, 200, { data: items }));
-    expect(await readIds(new HttpStream(client(server.url), { name: 'items', path: '/v2/items', paginator: singlePage() }))).toHaveLength(23);
+    expect(await readIds(new HttpStream(client(server.url), { name: 'items', path: '/v2/items', paginator: singlePage() }))).toHaveLength(
+      23,
+    );
     expect(server.requests.map((u) => u.pathname)).toEqual(['/v2/items']);
   });
 });
@@ -149,7 +180,9 @@ describe('paginators follow every page to the last', () => {
 describe('retries', () => {
   it('honours Retry-After in seconds and logs the wait, then succeeds', async () => {
     let calls = 0;
-    const server = await serve((_req, res) => (calls++ === 0 ? json(res, 429, { message: 'slow down' }, { 'retry-after': '1' }) : json(res, 200, { ok: true })));
+    const server = await serve((_req, res) =>
+      calls++ === 0 ? json(res, 429, { message: 'slow down' }, { 'retry-after': '1' }) : json(res, 200, { ok: true }),
+    );
     const log = logs();
     const started = performance.now();
     await expect(client(server.url, { logger: log.logger }).getJson('x')).resolves.toEqual({ ok: true });
@@ -171,7 +204,11 @@ describe('retries', () => {
     });
     const log = logs();
     await expect(client(server.url, { logger: log.logger }).getJson('x')).resolves.toEqual({ ok: true });
-    expect(log.lines.filter((l) => l.includes('retry')).map((l) => /\(([^)]+)\)$/.exec(l)?.[1])).toEqual(['Retry-After', 'rate-limit reset', 'rate-limit reset']);
+    expect(log.lines.filter((l) => l.includes('retry')).map((l) => /\(([^)]+)\)$/.exec(l)?.[1])).toEqual([
+      'Retry-After',
+      'rate-limit reset',
+      'rate-limit reset',
+    ]);
   });
 
   it('retries a 500 and a reset connection with backoff', async () => {
@@ -186,16 +223,24 @@ describe('retries', () => {
   });
 
   it('gives up after max_retries with the status, the vendor message and the request id', async () => {
-    const server = await serve((_req, res) => json(res, 503, { error: { message: 'Service is down for maintenance' } }, { 'request-id': 'req_8F2' }));
-    const error = await client(server.url, { maxRetries: 2 }).getJson('v1/charges').catch((e: unknown) => e);
+    const server = await serve((_req, res) =>
+      json(res, 503, { error: { message: 'Service is down for maintenance' } }, { 'request-id': 'req_8F2' }),
+    );
+    const error = await client(server.url, { maxRetries: 2 })
+      .getJson('v1/charges')
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'HTTP_503', status: 503, requestId: 'req_8F2' });
-    expect((error as Error).message).toBe('GET /v1/charges answered HTTP 503 after 3 attempts: Service is down for maintenance (request id req_8F2)');
+    expect((error as Error).message).toBe(
+      'GET /v1/charges answered HTTP 503 after 3 attempts: Service is down for maintenance (request id req_8F2)',
+    );
     expect(server.requests).toHaveLength(3);
   });
 
   it('fails instead of sleeping when the server asks to wait longer than allowed', async () => {
     const server = await serve((_req, res) => json(res, 429, {}, { 'retry-after': '3600' }));
-    await expect(client(server.url, { maxServerWaitMs: 1000 }).getJson('x')).rejects.toThrow(/wait 3600 s \(Retry-After\), longer than allowed/);
+    await expect(client(server.url, { maxServerWaitMs: 1000 }).getJson('x')).rejects.toThrow(
+      /wait 3600 s \(Retry-After\), longer than allowed/,
+    );
   });
 
   it('times out a request that gets no answer and retries it', async () => {
@@ -206,12 +251,22 @@ describe('retries', () => {
     });
     await expect(client(server.url, { timeoutMs: 200 }).getJson('x')).resolves.toEqual({ ok: true });
     const silent = await serve(() => {});
-    await expect(client(silent.url, { timeoutMs: 100, maxRetries: 1 }).getJson('y')).rejects.toMatchObject({ code: 'HTTP_UNREACHABLE', message: 'GET /y failed after 2 attempts: no answer within 100 ms' });
+    await expect(client(silent.url, { timeoutMs: 100, maxRetries: 1 }).getJson('y')).rejects.toMatchObject({
+      code: 'HTTP_UNREACHABLE',
+      message: 'GET /y failed after 2 attempts: no answer within 100 ms',
+    });
   });
 
   it('waits for the rate-limit window to reset when a success spends the last request of it', async () => {
     let calls = 0;
-    const server = await serve((_req, res) => json(res, 200, { n: ++calls }, calls === 1 ? { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } : { 'x-ratelimit-remaining': '99' }));
+    const server = await serve((_req, res) =>
+      json(
+        res,
+        200,
+        { n: ++calls },
+        calls === 1 ? { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' } : { 'x-ratelimit-remaining': '99' },
+      ),
+    );
     const log = logs();
     const c = client(server.url, { logger: log.logger });
     await c.getJson('x');
@@ -221,8 +276,12 @@ describe('retries', () => {
     expect(log.lines.join('\n')).toMatch(/GET \/x: rate limit spent; next request in 1\.0 s/);
   });
 
-  it('HubSpot\'s rolling window: a 429 or a spent window with X-HubSpot-RateLimit-Remaining 0 waits one interval', async () => {
-    const window = { 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': '400', 'x-hubspot-ratelimit-max': '100' };
+  it("HubSpot's rolling window: a 429 or a spent window with X-HubSpot-RateLimit-Remaining 0 waits one interval", async () => {
+    const window = {
+      'x-hubspot-ratelimit-remaining': '0',
+      'x-hubspot-ratelimit-interval-milliseconds': '400',
+      'x-hubspot-ratelimit-max': '100',
+    };
     let calls = 0;
     const server = await serve((_req, res) => {
       calls++;
@@ -273,7 +332,14 @@ describe('retries', () => {
 describe('auth', () => {
   it('fails at once on 401 and 403, naming the credential, and never prints a secret', async () => {
     const server = await serve((req, res) =>
-      req.url?.startsWith('/private') ? json(res, 403, { message: 'This app lacks the crm.objects.deals.read scope', correlationId: 'c1' }, { 'x-hubspot-correlation-id': 'c1' }) : json(res, 401, { message: 'bad key sk_live_SECRET1' }),
+      req.url?.startsWith('/private')
+        ? json(
+            res,
+            403,
+            { message: 'This app lacks the crm.objects.deals.read scope', correlationId: 'c1' },
+            { 'x-hubspot-correlation-id': 'c1' },
+          )
+        : json(res, 401, { message: 'bad key sk_live_SECRET1' }),
     );
     const log = logs();
     const auth = apiKeyAuth({ name: 'api_key', value: 'sk_live_SECRET1', in: 'query', credential: 'api_key' });
@@ -283,7 +349,9 @@ describe('auth', () => {
     expect(unauthorized.hint).toMatch(/credential in "api_key"/);
     expect(unauthorized.message).not.toContain('sk_live_SECRET1');
     const forbidden = (await c.getJson('private/deals').catch((e: unknown) => e)) as Error & { hint: string };
-    expect(forbidden.message).toBe('field "api_key": GET /private/deals answered HTTP 403: This app lacks the crm.objects.deals.read scope (request id c1)');
+    expect(forbidden.message).toBe(
+      'field "api_key": GET /private/deals answered HTTP 403: This app lacks the crm.objects.deals.read scope (request id c1)',
+    );
     expect(forbidden.hint).toMatch(/"api_key" lacks the permission to GET \/private\/deals/);
     expect(server.requests).toHaveLength(2);
     expect(server.requests[0]?.searchParams.get('api_key')).toBe('sk_live_SECRET1');
@@ -294,7 +362,11 @@ describe('auth', () => {
     const server = await serve((_req, res) => json(res, 200, {}));
     const auths: HttpAuth[] = [bearerAuth('tok'), basicAuth('me@example.com/token', 'zd'), apiKeyAuth({ name: 'x-api-key', value: 'k1' })];
     for (const auth of auths) await client(server.url, { auth }).getJson('x');
-    expect(server.headers.map((h) => h.authorization ?? h['x-api-key'])).toEqual(['Bearer tok', `Basic ${Buffer.from('me@example.com/token:zd').toString('base64')}`, 'k1']);
+    expect(server.headers.map((h) => h.authorization ?? h['x-api-key'])).toEqual([
+      'Bearer tok',
+      `Basic ${Buffer.from('me@example.com/token:zd').toString('base64')}`,
+      'k1',
+    ]);
   });
 
   it('OAuth2 refresh token: fetches a token, renews it on a 401 mid-pagination, uses a rotated refresh token', async () => {
@@ -321,23 +393,36 @@ describe('auth', () => {
       }
       json(res, 200, { data: items.slice((page - 1) * 10, page * 10) });
     });
-    const auth = new OAuth2Auth({ tokenUrl: `${server.url}/oauth/token`, clientId: 'cid', clientSecret: 'csecret', refreshToken: 'refresh-1' });
+    const auth = new OAuth2Auth({
+      tokenUrl: `${server.url}/oauth/token`,
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      refreshToken: 'refresh-1',
+    });
     const log = logs();
-    const ids = await readIds(new HttpStream(client(server.url, { auth, logger: log.logger }), { name: 'items', path: 'items', paginator: pageNumberPaginator() }));
+    const ids = await readIds(
+      new HttpStream(client(server.url, { auth, logger: log.logger }), { name: 'items', path: 'items', paginator: pageNumberPaginator() }),
+    );
     expect(ids).toEqual(items.map((i) => i.id));
     expect(grants).toEqual(['refresh_token:refresh-1:csecret', 'refresh_token:refresh-2:csecret']);
     expect(log.lines.join('\n')).toMatch(/HTTP 401; renewing the access token/);
     expect(log.lines.join('\n')).not.toMatch(/access-|refresh-|csecret/);
   });
 
-  it('signs an SDK\'s fetch with the client\'s auth and renews an expired token after a 401, once', async () => {
+  it("signs an SDK's fetch with the client's auth and renews an expired token after a 401, once", async () => {
     let issued = 0;
     const server = await serve((req, res, url) => {
       if (url.pathname === '/oauth/token') return json(res, 200, { access_token: `access-${++issued}`, expires_in: 3600 });
-      if (req.headers.authorization !== `Bearer access-${issued}` || (issued === 1 && url.pathname === '/later')) return json(res, 401, { message: 'expired' });
+      if (req.headers.authorization !== `Bearer access-${issued}` || (issued === 1 && url.pathname === '/later'))
+        return json(res, 401, { message: 'expired' });
       json(res, 200, { ok: url.pathname });
     });
-    const auth = new OAuth2Auth({ tokenUrl: `${server.url}/oauth/token`, clientId: 'cid', clientSecret: 'csecret', refreshToken: 'refresh-1' });
+    const auth = new OAuth2Auth({
+      tokenUrl: `${server.url}/oauth/token`,
+      clientId: 'cid',
+      clientSecret: 'csecret',
+      refreshToken: 'refresh-1',
+    });
     const log = logs();
     const c = client(server.url, { auth, logger: log.logger });
     const first = await c.fetch(`${server.url}/first`, { headers: { 'x-sdk': 'yes' } });
@@ -351,15 +436,25 @@ describe('auth', () => {
   });
 
   it('OAuth2 client credentials: a refused token names the credential', async () => {
-    const server = await serve((_req, res) => json(res, 400, { error: 'invalid_client', error_description: 'Client authentication failed' }));
+    const server = await serve((_req, res) =>
+      json(res, 400, { error: 'invalid_client', error_description: 'Client authentication failed' }),
+    );
     const auth = new OAuth2Auth({ tokenUrl: `${server.url}/token`, clientId: 'cid', clientSecret: 'nope' });
-    await expect(client(server.url, { auth }).getJson('x')).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REJECTED', field: 'client_secret', message: expect.stringContaining('invalid_client: Client authentication failed') });
+    await expect(client(server.url, { auth }).getJson('x')).rejects.toMatchObject({
+      code: 'OAUTH_TOKEN_REJECTED',
+      field: 'client_secret',
+      message: expect.stringContaining('invalid_client: Client authentication failed'),
+    });
   });
 });
 
 describe('SaaS shapes', () => {
   const catalogFor = (name: string, key: string): Catalog => {
-    const stream = buildCatalogStream({ stream: name, schema: { type: 'object', properties: { id: { type: 'integer' }, [key]: {} } }, keyProperties: ['id'] });
+    const stream = buildCatalogStream({
+      stream: name,
+      schema: { type: 'object', properties: { id: { type: 'integer' }, [key]: {} } },
+      keyProperties: ['id'],
+    });
     setMetadata(stream, [], { selected: true, 'replication-method': 'INCREMENTAL', 'replication-key': key });
     return { streams: [stream] };
   };
@@ -370,7 +465,10 @@ describe('SaaS shapes', () => {
   };
 
   it('HubSpot search: a POST whose body carries the start filter and the `after` cursor', async () => {
-    const contacts = Array.from({ length: 7 }, (_, i) => ({ id: i + 1, properties: { hs_lastmodifieddate: `2024-02-0${i + 1}T00:00:00.000Z` } }));
+    const contacts = Array.from({ length: 7 }, (_, i) => ({
+      id: i + 1,
+      properties: { hs_lastmodifieddate: `2024-02-0${i + 1}T00:00:00.000Z` },
+    }));
     const bodies: Record<string, unknown>[] = [];
     const server = await serve((req, res) => {
       let text = '';
@@ -382,16 +480,29 @@ describe('SaaS shapes', () => {
         const matching = contacts.filter((c) => c.properties.hs_lastmodifieddate >= since);
         const from = Number(body.after ?? 0);
         const page = matching.slice(from, from + body.limit);
-        json(res, 200, { total: matching.length, results: page, ...(from + body.limit < matching.length ? { paging: { next: { after: String(from + body.limit) } } } : {}) });
+        json(res, 200, {
+          total: matching.length,
+          results: page,
+          ...(from + body.limit < matching.length ? { paging: { next: { after: String(from + body.limit) } } } : {}),
+        });
       });
     });
     const stream = new HttpStream(client(server.url), {
       name: 'contacts',
       method: 'POST',
       path: 'crm/v3/objects/contacts/search',
-      body: (sync) => ({ limit: 3, sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }], filterGroups: [{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: sync.start ?? '1970-01-01T00:00:00.000Z' }] }] }),
+      body: (sync) => ({
+        limit: 3,
+        sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }],
+        filterGroups: [
+          { filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: sync.start ?? '1970-01-01T00:00:00.000Z' }] },
+        ],
+      }),
       paginator: cursorPaginator({ cursor: 'paging.next.after', param: 'after', in: 'body' }),
-      transform: (record) => ({ id: record['id'], hs_lastmodifieddate: (record['properties'] as Record<string, unknown>)['hs_lastmodifieddate'] }),
+      transform: (record) => ({
+        id: record['id'],
+        hs_lastmodifieddate: (record['properties'] as Record<string, unknown>)['hs_lastmodifieddate'],
+      }),
     });
     const first = await readAll(stream, catalogFor('contacts', 'hs_lastmodifieddate'));
     expect(first.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : []))).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -411,7 +522,12 @@ describe('SaaS shapes', () => {
       const matching = tickets.filter((t) => Date.parse(t.updated_at) >= Number(startText) * 1000);
       const page = matching.slice(cursor, cursor + 2);
       const next = `${startText}.${cursor + 2}`;
-      json(res, 200, { tickets: page, after_cursor: next, after_url: `/api/v2/incremental/tickets/cursor.json?cursor=${next}`, end_of_stream: cursor + 2 >= matching.length });
+      json(res, 200, {
+        tickets: page,
+        after_cursor: next,
+        after_url: `/api/v2/incremental/tickets/cursor.json?cursor=${next}`,
+        end_of_stream: cursor + 2 >= matching.length,
+      });
     });
     const stream = new HttpStream(client(server.url), {
       name: 'tickets',
@@ -433,7 +549,16 @@ describe('SaaS shapes', () => {
       json(res, 200, { data: page <= 5 ? [{ id: page }] : [] });
     });
     const stream = new HttpStream(client(server.url), { name: 'items', path: 'items', paginator: pageNumberPaginator() });
-    const pages = stream.read({ entry: catalogFor('items', 'id').streams[0]!, tapStreamId: 'items', method: 'FULL_TABLE', keyProperties: ['id'], fields: ['id'], bookmark: {}, signal: new AbortController().signal, logger: logs().logger });
+    const pages = stream.read({
+      entry: catalogFor('items', 'id').streams[0]!,
+      tapStreamId: 'items',
+      method: 'FULL_TABLE',
+      keyProperties: ['id'],
+      fields: ['id'],
+      bookmark: {},
+      signal: new AbortController().signal,
+      logger: logs().logger,
+    });
     await pages.next();
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(server.requests).toHaveLength(1);
@@ -464,21 +589,42 @@ describe('child streams read concurrently', () => {
     const server = await serve((_req, res, url) => {
       if (url.pathname === '/parents') return json(res, 200, { data: Array.from({ length: 16 }, (_, i) => ({ id: i + 1 })) });
       const parent = Number(/\/parents\/(\d+)\/children/.exec(url.pathname)?.[1]);
-      setTimeout(() => json(res, 200, { data: [{ id: parent * 10, updated_at: `2024-01-${String(parent).padStart(2, '0')}T00:00:00Z` }] }), 60);
+      setTimeout(
+        () => json(res, 200, { data: [{ id: parent * 10, updated_at: `2024-01-${String(parent).padStart(2, '0')}T00:00:00Z` }] }),
+        60,
+      );
     });
     const c = client(server.url);
     const parents = new HttpStream(c, { name: 'parents', path: 'parents' });
-    const children = new HttpStream(c, { name: 'children', path: 'parents/{parent}/children', concurrency: 8, parent: { stream: parents, partition: (p) => ({ parent: p['id'] }) } });
-    const stream = buildCatalogStream({ stream: 'children', schema: { type: 'object', properties: { id: { type: 'integer' }, updated_at: { type: 'string' } } }, keyProperties: ['id'] });
+    const children = new HttpStream(c, {
+      name: 'children',
+      path: 'parents/{parent}/children',
+      concurrency: 8,
+      parent: { stream: parents, partition: (p) => ({ parent: p['id'] }) },
+    });
+    const stream = buildCatalogStream({
+      stream: 'children',
+      schema: { type: 'object', properties: { id: { type: 'integer' }, updated_at: { type: 'string' } } },
+      keyProperties: ['id'],
+    });
     setMetadata(stream, [], { selected: true, 'replication-method': 'INCREMENTAL', 'replication-key': 'updated_at' });
     const started = performance.now();
     const out: SourceMessage[] = [];
-    for await (const m of readStreams([children], { streams: [stream] }, emptyState(), { logger: logs().logger, signal: new AbortController().signal })) out.push(m);
+    for await (const m of readStreams([children], { streams: [stream] }, emptyState(), {
+      logger: logs().logger,
+      signal: new AbortController().signal,
+    }))
+      out.push(m);
     const elapsed = performance.now() - started;
     // 16 requests of 60 ms: about 960 ms one after another, about 120 ms eight at a time.
     expect(elapsed).toBeLessThan(600);
-    expect(out.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : [])).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 16 }, (_, i) => (i + 1) * 10));
-    const partitions = (out.at(-1) as { value: State }).value.bookmarks['children']?.['partitions'] as Record<string, { replication_key_value: string }>;
+    expect(
+      out.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records.map((r) => r['id']) : [])).sort((a, b) => Number(a) - Number(b)),
+    ).toEqual(Array.from({ length: 16 }, (_, i) => (i + 1) * 10));
+    const partitions = (out.at(-1) as { value: State }).value.bookmarks['children']?.['partitions'] as Record<
+      string,
+      { replication_key_value: string }
+    >;
     expect(partitions['parent=16']?.replication_key_value).toBe('2024-01-16T00:00:00Z');
     expect(Object.keys(partitions)).toHaveLength(16);
   });
@@ -487,7 +633,15 @@ describe('child streams read concurrently', () => {
 describe('HttpStream with readStreams', () => {
   const catalogOf = (names: string[]): Catalog => ({
     streams: names.map((name) => {
-      const stream = buildCatalogStream({ stream: name, schema: { type: 'object', properties: { id: { type: 'integer' }, issue: { type: 'integer' }, updated_at: { type: 'string', format: 'date-time' } } }, keyProperties: ['id'], validReplicationKeys: ['updated_at'] });
+      const stream = buildCatalogStream({
+        stream: name,
+        schema: {
+          type: 'object',
+          properties: { id: { type: 'integer' }, issue: { type: 'integer' }, updated_at: { type: 'string', format: 'date-time' } },
+        },
+        keyProperties: ['id'],
+        validReplicationKeys: ['updated_at'],
+      });
       setMetadata(stream, [], { selected: true, 'replication-method': 'INCREMENTAL', 'replication-key': 'updated_at' });
       return stream;
     }),
@@ -495,13 +649,20 @@ describe('HttpStream with readStreams', () => {
 
   async function run(streams: HttpStream[], state: State): Promise<SourceMessage[]> {
     const out: SourceMessage[] = [];
-    for await (const m of readStreams(streams, catalogOf(streams.map((s) => s.name)), state, { logger: logs().logger, signal: new AbortController().signal })) out.push(m);
+    for await (const m of readStreams(streams, catalogOf(streams.map((s) => s.name)), state, {
+      logger: logs().logger,
+      signal: new AbortController().signal,
+    }))
+      out.push(m);
     return out;
   }
 
   it('asks for records since the bookmark minus the lookback, and a child stream keeps state per parent partition', async () => {
     const comments: Record<string, RecordData[]> = {
-      '12': [{ id: 1, updated_at: '2024-01-01T10:00:00.000Z' }, { id: 2, updated_at: '2024-01-02T10:00:00.000Z' }],
+      '12': [
+        { id: 1, updated_at: '2024-01-01T10:00:00.000Z' },
+        { id: 2, updated_at: '2024-01-02T10:00:00.000Z' },
+      ],
       '13': [{ id: 3, updated_at: '2024-01-03T10:00:00.000Z' }],
     };
     const server = await serve((_req, res, url) => {
@@ -524,7 +685,7 @@ describe('HttpStream with readStreams', () => {
       }),
     ];
     const first = await run(streams(), emptyState());
-    const state = first.at(-1)?.type === 'STATE' ? ((first.at(-1) as { value: State }).value) : emptyState();
+    const state = first.at(-1)?.type === 'STATE' ? (first.at(-1) as { value: State }).value : emptyState();
     expect(state.bookmarks['comments']).toEqual({
       replication_key: 'updated_at',
       partitions: {
@@ -556,7 +717,9 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
 
   it('sends an API key as a cookie and a query parameter', async () => {
     const server = await serve((_req, res) => json(res, 200, {}));
-    await client(server.url, { auth: apiKeyAuth({ name: 'session', value: 'c1', in: 'cookie' }), headers: { cookie: 'lang=en' } }).getJson('x');
+    await client(server.url, { auth: apiKeyAuth({ name: 'session', value: 'c1', in: 'cookie' }), headers: { cookie: 'lang=en' } }).getJson(
+      'x',
+    );
     await client(server.url, { auth: apiKeyAuth({ name: 'key', value: 'q1', in: 'query' }) }).getJson('x');
     expect(server.headers[0]?.cookie).toBe('lang=en; session=c1');
     expect(server.requests[1]?.searchParams.get('key')).toBe('q1');
@@ -577,12 +740,19 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
       }
       json(res, req.headers.authorization === 'Bearer ya29.x' ? 200 : 401, { ok: true });
     });
-    const auth = googleServiceAccountAuth({ client_email: 'sa@p.iam.gserviceaccount.com', private_key: pem, private_key_id: 'k1', token_uri: `${server.url}/token` }, ['https://www.googleapis.com/auth/analytics.readonly']);
+    const auth = googleServiceAccountAuth(
+      { client_email: 'sa@p.iam.gserviceaccount.com', private_key: pem, private_key_id: 'k1', token_uri: `${server.url}/token` },
+      ['https://www.googleapis.com/auth/analytics.readonly'],
+    );
     await client(server.url, { auth }).getJson('x');
     const [header, payload, signature] = (assertions[0] ?? '').split('.') as [string, string, string];
     expect(verify('sha256', Buffer.from(`${header}.${payload}`), publicKey, Buffer.from(signature, 'base64url'))).toBe(true);
     expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toMatchObject({ alg: 'RS256', kid: 'k1' });
-    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toMatchObject({ iss: 'sa@p.iam.gserviceaccount.com', aud: `${server.url}/token`, scope: 'https://www.googleapis.com/auth/analytics.readonly' });
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString())).toMatchObject({
+      iss: 'sa@p.iam.gserviceaccount.com',
+      aud: `${server.url}/token`,
+      scope: 'https://www.googleapis.com/auth/analytics.readonly',
+    });
     expect(auth.secrets()).toEqual([pem, 'ya29.x']);
   });
 
@@ -609,7 +779,13 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
       if (url.searchParams.get('page') === '2' && logins === 1) current = 'expired';
       json(res, 200, { data: current === 'expired' ? [] : [{ id: Number(url.searchParams.get('page')) }] });
     });
-    const auth = new SessionTokenAuth({ loginUrl: `${server.url}/login`, body: { user: 'me', password: 'pw' }, tokenPath: 'session.id', inject: { name: 'x-session' }, secrets: ['pw'] });
+    const auth = new SessionTokenAuth({
+      loginUrl: `${server.url}/login`,
+      body: { user: 'me', password: 'pw' },
+      tokenPath: 'session.id',
+      inject: { name: 'x-session' },
+      secrets: ['pw'],
+    });
     const http = client(server.url, { auth });
     await http.getJson('items', { page: 1 });
     await http.getJson('items', { page: 2 });
@@ -621,7 +797,8 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
   it('header cursor, maximum_offset, maximum_page and a stop condition end pagination where they should', async () => {
     const server = await serve((_req, res, url) => {
       const cursor = Number(url.searchParams.get('cursor') ?? 0);
-      if (url.pathname === '/hc') return json(res, 200, items.slice(cursor, cursor + 10), cursor + 10 < items.length ? { 'x-next': String(cursor + 10) } : {});
+      if (url.pathname === '/hc')
+        return json(res, 200, items.slice(cursor, cursor + 10), cursor + 10 < items.length ? { 'x-next': String(cursor + 10) } : {});
       const offset = Number(url.searchParams.get('offset') ?? (Number(url.searchParams.get('page') ?? 1) - 1) * 5);
       json(res, 200, { data: items.slice(offset, offset + 5), done: offset >= 10 });
     });
@@ -629,7 +806,12 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
     expect(await read('hc', headerCursorPaginator({ header: 'x-next' }))).toEqual(items.map((i) => i.id));
     expect(await read('off', offsetPaginator({ limit: 5, maximumOffset: 10 }))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(await read('pages', pageNumberPaginator({ maximumPage: 3 }))).toHaveLength(15);
-    expect(await read('stop', stopWhen(offsetPaginator({ limit: 5 }), (response) => (response.body as { done: boolean }).done))).toHaveLength(15);
+    expect(
+      await read(
+        'stop',
+        stopWhen(offsetPaginator({ limit: 5 }), (response) => (response.body as { done: boolean }).done),
+      ),
+    ).toHaveLength(15);
   });
 
   it('pages known from a total are requested several at once and still come in order', async () => {
@@ -644,13 +826,18 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
         json(res, 200, { data: items.slice(offset, offset + 3), total: items.length });
       }, 30);
     });
-    const stream = new HttpStream(client(server.url), { name: 'items', path: 'items', paginator: offsetPaginator({ limit: 3, totalPath: 'total' }), pageConcurrency: 4 });
+    const stream = new HttpStream(client(server.url), {
+      name: 'items',
+      path: 'items',
+      paginator: offsetPaginator({ limit: 3, totalPath: 'total' }),
+      pageConcurrency: 4,
+    });
     expect(await readIds(stream)).toEqual(items.map((i) => i.id));
     expect(most).toBe(4);
     expect(server.requests).toHaveLength(8);
   });
 
-  it('response rules: retry a 200 whose body says busy, ignore a 404, fail with the rule\'s message', async () => {
+  it("response rules: retry a 200 whose body says busy, ignore a 404, fail with the rule's message", async () => {
     let busy = 1;
     const server = await serve((_req, res, url) => {
       if (url.pathname === '/busy') return busy-- > 0 ? json(res, 200, { status: 'busy' }) : json(res, 200, { data: [{ id: 1 }] });
@@ -665,8 +852,14 @@ describe('kit additions: cookie keys, JWT, session tokens, header cursors, limit
     const http = client(server.url, { rules });
     expect((await http.getJson('busy')) as unknown).toEqual({ data: [{ id: 1 }] });
     expect(await readIds(new HttpStream(http, { name: 'gone', path: 'gone' }))).toEqual([]);
-    await expect(http.getJson('bad')).rejects.toMatchObject({ code: 'HTTP_RESPONSE_RULE', message: expect.stringContaining('upgrade the plan') });
+    await expect(http.getJson('bad')).rejects.toMatchObject({
+      code: 'HTTP_RESPONSE_RULE',
+      message: expect.stringContaining('upgrade the plan'),
+    });
     busy = 99;
-    await expect(client(server.url, { rules, maxRetries: 2 }).getJson('busy')).rejects.toMatchObject({ code: 'HTTP_RESPONSE_RULE', message: expect.stringContaining('after 3 attempts: the API is busy') });
+    await expect(client(server.url, { rules, maxRetries: 2 }).getJson('busy')).rejects.toMatchObject({
+      code: 'HTTP_RESPONSE_RULE',
+      message: expect.stringContaining('after 3 attempts: the API is busy'),
+    });
   });
 });

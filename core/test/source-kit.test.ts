@@ -46,13 +46,25 @@ function tableStream(rows: RecordData[], pageSize = 50, reads: StreamSync[] = []
   };
 }
 
-const schema = { type: 'object', properties: { id: { type: 'integer' }, name: { type: ['null', 'string'] }, updated_at: { type: 'string', format: 'date-time' } } } as const;
+const schema = {
+  type: 'object',
+  properties: { id: { type: 'integer' }, name: { type: ['null', 'string'] }, updated_at: { type: 'string', format: 'date-time' } },
+} as const;
 
 function catalog(method: 'FULL_TABLE' | 'INCREMENTAL', names = ['items']): Catalog {
   return {
     streams: names.map((name) => {
-      const stream = buildCatalogStream({ stream: name, schema: structuredClone(schema) as never, keyProperties: ['id'], validReplicationKeys: ['updated_at'] });
-      setMetadata(stream, [], { selected: true, 'replication-method': method, ...(method === 'INCREMENTAL' ? { 'replication-key': 'updated_at' } : {}) });
+      const stream = buildCatalogStream({
+        stream: name,
+        schema: structuredClone(schema) as never,
+        keyProperties: ['id'],
+        validReplicationKeys: ['updated_at'],
+      });
+      setMetadata(stream, [], {
+        selected: true,
+        'replication-method': method,
+        ...(method === 'INCREMENTAL' ? { 'replication-key': 'updated_at' } : {}),
+      });
       return stream;
     }),
   };
@@ -60,7 +72,12 @@ function catalog(method: 'FULL_TABLE' | 'INCREMENTAL', names = ['items']): Catal
 
 const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
 
-async function collect(streams: SourceStream[], cat: Catalog, state: State = emptyState(), stopAfterStates = Infinity): Promise<SourceMessage[]> {
+async function collect(
+  streams: SourceStream[],
+  cat: Catalog,
+  state: State = emptyState(),
+  stopAfterStates = Infinity,
+): Promise<SourceMessage[]> {
   const out: SourceMessage[] = [];
   let states = 0;
   for await (const message of readStreams(streams, cat, state, ctx())) {
@@ -76,7 +93,18 @@ const lastState = (messages: SourceMessage[]) => [...messages].reverse().find((m
 describe('readStreams: FULL_TABLE', () => {
   it('stamps batches with a version, checkpoints last_pk_fetched after each and activates the version at the end', async () => {
     const messages = await collect([tableStream(table(120))], catalog('FULL_TABLE'));
-    expect(messages.map((m) => m.type)).toEqual(['SCHEMA', 'ACTIVATE_VERSION', 'RECORD_BATCH', 'STATE', 'RECORD_BATCH', 'STATE', 'RECORD_BATCH', 'STATE', 'ACTIVATE_VERSION', 'STATE']);
+    expect(messages.map((m) => m.type)).toEqual([
+      'SCHEMA',
+      'ACTIVATE_VERSION',
+      'RECORD_BATCH',
+      'STATE',
+      'RECORD_BATCH',
+      'STATE',
+      'RECORD_BATCH',
+      'STATE',
+      'ACTIVATE_VERSION',
+      'STATE',
+    ]);
     const states = messages.filter((m) => m.type === 'STATE').map((m) => m.value as State);
     const version = states[0]?.bookmarks['items']?.version;
     expect(states.map((s) => s.bookmarks['items'])).toEqual([
@@ -95,7 +123,9 @@ describe('readStreams: FULL_TABLE', () => {
     const resumed = await collect([tableStream(rows)], catalog('FULL_TABLE'), checkpoint);
     const ids = [...records(interrupted), ...records(resumed)].map((r) => r['id']);
     expect(ids).toEqual(rows.map((r) => r['id']));
-    expect(resumed.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([{ type: 'ACTIVATE_VERSION', stream: 'items', version: checkpoint.bookmarks['items']?.version }]);
+    expect(resumed.filter((m) => m.type === 'ACTIVATE_VERSION')).toEqual([
+      { type: 'ACTIVATE_VERSION', stream: 'items', version: checkpoint.bookmarks['items']?.version },
+    ]);
   });
 
   it('syncs the interrupted stream first, then the others in catalog order', async () => {
@@ -120,7 +150,11 @@ describe('readStreams: INCREMENTAL in keyset order', () => {
   it('bookmarks the replication key with the last row key after each batch, and drops the row key at the end', async () => {
     const messages = await collect([tableStream(table(100))], catalog('INCREMENTAL'));
     const states = messages.filter((m) => m.type === 'STATE').map((m) => m.value as State);
-    expect(states[0]?.bookmarks['items']).toEqual({ replication_key: 'updated_at', replication_key_value: '2024-01-01T00:01:00.000Z', replication_key_pk: { id: 50 } });
+    expect(states[0]?.bookmarks['items']).toEqual({
+      replication_key: 'updated_at',
+      replication_key_value: '2024-01-01T00:01:00.000Z',
+      replication_key_pk: { id: 50 },
+    });
     expect(states.at(-1)?.bookmarks['items']).toEqual({ replication_key: 'updated_at', replication_key_value: '2024-01-01T00:02:00.000Z' });
     expect(messages.find((m) => m.type === 'SCHEMA')).toMatchObject({ bookmark_properties: ['updated_at'] });
   });
@@ -160,12 +194,29 @@ describe('readStreams: INCREMENTAL in keyset order', () => {
   });
 
   it('fails when a stream that promised keyset order returns rows before its start (the system ignored the filter)', async () => {
-    const ignoring: SourceStream = { name: 'items', orderedByReplicationKey: true, startValue: '2024-01-01T00:01:00.000Z', async *read() { yield table(40); } };
-    await expect(collect([ignoring], catalog('INCREMENTAL'))).rejects.toMatchObject({ code: 'STREAM_BEFORE_START', stream: 'items', field: 'updated_at' });
+    const ignoring: SourceStream = {
+      name: 'items',
+      orderedByReplicationKey: true,
+      startValue: '2024-01-01T00:01:00.000Z',
+      async *read() {
+        yield table(40);
+      },
+    };
+    await expect(collect([ignoring], catalog('INCREMENTAL'))).rejects.toMatchObject({
+      code: 'STREAM_BEFORE_START',
+      stream: 'items',
+      field: 'updated_at',
+    });
   });
 
   it('fails naming the stream when a stream that promised keyset order yields rows out of order', async () => {
-    const unsorted: SourceStream = { name: 'items', orderedByReplicationKey: true, async *read() { yield [...table(40)].reverse(); } };
+    const unsorted: SourceStream = {
+      name: 'items',
+      orderedByReplicationKey: true,
+      async *read() {
+        yield [...table(40)].reverse();
+      },
+    };
     await expect(collect([unsorted], catalog('INCREMENTAL'))).rejects.toMatchObject({ code: 'STREAM_NOT_SORTED', stream: 'items' });
   });
 });
@@ -204,7 +255,10 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
 
   it('keeps a bookmark per partition, and a resumed run starts each partition at its own bookmark', async () => {
     const comments: Record<number, RecordData[]> = {
-      12: [{ id: 1, updated_at: '2024-01-01T00:00:00Z' }, { id: 2, updated_at: '2024-01-03T00:00:00Z' }],
+      12: [
+        { id: 1, updated_at: '2024-01-01T00:00:00Z' },
+        { id: 2, updated_at: '2024-01-03T00:00:00Z' },
+      ],
       13: [{ id: 3, updated_at: '2024-01-02T00:00:00Z' }],
     };
     const starts: Record<string, unknown> = {};
@@ -237,7 +291,8 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
 
   it('reads partitions concurrently, and every STATE covers only records already emitted', async () => {
     const issues = Array.from({ length: 12 }, (_, i) => i + 1);
-    const perIssue = (issue: number) => Array.from({ length: 5 }, (_, j) => ({ id: issue * 100 + j, updated_at: `2024-01-0${1 + j}T00:00:00.000Z` }));
+    const perIssue = (issue: number) =>
+      Array.from({ length: 5 }, (_, j) => ({ id: issue * 100 + j, updated_at: `2024-01-0${1 + j}T00:00:00.000Z` }));
     let inFlight = 0;
     let maxInFlight = 0;
     const stream: SourceStream = {
@@ -266,9 +321,13 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
     // Replay: at each STATE, every partition's bookmark must be at or behind the newest record emitted for it.
     const emitted = new Map<string, string>();
     for (const m of messages) {
-      if (m.type === 'RECORD_BATCH') for (const r of m.records) emitted.set(`issue=${Math.floor((r['id'] as number) / 100)}`, String(r['updated_at']));
+      if (m.type === 'RECORD_BATCH')
+        for (const r of m.records) emitted.set(`issue=${Math.floor((r['id'] as number) / 100)}`, String(r['updated_at']));
       if (m.type !== 'STATE') continue;
-      const partitions = ((m.value as State).bookmarks['items']?.['partitions'] ?? {}) as Record<string, { replication_key_value?: string }>;
+      const partitions = ((m.value as State).bookmarks['items']?.['partitions'] ?? {}) as Record<
+        string,
+        { replication_key_value?: string }
+      >;
       for (const [key, bookmark] of Object.entries(partitions)) {
         if (bookmark.replication_key_value === undefined) continue;
         expect(emitted.get(key), key).toBeDefined();
@@ -280,7 +339,10 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
   });
 
   it('rejects a stream the source does not have and an INCREMENTAL stream without a replication key, before reading', async () => {
-    await expect(collect([tableStream(table(1))], catalog('FULL_TABLE', ['nope']))).rejects.toMatchObject({ code: 'STREAM_UNKNOWN', stream: 'nope' });
+    await expect(collect([tableStream(table(1))], catalog('FULL_TABLE', ['nope']))).rejects.toMatchObject({
+      code: 'STREAM_UNKNOWN',
+      stream: 'nope',
+    });
     const cat = catalog('INCREMENTAL');
     setMetadata(cat.streams[0]!, [], { 'replication-key': undefined });
     await expect(collect([tableStream(table(1))], cat)).rejects.toMatchObject({ code: 'REPLICATION_KEY_NOT_SET', stream: 'items' });

@@ -28,14 +28,35 @@ async function run(sql: string, records: Record<string, unknown>[], keyPropertie
 }
 
 const ROWS = [
-  { id: 1, status: 'paid', amount: new Decimal('1234567890.12'), fx: 1.1, big: 170141183460469231731687303715884105727n, placed_at: '2024-03-01T10:00:00.123456Z', meta: { a: 1 }, note: new Decimal('0.1234567890123456789012345') },
+  {
+    id: 1,
+    status: 'paid',
+    amount: new Decimal('1234567890.12'),
+    fx: 1.1,
+    big: 170141183460469231731687303715884105727n,
+    placed_at: '2024-03-01T10:00:00.123456Z',
+    meta: { a: 1 },
+    note: new Decimal('0.1234567890123456789012345'),
+  },
   { id: 2, status: 'test', amount: 5, fx: 2, big: null, placed_at: null, meta: null, note: null },
-  { id: 3, status: 'paid', amount: new Decimal('0.10'), fx: 3, big: -1, placed_at: '2024-03-02T00:00:00Z', meta: new JsonText('{"b":[1,2]}'), note: 7 },
+  {
+    id: 3,
+    status: 'paid',
+    amount: new Decimal('0.10'),
+    fx: 3,
+    big: -1,
+    placed_at: '2024-03-02T00:00:00Z',
+    meta: new JsonText('{"b":[1,2]}'),
+    note: 7,
+  },
 ];
 
 describe('sql transforms (in-memory DuckDB per batch)', () => {
   it("runs the issue's query per batch: the schema comes from DuckDB's result types, decimals and big integers stay exact", async () => {
-    const out = await run("select *, amount * 2 as amount_x2, amount * fx as amount_eur, upper(status) as s from batch where status <> 'test'", ROWS);
+    const out = await run(
+      "select *, amount * 2 as amount_x2, amount * fx as amount_eur, upper(status) as s from batch where status <> 'test'",
+      ROWS,
+    );
     expect(out.map((m) => m.type)).toEqual(['SCHEMA', 'RECORD_BATCH', 'STATE', 'RECORD_BATCH']);
     const schema = out[0] as Extract<SourceMessage, { type: 'SCHEMA' }>;
     const props = schema.schema.properties!;
@@ -74,7 +95,12 @@ describe('sql transforms (in-memory DuckDB per batch)', () => {
     );
     const grouped = await run('select status, count(*) as n from batch group by status order by status', ROWS, ['status']);
     expect((grouped[0] as Extract<SourceMessage, { type: 'SCHEMA' }>).key_properties).toEqual(['status']);
-    expect((grouped[1] as Extract<SourceMessage, { type: 'RECORD_BATCH' }>).records).toEqual([{ status: 'paid', n: 1 }, { status: 'test', n: 1 }]);
-    await expect(run('select nope from batch', ROWS)).rejects.toThrow(/^transform sql #1: stream "orders": the query does not run over the stream's batch: .*nope/);
+    expect((grouped[1] as Extract<SourceMessage, { type: 'RECORD_BATCH' }>).records).toEqual([
+      { status: 'paid', n: 1 },
+      { status: 'test', n: 1 },
+    ]);
+    await expect(run('select nope from batch', ROWS)).rejects.toThrow(
+      /^transform sql #1: stream "orders": the query does not run over the stream's batch: .*nope/,
+    );
   });
 });

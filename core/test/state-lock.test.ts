@@ -37,7 +37,9 @@ describe('the state lock of a pipeline', () => {
     expect(lock).toMatchObject({ pid: first.pid, host: hostname() });
     const second = runOnce(stateDir);
     expect(second.status).toBe(1);
-    expect(second.stderr).toContain(`error: pipeline "locked" is already running: process ${first.pid} on ${hostname()}, started ${lock.started_at}, holds its state`);
+    expect(second.stderr).toContain(
+      `error: pipeline "locked" is already running: process ${first.pid} on ${hostname()}, started ${lock.started_at}, holds its state`,
+    );
     expect(second.stdout).toBe('');
     // In process too, as a typed error.
     await expect(new FileStateStore(stateDir).lock('locked')).rejects.toBeInstanceOf(StateLockedError);
@@ -73,7 +75,10 @@ describe('the state lock of a pipeline', () => {
     const stateDir = join(dir, 'reused');
     mkdirSync(stateDir, { recursive: true });
     // This very process is alive, but it is not the process that wrote the lock.
-    writeFileSync(join(stateDir, 'locked.lock'), JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2024-01-01T00:00:00.000Z', process_start: '1' }));
+    writeFileSync(
+      join(stateDir, 'locked.lock'),
+      JSON.stringify({ pid: process.pid, host: hostname(), started_at: '2024-01-01T00:00:00.000Z', process_start: '1' }),
+    );
     const store = new FileStateStore(stateDir);
     const lock = await store.lock('locked');
     expect(lock.holder.pid).toBe(process.pid);

@@ -18,7 +18,15 @@ const CUSTOMERS = {
   },
 };
 const ROWS = [
-  { id: 1, first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.com', country: 'DE', ssn: '111', balance: new Decimal('12345678901234567.25') },
+  {
+    id: 1,
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    email: 'ada@example.com',
+    country: 'DE',
+    ssn: '111',
+    balance: new Decimal('12345678901234567.25'),
+  },
   { id: 2, first_name: 'Alan', last_name: 'Turing', email: 'alan@example.org', country: 'UK', ssn: '222', balance: 3.5 },
   { id: 3, first_name: 'Grace', last_name: null, email: null, country: 'FR', ssn: '333', balance: null },
 ];
@@ -43,9 +51,12 @@ async function run(maps: StreamMaps, config: Record<string, unknown> = {}, messa
   return out;
 }
 
-const schemaOf = (out: SourceMessage[], stream: string) => out.find((m) => m.type === 'SCHEMA' && m.stream === stream) as Extract<SourceMessage, { type: 'SCHEMA' }> | undefined;
+const schemaOf = (out: SourceMessage[], stream: string) =>
+  out.find((m) => m.type === 'SCHEMA' && m.stream === stream) as Extract<SourceMessage, { type: 'SCHEMA' }> | undefined;
 const recordsOf = (out: SourceMessage[], stream: string) =>
-  out.flatMap((m) => (m.type === 'RECORD_BATCH' && m.stream === stream ? m.records : m.type === 'RECORD' && m.stream === stream ? [m.record] : []));
+  out.flatMap((m) =>
+    m.type === 'RECORD_BATCH' && m.stream === stream ? m.records : m.type === 'RECORD' && m.stream === stream ? [m.record] : [],
+  );
 
 describe('stream maps', () => {
   it("the issue's example: hash, concatenate, drop a field, filter, alias, drop a stream; STATE passes unchanged", async () => {
@@ -60,7 +71,11 @@ describe('stream maps', () => {
       'public-audit_log': '__NULL__',
       audit_log: null,
     });
-    expect(out.map((m) => `${m.type}:${'stream' in m ? m.stream : ''}`)).toEqual(['SCHEMA:customers_de', 'RECORD_BATCH:customers_de', 'STATE:']);
+    expect(out.map((m) => `${m.type}:${'stream' in m ? m.stream : ''}`)).toEqual([
+      'SCHEMA:customers_de',
+      'RECORD_BATCH:customers_de',
+      'STATE:',
+    ]);
     expect(out[2]).toEqual(input()[3]);
     const schema = schemaOf(out, 'customers_de')!;
     expect(Object.keys(schema.schema.properties!)).toEqual(['id', 'first_name', 'last_name', 'email', 'country', 'balance', 'full_name']);
@@ -113,13 +128,26 @@ describe('stream maps', () => {
     const out = await run({
       customers: { email: null, ssn: null },
       customers_pii: { __source__: 'public-customers', email: 'email', ssn: 'ssn', __else__: null },
-      customers_hashed: { __source__: 'customers', id: null, id_hash: 'md5(str(id))', __key_properties__: ['id_hash'], __else__: '__NULL__' },
+      customers_hashed: {
+        __source__: 'customers',
+        id: null,
+        id_hash: 'md5(str(id))',
+        __key_properties__: ['id_hash'],
+        __else__: '__NULL__',
+      },
       __else__: null,
     });
-    expect(out.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream)).toEqual(['customers', 'customers_pii', 'customers_hashed']);
+    expect(out.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream)).toEqual([
+      'customers',
+      'customers_pii',
+      'customers_hashed',
+    ]);
     expect(Object.keys(schemaOf(out, 'customers_pii')!.schema.properties!)).toEqual(['id', 'email', 'ssn']);
     expect(recordsOf(out, 'customers_pii')[0]).toEqual({ id: 1, email: 'ada@example.com', ssn: '111' });
-    expect(schemaOf(out, 'customers_hashed')).toMatchObject({ key_properties: ['id_hash'], schema: { properties: { id_hash: { type: ['string', 'null'] } } } });
+    expect(schemaOf(out, 'customers_hashed')).toMatchObject({
+      key_properties: ['id_hash'],
+      schema: { properties: { id_hash: { type: ['string', 'null'] } } },
+    });
     expect(recordsOf(out, 'customers_hashed')[1]).toEqual({ id_hash: md5('2') });
     expect(recordsOf(out, 'customers')[0]).not.toHaveProperty('email');
     // __else__: null at the top drops audit_log, which no map names.
@@ -139,12 +167,16 @@ describe('stream maps', () => {
   it('__key_properties__: null makes the stream keyless; removing the key without it is an error naming the field', async () => {
     const keyless = await run({ customers: { id: null, __key_properties__: null } });
     expect(schemaOf(keyless, 'customers')!.key_properties).toEqual([]);
-    await expect(run({ customers: { id: '__NULL__' } })).rejects.toThrow('transform maps: stream "customers", field "id": key property "id" is not in the mapped stream "customers"');
+    await expect(run({ customers: { id: '__NULL__' } })).rejects.toThrow(
+      'transform maps: stream "customers", field "id": key property "id" is not in the mapped stream "customers"',
+    );
   });
 
   it('refuses bad maps before any record: syntax, unknown names, unknown operations', async () => {
-    await expect(run({ customers: { x: "first_name +" } })).rejects.toThrow('field "x": expected a value at the end (in x: first_name +)');
-    await expect(run({ customers: { x: 'emial.lower()' } })).rejects.toThrow(/field "x": unknown name "emial": not a property of the stream \(id, first_name/);
+    await expect(run({ customers: { x: 'first_name +' } })).rejects.toThrow('field "x": expected a value at the end (in x: first_name +)');
+    await expect(run({ customers: { x: 'emial.lower()' } })).rejects.toThrow(
+      /field "x": unknown name "emial": not a property of the stream \(id, first_name/,
+    );
     await expect(run({ customers: { x: "__import__('os')" } })).rejects.toThrow(/unknown function "__import__"/);
     await expect(run({ customers: { x: 'email.__class__()' } })).rejects.toThrow(/'str' has no method '__class__'|has no method/);
     await expect(run({ customers: { __aliass__: 'x' } })).rejects.toThrow('maps: unknown operation __aliass__');
@@ -154,7 +186,8 @@ describe('stream maps', () => {
 
 describe('stream map expressions', () => {
   const scope = { properties: { a: { type: 'integer' }, s: { type: 'string' }, d: { type: 'number' } } };
-  const evaluate = (text: string, record: Record<string, unknown> = {}) => compileExpression(text, scope).evaluate({ record, self: null, config: {} });
+  const evaluate = (text: string, record: Record<string, unknown> = {}) =>
+    compileExpression(text, scope).evaluate({ record, self: null, config: {} });
 
   it('follows Python semantics', () => {
     expect(evaluate('7 // 2')).toBe(3);
@@ -163,15 +196,15 @@ describe('stream map expressions', () => {
     expect(evaluate('2 ** 10')).toBe(1024);
     expect(evaluate('1 < a < 5', { a: 3 })).toBe(true);
     expect(evaluate("'x' if not s else s.title()", { s: 'hello world' })).toBe('Hello World');
-    expect(evaluate("s[1:3] + s[-1]", { s: 'abcdef' })).toBe('bcf');
+    expect(evaluate('s[1:3] + s[-1]', { s: 'abcdef' })).toBe('bcf');
     expect(evaluate("'ell' in s and s.startswith('h')", { s: 'hello' })).toBe(true);
     expect(evaluate("s or 'default'", { s: '' })).toBe('default');
     expect(evaluate('a is None', {})).toBe(true);
-    expect(evaluate("json.dumps(record)", { a: 1, s: 'x' })).toBe('{"a":1,"s":"x"}');
+    expect(evaluate('json.dumps(record)', { a: 1, s: 'x' })).toBe('{"a":1,"s":"x"}');
     expect(evaluate("_['s'] + record.get('missing', '!')", { s: 'x' })).toBe('x!');
     expect(evaluate('round(d, 1)', { d: 2.25 })).toBe(2.3);
     expect(evaluate('0.1 + 0.2')).toBe(0.30000000000000004);
-    expect(evaluate("str(a) + str(True) + str(None)", { a: 5 })).toBe('5TrueNone');
+    expect(evaluate('str(a) + str(True) + str(None)', { a: 5 })).toBe('5TrueNone');
     expect(evaluate("'a,b,,c'.split(',')")).toEqual(['a', 'b', '', 'c']);
   });
 
@@ -196,9 +229,9 @@ describe('stream map expressions', () => {
   });
 
   it('reports runtime errors Python would raise', () => {
-    expect(() => evaluate("s + 1", { s: 'x' })).toThrow("unsupported operand types for +: 'str' and 'int'");
+    expect(() => evaluate('s + 1', { s: 'x' })).toThrow("unsupported operand types for +: 'str' and 'int'");
     expect(() => evaluate('a / 0', { a: 1 })).toThrow('division by zero');
-    expect(() => evaluate("int(s)", { s: '1.5' })).toThrow('invalid literal for int(): "1.5"');
+    expect(() => evaluate('int(s)', { s: '1.5' })).toThrow('invalid literal for int(): "1.5"');
     expect(() => evaluate("_['nope']", {})).toThrow('key "nope" is not in the dict');
   });
 });

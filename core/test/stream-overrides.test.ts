@@ -21,7 +21,9 @@ function keylessSource(seen: { catalog?: Catalog }) {
     name: 'keyless',
     spec: { type: 'object' },
     check: async () => ({ ok: true }),
-    discover: async () => ({ streams: [buildCatalogStream({ tapStreamId: 'public-events', stream: 'events', schema, keyProperties: [] })] }),
+    discover: async () => ({
+      streams: [buildCatalogStream({ tapStreamId: 'public-events', stream: 'events', schema, keyProperties: [] })],
+    }),
     async *read(_config, catalog) {
       seen.catalog = catalog;
       yield { type: 'SCHEMA', stream: 'events', schema, key_properties: [] };
@@ -55,8 +57,14 @@ describe('streams: key_properties', () => {
   });
 
   it('is a known key of a pipeline file', () => {
-    const config = parsePipelineConfig({ source: { name: 'postgres' }, destination: { name: 'duckdb' }, streams: { 'public-events': { key_properties: ['id'] } } });
+    const config = parsePipelineConfig({
+      source: { name: 'postgres' },
+      destination: { name: 'duckdb' },
+      streams: { 'public-events': { key_properties: ['id'] } },
+    });
     expect(config.streams?.['public-events']?.key_properties).toEqual(['id']);
-    expect(() => parsePipelineConfig({ source: { name: 'postgres' }, destination: { name: 'duckdb' }, streams: { e: { key_properties: 'id' } } })).toThrow('streams.e.key_properties: must be array');
+    expect(() =>
+      parsePipelineConfig({ source: { name: 'postgres' }, destination: { name: 'duckdb' }, streams: { e: { key_properties: 'id' } } }),
+    ).toThrow('streams.e.key_properties: must be array');
   });
 });

@@ -38,7 +38,9 @@ describe('tlsOptions (the SSL settings every database connector shares)', () => 
     expect(() => tlsOptions({ ssl_mode: 'verify-full', ssl_ca_file: join(dir, 'missing.pem') })).toThrow(
       expect.objectContaining({ code: 'SSL_FILE_UNREADABLE', field: 'ssl_ca_file', message: expect.stringContaining('missing.pem') }),
     );
-    expect(() => tlsOptions({ ssl_mode: 'require', ssl_cert_file: cert })).toThrow(expect.objectContaining({ code: 'SSL_CLIENT_CERT_INCOMPLETE', field: 'ssl_key_file' }));
+    expect(() => tlsOptions({ ssl_mode: 'require', ssl_cert_file: cert })).toThrow(
+      expect.objectContaining({ code: 'SSL_CLIENT_CERT_INCOMPLETE', field: 'ssl_key_file' }),
+    );
   });
 
   it('explains the usual failures', () => {

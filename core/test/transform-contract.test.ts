@@ -28,7 +28,9 @@ function ordersSource(batches = 2) {
     name: 'orders',
     spec: { type: 'object' },
     check: async () => ({ ok: true }),
-    discover: async () => ({ streams: [buildCatalogStream({ stream: 'orders', tapStreamId: 'public-orders', schema: SCHEMA, keyProperties: ['id'] })] }),
+    discover: async () => ({
+      streams: [buildCatalogStream({ stream: 'orders', tapStreamId: 'public-orders', schema: SCHEMA, keyProperties: ['id'] })],
+    }),
     async *read(_config, _catalog, state) {
       let current: State = state;
       const from = Number(getBookmark(state, 'public-orders').last_pk_fetched?.['id'] ?? 0);
@@ -40,7 +42,16 @@ function ordersSource(batches = 2) {
           type: 'RECORD_BATCH',
           stream: 'orders',
           records,
-          ...(b === 0 ? { native: { format: 'postgresql-copy-text' as const, fields: ['id', 'email', 'amount'], types: ['integer', 'text', 'numeric'], data: Buffer.from('') } } : {}),
+          ...(b === 0
+            ? {
+                native: {
+                  format: 'postgresql-copy-text' as const,
+                  fields: ['id', 'email', 'amount'],
+                  types: ['integer', 'text', 'numeric'],
+                  data: Buffer.from(''),
+                },
+              }
+            : {}),
         };
         current = setBookmark(current, 'public-orders', { last_pk_fetched: { id: from + b * 3 + 3 } });
         yield { type: 'STATE', value: current };
@@ -52,13 +63,17 @@ function ordersSource(batches = 2) {
 describe('transforms in the runner', () => {
   it('changes the schema and records, keeps batches as batches, and passes STATE untouched and in order', async () => {
     const seen: SourceMessage[] = [];
-    const mask = defineTransform<{ id: number; email: string; amount: number }, { id: number; email_domain: string; amount_cents: number }>({
-      schema: (input) => ({
-        ...input,
-        schema: { properties: { id: input.schema.properties!['id']!, email_domain: { type: 'string' }, amount_cents: { type: 'integer' } } },
-      }),
-      record: (r) => ({ id: r.id, email_domain: r.email.split('@')[1]!, amount_cents: Math.round(r.amount * 100) }),
-    });
+    const mask = defineTransform<{ id: number; email: string; amount: number }, { id: number; email_domain: string; amount_cents: number }>(
+      {
+        schema: (input) => ({
+          ...input,
+          schema: {
+            properties: { id: input.schema.properties!['id']!, email_domain: { type: 'string' }, amount_cents: { type: 'integer' } },
+          },
+        }),
+        record: (r) => ({ id: r.id, email_domain: r.email.split('@')[1]!, amount_cents: Math.round(r.amount * 100) }),
+      },
+    );
     const summary = await pipeline({
       source: { connector: ordersSource(), config: {} },
       destination: { connector: recordingDestination(seen), config: {} },
@@ -81,7 +96,10 @@ describe('transforms in the runner', () => {
     const split = defineTransform<RecordData, RecordData>({
       // The first output declares email a string, yet sends null: checking would refuse it.
       validate: false,
-      schema: (input) => [input, { stream: 'orders_pii', schema: { properties: { id: { type: 'integer' }, email: { type: 'string' } } }, key_properties: ['id'] }],
+      schema: (input) => [
+        input,
+        { stream: 'orders_pii', schema: { properties: { id: { type: 'integer' }, email: { type: 'string' } } }, key_properties: ['id'] },
+      ],
       record: (r) => [
         { stream: 'orders', record: { ...r, email: null } },
         { stream: 'orders_pii', record: { id: r['id'], email: r['email'] } },
@@ -93,8 +111,14 @@ describe('transforms in the runner', () => {
       transforms: [{ transform: split }],
     }).run({ logger: silentLogger });
     expect(seen.filter((m) => m.type === 'SCHEMA').map((m) => (m as { stream: string }).stream)).toEqual(['orders', 'orders_pii']);
-    expect(seen.filter((m) => m.type === 'ACTIVATE_VERSION').map((m) => (m as { stream: string }).stream)).toEqual(['orders', 'orders_pii']);
-    const pii = seen.find((m) => m.type === 'RECORD_BATCH' && m.stream === 'orders_pii') as Extract<SourceMessage, { type: 'RECORD_BATCH' }>;
+    expect(seen.filter((m) => m.type === 'ACTIVATE_VERSION').map((m) => (m as { stream: string }).stream)).toEqual([
+      'orders',
+      'orders_pii',
+    ]);
+    const pii = seen.find((m) => m.type === 'RECORD_BATCH' && m.stream === 'orders_pii') as Extract<
+      SourceMessage,
+      { type: 'RECORD_BATCH' }
+    >;
     expect(pii.records).toEqual([1, 2, 3].map((i) => ({ id: i, email: `u${i}@x.test` })));
   });
 
@@ -138,7 +162,10 @@ describe('transforms in the runner', () => {
   });
 
   it('a transform that drops the key property without declaring another key is refused before any record', async () => {
-    const noKey = defineTransform({ name: 'nokey', schema: (input) => ({ ...input, schema: { properties: { email: { type: 'string' } } } }) });
+    const noKey = defineTransform({
+      name: 'nokey',
+      schema: (input) => ({ ...input, schema: { properties: { email: { type: 'string' } } } }),
+    });
     const error = await pipeline({
       source: { connector: ordersSource(1), config: {} },
       destination: { connector: recordingDestination([]), config: {} },
@@ -146,7 +173,9 @@ describe('transforms in the runner', () => {
     })
       .run({ logger: silentLogger })
       .catch((e: unknown) => e);
-    expect((error as Error).message).toBe('transform nokey: stream "orders", field "id": key property "id" is not a property of the schema it declares');
+    expect((error as Error).message).toBe(
+      'transform nokey: stream "orders", field "id": key property "id" is not a property of the schema it declares',
+    );
   });
 
   it('an alias-only stream map keeps native rows (records unchanged) and the load options follow the new name', async () => {
@@ -175,10 +204,20 @@ describe('transforms in the runner', () => {
       const [step] = await loadTransformSteps([{ module: './upper.mjs', streams: ['orders'] }], dir);
       expect(step).toMatchObject({ name: 'module ./upper.mjs', streams: ['orders'] });
       const seen: SourceMessage[] = [];
-      await pipeline({ source: { connector: ordersSource(1), config: {} }, destination: { connector: recordingDestination(seen), config: {} }, transforms: [step!] }).run({ logger: silentLogger });
-      expect((seen.find((m) => m.type === 'RECORD_BATCH') as Extract<SourceMessage, { type: 'RECORD_BATCH' }>).records[0]).toMatchObject({ email: 'U1@X.TEST' });
-      await expect(loadTransformSteps([{ module: './missing.ts' }], dir)).rejects.toThrow(/^transform module \.\/missing\.ts does not exist/);
-      await expect(loadTransformSteps([{ module: 'nothing.mjs' }], dir)).rejects.toThrow('transform module nothing.mjs exports no transform');
+      await pipeline({
+        source: { connector: ordersSource(1), config: {} },
+        destination: { connector: recordingDestination(seen), config: {} },
+        transforms: [step!],
+      }).run({ logger: silentLogger });
+      expect((seen.find((m) => m.type === 'RECORD_BATCH') as Extract<SourceMessage, { type: 'RECORD_BATCH' }>).records[0]).toMatchObject({
+        email: 'U1@X.TEST',
+      });
+      await expect(loadTransformSteps([{ module: './missing.ts' }], dir)).rejects.toThrow(
+        /^transform module \.\/missing\.ts does not exist/,
+      );
+      await expect(loadTransformSteps([{ module: 'nothing.mjs' }], dir)).rejects.toThrow(
+        'transform module nothing.mjs exports no transform',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

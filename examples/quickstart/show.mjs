@@ -44,7 +44,11 @@ try {
     // The first rows by the first column (the key, for tables a pipeline created).
     const rows = (await connection.runAndReadAll(`SELECT * FROM ${qualified} ORDER BY 1 LIMIT ${SAMPLE_ROWS}`)).getRowObjects();
     for (const row of rows) {
-      console.log(`  { ${Object.entries(row).map(([column, value]) => `${column}: ${show(value)}`).join(', ')} }`);
+      console.log(
+        `  { ${Object.entries(row)
+          .map(([column, value]) => `${column}: ${show(value)}`)
+          .join(', ')} }`,
+      );
     }
   }
 } finally {

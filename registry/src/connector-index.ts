@@ -35,7 +35,14 @@ export async function loadConnectorIndex(path = INDEX_PATH): Promise<ConnectorIn
  * The first-party connector of `kind` that `name` means: its own name, else one of its aliases, compared as
  * connector names are (`PostgreSQL` → postgres).
  */
-export function findIndexEntry(entries: readonly ConnectorIndexEntry[], kind: ConnectorKind | undefined, name: string): ConnectorIndexEntry | undefined {
+export function findIndexEntry(
+  entries: readonly ConnectorIndexEntry[],
+  kind: ConnectorKind | undefined,
+  name: string,
+): ConnectorIndexEntry | undefined {
   const ofKind = entries.filter((entry) => kind === undefined || entry.type === kind);
-  return ofKind.find((entry) => connectorNameMatch(entry, name) === 'exact') ?? ofKind.find((entry) => connectorNameMatch(entry, name) === 'alias');
+  return (
+    ofKind.find((entry) => connectorNameMatch(entry, name) === 'exact') ??
+    ofKind.find((entry) => connectorNameMatch(entry, name) === 'alias')
+  );
 }

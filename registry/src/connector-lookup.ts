@@ -1,4 +1,12 @@
-import { asManifest, closestName, ConfigError, connectorNameMatch, firstPartyPackageName, type ConnectorKind, type ConnectorManifest } from '@mage-int/core';
+import {
+  asManifest,
+  closestName,
+  ConfigError,
+  connectorNameMatch,
+  firstPartyPackageName,
+  type ConnectorKind,
+  type ConnectorManifest,
+} from '@mage-int/core';
 import { findIndexEntry, loadConnectorIndex } from './connector-index.js';
 import { configuredRegistry, normaliseRegistry, npmView } from './npm-client.js';
 import { RegistryError } from './registry-error.js';
@@ -57,7 +65,13 @@ export interface ResolvedConnector {
 /** The first-party scope: its packages are first party only when they come from the registry configured for it. */
 const FIRST_PARTY_SCOPE = '@mage-int/';
 
-async function view(packageName: string, range: string | undefined, registry: string | undefined, firstPartyRegistry: string, cwd: string): Promise<ResolvedConnector | undefined> {
+async function view(
+  packageName: string,
+  range: string | undefined,
+  registry: string | undefined,
+  firstPartyRegistry: string,
+  cwd: string,
+): Promise<ResolvedConnector | undefined> {
   const metadata = await npmView(range ? `${packageName}@${range}` : packageName, packageName, registry, cwd);
   if (!metadata) return undefined;
   // A @mage-int package from another registry (--registry, a search hit elsewhere) may be anyone's: ask.
@@ -88,8 +102,10 @@ export interface LookupOptions {
  */
 async function knownConnectorNames(searchRegistries: readonly string[]): Promise<Map<string, string>> {
   const names = new Map<string, string>();
-  for (const entry of await loadConnectorIndex()) for (const name of [entry.name, ...entry.aliases]) names.set(`${entry.type}-${name.toLowerCase()}`, `${entry.type}-${entry.name}`);
-  for (const hit of (await Promise.all(searchRegistries.map((r) => searchRegistry(r, '')))).flat()) if (hit.type && hit.name && !names.has(`${hit.type}-${hit.name}`)) names.set(`${hit.type}-${hit.name}`, `${hit.type}-${hit.name}`);
+  for (const entry of await loadConnectorIndex())
+    for (const name of [entry.name, ...entry.aliases]) names.set(`${entry.type}-${name.toLowerCase()}`, `${entry.type}-${entry.name}`);
+  for (const hit of (await Promise.all(searchRegistries.map((r) => searchRegistry(r, '')))).flat())
+    if (hit.type && hit.name && !names.has(`${hit.type}-${hit.name}`)) names.set(`${hit.type}-${hit.name}`, `${hit.type}-${hit.name}`);
   return names;
 }
 
@@ -104,15 +120,23 @@ export async function lookupConnector(asked: ConnectorRequest, options: LookupOp
   const known = asked.name === undefined ? undefined : findIndexEntry(index, asked.kind, asked.name);
   // npm package names are lower case; the name as asked is still what a community package's block is matched with.
   const request = asked.name === undefined ? asked : { ...asked, name: known?.name ?? asked.name.toLowerCase() };
-  const firstPartyRegistry = normaliseRegistry(options.firstPartyRegistry ?? (await configuredRegistry(`${FIRST_PARTY_SCOPE}core`, options.cwd)));
+  const firstPartyRegistry = normaliseRegistry(
+    options.firstPartyRegistry ?? (await configuredRegistry(`${FIRST_PARTY_SCOPE}core`, options.cwd)),
+  );
   for (const candidate of candidatePackages(request)) {
     const found = await view(candidate, request.range, options.registry, firstPartyRegistry, options.cwd);
     if (found) return found;
   }
   if (request.packageName) {
-    throw new RegistryError('PACKAGE_NOT_FOUND', `package ${request.packageName}${request.range ? `@${request.range}` : ''} was not found`, {
-      hint: options.registry ? `looked in ${options.registry}` : 'looked in the registry npm is configured with; pass --registry or set MAGE_INT_REGISTRY for a private one',
-    });
+    throw new RegistryError(
+      'PACKAGE_NOT_FOUND',
+      `package ${request.packageName}${request.range ? `@${request.range}` : ''} was not found`,
+      {
+        hint: options.registry
+          ? `looked in ${options.registry}`
+          : 'looked in the registry npm is configured with; pass --registry or set MAGE_INT_REGISTRY for a private one',
+      },
+    );
   }
   const wanted = `${request.kind}-${request.name}`;
   const hits = (await Promise.all(options.searchRegistries.map((r) => searchRegistry(r, request.name ?? '')))).flat();
@@ -120,7 +144,8 @@ export async function lookupConnector(asked: ConnectorRequest, options: LookupOp
   for (const hit of hits) {
     if (matching.some((m) => m.packageName === hit.package)) continue;
     const found = await view(hit.package, request.range, options.registry ?? hit.origin, firstPartyRegistry, options.cwd);
-    if (found?.manifest && found.manifest.type === request.kind && connectorNameMatch(found.manifest, asked.name ?? '') !== undefined) matching.push(found);
+    if (found?.manifest && found.manifest.type === request.kind && connectorNameMatch(found.manifest, asked.name ?? '') !== undefined)
+      matching.push(found);
   }
   if (matching.length === 1 && matching[0]) return matching[0];
   if (matching.length > 1) {
@@ -132,16 +157,24 @@ export async function lookupConnector(asked: ConnectorRequest, options: LookupOp
   const firstParty = known;
   if (firstParty) {
     const registry = options.registry ? normaliseRegistry(options.registry) : firstPartyRegistry;
-    throw new RegistryError('CONNECTOR_NOT_IN_REGISTRY', `${wanted} is a first-party connector (${firstParty.package}), but ${registry} does not have it`, {
-      hint: `point @mage-int at a registry that serves mage-int's packages, e.g. a checkout's \`npm run registry\`: \`npm config set @mage-int:registry <url>\` (or \`mage-int init --registry <url>\` for a new project)`,
-    });
+    throw new RegistryError(
+      'CONNECTOR_NOT_IN_REGISTRY',
+      `${wanted} is a first-party connector (${firstParty.package}), but ${registry} does not have it`,
+      {
+        hint: `point @mage-int at a registry that serves mage-int's packages, e.g. a checkout's \`npm run registry\`: \`npm config set @mage-int:registry <url>\` (or \`mage-int init --registry <url>\` for a new project)`,
+      },
+    );
   }
   const spellings = await knownConnectorNames(options.searchRegistries);
   const closest = closestName(wanted, spellings.keys());
   const meant = closest === undefined ? undefined : spellings.get(closest);
-  throw new RegistryError('CONNECTOR_NOT_FOUND', `no connector ${wanted} was found (tried ${candidatePackages(request).join(', ')} and a registry search)`, {
-    hint: meant
-      ? `did you mean ${meant}? \`mage-int add ${meant}\``
-      : `\`mage-int search\` lists what is available; ${options.registry ? `looked in ${options.registry}` : 'pass --registry or set MAGE_INT_REGISTRY for a private registry'}`,
-  });
+  throw new RegistryError(
+    'CONNECTOR_NOT_FOUND',
+    `no connector ${wanted} was found (tried ${candidatePackages(request).join(', ')} and a registry search)`,
+    {
+      hint: meant
+        ? `did you mean ${meant}? \`mage-int add ${meant}\``
+        : `\`mage-int search\` lists what is available; ${options.registry ? `looked in ${options.registry}` : 'pass --registry or set MAGE_INT_REGISTRY for a private registry'}`,
+    },
+  );
 }

@@ -24,8 +24,22 @@ export {
   type NpmResult,
   type NpmOptions,
 } from './npm-client.js';
-export { parseConnectorRequest, candidatePackages, lookupConnector, type ConnectorRequest, type ResolvedConnector, type LookupOptions } from './connector-lookup.js';
+export {
+  parseConnectorRequest,
+  candidatePackages,
+  lookupConnector,
+  type ConnectorRequest,
+  type ResolvedConnector,
+  type LookupOptions,
+} from './connector-lookup.js';
 export { searchConnectors, searchRegistry, type SearchHit } from './search.js';
 export { loadConnectorIndex, findIndexEntry, INDEX_PATH, type ConnectorIndexEntry } from './connector-index.js';
 export { addConnector, removeConnector, findInstalled, projectDirectory, type AddOptions, type AddResult } from './install.js';
-export { publishConnector, validateConnectorPackage, packedFiles, unexpectedFiles, type PublishOptions, type PublishResult } from './publish.js';
+export {
+  publishConnector,
+  validateConnectorPackage,
+  packedFiles,
+  unexpectedFiles,
+  type PublishOptions,
+  type PublishResult,
+} from './publish.js';

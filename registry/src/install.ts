@@ -1,6 +1,14 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ConfigError, connectorNameMatch, findConnectorByName, findInstalledConnectors, readConnectorPackage, type ConnectorKind, type InstalledConnector } from '@mage-int/core';
+import {
+  ConfigError,
+  connectorNameMatch,
+  findConnectorByName,
+  findInstalledConnectors,
+  readConnectorPackage,
+  type ConnectorKind,
+  type InstalledConnector,
+} from '@mage-int/core';
 import { loadConnectorIndex } from './connector-index.js';
 import { lookupConnector, parseConnectorRequest, type ResolvedConnector } from './connector-lookup.js';
 import { configuredRegistries, configuredRegistry, npmFailure, registryArgs, runNpm } from './npm-client.js';
@@ -9,15 +17,31 @@ import { RegistryError } from './registry-error.js';
 /** The directory of the project a command works on: the nearest one with a package.json, else `cwd`. */
 export async function projectDirectory(cwd: string): Promise<string> {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    if (await access(join(dir, 'package.json')).then(() => true, () => false)) return dir;
+    if (
+      await access(join(dir, 'package.json')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
     if (dirname(dir) === dir) return resolve(cwd);
   }
 }
 
 async function ensurePackageJson(dir: string): Promise<void> {
   const path = join(dir, 'package.json');
-  if (await access(path).then(() => true, () => false)) return;
-  const name = basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[._-]+/, '') || 'mage-int-project';
+  if (
+    await access(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  const name =
+    basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/^[._-]+/, '') || 'mage-int-project';
   await writeFile(path, JSON.stringify({ name, private: true, type: 'module', dependencies: {} }, null, 2) + '\n');
 }
 
@@ -47,7 +71,10 @@ export interface AddResult {
 
 /** Whether the project's package.json declares `packageName` (installed because the project asked for it). */
 async function declaredDependency(projectDir: string, packageName: string): Promise<boolean> {
-  const pkg = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8').catch(() => '{}')) as Record<string, Record<string, string> | undefined>;
+  const pkg = JSON.parse(await readFile(join(projectDir, 'package.json'), 'utf8').catch(() => '{}')) as Record<
+    string,
+    Record<string, string> | undefined
+  >;
   return ['dependencies', 'devDependencies', 'optionalDependencies'].some((field) => pkg[field]?.[packageName] !== undefined);
 }
 
@@ -58,9 +85,14 @@ async function declaredDependency(projectDir: string, packageName: string): Prom
 async function refuseBareConnectorName(input: string): Promise<void> {
   const name = input.replace(/@[^@/]*$/, '');
   if (name.startsWith('@') || /^(source|destination)-/i.test(name)) return;
-  const meant = (await loadConnectorIndex()).filter((entry) => connectorNameMatch(entry, name) !== undefined).map((entry) => `${entry.type}-${entry.name}`);
+  const meant = (await loadConnectorIndex())
+    .filter((entry) => connectorNameMatch(entry, name) !== undefined)
+    .map((entry) => `${entry.type}-${entry.name}`);
   if (meant.length === 0) return;
-  throw new ConfigError('CONNECTOR_REF_INVALID', `"${input}" is a connector's name: say which end, ${meant.map((m) => `\`mage-int add ${m}\``).join(' or ')}`);
+  throw new ConfigError(
+    'CONNECTOR_REF_INVALID',
+    `"${input}" is a connector's name: say which end, ${meant.map((m) => `\`mage-int add ${m}\``).join(' or ')}`,
+  );
 }
 
 /**
@@ -75,15 +107,20 @@ export async function addConnector(input: string, options: AddOptions): Promise<
   const projectDir = await projectDirectory(options.cwd);
   if (!request.range) {
     const present = await findInstalled(request.packageName ?? `${request.kind}-${request.name}`, projectDir);
-    if (present && (await declaredDependency(projectDir, present.packageName))) return { connector: present, alreadyInstalled: true, projectDir };
+    if (present && (await declaredDependency(projectDir, present.packageName)))
+      return { connector: present, alreadyInstalled: true, projectDir };
   }
   const searchRegistries = options.registry ? [options.registry] : await configuredRegistries(projectDir);
   const firstPartyRegistry = await configuredRegistry('@mage-int/core', projectDir);
   const resolved = await lookupConnector(request, { registry: options.registry, searchRegistries, firstPartyRegistry, cwd: projectDir });
   if (!resolved.manifest) {
-    throw new RegistryError('NOT_A_CONNECTOR', `${resolved.packageName}@${resolved.version} is not a mage-int connector (its package.json has no "mage-int" block)`, {
-      hint: 'connector packages declare {"mage-int": {"type": "source"|"destination", "name": ...}}; nothing was installed',
-    });
+    throw new RegistryError(
+      'NOT_A_CONNECTOR',
+      `${resolved.packageName}@${resolved.version} is not a mage-int connector (its package.json has no "mage-int" block)`,
+      {
+        hint: 'connector packages declare {"mage-int": {"type": "source"|"destination", "name": ...}}; nothing was installed',
+      },
+    );
   }
   if (!resolved.firstParty && !options.yes) {
     const origin = resolved.registry ?? firstPartyRegistry;
@@ -91,7 +128,9 @@ export async function addConnector(input: string, options: AddOptions): Promise<
       ? `${resolved.packageName}@${resolved.version} comes from ${origin}, not from the registry configured for @mage-int (${firstPartyRegistry}), so it may not be published by mage-int. Install it?`
       : `${resolved.packageName}@${resolved.version} is a third-party ${resolved.manifest.type} (not published by mage-int). Install it?`;
     if (!options.confirm) {
-      const why = resolved.packageName.startsWith('@mage-int/') ? `comes from ${origin}, not from the registry configured for @mage-int (${firstPartyRegistry})` : 'is a third-party connector';
+      const why = resolved.packageName.startsWith('@mage-int/')
+        ? `comes from ${origin}, not from the registry configured for @mage-int (${firstPartyRegistry})`
+        : 'is a third-party connector';
       throw new ConfigError('CONFIRMATION_REQUIRED', `${resolved.packageName} ${why} and there is no terminal to confirm installing it`, {
         hint: `review the package, then run again with --yes: mage-int add ${input} --yes`,
       });
@@ -102,12 +141,18 @@ export async function addConnector(input: string, options: AddOptions): Promise<
   const spec = `${resolved.packageName}@${request.range ?? `^${resolved.version}`}`;
   log(`installing ${spec} into ${projectDir}`);
   const registry = options.registry ?? resolved.registry;
-  const result = await runNpm(['install', spec, '--save', ...registryArgs(resolved.packageName, registry)], { cwd: projectDir, echo: options.echo });
+  const result = await runNpm(['install', spec, '--save', ...registryArgs(resolved.packageName, registry)], {
+    cwd: projectDir,
+    echo: options.echo,
+  });
   if (result.code !== 0) npmFailure(`npm install ${spec}`, result, registry ? `installing from ${registry}` : undefined);
   const connector = await readConnectorPackage(join(projectDir, 'node_modules', resolved.packageName));
   if (!connector) {
     await runNpm(['uninstall', resolved.packageName], { cwd: projectDir });
-    throw new RegistryError('NOT_A_CONNECTOR', `${resolved.packageName} was installed but is not a mage-int connector (no "mage-int" block); it was uninstalled again`);
+    throw new RegistryError(
+      'NOT_A_CONNECTOR',
+      `${resolved.packageName} was installed but is not a mage-int connector (no "mage-int" block); it was uninstalled again`,
+    );
   }
   return { connector, resolved, alreadyInstalled: false, projectDir };
 }
@@ -122,7 +167,10 @@ export async function findInstalled(ref: string, projectDir: string): Promise<In
 }
 
 /** `mage-int remove`: uninstalls a connector the project depends on. */
-export async function removeConnector(ref: string, options: { cwd: string; log?: (message: string) => void; echo?: boolean }): Promise<InstalledConnector> {
+export async function removeConnector(
+  ref: string,
+  options: { cwd: string; log?: (message: string) => void; echo?: boolean },
+): Promise<InstalledConnector> {
   const projectDir = await projectDirectory(options.cwd);
   const connector = await findInstalled(ref, projectDir);
   const declared = connector && (await declaredDependency(projectDir, connector.packageName));

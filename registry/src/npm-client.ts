@@ -36,7 +36,11 @@ export function runNpm(args: string[], options: NpmOptions = {}): Promise<NpmRes
       if (options.echo) process.stderr.write(chunk);
     });
     child.on('error', (error) =>
-      reject(new ConfigError('NPM_NOT_FOUND', `cannot run npm: ${error.message}`, { hint: 'mage-int installs and publishes connectors with npm; install Node.js with npm' })),
+      reject(
+        new ConfigError('NPM_NOT_FOUND', `cannot run npm: ${error.message}`, {
+          hint: 'mage-int installs and publishes connectors with npm; install Node.js with npm',
+        }),
+      ),
     );
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
@@ -52,7 +56,10 @@ export function npmErrorSummary(stderr: string): string {
   const lines = stderr
     .split('\n')
     .map((l) => l.replace(/^npm (?:error|ERR!)\s*/, '').trim())
-    .filter((l) => l && !/^(code|errno|A complete log|syscall|path|\d{3}\s*$)/.test(l) && !l.startsWith('npm notice') && !l.startsWith('npm warn'));
+    .filter(
+      (l) =>
+        l && !/^(code|errno|A complete log|syscall|path|\d{3}\s*$)/.test(l) && !l.startsWith('npm notice') && !l.startsWith('npm warn'),
+    );
   return [...new Set(lines)].slice(0, 6).join('; ') || 'npm failed';
 }
 
@@ -121,7 +128,12 @@ export async function configuredRegistries(cwd?: string): Promise<string[]> {
  * `npm view <spec> --json`: the package's metadata for the matching version (including its `mage-int`
  * block), or undefined when the registry does not have it.
  */
-export async function npmView(spec: string, packageName: string, registry: string | undefined, cwd?: string): Promise<Record<string, unknown> | undefined> {
+export async function npmView(
+  spec: string,
+  packageName: string,
+  registry: string | undefined,
+  cwd?: string,
+): Promise<Record<string, unknown> | undefined> {
   const result = await runNpm(['view', spec, '--json', ...registryArgs(packageName, registry)], { cwd });
   if (result.code !== 0) {
     if (npmErrorCode(result.stderr) === 'E404' || /404|not found/i.test(result.stderr)) return undefined;

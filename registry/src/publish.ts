@@ -48,7 +48,9 @@ async function readPackage(directory: string): Promise<Record<string, unknown>> 
   try {
     return JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError('PACKAGE_INVALID', `${directory} has no readable package.json (${(error as Error).message})`, { hint: 'run `mage-int publish` in a connector package directory' });
+    throw new ConfigError('PACKAGE_INVALID', `${directory} has no readable package.json (${(error as Error).message})`, {
+      hint: 'run `mage-int publish` in a connector package directory',
+    });
   }
 }
 
@@ -64,7 +66,8 @@ export async function validateConnectorPackage(directory: string, pkg: Record<st
     if (manifest.type !== 'source' && manifest.type !== 'destination') problems.push('"mage-int".type must be "source" or "destination"');
     if (typeof manifest.name !== 'string' || !manifest.name) problems.push('"mage-int".name is missing');
   }
-  if (!Array.isArray(pkg['keywords']) || !(pkg['keywords'] as unknown[]).includes(CONNECTOR_KEYWORD)) problems.push(`"keywords" must include "${CONNECTOR_KEYWORD}" (that is how \`mage-int search\` finds connectors)`);
+  if (!Array.isArray(pkg['keywords']) || !(pkg['keywords'] as unknown[]).includes(CONNECTOR_KEYWORD))
+    problems.push(`"keywords" must include "${CONNECTOR_KEYWORD}" (that is how \`mage-int search\` finds connectors)`);
   try {
     const spec = JSON.parse(await readFile(join(directory, 'spec.json'), 'utf8')) as { type?: unknown };
     if (spec.type !== 'object') problems.push('spec.json must be a JSON Schema with "type": "object"');
@@ -72,7 +75,9 @@ export async function validateConnectorPackage(directory: string, pkg: Record<st
     problems.push(`spec.json is missing or not JSON (${(error as Error).message})`);
   }
   if (problems.length > 0) {
-    throw new ConfigError('PACKAGE_INVALID', `${directory} cannot be published as a connector: ${problems.join('; ')}`, { hint: 'see docs/authoring-connectors.md for the package layout' });
+    throw new ConfigError('PACKAGE_INVALID', `${directory} cannot be published as a connector: ${problems.join('; ')}`, {
+      hint: 'see docs/authoring-connectors.md for the package layout',
+    });
   }
 }
 
@@ -110,31 +115,58 @@ export async function publishConnector(directory: string, options: PublishOption
     log(`building ${name}`);
     const built = await runNpm(['run', 'build'], { cwd: dir, echo: options.echo });
     if (built.code !== 0) {
-      throw new ConfigError('BUILD_FAILED', `npm run build failed in ${dir}:\n${(built.stdout + built.stderr).trim().split('\n').slice(-15).join('\n')}`, { hint: 'fix the build, then publish again' });
+      throw new ConfigError(
+        'BUILD_FAILED',
+        `npm run build failed in ${dir}:\n${(built.stdout + built.stderr).trim().split('\n').slice(-15).join('\n')}`,
+        { hint: 'fix the build, then publish again' },
+      );
     }
   }
 
   const files = await packedFiles(dir);
   const problems: string[] = [];
   if (!files.includes('spec.json')) problems.push('spec.json is not in the package ("files" must list it)');
-  const entry = ((pkg['exports'] as Record<string, Record<string, string> | string> | undefined)?.['.'] as Record<string, string> | undefined)?.['default'] ?? (pkg['main'] as string | undefined) ?? 'index.js';
+  const entry =
+    ((pkg['exports'] as Record<string, Record<string, string> | string> | undefined)?.['.'] as Record<string, string> | undefined)?.[
+      'default'
+    ] ??
+    (pkg['main'] as string | undefined) ??
+    'index.js';
   const entryPath = entry.replace(/^\.\//, '');
-  if (!files.includes(entryPath)) problems.push(`the entry point ${entryPath} is not in the package (did the build run? is it under "files"?)`);
-  if (!(await access(join(dir, entryPath)).then(() => true, () => false))) problems.push(`${entryPath} does not exist: build the package first`);
+  if (!files.includes(entryPath))
+    problems.push(`the entry point ${entryPath} is not in the package (did the build run? is it under "files"?)`);
+  if (
+    !(await access(join(dir, entryPath)).then(
+      () => true,
+      () => false,
+    ))
+  )
+    problems.push(`${entryPath} does not exist: build the package first`);
   const unexpected = unexpectedFiles(files);
-  if (unexpected.length > 0) problems.push(`the package would ship files other than built JS, types and spec.json: ${unexpected.slice(0, 8).join(', ')}`);
-  if (problems.length > 0) throw new ConfigError('PACKAGE_INVALID', `${name}@${version} cannot be published: ${problems.join('; ')}`, { hint: 'set "files": ["dist", "spec.json"] in package.json' });
+  if (unexpected.length > 0)
+    problems.push(`the package would ship files other than built JS, types and spec.json: ${unexpected.slice(0, 8).join(', ')}`);
+  if (problems.length > 0)
+    throw new ConfigError('PACKAGE_INVALID', `${name}@${version} cannot be published: ${problems.join('; ')}`, {
+      hint: 'set "files": ["dist", "spec.json"] in package.json',
+    });
 
   if (options.dryRun) return { packageName: name, version, registry, files, published: false };
   log(`publishing ${name}@${version} to ${registry}`);
-  const result = await runNpm(['publish', '--ignore-scripts', ...args, ...(options.tag ? ['--tag', options.tag] : [])], { cwd: dir, echo: options.echo });
+  const result = await runNpm(['publish', '--ignore-scripts', ...args, ...(options.tag ? ['--tag', options.tag] : [])], {
+    cwd: dir,
+    echo: options.echo,
+  });
   if (result.code !== 0) {
     const code = npmErrorCode(result.stderr);
     if (code === 'ENEEDAUTH' || code === 'E401') {
-      throw new RegistryError('NOT_LOGGED_IN', `${registry} refused the upload: not logged in`, { hint: `run \`npm login --registry ${registry}\`` });
+      throw new RegistryError('NOT_LOGGED_IN', `${registry} refused the upload: not logged in`, {
+        hint: `run \`npm login --registry ${registry}\``,
+      });
     }
     if (code === 'EPUBLISHCONFLICT' || /previously published|cannot publish over/i.test(result.stderr)) {
-      throw new RegistryError('VERSION_EXISTS', `${name}@${version} is already published on ${registry}`, { hint: 'bump the version (`npm version patch`) and publish again' });
+      throw new RegistryError('VERSION_EXISTS', `${name}@${version} is already published on ${registry}`, {
+        hint: 'bump the version (`npm version patch`) and publish again',
+      });
     }
     if (code === 'E403') {
       throw new RegistryError('PUBLISH_FORBIDDEN', `${registry} does not let this account publish ${name}`, {

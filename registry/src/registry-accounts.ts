@@ -39,7 +39,9 @@ function htpasswdPlugin(storage: string): HtpasswdPlugin {
 
 function checkUserName(name: string): void {
   if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name)) {
-    throw new ConfigError('USER_NAME_INVALID', `"${name}" is not a valid account name`, { hint: 'letters, digits, ".", "_" and "-", starting with a letter or digit' });
+    throw new ConfigError('USER_NAME_INVALID', `"${name}" is not a valid account name`, {
+      hint: 'letters, digits, ".", "_" and "-", starting with a letter or digit',
+    });
   }
 }
 
@@ -63,16 +65,31 @@ export async function registryUserGroups(storage: string, name: string): Promise
  * to groups (PUBLISHER_GROUP: may publish `@mage-int/*`); `replace` resets an existing account's password.
  * Takes effect at the account's next login, also while the registry runs.
  */
-export async function addRegistryUser(storage: string, name: string, password: string, options: { groups?: readonly string[]; replace?: boolean } = {}): Promise<void> {
+export async function addRegistryUser(
+  storage: string,
+  name: string,
+  password: string,
+  options: { groups?: readonly string[]; replace?: boolean } = {},
+): Promise<void> {
   checkUserName(name);
-  if (password.length < 8) throw new ConfigError('PASSWORD_TOO_SHORT', `the password for ${name} is shorter than 8 characters`, { hint: 'choose a longer one' });
+  if (password.length < 8)
+    throw new ConfigError('PASSWORD_TOO_SHORT', `the password for ${name} is shorter than 8 characters`, { hint: 'choose a longer one' });
   const file = htpasswdFile(storage);
   const existing = await readFile(file, 'utf8').catch(() => '');
   const taken = existing.split('\n').some((line) => line.startsWith(`${name}:`));
   if (taken && !options.replace) {
-    throw new RegistryError('USER_EXISTS', `account ${name} already exists in ${file}`, { hint: 'choose another name, or pass --replace to set a new password' });
+    throw new RegistryError('USER_EXISTS', `account ${name} already exists in ${file}`, {
+      hint: 'choose another name, or pass --replace to set a new password',
+    });
   }
-  if (taken) await writeFile(file, existing.split('\n').filter((line) => !line.startsWith(`${name}:`)).join('\n'));
+  if (taken)
+    await writeFile(
+      file,
+      existing
+        .split('\n')
+        .filter((line) => !line.startsWith(`${name}:`))
+        .join('\n'),
+    );
   await new Promise<void>((done, fail) =>
     htpasswdPlugin(storage).adduser(name, password, (error) =>
       error ? fail(new RegistryError('USER_NOT_CREATED', `could not create account ${name}: ${error.message}`)) : done(),
@@ -93,9 +110,15 @@ async function userRequest(registry: string, name: string, password: string, bas
   const body = (await response.json().catch(() => ({}))) as { token?: string; error?: string };
   if (!response.ok || !body.token) {
     const reason = body.error ?? `HTTP ${response.status}`;
-    throw new RegistryError(basicAuth ? 'LOGIN_FAILED' : 'USER_NOT_CREATED', `could not ${basicAuth ? 'log in as' : 'create user'} ${name} on ${registry}: ${reason}`, {
-      hint: /registration|disabled/i.test(reason) ? 'sign-up is off: create the account with `mage-int registry adduser <name>` where the registry runs' : undefined,
-    });
+    throw new RegistryError(
+      basicAuth ? 'LOGIN_FAILED' : 'USER_NOT_CREATED',
+      `could not ${basicAuth ? 'log in as' : 'create user'} ${name} on ${registry}: ${reason}`,
+      {
+        hint: /registration|disabled/i.test(reason)
+          ? 'sign-up is off: create the account with `mage-int registry adduser <name>` where the registry runs'
+          : undefined,
+      },
+    );
   }
   return body.token;
 }

@@ -86,7 +86,16 @@ export async function searchConnectors(
     // `search "Amazon S3"` finds amazon_s3 as the pipeline file's `name: Amazon S3` does.
     const byName = term !== undefined && term.trim() !== '' && connectorNameMatch(entry, term) !== undefined;
     if (!byName && !matches(term, entry.package, ...names, entry.description, ...entry.keywords, ...entry.capabilities)) continue;
-    hits.set(entry.package, { package: entry.package, version: entry.version, description: entry.description, type: entry.type, name: entry.name, aliases: entry.aliases, support: entry.support, origin: 'index' });
+    hits.set(entry.package, {
+      package: entry.package,
+      version: entry.version,
+      description: entry.description,
+      type: entry.type,
+      name: entry.name,
+      aliases: entry.aliases,
+      support: entry.support,
+      origin: 'index',
+    });
   }
   const firstPartyRegistry = options.firstPartyRegistry && normaliseRegistry(options.firstPartyRegistry);
   const results = await Promise.all(registries.map((registry) => searchRegistry(registry, term, options.fetchImpl)));
@@ -97,8 +106,11 @@ export async function searchConnectors(
       continue;
     }
     const known = hits.get(hit.package);
-    if (known) known.version = hit.version || known.version; // the registry knows the latest published version
+    if (known)
+      known.version = hit.version || known.version; // the registry knows the latest published version
     else hits.set(hit.package, hit);
   }
-  return [...hits.values()].sort((a, b) => (a.support === b.support ? a.package.localeCompare(b.package) : a.support === 'certified' ? -1 : b.support === 'certified' ? 1 : 0));
+  return [...hits.values()].sort((a, b) =>
+    a.support === b.support ? a.package.localeCompare(b.package) : a.support === 'certified' ? -1 : b.support === 'certified' ? 1 : 0,
+  );
 }

@@ -15,14 +15,18 @@ export interface WorkspacePackage {
 }
 
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
-  return readFile(path, 'utf8').then((text) => JSON.parse(text) as Record<string, unknown>, () => undefined);
+  return readFile(path, 'utf8').then(
+    (text) => JSON.parse(text) as Record<string, unknown>,
+    () => undefined,
+  );
 }
 
 /** The mage-int checkout `from` is in (the directory with the workspace package.json and core/), if any. */
 export async function findCheckout(from: string): Promise<string | undefined> {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
     const pkg = await readJson(join(dir, 'package.json'));
-    if (Array.isArray(pkg?.['workspaces']) && (await readJson(join(dir, 'core', 'package.json')))?.['name'] === '@mage-int/core') return dir;
+    if (Array.isArray(pkg?.['workspaces']) && (await readJson(join(dir, 'core', 'package.json')))?.['name'] === '@mage-int/core')
+      return dir;
     if (dirname(dir) === dir) return undefined;
   }
 }
@@ -36,7 +40,8 @@ export async function firstPartyPackages(checkout: string): Promise<WorkspacePac
     if (!pattern.endsWith('/*')) directories.push(join(checkout, pattern));
     else {
       const parent = join(checkout, pattern.slice(0, -2));
-      for (const entry of await readdir(parent, { withFileTypes: true }).catch(() => [])) if (entry.isDirectory()) directories.push(join(parent, entry.name));
+      for (const entry of await readdir(parent, { withFileTypes: true }).catch(() => []))
+        if (entry.isDirectory()) directories.push(join(parent, entry.name));
     }
   }
   const packages: WorkspacePackage[] = [];
@@ -60,13 +65,27 @@ export interface SeedResult {
  * `mage-int registry start` on this machine, as the seed account of the first-party publisher group. Its
  * password is new each time and never leaves this process. A version already there is kept.
  */
-export async function seedRegistry(registry: { url: string; storage: string }, checkout: string, options: { log?: (message: string) => void } = {}): Promise<SeedResult> {
+export async function seedRegistry(
+  registry: { url: string; storage: string },
+  checkout: string,
+  options: { log?: (message: string) => void } = {},
+): Promise<SeedResult> {
   const packages = await firstPartyPackages(checkout);
-  if (packages.length === 0) throw new ConfigError('CHECKOUT_INVALID', `${checkout} holds no @mage-int packages`, { hint: 'seed from a mage-int checkout' });
+  if (packages.length === 0)
+    throw new ConfigError('CHECKOUT_INVALID', `${checkout} holds no @mage-int packages`, { hint: 'seed from a mage-int checkout' });
   for (const pkg of packages) {
     const files = (await readJson(join(pkg.directory, 'package.json')))?.['files'];
-    const built = !Array.isArray(files) || !files.includes('dist') || (await access(join(pkg.directory, 'dist')).then(() => true, () => false));
-    if (!built) throw new ConfigError('CHECKOUT_NOT_BUILT', `${pkg.name} is not built (${join(pkg.directory, 'dist')} is missing)`, { hint: `run \`npm run build\` in ${checkout} first` });
+    const built =
+      !Array.isArray(files) ||
+      !files.includes('dist') ||
+      (await access(join(pkg.directory, 'dist')).then(
+        () => true,
+        () => false,
+      ));
+    if (!built)
+      throw new ConfigError('CHECKOUT_NOT_BUILT', `${pkg.name} is not built (${join(pkg.directory, 'dist')} is missing)`, {
+        hint: `run \`npm run build\` in ${checkout} first`,
+      });
   }
   const url = normaliseRegistry(registry.url);
   const password = randomBytes(24).toString('base64url');
@@ -92,9 +111,11 @@ export async function seedRegistry(registry: { url: string; storage: string }, c
     };
     // two at a time: npm is mostly waiting on the registry and on packing
     const queue = [...packages];
-    await Promise.all([0, 1].map(async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) await publishOne(next);
-    }));
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await publishOne(next);
+      }),
+    );
     return result;
   } catch (error) {
     if (error instanceof RegistryError || error instanceof ConfigError) throw error;

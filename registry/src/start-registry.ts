@@ -34,7 +34,9 @@ export interface RunningRegistry {
  * public registry), anyone may read, only logged-in users (htpasswd) may publish or unpublish, and only the
  * first-party publisher group may publish `@mage-int/*`. Sign-up over the network is off unless asked for.
  */
-export function verdaccioConfig(options: Required<Pick<RegistryOptions, 'storage'>> & Pick<RegistryOptions, 'allowSignup' | 'logLevel'>): Record<string, unknown> {
+export function verdaccioConfig(
+  options: Required<Pick<RegistryOptions, 'storage'>> & Pick<RegistryOptions, 'allowSignup' | 'logLevel'>,
+): Record<string, unknown> {
   const storage = resolve(options.storage);
   const rules = { access: '$all', publish: '$authenticated', unpublish: '$authenticated' };
   const firstParty = { access: '$all', publish: PUBLISHER_GROUP, unpublish: PUBLISHER_GROUP };
@@ -42,7 +44,14 @@ export function verdaccioConfig(options: Required<Pick<RegistryOptions, 'storage
     self_path: join(storage, 'config.yaml'),
     storage: join(storage, 'packages'),
     plugins: PLUGINS_DIR,
-    auth: { 'mage-int-auth': { file: htpasswdFile(storage), groups_file: groupsFile(storage), slow_verify_ms: 5000, max_users: options.allowSignup === true ? 1000 : -1 } },
+    auth: {
+      'mage-int-auth': {
+        file: htpasswdFile(storage),
+        groups_file: groupsFile(storage),
+        slow_verify_ms: 5000,
+        max_users: options.allowSignup === true ? 1000 : -1,
+      },
+    },
     uplinks: {},
     packages: { '@mage-int/*': firstParty, '@*/*': rules, '**': rules },
     // JWT tokens: checked by signature, so requests do not re-verify the password hash each time.
@@ -75,7 +84,9 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
   const runServer = await loadVerdaccio();
   const storage = resolve(options.storage);
   await mkdir(join(storage, 'packages'), { recursive: true });
-  const server = (await runServer(verdaccioConfig({ storage, allowSignup: options.allowSignup, logLevel: options.logLevel }) as never)) as Server;
+  const server = (await runServer(
+    verdaccioConfig({ storage, allowSignup: options.allowSignup, logLevel: options.logLevel }) as never,
+  )) as Server;
   // verdaccio falls back to its own htpasswd with sign-up open when a configured auth plugin fails to load: refuse to run then.
   const guarded = (globalThis as Record<symbol, Set<string> | undefined>)[Symbol.for('@mage-int/registry:auth-plugin')];
   if (!guarded?.has(groupsFile(storage))) {
@@ -89,7 +100,9 @@ export async function startRegistry(options: RegistryOptions): Promise<RunningRe
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new RegistryError('PORT_IN_USE', `port ${options.port ?? 4873} on ${host} is already in use`, { hint: 'pick another with --port (0 = any free port)' })
+          ? new RegistryError('PORT_IN_USE', `port ${options.port ?? 4873} on ${host} is already in use`, {
+              hint: 'pick another with --port (0 = any free port)',
+            })
           : error,
       ),
     );

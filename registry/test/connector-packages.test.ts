@@ -45,7 +45,23 @@ describe('connector packages', () => {
       }
     }
     // Mage's names for the systems mage-int has (mage_integrations' folder names)
-    for (const name of ['source-postgresql', 'destination-postgresql', 'source-mysql', 'destination-mysql', 'source-amazon_s3', 'destination-amazon_s3', 'source-api', 'source-stripe', 'source-hubspot', 'source-salesforce', 'source-zendesk', 'source-azure_blob_storage', 'source-google_cloud_storage', 'destination-google_cloud_storage', 'destination-duckdb']) {
+    for (const name of [
+      'source-postgresql',
+      'destination-postgresql',
+      'source-mysql',
+      'destination-mysql',
+      'source-amazon_s3',
+      'destination-amazon_s3',
+      'source-api',
+      'source-stripe',
+      'source-hubspot',
+      'source-salesforce',
+      'source-zendesk',
+      'source-azure_blob_storage',
+      'source-google_cloud_storage',
+      'destination-google_cloud_storage',
+      'destination-duckdb',
+    ]) {
       expect(owners.get(name), name).toBeDefined();
     }
   });
@@ -73,11 +89,16 @@ describe('what the docs claim', () => {
   it('the README connector table lists exactly the connectors that exist, the others as planned', async () => {
     const readme = await readFile(join(rootDir, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Connectors'), readme.indexOf('\n## ', readme.indexOf('## Connectors') + 1));
-    const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| connector') && !line.startsWith('| ---'));
+    const rows = section
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| connector') && !line.startsWith('| ---'));
     expect(rows.length).toBeGreaterThan(0);
     const listed = rows.flatMap((row) => /`(@mage-int\/[a-z0-9-]+)`/.exec(row)?.[1] ?? []).sort();
-    expect(listed, 'the README\'s Connectors table must list exactly the packages in connectors/ (a new connector gets a row)').toEqual(existing);
-    for (const row of rows.filter((r) => !/`@mage-int\//.test(r))) expect(row, 'a connector without a package must say it is planned').toMatch(/\bplanned\b/);
+    expect(listed, "the README's Connectors table must list exactly the packages in connectors/ (a new connector gets a row)").toEqual(
+      existing,
+    );
+    for (const row of rows.filter((r) => !/`@mage-int\//.test(r)))
+      expect(row, 'a connector without a package must say it is planned').toMatch(/\bplanned\b/);
   });
 
   it('README.md, docs/cli.md and docs/registry.md name only first-party connector packages that exist', async () => {

@@ -28,7 +28,13 @@ describe('connector requests', () => {
   });
 
   it('accepts only built JS, types and spec.json in a tarball', () => {
-    expect(unexpectedFiles(['package.json', 'README.md', 'spec.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map'])).toEqual([]);
-    expect(unexpectedFiles(['src/index.ts', 'test/a.test.ts', 'tsconfig.json', 'dist/index.js'])).toEqual(['src/index.ts', 'test/a.test.ts', 'tsconfig.json']);
+    expect(unexpectedFiles(['package.json', 'README.md', 'spec.json', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map'])).toEqual(
+      [],
+    );
+    expect(unexpectedFiles(['src/index.ts', 'test/a.test.ts', 'tsconfig.json', 'dist/index.js'])).toEqual([
+      'src/index.ts',
+      'test/a.test.ts',
+      'tsconfig.json',
+    ]);
   });
 });

@@ -33,7 +33,9 @@ let userEnv: NodeJS.ProcessEnv;
 /** The environment of a user whose npm reads `npmrc`: none of the test runner's npm variables. */
 function envWith(npmrc: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$|^MAGE_INT_|^VITEST|^NODE_ENV$|^NODE_OPTIONS$/i.test(key)),
+    Object.entries(process.env).filter(
+      ([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$|^MAGE_INT_|^VITEST|^NODE_ENV$|^NODE_OPTIONS$/i.test(key),
+    ),
   );
   return { ...clean, npm_config_userconfig: npmrc, NO_COLOR: '1', FORCE_COLOR: '0', CI: 'true', ...extra };
 }
@@ -76,7 +78,10 @@ beforeAll(async () => {
   userEnv = envWith(npmrc);
   registryStorage = join(work, 'registry-storage');
   // The registry as a user starts it: a process of its own, seeded from this checkout, on a free port.
-  const child = spawn(process.execPath, [cli, 'registry', 'start', '--seed', '--port', '0', '--storage', registryStorage], { cwd: work, env: userEnv });
+  const child = spawn(process.execPath, [cli, 'registry', 'start', '--seed', '--port', '0', '--storage', registryStorage], {
+    cwd: work,
+    env: userEnv,
+  });
   registryProcess = child;
   let output = '';
   registryUrl = await new Promise<string>((resolve, reject) => {
@@ -111,8 +116,12 @@ describe('a project outside the repository, on the seeded local registry', () =>
     await client.end();
     const db = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database });
     await db.connect();
-    await db.query(`create table public.orders (id bigint primary key, customer text not null, amount numeric(12,2), placed_at timestamptz)`);
-    await db.query(`insert into public.orders select i, 'customer ' || i, i * 1.25, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 hour' from generate_series(1, 250) as i`);
+    await db.query(
+      `create table public.orders (id bigint primary key, customer text not null, amount numeric(12,2), placed_at timestamptz)`,
+    );
+    await db.query(
+      `insert into public.orders select i, 'customer ' || i, i * 1.25, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 hour' from generate_series(1, 250) as i`,
+    );
     await db.end();
   });
 
@@ -123,7 +132,9 @@ describe('a project outside the repository, on the seeded local registry', () =>
     await client.end();
   });
 
-  it('init → npm install → add source-PostgreSQL (Mage\'s spelling) → add destination-duckdb → run name: PostgreSQL → DuckDB → list → remove', { timeout: 300_000 }, async () => {
+  it("init → npm install → add source-PostgreSQL (Mage's spelling) → add destination-duckdb → run name: PostgreSQL → DuckDB → list → remove", {
+    timeout: 300_000,
+  }, async () => {
     const project = join(work, 'my-project');
     expect(await checkoutMageInt(['init', 'my-project', '--registry', registryUrl], work)).toMatch(/created my-project\/\.npmrc/);
     expect(await readFile(join(project, '.npmrc'), 'utf8')).toContain(`@mage-int:registry=${registryUrl}`);
@@ -133,7 +144,8 @@ describe('a project outside the repository, on the seeded local registry', () =>
     const mageInt = (args: string[]) => run('npx', ['--no-install', 'mage-int', ...args], project, userEnv);
 
     const searched = await mageInt(['search']);
-    for (const name of ['source-postgres', 'source-faker', 'destination-duckdb', 'destination-postgres']) expect(searched).toMatch(new RegExp(`${name}\\s+@mage-int/${name}\\s+\\d+\\.\\d+\\.\\d+\\s+certified`));
+    for (const name of ['source-postgres', 'source-faker', 'destination-duckdb', 'destination-postgres'])
+      expect(searched).toMatch(new RegExp(`${name}\\s+@mage-int/${name}\\s+\\d+\\.\\d+\\.\\d+\\s+certified`));
 
     // as a Mage user writes it: the name in another case; installed under its real name
     expect(await mageInt(['add', 'source-PostgreSQL'])).toMatch(/added source postgres: @mage-int\/source-postgres@\d+\.\d+\.\d+\n/);
@@ -161,16 +173,28 @@ describe('a project outside the repository, on the seeded local registry', () =>
     );
     expect(tables).toHaveLength(1);
     const table = `"${tables[0]?.table_schema}"."${tables[0]?.table_name}"`;
-    expect(await readDuckDb(join(project, 'warehouse.duckdb'), `select count(*) as n, sum(amount)::varchar as total, max(customer) filter (where id = 7) as seventh from ${table}`)).toEqual([
-      { n: '250', total: '39218.75', seventh: 'customer 7' },
-    ]);
+    expect(
+      await readDuckDb(
+        join(project, 'warehouse.duckdb'),
+        `select count(*) as n, sum(amount)::varchar as total, max(customer) filter (where id = 7) as seventh from ${table}`,
+      ),
+    ).toEqual([{ n: '250', total: '39218.75', seventh: 'customer 7' }]);
 
     const listed = JSON.parse(await mageInt(['list', '--json'])) as { package: string }[];
-    expect(listed.map((c) => c.package).sort()).toEqual(['@mage-int/destination-duckdb', '@mage-int/source-faker', '@mage-int/source-postgres']);
+    expect(listed.map((c) => c.package).sort()).toEqual([
+      '@mage-int/destination-duckdb',
+      '@mage-int/source-faker',
+      '@mage-int/source-postgres',
+    ]);
 
     expect(await mageInt(['remove', 'source-Faker'])).toMatch(/removed source faker \(@mage-int\/source-faker\)/);
     const pkg = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@mage-int/cli', '@mage-int/core', '@mage-int/destination-duckdb', '@mage-int/source-postgres']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual([
+      '@mage-int/cli',
+      '@mage-int/core',
+      '@mage-int/destination-duckdb',
+      '@mage-int/source-postgres',
+    ]);
     const after = JSON.parse(await mageInt(['list', '--json'])) as { package: string }[];
     expect(after.map((c) => c.package).sort()).toEqual(['@mage-int/destination-duckdb', '@mage-int/source-postgres']);
   });
@@ -185,7 +209,15 @@ describe('a connector author, on the same registry', () => {
     const npmrc = join(work, 'author-npmrc');
     await writeFile(
       npmrc,
-      [`@mage-int:registry=${registryUrl}`, `@acme:registry=${registryUrl}`, `${registryUrl.replace(/^https?:/, '')}:_authToken=${token}`, 'update-notifier=false', 'fund=false', 'audit=false', ''].join('\n'),
+      [
+        `@mage-int:registry=${registryUrl}`,
+        `@acme:registry=${registryUrl}`,
+        `${registryUrl.replace(/^https?:/, '')}:_authToken=${token}`,
+        'update-notifier=false',
+        'fund=false',
+        'audit=false',
+        '',
+      ].join('\n'),
     );
     let env = envWith(npmrc, { MAGE_INT_REGISTRY: registryUrl });
     const mageInt = (args: string[], cwd: string) => checkoutMageInt(args, cwd, env);
@@ -205,16 +237,25 @@ describe('a connector author, on the same registry', () => {
     const project = join(work, 'acme-project');
     await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'e2e-project', private: true, type: 'module' }, null, 2));
-    expect(await mageInt(['add', 'source-acme', '--yes'], project)).toMatch(/added source acme: @acme\/source-acme@0\.1\.0 \(third party\)/);
+    expect(await mageInt(['add', 'source-acme', '--yes'], project)).toMatch(
+      /added source acme: @acme\/source-acme@0\.1\.0 \(third party\)/,
+    );
     expect(await mageInt(['add', 'destination-duckdb'], project)).toMatch(/added destination duckdb: @mage-int\/destination-duckdb/);
     const listed = await mageInt(['list', '--json'], project);
-    expect((JSON.parse(listed) as { package: string }[]).map((c) => c.package)).toEqual(['@acme/source-acme', '@mage-int/destination-duckdb']);
+    expect((JSON.parse(listed) as { package: string }[]).map((c) => c.package)).toEqual([
+      '@acme/source-acme',
+      '@mage-int/destination-duckdb',
+    ]);
 
     // 5. Run a pipeline: acme's records into DuckDB. The API is the stand-in from the scaffold's own test config,
     //    run as a separate Node process (Node strips the types of the .ts file).
     const server = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `const { startFakeApi } = await import(${JSON.stringify(pathToFileURL(join(acme, 'test/testkit.config.ts')).href)}); const api = await startFakeApi(); console.log(JSON.stringify({ url: api.url, apiKey: api.apiKey })); process.on('SIGTERM', () => api.close().then(() => process.exit(0)));`],
+      [
+        '--input-type=module',
+        '-e',
+        `const { startFakeApi } = await import(${JSON.stringify(pathToFileURL(join(acme, 'test/testkit.config.ts')).href)}); const api = await startFakeApi(); console.log(JSON.stringify({ url: api.url, apiKey: api.apiKey })); process.on('SIGTERM', () => api.close().then(() => process.exit(0)));`,
+      ],
       { cwd: acme, env, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
@@ -224,7 +265,20 @@ describe('a connector author, on the same registry', () => {
       });
       await writeFile(
         join(project, 'pipeline.yaml'),
-        ['id: acme-to-duckdb', 'source:', '  name: acme', '  config:', `    base_url: ${api.url}`, '    api_key: ${ACME_API_KEY}', '    page_size: 7', 'destination:', '  name: duckdb', '  config:', '    path: warehouse.duckdb', ''].join('\n'),
+        [
+          'id: acme-to-duckdb',
+          'source:',
+          '  name: acme',
+          '  config:',
+          `    base_url: ${api.url}`,
+          '    api_key: ${ACME_API_KEY}',
+          '    page_size: 7',
+          'destination:',
+          '  name: duckdb',
+          '  config:',
+          '    path: warehouse.duckdb',
+          '',
+        ].join('\n'),
       );
       env = { ...env, ACME_API_KEY: api.apiKey };
       await mageInt(['run', 'pipeline.yaml'], project);
@@ -232,15 +286,24 @@ describe('a connector author, on the same registry', () => {
       server.kill('SIGTERM');
     }
     const warehouse = join(project, 'warehouse.duckdb');
-    expect(await readDuckDb(warehouse, 'select (select count(*) from main.customers) as customers, (select count(distinct id) from main.invoices) as invoices')).toEqual([{ customers: '25', invoices: '40' }]);
-    expect(await readDuckDb(warehouse, "select name, email from main.customers where id = 'cus_007'")).toEqual([{ name: 'Customer 7', email: 'customer7@example.com' }]);
+    expect(
+      await readDuckDb(
+        warehouse,
+        'select (select count(*) from main.customers) as customers, (select count(distinct id) from main.invoices) as invoices',
+      ),
+    ).toEqual([{ customers: '25', invoices: '40' }]);
+    expect(await readDuckDb(warehouse, "select name, email from main.customers where id = 'cus_007'")).toEqual([
+      { name: 'Customer 7', email: 'customer7@example.com' },
+    ]);
   });
 });
 
 describe('the headline: mage-int add source-stripe', () => {
   // Stripe is the Stripe stand-in from @mage-int/testkit (a local server with Stripe's response shapes); the
   // project reaches it only through base_url, with the key from the environment.
-  it('init → add source-stripe → add destination-duckdb → run twice: the second run loads only what changed', { timeout: 300_000 }, async () => {
+  it('init → add source-stripe → add destination-duckdb → run twice: the second run loads only what changed', {
+    timeout: 300_000,
+  }, async () => {
     const { startStripeStandIn } = await import('@mage-int/testkit');
     const stripe = await startStripeStandIn({ counts: { customers: 12 } });
     try {
@@ -254,9 +317,22 @@ describe('the headline: mage-int add source-stripe', () => {
       await mageInt(['add', 'destination-duckdb']);
       await writeFile(
         join(project, 'pipelines', 'stripe.yaml'),
-        ['id: stripe', 'source:', '  name: stripe', '  config:', `    base_url: ${stripe.url}`, '    api_key: ${STRIPE_API_KEY}', 'select: [customers, charges]', 'destination:', '  name: duckdb', '  config: { path: ../stripe.duckdb, hard_delete: true }', ''].join('\n'),
+        [
+          'id: stripe',
+          'source:',
+          '  name: stripe',
+          '  config:',
+          `    base_url: ${stripe.url}`,
+          '    api_key: ${STRIPE_API_KEY}',
+          'select: [customers, charges]',
+          'destination:',
+          '  name: duckdb',
+          '  config: { path: ../stripe.duckdb, hard_delete: true }',
+          '',
+        ].join('\n'),
       );
-      const summary = (output: string) => JSON.parse(output.slice(output.indexOf('{"status"')).split('\n')[0] ?? '') as { status: string; totalRows: number };
+      const summary = (output: string) =>
+        JSON.parse(output.slice(output.indexOf('{"status"')).split('\n')[0] ?? '') as { status: string; totalRows: number };
       const first = await mageInt(['run', 'pipelines/stripe.yaml', '--json']);
       expect(summary(first)).toMatchObject({ status: 'ok', totalRows: 15 });
       expect(first).not.toContain(stripe.apiKey);
@@ -272,7 +348,12 @@ describe('the headline: mage-int add source-stripe', () => {
       expect(summary(second)).toMatchObject({ status: 'ok', totalRows: 3 });
       const warehouse = join(project, 'stripe.duckdb');
       expect(await readDuckDb(warehouse, 'select count(*)::integer as n from main.customers')).toEqual([{ n: 12 }]);
-      expect(await readDuckDb(warehouse, `select id, email from main.customers where id in ('${String(changed?.['id'])}', '${String(deleted?.['id'])}', '${String(added['id'])}') order by email`)).toEqual([
+      expect(
+        await readDuckDb(
+          warehouse,
+          `select id, email from main.customers where id in ('${String(changed?.['id'])}', '${String(deleted?.['id'])}', '${String(added['id'])}') order by email`,
+        ),
+      ).toEqual([
         { id: changed?.['id'], email: 'moved@example.com' },
         { id: added['id'], email: 'new@example.com' },
       ]);
@@ -283,9 +364,13 @@ describe('the headline: mage-int add source-stripe', () => {
 });
 
 describe('the release script, on the same registry', () => {
-  it('plans a version and changelog per changed package and publishes only versions the registry lacks (dry run)', { timeout: 180_000 }, async () => {
-    const versionOf = async (dir: string) => (JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as { version: string }).version;
-    const nextPatch = (version: string) => version.replace(/^(\d+\.\d+\.)(\d+).*$/, (_, head: string, patch: string) => `${head}${Number(patch) + 1}`);
+  it('plans a version and changelog per changed package and publishes only versions the registry lacks (dry run)', {
+    timeout: 180_000,
+  }, async () => {
+    const versionOf = async (dir: string) =>
+      (JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as { version: string }).version;
+    const nextPatch = (version: string) =>
+      version.replace(/^(\d+\.\d+\.)(\d+).*$/, (_, head: string, patch: string) => `${head}${Number(patch) + 1}`);
     const faker = nextPatch(await versionOf('connectors/source-faker'));
     const duckdb = nextPatch(await versionOf('connectors/destination-duckdb'));
     // source-faker's next version is already in the registry (published by a first-party publisher); duckdb's is not
@@ -302,7 +387,16 @@ describe('the release script, on the same registry', () => {
     const before = await run('git', ['status', '--porcelain'], root, userEnv);
     const output = await run(
       process.execPath,
-      [join(root, 'scripts/release/release.mjs'), '--dry-run', '--registry', registryUrl, '--specifier', 'patch', '--projects', '@mage-int/source-faker,@mage-int/destination-duckdb'],
+      [
+        join(root, 'scripts/release/release.mjs'),
+        '--dry-run',
+        '--registry',
+        registryUrl,
+        '--specifier',
+        'patch',
+        '--projects',
+        '@mage-int/source-faker,@mage-int/destination-duckdb',
+      ],
       root,
       userEnv,
     );
@@ -314,7 +408,9 @@ describe('the release script, on the same registry', () => {
     const wouldPublish = [...output.matchAll(/would publish (\S+)@\S+ to /g)].map((m) => m[1]);
     expect(wouldPublish).toContain('@mage-int/destination-duckdb');
     expect(wouldPublish).not.toContain('@mage-int/source-faker');
-    expect(output).toContain(`dry run: ${wouldPublish.length} package${wouldPublish.length === 1 ? '' : 's'} would be published; nothing was changed`);
+    expect(output).toContain(
+      `dry run: ${wouldPublish.length} package${wouldPublish.length === 1 ? '' : 's'} would be published; nothing was changed`,
+    );
     expect(await run('git', ['status', '--porcelain'], root, userEnv)).toBe(before);
   });
 });

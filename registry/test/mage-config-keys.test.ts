@@ -16,8 +16,27 @@ async function spec(connector: string): Promise<JsonSchema> {
 const cases: { connector: string; mage: Record<string, unknown>; expected: Record<string, unknown> }[] = [
   {
     connector: 'source-postgres',
-    mage: { database: 'production', host: 'localhost', password: 'pw', port: 5432, schema: 'public', username: 'mage', replication_slot: 'mage_slot', publication_name: 'mage_pub', batch_fetch_limit: 50000 },
-    expected: { database: 'production', host: 'localhost', port: 5432, schema: 'public', username: 'mage', replication_slot: 'mage_slot', publication_name: 'mage_pub', batch_size: 50000 },
+    mage: {
+      database: 'production',
+      host: 'localhost',
+      password: 'pw',
+      port: 5432,
+      schema: 'public',
+      username: 'mage',
+      replication_slot: 'mage_slot',
+      publication_name: 'mage_pub',
+      batch_fetch_limit: 50000,
+    },
+    expected: {
+      database: 'production',
+      host: 'localhost',
+      port: 5432,
+      schema: 'public',
+      username: 'mage',
+      replication_slot: 'mage_slot',
+      publication_name: 'mage_pub',
+      batch_size: 50000,
+    },
   },
   {
     connector: 'destination-postgres',
@@ -32,7 +51,19 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
   {
     // Mage's template as it is: connection_method direct and empty SSH settings are accepted and dropped
     connector: 'source-mysql',
-    mage: { database: 'demo', host: 'mysql.example.com', port: 3306, username: 'root', password: 'pw', connection_method: 'direct', ssh_host: '', ssh_port: 22, ssh_username: '', ssh_password: '', ssh_pkey: '' },
+    mage: {
+      database: 'demo',
+      host: 'mysql.example.com',
+      port: 3306,
+      username: 'root',
+      password: 'pw',
+      connection_method: 'direct',
+      ssh_host: '',
+      ssh_port: 22,
+      ssh_username: '',
+      ssh_password: '',
+      ssh_pkey: '',
+    },
     expected: { database: 'demo', host: 'mysql.example.com', port: 3306, username: 'root' },
   },
   {
@@ -58,17 +89,53 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
   {
     // mage-int reads a stream per glob pattern: `streams` is its own (Mage's search_pattern / table_configs are not taken)
     connector: 'source-s3',
-    mage: { aws_access_key_id: 'AKIA', aws_secret_access_key: 'xyz', aws_region: 'us-west-2', bucket: 'b', file_type: 'infer', prefix: 'users/ds/', aws_endpoint: 'http://127.0.0.1:9000', streams: [{ name: 'users', pattern: '*.csv' }] },
-    expected: { access_key_id: 'AKIA', secret_access_key: 'xyz', region: 'us-west-2', bucket: 'b', format: 'auto', prefix: 'users/ds/', endpoint: 'http://127.0.0.1:9000' },
+    mage: {
+      aws_access_key_id: 'AKIA',
+      aws_secret_access_key: 'xyz',
+      aws_region: 'us-west-2',
+      bucket: 'b',
+      file_type: 'infer',
+      prefix: 'users/ds/',
+      aws_endpoint: 'http://127.0.0.1:9000',
+      streams: [{ name: 'users', pattern: '*.csv' }],
+    },
+    expected: {
+      access_key_id: 'AKIA',
+      secret_access_key: 'xyz',
+      region: 'us-west-2',
+      bucket: 'b',
+      format: 'auto',
+      prefix: 'users/ds/',
+      endpoint: 'http://127.0.0.1:9000',
+    },
   },
   {
     connector: 'destination-s3',
-    mage: { aws_access_key_id: 'AKIA', aws_secret_access_key: 'xyz', aws_region: 'us-west-2', bucket: 'b', file_type: 'parquet', object_key_path: 'users/ds/20221225' },
-    expected: { access_key_id: 'AKIA', secret_access_key: 'xyz', region: 'us-west-2', bucket: 'b', format: 'parquet', prefix: 'users/ds/20221225' },
+    mage: {
+      aws_access_key_id: 'AKIA',
+      aws_secret_access_key: 'xyz',
+      aws_region: 'us-west-2',
+      bucket: 'b',
+      file_type: 'parquet',
+      object_key_path: 'users/ds/20221225',
+    },
+    expected: {
+      access_key_id: 'AKIA',
+      secret_access_key: 'xyz',
+      region: 'us-west-2',
+      bucket: 'b',
+      format: 'parquet',
+      prefix: 'users/ds/20221225',
+    },
   },
   {
     connector: 'source-azure-blob',
-    mage: { connection_string: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k', container_name: 'testcontainer', prefix: 'users/', streams: [{ name: 'users', pattern: '*.csv' }] },
+    mage: {
+      connection_string: 'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k',
+      container_name: 'testcontainer',
+      prefix: 'users/',
+      streams: [{ name: 'users', pattern: '*.csv' }],
+    },
     expected: { container: 'testcontainer', prefix: 'users/' },
   },
   {
@@ -97,18 +164,23 @@ describe("Mage's config keys", () => {
       const config = validateConfig<Record<string, unknown>>(schema, mage, connector, (message) => warnings.push(message));
       expect(config).toMatchObject(expected);
       // every Mage name was moved to mage-int's (the connector never sees two names for one setting)
-      for (const key of Object.keys(mage)) if (schema.properties?.[key]?.['x-alias-of']) expect(config, `${connector}: ${key}`).not.toHaveProperty(key);
+      for (const key of Object.keys(mage))
+        if (schema.properties?.[key]?.['x-alias-of']) expect(config, `${connector}: ${key}`).not.toHaveProperty(key);
       expect(warnings).toEqual([]);
     });
   }
 
-  it('Mage\'s SSH tunnel for MySQL is refused with what to do instead, and ignored settings never reach the connector', async () => {
+  it("Mage's SSH tunnel for MySQL is refused with what to do instead, and ignored settings never reach the connector", async () => {
     for (const connector of ['source-mysql', 'destination-mysql']) {
       const schema = await spec(connector);
-      expect(() => validateConfig(schema, { database: 'demo', username: 'root', connection_method: 'ssh_tunnel', ssh_host: 'bastion' }, connector)).toThrow(
-        /"connection_method" must be one of "direct" \(got "ssh_tunnel"\)/,
+      expect(() =>
+        validateConfig(schema, { database: 'demo', username: 'root', connection_method: 'ssh_tunnel', ssh_host: 'bastion' }, connector),
+      ).toThrow(/"connection_method" must be one of "direct" \(got "ssh_tunnel"\)/);
+      const config = validateConfig<Record<string, unknown>>(
+        schema,
+        { database: 'demo', username: 'root', connection_method: 'direct', ssh_host: '' },
+        connector,
       );
-      const config = validateConfig<Record<string, unknown>>(schema, { database: 'demo', username: 'root', connection_method: 'direct', ssh_host: '' }, connector);
       expect(Object.keys(config).filter((key) => key.startsWith('ssh_') || key === 'connection_method')).toEqual([]);
       expect(schema.properties?.['connection_method']?.description).toMatch(/ssh -N -L/);
     }

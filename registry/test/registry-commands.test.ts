@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRegistryUser, createRegistryUser, loginRegistryUser, PUBLISHER_GROUP, startRegistry, type RunningRegistry } from '@mage-int/registry';
+import {
+  addRegistryUser,
+  createRegistryUser,
+  loginRegistryUser,
+  PUBLISHER_GROUP,
+  startRegistry,
+  type RunningRegistry,
+} from '@mage-int/registry';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'tools/cli/bin/run.js');
@@ -23,9 +30,14 @@ interface Outcome {
 }
 
 function mageInt(args: string[], cwd: string, npmrc = loggedIn, input = ''): Promise<Outcome> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$/i.test(key)));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$|^INIT_CWD$/i.test(key)),
+  );
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd, env: { ...clean, npm_config_userconfig: npmrc, MAGE_INT_REGISTRY: registry.url, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd,
+      env: { ...clean, npm_config_userconfig: npmrc, MAGE_INT_REGISTRY: registry.url, NO_COLOR: '1' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -43,11 +55,18 @@ async function npmrcFor(name: string, url: string, token?: string): Promise<stri
 }
 
 /** A minimal connector package (plain JS, nothing to build). */
-async function connectorPackage(name: string, options: { manifest?: boolean; extraFiles?: string[]; version?: string; aliases?: string[] } = {}): Promise<string> {
+async function connectorPackage(
+  name: string,
+  options: { manifest?: boolean; extraFiles?: string[]; version?: string; aliases?: string[] } = {},
+): Promise<string> {
   const dir = join(work, 'packages', name.replace('/', '__'));
   await mkdir(join(dir, 'dist'), { recursive: true });
   await mkdir(join(dir, 'src'), { recursive: true });
-  const short = name.split('/').at(-1)?.replace(/^source-/, '') ?? 'x';
+  const short =
+    name
+      .split('/')
+      .at(-1)
+      ?.replace(/^source-/, '') ?? 'x';
   await writeFile(
     join(dir, 'package.json'),
     JSON.stringify({
@@ -56,7 +75,9 @@ async function connectorPackage(name: string, options: { manifest?: boolean; ext
       type: 'module',
       description: `tiny test connector ${short}`,
       keywords: ['mage-int-connector'],
-      ...(options.manifest === false ? {} : { 'mage-int': { type: 'source', name: short, ...(options.aliases ? { aliases: options.aliases } : {}), support: 'community' } }),
+      ...(options.manifest === false
+        ? {}
+        : { 'mage-int': { type: 'source', name: short, ...(options.aliases ? { aliases: options.aliases } : {}), support: 'community' } }),
       exports: { '.': { default: './dist/index.js' }, './package.json': './package.json' },
       files: ['dist', 'spec.json', ...(options.extraFiles ?? [])],
     }),
@@ -142,7 +163,12 @@ describe('registry accounts and the first-party scope', () => {
     expect(refused.code).toBe(1);
     expect(refused.output).toMatch(/does not let this account publish @mage-int\/source-tiny/);
     expect(refused.output).toMatch(/only the first-party publisher group may publish @mage-int/);
-    const added = await mageInt(['registry', 'adduser', 'carol', '--first-party', '--storage', registry.storage], work, anonymous, 'carols long password\n');
+    const added = await mageInt(
+      ['registry', 'adduser', 'carol', '--first-party', '--storage', registry.storage],
+      work,
+      anonymous,
+      'carols long password\n',
+    );
     expect(added.output).toMatch(/group mage-int-publishers/);
     const carol = await npmrcFor('carol', registry.url, await loginRegistryUser(registry.url, 'carol', 'carols long password'));
     const published = await mageInt(['publish', dir], work, carol);
@@ -156,13 +182,17 @@ describe('registry accounts and the first-party scope', () => {
     try {
       await addRegistryUser(other.storage, 'mallory', 'mallorys long password', { groups: [PUBLISHER_GROUP] });
       const mallory = await npmrcFor('mallory', other.url, await loginRegistryUser(other.url, 'mallory', 'mallorys long password'));
-      expect((await mageInt(['publish', await connectorPackage('@mage-int/source-lookalike'), '--registry', other.url], work, mallory)).code).toBe(0);
+      expect(
+        (await mageInt(['publish', await connectorPackage('@mage-int/source-lookalike'), '--registry', other.url], work, mallory)).code,
+      ).toBe(0);
       const project = join(work, 'scope-project');
       await mkdir(project, { recursive: true });
       await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'scope-project', private: true, type: 'module' }));
       const asked = await mageInt(['add', 'source-lookalike', '--registry', other.url], project, anonymous);
       expect(asked.code).toBe(2);
-      expect(asked.output).toContain(`@mage-int/source-lookalike comes from ${other.url}, not from the registry configured for @mage-int (${registry.url}) and there is no terminal to confirm`);
+      expect(asked.output).toContain(
+        `@mage-int/source-lookalike comes from ${other.url}, not from the registry configured for @mage-int (${registry.url}) and there is no terminal to confirm`,
+      );
       await expect(access(join(project, 'node_modules/@mage-int/source-lookalike'))).rejects.toThrow();
       const searched = await mageInt(['search', 'lookalike', '--registry', other.url], project, anonymous);
       expect(searched.output).toMatch(/source-lookalike\s+@mage-int\/source-lookalike\s+1\.0\.0\s+third party/);
@@ -183,9 +213,13 @@ describe('mage-int add, list, search, remove', () => {
     // published here so this block does not depend on the order of the one above
     await mageInt(['publish', await connectorPackage('@acme/source-crm', { version: '2.1.0' })], work);
     const plain = await connectorPackage('@acme/not-a-connector', { manifest: false });
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$/i.test(key)));
+    const clean = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !/^npm_(config|package|lifecycle)_|^npm_execpath$/i.test(key)),
+    );
     await new Promise<void>((resolve, reject) =>
-      execFile('npm', ['publish', '--ignore-scripts'], { cwd: plain, env: { ...clean, npm_config_userconfig: loggedIn } }, (error) => (error ? reject(error) : resolve())),
+      execFile('npm', ['publish', '--ignore-scripts'], { cwd: plain, env: { ...clean, npm_config_userconfig: loggedIn } }, (error) =>
+        error ? reject(error) : resolve(),
+      ),
     );
     project = join(work, 'project');
     await mkdir(project, { recursive: true });
@@ -213,7 +247,7 @@ describe('mage-int add, list, search, remove', () => {
     await expect(access(join(project, 'node_modules/@acme/not-a-connector'))).rejects.toThrow();
   });
 
-  it('lists every connector with `search` and no term: the first-party index and the registry\'s community ones', async () => {
+  it("lists every connector with `search` and no term: the first-party index and the registry's community ones", async () => {
     const result = await mageInt(['search'], work);
     expect(result.code).toBe(0);
     expect(result.output).toMatch(/source-postgres\s+@mage-int\/source-postgres/);
@@ -234,17 +268,23 @@ describe('mage-int add, list, search, remove', () => {
     // this registry has no @mage-int/source-faker (nothing was seeded into it)
     const result = await mageInt(['add', 'source-faker'], project);
     expect(result.code).toBe(1);
-    expect(result.output).toContain(`source-faker is a first-party connector (@mage-int/source-faker), but ${registry.url} does not have it`);
-    expect(result.output).toMatch(/hint: point @mage-int at a registry that serves mage-int's packages, e\.g\. a checkout's `npm run registry`/);
+    expect(result.output).toContain(
+      `source-faker is a first-party connector (@mage-int/source-faker), but ${registry.url} does not have it`,
+    );
+    expect(result.output).toMatch(
+      /hint: point @mage-int at a registry that serves mage-int's packages, e\.g\. a checkout's `npm run registry`/,
+    );
   });
 
   it('says clearly when no connector of that name exists', async () => {
     const result = await mageInt(['add', 'source-nothing-like-this'], project);
     expect(result.code).toBe(1);
-    expect(result.output).toMatch(/no connector source-nothing-like-this was found \(tried @mage-int\/source-nothing-like-this, mage-int-source-nothing-like-this/);
+    expect(result.output).toMatch(
+      /no connector source-nothing-like-this was found \(tried @mage-int\/source-nothing-like-this, mage-int-source-nothing-like-this/,
+    );
   });
 
-  it('finds first-party connectors by Mage\'s names in any case: search lists the alias, add resolves it to the real package', async () => {
+  it("finds first-party connectors by Mage's names in any case: search lists the alias, add resolves it to the real package", async () => {
     const searched = await mageInt(['search', 'PostgreSQL'], work);
     expect(searched.output).toMatch(/source-postgres\s+@mage-int\/source-postgres\s+\S+\s+certified\s+postgresql\s/);
     expect(searched.output).toMatch(/destination-postgres\s+@mage-int\/destination-postgres\s+\S+\s+certified\s+postgresql\s/);
@@ -254,12 +294,16 @@ describe('mage-int add, list, search, remove', () => {
     // this registry has no @mage-int packages: the answer names the real package, not one for the name as typed
     const added = await mageInt(['add', 'source-PostgreSQL'], project);
     expect(added.code).toBe(1);
-    expect(added.output).toContain(`source-postgres is a first-party connector (@mage-int/source-postgres), but ${registry.url} does not have it`);
+    expect(added.output).toContain(
+      `source-postgres is a first-party connector (@mage-int/source-postgres), but ${registry.url} does not have it`,
+    );
     expect(added.output).not.toMatch(/source-PostgreSQL|source-postgresql/);
     // without its end, a connector's name is not taken for an npm package of that name
     const bare = await mageInt(['add', 'PostgreSQL'], project);
     expect(bare.code).toBe(2);
-    expect(bare.output).toContain('"PostgreSQL" is a connector\'s name: say which end, `mage-int add destination-postgres` or `mage-int add source-postgres`');
+    expect(bare.output).toContain(
+      '"PostgreSQL" is a connector\'s name: say which end, `mage-int add destination-postgres` or `mage-int add source-postgres`',
+    );
     const typo = await mageInt(['add', 'destination-amazon_s4'], project);
     expect(typo.output).toMatch(/hint: did you mean destination-s3\? `mage-int add destination-s3`/);
   });
@@ -268,7 +312,9 @@ describe('mage-int add, list, search, remove', () => {
     await mageInt(['publish', await connectorPackage('@acme/source-ledger', { aliases: ['books', 'general_ledger'] })], work);
     const added = await mageInt(['add', 'source-LEDGER', '--yes'], project);
     expect(added.output).toMatch(/added source ledger: @acme\/source-ledger@1\.0\.0 \(third party\)/);
-    expect((await mageInt(['add', 'source-Books'], project)).output).toMatch(/source-ledger is already installed: @acme\/source-ledger@1\.0\.0/);
+    expect((await mageInt(['add', 'source-Books'], project)).output).toMatch(
+      /source-ledger is already installed: @acme\/source-ledger@1\.0\.0/,
+    );
     await writeFile(join(project, 'ledger.yaml'), 'id: ledger\nsource:\n  name: General Ledger\ndestination:\n  command: cat\n');
     const discovered = await mageInt(['discover', 'ledger.yaml', '--json'], project);
     expect(discovered.output).not.toMatch(/not installed/);

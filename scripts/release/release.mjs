@@ -35,10 +35,16 @@ if (!registry) {
   process.exit(2);
 }
 const git = !dryRun && !options['no-git'];
-const projects = options.projects?.split(',').map((p) => p.trim()).filter(Boolean);
+const projects = options.projects
+  ?.split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
 
 /** npm arguments that send a package and its scope to the release registry, whatever .npmrc says. */
-const registryArgs = (name) => [`--registry=${registry}`, ...(name.startsWith('@') ? [`--${name.split('/')[0]}:registry=${registry}`] : [])];
+const registryArgs = (name) => [
+  `--registry=${registry}`,
+  ...(name.startsWith('@') ? [`--${name.split('/')[0]}:registry=${registry}`] : []),
+];
 
 function published(name, version) {
   const result = spawnSync('npm', ['view', `${name}@${version}`, 'version', ...registryArgs(name)], { encoding: 'utf8' });
@@ -72,7 +78,9 @@ if (released.length === 0) {
   console.log('nothing changed since the last release: nothing to publish');
   process.exit(0);
 }
-const graph = JSON.parse(execFileSync('npx', ['nx', 'graph', '--file=stdout'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
+const graph = JSON.parse(
+  execFileSync('npx', ['nx', 'graph', '--file=stdout'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }),
+);
 const toPublish = [];
 for (const [project, data] of released) {
   const directory = join(root, graph.graph.nodes[project].data.root);
@@ -86,7 +94,11 @@ if (dryRun) {
   console.log(`dry run: ${toPublish.length} package${toPublish.length === 1 ? '' : 's'} would be published; nothing was changed`);
   process.exit(0);
 }
-if (toPublish.length > 0) execFileSync('npx', ['nx', 'run-many', '-t', 'build', '--output-style=stream', `--projects=${toPublish.map((p) => p.name).join(',')}`], { cwd: root, stdio: 'inherit' });
+if (toPublish.length > 0)
+  execFileSync('npx', ['nx', 'run-many', '-t', 'build', '--output-style=stream', `--projects=${toPublish.map((p) => p.name).join(',')}`], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 let failed = 0;
 for (const p of toPublish) {
   const result = spawnSync('npm', ['publish', '--ignore-scripts', ...registryArgs(p.name)], { cwd: p.directory, stdio: 'inherit' });

@@ -27,7 +27,12 @@ export default class PackageJsonVersionActions extends VersionActions {
     const tag = metadata?.tag ?? 'latest';
     let currentVersion = null;
     try {
-      const args = ['view', `${name}@${tag}`, 'version', ...(registry ? [`--registry=${registry}`, `--${name.split('/')[0]}:registry=${registry}`] : [])];
+      const args = [
+        'view',
+        `${name}@${tag}`,
+        'version',
+        ...(registry ? [`--registry=${registry}`, `--${name.split('/')[0]}:registry=${registry}`] : []),
+      ];
       currentVersion = execFileSync('npm', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
     } catch {
       currentVersion = null; // not published there yet
@@ -38,7 +43,8 @@ export default class PackageJsonVersionActions extends VersionActions {
   async readCurrentVersionOfDependency(tree, projectGraph, dependencyProjectName) {
     const pkg = readJson(tree, this.manifestPath);
     const name = packageNameOf(projectGraph, dependencyProjectName);
-    for (const collection of COLLECTIONS) if (pkg[collection]?.[name]) return { currentVersion: pkg[collection][name], dependencyCollection: collection };
+    for (const collection of COLLECTIONS)
+      if (pkg[collection]?.[name]) return { currentVersion: pkg[collection][name], dependencyCollection: collection };
     return { currentVersion: null, dependencyCollection: null };
   }
 

@@ -45,9 +45,13 @@ export async function listTemplates(): Promise<TemplateInfo[]> {
   const out: TemplateInfo[] = [];
   for (const entry of await readdir(TEMPLATES_DIR)) {
     const directory = join(TEMPLATES_DIR, entry);
-    const pkg = await readFile(join(directory, 'package.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => undefined);
+    const pkg = await readFile(join(directory, 'package.json'), 'utf8').then(
+      (t) => JSON.parse(t) as Record<string, unknown>,
+      () => undefined,
+    );
     const kind = (pkg?.['mage-int'] as { type?: string } | undefined)?.type;
-    if (kind === 'source' || kind === 'destination') out.push({ id: entry, kind, description: String(pkg?.['description'] ?? ''), directory });
+    if (kind === 'source' || kind === 'destination')
+      out.push({ id: entry, kind, description: String(pkg?.['description'] ?? ''), directory });
   }
   return out.sort((a, b) => a.id.localeCompare(b.id));
 }
@@ -55,10 +59,19 @@ export async function listTemplates(): Promise<TemplateInfo[]> {
 /** The mage-int monorepo root above `directory` (a workspace root holding core/ as @mage-int/core), if any. */
 export async function findWorkspaceRoot(directory: string): Promise<string | undefined> {
   for (let dir = resolve(directory); ; dir = dirname(dir)) {
-    const pkg = await readFile(join(dir, 'package.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => undefined);
+    const pkg = await readFile(join(dir, 'package.json'), 'utf8').then(
+      (t) => JSON.parse(t) as Record<string, unknown>,
+      () => undefined,
+    );
     if (pkg && Array.isArray(pkg['workspaces'])) {
-      const core = await readFile(join(dir, 'core/package.json'), 'utf8').then((t) => JSON.parse(t) as Record<string, unknown>, () => undefined);
-      const codegen = await access(join(dir, 'scripts/connector-codegen.mjs')).then(() => true, () => false);
+      const core = await readFile(join(dir, 'core/package.json'), 'utf8').then(
+        (t) => JSON.parse(t) as Record<string, unknown>,
+        () => undefined,
+      );
+      const codegen = await access(join(dir, 'scripts/connector-codegen.mjs')).then(
+        () => true,
+        () => false,
+      );
       if (core?.['name'] === '@mage-int/core' && codegen) return dir;
     }
     if (dirname(dir) === dir) return undefined;
@@ -92,7 +105,10 @@ export interface ScaffoldResult {
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 function pascalCase(name: string): string {
-  return name.split('-').map((part) => part.charAt(0).toUpperCase() + part.slice(1)).join('');
+  return name
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
 }
 
 async function walk(dir: string, base = dir): Promise<string[]> {
@@ -120,7 +136,9 @@ async function ownVersion(): Promise<string> {
 export async function scaffoldConnector(options: ScaffoldOptions): Promise<ScaffoldResult> {
   const { kind, name } = options;
   if (!NAME.test(name)) {
-    throw new ConfigError('NAME_INVALID', `"${name}" is not a valid connector name`, { hint: 'use lower case letters, digits and dashes, starting with a letter: acme, google-sheets' });
+    throw new ConfigError('NAME_INVALID', `"${name}" is not a valid connector name`, {
+      hint: 'use lower case letters, digits and dashes, starting with a letter: acme, google-sheets',
+    });
   }
   const templates = (await listTemplates()).filter((t) => t.kind === kind);
   const template = options.template ? templates.find((t) => t.id === options.template) : templates[0];
@@ -136,11 +154,15 @@ export async function scaffoldConnector(options: ScaffoldOptions): Promise<Scaff
   }
   const root = options.layout === 'standalone' ? undefined : await findWorkspaceRoot(dirname(directory));
   if (options.layout === 'workspace' && !root) {
-    throw new ConfigError('NOT_IN_WORKSPACE', `${directory} is not inside the mage-int monorepo`, { hint: 'drop --layout workspace to create a standalone package' });
+    throw new ConfigError('NOT_IN_WORKSPACE', `${directory} is not inside the mage-int monorepo`, {
+      hint: 'drop --layout workspace to create a standalone package',
+    });
   }
   const layout = root ? 'workspace' : 'standalone';
   const scope = options.scope ? (options.scope.startsWith('@') ? options.scope : `@${options.scope}`) : undefined;
-  const packageName = options.packageName ?? (layout === 'workspace' ? `@mage-int/${kind}-${name}` : scope ? `${scope}/${kind}-${name}` : `mage-int-${kind}-${name}`);
+  const packageName =
+    options.packageName ??
+    (layout === 'workspace' ? `@mage-int/${kind}-${name}` : scope ? `${scope}/${kind}-${name}` : `mage-int-${kind}-${name}`);
   const version = `^${await ownVersion()}`;
   const replacements: [string, string][] = [
     ['__PACKAGE__', packageName],
@@ -177,17 +199,44 @@ export async function scaffoldConnector(options: ScaffoldOptions): Promise<Scaff
     const target = join(directory, file);
     await mkdir(dirname(target), { recursive: true });
     let text = fill(await readFile(join(from, file), 'utf8'));
-    if (file === 'package.json') text = JSON.stringify(packageJson(JSON.parse(text) as Record<string, unknown>, layout, root ? relative(directory, root).split(sep).join('/') : '', version), null, 2) + '\n';
+    if (file === 'package.json')
+      text =
+        JSON.stringify(
+          packageJson(
+            JSON.parse(text) as Record<string, unknown>,
+            layout,
+            root ? relative(directory, root).split(sep).join('/') : '',
+            version,
+          ),
+          null,
+          2,
+        ) + '\n';
     await writeFile(target, text);
   }
   const extra: Record<string, string> = {};
   if (root) {
     const rel = relative(directory, root).split(sep).join('/');
-    extra['tsconfig.json'] = JSON.stringify({ extends: `${rel}/tsconfig.base.json`, compilerOptions: { rootDir: '.', noEmit: true }, include: ['src', 'test'] }, null, 2);
-    extra['tsconfig.build.json'] = JSON.stringify({ extends: `${rel}/tsconfig.base.json`, compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] }, null, 2);
+    extra['tsconfig.json'] = JSON.stringify(
+      { extends: `${rel}/tsconfig.base.json`, compilerOptions: { rootDir: '.', noEmit: true }, include: ['src', 'test'] },
+      null,
+      2,
+    );
+    extra['tsconfig.build.json'] = JSON.stringify(
+      { extends: `${rel}/tsconfig.base.json`, compilerOptions: { rootDir: 'src', outDir: 'dist' }, include: ['src'] },
+      null,
+      2,
+    );
   } else {
-    extra['tsconfig.json'] = JSON.stringify({ compilerOptions: { ...STANDALONE_COMPILER_OPTIONS, rootDir: '.', noEmit: true }, include: ['src', 'test'] }, null, 2);
-    extra['tsconfig.build.json'] = JSON.stringify({ extends: './tsconfig.json', compilerOptions: { rootDir: 'src', outDir: 'dist', noEmit: false }, include: ['src'] }, null, 2);
+    extra['tsconfig.json'] = JSON.stringify(
+      { compilerOptions: { ...STANDALONE_COMPILER_OPTIONS, rootDir: '.', noEmit: true }, include: ['src', 'test'] },
+      null,
+      2,
+    );
+    extra['tsconfig.build.json'] = JSON.stringify(
+      { extends: './tsconfig.json', compilerOptions: { rootDir: 'src', outDir: 'dist', noEmit: false }, include: ['src'] },
+      null,
+      2,
+    );
     extra['.gitignore'] = 'node_modules/\ndist/\nsrc/generated/\n*.tgz\n';
   }
   for (const [file, text] of Object.entries(extra)) {
@@ -197,7 +246,12 @@ export async function scaffoldConnector(options: ScaffoldOptions): Promise<Scaff
   return { directory, packageName, layout, template: template.id, files: files.sort() };
 }
 
-function packageJson(pkg: Record<string, unknown>, layout: 'workspace' | 'standalone', rootRelative: string, version: string): Record<string, unknown> {
+function packageJson(
+  pkg: Record<string, unknown>,
+  layout: 'workspace' | 'standalone',
+  rootRelative: string,
+  version: string,
+): Record<string, unknown> {
   const out = { ...pkg };
   if (layout === 'workspace') {
     out['scripts'] = {
@@ -217,4 +271,3 @@ function packageJson(pkg: Record<string, unknown>, layout: 'workspace' | 'standa
   }
   return out;
 }
-

@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 async function npm(args: string[], cwd: string): Promise<string> {
-  const { stdout, stderr } = await run('npm', args, { cwd, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' } });
+  const { stdout, stderr } = await run('npm', args, {
+    cwd,
+    maxBuffer: 32 * 1024 * 1024,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' },
+  });
   // eslint-disable-next-line no-control-regex
   return (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '');
 }
@@ -27,11 +31,15 @@ async function npm(args: string[], cwd: string): Promise<string> {
 describe('templates', () => {
   it('ships an HTTP source and an HTTP destination template', async () => {
     const templates = await listTemplates();
-    expect(templates.map((t) => `${t.kind}:${t.id}`)).toEqual(expect.arrayContaining(['source:source-http', 'destination:destination-http']));
+    expect(templates.map((t) => `${t.kind}:${t.id}`)).toEqual(
+      expect.arrayContaining(['source:source-http', 'destination:destination-http']),
+    );
   });
 
   it('refuses a name that is not a valid connector name', async () => {
-    await expect(scaffoldConnector({ kind: 'source', name: 'Acme API', directory: join(workDir, 'bad') })).rejects.toMatchObject({ code: 'NAME_INVALID' });
+    await expect(scaffoldConnector({ kind: 'source', name: 'Acme API', directory: join(workDir, 'bad') })).rejects.toMatchObject({
+      code: 'NAME_INVALID',
+    });
   });
 
   for (const kind of ['source', 'destination'] as const) {
@@ -40,11 +48,22 @@ describe('templates', () => {
       const result = await scaffoldConnector({ kind, name: 'acme', directory });
       expect(result.layout).toBe('workspace');
       expect(result.packageName).toBe(`@mage-int/${kind}-acme`);
-      expect(result.files).toEqual(expect.arrayContaining(['package.json', 'spec.json', 'src/index.ts', 'src/bin.ts', 'test/testkit.config.ts', 'README.md', 'tsconfig.json']));
+      expect(result.files).toEqual(
+        expect.arrayContaining([
+          'package.json',
+          'spec.json',
+          'src/index.ts',
+          'src/bin.ts',
+          'test/testkit.config.ts',
+          'README.md',
+          'tsconfig.json',
+        ]),
+      );
       const pkg = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as Record<string, unknown>;
       expect(pkg['mage-int']).toMatchObject({ type: kind, name: 'acme', support: 'certified' });
       expect(pkg['keywords']).toContain('mage-int-connector');
-      for (const file of result.files) expect(await readFile(join(directory, file), 'utf8'), `${file} keeps a template placeholder`).not.toMatch(/__[A-Z_]+__/);
+      for (const file of result.files)
+        expect(await readFile(join(directory, file), 'utf8'), `${file} keeps a template placeholder`).not.toMatch(/__[A-Z_]+__/);
       expect(await readFile(join(directory, 'README.md'), 'utf8')).toContain(`npm run build -w @mage-int/${kind}-acme`);
 
       await npm(['run', 'build'], directory);
@@ -58,20 +77,24 @@ describe('templates', () => {
     });
   }
 
-  it('`mage-int test` passes the scaffold, and fails it with the broken check named when the API ignores bookmarks', { timeout: 120_000 }, async () => {
+  it('`mage-int test` passes the scaffold, and fails it with the broken check named when the API ignores bookmarks', {
+    timeout: 120_000,
+  }, async () => {
     const directory = join(workDir, 'source-acme');
     const cli = fileURLToPath(new URL('../../tools/cli/bin/run.js', import.meta.url));
     const passed = await run(process.execPath, [cli, 'test', directory, '--no-build'], { cwd: directory });
     expect(passed.stdout).toMatch(/@mage-int\/source-acme: 9 passed, 0 failed, 0 skipped/);
     const config = join(directory, 'test/testkit.config.ts');
     const text = await readFile(config, 'utf8');
-    await writeFile(config, text.replace("since === null || Date.parse", "true || since === null || Date.parse"));
+    await writeFile(config, text.replace('since === null || Date.parse', 'true || since === null || Date.parse'));
     const failed = await run(process.execPath, [cli, 'test', directory, '--no-build'], { cwd: directory }).then(
       () => ({ code: 0, stdout: '' }),
       (error: { code: number; stdout: string }) => error,
     );
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/FAIL {2}an incremental read from a far-future bookmark returns no records\n\s+stream "customers".*lies before the start of the sync/);
+    expect(failed.stdout).toMatch(
+      /FAIL {2}an incremental read from a far-future bookmark returns no records\n\s+stream "customers".*lies before the start of the sync/,
+    );
     expect(failed.stdout).toMatch(/@mage-int\/source-acme: \d+ passed, [12] failed/);
   });
 });

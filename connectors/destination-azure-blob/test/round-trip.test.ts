@@ -13,8 +13,14 @@ afterAll(() => azure.close());
 describe('destination-azure-blob → source-azure-blob', () => {
   it('writes Hive-partitioned Parquet objects that read back exactly, and releases the STATE after them', async () => {
     await checkPartitionedParquetRoundTrip(
-      (messages) => new AzureBlobDestination({ config: { ...azure.settings, prefix: 'lake', format: 'parquet', partition_by: 'created_at:day' } }).write(messages),
-      () => new AzureBlobSource({ config: { ...azure.settings, prefix: 'lake', streams: [{ name: 'payments', pattern: 'payments/**/*.parquet' }] } }).read(),
+      (messages) =>
+        new AzureBlobDestination({
+          config: { ...azure.settings, prefix: 'lake', format: 'parquet', partition_by: 'created_at:day' },
+        }).write(messages),
+      () =>
+        new AzureBlobSource({
+          config: { ...azure.settings, prefix: 'lake', streams: [{ name: 'payments', pattern: 'payments/**/*.parquet' }] },
+        }).read(),
     );
   });
 

@@ -21,7 +21,10 @@ export default defineTestConfig<AzureBlobDestinationConfig>({
   appendOnly: true,
   skipFixtures: APPEND_ONLY_FILE_SKIPS,
   async readTable(config, stream) {
-    const blobs = new BlobServiceClient(config.endpoint as string, new StorageSharedKeyCredential(config.account_name as string, config.account_key as string)).getContainerClient(config.container);
+    const blobs = new BlobServiceClient(
+      config.endpoint as string,
+      new StorageSharedKeyCredential(config.account_name as string, config.account_key as string),
+    ).getContainerClient(config.container);
     const listed = [];
     for await (const blob of blobs.listBlobsFlat({ prefix: streamPrefix('out', stream) })) listed.push(blob);
     if (listed.length === 0) return undefined;

@@ -50,7 +50,14 @@ const INT128_MAX = 2n ** 127n - 1n;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function describe(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : value instanceof Decimal ? value.text : typeof value === 'object' ? stringifyExactJson(value) : String(value);
+  const text =
+    typeof value === 'string'
+      ? JSON.stringify(value)
+      : value instanceof Decimal
+        ? value.text
+        : typeof value === 'object'
+          ? stringifyExactJson(value)
+          : String(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -73,7 +80,10 @@ export function textOf(value: unknown): string {
 }
 
 function integerWriter(type: DuckType, min: bigint, max: bigint, wider: (n: bigint) => DuckType): ColumnWriter {
-  const append = type.kind === 'HUGEINT' ? (a: DuckDBAppender, p: unknown) => a.appendHugeInt(p as bigint) : (a: DuckDBAppender, p: unknown) => a.appendBigInt(p as bigint);
+  const append =
+    type.kind === 'HUGEINT'
+      ? (a: DuckDBAppender, p: unknown) => a.appendHugeInt(p as bigint)
+      : (a: DuckDBAppender, p: unknown) => a.appendBigInt(p as bigint);
   return {
     type,
     prepare(value) {
@@ -228,7 +238,11 @@ function baseWriter(type: DuckType, options: WriterOptions): ColumnWriter {
     case 'TIME': {
       // TIME would drop an offset silently; a value that has one moves the column to TIMETZ.
       const plain = textParsedWriter(type);
-      return { type, prepare: (value) => (typeof value === 'string' && hasTimeOffset(value) ? new NeedsWiderType(TIMETZ) : plain.prepare(value)), append: appendVarchar };
+      return {
+        type,
+        prepare: (value) => (typeof value === 'string' && hasTimeOffset(value) ? new NeedsWiderType(TIMETZ) : plain.prepare(value)),
+        append: appendVarchar,
+      };
     }
     case 'TIMETZ':
       return { type, prepare: (value) => (typeof value === 'string' ? timetzText(value) : reject(value, type)), append: appendVarchar };

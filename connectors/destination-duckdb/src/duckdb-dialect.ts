@@ -113,7 +113,9 @@ export class DuckDBDialect implements SqlDialect<DuckType> {
    */
   createStaging(staging: TableRef, like: TableRef, columns: readonly string[]): string[] {
     const list = columns.map((c) => this.quoteIdentifier(c)).join(', ');
-    return [`CREATE OR REPLACE TEMP TABLE ${this.quoteIdentifier(staging.name)} AS SELECT ${list}, 0::BIGINT AS ${STAGING_SEQUENCE} FROM ${this.qualify(like)} LIMIT 0`];
+    return [
+      `CREATE OR REPLACE TEMP TABLE ${this.quoteIdentifier(staging.name)} AS SELECT ${list}, 0::BIGINT AS ${STAGING_SEQUENCE} FROM ${this.qualify(like)} LIMIT 0`,
+    ];
   }
 
   /**
@@ -141,7 +143,9 @@ export class DuckDBDialect implements SqlDialect<DuckType> {
     if (deletes && plan.hardDelete) clauses.push(`WHEN MATCHED AND s.${q(DELETED_AT)} IS NOT NULL THEN DELETE`);
     if (deletes && !plan.hardDelete) {
       // A delete often carries only the key: mark the row, keeping the values the record does not have.
-      const kept = updatable.map((c) => `${q(c)} = ${c === DELETED_AT || c === BATCHED_AT ? value(c, 's.') : `coalesce(s.${q(c)}, t.${q(c)})`}`);
+      const kept = updatable.map(
+        (c) => `${q(c)} = ${c === DELETED_AT || c === BATCHED_AT ? value(c, 's.') : `coalesce(s.${q(c)}, t.${q(c)})`}`,
+      );
       clauses.push(`WHEN MATCHED AND s.${q(DELETED_AT)} IS NOT NULL THEN UPDATE SET ${kept.join(', ')}`);
     }
     if (plan.method === 'upsert' || plan.method === 'update_only') {
@@ -151,7 +155,9 @@ export class DuckDBDialect implements SqlDialect<DuckType> {
     if (plan.method === 'upsert' || plan.method === 'ignore') {
       // Hard deletes of unknown keys insert nothing; soft ones keep the record, marked deleted.
       const guard = deletes && plan.hardDelete ? ` AND s.${q(DELETED_AT)} IS NULL` : '';
-      clauses.push(`WHEN NOT MATCHED${guard} THEN INSERT (${insertColumns}) VALUES (${plan.columns.map((c) => value(c, 's.')).join(', ')})`);
+      clauses.push(
+        `WHEN NOT MATCHED${guard} THEN INSERT (${insertColumns}) VALUES (${plan.columns.map((c) => value(c, 's.')).join(', ')})`,
+      );
     }
     if (clauses.length === 0) return [];
     return [`MERGE INTO ${target} AS t USING (${latest}) AS s ON ${on}\n${clauses.join('\n')}`];

@@ -2,7 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
-import { ConnectorError, type DestinationSession, type NativeRows, type RecordBatch, type RecordData, type SessionControl, type StreamInfo } from '@mage-int/core';
+import {
+  ConnectorError,
+  type DestinationSession,
+  type NativeRows,
+  type RecordBatch,
+  type RecordData,
+  type SessionControl,
+  type StreamInfo,
+} from '@mage-int/core';
 import { DuckDBDialect } from './duckdb-dialect.js';
 import { SequenceClock, type RecordContext } from './metadata-columns.js';
 import type { ResolvedConfig } from './options.js';
@@ -77,7 +85,10 @@ export class DuckDBSession implements DestinationSession {
   async close(failed: boolean): Promise<void> {
     await this.removeTempDir();
     await this.session.close(!failed && this.config.path !== MEMORY);
-    if (!failed) this.control.logger.info(`loaded ${this.committedRows} records into ${this.config.path}`, { tables: [...this.streams.values()].map((s) => s.table) });
+    if (!failed)
+      this.control.logger.info(`loaded ${this.committedRows} records into ${this.config.path}`, {
+        tables: [...this.streams.values()].map((s) => s.table),
+      });
   }
 
   private newStream(stream: string): StreamLoader {
@@ -104,7 +115,12 @@ export class DuckDBSession implements DestinationSession {
   }
 
   /** Hands a batch's native rows to the stream (inserting its full chunk first); false when the records must be staged. */
-  private async holdNative(loader: StreamLoader, native: NativeRows, records: readonly RecordData[], context: RecordContext): Promise<boolean> {
+  private async holdNative(
+    loader: StreamLoader,
+    native: NativeRows,
+    records: readonly RecordData[],
+    context: RecordContext,
+  ): Promise<boolean> {
     const file = await this.nativeFile(loader);
     let outcome = await loader.holdNative(native, records, context, file);
     if (outcome === 'full') {
@@ -124,7 +140,12 @@ export class DuckDBSession implements DestinationSession {
   }
 
   /** Stages records one by one; when a value needs the table changed, commits what is staged (`commit`), changes it, and goes on. */
-  private async stageRecords(loader: StreamLoader, records: readonly RecordData[], context: RecordContext, commit: () => Promise<void>): Promise<void> {
+  private async stageRecords(
+    loader: StreamLoader,
+    records: readonly RecordData[],
+    context: RecordContext,
+    commit: () => Promise<void>,
+  ): Promise<void> {
     await loader.ready();
     for (const record of records) {
       let change = loader.stage(record, context);

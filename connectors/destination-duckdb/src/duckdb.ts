@@ -1,5 +1,14 @@
 import type { DuckDBInstance, Json } from '@duckdb/node-api';
-import { createLogger, defineDestination, DestinationClient, type CheckResult, type Logger, type SourceMessage, type StateMessage, type WriteContext } from '@mage-int/core';
+import {
+  createLogger,
+  defineDestination,
+  DestinationClient,
+  type CheckResult,
+  type Logger,
+  type SourceMessage,
+  type StateMessage,
+  type WriteContext,
+} from '@mage-int/core';
 import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
 import { configSpec, resolveConfig, type Config } from './options.js';
 import { MEMORY, openInstance, Session } from './session.js';
@@ -96,6 +105,11 @@ export class DuckDB extends DestinationClient<Config> {
   }
 }
 
-async function* bindInstance(config: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext, open: () => Promise<DuckDBInstance>): AsyncGenerator<StateMessage> {
+async function* bindInstance(
+  config: Config,
+  messages: AsyncIterable<SourceMessage>,
+  ctx: WriteContext,
+  open: () => Promise<DuckDBInstance>,
+): AsyncGenerator<StateMessage> {
   yield* writeToDuckDB(config, messages, ctx, await open());
 }

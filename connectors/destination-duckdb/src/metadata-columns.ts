@@ -29,7 +29,12 @@ export class SequenceClock {
  * The value of a metadata column for one record. The message's own facts (version, extraction time) win over
  * same-named record fields; `_sdc_batched_at` is not staged: the merge sets it to the commit's time.
  */
-export function metadataValue(name: MetadataColumn, record: Record<string, unknown>, context: RecordContext, clock: SequenceClock): unknown {
+export function metadataValue(
+  name: MetadataColumn,
+  record: Record<string, unknown>,
+  context: RecordContext,
+  clock: SequenceClock,
+): unknown {
   switch (name) {
     case '_sdc_extracted_at':
       return context.timeExtracted ?? record[name];

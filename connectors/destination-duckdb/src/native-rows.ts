@@ -118,8 +118,12 @@ const nativeColumn = (i: number) => `c${i}`;
  * How native rows fill the staging columns, or undefined when they cannot: a staged field the rows hold must
  * come with a PostgreSQL type whose text loads exactly into the column's current type.
  */
-export function nativePlan(native: NativeRows, staged: readonly { field: string; type: DuckType; constant?: string }[]): NativePlan | undefined {
-  if (native.format !== 'postgresql-copy-text' || native.fields.length === 0 || native.fields.length !== native.types.length) return undefined;
+export function nativePlan(
+  native: NativeRows,
+  staged: readonly { field: string; type: DuckType; constant?: string }[],
+): NativePlan | undefined {
+  if (native.format !== 'postgresql-copy-text' || native.fields.length === 0 || native.fields.length !== native.types.length)
+    return undefined;
   const index = new Map(native.fields.map((field, i) => [field, i]));
   const readTypes = native.fields.map(() => 'VARCHAR');
   const expressions: string[] = [];
@@ -147,7 +151,6 @@ export function nativePlan(native: NativeRows, staged: readonly { field: string;
   const readColumns = `{${readTypes.map((type, i) => `'${nativeColumn(i)}': '${type}'`).join(', ')}}`;
   return { readColumns, expressions, hasDates };
 }
-
 
 /** The SELECT reading a file of COPY text with `plan`, followed by `extra` expressions. */
 export function nativeSelect(plan: NativePlan, file: string, extra: readonly string[]): string {

@@ -29,7 +29,10 @@ export async function openInstance(path: string): Promise<DuckDBInstance> {
  * retries forever), which turned a mistyped path into a run that hung instead of failing.
  */
 async function makeDirectory(directory: string): Promise<void> {
-  const exists = await stat(directory).then((s) => s.isDirectory(), () => false);
+  const exists = await stat(directory).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (exists) return;
   const parent = dirname(directory);
   if (parent !== directory) await makeDirectory(parent);

@@ -1,9 +1,44 @@
 import type { DuckDBAppender } from '@duckdb/node-api';
-import { ConnectorError, ProtocolError, RecordValidationError, stringifyExactJson, type ConflictMethod, type JsonSchema, type Logger, type NativeRows, type RecordData, type StreamInfo } from '@mage-int/core';
-import { ansiQuoteLiteral, base16Error, columnType, METADATA_COLUMNS, normalizeIdentifier, type MetadataColumn, type TableRef } from '@mage-int/core/sql';
-import { Base16Rejected, columnWriter, NeedsWiderType, NulRejected, ValueRejected, type ColumnWriter, type NulPolicy } from './column-writer.js';
+import {
+  ConnectorError,
+  ProtocolError,
+  RecordValidationError,
+  stringifyExactJson,
+  type ConflictMethod,
+  type JsonSchema,
+  type Logger,
+  type NativeRows,
+  type RecordData,
+  type StreamInfo,
+} from '@mage-int/core';
+import {
+  ansiQuoteLiteral,
+  base16Error,
+  columnType,
+  METADATA_COLUMNS,
+  normalizeIdentifier,
+  type MetadataColumn,
+  type TableRef,
+} from '@mage-int/core/sql';
+import {
+  Base16Rejected,
+  columnWriter,
+  NeedsWiderType,
+  NulRejected,
+  ValueRejected,
+  type ColumnWriter,
+  type NulPolicy,
+} from './column-writer.js';
 import type { DuckDBDialect } from './duckdb-dialect.js';
-import { BATCHED_AT, DELETED_AT, isMetadataColumn, metadataValue, TABLE_VERSION, type RecordContext, type SequenceClock } from './metadata-columns.js';
+import {
+  BATCHED_AT,
+  DELETED_AT,
+  isMetadataColumn,
+  metadataValue,
+  TABLE_VERSION,
+  type RecordContext,
+  type SequenceClock,
+} from './metadata-columns.js';
 import { NativeChunk, type HeldBatch } from './native-chunk.js';
 import { hasEraSuffix, nativePlan, nativeSelect } from './native-rows.js';
 import type { Session } from './session.js';
@@ -136,7 +171,12 @@ export class StreamLoader {
   /** Creates the staging table when this batch has none yet. */
   private async ensureStage(): Promise<void> {
     if (this.stageReady) return;
-    for (const sql of this.dialect.createStaging(this.stageRef, this.ref, this.staged.map((c) => c.column))) await this.session.run(sql);
+    for (const sql of this.dialect.createStaging(
+      this.stageRef,
+      this.ref,
+      this.staged.map((c) => c.column),
+    ))
+      await this.session.run(sql);
     this.stageReady = true;
   }
 
@@ -155,7 +195,12 @@ export class StreamLoader {
    * stages the records. `full` when the open chunk must be inserted first (it holds one of the batch's keys,
    * loads with other values, or is big enough).
    */
-  async holdNative(native: NativeRows, records: readonly RecordData[], context: RecordContext, file: string): Promise<'held' | 'refused' | 'full'> {
+  async holdNative(
+    native: NativeRows,
+    records: readonly RecordData[],
+    context: RecordContext,
+    file: string,
+  ): Promise<'held' | 'refused' | 'full'> {
     if (records.length === 0 || this.options.nulCharacters !== 'keep' || native.fields.includes(DELETED_AT)) return 'refused';
     if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return 'refused';
     const plan = nativePlan(
@@ -167,7 +212,8 @@ export class StreamLoader {
     if (!ids) return 'refused';
     const select = nativeSelect(plan, file, [`${this.chunk?.sequence ?? this.rows}::BIGINT`]);
     const chunk = this.chunk;
-    if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => chunk.keys.has(id)))) return 'full';
+    if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => chunk.keys.has(id))))
+      return 'full';
     this.chunk ??= new NativeChunk(select, file, this.rows);
     await this.chunk.add(native.data, { records, context });
     for (const id of ids) this.chunk.keys.add(id);
@@ -199,7 +245,10 @@ export class StreamLoader {
       return undefined;
     } catch (error) {
       if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
-      this.options.logger.debug(`DuckDB refused the native rows of ${chunk.rows} records; staging the records`, { stream: this.stream, error: (error as Error).message });
+      this.options.logger.debug(`DuckDB refused the native rows of ${chunk.rows} records; staging the records`, {
+        stream: this.stream,
+        error: (error as Error).message,
+      });
       this.recordIndex -= chunk.rows;
       this.rows -= chunk.rows;
       this.bytes -= chunk.bytes;
@@ -246,7 +295,11 @@ export class StreamLoader {
     if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return { kind: 'metadata', name: TABLE_VERSION };
     for (const key of this.keyProperties) {
       if (record[key] == null) {
-        throw new ProtocolError('MISSING_KEY_PROPERTY', `key property "${key}" is missing`, { stream: this.stream, record: this.recordIndex, field: key });
+        throw new ProtocolError('MISSING_KEY_PROPERTY', `key property "${key}" is missing`, {
+          stream: this.stream,
+          record: this.recordIndex,
+          field: key,
+        });
       }
     }
     const { staged, prepared } = this;
@@ -304,7 +357,16 @@ export class StreamLoader {
       if (method === 'update_only') merge = [];
       else method = 'append';
     }
-    merge ??= this.dialect.merge({ target: this.ref, staging: this.stageRef, columns, keys: this.keyColumns, method, uniqueKey: false, hardDelete: this.options.hardDelete, distinctKeys });
+    merge ??= this.dialect.merge({
+      target: this.ref,
+      staging: this.stageRef,
+      columns,
+      keys: this.keyColumns,
+      method,
+      uniqueKey: false,
+      hardDelete: this.options.hardDelete,
+      distinctKeys,
+    });
     return [...merge, ...this.dialect.dropStaging(this.stageRef)];
   }
 
@@ -312,7 +374,9 @@ export class StreamLoader {
   private async targetHoldsStagedKey(): Promise<boolean> {
     const q = (name: string) => this.dialect.quoteIdentifier(name);
     const on = this.keyColumns.map((k) => `t.${q(k)} = s.${q(k)}`).join(' AND ');
-    const [row] = await this.session.rows(`SELECT EXISTS (SELECT 1 FROM ${this.dialect.stagingName(this.stageRef)} s JOIN ${this.target} t ON ${on}) AS hit`);
+    const [row] = await this.session.rows(
+      `SELECT EXISTS (SELECT 1 FROM ${this.dialect.stagingName(this.stageRef)} s JOIN ${this.target} t ON ${on}) AS hit`,
+    );
     return row?.['hit'] === true;
   }
 
@@ -324,7 +388,9 @@ export class StreamLoader {
     if (this.keyColumns.length === 0) return true;
     const keys = this.keyColumns.map((k) => this.dialect.quoteIdentifier(k));
     const key = keys.length === 1 ? (keys[0] as string) : `(${keys.join(', ')})`;
-    const [row] = await this.session.rows(`SELECT count(*) = count(DISTINCT ${key}) AS distinct_keys FROM ${this.dialect.stagingName(this.stageRef)}`);
+    const [row] = await this.session.rows(
+      `SELECT count(*) = count(DISTINCT ${key}) AS distinct_keys FROM ${this.dialect.stagingName(this.stageRef)}`,
+    );
     return row?.['distinct_keys'] === true;
   }
 
@@ -336,8 +402,12 @@ export class StreamLoader {
   }
 
   private valueError(error: unknown, record: RecordData, field: string): Error {
-    if (!(error instanceof ValueRejected) && !(error instanceof Error && /conver|invalid|format|could not/i.test(error.message))) return error as Error;
-    const ref = this.keyProperties.length > 0 ? stringifyExactJson(Object.fromEntries(this.keyProperties.map((k) => [k, record[k]]))) : this.recordIndex;
+    if (!(error instanceof ValueRejected) && !(error instanceof Error && /conver|invalid|format|could not/i.test(error.message)))
+      return error as Error;
+    const ref =
+      this.keyProperties.length > 0
+        ? stringifyExactJson(Object.fromEntries(this.keyProperties.map((k) => [k, record[k]])))
+        : this.recordIndex;
     if (error instanceof Base16Rejected) return base16Error(this.stream, ref, field, error.value);
     if (error instanceof NulRejected) {
       return new RecordValidationError('NUL_CHARACTER', error.message, {
@@ -364,14 +434,19 @@ export class StreamLoader {
     const wanted = this.wantedColumns();
     if (this.columns.size === 0) {
       const definitions = wanted.map(({ column, type, field }) => ({ name: column, type, ...commentOf(field, column) }));
-      for (const sql of [...this.dialect.createSchema(this.options.schema), ...this.dialect.createTable(this.ref, definitions, this.keyColumns)]) await this.session.run(sql);
+      for (const sql of [
+        ...this.dialect.createSchema(this.options.schema),
+        ...this.dialect.createTable(this.ref, definitions, this.keyColumns),
+      ])
+        await this.session.run(sql);
       for (const { column, type, field } of wanted) this.columns.set(column.toLowerCase(), { name: column, type, field });
       this.options.logger.info(`created table ${this.options.schema}.${this.table}`, { stream: this.stream, columns: wanted.length });
     } else {
       for (const { column, type, field } of wanted) {
         const current = this.columns.get(column.toLowerCase());
         if (!current) {
-          for (const sql of this.dialect.addColumn(this.ref, { name: column, type, ...commentOf(field, column) })) await this.session.run(sql);
+          for (const sql of this.dialect.addColumn(this.ref, { name: column, type, ...commentOf(field, column) }))
+            await this.session.run(sql);
           this.columns.set(column.toLowerCase(), { name: column, type, field });
           this.options.logger.info(`added column ${this.table}.${column} ${sqlType(type)}`, { stream: this.stream });
           continue;
@@ -384,7 +459,10 @@ export class StreamLoader {
   }
 
   private async alterType(current: TableColumn, to: DuckType, field: string): Promise<void> {
-    this.options.logger.info(`widening column ${this.table}.${current.name} from ${sqlType(current.type)} to ${sqlType(to)}`, { stream: this.stream, field });
+    this.options.logger.info(`widening column ${this.table}.${current.name} from ${sqlType(current.type)} to ${sqlType(to)}`, {
+      stream: this.stream,
+      field,
+    });
     for (const sql of this.dialect.alterColumnType(this.ref, current.name, current.type, to)) await this.session.run(sql);
     current.type = to;
   }
@@ -397,7 +475,14 @@ export class StreamLoader {
     return new Map(
       rows.map((row) => {
         const name = String(row['column_name']);
-        return [name.toLowerCase(), { name, type: parseDuckType(String(row['data_type'])), field: fieldOfComment(typeof row['comment'] === 'string' ? row['comment'] : null) }];
+        return [
+          name.toLowerCase(),
+          {
+            name,
+            type: parseDuckType(String(row['data_type'])),
+            field: fieldOfComment(typeof row['comment'] === 'string' ? row['comment'] : null),
+          },
+        ];
       }),
     );
   }
@@ -412,7 +497,13 @@ export class StreamLoader {
     for (const [field, column] of this.fieldColumns) owners.set(column.toLowerCase(), field);
     for (const [field, column] of mapColumns(fields, owners, this.dialect.identifiers)) {
       this.fieldColumns.set(field, this.columns?.get(column.toLowerCase())?.name ?? column);
-      out.push({ column, field, type: this.dialect.columnType(this.jsonSchema.properties?.[field] ?? {}, { interpretContentEncoding: this.options.interpretContentEncoding }) });
+      out.push({
+        column,
+        field,
+        type: this.dialect.columnType(this.jsonSchema.properties?.[field] ?? {}, {
+          interpretContentEncoding: this.options.interpretContentEncoding,
+        }),
+      });
     }
     for (const name of METADATA_COLUMNS) {
       if (this.metadata.has(name)) out.push({ column: name, field: name, type: this.dialect.metadataType(name) });

@@ -1,7 +1,22 @@
 import { widenLogicalType, type ColumnType, type LogicalType } from '@mage-int/core/sql';
 
 /** The DuckDB column types this destination creates; `OTHER` is any type a user gave a column by hand. */
-export type DuckKind = 'BOOLEAN' | 'BIGINT' | 'HUGEINT' | 'DOUBLE' | 'DECIMAL' | 'VARCHAR' | 'JSON' | 'DATE' | 'TIME' | 'TIMETZ' | 'TIMESTAMP' | 'TIMESTAMPTZ' | 'UUID' | 'BLOB' | 'OTHER';
+export type DuckKind =
+  | 'BOOLEAN'
+  | 'BIGINT'
+  | 'HUGEINT'
+  | 'DOUBLE'
+  | 'DECIMAL'
+  | 'VARCHAR'
+  | 'JSON'
+  | 'DATE'
+  | 'TIME'
+  | 'TIMETZ'
+  | 'TIMESTAMP'
+  | 'TIMESTAMPTZ'
+  | 'UUID'
+  | 'BLOB'
+  | 'OTHER';
 
 export interface DuckType {
   kind: DuckKind;

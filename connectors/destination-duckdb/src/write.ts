@@ -8,7 +8,12 @@ import { resolveConfig, type Config } from './options.js';
  * (on a timer, honouring follow mode's `maxLagSeconds`), STATE released after the commit covering it, BATCH
  * files expanded. With `instance`, loads into that open database instead of opening `config.path`.
  */
-export function writeToDuckDB(config: Config, messages: AsyncIterable<SourceMessage> | Iterable<SourceMessage>, ctx: WriteContext, instance?: DuckDBInstance): AsyncGenerator<StateMessage> {
+export function writeToDuckDB(
+  config: Config,
+  messages: AsyncIterable<SourceMessage> | Iterable<SourceMessage>,
+  ctx: WriteContext,
+  instance?: DuckDBInstance,
+): AsyncGenerator<StateMessage> {
   const resolved = resolveConfig(config, (message) => ctx.logger.warn(message));
   return writeWithSession(resolved, toAsync(messages), ctx, (control) => DuckDBSession.open(resolved, control, instance));
 }

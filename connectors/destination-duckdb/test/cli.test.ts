@@ -10,7 +10,10 @@ const root = fileURLToPath(new URL('../../..', import.meta.url));
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build', '-w', '@mage-int/core', '-w', '@mage-int/destination-duckdb'], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync('npm', ['run', 'build', '-w', '@mage-int/core', '-w', '@mage-int/destination-duckdb'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (build.status !== 0) throw new Error(`build failed:\n${build.stdout}\n${build.stderr}`);
 }, 180_000);
 afterAll(() => tmp.cleanup());
@@ -25,23 +28,41 @@ describe('destination-duckdb as a Singer target', () => {
   test('reads Singer messages on stdin, loads them, prints committed states, and leaves a self-contained file', async () => {
     const path = join(tmp.dir, 'nested', 'cli.duckdb');
     const lines = [
-      { type: 'SCHEMA', stream: 'users', schema: { properties: { id: { type: 'integer' }, balance: { type: 'number', multipleOf: 0.01 }, seen: { type: 'string', format: 'date-time' } } }, key_properties: ['id'] },
+      {
+        type: 'SCHEMA',
+        stream: 'users',
+        schema: {
+          properties: {
+            id: { type: 'integer' },
+            balance: { type: 'number', multipleOf: 0.01 },
+            seen: { type: 'string', format: 'date-time' },
+          },
+        },
+        key_properties: ['id'],
+      },
       { type: 'RECORD', stream: 'users', record: { id: 1, balance: 10.5, seen: '2024-01-01T00:00:00.000001Z' } },
       { type: 'STATE', value: { bookmarks: { users: { replication_key_value: 1 } } } },
       { type: 'RECORD', stream: 'users', record: { id: 2, balance: 0.01, seen: '2024-01-02T00:00:00Z' } },
       { type: 'RECORD', stream: 'users', record: { id: 1, balance: 11, seen: '2024-01-03T00:00:00Z' } },
       { type: 'STATE', value: { bookmarks: { users: { replication_key_value: 3 } } } },
     ];
-    const input = lines.map((l) => JSON.stringify(l)).join('\n').replace('"id":2', '"id":92233720368547758070');
+    const input = lines
+      .map((l) => JSON.stringify(l))
+      .join('\n')
+      .replace('"id":2', '"id":92233720368547758070');
     const result = target({ path, batch_size_rows: 1 }, input);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.status).toBe(0);
-    expect(result.stdout.trim().split('\n').map((line) => JSON.parse(line))).toEqual([
-      { bookmarks: { users: { replication_key_value: 1 } } },
-      { bookmarks: { users: { replication_key_value: 3 } } },
-    ]);
+    expect(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([{ bookmarks: { users: { replication_key_value: 1 } } }, { bookmarks: { users: { replication_key_value: 3 } } }]);
     expect(existsSync(`${path}.wal`)).toBe(false);
-    expect(await query(path, 'SELECT id::VARCHAR AS id, balance::VARCHAR AS balance, seen::VARCHAR AS seen FROM users ORDER BY id')).toEqual([
+    expect(
+      await query(path, 'SELECT id::VARCHAR AS id, balance::VARCHAR AS balance, seen::VARCHAR AS seen FROM users ORDER BY id'),
+    ).toEqual([
       { id: '1', balance: '11.00', seen: '2024-01-03 00:00:00+00' },
       { id: '92233720368547758070', balance: '0.01', seen: '2024-01-02 00:00:00+00' },
     ]);
@@ -58,7 +79,14 @@ describe('destination-duckdb as a Singer target', () => {
     const path = join(tmp.dir, 'crash.duckdb');
     const configPath = join(tmp.dir, 'crash-config.json');
     writeFileSync(configPath, JSON.stringify({ path, batch_size_rows: 100 }));
-    const lines = [JSON.stringify({ type: 'SCHEMA', stream: 'events', schema: { properties: { id: { type: 'integer' }, v: { type: 'string' } } }, key_properties: ['id'] })];
+    const lines = [
+      JSON.stringify({
+        type: 'SCHEMA',
+        stream: 'events',
+        schema: { properties: { id: { type: 'integer' }, v: { type: 'string' } } },
+        key_properties: ['id'],
+      }),
+    ];
     for (let id = 1; id <= 1000; id++) {
       lines.push(JSON.stringify({ type: 'RECORD', stream: 'events', record: { id, v: `v${id}` } }));
       if (id % 100 === 0) lines.push(JSON.stringify({ type: 'STATE', value: { last: id } }));
@@ -82,6 +110,11 @@ describe('destination-duckdb as a Singer target', () => {
     // The next run starts over from the last state it saw (here: from the start, at-least-once); keys make it exact.
     const rerun = target({ path, batch_size_rows: 100 }, lines.join('\n'));
     expect(rerun.status).toBe(0);
-    expect(await query(path, "SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(v) FILTER (WHERE id = 1000) AS last FROM events")).toEqual([{ n: 1000, ids: 1000, last: 'v1000' }]);
+    expect(
+      await query(
+        path,
+        'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(v) FILTER (WHERE id = 1000) AS last FROM events',
+      ),
+    ).toEqual([{ n: 1000, ids: 1000, last: 'v1000' }]);
   });
 });

@@ -15,16 +15,27 @@ describe('the connector', () => {
   });
 
   test('check opens (and creates) the database and schema, and reports what is wrong otherwise', async () => {
-    const ok = await destination.check({ path: tmp.db('check'), schema: 'staging' }, { logger: silentLogger, signal: new AbortController().signal });
+    const ok = await destination.check(
+      { path: tmp.db('check'), schema: 'staging' },
+      { logger: silentLogger, signal: new AbortController().signal },
+    );
     expect(ok).toMatchObject({ ok: true, message: expect.stringMatching(/^DuckDB v\d/) });
     const bad = await destination.check({ path: '/dev/null/nope.duckdb' }, { logger: silentLogger, signal: new AbortController().signal });
     expect(bad.ok).toBe(false);
     expect(bad.message).toMatch(/nope\.duckdb/);
   });
 
-  test('fails at once, not hanging, when the database folder cannot be created (Node\'s recursive mkdir never returns under /proc)', { timeout: 10_000 }, async () => {
-    const bad = await destination.check({ path: '/proc/mage-int-nope/x.duckdb' }, { logger: silentLogger, signal: new AbortController().signal });
-    expect(bad).toMatchObject({ ok: false, message: expect.stringMatching(/cannot open DuckDB database \/proc\/mage-int-nope\/x\.duckdb/) });
+  test("fails at once, not hanging, when the database folder cannot be created (Node's recursive mkdir never returns under /proc)", {
+    timeout: 10_000,
+  }, async () => {
+    const bad = await destination.check(
+      { path: '/proc/mage-int-nope/x.duckdb' },
+      { logger: silentLogger, signal: new AbortController().signal },
+    );
+    expect(bad).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/cannot open DuckDB database \/proc\/mage-int-nope\/x\.duckdb/),
+    });
   });
 
   test('rejects unknown settings before touching the database', async () => {
@@ -32,14 +43,17 @@ describe('the connector', () => {
   });
 
   test('refuses two streams that would load into one table', async () => {
-    const attempt = load({ path: tmp.db('clash') }, [schema('public-users', { id: { type: 'integer' } }), schema('public_users', { id: { type: 'integer' } })]);
+    const attempt = load({ path: tmp.db('clash') }, [
+      schema('public-users', { id: { type: 'integer' } }),
+      schema('public_users', { id: { type: 'integer' } }),
+    ]);
     await expect(attempt).rejects.toBeInstanceOf(ConnectorError);
     await expect(attempt).rejects.toThrow(/"public-users" and "public_users" would both load into table public_users/);
   });
 });
 
 describe('memory', () => {
-  test('bounds DuckDB\'s buffer pool by memory_limit (1GB unless set) and rejects sizes DuckDB cannot read', async () => {
+  test("bounds DuckDB's buffer pool by memory_limit (1GB unless set) and rejects sizes DuckDB cannot read", async () => {
     const db = new DuckDB({ config: { path: ':memory:', memory_limit: '300MB' }, logger: silentLogger });
     for await (const _ of db.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})]));
     const [limit] = await db.query(`SELECT current_setting('memory_limit') AS limit`);
@@ -52,7 +66,12 @@ describe('memory', () => {
 describe('the DuckDB class', () => {
   test('keeps an in-memory database across write and query', async () => {
     const db = new DuckDB({ config: { path: ':memory:' }, logger: silentLogger });
-    const messages: SourceMessage[] = [schema('t', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']), record('t', { id: 1, v: 'a' }), record('t', { id: 1, v: 'b' }), state({ done: true })];
+    const messages: SourceMessage[] = [
+      schema('t', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']),
+      record('t', { id: 1, v: 'a' }),
+      record('t', { id: 1, v: 'b' }),
+      state({ done: true }),
+    ];
     const states = [];
     for await (const s of db.write(messages)) states.push(s.value);
     expect(states).toEqual([{ done: true }]);

@@ -39,7 +39,12 @@ describe('ACTIVATE_VERSION', () => {
     const path = tmp.db('activate-first');
     await load({ path }, [items, activate('items', 5)]);
     expect(await query(path, 'SELECT count(*)::INTEGER AS n FROM items')).toEqual([{ n: 0 }]);
-    expect(await columnTypes(path, 'items')).toEqual({ id: 'BIGINT', name: 'VARCHAR', _sdc_deleted_at: 'TIMESTAMP WITH TIME ZONE', _sdc_table_version: 'BIGINT' });
+    expect(await columnTypes(path, 'items')).toEqual({
+      id: 'BIGINT',
+      name: 'VARCHAR',
+      _sdc_deleted_at: 'TIMESTAMP WITH TIME ZONE',
+      _sdc_table_version: 'BIGINT',
+    });
   });
 
   test('rows loaded without a version count as older than any version', async () => {
@@ -51,13 +56,24 @@ describe('ACTIVATE_VERSION', () => {
 });
 
 describe('CDC delete records (_sdc_deleted_at)', () => {
-  const cdc = schema('orders', { id: { type: 'integer' }, status: { type: ['null', 'string'] }, _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' } }, ['id']);
-  const row = (id: number, status: string | null, deleted?: string) => record('orders', { id, status, ...(deleted ? { _sdc_deleted_at: deleted } : {}) });
+  const cdc = schema(
+    'orders',
+    { id: { type: 'integer' }, status: { type: ['null', 'string'] }, _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' } },
+    ['id'],
+  );
+  const row = (id: number, status: string | null, deleted?: string) =>
+    record('orders', { id, status, ...(deleted ? { _sdc_deleted_at: deleted } : {}) });
 
   test('hard delete removes the row with that key', async () => {
     const path = tmp.db('cdc-hard');
     await load({ path, hard_delete: true }, [cdc, row(1, 'new'), row(2, 'new'), row(3, 'new')]);
-    await load({ path, hard_delete: true }, [cdc, row(1, 'paid'), row(2, null, '2024-03-01T10:00:00Z'), row(4, 'new'), row(4, null, '2024-03-01T10:00:01Z')]);
+    await load({ path, hard_delete: true }, [
+      cdc,
+      row(1, 'paid'),
+      row(2, null, '2024-03-01T10:00:00Z'),
+      row(4, 'new'),
+      row(4, null, '2024-03-01T10:00:01Z'),
+    ]);
     expect(await query(path, 'SELECT id::INTEGER AS id, status FROM orders ORDER BY id')).toEqual([
       { id: 1, status: 'paid' },
       { id: 3, status: 'new' },
@@ -67,7 +83,12 @@ describe('CDC delete records (_sdc_deleted_at)', () => {
   test('soft delete marks the row, keeping values the delete lacks; unknown keys are kept as marked rows; a later insert revives', async () => {
     const path = tmp.db('cdc-soft');
     await load({ path }, [cdc, row(1, 'new'), row(2, 'new'), row(3, 'new')]);
-    await load({ path }, [cdc, row(2, null, '2024-03-01T10:00:00.5Z'), row(3, 'closed', '2024-03-01T10:00:01Z'), row(9, null, '2024-03-01T10:00:00Z')]);
+    await load({ path }, [
+      cdc,
+      row(2, null, '2024-03-01T10:00:00.5Z'),
+      row(3, 'closed', '2024-03-01T10:00:01Z'),
+      row(9, null, '2024-03-01T10:00:00Z'),
+    ]);
     expect(await query(path, 'SELECT id::INTEGER AS id, status, _sdc_deleted_at::VARCHAR AS deleted FROM orders ORDER BY id')).toEqual([
       { id: 1, status: 'new', deleted: null },
       { id: 2, status: 'new', deleted: '2024-03-01 10:00:00.5+00' },
@@ -75,7 +96,9 @@ describe('CDC delete records (_sdc_deleted_at)', () => {
       { id: 9, status: null, deleted: '2024-03-01 10:00:00+00' },
     ]);
     await load({ path }, [cdc, row(2, 'again')]);
-    expect(await query(path, 'SELECT status, _sdc_deleted_at AS deleted FROM orders WHERE id = 2')).toEqual([{ status: 'again', deleted: null }]);
+    expect(await query(path, 'SELECT status, _sdc_deleted_at AS deleted FROM orders WHERE id = 2')).toEqual([
+      { status: 'again', deleted: null },
+    ]);
   });
 
   test('a delete record whose stream schema does not declare _sdc_deleted_at still deletes', async () => {
@@ -89,10 +112,27 @@ describe('CDC delete records (_sdc_deleted_at)', () => {
 describe('metadata columns', () => {
   test('add_metadata_columns fills every _sdc_ column', async () => {
     const path = tmp.db('metadata');
-    await load({ path, add_metadata_columns: true }, [items, record('items', { id: 1, name: 'a' }, { version: 3, time_extracted: '2024-01-01T00:00:00.000001Z' }), record('items', { id: 2, name: 'b' }), state({})]);
-    expect(Object.keys(await columnTypes(path, 'items'))).toEqual(['id', 'name', '_sdc_extracted_at', '_sdc_received_at', '_sdc_batched_at', '_sdc_deleted_at', '_sdc_sequence', '_sdc_table_version']);
-    const rows = await query(path, `SELECT id::INTEGER AS id, _sdc_extracted_at::VARCHAR AS extracted, _sdc_received_at IS NOT NULL AS received, _sdc_batched_at >= _sdc_received_at AS batched,
-      _sdc_deleted_at AS deleted, _sdc_sequence::VARCHAR AS seq, _sdc_table_version::INTEGER AS version FROM items ORDER BY id`);
+    await load({ path, add_metadata_columns: true }, [
+      items,
+      record('items', { id: 1, name: 'a' }, { version: 3, time_extracted: '2024-01-01T00:00:00.000001Z' }),
+      record('items', { id: 2, name: 'b' }),
+      state({}),
+    ]);
+    expect(Object.keys(await columnTypes(path, 'items'))).toEqual([
+      'id',
+      'name',
+      '_sdc_extracted_at',
+      '_sdc_received_at',
+      '_sdc_batched_at',
+      '_sdc_deleted_at',
+      '_sdc_sequence',
+      '_sdc_table_version',
+    ]);
+    const rows = await query(
+      path,
+      `SELECT id::INTEGER AS id, _sdc_extracted_at::VARCHAR AS extracted, _sdc_received_at IS NOT NULL AS received, _sdc_batched_at >= _sdc_received_at AS batched,
+      _sdc_deleted_at AS deleted, _sdc_sequence::VARCHAR AS seq, _sdc_table_version::INTEGER AS version FROM items ORDER BY id`,
+    );
     expect(rows.map(({ seq: _, ...rest }) => rest)).toEqual([
       { id: 1, extracted: '2024-01-01 00:00:00.000001+00', received: true, batched: true, deleted: null, version: 3 },
       { id: 2, extracted: null, received: true, batched: true, deleted: null, version: null },

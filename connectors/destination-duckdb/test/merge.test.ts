@@ -63,27 +63,50 @@ describe('conflict rules', () => {
       await load({ path }, [usersSchema, ...users([1, 'old'])]);
       await load({ path }, [usersSchema, ...users([1, 'first'], [5, 'x'], [1, 'second'], [5, 'y'], [1, 'last'])], { users: method });
       const rows = await query(path, 'SELECT id::INTEGER AS id, name FROM users ORDER BY id');
-      if (method === 'upsert') expect(rows).toEqual([{ id: 1, name: 'last' }, { id: 5, name: 'y' }]);
-      if (method === 'ignore') expect(rows).toEqual([{ id: 1, name: 'old' }, { id: 5, name: 'y' }]);
+      if (method === 'upsert')
+        expect(rows).toEqual([
+          { id: 1, name: 'last' },
+          { id: 5, name: 'y' },
+        ]);
+      if (method === 'ignore')
+        expect(rows).toEqual([
+          { id: 1, name: 'old' },
+          { id: 5, name: 'y' },
+        ]);
       if (method === 'update_only') expect(rows).toEqual([{ id: 1, name: 'last' }]);
     }
   });
 
   test('composite keys match on every key column; a field missing from a record becomes NULL', async () => {
     const path = tmp.db('composite');
-    const lines = schema('lines', { order: { type: 'integer' }, line: { type: 'integer' }, qty: { type: ['null', 'integer'] }, note: { type: ['null', 'string'] } }, ['order', 'line']);
-    await load({ path }, [lines, record('lines', { order: 1, line: 1, qty: 5, note: 'n' }), record('lines', { order: 1, line: 2, qty: 6 })]);
-    await load({ path }, [lines, record('lines', { order: 1, line: 2, qty: 7 }), record('lines', { order: 2, line: 1, qty: 1 })]);
-    expect(await query(path, 'SELECT "order"::INTEGER AS o, line::INTEGER AS l, qty::INTEGER AS q, note FROM lines ORDER BY 1, 2')).toEqual([
-      { o: 1, l: 1, q: 5, note: 'n' },
-      { o: 1, l: 2, q: 7, note: null },
-      { o: 2, l: 1, q: 1, note: null },
+    const lines = schema(
+      'lines',
+      { order: { type: 'integer' }, line: { type: 'integer' }, qty: { type: ['null', 'integer'] }, note: { type: ['null', 'string'] } },
+      ['order', 'line'],
+    );
+    await load({ path }, [
+      lines,
+      record('lines', { order: 1, line: 1, qty: 5, note: 'n' }),
+      record('lines', { order: 1, line: 2, qty: 6 }),
     ]);
+    await load({ path }, [lines, record('lines', { order: 1, line: 2, qty: 7 }), record('lines', { order: 2, line: 1, qty: 1 })]);
+    expect(await query(path, 'SELECT "order"::INTEGER AS o, line::INTEGER AS l, qty::INTEGER AS q, note FROM lines ORDER BY 1, 2')).toEqual(
+      [
+        { o: 1, l: 1, q: 5, note: 'n' },
+        { o: 1, l: 2, q: 7, note: null },
+        { o: 2, l: 1, q: 1, note: null },
+      ],
+    );
   });
 
   test('loads RECORD_BATCH messages like single records', async () => {
     const path = tmp.db('batch');
-    await load({ path }, [usersSchema, { type: 'RECORD_BATCH', stream: 'users', records: Array.from({ length: 5000 }, (_, i) => ({ id: i % 1000, name: `n${i}` })) }]);
-    expect(await query(path, "SELECT count(*)::INTEGER AS n, max(name) FILTER (WHERE id = 999) AS last FROM users")).toEqual([{ n: 1000, last: 'n4999' }]);
+    await load({ path }, [
+      usersSchema,
+      { type: 'RECORD_BATCH', stream: 'users', records: Array.from({ length: 5000 }, (_, i) => ({ id: i % 1000, name: `n${i}` })) },
+    ]);
+    expect(await query(path, 'SELECT count(*)::INTEGER AS n, max(name) FILTER (WHERE id = 999) AS last FROM users')).toEqual([
+      { n: 1000, last: 'n4999' },
+    ]);
   });
 });

@@ -60,11 +60,37 @@ const rows: Row[] = [
     ].join('\t'),
   },
   {
-    record: { id: 2, amount: null, ratio: null, qty: null, at: null, day: null, flag: null, code: '', note: null, doc: null, uid: null, big: null },
+    record: {
+      id: 2,
+      amount: null,
+      ratio: null,
+      qty: null,
+      at: null,
+      day: null,
+      flag: null,
+      code: '',
+      note: null,
+      doc: null,
+      uid: null,
+      big: null,
+    },
     text: ['2', '\\N', '\\N', '\\N', '\\N', '\\N', '\\N', '', '\\N', '\\N', '\\N', '\\N'].join('\t'),
   },
   {
-    record: { id: 3, amount: new Decimal('-0.01'), ratio: -1e-7, qty: -2147483648, at: 'infinity', day: '2000-02-29', flag: false, code: 'x', note: 'r\rb\bf\fv\v', doc: [], uid: null, big: new Decimal('0') },
+    record: {
+      id: 3,
+      amount: new Decimal('-0.01'),
+      ratio: -1e-7,
+      qty: -2147483648,
+      at: 'infinity',
+      day: '2000-02-29',
+      flag: false,
+      code: 'x',
+      note: 'r\rb\bf\fv\v',
+      doc: [],
+      uid: null,
+      big: new Decimal('0'),
+    },
     text: ['3', '-0.01', '-1e-07', '-2147483648', 'infinity', '2000-02-29', 'f', 'x', 'r\\rb\\bf\\fv\\v', '[]', '\\N', '0'].join('\t'),
   },
 ];
@@ -74,11 +100,21 @@ function batch(of: Row[], native = true): SourceMessage {
     type: 'RECORD_BATCH',
     stream: 'orders',
     records: of.map((r) => ({ ...r.record })),
-    ...(native ? { native: { format: 'postgresql-copy-text', fields: FIELDS.map(([f]) => f), types: FIELDS.map(([, t]) => t), data: Buffer.from(of.map((r) => `${r.text}\n`).join('')) } } : {}),
+    ...(native
+      ? {
+          native: {
+            format: 'postgresql-copy-text',
+            fields: FIELDS.map(([f]) => f),
+            types: FIELDS.map(([, t]) => t),
+            data: Buffer.from(of.map((r) => `${r.text}\n`).join('')),
+          },
+        }
+      : {}),
   };
 }
 
-const contents = (path: string) => query(path, 'SELECT * EXCLUDE (doc), doc::JSON::VARCHAR AS doc, json(doc) AS doc_min FROM orders ORDER BY id');
+const contents = (path: string) =>
+  query(path, 'SELECT * EXCLUDE (doc), doc::JSON::VARCHAR AS doc, json(doc) AS doc_min FROM orders ORDER BY id');
 
 describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
   test('load the same values as the records they come with: escapes, NULLs, empty text, exact decimals, µs timestamps, JSON', async () => {
@@ -108,8 +144,14 @@ describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
 
   test('fall back to the records when DuckDB cannot read a value exactly: numeric NaN widens the column, years BC keep their era', async () => {
     const path = tmp.db('fallback');
-    const nan: Row = { record: { ...(rows[1] as Row).record, id: 4, amount: Number.NaN }, text: (rows[1] as Row).text.replace(/^2\t\\N/, '4\tNaN') };
-    const bc: Row = { record: { ...(rows[1] as Row).record, id: 5, day: '-0043-03-15' }, text: (rows[1] as Row).text.replace(/^2/, '5').replace(/^(5(?:\t[^\t]*){4})\t\\N/, '$1\t0044-03-15 BC') };
+    const nan: Row = {
+      record: { ...(rows[1] as Row).record, id: 4, amount: Number.NaN },
+      text: (rows[1] as Row).text.replace(/^2\t\\N/, '4\tNaN'),
+    };
+    const bc: Row = {
+      record: { ...(rows[1] as Row).record, id: 5, day: '-0043-03-15' },
+      text: (rows[1] as Row).text.replace(/^2/, '5').replace(/^(5(?:\t[^\t]*){4})\t\\N/, '$1\t0044-03-15 BC'),
+    };
     const states = await load({ path }, [ordersSchema, batch([rows[0] as Row, nan]), state(1), batch([bc]), state(2)]);
     expect(states.map((s) => s.value)).toEqual([2]);
     expect((await columnTypes(path, 'orders'))['amount']).toBe('VARCHAR');
@@ -136,13 +178,22 @@ describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
       const note = `n${id} `.padEnd(1000, 'x');
       return {
         record: { ...base.record, id, qty, amount: typeof amount === 'number' ? amount : new Decimal(amount), note },
-        text: base.text.replace(/^2\t\\N\t\\N\t\\N/, `${id}\t${typeof amount === 'number' ? 'NaN' : amount}\t\\N\t${qty}`).replace(/\t\\N(\t[^\t]*\t[^\t]*\t[^\t]*)$/, `\t${note}$1`),
+        text: base.text
+          .replace(/^2\t\\N\t\\N\t\\N/, `${id}\t${typeof amount === 'number' ? 'NaN' : amount}\t\\N\t${qty}`)
+          .replace(/\t\\N(\t[^\t]*\t[^\t]*\t[^\t]*)$/, `\t${note}$1`),
       };
     };
     // Batches of ~1 MB fill the 2 MB chunks (id 1 holds a NaN DuckDB refuses as a DECIMAL: the column becomes text); the last batch updates id 2.
-    const batches = [0, 1, 2, 3].map((b) => batch(Array.from({ length: 1000 }, (_, i) => (b === 0 && i === 0 ? row(1, 1, Number.NaN) : row(b * 1000 + i + 1, 1)))));
+    const batches = [0, 1, 2, 3].map((b) =>
+      batch(Array.from({ length: 1000 }, (_, i) => (b === 0 && i === 0 ? row(1, 1, Number.NaN) : row(b * 1000 + i + 1, 1)))),
+    );
     await load({ path }, [ordersSchema, ...batches, batch([row(2, 99), row(5001, 1)]), state('done')]);
-    expect(await query(path, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(length(note))::INTEGER AS note FROM orders')).toEqual([{ n: 4001, ids: 4001, note: 1000 }]);
+    expect(
+      await query(
+        path,
+        'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, max(length(note))::INTEGER AS note FROM orders',
+      ),
+    ).toEqual([{ n: 4001, ids: 4001, note: 1000 }]);
     expect(await query(path, 'SELECT id, qty, amount FROM orders WHERE id IN (1, 2, 5001) ORDER BY id')).toEqual([
       { id: '1', qty: '1', amount: 'NaN' },
       { id: '2', qty: '99', amount: '1.00' },

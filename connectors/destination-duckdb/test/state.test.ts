@@ -39,14 +39,27 @@ async function observe(config: Config, steps: Step[], onState?: (value: unknown)
 function signal() {
   let resolve!: () => void;
   const promise = new Promise<void>((r) => (resolve = r));
-  const timeout = (ms: number) => Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not signalled within ${ms} ms`)), ms))]);
+  const timeout = (ms: number) =>
+    Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not signalled within ${ms} ms`)), ms))]);
   return { resolve, wait: timeout };
 }
 
 describe('STATE after commit', () => {
   test('a STATE is yielded only once every record before it is queryable', async () => {
     const path = tmp.db('order');
-    const seen = await observe({ path, batch_size_rows: 2 }, [users, user(1), user(2), state(1), user(3), state(2), user(4), user(5), user(6), state(3), user(7)]);
+    const seen = await observe({ path, batch_size_rows: 2 }, [
+      users,
+      user(1),
+      user(2),
+      state(1),
+      user(3),
+      state(2),
+      user(4),
+      user(5),
+      user(6),
+      state(3),
+      user(7),
+    ]);
     expect(seen).toEqual([
       { value: 1, rows: 2 },
       { value: 2, rows: 4 },
@@ -58,9 +71,13 @@ describe('STATE after commit', () => {
   test('a STATE arriving with nothing buffered is yielded at once, without waiting for more input', async () => {
     const path = tmp.db('idle');
     const seenFirst = signal();
-    const seen = await observe({ path, batch_size_rows: 1 }, [users, user(1), state('after-1'), () => seenFirst.wait(5000), state('after-wait')], (value) => {
-      if (value === 'after-1') seenFirst.resolve();
-    });
+    const seen = await observe(
+      { path, batch_size_rows: 1 },
+      [users, user(1), state('after-1'), () => seenFirst.wait(5000), state('after-wait')],
+      (value) => {
+        if (value === 'after-1') seenFirst.resolve();
+      },
+    );
     expect(seen).toEqual([
       { value: 'after-1', rows: 1 },
       { value: 'after-wait', rows: 1 },
@@ -68,7 +85,10 @@ describe('STATE after commit', () => {
   });
 
   test('buffered records are committed after batch_max_age_seconds even while the source is quiet (and after the deprecated batch_max_age_ms, in milliseconds)', async () => {
-    for (const [name, config] of [['age-seconds', { batch_max_age_seconds: 0.05 }], ['age-ms', { batch_max_age_ms: 50 }]] as const) {
+    for (const [name, config] of [
+      ['age-seconds', { batch_max_age_seconds: 0.05 }],
+      ['age-ms', { batch_max_age_ms: 50 }],
+    ] as const) {
       const path = tmp.db(name);
       const seenState = signal();
       const seen = await observe({ path, ...config }, [users, user(1), state('s1'), () => seenState.wait(5000), user(2)], (value) => {
@@ -84,7 +104,11 @@ describe('STATE after commit', () => {
     const seenState = signal();
     const seen: { value: unknown; rows: number }[] = [];
     const ctx = { ...writeCtx(), maxLagSeconds: 0.05 };
-    for await (const message of destination.write({ path }, source([users, user(1), state('lagged'), () => seenState.wait(5000), user(2)]), ctx)) {
+    for await (const message of destination.write(
+      { path },
+      source([users, user(1), state('lagged'), () => seenState.wait(5000), user(2)]),
+      ctx,
+    )) {
       seen.push({ value: message.value, rows: await count(path) });
       if (message.value === 'lagged') seenState.resolve();
     }
@@ -95,8 +119,16 @@ describe('STATE after commit', () => {
     const path = tmp.db('batch-files');
     const dir = join(tmp.dir, 'batches');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'a.jsonl.gz'), gzipSync(`${JSON.stringify({ id: 1, name: 'u1' })}\n${JSON.stringify({ id: 2, name: 'u2' })}\n`));
-    const batch: SourceMessage = { type: 'BATCH', stream: 'users', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(join(dir, 'a.jsonl.gz')).href] };
+    writeFileSync(
+      join(dir, 'a.jsonl.gz'),
+      gzipSync(`${JSON.stringify({ id: 1, name: 'u1' })}\n${JSON.stringify({ id: 2, name: 'u2' })}\n`),
+    );
+    const batch: SourceMessage = {
+      type: 'BATCH',
+      stream: 'users',
+      encoding: { format: 'jsonl', compression: 'gzip' },
+      manifest: [pathToFileURL(join(dir, 'a.jsonl.gz')).href],
+    };
     const seen = await observe({ path, batch_dir: dir }, [users, batch, state('after-batch')]);
     expect(seen).toEqual([{ value: 'after-batch', rows: 2 }]);
   });
@@ -120,7 +152,12 @@ describe('STATE after commit', () => {
     const path = tmp.db('failure');
     const seen: unknown[] = [];
     const run = async () => {
-      for await (const s of destination.write({ path }, source([users, user(1), state('never'), record('users', { id: 'two', name: 'x' }), user(3)]), writeCtx())) seen.push(s.value);
+      for await (const s of destination.write(
+        { path },
+        source([users, user(1), state('never'), record('users', { id: 'two', name: 'x' }), user(3)]),
+        writeCtx(),
+      ))
+        seen.push(s.value);
     };
     await load({ path }, [users, user(100)]);
     await expect(run()).rejects.toThrow(/stream "users".*field "id"/);
@@ -135,7 +172,19 @@ describe('STATE after commit', () => {
     const orders = schema('orders', { id: { type: 'integer' }, user_id: { type: 'integer' } }, ['id']);
     const order = (id: number, userId: number) => record('orders', { id, user_id: userId });
     const seen: { value: unknown; users: number; orders: number }[] = [];
-    const messages = [users, orders, user(1), order(10, 1), user(2), state('s1'), order(11, 2), order(12, 2), user(3), state('s2'), order(13, 3)];
+    const messages = [
+      users,
+      orders,
+      user(1),
+      order(10, 1),
+      user(2),
+      state('s1'),
+      order(11, 2),
+      order(12, 2),
+      user(3),
+      state('s2'),
+      order(13, 3),
+    ];
     for await (const s of destination.write({ path, batch_size_rows: 3 }, source(messages), writeCtx())) {
       seen.push({ value: s.value, users: await count(path, 'users'), orders: await count(path, 'orders') });
     }

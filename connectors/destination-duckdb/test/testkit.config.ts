@@ -23,7 +23,10 @@ export default defineTestConfig<Config>({
   kind: 'destination',
   setup() {
     const dir = mkdtempSync(join(tmpdir(), 'mage-duckdb-conformance-'));
-    return { config: { path: join(dir, 'target.duckdb'), schema: 'conformance' }, teardown: () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      config: { path: join(dir, 'target.duckdb'), schema: 'conformance' },
+      teardown: () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
   async readTable(config, stream) {
     const instance = await DuckDBInstance.fromCache(String(config.path));
@@ -31,10 +34,14 @@ export default defineTestConfig<Config>({
     try {
       const table = normalizeIdentifier(stream, { maxBytes: 255, lowercase: config.lowercase_identifiers ?? true });
       const columns = (
-        await connection.runAndReadAll(`SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = '${config.schema}' AND table_name = '${table}' ORDER BY column_index`)
+        await connection.runAndReadAll(
+          `SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = '${config.schema}' AND table_name = '${table}' ORDER BY column_index`,
+        )
       ).getRowObjectsJson();
       if (columns.length === 0) return undefined;
-      const select = columns.map((c) => `${readable(String(c['column_name']), String(c['data_type']))} AS ${q(String(c['column_name']))}`).join(', ');
+      const select = columns
+        .map((c) => `${readable(String(c['column_name']), String(c['data_type']))} AS ${q(String(c['column_name']))}`)
+        .join(', ');
       const rows = (await connection.runAndReadAll(`SELECT ${select} FROM ${q(String(config.schema))}.${q(table)}`)).getRowObjectsJson();
       const json = columns.filter((c) => c['data_type'] === 'JSON').map((c) => String(c['column_name']));
       return rows.map((row) => {

@@ -57,7 +57,10 @@ describe('table creation and type mapping', () => {
   });
 
   test('base16 strings are text by default; interpret_content_encoding decodes them to BLOB and names stream, record and field of malformed hex', async () => {
-    const messages = (hex: string) => [schema('files', { id: { type: 'integer' }, hex: { type: 'string', contentEncoding: 'base16' } }, ['id']), record('files', { id: 7, hex })];
+    const messages = (hex: string) => [
+      schema('files', { id: { type: 'integer' }, hex: { type: 'string', contentEncoding: 'base16' } }, ['id']),
+      record('files', { id: 7, hex }),
+    ];
     const asText = tmp.db('base16-text');
     await load({ path: asText }, messages('0x00FF'));
     expect(await query(asText, 'SELECT hex FROM files')).toEqual([{ hex: '0x00FF' }]);
@@ -72,21 +75,25 @@ describe('table creation and type mapping', () => {
   test('keeps values exact: big integers, decimals, microsecond timestamps, unicode, NUL, bytes', async () => {
     const path = tmp.db('values');
     await load({ path }, [
-      schema('v', {
-        id: { type: 'integer' },
-        big: { type: 'integer' },
-        price: { type: 'number', multipleOf: 0.0001 },
-        unbounded: { type: 'number', 'x-decimal': true },
-        ratio: { type: 'number' },
-        at: { type: 'string', format: 'date-time' },
-        local: { type: 'string', format: 'date-time', 'sql-datatype': 'timestamp' },
-        day: { type: 'string', format: 'date' },
-        text: { type: 'string' },
-        raw: { type: 'string', contentEncoding: 'base64' },
-        hex: { type: 'string', contentEncoding: 'base16' },
-        doc: { type: 'object' },
-        uid: { type: 'string', format: 'uuid' },
-      }, ['id']),
+      schema(
+        'v',
+        {
+          id: { type: 'integer' },
+          big: { type: 'integer' },
+          price: { type: 'number', multipleOf: 0.0001 },
+          unbounded: { type: 'number', 'x-decimal': true },
+          ratio: { type: 'number' },
+          at: { type: 'string', format: 'date-time' },
+          local: { type: 'string', format: 'date-time', 'sql-datatype': 'timestamp' },
+          day: { type: 'string', format: 'date' },
+          text: { type: 'string' },
+          raw: { type: 'string', contentEncoding: 'base64' },
+          hex: { type: 'string', contentEncoding: 'base16' },
+          doc: { type: 'object' },
+          uid: { type: 'string', format: 'uuid' },
+        },
+        ['id'],
+      ),
       record('v', {
         id: 1,
         big: 9223372036854775807n,
@@ -104,8 +111,11 @@ describe('table creation and type mapping', () => {
       }),
       record('v', { id: 2, at: '2024-01-01T00:00:00.000001Z', local: '1999-12-31 23:59:59.999999', price: 0.5, ratio: 1e300 }),
     ]);
-    const rows = await query(path, `SELECT id, big::VARCHAR AS big, price::VARCHAR AS price, unbounded, ratio, epoch_us("at")::VARCHAR AS at_us, "local"::VARCHAR AS "local", "day"::VARCHAR AS "day",
-      text, length(text) AS text_length, hex(raw) AS raw, hex, doc::VARCHAR AS doc, uid::VARCHAR AS uid FROM v ORDER BY id`);
+    const rows = await query(
+      path,
+      `SELECT id, big::VARCHAR AS big, price::VARCHAR AS price, unbounded, ratio, epoch_us("at")::VARCHAR AS at_us, "local"::VARCHAR AS "local", "day"::VARCHAR AS "day",
+      text, length(text) AS text_length, hex(raw) AS raw, hex, doc::VARCHAR AS doc, uid::VARCHAR AS uid FROM v ORDER BY id`,
+    );
     expect(rows[0]).toEqual({
       id: '1',
       big: '9223372036854775807',
@@ -122,7 +132,13 @@ describe('table creation and type mapping', () => {
       doc: '{"n":12345678901234567890,"d":0.10000000000000000001,"s":"x\\u0000y"}',
       uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
     });
-    expect(rows[1]).toMatchObject({ id: '2', price: '0.5000', ratio: 1e300, at_us: String(Date.UTC(2024, 0, 1) * 1000 + 1), local: '1999-12-31 23:59:59.999999' });
+    expect(rows[1]).toMatchObject({
+      id: '2',
+      price: '0.5000',
+      ratio: 1e300,
+      at_us: String(Date.UTC(2024, 0, 1) * 1000 + 1),
+      local: '1999-12-31 23:59:59.999999',
+    });
   });
 
   test('widens an integer column to HUGEINT, then VARCHAR, when values outgrow it', async () => {
@@ -151,7 +167,11 @@ describe('table creation and type mapping', () => {
       record('d', { id: 3, amount: new Decimal('123456789.5') }),
     ]);
     expect((await columnTypes(path, 'd'))['amount']).toBe('DECIMAL(12,3)');
-    expect(await query(path, 'SELECT amount::VARCHAR AS amount FROM d ORDER BY id')).toEqual([{ amount: '1234.560' }, { amount: '1.005' }, { amount: '123456789.500' }]);
+    expect(await query(path, 'SELECT amount::VARCHAR AS amount FROM d ORDER BY id')).toEqual([
+      { amount: '1234.560' },
+      { amount: '1.005' },
+      { amount: '123456789.500' },
+    ]);
   });
 
   test('a number column holds doubles, and turns into exact text when a value has more digits than a double', async () => {
@@ -163,27 +183,52 @@ describe('table creation and type mapping', () => {
       record('f', { id: 3, x: 1e-7 }),
     ]);
     expect((await columnTypes(path, 'f'))['x']).toBe('DOUBLE');
-    await load({ path }, [schema('f', { id: { type: 'integer' }, x: { type: 'number' } }, ['id']), record('f', { id: 4, x: new Decimal('123456789012345678901234567890.123456789') }), record('f', { id: 5, x: 2n ** 64n })]);
+    await load({ path }, [
+      schema('f', { id: { type: 'integer' }, x: { type: 'number' } }, ['id']),
+      record('f', { id: 4, x: new Decimal('123456789012345678901234567890.123456789') }),
+      record('f', { id: 5, x: 2n ** 64n }),
+    ]);
     expect((await columnTypes(path, 'f'))['x']).toBe('VARCHAR');
-    expect((await query(path, 'SELECT x FROM f ORDER BY id')).map((r) => r['x'])).toEqual(['0.1', '0.30000000000000004', '1e-07', '123456789012345678901234567890.123456789', '18446744073709551616']);
+    expect((await query(path, 'SELECT x FROM f ORDER BY id')).map((r) => r['x'])).toEqual([
+      '0.1',
+      '0.30000000000000004',
+      '1e-07',
+      '123456789012345678901234567890.123456789',
+      '18446744073709551616',
+    ]);
   });
 
   test('folds names to lower case by default and keeps case when asked; colliding names get suffixes', async () => {
     const path = tmp.db('names');
-    await load({ path }, [schema('Orders', { 'Order ID': { type: 'integer' }, order_id: { type: 'integer' }, select: { type: 'string' } }), record('Orders', { 'Order ID': 1, order_id: 2, select: 'x' })]);
+    await load({ path }, [
+      schema('Orders', { 'Order ID': { type: 'integer' }, order_id: { type: 'integer' }, select: { type: 'string' } }),
+      record('Orders', { 'Order ID': 1, order_id: 2, select: 'x' }),
+    ]);
     // The field already named validly keeps its name, whatever the order.
     expect(await query(path, 'SELECT * FROM orders')).toEqual([{ order_id_2: '1', order_id: '2', select: 'x' }]);
     // The mapping is remembered in column comments, so a later schema in another order finds the same columns.
-    await load({ path }, [schema('Orders', { select: { type: 'string' }, order_id: { type: 'integer' }, 'Order ID': { type: 'integer' } }), record('Orders', { 'Order ID': 3, order_id: 4, select: 'y' })]);
-    expect(await query(path, 'SELECT order_id_2, order_id FROM orders ORDER BY 1')).toEqual([{ order_id_2: '1', order_id: '2' }, { order_id_2: '3', order_id: '4' }]);
+    await load({ path }, [
+      schema('Orders', { select: { type: 'string' }, order_id: { type: 'integer' }, 'Order ID': { type: 'integer' } }),
+      record('Orders', { 'Order ID': 3, order_id: 4, select: 'y' }),
+    ]);
+    expect(await query(path, 'SELECT order_id_2, order_id FROM orders ORDER BY 1')).toEqual([
+      { order_id_2: '1', order_id: '2' },
+      { order_id_2: '3', order_id: '4' },
+    ]);
     expect(Object.keys(await columnTypes(path, 'orders'))).toEqual(['order_id_2', 'order_id', 'select']);
-    await load({ path, lowercase_identifiers: false }, [schema('MixedCase', { CamelField: { type: 'string' }, camelfield: { type: 'string' } }), record('MixedCase', { CamelField: 'a', camelfield: 'b' })]);
+    await load({ path, lowercase_identifiers: false }, [
+      schema('MixedCase', { CamelField: { type: 'string' }, camelfield: { type: 'string' } }),
+      record('MixedCase', { CamelField: 'a', camelfield: 'b' }),
+    ]);
     expect(await columnTypes(path, 'MixedCase')).toEqual({ CamelField: 'VARCHAR', camelfield_2: 'VARCHAR' });
   });
 
   test('rejects a value its column cannot take, naming stream, record and field', async () => {
     const path = tmp.db('bad');
-    const attempt = load({ path }, [schema('bad', { id: { type: 'integer' }, at: { type: 'string', format: 'date-time' } }, ['id']), record('bad', { id: 7, at: 'yesterday' })]);
+    const attempt = load({ path }, [
+      schema('bad', { id: { type: 'integer' }, at: { type: 'string', format: 'date-time' } }, ['id']),
+      record('bad', { id: 7, at: 'yesterday' }),
+    ]);
     await expect(attempt).rejects.toBeInstanceOf(RecordValidationError);
     await expect(attempt).rejects.toThrow(/stream "bad", record \{"id":7\}, field "at"/);
     const notNumber = load({ path }, [schema('bad2', { id: { type: 'integer' } }), record('bad2', { id: 'seven' })]);
@@ -195,19 +240,35 @@ describe('SQL date and time values', () => {
   test('keeps dates before 1 AD, years past 9999, infinities, 24:00:00 and time offsets', async () => {
     const path = tmp.db('temporal');
     await load({ path }, [
-      schema('t', {
-        id: { type: 'integer' },
-        day: { type: ['null', 'string'], format: 'date' },
-        at: { type: ['null', 'string'], format: 'date-time' },
-        local: { type: ['null', 'string'], format: 'date-time', 'sql-datatype': 'timestamp without time zone' },
-        clock: { type: ['null', 'string'], format: 'time' },
-        zoned: { type: ['null', 'string'], format: 'time', 'sql-datatype': 'time with time zone' },
-      }, ['id']),
-      record('t', { id: 1, day: '-0043-03-15', at: '-0043-03-15T12:00:00.5+01:00', local: '10000-01-01t00:00:00', clock: '24:00:00', zoned: '10:00:00.25-05:30' }),
+      schema(
+        't',
+        {
+          id: { type: 'integer' },
+          day: { type: ['null', 'string'], format: 'date' },
+          at: { type: ['null', 'string'], format: 'date-time' },
+          local: { type: ['null', 'string'], format: 'date-time', 'sql-datatype': 'timestamp without time zone' },
+          clock: { type: ['null', 'string'], format: 'time' },
+          zoned: { type: ['null', 'string'], format: 'time', 'sql-datatype': 'time with time zone' },
+        },
+        ['id'],
+      ),
+      record('t', {
+        id: 1,
+        day: '-0043-03-15',
+        at: '-0043-03-15T12:00:00.5+01:00',
+        local: '10000-01-01t00:00:00',
+        clock: '24:00:00',
+        zoned: '10:00:00.25-05:30',
+      }),
       record('t', { id: 2, day: 'infinity', at: '-infinity', local: 'infinity', clock: '23:59:59.999999', zoned: '10:00:00Z' }),
     ]);
     expect(await columnTypes(path, 't')).toMatchObject({ clock: 'TIME', zoned: 'TIME WITH TIME ZONE' });
-    expect(await query(path, 'SELECT "day"::VARCHAR AS d, "at"::VARCHAR AS a, "local"::VARCHAR AS l, clock::VARCHAR AS c, zoned::VARCHAR AS z FROM t ORDER BY id')).toEqual([
+    expect(
+      await query(
+        path,
+        'SELECT "day"::VARCHAR AS d, "at"::VARCHAR AS a, "local"::VARCHAR AS l, clock::VARCHAR AS c, zoned::VARCHAR AS z FROM t ORDER BY id',
+      ),
+    ).toEqual([
       { d: '0044-03-15 (BC)', a: '0044-03-15 (BC) 11:00:00.5+00', l: '10000-01-01 00:00:00', c: '24:00:00', z: '10:00:00.25-05:30' },
       { d: 'infinity', a: '-infinity', l: 'infinity', c: '23:59:59.999999', z: '10:00:00+00' },
     ]);
@@ -232,7 +293,11 @@ describe('SQL date and time values', () => {
 
   test('a TIME column becomes TIMETZ when a value carries an offset', async () => {
     const path = tmp.db('timetz');
-    await load({ path }, [schema('c', { id: { type: 'integer' }, at: { type: 'string', format: 'time' } }, ['id']), record('c', { id: 1, at: '08:00:00' }), record('c', { id: 2, at: '09:00:00+02' })]);
+    await load({ path }, [
+      schema('c', { id: { type: 'integer' }, at: { type: 'string', format: 'time' } }, ['id']),
+      record('c', { id: 1, at: '08:00:00' }),
+      record('c', { id: 2, at: '09:00:00+02' }),
+    ]);
     expect((await columnTypes(path, 'c'))['at']).toBe('TIME WITH TIME ZONE');
     expect(await query(path, 'SELECT "at"::VARCHAR AS v FROM c ORDER BY id')).toEqual([{ v: '08:00:00+00' }, { v: '09:00:00+02' }]);
   });

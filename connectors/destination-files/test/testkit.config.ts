@@ -15,7 +15,10 @@ export default defineTestConfig<FilesDestinationConfig>({
   setup() {
     const dir = mkdtempSync(join(tmpdir(), 'mage-destination-files-conformance-'));
     // batch_size_rows below the suite's 50-record batches: STATEs are released by row-count commits mid-input.
-    return { config: { root: join(dir, 'out'), format: 'jsonl', batch_size_rows: 40 }, teardown: () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      config: { root: join(dir, 'out'), format: 'jsonl', batch_size_rows: 40 },
+      teardown: () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
   // Files are a log: every record is appended as sent (README, "Load semantics").
   appendOnly: true,

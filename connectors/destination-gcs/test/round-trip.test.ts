@@ -13,8 +13,14 @@ afterAll(() => gcs.close());
 describe('destination-gcs → source-gcs', () => {
   it('writes Hive-partitioned Parquet objects that read back exactly, and releases the STATE after them', async () => {
     await checkPartitionedParquetRoundTrip(
-      (messages) => new GcsDestination({ config: { ...gcs.settings, prefix: 'lake', format: 'parquet', partition_by: 'created_at:day' } }).write(messages),
-      () => new GcsSource({ config: { ...gcs.settings, prefix: 'lake', streams: [{ name: 'payments', pattern: 'payments/**/*.parquet' }] } }).read(),
+      (messages) =>
+        new GcsDestination({ config: { ...gcs.settings, prefix: 'lake', format: 'parquet', partition_by: 'created_at:day' } }).write(
+          messages,
+        ),
+      () =>
+        new GcsSource({
+          config: { ...gcs.settings, prefix: 'lake', streams: [{ name: 'payments', pattern: 'payments/**/*.parquet' }] },
+        }).read(),
     );
   });
 
@@ -32,7 +38,8 @@ describe('destination-gcs → source-gcs', () => {
       { type: 'SCHEMA', stream: 'payments', schema: ROUND_TRIP_SCHEMA, key_properties: ['id'] },
       { type: 'RECORD_BATCH', stream: 'payments', records },
       { type: 'STATE', value: { n: 1 } },
-    ])) states.push(state);
+    ]))
+      states.push(state);
     expect(states).toHaveLength(1);
     const stored = gcs.objects().filter((name) => name.startsWith('big/'));
     expect(stored).toHaveLength(1);

@@ -47,12 +47,20 @@ class JsonlSession implements DestinationSession {
 
   async openStream(stream: StreamInfo): Promise<void> {
     if (this.files.has(stream.name)) return;
-    const file = await StreamFile.open(this.settings.directory, this.names.forStream(stream.name), stream.name, this.settings.compression, this.control.logger);
+    const file = await StreamFile.open(
+      this.settings.directory,
+      this.names.forStream(stream.name),
+      stream.name,
+      this.settings.compression,
+      this.control.logger,
+    );
     this.files.set(stream.name, file);
     this.control.logger.debug(`writing ${stream.name} to ${file.path}`);
     const method = this.asked[stream.name]?.conflictMethod;
     if (method !== undefined && method !== 'append') {
-      this.control.logger.warn(`JSON Lines files are append-only: every record is written, the "${method}" conflict rule does not apply`, { stream: stream.name });
+      this.control.logger.warn(`JSON Lines files are append-only: every record is written, the "${method}" conflict rule does not apply`, {
+        stream: stream.name,
+      });
     }
   }
 

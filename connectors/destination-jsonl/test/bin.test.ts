@@ -18,7 +18,14 @@ function target(config: Record<string, unknown>, input: string[]) {
 const schema = JSON.stringify({
   type: 'SCHEMA',
   stream: 'payments',
-  schema: { properties: { id: { type: 'integer' }, amount: { type: 'number', multipleOf: 0.01 }, big: { type: ['null', 'integer'] }, ratio: { type: ['null', 'number'] } } },
+  schema: {
+    properties: {
+      id: { type: 'integer' },
+      amount: { type: 'number', multipleOf: 0.01 },
+      big: { type: ['null', 'integer'] },
+      ratio: { type: ['null', 'number'] },
+    },
+  },
   key_properties: ['id'],
 });
 
@@ -41,7 +48,9 @@ describe('destination-jsonl as a Singer target', () => {
     ]);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    expect(result.stdout).toBe('{"bookmarks":{"payments":{"replication_key_value":1}}}\n{"bookmarks":{"payments":{"replication_key_value":3}}}\n');
+    expect(result.stdout).toBe(
+      '{"bookmarks":{"payments":{"replication_key_value":1}}}\n{"bookmarks":{"payments":{"replication_key_value":3}}}\n',
+    );
     expect(readFileSync(join(out, 'payments.jsonl'), 'utf8')).toBe(
       [
         '{"id":1,"amount":141.95,"big":18446744073709551621,"ratio":0.1234567890123456789}',
@@ -54,7 +63,11 @@ describe('destination-jsonl as a Singer target', () => {
 
   it('takes a deprecated setting name and says which name replaces it', () => {
     const out = join(dir, 'out-deprecated');
-    const result = target({ destination_path: out, flush_rows: 1 }, [schema, '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":1}}', '{"type":"STATE","value":{"n":1}}']);
+    const result = target({ destination_path: out, flush_rows: 1 }, [
+      schema,
+      '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":1}}',
+      '{"type":"STATE","value":{"n":1}}',
+    ]);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain('setting "flush_rows" is deprecated, use "batch_size_rows"');
     expect(result.stdout).toBe('{"n":1}\n');
@@ -62,13 +75,19 @@ describe('destination-jsonl as a Singer target', () => {
 
   it('writes gzip when asked', () => {
     const out = join(dir, 'gz');
-    const result = target({ destination_path: out, compression: 'gzip' }, [schema, '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":1.50}}']);
+    const result = target({ destination_path: out, compression: 'gzip' }, [
+      schema,
+      '{"type":"RECORD","stream":"payments","record":{"id":1,"amount":1.50}}',
+    ]);
     expect(result.status).toBe(0);
     expect(existsSync(join(out, 'payments.jsonl.gz'))).toBe(true);
   });
 
   it('rejects a record before its schema with the line number, and prints no state', () => {
-    const result = target({ destination_path: join(dir, 'bad') }, ['{"type":"RECORD","stream":"payments","record":{"id":1}}', '{"type":"STATE","value":{}}']);
+    const result = target({ destination_path: join(dir, 'bad') }, [
+      '{"type":"RECORD","stream":"payments","record":{"id":1}}',
+      '{"type":"STATE","value":{}}',
+    ]);
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(/line 1, stream "payments".*before any SCHEMA/);

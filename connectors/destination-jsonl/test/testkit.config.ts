@@ -16,7 +16,10 @@ export default defineTestConfig<JsonlConfig>({
   setup() {
     const dir = mkdtempSync(join(tmpdir(), 'mage-jsonl-conformance-'));
     // batch_size_rows below the suite's 50-record batches: STATEs are released by row-count flushes mid-input.
-    return { config: { destination_path: join(dir, 'out'), batch_size_rows: 40 }, teardown: () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      config: { destination_path: join(dir, 'out'), batch_size_rows: 40 },
+      teardown: () => rmSync(dir, { recursive: true, force: true }),
+    };
   },
   // A JSON Lines file is a log: every record is appended as sent (README, "Load semantics").
   appendOnly: true,

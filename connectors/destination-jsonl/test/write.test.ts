@@ -28,7 +28,11 @@ async function* from(messages: SourceMessage[]): AsyncGenerator<SourceMessage> {
   yield* messages;
 }
 
-async function write(config: JsonlConfig, messages: SourceMessage[] | AsyncIterable<SourceMessage>, ctx = context()): Promise<StateMessage[]> {
+async function write(
+  config: JsonlConfig,
+  messages: SourceMessage[] | AsyncIterable<SourceMessage>,
+  ctx = context(),
+): Promise<StateMessage[]> {
   const out: StateMessage[] = [];
   for await (const s of destination.write(config, Array.isArray(messages) ? from(messages) : messages, ctx)) out.push(s);
   return out;
@@ -45,7 +49,13 @@ describe('destination-jsonl', () => {
         type: 'RECORD_BATCH',
         stream: 'numbers',
         records: [
-          { id: 1, big: 9223372036854775809n, price: new Decimal('12345678901234567890.123456789'), cents: new Decimal('5.00'), ratio: 0.1 },
+          {
+            id: 1,
+            big: 9223372036854775809n,
+            price: new Decimal('12345678901234567890.123456789'),
+            cents: new Decimal('5.00'),
+            ratio: 0.1,
+          },
           { id: 2, big: -18446744073709551617n, price: null, text: 'naïve "quoted" ☃\nline', nested: { list: [1n, new Decimal('1.50')] } },
         ],
       },
@@ -65,13 +75,23 @@ describe('destination-jsonl', () => {
     const dir = freshDir();
     const records = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, amount: new Decimal(`${i}.25`) }));
     const config: JsonlConfig = { destination_path: dir, compression: 'gzip', batch_size_rows: 10 };
-    await write(config, [schema('orders'), { type: 'RECORD_BATCH', stream: 'orders', records: records.slice(0, 15) }, state(1), { type: 'RECORD_BATCH', stream: 'orders', records: records.slice(15) }]);
+    await write(config, [
+      schema('orders'),
+      { type: 'RECORD_BATCH', stream: 'orders', records: records.slice(0, 15) },
+      state(1),
+      { type: 'RECORD_BATCH', stream: 'orders', records: records.slice(15) },
+    ]);
     expect(readdirSync(dir)).toEqual(['orders.jsonl.gz']);
     const text = gunzipSync(readFileSync(join(dir, 'orders.jsonl.gz'))).toString('utf8');
     expect(text.split('\n').filter(Boolean)).toEqual(records.map((r) => `{"id":${r.id},"amount":${r.amount.text}}`));
     // A second run appends to the same file.
     await write(config, [schema('orders'), { type: 'RECORD', stream: 'orders', record: { id: 26 } }]);
-    expect(gunzipSync(readFileSync(join(dir, 'orders.jsonl.gz'))).toString('utf8').split('\n').filter(Boolean)).toHaveLength(26);
+    expect(
+      gunzipSync(readFileSync(join(dir, 'orders.jsonl.gz')))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean),
+    ).toHaveLength(26);
   });
 
   it('yields a STATE only once the records before it are written and fsynced', async () => {
@@ -100,7 +120,13 @@ describe('destination-jsonl', () => {
 
   it('holds the last STATE until the end when nothing fills a flush, and passes a STATE on at once when nothing is buffered', async () => {
     const dir = freshDir();
-    const states = await write({ destination_path: dir }, [state(0), schema('a'), { type: 'RECORD', stream: 'a', record: { id: 1 } }, state(1), state(2)]);
+    const states = await write({ destination_path: dir }, [
+      state(0),
+      schema('a'),
+      { type: 'RECORD', stream: 'a', record: { id: 1 } },
+      state(1),
+      state(2),
+    ]);
     expect(states.map((s) => (s.value as { bookmarks: { s: { n: number } } }).bookmarks.s.n)).toEqual([0, 2]);
   });
 
@@ -121,15 +147,24 @@ describe('destination-jsonl', () => {
 
   it('puts the run start time in file names with do_timestamp_file', async () => {
     const dir = freshDir();
-    await write({ destination_path: dir, do_timestamp_file: true, compression: 'gzip' }, [schema('users'), { type: 'RECORD', stream: 'users', record: { id: 1 } }]);
+    await write({ destination_path: dir, do_timestamp_file: true, compression: 'gzip' }, [
+      schema('users'),
+      { type: 'RECORD', stream: 'users', record: { id: 1 } },
+    ]);
     expect(readdirSync(dir)).toEqual([expect.stringMatching(/^users-\d{8}T\d{6}\.jsonl\.gz$/)]);
   });
 
   it('makes stream names safe as file names and refuses two streams sharing a file', async () => {
     const dir = freshDir();
-    await write({ destination_path: dir }, [schema('public/orders'), schema('../escape'), { type: 'RECORD', stream: '../escape', record: { id: 1 } }]);
+    await write({ destination_path: dir }, [
+      schema('public/orders'),
+      schema('../escape'),
+      { type: 'RECORD', stream: '../escape', record: { id: 1 } },
+    ]);
     expect(readdirSync(dir).sort()).toEqual(['_._escape.jsonl', 'public_orders.jsonl']);
-    await expect(write({ destination_path: freshDir() }, [schema('a/b'), schema('a:b')])).rejects.toThrow(/streams "a\/b" and "a:b" would both be written to a_b.jsonl/);
+    await expect(write({ destination_path: freshDir() }, [schema('a/b'), schema('a:b')])).rejects.toThrow(
+      /streams "a\/b" and "a:b" would both be written to a_b.jsonl/,
+    );
   });
 
   it('drops an incomplete last line left by an interrupted run before appending', async () => {
@@ -153,14 +188,24 @@ describe('destination-jsonl', () => {
     ]);
     expect(lines(join(dir, 'b.jsonl'))).toEqual(['{"id":1,"v":123456789012345678901234567890}', '{"id":2,"v":0.1}']);
     await expect(
-      write({ destination_path: dir }, [schema('b'), { type: 'BATCH', stream: 'b', encoding: { format: 'parquet', compression: 'none' }, manifest: ['x.parquet'] }]),
+      write({ destination_path: dir }, [
+        schema('b'),
+        { type: 'BATCH', stream: 'b', encoding: { format: 'parquet', compression: 'none' }, manifest: ['x.parquet'] },
+      ]),
     ).rejects.toThrow(/BATCH format "parquet" is not supported/);
   });
 
   it('refuses a SCHEMA whose key_properties name a field it does not describe, before writing anything', async () => {
     const dir = freshDir();
-    const broken: SourceMessage = { type: 'SCHEMA', stream: 'odd', schema: { type: 'object', properties: { name: { type: 'string' } } }, key_properties: ['id'] };
-    await expect(write({ destination_path: dir }, [broken, { type: 'RECORD', stream: 'odd', record: { id: 1, name: 'x' } }])).rejects.toMatchObject({
+    const broken: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'odd',
+      schema: { type: 'object', properties: { name: { type: 'string' } } },
+      key_properties: ['id'],
+    };
+    await expect(
+      write({ destination_path: dir }, [broken, { type: 'RECORD', stream: 'odd', record: { id: 1, name: 'x' } }]),
+    ).rejects.toMatchObject({
       code: 'KEY_NOT_IN_SCHEMA',
       message: expect.stringContaining('key property "id"'),
       stream: 'odd',
@@ -179,10 +224,21 @@ describe('destination-jsonl', () => {
     const elsewhere = mkdtempSync(join(process.cwd(), '.jsonl-batch-'));
     try {
       writeFileSync(join(elsewhere, 'part.jsonl'), '{"id":1}\n');
-      const batch: SourceMessage = { type: 'BATCH', stream: 'b', encoding: { format: 'jsonl', compression: 'none' }, manifest: [pathToFileURL(join(elsewhere, 'part.jsonl')).href] };
+      const batch: SourceMessage = {
+        type: 'BATCH',
+        stream: 'b',
+        encoding: { format: 'jsonl', compression: 'none' },
+        manifest: [pathToFileURL(join(elsewhere, 'part.jsonl')).href],
+      };
       const dir = freshDir();
-      await expect(write({ destination_path: dir }, [schema('b'), batch])).rejects.toMatchObject({ code: 'BATCH_LOCATION_REFUSED', stream: 'b', hint: expect.stringContaining('batch_dir') });
-      await expect(write({ destination_path: dir }, [schema('b'), { ...batch, manifest: [join(elsewhere, 'part.jsonl')] } as SourceMessage])).rejects.toThrow(/is not a file:\/\/ URL/);
+      await expect(write({ destination_path: dir }, [schema('b'), batch])).rejects.toMatchObject({
+        code: 'BATCH_LOCATION_REFUSED',
+        stream: 'b',
+        hint: expect.stringContaining('batch_dir'),
+      });
+      await expect(
+        write({ destination_path: dir }, [schema('b'), { ...batch, manifest: [join(elsewhere, 'part.jsonl')] } as SourceMessage]),
+      ).rejects.toThrow(/is not a file:\/\/ URL/);
       await write({ destination_path: dir, batch_dir: elsewhere }, [schema('b'), batch]);
       expect(lines(join(dir, 'b.jsonl'))).toEqual(['{"id":1}']);
     } finally {
@@ -201,7 +257,14 @@ describe('destination-jsonl', () => {
       'destination jsonl: setting "flush_interval_seconds" is deprecated, use "batch_max_age_seconds"',
     ]);
     const states: unknown[] = [];
-    for await (const s of client.write([schema('a'), { type: 'RECORD', stream: 'a', record: { id: 1 } }, { type: 'RECORD', stream: 'a', record: { id: 2 } }, state(1), { type: 'RECORD', stream: 'a', record: { id: 3 } }])) states.push(s.value);
+    for await (const s of client.write([
+      schema('a'),
+      { type: 'RECORD', stream: 'a', record: { id: 1 } },
+      { type: 'RECORD', stream: 'a', record: { id: 2 } },
+      state(1),
+      { type: 'RECORD', stream: 'a', record: { id: 3 } },
+    ]))
+      states.push(s.value);
     expect(states).toEqual([state(1).value]);
   });
 
@@ -211,13 +274,20 @@ describe('destination-jsonl', () => {
     expect(readdirSync(dir)).toEqual([]);
     const file = join(root, 'a-file');
     writeFileSync(file, '');
-    await expect(new Jsonl({ config: { destination_path: join(file, 'sub') } }).check()).resolves.toMatchObject({ ok: false, message: expect.stringContaining('cannot write') });
+    await expect(new Jsonl({ config: { destination_path: join(file, 'sub') } }).check()).resolves.toMatchObject({
+      ok: false,
+      message: expect.stringContaining('cannot write'),
+    });
     expect(existsSync(join(file, 'sub'))).toBe(false);
   });
 
   it('validates its config', () => {
     expect(() => new Jsonl({ config: {} as JsonlConfig })).toThrow(/"destination_path" is required/);
     expect(() => new Jsonl({ config: { destination_path: 'x', compression: 'zip' as 'gzip' } })).toThrow(/compression/);
-    expect(new Jsonl({ config: { destination_path: 'x' } }).config).toMatchObject({ compression: 'none', do_timestamp_file: false, batch_size_rows: 10000 });
+    expect(new Jsonl({ config: { destination_path: 'x' } }).config).toMatchObject({
+      compression: 'none',
+      do_timestamp_file: false,
+      batch_size_rows: 10000,
+    });
   });
 });

@@ -20,7 +20,10 @@ export async function check(input: Config, _ctx: ConnectorContext): Promise<Chec
     } catch (error) {
       throw explainError(error, config);
     }
-    return { ok: true, message: `connected to ${client.server.mariadb ? 'MariaDB' : 'MySQL'} ${client.server.version}, database \`${config.database}\` (tables can be created)` };
+    return {
+      ok: true,
+      message: `connected to ${client.server.mariadb ? 'MariaDB' : 'MySQL'} ${client.server.version}, database \`${config.database}\` (tables can be created)`,
+    };
   } catch (error) {
     return { ok: false, message: formatError(error), error };
   } finally {

@@ -72,8 +72,11 @@ export async function connect(input: Config, connectOptions: ConnectOptions = {}
     await query(`SET time_zone = '+00:00', sql_mode = '${SQL_MODE}'`);
     const [info] = await query<{ version: string; packet: number | string }>('SELECT VERSION() AS version, @@max_allowed_packet AS packet');
     const server = serverInfo(info!.version);
-    const found = await query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [config.database]);
-    if (found.length === 0) await query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(config.database)} CHARACTER SET utf8mb4 COLLATE ${server.collation}`);
+    const found = await query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+      config.database,
+    ]);
+    if (found.length === 0)
+      await query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(config.database)} CHARACTER SET utf8mb4 COLLATE ${server.collation}`);
     await query(`USE ${mysql.escapeId(config.database)}`);
     return {
       raw,
@@ -92,7 +95,9 @@ export async function connect(input: Config, connectOptions: ConnectOptions = {}
 
 /** The server's error number, when the error is one. */
 export function errorNumber(error: unknown): number | undefined {
-  return typeof error === 'object' && error !== null && typeof (error as QueryError).errno === 'number' ? (error as QueryError).errno : undefined;
+  return typeof error === 'object' && error !== null && typeof (error as QueryError).errno === 'number'
+    ? (error as QueryError).errno
+    : undefined;
 }
 
 /** A driver or server error as a ConnectorError that says what to fix (the original kept as cause). */
@@ -104,16 +109,33 @@ export function explainError(error: unknown, config: Config): Error {
   switch ((error as QueryError | undefined)?.code) {
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
-      return make('AUTH_FAILED', `authentication failed for ${where}: ${message}`, 'check username and password (and the host part of the MySQL account)');
+      return make(
+        'AUTH_FAILED',
+        `authentication failed for ${where}: ${message}`,
+        'check username and password (and the host part of the MySQL account)',
+      );
     case 'ER_DBACCESS_DENIED_ERROR':
     case 'ER_TABLEACCESS_DENIED_ERROR':
     case 'ER_SPECIFIC_ACCESS_DENIED_ERROR':
-      return make('PERMISSION_DENIED', message, `create the database yourself, or grant the user: GRANT CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT, CREATE TEMPORARY TABLES ON \`${config.database}\`.* TO '${config.username ?? 'root'}'`);
+      return make(
+        'PERMISSION_DENIED',
+        message,
+        `create the database yourself, or grant the user: GRANT CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT, CREATE TEMPORARY TABLES ON \`${config.database}\`.* TO '${config.username ?? 'root'}'`,
+      );
   }
   if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|Connection lost/i.test(message)) {
-    return make('CONNECT_FAILED', `cannot connect to MySQL at ${where}: ${message}`, 'check host, port and that the server accepts TCP connections from here');
+    return make(
+      'CONNECT_FAILED',
+      `cannot connect to MySQL at ${where}: ${message}`,
+      'check host, port and that the server accepts TCP connections from here',
+    );
   }
   const tlsHint = tlsFailureHint(message, config.ssl_mode);
-  if (tlsHint || /secure connection|SSL/i.test(message)) return make('SSL_FAILED', `SSL connection to ${where} failed: ${message}`, tlsHint ?? 'set ssl_mode: disable, or enable SSL on the server');
+  if (tlsHint || /secure connection|SSL/i.test(message))
+    return make(
+      'SSL_FAILED',
+      `SSL connection to ${where} failed: ${message}`,
+      tlsHint ?? 'set ssl_mode: disable, or enable SSL on the server',
+    );
   return make('MYSQL_ERROR', message, 'see the MySQL message above');
 }

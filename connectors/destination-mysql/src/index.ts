@@ -29,7 +29,12 @@ export { utcDateTime } from './value-text.js';
  * Loads messages through the destination kit: the batching writer (commits by rows, bytes and age, STATE after
  * the commit, BATCH files) over the SQL kit's session with the MySQL dialect and a LOAD DATA connection.
  */
-export function writeMysql(input: Config, messages: AsyncIterable<SourceMessage>, ctx: WriteContext, connectOptions: ConnectOptions = {}): AsyncGenerator<StateMessage> {
+export function writeMysql(
+  input: Config,
+  messages: AsyncIterable<SourceMessage>,
+  ctx: WriteContext,
+  connectOptions: ConnectOptions = {},
+): AsyncGenerator<StateMessage> {
   const config = resolveConfig(input);
   return writeWithSession(
     input,

@@ -54,9 +54,16 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     }
     // MariaDB's json is a longtext with a json_valid() check: the check tells it apart from text.
     const checks = this.client.server.mariadb
-      ? await this.client.query<{ clause: string }>('SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [table.schema, table.name])
+      ? await this.client.query<{ clause: string }>(
+          'SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?',
+          [table.schema, table.name],
+        )
       : [];
-    const json = new Set(checks.map((c) => /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(c.clause.trim())?.[1]?.replace(/``/g, '`')).filter((n): n is string => n !== undefined));
+    const json = new Set(
+      checks
+        .map((c) => /^json_valid\(`((?:[^`]|``)+)`\)$/i.exec(c.clause.trim())?.[1]?.replace(/``/g, '`'))
+        .filter((n): n is string => n !== undefined),
+    );
     const indexes = await this.client.query<{ index: string; column: string }>(
       `SELECT INDEX_NAME AS \`index\`, COLUMN_NAME AS \`column\` FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 ORDER BY INDEX_NAME, SEQ_IN_INDEX`,
       [table.schema, table.name],
@@ -127,7 +134,9 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     }
     let header: ResultSetHeader;
     try {
-      [header] = (await this.client.raw.promise().query({ sql, infileStreamFactory: () => Readable.from(lines()) })) as unknown as [ResultSetHeader];
+      [header] = (await this.client.raw.promise().query({ sql, infileStreamFactory: () => Readable.from(lines()) })) as unknown as [
+        ResultSetHeader,
+      ];
     } catch (error) {
       if (!LOCAL_INFILE_REFUSED.has(errorNumber(error) ?? 0)) throw error;
       this.localInfile = false;
@@ -140,7 +149,12 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   }
 
   /** A load reported warnings (a value the column cannot hold): the first of them, as an error naming row and column. */
-  private failOnWarnings(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][], warnings: readonly Warning[]): never {
+  private failOnWarnings(
+    table: TableRef,
+    encoders: readonly ColumnEncoder[],
+    rows: readonly unknown[][],
+    warnings: readonly Warning[],
+  ): never {
     throw this.valueError(table, encoders, rows, warnings[0]?.Message ?? 'warnings while loading', 0);
   }
 
@@ -148,7 +162,14 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
    * The server's complaint about a value (`Data too long for column 'code' at row 2`) as an error naming the table,
    * the row of the batch (`offset` + the statement's row) and the column, with the value.
    */
-  private valueError(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][], message: string, offset: number, cause?: unknown): RecordValidationError {
+  private valueError(
+    table: TableRef,
+    encoders: readonly ColumnEncoder[],
+    rows: readonly unknown[][],
+    message: string,
+    offset: number,
+    cause?: unknown,
+  ): RecordValidationError {
     const at = /column '((?:[^']|'')*)' at row (\d+)/i.exec(message);
     const column = at?.[1];
     const row = at ? offset + Number(at[2]) - 1 : undefined;
@@ -156,12 +177,16 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     const value = row !== undefined && index >= 0 ? rows[row]?.[index] : undefined;
     const named = this.dialect.stagedFor.get(table.name) ?? table;
     const shown = value === undefined ? '' : ` (value ${JSON.stringify(encoders[index]!.text(value))?.slice(0, 80)})`;
-    return new RecordValidationError('VALUE_REJECTED', `MySQL refused a value for table ${this.dialect.qualify(named)}: ${message}${shown}`, {
-      ...(row !== undefined ? { record: row } : {}),
-      ...(column !== undefined ? { field: column } : {}),
-      hint: 'the value does not fit the column type (too long, out of range, not a date): widen the column, or fix the source data; nothing of this batch was committed',
-      ...(cause !== undefined ? { cause } : {}),
-    });
+    return new RecordValidationError(
+      'VALUE_REJECTED',
+      `MySQL refused a value for table ${this.dialect.qualify(named)}: ${message}${shown}`,
+      {
+        ...(row !== undefined ? { record: row } : {}),
+        ...(column !== undefined ? { field: column } : {}),
+        hint: 'the value does not fit the column type (too long, out of range, not a date): widen the column, or fix the source data; nothing of this batch was committed',
+        ...(cause !== undefined ? { cause } : {}),
+      },
+    );
   }
 
   /** Multi-row INSERTs of literals, each statement under the server's packet limit; a refused value named as by LOAD DATA. */

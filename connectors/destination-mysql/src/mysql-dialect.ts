@@ -44,7 +44,12 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
     readonly server: ServerInfo,
     options: MysqlDialectOptions = {},
   ) {
-    this.identifiers = { maxBytes: MYSQL_MAX_IDENTIFIER_LENGTH, lengthUnit: 'characters', lowercase: options.lowercase ?? true, caseInsensitive: true };
+    this.identifiers = {
+      maxBytes: MYSQL_MAX_IDENTIFIER_LENGTH,
+      lengthUnit: 'characters',
+      lowercase: options.lowercase ?? true,
+      caseInsensitive: true,
+    };
   }
 
   quoteIdentifier(name: string): string {
@@ -92,14 +97,23 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
   createTable(table: TableRef, columns: readonly ColumnDefinition<MysqlType>[], keys: readonly string[], comment?: string): string[] {
     const q = (name: string) => this.quoteIdentifier(name);
     const types = new Map(columns.map((c) => [c.name, keys.includes(c.name) ? keyType(c.type) : c.type]));
-    const varcharBytes = (type: MysqlType) => (type.name === 'varchar' || type.name === 'char' ? Number(type.args) * 4 : type.name === 'varbinary' || type.name === 'binary' ? Number(type.args) : 0);
+    const varcharBytes = (type: MysqlType) =>
+      type.name === 'varchar' || type.name === 'char'
+        ? Number(type.args) * 4
+        : type.name === 'varbinary' || type.name === 'binary'
+          ? Number(type.args)
+          : 0;
     const total = () => [...types.values()].reduce((sum, type) => sum + varcharBytes(type) + 2, 0);
     while (total() > 65_000) {
-      const [name] = [...types.entries()].filter(([n]) => !keys.includes(n)).sort(([, a], [, b]) => varcharBytes(b) - varcharBytes(a))[0] ?? [];
+      const [name] =
+        [...types.entries()].filter(([n]) => !keys.includes(n)).sort(([, a], [, b]) => varcharBytes(b) - varcharBytes(a))[0] ?? [];
       if (name === undefined || varcharBytes(types.get(name)!) === 0) break;
       types.set(name, types.get(name)!.name.includes('binary') ? t('longblob') : t('longtext'));
     }
-    const definitions = columns.map((c) => `${q(c.name)} ${formatMysqlType(types.get(c.name)!)}${c.notNull || keys.includes(c.name) ? ' NOT NULL' : ' NULL'}${c.comment ? ` COMMENT ${this.quoteLiteral(c.comment)}` : ''}`);
+    const definitions = columns.map(
+      (c) =>
+        `${q(c.name)} ${formatMysqlType(types.get(c.name)!)}${c.notNull || keys.includes(c.name) ? ' NOT NULL' : ' NULL'}${c.comment ? ` COMMENT ${this.quoteLiteral(c.comment)}` : ''}`,
+    );
     if (keys.length > 0) definitions.push(`PRIMARY KEY (${keys.map(q).join(', ')})`);
     return [
       `CREATE TABLE IF NOT EXISTS ${this.qualify(table)} (${definitions.join(', ')}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=${this.server.collation}${comment ? ` COMMENT=${this.quoteLiteral(comment.slice(0, 2048))}` : ''}`,
@@ -168,7 +182,8 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
     const staging = this.qualify(plan.staging);
     const cols = plan.columns.map(q);
     const list = cols.join(', ');
-    if (plan.method === 'append' || plan.keys.length === 0) return [`INSERT INTO ${target} (${list}) SELECT ${list} FROM ${staging} ORDER BY ${q(STAGING_SEQUENCE)}`];
+    if (plan.method === 'append' || plan.keys.length === 0)
+      return [`INSERT INTO ${target} (${list}) SELECT ${list} FROM ${staging} ORDER BY ${q(STAGING_SEQUENCE)}`];
     const keys = plan.keys.map(q);
     const latest = `(SELECT * FROM (SELECT s.*, ROW_NUMBER() OVER (PARTITION BY ${keys.join(', ')} ORDER BY s.${q(STAGING_SEQUENCE)} DESC) AS ${q('_mage_rank')} FROM ${staging} s) ranked WHERE ${q('_mage_rank')} = 1)`;
     const live = plan.hardDelete ? ` WHERE d.${q(STAGING_DELETED)} IS NULL` : '';
@@ -181,7 +196,9 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
     if (plan.method === 'upsert' || plan.method === 'ignore') {
       if (!plan.uniqueKey) {
         if (plan.method === 'upsert' && updatable.length > 0) out.push(update);
-        out.push(`INSERT INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})${liveAnd}`);
+        out.push(
+          `INSERT INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})${liveAnd}`,
+        );
       } else if (plan.method === 'ignore' || updatable.length === 0) {
         out.push(`INSERT IGNORE INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d${live}`);
       } else {
@@ -212,7 +229,8 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
 function conversion(column: string, from: MysqlType, to: MysqlType): string | undefined {
   const source = logicalOf(from);
   const into = logicalOf(to);
-  if (source === 'boolean' && (into === 'string' || into === 'json')) return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
+  if (source === 'boolean' && (into === 'string' || into === 'json'))
+    return `CASE WHEN ${column} IS NULL THEN NULL WHEN ${column} <> 0 THEN 'true' ELSE 'false' END`;
   if (source === 'binary' && into === 'string') return `LOWER(HEX(${column}))`;
   if (into === 'json' && !['json', 'integer', 'decimal', 'number'].includes(source)) {
     return source === 'binary' ? `JSON_QUOTE(TO_BASE64(${column}))` : `JSON_QUOTE(CAST(${column} AS CHAR))`;

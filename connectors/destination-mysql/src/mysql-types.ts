@@ -20,7 +20,17 @@ const INTEGER_DIGITS: Record<string, number> = { tinyint: 3, smallint: 5, medium
 const INTEGER_RANK = ['tinyint', 'smallint', 'mediumint', 'int', 'bigint'];
 const TEXTS = ['tinytext', 'text', 'mediumtext', 'longtext'];
 const BLOBS = ['tinyblob', 'blob', 'mediumblob', 'longblob'];
-const GEOMETRY = ['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection'];
+const GEOMETRY = [
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+];
 /** utf8mb4 VARCHAR holds at most 65,535 bytes: 16,383 four-byte characters. */
 export const MAX_VARCHAR = 16_383;
 /** The longest VARCHAR a key column gets when its field gives no length (3,072-byte index limit / 4 / up to 4 key columns). */
@@ -60,7 +70,8 @@ export function parseMysqlType(text: string, flavor: ServerFlavor): MysqlType | 
   const name = match[1]!.toLowerCase();
   const args = match[2]?.trim();
   const unsigned = Boolean(match[3]);
-  const number = (value: string | undefined, max: number) => (value !== undefined && /^\d+$/.test(value) && Number(value) <= max ? Number(value) : undefined);
+  const number = (value: string | undefined, max: number) =>
+    value !== undefined && /^\d+$/.test(value) && Number(value) <= max ? Number(value) : undefined;
   if (name in INTEGER_DIGITS || name === 'integer') {
     const base = name === 'integer' ? 'int' : name;
     if (base === 'tinyint' && args === '1' && !unsigned) return t('tinyint', 1);
@@ -123,7 +134,8 @@ export function parseMysqlType(text: string, flavor: ServerFlavor): MysqlType | 
   }
   // `text` is also PostgreSQL's unbounded text: it becomes longtext, which holds every value of either.
   if (name === 'text' && args === undefined) return LONGTEXT;
-  if ((TEXTS.includes(name) || BLOBS.includes(name) || GEOMETRY.includes(name)) && args === undefined) return t(name === 'geomcollection' ? 'geometrycollection' : name);
+  if ((TEXTS.includes(name) || BLOBS.includes(name) || GEOMETRY.includes(name)) && args === undefined)
+    return t(name === 'geomcollection' ? 'geometrycollection' : name);
   return undefined;
 }
 
@@ -255,7 +267,8 @@ function boundedLength(type: MysqlType): number | undefined {
 
 /** Integer digits and scale of an exact numeric type (integers have scale 0). */
 function digits(type: MysqlType): { integer: number; scale: number } | undefined {
-  if (type.name in INTEGER_DIGITS) return { integer: INTEGER_DIGITS[type.name]! + (type.unsigned && type.name === 'bigint' ? 1 : 0), scale: 0 };
+  if (type.name in INTEGER_DIGITS)
+    return { integer: INTEGER_DIGITS[type.name]! + (type.unsigned && type.name === 'bigint' ? 1 : 0), scale: 0 };
   if (type.name === 'decimal') {
     const [p, s] = (type.args ?? '10,0').split(',').map(Number);
     return { integer: p! - s!, scale: s! };
@@ -292,10 +305,12 @@ function widenTypes(current: MysqlType, incoming: MysqlType): MysqlType {
     return t('decimal', `${Math.min(MAX_PRECISION, integer + scale)},${scale}`);
   }
   if (a === 'boolean' && b === 'boolean') return t('tinyint', 1);
-  if ((current.name === 'float' && incoming.name === 'double') || (current.name === 'double' && incoming.name === 'float')) return t('double');
+  if ((current.name === 'float' && incoming.name === 'double') || (current.name === 'double' && incoming.name === 'float'))
+    return t('double');
   if (current.name === 'bit' && incoming.name === 'bit') return Number(current.args) >= Number(incoming.args) ? current : incoming;
   if (a === 'number' && b === 'integer' && current.name === 'double' && incoming.name !== 'bigint') return current;
-  if (['date', 'datetime', 'timestamp'].includes(current.name) && ['date', 'datetime', 'timestamp'].includes(incoming.name)) return t('datetime', 6);
+  if (['date', 'datetime', 'timestamp'].includes(current.name) && ['date', 'datetime', 'timestamp'].includes(incoming.name))
+    return t('datetime', 6);
   if (current.name === 'time' && incoming.name === 'time') return t('time', 6);
   const la = boundedLength(current);
   const lb = boundedLength(incoming);
@@ -306,7 +321,14 @@ function widenTypes(current: MysqlType, incoming: MysqlType): MysqlType {
   if (logical === 'string') {
     // Both hold text: the longer bound, or longtext.
     const textual = (_x: MysqlType, l: LogicalType) => l === 'string' || l === 'uuid';
-    if (textual(current, a) && textual(incoming, b) && la !== undefined && lb !== undefined && current.name !== 'enum' && incoming.name !== 'enum') {
+    if (
+      textual(current, a) &&
+      textual(incoming, b) &&
+      la !== undefined &&
+      lb !== undefined &&
+      current.name !== 'enum' &&
+      incoming.name !== 'enum'
+    ) {
       return t('varchar', Math.max(la, lb));
     }
     return LONGTEXT;
@@ -331,7 +353,9 @@ export function defaultType(logical: LogicalType, options: { scale?: number; pre
       return t('decimal', `${precision},${scale}`);
     }
     case 'string':
-      return options.maxLength !== undefined && options.maxLength > 0 && options.maxLength <= MAX_VARCHAR ? t('varchar', options.maxLength) : LONGTEXT;
+      return options.maxLength !== undefined && options.maxLength > 0 && options.maxLength <= MAX_VARCHAR
+        ? t('varchar', options.maxLength)
+        : LONGTEXT;
     case 'date':
       return t('date');
     case 'time':

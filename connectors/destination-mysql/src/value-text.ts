@@ -61,7 +61,10 @@ const EXPRESSIONS: Partial<Record<ValueForm, (text: string) => string>> = {
 /** The encoder of a staged column (a data column, the load sequence or the delete flag). */
 export function columnEncoder(column: LoadColumn<MysqlType>): ColumnEncoder {
   if (column.type === 'sequence' || column.type === 'deleted') {
-    return { name: column.name, text: (value) => (value === null || value === undefined ? null : typeof value === 'boolean' ? (value ? '1' : '0') : String(value)) };
+    return {
+      name: column.name,
+      text: (value) => (value === null || value === undefined ? null : typeof value === 'boolean' ? (value ? '1' : '0') : String(value)),
+    };
   }
   const form = valueForm(column.type);
   const expression = EXPRESSIONS[form];
@@ -71,5 +74,7 @@ export function columnEncoder(column: LoadColumn<MysqlType>): ColumnEncoder {
 /** A field of LOAD DATA's default text format: `\N` for NULL, backslash escapes for the separators. */
 export function loadDataField(text: string | null): string {
   if (text === null) return '\\N';
-  return /[\\\t\n\r\0]/.test(text) ? text.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0')) : text;
+  return /[\\\t\n\r\0]/.test(text)
+    ? text.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'))
+    : text;
 }

@@ -13,13 +13,18 @@ const UPDATES = 10_000;
 const STATE_EVERY = 1_000;
 
 function newest(dir: string): number {
-  return Math.max(...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
 }
 
 let database: string;
 let workDir: string;
 beforeAll(() => {
-  if (!existsSync(BIN) || statSync(BIN).mtimeMs < newest(join(PACKAGE_DIR, 'src'))) execFileSync('npm', ['run', 'build'], { cwd: PACKAGE_DIR, stdio: 'ignore' });
+  if (!existsSync(BIN) || statSync(BIN).mtimeMs < newest(join(PACKAGE_DIR, 'src')))
+    execFileSync('npm', ['run', 'build'], { cwd: PACKAGE_DIR, stdio: 'ignore' });
   database = uniqueDatabase('mage_mysql_crash');
   workDir = mkdtempSync(join(tmpdir(), 'mysql-crash-'));
 });
@@ -31,13 +36,26 @@ afterAll(async () => {
 /** A tap's output: inserts, then updates of earlier keys, an append-only audit stream, a STATE every 1,000 records. */
 function sourceLines(): { lines: string[]; expected: Map<number, string> } {
   const lines = [
-    JSON.stringify({ type: 'SCHEMA', stream: 'orders', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' } } } }),
-    JSON.stringify({ type: 'SCHEMA', stream: 'audit', key_properties: ['seq'], schema: { type: 'object', properties: { seq: { type: 'integer' }, order_id: { type: 'integer' } } } }),
+    JSON.stringify({
+      type: 'SCHEMA',
+      stream: 'orders',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' } } },
+    }),
+    JSON.stringify({
+      type: 'SCHEMA',
+      stream: 'audit',
+      key_properties: ['seq'],
+      schema: { type: 'object', properties: { seq: { type: 'integer' }, order_id: { type: 'integer' } } },
+    }),
   ];
   const expected = new Map<number, string>();
   let position = 0;
   const emit = (id: number, status: string) => {
-    lines.push(JSON.stringify({ type: 'RECORD', stream: 'orders', record: { id, status } }), JSON.stringify({ type: 'RECORD', stream: 'audit', record: { seq: position, order_id: id } }));
+    lines.push(
+      JSON.stringify({ type: 'RECORD', stream: 'orders', record: { id, status } }),
+      JSON.stringify({ type: 'RECORD', stream: 'audit', record: { seq: position, order_id: id } }),
+    );
     expected.set(id, status);
     if (++position % STATE_EVERY === 0) lines.push(JSON.stringify({ type: 'STATE', value: { position } }));
   };
@@ -48,7 +66,11 @@ function sourceLines(): { lines: string[]; expected: Map<number, string> } {
 }
 
 /** Runs the target on `input`; with `killAfter`, SIGKILLs it shortly after it printed that many states. */
-function run(configPath: string, input: string[], killAfter?: number): Promise<{ states: string[]; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
+function run(
+  configPath: string,
+  input: string[],
+  killAfter?: number,
+): Promise<{ states: string[]; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, '--config', configPath], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -99,7 +121,10 @@ describe('crash and resume', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.states.at(-1)!)).toEqual({ position: ORDERS + UPDATES });
 
-    const rows = await withServer(async (client) => (await client.query('SELECT id, status FROM orders')) as unknown as [{ id: number; status: string }[]], database);
+    const rows = await withServer(
+      async (client) => (await client.query('SELECT id, status FROM orders')) as unknown as [{ id: number; status: string }[]],
+      database,
+    );
     expect(rows[0]).toHaveLength(expected.size);
     expect(rows[0].filter((r) => expected.get(Number(r.id)) !== r.status)).toEqual([]);
     expect(await count('SELECT COUNT(DISTINCT seq) AS n FROM audit')).toBe(ORDERS + UPDATES);

@@ -80,7 +80,9 @@ describe('MysqlDialect', () => {
 
   it('upserts with the derived-table alias on MySQL >= 8.0.19, where VALUES() is deprecated', () => {
     const [sql] = new MysqlDialect(MYSQL8).merge(plan);
-    expect(sql).toMatch(/SELECT \* FROM \(SELECT d\.`id`, d\.`status` FROM `db`\.`_mage_stage_1` d ORDER BY d\.`_mage_seq` LIMIT \d+\) AS new ON DUPLICATE KEY UPDATE `db`\.`orders`\.`status` = new\.`status`$/);
+    expect(sql).toMatch(
+      /SELECT \* FROM \(SELECT d\.`id`, d\.`status` FROM `db`\.`_mage_stage_1` d ORDER BY d\.`_mage_seq` LIMIT \d+\) AS new ON DUPLICATE KEY UPDATE `db`\.`orders`\.`status` = new\.`status`$/,
+    );
     expect(sql).not.toContain('VALUES(');
     expect(serverInfo('8.0.18').upsertAlias).toBe(false);
   });
@@ -88,8 +90,12 @@ describe('MysqlDialect', () => {
   it('ignores with INSERT IGNORE, updates only with a join, deletes flagged keys', () => {
     const dialect = new MysqlDialect(MARIADB);
     expect(dialect.merge({ ...plan, method: 'ignore' })[0]).toMatch(/^INSERT IGNORE INTO `db`\.`orders`/);
-    expect(dialect.merge({ ...plan, method: 'update_only' })[0]).toMatch(/^UPDATE `db`\.`orders` t JOIN .* SET t\.`status` = d\.`status`$/s);
-    expect(dialect.merge({ ...plan, hardDelete: true }).at(-1)).toMatch(/^DELETE t FROM `db`\.`orders` t JOIN .* WHERE d\.`_mage_deleted` = 1$/s);
+    expect(dialect.merge({ ...plan, method: 'update_only' })[0]).toMatch(
+      /^UPDATE `db`\.`orders` t JOIN .* SET t\.`status` = d\.`status`$/s,
+    );
+    expect(dialect.merge({ ...plan, hardDelete: true }).at(-1)).toMatch(
+      /^DELETE t FROM `db`\.`orders` t JOIN .* WHERE d\.`_mage_deleted` = 1$/s,
+    );
   });
 
   it('quotes with backticks and limits names to 64 characters with a hash suffix', () => {
@@ -103,7 +109,14 @@ describe('MysqlDialect', () => {
   });
 
   it('gives key columns a type a primary key can have', () => {
-    const [sql] = new MysqlDialect(MARIADB).createTable({ schema: 'db', name: 't' }, [{ name: 'k', type: t('longtext') }, { name: 'v', type: t('longtext') }], ['k']);
+    const [sql] = new MysqlDialect(MARIADB).createTable(
+      { schema: 'db', name: 't' },
+      [
+        { name: 'k', type: t('longtext') },
+        { name: 'v', type: t('longtext') },
+      ],
+      ['k'],
+    );
     expect(sql).toContain('`k` varchar(255) NOT NULL, `v` longtext NULL, PRIMARY KEY (`k`)');
     expect(sql).toContain('DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin');
   });

@@ -53,14 +53,23 @@ export async function readRows(database: string, table: string): Promise<Record<
       [database, table],
     )) as unknown as [{ name: string; type: string; dataType: string }[]];
     if (columns.length === 0) return undefined;
-    const [checks] = (await client.query('SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [database, table]).catch(() => [[]])) as unknown as [
-      { clause: string }[],
-    ];
+    const [checks] = (await client
+      .query('SELECT CHECK_CLAUSE AS clause FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?', [
+        database,
+        table,
+      ])
+      .catch(() => [[]])) as unknown as [{ clause: string }[]];
     const json = new Set(checks.map((c) => /json_valid\(`(.+)`\)/i.exec(c.clause)?.[1]));
-    const select = columns.map((c) => (c.dataType.includes('geometry') || c.dataType === 'point' ? `ST_AsText(\`${c.name}\`) AS \`${c.name}\`` : `\`${c.name}\``)).join(', ');
-    const [rows] = (await client.query({ sql: `SELECT ${select} FROM \`${database}\`.\`${table}\``, typeCast: (field, next) => (field.type === 'BLOB' || field.type === 'VAR_STRING' || field.type === 'STRING' || field.type === 'BIT' ? field.buffer() : next()) })) as unknown as [
-      Record<string, unknown>[],
-    ];
+    const select = columns
+      .map((c) =>
+        c.dataType.includes('geometry') || c.dataType === 'point' ? `ST_AsText(\`${c.name}\`) AS \`${c.name}\`` : `\`${c.name}\``,
+      )
+      .join(', ');
+    const [rows] = (await client.query({
+      sql: `SELECT ${select} FROM \`${database}\`.\`${table}\``,
+      typeCast: (field, next) =>
+        field.type === 'BLOB' || field.type === 'VAR_STRING' || field.type === 'STRING' || field.type === 'BIT' ? field.buffer() : next(),
+    })) as unknown as [Record<string, unknown>[]];
     return rows.map((row) => {
       const out: Record<string, unknown> = {};
       for (const c of columns) {
@@ -75,7 +84,10 @@ export async function readRows(database: string, table: string): Promise<Record<
         else if (c.type === 'tinyint(1)') value = String(value) !== '0';
         else if (c.dataType === 'decimal') value = new Decimal(String(value));
         else if (c.dataType === 'double' || c.dataType === 'float') value = Number(value);
-        else if (c.dataType === 'time') value = String(value).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+        else if (c.dataType === 'time')
+          value = String(value)
+            .replace(/(\.\d*?)0+$/, '$1')
+            .replace(/\.$/, '');
         else if (c.dataType === 'bit') value = BigInt(`0x${(value as Buffer).toString('hex') || '0'}`).toString();
         out[c.name] = value;
       }

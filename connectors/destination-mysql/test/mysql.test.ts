@@ -17,9 +17,10 @@ afterAll(async () => {
 
 async function columnTypes(database: string, table: string): Promise<Record<string, string>> {
   return withServer(async (client) => {
-    const [rows] = (await client.query('SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [database, table])) as unknown as [
-      { name: string; type: string }[],
-    ];
+    const [rows] = (await client.query(
+      'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      [database, table],
+    )) as unknown as [{ name: string; type: string }[]];
     return Object.fromEntries(rows.map((r) => [r.name, formatMysqlType(parseMysqlType(r.type, { mariadb: true }) ?? { name: r.type })]));
   });
 }
@@ -102,7 +103,13 @@ describe('destination-mysql against MariaDB', () => {
     }
     const rows = await readRows(config.database, 'every_type');
     const row = rows?.find((r) => String(r['id']) === '1');
-    expect({ ...row, dec: (row?.['dec'] as Decimal).text, bin: (row?.['bin'] as Buffer).toString('hex'), blb: (row?.['blb'] as Buffer).length, j: stringifyExactJson(row?.['j']) }).toEqual({
+    expect({
+      ...row,
+      dec: (row?.['dec'] as Decimal).text,
+      bin: (row?.['bin'] as Buffer).toString('hex'),
+      blb: (row?.['blb'] as Buffer).length,
+      j: stringifyExactJson(row?.['j']),
+    }).toEqual({
       id: 1,
       u64: '18446744073709551615',
       i64: '-9223372036854775808',
@@ -132,7 +139,11 @@ describe('destination-mysql against MariaDB', () => {
 
   it('maps PostgreSQL types to their MySQL equivalents', async () => {
     const config = freshConfig();
-    const pg = (type: string, sql: string, extra: Record<string, unknown> = {}) => ({ type: ['null', type], 'sql-datatype': sql, ...extra });
+    const pg = (type: string, sql: string, extra: Record<string, unknown> = {}) => ({
+      type: ['null', type],
+      'sql-datatype': sql,
+      ...extra,
+    });
     const schema: SourceMessage = {
       type: 'SCHEMA',
       stream: 'public-pg_types',
@@ -161,7 +172,21 @@ describe('destination-mysql against MariaDB', () => {
       {
         type: 'RECORD',
         stream: 'public-pg_types',
-        record: { id: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f', n: 12.5, nu: new Decimal('-0.000000000000000000000000000001'), r: 0.1, b: false, t: 'x', v: 'y', tz: '2024-03-01T10:00:00.123456+01:00', tm: '23:59:59.999999', jb: { a: 1 }, by: '\\x00ff', arr: [1, 2], iv: '1 day 02:00:00' },
+        record: {
+          id: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f',
+          n: 12.5,
+          nu: new Decimal('-0.000000000000000000000000000001'),
+          r: 0.1,
+          b: false,
+          t: 'x',
+          v: 'y',
+          tz: '2024-03-01T10:00:00.123456+01:00',
+          tm: '23:59:59.999999',
+          jb: { a: 1 },
+          by: '\\x00ff',
+          arr: [1, 2],
+          iv: '1 day 02:00:00',
+        },
       },
     ]);
     expect(await columnTypes(config.database, 'public_pg_types')).toEqual({
@@ -180,7 +205,15 @@ describe('destination-mysql against MariaDB', () => {
       iv: 'longtext',
     });
     const [row] = (await readRows(config.database, 'public_pg_types')) ?? [];
-    expect(row).toMatchObject({ n: new Decimal('12.50'), b: false, tz: '2024-03-01 09:00:00.123456', jb: { a: 1 }, by: Buffer.from([0, 255]), arr: [1, 2], iv: '1 day 02:00:00' });
+    expect(row).toMatchObject({
+      n: new Decimal('12.50'),
+      b: false,
+      tz: '2024-03-01 09:00:00.123456',
+      jb: { a: 1 },
+      by: Buffer.from([0, 255]),
+      arr: [1, 2],
+      iv: '1 day 02:00:00',
+    });
     expect((row?.['nu'] as Decimal).text).toBe('-0.000000000000000000000000000001');
   });
 
@@ -188,9 +221,21 @@ describe('destination-mysql against MariaDB', () => {
     const config = freshConfig({ batch_size_rows: 700 });
     const warnings: string[] = [];
     const logger = { ...createLogger({ write: () => {} }), warn: (message: string) => void warnings.push(message) };
-    const records = Array.from({ length: 2000 }, (_, i) => ({ id: i % 1500, note: `row ${i}\twith\nescapes \\ '${'é'.repeat(i % 7)}`, at: '2024-01-01T00:00:00.000001+02:00' }));
+    const records = Array.from({ length: 2000 }, (_, i) => ({
+      id: i % 1500,
+      note: `row ${i}\twith\nescapes \\ '${'é'.repeat(i % 7)}`,
+      at: '2024-01-01T00:00:00.000001+02:00',
+    }));
     const messages: SourceMessage[] = [
-      { type: 'SCHEMA', stream: 'notes', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, note: { type: 'string' }, at: { type: 'string', format: 'date-time' } } } },
+      {
+        type: 'SCHEMA',
+        stream: 'notes',
+        key_properties: ['id'],
+        schema: {
+          type: 'object',
+          properties: { id: { type: 'integer' }, note: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+        },
+      },
       { type: 'RECORD_BATCH', stream: 'notes', records },
       { type: 'STATE', value: { done: true } },
     ];
@@ -199,13 +244,23 @@ describe('destination-mysql against MariaDB', () => {
     async function* input(): AsyncGenerator<SourceMessage> {
       yield* messages;
     }
-    for await (const state of writeMysql(config, input(), { logger, signal: new AbortController().signal, streams: {} }, { offerLocalFiles: false })) states.push(state.value);
+    for await (const state of writeMysql(
+      config,
+      input(),
+      { logger, signal: new AbortController().signal, streams: {} },
+      { offerLocalFiles: false },
+    ))
+      states.push(state.value);
     expect(states).toEqual([{ done: true }]);
     expect(warnings.filter((w) => w.includes('refuses LOAD DATA LOCAL INFILE'))).toHaveLength(1);
     const rows = (await readRows(config.database, 'notes')) ?? [];
     expect(rows).toHaveLength(1500);
     const last = records.at(-1)!;
-    expect(rows.find((r) => String(r['id']) === String(last.id))).toEqual({ id: String(last.id), note: last.note, at: '2023-12-31 22:00:00.000001' });
+    expect(rows.find((r) => String(r['id']) === String(last.id))).toEqual({
+      id: String(last.id),
+      note: last.note,
+      at: '2023-12-31 22:00:00.000001',
+    });
     expect(rows.find((r) => String(r['id']) === '0')?.['note']).toBe(records[1500]!.note);
   });
 
@@ -213,7 +268,12 @@ describe('destination-mysql against MariaDB', () => {
     it(`refuses a value the column cannot hold, naming table, row and column, and releases no state (${localInfile ? 'LOAD DATA' : 'INSERT'})`, async () => {
       const config = freshConfig({ local_infile: localInfile });
       const messages: SourceMessage[] = [
-        { type: 'SCHEMA', stream: 'codes', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string', 'sql-datatype': 'varchar(3)' } } } },
+        {
+          type: 'SCHEMA',
+          stream: 'codes',
+          key_properties: ['id'],
+          schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string', 'sql-datatype': 'varchar(3)' } } },
+        },
         { type: 'RECORD', stream: 'codes', record: { id: 1, code: 'abc' } },
         { type: 'RECORD', stream: 'codes', record: { id: 2, code: 'abcd' } },
         { type: 'STATE', value: { position: 2 } },
@@ -234,8 +294,17 @@ describe('destination-mysql against MariaDB', () => {
     const config = freshConfig({ batch_size_rows: 1000 });
     const debug: string[] = [];
     const logger = { ...createLogger({ write: () => {} }), debug: (message: string) => void debug.push(message) };
-    const schema: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } } };
-    const batch = (from: number, to: number, v: string): SourceMessage => ({ type: 'RECORD_BATCH', stream: 'items', records: Array.from({ length: to - from }, (_, i) => ({ id: from + i, v })) });
+    const schema: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'items',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' } } },
+    };
+    const batch = (from: number, to: number, v: string): SourceMessage => ({
+      type: 'RECORD_BATCH',
+      stream: 'items',
+      records: Array.from({ length: to - from }, (_, i) => ({ id: from + i, v })),
+    });
     const load = async (messages: SourceMessage[]) => {
       async function* input(): AsyncGenerator<SourceMessage> {
         yield* messages;
@@ -255,7 +324,12 @@ describe('destination-mysql against MariaDB', () => {
 
   it('drops a half-filled widening column left by a crash and widens again', async () => {
     const config = freshConfig();
-    const schema = (flag: Record<string, unknown>): SourceMessage => ({ type: 'SCHEMA', stream: 'flags', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, flag: flag } } });
+    const schema = (flag: Record<string, unknown>): SourceMessage => ({
+      type: 'SCHEMA',
+      stream: 'flags',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, flag: flag } },
+    });
     await new MySQL({ config }).load([schema({ type: 'boolean' }), { type: 'RECORD', stream: 'flags', record: { id: 1, flag: true } }]);
     // A crash between the first two statements of a converting widening leaves this behind.
     await withServer((client) => client.query(`ALTER TABLE \`${config.database}\`.flags ADD COLUMN _mage_widening longtext NULL`));
@@ -271,20 +345,35 @@ describe('destination-mysql against MariaDB', () => {
     // MariaDB accepts the alias form as well: what MySQL >= 8.0.19 gets is checked against a real server here.
     const config = freshConfig();
     const dialect = new MysqlDialect(serverInfo('8.0.36'));
-    await withServer(async (client) => {
-      await client.query(`CREATE TABLE t (id BIGINT PRIMARY KEY, v LONGTEXT)`);
-      await client.query(`INSERT INTO t VALUES (1, 'old'), (2, 'keep')`);
-      await client.query('START TRANSACTION');
-      for (const sql of dialect.createStaging({ schema: config.database, name: 's' }, { schema: config.database, name: 't' }, ['id', 'v'])) await client.query(sql);
-      await client.query(`INSERT INTO s (_mage_seq, id, v) VALUES (0, 1, 'stale'), (1, 1, 'new'), (2, 3, 'added')`);
-      const merge = dialect.merge({ target: { schema: config.database, name: 't' }, staging: { schema: config.database, name: 's' }, columns: ['id', 'v'], keys: ['id'], method: 'upsert', uniqueKey: true, hardDelete: false });
-      expect(merge[0]).toContain(' AS new ON DUPLICATE KEY UPDATE');
-      for (const sql of merge) await client.query(sql);
-      await client.query('COMMIT');
-    }, await (async () => {
-      await withServer((client) => client.query(`CREATE DATABASE \`${config.database}\``));
-      return config.database;
-    })());
+    await withServer(
+      async (client) => {
+        await client.query(`CREATE TABLE t (id BIGINT PRIMARY KEY, v LONGTEXT)`);
+        await client.query(`INSERT INTO t VALUES (1, 'old'), (2, 'keep')`);
+        await client.query('START TRANSACTION');
+        for (const sql of dialect.createStaging({ schema: config.database, name: 's' }, { schema: config.database, name: 't' }, [
+          'id',
+          'v',
+        ]))
+          await client.query(sql);
+        await client.query(`INSERT INTO s (_mage_seq, id, v) VALUES (0, 1, 'stale'), (1, 1, 'new'), (2, 3, 'added')`);
+        const merge = dialect.merge({
+          target: { schema: config.database, name: 't' },
+          staging: { schema: config.database, name: 's' },
+          columns: ['id', 'v'],
+          keys: ['id'],
+          method: 'upsert',
+          uniqueKey: true,
+          hardDelete: false,
+        });
+        expect(merge[0]).toContain(' AS new ON DUPLICATE KEY UPDATE');
+        for (const sql of merge) await client.query(sql);
+        await client.query('COMMIT');
+      },
+      await (async () => {
+        await withServer((client) => client.query(`CREATE DATABASE \`${config.database}\``));
+        return config.database;
+      })(),
+    );
     expect(await readRows(config.database, 't')).toEqual([
       { id: '1', v: 'new' },
       { id: '2', v: 'keep' },
@@ -326,9 +415,29 @@ describe.skipIf(!mysqlUrl)('destination-mysql against MySQL (MYSQL_URL)', () => 
 
   it('upserts, ignores and deletes on MySQL with the alias form', async () => {
     const client = new MySQL({ config });
-    const schema: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: ['null', 'string'] }, _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' } } } };
-    await client.load([schema, { type: 'RECORD', stream: 'items', record: { id: 1, v: 'a' } }, { type: 'RECORD', stream: 'items', record: { id: 2, v: 'b' } }]);
-    await client.load([schema, { type: 'RECORD', stream: 'items', record: { id: 1, v: 'a2' } }, { type: 'RECORD', stream: 'items', record: { id: 3, v: 'c' } }]);
+    const schema: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'items',
+      key_properties: ['id'],
+      schema: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          v: { type: ['null', 'string'] },
+          _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' },
+        },
+      },
+    };
+    await client.load([
+      schema,
+      { type: 'RECORD', stream: 'items', record: { id: 1, v: 'a' } },
+      { type: 'RECORD', stream: 'items', record: { id: 2, v: 'b' } },
+    ]);
+    await client.load([
+      schema,
+      { type: 'RECORD', stream: 'items', record: { id: 1, v: 'a2' } },
+      { type: 'RECORD', stream: 'items', record: { id: 3, v: 'c' } },
+    ]);
     const { connect } = await import('../src/connection.js');
     const raw = await connect(config);
     try {

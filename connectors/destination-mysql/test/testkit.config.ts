@@ -12,11 +12,16 @@ export default defineTestConfig<Config>({
     return { config: { ...SERVER, database }, teardown: () => dropDatabase(database) };
   },
   readTable(config, stream) {
-    const table = normalizeIdentifier(`${config.table_prefix ?? ''}${stream}`, { maxBytes: 64, lengthUnit: 'characters', lowercase: config.lowercase_identifiers ?? true });
+    const table = normalizeIdentifier(`${config.table_prefix ?? ''}${stream}`, {
+      maxBytes: 64,
+      lengthUnit: 'characters',
+      lowercase: config.lowercase_identifiers ?? true,
+    });
     return readRows(config.database, table);
   },
   skipFixtures: {
-    'nul-characters-reject': 'MySQL text and JSON hold U+0000 as it is, so there is no nul_characters policy (values-strings-style tests load it exactly)',
+    'nul-characters-reject':
+      'MySQL text and JSON hold U+0000 as it is, so there is no nul_characters policy (values-strings-style tests load it exactly)',
     'nul-characters-strip': 'MySQL text and JSON hold U+0000 as it is, so there is no nul_characters policy',
   },
 });

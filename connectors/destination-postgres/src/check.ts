@@ -16,7 +16,10 @@ export async function check(config: Config, _ctx: ConnectorContext): Promise<Che
       [resolved.schema],
     );
     const row = rows[0]!;
-    return { ok: true, message: `connected to PostgreSQL ${row.version}, database ${resolved.database}, schema "${resolved.schema}"${row.exists ? '' : ' (will be created)'}` };
+    return {
+      ok: true,
+      message: `connected to PostgreSQL ${row.version}, database ${resolved.database}, schema "${resolved.schema}"${row.exists ? '' : ' (will be created)'}`,
+    };
   } catch (error) {
     return { ok: false, message: formatError(error), error };
   } finally {

@@ -66,7 +66,12 @@ export async function connect(config: ResolvedConfig): Promise<pg.Client> {
     database: config.database,
     user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
-    ssl: tlsOptions({ ssl_mode: config.sslMode, ssl_ca_file: config.sslCaFile, ssl_cert_file: config.sslCertFile, ssl_key_file: config.sslKeyFile }),
+    ssl: tlsOptions({
+      ssl_mode: config.sslMode,
+      ssl_ca_file: config.sslCaFile,
+      ssl_cert_file: config.sslCertFile,
+      ssl_key_file: config.sslKeyFile,
+    }),
     application_name: 'mage-int destination-postgres',
     connectionTimeoutMillis: 30_000,
     keepAlive: true,
@@ -80,10 +85,14 @@ export async function connect(config: ResolvedConfig): Promise<pg.Client> {
     );
   } catch (error) {
     await client.end().catch(() => {});
-    throw new ConnectorError('CONNECT_FAILED', `cannot connect to PostgreSQL at ${config.host}:${config.port}/${config.database} as ${config.username}: ${(error as Error).message}`, {
-      cause: error,
-      hint: tlsFailureHint((error as Error).message, config.sslMode) ?? 'check host, port, database, username, password and ssl_mode',
-    });
+    throw new ConnectorError(
+      'CONNECT_FAILED',
+      `cannot connect to PostgreSQL at ${config.host}:${config.port}/${config.database} as ${config.username}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: tlsFailureHint((error as Error).message, config.sslMode) ?? 'check host, port, database, username, password and ssl_mode',
+      },
+    );
   }
   // A dropped connection outside a query must not crash the process; the next query reports it.
   client.on('error', () => {});

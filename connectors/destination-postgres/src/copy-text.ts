@@ -190,7 +190,8 @@ export function valueEncoder(type: PgType, options: EncoderOptions): ValueEncode
           return value.toString();
         }
         if (value instanceof Decimal) {
-          if (value.isInteger() && /^-?\d+$/.test(value.text) && (BigInt(value.text) < INT8_MIN || BigInt(value.text) > INT8_MAX)) throw new ColumnOverflowError(column);
+          if (value.isInteger() && /^-?\d+$/.test(value.text) && (BigInt(value.text) < INT8_MIN || BigInt(value.text) > INT8_MAX))
+            throw new ColumnOverflowError(column);
           return value.text;
         }
         return text(value);

@@ -42,7 +42,11 @@ export function pickName(wanted: string, owners: ReadonlyMap<string, string | nu
  * Fields whose name is already a valid identifier claim it first, the rest follow in schema order, so
  * `a_b` keeps `a_b` and `A B` gets `a_b_2` whatever order the schema lists them in.
  */
-export function mapColumns(fields: readonly string[], existing: ReadonlyMap<string, string | null>, rules: IdentifierRules): Map<string, string> {
+export function mapColumns(
+  fields: readonly string[],
+  existing: ReadonlyMap<string, string | null>,
+  rules: IdentifierRules,
+): Map<string, string> {
   const owners = new Map(existing);
   const out = new Map<string, string>();
   const claimsItself = (field: string) => normalizeIdentifier(field, rules) === field;

@@ -15,7 +15,10 @@ export interface CopyLayout {
 /** The layouts of rows the plan's own encoders write. */
 export function planLayouts(plan: StreamPlan): { plain: CopyLayout; flagged: CopyLayout } {
   const columns = plan.columns.map((c) => c.column);
-  return { plain: { key: 'plain', columns, flagged: false }, flagged: { key: 'flagged', columns: [...columns, STAGING_DELETED], flagged: true } };
+  return {
+    plain: { key: 'plain', columns, flagged: false },
+    flagged: { key: 'flagged', columns: [...columns, STAGING_DELETED], flagged: true },
+  };
 }
 
 /** Native COPY text rows loaded as they are, followed by the text of the columns they lack (`suffix`). */
@@ -33,8 +36,30 @@ export interface NativeLayout extends CopyLayout {
  * database or the session.
  */
 const PORTABLE_TEXT = new Set<PgKind>([
-  'bool', 'int2', 'int4', 'int8', 'numeric', 'float4', 'float8', 'text', 'varchar', 'bpchar', 'date', 'time', 'timetz',
-  'timestamp', 'timestamptz', 'interval', 'uuid', 'json', 'jsonb', 'bytea', 'inet', 'cidr', 'macaddr', 'xml',
+  'bool',
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'float4',
+  'float8',
+  'text',
+  'varchar',
+  'bpchar',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+  'interval',
+  'uuid',
+  'json',
+  'jsonb',
+  'bytea',
+  'inet',
+  'cidr',
+  'macaddr',
+  'xml',
 ]);
 
 function portable(type: PgType): boolean {

@@ -137,7 +137,8 @@ export function parsePgType(name: string): PgType | undefined {
     const base = args[1] ?? '';
     const first = Number(args[2]);
     const second = args[3] === undefined ? undefined : Number(args[3]);
-    if (base === 'numeric' || base === 'decimal') return second === undefined ? { kind: 'numeric', precision: first, scale: 0 } : { kind: 'numeric', precision: first, scale: second };
+    if (base === 'numeric' || base === 'decimal')
+      return second === undefined ? { kind: 'numeric', precision: first, scale: 0 } : { kind: 'numeric', precision: first, scale: second };
     const kind = SIMPLE[base];
     if (kind === 'varchar' || kind === 'bpchar') return { kind, length: first };
     if (base === 'float') return { kind: first <= 24 ? 'float4' : 'float8' };

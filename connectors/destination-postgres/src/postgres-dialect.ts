@@ -88,7 +88,9 @@ export class PostgresDialect implements SqlDialect<PgType> {
 
   alterColumnType(table: TableRef, column: string, from: PgType, to: PgType): string[] {
     const quoted = this.quoteIdentifier(column);
-    return [`ALTER TABLE ${this.qualify(table)} ALTER COLUMN ${quoted} TYPE ${formatPgType(to)} USING ${conversionExpression(quoted, from, to)}`];
+    return [
+      `ALTER TABLE ${this.qualify(table)} ALTER COLUMN ${quoted} TYPE ${formatPgType(to)} USING ${conversionExpression(quoted, from, to)}`,
+    ];
   }
 
   private columnComment(table: TableRef, column: string, comment: string): string {
@@ -126,7 +128,8 @@ export class PostgresDialect implements SqlDialect<PgType> {
     const cols = plan.columns.map(q);
     const keys = plan.keys.map(q);
     const list = cols.join(', ');
-    if (plan.method === 'append' || keys.length === 0) return [`INSERT INTO ${target} (${list}) SELECT ${list} FROM ${staging} ORDER BY ${STAGING_SEQUENCE}`];
+    if (plan.method === 'append' || keys.length === 0)
+      return [`INSERT INTO ${target} (${list}) SELECT ${list} FROM ${staging} ORDER BY ${STAGING_SEQUENCE}`];
 
     const latest = `(SELECT DISTINCT ON (${keys.join(', ')}) * FROM ${staging} ORDER BY ${keys.join(', ')}, ${STAGING_SEQUENCE} DESC)`;
     const live = plan.hardDelete ? ` WHERE d.${STAGING_DELETED} IS NOT TRUE` : '';
@@ -139,11 +142,18 @@ export class PostgresDialect implements SqlDialect<PgType> {
     const out: string[] = [];
     if (plan.method === 'upsert' || plan.method === 'ignore') {
       if (plan.uniqueKey) {
-        const action = plan.method === 'ignore' || updatable.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
-        out.push(`INSERT INTO ${target} AS t (${list}) SELECT ${selectD} FROM ${latest} d${live} ON CONFLICT (${keys.join(', ')}) ${action}`);
+        const action =
+          plan.method === 'ignore' || updatable.length === 0
+            ? 'DO NOTHING'
+            : `DO UPDATE SET ${updatable.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+        out.push(
+          `INSERT INTO ${target} AS t (${list}) SELECT ${selectD} FROM ${latest} d${live} ON CONFLICT (${keys.join(', ')}) ${action}`,
+        );
       } else {
         if (plan.method === 'upsert' && updatable.length > 0) out.push(update);
-        out.push(`INSERT INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})${liveAnd}`);
+        out.push(
+          `INSERT INTO ${target} (${list}) SELECT ${selectD} FROM ${latest} d WHERE NOT EXISTS (SELECT 1 FROM ${target} t WHERE ${keyMatch})${liveAnd}`,
+        );
       }
     } else if (plan.method === 'update_only' && updatable.length > 0) {
       out.push(update);

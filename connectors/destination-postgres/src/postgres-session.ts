@@ -221,10 +221,13 @@ export class PostgresSession implements DestinationSession {
    * one stays on staging for the run: its keys evidently exist already).
    */
   private resetMode(load: StreamLoad, announce = false): void {
-    const direct = this.config.directLoad && (load.method === 'append' || (load.method === 'upsert' && load.plan.uniqueKey && !load.conflicted));
+    const direct =
+      this.config.directLoad && (load.method === 'append' || (load.method === 'upsert' && load.plan.uniqueKey && !load.conflicted));
     const mode = direct ? 'direct' : 'staging';
     if (announce || mode !== load.mode) {
-      this.logger.debug(`stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method})`);
+      this.logger.debug(
+        `stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method})`,
+      );
     }
     load.mode = mode;
   }
@@ -275,7 +278,9 @@ export class PostgresSession implements DestinationSession {
     if (load.native?.key !== key) {
       const layout = nativeLayout(load.plan, native, this.config.nul);
       load.native = { key, layout };
-      this.logger.debug(`stream "${load.name}": ${layout ? 'loading the source database\'s COPY text as it is' : 'native rows do not match the table; encoding records'}`);
+      this.logger.debug(
+        `stream "${load.name}": ${layout ? "loading the source database's COPY text as it is" : 'native rows do not match the table; encoding records'}`,
+      );
     }
     return load.native.layout;
   }
@@ -384,10 +389,18 @@ export class PostgresSession implements DestinationSession {
       });
     }
     if (error instanceof ColumnOverflowError) {
-      return new RecordValidationError('VALUE_UNLOADABLE', 'is an integer too large for its column', { stream: load.name, record: ref, field: load.plan.fieldOf.get(error.column) ?? error.column });
+      return new RecordValidationError('VALUE_UNLOADABLE', 'is an integer too large for its column', {
+        stream: load.name,
+        record: ref,
+        field: load.plan.fieldOf.get(error.column) ?? error.column,
+      });
     }
     if (error instanceof ValueTypeError) {
-      return new RecordValidationError('VALUE_UNLOADABLE', error.detail, { stream: load.name, record: ref, field: load.plan.fieldOf.get(error.column) ?? error.column });
+      return new RecordValidationError('VALUE_UNLOADABLE', error.detail, {
+        stream: load.name,
+        record: ref,
+        field: load.plan.fieldOf.get(error.column) ?? error.column,
+      });
     }
     return error instanceof Error ? error : new Error(String(error));
   }
@@ -471,12 +484,24 @@ export class PostgresSession implements DestinationSession {
       await this.ensureStaging(load);
       sql = `COPY ${this.dialect.qualify(this.staging(load))} (${columns}) FROM STDIN`;
     }
-    this.active = { key: copyKey(load, target, layout), load, target, layout, writer: new CopyWriter(this.client, sql), segment, segmentBytes: 0 };
+    this.active = {
+      key: copyKey(load, target, layout),
+      load,
+      target,
+      layout,
+      writer: new CopyWriter(this.client, sql),
+      segment,
+      segmentBytes: 0,
+    };
   }
 
   private async ensureStaging(load: StreamLoad): Promise<void> {
     if (load.stagingReady) return;
-    const statements = this.dialect.createStaging(this.staging(load), load.plan.table, load.plan.columns.map((c) => c.column));
+    const statements = this.dialect.createStaging(
+      this.staging(load),
+      load.plan.table,
+      load.plan.columns.map((c) => c.column),
+    );
     for (const sql of statements) await this.client.query(sql);
     load.stagingReady = true;
   }
@@ -536,12 +561,16 @@ export class PostgresSession implements DestinationSession {
     const line = /line (\d+)/.exec(pgError.where ?? '')?.[1];
     const field = column ? (active.load.plan.fieldOf.get(column) ?? column) : undefined;
     const detail = [pgError.detail, line ? `row ${line} of the chunk being loaded` : undefined].filter(Boolean).join('; ');
-    return new ConnectorError('LOAD_REJECTED', `PostgreSQL rejected the data for table ${active.load.plan.table.qualified}: ${pgError.message}${detail ? ` (${detail})` : ''}`, {
-      stream: active.load.name,
-      ...(field ? { field } : {}),
-      cause: error,
-      hint: hintFor(pgError.code),
-    });
+    return new ConnectorError(
+      'LOAD_REJECTED',
+      `PostgreSQL rejected the data for table ${active.load.plan.table.qualified}: ${pgError.message}${detail ? ` (${detail})` : ''}`,
+      {
+        stream: active.load.name,
+        ...(field ? { field } : {}),
+        cause: error,
+        hint: hintFor(pgError.code),
+      },
+    );
   }
 
   /** Sends everything buffered, merges staging tables, runs pending operations and commits. */

@@ -29,13 +29,21 @@ export async function assertSchemaWritable(client: pg.Client, target: SchemaTarg
   );
   const row = rows[0];
   if (row?.exists && !row.can_use_schema) {
-    throw new ConnectorError('SCHEMA_NOT_WRITABLE', `user ${target.username} cannot create tables in schema "${target.schema}" (needs USAGE and CREATE on it)`, {
-      hint: `GRANT USAGE, CREATE ON SCHEMA ${quoted(target.schema)} TO ${quoted(target.username)}; or set "schema" to one the user may write`,
-    });
+    throw new ConnectorError(
+      'SCHEMA_NOT_WRITABLE',
+      `user ${target.username} cannot create tables in schema "${target.schema}" (needs USAGE and CREATE on it)`,
+      {
+        hint: `GRANT USAGE, CREATE ON SCHEMA ${quoted(target.schema)} TO ${quoted(target.username)}; or set "schema" to one the user may write`,
+      },
+    );
   }
   if (row && !row.exists && !row.can_create_schema) {
-    throw new ConnectorError('SCHEMA_NOT_CREATABLE', `schema "${target.schema}" does not exist and user ${target.username} cannot create it (needs CREATE on database ${target.database})`, {
-      hint: `CREATE SCHEMA ${quoted(target.schema)} AUTHORIZATION ${quoted(target.username)}; (as an owner of the database), or GRANT CREATE ON DATABASE ${quoted(target.database)} TO ${quoted(target.username)};`,
-    });
+    throw new ConnectorError(
+      'SCHEMA_NOT_CREATABLE',
+      `schema "${target.schema}" does not exist and user ${target.username} cannot create it (needs CREATE on database ${target.database})`,
+      {
+        hint: `CREATE SCHEMA ${quoted(target.schema)} AUTHORIZATION ${quoted(target.username)}; (as an owner of the database), or GRANT CREATE ON DATABASE ${quoted(target.database)} TO ${quoted(target.username)};`,
+      },
+    );
   }
 }

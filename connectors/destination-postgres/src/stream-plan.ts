@@ -98,7 +98,8 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
   });
   const taken = new Set(wanted.map((w) => w.name));
   const metadata = METADATA_COLUMNS.filter(
-    (name) => request.allMetadata || (name === '_sdc_table_version' && request.versioned) || (name === '_sdc_deleted_at' && request.deletedColumn),
+    (name) =>
+      request.allMetadata || (name === '_sdc_table_version' && request.versioned) || (name === '_sdc_deleted_at' && request.deletedColumn),
   );
   for (const name of metadata) {
     if (taken.has(name)) continue;

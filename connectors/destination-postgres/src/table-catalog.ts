@@ -71,7 +71,15 @@ export async function describeTable(client: pg.Client, dialect: PostgresDialect,
     name: table.name,
     qualified,
     columns: new Map(
-      columns.rows.map((r) => [r.name, { name: r.name, type: parsePgType(r.type) ?? { kind: 'other', name: r.type }, field: fieldOfColumn(r.comment), notNull: r.not_null }]),
+      columns.rows.map((r) => [
+        r.name,
+        {
+          name: r.name,
+          type: parsePgType(r.type) ?? { kind: 'other', name: r.type },
+          field: fieldOfColumn(r.comment),
+          notNull: r.not_null,
+        },
+      ]),
     ),
     uniqueKeys: keys.rows.map((r) => r.columns),
   };
@@ -99,7 +107,11 @@ export interface EnsureTableOptions {
  * key columns), adds missing columns, and widens column types that cannot hold the incoming type (see
  * widenPgType). Never drops or narrows. Runs in its own transaction and returns the table as it now is.
  */
-export async function ensureTable(client: pg.Client, dialect: PostgresDialect, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
+export async function ensureTable(
+  client: pg.Client,
+  dialect: PostgresDialect,
+  options: EnsureTableOptions,
+): Promise<{ info: TableInfo; created: boolean }> {
   for (let attempt = 1; ; attempt++) {
     try {
       await client.query('BEGIN');
@@ -116,7 +128,11 @@ export async function ensureTable(client: pg.Client, dialect: PostgresDialect, o
   }
 }
 
-async function applyDdl(client: pg.Client, dialect: PostgresDialect, options: EnsureTableOptions): Promise<{ info: TableInfo; created: boolean }> {
+async function applyDdl(
+  client: pg.Client,
+  dialect: PostgresDialect,
+  options: EnsureTableOptions,
+): Promise<{ info: TableInfo; created: boolean }> {
   const { columns, keyColumns, logger } = options;
   const table = { schema: options.schema, name: options.table };
   const qualified = dialect.qualify(table);

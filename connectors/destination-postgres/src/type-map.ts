@@ -30,7 +30,22 @@ const DEFAULT_TYPES: Record<LogicalType, PgType> = {
   json: { kind: 'jsonb' },
 };
 
-const STRINGY: PgKind[] = ['text', 'varchar', 'bpchar', 'interval', 'uuid', 'inet', 'cidr', 'macaddr', 'xml', 'date', 'time', 'timetz', 'timestamp', 'timestamptz'];
+const STRINGY: PgKind[] = [
+  'text',
+  'varchar',
+  'bpchar',
+  'interval',
+  'uuid',
+  'inet',
+  'cidr',
+  'macaddr',
+  'xml',
+  'date',
+  'time',
+  'timetz',
+  'timestamp',
+  'timestamptz',
+];
 
 /** Which `sql-datatype` kinds are believable for each JSON Schema classification. */
 const COMPATIBLE: Record<LogicalType, readonly PgKind[]> = {
@@ -63,7 +78,13 @@ export function fieldType(schema: JsonSchema, options: ColumnTypeOptions = {}): 
       return { pg: exact, logical: column.logical, ...encoding, ...(jsonText ? { jsonText } : {}) };
     }
   }
-  if (column.logical === 'decimal' && column.precision !== undefined && column.scale !== undefined && column.precision <= 1000 && column.scale <= column.precision) {
+  if (
+    column.logical === 'decimal' &&
+    column.precision !== undefined &&
+    column.scale !== undefined &&
+    column.precision <= 1000 &&
+    column.scale <= column.precision
+  ) {
     return { pg: { kind: 'numeric', precision: column.precision, scale: column.scale }, logical: 'decimal' };
   }
   return { pg: DEFAULT_TYPES[column.logical], logical: column.logical, ...encoding };

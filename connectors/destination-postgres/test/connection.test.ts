@@ -27,7 +27,10 @@ describe('destination-postgres connection', () => {
 
   it('check and a run both stop with the same message when the user may not create tables in the schema', async () => {
     const checked = await destination.check(low('readonly'), ctx());
-    expect(checked).toMatchObject({ ok: false, message: expect.stringContaining(`user ${role} cannot create tables in schema "readonly"`) });
+    expect(checked).toMatchObject({
+      ok: false,
+      message: expect.stringContaining(`user ${role} cannot create tables in schema "readonly"`),
+    });
     const error = await load(low('readonly'), messages).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'SCHEMA_NOT_WRITABLE', hint: expect.stringContaining('GRANT USAGE, CREATE ON SCHEMA "readonly"') });
     expect(checked.message).toContain((error as Error).message);

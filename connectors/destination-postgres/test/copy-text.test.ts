@@ -16,20 +16,26 @@ describe('COPY text encoding', () => {
   it('strips or rejects NUL characters, in text and in JSON', () => {
     expect(escapeCopyText('a\0b\0', 'strip', 'c')).toBe('ab');
     expect(() => escapeCopyText('a\0b', 'reject', 'note')).toThrow(NulCharacterError);
-    expect(valueEncoder({ kind: 'jsonb' }, { column: 'c', nul: 'strip' })({ 'k\0': 'v\0w', lit: '\\u0000' })).toBe('{"k":"vw","lit":"\\\\\\\\u0000"}');
+    expect(valueEncoder({ kind: 'jsonb' }, { column: 'c', nul: 'strip' })({ 'k\0': 'v\0w', lit: '\\u0000' })).toBe(
+      '{"k":"vw","lit":"\\\\\\\\u0000"}',
+    );
     expect(() => enc({ kind: 'jsonb' })({ a: 'x\0' })).toThrow(NulCharacterError);
   });
 
   it('writes numbers exactly from number, bigint and Decimal', () => {
     expect(enc({ kind: 'int8' })(9223372036854775807n)).toBe('9223372036854775807');
-    expect(enc({ kind: 'numeric' })(new Decimal('123456789012345678901234567890.000000001'))).toBe('123456789012345678901234567890.000000001');
+    expect(enc({ kind: 'numeric' })(new Decimal('123456789012345678901234567890.000000001'))).toBe(
+      '123456789012345678901234567890.000000001',
+    );
     expect(enc({ kind: 'float8' })(0.1)).toBe('0.1');
     expect(enc({ kind: 'numeric' })(-0)).toBe('0');
     expect(() => enc({ kind: 'int8' })(2n ** 64n)).toThrow('bigint range');
   });
 
   it('writes JSON for json columns, keeping big numbers exact', () => {
-    expect(enc({ kind: 'jsonb' })({ n: 12345678901234567890n, d: new Decimal('1.10'), s: 'tab\tquote"' })).toBe('{"n":12345678901234567890,"d":1.10,"s":"tab\\\\tquote\\\\""}');
+    expect(enc({ kind: 'jsonb' })({ n: 12345678901234567890n, d: new Decimal('1.10'), s: 'tab\tquote"' })).toBe(
+      '{"n":12345678901234567890,"d":1.10,"s":"tab\\\\tquote\\\\""}',
+    );
     expect(enc({ kind: 'jsonb' })('a string')).toBe('"a string"');
     expect(enc({ kind: 'jsonb' }, { jsonText: true })('{"raw": true}')).toBe('{"raw": true}');
   });
@@ -42,7 +48,9 @@ describe('COPY text encoding', () => {
 
   it('builds array literals with quoting, NULLs and nesting', () => {
     expect(arrayLiteral([1, null, [2, 3]], { kind: 'int4' }, { column: 'c', nul: 'reject' })).toBe('{"1",NULL,{"2","3"}}');
-    expect(arrayLiteral(['a"b', 'c\\d', 'NULL', ''], { kind: 'text' }, { column: 'c', nul: 'reject' })).toBe('{"a\\"b","c\\\\d","NULL",""}');
+    expect(arrayLiteral(['a"b', 'c\\d', 'NULL', ''], { kind: 'text' }, { column: 'c', nul: 'reject' })).toBe(
+      '{"a\\"b","c\\\\d","NULL",""}',
+    );
   });
 
   it('turns ISO years before 1 into BC', () => {
@@ -53,13 +61,14 @@ describe('COPY text encoding', () => {
 });
 
 describe('PostgreSQL types', () => {
-  it('parses PostgreSQL type names and rejects other engines\' names', () => {
+  it("parses PostgreSQL type names and rejects other engines' names", () => {
     expect(parsePgType('numeric(12,2)')).toEqual({ kind: 'numeric', precision: 12, scale: 2 });
     expect(parsePgType('character varying(40)')).toEqual({ kind: 'varchar', length: 40 });
     expect(parsePgType('timestamp(3) with time zone')).toEqual({ kind: 'timestamptz' });
     expect(parsePgType('_int8')).toEqual({ kind: 'array', element: { kind: 'int8' } });
     expect(parsePgType('text[]')).toEqual({ kind: 'array', element: { kind: 'text' } });
-    for (const foreign of ['datetime', 'tinyint(1)', 'ARRAY', 'USER-DEFINED', 'nvarchar(max)', 'money']) expect(parsePgType(foreign)).toBeUndefined();
+    for (const foreign of ['datetime', 'tinyint(1)', 'ARRAY', 'USER-DEFINED', 'nvarchar(max)', 'money'])
+      expect(parsePgType(foreign)).toBeUndefined();
     expect(formatPgType({ kind: 'numeric', precision: 12, scale: 2 })).toBe('numeric(12,2)');
   });
 

@@ -28,8 +28,18 @@ const STATE_EVERY = 1_000;
  */
 function sourceMessages(): { lines: string[]; expected: Map<number, { status: string; note: string }> } {
   const lines = [
-    JSON.stringify({ type: 'SCHEMA', stream: 'orders', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' }, note: { type: ['null', 'string'] } } } }),
-    JSON.stringify({ type: 'SCHEMA', stream: 'audit', key_properties: ['seq'], schema: { type: 'object', properties: { seq: { type: 'integer' }, order_id: { type: 'integer' } } } }),
+    JSON.stringify({
+      type: 'SCHEMA',
+      stream: 'orders',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, status: { type: 'string' }, note: { type: ['null', 'string'] } } },
+    }),
+    JSON.stringify({
+      type: 'SCHEMA',
+      stream: 'audit',
+      key_properties: ['seq'],
+      schema: { type: 'object', properties: { seq: { type: 'integer' }, order_id: { type: 'integer' } } },
+    }),
   ];
   const expected = new Map<number, { status: string; note: string }>();
   let position = 0;
@@ -93,13 +103,21 @@ describe('crash and resume', () => {
     const resumed = [...lines.slice(0, 2), ...lines.slice(stateIndex + 1)];
     const second = await runBin(configPath, resumed.join('\n') + '\n');
     expect(second.code, second.stderr).toBe(0);
-    expect(JSON.parse(second.stdout.trim().split('\n').at(-1) as string)).toEqual({ bookmarks: { orders: { position: ORDERS + UPDATES } } });
+    expect(JSON.parse(second.stdout.trim().split('\n').at(-1) as string)).toEqual({
+      bookmarks: { orders: { position: ORDERS + UPDATES } },
+    });
 
-    const rows = await query<{ id: number; status: string; note: string }>(database.name, 'SELECT id::int AS id, status, note FROM crash.orders');
+    const rows = await query<{ id: number; status: string; note: string }>(
+      database.name,
+      'SELECT id::int AS id, status, note FROM crash.orders',
+    );
     expect(rows).toHaveLength(expected.size);
     const mismatches = rows.filter((r) => expected.get(r.id)?.status !== r.status || expected.get(r.id)?.note !== r.note);
     expect(mismatches).toEqual([]);
-    const [audit] = await query<{ n: number; distinct: number }>(database.name, 'SELECT count(*)::int AS n, count(DISTINCT seq)::int AS distinct FROM crash.audit');
+    const [audit] = await query<{ n: number; distinct: number }>(
+      database.name,
+      'SELECT count(*)::int AS n, count(DISTINCT seq)::int AS distinct FROM crash.audit',
+    );
     expect(audit).toEqual({ n: ORDERS + UPDATES, distinct: ORDERS + UPDATES });
   });
 });

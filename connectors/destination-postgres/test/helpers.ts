@@ -33,7 +33,11 @@ export function baseConfig(database: string, schema: string, extra: Partial<Conf
   return { host: PG.host, port: PG.port, username: PG.user, database, schema, ...extra };
 }
 
-export async function query<T extends pg.QueryResultRow = Record<string, unknown>>(database: string, sql: string, values: unknown[] = []): Promise<T[]> {
+export async function query<T extends pg.QueryResultRow = Record<string, unknown>>(
+  database: string,
+  sql: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ ...PG, database });
   await client.connect();
   try {
@@ -44,7 +48,12 @@ export async function query<T extends pg.QueryResultRow = Record<string, unknown
 }
 
 /** Runs the destination in process like the runner does; returns the state values it yielded. */
-export async function load(config: Config, messages: AsyncIterable<SourceMessage> | SourceMessage[], streams: Record<string, StreamLoadOptions> = {}, onState?: (state: StateMessage) => Promise<void>): Promise<unknown[]> {
+export async function load(
+  config: Config,
+  messages: AsyncIterable<SourceMessage> | SourceMessage[],
+  streams: Record<string, StreamLoadOptions> = {},
+  onState?: (state: StateMessage) => Promise<void>,
+): Promise<unknown[]> {
   const input = Array.isArray(messages)
     ? (async function* () {
         yield* messages;
@@ -73,7 +82,9 @@ export async function readTable(database: string, schema: string, table: string)
       `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND atttypid = 'bytea'::regtype`,
       [qualified],
     );
-    const overrides = bytea.rows.map((r) => `'${r.name.replace(/'/g, "''")}', translate(encode(fixture_row."${r.name.replace(/"/g, '""')}", 'base64'), E'\\n', '')`);
+    const overrides = bytea.rows.map(
+      (r) => `'${r.name.replace(/'/g, "''")}', translate(encode(fixture_row."${r.name.replace(/"/g, '""')}", 'base64'), E'\\n', '')`,
+    );
     const expr = overrides.length > 0 ? `to_jsonb(fixture_row) || jsonb_build_object(${overrides.join(', ')})` : 'to_jsonb(fixture_row)';
     const rows = await client.query<{ row: string }>(`SELECT (${expr})::text AS row FROM ${qualified} fixture_row`);
     return rows.rows.map((r) => parseExactJson(r.row) as Record<string, unknown>);

@@ -112,17 +112,34 @@ describe('schema evolution', () => {
   it('widens integer → bigint → numeric and varchar(n) → varchar(m) → text as sql-datatypes change, keeping values', async () => {
     const config = freshConfig();
     const at = (sql: string, vc: string): SourceMessage =>
-      schemaMessage('grow', { id: { type: 'integer' }, n: { type: ['null', 'integer'], 'sql-datatype': sql }, v: { type: ['null', 'string'], 'sql-datatype': vc } }, ['id']);
+      schemaMessage(
+        'grow',
+        {
+          id: { type: 'integer' },
+          n: { type: ['null', 'integer'], 'sql-datatype': sql },
+          v: { type: ['null', 'string'], 'sql-datatype': vc },
+        },
+        ['id'],
+      );
     await load(config, [at('integer', 'varchar(5)'), { type: 'RECORD', stream: 'grow', record: { id: 1, n: 2147483647, v: 'abcde' } }]);
     expect(await columnTypes(database.name, config.schema as string, 'grow')).toMatchObject({ n: 'integer', v: 'character varying(5)' });
-    await load(config, [at('bigint', 'varchar(50)'), { type: 'RECORD', stream: 'grow', record: { id: 2, n: 9007199254740993n, v: 'x'.repeat(50) } }]);
+    await load(config, [
+      at('bigint', 'varchar(50)'),
+      { type: 'RECORD', stream: 'grow', record: { id: 2, n: 9007199254740993n, v: 'x'.repeat(50) } },
+    ]);
     expect(await columnTypes(database.name, config.schema as string, 'grow')).toMatchObject({ n: 'bigint', v: 'character varying(50)' });
-    await load(config, [at('numeric(30,2)', 'text'), { type: 'RECORD', stream: 'grow', record: { id: 3, n: new Decimal('1234567890123456789012345678.25'), v: 'y'.repeat(500) } }]);
+    await load(config, [
+      at('numeric(30,2)', 'text'),
+      { type: 'RECORD', stream: 'grow', record: { id: 3, n: new Decimal('1234567890123456789012345678.25'), v: 'y'.repeat(500) } },
+    ]);
     expect(await columnTypes(database.name, config.schema as string, 'grow')).toMatchObject({ n: 'numeric(30,2)', v: 'text' });
     // A narrower type later never narrows the column.
     await load(config, [at('smallint', 'varchar(1)'), { type: 'RECORD', stream: 'grow', record: { id: 4, n: 1, v: 'z' } }]);
     expect(await columnTypes(database.name, config.schema as string, 'grow')).toMatchObject({ n: 'numeric(30,2)', v: 'text' });
-    const rows = await query<{ id: string; n: string; v: string }>(database.name, `SELECT id::text, n::text, length(v)::text AS v FROM ${config.schema}.grow ORDER BY id`);
+    const rows = await query<{ id: string; n: string; v: string }>(
+      database.name,
+      `SELECT id::text, n::text, length(v)::text AS v FROM ${config.schema}.grow ORDER BY id`,
+    );
     expect(rows).toEqual([
       { id: '1', n: '2147483647.00', v: '5' },
       { id: '2', n: '9007199254740993.00', v: '50' },
@@ -134,9 +151,22 @@ describe('schema evolution', () => {
   it('turns a type that cannot widen into text, or jsonb when JSON is involved', async () => {
     const config = freshConfig();
     await load(config, [
-      schemaMessage('flip', { id: { type: 'integer' }, a: { type: ['null', 'boolean'] }, b: { type: ['null', 'string'], format: 'uuid' }, c: { type: ['null', 'string'] } }, ['id']),
+      schemaMessage(
+        'flip',
+        {
+          id: { type: 'integer' },
+          a: { type: ['null', 'boolean'] },
+          b: { type: ['null', 'string'], format: 'uuid' },
+          c: { type: ['null', 'string'] },
+        },
+        ['id'],
+      ),
       { type: 'RECORD', stream: 'flip', record: { id: 1, a: true, b: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f', c: 'text' } },
-      schemaMessage('flip', { id: { type: 'integer' }, a: { type: ['null', 'integer'] }, b: { type: ['null', 'string'] }, c: { type: ['null', 'object'] } }, ['id']),
+      schemaMessage(
+        'flip',
+        { id: { type: 'integer' }, a: { type: ['null', 'integer'] }, b: { type: ['null', 'string'] }, c: { type: ['null', 'object'] } },
+        ['id'],
+      ),
       { type: 'RECORD', stream: 'flip', record: { id: 2, a: 5, b: 'not a uuid', c: { k: 1 } } },
     ]);
     expect(await columnTypes(database.name, config.schema as string, 'flip')).toMatchObject({ a: 'text', b: 'text', c: 'jsonb' });
@@ -151,7 +181,15 @@ describe('schema evolution', () => {
     const config = freshConfig();
     await load(config, [
       schemaMessage('huge', { id: { type: 'integer' }, n: { type: ['null', 'integer'] } }, ['id']),
-      { type: 'RECORD_BATCH', stream: 'huge', records: [{ id: 1, n: 5 }, { id: 2, n: 18446744073709551616n }, { id: 3, n: -170141183460469231731687303715884105728n }] },
+      {
+        type: 'RECORD_BATCH',
+        stream: 'huge',
+        records: [
+          { id: 1, n: 5 },
+          { id: 2, n: 18446744073709551616n },
+          { id: 3, n: -170141183460469231731687303715884105728n },
+        ],
+      },
     ]);
     expect((await columnTypes(database.name, config.schema as string, 'huge'))['n']).toBe('numeric');
     const rows = await query<{ n: string }>(database.name, `SELECT n::text FROM ${config.schema}.huge ORDER BY id`);
@@ -165,10 +203,30 @@ describe('identifiers', () => {
     const long = 'a_very_long_field_name_that_goes_on_and_on_beyond_the_limit_of_postgres_';
     const fields = [`${long}one`, `${long}two`, `Ünïcödé_${'é'.repeat(40)}`];
     const stream = `stream_${'x'.repeat(80)}`;
-    const schema = schemaMessage(stream, Object.fromEntries([['id', { type: 'integer' }], ...fields.map((f) => [f, { type: ['null', 'string'] }])]), ['id']);
-    await load(config, [schema, { type: 'RECORD', stream, record: { id: 1, [fields[0] as string]: 'one', [fields[1] as string]: 'two', [fields[2] as string]: 'three' } }]);
-    await load(config, [schema, { type: 'RECORD', stream, record: { id: 2, [fields[0] as string]: 'uno', [fields[1] as string]: 'dos', [fields[2] as string]: 'tres' } }]);
-    const tables = await query<{ name: string }>(database.name, `SELECT tablename AS name FROM pg_tables WHERE schemaname = $1`, [config.schema]);
+    const schema = schemaMessage(
+      stream,
+      Object.fromEntries([['id', { type: 'integer' }], ...fields.map((f) => [f, { type: ['null', 'string'] }])]),
+      ['id'],
+    );
+    await load(config, [
+      schema,
+      {
+        type: 'RECORD',
+        stream,
+        record: { id: 1, [fields[0] as string]: 'one', [fields[1] as string]: 'two', [fields[2] as string]: 'three' },
+      },
+    ]);
+    await load(config, [
+      schema,
+      {
+        type: 'RECORD',
+        stream,
+        record: { id: 2, [fields[0] as string]: 'uno', [fields[1] as string]: 'dos', [fields[2] as string]: 'tres' },
+      },
+    ]);
+    const tables = await query<{ name: string }>(database.name, `SELECT tablename AS name FROM pg_tables WHERE schemaname = $1`, [
+      config.schema,
+    ]);
     expect(tables).toHaveLength(1);
     const table = (tables[0] as { name: string }).name;
     expect(Buffer.byteLength(table)).toBeLessThanOrEqual(63);
@@ -191,12 +249,20 @@ describe('identifiers', () => {
       { type: 'RECORD', stream: 'Orders', record: { OrderId: 1 } },
       { type: 'RECORD', stream: 'orders', record: { id: 2 } },
     ]);
-    const tables = await query<{ name: string }>(database.name, `SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [config.schema]);
+    const tables = await query<{ name: string }>(
+      database.name,
+      `SELECT tablename AS name FROM pg_tables WHERE schemaname = $1 ORDER BY 1`,
+      [config.schema],
+    );
     expect(tables.map((t) => t.name)).toEqual(['raw_Orders', 'raw_orders']);
     expect(await columnTypes(database.name, config.schema as string, 'raw_Orders')).toEqual({ OrderId: 'bigint' });
 
     const folded = freshConfig({ table_prefix: 'raw_' });
-    await load(folded, [schemaMessage('a-b', { id: { type: 'integer' } }, ['id']), schemaMessage('a_b', { id: { type: 'integer' } }, ['id']), { type: 'RECORD', stream: 'a_b', record: { id: 7 } }]);
+    await load(folded, [
+      schemaMessage('a-b', { id: { type: 'integer' } }, ['id']),
+      schemaMessage('a_b', { id: { type: 'integer' } }, ['id']),
+      { type: 'RECORD', stream: 'a_b', record: { id: 7 } },
+    ]);
     // A later run sees the names in the other order and still finds each stream's own table.
     await load(folded, [schemaMessage('a_b', { id: { type: 'integer' } }, ['id']), { type: 'RECORD', stream: 'a_b', record: { id: 8 } }]);
     expect(await readTable(database.name, folded.schema as string, 'raw_a_b')).toEqual([]);
@@ -209,7 +275,11 @@ describe('commits and states', () => {
     const config = freshConfig({ batch_size_rows: 250 });
     const messages: SourceMessage[] = [schemaMessage('ticks', { id: { type: 'integer' }, v: { type: 'string' } }, ['id'])];
     for (let batch = 0; batch < 8; batch++) {
-      messages.push({ type: 'RECORD_BATCH', stream: 'ticks', records: Array.from({ length: 100 }, (_, i) => ({ id: batch * 100 + i, v: `v${i}` })) });
+      messages.push({
+        type: 'RECORD_BATCH',
+        stream: 'ticks',
+        records: Array.from({ length: 100 }, (_, i) => ({ id: batch * 100 + i, v: `v${i}` })),
+      });
       messages.push({ type: 'STATE', value: { bookmarks: { ticks: { upto: (batch + 1) * 100 } } } });
     }
     const seen: [number, number][] = [];
@@ -224,7 +294,10 @@ describe('commits and states', () => {
   });
 
   it('commits by age while the input is idle, and within maxLagSeconds in follow mode', async () => {
-    for (const [extra, maxLag] of [[{ batch_max_age_seconds: 0.2 }, undefined], [{}, 0.2]] as const) {
+    for (const [extra, maxLag] of [
+      [{ batch_max_age_seconds: 0.2 }, undefined],
+      [{}, 0.2],
+    ] as const) {
       const config = freshConfig(extra);
       let releaseInput: () => void = () => {};
       const gate = new Promise<void>((resolve) => (releaseInput = resolve));
@@ -249,7 +322,10 @@ describe('commits and states', () => {
   });
 
   it('yields a STATE at once when nothing is uncommitted', async () => {
-    const states = await load(freshConfig(), [{ type: 'STATE', value: { bookmarks: { x: { a: 1 } } } }, { type: 'STATE', value: { bookmarks: { x: { a: 2 } } } }]);
+    const states = await load(freshConfig(), [
+      { type: 'STATE', value: { bookmarks: { x: { a: 1 } } } },
+      { type: 'STATE', value: { bookmarks: { x: { a: 2 } } } },
+    ]);
     expect(states).toEqual([{ bookmarks: { x: { a: 1 } } }, { bookmarks: { x: { a: 2 } } }]);
   });
 });
@@ -257,10 +333,21 @@ describe('commits and states', () => {
 describe('loading into existing tables', () => {
   it('upserts into a table created by someone else without a primary key (update, then insert)', async () => {
     const config = freshConfig();
-    await query(database.name, `CREATE SCHEMA ${config.schema}; CREATE TABLE ${config.schema}.legacy (id bigint, name text, extra text DEFAULT 'kept'); INSERT INTO ${config.schema}.legacy VALUES (1, 'old', 'x')`);
+    await query(
+      database.name,
+      `CREATE SCHEMA ${config.schema}; CREATE TABLE ${config.schema}.legacy (id bigint, name text, extra text DEFAULT 'kept'); INSERT INTO ${config.schema}.legacy VALUES (1, 'old', 'x')`,
+    );
     await load(config, [
       schemaMessage('legacy', { id: { type: 'integer' }, name: { type: ['null', 'string'] } }, ['id']),
-      { type: 'RECORD_BATCH', stream: 'legacy', records: [{ id: 1, name: 'new' }, { id: 2, name: 'two' }, { id: 2, name: 'two!' }] },
+      {
+        type: 'RECORD_BATCH',
+        stream: 'legacy',
+        records: [
+          { id: 1, name: 'new' },
+          { id: 2, name: 'two' },
+          { id: 2, name: 'two!' },
+        ],
+      },
     ]);
     const rows = await query(database.name, `SELECT id::int, name, extra FROM ${config.schema}.legacy ORDER BY id`);
     expect(rows).toEqual([
@@ -271,7 +358,10 @@ describe('loading into existing tables', () => {
 
   it('loads the same through staging only (direct_load off) as through the direct path', async () => {
     const records = Array.from({ length: 3000 }, (_, i) => ({ id: i % 1000, v: `r${i}` }));
-    const input = (): SourceMessage[] => [schemaMessage('same', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']), { type: 'RECORD_BATCH', stream: 'same', records }];
+    const input = (): SourceMessage[] => [
+      schemaMessage('same', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']),
+      { type: 'RECORD_BATCH', stream: 'same', records },
+    ];
     const direct = freshConfig({ batch_size_rows: 700 });
     const staged = freshConfig({ batch_size_rows: 700, direct_load: false });
     await load(direct, input());
@@ -285,14 +375,31 @@ describe('loading into existing tables', () => {
 });
 
 describe('contentEncoding base16 (interpret_content_encoding)', () => {
-  const hexSchema = schemaMessage('blobs', { id: { type: 'integer' }, hex: { type: ['null', 'string'], contentEncoding: 'base16' } }, ['id']);
-  const rows: SourceMessage = { type: 'RECORD_BATCH', stream: 'blobs', records: [{ id: 1, hex: '0xA1B2' }, { id: 2, hex: '0x' }, { id: 3, hex: '' }, { id: 4, hex: 'deadBEEF' }] };
+  const hexSchema = schemaMessage('blobs', { id: { type: 'integer' }, hex: { type: ['null', 'string'], contentEncoding: 'base16' } }, [
+    'id',
+  ]);
+  const rows: SourceMessage = {
+    type: 'RECORD_BATCH',
+    stream: 'blobs',
+    records: [
+      { id: 1, hex: '0xA1B2' },
+      { id: 2, hex: '0x' },
+      { id: 3, hex: '' },
+      { id: 4, hex: 'deadBEEF' },
+    ],
+  };
 
   it('stores base16 strings as the text they are by default', async () => {
     const config = freshConfig();
     await load(config, [hexSchema, rows, { type: 'RECORD', stream: 'blobs', record: { id: 5, hex: 'not hex at all' } }]);
     expect((await columnTypes(database.name, config.schema as string, 'blobs'))['hex']).toBe('text');
-    expect((await query<{ hex: string }>(database.name, `SELECT hex FROM ${config.schema}.blobs ORDER BY id`)).map((r) => r.hex)).toEqual(['0xA1B2', '0x', '', 'deadBEEF', 'not hex at all']);
+    expect((await query<{ hex: string }>(database.name, `SELECT hex FROM ${config.schema}.blobs ORDER BY id`)).map((r) => r.hex)).toEqual([
+      '0xA1B2',
+      '0x',
+      '',
+      'deadBEEF',
+      'not hex at all',
+    ]);
   });
 
   it('decodes hex into bytea when asked, with an optional 0x prefix and the empty string', async () => {
@@ -306,15 +413,23 @@ describe('contentEncoding base16 (interpret_content_encoding)', () => {
   it('keeps decoding into a bytea column that already exists, so its rows are not rewritten as text', async () => {
     const config = freshConfig({ interpret_content_encoding: true });
     await load(config, [hexSchema, rows]);
-    await load({ ...config, interpret_content_encoding: false }, [hexSchema, { type: 'RECORD', stream: 'blobs', record: { id: 9, hex: '0x0102' } }]);
+    await load({ ...config, interpret_content_encoding: false }, [
+      hexSchema,
+      { type: 'RECORD', stream: 'blobs', record: { id: 9, hex: '0x0102' } },
+    ]);
     expect((await columnTypes(database.name, config.schema as string, 'blobs'))['hex']).toBe('bytea');
-    const values = await query<{ hex: string }>(database.name, `SELECT encode(hex, 'hex') AS hex FROM ${config.schema}.blobs WHERE id IN (1, 9) ORDER BY id`);
+    const values = await query<{ hex: string }>(
+      database.name,
+      `SELECT encode(hex, 'hex') AS hex FROM ${config.schema}.blobs WHERE id IN (1, 9) ORDER BY id`,
+    );
     expect(values.map((r) => r.hex)).toEqual(['a1b2', '0102']);
   });
 
   it('refuses malformed hex then, naming the stream, record and field', async () => {
     const config = freshConfig({ interpret_content_encoding: true });
-    const failure = await load(config, [hexSchema, { type: 'RECORD', stream: 'blobs', record: { id: 7, hex: '0xABC' } }]).catch((e: unknown) => e);
+    const failure = await load(config, [hexSchema, { type: 'RECORD', stream: 'blobs', record: { id: 7, hex: '0xABC' } }]).catch(
+      (e: unknown) => e,
+    );
     expect(failure).toMatchObject({ code: 'CONTENT_ENCODING_INVALID', stream: 'blobs', record: '{"id":7}', field: 'hex' });
   });
 });
@@ -330,9 +445,16 @@ describe('quoting', () => {
       const schema = schemaMessage(stream, { id: { type: 'integer' }, [field]: { type: 'string' } }, ['id']);
       await load(config, [schema, { type: 'RECORD', stream, record: { id: 1, [field]: 'a' } }]);
       await load(config, [schema, { type: 'RECORD', stream, record: { id: 2, [field]: 'b' } }]);
-      const tables = await query<{ name: string; comment: string }>(scs.name, `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'q' AND c.relkind = 'r'`);
+      const tables = await query<{ name: string; comment: string }>(
+        scs.name,
+        `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS comment FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'q' AND c.relkind = 'r'`,
+      );
       expect(tables.map((t) => t.comment)).toEqual([`mage-int stream: ${stream}`]);
-      const comments = await query<{ comment: string | null }>(scs.name, `SELECT col_description(attrelid, attnum) AS comment FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 ORDER BY attnum`, [`q."${tables[0]?.name}"`]);
+      const comments = await query<{ comment: string | null }>(
+        scs.name,
+        `SELECT col_description(attrelid, attnum) AS comment FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 ORDER BY attnum`,
+        [`q."${tables[0]?.name}"`],
+      );
       expect(comments.map((c) => c.comment)).toContain(`mage-int field: ${field}`);
       // The second load found the table and column by their comments: one table, both rows.
       expect(await query(scs.name, `SELECT count(*)::int AS n FROM q."${tables[0]?.name}"`)).toEqual([{ n: 2 }]);
@@ -346,7 +468,11 @@ describe('values', () => {
   it('writes years before 1 as BC dates', async () => {
     const config = freshConfig();
     await load(config, [
-      schemaMessage('ancient', { id: { type: 'integer' }, d: { type: 'string', format: 'date' }, ts: { type: 'string', format: 'date-time' } }, ['id']),
+      schemaMessage(
+        'ancient',
+        { id: { type: 'integer' }, d: { type: 'string', format: 'date' }, ts: { type: 'string', format: 'date-time' } },
+        ['id'],
+      ),
       { type: 'RECORD', stream: 'ancient', record: { id: 1, d: '-0043-03-15', ts: '0000-01-01T12:00:00Z' } },
     ]);
     const rows = await query(database.name, `SELECT d::text, ts::text FROM ${config.schema}.ancient`);
@@ -378,8 +504,18 @@ describe('Singer BATCH messages', () => {
       const config = freshConfig();
       await load(config, [
         schemaMessage('batched', { id: { type: 'integer', 'sql-datatype': 'numeric(20,0)' }, v: { type: 'string' } }, ['id']),
-        { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'none' }, manifest: [pathToFileURL(join(dir, 'a.jsonl')).href] },
-        { type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'gzip' }, manifest: [pathToFileURL(join(dir, 'b.jsonl.gz')).href] },
+        {
+          type: 'BATCH',
+          stream: 'batched',
+          encoding: { format: 'jsonl', compression: 'none' },
+          manifest: [pathToFileURL(join(dir, 'a.jsonl')).href],
+        },
+        {
+          type: 'BATCH',
+          stream: 'batched',
+          encoding: { format: 'jsonl', compression: 'gzip' },
+          manifest: [pathToFileURL(join(dir, 'b.jsonl.gz')).href],
+        },
       ]);
       const rows = await query(database.name, `SELECT id::text, v FROM ${config.schema}.batched ORDER BY id::numeric`);
       expect(rows).toEqual([
@@ -400,7 +536,12 @@ describe('Singer BATCH messages', () => {
     try {
       writeFileSync(join(dir, 'a.jsonl'), '{"id":1,"v":"one"}\n');
       const schema = schemaMessage('batched', { id: { type: 'integer' }, v: { type: 'string' } }, ['id']);
-      const batch = (entry: string): SourceMessage => ({ type: 'BATCH', stream: 'batched', encoding: { format: 'jsonl', compression: 'none' }, manifest: [entry] });
+      const batch = (entry: string): SourceMessage => ({
+        type: 'BATCH',
+        stream: 'batched',
+        encoding: { format: 'jsonl', compression: 'none' },
+        manifest: [entry],
+      });
       const outside = await load(freshConfig(), [schema, batch(pathToFileURL(join(dir, 'a.jsonl')).href)]).catch((e: unknown) => e);
       expect(outside).toMatchObject({ code: 'BATCH_LOCATION_REFUSED', stream: 'batched' });
       expect(String((outside as Error).message)).toMatch(/outside the directories BATCH files may be read from/);
@@ -451,12 +592,26 @@ describe('direct load', () => {
       { type: 'RECORD_BATCH', stream: 'fast', records: names.map((v, i) => ({ id: i, v })) },
     ];
     const first = capture();
-    for await (const _ of destination.write(config, (async function* () { yield* input(['a', 'b', 'c']); })(), { logger: first.logger, signal: new AbortController().signal, streams: {} })) void _;
+    for await (const _ of destination.write(
+      config,
+      (async function* () {
+        yield* input(['a', 'b', 'c']);
+      })(),
+      { logger: first.logger, signal: new AbortController().signal, streams: {} },
+    ))
+      void _;
     expect(first.lines.join('\n')).toContain('copying straight into');
     expect(first.lines.join('\n')).not.toContain('staging table from now on');
 
     const second = capture();
-    for await (const _ of destination.write(config, (async function* () { yield* input(['x', 'y', 'z', 'new']); })(), { logger: second.logger, signal: new AbortController().signal, streams: {} })) void _;
+    for await (const _ of destination.write(
+      config,
+      (async function* () {
+        yield* input(['x', 'y', 'z', 'new']);
+      })(),
+      { logger: second.logger, signal: new AbortController().signal, streams: {} },
+    ))
+      void _;
     expect(second.lines.join('\n')).toContain('loading through a staging table from now on');
     const rows = await query(database.name, `SELECT id::int AS id, v FROM ${config.schema}.fast ORDER BY id`);
     expect(rows).toEqual([
@@ -497,7 +652,10 @@ describe('native COPY text rows', () => {
     const config = freshConfig({ add_record_metadata: true });
     const log = await run(config, ['bigint', 'text'], 7);
     expect(log).toContain("loading the source database's COPY text as it is");
-    const rows = await query(database.name, `SELECT id::int AS id, note, _sdc_table_version::int AS version, _sdc_sequence, _sdc_batched_at IS NOT NULL AS batched FROM ${config.schema}.rows ORDER BY id`);
+    const rows = await query(
+      database.name,
+      `SELECT id::int AS id, note, _sdc_table_version::int AS version, _sdc_sequence, _sdc_batched_at IS NOT NULL AS batched FROM ${config.schema}.rows ORDER BY id`,
+    );
     expect(rows.map(({ _sdc_sequence: _s, ...rest }) => rest)).toEqual([
       { id: 1, note: 'tab\there', version: 7, batched: true },
       { id: 2, note: null, version: 7, batched: true },

@@ -7,7 +7,11 @@ import { normalizeIdentifier } from '@mage-int/core/sql';
 import { defineTestConfig } from '@mage-int/testkit';
 import type { Config } from '../src/generated/config.js';
 
-const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
+const SERVER = {
+  host: process.env['PGHOST'] ?? '127.0.0.1',
+  port: Number(process.env['PGPORT'] ?? 5432),
+  user: process.env['PGUSER'] ?? 'postgres',
+};
 const DATABASE = 'mage_int_conformance_postgres';
 let counter = 0;
 
@@ -44,7 +48,10 @@ export default defineTestConfig<Config>({
     };
   },
   async readTable(config, stream) {
-    const table = normalizeIdentifier(`${config.table_prefix ?? ''}${stream}`, { maxBytes: 63, lowercase: config.lowercase_identifiers ?? true });
+    const table = normalizeIdentifier(`${config.table_prefix ?? ''}${stream}`, {
+      maxBytes: 63,
+      lowercase: config.lowercase_identifiers ?? true,
+    });
     const qualified = `"${(config.schema ?? 'public').replace(/"/g, '""')}"."${table.replace(/"/g, '""')}"`;
     return withClient(config.database, async (client) => {
       await client.query(`SET TimeZone TO 'UTC'`);
@@ -54,7 +61,9 @@ export default defineTestConfig<Config>({
       );
       const exists = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [qualified]);
       if (!exists.rows[0]?.found) return undefined;
-      const base64 = bytea.rows.map((r) => `'${r.name.replace(/'/g, "''")}', translate(encode(fixture_row."${r.name.replace(/"/g, '""')}", 'base64'), E'\\n', '')`);
+      const base64 = bytea.rows.map(
+        (r) => `'${r.name.replace(/'/g, "''")}', translate(encode(fixture_row."${r.name.replace(/"/g, '""')}", 'base64'), E'\\n', '')`,
+      );
       const row = base64.length > 0 ? `to_jsonb(fixture_row) || jsonb_build_object(${base64.join(', ')})` : 'to_jsonb(fixture_row)';
       const result = await client.query<{ row: string }>(`SELECT (${row})::text AS row FROM ${qualified} fixture_row`);
       return result.rows.map((r) => parseExactJson(r.row) as Record<string, unknown>);

@@ -39,14 +39,24 @@ async function keys(prefix: string): Promise<string[]> {
   return (listed.Contents ?? []).map((o) => o.Key as string);
 }
 
-function run(config: object, input: string): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>; kill: () => void } {
+function run(
+  config: object,
+  input: string,
+): { done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>; kill: () => void } {
   const configPath = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(configPath, JSON.stringify(config));
-  const child = spawn(process.execPath, [bin, '--config', configPath], { stdio: ['pipe', 'pipe', 'ignore'], env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' } });
-  createReadStream(input).pipe(child.stdin).on('error', () => {});
+  const child = spawn(process.execPath, [bin, '--config', configPath], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { ...process.env, AWS_EC2_METADATA_DISABLED: 'true' },
+  });
+  createReadStream(input)
+    .pipe(child.stdin)
+    .on('error', () => {});
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal, stdout })),
+  );
   return { done, kill: () => child.kill('SIGKILL') };
 }
 
@@ -55,10 +65,22 @@ describe('destination-s3 killed during a multipart upload', () => {
   beforeAll(async () => {
     if (!existsSync(bin)) execFileSync('npm', ['run', 'build'], { cwd: packageDir, stdio: 'ignore' });
     s3 = await startS3();
-    client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     // About 20 MB of JSON Lines: more than two 8 MiB parts.
     const pad = 'x'.repeat(300);
-    const lines = [JSON.stringify({ type: 'SCHEMA', stream: 'events', schema: { properties: { id: { type: 'integer' }, pad: { type: 'string' } } }, key_properties: ['id'] })];
+    const lines = [
+      JSON.stringify({
+        type: 'SCHEMA',
+        stream: 'events',
+        schema: { properties: { id: { type: 'integer' }, pad: { type: 'string' } } },
+        key_properties: ['id'],
+      }),
+    ];
     for (let i = 1; i <= ROWS; i++) lines.push(`{"type":"RECORD","stream":"events","record":{"id":${i},"pad":"${pad}"}}`);
     lines.push('{"type":"STATE","value":{"bookmarks":{"events":{"id":60000}}}}');
     input = join(dir, 'input.jsonl');

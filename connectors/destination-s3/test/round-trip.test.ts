@@ -46,7 +46,13 @@ const tmp = mkdtempSync(join(tmpdir(), 'mage-dest-s3-roundtrip-'));
 
 beforeAll(async () => {
   s3 = await startS3();
-  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  client = new S3Client({
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   db = await createTestDatabase();
 });
 afterAll(async () => {
@@ -98,33 +104,109 @@ describe('PostgreSQL → S3 Parquet → DuckDB', () => {
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
     await duck.run(`SET TimeZone = 'UTC'`);
     const file = await download(keys[0] as string);
-    const types = (await duck.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file}'))`)).getRowObjectsJS();
+    const types = (
+      await duck.runAndReadAll(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${file}'))`)
+    ).getRowObjectsJS();
     expect(Object.fromEntries(types.map((t) => [t['column_name'], t['column_type']]))).toEqual({
-      id: 'INTEGER', i2: 'SMALLINT', i4: 'INTEGER', i8: 'BIGINT', num: 'DECIMAL(20,6)', num_free: 'DECIMAL(22,21)',
+      id: 'INTEGER',
+      i2: 'SMALLINT',
+      i4: 'INTEGER',
+      i8: 'BIGINT',
+      num: 'DECIMAL(20,6)',
+      num_free: 'DECIMAL(22,21)',
       // More digits than DECIMAL(38): exact text.
-      num_wide: 'VARCHAR', r: 'DOUBLE', d: 'DOUBLE', b: 'BOOLEAN', t: 'VARCHAR', vc: 'VARCHAR', ch: 'VARCHAR', u: 'UUID', j: 'JSON', jb: 'JSON',
-      by: 'BLOB', dt: 'DATE', tm: 'TIME', ttz: 'VARCHAR', ts: 'TIMESTAMP', tstz: 'TIMESTAMP WITH TIME ZONE', iv: 'VARCHAR', arr_i: 'JSON', arr_t: 'JSON', en: 'VARCHAR',
+      num_wide: 'VARCHAR',
+      r: 'DOUBLE',
+      d: 'DOUBLE',
+      b: 'BOOLEAN',
+      t: 'VARCHAR',
+      vc: 'VARCHAR',
+      ch: 'VARCHAR',
+      u: 'UUID',
+      j: 'JSON',
+      jb: 'JSON',
+      by: 'BLOB',
+      dt: 'DATE',
+      tm: 'TIME',
+      ttz: 'VARCHAR',
+      ts: 'TIMESTAMP',
+      tstz: 'TIMESTAMP WITH TIME ZONE',
+      iv: 'VARCHAR',
+      arr_i: 'JSON',
+      arr_t: 'JSON',
+      en: 'VARCHAR',
     });
     const rows = (await duck.runAndReadAll(`SELECT COLUMNS(*)::VARCHAR FROM read_parquet('${file}') ORDER BY id`)).getRowObjectsJS();
     expect(rows[0]).toEqual({
-      id: '1', i2: '32767', i4: '2147483647', i8: '9223372036854775807', num: '12345678901234.123456', num_free: '0.000000000000000000001',
-      num_wide: '1234567890123456789012345678901234567890.0123456789', r: '1.5', d: '0.1', b: 'true', t: 'héllo\ttab\nnew line "q" ✓', vc: 'abc',
-      ch: 'ab   ', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', j: '{"a": 12345678901234567890, "b": [1, 2.5]}', jb: '[1, "x", null]', by: '\\x00\\xFF\\x10',
-      dt: '2024-02-29', tm: '23:59:59.999999', ttz: '12:00:00.5+05:30', ts: '2024-01-02 03:04:05.123456', tstz: '2024-01-02 01:04:05.123456+00',
-      iv: 'P1Y2M3DT4H5M6.789S', arr_i: '[1,null,3]', arr_t: '["a b","c,d",null]', en: 'happy',
+      id: '1',
+      i2: '32767',
+      i4: '2147483647',
+      i8: '9223372036854775807',
+      num: '12345678901234.123456',
+      num_free: '0.000000000000000000001',
+      num_wide: '1234567890123456789012345678901234567890.0123456789',
+      r: '1.5',
+      d: '0.1',
+      b: 'true',
+      t: 'héllo\ttab\nnew line "q" ✓',
+      vc: 'abc',
+      ch: 'ab   ',
+      u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      j: '{"a": 12345678901234567890, "b": [1, 2.5]}',
+      jb: '[1, "x", null]',
+      by: '\\x00\\xFF\\x10',
+      dt: '2024-02-29',
+      tm: '23:59:59.999999',
+      ttz: '12:00:00.5+05:30',
+      ts: '2024-01-02 03:04:05.123456',
+      tstz: '2024-01-02 01:04:05.123456+00',
+      iv: 'P1Y2M3DT4H5M6.789S',
+      arr_i: '[1,null,3]',
+      arr_t: '["a b","c,d",null]',
+      en: 'happy',
     });
     expect(rows[1]).toEqual({
-      id: '2', i2: '-32768', i4: '-2147483648', i8: '-9223372036854775808', num: '-0.000001', num_free: '-1.500000000000000000000', num_wide: '-1.0000000000',
-      r: '-2.25', d: '-1e+300', b: 'false', t: '', vc: '', ch: '     ', u: null, j: 'null', jb: '{}', by: '', dt: '0001-01-01', tm: '00:00:00',
-      ttz: '00:00:00-03:00', ts: '1970-01-01 00:00:00', tstz: '1969-12-31 23:59:59.999999+00', iv: 'P-1D', arr_i: '[]', arr_t: '[]', en: 'sad',
+      id: '2',
+      i2: '-32768',
+      i4: '-2147483648',
+      i8: '-9223372036854775808',
+      num: '-0.000001',
+      num_free: '-1.500000000000000000000',
+      num_wide: '-1.0000000000',
+      r: '-2.25',
+      d: '-1e+300',
+      b: 'false',
+      t: '',
+      vc: '',
+      ch: '     ',
+      u: null,
+      j: 'null',
+      jb: '{}',
+      by: '',
+      dt: '0001-01-01',
+      tm: '00:00:00',
+      ttz: '00:00:00-03:00',
+      ts: '1970-01-01 00:00:00',
+      tstz: '1969-12-31 23:59:59.999999+00',
+      iv: 'P-1D',
+      arr_i: '[]',
+      arr_t: '[]',
+      en: 'sad',
     });
     expect(Object.values(rows[2] as object).filter((v) => v !== null)).toEqual(['3']);
 
     // And source-s3 reads the object back with its exact types.
-    const back = new S3Source({ config: { ...s3.settings, prefix: 'lake', streams: [{ name: 'every_type', pattern: 'every_type/*.parquet' }] } });
+    const back = new S3Source({
+      config: { ...s3.settings, prefix: 'lake', streams: [{ name: 'every_type', pattern: 'every_type/*.parquet' }] },
+    });
     const records = [];
     for await (const message of back.read()) if (message.type === 'RECORD_BATCH') records.push(...message.records);
-    expect(records[0]).toMatchObject({ i8: 9223372036854775807n, tstz: '2024-01-02T01:04:05.123456Z', ts: '2024-01-02T03:04:05.123456', by: Buffer.from('00ff10', 'hex').toString('base64') });
+    expect(records[0]).toMatchObject({
+      i8: 9223372036854775807n,
+      tstz: '2024-01-02T01:04:05.123456Z',
+      ts: '2024-01-02T03:04:05.123456',
+      by: Buffer.from('00ff10', 'hex').toString('base64'),
+    });
     expect(String(records[0]?.['num'])).toBe('12345678901234.123456');
   });
 });

@@ -21,13 +21,21 @@ export default defineTestConfig<S3DestinationConfig>({
   appendOnly: true,
   skipFixtures: APPEND_ONLY_FILE_SKIPS,
   async readTable(config, stream) {
-    const client = new S3Client({ region: 'us-east-1', endpoint: config.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: config.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     try {
       const listed = await client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: streamPrefix('out', stream) }));
-      const objects = (listed.Contents ?? []).sort((a, b) => (a.LastModified?.getTime() ?? 0) - (b.LastModified?.getTime() ?? 0) || ((a.Key ?? '') < (b.Key ?? '') ? -1 : 1));
+      const objects = (listed.Contents ?? []).sort(
+        (a, b) => (a.LastModified?.getTime() ?? 0) - (b.LastModified?.getTime() ?? 0) || ((a.Key ?? '') < (b.Key ?? '') ? -1 : 1),
+      );
       if (objects.length === 0) return undefined;
       const texts = [];
-      for (const object of objects) texts.push(await text((await client.send(new GetObjectCommand({ Bucket: config.bucket, Key: object.Key }))).Body as Readable));
+      for (const object of objects)
+        texts.push(await text((await client.send(new GetObjectCommand({ Bucket: config.bucket, Key: object.Key }))).Body as Readable));
       return jsonLinesRecords(texts);
     } finally {
       client.destroy();

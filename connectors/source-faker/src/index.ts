@@ -1,5 +1,13 @@
 /** @mage-int/source-faker — deterministic synthetic customers, products and orders. */
-import { defineSource, SourceClient, type Catalog, type CheckResult, type JsonSchema, type SourceClientOptions, type SourceMessage } from '@mage-int/core';
+import {
+  defineSource,
+  SourceClient,
+  type Catalog,
+  type CheckResult,
+  type JsonSchema,
+  type SourceClientOptions,
+  type SourceMessage,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverCatalog } from './discover.js';
 import type { Config } from './generated/config.js';

@@ -16,7 +16,8 @@ export function kitStreams(settings: FakerSettings): SourceStream[] {
       replicationKey: 'updated_at',
       validReplicationKeys: VALID_REPLICATION_KEYS,
       orderedByKey: true,
-      read: (sync) => (sync.method === 'FULL_TABLE' ? fullTableBatches(generator, settings, sync) : incrementalBatches(generator, settings, sync)),
+      read: (sync) =>
+        sync.method === 'FULL_TABLE' ? fullTableBatches(generator, settings, sync) : incrementalBatches(generator, settings, sync),
     };
   });
 }

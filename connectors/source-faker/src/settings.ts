@@ -59,13 +59,20 @@ export function settingsFrom(input: Config): FakerSettings {
     });
   }
   if (counts.orders > 0 && (counts.customers === 0 || counts.products === 0)) {
-    throw new ConfigError('ORDERS_NEED_CUSTOMERS_AND_PRODUCTS', 'orders reference customers and products, but one of them has a count of 0', {
-      field: counts.customers === 0 ? 'customers' : 'products',
-      hint: 'set customers and products to at least 1, or orders to 0',
-    });
+    throw new ConfigError(
+      'ORDERS_NEED_CUSTOMERS_AND_PRODUCTS',
+      'orders reference customers and products, but one of them has a count of 0',
+      {
+        field: counts.customers === 0 ? 'customers' : 'products',
+        hint: 'set customers and products to at least 1, or orders to 0',
+      },
+    );
   }
   const firstMs = Object.fromEntries(STREAM_NAMES.map((name) => [name, startMs + OFFSET_MS[name]])) as Record<StreamName, number>;
-  const nowMs = Object.fromEntries(STREAM_NAMES.map((name) => [name, firstMs[name] + counts[name] * INTERVAL_MS[name]])) as Record<StreamName, number>;
+  const nowMs = Object.fromEntries(STREAM_NAMES.map((name) => [name, firstMs[name] + counts[name] * INTERVAL_MS[name]])) as Record<
+    StreamName,
+    number
+  >;
   if (startMs < EARLIEST_MS || Math.max(...Object.values(nowMs)) > LATEST_MS - 40 * DAY) {
     throw new ConfigError('DATE_RANGE_INVALID', 'the simulated period must lie between the years 0001 and 9999', {
       field: 'start_date',

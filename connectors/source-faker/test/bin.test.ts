@@ -12,7 +12,11 @@ const dir = mkdtempSync(join(tmpdir(), 'source-faker-bin-'));
 
 function tap(...args: string[]) {
   const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
-  const lines = () => result.stdout.split('\n').filter(Boolean).map((line) => parseExactJson(line) as Record<string, unknown>);
+  const lines = () =>
+    result.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => parseExactJson(line) as Record<string, unknown>);
   return { ...result, lines };
 }
 

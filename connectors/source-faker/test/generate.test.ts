@@ -60,7 +60,9 @@ describe('generated data', () => {
     const guard = new MessageGuard({ validateRecords: true });
     const messages = await readAll(small, await catalogFor(small, all));
     for (const message of messages) guard.check(message);
-    expect(messages.filter((m) => m.type === 'RECORD_BATCH').every((m) => m.type === 'RECORD_BATCH' && m.records.length <= small.batch_size)).toBe(true);
+    expect(
+      messages.filter((m) => m.type === 'RECORD_BATCH').every((m) => m.type === 'RECORD_BATCH' && m.records.length <= small.batch_size),
+    ).toBe(true);
   });
 
   it('keeps orders consistent with the customers and products they reference', async () => {
@@ -101,7 +103,14 @@ describe('generated data', () => {
   it('gives a record the same creation time and references whatever the sizes', async () => {
     const fewer = recordsOf(await readAll(small, await catalogFor(small, { orders: {} })), 'orders');
     const more = recordsOf(await readAll({ ...small, orders: 3000 }, await catalogFor(small, { orders: {} })), 'orders');
-    const pick = (r: RecordData) => [r['id'], r['customer_id'], r['product_id'], r['quantity'], r['created_at'], stringifyExactJson(r['amount'])];
+    const pick = (r: RecordData) => [
+      r['id'],
+      r['customer_id'],
+      r['product_id'],
+      r['quantity'],
+      r['created_at'],
+      stringifyExactJson(r['amount']),
+    ];
     expect(more.slice(0, fewer.length).map(pick)).toEqual(fewer.map(pick));
   });
 
@@ -113,8 +122,24 @@ describe('generated data', () => {
     }
     const messages = await readAll(small, catalog);
     const schema = messages.find((m) => m.type === 'SCHEMA');
-    expect(schema?.type === 'SCHEMA' && Object.keys(schema.schema.properties ?? {})).toEqual(['id', 'name', 'email', 'country', 'marketing_opt_in', 'created_at', 'updated_at']);
-    expect(Object.keys(recordsOf(messages, 'customers')[0]!)).toEqual(['id', 'name', 'email', 'country', 'marketing_opt_in', 'created_at', 'updated_at']);
+    expect(schema?.type === 'SCHEMA' && Object.keys(schema.schema.properties ?? {})).toEqual([
+      'id',
+      'name',
+      'email',
+      'country',
+      'marketing_opt_in',
+      'created_at',
+      'updated_at',
+    ]);
+    expect(Object.keys(recordsOf(messages, 'customers')[0]!)).toEqual([
+      'id',
+      'name',
+      'email',
+      'country',
+      'marketing_opt_in',
+      'created_at',
+      'updated_at',
+    ]);
   });
 
   it('generates lazily: the first batch of a billion orders arrives at once', async () => {
@@ -130,7 +155,16 @@ describe('generated data', () => {
   });
 
   it('formats timestamps exactly like Date#toISOString', () => {
-    const samples = [0, 1, 999, 86_399_999, 86_400_000, Date.parse('2024-02-29T23:59:59.999Z'), Date.parse('1969-12-31T23:59:59.001Z'), Date.parse('9999-12-31T23:59:59.999Z')];
+    const samples = [
+      0,
+      1,
+      999,
+      86_399_999,
+      86_400_000,
+      Date.parse('2024-02-29T23:59:59.999Z'),
+      Date.parse('1969-12-31T23:59:59.001Z'),
+      Date.parse('9999-12-31T23:59:59.999Z'),
+    ];
     for (let i = 0; i < 2000; i++) samples.push(Math.floor(Math.random() * 253402300799999));
     for (const ms of samples) expect(isoTimestamp(ms)).toBe(new Date(ms).toISOString());
   });
@@ -138,9 +172,18 @@ describe('generated data', () => {
 
 describe('config', () => {
   it('rejects orders without customers or products, and unparseable start dates', async () => {
-    await expect(source.check({ customers: 0, orders: 10 }, context())).resolves.toMatchObject({ ok: false, message: expect.stringContaining('customers') });
-    await expect(source.check({ start_date: 'yesterday' }, context())).resolves.toMatchObject({ ok: false, message: expect.stringContaining('start_date') });
-    await expect(source.check({}, context())).resolves.toMatchObject({ ok: true, message: 'generates 1000 customers, 100 products, 5000 orders from seed 42' });
+    await expect(source.check({ customers: 0, orders: 10 }, context())).resolves.toMatchObject({
+      ok: false,
+      message: expect.stringContaining('customers'),
+    });
+    await expect(source.check({ start_date: 'yesterday' }, context())).resolves.toMatchObject({
+      ok: false,
+      message: expect.stringContaining('start_date'),
+    });
+    await expect(source.check({}, context())).resolves.toMatchObject({
+      ok: true,
+      message: 'generates 1000 customers, 100 products, 5000 orders from seed 42',
+    });
   });
 
   it('fills defaults and rejects unknown settings in the programmatic API', () => {
@@ -149,7 +192,11 @@ describe('config', () => {
   });
 
   it('refuses LOG_BASED and unknown replication keys', async () => {
-    await expect(readAll(small, await catalogFor(small, { orders: { method: 'LOG_BASED' } }))).rejects.toThrow(/does not support LOG_BASED/);
-    await expect(readAll(small, await catalogFor(small, { orders: { method: 'INCREMENTAL', key: 'status' } }))).rejects.toThrow(/"status" cannot be a replication key/);
+    await expect(readAll(small, await catalogFor(small, { orders: { method: 'LOG_BASED' } }))).rejects.toThrow(
+      /does not support LOG_BASED/,
+    );
+    await expect(readAll(small, await catalogFor(small, { orders: { method: 'INCREMENTAL', key: 'status' } }))).rejects.toThrow(
+      /"status" cannot be a replication key/,
+    );
   });
 });

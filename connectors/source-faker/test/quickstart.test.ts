@@ -15,7 +15,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('examples/quickstart', () => {
   it('loads the shop into DuckDB, and show.mjs prints each table with sample rows', async () => {
     const file = await loadPipelineFile(join(quickstart, 'pipeline.yaml'), {});
-    expect(file).toMatchObject({ id: 'quickstart', source: { name: 'faker' }, destination: { name: 'duckdb', config: { path: 'quickstart.duckdb' } } });
+    expect(file).toMatchObject({
+      id: 'quickstart',
+      source: { name: 'faker' },
+      destination: { name: 'duckdb', config: { path: 'quickstart.duckdb' } },
+    });
 
     // The same pipeline, writing to a scratch database instead of the example's own file.
     const database = join(dir, 'quickstart.duckdb');
@@ -25,7 +29,11 @@ describe('examples/quickstart', () => {
       destination: { connector: duckdb, config: { ...file.destination.config, path: database } },
       streams: file.streams,
     }).run({ logger: silentLogger });
-    expect(Object.fromEntries(Object.entries(summary.streams).map(([name, s]) => [name, s.records]))).toEqual({ customers: 1000, products: 100, orders: 10000 });
+    expect(Object.fromEntries(Object.entries(summary.streams).map(([name, s]) => [name, s.records]))).toEqual({
+      customers: 1000,
+      products: 100,
+      orders: 10000,
+    });
 
     const shown = spawnSync(process.execPath, [join(quickstart, 'show.mjs'), database], { encoding: 'utf8' });
     expect(shown.stderr).toBe('');

@@ -18,7 +18,13 @@ function upToState(messages: SourceMessage[], n: number): SourceMessage[] {
 describe('FULL_TABLE', () => {
   it('announces a version, stamps every batch with it, checkpoints by id and activates it at the end', async () => {
     const messages = await readAll(config, await catalogFor(config, { orders: {} }));
-    expect(types(messages)).toEqual(['SCHEMA', 'ACTIVATE_VERSION', ...Array(6).fill(['RECORD_BATCH', 'STATE']).flat(), 'ACTIVATE_VERSION', 'STATE']);
+    expect(types(messages)).toEqual([
+      'SCHEMA',
+      'ACTIVATE_VERSION',
+      ...Array(6).fill(['RECORD_BATCH', 'STATE']).flat(),
+      'ACTIVATE_VERSION',
+      'STATE',
+    ]);
     const version = (messages[1] as { version: number }).version;
     expect(messages.every((m) => m.type !== 'RECORD_BATCH' || m.version === version)).toBe(true);
     expect(states(messages).map((s) => s.bookmarks['orders'])).toEqual([
@@ -66,14 +72,21 @@ describe('FULL_TABLE', () => {
 });
 
 describe('INCREMENTAL', () => {
-  const incremental = { customers: { method: 'INCREMENTAL' as const }, products: { method: 'INCREMENTAL' as const }, orders: { method: 'INCREMENTAL' as const } };
+  const incremental = {
+    customers: { method: 'INCREMENTAL' as const },
+    products: { method: 'INCREMENTAL' as const },
+    orders: { method: 'INCREMENTAL' as const },
+  };
 
   it('reads everything the first time and bookmarks the largest updated_at', async () => {
     const messages = await readAll(config, await catalogFor(config, incremental));
     for (const stream of ['customers', 'products', 'orders'] as const) {
       const records = recordsOf(messages, stream);
       expect(records).toHaveLength(config[stream]);
-      const largest = records.map((r) => String(r['updated_at'])).sort().at(-1);
+      const largest = records
+        .map((r) => String(r['updated_at']))
+        .sort()
+        .at(-1);
       expect(lastState(messages).bookmarks[stream]).toEqual({ replication_key: 'updated_at', replication_key_value: largest });
     }
     const schema = messages.find((m) => m.type === 'SCHEMA');
@@ -148,7 +161,10 @@ describe('INCREMENTAL', () => {
   it('replicates on created_at too: a re-run returns only records created at or after the bookmark', async () => {
     const catalog = await catalogFor(config, { orders: { method: 'INCREMENTAL', key: 'created_at' } });
     const first = await readAll(config, catalog);
-    expect(lastState(first).bookmarks['orders']).toEqual({ replication_key: 'created_at', replication_key_value: recordsOf(first, 'orders').at(-1)?.['created_at'] });
+    expect(lastState(first).bookmarks['orders']).toEqual({
+      replication_key: 'created_at',
+      replication_key_value: recordsOf(first, 'orders').at(-1)?.['created_at'],
+    });
     const grown = { ...config, orders: 3500 };
     const second = recordsOf(await readAll(grown, catalog, lastState(first)), 'orders');
     expect(second.map((r) => r['id'])).toEqual(Array.from({ length: 501 }, (_, i) => 3000 + i));
@@ -166,4 +182,3 @@ describe('INCREMENTAL', () => {
     await expect(readAll(config, catalog, state)).rejects.toThrow(/stream "products".*not an ISO-8601 timestamp/);
   });
 });
-

@@ -12,7 +12,11 @@ const targetBin = join(connectors, 'destination-files/dist/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'source-files-pipeline-'));
 
 /** `source-files --config a | destination-files --config b`, as a shell would run them; resolves with each exit code and stderr. */
-function pipe(sourceConfig: object, targetConfig: object, state?: object): Promise<{ source: number | null; target: number | null; stdout: string; stderr: string }> {
+function pipe(
+  sourceConfig: object,
+  targetConfig: object,
+  state?: object,
+): Promise<{ source: number | null; target: number | null; stdout: string; stderr: string }> {
   const a = join(dir, `source-${Math.random().toString(36).slice(2)}.json`);
   const b = join(dir, `target-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(a, JSON.stringify(sourceConfig));
@@ -31,7 +35,8 @@ function pipe(sourceConfig: object, targetConfig: object, state?: object): Promi
   target.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   source.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   target.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exit = (p: { on(event: 'close', listener: (code: number | null) => void): unknown }) => new Promise<number | null>((resolve) => p.on('close', resolve));
+  const exit = (p: { on(event: 'close', listener: (code: number | null) => void): unknown }) =>
+    new Promise<number | null>((resolve) => p.on('close', resolve));
   return Promise.all([exit(source), exit(target)]).then(([s, t]) => ({ source: s, target: t, stdout, stderr }));
 }
 
@@ -46,7 +51,8 @@ function put(key: string, content: string, minutesAgo: number): void {
 describe('source-files | destination-files as Singer executables', () => {
   beforeAll(() => {
     for (const pkg of ['source-files', 'destination-files']) {
-      if (!existsSync(join(connectors, pkg, 'dist/bin.js'))) execFileSync('npm', ['run', 'build'], { cwd: join(connectors, pkg), stdio: 'ignore' });
+      if (!existsSync(join(connectors, pkg, 'dist/bin.js')))
+        execFileSync('npm', ['run', 'build'], { cwd: join(connectors, pkg), stdio: 'ignore' });
     }
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,7 +70,11 @@ describe('source-files | destination-files as Singer executables', () => {
 
     const duck = await (await DuckDBInstance.create(':memory:')).connect();
     const read = async () =>
-      (await duck.runAndReadAll(`SELECT dt, id, amount::VARCHAR AS amount, note, _sdc_source_lineno AS line FROM read_parquet('${out}/orders/*.parquet') ORDER BY id`)).getRowObjectsJS();
+      (
+        await duck.runAndReadAll(
+          `SELECT dt, id, amount::VARCHAR AS amount, note, _sdc_source_lineno AS line FROM read_parquet('${out}/orders/*.parquet') ORDER BY id`,
+        )
+      ).getRowObjectsJS();
     expect(await read()).toEqual([
       { dt: '2024-01-01', id: 1n, amount: '12345678901234567890.25', note: 'multi\nline', line: 3n },
       { dt: '2024-01-01', id: 2n, amount: null, note: '', line: 4n },
@@ -81,7 +91,10 @@ describe('source-files | destination-files as Singer executables', () => {
     put('bad/a.csv', 'id\n1\n', 30);
     put('bad/b.csv', 'id\n2\nnot-a-number\n', 20);
     const result = await pipe(
-      { root: join(dir, 'in'), streams: [{ name: 'bad', pattern: 'bad/*.csv', schema: { type: 'object', properties: { id: { type: 'integer' } } } }] },
+      {
+        root: join(dir, 'in'),
+        streams: [{ name: 'bad', pattern: 'bad/*.csv', schema: { type: 'object', properties: { id: { type: 'integer' } } } }],
+      },
       { root: join(dir, 'bad-out'), format: 'jsonl' },
     );
     expect(result.source).not.toBe(0);

@@ -21,12 +21,21 @@ export default defineTestConfig<FilesSourceConfig>({
   setup() {
     const root = mkdtempSync(join(tmpdir(), 'mage-source-files-conformance-'));
     for (let f = 0; f < 3; f++) {
-      const rows = Array.from({ length: 40 }, (_, i) => `${f * 40 + i + 1},customer ${f * 40 + i + 1},${(i * 1.25).toFixed(2)},2024-01-0${f + 1}T10:00:00Z`);
+      const rows = Array.from(
+        { length: 40 },
+        (_, i) => `${f * 40 + i + 1},customer ${f * 40 + i + 1},${(i * 1.25).toFixed(2)},2024-01-0${f + 1}T10:00:00Z`,
+      );
       put(root, `orders/dt=2024-01-0${f + 1}/part-${f}.csv.gz`, gzipSync(`id,name,amount,created_at\n${rows.join('\n')}\n`), 30 - f);
     }
     put(root, 'events/a.jsonl', '{"id":1,"kind":"click","meta":{"x":1}}\n{"id":2,"kind":"view","meta":null}\n', 20);
     return {
-      config: { root, streams: [{ name: 'orders', pattern: 'orders/**/*.csv.gz', key_properties: ['id'] }, { name: 'events', pattern: 'events/*.jsonl', key_properties: ['id'] }] },
+      config: {
+        root,
+        streams: [
+          { name: 'orders', pattern: 'orders/**/*.csv.gz', key_properties: ['id'] },
+          { name: 'events', pattern: 'events/*.jsonl', key_properties: ['id'] },
+        ],
+      },
       teardown: () => rmSync(root, { recursive: true, force: true }),
     };
   },

@@ -8,7 +8,12 @@ export type RunReportRequest = protos.google.analytics.data.v1beta.IRunReportReq
 export type RunReportResponse = protos.google.analytics.data.v1beta.IRunReportResponse;
 
 /** gRPC codes worth another try: quota ran out, the service is busy or a call timed out. */
-const RETRYABLE = new Set<number>([grpc.status.RESOURCE_EXHAUSTED, grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.INTERNAL]);
+const RETRYABLE = new Set<number>([
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.UNAVAILABLE,
+  grpc.status.DEADLINE_EXCEEDED,
+  grpc.status.INTERNAL,
+]);
 
 interface ServiceAccountKey {
   client_email: string;
@@ -36,11 +41,18 @@ function serviceAccountKey(config: ResolvedConfig): ServiceAccountKey | undefine
   try {
     key = JSON.parse(text);
   } catch {
-    throw new ConfigError('GA_CREDENTIALS_INVALID', 'is not JSON: expected a service account key file (the JSON downloaded from Google Cloud → IAM → Service accounts → Keys)', { field });
+    throw new ConfigError(
+      'GA_CREDENTIALS_INVALID',
+      'is not JSON: expected a service account key file (the JSON downloaded from Google Cloud → IAM → Service accounts → Keys)',
+      { field },
+    );
   }
   const { client_email: email, private_key: privateKey } = (key ?? {}) as Record<string, unknown>;
   if (typeof email !== 'string' || typeof privateKey !== 'string') {
-    throw new ConfigError('GA_CREDENTIALS_INVALID', 'is not a service account key: client_email or private_key is missing', { field, hint: 'download a JSON key of the service account (type "service_account")' });
+    throw new ConfigError('GA_CREDENTIALS_INVALID', 'is not a service account key: client_email or private_key is missing', {
+      field,
+      hint: 'download a JSON key of the service account (type "service_account")',
+    });
   }
   return { client_email: email, private_key: privateKey };
 }
@@ -86,9 +98,13 @@ export class GaConnection {
         return response;
       } catch (error) {
         const failure = grpcError(error);
-        if (!failure || !RETRYABLE.has(failure.code) || attempt >= this.config.max_retries || this.signal?.aborted) throw this.explain(stream, error);
+        if (!failure || !RETRYABLE.has(failure.code) || attempt >= this.config.max_retries || this.signal?.aborted)
+          throw this.explain(stream, error);
         const wait = this.config.backoff_base_seconds * 1000 * 2 ** attempt * (0.5 + Math.random() / 2);
-        this.logger.warn(`${grpc.status[failure.code]} from runReport (${failure.details}); retry ${attempt + 1}/${this.config.max_retries} in ${(wait / 1000).toFixed(1)}s`, { stream });
+        this.logger.warn(
+          `${grpc.status[failure.code]} from runReport (${failure.details}); retry ${attempt + 1}/${this.config.max_retries} in ${(wait / 1000).toFixed(1)}s`,
+          { stream },
+        );
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
@@ -106,13 +122,33 @@ export class GaConnection {
     const message = `the Data API answered ${name}: ${failure.details}`;
     switch (failure.code) {
       case grpc.status.UNAUTHENTICATED:
-        return new ConnectorError('GA_UNAUTHENTICATED', message, { stream, field: this.credential, hint: `check the service account key in ${this.credential}: it may be deleted or disabled`, cause: error });
+        return new ConnectorError('GA_UNAUTHENTICATED', message, {
+          stream,
+          field: this.credential,
+          hint: `check the service account key in ${this.credential}: it may be deleted or disabled`,
+          cause: error,
+        });
       case grpc.status.PERMISSION_DENIED:
-        return new ConnectorError('GA_PERMISSION_DENIED', message, { stream, field: this.credential, hint: `add the service account (its client_email) to property ${this.config.property_id} with the Viewer role, and enable the Google Analytics Data API in its project`, cause: error });
+        return new ConnectorError('GA_PERMISSION_DENIED', message, {
+          stream,
+          field: this.credential,
+          hint: `add the service account (its client_email) to property ${this.config.property_id} with the Viewer role, and enable the Google Analytics Data API in its project`,
+          cause: error,
+        });
       case grpc.status.NOT_FOUND:
-        return new ConnectorError('GA_PROPERTY_NOT_FOUND', message, { stream, field: 'property_id', hint: 'use the numeric property id (Admin → Property details), not a measurement id', cause: error });
+        return new ConnectorError('GA_PROPERTY_NOT_FOUND', message, {
+          stream,
+          field: 'property_id',
+          hint: 'use the numeric property id (Admin → Property details), not a measurement id',
+          cause: error,
+        });
       case grpc.status.INVALID_ARGUMENT:
-        return new ConnectorError('GA_INVALID_REPORT', message, { stream, field: `reports[${stream}]`, hint: 'check the dimension and metric names (and that they are compatible)', cause: error });
+        return new ConnectorError('GA_INVALID_REPORT', message, {
+          stream,
+          field: `reports[${stream}]`,
+          hint: 'check the dimension and metric names (and that they are compatible)',
+          cause: error,
+        });
       default:
         return new ConnectorError(`GA_${name}`, message, { stream, cause: error });
     }

@@ -1,5 +1,15 @@
 /** @mage-int/source-google-analytics — GA4 reports from the config, through the Data API's runReport on the official client. */
-import { defineSource, formatError, readStreams, SourceClient, validateConfig, type CheckResult, type ConnectorContext, type JsonSchema, type SourceClientOptions } from '@mage-int/core';
+import {
+  defineSource,
+  formatError,
+  readStreams,
+  SourceClient,
+  validateConfig,
+  type CheckResult,
+  type ConnectorContext,
+  type JsonSchema,
+  type SourceClientOptions,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { GaConnection } from './ga-client.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -25,7 +35,10 @@ const source = defineSource<Config>({
       try {
         // A one-row report per configured report: the credentials, the property and the field names all answer.
         for (const stream of streams) await stream.catalogEntry();
-        return { ok: true, message: `${streams.length} report${streams.length === 1 ? '' : 's'} of property ${config.property_id} answered` };
+        return {
+          ok: true,
+          message: `${streams.length} report${streams.length === 1 ? '' : 's'} of property ${config.property_id} answered`,
+        };
       } finally {
         await connection.close();
       }

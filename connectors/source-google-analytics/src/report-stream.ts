@@ -1,4 +1,12 @@
-import { buildCatalogStream, exactNumber, type CatalogStream, type JsonSchema, type RecordData, type SourceStream, type StreamSync } from '@mage-int/core';
+import {
+  buildCatalogStream,
+  exactNumber,
+  type CatalogStream,
+  type JsonSchema,
+  type RecordData,
+  type SourceStream,
+  type StreamSync,
+} from '@mage-int/core';
 import type { GaConnection, RunReportResponse } from './ga-client.js';
 import type { ResolvedConfig } from './generated/config.js';
 
@@ -63,21 +71,30 @@ export class ReportStream implements SourceStream {
 
   /** The catalog entry: dimensions as strings (`date` a date), metrics typed from a one-row report's metric headers. */
   async catalogEntry(): Promise<CatalogStream> {
-    const response = await this.connection.runReport(this.name, { ...this.request(), dateRanges: [{ startDate: 'yesterday', endDate: 'today' }], limit: 1 });
+    const response = await this.connection.runReport(this.name, {
+      ...this.request(),
+      dateRanges: [{ startDate: 'yesterday', endDate: 'today' }],
+      limit: 1,
+    });
     const properties: Record<string, JsonSchema> = {};
-    for (const name of this.keyProperties) properties[name] = name === 'date' ? { type: 'string', format: 'date' } : { type: ['null', 'string'] };
+    for (const name of this.keyProperties)
+      properties[name] = name === 'date' ? { type: 'string', format: 'date' } : { type: ['null', 'string'] };
     for (const header of response.metricHeaders ?? []) properties[fieldName(header.name ?? '')] = metricSchema(header.type);
     return buildCatalogStream({
       stream: this.name,
       schema: { type: 'object', properties },
       keyProperties: [...this.keyProperties],
-      ...(this.replicationKey ? { validReplicationKeys: ['date'], replicationMethod: 'INCREMENTAL', replicationKey: 'date' } : { replicationMethod: 'FULL_TABLE' }),
+      ...(this.replicationKey
+        ? { validReplicationKeys: ['date'], replicationMethod: 'INCREMENTAL', replicationKey: 'date' }
+        : { replicationMethod: 'FULL_TABLE' }),
     });
   }
 
   async *read(sync: StreamSync): AsyncIterable<RecordData[]> {
     const from = sync.method === 'INCREMENTAL' && typeof sync.start === 'string' ? sync.start.slice(0, 10) : this.startValue;
-    const dateRanges = this.fixedRanges ? (this.report.date_ranges ?? []).map((r) => ({ startDate: r.start_date, endDate: r.end_date })) : [{ startDate: from, endDate: today() }];
+    const dateRanges = this.fixedRanges
+      ? (this.report.date_ranges ?? []).map((r) => ({ startDate: r.start_date, endDate: r.end_date }))
+      : [{ startDate: from, endDate: today() }];
     sync.logger.info(`runReport ${dateRanges.map((r) => `${r.startDate}..${r.endDate}`).join(', ')}`, { stream: this.name });
     for (let offset = 0; ; ) {
       const response = await this.connection.runReport(this.name, { ...this.request(), dateRanges, offset, limit: this.config.page_size });

@@ -27,7 +27,13 @@ export function configFor(ga: GoogleAnalyticsStandIn, extra: Partial<Config> = {
 /** Seeds `days` days × the given countries with deterministic numbers. */
 export function seed(ga: GoogleAnalyticsStandIn, days: number, countries: readonly string[]): void {
   for (let d = days; d >= 1; d--) {
-    countries.forEach((country, i) => ga.add(daysAgo(d), { country, deviceCategory: i % 2 ? 'mobile' : 'desktop' }, { activeUsers: 10 * d + i, sessions: 12 * d + i, engagementRate: 0.5 + i / 100, totalRevenue: 19.99 * (i + 1) }));
+    countries.forEach((country, i) =>
+      ga.add(
+        daysAgo(d),
+        { country, deviceCategory: i % 2 ? 'mobile' : 'desktop' },
+        { activeUsers: 10 * d + i, sessions: 12 * d + i, engagementRate: 0.5 + i / 100, totalRevenue: 19.99 * (i + 1) },
+      ),
+    );
   }
 }
 

@@ -51,6 +51,8 @@ describe('Google Analytics into DuckDB', () => {
     // Yesterday and the day before (lookback 1 day from the bookmark) are read again.
     expect(second.streams['traffic']?.records).toBe(6);
     expect(await query('SELECT count(*)::INTEGER AS n FROM traffic')).toEqual([{ n: 12 }]);
-    expect(await query(`SELECT activeUsers::INTEGER AS u FROM traffic WHERE country = 'Canada' AND date = DATE '${daysAgo(1)}'`)).toEqual([{ u: 1011 }]);
+    expect(await query(`SELECT activeUsers::INTEGER AS u FROM traffic WHERE country = 'Canada' AND date = DATE '${daysAgo(1)}'`)).toEqual([
+      { u: 1011 },
+    ]);
   }, 60_000);
 });

@@ -30,7 +30,13 @@ describe('source-google-analytics against a gRPC stand-in of the Data API', () =
     const schema = messages.find((m) => m.type === 'SCHEMA' && m.stream === 'traffic');
     expect(schema).toMatchObject({
       key_properties: ['date', 'country'],
-      schema: { properties: { date: { format: 'date' }, activeUsers: { type: ['null', 'integer'] }, totalRevenue: { type: ['null', 'number'], 'x-decimal': true } } },
+      schema: {
+        properties: {
+          date: { format: 'date' },
+          activeUsers: { type: ['null', 'integer'] },
+          totalRevenue: { type: ['null', 'number'], 'x-decimal': true },
+        },
+      },
     });
     expect(state?.bookmarks['traffic']).toMatchObject({ replication_key: 'date', replication_key_value: daysAgo(1) });
   });
@@ -57,7 +63,9 @@ describe('source-google-analytics against a gRPC stand-in of the Data API', () =
     // The bookmark (yesterday) moved back two days.
     expect(read?.dateRanges[0]?.startDate).toBe(daysAgo(3));
     expect(second.records['traffic']?.map((r) => r['date']).sort()[0]).toBe(daysAgo(3));
-    expect(second.records['traffic']?.find((r) => r['date'] === daysAgo(1) && r['country'] === 'Brazil')).toMatchObject({ activeUsers: 110 });
+    expect(second.records['traffic']?.find((r) => r['date'] === daysAgo(1) && r['country'] === 'Brazil')).toMatchObject({
+      activeUsers: 110,
+    });
     expect(second.records['traffic']).toHaveLength(5 * 3 + 1);
     expect(second.state?.bookmarks['traffic']).toMatchObject({ replication_key_value: daysAgo(0) });
   });
@@ -74,7 +82,10 @@ describe('source-google-analytics against a gRPC stand-in of the Data API', () =
 
   it('fails on UNAUTHENTICATED naming the credential setting, and on quota after max_retries', async () => {
     ga.fail({ code: status.UNAUTHENTICATED, details: 'Request had invalid authentication credentials.' });
-    const error = await readStreams(configFor(ga, { credentials_json: '{"client_email":"x@y.iam.gserviceaccount.com","private_key":"secret-pem"}' }), ['traffic']).then(
+    const error = await readStreams(
+      configFor(ga, { credentials_json: '{"client_email":"x@y.iam.gserviceaccount.com","private_key":"secret-pem"}' }),
+      ['traffic'],
+    ).then(
       () => undefined,
       (e: unknown) => e as Error & { field?: string },
     );
@@ -103,7 +114,16 @@ describe('source-google-analytics against a gRPC stand-in of the Data API', () =
 
   it('reads a report with fixed date ranges whole (FULL_TABLE), and names the report on an unknown metric', async () => {
     seed(ga, 5, COUNTRIES);
-    const config = configFor(ga, { reports: [{ name: 'devices', dimensions: ['deviceCategory'], metrics: ['activeUsers'], date_ranges: [{ start_date: '7daysAgo', end_date: 'today' }] }] });
+    const config = configFor(ga, {
+      reports: [
+        {
+          name: 'devices',
+          dimensions: ['deviceCategory'],
+          metrics: ['activeUsers'],
+          date_ranges: [{ start_date: '7daysAgo', end_date: 'today' }],
+        },
+      ],
+    });
     const { records, state } = await readStreams(config, ['devices']);
     expect(records['devices']?.map((r) => r['deviceCategory']).sort()).toEqual(['desktop', 'mobile']);
     expect(state?.bookmarks['devices']?.replication_key_value).toBeUndefined();

@@ -34,7 +34,13 @@ export class AssociationsStream implements SourceStream {
           for (const result of answer.results) {
             const fromId = String(result._from.id);
             for (const target of result.to) {
-              records.push({ from_object_type: from, from_id: fromId, to_object_type: to, to_id: String(target.toObjectId), association_types: JSON.parse(JSON.stringify(target.associationTypes)) as unknown });
+              records.push({
+                from_object_type: from,
+                from_id: fromId,
+                to_object_type: to,
+                to_id: String(target.toObjectId),
+                association_types: JSON.parse(JSON.stringify(target.associationTypes)) as unknown,
+              });
             }
             const next = result.paging?.next?.after;
             if (next) more.push({ id: fromId, after: next });

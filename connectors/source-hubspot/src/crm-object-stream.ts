@@ -1,4 +1,8 @@
-import type { FilterOperatorEnum, SimplePublicObject, SimplePublicObjectWithAssociations } from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
+import type {
+  FilterOperatorEnum,
+  SimplePublicObject,
+  SimplePublicObjectWithAssociations,
+} from '@hubspot/api-client/lib/codegen/crm/objects/index.js';
 import type { RecordData, SourceStream, StreamBatch, StreamSync } from '@mage-int/core';
 import { call, type HubSpotConnection } from './hubspot-client.js';
 import { PROPERTY_PREFIX, propertyValue, type PropertyDefinition } from './properties.js';
@@ -50,7 +54,9 @@ export class CrmObjectStream implements SourceStream {
 
   async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {
     const schemas = sync.entry.schema.properties ?? {};
-    const properties = sync.fields.map((field) => propertyOfColumn(field, schemas[field])).filter((p): p is PropertyDefinition => p !== undefined);
+    const properties = sync.fields
+      .map((field) => propertyOfColumn(field, schemas[field]))
+      .filter((p): p is PropertyDefinition => p !== undefined);
     const hi = (this.settings.now ?? Date.now)() - this.settings.lagMs;
     const start = sync.method === 'INCREMENTAL' ? sync.start : this.settings.startValue;
     const lo = start === undefined || start === null ? 0 : Date.parse(String(start));
@@ -98,12 +104,18 @@ export class CrmObjectStream implements SourceStream {
       if (after === undefined && page.total > cap) {
         if (hi - lo > 1) {
           const mid = lo + Math.floor((hi - lo) / 2);
-          sync.logger.debug(`${definition.name}: ${page.total} records changed in ${iso(lo)} – ${iso(hi)}, more than the search API returns (${cap}); splitting the window at ${iso(mid)}`, { stream: definition.name });
+          sync.logger.debug(
+            `${definition.name}: ${page.total} records changed in ${iso(lo)} – ${iso(hi)}, more than the search API returns (${cap}); splitting the window at ${iso(mid)}`,
+            { stream: definition.name },
+          );
           yield* this.window(lo, mid, properties, sync);
           yield* this.window(mid, hi, properties, sync);
           return;
         }
-        sync.logger.warn(`${definition.name}: ${page.total} records were last modified in the same millisecond (${iso(lo)}); the search API returns only the first ${cap} of them`, { stream: definition.name });
+        sync.logger.warn(
+          `${definition.name}: ${page.total} records were last modified in the same millisecond (${iso(lo)}); the search API returns only the first ${cap} of them`,
+          { stream: definition.name },
+        );
       }
       yield page.results;
       after = page.paging?.next?.after;
@@ -114,11 +126,17 @@ export class CrmObjectStream implements SourceStream {
   /** Pages of archived records (`GET /crm/v3/objects/{type}?archived=true`), by `after`. */
   private async *archived(properties: string[], signal: AbortSignal): AsyncGenerator<HubSpotObject[]> {
     const { connection, definition, settings } = this;
-    const site = { stream: definition.name, request: `GET /crm/v3/objects/${definition.objectType}?archived=true`, scope: definition.scope };
+    const site = {
+      stream: definition.name,
+      request: `GET /crm/v3/objects/${definition.objectType}?archived=true`,
+      scope: definition.scope,
+    };
     let after: string | undefined;
     do {
       signal.throwIfAborted();
-      const page = await call(connection, site, () => connection.objects.getPage(definition.objectType, Math.min(100, settings.pageSize), after, properties, undefined, undefined, true));
+      const page = await call(connection, site, () =>
+        connection.objects.getPage(definition.objectType, Math.min(100, settings.pageSize), after, properties, undefined, undefined, true),
+      );
       yield page.results;
       after = page.paging?.next?.after;
     } while (after !== undefined);
@@ -133,7 +151,8 @@ export class CrmObjectStream implements SourceStream {
       archivedAt: isoOf(object.archivedAt),
     };
     const site = { stream: this.definition.name, record: object.id };
-    for (const property of properties) record[`${PROPERTY_PREFIX}${property.name}`] = propertyValue(property, object.properties[property.name], site);
+    for (const property of properties)
+      record[`${PROPERTY_PREFIX}${property.name}`] = propertyValue(property, object.properties[property.name], site);
     return record;
   }
 }

@@ -29,7 +29,21 @@ export async function discoverStreams(connection: HubSpotConnection, ctx: Connec
     }
   }
   streams.push(buildCatalogStream({ stream: 'owners', schema: OWNERS_SCHEMA, keyProperties: ['id'], replicationMethod: 'FULL_TABLE' }));
-  streams.push(buildCatalogStream({ stream: 'pipelines', schema: PIPELINES_SCHEMA, keyProperties: ['object_type', 'id'], replicationMethod: 'FULL_TABLE' }));
-  streams.push(buildCatalogStream({ stream: 'associations', schema: ASSOCIATIONS_SCHEMA, keyProperties: ['from_object_type', 'from_id', 'to_object_type', 'to_id'], replicationMethod: 'FULL_TABLE' }));
+  streams.push(
+    buildCatalogStream({
+      stream: 'pipelines',
+      schema: PIPELINES_SCHEMA,
+      keyProperties: ['object_type', 'id'],
+      replicationMethod: 'FULL_TABLE',
+    }),
+  );
+  streams.push(
+    buildCatalogStream({
+      stream: 'associations',
+      schema: ASSOCIATIONS_SCHEMA,
+      keyProperties: ['from_object_type', 'from_id', 'to_object_type', 'to_id'],
+      replicationMethod: 'FULL_TABLE',
+    }),
+  );
   return { streams: streams.sort((a, b) => a.stream.localeCompare(b.stream)) };
 }

@@ -3,7 +3,20 @@ import * as objectsSdk from '@hubspot/api-client/lib/codegen/crm/objects/index.j
 import * as ownersSdk from '@hubspot/api-client/lib/codegen/crm/owners/index.js';
 import * as pipelinesSdk from '@hubspot/api-client/lib/codegen/crm/pipelines/index.js';
 import * as propertiesSdk from '@hubspot/api-client/lib/codegen/crm/properties/index.js';
-import { bearerAuth, ConfigError, ConnectorError, HttpClient, HttpError, MageError, OAuth2Auth, redact, validateConfig, type ConnectorContext, type HttpAuth, type JsonSchema } from '@mage-int/core';
+import {
+  bearerAuth,
+  ConfigError,
+  ConnectorError,
+  HttpClient,
+  HttpError,
+  MageError,
+  OAuth2Auth,
+  redact,
+  validateConfig,
+  type ConnectorContext,
+  type HttpAuth,
+  type JsonSchema,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
 
@@ -58,8 +71,15 @@ export function connect(input: Config, ctx: ConnectorContext): HubSpotConnection
 
 /** What each of the SDK's generated API modules brings (each has its own copy of these classes). */
 interface SdkModule<Request, Response, Library> {
-  ServerConfiguration: new (url: string, variables: Record<string, string>) => { makeRequestContext(endpoint: string, method: never): Request };
-  ResponseContext: new (status: number, headers: Record<string, string>, body: { text(): Promise<string>; binary(): Promise<Buffer> }) => Response;
+  ServerConfiguration: new (
+    url: string,
+    variables: Record<string, string>,
+  ) => { makeRequestContext(endpoint: string, method: never): Request };
+  ResponseContext: new (
+    status: number,
+    headers: Record<string, string>,
+    body: { text(): Promise<string>; binary(): Promise<Buffer> },
+  ) => Response;
   wrapHttpLibrary(library: { send(request: Request): Promise<Response> }): Library;
 }
 
@@ -106,10 +126,14 @@ function authFor(config: ResolvedConfig, base: string): HttpAuth {
     });
   }
   const missing = ['client_id', 'client_secret', 'refresh_token'].filter((name) => !config[name as keyof ResolvedConfig]);
-  throw new ConfigError('HUBSPOT_AUTH_MISSING', `no credentials: set access_token, or client_id, client_secret and refresh_token (${missing.join(', ')} missing)`, {
-    field: config.client_id || config.refresh_token ? missing[0] : 'access_token',
-    hint: 'a private app token: HubSpot → Settings → Integrations → Private Apps; OAuth: your public app\'s credentials and a refresh token of its install',
-  });
+  throw new ConfigError(
+    'HUBSPOT_AUTH_MISSING',
+    `no credentials: set access_token, or client_id, client_secret and refresh_token (${missing.join(', ')} missing)`,
+    {
+      field: config.client_id || config.refresh_token ? missing[0] : 'access_token',
+      hint: "a private app token: HubSpot → Settings → Integrations → Private Apps; OAuth: your public app's credentials and a refresh token of its install",
+    },
+  );
 }
 
 function baseUrl(value: string): string {
@@ -119,7 +143,10 @@ function baseUrl(value: string): string {
   } catch {
     // Reported below.
   }
-  throw new ConfigError('BASE_URL_INVALID', `base_url "${value}" is not an http(s) URL`, { field: 'base_url', hint: `write it with its scheme: ${DEFAULT_BASE_URL}` });
+  throw new ConfigError('BASE_URL_INVALID', `base_url "${value}" is not an http(s) URL`, {
+    field: 'base_url',
+    hint: `write it with its scheme: ${DEFAULT_BASE_URL}`,
+  });
 }
 
 /** What a failed call was for: the stream (named in errors), the request, and the scope it needs. */
@@ -150,7 +177,13 @@ function translate(error: unknown, connection: HubSpotConnection, site: CallSite
     return located ? error : new ConnectorError(error.code, error.message, { stream: site.stream, hint: error.hint, cause: error });
   }
   // Each generated module throws its own ApiException class.
-  const exceptions = [objectsSdk.ApiException, propertiesSdk.ApiException, ownersSdk.ApiException, pipelinesSdk.ApiException, associationsSdk.ApiException];
+  const exceptions = [
+    objectsSdk.ApiException,
+    propertiesSdk.ApiException,
+    ownersSdk.ApiException,
+    pipelinesSdk.ApiException,
+    associationsSdk.ApiException,
+  ];
   if (!exceptions.some((type) => error instanceof type)) return error;
   const failure = error as objectsSdk.ApiException<unknown>;
   const status = Number(failure.code);
@@ -173,7 +206,13 @@ function translate(error: unknown, connection: HubSpotConnection, site: CallSite
           : status >= 500
             ? 'HubSpot kept failing after every retry; try again later (status.hubspot.com)'
             : undefined;
-  return new HttpError(status, text, { stream: site.stream, field: status === 401 || status === 403 ? credential : undefined, hint, requestId, vendorMessage: message });
+  return new HttpError(status, text, {
+    stream: site.stream,
+    field: status === 401 || status === 403 ? credential : undefined,
+    hint,
+    requestId,
+    vendorMessage: message,
+  });
 }
 
 function errorBody(body: unknown): Record<string, unknown> {
@@ -191,6 +230,8 @@ function errorBody(body: unknown): Record<string, unknown> {
 /** MISSING_SCOPES errors list the scopes needed in `errors[].context.requiredGranularScopes`. */
 function requiredScopes(body: Record<string, unknown>): string | undefined {
   const errors = Array.isArray(body['errors']) ? (body['errors'] as { context?: Record<string, unknown> }[]) : [];
-  const scopes = errors.flatMap((e) => [e.context?.['requiredGranularScopes'], e.context?.['requiredScopes']].flatMap((s) => (Array.isArray(s) ? (s as string[]) : [])));
+  const scopes = errors.flatMap((e) =>
+    [e.context?.['requiredGranularScopes'], e.context?.['requiredScopes']].flatMap((s) => (Array.isArray(s) ? (s as string[]) : [])),
+  );
   return scopes.length > 0 ? scopes.join(' or ') : undefined;
 }

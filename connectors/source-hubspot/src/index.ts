@@ -1,4 +1,14 @@
-import { defineSource, formatError, readStreams, SourceClient, validateConfig, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
+import {
+  defineSource,
+  formatError,
+  readStreams,
+  SourceClient,
+  validateConfig,
+  type ConnectorContext,
+  type JsonSchema,
+  type SourceClientOptions,
+  type SourceStream,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { AssociationsStream } from './associations-stream.js';
 import { CrmObjectStream, type CrmStreamSettings } from './crm-object-stream.js';
@@ -17,8 +27,18 @@ export { connect, type HubSpotConnection } from './hubspot-client.js';
 /** The streams of one run, sharing one connection (and so its request budgets and token). */
 export function hubspotStreams(connection: HubSpotConnection, input: Config, overrides: Partial<CrmStreamSettings> = {}): SourceStream[] {
   const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source hubspot'); // fills the spec's defaults
-  const settings: CrmStreamSettings = { pageSize: config.page_size, lagMs: config.search_lag_seconds * 1000, ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}), ...overrides };
-  return [...CRM_OBJECTS.map((definition) => new CrmObjectStream(connection, definition, settings)), new OwnersStream(connection), new PipelinesStream(connection), new AssociationsStream(connection)];
+  const settings: CrmStreamSettings = {
+    pageSize: config.page_size,
+    lagMs: config.search_lag_seconds * 1000,
+    ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}),
+    ...overrides,
+  };
+  return [
+    ...CRM_OBJECTS.map((definition) => new CrmObjectStream(connection, definition, settings)),
+    new OwnersStream(connection),
+    new PipelinesStream(connection),
+    new AssociationsStream(connection),
+  ];
 }
 
 /** The HubSpot source connector. */
@@ -30,7 +50,9 @@ const source = defineSource<Config>({
   async check(config, ctx: ConnectorContext) {
     try {
       const connection = connect(config, ctx);
-      await call(connection, { stream: 'contacts', request: 'GET /crm/v3/objects/contacts', scope: 'crm.objects.contacts.read' }, () => connection.objects.getPage('contacts', 1));
+      await call(connection, { stream: 'contacts', request: 'GET /crm/v3/objects/contacts', scope: 'crm.objects.contacts.read' }, () =>
+        connection.objects.getPage('contacts', 1),
+      );
       return { ok: true };
     } catch (error) {
       return { ok: false, message: formatError(error) };

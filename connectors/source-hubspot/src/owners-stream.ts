@@ -17,7 +17,12 @@ export class OwnersStream implements SourceStream {
       sync.signal.throwIfAborted();
       const page = await call(connection, site, () => connection.owners.getPage(undefined, after, 100, false));
       yield {
-        records: page.results.map((owner) => ({ ...owner, createdAt: owner.createdAt?.toISOString() ?? null, updatedAt: owner.updatedAt?.toISOString() ?? null, teams: owner.teams ?? null })),
+        records: page.results.map((owner) => ({
+          ...owner,
+          createdAt: owner.createdAt?.toISOString() ?? null,
+          updatedAt: owner.updatedAt?.toISOString() ?? null,
+          teams: owner.teams ?? null,
+        })),
         time_extracted: new Date().toISOString(),
       };
       after = page.paging?.next?.after;

@@ -14,7 +14,11 @@ export class PipelinesStream implements SourceStream {
     const { connection } = this;
     for (const objectType of PIPELINE_OBJECT_TYPES) {
       sync.signal.throwIfAborted();
-      const site = { stream: this.name, request: `GET /crm/v3/pipelines/${objectType}`, scope: objectType === 'deals' ? 'crm.objects.deals.read' : 'tickets' };
+      const site = {
+        stream: this.name,
+        request: `GET /crm/v3/pipelines/${objectType}`,
+        scope: objectType === 'deals' ? 'crm.objects.deals.read' : 'tickets',
+      };
       const answer = await call(connection, site, () => connection.pipelines.getAll(objectType));
       yield {
         records: answer.results.map((pipeline) => ({

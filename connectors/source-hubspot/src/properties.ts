@@ -42,12 +42,16 @@ export function propertyValue(property: PropertyDefinition, value: unknown, site
   if (value === null || value === undefined || value === '') return null;
   const text = String(value);
   const bad = (what: string) =>
-    new ConnectorError('HUBSPOT_VALUE_INVALID', `property ${property.name} (${property.type}) holds "${text.slice(0, 80)}", which is not ${what}`, {
-      stream: site.stream,
-      record: site.record,
-      field: `${PROPERTY_PREFIX}${property.name}`,
-      hint: 'the property\'s type may have been changed in HubSpot after its values were written; run discovery again, or deselect the field',
-    });
+    new ConnectorError(
+      'HUBSPOT_VALUE_INVALID',
+      `property ${property.name} (${property.type}) holds "${text.slice(0, 80)}", which is not ${what}`,
+      {
+        stream: site.stream,
+        record: site.record,
+        field: `${PROPERTY_PREFIX}${property.name}`,
+        hint: "the property's type may have been changed in HubSpot after its values were written; run discovery again, or deselect the field",
+      },
+    );
   switch (property.type) {
     case 'number': {
       const trimmed = text.trim();

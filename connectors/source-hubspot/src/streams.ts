@@ -22,7 +22,12 @@ export const CRM_OBJECTS: readonly CrmObjectDefinition[] = [
   { name: 'line_items', objectType: 'line_items', modified: 'hs_lastmodifieddate', scope: 'crm.objects.line_items.read' },
   { name: 'products', objectType: 'products', modified: 'hs_lastmodifieddate', scope: 'e-commerce' },
   { name: 'engagements_calls', objectType: 'calls', modified: 'hs_lastmodifieddate', scope: 'crm.objects.contacts.read' },
-  { name: 'engagements_emails', objectType: 'emails', modified: 'hs_lastmodifieddate', scope: 'crm.objects.contacts.read (and sales-email-read for email bodies)' },
+  {
+    name: 'engagements_emails',
+    objectType: 'emails',
+    modified: 'hs_lastmodifieddate',
+    scope: 'crm.objects.contacts.read (and sales-email-read for email bodies)',
+  },
   { name: 'engagements_meetings', objectType: 'meetings', modified: 'hs_lastmodifieddate', scope: 'crm.objects.contacts.read' },
   { name: 'engagements_notes', objectType: 'notes', modified: 'hs_lastmodifieddate', scope: 'crm.objects.contacts.read' },
   { name: 'engagements_tasks', objectType: 'tasks', modified: 'hs_lastmodifieddate', scope: 'crm.objects.contacts.read' },
@@ -56,7 +61,10 @@ export function crmObjectSchema(properties: readonly PropertyDefinition[]): Json
     _sdc_deleted_at: DATE_TIME,
   };
   for (const property of [...properties].sort((a, b) => a.name.localeCompare(b.name))) {
-    columns[`${PROPERTY_PREFIX}${property.name}`] = { ...propertySchema(property), ...(property.fieldType ? { description: `HubSpot ${property.type} (${property.fieldType})` } : {}) };
+    columns[`${PROPERTY_PREFIX}${property.name}`] = {
+      ...propertySchema(property),
+      ...(property.fieldType ? { description: `HubSpot ${property.type} (${property.fieldType})` } : {}),
+    };
   }
   return { type: 'object', properties: columns };
 }
@@ -66,7 +74,15 @@ export function propertyOfColumn(column: string, schema: JsonSchema | undefined)
   if (!column.startsWith(PROPERTY_PREFIX)) return undefined;
   const name = column.slice(PROPERTY_PREFIX.length);
   const types = Array.isArray(schema?.type) ? schema.type : [schema?.type];
-  const type = types.includes('number') ? 'number' : types.includes('boolean') ? 'bool' : schema?.format === 'date-time' ? 'datetime' : schema?.format === 'date' ? 'date' : 'string';
+  const type = types.includes('number')
+    ? 'number'
+    : types.includes('boolean')
+      ? 'bool'
+      : schema?.format === 'date-time'
+        ? 'datetime'
+        : schema?.format === 'date'
+          ? 'date'
+          : 'string';
   return { name, type };
 }
 

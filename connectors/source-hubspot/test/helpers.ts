@@ -6,7 +6,15 @@ export { capturingLogger } from '@mage-int/testkit';
 
 /** The stand-in's config, with budgets raised so tests do not wait on HubSpot's published limits. */
 export function configFor(hubspot: HubSpotStandIn, extra: Partial<Config> = {}): Config {
-  return { access_token: hubspot.accessToken, base_url: hubspot.url, page_size: 10, max_requests_per_second: 1000, max_search_requests_per_second: 1000, search_lag_seconds: 0, ...extra };
+  return {
+    access_token: hubspot.accessToken,
+    base_url: hubspot.url,
+    page_size: 10,
+    max_requests_per_second: 1000,
+    max_search_requests_per_second: 1000,
+    search_lag_seconds: 0,
+    ...extra,
+  };
 }
 
 /** Discovers, then reads the given streams (their default methods) from `state`. */

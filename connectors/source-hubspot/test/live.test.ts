@@ -13,7 +13,10 @@ describe.skipIf(!token)('the real HubSpot API', () => {
     const catalog = await new HubSpotSource({ config }).discover();
     const contacts = catalog.streams.find((s) => s.stream === 'contacts');
     expect(contacts?.schema.properties?.['properties_email']).toBeDefined();
-    const { records } = await readStreams({ ...config, start_date: new Date(Date.now() - 7 * 86_400_000).toISOString() }, ['owners', 'contacts']);
+    const { records } = await readStreams({ ...config, start_date: new Date(Date.now() - 7 * 86_400_000).toISOString() }, [
+      'owners',
+      'contacts',
+    ]);
     for (const record of records['contacts'] ?? []) expect(typeof record['id']).toBe('string');
   }, 120_000);
 });

@@ -17,7 +17,16 @@ describe('HubSpot into DuckDB', () => {
   it('loads contacts and deals with typed columns, then a second run applies only the changes (an update and an archive)', async () => {
     const run = repeatableRun({
       id: 'hubspot-duckdb',
-      source: { connector: hubspotSource, config: { access_token: hubspot.accessToken, base_url: hubspot.url, page_size: 5, max_search_requests_per_second: 100, search_lag_seconds: 0 } },
+      source: {
+        connector: hubspotSource,
+        config: {
+          access_token: hubspot.accessToken,
+          base_url: hubspot.url,
+          page_size: 5,
+          max_search_requests_per_second: 100,
+          search_lag_seconds: 0,
+        },
+      },
       destination: { connector: duckdb, config: { path: duck.path, hard_delete: true } },
       select: ['contacts', 'deals'],
     });
@@ -28,7 +37,9 @@ describe('HubSpot into DuckDB', () => {
     expect(await duck.rows('SELECT count(*)::INTEGER AS n FROM contacts')).toEqual([{ n: 12 }]);
     // Numbers of unknown scale keep their exact digits (DuckDB's destination stores them as text).
     const [firstDeal] = hubspot.live('deals');
-    const [deal] = await duck.rows(`SELECT properties_amount::VARCHAR AS amount, typeof(properties_closedate) AS closedate FROM deals WHERE id = '${String(firstDeal?.id)}'`);
+    const [deal] = await duck.rows(
+      `SELECT properties_amount::VARCHAR AS amount, typeof(properties_closedate) AS closedate FROM deals WHERE id = '${String(firstDeal?.id)}'`,
+    );
     expect(deal?.['amount']).toBe(firstDeal?.properties['amount']);
     expect(deal?.['closedate']).toMatch(/^TIMESTAMP/);
     const [optout] = await duck.rows('SELECT typeof(properties_hs_email_optout) AS t FROM contacts LIMIT 1');
@@ -44,6 +55,8 @@ describe('HubSpot into DuckDB', () => {
     expect(second.streams['contacts']?.records).toBeLessThanOrEqual(4);
     expect(second.streams['contacts']?.records).toBeGreaterThanOrEqual(2);
     expect(await duck.rows('SELECT count(*)::INTEGER AS n FROM contacts')).toEqual([{ n: 11 }]);
-    expect(await duck.rows(`SELECT properties_email FROM contacts WHERE id = '${String(a?.id)}'`)).toEqual([{ properties_email: 'moved@example.com' }]);
+    expect(await duck.rows(`SELECT properties_email FROM contacts WHERE id = '${String(a?.id)}'`)).toEqual([
+      { properties_email: 'moved@example.com' },
+    ]);
   }, 60_000);
 });

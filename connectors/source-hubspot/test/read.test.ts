@@ -1,16 +1,42 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal, emptyState, readStreams as readKit, setMetadata, silentLogger, stringifyRecord, type RecordData, type SourceMessage } from '@mage-int/core';
+import {
+  Decimal,
+  emptyState,
+  readStreams as readKit,
+  setMetadata,
+  silentLogger,
+  stringifyRecord,
+  type RecordData,
+  type SourceMessage,
+} from '@mage-int/core';
 import { startHubSpotStandIn, type HubSpotProperty, type HubSpotStandIn } from '@mage-int/testkit';
 import { connect, HubSpotSource, hubspotStreams } from '../src/index.js';
 import { capturingLogger, configFor, ids, readStreams } from './helpers.js';
 
-const custom = (name: string, type: string, fieldType: string): HubSpotProperty => ({ name, label: name, type, fieldType, groupName: 'custom', description: '', options: [], hubspotDefined: false });
+const custom = (name: string, type: string, fieldType: string): HubSpotProperty => ({
+  name,
+  label: name,
+  type,
+  fieldType,
+  groupName: 'custom',
+  description: '',
+  options: [],
+  hubspotDefined: false,
+});
 
 let hubspot: HubSpotStandIn;
 beforeAll(async () => {
   hubspot = await startHubSpotStandIn({
     counts: { contacts: 25, deals: 4 },
-    customProperties: { deals: [custom('deal_score', 'number', 'number'), custom('renewal_at', 'datetime', 'date'), custom('is_strategic', 'bool', 'booleancheckbox'), custom('tier', 'enumeration', 'checkbox'), custom('signed_on', 'date', 'date')] },
+    customProperties: {
+      deals: [
+        custom('deal_score', 'number', 'number'),
+        custom('renewal_at', 'datetime', 'date'),
+        custom('is_strategic', 'bool', 'booleancheckbox'),
+        custom('tier', 'enumeration', 'checkbox'),
+        custom('signed_on', 'date', 'date'),
+      ],
+    },
     scopedTokens: { 'pat-na1-contacts-only': ['crm.objects.contacts.read'] },
     oauth: { clientId: 'client-1', clientSecret: 'secret-1', refreshToken: 'refresh-1' },
   });
@@ -22,10 +48,18 @@ const searchBodies = (path: string, from: number) =>
     .requestsTo(path)
     .slice(from)
     .filter((r) => !r.fault)
-    .map((r) => JSON.parse(r.body) as { after?: string; limit: number; properties: string[]; filterGroups: { filters: { propertyName: string; operator: string; value: string }[] }[] });
+    .map(
+      (r) =>
+        JSON.parse(r.body) as {
+          after?: string;
+          limit: number;
+          properties: string[];
+          filterGroups: { filters: { propertyName: string; operator: string; value: string }[] }[];
+        },
+    );
 
 describe('reading HubSpot through the official SDK', () => {
-  it('discovers schemas from the properties API, custom properties typed from HubSpot\'s types', async () => {
+  it("discovers schemas from the properties API, custom properties typed from HubSpot's types", async () => {
     const catalog = await new HubSpotSource({ config: configFor(hubspot) }).discover();
     const deals = catalog.streams.find((s) => s.stream === 'deals');
     const columns = deals?.schema.properties ?? {};
@@ -36,25 +70,56 @@ describe('reading HubSpot through the official SDK', () => {
     expect(columns['properties_tier']).toMatchObject({ type: ['null', 'string'] });
     expect(columns['_sdc_deleted_at']).toBeDefined();
     expect(catalog.streams.map((s) => s.stream)).toEqual([
-      'associations', 'companies', 'contacts', 'deals', 'engagements_calls', 'engagements_emails', 'engagements_meetings', 'engagements_notes', 'engagements_tasks', 'line_items', 'owners', 'pipelines', 'products', 'tickets',
+      'associations',
+      'companies',
+      'contacts',
+      'deals',
+      'engagements_calls',
+      'engagements_emails',
+      'engagements_meetings',
+      'engagements_notes',
+      'engagements_tasks',
+      'line_items',
+      'owners',
+      'pipelines',
+      'products',
+      'tickets',
     ]);
   });
 
   it('converts values exactly: decimals beyond a double, epoch-ms datetimes, booleans, multi-select enumerations, dates', async () => {
     const [deal] = hubspot.live('deals');
-    hubspot.update('deals', String(deal?.id), { deal_score: '12345678901234567890.123456789', renewal_at: '1717243200000', is_strategic: 'true', tier: 'gold;silver', signed_on: '2024-06-01', amount: '' });
+    hubspot.update('deals', String(deal?.id), {
+      deal_score: '12345678901234567890.123456789',
+      renewal_at: '1717243200000',
+      is_strategic: 'true',
+      tier: 'gold;silver',
+      signed_on: '2024-06-01',
+      amount: '',
+    });
     const { records } = await readStreams(configFor(hubspot), ['deals']);
     const record = records['deals']?.find((r) => r['id'] === deal?.id) as RecordData;
     expect(record['properties_deal_score']).toBeInstanceOf(Decimal);
     expect(stringifyRecord({ v: record['properties_deal_score'] })).toBe('{"v":12345678901234567890.123456789}');
-    expect(record).toMatchObject({ properties_renewal_at: '2024-06-01T12:00:00.000Z', properties_is_strategic: true, properties_tier: 'gold;silver', properties_signed_on: '2024-06-01', properties_amount: null });
+    expect(record).toMatchObject({
+      properties_renewal_at: '2024-06-01T12:00:00.000Z',
+      properties_is_strategic: true,
+      properties_tier: 'gold;silver',
+      properties_signed_on: '2024-06-01',
+      properties_amount: null,
+    });
   });
 
   it('names stream, record and field when a value does not fit its property type', async () => {
     const [, deal] = hubspot.live('deals');
     hubspot.update('deals', String(deal?.id), { deal_score: 'lots' });
     const failure = readStreams(configFor(hubspot), ['deals']);
-    await expect(failure).rejects.toMatchObject({ code: 'HUBSPOT_VALUE_INVALID', stream: 'deals', record: deal?.id, field: 'properties_deal_score' });
+    await expect(failure).rejects.toMatchObject({
+      code: 'HUBSPOT_VALUE_INVALID',
+      stream: 'deals',
+      record: deal?.id,
+      field: 'properties_deal_score',
+    });
     hubspot.update('deals', String(deal?.id), { deal_score: '7' });
   });
 
@@ -66,7 +131,10 @@ describe('reading HubSpot through the official SDK', () => {
     const bodies = searchBodies('/crm/v3/objects/contacts/search', before);
     expect(bodies.map((b) => b.after)).toEqual([undefined, '10', '20']);
     expect(bodies[0]?.limit).toBe(10);
-    expect(bodies[0]?.filterGroups[0]?.filters.map((f) => `${f.propertyName} ${f.operator}`)).toEqual(['lastmodifieddate GTE', 'lastmodifieddate LT']);
+    expect(bodies[0]?.filterGroups[0]?.filters.map((f) => `${f.propertyName} ${f.operator}`)).toEqual([
+      'lastmodifieddate GTE',
+      'lastmodifieddate LT',
+    ]);
     expect(bodies[0]?.properties).toContain('email');
   });
 
@@ -98,7 +166,8 @@ describe('reading HubSpot through the official SDK', () => {
       for (const stream of catalog.streams) setMetadata(stream, [], { selected: stream.stream === 'companies' });
       const out: RecordData[] = [];
       const streams = hubspotStreams(connect(config, ctx), config, { searchCap: 20, now: () => Date.now() + 3_600_000 });
-      for await (const m of readKit(streams, catalog, emptyState(), ctx) as AsyncIterable<SourceMessage>) if (m.type === 'RECORD_BATCH') out.push(...m.records);
+      for await (const m of readKit(streams, catalog, emptyState(), ctx) as AsyncIterable<SourceMessage>)
+        if (m.type === 'RECORD_BATCH') out.push(...m.records);
       expect(ids(out).sort()).toEqual(ids(capped.live('companies')).sort());
       expect(new Set(ids(out)).size).toBe(45);
       // Every query asked stayed within the cap: no request paged past it (HubSpot answers those 400).
@@ -126,9 +195,19 @@ describe('reading HubSpot through the official SDK', () => {
       const catalog = await new HubSpotSource({ config }).discover();
       for (const stream of catalog.streams) setMetadata(stream, [], { selected: stream.stream === 'tickets' });
       const out: RecordData[] = [];
-      for await (const m of readKit(hubspotStreams(connect(config, ctx), config, { searchCap: 4 }), catalog, emptyState(), ctx) as AsyncIterable<SourceMessage>) if (m.type === 'RECORD_BATCH') out.push(...m.records);
+      for await (const m of readKit(
+        hubspotStreams(connect(config, ctx), config, { searchCap: 4 }),
+        catalog,
+        emptyState(),
+        ctx,
+      ) as AsyncIterable<SourceMessage>)
+        if (m.type === 'RECORD_BATCH') out.push(...m.records);
       expect(out.length).toBe(4);
-      expect(lines.join('\n')).toMatch(new RegExp(`tickets: 6 records were last modified in the same millisecond \\(${at.replace(/[.]/g, '\\.')}\\); the search API returns only the first 4 of them`));
+      expect(lines.join('\n')).toMatch(
+        new RegExp(
+          `tickets: 6 records were last modified in the same millisecond \\(${at.replace(/[.]/g, '\\.')}\\); the search API returns only the first 4 of them`,
+        ),
+      );
     } finally {
       await capped.close();
     }
@@ -141,7 +220,9 @@ describe('reading HubSpot through the official SDK', () => {
     expect((records['pipelines']?.[0]?.['stages'] as unknown[]).length).toBe(3);
     const [contact] = hubspot.live('contacts');
     const [company] = hubspot.live('companies');
-    expect(records['associations']).toContainEqual(expect.objectContaining({ from_object_type: 'contacts', from_id: contact?.id, to_object_type: 'companies', to_id: company?.id }));
+    expect(records['associations']).toContainEqual(
+      expect.objectContaining({ from_object_type: 'contacts', from_id: contact?.id, to_object_type: 'companies', to_id: company?.id }),
+    );
   });
 
   it('waits out a 429 for its Retry-After, logging the wait, and goes on', async () => {
@@ -154,7 +235,7 @@ describe('reading HubSpot through the official SDK', () => {
     expect(lines.join('\n')).toMatch(/POST \/crm\/v3\/objects\/tickets\/search: HTTP 429; retry 1\/5 in 1\.0 s \(Retry-After\)/);
   });
 
-  it('a 429 without Retry-After waits out HubSpot\'s rolling window (X-HubSpot-RateLimit-Interval-Milliseconds)', async () => {
+  it("a 429 without Retry-After waits out HubSpot's rolling window (X-HubSpot-RateLimit-Interval-Milliseconds)", async () => {
     hubspot.rateLimitNext('/crm/v3/pipelines/deals', undefined, 1, 600);
     const { logger, lines } = capturingLogger();
     const started = Date.now();
@@ -175,10 +256,12 @@ describe('reading HubSpot through the official SDK', () => {
     expect(log).toMatch(/POST \/crm\/v3\/objects\/products\/search: .*retry 2\/5 in [\d.]+ s \(backoff\)/);
   });
 
-  it('gives up after max_retries with HubSpot\'s message and correlation id', async () => {
+  it("gives up after max_retries with HubSpot's message and correlation id", async () => {
     hubspot.serverErrorNext('/crm/v3/objects/line_items/search', 3);
     const failure = readStreams(configFor(hubspot, { max_retries: 2 }), ['line_items']);
-    await expect(failure).rejects.toThrow(/stream "line_items": POST \/crm\/v3\/objects\/line_items\/search answered HTTP 500: internal error \(INTERNAL_ERROR\) \(correlation id [0-9a-f-]{36}\)/);
+    await expect(failure).rejects.toThrow(
+      /stream "line_items": POST \/crm\/v3\/objects\/line_items\/search answered HTTP 500: internal error \(INTERNAL_ERROR\) \(correlation id [0-9a-f-]{36}\)/,
+    );
   });
 
   it('fails at once on a wrong token (401), naming access_token, never printing the token', async () => {
@@ -212,7 +295,13 @@ describe('reading HubSpot through the official SDK', () => {
   });
 
   it('OAuth: gets an access token from the refresh token and renews it when it expires mid-run', async () => {
-    const config = configFor(hubspot, { access_token: undefined, client_id: 'client-1', client_secret: 'secret-1', refresh_token: 'refresh-1', page_size: 5 });
+    const config = configFor(hubspot, {
+      access_token: undefined,
+      client_id: 'client-1',
+      client_secret: 'secret-1',
+      refresh_token: 'refresh-1',
+      page_size: 5,
+    });
     const { logger, lines } = capturingLogger();
     const tokensBefore = hubspot.requestsTo('/oauth/v1/token').length;
     const source = new HubSpotSource({ config, logger });
@@ -234,7 +323,12 @@ describe('reading HubSpot through the official SDK', () => {
   });
 
   it('a refused refresh token names refresh_token', async () => {
-    const config = configFor(hubspot, { access_token: undefined, client_id: 'client-1', client_secret: 'secret-1', refresh_token: 'revoked' });
+    const config = configFor(hubspot, {
+      access_token: undefined,
+      client_id: 'client-1',
+      client_secret: 'secret-1',
+      refresh_token: 'revoked',
+    });
     await expect(new HubSpotSource({ config }).discover()).rejects.toMatchObject({ code: 'OAUTH_TOKEN_REJECTED', field: 'refresh_token' });
   });
 
@@ -247,16 +341,23 @@ describe('reading HubSpot through the official SDK', () => {
     const created = hubspot.create('contacts', { email: 'new@example.com' });
     const bookmark = String((first.state?.bookmarks['contacts'] as { replication_key_value: string }).replication_key_value);
     // The bookmark is inclusive: records modified in its very millisecond are read again (and upserted).
-    const atBookmark = hubspot.live('contacts').filter((r) => r.updatedAt === bookmark).map((r) => r.id);
+    const atBookmark = hubspot
+      .live('contacts')
+      .filter((r) => r.updatedAt === bookmark)
+      .map((r) => r.id);
     expect(atBookmark.length).toBeGreaterThan(0);
     const second = await readStreams(configFor(hubspot), ['contacts'], first.state);
     const records = second.records['contacts'] ?? [];
     expect(ids(records).sort()).toEqual([...new Set([a?.id, b?.id, created.id, ...atBookmark].map(String))].sort());
     expect(records.find((r) => r['id'] === a?.id)?.['properties_email']).toBe('moved@example.com');
-    expect(records.find((r) => r['id'] === b?.id)?.['_sdc_deleted_at']).toBe(hubspot.records.get('contacts')?.find((r) => r.id === b?.id)?.archivedAt);
+    expect(records.find((r) => r['id'] === b?.id)?.['_sdc_deleted_at']).toBe(
+      hubspot.records.get('contacts')?.find((r) => r.id === b?.id)?.archivedAt,
+    );
     expect(records.find((r) => r['id'] === c?.id)).toBeUndefined();
     const search = hubspot.requestsTo('/crm/v3/objects/contacts/search').at(-1);
-    const lower = Number((JSON.parse(search?.body ?? '{}') as { filterGroups: { filters: { value: string }[] }[] }).filterGroups[0]?.filters[0]?.value);
+    const lower = Number(
+      (JSON.parse(search?.body ?? '{}') as { filterGroups: { filters: { value: string }[] }[] }).filterGroups[0]?.filters[0]?.value,
+    );
     expect(lower).toBe(Date.parse(bookmark));
   });
 });

@@ -9,7 +9,15 @@ export default defineTestConfig<Config>({
   async setup() {
     const hubspot = await startHubSpotStandIn({ counts: { contacts: 7 } });
     return {
-      config: { access_token: hubspot.accessToken, base_url: hubspot.url, page_size: 2, max_retries: 2, max_requests_per_second: 1000, max_search_requests_per_second: 1000, search_lag_seconds: 0 },
+      config: {
+        access_token: hubspot.accessToken,
+        base_url: hubspot.url,
+        page_size: 2,
+        max_retries: 2,
+        max_requests_per_second: 1000,
+        max_search_requests_per_second: 1000,
+        search_lag_seconds: 0,
+      },
       teardown: () => hubspot.close(),
     };
   },

@@ -32,7 +32,9 @@ export function formatPosition(position: BinlogPosition): string {
  */
 export function readerServerId(configured: number | undefined, pipelineId: string | undefined, fallback: string): number {
   if (configured !== undefined) return configured;
-  const digest = createHash('sha256').update(pipelineId ?? fallback).digest();
+  const digest = createHash('sha256')
+    .update(pipelineId ?? fallback)
+    .digest();
   const range = 4_294_967_295 - 1_000_000_000 + 1;
   return 1_000_000_000 + (digest.readUInt32BE(0) % range);
 }

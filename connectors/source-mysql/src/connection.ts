@@ -7,7 +7,10 @@ import type { ResolvedConfig as Config } from './generated/config.js'; // filled
 export function configuredDatabases(config: Config): string[] {
   if (config.databases && config.databases.length > 0) return [...config.databases];
   if (config.database) return [config.database];
-  throw new ConfigError('DATABASE_MISSING', 'no database to read: set `database` or `databases`', { field: 'database', hint: 'name the MySQL database (schema) whose tables to read' });
+  throw new ConfigError('DATABASE_MISSING', 'no database to read: set `database` or `databases`', {
+    field: 'database',
+    hint: 'name the MySQL database (schema) whose tables to read',
+  });
 }
 
 /**
@@ -72,7 +75,9 @@ export async function connect(config: Config): Promise<MySqlClient> {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && typeof (error as QueryError).code === 'string' ? (error as QueryError).code : undefined;
+  return typeof error === 'object' && error !== null && typeof (error as QueryError).code === 'string'
+    ? (error as QueryError).code
+    : undefined;
 }
 
 /** Maps a driver/server error to a ConnectorError with a hint, keeping the original as cause. */
@@ -81,28 +86,52 @@ export function explainError(error: unknown, config: Config, stream?: string): E
   const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const where = `${config.username}@${config.host}:${config.port}`;
-  const make = (errCode: string, text: string, hint: string) => new ConnectorError(errCode, text, { hint, cause: error, ...(stream ? { stream } : {}) });
+  const make = (errCode: string, text: string, hint: string) =>
+    new ConnectorError(errCode, text, { hint, cause: error, ...(stream ? { stream } : {}) });
   switch (code) {
     case 'ER_ACCESS_DENIED_ERROR':
     case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR':
-      return make('AUTH_FAILED', `authentication failed for ${where}: ${message}`, 'check username and password (and the host part of the MySQL account)');
+      return make(
+        'AUTH_FAILED',
+        `authentication failed for ${where}: ${message}`,
+        'check username and password (and the host part of the MySQL account)',
+      );
     case 'ER_BAD_DB_ERROR':
       return make('DATABASE_NOT_FOUND', message, 'check the `database` / `databases` setting');
     case 'ER_TABLEACCESS_DENIED_ERROR':
     case 'ER_COLUMNACCESS_DENIED_ERROR':
     case 'ER_DBACCESS_DENIED_ERROR':
     case 'ER_SPECIFIC_ACCESS_DENIED_ERROR':
-      return make('PERMISSION_DENIED', message, `grant the user read access, e.g. GRANT SELECT ON <database>.* TO '${config.username}'; LOG_BASED also needs GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.*`);
+      return make(
+        'PERMISSION_DENIED',
+        message,
+        `grant the user read access, e.g. GRANT SELECT ON <database>.* TO '${config.username}'; LOG_BASED also needs GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.*`,
+      );
     case 'ER_NO_SUCH_TABLE':
       return make('TABLE_NOT_FOUND', message, 'the table was dropped or renamed: run discovery again and update the stream selection');
     case 'ER_NOT_SUPPORTED_AUTH_MODE':
-      return make('AUTH_PLUGIN_UNSUPPORTED', message, 'the account uses an authentication plugin the client does not offer; use mysql_native_password or caching_sha2_password');
+      return make(
+        'AUTH_PLUGIN_UNSUPPORTED',
+        message,
+        'the account uses an authentication plugin the client does not offer; use mysql_native_password or caching_sha2_password',
+      );
   }
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|connect ETIMEDOUT|Connection lost/i.test(message) || code === 'PROTOCOL_CONNECTION_LOST') {
-    return make('CONNECTION_FAILED', `cannot connect to ${where}: ${message}`, 'check host, port and that MySQL accepts TCP connections from here');
+  if (
+    /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|connect ETIMEDOUT|Connection lost/i.test(message) ||
+    code === 'PROTOCOL_CONNECTION_LOST'
+  ) {
+    return make(
+      'CONNECTION_FAILED',
+      `cannot connect to ${where}: ${message}`,
+      'check host, port and that MySQL accepts TCP connections from here',
+    );
   }
   if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || /server does not support secure connection/i.test(message)) {
-    return make('SSL_FAILED', `SSL connection to ${where} failed: the server does not accept SSL`, 'set ssl_mode: disable, or enable SSL on the server');
+    return make(
+      'SSL_FAILED',
+      `SSL connection to ${where} failed: the server does not accept SSL`,
+      'set ssl_mode: disable, or enable SSL on the server',
+    );
   }
   const tlsHint = tlsFailureHint(message, config.ssl_mode);
   if (tlsHint) return make('SSL_FAILED', `SSL connection to ${where} failed: ${message}`, tlsHint);

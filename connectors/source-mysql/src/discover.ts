@@ -57,7 +57,10 @@ export async function discoverCatalog(client: MySqlClient, config: Config): Prom
   const found = new Set(tables.map((t) => t.database));
   const missing = databases.filter((d) => !found.has(d));
   if (missing.length > 0) {
-    const exists = await client.query<{ name: string }>(`SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`, [missing]);
+    const exists = await client.query<{ name: string }>(
+      `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`,
+      [missing],
+    );
     const absent = missing.filter((d) => !exists.some((r) => r.name === d));
     if (absent.length > 0) {
       throw new ConnectorError('DATABASE_NOT_FOUND', `database(s) not found or not visible to ${config.username}: ${absent.join(', ')}`, {
@@ -72,6 +75,9 @@ export async function discoverCatalog(client: MySqlClient, config: Config): Prom
 export function tableOf(stream: CatalogStream): { database: string; table: string } {
   const md = getMetadata(stream);
   const database = typeof md['database-name'] === 'string' ? md['database-name'] : (stream.tap_stream_id.split('-')[0] ?? '');
-  const table = typeof md['table-name'] === 'string' ? md['table-name'] : (stream.table_name ?? stream.tap_stream_id.slice(database.length + 1)) || stream.stream;
+  const table =
+    typeof md['table-name'] === 'string'
+      ? md['table-name']
+      : (stream.table_name ?? stream.tap_stream_id.slice(database.length + 1)) || stream.stream;
   return { database, table };
 }

@@ -35,9 +35,13 @@ async function check(config: ResolvedConfig): Promise<CheckResult> {
   try {
     client = await connect(config);
     const databases = configuredDatabases(config);
-    const found = await client.query<{ name: string }>(`SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`, [databases]);
+    const found = await client.query<{ name: string }>(
+      `SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)`,
+      [databases],
+    );
     const missing = databases.filter((d) => !found.some((r) => r.name === d));
-    if (missing.length > 0) return { ok: false, message: `database(s) not found or not visible to ${config.username}: ${missing.join(', ')}` };
+    if (missing.length > 0)
+      return { ok: false, message: `database(s) not found or not visible to ${config.username}: ${missing.join(', ')}` };
     const info = await serverInfo(client);
     const cdc =
       info.logBin && info.binlogFormat.toUpperCase() === 'ROW' && info.binlogRowImage.toUpperCase() === 'FULL'

@@ -1,4 +1,12 @@
-import { pickKeys, startFullTable, type ConnectorContext, type JsonSchema, type RecordData, type SourceMessage, type StateTracker } from '@mage-int/core';
+import {
+  pickKeys,
+  startFullTable,
+  type ConnectorContext,
+  type JsonSchema,
+  type RecordData,
+  type SourceMessage,
+  type StateTracker,
+} from '@mage-int/core';
 import type { RowDataPacket } from 'mysql2';
 import { formatPosition, type BinlogPosition } from './binlog-position.js';
 import { connect, explainError, type MySqlClient } from './connection.js';
@@ -78,7 +86,14 @@ function savedSnapshot(bookmark: Record<string, unknown>): SnapshotPoint | undef
  * after `last_pk_fetched` (in a new snapshot) but keeps its first snapshot's position, so the binlog replayed
  * from there converges the copy.
  */
-export async function* snapshotStreams(config: Config, info: ServerInfo, tracker: StateTracker, plans: readonly TablePlan[], batchSize: number, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+export async function* snapshotStreams(
+  config: Config,
+  info: ServerInfo,
+  tracker: StateTracker,
+  plans: readonly TablePlan[],
+  batchSize: number,
+  ctx: ConnectorContext,
+): AsyncGenerator<SourceMessage> {
   if (plans.length === 0) return;
   const client = await connect(config);
   try {
@@ -89,9 +104,18 @@ export async function* snapshotStreams(config: Config, info: ServerInfo, tracker
       const resumed = savedSnapshot(bookmark);
       const at = resumed ?? point;
       const start = startFullTable(resumed ? bookmark : { ...bookmark, last_pk_fetched: undefined }, plan.keys);
-      tracker.set(id, { ...positionBookmark(at, info, 'snapshot_'), binlog_file: undefined, binlog_pos: undefined, gtid: undefined, version: start.version, last_pk_fetched: start.resumeAfter });
+      tracker.set(id, {
+        ...positionBookmark(at, info, 'snapshot_'),
+        binlog_file: undefined,
+        binlog_pos: undefined,
+        gtid: undefined,
+        version: start.version,
+        last_pk_fetched: start.resumeAfter,
+      });
       tracker.syncing(id);
-      ctx.logger.info(`snapshot of ${id} at binlog ${formatPosition(at.position)}${at.gtid ? ` (GTID ${at.gtid})` : ''}${start.resumeAfter ? ', resumed' : ''}`);
+      ctx.logger.info(
+        `snapshot of ${id} at binlog ${formatPosition(at.position)}${at.gtid ? ` (GTID ${at.gtid})` : ''}${start.resumeAfter ? ', resumed' : ''}`,
+      );
       yield { type: 'SCHEMA', stream: plan.stream, schema: logSchema(plan), key_properties: plan.keys };
       if (start.firstSync) yield { type: 'ACTIVATE_VERSION', stream: plan.stream, version: start.version };
       const sql = fullTableQuery(plan, start.resumeAfter);

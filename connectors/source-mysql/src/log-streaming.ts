@@ -30,21 +30,27 @@ type GtidTracker = { kind: 'mariadb'; value: MariadbGtidPosition } | { kind: 'my
 function startGtid(info: ServerInfo, saved: unknown): GtidTracker {
   if (typeof saved !== 'string') return undefined;
   try {
-    return info.engine === 'mariadb' ? { kind: 'mariadb', value: MariadbGtidPosition.parse(saved) } : { kind: 'mysql', value: GtidSet.parse(saved) };
+    return info.engine === 'mariadb'
+      ? { kind: 'mariadb', value: MariadbGtidPosition.parse(saved) }
+      : { kind: 'mysql', value: GtidSet.parse(saved) };
   } catch {
     return undefined;
   }
 }
 
 /** Statements that change a table's shape or content outside row events. */
-const DDL = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|TRUNCATE(?:\s+TABLE)?|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|RENAME\s+TABLE)\s+((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)/i;
+const DDL =
+  /^\s*(?:\/\*.*?\*\/\s*)*(ALTER\s+(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE|TRUNCATE(?:\s+TABLE)?|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|RENAME\s+TABLE)\s+((?:`(?:[^`]|``)+`|[\w$]+)(?:\s*\.\s*(?:`(?:[^`]|``)+`|[\w$]+))?)/i;
 
 function unquote(name: string): string {
   return name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name;
 }
 
 /** The statement kind and `database.table` a DDL statement names, if it is one. */
-export function ddlTarget(query: string, defaultDatabase: string): { kind: 'alter' | 'truncate' | 'drop' | 'rename'; table: string } | undefined {
+export function ddlTarget(
+  query: string,
+  defaultDatabase: string,
+): { kind: 'alter' | 'truncate' | 'drop' | 'rename'; table: string } | undefined {
   const match = DDL.exec(query);
   if (!match?.[1] || !match[2]) return undefined;
   const word = match[1].toUpperCase();
@@ -160,11 +166,18 @@ export async function* streamChanges(
       ctx.logger.info(`${id}: TRUNCATE at binlog ${formatPosition(boundary)} — ACTIVATE_VERSION ${stream.version}`);
       yield { type: 'ACTIVATE_VERSION', stream: stream.plan.stream, version: stream.version };
     } else {
-      ctx.logger.warn(`${id}: ${target.kind.toUpperCase()} TABLE at binlog ${formatPosition(boundary)}: the stream receives no further changes`, { stream: id });
+      ctx.logger.warn(
+        `${id}: ${target.kind.toUpperCase()} TABLE at binlog ${formatPosition(boundary)}: the stream receives no further changes`,
+        { stream: id },
+      );
     }
   }
 
-  function addRows(event: AnyBinlogEvent & { tableId: number; tableMap: Record<number, { parentSchema: string; tableName: string }> }, kind: 'insert' | 'update' | 'delete', rows: unknown[]): void {
+  function addRows(
+    event: AnyBinlogEvent & { tableId: number; tableMap: Record<number, { parentSchema: string; tableName: string }> },
+    kind: 'insert' | 'update' | 'delete',
+    rows: unknown[],
+  ): void {
     const table = event.tableMap[event.tableId];
     if (!table) return;
     const stream = streams.get(`${table.parentSchema}.${table.tableName}`);
@@ -196,7 +209,8 @@ export async function* streamChanges(
   }
 
   // Every stream's SCHEMA (with the change columns) before its first change.
-  for (const stream of streams.values()) yield { type: 'SCHEMA', stream: stream.plan.stream, schema: logSchema(stream.plan), key_properties: stream.plan.keys };
+  for (const stream of streams.values())
+    yield { type: 'SCHEMA', stream: stream.plan.stream, schema: logSchema(stream.plan), key_properties: stream.plan.keys };
 
   if (done()) {
     yield tracker.message();
@@ -210,7 +224,9 @@ export async function* streamChanges(
     start: boundary,
     tables,
   });
-  ctx.logger.info(`reading the binlog from ${formatPosition(boundary)}${options.follow ? ' (following)' : options.end ? ` to ${formatPosition(options.end)}` : ''}`);
+  ctx.logger.info(
+    `reading the binlog from ${formatPosition(boundary)}${options.follow ? ' (following)' : options.end ? ` to ${formatPosition(options.end)}` : ''}`,
+  );
   reader.start();
   try {
     for (;;) {
@@ -269,7 +285,16 @@ export async function* streamChanges(
     // A read always ends with the full state, even when it found nothing to release.
     if (!ctx.signal.aborted) yield tracker.message();
   } catch (error) {
-    throw explainError(error instanceof ConnectorError ? error : new ConnectorError('BINLOG_READ_FAILED', `reading the binlog failed at ${formatPosition(boundary)}: ${(error as Error).message}`, { cause: error, hint: 'see the message above; the run can be restarted from its last saved state' }), config);
+    throw explainError(
+      error instanceof ConnectorError
+        ? error
+        : new ConnectorError(
+            'BINLOG_READ_FAILED',
+            `reading the binlog failed at ${formatPosition(boundary)}: ${(error as Error).message}`,
+            { cause: error, hint: 'see the message above; the run can be restarted from its last saved state' },
+          ),
+      config,
+    );
   } finally {
     await reader.stop();
   }

@@ -1,4 +1,11 @@
-import { assertLogBasedStreamUsable, ConnectorError, replicationMethod, type CatalogStream, type State, type StreamBookmark } from '@mage-int/core';
+import {
+  assertLogBasedStreamUsable,
+  ConnectorError,
+  replicationMethod,
+  type CatalogStream,
+  type State,
+  type StreamBookmark,
+} from '@mage-int/core';
 import type { RowDataPacket } from 'mysql2';
 import { mariaGtidReachable, mysqlGtidSubset, mysqlPurgedBeyond, type BinlogPosition } from './binlog-position.js';
 import { explainError, qualified, type MySqlClient } from './connection.js';
@@ -31,14 +38,22 @@ export async function checkBinlogServer(client: MySqlClient, config: Config): Pr
     });
   }
   if (info.binlogFormat.toUpperCase() !== 'ROW') {
-    throw new ConnectorError('BINLOG_FORMAT_NOT_ROW', `LOG_BASED replication needs binlog_format=ROW, the server has ${info.binlogFormat}`, {
-      hint: 'SET GLOBAL binlog_format = ROW (and in the server config so it survives a restart)',
-    });
+    throw new ConnectorError(
+      'BINLOG_FORMAT_NOT_ROW',
+      `LOG_BASED replication needs binlog_format=ROW, the server has ${info.binlogFormat}`,
+      {
+        hint: 'SET GLOBAL binlog_format = ROW (and in the server config so it survives a restart)',
+      },
+    );
   }
   if (info.binlogRowImage.toUpperCase() !== 'FULL') {
-    throw new ConnectorError('BINLOG_ROW_IMAGE_NOT_FULL', `LOG_BASED replication needs binlog_row_image=FULL, the server has ${info.binlogRowImage}: updates would lack unchanged columns`, {
-      hint: 'SET GLOBAL binlog_row_image = FULL (and in the server config so it survives a restart)',
-    });
+    throw new ConnectorError(
+      'BINLOG_ROW_IMAGE_NOT_FULL',
+      `LOG_BASED replication needs binlog_row_image=FULL, the server has ${info.binlogRowImage}: updates would lack unchanged columns`,
+      {
+        hint: 'SET GLOBAL binlog_row_image = FULL (and in the server config so it survives a restart)',
+      },
+    );
   }
   const grants = await replicationGrants(client);
   if (!grants.slave || !grants.client) {
@@ -69,26 +84,41 @@ export async function checkResumable(client: MySqlClient, info: ServerInfo, stre
   const where = `${position.file}:${position.pos}`;
   const savedId = bookmark['server_id'];
   const savedUuid = bookmark['server_uuid'];
-  if ((typeof savedId === 'number' && savedId !== info.serverId) || (typeof savedUuid === 'string' && info.serverUuid !== undefined && savedUuid !== info.serverUuid)) {
-    throw new ConnectorError('BINLOG_SERVER_CHANGED', `the saved binlog position ${where} belongs to another server (server_id ${String(savedId)}${typeof savedUuid === 'string' ? `, uuid ${savedUuid}` : ''}; this one is ${info.serverId}${info.serverUuid ? `, uuid ${info.serverUuid}` : ''})`, {
-      stream,
-      hint: RESYNC_HINT,
-    });
+  if (
+    (typeof savedId === 'number' && savedId !== info.serverId) ||
+    (typeof savedUuid === 'string' && info.serverUuid !== undefined && savedUuid !== info.serverUuid)
+  ) {
+    throw new ConnectorError(
+      'BINLOG_SERVER_CHANGED',
+      `the saved binlog position ${where} belongs to another server (server_id ${String(savedId)}${typeof savedUuid === 'string' ? `, uuid ${savedUuid}` : ''}; this one is ${info.serverId}${info.serverUuid ? `, uuid ${info.serverUuid}` : ''})`,
+      {
+        stream,
+        hint: RESYNC_HINT,
+      },
+    );
   }
   const logs = await binaryLogs(client);
   const file = logs.find((l) => l.file === position.file);
   if (!file) {
     const oldest = logs[0]?.file;
-    throw new ConnectorError('BINLOG_PURGED', `the binlog file ${position.file} the saved position ${where} points into is no longer on the server (purged${oldest ? `; the oldest is ${oldest}` : ''}): changes since then are lost`, {
-      stream,
-      hint: RESYNC_HINT,
-    });
+    throw new ConnectorError(
+      'BINLOG_PURGED',
+      `the binlog file ${position.file} the saved position ${where} points into is no longer on the server (purged${oldest ? `; the oldest is ${oldest}` : ''}): changes since then are lost`,
+      {
+        stream,
+        hint: RESYNC_HINT,
+      },
+    );
   }
   if (file.size < position.pos) {
-    throw new ConnectorError('BINLOG_RESET', `the saved binlog position ${where} lies beyond the end of ${position.file} (${file.size} bytes): the binlog was reset (RESET MASTER) or this is another server`, {
-      stream,
-      hint: RESYNC_HINT,
-    });
+    throw new ConnectorError(
+      'BINLOG_RESET',
+      `the saved binlog position ${where} lies beyond the end of ${position.file} (${file.size} bytes): the binlog was reset (RESET MASTER) or this is another server`,
+      {
+        stream,
+        hint: RESYNC_HINT,
+      },
+    );
   }
   const savedGtid = bookmark['gtid'];
   if (typeof savedGtid !== 'string') return;
@@ -96,19 +126,31 @@ export async function checkResumable(client: MySqlClient, info: ServerInfo, stre
     const [row] = await client.query<RowDataPacket>('SELECT @@GLOBAL.gtid_binlog_state AS state');
     const actual = await gtidAt(client, info, position);
     if (actual !== savedGtid || !mariaGtidReachable(savedGtid, String(row?.['state'] ?? ''))) {
-      throw new ConnectorError('BINLOG_RESET', `the binlog at the saved position ${where} is not the one read before (GTID ${savedGtid} saved, ${actual ?? 'none'} there now): the binlog was reset or this is another server`, {
-        stream,
-        hint: RESYNC_HINT,
-      });
+      throw new ConnectorError(
+        'BINLOG_RESET',
+        `the binlog at the saved position ${where} is not the one read before (GTID ${savedGtid} saved, ${actual ?? 'none'} there now): the binlog was reset or this is another server`,
+        {
+          stream,
+          hint: RESYNC_HINT,
+        },
+      );
     }
     return;
   }
   const [row] = await client.query<RowDataPacket>('SELECT @@GLOBAL.gtid_executed AS executed, @@GLOBAL.gtid_purged AS purged');
   if (!mysqlGtidSubset(savedGtid, String(row?.['executed'] ?? ''))) {
-    throw new ConnectorError('BINLOG_RESET', `the server has not executed the transactions the state says were read (${savedGtid}): its GTIDs were reset or this is another server`, { stream, hint: RESYNC_HINT });
+    throw new ConnectorError(
+      'BINLOG_RESET',
+      `the server has not executed the transactions the state says were read (${savedGtid}): its GTIDs were reset or this is another server`,
+      { stream, hint: RESYNC_HINT },
+    );
   }
   if (mysqlPurgedBeyond(savedGtid, String(row?.['purged'] ?? ''))) {
-    throw new ConnectorError('BINLOG_PURGED', `transactions after the saved GTID set ${savedGtid} were purged from the binlog: changes since then are lost`, { stream, hint: RESYNC_HINT });
+    throw new ConnectorError(
+      'BINLOG_PURGED',
+      `transactions after the saved GTID set ${savedGtid} were purged from the binlog: changes since then are lost`,
+      { stream, hint: RESYNC_HINT },
+    );
   }
 }
 
@@ -117,7 +159,12 @@ export async function checkResumable(client: MySqlClient, info: ServerInfo, stre
  * for LOG_BASED streams the binlog settings, the replication grants, a usable stream (a table with a key), and a
  * saved position the server can still continue from.
  */
-export async function preflight(client: MySqlClient, config: Config, selected: readonly CatalogStream[], state: State): Promise<ServerInfo | undefined> {
+export async function preflight(
+  client: MySqlClient,
+  config: Config,
+  selected: readonly CatalogStream[],
+  state: State,
+): Promise<ServerInfo | undefined> {
   for (const stream of selected) {
     const { database, table } = tableOf(stream);
     try {

@@ -15,7 +15,14 @@ import { planTable, type TablePlan } from './table-plan.js';
  * before it — so the position advances only with the destination. `preflight` (preflight.ts) has checked the
  * server, the grants and that a saved position can still be continued from.
  */
-export async function* readLogBased(config: Config, client: MySqlClient, info: ServerInfo, streams: CatalogStream[], state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+export async function* readLogBased(
+  config: Config,
+  client: MySqlClient,
+  info: ServerInfo,
+  streams: CatalogStream[],
+  state: State,
+  ctx: ConnectorContext,
+): AsyncGenerator<SourceMessage> {
   const tracker = new StateTracker(state);
   const batchSize = config.batch_size;
   const plans: TablePlan[] = [];

@@ -1,10 +1,27 @@
-import { ConnectorError, getMetadata, keyProperties, selectedFields, type CatalogStream, type JsonSchema, type Logger, type RecordData } from '@mage-int/core';
+import {
+  ConnectorError,
+  getMetadata,
+  keyProperties,
+  selectedFields,
+  type CatalogStream,
+  type JsonSchema,
+  type Logger,
+  type RecordData,
+} from '@mage-int/core';
 import type { MySqlClient } from './connection.js';
 import { ident, qualified } from './connection.js';
 import { tableKeys, tableOf } from './discover.js';
 import type { ResolvedConfig as Config } from './generated/config.js'; // filled by the connector's entry points (index.ts)
 import { loadTables, type TableInfo } from './tables.js';
-import { columnSchema, selectExpression, valueConverter, valueKind, type ColumnInfo, type ValueConverter, type ValueKind } from './type-map.js';
+import {
+  columnSchema,
+  selectExpression,
+  valueConverter,
+  valueKind,
+  type ColumnInfo,
+  type ValueConverter,
+  type ValueKind,
+} from './type-map.js';
 
 /** A live column being read. */
 export interface PlanColumn extends ColumnInfo {
@@ -54,16 +71,27 @@ export function tableNotFound(entry: CatalogStream, database: string, table: str
 }
 
 /** A plan from a live table description. */
-export function planFromTable(config: Config, entry: CatalogStream, live: TableInfo, logger: Logger, alsoRead: readonly string[] = [], includeNew = false): TablePlan {
+export function planFromTable(
+  config: Config,
+  entry: CatalogStream,
+  live: TableInfo,
+  logger: Logger,
+  alsoRead: readonly string[] = [],
+  includeNew = false,
+): TablePlan {
   const keys = keyProperties(entry).length > 0 ? keyProperties(entry) : tableKeys(config, live);
   const byName = new Map(live.columns.map((c) => [c.name, c]));
   for (const key of [...keys, ...alsoRead]) {
     if (!byName.has(key)) {
-      throw new ConnectorError('KEY_COLUMN_MISSING', `column "${key}" (a key or the replication key) no longer exists in ${qualified(live.database, live.table)}`, {
-        stream: entry.tap_stream_id,
-        field: key,
-        hint: 'run discovery again so the stream gets its current key',
-      });
+      throw new ConnectorError(
+        'KEY_COLUMN_MISSING',
+        `column "${key}" (a key or the replication key) no longer exists in ${qualified(live.database, live.table)}`,
+        {
+          stream: entry.tap_stream_id,
+          field: key,
+          hint: 'run discovery again so the stream gets its current key',
+        },
+      );
     }
   }
   const wanted = selectedFields(entry);
@@ -78,10 +106,17 @@ export function planFromTable(config: Config, entry: CatalogStream, live: TableI
     columns.push({ ...column, kind: valueKind(column), convert: valueConverter(column, zeroDate) });
     const discovered = getMetadata(entry, ['properties', column.name])['sql-datatype'];
     const stale = typeof discovered === 'string' && discovered !== column.columnType;
-    if (stale) logger.warn(`column "${column.name}" is ${column.columnType} now (the catalog says ${discovered}); its schema follows the table`, { stream: entry.tap_stream_id });
+    if (stale)
+      logger.warn(`column "${column.name}" is ${column.columnType} now (the catalog says ${discovered}); its schema follows the table`, {
+        stream: entry.tap_stream_id,
+      });
     properties[column.name] = (!stale ? catalogProps[column.name] : undefined) ?? columnSchema(column, keys.includes(column.name));
   }
-  for (const name of wanted) if (!byName.has(name)) logger.warn(`column "${name}" of ${qualified(live.database, live.table)} no longer exists; it is skipped`, { stream: entry.tap_stream_id });
+  for (const name of wanted)
+    if (!byName.has(name))
+      logger.warn(`column "${name}" of ${qualified(live.database, live.table)} no longer exists; it is skipped`, {
+        stream: entry.tap_stream_id,
+      });
   return {
     entry,
     tapStreamId: entry.tap_stream_id,
@@ -96,7 +131,14 @@ export function planFromTable(config: Config, entry: CatalogStream, live: TableI
 }
 
 /** Loads the live columns of a stream's table and checks the selection still fits it. */
-export async function planTable(client: MySqlClient, config: Config, entry: CatalogStream, logger: Logger, alsoRead: readonly string[] = [], includeNew = false): Promise<TablePlan> {
+export async function planTable(
+  client: MySqlClient,
+  config: Config,
+  entry: CatalogStream,
+  logger: Logger,
+  alsoRead: readonly string[] = [],
+  includeNew = false,
+): Promise<TablePlan> {
   const { database, table } = tableOf(entry);
   const [live] = await loadTables(client, [database], new Set([`${database}.${table}`]));
   if (!live) throw tableNotFound(entry, database, table);

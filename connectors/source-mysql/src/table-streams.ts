@@ -21,7 +21,13 @@ function column(plan: TablePlan, name: string): PlanColumn {
 /** The query of a whole table in key order, strictly after `resumeAfter` when given (FULL_TABLE, LOG_BASED snapshots). */
 export function fullTableQuery(plan: TablePlan, resumeAfter?: Record<string, unknown>): string {
   const keys = plan.keys.map((k) => column(plan, k));
-  const where = resumeAfter && keys.length > 0 ? ` WHERE ${keysetAfter(keys, keys.map((k) => resumeAfter[k.name]))}` : '';
+  const where =
+    resumeAfter && keys.length > 0
+      ? ` WHERE ${keysetAfter(
+          keys,
+          keys.map((k) => resumeAfter[k.name]),
+        )}`
+      : '';
   return `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
 }
 
@@ -48,7 +54,11 @@ async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: Stream
   const condition = (): string => {
     const { value, afterKeys } = position;
     if (value === undefined || value === null) return `${ident(rk.name)} IS NOT NULL`;
-    if (keys.length > 0 && afterKeys) return keysetAfter(columns, columns.map((c) => (c === rk ? value : afterKeys[c.name])));
+    if (keys.length > 0 && afterKeys)
+      return keysetAfter(
+        columns,
+        columns.map((c) => (c === rk ? value : afterKeys[c.name])),
+      );
     return `${ident(rk.name)} >= ${valueLiteral(value, rk)}`;
   };
   if (plan.keys.length === 0) {

@@ -37,7 +37,17 @@ export type ValueKind =
 const INTEGER_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer']);
 const TEXT_TYPES = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set', 'uuid', 'inet4', 'inet6']);
 const BINARY_TYPES = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob', 'longblob']);
-const GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);
+const GEOMETRY_TYPES = new Set([
+  'geometry',
+  'point',
+  'linestring',
+  'polygon',
+  'multipoint',
+  'multilinestring',
+  'multipolygon',
+  'geometrycollection',
+  'geomcollection',
+]);
 
 /** The kind of a column. */
 export function valueKind(column: ColumnInfo): ValueKind {
@@ -108,7 +118,16 @@ export function columnSchema(column: ColumnInfo, key = false): JsonSchema {
 
 /** Kinds whose values order the same in MySQL and in the source kit's comparison: replication keys. */
 export function isOrderable(kind: ValueKind): boolean {
-  return kind !== 'json' && kind !== 'geometry' && kind !== 'binary' && kind !== 'bit' && kind !== 'boolean' && kind !== 'float' && kind !== 'double' && kind !== 'time';
+  return (
+    kind !== 'json' &&
+    kind !== 'geometry' &&
+    kind !== 'binary' &&
+    kind !== 'bit' &&
+    kind !== 'boolean' &&
+    kind !== 'float' &&
+    kind !== 'double' &&
+    kind !== 'time'
+  );
 }
 
 /**
@@ -127,7 +146,11 @@ export function ordersLikeTheKit(column: ColumnInfo): boolean {
 
 /** A zero date (`0000-00-00`, `2024-00-10`, `0000-00-00 00:00:00`): no other system accepts one. */
 export function isZeroDate(text: string): boolean {
-  return text.startsWith('0000') || text.charCodeAt(5) === 48 && text.charCodeAt(6) === 48 || text.charCodeAt(8) === 48 && text.charCodeAt(9) === 48;
+  return (
+    text.startsWith('0000') ||
+    (text.charCodeAt(5) === 48 && text.charCodeAt(6) === 48) ||
+    (text.charCodeAt(8) === 48 && text.charCodeAt(9) === 48)
+  );
 }
 
 /** Called for a zero date: returns null (after warning) or throws, per `zero_dates`. */
@@ -170,7 +193,8 @@ export function valueConverter(column: ColumnInfo, zeroDate: ZeroDateHandler): V
   const kind = valueKind(column);
   switch (kind) {
     case 'boolean':
-      return (v) => (Buffer.isBuffer(v) ? v.some((b) => b !== 0) : typeof v === 'number' ? v !== 0 : typeof v === 'boolean' ? v : asText(v) !== '0');
+      return (v) =>
+        Buffer.isBuffer(v) ? v.some((b) => b !== 0) : typeof v === 'number' ? v !== 0 : typeof v === 'boolean' ? v : asText(v) !== '0';
     case 'bit':
       return bitValue;
     case 'integer':

@@ -1,7 +1,14 @@
 // Unit tests of the position and GTID logic, including the MySQL 8 paths (GTID sets with server UUIDs) that the
 // MariaDB on this machine cannot exercise; mysql-url.test.ts runs them against a real MySQL when MYSQL_URL is set.
 import { describe, expect, it } from 'vitest';
-import { comparePositions, mariaGtidReachable, mysqlGtidSubset, mysqlPurgedBeyond, parseMysqlGtidSet, readerServerId } from '../src/binlog-position.js';
+import {
+  comparePositions,
+  mariaGtidReachable,
+  mysqlGtidSubset,
+  mysqlPurgedBeyond,
+  parseMysqlGtidSet,
+  readerServerId,
+} from '../src/binlog-position.js';
 import { ddlTarget } from '../src/log-streaming.js';
 import { geometryToWkt } from '../src/wkt.js';
 
@@ -29,11 +36,20 @@ describe('MySQL GTID sets (server UUIDs)', () => {
   it('parses intervals per server uuid, tags included', () => {
     expect(parseMysqlGtidSet(`${A}:1-5:7,\n${B}:1-3`)).toEqual(
       new Map([
-        [A, [[1n, 5n], [7n, 7n]]],
+        [
+          A,
+          [
+            [1n, 5n],
+            [7n, 7n],
+          ],
+        ],
         [B, [[1n, 3n]]],
       ]),
     );
-    expect(parseMysqlGtidSet(`${A}:1-5:tag_a:1-2`).get(A)).toEqual([[1n, 5n], [1n, 2n]]);
+    expect(parseMysqlGtidSet(`${A}:1-5:tag_a:1-2`).get(A)).toEqual([
+      [1n, 5n],
+      [1n, 2n],
+    ]);
     expect(() => parseMysqlGtidSet('0-1-5')).toThrow();
   });
 
@@ -75,9 +91,49 @@ describe('DDL in the binlog', () => {
 describe('geometry from the binlog as WKT', () => {
   it('writes the shapes the declared type names', () => {
     expect(geometryToWkt({ x: 1.5, y: -2 }, 'point')).toBe('POINT(1.5 -2)');
-    expect(geometryToWkt([{ x: 0, y: 0 }, { x: 1, y: 1 }], 'linestring')).toBe('LINESTRING(0 0,1 1)');
-    expect(geometryToWkt([[{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 0, y: 0 }]], 'polygon')).toBe('POLYGON((0 0,1 0,0 0))');
-    expect(geometryToWkt([{ x: 0, y: 0 }, { x: 1, y: 1 }], 'multipoint')).toBe('MULTIPOINT(0 0,1 1)');
-    expect(geometryToWkt([[[{ x: 0, y: 0 }, { x: 1, y: 0 }, { x: 0, y: 0 }]]], 'geometry')).toBe('MULTIPOLYGON(((0 0,1 0,0 0)))');
+    expect(
+      geometryToWkt(
+        [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+        'linestring',
+      ),
+    ).toBe('LINESTRING(0 0,1 1)');
+    expect(
+      geometryToWkt(
+        [
+          [
+            { x: 0, y: 0 },
+            { x: 1, y: 0 },
+            { x: 0, y: 0 },
+          ],
+        ],
+        'polygon',
+      ),
+    ).toBe('POLYGON((0 0,1 0,0 0))');
+    expect(
+      geometryToWkt(
+        [
+          { x: 0, y: 0 },
+          { x: 1, y: 1 },
+        ],
+        'multipoint',
+      ),
+    ).toBe('MULTIPOINT(0 0,1 1)');
+    expect(
+      geometryToWkt(
+        [
+          [
+            [
+              { x: 0, y: 0 },
+              { x: 1, y: 0 },
+              { x: 0, y: 0 },
+            ],
+          ],
+        ],
+        'geometry',
+      ),
+    ).toBe('MULTIPOLYGON(((0 0,1 0,0 0)))');
   });
 });

@@ -52,7 +52,9 @@ beforeAll(async () => {
   db = await createTestDatabase({ batch_size: 500 });
   await db.sql(`SET SESSION max_recursive_iterations = 100000`);
   await db.sql(`CREATE TABLE stock (id int PRIMARY KEY, qty int NOT NULL, note varchar(40))`);
-  await db.sql(`INSERT INTO stock WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 20000) SELECT n, n % 100, CONCAT('row ', n) FROM s`);
+  await db.sql(
+    `INSERT INTO stock WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 20000) SELECT n, n % 100, CONCAT('row ', n) FROM s`,
+  );
 }, 120_000);
 afterAll(async () => {
   await db?.drop();
@@ -88,7 +90,9 @@ describe('LOG_BASED end to end with a crash', () => {
     const instance = await DuckDBInstance.fromCache(duckPath);
     const connection = await instance.connect();
     try {
-      const destRows = (await connection.runAndReadAll(`SELECT id::INTEGER AS id, qty::INTEGER AS qty, note FROM stock ORDER BY id`)).getRowObjectsJson();
+      const destRows = (
+        await connection.runAndReadAll(`SELECT id::INTEGER AS id, qty::INTEGER AS qty, note FROM stock ORDER BY id`)
+      ).getRowObjectsJson();
       expect(destRows.length).toBe(sourceRows.length);
       expect(destRows).toEqual(sourceRows.map((r) => ({ id: r.id, qty: r.qty, note: r.note })));
     } finally {

@@ -30,7 +30,10 @@ describe('check', () => {
   });
 
   it('names a database that does not exist, and a wrong password, without printing it', async () => {
-    expect(await source.check({ ...db.config, database: 'no_such_db_here' }, ctx())).toMatchObject({ ok: false, message: expect.stringContaining('no_such_db_here') });
+    expect(await source.check({ ...db.config, database: 'no_such_db_here' }, ctx())).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('no_such_db_here'),
+    });
     const denied = await source.check({ ...db.config, username: user, password: 'wrong-pw' }, ctx());
     expect(denied.ok).toBe(false);
     expect(denied.message).toMatch(/AUTH_FAILED|authentication failed/);
@@ -46,8 +49,12 @@ describe('check', () => {
 
   it('the read preflight refuses LOG_BASED for a user without REPLICATION SLAVE/CLIENT, naming the grant', async () => {
     const config = { ...db.config, username: user, password: 'secret-pw' };
-    await expect(source.operations!.preflight!(config, select(catalog, { t: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx())).resolves.toBeUndefined();
-    await expect(source.operations!.preflight!(config, select(catalog, { t: { method: 'LOG_BASED' } }), { bookmarks: {} }, ctx())).rejects.toMatchObject({
+    await expect(
+      source.operations!.preflight!(config, select(catalog, { t: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx()),
+    ).resolves.toBeUndefined();
+    await expect(
+      source.operations!.preflight!(config, select(catalog, { t: { method: 'LOG_BASED' } }), { bookmarks: {} }, ctx()),
+    ).rejects.toMatchObject({
       code: 'REPLICATION_PERMISSION_MISSING',
       hint: expect.stringContaining('GRANT REPLICATION SLAVE, REPLICATION CLIENT'),
     });
@@ -56,6 +63,8 @@ describe('check', () => {
   it('refuses LOG_BASED for a view', async () => {
     await db.sql(`CREATE VIEW v AS SELECT id FROM t`);
     const cat = await new MySQL({ config: { ...db.config, key_properties: { [`${db.name}.v`]: ['id'] } } }).discover();
-    await expect(source.operations!.preflight!(db.config, select(cat, { v: { method: 'LOG_BASED' } }), { bookmarks: {} }, ctx())).rejects.toMatchObject({ code: 'LOG_BASED_UNSUPPORTED' });
+    await expect(
+      source.operations!.preflight!(db.config, select(cat, { v: { method: 'LOG_BASED' } }), { bookmarks: {} }, ctx()),
+    ).rejects.toMatchObject({ code: 'LOG_BASED_UNSUPPORTED' });
   });
 });

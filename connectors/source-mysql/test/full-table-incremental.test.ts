@@ -21,7 +21,9 @@ beforeAll(async () => {
     WITH RECURSIVE seq (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < 2500)
     SELECT n % 10, IF(n % 2 = 0, CONCAT('K', n), CONCAT('k', n)), n FROM seq`);
   await db.sql(`CREATE TABLE loose (v varchar(10), seq int)`);
-  await db.sql(`INSERT INTO loose WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 30) SELECT CONCAT('row', n), n DIV 3 FROM s`);
+  await db.sql(
+    `INSERT INTO loose WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 30) SELECT CONCAT('row', n), n DIV 3 FROM s`,
+  );
   await db.sql(`CREATE VIEW big_orders AS SELECT id, total, updated_at FROM orders WHERE total > 12000`);
   catalog = await new MySQL({ config: { ...db.config, key_properties: { [`${db.name}.big_orders`]: ['id'] } } }).discover();
 }, 60_000);
@@ -149,7 +151,10 @@ describe('several databases', () => {
       const cat = await new MySQL({ config }).discover();
       const names = cat.streams.map((s) => s.stream);
       expect(names).toEqual(expect.arrayContaining([`${db.name}_orders`, `${other.name}_orders`]));
-      const records = recordsOf(await read(select(cat, { [`${other.name}-orders`]: { method: 'FULL_TABLE' } }), { bookmarks: {} }, config), `${other.name}_orders`);
+      const records = recordsOf(
+        await read(select(cat, { [`${other.name}-orders`]: { method: 'FULL_TABLE' } }), { bookmarks: {} }, config),
+        `${other.name}_orders`,
+      );
       expect(records).toEqual([{ id: 1 }, { id: 2 }]);
     } finally {
       await other.drop();

@@ -31,7 +31,14 @@ export async function createTestDatabase(overrides: Partial<Config> = {}): Promi
   await admin.end();
   const client = await open();
   await client.query(`SET time_zone = '+00:00'`);
-  const config: Config = { host: SERVER.host, port: SERVER.port, database: name, username: SERVER.user, ...(SERVER.password ? { password: SERVER.password } : {}), ...overrides };
+  const config: Config = {
+    host: SERVER.host,
+    port: SERVER.port,
+    database: name,
+    username: SERVER.user,
+    ...(SERVER.password ? { password: SERVER.password } : {}),
+    ...overrides,
+  };
   return {
     name,
     config,

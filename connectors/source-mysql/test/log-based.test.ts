@@ -20,7 +20,12 @@ const logger = {
     return logger;
   },
 } as unknown as Logger;
-const ctx = (extra: Partial<ConnectorContext> = {}): ConnectorContext => ({ logger, signal: new AbortController().signal, pipelineId: `mysql-cdc-${db.name}`, ...extra });
+const ctx = (extra: Partial<ConnectorContext> = {}): ConnectorContext => ({
+  logger,
+  signal: new AbortController().signal,
+  pipelineId: `mysql-cdc-${db.name}`,
+  ...extra,
+});
 
 function read(cat: Catalog, state: State): Promise<SourceMessage[]> {
   return collect(source.read(db.config, cat, state, ctx()));
@@ -45,14 +50,18 @@ async function tableRows(table: string): Promise<Record<string, unknown>[]> {
 }
 
 function plain(rows: Map<number, RecordData>): Record<string, unknown>[] {
-  return [...rows.values()].sort((a, b) => (a['id'] as number) - (b['id'] as number)).map((r) => ({ id: r['id'], qty: r['qty'], note: r['note'] }));
+  return [...rows.values()]
+    .sort((a, b) => (a['id'] as number) - (b['id'] as number))
+    .map((r) => ({ id: r['id'], qty: r['qty'], note: r['note'] }));
 }
 
 beforeAll(async () => {
   db = await createTestDatabase({ batch_size: 200 });
   await db.sql(`SET SESSION max_recursive_iterations = 100000`);
   await db.sql(`CREATE TABLE stock (id int PRIMARY KEY, qty int NOT NULL, note varchar(40), big bigint unsigned, at datetime(6))`);
-  await db.sql(`INSERT INTO stock WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 5000) SELECT n, n % 100, CONCAT('row ', n), 18446744073709551615, '2024-01-01 00:00:00.000001' FROM s`);
+  await db.sql(
+    `INSERT INTO stock WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 5000) SELECT n, n % 100, CONCAT('row ', n), 18446744073709551615, '2024-01-01 00:00:00.000001' FROM s`,
+  );
   await db.sql(`CREATE TABLE other (id int PRIMARY KEY, v int)`);
   catalog = await new MySQL({ config: db.config }).discover();
 }, 60_000);
@@ -81,19 +90,29 @@ describe('LOG_BASED', () => {
     apply(rows, messages, 'stock');
     state = lastState(messages);
     const bookmark = state.bookmarks[`${db.name}-stock`]!;
-    expect(bookmark).toMatchObject({ binlog_file: expect.stringMatching(/\.\d+$/), binlog_pos: expect.any(Number), server_id: expect.any(Number) });
+    expect(bookmark).toMatchObject({
+      binlog_file: expect.stringMatching(/\.\d+$/),
+      binlog_pos: expect.any(Number),
+      server_id: expect.any(Number),
+    });
     expect(typeof bookmark['gtid']).toBe('string');
     expect(bookmark['last_pk_fetched']).toBeUndefined();
     expect(plain(rows)).toEqual(await tableRows('stock'));
     // Changes carry their binlog position and GTID; snapshot rows carry the snapshot's.
-    const changes = recordsOf(messages, 'stock').filter((r) => r['id'] as number > 10000);
+    const changes = recordsOf(messages, 'stock').filter((r) => (r['id'] as number) > 10000);
     expect(changes.length).toBeGreaterThan(0);
-    expect(changes[0]).toMatchObject({ _sdc_deleted_at: null, _sdc_binlog_pos: expect.stringMatching(/:\d+$/), _sdc_gtid: expect.stringMatching(/^\d+-\d+-\d+$/) });
+    expect(changes[0]).toMatchObject({
+      _sdc_deleted_at: null,
+      _sdc_binlog_pos: expect.stringMatching(/:\d+$/),
+      _sdc_gtid: expect.stringMatching(/^\d+-\d+-\d+$/),
+    });
   }, 60_000);
 
   it('streams inserts, multi-row updates and deletes (with _sdc_deleted_at) from the saved position, exactly once', async () => {
     const cat = select(catalog, { stock: { method: 'LOG_BASED' } });
-    await db.sql(`INSERT INTO stock (id, qty, note, big) VALUES (20001, 5, 'a', 18446744073709551614), (20002, 6, 'b', 1), (20003, 7, 'c', 2)`);
+    await db.sql(
+      `INSERT INTO stock (id, qty, note, big) VALUES (20001, 5, 'a', 18446744073709551614), (20002, 6, 'b', 1), (20003, 7, 'c', 2)`,
+    );
     await db.sql(`UPDATE stock SET note = 'bulk' WHERE id BETWEEN 100 AND 1099`);
     await db.sql(`DELETE FROM stock WHERE id IN (20002, 7)`);
     await db.sql(`INSERT INTO other VALUES (1, 1)`);
@@ -147,13 +166,22 @@ describe('LOG_BASED', () => {
     const cat = select(catalog, { stock: { method: 'LOG_BASED' } });
     const id = `${db.name}-stock`;
     const saved = state.bookmarks[id]!;
-    const withBookmark = (patch: Record<string, unknown>): State => ({ ...state, bookmarks: { ...state.bookmarks, [id]: { ...saved, ...patch } } });
-    await expect(read(cat, withBookmark({ binlog_file: 'mysql-bin.999990', binlog_pos: 4 }))).rejects.toMatchObject({ code: 'BINLOG_PURGED', stream: id, hint: expect.stringContaining('full resync') });
+    const withBookmark = (patch: Record<string, unknown>): State => ({
+      ...state,
+      bookmarks: { ...state.bookmarks, [id]: { ...saved, ...patch } },
+    });
+    await expect(read(cat, withBookmark({ binlog_file: 'mysql-bin.999990', binlog_pos: 4 }))).rejects.toMatchObject({
+      code: 'BINLOG_PURGED',
+      stream: id,
+      hint: expect.stringContaining('full resync'),
+    });
     await expect(read(cat, withBookmark({ binlog_pos: 4_000_000_000 }))).rejects.toMatchObject({ code: 'BINLOG_RESET' });
     await expect(read(cat, withBookmark({ gtid: '0-1-999999999' }))).rejects.toMatchObject({ code: 'BINLOG_RESET' });
     await expect(read(cat, withBookmark({ server_id: 424242 }))).rejects.toMatchObject({ code: 'BINLOG_SERVER_CHANGED' });
     // `check` runs the same preflight.
-    await expect(source.operations!.preflight!(db.config, cat, withBookmark({ binlog_file: 'mysql-bin.999990' }), ctx())).rejects.toMatchObject({ code: 'BINLOG_PURGED' });
+    await expect(
+      source.operations!.preflight!(db.config, cat, withBookmark({ binlog_file: 'mysql-bin.999990' }), ctx()),
+    ).rejects.toMatchObject({ code: 'BINLOG_PURGED' });
   });
 
   it('reads FULL_TABLE streams first and LOG_BASED ones after, in one read, keeping both bookmarks', async () => {

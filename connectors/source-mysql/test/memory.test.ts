@@ -28,7 +28,10 @@ describe('memory', () => {
   it('streams a 300 MB table as a Singer tap in under 280 MB, holding a few batches rather than the table', async () => {
     const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
     const report = `data:text/javascript,process.on('exit', () => process.stderr.write('peak-rss-kb ' + process.resourceUsage().maxRSS + '\\n'))`;
-    const child = spawn(process.execPath, ['--import', report, bin, '--config', 'config.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', report, bin, '--config', 'config.json'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lines = 0;
     let bytes = 0;
     let stderr = '';

@@ -21,11 +21,23 @@ describe.skipIf(!url)('MySQL 8 (MYSQL_URL)', () => {
 
   beforeAll(async () => {
     const parsed = new URL(url as string);
-    admin = await mysql.createConnection({ host: parsed.hostname, port: Number(parsed.port || 3306), user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password), multipleStatements: true });
+    admin = await mysql.createConnection({
+      host: parsed.hostname,
+      port: Number(parsed.port || 3306),
+      user: decodeURIComponent(parsed.username),
+      password: decodeURIComponent(parsed.password),
+      multipleStatements: true,
+    });
     await admin.query(`CREATE DATABASE \`${name}\`; USE \`${name}\`;
       CREATE TABLE t (id bigint unsigned PRIMARY KEY, doc json, at timestamp(6) NULL, amount decimal(65,30));
       INSERT INTO t VALUES (18446744073709551615, '{"n": 18446744073709551617}', '2024-01-02 03:04:05.123456', 1.5)`);
-    config = { host: parsed.hostname, port: Number(parsed.port || 3306), username: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password), database: name };
+    config = {
+      host: parsed.hostname,
+      port: Number(parsed.port || 3306),
+      username: decodeURIComponent(parsed.username),
+      password: decodeURIComponent(parsed.password),
+      database: name,
+    };
     catalog = await new MySQL({ config }).discover();
   });
   afterAll(async () => {
@@ -41,7 +53,10 @@ describe.skipIf(!url)('MySQL 8 (MYSQL_URL)', () => {
 
   it('announces json as json and reads it exactly', async () => {
     expect(catalog.streams[0]?.schema.properties?.['doc']).toMatchObject({ 'sql-datatype': 'json' });
-    const records = recordsOf(await collect(source.read(config, select(catalog, { t: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx())), 't');
+    const records = recordsOf(
+      await collect(source.read(config, select(catalog, { t: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx())),
+      't',
+    );
     expect(records[0]).toMatchObject({ id: 18446744073709551615n, at: '2024-01-02T03:04:05.123456+00:00' });
     expect(String((records[0]!['doc'] as { text: string }).text)).toContain('18446744073709551617');
   });

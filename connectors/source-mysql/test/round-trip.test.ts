@@ -47,10 +47,26 @@ afterAll(async () => {
 });
 
 const expected = {
-  id: '1', flag: 'true', bits: '2730', tiu: '255', iu: '4294967295', bi: '-9223372036854775808', biu: '18446744073709551615',
-  exact: '12345678901234567890123456789012345.123456789012345678901234567890', price: '19.99', f: '1.5', d: '0.1',
-  day: '2024-02-29', clock: '-838:59:59.000000', yr: '2155',
-  label: 'short', note: 'tab\tnew\nline "q" \\', emoji: '😀🎉', mood: 'happy', tags: 'a,c', pt: 'POINT(1.5 -2.25)',
+  id: '1',
+  flag: 'true',
+  bits: '2730',
+  tiu: '255',
+  iu: '4294967295',
+  bi: '-9223372036854775808',
+  biu: '18446744073709551615',
+  exact: '12345678901234567890123456789012345.123456789012345678901234567890',
+  price: '19.99',
+  f: '1.5',
+  d: '0.1',
+  day: '2024-02-29',
+  clock: '-838:59:59.000000',
+  yr: '2155',
+  label: 'short',
+  note: 'tab\tnew\nline "q" \\',
+  emoji: '😀🎉',
+  mood: 'happy',
+  tags: 'a,c',
+  pt: 'POINT(1.5 -2.25)',
 };
 
 describe('MySQL → PostgreSQL and DuckDB', () => {
@@ -58,7 +74,14 @@ describe('MySQL → PostgreSQL and DuckDB', () => {
     // PostgreSQL's time holds 00:00–24:00 only: a MySQL time beyond that is refused by the load (see the README).
     await db.sql(`UPDATE zoo SET clock = '12:34:56.5' WHERE id = 1`);
     try {
-      await runPipeline({ pipelineId: 'rt-pg', source, sourceConfig: db.config, destination: postgres, destinationConfig: { host: PG.host, port: PG.port, username: PG.user, database: pgName, schema: 'rt' }, logger: silentLogger });
+      await runPipeline({
+        pipelineId: 'rt-pg',
+        source,
+        sourceConfig: db.config,
+        destination: postgres,
+        destinationConfig: { host: PG.host, port: PG.port, username: PG.user, database: pgName, schema: 'rt' },
+        logger: silentLogger,
+      });
     } finally {
       await db.sql(`UPDATE zoo SET clock = '-838:59:59' WHERE id = 1`);
     }
@@ -66,11 +89,25 @@ describe('MySQL → PostgreSQL and DuckDB', () => {
     await client.connect();
     try {
       await client.query(`SET timezone = 'UTC'`);
-      const cols = Object.keys(expected).map((c) => `${c}::text AS ${c}`).join(', ');
-      const { rows } = await client.query(`SELECT ${cols}, to_char(at6, 'YYYY-MM-DD HH24:MI:SS.US') AS at6, to_char(ts6, 'YYYY-MM-DD HH24:MI:SS.US') AS ts6, encode(raw, 'hex') AS raw, doc::text AS doc FROM rt.zoo ORDER BY id`);
-      expect(rows[0]).toMatchObject({ ...expected, clock: '12:34:56.5', at6: '2024-01-02 03:04:05.123456', ts6: '2038-01-19 03:14:07.999999', raw: '00ff10' });
+      const cols = Object.keys(expected)
+        .map((c) => `${c}::text AS ${c}`)
+        .join(', ');
+      const { rows } = await client.query(
+        `SELECT ${cols}, to_char(at6, 'YYYY-MM-DD HH24:MI:SS.US') AS at6, to_char(ts6, 'YYYY-MM-DD HH24:MI:SS.US') AS ts6, encode(raw, 'hex') AS raw, doc::text AS doc FROM rt.zoo ORDER BY id`,
+      );
+      expect(rows[0]).toMatchObject({
+        ...expected,
+        clock: '12:34:56.5',
+        at6: '2024-01-02 03:04:05.123456',
+        ts6: '2038-01-19 03:14:07.999999',
+        raw: '00ff10',
+      });
       expect(rows[0].doc).toContain('18446744073709551617');
-      expect(Object.entries(rows[1] as Record<string, unknown>).filter(([k]) => k !== 'id').every(([, v]) => v === null)).toBe(true);
+      expect(
+        Object.entries(rows[1] as Record<string, unknown>)
+          .filter(([k]) => k !== 'id')
+          .every(([, v]) => v === null),
+      ).toBe(true);
     } finally {
       await client.end();
     }
@@ -78,14 +115,33 @@ describe('MySQL → PostgreSQL and DuckDB', () => {
 
   it('DuckDB holds every value exactly', async () => {
     const path = join(dir, 'rt.duckdb');
-    await runPipeline({ pipelineId: 'rt-duck', source, sourceConfig: db.config, destination: duckdb, destinationConfig: { path }, logger: silentLogger });
+    await runPipeline({
+      pipelineId: 'rt-duck',
+      source,
+      sourceConfig: db.config,
+      destination: duckdb,
+      destinationConfig: { path },
+      logger: silentLogger,
+    });
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.fromCache(path);
     const connection = await instance.connect();
     try {
-      const cols = Object.keys(expected).map((c) => `${c}::VARCHAR AS ${c}`).join(', ');
-      const rows = (await connection.runAndReadAll(`SELECT ${cols}, strftime(at6, '%Y-%m-%d %H:%M:%S.%f') AS at6, strftime(ts6 AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS ts6, hex(raw) AS raw FROM zoo ORDER BY id`)).getRowObjectsJson();
-      expect(rows[0]).toMatchObject({ ...expected, flag: 'true', at6: '2024-01-02 03:04:05.123456', ts6: '2038-01-19 03:14:07.999999', raw: '00FF10' });
+      const cols = Object.keys(expected)
+        .map((c) => `${c}::VARCHAR AS ${c}`)
+        .join(', ');
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT ${cols}, strftime(at6, '%Y-%m-%d %H:%M:%S.%f') AS at6, strftime(ts6 AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') AS ts6, hex(raw) AS raw FROM zoo ORDER BY id`,
+        )
+      ).getRowObjectsJson();
+      expect(rows[0]).toMatchObject({
+        ...expected,
+        flag: 'true',
+        at6: '2024-01-02 03:04:05.123456',
+        ts6: '2038-01-19 03:14:07.999999',
+        raw: '00FF10',
+      });
     } finally {
       connection.closeSync();
       instance.closeSync();
@@ -94,16 +150,34 @@ describe('MySQL → PostgreSQL and DuckDB', () => {
 
   it('MySQL holds every value and every column type exactly', async () => {
     const target = `${db.name}_copy`;
-    await runPipeline({ pipelineId: 'rt-my', source, sourceConfig: db.config, destination: destinationMysql, destinationConfig: { host: SERVER.host, port: SERVER.port, username: SERVER.user, database: target }, logger: silentLogger });
+    await runPipeline({
+      pipelineId: 'rt-my',
+      source,
+      sourceConfig: db.config,
+      destination: destinationMysql,
+      destinationConfig: { host: SERVER.host, port: SERVER.port, username: SERVER.user, database: target },
+      logger: silentLogger,
+    });
     const client = await mysql.createConnection({ ...SERVER, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true });
     try {
       const types = async (database: string) =>
-        (await client.query(`SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'zoo' AND COLUMN_NAME NOT LIKE '\\_sdc\\_%' ORDER BY ORDINAL_POSITION`, [database]))[0];
+        (
+          await client.query(
+            `SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'zoo' AND COLUMN_NAME NOT LIKE '\\_sdc\\_%' ORDER BY ORDINAL_POSITION`,
+            [database],
+          )
+        )[0];
       // destination-mysql keeps every declared type but `text`, which it creates as `longtext` (its README: `text` is also PostgreSQL's name).
-      const sourceTypes = ((await types(db.name)) as { name: string; type: string }[]).map((c) => (c.type === 'text' ? { ...c, type: 'longtext' } : c));
+      const sourceTypes = ((await types(db.name)) as { name: string; type: string }[]).map((c) =>
+        c.type === 'text' ? { ...c, type: 'longtext' } : c,
+      );
       expect(await types(target)).toEqual(sourceTypes);
       const values = async (database: string) =>
-        (await client.query(`SELECT id, flag, bits + 0 AS bits, tiu, iu, bi, biu, exact, price, f, d, day, at6, ts6, clock, yr, label, note, emoji, HEX(raw) AS raw, mood, tags, CAST(doc AS char) AS doc, ST_AsText(pt) AS pt FROM \`${database}\`.zoo ORDER BY id`))[0];
+        (
+          await client.query(
+            `SELECT id, flag, bits + 0 AS bits, tiu, iu, bi, biu, exact, price, f, d, day, at6, ts6, clock, yr, label, note, emoji, HEX(raw) AS raw, mood, tags, CAST(doc AS char) AS doc, ST_AsText(pt) AS pt FROM \`${database}\`.zoo ORDER BY id`,
+          )
+        )[0];
       expect(await values(target)).toEqual(await values(db.name));
     } finally {
       await client.query(`DROP DATABASE IF EXISTS \`${target}\``);

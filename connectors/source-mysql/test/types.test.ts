@@ -86,16 +86,40 @@ describe('types', () => {
     const messages = await collect(source.read(db.config, select(catalog, { zoo: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx()));
     const [one, two, three] = recordsOf(messages, 'zoo');
     expect(one).toMatchObject({
-      id: 1, flag: true, b1: true, b12: 0b101010101010,
-      ti: -128, tiu: 255, si: -32768, siu: 65535, mi: -8388608, miu: 16777215,
-      i: -2147483648, iu: 4294967295, bi: -9223372036854775808n, biu: 18446744073709551615n,
-      f: 1.5, d: 0.1,
-      day: '2024-02-29', at6: '2024-01-02T03:04:05.123456', at0: '1000-01-01T00:00:00', ts6: '2038-01-19T03:14:07.999999+00:00',
-      clock: '-838:59:59.000000', span: '123:45:06', yr: 2155,
-      label: 'short', note: 'tab\tnew\nline "q" \\', fixed: 'ab', emoji: '😀🎉',
-      raw: '00ff1000', vraw: '', blobby: 'cafe',
-      mood: 'happy', tags: 'a,c',
-      shape: 'POLYGON((0 0,1 0,1 1,0 0))', pt: 'POINT(1.5 -2.25)',
+      id: 1,
+      flag: true,
+      b1: true,
+      b12: 0b101010101010,
+      ti: -128,
+      tiu: 255,
+      si: -32768,
+      siu: 65535,
+      mi: -8388608,
+      miu: 16777215,
+      i: -2147483648,
+      iu: 4294967295,
+      bi: -9223372036854775808n,
+      biu: 18446744073709551615n,
+      f: 1.5,
+      d: 0.1,
+      day: '2024-02-29',
+      at6: '2024-01-02T03:04:05.123456',
+      at0: '1000-01-01T00:00:00',
+      ts6: '2038-01-19T03:14:07.999999+00:00',
+      clock: '-838:59:59.000000',
+      span: '123:45:06',
+      yr: 2155,
+      label: 'short',
+      note: 'tab\tnew\nline "q" \\',
+      fixed: 'ab',
+      emoji: '😀🎉',
+      raw: '00ff1000',
+      vraw: '',
+      blobby: 'cafe',
+      mood: 'happy',
+      tags: 'a,c',
+      shape: 'POLYGON((0 0,1 0,1 1,0 0))',
+      pt: 'POINT(1.5 -2.25)',
     });
     expect(one!['exact']).toEqual(new Decimal('12345678901234567890123456789012345.123456789012345678901234567890'));
     expect((one!['price'] as Decimal).text).toBe('19.99');
@@ -104,18 +128,39 @@ describe('types', () => {
     const line = stringifyRecord(one!);
     expect(line).toContain('"biu":18446744073709551615');
     expect(line).toContain('18446744073709551617');
-    expect(two).toMatchObject({ flag: false, b1: false, b12: 0, bi: 9223372036854775807n, biu: 0, d: 1e308, f: -3.25, span: '-00:00:01', yr: 1901, raw: '00000000', vraw: '00', tags: '', label: '', emoji: '' });
+    expect(two).toMatchObject({
+      flag: false,
+      b1: false,
+      b12: 0,
+      bi: 9223372036854775807n,
+      biu: 0,
+      d: 1e308,
+      f: -3.25,
+      span: '-00:00:01',
+      yr: 1901,
+      raw: '00000000',
+      vraw: '00',
+      tags: '',
+      label: '',
+      emoji: '',
+    });
     expect((two!['exact'] as Decimal).text).toBe('-0.000000000000000000000000000001');
     // Zero dates become NULL, with one warning naming each column.
     expect(two).toMatchObject({ day: null, at6: null, at0: null, ts6: null });
     expect(warnings.filter((w) => w.includes('zero dates'))).toHaveLength(3);
     expect(warnings.some((w) => w.includes('"day"'))).toBe(true);
-    expect(Object.entries(three!).filter(([k]) => k !== 'id').every(([, v]) => v === null)).toBe(true);
+    expect(
+      Object.entries(three!)
+        .filter(([k]) => k !== 'id')
+        .every(([, v]) => v === null),
+    ).toBe(true);
   });
 
   it('fails on a zero date naming stream, record and column when zero_dates is error', async () => {
     const config = { ...db.config, zero_dates: 'error' as const };
-    await expect(collect(source.read(config, select(catalog, { zoo: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx()))).rejects.toMatchObject({
+    await expect(
+      collect(source.read(config, select(catalog, { zoo: { method: 'FULL_TABLE' } }), { bookmarks: {} }, ctx())),
+    ).rejects.toMatchObject({
       code: 'ZERO_DATE',
       stream: `${db.name}-zoo`,
       record: 1,

@@ -41,7 +41,10 @@ export function clientConfig(config: ResolvedConfig, options: { replication?: bo
 }
 
 /** Opens a connection, turning connection failures into errors that say what to fix. */
-export async function connect(config: ResolvedConfig, options: { replication?: boolean; applicationName?: string; types?: pg.CustomTypesConfig } = {}): Promise<pg.Client> {
+export async function connect(
+  config: ResolvedConfig,
+  options: { replication?: boolean; applicationName?: string; types?: pg.CustomTypesConfig } = {},
+): Promise<pg.Client> {
   const client = new pg.Client({ ...clientConfig(config, options), ...(options.types ? { types: options.types } : {}) });
   // An error on an idle connection (server restart) must not crash the process; the next query reports it.
   client.on('error', () => {});
@@ -61,7 +64,9 @@ export interface PgErrorFields {
 }
 
 function pgCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : undefined;
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+    ? (error as { code: string }).code
+    : undefined;
 }
 
 /** Maps a driver/server error to a ConnectorError with a hint, keeping the original as cause. */
@@ -70,13 +75,22 @@ export function explainError(error: unknown, config: Config, stream?: string): E
   const code = pgCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const where = `${config.username}@${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database}`;
-  const make = (errCode: string, text: string, hint: string) => new ConnectorError(errCode, text, { hint, cause: error, ...(stream ? { stream } : {}) });
+  const make = (errCode: string, text: string, hint: string) =>
+    new ConnectorError(errCode, text, { hint, cause: error, ...(stream ? { stream } : {}) });
   switch (code) {
     case '28P01':
     case '28000':
-      return make('AUTH_FAILED', `authentication failed for ${where}: ${message}`, 'check username and password (and pg_hba.conf on the server)');
+      return make(
+        'AUTH_FAILED',
+        `authentication failed for ${where}: ${message}`,
+        'check username and password (and pg_hba.conf on the server)',
+      );
     case '3D000':
-      return make('DATABASE_NOT_FOUND', `database "${config.database}" does not exist on ${config.host ?? 'localhost'}`, 'check the `database` setting');
+      return make(
+        'DATABASE_NOT_FOUND',
+        `database "${config.database}" does not exist on ${config.host ?? 'localhost'}`,
+        'check the `database` setting',
+      );
     case '42501':
       return make(
         'PERMISSION_DENIED',
@@ -86,17 +100,33 @@ export function explainError(error: unknown, config: Config, stream?: string): E
     case '42P01':
       return make('TABLE_NOT_FOUND', message, 'the table was dropped or renamed: run discovery again and update the stream selection');
     case '55006':
-      return make('REPLICATION_SLOT_IN_USE', message, 'another process is reading this replication slot: stop it, or set a different `replication_slot`');
+      return make(
+        'REPLICATION_SLOT_IN_USE',
+        message,
+        'another process is reading this replication slot: stop it, or set a different `replication_slot`',
+      );
     case '55000':
       if (/wal_level/i.test(message)) {
-        return make('WAL_LEVEL_NOT_LOGICAL', message, 'set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL');
+        return make(
+          'WAL_LEVEL_NOT_LOGICAL',
+          message,
+          'set wal_level = logical in postgresql.conf (ALTER SYSTEM SET wal_level = logical) and restart PostgreSQL',
+        );
       }
       return make('OBJECT_STATE', message, 'see the PostgreSQL message above');
     case '53400':
-      return make('REPLICATION_SLOTS_FULL', message, 'raise max_replication_slots or drop unused slots (SELECT pg_drop_replication_slot(name))');
+      return make(
+        'REPLICATION_SLOTS_FULL',
+        message,
+        'raise max_replication_slots or drop unused slots (SELECT pg_drop_replication_slot(name))',
+      );
   }
   if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout expired|Connection terminated/i.test(message)) {
-    return make('CONNECTION_FAILED', `cannot connect to ${where}: ${message}`, 'check host, port and that PostgreSQL accepts TCP connections from here');
+    return make(
+      'CONNECTION_FAILED',
+      `cannot connect to ${where}: ${message}`,
+      'check host, port and that PostgreSQL accepts TCP connections from here',
+    );
   }
   const tlsHint = tlsFailureHint(message, config.ssl_mode);
   if (tlsHint) return make('SSL_FAILED', `SSL connection to ${where} failed: ${message}`, tlsHint);

@@ -111,7 +111,13 @@ export async function* decodeCopyChunks(
  * without a round trip per page; while the consumer is busy the COPY stream stops reading the socket
  * (pg-copy-streams honours backpressure), so TCP flow control pauses the server.
  */
-export async function* copyRows(client: pg.Client, select: string, columns: readonly RowColumn[], batchSize: number, signal?: AbortSignal): AsyncGenerator<CopyBatch> {
+export async function* copyRows(
+  client: pg.Client,
+  select: string,
+  columns: readonly RowColumn[],
+  batchSize: number,
+  signal?: AbortSignal,
+): AsyncGenerator<CopyBatch> {
   const stream = client.query(copyStreams.to(`COPY (${select}) TO STDOUT`));
   const onAbort = () => stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('cancelled'));
   signal?.addEventListener('abort', onAbort, { once: true });

@@ -130,7 +130,9 @@ export function compileRowsDecoder(columns: readonly RowColumn[]): RowsDecoder {
   const slow: string[] = [];
   for (let i = 0; i < n; i++) {
     fast.push(`${fieldEnd(i)} v${i} = ${direct(i, 'j')}; i = j + 1;`);
-    slow.push(`${fieldEnd(i)} if (bs < j) { v${i} = e(t, i, j, p${i}); bs = t.indexOf('\\\\', j); if (bs < 0) bs = none; } else v${i} = ${direct(i, 'j')}; i = j + 1;`);
+    slow.push(
+      `${fieldEnd(i)} if (bs < j) { v${i} = e(t, i, j, p${i}); bs = t.indexOf('\\\\', j); if (bs < 0) bs = none; } else v${i} = ${direct(i, 'j')}; i = j + 1;`,
+    );
   }
   const hoist = columns.map((_c, i) => `const p${i} = p[${i}]; const r${i} = r[${i}];`).join('\n');
   const vars = n > 0 ? `let ${columns.map((_c, i) => `v${i}`).join(', ')};` : '';

@@ -44,8 +44,12 @@ async function check(config: ResolvedConfig): Promise<CheckResult> {
       [configuredSchemas(config)],
     );
     const row = rows[0]!;
-    if (row.missing && row.missing.length > 0) return { ok: false, message: `schema(s) not found in database ${config.database}: ${row.missing.join(', ')}` };
-    const cdc = row.wal_level === 'logical' ? 'LOG_BASED available' : `LOG_BASED unavailable (wal_level=${row.wal_level}; set wal_level = logical and restart)`;
+    if (row.missing && row.missing.length > 0)
+      return { ok: false, message: `schema(s) not found in database ${config.database}: ${row.missing.join(', ')}` };
+    const cdc =
+      row.wal_level === 'logical'
+        ? 'LOG_BASED available'
+        : `LOG_BASED unavailable (wal_level=${row.wal_level}; set wal_level = logical and restart)`;
     return { ok: true, message: `connected to PostgreSQL ${row.version}; ${cdc}` };
   } catch (error) {
     return { ok: false, message: formatError(explainError(error, config)), error };
@@ -103,7 +107,10 @@ async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx
     } catch (error) {
       throw explainError(error, config);
     }
-    for (const stream of readOrder(selected.filter((s) => replicationMethod(s) !== 'LOG_BASED'), tracker.state)) {
+    for (const stream of readOrder(
+      selected.filter((s) => replicationMethod(s) !== 'LOG_BASED'),
+      tracker.state,
+    )) {
       if (ctx.signal.aborted) return;
       const method = replicationMethod(stream);
       const rk = method === 'INCREMENTAL' ? replicationKey(stream) : undefined;

@@ -20,7 +20,13 @@ interface SlotRow {
 }
 
 /** Creates the publication, or adds the streams' tables to it, so pgoutput sends their changes. */
-async function ensurePublication(client: pg.Client, name: string, plans: readonly TablePlan[], serverVersion: number, ctx: ConnectorContext): Promise<void> {
+async function ensurePublication(
+  client: pg.Client,
+  name: string,
+  plans: readonly TablePlan[],
+  serverVersion: number,
+  ctx: ConnectorContext,
+): Promise<void> {
   const { rows } = await client.query<{ puballtables: boolean; pubviaroot: boolean | null }>(
     `SELECT puballtables, ${serverVersion >= 130000 ? 'pubviaroot' : 'NULL::boolean AS pubviaroot'} FROM pg_publication WHERE pubname = $1`,
     [name],
@@ -34,12 +40,19 @@ async function ensurePublication(client: pg.Client, name: string, plans: readonl
     return;
   }
   if (serverVersion >= 130000 && plans.some((p) => p.relkind === 'p') && !publication.pubviaroot) {
-    throw new ConnectorError('PUBLICATION_NOT_VIA_ROOT', `publication ${name} publishes partitions under their own names, so changes of partitioned tables would not reach their streams`, {
-      hint: `ALTER PUBLICATION ${ident(name)} SET (publish_via_partition_root = true);`,
-    });
+    throw new ConnectorError(
+      'PUBLICATION_NOT_VIA_ROOT',
+      `publication ${name} publishes partitions under their own names, so changes of partitioned tables would not reach their streams`,
+      {
+        hint: `ALTER PUBLICATION ${ident(name)} SET (publish_via_partition_root = true);`,
+      },
+    );
   }
   if (publication.puballtables) return;
-  const { rows: members } = await client.query<{ oid: number }>(`SELECT prrelid::int AS oid FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = $1`, [name]);
+  const { rows: members } = await client.query<{ oid: number }>(
+    `SELECT prrelid::int AS oid FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid WHERE p.pubname = $1`,
+    [name],
+  );
   const have = new Set(members.map((m) => m.oid));
   const missing = plans.filter((p) => !have.has(p.oid));
   if (missing.length === 0) return;
@@ -48,10 +61,14 @@ async function ensurePublication(client: pg.Client, name: string, plans: readonl
   try {
     await client.query(`ALTER PUBLICATION ${ident(name)} ADD TABLE ${list}`);
   } catch (error) {
-    throw new ConnectorError('PUBLICATION_ALTER_FAILED', `cannot add ${missing.map((p) => p.tapStreamId).join(', ')} to publication ${name}: ${(error as Error).message}`, {
-      hint: `as the publication's owner run: ALTER PUBLICATION ${ident(name)} ADD TABLE ${list}`,
-      cause: error,
-    });
+    throw new ConnectorError(
+      'PUBLICATION_ALTER_FAILED',
+      `cannot add ${missing.map((p) => p.tapStreamId).join(', ')} to publication ${name}: ${(error as Error).message}`,
+      {
+        hint: `as the publication's owner run: ALTER PUBLICATION ${ident(name)} ADD TABLE ${list}`,
+        cause: error,
+      },
+    );
   }
 }
 
@@ -64,18 +81,29 @@ async function ensureSlot(client: pg.Client, config: Config, name: string, mustE
   const slot = rows[0];
   if (!slot) {
     if (mustExist) {
-      throw new ConnectorError('REPLICATION_SLOT_LOST', `replication slot ${name} does not exist, but the state has a position in it: changes since then are lost`, {
-        hint: 'run once with --full-refresh for the LOG_BASED streams (a new slot and snapshot are made), or restore the slot',
-      });
+      throw new ConnectorError(
+        'REPLICATION_SLOT_LOST',
+        `replication slot ${name} does not exist, but the state has a position in it: changes since then are lost`,
+        {
+          hint: 'run once with --full-refresh for the LOG_BASED streams (a new slot and snapshot are made), or restore the slot',
+        },
+      );
     }
     ctx.logger.info(`creating replication slot ${name}`);
-    const { rows: created } = await client.query<{ lsn: string }>(`SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`, [name]);
+    const { rows: created } = await client.query<{ lsn: string }>(
+      `SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')`,
+      [name],
+    );
     return parseLsn(created[0]!.lsn);
   }
   if (slot.plugin !== 'pgoutput' || slot.database !== config.database) {
-    throw new ConnectorError('REPLICATION_SLOT_MISMATCH', `replication slot ${name} belongs to database ${slot.database ?? '(physical)'} with plugin ${slot.plugin ?? 'none'}`, {
-      hint: 'set `replication_slot` to a name of its own; the slot must be a pgoutput slot of this database',
-    });
+    throw new ConnectorError(
+      'REPLICATION_SLOT_MISMATCH',
+      `replication slot ${name} belongs to database ${slot.database ?? '(physical)'} with plugin ${slot.plugin ?? 'none'}`,
+      {
+        hint: 'set `replication_slot` to a name of its own; the slot must be a pgoutput slot of this database',
+      },
+    );
   }
   if (slot.wal_status === 'lost') {
     throw new ConnectorError('REPLICATION_SLOT_LOST', `replication slot ${name} lost the WAL it needed (max_slot_wal_keep_size exceeded)`, {
@@ -116,7 +144,14 @@ export function hasLogPosition(env: Pick<ReadEnv, 'tracker'>, streams: readonly 
  * Plans the tables, makes sure the publication has them and the slot exists and is free, and checks that no
  * stream's saved position is behind the slot (which would mean changes were confirmed without being stored).
  */
-export async function setUpLogRead(config: Config, env: ReadEnv, streams: readonly CatalogStream[], names: SlotNames, registry: TypeRegistry, ctx: ConnectorContext): Promise<LogSetup> {
+export async function setUpLogRead(
+  config: Config,
+  env: ReadEnv,
+  streams: readonly CatalogStream[],
+  names: SlotNames,
+  registry: TypeRegistry,
+  ctx: ConnectorContext,
+): Promise<LogSetup> {
   const client = env.client;
   const { version: serverVersion } = await checkReplicationServer(client, config);
   const plans: TablePlan[] = [];
@@ -134,10 +169,14 @@ export async function setUpLogRead(config: Config, env: ReadEnv, streams: readon
   for (const plan of plans) {
     const lsn = bookmarkLsn(env.tracker.bookmark(plan.tapStreamId).lsn);
     if (lsn !== undefined && lsn < confirmed) {
-      throw new ConnectorError('REPLICATION_SLOT_AHEAD', `replication slot ${names.slot} is at ${formatLsn(confirmed)}, past this stream's saved position ${formatLsn(lsn)}`, {
-        stream: plan.tapStreamId,
-        hint: 'another pipeline (or an older state) uses the same slot: give each pipeline its own `replication_slot` (the default is per pipeline), or run with --full-refresh',
-      });
+      throw new ConnectorError(
+        'REPLICATION_SLOT_AHEAD',
+        `replication slot ${names.slot} is at ${formatLsn(confirmed)}, past this stream's saved position ${formatLsn(lsn)}`,
+        {
+          stream: plan.tapStreamId,
+          hint: 'another pipeline (or an older state) uses the same slot: give each pipeline its own `replication_slot` (the default is per pipeline), or run with --full-refresh',
+        },
+      );
     }
   }
   return { plans, serverVersion, confirmed };

@@ -23,7 +23,13 @@ export function logSchema(plan: TablePlan): JsonSchema {
  * (resumable by key) taken after the slot's confirmed position was read, so replaying the slot from there onto it
  * converges. Each snapshot row carries the slot position it was taken at as `_sdc_lsn`.
  */
-export async function* snapshotStreams(config: Config, env: ReadEnv, plans: readonly TablePlan[], confirmed: bigint, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+export async function* snapshotStreams(
+  config: Config,
+  env: ReadEnv,
+  plans: readonly TablePlan[],
+  confirmed: bigint,
+  ctx: ConnectorContext,
+): AsyncGenerator<SourceMessage> {
   for (const plan of plans) {
     const bookmark = env.tracker.bookmark(plan.tapStreamId);
     if (bookmarkLsn(bookmark.lsn) !== undefined && bookmark.last_pk_fetched === undefined) continue;
@@ -39,13 +45,17 @@ export async function* snapshotStreams(config: Config, env: ReadEnv, plans: read
     ctx.logger.info(`snapshot of ${plan.tapStreamId} (changes from ${formatLsn(start)} follow from the slot)`);
     const lsnOfSnapshot = lsnValue(start);
     try {
-      yield* readFullTable(env, { ...plan, schema: logSchema(plan) }, {
-        decorate: (record) => {
-          record[SDC_LSN] = lsnOfSnapshot;
-          record[SDC_DELETED_AT] = null;
+      yield* readFullTable(
+        env,
+        { ...plan, schema: logSchema(plan) },
+        {
+          decorate: (record) => {
+            record[SDC_LSN] = lsnOfSnapshot;
+            record[SDC_DELETED_AT] = null;
+          },
+          onComplete: { lsn: formatLsn(start), snapshot_lsn: undefined },
         },
-        onComplete: { lsn: formatLsn(start), snapshot_lsn: undefined },
-      });
+      );
     } catch (error) {
       throw explainError(error, config, plan.tapStreamId);
     }

@@ -64,7 +64,14 @@ export interface StreamOptions {
  * marker written into the WAL when it starts; `follow` streams until cancelled. STATE carries `lsn` per stream;
  * when the selected tables are quiet the position still advances (heartbeat), so an idle slot does not hold WAL.
  */
-export async function* streamChanges(config: Config, env: ReadEnv, plans: readonly TablePlan[], registry: TypeRegistry, options: StreamOptions, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+export async function* streamChanges(
+  config: Config,
+  env: ReadEnv,
+  plans: readonly TablePlan[],
+  registry: TypeRegistry,
+  options: StreamOptions,
+  ctx: ConnectorContext,
+): AsyncGenerator<SourceMessage> {
   const client = env.client;
   const { names, session } = options;
   const slot = names.slot;
@@ -75,7 +82,13 @@ export async function* streamChanges(config: Config, env: ReadEnv, plans: readon
   const live = new Map<string, LiveStream>();
   for (const plan of plans) {
     const bookmark = env.tracker.bookmark(plan.tapStreamId);
-    live.set(plan.tapStreamId, { plan, version: bookmark.version ?? Date.now(), from: bookmarkLsn(bookmark.lsn) ?? confirmed, pending: [], toastHoles: [] });
+    live.set(plan.tapStreamId, {
+      plan,
+      version: bookmark.version ?? Date.now(),
+      from: bookmarkLsn(bookmark.lsn) ?? confirmed,
+      pending: [],
+      toastHoles: [],
+    });
   }
   const startAt = [...live.values()].reduce((min, s) => (s.from < min ? s.from : min), [...live.values()][0]!.from);
 
@@ -152,7 +165,10 @@ export async function* streamChanges(config: Config, env: ReadEnv, plans: readon
         stream.sendStatus(session.confirmed);
         lastStatusAt = now;
       }
-      if (wal === null) throw new ConnectorError('REPLICATION_ENDED', 'the server ended the replication stream', { hint: 'run again; the stream resumes from the last committed position' });
+      if (wal === null)
+        throw new ConnectorError('REPLICATION_ENDED', 'the server ended the replication stream', {
+          hint: 'run again; the stream resumes from the last committed position',
+        });
       if (wal === undefined) {
         // Idle: send what is buffered, then learn how far the server has decoded.
         if (!inTransaction && dirty) {
@@ -263,7 +279,12 @@ export async function* streamChanges(config: Config, env: ReadEnv, plans: readon
     else linger(session);
   }
 
-  async function relationSchema(dataClient: pg.Client, types: TypeRegistry, s: LiveStream, relation: RelationMessage): Promise<SourceMessage | undefined> {
+  async function relationSchema(
+    dataClient: pg.Client,
+    types: TypeRegistry,
+    s: LiveStream,
+    relation: RelationMessage,
+  ): Promise<SourceMessage | undefined> {
     if (relation.columns.some((c) => !types.has(c.typeOid))) await types.reload(dataClient);
     const catalogProps = s.plan.schema.properties ?? {};
     const properties: Record<string, JsonSchema> = {};
@@ -340,10 +361,14 @@ function pgTimestampToIso(micros: bigint): string {
 async function fillToast(client: pg.Client, s: LiveStream): Promise<void> {
   const keys = s.plan.keys;
   if (keys.length === 0) {
-    throw new ConnectorError('TOAST_WITHOUT_KEY', 'an update left large values out of the WAL, and the table has no key to look them up by', {
-      stream: s.plan.tapStreamId,
-      hint: 'name the key columns with `key_properties:` for this stream in the pipeline file (LOG_BASED needs a key)',
-    });
+    throw new ConnectorError(
+      'TOAST_WITHOUT_KEY',
+      'an update left large values out of the WAL, and the table has no key to look them up by',
+      {
+        stream: s.plan.tapStreamId,
+        hint: 'name the key columns with `key_properties:` for this stream in the pipeline file (LOG_BASED needs a key)',
+      },
+    );
   }
   const fields = [...new Set(s.toastHoles.flatMap((h) => h.fields))];
   const byName = new Map((s.columns ?? []).map((c) => [c.name, c]));
@@ -352,7 +377,8 @@ async function fillToast(client: pg.Client, s: LiveStream): Promise<void> {
   const tuples = s.toastHoles.map((h) => `(${keys.map((k) => valueLiteral(h.record[k], planColumns.get(k))).join(', ')})`);
   const sql = `SELECT ${[...keys, ...fields].map((c) => `${ident(c)}::text`).join(', ')} FROM ${qualified(s.plan.schemaName, s.plan.tableName)} WHERE (${keys.map(ident).join(', ')}) IN (${tuples.join(', ')})`;
   const { rows } = await client.query<unknown[]>({ text: sql, rowMode: 'array' });
-  const parse = (name: string, text: unknown) => (text === null || text === undefined ? null : (byName.get(name)?.parse ?? String)(String(text)));
+  const parse = (name: string, text: unknown) =>
+    text === null || text === undefined ? null : (byName.get(name)?.parse ?? String)(String(text));
   const found = new Map<string, unknown[]>();
   for (const row of rows) found.set(keyOf(keys.map((k, i) => parse(k, row[i]))), row.slice(keys.length));
   const position = new Map(fields.map((f, i) => [f, i]));

@@ -1,4 +1,11 @@
-import { assertLogBasedStreamUsable, ConnectorError, replicationKey, replicationMethod, selectedFields, type CatalogStream } from '@mage-int/core';
+import {
+  assertLogBasedStreamUsable,
+  ConnectorError,
+  replicationKey,
+  replicationMethod,
+  selectedFields,
+  type CatalogStream,
+} from '@mage-int/core';
 import type pg from 'pg';
 import { ident, qualified } from './connection.js';
 import type { Config } from './generated/config.js';
@@ -28,9 +35,13 @@ export async function checkReplicationServer(client: pg.Client, config: Config):
     });
   }
   if (!row.rolreplication && !row.rolsuper) {
-    throw new ConnectorError('REPLICATION_PERMISSION_MISSING', `user ${config.username} may not use replication slots (no REPLICATION attribute)`, {
-      hint: `ALTER ROLE ${ident(config.username)} WITH REPLICATION; (on RDS: GRANT rds_replication TO ${ident(config.username)})`,
-    });
+    throw new ConnectorError(
+      'REPLICATION_PERMISSION_MISSING',
+      `user ${config.username} may not use replication slots (no REPLICATION attribute)`,
+      {
+        hint: `ALTER ROLE ${ident(config.username)} WITH REPLICATION; (on RDS: GRANT rds_replication TO ${ident(config.username)})`,
+      },
+    );
   }
   return { version: Number(row.version) };
 }
@@ -49,15 +60,24 @@ interface TableFacts {
 /** Tables need a replica identity before they join a publication: without one PostgreSQL refuses their UPDATEs and DELETEs. */
 function assertReplicaIdentity(stream: CatalogStream, table: string, facts: TableFacts): void {
   if (facts.ident === 'n' || (facts.ident === 'd' && !facts.has_pk && facts.relkind !== 'p')) {
-    throw new ConnectorError('REPLICA_IDENTITY_MISSING', `${table} has no replica identity (no primary key), so PostgreSQL would refuse its UPDATEs and DELETEs once it is published`, {
-      stream: stream.tap_stream_id,
-      hint: `ALTER TABLE ${table} REPLICA IDENTITY FULL; (the WAL then carries the whole old row, so updates and deletes reach the destination by the stream's key_properties), or add a primary key`,
-    });
+    throw new ConnectorError(
+      'REPLICA_IDENTITY_MISSING',
+      `${table} has no replica identity (no primary key), so PostgreSQL would refuse its UPDATEs and DELETEs once it is published`,
+      {
+        stream: stream.tap_stream_id,
+        hint: `ALTER TABLE ${table} REPLICA IDENTITY FULL; (the WAL then carries the whole old row, so updates and deletes reach the destination by the stream's key_properties), or add a primary key`,
+      },
+    );
   }
 }
 
 /** Publication membership and the right to change it. */
-async function assertPublication(client: pg.Client, config: Config, names: SlotNames, streams: readonly { stream: CatalogStream; table: string; facts: TableFacts }[]): Promise<void> {
+async function assertPublication(
+  client: pg.Client,
+  config: Config,
+  names: SlotNames,
+  streams: readonly { stream: CatalogStream; table: string; facts: TableFacts }[],
+): Promise<void> {
   const { rows } = await client.query<{ puballtables: boolean; owned: boolean; members: number[] }>(
     `SELECT p.puballtables, pg_has_role(p.pubowner, 'USAGE') AS owned,
        ARRAY(SELECT prrelid::int FROM pg_publication_rel r WHERE r.prpubid = p.oid) AS members
@@ -74,23 +94,35 @@ async function assertPublication(client: pg.Client, config: Config, names: SlotN
       `SELECT has_database_privilege(current_database(), 'CREATE') AS can_create, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser`,
     );
     if (!db[0]?.can_create && !db[0]?.superuser) {
-      throw new ConnectorError('PUBLICATION_CREATE_DENIED', `publication ${names.publication} does not exist and user ${config.username} may not create it (no CREATE on database ${config.database})`, {
-        hint: `GRANT CREATE ON DATABASE ${ident(config.database)} TO ${ident(config.username)}; or create it as the tables' owner: CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${list};`,
-      });
+      throw new ConnectorError(
+        'PUBLICATION_CREATE_DENIED',
+        `publication ${names.publication} does not exist and user ${config.username} may not create it (no CREATE on database ${config.database})`,
+        {
+          hint: `GRANT CREATE ON DATABASE ${ident(config.database)} TO ${ident(config.username)}; or create it as the tables' owner: CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${list};`,
+        },
+      );
     }
   } else if (!publication.owned) {
-    throw new ConnectorError('PUBLICATION_ALTER_DENIED', `publication ${names.publication} lacks ${list}, and user ${config.username} does not own it`, {
-      stream: missing[0]!.stream.tap_stream_id,
-      hint: `as the publication's owner run: ALTER PUBLICATION ${ident(names.publication)} ADD TABLE ${list};`,
-    });
+    throw new ConnectorError(
+      'PUBLICATION_ALTER_DENIED',
+      `publication ${names.publication} lacks ${list}, and user ${config.username} does not own it`,
+      {
+        stream: missing[0]!.stream.tap_stream_id,
+        hint: `as the publication's owner run: ALTER PUBLICATION ${ident(names.publication)} ADD TABLE ${list};`,
+      },
+    );
   }
   const notOwned = missing.filter((s) => !s.facts.owned);
   if (notOwned.length > 0) {
     const tables = notOwned.map((s) => s.table).join(', ');
-    throw new ConnectorError('PUBLICATION_TABLE_NOT_OWNED', `user ${config.username} may not add ${tables} to publication ${names.publication} (only a table's owner may publish it)`, {
-      stream: notOwned[0]!.stream.tap_stream_id,
-      hint: `as the tables' owner run: ${publication ? `ALTER PUBLICATION ${ident(names.publication)} ADD TABLE ${tables}` : `CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${tables}`};`,
-    });
+    throw new ConnectorError(
+      'PUBLICATION_TABLE_NOT_OWNED',
+      `user ${config.username} may not add ${tables} to publication ${names.publication} (only a table's owner may publish it)`,
+      {
+        stream: notOwned[0]!.stream.tap_stream_id,
+        hint: `as the tables' owner run: ${publication ? `ALTER PUBLICATION ${ident(names.publication)} ADD TABLE ${tables}` : `CREATE PUBLICATION ${ident(names.publication)} FOR TABLE ${tables}`};`,
+      },
+    );
   }
 }
 
@@ -100,7 +132,12 @@ async function assertPublication(client: pg.Client, config: Config, names: SlotN
  * a replica identity, and a publication that has the tables or may be made to. `read` runs it first and `check`
  * reports it, so both fail with the same message, before anything is read.
  */
-export async function preflight(client: pg.Client, config: Config, streams: readonly CatalogStream[], slotNames: () => Promise<SlotNames>): Promise<void> {
+export async function preflight(
+  client: pg.Client,
+  config: Config,
+  streams: readonly CatalogStream[],
+  slotNames: () => Promise<SlotNames>,
+): Promise<void> {
   for (const stream of streams) {
     if (replicationMethod(stream) === 'INCREMENTAL' && !replicationKey(stream)) {
       throw new ConnectorError('REPLICATION_KEY_NOT_SET', 'INCREMENTAL replication needs a replication key', {
@@ -134,10 +171,14 @@ export async function preflight(client: pg.Client, config: Config, streams: read
     const table = qualified(schemaName, tableName);
     if (facts.oid === null) throw tableNotFound(stream, schemaName, tableName);
     if (!facts.schema_usage || !facts.can_select) {
-      throw new ConnectorError('PERMISSION_DENIED', `user ${config.username} may not read ${table} (${facts.schema_usage ? 'no SELECT on the table' : `no USAGE on schema ${ident(schemaName)}`})`, {
-        stream: stream.tap_stream_id,
-        hint: `GRANT USAGE ON SCHEMA ${ident(schemaName)} TO ${ident(config.username)}; GRANT SELECT ON ${table} TO ${ident(config.username)};`,
-      });
+      throw new ConnectorError(
+        'PERMISSION_DENIED',
+        `user ${config.username} may not read ${table} (${facts.schema_usage ? 'no SELECT on the table' : `no USAGE on schema ${ident(schemaName)}`})`,
+        {
+          stream: stream.tap_stream_id,
+          hint: `GRANT USAGE ON SCHEMA ${ident(schemaName)} TO ${ident(config.username)}; GRANT SELECT ON ${table} TO ${ident(config.username)};`,
+        },
+      );
     }
     if (replicationMethod(stream) !== 'LOG_BASED') continue;
     assertReplicaIdentity(stream, table, facts);

@@ -32,7 +32,12 @@ export function keysetAfter(columns: readonly string[], values: readonly unknown
 
 /** A batch's COPY text as native rows: the plan's columns, in the SELECT's order, with their declared types. */
 export function nativeRows(plan: TablePlan, text: Buffer): NativeRows {
-  return { format: 'postgresql-copy-text', fields: plan.columns.map((c) => c.name), types: plan.columns.map((c) => c.declared), data: text };
+  return {
+    format: 'postgresql-copy-text',
+    fields: plan.columns.map((c) => c.name),
+    types: plan.columns.map((c) => c.declared),
+    data: text,
+  };
 }
 
 export { pickKeys };
@@ -58,10 +63,19 @@ export async function* readFullTable(env: ReadEnv, plan: TablePlan, options: Ful
   yield { type: 'SCHEMA', stream: plan.stream, schema: plan.schema, key_properties: plan.keys };
   yield env.tracker.message();
 
-  const where = lastPk ? ` WHERE ${keysetAfter(plan.keys, plan.keys.map((k) => lastPk[k]), plan)}` : '';
+  const where = lastPk
+    ? ` WHERE ${keysetAfter(
+        plan.keys,
+        plan.keys.map((k) => lastPk[k]),
+        plan,
+      )}`
+    : '';
   const order = plan.keys.length > 0 ? ` ORDER BY ${plan.keys.map(ident).join(', ')}` : '';
   const select = `SELECT ${selectList(plan)} FROM ONLY ${qualified(plan.schemaName, plan.tableName)}${where}${order}`;
-  const sql = plan.relkind === 'p' || plan.relkind === 'v' || plan.relkind === 'm' || plan.relkind === 'f' ? select.replace(' FROM ONLY ', ' FROM ') : select;
+  const sql =
+    plan.relkind === 'p' || plan.relkind === 'v' || plan.relkind === 'm' || plan.relkind === 'f'
+      ? select.replace(' FROM ONLY ', ' FROM ')
+      : select;
   for await (const { records, text } of copyRows(env.client, sql, plan.columns, env.batchSize, env.signal)) {
     if (options.decorate) for (const record of records) options.decorate(record);
     // Decorated records carry fields the COPY text does not: no native rows for them.

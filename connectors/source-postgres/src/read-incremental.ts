@@ -1,4 +1,12 @@
-import { advanceKeyset, ConnectorError, Decimal, keysetBookmark, startKeyset, type KeysetPosition, type SourceMessage } from '@mage-int/core';
+import {
+  advanceKeyset,
+  ConnectorError,
+  Decimal,
+  keysetBookmark,
+  startKeyset,
+  type KeysetPosition,
+  type SourceMessage,
+} from '@mage-int/core';
 import { ident, qualified } from './connection.js';
 import { copyRows, type CopyBatch } from './copy-rows.js';
 import { keysetAfter, nativeRows, valueLiteral, type ReadEnv } from './read-full-table.js';
@@ -44,11 +52,15 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
   const id = plan.tapStreamId;
   const rkColumn = plan.columns.find((c) => c.name === replicationKey);
   if (!rkColumn) {
-    throw new ConnectorError('REPLICATION_KEY_MISSING', `replication key "${replicationKey}" is not a column of ${qualified(plan.schemaName, plan.tableName)}`, {
-      stream: id,
-      field: replicationKey,
-      hint: 'choose one of the stream\'s valid-replication-keys',
-    });
+    throw new ConnectorError(
+      'REPLICATION_KEY_MISSING',
+      `replication key "${replicationKey}" is not a column of ${qualified(plan.schemaName, plan.tableName)}`,
+      {
+        stream: id,
+        field: replicationKey,
+        hint: "choose one of the stream's valid-replication-keys",
+      },
+    );
   }
   const bookmark = env.tracker.bookmark(id);
   const pageable = plan.keys.length > 0;
@@ -69,7 +81,12 @@ export async function* readIncremental(env: ReadEnv, plan: TablePlan, replicatio
     const side = integerRangeSide(value, rkColumn);
     if (side > 0) return 'false';
     if (side < 0) return `${ident(replicationKey)} IS NOT NULL`;
-    if (pageable && afterKeys) return keysetAfter(keysetColumns, keysetColumns.map((c) => (c === replicationKey ? value : afterKeys[c])), plan);
+    if (pageable && afterKeys)
+      return keysetAfter(
+        keysetColumns,
+        keysetColumns.map((c) => (c === replicationKey ? value : afterKeys[c])),
+        plan,
+      );
     return `${ident(replicationKey)} >= ${valueLiteral(value, rkColumn)}`;
   };
   const orderBy = ` ORDER BY ${(pageable ? keysetColumns : [replicationKey]).map(ident).join(', ')}`;

@@ -31,7 +31,10 @@ export function databaseObjectName(database: string): string {
  * `orders_eu`), cut ids and the same id on two databases of one server (slot names are server-wide) apart.
  */
 export function pipelineObjectName(pipelineId: string, database: string): string {
-  const readable = pipelineId.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, READABLE_BYTES);
+  const readable = pipelineId
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, READABLE_BYTES);
   const hash = createHash('sha256').update(`${pipelineId}/${database}`).digest('hex').slice(0, 8);
   return `${PREFIX}${readable}_${hash}`;
 }
@@ -47,7 +50,10 @@ export function defaultSlotNames(config: Config, pipelineId: string | undefined)
 }
 
 async function slotExists(client: pg.Client, name: string, database: string): Promise<boolean> {
-  const { rows } = await client.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = $2 AND plugin = 'pgoutput'`, [name, database]);
+  const { rows } = await client.query(`SELECT 1 FROM pg_replication_slots WHERE slot_name = $1 AND database = $2 AND plugin = 'pgoutput'`, [
+    name,
+    database,
+  ]);
   return rows.length > 0;
 }
 
@@ -56,7 +62,13 @@ async function slotExists(client: pg.Client, name: string, database: string): Pr
  * pipeline keeps the old per-database slot `mage_int_<database>` (with a warning saying how to move), when its own
  * slot does not exist yet and the old one does: switching silently would lose every change since its last run.
  */
-export async function resolveSlotNames(client: pg.Client, config: Config, pipelineId: string | undefined, hasPosition: boolean, logger?: Logger): Promise<SlotNames> {
+export async function resolveSlotNames(
+  client: pg.Client,
+  config: Config,
+  pipelineId: string | undefined,
+  hasPosition: boolean,
+  logger?: Logger,
+): Promise<SlotNames> {
   const names = defaultSlotNames(config, pipelineId);
   if (names.origin !== 'pipeline' || !hasPosition) return names;
   const legacy = databaseObjectName(config.database);

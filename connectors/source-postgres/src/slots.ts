@@ -16,7 +16,12 @@ function statePinsSlot(state: State): boolean {
   return Object.values(state.bookmarks ?? {}).some((b) => bookmarkLsn(b.lsn) !== undefined || bookmarkLsn(b['snapshot_lsn']) !== undefined);
 }
 
-async function withNames<T>(config: Config, state: State, ctx: ConnectorContext, use: (client: pg.Client, names: SlotNames) => Promise<T>): Promise<T> {
+async function withNames<T>(
+  config: Config,
+  state: State,
+  ctx: ConnectorContext,
+  use: (client: pg.Client, names: SlotNames) => Promise<T>,
+): Promise<T> {
   const client = await connect(config, { applicationName: 'mage-int slots' });
   try {
     return await use(client, await resolveSlotNames(client, config, ctx.pipelineId, statePinsSlot(state)));
@@ -55,7 +60,12 @@ export function listSlots(config: Config, state: State, ctx: ConnectorContext): 
   return withNames(config, state, ctx, async (client, names) => {
     const slots: LogSlot[] = [];
     const own = await slotStatus(client, config, names.slot);
-    if (own) slots.push(names.origin === 'legacy' ? { ...own, note: 'per-database default of earlier versions: other pipelines on this database may use it too' } : own);
+    if (own)
+      slots.push(
+        names.origin === 'legacy'
+          ? { ...own, note: 'per-database default of earlier versions: other pipelines on this database may use it too' }
+          : own,
+      );
     const legacy = databaseObjectName(config.database);
     if (names.origin === 'pipeline' && legacy !== names.slot) {
       const old = await slotStatus(client, config, legacy);
@@ -75,7 +85,10 @@ export function listSlots(config: Config, state: State, ctx: ConnectorContext): 
 export function dropSlots(config: Config, state: State, ctx: ConnectorContext): Promise<string[]> {
   return withNames(config, state, ctx, async (client, names) => {
     const dropped: string[] = [];
-    const { rows } = await client.query<{ active: boolean }>(`SELECT active FROM pg_replication_slots WHERE slot_name = $1 AND database = $2`, [names.slot, config.database]);
+    const { rows } = await client.query<{ active: boolean }>(
+      `SELECT active FROM pg_replication_slots WHERE slot_name = $1 AND database = $2`,
+      [names.slot, config.database],
+    );
     if (rows[0]?.active) {
       throw new ConnectorError('REPLICATION_SLOT_IN_USE', `replication slot ${names.slot} is in use by another connection`, {
         hint: 'a run of this pipeline is reading it: stop that run first',

@@ -1,4 +1,12 @@
-import { ConnectorError, getMetadata, keyProperties, selectedFields, type CatalogStream, type JsonSchema, type Logger } from '@mage-int/core';
+import {
+  ConnectorError,
+  getMetadata,
+  keyProperties,
+  selectedFields,
+  type CatalogStream,
+  type JsonSchema,
+  type Logger,
+} from '@mage-int/core';
 import type pg from 'pg';
 import { ident, qualified } from './connection.js';
 import type { RowColumn } from './copy-text-decoder.js';
@@ -28,9 +36,11 @@ export interface TablePlan {
 /** The schema and table a catalog stream names (metadata first, then `schema-table` in tap_stream_id). */
 export function tableOf(stream: CatalogStream): { schemaName: string; tableName: string } {
   const md = getMetadata(stream);
-  const schemaName = typeof md['schema-name'] === 'string' ? md['schema-name'] : stream.tap_stream_id.split('-')[0] ?? 'public';
+  const schemaName = typeof md['schema-name'] === 'string' ? md['schema-name'] : (stream.tap_stream_id.split('-')[0] ?? 'public');
   const tableName =
-    typeof md['table-name'] === 'string' ? md['table-name'] : (stream.table_name ?? stream.tap_stream_id.slice(schemaName.length + 1)) || stream.stream;
+    typeof md['table-name'] === 'string'
+      ? md['table-name']
+      : (stream.table_name ?? stream.tap_stream_id.slice(schemaName.length + 1)) || stream.stream;
   return { schemaName, tableName };
 }
 
@@ -52,7 +62,13 @@ interface LiveColumnRow {
 }
 
 /** Loads the live columns of a stream's table and checks the selection still fits it. */
-export async function planTable(client: pg.Client, stream: CatalogStream, registry: TypeRegistry, logger: Logger, alsoRead: readonly string[] = []): Promise<TablePlan> {
+export async function planTable(
+  client: pg.Client,
+  stream: CatalogStream,
+  registry: TypeRegistry,
+  logger: Logger,
+  alsoRead: readonly string[] = [],
+): Promise<TablePlan> {
   const { schemaName, tableName } = tableOf(stream);
   const { rows } = await client.query<LiveColumnRow>(
     `SELECT c.oid::int AS oid, c.relkind AS relkind, a.attname AS name, a.atttypid::int AS type, format_type(a.atttypid, a.atttypmod) AS declared, a.attnotnull AS not_null
@@ -69,11 +85,15 @@ export async function planTable(client: pg.Client, stream: CatalogStream, regist
   const keys = keyProperties(stream);
   for (const key of [...keys, ...alsoRead]) {
     if (!live.has(key)) {
-      throw new ConnectorError('KEY_COLUMN_MISSING', `column "${key}" (a key or the replication key) no longer exists in ${qualified(schemaName, tableName)}`, {
-        stream: stream.tap_stream_id,
-        field: key,
-        hint: 'run discovery again so the stream gets its current key',
-      });
+      throw new ConnectorError(
+        'KEY_COLUMN_MISSING',
+        `column "${key}" (a key or the replication key) no longer exists in ${qualified(schemaName, tableName)}`,
+        {
+          stream: stream.tap_stream_id,
+          field: key,
+          hint: 'run discovery again so the stream gets its current key',
+        },
+      );
     }
   }
   const columns: PlanColumn[] = [];
@@ -85,10 +105,17 @@ export async function planTable(client: pg.Client, stream: CatalogStream, regist
     columns.push({ name, parse: kind.parse, typeOid: row.type, declared: row.declared, notNull: row.not_null });
     const discovered = getMetadata(stream, ['properties', name])['sql-datatype'];
     const stale = typeof discovered === 'string' && discovered !== row.declared;
-    if (stale) logger.warn(`column "${name}" is ${row.declared} now (the catalog says ${discovered}); its schema follows the table`, { stream: stream.tap_stream_id });
+    if (stale)
+      logger.warn(`column "${name}" is ${row.declared} now (the catalog says ${discovered}); its schema follows the table`, {
+        stream: stream.tap_stream_id,
+      });
     properties[name] = (!stale ? catalogProps[name] : undefined) ?? columnSchema(kind, row.declared, row.not_null || keys.includes(name));
   }
-  for (const name of wanted) if (!live.has(name)) logger.warn(`column "${name}" of ${qualified(schemaName, tableName)} no longer exists; it is skipped`, { stream: stream.tap_stream_id });
+  for (const name of wanted)
+    if (!live.has(name))
+      logger.warn(`column "${name}" of ${qualified(schemaName, tableName)} no longer exists; it is skipped`, {
+        stream: stream.tap_stream_id,
+      });
   return {
     catalogStream: stream,
     tapStreamId: stream.tap_stream_id,

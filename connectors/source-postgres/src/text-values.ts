@@ -54,7 +54,8 @@ export const parseDate: TextParser = (text) => isoYear(text);
 
 /** timestamp: `2024-01-02 03:04:05.123456` → `2024-01-02T03:04:05.123456` (no offset: it has none). */
 export const parseTimestamp: TextParser = (text) => {
-  if (text.length >= 19 && text.charCodeAt(10) === 32 && text.charCodeAt(4) === 45 && !text.endsWith(' BC')) return `${text.slice(0, 10)}T${text.slice(11)}`;
+  if (text.length >= 19 && text.charCodeAt(10) === 32 && text.charCodeAt(4) === 45 && !text.endsWith(' BC'))
+    return `${text.slice(0, 10)}T${text.slice(11)}`;
   if (text === 'infinity' || text === '-infinity') return text;
   const iso = isoYear(text);
   const space = iso.indexOf(' ');

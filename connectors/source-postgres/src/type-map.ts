@@ -105,7 +105,9 @@ export class TypeRegistry {
         // Items may themselves be arrays: PostgreSQL does not enforce an array column's declared dimensions.
         schema: { type: ['array'], items: withArray(nullable(element.schema)) },
         parse: (text) => parseArray(text, element.parse, delim),
-        ...(element.portableType === undefined ? {} : { portableType: element.portableType.endsWith('[]') ? element.portableType : `${element.portableType}[]` }),
+        ...(element.portableType === undefined
+          ? {}
+          : { portableType: element.portableType.endsWith('[]') ? element.portableType : `${element.portableType}[]` }),
         orderable: false,
       };
     }

@@ -45,7 +45,10 @@ function startWriter(config: pg.ClientConfig): { stop: () => Promise<number> } {
       else if (r < 0.8) await client.query(`UPDATE stock SET qty = qty + 1, note = 'updated ' || qty WHERE id = $1`, [id]);
       else await client.query(`DELETE FROM stock WHERE id = $1`, [id]);
       // some multi-row transactions too
-      if (r > 0.97) await client.query(`BEGIN; UPDATE stock SET qty = qty * 2 WHERE id BETWEEN ${id} AND ${id + 50}; DELETE FROM stock WHERE id = ${id + 51}; COMMIT`);
+      if (r > 0.97)
+        await client.query(
+          `BEGIN; UPDATE stock SET qty = qty * 2 WHERE id BETWEEN ${id} AND ${id + 50}; DELETE FROM stock WHERE id = ${id + 51}; COMMIT`,
+        );
       ops++;
       await new Promise((res) => setTimeout(res, 2));
     }
@@ -61,7 +64,11 @@ function startWriter(config: pg.ClientConfig): { stop: () => Promise<number> } {
 }
 
 /** Watches that the slot's confirmed position never passes the lsn of the state the runner persisted. */
-function startWatcher(stateFile: string, slot: string, config: pg.ClientConfig): { stop: () => Promise<{ checks: number; violations: string[] }> } {
+function startWatcher(
+  stateFile: string,
+  slot: string,
+  config: pg.ClientConfig,
+): { stop: () => Promise<{ checks: number; violations: string[] }> } {
   let running = true;
   let checks = 0;
   const violations: string[] = [];
@@ -75,7 +82,10 @@ function startWatcher(stateFile: string, slot: string, config: pg.ClientConfig):
       let committed: bigint | undefined;
       try {
         const state = parseExactJson(readFileSync(stateFile, 'utf8')) as { bookmarks: Record<string, { lsn?: string }> };
-        const lsns = Object.values(state.bookmarks).map((b) => b.lsn).filter((x): x is string => typeof x === 'string').map(lsn);
+        const lsns = Object.values(state.bookmarks)
+          .map((b) => b.lsn)
+          .filter((x): x is string => typeof x === 'string')
+          .map(lsn);
         if (lsns.length > 0) committed = lsns.reduce((a, b) => (a < b ? a : b));
       } catch {
         // no state yet
@@ -151,14 +161,18 @@ describe('LOG_BASED end to end with a crash', () => {
     const instance = await DuckDBInstance.fromCache(duckPath);
     const connection = await instance.connect();
     try {
-      const destRows = (await connection.runAndReadAll(`SELECT id::INTEGER AS id, qty::INTEGER AS qty, note FROM stock ORDER BY id`)).getRowObjectsJson();
+      const destRows = (
+        await connection.runAndReadAll(`SELECT id::INTEGER AS id, qty::INTEGER AS qty, note FROM stock ORDER BY id`)
+      ).getRowObjectsJson();
       expect(destRows.length).toBe(sourceRows.length);
       expect(destRows).toEqual(sourceRows);
     } finally {
       connection.closeSync();
       instance.closeSync();
     }
-    const { rows: slot } = await db.sql(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [pipelineObjectName('cdc', db.name)]);
+    const { rows: slot } = await db.sql(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [
+      pipelineObjectName('cdc', db.name),
+    ]);
     const state = JSON.parse(readFileSync(join(stateDir, 'cdc.json'), 'utf8')) as { bookmarks: Record<string, { lsn: string }> };
     expect(lsn(slot[0]!.c as string)).toBeLessThanOrEqual(lsn(state.bookmarks['public-stock']!.lsn));
   }, 120_000);

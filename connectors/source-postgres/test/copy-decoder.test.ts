@@ -4,7 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordData } from '@mage-int/core';
 import { copyRows, decodeCopyChunks } from '../src/copy-rows.js';
 import { decodeCopyLine, unescapeCopyText, type RowColumn } from '../src/copy-text-decoder.js';
-import { parseArray, parseBool, parseFloat8, parseInt4, parseInt8, parseJson, parseNumeric, parseText, parseTimestamptz } from '../src/text-values.js';
+import {
+  parseArray,
+  parseBool,
+  parseFloat8,
+  parseInt4,
+  parseInt8,
+  parseJson,
+  parseNumeric,
+  parseText,
+  parseTimestamptz,
+} from '../src/text-values.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 /** A small seeded PRNG, so a failing case can be replayed. */
@@ -54,7 +64,12 @@ function randomRows(count: number, random: () => number): (string | null)[][] {
       maybe(text(30)),
       maybe(pick(['0', '-1.50', '123456789012345678901234567890.0123456789', 'NaN', 'Infinity'])),
       maybe(pick(['0.1', '-1e-300', 'NaN', '-Infinity', '1.7976931348623157e+308'])),
-      maybe(JSON.stringify({ s: text(12), n: pick([1, 2.5, -0.125]), big: 12345678901234567890n.toString() }).replace('"big":"12345678901234567890"', '"big":12345678901234567890')),
+      maybe(
+        JSON.stringify({ s: text(12), n: pick([1, 2.5, -0.125]), big: 12345678901234567890n.toString() }).replace(
+          '"big":"12345678901234567890"',
+          '"big":12345678901234567890',
+        ),
+      ),
       maybe(`{${['"a b"', '"c\\\\d"', 'NULL', '"e\\"f"'].slice(0, Math.floor(random() * 4)).join(',')}}`),
     ]);
   }
@@ -79,7 +94,12 @@ async function* randomChunks(bytes: Buffer, random: () => number, maxChunk: numb
 }
 
 /** The record batches, and their texts one after the other; each batch's text must decode to its records. */
-async function decodeAll(chunks: AsyncIterable<Buffer>, columns: readonly RowColumn[], batchSize: number, textLimit?: number): Promise<{ batches: RecordData[][]; text: Buffer }> {
+async function decodeAll(
+  chunks: AsyncIterable<Buffer>,
+  columns: readonly RowColumn[],
+  batchSize: number,
+  textLimit?: number,
+): Promise<{ batches: RecordData[][]; text: Buffer }> {
   const batches: RecordData[][] = [];
   const texts: Buffer[] = [];
   for await (const { records, text } of decodeCopyChunks(chunks, columns, batchSize, textLimit)) {

@@ -91,7 +91,9 @@ describe('discovery', () => {
   });
 
   it('discovers 1,000 tables in a few seconds', async () => {
-    await db.sql(`CREATE SCHEMA many; DO $$ BEGIN FOR i IN 1..1000 LOOP EXECUTE format('CREATE TABLE many.t%s (id int PRIMARY KEY, a text, b timestamptz, c numeric)', i); END LOOP; END $$;`);
+    await db.sql(
+      `CREATE SCHEMA many; DO $$ BEGIN FOR i IN 1..1000 LOOP EXECUTE format('CREATE TABLE many.t%s (id int PRIMARY KEY, a text, b timestamptz, c numeric)', i); END LOOP; END $$;`,
+    );
     const started = Date.now();
     const catalog = await new PostgreSQL({ config: { ...db.config, schema: 'many' } }).discover();
     const elapsed = Date.now() - started;

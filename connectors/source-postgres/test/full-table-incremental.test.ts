@@ -32,7 +32,12 @@ describe('FULL_TABLE', () => {
     expect(messages[0]).toMatchObject({ type: 'SCHEMA', stream: 'orders', key_properties: ['id'] });
     const records = recordsOf(messages, 'orders');
     expect(records).toHaveLength(10000);
-    expect(records[0]).toEqual({ id: 1, customer: 'c1', total: expect.objectContaining({ text: '1.25' }), updated_at: '2024-05-01T10:00:00.123456+00:00' });
+    expect(records[0]).toEqual({
+      id: 1,
+      customer: 'c1',
+      total: expect.objectContaining({ text: '1.25' }),
+      updated_at: '2024-05-01T10:00:00.123456+00:00',
+    });
     const batches = messages.filter((m) => m.type === 'RECORD_BATCH');
     expect(batches).toHaveLength(10);
     const version = (batches[0] as { version: number }).version;
@@ -78,7 +83,10 @@ describe('INCREMENTAL', () => {
     expect(new Set(records.map((r) => r['id'])).size).toBe(10000);
     expect(messages.filter((m) => m.type === 'RECORD_BATCH')).toHaveLength(10);
     const state = lastState(messages);
-    expect(state.bookmarks['public-orders']).toEqual({ replication_key: 'updated_at', replication_key_value: '2024-05-01T10:00:00.123456+00:00' });
+    expect(state.bookmarks['public-orders']).toEqual({
+      replication_key: 'updated_at',
+      replication_key_value: '2024-05-01T10:00:00.123456+00:00',
+    });
   });
 
   it('resumes mid-stream from the per-batch bookmark without losing or repeating rows', async () => {
@@ -107,7 +115,9 @@ describe('INCREMENTAL', () => {
     expect(next.slice(-2).map((r) => r['id'])).toEqual([42, 10001]);
     const again = recordsOf(await read(cat, lastState(await read(cat, done))), 'orders');
     expect(again.map((r) => r['id'])).toEqual([10001]);
-    await db.sql(`DELETE FROM orders WHERE id = 10001; UPDATE orders SET updated_at = '2024-05-01 10:00:00.123456+00', total = 52.50 WHERE id = 42`);
+    await db.sql(
+      `DELETE FROM orders WHERE id = 10001; UPDATE orders SET updated_at = '2024-05-01 10:00:00.123456+00', total = 52.50 WHERE id = 42`,
+    );
   });
 
   it('keyset-pages on a composite key with a non-unique replication key', async () => {
@@ -119,7 +129,9 @@ describe('INCREMENTAL', () => {
 
   it('answers a bookmark beyond the range of an integer replication key without querying it: nothing newer, or everything', async () => {
     const cat = select(catalog, { orders: { method: 'INCREMENTAL', key: 'id' } });
-    const bookmark = (value: unknown): State => ({ bookmarks: { 'public-orders': { replication_key: 'id', replication_key_value: value } } });
+    const bookmark = (value: unknown): State => ({
+      bookmarks: { 'public-orders': { replication_key: 'id', replication_key_value: value } },
+    });
     for (const beyond of [Number.MAX_SAFE_INTEGER, 2n ** 40n, '2147483648']) {
       const messages = await read(cat, bookmark(beyond));
       expect(recordsOf(messages, 'orders')).toHaveLength(0);
@@ -142,7 +154,9 @@ describe('wide rows', () => {
     const discovered = await new PostgreSQL({ config }).discover();
     const sizes: Record<string, number[]> = {};
     for (const method of ['FULL_TABLE', 'INCREMENTAL'] as const) {
-      const messages = await collect(source.read(config, select(discovered, { wide_docs: { method, key: 'updated' } }), { bookmarks: {} }, ctx()));
+      const messages = await collect(
+        source.read(config, select(discovered, { wide_docs: { method, key: 'updated' } }), { bookmarks: {} }, ctx()),
+      );
       sizes[method] = messages.flatMap((m) => (m.type === 'RECORD_BATCH' ? [m.records.length] : []));
       const records = recordsOf(messages, 'wide_docs');
       expect(records.map((r) => r['id'])).toEqual(Array.from({ length: 30 }, (_v, i) => i + 1));

@@ -34,7 +34,9 @@ export async function createTestDatabase(overrides: Partial<Config> = {}): Promi
       await a.connect();
       try {
         await a.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [name]);
-        await a.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [name]);
+        await a.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [
+          name,
+        ]);
         await new Promise((r) => setTimeout(r, 100));
         await a.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [name]);
         await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -32,9 +32,19 @@ describe('LOG_BASED streams without a key', () => {
     const catalog = select(discovered, { other: { method: 'FULL_TABLE' }, events: { method: 'LOG_BASED' } });
     const seen: SourceMessage[] = [];
     const error = await (async () => {
-      for await (const m of source.read(db.config, catalog, { bookmarks: {} }, { logger: silentLogger, signal: new AbortController().signal })) seen.push(m);
+      for await (const m of source.read(
+        db.config,
+        catalog,
+        { bookmarks: {} },
+        { logger: silentLogger, signal: new AbortController().signal },
+      ))
+        seen.push(m);
     })().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'LOG_BASED_WITHOUT_KEY', stream: 'public-events', message: expect.stringMatching(/appended.*second row/) });
+    expect(error).toMatchObject({
+      code: 'LOG_BASED_WITHOUT_KEY',
+      stream: 'public-events',
+      message: expect.stringMatching(/appended.*second row/),
+    });
     expect((error as { hint: string }).hint).toMatch(/key_properties/);
     expect((error as { hint: string }).hint).not.toMatch(/REPLICA IDENTITY/);
     expect(seen).toEqual([]);
@@ -49,12 +59,27 @@ describe('LOG_BASED streams without a key', () => {
     const store = new MemoryStateStore();
     const path = join(tmp, 'events.duckdb');
     const run = () =>
-      runPipeline({ pipelineId: 'keyless', source, sourceConfig: db.config, destination: duckdb, destinationConfig: { path, hard_delete: true }, catalog, streams, stateStore: store, logger: silentLogger });
-    await expect(run()).rejects.toMatchObject({ code: 'REPLICA_IDENTITY_MISSING', hint: expect.stringMatching(/REPLICA IDENTITY FULL.*key_properties/) });
+      runPipeline({
+        pipelineId: 'keyless',
+        source,
+        sourceConfig: db.config,
+        destination: duckdb,
+        destinationConfig: { path, hard_delete: true },
+        catalog,
+        streams,
+        stateStore: store,
+        logger: silentLogger,
+      });
+    await expect(run()).rejects.toMatchObject({
+      code: 'REPLICA_IDENTITY_MISSING',
+      hint: expect.stringMatching(/REPLICA IDENTITY FULL.*key_properties/),
+    });
 
     await db.sql(`ALTER TABLE events REPLICA IDENTITY FULL`);
     await run();
-    await db.sql(`UPDATE events SET qty = qty * 100, note = 'updated' WHERE qty <= 5; DELETE FROM events WHERE code IN ('c19', 'c20'); INSERT INTO events VALUES ('c99', 99, 'new')`);
+    await db.sql(
+      `UPDATE events SET qty = qty * 100, note = 'updated' WHERE qty <= 5; DELETE FROM events WHERE code IN ('c19', 'c20'); INSERT INTO events VALUES ('c99', 99, 'new')`,
+    );
     await run();
     const { rows: expected } = await db.sql(`SELECT code, qty, note FROM events ORDER BY code`);
     const dest = new DuckDB({ config: { path } });

@@ -35,7 +35,9 @@ async function run(cat: Catalog, state: State): Promise<{ messages: SourceMessag
 }
 
 async function slotPosition(): Promise<string> {
-  const { rows } = await db.sql(`SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`, [`mage_int_${db.name}`]);
+  const { rows } = await db.sql(`SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`, [
+    `mage_int_${db.name}`,
+  ]);
   return rows[0]?.lsn as string;
 }
 
@@ -49,7 +51,10 @@ describe('LOG_BASED', () => {
   let state: State = { bookmarks: {} };
 
   it('snapshots, then streams inserts, updates, deletes with _sdc_lsn and _sdc_deleted_at', async () => {
-    catalog = select(await new PostgreSQL({ config: db.config }).discover(), { accounts: { method: 'LOG_BASED' }, quiet: { method: 'LOG_BASED' } });
+    catalog = select(await new PostgreSQL({ config: db.config }).discover(), {
+      accounts: { method: 'LOG_BASED' },
+      quiet: { method: 'LOG_BASED' },
+    });
     const first = await run(catalog, state);
     const snap = recordsOf(first.messages, 'accounts');
     expect(snap).toHaveLength(1200);
@@ -106,17 +111,27 @@ describe('LOG_BASED', () => {
     const r = await run(catalog, state);
     state = r.state;
     const schema = r.messages.find((m) => m.type === 'SCHEMA' && m.stream === 'accounts');
-    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['tier']).toMatchObject({ type: ['null', 'integer'], 'sql-datatype': 'smallint' });
+    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['tier']).toMatchObject({
+      type: ['null', 'integer'],
+      'sql-datatype': 'smallint',
+    });
     expect(recordsOf(r.messages, 'accounts')[0]).toMatchObject({ id: 4, tier: 2 });
   });
 
   it('follows a column type change with a new SCHEMA', async () => {
-    await db.sql(`ALTER TABLE accounts ALTER COLUMN owner TYPE varchar(80); ALTER TABLE accounts ALTER COLUMN tier TYPE text; UPDATE accounts SET tier = 'gold' WHERE id = 5`);
+    await db.sql(
+      `ALTER TABLE accounts ALTER COLUMN owner TYPE varchar(80); ALTER TABLE accounts ALTER COLUMN tier TYPE text; UPDATE accounts SET tier = 'gold' WHERE id = 5`,
+    );
     const retyped = await run(catalog, state);
     state = retyped.state;
     const schema = retyped.messages.find((m) => m.type === 'SCHEMA' && m.stream === 'accounts');
-    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['tier']).toMatchObject({ type: ['null', 'string'], 'sql-datatype': 'text' });
-    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['owner']).toMatchObject({ 'sql-datatype': 'character varying(80)' });
+    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['tier']).toMatchObject({
+      type: ['null', 'string'],
+      'sql-datatype': 'text',
+    });
+    expect(schema && schema.type === 'SCHEMA' && schema.schema.properties!['owner']).toMatchObject({
+      'sql-datatype': 'character varying(80)',
+    });
     expect(recordsOf(retyped.messages, 'accounts')[0]).toMatchObject({ id: 5, tier: 'gold' });
   });
 
@@ -134,7 +149,11 @@ describe('LOG_BASED', () => {
 
   it('snapshots a table added later without re-syncing the others', async () => {
     await db.sql(`CREATE TABLE later (id int PRIMARY KEY, v text); INSERT INTO later VALUES (1, 'one'), (2, 'two')`);
-    const cat = select(await new PostgreSQL({ config: db.config }).discover(), { accounts: { method: 'LOG_BASED' }, quiet: { method: 'LOG_BASED' }, later: { method: 'LOG_BASED' } });
+    const cat = select(await new PostgreSQL({ config: db.config }).discover(), {
+      accounts: { method: 'LOG_BASED' },
+      quiet: { method: 'LOG_BASED' },
+      later: { method: 'LOG_BASED' },
+    });
     await db.sql(`UPDATE accounts SET owner = 'changed' WHERE id = 10`);
     const r = await run(cat, state);
     state = r.state;
@@ -154,13 +173,20 @@ describe('LOG_BASED', () => {
       CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2024-07-01') TO ('2025-01-01');
       INSERT INTO events VALUES (1, '2024-02-01', 'a'), (2, '2024-08-01', 'b');`);
     const cat = select(await new PostgreSQL({ config: db.config }).discover(), {
-      accounts: { method: 'LOG_BASED' }, quiet: { method: 'LOG_BASED' }, later: { method: 'LOG_BASED' }, events: { method: 'LOG_BASED' },
+      accounts: { method: 'LOG_BASED' },
+      quiet: { method: 'LOG_BASED' },
+      later: { method: 'LOG_BASED' },
+      events: { method: 'LOG_BASED' },
     });
     const snap = await run(cat, state);
     expect(recordsOf(snap.messages, 'events').map((r) => r['id'])).toEqual([1, 2]);
     await db.sql(`INSERT INTO events VALUES (3, '2024-03-01', 'c'), (4, '2024-09-01', 'd'); DELETE FROM events WHERE id = 1`);
     const r = await run(cat, snap.state);
-    expect(recordsOf(r.messages, 'events').map((x) => [x['id'], x['_sdc_deleted_at'] === null])).toEqual([[3, true], [4, true], [1, false]]);
+    expect(recordsOf(r.messages, 'events').map((x) => [x['id'], x['_sdc_deleted_at'] === null])).toEqual([
+      [3, true],
+      [4, true],
+      [1, false],
+    ]);
     state = r.state;
     catalog = cat;
   });
@@ -174,7 +200,10 @@ describe('LOG_BASED', () => {
     const config = { ...db.config, follow: configFollow, heartbeat_seconds: 1 };
     const seen: RecordData[] = [];
     let last: State = state;
-    const writer = setTimeout(() => void db.sql(`INSERT INTO accounts (id, owner) VALUES (${id}, 'live one'), (${id + 1}, 'live two')`), 1500);
+    const writer = setTimeout(
+      () => void db.sql(`INSERT INTO accounts (id, owner) VALUES (${id}, 'live one'), (${id + 1}, 'live two')`),
+      1500,
+    );
     const guard = setTimeout(() => controller.abort(), 20_000);
     try {
       for await (const m of source.read(config, catalog, state, ctx)) {
@@ -202,7 +231,9 @@ describe('LOG_BASED', () => {
     for (let attempt = 0; ; attempt++) {
       await holder.connect();
       let failed = false;
-      holder.query(`START_REPLICATION SLOT "mage_int_${db.name}" LOGICAL 0/0 (proto_version '1', publication_names 'mage_int_${db.name}')`).catch(() => (failed = true));
+      holder
+        .query(`START_REPLICATION SLOT "mage_int_${db.name}" LOGICAL 0/0 (proto_version '1', publication_names 'mage_int_${db.name}')`)
+        .catch(() => (failed = true));
       await new Promise((r) => setTimeout(r, 300));
       if (!failed || attempt >= 20) break;
       await holder.end().catch(() => {});

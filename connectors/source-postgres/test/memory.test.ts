@@ -38,7 +38,10 @@ describe('memory', () => {
     const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/bin.js');
     // Reports the tap's own peak RSS when it exits.
     const report = `data:text/javascript,process.on('exit', () => process.stderr.write('peak-rss-kb ' + process.resourceUsage().maxRSS + '\\n'))`;
-    const child = spawn(process.execPath, ['--import', report, bin, '--config', 'config.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', report, bin, '--config', 'config.json'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lines = 0;
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

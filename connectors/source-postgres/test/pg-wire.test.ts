@@ -44,12 +44,30 @@ function expectTheRecordedChanges(decoded: readonly Decoded[]): void {
   const relations = new Map(messages.flatMap((m) => (m.tag === 'relation' ? [[m.oid, m] as const] : [])));
   const keyed = [...relations.values()].find((r) => r.name === 'keyed')!;
   const full = [...relations.values()].find((r) => r.name === 'full_row')!;
-  expect(keyed.columns.map((c) => [c.name, c.isKey])).toEqual([['id', true], ['name', false], ['big', false], ['n', false]]);
+  expect(keyed.columns.map((c) => [c.name, c.isKey])).toEqual([
+    ['id', true],
+    ['name', false],
+    ['big', false],
+    ['n', false],
+  ]);
   expect(keyed.replicaIdentity).toBe('d');
   expect(full.replicaIdentity).toBe('f');
 
-  const changes = messages.filter((m) => m.tag === 'insert' || m.tag === 'update' || m.tag === 'delete' || m.tag === 'truncate' || m.tag === 'message');
-  expect(changes.map((m) => m.tag)).toEqual(['insert', 'update', 'delete', 'insert', 'update', 'delete', 'insert', 'update', 'truncate', 'message']);
+  const changes = messages.filter(
+    (m) => m.tag === 'insert' || m.tag === 'update' || m.tag === 'delete' || m.tag === 'truncate' || m.tag === 'message',
+  );
+  expect(changes.map((m) => m.tag)).toEqual([
+    'insert',
+    'update',
+    'delete',
+    'insert',
+    'update',
+    'delete',
+    'insert',
+    'update',
+    'truncate',
+    'message',
+  ]);
   const [ins, upd, del, fIns, fUpd, fDel, tIns, tUpd, trunc, msg] = changes as [
     Extract<PgOutputMessage, { tag: 'insert' }>,
     Extract<PgOutputMessage, { tag: 'update' }>,
@@ -111,27 +129,40 @@ describe('node-postgres internals behind pg-wire.ts (the installed pg, the real 
     `);
     await db.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
     // One transaction each (a multi-statement query would be one).
-    for (const statement of CHANGES.split(';').map((t) => t.trim()).filter(Boolean)) await db.sql(statement);
+    for (const statement of CHANGES.split(';')
+      .map((t) => t.trim())
+      .filter(Boolean))
+      await db.sql(statement);
   });
   afterAll(async () => db.drop());
 
   it('streams CopyData through submitRaw, decodes the same changes, and moves the slot by a standby status update', async () => {
-    const client = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: db.name, replication: 'database' } as pg.ClientConfig);
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'postgres',
+      database: db.name,
+      replication: 'database',
+    } as pg.ClientConfig);
     await client.connect();
     const chunks: Buffer[] = [];
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
-    const wire = submitRaw(client, `START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names 'wire_pub', messages 'true')`, {
-      onCopyData: (chunk) => {
-        chunks.push(chunk);
-        wake?.();
+    const wire = submitRaw(
+      client,
+      `START_REPLICATION SLOT ${slot} LOGICAL 0/0 (proto_version '1', publication_names 'wire_pub', messages 'true')`,
+      {
+        onCopyData: (chunk) => {
+          chunks.push(chunk);
+          wake?.();
+        },
+        onError: (error) => {
+          failure = error;
+          wake?.();
+        },
+        onEnd: () => wake?.(),
       },
-      onError: (error) => {
-        failure = error;
-        wake?.();
-      },
-      onEnd: () => wake?.(),
-    });
+    );
     let lastEnd = 0n;
     try {
       // Until the logical message (the last change) has arrived.
@@ -157,7 +188,12 @@ describe('node-postgres internals behind pg-wire.ts (the installed pg, the real 
       status.writeBigInt64BE(BigInt(Date.now() - 946_684_800_000) * 1000n, 25);
       wire.sendCopyData(status);
       await expect
-        .poll(async () => (await db.sql(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rows[0]!.c as string, { timeout: 5000 })
+        .poll(
+          async () =>
+            (await db.sql(`SELECT confirmed_flush_lsn::text AS c FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rows[0]!
+              .c as string,
+          { timeout: 5000 },
+        )
         .toBe(formatLsn(lastEnd));
       chunks.splice(0, chunks.length, ...recorded);
     } finally {
@@ -165,7 +201,10 @@ describe('node-postgres internals behind pg-wire.ts (the installed pg, the real 
     }
     if (process.env['RECORD_PGOUTPUT']) {
       const { rows: version } = await db.sql(`SELECT current_setting('server_version') AS v`);
-      writeFileSync(FIXTURE, `${JSON.stringify({ server: `PostgreSQL ${version[0]!.v as string}`, pg: (await import('pg/package.json', { with: { type: 'json' } })).default.version, chunks: chunks.map((c) => c.toString('hex')) }, null, 1)}\n`);
+      writeFileSync(
+        FIXTURE,
+        `${JSON.stringify({ server: `PostgreSQL ${version[0]!.v as string}`, pg: (await import('pg/package.json', { with: { type: 'json' } })).default.version, chunks: chunks.map((c) => c.toString('hex')) }, null, 1)}\n`,
+      );
     }
   });
 });

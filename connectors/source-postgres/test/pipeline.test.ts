@@ -50,11 +50,21 @@ state:
       const run = await pipelineFromConfig(await loadPipelineFile('pipeline.yaml'));
       const summary = await run.run();
       console.log(JSON.stringify(summary.state));`;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { ...process.env, TEST_PGPORT: '5432' }, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      env: { ...process.env, TEST_PGPORT: '5432' },
+      encoding: 'utf8',
+    });
     expect(child.status, child.stderr).toBe(0);
     const state = JSON.parse(child.stdout.trim().split('\n').pop()!) as { bookmarks: Record<string, unknown> };
-    expect(state.bookmarks['public-people']).toMatchObject({ replication_key: 'seen_at', replication_key_value: '2024-01-02T00:00:00+00:00' });
-    const lines = readFileSync(join(dir, 'out', 'people.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(state.bookmarks['public-people']).toMatchObject({
+      replication_key: 'seen_at',
+      replication_key_value: '2024-01-02T00:00:00+00:00',
+    });
+    const lines = readFileSync(join(dir, 'out', 'people.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => l['name'])).toEqual(['ada', 'bob']);
   });
 
@@ -67,7 +77,10 @@ state:
     expect(catalog.streams.map((s) => s.tap_stream_id)).toEqual(['public-people']);
     const read = spawnSync(process.execPath, [bin, '--config', 'config.json'], { cwd: dir, encoding: 'utf8' });
     expect(read.status, read.stderr).toBe(0);
-    const messages = read.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; record?: Record<string, unknown> });
+    const messages = read.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; record?: Record<string, unknown> });
     expect(messages.filter((m) => m.type === 'RECORD').map((m) => m.record?.['name'])).toEqual(['ada', 'bob']);
     expect(messages.map((m) => m.type)).toContain('ACTIVATE_VERSION');
   });

@@ -24,7 +24,9 @@ afterAll(async () => {
 });
 
 async function slot(name: string): Promise<{ confirmed_flush_lsn: string } | undefined> {
-  const { rows } = await db.sql(`SELECT confirmed_flush_lsn::text AS confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1`, [name]);
+  const { rows } = await db.sql(`SELECT confirmed_flush_lsn::text AS confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1`, [
+    name,
+  ]);
   return rows[0] as { confirmed_flush_lsn: string } | undefined;
 }
 
@@ -98,7 +100,11 @@ describe('replication slot and publication per pipeline', () => {
     expect(await slot(pipelineObjectName('upgraded', db.name))).toBeUndefined();
     const ctxOf = (pipelineId: string) => ({ logger: createLogger({ level: 'error' }), signal: new AbortController().signal, pipelineId });
     expect(await source.operations!.listSlots!(db.config, (await store.load('upgraded'))!, ctxOf('upgraded'))).toEqual([
-      expect.objectContaining({ name: legacy, active: false, note: expect.stringContaining('other pipelines on this database may use it') }),
+      expect.objectContaining({
+        name: legacy,
+        active: false,
+        note: expect.stringContaining('other pipelines on this database may use it'),
+      }),
     ]);
 
     // After a full refresh the pipeline has its own slot; the old one is listed as left over, and not dropped with it.
@@ -111,7 +117,10 @@ describe('replication slot and publication per pipeline', () => {
       expect.objectContaining({ name: legacy, leftover: true, note: expect.stringContaining(`pg_drop_replication_slot('${legacy}')`) }),
     ]);
     expect(listed[0]).not.toHaveProperty('leftover');
-    expect(await source.operations!.dropSlots!(db.config, (await store.load('upgraded'))!, ctxOf('upgraded'))).toEqual([`replication slot ${own}`, `publication ${own}`]);
+    expect(await source.operations!.dropSlots!(db.config, (await store.load('upgraded'))!, ctxOf('upgraded'))).toEqual([
+      `replication slot ${own}`,
+      `publication ${own}`,
+    ]);
     expect(await slot(own)).toBeUndefined();
     expect(await slot(legacy)).toBeDefined();
   });

@@ -24,7 +24,13 @@ describe('SSL settings', () => {
     const warnings: string[] = [];
     const config = validateConfig<Config>(
       source.spec,
-      { ...db.config, ssl_mode: 'verify-full', ssl_root_cert: '/certs/ca.pem', ssl_client_cert: '/certs/c.pem', ssl_client_key: '/certs/c.key' },
+      {
+        ...db.config,
+        ssl_mode: 'verify-full',
+        ssl_root_cert: '/certs/ca.pem',
+        ssl_client_cert: '/certs/c.pem',
+        ssl_client_key: '/certs/c.key',
+      },
       'source postgres',
       (w) => warnings.push(w),
     );

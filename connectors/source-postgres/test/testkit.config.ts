@@ -94,7 +94,8 @@ export default defineTestConfig<Config>({
   async setup() {
     const database = `mage_src_pg_conformance_${randomBytes(4).toString('hex')}`;
     await withClient('postgres', (admin) => admin.query(`CREATE DATABASE ${database}`));
-    const drop = () => withClient('postgres', (admin) => admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined);
+    const drop = () =>
+      withClient('postgres', (admin) => admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined);
     try {
       await withClient(database, (client) => client.query(TABLES));
     } catch (error) {

@@ -2,7 +2,19 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, Decimal, JsonText, MemoryStateStore, runPipeline, silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State } from '@mage-int/core';
+import {
+  createLogger,
+  Decimal,
+  JsonText,
+  MemoryStateStore,
+  runPipeline,
+  silentLogger,
+  type Catalog,
+  type ConnectorContext,
+  type RecordData,
+  type SourceMessage,
+  type State,
+} from '@mage-int/core';
 import source from '../src/index.js';
 import { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, lastState, recordsOf, select, type TestDatabase } from './helpers.js';
@@ -34,27 +46,124 @@ const ROWS = `
 /** What each row must look like in a record. */
 const EXPECTED: RecordData[] = [
   {
-    id: 1, i2: 32767, i4: 2147483647, i8: 9007199254740993n, num: new Decimal('123456789012345678901234567890.0123456789'),
-    num_free: new Decimal('0.000000000000000000001'), r: 1.5, d: 0.1, b: true, t: 'héllo\ttab\nnew line \\ back "q" ✓',
-    vc: 'abc', ch: 'ab   ', u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', j: new JsonText('{"a": 12345678901234567890, "b": [1, 2.5]}'),
-    jb: new JsonText('[1, "x", null]'), jscalar: new JsonText('"just a string"'), by: '00ff10', dt: '2024-02-29', tm: '23:59:59.999999', ttz: '12:00:00.5+05:30',
-    ts: '2024-01-02T03:04:05.123456', tstz: '2024-01-02T01:04:05.123456+00:00', iv: 'P1Y2M3DT4H5M6.789S', arr_i: [1, null, 3],
-    arr_t: ['a b', 'c,d', 'e"f', null, 'NULL'], arr_2d: [[1, 2], [3, 4]], arr_num: [new Decimal('1.10'), new Decimal('2.20')],
-    arr_ts: ['2024-01-01T00:00:00.000001+00:00'], en: 'happy', dom: new Decimal('12.50'), ip: '192.168.0.1/24', net: '10.0.0.0/8',
-    mac: '08:00:2b:01:02:03', mny: new Decimal('1234.56'), x: '<a>1</a>', rng: '[1,10)', tsr: '["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")',
+    id: 1,
+    i2: 32767,
+    i4: 2147483647,
+    i8: 9007199254740993n,
+    num: new Decimal('123456789012345678901234567890.0123456789'),
+    num_free: new Decimal('0.000000000000000000001'),
+    r: 1.5,
+    d: 0.1,
+    b: true,
+    t: 'héllo\ttab\nnew line \\ back "q" ✓',
+    vc: 'abc',
+    ch: 'ab   ',
+    u: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    j: new JsonText('{"a": 12345678901234567890, "b": [1, 2.5]}'),
+    jb: new JsonText('[1, "x", null]'),
+    jscalar: new JsonText('"just a string"'),
+    by: '00ff10',
+    dt: '2024-02-29',
+    tm: '23:59:59.999999',
+    ttz: '12:00:00.5+05:30',
+    ts: '2024-01-02T03:04:05.123456',
+    tstz: '2024-01-02T01:04:05.123456+00:00',
+    iv: 'P1Y2M3DT4H5M6.789S',
+    arr_i: [1, null, 3],
+    arr_t: ['a b', 'c,d', 'e"f', null, 'NULL'],
+    arr_2d: [
+      [1, 2],
+      [3, 4],
+    ],
+    arr_num: [new Decimal('1.10'), new Decimal('2.20')],
+    arr_ts: ['2024-01-01T00:00:00.000001+00:00'],
+    en: 'happy',
+    dom: new Decimal('12.50'),
+    ip: '192.168.0.1/24',
+    net: '10.0.0.0/8',
+    mac: '08:00:2b:01:02:03',
+    mny: new Decimal('1234.56'),
+    x: '<a>1</a>',
+    rng: '[1,10)',
+    tsr: '["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")',
   },
   {
-    id: 2, i2: -32768, i4: -2147483648, i8: -9223372036854775808n, num: Number.NaN, num_free: new Decimal('-1.5'), r: Infinity,
-    d: -Infinity, b: false, t: '', vc: '', ch: '     ', u: null, j: new JsonText('null'), jb: new JsonText('{}'), jscalar: new JsonText('42'), by: '', dt: '-0043-03-15',
-    tm: '24:00:00', ttz: '00:00:00-03:00', ts: '0000-01-01T00:00:00', tstz: 'infinity', iv: 'P-1D', arr_i: [], arr_t: [], arr_2d: [],
-    arr_num: [], arr_ts: [], en: 'sad', dom: new Decimal('0.01'), ip: '::1', net: '2001:db8::/32', mac: 'ff:ff:ff:ff:ff:ff',
-    mny: new Decimal('-5.00'), x: '<b/>', rng: 'empty', tsr: '(,)',
+    id: 2,
+    i2: -32768,
+    i4: -2147483648,
+    i8: -9223372036854775808n,
+    num: Number.NaN,
+    num_free: new Decimal('-1.5'),
+    r: Infinity,
+    d: -Infinity,
+    b: false,
+    t: '',
+    vc: '',
+    ch: '     ',
+    u: null,
+    j: new JsonText('null'),
+    jb: new JsonText('{}'),
+    jscalar: new JsonText('42'),
+    by: '',
+    dt: '-0043-03-15',
+    tm: '24:00:00',
+    ttz: '00:00:00-03:00',
+    ts: '0000-01-01T00:00:00',
+    tstz: 'infinity',
+    iv: 'P-1D',
+    arr_i: [],
+    arr_t: [],
+    arr_2d: [],
+    arr_num: [],
+    arr_ts: [],
+    en: 'sad',
+    dom: new Decimal('0.01'),
+    ip: '::1',
+    net: '2001:db8::/32',
+    mac: 'ff:ff:ff:ff:ff:ff',
+    mny: new Decimal('-5.00'),
+    x: '<b/>',
+    rng: 'empty',
+    tsr: '(,)',
   },
   {
-    id: 3, i2: null, i4: null, i8: null, num: null, num_free: null, r: Number.NaN, d: null, b: null, t: null, vc: null, ch: null,
-    u: null, j: null, jb: null, jscalar: null, by: null, dt: 'infinity', tm: null, ttz: null, ts: '-infinity', tstz: '-infinity',
-    iv: null, arr_i: null, arr_t: null, arr_2d: null, arr_num: null, arr_ts: null, en: null, dom: null, ip: null, net: null, mac: null,
-    mny: null, x: null, rng: null, tsr: null,
+    id: 3,
+    i2: null,
+    i4: null,
+    i8: null,
+    num: null,
+    num_free: null,
+    r: Number.NaN,
+    d: null,
+    b: null,
+    t: null,
+    vc: null,
+    ch: null,
+    u: null,
+    j: null,
+    jb: null,
+    jscalar: null,
+    by: null,
+    dt: 'infinity',
+    tm: null,
+    ttz: null,
+    ts: '-infinity',
+    tstz: '-infinity',
+    iv: null,
+    arr_i: null,
+    arr_t: null,
+    arr_2d: null,
+    arr_num: null,
+    arr_ts: null,
+    en: null,
+    dom: null,
+    ip: null,
+    net: null,
+    mac: null,
+    mny: null,
+    x: null,
+    rng: null,
+    tsr: null,
   },
 ];
 
@@ -136,7 +245,12 @@ describe('type round-trips', () => {
       logger: silentLogger,
     } as never);
     const lines = readFileSync(join(dir, 'every_type.jsonl'), 'utf8').trim().split('\n');
-    const parsed = lines.map((line) => JSON.parse(line, (_k, v, ctx?: { source?: string }) => (typeof v === 'number' && ctx?.source ? { number: ctx.source } : v)) as RecordData);
+    const parsed = lines.map(
+      (line) =>
+        JSON.parse(line, (_k, v, ctx?: { source?: string }) =>
+          typeof v === 'number' && ctx?.source ? { number: ctx.source } : v,
+        ) as RecordData,
+    );
     expect(parsed.map((r) => Object.fromEntries(Object.keys(EXPECTED[0]!).map((k) => [k, r[k]])))).toEqual(EXPECTED.map(numbersAsText));
   });
 });
@@ -147,17 +261,123 @@ describe('type round-trips', () => {
  * PostgreSQL's text of it, and a JSON `null` stays JSON, distinct from SQL NULL.
  */
 const DUCKDB_ROWS: (string | null)[][] = [
-  ['1', '32767', '2147483647', '9007199254740993', '123456789012345678901234567890.0123456789', '0.000000000000000000001', '1.5', '0.1', 'true',
-   'héllo\ttab\nnew line \\ back "q" ✓', 'abc', 'ab   ', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"a": 12345678901234567890, "b": [1, 2.5]}', '[1, "x", null]',
-   '"just a string"', '\\x00\\xFF\\x10', '2024-02-29', '23:59:59.999999', '12:00:00.5+05:30', '2024-01-02 03:04:05.123456',
-   '2024-01-02 01:04:05.123456+00', 'P1Y2M3DT4H5M6.789S', '[1,null,3]', '["a b","c,d","e\\"f",null,"NULL"]', '[[1,2],[3,4]]', '[1.10,2.20]',
-   '["2024-01-01T00:00:00.000001+00:00"]', 'happy', '12.50', '192.168.0.1/24', '10.0.0.0/8', '08:00:2b:01:02:03', '1234.56', '<a>1</a>', '[1,10)',
-   '["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")'],
-  ['2', '-32768', '-2147483648', '-9223372036854775808', 'NaN', '-1.5', 'inf', '-inf', 'false', '', '', '     ', null, 'null', '{}', '42', '',
-   '0044-03-15 (BC)', '24:00:00', '00:00:00-03', '0001-01-01 (BC) 00:00:00', 'infinity', 'P-1D', '[]', '[]', '[]', '[]', '[]', 'sad', '0.01', '::1',
-   '2001:db8::/32', 'ff:ff:ff:ff:ff:ff', '-5.00', '<b/>', 'empty', '(,)'],
-  ['3', null, null, null, null, null, 'nan', null, null, null, null, null, null, null, null, null, null, 'infinity', null, null, '-infinity',
-   '-infinity', null, null, null, null, null, null, null, null, null, null, null, null, null, null, null],
+  [
+    '1',
+    '32767',
+    '2147483647',
+    '9007199254740993',
+    '123456789012345678901234567890.0123456789',
+    '0.000000000000000000001',
+    '1.5',
+    '0.1',
+    'true',
+    'héllo\ttab\nnew line \\ back "q" ✓',
+    'abc',
+    'ab   ',
+    'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+    '{"a": 12345678901234567890, "b": [1, 2.5]}',
+    '[1, "x", null]',
+    '"just a string"',
+    '\\x00\\xFF\\x10',
+    '2024-02-29',
+    '23:59:59.999999',
+    '12:00:00.5+05:30',
+    '2024-01-02 03:04:05.123456',
+    '2024-01-02 01:04:05.123456+00',
+    'P1Y2M3DT4H5M6.789S',
+    '[1,null,3]',
+    '["a b","c,d","e\\"f",null,"NULL"]',
+    '[[1,2],[3,4]]',
+    '[1.10,2.20]',
+    '["2024-01-01T00:00:00.000001+00:00"]',
+    'happy',
+    '12.50',
+    '192.168.0.1/24',
+    '10.0.0.0/8',
+    '08:00:2b:01:02:03',
+    '1234.56',
+    '<a>1</a>',
+    '[1,10)',
+    '["2024-01-01 00:00:00+00","2024-02-01 00:00:00+00")',
+  ],
+  [
+    '2',
+    '-32768',
+    '-2147483648',
+    '-9223372036854775808',
+    'NaN',
+    '-1.5',
+    'inf',
+    '-inf',
+    'false',
+    '',
+    '',
+    '     ',
+    null,
+    'null',
+    '{}',
+    '42',
+    '',
+    '0044-03-15 (BC)',
+    '24:00:00',
+    '00:00:00-03',
+    '0001-01-01 (BC) 00:00:00',
+    'infinity',
+    'P-1D',
+    '[]',
+    '[]',
+    '[]',
+    '[]',
+    '[]',
+    'sad',
+    '0.01',
+    '::1',
+    '2001:db8::/32',
+    'ff:ff:ff:ff:ff:ff',
+    '-5.00',
+    '<b/>',
+    'empty',
+    '(,)',
+  ],
+  [
+    '3',
+    null,
+    null,
+    null,
+    null,
+    null,
+    'nan',
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    'infinity',
+    null,
+    null,
+    '-infinity',
+    '-infinity',
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+    null,
+  ],
 ];
 
 describe('type round-trips into DuckDB', () => {
@@ -179,13 +399,30 @@ describe('type round-trips into DuckDB', () => {
     const connection = await instance.connect();
     try {
       const types = Object.fromEntries(
-        (await connection.runAndReadAll(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'every_type'`)).getRows().map((r) => [String(r[0]), String(r[1])]),
+        (await connection.runAndReadAll(`SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'every_type'`))
+          .getRows()
+          .map((r) => [String(r[0]), String(r[1])]),
       );
       expect(types).toMatchObject({
-        i8: 'BIGINT', num: 'VARCHAR', r: 'DOUBLE', dom: 'DECIMAL(10,2)', u: 'UUID', jb: 'JSON', by: 'BLOB', dt: 'DATE', tm: 'TIME',
-        ttz: 'TIME WITH TIME ZONE', ts: 'TIMESTAMP', tstz: 'TIMESTAMP WITH TIME ZONE', arr_i: 'JSON',
+        i8: 'BIGINT',
+        num: 'VARCHAR',
+        r: 'DOUBLE',
+        dom: 'DECIMAL(10,2)',
+        u: 'UUID',
+        jb: 'JSON',
+        by: 'BLOB',
+        dt: 'DATE',
+        tm: 'TIME',
+        ttz: 'TIME WITH TIME ZONE',
+        ts: 'TIMESTAMP',
+        tstz: 'TIMESTAMP WITH TIME ZONE',
+        arr_i: 'JSON',
       });
-      const rows = (await connection.runAndReadAll(`SELECT COLUMNS(* EXCLUDE (_sdc_table_version, _sdc_deleted_at))::VARCHAR FROM every_type ORDER BY id`)).getRows();
+      const rows = (
+        await connection.runAndReadAll(
+          `SELECT COLUMNS(* EXCLUDE (_sdc_table_version, _sdc_deleted_at))::VARCHAR FROM every_type ORDER BY id`,
+        )
+      ).getRows();
       expect(rows).toEqual(DUCKDB_ROWS);
     } finally {
       connection.closeSync();
@@ -207,9 +444,16 @@ describe('type round-trips into PostgreSQL', () => {
       stateStore: new MemoryStateStore(),
       logger: silentLogger,
     } as never);
-    const columns = (await db.sql(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.every_type'::regclass AND attnum > 0 ORDER BY attnum`)).rows.map((r) => String(r.attname));
+    const columns = (
+      await db.sql(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.every_type'::regclass AND attnum > 0 ORDER BY attnum`)
+    ).rows.map((r) => String(r.attname));
     // money travels as an exact number (its text depends on lc_monetary) and lands as numeric.
-    const text = async (table: string) => (await db.sql(`SELECT ${columns.map((c) => (c === 'mny' ? 'mny::numeric::text' : `${c}::text`)).join(', ')} FROM ${table} ORDER BY id`)).rows;
+    const text = async (table: string) =>
+      (
+        await db.sql(
+          `SELECT ${columns.map((c) => (c === 'mny' ? 'mny::numeric::text' : `${c}::text`)).join(', ')} FROM ${table} ORDER BY id`,
+        )
+      ).rows;
     expect(await text('copied.every_type')).toEqual(await text('public.every_type'));
   });
 });
@@ -224,11 +468,23 @@ describe('PostgreSQL → PostgreSQL as COPY text', () => {
     const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
     const postgres = (await import('@mage-int/destination-postgres')).default;
     const load = () =>
-      runPipeline({ pipelineId: 'native', source, sourceConfig: db.config, destination: postgres, destinationConfig: { ...db.config, schema: 'native_copy' }, catalog: cat, stateStore: new MemoryStateStore(), logger } as never);
+      runPipeline({
+        pipelineId: 'native',
+        source,
+        sourceConfig: db.config,
+        destination: postgres,
+        destinationConfig: { ...db.config, schema: 'native_copy' },
+        catalog: cat,
+        stateStore: new MemoryStateStore(),
+        logger,
+      } as never);
     await load();
     expect(lines.some((line) => line.includes("loading the source database's COPY text as it is"))).toBe(true);
-    const columns = (await db.sql(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.portable'::regclass AND attnum > 0 ORDER BY attnum`)).rows.map((r) => String(r.attname));
-    const text = async (table: string) => (await db.sql(`SELECT ${columns.map((c) => `${c}::text`).join(', ')} FROM ${table} ORDER BY id`)).rows;
+    const columns = (
+      await db.sql(`SELECT attname FROM pg_attribute WHERE attrelid = 'public.portable'::regclass AND attnum > 0 ORDER BY attnum`)
+    ).rows.map((r) => String(r.attname));
+    const text = async (table: string) =>
+      (await db.sql(`SELECT ${columns.map((c) => `${c}::text`).join(', ')} FROM ${table} ORDER BY id`)).rows;
     expect(await text('native_copy.portable')).toEqual(await text('public.portable'));
     // A second run upserts the same keys through staging: still the same rows, once each.
     await db.sql(`UPDATE portable SET t = 'changed' WHERE id = 1`);

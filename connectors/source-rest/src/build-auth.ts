@@ -20,7 +20,13 @@ export function buildAuth(auth: Auth | undefined, baseUrl: string): HttpAuth | u
     case 'bearer':
       return bearerAuth(auth.token as string, 'client.auth.token');
     case 'api_key':
-      return apiKeyAuth({ name: auth.name ?? 'Authorization', value: auth.api_key as string, in: auth.location ?? 'header', credential: 'client.auth.api_key', ...(auth.prefix ? { prefix: auth.prefix } : {}) });
+      return apiKeyAuth({
+        name: auth.name ?? 'Authorization',
+        value: auth.api_key as string,
+        in: auth.location ?? 'header',
+        credential: 'client.auth.api_key',
+        ...(auth.prefix ? { prefix: auth.prefix } : {}),
+      });
     case 'http_basic':
       return basicAuth(auth.username as string, auth.password as string, 'client.auth.password');
     case 'oauth2_client_credentials':
@@ -46,7 +52,10 @@ export function buildAuth(auth: Auth | undefined, baseUrl: string): HttpAuth | u
         credential: 'client.auth.private_key',
       });
     case 'google_service_account':
-      return googleServiceAccountAuth(serviceAccount(auth.credentials_json as string), auth.scopes ?? [], { credential: 'client.auth.credentials_json', ...(auth.subject ? { subject: auth.subject } : {}) });
+      return googleServiceAccountAuth(serviceAccount(auth.credentials_json as string), auth.scopes ?? [], {
+        credential: 'client.auth.credentials_json',
+        ...(auth.subject ? { subject: auth.subject } : {}),
+      });
     case 'session_token': {
       const credentials = { username: auth.username, password: auth.password };
       const body = auth.login_json ? loginBody(auth.login_json, credentials) : undefined;
@@ -66,7 +75,9 @@ export function buildAuth(auth: Auth | undefined, baseUrl: string): HttpAuth | u
 
 /** `{username}` / `{password}` in the login body (placeholders other than resource references). */
 function loginBody(body: Record<string, unknown>, credentials: Record<string, unknown>): Record<string, unknown> {
-  const text = JSON.stringify(body, (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\{(username|password)\}/g, (_m, name: string) => String(credentials[name] ?? '')) : value));
+  const text = JSON.stringify(body, (_key, value: unknown) =>
+    typeof value === 'string' ? value.replace(/\{(username|password)\}/g, (_m, name: string) => String(credentials[name] ?? '')) : value,
+  );
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -75,10 +86,16 @@ function serviceAccount(text: string): GoogleServiceAccount {
   try {
     parsed = JSON.parse(text) as Partial<GoogleServiceAccount>;
   } catch {
-    throw new ConfigError('CREDENTIALS_JSON_INVALID', 'credentials_json is not JSON', { field: 'client.auth.credentials_json', hint: 'paste the whole service account key file (it starts with {"type": "service_account"' });
+    throw new ConfigError('CREDENTIALS_JSON_INVALID', 'credentials_json is not JSON', {
+      field: 'client.auth.credentials_json',
+      hint: 'paste the whole service account key file (it starts with {"type": "service_account"',
+    });
   }
   if (typeof parsed.client_email !== 'string' || typeof parsed.private_key !== 'string') {
-    throw new ConfigError('CREDENTIALS_JSON_INVALID', 'credentials_json lacks client_email or private_key', { field: 'client.auth.credentials_json', hint: 'use the key file of a service account (IAM → Service accounts → Keys → JSON)' });
+    throw new ConfigError('CREDENTIALS_JSON_INVALID', 'credentials_json lacks client_email or private_key', {
+      field: 'client.auth.credentials_json',
+      hint: 'use the key file of a service account (IAM → Service accounts → Keys → JSON)',
+    });
   }
   return parsed as GoogleServiceAccount;
 }

@@ -32,7 +32,12 @@ export function buildPaginator(config: PaginatorConfig | undefined, logger: Logg
   });
 }
 
-function basePaginator(config: PaginatorConfig | undefined, logger: Logger, stream: string, at: (path: string) => (body: unknown) => unknown): Paginator {
+function basePaginator(
+  config: PaginatorConfig | undefined,
+  logger: Logger,
+  stream: string,
+  at: (path: string) => (body: unknown) => unknown,
+): Paginator {
   switch (config?.type ?? 'auto') {
     case 'auto':
       return autoPaginator((kind) => logger.info(`paginator detected: ${kind}`, { stream }));
@@ -64,7 +69,15 @@ function basePaginator(config: PaginatorConfig | undefined, logger: Logger, stre
         ...(config?.maximum_offset !== undefined ? { maximumOffset: config.maximum_offset } : {}),
       });
       const start = config?.offset ?? 0;
-      return start === 0 ? inner : { ...inner, first: (request) => { const first = inner.first ? inner.first(request) : request; return { ...first, query: { ...first.query, [offsetParam]: start } }; } };
+      return start === 0
+        ? inner
+        : {
+            ...inner,
+            first: (request) => {
+              const first = inner.first ? inner.first(request) : request;
+              return { ...first, query: { ...first.query, [offsetParam]: start } };
+            },
+          };
     }
     case 'page_number':
       return pageNumberPaginator({

@@ -48,12 +48,16 @@ export function decodeRecords(response: HttpResponse, format: ResponseFormat, se
   const records = found as unknown[];
   for (const [i, record] of records.entries()) {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-      throw new ConnectorError('RECORD_NOT_OBJECT', `${response.url.pathname}: the data_selector picks ${JSON.stringify(record)?.slice(0, 80)}, not an object`, {
-        stream,
-        record: i,
-        field: 'endpoint.data_selector',
-        hint: 'point data_selector at the list of records ($.data[*] or data), not at one of their fields',
-      });
+      throw new ConnectorError(
+        'RECORD_NOT_OBJECT',
+        `${response.url.pathname}: the data_selector picks ${JSON.stringify(record)?.slice(0, 80)}, not an object`,
+        {
+          stream,
+          record: i,
+          field: 'endpoint.data_selector',
+          hint: 'point data_selector at the list of records ($.data[*] or data), not at one of their fields',
+        },
+      );
     }
   }
   return records as RecordData[];
@@ -63,11 +67,15 @@ function parseJson(text: string, stream: string, response: HttpResponse): unknow
   try {
     return parseExactJson(text);
   } catch (error) {
-    throw new ConnectorError('RESPONSE_NOT_JSON', `${response.url.pathname} answered with text that is not JSON: ${(error as Error).message}`, {
-      stream,
-      field: 'endpoint.response_format',
-      hint: `the answer starts with ${JSON.stringify(text.slice(0, 60))}; set response_format (jsonl, csv) if it is not JSON`,
-    });
+    throw new ConnectorError(
+      'RESPONSE_NOT_JSON',
+      `${response.url.pathname} answered with text that is not JSON: ${(error as Error).message}`,
+      {
+        stream,
+        field: 'endpoint.response_format',
+        hint: `the answer starts with ${JSON.stringify(text.slice(0, 60))}; set response_format (jsonl, csv) if it is not JSON`,
+      },
+    );
   }
 }
 
@@ -78,7 +86,11 @@ function parseLines(text: string, stream: string, response: HttpResponse): unkno
     try {
       out.push(parseExactJson(line));
     } catch (error) {
-      throw new ConnectorError('RESPONSE_LINE_NOT_JSON', `${response.url.pathname}: line ${i + 1} is not JSON: ${(error as Error).message}`, { stream, field: 'endpoint.response_format' });
+      throw new ConnectorError(
+        'RESPONSE_LINE_NOT_JSON',
+        `${response.url.pathname}: line ${i + 1} is not JSON: ${(error as Error).message}`,
+        { stream, field: 'endpoint.response_format' },
+      );
     }
   }
   return out;

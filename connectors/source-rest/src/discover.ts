@@ -1,4 +1,12 @@
-import { buildCatalogStream, formatError, type Catalog, type ConnectorContext, type JsonSchema, type RecordData, type StreamSync } from '@mage-int/core';
+import {
+  buildCatalogStream,
+  formatError,
+  type Catalog,
+  type ConnectorContext,
+  type JsonSchema,
+  type RecordData,
+  type StreamSync,
+} from '@mage-int/core';
 import type { Config } from './generated/config.js';
 import type { RestStream } from './rest-stream.js';
 import { inferStreamSchema } from './schema-inference.js';
@@ -6,7 +14,16 @@ import { inferStreamSchema } from './schema-inference.js';
 /** A FULL_TABLE sync of one stream for sampling (no catalog behind it). */
 function sampleSync(stream: RestStream, ctx: ConnectorContext): StreamSync {
   const entry = buildCatalogStream({ stream: stream.name, schema: { type: 'object' } });
-  return { entry, tapStreamId: stream.name, method: 'FULL_TABLE', keyProperties: stream.keyProperties ?? [], fields: [], bookmark: {}, signal: ctx.signal, logger: ctx.logger };
+  return {
+    entry,
+    tapStreamId: stream.name,
+    method: 'FULL_TABLE',
+    keyProperties: stream.keyProperties ?? [],
+    fields: [],
+    bookmark: {},
+    signal: ctx.signal,
+    logger: ctx.logger,
+  };
 }
 
 /** Up to `limit` records of a stream's first page (of its first partition, for a child). */
@@ -56,7 +73,10 @@ export async function discoverCatalog(config: Config, streams: readonly RestStre
         replicationMethod: incremental ? 'INCREMENTAL' : 'FULL_TABLE',
         ...(incremental ? { replicationKey: incremental.cursor_path, validReplicationKeys: [incremental.cursor_path] } : {}),
         selectedByDefault: resource.selected,
-        streamMetadata: { 'write-disposition': resource.writeDisposition, ...(resource.parent ? { 'parent-stream': resource.parent.name } : {}) },
+        streamMetadata: {
+          'write-disposition': resource.writeDisposition,
+          ...(resource.parent ? { 'parent-stream': resource.parent.name } : {}),
+        },
       }),
     );
   }

@@ -1,5 +1,13 @@
 /** @mage-int/source-rest — any REST API, described in the pipeline file (dlt rest_api vocabulary), read on the source kit. */
-import { defineSource, formatError, readStreams, SourceClient, type CheckResult, type JsonSchema, type SourceClientOptions } from '@mage-int/core';
+import {
+  defineSource,
+  formatError,
+  readStreams,
+  SourceClient,
+  type CheckResult,
+  type JsonSchema,
+  type SourceClientOptions,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverCatalog, sampleRecords } from './discover.js';
 import type { Config } from './generated/config.js';

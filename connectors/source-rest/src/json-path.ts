@@ -22,7 +22,7 @@ export function checkedPath(path: string, place: ManifestPlace): string {
     throw new ConfigError('JSONPATH_INVALID', `"${path}" is not an RFC 9535 JSONPath: ${(error as Error).message}`, {
       ...(place.resource ? { stream: place.resource } : {}),
       field: place.field,
-      hint: 'write it like $.data[*] or data.items; filters look like $[?@.status == \'open\']',
+      hint: "write it like $.data[*] or data.items; filters look like $[?@.status == 'open']",
     });
   }
   return normalized;

@@ -40,14 +40,23 @@ export function resolveResources(config: Config): Resource[] {
   const names = config.resources.map((r) => r.name);
   const seen = new Set<string>();
   const resources = config.resources.map((own): Resource => {
-    if (seen.has(own.name)) throw new ConfigError('RESOURCE_DUPLICATE', 'two resources have this name', { stream: own.name, field: 'name', hint: 'give every resource its own name' });
+    if (seen.has(own.name))
+      throw new ConfigError('RESOURCE_DUPLICATE', 'two resources have this name', {
+        stream: own.name,
+        field: 'name',
+        hint: 'give every resource its own name',
+      });
     seen.add(own.name);
     const r = { ...defaults, ...own };
     const endpoint = mergeEndpoint(defaults.endpoint, own.endpoint, own.name);
     const primaryKey = r.primary_key === undefined ? [] : [r.primary_key].flat();
     const writeDisposition = r.write_disposition ?? (primaryKey.length > 0 ? 'merge' : 'append');
     if (writeDisposition === 'merge' && primaryKey.length === 0) {
-      throw new ConfigError('PRIMARY_KEY_MISSING', 'write_disposition merge needs a primary_key', { stream: own.name, field: 'primary_key', hint: 'set primary_key, or use write_disposition: append' });
+      throw new ConfigError('PRIMARY_KEY_MISSING', 'write_disposition merge needs a primary_key', {
+        stream: own.name,
+        field: 'primary_key',
+        hint: 'set primary_key, or use write_disposition: append',
+      });
     }
     const refs = [
       ...checkReferences(own.name, endpoint.path, 'endpoint.path', names),
@@ -56,14 +65,23 @@ export function resolveResources(config: Config): Resource[] {
     ];
     const parents = [...new Set(refs.map((ref) => ref.parent))];
     if (parents.length > 1) {
-      throw new ConfigError('PARENT_AMBIGUOUS', `the endpoint refers to several parents (${parents.join(', ')})`, { stream: own.name, field: 'endpoint', hint: 'a child has one parent; chain them (grandchild → child → parent) instead' });
+      throw new ConfigError('PARENT_AMBIGUOUS', `the endpoint refers to several parents (${parents.join(', ')})`, {
+        stream: own.name,
+        field: 'endpoint',
+        hint: 'a child has one parent; chain them (grandchild → child → parent) instead',
+      });
     }
     const include = r.include_from_parent ?? [];
     if (include.length > 0 && parents.length === 0) {
-      throw new ConfigError('PARENT_MISSING', 'include_from_parent needs a parent: refer to one with {resources.<parent>.<field>} in the path, params or json', { stream: own.name, field: 'include_from_parent' });
+      throw new ConfigError(
+        'PARENT_MISSING',
+        'include_from_parent needs a parent: refer to one with {resources.<parent>.<field>} in the path, params or json',
+        { stream: own.name, field: 'include_from_parent' },
+      );
     }
     checkPaths(own.name, endpoint);
-    for (const [i, step] of (r.processing_steps ?? []).entries()) if (step.filter !== undefined) filterPredicate(step.filter, { resource: own.name, field: `processing_steps[${i}].filter` });
+    for (const [i, step] of (r.processing_steps ?? []).entries())
+      if (step.filter !== undefined) filterPredicate(step.filter, { resource: own.name, field: `processing_steps[${i}].filter` });
     return {
       name: own.name,
       endpoint,
@@ -101,7 +119,11 @@ function checkNoCycle(start: Resource, all: readonly Resource[]): void {
   let current = start.parent?.name;
   while (current) {
     if (chain.includes(current)) {
-      throw new ConfigError('PARENT_CYCLE', `parents go round in a circle: ${[...chain, current].join(' → ')}`, { stream: start.name, field: 'endpoint', hint: 'a parent cannot depend on its own child' });
+      throw new ConfigError('PARENT_CYCLE', `parents go round in a circle: ${[...chain, current].join(' → ')}`, {
+        stream: start.name,
+        field: 'endpoint',
+        hint: 'a parent cannot depend on its own child',
+      });
     }
     chain.push(current);
     const name = current;

@@ -29,14 +29,25 @@ export interface PlaceholderValues {
  * Fills placeholders. A string that is one placeholder takes the value's own type (a number stays a number in a
  * JSON body); inside longer text, values are written as text (`encode` escapes them for a URL path).
  */
-export function fill(value: unknown, values: PlaceholderValues, where: { stream: string; field: string }, encode?: (text: string) => string): unknown {
+export function fill(
+  value: unknown,
+  values: PlaceholderValues,
+  where: { stream: string; field: string },
+  encode?: (text: string) => string,
+): unknown {
   if (typeof value === 'string') return fillText(value, values, where, encode);
   if (Array.isArray(value)) return value.map((item) => fill(item, values, where, encode));
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values, where, encode)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, values, where, encode)]));
   return value;
 }
 
-function fillText(text: string, values: PlaceholderValues, where: { stream: string; field: string }, encode?: (text: string) => string): unknown {
+function fillText(
+  text: string,
+  values: PlaceholderValues,
+  where: { stream: string; field: string },
+  encode?: (text: string) => string,
+): unknown {
   const lookup = (kind: 'ref' | 'inc', name: string): unknown => {
     const found = kind === 'ref' ? values.partition?.[name] : name === 'start_value' ? values.start : values.end;
     if (found === undefined || found === null) {
@@ -44,7 +55,7 @@ function fillText(text: string, values: PlaceholderValues, where: { stream: stri
       throw new ConnectorError('PLACEHOLDER_UNRESOLVED', `the parent record has no "${name}" for the placeholder in ${where.field}`, {
         stream: where.stream,
         field: where.field,
-        hint: 'check the field name after resources.<parent>. against the parent\'s records',
+        hint: "check the field name after resources.<parent>. against the parent's records",
       });
     }
     return found;
@@ -57,7 +68,9 @@ function fillText(text: string, values: PlaceholderValues, where: { stream: stri
     const s = typeof v === 'object' ? JSON.stringify(v) : String(v ?? '');
     return encode ? encode(s) : s;
   };
-  return text.replace(REFERENCE, (_m, _parent: string, field: string) => asText(lookup('ref', field))).replace(INCREMENTAL, (_m, name: string) => asText(lookup('inc', name)));
+  return text
+    .replace(REFERENCE, (_m, _parent: string, field: string) => asText(lookup('ref', field)))
+    .replace(INCREMENTAL, (_m, name: string) => asText(lookup('inc', name)));
 }
 
 /** Fails when a placeholder names a resource that is not defined (or the resource itself). */
@@ -65,11 +78,15 @@ export function checkReferences(resource: string, value: unknown, field: string,
   const refs = referencesIn(value);
   for (const ref of refs) {
     if (ref.parent === resource || !resources.includes(ref.parent)) {
-      throw new ConfigError('PARENT_UNKNOWN', `{resources.${ref.parent}.${ref.field}} names ${ref.parent === resource ? 'the resource itself' : `no resource "${ref.parent}"`}`, {
-        stream: resource,
-        field,
-        hint: `a child refers to its parent by name; resources: ${resources.join(', ')}`,
-      });
+      throw new ConfigError(
+        'PARENT_UNKNOWN',
+        `{resources.${ref.parent}.${ref.field}} names ${ref.parent === resource ? 'the resource itself' : `no resource "${ref.parent}"`}`,
+        {
+          stream: resource,
+          field,
+          hint: `a child refers to its parent by name; resources: ${resources.join(', ')}`,
+        },
+      );
     }
   }
   return refs;

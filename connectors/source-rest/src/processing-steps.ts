@@ -14,7 +14,8 @@ function withoutPath(record: Record<string, unknown>, parts: readonly string[]):
   if (rest.length === 0) delete out[head];
   else {
     const child = out[head];
-    if (typeof child === 'object' && child !== null && !Array.isArray(child)) out[head] = withoutPath(child as Record<string, unknown>, rest);
+    if (typeof child === 'object' && child !== null && !Array.isArray(child))
+      out[head] = withoutPath(child as Record<string, unknown>, rest);
   }
   return out;
 }
@@ -28,7 +29,10 @@ export function compileSteps(steps: readonly ProcessingStep[], stream: string): 
     }
     if (step.add_fields) {
       const fields = step.add_fields;
-      return (record, values) => ({ ...record, ...(fill(fields, values, { stream, field: `processing_steps[${i}].add_fields` }) as Record<string, unknown>) });
+      return (record, values) => ({
+        ...record,
+        ...(fill(fields, values, { stream, field: `processing_steps[${i}].add_fields` }) as Record<string, unknown>),
+      });
     }
     if (step.remove_fields) {
       const paths = step.remove_fields.map((path) => path.split('.'));

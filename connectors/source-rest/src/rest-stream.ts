@@ -38,7 +38,9 @@ export function responseRules(actions: readonly ResponseAction[] | undefined, pl
   return (actions ?? []).map((action, i) => ({
     ...(action.status_code !== undefined ? { status: [action.status_code].flat() } : {}),
     ...(action.content !== undefined ? { bodyContains: action.content } : {}),
-    ...(action.body_filter !== undefined ? { match: filterPredicate(action.body_filter, { ...place, field: `${place.field}[${i}].body_filter` }) } : {}),
+    ...(action.body_filter !== undefined
+      ? { match: filterPredicate(action.body_filter, { ...place, field: `${place.field}[${i}].body_filter` }) }
+      : {}),
     action: action.action,
     ...(action.message !== undefined ? { message: action.message } : {}),
   }));
@@ -74,7 +76,9 @@ export class RestStream extends HttpStream {
       path: endpoint.path,
       method: endpoint.method ?? 'GET',
       keyProperties: resource.primaryKey,
-      ...(incremental ? { replicationKey: incremental.cursor_path, validReplicationKeys: [incremental.cursor_path] } : { methods: ['FULL_TABLE'] }),
+      ...(incremental
+        ? { replicationKey: incremental.cursor_path, validReplicationKeys: [incremental.cursor_path] }
+        : { methods: ['FULL_TABLE'] }),
       paginator: buildPaginator(endpoint.paginator ?? clientPaginator, logger, resource.name),
       ...(incremental?.lookback_seconds ? { lookback: incremental.lookback_seconds } : {}),
       ...(incremental?.initial_value !== undefined ? { startValue: incremental.initial_value } : {}),
@@ -83,7 +87,14 @@ export class RestStream extends HttpStream {
       // A child's concurrency goes to its partitions; a top-level stream's to its pages, when their count is known.
       pageConcurrency: resource.parent ? 1 : resource.concurrency,
       rules: responseRules(endpoint.response_actions, { resource: resource.name, field: 'endpoint.response_actions' }),
-      ...(parent ? { parent: { stream: parent, partition: (record: RecordData, sync: StreamSync) => (self.stream as RestStream).partitionOf(record, sync) } } : {}),
+      ...(parent
+        ? {
+            parent: {
+              stream: parent,
+              partition: (record: RecordData, sync: StreamSync) => (self.stream as RestStream).partitionOf(record, sync),
+            },
+          }
+        : {}),
       transform: (record, sync) => {
         const values: PlaceholderValues = { ...(sync.partition ? { partition: sync.partition } : {}) };
         let out: RecordData | undefined = record;
@@ -105,7 +116,9 @@ export class RestStream extends HttpStream {
     });
     self.stream = this;
     this.parentCursorField = parent?.resource.endpoint.incremental?.cursor_path;
-    this.selector = endpoint.data_selector ? checkedPath(endpoint.data_selector, { resource: resource.name, field: 'endpoint.data_selector' }) : undefined;
+    this.selector = endpoint.data_selector
+      ? checkedPath(endpoint.data_selector, { resource: resource.name, field: 'endpoint.data_selector' })
+      : undefined;
   }
 
   /** A parent record as this child's partition: the referenced fields; the skipped parents of incremental_dependency give none. */
@@ -122,7 +135,9 @@ export class RestStream extends HttpStream {
       partition[field] = value;
     }
     const key = partitionKey(partition);
-    const fields = Object.fromEntries(resource.includeFromParent.map((field) => [`_${parent.name}_${field.replace(/\./g, '_')}`, valueAt(record, field)]));
+    const fields = Object.fromEntries(
+      resource.includeFromParent.map((field) => [`_${parent.name}_${field.replace(/\./g, '_')}`, valueAt(record, field)]),
+    );
     const parentCursor = resource.incrementalDependency && this.parentCursorField ? record[this.parentCursorField] : undefined;
     if (sync.method === 'INCREMENTAL' && parentCursor !== undefined && parentCursor !== null) {
       const partitions = sync.bookmark['partitions'] as Record<string, Record<string, unknown>> | undefined;
@@ -141,7 +156,11 @@ export class RestStream extends HttpStream {
     const window = (sync as WindowSync).window;
     const start = window ? window.start : sync.method === 'INCREMENTAL' ? sync.start : incremental?.initial_value;
     const end = window ? window.end : incremental?.end_value;
-    const values: PlaceholderValues = { ...(sync.partition ? { partition: sync.partition } : {}), start: formatValue(start, format), end: formatValue(end, format) };
+    const values: PlaceholderValues = {
+      ...(sync.partition ? { partition: sync.partition } : {}),
+      start: formatValue(start, format),
+      end: formatValue(end, format),
+    };
     const where = (field: string) => ({ stream: this.resource.name, field });
     const path = fill(endpoint.path, values, where('endpoint.path'), encodeURIComponent) as string;
     const query = dropUndefined(fill(endpoint.params ?? {}, values, where('endpoint.params')) as Record<string, QueryValue>);
@@ -167,7 +186,8 @@ export class RestStream extends HttpStream {
     else yield* this.readWindows(sync, incremental.step);
     // incremental_dependency: remember the parent's cursor this partition was read at.
     const parentCursor = sync.partition ? this.extras.get(partitionKey(sync.partition))?.parentCursor : undefined;
-    if (sync.method === 'INCREMENTAL' && sync.partition && parentCursor !== undefined) yield { records: [], bookmark: { parent_cursor: parentCursor } };
+    if (sync.method === 'INCREMENTAL' && sync.partition && parentCursor !== undefined)
+      yield { records: [], bookmark: { parent_cursor: parentCursor } };
     if (sync.partition) this.extras.delete(partitionKey(sync.partition));
   }
 
@@ -178,7 +198,10 @@ export class RestStream extends HttpStream {
     const from = sync.method === 'INCREMENTAL' ? sync.start : incremental.initial_value;
     const fromMs = instantOf(from, format);
     if (fromMs === undefined) {
-      throw new ConfigError('INITIAL_VALUE_MISSING', 'date windows (step) need a start: an initial_value that is a date or epoch number', { stream: this.resource.name, field: 'endpoint.incremental.initial_value' });
+      throw new ConfigError('INITIAL_VALUE_MISSING', 'date windows (step) need a start: an initial_value that is a date or epoch number', {
+        stream: this.resource.name,
+        field: 'endpoint.incremental.initial_value',
+      });
     }
     const untilMs = incremental.end_value !== undefined ? (instantOf(incremental.end_value, format) ?? Date.now()) : Date.now();
     const like = incremental.initial_value ?? from;

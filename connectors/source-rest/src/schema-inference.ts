@@ -13,7 +13,7 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function typesOf(schema: JsonSchema): string[] {
   const type = schema.type;
-  return type === undefined ? [] : [type].flat() as string[];
+  return type === undefined ? [] : ([type].flat() as string[]);
 }
 
 /** The schema of one value. */
@@ -27,7 +27,8 @@ export function schemaOf(value: unknown): JsonSchema {
     if (DATE.test(value)) return { type: ['string'], format: 'date' };
     return { type: ['string'] };
   }
-  if (Array.isArray(value)) return { type: ['array'], items: value.reduce<JsonSchema | undefined>((acc, item) => widen(acc, schemaOf(item)), undefined) ?? {} };
+  if (Array.isArray(value))
+    return { type: ['array'], items: value.reduce<JsonSchema | undefined>((acc, item) => widen(acc, schemaOf(item)), undefined) ?? {} };
   const properties: Record<string, JsonSchema> = {};
   for (const [key, field] of Object.entries(value as Record<string, unknown>)) properties[key] = schemaOf(field);
   return { type: ['object'], properties };
@@ -39,8 +40,15 @@ export function widen(a: JsonSchema | undefined, b: JsonSchema): JsonSchema {
   const types = new Set([...typesOf(a), ...typesOf(b)]);
   if (types.has('number')) types.delete('integer');
   const out: JsonSchema = { type: [...types].sort() };
-  if (types.has('string') && a.format !== undefined && a.format === b.format && typesOf(a).includes('string') && typesOf(b).includes('string')) out.format = a.format;
-  else if (types.has('string') && (typesOf(a).includes('string') !== typesOf(b).includes('string'))) {
+  if (
+    types.has('string') &&
+    a.format !== undefined &&
+    a.format === b.format &&
+    typesOf(a).includes('string') &&
+    typesOf(b).includes('string')
+  )
+    out.format = a.format;
+  else if (types.has('string') && typesOf(a).includes('string') !== typesOf(b).includes('string')) {
     // Only one side saw strings (the other only null, say): its format holds.
     const format = typesOf(a).includes('string') ? a.format : b.format;
     if (format !== undefined) out.format = format;
@@ -48,10 +56,17 @@ export function widen(a: JsonSchema | undefined, b: JsonSchema): JsonSchema {
   if (types.has('object')) {
     const pa = a.properties ?? {};
     const pb = b.properties ?? {};
-    out.properties = Object.fromEntries([...new Set([...Object.keys(pa), ...Object.keys(pb)])].map((key) => [key, widen(pa[key] ?? { type: ['null'] }, pb[key] ?? { type: ['null'] })]));
+    out.properties = Object.fromEntries(
+      [...new Set([...Object.keys(pa), ...Object.keys(pb)])].map((key) => [
+        key,
+        widen(pa[key] ?? { type: ['null'] }, pb[key] ?? { type: ['null'] }),
+      ]),
+    );
   }
   if (types.has('array')) {
-    const items = [a.items, b.items].filter((s): s is JsonSchema => typeof s === 'object' && s !== null && !Array.isArray(s) && Object.keys(s).length > 0);
+    const items = [a.items, b.items].filter(
+      (s): s is JsonSchema => typeof s === 'object' && s !== null && !Array.isArray(s) && Object.keys(s).length > 0,
+    );
     out.items = items.reduce<JsonSchema | undefined>((acc, s) => widen(acc, s), undefined) ?? {};
   }
   return out;

@@ -6,9 +6,20 @@ export type ValueFormat = 'as_is' | 'iso' | 'epoch_seconds' | 'epoch_ms' | 'date
 export function stepMs(step: string | number, stream: string): number {
   if (typeof step === 'number') return step * 1000;
   const match = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(step);
-  const ms = match ? (Number(match[1] ?? 0) * 7 * 86400 + Number(match[2] ?? 0) * 86400 + Number(match[3] ?? 0) * 3600 + Number(match[4] ?? 0) * 60 + Number(match[5] ?? 0)) * 1000 : 0;
+  const ms = match
+    ? (Number(match[1] ?? 0) * 7 * 86400 +
+        Number(match[2] ?? 0) * 86400 +
+        Number(match[3] ?? 0) * 3600 +
+        Number(match[4] ?? 0) * 60 +
+        Number(match[5] ?? 0)) *
+      1000
+    : 0;
   if (!match || ms <= 0) {
-    throw new ConfigError('STEP_INVALID', `"${step}" is not a duration`, { stream, field: 'endpoint.incremental.step', hint: 'write an ISO-8601 duration in weeks, days, hours, minutes or seconds (P1D, PT6H, P1W) or a number of seconds' });
+    throw new ConfigError('STEP_INVALID', `"${step}" is not a duration`, {
+      stream,
+      field: 'endpoint.incremental.step',
+      hint: 'write an ISO-8601 duration in weeks, days, hours, minutes or seconds (P1D, PT6H, P1W) or a number of seconds',
+    });
   }
   return ms;
 }

@@ -6,7 +6,10 @@ import { ids, json, makeItems, readAll, serve } from './helpers.js';
 const items = makeItems(12);
 
 /** Items 4 a page (page=1,2,3) to whoever the check lets in; token endpoints under /oauth and /login. */
-async function api(allowed: (headers: Record<string, string | string[] | undefined>, url: URL) => boolean, token?: (url: URL, body: string) => unknown) {
+async function api(
+  allowed: (headers: Record<string, string | string[] | undefined>, url: URL) => boolean,
+  token?: (url: URL, body: string) => unknown,
+) {
   return serve((req, res, url, body) => {
     if (url.pathname === '/oauth/token' || url.pathname === '/login') return json(res, 200, token?.(url, body));
     if (!allowed(req.headers, url)) return json(res, 401, { message: 'who are you?' });
@@ -29,7 +32,10 @@ describe('auth', () => {
       [{ type: 'api_key', name: 'X-API-Key', api_key: 'k3y' }, (h) => h['x-api-key'] === 'k3y'],
       [{ type: 'api_key', name: 'api_key', api_key: 'k3y', location: 'query' }, (_h, u) => u.searchParams.get('api_key') === 'k3y'],
       [{ type: 'api_key', name: 'sid', api_key: 'c00kie', location: 'cookie' }, (h) => h['cookie'] === 'sid=c00kie'],
-      [{ type: 'http_basic', username: 'me', password: 'pw' }, (h) => h['authorization'] === `Basic ${Buffer.from('me:pw').toString('base64')}`],
+      [
+        { type: 'http_basic', username: 'me', password: 'pw' },
+        (h) => h['authorization'] === `Basic ${Buffer.from('me:pw').toString('base64')}`,
+      ],
     ];
     for (const [auth, check] of cases) {
       const server = await api(check);
@@ -55,7 +61,15 @@ describe('auth', () => {
         return { access_token: valid, expires_in: 3600, refresh_token: `refresh-${issued + 1}` };
       },
     );
-    const { records, logs } = await readAll(config(server.url, { type: 'oauth2_refresh_token', access_token_url: '/oauth/token', client_id: 'cid', client_secret: 'cs', refresh_token: 'refresh-1' }));
+    const { records, logs } = await readAll(
+      config(server.url, {
+        type: 'oauth2_refresh_token',
+        access_token_url: '/oauth/token',
+        client_id: 'cid',
+        client_secret: 'cs',
+        refresh_token: 'refresh-1',
+      }),
+    );
     expect(ids(records['items'])).toEqual(items.map((i) => i['id']));
     expect(grants).toEqual(['refresh_token:refresh-1', 'refresh_token:refresh-2']);
     expect(logs.join('\n')).toMatch(/HTTP 401; renewing the access token/);
@@ -70,11 +84,22 @@ describe('auth', () => {
         return { access_token: 'cc-token', expires_in: 600 };
       },
     );
-    const { records } = await readAll(config(server.url, { type: 'oauth2_client_credentials', access_token_url: '/oauth/token', client_id: 'cid', client_secret: 'cs', scopes: ['read', 'write'], client_auth: 'basic' }));
+    const { records } = await readAll(
+      config(server.url, {
+        type: 'oauth2_client_credentials',
+        access_token_url: '/oauth/token',
+        client_id: 'cid',
+        client_secret: 'cs',
+        scopes: ['read', 'write'],
+        client_auth: 'basic',
+      }),
+    );
     expect(records['items']).toHaveLength(12);
     expect(form?.get('grant_type')).toBe('client_credentials');
     expect(form?.get('scope')).toBe('read write');
-    expect(server.requests.find((r) => r.url.pathname === '/oauth/token')?.headers['authorization']).toBe(`Basic ${Buffer.from('cid:cs').toString('base64')}`);
+    expect(server.requests.find((r) => r.url.pathname === '/oauth/token')?.headers['authorization']).toBe(
+      `Basic ${Buffer.from('cid:cs').toString('base64')}`,
+    );
   });
 
   it('JWT bearer signed with an RS256 key, and a Google service account exchanging its JWT for an access token', async () => {
@@ -82,24 +107,44 @@ describe('auth', () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const verified = (token: string) => {
       const [h, p, s] = token.split('.') as [string, string, string];
-      return verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url')) ? (JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>) : undefined;
+      return verify('sha256', Buffer.from(`${h}.${p}`), publicKey, Buffer.from(s, 'base64url'))
+        ? (JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>)
+        : undefined;
     };
     const direct = await api((h) => verified(String(h['authorization']).replace('Bearer ', ''))?.['iss'] === 'my-app');
-    expect((await readAll(config(direct.url, { type: 'jwt', private_key: pem, claims: { iss: 'my-app' } }))).records['items']).toHaveLength(12);
+    expect((await readAll(config(direct.url, { type: 'jwt', private_key: pem, claims: { iss: 'my-app' } }))).records['items']).toHaveLength(
+      12,
+    );
 
     let claims: Record<string, unknown> | undefined;
     const google = await api(
       (h) => h['authorization'] === 'Bearer ya29.token',
       (_u, body) => {
         const form = new URLSearchParams(body);
-        claims = form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? verified(form.get('assertion') ?? '') : undefined;
+        claims =
+          form.get('grant_type') === 'urn:ietf:params:oauth:grant-type:jwt-bearer' ? verified(form.get('assertion') ?? '') : undefined;
         return { access_token: 'ya29.token', expires_in: 3600 };
       },
     );
-    const key = JSON.stringify({ type: 'service_account', client_email: 'reader@proj.iam.gserviceaccount.com', private_key: pem, token_uri: `${google.url}/oauth/token` });
-    const { records } = await readAll(config(google.url, { type: 'google_service_account', credentials_json: key, scopes: ['https://www.googleapis.com/auth/analytics.readonly'] }));
+    const key = JSON.stringify({
+      type: 'service_account',
+      client_email: 'reader@proj.iam.gserviceaccount.com',
+      private_key: pem,
+      token_uri: `${google.url}/oauth/token`,
+    });
+    const { records } = await readAll(
+      config(google.url, {
+        type: 'google_service_account',
+        credentials_json: key,
+        scopes: ['https://www.googleapis.com/auth/analytics.readonly'],
+      }),
+    );
     expect(records['items']).toHaveLength(12);
-    expect(claims).toMatchObject({ iss: 'reader@proj.iam.gserviceaccount.com', scope: 'https://www.googleapis.com/auth/analytics.readonly', aud: `${google.url}/oauth/token` });
+    expect(claims).toMatchObject({
+      iss: 'reader@proj.iam.gserviceaccount.com',
+      scope: 'https://www.googleapis.com/auth/analytics.readonly',
+      aud: `${google.url}/oauth/token`,
+    });
   });
 
   it('session token from a login request, sent in a header, renewed when the session ends', async () => {
@@ -117,7 +162,15 @@ describe('auth', () => {
       },
     );
     const { records } = await readAll(
-      config(server.url, { type: 'session_token', login_url: '/login', username: 'me', password: 'pw', login_json: { user: '{username}', secret: '{password}' }, token_path: 'data.session_id', inject: { name: 'X-Session' } }),
+      config(server.url, {
+        type: 'session_token',
+        login_url: '/login',
+        username: 'me',
+        password: 'pw',
+        login_json: { user: '{username}', secret: '{password}' },
+        token_path: 'data.session_id',
+        inject: { name: 'X-Session' },
+      }),
     );
     expect(records['items']).toHaveLength(12);
     expect(logins).toBe(2);

@@ -34,9 +34,14 @@ export interface CliResult {
 }
 
 /** Starts `mage-int …` (the built CLI) with a user's environment plus `env`. */
-export function startCli(args: readonly string[], cwd: string, env: Record<string, string> = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const clean: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (key !== 'NODE_ENV' && !key.startsWith('VITEST') && key !== 'NODE_OPTIONS') clean[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (key !== 'NODE_ENV' && !key.startsWith('VITEST') && key !== 'NODE_OPTIONS') clean[key] = value;
   const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -17,7 +17,9 @@ async function helpdesk(token: string): Promise<TestServer> {
     if (url.pathname === '/tickets') {
       const page = Number(url.searchParams.get('page') ?? 1);
       const ids = Array.from({ length: TICKETS }, (_, i) => i + 1).slice((page - 1) * 10, page * 10);
-      return json(res, 200, { tickets: ids.map((id) => ({ id, subject: `ticket ${id}`, updated_at: at(id), priority: id % 3 === 0 ? null : 'normal' })) });
+      return json(res, 200, {
+        tickets: ids.map((id) => ({ id, subject: `ticket ${id}`, updated_at: at(id), priority: id % 3 === 0 ? null : 'normal' })),
+      });
     }
     const match = /^\/tickets\/(\d+)\/comments$/.exec(url.pathname);
     if (!match) return json(res, 404, {});
@@ -25,7 +27,12 @@ async function helpdesk(token: string): Promise<TestServer> {
     const ticket = Number(match[1]);
     const since = url.searchParams.get('since') ?? '';
     const offset = Number(url.searchParams.get('offset') ?? 0);
-    const all = Array.from({ length: PER_TICKET }, (_, i) => ({ id: ticket * 1000 + i, ticket_id: ticket, body: `comment ${i}`, created_at: at(ticket * 100 + i) })).filter((c) => c.created_at >= since);
+    const all = Array.from({ length: PER_TICKET }, (_, i) => ({
+      id: ticket * 1000 + i,
+      ticket_id: ticket,
+      body: `comment ${i}`,
+      created_at: at(ticket * 100 + i),
+    })).filter((c) => c.created_at >= since);
     json(res, 200, { comments: all.slice(offset, offset + 5) });
   });
 }
@@ -73,7 +80,9 @@ describe('mage-int with a REST manifest', () => {
     const { done } = startCli(['discover', file, '--json', '--log-level', 'debug'], work.dir, { HELPDESK_TOKEN: TOKEN });
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
-    const catalog = JSON.parse(result.stdout) as { streams: { stream: string; schema: { properties: Record<string, unknown> }; replication_key?: string }[] };
+    const catalog = JSON.parse(result.stdout) as {
+      streams: { stream: string; schema: { properties: Record<string, unknown> }; replication_key?: string }[];
+    };
     const tickets = catalog.streams.find((s) => s.stream === 'tickets');
     expect(tickets?.schema.properties['priority']).toEqual({ type: ['null', 'string'] });
     expect(tickets?.schema.properties['updated_at']).toEqual({ type: ['null', 'string'], format: 'date-time' });
@@ -121,7 +130,10 @@ describe('mage-int with a REST manifest', () => {
 
     const resumed = await startCli(['run', file, '--progress', 'none', '--log-level', 'warn'], work.dir, { HELPDESK_TOKEN: TOKEN }).done;
     expect(resumed.code, resumed.stderr).toBe(0);
-    const [counts] = await duckdbRows(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(DISTINCT ticket_id)::INTEGER AS tickets FROM comments');
+    const [counts] = await duckdbRows(
+      db,
+      'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, count(DISTINCT ticket_id)::INTEGER AS tickets FROM comments',
+    );
     expect(counts).toEqual({ n: TICKETS * PER_TICKET, ids: TICKETS * PER_TICKET, tickets: TICKETS });
     const [subject] = await duckdbRows(db, 'SELECT _tickets_subject AS s FROM comments WHERE ticket_id = 7 LIMIT 1');
     expect(subject?.['s']).toBe('ticket 7');

@@ -14,14 +14,20 @@ describe('errors and limits', () => {
       }
       json(res, 200, { data: makeItems(9).slice((page - 1) * 3, page * 3) });
     });
-    const { records, logs } = await readAll({ client: { base_url: server.url, paginator: { type: 'page_number', page_size: 3 } }, resources: [{ name: 'items', primary_key: 'id', infer_schema: false }] });
+    const { records, logs } = await readAll({
+      client: { base_url: server.url, paginator: { type: 'page_number', page_size: 3 } },
+      resources: [{ name: 'items', primary_key: 'id', infer_schema: false }],
+    });
     expect(ids(records['items'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const [throttledAt, retriedAt] = server.requests.filter((r) => r.url.searchParams.get('page') === '2').map((r) => r.at) as [number, number];
+    const [throttledAt, retriedAt] = server.requests.filter((r) => r.url.searchParams.get('page') === '2').map((r) => r.at) as [
+      number,
+      number,
+    ];
     expect(retriedAt - throttledAt).toBeGreaterThanOrEqual(950);
     expect(logs.join('\n')).toMatch(/HTTP 429; retry 1\/5 in 1\.0 s \(Retry-After\)/);
   });
 
-  it('response rules: a busy body is retried, a 404 child partition ignored, a plan error fails with the rule\'s message', async () => {
+  it("response rules: a busy body is retried, a 404 child partition ignored, a plan error fails with the rule's message", async () => {
     let busy = 2;
     const server = await serve((_req, res, url) => {
       if (url.pathname === '/projects') return json(res, 200, [{ id: 1 }, { id: 2 }, { id: 3 }]);
@@ -53,8 +59,22 @@ describe('errors and limits', () => {
     expect(ids(records['tasks'])).toEqual([10, 30]);
     expect(server.requests.filter((r) => r.url.pathname === '/projects/3/tasks')).toHaveLength(3);
 
-    const error = await readAll({ ...base, resources: [{ name: 'billing', endpoint: { response_actions: [{ status_code: [402, 403], action: 'fail', message: 'billing needs the Pro plan; deselect the stream' }] } }] }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'HTTP_RESPONSE_RULE', stream: 'billing', message: expect.stringContaining('billing needs the Pro plan') });
+    const error = await readAll({
+      ...base,
+      resources: [
+        {
+          name: 'billing',
+          endpoint: {
+            response_actions: [{ status_code: [402, 403], action: 'fail', message: 'billing needs the Pro plan; deselect the stream' }],
+          },
+        },
+      ],
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'HTTP_RESPONSE_RULE',
+      stream: 'billing',
+      message: expect.stringContaining('billing needs the Pro plan'),
+    });
   });
 
   it('the request budget spaces requests; concurrency overlaps independent child requests', async () => {
@@ -72,7 +92,13 @@ describe('errors and limits', () => {
       client: { base_url: server.url, paginator: { type: 'single_page' as const }, ...(budget ? { max_requests_per_second: budget } : {}) },
       resources: [
         { name: 'parents', primary_key: 'id', infer_schema: false },
-        { name: 'children', primary_key: 'id', infer_schema: false, concurrency, endpoint: { path: 'parents/{resources.parents.id}/child' } },
+        {
+          name: 'children',
+          primary_key: 'id',
+          infer_schema: false,
+          concurrency,
+          endpoint: { path: 'parents/{resources.parents.id}/child' },
+        },
       ],
     });
     const started = performance.now();
@@ -106,7 +132,15 @@ describe('concurrent pages', () => {
     });
     const { records } = await readAll({
       client: { base_url: server.url },
-      resources: [{ name: 'items', primary_key: 'id', infer_schema: false, concurrency: 5, endpoint: { paginator: { type: 'page_number', total_path: 'pages' } } }],
+      resources: [
+        {
+          name: 'items',
+          primary_key: 'id',
+          infer_schema: false,
+          concurrency: 5,
+          endpoint: { paginator: { type: 'page_number', total_path: 'pages' } },
+        },
+      ],
     });
     expect(ids(records['items'])).toEqual(makeItems(40).map((i) => i['id']));
     expect(most).toBe(5);

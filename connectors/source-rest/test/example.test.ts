@@ -22,7 +22,9 @@ function github() {
     reactions: { total_count: 0 },
     ...((i + 1) % 4 === 0 ? { pull_request: { url: 'https://example.invalid/pr' } } : {}),
   }));
-  const comments = issues.flatMap((issue) => [1, 2].map((n) => ({ id: issue.number * 100 + n, body: `comment ${n}`, updated_at: issue.updated_at })));
+  const comments = issues.flatMap((issue) =>
+    [1, 2].map((n) => ({ id: issue.number * 100 + n, body: `comment ${n}`, updated_at: issue.updated_at })),
+  );
   return { issues, comments };
 }
 
@@ -31,7 +33,7 @@ describe('examples/github-issues', () => {
   beforeAll(() => assertBuilt());
   afterAll(() => work.remove());
 
-  it('loads issues without pull requests and every issue\'s comments, then reads only what changed', async () => {
+  it("loads issues without pull requests and every issue's comments, then reads only what changed", async () => {
     const data = github();
     const server = await serve((req, res, url) => {
       if (req.headers['x-github-api-version'] !== '2022-11-28') return json(res, 400, { message: 'no API version' });
@@ -45,7 +47,12 @@ describe('examples/github-issues', () => {
       const last = Math.max(1, Math.ceil(matching.length / size));
       const next = new URL(url.pathname + url.search, 'http://127.0.0.1');
       next.searchParams.set('page', String(page + 1));
-      json(res, 200, matching.slice((page - 1) * size, page * size), page < last ? { link: `<${next.pathname}${next.search}>; rel="next", <${url.pathname}?page=${last}>; rel="last"` } : {});
+      json(
+        res,
+        200,
+        matching.slice((page - 1) * size, page * size),
+        page < last ? { link: `<${next.pathname}${next.search}>; rel="next", <${url.pathname}?page=${last}>; rel="last"` } : {},
+      );
     });
     const pipeline = join(work.dir, 'pipeline.yaml');
     copyFileSync(EXAMPLE, pipeline);
@@ -56,12 +63,24 @@ describe('examples/github-issues', () => {
     const db = join(work.dir, 'github.duckdb');
     const issues = await duckdbRows(db, 'SELECT number::INTEGER AS number FROM issues ORDER BY number');
     expect(issues.map((r) => r['number'])).toEqual([1, 2, 3, 5, 6, 7, 9, 10, 11]);
-    const [counts] = await duckdbRows(db, 'SELECT count(*)::INTEGER AS n, count(DISTINCT _issues_number)::INTEGER AS issues FROM issue_comments');
+    const [counts] = await duckdbRows(
+      db,
+      'SELECT count(*)::INTEGER AS n, count(DISTINCT _issues_number)::INTEGER AS issues FROM issue_comments',
+    );
     expect(counts).toEqual({ n: 18, issues: 9 });
-    const columns = (await duckdbRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'issues'")).map((r) => r['column_name']);
+    const columns = (await duckdbRows(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'issues'")).map(
+      (r) => r['column_name'],
+    );
     expect(columns).not.toContain('reactions');
 
-    data.issues.push({ id: 9013, number: 13, title: 'issue 13', updated_at: at(20), user: { login: 'octo', avatar_url: '' }, reactions: { total_count: 0 } });
+    data.issues.push({
+      id: 9013,
+      number: 13,
+      title: 'issue 13',
+      updated_at: at(20),
+      user: { login: 'octo', avatar_url: '' },
+      reactions: { total_count: 0 },
+    });
     data.comments.push({ id: 1301, body: 'new', updated_at: at(20) });
     server.requests.length = 0;
     const second = await startCli(['run', pipeline, '--progress', 'none', '--log-level', 'warn'], work.dir, env).done;
@@ -69,7 +88,10 @@ describe('examples/github-issues', () => {
     const issueRequests = server.requests.filter((r) => r.url.pathname === '/repos/octo/hello/issues');
     // The issues stream asks from its bookmark (issue 12 is a pull request, filtered out after reading).
     expect(issueRequests.map((r) => r.url.searchParams.get('since'))).toContain(at(11));
-    const [after] = await duckdbRows(db, 'SELECT (SELECT count(*)::INTEGER FROM issues) AS issues, (SELECT count(*)::INTEGER FROM issue_comments) AS comments');
+    const [after] = await duckdbRows(
+      db,
+      'SELECT (SELECT count(*)::INTEGER FROM issues) AS issues, (SELECT count(*)::INTEGER FROM issue_comments) AS comments',
+    );
     expect(after).toEqual({ issues: 10, comments: 19 });
   });
 });

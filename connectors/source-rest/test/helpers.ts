@@ -50,7 +50,11 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 /** `n` records with ids 1..n and an updated_at one minute apart from 2024-01-01. */
 export function makeItems(n: number, extra: (i: number) => Record<string, unknown> = () => ({})): RecordData[] {
-  return Array.from({ length: n }, (_, i) => ({ id: i + 1, updated_at: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString().replace('.000Z', 'Z'), ...extra(i + 1) }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: i + 1,
+    updated_at: new Date(Date.UTC(2024, 0, 1, 0, i)).toISOString().replace('.000Z', 'Z'),
+    ...extra(i + 1),
+  }));
 }
 
 export function capturingLogger(): { lines: string[]; logger: Logger } {

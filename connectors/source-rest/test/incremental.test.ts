@@ -22,7 +22,10 @@ async function api(events: Event[], filters = true) {
   });
 }
 
-function manifest(url: string, incremental: NonNullable<NonNullable<RestConfig['resources'][number]['endpoint']>['incremental']>): RestConfig {
+function manifest(
+  url: string,
+  incremental: NonNullable<NonNullable<RestConfig['resources'][number]['endpoint']>['incremental']>,
+): RestConfig {
   return {
     client: { base_url: url, paginator: { type: 'offset', limit: 3, total_path: 'total' } },
     resources: [{ name: 'events', primary_key: 'id', endpoint: { incremental } }],
@@ -51,12 +54,24 @@ describe('incremental', () => {
   });
 
   it('date windows: one run of requests per step with start and end params; the bookmark passes each finished window', async () => {
-    const events: Event[] = [1, 2, 3, 4].flatMap((d) => [{ id: d * 10, updated_at: at(d, 6) }, { id: d * 10 + 1, updated_at: at(d, 18) }]);
+    const events: Event[] = [1, 2, 3, 4].flatMap((d) => [
+      { id: d * 10, updated_at: at(d, 6) },
+      { id: d * 10 + 1, updated_at: at(d, 18) },
+    ]);
     const server = await api(events);
-    const config = manifest(server.url, { cursor_path: 'updated_at', start_param: 'since', end_param: 'until', initial_value: at(1), end_value: at(4), step: 'P1D' });
+    const config = manifest(server.url, {
+      cursor_path: 'updated_at',
+      start_param: 'since',
+      end_param: 'until',
+      initial_value: at(1),
+      end_value: at(4),
+      step: 'P1D',
+    });
     const { records, messages } = await readAll(config);
     expect(ids(records['events'])).toEqual([10, 11, 20, 21, 30, 31]);
-    const windows = server.requests.filter((r) => r.url.searchParams.get('offset') === '0').map((r) => `${r.url.searchParams.get('since')}..${r.url.searchParams.get('until')}`);
+    const windows = server.requests
+      .filter((r) => r.url.searchParams.get('offset') === '0')
+      .map((r) => `${r.url.searchParams.get('since')}..${r.url.searchParams.get('until')}`);
     expect(windows).toContain(`${at(1)}..${at(2)}`);
     expect(windows).toContain(`${at(3)}..${at(4)}`);
     const marks = messages.flatMap((m) => (m.type === 'STATE' ? [bookmark(m.value as State)] : []));
@@ -76,10 +91,18 @@ describe('incremental', () => {
 
   it('epoch-second cursors with {incremental.start_value} in params, sent as the API wants them', async () => {
     const events = [100, 200, 300].map((t) => ({ id: t, updated_at: at(1), ts: t }));
-    const server = await serve((_req, res, url) => json(res, 200, { data: events.filter((e) => e.ts >= Number(url.searchParams.get('from'))) }));
+    const server = await serve((_req, res, url) =>
+      json(res, 200, { data: events.filter((e) => e.ts >= Number(url.searchParams.get('from'))) }),
+    );
     const config: RestConfig = {
       client: { base_url: server.url, paginator: { type: 'single_page' } },
-      resources: [{ name: 'ticks', primary_key: 'id', endpoint: { params: { from: '{incremental.start_value}' }, incremental: { cursor_path: 'ts', initial_value: 150 } } }],
+      resources: [
+        {
+          name: 'ticks',
+          primary_key: 'id',
+          endpoint: { params: { from: '{incremental.start_value}' }, incremental: { cursor_path: 'ts', initial_value: 150 } },
+        },
+      ],
     };
     const { records, state } = await readAll(config);
     expect(ids(records['ticks'])).toEqual([200, 300]);

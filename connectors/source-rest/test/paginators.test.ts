@@ -20,7 +20,12 @@ async function api() {
       }
       case 'header_link': {
         const at = n('after');
-        return json(res, 200, page(at), more(at) ? { link: `</header_link?after=${at + SIZE}>; rel="next", </header_link>; rel="first"` } : {});
+        return json(
+          res,
+          200,
+          page(at),
+          more(at) ? { link: `</header_link?after=${at + SIZE}>; rel="next", </header_link>; rel="first"` } : {},
+        );
       }
       case 'header_cursor': {
         const at = n('cursor');
@@ -75,18 +80,87 @@ function manifest(url: string, resources: RestConfig['resources']): RestConfig {
 
 describe('paginators: every one follows its pages to the last, exactly once each', () => {
   const cases: [string, RestConfig['resources'][number], number][] = [
-    ['json_link', { name: 'json_link', endpoint: { path: 'json_link', paginator: { type: 'json_link', next_url_path: '$.links.next' } } }, 5],
+    [
+      'json_link',
+      { name: 'json_link', endpoint: { path: 'json_link', paginator: { type: 'json_link', next_url_path: '$.links.next' } } },
+      5,
+    ],
     ['header_link', { name: 'header_link', endpoint: { path: 'header_link', paginator: { type: 'header_link' } } }, 5],
-    ['header_cursor', { name: 'header_cursor', endpoint: { path: 'header_cursor', paginator: { type: 'header_cursor', cursor_key: 'x-next-cursor' } } }, 5],
-    ['cursor → query param', { name: 'cursor_query', endpoint: { path: 'cursor_query', paginator: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' } } }, 5],
-    ['cursor → header', { name: 'cursor_header', endpoint: { path: 'cursor_header', paginator: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'x-cursor', cursor_location: 'header' } } }, 5],
-    ['cursor → body field', { name: 'cursor_body', endpoint: { path: 'cursor_body', method: 'POST', json: { filter: 'all' }, paginator: { type: 'cursor', cursor_path: 'meta.next', cursor_body_path: 'after' } } }, 5],
-    ['cursor → path', { name: 'cursor_path', endpoint: { path: 'cursor_path/0', paginator: { type: 'cursor', cursor_path: 'next_path', cursor_location: 'path' } } }, 5],
-    ['offset with total_path', { name: 'offset', endpoint: { path: 'offset', paginator: { type: 'offset', limit: 5, total_path: 'total' } } }, 5],
-    ['page_number from base_page 0 with total_path', { name: 'page_number', endpoint: { path: 'page_number', paginator: { type: 'page_number', base_page: 0, total_path: 'total_pages' } } }, 5],
-    ['page_number with page_size (a short page ends)', { name: 'page_size', endpoint: { path: 'page_size', paginator: { type: 'page_number', page_param: 'p', page_size: 10 } } }, 3],
+    [
+      'header_cursor',
+      { name: 'header_cursor', endpoint: { path: 'header_cursor', paginator: { type: 'header_cursor', cursor_key: 'x-next-cursor' } } },
+      5,
+    ],
+    [
+      'cursor → query param',
+      {
+        name: 'cursor_query',
+        endpoint: { path: 'cursor_query', paginator: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'after' } },
+      },
+      5,
+    ],
+    [
+      'cursor → header',
+      {
+        name: 'cursor_header',
+        endpoint: {
+          path: 'cursor_header',
+          paginator: { type: 'cursor', cursor_path: 'meta.next', cursor_param: 'x-cursor', cursor_location: 'header' },
+        },
+      },
+      5,
+    ],
+    [
+      'cursor → body field',
+      {
+        name: 'cursor_body',
+        endpoint: {
+          path: 'cursor_body',
+          method: 'POST',
+          json: { filter: 'all' },
+          paginator: { type: 'cursor', cursor_path: 'meta.next', cursor_body_path: 'after' },
+        },
+      },
+      5,
+    ],
+    [
+      'cursor → path',
+      {
+        name: 'cursor_path',
+        endpoint: { path: 'cursor_path/0', paginator: { type: 'cursor', cursor_path: 'next_path', cursor_location: 'path' } },
+      },
+      5,
+    ],
+    [
+      'offset with total_path',
+      { name: 'offset', endpoint: { path: 'offset', paginator: { type: 'offset', limit: 5, total_path: 'total' } } },
+      5,
+    ],
+    [
+      'page_number from base_page 0 with total_path',
+      {
+        name: 'page_number',
+        endpoint: { path: 'page_number', paginator: { type: 'page_number', base_page: 0, total_path: 'total_pages' } },
+      },
+      5,
+    ],
+    [
+      'page_number with page_size (a short page ends)',
+      { name: 'page_size', endpoint: { path: 'page_size', paginator: { type: 'page_number', page_param: 'p', page_size: 10 } } },
+      3,
+    ],
     ['single_page', { name: 'single', endpoint: { path: 'single', paginator: { type: 'single_page' } } }, 1],
-    ['stop condition (stop_path) on a cursor that never ends', { name: 'stop', endpoint: { path: 'stop', paginator: { type: 'cursor', cursor_path: 'after_cursor', cursor_param: 'after', stop_path: 'end_of_stream' } } }, 5],
+    [
+      'stop condition (stop_path) on a cursor that never ends',
+      {
+        name: 'stop',
+        endpoint: {
+          path: 'stop',
+          paginator: { type: 'cursor', cursor_path: 'after_cursor', cursor_param: 'after', stop_path: 'end_of_stream' },
+        },
+      },
+      5,
+    ],
   ];
   for (const [label, resource, requests] of cases) {
     it(label, async () => {

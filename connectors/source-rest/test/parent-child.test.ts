@@ -31,7 +31,11 @@ function manifest(url: string, child: Partial<RestConfig['resources'][number]> =
       { name: 'tickets', endpoint: { data_selector: 'tickets', incremental: { cursor_path: 'updated_at' } } },
       {
         name: 'comments',
-        endpoint: { path: 'tickets/{resources.tickets.id}/comments', data_selector: 'comments', incremental: { cursor_path: 'created_at', start_param: 'since' } },
+        endpoint: {
+          path: 'tickets/{resources.tickets.id}/comments',
+          data_selector: 'comments',
+          incremental: { cursor_path: 'created_at', start_param: 'since' },
+        },
         include_from_parent: ['subject'],
         ...child,
       },
@@ -48,10 +52,12 @@ describe('parent and child streams', () => {
     expect(ids(records['comments'])).toEqual([101, 102, 201, 202, 301, 302]);
     expect(records['comments']?.[0]).toMatchObject({ ticket_id: 1, _tickets_subject: 'ticket 1' });
     expect(ids(records['audits'])).toEqual([7, 14, 21]);
-    expect(catalog.streams.find((s) => s.stream === 'comments')?.schema.properties?.['_tickets_subject']).toEqual({ type: ['null', 'string'] });
+    expect(catalog.streams.find((s) => s.stream === 'comments')?.schema.properties?.['_tickets_subject']).toEqual({
+      type: ['null', 'string'],
+    });
   });
 
-  it('keeps the child\'s bookmark per parent partition, and a second run asks each parent from its own bookmark', async () => {
+  it("keeps the child's bookmark per parent partition, and a second run asks each parent from its own bookmark", async () => {
     const data = world();
     const server = await api(data);
     const config = manifest(server.url);
@@ -66,7 +72,9 @@ describe('parent and child streams', () => {
     expect(server.requests.find((r) => r.url.pathname === '/tickets/3/comments')?.url.searchParams.get('since')).toBe(at(3));
     // Each partition re-reads its bookmark's value (inclusive) and anything newer.
     expect(ids(second.records['comments'])).toEqual([101, 102, 201, 202, 203, 301, 302]);
-    expect((second.state.bookmarks['comments']?.['partitions'] as Record<string, Record<string, unknown>>)['id=2']?.['replication_key_value']).toBe(at(9));
+    expect(
+      (second.state.bookmarks['comments']?.['partitions'] as Record<string, Record<string, unknown>>)['id=2']?.['replication_key_value'],
+    ).toBe(at(9));
   });
 
   it('incremental_dependency: the next run reads only the children of parents whose cursor moved', async () => {

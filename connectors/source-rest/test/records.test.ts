@@ -20,7 +20,9 @@ async function api() {
         res.writeHead(200, { 'content-type': 'application/x-ndjson' }).end(orders.map((o) => JSON.stringify(o)).join('\n') + '\n');
         return;
       case '/export.csv':
-        res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8' }).end('id,name,note\r\n1,Ada,"likes ""quotes"", commas"\r\n2,Bob,"two\nlines"\r\n');
+        res
+          .writeHead(200, { 'content-type': 'text/csv; charset=utf-8' })
+          .end('id,name,note\r\n1,Ada,"likes ""quotes"", commas"\r\n2,Bob,"two\nlines"\r\n');
         return;
       case '/export.json.gz':
         res.writeHead(200, { 'content-type': 'application/gzip' }).end(gzipSync(JSON.stringify({ data: orders })));
@@ -38,7 +40,16 @@ async function api() {
 describe('records', () => {
   it('data_selector is an RFC 9535 JSONPath: a wildcard across nested pages picks every row', async () => {
     const server = await api();
-    const { records } = await readAll({ client: { base_url: server.url }, resources: [{ name: 'nested', primary_key: 'id', endpoint: { data_selector: '$.response.pages[*].rows[*]', paginator: { type: 'single_page' } } }] });
+    const { records } = await readAll({
+      client: { base_url: server.url },
+      resources: [
+        {
+          name: 'nested',
+          primary_key: 'id',
+          endpoint: { data_selector: '$.response.pages[*].rows[*]', paginator: { type: 'single_page' } },
+        },
+      ],
+    });
     expect(ids(records['nested'])).toEqual([1, 2, 3, 4]);
   });
 
@@ -88,7 +99,12 @@ describe('records', () => {
 
   it('a data_selector that picks values that are not records fails naming the stream, record and setting', async () => {
     const server = await api();
-    const error = await readAll({ client: { base_url: server.url }, resources: [{ name: 'orders', infer_schema: false, endpoint: { data_selector: '$.data[*].status', paginator: { type: 'single_page' } } }] }).catch((e: unknown) => e);
+    const error = await readAll({
+      client: { base_url: server.url },
+      resources: [
+        { name: 'orders', infer_schema: false, endpoint: { data_selector: '$.data[*].status', paginator: { type: 'single_page' } } },
+      ],
+    }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'RECORD_NOT_OBJECT', stream: 'orders', record: 0, field: 'endpoint.data_selector' });
   });
 });

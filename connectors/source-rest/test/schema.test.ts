@@ -6,7 +6,16 @@ describe('schemas', () => {
   it('widens types across samples: integer with number, formats kept only when every sample has them, mixes as type lists', () => {
     const schema = inferStreamSchema([
       { id: 1, amount: 10, at: '2024-01-01T00:00:00Z', day: '2024-01-01', code: 7, tags: ['a'], address: { city: 'Oslo' } },
-      { id: 2, amount: 10.5, at: 'yesterday', day: '2024-01-02', code: 'X7', tags: [], address: { city: 'Bergen', zip: 5003 }, extra: null },
+      {
+        id: 2,
+        amount: 10.5,
+        at: 'yesterday',
+        day: '2024-01-02',
+        code: 'X7',
+        tags: [],
+        address: { city: 'Bergen', zip: 5003 },
+        extra: null,
+      },
     ]);
     expect(schema.properties).toEqual({
       id: { type: ['integer', 'null'] },

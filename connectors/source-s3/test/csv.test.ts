@@ -11,14 +11,23 @@ let s3: S3StandIn;
 let client: S3Client;
 beforeAll(async () => {
   s3 = await startS3();
-  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  client = new S3Client({
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
 });
 afterAll(async () => {
   client.destroy();
   await s3.close();
 });
 
-async function readStream(prefix: string, stream: { name: string; pattern: string }): Promise<{ messages: SourceMessage[]; records: RecordData[] }> {
+async function readStream(
+  prefix: string,
+  stream: { name: string; pattern: string },
+): Promise<{ messages: SourceMessage[]; records: RecordData[] }> {
   const messages: SourceMessage[] = [];
   for await (const message of new S3Source({ config: { ...s3.settings, prefix, streams: [stream] } }).read()) messages.push(message);
   return { messages, records: messages.flatMap((m) => (m.type === 'RECORD_BATCH' ? m.records : [])) };
@@ -40,7 +49,8 @@ describe('CSV edge cases through S3', () => {
 
     // Written back as CSV by destination-s3, the same distinctions hold in the bytes…
     const states = [];
-    for await (const state of new S3Destination({ config: { ...s3.settings, prefix: 'out', format: 'csv' } }).write(messages)) states.push(state);
+    for await (const state of new S3Destination({ config: { ...s3.settings, prefix: 'out', format: 'csv' } }).write(messages))
+      states.push(state);
     expect(states.length).toBeGreaterThan(0);
     const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.settings.bucket, Prefix: 'out/people/' }));
     const key = listed.Contents?.[0]?.Key as string;

@@ -11,8 +11,15 @@ export default defineTestConfig<S3SourceConfig>({
   kind: 'source',
   async setup() {
     const s3 = await startS3();
-    const client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    const put = (key: string, body: string | Buffer) => client.send(new PutObjectCommand({ Bucket: s3.settings.bucket, Key: key, Body: body }));
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    const put = (key: string, body: string | Buffer) =>
+      client.send(new PutObjectCommand({ Bucket: s3.settings.bucket, Key: key, Body: body }));
     for (let f = 0; f < 3; f++) {
       const rows = Array.from({ length: 40 }, (_, i) => `${f * 40 + i + 1},customer ${f * 40 + i + 1},${(i * 1.25).toFixed(2)}`);
       await put(`data/orders/dt=2024-01-0${f + 1}/part-${f}.csv.gz`, gzipSync(`id,name,amount\n${rows.join('\n')}\n`));

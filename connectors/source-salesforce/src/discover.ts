@@ -15,7 +15,11 @@ interface GlobalSObject {
  * when it has none), with `_sdc_deleted_at` when it has `IsDeleted`. sObjects that cannot be queried are reported
  * in the log and left out.
  */
-export async function discoverStreams(connection: SalesforceConnection, objects: readonly string[] | undefined, ctx: ConnectorContext): Promise<Catalog> {
+export async function discoverStreams(
+  connection: SalesforceConnection,
+  objects: readonly string[] | undefined,
+  ctx: ConnectorContext,
+): Promise<Catalog> {
   const { conn } = connection;
   const global = await call(connection, { stream: 'describeGlobal', request: 'GET /sobjects' }, () => conn.describeGlobal());
   const sobjects = global.sobjects as unknown as GlobalSObject[];
@@ -26,7 +30,9 @@ export async function discoverStreams(connection: SalesforceConnection, objects:
   if (skipped.length > 0) ctx.logger.warn(`left out, not queryable through the API: ${skipped.join(', ')}`);
   const streams: CatalogStream[] = [];
   for (const sobject of wanted.filter((s) => s.queryable)) {
-    const describe = await call(connection, { stream: sobject.name, request: `GET /sobjects/${sobject.name}/describe` }, () => conn.describe(sobject.name));
+    const describe = await call(connection, { stream: sobject.name, request: `GET /sobjects/${sobject.name}/describe` }, () =>
+      conn.describe(sobject.name),
+    );
     const fields = describe.fields as unknown as FieldDescribe[];
     const properties: Record<string, JsonSchema> = {};
     for (const field of fields) properties[field.name] = fieldSchema(field);

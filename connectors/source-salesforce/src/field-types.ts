@@ -30,7 +30,12 @@ export function fieldSchema(field: FieldDescribe): JsonSchema {
     case 'currency':
     case 'percent': {
       const scale = field.scale ?? 0;
-      return { type: ['null', 'number'], 'x-decimal': true, ...(scale > 0 ? { multipleOf: Number(`1e-${scale}`) } : {}), ...(field.precision ? { 'x-precision': field.precision } : {}) };
+      return {
+        type: ['null', 'number'],
+        'x-decimal': true,
+        ...(scale > 0 ? { multipleOf: Number(`1e-${scale}`) } : {}),
+        ...(field.precision ? { 'x-precision': field.precision } : {}),
+      };
     }
     case 'double':
       return { type: ['null', 'number'], 'x-decimal': true };
@@ -62,12 +67,16 @@ export function fieldValue(field: FieldDescribe, value: unknown, site: ValueSite
   if (value === null || value === undefined) return null;
   if (typeof value === 'string' && value === '' && field.type !== 'string' && field.type !== 'textarea') return null;
   const bad = (what: string) =>
-    new ConnectorError('SALESFORCE_VALUE_INVALID', `field ${field.name} (${field.type}) holds "${String(value).slice(0, 80)}", which is not ${what}`, {
-      stream: site.stream,
-      record: site.record,
-      field: field.name,
-      hint: 'the field\'s type may have changed since discovery: run discovery again, or deselect the field',
-    });
+    new ConnectorError(
+      'SALESFORCE_VALUE_INVALID',
+      `field ${field.name} (${field.type}) holds "${String(value).slice(0, 80)}", which is not ${what}`,
+      {
+        stream: site.stream,
+        record: site.record,
+        field: field.name,
+        hint: "the field's type may have changed since discovery: run discovery again, or deselect the field",
+      },
+    );
   switch (field.type) {
     case 'boolean':
       if (typeof value === 'boolean') return value;

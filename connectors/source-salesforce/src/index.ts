@@ -1,4 +1,15 @@
-import { defineSource, formatError, readStreams, SourceClient, validateConfig, type Catalog, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
+import {
+  defineSource,
+  formatError,
+  readStreams,
+  SourceClient,
+  validateConfig,
+  type Catalog,
+  type ConnectorContext,
+  type JsonSchema,
+  type SourceClientOptions,
+  type SourceStream,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverStreams } from './discover.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -10,7 +21,12 @@ export { connect, type SalesforceConnection } from './salesforce-client.js';
 export type { SObjectSettings } from './sobject-stream.js';
 
 /** The streams of a catalog (one per sObject in it), sharing one connection. */
-export function salesforceStreams(connection: SalesforceConnection, input: Config, catalog: Catalog, overrides: Partial<SObjectSettings> = {}): SourceStream[] {
+export function salesforceStreams(
+  connection: SalesforceConnection,
+  input: Config,
+  catalog: Catalog,
+  overrides: Partial<SObjectSettings> = {},
+): SourceStream[] {
   const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source salesforce'); // fills the spec's defaults
   const settings: SObjectSettings = {
     bulkThreshold: config.bulk_threshold,
@@ -20,7 +36,12 @@ export function salesforceStreams(connection: SalesforceConnection, input: Confi
   };
   return catalog.streams.map((entry) => {
     const properties = entry.schema.properties ?? {};
-    return new SObjectStream(connection, entry.tap_stream_id, settings, REPLICATION_KEYS.filter((k) => k in properties));
+    return new SObjectStream(
+      connection,
+      entry.tap_stream_id,
+      settings,
+      REPLICATION_KEYS.filter((k) => k in properties),
+    );
   });
 }
 

@@ -2,7 +2,19 @@ import { PassThrough } from 'node:stream';
 import { Connection, type HttpRequest, type HttpResponse } from '@jsforce/jsforce-node';
 import { StreamPromise } from '@jsforce/jsforce-node/lib/util/promise.js';
 import { Transport } from '@jsforce/jsforce-node/lib/transport.js';
-import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, signJwt, validateConfig, type ConnectorContext, type JsonSchema, type Logger } from '@mage-int/core';
+import {
+  ConfigError,
+  ConnectorError,
+  HttpClient,
+  HttpError,
+  MageError,
+  redact,
+  signJwt,
+  validateConfig,
+  type ConnectorContext,
+  type JsonSchema,
+  type Logger,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
 
@@ -49,21 +61,34 @@ class KitTransport extends Transport {
     const [used, limit] = [Number(usage[1]), Number(usage[2])];
     if (limit <= 0 || used / limit < 0.9) return;
     this.warnedUsage = true;
-    this.logger.warn(`the org has used ${used} of its ${limit} API requests of the last 24 hours (${Math.round((used / limit) * 100)}%); at the limit every integration of the org gets REQUEST_LIMIT_EXCEEDED`);
+    this.logger.warn(
+      `the org has used ${used} of its ${limit} API requests of the last 24 hours (${Math.round((used / limit) * 100)}%); at the limit every integration of the org gets REQUEST_LIMIT_EXCEEDED`,
+    );
   }
 
   override httpRequest(req: HttpRequest): StreamPromise<HttpResponse> {
     return StreamPromise.create(() => {
       const stream = new PassThrough();
       const promise = (async () => {
-        const body = req.body === undefined || req.body === null ? undefined : typeof req.body === 'string' ? req.body : Buffer.isBuffer(req.body) ? req.body : String(req.body);
-        const response = await this.http.fetch(req.url, { method: req.method, headers: req.headers ?? {}, ...(body === undefined ? {} : { body }) });
+        const body =
+          req.body === undefined || req.body === null
+            ? undefined
+            : typeof req.body === 'string'
+              ? req.body
+              : Buffer.isBuffer(req.body)
+                ? req.body
+                : String(req.body);
+        const response = await this.http.fetch(req.url, {
+          method: req.method,
+          headers: req.headers ?? {},
+          ...(body === undefined ? {} : { body }),
+        });
         const text = await response.text();
         this.watchUsage(response.headers);
         const headers: Record<string, string> = {};
         response.headers.forEach((value, name) => {
-        headers[name] = value;
-      });
+          headers[name] = value;
+        });
         if (response.status >= 400) this.onFailure(response.status, new URL(req.url).pathname);
         stream.end(text);
         return { statusCode: response.status, headers, body: text };
@@ -93,9 +118,16 @@ export async function connect(input: Config, ctx: ConnectorContext): Promise<Sal
     signal: ctx.signal,
   });
   const method = authMethod(config);
-  const oauth2 = config.client_id ? { clientId: config.client_id, clientSecret: config.client_secret ?? '', loginUrl, redirectUri: `${loginUrl}/services/oauth2/success` } : undefined;
+  const oauth2 = config.client_id
+    ? { clientId: config.client_id, clientSecret: config.client_secret ?? '', loginUrl, redirectUri: `${loginUrl}/services/oauth2/success` }
+    : undefined;
   const jwtToken = async (c: Connection) => {
-    const assertion = signJwt({ key: config.private_key as string, claims: { iss: config.client_id, sub: config.username, aud: loginUrl }, lifetimeSeconds: 180, credential: 'private_key' });
+    const assertion = signJwt({
+      key: config.private_key as string,
+      claims: { iss: config.client_id, sub: config.username, aud: loginUrl },
+      lifetimeSeconds: 180,
+      credential: 'private_key',
+    });
     return c.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion });
   };
   const conn = new Connection({
@@ -108,7 +140,10 @@ export async function connect(input: Config, ctx: ConnectorContext): Promise<Sal
       ? {
           // A JWT login has no refresh token: an expired session signs a new assertion.
           refreshFn: (c: Connection, callback: (error?: Error | null, accessToken?: string) => void) => {
-            jwtToken(c).then(() => callback(null, c.accessToken ?? undefined), (error: Error) => callback(error));
+            jwtToken(c).then(
+              () => callback(null, c.accessToken ?? undefined),
+              (error: Error) => callback(error),
+            );
           },
         }
       : {}),
@@ -119,7 +154,15 @@ export async function connect(input: Config, ctx: ConnectorContext): Promise<Sal
     version,
     method,
     credential: method === 'jwt' ? 'private_key' : method,
-    secrets: () => [config.password, config.security_token, config.client_secret, config.refresh_token, config.private_key, conn.accessToken ?? undefined].filter((s): s is string => typeof s === 'string' && s !== ''),
+    secrets: () =>
+      [
+        config.password,
+        config.security_token,
+        config.client_secret,
+        config.refresh_token,
+        config.private_key,
+        conn.accessToken ?? undefined,
+      ].filter((s): s is string => typeof s === 'string' && s !== ''),
   };
   const transport = new KitTransport(http, ctx.logger, (status, path) => (connection.lastFailure = { status, path }));
   conn._transport = transport;
@@ -136,18 +179,30 @@ export async function connect(input: Config, ctx: ConnectorContext): Promise<Sal
 
 function authMethod(config: Config): AuthMethod {
   if (config.refresh_token) {
-    if (!config.client_id || !config.client_secret) throw new ConfigError('SALESFORCE_AUTH_INCOMPLETE', 'refresh_token needs client_id and client_secret (the connected app)', { field: config.client_id ? 'client_secret' : 'client_id' });
+    if (!config.client_id || !config.client_secret)
+      throw new ConfigError('SALESFORCE_AUTH_INCOMPLETE', 'refresh_token needs client_id and client_secret (the connected app)', {
+        field: config.client_id ? 'client_secret' : 'client_id',
+      });
     return 'refresh_token';
   }
   if (config.private_key) {
-    if (!config.client_id || !config.username) throw new ConfigError('SALESFORCE_AUTH_INCOMPLETE', 'JWT bearer (private_key) needs client_id (the connected app\'s consumer key) and username', { field: config.client_id ? 'username' : 'client_id' });
+    if (!config.client_id || !config.username)
+      throw new ConfigError(
+        'SALESFORCE_AUTH_INCOMPLETE',
+        "JWT bearer (private_key) needs client_id (the connected app's consumer key) and username",
+        { field: config.client_id ? 'username' : 'client_id' },
+      );
     return 'jwt';
   }
   if (config.username && config.password) return 'password';
-  throw new ConfigError('SALESFORCE_AUTH_MISSING', 'no credentials: set client_id, client_secret and refresh_token; or client_id, username and private_key (JWT bearer); or username, password and security_token', {
-    field: 'username',
-    hint: 'OAuth refresh tokens and JWT bearer need a connected app (Setup → App Manager) with the "api" and "refresh_token" scopes',
-  });
+  throw new ConfigError(
+    'SALESFORCE_AUTH_MISSING',
+    'no credentials: set client_id, client_secret and refresh_token; or client_id, username and private_key (JWT bearer); or username, password and security_token',
+    {
+      field: 'username',
+      hint: 'OAuth refresh tokens and JWT bearer need a connected app (Setup → App Manager) with the "api" and "refresh_token" scopes',
+    },
+  );
 }
 
 function httpUrl(value: string, field: string): string {
@@ -157,7 +212,10 @@ function httpUrl(value: string, field: string): string {
   } catch {
     // Reported below.
   }
-  throw new ConfigError('BASE_URL_INVALID', `${field} "${value}" is not an http(s) URL`, { field, hint: `write it with its scheme: ${DEFAULT_LOGIN_URL}` });
+  throw new ConfigError('BASE_URL_INVALID', `${field} "${value}" is not an http(s) URL`, {
+    field,
+    hint: `write it with its scheme: ${DEFAULT_LOGIN_URL}`,
+  });
 }
 
 function loginError(error: unknown, connection: SalesforceConnection, loginUrl: string): unknown {
@@ -169,7 +227,11 @@ function loginError(error: unknown, connection: SalesforceConnection, loginUrl: 
       : connection.method === 'jwt'
         ? 'check that private_key matches the certificate uploaded to the connected app, that client_id is its consumer key, that the user is pre-authorized for the app, and base_url (test.salesforce.com for sandboxes)'
         : 'check client_id and client_secret, and that the refresh token was not revoked (Setup → Connected Apps OAuth Usage); authorize again for a new one';
-  return new ConnectorError('SALESFORCE_LOGIN_FAILED', `logging in at ${loginUrl} failed: ${message}`, { field: connection.credential, hint, cause: error });
+  return new ConnectorError('SALESFORCE_LOGIN_FAILED', `logging in at ${loginUrl} failed: ${message}`, {
+    field: connection.credential,
+    hint,
+    cause: error,
+  });
 }
 
 /** What a failed call was for: the stream and the request. */
@@ -197,7 +259,8 @@ function translate(error: unknown, connection: SalesforceConnection, site: CallS
   const errorCode = (error as { errorCode?: unknown }).errorCode ?? error.name;
   const status = connection.lastFailure?.status;
   const message = redact(error.message, connection.secrets());
-  if (status === undefined) return new ConnectorError('SALESFORCE_REQUEST_FAILED', `${site.request} failed: ${message}`, { stream: site.stream, cause: error });
+  if (status === undefined)
+    return new ConnectorError('SALESFORCE_REQUEST_FAILED', `${site.request} failed: ${message}`, { stream: site.stream, cause: error });
   const code = typeof errorCode === 'string' && errorCode !== 'Error' ? ` (${errorCode})` : '';
   const text = `${site.request} answered HTTP ${status}: ${message}${code}`;
   const hint =
@@ -212,5 +275,10 @@ function translate(error: unknown, connection: SalesforceConnection, site: CallS
           : status >= 500
             ? 'Salesforce kept failing after every retry; try again later (status.salesforce.com)'
             : undefined;
-  return new HttpError(status, text, { stream: site.stream, field: status === 401 || status === 403 ? connection.credential : undefined, hint, vendorMessage: message });
+  return new HttpError(status, text, {
+    stream: site.stream,
+    field: status === 401 || status === 403 ? connection.credential : undefined,
+    hint,
+    vendorMessage: message,
+  });
 }

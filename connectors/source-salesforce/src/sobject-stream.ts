@@ -51,7 +51,11 @@ export class SObjectStream implements SourceStream {
   async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {
     const columns = sync.entry.schema.properties ?? {};
     const fields = sync.fields.filter((f) => f in columns && f !== '_sdc_deleted_at').map((f) => fieldOf(f, columns[f]));
-    for (const required of ['Id', ...(sync.replicationKey ? [sync.replicationKey] : []), ...('IsDeleted' in columns ? ['IsDeleted'] : [])]) {
+    for (const required of [
+      'Id',
+      ...(sync.replicationKey ? [sync.replicationKey] : []),
+      ...('IsDeleted' in columns ? ['IsDeleted'] : []),
+    ]) {
       if (!fields.some((f) => f.name === required) && required in columns) fields.push(fieldOf(required, columns[required]));
     }
     const key = sync.method === 'INCREMENTAL' ? sync.replicationKey : this.replicationKey;
@@ -64,8 +68,11 @@ export class SObjectStream implements SourceStream {
     try {
       // Bulk API 2.0 cannot select address and location fields; their components (BillingCity, …) carry the values.
       const read = bulk ? fields.filter((f) => !isCompound(f)) : fields;
-      const pages = bulk ? this.bulkPages(read, from, all, sync) : this.restPages(read, `${from}${key ? ` ORDER BY ${key} ASC` : ''}`, all, sync);
-      for await (const page of pages) yield { records: page.map((row) => this.record(row, fields)), time_extracted: new Date().toISOString() };
+      const pages = bulk
+        ? this.bulkPages(read, from, all, sync)
+        : this.restPages(read, `${from}${key ? ` ORDER BY ${key} ASC` : ''}`, all, sync);
+      for await (const page of pages)
+        yield { records: page.map((row) => this.record(row, fields)), time_extracted: new Date().toISOString() };
     } catch (error) {
       if (!(error instanceof HttpError) || error.status !== 400 || !UNSUPPORTED.test(error.message)) throw error;
       sync.logger.warn(`${this.name}: skipped, Salesforce cannot query it: ${error.message}`, { stream: this.name });
@@ -80,7 +87,10 @@ export class SObjectStream implements SourceStream {
       try {
         const count = await call(connection, site, () => connection.conn.request<QueryPage>(this.queryUrl(`SELECT COUNT() ${from}`, all)));
         if (count.totalSize <= settings.bulkThreshold) return false;
-        sync.logger.info(`${this.name}: ${count.totalSize} rows to read, more than bulk_threshold (${settings.bulkThreshold}): using Bulk API 2.0`, { stream: this.name });
+        sync.logger.info(
+          `${this.name}: ${count.totalSize} rows to read, more than bulk_threshold (${settings.bulkThreshold}): using Bulk API 2.0`,
+          { stream: this.name },
+        );
       } catch (error) {
         // An object that cannot be counted cannot be queried either: reported once, by the read.
         if (error instanceof HttpError && error.status === 400 && UNSUPPORTED.test(error.message)) return false;
@@ -95,7 +105,12 @@ export class SObjectStream implements SourceStream {
   }
 
   /** REST query pages, following `nextRecordsUrl` to the end. */
-  private async *restPages(fields: readonly FieldDescribe[], rest: string, all: boolean, sync: StreamSync): AsyncGenerator<Record<string, unknown>[]> {
+  private async *restPages(
+    fields: readonly FieldDescribe[],
+    rest: string,
+    all: boolean,
+    sync: StreamSync,
+  ): AsyncGenerator<Record<string, unknown>[]> {
     const { connection } = this;
     const soql = `SELECT ${fields.map((f) => f.name).join(', ')} ${rest}`;
     let url: string | undefined = this.queryUrl(soql, all);
@@ -110,11 +125,19 @@ export class SObjectStream implements SourceStream {
   }
 
   /** Bulk API 2.0 query job results (CSV rows as text), in pages. Falls back to REST when the object is refused. */
-  private async *bulkPages(fields: readonly FieldDescribe[], from: string, all: boolean, sync: StreamSync): AsyncGenerator<Record<string, unknown>[]> {
+  private async *bulkPages(
+    fields: readonly FieldDescribe[],
+    from: string,
+    all: boolean,
+    sync: StreamSync,
+  ): AsyncGenerator<Record<string, unknown>[]> {
     const { connection, settings } = this;
     const soql = `SELECT ${fields.map((f) => f.name).join(', ')} ${from}`;
     const site = { stream: this.name, request: `POST jobs/query ${soql.slice(0, 120)}` };
-    const job = new QueryJobV2(connection.conn, { bodyParams: { query: soql, operation: all ? 'queryAll' : 'query' }, pollingOptions: { pollInterval: settings.bulkPollIntervalMs, pollTimeout: 24 * 3_600_000 } });
+    const job = new QueryJobV2(connection.conn, {
+      bodyParams: { query: soql, operation: all ? 'queryAll' : 'query' },
+      pollingOptions: { pollInterval: settings.bulkPollIntervalMs, pollTimeout: 24 * 3_600_000 },
+    });
     try {
       await call(connection, site, async () => {
         await job.open();
@@ -131,7 +154,8 @@ export class SObjectStream implements SourceStream {
     for (let locator: string | undefined; locator !== 'null'; ) {
       sync.signal.throwIfAborted();
       const url = `${connection.conn.instanceUrl}/services/data/v${connection.version}/jobs/query/${job.id}/results${locator ? `?locator=${encodeURIComponent(locator)}` : ''}`;
-      const get = () => connection.http.fetch(url, { headers: { authorization: `Bearer ${connection.conn.accessToken ?? ''}`, accept: 'text/csv' } });
+      const get = () =>
+        connection.http.fetch(url, { headers: { authorization: `Bearer ${connection.conn.accessToken ?? ''}`, accept: 'text/csv' } });
       let response = await get();
       if (response.status === 401 && connection.conn._refreshDelegate) {
         await response.body?.cancel();
@@ -139,7 +163,11 @@ export class SObjectStream implements SourceStream {
         response = await get();
       }
       const text = await response.text();
-      if (!response.ok) throw new HttpError(response.status, `GET jobs/query/${job.id}/results answered HTTP ${response.status}: ${text.slice(0, 300)}`, { stream: this.name, hint: 'Bulk API 2.0 results are kept 7 days after the job completes' });
+      if (!response.ok)
+        throw new HttpError(response.status, `GET jobs/query/${job.id}/results answered HTTP ${response.status}: ${text.slice(0, 300)}`, {
+          stream: this.name,
+          hint: 'Bulk API 2.0 results are kept 7 days after the job completes',
+        });
       yield parseCSV(text) as Record<string, unknown>[];
       locator = response.headers.get('sforce-locator') ?? 'null';
     }
@@ -149,7 +177,8 @@ export class SObjectStream implements SourceStream {
     const record: RecordData = {};
     const site = { stream: this.name, record: String(row['Id']) };
     for (const field of fields) if (field.name in row) record[field.name] = fieldValue(field, row[field.name], site);
-    if (record['IsDeleted'] === true) record['_sdc_deleted_at'] = record['SystemModstamp'] ?? record['LastModifiedDate'] ?? new Date().toISOString();
+    if (record['IsDeleted'] === true)
+      record['_sdc_deleted_at'] = record['SystemModstamp'] ?? record['LastModifiedDate'] ?? new Date().toISOString();
     return record;
   }
 }

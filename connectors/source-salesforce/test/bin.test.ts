@@ -8,14 +8,32 @@ const tap = (config: Record<string, unknown>) => runTap(packageDir, config);
 
 describe('source-salesforce as a Singer tap', () => {
   beforeAll(async () => {
-    salesforce = await startSalesforceStandIn({ password: 'bin0password', securityToken: 'bin0sectoken', clientSecret: 'bin0client0secret' });
+    salesforce = await startSalesforceStandIn({
+      password: 'bin0password',
+      securityToken: 'bin0sectoken',
+      clientSecret: 'bin0client0secret',
+    });
   }, 120_000);
   afterAll(() => salesforce.close());
 
-  const login = () => ({ base_url: salesforce.url, client_id: salesforce.clientId, client_secret: 'bin0client0secret', username: salesforce.username, password: 'bin0password', security_token: 'bin0sectoken' });
+  const login = () => ({
+    base_url: salesforce.url,
+    client_id: salesforce.clientId,
+    client_secret: 'bin0client0secret',
+    username: salesforce.username,
+    password: 'bin0password',
+    security_token: 'bin0sectoken',
+  });
 
   it('writes Singer messages, logs the retry wait, and never prints a secret or the session id, even at debug level', async () => {
-    salesforce.fail({ path: /\/queryAll$/, response: { status: 503, headers: { 'retry-after': '1' }, body: [{ message: 'Server unavailable', errorCode: 'SERVER_UNAVAILABLE' }] } });
+    salesforce.fail({
+      path: /\/queryAll$/,
+      response: {
+        status: 503,
+        headers: { 'retry-after': '1' },
+        body: [{ message: 'Server unavailable', errorCode: 'SERVER_UNAVAILABLE' }],
+      },
+    });
     const result = await tap(login());
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.split('\n').filter((line) => line.includes('"type":"RECORD"')).length).toBe(15);
@@ -23,7 +41,7 @@ describe('source-salesforce as a Singer tap', () => {
     expect(result.stdout + result.stderr).not.toMatch(/bin0password|bin0sectoken|bin0client0secret|00Dstandin!/);
   });
 
-  it('exits non-zero on a refused login, naming password and Salesforce\'s reason, without printing it', async () => {
+  it("exits non-zero on a refused login, naming password and Salesforce's reason, without printing it", async () => {
     const result = await tap({ ...login(), password: 'bin0wrong0password' });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/password/);

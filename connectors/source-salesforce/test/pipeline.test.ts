@@ -26,7 +26,9 @@ describe('Salesforce into DuckDB', () => {
     const first = await run();
     expect(first.streams['Account']?.records).toBe(12);
     expect(await duck.rows('SELECT count(*)::INTEGER AS n FROM invoice__c')).toEqual([{ n: 5 }]);
-    const [invoice] = await duck.rows('SELECT typeof(total__c) AS total, typeof(due__c) AS due, typeof(paid__c) AS paid FROM invoice__c LIMIT 1');
+    const [invoice] = await duck.rows(
+      'SELECT typeof(total__c) AS total, typeof(due__c) AS due, typeof(paid__c) AS paid FROM invoice__c LIMIT 1',
+    );
     expect(invoice).toEqual({ total: 'DECIMAL(18,2)', due: 'DATE', paid: 'BOOLEAN' });
 
     const [a, b] = salesforce.live('Account');

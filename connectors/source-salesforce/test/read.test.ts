@@ -9,7 +9,12 @@ const privateKey = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toSt
 
 let salesforce: SalesforceStandIn;
 beforeAll(async () => {
-  salesforce = await startSalesforceStandIn({ counts: { Account: 5, Contact: 7 }, queryBatchSize: 2, bulkPageSize: 2, jwtPublicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+  salesforce = await startSalesforceStandIn({
+    counts: { Account: 5, Contact: 7 },
+    queryBatchSize: 2,
+    bulkPageSize: 2,
+    jwtPublicKey: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
 });
 afterAll(() => salesforce.close());
 
@@ -30,7 +35,9 @@ describe('reading Salesforce through jsforce', () => {
     expect(columns['Site__c']).toEqual({ type: ['null', 'object'] });
     expect(columns['Paid__c']).toEqual({ type: ['null', 'boolean'] });
     expect(columns['_sdc_deleted_at']).toBeDefined();
-    expect(catalog.streams.find((s) => s.stream === 'Account')?.schema.properties?.['BillingAddress']).toEqual({ type: ['null', 'object'] });
+    expect(catalog.streams.find((s) => s.stream === 'Account')?.schema.properties?.['BillingAddress']).toEqual({
+      type: ['null', 'object'],
+    });
     const only = await new SalesforceSource({ config: configFor(salesforce, { objects: ['Invoice__c'] }) }).discover();
     expect(only.streams.map((s) => s.stream)).toEqual(['Invoice__c']);
   });
@@ -73,12 +80,15 @@ describe('reading Salesforce through jsforce', () => {
     const created = salesforce.create('Invoice__c', { Name: 'new' });
     const before = salesforce.requests.length;
     const second = await readStreams(configFor(salesforce), ['Invoice__c'], first.state);
-    const soql = queries(before).map((r) => r.query.get('q')).find((q) => q?.startsWith('SELECT Id'));
+    const soql = queries(before)
+      .map((r) => r.query.get('q'))
+      .find((q) => q?.startsWith('SELECT Id'));
     expect(soql).toContain(`FROM Invoice__c WHERE SystemModstamp >= ${bookmark.slice(0, 19)}Z ORDER BY SystemModstamp ASC`);
     const records = second.records['Invoice__c'] ?? [];
     // The bookmark is inclusive, to the second: rows of its second are read again.
     const second0 = Math.floor(Date.parse(bookmark) / 1000) * 1000;
-    const atBookmark = first.records['Invoice__c']?.filter((r) => Date.parse(String(r['SystemModstamp'])) >= second0).map((r) => String(r['Id'])) ?? [];
+    const atBookmark =
+      first.records['Invoice__c']?.filter((r) => Date.parse(String(r['SystemModstamp'])) >= second0).map((r) => String(r['Id'])) ?? [];
     expect(ids(records).sort()).toEqual([...new Set([a?.Id, b?.Id, created.Id, ...atBookmark].map(String))].sort());
     expect(records.find((r) => r['Id'] === a?.Id)?.['Total__c']).toBe(99.99);
     const deleted = records.find((r) => r['Id'] === b?.Id);
@@ -88,17 +98,36 @@ describe('reading Salesforce through jsforce', () => {
   });
 
   it('reports and skips an object Salesforce will not query, and the sync goes on', async () => {
-    salesforce.fail({ path: /\/queryAll$/, times: 2, response: { status: 400, body: [{ message: 'entity type Opportunity does not support query', errorCode: 'INVALID_TYPE_FOR_OPERATION' }] } });
+    salesforce.fail({
+      path: /\/queryAll$/,
+      times: 2,
+      response: {
+        status: 400,
+        body: [{ message: 'entity type Opportunity does not support query', errorCode: 'INVALID_TYPE_FOR_OPERATION' }],
+      },
+    });
     const { logger, lines } = capturingLogger();
     const { records, state } = await readStreams(configFor(salesforce), ['Opportunity'], undefined, logger);
     expect(records['Opportunity']).toBeUndefined();
     expect(state?.currently_syncing ?? null).toBeNull();
-    expect(lines.join('\n')).toMatch(/Opportunity: skipped, Salesforce cannot query it: .*does not support query \(INVALID_TYPE_FOR_OPERATION\)/);
+    expect(lines.join('\n')).toMatch(
+      /Opportunity: skipped, Salesforce cannot query it: .*does not support query \(INVALID_TYPE_FOR_OPERATION\)/,
+    );
   });
 
   it('waits out a 429 for its Retry-After and retries a 500, logging the waits', async () => {
-    salesforce.fail({ path: /\/queryAll$/, response: { status: 429, headers: { 'retry-after': '1' }, body: [{ message: 'Too many requests', errorCode: 'REQUEST_LIMIT_EXCEEDED' }] } });
-    salesforce.fail({ path: /\/queryAll\//, response: { status: 500, body: [{ message: 'An unexpected error occurred.', errorCode: 'UNKNOWN_EXCEPTION' }] } });
+    salesforce.fail({
+      path: /\/queryAll$/,
+      response: {
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: [{ message: 'Too many requests', errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+      },
+    });
+    salesforce.fail({
+      path: /\/queryAll\//,
+      response: { status: 500, body: [{ message: 'An unexpected error occurred.', errorCode: 'UNKNOWN_EXCEPTION' }] },
+    });
     const { logger, lines } = capturingLogger();
     const started = Date.now();
     const { records } = await readStreams(configFor(salesforce), ['Contact'], undefined, logger);
@@ -122,23 +151,38 @@ describe('reading Salesforce through jsforce', () => {
     }
   });
 
-  it('a 403 names the credential and the permission, with Salesforce\'s message and error code', async () => {
-    salesforce.fail({ path: /\/queryAll$/, times: 1, response: { status: 403, body: [{ message: 'The REST API is not enabled for this Organization.', errorCode: 'API_DISABLED_FOR_ORG' }] } });
+  it("a 403 names the credential and the permission, with Salesforce's message and error code", async () => {
+    salesforce.fail({
+      path: /\/queryAll$/,
+      times: 1,
+      response: {
+        status: 403,
+        body: [{ message: 'The REST API is not enabled for this Organization.', errorCode: 'API_DISABLED_FOR_ORG' }],
+      },
+    });
     const error = await readStreams(configFor(salesforce, { bulk_threshold: 1_000_000 }), ['Opportunity']).then(
       () => undefined,
       (e: unknown) => e as Error & { field?: string; hint?: string },
     );
-    expect(error?.message).toMatch(/stream "Opportunity".*answered HTTP 403: The REST API is not enabled for this Organization\. \(API_DISABLED_FOR_ORG\)/);
+    expect(error?.message).toMatch(
+      /stream "Opportunity".*answered HTTP 403: The REST API is not enabled for this Organization\. \(API_DISABLED_FOR_ORG\)/,
+    );
     expect(error?.field).toBe('password');
     expect(error?.hint).toMatch(/API Enabled/);
   });
 
   it('OAuth refresh token: logs in from it and renews an expired session mid-run', async () => {
-    const config = configFor(salesforce, { username: undefined, password: undefined, security_token: undefined, refresh_token: salesforce.refreshToken });
+    const config = configFor(salesforce, {
+      username: undefined,
+      password: undefined,
+      security_token: undefined,
+      refresh_token: salesforce.refreshToken,
+    });
     const { logger, lines } = capturingLogger();
     const source = new SalesforceSource({ config, logger });
     const catalog = await source.discover();
-    for (const stream of catalog.streams) stream.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = stream.stream === 'Contact';
+    for (const stream of catalog.streams)
+      stream.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = stream.stream === 'Contact';
     const tokensBefore = salesforce.requestsTo('/services/oauth2/token').length;
     const seen: string[] = [];
     let pages = 0;
@@ -154,13 +198,20 @@ describe('reading Salesforce through jsforce', () => {
   });
 
   it('JWT bearer: signs an assertion with private_key; a wrong key fails naming private_key', async () => {
-    const config = { base_url: salesforce.url, client_id: salesforce.clientId, username: salesforce.username, private_key: privateKey, max_requests_per_second: 1000 };
+    const config = {
+      base_url: salesforce.url,
+      client_id: salesforce.clientId,
+      username: salesforce.username,
+      private_key: privateKey,
+      max_requests_per_second: 1000,
+    };
     const { records } = await readStreams(config, ['Opportunity']);
     expect(ids(records['Opportunity']).sort()).toEqual(ids(salesforce.live('Opportunity')).sort());
     // An expired session signs a new assertion (JWT has no refresh token), mid-pagination.
     const source = new SalesforceSource({ config });
     const catalog = await source.discover();
-    for (const stream of catalog.streams) stream.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = stream.stream === 'Contact';
+    for (const stream of catalog.streams)
+      stream.metadata.find((m) => m.breadcrumb.length === 0)!.metadata['selected'] = stream.stream === 'Contact';
     const tokensBefore = salesforce.requestsTo('/services/oauth2/token').length;
     const seen: string[] = [];
     for await (const m of source.read(catalog)) {
@@ -171,7 +222,10 @@ describe('reading Salesforce through jsforce', () => {
     expect(seen.sort()).toEqual(ids(salesforce.live('Contact')).sort());
     expect(salesforce.requestsTo('/services/oauth2/token').length - tokensBefore).toBe(2);
     const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    await expect(new SalesforceSource({ config: { ...config, private_key: other } }).discover()).rejects.toMatchObject({ code: 'SALESFORCE_LOGIN_FAILED', field: 'private_key' });
+    await expect(new SalesforceSource({ config: { ...config, private_key: other } }).discover()).rejects.toMatchObject({
+      code: 'SALESFORCE_LOGIN_FAILED',
+      field: 'private_key',
+    });
   });
 
   it('username-password: SOAP login() without a connected app; a wrong password fails naming password, never printed', async () => {

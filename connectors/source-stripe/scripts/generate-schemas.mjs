@@ -80,7 +80,8 @@ function kinds(text, file, seen = new Set()) {
       const name = part.replace(/<.*$/, '').split('.').at(-1);
       if (seen.has(name)) throw new Error(`recursive alias ${name}`);
       const found = [...aliases(file, name), ...aliases(shared, name)];
-      if (found.length === 0) out.add('object'); // an interface
+      if (found.length === 0)
+        out.add('object'); // an interface
       else {
         const each = found.map((alias) => [...kinds(alias, file, new Set([...seen, name]))].sort().join(','));
         if (new Set(each).size > 1) throw new Error(`alias ${name} is ambiguous: ${each.join(' / ')}`);
@@ -120,8 +121,10 @@ for (const [stream, [fileName, name]] of Object.entries(STREAMS)) {
     const nullable = found.has('null') || optional;
     found.delete('null');
     let schema;
-    if (found.has('decimal')) schema = { type: 'string' }; // Stripe sends decimals as strings ("12.5")
-    else if (found.has('string') && found.has('object')) schema = { type: 'string' }; // an expandable reference: its id
+    if (found.has('decimal'))
+      schema = { type: 'string' }; // Stripe sends decimals as strings ("12.5")
+    else if (found.has('string') && found.has('object'))
+      schema = { type: 'string' }; // an expandable reference: its id
     else if (found.has('array')) schema = { type: 'array', items: {} };
     else if (found.has('object')) schema = { type: 'object' };
     else if (found.size !== 1) throw new Error(`${stream}.${field}: mixed types ${[...found]}`);

@@ -1,4 +1,14 @@
-import { defineSource, formatError, readStreams, SourceClient, validateConfig, type ConnectorContext, type JsonSchema, type SourceClientOptions, type SourceStream } from '@mage-int/core';
+import {
+  defineSource,
+  formatError,
+  readStreams,
+  SourceClient,
+  validateConfig,
+  type ConnectorContext,
+  type JsonSchema,
+  type SourceClientOptions,
+  type SourceStream,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { discoverStreams } from './discover.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -21,7 +31,10 @@ export function stripeStreams(connection: StripeConnection, input: Config, now?:
     ...(config.start_date ? { startValue: Math.floor(Date.parse(config.start_date) / 1000) } : {}),
     ...(now ? { now } : {}),
   };
-  return [...STREAMS.map((definition) => new StripeStream(connection, definition, settings)), new SubscriptionItemsStream(connection, settings)];
+  return [
+    ...STREAMS.map((definition) => new StripeStream(connection, definition, settings)),
+    new SubscriptionItemsStream(connection, settings),
+  ];
 }
 
 /** The Stripe source connector. */
@@ -34,7 +47,9 @@ const source = defineSource<Config>({
     try {
       // The events API is what every incremental sync needs, so it is the one checked.
       const connection = connect(config, ctx);
-      await call(connection, { stream: 'events', request: 'GET /v1/events', permission: 'Events' }, () => connection.stripe.events.list({ limit: 1 }));
+      await call(connection, { stream: 'events', request: 'GET /v1/events', permission: 'Events' }, () =>
+        connection.stripe.events.list({ limit: 1 }),
+      );
       return { ok: true };
     } catch (error) {
       return { ok: false, message: formatError(error) };

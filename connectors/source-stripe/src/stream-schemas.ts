@@ -3,2311 +3,1477 @@ import type { JsonSchema } from '@mage-int/core';
 
 /** Each stream's record fields. */
 export const STREAM_SCHEMAS: Record<string, Record<string, JsonSchema>> = {
-  "balance_transactions": {
-    "amount": {
-      "type": "integer"
+  balance_transactions: {
+    amount: {
+      type: 'integer',
     },
-    "available_on": {
-      "type": "integer"
+    available_on: {
+      type: 'integer',
     },
-    "balance_type": {
-      "type": "string"
+    balance_type: {
+      type: 'string',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "exchange_rate": {
-      "type": [
-        "null",
-        "number"
-      ]
+    exchange_rate: {
+      type: ['null', 'number'],
     },
-    "fee": {
-      "type": "integer"
+    fee: {
+      type: 'integer',
     },
-    "fee_details": {
-      "type": "array",
-      "items": {}
+    fee_details: {
+      type: 'array',
+      items: {},
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "net": {
-      "type": "integer"
+    net: {
+      type: 'integer',
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "reporting_category": {
-      "type": "string"
+    reporting_category: {
+      type: 'string',
     },
-    "source": {
-      "type": [
-        "null",
-        "string"
-      ]
+    source: {
+      type: ['null', 'string'],
     },
-    "status": {
-      "type": "string"
+    status: {
+      type: 'string',
     },
-    "type": {
-      "type": "string"
-    }
+    type: {
+      type: 'string',
+    },
   },
-  "charges": {
-    "amount": {
-      "type": "integer"
+  charges: {
+    amount: {
+      type: 'integer',
     },
-    "amount_captured": {
-      "type": "integer"
+    amount_captured: {
+      type: 'integer',
     },
-    "amount_refunded": {
-      "type": "integer"
+    amount_refunded: {
+      type: 'integer',
     },
-    "application": {
-      "type": [
-        "null",
-        "string"
-      ]
+    application: {
+      type: ['null', 'string'],
     },
-    "application_fee": {
-      "type": [
-        "null",
-        "string"
-      ]
+    application_fee: {
+      type: ['null', 'string'],
     },
-    "application_fee_amount": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    application_fee_amount: {
+      type: ['null', 'integer'],
     },
-    "authorization_code": {
-      "type": [
-        "null",
-        "string"
-      ]
+    authorization_code: {
+      type: ['null', 'string'],
     },
-    "balance_transaction": {
-      "type": [
-        "null",
-        "string"
-      ]
+    balance_transaction: {
+      type: ['null', 'string'],
     },
-    "billing_details": {
-      "type": "object"
+    billing_details: {
+      type: 'object',
     },
-    "calculated_statement_descriptor": {
-      "type": [
-        "null",
-        "string"
-      ]
+    calculated_statement_descriptor: {
+      type: ['null', 'string'],
     },
-    "captured": {
-      "type": "boolean"
+    captured: {
+      type: 'boolean',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "customer": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer: {
+      type: ['null', 'string'],
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "disputed": {
-      "type": "boolean"
+    disputed: {
+      type: 'boolean',
     },
-    "failure_balance_transaction": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_balance_transaction: {
+      type: ['null', 'string'],
     },
-    "failure_code": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_code: {
+      type: ['null', 'string'],
     },
-    "failure_message": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_message: {
+      type: ['null', 'string'],
     },
-    "fraud_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    fraud_details: {
+      type: ['null', 'object'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "level3": {
-      "type": [
-        "null",
-        "object"
-      ]
+    level3: {
+      type: ['null', 'object'],
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "on_behalf_of": {
-      "type": [
-        "null",
-        "string"
-      ]
+    on_behalf_of: {
+      type: ['null', 'string'],
     },
-    "outcome": {
-      "type": [
-        "null",
-        "object"
-      ]
+    outcome: {
+      type: ['null', 'object'],
     },
-    "paid": {
-      "type": "boolean"
+    paid: {
+      type: 'boolean',
     },
-    "payment_intent": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_intent: {
+      type: ['null', 'string'],
     },
-    "payment_method": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_method: {
+      type: ['null', 'string'],
     },
-    "payment_method_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    payment_method_details: {
+      type: ['null', 'object'],
     },
-    "presentment_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    presentment_details: {
+      type: ['null', 'object'],
     },
-    "radar_options": {
-      "type": [
-        "null",
-        "object"
-      ]
+    radar_options: {
+      type: ['null', 'object'],
     },
-    "receipt_email": {
-      "type": [
-        "null",
-        "string"
-      ]
+    receipt_email: {
+      type: ['null', 'string'],
     },
-    "receipt_number": {
-      "type": [
-        "null",
-        "string"
-      ]
+    receipt_number: {
+      type: ['null', 'string'],
     },
-    "receipt_url": {
-      "type": [
-        "null",
-        "string"
-      ]
+    receipt_url: {
+      type: ['null', 'string'],
     },
-    "refunded": {
-      "type": "boolean"
+    refunded: {
+      type: 'boolean',
     },
-    "refunds": {
-      "type": [
-        "null",
-        "object"
-      ]
+    refunds: {
+      type: ['null', 'object'],
     },
-    "review": {
-      "type": [
-        "null",
-        "string"
-      ]
+    review: {
+      type: ['null', 'string'],
     },
-    "shipping": {
-      "type": [
-        "null",
-        "object"
-      ]
+    shipping: {
+      type: ['null', 'object'],
     },
-    "source": {
-      "type": [
-        "null",
-        "object"
-      ]
+    source: {
+      type: ['null', 'object'],
     },
-    "source_transfer": {
-      "type": [
-        "null",
-        "string"
-      ]
+    source_transfer: {
+      type: ['null', 'string'],
     },
-    "statement_descriptor": {
-      "type": [
-        "null",
-        "string"
-      ]
+    statement_descriptor: {
+      type: ['null', 'string'],
     },
-    "statement_descriptor_suffix": {
-      "type": [
-        "null",
-        "string"
-      ]
+    statement_descriptor_suffix: {
+      type: ['null', 'string'],
     },
-    "status": {
-      "type": "string"
+    status: {
+      type: 'string',
     },
-    "transfer": {
-      "type": [
-        "null",
-        "string"
-      ]
+    transfer: {
+      type: ['null', 'string'],
     },
-    "transfer_data": {
-      "type": [
-        "null",
-        "object"
-      ]
+    transfer_data: {
+      type: ['null', 'object'],
     },
-    "transfer_group": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    transfer_group: {
+      type: ['null', 'string'],
+    },
   },
-  "coupons": {
-    "amount_off": {
-      "type": [
-        "null",
-        "integer"
-      ]
+  coupons: {
+    amount_off: {
+      type: ['null', 'integer'],
     },
-    "applies_to": {
-      "type": [
-        "null",
-        "object"
-      ]
+    applies_to: {
+      type: ['null', 'object'],
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": [
-        "null",
-        "string"
-      ]
+    currency: {
+      type: ['null', 'string'],
     },
-    "currency_options": {
-      "type": [
-        "null",
-        "object"
-      ]
+    currency_options: {
+      type: ['null', 'object'],
     },
-    "duration": {
-      "type": "string"
+    duration: {
+      type: 'string',
     },
-    "duration_in_months": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    duration_in_months: {
+      type: ['null', 'integer'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "max_redemptions": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    max_redemptions: {
+      type: ['null', 'integer'],
     },
-    "metadata": {
-      "type": [
-        "null",
-        "object"
-      ]
+    metadata: {
+      type: ['null', 'object'],
     },
-    "name": {
-      "type": [
-        "null",
-        "string"
-      ]
+    name: {
+      type: ['null', 'string'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "percent_off": {
-      "type": [
-        "null",
-        "number"
-      ]
+    percent_off: {
+      type: ['null', 'number'],
     },
-    "redeem_by": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    redeem_by: {
+      type: ['null', 'integer'],
     },
-    "times_redeemed": {
-      "type": "integer"
+    times_redeemed: {
+      type: 'integer',
     },
-    "valid": {
-      "type": "boolean"
-    }
+    valid: {
+      type: 'boolean',
+    },
   },
-  "customers": {
-    "address": {
-      "type": [
-        "null",
-        "object"
-      ]
+  customers: {
+    address: {
+      type: ['null', 'object'],
     },
-    "balance": {
-      "type": "integer"
+    balance: {
+      type: 'integer',
     },
-    "business_name": {
-      "type": [
-        "null",
-        "string"
-      ]
+    business_name: {
+      type: ['null', 'string'],
     },
-    "cash_balance": {
-      "type": [
-        "null",
-        "object"
-      ]
+    cash_balance: {
+      type: ['null', 'object'],
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": [
-        "null",
-        "string"
-      ]
+    currency: {
+      type: ['null', 'string'],
     },
-    "customer_account": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer_account: {
+      type: ['null', 'string'],
     },
-    "default_source": {
-      "type": [
-        "null",
-        "string"
-      ]
+    default_source: {
+      type: ['null', 'string'],
     },
-    "delinquent": {
-      "type": [
-        "null",
-        "boolean"
-      ]
+    delinquent: {
+      type: ['null', 'boolean'],
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "discount": {
-      "type": [
-        "null",
-        "object"
-      ]
+    discount: {
+      type: ['null', 'object'],
     },
-    "email": {
-      "type": [
-        "null",
-        "string"
-      ]
+    email: {
+      type: ['null', 'string'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "individual_name": {
-      "type": [
-        "null",
-        "string"
-      ]
+    individual_name: {
+      type: ['null', 'string'],
     },
-    "invoice_credit_balance": {
-      "type": [
-        "null",
-        "object"
-      ]
+    invoice_credit_balance: {
+      type: ['null', 'object'],
     },
-    "invoice_prefix": {
-      "type": [
-        "null",
-        "string"
-      ]
+    invoice_prefix: {
+      type: ['null', 'string'],
     },
-    "invoice_settings": {
-      "type": "object"
+    invoice_settings: {
+      type: 'object',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "name": {
-      "type": [
-        "null",
-        "string"
-      ]
+    name: {
+      type: ['null', 'string'],
     },
-    "next_invoice_sequence": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    next_invoice_sequence: {
+      type: ['null', 'integer'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "phone": {
-      "type": [
-        "null",
-        "string"
-      ]
+    phone: {
+      type: ['null', 'string'],
     },
-    "preferred_locales": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    preferred_locales: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "shipping": {
-      "type": [
-        "null",
-        "object"
-      ]
+    shipping: {
+      type: ['null', 'object'],
     },
-    "sources": {
-      "type": [
-        "null",
-        "object"
-      ]
+    sources: {
+      type: ['null', 'object'],
     },
-    "subscriptions": {
-      "type": [
-        "null",
-        "object"
-      ]
+    subscriptions: {
+      type: ['null', 'object'],
     },
-    "tax": {
-      "type": [
-        "null",
-        "object"
-      ]
+    tax: {
+      type: ['null', 'object'],
     },
-    "tax_exempt": {
-      "type": [
-        "null",
-        "string"
-      ]
+    tax_exempt: {
+      type: ['null', 'string'],
     },
-    "tax_ids": {
-      "type": [
-        "null",
-        "object"
-      ]
+    tax_ids: {
+      type: ['null', 'object'],
     },
-    "test_clock": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    test_clock: {
+      type: ['null', 'string'],
+    },
   },
-  "disputes": {
-    "amount": {
-      "type": "integer"
+  disputes: {
+    amount: {
+      type: 'integer',
     },
-    "balance_transactions": {
-      "type": "array",
-      "items": {}
+    balance_transactions: {
+      type: 'array',
+      items: {},
     },
-    "charge": {
-      "type": "string"
+    charge: {
+      type: 'string',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "enhanced_eligibility_types": {
-      "type": "array",
-      "items": {}
+    enhanced_eligibility_types: {
+      type: 'array',
+      items: {},
     },
-    "evidence": {
-      "type": "object"
+    evidence: {
+      type: 'object',
     },
-    "evidence_details": {
-      "type": "object"
+    evidence_details: {
+      type: 'object',
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "intended_submission_method": {
-      "type": [
-        "null",
-        "string"
-      ]
+    intended_submission_method: {
+      type: ['null', 'string'],
     },
-    "is_charge_refundable": {
-      "type": "boolean"
+    is_charge_refundable: {
+      type: 'boolean',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "network_reason_code": {
-      "type": [
-        "null",
-        "string"
-      ]
+    network_reason_code: {
+      type: ['null', 'string'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "payment_intent": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_intent: {
+      type: ['null', 'string'],
     },
-    "payment_method_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    payment_method_details: {
+      type: ['null', 'object'],
     },
-    "reason": {
-      "type": "string"
+    reason: {
+      type: 'string',
     },
-    "status": {
-      "type": "string"
-    }
+    status: {
+      type: 'string',
+    },
   },
-  "events": {
-    "account": {
-      "type": [
-        "null",
-        "string"
-      ]
+  events: {
+    account: {
+      type: ['null', 'string'],
     },
-    "api_version": {
-      "type": [
-        "null",
-        "string"
-      ]
+    api_version: {
+      type: ['null', 'string'],
     },
-    "context": {
-      "type": [
-        "null",
-        "string"
-      ]
+    context: {
+      type: ['null', 'string'],
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "data": {
-      "type": "object"
+    data: {
+      type: 'object',
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "pending_webhooks": {
-      "type": "integer"
+    pending_webhooks: {
+      type: 'integer',
     },
-    "request": {
-      "type": [
-        "null",
-        "object"
-      ]
+    request: {
+      type: ['null', 'object'],
     },
-    "type": {
-      "type": "string"
-    }
+    type: {
+      type: 'string',
+    },
   },
-  "invoice_items": {
-    "amount": {
-      "type": "integer"
+  invoice_items: {
+    amount: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "customer": {
-      "type": "string"
+    customer: {
+      type: 'string',
     },
-    "customer_account": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer_account: {
+      type: ['null', 'string'],
     },
-    "date": {
-      "type": "integer"
+    date: {
+      type: 'integer',
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "discountable": {
-      "type": "boolean"
+    discountable: {
+      type: 'boolean',
     },
-    "discounts": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    discounts: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "frozen_fields": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    frozen_fields: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "invoice": {
-      "type": [
-        "null",
-        "string"
-      ]
+    invoice: {
+      type: ['null', 'string'],
     },
-    "invoicing_rules": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    invoicing_rules: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "metadata": {
-      "type": [
-        "null",
-        "object"
-      ]
+    metadata: {
+      type: ['null', 'object'],
     },
-    "net_amount": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    net_amount: {
+      type: ['null', 'integer'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "parent": {
-      "type": [
-        "null",
-        "object"
-      ]
+    parent: {
+      type: ['null', 'object'],
     },
-    "period": {
-      "type": "object"
+    period: {
+      type: 'object',
     },
-    "pricing": {
-      "type": [
-        "null",
-        "object"
-      ]
+    pricing: {
+      type: ['null', 'object'],
     },
-    "proration": {
-      "type": "boolean"
+    proration: {
+      type: 'boolean',
     },
-    "proration_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    proration_details: {
+      type: ['null', 'object'],
     },
-    "quantity": {
-      "type": "integer"
+    quantity: {
+      type: 'integer',
     },
-    "quantity_decimal": {
-      "type": "string"
+    quantity_decimal: {
+      type: 'string',
     },
-    "tax_rates": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    tax_rates: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "test_clock": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    test_clock: {
+      type: ['null', 'string'],
+    },
   },
-  "invoices": {
-    "account_country": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "account_name": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "account_tax_ids": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    },
-    "amount_due": {
-      "type": "integer"
-    },
-    "amount_overpaid": {
-      "type": "integer"
-    },
-    "amount_paid": {
-      "type": "integer"
-    },
-    "amount_paid_off_stripe": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "amount_remaining": {
-      "type": "integer"
-    },
-    "amount_shipping": {
-      "type": "integer"
-    },
-    "application": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "attempt_count": {
-      "type": "integer"
-    },
-    "attempted": {
-      "type": "boolean"
-    },
-    "auto_advance": {
-      "type": [
-        "null",
-        "boolean"
-      ]
-    },
-    "automatic_tax": {
-      "type": "object"
-    },
-    "automatically_finalizes_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "billing_reason": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "collection_method": {
-      "type": "string"
-    },
-    "confirmation_secret": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "created": {
-      "type": "integer"
-    },
-    "currency": {
-      "type": "string"
-    },
-    "custom_fields": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    },
-    "customer": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "customer_account": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "customer_address": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "customer_email": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "customer_name": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "customer_phone": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "customer_shipping": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "customer_tax_exempt": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "customer_tax_ids": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    },
-    "default_payment_method": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "default_source": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "default_tax_rates": {
-      "type": "array",
-      "items": {}
-    },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "discounts": {
-      "type": "array",
-      "items": {}
-    },
-    "due_date": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "effective_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "ending_balance": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "footer": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "from_invoice": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "hosted_invoice_url": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "id": {
-      "type": "string"
-    },
-    "invoice_pdf": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "issuer": {
-      "type": "object"
-    },
-    "last_finalization_error": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "latest_revision": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "lines": {
-      "type": "object"
-    },
-    "livemode": {
-      "type": "boolean"
-    },
-    "metadata": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "next_payment_attempt": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "number": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "object": {
-      "type": "string"
-    },
-    "on_behalf_of": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "parent": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "payment_settings": {
-      "type": "object"
-    },
-    "payments": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "period_end": {
-      "type": "integer"
-    },
-    "period_start": {
-      "type": "integer"
-    },
-    "post_payment_credit_notes_amount": {
-      "type": "integer"
-    },
-    "pre_payment_credit_notes_amount": {
-      "type": "integer"
-    },
-    "receipt_number": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "rendering": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "shipping_cost": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "shipping_details": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "starting_balance": {
-      "type": "integer"
-    },
-    "statement_descriptor": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "status": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "status_details": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "status_transitions": {
-      "type": "object"
-    },
-    "subtotal": {
-      "type": "integer"
-    },
-    "subtotal_excluding_tax": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "test_clock": {
-      "type": [
-        "null",
-        "string"
-      ]
-    },
-    "threshold_reason": {
-      "type": [
-        "null",
-        "object"
-      ]
-    },
-    "total": {
-      "type": "integer"
-    },
-    "total_discount_amounts": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    },
-    "total_excluding_tax": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    },
-    "total_pretax_credit_amounts": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    },
-    "total_taxes": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    },
-    "webhooks_delivered_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    }
+  invoices: {
+    account_country: {
+      type: ['null', 'string'],
+    },
+    account_name: {
+      type: ['null', 'string'],
+    },
+    account_tax_ids: {
+      type: ['null', 'array'],
+      items: {},
+    },
+    amount_due: {
+      type: 'integer',
+    },
+    amount_overpaid: {
+      type: 'integer',
+    },
+    amount_paid: {
+      type: 'integer',
+    },
+    amount_paid_off_stripe: {
+      type: ['null', 'integer'],
+    },
+    amount_remaining: {
+      type: 'integer',
+    },
+    amount_shipping: {
+      type: 'integer',
+    },
+    application: {
+      type: ['null', 'string'],
+    },
+    attempt_count: {
+      type: 'integer',
+    },
+    attempted: {
+      type: 'boolean',
+    },
+    auto_advance: {
+      type: ['null', 'boolean'],
+    },
+    automatic_tax: {
+      type: 'object',
+    },
+    automatically_finalizes_at: {
+      type: ['null', 'integer'],
+    },
+    billing_reason: {
+      type: ['null', 'string'],
+    },
+    collection_method: {
+      type: 'string',
+    },
+    confirmation_secret: {
+      type: ['null', 'object'],
+    },
+    created: {
+      type: 'integer',
+    },
+    currency: {
+      type: 'string',
+    },
+    custom_fields: {
+      type: ['null', 'array'],
+      items: {},
+    },
+    customer: {
+      type: ['null', 'string'],
+    },
+    customer_account: {
+      type: ['null', 'string'],
+    },
+    customer_address: {
+      type: ['null', 'object'],
+    },
+    customer_email: {
+      type: ['null', 'string'],
+    },
+    customer_name: {
+      type: ['null', 'string'],
+    },
+    customer_phone: {
+      type: ['null', 'string'],
+    },
+    customer_shipping: {
+      type: ['null', 'object'],
+    },
+    customer_tax_exempt: {
+      type: ['null', 'string'],
+    },
+    customer_tax_ids: {
+      type: ['null', 'array'],
+      items: {},
+    },
+    default_payment_method: {
+      type: ['null', 'string'],
+    },
+    default_source: {
+      type: ['null', 'string'],
+    },
+    default_tax_rates: {
+      type: 'array',
+      items: {},
+    },
+    description: {
+      type: ['null', 'string'],
+    },
+    discounts: {
+      type: 'array',
+      items: {},
+    },
+    due_date: {
+      type: ['null', 'integer'],
+    },
+    effective_at: {
+      type: ['null', 'integer'],
+    },
+    ending_balance: {
+      type: ['null', 'integer'],
+    },
+    footer: {
+      type: ['null', 'string'],
+    },
+    from_invoice: {
+      type: ['null', 'object'],
+    },
+    hosted_invoice_url: {
+      type: ['null', 'string'],
+    },
+    id: {
+      type: 'string',
+    },
+    invoice_pdf: {
+      type: ['null', 'string'],
+    },
+    issuer: {
+      type: 'object',
+    },
+    last_finalization_error: {
+      type: ['null', 'object'],
+    },
+    latest_revision: {
+      type: ['null', 'string'],
+    },
+    lines: {
+      type: 'object',
+    },
+    livemode: {
+      type: 'boolean',
+    },
+    metadata: {
+      type: ['null', 'object'],
+    },
+    next_payment_attempt: {
+      type: ['null', 'integer'],
+    },
+    number: {
+      type: ['null', 'string'],
+    },
+    object: {
+      type: 'string',
+    },
+    on_behalf_of: {
+      type: ['null', 'string'],
+    },
+    parent: {
+      type: ['null', 'object'],
+    },
+    payment_settings: {
+      type: 'object',
+    },
+    payments: {
+      type: ['null', 'object'],
+    },
+    period_end: {
+      type: 'integer',
+    },
+    period_start: {
+      type: 'integer',
+    },
+    post_payment_credit_notes_amount: {
+      type: 'integer',
+    },
+    pre_payment_credit_notes_amount: {
+      type: 'integer',
+    },
+    receipt_number: {
+      type: ['null', 'string'],
+    },
+    rendering: {
+      type: ['null', 'object'],
+    },
+    shipping_cost: {
+      type: ['null', 'object'],
+    },
+    shipping_details: {
+      type: ['null', 'object'],
+    },
+    starting_balance: {
+      type: 'integer',
+    },
+    statement_descriptor: {
+      type: ['null', 'string'],
+    },
+    status: {
+      type: ['null', 'string'],
+    },
+    status_details: {
+      type: ['null', 'object'],
+    },
+    status_transitions: {
+      type: 'object',
+    },
+    subtotal: {
+      type: 'integer',
+    },
+    subtotal_excluding_tax: {
+      type: ['null', 'integer'],
+    },
+    test_clock: {
+      type: ['null', 'string'],
+    },
+    threshold_reason: {
+      type: ['null', 'object'],
+    },
+    total: {
+      type: 'integer',
+    },
+    total_discount_amounts: {
+      type: ['null', 'array'],
+      items: {},
+    },
+    total_excluding_tax: {
+      type: ['null', 'integer'],
+    },
+    total_pretax_credit_amounts: {
+      type: ['null', 'array'],
+      items: {},
+    },
+    total_taxes: {
+      type: ['null', 'array'],
+      items: {},
+    },
+    webhooks_delivered_at: {
+      type: ['null', 'integer'],
+    },
   },
-  "payment_intents": {
-    "allowed_payment_method_types": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+  payment_intents: {
+    allowed_payment_method_types: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "amount": {
-      "type": "integer"
+    amount: {
+      type: 'integer',
     },
-    "amount_capturable": {
-      "type": "integer"
+    amount_capturable: {
+      type: 'integer',
     },
-    "amount_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    amount_details: {
+      type: ['null', 'object'],
     },
-    "amount_received": {
-      "type": "integer"
+    amount_received: {
+      type: 'integer',
     },
-    "application": {
-      "type": [
-        "null",
-        "string"
-      ]
+    application: {
+      type: ['null', 'string'],
     },
-    "application_fee_amount": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    application_fee_amount: {
+      type: ['null', 'integer'],
     },
-    "automatic_payment_methods": {
-      "type": [
-        "null",
-        "object"
-      ]
+    automatic_payment_methods: {
+      type: ['null', 'object'],
     },
-    "canceled_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    canceled_at: {
+      type: ['null', 'integer'],
     },
-    "cancellation_reason": {
-      "type": [
-        "null",
-        "string"
-      ]
+    cancellation_reason: {
+      type: ['null', 'string'],
     },
-    "capture_method": {
-      "type": "string"
+    capture_method: {
+      type: 'string',
     },
-    "client_secret": {
-      "type": [
-        "null",
-        "string"
-      ]
+    client_secret: {
+      type: ['null', 'string'],
     },
-    "confirmation_method": {
-      "type": "string"
+    confirmation_method: {
+      type: 'string',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "customer": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer: {
+      type: ['null', 'string'],
     },
-    "customer_account": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer_account: {
+      type: ['null', 'string'],
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "excluded_payment_method_types": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    excluded_payment_method_types: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "hooks": {
-      "type": [
-        "null",
-        "object"
-      ]
+    hooks: {
+      type: ['null', 'object'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "last_payment_error": {
-      "type": [
-        "null",
-        "object"
-      ]
+    last_payment_error: {
+      type: ['null', 'object'],
     },
-    "latest_charge": {
-      "type": [
-        "null",
-        "string"
-      ]
+    latest_charge: {
+      type: ['null', 'string'],
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "managed_payments": {
-      "type": [
-        "null",
-        "object"
-      ]
+    managed_payments: {
+      type: ['null', 'object'],
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "next_action": {
-      "type": [
-        "null",
-        "object"
-      ]
+    next_action: {
+      type: ['null', 'object'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "on_behalf_of": {
-      "type": [
-        "null",
-        "string"
-      ]
+    on_behalf_of: {
+      type: ['null', 'string'],
     },
-    "payment_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    payment_details: {
+      type: ['null', 'object'],
     },
-    "payment_method": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_method: {
+      type: ['null', 'string'],
     },
-    "payment_method_configuration_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    payment_method_configuration_details: {
+      type: ['null', 'object'],
     },
-    "payment_method_options": {
-      "type": [
-        "null",
-        "object"
-      ]
+    payment_method_options: {
+      type: ['null', 'object'],
     },
-    "payment_method_types": {
-      "type": "array",
-      "items": {}
+    payment_method_types: {
+      type: 'array',
+      items: {},
     },
-    "payment_record": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_record: {
+      type: ['null', 'string'],
     },
-    "presentment_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    presentment_details: {
+      type: ['null', 'object'],
     },
-    "processing": {
-      "type": [
-        "null",
-        "object"
-      ]
+    processing: {
+      type: ['null', 'object'],
     },
-    "receipt_email": {
-      "type": [
-        "null",
-        "string"
-      ]
+    receipt_email: {
+      type: ['null', 'string'],
     },
-    "review": {
-      "type": [
-        "null",
-        "string"
-      ]
+    review: {
+      type: ['null', 'string'],
     },
-    "setup_future_usage": {
-      "type": [
-        "null",
-        "string"
-      ]
+    setup_future_usage: {
+      type: ['null', 'string'],
     },
-    "shipping": {
-      "type": [
-        "null",
-        "object"
-      ]
+    shipping: {
+      type: ['null', 'object'],
     },
-    "source": {
-      "type": [
-        "null",
-        "string"
-      ]
+    source: {
+      type: ['null', 'string'],
     },
-    "statement_descriptor": {
-      "type": [
-        "null",
-        "string"
-      ]
+    statement_descriptor: {
+      type: ['null', 'string'],
     },
-    "statement_descriptor_suffix": {
-      "type": [
-        "null",
-        "string"
-      ]
+    statement_descriptor_suffix: {
+      type: ['null', 'string'],
     },
-    "status": {
-      "type": "string"
+    status: {
+      type: 'string',
     },
-    "transfer_data": {
-      "type": [
-        "null",
-        "object"
-      ]
+    transfer_data: {
+      type: ['null', 'object'],
     },
-    "transfer_group": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    transfer_group: {
+      type: ['null', 'string'],
+    },
   },
-  "payouts": {
-    "amount": {
-      "type": "integer"
+  payouts: {
+    amount: {
+      type: 'integer',
     },
-    "application_fee": {
-      "type": [
-        "null",
-        "string"
-      ]
+    application_fee: {
+      type: ['null', 'string'],
     },
-    "application_fee_amount": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    application_fee_amount: {
+      type: ['null', 'integer'],
     },
-    "arrival_date": {
-      "type": "integer"
+    arrival_date: {
+      type: 'integer',
     },
-    "automatic": {
-      "type": "boolean"
+    automatic: {
+      type: 'boolean',
     },
-    "balance_transaction": {
-      "type": [
-        "null",
-        "string"
-      ]
+    balance_transaction: {
+      type: ['null', 'string'],
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "destination": {
-      "type": [
-        "null",
-        "string"
-      ]
+    destination: {
+      type: ['null', 'string'],
     },
-    "failure_balance_transaction": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_balance_transaction: {
+      type: ['null', 'string'],
     },
-    "failure_code": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_code: {
+      type: ['null', 'string'],
     },
-    "failure_message": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_message: {
+      type: ['null', 'string'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "metadata": {
-      "type": [
-        "null",
-        "object"
-      ]
+    metadata: {
+      type: ['null', 'object'],
     },
-    "method": {
-      "type": "string"
+    method: {
+      type: 'string',
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "original_payout": {
-      "type": [
-        "null",
-        "string"
-      ]
+    original_payout: {
+      type: ['null', 'string'],
     },
-    "payout_method": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payout_method: {
+      type: ['null', 'string'],
     },
-    "reconciliation_status": {
-      "type": "string"
+    reconciliation_status: {
+      type: 'string',
     },
-    "reversed_by": {
-      "type": [
-        "null",
-        "string"
-      ]
+    reversed_by: {
+      type: ['null', 'string'],
     },
-    "source_type": {
-      "type": "string"
+    source_type: {
+      type: 'string',
     },
-    "statement_descriptor": {
-      "type": [
-        "null",
-        "string"
-      ]
+    statement_descriptor: {
+      type: ['null', 'string'],
     },
-    "status": {
-      "type": "string"
+    status: {
+      type: 'string',
     },
-    "trace_id": {
-      "type": [
-        "null",
-        "object"
-      ]
+    trace_id: {
+      type: ['null', 'object'],
     },
-    "type": {
-      "type": "string"
-    }
+    type: {
+      type: 'string',
+    },
   },
-  "plans": {
-    "active": {
-      "type": "boolean"
+  plans: {
+    active: {
+      type: 'boolean',
     },
-    "amount": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    amount: {
+      type: ['null', 'integer'],
     },
-    "amount_decimal": {
-      "type": [
-        "null",
-        "string"
-      ]
+    amount_decimal: {
+      type: ['null', 'string'],
     },
-    "billing_scheme": {
-      "type": "string"
+    billing_scheme: {
+      type: 'string',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "interval": {
-      "type": "string"
+    interval: {
+      type: 'string',
     },
-    "interval_count": {
-      "type": "integer"
+    interval_count: {
+      type: 'integer',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "metadata": {
-      "type": [
-        "null",
-        "object"
-      ]
+    metadata: {
+      type: ['null', 'object'],
     },
-    "meter": {
-      "type": [
-        "null",
-        "string"
-      ]
+    meter: {
+      type: ['null', 'string'],
     },
-    "nickname": {
-      "type": [
-        "null",
-        "string"
-      ]
+    nickname: {
+      type: ['null', 'string'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "product": {
-      "type": [
-        "null",
-        "string"
-      ]
+    product: {
+      type: ['null', 'string'],
     },
-    "tiers": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    tiers: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "tiers_mode": {
-      "type": [
-        "null",
-        "string"
-      ]
+    tiers_mode: {
+      type: ['null', 'string'],
     },
-    "transform_usage": {
-      "type": [
-        "null",
-        "object"
-      ]
+    transform_usage: {
+      type: ['null', 'object'],
     },
-    "trial_period_days": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    trial_period_days: {
+      type: ['null', 'integer'],
     },
-    "usage_type": {
-      "type": "string"
-    }
+    usage_type: {
+      type: 'string',
+    },
   },
-  "prices": {
-    "active": {
-      "type": "boolean"
+  prices: {
+    active: {
+      type: 'boolean',
     },
-    "billing_scheme": {
-      "type": "string"
+    billing_scheme: {
+      type: 'string',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "currency_options": {
-      "type": [
-        "null",
-        "object"
-      ]
+    currency_options: {
+      type: ['null', 'object'],
     },
-    "custom_unit_amount": {
-      "type": [
-        "null",
-        "object"
-      ]
+    custom_unit_amount: {
+      type: ['null', 'object'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "lookup_key": {
-      "type": [
-        "null",
-        "string"
-      ]
+    lookup_key: {
+      type: ['null', 'string'],
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "nickname": {
-      "type": [
-        "null",
-        "string"
-      ]
+    nickname: {
+      type: ['null', 'string'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "product": {
-      "type": "string"
+    product: {
+      type: 'string',
     },
-    "recurring": {
-      "type": [
-        "null",
-        "object"
-      ]
+    recurring: {
+      type: ['null', 'object'],
     },
-    "tax_behavior": {
-      "type": [
-        "null",
-        "string"
-      ]
+    tax_behavior: {
+      type: ['null', 'string'],
     },
-    "tiers": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    tiers: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "tiers_mode": {
-      "type": [
-        "null",
-        "string"
-      ]
+    tiers_mode: {
+      type: ['null', 'string'],
     },
-    "transform_quantity": {
-      "type": [
-        "null",
-        "object"
-      ]
+    transform_quantity: {
+      type: ['null', 'object'],
     },
-    "type": {
-      "type": "string"
+    type: {
+      type: 'string',
     },
-    "unit_amount": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    unit_amount: {
+      type: ['null', 'integer'],
     },
-    "unit_amount_decimal": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    unit_amount_decimal: {
+      type: ['null', 'string'],
+    },
   },
-  "products": {
-    "active": {
-      "type": "boolean"
+  products: {
+    active: {
+      type: 'boolean',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "default_price": {
-      "type": [
-        "null",
-        "string"
-      ]
+    default_price: {
+      type: ['null', 'string'],
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "images": {
-      "type": "array",
-      "items": {}
+    images: {
+      type: 'array',
+      items: {},
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "marketing_features": {
-      "type": "array",
-      "items": {}
+    marketing_features: {
+      type: 'array',
+      items: {},
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "name": {
-      "type": "string"
+    name: {
+      type: 'string',
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "package_dimensions": {
-      "type": [
-        "null",
-        "object"
-      ]
+    package_dimensions: {
+      type: ['null', 'object'],
     },
-    "shippable": {
-      "type": [
-        "null",
-        "boolean"
-      ]
+    shippable: {
+      type: ['null', 'boolean'],
     },
-    "statement_descriptor": {
-      "type": [
-        "null",
-        "string"
-      ]
+    statement_descriptor: {
+      type: ['null', 'string'],
     },
-    "tax_code": {
-      "type": [
-        "null",
-        "string"
-      ]
+    tax_code: {
+      type: ['null', 'string'],
     },
-    "tax_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    tax_details: {
+      type: ['null', 'object'],
     },
-    "type": {
-      "type": "string"
+    type: {
+      type: 'string',
     },
-    "unit_label": {
-      "type": [
-        "null",
-        "string"
-      ]
+    unit_label: {
+      type: ['null', 'string'],
     },
-    "updated": {
-      "type": "integer"
+    updated: {
+      type: 'integer',
     },
-    "url": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    url: {
+      type: ['null', 'string'],
+    },
   },
-  "refunds": {
-    "amount": {
-      "type": "integer"
+  refunds: {
+    amount: {
+      type: 'integer',
     },
-    "application": {
-      "type": [
-        "null",
-        "string"
-      ]
+    application: {
+      type: ['null', 'string'],
     },
-    "balance_transaction": {
-      "type": [
-        "null",
-        "string"
-      ]
+    balance_transaction: {
+      type: ['null', 'string'],
     },
-    "charge": {
-      "type": [
-        "null",
-        "string"
-      ]
+    charge: {
+      type: ['null', 'string'],
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "customer": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer: {
+      type: ['null', 'string'],
     },
-    "customer_account": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer_account: {
+      type: ['null', 'string'],
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "destination_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    destination_details: {
+      type: ['null', 'object'],
     },
-    "failure_balance_transaction": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_balance_transaction: {
+      type: ['null', 'string'],
     },
-    "failure_reason": {
-      "type": [
-        "null",
-        "string"
-      ]
+    failure_reason: {
+      type: ['null', 'string'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "instructions_email": {
-      "type": [
-        "null",
-        "string"
-      ]
+    instructions_email: {
+      type: ['null', 'string'],
     },
-    "metadata": {
-      "type": [
-        "null",
-        "object"
-      ]
+    metadata: {
+      type: ['null', 'object'],
     },
-    "next_action": {
-      "type": [
-        "null",
-        "object"
-      ]
+    next_action: {
+      type: ['null', 'object'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "payment_intent": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_intent: {
+      type: ['null', 'string'],
     },
-    "payment_method": {
-      "type": [
-        "null",
-        "string"
-      ]
+    payment_method: {
+      type: ['null', 'string'],
     },
-    "pending_reason": {
-      "type": [
-        "null",
-        "string"
-      ]
+    pending_reason: {
+      type: ['null', 'string'],
     },
-    "presentment_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    presentment_details: {
+      type: ['null', 'object'],
     },
-    "reason": {
-      "type": [
-        "null",
-        "string"
-      ]
+    reason: {
+      type: ['null', 'string'],
     },
-    "receipt_number": {
-      "type": [
-        "null",
-        "string"
-      ]
+    receipt_number: {
+      type: ['null', 'string'],
     },
-    "source_transfer_reversal": {
-      "type": [
-        "null",
-        "string"
-      ]
+    source_transfer_reversal: {
+      type: ['null', 'string'],
     },
-    "status": {
-      "type": [
-        "null",
-        "string"
-      ]
+    status: {
+      type: ['null', 'string'],
     },
-    "transfer_reversal": {
-      "type": [
-        "null",
-        "string"
-      ]
-    }
+    transfer_reversal: {
+      type: ['null', 'string'],
+    },
   },
-  "subscription_items": {
-    "billed_until": {
-      "type": [
-        "null",
-        "integer"
-      ]
+  subscription_items: {
+    billed_until: {
+      type: ['null', 'integer'],
     },
-    "billing_thresholds": {
-      "type": [
-        "null",
-        "object"
-      ]
+    billing_thresholds: {
+      type: ['null', 'object'],
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "current_period_end": {
-      "type": "integer"
+    current_period_end: {
+      type: 'integer',
     },
-    "current_period_start": {
-      "type": "integer"
+    current_period_start: {
+      type: 'integer',
     },
-    "current_trial": {
-      "type": [
-        "null",
-        "object"
-      ]
+    current_trial: {
+      type: ['null', 'object'],
     },
-    "discounts": {
-      "type": "array",
-      "items": {}
+    discounts: {
+      type: 'array',
+      items: {},
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "plan": {
-      "type": "object"
+    plan: {
+      type: 'object',
     },
-    "price": {
-      "type": "object"
+    price: {
+      type: 'object',
     },
-    "quantity": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    quantity: {
+      type: ['null', 'integer'],
     },
-    "subscription": {
-      "type": "string"
+    subscription: {
+      type: 'string',
     },
-    "tax_rates": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
-    }
+    tax_rates: {
+      type: ['null', 'array'],
+      items: {},
+    },
   },
-  "subscriptions": {
-    "application": {
-      "type": [
-        "null",
-        "string"
-      ]
+  subscriptions: {
+    application: {
+      type: ['null', 'string'],
     },
-    "application_fee_percent": {
-      "type": [
-        "null",
-        "number"
-      ]
+    application_fee_percent: {
+      type: ['null', 'number'],
     },
-    "automatic_tax": {
-      "type": "object"
+    automatic_tax: {
+      type: 'object',
     },
-    "billing_cycle_anchor": {
-      "type": "integer"
+    billing_cycle_anchor: {
+      type: 'integer',
     },
-    "billing_cycle_anchor_config": {
-      "type": [
-        "null",
-        "object"
-      ]
+    billing_cycle_anchor_config: {
+      type: ['null', 'object'],
     },
-    "billing_mode": {
-      "type": "object"
+    billing_mode: {
+      type: 'object',
     },
-    "billing_schedules": {
-      "type": "array",
-      "items": {}
+    billing_schedules: {
+      type: 'array',
+      items: {},
     },
-    "billing_thresholds": {
-      "type": [
-        "null",
-        "object"
-      ]
+    billing_thresholds: {
+      type: ['null', 'object'],
     },
-    "cancel_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    cancel_at: {
+      type: ['null', 'integer'],
     },
-    "cancel_at_period_end": {
-      "type": "boolean"
+    cancel_at_period_end: {
+      type: 'boolean',
     },
-    "canceled_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    canceled_at: {
+      type: ['null', 'integer'],
     },
-    "cancellation_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    cancellation_details: {
+      type: ['null', 'object'],
     },
-    "collection_method": {
-      "type": "string"
+    collection_method: {
+      type: 'string',
     },
-    "created": {
-      "type": "integer"
+    created: {
+      type: 'integer',
     },
-    "currency": {
-      "type": "string"
+    currency: {
+      type: 'string',
     },
-    "customer": {
-      "type": "string"
+    customer: {
+      type: 'string',
     },
-    "customer_account": {
-      "type": [
-        "null",
-        "string"
-      ]
+    customer_account: {
+      type: ['null', 'string'],
     },
-    "days_until_due": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    days_until_due: {
+      type: ['null', 'integer'],
     },
-    "default_payment_method": {
-      "type": [
-        "null",
-        "string"
-      ]
+    default_payment_method: {
+      type: ['null', 'string'],
     },
-    "default_source": {
-      "type": [
-        "null",
-        "string"
-      ]
+    default_source: {
+      type: ['null', 'string'],
     },
-    "default_tax_rates": {
-      "type": [
-        "null",
-        "array"
-      ],
-      "items": {}
+    default_tax_rates: {
+      type: ['null', 'array'],
+      items: {},
     },
-    "description": {
-      "type": [
-        "null",
-        "string"
-      ]
+    description: {
+      type: ['null', 'string'],
     },
-    "discounts": {
-      "type": "array",
-      "items": {}
+    discounts: {
+      type: 'array',
+      items: {},
     },
-    "ended_at": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    ended_at: {
+      type: ['null', 'integer'],
     },
-    "id": {
-      "type": "string"
+    id: {
+      type: 'string',
     },
-    "invoice_settings": {
-      "type": "object"
+    invoice_settings: {
+      type: 'object',
     },
-    "items": {
-      "type": "object"
+    items: {
+      type: 'object',
     },
-    "latest_invoice": {
-      "type": [
-        "null",
-        "string"
-      ]
+    latest_invoice: {
+      type: ['null', 'string'],
     },
-    "livemode": {
-      "type": "boolean"
+    livemode: {
+      type: 'boolean',
     },
-    "managed_payments": {
-      "type": [
-        "null",
-        "object"
-      ]
+    managed_payments: {
+      type: ['null', 'object'],
     },
-    "metadata": {
-      "type": "object"
+    metadata: {
+      type: 'object',
     },
-    "next_pending_invoice_item_invoice": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    next_pending_invoice_item_invoice: {
+      type: ['null', 'integer'],
     },
-    "object": {
-      "type": "string"
+    object: {
+      type: 'string',
     },
-    "on_behalf_of": {
-      "type": [
-        "null",
-        "string"
-      ]
+    on_behalf_of: {
+      type: ['null', 'string'],
     },
-    "pause_collection": {
-      "type": [
-        "null",
-        "object"
-      ]
+    pause_collection: {
+      type: ['null', 'object'],
     },
-    "payment_settings": {
-      "type": [
-        "null",
-        "object"
-      ]
+    payment_settings: {
+      type: ['null', 'object'],
     },
-    "pending_invoice_item_interval": {
-      "type": [
-        "null",
-        "object"
-      ]
+    pending_invoice_item_interval: {
+      type: ['null', 'object'],
     },
-    "pending_setup_intent": {
-      "type": [
-        "null",
-        "string"
-      ]
+    pending_setup_intent: {
+      type: ['null', 'string'],
     },
-    "pending_update": {
-      "type": [
-        "null",
-        "object"
-      ]
+    pending_update: {
+      type: ['null', 'object'],
     },
-    "presentment_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    presentment_details: {
+      type: ['null', 'object'],
     },
-    "schedule": {
-      "type": [
-        "null",
-        "string"
-      ]
+    schedule: {
+      type: ['null', 'string'],
     },
-    "start_date": {
-      "type": "integer"
+    start_date: {
+      type: 'integer',
     },
-    "status": {
-      "type": "string"
+    status: {
+      type: 'string',
     },
-    "status_details": {
-      "type": [
-        "null",
-        "object"
-      ]
+    status_details: {
+      type: ['null', 'object'],
     },
-    "test_clock": {
-      "type": [
-        "null",
-        "string"
-      ]
+    test_clock: {
+      type: ['null', 'string'],
     },
-    "transfer_data": {
-      "type": [
-        "null",
-        "object"
-      ]
+    transfer_data: {
+      type: ['null', 'object'],
     },
-    "trial_end": {
-      "type": [
-        "null",
-        "integer"
-      ]
+    trial_end: {
+      type: ['null', 'integer'],
     },
-    "trial_settings": {
-      "type": [
-        "null",
-        "object"
-      ]
+    trial_settings: {
+      type: ['null', 'object'],
     },
-    "trial_start": {
-      "type": [
-        "null",
-        "integer"
-      ]
-    }
-  }
+    trial_start: {
+      type: ['null', 'integer'],
+    },
+  },
 };

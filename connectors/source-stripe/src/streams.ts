@@ -37,8 +37,10 @@ type Lister = (stripe: Stripe, params: ListParams) => Promise<StripePage>;
 
 // The SDK's list signatures differ per resource only in their parameter types; the params built here follow
 // Stripe's shared list contract (limit, starting_after, created range), so one cast serves them all.
-const list = (call: (stripe: Stripe) => { list(params: never): PromiseLike<unknown> }): Lister => async (stripe, params) =>
-  (await call(stripe).list(params as never)) as StripePage;
+const list =
+  (call: (stripe: Stripe) => { list(params: never): PromiseLike<unknown> }): Lister =>
+  async (stripe, params) =>
+    (await call(stripe).list(params as never)) as StripePage;
 
 /** GET /v1/events: the events stream, and the events pass of every other stream. */
 export const listEvents = list((s) => s.events);
@@ -48,16 +50,60 @@ export const STREAMS: readonly StripeStreamDefinition[] = [
   { name: 'customers', list: list((s) => s.customers), object: 'customer', events: ['customer.*'], deletes: true, permission: 'Customers' },
   { name: 'charges', list: list((s) => s.charges), object: 'charge', events: ['charge.*'], deletes: false, permission: 'Charges' },
   { name: 'invoices', list: list((s) => s.invoices), object: 'invoice', events: ['invoice.*'], deletes: true, permission: 'Invoices' },
-  { name: 'invoice_items', list: list((s) => s.invoiceItems), object: 'invoiceitem', events: ['invoiceitem.*'], deletes: true, permission: 'Invoices', replicationKey: 'date' },
-  { name: 'subscriptions', list: list((s) => s.subscriptions), object: 'subscription', events: ['customer.subscription.*'], deletes: false, permission: 'Subscriptions', params: { status: 'all' } },
+  {
+    name: 'invoice_items',
+    list: list((s) => s.invoiceItems),
+    object: 'invoiceitem',
+    events: ['invoiceitem.*'],
+    deletes: true,
+    permission: 'Invoices',
+    replicationKey: 'date',
+  },
+  {
+    name: 'subscriptions',
+    list: list((s) => s.subscriptions),
+    object: 'subscription',
+    events: ['customer.subscription.*'],
+    deletes: false,
+    permission: 'Subscriptions',
+    params: { status: 'all' },
+  },
   { name: 'plans', list: list((s) => s.plans), object: 'plan', events: ['plan.*'], deletes: true, permission: 'Plans' },
   { name: 'prices', list: list((s) => s.prices), object: 'price', events: ['price.*'], deletes: true, permission: 'Prices' },
   { name: 'products', list: list((s) => s.products), object: 'product', events: ['product.*'], deletes: true, permission: 'Products' },
-  { name: 'payment_intents', list: list((s) => s.paymentIntents), object: 'payment_intent', events: ['payment_intent.*'], deletes: false, permission: 'PaymentIntents' },
-  { name: 'refunds', list: list((s) => s.refunds), object: 'refund', events: ['refund.*', 'charge.refund.*'], deletes: false, permission: 'Refunds' },
-  { name: 'balance_transactions', list: list((s) => s.balanceTransactions), object: 'balance_transaction', events: [], deletes: false, permission: 'Balance' },
+  {
+    name: 'payment_intents',
+    list: list((s) => s.paymentIntents),
+    object: 'payment_intent',
+    events: ['payment_intent.*'],
+    deletes: false,
+    permission: 'PaymentIntents',
+  },
+  {
+    name: 'refunds',
+    list: list((s) => s.refunds),
+    object: 'refund',
+    events: ['refund.*', 'charge.refund.*'],
+    deletes: false,
+    permission: 'Refunds',
+  },
+  {
+    name: 'balance_transactions',
+    list: list((s) => s.balanceTransactions),
+    object: 'balance_transaction',
+    events: [],
+    deletes: false,
+    permission: 'Balance',
+  },
   { name: 'payouts', list: list((s) => s.payouts), object: 'payout', events: ['payout.*'], deletes: false, permission: 'Payouts' },
-  { name: 'disputes', list: list((s) => s.disputes), object: 'dispute', events: ['charge.dispute.*'], deletes: false, permission: 'Disputes' },
+  {
+    name: 'disputes',
+    list: list((s) => s.disputes),
+    object: 'dispute',
+    events: ['charge.dispute.*'],
+    deletes: false,
+    permission: 'Disputes',
+  },
   { name: 'coupons', list: list((s) => s.coupons), object: 'coupon', events: ['coupon.*'], deletes: true, permission: 'Coupons' },
   { name: 'events', list: listEvents, object: 'event', events: [], deletes: false, permission: 'Events' },
 ];

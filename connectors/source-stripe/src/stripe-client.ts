@@ -1,4 +1,14 @@
-import { ConfigError, ConnectorError, HttpClient, HttpError, MageError, redact, validateConfig, type ConnectorContext, type JsonSchema } from '@mage-int/core';
+import {
+  ConfigError,
+  ConnectorError,
+  HttpClient,
+  HttpError,
+  MageError,
+  redact,
+  validateConfig,
+  type ConnectorContext,
+  type JsonSchema,
+} from '@mage-int/core';
 import Stripe from 'stripe';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -69,7 +79,10 @@ function baseUrl(value: string): URL {
   } catch {
     // Reported below.
   }
-  throw new ConfigError('BASE_URL_INVALID', `base_url "${value}" is not an http(s) URL`, { field: 'base_url', hint: `write it with its scheme: ${DEFAULT_BASE_URL}` });
+  throw new ConfigError('BASE_URL_INVALID', `base_url "${value}" is not an http(s) URL`, {
+    field: 'base_url',
+    hint: `write it with its scheme: ${DEFAULT_BASE_URL}`,
+  });
 }
 
 /** What a failed call was for: the stream (named in errors), the request, and the permission it needs. */

@@ -48,7 +48,10 @@ export function planRead(sync: StreamSync, hasEvents: boolean, settings: StripeS
   const events = typeof recorded === 'number' ? recorded : Number(saved);
   if (!Number.isFinite(events) || events < startedAt - EVENTS_WINDOW_SECONDS + EVENTS_MARGIN_SECONDS) {
     const when = `its events position (${Number.isFinite(events) ? new Date(events * 1000).toISOString() : String(saved)}) is older than Stripe's 30-day events window`;
-    sync.logger.warn(`${sync.tapStreamId}: ${when}, so changes since then cannot be read from the events API; re-syncing the whole stream`, { stream: sync.tapStreamId });
+    sync.logger.warn(
+      `${sync.tapStreamId}: ${when}, so changes since then cannot be read from the events API; re-syncing the whole stream`,
+      { stream: sync.tapStreamId },
+    );
     return fromStart;
   }
   const eventsFrom = Math.max(0, events - settings.lookback);
@@ -69,7 +72,11 @@ export async function* listPages(
   for (;;) {
     signal.throwIfAborted();
     const request = { ...params, limit: pageSize, ...(startingAfter ? { starting_after: startingAfter } : {}) };
-    const page: StripePage = await call(connection, { stream: definition.name, request: `GET ${definition.path}`, permission: definition.permission }, () => definition.list(connection.stripe, request));
+    const page: StripePage = await call(
+      connection,
+      { stream: definition.name, request: `GET ${definition.path}`, permission: definition.permission },
+      () => definition.list(connection.stripe, request),
+    );
     yield page.data.map((record) => plain(record) as Record<string, unknown>);
     const last = page.data.at(-1)?.['id'];
     if (!page.has_more || typeof last !== 'string') return;
@@ -85,7 +92,8 @@ export function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (typeof value !== 'object' || value === null) return value;
   const proto = Object.getPrototypeOf(value) as object | null;
-  if (proto !== Object.prototype && proto !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') return (value as { toJSON(): unknown }).toJSON();
+  if (proto !== Object.prototype && proto !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function')
+    return (value as { toJSON(): unknown }).toJSON();
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) out[key] = plain(item);
   return out;
@@ -162,13 +170,21 @@ export class StripeStream implements SourceStream {
       yield { records: page, time_extracted: new Date().toISOString() };
     }
     if (plan.eventsFrom !== undefined) {
-      for await (const changes of changedObjects(connection, definition.name, definition, plan.eventsFrom, settings.pageSize, sync.signal)) {
+      for await (const changes of changedObjects(
+        connection,
+        definition.name,
+        definition,
+        plan.eventsFrom,
+        settings.pageSize,
+        sync.signal,
+      )) {
         // An object the list pass just read is already in its current state, unless it changed after the run began.
         const records = changes.filter((c) => !listed.has(String(c.record['id'])) || c.at >= plan.startedAt).map((c) => c.record);
         if (records.length > 0) yield { records, time_extracted: new Date().toISOString() };
       }
     }
     // Saved once every record above is committed: the next run reads events from here.
-    if (definition.events.length > 0 && sync.method === 'INCREMENTAL') yield { records: [], bookmark: { [EVENTS_BOOKMARK]: plan.startedAt } };
+    if (definition.events.length > 0 && sync.method === 'INCREMENTAL')
+      yield { records: [], bookmark: { [EVENTS_BOOKMARK]: plan.startedAt } };
   }
 }

@@ -56,8 +56,14 @@ export class SubscriptionItemsStream implements SourceStream {
         out.push(...(items?.data ?? []));
         continue;
       }
-      const child = { name: this.name, path: '/v1/subscription_items', list: SUBSCRIPTION_ITEMS.list, permission: SUBSCRIPTION_ITEMS.permission };
-      for await (const page of listPages(this.connection, child, { subscription: subscription['id'] }, this.settings.pageSize, signal)) out.push(...page);
+      const child = {
+        name: this.name,
+        path: '/v1/subscription_items',
+        list: SUBSCRIPTION_ITEMS.list,
+        permission: SUBSCRIPTION_ITEMS.permission,
+      };
+      for await (const page of listPages(this.connection, child, { subscription: subscription['id'] }, this.settings.pageSize, signal))
+        out.push(...page);
     }
     return out;
   }

@@ -22,7 +22,7 @@ describe('source-stripe as a Singer tap', () => {
     expect(result.stdout + result.stderr).not.toContain('bin0secret0value');
   });
 
-  it('exits non-zero on a rejected key, naming api_key and Stripe\'s request id, without printing the key', async () => {
+  it("exits non-zero on a rejected key, naming api_key and Stripe's request id, without printing the key", async () => {
     const result = await tap({ api_key: 'sk_test_rejected0secret0abcd', base_url: stripe.url });
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/api_key/);

@@ -58,10 +58,12 @@ describe('reading Stripe through the official SDK', () => {
     expect(log).toMatch(/GET \/v1\/payouts: .*retry 2\/5 in [\d.]+ s \(backoff\)/);
   });
 
-  it('gives up after max_retries with Stripe\'s message and request id', async () => {
+  it("gives up after max_retries with Stripe's message and request id", async () => {
     stripe.serverErrorNext('/v1/refunds', 3);
     const failure = readStreams(configFor(stripe, { max_retries: 2 }), ['refunds']);
-    await expect(failure).rejects.toThrow(/stream "refunds": GET \/v1\/refunds answered HTTP 500: Sorry, something went wrong.*\(request id req_standin\d+\)/);
+    await expect(failure).rejects.toThrow(
+      /stream "refunds": GET \/v1\/refunds answered HTTP 500: Sorry, something went wrong.*\(request id req_standin\d+\)/,
+    );
   });
 
   it('names base_url when the API cannot be reached after the retries', async () => {
@@ -102,7 +104,9 @@ describe('reading Stripe through the official SDK', () => {
         (e: unknown) => e as Error & { code?: string; hint?: string },
       );
       expect(error?.code).toBe('HTTP_403');
-      expect(error?.message).toMatch(/stream "charges", field "api_key": GET \/v1\/charges answered HTTP 403: .*'rak_charge_read' permission/);
+      expect(error?.message).toMatch(
+        /stream "charges", field "api_key": GET \/v1\/charges answered HTTP 403: .*'rak_charge_read' permission/,
+      );
       expect(error?.hint).toMatch(/"Charges: Read"/);
     } finally {
       await restricted.close();
@@ -168,7 +172,9 @@ describe('incremental sync', () => {
     expect(first.records['subscription_items']?.length).toBeGreaterThan(1);
     const subscription = (stripe.objects.get('subscriptions') ?? [])[1] ?? {};
     const items = subscription['items'] as { data: Record<string, unknown>[] };
-    stripe.update('subscriptions', String(subscription['id']), { items: { ...items, data: items.data.map((item) => ({ ...item, quantity: 7 })) } });
+    stripe.update('subscriptions', String(subscription['id']), {
+      items: { ...items, data: items.data.map((item) => ({ ...item, quantity: 7 })) },
+    });
     await untilNextSecond();
     const second = await readStreams(config, ['subscription_items'], first.state);
     expect(second.records['subscription_items']?.map((i) => [i['subscription'], i['quantity']])).toEqual([[subscription['id'], 7]]);
@@ -183,7 +189,9 @@ describe('incremental sync', () => {
     const { logger, lines } = capturingLogger();
     const second = await readStreams(config, ['invoices'], state, logger);
     expect(ids(second.records['invoices'])).toEqual(ids(stripe.objects.get('invoices')));
-    expect(lines.join('\n')).toMatch(/invoices: its events position \(.*\) is older than Stripe's 30-day events window.*re-syncing the whole stream/);
+    expect(lines.join('\n')).toMatch(
+      /invoices: its events position \(.*\) is older than Stripe's 30-day events window.*re-syncing the whole stream/,
+    );
     expect(Number(second.state?.bookmarks['invoices']?.[EVENTS_BOOKMARK])).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 

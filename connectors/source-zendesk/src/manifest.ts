@@ -21,17 +21,28 @@ type Auth = NonNullable<RestConfig['client']['auth']>;
 /** Basic `{email}/token:{api_token}`, or the OAuth token as a bearer; errors name the settings to fix. */
 function auth(config: ResolvedConfig): { auth: Auth; credential: string } {
   if (config.access_token) return { auth: { type: 'bearer', token: config.access_token }, credential: '`access_token`' };
-  if (config.api_token && config.email) return { auth: { type: 'http_basic', username: `${config.email}/token`, password: config.api_token }, credential: '`email` and `api_token`' };
-  throw new ConfigError('ZENDESK_NO_CREDENTIALS', 'Zendesk needs credentials: `email` with `api_token` (an API token), or `access_token` (OAuth)', {
-    field: config.api_token ? 'email' : 'api_token',
-    hint: 'create an API token in Admin Center → Apps and integrations → Zendesk API, and set email to the agent it belongs to',
-  });
+  if (config.api_token && config.email)
+    return {
+      auth: { type: 'http_basic', username: `${config.email}/token`, password: config.api_token },
+      credential: '`email` and `api_token`',
+    };
+  throw new ConfigError(
+    'ZENDESK_NO_CREDENTIALS',
+    'Zendesk needs credentials: `email` with `api_token` (an API token), or `access_token` (OAuth)',
+    {
+      field: config.api_token ? 'email' : 'api_token',
+      hint: 'create an API token in Admin Center → Apps and integrations → Zendesk API, and set email to the agent it belongs to',
+    },
+  );
 }
 
 /** https://{subdomain}.zendesk.com, or base_url; the API lives under /api/v2/. */
 function apiRoot(config: ResolvedConfig): string {
   const root = config.base_url ?? (config.subdomain ? `https://${config.subdomain}.zendesk.com` : undefined);
-  if (!root) throw new ConfigError('ZENDESK_NO_SUBDOMAIN', 'Zendesk needs `subdomain` (acme for https://acme.zendesk.com) or `base_url`', { field: 'subdomain' });
+  if (!root)
+    throw new ConfigError('ZENDESK_NO_SUBDOMAIN', 'Zendesk needs `subdomain` (acme for https://acme.zendesk.com) or `base_url`', {
+      field: 'subdomain',
+    });
   return `${root.replace(/\/+$/, '')}/api/v2/`;
 }
 
@@ -56,20 +67,40 @@ export function zendeskManifest(config: ResolvedConfig): RestConfig {
       max_requests_per_second: config.max_requests_per_second ?? ZENDESK_PLAN_LIMITS[config.plan] / 60,
       max_retries: config.max_retries,
       response_actions: [
-        { status_code: 401, action: 'fail', message: `Zendesk refused the credentials: check ${credential} (the token may be revoked, or the email not the token's agent)` },
-        { status_code: 403, action: 'fail', message: `the credentials in ${credential} may not read this endpoint: use an admin's token, or deselect the stream` },
+        {
+          status_code: 401,
+          action: 'fail',
+          message: `Zendesk refused the credentials: check ${credential} (the token may be revoked, or the email not the token's agent)`,
+        },
+        {
+          status_code: 403,
+          action: 'fail',
+          message: `the credentials in ${credential} may not read this endpoint: use an admin's token, or deselect the stream`,
+        },
       ],
     },
     resource_defaults: { primary_key: 'id', infer_schema: true },
     resources: [
       {
         name: 'tickets',
-        endpoint: { path: 'incremental/tickets/cursor.json', params: { per_page: EXPORT_PAGE_SIZE }, data_selector: 'tickets', paginator: exportPages, incremental: sinceStart },
+        endpoint: {
+          path: 'incremental/tickets/cursor.json',
+          params: { per_page: EXPORT_PAGE_SIZE },
+          data_selector: 'tickets',
+          paginator: exportPages,
+          incremental: sinceStart,
+        },
         schema: streamSchemas.tickets,
       },
       {
         name: 'users',
-        endpoint: { path: 'incremental/users/cursor.json', params: { per_page: EXPORT_PAGE_SIZE }, data_selector: 'users', paginator: exportPages, incremental: sinceStart },
+        endpoint: {
+          path: 'incremental/users/cursor.json',
+          params: { per_page: EXPORT_PAGE_SIZE },
+          data_selector: 'users',
+          paginator: exportPages,
+          incremental: sinceStart,
+        },
         schema: streamSchemas.users,
       },
       {
@@ -84,7 +115,11 @@ export function zendeskManifest(config: ResolvedConfig): RestConfig {
         },
         schema: streamSchemas.organizations,
       },
-      { name: 'groups', endpoint: { path: 'groups.json', params: pageSize, data_selector: 'groups', paginator: cursorPages }, schema: streamSchemas.groups },
+      {
+        name: 'groups',
+        endpoint: { path: 'groups.json', params: pageSize, data_selector: 'groups', paginator: cursorPages },
+        schema: streamSchemas.groups,
+      },
       {
         name: 'ticket_comments',
         endpoint: {
@@ -104,10 +139,20 @@ export function zendeskManifest(config: ResolvedConfig): RestConfig {
         concurrency: config.comments_concurrency,
         schema: streamSchemas.ticket_comments,
       },
-      { name: 'ticket_metrics', endpoint: { path: 'ticket_metrics.json', params: pageSize, data_selector: 'ticket_metrics', paginator: cursorPages }, schema: streamSchemas.ticket_metrics },
+      {
+        name: 'ticket_metrics',
+        endpoint: { path: 'ticket_metrics.json', params: pageSize, data_selector: 'ticket_metrics', paginator: cursorPages },
+        schema: streamSchemas.ticket_metrics,
+      },
       {
         name: 'satisfaction_ratings',
-        endpoint: { path: 'satisfaction_ratings.json', params: pageSize, data_selector: 'satisfaction_ratings', paginator: cursorPages, incremental: sinceStart },
+        endpoint: {
+          path: 'satisfaction_ratings.json',
+          params: pageSize,
+          data_selector: 'satisfaction_ratings',
+          paginator: cursorPages,
+          incremental: sinceStart,
+        },
         schema: streamSchemas.satisfaction_ratings,
       },
     ],

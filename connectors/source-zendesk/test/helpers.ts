@@ -4,11 +4,26 @@ import { ZendeskSource, type Config } from '../src/index.js';
 
 export { capturingLogger } from '@mage-int/testkit';
 
-export const ALL_STREAMS = ['tickets', 'users', 'organizations', 'groups', 'ticket_comments', 'ticket_metrics', 'satisfaction_ratings'] as const;
+export const ALL_STREAMS = [
+  'tickets',
+  'users',
+  'organizations',
+  'groups',
+  'ticket_comments',
+  'ticket_metrics',
+  'satisfaction_ratings',
+] as const;
 
 /** API-token auth against the stand-in, pages of 2, no request budget to wait on, fast backoff. */
 export function configFor(zendesk: ZendeskStandIn, extra: Partial<Config> = {}): Config {
-  return { base_url: zendesk.url, email: zendesk.email, api_token: zendesk.apiToken, page_size: 2, max_requests_per_second: 1000, ...extra };
+  return {
+    base_url: zendesk.url,
+    email: zendesk.email,
+    api_token: zendesk.apiToken,
+    page_size: 2,
+    max_requests_per_second: 1000,
+    ...extra,
+  };
 }
 
 /** Reads the given streams (each with its default replication) from `state`. */

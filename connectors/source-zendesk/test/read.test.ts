@@ -4,7 +4,10 @@ import { ALL_STREAMS, capturingLogger, configFor, ids, readStreams } from './hel
 
 let zendesk: ZendeskStandIn;
 beforeEach(async () => {
-  zendesk = await startZendeskStandIn({ counts: { tickets: 5, users: 5, organizations: 3, groups: 5, satisfaction_ratings: 3 }, commentsPerTicket: 3 });
+  zendesk = await startZendeskStandIn({
+    counts: { tickets: 5, users: 5, organizations: 3, groups: 5, satisfaction_ratings: 3 },
+    commentsPerTicket: 3,
+  });
 });
 afterEach(() => zendesk.close());
 
@@ -45,7 +48,10 @@ describe('source-zendesk against the Zendesk stand-in', () => {
   });
 
   it('waits out a 429 with Retry-After, and retries a 500, then reads on', async () => {
-    zendesk.fail({ path: '/api/v2/groups.json', response: zendeskError(429, 'TooManyRequests', 'Rate limit exceeded', { 'retry-after': '1' }) });
+    zendesk.fail({
+      path: '/api/v2/groups.json',
+      response: zendeskError(429, 'TooManyRequests', 'Rate limit exceeded', { 'retry-after': '1' }),
+    });
     zendesk.fail({ path: '/api/v2/incremental/users/cursor.json', response: zendeskError(500, 'InternalError') });
     const { logger, lines } = capturingLogger();
     const started = Date.now();
@@ -66,7 +72,9 @@ describe('source-zendesk against the Zendesk stand-in', () => {
     expect(error?.message).toMatch(/401/);
     expect(error?.message).toMatch(/`email` and `api_token`/);
     expect(error?.message).not.toContain('revoked-token');
-    const oauth = await readStreams(configFor(zendesk, { api_token: undefined, email: undefined, access_token: 'expired' }), ['groups']).then(
+    const oauth = await readStreams(configFor(zendesk, { api_token: undefined, email: undefined, access_token: 'expired' }), [
+      'groups',
+    ]).then(
       () => undefined,
       (e: unknown) => e as Error,
     );
@@ -74,7 +82,10 @@ describe('source-zendesk against the Zendesk stand-in', () => {
   });
 
   it('authenticates with an OAuth access token as a bearer', async () => {
-    const { records } = await readStreams(configFor(zendesk, { email: undefined, api_token: undefined, access_token: zendesk.accessToken }), ['groups']);
+    const { records } = await readStreams(
+      configFor(zendesk, { email: undefined, api_token: undefined, access_token: zendesk.accessToken }),
+      ['groups'],
+    );
     expect(ids(records['groups'])).toEqual(objectIds('groups'));
     expect(zendesk.requestsTo('/api/v2/groups.json')[0]?.headers.authorization).toBe(`Bearer ${zendesk.accessToken}`);
   });
@@ -108,7 +119,14 @@ describe('source-zendesk against the Zendesk stand-in', () => {
     expect(ids(second.records['ticket_comments'])).toContain(comment.id);
     expect(ids(second.records['ticket_comments']).length).toBeLessThanOrEqual(2);
     // Besides the one page discovery samples, only the updated ticket's comments (two pages) were asked for.
-    expect([...new Set(zendesk.requestsTo(/\/comments\.json$/).slice(1).map((r) => r.path))]).toEqual([`/api/v2/tickets/${String(ticket?.id)}/comments.json`]);
+    expect([
+      ...new Set(
+        zendesk
+          .requestsTo(/\/comments\.json$/)
+          .slice(1)
+          .map((r) => r.path),
+      ),
+    ]).toEqual([`/api/v2/tickets/${String(ticket?.id)}/comments.json`]);
     // The read (after discovery's sample from start_date) asks the export from the first run's bookmark.
     const bookmark = String(first.state?.bookmarks['tickets']?.replication_key_value);
     const starts = zendesk.requestsTo('/api/v2/incremental/tickets/cursor.json').map((r) => r.query.get('start_time'));

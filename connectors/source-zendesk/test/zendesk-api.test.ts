@@ -11,7 +11,12 @@ const apiToken = process.env['ZENDESK_API_TOKEN'];
 
 describe.skipIf(!subdomain || !email || !apiToken)('the real Zendesk API (ZENDESK_SUBDOMAIN, ZENDESK_EMAIL, ZENDESK_API_TOKEN)', () => {
   it('checks the token, then reads groups and the ticket export with bookmarks', async () => {
-    const config = { subdomain: subdomain as string, email: email as string, api_token: apiToken as string, start_date: new Date(Date.now() - 30 * 86_400_000).toISOString() };
+    const config = {
+      subdomain: subdomain as string,
+      email: email as string,
+      api_token: apiToken as string,
+      start_date: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+    };
     const ctx = testContext('source-zendesk');
     try {
       expect((await source.check(config, ctx)).ok).toBe(true);

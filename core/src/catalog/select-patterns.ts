@@ -57,7 +57,8 @@ function parsePattern(text: string): SelectPattern {
   };
 }
 
-const streamMatches = (pattern: SelectPattern, stream: CatalogStream) => pattern.stream.test(stream.tap_stream_id) || pattern.stream.test(stream.stream);
+const streamMatches = (pattern: SelectPattern, stream: CatalogStream) =>
+  pattern.stream.test(stream.tap_stream_id) || pattern.stream.test(stream.stream);
 
 /**
  * Applies a pipeline's `select:` patterns (Meltano's style) to a catalog, in place: a stream is selected when an

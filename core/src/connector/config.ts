@@ -4,7 +4,14 @@ import type { JsonSchema } from '../protocol/json-schema.js';
 
 // `format` in a spec ("path", "date-time") is a hint for people and tools, not checked here: without
 // validateFormats: false ajv prints "unknown format ignored" to the console for every such field.
-const ajv = new Ajv({ strict: false, allErrors: true, useDefaults: true, coerceTypes: false, allowUnionTypes: true, validateFormats: false });
+const ajv = new Ajv({
+  strict: false,
+  allErrors: true,
+  useDefaults: true,
+  coerceTypes: false,
+  allowUnionTypes: true,
+  validateFormats: false,
+});
 
 /** A value `${VAR}` interpolation put into a connector config: where (`auth.token`, `hosts[0]`) and what. */
 export interface InterpolatedValue {
@@ -18,10 +25,48 @@ function isSecret(schema: JsonSchema | undefined): boolean {
 
 // Setting names that hold credentials, for configs no spec describes (external taps, open maps such as
 // `headers`). Matched on whole words of snake_case, kebab-case or camelCase names.
-const SECRET_WORDS = new Set(['password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'token', 'tokens', 'credential', 'credentials', 'apikey', 'authorization', 'cookie']);
-const SECRET_PHRASES = ['api_key', 'private_key', 'access_key', 'secret_key', 'session_key', 'signing_key', 'encryption_key', 'account_key', 'master_key', 'connection_string'];
+const SECRET_WORDS = new Set([
+  'password',
+  'passwd',
+  'pwd',
+  'passphrase',
+  'secret',
+  'secrets',
+  'token',
+  'tokens',
+  'credential',
+  'credentials',
+  'apikey',
+  'authorization',
+  'cookie',
+]);
+const SECRET_PHRASES = [
+  'api_key',
+  'private_key',
+  'access_key',
+  'secret_key',
+  'session_key',
+  'signing_key',
+  'encryption_key',
+  'account_key',
+  'master_key',
+  'connection_string',
+];
 // …unless the name says the value only points at one: `token_url`, `private_key_path`, `access_key_id`.
-const NOT_SECRET_LAST_WORDS = new Set(['url', 'uri', 'endpoint', 'path', 'file', 'dir', 'type', 'method', 'id', 'name', 'expires', 'expiry']);
+const NOT_SECRET_LAST_WORDS = new Set([
+  'url',
+  'uri',
+  'endpoint',
+  'path',
+  'file',
+  'dir',
+  'type',
+  'method',
+  'id',
+  'name',
+  'expires',
+  'expiry',
+]);
 
 /** Whether a setting's name says it holds a credential (`password`, `clientSecret`, `x-api-key`, `aws_secret_access_key`). */
 export function isSecretName(name: string): boolean {
@@ -43,10 +88,12 @@ function branches(schema: JsonSchema, root: JsonSchema, seen = new Set<JsonSchem
   const ref = schema['$ref'];
   if (typeof ref === 'string' && ref.startsWith('#/')) {
     let target: unknown = root;
-    for (const part of ref.slice(2).split('/')) target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+    for (const part of ref.slice(2).split('/'))
+      target = (target as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
     if (target && typeof target === 'object') out.push(...branches(target as JsonSchema, root, seen));
   }
-  for (const member of [...(schema.allOf ?? []), ...(schema.anyOf ?? []), ...(schema.oneOf ?? [])]) out.push(...branches(member, root, seen));
+  for (const member of [...(schema.allOf ?? []), ...(schema.anyOf ?? []), ...(schema.oneOf ?? [])])
+    out.push(...branches(member, root, seen));
   return out;
 }
 
@@ -55,7 +102,9 @@ function propertySchemas(schemas: readonly JsonSchema[], key: string): { explici
   const explicit = schemas.flatMap((s) => (s.properties?.[key] ? [s.properties[key]] : []));
   if (explicit.length > 0) return { explicit: true, schemas: explicit };
   const pattern = schemas.flatMap((s) =>
-    Object.entries((s['patternProperties'] as Record<string, JsonSchema> | undefined) ?? {}).flatMap(([regex, child]) => (new RegExp(regex, 'u').test(key) ? [child] : [])),
+    Object.entries((s['patternProperties'] as Record<string, JsonSchema> | undefined) ?? {}).flatMap(([regex, child]) =>
+      new RegExp(regex, 'u').test(key) ? [child] : [],
+    ),
   );
   const additional = schemas.flatMap((s) => (typeof s.additionalProperties === 'object' ? [s.additionalProperties] : []));
   return { explicit: false, schemas: [...pattern, ...additional] };
@@ -102,7 +151,15 @@ function* configLeaves(
       const found = propertySchemas(expanded, key);
       // The author of a spec decides for the settings it names; names alone decide for keys it does not.
       const byName = !found.explicit && isSecretName(key);
-      yield* configLeaves(root, found.schemas, child, [...segments, key], path ? `${path}.${key}` : key, isSecretHere || byName, found.schemas.length > 0);
+      yield* configLeaves(
+        root,
+        found.schemas,
+        child,
+        [...segments, key],
+        path ? `${path}.${key}` : key,
+        isSecretHere || byName,
+        found.schemas.length > 0,
+      );
     }
   } else {
     yield { path, segments, value, secret: isSecretHere, described };
@@ -118,9 +175,13 @@ export function secretPaths(spec: JsonSchema, prefix = '', root: JsonSchema = sp
   for (const schema of branches(spec, root)) {
     if (seen.has(schema)) continue;
     seen.add(schema);
-    const children: [string, JsonSchema][] = Object.entries(schema.properties ?? {}).map(([name, child]) => [prefix ? `${prefix}.${name}` : name, child]);
+    const children: [string, JsonSchema][] = Object.entries(schema.properties ?? {}).map(([name, child]) => [
+      prefix ? `${prefix}.${name}` : name,
+      child,
+    ]);
     if (typeof schema.additionalProperties === 'object') children.push([prefix ? `${prefix}.*` : '*', schema.additionalProperties]);
-    for (const items of Array.isArray(schema.items) ? schema.items : schema.items ? [schema.items] : []) children.push([`${prefix}[]`, items]);
+    for (const items of Array.isArray(schema.items) ? schema.items : schema.items ? [schema.items] : [])
+      children.push([`${prefix}[]`, items]);
     for (const [path, child] of children) {
       if (branches(child, root).some(isSecret)) out.push(path);
       else out.push(...secretPaths(child, path, root, seen));
@@ -134,7 +195,11 @@ export function secretPaths(spec: JsonSchema, prefix = '', root: JsonSchema = sp
 const PLAIN_SCALAR = /^(true|false|-?\d+(\.\d+)?)$/;
 
 /** The config's secret scalars, each with the text to hide: its value, or only the part(s) `${VAR}` put in. */
-function secretLeaves(spec: JsonSchema, config: unknown, interpolated: readonly InterpolatedValue[]): { leaf: ConfigLeaf; hidden: string[] }[] {
+function secretLeaves(
+  spec: JsonSchema,
+  config: unknown,
+  interpolated: readonly InterpolatedValue[],
+): { leaf: ConfigLeaf; hidden: string[] }[] {
   const fromEnv = new Map<string, string[]>();
   for (const { path, value } of interpolated) if (!PLAIN_SCALAR.test(value)) fromEnv.set(path, [...(fromEnv.get(path) ?? []), value]);
   const out: { leaf: ConfigLeaf; hidden: string[] }[] = [];
@@ -192,13 +257,22 @@ function applyAliases(spec: JsonSchema, config: Record<string, unknown>, connect
     // `"x-alias-values": {"infer": "auto"}`: the other tool's word for a value (Mage's file_type `infer`).
     const words = child['x-alias-values'] as Record<string, unknown> | undefined;
     const raw = config[name];
-    const value = typeof scale === 'number' && typeof raw === 'number' ? raw * scale : typeof raw === 'string' && words && Object.hasOwn(words, raw) ? words[raw] : raw;
+    const value =
+      typeof scale === 'number' && typeof raw === 'number'
+        ? raw * scale
+        : typeof raw === 'string' && words && Object.hasOwn(words, raw)
+          ? words[raw]
+          : raw;
     const deprecated = child.deprecated === true;
     if (!deprecated && target in config && JSON.stringify(config[target]) !== JSON.stringify(value)) {
-      throw new ConfigError('CONFIG_INVALID', `invalid config for ${connector}: "${name}" and "${target}" are the same setting ("${name}" is another name for "${target}") but have different values`, {
-        field: name,
-        hint: `give only one of them`,
-      });
+      throw new ConfigError(
+        'CONFIG_INVALID',
+        `invalid config for ${connector}: "${name}" and "${target}" are the same setting ("${name}" is another name for "${target}") but have different values`,
+        {
+          field: name,
+          hint: `give only one of them`,
+        },
+      );
     }
     if (!(target in config)) config[target] = value;
     delete config[name];
@@ -219,7 +293,8 @@ export function settingSchema(spec: JsonSchema, name: string): JsonSchema | unde
 
 function valueAt(value: unknown, instancePath: string): unknown {
   let current = value;
-  for (const part of instancePath.split('/').slice(1)) current = (current as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
+  for (const part of instancePath.split('/').slice(1))
+    current = (current as Record<string, unknown> | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')];
   return current;
 }
 
@@ -233,7 +308,8 @@ function readablePath(instancePath: string, root: unknown): string {
   for (const raw of instancePath.split('/').slice(1)) {
     const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
     const item = (current as Record<string, unknown> | undefined)?.[part];
-    const name = Array.isArray(current) && typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['name'] : undefined;
+    const name =
+      Array.isArray(current) && typeof item === 'object' && item !== null ? (item as Record<string, unknown>)['name'] : undefined;
     out += typeof name === 'string' && name !== '' ? `[${name}]` : `${out === '' ? '' : '.'}${part}`;
     current = item;
   }
@@ -283,11 +359,14 @@ export function validateConfig<Config>(spec: JsonSchema, config: unknown, connec
   if (validate(copy)) {
     // `"x-ignored": true`: another tool's setting that means nothing here (Mage's `connection_method: direct`): checked
     // against its schema above, then dropped, so the connector never sees it.
-    for (const [name, child] of Object.entries(spec.properties ?? {})) if (child['x-ignored'] === true) delete (copy as Record<string, unknown>)[name];
+    for (const [name, child] of Object.entries(spec.properties ?? {}))
+      if (child['x-ignored'] === true) delete (copy as Record<string, unknown>)[name];
     return copy as Config;
   }
   const secrets = secretValues(spec, copy);
-  const errors = (validate.errors ?? []).filter((e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword) || (validate.errors ?? []).length === 1);
+  const errors = (validate.errors ?? []).filter(
+    (e) => !['anyOf', 'oneOf', 'if'].includes(e.keyword) || (validate.errors ?? []).length === 1,
+  );
   const problems = [...new Set(errors.map((error) => describeProblem(error, valueAt(copy, error.instancePath), secrets, copy)))];
   const first = errors[0];
   throw new ConfigError('CONFIG_INVALID', `invalid config for ${connector}: ${problems.join('; ')}`, {

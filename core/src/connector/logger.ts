@@ -49,7 +49,7 @@ export function redact(text: string, secrets: readonly string[]): string {
 
 /** A logger writing one line per call to stderr, with secrets redacted. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const threshold = ORDER[options.level ?? ((process.env['MAGE_INT_LOG_LEVEL'] as LogLevel | undefined) ?? 'info')] ?? 20;
+  const threshold = ORDER[options.level ?? (process.env['MAGE_INT_LOG_LEVEL'] as LogLevel | undefined) ?? 'info'] ?? 20;
   const hide = redactor(options.secrets ?? []);
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const prefix = options.name ? `[${options.name}] ` : '';

@@ -25,7 +25,10 @@ export interface ConnectorManifest {
  * `PostgreSQL`, `postgresql` and Mage's display name `Amazon S3` (its `amazon_s3`) all match.
  */
 export function connectorNameKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 /** Whether `wanted` is the connector's name (`exact`), one of its aliases (`alias`), or neither. */
@@ -58,7 +61,9 @@ async function readPackageJson(dir: string): Promise<Record<string, unknown> | u
 export function asManifest(pkg: Record<string, unknown>): ConnectorManifest | undefined {
   const block = pkg['mage-int'] as Partial<ConnectorManifest> | undefined;
   if (!block || (block.type !== 'source' && block.type !== 'destination') || typeof block.name !== 'string') return undefined;
-  const aliases = Array.isArray(block.aliases) ? block.aliases.filter((a): a is string => typeof a === 'string' && a.trim() !== '') : undefined;
+  const aliases = Array.isArray(block.aliases)
+    ? block.aliases.filter((a): a is string => typeof a === 'string' && a.trim() !== '')
+    : undefined;
   return { ...block, ...(aliases ? { aliases } : {}) } as ConnectorManifest;
 }
 
@@ -131,7 +136,10 @@ function entryPoint(pkg: Record<string, unknown>): string {
 }
 
 /** Imports a connector package and returns its connector object (the default export). */
-export async function loadConnector<K extends ConnectorKind>(installed: InstalledConnector, kind: K): Promise<K extends 'source' ? Source<never> : Destination<never>> {
+export async function loadConnector<K extends ConnectorKind>(
+  installed: InstalledConnector,
+  kind: K,
+): Promise<K extends 'source' ? Source<never> : Destination<never>> {
   const pkg = (await readPackageJson(installed.directory)) ?? {};
   const module = (await import(pathToFileURL(join(installed.directory, entryPoint(pkg))).href)) as { default?: unknown };
   const connector = module.default as { kind?: string } | undefined;
@@ -148,23 +156,39 @@ export async function loadConnector<K extends ConnectorKind>(installed: Installe
  * package name, of the given kind, ignoring case (`PostgreSQL`). The connector's own name wins over another's alias,
  * first party over community. A missing one gets the `mage-int add` command that installs it, under its real name.
  */
-export async function resolveConnector(kind: ConnectorKind, ref: { name?: string; package?: string }, fromDir = process.cwd()): Promise<InstalledConnector> {
+export async function resolveConnector(
+  kind: ConnectorKind,
+  ref: { name?: string; package?: string },
+  fromDir = process.cwd(),
+): Promise<InstalledConnector> {
   const installed = await findInstalledConnectors(fromDir);
   const ofKind = installed.filter((c) => c.manifest.type === kind);
   const wanted = ref.package ?? ref.name ?? '';
   const chosen = ref.package
     ? pickFirstParty(ofKind.filter((c) => c.packageName.toLowerCase() === ref.package!.toLowerCase()))
-    : (findConnectorByName(ofKind, kind, wanted) ?? pickFirstParty(ofKind.filter((c) => c.packageName.toLowerCase() === wanted.toLowerCase())));
+    : (findConnectorByName(ofKind, kind, wanted) ??
+      pickFirstParty(ofKind.filter((c) => c.packageName.toLowerCase() === wanted.toLowerCase())));
   if (chosen) return chosen;
   // As Mage turns a display name into its folder name (`Amazon S3` → amazon_s3); hyphens stay, as in package names.
-  const shortName = (ref.name ?? wanted.replace(/^@[^/]+\//, '').replace(new RegExp(`^${kind}-`, 'i'), '')).trim().toLowerCase().replace(/\s+/g, '_');
+  const shortName = (ref.name ?? wanted.replace(/^@[^/]+\//, '').replace(new RegExp(`^${kind}-`, 'i'), ''))
+    .trim()
+    .toLowerCase()
+    .replace(/\s+/g, '_');
   const installedNames = installed.map((c) => `${c.manifest.type}-${c.manifest.name}`);
   const firstParty = ref.package ? [] : await firstPartyConnectors(kind);
   // A name (or alias) of a first-party connector gets the command that installs it under its real name.
-  const known = firstParty.find((c) => connectorNameMatch(c, shortName) === 'exact') ?? firstParty.find((c) => connectorNameMatch(c, shortName) !== undefined);
+  const known =
+    firstParty.find((c) => connectorNameMatch(c, shortName) === 'exact') ??
+    firstParty.find((c) => connectorNameMatch(c, shortName) !== undefined);
   // A typo gets the name it was probably meant to be (installed, else first party), not an install command for the typo.
   const candidates = [...ofKind.map((c) => c.manifest), ...firstParty];
-  const closest = known || ref.package ? undefined : closestName(shortName, candidates.flatMap((c) => [c.name, ...(c.aliases ?? [])]));
+  const closest =
+    known || ref.package
+      ? undefined
+      : closestName(
+          shortName,
+          candidates.flatMap((c) => [c.name, ...(c.aliases ?? [])]),
+        );
   const meant = closest === undefined ? undefined : candidates.find((c) => connectorNameMatch(c, closest) !== undefined)?.name;
   const installedOfKind = ofKind.map((c) => c.manifest.name);
   const installedList = installedNames.length ? `; installed: ${installedNames.join(', ')}` : '';
@@ -181,9 +205,16 @@ export async function resolveConnector(kind: ConnectorKind, ref: { name?: string
  * The connector of `kind` among `connectors` that `name` means: one named so, else one with that alias (ignoring
  * case); first party before community.
  */
-export function findConnectorByName(connectors: readonly InstalledConnector[], kind: ConnectorKind, name: string): InstalledConnector | undefined {
+export function findConnectorByName(
+  connectors: readonly InstalledConnector[],
+  kind: ConnectorKind,
+  name: string,
+): InstalledConnector | undefined {
   const ofKind = connectors.filter((c) => c.manifest.type === kind);
-  return pickFirstParty(ofKind.filter((c) => connectorNameMatch(c.manifest, name) === 'exact')) ?? pickFirstParty(ofKind.filter((c) => connectorNameMatch(c.manifest, name) === 'alias'));
+  return (
+    pickFirstParty(ofKind.filter((c) => connectorNameMatch(c.manifest, name) === 'exact')) ??
+    pickFirstParty(ofKind.filter((c) => connectorNameMatch(c.manifest, name) === 'alias'))
+  );
 }
 
 /** The first-party package among `matches`, else the first one. */
@@ -202,7 +233,10 @@ async function firstPartyConnectors(kind: ConnectorKind): Promise<{ name: string
     const index = JSON.parse(await readFile(path, 'utf8')) as { connectors?: { type?: string; name?: string; aliases?: unknown }[] };
     return (index.connectors ?? [])
       .filter((c) => c.type === kind && typeof c.name === 'string')
-      .map((c) => ({ name: c.name as string, aliases: Array.isArray(c.aliases) ? c.aliases.filter((a): a is string => typeof a === 'string') : [] }));
+      .map((c) => ({
+        name: c.name as string,
+        aliases: Array.isArray(c.aliases) ? c.aliases.filter((a): a is string => typeof a === 'string') : [],
+      }));
   } catch {
     return [];
   }

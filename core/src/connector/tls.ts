@@ -40,10 +40,14 @@ export function tlsOptions(settings: SslSettings): ConnectionOptions | false {
   if (mode === 'disable') return false;
   if (Boolean(settings.ssl_cert_file) !== Boolean(settings.ssl_key_file)) {
     const missing = settings.ssl_cert_file ? 'ssl_key_file' : 'ssl_cert_file';
-    throw new ConfigError('SSL_CLIENT_CERT_INCOMPLETE', `a client certificate needs both ssl_cert_file and ssl_key_file; ${missing} is not set`, {
-      field: missing,
-      hint: `set ${missing} too, or remove the other`,
-    });
+    throw new ConfigError(
+      'SSL_CLIENT_CERT_INCOMPLETE',
+      `a client certificate needs both ssl_cert_file and ssl_key_file; ${missing} is not set`,
+      {
+        field: missing,
+        hint: `set ${missing} too, or remove the other`,
+      },
+    );
   }
   const ca = readPem(settings.ssl_ca_file, 'ssl_ca_file');
   const cert = readPem(settings.ssl_cert_file, 'ssl_cert_file');

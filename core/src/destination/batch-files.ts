@@ -28,7 +28,12 @@ function refused(message: BatchMessage, entry: string, why: string, hint: string
 async function allowedPath(message: BatchMessage, entry: string, directories: readonly string[]): Promise<string> {
   const hint = `set batch_dir in the destination config to the directory the source writes its BATCH files to (now allowed: ${directories.join(', ')})`;
   if (!entry.startsWith('file://')) {
-    throw refused(message, entry, /^[a-z][a-z0-9+.-]*:/i.test(entry) ? 'is not a local file (only file:// URLs are read)' : 'is not a file:// URL', hint);
+    throw refused(
+      message,
+      entry,
+      /^[a-z][a-z0-9+.-]*:/i.test(entry) ? 'is not a local file (only file:// URLs are read)' : 'is not a file:// URL',
+      hint,
+    );
   }
   let path: string;
   try {
@@ -52,10 +57,14 @@ async function allowedPath(message: BatchMessage, entry: string, directories: re
  */
 export async function* readBatchRecords(message: BatchMessage, directories: readonly string[]): AsyncGenerator<RecordData[]> {
   if (message.encoding?.format !== 'jsonl') {
-    throw new ProtocolError('BATCH_FORMAT_UNSUPPORTED', `BATCH format "${String(message.encoding?.format)}" is not supported (only jsonl)`, {
-      stream: message.stream,
-      hint: 'configure the source to write jsonl batches, or to emit RECORD messages',
-    });
+    throw new ProtocolError(
+      'BATCH_FORMAT_UNSUPPORTED',
+      `BATCH format "${String(message.encoding?.format)}" is not supported (only jsonl)`,
+      {
+        stream: message.stream,
+        hint: 'configure the source to write jsonl batches, or to emit RECORD messages',
+      },
+    );
   }
   for (const entry of message.manifest) {
     const path = await allowedPath(message, entry, directories);
@@ -69,10 +78,16 @@ export async function* readBatchRecords(message: BatchMessage, directories: read
         try {
           record = parseExactJson(line);
         } catch (error) {
-          throw new ProtocolError('MALFORMED_JSON', `invalid JSON in BATCH file ${entry} (${(error as Error).message})`, { stream: message.stream, line: lineNumber });
+          throw new ProtocolError('MALFORMED_JSON', `invalid JSON in BATCH file ${entry} (${(error as Error).message})`, {
+            stream: message.stream,
+            line: lineNumber,
+          });
         }
         if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-          throw new ProtocolError('MALFORMED_MESSAGE', `BATCH file ${entry} holds a line that is not a JSON object`, { stream: message.stream, line: lineNumber });
+          throw new ProtocolError('MALFORMED_MESSAGE', `BATCH file ${entry} holds a line that is not a JSON object`, {
+            stream: message.stream,
+            line: lineNumber,
+          });
         }
         records.push(record as RecordData);
         if (records.length >= RECORDS_PER_GROUP) {
@@ -82,7 +97,10 @@ export async function* readBatchRecords(message: BatchMessage, directories: read
       }
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
-      throw new ProtocolError('BATCH_FILE_UNREADABLE', `cannot read BATCH file ${entry}: ${(error as Error).message}`, { stream: message.stream, cause: error });
+      throw new ProtocolError('BATCH_FILE_UNREADABLE', `cannot read BATCH file ${entry}: ${(error as Error).message}`, {
+        stream: message.stream,
+        cause: error,
+      });
     } finally {
       file.destroy();
     }

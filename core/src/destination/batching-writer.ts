@@ -34,10 +34,13 @@ class Alarm {
     if (this.at !== deadline) {
       this.clear();
       this.at = deadline;
-      this.timer = setTimeout(() => {
-        this.fired = true;
-        this.waiter?.(TIMEOUT);
-      }, Math.max(0, deadline - Date.now()));
+      this.timer = setTimeout(
+        () => {
+          this.fired = true;
+          this.waiter?.(TIMEOUT);
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     }
     if (this.fired) return Promise.resolve(TIMEOUT);
     return new Promise<T | typeof TIMEOUT>((resolve, reject) => {
@@ -66,11 +69,19 @@ export function writeWithSession(
   openSession: OpenSession,
   defaults?: BatchPolicy,
 ): AsyncGenerator<StateMessage> {
-  return writeBatched(messages, ctx, openSession, { policy: batchPolicy(config, ctx, defaults), batchDirectories: batchDirectories(config) });
+  return writeBatched(messages, ctx, openSession, {
+    policy: batchPolicy(config, ctx, defaults),
+    batchDirectories: batchDirectories(config),
+  });
 }
 
 /** How a stream without key properties loads, whatever the pipeline asked (with a warning when it asked otherwise). */
-export function resolveConflictMethod(stream: string, keys: readonly string[], asked: ConflictMethod | undefined, logger: Logger): ConflictMethod {
+export function resolveConflictMethod(
+  stream: string,
+  keys: readonly string[],
+  asked: ConflictMethod | undefined,
+  logger: Logger,
+): ConflictMethod {
   if (keys.length > 0) return asked ?? 'upsert';
   if (asked && asked !== 'append') logger.warn(`stream "${stream}" has no key properties: its records are appended (${asked} needs a key)`);
   return 'append';

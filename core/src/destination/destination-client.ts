@@ -36,7 +36,9 @@ export class DestinationClient<Config> {
     options: DestinationClientOptions<Config> = {},
   ) {
     const logger = options.logger ?? silentLogger;
-    this.config = validateConfig<Config>(destination.spec, options.config ?? {}, `destination ${destination.name}`, (message) => logger.warn(message));
+    this.config = validateConfig<Config>(destination.spec, options.config ?? {}, `destination ${destination.name}`, (message) =>
+      logger.warn(message),
+    );
     this.context = { logger, signal: options.signal ?? new AbortController().signal };
   }
 
@@ -45,7 +47,10 @@ export class DestinationClient<Config> {
   }
 
   /** Loads `messages` (an array, a generator, a source's read); yields each STATE once committed. */
-  async *write(messages: AsyncIterable<SourceMessage> | Iterable<SourceMessage>, options: DestinationWriteOptions = {}): AsyncGenerator<StateMessage> {
+  async *write(
+    messages: AsyncIterable<SourceMessage> | Iterable<SourceMessage>,
+    options: DestinationWriteOptions = {},
+  ): AsyncGenerator<StateMessage> {
     const guard = new MessageGuard({ validateRecords: options.validateRecords ?? true });
     async function* guarded(): AsyncGenerator<SourceMessage> {
       for await (const message of messages) if (guard.check(message) === 'pass') yield message;

@@ -35,7 +35,11 @@ export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRows: 100_000, maxBytes: 6
  * The commit policy of a destination config. `ctx.maxLagSeconds` (follow mode) shortens the age limit, so
  * a change waits at most that long; it also applies when the config turned the age limit off.
  */
-export function batchPolicy(config: DestinationSettings, ctx: Pick<WriteContext, 'maxLagSeconds'> = {}, defaults: BatchPolicy = DEFAULT_BATCH_POLICY): BatchPolicy {
+export function batchPolicy(
+  config: DestinationSettings,
+  ctx: Pick<WriteContext, 'maxLagSeconds'> = {},
+  defaults: BatchPolicy = DEFAULT_BATCH_POLICY,
+): BatchPolicy {
   const ageSeconds = config.batch_max_age_seconds;
   let maxAgeMs = ageSeconds === undefined ? defaults.maxAgeMs : ageSeconds > 0 ? ageSeconds * 1000 : Number.POSITIVE_INFINITY;
   if (ctx.maxLagSeconds !== undefined && ctx.maxLagSeconds >= 0) maxAgeMs = Math.min(maxAgeMs, ctx.maxLagSeconds * 1000);

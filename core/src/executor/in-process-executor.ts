@@ -62,7 +62,10 @@ export class InProcessExecutor implements Executor {
   }
 
   async runs(options: { limit?: number } = {}): Promise<RunInfo[]> {
-    return [...this.all.values()].map((r) => structuredClone(r.info)).reverse().slice(0, options.limit ?? 50);
+    return [...this.all.values()]
+      .map((r) => structuredClone(r.info))
+      .reverse()
+      .slice(0, options.limit ?? 50);
   }
 
   async run(id: string): Promise<RunInfo | undefined> {
@@ -78,7 +81,11 @@ export class InProcessExecutor implements Executor {
   }
 
   schedule(_request: RunRequest, _cron: string, _id: string): Promise<ScheduleInfo> {
-    return Promise.reject(new ConfigError('SCHEDULE_UNSUPPORTED', 'the in-process executor has no schedules', { hint: 'run workers (`mage-int worker --redis URL`) and schedule with `mage-int schedule`' }));
+    return Promise.reject(
+      new ConfigError('SCHEDULE_UNSUPPORTED', 'the in-process executor has no schedules', {
+        hint: 'run workers (`mage-int worker --redis URL`) and schedule with `mage-int schedule`',
+      }),
+    );
   }
 
   async schedules(): Promise<ScheduleInfo[]> {

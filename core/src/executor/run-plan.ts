@@ -26,16 +26,33 @@ export interface RunPlan {
  * needs a state store whose runs of different streams merge (`state.backend: postgres`); with files the run is one task.
  * `secrets` is filled with the pipeline's secret values as soon as they are known.
  */
-export async function planRun(request: RunRequest, ctx: Omit<ConnectorContext, 'pipelineId'>, secrets: TaskSecrets = { secrets: [] }): Promise<RunPlan> {
+export async function planRun(
+  request: RunRequest,
+  ctx: Omit<ConnectorContext, 'pipelineId'>,
+  secrets: TaskSecrets = { secrets: [] },
+): Promise<RunPlan> {
   const config = await loadPipelineFile(request.pipeline);
   const { definition } = await pipelineFromConfig(config);
   secrets.secrets = pipelineSecrets(config, definition);
   const source = definition.source.connector;
   const sourceConfig = validateConfig<never>(source.spec, definition.source.config, `source ${source.name}`);
-  const catalog = applyStreamOverrides(await source.discover(sourceConfig, { ...ctx, pipelineId: config.id }), config.streams, request.streams, config.select);
+  const catalog = applyStreamOverrides(
+    await source.discover(sourceConfig, { ...ctx, pipelineId: config.id }),
+    config.streams,
+    request.streams,
+    config.select,
+  );
   const selected = selectedStreams(catalog);
   if (!(stateStoreFor(config) instanceof PostgresStateStore) || selected.length <= 1) {
-    return { pipelineId: config.id, tasks: [{ streams: selected.map((s) => s.tap_stream_id), ...(selected.some((s) => replicationMethod(s) === 'LOG_BASED') ? { logBased: true } : {}) }] };
+    return {
+      pipelineId: config.id,
+      tasks: [
+        {
+          streams: selected.map((s) => s.tap_stream_id),
+          ...(selected.some((s) => replicationMethod(s) === 'LOG_BASED') ? { logBased: true } : {}),
+        },
+      ],
+    };
   }
   const logBased = selected.filter((s) => replicationMethod(s) === 'LOG_BASED').map((s) => s.tap_stream_id);
   const tasks: RunTask[] = selected.filter((s) => replicationMethod(s) !== 'LOG_BASED').map((s) => ({ streams: [s.tap_stream_id] }));

@@ -43,7 +43,12 @@ export function pipelineSecrets(config: PipelineConfig, definition: PipelineDefi
  * the task's streams, and — with the PostgreSQL state store — a store that writes and locks only those streams, so
  * tasks of one run on different workers merge their bookmarks. `secrets` is filled as soon as they are known.
  */
-export async function runPipelineTask(request: RunRequest, task: RunTask, options: RunTaskOptions = {}, secrets: TaskSecrets = { secrets: [] }): Promise<RunTaskResult> {
+export async function runPipelineTask(
+  request: RunRequest,
+  task: RunTask,
+  options: RunTaskOptions = {},
+  secrets: TaskSecrets = { secrets: [] },
+): Promise<RunTaskResult> {
   const config = await loadPipelineFile(request.pipeline);
   const built = await pipelineFromConfig(config);
   const { definition } = built;

@@ -87,7 +87,11 @@ export class RunRecordStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).sort().reverse();
+    const ids = names
+      .filter((n) => n.endsWith('.json'))
+      .map((n) => n.slice(0, -'.json'.length))
+      .sort()
+      .reverse();
     const records = await Promise.all(ids.map((id) => this.get(pipelineId, id)));
     return records.filter((r): r is RunRecord => r !== undefined);
   }

@@ -88,7 +88,9 @@ export function interpolateEnv(value: unknown, env: Record<string, string | unde
 function attachInterpolated(config: PipelineConfig, found: readonly InterpolatedValue[]): PipelineConfig {
   const of = (end: 'source' | 'destination'): ConnectorRef => ({
     ...config[end],
-    interpolated: found.filter((v) => v.path.startsWith(`${end}.config.`)).map((v) => ({ path: v.path.slice(`${end}.config.`.length), value: v.value })),
+    interpolated: found
+      .filter((v) => v.path.startsWith(`${end}.config.`))
+      .map((v) => ({ path: v.path.slice(`${end}.config.`.length), value: v.value })),
   });
   return { ...config, source: of('source'), destination: of('destination') };
 }
@@ -103,16 +105,23 @@ function oneOfBranchErrors(errors: SchemaError[]): SchemaError[] {
   let out = errors;
   for (const failed of errors.filter((e) => e.keyword === 'oneOf')) {
     if (!out.includes(failed)) continue; // inside a branch already set aside
-    const inBranch = (e: SchemaError) => e !== failed && e.instancePath.startsWith(failed.instancePath) && e.schemaPath.startsWith(`${failed.schemaPath}/`);
+    const inBranch = (e: SchemaError) =>
+      e !== failed && e.instancePath.startsWith(failed.instancePath) && e.schemaPath.startsWith(`${failed.schemaPath}/`);
     const branches = new Map<string, SchemaError[]>();
     for (const e of errors.filter(inBranch)) {
       const branch = e.schemaPath.slice(failed.schemaPath.length + 1).split('/')[0]!;
       branches.set(branch, [...(branches.get(branch) ?? []), e]);
     }
     // The branch of the step's kind is the one that does not miss its required key.
-    const chosen = [...branches.values()].find((list) => !list.some((e) => e.keyword === 'required' && e.instancePath === failed.instancePath));
-    const kinds = [...branches.values()].flatMap((list) => list.filter((e) => e.keyword === 'required').map((e) => (e.params as { missingProperty: string }).missingProperty));
-    const replacement: SchemaError[] = chosen ?? [{ ...failed, keyword: 'kind', message: `is a step of no known kind (it needs one of: ${[...new Set(kinds)].join(', ')})` }];
+    const chosen = [...branches.values()].find(
+      (list) => !list.some((e) => e.keyword === 'required' && e.instancePath === failed.instancePath),
+    );
+    const kinds = [...branches.values()].flatMap((list) =>
+      list.filter((e) => e.keyword === 'required').map((e) => (e.params as { missingProperty: string }).missingProperty),
+    );
+    const replacement: SchemaError[] = chosen ?? [
+      { ...failed, keyword: 'kind', message: `is a step of no known kind (it needs one of: ${[...new Set(kinds)].join(', ')})` },
+    ];
     out = [...out.filter((e) => e !== failed && !inBranch(e)), ...replacement];
   }
   return out;
@@ -126,9 +135,11 @@ export function parsePipelineConfig(document: unknown, options: { id?: string; b
       .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'if')
       .map((e) => {
         const at = e.instancePath.split('/').slice(1).join('.') || '(top level)';
-        if (e.keyword === 'additionalProperties') return `${at}: "${(e.params as { additionalProperty: string }).additionalProperty}" is not a known key`;
+        if (e.keyword === 'additionalProperties')
+          return `${at}: "${(e.params as { additionalProperty: string }).additionalProperty}" is not a known key`;
         if (e.keyword === 'required') return `${at}: "${(e.params as { missingProperty: string }).missingProperty}" is required`;
-        if (e.keyword === 'enum') return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+        if (e.keyword === 'enum')
+          return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
         return `${at}: ${e.message ?? 'is invalid'}`;
       });
     throw new ConfigError('PIPELINE_INVALID', `${where} is invalid: ${[...new Set(problems)].join('; ')}`, {
@@ -152,7 +163,10 @@ export async function loadPipelineFile(path: string, env: Record<string, string 
   try {
     document = parseYaml(text, { intAsBigInt: false });
   } catch (error) {
-    const detail = error instanceof YAMLParseError ? `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0]}` : (error as Error).message;
+    const detail =
+      error instanceof YAMLParseError
+        ? `line ${error.linePos?.[0]?.line ?? '?'}: ${error.message.split('\n')[0]}`
+        : (error as Error).message;
     throw new ConfigError('PIPELINE_YAML_INVALID', `pipeline file ${path} is not valid YAML (${detail})`);
   }
   const interpolated: InterpolatedValue[] = [];

@@ -78,20 +78,27 @@ export function pipeline(definition: PipelineDefinition) {
 
 /** Loads the source a pipeline file names: an installed connector package or an external tap. */
 export async function resolveSource(ref: ConnectorRef, fromDir: string): Promise<Source<never>> {
-  if (ref.command) return externalSource({ command: ref.command, args: ref.args, interpolated: ref.interpolated }) as unknown as Source<never>;
+  if (ref.command)
+    return externalSource({ command: ref.command, args: ref.args, interpolated: ref.interpolated }) as unknown as Source<never>;
   return loadConnector(await resolveConnector('source', ref, fromDir), 'source');
 }
 
 /** Loads the destination a pipeline file names: an installed connector package or an external target. */
 export async function resolveDestination(ref: ConnectorRef, fromDir: string): Promise<Destination<never>> {
-  if (ref.command) return externalDestination({ command: ref.command, args: ref.args, interpolated: ref.interpolated }) as unknown as Destination<never>;
+  if (ref.command)
+    return externalDestination({ command: ref.command, args: ref.args, interpolated: ref.interpolated }) as unknown as Destination<never>;
   return loadConnector(await resolveConnector('destination', ref, fromDir), 'destination');
 }
 
 /** The state store a pipeline file asks for: a directory of JSON files (relative to the file), or a PostgreSQL table. */
 export function stateStoreFor(config: PipelineConfig): StateStore {
   const state = config.state;
-  if (state?.backend === 'postgres' && state.url) return new PostgresStateStore({ url: state.url, ...(state.schema ? { schema: state.schema } : {}), ...(state.table ? { table: state.table } : {}) });
+  if (state?.backend === 'postgres' && state.url)
+    return new PostgresStateStore({
+      url: state.url,
+      ...(state.schema ? { schema: state.schema } : {}),
+      ...(state.table ? { table: state.table } : {}),
+    });
   const path = state?.path ?? '.mage-int/state';
   return new FileStateStore(isAbsolute(path) ? path : join(config.baseDir, path));
 }
@@ -105,7 +112,8 @@ export function resolvePathFields(spec: JsonSchema, config: Record<string, unkno
   for (const key of Object.keys(spec.properties ?? {})) {
     const property = settingSchema(spec, key)!;
     const value = out[key];
-    if (property.format === 'path' && typeof value === 'string' && value !== ':memory:' && !isAbsolute(value)) out[key] = join(baseDir, value);
+    if (property.format === 'path' && typeof value === 'string' && value !== ':memory:' && !isAbsolute(value))
+      out[key] = join(baseDir, value);
   }
   return out;
 }
@@ -138,10 +146,16 @@ export function coerceStringsToSpec(spec: JsonSchema, config: Record<string, unk
 
 /** Turns a loaded pipeline file into a runnable pipeline, resolving connectors from the file's directory. */
 export async function pipelineFromConfig(config: PipelineConfig): Promise<ReturnType<typeof pipeline>> {
-  const [source, destination] = await Promise.all([resolveSource(config.source, config.baseDir), resolveDestination(config.destination, config.baseDir)]);
+  const [source, destination] = await Promise.all([
+    resolveSource(config.source, config.baseDir),
+    resolveDestination(config.destination, config.baseDir),
+  ]);
   return pipeline({
     id: config.id,
-    source: { connector: source, config: resolvePathFields(source.spec, coerceStringsToSpec(source.spec, config.source.config ?? {}), config.baseDir) },
+    source: {
+      connector: source,
+      config: resolvePathFields(source.spec, coerceStringsToSpec(source.spec, config.source.config ?? {}), config.baseDir),
+    },
     destination: {
       connector: destination,
       config: resolvePathFields(destination.spec, coerceStringsToSpec(destination.spec, config.destination.config ?? {}), config.baseDir),

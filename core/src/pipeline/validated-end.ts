@@ -12,10 +12,19 @@ export interface ValidatedEnd<C> {
   secrets: string[];
 }
 
-function validated<C extends Source<never> | Destination<never>>(connector: C, ref: ConnectorRef, baseDir: string, label: string): ValidatedEnd<C> {
+function validated<C extends Source<never> | Destination<never>>(
+  connector: C,
+  ref: ConnectorRef,
+  baseDir: string,
+  label: string,
+): ValidatedEnd<C> {
   const raw = ref.config ?? {};
   const secrets = secretValues(connector.spec, raw, ref.interpolated);
-  const config = validateConfig<Record<string, unknown>>(connector.spec, resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), baseDir), label);
+  const config = validateConfig<Record<string, unknown>>(
+    connector.spec,
+    resolvePathFields(connector.spec, coerceStringsToSpec(connector.spec, raw), baseDir),
+    label,
+  );
   return { connector, config, secrets };
 }
 

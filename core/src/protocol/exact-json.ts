@@ -36,7 +36,11 @@ const DECIMAL_LITERAL = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const INTEGER_LITERAL = /^-?\d+$/;
 
 function significantDigits(text: string): number {
-  const mantissa = text.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '').replace(/^0+/, '');
+  const mantissa = text
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '')
+    .replace(/^0+/, '');
   return mantissa.replace(/0+$/, '').length || 1;
 }
 

@@ -34,7 +34,12 @@ export async function* readLineBatches(
   /** Input offset of the first byte of the current chunk. */
   let chunkOffset = 0;
   for await (const chunk of input) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lines: string[] = [];
     const firstLine = lineNumber + 1;
     let start = 0;
@@ -46,7 +51,8 @@ export async function* readLineBatches(
     if (strict && newline !== -1) {
       const from = pendingBytes > 0 ? newline + 1 : 0;
       const to = buf.lastIndexOf(10);
-      if (from < to && !isUtf8(buf.subarray(from, to))) failure = invalidUtf8Error(buf, from, to, lineNumber + (pendingBytes > 0 ? 2 : 1), chunkOffset, 0);
+      if (from < to && !isUtf8(buf.subarray(from, to)))
+        failure = invalidUtf8Error(buf, from, to, lineNumber + (pendingBytes > 0 ? 2 : 1), chunkOffset, 0);
     }
     while (newline !== -1) {
       lineNumber++;
@@ -58,7 +64,8 @@ export async function* readLineBatches(
       if (pendingBytes > 0) {
         pending.push(buf.subarray(start, newline));
         const joined = Buffer.concat(pending);
-        if (strict && !isUtf8(joined)) throw invalidUtf8Error(joined, 0, joined.length, lineNumber, chunkOffset - (joined.length - newline), 0);
+        if (strict && !isUtf8(joined))
+          throw invalidUtf8Error(joined, 0, joined.length, lineNumber, chunkOffset - (joined.length - newline), 0);
         // (The joined line is the first of its chunk: no line before it waits to go out.)
         line = joined.toString('utf8');
         pending = [];
@@ -111,17 +118,36 @@ function invalidUtf8Error(bytes: Buffer, from: number, to: number, line: number,
     i += size;
   }
   const column = inLine + (bad - lineStart);
-  return new ProtocolError('INVALID_UTF8', `invalid UTF-8 at byte ${offset + bad} of the input (byte ${column} of the line): 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')}`, {
-    line: current,
-    hint: 'Singer messages must be UTF-8: fix the program writing them, or set `invalid_utf8: replace` in the target\'s config to store U+FFFD for bad bytes',
-  });
+  return new ProtocolError(
+    'INVALID_UTF8',
+    `invalid UTF-8 at byte ${offset + bad} of the input (byte ${column} of the line): 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')}`,
+    {
+      line: current,
+      hint: "Singer messages must be UTF-8: fix the program writing them, or set `invalid_utf8: replace` in the target's config to store U+FFFD for bad bytes",
+    },
+  );
 }
 
 /** The length of the valid UTF-8 sequence starting at `i` (1-4), or 0 when the bytes there are not UTF-8. */
 function utf8SequenceLength(bytes: Buffer, i: number, end: number): number {
   const b = bytes[i] as number;
   if (b < 0x80) return 1;
-  const [size, min, max] = b >= 0xc2 && b <= 0xdf ? [2, 0x80, 0xbf] : b === 0xe0 ? [3, 0xa0, 0xbf] : b === 0xed ? [3, 0x80, 0x9f] : b >= 0xe1 && b <= 0xef ? [3, 0x80, 0xbf] : b === 0xf0 ? [4, 0x90, 0xbf] : b === 0xf4 ? [4, 0x80, 0x8f] : b >= 0xf1 && b <= 0xf3 ? [4, 0x80, 0xbf] : [0, 0, 0];
+  const [size, min, max] =
+    b >= 0xc2 && b <= 0xdf
+      ? [2, 0x80, 0xbf]
+      : b === 0xe0
+        ? [3, 0xa0, 0xbf]
+        : b === 0xed
+          ? [3, 0x80, 0x9f]
+          : b >= 0xe1 && b <= 0xef
+            ? [3, 0x80, 0xbf]
+            : b === 0xf0
+              ? [4, 0x90, 0xbf]
+              : b === 0xf4
+                ? [4, 0x80, 0x8f]
+                : b >= 0xf1 && b <= 0xf3
+                  ? [4, 0x80, 0xbf]
+                  : [0, 0, 0];
   if (size === 0 || i + size > end) return 0;
   const second = bytes[i + 1] as number;
   if (second < min || second > max) return 0;
@@ -133,7 +159,11 @@ function utf8SequenceLength(bytes: Buffer, i: number, end: number): number {
 }
 
 /** Splits a byte stream into lines (without the newline), capping line length. Yields [line, lineNumber]. */
-export async function* readLines(input: AsyncIterable<Uint8Array | string>, maxLineBytes = DEFAULT_MAX_LINE, invalidUtf8: InvalidUtf8 = 'replace'): AsyncGenerator<[string, number]> {
+export async function* readLines(
+  input: AsyncIterable<Uint8Array | string>,
+  maxLineBytes = DEFAULT_MAX_LINE,
+  invalidUtf8: InvalidUtf8 = 'replace',
+): AsyncGenerator<[string, number]> {
   for await (const { lines, firstLine } of readLineBatches(input, maxLineBytes, invalidUtf8)) {
     for (let i = 0; i < lines.length; i++) yield [lines[i] as string, firstLine + i];
   }
@@ -150,10 +180,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function requireField(msg: Record<string, unknown>, field: string, kind: 'string' | 'object' | 'array' | 'number', type: string, line: number): void {
+function requireField(
+  msg: Record<string, unknown>,
+  field: string,
+  kind: 'string' | 'object' | 'array' | 'number',
+  type: string,
+  line: number,
+): void {
   const value = msg[field];
   const ok =
-    kind === 'array' ? Array.isArray(value) : kind === 'object' ? isObject(value) : kind === 'number' ? typeof value === 'number' || typeof value === 'bigint' : typeof value === kind;
+    kind === 'array'
+      ? Array.isArray(value)
+      : kind === 'object'
+        ? isObject(value)
+        : kind === 'number'
+          ? typeof value === 'number' || typeof value === 'bigint'
+          : typeof value === kind;
   if (!ok) {
     throw new ProtocolError('MALFORMED_MESSAGE', `${type} message needs "${field}" (${kind})`, {
       line,
@@ -172,10 +214,14 @@ export function parseSingerLine(line: string, lineNumber: number): SingerMessage
   try {
     parsed = parseExactJson(line);
   } catch (error) {
-    throw new ProtocolError('MALFORMED_JSON', `invalid JSON (${(error as Error).message}): ${line.length > 80 ? line.slice(0, 77) + '...' : line}`, {
-      line: lineNumber,
-      hint: 'every line of Singer input must be one complete JSON object',
-    });
+    throw new ProtocolError(
+      'MALFORMED_JSON',
+      `invalid JSON (${(error as Error).message}): ${line.length > 80 ? line.slice(0, 77) + '...' : line}`,
+      {
+        line: lineNumber,
+        hint: 'every line of Singer input must be one complete JSON object',
+      },
+    );
   }
   if (!isObject(parsed) || typeof parsed['type'] !== 'string') {
     throw new ProtocolError('MALFORMED_MESSAGE', 'a Singer message must be a JSON object with a string "type"', { line: lineNumber });
@@ -216,7 +262,10 @@ export function parseSingerLine(line: string, lineNumber: number): SingerMessage
  * Reads Singer messages from a byte stream (a process's stdout, a file), enforcing the protocol rules.
  * Identical repeated SCHEMA messages are dropped.
  */
-export async function* readSingerMessages(input: AsyncIterable<Uint8Array | string>, options: ReaderOptions = {}): AsyncGenerator<SingerMessage> {
+export async function* readSingerMessages(
+  input: AsyncIterable<Uint8Array | string>,
+  options: ReaderOptions = {},
+): AsyncGenerator<SingerMessage> {
   const guard = new MessageGuard(options);
   for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     for (let i = 0; i < lines.length; i++) {
@@ -231,7 +280,10 @@ export async function* readSingerMessages(input: AsyncIterable<Uint8Array | stri
  * time_extracted) that arrive in one chunk become one RECORD_BATCH, so the destination pays one async step
  * per chunk rather than per record. Everything else, and every check, is as in readSingerMessages.
  */
-export async function* readSourceMessages(input: AsyncIterable<Uint8Array | string>, options: ReaderOptions = {}): AsyncGenerator<SourceMessage> {
+export async function* readSourceMessages(
+  input: AsyncIterable<Uint8Array | string>,
+  options: ReaderOptions = {},
+): AsyncGenerator<SourceMessage> {
   const guard = new MessageGuard(options);
   for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     let batch: RecordBatchMessage | undefined;
@@ -239,7 +291,12 @@ export async function* readSourceMessages(input: AsyncIterable<Uint8Array | stri
       const message = parseSingerLine(lines[i] as string, firstLine + i);
       if (!message || guard.check(message, firstLine + i) !== 'pass') continue;
       if (message.type === 'RECORD') {
-        if (batch && batch.stream === message.stream && batch.version === message.version && batch.time_extracted === message.time_extracted) {
+        if (
+          batch &&
+          batch.stream === message.stream &&
+          batch.version === message.version &&
+          batch.time_extracted === message.time_extracted
+        ) {
           batch.records.push(message.record);
           continue;
         }

@@ -5,7 +5,10 @@ import { Decimal, JsonText } from './exact-json.js';
 import type { JsonSchema, JsonSchemaType } from './json-schema.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv, formats?: string[]) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
+  ajv: Ajv,
+  formats?: string[],
+) => Ajv;
 
 /**
  * ajv checks `type: number|integer` with typeof, which would reject the exact values (bigint, Decimal) that
@@ -26,7 +29,11 @@ function matchesType(value: unknown, type: JsonSchemaType): boolean {
     case 'string':
       return typeof value === 'string';
     case 'integer':
-      return (typeof value === 'number' && Number.isInteger(value)) || typeof value === 'bigint' || (value instanceof Decimal && value.isInteger());
+      return (
+        (typeof value === 'number' && Number.isInteger(value)) ||
+        typeof value === 'bigint' ||
+        (value instanceof Decimal && value.isInteger())
+      );
     case 'number':
       return typeof value === 'number' || typeof value === 'bigint' || value instanceof Decimal;
     case 'array':
@@ -165,7 +172,10 @@ export class RecordValidator {
   validate(record: Record<string, unknown>, recordRef: number | string | (() => number | string), line?: number): void {
     if (this.validateFn(record)) return;
     const error = this.validateFn.errors?.[0];
-    const path = (error?.instancePath ?? '').split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = (error?.instancePath ?? '')
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
     let field = path.join('.');
     let value: unknown = record;
     for (const part of path) value = (value as Record<string, unknown> | undefined)?.[part];

@@ -49,7 +49,13 @@ export function stderrLevel(line: string): LogLevel {
  * Starts the executable. Its stderr is logged line by line at the level each line names, with the config's
  * secrets replaced by `***`; the last 20 lines, redacted the same way, end the error of a failed exit.
  */
-function start(cmd: ExternalCommand, args: string[], ctx: ConnectorContext, dir: PrivateTempDir, hide: (text: string) => string): { child: ChildProcess; exited: Promise<void> } {
+function start(
+  cmd: ExternalCommand,
+  args: string[],
+  ctx: ConnectorContext,
+  dir: PrivateTempDir,
+  hide: (text: string) => string,
+): { child: ChildProcess; exited: Promise<void> } {
   const child = spawn(cmd.command, [...(cmd.args ?? []), ...args], {
     env: { ...process.env, ...cmd.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -59,11 +65,22 @@ function start(cmd: ExternalCommand, args: string[], ctx: ConnectorContext, dir:
   const tail: string[] = [];
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (error) =>
-      reject(new ConnectorError('EXTERNAL_START_FAILED', `cannot run ${cmd.command}: ${error.message}`, { hint: 'is it installed and on PATH?', cause: error })),
+      reject(
+        new ConnectorError('EXTERNAL_START_FAILED', `cannot run ${cmd.command}: ${error.message}`, {
+          hint: 'is it installed and on PATH?',
+          cause: error,
+        }),
+      ),
     );
     child.once('close', (code, signal) => {
       if (code === 0) resolve();
-      else reject(new ConnectorError('EXTERNAL_FAILED', `${cmd.command} exited with ${signal ?? `code ${code}`}${tail.length ? `:\n${tail.join('\n')}` : ''}`));
+      else
+        reject(
+          new ConnectorError(
+            'EXTERNAL_FAILED',
+            `${cmd.command} exited with ${signal ?? `code ${code}`}${tail.length ? `:\n${tail.join('\n')}` : ''}`,
+          ),
+        );
     });
   });
   exited.catch(() => {}); // observed by callers; avoid an unhandled rejection when they stop early
@@ -112,7 +129,13 @@ export function externalSource(cmd: ExternalCommand): Source<Record<string, unkn
         try {
           const catalogFile = await dir.write('catalog.json', stringifyExactJson(catalog));
           const stateFile = await dir.write('state.json', stringifyExactJson(state));
-          const { child, exited } = await startWithConfig(cmd, config, [cmd.catalogFlag ?? '--catalog', catalogFile, '--state', stateFile], ctx, dir);
+          const { child, exited } = await startWithConfig(
+            cmd,
+            config,
+            [cmd.catalogFlag ?? '--catalog', catalogFile, '--state', stateFile],
+            ctx,
+            dir,
+          );
           try {
             yield* readSourceMessages(child.stdout!, { validateRecords: false });
             await exited;

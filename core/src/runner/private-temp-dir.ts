@@ -68,7 +68,8 @@ function sweepOrphans(): void {
   }
   for (const name of names) {
     const pid = Number(/^mage-int-ext-(\d+)-/.exec(name)?.[1]);
-    if (Number.isSafeInteger(pid) && pid !== process.pid && processIsGone(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+    if (Number.isSafeInteger(pid) && pid !== process.pid && processIsGone(pid))
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
   }
 }
 

@@ -96,8 +96,15 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   const { pipelineId, source, destination } = options;
   // Deprecated setting names are moved to their new ones; the warning waits for the logger (which needs the secrets).
   const deprecated: string[] = [];
-  const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`, (message) => deprecated.push(message));
-  const destinationConfig = validateConfig<never>(destination.spec, options.destinationConfig, `destination ${destination.name}`, (message) => deprecated.push(message));
+  const sourceConfig = validateConfig<never>(source.spec, options.sourceConfig, `source ${source.name}`, (message) =>
+    deprecated.push(message),
+  );
+  const destinationConfig = validateConfig<never>(
+    destination.spec,
+    options.destinationConfig,
+    `destination ${destination.name}`,
+    (message) => deprecated.push(message),
+  );
   const secrets = [...secretValues(source.spec, sourceConfig), ...secretValues(destination.spec, destinationConfig)];
   const logger = options.logger ?? createLogger({ secrets });
   checkAfterLoad(options.afterLoad ?? [], destination);
@@ -108,7 +115,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   // A source config may ask for follow mode itself (source-postgres's `follow`): the destination must then keep up too.
   const follow = options.follow === true || (sourceConfig as Record<string, unknown> | undefined)?.['follow'] === true;
-  const sourceCtx: ConnectorContext = { logger: logger.child(`source-${source.name}`), signal: controller.signal, pipelineId, ...(follow ? { follow } : {}) };
+  const sourceCtx: ConnectorContext = {
+    logger: logger.child(`source-${source.name}`),
+    signal: controller.signal,
+    pipelineId,
+    ...(follow ? { follow } : {}),
+  };
   let lock: StateLock | undefined;
 
   try {
@@ -120,7 +132,11 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     if (selected.length === 0) logger.warn('no stream is selected: nothing to sync');
 
     let state = (await store.load(pipelineId)) ?? emptyState();
-    if (options.fullRefresh) state = clearBookmarks(state, selected.map((s) => s.tap_stream_id));
+    if (options.fullRefresh)
+      state = clearBookmarks(
+        state,
+        selected.map((s) => s.tap_stream_id),
+      );
 
     const writeCtx: WriteContext = {
       logger: logger.child(`destination-${destination.name}`),
@@ -132,7 +148,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     };
     const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
-    const observed = observe(source.read(sourceConfig, catalog, state, sourceCtx), rewrite, options.validateRecords ?? !source.schemaEnforced, progress, options.onProgress);
+    const observed = observe(
+      source.read(sourceConfig, catalog, state, sourceCtx),
+      rewrite,
+      options.validateRecords ?? !source.schemaEnforced,
+      progress,
+      options.onProgress,
+    );
     const stages = transformStages(options.transforms ?? [], catalogStreamNames(catalog));
     // A renamed or split stream loads with the options of the stream it came from.
     const onRoute = (from: string, to: string) => {
@@ -141,14 +163,25 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     };
     const messages = stages.length === 0 ? observed : guardTransformed(applyTransforms(observed, stages, { onRoute }));
 
-    for await (const message of destination.write(destinationConfig, prefetch(messages, options.bufferRecords ?? DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1), writeCtx)) {
+    for await (const message of destination.write(
+      destinationConfig,
+      prefetch(messages, options.bufferRecords ?? DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1),
+      writeCtx,
+    )) {
       state = toState(message.value);
       await store.save(pipelineId, state);
       progress.committedStates++;
       if (source.commit) await source.commit(sourceConfig, state, sourceCtx);
       options.onProgress?.(progress);
     }
-    if (options.afterLoad?.length) await runAfterLoad(options.afterLoad, destination, destinationConfig, { ...writeCtx, logger: logger.child('after_load') }, redactor(secrets));
+    if (options.afterLoad?.length)
+      await runAfterLoad(
+        options.afterLoad,
+        destination,
+        destinationConfig,
+        { ...writeCtx, logger: logger.child('after_load') },
+        redactor(secrets),
+      );
     return { ...progress, pipelineId, finishedAt: Date.now(), state };
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);

@@ -89,7 +89,12 @@ async function runConnectorCli<C extends Source<never> | Destination<never>>(
     if (values.about) return void (await writeLine(JSON.stringify(about(connector, packageInfo), null, 2)));
     if (typeof values.config !== 'string') throw new ConfigError('CONFIG_MISSING', '--config is required', { hint: usage });
     const deprecated: string[] = [];
-    const config = validateConfig<never>(connector.spec, await readJsonFile(values.config, 'config'), `${connector.kind} ${connector.name}`, (message) => deprecated.push(message));
+    const config = validateConfig<never>(
+      connector.spec,
+      await readJsonFile(values.config, 'config'),
+      `${connector.kind} ${connector.name}`,
+      (message) => deprecated.push(message),
+    );
     secrets = secretValues(connector.spec, config);
     const controller = new AbortController();
     process.once('SIGTERM', () => controller.abort());
@@ -106,12 +111,22 @@ async function runConnectorCli<C extends Source<never> | Destination<never>>(
  * Runs a source as a standard Singer tap: `--config`, `--discover`, `--catalog`/`--properties`, `--state`,
  * `--about`. Messages go to stdout, logs to stderr. Exits non-zero with a clear message on failure.
  */
-export async function runSourceCli(source: Source<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
-  const options: CliOptions = { discover: { type: 'boolean' }, catalog: { type: 'string' }, properties: { type: 'string' }, state: { type: 'string' } };
+export async function runSourceCli(
+  source: Source<never>,
+  argv = process.argv.slice(2),
+  packageInfo?: Record<string, unknown>,
+): Promise<void> {
+  const options: CliOptions = {
+    discover: { type: 'boolean' },
+    catalog: { type: 'string' },
+    properties: { type: 'string' },
+    state: { type: 'string' },
+  };
   await runConnectorCli(source, argv, packageInfo, SOURCE_USAGE, options, async (values, config, ctx) => {
     if (values['discover']) return void (await writeLine(stringifyExactJson(await source.discover(config, ctx), 2)));
     const catalogPath = values['catalog'] ?? values['properties'];
-    const catalog = typeof catalogPath === 'string' ? ((await readJsonFile(catalogPath, 'catalog')) as Catalog) : await source.discover(config, ctx);
+    const catalog =
+      typeof catalogPath === 'string' ? ((await readJsonFile(catalogPath, 'catalog')) as Catalog) : await source.discover(config, ctx);
     if (typeof catalogPath !== 'string') for (const stream of catalog.streams) setMetadata(stream, [], { selected: true });
     if (selectedStreams(catalog).length === 0) ctx.logger.warn('no stream is selected in the catalog: nothing to sync');
     const state = typeof values['state'] === 'string' ? toState(await readJsonFile(values['state'], 'state')) : emptyState();
@@ -123,13 +138,25 @@ export async function runSourceCli(source: Source<never>, argv = process.argv.sl
  * Runs a destination as a standard Singer target: reads messages on stdin, enforcing the protocol,
  * and prints each STATE value on stdout once the destination committed the data before it.
  */
-export async function runDestinationCli(destination: Destination<never>, argv = process.argv.slice(2), packageInfo?: Record<string, unknown>): Promise<void> {
-  await runConnectorCli(destination, argv, packageInfo, DESTINATION_USAGE, { 'no-validate': { type: 'boolean' } }, async (values, config, ctx) => {
-    // Lines are parsed ahead while the destination waits on its database, as the runner does for a source.
-    // `invalid_utf8` is a setting of every first-party destination's spec; without it the input must be UTF-8.
-    const invalidUtf8 = (config as Record<string, unknown>)['invalid_utf8'] === 'replace' ? 'replace' : 'fail';
-    const input = readSourceMessages(readStdin(), { validateRecords: !values['no-validate'], invalidUtf8 });
-    const messages = prefetch(input, DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
-    for await (const state of destination.write(config, messages, { ...ctx, streams: {} })) await writeLine(stringifyExactJson(state.value));
-  });
+export async function runDestinationCli(
+  destination: Destination<never>,
+  argv = process.argv.slice(2),
+  packageInfo?: Record<string, unknown>,
+): Promise<void> {
+  await runConnectorCli(
+    destination,
+    argv,
+    packageInfo,
+    DESTINATION_USAGE,
+    { 'no-validate': { type: 'boolean' } },
+    async (values, config, ctx) => {
+      // Lines are parsed ahead while the destination waits on its database, as the runner does for a source.
+      // `invalid_utf8` is a setting of every first-party destination's spec; without it the input must be UTF-8.
+      const invalidUtf8 = (config as Record<string, unknown>)['invalid_utf8'] === 'replace' ? 'replace' : 'fail';
+      const input = readSourceMessages(readStdin(), { validateRecords: !values['no-validate'], invalidUtf8 });
+      const messages = prefetch(input, DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
+      for await (const state of destination.write(config, messages, { ...ctx, streams: {} }))
+        await writeLine(stringifyExactJson(state.value));
+    },
+  );
 }

@@ -41,7 +41,11 @@ const CONFLICT_METHODS: Record<string, ConflictMethod> = {
 export function toConflictMethod(value: string, stream: string): ConflictMethod {
   const method = CONFLICT_METHODS[value.toLowerCase()];
   if (!method) {
-    throw new ConfigError('CONFLICT_METHOD_INVALID', `unique_conflict_method "${value}" is not one of UPDATE, IGNORE, UPDATE_ONLY, APPEND`, { stream });
+    throw new ConfigError(
+      'CONFLICT_METHOD_INVALID',
+      `unique_conflict_method "${value}" is not one of UPDATE, IGNORE, UPDATE_ONLY, APPEND`,
+      { stream },
+    );
   }
   return method;
 }
@@ -84,7 +88,11 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
   if (override.selected !== undefined) streamMd['selected'] = override.selected;
   if (override.replication_method !== undefined) {
     if (!REPLICATION_METHODS.includes(override.replication_method)) {
-      throw new ConfigError('REPLICATION_METHOD_INVALID', `replication_method "${override.replication_method}" is not one of ${REPLICATION_METHODS.join(', ')}`, { stream: stream.stream });
+      throw new ConfigError(
+        'REPLICATION_METHOD_INVALID',
+        `replication_method "${override.replication_method}" is not one of ${REPLICATION_METHODS.join(', ')}`,
+        { stream: stream.stream },
+      );
     }
     const forced = getMetadata(stream)['forced-replication-method'];
     if (typeof forced === 'string' && forced !== override.replication_method) {
@@ -95,7 +103,7 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
   if (override.replication_key !== undefined) {
     const valid = getMetadata(stream)['valid-replication-keys'];
     if (Array.isArray(valid) && !valid.includes(override.replication_key)) {
-      throw new ConfigError('REPLICATION_KEY_INVALID', "is not a valid replication key", {
+      throw new ConfigError('REPLICATION_KEY_INVALID', 'is not a valid replication key', {
         stream: stream.stream,
         field: override.replication_key,
         hint: `valid replication keys: ${valid.join(', ') || '(none)'}`,
@@ -129,7 +137,11 @@ function applyOne(stream: CatalogStream, override: StreamOverride): void {
       }
     }
     // Keys and the replication key in force are kept even when not listed (as documented on `fields`).
-    const kept = new Set([...override.fields, ...keyProperties(stream), ...(replicationKey(stream) === undefined ? [] : [replicationKey(stream) as string])]);
+    const kept = new Set([
+      ...override.fields,
+      ...keyProperties(stream),
+      ...(replicationKey(stream) === undefined ? [] : [replicationKey(stream) as string]),
+    ]);
     for (const field of properties) setMetadata(stream, ['properties', field], { selected: kept.has(field) });
   }
 }
@@ -149,7 +161,8 @@ export function loadOptionsFrom(catalog: Catalog, overrides: Record<string, Stre
   const out: Record<string, StreamLoadOptions> = {};
   for (const stream of catalog.streams) {
     const override = Object.entries(overrides).find(([name]) => matches(stream, name))?.[1];
-    if (override?.unique_conflict_method) out[stream.stream] = { conflictMethod: toConflictMethod(override.unique_conflict_method, stream.stream) };
+    if (override?.unique_conflict_method)
+      out[stream.stream] = { conflictMethod: toConflictMethod(override.unique_conflict_method, stream.stream) };
   }
   return out;
 }

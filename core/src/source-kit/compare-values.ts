@@ -7,7 +7,9 @@ export function parseInstant(text: string): [number, string] | undefined {
   const match = ISO_DATE.exec(text.trim());
   if (!match) return undefined;
   const fraction = match[7] ?? '';
-  const ms = Date.parse(`${match[1]}-${match[2]}-${match[3]}T${match[4] ?? '00'}:${match[5] ?? '00'}:${match[6] ?? '00'}.${fraction.slice(0, 3).padEnd(3, '0')}${normaliseZone(match[8])}`);
+  const ms = Date.parse(
+    `${match[1]}-${match[2]}-${match[3]}T${match[4] ?? '00'}:${match[5] ?? '00'}:${match[6] ?? '00'}.${fraction.slice(0, 3).padEnd(3, '0')}${normaliseZone(match[8])}`,
+  );
   return Number.isNaN(ms) ? undefined : [ms, fraction.slice(3).padEnd(6, '0')];
 }
 
@@ -75,4 +77,3 @@ export function compareBookmarkValues(a: unknown, b: unknown): number {
   const sb = String(b);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
-

@@ -21,7 +21,11 @@ export interface KeysetPosition {
  * ignored (the read restarts at the value, inclusive).
  */
 export function startKeyset(bookmark: StreamBookmark, replicationKey: string, keys: readonly string[]): KeysetPosition {
-  if (bookmark.replication_key !== replicationKey || bookmark.replication_key_value === undefined || bookmark.replication_key_value === null) {
+  if (
+    bookmark.replication_key !== replicationKey ||
+    bookmark.replication_key_value === undefined ||
+    bookmark.replication_key_value === null
+  ) {
     return { replicationKey };
   }
   const saved = bookmark['replication_key_pk'];

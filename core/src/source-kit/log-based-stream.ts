@@ -16,9 +16,13 @@ export function assertLogBasedStreamUsable(stream: CatalogStream): void {
     });
   }
   if (keyProperties(stream).length === 0) {
-    throw new ConnectorError('LOG_BASED_WITHOUT_KEY', 'the table has no primary key, so LOG_BASED changes could only be appended: each UPDATE would add a second row instead of replacing the first, and a DELETE would remove nothing', {
-      stream: stream.tap_stream_id,
-      hint: `name the columns that identify a row in the pipeline file: streams: {${stream.tap_stream_id}: {key_properties: [<column>, ...]}} (the destination merges on them); or add a primary key and discover again; or use FULL_TABLE for this stream`,
-    });
+    throw new ConnectorError(
+      'LOG_BASED_WITHOUT_KEY',
+      'the table has no primary key, so LOG_BASED changes could only be appended: each UPDATE would add a second row instead of replacing the first, and a DELETE would remove nothing',
+      {
+        stream: stream.tap_stream_id,
+        hint: `name the columns that identify a row in the pipeline file: streams: {${stream.tap_stream_id}: {key_properties: [<column>, ...]}} (the destination merges on them); or add a primary key and discover again; or use FULL_TABLE for this stream`,
+      },
+    );
   }
 }

@@ -1,4 +1,12 @@
-import { keyProperties, replicationKey, replicationMethod, selectedFields, selectedStreams, type Catalog, type CatalogStream } from '../catalog/catalog.js';
+import {
+  keyProperties,
+  replicationKey,
+  replicationMethod,
+  selectedFields,
+  selectedStreams,
+  type Catalog,
+  type CatalogStream,
+} from '../catalog/catalog.js';
 import type { ConnectorContext } from '../connector/contract.js';
 import { ConfigError, ConnectorError } from '../errors.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
@@ -8,7 +16,14 @@ import { compareBookmarkValues } from './compare-values.js';
 import { pickKeys, startFullTable } from './full-table.js';
 import { IncrementalCursor } from './incremental-cursor.js';
 import { advanceKeyset, compareToKeyset, keysetBookmark, startKeyset, type KeysetPosition } from './keyset.js';
-import { partitionKey, type SourceStream, type StreamBatch, type StreamOutput, type StreamPartition, type StreamSync } from './source-stream.js';
+import {
+  partitionKey,
+  type SourceStream,
+  type StreamBatch,
+  type StreamOutput,
+  type StreamPartition,
+  type StreamSync,
+} from './source-stream.js';
 import { StateTracker } from './state-tracker.js';
 
 /** Streams in catalog order, except that an interrupted one (`currently_syncing`) goes first, as Singer taps do. */
@@ -109,7 +124,12 @@ function planRun(stream: SourceStream, entry: CatalogStream, tracker: StateTrack
  * INCREMENTAL bookmarks (keyset order with a tie-breaker, or the largest value seen, with a lookback window), and
  * per-partition bookmarks for partitioned streams (read `concurrency` at a time). A stream only yields records.
  */
-export async function* readStreams(streams: readonly SourceStream[], catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+export async function* readStreams(
+  streams: readonly SourceStream[],
+  catalog: Catalog,
+  state: State,
+  ctx: ConnectorContext,
+): AsyncGenerator<SourceMessage> {
   const tracker = new StateTracker(state);
   const entries = syncOrder(selectedStreams(catalog), state.currently_syncing);
   // Every selected stream is checked before the first is read, so a bad catalog fails before any data moves.
@@ -227,9 +247,18 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   const resumable = run.stream.orderedByKey === true && !partitioned;
   const start = startFullTable(tracker.bookmark(id), resumable ? keys : []);
   const { version } = start;
-  tracker.set(id, { version, last_pk_fetched: start.resumeAfter, replication_key: undefined, replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined });
+  tracker.set(id, {
+    version,
+    last_pk_fetched: start.resumeAfter,
+    replication_key: undefined,
+    replication_key_value: undefined,
+    replication_key_pk: undefined,
+    partitions: undefined,
+  });
   if (start.resumeAfter) {
-    const after = Object.entries(start.resumeAfter).map(([key, value]) => `${key} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    const after = Object.entries(start.resumeAfter).map(
+      ([key, value]) => `${key} ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+    );
     run.ctx.logger.info(`resuming the full sync of ${id} after ${after.join(', ')}`);
   }
 
@@ -239,13 +268,18 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
 
   const sync = baseSync(run, tracker.bookmark(id));
   yield* eachPartition(run, sync, async function* (_slot, partition) {
-    const partSync: StreamSync = { ...sync, ...(start.resumeAfter ? { resumeAfter: start.resumeAfter } : {}), ...(partition ? { partition } : {}) };
+    const partSync: StreamSync = {
+      ...sync,
+      ...(start.resumeAfter ? { resumeAfter: start.resumeAfter } : {}),
+      ...(partition ? { partition } : {}),
+    };
     for await (const output of run.stream.read(partSync)) {
       const batch = asBatch(output);
       run.ctx.signal.throwIfAborted();
       if (batch.records.length === 0 && !batch.bookmark) continue;
       if (batch.records.length > 0) yield recordBatch(run, batch, version);
-      if (resumable && batch.records.length > 0) tracker.set(id, { last_pk_fetched: pickKeys(batch.records[batch.records.length - 1] as RecordData, keys) });
+      if (resumable && batch.records.length > 0)
+        tracker.set(id, { last_pk_fetched: pickKeys(batch.records[batch.records.length - 1] as RecordData, keys) });
       if (batch.bookmark) tracker.set(id, batch.bookmark);
       yield tracker.message();
     }
@@ -278,7 +312,12 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
   const partitioned = run.stream.partitions !== undefined;
   // A bookmark of another replication key (the key was changed) starts the stream over, partitions included.
   const sameKey = tracker.bookmark(id).replication_key === rk;
-  tracker.set(id, { replication_key: rk, version: undefined, last_pk_fetched: undefined, ...(sameKey ? {} : { replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined }) });
+  tracker.set(id, {
+    replication_key: rk,
+    version: undefined,
+    last_pk_fetched: undefined,
+    ...(sameKey ? {} : { replication_key_value: undefined, replication_key_pk: undefined, partitions: undefined }),
+  });
 
   yield schemaMessage(run);
 
@@ -320,7 +359,10 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
       yield tracker.message();
     }
     // Done: the largest value seen, without the row key, so the next run re-reads that value (rows may still arrive with it).
-    const final = sorted && position.value !== undefined && (cursor.value === undefined || compareBookmarkValues(position.value, cursor.value) > 0) ? position.value : cursor.value;
+    const final =
+      sorted && position.value !== undefined && (cursor.value === undefined || compareBookmarkValues(position.value, cursor.value) > 0)
+        ? position.value
+        : cursor.value;
     slot.set(keysetBookmark({ replicationKey: rk, value: final }, true));
   });
   tracker.syncing(null);

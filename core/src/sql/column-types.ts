@@ -45,7 +45,12 @@ export function columnType(schema: JsonSchema, options: ColumnTypeOptions = {}):
   const types = schemaTypes(schema);
   const nullable = types.length === 0 || types.includes('null');
   const nonNull = types.filter((t) => t !== 'null');
-  const sqlType = typeof schema['sql-datatype'] === 'string' ? schema['sql-datatype'] : typeof schema['x-sql-datatype'] === 'string' ? schema['x-sql-datatype'] : undefined;
+  const sqlType =
+    typeof schema['sql-datatype'] === 'string'
+      ? schema['sql-datatype']
+      : typeof schema['x-sql-datatype'] === 'string'
+        ? schema['x-sql-datatype']
+        : undefined;
   const base = { nullable, ...(sqlType ? { sqlType } : {}) };
   if (nonNull.length !== 1) {
     // integer+number is still a number; anything else mixed is a variant.
@@ -60,7 +65,12 @@ export function columnType(schema: JsonSchema, options: ColumnTypeOptions = {}):
     case 'number': {
       if (typeof schema.multipleOf === 'number' && schema.multipleOf > 0 && schema.multipleOf < 1) {
         const scale = Math.max(0, Math.round(-Math.log10(schema.multipleOf)));
-        return { ...base, logical: 'decimal', scale, precision: typeof schema['x-precision'] === 'number' ? schema['x-precision'] : undefined };
+        return {
+          ...base,
+          logical: 'decimal',
+          scale,
+          precision: typeof schema['x-precision'] === 'number' ? schema['x-precision'] : undefined,
+        };
       }
       if (schema['x-decimal'] === true || /^(numeric|decimal)/i.test(sqlType ?? '')) return { ...base, logical: 'decimal' };
       return { ...base, logical: 'number' };
@@ -78,7 +88,9 @@ const BINARY_SQL_TYPE = /^\s*(bytea|(tiny|medium|long)?blob|(var)?binary|bytes)\
 function stringType(schema: JsonSchema, options: ColumnTypeOptions): Omit<ColumnType, 'nullable'> {
   switch (schema.format) {
     case 'date-time':
-      return { logical: /without time zone|^timestamp$|datetime/i.test(String(schema['sql-datatype'] ?? '')) ? 'timestamp' : 'timestamptz' };
+      return {
+        logical: /without time zone|^timestamp$|datetime/i.test(String(schema['sql-datatype'] ?? '')) ? 'timestamp' : 'timestamptz',
+      };
     case 'date':
       return { logical: 'date' };
     case 'time':
@@ -89,7 +101,10 @@ function stringType(schema: JsonSchema, options: ColumnTypeOptions): Omit<Column
   if (schema.contentEncoding === 'base64') return { logical: 'binary', contentEncoding: 'base64' };
   // Hex text is common in sources that mean it as text ("0xA1B2"): decoded only when the config says so, or
   // when the source says the column holds bytes (`sql-datatype: bytea`, as source-postgres sends them).
-  if (schema.contentEncoding === 'base16' && (options.interpretContentEncoding !== false || BINARY_SQL_TYPE.test(String(schema['sql-datatype'] ?? schema['x-sql-datatype'] ?? '')))) {
+  if (
+    schema.contentEncoding === 'base16' &&
+    (options.interpretContentEncoding !== false || BINARY_SQL_TYPE.test(String(schema['sql-datatype'] ?? schema['x-sql-datatype'] ?? '')))
+  ) {
     return { logical: 'binary', contentEncoding: 'base16' };
   }
   return { logical: 'string', ...(typeof schema.maxLength === 'number' ? { maxLength: schema.maxLength } : {}) };

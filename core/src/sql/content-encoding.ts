@@ -20,10 +20,14 @@ export function decodeBase16(text: string): Buffer | undefined {
 /** The error for a string that is not the hex its schema's `contentEncoding: base16` promises. */
 export function base16Error(stream: string, record: number | string, field: string, value: string): RecordValidationError {
   const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-  return new RecordValidationError('CONTENT_ENCODING_INVALID', `${JSON.stringify(shown)} is not base16 (hex) text, as the schema's contentEncoding says`, {
-    stream,
-    record,
-    field,
-    hint: 'fix the source data, or set interpret_content_encoding: false in the destination config to store such strings as text',
-  });
+  return new RecordValidationError(
+    'CONTENT_ENCODING_INVALID',
+    `${JSON.stringify(shown)} is not base16 (hex) text, as the schema's contentEncoding says`,
+    {
+      stream,
+      record,
+      field,
+      hint: 'fix the source data, or set interpret_content_encoding: false in the destination config to store such strings as text',
+    },
+  );
 }

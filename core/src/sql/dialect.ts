@@ -7,7 +7,14 @@ import { quoteIdentifier, type IdentifierRules } from './identifiers.js';
  * The record metadata columns (Singer's `_sdc_*`): added to every table with `add_record_metadata`;
  * `_sdc_table_version` whenever a stream is versioned (ACTIVATE_VERSION) and `_sdc_deleted_at` for soft deletes.
  */
-export const METADATA_COLUMNS = ['_sdc_extracted_at', '_sdc_received_at', '_sdc_batched_at', '_sdc_deleted_at', '_sdc_sequence', '_sdc_table_version'] as const;
+export const METADATA_COLUMNS = [
+  '_sdc_extracted_at',
+  '_sdc_received_at',
+  '_sdc_batched_at',
+  '_sdc_deleted_at',
+  '_sdc_sequence',
+  '_sdc_table_version',
+] as const;
 export type MetadataColumn = (typeof METADATA_COLUMNS)[number];
 
 /** The engine-neutral type of each metadata column; a dialect maps it like a field's. */
@@ -137,7 +144,13 @@ export function ansiQuoteLiteral(text: string): string {
  * The ACTIVATE_VERSION statements in standard SQL: rows whose `_sdc_table_version` is older than `version`
  * (or unset) are deleted, or marked with `_sdc_deleted_at = <now>` when they are not marked yet.
  */
-export function standardActivateVersion(dialect: Pick<SqlDialect<unknown>, 'qualify' | 'quoteIdentifier'>, table: TableRef, version: number, hardDelete: boolean, now = 'CURRENT_TIMESTAMP'): string[] {
+export function standardActivateVersion(
+  dialect: Pick<SqlDialect<unknown>, 'qualify' | 'quoteIdentifier'>,
+  table: TableRef,
+  version: number,
+  hardDelete: boolean,
+  now = 'CURRENT_TIMESTAMP',
+): string[] {
   const target = dialect.qualify(table);
   const tableVersion = dialect.quoteIdentifier('_sdc_table_version');
   const deletedAt = dialect.quoteIdentifier('_sdc_deleted_at');
@@ -157,7 +170,8 @@ export function standardMerge(dialect: Pick<SqlDialect<unknown>, 'qualify' | 'qu
   const target = dialect.qualify(plan.target);
   const staging = dialect.qualify(plan.staging);
   const list = plan.columns.map(q).join(', ');
-  if (plan.method === 'append' || plan.keys.length === 0) return [`INSERT INTO ${target} (${list}) SELECT ${list} FROM ${staging} ORDER BY ${q(STAGING_SEQUENCE)}`];
+  if (plan.method === 'append' || plan.keys.length === 0)
+    return [`INSERT INTO ${target} (${list}) SELECT ${list} FROM ${staging} ORDER BY ${q(STAGING_SEQUENCE)}`];
   const keys = plan.keys.map(q);
   const latest = `SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY ${keys.join(', ')} ORDER BY ${q(STAGING_SEQUENCE)} DESC) AS ${q('_mage_rank')} FROM ${staging}) ranked WHERE ${q('_mage_rank')} = 1`;
   const on = keys.map((k) => `t.${k} = s.${k}`).join(' AND ');
@@ -169,7 +183,9 @@ export function standardMerge(dialect: Pick<SqlDialect<unknown>, 'qualify' | 'qu
     clauses.push(`WHEN MATCHED THEN UPDATE SET ${updatable.map((c) => `${c} = s.${c}`).join(', ')}`);
   }
   if (plan.method === 'upsert' || plan.method === 'ignore') {
-    clauses.push(`WHEN NOT MATCHED${plan.hardDelete ? ` AND s.${q(STAGING_DELETED)} IS NULL` : ''} THEN INSERT (${list}) VALUES (${plan.columns.map((c) => `s.${q(c)}`).join(', ')})`);
+    clauses.push(
+      `WHEN NOT MATCHED${plan.hardDelete ? ` AND s.${q(STAGING_DELETED)} IS NULL` : ''} THEN INSERT (${list}) VALUES (${plan.columns.map((c) => `s.${q(c)}`).join(', ')})`,
+    );
   }
   if (clauses.length === 0) return [];
   return [`MERGE INTO ${target} AS t USING (${latest}) AS s ON ${on}\n${clauses.join('\n')}`];

@@ -5,7 +5,15 @@ import type { RecordData } from '../protocol/messages.js';
 import { RecordValidationError } from '../errors.js';
 import { columnType, type LogicalType } from './column-types.js';
 import { base16Error, decodeBase16 } from './content-encoding.js';
-import { METADATA_COLUMNS, METADATA_LOGICAL_TYPES, STAGING_DELETED, STAGING_SEQUENCE, type MetadataColumn, type SqlDialect, type TableRef } from './dialect.js';
+import {
+  METADATA_COLUMNS,
+  METADATA_LOGICAL_TYPES,
+  STAGING_DELETED,
+  STAGING_SEQUENCE,
+  type MetadataColumn,
+  type SqlDialect,
+  type TableRef,
+} from './dialect.js';
 import { columnNames, identifierKey, normalizeIdentifier } from './identifiers.js';
 
 /** A table as the engine's catalog describes it. */
@@ -99,7 +107,17 @@ export class SqlSession<Type> implements DestinationSession {
 
   async openStream(info: StreamInfo): Promise<void> {
     const known = this.streams.get(info.name);
-    const plan: StreamPlan<Type> = known ?? { info, index: this.streams.size + 1, table: this.tableFor(info.name), columns: [], keyColumns: [], uniqueKey: false, versioned: false, rows: [], records: 0 };
+    const plan: StreamPlan<Type> = known ?? {
+      info,
+      index: this.streams.size + 1,
+      table: this.tableFor(info.name),
+      columns: [],
+      keyColumns: [],
+      uniqueKey: false,
+      versioned: false,
+      rows: [],
+      records: 0,
+    };
     plan.info = info;
     await this.plan(plan);
     this.streams.set(info.name, plan);
@@ -128,7 +146,11 @@ export class SqlSession<Type> implements DestinationSession {
       // A column that already holds bytes keeps taking base16 as bytes: turning it into text would rewrite its rows.
       const current = existing?.columns.get(name);
       const asBytes = { interpretContentEncoding: true };
-      const interpret = this.options.interpretContentEncoding || (current !== undefined && schema.contentEncoding === 'base16' && this.dialect.sameType(current, this.dialect.columnType(schema, asBytes)));
+      const interpret =
+        this.options.interpretContentEncoding ||
+        (current !== undefined &&
+          schema.contentEncoding === 'base16' &&
+          this.dialect.sameType(current, this.dialect.columnType(schema, asBytes)));
       const typeOptions = { interpretContentEncoding: interpret };
       const column = columnType(schema, typeOptions);
       return {
@@ -140,7 +162,9 @@ export class SqlSession<Type> implements DestinationSession {
     });
     const taken = new Set(columns.map((c) => c.name));
     const wanted = (name: MetadataColumn) =>
-      this.options.addRecordMetadata || (name === '_sdc_table_version' && plan.versioned) || (name === '_sdc_deleted_at' && plan.versioned && !this.options.hardDelete);
+      this.options.addRecordMetadata ||
+      (name === '_sdc_table_version' && plan.versioned) ||
+      (name === '_sdc_deleted_at' && plan.versioned && !this.options.hardDelete);
     for (const meta of METADATA_COLUMNS) {
       if (taken.has(meta) || !wanted(meta)) continue;
       columns.push({ name: meta, type: this.dialect.metadataType(meta), logical: METADATA_LOGICAL_TYPES[meta], source: { meta } });
@@ -159,7 +183,8 @@ export class SqlSession<Type> implements DestinationSession {
           continue;
         }
         const widened = this.dialect.widen(current, column.type);
-        if (!this.dialect.sameType(widened, current)) statements.push(...this.dialect.alterColumnType(plan.table, column.name, current, widened));
+        if (!this.dialect.sameType(widened, current))
+          statements.push(...this.dialect.alterColumnType(plan.table, column.name, current, widened));
         // Rows follow the table's type, so a column widened earlier keeps loading whatever the schema says today.
         column.type = widened;
       }
@@ -231,11 +256,15 @@ export class SqlSession<Type> implements DestinationSession {
       return bytes;
     }
     if (typeof value === 'object' && !(value instanceof Decimal) && !(value instanceof Uint8Array)) {
-      throw new RecordValidationError('VALUE_UNLOADABLE', `holds ${Array.isArray(value) ? 'an array' : 'an object'} for a ${logical} column`, {
-        stream: plan.info.name,
-        record: this.recordRef(plan, record),
-        field,
-      });
+      throw new RecordValidationError(
+        'VALUE_UNLOADABLE',
+        `holds ${Array.isArray(value) ? 'an array' : 'an object'} for a ${logical} column`,
+        {
+          stream: plan.info.name,
+          record: this.recordRef(plan, record),
+          field,
+        },
+      );
     }
     return value;
   }
@@ -261,29 +290,53 @@ export class SqlSession<Type> implements DestinationSession {
    * tables created before the transaction and dropped after it, so the loads and merges stay one unit.
    */
   async commit(): Promise<void> {
-    const loads = [...this.streams.values()].filter((p) => p.rows.length > 0).map((plan) => ({ plan, staging: this.dialect.stagingTable(plan.table, plan.index) }));
+    const loads = [...this.streams.values()]
+      .filter((p) => p.rows.length > 0)
+      .map((plan) => ({ plan, staging: this.dialect.stagingTable(plan.table, plan.index) }));
     if (loads.length === 0 && this.pendingOps.length === 0) return;
     const ddlInside = this.dialect.capabilities.transactionalDdl;
     const run = async (statements: readonly string[]) => {
       for (const sql of statements) await this.connection.execute(sql);
     };
-    const createStaging = ({ plan, staging }: (typeof loads)[number]) => run(this.dialect.createStaging(staging, plan.table, plan.columns.map((c) => c.name)));
+    const createStaging = ({ plan, staging }: (typeof loads)[number]) =>
+      run(
+        this.dialect.createStaging(
+          staging,
+          plan.table,
+          plan.columns.map((c) => c.name),
+        ),
+      );
     if (!ddlInside) for (const load of loads) await createStaging(load);
     await this.connection.begin();
     for (const load of loads) {
       const { plan, staging } = load;
       const method: ConflictMethod = plan.info.conflictMethod;
       const dataColumns: LoadColumn<Type>[] = plan.columns.map((c) => ({ name: c.name, type: c.type }));
-      const direct = (method === 'append' || (method === 'upsert' && plan.uniqueKey)) && !plan.rows.some((row) => row[row.length - 1] === true);
+      const direct =
+        (method === 'append' || (method === 'upsert' && plan.uniqueKey)) && !plan.rows.some((row) => row[row.length - 1] === true);
       if (direct && this.connection.loadDirect && (await this.connection.loadDirect(plan.table, dataColumns, plan.rows))) {
         plan.rows = [];
         continue;
       }
       if (ddlInside) await createStaging(load);
-      const columns: LoadColumn<Type>[] = [...dataColumns, { name: STAGING_SEQUENCE, type: 'sequence' }, { name: STAGING_DELETED, type: 'deleted' }];
+      const columns: LoadColumn<Type>[] = [
+        ...dataColumns,
+        { name: STAGING_SEQUENCE, type: 'sequence' },
+        { name: STAGING_DELETED, type: 'deleted' },
+      ];
       await this.connection.loadRows(staging, columns, plan.rows);
       const names = plan.columns.map((c) => c.name);
-      await run(this.dialect.merge({ target: plan.table, staging, columns: names, keys: plan.keyColumns, method, uniqueKey: plan.uniqueKey, hardDelete: this.options.hardDelete && method !== 'append' }));
+      await run(
+        this.dialect.merge({
+          target: plan.table,
+          staging,
+          columns: names,
+          keys: plan.keyColumns,
+          method,
+          uniqueKey: plan.uniqueKey,
+          hardDelete: this.options.hardDelete && method !== 'append',
+        }),
+      );
       if (ddlInside) await run(this.dialect.dropStaging(staging));
       plan.rows = [];
     }

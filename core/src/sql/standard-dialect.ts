@@ -72,7 +72,8 @@ export class StandardDialect implements SqlDialect<StandardType> {
     this.identifiers = options.identifiers ?? { maxBytes: 63, lowercase: true };
     this.capabilities = { transactionalDdl: true, enforcesUniqueKeys: true, merge: 'merge', ...options.capabilities };
     this.types = { ...ANSI_TYPES, ...options.types };
-    for (const [logical, sql] of Object.entries(this.types)) if (!this.byName.has(sql.toLowerCase())) this.byName.set(sql.toLowerCase(), logical as LogicalType);
+    for (const [logical, sql] of Object.entries(this.types))
+      if (!this.byName.has(sql.toLowerCase())) this.byName.set(sql.toLowerCase(), logical as LogicalType);
     for (const [sql, logical] of Object.entries(options.aliases ?? {})) this.byName.set(sql.toLowerCase(), logical);
     this.now = options.now ?? 'CURRENT_TIMESTAMP';
   }
@@ -96,7 +97,10 @@ export class StandardDialect implements SqlDialect<StandardType> {
 
   /** A type as the engine's catalog names it (unknown names hold text). */
   parseType(name: string): StandardType {
-    const bare = name.toLowerCase().replace(/\(.*\)$/, '').trim();
+    const bare = name
+      .toLowerCase()
+      .replace(/\(.*\)$/, '')
+      .trim();
     const logical = this.byName.get(name.toLowerCase()) ?? this.byName.get(bare);
     return logical ? { logical, sql: name } : { logical: 'string', sql: name };
   }
@@ -127,7 +131,9 @@ export class StandardDialect implements SqlDialect<StandardType> {
   }
 
   createTable(table: TableRef, columns: readonly ColumnDefinition<StandardType>[], keys: readonly string[]): string[] {
-    const definitions = columns.map((c) => `${this.quoteIdentifier(c.name)} ${c.type.sql}${c.notNull || keys.includes(c.name) ? ' NOT NULL' : ''}`);
+    const definitions = columns.map(
+      (c) => `${this.quoteIdentifier(c.name)} ${c.type.sql}${c.notNull || keys.includes(c.name) ? ' NOT NULL' : ''}`,
+    );
     if (keys.length > 0) definitions.push(`PRIMARY KEY (${keys.map((k) => this.quoteIdentifier(k)).join(', ')})`);
     return [`CREATE TABLE ${this.qualify(table)} (${definitions.join(', ')})`];
   }

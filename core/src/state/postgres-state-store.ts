@@ -22,10 +22,14 @@ export class StateConflictError extends MageError {
     readonly pipelineId: string,
     stream: string,
   ) {
-    super('STATE_CONFLICT', `the state of pipeline "${pipelineId}"${stream ? '' : ' (its top-level keys)'} was changed by another run since this run read it`, {
-      stream: stream || undefined,
-      hint: 'two runs of the same pipeline (or stream) wrote its state at once; this run stopped without saving, so the other run\'s state stands. See `mage-int runs`',
-    });
+    super(
+      'STATE_CONFLICT',
+      `the state of pipeline "${pipelineId}"${stream ? '' : ' (its top-level keys)'} was changed by another run since this run read it`,
+      {
+        stream: stream || undefined,
+        hint: "two runs of the same pipeline (or stream) wrote its state at once; this run stopped without saving, so the other run's state stands. See `mage-int runs`",
+      },
+    );
   }
 }
 
@@ -41,7 +45,10 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 function quoteIdentifier(name: string, what: string): string {
   if (!IDENTIFIER.test(name)) {
-    throw new ConfigError('STATE_TABLE_INVALID', `state ${what} "${name}" is not a plain SQL identifier`, { field: `state.${what}`, hint: 'use letters, digits and _' });
+    throw new ConfigError('STATE_TABLE_INVALID', `state ${what} "${name}" is not a plain SQL identifier`, {
+      field: `state.${what}`,
+      hint: 'use letters, digits and _',
+    });
   }
   return `"${name}"`;
 }
@@ -97,7 +104,13 @@ export class PostgresStateStore implements StateStore {
     if (!this.pool) {
       const { default: pgModule } = await import('pg');
       // Idle clients must not keep a finished CLI process alive.
-      this.pool = new pgModule.Pool({ connectionString: this.options.url, max: 2, idleTimeoutMillis: 1000, allowExitOnIdle: true, application_name: 'mage-int state' });
+      this.pool = new pgModule.Pool({
+        connectionString: this.options.url,
+        max: 2,
+        idleTimeoutMillis: 1000,
+        allowExitOnIdle: true,
+        application_name: 'mage-int state',
+      });
     }
     this.ready ??= this.createTables(this.pool);
     await this.ready;
@@ -133,15 +146,22 @@ export class PostgresStateStore implements StateStore {
 
   private connectionError(error: unknown): Error {
     if (error instanceof MageError) return error;
-    return new ConfigError('STATE_BACKEND_UNAVAILABLE', `cannot use the PostgreSQL state store ${this.describe('')}: ${(error as Error).message}`, {
-      cause: error,
-      hint: 'check state.url in the pipeline file (and that the user may create tables in its schema)',
-    });
+    return new ConfigError(
+      'STATE_BACKEND_UNAVAILABLE',
+      `cannot use the PostgreSQL state store ${this.describe('')}: ${(error as Error).message}`,
+      {
+        cause: error,
+        hint: 'check state.url in the pipeline file (and that the user may create tables in its schema)',
+      },
+    );
   }
 
   async load(pipelineId: string): Promise<State | undefined> {
     const pool = await this.connect();
-    const result = await pool.query<{ stream: string; value: string; version: string }>(`select stream, value::text as value, version from ${this.table} where pipeline_id = $1`, [pipelineId]);
+    const result = await pool.query<{ stream: string; value: string; version: string }>(
+      `select stream, value::text as value, version from ${this.table} where pipeline_id = $1`,
+      [pipelineId],
+    );
     const baseline = new Map<string, Row>();
     let top: Record<string, unknown> = {};
     const bookmarks: Record<string, unknown> = {};
@@ -170,11 +190,16 @@ export class PostgresStateStore implements StateStore {
     try {
       await client.query('begin');
       if (!baseline) {
-        const current = await client.query<{ stream: string; version: string }>(`select stream, version from ${this.table} where pipeline_id = $1 for update`, [pipelineId]);
+        const current = await client.query<{ stream: string; version: string }>(
+          `select stream, version from ${this.table} where pipeline_id = $1 for update`,
+          [pipelineId],
+        );
         baseline = new Map(current.rows.map((r) => [r.stream, { text: '', version: Number(r.version) }]));
       }
       // Rows in one order in every transaction: concurrent saves never deadlock. The top-level row goes last.
-      const streams = [...new Set([...rows.keys(), ...(baseline?.keys() ?? [])])].filter((s) => this.inScope(s)).sort((a, b) => (a === TOP ? 1 : b === TOP ? -1 : a < b ? -1 : 1));
+      const streams = [...new Set([...rows.keys(), ...(baseline?.keys() ?? [])])]
+        .filter((s) => this.inScope(s))
+        .sort((a, b) => (a === TOP ? 1 : b === TOP ? -1 : a < b ? -1 : 1));
       for (const stream of streams) {
         const text = rows.get(stream);
         const before = baseline?.get(stream);
@@ -182,7 +207,10 @@ export class PostgresStateStore implements StateStore {
         // A run of some streams shares the top-level keys with its sibling runs: the last one to save sets them.
         const blind = blindWrite || (stream === TOP && this.scope !== undefined);
         if (text === undefined) {
-          const deleted = await client.query(`delete from ${this.table} where pipeline_id = $1 and stream = $2${blind ? '' : ' and version = $3'}`, blind ? [pipelineId, stream] : [pipelineId, stream, before?.version]);
+          const deleted = await client.query(
+            `delete from ${this.table} where pipeline_id = $1 and stream = $2${blind ? '' : ' and version = $3'}`,
+            blind ? [pipelineId, stream] : [pipelineId, stream, before?.version],
+          );
           if (!blind && deleted.rowCount !== 1) throw new StateConflictError(pipelineId, stream);
           next.delete(stream);
           continue;
@@ -226,7 +254,8 @@ export class PostgresStateStore implements StateStore {
 
   async clear(pipelineId: string): Promise<void> {
     const pool = await this.connect();
-    if (this.scope) await pool.query(`delete from ${this.table} where pipeline_id = $1 and stream = any($2::text[])`, [pipelineId, this.scope]);
+    if (this.scope)
+      await pool.query(`delete from ${this.table} where pipeline_id = $1 and stream = any($2::text[])`, [pipelineId, this.scope]);
     else await pool.query(`delete from ${this.table} where pipeline_id = $1`, [pipelineId]);
     this.baselines.delete(pipelineId);
   }
@@ -260,10 +289,14 @@ export class PostgresStateStore implements StateStore {
       ...(this.scope ? { streams: [...this.scope] } : {}),
     };
     // Shared with the pipeline's lock first, so a whole-pipeline run and a run of some streams exclude each other.
-    const attempts: [string, string][] = this.scope ? [[TOP, 'pg_try_advisory_lock_shared'], ...this.scope.map((s): [string, string] => [s, 'pg_try_advisory_lock'])] : [[TOP, 'pg_try_advisory_lock']];
+    const attempts: [string, string][] = this.scope
+      ? [[TOP, 'pg_try_advisory_lock_shared'], ...this.scope.map((s): [string, string] => [s, 'pg_try_advisory_lock'])]
+      : [[TOP, 'pg_try_advisory_lock']];
     try {
       for (const [scope, fn] of attempts) {
-        const taken = await client.query<{ ok: boolean }>(`select ${fn}(hashtext($1)) as ok`, [JSON.stringify([this.qualifiedName, pipelineId, scope])]);
+        const taken = await client.query<{ ok: boolean }>(`select ${fn}(hashtext($1)) as ok`, [
+          JSON.stringify([this.qualifiedName, pipelineId, scope]),
+        ]);
         if (!taken.rows[0]?.ok) throw await this.lockedError(client, pipelineId, scope);
       }
       await client.query(
@@ -278,7 +311,9 @@ export class PostgresStateStore implements StateStore {
       holder,
       release: async () => {
         try {
-          await client.query(`delete from ${this.locksTable} where pipeline_id = $1 and (holder->>'backend_pid')::int = pg_backend_pid()`, [pipelineId]);
+          await client.query(`delete from ${this.locksTable} where pipeline_id = $1 and (holder->>'backend_pid')::int = pg_backend_pid()`, [
+            pipelineId,
+          ]);
           await client.query('select pg_advisory_unlock_all()');
         } finally {
           await client.end().catch(() => {});
@@ -295,7 +330,8 @@ export class PostgresStateStore implements StateStore {
     );
     // The holder in the way: of the whole pipeline, or of this stream.
     const holders = held.rows.map((r) => r.holder);
-    const holder = holders.find((h) => (stream === TOP ? !h.streams : !h.streams || h.streams.includes(stream))) ?? holders[0] ?? { pid: 0, host: '(unknown)', started_at: '' };
+    const holder = holders.find((h) => (stream === TOP ? !h.streams : !h.streams || h.streams.includes(stream))) ??
+      holders[0] ?? { pid: 0, host: '(unknown)', started_at: '' };
     const what = holder.streams ? `streams ${holder.streams.join(', ')} of pipeline "${pipelineId}"` : `pipeline "${pipelineId}"`;
     return new StateLockedError(
       `${what} already running: process ${holder.pid} on ${holder.host}, started ${holder.started_at}, holds its state (${this.describe('')})`,

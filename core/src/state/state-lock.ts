@@ -62,14 +62,16 @@ function isAlive(holder: LockHolder): boolean {
 async function readHolder(path: string): Promise<LockHolder | undefined> {
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<LockHolder>;
-    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.started_at === 'string') return parsed as LockHolder;
+    if (typeof parsed.pid === 'number' && typeof parsed.host === 'string' && typeof parsed.started_at === 'string')
+      return parsed as LockHolder;
   } catch {
     // Missing, or a holder still writing it: the caller looks again.
   }
   return undefined;
 }
 
-const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) => a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host && a.started_at === b.started_at;
+const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) =>
+  a !== undefined && b !== undefined && a.pid === b.pid && a.host === b.host && a.started_at === b.started_at;
 
 /**
  * Takes the lock file at `path` for pipeline `pipelineId`: created exclusively, holding pid, host and start time. When
@@ -79,7 +81,12 @@ const sameHolder = (a: LockHolder | undefined, b: LockHolder | undefined) => a !
  */
 export async function acquireStateLock(path: string, pipelineId: string): Promise<StateLock> {
   const start = processStat(process.pid)?.start;
-  const holder: LockHolder = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), ...(start ? { process_start: start } : {}) };
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    started_at: new Date().toISOString(),
+    ...(start ? { process_start: start } : {}),
+  };
   for (let attempt = 0; ; attempt++) {
     try {
       const handle = await open(path, 'wx');
@@ -99,7 +106,11 @@ export async function acquireStateLock(path: string, pipelineId: string): Promis
         await new Promise((resolve) => setTimeout(resolve, 25));
         continue;
       }
-      throw new StateLockedError(`the state of pipeline "${pipelineId}" is locked by ${path}, which names no holder`, { pid: 0, host: '', started_at: '' }, `if no run of "${pipelineId}" is going on, delete ${path}`);
+      throw new StateLockedError(
+        `the state of pipeline "${pipelineId}" is locked by ${path}, which names no holder`,
+        { pid: 0, host: '', started_at: '' },
+        `if no run of "${pipelineId}" is going on, delete ${path}`,
+      );
     }
     if (current.host === holder.host && !isAlive(current)) {
       if (attempt < 20) {

@@ -37,7 +37,9 @@ export function checkAfterLoad(steps: readonly AfterLoadStep[], destination: Des
 
 function describe(step: AfterLoadStep, i: number): string {
   if (step.name) return step.name;
-  return 'sql' in step ? `after_load #${i + 1} (sql)` : `after_load #${i + 1} (${Array.isArray(step.command) ? step.command.join(' ') : step.command})`;
+  return 'sql' in step
+    ? `after_load #${i + 1} (sql)`
+    : `after_load #${i + 1} (${Array.isArray(step.command) ? step.command.join(' ') : step.command})`;
 }
 
 /**
@@ -58,10 +60,14 @@ export async function runAfterLoad(
       try {
         await destination.execute!(config as never, step.sql, ctx);
       } catch (error) {
-        throw new AfterLoadError('AFTER_LOAD_SQL_FAILED', redact(`${name} failed in destination ${destination.name}: ${(error as Error).message}`), {
-          cause: error,
-          hint: 'the loaded data and its state are committed; fix the SQL and run again',
-        });
+        throw new AfterLoadError(
+          'AFTER_LOAD_SQL_FAILED',
+          redact(`${name} failed in destination ${destination.name}: ${(error as Error).message}`),
+          {
+            cause: error,
+            hint: 'the loaded data and its state are committed; fix the SQL and run again',
+          },
+        );
       }
     } else await runCommand(step, name, ctx, redact);
   }
@@ -97,16 +103,24 @@ async function runCommand(step: AfterLoadCommand, name: string, ctx: ConnectorCo
   try {
     const [code] = await Promise.all([exited, pump(child.stdout!, (l) => log.info(l)), pump(child.stderr!, (l) => log.warn(l))]);
     if (code !== 0) {
-      throw new AfterLoadError('AFTER_LOAD_COMMAND_FAILED', `${name} exited with ${typeof code === 'number' ? `code ${code}` : `signal ${code}`}${last.length ? `; last output:\n${last.join('\n')}` : ''}`, {
-        hint: 'the loaded data and its state are committed; fix the command and run again',
-      });
+      throw new AfterLoadError(
+        'AFTER_LOAD_COMMAND_FAILED',
+        `${name} exited with ${typeof code === 'number' ? `code ${code}` : `signal ${code}`}${last.length ? `; last output:\n${last.join('\n')}` : ''}`,
+        {
+          hint: 'the loaded data and its state are committed; fix the command and run again',
+        },
+      );
     }
   } catch (error) {
     if (error instanceof AfterLoadError) throw error;
     const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new AfterLoadError('AFTER_LOAD_COMMAND_FAILED', `${name} could not run: ${missing ? `${file} is not found` : (error as Error).message}`, {
-      cause: error,
-      hint: missing ? 'install it or put it on PATH' : 'the loaded data and its state are committed',
-    });
+    throw new AfterLoadError(
+      'AFTER_LOAD_COMMAND_FAILED',
+      `${name} could not run: ${missing ? `${file} is not found` : (error as Error).message}`,
+      {
+        cause: error,
+        hint: missing ? 'install it or put it on PATH' : 'the loaded data and its state are committed',
+      },
+    );
   }
 }

@@ -28,7 +28,10 @@ class StageRunner {
       case 'SCHEMA': {
         if (this.stage.matches && !this.stage.matches(message.stream)) return [message];
         const out = await this.guardedAsync(message.stream, () => this.stage.transform.schema(message));
-        this.routes.set(message.stream, out.map((s) => s.stream));
+        this.routes.set(
+          message.stream,
+          out.map((s) => s.stream),
+        );
         for (const s of out) if (s.stream !== message.stream) this.options.onRoute?.(message.stream, s.stream);
         return out;
       }
@@ -41,10 +44,15 @@ class StageRunner {
       }
       case 'BATCH':
         if (this.routes.has(message.stream)) {
-          throw new TransformError(this.stage.transform.name, 'TRANSFORM_BATCH_UNSUPPORTED', 'BATCH messages (records in files) cannot be transformed', {
-            stream: message.stream,
-            hint: 'configure the tap to emit RECORD messages, or leave this stream out of the transform (streams:)',
-          });
+          throw new TransformError(
+            this.stage.transform.name,
+            'TRANSFORM_BATCH_UNSUPPORTED',
+            'BATCH messages (records in files) cannot be transformed',
+            {
+              stream: message.stream,
+              hint: 'configure the tap to emit RECORD messages, or leave this stream out of the transform (streams:)',
+            },
+          );
         }
         return [message];
       default:
@@ -92,7 +100,11 @@ class StageRunner {
     if (error instanceof TransformError) return error;
     const name = this.stage.transform.name;
     if (error instanceof MageError) {
-      return new TransformError(name, error.code, error.message, { stream: error.stream === undefined ? stream : undefined, hint: error.hint, cause: error });
+      return new TransformError(name, error.code, error.message, {
+        stream: error.stream === undefined ? stream : undefined,
+        hint: error.hint,
+        cause: error,
+      });
     }
     return new TransformError(name, 'TRANSFORM_FAILED', (error as Error)?.message ?? String(error), { stream, cause: error });
   }
@@ -112,7 +124,11 @@ function withoutNative(message: RecordBatchMessage): RecordBatchMessage {
  * and ACTIVATE_VERSION of the streams a stage applies to go through its transform (renamed, split, dropped or
  * changed), the others pass by. Every transform is closed when the stream ends or fails.
  */
-export async function* applyTransforms(messages: AsyncIterable<SourceMessage>, stages: readonly TransformStage[], options: ApplyTransformsOptions = {}): AsyncGenerator<SourceMessage> {
+export async function* applyTransforms(
+  messages: AsyncIterable<SourceMessage>,
+  stages: readonly TransformStage[],
+  options: ApplyTransformsOptions = {},
+): AsyncGenerator<SourceMessage> {
   if (stages.length === 0) return yield* messages;
   const runners = stages.map((stage) => new StageRunner(stage, options));
   try {

@@ -93,7 +93,9 @@ class Parser {
   }
   private unexpected(wanted: string): ExpressionError {
     const tok = this.peek();
-    return new ExpressionError(tok.t === 'end' ? `expected ${wanted} at the end` : `expected ${wanted} at position ${tok.at + 1}, found "${tok.v}"`);
+    return new ExpressionError(
+      tok.t === 'end' ? `expected ${wanted} at the end` : `expected ${wanted} at position ${tok.at + 1}, found "${tok.v}"`,
+    );
   }
 
   parse(): Node {

@@ -68,7 +68,8 @@ export function arithmetic(op: string, a: unknown, b: unknown): unknown {
   if (typeof a === 'boolean') a = a ? 1 : 0;
   if (typeof b === 'boolean') b = b ? 1 : 0;
   if (!isNumber(a) || !isNumber(b)) throw new ExpressionError(`unsupported operand types for ${op}: '${typeName(a)}' and '${typeName(b)}'`);
-  if ((op === '/' || op === '//' || op === '%') && (typeof b === 'number' ? b === 0 : scaled(b).n === 0n)) throw new ExpressionError('division by zero');
+  if ((op === '/' || op === '//' || op === '%') && (typeof b === 'number' ? b === 0 : scaled(b).n === 0n))
+    throw new ExpressionError('division by zero');
   if (op === '+' || op === '-' || op === '*') {
     if (typeof a === 'number' && typeof b === 'number') {
       const r = op === '+' ? a + b : op === '-' ? a - b : a * b;
@@ -86,7 +87,7 @@ export function arithmetic(op: string, a: unknown, b: unknown): unknown {
     const sa = scaled(a);
     const sb = scaled(b);
     if (sa.scale === 0 && sb.scale === 0 && (op === '//' || op === '%')) {
-      const q = sa.n / sb.n - ((sa.n % sb.n !== 0n && (sa.n < 0n) !== (sb.n < 0n)) ? 1n : 0n);
+      const q = sa.n / sb.n - (sa.n % sb.n !== 0n && sa.n < 0n !== sb.n < 0n ? 1n : 0n);
       return fromScaled(op === '//' ? q : sa.n - q * sb.n, 0);
     }
   }
@@ -123,7 +124,8 @@ export function equals(a: unknown, b: unknown): boolean {
 
 function compareNumbers(a: number | bigint | Decimal, b: number | bigint | Decimal): number {
   if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
-  if ((typeof a === 'number' && !Number.isFinite(a)) || (typeof b === 'number' && !Number.isFinite(b))) return Math.sign(toFloat(a) - toFloat(b));
+  if ((typeof a === 'number' && !Number.isFinite(a)) || (typeof b === 'number' && !Number.isFinite(b)))
+    return Math.sign(toFloat(a) - toFloat(b));
   const [x, y] = align(scaled(a), scaled(b));
   return x < y ? -1 : x > y ? 1 : 0;
 }
@@ -182,7 +184,8 @@ export function int(v: unknown): number | bigint {
   }
   if (typeof v === 'bigint') return v;
   const text = v instanceof Decimal ? v.text.replace(/\.\d*$/, '') : typeof v === 'string' ? v.trim().replace(/_/g, '') : undefined;
-  if (text === undefined || !/^[-+]?\d+$/.test(text)) throw new ExpressionError(`invalid literal for int(): ${typeof v === 'string' ? JSON.stringify(v) : typeName(v)}`);
+  if (text === undefined || !/^[-+]?\d+$/.test(text))
+    throw new ExpressionError(`invalid literal for int(): ${typeof v === 'string' ? JSON.stringify(v) : typeName(v)}`);
   return exactNumber(text.replace(/^\+/, ''), Number(text)) as number | bigint;
 }
 

@@ -3,7 +3,21 @@ import { Decimal, parseExactJson, stringifyExactJson } from '../protocol/exact-j
 import { schemaTypes, type JsonSchema } from '../protocol/json-schema.js';
 import type { RecordData } from '../protocol/messages.js';
 import { ExpressionError, parseExpression, type Node } from './expression-parser.js';
-import { arithmetic, compare, compareNumbers, contains, equals, float, int, isNumber, numeric, plain, str, truthy, typeName } from './expression-values.js';
+import {
+  arithmetic,
+  compare,
+  compareNumbers,
+  contains,
+  equals,
+  float,
+  int,
+  isNumber,
+  numeric,
+  plain,
+  str,
+  truthy,
+  typeName,
+} from './expression-values.js';
 
 /** What an expression reads: the record, the property being computed (`self`) and the step's `stream_map_config`. */
 export interface ExpressionEnv {
@@ -21,7 +35,8 @@ export interface ExpressionScope {
 }
 
 // crypto.hash is the one-shot digest (several times faster than createHash for short values); strings skip str().
-const hex = (algorithm: string) => (v: unknown) => (typeof v === 'string' ? hash(algorithm, v, 'hex') : v === null || v === undefined ? null : hash(algorithm, str(plain(v)), 'hex'));
+const hex = (algorithm: string) => (v: unknown) =>
+  typeof v === 'string' ? hash(algorithm, v, 'hex') : v === null || v === undefined ? null : hash(algorithm, str(plain(v)), 'hex');
 
 const DIGEST_CACHE_SIZE = 4096;
 const DIGEST_SAMPLE = 8192;
@@ -142,13 +157,20 @@ function stringMethod(s: string, name: string, args: unknown[]): unknown {
       return s.padStart(Number(args[0]), '0');
     case 'split': {
       const sep = chars(0);
-      const parts = sep === undefined ? s.trim().split(/\s+/).filter((p) => p !== '') : s.split(sep);
+      const parts =
+        sep === undefined
+          ? s
+              .trim()
+              .split(/\s+/)
+              .filter((p) => p !== '')
+          : s.split(sep);
       const max = args[1] === undefined ? -1 : Number(args[1]);
       return max >= 0 && parts.length > max + 1 ? [...parts.slice(0, max), parts.slice(max).join(sep ?? ' ')] : parts;
     }
     case 'join': {
       const items = plain(args[0]);
-      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) throw new ExpressionError('str.join() needs a list of strings');
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string'))
+        throw new ExpressionError('str.join() needs a list of strings');
       return items.join(s);
     }
     default:
@@ -171,14 +193,16 @@ function callMethod(target: unknown, name: string, args: unknown[]): unknown {
 function index(target: unknown, key: unknown): unknown {
   const value = plain(target);
   if (typeof value === 'string' || Array.isArray(value)) {
-    if (!isNumber(key) || typeof key === 'object') throw new ExpressionError(`${typeName(value)} indices must be integers, not '${typeName(key)}'`);
+    if (!isNumber(key) || typeof key === 'object')
+      throw new ExpressionError(`${typeName(value)} indices must be integers, not '${typeName(key)}'`);
     const items = typeof value === 'string' ? [...value] : value;
     const i = Number(key) < 0 ? items.length + Number(key) : Number(key);
     if (i < 0 || i >= items.length) throw new ExpressionError(`${typeName(value)} index out of range`);
     return items[i];
   }
   if (value !== null && typeof value === 'object') {
-    if (typeof key !== 'string' || !Object.hasOwn(value, key)) throw new ExpressionError(`key ${JSON.stringify(str(key))} is not in the dict`);
+    if (typeof key !== 'string' || !Object.hasOwn(value, key))
+      throw new ExpressionError(`key ${JSON.stringify(str(key))} is not in the dict`);
     return (value as Record<string, unknown>)[key] ?? null;
   }
   throw new ExpressionError(`'${typeName(value)}' object is not subscriptable`);
@@ -188,7 +212,8 @@ function slice(target: unknown, lo: unknown, hi: unknown): unknown {
   const value = plain(target);
   if (typeof value !== 'string' && !Array.isArray(value)) throw new ExpressionError(`'${typeName(value)}' object cannot be sliced`);
   const items = typeof value === 'string' ? [...value] : value;
-  const bound = (v: unknown, fallback: number) => (v === undefined || v === null ? fallback : Number(v) < 0 ? Math.max(0, items.length + Number(v)) : Number(v));
+  const bound = (v: unknown, fallback: number) =>
+    v === undefined || v === null ? fallback : Number(v) < 0 ? Math.max(0, items.length + Number(v)) : Number(v);
   const out = items.slice(bound(lo, 0), bound(hi, items.length));
   return typeof value === 'string' ? out.join('') : out;
 }
@@ -209,7 +234,9 @@ function compileNode(node: Node, scope: ExpressionScope): Evaluator {
       if (n === 'config') return (env) => env.config;
       if (Object.hasOwn(scope.properties, n)) return (env) => env.record[n] ?? null;
       if (n === 'json' || Object.hasOwn(FUNCTIONS, n)) throw new ExpressionError(`${n} is a function: call it, e.g. ${n}(…)`);
-      throw new ExpressionError(`unknown name "${n}": not a property of the stream (${Object.keys(scope.properties).join(', ') || 'none'}) nor record, _, self, config`);
+      throw new ExpressionError(
+        `unknown name "${n}": not a property of the stream (${Object.keys(scope.properties).join(', ') || 'none'}) nor record, _, self, config`,
+      );
     }
     case 'list': {
       const items = node.items.map((i) => compileNode(i, scope));
@@ -291,7 +318,10 @@ function compileNode(node: Node, scope: ExpressionScope): Evaluator {
       const f = node.f;
       if (f.k === 'name') {
         const fn = f.n === 'md5' || f.n === 'sha256' ? cachedDigest(f.n) : FUNCTIONS[f.n];
-        if (!fn) throw new ExpressionError(`unknown function "${f.n}" (functions: ${Object.keys(FUNCTIONS).join(', ')}, json.dumps, json.loads, and str/dict methods)`);
+        if (!fn)
+          throw new ExpressionError(
+            `unknown function "${f.n}" (functions: ${Object.keys(FUNCTIONS).join(', ')}, json.dumps, json.loads, and str/dict methods)`,
+          );
         // The common one-argument call (md5(email)) without an argument array per record.
         if (args.length === 1) {
           const only = args[0]!;
@@ -307,7 +337,12 @@ function compileNode(node: Node, scope: ExpressionScope): Evaluator {
           return (env) => fn(...args.map((a) => a(env)));
         }
         const obj = compileNode(f.obj, scope);
-        return (env) => callMethod(obj(env), name, args.map((a) => plain(a(env))));
+        return (env) =>
+          callMethod(
+            obj(env),
+            name,
+            args.map((a) => plain(a(env))),
+          );
       }
       throw new ExpressionError('only functions and methods can be called');
     }
@@ -353,7 +388,8 @@ function numericResult(a: JsonSchema, b: JsonSchema, op: string): JsonSchema {
   const ta = nonNull(a);
   const tb = nonNull(b);
   if (ta.length === 1 && tb.length === 1 && ta[0] === 'integer' && tb[0] === 'integer' && op !== '/') return typed('integer');
-  if ([...ta, ...tb].every((t) => t === 'integer' || t === 'number' || t === 'boolean') && ta.length > 0 && tb.length > 0) return typed('number');
+  if ([...ta, ...tb].every((t) => t === 'integer' || t === 'number' || t === 'boolean') && ta.length > 0 && tb.length > 0)
+    return typed('number');
   return {};
 }
 
@@ -367,7 +403,8 @@ function infer(node: Node, scope: ExpressionScope): JsonSchema {
       return typed(typeof node.v === 'bigint' || Number.isInteger(node.v) ? 'integer' : 'number');
     case 'name':
       if (Object.hasOwn(scope.properties, node.n)) return scope.properties[node.n]!;
-      if (node.n === 'self' && scope.current !== undefined && Object.hasOwn(scope.properties, scope.current)) return scope.properties[scope.current]!;
+      if (node.n === 'self' && scope.current !== undefined && Object.hasOwn(scope.properties, scope.current))
+        return scope.properties[scope.current]!;
       if (RECORD_NAMES.has(node.n) || node.n === 'config') return typed('object');
       return {};
     case 'list':
@@ -426,7 +463,13 @@ function infer(node: Node, scope: ExpressionScope): JsonSchema {
         if (f.name === 'startswith' || f.name === 'endswith') return typed('boolean');
         if (f.name === 'find' || f.name === 'count') return typed('integer');
         if (f.name === 'split' || f.name === 'keys' || f.name === 'values') return typed('array');
-        if (f.name === 'get' && f.obj.k === 'name' && RECORD_NAMES.has(f.obj.n) && node.args[0]?.k === 'lit' && typeof node.args[0].v === 'string') {
+        if (
+          f.name === 'get' &&
+          f.obj.k === 'name' &&
+          RECORD_NAMES.has(f.obj.n) &&
+          node.args[0]?.k === 'lit' &&
+          typeof node.args[0].v === 'string'
+        ) {
           return scope.properties[node.args[0].v] ?? {};
         }
       }

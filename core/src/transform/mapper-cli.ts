@@ -22,9 +22,17 @@ export const MAPPER_SPEC: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    stream_maps: { type: 'object', description: "Meltano stream maps (see docs/transforms.md)." },
-    stream_map_config: { type: 'object', description: "Values the expressions read as config['name'] (secret: never logged).", secret: true },
-    transforms: { type: 'array', description: 'Transform steps as in a pipeline file (stream_maps, module, sql), applied after stream_maps; module paths relative to the config file.' },
+    stream_maps: { type: 'object', description: 'Meltano stream maps (see docs/transforms.md).' },
+    stream_map_config: {
+      type: 'object',
+      description: "Values the expressions read as config['name'] (secret: never logged).",
+      secret: true,
+    },
+    transforms: {
+      type: 'array',
+      description:
+        'Transform steps as in a pipeline file (stream_maps, module, sql), applied after stream_maps; module paths relative to the config file.',
+    },
   },
 };
 
@@ -46,10 +54,19 @@ export async function runMapperCli(argv = process.argv.slice(2), packageInfo?: R
   let secrets: string[] = [];
   tuneHeapForStreaming();
   try {
-    const { values } = parseArgs({ args: argv, options: { config: { type: 'string' }, about: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, about: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
     if (values.help) return void process.stdout.write(USAGE + '\n');
     if (values.about) {
-      const about = { name: 'mage-int-map', version: packageInfo?.['version'], kind: 'mapper', settings: MAPPER_SPEC, capabilities: ['stream-maps'] };
+      const about = {
+        name: 'mage-int-map',
+        version: packageInfo?.['version'],
+        kind: 'mapper',
+        settings: MAPPER_SPEC,
+        capabilities: ['stream-maps'],
+      };
       return void process.stdout.write(JSON.stringify(about, null, 2) + '\n');
     }
     if (typeof values.config !== 'string') throw new ConfigError('CONFIG_MISSING', '--config is required', { hint: USAGE });

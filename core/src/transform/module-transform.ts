@@ -4,7 +4,15 @@ import { pathToFileURL } from 'node:url';
 import { ConfigError, MageError } from '../errors.js';
 import type { RecordBatchMessage, RecordData, SchemaMessage } from '../protocol/messages.js';
 import { RecordValidator } from '../protocol/record-validator.js';
-import { recordRef, TransformError, type RoutedRecord, type StreamShape, type Transform, type TransformContext, type TransformDefinition } from './transform.js';
+import {
+  recordRef,
+  TransformError,
+  type RoutedRecord,
+  type StreamShape,
+  type Transform,
+  type TransformContext,
+  type TransformDefinition,
+} from './transform.js';
 
 interface StreamPlan {
   /** Streams the input stream goes to; records returned plainly go to the first. */
@@ -15,7 +23,11 @@ interface StreamPlan {
 }
 
 /** Runs a `TransformDefinition` (a `module:` step, or one given in code) as a runner transform. */
-export function definitionTransform(definition: TransformDefinition<never, RecordData>, name: string, config: Record<string, unknown> = {}): Transform {
+export function definitionTransform(
+  definition: TransformDefinition<never, RecordData>,
+  name: string,
+  config: Record<string, unknown> = {},
+): Transform {
   const plans = new Map<string, StreamPlan>();
   const validate = definition.validate !== false;
   const record = definition.record as ((r: RecordData, ctx: TransformContext) => unknown) | undefined;
@@ -62,11 +74,16 @@ export function definitionTransform(definition: TransformDefinition<never, Recor
         for (const r of routed) {
           const target = grouped.get(r?.stream);
           if (!target || typeof r.record !== 'object' || r.record === null) {
-            throw new TransformError(name, 'TRANSFORM_ROUTE_UNKNOWN', `a routed record must be {stream, record} with stream one of ${plan.outputs.join(', ')} (got ${String(r?.stream)})`, {
-              stream: batch.stream,
-              record: ref(),
-              hint: 'return the split streams from schema() first',
-            });
+            throw new TransformError(
+              name,
+              'TRANSFORM_ROUTE_UNKNOWN',
+              `a routed record must be {stream, record} with stream one of ${plan.outputs.join(', ')} (got ${String(r?.stream)})`,
+              {
+                stream: batch.stream,
+                record: ref(),
+                hint: 'return the split streams from schema() first',
+              },
+            );
           }
           plan.validators.get(r.stream)?.validate(r.record, ref);
           target.push(r.record);
@@ -80,7 +97,8 @@ export function definitionTransform(definition: TransformDefinition<never, Recor
         } catch (error) {
           throw failed(name, error, batch.stream);
         }
-        if (!Array.isArray(results)) throw new TransformError(name, 'TRANSFORM_RESULT_INVALID', 'batch() must return an array', { stream: batch.stream });
+        if (!Array.isArray(results))
+          throw new TransformError(name, 'TRANSFORM_RESULT_INVALID', 'batch() must return an array', { stream: batch.stream });
         // A batch result is in order but may be shorter (filtered): records are named by their output position.
         for (let i = 0; i < results.length; i++) place(results[i], i);
       } else {
@@ -107,13 +125,27 @@ export function definitionTransform(definition: TransformDefinition<never, Recor
 function failed(name: string, error: unknown, stream: string, record?: number | string): TransformError {
   if (error instanceof TransformError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new TransformError(name, error instanceof MageError ? error.code : 'TRANSFORM_THREW', message, { stream, ...(record !== undefined ? { record } : {}), cause: error });
+  return new TransformError(name, error instanceof MageError ? error.code : 'TRANSFORM_THREW', message, {
+    stream,
+    ...(record !== undefined ? { record } : {}),
+    cause: error,
+  });
 }
 
 /** A shape the transform returned, checked: a name, `properties`, and key properties among them. */
 function checkShape(name: string, stream: string, shape: StreamShape): SchemaMessage {
-  if (typeof shape?.stream !== 'string' || shape.stream === '' || typeof shape.schema?.properties !== 'object' || shape.schema.properties === null) {
-    throw new TransformError(name, 'TRANSFORM_SCHEMA_INVALID', 'schema() must return {stream, schema: {properties}, key_properties} (or null, or a list)', { stream });
+  if (
+    typeof shape?.stream !== 'string' ||
+    shape.stream === '' ||
+    typeof shape.schema?.properties !== 'object' ||
+    shape.schema.properties === null
+  ) {
+    throw new TransformError(
+      name,
+      'TRANSFORM_SCHEMA_INVALID',
+      'schema() must return {stream, schema: {properties}, key_properties} (or null, or a list)',
+      { stream },
+    );
   }
   const keys = shape.key_properties ?? [];
   for (const key of keys) {
@@ -140,12 +172,19 @@ function checkShape(name: string, stream: string, shape: StreamShape): SchemaMes
  * (on by default from Node 22.18 and 23.6).
  */
 export async function loadTransformModule(path: string, shownAs: string): Promise<TransformDefinition<never, RecordData>> {
-  if (!existsSync(path)) throw new ConfigError('TRANSFORM_MODULE_MISSING', `transform module ${shownAs} does not exist (${path})`, { hint: 'module: paths are relative to the pipeline file' });
+  if (!existsSync(path))
+    throw new ConfigError('TRANSFORM_MODULE_MISSING', `transform module ${shownAs} does not exist (${path})`, {
+      hint: 'module: paths are relative to the pipeline file',
+    });
   const ts = ['.ts', '.mts', '.cts'].includes(extname(path));
   if (ts && !(process.features as { typescript?: unknown }).typescript) {
-    throw new ConfigError('TRANSFORM_MODULE_NEEDS_TYPE_STRIPPING', `transform module ${shownAs} is TypeScript, and Node ${process.version} does not strip types`, {
-      hint: 'run on Node 24 (or 22.18 and later), where type stripping is on by default, or write the module in JavaScript (.js/.mjs)',
-    });
+    throw new ConfigError(
+      'TRANSFORM_MODULE_NEEDS_TYPE_STRIPPING',
+      `transform module ${shownAs} is TypeScript, and Node ${process.version} does not strip types`,
+      {
+        hint: 'run on Node 24 (or 22.18 and later), where type stripping is on by default, or write the module in JavaScript (.js/.mjs)',
+      },
+    );
   }
   let loaded: Record<string, unknown>;
   try {
@@ -155,7 +194,7 @@ export async function loadTransformModule(path: string, shownAs: string): Promis
     throw new ConfigError('TRANSFORM_MODULE_UNLOADABLE', `transform module ${shownAs} cannot be loaded: ${message}`, {
       cause: error,
       hint: ts
-        ? 'TypeScript modules load through Node\'s type stripping (Node >= 22.18 or 23.6): only erasable syntax (no enum, namespace or parameter properties), type-only imports written `import type`'
+        ? "TypeScript modules load through Node's type stripping (Node >= 22.18 or 23.6): only erasable syntax (no enum, namespace or parameter properties), type-only imports written `import type`"
         : 'check the module for syntax errors and that its imports are installed',
     });
   }

@@ -47,7 +47,8 @@ function duckType(schema: JsonSchema): string {
 function text(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value instanceof Decimal) return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value instanceof Decimal)
+    return String(value);
   if (value instanceof JsonText) return value.text;
   if (value instanceof Date) return value.toISOString();
   return stringifyExactJson(value);
@@ -92,7 +93,12 @@ function outputColumn(name: string, type: DuckDBType): OutputColumn {
       return { name, select: col, schema: nullable('number'), convert: asIs };
     case 'DECIMAL': {
       const m = /\((\d+),\s*(\d+)\)/.exec(typeText);
-      return { name, select: `CAST(${col} AS VARCHAR)`, schema: nullable('number', { 'sql-datatype': `numeric(${m?.[1] ?? 38},${m?.[2] ?? 0})` }), convert: exact };
+      return {
+        name,
+        select: `CAST(${col} AS VARCHAR)`,
+        schema: nullable('number', { 'sql-datatype': `numeric(${m?.[1] ?? 38},${m?.[2] ?? 0})` }),
+        convert: exact,
+      };
     }
     case 'DATE':
       return { name, select: `CAST(${col} AS VARCHAR)`, schema: nullable('string', { format: 'date' }), convert: asIs };
@@ -102,10 +108,20 @@ function outputColumn(name: string, type: DuckDBType): OutputColumn {
     case 'TIMESTAMP_S':
     case 'TIMESTAMP_MS':
     case 'TIMESTAMP_NS':
-      return { name, select: `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%f')`, schema: nullable('string', { format: 'date-time', 'sql-datatype': 'timestamp' }), convert: asIs };
+      return {
+        name,
+        select: `strftime(${col}, '%Y-%m-%dT%H:%M:%S.%f')`,
+        schema: nullable('string', { format: 'date-time', 'sql-datatype': 'timestamp' }),
+        convert: asIs,
+      };
     case 'TIMESTAMP WITH TIME ZONE':
     case 'TIMESTAMPTZ':
-      return { name, select: `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')`, schema: nullable('string', { format: 'date-time' }), convert: asIs };
+      return {
+        name,
+        select: `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ')`,
+        schema: nullable('string', { format: 'date-time' }),
+        convert: asIs,
+      };
     case 'UUID':
       return { name, select: `CAST(${col} AS VARCHAR)`, schema: nullable('string', { format: 'uuid' }), convert: asIs };
     case 'BLOB':
@@ -113,7 +129,8 @@ function outputColumn(name: string, type: DuckDBType): OutputColumn {
     case 'VARCHAR':
       return { name, select: col, schema: nullable('string'), convert: asIs };
     default:
-      if (/^(STRUCT|MAP)/.test(typeText)) return { name, select: `CAST(to_json(${col}) AS VARCHAR)`, schema: nullable('object'), convert: json };
+      if (/^(STRUCT|MAP)/.test(typeText))
+        return { name, select: `CAST(to_json(${col}) AS VARCHAR)`, schema: nullable('object'), convert: json };
       if (/\[\d*\]$/.test(typeText)) return { name, select: `CAST(to_json(${col}) AS VARCHAR)`, schema: nullable('array'), convert: json };
       return { name, select: `CAST(${col} AS VARCHAR)`, schema: nullable('string'), convert: asIs };
   }
@@ -131,10 +148,14 @@ async function loadDuckDB(name: string): Promise<typeof import('@duckdb/node-api
   try {
     return await import('@duckdb/node-api');
   } catch (error) {
-    throw new ConfigError('SQL_TRANSFORM_NEEDS_DUCKDB', `transform ${name}: sql: transforms run in an embedded DuckDB, and @duckdb/node-api is not installed`, {
-      cause: error,
-      hint: 'npm install @duckdb/node-api (beside @mage-int/core), or use stream_maps / a module: transform instead',
-    });
+    throw new ConfigError(
+      'SQL_TRANSFORM_NEEDS_DUCKDB',
+      `transform ${name}: sql: transforms run in an embedded DuckDB, and @duckdb/node-api is not installed`,
+      {
+        cause: error,
+        hint: 'npm install @duckdb/node-api (beside @mage-int/core), or use stream_maps / a module: transform instead',
+      },
+    );
   }
 }
 
@@ -148,7 +169,9 @@ export function sqlTransform(sql: string, name: string, options: { keyProperties
   const query = sql.trim().replace(/;\s*$/, '');
 
   const open = async (): Promise<DuckDBInstance> => {
-    instance ??= loadDuckDB(name).then(({ DuckDBInstance }) => DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' }));
+    instance ??= loadDuckDB(name).then(({ DuckDBInstance }) =>
+      DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' }),
+    );
     return instance;
   };
 
@@ -159,7 +182,8 @@ export function sqlTransform(sql: string, name: string, options: { keyProperties
       const connection = previous?.connection ?? (await (await open()).connect());
       const properties = message.schema.properties ?? {};
       const fields = Object.keys(properties);
-      if (fields.length === 0) throw new TransformError(name, 'SQL_TRANSFORM_NO_COLUMNS', 'the stream has no properties to query', { stream: message.stream });
+      if (fields.length === 0)
+        throw new TransformError(name, 'SQL_TRANSFORM_NO_COLUMNS', 'the stream has no properties to query', { stream: message.stream });
       const view = fields.map((f) => `CAST(${quote(f)} AS ${duckType(properties[f]!)}) AS ${quote(f)}`).join(', ');
       await connection.run(`SET TimeZone = 'UTC'`);
       await connection.run(`CREATE OR REPLACE TEMP TABLE batch_rows (${fields.map((f) => `${quote(f)} VARCHAR`).join(', ')})`);
@@ -168,22 +192,35 @@ export function sqlTransform(sql: string, name: string, options: { keyProperties
       try {
         prepared = await connection.prepare(`SELECT * FROM (${query}) AS q`);
       } catch (error) {
-        throw new TransformError(name, 'SQL_TRANSFORM_INVALID', `the query does not run over the stream's batch: ${(error as Error).message}`, {
-          stream: message.stream,
-          hint: `the table is "batch", with columns ${fields.join(', ')}`,
-        });
+        throw new TransformError(
+          name,
+          'SQL_TRANSFORM_INVALID',
+          `the query does not run over the stream's batch: ${(error as Error).message}`,
+          {
+            stream: message.stream,
+            hint: `the table is "batch", with columns ${fields.join(', ')}`,
+          },
+        );
       }
       const columns: OutputColumn[] = [];
       const seen = new Set<string>();
       for (let i = 0; i < prepared.columnCount; i++) {
         const column = outputColumn(prepared.columnName(i), prepared.columnType(i));
         if (seen.has(column.name)) {
-          throw new TransformError(name, 'SQL_TRANSFORM_DUPLICATE_COLUMN', `the query returns two columns named "${column.name}"`, { stream: message.stream, field: column.name, hint: 'name them apart with AS' });
+          throw new TransformError(name, 'SQL_TRANSFORM_DUPLICATE_COLUMN', `the query returns two columns named "${column.name}"`, {
+            stream: message.stream,
+            field: column.name,
+            hint: 'name them apart with AS',
+          });
         }
         seen.add(column.name);
         // A column passed through unchanged keeps the source's description (exact type, format, encoding).
         const input = properties[column.name];
-        if (input && prepared.columnType(i).toString() === (duckType(input) === 'JSON' ? 'VARCHAR' : duckType(input)).replace(/^TIMESTAMPTZ$/, 'TIMESTAMP WITH TIME ZONE')) {
+        if (
+          input &&
+          prepared.columnType(i).toString() ===
+            (duckType(input) === 'JSON' ? 'VARCHAR' : duckType(input)).replace(/^TIMESTAMPTZ$/, 'TIMESTAMP WITH TIME ZONE')
+        ) {
           column.schema = input;
           if (columnType(input).logical === 'decimal' && duckType(input) === 'VARCHAR') column.convert = exact;
         }
@@ -241,7 +278,12 @@ export function sqlTransform(sql: string, name: string, options: { keyProperties
       try {
         rows = (await run.connection.runAndReadAll(run.query)).getRowsJS() as unknown[][];
       } catch (error) {
-        throw new TransformError(name, 'SQL_TRANSFORM_FAILED', `the query failed on a batch of ${batch.records.length} records: ${(error as Error).message}`, { stream: batch.stream });
+        throw new TransformError(
+          name,
+          'SQL_TRANSFORM_FAILED',
+          `the query failed on a batch of ${batch.records.length} records: ${(error as Error).message}`,
+          { stream: batch.stream },
+        );
       } finally {
         await run.connection.run('DELETE FROM batch_rows');
       }

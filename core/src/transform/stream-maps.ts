@@ -43,19 +43,28 @@ export interface StreamMapsOptions {
 
 /** Checks a `stream_maps` value's shape (before any data): maps are objects, operations are known. */
 function checkMaps(maps: StreamMaps, name: string): void {
-  if (typeof maps !== 'object' || maps === null || Array.isArray(maps)) throw new ConfigError('STREAM_MAPS_INVALID', `${name}: stream_maps must be an object of stream name → map`);
+  if (typeof maps !== 'object' || maps === null || Array.isArray(maps))
+    throw new ConfigError('STREAM_MAPS_INVALID', `${name}: stream_maps must be an object of stream name → map`);
   for (const [stream, map] of Object.entries(maps)) {
     if (stream === '__else__') {
-      if (!isNull(map)) throw new ConfigError('STREAM_MAPS_INVALID', `${name}: __else__ may only be null (or "${NULL_STRING}")`, { stream });
+      if (!isNull(map))
+        throw new ConfigError('STREAM_MAPS_INVALID', `${name}: __else__ may only be null (or "${NULL_STRING}")`, { stream });
       continue;
     }
     if (isNull(map)) continue;
     if (typeof map !== 'object' || Array.isArray(map)) {
-      throw new ConfigError('STREAM_MAPS_INVALID', `${name}: the map of a stream must be an object of property → expression, or null / "${NULL_STRING}" to drop it`, { stream });
+      throw new ConfigError(
+        'STREAM_MAPS_INVALID',
+        `${name}: the map of a stream must be an object of property → expression, or null / "${NULL_STRING}" to drop it`,
+        { stream },
+      );
     }
     for (const [key, value] of Object.entries(map as StreamMap)) {
       if (key.startsWith('__') && key.endsWith('__') && !OPERATIONS.has(key)) {
-        throw new ConfigError('STREAM_MAPS_INVALID', `${name}: unknown operation ${key} (known: ${[...OPERATIONS].join(', ')})`, { stream, field: key });
+        throw new ConfigError('STREAM_MAPS_INVALID', `${name}: unknown operation ${key} (known: ${[...OPERATIONS].join(', ')})`, {
+          stream,
+          field: key,
+        });
       }
       const ok =
         key === '__key_properties__'
@@ -65,7 +74,11 @@ function checkMaps(maps: StreamMaps, name: string): void {
             : key === '__alias__' || key === '__source__' || key === '__filter__'
               ? typeof value === 'string' && value !== ''
               : isNull(value) || ['string', 'number', 'boolean'].includes(typeof value);
-      if (!ok) throw new ConfigError('STREAM_MAPS_INVALID', `${name}: ${key} has a value of the wrong kind (${JSON.stringify(value)})`, { stream, field: key });
+      if (!ok)
+        throw new ConfigError('STREAM_MAPS_INVALID', `${name}: ${key} has a value of the wrong kind (${JSON.stringify(value)})`, {
+          stream,
+          field: key,
+        });
     }
   }
 }
@@ -87,9 +100,16 @@ export function streamMapsTransform(maps: StreamMaps, options: StreamMapsOptions
       if (primary) maps.push([message.stream, isNull(primary[1]) ? null : (primary[1] as StreamMap)]);
       else if (!dropOthers) maps.push([message.stream, {}]);
       for (const [key, map] of entries) {
-        if (!isNull(map) && typeof (map as StreamMap)['__source__'] === 'string' && known.includes((map as StreamMap)['__source__'] as string)) maps.push([key, map as StreamMap]);
+        if (
+          !isNull(map) &&
+          typeof (map as StreamMap)['__source__'] === 'string' &&
+          known.includes((map as StreamMap)['__source__'] as string)
+        )
+          maps.push([key, map as StreamMap]);
       }
-      const outputs = maps.filter((m): m is [string, StreamMap] => m[1] !== null).map(([stream, map]) => plan(stream, map, message, config, name));
+      const outputs = maps
+        .filter((m): m is [string, StreamMap] => m[1] !== null)
+        .map(([stream, map]) => plan(stream, map, message, config, name));
       plans.set(message.stream, { outputs, keys: message.key_properties ?? [], seen: plans.get(message.stream)?.seen ?? 0 });
       return outputs.map((o) => o.schema);
     },
@@ -117,12 +137,17 @@ export function streamMapsTransform(maps: StreamMaps, options: StreamMapsOptions
           }
         } catch (error) {
           if (!(error instanceof ExpressionError)) throw error;
-          throw new TransformError(name, 'STREAM_MAP_EXPRESSION_FAILED', `${error.message} (in ${field}: ${out.expressions.get(field) ?? ''})`, {
-            stream: batch.stream,
-            record: recordRef(batch.records[i] ?? {}, entry.keys, start + i),
-            field,
-            hint: 'guard with a condition (x if x is not None else None) or convert with str(), int(), float()',
-          });
+          throw new TransformError(
+            name,
+            'STREAM_MAP_EXPRESSION_FAILED',
+            `${error.message} (in ${field}: ${out.expressions.get(field) ?? ''})`,
+            {
+              stream: batch.stream,
+              record: recordRef(batch.records[i] ?? {}, entry.keys, start + i),
+              field,
+              hint: 'guard with a condition (x if x is not None else None) or convert with str(), int(), float()',
+            },
+          );
         }
         const { native: _native, ...rest } = batch;
         return { ...rest, stream: out.stream, records };
@@ -187,7 +212,13 @@ function plan(stream: string, map: StreamMap, input: SchemaMessage, _config: Rec
       delete properties[field];
       continue;
     }
-    const { evaluate, schema } = typeof value === 'string' ? compile(field, value) : { evaluate: () => value, schema: { type: typeof value === 'boolean' ? 'boolean' : Number.isInteger(value) ? 'integer' : 'number' } };
+    const { evaluate, schema } =
+      typeof value === 'string'
+        ? compile(field, value)
+        : {
+            evaluate: () => value,
+            schema: { type: typeof value === 'boolean' ? 'boolean' : Number.isInteger(value) ? 'integer' : 'number' },
+          };
     computed.push([field, evaluate]);
     removed.add(field);
     properties[field] = schema;
@@ -215,6 +246,12 @@ function plan(stream: string, map: StreamMap, input: SchemaMessage, _config: Rec
     computed,
     keys,
     expressions,
-    schema: { type: 'SCHEMA', stream: outStream, schema, key_properties: [...keys], ...(bookmarks && bookmarks.length > 0 ? { bookmark_properties: bookmarks } : {}) },
+    schema: {
+      type: 'SCHEMA',
+      stream: outStream,
+      schema,
+      key_properties: [...keys],
+      ...(bookmarks && bookmarks.length > 0 ? { bookmark_properties: bookmarks } : {}),
+    },
   };
 }

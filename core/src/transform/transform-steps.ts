@@ -67,10 +67,18 @@ export function transformStages(steps: readonly TransformStep[], names: StreamNa
     const position = `#${i + 1}`;
     const matches = 'streams' in step && step.streams ? streamMatcher(step.streams, names) : undefined;
     let transform: Transform;
-    if ('stream_maps' in step) transform = streamMapsTransform(step.stream_maps, { name: step.name ?? `stream_maps ${position}`, config: step.stream_map_config ?? {}, names });
-    else if ('sql' in step) transform = sqlTransform(step.sql, step.name ?? `sql ${position}`, step.key_properties ? { keyProperties: step.key_properties } : {});
+    if ('stream_maps' in step)
+      transform = streamMapsTransform(step.stream_maps, {
+        name: step.name ?? `stream_maps ${position}`,
+        config: step.stream_map_config ?? {},
+        names,
+      });
+    else if ('sql' in step)
+      transform = sqlTransform(step.sql, step.name ?? `sql ${position}`, step.key_properties ? { keyProperties: step.key_properties } : {});
     else if ('transform' in step) {
-      transform = isRuntimeTransform(step.transform) ? step.transform : definitionTransform(step.transform, step.name ?? step.transform.name ?? `transform ${position}`, step.config);
+      transform = isRuntimeTransform(step.transform)
+        ? step.transform
+        : definitionTransform(step.transform, step.name ?? step.transform.name ?? `transform ${position}`, step.config);
     } else throw new TypeError(`transform step ${position} (module ${step.module}) must be loaded before the run (loadTransformSteps)`);
     return matches ? { transform, matches } : { transform };
   });

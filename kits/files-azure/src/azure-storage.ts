@@ -19,18 +19,25 @@ const BLOCK_SIZE = 8 * 1024 * 1024;
 function serviceClient(settings: AzureSettings): BlobServiceClient {
   if (settings.connection_string) return BlobServiceClient.fromConnectionString(settings.connection_string);
   if (!settings.account_name) {
-    throw new ConfigError('AZURE_ACCOUNT_MISSING', 'account_name is required without connection_string', { field: 'account_name', hint: 'give account_name with account_key or sas_token, or a connection_string' });
+    throw new ConfigError('AZURE_ACCOUNT_MISSING', 'account_name is required without connection_string', {
+      field: 'account_name',
+      hint: 'give account_name with account_key or sas_token, or a connection_string',
+    });
   }
   const url = (settings.endpoint ?? `https://${settings.account_name}.blob.core.windows.net`).replace(/\/+$/, '');
   if (settings.account_key) return new BlobServiceClient(url, new StorageSharedKeyCredential(settings.account_name, settings.account_key));
   if (settings.sas_token) return new BlobServiceClient(`${url}?${settings.sas_token.replace(/^\?/, '')}`);
-  throw new ConfigError('AZURE_CREDENTIALS_MISSING', 'no credentials for the storage account', { field: 'account_key', hint: 'give account_key, sas_token or connection_string' });
+  throw new ConfigError('AZURE_CREDENTIALS_MISSING', 'no credentials for the storage account', {
+    field: 'account_key',
+    hint: 'give account_key, sas_token or connection_string',
+  });
 }
 
 function azureHint(error: unknown, settings: AzureSettings): string {
   const code = (error as { code?: string }).code ?? '';
   if (code === 'ContainerNotFound') return `the container "${settings.container}" does not exist`;
-  if (/AuthorizationFailure|AuthenticationFailed|AuthorizationPermissionMismatch/.test(code)) return 'check the key or SAS token and its permissions (see the connector README)';
+  if (/AuthorizationFailure|AuthenticationFailed|AuthorizationPermissionMismatch/.test(code))
+    return 'check the key or SAS token and its permissions (see the connector README)';
   if (/ECONNREFUSED|ENOTFOUND/.test(code + String((error as Error).message))) return 'check `endpoint` / `account_name`';
   return 'see the Azure error code';
 }
@@ -54,10 +61,14 @@ export class AzureBlobStorage implements Storage {
 
   private fail(error: unknown, action: string, key?: string): never {
     const code = error instanceof RestError ? (error.code ?? String(error.statusCode)) : (error as Error).name;
-    throw new ConnectorError('AZURE_REQUEST_FAILED', `Azure Blob ${action}${key === undefined ? '' : ` of ${this.prefix}${key}`} in container "${this.settings.container}" failed: ${code}: ${(error as Error).message.split('\n')[0]}`, {
-      hint: azureHint(error, this.settings),
-      cause: error,
-    });
+    throw new ConnectorError(
+      'AZURE_REQUEST_FAILED',
+      `Azure Blob ${action}${key === undefined ? '' : ` of ${this.prefix}${key}`} in container "${this.settings.container}" failed: ${code}: ${(error as Error).message.split('\n')[0]}`,
+      {
+        hint: azureHint(error, this.settings),
+        cause: error,
+      },
+    );
   }
 
   async *list(prefix: string, signal?: AbortSignal): AsyncIterable<FileInfo> {
@@ -98,7 +109,14 @@ export class AzureBlobStorage implements Storage {
    */
   async putFile(key: string, path: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.container.getBlockBlobClient(this.prefix + key).uploadFile(path, { blockSize: BLOCK_SIZE, concurrency: 4, maxSingleShotSize: BLOCK_SIZE, ...(signal ? { abortSignal: signal } : {}) });
+      await this.container
+        .getBlockBlobClient(this.prefix + key)
+        .uploadFile(path, {
+          blockSize: BLOCK_SIZE,
+          concurrency: 4,
+          maxSingleShotSize: BLOCK_SIZE,
+          ...(signal ? { abortSignal: signal } : {}),
+        });
     } catch (error) {
       this.fail(error, 'upload', key);
     }

@@ -37,9 +37,25 @@ export async function startAzurite(container = 'test-container'): Promise<AzureS
   const bin = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
   const location = mkdtempSync(join(tmpdir(), 'mage-azurite-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [bin, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--silent', '--disableTelemetry', '--skipApiVersionCheck', '--loose'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--location',
+      location,
+      '--silent',
+      '--disableTelemetry',
+      '--skipApiVersionCheck',
+      '--loose',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${output}`)), 30_000);

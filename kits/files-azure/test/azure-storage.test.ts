@@ -11,6 +11,10 @@ afterAll(() => stand.close());
 
 describe('AzureBlobStorage against Azurite', () => {
   it('stores files (one request and multipart) byte for byte, lists, stats and reads them; names the container that does not exist', async () => {
-    await checkStorage(new AzureBlobStorage({ ...stand.settings, prefix: 'root' }), new AzureBlobStorage({ ...stand.settings, container: 'no-such-container' }), /container "no-such-container" failed: ContainerNotFound/);
+    await checkStorage(
+      new AzureBlobStorage({ ...stand.settings, prefix: 'root' }),
+      new AzureBlobStorage({ ...stand.settings, container: 'no-such-container' }),
+      /container "no-such-container" failed: ContainerNotFound/,
+    );
   });
 });

@@ -34,7 +34,10 @@ export class GcsStorage implements Storage {
       try {
         credentials = JSON.parse(settings.credentials_json) as Record<string, unknown>;
       } catch {
-        throw new ConfigError('GCS_CREDENTIALS_INVALID', 'credentials_json is not JSON', { field: 'credentials_json', hint: 'paste the whole service account key file' });
+        throw new ConfigError('GCS_CREDENTIALS_INVALID', 'credentials_json is not JSON', {
+          field: 'credentials_json',
+          hint: 'paste the whole service account key file',
+        });
       }
     }
     const client = new GoogleStorage({
@@ -53,10 +56,14 @@ export class GcsStorage implements Storage {
 
   private fail(error: unknown, action: string, key?: string): never {
     const code = (error as { code?: number | string }).code ?? (error as Error).name;
-    throw new ConnectorError('GCS_REQUEST_FAILED', `GCS ${action}${key === undefined ? '' : ` of ${this.prefix}${key}`} in bucket "${this.settings.bucket}" failed: ${code}: ${(error as Error).message.split('\n')[0]}`, {
-      hint: gcsHint(error, this.settings),
-      cause: error,
-    });
+    throw new ConnectorError(
+      'GCS_REQUEST_FAILED',
+      `GCS ${action}${key === undefined ? '' : ` of ${this.prefix}${key}`} in bucket "${this.settings.bucket}" failed: ${code}: ${(error as Error).message.split('\n')[0]}`,
+      {
+        hint: gcsHint(error, this.settings),
+        cause: error,
+      },
+    );
   }
 
   async *list(prefix: string): AsyncIterable<FileInfo> {
@@ -65,7 +72,12 @@ export class GcsStorage implements Storage {
       let files;
       let next;
       try {
-        [files, next] = await this.bucket.getFiles({ prefix: this.prefix + prefix, autoPaginate: false, maxResults: 1000, ...(pageToken ? { pageToken } : {}) });
+        [files, next] = await this.bucket.getFiles({
+          prefix: this.prefix + prefix,
+          autoPaginate: false,
+          maxResults: 1000,
+          ...(pageToken ? { pageToken } : {}),
+        });
       } catch (error) {
         this.fail(error, 'list');
       }
@@ -99,7 +111,12 @@ export class GcsStorage implements Storage {
   async putFile(key: string, path: string): Promise<void> {
     const { size } = await import('node:fs/promises').then((fs) => fs.stat(path));
     try {
-      await this.bucket.upload(path, { destination: this.prefix + key, resumable: size >= RESUMABLE_FROM, chunkSize: RESUMABLE_FROM, contentType: 'application/octet-stream' });
+      await this.bucket.upload(path, {
+        destination: this.prefix + key,
+        resumable: size >= RESUMABLE_FROM,
+        chunkSize: RESUMABLE_FROM,
+        contentType: 'application/octet-stream',
+      });
     } catch (error) {
       this.fail(error, 'upload', key);
     }

@@ -135,7 +135,12 @@ export async function startGcs(bucket = 'test-bucket'): Promise<GcsStandIn> {
       const object = objects?.get(name);
       if (!object) return notFound(res, `No such object: ${bucketName}/${name}`);
       if (url.searchParams.get('alt') === 'media') {
-        res.writeHead(200, { 'content-type': object.contentType, 'content-length': String(object.data.length), 'x-goog-hash': `crc32c=${crc32c(object.data)},md5=${createHash('md5').update(object.data).digest('base64')}`, 'x-goog-generation': String(object.generation) });
+        res.writeHead(200, {
+          'content-type': object.contentType,
+          'content-length': String(object.data.length),
+          'x-goog-hash': `crc32c=${crc32c(object.data)},md5=${createHash('md5').update(object.data).digest('base64')}`,
+          'x-goog-generation': String(object.generation),
+        });
         res.end(object.data);
         return;
       }
@@ -160,7 +165,10 @@ export async function startGcs(bucket = 'test-bucket'): Promise<GcsStandIn> {
       if (!name) return json(res, 400, { error: { code: 400, message: 'no object name' } });
       const id = randomBytes(8).toString('hex');
       sessions.set(id, { bucket: bucketName, name, chunks: [], received: 0 });
-      res.writeHead(200, { location: `${base}/upload/storage/v1/b/${encodeURIComponent(bucketName)}/o?uploadType=resumable&upload_id=${id}`, 'content-length': '0' });
+      res.writeHead(200, {
+        location: `${base}/upload/storage/v1/b/${encodeURIComponent(bucketName)}/o?uploadType=resumable&upload_id=${id}`,
+        'content-length': '0',
+      });
       res.end();
       return;
     }
@@ -168,7 +176,9 @@ export async function startGcs(bucket = 'test-bucket'): Promise<GcsStandIn> {
       const id = url.searchParams.get('upload_id') as string;
       const session = sessions.get(id);
       if (!session) return notFound(res, 'no such upload');
-      const range = /bytes (\*|(\d+)-(\d+))\/(\*|\d+)/.exec(String(req.headers['content-range'] ?? `bytes 0-${data.length - 1}/${data.length}`));
+      const range = /bytes (\*|(\d+)-(\d+))\/(\*|\d+)/.exec(
+        String(req.headers['content-range'] ?? `bytes 0-${data.length - 1}/${data.length}`),
+      );
       if (range?.[2] !== undefined && Number(range[2]) === session.received) {
         session.chunks.push(data);
         session.received += data.length;
@@ -178,7 +188,10 @@ export async function startGcs(bucket = 'test-bucket'): Promise<GcsStandIn> {
         sessions.delete(id);
         return json(res, 200, store(session.bucket, session.name, Buffer.concat(session.chunks), 'application/octet-stream'));
       }
-      res.writeHead(308, session.received > 0 ? { range: `bytes=0-${session.received - 1}`, 'content-length': '0' } : { 'content-length': '0' });
+      res.writeHead(
+        308,
+        session.received > 0 ? { range: `bytes=0-${session.received - 1}`, 'content-length': '0' } : { 'content-length': '0' },
+      );
       res.end();
       return;
     }

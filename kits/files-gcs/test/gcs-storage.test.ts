@@ -11,6 +11,10 @@ afterAll(() => stand.close());
 
 describe('GcsStorage against the GCS stand-in', () => {
   it('stores files (one request and multipart) byte for byte, lists, stats and reads them; names the bucket that does not exist', async () => {
-    await checkStorage(new GcsStorage({ ...stand.settings, prefix: 'root' }), new GcsStorage({ ...stand.settings, bucket: 'no-such-bucket' }), /bucket "no-such-bucket" failed: 404/);
+    await checkStorage(
+      new GcsStorage({ ...stand.settings, prefix: 'root' }),
+      new GcsStorage({ ...stand.settings, bucket: 'no-such-bucket' }),
+      /bucket "no-such-bucket" failed: 404/,
+    );
   });
 });

@@ -23,11 +23,13 @@ const PART_SIZE = 8 * 1024 * 1024;
 /** What the user can do about an S3 error, by its code. */
 function s3Hint(error: unknown, settings: S3Settings, action: string): string {
   const name = (error as { name?: string }).name ?? '';
-  if (name === 'NoSuchBucket') return `the bucket "${settings.bucket}" does not exist in ${settings.region ?? 'us-east-1'} (or at the endpoint)`;
+  if (name === 'NoSuchBucket')
+    return `the bucket "${settings.bucket}" does not exist in ${settings.region ?? 'us-east-1'} (or at the endpoint)`;
   if (/AccessDenied|Forbidden/.test(name)) return `the credentials may not ${action}: see the IAM policy in the connector's README`;
   if (/InvalidAccessKeyId|SignatureDoesNotMatch/.test(name)) return 'check access_key_id and secret_access_key';
-  if (/PermanentRedirect|AuthorizationHeaderMalformed/.test(name)) return 'set `region` to the bucket\'s region';
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT/.test(String((error as Error).message) + name)) return 'check `endpoint` (and `force_path_style` for S3-compatible stores)';
+  if (/PermanentRedirect|AuthorizationHeaderMalformed/.test(name)) return "set `region` to the bucket's region";
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT/.test(String((error as Error).message) + name))
+    return 'check `endpoint` (and `force_path_style` for S3-compatible stores)';
   return 'see the S3 error code';
 }
 
@@ -39,7 +41,11 @@ export class S3Storage implements Storage {
   constructor(private readonly settings: S3Settings) {
     const credentials =
       settings.access_key_id && settings.secret_access_key
-        ? { accessKeyId: settings.access_key_id, secretAccessKey: settings.secret_access_key, ...(settings.session_token ? { sessionToken: settings.session_token } : {}) }
+        ? {
+            accessKeyId: settings.access_key_id,
+            secretAccessKey: settings.secret_access_key,
+            ...(settings.session_token ? { sessionToken: settings.session_token } : {}),
+          }
         : undefined;
     this.client = new S3Client({
       region: settings.region ?? 'us-east-1',
@@ -61,10 +67,14 @@ export class S3Storage implements Storage {
 
   private fail(error: unknown, action: string, key?: string): never {
     const code = error instanceof S3ServiceException ? error.name : (error as Error).name;
-    throw new ConnectorError('S3_REQUEST_FAILED', `S3 ${action}${key === undefined ? '' : ` of ${this.prefix}${key}`} in bucket "${this.settings.bucket}" failed: ${code}: ${(error as Error).message}`, {
-      hint: s3Hint(error, this.settings, action),
-      cause: error,
-    });
+    throw new ConnectorError(
+      'S3_REQUEST_FAILED',
+      `S3 ${action}${key === undefined ? '' : ` of ${this.prefix}${key}`} in bucket "${this.settings.bucket}" failed: ${code}: ${(error as Error).message}`,
+      {
+        hint: s3Hint(error, this.settings, action),
+        cause: error,
+      },
+    );
   }
 
   async *list(prefix: string, signal?: AbortSignal): AsyncIterable<FileInfo> {
@@ -72,7 +82,14 @@ export class S3Storage implements Storage {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: this.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }), { abortSignal: signal });
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.settings.bucket,
+            Prefix: this.prefix + prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+          { abortSignal: signal },
+        );
       } catch (error) {
         this.fail(error, 's3:ListBucket');
       }
@@ -98,7 +115,9 @@ export class S3Storage implements Storage {
 
   async read(key: string, signal?: AbortSignal): Promise<Readable> {
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.prefix + key }), { abortSignal: signal });
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.prefix + key }), {
+        abortSignal: signal,
+      });
       return object.Body as Readable;
     } catch (error) {
       this.fail(error, 's3:GetObject', key);

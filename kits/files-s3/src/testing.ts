@@ -15,7 +15,14 @@ type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
 
 export interface S3StandIn {
   endpoint: string;
-  settings: { bucket: string; endpoint: string; region: string; force_path_style: boolean; access_key_id: string; secret_access_key: string };
+  settings: {
+    bucket: string;
+    endpoint: string;
+    region: string;
+    force_path_style: boolean;
+    access_key_id: string;
+    secret_access_key: string;
+  };
   close(): Promise<void>;
 }
 

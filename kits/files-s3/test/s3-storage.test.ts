@@ -11,6 +11,10 @@ afterAll(() => stand.close());
 
 describe('S3Storage against s3rver', () => {
   it('stores files (one request and multipart) byte for byte, lists, stats and reads them; names the bucket that does not exist', async () => {
-    await checkStorage(new S3Storage({ ...stand.settings, prefix: 'root' }), new S3Storage({ ...stand.settings, bucket: 'no-such-bucket' }), /bucket "no-such-bucket" failed: NoSuchBucket/);
+    await checkStorage(
+      new S3Storage({ ...stand.settings, prefix: 'root' }),
+      new S3Storage({ ...stand.settings, bucket: 'no-such-bucket' }),
+      /bucket "no-such-bucket" failed: NoSuchBucket/,
+    );
   });
 });

@@ -10,7 +10,11 @@ export function composeSpec(connectorDir) {
   const own = JSON.parse(readFileSync(join(connectorDir, 'storage-spec.json'), 'utf8'));
   // `x-extends`: a storage's settings shared by its source and destination (kits/files-s3/storage-spec.json).
   const base = own['x-extends'] ? JSON.parse(readFileSync(join(connectorDir, own['x-extends']), 'utf8')) : { required: [], properties: {} };
-  const storage = { ...own, required: [...(base.required ?? []), ...(own.required ?? [])], properties: { ...base.properties, ...own.properties } };
+  const storage = {
+    ...own,
+    required: [...(base.required ?? []), ...(own.required ?? [])],
+    properties: { ...base.properties, ...own.properties },
+  };
   const kind = storage['x-kind'];
   const shared = JSON.parse(readFileSync(new URL(`../${kind}-spec.json`, import.meta.url), 'utf8'));
   return {

@@ -66,9 +66,16 @@ export class RecordShaper {
       }
       const converted = convert(value);
       if (converted === undefined) {
-        throw new FileDataError('VALUE_NOT_OF_TYPE', `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is not a valid ${schemaTypes(this.schemaOf(field)).filter((t) => t !== 'null').join(' or ')}`, { stream: this.stream, file, line, field }, {
-          hint: 'the schema was inferred from a sample of files or given in the stream\'s `schema`; widen the field\'s type there (for example to string), or fix the file',
-        });
+        throw new FileDataError(
+          'VALUE_NOT_OF_TYPE',
+          `"${value.length > 80 ? `${value.slice(0, 80)}…` : value}" is not a valid ${schemaTypes(this.schemaOf(field))
+            .filter((t) => t !== 'null')
+            .join(' or ')}`,
+          { stream: this.stream, file, line, field },
+          {
+            hint: "the schema was inferred from a sample of files or given in the stream's `schema`; widen the field's type there (for example to string), or fix the file",
+          },
+        );
       }
       into[field] = converted;
     }

@@ -12,7 +12,11 @@ export class Duck {
   ) {}
 
   static async open(): Promise<Duck> {
-    const instance = await DuckDBInstance.create(':memory:', { autoinstall_known_extensions: 'false', autoload_known_extensions: 'false', threads: '2' });
+    const instance = await DuckDBInstance.create(':memory:', {
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      threads: '2',
+    });
     const connection = await instance.connect();
     await connection.run(`SET TimeZone = 'UTC'`);
     return new Duck(instance, connection);

@@ -1,4 +1,12 @@
-import { defineDestination, defineSource, type Destination, type JsonSchema, type Source, type SourceMessage, type StateMessage } from '@mage-int/core';
+import {
+  defineDestination,
+  defineSource,
+  type Destination,
+  type JsonSchema,
+  type Source,
+  type SourceMessage,
+  type StateMessage,
+} from '@mage-int/core';
 import { checkFileDestination, writeFiles, type FileDestinationConfig } from './file-destination.js';
 import { checkFiles, discoverFiles, readFiles } from './file-source.js';
 import type { FileSourceConfig } from './file-settings.js';
@@ -17,7 +25,11 @@ async function withStorage<T>(storage: Storage, use: (storage: Storage) => Promi
  * A file source connector: `check`, `discover` and `read` of the file layer over the storage `open` makes from
  * the config. A connector package is this call, its spec and its storage.
  */
-export function defineFileSource<Config extends FileSourceConfig>(name: string, spec: JsonSchema, open: (config: Config) => Storage): Source<Config> {
+export function defineFileSource<Config extends FileSourceConfig>(
+  name: string,
+  spec: JsonSchema,
+  open: (config: Config) => Storage,
+): Source<Config> {
   return defineSource<Config>({
     kind: 'source',
     name,
@@ -36,7 +48,11 @@ export function defineFileSource<Config extends FileSourceConfig>(name: string, 
 }
 
 /** A file destination connector: `check` and `write` of the file layer over the storage `open` makes from the config. */
-export function defineFileDestination<Config extends FileDestinationConfig>(name: string, spec: JsonSchema, open: (config: Config) => Storage): Destination<Config> {
+export function defineFileDestination<Config extends FileDestinationConfig>(
+  name: string,
+  spec: JsonSchema,
+  open: (config: Config) => Storage,
+): Destination<Config> {
   return defineDestination<Config>({
     kind: 'destination',
     name,

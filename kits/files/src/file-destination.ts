@@ -53,7 +53,10 @@ function resolve(config: FileDestinationConfig): Resolved {
   const format = config.format ?? 'jsonl';
   const compression = config.compression ?? (format === 'parquet' ? 'snappy' : 'none');
   if (format !== 'parquet' && compression === 'snappy') {
-    throw new ConnectorError('COMPRESSION_INVALID', 'snappy is a Parquet codec', { field: 'compression', hint: 'CSV and JSON Lines files take none, gzip or zstd' });
+    throw new ConnectorError('COMPRESSION_INVALID', 'snappy is a Parquet codec', {
+      field: 'compression',
+      hint: 'CSV and JSON Lines files take none, gzip or zstd',
+    });
   }
   const partitionBy = parsePartitionBy(config.partition_by);
   return {
@@ -123,14 +126,25 @@ class FileSession implements DestinationSession {
     const previous = this.streams.get(info.name);
     const columns = Object.keys(info.schema.properties ?? {});
     const by = this.settings.partitionBy;
-    if (by && !columns.includes(by.field)) this.control.logger.warn(`the stream has no field "${by.field}": its files are not partitioned`, { stream: info.name });
+    if (by && !columns.includes(by.field))
+      this.control.logger.warn(`the stream has no field "${by.field}": its files are not partitioned`, { stream: info.name });
     const asked = this.asked[info.name]?.conflictMethod;
-    if (asked !== undefined && asked !== 'append') this.control.logger.warn(`files are append-only: every record is written, the "${asked}" conflict rule does not apply`, { stream: info.name });
-    this.streams.set(info.name, { info, columns, folder: streamFolder(info.name), ...(by && columns.includes(by.field) ? { partitionBy: by } : {}), next: previous?.next ?? 1 });
+    if (asked !== undefined && asked !== 'append')
+      this.control.logger.warn(`files are append-only: every record is written, the "${asked}" conflict rule does not apply`, {
+        stream: info.name,
+      });
+    this.streams.set(info.name, {
+      info,
+      columns,
+      folder: streamFolder(info.name),
+      ...(by && columns.includes(by.field) ? { partitionBy: by } : {}),
+      next: previous?.next ?? 1,
+    });
   }
 
   private fileKey(stream: StreamFiles, partition: string): string {
-    const ext = this.settings.format === 'parquet' ? '.parquet' : `.${this.settings.format}${compressionExtension(this.settings.compression)}`;
+    const ext =
+      this.settings.format === 'parquet' ? '.parquet' : `.${this.settings.format}${compressionExtension(this.settings.compression)}`;
     const n = String(stream.next++).padStart(5, '0');
     return `${this.settings.prefix}${stream.folder}/${partition}${this.run}-${n}${ext}`;
   }
@@ -144,8 +158,20 @@ class FileSession implements DestinationSession {
     const { settings } = this;
     const writer =
       settings.format === 'parquet'
-        ? new ParquetFileWriter(path, join(this.staging, `${name}.csv`), stream.columns, stream.info.schema.properties as Record<string, JsonSchema>, settings.codec, () => (this.duck ??= Duck.open()), this.control.logger, stream.info.name)
-        : new TextFileWriter(path, settings.format, settings.compression, stream.columns, { delimiter: settings.delimiter, header: settings.header });
+        ? new ParquetFileWriter(
+            path,
+            join(this.staging, `${name}.csv`),
+            stream.columns,
+            stream.info.schema.properties as Record<string, JsonSchema>,
+            settings.codec,
+            () => (this.duck ??= Duck.open()),
+            this.control.logger,
+            stream.info.name,
+          )
+        : new TextFileWriter(path, settings.format, settings.compression, stream.columns, {
+            delimiter: settings.delimiter,
+            header: settings.header,
+          });
     return { key, writer, stream: stream.info.name };
   }
 
@@ -228,7 +254,12 @@ class FileSession implements DestinationSession {
  * `storage`, through the destination kit's batching writer (STATE only after the files holding the records before
  * it are complete under their final names).
  */
-export function writeFiles(storage: Storage, config: FileDestinationConfig, messages: AsyncIterable<SourceMessage>, ctx: WriteContext): AsyncGenerator<StateMessage> {
+export function writeFiles(
+  storage: Storage,
+  config: FileDestinationConfig,
+  messages: AsyncIterable<SourceMessage>,
+  ctx: WriteContext,
+): AsyncGenerator<StateMessage> {
   const settings = resolve(config);
   return writeWithSession(
     config,

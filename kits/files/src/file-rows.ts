@@ -30,7 +30,12 @@ async function openBytes(storage: Storage, key: string, reading: FileReading, si
  * A local, uncompressed path of the file for DuckDB: the file itself when the storage is local, else a copy in a
  * private temp folder (downloaded and decompressed in one pass), removed by `release`.
  */
-async function localCopy(storage: Storage, key: string, reading: FileReading, signal?: AbortSignal): Promise<{ path: string; release: () => Promise<void> }> {
+async function localCopy(
+  storage: Storage,
+  key: string,
+  reading: FileReading,
+  signal?: AbortSignal,
+): Promise<{ path: string; release: () => Promise<void> }> {
   if (storage.localPath && reading.compression === 'none') return { path: storage.localPath(key), release: async () => {} };
   const dir = await mkdtemp(join(tmpdir(), 'mage-files-'));
   const path = join(dir, 'file.parquet');
@@ -44,7 +49,13 @@ async function localCopy(storage: Storage, key: string, reading: FileReading, si
 }
 
 /** The rows of one file, streamed in batches (Parquet: from a local file DuckDB reads in chunks). */
-export async function* fileRows(storage: Storage, key: string, reading: FileReading, duck: DuckProvider, signal?: AbortSignal): AsyncGenerator<RawRow[]> {
+export async function* fileRows(
+  storage: Storage,
+  key: string,
+  reading: FileReading,
+  duck: DuckProvider,
+  signal?: AbortSignal,
+): AsyncGenerator<RawRow[]> {
   if (reading.format === 'parquet') {
     const local = await localCopy(storage, key, reading, signal);
     try {
@@ -65,7 +76,13 @@ export async function* fileRows(storage: Storage, key: string, reading: FileRead
 }
 
 /** A Parquet file's own exact schema. */
-export async function fileParquetSchema(storage: Storage, key: string, reading: FileReading, duck: DuckProvider, signal?: AbortSignal): Promise<Record<string, JsonSchema>> {
+export async function fileParquetSchema(
+  storage: Storage,
+  key: string,
+  reading: FileReading,
+  duck: DuckProvider,
+  signal?: AbortSignal,
+): Promise<Record<string, JsonSchema>> {
   const local = await localCopy(storage, key, reading, signal);
   try {
     return await parquetSchema(await duck(), local.path, key);

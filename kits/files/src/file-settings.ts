@@ -50,7 +50,16 @@ export interface FileReading {
   csv: CsvReadOptions;
 }
 
-const BY_EXTENSION: Record<string, FileFormat> = { '.csv': 'csv', '.tsv': 'csv', '.txt': 'csv', '.jsonl': 'jsonl', '.ndjson': 'jsonl', '.json': 'json', '.parquet': 'parquet', '.pq': 'parquet' };
+const BY_EXTENSION: Record<string, FileFormat> = {
+  '.csv': 'csv',
+  '.tsv': 'csv',
+  '.txt': 'csv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.json': 'json',
+  '.parquet': 'parquet',
+  '.pq': 'parquet',
+};
 
 function csvOptions(global: CsvConfig | undefined, own: CsvConfig | undefined, tsv: boolean): CsvReadOptions {
   const merged: CsvConfig = { ...global, ...own };
@@ -87,7 +96,11 @@ export function givenProperties(stream: FileStreamConfig): Record<string, JsonSc
   if (stream.schema === undefined) return undefined;
   const properties = (stream.schema as JsonSchema).properties;
   if (typeof properties !== 'object' || properties === null) {
-    throw new ConfigError('STREAM_SCHEMA_INVALID', 'a given schema needs `properties`', { stream: stream.name, field: 'schema', hint: 'give a JSON Schema object: {"type": "object", "properties": {...}}' });
+    throw new ConfigError('STREAM_SCHEMA_INVALID', 'a given schema needs `properties`', {
+      stream: stream.name,
+      field: 'schema',
+      hint: 'give a JSON Schema object: {"type": "object", "properties": {...}}',
+    });
   }
   return properties;
 }

@@ -57,14 +57,25 @@ function lazyDuck(): { provide: DuckProvider; close: () => void } {
  * The schema of a stream: the given one, or one inferred from the newest `schema_sample_files` files
  * (`schema_sample_rows` rows each; Parquet files give their own exact types), plus partition and metadata columns.
  */
-export async function streamSchema(storage: Storage, config: FileSourceConfig, stream: FileStreamConfig, logger: Logger, signal?: AbortSignal): Promise<JsonSchema> {
+export async function streamSchema(
+  storage: Storage,
+  config: FileSourceConfig,
+  stream: FileStreamConfig,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<JsonSchema> {
   const files = await matchingFiles(storage, stream, signal);
   const partitions: Record<string, JsonSchema> = {};
-  if (stream.hive_partitioning !== false) for (const file of files) for (const name of Object.keys(hivePartitions(file.key))) partitions[name] = { type: ['string', 'null'] };
+  if (stream.hive_partitioning !== false)
+    for (const file of files) for (const name of Object.keys(hivePartitions(file.key))) partitions[name] = { type: ['string', 'null'] };
   let properties = givenProperties(stream);
   if (!properties) {
     const sample = files.slice(-(config.schema_sample_files ?? 10)).reverse();
-    if (sample.length === 0) logger.warn(`no file matches ${stream.pattern} in ${storage.location}: the stream has only its metadata columns until files arrive (or give its \`schema\`)`, { stream: stream.name });
+    if (sample.length === 0)
+      logger.warn(
+        `no file matches ${stream.pattern} in ${storage.location}: the stream has only its metadata columns until files arrive (or give its \`schema\`)`,
+        { stream: stream.name },
+      );
     const rows = config.schema_sample_rows ?? 1000;
     const text = new SchemaInference(true);
     const typed = new SchemaInference(false);
@@ -93,7 +104,11 @@ export async function streamSchema(storage: Storage, config: FileSourceConfig, s
   }
   for (const key of stream.key_properties ?? []) {
     if (!(key in properties) && !(key in partitions) && !(key in METADATA_PROPERTIES)) {
-      throw new ConfigError('KEY_PROPERTY_UNKNOWN', `key property "${key}" is not a column of the stream's files`, { stream: stream.name, field: key, hint: `columns: ${Object.keys(properties).join(', ')}` });
+      throw new ConfigError('KEY_PROPERTY_UNKNOWN', `key property "${key}" is not a column of the stream's files`, {
+        stream: stream.name,
+        field: key,
+        hint: `columns: ${Object.keys(properties).join(', ')}`,
+      });
     }
   }
   return { type: 'object', properties: { ...partitions, ...properties, ...METADATA_PROPERTIES } };
@@ -193,7 +208,9 @@ class FileStream implements SourceStream {
       for (const file of files) {
         if (wanted && !wanted(file)) continue;
         if (file.modified.getTime() > settle) {
-          sync.logger.info(`${file.key} and newer files were modified less than min_file_age_seconds ago: left for the next run`, { stream: this.name });
+          sync.logger.info(`${file.key} and newer files were modified less than min_file_age_seconds ago: left for the next run`, {
+            stream: this.name,
+          });
           break;
         }
         bookmark = advance(bookmark, file, lookbackMs);
@@ -204,7 +221,13 @@ class FileStream implements SourceStream {
     }
   }
 
-  private async *readFile(file: FileInfo, properties: Record<string, JsonSchema>, sync: StreamSync, duck: DuckProvider, after: FilesBookmark): AsyncGenerator<StreamOutput> {
+  private async *readFile(
+    file: FileInfo,
+    properties: Record<string, JsonSchema>,
+    sync: StreamSync,
+    duck: DuckProvider,
+    after: FilesBookmark,
+  ): AsyncGenerator<StreamOutput> {
     const reading = fileReading(this.config, this.stream, file.key);
     const partitions = this.stream.hive_partitioning === false ? {} : hivePartitions(file.key);
     const modified = file.modified.toISOString();
@@ -230,12 +253,20 @@ class FileStream implements SourceStream {
       sync.logger.warn(`${file.key} changed while it was read: it is read again, whole, by the next run`, { stream: this.name });
     }
     // The bookmark passes a file only with its last records, so an interrupted read resumes at that file.
-    yield sync.method === 'INCREMENTAL' ? { records: batch, bookmark: { [LAST_FILE_MODIFIED]: after.modified, [FILES_READ]: after.read } } : batch;
+    yield sync.method === 'INCREMENTAL'
+      ? { records: batch, bookmark: { [LAST_FILE_MODIFIED]: after.modified, [FILES_READ]: after.read } }
+      : batch;
   }
 }
 
 /** Reads the selected streams of `catalog` from `storage`, on the source kit. */
-export function readFiles(storage: Storage, config: FileSourceConfig, catalog: Catalog, state: State, ctx: ConnectorContext): AsyncGenerator<SourceMessage> {
+export function readFiles(
+  storage: Storage,
+  config: FileSourceConfig,
+  catalog: Catalog,
+  state: State,
+  ctx: ConnectorContext,
+): AsyncGenerator<SourceMessage> {
   const streams = config.streams.map((s) => new FileStream(storage, config, streamConfig(config, s.name)));
   return readStreams(streams, catalog, state, ctx);
 }

@@ -18,7 +18,10 @@ export function parsePartitionBy(setting: string | undefined): PartitionBy | und
   if (at === -1) return { field: setting };
   const grain = setting.slice(at + 1);
   if (!(grain in GRAINS)) {
-    throw new ConfigError('PARTITION_BY_INVALID', `unknown grain "${grain}"`, { field: 'partition_by', hint: 'write field:year, field:month, field:day or field:hour, or just the field' });
+    throw new ConfigError('PARTITION_BY_INVALID', `unknown grain "${grain}"`, {
+      field: 'partition_by',
+      hint: 'write field:year, field:month, field:day or field:hour, or just the field',
+    });
   }
   return { field: setting.slice(0, at), grain: grain as PartitionGrain };
 }

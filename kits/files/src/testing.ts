@@ -39,7 +39,8 @@ export function streamPrefix(prefix: string, stream: string): string {
 /** The records of JSON Lines files' contents, in the order given. */
 export function jsonLinesRecords(texts: readonly string[]): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
-  for (const text of texts) for (const line of text.split('\n')) if (line !== '') rows.push(parseExactJson(line) as Record<string, unknown>);
+  for (const text of texts)
+    for (const line of text.split('\n')) if (line !== '') rows.push(parseExactJson(line) as Record<string, unknown>);
   return rows;
 }
 
@@ -95,7 +96,10 @@ export const ROUND_TRIP_SCHEMA = {
  * `payments` over `payments/**\/*.parquet`): the STATE comes back once, after the objects; the values come back
  * exactly, each in its UTC day's Hive folder.
  */
-export async function checkPartitionedParquetRoundTrip(write: (messages: SourceMessage[]) => AsyncIterable<StateMessage>, read: () => AsyncIterable<SourceMessage>): Promise<void> {
+export async function checkPartitionedParquetRoundTrip(
+  write: (messages: SourceMessage[]) => AsyncIterable<StateMessage>,
+  read: () => AsyncIterable<SourceMessage>,
+): Promise<void> {
   const state: StateMessage = { type: 'STATE', value: { bookmarks: { payments: { id: 2 } } } };
   const states: StateMessage[] = [];
   for await (const s of write([
@@ -116,7 +120,13 @@ export async function checkPartitionedParquetRoundTrip(write: (messages: SourceM
   for await (const message of read()) if (message.type === 'RECORD_BATCH') records.push(...message.records);
   records.sort((a, b) => Number(a['id']) - Number(b['id']));
   deepStrictEqual(
-    records.map((r) => ({ day: r['created_at_day'], id: r['id'], amount: r['amount'] === null ? null : String(r['amount']), created_at: r['created_at'], note: r['note'] })),
+    records.map((r) => ({
+      day: r['created_at_day'],
+      id: r['id'],
+      amount: r['amount'] === null ? null : String(r['amount']),
+      created_at: r['created_at'],
+      note: r['note'],
+    })),
     [
       { day: '2024-03-01', id: 1, amount: '1234567890.12', created_at: '2024-03-01T23:30:00.000001Z', note: 'a "quoted", note' },
       { day: '2024-03-02', id: 2, amount: null, created_at: '2024-03-02T02:30:00.000000Z', note: '' },

@@ -33,7 +33,16 @@ const SCHEMA = {
 function input(n: number): SourceMessage[] {
   return [
     { type: 'SCHEMA', stream: 'orders', schema: SCHEMA, key_properties: ['id'] },
-    { type: 'RECORD_BATCH', stream: 'orders', records: Array.from({ length: n }, (_, i) => ({ id: i + 1, name: i % 2 === 0 ? `n${i}` : i % 3 === 0 ? '' : null, amount: new Decimal(`${i}.25`), created_at: `2024-01-0${(i % 2) + 1}T10:00:00.123456Z` })) },
+    {
+      type: 'RECORD_BATCH',
+      stream: 'orders',
+      records: Array.from({ length: n }, (_, i) => ({
+        id: i + 1,
+        name: i % 2 === 0 ? `n${i}` : i % 3 === 0 ? '' : null,
+        amount: new Decimal(`${i}.25`),
+        created_at: `2024-01-0${(i % 2) + 1}T10:00:00.123456Z`,
+      })),
+    },
     { type: 'STATE', value: { bookmarks: { orders: { n } } } },
   ];
 }
@@ -52,7 +61,12 @@ describe('file destination', () => {
     const files = listAll(root);
     expect(files).toHaveLength(3);
     expect(files[0]).toMatch(/^orders\/\d{8}T\d{6}Z-[0-9a-f]{6}-00001\.jsonl\.gz$/);
-    const lines = files.flatMap((f) => gunzipSync(readFileSync(join(root, f))).toString().trim().split('\n'));
+    const lines = files.flatMap((f) =>
+      gunzipSync(readFileSync(join(root, f)))
+        .toString()
+        .trim()
+        .split('\n'),
+    );
     expect(lines).toHaveLength(10);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ id: 1, amount: 0.25 });
   });

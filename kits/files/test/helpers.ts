@@ -1,7 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type Catalog, type ConnectorContext, type RecordData, type SourceMessage, type State, type StateMessage, type WriteContext } from '@mage-int/core';
+import {
+  silentLogger,
+  type Catalog,
+  type ConnectorContext,
+  type RecordData,
+  type SourceMessage,
+  type State,
+  type StateMessage,
+  type WriteContext,
+} from '@mage-int/core';
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -17,7 +26,9 @@ export function writeContext(streams: WriteContext['streams'] = {}): WriteContex
 }
 
 /** Collects a read: records per stream, the SCHEMA of each stream, and the last STATE. */
-export async function collect(messages: AsyncIterable<SourceMessage>): Promise<{ records: Record<string, RecordData[]>; schemas: Record<string, SourceMessage>; state: State | undefined }> {
+export async function collect(
+  messages: AsyncIterable<SourceMessage>,
+): Promise<{ records: Record<string, RecordData[]>; schemas: Record<string, SourceMessage>; state: State | undefined }> {
   const records: Record<string, RecordData[]> = {};
   const schemas: Record<string, SourceMessage> = {};
   let state: State | undefined;

@@ -37,7 +37,14 @@ describe('CSV', () => {
       { id: 3, name: 'plain', note: 'x' },
     ]);
     const schema = schemas['people'] as { schema: { properties: Record<string, unknown> } };
-    expect(Object.keys(schema.schema.properties)).toEqual(['id', 'name', 'note', '_sdc_source_file', '_sdc_source_lineno', '_sdc_source_last_modified']);
+    expect(Object.keys(schema.schema.properties)).toEqual([
+      'id',
+      'name',
+      'note',
+      '_sdc_source_file',
+      '_sdc_source_lineno',
+      '_sdc_source_last_modified',
+    ]);
     expect(records['people']?.map((r) => r['_sdc_source_lineno'])).toEqual([3, 4, 5]);
     expect(records['people']?.[0]?.['_sdc_source_file']).toBe('in/a.csv');
   });
@@ -45,7 +52,20 @@ describe('CSV', () => {
   it('reads a delimiter, skipped rows, given column names, null values and latin1', async () => {
     put('x/report.txt', Buffer.from('exported by tool\n1;caf\xe9;NA\n2;na\xefve;3.5\n', 'latin1'));
     const { records } = await readAll({
-      streams: [{ name: 'r', pattern: 'x/*.txt', csv: { delimiter: ';', header: false, skip_rows: 1, column_names: ['id', 'word', 'score'], encoding: 'latin1', null_values: ['NA'] } }],
+      streams: [
+        {
+          name: 'r',
+          pattern: 'x/*.txt',
+          csv: {
+            delimiter: ';',
+            header: false,
+            skip_rows: 1,
+            column_names: ['id', 'word', 'score'],
+            encoding: 'latin1',
+            null_values: ['NA'],
+          },
+        },
+      ],
     });
     expect(data(records['r'])).toEqual([
       { id: 1, word: 'café', score: null },
@@ -70,18 +90,27 @@ describe('CSV', () => {
 
   it('names the file, line and field of a value that does not fit a given schema', async () => {
     put('g/a.csv', 'id\n1\nx2\n');
-    await expect(readAll({ streams: [{ name: 'g', pattern: 'g/*.csv', schema: { type: 'object', properties: { id: { type: 'integer' } } } }] })).rejects.toThrow(
-      /field "id".*g\/a\.csv:3: "x2" is not a valid integer/,
-    );
+    await expect(
+      readAll({ streams: [{ name: 'g', pattern: 'g/*.csv', schema: { type: 'object', properties: { id: { type: 'integer' } } } }] }),
+    ).rejects.toThrow(/field "id".*g\/a\.csv:3: "x2" is not a valid integer/);
   });
 });
 
 describe('JSON, compression and partitions', () => {
   it('reads JSON Lines with gzip and zstd, a JSON array, and Hive partition values', async () => {
-    put('j/dt=2024-01-01/a.jsonl.gz', gzipSync('{"id":1,"tags":["a"],"amount":12345678901234567890.5}\n\n{"id":2,"tags":[],"amount":1}\n'), 900);
+    put(
+      'j/dt=2024-01-01/a.jsonl.gz',
+      gzipSync('{"id":1,"tags":["a"],"amount":12345678901234567890.5}\n\n{"id":2,"tags":[],"amount":1}\n'),
+      900,
+    );
     put('j/dt=2024-01-02/b.jsonl.zst', zstdCompressSync(Buffer.from('{"id":3,"amount":2}\n')), 800);
     put('arr/x.json', '[\n {"id": 1, "s": "a,]}"},\n {"id": 2, "s": null}\n]\n');
-    const { records } = await readAll({ streams: [{ name: 'j', pattern: 'j/**/*.jsonl.*' }, { name: 'arr', pattern: 'arr/*.json' }] });
+    const { records } = await readAll({
+      streams: [
+        { name: 'j', pattern: 'j/**/*.jsonl.*' },
+        { name: 'arr', pattern: 'arr/*.json' },
+      ],
+    });
     expect(data(records['j'])).toEqual([
       { dt: '2024-01-01', id: 1, tags: ['a'], amount: new Decimal('12345678901234567890.5') },
       { dt: '2024-01-01', id: 2, tags: [], amount: 1 },
@@ -97,7 +126,9 @@ describe('JSON, compression and partitions', () => {
 
   it('fails on a truncated JSON array, naming the file', async () => {
     put('bad/x.json', '[{"id": 1}, {"id": 2');
-    await expect(readAll({ streams: [{ name: 'bad', pattern: 'bad/*.json', schema: { type: 'object', properties: { id: { type: 'integer' } } } }] })).rejects.toThrow(/bad\/x\.json.*ends inside the array/);
+    await expect(
+      readAll({ streams: [{ name: 'bad', pattern: 'bad/*.json', schema: { type: 'object', properties: { id: { type: 'integer' } } } }] }),
+    ).rejects.toThrow(/bad\/x\.json.*ends inside the array/);
   });
 });
 

@@ -15,7 +15,9 @@ describe('file connectors share the file layer settings', () => {
   for (const name of fileConnectors) {
     it(`${name}/spec.json is its storage settings plus the shared ones`, () => {
       const dir = join(connectors, name);
-      expect(readFileSync(join(dir, 'spec.json'), 'utf8'), `run: node kits/files/scripts/compose-spec.mjs connectors/${name}`).toBe((specText as (dir: string) => string)(dir));
+      expect(readFileSync(join(dir, 'spec.json'), 'utf8'), `run: node kits/files/scripts/compose-spec.mjs connectors/${name}`).toBe(
+        (specText as (dir: string) => string)(dir),
+      );
     });
   }
 });

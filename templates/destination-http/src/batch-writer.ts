@@ -44,7 +44,11 @@ export class BatchWriter {
     const records = this.buffers.get(stream);
     if (!records || records.length === 0) return;
     // stringifyExactJson keeps bigint and Decimal values exact on the wire.
-    await this.client.request({ method: 'POST', path: 'v1/batches', body: stringifyExactJson({ stream, key_properties: target.keyProperties, mode: target.mode, records }) });
+    await this.client.request({
+      method: 'POST',
+      path: 'v1/batches',
+      body: stringifyExactJson({ stream, key_properties: target.keyProperties, mode: target.mode, records }),
+    });
     this.buffers.set(stream, []);
     this.buffered -= records.length;
     this.accepted.set(stream, (this.accepted.get(stream) ?? 0) + records.length);

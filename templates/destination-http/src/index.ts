@@ -52,16 +52,21 @@ const destination = defineDestination<Config>({
   async *write(config, messages, ctx): AsyncGenerator<StateMessage> {
     const writer = new BatchWriter(clientFor(config, ctx), config.batch_size_rows ?? 500, ctx.logger);
     const targets = new Map<string, StreamTarget>();
-    const modeOf = (stream: string, keys: string[]) => (ctx.streams[stream] as StreamLoadOptions | undefined)?.conflictMethod ?? (keys.length > 0 ? 'upsert' : 'append');
+    const modeOf = (stream: string, keys: string[]) =>
+      (ctx.streams[stream] as StreamLoadOptions | undefined)?.conflictMethod ?? (keys.length > 0 ? 'upsert' : 'append');
     for await (const message of messages as AsyncIterable<SourceMessage>) {
       switch (message.type) {
         case 'SCHEMA': {
           const missing = message.key_properties.filter((key) => message.schema.properties?.[key] === undefined);
           if (missing.length > 0) {
-            throw new ProtocolError('KEY_NOT_IN_SCHEMA', `key property ${missing.map((k) => `"${k}"`).join(', ')} is not described by the SCHEMA`, {
-              stream: message.stream,
-              hint: 'every key property must appear under schema.properties',
-            });
+            throw new ProtocolError(
+              'KEY_NOT_IN_SCHEMA',
+              `key property ${missing.map((k) => `"${k}"`).join(', ')} is not described by the SCHEMA`,
+              {
+                stream: message.stream,
+                hint: 'every key property must appear under schema.properties',
+              },
+            );
           }
           const previous = targets.get(message.stream);
           // Records buffered under an older schema go out before the new one applies.

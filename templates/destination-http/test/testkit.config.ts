@@ -68,7 +68,10 @@ export async function startFakeApi(apiKey = 'test-api-key'): Promise<FakeApi> {
         // Within a batch the last record of a key wins; then the mode decides against the stored rows.
         const incoming = new Map<string, Row>();
         for (const record of batch.records) {
-          const id = batch.key_properties.length > 0 && batch.mode !== 'append' ? stringifyExactJson(batch.key_properties.map((k) => record[k])) : `#${arrivals++}`;
+          const id =
+            batch.key_properties.length > 0 && batch.mode !== 'append'
+              ? stringifyExactJson(batch.key_properties.map((k) => record[k]))
+              : `#${arrivals++}`;
           incoming.set(id, record);
         }
         for (const [id, record] of incoming) {
@@ -101,7 +104,10 @@ export default defineTestConfig<{ base_url: string; api_key: string }>({
   kind: 'destination',
   async setup() {
     const api = await startFakeApi();
-    return { config: { base_url: api.url, api_key: api.apiKey, batch_size_rows: 40, max_retries: 3 } as { base_url: string; api_key: string }, teardown: () => api.close() };
+    return {
+      config: { base_url: api.url, api_key: api.apiKey, batch_size_rows: 40, max_retries: 3 } as { base_url: string; api_key: string },
+      teardown: () => api.close(),
+    };
   },
   // Shared fixtures about SQL engines do not apply to an API that stores JSON as sent.
   skipFixtures: {
@@ -113,13 +119,16 @@ export default defineTestConfig<{ base_url: string; api_key: string }>({
     'activate-version-hard-delete': 'no hard_delete setting: the API has no delete endpoint',
     'activate-version-soft-delete': 'no hard_delete setting: ACTIVATE_VERSION is not forwarded to the API',
     'cdc-delete-hard': 'no hard_delete setting: the API has no delete endpoint',
-    'cdc-delete-soft': 'no hard_delete setting: deletes travel as records with _sdc_deleted_at, checked by the fixture only with the setting',
+    'cdc-delete-soft':
+      'no hard_delete setting: deletes travel as records with _sdc_deleted_at, checked by the fixture only with the setting',
     'nul-characters-reject': 'no nul_characters setting: JSON carries U+0000 as \\u0000',
     'nul-characters-strip': 'no nul_characters setting: JSON carries U+0000 as \\u0000',
     'record-metadata': 'no add_record_metadata setting: the API receives records as sent',
   },
   async readTable(config, stream) {
-    const response = await fetch(`${config.base_url}/v1/tables/${encodeURIComponent(stream)}`, { headers: { authorization: `Bearer ${config.api_key}` } });
+    const response = await fetch(`${config.base_url}/v1/tables/${encodeURIComponent(stream)}`, {
+      headers: { authorization: `Bearer ${config.api_key}` },
+    });
     return (parseExactJson(await response.text()) as { rows: Record<string, unknown>[] }).rows;
   },
 });

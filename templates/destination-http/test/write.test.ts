@@ -10,8 +10,17 @@ beforeEach(async () => {
 afterEach(() => api.close());
 
 async function* input(): AsyncGenerator<SourceMessage> {
-  yield { type: 'SCHEMA', stream: 'events', key_properties: [], schema: { type: 'object', properties: { n: { type: 'integer' }, amount: { type: 'number' } } } };
-  yield { type: 'RECORD_BATCH', stream: 'events', records: Array.from({ length: 25 }, (_, i) => ({ n: i, amount: new Decimal('12345678901234567890.123456789') })) };
+  yield {
+    type: 'SCHEMA',
+    stream: 'events',
+    key_properties: [],
+    schema: { type: 'object', properties: { n: { type: 'integer' }, amount: { type: 'number' } } },
+  };
+  yield {
+    type: 'RECORD_BATCH',
+    stream: 'events',
+    records: Array.from({ length: 25 }, (_, i) => ({ n: i, amount: new Decimal('12345678901234567890.123456789') })),
+  };
   yield { type: 'STATE', value: { bookmarks: { events: { replication_key_value: 24 } } } };
   yield { type: 'RECORD', stream: 'events', record: { n: 25, amount: 9007199254740993n } };
 }
@@ -40,7 +49,12 @@ describe('writing', () => {
   it('appends instead of upserting when the pipeline asks for it', async () => {
     const destination = new __CLASS__({ config: { base_url: api.url, api_key: api.apiKey } });
     async function* twice(): AsyncGenerator<SourceMessage> {
-      yield { type: 'SCHEMA', stream: 'users', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' } } } };
+      yield {
+        type: 'SCHEMA',
+        stream: 'users',
+        key_properties: ['id'],
+        schema: { type: 'object', properties: { id: { type: 'integer' } } },
+      };
       yield { type: 'RECORD', stream: 'users', record: { id: 1 } };
       yield { type: 'RECORD', stream: 'users', record: { id: 1 } };
     }

@@ -39,7 +39,11 @@ export function commandRows(manifest, doc) {
       const args = Object.entries(command.args ?? {}).map(([name, arg]) => (arg.required ? `<${name}>` : `[${name}]`));
       const usage = [words, ...args].join(' ');
       const anchor = sectionAnchor(words, doc);
-      return { id: words, anchor, row: `| ${anchor ? `[\`${usage}\`](#${anchor})` : `\`${usage}\``} | ${(command.summary ?? '').replace(/\|/g, '\\|')} |` };
+      return {
+        id: words,
+        anchor,
+        row: `| ${anchor ? `[\`${usage}\`](#${anchor})` : `\`${usage}\``} | ${(command.summary ?? '').replace(/\|/g, '\\|')} |`,
+      };
     })
     .sort((a, b) => a.id.localeCompare(b.id));
 }

@@ -9,7 +9,14 @@ import { Plugin, settings } from '@oclif/core';
 
 settings.enableAutoTranspile = false;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const plugin = new Plugin({ root, type: 'core', isRoot: true, ignoreManifest: true, errorOnManifestCreate: true, respectNoCacheDefault: true });
+const plugin = new Plugin({
+  root,
+  type: 'core',
+  isRoot: true,
+  ignoreManifest: true,
+  errorOnManifestCreate: true,
+  respectNoCacheDefault: true,
+});
 await plugin.load();
 await writeFile(join(root, 'oclif.manifest.json'), JSON.stringify(plugin.manifest, null, 2) + '\n');
 console.log(`oclif.manifest.json: ${Object.keys(plugin.manifest.commands).length} commands`);

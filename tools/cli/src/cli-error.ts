@@ -31,29 +31,51 @@ function isParseError(error: unknown): error is Errors.CLIError & { parse: unkno
 }
 
 /** What `error:` and `hint:` lines say for an error; secrets are replaced by `***`. */
-export function describeError(error: unknown, commandId: string | undefined, secrets: readonly string[] = []): { message: string; hint?: string; code?: string } {
+export function describeError(
+  error: unknown,
+  commandId: string | undefined,
+  secrets: readonly string[] = [],
+): { message: string; hint?: string; code?: string } {
   if (isParseError(error)) {
     let message = error.message.replace(/\n*See more help with --help\s*$/, '').trim();
     // oclif lists flag-relationship problems under a heading, one per line: make it one readable line.
     const listed = /^The following errors? occurred:\n([\s\S]*)$/.exec(message);
-    if (listed?.[1]) message = listed[1].split('\n').map((line) => line.trim()).filter(Boolean).join('; ');
-    return { message, hint: `run \`mage-int ${commandId ? `${commandId.replace(/:/g, ' ')} ` : ''}--help\` for usage and examples`, code: 'USAGE' };
+    if (listed?.[1])
+      message = listed[1]
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean)
+        .join('; ');
+    return {
+      message,
+      hint: `run \`mage-int ${commandId ? `${commandId.replace(/:/g, ' ')} ` : ''}--help\` for usage and examples`,
+      code: 'USAGE',
+    };
   }
   if (error instanceof MageError || hasClassNamed(error, 'MageError')) {
     const mage = error as MageError;
-    return { message: redact(mage.message, secrets), hint: mage.hint === undefined ? undefined : redact(mage.hint, secrets), code: mage.code };
+    return {
+      message: redact(mage.message, secrets),
+      hint: mage.hint === undefined ? undefined : redact(mage.hint, secrets),
+      code: mage.code,
+    };
   }
   return { message: redact(formatError(error), secrets) };
 }
 
 /** The text printed for an error: `error: …` then `hint: …`; the stack only when debugging. */
-export function renderError(error: unknown, commandId: string | undefined, options: { debug: boolean; secrets?: readonly string[] }): string {
+export function renderError(
+  error: unknown,
+  commandId: string | undefined,
+  options: { debug: boolean; secrets?: readonly string[] },
+): string {
   const { message, hint } = describeError(error, commandId, options.secrets);
   const lines = [`error: ${message}`];
   if (hint) lines.push(`hint: ${hint}`);
   if (options.debug && error instanceof Error && error.stack) {
     lines.push('', redact(error.stack, options.secrets ?? []));
-    for (let cause = error.cause; cause instanceof Error; cause = cause.cause) lines.push(`caused by: ${redact(cause.stack ?? cause.message, options.secrets ?? [])}`);
+    for (let cause = error.cause; cause instanceof Error; cause = cause.cause)
+      lines.push(`caused by: ${redact(cause.stack ?? cause.message, options.secrets ?? [])}`);
   } else if (!options.debug && exitCodeOf(error) === EXIT.failure && !(error instanceof MageError)) {
     lines.push('(run again with --debug for the stack trace)');
   }

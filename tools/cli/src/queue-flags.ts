@@ -8,7 +8,11 @@ export const queueFlags = {
     env: 'MAGE_INT_REDIS_URL',
     helpValue: '<url>',
   }),
-  prefix: Flags.string({ description: 'Prefix of the queue\'s Redis keys, to keep separate deployments apart on one Redis.', default: 'mage-int', helpValue: '<prefix>' }),
+  prefix: Flags.string({
+    description: "Prefix of the queue's Redis keys, to keep separate deployments apart on one Redis.",
+    default: 'mage-int',
+    helpValue: '<prefix>',
+  }),
   queue: Flags.string({ description: 'Name of the queue.', default: 'runs', helpValue: '<name>' }),
 };
 

@@ -21,7 +21,9 @@ describe('docs/cli.md', () => {
   });
 
   it('lists every command of the CLI, as generated from the oclif manifest', () => {
-    expect(doc, 'stale: run `node tools/cli/scripts/command-table.mjs` after `npm run build`').toBe((withCommandTable as (m: Manifest, d: string) => string)(manifest, doc));
+    expect(doc, 'stale: run `node tools/cli/scripts/command-table.mjs` after `npm run build`').toBe(
+      (withCommandTable as (m: Manifest, d: string) => string)(manifest, doc),
+    );
     for (const id of Object.keys(manifest.commands)) expect(doc).toContain(`\`${id.replace(/:/g, ' ')}`);
   });
 
@@ -30,7 +32,8 @@ describe('docs/cli.md', () => {
     for (const [id, command] of Object.entries(manifest.commands)) {
       for (const flag of Object.keys(command.flags)) {
         if (flag === 'debug') continue; // global, described once under errors
-        if (![`--${flag}`, `--[no-]${flag}`, `--no-${flag}`].some((form) => doc.includes(form))) missing.push(`${id.replace(/:/g, ' ')} --${flag}`);
+        if (![`--${flag}`, `--[no-]${flag}`, `--no-${flag}`].some((form) => doc.includes(form)))
+          missing.push(`${id.replace(/:/g, ' ')} --${flag}`);
       }
     }
     expect(missing, 'document these flags in docs/cli.md').toEqual([]);
@@ -38,6 +41,9 @@ describe('docs/cli.md', () => {
 
   it('has a section for every command', () => {
     const rows = (commandRows as (m: Manifest, d: string) => { id: string; anchor?: string }[])(manifest, doc);
-    expect(rows.filter((r) => !r.anchor).map((r) => r.id), 'give these a ## `mage-int <command>` section in docs/cli.md').toEqual([]);
+    expect(
+      rows.filter((r) => !r.anchor).map((r) => r.id),
+      'give these a ## `mage-int <command>` section in docs/cli.md',
+    ).toEqual([]);
   });
 });

@@ -37,7 +37,11 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 
 /** Starts the built CLI (`node bin/run.js …`) as a child process. */
 export function startCli(args: readonly string[], options: CliOptions = {}): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? PACKAGE_DIR, env: cliEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? PACKAGE_DIR,
+    env: cliEnv(options.env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs the built CLI to completion and collects its output. */

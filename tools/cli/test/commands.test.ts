@@ -16,7 +16,7 @@ beforeAll(() => assertBuilt());
 afterAll(() => work.remove());
 
 describe('mage-int discover', () => {
-  it('prints the streams with keys, replication methods and the file\'s selection', async () => {
+  it("prints the streams with keys, replication methods and the file's selection", async () => {
     const pipeline = write(
       'discover.yaml',
       'source:\n  name: faker\n  config: { customers: 5 }\nstreams:\n  products: { selected: false }\n  orders: { replication_method: INCREMENTAL, replication_key: updated_at, fields: [id, status] }\ndestination:\n  name: not-needed-for-discover\n',
@@ -25,7 +25,9 @@ describe('mage-int discover', () => {
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toMatch(/^STREAM\s+SELECTED\s+KEY\s+REPLICATION\s+REPLICATION KEY\s+FIELDS$/);
-    expect(lines.find((l) => l.startsWith('customers'))).toMatch(/^customers\s+yes\s+id\s+FULL_TABLE\s+- \(valid: updated_at, created_at\)\s+10\/10$/);
+    expect(lines.find((l) => l.startsWith('customers'))).toMatch(
+      /^customers\s+yes\s+id\s+FULL_TABLE\s+- \(valid: updated_at, created_at\)\s+10\/10$/,
+    );
     expect(lines.find((l) => l.startsWith('products'))).toMatch(/^products\s+no\s+id\s+FULL_TABLE\s+.*-\/9$/);
     expect(lines.find((l) => l.startsWith('orders'))).toMatch(/^orders\s+yes\s+id\s+INCREMENTAL\s+updated_at\s+3\/10$/);
     expect(result.stdout).toContain('3 streams, 2 selected');
@@ -35,7 +37,9 @@ describe('mage-int discover', () => {
     const pipeline = write('discover-json.yaml', 'source: {name: faker}\ndestination: {name: duckdb}\n');
     const result = await runCli(['discover', pipeline, '--json']);
     expect(result.code, result.stderr).toBe(0);
-    const catalog = JSON.parse(result.stdout) as { streams: { tap_stream_id: string; schema: { properties: object }; metadata: unknown[] }[] };
+    const catalog = JSON.parse(result.stdout) as {
+      streams: { tap_stream_id: string; schema: { properties: object }; metadata: unknown[] }[];
+    };
     expect(catalog.streams.map((s) => s.tap_stream_id)).toEqual(['customers', 'products', 'orders']);
     expect(Object.keys(catalog.streams[0]?.schema.properties ?? {})).toContain('email');
     expect(catalog.streams[0]?.metadata.length).toBeGreaterThan(1);
@@ -52,21 +56,32 @@ describe('mage-int check', () => {
   });
 
   it('reports a destination that cannot be opened (exit 1), still checking the source', async () => {
-    const pipeline = write('check-fail.yaml', 'source: {name: faker}\ndestination: {name: duckdb, config: {path: check-fail.yaml/x.duckdb}}\n');
+    const pipeline = write(
+      'check-fail.yaml',
+      'source: {name: faker}\ndestination: {name: duckdb, config: {path: check-fail.yaml/x.duckdb}}\n',
+    );
     const result = await runCli(['check', pipeline]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^ok\s+source faker/m);
     expect(result.stderr).toMatch(/^FAILED\s+destination duckdb: cannot open DuckDB database/m);
     const json = await runCli(['check', pipeline, '--json']);
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'failed', checks: [{ end: 'source', ok: true }, { end: 'destination', ok: false }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'failed',
+      checks: [
+        { end: 'source', ok: true },
+        { end: 'destination', ok: false },
+      ],
+    });
   });
 
   it('reports a config error (exit 2) and a connector that is not installed, naming the field', async () => {
     const pipeline = write('check-config.yaml', 'source: {name: faker, config: {orders: -1}}\ndestination: {name: nowhere}\n');
     const result = await runCli(['check', pipeline]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('FAILED  source faker: field "orders": invalid config for source faker: "orders" must be >= 0 (got -1)');
+    expect(result.stderr).toContain(
+      'FAILED  source faker: field "orders": invalid config for source faker: "orders" must be >= 0 (got -1)',
+    );
     expect(result.stderr).toContain('destination nowhere: no destination connector "nowhere" is installed');
     expect(result.stderr).toContain('run `mage-int add destination-nowhere`');
   });
@@ -80,7 +95,12 @@ describe('secrets', () => {
       'secret.yaml',
       'source:\n  name: postgres\n  config: { host: 127.0.0.1, port: 1, database: "${MAGE_INT_TEST_PW}", username: postgres, password: "${MAGE_INT_TEST_PW}", connect_timeout_seconds: 2 }\ndestination:\n  name: duckdb\n  config: { path: secret.duckdb }\n',
     );
-    for (const args of [['check', pipeline], ['discover', pipeline], ['run', pipeline, '--json'], ['run', pipeline, '--debug', '--log-level', 'debug']]) {
+    for (const args of [
+      ['check', pipeline],
+      ['discover', pipeline],
+      ['run', pipeline, '--json'],
+      ['run', pipeline, '--debug', '--log-level', 'debug'],
+    ]) {
       const result = await runCli(args, { env: { MAGE_INT_TEST_PW: secret } });
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stdout + result.stderr, args.join(' ')).toContain('***');
@@ -107,7 +127,9 @@ describe('Ctrl-C', () => {
     child.kill('SIGINT');
     const result = await done;
     expect(result.code, result.stderr).toBe(130);
-    expect(result.stderr).toMatch(/^interrupt: [\d.]+m?s · customers 10 rows \([\d,-]+ rows\/s\) · products 10 rows \(.*\) · orders [\d,]+ rows \([\d,]+ rows\/s\) · \d+ states? committed$/m);
+    expect(result.stderr).toMatch(
+      /^interrupt: [\d.]+m?s · customers 10 rows \([\d,-]+ rows\/s\) · products 10 rows \(.*\) · orders [\d,]+ rows \([\d,]+ rows\/s\) · \d+ states? committed$/m,
+    );
     expect(result.stderr).toContain('Ctrl-C: stopping');
     expect(result.stderr).toContain('error: run interrupted');
     expect(result.stderr).toContain(`hint: the state of the last commit is saved in ${stateFile}; run again to resume`);

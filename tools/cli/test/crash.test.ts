@@ -129,7 +129,10 @@ describe('crash safety: SIGKILL mid-sync, then resume', () => {
     for (const stream of STREAMS) expect(counts[stream], stream).toEqual({ rows: SIZES[stream], distinct: SIZES[stream] });
     // Re-synced full tables activate a new version at their end: no row may be left marked as deleted.
     for (const stream of STREAMS) {
-      const columns = await query(db, `SELECT column_name FROM information_schema.columns WHERE table_name = '${stream}' AND column_name = '_sdc_deleted_at'`);
+      const columns = await query(
+        db,
+        `SELECT column_name FROM information_schema.columns WHERE table_name = '${stream}' AND column_name = '_sdc_deleted_at'`,
+      );
       if (columns.length === 0) continue;
       const [row] = await query(db, `SELECT count(*) AS n FROM "${stream}" WHERE _sdc_deleted_at IS NOT NULL`);
       expect(Number(row?.['n']), `${stream} rows marked deleted`).toBe(0);

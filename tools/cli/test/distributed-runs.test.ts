@@ -66,7 +66,9 @@ const destination = (schema: string, extra = '') => `destination:
   config: { host: 127.0.0.1, database: ${database}, username: postgres, password: "\${DIST_SECRET}", schema: ${schema}${extra} }`;
 
 async function checksum(schema: string, table: string): Promise<string> {
-  const result = await db.query<{ sum: string }>(`select md5(coalesce(string_agg(id || ':' || name, ',' order by id), '')) as sum from ${schema}.${table}`);
+  const result = await db.query<{ sum: string }>(
+    `select md5(coalesce(string_agg(id || ':' || name, ',' order by id), '')) as sum from ${schema}.${table}`,
+  );
   return result.rows[0]!.sum;
 }
 
@@ -99,7 +101,9 @@ afterAll(async () => {
   redis.disconnect();
   await executor.close();
   await db.end().catch(() => {});
-  await admin.query(`select pg_terminate_backend(active_pid) from pg_replication_slots where database = $1 and active_pid is not null`, [database]);
+  await admin.query(`select pg_terminate_backend(active_pid) from pg_replication_slots where database = $1 and active_pid is not null`, [
+    database,
+  ]);
   await sleep(200);
   await admin.query(`select pg_drop_replication_slot(slot_name) from pg_replication_slots where database = $1`, [database]).catch(() => {});
   await admin.query(`drop database if exists ${database} with (force)`);
@@ -147,12 +151,16 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
 
   it('fires a schedule (a repeatable job): listed, its run completes, removed', async () => {
     const file = pipelineFile('scheduled', `${source}\nselect: [src-small_a]\n${destination('dst_sched')}`);
-    const scheduled = await runCli(['schedule', file, '--cron', '*/2 * * * * *', '--id', `sched-${suffix}`, ...queueArgs], { cwd: work.dir });
+    const scheduled = await runCli(['schedule', file, '--cron', '*/2 * * * * *', '--id', `sched-${suffix}`, ...queueArgs], {
+      cwd: work.dir,
+    });
     expect(scheduled.code, scheduled.stderr).toBe(0);
     expect(scheduled.stdout).toContain(`schedule sched-${suffix}: ${file} at "*/2 * * * * *", next `);
     const list = await runCli(['schedule', 'list', ...queueArgs], { cwd: work.dir });
     expect(list.stdout).toMatch(new RegExp(`^sched-${suffix}\\s+\\*/2 \\* \\* \\* \\* \\*\\s`, 'm'));
-    const run = await until('a scheduled run to complete', async () => (await executor.runs({ limit: 50 })).find((r) => r.pipelineId === 'scheduled' && r.status === 'completed'));
+    const run = await until('a scheduled run to complete', async () =>
+      (await executor.runs({ limit: 50 })).find((r) => r.pipelineId === 'scheduled' && r.status === 'completed'),
+    );
     expect(run.schedule).toBeDefined();
     expect(await checksum('dst_sched', 'small_a')).toBe(await checksum('src', 'small_a'));
     const removed = await runCli(['schedule', 'remove', `sched-${suffix}`, ...queueArgs], { cwd: work.dir });
@@ -168,20 +176,27 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
       `${source}\nselect: [src-events, src-events_2, src-small_a]\nstreams: { src-events: { replication_method: LOG_BASED }, src-events_2: { replication_method: LOG_BASED } }\nfollow: true\n${destination('dst_cdc')}`,
     );
     const first = await executor.submit({ pipeline: file });
-    await until('the first reader to stream', async () => (await db.query(`select 1 from dst_cdc.events_2`).catch(() => ({ rowCount: 0 }))).rowCount);
+    await until(
+      'the first reader to stream',
+      async () => (await db.query(`select 1 from dst_cdc.events_2`).catch(() => ({ rowCount: 0 }))).rowCount,
+    );
     // Both LOG_BASED streams in one task (one reader of the slot), the FULL_TABLE stream in another.
     expect((await executor.run(first.id))!.tasks.map((t) => t.streams)).toEqual([['src-events', 'src-events_2'], ['src-small_a']]);
     const second = await executor.submit({ pipeline: file });
     const refused = await until('the second reader to be refused', async () => (await executor.run(second.id))?.tasks[0]?.error);
     expect(refused).toMatch(/being read by worker \d+ on |already running: process \d+ on /);
-    const readers = await admin.query(`select count(*)::int as n from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where s.database = $1`, [database]);
+    const readers = await admin.query(
+      `select count(*)::int as n from pg_stat_replication r join pg_replication_slots s on s.active_pid = r.pid where s.database = $1`,
+      [database],
+    );
     expect(readers.rows[0].n).toBe(1);
 
     for (const { id } of [first, second]) {
       const cancelled = await runCli(['runs', 'cancel', id, ...queueArgs], { cwd: work.dir });
       expect(cancelled.stdout).toContain(`run ${id} cancelled`);
     }
-    for (const { id } of [first, second]) expect((await until(`run ${id} to stop`, async () => finished(await executor.run(id)))).status).toBe('cancelled');
+    for (const { id } of [first, second])
+      expect((await until(`run ${id} to stop`, async () => finished(await executor.run(id)))).status).toBe('cancelled');
     const missing = await runCli(['runs', 'cancel', 'no-such-run', ...queueArgs], { cwd: work.dir });
     expect(missing.code).toBe(2);
   });

@@ -14,9 +14,11 @@ export async function tableCounts(path: string, tables: readonly string[]): Prom
   const connection = await instance.connect();
   try {
     const existing = new Set(
-      ((await connection.runAndReadAll("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")).getRowObjectsJS() as { table_name: string }[]).map(
-        (r) => r.table_name,
-      ),
+      (
+        (
+          await connection.runAndReadAll("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+        ).getRowObjectsJS() as { table_name: string }[]
+      ).map((r) => r.table_name),
     );
     const out: Record<string, TableCounts> = {};
     for (const table of tables) {
@@ -24,7 +26,10 @@ export async function tableCounts(path: string, tables: readonly string[]): Prom
         out[table] = { rows: 0, distinct: 0 };
         continue;
       }
-      const [row] = (await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM "${table}"`)).getRowObjectsJS() as { n: bigint; d: bigint }[];
+      const [row] = (await connection.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT id) AS d FROM "${table}"`)).getRowObjectsJS() as {
+        n: bigint;
+        d: bigint;
+      }[];
       out[table] = { rows: Number(row?.n ?? 0), distinct: Number(row?.d ?? 0) };
     }
     return out;

@@ -17,7 +17,10 @@ describe('mage-int rejects bad input with a clear message and exit code', () => 
   afterAll(() => work.remove());
 
   it('names a missing environment variable and where the file uses it (exit 2)', async () => {
-    const pipeline = file('env.yaml', 'source:\n  name: faker\n  config:\n    orders: ${MAGE_INT_TEST_UNSET_VAR}\ndestination:\n  name: duckdb\n');
+    const pipeline = file(
+      'env.yaml',
+      'source:\n  name: faker\n  config:\n    orders: ${MAGE_INT_TEST_UNSET_VAR}\ndestination:\n  name: duckdb\n',
+    );
     const result = await runCli(['run', pipeline], { env: { MAGE_INT_TEST_UNSET_VAR: undefined } });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('error: ');
@@ -45,7 +48,10 @@ describe('mage-int rejects bad input with a clear message and exit code', () => 
   });
 
   it('names an unknown key inside a stream block (exit 2)', async () => {
-    const pipeline = file('unknown-stream-key.yaml', 'source:\n  name: faker\ndestination:\n  name: duckdb\nstreams:\n  orders:\n    replication: FULL_TABLE\n');
+    const pipeline = file(
+      'unknown-stream-key.yaml',
+      'source:\n  name: faker\ndestination:\n  name: duckdb\nstreams:\n  orders:\n    replication: FULL_TABLE\n',
+    );
     const result = await runCli(['run', pipeline]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('streams.orders: "replication" is not a known key');
@@ -58,7 +64,10 @@ describe('mage-int rejects bad input with a clear message and exit code', () => 
     expect(result.stderr).toContain('error: no source connector "no-such-thing" is installed');
     expect(result.stderr).toContain('hint: run `mage-int add source-no-such-thing`');
     noStack(result.stderr);
-    const destination = file('unknown-destination.yaml', 'source:\n  command: tap-anything\ndestination:\n  package: "@acme/target-nowhere"\n');
+    const destination = file(
+      'unknown-destination.yaml',
+      'source:\n  command: tap-anything\ndestination:\n  package: "@acme/target-nowhere"\n',
+    );
     const second = await runCli(['run', destination]);
     expect(second.code).toBe(2);
     expect(second.stderr).toContain('error: no destination connector "@acme/target-nowhere" is installed');
@@ -122,17 +131,21 @@ describe('mage-int --help', () => {
   it('lists every command', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const command of ['init', 'run', 'discover', 'check', 'state', 'slots']) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
+    for (const command of ['init', 'run', 'discover', 'check', 'state', 'slots'])
+      expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
   });
 
-  it.each(['init', 'run', 'discover', 'check', 'state get', 'state set', 'state clear', 'slots list', 'slots drop'])('documents `%s` with usage, flags and examples', async (name) => {
-    const command = name.split(' ');
-    const result = await runCli([...command, '--help']);
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('USAGE');
-    expect(result.stdout).toContain(`$ mage-int ${command.join(' ')}`);
-    expect(result.stdout).toContain('DESCRIPTION');
-    expect(result.stdout).toContain('EXAMPLES');
-    expect(result.stdout).toContain('--debug');
-  });
+  it.each(['init', 'run', 'discover', 'check', 'state get', 'state set', 'state clear', 'slots list', 'slots drop'])(
+    'documents `%s` with usage, flags and examples',
+    async (name) => {
+      const command = name.split(' ');
+      const result = await runCli([...command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('USAGE');
+      expect(result.stdout).toContain(`$ mage-int ${command.join(' ')}`);
+      expect(result.stdout).toContain('DESCRIPTION');
+      expect(result.stdout).toContain('EXAMPLES');
+      expect(result.stdout).toContain('--debug');
+    },
+  );
 });

@@ -13,7 +13,8 @@ let client: pg.Client;
 
 beforeAll(async () => {
   assertBuilt();
-  for (const connector of ['source-postgres', 'destination-postgres']) if (!connectorBuilt(connector)) throw new Error(`build ${connector} first (npm run build)`);
+  for (const connector of ['source-postgres', 'destination-postgres'])
+    if (!connectorBuilt(connector)) throw new Error(`build ${connector} first (npm run build)`);
   const admin = new pg.Client(ADMIN);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
@@ -29,9 +30,17 @@ afterAll(async () => {
   try {
     // A walsender that was just told to stop may hold its slot a moment longer: try a few times.
     for (let attempt = 0; attempt < 20; attempt++) {
-      await admin.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [name]);
+      await admin.query(
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`,
+        [name],
+      );
       await new Promise((r) => setTimeout(r, 100));
-      const dropped = await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, [name]).then(() => true, () => false);
+      const dropped = await admin
+        .query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1 AND NOT active`, [name])
+        .then(
+          () => true,
+          () => false,
+        );
       const left = await admin.query(`SELECT 1 FROM pg_replication_slots WHERE database = $1`, [name]);
       if (dropped && left.rowCount === 0) break;
     }
@@ -112,7 +121,9 @@ destination:
     const result = await finished;
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('run interrupted');
-    const state = JSON.parse(readFileSync(join(work.dir, '.mage-int', 'state', 'follow.json'), 'utf8')) as { bookmarks: Record<string, { lsn?: string }> };
+    const state = JSON.parse(readFileSync(join(work.dir, '.mage-int', 'state', 'follow.json'), 'utf8')) as {
+      bookmarks: Record<string, { lsn?: string }>;
+    };
     expect(state.bookmarks['public-items']?.lsn).toMatch(/^[0-9A-F]+\/[0-9A-F]+$/);
     // The run let go of its replication slot (and its lock) on the way out.
     const slots = await client.query(`SELECT active FROM pg_replication_slots WHERE database = $1`, [name]);

@@ -17,7 +17,8 @@ const env = { POSTGRES_HOST: '127.0.0.1', POSTGRES_DB: database, POSTGRES_USER: 
 
 beforeAll(async () => {
   assertBuilt();
-  for (const connector of ['source-postgres', 'destination-duckdb']) if (!connectorBuilt(connector)) throw new Error(`build ${connector} first (npm run build)`);
+  for (const connector of ['source-postgres', 'destination-duckdb'])
+    if (!connectorBuilt(connector)) throw new Error(`build ${connector} first (npm run build)`);
   const admin = new pg.Client(ADMIN);
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
@@ -25,7 +26,9 @@ beforeAll(async () => {
   const db = new pg.Client({ ...ADMIN, database });
   await db.connect();
   await db.query(`CREATE TABLE public.users (id bigint PRIMARY KEY, email text NOT NULL, balance numeric(12,2), signed_up timestamptz)`);
-  await db.query(`INSERT INTO public.users SELECT i, 'user' || i || '@example.com', i * 10.5, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 day' FROM generate_series(1, 42) AS i`);
+  await db.query(
+    `INSERT INTO public.users SELECT i, 'user' || i || '@example.com', i * 10.5, timestamptz '2024-01-01 00:00:00+00' + i * interval '1 day' FROM generate_series(1, 42) AS i`,
+  );
   await db.end();
   // The example file as it is in the repository, in a folder that resolves connectors as a user's project does.
   copyFileSync(join(WORKSPACE, 'examples/from-mage/pipeline.yaml'), join(work.dir, 'pipeline.yaml'));
@@ -44,20 +47,28 @@ describe('examples/from-mage', () => {
     const result = await runCli(['run', 'pipeline.yaml', '--json'], { cwd: work.dir, env, timeoutMs: 120_000 });
     expect(result.stderr).not.toMatch(/not installed|deprecated/);
     expect(result.code, result.stderr).toBe(0);
-    const summary = JSON.parse(result.stdout.slice(result.stdout.indexOf('{"status"')).split('\n')[0] ?? '') as { status: string; totalRows: number };
+    const summary = JSON.parse(result.stdout.slice(result.stdout.indexOf('{"status"')).split('\n')[0] ?? '') as {
+      status: string;
+      totalRows: number;
+    };
     expect(summary).toMatchObject({ status: 'ok', totalRows: 42 });
     const file = join(work.dir, 'analytics.duckdb');
     const [table] = await query(file, "SELECT table_schema, table_name FROM information_schema.tables WHERE table_name LIKE '%users%'");
     expect(table).toBeDefined();
-    expect(await query(file, `SELECT count(*)::int AS n, sum(balance)::varchar AS total, max(email) FILTER (WHERE id = 7) AS seventh FROM "${String(table?.['table_schema'])}"."${String(table?.['table_name'])}"`)).toEqual([
-      { n: 42, total: '9481.50', seventh: 'user7@example.com' },
-    ]);
+    expect(
+      await query(
+        file,
+        `SELECT count(*)::int AS n, sum(balance)::varchar AS total, max(email) FILTER (WHERE id = 7) AS seventh FROM "${String(table?.['table_schema'])}"."${String(table?.['table_name'])}"`,
+      ),
+    ).toEqual([{ n: 42, total: '9481.50', seventh: 'user7@example.com' }]);
   });
 
   it('runs the BigQuery variant only once a BigQuery destination exists: until then it says what to install, in lower case', async () => {
     const example = readFileSync(join(work.dir, 'pipeline.yaml'), 'utf8');
     // the commented-out destination, switched on
-    const bigquery = example.replace(/^destination:\n {2}name: DuckDB\n {2}config:\n.*\n/m, '').replace(/^# {3}name: BigQuery\n# {3}config: (.*)$/m, 'destination:\n  name: BigQuery\n  config: $1');
+    const bigquery = example
+      .replace(/^destination:\n {2}name: DuckDB\n {2}config:\n.*\n/m, '')
+      .replace(/^# {3}name: BigQuery\n# {3}config: (.*)$/m, 'destination:\n  name: BigQuery\n  config: $1');
     expect(bigquery).toContain('  name: BigQuery\n  config: { project_id: my-project');
     writeFileSync(join(work.dir, 'bigquery.yaml'), bigquery);
     const result = await runCli(['check', 'bigquery.yaml'], { cwd: work.dir, env });
@@ -66,8 +77,16 @@ describe('examples/from-mage', () => {
     expect(result.stderr).toMatch(/mage-int add destination-bigquery`/);
   });
 
-  it('reads the same source in code with Mage\'s config: new PostgreSQL({ config }).discover() returns the catalog', async () => {
-    const config = { host: '127.0.0.1', port: 5432, database, schema: 'public', username: 'postgres', password: 'unused-with-trust', batch_fetch_limit: 500 };
+  it("reads the same source in code with Mage's config: new PostgreSQL({ config }).discover() returns the catalog", async () => {
+    const config = {
+      host: '127.0.0.1',
+      port: 5432,
+      database,
+      schema: 'public',
+      username: 'postgres',
+      password: 'unused-with-trust',
+      batch_fetch_limit: 500,
+    };
     const source = new PostgreSQL({ config });
     expect(source.config).toMatchObject({ batch_size: 500, schema: 'public' });
     const catalog = await source.discover();

@@ -14,12 +14,15 @@ describe('mage-int init', () => {
     const result = await runCli(['init', 'My Project'], { cwd: work.dir });
     expect(result.code).toBe(0);
     const root = join(work.dir, 'My Project');
-    for (const file of ['package.json', 'pipelines/example.yaml', '.gitignore']) expect(result.stdout).toContain(`created ${join('My Project', file)}`);
+    for (const file of ['package.json', 'pipelines/example.yaml', '.gitignore'])
+      expect(result.stdout).toContain(`created ${join('My Project', file)}`);
     expect(result.stdout).toContain('npx mage-int run pipelines/example.yaml');
 
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg).toMatchObject({ name: 'my-project', type: 'module', private: true });
-    expect(Object.keys(pkg['dependencies'] as object)).toEqual(expect.arrayContaining(['@mage-int/cli', '@mage-int/core', '@mage-int/source-faker', '@mage-int/destination-duckdb']));
+    expect(Object.keys(pkg['dependencies'] as object)).toEqual(
+      expect.arrayContaining(['@mage-int/cli', '@mage-int/core', '@mage-int/source-faker', '@mage-int/destination-duckdb']),
+    );
 
     const yaml = readFileSync(join(root, 'pipelines', 'example.yaml'), 'utf8');
     expect(yaml.split('\n')[0]).toBe('# yaml-language-server: $schema=../node_modules/@mage-int/core/pipeline-schema.json');
@@ -31,14 +34,21 @@ describe('mage-int init', () => {
     expect(gitignore).toEqual(expect.arrayContaining(['.mage-int/', '*.duckdb', 'node_modules/']));
   });
 
-  it('with --registry, writes the project\'s .npmrc so @mage-int comes from that registry, and depends on each package\'s own version', async () => {
+  it("with --registry, writes the project's .npmrc so @mage-int comes from that registry, and depends on each package's own version", async () => {
     const result = await runCli(['init', 'from-registry', '--registry', 'http://127.0.0.1:4873'], { cwd: work.dir });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`created ${join('from-registry', '.npmrc')}`);
     const npmrc = readFileSync(join(work.dir, 'from-registry', '.npmrc'), 'utf8');
     expect(npmrc.split('\n').filter((line) => line && !line.startsWith('#'))).toEqual(['@mage-int:registry=http://127.0.0.1:4873/']);
-    const pkg = JSON.parse(readFileSync(join(work.dir, 'from-registry', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    for (const [name, dir] of [['@mage-int/cli', 'tools/cli'], ['@mage-int/core', 'core'], ['@mage-int/source-faker', 'connectors/source-faker'], ['@mage-int/destination-duckdb', 'connectors/destination-duckdb']]) {
+    const pkg = JSON.parse(readFileSync(join(work.dir, 'from-registry', 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    for (const [name, dir] of [
+      ['@mage-int/cli', 'tools/cli'],
+      ['@mage-int/core', 'core'],
+      ['@mage-int/source-faker', 'connectors/source-faker'],
+      ['@mage-int/destination-duckdb', 'connectors/destination-duckdb'],
+    ]) {
       const { version } = JSON.parse(readFileSync(join(WORKSPACE, dir as string, 'package.json'), 'utf8')) as { version: string };
       expect(pkg.dependencies[name as string]).toBe(`^${version}`);
     }

@@ -23,7 +23,9 @@ describe('mage-int run: faker → jsonl', () => {
     const exports = join(work.dir, 'exports');
     expect(readdirSync(exports).sort()).toEqual(['customers.jsonl', 'orders.jsonl', 'products.jsonl']);
     for (const { stream, rows } of summary.streams) {
-      const lines = readFileSync(join(exports, `${stream}.jsonl`), 'utf8').trim().split('\n');
+      const lines = readFileSync(join(exports, `${stream}.jsonl`), 'utf8')
+        .trim()
+        .split('\n');
       expect(lines.length, stream).toBe(rows);
     }
     expect(summary.streams.map((s) => s.rows)).toEqual([50, 5, 120]);

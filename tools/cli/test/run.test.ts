@@ -31,7 +31,10 @@ describe('mage-int run: faker → duckdb', () => {
   const work = workDir('run');
   let n = 0;
   /** A fresh pipeline file (own DuckDB file and state) per test. */
-  const pipeline = (extra = '', sourceConfig = `customers: ${SIZES.customers}, products: ${SIZES.products}, orders: ${SIZES.orders}, batch_size: 200`) => {
+  const pipeline = (
+    extra = '',
+    sourceConfig = `customers: ${SIZES.customers}, products: ${SIZES.products}, orders: ${SIZES.orders}, batch_size: 200`,
+  ) => {
     const name = `p${++n}`;
     const path = join(work.dir, `${name}.yaml`);
     writeFileSync(
@@ -131,7 +134,15 @@ describe('mage-int run: faker → duckdb', () => {
     const version = (JSON.parse(first.stdout) as JsonSummary).state.bookmarks['orders']?.['version'];
     expect(typeof version).toBe('number');
     // As if the last run had stopped after committing orders 1..1000.
-    const set = await runCli(['state', 'set', p.path, '--stream', 'orders', '--value', JSON.stringify({ version, last_pk_fetched: { id: 1000 } })]);
+    const set = await runCli([
+      'state',
+      'set',
+      p.path,
+      '--stream',
+      'orders',
+      '--value',
+      JSON.stringify({ version, last_pk_fetched: { id: 1000 } }),
+    ]);
     expect(set.code, set.stderr).toBe(0);
 
     const resumed = await runCli(['run', p.path, '--streams', 'orders', '--json']);
@@ -179,7 +190,9 @@ describe('mage-int run: faker → duckdb', () => {
     writeFileSync(dest, readFileSync(dest, 'utf8').replace('batch_size_rows: 1000', 'batch_size_rows: 0'));
     const result = await runCli(['run', dest]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('error: field "batch_size_rows": invalid config for destination duckdb: "batch_size_rows" must be >= 1 (got 0)');
+    expect(result.stderr).toContain(
+      'error: field "batch_size_rows": invalid config for destination duckdb: "batch_size_rows" must be >= 1 (got 0)',
+    );
     expect(result.stderr).toContain('hint: see the destination duckdb config reference');
     expect(existsSync(dest.replace('.yaml', '.duckdb'))).toBe(false);
 
@@ -198,7 +211,10 @@ describe('mage-int run: faker → duckdb', () => {
     const p = pipeline('', 'customers: "${MAGE_INT_TEST_CUSTOMERS}", products: "${MAGE_INT_TEST_PRODUCTS:-7}", orders: 0');
     const result = await runCli(['run', p.path, '--json'], { env: { MAGE_INT_TEST_CUSTOMERS: '12', MAGE_INT_TEST_PRODUCTS: undefined } });
     expect(result.code, result.stderr).toBe(0);
-    expect(await tableCounts(p.db, ['customers', 'products'])).toEqual({ customers: { rows: 12, distinct: 12 }, products: { rows: 7, distinct: 7 } });
+    expect(await tableCounts(p.db, ['customers', 'products'])).toEqual({
+      customers: { rows: 12, distinct: 12 },
+      products: { rows: 7, distinct: 7 },
+    });
   });
 
   it('reports a destination that fails at run time with exit 1, and where the state stays', async () => {

@@ -34,12 +34,15 @@ describe("connectors' Singer executables in the checkout", () => {
     },
   };
   // Offline: a bin missing from node_modules/.bin must fail here, not be fetched from the public registry.
-  const run = (command: string) => sh('sh', ['-c', command], { cwd: work.dir, env: cliEnv({ npm_config_offline: 'true', npm_config_update_notifier: 'false' }) });
+  const run = (command: string) =>
+    sh('sh', ['-c', command], { cwd: work.dir, env: cliEnv({ npm_config_offline: 'true', npm_config_update_notifier: 'false' }) });
   const file = (name: string, value: unknown) => writeFileSync(join(work.dir, name), JSON.stringify(value));
 
   beforeAll(async () => {
     assertBuilt();
-    await admin(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (id int PRIMARY KEY, total numeric(10,2)); INSERT INTO ${schema}.orders VALUES (1, 9.99), (2, 120.00)`);
+    await admin(
+      `CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.orders (id int PRIMARY KEY, total numeric(10,2)); INSERT INTO ${schema}.orders VALUES (1, 9.99), (2, 120.00)`,
+    );
   });
   afterAll(async () => {
     await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -68,7 +71,10 @@ describe("connectors' Singer executables in the checkout", () => {
     expect(catalog.streams.map((s) => s.tap_stream_id)).toEqual([`${schema}-orders`]);
     const { stdout } = await run('npx source-postgres --config pg.json --catalog catalog.json | npx destination-jsonl --config jsonl.json');
     expect(stdout).toContain(`"${schema}-orders"`);
-    const rows = readFileSync(join(work.dir, 'pg-out', 'orders.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const rows = readFileSync(join(work.dir, 'pg-out', 'orders.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(rows.map((r) => r['id'])).toEqual([1, 2]);
   });
 
@@ -76,7 +82,14 @@ describe("connectors' Singer executables in the checkout", () => {
     file('faker.json', { seed: 1, customers: 20, products: 5, orders: 50 });
     file('faker-jsonl.json', { destination_path: join(work.dir, 'faker-out') });
     await run('npx source-faker --config faker.json | npx destination-jsonl --config faker-jsonl.json');
-    const lines = (name: string) => readFileSync(join(work.dir, 'faker-out', `${name}.jsonl`), 'utf8').trim().split('\n').length;
-    expect({ customers: lines('customers'), products: lines('products'), orders: lines('orders') }).toEqual({ customers: 20, products: 5, orders: 50 });
+    const lines = (name: string) =>
+      readFileSync(join(work.dir, 'faker-out', `${name}.jsonl`), 'utf8')
+        .trim()
+        .split('\n').length;
+    expect({ customers: lines('customers'), products: lines('products'), orders: lines('orders') }).toEqual({
+      customers: 20,
+      products: 5,
+      orders: 50,
+    });
   });
 });

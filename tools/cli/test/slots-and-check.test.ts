@@ -27,7 +27,10 @@ function pipeline(id: string, source: Record<string, unknown>, streams: string):
   mkdirSync(join(work.dir, 'pipelines'), { recursive: true });
   const path = join(work.dir, 'pipelines', `${id}.yaml`);
   const config = JSON.stringify({ host: '127.0.0.1', port: 5432, database, username: 'postgres', ...source });
-  writeFileSync(path, `source:\n  name: postgres\n  config: ${config}\nstreams:\n${streams}\ndestination:\n  name: duckdb\n  config: { path: ${id}.duckdb }\n`);
+  writeFileSync(
+    path,
+    `source:\n  name: postgres\n  config: ${config}\nstreams:\n${streams}\ndestination:\n  name: duckdb\n  config: { path: ${id}.duckdb }\n`,
+  );
   return path;
 }
 
@@ -50,7 +53,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await client?.end();
-  await admin(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [database]);
+  await admin(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = $1 AND active_pid IS NOT NULL`, [
+    database,
+  ]);
   await admin(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [database]);
   await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   await admin(`DROP ROLE IF EXISTS ${role}`);
@@ -78,14 +83,21 @@ describe('mage-int slots', () => {
     expect(list.stdout).toMatch(/PIPELINE\s+SLOT\s+DATABASE\s+ACTIVE\s+RETAINED WAL\s+LAST ACTIVITY/);
     expect(list.stdout).toMatch(new RegExp(`cdc-orders\\s+${slot}\\s+${database} on 127.0.0.1:5432\\s+no\\s+\\d+(\\.\\d)? (kB|MB)`));
     const json = await cli(['slots', 'list', '--json']);
-    expect(JSON.parse(json.stdout)).toMatchObject({ status: 'ok', slots: [{ pipeline: 'cdc-orders', name: slot, active: false, retainedBytes: expect.any(Number) }] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'ok',
+      slots: [{ pipeline: 'cdc-orders', name: slot, active: false, retainedBytes: expect.any(Number) }],
+    });
 
     const quiet = await cli(['check', file]);
     expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stderr).not.toContain('warn');
     const warned = await cli(['check', file, '--slot-wal-limit', '1kB']);
     expect(warned.code, warned.stderr).toBe(0);
-    expect(warned.stderr).toMatch(new RegExp(`warn\\s+source postgres: replication slot ${slot} .* is inactive and retains .* of WAL \\(limit 1.0 kB\\).*mage-int slots drop`));
+    expect(warned.stderr).toMatch(
+      new RegExp(
+        `warn\\s+source postgres: replication slot ${slot} .* is inactive and retains .* of WAL \\(limit 1.0 kB\\).*mage-int slots drop`,
+      ),
+    );
 
     const refused = await cli(['slots', 'drop', file]);
     expect(refused.code).toBe(2);
@@ -124,7 +136,11 @@ describe('mage-int slots drop on a terminal', () => {
     expect((await cli(['run', file, '--progress', 'none'])).code).toBe(0);
     const slot = (await slots()).find((s) => s.startsWith('mage_int_confirm_me_'))!;
     const no = await onTerminal(['slots', 'drop', file], 'n\r');
-    expect(no.output).toMatch(new RegExp(`Drop ${slot} \\(${database} on 127.0.0.1:5432, retaining .* of WAL\\) of pipeline confirm-me\\? .*--full-refresh.* \\[y/N\\]`));
+    expect(no.output).toMatch(
+      new RegExp(
+        `Drop ${slot} \\(${database} on 127.0.0.1:5432, retaining .* of WAL\\) of pipeline confirm-me\\? .*--full-refresh.* \\[y/N\\]`,
+      ),
+    );
     expect(no.output).toContain('nothing dropped');
     expect(await slots()).toContain(slot);
     const yes = await onTerminal(['slots', 'drop', file], 'y\r');
@@ -150,7 +166,11 @@ describe('mage-int check checks what run needs', () => {
   });
 
   it('fails for LOG_BASED without the REPLICATION attribute, then without a right to create the publication', async () => {
-    const file = pipeline('no-replication', low, '  public-orders: { replication_method: LOG_BASED }\n  public-hidden: { selected: false }');
+    const file = pipeline(
+      'no-replication',
+      low,
+      '  public-orders: { replication_method: LOG_BASED }\n  public-hidden: { selected: false }',
+    );
     const check = await cli(['check', file]);
     const run = await cli(['run', file, '--progress', 'none']);
     expect(check.code).toBe(1);

@@ -12,7 +12,10 @@ describe('mage-int state', () => {
   beforeAll(() => {
     assertBuilt();
     // Connectors that are not installed and a password from an unset variable: state commands need neither.
-    writeFileSync(pipeline, 'source:\n  name: not-installed\n  config:\n    password: ${MAGE_INT_TEST_SECRET}\ndestination:\n  name: not-installed-either\n');
+    writeFileSync(
+      pipeline,
+      'source:\n  name: not-installed\n  config:\n    password: ${MAGE_INT_TEST_SECRET}\ndestination:\n  name: not-installed-either\n',
+    );
   });
   afterAll(() => work.remove());
 
@@ -42,7 +45,15 @@ describe('mage-int state', () => {
 
   it('sets, reads and clears one stream, leaving the others', async () => {
     await runCli(['state', 'set', pipeline, '--value', '{"bookmarks":{"a":{"replication_key_value":1},"b":{"replication_key_value":2}}}']);
-    const setB = await runCli(['state', 'set', pipeline, '--stream', 'b', '--value', '{"replication_key":"updated_at","replication_key_value":"2024-05-01T00:00:00.123456Z"}']);
+    const setB = await runCli([
+      'state',
+      'set',
+      pipeline,
+      '--stream',
+      'b',
+      '--value',
+      '{"replication_key":"updated_at","replication_key_value":"2024-05-01T00:00:00.123456Z"}',
+    ]);
     expect(setB.code).toBe(0);
     const getB = await runCli(['state', 'get', pipeline, '--stream', 'b']);
     expect(JSON.parse(getB.stdout)).toEqual({ replication_key: 'updated_at', replication_key_value: '2024-05-01T00:00:00.123456Z' });
@@ -58,7 +69,9 @@ describe('mage-int state', () => {
     writeFileSync(file, '{"singer_state":{"bookmarks":{"users":{"replication_key_value":"2024-01-01"}}}}');
     const result = await runCli(['state', 'set', pipeline, '--file', file]);
     expect(result.code).toBe(0);
-    expect(JSON.parse((await runCli(['state', 'get', pipeline])).stdout)).toEqual({ bookmarks: { users: { replication_key_value: '2024-01-01' } } });
+    expect(JSON.parse((await runCli(['state', 'get', pipeline])).stdout)).toEqual({
+      bookmarks: { users: { replication_key_value: '2024-01-01' } },
+    });
   });
 
   it('honours --state-dir', async () => {

@@ -88,15 +88,23 @@ describe('transforms in a pipeline file (mage-int run)', () => {
   it('stream maps, a TypeScript module and SQL change the schema PostgreSQL gets; after_load SQL and a command run after the last commit', async () => {
     const dir = join(work.dir, 'pg');
     mkdirSync(dir, { recursive: true });
-    const path = pipelineFile(dir, `  name: postgres\n  config: { host: 127.0.0.1, port: 5432, database: postgres, username: postgres, schema: ${schema} }`);
+    const path = pipelineFile(
+      dir,
+      `  name: postgres\n  config: { host: 127.0.0.1, port: 5432, database: postgres, username: postgres, schema: ${schema} }`,
+    );
     const result = await runCli(['run', path, '--progress', 'none'], { env: { MARKER: 'm-42' } });
     expect(result.stderr).toContain('after load m-42');
     expect(result.code, result.stderr).toBe(0);
 
-    const tables = (await pgQuery(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`)).map((r) => r['table_name']);
+    const tables = (await pgQuery(`SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`)).map(
+      (r) => r['table_name'],
+    );
     expect(tables).toEqual(['clients', 'order_count', 'orders']);
-    const columns = await pgQuery(`SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name IN ('clients', 'orders') AND column_name NOT LIKE '\\_sdc%' ORDER BY 1, 2`);
-    const of = (table: string) => Object.fromEntries(columns.filter((c) => c['table_name'] === table).map((c) => [c['column_name'], c['data_type']]));
+    const columns = await pgQuery(
+      `SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = '${schema}' AND table_name IN ('clients', 'orders') AND column_name NOT LIKE '\\_sdc%' ORDER BY 1, 2`,
+    );
+    const of = (table: string) =>
+      Object.fromEntries(columns.filter((c) => c['table_name'] === table).map((c) => [c['column_name'], c['data_type']]));
     expect(of('clients')).not.toHaveProperty('name');
     expect(of('clients')['email']).toBe('text');
     expect(of('orders')).not.toHaveProperty('payment_method');
@@ -104,7 +112,9 @@ describe('transforms in a pipeline file (mage-int run)', () => {
     expect(of('orders')['amount_x2']).toBe('numeric');
     expect(of('orders')['quantity']).toBe('text'); // retyped integer → string by the stream map
 
-    const [emails] = await pgQuery(`SELECT count(*)::int AS n, count(*) FILTER (WHERE email ~ '^[0-9a-f]{32}$')::int AS hashed FROM ${schema}.clients`);
+    const [emails] = await pgQuery(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE email ~ '^[0-9a-f]{32}$')::int AS hashed FROM ${schema}.clients`,
+    );
     expect(emails).toEqual({ n: 40, hashed: 40 });
     const [orders] = await pgQuery(
       `SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'cancelled')::int AS cancelled, count(*) FILTER (WHERE amount_x2 <> amount * 2)::int AS wrong, count(*) FILTER (WHERE big_order <> (amount > 200))::int AS misflagged FROM ${schema}.orders`,
@@ -122,14 +132,21 @@ describe('transforms in a pipeline file (mage-int run)', () => {
     const result = await runCli(['run', path, '--progress', 'none'], { env: { MARKER: 'duck' } });
     expect(result.code, result.stderr).toBe(0);
     const db = join(dir, 'out.duckdb');
-    const columns = await query(db, "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN ('clients', 'orders') ORDER BY 1, 2");
-    const of = (table: string) => Object.fromEntries(columns.filter((c) => c['table_name'] === table).map((c) => [c['column_name'], c['data_type']]));
+    const columns = await query(
+      db,
+      "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN ('clients', 'orders') ORDER BY 1, 2",
+    );
+    const of = (table: string) =>
+      Object.fromEntries(columns.filter((c) => c['table_name'] === table).map((c) => [c['column_name'], c['data_type']]));
     expect(of('orders')['big_order']).toBe('BOOLEAN');
     expect(of('orders')['amount_x2']).toMatch(/^DECIMAL\(\d+,2\)$/);
     expect(of('orders')).not.toHaveProperty('payment_method');
     expect(of('clients')).not.toHaveProperty('name');
     expect(of('orders')['quantity']).toBe('VARCHAR');
-    const [counts] = await query(db, "SELECT (SELECT count(*) FROM orders)::INTEGER AS n, (SELECT n FROM order_count)::INTEGER AS v, (SELECT count(*) FROM information_schema.tables WHERE table_name = 'products')::INTEGER AS products");
+    const [counts] = await query(
+      db,
+      "SELECT (SELECT count(*) FROM orders)::INTEGER AS n, (SELECT n FROM order_count)::INTEGER AS v, (SELECT count(*) FROM information_schema.tables WHERE table_name = 'products')::INTEGER AS products",
+    );
     expect(counts!['v']).toBe(counts!['n']);
     expect(counts!['products']).toBe(0);
   });
@@ -137,7 +154,10 @@ describe('transforms in a pipeline file (mage-int run)', () => {
   it('a transform failing mid-stream stops the run naming it, the stream and the record; DuckDB holds exactly what the saved state covers', async () => {
     const dir = join(work.dir, 'boom');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'boom.mjs'), "export default (order) => { if (order.id === 2501) throw new Error('bad order ' + order.id); return order; };\n");
+    writeFileSync(
+      join(dir, 'boom.mjs'),
+      "export default (order) => { if (order.id === 2501) throw new Error('bad order ' + order.id); return order; };\n",
+    );
     const path = join(dir, 'pipeline.yaml');
     writeFileSync(
       path,
@@ -152,7 +172,9 @@ transforms:
     const result = await runCli(['run', path, '--progress', 'none']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('error: transform module ./boom.mjs: stream "orders", record id=2501: bad order 2501');
-    const state = JSON.parse(readFileSync(join(dir, '.mage-int', 'state', 'pipeline.json'), 'utf8')) as { bookmarks: { orders: { last_pk_fetched: { id: number } } } };
+    const state = JSON.parse(readFileSync(join(dir, '.mage-int', 'state', 'pipeline.json'), 'utf8')) as {
+      bookmarks: { orders: { last_pk_fetched: { id: number } } };
+    };
     const saved = state.bookmarks.orders.last_pk_fetched.id;
     expect(saved).toBeGreaterThan(0);
     expect(saved).toBeLessThanOrEqual(2500);
@@ -191,21 +213,38 @@ describe('mage-int-map between Singer processes', () => {
     const file = (name: string, value: unknown) => writeFileSync(join(work.dir, name), JSON.stringify(value));
     file('faker.json', { seed: 3, customers: 20, products: 2, orders: 30 });
     file('maps.json', {
-      stream_maps: { customers: { email: "sha256(config['salt'] + email)", __alias__: 'people', __filter__: "country != 'US'" }, orders: null, products: '__NULL__' },
+      stream_maps: {
+        customers: { email: "sha256(config['salt'] + email)", __alias__: 'people', __filter__: "country != 'US'" },
+        orders: null,
+        products: '__NULL__',
+      },
       stream_map_config: { salt: 'pepper' },
     });
     file('jsonl.json', { destination_path: join(work.dir, 'out') });
     const bin = (name: string) => join(WORKSPACE, 'node_modules', '.bin', name);
-    const { stdout } = await sh('sh', ['-c', `${bin('source-faker')} --config faker.json | ${bin('mage-int-map')} --config maps.json | ${bin('destination-jsonl')} --config jsonl.json`], {
-      cwd: work.dir,
-      env: cliEnv(),
-    });
+    const { stdout } = await sh(
+      'sh',
+      [
+        '-c',
+        `${bin('source-faker')} --config faker.json | ${bin('mage-int-map')} --config maps.json | ${bin('destination-jsonl')} --config jsonl.json`,
+      ],
+      {
+        cwd: work.dir,
+        env: cliEnv(),
+      },
+    );
     expect(readdirSync(join(work.dir, 'out'))).toEqual(['people.jsonl']);
-    const people = readFileSync(join(work.dir, 'out', 'people.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const people = readFileSync(join(work.dir, 'out', 'people.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(people.length).toBeGreaterThan(0);
     expect(people.every((p) => p['country'] !== 'US' && /^[0-9a-f]{64}$/.test(String(p['email'])))).toBe(true);
     // The target printed the tap's last STATE, untouched by the mapper.
-    const states = stdout.trim().split('\n').map((l) => JSON.parse(l) as { bookmarks: Record<string, unknown> });
+    const states = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { bookmarks: Record<string, unknown> });
     expect(Object.keys(states.at(-1)!.bookmarks).sort()).toEqual(['customers', 'orders', 'products']);
   });
 
@@ -215,8 +254,14 @@ describe('mage-int-map between Singer processes', () => {
     expect(about.capabilities).toEqual(['stream-maps']);
     writeFileSync(join(work.dir, 'bad.json'), JSON.stringify({ stream_maps: { customers: { email: 'md5(emial)' } } }));
     writeFileSync(join(work.dir, 'f.json'), JSON.stringify({ seed: 1, customers: 1, products: 1, orders: 1 }));
-    const failed = await sh('sh', ['-c', `${join(WORKSPACE, 'node_modules', '.bin', 'source-faker')} --config f.json | ${bin} --config bad.json`], { cwd: work.dir }).catch((e: { code: number; stderr: string }) => e);
+    const failed = await sh(
+      'sh',
+      ['-c', `${join(WORKSPACE, 'node_modules', '.bin', 'source-faker')} --config f.json | ${bin} --config bad.json`],
+      { cwd: work.dir },
+    ).catch((e: { code: number; stderr: string }) => e);
     expect((failed as { code: number }).code).toBe(1);
-    expect((failed as { stderr: string }).stderr).toContain('error: transform stream_maps #1: stream "customers", field "email": unknown name "emial"');
+    expect((failed as { stderr: string }).stderr).toContain(
+      'error: transform stream_maps #1: stream "customers", field "email": unknown name "emial"',
+    );
   });
 });

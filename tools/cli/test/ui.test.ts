@@ -13,7 +13,10 @@ describe('mage-int ui', () => {
   it('prints a 127.0.0.1 address with a token, serves the project with it, and stops on Ctrl-C', async () => {
     assertBuilt();
     mkdirSync(join(work.dir, 'pipelines'));
-    writeFileSync(join(work.dir, 'pipelines', 'orders.yaml'), 'source: { name: faker }\ndestination: { name: duckdb, config: { path: o.duckdb } }\n');
+    writeFileSync(
+      join(work.dir, 'pipelines', 'orders.yaml'),
+      'source: { name: faker }\ndestination: { name: duckdb, config: { path: o.duckdb } }\n',
+    );
     const child = startCli(['ui', '--project', work.dir]);
     let stdout = '';
     child.stdout!.setEncoding('utf8');

@@ -2,7 +2,18 @@ import { resolve } from 'node:path';
 import { Job, Queue, type JobState } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Executor, RunInfo, RunRequest, RunStatus, RunTaskInfo, ScheduleInfo } from '@mage-int/core';
-import { cancelChannel, cancelKey, KEEP, redisClient, resolveQueueConfig, RETRY, RUN_JOB, type QueueConfig, type RunJobData, type TaskJobResult } from './queue-config.js';
+import {
+  cancelChannel,
+  cancelKey,
+  KEEP,
+  redisClient,
+  resolveQueueConfig,
+  RETRY,
+  RUN_JOB,
+  type QueueConfig,
+  type RunJobData,
+  type TaskJobResult,
+} from './queue-config.js';
 
 function statusOf(state: JobState | 'unknown', cancelled: boolean): RunStatus {
   if (cancelled) return state === 'completed' || state === 'failed' || state === 'unknown' ? 'cancelled' : 'cancelling';
@@ -47,8 +58,15 @@ export class BullmqExecutor implements Executor {
   async runs(options: { limit?: number } = {}): Promise<RunInfo[]> {
     const limit = options.limit ?? 20;
     // Task jobs share the queue: read more than asked for and keep the runs.
-    const jobs = await this.queue.getJobs(['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed'], 0, limit * 20);
-    const runs = jobs.filter((j) => j.name === RUN_JOB).sort((a, b) => b.timestamp - a.timestamp).slice(0, limit);
+    const jobs = await this.queue.getJobs(
+      ['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed'],
+      0,
+      limit * 20,
+    );
+    const runs = jobs
+      .filter((j) => j.name === RUN_JOB)
+      .sort((a, b) => b.timestamp - a.timestamp)
+      .slice(0, limit);
     return Promise.all(runs.map((job) => this.describe(job as Job<RunJobData>)));
   }
 
@@ -85,7 +103,9 @@ export class BullmqExecutor implements Executor {
       rows: tasks.reduce((sum, t) => sum + t.rows, 0),
       submittedAt: job.timestamp,
       ...(data.startedAt ? { startedAt: data.startedAt } : {}),
-      ...(job.finishedOn && (status === 'completed' || status === 'failed' || status === 'cancelled') ? { finishedAt: job.finishedOn } : {}),
+      ...(job.finishedOn && (status === 'completed' || status === 'failed' || status === 'cancelled')
+        ? { finishedAt: job.finishedOn }
+        : {}),
       ...(job.failedReason ? { error: job.failedReason } : {}),
       tasks,
       ...(job.repeatJobKey ? { schedule: job.repeatJobKey } : {}),

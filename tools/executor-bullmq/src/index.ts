@@ -2,4 +2,11 @@
 export { BullmqExecutor } from './bullmq-executor.js';
 export { startWorker, redactedUrl, type WorkerOptions, type RunningWorker } from './worker.js';
 export { ReaderLockedError } from './reader-lock.js';
-export { DEFAULT_REDIS_URL, resolveQueueConfig, type QueueConfig, type RunJobData, type TaskJobData, type TaskJobResult } from './queue-config.js';
+export {
+  DEFAULT_REDIS_URL,
+  resolveQueueConfig,
+  type QueueConfig,
+  type RunJobData,
+  type TaskJobData,
+  type TaskJobResult,
+} from './queue-config.js';

@@ -14,7 +14,11 @@ export interface QueueConfig {
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
 export function resolveQueueConfig(config: QueueConfig): Required<QueueConfig> {
-  return { redis: config.redis ?? process.env['MAGE_INT_REDIS_URL'] ?? DEFAULT_REDIS_URL, prefix: config.prefix ?? 'mage-int', queue: config.queue ?? 'runs' };
+  return {
+    redis: config.redis ?? process.env['MAGE_INT_REDIS_URL'] ?? DEFAULT_REDIS_URL,
+    prefix: config.prefix ?? 'mage-int',
+    queue: config.queue ?? 'runs',
+  };
 }
 
 /**

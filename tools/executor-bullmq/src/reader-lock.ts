@@ -22,7 +22,10 @@ export async function acquireReaderLock(redis: Redis, key: string, pipelineId: s
   const holder = `worker ${process.pid} on ${hostname()} since ${new Date().toISOString()}`;
   const taken = await redis.set(key, holder, 'PX', ttlMs, 'NX');
   if (taken !== 'OK') throw new ReaderLockedError(pipelineId, (await redis.get(key)) ?? 'another worker');
-  const renew = setInterval(() => void redis.eval(RENEW, 1, key, holder, String(ttlMs)).catch(() => {}), Math.max(250, Math.floor(ttlMs / 3)));
+  const renew = setInterval(
+    () => void redis.eval(RENEW, 1, key, holder, String(ttlMs)).catch(() => {}),
+    Math.max(250, Math.floor(ttlMs / 3)),
+  );
   renew.unref();
   return async () => {
     clearInterval(renew);

@@ -96,7 +96,11 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       const tasks = plan.tasks.filter((t) => t.streams.length > 0);
       // Ids from the run's: planning again after a crash finds the tasks already queued instead of adding them twice.
       const taskJobs = tasks.map((_, i) => `${runId.replace(/:/g, '_')}-task-${i + 1}`);
-      const request = { pipeline: data.pipeline, ...(data.streams ? { streams: data.streams } : {}), ...(data.fullRefresh ? { fullRefresh: true } : {}) };
+      const request = {
+        pipeline: data.pipeline,
+        ...(data.streams ? { streams: data.streams } : {}),
+        ...(data.fullRefresh ? { fullRefresh: true } : {}),
+      };
       await queue.addBulk(
         tasks.map((task, i) => ({
           name: TASK_JOB,
@@ -104,8 +108,17 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
           opts: { jobId: taskJobs[i], parent: { id: runId, queue: job.queueQualifiedName }, failParentOnFailure: true, ...RETRY, ...KEEP },
         })),
       );
-      await job.updateData({ ...data, step: 'wait', pipelineId: plan.pipelineId, tasks, taskJobs, startedAt: data.startedAt ?? Date.now() });
-      say(`run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map((t) => `[${t.streams.join(', ')}]`).join(' ') || 'nothing selected'}`);
+      await job.updateData({
+        ...data,
+        step: 'wait',
+        pipelineId: plan.pipelineId,
+        tasks,
+        taskJobs,
+        startedAt: data.startedAt ?? Date.now(),
+      });
+      say(
+        `run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map((t) => `[${t.streams.join(', ')}]`).join(' ') || 'nothing selected'}`,
+      );
       if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
     }
     const values = Object.values(await job.getChildrenValues<TaskJobResult>());
@@ -122,10 +135,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     say(`${label}: started (attempt ${job.attemptsMade + 1})`);
     const secrets: TaskSecrets = { secrets: [] };
     const releaseReader = task.logBased
-      ? await acquireReaderLock(redis, `${config.prefix}:${config.queue}:mage-int:reader:${pipelineId}`, pipelineId, lockMs).catch((error: unknown) => {
-          say(`${label}: ${formatError(error)}`);
-          throw storedError(error, []);
-        })
+      ? await acquireReaderLock(redis, `${config.prefix}:${config.queue}:mage-int:reader:${pipelineId}`, pipelineId, lockMs).catch(
+          (error: unknown) => {
+            say(`${label}: ${formatError(error)}`);
+            throw storedError(error, []);
+          },
+        )
       : undefined;
     try {
       return await track(job, runId, async (signal) => {
@@ -188,7 +203,9 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     }
   });
   await worker.waitUntilReady();
-  say(`worker ${name} ready: queue ${config.prefix}:${config.queue} on ${redactedUrl(config.redis)}, concurrency ${options.concurrency ?? 1}`);
+  say(
+    `worker ${name} ready: queue ${config.prefix}:${config.queue} on ${redactedUrl(config.redis)}, concurrency ${options.concurrency ?? 1}`,
+  );
 
   return {
     name,
@@ -215,4 +232,3 @@ export function redactedUrl(url: string): string {
     return 'redis';
   }
 }
-

@@ -33,7 +33,9 @@ export function configTable(schema: JsonSchema): string {
             ? `Mage's setting, accepted and ignored${own.description ? `: ${own.description}` : '.'}`
             : (prop.description ?? '');
       const notes = [description, prop.secret || prop.writeOnly ? '(secret: never logged)' : ''].filter(Boolean).join(' ');
-      rows.push(`| \`${path}\` | ${type} | ${required.has(name) ? 'yes' : ''} | ${dflt} | ${notes.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+      rows.push(
+        `| \`${path}\` | ${type} | ${required.has(name) ? 'yes' : ''} | ${dflt} | ${notes.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`,
+      );
       if (prop.type === 'object' && prop.properties) walk(prop, path, inner);
     }
   };
@@ -110,7 +112,10 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
   });
   const { description: _description, ...resolved } = resolvedSchema(schema);
   const output = await compile(
-    { ...structuredClone(resolved), description: '`Config` after validateConfig: every setting with a default is set; deprecated names are moved to their new ones.' } as Parameters<typeof compile>[0],
+    {
+      ...structuredClone(resolved),
+      description: '`Config` after validateConfig: every setting with a default is set; deprecated names are moved to their new ones.',
+    } as Parameters<typeof compile>[0],
     'ResolvedConfig',
     // Types of `definitions` were declared with Config above; declaring them again would clash.
     { ...COMPILE_OPTIONS, bannerComment: '', declareExternallyReferenced: false },
@@ -120,7 +125,10 @@ export async function generateConnectorCode(directory = '.'): Promise<void> {
   const readmePath = join(dir, 'README.md');
   const readme = await readFile(readmePath, 'utf8').catch(() => undefined);
   if (readme?.includes('<!-- config:start -->')) {
-    const updated = readme.replace(/<!-- config:start -->[\s\S]*?<!-- config:end -->/, `<!-- config:start -->\n${configTable(spec)}\n<!-- config:end -->`);
+    const updated = readme.replace(
+      /<!-- config:start -->[\s\S]*?<!-- config:end -->/,
+      `<!-- config:start -->\n${configTable(spec)}\n<!-- config:end -->`,
+    );
     if (updated !== readme) await writeFile(readmePath, updated);
   }
 }
@@ -148,8 +156,20 @@ export async function syncSharedSettings(directory: string, spec: JsonSchema): P
     // Another tool's name for a shared setting stays what it is: not deprecated, its own note (if any).
     const otherName = typeof alias === 'string' && property.deprecated !== true;
     const text =
-      typeof alias !== 'string' ? description : otherName ? property.description : typeof scale === 'number' ? `Deprecated: use \`${alias}\` (the same setting under its shared name, in its unit: this value × ${scale}).` : `Deprecated: use \`${alias}\` (the same setting under its shared name).`;
-    spec.properties![name] = { ...shape, ...scaled, ...own, ...(typeof alias === 'string' ? { ...(otherName ? {} : { deprecated: true }), 'x-alias-of': alias } : {}), ...(text === undefined ? {} : { description: text }) };
+      typeof alias !== 'string'
+        ? description
+        : otherName
+          ? property.description
+          : typeof scale === 'number'
+            ? `Deprecated: use \`${alias}\` (the same setting under its shared name, in its unit: this value × ${scale}).`
+            : `Deprecated: use \`${alias}\` (the same setting under its shared name).`;
+    spec.properties![name] = {
+      ...shape,
+      ...scaled,
+      ...own,
+      ...(typeof alias === 'string' ? { ...(otherName ? {} : { deprecated: true }), 'x-alias-of': alias } : {}),
+      ...(text === undefined ? {} : { description: text }),
+    };
   }
   if (JSON.stringify(spec) !== before) await writeFile(join(directory, 'spec.json'), `${JSON.stringify(spec, null, 2)}\n`);
   return spec;

@@ -54,7 +54,12 @@ export function canonicalValue(value: unknown): unknown {
 }
 
 function isNotNullMatcher(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && (value as Record<string, unknown>)['$not_null'] === true && Object.keys(value).length === 1;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<string, unknown>)['$not_null'] === true &&
+    Object.keys(value).length === 1
+  );
 }
 
 /** Whether an actual cell matches an expected one: canonical equality, or `{"$not_null": true}`. */
@@ -82,7 +87,11 @@ export function diffRows(actual: readonly Record<string, unknown>[], expected: r
     else unmatched.splice(index, 1);
   }
   if (missing.length === 0 && unmatched.length === 0) return undefined;
-  const list = (rows: Record<string, unknown>[]) => rows.slice(0, 5).map((r) => show(r, columns)).join('\n    ') + (rows.length > 5 ? `\n    … ${rows.length - 5} more` : '');
+  const list = (rows: Record<string, unknown>[]) =>
+    rows
+      .slice(0, 5)
+      .map((r) => show(r, columns))
+      .join('\n    ') + (rows.length > 5 ? `\n    … ${rows.length - 5} more` : '');
   const parts = [`columns compared: ${columns.join(', ')}; expected ${expected.length} rows, found ${actual.length}`];
   if (missing.length > 0) parts.push(`  missing:\n    ${list(missing)}`);
   if (unmatched.length > 0) parts.push(`  unexpected:\n    ${list(unmatched)}`);

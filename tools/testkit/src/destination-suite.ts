@@ -35,7 +35,12 @@ export class DestinationSuiteContext {
   }
 
   /** Loads `messages`, calling `onState` (awaited, with the destination paused) for every STATE it yields. */
-  async write(config: unknown, messages: AsyncIterable<SourceMessage>, streams: Record<string, StreamLoadOptions> = {}, onState?: (value: unknown) => Promise<void>): Promise<unknown[]> {
+  async write(
+    config: unknown,
+    messages: AsyncIterable<SourceMessage>,
+    streams: Record<string, StreamLoadOptions> = {},
+    onState?: (value: unknown) => Promise<void>,
+  ): Promise<unknown[]> {
     const ctx = { ...testContext(`destination-${this.connector.name}`), streams };
     const states: unknown[] = [];
     try {
@@ -80,7 +85,10 @@ export async function* keyedInput(): AsyncGenerator<SourceMessage> {
       return { id, name: `row ${id}`, updated_at: new Date(Date.UTC(2024, 0, 1, 0, 0, id)).toISOString() };
     });
     yield { type: 'RECORD_BATCH', stream: COMMIT_STREAM, records };
-    yield { type: 'STATE', value: { bookmarks: { [COMMIT_STREAM]: { replication_key: 'updated_at', replication_key_value: records.at(-1)?.updated_at } } } };
+    yield {
+      type: 'STATE',
+      value: { bookmarks: { [COMMIT_STREAM]: { replication_key: 'updated_at', replication_key_value: records.at(-1)?.updated_at } } },
+    };
   }
 }
 
@@ -106,10 +114,12 @@ async function checkFixture(ctx: DestinationSuiteContext, fixture: DestinationFi
     try {
       states = await ctx.write(config, fixtureMessages(fixture.inputPath), expected.streams ?? {});
     } catch (error) {
-      if (!expected.error || error instanceof ConformanceError) throw error instanceof ConformanceError ? error : new ConformanceError(`load failed: ${formatError(error)}`);
+      if (!expected.error || error instanceof ConformanceError)
+        throw error instanceof ConformanceError ? error : new ConformanceError(`load failed: ${formatError(error)}`);
       const code = (error as { code?: unknown }).code;
       const text = formatError(error);
-      if (expected.error.code) expectThat(code === expected.error.code, `expected error code ${expected.error.code}, got ${String(code)}: ${text}`);
+      if (expected.error.code)
+        expectThat(code === expected.error.code, `expected error code ${expected.error.code}, got ${String(code)}: ${text}`);
       for (const part of [expected.error.message, ...(expected.error.message_includes ?? [])]) {
         if (part !== undefined) expectThat(text.includes(part), `expected the error to mention ${JSON.stringify(part)}, got: ${text}`);
       }
@@ -167,7 +177,10 @@ export async function destinationChecks(testConfig: DestinationTestConfig<unknow
             if (!readDuring) return;
             const rows = await ctx.table(config, COMMIT_STREAM);
             const before = yielded.length * BATCH_ROWS;
-            expectThat(rows.length >= before, `STATE #${yielded.length} was yielded when only ${rows.length} of the ${before} records before it were readable: state must follow the commit`);
+            expectThat(
+              rows.length >= before,
+              `STATE #${yielded.length} was yielded when only ${rows.length} of the ${before} records before it were readable: state must follow the commit`,
+            );
           });
           const inputStates: unknown[] = [];
           for await (const message of keyedInput()) if (message.type === 'STATE') inputStates.push(message.value);
@@ -176,8 +189,13 @@ export async function destinationChecks(testConfig: DestinationTestConfig<unknow
             JSON.stringify(canonicalValue(states.at(-1))) === JSON.stringify(canonicalValue(inputStates.at(-1))),
             `the last STATE yielded (${stringifyExactJson(states.at(-1))}) is not the last STATE of the input (${stringifyExactJson(inputStates.at(-1))})`,
           );
-          const order = states.map((s) => inputStates.findIndex((i) => JSON.stringify(canonicalValue(i)) === JSON.stringify(canonicalValue(s))));
-          expectThat(order.every((index, i) => index >= 0 && (i === 0 || index > (order[i - 1] ?? -1))), `STATEs were yielded out of order or altered: ${stringifyExactJson(states)}`);
+          const order = states.map((s) =>
+            inputStates.findIndex((i) => JSON.stringify(canonicalValue(i)) === JSON.stringify(canonicalValue(s))),
+          );
+          expectThat(
+            order.every((index, i) => index >= 0 && (i === 0 || index > (order[i - 1] ?? -1))),
+            `STATEs were yielded out of order or altered: ${stringifyExactJson(states)}`,
+          );
           const diff = diffRows(await ctx.table(config, COMMIT_STREAM), keyedExpectedRows());
           expectThat(diff === undefined, () => `table "${COMMIT_STREAM}" after the load:\n${diff}`);
         }),

@@ -44,7 +44,10 @@ export async function loadDestinationFixtures(directory = DEFAULT_DESTINATION_FI
     if (!(await stat(caseDir)).isDirectory()) continue;
     const inputPath = join(caseDir, 'input.jsonl');
     const expectedPath = join(caseDir, 'expected.json');
-    const hasInput = await stat(inputPath).then(() => true, () => false);
+    const hasInput = await stat(inputPath).then(
+      () => true,
+      () => false,
+    );
     const expectedText = await readFile(expectedPath, 'utf8').catch(() => undefined);
     if (!hasInput || expectedText === undefined) continue;
     const expected = parseExactJson(expectedText) as FixtureExpectation;
@@ -52,7 +55,10 @@ export async function loadDestinationFixtures(directory = DEFAULT_DESTINATION_FI
       throw new Error(`fixture ${caseDir}: expected.json needs "tables" (a load that succeeds) or "error" (input to reject)`);
     }
     const setupPath = join(caseDir, 'setup.jsonl');
-    const hasSetup = await stat(setupPath).then(() => true, () => false);
+    const hasSetup = await stat(setupPath).then(
+      () => true,
+      () => false,
+    );
     fixtures.push({ name, directory: caseDir, inputPath, ...(hasSetup ? { setupPath } : {}), expected });
   }
   return fixtures;

@@ -44,17 +44,31 @@ export function assertValidCatalog(catalog: Catalog): void {
     expectThat(typeof properties === 'object' && properties !== null, `${where}.schema has no "properties"`);
     expectThat(Array.isArray(stream.metadata), `${where} has no metadata list`);
     for (const entry of stream.metadata) {
-      expectThat(Array.isArray(entry.breadcrumb) && typeof entry.metadata === 'object' && entry.metadata !== null, `${where} has a metadata entry without breadcrumb/metadata`);
+      expectThat(
+        Array.isArray(entry.breadcrumb) && typeof entry.metadata === 'object' && entry.metadata !== null,
+        `${where} has a metadata entry without breadcrumb/metadata`,
+      );
       if (entry.breadcrumb.length === 2) {
-        expectThat(entry.breadcrumb[0] === 'properties' && properties[entry.breadcrumb[1] ?? ''] !== undefined, `${where} has metadata for unknown field ${JSON.stringify(entry.breadcrumb)}`);
+        expectThat(
+          entry.breadcrumb[0] === 'properties' && properties[entry.breadcrumb[1] ?? ''] !== undefined,
+          `${where} has metadata for unknown field ${JSON.stringify(entry.breadcrumb)}`,
+        );
       }
     }
-    expectThat(stream.metadata.some((m) => m.breadcrumb.length === 0), `${where} has no stream-level metadata (breadcrumb [])`);
-    for (const key of keyProperties(stream)) expectThat(properties[key] !== undefined, `${where}: key property "${key}" is not in the schema`);
+    expectThat(
+      stream.metadata.some((m) => m.breadcrumb.length === 0),
+      `${where} has no stream-level metadata (breadcrumb [])`,
+    );
+    for (const key of keyProperties(stream))
+      expectThat(properties[key] !== undefined, `${where}: key property "${key}" is not in the schema`);
     const validKeys = getMetadata(stream)['valid-replication-keys'];
     if (validKeys !== undefined) {
       expectThat(Array.isArray(validKeys), `${where}: valid-replication-keys must be a list`);
-      for (const key of validKeys as unknown[]) expectThat(typeof key === 'string' && properties[key] !== undefined, `${where}: replication key ${JSON.stringify(key)} is not in the schema`);
+      for (const key of validKeys as unknown[])
+        expectThat(
+          typeof key === 'string' && properties[key] !== undefined,
+          `${where}: replication key ${JSON.stringify(key)} is not in the schema`,
+        );
     }
   }
 }

@@ -14,7 +14,11 @@ export interface PipelineChildRun {
  * `committed N` with N ≥ that (the line `crashablePipeline` prints per committed state): a crash between a read and
  * its commit, as a killed `mage-int run` would have.
  */
-export function runPipelineChild(script: string, args: readonly string[], options: { cwd?: string; killAfterCommits?: number } = {}): Promise<PipelineChildRun> {
+export function runPipelineChild(
+  script: string,
+  args: readonly string[],
+  options: { cwd?: string; killAfterCommits?: number } = {},
+): Promise<PipelineChildRun> {
   const { cwd, killAfterCommits } = options;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });

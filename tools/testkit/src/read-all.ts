@@ -49,7 +49,13 @@ export function testContext(name: string, timeoutMs = 120_000): ConnectorContext
  * Runs `source.read` to the end, enforcing the Singer rules on the way (SCHEMA before RECORD, records match
  * their schema and carry their keys, STATE values are full states) and collecting what it emitted.
  */
-export async function readAll(source: Source<never>, config: unknown, catalog: Catalog, state: State, options: ReadOptions = {}): Promise<ReadResult> {
+export async function readAll(
+  source: Source<never>,
+  config: unknown,
+  catalog: Catalog,
+  state: State,
+  options: ReadOptions = {},
+): Promise<ReadResult> {
   const maxRecords = options.maxRecords ?? 1_000_000;
   const guard = new MessageGuard({ validateRecords: true });
   const result: ReadResult = { records: new Map(), schemas: new Map(), states: [], finalState: { bookmarks: {} }, recordsBeforeState: [] };
@@ -79,8 +85,16 @@ export async function readAll(source: Source<never>, config: unknown, catalog: C
         }
         case 'STATE': {
           const value = message.value as { bookmarks?: unknown } | null;
-          if (typeof value !== 'object' || value === null || typeof value.bookmarks !== 'object' || value.bookmarks === null || Array.isArray(value.bookmarks)) {
-            throw new ConformanceError(`read() emitted a STATE whose value is not a full state {bookmarks: {...}}: ${JSON.stringify(message.value)}`);
+          if (
+            typeof value !== 'object' ||
+            value === null ||
+            typeof value.bookmarks !== 'object' ||
+            value.bookmarks === null ||
+            Array.isArray(value.bookmarks)
+          ) {
+            throw new ConformanceError(
+              `read() emitted a STATE whose value is not a full state {bookmarks: {...}}: ${JSON.stringify(message.value)}`,
+            );
           }
           const full = toState(message.value);
           result.states.push(full);

@@ -14,7 +14,13 @@ export const TEST_CONFIG_FILES = ['test/testkit.config.ts', 'test/testkit.config
 export async function findTestConfig(directory: string): Promise<string | undefined> {
   for (const file of TEST_CONFIG_FILES) {
     const path = join(directory, file);
-    if (await access(path).then(() => true, () => false)) return path;
+    if (
+      await access(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
   }
   return undefined;
 }
@@ -35,15 +41,22 @@ export async function loadTestConfig(path: string): Promise<ConnectorTestConfig<
   }
   const config = module.default;
   if (!config || (config.kind !== 'source' && config.kind !== 'destination') || typeof config.setup !== 'function') {
-    throw new ConfigError('TEST_CONFIG_INVALID', `${path} must default-export defineTestConfig({kind: 'source' | 'destination', setup, ...})`, {
-      hint: 'see docs/authoring-connectors.md, "Conformance tests"',
-    });
+    throw new ConfigError(
+      'TEST_CONFIG_INVALID',
+      `${path} must default-export defineTestConfig({kind: 'source' | 'destination', setup, ...})`,
+      {
+        hint: 'see docs/authoring-connectors.md, "Conformance tests"',
+      },
+    );
   }
   return config;
 }
 
 /** Pairs a connector with its test config, checking that their kinds agree. */
-export function conformanceSubject(connector: Source<never> | Destination<never>, testConfig: ConnectorTestConfig<unknown>): ConformanceSubject {
+export function conformanceSubject(
+  connector: Source<never> | Destination<never>,
+  testConfig: ConnectorTestConfig<unknown>,
+): ConformanceSubject {
   if (connector.kind !== testConfig.kind) {
     throw new ConfigError('TEST_CONFIG_KIND', `the test config is for a ${testConfig.kind}, but ${connector.name} is a ${connector.kind}`);
   }
@@ -53,14 +66,31 @@ export function conformanceSubject(connector: Source<never> | Destination<never>
 }
 
 /** The checks and the context they run in, for one subject. */
-export async function prepareSuite(subject: ConformanceSubject): Promise<{ checks: ConformanceCheck<never>[]; context: SourceSuiteContext | DestinationSuiteContext; setup(): Promise<void>; teardown(): Promise<void> }> {
+export async function prepareSuite(
+  subject: ConformanceSubject,
+): Promise<{
+  checks: ConformanceCheck<never>[];
+  context: SourceSuiteContext | DestinationSuiteContext;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+}> {
   if (subject.connector.kind === 'source') {
     const context = new SourceSuiteContext(subject.connector, subject.testConfig as SourceTestConfig<unknown>);
-    return { checks: sourceChecks() as ConformanceCheck<never>[], context, setup: () => context.setup(), teardown: () => context.teardown() };
+    return {
+      checks: sourceChecks() as ConformanceCheck<never>[],
+      context,
+      setup: () => context.setup(),
+      teardown: () => context.teardown(),
+    };
   }
   const testConfig = subject.testConfig as DestinationTestConfig<unknown>;
   const context = new DestinationSuiteContext(subject.connector, testConfig);
-  return { checks: (await destinationChecks(testConfig)) as ConformanceCheck<never>[], context, setup: async () => {}, teardown: async () => {} };
+  return {
+    checks: (await destinationChecks(testConfig)) as ConformanceCheck<never>[],
+    context,
+    setup: async () => {},
+    teardown: async () => {},
+  };
 }
 
 /** Runs every check of the suite outside a test framework, reporting each result as it finishes. */
@@ -75,7 +105,12 @@ export async function runConformance(subject: ConformanceSubject, onResult?: (re
   try {
     await suite.setup();
   } catch (error) {
-    report({ name: 'test config setup() prepares the service', status: 'failed', message: (error as Error).message, durationMs: Date.now() - started });
+    report({
+      name: 'test config setup() prepares the service',
+      status: 'failed',
+      message: (error as Error).message,
+      durationMs: Date.now() - started,
+    });
     return results;
   }
   try {
@@ -86,7 +121,12 @@ export async function runConformance(subject: ConformanceSubject, onResult?: (re
         report({ name: check.name, status: 'passed', durationMs: Date.now() - t0 });
       } catch (error) {
         const skipped = error instanceof CheckSkipped;
-        report({ name: check.name, status: skipped ? 'skipped' : 'failed', message: (error as Error).message ?? String(error), durationMs: Date.now() - t0 });
+        report({
+          name: check.name,
+          status: skipped ? 'skipped' : 'failed',
+          message: (error as Error).message ?? String(error),
+          durationMs: Date.now() - t0,
+        });
       }
     }
   } finally {

@@ -23,9 +23,14 @@ export async function runTap(packageDir: string, config: Record<string, unknown>
   writeFileSync(path, JSON.stringify(config));
   try {
     return await new Promise((resolve) => {
-      execFile(process.execPath, [bin, '--config', path, ...args], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'debug' } }, (error, stdout, stderr) => {
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [bin, '--config', path, ...args],
+        { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'debug' } },
+        (error, stdout, stderr) => {
+          resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,18 @@
 import { setMetadata, type Catalog, type RecordData, type SourceMessage, type State, type StateMessage } from '@mage-int/core';
 
 /** Selects the named streams (by stream name or tap_stream_id; all others deselected) with a replication method. */
-export function selectStreams(catalog: Catalog, streams: Record<string, { method: 'FULL_TABLE' | 'INCREMENTAL' | 'LOG_BASED'; key?: string }>): Catalog {
+export function selectStreams(
+  catalog: Catalog,
+  streams: Record<string, { method: 'FULL_TABLE' | 'INCREMENTAL' | 'LOG_BASED'; key?: string }>,
+): Catalog {
   const out = structuredClone(catalog);
   for (const stream of out.streams) {
     const choice = streams[stream.stream] ?? streams[stream.tap_stream_id];
-    setMetadata(stream, [], { selected: choice !== undefined, ...(choice ? { 'replication-method': choice.method } : {}), ...(choice?.key ? { 'replication-key': choice.key } : {}) });
+    setMetadata(stream, [], {
+      selected: choice !== undefined,
+      ...(choice ? { 'replication-method': choice.method } : {}),
+      ...(choice?.key ? { 'replication-key': choice.key } : {}),
+    });
   }
   return out;
 }

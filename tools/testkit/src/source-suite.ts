@@ -77,7 +77,10 @@ export class SourceSuiteContext {
     if (!wanted) return catalog.streams;
     const found = wanted.map((id) => {
       const stream = catalog.streams.find((s) => s.tap_stream_id === id) ?? catalog.streams.find((s) => s.stream === id);
-      expectThat(stream, `test config names stream "${id}" but discover() did not return it (found: ${catalog.streams.map((s) => s.tap_stream_id).join(', ')})`);
+      expectThat(
+        stream,
+        `test config names stream "${id}" but discover() did not return it (found: ${catalog.streams.map((s) => s.tap_stream_id).join(', ')})`,
+      );
       return stream;
     });
     return found;
@@ -131,7 +134,7 @@ function incrementalKey(stream: CatalogStream): string | undefined {
 }
 
 function describeValue(value: unknown): string {
-  return typeof value === 'bigint' ? `${value}n` : JSON.stringify(value) ?? String(value);
+  return typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value));
 }
 
 /** The source conformance checks, in the order they run. */
@@ -176,7 +179,11 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
         const streams = await ctx.streams();
         for (const stream of streams) {
           const records = result.records.get(stream.tap_stream_id) ?? [];
-          if (ctx.testConfig.expectRecords !== false) expectThat(records.length > 0, `stream "${stream.tap_stream_id}" yielded no records; give the test data some rows (or set expectRecords: false)`);
+          if (ctx.testConfig.expectRecords !== false)
+            expectThat(
+              records.length > 0,
+              `stream "${stream.tap_stream_id}" yielded no records; give the test data some rows (or set expectRecords: false)`,
+            );
           const schema = result.schemas.get(stream.tap_stream_id);
           if (records.length > 0) {
             expectThat(schema, `stream "${stream.tap_stream_id}" emitted records without a SCHEMA`);
@@ -188,7 +195,10 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
           }
         }
         for (const id of result.records.keys()) {
-          expectThat(streams.some((s) => s.tap_stream_id === id), `read() emitted records for "${id}", which was not selected`);
+          expectThat(
+            streams.some((s) => s.tap_stream_id === id),
+            `read() emitted records for "${id}", which was not selected`,
+          );
         }
       },
     },
@@ -212,7 +222,8 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
           const before = full.recordsBeforeState[i]?.get(id) ?? 0;
           return before > 0 && before < (full.records.get(id)?.length ?? 0);
         });
-        if (cut < 0) throw new CheckSkipped('the full read emitted no STATE in the middle of a stream (give the test data more rows than one batch)');
+        if (cut < 0)
+          throw new CheckSkipped('the full read emitted no STATE in the middle of a stream (give the test data more rows than one batch)');
         const { catalog } = await ctx.catalogFor('default');
         const resumed = await readAll(ctx.connector, ctx.config, catalog, full.states[cut] as State);
         for (const stream of streams) {
@@ -224,7 +235,8 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
           const lost = (full.records.get(id) ?? []).map(keyOf).filter((key) => !delivered.has(key));
           expectThat(
             lost.length === 0,
-            () => `stream "${id}": restarted from the STATE after record ${full.recordsBeforeState[cut]?.get(id) ?? 0} (${JSON.stringify(full.states[cut]?.bookmarks[id])}), ${lost.length} records of the full read never arrived, e.g. key ${lost[0]}`,
+            () =>
+              `stream "${id}": restarted from the STATE after record ${full.recordsBeforeState[cut]?.get(id) ?? 0} (${JSON.stringify(full.states[cut]?.bookmarks[id])}), ${lost.length} records of the full read never arrived, e.g. key ${lost[0]}`,
           );
         }
       },
@@ -239,10 +251,20 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
           const records = first.result.records.get(stream.tap_stream_id) ?? [];
           if (records.length === 0) continue;
           const bookmark = first.result.finalState.bookmarks[stream.tap_stream_id];
-          expectThat(bookmark && bookmark.replication_key_value !== undefined, () => `stream "${stream.tap_stream_id}" read ${records.length} records incrementally but the final state has no replication_key_value for it: ${JSON.stringify(first.result.finalState)}`);
-          const max = records.reduce<unknown>((m, r) => (r[key] === null || r[key] === undefined ? m : m === undefined || compareBookmarkValues(r[key], m) > 0 ? r[key] : m), undefined);
+          expectThat(
+            bookmark && bookmark.replication_key_value !== undefined,
+            () =>
+              `stream "${stream.tap_stream_id}" read ${records.length} records incrementally but the final state has no replication_key_value for it: ${JSON.stringify(first.result.finalState)}`,
+          );
+          const max = records.reduce<unknown>(
+            (m, r) => (r[key] === null || r[key] === undefined ? m : m === undefined || compareBookmarkValues(r[key], m) > 0 ? r[key] : m),
+            undefined,
+          );
           if (max !== undefined) {
-            expectThat(compareBookmarkValues(bookmark.replication_key_value, max) >= 0, `stream "${stream.tap_stream_id}": bookmark ${describeValue(bookmark.replication_key_value)} is older than the newest record read (${describeValue(max)})`);
+            expectThat(
+              compareBookmarkValues(bookmark.replication_key_value, max) >= 0,
+              `stream "${stream.tap_stream_id}": bookmark ${describeValue(bookmark.replication_key_value)} is older than the newest record read (${describeValue(max)})`,
+            );
           }
           checked.push(stream.tap_stream_id);
         }
@@ -254,10 +276,16 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
           const bookmarkValue = first.result.finalState.bookmarks[id]?.replication_key_value;
           const again = second.records.get(id) ?? [];
           for (const record of again) {
-            expectThat(compareBookmarkValues(record[key], bookmarkValue) >= 0, `stream "${id}": the resumed read returned a record with ${key} = ${describeValue(record[key])}, older than the bookmark ${describeValue(bookmarkValue)}`);
+            expectThat(
+              compareBookmarkValues(record[key], bookmarkValue) >= 0,
+              `stream "${id}": the resumed read returned a record with ${key} = ${describeValue(record[key])}, older than the bookmark ${describeValue(bookmarkValue)}`,
+            );
           }
           const before = first.result.records.get(id)?.length ?? 0;
-          expectThat(again.length <= before, `stream "${id}": the resumed read returned ${again.length} records, more than the first read (${before})`);
+          expectThat(
+            again.length <= before,
+            `stream "${id}": the resumed read returned ${again.length} records, more than the first read (${before})`,
+          );
         }
       },
     },
@@ -279,7 +307,10 @@ export function sourceChecks(): ConformanceCheck<SourceSuiteContext>[] {
         const result = await readAll(ctx.connector, ctx.config, catalog, state);
         for (const id of checked) {
           const records = result.records.get(id) ?? [];
-          expectThat(records.length === 0, `stream "${id}": ${records.length} records returned although the bookmark (${describeValue(state.bookmarks[id]?.replication_key_value)}) is later than any data`);
+          expectThat(
+            records.length === 0,
+            `stream "${id}": ${records.length} records returned although the bookmark (${describeValue(state.bookmarks[id]?.replication_key_value)}) is later than any data`,
+          );
         }
       },
     },

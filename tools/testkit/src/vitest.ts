@@ -8,7 +8,11 @@ import type { ConnectorTestConfig } from './test-config.js';
  * Registers the conformance suite for a connector as vitest tests, one test per check:
  * `await describeConformance(connector, testConfig)` at the top level of a test file.
  */
-export async function describeConformance(connector: Source<never> | Destination<never>, testConfig: ConnectorTestConfig<unknown>, title = `${connector.kind} ${connector.name} conformance`): Promise<void> {
+export async function describeConformance(
+  connector: Source<never> | Destination<never>,
+  testConfig: ConnectorTestConfig<unknown>,
+  title = `${connector.kind} ${connector.name} conformance`,
+): Promise<void> {
   const suite = await prepareSuite(conformanceSubject(connector, testConfig));
   describe(title, () => {
     beforeAll(() => suite.setup());

@@ -36,7 +36,10 @@ function sample(schema: JsonSchema): unknown {
   const type = [schema.type].flat()[0];
   if (schema.enum) return schema.enum[0];
   if (type === 'object') return Object.fromEntries((schema.required ?? []).map((key) => [key, sample(schema.properties?.[key] ?? {})]));
-  if (type === 'array') return Array.from({ length: Number(schema.minItems ?? 0) }, () => sample(schema.items && !Array.isArray(schema.items) ? schema.items : {}));
+  if (type === 'array')
+    return Array.from({ length: Number(schema.minItems ?? 0) }, () =>
+      sample(schema.items && !Array.isArray(schema.items) ? schema.items : {}),
+    );
   return type === 'integer' || type === 'number' ? 1 : type === 'boolean' ? true : 'x';
 }
 
@@ -98,7 +101,7 @@ describe('connector codegen', () => {
       expect(readme).toContain("| `file_path` | string |  |  | alias of `path` (Mage's name). |");
       expect(readme).toContain("| `mage_rows` | integer |  |  | alias of `batch_size_rows` (Mage's name). |");
       expect(readme).toContain('| `old_path` | string |  |  | Deprecated: use `path`. |');
-      expect(readme).toContain("| `connection_method` | \"direct\" |  |  | Mage's setting, accepted and ignored: Only `direct`. |");
+      expect(readme).toContain('| `connection_method` | "direct" |  |  | Mage\'s setting, accepted and ignored: Only `direct`. |');
       const code = await readFile(join(dir, 'src/generated/config.ts'), 'utf8');
       expect(interfaceBody(code, 'Config')).toMatch(/^file_path\?: string$/m);
       expect(interfaceBody(code, 'ResolvedConfig')).not.toMatch(/file_path|connection_method/);

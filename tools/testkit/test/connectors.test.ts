@@ -10,7 +10,9 @@ import { findTestConfig, loadTestConfig } from '@mage-int/testkit';
 import { describeConformance } from '@mage-int/testkit/vitest';
 
 const connectorsDir = fileURLToPath(new URL('../../../connectors', import.meta.url));
-const directories = (await readdir(connectorsDir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => join(connectorsDir, d.name));
+const directories = (await readdir(connectorsDir, { withFileTypes: true }))
+  .filter((d) => d.isDirectory())
+  .map((d) => join(connectorsDir, d.name));
 
 describe('connectors/', () => {
   it('holds only connector packages, each named after its mage-int block', async () => {
@@ -29,7 +31,9 @@ for (const directory of directories) {
   if (!configPath) {
     // Fails rather than skips: a connector without a test config would otherwise pass CI untested.
     it(`${pkg.packageName} has a conformance test config`, () => {
-      expect.fail(`${directory} has no test/testkit.config.ts: add one (docs/authoring-connectors.md) so the conformance suite runs against it`);
+      expect.fail(
+        `${directory} has no test/testkit.config.ts: add one (docs/authoring-connectors.md) so the conformance suite runs against it`,
+      );
     });
     continue;
   }

@@ -52,14 +52,21 @@ export function memorySource(flaws: SourceFlaws = {}) {
         const id = stream.tap_stream_id;
         const incremental = replicationMethod(stream) === 'INCREMENTAL';
         const since = getBookmark(current, id).replication_key_value;
-        let rows = ROWS.filter((r) => flaws.ignoreBookmark || !incremental || since === undefined || String(r['updated_at']) >= String(since));
+        let rows = ROWS.filter(
+          (r) => flaws.ignoreBookmark || !incremental || since === undefined || String(r['updated_at']) >= String(since),
+        );
         if (flaws.loseOnRestart && current.currently_syncing === id) rows = rows.slice(20);
         if (!flaws.recordBeforeSchema) yield { type: 'SCHEMA', stream: stream.stream, schema, key_properties: ['id'] };
         current = setCurrentlySyncing(current, id);
         for (let i = 0; i < rows.length; i += 10) {
           const batch = rows.slice(i, i + 10);
-          yield { type: 'RECORD_BATCH', stream: stream.stream, records: flaws.missingKey ? batch.map(({ id: _id, ...rest }) => rest) : batch };
-          if (incremental) current = setBookmark(current, id, { replication_key: 'updated_at', replication_key_value: batch.at(-1)?.['updated_at'] });
+          yield {
+            type: 'RECORD_BATCH',
+            stream: stream.stream,
+            records: flaws.missingKey ? batch.map(({ id: _id, ...rest }) => rest) : batch,
+          };
+          if (incremental)
+            current = setBookmark(current, id, { replication_key: 'updated_at', replication_key_value: batch.at(-1)?.['updated_at'] });
           if (!flaws.noState) yield { type: 'STATE', value: current };
         }
         current = setCurrentlySyncing(current, null);
@@ -100,7 +107,8 @@ export function memoryDestination(flaws: DestinationFlaws = {}) {
       };
       for await (const message of messages) {
         if (message.type === 'SCHEMA') keys.set(message.stream, message.key_properties);
-        else if (message.type === 'RECORD' || message.type === 'RECORD_BATCH') forEachRecord(message, (r) => pending.push([message.stream, r]));
+        else if (message.type === 'RECORD' || message.type === 'RECORD_BATCH')
+          forEachRecord(message, (r) => pending.push([message.stream, r]));
         else if (message.type === 'STATE') {
           if (flaws.stateBeforeCommit) {
             yield message;
@@ -114,6 +122,8 @@ export function memoryDestination(flaws: DestinationFlaws = {}) {
       commit();
     },
   });
-  const readTable = async (config: { database: string }, stream: string) => [...(committed.get(`${config.database}.${stream}`)?.values() ?? [])];
+  const readTable = async (config: { database: string }, stream: string) => [
+    ...(committed.get(`${config.database}.${stream}`)?.values() ?? []),
+  ];
   return { destination, readTable };
 }

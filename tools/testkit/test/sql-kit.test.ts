@@ -4,18 +4,46 @@
 // the ~60-line connection below plus the dialect's type names.
 import pg from 'pg';
 import { expect, it } from 'vitest';
-import { Decimal, defineDestination, DestinationClient, parseExactJson, writeWithSession, type Destination, type SourceMessage } from '@mage-int/core';
-import { SqlSession, StandardDialect, type LoadColumn, type SqlConnection, type SqlTable, type StandardType, type TableRef } from '@mage-int/core/sql';
+import {
+  Decimal,
+  defineDestination,
+  DestinationClient,
+  parseExactJson,
+  writeWithSession,
+  type Destination,
+  type SourceMessage,
+} from '@mage-int/core';
+import {
+  SqlSession,
+  StandardDialect,
+  type LoadColumn,
+  type SqlConnection,
+  type SqlTable,
+  type StandardType,
+  type TableRef,
+} from '@mage-int/core/sql';
 import { defineTestConfig } from '@mage-int/testkit';
 import { describeConformance } from '@mage-int/testkit/vitest';
 
-const SERVER = { host: process.env['PGHOST'] ?? '127.0.0.1', port: Number(process.env['PGPORT'] ?? 5432), user: process.env['PGUSER'] ?? 'postgres' };
+const SERVER = {
+  host: process.env['PGHOST'] ?? '127.0.0.1',
+  port: Number(process.env['PGPORT'] ?? 5432),
+  user: process.env['PGUSER'] ?? 'postgres',
+};
 const DATABASE = 'mage_int_conformance_sql_kit';
 
 const dialectOptions = {
   name: 'standard-sql on PostgreSQL',
   types: { binary: 'BYTEA', json: 'JSONB', uuid: 'UUID' },
-  aliases: { 'character varying': 'string', text: 'string', 'timestamp without time zone': 'timestamp', 'time without time zone': 'time', 'double precision': 'number', integer: 'integer', smallint: 'integer' },
+  aliases: {
+    'character varying': 'string',
+    text: 'string',
+    'timestamp without time zone': 'timestamp',
+    'time without time zone': 'time',
+    'double precision': 'number',
+    integer: 'integer',
+    smallint: 'integer',
+  },
 } as const;
 const dialect = new StandardDialect(dialectOptions);
 
@@ -47,7 +75,9 @@ class PostgresConnection implements SqlConnection<StandardType> {
     for (let start = 0; start < rows.length; start += perStatement) {
       const chunk = rows.slice(start, start + perStatement);
       const values: unknown[] = [];
-      const tuples = chunk.map((row) => `(${row.map((value) => `$${values.push(value instanceof Decimal ? value.text : value)}`).join(', ')})`);
+      const tuples = chunk.map(
+        (row) => `(${row.map((value) => `$${values.push(value instanceof Decimal ? value.text : value)}`).join(', ')})`,
+      );
       await this.client.query(`INSERT INTO ${dialect.qualify(staging)} (${list}) VALUES ${tuples.join(', ')}`, values);
     }
   }
@@ -77,29 +107,34 @@ interface Config {
 
 function sqlDestination(dialect: StandardDialect): Destination<Config> {
   return defineDestination<Config>({
-  kind: 'destination',
-  name: 'standard-sql',
-  spec: {
-    type: 'object',
-    required: ['database', 'schema'],
-    properties: {
-      database: { type: 'string' },
-      schema: { type: 'string' },
-      hard_delete: { type: 'boolean', default: false },
-      add_record_metadata: { type: 'boolean', default: false },
-      interpret_content_encoding: { type: 'boolean', default: false },
-      batch_size_rows: { type: 'integer', minimum: 1, default: 1000 },
+    kind: 'destination',
+    name: 'standard-sql',
+    spec: {
+      type: 'object',
+      required: ['database', 'schema'],
+      properties: {
+        database: { type: 'string' },
+        schema: { type: 'string' },
+        hard_delete: { type: 'boolean', default: false },
+        add_record_metadata: { type: 'boolean', default: false },
+        interpret_content_encoding: { type: 'boolean', default: false },
+        batch_size_rows: { type: 'integer', minimum: 1, default: 1000 },
+      },
     },
-  },
-  check: async () => ({ ok: true }),
-  write: (config, messages, ctx) =>
-    writeWithSession(config, messages, ctx, async (control) => {
-      const client = new pg.Client({ ...SERVER, database: config.database });
-      await client.connect();
-      await client.query(`SET TimeZone TO 'UTC'; SET client_min_messages TO warning`);
-      const options = { schema: config.schema, hardDelete: config.hard_delete ?? false, addRecordMetadata: config.add_record_metadata ?? false, interpretContentEncoding: config.interpret_content_encoding ?? false };
-      return new SqlSession(dialect, new PostgresConnection(client), options, control);
-    }),
+    check: async () => ({ ok: true }),
+    write: (config, messages, ctx) =>
+      writeWithSession(config, messages, ctx, async (control) => {
+        const client = new pg.Client({ ...SERVER, database: config.database });
+        await client.connect();
+        await client.query(`SET TimeZone TO 'UTC'; SET client_min_messages TO warning`);
+        const options = {
+          schema: config.schema,
+          hardDelete: config.hard_delete ?? false,
+          addRecordMetadata: config.add_record_metadata ?? false,
+          interpretContentEncoding: config.interpret_content_encoding ?? false,
+        };
+        return new SqlSession(dialect, new PostgresConnection(client), options, control);
+      }),
   });
 }
 const destination = sqlDestination(dialect);
@@ -120,10 +155,16 @@ const testConfig = defineTestConfig<Config>({
   async setup() {
     await withClient('postgres', async (client) => {
       const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`).catch((error: { code?: string }) => void (error.code === '42P04' || error.code === '23505' || Promise.reject(error)));
+      if (exists.rowCount === 0)
+        await client
+          .query(`CREATE DATABASE ${DATABASE}`)
+          .catch((error: { code?: string }) => void (error.code === '42P04' || error.code === '23505' || Promise.reject(error)));
     });
     const schema = `sqlkit_${process.pid}_${Date.now().toString(36)}_${++counter}`;
-    return { config: { database: DATABASE, schema }, teardown: () => withClient(DATABASE, async (client) => void (await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))) };
+    return {
+      config: { database: DATABASE, schema },
+      teardown: () => withClient(DATABASE, async (client) => void (await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`))),
+    };
   },
   async readTable(config, stream) {
     const table = dialect.qualify({ schema: config.schema, name: stream.toLowerCase().replace(/[^\p{L}\p{N}_]+/gu, '_') });
@@ -131,8 +172,13 @@ const testConfig = defineTestConfig<Config>({
       await client.query(`SET TimeZone TO 'UTC'`);
       const found = await client.query<{ found: boolean }>('SELECT to_regclass($1) IS NOT NULL AS found', [table]);
       if (!found.rows[0]?.found) return undefined;
-      const bytea = await client.query<{ name: string }>(`SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND atttypid = 'bytea'::regtype`, [table]);
-      const base64 = bytea.rows.map((r) => `${dialect.quoteLiteral(r.name)}, translate(encode(fixture_row.${dialect.quoteIdentifier(r.name)}, 'base64'), E'\\n', '')`);
+      const bytea = await client.query<{ name: string }>(
+        `SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND atttypid = 'bytea'::regtype`,
+        [table],
+      );
+      const base64 = bytea.rows.map(
+        (r) => `${dialect.quoteLiteral(r.name)}, translate(encode(fixture_row.${dialect.quoteIdentifier(r.name)}, 'base64'), E'\\n', '')`,
+      );
       const row = base64.length > 0 ? `to_jsonb(fixture_row) || jsonb_build_object(${base64.join(', ')})` : 'to_jsonb(fixture_row)';
       const result = await client.query<{ row: string }>(`SELECT (${row})::text AS row FROM ${table} fixture_row`);
       return result.rows.map((r) => parseExactJson(r.row) as Record<string, unknown>);
@@ -146,16 +192,33 @@ const testConfig = defineTestConfig<Config>({
   },
 });
 
-await describeConformance(destination as Destination<never>, testConfig as never, 'SQL kit: SqlSession + StandardDialect (standard SQL over PostgreSQL) conformance');
+await describeConformance(
+  destination as Destination<never>,
+  testConfig as never,
+  'SQL kit: SqlSession + StandardDialect (standard SQL over PostgreSQL) conformance',
+);
 
 it('keeps loading base16 into a column that already holds bytes when interpret_content_encoding is off', async () => {
   const target = await testConfig.setup();
   try {
-    const schema: SourceMessage = { type: 'SCHEMA', stream: 'blobs', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, hex: { type: 'string', contentEncoding: 'base16' } } } };
+    const schema: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'blobs',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, hex: { type: 'string', contentEncoding: 'base16' } } },
+    };
     const record = (id: number, hex: string): SourceMessage => ({ type: 'RECORD', stream: 'blobs', record: { id, hex } });
-    await new DestinationClient(destination, { config: { ...target.config, interpret_content_encoding: true } }).load([schema, record(1, '0xA1B2')]);
+    await new DestinationClient(destination, { config: { ...target.config, interpret_content_encoding: true } }).load([
+      schema,
+      record(1, '0xA1B2'),
+    ]);
     await new DestinationClient(destination, { config: target.config }).load([schema, record(2, '0102')]);
-    expect(await testConfig.readTable(target.config, 'blobs')).toEqual(expect.arrayContaining([{ id: 1, hex: 'obI=' }, { id: 2, hex: 'AQI=' }]));
+    expect(await testConfig.readTable(target.config, 'blobs')).toEqual(
+      expect.arrayContaining([
+        { id: 1, hex: 'obI=' },
+        { id: 2, hex: 'AQI=' },
+      ]),
+    );
   } finally {
     await target.teardown?.();
   }
@@ -165,13 +228,41 @@ it('creates staging tables outside the transaction for an engine whose DDL commi
   const target = await testConfig.setup();
   try {
     const implicitDdl = sqlDestination(new StandardDialect({ ...dialectOptions, capabilities: { transactionalDdl: false } }));
-    const schema: SourceMessage = { type: 'SCHEMA', stream: 'items', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, v: { type: 'string' }, _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' } } } };
-    const record = (id: number, v: string, deleted = false): SourceMessage => ({ type: 'RECORD', stream: 'items', record: { id, v, ...(deleted ? { _sdc_deleted_at: '2024-01-01T00:00:00Z' } : {}) } });
+    const schema: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'items',
+      key_properties: ['id'],
+      schema: {
+        type: 'object',
+        properties: { id: { type: 'integer' }, v: { type: 'string' }, _sdc_deleted_at: { type: ['null', 'string'], format: 'date-time' } },
+      },
+    };
+    const record = (id: number, v: string, deleted = false): SourceMessage => ({
+      type: 'RECORD',
+      stream: 'items',
+      record: { id, v, ...(deleted ? { _sdc_deleted_at: '2024-01-01T00:00:00Z' } : {}) },
+    });
     const client = new DestinationClient(implicitDdl, { config: { ...target.config, hard_delete: true, batch_size_rows: 2 } });
-    expect(await client.load([schema, record(1, 'a'), record(2, 'b'), { type: 'STATE', value: 1 }, record(1, 'a2'), record(2, 'b', true), record(3, 'c'), { type: 'STATE', value: 2 }])).toEqual([1, 2]);
+    expect(
+      await client.load([
+        schema,
+        record(1, 'a'),
+        record(2, 'b'),
+        { type: 'STATE', value: 1 },
+        record(1, 'a2'),
+        record(2, 'b', true),
+        record(3, 'c'),
+        { type: 'STATE', value: 2 },
+      ]),
+    ).toEqual([1, 2]);
     const rows = (await testConfig.readTable(target.config, 'items')) ?? [];
-    expect(rows.map((r) => [r['id'], r['v']]).sort()).toEqual([[1, 'a2'], [3, 'c']]);
-    const left = await withClient(DATABASE, (c) => c.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '_mage_stage%'`, [target.config.schema]));
+    expect(rows.map((r) => [r['id'], r['v']]).sort()).toEqual([
+      [1, 'a2'],
+      [3, 'c'],
+    ]);
+    const left = await withClient(DATABASE, (c) =>
+      c.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '_mage_stage%'`, [target.config.schema]),
+    );
     expect(left.rows).toEqual([]);
   } finally {
     await target.teardown?.();

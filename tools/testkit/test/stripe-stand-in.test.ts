@@ -11,7 +11,12 @@ afterAll(() => stripe.close());
 
 async function get(path: string, key: string | null = stripe.apiKey) {
   const response = await fetch(`${stripe.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-  return { status: response.status, requestId: response.headers.get('request-id'), headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    requestId: response.headers.get('request-id'),
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 const idsOf = (body: Record<string, unknown>) => (body['data'] as { id: string }[]).map((o) => o.id);
@@ -46,9 +51,15 @@ describe('the Stripe stand-in', () => {
   it('lists events by type with wildcards, carrying the changed object', async () => {
     const customer = stripe.create('customers', { email: 'a@example.com' });
     stripe.update('customers', String(customer['id']), { email: 'b@example.com' });
-    const events = (await get('/v1/events?type=customer.*&limit=2')).body['data'] as { type: string; data: { object: { id: string; email: string }; previous_attributes?: unknown } }[];
+    const events = (await get('/v1/events?type=customer.*&limit=2')).body['data'] as {
+      type: string;
+      data: { object: { id: string; email: string }; previous_attributes?: unknown };
+    }[];
     expect(events.map((e) => e.type)).toEqual(['customer.updated', 'customer.created']);
-    expect(events[0]?.data).toMatchObject({ object: { id: customer['id'], email: 'b@example.com' }, previous_attributes: { email: 'a@example.com' } });
+    expect(events[0]?.data).toMatchObject({
+      object: { id: customer['id'], email: 'b@example.com' },
+      previous_attributes: { email: 'a@example.com' },
+    });
   });
 
   it('answers errors as Stripe error objects with a Request-Id', async () => {
@@ -56,7 +67,9 @@ describe('the Stripe stand-in', () => {
     expect(missing.status).toBe(401);
     expect(missing.requestId).toMatch(/^req_/);
     const wrong = await get('/v1/customers', 'sk_test_nottheone1234');
-    expect(wrong.body).toEqual({ error: { type: 'invalid_request_error', code: 'api_key_invalid', message: 'Invalid API Key provided: sk_test_*********1234' } });
+    expect(wrong.body).toEqual({
+      error: { type: 'invalid_request_error', code: 'api_key_invalid', message: 'Invalid API Key provided: sk_test_*********1234' },
+    });
     expect((await get('/v1/customers?limit=101')).body).toMatchObject({ error: { type: 'invalid_request_error', param: 'limit' } });
     expect((await get('/v1/customers?starting_after=cus_nope')).body).toMatchObject({ error: { code: 'resource_missing' } });
     stripe.rateLimitNext('/v1/charges', 2);

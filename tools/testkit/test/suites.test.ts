@@ -43,7 +43,9 @@ describe('source suite', () => {
   it('fails a source that loses records when restarted from a mid-stream STATE', async () => {
     const results = await runSource({ loseOnRestart: true });
     expect(status(results, 'restarted from its last STATE')).toBe('failed');
-    expect(results.find((r) => r.name.includes('restarted from its last STATE'))?.message).toMatch(/stream "items": restarted from the STATE after record 10 .*10 records of the full read never arrived, e\.g\. key \[11\]/);
+    expect(results.find((r) => r.name.includes('restarted from its last STATE'))?.message).toMatch(
+      /stream "items": restarted from the STATE after record 10 .*10 records of the full read never arrived, e\.g\. key \[11\]/,
+    );
   });
 
   it('fails a source that never emits STATE', async () => {
@@ -108,14 +110,35 @@ describe('destination suite', () => {
       await writeFile(join(fixtures, name, 'input.jsonl'), input.map((m) => JSON.stringify(m)).join('\n') + '\n');
       await writeFile(join(fixtures, name, 'expected.json'), JSON.stringify(expected));
     };
-    const schema = { type: 'SCHEMA', stream: 'users', key_properties: ['id'], schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } } };
-    await write('upsert', [schema, { type: 'RECORD', stream: 'users', record: { id: 1, name: 'a' } }, { type: 'RECORD', stream: 'users', record: { id: 1, name: 'b' } }, { type: 'STATE', value: { bookmarks: {} } }], {
-      tables: { users: [{ id: 1, name: 'b' }] },
-      finalState: { bookmarks: {} },
+    const schema = {
+      type: 'SCHEMA',
+      stream: 'users',
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+    };
+    await write(
+      'upsert',
+      [
+        schema,
+        { type: 'RECORD', stream: 'users', record: { id: 1, name: 'a' } },
+        { type: 'RECORD', stream: 'users', record: { id: 1, name: 'b' } },
+        { type: 'STATE', value: { bookmarks: {} } },
+      ],
+      {
+        tables: { users: [{ id: 1, name: 'b' }] },
+        finalState: { bookmarks: {} },
+      },
+    );
+    await write('record-before-schema', [{ type: 'RECORD', stream: 'users', record: { id: 1 } }], {
+      error: { code: 'RECORD_BEFORE_SCHEMA' },
     });
-    await write('record-before-schema', [{ type: 'RECORD', stream: 'users', record: { id: 1 } }], { error: { code: 'RECORD_BEFORE_SCHEMA' } });
-    await write('unknown-setting', [schema, { type: 'RECORD', stream: 'users', record: { id: 3, name: 'z' } }], { config: { no_such_setting: true }, tables: { users: [{ id: 3, name: 'z' }] } });
-    await write('wrong-expectation', [schema, { type: 'RECORD', stream: 'users', record: { id: 2, name: 'x' } }], { tables: { users: [{ id: 2, name: 'y' }] } });
+    await write('unknown-setting', [schema, { type: 'RECORD', stream: 'users', record: { id: 3, name: 'z' } }], {
+      config: { no_such_setting: true },
+      tables: { users: [{ id: 3, name: 'z' }] },
+    });
+    await write('wrong-expectation', [schema, { type: 'RECORD', stream: 'users', record: { id: 2, name: 'x' } }], {
+      tables: { users: [{ id: 2, name: 'y' }] },
+    });
     const results = await runDestination({}, fixtures);
     expect(status(results, 'fixture upsert')).toBe('passed');
     expect(status(results, 'fixture record-before-schema')).toBe('passed');
@@ -123,6 +146,8 @@ describe('destination suite', () => {
     expect(results.find((r) => r.name.includes('wrong-expectation'))?.message).toMatch(/missing:[\s\S]*"y"/);
     // A setting the destination does not know fails the case instead of skipping it.
     expect(status(results, 'fixture unknown-setting')).toBe('failed');
-    expect(results.find((r) => r.name.includes('unknown-setting'))?.message).toMatch(/sets no_such_setting, which this destination's spec does not have[\s\S]*skipFixtures/);
+    expect(results.find((r) => r.name.includes('unknown-setting'))?.message).toMatch(
+      /sets no_such_setting, which this destination's spec does not have[\s\S]*skipFixtures/,
+    );
   });
 });

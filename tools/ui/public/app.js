@@ -33,7 +33,14 @@ function useRoute() {
 }
 
 const formatCount = (n) => (n ?? 0).toLocaleString('en-US');
-const formatDuration = (ms) => (ms === undefined || ms === null ? '–' : ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`);
+const formatDuration = (ms) =>
+  ms === undefined || ms === null
+    ? '–'
+    : ms < 1000
+      ? `${ms} ms`
+      : ms < 60_000
+        ? `${(ms / 1000).toFixed(1)} s`
+        : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 const formatTime = (iso) => (iso ? new Date(iso).toLocaleString() : '–');
 const short = (value) => (value === undefined ? '–' : JSON.stringify(value));
 
@@ -58,7 +65,10 @@ function Confirm({ label, question, confirmLabel, onConfirm, danger }) {
   if (!asking) return html`<button type="button" class=${danger ? 'danger' : ''} onClick=${() => setAsking(true)}>${label}</button>`;
   return html`<span class="confirm" role="group" aria-label=${question}>
     <span>${question}</span>
-    <button type="button" class="danger" ref=${yes} onClick=${() => { setAsking(false); onConfirm(); }}>${confirmLabel}</button>
+    <button type="button" class="danger" ref=${yes} onClick=${() => {
+      setAsking(false);
+      onConfirm();
+    }}>${confirmLabel}</button>
     <button type="button" onClick=${() => setAsking(false)}>Cancel</button>
   </span>`;
 }
@@ -89,29 +99,42 @@ function PipelineList() {
       <a class="button primary" href="#/new">New pipeline</a>
     </div>
     <${ErrorBox} error=${error} />
-    ${list === undefined ? html`<p>Loading…</p>` : list.length === 0 ? html`<p>No pipelines yet in <code>pipelines/</code>. Create one.</p>` : html`
+    ${
+      list === undefined
+        ? html`<p>Loading…</p>`
+        : list.length === 0
+          ? html`<p>No pipelines yet in <code>pipelines/</code>. Create one.</p>`
+          : html`
     <table class="grid">
       <thead><tr><th scope="col">Pipeline</th><th scope="col">Source → destination</th><th scope="col">Last run</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Duration</th><th scope="col">Actions</th></tr></thead>
       <tbody>
-        ${list.map((p) => html`<tr key=${p.name}>
+        ${list.map(
+          (p) => html`<tr key=${p.name}>
           <th scope="row"><a href=${`#/p/${encodeURIComponent(p.name)}`}>${p.name}</a></th>
           <td>${p.error ? html`<span class="field-error">${p.error.message}</span>` : `${p.source} → ${p.destination}`}</td>
           <td>${p.running ? html`<a href=${`#/p/${encodeURIComponent(p.name)}/run`}><${StatusBadge} status="running" /></a>` : html`<${StatusBadge} status=${p.lastRun?.status} />`}</td>
           <td class="num">${p.lastRun ? formatCount(p.lastRun.rows) : '–'}</td>
           <td class="num">${formatDuration(p.lastRun?.elapsedMs)}</td>
           <td class="actions">
-            ${copying === p.name
-              ? html`<form class="inline" onSubmit=${duplicate}>
+            ${
+              copying === p.name
+                ? html`<form class="inline" onSubmit=${duplicate}>
                   <label for="copy-name">Name of the copy</label>
                   <input id="copy-name" value=${copyName} onInput=${(e) => setCopyName(e.target.value)} required />
                   <button type="submit">Duplicate</button><button type="button" onClick=${() => setCopying(undefined)}>Cancel</button>
                 </form>`
-              : html`<button type="button" onClick=${() => { setCopying(p.name); setCopyName(`${p.name}-copy`); }}>Duplicate…</button>`}
+                : html`<button type="button" onClick=${() => {
+                    setCopying(p.name);
+                    setCopyName(`${p.name}-copy`);
+                  }}>Duplicate…</button>`
+            }
             <${Confirm} label="Delete…" question=${`Delete pipeline ${p.name}?`} confirmLabel="Delete" danger onConfirm=${() => api(`pipelines/${encodeURIComponent(p.name)}`, { method: 'DELETE' }).then(load, setError)} />
           </td>
-        </tr>`)}
+        </tr>`,
+        )}
       </tbody>
-    </table>`}
+    </table>`
+    }
   </section>`;
 }
 
@@ -143,7 +166,15 @@ function ConfigField({ id, name, property, required, secret, value, onChange, er
       value=${value ?? ''} onInput=${(e) => onChange(e.target.value === '' ? undefined : Number.isNaN(Number(e.target.value)) ? e.target.value : Number(e.target.value))} />`;
   } else if (type === 'object' || type === 'array') {
     input = html`<textarea ...${common} rows="3" placeholder=${defaultText || 'JSON'} value=${value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value)}
-      onInput=${(e) => { const text = e.target.value; if (text === '') return onChange(undefined); try { onChange(JSON.parse(text)); } catch { onChange(text); } }}></textarea>`;
+      onInput=${(e) => {
+        const text = e.target.value;
+        if (text === '') return onChange(undefined);
+        try {
+          onChange(JSON.parse(text));
+        } catch {
+          onChange(text);
+        }
+      }}></textarea>`;
   } else {
     input = html`<input type=${secret ? 'password' : 'text'} autocomplete=${secret ? 'new-password' : 'off'} placeholder=${secret ? 'value, or ${ENV_VAR}' : defaultText} ...${common}
       value=${value ?? ''} onFocus=${(e) => secret && e.target.value === MASK && e.target.select()} onInput=${(e) => onChange(e.target.value === '' ? undefined : e.target.value)} />`;
@@ -164,9 +195,19 @@ function ConfigForm({ kind, connector, values, onChange, errors }) {
   const properties = Object.entries(spec.properties ?? {}).filter(([, p]) => !p.deprecated && !p['x-alias-of'] && !p['x-ignored']);
   return html`<div class="config-form">
     ${spec.description ? html`<p class="help">${spec.description}</p>` : null}
-    ${properties.map(([name, property]) => html`<${ConfigField} key=${name} id=${`${kind}-${name}`} name=${name} property=${property} required=${required.has(name)}
+    ${properties.map(
+      ([
+        name,
+        property,
+      ]) => html`<${ConfigField} key=${name} id=${`${kind}-${name}`} name=${name} property=${property} required=${required.has(name)}
       secret=${connector.secrets.includes(name)} value=${values[name]} error=${errors?.[name]}
-      onChange=${(v) => { const next = { ...values }; if (v === undefined) delete next[name]; else next[name] = v; onChange(next); }} />`)}
+      onChange=${(v) => {
+        const next = { ...values };
+        if (v === undefined) delete next[name];
+        else next[name] = v;
+        onChange(next);
+      }} />`,
+    )}
   </div>`;
 }
 
@@ -186,7 +227,11 @@ function PipelineEditor({ name }) {
   const [checking, setChecking] = useState(false);
   useEffect(() => {
     api('connectors').then(setConnectors, setError);
-    if (!creating) api(`pipelines/${encodeURIComponent(name)}`).then((p) => setDraft({ name: p.name, source: p.source, destination: p.destination }), setError);
+    if (!creating)
+      api(`pipelines/${encodeURIComponent(name)}`).then(
+        (p) => setDraft({ name: p.name, source: p.source, destination: p.destination }),
+        setError,
+      );
   }, [name]);
   if (!connectors) return html`<p>Loading…</p>`;
   const of = (kind) => connectors.filter((c) => c.kind === kind);
@@ -200,7 +245,9 @@ function PipelineEditor({ name }) {
     const result = check?.[kind];
     if (!result) return null;
     if (result.ok) return html`<p class="ok" role="status">✓ ${kind} connected${result.message ? `: ${result.message}` : ''}</p>`;
-    return fieldKey(result.error, find(kind)) ? html`<p class="field-error">${kind} check failed: see the field marked below</p>` : html`<${ErrorBox} error=${result.error} />`;
+    return fieldKey(result.error, find(kind))
+      ? html`<p class="field-error">${kind} check failed: see the field marked below</p>`
+      : html`<${ErrorBox} error=${result.error} />`;
   };
   const body = () => ({ name: draft.name, source: draft.source, destination: draft.destination });
   const save = async (event) => {
@@ -249,12 +296,16 @@ function PipelineEditor({ name }) {
   return html`<form class="editor" onSubmit=${save} aria-labelledby="editor-title">
     ${creating ? html`<h1 id="editor-title">New pipeline</h1>` : html`<h2 id="editor-title" class="visually-hidden">Configuration</h2>`}
     <${ErrorBox} error=${error && !error.field?.startsWith?.('source') && !error.field?.startsWith?.('destination') && error.field !== 'name' ? error : undefined} />
-    ${creating ? html`<div class=${`field ${error?.field === 'name' ? 'has-error' : ''}`}>
+    ${
+      creating
+        ? html`<div class=${`field ${error?.field === 'name' ? 'has-error' : ''}`}>
       <label for="pipeline-name">Pipeline name</label>
       <input id="pipeline-name" required pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*" aria-describedby="pipeline-name-help" value=${draft.name} onInput=${(e) => setDraft({ ...draft, name: e.target.value })} />
       ${error?.field === 'name' ? html`<p class="field-error" role="alert">${error.message}</p>` : null}
       <p class="help" id="pipeline-name-help">Saved as <code>pipelines/${draft.name || '<name>'}.yaml</code>; letters, digits, ".", "_" and "-".</p>
-    </div>` : null}
+    </div>`
+        : null
+    }
     <div class="ends">${pickEnd('source')}${pickEnd('destination')}</div>
     <div class="buttons">
       <button type="submit" class="primary">${creating ? 'Create pipeline' : 'Save'}</button>
@@ -279,7 +330,13 @@ function withMethod(row, choice, method) {
 }
 
 function choiceOf(row) {
-  return { selected: row.selected, replicationMethod: row.replicationMethod, replicationKey: row.replicationKey, keyProperties: row.keyProperties, fields: row.fields.filter((f) => f.selected).map((f) => f.name) };
+  return {
+    selected: row.selected,
+    replicationMethod: row.replicationMethod,
+    replicationKey: row.replicationKey,
+    keyProperties: row.keyProperties,
+    fields: row.fields.filter((f) => f.selected).map((f) => f.name),
+  };
 }
 
 function Streams({ name }) {
@@ -336,11 +393,19 @@ function Streams({ name }) {
     if (!rows) return [];
     const q = query.trim().toLowerCase();
     const filtered = q ? rows.filter((r) => r.id.toLowerCase().includes(q)) : rows.slice();
-    const value = (r) => (sort.key === 'id' ? r.id : sort.key === 'selected' ? String(!choices[r.id]?.selected) : sort.key === 'method' ? choices[r.id]?.replicationMethod ?? '' : String(r.fields.length).padStart(6, '0'));
+    const value = (r) =>
+      sort.key === 'id'
+        ? r.id
+        : sort.key === 'selected'
+          ? String(!choices[r.id]?.selected)
+          : sort.key === 'method'
+            ? (choices[r.id]?.replicationMethod ?? '')
+            : String(r.fields.length).padStart(6, '0');
     return filtered.sort((a, b) => value(a).localeCompare(value(b)) * sort.dir);
   }, [rows, query, sort, choices]);
   const update = (id, patch) => setChoices((all) => ({ ...all, [id]: { ...all[id], ...patch } }));
-  const updateMany = (ids, patch) => setChoices((all) => ({ ...all, ...Object.fromEntries(ids.map((id) => [id, { ...all[id], ...patch }])) }));
+  const updateMany = (ids, patch) =>
+    setChoices((all) => ({ ...all, ...Object.fromEntries(ids.map((id) => [id, { ...all[id], ...patch }])) }));
   const header = (key, label) => html`<th scope="col" aria-sort=${sort.key === key ? (sort.dir > 0 ? 'ascending' : 'descending') : 'none'}>
     <button type="button" class="sort" onClick=${() => setSort({ key, dir: sort.key === key ? -sort.dir : 1 })}>${label}${sort.key === key ? (sort.dir > 0 ? ' ▲' : ' ▼') : ''}</button>
   </th>`;
@@ -352,21 +417,46 @@ function Streams({ name }) {
       <span role="status" aria-live="polite">${busy ? html`<span class="spinner" aria-hidden="true"></span> Discovering the source's streams… ${seconds} s` : status}</span>
     </div>
     <${ErrorBox} error=${error} />
-    ${changes && (changes.addedStreams.length || changes.removedStreams.length || changes.columns.length) ? html`<div class="changes" role="region" aria-label="Changes since the last discovery">
+    ${
+      changes && (changes.addedStreams.length || changes.removedStreams.length || changes.columns.length)
+        ? html`<div class="changes" role="region" aria-label="Changes since the last discovery">
       <strong>Changes since the last discovery</strong> (your choices are kept)
       <ul>
         ${changes.addedStreams.length ? html`<li>New streams: ${changes.addedStreams.join(', ')}</li>` : null}
         ${changes.removedStreams.length ? html`<li>Removed streams: ${changes.removedStreams.join(', ')}</li>` : null}
         ${changes.columns.map((c) => html`<li>${c.stream}: ${c.added.length ? `new columns ${c.added.join(', ')}` : ''}${c.added.length && c.removed.length ? '; ' : ''}${c.removed.length ? `removed columns ${c.removed.join(', ')}` : ''}</li>`)}
       </ul>
-    </div>` : changes ? html`<p class="help">No changes since the last discovery.</p>` : null}
-    ${rows === undefined ? html`<p>Not discovered yet: press Discover to list the source's streams.</p>` : html`
+    </div>`
+        : changes
+          ? html`<p class="help">No changes since the last discovery.</p>`
+          : null
+    }
+    ${
+      rows === undefined
+        ? html`<p>Not discovered yet: press Discover to list the source's streams.</p>`
+        : html`
     <div class="toolbar">
       <div class="field inline"><label for="stream-search">Search streams</label><input id="stream-search" type="search" value=${query} onInput=${(e) => setQuery(e.target.value)} /></div>
-      <button type="button" onClick=${() => updateMany(rows.map((r) => r.id), { selected: true })}>Select all</button>
-      <button type="button" onClick=${() => updateMany(rows.map((r) => r.id), { selected: false })}>Select none</button>
-      <button type="button" onClick=${() => updateMany(visible.map((r) => r.id), { selected: true })}>Select filtered</button>
-      <button type="button" onClick=${() => updateMany(visible.map((r) => r.id), { selected: false })}>Deselect filtered</button>
+      <button type="button" onClick=${() =>
+        updateMany(
+          rows.map((r) => r.id),
+          { selected: true },
+        )}>Select all</button>
+      <button type="button" onClick=${() =>
+        updateMany(
+          rows.map((r) => r.id),
+          { selected: false },
+        )}>Select none</button>
+      <button type="button" onClick=${() =>
+        updateMany(
+          visible.map((r) => r.id),
+          { selected: true },
+        )}>Select filtered</button>
+      <button type="button" onClick=${() =>
+        updateMany(
+          visible.map((r) => r.id),
+          { selected: false },
+        )}>Deselect filtered</button>
       <div class="field inline"><label for="bulk-method">Replication of filtered</label>
         <select id="bulk-method" value=${bulkMethod} onChange=${(e) => setBulkMethod(e.target.value)}><option value="">choose…</option>${METHODS.map((m) => html`<option value=${m}>${m}</option>`)}</select>
         <button type="button" disabled=${!bulkMethod} onClick=${() => setChoices((all) => ({ ...all, ...Object.fromEntries(visible.filter((r) => r.methods.includes(bulkMethod)).map((r) => [r.id, withMethod(r, all[r.id], bulkMethod)])) }))}>Apply</button>
@@ -384,23 +474,47 @@ function Streams({ name }) {
             <th scope="row"><label for=${`sync-${row.id}`}>${row.id}</label></th>
             <td><select aria-label=${`Replication method of ${row.id}`} value=${choice.replicationMethod} onChange=${(e) => setChoices((all) => ({ ...all, [row.id]: withMethod(row, all[row.id] ?? choice, e.target.value) }))}>
               ${row.methods.map((m) => html`<option value=${m}>${m}</option>`)}</select></td>
-            <td>${choice.replicationMethod === 'INCREMENTAL' ? html`<select aria-label=${`Replication key of ${row.id}`} value=${choice.replicationKey ?? ''} onChange=${(e) => update(row.id, { replicationKey: e.target.value || undefined })}>
-              <option value="">(none)</option>${(row.validReplicationKeys.length ? row.validReplicationKeys : row.fields.map((f) => f.name)).map((k) => html`<option value=${k}>${k}</option>`)}</select>` : html`<span class="muted">–</span>`}</td>
-            <td><input aria-label=${`Key properties of ${row.id}`} value=${(choice.keyProperties ?? []).join(', ')} onChange=${(e) => update(row.id, { keyProperties: e.target.value.split(',').map((s) => s.trim()).filter(Boolean) })} /></td>
+            <td>${
+              choice.replicationMethod === 'INCREMENTAL'
+                ? html`<select aria-label=${`Replication key of ${row.id}`} value=${choice.replicationKey ?? ''} onChange=${(e) => update(row.id, { replicationKey: e.target.value || undefined })}>
+              <option value="">(none)</option>${(row.validReplicationKeys.length ? row.validReplicationKeys : row.fields.map((f) => f.name)).map((k) => html`<option value=${k}>${k}</option>`)}</select>`
+                : html`<span class="muted">–</span>`
+            }</td>
+            <td><input aria-label=${`Key properties of ${row.id}`} value=${(choice.keyProperties ?? []).join(', ')} onChange=${(e) =>
+              update(row.id, {
+                keyProperties: e.target.value
+                  .split(',')
+                  .map((s) => s.trim())
+                  .filter(Boolean),
+              })} /></td>
             <td>
-              <button type="button" aria-expanded=${fieldsOpen} onClick=${() => setOpen((s) => { const n = new Set(s); n.has(row.id) ? n.delete(row.id) : n.add(row.id); return n; })}>
+              <button type="button" aria-expanded=${fieldsOpen} onClick=${() =>
+                setOpen((s) => {
+                  const n = new Set(s);
+                  n.has(row.id) ? n.delete(row.id) : n.add(row.id);
+                  return n;
+                })}>
                 ${choice.fields?.length ?? row.fields.length}/${row.fields.length} fields
               </button>
-              ${fieldsOpen ? html`<fieldset class="fields"><legend class="visually-hidden">Fields of ${row.id}</legend>
-                ${row.fields.map((f) => html`<label class="field-choice"><input type="checkbox" disabled=${f.automatic} checked=${f.automatic || choice.fields?.includes(f.name)}
-                  onChange=${(e) => update(row.id, { fields: e.target.checked ? [...(choice.fields ?? []), f.name] : (choice.fields ?? []).filter((x) => x !== f.name) })} /> ${f.name}${f.automatic ? ' (key)' : ''}</label>`)}
-              </fieldset>` : null}
+              ${
+                fieldsOpen
+                  ? html`<fieldset class="fields"><legend class="visually-hidden">Fields of ${row.id}</legend>
+                ${row.fields.map(
+                  (
+                    f,
+                  ) => html`<label class="field-choice"><input type="checkbox" disabled=${f.automatic} checked=${f.automatic || choice.fields?.includes(f.name)}
+                  onChange=${(e) => update(row.id, { fields: e.target.checked ? [...(choice.fields ?? []), f.name] : (choice.fields ?? []).filter((x) => x !== f.name) })} /> ${f.name}${f.automatic ? ' (key)' : ''}</label>`,
+                )}
+              </fieldset>`
+                  : null
+              }
             </td>
           </tr>`;
         })}
       </tbody>
     </table>
-    <div class="buttons"><button type="button" class="primary" onClick=${save}>Save stream choices</button></div>`}
+    <div class="buttons"><button type="button" class="primary" onClick=${save}>Save stream choices</button></div>`
+    }
   </section>`;
 }
 
@@ -417,7 +531,9 @@ function useRunEvents(runId) {
     });
     source.addEventListener('progress', (e) => {
       const d = JSON.parse(e.data);
-      setRun((r) => r && { ...r, streams: d.streams, committedStates: d.committedStates, rates: nextRates(r.rates ?? {}, r.streams, d.streams) });
+      setRun(
+        (r) => r && { ...r, streams: d.streams, committedStates: d.committedStates, rates: nextRates(r.rates ?? {}, r.streams, d.streams) },
+      );
     });
     source.addEventListener('log', (e) => {
       const d = JSON.parse(e.data);
@@ -473,11 +589,17 @@ function RunStreams({ streams, running, rates }) {
     <caption class="visually-hidden">Streams of the run</caption>
     <thead><tr><th scope="col">Stream</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Rows/s</th><th scope="col" class="num">Elapsed</th><th scope="col">Last committed state</th></tr></thead>
     <tbody>
-      ${streams.length === 0 ? html`<tr><td colspan="6">${running ? 'Starting…' : 'No records were synced.'}</td></tr>` : streams.map((s) => html`<tr key=${s.stream} data-stream=${s.stream}>
+      ${
+        streams.length === 0
+          ? html`<tr><td colspan="6">${running ? 'Starting…' : 'No records were synced.'}</td></tr>`
+          : streams.map(
+              (s) => html`<tr key=${s.stream} data-stream=${s.stream}>
         <th scope="row">${s.stream}</th><td><${StatusBadge} status=${s.status} /></td>
         <td class="num" data-rows>${formatCount(s.rows)}</td><td class="num">${formatCount(s.rowsPerSecond)} <${Sparkline} values=${rates?.[s.stream]} /></td><td class="num">${formatDuration(s.elapsedMs)}</td>
         <td><code class="bookmark">${short(s.committed)}</code></td>
-      </tr>`)}
+      </tr>`,
+            )
+      }
     </tbody>
   </table>`;
 }
@@ -518,29 +640,44 @@ function History({ name }) {
   const [chosen, setChosen] = useState();
   const [error, setError] = useState();
   useEffect(() => {
-    api(`pipelines/${encodeURIComponent(name)}/runs`).then((r) => { setRuns(r); setChosen(r[0]?.id); }, setError);
+    api(`pipelines/${encodeURIComponent(name)}/runs`).then((r) => {
+      setRuns(r);
+      setChosen(r[0]?.id);
+    }, setError);
   }, [name]);
   const record = runs?.find((r) => r.id === chosen);
   return html`<section aria-labelledby="history-title">
     <h2 id="history-title" class="visually-hidden">History</h2>
     <${ErrorBox} error=${error} />
-    ${runs === undefined ? html`<p>Loading…</p>` : runs.length === 0 ? html`<p>No runs yet.</p>` : html`<div class="split">
+    ${
+      runs === undefined
+        ? html`<p>Loading…</p>`
+        : runs.length === 0
+          ? html`<p>No runs yet.</p>`
+          : html`<div class="split">
       <table class="grid runs">
         <thead><tr><th scope="col">Started</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Duration</th></tr></thead>
-        <tbody>${runs.map((r) => html`<tr key=${r.id} class=${r.id === chosen ? 'current' : ''}>
+        <tbody>${runs.map(
+          (r) => html`<tr key=${r.id} class=${r.id === chosen ? 'current' : ''}>
           <th scope="row"><button type="button" class="link" aria-pressed=${r.id === chosen} onClick=${() => setChosen(r.id)}>${formatTime(r.startedAt)}</button></th>
           <td><${StatusBadge} status=${r.status} /></td><td class="num">${formatCount(r.rows)}</td>
-          <td class="num">${formatDuration(r.finishedAt && r.startedAt ? r.finishedAt - r.startedAt : undefined)}</td></tr>`)}</tbody>
+          <td class="num">${formatDuration(r.finishedAt && r.startedAt ? r.finishedAt - r.startedAt : undefined)}</td></tr>`,
+        )}</tbody>
       </table>
-      ${record ? html`<article class="run-detail" aria-label="Run details">
+      ${
+        record
+          ? html`<article class="run-detail" aria-label="Run details">
         <h3>Run of ${formatTime(record.startedAt)} <${StatusBadge} status=${record.status} /></h3>
         <${ErrorBox} error=${recordError(record)} />
         <p>${formatCount(record.rows)} rows, ${record.committedStates} commits${record.only ? `, only ${record.only.join(', ')}` : ''}${record.fullRefresh ? ', full refresh' : ''}.</p>
         <table class="grid"><thead><tr><th scope="col">Stream</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Elapsed</th></tr></thead>
           <tbody>${record.streams.map((s) => html`<tr><th scope="row">${s.stream}</th><td class="num">${formatCount(s.rows)}</td><td class="num">${formatDuration(s.elapsedMs)}</td></tr>`)}</tbody></table>
         <${LogTail} lines=${record.log ?? []} />
-      </article>` : null}
-    </div>`}
+      </article>`
+          : null
+      }
+    </div>`
+    }
   </section>`;
 }
 
@@ -571,16 +708,26 @@ function StateView({ name }) {
     <h2 id="state-title" class="visually-hidden">State</h2>
     <${ErrorBox} error=${error} />
     <p role="status" class="ok">${status}</p>
-    ${data ? html`<p class="help">Saved in <code>${data.location}</code>.</p>
-    ${bookmarks.length === 0 ? html`<p>No saved state: the next run starts every stream from the beginning.</p>` : html`<table class="grid">
+    ${
+      data
+        ? html`<p class="help">Saved in <code>${data.location}</code>.</p>
+    ${
+      bookmarks.length === 0
+        ? html`<p>No saved state: the next run starts every stream from the beginning.</p>`
+        : html`<table class="grid">
       <thead><tr><th scope="col">Stream</th><th scope="col">Bookmark</th><th scope="col">Actions</th></tr></thead>
-      <tbody>${bookmarks.map(([stream, bookmark]) => html`<tr key=${stream}>
+      <tbody>${bookmarks.map(
+        ([stream, bookmark]) => html`<tr key=${stream}>
         <th scope="row">${stream}</th><td><code class="bookmark">${JSON.stringify(bookmark)}</code></td>
         <td class="actions">
           <${Confirm} label=${`Reset ${stream}`} question=${`Forget ${stream}'s bookmark?`} confirmLabel="Reset state" danger onConfirm=${() => reset(stream)} />
           <${Confirm} label=${`Full refresh ${stream}`} question=${`Sync ${stream} again from the beginning now?`} confirmLabel="Start full refresh" onConfirm=${() => fullRefresh(stream)} />
-        </td></tr>`)}</tbody>
-    </table>`}` : html`<p>Loading…</p>`}
+        </td></tr>`,
+      )}</tbody>
+    </table>`
+    }`
+        : html`<p>Loading…</p>`
+    }
   </section>`;
 }
 

@@ -75,7 +75,10 @@ interface ConnectorInfo {
 export class Api {
   private connectors?: Promise<ConnectorInfo[]>;
 
-  constructor(readonly project: Project, readonly runs: RunManager) {}
+  constructor(
+    readonly project: Project,
+    readonly runs: RunManager,
+  ) {}
 
   /** Installed connectors with their specs (loaded once per server start). */
   listConnectors(): Promise<ConnectorInfo[]> {
@@ -106,7 +109,11 @@ export class Api {
 
   private async spec(kind: ConnectorKind, name: string): Promise<JsonSchema> {
     const found = (await this.listConnectors()).find((c) => c.kind === kind && c.name === name);
-    if (!found) throw new ConfigError('CONNECTOR_NOT_INSTALLED', `no ${kind} connector "${name}" is installed`, { field: `${kind}.name`, hint: `mage-int add ${kind}-${name}` });
+    if (!found)
+      throw new ConfigError('CONNECTOR_NOT_INSTALLED', `no ${kind} connector "${name}" is installed`, {
+        field: `${kind}.name`,
+        hint: `mage-int add ${kind}-${name}`,
+      });
     return found.spec;
   }
 
@@ -165,7 +172,10 @@ export class Api {
       if (!draft[kind]?.name) throw new ConfigError('CONNECTOR_MISSING', `pick a ${kind}`, { field: `${kind}.name` });
       const spec = await this.spec(kind, draft[kind].name);
       const previous = doc && doc.getIn([kind, 'name']) === draft[kind].name ? rawConfig(doc, kind) : {};
-      resolved[kind] = { name: draft[kind].name, config: await configToWrite(this.project, name, kind, spec, draft[kind].config ?? {}, previous, storeSecrets) };
+      resolved[kind] = {
+        name: draft[kind].name,
+        config: await configToWrite(this.project, name, kind, spec, draft[kind].config ?? {}, previous, storeSecrets),
+      };
     }
     if (doc) {
       updatePipelineDocument(doc, resolved);
@@ -176,7 +186,8 @@ export class Api {
 
   async savePipeline(name: string, draft: PipelineDraft, create: boolean): Promise<unknown> {
     checkPipelineName(name);
-    if (create && this.project.exists(name)) throw new ConfigError('PIPELINE_EXISTS', `pipeline ${name} already exists`, { field: 'name', hint: 'pick another name' });
+    if (create && this.project.exists(name))
+      throw new ConfigError('PIPELINE_EXISTS', `pipeline ${name} already exists`, { field: 'name', hint: 'pick another name' });
     const doc = await this.documentFor(name, draft, !create);
     await this.project.configOf(name, doc.toJS());
     await this.project.writeDocument(name, doc);
@@ -186,7 +197,8 @@ export class Api {
   /** A real copy: the file as written (comments and all) under a new name, with no state or history. */
   async duplicatePipeline(name: string, to: string): Promise<unknown> {
     checkPipelineName(to);
-    if (this.project.exists(to)) throw new ConfigError('PIPELINE_EXISTS', `pipeline ${to} already exists`, { field: 'name', hint: 'pick another name' });
+    if (this.project.exists(to))
+      throw new ConfigError('PIPELINE_EXISTS', `pipeline ${to} already exists`, { field: 'name', hint: 'pick another name' });
     const doc = await this.project.readDocument(name);
     if (doc.has('id')) doc.set('id', to);
     await this.project.writeDocument(to, doc);
@@ -213,12 +225,23 @@ export class Api {
     for (const kind of ['source', 'destination'] as const) {
       let secrets: string[] = [];
       try {
-        const end: ValidatedEnd<Source<never> | Destination<never>> = kind === 'source' ? await validatedSource(config) : await validatedDestination(config);
+        const end: ValidatedEnd<Source<never> | Destination<never>> =
+          kind === 'source' ? await validatedSource(config) : await validatedDestination(config);
         secrets = end.secrets;
-        const result = await end.connector.check(end.config as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(60_000), pipelineId: config.id });
+        const result = await end.connector.check(end.config as never, {
+          logger: createLogger({ level: 'error', secrets, write: () => {} }),
+          signal: AbortSignal.timeout(60_000),
+          pipelineId: config.id,
+        });
         results[kind] = result.ok
           ? { ok: true, ...(result.message ? { message: redact(result.message, secrets) } : {}) }
-          : { ok: false, error: result.error !== undefined ? apiError(result.error, secrets) : { message: redact(result.message ?? 'check failed', secrets) } };
+          : {
+              ok: false,
+              error:
+                result.error !== undefined
+                  ? apiError(result.error, secrets)
+                  : { message: redact(result.message ?? 'check failed', secrets) },
+            };
       } catch (error) {
         results[kind] = { ok: false, error: apiError(error, secrets) };
       }
@@ -250,7 +273,11 @@ export class Api {
     const { config } = await this.project.configOf(name);
     const { connector: source, config: validated, secrets } = await validatedSource(config);
     try {
-      const catalog = await source.discover(validated as never, { logger: createLogger({ level: 'error', secrets, write: () => {} }), signal: AbortSignal.timeout(300_000), pipelineId: config.id });
+      const catalog = await source.discover(validated as never, {
+        logger: createLogger({ level: 'error', secrets, write: () => {} }),
+        signal: AbortSignal.timeout(300_000),
+        pipelineId: config.id,
+      });
       const before = await this.savedCatalog(config);
       const file = this.catalogFile(config);
       await mkdir(dirname(file), { recursive: true });
@@ -292,7 +319,8 @@ export class Api {
   /** Forgets one stream's bookmark: its next run starts from the beginning. */
   async resetStream(name: string, stream: string): Promise<unknown> {
     const { config } = await this.project.configOf(name);
-    if (this.runs.activeFor(config.id)) throw new MageError('RUN_ACTIVE', `pipeline ${name} is running`, { hint: 'reset its state once the run ended' });
+    if (this.runs.activeFor(config.id))
+      throw new MageError('RUN_ACTIVE', `pipeline ${name} is running`, { hint: 'reset its state once the run ended' });
     const store = stateStoreFor(config);
     const state = (await store.load(config.id)) ?? emptyState();
     await store.save(config.id, clearBookmarks(state, [stream]));

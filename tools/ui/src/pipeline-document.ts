@@ -26,7 +26,9 @@ export function secretKeys(spec: JsonSchema): Set<string> {
 /** A connector's config as written in the file, secrets that are not `${VAR}` references masked. */
 export function maskedConfig(spec: JsonSchema, raw: Record<string, unknown>): Record<string, unknown> {
   const secret = secretKeys(spec);
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, secret.has(k) && !(typeof v === 'string' && REFERENCE.test(v)) ? SECRET_MASK : v]));
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, secret.has(k) && !(typeof v === 'string' && REFERENCE.test(v)) ? SECRET_MASK : v]),
+  );
 }
 
 /**
@@ -50,7 +52,8 @@ export async function configToWrite(
     if (!secret.has(key) || typeof value !== 'string' || REFERENCE.test(value)) out[key] = value;
     else if (value === SECRET_MASK) {
       if (previous[key] !== undefined) out[key] = previous[key];
-    } else if (!storeSecrets) out[key] = value.replace(/\$\{/g, () => '$${'); // a literal `${` in the typed value
+    } else if (!storeSecrets)
+      out[key] = value.replace(/\$\{/g, () => '$${'); // a literal `${` in the typed value
     else {
       const variable = `${pipelineName}_${end}_${key}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
       await project.saveSecret(variable, value);

@@ -89,8 +89,14 @@ export class Project {
   async saveSecret(variable: string, value: string): Promise<void> {
     const all = { ...(await this.secrets()), [variable]: value };
     await mkdir(join(this.root, '.mage-int'), { recursive: true });
-    const body = Object.entries(all).map(([k, v]) => `${k}=${quote(v)}`).join('\n');
-    await writeFile(this.secretsFile, `# Secrets the mage-int UI was given; pipelines reference them as \${NAME}. Keep out of git.\n${body}\n`, { mode: 0o600 });
+    const body = Object.entries(all)
+      .map(([k, v]) => `${k}=${quote(v)}`)
+      .join('\n');
+    await writeFile(
+      this.secretsFile,
+      `# Secrets the mage-int UI was given; pipelines reference them as \${NAME}. Keep out of git.\n${body}\n`,
+      { mode: 0o600 },
+    );
     await chmod(this.secretsFile, 0o600);
   }
 
@@ -103,10 +109,16 @@ export class Project {
   async configOf(name: string, document?: unknown): Promise<{ config: PipelineConfig; interpolated: InterpolatedValue[] }> {
     const raw = document ?? (await this.readDocument(name)).toJS();
     const interpolated: InterpolatedValue[] = [];
-    const config = parsePipelineConfig(interpolateEnv(raw, await this.env(), '', interpolated), { id: name, baseDir: this.pipelinesDir, file: `pipelines/${name}.yaml` });
+    const config = parsePipelineConfig(interpolateEnv(raw, await this.env(), '', interpolated), {
+      id: name,
+      baseDir: this.pipelinesDir,
+      file: `pipelines/${name}.yaml`,
+    });
     const of = (end: 'source' | 'destination') => ({
       ...config[end],
-      interpolated: interpolated.filter((v) => v.path.startsWith(`${end}.config.`)).map((v) => ({ path: v.path.slice(`${end}.config.`.length), value: v.value })),
+      interpolated: interpolated
+        .filter((v) => v.path.startsWith(`${end}.config.`))
+        .map((v) => ({ path: v.path.slice(`${end}.config.`.length), value: v.value })),
     });
     return { config: { ...config, source: of('source'), destination: of('destination') }, interpolated };
   }

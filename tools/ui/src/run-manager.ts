@@ -45,7 +45,10 @@ export class ActiveRun {
   streams: LiveStream[] = [];
   committedStates = 0;
   finished?: Promise<RunRecord>;
-  constructor(readonly record: RunRecord, readonly store: RunRecordStore) {}
+  constructor(
+    readonly record: RunRecord,
+    readonly store: RunRecordStore,
+  ) {}
 
   emit(event: RunEvent): void {
     for (const listener of this.listeners) listener(event);
@@ -57,10 +60,17 @@ export class ActiveRun {
  * bookmark since the run began and names another stream (or none) as `currently_syncing`: sources that sync streams one after another
  * say so; for others a stream stays running until the run ends.
  */
-function liveStreams(progress: RunProgress, initial: State | undefined, committed: State | undefined, finishedAt?: number, failed?: string): LiveStream[] {
+function liveStreams(
+  progress: RunProgress,
+  initial: State | undefined,
+  committed: State | undefined,
+  finishedAt?: number,
+  failed?: string,
+): LiveStream[] {
   const bookmarks: Record<string, unknown> = committed?.bookmarks ?? {};
   const syncing = committed?.currently_syncing;
-  const moved = (stream: string) => bookmarks[stream] !== undefined && JSON.stringify(bookmarks[stream]) !== JSON.stringify(initial?.bookmarks?.[stream]);
+  const moved = (stream: string) =>
+    bookmarks[stream] !== undefined && JSON.stringify(bookmarks[stream]) !== JSON.stringify(initial?.bookmarks?.[stream]);
   return Object.values(progress.streams).map((s) => {
     const elapsedMs = Math.max(0, (finishedAt ?? s.lastAt) - s.startedAt);
     return {
@@ -100,8 +110,16 @@ export class RunManager {
     const built = await pipelineFromConfig(config);
     const { definition } = built;
     const secrets = [
-      ...secretValues(definition.source.connector.spec, definition.source.config, config.source.interpolated as InterpolatedValue[] | undefined),
-      ...secretValues(definition.destination.connector.spec, definition.destination.config, config.destination.interpolated as InterpolatedValue[] | undefined),
+      ...secretValues(
+        definition.source.connector.spec,
+        definition.source.config,
+        config.source.interpolated as InterpolatedValue[] | undefined,
+      ),
+      ...secretValues(
+        definition.destination.connector.spec,
+        definition.destination.config,
+        config.destination.interpolated as InterpolatedValue[] | undefined,
+      ),
     ];
     const store = new RunRecordStore(runsDirFor(config));
     const now = Date.now();
@@ -151,7 +169,11 @@ export class RunManager {
         let line: RunLogLine;
         try {
           const parsed = JSON.parse(text) as { level?: string; time?: string; name?: string; message?: string };
-          line = { time: parsed.time ?? new Date().toISOString(), level: parsed.level ?? 'info', message: `${parsed.name ? `${parsed.name}: ` : ''}${parsed.message ?? text}` };
+          line = {
+            time: parsed.time ?? new Date().toISOString(),
+            level: parsed.level ?? 'info',
+            message: `${parsed.name ? `${parsed.name}: ` : ''}${parsed.message ?? text}`,
+          };
         } catch {
           line = { time: new Date().toISOString(), level: 'info', message: text };
         }

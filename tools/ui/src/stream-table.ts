@@ -92,7 +92,8 @@ export function catalogChanges(before: Catalog | undefined, after: Catalog): Cat
   };
 }
 
-const same = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean => JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+const same = (a: readonly string[] | undefined, b: readonly string[] | undefined): boolean =>
+  JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
 
 /**
  * The `streams:` entry a choice needs: only what differs from the stream as the source and the file's `select:`
@@ -103,7 +104,8 @@ export function overrideFor(base: StreamRow, choice: StreamChoice): StreamOverri
   if (choice.selected !== base.selected) out.selected = choice.selected;
   if (choice.replicationMethod && choice.replicationMethod !== base.replicationMethod) out.replication_method = choice.replicationMethod;
   if (choice.replicationKey && choice.replicationKey !== base.replicationKey) out.replication_key = choice.replicationKey;
-  if (choice.keyProperties && choice.keyProperties.length > 0 && !same(choice.keyProperties, base.keyProperties)) out.key_properties = choice.keyProperties;
+  if (choice.keyProperties && choice.keyProperties.length > 0 && !same(choice.keyProperties, base.keyProperties))
+    out.key_properties = choice.keyProperties;
   const baseFields = base.fields.filter((f) => f.selected).map((f) => f.name);
   if (choice.fields && !same([...choice.fields].sort(), [...baseFields].sort())) out.fields = choice.fields;
   return out;
@@ -118,7 +120,12 @@ function jsonAt(node: unknown): unknown {
  * Writes the choices into the document's `streams:` block key by key: other keys of an entry (a conflict
  * method, comments) stay, streams the table does not show stay, entries left empty are removed.
  */
-export function writeStreamChoices(doc: Document, discovered: Catalog, config: PipelineConfig, choices: Record<string, StreamChoice>): void {
+export function writeStreamChoices(
+  doc: Document,
+  discovered: Catalog,
+  config: PipelineConfig,
+  choices: Record<string, StreamChoice>,
+): void {
   const bases = new Map(streamRows(discovered, { ...config, streams: undefined }).map((r) => [r.id, r]));
   const KEYS = ['selected', 'replication_method', 'replication_key', 'key_properties', 'fields'] as const;
   for (const [id, choice] of Object.entries(choices)) {

@@ -47,7 +47,12 @@ const VENDOR: Record<string, () => string> = {
   '/vendor/htm.js': () => join(packageDir('htm'), 'dist', 'htm.module.js'),
 };
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+};
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -83,7 +88,8 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
     const run = runs.get(runId);
     if (!run) return send(res, 404, { message: `no run ${runId} in this UI session` });
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    const write = (event: RunEvent | { type: 'snapshot'; [k: string]: unknown }) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    const write = (event: RunEvent | { type: 'snapshot'; [k: string]: unknown }) =>
+      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     write({ type: 'snapshot', record: run.record, streams: run.streams, committedStates: run.committedStates, log: run.log.slice(-200) });
     if (run.record.status !== 'running') return void res.end();
     const listener = (event: RunEvent) => {
@@ -112,7 +118,8 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
       if (b === 'streams' && method === 'PUT') return api.saveStreams(name, (body['streams'] ?? {}) as never);
       if (b === 'discover' && method === 'POST') return api.discover(name);
       if (b === 'runs' && method === 'GET') return api.history(name);
-      if (b === 'runs' && method === 'POST') return api.startRun(name, { only: body['only'] as string[] | undefined, fullRefresh: body['fullRefresh'] === true });
+      if (b === 'runs' && method === 'POST')
+        return api.startRun(name, { only: body['only'] as string[] | undefined, fullRefresh: body['fullRefresh'] === true });
       if (b === 'state' && method === 'GET') return api.state(name);
       if (b === 'state' && c === 'reset' && method === 'POST') return api.resetStream(name, String(body['stream'] ?? ''));
     }
@@ -130,7 +137,10 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       if (url.pathname.startsWith('/api/')) {
         if (!tokenMatches(req.headers['x-mage-int-token']?.toString() ?? url.searchParams.get('token'), token)) {
-          return send(res, 401, { message: 'missing or wrong access token', hint: 'open the address `mage-int ui` printed (it carries the token)' });
+          return send(res, 401, {
+            message: 'missing or wrong access token',
+            hint: 'open the address `mage-int ui` printed (it carries the token)',
+          });
         }
         const path = url.pathname.slice('/api/'.length).split('/').filter(Boolean).map(decodeURIComponent);
         if (path[0] === 'runs' && path[2] === 'events' && req.method === 'GET') return events(req, res, path[1] ?? '');
@@ -147,7 +157,10 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
       if (!file.startsWith(PUBLIC) && !VENDOR[url.pathname]) return send(res, 404, { message: 'not found' });
       try {
         const content = await readFile(file);
-        res.writeHead(200, { 'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+        res.writeHead(200, {
+          'content-type': TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+        });
         res.end(content);
       } catch {
         send(res, 404, { message: 'not found' });

@@ -28,13 +28,20 @@ async function runEvents(project: Project, runId: string): Promise<{ types: stri
   const events = text
     .split('\n\n')
     .filter(Boolean)
-    .map((chunk) => ({ type: /^event: (.*)$/m.exec(chunk)?.[1] ?? '', data: JSON.parse(/^data: (.*)$/m.exec(chunk)?.[1] ?? 'null') as { record?: RunRecord } }));
+    .map((chunk) => ({
+      type: /^event: (.*)$/m.exec(chunk)?.[1] ?? '',
+      data: JSON.parse(/^data: (.*)$/m.exec(chunk)?.[1] ?? 'null') as { record?: RunRecord },
+    }));
   const end = events.find((e) => e.type === 'end')?.data.record ?? events[0]?.data.record;
   return { types: events.map((e) => e.type), end: end as RunRecord };
 }
 
 /** Follows a run's events; `onProgress` sees each progress event; resolves with the end record. */
-async function followRun(project: Project, runId: string, onProgress: (streams: { stream: string; rows: number; status: string }[]) => void): Promise<RunRecord> {
+async function followRun(
+  project: Project,
+  runId: string,
+  onProgress: (streams: { stream: string; rows: number; status: string }[]) => void,
+): Promise<RunRecord> {
   const response = await fetch(`http://127.0.0.1:${project.ui.port}/api/runs/${runId}/events?token=${project.ui.token}`);
   const decoder = new TextDecoder();
   let buffer = '';
@@ -81,25 +88,40 @@ describe('mage-int ui API', () => {
     expect(text).not.toContain('"');
 
     writeFileSync(file, text.replace('    orders: 400', '    orders: 400 # enough for a demo'));
-    const edited = await project.call('pipelines/shop', { method: 'PUT', body: { source: { name: 'faker', config: { customers: 60, orders: 400 } }, destination: shop.destination } });
+    const edited = await project.call('pipelines/shop', {
+      method: 'PUT',
+      body: { source: { name: 'faker', config: { customers: 60, orders: 400 } }, destination: shop.destination },
+    });
     expect(edited.status).toBe(200);
     const after = readFileSync(file, 'utf8');
     expect(after).toContain('customers: 60');
     expect(after).toContain('orders: 400 # enough for a demo');
     expect(after).not.toContain('products:');
 
-    expect((await project.call('pipelines', { method: 'POST', body: { name: 'shop', ...shop } })).body).toMatchObject({ code: 'PIPELINE_EXISTS', field: 'name' });
+    expect((await project.call('pipelines', { method: 'POST', body: { name: 'shop', ...shop } })).body).toMatchObject({
+      code: 'PIPELINE_EXISTS',
+      field: 'name',
+    });
     expect((await project.call('pipelines/shop/duplicate', { method: 'POST', body: { to: 'shop-copy' } })).status).toBe(200);
     expect(readFileSync(join(project.dir, 'pipelines', 'shop-copy.yaml'), 'utf8')).toBe(after);
     const list = await project.call<{ name: string; source: string; destination: string }[]>('pipelines');
-    expect(list.body.map((p) => `${p.name}: ${p.source} → ${p.destination}`)).toEqual(['shop: faker → duckdb', 'shop-copy: faker → duckdb']);
+    expect(list.body.map((p) => `${p.name}: ${p.source} → ${p.destination}`)).toEqual([
+      'shop: faker → duckdb',
+      'shop-copy: faker → duckdb',
+    ]);
     expect((await project.call('pipelines/shop-copy', { method: 'DELETE' })).status).toBe(200);
     expect((await project.call<unknown[]>('pipelines')).body).toHaveLength(1);
   });
 
   it('writes secrets to the secrets file as ${VAR} references and never sends them back', async () => {
     // Testing a connection uses a typed secret without storing it.
-    await project.call('pipelines/pg/check', { method: 'POST', body: { source: { name: 'postgres', config: { database: 'x', username: 'y', password: 'only-for-the-test' } }, destination: shop.destination } });
+    await project.call('pipelines/pg/check', {
+      method: 'POST',
+      body: {
+        source: { name: 'postgres', config: { database: 'x', username: 'y', password: 'only-for-the-test' } },
+        destination: shop.destination,
+      },
+    });
     expect(existsSync(join(project.dir, '.mage-int', 'secrets.env'))).toBe(false);
 
     const body = {
@@ -165,34 +187,54 @@ describe('mage-int ui API', () => {
     ]);
 
     const history = await project.call<RunRecord[]>('pipelines/shop/runs');
-    expect(history.body[0]).toMatchObject({ id: started.body.runId, pipelineId: 'shop', status: 'completed', rows: 460, tasks: [{ status: 'completed', rows: 460 }] });
-    const onDisk = JSON.parse(readFileSync(join(project.dir, 'pipelines', '.mage-int', 'runs', 'shop', `${started.body.runId}.json`), 'utf8')) as RunRecord;
+    expect(history.body[0]).toMatchObject({
+      id: started.body.runId,
+      pipelineId: 'shop',
+      status: 'completed',
+      rows: 460,
+      tasks: [{ status: 'completed', rows: 460 }],
+    });
+    const onDisk = JSON.parse(
+      readFileSync(join(project.dir, 'pipelines', '.mage-int', 'runs', 'shop', `${started.body.runId}.json`), 'utf8'),
+    ) as RunRecord;
     expect(onDisk.rows).toBe(460);
     const listed = await project.call<{ lastRun: { status: string; rows: number } }[]>('pipelines');
     expect(listed.body[0]?.lastRun).toMatchObject({ status: 'completed', rows: 460 });
 
     const state = await project.call<{ state: { bookmarks: Record<string, { replication_key_value?: unknown }> } }>('pipelines/shop/state');
     expect(Object.keys(state.body.state.bookmarks).sort()).toEqual(['customers', 'orders']);
-    const reset = await project.call<{ state: { bookmarks: Record<string, unknown> } }>('pipelines/shop/state/reset', { method: 'POST', body: { stream: 'orders' } });
+    const reset = await project.call<{ state: { bookmarks: Record<string, unknown> } }>('pipelines/shop/state/reset', {
+      method: 'POST',
+      body: { stream: 'orders' },
+    });
     expect(Object.keys(reset.body.state.bookmarks)).toEqual(['customers']);
   });
 
   it('re-discovery shows new and removed streams and columns and keeps the choices', async () => {
     // Pretend the last discovery saw a stream that is gone now, and no `orders` nor `customers.email`.
     const file = join(project.dir, 'pipelines', '.mage-int', 'catalog', 'shop.json');
-    const catalog = JSON.parse(readFileSync(file, 'utf8')) as { streams: { tap_stream_id: string; schema: { properties: Record<string, unknown> } }[] };
+    const catalog = JSON.parse(readFileSync(file, 'utf8')) as {
+      streams: { tap_stream_id: string; schema: { properties: Record<string, unknown> } }[];
+    };
     catalog.streams = catalog.streams.filter((s) => s.tap_stream_id !== 'orders');
     delete catalog.streams[0]!.schema.properties['email'];
     catalog.streams.push({ ...structuredClone(catalog.streams[1]!), tap_stream_id: 'refunds' });
     writeFileSync(file, JSON.stringify(catalog));
     const again = await project.call<Streams>('pipelines/shop/discover', { method: 'POST' });
-    expect(again.body.changes).toEqual({ addedStreams: ['orders'], removedStreams: ['refunds'], columns: [{ stream: 'customers', added: ['email'], removed: [] }] });
+    expect(again.body.changes).toEqual({
+      addedStreams: ['orders'],
+      removedStreams: ['refunds'],
+      columns: [{ stream: 'customers', added: ['email'], removed: [] }],
+    });
     expect(again.body.streams.find((s) => s.id === 'products')?.selected).toBe(false);
     expect(again.body.streams.find((s) => s.id === 'orders')?.replicationMethod).toBe('INCREMENTAL');
   });
 
   it('shows a stream done once the committed state has moved past it, and runs one stream from scratch on "full refresh"', async () => {
-    const started = await project.call<{ runId: string }>('pipelines/shop/runs', { method: 'POST', body: { only: ['orders'], fullRefresh: true } });
+    const started = await project.call<{ runId: string }>('pipelines/shop/runs', {
+      method: 'POST',
+      body: { only: ['orders'], fullRefresh: true },
+    });
     const end = await followRun(project, started.body.runId, () => {});
     expect(end).toMatchObject({ status: 'completed', only: ['orders'], fullRefresh: true, rows: 400 });
     expect(end.streams.map((s) => s.stream)).toEqual(['orders']);
@@ -200,11 +242,23 @@ describe('mage-int ui API', () => {
     // Small commits, so states are committed while later streams still run.
     await project.call('pipelines', {
       method: 'POST',
-      body: { name: 'steps', source: { name: 'faker', config: { customers: 1000, products: 0, orders: 0, batch_size: 250 } }, destination: { name: 'duckdb', config: { path: 'steps.duckdb', batch_size_rows: 250 } } },
+      body: {
+        name: 'steps',
+        source: { name: 'faker', config: { customers: 1000, products: 0, orders: 0, batch_size: 250 } },
+        destination: { name: 'duckdb', config: { path: 'steps.duckdb', batch_size_rows: 250 } },
+      },
     });
     await project.call('pipelines/steps/discover', { method: 'POST' });
-    await project.call('pipelines/steps/streams', { method: 'PUT', body: { streams: { products: { selected: true }, orders: { selected: true } } } });
-    writeFileSync(join(project.dir, 'pipelines', 'steps.yaml'), readFileSync(join(project.dir, 'pipelines', 'steps.yaml'), 'utf8').replace('orders: 0', 'orders: 2000').replace('products: 0', 'products: 10'));
+    await project.call('pipelines/steps/streams', {
+      method: 'PUT',
+      body: { streams: { products: { selected: true }, orders: { selected: true } } },
+    });
+    writeFileSync(
+      join(project.dir, 'pipelines', 'steps.yaml'),
+      readFileSync(join(project.dir, 'pipelines', 'steps.yaml'), 'utf8')
+        .replace('orders: 0', 'orders: 2000')
+        .replace('products: 0', 'products: 10'),
+    );
     const seen: string[] = [];
     const all = await project.call<{ runId: string }>('pipelines/steps/runs', { method: 'POST', body: {} });
     await followRun(project, all.body.runId, (streams) => {
@@ -216,7 +270,11 @@ describe('mage-int ui API', () => {
   it('cancels a run: the record says cancelled and the state of the last commit is kept', async () => {
     await project.call('pipelines', {
       method: 'POST',
-      body: { name: 'big', source: { name: 'faker', config: { customers: 10, products: 5, orders: 50_000_000, batch_size: 1000 } }, destination: { name: 'duckdb', config: { path: 'big.duckdb', batch_size_rows: 5000 } } },
+      body: {
+        name: 'big',
+        source: { name: 'faker', config: { customers: 10, products: 5, orders: 50_000_000, batch_size: 1000 } },
+        destination: { name: 'duckdb', config: { path: 'big.duckdb', batch_size_rows: 5000 } },
+      },
     });
     const started = await project.call<{ runId: string }>('pipelines/big/runs', { method: 'POST', body: {} });
     expect((await project.call('pipelines/big/runs', { method: 'POST', body: {} })).body).toMatchObject({ code: 'RUN_ACTIVE' });

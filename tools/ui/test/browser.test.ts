@@ -69,14 +69,19 @@ describe('mage-int ui in chromium', () => {
     await page.getByRole('button', { name: 'Save stream choices' }).click();
     await page.getByText('Saved the stream choices').waitFor();
     expect(readFileSync(join(project.dir, 'pipelines', 'shop.yaml'), 'utf8')).toContain('streams:\n  products:\n    selected: false\n');
-    await page.getByRole('button', { name: /^\d+\/\d+ fields$/ }).first().click();
+    await page
+      .getByRole('button', { name: /^\d+\/\d+ fields$/ })
+      .first()
+      .click();
     await shot('streams');
 
     // Run: the per-stream counters reach the final numbers and each stream is done.
     await page.getByRole('link', { name: 'Run' }).click();
     await page.getByRole('button', { name: 'Start run' }).click();
     const rows = (stream: string) => page.locator(`tr[data-stream="${stream}"] td[data-rows]`);
-    await rows('orders').filter({ hasText: /^3,000$/ }).waitFor({ timeout: 30_000 });
+    await rows('orders')
+      .filter({ hasText: /^3,000$/ })
+      .waitFor({ timeout: 30_000 });
     await rows('customers').filter({ hasText: /^200$/ }).waitFor();
     await page.getByRole('status').getByText('completed').waitFor();
     expect(await page.locator('tr[data-stream="products"]').count()).toBe(0);
@@ -89,7 +94,9 @@ describe('mage-int ui in chromium', () => {
     await page.getByRole('link', { name: 'History' }).click();
     const detail = page.getByRole('article', { name: 'Run details' });
     await detail.getByText('3,200 rows').waitFor();
-    expect(await detail.locator('tbody tr').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('orders3,000'), expect.stringContaining('customers200')]));
+    expect(await detail.locator('tbody tr').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringContaining('orders3,000'), expect.stringContaining('customers200')]),
+    );
     await shot('history');
 
     // State: reset one stream's bookmark behind a confirmation.
@@ -97,7 +104,9 @@ describe('mage-int ui in chromium', () => {
     await page.getByRole('button', { name: 'Reset customers' }).click();
     await page.getByRole('button', { name: 'Reset state' }).click();
     await page.getByText('Reset customers: its next run starts from the beginning.').waitFor();
-    const state = JSON.parse(readFileSync(join(project.dir, 'pipelines', '.mage-int', 'state', 'shop.json'), 'utf8')) as { bookmarks: Record<string, unknown> };
+    const state = JSON.parse(readFileSync(join(project.dir, 'pipelines', '.mage-int', 'state', 'shop.json'), 'utf8')) as {
+      bookmarks: Record<string, unknown>;
+    };
     expect(Object.keys(state.bookmarks)).toEqual(['orders']);
     await shot('state');
 
@@ -113,7 +122,12 @@ describe('mage-int ui in chromium', () => {
     await db.connect();
     try {
       await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-      await db.query(Array.from({ length: 300 }, (_, i) => `CREATE TABLE ${schema}.t_${String(i).padStart(3, '0')} (id int PRIMARY KEY, name text, updated_at timestamptz);`).join('\n'));
+      await db.query(
+        Array.from(
+          { length: 300 },
+          (_, i) => `CREATE TABLE ${schema}.t_${String(i).padStart(3, '0')} (id int PRIMARY KEY, name text, updated_at timestamptz);`,
+        ).join('\n'),
+      );
 
       await page.goto(`${project.ui.url}#/new`);
       await page.getByLabel('Pipeline name').fill('many');
@@ -156,7 +170,9 @@ describe('mage-int ui in chromium', () => {
       await page.getByText('Saved the stream choices').waitFor();
       const saved = readFileSync(join(project.dir, 'pipelines', 'many.yaml'), 'utf8');
       expect(saved).toContain(`  ${schema}-t_000:\n    selected: false\n`);
-      expect(saved).toMatch(new RegExp(`  ${schema}-t_010:\\n    replication_method: INCREMENTAL\\n    replication_key: (updated_at|id)\\n`));
+      expect(saved).toMatch(
+        new RegExp(`  ${schema}-t_010:\\n    replication_method: INCREMENTAL\\n    replication_key: (updated_at|id)\\n`),
+      );
       await page.getByLabel('Search streams').fill('t_01');
       await shot('streams-many');
       expect(pageErrors).toEqual([]);
@@ -169,7 +185,11 @@ describe('mage-int ui in chromium', () => {
   it('shows a long run live (streams done one by one, a rows/s sparkline) and cancels it from the page', async () => {
     await project.call('pipelines', {
       method: 'POST',
-      body: { name: 'live', source: { name: 'faker', config: { customers: 20000, orders: 5000000, batch_size: 2000 } }, destination: { name: 'duckdb', config: { path: 'live.duckdb', batch_size_rows: 20000 } } },
+      body: {
+        name: 'live',
+        source: { name: 'faker', config: { customers: 20000, orders: 5000000, batch_size: 2000 } },
+        destination: { name: 'duckdb', config: { path: 'live.duckdb', batch_size_rows: 20000 } },
+      },
     });
     await page.goto(`${project.ui.url}#/p/live/run`);
     await page.getByRole('button', { name: 'Start run' }).click();

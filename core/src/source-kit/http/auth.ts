@@ -139,14 +139,23 @@ export async function requestCredential(
 ): Promise<Record<string, unknown>> {
   let response: Response;
   try {
-    response = await fetch(where, { method: init.method ?? 'POST', headers: init.headers, body: init.body, signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)]) });
+    response = await fetch(where, {
+      method: init.method ?? 'POST',
+      headers: init.headers,
+      body: init.body,
+      signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 30_000)]),
+    });
   } catch (error) {
     if (options.signal.aborted) throw error;
-    throw new ConnectorError('OAUTH_TOKEN_UNREACHABLE', `the ${options.what} ${where.origin}${where.pathname} did not answer: ${(error as Error).message}`, {
-      field: options.credential,
-      hint: 'check its URL and that it is reachable from here',
-      cause: error,
-    });
+    throw new ConnectorError(
+      'OAUTH_TOKEN_UNREACHABLE',
+      `the ${options.what} ${where.origin}${where.pathname} did not answer: ${(error as Error).message}`,
+      {
+        field: options.credential,
+        hint: 'check its URL and that it is reachable from here',
+        cause: error,
+      },
+    );
   }
   const text = await response.text();
   let body: Record<string, unknown> = {};
@@ -156,8 +165,13 @@ export async function requestCredential(
     // A non-JSON answer is reported below with its status.
   }
   if (!response.ok) {
-    const reason = [body['error'], body['error_description'], body['message']].filter((v) => typeof v === 'string').join(': ') || `HTTP ${response.status}`;
-    throw new ConnectorError('OAUTH_TOKEN_REJECTED', `the ${options.what} refused to issue a token (${reason})`, { field: options.credential, hint: options.hint });
+    const reason =
+      [body['error'], body['error_description'], body['message']].filter((v) => typeof v === 'string').join(': ') ||
+      `HTTP ${response.status}`;
+    throw new ConnectorError('OAUTH_TOKEN_REJECTED', `the ${options.what} refused to issue a token (${reason})`, {
+      field: options.credential,
+      hint: options.hint,
+    });
   }
   return body;
 }
@@ -165,8 +179,13 @@ export async function requestCredential(
 /** The `access_token` of a token endpoint's answer, or an error naming the credential. */
 export function accessTokenOf(body: Record<string, unknown>, credential: string, hint: string): IssuedToken {
   const token = body['access_token'];
-  if (typeof token !== 'string') throw new ConnectorError('OAUTH_TOKEN_REJECTED', 'the token endpoint answered without an access_token', { field: credential, hint });
-  return { token, expiresIn: Number(body['expires_in']), ...(typeof body['refresh_token'] === 'string' ? { refreshToken: body['refresh_token'] } : {}) };
+  if (typeof token !== 'string')
+    throw new ConnectorError('OAUTH_TOKEN_REJECTED', 'the token endpoint answered without an access_token', { field: credential, hint });
+  return {
+    token,
+    expiresIn: Number(body['expires_in']),
+    ...(typeof body['refresh_token'] === 'string' ? { refreshToken: body['refresh_token'] } : {}),
+  };
 }
 
 /**
@@ -198,13 +217,18 @@ export class OAuth2Auth extends RenewingTokenAuth {
     if (this.refreshToken) form.set('refresh_token', this.refreshToken);
     if (options.scope) form.set('scope', options.scope);
     const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-    if (options.clientAuth === 'basic') headers.set('authorization', `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString('base64')}`);
+    if (options.clientAuth === 'basic')
+      headers.set('authorization', `Basic ${Buffer.from(`${options.clientId}:${options.clientSecret}`).toString('base64')}`);
     else {
       form.set('client_id', options.clientId);
       form.set('client_secret', options.clientSecret);
     }
     const hint = `check ${this.credential}${this.credential === 'client_secret' ? '' : ', client_id and client_secret'}; a refresh token may have been revoked or rotated — authorize again to get a new one`;
-    const body = await requestCredential(new URL(options.tokenUrl), { headers, body: form }, { credential: this.credential, signal, timeoutMs: options.timeoutMs, what: 'token endpoint', hint });
+    const body = await requestCredential(
+      new URL(options.tokenUrl),
+      { headers, body: form },
+      { credential: this.credential, signal, timeoutMs: options.timeoutMs, what: 'token endpoint', hint },
+    );
     const issued = accessTokenOf(body, this.credential, hint);
     if (issued.refreshToken) this.refreshToken = issued.refreshToken;
     return issued;

@@ -101,7 +101,10 @@ export class HttpClient {
     try {
       this.baseUrl = new URL(base);
     } catch {
-      throw new ConnectorError('BASE_URL_INVALID', `base_url "${options.baseUrl}" is not a URL`, { field: 'base_url', hint: 'write it with its scheme: https://api.example.com' });
+      throw new ConnectorError('BASE_URL_INVALID', `base_url "${options.baseUrl}" is not a URL`, {
+        field: 'base_url',
+        hint: 'write it with its scheme: https://api.example.com',
+      });
     }
     this.budget = new RequestBudget(options.maxRequestsPerSecond ?? 0);
     this.retryStatuses = new Set(options.retryStatuses ?? RETRY_STATUSES);
@@ -150,8 +153,11 @@ export class HttpClient {
     const text = new TextDecoder().decode(bytes);
     if (outcome.ignored) return { status: response.status, headers: response.headers, url, body: undefined, text, bytes, ignored: true };
     const parsed = parseBody(text, response.headers);
-    if (response.ok || outcome.accepted || request.acceptStatuses?.includes(response.status)) return { status: response.status, headers: response.headers, url, body: parsed, text, bytes };
-    const extra = refusedWait ? `the server asks to wait ${Math.ceil(refusedWait.ms / 1000)} s (${refusedWait.reason}), longer than allowed` : undefined;
+    if (response.ok || outcome.accepted || request.acceptStatuses?.includes(response.status))
+      return { status: response.status, headers: response.headers, url, body: parsed, text, bytes };
+    const extra = refusedWait
+      ? `the server asks to wait ${Math.ceil(refusedWait.ms / 1000)} s (${refusedWait.reason}), longer than allowed`
+      : undefined;
     throw this.error(response, parsed, text, request, attempt, extra);
   }
 
@@ -224,25 +230,47 @@ export class HttpClient {
         const rule = checked.rule;
         if (rule?.action === 'fail') {
           const secrets = this.options.auth?.secrets() ?? [];
-          throw new ConnectorError('HTTP_RESPONSE_RULE', `${what} answered HTTP ${response.status}: ${rule.message ?? 'a response rule says to fail'}`, {
-            stream,
-            hint: redact(vendorMessageOf(parseBody(checked.text, response.headers), checked.text) ?? 'the response rules of the stream say this answer is an error', secrets),
-          });
+          throw new ConnectorError(
+            'HTTP_RESPONSE_RULE',
+            `${what} answered HTTP ${response.status}: ${rule.message ?? 'a response rule says to fail'}`,
+            {
+              stream,
+              hint: redact(
+                vendorMessageOf(parseBody(checked.text, response.headers), checked.text) ??
+                  'the response rules of the stream say this answer is an error',
+                secrets,
+              ),
+            },
+          );
         }
         if (rule?.action === 'ignore') {
-          this.options.logger.info(`${what}: HTTP ${response.status} ignored${rule.message ? ` (${rule.message})` : ''}`, stream ? { stream } : undefined);
+          this.options.logger.info(
+            `${what}: HTTP ${response.status} ignored${rule.message ? ` (${rule.message})` : ''}`,
+            stream ? { stream } : undefined,
+          );
           return { response, url, attempt, ignored: true };
         }
         if (rule?.action === 'success') return { response, url, attempt, accepted: true };
         if (rule?.action === 'retry') {
           if (attempt >= maxRetries) {
-            throw new ConnectorError('HTTP_RESPONSE_RULE', `${what} still answered as the retry rule describes after ${attempt + 1} attempts${rule.message ? `: ${rule.message}` : ` (HTTP ${response.status})`}`, {
-              stream,
-              hint: 'the API keeps giving this answer; try again later or raise max_retries',
-            });
+            throw new ConnectorError(
+              'HTTP_RESPONSE_RULE',
+              `${what} still answered as the retry rule describes after ${attempt + 1} attempts${rule.message ? `: ${rule.message}` : ` (HTTP ${response.status})`}`,
+              {
+                stream,
+                hint: 'the API keeps giving this answer; try again later or raise max_retries',
+              },
+            );
           }
           const asked = serverWait(response.headers);
-          await this.wait(what, rule.message ?? `HTTP ${response.status} (response rule)`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
+          await this.wait(
+            what,
+            rule.message ?? `HTTP ${response.status} (response rule)`,
+            attempt + 1,
+            maxRetries,
+            asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' },
+            stream,
+          );
           continue;
         }
       }
@@ -254,7 +282,14 @@ export class HttpClient {
       const asked = serverWait(response.headers);
       if (asked && asked.ms > (options.maxServerWaitMs ?? 600_000)) return { response, url, attempt, refusedWait: asked };
       await response.body?.cancel();
-      await this.wait(what, `HTTP ${response.status}`, attempt + 1, maxRetries, asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' }, stream);
+      await this.wait(
+        what,
+        `HTTP ${response.status}`,
+        attempt + 1,
+        maxRetries,
+        asked ?? { ms: this.backoff(attempt + 1), reason: 'backoff' },
+        stream,
+      );
     }
   }
 
@@ -271,8 +306,18 @@ export class HttpClient {
     return backoffMs(attempt, this.options.backoffBaseMs ?? 500, this.options.backoffMaxMs ?? 60_000, this.options.random);
   }
 
-  private async wait(what: string, reason: string, retry: number, maxRetries: number, wait: RetryWait, stream: string | undefined): Promise<void> {
-    this.options.logger.warn(`${what}: ${reason}; retry ${retry}/${maxRetries} in ${(wait.ms / 1000).toFixed(1)} s (${wait.reason})`, stream ? { stream } : undefined);
+  private async wait(
+    what: string,
+    reason: string,
+    retry: number,
+    maxRetries: number,
+    wait: RetryWait,
+    stream: string | undefined,
+  ): Promise<void> {
+    this.options.logger.warn(
+      `${what}: ${reason}; retry ${retry}/${maxRetries} in ${(wait.ms / 1000).toFixed(1)} s (${wait.reason})`,
+      stream ? { stream } : undefined,
+    );
     await sleep(wait.ms, this.options.signal);
   }
 
@@ -297,15 +342,26 @@ export class HttpClient {
             : this.retryStatuses.has(status)
               ? 'the API keeps failing; try again later, lower max_requests_per_second or raise max_retries'
               : undefined;
-    return new HttpError(status, message, { stream: request.stream, field: status === 401 || status === 403 ? credential : undefined, hint, requestId, vendorMessage });
+    return new HttpError(status, message, {
+      stream: request.stream,
+      field: status === 401 || status === 403 ? credential : undefined,
+      hint,
+      requestId,
+      vendorMessage,
+    });
   }
 }
 
 /** The first rule an answer matches (its body is read, and the answer rebuilt around it, only when a rule looks at the body). */
-async function applyRules(response: Response, rules: readonly ResponseRule[]): Promise<{ response: Response; rule?: ResponseRule; text: string }> {
+async function applyRules(
+  response: Response,
+  rules: readonly ResponseRule[],
+): Promise<{ response: Response; rule?: ResponseRule; text: string }> {
   const candidates = rules.filter((rule) => !rule.status || rule.status.includes(response.status));
   if (candidates.length === 0) return { response, text: '' };
-  const needsBody = candidates.some((rule) => rule.bodyContains !== undefined || rule.match !== undefined) || candidates.some((rule) => rule.action === 'fail');
+  const needsBody =
+    candidates.some((rule) => rule.bodyContains !== undefined || rule.match !== undefined) ||
+    candidates.some((rule) => rule.action === 'fail');
   let text = '';
   let rebuilt = response;
   if (needsBody) {

@@ -15,7 +15,15 @@ export class HttpError extends ConnectorError {
 }
 
 /** Headers vendors put their request id in (Stripe, HubSpot, Zendesk, generic). */
-const REQUEST_ID_HEADERS = ['request-id', 'x-request-id', 'x-hubspot-correlation-id', 'x-zendesk-request-id', 'x-correlation-id', 'x-amzn-requestid', 'sforce-request-id'];
+const REQUEST_ID_HEADERS = [
+  'request-id',
+  'x-request-id',
+  'x-hubspot-correlation-id',
+  'x-zendesk-request-id',
+  'x-correlation-id',
+  'x-amzn-requestid',
+  'sforce-request-id',
+];
 
 export function requestIdOf(headers: Headers): string | undefined {
   for (const name of REQUEST_ID_HEADERS) {

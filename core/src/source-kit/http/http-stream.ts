@@ -113,13 +113,22 @@ export class HttpStream implements SourceStream {
   /** The records of one page. */
   protected parseRecords(response: HttpResponse, sync: StreamSync): RecordData[] {
     const body = response.body;
-    const found = this.options.records !== undefined ? valueAt(body, this.options.records) : Array.isArray(body) ? body : RECORD_FIELDS.map((f) => valueAt(body, f)).find(Array.isArray);
+    const found =
+      this.options.records !== undefined
+        ? valueAt(body, this.options.records)
+        : Array.isArray(body)
+          ? body
+          : RECORD_FIELDS.map((f) => valueAt(body, f)).find(Array.isArray);
     if (found === undefined || found === null) return [];
     if (!Array.isArray(found)) {
-      throw new ConnectorError('HTTP_RESPONSE_UNEXPECTED', `${response.url.pathname} answered without a list of records${this.options.records ? ` at "${String(this.options.records)}"` : ''}`, {
-        stream: sync.tapStreamId,
-        hint: 'check base_url, and the stream\'s `records` path against the API\'s response',
-      });
+      throw new ConnectorError(
+        'HTTP_RESPONSE_UNEXPECTED',
+        `${response.url.pathname} answered without a list of records${this.options.records ? ` at "${String(this.options.records)}"` : ''}`,
+        {
+          stream: sync.tapStreamId,
+          hint: "check base_url, and the stream's `records` path against the API's response",
+        },
+      );
     }
     return found as RecordData[];
   }
@@ -144,7 +153,13 @@ export class HttpStream implements SourceStream {
     for (const record of raw) {
       const out = this.options.transform ? this.options.transform(record, sync) : record;
       if (out === undefined) continue;
-      if (this.options.filterByStart && sync.start !== undefined && sync.replicationKey && !isAtOrAfter(out[sync.replicationKey], sync.start)) continue;
+      if (
+        this.options.filterByStart &&
+        sync.start !== undefined &&
+        sync.replicationKey &&
+        !isAtOrAfter(out[sync.replicationKey], sync.start)
+      )
+        continue;
       // Resumed inside a run of equal values: the API answers from the value on; rows up to the last committed one go.
       if (sync.position?.afterKeys && !isAfterKeyset(out, sync.position, sync.keyProperties)) continue;
       records.push(out);
@@ -213,7 +228,7 @@ function fillPath(path: string, sync: StreamSync): string {
     if (value === undefined || value === null) {
       throw new ConnectorError('HTTP_PATH_PARAMETER_MISSING', `the path ${path} needs "${name}", which the partition does not give`, {
         stream: sync.tapStreamId,
-        hint: 'the parent stream\'s partition function must return every {placeholder} of the child\'s path',
+        hint: "the parent stream's partition function must return every {placeholder} of the child's path",
       });
     }
     return encodeURIComponent(String(value));
@@ -221,8 +236,21 @@ function fillPath(path: string, sync: StreamSync): string {
 }
 
 /** Every record of `parent` (all its partitions, for a grandchild), turned into the child's partitions. */
-async function* parentPartitions(parent: SourceStream, toPartition: (record: RecordData, sync: StreamSync) => StreamPartition | undefined, sync: StreamSync): AsyncGenerator<StreamPartition> {
-  const parentSync: StreamSync = { entry: sync.entry, tapStreamId: parent.name, method: 'FULL_TABLE', keyProperties: parent.keyProperties ?? [], fields: [], bookmark: {}, signal: sync.signal, logger: sync.logger };
+async function* parentPartitions(
+  parent: SourceStream,
+  toPartition: (record: RecordData, sync: StreamSync) => StreamPartition | undefined,
+  sync: StreamSync,
+): AsyncGenerator<StreamPartition> {
+  const parentSync: StreamSync = {
+    entry: sync.entry,
+    tapStreamId: parent.name,
+    method: 'FULL_TABLE',
+    keyProperties: parent.keyProperties ?? [],
+    fields: [],
+    bookmark: {},
+    signal: sync.signal,
+    logger: sync.logger,
+  };
   const partitions = parent.partitions ? parent.partitions(parentSync) : oneUndefined();
   for await (const partition of partitions) {
     for await (const output of parent.read(partition ? { ...parentSync, partition } : parentSync)) {

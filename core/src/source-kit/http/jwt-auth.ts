@@ -28,7 +28,10 @@ function base64url(value: string | Buffer): string {
 }
 
 /** Signs a compact JWS: `header.payload.signature`. */
-export function signJwt(options: Pick<JwtAuthOptions, 'algorithm' | 'key' | 'header' | 'claims' | 'lifetimeSeconds' | 'credential'>, now = Date.now()): string {
+export function signJwt(
+  options: Pick<JwtAuthOptions, 'algorithm' | 'key' | 'header' | 'claims' | 'lifetimeSeconds' | 'credential'>,
+  now = Date.now(),
+): string {
   const algorithm = options.algorithm ?? 'RS256';
   const iat = Math.floor(now / 1000);
   const header = base64url(JSON.stringify({ alg: algorithm, typ: 'JWT', ...options.header }));
@@ -72,7 +75,11 @@ export class JwtAuth extends RenewingTokenAuth {
     const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwt });
     const hint = `check ${this.credential} and that the account may use the requested scopes`;
     const headers = new Headers({ 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' });
-    const body = await requestCredential(new URL(this.options.tokenUrl), { headers, body: form }, { credential: this.credential, signal, timeoutMs: this.options.timeoutMs, what: 'token endpoint', hint });
+    const body = await requestCredential(
+      new URL(this.options.tokenUrl),
+      { headers, body: form },
+      { credential: this.credential, signal, timeoutMs: this.options.timeoutMs, what: 'token endpoint', hint },
+    );
     return accessTokenOf(body, this.credential, hint);
   }
 }
@@ -86,7 +93,11 @@ export interface GoogleServiceAccount {
 }
 
 /** A Google service account: a JWT signed with its key, exchanged at its token URI for an access token with `scopes`. */
-export function googleServiceAccountAuth(account: GoogleServiceAccount, scopes: readonly string[], options: { subject?: string; credential?: string } = {}): JwtAuth {
+export function googleServiceAccountAuth(
+  account: GoogleServiceAccount,
+  scopes: readonly string[],
+  options: { subject?: string; credential?: string } = {},
+): JwtAuth {
   const tokenUrl = account.token_uri ?? 'https://oauth2.googleapis.com/token';
   return new JwtAuth({
     key: account.private_key,

@@ -109,7 +109,12 @@ export function cursorPaginator(options: CursorPaginatorOptions): Paginator {
     next(response, records, request) {
       if (options.hasMore !== undefined && !valueAt(response.body, options.hasMore)) return undefined;
       const from = options.cursor;
-      const cursor = typeof from === 'function' ? from(response, records) : typeof from === 'string' ? valueAt(response.body, from) : records[records.length - 1]?.[from.lastRecord];
+      const cursor =
+        typeof from === 'function'
+          ? from(response, records)
+          : typeof from === 'string'
+            ? valueAt(response.body, from)
+            : records[records.length - 1]?.[from.lastRecord];
       if (cursor === undefined || cursor === null || cursor === '') return undefined;
       if (options.in === 'path') {
         const { url: _url, path: _path, ...rest } = request;
@@ -139,7 +144,8 @@ export function offsetPaginator(options: OffsetPaginatorOptions): Paginator {
     next(response, records, request) {
       const offset = Number(request.query[offsetParam] ?? 0) + records.length;
       const total = options.totalPath === undefined ? undefined : Number(valueAt(response.body, options.totalPath));
-      if (records.length === 0 || (total !== undefined && Number.isFinite(total) ? offset >= total : records.length < options.limit)) return undefined;
+      if (records.length === 0 || (total !== undefined && Number.isFinite(total) ? offset >= total : records.length < options.limit))
+        return undefined;
       if (options.maximumOffset !== undefined && offset >= options.maximumOffset) return undefined;
       return { ...request, query: { ...request.query, [offsetParam]: offset } };
     },
@@ -148,7 +154,8 @@ export function offsetPaginator(options: OffsetPaginatorOptions): Paginator {
       if (!Number.isFinite(total) || records.length === 0) return undefined;
       const end = Math.min(total, options.maximumOffset ?? Number.POSITIVE_INFINITY);
       const out: PageRequest[] = [];
-      for (let offset = Number(request.query[offsetParam] ?? 0) + records.length; offset < end; offset += options.limit) out.push({ ...request, query: { ...request.query, [offsetParam]: offset } });
+      for (let offset = Number(request.query[offsetParam] ?? 0) + records.length; offset < end; offset += options.limit)
+        out.push({ ...request, query: { ...request.query, [offsetParam]: offset } });
       return out;
     },
   };
@@ -170,7 +177,10 @@ export function pageNumberPaginator(options: PageNumberPaginatorOptions = {}): P
   const pageParam = options.pageParam ?? 'page';
   const base = options.basePage ?? 1;
   return {
-    first: (request) => ({ ...request, query: { ...request.query, [pageParam]: base, ...(options.pageSize ? { [options.pageSize.param]: options.pageSize.value } : {}) } }),
+    first: (request) => ({
+      ...request,
+      query: { ...request.query, [pageParam]: base, ...(options.pageSize ? { [options.pageSize.param]: options.pageSize.value } : {}) },
+    }),
     next(response, records, request) {
       const page = Number(request.query[pageParam] ?? base);
       const pages = options.totalPagesPath === undefined ? undefined : Number(valueAt(response.body, options.totalPagesPath));
@@ -185,7 +195,8 @@ export function pageNumberPaginator(options: PageNumberPaginatorOptions = {}): P
       if (!Number.isFinite(pages) || records.length === 0) return undefined;
       const last = Math.min(base + pages - 1, options.maximumPage ?? Number.POSITIVE_INFINITY);
       const out: PageRequest[] = [];
-      for (let page = Number(request.query[pageParam] ?? base) + 1; page <= last; page++) out.push({ ...request, query: { ...request.query, [pageParam]: page } });
+      for (let page = Number(request.query[pageParam] ?? base) + 1; page <= last; page++)
+        out.push({ ...request, query: { ...request.query, [pageParam]: page } });
       return out;
     },
   };
@@ -209,7 +220,17 @@ export function stopWhen(paginator: Paginator, stop: (response: HttpResponse, re
 }
 
 /** Body fields that hold the next page's URL, and cursor fields with the parameter they go back in. */
-const NEXT_URL_PATHS = ['next', 'next_url', 'nextUrl', 'next_page_url', 'links.next', 'links.next.href', '_links.next.href', 'paging.next.link', 'pagination.next'];
+const NEXT_URL_PATHS = [
+  'next',
+  'next_url',
+  'nextUrl',
+  'next_page_url',
+  'links.next',
+  'links.next.href',
+  '_links.next.href',
+  'paging.next.link',
+  'pagination.next',
+];
 const NEXT_CURSORS: [string, string][] = [
   ['next_cursor', 'cursor'],
   ['meta.next_cursor', 'cursor'],
@@ -252,7 +273,9 @@ export function autoPaginator(detected?: (kind: string) => void): Paginator {
         const value = valueAt(body, path);
         if ((typeof value === 'string' && value !== '') || typeof value === 'number') {
           tell(`cursor (${path} → ${param})`);
-          return records.length === 0 && request.query[param] !== undefined ? undefined : { ...request, query: { ...request.query, [param]: value } };
+          return records.length === 0 && request.query[param] !== undefined
+            ? undefined
+            : { ...request, query: { ...request.query, [param]: value } };
         }
       }
       return undefined;

@@ -55,7 +55,10 @@ export class SessionTokenAuth extends RenewingTokenAuth {
     );
     const token = valueAt(body, options.tokenPath);
     if (typeof token !== 'string' || token === '') {
-      throw new ConnectorError('SESSION_TOKEN_MISSING', `the login answer has no token at "${options.tokenPath}"`, { field: 'token_path', hint: 'point token_path at the session token in the login response' });
+      throw new ConnectorError('SESSION_TOKEN_MISSING', `the login answer has no token at "${options.tokenPath}"`, {
+        field: 'token_path',
+        hint: 'point token_path at the session token in the login response',
+      });
     }
     return { token, ...(options.expiresInSeconds ? { expiresIn: options.expiresInSeconds } : {}) };
   }

@@ -19,7 +19,15 @@ export interface CsvReadOptions {
   skipRows: number;
 }
 
-export const DEFAULT_CSV: CsvReadOptions = { delimiter: ',', quote: '"', escape: '"', header: true, encoding: 'utf-8', nullValues: [''], skipRows: 0 };
+export const DEFAULT_CSV: CsvReadOptions = {
+  delimiter: ',',
+  quote: '"',
+  escape: '"',
+  header: true,
+  encoding: 'utf-8',
+  nullValues: [''],
+  skipRows: 0,
+};
 
 /** A column name for a file without a header: `column_1`, `column_2`… */
 export function positionalName(index: number): string {
@@ -56,9 +64,14 @@ export async function* readCsvRows(input: AsyncIterable<Uint8Array>, options: Cs
       }
       names ??= record.map((_, i) => positionalName(i));
       if (record.length > names.length) {
-        throw new FileDataError('CSV_EXTRA_COLUMNS', `a row has ${record.length} values but the file has ${names.length} columns`, { file, line: info.lines }, {
-          hint: 'check the delimiter and quote settings, or give `column_names` for every column',
-        });
+        throw new FileDataError(
+          'CSV_EXTRA_COLUMNS',
+          `a row has ${record.length} values but the file has ${names.length} columns`,
+          { file, line: info.lines },
+          {
+            hint: 'check the delimiter and quote settings, or give `column_names` for every column',
+          },
+        );
       }
       const values: Record<string, unknown> = {};
       for (let i = 0; i < names.length; i++) values[names[i] as string] = record[i] ?? null;
@@ -73,9 +86,19 @@ export async function* readCsvRows(input: AsyncIterable<Uint8Array>, options: Cs
     if (error instanceof FileDataError) throw error;
     const e = error as Error & { lines?: number; code?: string };
     if (e instanceof TypeError && /encoded data|decode/i.test(e.message)) {
-      throw new FileDataError('FILE_ENCODING', `the file is not valid ${options.encoding}`, { file }, { hint: 'set `encoding` to the file\'s encoding (latin1, windows-1252, utf-16le…)', cause: error });
+      throw new FileDataError(
+        'FILE_ENCODING',
+        `the file is not valid ${options.encoding}`,
+        { file },
+        { hint: "set `encoding` to the file's encoding (latin1, windows-1252, utf-16le…)", cause: error },
+      );
     }
-    throw new FileDataError('CSV_MALFORMED', e.message, { file, ...(e.lines === undefined ? {} : { line: e.lines }) }, { hint: 'check `delimiter`, `quote` and `escape`', cause: error });
+    throw new FileDataError(
+      'CSV_MALFORMED',
+      e.message,
+      { file, ...(e.lines === undefined ? {} : { line: e.lines }) },
+      { hint: 'check `delimiter`, `quote` and `escape`', cause: error },
+    );
   } finally {
     text.destroy();
   }

@@ -4,7 +4,12 @@ import { decodeText, ROWS_PER_BATCH, type RawRow } from './raw-row.js';
 
 function asObject(value: unknown, file: string, line: number): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new FileDataError('JSON_NOT_AN_OBJECT', `expected a JSON object, found ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`, { file, line }, { hint: 'each line (JSON Lines) or array element (JSON) must be an object: one record' });
+    throw new FileDataError(
+      'JSON_NOT_AN_OBJECT',
+      `expected a JSON object, found ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`,
+      { file, line },
+      { hint: 'each line (JSON Lines) or array element (JSON) must be an object: one record' },
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -119,10 +124,21 @@ async function* jsonArrayChunks(input: AsyncIterable<Uint8Array>, file: string):
         else if (c === 123 || c === 91) depth = 1;
         continue;
       }
-      throw new FileDataError('JSON_MALFORMED', `unexpected "${String.fromCharCode(c)}" ${state === 'end' ? 'after the end of the array' : 'where a JSON array should start'}`, { file, line }, { hint: 'format "json" reads a file holding one array of objects; use "jsonl" for one object per line' });
+      throw new FileDataError(
+        'JSON_MALFORMED',
+        `unexpected "${String.fromCharCode(c)}" ${state === 'end' ? 'after the end of the array' : 'where a JSON array should start'}`,
+        { file, line },
+        { hint: 'format "json" reads a file holding one array of objects; use "jsonl" for one object per line' },
+      );
     }
     if (state === 'element') element += chunk.slice(from);
     yield rows;
   }
-  if (state === 'element' || state === 'between') throw new FileDataError('JSON_TRUNCATED', 'the file ends inside the array', { file, line }, { hint: 'the file may still be being written, or was cut' });
+  if (state === 'element' || state === 'between')
+    throw new FileDataError(
+      'JSON_TRUNCATED',
+      'the file ends inside the array',
+      { file, line },
+      { hint: 'the file may still be being written, or was cut' },
+    );
 }

@@ -14,7 +14,8 @@ interface ParquetColumn {
 }
 
 const same = (value: unknown) => value;
-const toNumber = (value: unknown) => (typeof value === 'bigint' && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value);
+const toNumber = (value: unknown) =>
+  typeof value === 'bigint' && value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
 
 function column(name: string, duckType: string): ParquetColumn {
   const q = sqlName(name);
@@ -24,8 +25,14 @@ function column(name: string, duckType: string): ParquetColumn {
   if (decimal) {
     const scale = Number(decimal[2]);
     return {
-      name, duckType,
-      schema: nullable({ type: 'number', ...(scale > 0 ? { multipleOf: Number(`1e-${scale}`) } : {}), 'x-decimal': true, 'sql-datatype': `decimal(${decimal[1]},${scale})` }),
+      name,
+      duckType,
+      schema: nullable({
+        type: 'number',
+        ...(scale > 0 ? { multipleOf: Number(`1e-${scale}`) } : {}),
+        'x-decimal': true,
+        'sql-datatype': `decimal(${decimal[1]},${scale})`,
+      }),
       select: `CAST(${q} AS VARCHAR)`,
       convert: (v) => (v === null ? null : new Decimal(v as string)),
     };
@@ -33,21 +40,50 @@ function column(name: string, duckType: string): ParquetColumn {
   if (/^(TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|HUGEINT|UHUGEINT)$/.test(type)) {
     return { name, duckType, schema: nullable({ type: 'integer', 'sql-datatype': type.toLowerCase() }), select: q, convert: toNumber };
   }
-  if (type === 'FLOAT' || type === 'DOUBLE') return { name, duckType, schema: nullable({ type: 'number' }), select: `CAST(${q} AS DOUBLE)`, convert: same };
+  if (type === 'FLOAT' || type === 'DOUBLE')
+    return { name, duckType, schema: nullable({ type: 'number' }), select: `CAST(${q} AS DOUBLE)`, convert: same };
   if (type === 'BOOLEAN') return { name, duckType, schema: nullable({ type: 'boolean' }), select: q, convert: same };
-  if (type === 'DATE') return { name, duckType, schema: nullable({ type: 'string', format: 'date' }), select: `CAST(${q} AS VARCHAR)`, convert: same };
-  if (type === 'TIME') return { name, duckType, schema: nullable({ type: 'string', format: 'time' }), select: `CAST(${q} AS VARCHAR)`, convert: same };
+  if (type === 'DATE')
+    return { name, duckType, schema: nullable({ type: 'string', format: 'date' }), select: `CAST(${q} AS VARCHAR)`, convert: same };
+  if (type === 'TIME')
+    return { name, duckType, schema: nullable({ type: 'string', format: 'time' }), select: `CAST(${q} AS VARCHAR)`, convert: same };
   if (type === 'TIMESTAMP WITH TIME ZONE' || type === 'TIMESTAMPTZ') {
-    return { name, duckType, schema: nullable({ type: 'string', format: 'date-time', 'sql-datatype': 'timestamptz' }), select: `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%fZ')`, convert: same };
+    return {
+      name,
+      duckType,
+      schema: nullable({ type: 'string', format: 'date-time', 'sql-datatype': 'timestamptz' }),
+      select: `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%fZ')`,
+      convert: same,
+    };
   }
   if (/^TIMESTAMP/.test(type)) {
-    return { name, duckType, schema: nullable({ type: 'string', format: 'date-time', 'sql-datatype': 'timestamp' }), select: `strftime(CAST(${q} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')`, convert: same };
+    return {
+      name,
+      duckType,
+      schema: nullable({ type: 'string', format: 'date-time', 'sql-datatype': 'timestamp' }),
+      select: `strftime(CAST(${q} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%f')`,
+      convert: same,
+    };
   }
-  if (type === 'UUID') return { name, duckType, schema: nullable({ type: 'string', format: 'uuid' }), select: `CAST(${q} AS VARCHAR)`, convert: same };
-  if (type === 'BLOB') return { name, duckType, schema: nullable({ type: 'string', contentEncoding: 'base64', 'sql-datatype': 'bytea' }), select: `base64(${q})`, convert: same };
+  if (type === 'UUID')
+    return { name, duckType, schema: nullable({ type: 'string', format: 'uuid' }), select: `CAST(${q} AS VARCHAR)`, convert: same };
+  if (type === 'BLOB')
+    return {
+      name,
+      duckType,
+      schema: nullable({ type: 'string', contentEncoding: 'base64', 'sql-datatype': 'bytea' }),
+      select: `base64(${q})`,
+      convert: same,
+    };
   if (type === 'VARCHAR') return { name, duckType, schema: nullable({ type: 'string' }), select: q, convert: same };
   // JSON, lists, structs, maps: exact JSON text.
-  return { name, duckType, schema: {}, select: `CAST(to_json(${q}) AS VARCHAR)`, convert: (v) => (v === null ? null : new JsonText(v as string)) };
+  return {
+    name,
+    duckType,
+    schema: {},
+    select: `CAST(to_json(${q}) AS VARCHAR)`,
+    convert: (v) => (v === null ? null : new JsonText(v as string)),
+  };
 }
 
 async function describe(duck: Duck, path: string, file: string): Promise<ParquetColumn[]> {
@@ -55,7 +91,12 @@ async function describe(duck: Duck, path: string, file: string): Promise<Parquet
     const rows = await duck.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);
     return rows.map((row) => column(String(row['column_name']), String(row['column_type'])));
   } catch (error) {
-    throw new FileDataError('PARQUET_UNREADABLE', (error as Error).message, { file }, { hint: 'the file is not Parquet, is cut, or is still being written', cause: error });
+    throw new FileDataError(
+      'PARQUET_UNREADABLE',
+      (error as Error).message,
+      { file },
+      { hint: 'the file is not Parquet, is cut, or is still being written', cause: error },
+    );
   }
 }
 

@@ -56,7 +56,10 @@ function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: str
       const scale = type.scale ?? stats.scale;
       const precision = type.precision ?? Math.max(1, stats.intDigits + scale);
       if (precision > MAX_DECIMAL_PRECISION) {
-        logger.warn(`column "${name}" holds decimals of ${precision} digits, more than Parquet's DECIMAL(38) in DuckDB: written as exact text`, { stream });
+        logger.warn(
+          `column "${name}" holds decimals of ${precision} digits, more than Parquet's DECIMAL(38) in DuckDB: written as exact text`,
+          { stream },
+        );
         return text;
       }
       return `CAST(${text} AS DECIMAL(${Math.max(precision, scale, 1)},${scale}))`;
@@ -101,7 +104,13 @@ export class ParquetFileWriter {
     private readonly stream: string,
   ) {
     this.staged = new TextFileWriter(stagingPath, 'csv', 'none', columns, { delimiter: ',', header: false });
-    this.stats = columns.map((c) => ({ type: columnType(properties[c] ?? {}, { interpretContentEncoding: true }), intDigits: 0, scale: 0, bigInteger: false, exact: false }));
+    this.stats = columns.map((c) => ({
+      type: columnType(properties[c] ?? {}, { interpretContentEncoding: true }),
+      intDigits: 0,
+      scale: 0,
+      bigInteger: false,
+      exact: false,
+    }));
   }
 
   get rows(): number {
@@ -113,7 +122,8 @@ export class ParquetFileWriter {
   }
 
   async write(records: readonly RecordData[]): Promise<void> {
-    for (const record of records) for (let i = 0; i < this.columns.length; i++) observe(this.stats[i] as ColumnStats, record[this.columns[i] as string]);
+    for (const record of records)
+      for (let i = 0; i < this.columns.length; i++) observe(this.stats[i] as ColumnStats, record[this.columns[i] as string]);
     await this.staged.write(records);
   }
 
@@ -121,11 +131,17 @@ export class ParquetFileWriter {
     await this.staged.finish();
     try {
       const staged = Object.fromEntries(this.columns.map((c) => [c, 'VARCHAR']));
-      const columnsSql = `{${Object.keys(staged).map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}`;
-      const select = this.columns.map((c, i) => `${columnSql(c, this.stats[i] as ColumnStats, this.logger, this.stream)} AS ${sqlName(c)}`).join(', ');
+      const columnsSql = `{${Object.keys(staged)
+        .map((c) => `${sqlString(c)}: 'VARCHAR'`)
+        .join(', ')}}`;
+      const select = this.columns
+        .map((c, i) => `${columnSql(c, this.stats[i] as ColumnStats, this.logger, this.stream)} AS ${sqlName(c)}`)
+        .join(', ');
       const read = `read_csv(${sqlString(this.staged.path)}, header = false, columns = ${columnsSql}, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, max_line_size = 1073741824)`;
       const duck = await this.duck();
-      await duck.connection.run(`COPY (SELECT ${select.length > 0 ? select : '1 AS _empty'} FROM ${read}) TO ${sqlString(this.path)} (FORMAT parquet, COMPRESSION ${this.codec})`);
+      await duck.connection.run(
+        `COPY (SELECT ${select.length > 0 ? select : '1 AS _empty'} FROM ${read}) TO ${sqlString(this.path)} (FORMAT parquet, COMPRESSION ${this.codec})`,
+      );
     } finally {
       await rm(this.staged.path, { force: true });
     }

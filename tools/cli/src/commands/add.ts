@@ -43,7 +43,10 @@ is pointed at that registry, so public dependencies still come from npm's usual 
   ];
 
   static override args = {
-    connector: Args.string({ description: 'source-<name>, destination-<name> or an npm package name, optionally @version.', required: true }),
+    connector: Args.string({
+      description: 'source-<name>, destination-<name> or an npm package name, optionally @version.',
+      required: true,
+    }),
   };
 
   static override flags = {
@@ -66,16 +69,27 @@ is pointed at that registry, so public dependencies still come from npm's usual 
     const { connector } = result;
     if (flags.json) {
       this.out(
-        JSON.stringify({ status: result.alreadyInstalled ? 'installed' : 'ok', package: connector.packageName, version: connector.version, type: connector.manifest.type, name: connector.manifest.name, project: result.projectDir }),
+        JSON.stringify({
+          status: result.alreadyInstalled ? 'installed' : 'ok',
+          package: connector.packageName,
+          version: connector.version,
+          type: connector.manifest.type,
+          name: connector.manifest.name,
+          project: result.projectDir,
+        }),
       );
       return;
     }
     if (result.alreadyInstalled) {
       this.out(`${connector.manifest.type}-${connector.manifest.name} is already installed: ${connector.packageName}@${connector.version}`);
-      this.out(`another version: mage-int add ${connector.manifest.type}-${connector.manifest.name}@<version>; uninstall: mage-int remove ${connector.manifest.type}-${connector.manifest.name}`);
+      this.out(
+        `another version: mage-int add ${connector.manifest.type}-${connector.manifest.name}@<version>; uninstall: mage-int remove ${connector.manifest.type}-${connector.manifest.name}`,
+      );
       return;
     }
-    this.out(`added ${connector.manifest.type} ${connector.manifest.name}: ${connector.packageName}@${connector.version}${result.resolved?.firstParty ? '' : ' (third party)'}`);
+    this.out(
+      `added ${connector.manifest.type} ${connector.manifest.name}: ${connector.packageName}@${connector.version}${result.resolved?.firstParty ? '' : ' (third party)'}`,
+    );
     this.out(`use it in a pipeline as  ${connector.manifest.type}: { name: ${connector.manifest.name}, config: { … } }`);
   }
 }

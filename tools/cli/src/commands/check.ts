@@ -35,7 +35,14 @@ interface EndResult {
  * What `run` would check before reading (the source's `operations.preflight`: permissions, replication settings,
  * keys), then the pipeline's log slots: an inactive one retaining more than `walLimit` bytes is a warning.
  */
-async function checkSourceForRun(pipeline: PipelineConfig, source: Source<never>, config: never, ctx: ConnectorContext, walLimit: number, file: string): Promise<string[]> {
+async function checkSourceForRun(
+  pipeline: PipelineConfig,
+  source: Source<never>,
+  config: never,
+  ctx: ConnectorContext,
+  walLimit: number,
+  file: string,
+): Promise<string[]> {
   const operations = source.operations;
   if (!operations?.preflight && !operations?.listSlots) return [];
   const state = (await stateStoreFor(pipeline).load(pipeline.id)) ?? emptyState();
@@ -48,7 +55,9 @@ async function checkSourceForRun(pipeline: PipelineConfig, source: Source<never>
     if (slot.active || slot.retainedBytes === undefined || slot.retainedBytes <= walLimit) continue;
     warnings.push(
       `replication slot ${slot.name} (${slot.location}) is inactive and retains ${formatBytes(slot.retainedBytes)} of WAL (limit ${formatBytes(walLimit)}): ` +
-        (slot.leftover ? (slot.note ?? 'drop it once no pipeline reads it') : `run the pipeline, or drop the slot with \`mage-int slots drop ${file}\``),
+        (slot.leftover
+          ? (slot.note ?? 'drop it once no pipeline reads it')
+          : `run the pipeline, or drop the slot with \`mage-int slots drop ${file}\``),
     );
   }
   return warnings;
@@ -83,7 +92,10 @@ Exit codes: 0 both ok, 1 a connector could not connect, 2 a config, the pipeline
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Check);
     this.jsonOutput = flags.json;
-    const walLimit = parseSize(flags['slot-wal-limit'] ?? process.env['MAGE_INT_SLOT_WAL_LIMIT'] ?? DEFAULT_SLOT_WAL_LIMIT, 'slot WAL limit');
+    const walLimit = parseSize(
+      flags['slot-wal-limit'] ?? process.env['MAGE_INT_SLOT_WAL_LIMIT'] ?? DEFAULT_SLOT_WAL_LIMIT,
+      'slot WAL limit',
+    );
     const config = await loadPipeline(args.pipeline);
     const interrupt = onInterrupt((message) => this.note(message));
     try {
@@ -98,7 +110,10 @@ Exit codes: 0 both ok, 1 a connector could not connect, 2 a config, the pipeline
           const logger = createLogger({ level: flags['log-level'], secrets: this.secrets }).child(`${end}-${resolved.connector.name}`);
           const ctx: ConnectorContext = { logger, signal: interrupt.signal, pipelineId: config.id };
           const result = await resolved.connector.check(resolved.config as never, ctx);
-          const warnings = result.ok && end === 'source' ? await checkSourceForRun(config, resolved.connector as Source<never>, resolved.config as never, ctx, walLimit, args.pipeline) : [];
+          const warnings =
+            result.ok && end === 'source'
+              ? await checkSourceForRun(config, resolved.connector as Source<never>, resolved.config as never, ctx, walLimit, args.pipeline)
+              : [];
           results.push({
             end,
             connector: resolved.connector.name,
@@ -110,11 +125,23 @@ Exit codes: 0 both ok, 1 a connector could not connect, 2 a config, the pipeline
           });
         } catch (error) {
           if (interrupt.interrupted) throw error;
-          results.push({ end, connector: resolved?.connector.name ?? label, ok: false, message: redact(formatError(error), this.secrets), warnings: [], exitCode: exitCodeOf(error) });
+          results.push({
+            end,
+            connector: resolved?.connector.name ?? label,
+            ok: false,
+            message: redact(formatError(error), this.secrets),
+            warnings: [],
+            exitCode: exitCodeOf(error),
+          });
         }
       }
       if (flags.json) {
-        this.out(JSON.stringify({ status: results.every((r) => r.ok) ? 'ok' : 'failed', checks: results.map(({ exitCode: _code, ...rest }) => ({ ...rest, message: rest.message ?? null })) }));
+        this.out(
+          JSON.stringify({
+            status: results.every((r) => r.ok) ? 'ok' : 'failed',
+            checks: results.map(({ exitCode: _code, ...rest }) => ({ ...rest, message: rest.message ?? null })),
+          }),
+        );
       } else {
         for (const r of results) {
           const first = `${r.ok ? 'ok    ' : 'FAILED'}  ${r.end} ${r.connector}${r.message ? `: ${r.message}` : ''}`;

@@ -41,7 +41,10 @@ With --json the full Singer catalog (streams, schemas, metadata) is printed, rea
     const interrupt = onInterrupt((message) => this.note(message));
     try {
       const logger = createLogger({ level: flags['log-level'], secrets: this.secrets });
-      const discovered = await source.connector.discover(source.config as never, { logger: logger.child(`source-${source.connector.name}`), signal: interrupt.signal });
+      const discovered = await source.connector.discover(source.config as never, {
+        logger: logger.child(`source-${source.connector.name}`),
+        signal: interrupt.signal,
+      });
       const catalog = applyStreamOverrides(discovered, config.streams, undefined, config.select);
       if (flags.json) {
         this.out(stringifyExactJson(catalog, 2));
@@ -71,12 +74,21 @@ With --json the full Singer catalog (streams, schemas, metadata) is printed, rea
       });
       this.out(
         renderTable(
-          [{ header: 'STREAM' }, { header: 'SELECTED' }, { header: 'KEY' }, { header: 'REPLICATION' }, { header: 'REPLICATION KEY' }, { header: 'FIELDS', align: 'right' }],
+          [
+            { header: 'STREAM' },
+            { header: 'SELECTED' },
+            { header: 'KEY' },
+            { header: 'REPLICATION' },
+            { header: 'REPLICATION KEY' },
+            { header: 'FIELDS', align: 'right' },
+          ],
           rows,
         ),
       );
       const selectedCount = catalog.streams.filter(isStreamSelected).length;
-      this.out(`${catalog.streams.length} stream${catalog.streams.length === 1 ? '' : 's'}, ${selectedCount} selected; choose with \`select:\` or \`streams:\` in ${args.pipeline} (see docs/pipeline-config.md)`);
+      this.out(
+        `${catalog.streams.length} stream${catalog.streams.length === 1 ? '' : 's'}, ${selectedCount} selected; choose with \`select:\` or \`streams:\` in ${args.pipeline} (see docs/pipeline-config.md)`,
+      );
     } finally {
       interrupt.dispose();
     }

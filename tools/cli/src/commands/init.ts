@@ -35,8 +35,14 @@ Existing files are never overwritten unless --force is given. Then \`npm install
 
   static override examples = [
     { description: 'A new project directory', command: '<%= config.bin %> <%= command.id %> my-pipelines' },
-    { description: 'In the current directory, replacing files from an earlier init', command: '<%= config.bin %> <%= command.id %> --force' },
-    { description: 'Installing mage-int from a local registry', command: '<%= config.bin %> <%= command.id %> my-pipelines --registry http://127.0.0.1:4873/' },
+    {
+      description: 'In the current directory, replacing files from an earlier init',
+      command: '<%= config.bin %> <%= command.id %> --force',
+    },
+    {
+      description: 'Installing mage-int from a local registry',
+      command: '<%= config.bin %> <%= command.id %> my-pipelines --registry http://127.0.0.1:4873/',
+    },
   ];
 
   static override args = {
@@ -46,7 +52,8 @@ Existing files are never overwritten unless --force is given. Then \`npm install
   static override flags = {
     force: Flags.boolean({ description: 'Overwrite files that already exist.' }),
     registry: Flags.string({
-      description: 'Registry serving the @mage-int packages (e.g. one started with `mage-int registry start --seed`): written to the project\'s .npmrc.',
+      description:
+        "Registry serving the @mage-int packages (e.g. one started with `mage-int registry start --seed`): written to the project's .npmrc.",
       helpValue: '<url>',
     }),
   };

@@ -25,7 +25,15 @@ those of the directories above it), nearest copy first. These are the names a pi
     if (flags.json) {
       this.out(
         JSON.stringify(
-          connectors.map((c) => ({ type: c.manifest.type, name: c.manifest.name, package: c.packageName, version: c.version, support: c.manifest.support ?? null, capabilities: c.manifest.capabilities ?? [], directory: c.directory })),
+          connectors.map((c) => ({
+            type: c.manifest.type,
+            name: c.manifest.name,
+            package: c.packageName,
+            version: c.version,
+            support: c.manifest.support ?? null,
+            capabilities: c.manifest.capabilities ?? [],
+            directory: c.directory,
+          })),
         ),
       );
       return;
@@ -34,7 +42,18 @@ those of the directories above it), nearest copy first. These are the names a pi
       this.out('no connectors installed; find some with `mage-int search`, install with `mage-int add source-<name>`');
       return;
     }
-    const rows = connectors.map((c) => [`${c.manifest.type}-${c.manifest.name}`, c.packageName, c.version, c.manifest.support ?? '-', c.description ?? '']);
-    this.out(renderTable([{ header: 'CONNECTOR' }, { header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'SUPPORT' }, { header: 'DESCRIPTION' }], rows));
+    const rows = connectors.map((c) => [
+      `${c.manifest.type}-${c.manifest.name}`,
+      c.packageName,
+      c.version,
+      c.manifest.support ?? '-',
+      c.description ?? '',
+    ]);
+    this.out(
+      renderTable(
+        [{ header: 'CONNECTOR' }, { header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'SUPPORT' }, { header: 'DESCRIPTION' }],
+        rows,
+      ),
+    );
   }
 }

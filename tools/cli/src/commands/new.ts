@@ -21,7 +21,10 @@ mage-int-<kind>-<name>, or <scope>/<kind>-<name> with --scope; its dependencies 
   static override examples = [
     { description: 'An HTTP-API source', command: '<%= config.bin %> <%= command.id %> source acme' },
     { description: 'Scoped, for a private registry', command: '<%= config.bin %> <%= command.id %> source acme --scope @mycompany' },
-    { description: 'A destination, without installing dependencies', command: '<%= config.bin %> <%= command.id %> destination warehouse-api --no-install' },
+    {
+      description: 'A destination, without installing dependencies',
+      command: '<%= config.bin %> <%= command.id %> destination warehouse-api --no-install',
+    },
   ];
 
   static override args = {
@@ -30,12 +33,26 @@ mage-int-<kind>-<name>, or <scope>/<kind>-<name> with --scope; its dependencies 
   };
 
   static override flags = {
-    dir: Flags.string({ description: 'Directory to create (default: connectors/<kind>-<name> in the monorepo, else ./<kind>-<name>).', helpValue: '<dir>' }),
+    dir: Flags.string({
+      description: 'Directory to create (default: connectors/<kind>-<name> in the monorepo, else ./<kind>-<name>).',
+      helpValue: '<dir>',
+    }),
     template: Flags.string({ description: 'Template to use (default: the HTTP template of the kind).', helpValue: '<id>' }),
-    scope: Flags.string({ description: 'npm scope of a standalone package, e.g. @mycompany (needed to publish to a private registry).', helpValue: '<@scope>' }),
+    scope: Flags.string({
+      description: 'npm scope of a standalone package, e.g. @mycompany (needed to publish to a private registry).',
+      helpValue: '<@scope>',
+    }),
     'package-name': Flags.string({ description: 'npm package name, overriding the default.', helpValue: '<name>' }),
-    install: Flags.boolean({ description: 'Install the dependencies of a standalone package with npm (default true).', default: true, allowNo: true }),
-    registry: Flags.string({ description: 'Registry for the @mage-int packages when installing (also: MAGE_INT_REGISTRY).', env: 'MAGE_INT_REGISTRY', helpValue: '<url>' }),
+    install: Flags.boolean({
+      description: 'Install the dependencies of a standalone package with npm (default true).',
+      default: true,
+      allowNo: true,
+    }),
+    registry: Flags.string({
+      description: 'Registry for the @mage-int packages when installing (also: MAGE_INT_REGISTRY).',
+      env: 'MAGE_INT_REGISTRY',
+      helpValue: '<url>',
+    }),
   };
 
   async run(): Promise<void> {
@@ -43,7 +60,14 @@ mage-int-<kind>-<name>, or <scope>/<kind>-<name> with --scope; its dependencies 
     const kind = args.kind as 'source' | 'destination';
     const root = flags.dir ? undefined : await findWorkspaceRoot(process.cwd());
     const directory = flags.dir ?? (root ? `${root}/connectors/${kind}-${args.name}` : undefined);
-    const result = await scaffoldConnector({ kind, name: args.name, directory, template: flags.template, scope: flags.scope, packageName: flags['package-name'] });
+    const result = await scaffoldConnector({
+      kind,
+      name: args.name,
+      directory,
+      template: flags.template,
+      scope: flags.scope,
+      packageName: flags['package-name'],
+    });
     const shown = relative(process.cwd(), result.directory) || '.';
     this.out(`created ${result.packageName} in ${shown} (template ${result.template}, ${result.layout} layout):`);
     for (const file of result.files) this.out(`  ${file}`);
@@ -58,8 +82,18 @@ mage-int-<kind>-<name>, or <scope>/<kind>-<name> with --scope; its dependencies 
     }
     const steps =
       result.layout === 'workspace'
-        ? ['npm install            (from the monorepo root: links the new package)', `npm run build -w ${result.packageName}`, `mage-int test ${shown}`]
-        : [...(flags.install ? [] : [`cd ${shown} && npm install`]), `cd ${shown}`, 'npm test               (unit tests + conformance suite)', 'mage-int test          (conformance suite alone)', 'mage-int publish'];
+        ? [
+            'npm install            (from the monorepo root: links the new package)',
+            `npm run build -w ${result.packageName}`,
+            `mage-int test ${shown}`,
+          ]
+        : [
+            ...(flags.install ? [] : [`cd ${shown} && npm install`]),
+            `cd ${shown}`,
+            'npm test               (unit tests + conformance suite)',
+            'mage-int test          (conformance suite alone)',
+            'mage-int publish',
+          ];
     this.out(`\nnext:\n${steps.map((s) => `  ${s}`).join('\n')}`);
     const templates = await listTemplates();
     if (templates.length > 2) this.out(`\nother templates: ${templates.map((t) => t.id).join(', ')}`);

@@ -13,8 +13,11 @@ tarball holds the built entry point, types and spec.json and no sources; then ru
 The registry is --registry, else MAGE_INT_REGISTRY, else npm's own config for the package's scope.`;
 
   static override examples = [
-    { description: 'The package in the current directory, to npm\'s configured registry', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'To a private registry', command: '<%= config.bin %> <%= command.id %> connectors/source-acme --registry http://127.0.0.1:4873' },
+    { description: "The package in the current directory, to npm's configured registry", command: '<%= config.bin %> <%= command.id %>' },
+    {
+      description: 'To a private registry',
+      command: '<%= config.bin %> <%= command.id %> connectors/source-acme --registry http://127.0.0.1:4873',
+    },
     { description: 'Check everything but upload nothing', command: '<%= config.bin %> <%= command.id %> --dry-run' },
   ];
 
@@ -24,7 +27,7 @@ The registry is --registry, else MAGE_INT_REGISTRY, else npm's own config for th
 
   static override flags = {
     registry: Flags.string({ description: 'Registry URL (also: MAGE_INT_REGISTRY).', env: 'MAGE_INT_REGISTRY', helpValue: '<url>' }),
-    build: Flags.boolean({ description: 'Run the package\'s build script first (default true).', default: true, allowNo: true }),
+    build: Flags.boolean({ description: "Run the package's build script first (default true).", default: true, allowNo: true }),
     'dry-run': Flags.boolean({ description: 'Do every check and pack, but do not upload.' }),
     tag: Flags.string({ description: 'dist-tag to publish under (default latest).', helpValue: '<tag>' }),
     json: jsonFlag,
@@ -44,7 +47,9 @@ The registry is --registry, else MAGE_INT_REGISTRY, else npm's own config for th
       this.out(JSON.stringify({ status: 'ok', ...result }));
       return;
     }
-    this.out(`${result.published ? 'published' : 'checked (dry run)'} ${result.packageName}@${result.version} ${result.published ? 'to' : 'for'} ${result.registry}`);
+    this.out(
+      `${result.published ? 'published' : 'checked (dry run)'} ${result.packageName}@${result.version} ${result.published ? 'to' : 'for'} ${result.registry}`,
+    );
     this.out(`  ${result.files.length} files: ${result.files.join(', ')}`);
   }
 }

@@ -6,9 +6,12 @@ import { jsonFlag } from '../flags.js';
 export default class Remove extends BaseCommand {
   static override summary = 'Uninstall a connector from this project.';
 
-  static override description = 'Uninstalls CONNECTOR (source-x, destination-x or its package name) with npm from the nearest project with a package.json.';
+  static override description =
+    'Uninstalls CONNECTOR (source-x, destination-x or its package name) with npm from the nearest project with a package.json.';
 
-  static override examples = [{ description: 'Remove the DuckDB destination', command: '<%= config.bin %> <%= command.id %> destination-duckdb' }];
+  static override examples = [
+    { description: 'Remove the DuckDB destination', command: '<%= config.bin %> <%= command.id %> destination-duckdb' },
+  ];
 
   static override args = {
     connector: Args.string({ description: 'source-<name>, destination-<name> or the package name.', required: true }),
@@ -20,7 +23,8 @@ export default class Remove extends BaseCommand {
     const { args, flags } = await this.parse(Remove);
     this.jsonOutput = flags.json;
     const removed = await removeConnector(args.connector, { cwd: process.cwd(), log: (message) => this.note(message) });
-    if (flags.json) this.out(JSON.stringify({ status: 'ok', package: removed.packageName, type: removed.manifest.type, name: removed.manifest.name }));
+    if (flags.json)
+      this.out(JSON.stringify({ status: 'ok', package: removed.packageName, type: removed.manifest.type, name: removed.manifest.name }));
     else this.out(`removed ${removed.manifest.type} ${removed.manifest.name} (${removed.packageName})`);
   }
 }

@@ -1,4 +1,13 @@
-import { createLogger, pipeline, pipelineFromConfig, secretValues, stringifyExactJson, tuneHeapForStreaming, type RunProgress, type RunSummary } from '@mage-int/core';
+import {
+  createLogger,
+  pipeline,
+  pipelineFromConfig,
+  secretValues,
+  stringifyExactJson,
+  tuneHeapForStreaming,
+  type RunProgress,
+  type RunSummary,
+} from '@mage-int/core';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { InterruptedError } from '../cli-error.js';
@@ -13,7 +22,8 @@ import { onInterrupt } from '../pipeline/interrupt.js';
 export default class Run extends BaseCommand {
   static override summary = "Run a pipeline: sync the source's selected streams into the destination.";
 
-  static override description = `Loads the pipeline file (interpolating \${ENV_VAR}s), checks both connector configs, discovers the source, \
+  static override description =
+    `Loads the pipeline file (interpolating \${ENV_VAR}s), checks both connector configs, discovers the source, \
 applies the file's stream choices, and syncs, resuming from the state saved by the last run.
 
 The destination commits in batches and the state is saved only after each commit, so a run that fails, is \
@@ -26,10 +36,22 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
 
   static override examples = [
     { description: 'Run a pipeline', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml' },
-    { description: 'Sync only two streams, from scratch', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --streams orders,customers --full-refresh' },
-    { description: 'Machine-readable summary (for schedulers and scripts)', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --json > summary.json' },
-    { description: 'Stream changes (LOG_BASED) until Ctrl-C, each in the destination within a second', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --follow' },
-    { description: 'Keep state somewhere else, skip per-record schema checks', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --state-dir /var/lib/mage-int --no-validate' },
+    {
+      description: 'Sync only two streams, from scratch',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --streams orders,customers --full-refresh',
+    },
+    {
+      description: 'Machine-readable summary (for schedulers and scripts)',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --json > summary.json',
+    },
+    {
+      description: 'Stream changes (LOG_BASED) until Ctrl-C, each in the destination within a second',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --follow',
+    },
+    {
+      description: 'Keep state somewhere else, skip per-record schema checks',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --state-dir /var/lib/mage-int --no-validate',
+    },
   ];
 
   static override args = { pipeline: pipelineArg };
@@ -42,22 +64,29 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
       delimiter: ',',
       helpValue: '<a,b>',
     }),
-    'full-refresh': Flags.boolean({ description: "Ignore the saved bookmarks of the streams being synced and sync them from the start." }),
+    'full-refresh': Flags.boolean({ description: 'Ignore the saved bookmarks of the streams being synced and sync them from the start.' }),
     follow: Flags.boolean({
-      description: "Follow mode: LOG_BASED streams keep streaming changes until stopped (Ctrl-C), each committed within the file's max_lag_seconds (default 1). Same as follow: true in the file.",
+      description:
+        "Follow mode: LOG_BASED streams keep streaming changes until stopped (Ctrl-C), each committed within the file's max_lag_seconds (default 1). Same as follow: true in the file.",
     }),
     json: jsonFlag,
     'state-dir': stateDirFlag,
     validate: Flags.boolean({
       allowNo: true,
-      description: 'Check every record against its stream schema (default: the file\'s options.validate_records; else on, except for sources typed by their storage such as postgres). --no-validate is faster for trusted sources.',
+      description:
+        "Check every record against its stream schema (default: the file's options.validate_records; else on, except for sources typed by their storage such as postgres). --no-validate is faster for trusted sources.",
     }),
     progress: Flags.option({
       options: ['auto', 'live', 'plain', 'none'] as const,
       default: 'auto' as const,
       description: 'Progress on stderr: live redraws on a terminal, plain periodic lines otherwise (auto), or none.',
     })(),
-    'progress-interval': Flags.integer({ description: 'Seconds between plain progress lines.', default: 5, min: 1, helpValue: '<seconds>' }),
+    'progress-interval': Flags.integer({
+      description: 'Seconds between plain progress lines.',
+      default: 5,
+      min: 1,
+      helpValue: '<seconds>',
+    }),
     'log-level': logLevelFlag,
   };
 
@@ -100,7 +129,10 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
       });
     } catch (error) {
       display.stop();
-      const kept = latest && latest.committedStates > 0 ? `the state of the last commit is saved in ${stateLocation}` : `the saved state (${stateLocation}) was not changed`;
+      const kept =
+        latest && latest.committedStates > 0
+          ? `the state of the last commit is saved in ${stateLocation}`
+          : `the saved state (${stateLocation}) was not changed`;
       if (interrupt.interrupted) throw new InterruptedError('run interrupted', `${kept}; run again to resume`);
       if (latest) this.note(`note: ${kept}; the next run resumes from it`);
       throw error;
@@ -117,7 +149,12 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
         stringifyExactJson({
           status: 'ok',
           pipeline: summary.pipelineId,
-          streams: stats.map((s) => ({ stream: s.stream, rows: s.rows, rowsPerSecond: s.elapsedMs > 0 ? Math.round(s.rows / (s.elapsedMs / 1000)) : null, elapsedMs: s.elapsedMs })),
+          streams: stats.map((s) => ({
+            stream: s.stream,
+            rows: s.rows,
+            rowsPerSecond: s.elapsedMs > 0 ? Math.round(s.rows / (s.elapsedMs / 1000)) : null,
+            elapsedMs: s.elapsedMs,
+          })),
           totalRows,
           elapsedMs,
           committedStates: summary.committedStates,
@@ -131,9 +168,16 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
     else {
       this.out(
         renderTable(
-          [{ header: 'STREAM' }, { header: 'ROWS', align: 'right' }, { header: 'ROWS/S', align: 'right' }, { header: 'ELAPSED', align: 'right' }],
+          [
+            { header: 'STREAM' },
+            { header: 'ROWS', align: 'right' },
+            { header: 'ROWS/S', align: 'right' },
+            { header: 'ELAPSED', align: 'right' },
+          ],
           stats.map((s) => [s.stream, formatCount(s.rows), formatRate(s.rows, s.elapsedMs), formatDuration(s.elapsedMs)]),
-          stats.length > 1 ? { footer: ['total', formatCount(totalRows), formatRate(totalRows, elapsedMs), formatDuration(elapsedMs)] } : {},
+          stats.length > 1
+            ? { footer: ['total', formatCount(totalRows), formatRate(totalRows, elapsedMs), formatDuration(elapsedMs)] }
+            : {},
         ),
       );
     }

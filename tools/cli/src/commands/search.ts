@@ -14,11 +14,17 @@ registry in npm's config (the default one and each @scope:registry).`;
   static override examples = [
     { description: 'Everything about PostgreSQL', command: '<%= config.bin %> <%= command.id %> postgres' },
     { description: 'Every connector', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Every connector in a private registry', command: '<%= config.bin %> <%= command.id %> --registry http://127.0.0.1:4873' },
+    {
+      description: 'Every connector in a private registry',
+      command: '<%= config.bin %> <%= command.id %> --registry http://127.0.0.1:4873',
+    },
   ];
 
   static override args = {
-    term: Args.string({ description: 'Words to look for in names, aliases (Mage\'s postgresql, amazon_s3, …; any case), descriptions and keywords (none: every connector).' }),
+    term: Args.string({
+      description:
+        "Words to look for in names, aliases (Mage's postgresql, amazon_s3, …; any case), descriptions and keywords (none: every connector).",
+    }),
   };
 
   static override flags = {
@@ -30,17 +36,40 @@ registry in npm's config (the default one and each @scope:registry).`;
     const { args, flags } = await this.parse(Search);
     this.jsonOutput = flags.json;
     const registries = flags.registry ? [normaliseRegistry(flags.registry)] : await configuredRegistries(process.cwd());
-    const hits = await searchConnectors(args.term, registries, { firstPartyRegistry: await configuredRegistry('@mage-int/core', process.cwd()) });
+    const hits = await searchConnectors(args.term, registries, {
+      firstPartyRegistry: await configuredRegistry('@mage-int/core', process.cwd()),
+    });
     if (flags.json) {
       this.out(JSON.stringify(hits));
       return;
     }
     if (hits.length === 0) {
-      this.out(`${args.term ? `no connector matches "${args.term}"` : 'no connectors found'} (searched the first-party index and ${registries.join(', ')})`);
+      this.out(
+        `${args.term ? `no connector matches "${args.term}"` : 'no connectors found'} (searched the first-party index and ${registries.join(', ')})`,
+      );
       return;
     }
-    const rows = hits.map((h) => [h.type && h.name ? `${h.type}-${h.name}` : '?', h.package, h.version, h.support, (h.aliases ?? []).join(', '), h.description]);
-    this.out(renderTable([{ header: 'CONNECTOR' }, { header: 'PACKAGE' }, { header: 'VERSION' }, { header: 'SUPPORT' }, { header: 'ALSO NAMED' }, { header: 'DESCRIPTION' }], rows));
+    const rows = hits.map((h) => [
+      h.type && h.name ? `${h.type}-${h.name}` : '?',
+      h.package,
+      h.version,
+      h.support,
+      (h.aliases ?? []).join(', '),
+      h.description,
+    ]);
+    this.out(
+      renderTable(
+        [
+          { header: 'CONNECTOR' },
+          { header: 'PACKAGE' },
+          { header: 'VERSION' },
+          { header: 'SUPPORT' },
+          { header: 'ALSO NAMED' },
+          { header: 'DESCRIPTION' },
+        ],
+        rows,
+      ),
+    );
     this.out(`\ninstall with \`mage-int add <connector>\``);
   }
 }

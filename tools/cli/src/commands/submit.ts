@@ -14,14 +14,23 @@ Follow it with \`mage-int runs <id>\`; --wait waits for the end and exits 1 when
 
   static override examples = [
     { description: 'Queue a run', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml' },
-    { description: 'Queue two streams from scratch and wait for the result', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --streams orders,customers --full-refresh --wait' },
+    {
+      description: 'Queue two streams from scratch and wait for the result',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --streams orders,customers --full-refresh --wait',
+    },
   ];
 
   static override args = { pipeline: pipelineArg };
 
   static override flags = {
     ...queueFlags,
-    streams: Flags.string({ description: 'Sync only these streams (comma-separated).', multiple: true, multipleNonGreedy: true, delimiter: ',', helpValue: '<a,b>' }),
+    streams: Flags.string({
+      description: 'Sync only these streams (comma-separated).',
+      multiple: true,
+      multipleNonGreedy: true,
+      delimiter: ',',
+      helpValue: '<a,b>',
+    }),
     'full-refresh': Flags.boolean({ description: 'Ignore the saved bookmarks of the streams synced.' }),
     wait: Flags.boolean({ description: 'Wait until the run has finished and print its result (exit 1 when it failed).' }),
     json: jsonFlag,
@@ -34,7 +43,11 @@ Follow it with \`mage-int runs <id>\`; --wait waits for the end and exits 1 when
     await loadPipelineForState(args.pipeline);
     const executor = executorFor(flags);
     try {
-      const { id } = await executor.submit({ pipeline: args.pipeline, ...(flags.streams ? { streams: flags.streams } : {}), ...(flags['full-refresh'] ? { fullRefresh: true } : {}) });
+      const { id } = await executor.submit({
+        pipeline: args.pipeline,
+        ...(flags.streams ? { streams: flags.streams } : {}),
+        ...(flags['full-refresh'] ? { fullRefresh: true } : {}),
+      });
       if (!flags.wait) {
         this.out(flags.json ? JSON.stringify({ status: 'queued', id }) : id);
         return;

@@ -11,7 +11,8 @@ import { jsonFlag } from '../flags.js';
 export default class Test extends BaseCommand {
   static override summary = 'Run the conformance suite against a connector package.';
 
-  static override description = `Builds the connector in DIR (its "build" script), loads it, and runs the mage-int conformance suite with the
+  static override description =
+    `Builds the connector in DIR (its "build" script), loads it, and runs the mage-int conformance suite with the
 package's test/testkit.config.ts against the real service that config sets up:
 
   source       spec is valid JSON Schema; check() succeeds; discover() returns a valid catalog; records match
@@ -24,7 +25,10 @@ Exit code 0 when every check passed (skipped ones say why), 1 when one failed.`;
 
   static override examples = [
     { description: 'The package in the current directory', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'A connector of the monorepo, already built', command: '<%= config.bin %> <%= command.id %> connectors/source-faker --no-build' },
+    {
+      description: 'A connector of the monorepo, already built',
+      command: '<%= config.bin %> <%= command.id %> connectors/source-faker --no-build',
+    },
   ];
 
   static override args = {
@@ -32,7 +36,7 @@ Exit code 0 when every check passed (skipped ones say why), 1 when one failed.`;
   };
 
   static override flags = {
-    build: Flags.boolean({ description: 'Run the package\'s build script first (default true).', default: true, allowNo: true }),
+    build: Flags.boolean({ description: "Run the package's build script first (default true).", default: true, allowNo: true }),
     json: jsonFlag,
   };
 
@@ -40,13 +44,22 @@ Exit code 0 when every check passed (skipped ones say why), 1 when one failed.`;
     const { args, flags } = await this.parse(Test);
     this.jsonOutput = flags.json;
     const directory = resolve(args.dir);
-    const pkg = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8').catch(() => '{}')) as { name?: string; scripts?: Record<string, string> };
-    if (!pkg.name) throw new ConfigError('NOT_A_PACKAGE', `${args.dir} has no package.json`, { hint: 'run `mage-int test` in a connector package directory' });
+    const pkg = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8').catch(() => '{}')) as {
+      name?: string;
+      scripts?: Record<string, string>;
+    };
+    if (!pkg.name)
+      throw new ConfigError('NOT_A_PACKAGE', `${args.dir} has no package.json`, {
+        hint: 'run `mage-int test` in a connector package directory',
+      });
     if (flags.build && pkg.scripts?.['build']) {
       this.note(`building ${pkg.name} …`);
       const built = await runNpm(['run', 'build'], { cwd: directory });
       if (built.code !== 0) {
-        throw new ConfigError('BUILD_FAILED', `npm run build failed in ${args.dir}:\n${(built.stdout + built.stderr).trim().split('\n').slice(-15).join('\n')}`);
+        throw new ConfigError(
+          'BUILD_FAILED',
+          `npm run build failed in ${args.dir}:\n${(built.stdout + built.stderr).trim().split('\n').slice(-15).join('\n')}`,
+        );
       }
     }
     const mark = { passed: 'ok  ', failed: 'FAIL', skipped: 'skip' } as const;

@@ -15,7 +15,10 @@ the UI run in this process and are cancelled when it stops (Ctrl-C); their recor
 
   static override examples = [
     { description: 'Start the UI for the project in the working directory', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'On a fixed port, for another project', command: '<%= config.bin %> <%= command.id %> --port 4400 --project ~/shop-sync' },
+    {
+      description: 'On a fixed port, for another project',
+      command: '<%= config.bin %> <%= command.id %> --port 4400 --project ~/shop-sync',
+    },
   ];
 
   static override flags = {
@@ -27,7 +30,7 @@ the UI run in this process and are cancelled when it stops (Ctrl-C); their recor
     const { flags } = await this.parse(Ui);
     const server = await startUi({ projectDir: flags.project, port: flags.port });
     this.out(`mage-int UI: ${server.url}`);
-    this.note('open the address above (it carries this start\'s access token); Ctrl-C stops the UI and cancels its runs');
+    this.note("open the address above (it carries this start's access token); Ctrl-C stops the UI and cancels its runs");
     const interrupt = onInterrupt((message) => this.note(message));
     await new Promise<void>((resolve) => interrupt.signal.addEventListener('abort', () => resolve(), { once: true }));
     await server.close();

@@ -20,14 +20,18 @@ elsewhere). See docs/scale-out.md.`;
 
   static override examples = [
     { description: 'A worker on the local Redis', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Four runs at once, on a shared Redis', command: 'PGPASSWORD=… <%= config.bin %> <%= command.id %> --redis redis://queue.internal:6379 --concurrency 4' },
+    {
+      description: 'Four runs at once, on a shared Redis',
+      command: 'PGPASSWORD=… <%= config.bin %> <%= command.id %> --redis redis://queue.internal:6379 --concurrency 4',
+    },
   ];
 
   static override flags = {
     ...queueFlags,
     concurrency: Flags.integer({ description: 'Jobs this worker runs at once.', default: 1, min: 1, helpValue: '<n>' }),
     'lock-seconds': Flags.integer({
-      description: "Seconds before a job of a worker that stopped renewing its lock (killed, its machine gone) is retried by another; live workers renew every half of it.",
+      description:
+        'Seconds before a job of a worker that stopped renewing its lock (killed, its machine gone) is retried by another; live workers renew every half of it.',
       default: 30,
       min: 1,
       helpValue: '<seconds>',

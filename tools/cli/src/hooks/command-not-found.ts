@@ -9,7 +9,9 @@ const hook: Hook.CommandNotFound = async (options) => {
   const typed = words.slice(0, isTopic ? 2 : 1).join(' ');
   const close = ids.filter((id) => id.startsWith(`${words[0] ?? ''} `) || id === words[0]);
   process.stderr.write(`error: unknown command "${typed}"\n`);
-  process.stderr.write(`hint: ${close.length > 0 ? `${words[0]} has: ${close.map((c) => `\`${c}\``).join(', ')}; ` : ''}commands: ${[...ids].sort().join(', ')}; run \`mage-int --help\`\n`);
+  process.stderr.write(
+    `hint: ${close.length > 0 ? `${words[0]} has: ${close.map((c) => `\`${c}\``).join(', ')}; ` : ''}commands: ${[...ids].sort().join(', ')}; run \`mage-int --help\`\n`,
+  );
   process.exit(2);
 };
 

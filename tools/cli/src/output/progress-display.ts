@@ -92,7 +92,9 @@ class LiveProgress implements ProgressDisplay {
       const nameWidth = Math.max(0, ...stats.map((s) => s.stream.length));
       const rowsWidth = Math.max(0, ...stats.map((s) => formatCount(s.rows).length));
       for (const s of stats) {
-        lines.push(`  ${s.active ? '›' : ' '} ${s.stream.padEnd(nameWidth)}  ${formatCount(s.rows).padStart(rowsWidth)} rows  ${formatRate(s.rows, s.elapsedMs)} rows/s`);
+        lines.push(
+          `  ${s.active ? '›' : ' '} ${s.stream.padEnd(nameWidth)}  ${formatCount(s.rows).padStart(rowsWidth)} rows  ${formatRate(s.rows, s.elapsedMs)} rows/s`,
+        );
       }
     }
     const text = lines.map((l) => (l.length > width ? l.slice(0, width - 1) + '…' : l)).join('\n') + '\n';
@@ -139,7 +141,9 @@ class PlainProgress implements ProgressDisplay {
     const progress = this.latest;
     if (!progress) return;
     const now = Date.now();
-    const parts = streamStats(progress, now).map((s) => `${s.stream} ${formatCount(s.rows)} rows (${formatRate(s.rows, s.elapsedMs)} rows/s)`);
+    const parts = streamStats(progress, now).map(
+      (s) => `${s.stream} ${formatCount(s.rows)} rows (${formatRate(s.rows, s.elapsedMs)} rows/s)`,
+    );
     this.output.write(
       `${this.title}: ${formatDuration(now - progress.startedAt)} · ${parts.join(' · ') || 'no records yet'} · ${progress.committedStates} state${progress.committedStates === 1 ? '' : 's'} committed\n`,
     );

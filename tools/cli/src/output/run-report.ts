@@ -12,12 +12,21 @@ export function runDuration(run: RunInfo): string {
 /** A run and its tasks, for people. */
 export function printRun(run: RunInfo, out: (line: string) => void): void {
   out(`run ${run.id}: ${run.status}, ${formatCount(run.rows)} rows${run.startedAt ? `, ${runDuration(run)}` : ''}`);
-  out(`pipeline ${run.pipelineId ?? ''} (${run.pipeline}), submitted ${formatTime(run.submittedAt)}${run.schedule ? ` by schedule ${run.schedule}` : ''}`);
+  out(
+    `pipeline ${run.pipelineId ?? ''} (${run.pipeline}), submitted ${formatTime(run.submittedAt)}${run.schedule ? ` by schedule ${run.schedule}` : ''}`,
+  );
   if (run.error) out(`error: ${run.error}`);
   if (run.tasks.length > 0) {
     out(
       renderTable(
-        [{ header: 'STREAMS' }, { header: 'STATUS' }, { header: 'ROWS', align: 'right' }, { header: 'ATTEMPTS', align: 'right' }, { header: 'WORKER' }, { header: 'ERROR' }],
+        [
+          { header: 'STREAMS' },
+          { header: 'STATUS' },
+          { header: 'ROWS', align: 'right' },
+          { header: 'ATTEMPTS', align: 'right' },
+          { header: 'WORKER' },
+          { header: 'ERROR' },
+        ],
         run.tasks.map((t) => [t.streams.join(','), t.status, formatCount(t.rows), String(t.attempts), t.worker ?? '', t.error ?? '']),
       ),
     );

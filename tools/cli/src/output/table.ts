@@ -17,7 +17,11 @@ function pad(text: string, size: number, align: Align): string {
 }
 
 /** A plain-text table: a header row, a rule, then the rows; columns two spaces apart. */
-export function renderTable(columns: readonly Column[], rows: readonly (readonly string[])[], options: { footer?: readonly string[] } = {}): string {
+export function renderTable(
+  columns: readonly Column[],
+  rows: readonly (readonly string[])[],
+  options: { footer?: readonly string[] } = {},
+): string {
   const all = options.footer ? [...rows, options.footer] : rows;
   const widths = columns.map((column, i) => Math.max(width(column.header), ...all.map((row) => width(row[i] ?? ''))));
   const line = (cells: readonly string[]) =>

@@ -1,5 +1,13 @@
 import { resolve } from 'node:path';
-import { ConfigError, loadPipelineFile, resolveConnector, validatedDestination, validatedSource, type PipelineConfig, type ValidatedEnd } from '@mage-int/core';
+import {
+  ConfigError,
+  loadPipelineFile,
+  resolveConnector,
+  validatedDestination,
+  validatedSource,
+  type PipelineConfig,
+  type ValidatedEnd,
+} from '@mage-int/core';
 
 export interface LoadOptions {
   /** `--state-dir`: overrides the file's `state.path` (relative to the working directory). */
@@ -27,7 +35,9 @@ export async function loadPipelineForState(path: string, options: LoadOptions = 
     return await loadPipeline(path, options);
   } catch (error) {
     if (!(error instanceof ConfigError) || error.code !== 'ENV_VAR_MISSING') throw error;
-    const env = new Proxy(process.env, { get: (target, name: string) => (target[name] === undefined || target[name] === '' ? UNSET : target[name]) });
+    const env = new Proxy(process.env, {
+      get: (target, name: string) => (target[name] === undefined || target[name] === '' ? UNSET : target[name]),
+    });
     let lenient: PipelineConfig;
     try {
       lenient = await loadPipelineFile(path, env);

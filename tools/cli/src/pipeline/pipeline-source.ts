@@ -38,7 +38,10 @@ export function pipelineFiles(paths: readonly string[]): string[] {
   for (const path of named) {
     if (!existsSync(path)) {
       throw new ConfigError('PIPELINE_NOT_FOUND', `${path} does not exist`, {
-        hint: paths.length > 0 ? 'name pipeline files or directories holding them' : 'run this in a project (its pipelines/ directory), or name pipeline files',
+        hint:
+          paths.length > 0
+            ? 'name pipeline files or directories holding them'
+            : 'run this in a project (its pipelines/ directory), or name pipeline files',
       });
     }
     if (!statSync(path).isDirectory()) files.push(path);
@@ -52,7 +55,10 @@ const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 
 /** `512MB`, `1GB`, `1.5 GB`, `1048576` → bytes (binary units, as PostgreSQL's settings use). */
 export function parseSize(text: string, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b)?\s*$/i.exec(text);
-  if (!m) throw new ConfigError('SIZE_INVALID', `${what} "${text}" is not a size`, { hint: 'give a number of bytes or a size such as 512MB, 1GB, 2TB' });
+  if (!m)
+    throw new ConfigError('SIZE_INVALID', `${what} "${text}" is not a size`, {
+      hint: 'give a number of bytes or a size such as 512MB, 1GB, 2TB',
+    });
   return Math.round(Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()]!);
 }
 

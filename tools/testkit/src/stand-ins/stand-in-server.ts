@@ -64,7 +64,10 @@ export class StandInServer {
   ) {}
 
   /** Starts a stand-in; `url` is `http://127.0.0.1:<port>`. */
-  static async start(handler: (request: StandInRequest) => StandInResponse | Promise<StandInResponse>, options: StandInServerOptions = {}): Promise<StandInServer> {
+  static async start(
+    handler: (request: StandInRequest) => StandInResponse | Promise<StandInResponse>,
+    options: StandInServerOptions = {},
+  ): Promise<StandInServer> {
     let self: StandInServer | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -73,8 +76,22 @@ export class StandInServer {
         const stand = self as StandInServer;
         const number = ++stand.served;
         const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-        const request: StandInRequest = { method: req.method ?? 'GET', url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-        const log = (status: number, fault?: boolean) => stand.requests.push({ method: request.method, path: url.pathname, query: url.searchParams, headers: req.headers, body: request.body, status, ...(fault ? { fault } : {}) });
+        const request: StandInRequest = {
+          method: req.method ?? 'GET',
+          url,
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        };
+        const log = (status: number, fault?: boolean) =>
+          stand.requests.push({
+            method: request.method,
+            path: url.pathname,
+            query: url.searchParams,
+            headers: req.headers,
+            body: request.body,
+            status,
+            ...(fault ? { fault } : {}),
+          });
         const fault = stand.takeFault(request);
         if (fault?.reset) {
           log(0, true);
@@ -177,7 +194,8 @@ export function nestedQuery(params: URLSearchParams): Record<string, unknown> {
       list.push(value);
       out[name] = list;
     } else {
-      const object = typeof out[name] === 'object' && out[name] !== null && !Array.isArray(out[name]) ? (out[name] as Record<string, unknown>) : {};
+      const object =
+        typeof out[name] === 'object' && out[name] !== null && !Array.isArray(out[name]) ? (out[name] as Record<string, unknown>) : {};
       object[inner] = value;
       out[name] = object;
     }

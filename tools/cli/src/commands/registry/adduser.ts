@@ -49,7 +49,10 @@ Then log in from npm: npm login --registry <url>`;
 
   static override examples = [
     { description: 'An account that may publish your own scopes', command: '<%= config.bin %> <%= command.id %> alice' },
-    { description: 'A first-party publisher, password from a secret store', command: 'pass show registry/ci | <%= config.bin %> <%= command.id %> ci --first-party --storage /srv/mage-int-registry' },
+    {
+      description: 'A first-party publisher, password from a secret store',
+      command: 'pass show registry/ci | <%= config.bin %> <%= command.id %> ci --first-party --storage /srv/mage-int-registry',
+    },
   ];
 
   static override args = {
@@ -57,7 +60,11 @@ Then log in from npm: npm login --registry <url>`;
   };
 
   static override flags = {
-    storage: Flags.string({ description: 'The registry\'s storage directory (as given to `registry start`).', default: '.mage-int/registry', helpValue: '<dir>' }),
+    storage: Flags.string({
+      description: "The registry's storage directory (as given to `registry start`).",
+      default: '.mage-int/registry',
+      helpValue: '<dir>',
+    }),
     'first-party': Flags.boolean({ description: `Add the account to ${PUBLISHER_GROUP}: it may publish @mage-int/* packages.` }),
     replace: Flags.boolean({ description: 'Set a new password when the account exists.' }),
   };
@@ -67,7 +74,9 @@ Then log in from npm: npm login --registry <url>`;
     const storage = resolve(flags.storage);
     const password = await readPassword(`password for ${args.name}: `);
     await addRegistryUser(storage, args.name, password, { groups: flags['first-party'] ? [PUBLISHER_GROUP] : [], replace: flags.replace });
-    this.out(`created account ${args.name} in ${storage}${flags['first-party'] ? ` (group ${PUBLISHER_GROUP}: may publish @mage-int/*)` : ''}`);
+    this.out(
+      `created account ${args.name} in ${storage}${flags['first-party'] ? ` (group ${PUBLISHER_GROUP}: may publish @mage-int/*)` : ''}`,
+    );
     this.out('log in with: npm login --registry <the registry url>');
   }
 }

@@ -25,29 +25,55 @@ or per command with --registry / MAGE_INT_REGISTRY.`;
 
   static override examples = [
     { description: 'On the default port 4873', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'With every package of this checkout published in it (what `npm run registry` does)', command: '<%= config.bin %> <%= command.id %> --seed' },
-    { description: 'Any free port, packages kept in /srv/mage-int-registry', command: '<%= config.bin %> <%= command.id %> --port 0 --storage /srv/mage-int-registry' },
+    {
+      description: 'With every package of this checkout published in it (what `npm run registry` does)',
+      command: '<%= config.bin %> <%= command.id %> --seed',
+    },
+    {
+      description: 'Any free port, packages kept in /srv/mage-int-registry',
+      command: '<%= config.bin %> <%= command.id %> --port 0 --storage /srv/mage-int-registry',
+    },
   ];
 
   static override flags = {
     port: Flags.integer({ description: 'Port (0: any free port).', default: 4873, min: 0, max: 65535 }),
     host: Flags.string({ description: 'Interface to listen on.', default: '127.0.0.1' }),
-    storage: Flags.string({ description: 'Directory for packages and accounts (keep it out of git).', default: '.mage-int/registry', helpValue: '<dir>' }),
-    signup: Flags.boolean({ description: 'Let `npm adduser` create accounts over the network (default: off).', default: false, allowNo: true }),
+    storage: Flags.string({
+      description: 'Directory for packages and accounts (keep it out of git).',
+      default: '.mage-int/registry',
+      helpValue: '<dir>',
+    }),
+    signup: Flags.boolean({
+      description: 'Let `npm adduser` create accounts over the network (default: off).',
+      default: false,
+      allowNo: true,
+    }),
     seed: Flags.boolean({ description: 'Publish every first-party package of the mage-int checkout into the registry.' }),
-    checkout: Flags.string({ description: 'The mage-int checkout to seed from (default: the one this command runs from, else the current directory\'s).', helpValue: '<dir>' }),
+    checkout: Flags.string({
+      description: "The mage-int checkout to seed from (default: the one this command runs from, else the current directory's).",
+      helpValue: '<dir>',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(RegistryStart);
     let checkout: string | undefined;
     if (flags.seed) {
-      checkout = flags.checkout ? resolve(flags.checkout) : ((await findCheckout(dirname(fileURLToPath(import.meta.url)))) ?? (await findCheckout(process.cwd())));
+      checkout = flags.checkout
+        ? resolve(flags.checkout)
+        : ((await findCheckout(dirname(fileURLToPath(import.meta.url)))) ?? (await findCheckout(process.cwd())));
       if (!checkout || !(await findCheckout(checkout))) {
-        throw new ConfigError('CHECKOUT_NOT_FOUND', `${checkout ?? 'no directory here'} is not a mage-int checkout`, { hint: 'run it in a clone of mage-int, or pass --checkout <dir>' });
+        throw new ConfigError('CHECKOUT_NOT_FOUND', `${checkout ?? 'no directory here'} is not a mage-int checkout`, {
+          hint: 'run it in a clone of mage-int, or pass --checkout <dir>',
+        });
       }
     }
-    const registry = await startRegistry({ port: flags.port, host: flags.host, storage: resolve(flags.storage), allowSignup: flags.signup });
+    const registry = await startRegistry({
+      port: flags.port,
+      host: flags.host,
+      storage: resolve(flags.storage),
+      allowSignup: flags.signup,
+    });
     const stop = new Promise<void>((done) => {
       const onSignal = () => {
         process.off('SIGINT', onSignal);
@@ -64,14 +90,18 @@ or per command with --registry / MAGE_INT_REGISTRY.`;
       this.note(`seeding from ${checkout} …`);
       try {
         const seeded = await seedRegistry(registry, checkout, { log: (message) => this.note(`  ${message}`) });
-        this.out(`  seeded:  ${seeded.published.length} packages published${seeded.skipped.length ? `, ${seeded.skipped.length} already there` : ''}`);
+        this.out(
+          `  seeded:  ${seeded.published.length} packages published${seeded.skipped.length ? `, ${seeded.skipped.length} already there` : ''}`,
+        );
       } catch (error) {
         await registry.close();
         throw error;
       }
       this.out(`  project: mage-int init my-project --registry ${registry.url}`);
     }
-    this.out(`  account: mage-int registry adduser <name> --storage ${registry.storage}${flags.signup ? ` (or npm adduser --registry ${registry.url})` : ''}`);
+    this.out(
+      `  account: mage-int registry adduser <name> --storage ${registry.storage}${flags.signup ? ` (or npm adduser --registry ${registry.url})` : ''}`,
+    );
     this.out(`  publish: mage-int publish --registry ${registry.url}`);
     this.out(`  install: mage-int add <connector> --registry ${registry.url}`);
     await stop;

@@ -14,7 +14,10 @@ export default class RunsCancel extends BaseCommand {
     const { args, flags } = await this.parse(RunsCancel);
     const executor = executorFor(flags);
     try {
-      if (!(await executor.cancel(args.id))) throw new ConfigError('RUN_NOT_FOUND', `no run ${args.id} in queue ${flags.prefix}:${flags.queue}`, { hint: 'list the runs with `mage-int runs`' });
+      if (!(await executor.cancel(args.id)))
+        throw new ConfigError('RUN_NOT_FOUND', `no run ${args.id} in queue ${flags.prefix}:${flags.queue}`, {
+          hint: 'list the runs with `mage-int runs`',
+        });
       this.out(`run ${args.id} cancelled`);
     } finally {
       await executor.close();

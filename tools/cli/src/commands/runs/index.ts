@@ -33,7 +33,10 @@ at most 1,000). With a run id: the run's tasks (streams), each with its status, 
     try {
       if (args.id !== undefined) {
         const run = await executor.run(args.id);
-        if (!run) throw new ConfigError('RUN_NOT_FOUND', `no run ${args.id} in queue ${flags.prefix}:${flags.queue}`, { hint: 'list the runs with `mage-int runs`' });
+        if (!run)
+          throw new ConfigError('RUN_NOT_FOUND', `no run ${args.id} in queue ${flags.prefix}:${flags.queue}`, {
+            hint: 'list the runs with `mage-int runs`',
+          });
         if (flags.json) this.out(JSON.stringify(run));
         else printRun(run, (line) => this.out(line));
         return;
@@ -49,8 +52,24 @@ at most 1,000). With a run id: the run's tasks (streams), each with its status, 
       }
       this.out(
         renderTable(
-          [{ header: 'ID' }, { header: 'PIPELINE' }, { header: 'STATUS' }, { header: 'ROWS', align: 'right' }, { header: 'DURATION', align: 'right' }, { header: 'SUBMITTED' }, { header: 'ERROR' }],
-          runs.map((r) => [r.id, r.pipelineId ?? r.pipeline, r.status, formatCount(r.rows), runDuration(r), formatTime(r.submittedAt), (r.error ?? r.tasks.find((t) => t.error)?.error ?? '').split('\n')[0]!]),
+          [
+            { header: 'ID' },
+            { header: 'PIPELINE' },
+            { header: 'STATUS' },
+            { header: 'ROWS', align: 'right' },
+            { header: 'DURATION', align: 'right' },
+            { header: 'SUBMITTED' },
+            { header: 'ERROR' },
+          ],
+          runs.map((r) => [
+            r.id,
+            r.pipelineId ?? r.pipeline,
+            r.status,
+            formatCount(r.rows),
+            runDuration(r),
+            formatTime(r.submittedAt),
+            (r.error ?? r.tasks.find((t) => t.error)?.error ?? '').split('\n')[0]!,
+          ]),
         ),
       );
     } finally {

@@ -14,7 +14,11 @@ remove one with \`mage-int schedule remove <id>\`. Scheduling the same --id agai
 
   static override examples = [
     { description: 'Every 15 minutes', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --cron "*/15 * * * *"' },
-    { description: 'Nightly at 02:30 UTC, only two streams', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --cron "30 2 * * *" --streams orders,customers --id orders-nightly' },
+    {
+      description: 'Nightly at 02:30 UTC, only two streams',
+      command:
+        '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --cron "30 2 * * *" --streams orders,customers --id orders-nightly',
+    },
   ];
 
   static override args = { pipeline: pipelineArg };
@@ -22,8 +26,17 @@ remove one with \`mage-int schedule remove <id>\`. Scheduling the same --id agai
   static override flags = {
     ...queueFlags,
     cron: Flags.string({ description: 'When to run: a cron pattern, e.g. "*/15 * * * *" (UTC).', required: true, helpValue: '<pattern>' }),
-    id: Flags.string({ description: "The schedule's id (default: the pipeline's id); the same id replaces a schedule.", helpValue: '<id>' }),
-    streams: Flags.string({ description: 'Sync only these streams (comma-separated).', multiple: true, multipleNonGreedy: true, delimiter: ',', helpValue: '<a,b>' }),
+    id: Flags.string({
+      description: "The schedule's id (default: the pipeline's id); the same id replaces a schedule.",
+      helpValue: '<id>',
+    }),
+    streams: Flags.string({
+      description: 'Sync only these streams (comma-separated).',
+      multiple: true,
+      multipleNonGreedy: true,
+      delimiter: ',',
+      helpValue: '<a,b>',
+    }),
     'full-refresh': Flags.boolean({ description: 'Every run ignores the saved bookmarks of the streams it syncs.' }),
     json: jsonFlag,
   };
@@ -35,12 +48,19 @@ remove one with \`mage-int schedule remove <id>\`. Scheduling the same --id agai
     const executor = executorFor(flags);
     try {
       const schedule = await executor.schedule(
-        { pipeline: args.pipeline, ...(flags.streams ? { streams: flags.streams } : {}), ...(flags['full-refresh'] ? { fullRefresh: true } : {}) },
+        {
+          pipeline: args.pipeline,
+          ...(flags.streams ? { streams: flags.streams } : {}),
+          ...(flags['full-refresh'] ? { fullRefresh: true } : {}),
+        },
         flags.cron,
         flags.id ?? config.id,
       );
       if (flags.json) this.out(JSON.stringify({ status: 'scheduled', ...schedule }));
-      else this.out(`schedule ${schedule.id}: ${schedule.pipeline} at "${schedule.cron}"${schedule.next ? `, next ${formatTime(schedule.next)} UTC` : ''}`);
+      else
+        this.out(
+          `schedule ${schedule.id}: ${schedule.pipeline} at "${schedule.cron}"${schedule.next ? `, next ${formatTime(schedule.next)} UTC` : ''}`,
+        );
     } finally {
       await executor.close();
     }

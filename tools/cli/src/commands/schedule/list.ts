@@ -16,7 +16,13 @@ export default class ScheduleList extends BaseCommand {
       const schedules = await executor.schedules();
       if (flags.json) this.out(JSON.stringify(schedules));
       else if (schedules.length === 0) this.out('no schedules');
-      else this.out(renderTable([{ header: 'ID' }, { header: 'CRON' }, { header: 'NEXT (UTC)' }, { header: 'PIPELINE' }], schedules.map((s) => [s.id, s.cron, formatTime(s.next), s.pipeline])));
+      else
+        this.out(
+          renderTable(
+            [{ header: 'ID' }, { header: 'CRON' }, { header: 'NEXT (UTC)' }, { header: 'PIPELINE' }],
+            schedules.map((s) => [s.id, s.cron, formatTime(s.next), s.pipeline]),
+          ),
+        );
     } finally {
       await executor.close();
     }

@@ -14,7 +14,10 @@ export default class ScheduleRemove extends BaseCommand {
     const { args, flags } = await this.parse(ScheduleRemove);
     const executor = executorFor(flags);
     try {
-      if (!(await executor.unschedule(args.id))) throw new ConfigError('SCHEDULE_NOT_FOUND', `no schedule ${args.id} in queue ${flags.prefix}:${flags.queue}`, { hint: 'list them with `mage-int schedule list`' });
+      if (!(await executor.unschedule(args.id)))
+        throw new ConfigError('SCHEDULE_NOT_FOUND', `no schedule ${args.id} in queue ${flags.prefix}:${flags.queue}`, {
+          hint: 'list them with `mage-int schedule list`',
+        });
       this.out(`schedule ${args.id} removed`);
     } finally {
       await executor.close();

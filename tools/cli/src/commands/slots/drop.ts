@@ -33,11 +33,17 @@ Asks for confirmation on a terminal; --yes skips the question (needed when not o
     this.jsonOutput = flags.json;
     const interrupt = onInterrupt((message) => this.note(message));
     try {
-      const opened = await openPipelineSource(args.pipeline, createLogger({ level: flags['log-level'] ?? 'warn', secrets: this.secrets }), interrupt.signal);
+      const opened = await openPipelineSource(
+        args.pipeline,
+        createLogger({ level: flags['log-level'] ?? 'warn', secrets: this.secrets }),
+        interrupt.signal,
+      );
       this.secrets.push(...opened.secrets);
       const operations = opened.connector.operations;
       if (!operations?.listSlots || !operations.dropSlots) {
-        throw new ConfigError('SLOTS_UNSUPPORTED', `source ${opened.connector.name} of pipeline ${opened.id} keeps no log slots`, { hint: 'nothing to drop' });
+        throw new ConfigError('SLOTS_UNSUPPORTED', `source ${opened.connector.name} of pipeline ${opened.id} keeps no log slots`, {
+          hint: 'nothing to drop',
+        });
       }
       const slots = (await operations.listSlots(opened.config, opened.state, opened.ctx)).filter((s) => !s.leftover);
       if (slots.length === 0) {
@@ -47,12 +53,20 @@ Asks for confirmation on a terminal; --yes skips the question (needed when not o
       }
       if (!flags.yes) {
         if (!process.stdin.isTTY || !process.stderr.isTTY || flags.json) {
-          throw new ConfigError('CONFIRMATION_NEEDED', `dropping the slot of pipeline ${opened.id} needs confirmation`, { hint: 'add --yes to drop it without asking' });
+          throw new ConfigError('CONFIRMATION_NEEDED', `dropping the slot of pipeline ${opened.id} needs confirmation`, {
+            hint: 'add --yes to drop it without asking',
+          });
         }
-        const what = slots.map((s) => `${s.name} (${s.location}${s.retainedBytes === undefined ? '' : `, retaining ${formatBytes(s.retainedBytes)} of WAL`})`).join(', ');
+        const what = slots
+          .map(
+            (s) => `${s.name} (${s.location}${s.retainedBytes === undefined ? '' : `, retaining ${formatBytes(s.retainedBytes)} of WAL`})`,
+          )
+          .join(', ');
         const notes = slots.flatMap((s) => (s.note ? [`note: ${s.note}\n`] : [])).join('');
         const rl = createInterface({ input: process.stdin, output: process.stderr });
-        const answer = await rl.question(`${notes}Drop ${what} of pipeline ${opened.id}? Its next run will need --full-refresh for its LOG_BASED streams. [y/N] `);
+        const answer = await rl.question(
+          `${notes}Drop ${what} of pipeline ${opened.id}? Its next run will need --full-refresh for its LOG_BASED streams. [y/N] `,
+        );
         rl.close();
         if (!/^y(es)?$/i.test(answer.trim())) {
           this.note('nothing dropped');
@@ -63,7 +77,9 @@ Asks for confirmation on a terminal; --yes skips the question (needed when not o
       if (flags.json) this.out(JSON.stringify({ status: 'ok', pipeline: opened.id, dropped }));
       else {
         this.out(`dropped ${dropped.join(', ')}`);
-        this.note(`the next run of ${args.pipeline} needs --full-refresh for its LOG_BASED streams (mage-int run ${args.pipeline} --full-refresh)`);
+        this.note(
+          `the next run of ${args.pipeline} needs --full-refresh for its LOG_BASED streams (mage-int run ${args.pipeline} --full-refresh)`,
+        );
       }
     } finally {
       interrupt.dispose();

@@ -25,12 +25,17 @@ Sources without log slots are skipped.
 Exit codes: 0 listed, 1 a pipeline's source could not be asked, 2 a pipeline file or config is wrong.`;
 
   static override examples = [
-    { description: "Slots of the pipelines in ./pipelines", command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Of some pipelines, as JSON', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml pipelines/shop.yaml --json' },
+    { description: 'Slots of the pipelines in ./pipelines', command: '<%= config.bin %> <%= command.id %>' },
+    {
+      description: 'Of some pipelines, as JSON',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml pipelines/shop.yaml --json',
+    },
   ];
 
   static override strict = false;
-  static override args = { pipelines: Args.string({ description: 'Pipeline files or directories of them (default: pipelines/)', required: false }) };
+  static override args = {
+    pipelines: Args.string({ description: 'Pipeline files or directories of them (default: pipelines/)', required: false }),
+  };
   static override flags = { json: jsonFlag, 'log-level': logLevelFlag };
 
   async run(): Promise<void> {
@@ -44,7 +49,11 @@ Exit codes: 0 listed, 1 a pipeline's source could not be asked, 2 a pipeline fil
     try {
       for (const file of files) {
         try {
-          const opened = await openPipelineSource(file, createLogger({ level: flags['log-level'] ?? 'warn', secrets: this.secrets }), interrupt.signal);
+          const opened = await openPipelineSource(
+            file,
+            createLogger({ level: flags['log-level'] ?? 'warn', secrets: this.secrets }),
+            interrupt.signal,
+          );
           this.secrets.push(...opened.secrets);
           const list = opened.connector.operations?.listSlots;
           if (!list) continue;
@@ -72,8 +81,22 @@ Exit codes: 0 listed, 1 a pipeline's source could not be asked, 2 a pipeline fil
     } else {
       this.out(
         renderTable(
-          [{ header: 'PIPELINE' }, { header: 'SLOT' }, { header: 'DATABASE' }, { header: 'ACTIVE' }, { header: 'RETAINED WAL', align: 'right' }, { header: 'LAST ACTIVITY' }],
-          rows.map((r) => [r.leftover ? '- (older default)' : r.pipeline, r.name, r.location, r.active ? 'yes' : 'no', r.retainedBytes === undefined ? '-' : formatBytes(r.retainedBytes), r.lastActivity ?? '-']),
+          [
+            { header: 'PIPELINE' },
+            { header: 'SLOT' },
+            { header: 'DATABASE' },
+            { header: 'ACTIVE' },
+            { header: 'RETAINED WAL', align: 'right' },
+            { header: 'LAST ACTIVITY' },
+          ],
+          rows.map((r) => [
+            r.leftover ? '- (older default)' : r.pipeline,
+            r.name,
+            r.location,
+            r.active ? 'yes' : 'no',
+            r.retainedBytes === undefined ? '-' : formatBytes(r.retainedBytes),
+            r.lastActivity ?? '-',
+          ]),
         ),
       );
       for (const r of rows) if (r.note) this.out(`note: ${r.name}: ${r.note}`);

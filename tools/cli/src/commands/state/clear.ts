@@ -13,12 +13,21 @@ clearing anything).`;
 
   static override examples = [
     { description: 'Forget everything', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml' },
-    { description: 'Forget two streams', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --stream public-orders --stream public-customers' },
+    {
+      description: 'Forget two streams',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --stream public-orders --stream public-customers',
+    },
   ];
 
   static override args = { pipeline: pipelineArg };
   static override flags = {
-    stream: Flags.string({ description: 'Clear only the bookmark of this stream (repeatable, or comma-separated).', multiple: true, multipleNonGreedy: true, delimiter: ',', helpValue: '<stream>' }),
+    stream: Flags.string({
+      description: 'Clear only the bookmark of this stream (repeatable, or comma-separated).',
+      multiple: true,
+      multipleNonGreedy: true,
+      delimiter: ',',
+      helpValue: '<stream>',
+    }),
     'state-dir': stateDirFlag,
   };
 
@@ -36,7 +45,8 @@ clearing anything).`;
       return;
     }
     const missing = flags.stream.filter((s) => !(s in state.bookmarks));
-    if (missing.length > 0) this.note(`note: no bookmark for ${missing.join(', ')}; streams with one: ${Object.keys(state.bookmarks).join(', ') || '(none)'}`);
+    if (missing.length > 0)
+      this.note(`note: no bookmark for ${missing.join(', ')}; streams with one: ${Object.keys(state.bookmarks).join(', ') || '(none)'}`);
     const next = clearBookmarks(state, flags.stream);
     if (typeof next.currently_syncing === 'string' && flags.stream.includes(next.currently_syncing)) next.currently_syncing = null;
     await store.save(id, next);

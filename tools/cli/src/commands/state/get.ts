@@ -7,7 +7,8 @@ import { pipelineState } from '../../pipeline/pipeline-state.js';
 export default class StateGet extends BaseCommand {
   static override summary = "Print a pipeline's saved state (or one stream's bookmark) as JSON.";
 
-  static override description = `Prints the state the next run will start from: \`{"bookmarks": {<stream>: {...}}, "currently_syncing": ...}\`. \
+  static override description =
+    `Prints the state the next run will start from: \`{"bookmarks": {<stream>: {...}}, "currently_syncing": ...}\`. \
 Big integers and long decimals are printed exactly. When no state is saved yet, nothing is printed on stdout \
 and a note says so on stderr.`;
 
@@ -31,7 +32,10 @@ and a note says so on stderr.`;
       return;
     }
     if (flags.stream !== undefined) {
-      if (!(flags.stream in state.bookmarks)) this.note(`stream ${flags.stream} has no bookmark in ${location}; streams with one: ${Object.keys(state.bookmarks).join(', ') || '(none)'}`);
+      if (!(flags.stream in state.bookmarks))
+        this.note(
+          `stream ${flags.stream} has no bookmark in ${location}; streams with one: ${Object.keys(state.bookmarks).join(', ') || '(none)'}`,
+        );
       this.out(stringifyExactJson(getBookmark(state, flags.stream), 2));
       return;
     }

@@ -22,7 +22,10 @@ from another tool.`;
       description: 'Start one stream from a date',
       command: `<%= config.bin %> <%= command.id %> pipelines/orders.yaml --stream public-orders --value '{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}'`,
     },
-    { description: 'Restore a whole state from a file', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --file backup-state.json' },
+    {
+      description: 'Restore a whole state from a file',
+      command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml --file backup-state.json',
+    },
   ];
 
   static override args = { pipeline: pipelineArg };
@@ -39,10 +42,14 @@ from another tool.`;
     const value = await this.readValue(flags.value, flags.file);
     if (flags.stream !== undefined) {
       if (!isObject(value)) {
-        throw new ConfigError('STATE_VALUE_INVALID', `a bookmark must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, {
-          stream: flags.stream,
-          hint: `e.g. --value '{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}'`,
-        });
+        throw new ConfigError(
+          'STATE_VALUE_INVALID',
+          `a bookmark must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`,
+          {
+            stream: flags.stream,
+            hint: `e.g. --value '{"replication_key":"updated_at","replication_key_value":"2024-01-01T00:00:00Z"}'`,
+          },
+        );
       }
       const state = (await store.load(id)) ?? emptyState();
       await store.save(id, { ...state, bookmarks: { ...state.bookmarks, [flags.stream]: value as StreamBookmark } });
@@ -50,12 +57,17 @@ from another tool.`;
       return;
     }
     if (!isObject(value)) {
-      throw new ConfigError('STATE_VALUE_INVALID', `a state must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, {
-        hint: `e.g. --value '{"bookmarks":{"public-orders":{"replication_key_value":"2024-01-01"}}}'`,
-      });
+      throw new ConfigError(
+        'STATE_VALUE_INVALID',
+        `a state must be a JSON object, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`,
+        {
+          hint: `e.g. --value '{"bookmarks":{"public-orders":{"replication_key_value":"2024-01-01"}}}'`,
+        },
+      );
     }
     const state = toState(value);
-    if (!isObject(value['bookmarks']) && !isObject(value['singer_state'])) this.note('note: the value has no "bookmarks" object; it is saved as is, with empty bookmarks');
+    if (!isObject(value['bookmarks']) && !isObject(value['singer_state']))
+      this.note('note: the value has no "bookmarks" object; it is saved as is, with empty bookmarks');
     await store.save(id, state);
     this.out(`state of pipeline ${id} saved to ${location}`);
   }
@@ -77,7 +89,9 @@ from another tool.`;
     try {
       return parseExactJson(text);
     } catch (error) {
-      throw new ConfigError('STATE_VALUE_INVALID', `${from} is not valid JSON: ${(error as Error).message}`, { hint: 'quote the JSON for your shell, e.g. --value \'{"bookmarks":{}}\'' });
+      throw new ConfigError('STATE_VALUE_INVALID', `${from} is not valid JSON: ${(error as Error).message}`, {
+        hint: 'quote the JSON for your shell, e.g. --value \'{"bookmarks":{}}\'',
+      });
     }
   }
 }

@@ -74,11 +74,15 @@ function protoRoots(): { file: string; includeDirs: string[] } {
   // Both packages keep their protos in build/protos, beside build/src where their entry points are.
   const data = createRequire(import.meta.url).resolve('@google-analytics/data');
   const gax = createRequire(data).resolve('google-gax');
-  return { file: 'google/analytics/data/v1beta/analytics_data_api.proto', includeDirs: [join(dirname(data), '../protos'), join(dirname(gax), '../protos')] };
+  return {
+    file: 'google/analytics/data/v1beta/analytics_data_api.proto',
+    includeDirs: [join(dirname(data), '../protos'), join(dirname(gax), '../protos')],
+  };
 }
 
 const isoToday = (): string => new Date().toISOString().slice(0, 10);
-const shiftDays = (date: string, days: number): string => new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+const shiftDays = (date: string, days: number): string =>
+  new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 
 /** Resolves the Data API's relative dates (`today`, `yesterday`, `NdaysAgo`) to YYYY-MM-DD. */
 function resolveDate(value: string): string {
@@ -111,17 +115,30 @@ export class GoogleAnalyticsStandIn {
   /** Starts the gRPC server on 127.0.0.1 (a random port). */
   static async start(options: GoogleAnalyticsStandInOptions = {}): Promise<GoogleAnalyticsStandIn> {
     const { file, includeDirs } = protoRoots();
-    const definition = protoLoader.loadSync(file, { includeDirs, keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as { google: { analytics: { data: { v1beta: { BetaAnalyticsData: { service: grpc.ServiceDefinition } } } } } };
+    const definition = protoLoader.loadSync(file, {
+      includeDirs,
+      keepCase: false,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+      google: { analytics: { data: { v1beta: { BetaAnalyticsData: { service: grpc.ServiceDefinition } } } } };
+    };
     const service = loaded.google.analytics.data.v1beta.BetaAnalyticsData.service;
     const server = new grpc.Server();
     let self: GoogleAnalyticsStandIn | undefined;
-    const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback({ code: grpc.status.UNIMPLEMENTED, details: 'not served by the stand-in' });
+    const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<unknown>) =>
+      callback({ code: grpc.status.UNIMPLEMENTED, details: 'not served by the stand-in' });
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const name of Object.keys(service)) handlers[name] = unimplemented;
-    handlers['RunReport'] = (call: grpc.ServerUnaryCall<RunReportRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => (self as GoogleAnalyticsStandIn).runReport(call.request, callback);
+    handlers['RunReport'] = (call: grpc.ServerUnaryCall<RunReportRequest, unknown>, callback: grpc.sendUnaryData<unknown>) =>
+      (self as GoogleAnalyticsStandIn).runReport(call.request, callback);
     server.addService(service, handlers);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
     self = new GoogleAnalyticsStandIn(server, port, options);
     return self;
   }
@@ -148,7 +165,10 @@ export class GoogleAnalyticsStandIn {
   private runReport(request: RunReportRequest, callback: grpc.sendUnaryData<unknown>): void {
     const dimensions = (request.dimensions ?? []).map((d) => d.name ?? '');
     const metrics = (request.metrics ?? []).map((m) => m.name ?? '');
-    const dateRanges = (request.dateRanges ?? []).map((r) => ({ startDate: resolveDate(r.startDate ?? ''), endDate: resolveDate(r.endDate ?? '') }));
+    const dateRanges = (request.dateRanges ?? []).map((r) => ({
+      startDate: resolveDate(r.startDate ?? ''),
+      endDate: resolveDate(r.endDate ?? ''),
+    }));
     const offset = Number(request.offset ?? 0);
     const limit = Number(request.limit ?? 0) || 10_000;
     const call: GaCall = { property: request.property ?? '', dimensions, metrics, dateRanges, offset, limit };
@@ -159,9 +179,17 @@ export class GoogleAnalyticsStandIn {
       call.fault = true;
       return callback({ code: fault.code, details: fault.details });
     }
-    if (call.property !== `properties/${this.propertyId}`) return callback({ code: grpc.status.NOT_FOUND, details: `Property ${call.property} not found or the caller has no access` });
-    const unknown = [...dimensions.filter((d) => d !== 'date' && !this.dimensions.includes(d)), ...metrics.filter((m) => !(m in this.metricTypes))];
-    if (unknown.length > 0) return callback({ code: grpc.status.INVALID_ARGUMENT, details: `Field ${unknown[0]} is not a valid dimension or metric. For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema` });
+    if (call.property !== `properties/${this.propertyId}`)
+      return callback({ code: grpc.status.NOT_FOUND, details: `Property ${call.property} not found or the caller has no access` });
+    const unknown = [
+      ...dimensions.filter((d) => d !== 'date' && !this.dimensions.includes(d)),
+      ...metrics.filter((m) => !(m in this.metricTypes)),
+    ];
+    if (unknown.length > 0)
+      return callback({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: `Field ${unknown[0]} is not a valid dimension or metric. For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema`,
+      });
     if (limit > 250_000) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'limit must not exceed 250000' });
     if (dateRanges.length === 0) return callback({ code: grpc.status.INVALID_ARGUMENT, details: 'dateRanges is required' });
     // Aggregates the facts in the date ranges by the requested dimensions, sorted by them (stable paging).
@@ -176,7 +204,8 @@ export class GoogleAnalyticsStandIn {
     }
     const all = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
     const page = all.slice(offset, offset + limit);
-    const format = (value: number, type: GaMetricType | undefined): string => (type === 'TYPE_INTEGER' ? String(Math.round(value)) : String(value));
+    const format = (value: number, type: GaMetricType | undefined): string =>
+      type === 'TYPE_INTEGER' ? String(Math.round(value)) : String(value);
     callback(null, {
       dimensionHeaders: dimensions.map((name) => ({ name })),
       metricHeaders: metrics.map((name) => ({ name, type: this.metricTypes[name] })),

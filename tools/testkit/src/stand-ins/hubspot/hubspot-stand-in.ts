@@ -78,13 +78,17 @@ export class HubSpotStandIn extends VendorStandIn {
     this.accessToken = options.accessToken ?? 'pat-na1-standin';
     this.clock = Date.now() - 3_600_000;
     const defaults = JSON.parse(readFileSync(FIXTURES, 'utf8')) as Record<string, HubSpotProperty[]>;
-    this.properties = Object.fromEntries(Object.entries(defaults).map(([type, list]) => [type, [...list, ...(options.customProperties?.[type] ?? [])]]));
+    this.properties = Object.fromEntries(
+      Object.entries(defaults).map(([type, list]) => [type, [...list, ...(options.customProperties?.[type] ?? [])]]),
+    );
   }
 
   static async start(options: HubSpotStandInOptions = {}): Promise<HubSpotStandIn> {
     const standIn = new HubSpotStandIn(options);
     standIn.seed();
-    standIn.server = await StandInServer.start((request) => standIn.answer(request), { headers: () => ({ 'x-hubspot-correlation-id': randomUUID() }) });
+    standIn.server = await StandInServer.start((request) => standIn.answer(request), {
+      headers: () => ({ 'x-hubspot-correlation-id': randomUUID() }),
+    });
     return standIn;
   }
 
@@ -93,9 +97,27 @@ export class HubSpotStandIn extends VendorStandIn {
    * the window's length), with `Retry-After` when given; `intervalMs` shortens the window for tests.
    */
   rateLimitNext(path: string | RegExp, retryAfterSeconds?: number, times = 1, intervalMs = 10_000): void {
-    const headers: Record<string, string> = { 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': String(intervalMs) };
+    const headers: Record<string, string> = {
+      'x-hubspot-ratelimit-max': '100',
+      'x-hubspot-ratelimit-remaining': '0',
+      'x-hubspot-ratelimit-interval-milliseconds': String(intervalMs),
+    };
     if (retryAfterSeconds !== undefined) headers['retry-after'] = String(retryAfterSeconds);
-    this.fail({ path, times, response: { status: 429, headers, body: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'TEN_SECONDLY_ROLLING' } } });
+    this.fail({
+      path,
+      times,
+      response: {
+        status: 429,
+        headers,
+        body: {
+          status: 'error',
+          message: 'You have reached your ten_secondly_rolling limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'TEN_SECONDLY_ROLLING',
+        },
+      },
+    });
   }
 
   /** A 500 as HubSpot sends it. */
@@ -182,7 +204,17 @@ export class HubSpotStandIn extends VendorStandIn {
     }
     for (let i = 1; i <= 3; i++) {
       const at = new Date(start).toISOString();
-      this.owners.push({ id: String(i), email: `owner${i}@example.com`, firstName: `Owner${i}`, lastName: 'Standin', userId: 1000 + i, createdAt: at, updatedAt: at, archived: false, teams: [{ id: '1', name: 'Sales', primary: true }] });
+      this.owners.push({
+        id: String(i),
+        email: `owner${i}@example.com`,
+        firstName: `Owner${i}`,
+        lastName: 'Standin',
+        userId: 1000 + i,
+        createdAt: at,
+        updatedAt: at,
+        archived: false,
+        teams: [{ id: '1', name: 'Sales', primary: true }],
+      });
     }
     const [contact] = this.list('contacts');
     const [company] = this.list('companies');
@@ -206,20 +238,46 @@ export class HubSpotStandIn extends VendorStandIn {
     const path = request.url.pathname;
     if (path === '/oauth/v1/token' && request.method === 'POST') return this.token(request);
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!token) return { status: 401, body: hubspotError('Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview', 'INVALID_AUTHENTICATION') };
+    if (!token)
+      return {
+        status: 401,
+        body: hubspotError(
+          'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+          'INVALID_AUTHENTICATION',
+        ),
+      };
     const scoped = this.options.scopedTokens?.[token];
     if (token !== this.accessToken && !scoped && !this.issued.has(token)) {
       const expired = token.startsWith('oauth-');
-      return { status: 401, body: hubspotError(expired ? 'The OAuth token used to make this call expired 0 second(s) ago.' : 'Authentication credentials not found.', expired ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION') };
+      return {
+        status: 401,
+        body: hubspotError(
+          expired ? 'The OAuth token used to make this call expired 0 second(s) ago.' : 'Authentication credentials not found.',
+          expired ? 'EXPIRED_AUTHENTICATION' : 'INVALID_AUTHENTICATION',
+        ),
+      };
     }
-    const objectType = /^\/crm\/v3\/(?:objects|properties|pipelines)\/([a-z_]+)/.exec(path)?.[1] ?? /^\/crm\/v4\/associations\/([a-z_]+)\//.exec(path)?.[1];
-    const needed = objectType ? HUBSPOT_OBJECT_TYPES[objectType]?.scope : path.startsWith('/crm/v3/owners') ? 'crm.objects.owners.read' : undefined;
+    const objectType =
+      /^\/crm\/v3\/(?:objects|properties|pipelines)\/([a-z_]+)/.exec(path)?.[1] ?? /^\/crm\/v4\/associations\/([a-z_]+)\//.exec(path)?.[1];
+    const needed = objectType
+      ? HUBSPOT_OBJECT_TYPES[objectType]?.scope
+      : path.startsWith('/crm/v3/owners')
+        ? 'crm.objects.owners.read'
+        : undefined;
     if (scoped && needed && !scoped.includes(needed)) return { status: 403, body: missingScopes(needed) };
-    const limitHeaders = { 'x-hubspot-ratelimit-max': '190', 'x-hubspot-ratelimit-remaining': '189', 'x-hubspot-ratelimit-interval-milliseconds': '10000', 'x-hubspot-ratelimit-daily': '1000000', 'x-hubspot-ratelimit-daily-remaining': '999999' };
+    const limitHeaders = {
+      'x-hubspot-ratelimit-max': '190',
+      'x-hubspot-ratelimit-remaining': '189',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+      'x-hubspot-ratelimit-daily': '1000000',
+      'x-hubspot-ratelimit-daily-remaining': '999999',
+    };
     let match: RegExpExecArray | null;
-    if ((match = /^\/crm\/v3\/objects\/([a-z_]+)\/search$/.exec(path)) && request.method === 'POST') return this.search(match[1] as string, request.body);
+    if ((match = /^\/crm\/v3\/objects\/([a-z_]+)\/search$/.exec(path)) && request.method === 'POST')
+      return this.search(match[1] as string, request.body);
     const answer = (() => {
-      if ((match = /^\/crm\/v3\/objects\/([a-z_]+)$/.exec(path)) && request.method === 'GET') return this.listPage(match[1] as string, request.url.searchParams);
+      if ((match = /^\/crm\/v3\/objects\/([a-z_]+)$/.exec(path)) && request.method === 'GET')
+        return this.listPage(match[1] as string, request.url.searchParams);
       if ((match = /^\/crm\/v3\/properties\/([a-z_]+)$/.exec(path))) {
         const type = match[1] as string;
         if (!this.properties[type]) return notFound(path);
@@ -227,7 +285,8 @@ export class HubSpotStandIn extends VendorStandIn {
       }
       if (/^\/crm\/v3\/owners\/?$/.test(path)) return this.owned(request.url.searchParams);
       if ((match = /^\/crm\/v3\/pipelines\/([a-z_]+)$/.exec(path))) return this.pipelines(match[1] as string);
-      if ((match = /^\/crm\/v4\/associations\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(path)) && request.method === 'POST') return this.associationsRead(match[1] as string, match[2] as string, request.body);
+      if ((match = /^\/crm\/v4\/associations\/([a-z_]+)\/([a-z_]+)\/batch\/read$/.exec(path)) && request.method === 'POST')
+        return this.associationsRead(match[1] as string, match[2] as string, request.body);
       return notFound(path);
     })();
     return { ...answer, headers: { ...limitHeaders, ...answer.headers } };
@@ -240,20 +299,29 @@ export class HubSpotStandIn extends VendorStandIn {
       return { status: 400, body: { status: 'BAD_CLIENT_ID', message: 'missing or unknown client id', correlationId: randomUUID() } };
     }
     if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== oauth.refreshToken) {
-      return { status: 400, body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: randomUUID() } };
+      return {
+        status: 400,
+        body: { status: 'BAD_REFRESH_TOKEN', message: 'missing or invalid refresh token', correlationId: randomUUID() },
+      };
     }
     const accessToken = `oauth-${randomUUID()}`;
     this.issued.add(accessToken);
-    return { status: 200, body: { token_type: 'bearer', refresh_token: oauth.refreshToken, access_token: accessToken, expires_in: oauth.expiresIn ?? 1800 } };
+    return {
+      status: 200,
+      body: { token_type: 'bearer', refresh_token: oauth.refreshToken, access_token: accessToken, expires_in: oauth.expiresIn ?? 1800 },
+    };
   }
 
   /** `GET /crm/v3/objects/{type}`: by id, `limit` (max 100), `after`, `properties`, `archived`. */
   private listPage(type: string, query: URLSearchParams): StandInResponse {
     if (!HUBSPOT_OBJECT_TYPES[type]) return notFound(`/crm/v3/objects/${type}`);
     const limit = Number(query.get('limit') ?? 10);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return { status: 400, body: hubspotError(`limit must be between 1 and 100, got ${String(query.get('limit'))}`, 'VALIDATION_ERROR') };
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+      return { status: 400, body: hubspotError(`limit must be between 1 and 100, got ${String(query.get('limit'))}`, 'VALIDATION_ERROR') };
     const archived = query.get('archived') === 'true';
-    const all = this.list(type).filter((r) => r.archived === archived).sort((a, b) => Number(a.id) - Number(b.id));
+    const all = this.list(type)
+      .filter((r) => r.archived === archived)
+      .sort((a, b) => Number(a.id) - Number(b.id));
     const after = query.get('after');
     const start = after ? all.findIndex((r) => Number(r.id) >= Number(after)) : 0;
     const from = start < 0 ? all.length : start;
@@ -272,9 +340,16 @@ export class HubSpotStandIn extends VendorStandIn {
   /** `POST /crm/v3/objects/{type}/search`. */
   private search(type: string, text: string): StandInResponse {
     if (!HUBSPOT_OBJECT_TYPES[type]) return notFound(`/crm/v3/objects/${type}/search`);
-    const body = JSON.parse(text || '{}') as { filterGroups?: { filters?: Filter[] }[]; sorts?: (string | { propertyName: string; direction?: string })[]; properties?: string[]; limit?: number; after?: string | number };
+    const body = JSON.parse(text || '{}') as {
+      filterGroups?: { filters?: Filter[] }[];
+      sorts?: (string | { propertyName: string; direction?: string })[];
+      properties?: string[];
+      limit?: number;
+      after?: string | number;
+    };
     const limit = body.limit ?? 10;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 200) return { status: 400, body: hubspotError(`limit must be between 1 and 200`, 'VALIDATION_ERROR') };
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      return { status: 400, body: hubspotError(`limit must be between 1 and 200`, 'VALIDATION_ERROR') };
     const groups = body.filterGroups ?? [];
     const matches = (r: HubSpotRecord) => groups.length === 0 || groups.some((g) => (g.filters ?? []).every((f) => filterMatches(r, f)));
     let results = this.list(type).filter((r) => !r.archived && matches(r));
@@ -282,7 +357,9 @@ export class HubSpotStandIn extends VendorStandIn {
     if (sort !== undefined) {
       const name = typeof sort === 'string' ? sort.replace(/^-/, '') : sort.propertyName;
       const descending = typeof sort === 'string' ? sort.startsWith('-') : sort.direction === 'DESCENDING';
-      results = results.slice().sort((a, b) => (compareValues(a.properties[name], b.properties[name]) || Number(a.id) - Number(b.id)) * (descending ? -1 : 1));
+      results = results
+        .slice()
+        .sort((a, b) => (compareValues(a.properties[name], b.properties[name]) || Number(a.id) - Number(b.id)) * (descending ? -1 : 1));
     } else results = results.slice().sort((a, b) => Number(a.id) - Number(b.id));
     const offset = Number(body.after ?? 0);
     const cap = this.options.searchCap ?? HUBSPOT_SEARCH_CAP;
@@ -292,7 +369,11 @@ export class HubSpotStandIn extends VendorStandIn {
     const nextOffset = offset + page.length;
     return {
       status: 200,
-      body: { total: results.length, results: page.map((r) => shape(r, wanted)), ...(nextOffset < Math.min(results.length, cap) ? { paging: { next: { after: String(nextOffset) } } } : {}) },
+      body: {
+        total: results.length,
+        results: page.map((r) => shape(r, wanted)),
+        ...(nextOffset < Math.min(results.length, cap) ? { paging: { next: { after: String(nextOffset) } } } : {}),
+      },
     };
   }
 
@@ -300,11 +381,15 @@ export class HubSpotStandIn extends VendorStandIn {
     const limit = Number(query.get('limit') ?? 100);
     const start = Number(query.get('after') ?? 0);
     const page = this.owners.slice(start, start + limit);
-    return { status: 200, body: { results: page, ...(start + limit < this.owners.length ? { paging: { next: { after: String(start + limit) } } } : {}) } };
+    return {
+      status: 200,
+      body: { results: page, ...(start + limit < this.owners.length ? { paging: { next: { after: String(start + limit) } } } : {}) },
+    };
   }
 
   private pipelines(type: string): StandInResponse {
-    if (type !== 'deals' && type !== 'tickets') return { status: 400, body: hubspotError(`Unable to infer object type from: ${type}`, 'VALIDATION_ERROR') };
+    if (type !== 'deals' && type !== 'tickets')
+      return { status: 400, body: hubspotError(`Unable to infer object type from: ${type}`, 'VALIDATION_ERROR') };
     const at = '2024-01-01T00:00:00Z';
     const stages = type === 'deals' ? ['appointmentscheduled', 'closedwon', 'closedlost'] : ['1', '2', '3', '4'];
     const pipeline = {
@@ -314,7 +399,16 @@ export class HubSpotStandIn extends VendorStandIn {
       createdAt: at,
       updatedAt: at,
       archived: false,
-      stages: stages.map((id, i) => ({ id, label: id, displayOrder: i, metadata: type === 'deals' ? { probability: String(i / 2), isClosed: String(i > 0) } : { ticketState: i === 3 ? 'CLOSED' : 'OPEN' }, createdAt: at, updatedAt: at, archived: false, writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT' })),
+      stages: stages.map((id, i) => ({
+        id,
+        label: id,
+        displayOrder: i,
+        metadata: type === 'deals' ? { probability: String(i / 2), isClosed: String(i > 0) } : { ticketState: i === 3 ? 'CLOSED' : 'OPEN' },
+        createdAt: at,
+        updatedAt: at,
+        archived: false,
+        writePermissions: 'CRM_PERMISSIONS_ENFORCEMENT',
+      })),
     };
     return { status: 200, body: { results: [pipeline] } };
   }
@@ -327,7 +421,10 @@ export class HubSpotStandIn extends VendorStandIn {
       .filter((input) => (map?.get(String(input.id)) ?? []).length > 0)
       .map((input) => ({
         from: { id: String(input.id) },
-        to: (map?.get(String(input.id)) ?? []).map((toObjectId) => ({ toObjectId: Number(toObjectId), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 1, label: null }] })),
+        to: (map?.get(String(input.id)) ?? []).map((toObjectId) => ({
+          toObjectId: Number(toObjectId),
+          associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 1, label: null }],
+        })),
       }));
     const now = new Date().toISOString();
     return { status: 200, body: { status: 'COMPLETE', results, startedAt: now, completedAt: now } };
@@ -352,7 +449,10 @@ export function hubspotError(message: string, category: string): Record<string, 
 
 function missingScopes(scope: string): Record<string, unknown> {
   return {
-    ...hubspotError('This app hasn\'t been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.', 'MISSING_SCOPES'),
+    ...hubspotError(
+      "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+      'MISSING_SCOPES',
+    ),
     errors: [{ message: 'One or more of the following scopes are required.', context: { requiredGranularScopes: [scope] } }],
     links: { scopes: 'https://developers.hubspot.com/scopes' },
   };
@@ -367,8 +467,16 @@ function modifiedProperty(type: string): string {
 }
 
 function shape(record: HubSpotRecord, wanted: readonly string[]): Record<string, unknown> {
-  const properties = wanted.length === 0 ? record.properties : Object.fromEntries(wanted.map((name) => [name, record.properties[name] ?? null]));
-  return { id: record.id, properties, createdAt: record.createdAt, updatedAt: record.updatedAt, archived: record.archived, ...(record.archivedAt ? { archivedAt: record.archivedAt } : {}) };
+  const properties =
+    wanted.length === 0 ? record.properties : Object.fromEntries(wanted.map((name) => [name, record.properties[name] ?? null]));
+  return {
+    id: record.id,
+    properties,
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    archived: record.archived,
+    ...(record.archivedAt ? { archivedAt: record.archivedAt } : {}),
+  };
 }
 
 /** Dates compare as instants (filter values come as epoch ms or ISO text), numbers as numbers. */

@@ -88,7 +88,9 @@ export class SalesforceStandIn extends VendorStandIn {
   static async start(options: SalesforceStandInOptions = {}): Promise<SalesforceStandIn> {
     const standIn = new SalesforceStandIn(options);
     standIn.seed();
-    standIn.server = await StandInServer.start((request) => standIn.answer(request), { headers: () => ({ 'sforce-limit-info': `api-usage=${options.apiUsage ?? '25/15000'}` }) });
+    standIn.server = await StandInServer.start((request) => standIn.answer(request), {
+      headers: () => ({ 'sforce-limit-info': `api-usage=${options.apiUsage ?? '25/15000'}` }),
+    });
     return standIn;
   }
 
@@ -177,14 +179,16 @@ export class SalesforceStandIn extends VendorStandIn {
     if (path === '/services/oauth2/token' && request.method === 'POST') return this.token(new URLSearchParams(request.body));
     if (/^\/services\/Soap\/u\/[\d.]+$/.test(path) && request.method === 'POST') return this.soapLogin(request.body);
     const session = /^(?:Bearer|OAuth)\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (!session || !this.sessions.has(session)) return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
+    if (!session || !this.sessions.has(session))
+      return { status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] };
     const api = /^\/services\/data\/v([\d.]+)(\/.*)?$/.exec(path);
     if (!api) return notFound(path);
     const rest = api[2] ?? '';
     let match: RegExpExecArray | null;
     if (rest === '/sobjects') return this.describeGlobal();
     if ((match = /^\/sobjects\/([A-Za-z0-9_]+)\/describe$/.exec(rest))) return this.describe(match[1] as string);
-    if (rest === '/query' || rest === '/queryAll') return this.query(request.url.searchParams.get('q') ?? '', rest === '/queryAll', `/services/data/v${api[1]}${rest}`);
+    if (rest === '/query' || rest === '/queryAll')
+      return this.query(request.url.searchParams.get('q') ?? '', rest === '/queryAll', `/services/data/v${api[1]}${rest}`);
     if ((match = /^\/(query|queryAll)\/([\w-]+)$/.exec(rest))) return this.more(match[2] as string);
     if (rest === '/jobs/query' && request.method === 'POST') return this.createJob(request.body);
     if ((match = /^\/jobs\/query\/(\w+)$/.exec(rest))) {
@@ -203,26 +207,38 @@ export class SalesforceStandIn extends VendorStandIn {
   private issue(): Record<string, unknown> {
     const token = `00Dstandin!${randomUUID().replace(/-/g, '')}`;
     this.sessions.add(token);
-    return { access_token: token, instance_url: this.url, id: `${this.url}/id/00Dstandin0000001/005standin0000001`, token_type: 'Bearer', issued_at: String(Date.now()), signature: 'c3RhbmRpbg==' };
+    return {
+      access_token: token,
+      instance_url: this.url,
+      id: `${this.url}/id/00Dstandin0000001/005standin0000001`,
+      token_type: 'Bearer',
+      issued_at: String(Date.now()),
+      signature: 'c3RhbmRpbg==',
+    };
   }
 
   private token(form: URLSearchParams): StandInResponse {
-    const refused = (error: string, description: string): StandInResponse => ({ status: 400, body: { error, error_description: description } });
+    const refused = (error: string, description: string): StandInResponse => ({
+      status: 400,
+      body: { error, error_description: description },
+    });
     const grant = form.get('grant_type');
     if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
       const [header, payload, signature] = String(form.get('assertion')).split('.');
       if (!this.jwtKey || !header || !payload || !signature) return refused('invalid_grant', 'invalid assertion');
-      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), this.jwtKey, Buffer.from(signature, 'base64url'))) return refused('invalid_grant', 'invalid assertion');
+      if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), this.jwtKey, Buffer.from(signature, 'base64url')))
+        return refused('invalid_grant', 'invalid assertion');
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
       if (claims['iss'] !== this.clientId) return refused('invalid_client_id', 'client identifier invalid');
-      if (claims['sub'] !== this.username) return refused('invalid_grant', 'user hasn\'t approved this consumer');
+      if (claims['sub'] !== this.username) return refused('invalid_grant', "user hasn't approved this consumer");
       if (Number(claims['exp']) * 1000 < Date.now()) return refused('invalid_grant', 'expired authorization code');
       return { status: 200, body: this.issue() };
     }
     if (form.get('client_id') !== this.clientId) return refused('invalid_client_id', 'client identifier invalid');
     if (form.get('client_secret') !== this.clientSecret) return refused('invalid_client', 'invalid client credentials');
     if (grant === 'password') {
-      if (form.get('username') !== this.username || form.get('password') !== `${this.password}${this.securityToken}`) return refused('invalid_grant', 'authentication failure');
+      if (form.get('username') !== this.username || form.get('password') !== `${this.password}${this.securityToken}`)
+        return refused('invalid_grant', 'authentication failure');
       return { status: 200, body: this.issue() };
     }
     if (grant === 'refresh_token') {
@@ -236,7 +252,11 @@ export class SalesforceStandIn extends VendorStandIn {
     const username = /<username>([^<]*)<\/username>/.exec(body)?.[1];
     const password = /<password>([^<]*)<\/password>/.exec(body)?.[1];
     if (username !== this.username || password !== `${this.password}${this.securityToken}`) {
-      return { status: 500, headers: { 'content-type': 'text/xml' }, raw: soapFault('INVALID_LOGIN', 'INVALID_LOGIN: Invalid username, password, security token; or user locked out.') };
+      return {
+        status: 500,
+        headers: { 'content-type': 'text/xml' },
+        raw: soapFault('INVALID_LOGIN', 'INVALID_LOGIN: Invalid username, password, security token; or user locked out.'),
+      };
     }
     const token = String(this.issue()['access_token']);
     const xml = `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com"><soapenv:Body><loginResponse><result><metadataServerUrl>${this.url}/services/Soap/m/${this.version}/00Dstandin0000001</metadataServerUrl><passwordExpired>false</passwordExpired><sandbox>false</sandbox><serverUrl>${this.url}/services/Soap/u/${this.version}/00Dstandin0000001</serverUrl><sessionId>${token}</sessionId><userId>005standin0000001</userId><userInfo><organizationId>00Dstandin0000001</organizationId></userInfo></result></loginResponse></soapenv:Body></soapenv:Envelope>`;
@@ -245,8 +265,26 @@ export class SalesforceStandIn extends VendorStandIn {
 
   private describeGlobal(): StandInResponse {
     const sobjects = [
-      ...Object.entries(this.describes).map(([name, d]) => ({ name, label: d.label, custom: d.custom, queryable: true, retrieveable: true, replicateable: true, deprecatedAndHidden: false, urls: { describe: `/services/data/v${this.version}/sobjects/${name}/describe` } })),
-      ...this.notQueryable.map((name) => ({ name, label: name, custom: false, queryable: false, retrieveable: false, replicateable: false, deprecatedAndHidden: false, urls: {} })),
+      ...Object.entries(this.describes).map(([name, d]) => ({
+        name,
+        label: d.label,
+        custom: d.custom,
+        queryable: true,
+        retrieveable: true,
+        replicateable: true,
+        deprecatedAndHidden: false,
+        urls: { describe: `/services/data/v${this.version}/sobjects/${name}/describe` },
+      })),
+      ...this.notQueryable.map((name) => ({
+        name,
+        label: name,
+        custom: false,
+        queryable: false,
+        retrieveable: false,
+        replicateable: false,
+        deprecatedAndHidden: false,
+        urls: {},
+      })),
     ];
     return { status: 200, body: { encoding: 'UTF-8', maxBatchSize: 200, sobjects } };
   }
@@ -254,19 +292,27 @@ export class SalesforceStandIn extends VendorStandIn {
   private describe(object: string): StandInResponse {
     const d = this.describes[object];
     if (!d) return { status: 404, body: [{ message: `The requested resource does not exist`, errorCode: 'NOT_FOUND' }] };
-    return { status: 200, body: { name: object, label: d.label, custom: d.custom, queryable: true, retrieveable: true, replicateable: true, fields: d.fields } };
+    return {
+      status: 200,
+      body: { name: object, label: d.label, custom: d.custom, queryable: true, retrieveable: true, replicateable: true, fields: d.fields },
+    };
   }
 
   private query(soql: string, all: boolean, path: string): StandInResponse {
     const parsed = parseSoql(soql);
     if ('error' in parsed) return { status: 400, body: [{ message: parsed.error, errorCode: 'MALFORMED_QUERY' }] };
     const fields = this.fieldsOf(parsed.object);
-    if (fields.length === 0) return { status: 400, body: [{ message: `sObject type '${parsed.object}' is not supported.`, errorCode: 'INVALID_TYPE' }] };
+    if (fields.length === 0)
+      return { status: 400, body: [{ message: `sObject type '${parsed.object}' is not supported.`, errorCode: 'INVALID_TYPE' }] };
     const unknown = parsed.fields.find((f) => !fields.some((d) => d.name === f));
-    if (unknown) return { status: 400, body: [{ message: `No such column '${unknown}' on entity '${parsed.object}'.`, errorCode: 'INVALID_FIELD' }] };
+    if (unknown)
+      return { status: 400, body: [{ message: `No such column '${unknown}' on entity '${parsed.object}'.`, errorCode: 'INVALID_FIELD' }] };
     const rows = this.matching(parsed, all);
     if (parsed.count) return { status: 200, body: { totalSize: rows.length, done: true, records: [] } };
-    const shaped = rows.map((r) => ({ attributes: { type: parsed.object, url: `/services/data/v${this.version}/sobjects/${parsed.object}/${r.Id}` }, ...Object.fromEntries(parsed.fields.map((f) => [f, r[f] ?? null])) }));
+    const shaped = rows.map((r) => ({
+      attributes: { type: parsed.object, url: `/services/data/v${this.version}/sobjects/${parsed.object}/${r.Id}` },
+      ...Object.fromEntries(parsed.fields.map((f) => [f, r[f] ?? null])),
+    }));
     const locator = `01g${randomUUID().replace(/-/g, '').slice(0, 15)}`;
     this.cursors.set(locator, { rows: shaped, offset: 0, path });
     return this.more(locator);
@@ -280,11 +326,21 @@ export class SalesforceStandIn extends VendorStandIn {
     const offset = Number(offsetText ?? 0);
     const page = cursor.rows.slice(offset, offset + size);
     const done = offset + size >= cursor.rows.length;
-    return { status: 200, body: { totalSize: cursor.rows.length, done, records: page, ...(done ? {} : { nextRecordsUrl: `${cursor.path}/${id}-${offset + size}` }) } };
+    return {
+      status: 200,
+      body: {
+        totalSize: cursor.rows.length,
+        done,
+        records: page,
+        ...(done ? {} : { nextRecordsUrl: `${cursor.path}/${id}-${offset + size}` }),
+      },
+    };
   }
 
   private matching(parsed: ParsedSoql, all: boolean): SalesforceRecord[] {
-    let rows = this.list(parsed.object).filter((r) => (all || !r.IsDeleted) && parsed.where.every((c) => compare(r[c.field], c.op, c.value)));
+    let rows = this.list(parsed.object).filter(
+      (r) => (all || !r.IsDeleted) && parsed.where.every((c) => compare(r[c.field], c.op, c.value)),
+    );
     if (parsed.orderBy) {
       const key = parsed.orderBy;
       rows = rows.slice().sort((a, b) => String(a[key]).localeCompare(String(b[key])) || a.Id.localeCompare(b.Id));
@@ -297,19 +353,51 @@ export class SalesforceStandIn extends VendorStandIn {
     const parsed = parseSoql(body.query ?? '');
     if ('error' in parsed) return { status: 400, body: [{ message: parsed.error, errorCode: 'MALFORMED_QUERY' }] };
     if (this.options.bulkUnsupported?.includes(parsed.object) || parsed.object === 'CaseStatus') {
-      return { status: 400, body: [{ message: `Entity '${parsed.object}' is not supported by the Bulk API.`, errorCode: 'INVALIDENTITY' }] };
+      return {
+        status: 400,
+        body: [{ message: `Entity '${parsed.object}' is not supported by the Bulk API.`, errorCode: 'INVALIDENTITY' }],
+      };
     }
-    const compound = this.fieldsOf(parsed.object).filter((f) => f.type === 'address' || f.type === 'location').map((f) => f.name);
+    const compound = this.fieldsOf(parsed.object)
+      .filter((f) => f.type === 'address' || f.type === 'location')
+      .map((f) => f.name);
     const selectedCompound = parsed.fields.find((f) => compound.includes(f));
-    if (selectedCompound) return { status: 400, body: [{ message: `FUNCTIONALITY_NOT_ENABLED: Selecting compound data not supported in Bulk Query`, errorCode: 'API_ERROR' }] };
+    if (selectedCompound)
+      return {
+        status: 400,
+        body: [{ message: `FUNCTIONALITY_NOT_ENABLED: Selecting compound data not supported in Bulk Query`, errorCode: 'API_ERROR' }],
+      };
     const id = `750${randomUUID().replace(/-/g, '').slice(0, 15)}`;
-    const job: BulkJob = { id, object: parsed.object, operation: body.operation ?? 'query', query: body.query ?? '', rows: this.matching(parsed, body.operation === 'queryAll'), fields: parsed.fields };
+    const job: BulkJob = {
+      id,
+      object: parsed.object,
+      operation: body.operation ?? 'query',
+      query: body.query ?? '',
+      rows: this.matching(parsed, body.operation === 'queryAll'),
+      fields: parsed.fields,
+    };
     this.jobs.set(id, job);
     return { status: 200, body: this.jobInfo(job, 'UploadComplete') };
   }
 
   private jobInfo(job: BulkJob, state: string): Record<string, unknown> {
-    return { id: job.id, operation: job.operation, object: job.object, createdById: '005standin0000001', createdDate: new Date().toISOString(), systemModstamp: new Date().toISOString(), state, concurrencyMode: 'Parallel', contentType: 'CSV', apiVersion: Number(this.version), lineEnding: 'LF', columnDelimiter: 'COMMA', numberRecordsProcessed: state === 'JobComplete' ? job.rows.length : 0, retries: 0, totalProcessingTime: 0 };
+    return {
+      id: job.id,
+      operation: job.operation,
+      object: job.object,
+      createdById: '005standin0000001',
+      createdDate: new Date().toISOString(),
+      systemModstamp: new Date().toISOString(),
+      state,
+      concurrencyMode: 'Parallel',
+      contentType: 'CSV',
+      apiVersion: Number(this.version),
+      lineEnding: 'LF',
+      columnDelimiter: 'COMMA',
+      numberRecordsProcessed: state === 'JobComplete' ? job.rows.length : 0,
+      retries: 0,
+      totalProcessingTime: 0,
+    };
   }
 
   private results(id: string, query: URLSearchParams): StandInResponse {
@@ -319,8 +407,13 @@ export class SalesforceStandIn extends VendorStandIn {
     const offset = Number(query.get('locator') ?? 0);
     const page = job.rows.slice(offset, offset + size);
     const next = offset + size < job.rows.length ? String(offset + size) : 'null';
-    const csv = [job.fields.map(csvCell).join(','), ...page.map((r) => job.fields.map((f) => csvCell(bulkValue(r[f]))).join(','))].join('\n') + '\n';
-    return { status: 200, headers: { 'content-type': 'text/csv', 'sforce-locator': next, 'sforce-numberofrecords': String(page.length) }, raw: csv };
+    const csv =
+      [job.fields.map(csvCell).join(','), ...page.map((r) => job.fields.map((f) => csvCell(bulkValue(r[f]))).join(','))].join('\n') + '\n';
+    return {
+      status: 200,
+      headers: { 'content-type': 'text/csv', 'sforce-locator': next, 'sforce-numberofrecords': String(page.length) },
+      raw: csv,
+    };
   }
 }
 
@@ -354,7 +447,15 @@ function parseSoql(soql: string): ParsedSoql | { error: string } {
 
 function compare(value: unknown, op: string, literal: string): boolean {
   const a = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : value;
-  const b = /^\d{4}-\d{2}-\d{2}T/.test(literal) ? Date.parse(literal) : literal === 'true' ? true : literal === 'false' ? false : Number.isFinite(Number(literal)) ? Number(literal) : literal;
+  const b = /^\d{4}-\d{2}-\d{2}T/.test(literal)
+    ? Date.parse(literal)
+    : literal === 'true'
+      ? true
+      : literal === 'false'
+        ? false
+        : Number.isFinite(Number(literal))
+          ? Number(literal)
+          : literal;
   switch (op) {
     case '>=':
       return (a as number) >= (b as number);
@@ -414,7 +515,16 @@ function sampleValue(field: SalesforceField, n: number, at: number): unknown {
     case 'time':
       return '10:30:00.000Z';
     case 'address':
-      return { city: `City ${n}`, country: 'US', geocodeAccuracy: null, latitude: 37.7749, longitude: -122.4194, postalCode: '94105', state: 'CA', street: `${n} Market St` };
+      return {
+        city: `City ${n}`,
+        country: 'US',
+        geocodeAccuracy: null,
+        latitude: 37.7749,
+        longitude: -122.4194,
+        postalCode: '94105',
+        state: 'CA',
+        street: `${n} Market St`,
+      };
     case 'location':
       return { latitude: 37.7749, longitude: -122.4194 };
     case 'reference':

@@ -76,18 +76,36 @@ export class StripeStandIn extends VendorStandIn {
   static async start(options: StripeStandInOptions = {}): Promise<StripeStandIn> {
     const standIn = new StripeStandIn(options);
     standIn.seed();
-    standIn.server = await StandInServer.start((request) => standIn.answer(request), { headers: (n) => ({ 'request-id': `req_standin${String(n).padStart(6, '0')}` }) });
+    standIn.server = await StandInServer.start((request) => standIn.answer(request), {
+      headers: (n) => ({ 'request-id': `req_standin${String(n).padStart(6, '0')}` }),
+    });
     return standIn;
   }
 
   /** A 429 as Stripe sends it (`rate_limit` code, `Retry-After`). */
   rateLimitNext(path: string, retryAfterSeconds = 1, times = 1): void {
-    this.fail({ path, times, response: { status: 429, headers: { 'retry-after': String(retryAfterSeconds) }, body: stripeError('invalid_request_error', 'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.', 'rate_limit') } });
+    this.fail({
+      path,
+      times,
+      response: {
+        status: 429,
+        headers: { 'retry-after': String(retryAfterSeconds) },
+        body: stripeError(
+          'invalid_request_error',
+          'Too many requests hit the API too quickly. We recommend an exponential backoff of your requests.',
+          'rate_limit',
+        ),
+      },
+    });
   }
 
   /** A 500 as Stripe sends it (`api_error`). */
   serverErrorNext(path: string, times = 1): void {
-    this.fail({ path, times, response: { status: 500, body: stripeError('api_error', 'Sorry, something went wrong. We\'ve already been notified of the problem.') } });
+    this.fail({
+      path,
+      times,
+      response: { status: 500, body: stripeError('api_error', "Sorry, something went wrong. We've already been notified of the problem.") },
+    });
   }
 
   /** Creates an object now (with its `<type>.created` event). */
@@ -161,9 +179,20 @@ export class StripeStandIn extends VendorStandIn {
     const example = this.examples[resource.object];
     if (!example) throw new Error(`no example object for ${resource.object}`);
     const id = `${resource.idPrefix}_standin${String(++this.sequence).padStart(5, '0')}`;
-    const object: StripeObject = { ...structuredClone(example), id, [resource.createdField ?? 'created']: created, livemode: false, ...fields };
+    const object: StripeObject = {
+      ...structuredClone(example),
+      id,
+      [resource.createdField ?? 'created']: created,
+      livemode: false,
+      ...fields,
+    };
     if (resource.object === 'subscription') {
-      const item = { ...structuredClone(this.examples['subscription_item'] as StripeObject), id: `si_standin${String(this.sequence).padStart(5, '0')}`, subscription: id, created };
+      const item = {
+        ...structuredClone(this.examples['subscription_item'] as StripeObject),
+        id: `si_standin${String(this.sequence).padStart(5, '0')}`,
+        subscription: id,
+        created,
+      };
       object['items'] = { object: 'list', data: [item], has_more: false, total_count: 1, url: `/v1/subscription_items?subscription=${id}` };
     }
     return object;
@@ -182,30 +211,64 @@ export class StripeStandIn extends VendorStandIn {
 
   private answer(request: StandInRequest): StandInResponse {
     const key = bearerKey(request);
-    if (!key) return { status: 401, body: stripeError('invalid_request_error', 'You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. \'Authorization: Bearer YOUR_SECRET_KEY\').') };
+    if (!key)
+      return {
+        status: 401,
+        body: stripeError(
+          'invalid_request_error',
+          "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+        ),
+      };
     const restricted = this.options.restrictedKeys?.[key];
-    if (key !== this.apiKey && !restricted) return { status: 401, body: stripeError('invalid_request_error', `Invalid API Key provided: ${mask(key)}`, 'api_key_invalid') };
-    if (request.method !== 'GET') return { status: 405, body: stripeError('invalid_request_error', 'The stand-in serves the read API only (GET).') };
+    if (key !== this.apiKey && !restricted)
+      return { status: 401, body: stripeError('invalid_request_error', `Invalid API Key provided: ${mask(key)}`, 'api_key_invalid') };
+    if (request.method !== 'GET')
+      return { status: 405, body: stripeError('invalid_request_error', 'The stand-in serves the read API only (GET).') };
     const match = /^\/v1\/([a-z_]+)$/.exec(request.url.pathname);
     const path = match?.[1];
     const account = request.headers['stripe-account'];
     if (account !== undefined && !/^acct_/.test(String(account))) {
-      return { status: 403, body: stripeError('invalid_request_error', `The provided key '${mask(key)}' does not have access to account '${String(account)}' (or that account does not exist). Application access may have been revoked.`, 'account_invalid') };
+      return {
+        status: 403,
+        body: stripeError(
+          'invalid_request_error',
+          `The provided key '${mask(key)}' does not have access to account '${String(account)}' (or that account does not exist). Application access may have been revoked.`,
+          'account_invalid',
+        ),
+      };
     }
     if (restricted && path && !restricted.includes(path)) {
-      const permission = `rak_${(STRIPE_RESOURCES.find((r) => r.path === path)?.object ?? path.replace(/s$/, ''))}_read`;
-      return { status: 403, body: stripeError('invalid_request_error', `The provided key '${mask(key)}' does not have the required permissions for this endpoint on account 'acct_standin'. Having the '${permission}' permission would allow this request to continue.`, 'secret_key_required') };
+      const permission = `rak_${STRIPE_RESOURCES.find((r) => r.path === path)?.object ?? path.replace(/s$/, '')}_read`;
+      return {
+        status: 403,
+        body: stripeError(
+          'invalid_request_error',
+          `The provided key '${mask(key)}' does not have the required permissions for this endpoint on account 'acct_standin'. Having the '${permission}' permission would allow this request to continue.`,
+          'secret_key_required',
+        ),
+      };
     }
     const query = nestedQuery(request.url.searchParams);
     if (path === 'events') return this.page(request.url.pathname, this.matchingEvents(query), query, 'event');
     if (path === 'subscription_items') {
       const subscription = this.list('subscriptions').find((s) => s['id'] === query['subscription']);
-      if (!query['subscription']) return { status: 400, body: stripeError('invalid_request_error', 'Missing required param: subscription.', 'parameter_missing', 'subscription') };
+      if (!query['subscription'])
+        return {
+          status: 400,
+          body: stripeError('invalid_request_error', 'Missing required param: subscription.', 'parameter_missing', 'subscription'),
+        };
       const items = ((subscription?.['items'] as { data?: StripeObject[] } | undefined)?.data ?? []).slice();
       return this.page(request.url.pathname, items, query, 'subscription_item');
     }
     const resource = STRIPE_RESOURCES.find((r) => r.path === path);
-    if (!resource || !path) return { status: 404, body: stripeError('invalid_request_error', `Unrecognized request URL (GET: ${request.url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`) };
+    if (!resource || !path)
+      return {
+        status: 404,
+        body: stripeError(
+          'invalid_request_error',
+          `Unrecognized request URL (GET: ${request.url.pathname}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
+        ),
+      };
     let objects = this.list(path);
     // Stripe lists only non-canceled subscriptions unless status=all (or canceled) is asked for.
     if (path === 'subscriptions' && query['status'] !== 'all') objects = objects.filter((o) => o['status'] !== 'canceled');
@@ -220,14 +283,30 @@ export class StripeStandIn extends VendorStandIn {
   }
 
   /** One page of a list, as Stripe pages it (newest first). */
-  private page(url: string, all: StripeObject[], query: Record<string, unknown>, object: string, createdField = 'created'): StandInResponse {
+  private page(
+    url: string,
+    all: StripeObject[],
+    query: Record<string, unknown>,
+    object: string,
+    createdField = 'created',
+  ): StandInResponse {
     const limit = query['limit'] === undefined ? 10 : Number(query['limit']);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      return { status: 400, body: stripeError('invalid_request_error', 'Invalid integer: limit must be between 1 and 100.', 'parameter_invalid_integer', 'limit') };
+      return {
+        status: 400,
+        body: stripeError(
+          'invalid_request_error',
+          'Invalid integer: limit must be between 1 and 100.',
+          'parameter_invalid_integer',
+          'limit',
+        ),
+      };
     }
     const created = query['created'];
     const at = (o: StripeObject) => Number(o[createdField]);
-    const sorted = all.filter((o) => createdMatches(at(o), created)).sort((a, b) => at(b) - at(a) || String(b['id']).localeCompare(String(a['id'])));
+    const sorted = all
+      .filter((o) => createdMatches(at(o), created))
+      .sort((a, b) => at(b) - at(a) || String(b['id']).localeCompare(String(a['id'])));
     const after = query['starting_after'];
     const before = query['ending_before'];
     let start = 0;
@@ -235,7 +314,16 @@ export class StripeStandIn extends VendorStandIn {
     if (typeof after === 'string' || typeof before === 'string') {
       const id = (after ?? before) as string;
       const index = sorted.findIndex((o) => o['id'] === id);
-      if (index < 0) return { status: 400, body: stripeError('invalid_request_error', `No such ${object}: '${id}'`, 'resource_missing', typeof after === 'string' ? 'starting_after' : 'ending_before') };
+      if (index < 0)
+        return {
+          status: 400,
+          body: stripeError(
+            'invalid_request_error',
+            `No such ${object}: '${id}'`,
+            'resource_missing',
+            typeof after === 'string' ? 'starting_after' : 'ending_before',
+          ),
+        };
       if (typeof after === 'string') start = index + 1;
       else {
         end = index;
@@ -270,7 +358,12 @@ function bearerKey(request: StandInRequest): string | undefined {
   const bearer = /^Bearer\s+(\S+)$/i.exec(header);
   if (bearer) return bearer[1];
   const basic = /^Basic\s+(\S+)$/i.exec(header);
-  if (basic) return Buffer.from(basic[1] as string, 'base64').toString('utf8').split(':')[0] || undefined;
+  if (basic)
+    return (
+      Buffer.from(basic[1] as string, 'base64')
+        .toString('utf8')
+        .split(':')[0] || undefined
+    );
   return undefined;
 }
 
@@ -281,7 +374,12 @@ function mask(key: string): string {
 }
 
 function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
 }
 
 function createdMatches(created: number, filter: unknown): boolean {

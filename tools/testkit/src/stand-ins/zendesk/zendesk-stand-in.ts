@@ -56,17 +56,26 @@ export class ZendeskStandIn extends VendorStandIn {
     // Objects were changed a while ago, one second apart, so bookmarks taken now lie behind later changes.
     this.clock = Math.floor(Date.now() / 1000) * 1000 - 86_400_000;
     const counts = { tickets: 3, users: 3, organizations: 3, groups: 3, satisfaction_ratings: 3, ...options.counts };
-    for (let i = 0; i < counts.organizations; i++) this.add('organizations', { name: `Org ${i + 1}`, domain_names: [`org${i + 1}.example.com`], tags: [] });
+    for (let i = 0; i < counts.organizations; i++)
+      this.add('organizations', { name: `Org ${i + 1}`, domain_names: [`org${i + 1}.example.com`], tags: [] });
     for (let i = 0; i < counts.groups; i++) this.add('groups', { name: `Group ${i + 1}`, deleted: false, default: i === 0 });
-    for (let i = 0; i < counts.users; i++) this.add('users', { name: `User ${i + 1}`, email: `user${i + 1}@example.com`, role: i === 0 ? 'admin' : 'end-user', active: true });
+    for (let i = 0; i < counts.users; i++)
+      this.add('users', { name: `User ${i + 1}`, email: `user${i + 1}@example.com`, role: i === 0 ? 'admin' : 'end-user', active: true });
     for (let i = 0; i < counts.tickets; i++) this.addTicket({ subject: `Ticket ${i + 1}` }, options.commentsPerTicket ?? 2);
     const tickets = this.objects.get('tickets') ?? [];
-    for (let i = 0; i < counts.satisfaction_ratings; i++) this.add('satisfaction_ratings', { score: i % 2 === 0 ? 'good' : 'bad', ticket_id: tickets[i % Math.max(tickets.length, 1)]?.id ?? null, comment: null });
+    for (let i = 0; i < counts.satisfaction_ratings; i++)
+      this.add('satisfaction_ratings', {
+        score: i % 2 === 0 ? 'good' : 'bad',
+        ticket_id: tickets[i % Math.max(tickets.length, 1)]?.id ?? null,
+        comment: null,
+      });
   }
 
   static async start(options: ZendeskStandInOptions = {}): Promise<ZendeskStandIn> {
     const standIn = new ZendeskStandIn(options);
-    standIn.server = await StandInServer.start((request) => standIn.handle(request), { headers: (n) => ({ 'x-request-id': `standin-${n}`, 'x-zendesk-api-version': 'v2' }) });
+    standIn.server = await StandInServer.start((request) => standIn.handle(request), {
+      headers: (n) => ({ 'x-request-id': `standin-${n}`, 'x-zendesk-api-version': 'v2' }),
+    });
     return standIn;
   }
 
@@ -83,7 +92,12 @@ export class ZendeskStandIn extends VendorStandIn {
   /** Adds a ticket with its metric set and `comments` comments. */
   addTicket(fields: Record<string, unknown>, comments = 1): ZendeskObject {
     const ticket = this.add('tickets', { status: 'open', priority: 'normal', tags: [], custom_fields: [], ...fields });
-    this.add('ticket_metrics', { ticket_id: ticket.id, reopens: 0, replies: comments, reply_time_in_minutes: { calendar: 12, business: 10 } });
+    this.add('ticket_metrics', {
+      ticket_id: ticket.id,
+      reopens: 0,
+      replies: comments,
+      reply_time_in_minutes: { calendar: 12, business: 10 },
+    });
     for (let i = 0; i < comments; i++) this.addComment(ticket.id, `Comment ${i + 1} on ${ticket.id}`);
     return ticket;
   }
@@ -91,7 +105,16 @@ export class ZendeskStandIn extends VendorStandIn {
   /** Adds a comment to a ticket (the ticket's updated_at moves, as in Zendesk). */
   addComment(ticketId: number, body: string): ZendeskObject {
     const at = this.tick();
-    const comment: ZendeskObject = { id: ++this.sequence, type: 'Comment', body, public: true, author_id: 1, attachments: [], created_at: at, updated_at: at };
+    const comment: ZendeskObject = {
+      id: ++this.sequence,
+      type: 'Comment',
+      body,
+      public: true,
+      author_id: 1,
+      attachments: [],
+      created_at: at,
+      updated_at: at,
+    };
     const list = this.comments.get(ticketId) ?? [];
     list.push(comment);
     this.comments.set(ticketId, list);
@@ -140,7 +163,9 @@ export class ZendeskStandIn extends VendorStandIn {
       if (name === 'satisfaction_ratings') {
         const start = query.get('start_time');
         const end = query.get('end_time');
-        all = all.filter((o) => (start === null || seconds(o.updated_at) >= Number(start)) && (end === null || seconds(o.updated_at) < Number(end)));
+        all = all.filter(
+          (o) => (start === null || seconds(o.updated_at) >= Number(start)) && (end === null || seconds(o.updated_at) < Number(end)),
+        );
       }
       return this.cursorPage(name, all, path, query);
     }
@@ -149,7 +174,9 @@ export class ZendeskStandIn extends VendorStandIn {
 
   /** Objects changed at or after a time, oldest change first (ties by id), as the incremental exports order them. */
   private changedSince(collection: string, startTime: number): ZendeskObject[] {
-    return (this.objects.get(collection) ?? []).filter((o) => seconds(o.updated_at) >= startTime).sort((a, b) => a.updated_at.localeCompare(b.updated_at) || a.id - b.id);
+    return (this.objects.get(collection) ?? [])
+      .filter((o) => seconds(o.updated_at) >= startTime)
+      .sort((a, b) => a.updated_at.localeCompare(b.updated_at) || a.id - b.id);
   }
 
   private cursorExport(collection: string, query: URLSearchParams): StandInResponse {
