@@ -24,6 +24,7 @@ case "${1:-}" in
     install
     bash scripts/services.sh
     command -v chromium >/dev/null || apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }  # the UI's browser tests (tools/ui)
+    npx biome ci .   # lint (recommended rules, no floating promises, type-only imports) and formatting
     npm run build
     npm run typecheck
     npx vitest run

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BetaAnalyticsDataClient, protos } from '@google-analytics/data';
+import { BetaAnalyticsDataClient, type protos } from '@google-analytics/data';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError, ConnectorError, type Logger } from '@mage-int/core';
 import type { ResolvedConfig } from './generated/config.js';

@@ -88,7 +88,7 @@ describe('LOG_BASED streams without a key', () => {
       expect(rows).toEqual(expected);
       expect(rows).toHaveLength(19);
     } finally {
-      dest.close();
+      await dest.close();
     }
   });
 });

@@ -109,14 +109,12 @@ export class AzureBlobStorage implements Storage {
    */
   async putFile(key: string, path: string, signal?: AbortSignal): Promise<void> {
     try {
-      await this.container
-        .getBlockBlobClient(this.prefix + key)
-        .uploadFile(path, {
-          blockSize: BLOCK_SIZE,
-          concurrency: 4,
-          maxSingleShotSize: BLOCK_SIZE,
-          ...(signal ? { abortSignal: signal } : {}),
-        });
+      await this.container.getBlockBlobClient(this.prefix + key).uploadFile(path, {
+        blockSize: BLOCK_SIZE,
+        concurrency: 4,
+        maxSingleShotSize: BLOCK_SIZE,
+        ...(signal ? { abortSignal: signal } : {}),
+      });
     } catch (error) {
       this.fail(error, 'upload', key);
     }

@@ -66,9 +66,7 @@ export function conformanceSubject(
 }
 
 /** The checks and the context they run in, for one subject. */
-export async function prepareSuite(
-  subject: ConformanceSubject,
-): Promise<{
+export async function prepareSuite(subject: ConformanceSubject): Promise<{
   checks: ConformanceCheck<never>[];
   context: SourceSuiteContext | DestinationSuiteContext;
   setup(): Promise<void>;

@@ -1,6 +1,6 @@
 import { parseExactJson, readLineBatches } from '@mage-int/core';
 import { FileDataError } from '../file-errors.js';
-import { decodeText, ROWS_PER_BATCH, type RawRow } from './raw-row.js';
+import { decodeText, type RawRow } from './raw-row.js';
 
 function asObject(value: unknown, file: string, line: number): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -49,6 +49,7 @@ function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: str
       if (/^(smallint|int2)$/i.test(type.sqlType ?? '')) return `CAST(${text} AS SMALLINT)`;
       if (/^(integer|int|int4)$/i.test(type.sqlType ?? '')) return `CAST(${text} AS INTEGER)`;
       return `CAST(${text} AS BIGINT)`;
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: exact numbers are written as decimals, below
     case 'number':
       if (!stats.exact) return `CAST(${text} AS DOUBLE)`;
     // falls through: values a double would round are kept as exact decimals
