@@ -1,44 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryStateStore, pipeline, silentLogger } from '@mage-int/core';
-import duckdb, { DuckDB } from '@mage-int/destination-duckdb';
-import { startGoogleAnalyticsStandIn, type GoogleAnalyticsStandIn } from '@mage-int/testkit';
+import duckdb from '@mage-int/destination-duckdb';
+import { duckdbScratch, repeatableRun, startGoogleAnalyticsStandIn, type GoogleAnalyticsStandIn } from '@mage-int/testkit';
 import gaSource from '../src/index.js';
 import { configFor, daysAgo, seed } from './helpers.js';
 
 let ga: GoogleAnalyticsStandIn;
-const dir = mkdtempSync(join(tmpdir(), 'source-google-analytics-'));
+const duck = duckdbScratch('source-google-analytics');
 beforeAll(async () => {
   ga = await startGoogleAnalyticsStandIn();
   seed(ga, 4, ['Brazil', 'Canada', 'France']);
 });
 afterAll(async () => {
   await ga.close();
-  rmSync(dir, { recursive: true, force: true });
+  duck.remove();
 });
 
 describe('Google Analytics into DuckDB', () => {
   it('loads a report by day with typed metrics, then a second run replaces the late-changed days by key', async () => {
-    const path = join(dir, 'ga.duckdb');
-    const stateStore = new MemoryStateStore();
-    const run = () =>
-      pipeline({
-        id: 'ga-duckdb',
-        source: { connector: gaSource, config: configFor(ga, { lookback_window_days: 1, page_size: 5 }) },
-        destination: { connector: duckdb, config: { path } },
-        select: ['traffic'],
-        stateStore,
-      }).run({ logger: silentLogger });
-    const query = async (sql: string) => {
-      const db = new DuckDB({ config: { path } });
-      try {
-        return await db.query(sql);
-      } finally {
-        await db.close();
-      }
-    };
+    const run = repeatableRun({
+      id: 'ga-duckdb',
+      source: { connector: gaSource, config: configFor(ga, { lookback_window_days: 1, page_size: 5 }) },
+      destination: { connector: duckdb, config: { path: duck.path } },
+      select: ['traffic'],
+    });
+    const query = duck.rows;
 
     expect((await run()).streams['traffic']?.records).toBe(12);
     expect(await query('SELECT typeof(date) AS d, typeof(activeUsers) AS u FROM traffic LIMIT 1')).toEqual([{ d: 'DATE', u: 'BIGINT' }]);
