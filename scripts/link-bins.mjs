@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Makes every workspace package's `bin` runnable in this checkout: the target file executable and linked into
-// node_modules/.bin. Run by `npm run build` after the packages are built, because neither npm nor nx can do it:
+// node_modules/.bin. Run by `npm run build` after the packages are built, and by `npm run typecheck` (which may restore a
+// dependency's build from the nx cache), because neither npm nor nx can do it:
 // `npm install` skips bins whose targets (dist/bin.js) do not exist yet, tsc writes new files 0644, and nx
 // restores cached outputs without their mode.
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';

@@ -30,11 +30,17 @@ function missing(schema: JsonSchema, value: unknown, path = ''): string[] {
   ];
 }
 
-/** A value of the right type for a required setting without a default. */
-/** A minimal valid value: required properties filled in, arrays as long as `minItems` asks (nested specs such as source-rest's). */
+/**
+ * A minimal valid value: required properties filled in, arrays as long as `minItems` asks (nested specs such as
+ * source-rest's), a string matching the setting's `pattern` (a GA4 property id is digits).
+ */
 function sample(schema: JsonSchema): unknown {
   const type = [schema.type].flat()[0];
   if (schema.enum) return schema.enum[0];
+  if (typeof schema.pattern === 'string') {
+    const pattern = new RegExp(schema.pattern);
+    return ['x', '1', 'a_1', 'x.y', 'x@y.z'].find((candidate) => pattern.test(candidate)) ?? 'x';
+  }
   if (type === 'object') return Object.fromEntries((schema.required ?? []).map((key) => [key, sample(schema.properties?.[key] ?? {})]));
   if (type === 'array')
     return Array.from({ length: Number(schema.minItems ?? 0) }, () =>
