@@ -78,7 +78,7 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
   },
   {
     connector: 'source-hubspot',
-    mage: { access_token: 'pat-na1-x', request_timeout: 300, start_date: '2023-01-01T00:00:00Z' },
+    mage: { access_token: 'pat-na1-x', request_timeout: 300, start_date: '2023-01-01T00:00:00Z', disable_collection: true },
     expected: { access_token: 'pat-na1-x', request_timeout_seconds: 300, start_date: '2023-01-01T00:00:00Z' },
   },
   {
