@@ -95,6 +95,7 @@ export {
   type ResponseRule,
 } from './source-kit/http/http-client.js';
 export { HttpError } from './source-kit/http/http-error.js';
+export { httpUrlSetting, httpUrlText } from './source-kit/http/url-setting.js';
 export {
   bearerAuth,
   apiKeyAuth,

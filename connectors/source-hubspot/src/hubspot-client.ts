@@ -16,6 +16,7 @@ import {
   type ConnectorContext,
   type HttpAuth,
   type JsonSchema,
+  httpUrlText,
 } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -43,7 +44,7 @@ export interface HubSpotConnection {
  */
 export function connect(input: Config, ctx: ConnectorContext): HubSpotConnection {
   const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source hubspot'); // fills the spec's defaults
-  const base = baseUrl(config.base_url);
+  const base = httpUrlText(config.base_url, 'base_url', DEFAULT_BASE_URL);
   const auth = authFor(config, base);
   const client = (perSecond: number) =>
     new HttpClient({
@@ -134,19 +135,6 @@ function authFor(config: ResolvedConfig, base: string): HttpAuth {
       hint: "a private app token: HubSpot → Settings → Integrations → Private Apps; OAuth: your public app's credentials and a refresh token of its install",
     },
   );
-}
-
-function baseUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString().replace(/\/$/, '');
-  } catch {
-    // Reported below.
-  }
-  throw new ConfigError('BASE_URL_INVALID', `base_url "${value}" is not an http(s) URL`, {
-    field: 'base_url',
-    hint: `write it with its scheme: ${DEFAULT_BASE_URL}`,
-  });
 }
 
 /** What a failed call was for: the stream (named in errors), the request, and the scope it needs. */

@@ -14,6 +14,7 @@ import {
   type ConnectorContext,
   type JsonSchema,
   type Logger,
+  httpUrlText,
 } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -107,7 +108,7 @@ class KitTransport extends Transport {
  */
 export async function connect(input: Config, ctx: ConnectorContext): Promise<SalesforceConnection> {
   const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source salesforce'); // fills the spec's defaults
-  const loginUrl = httpUrl(config.base_url, 'base_url');
+  const loginUrl = httpUrlText(config.base_url, 'base_url', DEFAULT_LOGIN_URL);
   const version = config.api_version;
   const http = new HttpClient({
     baseUrl: loginUrl,
@@ -133,7 +134,7 @@ export async function connect(input: Config, ctx: ConnectorContext): Promise<Sal
   const conn = new Connection({
     loginUrl,
     version,
-    ...(config.instance_url ? { instanceUrl: httpUrl(config.instance_url, 'instance_url') } : {}),
+    ...(config.instance_url ? { instanceUrl: httpUrlText(config.instance_url, 'instance_url', DEFAULT_LOGIN_URL) } : {}),
     ...(oauth2 ? { oauth2 } : {}),
     ...(method === 'refresh_token' ? { refreshToken: config.refresh_token } : {}),
     ...(method === 'jwt'
@@ -203,19 +204,6 @@ function authMethod(config: Config): AuthMethod {
       hint: 'OAuth refresh tokens and JWT bearer need a connected app (Setup → App Manager) with the "api" and "refresh_token" scopes',
     },
   );
-}
-
-function httpUrl(value: string, field: string): string {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString().replace(/\/$/, '');
-  } catch {
-    // Reported below.
-  }
-  throw new ConfigError('BASE_URL_INVALID', `${field} "${value}" is not an http(s) URL`, {
-    field,
-    hint: `write it with its scheme: ${DEFAULT_LOGIN_URL}`,
-  });
 }
 
 function loginError(error: unknown, connection: SalesforceConnection, loginUrl: string): unknown {

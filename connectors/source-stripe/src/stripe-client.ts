@@ -8,6 +8,7 @@ import {
   validateConfig,
   type ConnectorContext,
   type JsonSchema,
+  httpUrlSetting,
 } from '@mage-int/core';
 import Stripe from 'stripe';
 import spec from '../spec.json' with { type: 'json' };
@@ -43,7 +44,7 @@ export function connect(input: Config, ctx: ConnectorContext): StripeConnection 
       hint: 'use a secret key (sk_live_…, sk_test_…) or a restricted key (rk_…) from Dashboard → Developers → API keys',
     });
   }
-  const base = baseUrl(config.base_url);
+  const base = httpUrlSetting(config.base_url, 'base_url', DEFAULT_BASE_URL);
   const http = new HttpClient({
     baseUrl: base.toString(),
     maxRetries: config.max_retries,
@@ -70,19 +71,6 @@ export function connect(input: Config, ctx: ConnectorContext): StripeConnection 
     ...(config.account_id ? { stripeAccount: config.account_id } : {}),
   });
   return { stripe, apiKey };
-}
-
-function baseUrl(value: string): URL {
-  try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
-  } catch {
-    // Reported below.
-  }
-  throw new ConfigError('BASE_URL_INVALID', `base_url "${value}" is not an http(s) URL`, {
-    field: 'base_url',
-    hint: `write it with its scheme: ${DEFAULT_BASE_URL}`,
-  });
 }
 
 /** What a failed call was for: the stream (named in errors), the request, and the permission it needs. */
