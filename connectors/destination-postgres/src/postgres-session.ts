@@ -32,6 +32,8 @@ const CHUNK_BYTES = 256 * 1024;
 /** A direct COPY keeps its rows for a replay into staging; it is cut into segments of this size to bound memory. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
 const SAVEPOINT = 'mage_segment';
+/** Rows the batch encoder puts in one string before it is written to the pending buffer (UTF-16 units, ~3× in bytes at worst). */
+const BATCH_TEXT_UNITS = 32 * 1024;
 
 /** Per-stream load state. */
 interface StreamLoad {
@@ -325,12 +327,44 @@ export class PostgresSession implements DestinationSession {
     this.unitRows += rows;
   }
 
-  /** Encodes records to COPY text rows in the pending buffer (the general path). */
+  /**
+   * Encodes records to COPY text rows in the pending buffer (the general path). Runs of plain records go through
+   * the plan's compiled batch encoder, many rows to one string and one buffer write; a delete, and a run in which a
+   * value fails to encode, take the record-by-record path, which handles them (and names the record).
+   */
   private async encodeRecords(load: StreamLoad, records: readonly RecordData[], meta: RowMeta): Promise<void> {
+    const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
+    let i = 0;
+    while (i < records.length) {
+      const flagged = load.mode === 'staging' && hardDeleteByKey;
+      const encoder = flagged ? load.plan.encodeFlaggedRows : load.plan.encodeRows;
+      this.startUnit(meta);
+      const text = encoder(records, i, meta, BATCH_TEXT_UNITS);
+      const next = encoder.next;
+      if (next === i) {
+        await this.encodeRecord(load, records, i, meta);
+        i++;
+        continue;
+      }
+      // UTF-8 needs at most 3 bytes per UTF-16 unit.
+      const pending = await this.reserve(load, flagged ? load.layouts.flagged : load.layouts.plain, text.length * 3);
+      load.pendingBytes += pending.write(text, load.pendingBytes);
+      load.records += next - i;
+      this.unitRows += next - i;
+      i = next;
+    }
+  }
+
+  /**
+   * One record to one COPY text row: a delete (which may switch the stream to staging or add the deleted column
+   * first), or a record whose value the batch encoder could not take (a bigint column to widen, a value to reject).
+   * A record that widened a column is encoded again with the new plan.
+   */
+  private async encodeRecord(load: StreamLoad, records: readonly RecordData[], index: number, meta: RowMeta): Promise<void> {
     const stream = load.name;
     const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i] as RecordData;
+    const record = records[index] as RecordData;
+    for (;;) {
       const deleted = record['_sdc_deleted_at'] !== undefined && record['_sdc_deleted_at'] !== null;
       if (deleted) {
         if (hardDeleteByKey) {
@@ -362,7 +396,6 @@ export class PostgresSession implements DestinationSession {
           load.minimumTypes.set(error.column, { kind: 'numeric' });
           this.logger.warn(`stream "${stream}": an integer does not fit bigint column "${error.column}"; widening it to numeric`);
           await this.replan(load);
-          i--;
           continue;
         }
         throw this.valueError(error, load, record);
@@ -373,6 +406,7 @@ export class PostgresSession implements DestinationSession {
       load.pendingBytes += pending.write(line, load.pendingBytes);
       load.records++;
       this.unitRows++;
+      return;
     }
   }
 
