@@ -1,6 +1,7 @@
 /**
  * Test helpers of the file layer (`@mage-int/files/testing`): the shared destination fixtures that do not apply to
- * append-only files, a reader of the JSON Lines files a stream's folder holds, and the checks every `Storage` passes.
+ * append-only files, a reader of the JSON Lines files a stream's folder holds, the checks every `Storage` passes, and
+ * the SIGKILL-during-upload check every file destination runs.
  */
 import { deepStrictEqual, match, rejects, strictEqual } from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +11,20 @@ import { text } from 'node:stream/consumers';
 import { Decimal, parseExactJson, type RecordData, type SourceMessage, type StateMessage } from '@mage-int/core';
 import { streamFolder } from './file-destination.js';
 import type { Storage } from './storage.js';
+
+export {
+  AZURE_PUT_BLOCK,
+  checkKilledUpload,
+  GCS_RESUMABLE_CHUNK,
+  holdingProxy,
+  KILLED_UPLOAD_ROWS,
+  runSingerTarget,
+  S3_UPLOAD_PART,
+  watchForStagingFile,
+  type KilledUploadTarget,
+  type TargetRun,
+  type UploadPartMatcher,
+} from './killed-upload-check.js';
 
 /** Fixtures an append-only JSON Lines file destination skips, with the reason. */
 export const APPEND_ONLY_FILE_SKIPS: Record<string, string> = {
