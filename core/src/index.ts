@@ -26,6 +26,7 @@ export { PostgresStateStore, StateConflictError, type PostgresStateOptions } fro
 export { StateLockedError, type LockHolder, type StateLock } from './state/state-lock.js';
 
 export * from './connector/contract.js';
+export { discoverProgress, type DiscoverContext, type DiscoverProgress } from './connector/discover-progress.js';
 export { createLogger, silentLogger, redact, redactor, type Logger, type LogLevel, type LoggerOptions } from './connector/logger.js';
 export {
   validateConfig,
@@ -137,6 +138,7 @@ export { valueAt, type ValuePath } from './source-kit/http/value-at.js';
 
 export { RunRecordStore, newRunId, runsDirFor, type RunRecord, type RunStreamRecord, type RunLogLine } from './history/run-record.js';
 export { runPipeline, type RunPipelineOptions, type RunProgress, type RunSummary, type StreamProgress } from './runner/run-pipeline.js';
+export { StreamPhases, type StreamPhase, type StreamPhaseInfo } from './runner/stream-phases.js';
 export { prefetch } from './runner/prefetch.js';
 export { tuneHeapForStreaming, youngGenerationSize } from './runner/streaming-heap.js';
 export { applyStreamOverrides, loadOptionsFrom, toConflictMethod, type StreamOverride } from './runner/stream-selection.js';

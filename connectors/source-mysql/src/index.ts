@@ -11,6 +11,7 @@ import {
   type Catalog,
   type CheckResult,
   type ConnectorContext,
+  type DiscoverContext,
   type JsonSchema,
   type SourceClientOptions,
   type SourceMessage,
@@ -55,10 +56,10 @@ async function check(config: ResolvedConfig): Promise<CheckResult> {
   }
 }
 
-async function discover(config: ResolvedConfig): Promise<Catalog> {
+async function discover(config: ResolvedConfig, ctx?: DiscoverContext): Promise<Catalog> {
   const client = await connect(config);
   try {
-    return await discoverCatalog(client, config);
+    return await discoverCatalog(client, config, ctx);
   } catch (error) {
     throw explainError(error, config);
   } finally {
@@ -134,7 +135,7 @@ const source = defineSource<Config>({
   spec: spec as JsonSchema,
   schemaEnforced: true,
   check: (config) => check(filled(config)),
-  discover: (config) => discover(filled(config)),
+  discover: (config, ctx) => discover(filled(config), ctx),
   read: (config, catalog, state, ctx) => read(filled(config), catalog, state, ctx),
   operations: { preflight: (config, catalog, state) => preflightRead(filled(config), catalog, state) },
 });

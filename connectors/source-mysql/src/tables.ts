@@ -76,23 +76,27 @@ async function jsonColumns(client: MySqlClient, databases: readonly string[]): P
  * information_schema queries.
  */
 export async function loadTables(client: MySqlClient, databases: readonly string[], only?: ReadonlySet<string>): Promise<TableInfo[]> {
-  if (databases.length === 0) return [];
+  if (databases.length === 0 || only?.size === 0) return [];
+  // With `only`, the server reads just those tables' rows of information_schema (the exact names are checked below).
+  const names = only ? [...only].map((id) => id.slice(id.indexOf('.') + 1)) : undefined;
+  const byName = (column: string) => (names ? ` AND ${column} IN (?)` : '');
+  const params = names ? [databases, names] : [databases];
   const [tables, columns, indexes, json] = await Promise.all([
     client.query<TableRow>(
       `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name, TABLE_TYPE AS type, TABLE_ROWS AS rows_estimate FROM information_schema.TABLES
-       WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME`,
-      [databases],
+       WHERE TABLE_SCHEMA IN (?)${byName('TABLE_NAME')} ORDER BY TABLE_SCHEMA, TABLE_NAME`,
+      params,
     ),
     client.query<ColumnRow>(
       `SELECT TABLE_SCHEMA AS db, TABLE_NAME AS tbl, COLUMN_NAME AS name, DATA_TYPE AS data_type, COLUMN_TYPE AS column_type, COLLATION_NAME AS collation, IS_NULLABLE AS is_nullable
-       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
-      [databases],
+       FROM information_schema.COLUMNS WHERE TABLE_SCHEMA IN (?)${byName('TABLE_NAME')} ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION`,
+      params,
     ),
     client.query<IndexRow>(
       `SELECT s.TABLE_SCHEMA AS db, s.TABLE_NAME AS tbl, s.INDEX_NAME AS index_name, s.COLUMN_NAME AS column_name
-       FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA IN (?) AND s.NON_UNIQUE = 0 AND s.COLUMN_NAME IS NOT NULL
+       FROM information_schema.STATISTICS s WHERE s.TABLE_SCHEMA IN (?)${byName('s.TABLE_NAME')} AND s.NON_UNIQUE = 0 AND s.COLUMN_NAME IS NOT NULL
        ORDER BY s.TABLE_SCHEMA, s.TABLE_NAME, s.INDEX_NAME = 'PRIMARY' DESC, s.INDEX_NAME, s.SEQ_IN_INDEX`,
-      [databases],
+      params,
     ),
     jsonColumns(client, databases),
   ]);

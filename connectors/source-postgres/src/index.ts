@@ -12,6 +12,7 @@ import {
   type CatalogStream,
   type CheckResult,
   type ConnectorContext,
+  type DiscoverContext,
   type JsonSchema,
   type SourceMessage,
   type State,
@@ -58,10 +59,10 @@ async function check(config: ResolvedConfig): Promise<CheckResult> {
   }
 }
 
-async function discover(config: ResolvedConfig): Promise<Catalog> {
+async function discover(config: ResolvedConfig, ctx?: DiscoverContext): Promise<Catalog> {
   const client = await connect(config);
   try {
-    return await discoverCatalog(client, config);
+    return await discoverCatalog(client, config, ctx);
   } catch (error) {
     throw explainError(error, config);
   } finally {
@@ -142,7 +143,7 @@ const source = defineSource<Config>({
   spec: spec as JsonSchema,
   schemaEnforced: true,
   check: (config) => check(filled(config)),
-  discover: (config) => discover(filled(config)),
+  discover: (config, ctx) => discover(filled(config), ctx),
   read: (config, catalog, state, ctx) => read(filled(config), catalog, state, ctx),
   commit: (config, state, ctx) => commitLogPosition(filled(config), state, ctx),
   operations: {

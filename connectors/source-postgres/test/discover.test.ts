@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getMetadata, type CatalogStream } from '@mage-int/core';
-import { PostgreSQL } from '../src/index.js';
+import { getMetadata, silentLogger, type CatalogStream, type DiscoverProgress } from '@mage-int/core';
+import postgres, { PostgreSQL } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;
@@ -107,5 +107,26 @@ describe('discovery', () => {
     expect(result.message).toMatch(/database "mage_no_such_db" does not exist/);
     expect(result.message).not.toContain('sekret-pw');
     expect((await new PostgreSQL({ config: db.config }).check()).ok).toBe(true);
+  });
+});
+
+describe('discovery progress', () => {
+  it('reports tables introspected of the total, in increasing counts ending at the total, over many tables', async () => {
+    const tables = 450; // more than two batches of DISCOVER_BATCH (200)
+    await db.sql(
+      `CREATE SCHEMA progress; ${Array.from({ length: tables }, (_, i) => `CREATE TABLE progress.t${String(i).padStart(3, '0')} (id int PRIMARY KEY, v text);`).join(' ')}`,
+    );
+    const reports: DiscoverProgress[] = [];
+    const catalog = await postgres.discover({ ...db.config, schema: 'progress' } as never, {
+      logger: silentLogger,
+      signal: new AbortController().signal,
+      onProgress: (p) => reports.push({ ...p }),
+    });
+    expect(catalog.streams).toHaveLength(tables);
+    expect(reports.map((p) => p.done)).toEqual([0, 200, 400, 450]);
+    expect(new Set(reports.map((p) => `${p.unit} of ${p.total}`))).toEqual(new Set([`tables of ${tables}`]));
+    expect(reports.at(-1)?.current).toBe('progress.t449');
+    // The batched queries describe each table as the one round trip did.
+    expect(getMetadata(catalog.streams.find((s) => s.stream === 't123')!)['table-key-properties']).toEqual(['id']);
   });
 });

@@ -1,8 +1,10 @@
 import {
   buildCatalogStream,
+  discoverProgress,
   formatError,
   type Catalog,
   type ConnectorContext,
+  type DiscoverContext,
   type JsonSchema,
   type RecordData,
   type StreamSync,
@@ -51,9 +53,11 @@ export async function sampleRecords(stream: RestStream, limit: number, ctx: Conn
  * the first page with the inline properties winning; a resource that cannot be sampled gets its inline schema (or
  * an open one) and a warning.
  */
-export async function discoverCatalog(config: Config, streams: readonly RestStream[], ctx: ConnectorContext): Promise<Catalog> {
+export async function discoverCatalog(config: Config, streams: readonly RestStream[], ctx: DiscoverContext): Promise<Catalog> {
   const sampleSize = config.sample_size ?? 100;
   const entries = [];
+  // Streams whose schema comes from a sample cost a request each: those are what progress counts.
+  const step = discoverProgress(ctx, 'streams sampled', streams.filter((s) => s.resource.inferSchema).length);
   for (const stream of streams) {
     const { resource } = stream;
     let schema: JsonSchema = { type: 'object', ...resource.schema, properties: { ...resource.schema?.properties } };
@@ -63,6 +67,7 @@ export async function discoverCatalog(config: Config, streams: readonly RestStre
       } catch (error) {
         ctx.logger.warn(`could not sample records to infer the schema: ${formatError(error)}`, { stream: resource.name });
       }
+      step(resource.name);
     }
     const incremental = resource.endpoint.incremental;
     entries.push(

@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
 import type { SourceMessage, StateMessage } from '../protocol/messages.js';
 import type { State } from '../state/state.js';
+import type { DiscoverContext } from './discover-progress.js';
 import type { Logger } from './logger.js';
 
 /** What every connector call receives. */
@@ -74,7 +75,11 @@ export interface Source<Config = Record<string, unknown>> extends ConnectorBase 
    */
   schemaEnforced?: boolean;
   check(config: Config, ctx: ConnectorContext): Promise<CheckResult>;
-  discover(config: Config, ctx: ConnectorContext): Promise<Catalog>;
+  /**
+   * The streams the source offers. A source that knows how far it has got (tables introspected of N, streams sampled
+   * of N) reports it through `ctx.onProgress` (see `discoverProgress`); callers that do not listen pass none.
+   */
+  discover(config: Config, ctx: DiscoverContext): Promise<Catalog>;
   /**
    * Reads the selected streams of `catalog`, starting from `state`. Emits STATE messages whose value is the
    * full state (bookmarks of every stream) as of the records before it.

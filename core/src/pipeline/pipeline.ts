@@ -1,6 +1,7 @@
 import { isAbsolute, join } from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Destination, Source } from '../connector/contract.js';
+import type { DiscoverProgress } from '../connector/discover-progress.js';
 import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
 import { settingSchema } from '../connector/config.js';
@@ -49,6 +50,8 @@ export interface RunOptions {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** How far the source's discovery has got (a run without a saved catalog discovers first). */
+  onDiscoverProgress?: (progress: DiscoverProgress) => void;
 }
 
 /** The programmatic API: `pipeline({source, destination, streams}).run()`, same meaning as a pipeline file. */

@@ -1,6 +1,8 @@
 import { isStreamSelected, selectedFields, selectedStreams, type Catalog } from '../catalog/catalog.js';
 import { validateConfig, secretValues } from '../connector/config.js';
 import type { ConnectorContext, Destination, Source, StreamLoadOptions, WriteContext } from '../connector/contract.js';
+import type { DiscoverProgress } from '../connector/discover-progress.js';
+import { MageError } from '../errors.js';
 import { createLogger, redactor, type Logger } from '../connector/logger.js';
 import { MessageGuard } from '../protocol/message-guard.js';
 import { recordCount, type RecordData, type SourceMessage } from '../protocol/messages.js';
@@ -12,6 +14,7 @@ import { applyTransforms } from '../transform/apply-transforms.js';
 import { catalogStreamNames, transformStages, type TransformStep } from '../transform/transform-steps.js';
 import { prefetch } from './prefetch.js';
 import { applyStreamOverrides, keyOverridesFrom, loadOptionsFrom, type StreamOverride } from './stream-selection.js';
+import { StreamPhases, type StreamPhaseInfo } from './stream-phases.js';
 
 export interface StreamProgress {
   stream: string;
@@ -26,6 +29,8 @@ export interface RunProgress {
   /** States the destination committed and the runner persisted. */
   committedStates: number;
   startedAt: number;
+  /** The phase of every selected stream (queued, reading, snapshot, waiting-for-commit, streaming, done…), by stream name. */
+  phases?: Record<string, StreamPhaseInfo>;
 }
 
 export interface RunSummary extends RunProgress {
@@ -84,6 +89,8 @@ export interface RunPipelineOptions {
   logger?: Logger;
   signal?: AbortSignal;
   onProgress?: (progress: RunProgress) => void;
+  /** How far the source's discovery has got, when the run discovers (no `catalog` given) and the source reports it. */
+  onDiscoverProgress?: (progress: DiscoverProgress) => void;
 }
 
 /**
@@ -122,11 +129,18 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     ...(follow ? { follow } : {}),
   };
   let lock: StateLock | undefined;
+  let progress: RunProgress | undefined;
+  let tracker: StreamPhases | undefined;
 
   try {
     // Before the source is touched: a second run of this pipeline must not move its slot or overwrite its state.
     lock = await store.lock?.(pipelineId);
-    const discovered = options.catalog ?? (await source.discover(sourceConfig, sourceCtx));
+    const discovered =
+      options.catalog ??
+      (await source.discover(sourceConfig, {
+        ...sourceCtx,
+        ...(options.onDiscoverProgress ? { onProgress: options.onDiscoverProgress } : {}),
+      }));
     const catalog = applyStreamOverrides(discovered, options.streams, options.only, options.select);
     const selected = selectedStreams(catalog);
     if (selected.length === 0) logger.warn('no stream is selected: nothing to sync');
@@ -146,13 +160,20 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       // Without it a destination's usual flush policy (often a minute) would hold changes back that long.
       ...(follow ? { maxLagSeconds: options.maxLagSeconds ?? DEFAULT_MAX_LAG_SECONDS } : {}),
     };
-    const progress: RunProgress = { streams: {}, committedStates: 0, startedAt: Date.now() };
+    const phases = new StreamPhases(
+      catalog,
+      selected.map((s) => s.tap_stream_id),
+    );
+    progress = { streams: {}, committedStates: 0, startedAt: Date.now(), phases: phases.snapshot() };
+    tracker = phases;
+    options.onProgress?.(progress);
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
     const observed = observe(
       source.read(sourceConfig, catalog, state, sourceCtx),
       rewrite,
       options.validateRecords ?? !source.schemaEnforced,
       progress,
+      phases,
       options.onProgress,
     );
     const stages = transformStages(options.transforms ?? [], catalogStreamNames(catalog));
@@ -172,6 +193,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
       await store.save(pipelineId, state);
       progress.committedStates++;
       if (source.commit) await source.commit(sourceConfig, state, sourceCtx);
+      if (phases.onCommit(state)) progress.phases = phases.snapshot();
       options.onProgress?.(progress);
     }
     if (options.afterLoad?.length)
@@ -182,7 +204,17 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
         { ...writeCtx, logger: logger.child('after_load') },
         redactor(secrets),
       );
+    phases.onRunEnd('completed');
+    progress.phases = phases.snapshot();
+    options.onProgress?.(progress);
     return { ...progress, pipelineId, finishedAt: Date.now(), state };
+  } catch (error) {
+    if (progress && tracker) {
+      tracker.onRunEnd('failed', error instanceof MageError ? error.stream : undefined);
+      progress.phases = tracker.snapshot();
+      options.onProgress?.(progress);
+    }
+    throw error;
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     controller.abort(new Error('pipeline run ended'));
@@ -205,6 +237,7 @@ async function* observe(
   rewrite: Rewrite,
   validateRecords: boolean,
   progress: RunProgress,
+  phases: StreamPhases,
   onProgress?: (progress: RunProgress) => void,
 ): AsyncGenerator<SourceMessage> {
   const guard = new MessageGuard({ validateRecords });
@@ -212,6 +245,10 @@ async function* observe(
   for await (const original of messages) {
     const message = withKeys(project(original, rewrite.projections), rewrite.keys);
     if (guard.check(message) === 'skip') continue;
+    if (phases.onSourceMessage(message)) {
+      progress.phases = phases.snapshot();
+      onProgress?.(progress);
+    }
     const count = recordCount(message);
     if (count > 0 && 'stream' in message) {
       const now = Date.now();
@@ -225,6 +262,8 @@ async function* observe(
     }
     yield message;
   }
+  phases.onSourceEnd();
+  progress.phases = phases.snapshot();
   onProgress?.(progress);
 }
 

@@ -9,8 +9,10 @@ import {
   selectedFields,
   stringifyExactJson,
 } from '@mage-int/core';
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../base-command.js';
 import { jsonFlag, logLevelFlag, pipelineArg } from '../flags.js';
+import { createDiscoverProgressDisplay, resolveDiscoverProgressMode } from '../output/discover-progress-display.js';
 import { renderTable } from '../output/table.js';
 import { onInterrupt } from '../pipeline/interrupt.js';
 import { loadPipeline, resolvePipelineSource } from '../pipeline/load-pipeline.js';
@@ -22,7 +24,11 @@ export default class Discover extends BaseCommand {
 patterns and \`streams:\` choices applied: which streams are selected, their key properties, the replication method and \
 key in force, and how many fields will be synced. Only the source is needed (the destination is not loaded).
 
-With --json the full Singer catalog (streams, schemas, metadata) is printed, ready for a --catalog file.`;
+With --json the full Singer catalog (streams, schemas, metadata) is printed, ready for a --catalog file.
+
+On a terminal, stderr shows how far discovery has got when the source reports it (PostgreSQL and MySQL: tables \
+introspected of the total; the REST source: streams sampled of the total); --progress plain prints a line per tenth \
+anywhere, --progress none nothing.`;
 
   static override examples = [
     { description: 'Show the streams as a table', command: '<%= config.bin %> <%= command.id %> pipelines/orders.yaml' },
@@ -30,7 +36,15 @@ With --json the full Singer catalog (streams, schemas, metadata) is printed, rea
   ];
 
   static override args = { pipeline: pipelineArg };
-  static override flags = { json: jsonFlag, 'log-level': logLevelFlag };
+  static override flags = {
+    json: jsonFlag,
+    progress: Flags.option({
+      options: ['auto', 'live', 'plain', 'none'] as const,
+      default: 'auto' as const,
+      description: 'Discovery progress on stderr: a live line on a terminal, nothing otherwise (auto); plain lines; or none.',
+    })(),
+    'log-level': logLevelFlag,
+  };
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Discover);
@@ -40,11 +54,18 @@ With --json the full Singer catalog (streams, schemas, metadata) is printed, rea
     this.secrets = source.secrets;
     const interrupt = onInterrupt((message) => this.note(message));
     try {
-      const logger = createLogger({ level: flags['log-level'], secrets: this.secrets });
-      const discovered = await source.connector.discover(source.config as never, {
-        logger: logger.child(`source-${source.connector.name}`),
-        signal: interrupt.signal,
-      });
+      const display = createDiscoverProgressDisplay(resolveDiscoverProgressMode(flags.progress), config.id);
+      const logger = createLogger({ level: flags['log-level'], secrets: this.secrets, write: (line) => display.log(line) });
+      let discovered;
+      try {
+        discovered = await source.connector.discover(source.config as never, {
+          logger: logger.child(`source-${source.connector.name}`),
+          signal: interrupt.signal,
+          onProgress: (progress) => display.update(progress),
+        });
+      } finally {
+        display.stop();
+      }
       const catalog = applyStreamOverrides(discovered, config.streams, undefined, config.select);
       if (flags.json) {
         this.out(stringifyExactJson(catalog, 2));
