@@ -1,3 +1,4 @@
+import { Decimal } from '@mage-int/core';
 import { COPY_NULL, valueEncoder, type NulPolicy, type ValueEncoder } from './copy-text.js';
 import type { PgType } from './pg-types.js';
 import type { FieldType } from './type-map.js';
@@ -121,7 +122,13 @@ ${lines.join('\n')}
 };
 encode.next = 0;
 return encode;`;
-  return new Function('e', 'N', 'ESC', 'PLAIN_TS', body)(encoders, COPY_NULL, NEEDS_ESCAPE, PLAIN_TIMESTAMP) as BatchEncoder;
+  return new Function('e', 'N', 'ESC', 'PLAIN_TS', 'Decimal', body)(
+    encoders,
+    COPY_NULL,
+    NEEDS_ESCAPE,
+    PLAIN_TIMESTAMP,
+    Decimal,
+  ) as BatchEncoder;
 }
 
 /** The inline expression for a non-null value `v` of column `i`, falling back to its ValueEncoder. */
@@ -132,8 +139,9 @@ function fastPath(kind: PgType['kind'], v: string, i: number): string {
     case 'int8':
     case 'float4':
     case 'float8':
-    case 'numeric':
       return `(typeof ${v} === 'number' ? '' + ${v} : e[${i}](${v}))`;
+    case 'numeric':
+      return `(typeof ${v} === 'number' ? '' + ${v} : ${v} instanceof Decimal ? ${v}.text : e[${i}](${v}))`;
     case 'bool':
       return `(${v} === true ? 't' : ${v} === false ? 'f' : e[${i}](${v}))`;
     case 'text':

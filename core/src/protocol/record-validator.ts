@@ -83,10 +83,33 @@ function scaledDecimal(text: string): { digits: bigint; scale: number } | undefi
   return { digits, scale };
 }
 
+/** A plain decimal literal without exponent: its digits after the point are at group 1. */
+const PLAIN_DECIMAL = /^-?\d+(?:\.(\d*))?$/;
+/** Decimal places of a step that is a power of ten at most 1 (1, 0.1, 0.01, …): the common `multipleOf`. */
+const powerOfTenScale = new Map<number, number | undefined>();
+
+function tenthPowerScale(step: number): number | undefined {
+  if (!powerOfTenScale.has(step)) {
+    const match = /^(?:1|0\.(0*)1)$/.exec(String(step));
+    powerOfTenScale.set(step, match ? (match[1] === undefined ? 0 : match[1].length + 1) : undefined);
+  }
+  return powerOfTenScale.get(step);
+}
+
 /** Whether `value` is an exact multiple of `step`, in decimal (as written), not binary floating point. */
 function isDecimalMultiple(value: number | bigint | Decimal, step: number): boolean {
   if (typeof value === 'number' && !Number.isFinite(value)) return false;
-  const a = scaledDecimal(String(value));
+  const text = typeof value === 'object' ? value.text : String(value);
+  // A step of 10^-k: a multiple when the literal has at most k places (trailing zeros aside). No bigint arithmetic.
+  const allowed = tenthPowerScale(step);
+  const plain = allowed === undefined ? null : PLAIN_DECIMAL.exec(text);
+  if (plain) {
+    const places = plain[1] ?? '';
+    let last = places.length;
+    while (last > (allowed as number) && places.charCodeAt(last - 1) === 48) last--;
+    return last <= (allowed as number);
+  }
+  const a = scaledDecimal(text);
   const b = scaledDecimal(String(step));
   if (!a || !b || b.digits === 0n) return false;
   const scale = Math.max(a.scale, b.scale);
@@ -115,7 +138,7 @@ function recordAjv(): Ajv {
     schemaType: 'array',
     errors: true,
     validate: function validate(this: unknown, types: JsonSchemaType[], data: unknown) {
-      if (types.some((t) => matchesType(data, t))) return true;
+      for (let i = 0; i < types.length; i++) if (matchesType(data, types[i] as JsonSchemaType)) return true;
       (validate as unknown as { errors: Partial<ErrorObject>[] }).errors = [
         { keyword: 'type', message: `must be ${types.join(' or ')}`, params: { type: types } },
       ];
