@@ -86,3 +86,11 @@ export {
   type GaCall,
   type GaMetricType,
 } from './stand-ins/google-analytics/google-analytics-stand-in.js';
+export {
+  BigQueryStandIn,
+  startBigQueryStandIn,
+  bigQueryErrorResponse,
+  type BigQueryStandInOptions,
+  type BigQueryJobFault,
+  type BigQueryField,
+} from './stand-ins/bigquery/bigquery-stand-in.js';

@@ -7,6 +7,8 @@ export interface StandInRequest {
   url: URL;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The body's bytes (uploads: a gzip file in a multipart body is no UTF-8 text). */
+  raw: Buffer;
 }
 
 /** A handler's answer: a status, headers and a JSON body (or `raw` text: CSV, XML). */
@@ -81,6 +83,7 @@ export class StandInServer {
           url,
           headers: req.headers,
           body: Buffer.concat(chunks).toString('utf8'),
+          raw: Buffer.concat(chunks),
         };
         const log = (status: number, fault?: boolean) =>
           stand.requests.push({

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Decimal, silentLogger, type JsonSchema, type SourceMessage, type StateMessage } from '@mage-int/core';
+import type { BigQueryStandIn } from '@mage-int/testkit';
+import destination, { BigQueryDestination } from '../src/index.js';
+import type { Config } from '../src/generated/config.js';
+import { standInConfig } from './stand-in.js';
+
+async function load(config: Config, messages: SourceMessage[], streams = {}): Promise<StateMessage[]> {
+  const states: StateMessage[] = [];
+  const client = new BigQueryDestination({ config, logger: silentLogger });
+  async function* input() {
+    yield* messages;
+  }
+  for await (const state of client.write(input(), { streams })) states.push(state);
+  return states;
+}
+
+const schema = (stream: string, properties: Record<string, JsonSchema>, keys: string[] = ['id']): SourceMessage => ({
+  type: 'SCHEMA',
+  stream,
+  schema: { type: 'object', properties },
+  key_properties: keys,
+});
+const record = (stream: string, data: Record<string, unknown>): SourceMessage => ({ type: 'RECORD', stream, record: data });
+
+describe('destination-bigquery against the BigQuery stand-in', () => {
+  let standIn: BigQueryStandIn;
+  let config: Config;
+  beforeAll(async () => {
+    ({ standIn, config } = await standInConfig());
+  });
+  afterAll(() => standIn.close());
+
+  it('check() authenticates with the key, creates the dataset and a probe table', async () => {
+    const result = await destination.check(config, { logger: silentLogger, signal: new AbortController().signal });
+    expect(result).toMatchObject({ ok: true });
+    expect(standIn.requestsTo('/token').length).toBeGreaterThan(0);
+  });
+
+  it('upserts through a load job and a MERGE, the last row per key winning, STATE after the commit', async () => {
+    const states = await load(config, [
+      schema('orders', {
+        id: { type: 'integer' },
+        amount: { type: ['null', 'number'] },
+        at: { type: ['null', 'string'], format: 'date-time' },
+      }),
+      record('orders', { id: 1, amount: new Decimal('12345678901234567890.123456789012345'), at: '2024-02-29T23:59:59.999999+05:30' }),
+      record('orders', { id: 2, amount: 1.5, at: null }),
+      { type: 'STATE', value: { bookmarks: { orders: { id: 2 } } } },
+      record('orders', { id: 1, amount: 2, at: '2024-01-01T00:00:00Z' }),
+    ]);
+    expect(states.map((s) => s.value)).toEqual([{ bookmarks: { orders: { id: 2 } } }]);
+    const rows = await standIn.rows(config.dataset, 'orders');
+    expect(rows.sort((a, b) => Number(a['id']) - Number(b['id']))).toEqual([
+      { id: '1', amount: '2', at: '2024-01-01T00:00:00.000000Z' },
+      { id: '2', amount: '1.5', at: null },
+    ]);
+    expect(standIn.schema(config.dataset, 'orders')).toEqual([
+      { name: 'id', type: 'INT64', mode: 'REQUIRED' },
+      { name: 'amount', type: 'BIGNUMERIC', mode: 'NULLABLE' },
+      { name: 'at', type: 'TIMESTAMP', mode: 'NULLABLE' },
+    ]);
+    expect(standIn.requestsTo(/^\/upload\/bigquery\/v2\/projects\/[^/]+\/jobs$/).length).toBeGreaterThan(0);
+    expect(standIn.statements.some((s) => s.startsWith('MERGE INTO `'))).toBe(true);
+    // Staging tables are gone after the commit.
+    expect(standIn.tableNames(config.dataset).filter((t) => t.startsWith('_mage_stage_'))).toEqual([]);
+  });
+});
