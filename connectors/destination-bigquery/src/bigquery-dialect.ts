@@ -190,7 +190,8 @@ export class BigQueryDialect extends StandardDialect {
     if (partition) sql += `\nPARTITION BY ${partition}`;
     const clusterable = keys.filter((k) => {
       const type = columns.find((c) => c.name === k)?.type;
-      return type !== undefined && !['json', 'number'].includes(type.logical) && type.sql !== 'FLOAT64';
+      // BigQuery clusters on scalar, orderable types only: not JSON, ARRAY, BYTES or FLOAT64.
+      return type !== undefined && !['json', 'binary'].includes(type.logical) && type.sql !== 'FLOAT64';
     });
     if (this.tableOptions.clusterByKey && clusterable.length > 0)
       sql += `\nCLUSTER BY ${clusterable

@@ -22,7 +22,7 @@
 // FLOAT64); keys are never enforced. What it does not check: cost, quotas, locations, IAM, partition and cluster
 // specs (accepted and reported back, not applied), MERGE's "at most one source row per target row" rule, and any
 // SQL DuckDB happens to accept that BigQuery would not (or the reverse): that is for the golden files and the live
-// test. BIGNUMERIC is stored as text (DuckDB's DECIMAL stops at 38 digits): exact through loads and copies only.
+// test. Bare (unquoted) names DuckDB reserves but GoogleSQL does not (`at`) must be quoted. BIGNUMERIC is stored as text (DuckDB's DECIMAL stops at 38 digits): exact through loads and copies only.
 import { generateKeyPairSync, randomBytes, randomUUID, verify } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Decimal, parseExactJson } from '@mage-int/core';
