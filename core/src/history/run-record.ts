@@ -2,12 +2,17 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { RunInfo } from '../executor/executor.js';
 import type { PipelineConfig } from '../pipeline/pipeline-config.js';
+import type { StreamPhase } from '../runner/stream-phases.js';
 
-/** One stream of a run: what it moved. */
+/** One stream of a run: what it moved, and the phases it went through. */
 export interface RunStreamRecord {
   stream: string;
   rows: number;
   elapsedMs: number;
+  /** Its last phase: done, failed, stopped (see StreamPhase). */
+  phase?: StreamPhase;
+  /** Each phase it entered, with when (ms since the epoch). */
+  phases?: { phase: StreamPhase; at: number }[];
 }
 
 /** A log line of a run, as the UI and `runs` show it. */

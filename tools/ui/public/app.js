@@ -18,6 +18,63 @@ async function api(path, options = {}) {
   return body;
 }
 
+/**
+ * A POST answered with server-sent events (fetch, since EventSource only GETs): `on(type, data)` for each event;
+ * resolves when the server ends the stream.
+ */
+async function apiEvents(path, on) {
+  const response = await fetch(`/api/${path}`, { method: 'POST', headers: { 'x-mage-int-token': TOKEN, accept: 'text/event-stream' } });
+  if (!response.ok) {
+    const body = await response.json();
+    throw Object.assign(new Error(body.message), body);
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf('\n\n')) >= 0) {
+      const chunk = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      const type = /^event: (.*)$/m.exec(chunk)?.[1];
+      const data = /^data: (.*)$/m.exec(chunk)?.[1];
+      if (type && data) on(type, JSON.parse(data));
+    }
+  }
+}
+
+/** How far a discovery has got, as a progress bar: `200 of 300 tables`, or a count when the source knows no total. */
+function DiscoverBar({ progress, seconds }) {
+  if (!progress) return html`<span class="spinner" aria-hidden="true"></span> Discovering the source's streams… ${seconds} s`;
+  const { done, total, unit, current } = progress;
+  const text = total !== undefined ? `${formatCount(done)} of ${formatCount(total)} ${unit}` : `${formatCount(done)} ${unit}`;
+  return html`<span class="discover-progress">
+    <label for="discover-bar">Discovering: ${text}</label>
+    <progress id="discover-bar" max=${total || 1} value=${total !== undefined ? done : undefined} data-done=${done} data-total=${total}></progress>
+    ${current ? html`<span class="muted">${current}</span>` : null} ${seconds !== undefined ? html`<span class="muted">${seconds} s</span>` : null}
+  </span>`;
+}
+
+const PHASE_LABELS = { 'waiting-for-commit': 'waiting for commit', snapshot: 'snapshot', streaming: 'streaming (CDC)' };
+
+/** A stream's phase as a badge: queued, reading, snapshot, waiting for commit, streaming (CDC), done, failed, stopped. */
+function PhaseBadge({ phase }) {
+  return html`<span class=${`badge badge-${phase}`} data-phase=${phase}>${PHASE_LABELS[phase] ?? phase}</span>`;
+}
+
+/** The phases a stream went through, each with how long it lasted: `reading 2.1 s → waiting for commit 0.3 s → done`. */
+function PhaseTrail({ phases, end }) {
+  if (!phases || phases.length === 0) return html`<span class="muted">–</span>`;
+  return html`<span class="phase-trail">${phases.map((p, i) => {
+    const next = phases[i + 1]?.at ?? end;
+    const last = i === phases.length - 1;
+    return html`${i > 0 ? ' → ' : ''}<span>${PHASE_LABELS[p.phase] ?? p.phase}${!last && next ? ` ${formatDuration(next - p.at)}` : ''}</span>`;
+  })}</span>`;
+}
+
 const go = (hash) => {
   location.hash = hash;
 };
@@ -346,6 +403,7 @@ function Streams({ name }) {
   const [error, setError] = useState();
   const [busy, setBusy] = useState(false);
   const [seconds, setSeconds] = useState(0);
+  const [progress, setProgress] = useState();
   const [query, setQuery] = useState('');
   const [sort, setSort] = useState({ key: 'id', dir: 1 });
   const [bulkMethod, setBulkMethod] = useState('');
@@ -367,10 +425,18 @@ function Streams({ name }) {
   const discover = async () => {
     setBusy(true);
     setSeconds(0);
+    setProgress(undefined);
     setError(undefined);
     setStatus('');
     try {
-      const result = await api(`pipelines/${encodeURIComponent(name)}/discover`, { method: 'POST' });
+      let result;
+      let failure;
+      await apiEvents(`pipelines/${encodeURIComponent(name)}/discover`, (type, data) => {
+        if (type === 'progress') setProgress(data);
+        else if (type === 'result') result = data;
+        else if (type === 'error') failure = data;
+      });
+      if (failure) throw Object.assign(new Error(failure.message), failure);
       apply(result);
       setChanges(result.changes);
       setStatus(`Discovered ${result.streams.length} streams.`);
@@ -414,7 +480,8 @@ function Streams({ name }) {
     <h2 id="streams-title" class="visually-hidden">Streams</h2>
     <div class="buttons">
       <button type="button" class="primary" onClick=${discover} disabled=${busy}>${rows ? 'Discover again' : 'Discover'}</button>
-      <span role="status" aria-live="polite">${busy ? html`<span class="spinner" aria-hidden="true"></span> Discovering the source's streams… ${seconds} s` : status}</span>
+      <span role="status" aria-live="polite">${busy ? html`<${DiscoverBar} progress=${progress} seconds=${seconds} />` : status}</span>
+      ${!busy && progress?.total !== undefined ? html`<span class="muted" data-discovered=${progress.done}>(discovery: ${formatCount(progress.done)} of ${formatCount(progress.total)} ${progress.unit})</span>` : null}
     </div>
     <${ErrorBox} error=${error} />
     ${
@@ -527,13 +594,17 @@ function useRunEvents(runId) {
     const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events?token=${encodeURIComponent(TOKEN)}`);
     source.addEventListener('snapshot', (e) => {
       const d = JSON.parse(e.data);
-      setRun({ record: d.record, streams: d.streams, committedStates: d.committedStates, log: d.log });
+      setRun({ record: d.record, streams: d.streams, committedStates: d.committedStates, log: d.log, discover: d.discover });
     });
     source.addEventListener('progress', (e) => {
       const d = JSON.parse(e.data);
       setRun(
         (r) => r && { ...r, streams: d.streams, committedStates: d.committedStates, rates: nextRates(r.rates ?? {}, r.streams, d.streams) },
       );
+    });
+    source.addEventListener('discover', (e) => {
+      const d = JSON.parse(e.data);
+      setRun((r) => r && { ...r, discover: d.progress });
     });
     source.addEventListener('log', (e) => {
       const d = JSON.parse(e.data);
@@ -587,14 +658,14 @@ function Sparkline({ values }) {
 function RunStreams({ streams, running, rates }) {
   return html`<table class="grid">
     <caption class="visually-hidden">Streams of the run</caption>
-    <thead><tr><th scope="col">Stream</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Rows/s</th><th scope="col" class="num">Elapsed</th><th scope="col">Last committed state</th></tr></thead>
+    <thead><tr><th scope="col">Stream</th><th scope="col">Phase</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Rows/s</th><th scope="col" class="num">Elapsed</th><th scope="col">Last committed state</th></tr></thead>
     <tbody>
       ${
         streams.length === 0
           ? html`<tr><td colspan="6">${running ? 'Starting…' : 'No records were synced.'}</td></tr>`
           : streams.map(
               (s) => html`<tr key=${s.stream} data-stream=${s.stream}>
-        <th scope="row">${s.stream}</th><td><${StatusBadge} status=${s.status} /></td>
+        <th scope="row">${s.stream}</th><td><${PhaseBadge} phase=${s.phase ?? s.status} />${running && s.phaseSince && s.phase !== 'queued' ? html` <span class="muted since">${formatDuration(Math.max(0, Date.now() - s.phaseSince))}</span>` : null}</td>
         <td class="num" data-rows>${formatCount(s.rows)}</td><td class="num">${formatCount(s.rowsPerSecond)} <${Sparkline} values=${rates?.[s.stream]} /></td><td class="num">${formatDuration(s.elapsedMs)}</td>
         <td><code class="bookmark">${short(s.committed)}</code></td>
       </tr>`,
@@ -629,6 +700,7 @@ function Run({ name }) {
       <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.record.status === 'running' ? `${run.committedStates} commits so far` : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
     </div>
     <${ErrorBox} error=${error ?? recordError(run?.record)} />
+    ${running && run.discover && run.streams.length === 0 ? html`<p><${DiscoverBar} progress=${run.discover} /></p>` : null}
     ${run ? html`<${RunStreams} streams=${run.streams} running=${running} rates=${run.rates} /><${LogTail} lines=${run.log} />` : null}
   </section>`;
 }
@@ -670,8 +742,11 @@ function History({ name }) {
         <h3>Run of ${formatTime(record.startedAt)} <${StatusBadge} status=${record.status} /></h3>
         <${ErrorBox} error=${recordError(record)} />
         <p>${formatCount(record.rows)} rows, ${record.committedStates} commits${record.only ? `, only ${record.only.join(', ')}` : ''}${record.fullRefresh ? ', full refresh' : ''}.</p>
-        <table class="grid"><thead><tr><th scope="col">Stream</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Elapsed</th></tr></thead>
-          <tbody>${record.streams.map((s) => html`<tr><th scope="row">${s.stream}</th><td class="num">${formatCount(s.rows)}</td><td class="num">${formatDuration(s.elapsedMs)}</td></tr>`)}</tbody></table>
+        <table class="grid"><thead><tr><th scope="col">Stream</th><th scope="col">Phase</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Elapsed</th><th scope="col">Phases</th></tr></thead>
+          <tbody>${record.streams.map(
+            (s) =>
+              html`<tr data-stream=${s.stream}><th scope="row">${s.stream}</th><td>${s.phase ? html`<${PhaseBadge} phase=${s.phase} />` : html`<span class="muted">–</span>`}</td><td class="num">${formatCount(s.rows)}</td><td class="num">${formatDuration(s.elapsedMs)}</td><td><${PhaseTrail} phases=${s.phases} end=${record.finishedAt} /></td></tr>`,
+          )}</tbody></table>
         <${LogTail} lines=${record.log ?? []} />
       </article>`
           : null

@@ -17,6 +17,7 @@ import {
   type Catalog,
   type ConnectorKind,
   type Destination,
+  type DiscoverProgress,
   type JsonSchema,
   type PipelineConfig,
   type Source,
@@ -268,8 +269,8 @@ export class Api {
     return catalog ? { discovered: true, streams: streamRows(catalog, config) } : { discovered: false, streams: [] };
   }
 
-  /** Discovers the source again; what changed since the last discovery; the file's choices are kept. */
-  async discover(name: string): Promise<unknown> {
+  /** Discovers the source again (its progress to `onProgress`); what changed since the last discovery; the file's choices are kept. */
+  async discover(name: string, onProgress?: (progress: DiscoverProgress) => void): Promise<unknown> {
     const { config } = await this.project.configOf(name);
     const { connector: source, config: validated, secrets } = await validatedSource(config);
     try {
@@ -277,6 +278,7 @@ export class Api {
         logger: createLogger({ level: 'error', secrets, write: () => {} }),
         signal: AbortSignal.timeout(300_000),
         pipelineId: config.id,
+        ...(onProgress ? { onProgress } : {}),
       });
       const before = await this.savedCatalog(config);
       const file = this.catalogFile(config);

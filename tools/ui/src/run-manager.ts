@@ -10,11 +10,13 @@ import {
   RunRecordStore,
   runsDirFor,
   secretValues,
+  type DiscoverProgress,
   type PipelineConfig,
   type RunLogLine,
   type RunProgress,
   type RunRecord,
   type State,
+  type StreamPhase,
   type StateStore,
   type InterpolatedValue,
 } from '@mage-int/core';
@@ -25,13 +27,21 @@ export interface LiveStream {
   rows: number;
   rowsPerSecond: number;
   elapsedMs: number;
-  status: 'running' | 'done' | 'failed';
+  /** Coarse: queued, running (any phase in between), done, failed or stopped. */
+  status: 'queued' | 'running' | 'done' | 'failed' | 'stopped';
+  /** Where the stream is (the runner's StreamPhase): queued, reading, snapshot, waiting-for-commit, streaming, done… */
+  phase: StreamPhase;
+  /** When it entered `phase` (ms since the epoch). */
+  phaseSince: number;
+  /** The phases so far, with when each began. */
+  phases: { phase: StreamPhase; at: number }[];
   /** The stream's bookmark in the last state the destination committed. */
   committed?: unknown;
 }
 
 export type RunEvent =
   | { type: 'progress'; streams: LiveStream[]; committedStates: number }
+  | { type: 'discover'; progress: DiscoverProgress }
   | { type: 'log'; line: RunLogLine }
   | { type: 'end'; record: RunRecord };
 
@@ -44,7 +54,11 @@ export class ActiveRun {
   readonly log: RunLogLine[] = [];
   streams: LiveStream[] = [];
   committedStates = 0;
+  /** How far the run's discovery got (a run discovers before it reads). */
+  discover?: DiscoverProgress;
   finished?: Promise<RunRecord>;
+  /** Each stream's phases so far. */
+  private readonly timelines = new Map<string, { phase: StreamPhase; at: number }[]>();
   constructor(
     readonly record: RunRecord,
     readonly store: RunRecordStore,
@@ -53,40 +67,39 @@ export class ActiveRun {
   emit(event: RunEvent): void {
     for (const listener of this.listeners) listener(event);
   }
-}
 
-/**
- * The streams' numbers. A stream is done when the run ended, or earlier when the last committed state has moved its
- * bookmark since the run began and names another stream (or none) as `currently_syncing`: sources that sync streams one after another
- * say so; for others a stream stays running until the run ends.
- */
-function liveStreams(
-  progress: RunProgress,
-  initial: State | undefined,
-  committed: State | undefined,
-  finishedAt?: number,
-  failed?: string,
-): LiveStream[] {
-  const bookmarks: Record<string, unknown> = committed?.bookmarks ?? {};
-  const syncing = committed?.currently_syncing;
-  const moved = (stream: string) =>
-    bookmarks[stream] !== undefined && JSON.stringify(bookmarks[stream]) !== JSON.stringify(initial?.bookmarks?.[stream]);
-  return Object.values(progress.streams).map((s) => {
-    const elapsedMs = Math.max(0, (finishedAt ?? s.lastAt) - s.startedAt);
-    return {
-      stream: s.stream,
-      rows: s.records,
-      rowsPerSecond: elapsedMs > 0 ? Math.round(s.records / (elapsedMs / 1000)) : 0,
-      elapsedMs,
-      status:
-        failed === s.stream
-          ? 'failed'
-          : finishedAt !== undefined || (syncing !== undefined && syncing !== s.stream && moved(s.stream))
-            ? 'done'
-            : 'running',
-      committed: bookmarks[s.stream],
-    };
-  });
+  /** The streams' numbers from the runner's progress: its phases (every selected stream) and record counts. */
+  update(progress: RunProgress, committed: State | undefined, finishedAt?: number): LiveStream[] {
+    const phases = progress.phases ?? {};
+    const names = [...new Set([...Object.keys(phases), ...Object.keys(progress.streams)])];
+    this.streams = names.map((name): LiveStream => {
+      const counts = progress.streams[name];
+      const info = phases[name];
+      const phase: StreamPhase = info?.phase ?? (finishedAt !== undefined ? 'done' : 'reading');
+      const since = info?.since ?? counts?.startedAt ?? Date.now();
+      const timeline = this.timelines.get(name) ?? [];
+      if (timeline.at(-1)?.phase !== phase) timeline.push({ phase, at: since });
+      this.timelines.set(name, timeline);
+      const ended = phase === 'done' || phase === 'failed' || phase === 'stopped';
+      // From its first read to the end of its last phase (its commit included), or to now while it runs.
+      const began = timeline.find((p) => p.phase !== 'queued')?.at ?? counts?.startedAt;
+      const endedAt = ended ? since : (finishedAt ?? Date.now());
+      const elapsedMs = began !== undefined ? Math.max(0, endedAt - began) : 0;
+      const rows = counts?.records ?? 0;
+      return {
+        stream: name,
+        rows,
+        rowsPerSecond: elapsedMs > 0 ? Math.round(rows / (elapsedMs / 1000)) : 0,
+        elapsedMs,
+        status: phase === 'queued' || phase === 'done' || phase === 'failed' || phase === 'stopped' ? phase : 'running',
+        phase,
+        phaseSince: since,
+        phases: [...timeline],
+        committed: committed?.bookmarks?.[info?.tapStreamId ?? name],
+      };
+    });
+    return this.streams;
+  }
 }
 
 /** Starts runs in this process and keeps the ones going, one per pipeline at a time. */
@@ -145,7 +158,6 @@ export class RunManager {
     // The state store tells the page each stream's last committed bookmark as the destination commits.
     const inner = definition.stateStore as StateStore;
     let committed: State | undefined;
-    const initial = await inner.load(config.id).catch(() => undefined);
     let latest: RunProgress | undefined;
     const stateStore: StateStore = {
       load: (id) => inner.load(id),
@@ -155,10 +167,6 @@ export class RunManager {
       save: async (id: string, state: State) => {
         await inner.save(id, state);
         committed = structuredClone(state);
-        if (latest) {
-          run.streams = liveStreams(latest, initial, committed);
-          run.emit({ type: 'progress', streams: run.streams, committedStates: latest.committedStates });
-        }
       },
     };
     const logger = createLogger({
@@ -185,11 +193,16 @@ export class RunManager {
     const runnable = pipeline({ ...definition, stateStore });
     const finish = async (status: RunRecord['status'], error?: unknown): Promise<RunRecord> => {
       const now = Date.now();
-      const failedStream = error instanceof MageError ? error.stream : undefined;
-      run.streams = latest ? liveStreams(latest, initial, committed, now, failedStream) : [];
+      run.streams = latest ? run.update(latest, committed, now) : [];
       record.status = status;
       record.finishedAt = now;
-      record.streams = run.streams.map((s) => ({ stream: s.stream, rows: s.rows, elapsedMs: s.elapsedMs }));
+      record.streams = run.streams.map((s) => ({
+        stream: s.stream,
+        rows: s.rows,
+        elapsedMs: s.elapsedMs,
+        phase: s.phase,
+        phases: s.phases,
+      }));
       record.rows = run.streams.reduce((sum, s) => sum + s.rows, 0);
       record.committedStates = latest?.committedStates ?? 0;
       record.tasks = record.tasks.map((t) => ({ ...t, streams: record.streams.map((s) => s.stream), status, rows: record.rows }));
@@ -222,8 +235,11 @@ export class RunManager {
           latest = progress;
           run.committedStates = progress.committedStates;
           record.rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
-          run.streams = liveStreams(progress, initial, committed);
-          run.emit({ type: 'progress', streams: run.streams, committedStates: progress.committedStates });
+          run.emit({ type: 'progress', streams: run.update(progress, committed), committedStates: progress.committedStates });
+        },
+        onDiscoverProgress: (progress) => {
+          run.discover = progress;
+          run.emit({ type: 'discover', progress });
         },
       })
       .then(

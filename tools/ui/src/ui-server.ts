@@ -67,6 +67,11 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return text === '' ? {} : (JSON.parse(text) as unknown);
 }
 
+/** The browser asked for server-sent events (a discovery with progress) rather than one JSON answer. */
+function wantsEvents(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? '').includes('text/event-stream');
+}
+
 function tokenMatches(given: string | null | undefined, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -90,7 +95,14 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     const write = (event: RunEvent | { type: 'snapshot'; [k: string]: unknown }) =>
       res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-    write({ type: 'snapshot', record: run.record, streams: run.streams, committedStates: run.committedStates, log: run.log.slice(-200) });
+    write({
+      type: 'snapshot',
+      record: run.record,
+      streams: run.streams,
+      committedStates: run.committedStates,
+      log: run.log.slice(-200),
+      ...(run.discover ? { discover: run.discover } : {}),
+    });
     if (run.record.status !== 'running') return void res.end();
     const listener = (event: RunEvent) => {
       write(event);
@@ -98,6 +110,18 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
     };
     run.listeners.add(listener);
     req.on('close', () => run.listeners.delete(listener));
+  };
+
+  /** A discovery as server-sent events: `progress` as the source reports it, then `result` (or `error`). */
+  const discoverEvents = async (res: ServerResponse, name: string): Promise<void> => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const write = (type: string, data: unknown) => res.write(`event: ${type}\ndata: ${JSON.stringify(data)}\n\n`);
+    try {
+      write('result', await api.discover(name, (progress) => write('progress', progress)));
+    } catch (error) {
+      write('error', apiError(error));
+    }
+    res.end();
   };
 
   const route = async (method: string, path: string[], req: IncomingMessage): Promise<unknown> => {
@@ -144,6 +168,8 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
         }
         const path = url.pathname.slice('/api/'.length).split('/').filter(Boolean).map(decodeURIComponent);
         if (path[0] === 'runs' && path[2] === 'events' && req.method === 'GET') return events(req, res, path[1] ?? '');
+        if (path[0] === 'pipelines' && path[2] === 'discover' && req.method === 'POST' && wantsEvents(req))
+          return discoverEvents(res, path[1] ?? '');
         try {
           const result = await route(req.method ?? 'GET', path, req);
           if (result === undefined) return send(res, 404, { message: `no such API: ${req.method} ${url.pathname}` });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@mage-int/core';
 import type { StreamRow } from '../src/stream-table.js';
@@ -265,6 +266,50 @@ describe('mage-int ui API', () => {
       for (const s of streams) if (s.status === 'done' && streams.some((o) => o.status === 'running')) seen.push(s.stream);
     });
     expect(seen).toContain('customers');
+    const record = (await project.call<RunRecord[]>('pipelines/steps/runs')).body[0]!;
+    // The history keeps each stream's phases: read, waited for the destination's commit, done.
+    for (const stream of record.streams) {
+      expect(stream.phase).toBe('done');
+      expect(stream.phases?.map((p) => p.phase)).toEqual(['queued', 'reading', 'waiting-for-commit', 'done']);
+      expect(stream.phases?.map((p) => p.at)).toEqual([...(stream.phases ?? []).map((p) => p.at)].sort((a, b) => a - b));
+    }
+  });
+
+  it("streams a discovery's progress as server-sent events: tables introspected of N, increasing, then the result", async () => {
+    const schema = `ui_progress_${process.pid}`;
+    const db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+    await db.connect();
+    try {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+      await db.query(
+        `DO $$ BEGIN FOR i IN 1..450 LOOP EXECUTE format('CREATE TABLE ${schema}.t%s (id int PRIMARY KEY)', i); END LOOP; END $$;`,
+      );
+      await project.call('pipelines', {
+        method: 'POST',
+        body: {
+          name: 'tables',
+          source: { name: 'postgres', config: { host: '127.0.0.1', database: 'postgres', username: 'postgres', schema } },
+          destination: shop.destination,
+        },
+      });
+      const response = await fetch(`http://127.0.0.1:${project.ui.port}/api/pipelines/tables/discover`, {
+        method: 'POST',
+        headers: { 'x-mage-int-token': project.ui.token, accept: 'text/event-stream' },
+      });
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      const events = (await response.text())
+        .split('\n\n')
+        .filter(Boolean)
+        .map((chunk) => ({ type: /^event: (.*)$/m.exec(chunk)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(chunk)?.[1] ?? 'null') }));
+      const progress = events.filter((e) => e.type === 'progress').map((e) => e.data as { done: number; total: number; unit: string });
+      expect(progress.map((p) => p.done)).toEqual([0, 200, 400, 450]);
+      expect(progress.every((p) => p.total === 450 && p.unit === 'tables')).toBe(true);
+      expect(events.at(-1)?.type).toBe('result');
+      expect((events.at(-1)?.data as Streams).streams).toHaveLength(450);
+    } finally {
+      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await db.end();
+    }
   });
 
   it('cancels a run: the record says cancelled and the state of the last commit is kept', async () => {

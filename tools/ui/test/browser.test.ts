@@ -1,6 +1,8 @@
 // The UI in a real browser: Debian's chromium (CI installs it with apt when missing) driven by playwright-core,
 // never a downloaded browser. Screenshots of each page go to tools/ui/test-output/; docs/ui.md shows copies.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -95,7 +97,11 @@ describe('mage-int ui in chromium', () => {
     const detail = page.getByRole('article', { name: 'Run details' });
     await detail.getByText('3,200 rows').waitFor();
     expect(await detail.locator('tbody tr').allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringContaining('orders3,000'), expect.stringContaining('customers200')]),
+      expect.arrayContaining([expect.stringContaining('ordersdone3,000'), expect.stringContaining('customersdone200')]),
+    );
+    // Each stream's phases, from the runner's events: read, then waiting for the destination's commit, then done.
+    expect(await detail.locator('tr[data-stream="customers"] .phase-trail').textContent()).toMatch(
+      /^queued( [\d.]+ m?s)? → reading [\d.]+ m?s → waiting for commit [\d.]+ m?s → done$/,
     );
     await shot('history');
 
@@ -182,6 +188,56 @@ describe('mage-int ui in chromium', () => {
     }
   });
 
+  it('shows discovery progress as a bar that fills as the source samples each stream', async () => {
+    // A local API whose every page takes 400 ms: source-rest samples one page per stream at discovery.
+    const api = createServer((req, res) => {
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify([{ id: 1, name: `row of ${req.url}`, amount: 1.5 }]));
+      }, 400);
+    });
+    await new Promise<void>((ok) => api.listen(0, '127.0.0.1', ok));
+    const port = (api.address() as AddressInfo).port;
+    try {
+      const resources = Array.from({ length: 8 }, (_, i) => ({ name: `r${i + 1}`, endpoint: { path: `r${i + 1}` } }));
+      const created = await project.call('pipelines', {
+        method: 'POST',
+        body: {
+          name: 'api',
+          source: {
+            name: 'rest',
+            config: { client: { base_url: `http://127.0.0.1:${port}/`, paginator: { type: 'single_page' } }, resources },
+          },
+          destination: { name: 'duckdb', config: { path: 'api.duckdb' } },
+        },
+      });
+      expect(created.status).toBe(200);
+      await page.goto(`${project.ui.url}#/p/api/streams`);
+      await page.evaluate(() => {
+        const seen: number[] = [];
+        (window as unknown as { barSeen: number[] }).barSeen = seen;
+        new MutationObserver(() => {
+          const bar = document.getElementById('discover-bar');
+          const done = Number(bar?.getAttribute('data-done') ?? -1);
+          if (bar && seen[seen.length - 1] !== done) seen.push(done);
+        }).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
+      await page.getByRole('button', { name: 'Discover', exact: true }).click();
+      await page.locator('#discover-bar[data-done="3"]').waitFor();
+      expect(await page.getByText('Discovering: 3 of 8 streams sampled').count()).toBe(1);
+      await shot('discover-progress');
+      await page.getByText('Discovered 8 streams.').waitFor();
+      await page.getByText('(discovery: 8 of 8 streams sampled)').waitFor();
+      const seen = await page.evaluate(() => (window as unknown as { barSeen: number[] }).barSeen);
+      expect(seen).toEqual([...seen].sort((a, b) => a - b));
+      expect(seen).toEqual(expect.arrayContaining([0, 1, 2, 3, 4, 5, 6, 7]));
+      expect(pageErrors).toEqual([]);
+    } finally {
+      api.closeAllConnections();
+      await new Promise<void>((ok) => api.close(() => ok()));
+    }
+  });
+
   it('shows a long run live (streams done one by one, a rows/s sparkline) and cancels it from the page', async () => {
     await project.call('pipelines', {
       method: 'POST',
@@ -192,13 +248,35 @@ describe('mage-int ui in chromium', () => {
       },
     });
     await page.goto(`${project.ui.url}#/p/live/run`);
+    // Every phase each stream's badge showed, in order, as the page rendered them.
+    await page.evaluate(() => {
+      const seen: Record<string, string[]> = {};
+      (window as unknown as { phasesSeen: Record<string, string[]> }).phasesSeen = seen;
+      const record = () => {
+        for (const badge of document.querySelectorAll('tr[data-stream] [data-phase]')) {
+          const stream = badge.closest('tr')?.getAttribute('data-stream') ?? '';
+          const list = (seen[stream] ??= []);
+          const phase = badge.getAttribute('data-phase') ?? '';
+          if (list[list.length - 1] !== phase) list.push(phase);
+        }
+      };
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
     await page.getByRole('button', { name: 'Start run' }).click();
     await page.locator('tr[data-stream="customers"] .badge-done').waitFor({ timeout: 30_000 });
     await page.locator('tr[data-stream="orders"] svg.spark').waitFor({ timeout: 30_000 });
-    expect(await page.locator('tr[data-stream="orders"] .badge-running').count()).toBe(1);
+    expect(await page.locator('tr[data-stream="orders"] [data-phase="reading"]').count()).toBe(1);
     await shot('run-live');
+    const seen = await page.evaluate(() => (window as unknown as { phasesSeen: Record<string, string[]> }).phasesSeen);
+    expect(seen['customers']?.[0]).toBe('queued');
+    expect(seen['customers']).toContain('reading');
+    expect(seen['customers']?.at(-1)).toBe('done');
+    expect(seen['orders']?.slice(0, 2)).toEqual(['queued', 'reading']);
     await page.getByRole('button', { name: 'Cancel run' }).click();
     await page.getByRole('status').getByText('cancelled').waitFor({ timeout: 30_000 });
+    // The run is over: the stream it was reading stopped, the finished one stays done.
+    await page.locator('tr[data-stream="orders"] [data-phase="stopped"]').waitFor();
+    expect(await page.locator('tr[data-stream="customers"] [data-phase="done"]').count()).toBe(1);
     const runs = await project.call<{ status: string; rows: number }[]>('pipelines/live/runs');
     expect(runs.body[0]?.status).toBe('cancelled');
     expect(runs.body[0]?.rows).toBeLessThan(5_020_100);
