@@ -1,17 +1,20 @@
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import mysql from 'mysql2';
 import type { ResultSetHeader } from 'mysql2';
 import { RecordValidationError, type Logger } from '@mage-int/core';
-import type { LoadColumn, SqlConnection, SqlTable, TableRef } from '@mage-int/core/sql';
+import type { DirectLoad, LoadColumn, SqlConnection, SqlTable, TableRef } from '@mage-int/core/sql';
 import { errorNumber, type MysqlClient } from './connection.js';
 import { WIDENING_COLUMN, type MysqlDialect } from './mysql-dialect.js';
 import { parseMysqlType, t, type MysqlType } from './mysql-types.js';
-import { columnEncoder, loadDataField, type ColumnEncoder } from './value-text.js';
+import { columnEncoder, encodeRows, type ColumnEncoder } from './value-text.js';
 
 /** Server answers meaning "no LOAD DATA LOCAL INFILE here": not allowed (1148, MariaDB 4166), or local files off (MySQL 3948/3950, client 2068). */
 const LOCAL_INFILE_REFUSED = new Set([1148, 2068, 3948, 3950, 4166]);
 /** Text handed to the server per chunk of the in-memory LOAD DATA stream. */
 const CHUNK_CHARACTERS = 256 * 1024;
+/** A streaming load waits while this much of it is still in the socket's buffer (the server reads slower). */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 const ER_DUP_ENTRY = 1062;
 
 interface Warning {
@@ -81,9 +84,9 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   async loadRows(staging: TableRef, columns: readonly LoadColumn<MysqlType>[], rows: readonly unknown[][]): Promise<void> {
     if (rows.length === 0) return;
     const encoders = columns.map(columnEncoder);
-    const warnings = this.localInfile ? await this.loadData(staging, encoders, rows) : undefined;
+    const warnings = this.localInfile ? await this.loadData(staging, encoders, Readable.from(textChunks(encoders, rows))) : undefined;
     if (warnings === undefined) return this.insertRows(staging, encoders, rows);
-    if (warnings.length > 0) this.failOnWarnings(staging, encoders, rows, warnings);
+    if (warnings.length > 0) this.failOnWarnings(staging, encoders, rowValues(encoders, rows), warnings);
   }
 
   /**
@@ -95,48 +98,121 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     if (!this.localInfile || this.staged.has(name) || rows.length === 0) return false;
     const encoders = columns.map(columnEncoder);
     await this.execute('SAVEPOINT mage_direct');
-    const warnings = await this.loadData(target, encoders, rows);
+    const warnings = await this.loadData(target, encoders, Readable.from(textChunks(encoders, rows)));
+    return this.endDirect(target, encoders, rowValues(encoders, rows), warnings);
+  }
+
+  /** A direct load's outcome: released (true), or rolled back for a duplicate key (false); any other warning fails. */
+  private async endDirect(
+    target: TableRef,
+    encoders: readonly ColumnEncoder[],
+    values: ValueAt,
+    warnings: Warning[] | undefined,
+  ): Promise<boolean> {
     if (warnings !== undefined && warnings.length === 0) {
       await this.execute('RELEASE SAVEPOINT mage_direct');
       return true;
     }
-    if (warnings !== undefined && !warnings.some((w) => w.Code === ER_DUP_ENTRY)) this.failOnWarnings(target, encoders, rows, warnings);
+    if (warnings !== undefined && !warnings.some((w) => w.Code === ER_DUP_ENTRY)) this.failOnWarnings(target, encoders, values, warnings);
     await this.execute('ROLLBACK TO SAVEPOINT mage_direct');
+    const name = this.dialect.qualify(target);
     this.staged.add(name);
     this.logger.debug(`${name}: keys already present, loading through a staging table from now on`);
     return false;
   }
 
+  /** The server took a LOAD DATA LOCAL on this connection (checked once, before the first streaming load). */
+  private localInfileWorks = false;
+  /** The open streaming load's input, ended when the session rolls back. */
+  private openInput: Readable | undefined;
+
   /**
-   * Streams `rows` to the server as LOAD DATA text. Returns the load's warnings (none when clean; LOAD DATA LOCAL
+   * A direct load that streams: one `LOAD DATA LOCAL INFILE` into the table (inside a savepoint) whose input is a
+   * stream the rows are encoded into as they arrive, so the source reads while the server loads. The text sent is
+   * kept (not the rows): if the table refuses a key, the savepoint rolls back and the same text, with the staging
+   * columns appended to each line, loads the staging table instead.
+   */
+  async openDirectLoad(target: TableRef, columns: readonly LoadColumn<MysqlType>[]): Promise<DirectLoad<MysqlType> | undefined> {
+    const name = this.dialect.qualify(target);
+    if (!this.localInfile || this.staged.has(name)) return undefined;
+    const encoders = columns.map(columnEncoder);
+    if (!this.localInfileWorks) {
+      // A refusal must come before any row is taken: an empty load into the table asks the server.
+      if ((await this.loadData(target, encoders, Readable.from([]))) === undefined) return undefined;
+      this.localInfileWorks = true;
+    }
+    await this.execute('SAVEPOINT mage_direct');
+    this.logger.debug(`${name}: streaming rows into LOAD DATA`);
+    const sent: Buffer[] = [];
+    let rowCount = 0;
+    let pull: (() => void) | undefined;
+    const input = new Readable({
+      highWaterMark: CHUNK_CHARACTERS,
+      read() {
+        const wake = pull;
+        pull = undefined;
+        wake?.();
+      },
+    });
+    this.openInput = input;
+    const result = this.loadData(target, encoders, input);
+    let failed = false;
+    const settled = result.then(
+      () => {},
+      () => {
+        failed = true;
+      },
+    );
+    const socket = (this.client.raw as unknown as { stream: NodeJS.EventEmitter & { writableLength: number } }).stream;
+    const waitFor = async (ready: Promise<unknown>) => {
+      await Promise.race([ready, settled]);
+      if (failed) await result; // throws the load's error
+    };
+    const values: ValueAt = (row, column) => sentField(sent, row, column);
+    return {
+      write: async (rows) => {
+        if (rows.length === 0) return;
+        for (const text of textChunks(encoders, rows, encoders.length)) {
+          sent.push(text);
+          if (!input.push(text)) await waitFor(new Promise<void>((resolve) => (pull = resolve)));
+          if (socket.writableLength > SOCKET_BUFFER_BYTES) {
+            const stop = new AbortController();
+            await waitFor(once(socket, 'drain', { signal: stop.signal }).catch(() => {})).finally(() => stop.abort());
+          }
+        }
+        rowCount += rows.length;
+      },
+      end: async () => {
+        input.push(null);
+        this.openInput = undefined;
+        const warnings = await result;
+        if (warnings === undefined) throw new Error('the server refused LOAD DATA LOCAL INFILE after taking it before');
+        return this.endDirect(target, encoders, values, warnings);
+      },
+      stage: async (staging, stagingColumns) => {
+        const stagingEncoders = stagingColumns.map(columnEncoder);
+        const warnings = await this.loadData(staging, stagingEncoders, Readable.from(withStagingColumns(sent)));
+        if (warnings?.length) this.failOnWarnings(staging, stagingEncoders, values, warnings);
+        this.logger.debug(`${rowCount} rows staged after the direct load met a duplicate key`);
+      },
+    };
+  }
+
+  /**
+   * Streams `input` (LOAD DATA text) to the server. Returns the load's warnings (none when clean; LOAD DATA LOCAL
    * reports bad values and duplicate keys as warnings, since the server cannot stop the client mid-file), or
    * undefined when the server refuses LOCAL INFILE (this connection then uses INSERTs).
    */
-  private async loadData(table: TableRef, encoders: readonly ColumnEncoder[], rows: readonly unknown[][]): Promise<Warning[] | undefined> {
+  private async loadData(table: TableRef, encoders: readonly ColumnEncoder[], input: Readable): Promise<Warning[] | undefined> {
     const q = (name: string) => this.dialect.quoteIdentifier(name);
     const targets = encoders.map((e, i) => (e.expression ? `@v${i}` : q(e.name)));
     const sets = encoders.flatMap((e, i) => (e.expression ? [`${q(e.name)} = ${e.expression(`@v${i}`)}`] : []));
     const sql =
       `LOAD DATA LOCAL INFILE 'mage-int' INTO TABLE ${this.dialect.qualify(table)} CHARACTER SET utf8mb4 ` +
       `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})${sets.length > 0 ? ` SET ${sets.join(', ')}` : ''}`;
-    function* lines(): Generator<Buffer> {
-      let chunk = '';
-      for (const row of rows) {
-        let line = '';
-        for (let i = 0; i < encoders.length; i++) line += (i === 0 ? '' : '\t') + loadDataField(encoders[i]!.text(row[i]));
-        chunk += `${line}\n`;
-        if (chunk.length >= CHUNK_CHARACTERS) {
-          yield Buffer.from(chunk);
-          chunk = '';
-        }
-      }
-      if (chunk) yield Buffer.from(chunk);
-    }
     let header: ResultSetHeader;
     try {
-      [header] = (await this.client.raw.promise().query({ sql, infileStreamFactory: () => Readable.from(lines()) })) as unknown as [
-        ResultSetHeader,
-      ];
+      [header] = (await this.client.raw.promise().query({ sql, infileStreamFactory: () => input })) as unknown as [ResultSetHeader];
     } catch (error) {
       if (!LOCAL_INFILE_REFUSED.has(errorNumber(error) ?? 0)) throw error;
       this.localInfile = false;
@@ -149,13 +225,8 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   }
 
   /** A load reported warnings (a value the column cannot hold): the first of them, as an error naming row and column. */
-  private failOnWarnings(
-    table: TableRef,
-    encoders: readonly ColumnEncoder[],
-    rows: readonly unknown[][],
-    warnings: readonly Warning[],
-  ): never {
-    throw this.valueError(table, encoders, rows, warnings[0]?.Message ?? 'warnings while loading', 0);
+  private failOnWarnings(table: TableRef, encoders: readonly ColumnEncoder[], values: ValueAt, warnings: readonly Warning[]): never {
+    throw this.valueError(table, encoders, values, warnings[0]?.Message ?? 'warnings while loading', 0);
   }
 
   /**
@@ -165,7 +236,7 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   private valueError(
     table: TableRef,
     encoders: readonly ColumnEncoder[],
-    rows: readonly unknown[][],
+    values: ValueAt,
     message: string,
     offset: number,
     cause?: unknown,
@@ -174,9 +245,9 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     const column = at?.[1];
     const row = at ? offset + Number(at[2]) - 1 : undefined;
     const index = column === undefined ? -1 : encoders.findIndex((e) => e.name === column);
-    const value = row !== undefined && index >= 0 ? rows[row]?.[index] : undefined;
+    const value = row !== undefined && index >= 0 ? values(row, index) : undefined;
     const named = this.dialect.stagedFor.get(table.name) ?? table;
-    const shown = value === undefined ? '' : ` (value ${JSON.stringify(encoders[index]!.text(value))?.slice(0, 80)})`;
+    const shown = value === undefined ? '' : ` (value ${JSON.stringify(value)?.slice(0, 80)})`;
     return new RecordValidationError(
       'VALUE_REJECTED',
       `MySQL refused a value for table ${this.dialect.qualify(named)}: ${message}${shown}`,
@@ -201,7 +272,7 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
         await this.execute(head + tuples.join(', '));
       } catch (error) {
         if (!/ at row \d+/.test((error as Error).message)) throw error;
-        throw this.valueError(staging, encoders, rows, (error as Error).message, first, error);
+        throw this.valueError(staging, encoders, rowValues(encoders, rows), (error as Error).message, first, error);
       }
     };
     for (const [n, row] of rows.entries()) {
@@ -234,10 +305,67 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   }
 
   async rollback(): Promise<void> {
+    this.abandonLoad();
     await this.execute('ROLLBACK');
   }
 
   async close(): Promise<void> {
+    this.abandonLoad();
     await this.client.end();
   }
+
+  /**
+   * A streaming load still open when the session fails: its input just ends (whether or not the server has asked
+   * for it yet), so the statement finishes and the ROLLBACK queued behind it undoes what it loaded.
+   */
+  private abandonLoad(): void {
+    this.openInput?.push(null);
+    this.openInput = undefined;
+  }
+}
+
+/** The text of a loaded value, by row of the load and column, to name it in an error (undefined: not known). */
+type ValueAt = (row: number, column: number) => string | null | undefined;
+
+function rowValues(encoders: readonly ColumnEncoder[], rows: readonly unknown[][]): ValueAt {
+  return (row, column) => {
+    const values = rows[row];
+    return values === undefined ? undefined : encoders[column]!.text(values[column]);
+  };
+}
+
+/** Rows as LOAD DATA text in chunks of about CHUNK_CHARACTERS (the first `width` values of each row). */
+function* textChunks(encoders: readonly ColumnEncoder[], rows: readonly unknown[][], width = encoders.length): Generator<Buffer> {
+  for (let from = 0; from < rows.length; ) {
+    const { text, next } = encodeRows(encoders, rows, from, width, CHUNK_CHARACTERS);
+    yield Buffer.from(text);
+    from = next;
+  }
+}
+
+/** LOAD DATA text with the staging columns appended to every line: the load sequence (line order) and no delete flag. */
+function* withStagingColumns(chunks: readonly Buffer[]): Generator<Buffer> {
+  let sequence = 0;
+  for (const chunk of chunks) {
+    let text = '';
+    let from = 0;
+    for (let end = chunk.indexOf(10); end >= 0; from = end + 1, end = chunk.indexOf(10, from)) {
+      text += `${chunk.toString('utf8', from, end)}\t${sequence++}\t\\N\n`;
+    }
+    yield Buffer.from(text);
+  }
+}
+
+/** A field of the streamed text, by line and column (escapes left as sent), to name a refused value. */
+function sentField(chunks: readonly Buffer[], row: number, column: number): string | null | undefined {
+  let line = 0;
+  for (const chunk of chunks) {
+    for (let from = 0, end = chunk.indexOf(10); end >= 0; from = end + 1, end = chunk.indexOf(10, from), line++) {
+      if (line === row) {
+        const field = chunk.toString('utf8', from, end).split('\t')[column];
+        return field === '\\N' ? null : field;
+      }
+    }
+  }
+  return undefined;
 }

@@ -78,3 +78,27 @@ export function loadDataField(text: string | null): string {
     ? text.replace(/[\\\t\n\r\0]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\0'))
     : text;
 }
+
+/**
+ * Rows from `from` as LOAD DATA lines (the first `width` values of each, tab-separated), until the text reaches
+ * about `limit` characters; `next` is the first row not encoded.
+ */
+export function encodeRows(
+  encoders: readonly ColumnEncoder[],
+  rows: readonly unknown[][],
+  from: number,
+  width: number,
+  limit: number,
+): { text: string; next: number } {
+  let text = '';
+  let next = from;
+  while (next < rows.length && text.length < limit) {
+    const row = rows[next++]!;
+    for (let c = 0; c < width; c++) {
+      if (c > 0) text += '\t';
+      text += loadDataField(encoders[c]!.text(row[c]));
+    }
+    text += '\n';
+  }
+  return { text, next };
+}

@@ -65,77 +65,83 @@ const MYSQL_SCHEMA: SourceMessage = {
 const BIG_DECIMAL = '12345678901234567890123456789012345.123456789012345678901234567890';
 
 describe('destination-mysql against MariaDB', () => {
-  it('keeps MySQL column types and every value exactly (MySQL → MySQL)', async () => {
-    const config = freshConfig();
-    const record = {
-      id: 1,
-      u64: 18446744073709551615n,
-      i64: -9223372036854775808n,
-      dec: new Decimal(BIG_DECIMAL),
-      flag: true,
-      bits: 4095,
-      f: 1.5,
-      dbl: 0.30000000000000004,
-      d: '2024-02-29',
-      dt: '2024-02-29T23:59:59.999999',
-      ts: '2038-01-19T03:14:07.999999+00:00',
-      tm: '-838:59:58.999999',
-      yr: 2155,
-      c: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f',
-      vc: 'emoji 😀👍🏽',
-      mt: 'tab\tnewline\nback\\slash NUL\u0000 quote\' "',
-      bin: 'deadbeef00',
-      blb: '',
-      e: "it's",
-      st: 'x,z',
-      j: { exact: new Decimal('123456789012345678901234567890.5'), list: [1, 'two', null] },
-      g: 'POINT(1 2)',
-      uu: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f',
-    };
-    const empty = Object.fromEntries(Object.keys(record).map((k) => [k, k === 'id' ? 2 : null]));
-    await new MySQL({ config }).load([MYSQL_SCHEMA, { type: 'RECORD_BATCH', stream: 'every_type', records: [record, empty] }]);
+  // 1,500 copies of the record take the streaming load (a LOAD DATA the rows are encoded into as they arrive).
+  for (const copies of [0, 1500])
+    it(`keeps MySQL column types and every value exactly (MySQL → MySQL, ${copies > 0 ? 'streamed' : 'buffered'} load)`, async () => {
+      const config = freshConfig();
+      const record = {
+        id: 1,
+        u64: 18446744073709551615n,
+        i64: -9223372036854775808n,
+        dec: new Decimal(BIG_DECIMAL),
+        flag: true,
+        bits: 4095,
+        f: 1.5,
+        dbl: 0.30000000000000004,
+        d: '2024-02-29',
+        dt: '2024-02-29T23:59:59.999999',
+        ts: '2038-01-19T03:14:07.999999+00:00',
+        tm: '-838:59:58.999999',
+        yr: 2155,
+        c: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f',
+        vc: 'emoji 😀👍🏽',
+        mt: 'tab\tnewline\nback\\slash NUL\u0000 quote\' "',
+        bin: 'deadbeef00',
+        blb: '',
+        e: "it's",
+        st: 'x,z',
+        j: { exact: new Decimal('123456789012345678901234567890.5'), list: [1, 'two', null] },
+        g: 'POINT(1 2)',
+        uu: '6f1c2d1e-8a4b-4c2d-9e3f-0a1b2c3d4e5f',
+      };
+      const empty = Object.fromEntries(Object.keys(record).map((k) => [k, k === 'id' ? 2 : null]));
+      const copied = Array.from({ length: copies }, (_, i) => ({ ...record, id: 3 + i }));
+      await new MySQL({ config }).load([MYSQL_SCHEMA, { type: 'RECORD_BATCH', stream: 'every_type', records: [record, empty, ...copied] }]);
 
-    const types = await columnTypes(config.database, 'every_type');
-    const properties = (MYSQL_SCHEMA as { schema: { properties: Record<string, Record<string, string>> } }).schema.properties;
-    for (const [field, schema] of Object.entries(properties)) {
-      const declared = formatMysqlType(parseMysqlType(schema['sql-datatype']!, { mariadb: true })!);
-      expect(types[field], field).toBe(field === 'j' ? 'longtext' : declared);
-    }
-    const rows = await readRows(config.database, 'every_type');
-    const row = rows?.find((r) => String(r['id']) === '1');
-    expect({
-      ...row,
-      dec: (row?.['dec'] as Decimal).text,
-      bin: (row?.['bin'] as Buffer).toString('hex'),
-      blb: (row?.['blb'] as Buffer).length,
-      j: stringifyExactJson(row?.['j']),
-    }).toEqual({
-      id: 1,
-      u64: '18446744073709551615',
-      i64: '-9223372036854775808',
-      dec: BIG_DECIMAL,
-      flag: true,
-      bits: '4095',
-      f: 1.5,
-      dbl: 0.30000000000000004,
-      d: '2024-02-29',
-      dt: '2024-02-29 23:59:59.999999',
-      ts: '2038-01-19 03:14:07.999999',
-      tm: '-838:59:58.999999',
-      yr: 2155,
-      c: record.c,
-      vc: record.vc,
-      mt: record.mt,
-      bin: 'deadbeef00',
-      blb: 0,
-      e: "it's",
-      st: 'x,z',
-      j: '{"exact":123456789012345678901234567890.5,"list":[1,"two",null]}',
-      g: 'POINT(1 2)',
-      uu: record.uu,
+      const types = await columnTypes(config.database, 'every_type');
+      const properties = (MYSQL_SCHEMA as { schema: { properties: Record<string, Record<string, string>> } }).schema.properties;
+      for (const [field, schema] of Object.entries(properties)) {
+        const declared = formatMysqlType(parseMysqlType(schema['sql-datatype']!, { mariadb: true })!);
+        expect(types[field], field).toBe(field === 'j' ? 'longtext' : declared);
+      }
+      const rows = await readRows(config.database, 'every_type');
+      const row = rows?.find((r) => String(r['id']) === '1');
+      expect({
+        ...row,
+        dec: (row?.['dec'] as Decimal).text,
+        bin: (row?.['bin'] as Buffer).toString('hex'),
+        blb: (row?.['blb'] as Buffer).length,
+        j: stringifyExactJson(row?.['j']),
+      }).toEqual({
+        id: 1,
+        u64: '18446744073709551615',
+        i64: '-9223372036854775808',
+        dec: BIG_DECIMAL,
+        flag: true,
+        bits: '4095',
+        f: 1.5,
+        dbl: 0.30000000000000004,
+        d: '2024-02-29',
+        dt: '2024-02-29 23:59:59.999999',
+        ts: '2038-01-19 03:14:07.999999',
+        tm: '-838:59:58.999999',
+        yr: 2155,
+        c: record.c,
+        vc: record.vc,
+        mt: record.mt,
+        bin: 'deadbeef00',
+        blb: 0,
+        e: "it's",
+        st: 'x,z',
+        j: '{"exact":123456789012345678901234567890.5,"list":[1,"two",null]}',
+        g: 'POINT(1 2)',
+        uu: record.uu,
+      });
+      expect(Object.values(rows?.find((r) => String(r['id']) === '2') ?? {}).filter((v) => v !== null)).toEqual([2]);
+      expect(rows).toHaveLength(2 + copies);
+      const sameAsFirst = (r: Record<string, unknown>) => stringifyExactJson({ ...r, id: 1 }) === stringifyExactJson(row);
+      expect(rows?.filter((r) => Number(r['id']) > 2 && sameAsFirst(r))).toHaveLength(copies);
     });
-    expect(Object.values(rows?.find((r) => String(r['id']) === '2') ?? {}).filter((v) => v !== null)).toEqual([2]);
-  });
 
   it('maps PostgreSQL types to their MySQL equivalents', async () => {
     const config = freshConfig();
@@ -289,6 +295,101 @@ describe('destination-mysql against MariaDB', () => {
       expect((await readRows(config.database, 'codes')) ?? []).toEqual([]);
     });
   }
+
+  it('refuses a value the column cannot hold in a streamed load, naming row and column, and commits nothing', async () => {
+    const config = freshConfig();
+    const records = Array.from({ length: 3000 }, (_, id) => ({ id, code: id === 1200 ? 'abcd' : 'abc' }));
+    const messages: SourceMessage[] = [
+      {
+        type: 'SCHEMA',
+        stream: 'codes',
+        key_properties: ['id'],
+        schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string', 'sql-datatype': 'varchar(3)' } } },
+      },
+      { type: 'RECORD_BATCH', stream: 'codes', records: records.slice(0, 1000) },
+      { type: 'RECORD_BATCH', stream: 'codes', records: records.slice(1000) },
+      { type: 'STATE', value: { position: 3000 } },
+    ];
+    const states: unknown[] = [];
+    const error = await (async () => {
+      for await (const state of new MySQL({ config }).write(messages)) states.push(state);
+    })().catch((e: unknown) => e);
+    expect(states).toEqual([]);
+    expect(error).toMatchObject({ code: 'VALUE_REJECTED', field: 'code', record: 1200 });
+    expect(formatError(error)).toMatch(/abcd/);
+    expect((await readRows(config.database, 'codes')) ?? []).toEqual([]);
+  });
+
+  it('rolls back an open streamed load when a later record fails, without hanging', async () => {
+    const config = freshConfig();
+    const records: Record<string, unknown>[] = Array.from({ length: 2000 }, (_, id) => ({ id, code: 'abc' }));
+    records[1800] = { id: 1800, code: { not: 'a string' } };
+    const error = await new MySQL({ config })
+      .load([
+        {
+          type: 'SCHEMA',
+          stream: 'codes',
+          key_properties: ['id'],
+          schema: { type: 'object', properties: { id: { type: 'integer' }, code: { type: 'string' } } },
+        },
+        { type: 'RECORD_BATCH', stream: 'codes', records: records.slice(0, 1500) },
+        { type: 'RECORD_BATCH', stream: 'codes', records: records.slice(1500) },
+      ])
+      .catch((e: unknown) => e);
+    // The record fails its schema check after 1,800 rows went into the open load; nothing of them is committed.
+    expect(error).toMatchObject({ field: 'code' });
+    expect((await readRows(config.database, 'codes')) ?? []).toEqual([]);
+  });
+
+  it('streams a large batch while a second stream buffers, and merges CDC deletes that arrive mid-load in order', async () => {
+    const config = freshConfig({ hard_delete: true });
+    const debug: string[] = [];
+    const logger = { ...createLogger({ write: () => {} }), debug: (message: string) => void debug.push(message) };
+    const schema = (stream: string): SourceMessage => ({
+      type: 'SCHEMA',
+      stream,
+      key_properties: ['id'],
+      schema: {
+        type: 'object',
+        properties: { id: { type: 'integer' }, v: { type: 'string' }, _sdc_deleted_at: { type: ['null', 'string'] } },
+      },
+    });
+    const batch = (stream: string, from: number, to: number, v: string, deleted: number[] = []): SourceMessage => ({
+      type: 'RECORD_BATCH',
+      stream,
+      records: Array.from({ length: to - from }, (_, i) => ({
+        id: from + i,
+        v,
+        _sdc_deleted_at: deleted.includes(from + i) ? '2024-01-01T00:00:00Z' : null,
+      })),
+    });
+    const states: unknown[] = [];
+    for await (const state of new MySQL({ config, logger }).write([
+      schema('a'),
+      schema('b'),
+      batch('a', 0, 1500, 'a1'),
+      batch('b', 0, 1500, 'b1'),
+      // id 5 deleted, then ids 6..9 updated and 1500..1999 added after the delete, in the same transaction
+      batch('a', 5, 6, 'x', [5]),
+      batch('a', 6, 10, 'a2'),
+      batch('a', 1500, 2000, 'a2'),
+      { type: 'STATE', value: { n: 1 } },
+    ]))
+      states.push(state);
+    expect(states).toEqual([{ type: 'STATE', value: { n: 1 } }]);
+    const a = (await readRows(config.database, 'a')) ?? [];
+    expect(a).toHaveLength(1999);
+    expect(a.find((r) => String(r['id']) === '5')).toBeUndefined();
+    expect(a.filter((r) => r['v'] === 'a2').map((r) => Number(r['id']))).toEqual([
+      6,
+      7,
+      8,
+      9,
+      ...Array.from({ length: 500 }, (_, i) => 1500 + i),
+    ]);
+    expect((await readRows(config.database, 'b')) ?? []).toHaveLength(1500);
+    expect(debug.filter((m) => m.includes('streaming'))).toEqual([`\`${config.database}\`.\`a\`: streaming rows into LOAD DATA`]);
+  });
 
   it('loads new keys straight into the table, and stages once a key repeats or exists', async () => {
     const config = freshConfig({ batch_size_rows: 1000 });

@@ -47,11 +47,36 @@ export interface SqlConnection<Type> {
    * repeated in the rows. The session then stages and merges as usual.
    */
   loadDirect?(target: TableRef, columns: readonly LoadColumn<Type>[], rows: readonly unknown[][]): Promise<boolean>;
+  /**
+   * Optional streaming form of `loadDirect`: opens a load straight into `target` that takes rows while it runs
+   * (LOAD DATA from a stream), so the source keeps reading while the engine loads and no batch is held in memory.
+   * Called inside the session's transaction, for the same streams as `loadDirect`, with one load open at a time
+   * (nothing else runs on the connection until it ends). Undefined: not possible now (the session buffers as
+   * usual). A connection that offers it must also accept `createStaging` inside a transaction (MySQL's temporary
+   * tables do), since a refused load is staged and merged before the commit.
+   */
+  openDirectLoad?(target: TableRef, columns: readonly LoadColumn<Type>[]): Promise<DirectLoad<Type> | undefined>;
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A streaming direct load (`SqlConnection.openDirectLoad`). */
+export interface DirectLoad<Type> {
+  /** Sends rows (each ends with the two staging values, which a direct load ignores); resolves when it may take more. */
+  write(rows: readonly unknown[][]): Promise<void>;
+  /**
+   * Ends the load. True: every row is in the target. False: none is (rolled back: a key already in the table or
+   * repeated in the rows); `stage` then loads the same rows, in order, into a staging table for the merge.
+   */
+  end(): Promise<boolean>;
+  /** After `end` returned false: the rows into `staging`, as `loadRows` would (the data columns, sequence, delete flag). */
+  stage(staging: TableRef, columns: readonly LoadColumn<Type>[]): Promise<void>;
+}
+
+/** A stream's buffered rows at which the session opens a streaming direct load for it (smaller batches just buffer). */
+const STREAM_AFTER_ROWS = 1_000;
 
 export interface SqlSessionOptions {
   /** The schema (dataset, database) tables go to. */
@@ -82,6 +107,10 @@ interface StreamPlan<Type> {
   rows: unknown[][];
   /** Records seen, to name one in an error. */
   records: number;
+  /** The streaming direct load open for this stream, if any. */
+  load?: DirectLoad<Type>;
+  /** No streaming load for this stream until the next commit (a delete arrived, or the connection said no). */
+  buffering: boolean;
 }
 
 /**
@@ -97,6 +126,12 @@ export class SqlSession<Type> implements DestinationSession {
   private pendingOps: string[] = [];
   private bytes = 0;
   private sequence = 0;
+  /** A transaction is open (begun by the first streaming load, or by commit). */
+  private inTransaction = false;
+  /** The stream whose streaming load is open (one at a time on the connection). */
+  private loading: StreamPlan<Type> | undefined;
+  /** Staging tables created in the open transaction (dropped after its commit when DDL is not transactional). */
+  private stagingCreated: TableRef[] = [];
 
   constructor(
     private readonly dialect: SqlDialect<Type>,
@@ -117,6 +152,7 @@ export class SqlSession<Type> implements DestinationSession {
       versioned: false,
       rows: [],
       records: 0,
+      buffering: false,
     };
     plan.info = info;
     await this.plan(plan);
@@ -217,6 +253,7 @@ export class SqlSession<Type> implements DestinationSession {
     }
     const receivedAt = new Date().toISOString();
     const flagDeletes = this.options.hardDelete && plan.info.conflictMethod !== 'append';
+    const rows: unknown[][] = plan.load ? [] : plan.rows;
     for (const record of batch.records) {
       const row: unknown[] = plan.columns.map((column) => {
         if ('meta' in column.source) {
@@ -238,10 +275,109 @@ export class SqlSession<Type> implements DestinationSession {
         return this.value(plan, record, column.source.field, column.logical, column.source.contentEncoding);
       });
       row.push(this.sequence++, flagDeletes && record['_sdc_deleted_at'] != null ? true : null);
-      plan.rows.push(row);
+      rows.push(row);
       plan.records++;
       this.bytes += rowBytes(row);
     }
+    if (plan.load) await this.sendToLoad(plan, rows);
+    else if (plan.rows.length >= STREAM_AFTER_ROWS && !plan.buffering && this.loading === undefined) await this.openLoad(plan);
+  }
+
+  /** A stream loads straight into its table (`loadDirect`'s rule) when it appends, or upserts on an enforced key. */
+  private direct(plan: StreamPlan<Type>): boolean {
+    const method = plan.info.conflictMethod;
+    return method === 'append' || (method === 'upsert' && plan.uniqueKey);
+  }
+
+  /** Opens a streaming direct load for the stream's buffered rows and what follows, when the connection can. */
+  private async openLoad(plan: StreamPlan<Type>): Promise<void> {
+    if (!this.connection.openDirectLoad || !this.direct(plan) || plan.rows.some(isDelete)) {
+      plan.buffering = true;
+      return;
+    }
+    await this.begin();
+    const load = await this.connection.openDirectLoad(plan.table, this.dataColumns(plan));
+    if (!load) {
+      plan.buffering = true;
+      return;
+    }
+    plan.load = load;
+    this.loading = plan;
+    const rows = plan.rows;
+    plan.rows = [];
+    await this.sendToLoad(plan, rows);
+  }
+
+  /** Rows into the stream's open load; a CDC delete ends it, and the rows from there on are buffered (merged at commit). */
+  private async sendToLoad(plan: StreamPlan<Type>, rows: unknown[][]): Promise<void> {
+    const deleteAt = rows.findIndex(isDelete);
+    const load = plan.load as DirectLoad<Type>;
+    await load.write(deleteAt < 0 ? rows : rows.slice(0, deleteAt));
+    if (deleteAt < 0) return;
+    await this.endLoad();
+    plan.buffering = true;
+    plan.rows = rows.slice(deleteAt);
+  }
+
+  /** Ends the open streaming load; rows the table refused (a duplicate key) are staged and merged instead, in order. */
+  private async endLoad(): Promise<void> {
+    const plan = this.loading;
+    if (!plan?.load) return;
+    const load = plan.load;
+    plan.load = undefined;
+    this.loading = undefined;
+    if (!(await load.end())) await this.stageAndMerge(plan, (staging, columns) => load.stage(staging, columns));
+  }
+
+  private dataColumns(plan: StreamPlan<Type>): LoadColumn<Type>[] {
+    return plan.columns.map((c) => ({ name: c.name, type: c.type }));
+  }
+
+  private async run(statements: readonly string[]): Promise<void> {
+    for (const sql of statements) await this.connection.execute(sql);
+  }
+
+  private async begin(): Promise<void> {
+    if (this.inTransaction) return;
+    await this.connection.begin();
+    this.inTransaction = true;
+  }
+
+  /** Loads a stream's rows (through `fill`) into its staging table, inside the open transaction, and merges them. */
+  private async stageAndMerge(
+    plan: StreamPlan<Type>,
+    fill: (staging: TableRef, columns: readonly LoadColumn<Type>[]) => Promise<void>,
+  ): Promise<void> {
+    const staging = this.dialect.stagingTable(plan.table, plan.index);
+    const ddlInside = this.dialect.capabilities.transactionalDdl;
+    if (ddlInside || !this.stagingCreated.some((t) => t.name === staging.name && t.schema === staging.schema)) {
+      await this.run(
+        this.dialect.createStaging(
+          staging,
+          plan.table,
+          plan.columns.map((c) => c.name),
+        ),
+      );
+      if (!ddlInside) this.stagingCreated.push(staging);
+    }
+    const method: ConflictMethod = plan.info.conflictMethod;
+    await fill(staging, [
+      ...this.dataColumns(plan),
+      { name: STAGING_SEQUENCE, type: 'sequence' },
+      { name: STAGING_DELETED, type: 'deleted' },
+    ]);
+    await this.run(
+      this.dialect.merge({
+        target: plan.table,
+        staging,
+        columns: plan.columns.map((c) => c.name),
+        keys: plan.keyColumns,
+        method,
+        uniqueKey: plan.uniqueKey,
+        hardDelete: this.options.hardDelete && method !== 'append',
+      }),
+    );
+    if (ddlInside) await this.run(this.dialect.dropStaging(staging));
   }
 
   /** A record's value as the connection loads it: JSON as text, bytes decoded, exact numbers kept. */
@@ -285,64 +421,45 @@ export class SqlSession<Type> implements DestinationSession {
   }
 
   /**
-   * One transaction: each stream's rows into its staging table, merged into the target; then pending operations.
-   * An engine whose DDL commits implicitly (`transactionalDdl: false`: MySQL, BigQuery, Snowflake) gets its staging
-   * tables created before the transaction and dropped after it, so the loads and merges stay one unit.
+   * One transaction: the open streaming load ended, each stream's buffered rows into its staging table, merged into
+   * the target (or loaded straight into it); then pending operations. An engine whose DDL commits implicitly
+   * (`transactionalDdl: false`: MySQL, BigQuery, Snowflake) gets its staging tables created before the transaction
+   * (inside it only after a streaming load, whose connection allows that) and dropped after it, so the loads and
+   * merges stay one unit.
    */
   async commit(): Promise<void> {
-    const loads = [...this.streams.values()]
-      .filter((p) => p.rows.length > 0)
-      .map((plan) => ({ plan, staging: this.dialect.stagingTable(plan.table, plan.index) }));
-    if (loads.length === 0 && this.pendingOps.length === 0) return;
+    const plans = [...this.streams.values()].filter((p) => p.rows.length > 0);
+    if (plans.length === 0 && this.pendingOps.length === 0 && !this.inTransaction) return;
     const ddlInside = this.dialect.capabilities.transactionalDdl;
-    const run = async (statements: readonly string[]) => {
-      for (const sql of statements) await this.connection.execute(sql);
-    };
-    const createStaging = ({ plan, staging }: (typeof loads)[number]) =>
-      run(
-        this.dialect.createStaging(
-          staging,
-          plan.table,
-          plan.columns.map((c) => c.name),
-        ),
-      );
-    if (!ddlInside) for (const load of loads) await createStaging(load);
-    await this.connection.begin();
-    for (const load of loads) {
-      const { plan, staging } = load;
-      const method: ConflictMethod = plan.info.conflictMethod;
-      const dataColumns: LoadColumn<Type>[] = plan.columns.map((c) => ({ name: c.name, type: c.type }));
-      const direct =
-        (method === 'append' || (method === 'upsert' && plan.uniqueKey)) && !plan.rows.some((row) => row[row.length - 1] === true);
-      if (direct && this.connection.loadDirect && (await this.connection.loadDirect(plan.table, dataColumns, plan.rows))) {
-        plan.rows = [];
-        continue;
+    if (!ddlInside && !this.inTransaction) {
+      for (const plan of plans) {
+        const staging = this.dialect.stagingTable(plan.table, plan.index);
+        await this.run(
+          this.dialect.createStaging(
+            staging,
+            plan.table,
+            plan.columns.map((c) => c.name),
+          ),
+        );
+        this.stagingCreated.push(staging);
       }
-      if (ddlInside) await createStaging(load);
-      const columns: LoadColumn<Type>[] = [
-        ...dataColumns,
-        { name: STAGING_SEQUENCE, type: 'sequence' },
-        { name: STAGING_DELETED, type: 'deleted' },
-      ];
-      await this.connection.loadRows(staging, columns, plan.rows);
-      const names = plan.columns.map((c) => c.name);
-      await run(
-        this.dialect.merge({
-          target: plan.table,
-          staging,
-          columns: names,
-          keys: plan.keyColumns,
-          method,
-          uniqueKey: plan.uniqueKey,
-          hardDelete: this.options.hardDelete && method !== 'append',
-        }),
-      );
-      if (ddlInside) await run(this.dialect.dropStaging(staging));
-      plan.rows = [];
     }
-    await run(this.pendingOps);
+    await this.begin();
+    await this.endLoad();
+    for (const plan of plans) {
+      const rows = plan.rows;
+      plan.rows = [];
+      const direct = this.direct(plan) && !rows.some(isDelete);
+      if (direct && this.connection.loadDirect && (await this.connection.loadDirect(plan.table, this.dataColumns(plan), rows))) continue;
+      await this.stageAndMerge(plan, (staging, columns) => this.connection.loadRows(staging, columns, rows));
+    }
+    await this.run(this.pendingOps);
     await this.connection.commit();
-    if (!ddlInside) for (const { staging } of loads) await run(this.dialect.dropStaging(staging));
+    this.inTransaction = false;
+    const created = this.stagingCreated;
+    this.stagingCreated = [];
+    for (const staging of created) await this.run(this.dialect.dropStaging(staging));
+    for (const plan of this.streams.values()) plan.buffering = false;
     this.pendingOps = [];
     this.bytes = 0;
   }
@@ -355,6 +472,11 @@ export class SqlSession<Type> implements DestinationSession {
       await this.connection.close();
     }
   }
+}
+
+/** A staged row flagged as a CDC delete (its last value). */
+function isDelete(row: readonly unknown[]): boolean {
+  return row[row.length - 1] === true;
 }
 
 /** About how many bytes a row holds, for batch_size_bytes (strings by length, everything else a word). */
