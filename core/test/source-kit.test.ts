@@ -289,6 +289,52 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
     expect(records(second).map((r) => r['id'])).toEqual([2, 3]);
   });
 
+  it('a partition whose requests are done frees its place: `concurrency` requests stay in flight while the consumer handles answers', async () => {
+    let requesting = 0;
+    let maxRequesting = 0;
+    let open = 0;
+    let maxOpen = 0;
+    const stream: SourceStream = {
+      name: 'items',
+      concurrency: 4,
+      async *partitions() {
+        for (let issue = 1; issue <= 40; issue++) yield { issue };
+      },
+      async *read(sync) {
+        open++;
+        maxOpen = Math.max(maxOpen, open);
+        try {
+          requesting++;
+          maxRequesting = Math.max(maxRequesting, requesting);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          requesting--;
+          sync.requestsDone?.();
+          const issue = sync.partition?.['issue'] as number;
+          yield [{ id: issue * 100, updated_at: '2024-01-01T00:00:00.000Z' }];
+        } finally {
+          open--;
+        }
+      },
+    };
+    let busyWhileConsuming = 0;
+    let batches = 0;
+    const out: SourceMessage[] = [];
+    for await (const message of readStreams([stream], catalog('FULL_TABLE'), emptyState(), ctx())) {
+      out.push(message);
+      if (message.type !== 'RECORD_BATCH') continue;
+      batches++;
+      busyWhileConsuming += requesting;
+      // The consumer takes a little time per answer: meanwhile the next partitions' requests are already out.
+      await new Promise((resolve) => setTimeout(resolve, 4));
+    }
+    expect(records(out).map((r) => r['id'])).toHaveLength(40);
+    expect(maxRequesting).toBe(4);
+    expect(maxOpen).toBeLessThanOrEqual(8);
+    // Without the early release a partition's place is freed only once its last message was passed on: the answers that
+    // arrived together are handled one by one while their places stay empty (about 2 in flight on average here, near 4 with it).
+    expect(busyWhileConsuming / batches).toBeGreaterThan(3);
+  });
+
   it('reads partitions concurrently, and every STATE covers only records already emitted', async () => {
     const issues = Array.from({ length: 12 }, (_, i) => i + 1);
     const perIssue = (issue: number) =>

@@ -24,6 +24,10 @@ export interface ResolvedConfig {
   nul: 'reject' | 'strip';
   lowercase: boolean;
   tablePrefix: string;
+  /** The one stream's table (Mage's `table`). */
+  table?: string;
+  skipSchemaCreation: boolean;
+  allowReservedWords: boolean;
   directLoad: boolean;
   interpretContentEncoding: boolean;
 }
@@ -50,6 +54,9 @@ export function resolveConfig(input: Config): ResolvedConfig {
     nul: config.nul_characters,
     lowercase: config.lowercase_identifiers,
     tablePrefix: config.table_prefix,
+    ...(config.table !== undefined ? { table: config.table } : {}),
+    skipSchemaCreation: config.skip_schema_creation,
+    allowReservedWords: config.allow_reserved_words,
     directLoad: config.direct_load,
     interpretContentEncoding: config.interpret_content_encoding,
   };
@@ -97,7 +104,7 @@ export async function connect(config: ResolvedConfig): Promise<pg.Client> {
   // A dropped connection outside a query must not crash the process; the next query reports it.
   client.on('error', () => {});
   try {
-    await assertSchemaWritable(client, config);
+    await assertSchemaWritable(client, { ...config, mayCreateSchema: !config.skipSchemaCreation });
   } catch (error) {
     await client.end().catch(() => {});
     throw error;

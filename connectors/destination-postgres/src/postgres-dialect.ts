@@ -14,6 +14,9 @@ import {
 import { conversionExpression, formatPgType, samePgType, widenPgType, type PgType } from './pg-types.js';
 import { fieldType, METADATA_TYPES } from './type-map.js';
 
+/** The column names Mage's SQL destinations prefix with `_` unless `allow_reserved_words` (its SQL_RESERVED_WORDS_SUBSET). */
+const MAGE_RESERVED_WORDS: ReadonlySet<string> = new Set(['default']);
+
 /** PostgreSQL truncates identifiers to 63 bytes (NAMEDATALEN - 1). */
 export const PG_MAX_IDENTIFIER_BYTES = 63;
 
@@ -27,8 +30,15 @@ export class PostgresDialect implements SqlDialect<PgType> {
   readonly capabilities = { transactionalDdl: true, enforcesUniqueKeys: true, merge: 'on-conflict' } as const;
   readonly identifiers;
 
-  constructor(options: { lowercase?: boolean } = {}) {
+  /** The rules of column names: the identifiers', with Mage's reserved words prefixed unless they are allowed. */
+  readonly columnIdentifiers;
+  private readonly skipSchemaCreation: boolean;
+
+  constructor(options: { lowercase?: boolean; allowReservedWords?: boolean; skipSchemaCreation?: boolean } = {}) {
     this.identifiers = { maxBytes: PG_MAX_IDENTIFIER_BYTES, lowercase: options.lowercase ?? true };
+    this.columnIdentifiers =
+      options.allowReservedWords === false ? { ...this.identifiers, prefixed: MAGE_RESERVED_WORDS } : this.identifiers;
+    this.skipSchemaCreation = options.skipSchemaCreation ?? false;
   }
 
   quoteIdentifier(name: string): string {
@@ -64,6 +74,8 @@ export class PostgresDialect implements SqlDialect<PgType> {
   }
 
   createSchema(schema: string): string[] {
+    // skip_schema_creation: PostgreSQL wants CREATE on the database even for IF NOT EXISTS of a schema that exists.
+    if (this.skipSchemaCreation) return [];
     return [`CREATE SCHEMA IF NOT EXISTS ${this.quoteIdentifier(schema)}`];
   }
 

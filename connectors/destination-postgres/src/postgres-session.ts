@@ -120,7 +120,11 @@ export class PostgresSession implements DestinationSession {
     private readonly settings: SessionSettings,
     private readonly control: SessionControl,
   ) {
-    this.dialect = new PostgresDialect({ lowercase: config.lowercase });
+    this.dialect = new PostgresDialect({
+      lowercase: config.lowercase,
+      allowReservedWords: config.allowReservedWords,
+      skipSchemaCreation: config.skipSchemaCreation,
+    });
   }
 
   static async open(config: ResolvedConfig, settings: SessionSettings, control: SessionControl): Promise<PostgresSession> {
@@ -178,6 +182,24 @@ export class PostgresSession implements DestinationSession {
   /** The table of a stream: stable across runs (see pickName), distinct from other streams' tables. */
   private async tableFor(stream: string): Promise<string> {
     this.tableOwners ??= await listTables(this.client, this.config.schema);
+    const { table } = this.config;
+    if (table !== undefined) {
+      // Mage's `table`: the one stream of the pipeline loads the named table, as named (no prefix, no normalising).
+      const other = [...this.streams.keys()].find((name) => name !== stream);
+      if (other !== undefined) {
+        throw new ConnectorError(
+          'TABLE_FOR_ONE_STREAM',
+          `"table" names one table (${table}) but streams "${other}" and "${stream}" both arrived`,
+          {
+            stream,
+            field: 'table',
+            hint: 'select one stream in the pipeline (or run one pipeline per stream), or drop "table" so each stream loads its own table (table_prefix prepends)',
+          },
+        );
+      }
+      this.tableOwners.set(table, stream);
+      return table;
+    }
     const name = pickName(stream, this.tableOwners, this.dialect.identifiers, this.config.tablePrefix);
     this.tableOwners.set(name, stream);
     return name;

@@ -7,6 +7,8 @@ export interface SchemaTarget {
   database: string;
   schema: string;
   username: string;
+  /** false with skip_schema_creation: the schema must exist. */
+  mayCreateSchema?: boolean;
 }
 
 /** The dialect's quoting (one helper per engine). */
@@ -36,6 +38,12 @@ export async function assertSchemaWritable(client: pg.Client, target: SchemaTarg
         hint: `GRANT USAGE, CREATE ON SCHEMA ${quoted(target.schema)} TO ${quoted(target.username)}; or set "schema" to one the user may write`,
       },
     );
+  }
+  if (row && !row.exists && target.mayCreateSchema === false) {
+    throw new ConnectorError('SCHEMA_MISSING', `schema "${target.schema}" does not exist, and skip_schema_creation says not to create it`, {
+      field: 'schema',
+      hint: `create it (CREATE SCHEMA ${quoted(target.schema)} AUTHORIZATION ${quoted(target.username)};), correct "schema", or drop skip_schema_creation`,
+    });
   }
   if (row && !row.exists && !row.can_create_schema) {
     throw new ConnectorError(

@@ -85,7 +85,7 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
   const fields = Object.keys(properties);
   const existing = await describeTable(client, dialect, { schema, name: table });
   const owners = new Map<string, string | null>([...(existing?.columns.values() ?? [])].map((c) => [c.name, c.field]));
-  const mapping = mapColumns(fields, owners, dialect.identifiers);
+  const mapping = mapColumns(fields, owners, dialect.columnIdentifiers);
 
   // A bytea column made before interpret_content_encoding existed (or with it on) keeps taking base16 as bytes:
   // turning it into text would rewrite the rows already there.

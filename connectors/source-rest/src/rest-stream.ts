@@ -205,12 +205,15 @@ export class RestStream extends HttpStream {
     }
     const untilMs = incremental.end_value !== undefined ? (instantOf(incremental.end_value, format) ?? Date.now()) : Date.now();
     const like = incremental.initial_value ?? from;
+    // The windows' requests are only done after the last window.
+    const { requestsDone, ...each } = sync;
     for (const window of windows(fromMs, untilMs, stepMs(step, this.resource.name))) {
       const start = sameKind(window.start, like, format);
       const end = sameKind(window.end, like, format);
-      yield* super.read({ ...sync, start, window: { start, end } } as WindowSync);
+      yield* super.read({ ...each, start, window: { start, end } } as WindowSync);
       if (sync.method === 'INCREMENTAL') yield { records: [], bookmark: { replication_key_value: end } };
     }
+    requestsDone?.();
   }
 }
 

@@ -188,12 +188,15 @@ async function* slots(run: StreamRun, sync: StreamSync): AsyncGenerator<{ slot: 
 /**
  * Runs `readOne` for every partition (the unpartitioned stream counts as one), `stream.concurrency` at a time,
  * passing their messages on as they come. A partition is asked for its next message only after its previous one
- * was passed on, so the bookmark updates behind a STATE are those of records already emitted.
+ * was passed on, so the bookmark updates behind a STATE are those of records already emitted. A partition that
+ * says its requests are done (`requestsDone`) stops counting against `concurrency` — the next one starts while its
+ * last messages are passed on — yet no more than twice `concurrency` partitions are open at once, so memory stays
+ * bounded when the consumer is slower than the API.
  */
 async function* eachPartition(
   run: StreamRun,
   sync: StreamSync,
-  readOne: (slot: BookmarkSlot, partition: StreamPartition | undefined) => AsyncGenerator<SourceMessage>,
+  readOne: (slot: BookmarkSlot, partition: StreamPartition | undefined, requestsDone?: () => void) => AsyncGenerator<SourceMessage>,
 ): AsyncGenerator<SourceMessage> {
   const limit = Math.max(1, Math.floor(run.stream.concurrency ?? 1));
   const feed = slots(run, sync);
@@ -203,20 +206,32 @@ async function* eachPartition(
   }
   type Step = { key: number; result: IteratorResult<SourceMessage> };
   const running = new Map<number, { reader: AsyncGenerator<SourceMessage>; next: Promise<Step> }>();
+  // The open partitions still sending requests (those count against `limit`).
+  const requesting = new Set<number>();
   const pull = (key: number, reader: AsyncGenerator<SourceMessage>): Promise<Step> => {
     const next = reader.next().then((result) => ({ key, result }));
     next.catch(() => {}); // observed by the race below, or abandoned after another partition failed
     return next;
   };
+  // Resolved when a partition's requests are done, so the loop below starts the next one without waiting for a message.
+  let wake = () => {};
+  const nextWake = () =>
+    new Promise<'wake'>((resolve) => {
+      wake = () => resolve('wake');
+    });
+  let woken = nextWake();
   let keys = 0;
   let fed = false;
   const fill = async () => {
-    while (!fed && running.size < limit) {
+    while (!fed && requesting.size < limit && running.size < 2 * limit) {
       const item = await feed.next();
       if (item.done) fed = true;
       else {
-        const reader = readOne(item.value.slot, item.value.partition);
         const key = keys++;
+        const reader = readOne(item.value.slot, item.value.partition, () => {
+          if (requesting.delete(key)) wake();
+        });
+        requesting.add(key);
         running.set(key, { reader, next: pull(key, reader) });
       }
     }
@@ -224,10 +239,17 @@ async function* eachPartition(
   try {
     await fill();
     while (running.size > 0) {
-      const { key, result } = await Promise.race([...running.values()].map((r) => r.next));
+      const step = await Promise.race([woken, ...[...running.values()].map((r) => r.next)]);
+      if (step === 'wake') {
+        woken = nextWake();
+        await fill();
+        continue;
+      }
+      const { key, result } = step;
       const entry = running.get(key) as { reader: AsyncGenerator<SourceMessage>; next: Promise<Step> };
       if (result.done) {
         running.delete(key);
+        requesting.delete(key);
         await fill();
         continue;
       }
@@ -267,11 +289,12 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   if (start.firstSync) yield { type: 'ACTIVATE_VERSION', stream: entry.stream, version };
 
   const sync = baseSync(run, tracker.bookmark(id));
-  yield* eachPartition(run, sync, async function* (_slot, partition) {
+  yield* eachPartition(run, sync, async function* (_slot, partition, requestsDone) {
     const partSync: StreamSync = {
       ...sync,
       ...(start.resumeAfter ? { resumeAfter: start.resumeAfter } : {}),
       ...(partition ? { partition } : {}),
+      ...(requestsDone ? { requestsDone } : {}),
     };
     for await (const output of run.stream.read(partSync)) {
       const batch = asBatch(output);
@@ -322,7 +345,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
   yield schemaMessage(run);
 
   const sync = baseSync(run, tracker.bookmark(id));
-  yield* eachPartition(run, sync, async function* (slot, partition) {
+  yield* eachPartition(run, sync, async function* (slot, partition, requestsDone) {
     const bookmark = { ...slot.get(), replication_key: slot.get().replication_key ?? (partitioned ? rk : undefined) };
     let position: KeysetPosition = startKeyset(bookmark, rk, sorted ? keys : []);
     if (!sorted) position = { replicationKey: rk, ...(position.value === undefined ? {} : { value: position.value }) };
@@ -338,6 +361,7 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
       ...(cursor.start === undefined ? {} : { start: cursor.start }),
       ...(sorted ? { position } : {}),
       ...(partition ? { partition } : {}),
+      ...(requestsDone ? { requestsDone } : {}),
     };
     for await (const output of run.stream.read(partSync)) {
       const batch = asBatch(output);

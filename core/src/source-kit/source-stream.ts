@@ -48,6 +48,12 @@ export interface StreamSync {
   position?: KeysetPosition;
   /** The partition being read, for a partitioned stream. */
   partition?: StreamPartition;
+  /**
+   * Partitions read at once: a stream calls this when the partition will make no more requests (its last answer is
+   * in), so the next partition starts while this one's last records are still passed on, and `concurrency`
+   * requests stay in flight. Optional to call; undefined when partitions are read one at a time.
+   */
+  requestsDone?: () => void;
   signal: AbortSignal;
   logger: Logger;
 }

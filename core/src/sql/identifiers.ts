@@ -13,6 +13,8 @@ export interface IdentifierRules {
   lowercase?: boolean;
   /** Words that need quoting; identifiers are always quoted, so this only matters for `normalize` callers. */
   reserved?: ReadonlySet<string>;
+  /** Names (lower case) that get a `_` prefix rather than being used as they are (Mage's reserved words: `default` → `_default`). */
+  prefixed?: ReadonlySet<string>;
 }
 
 /**
@@ -24,7 +26,7 @@ export function normalizeIdentifier(name: string, rules: IdentifierRules): strin
   let out = (rules.lowercase ?? true) ? name.toLowerCase() : name;
   out = out.normalize('NFC').replace(/[^\p{L}\p{N}_]+/gu, '_');
   if (out === '' || out === '_') out = `_${hash(name)}`;
-  if (/^\p{N}/u.test(out)) out = `_${out}`;
+  if (/^\p{N}/u.test(out) || rules.prefixed?.has(out.toLowerCase())) out = `_${out}`;
   const length = rules.lengthUnit === 'characters' ? (text: string) => [...text].length : (text: string) => Buffer.byteLength(text);
   if (length(out) > rules.maxBytes) {
     const suffix = `_${hash(name)}`;

@@ -175,20 +175,22 @@ export class HttpStream implements SourceStream {
       sync.signal.throwIfAborted();
       const response = await this.fetchPage(request, sync);
       const { raw, records } = this.pageRecords(response, sync);
-      yield { records, time_extracted: new Date().toISOString() };
-      if (response.ignored) return;
       const pageConcurrency = this.options.pageConcurrency ?? 1;
-      const rest = pageConcurrency > 1 ? paginator.remaining?.(response, raw, request) : undefined;
-      if (rest) {
-        yield* this.readPagesAtOnce(rest, pageConcurrency, sync);
-        return;
-      }
-      const next = paginator.next(response, raw, request);
+      const rest: readonly PageRequest[] | undefined =
+        response.ignored || pageConcurrency <= 1 ? undefined : paginator.remaining?.(response, raw, request);
+      const next: PageRequest | undefined = response.ignored || rest ? undefined : paginator.next(response, raw, request);
       if (next && JSON.stringify(next) === JSON.stringify(request)) {
         throw new ConnectorError('HTTP_PAGINATION_LOOP', `${response.url.pathname}: the paginator asked for the same page twice`, {
           stream: sync.tapStreamId,
           hint: 'the API returned the same cursor or next link again; check the paginator settings',
         });
+      }
+      // The last answer is in: the framework may start the next partition while this page's records are passed on.
+      if (!next && !rest) sync.requestsDone?.();
+      yield { records, time_extracted: new Date().toISOString() };
+      if (rest) {
+        yield* this.readPagesAtOnce(rest, pageConcurrency, sync);
+        return;
       }
       request = next;
     }
@@ -211,6 +213,7 @@ export class HttpStream implements SourceStream {
       sync.signal.throwIfAborted();
       const response = await (inFlight.shift() as Promise<HttpResponse>);
       if (started < requests.length) start();
+      else if (inFlight.length === 0 || response.ignored) sync.requestsDone?.();
       yield { records: this.pageRecords(response, sync).records, time_extracted: new Date().toISOString() };
       if (response.ignored) return;
     }
