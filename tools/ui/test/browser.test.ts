@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // The UI in a real browser: Debian's chromium (CI installs it with apt when missing) driven by playwright-core,
 // never a downloaded browser. Screenshots of each page go to tools/ui/test-output/; docs/ui.md shows copies.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
