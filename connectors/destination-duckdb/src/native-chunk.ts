@@ -1,4 +1,4 @@
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rm, type FileHandle } from 'node:fs/promises';
 import type { RecordData } from '@mage-int/core';
 import type { RecordContext } from './metadata-columns.js';
 
@@ -9,16 +9,24 @@ export interface HeldBatch {
 }
 
 /**
+ * How a held batch gets its records back: the records themselves, or (when the source can decode its rows
+ * again) the byte range of its rows in the chunk file and the decoder, so no record is held meanwhile.
+ */
+type Held =
+  | { records: readonly RecordData[]; context: RecordContext }
+  | { offset: number; length: number; decode: (data: Buffer) => RecordData[]; context: RecordContext };
+
+/**
  * Native rows of consecutive batches gathered in one file, so DuckDB's reader takes them in one statement
  * (a statement per source batch of 2,000 rows costs more than reading them). Every row of a chunk shares one
  * staging sequence number: a chunk never holds a key twice.
  */
 export class NativeChunk {
-  readonly held: HeldBatch[] = [];
-  /** The keys of the chunk's rows (a key may be in a chunk once: its rows share one sequence number). */
-  readonly keys = new Set<unknown>();
+  private readonly held: Held[] = [];
   rows = 0;
   bytes = 0;
+  /** Every batch can be decoded again from the file: the chunk holds no records and may grow large. */
+  decodable = true;
   private handle?: FileHandle;
 
   constructor(
@@ -27,14 +35,17 @@ export class NativeChunk {
     readonly file: string,
     /** The staging sequence number of every row in the chunk. */
     readonly sequence: number,
+    /** The keys of the chunk's rows (a key may be in a chunk once: its rows share one sequence number). */
+    readonly keys: Set<unknown>,
   ) {}
 
-  /** Appends a batch's rows to the file. */
-  async add(data: Buffer, batch: HeldBatch): Promise<void> {
+  /** Appends a batch's rows to the file; with `decode`, its records are not kept (they are decoded from the file if needed). */
+  async add(data: Buffer, records: readonly RecordData[], context: RecordContext, decode?: (data: Buffer) => RecordData[]): Promise<void> {
     this.handle ??= await open(this.file, 'w');
     await this.handle.write(data);
-    this.held.push(batch);
-    this.rows += batch.records.length;
+    this.held.push(decode ? { offset: this.bytes, length: data.length, decode, context } : { records, context });
+    if (!decode) this.decodable = false;
+    this.rows += records.length;
     this.bytes += data.length;
   }
 
@@ -42,6 +53,14 @@ export class NativeChunk {
   async close(): Promise<void> {
     await this.handle?.close();
     this.handle = undefined;
+  }
+
+  /** The held batches with their records (decoded again from the file where they were not kept). Before `discard`. */
+  async batches(): Promise<HeldBatch[]> {
+    const file = this.held.some((h) => 'decode' in h) ? await readFile(this.file) : undefined;
+    return this.held.map((h) =>
+      'decode' in h ? { records: h.decode((file as Buffer).subarray(h.offset, h.offset + h.length)), context: h.context } : h,
+    );
   }
 
   /** Removes the file (after the insert, or when the load ends without one). */

@@ -58,8 +58,16 @@ export interface StreamLoaderOptions {
   clock: SequenceClock;
 }
 
-/** Native rows gathered before one INSERT reads them (a few source batches' worth). */
+/**
+ * Native rows gathered before one INSERT reads them, while the chunk keeps its batches' records (a few source
+ * batches' worth: the records held cost heap and garbage collection).
+ */
 const NATIVE_CHUNK_BYTES = 2 * 1024 * 1024;
+/**
+ * The same when the source can decode the rows again (NativeRows.decode): no record is held, only the file grows,
+ * and a few large statements cost DuckDB much less than many small ones. A commit inserts the chunk anyway.
+ */
+const DECODABLE_CHUNK_BYTES = 256 * 1024 * 1024;
 
 /** A change the table needs before a record can be staged. */
 export type TableChange = { kind: 'widen'; column: string; field: string; to: DuckType } | { kind: 'metadata'; name: MetadataColumn };
@@ -208,19 +216,40 @@ export class StreamLoader {
       this.staged.map((c) => ({ field: c.field, type: c.writer.type, constant: c.constant?.(context) })),
     );
     if (!plan || (plan.hasDates && hasEraSuffix(native.data))) return 'refused';
-    const ids = this.keyIds(records);
-    if (!ids) return 'refused';
     const select = nativeSelect(plan, file, [`${this.chunk?.sequence ?? this.rows}::BIGINT`]);
     const chunk = this.chunk;
-    if (chunk && (chunk.select !== select || chunk.bytes + native.data.length > NATIVE_CHUNK_BYTES || ids.some((id) => chunk.keys.has(id))))
-      return 'full';
-    this.chunk ??= new NativeChunk(select, file, this.rows);
-    await this.chunk.add(native.data, { records, context });
-    for (const id of ids) this.chunk.keys.add(id);
+    if (chunk) {
+      const limit = chunk.decodable && native.decode ? DECODABLE_CHUNK_BYTES : NATIVE_CHUNK_BYTES;
+      if (chunk.select !== select || chunk.bytes + native.data.length > limit) return 'full';
+    }
+    const keys = chunk?.keys ?? new Set<unknown>();
+    const taken = this.takeKeys(records, keys);
+    if (taken !== 'held') return taken;
+    this.chunk ??= new NativeChunk(select, file, this.rows, keys);
+    await this.chunk.add(native.data, records, context, native.decode);
     this.recordIndex += records.length;
     this.rows += records.length;
     this.bytes += native.data.length;
     return 'held';
+  }
+
+  /**
+   * Adds the records' keys to the chunk's `keys` (one lookup and one insert per record). Nothing is added when
+   * a record lacks its key or two records of the batch share one (`refused`: the records decide), or when a
+   * key is in the chunk already (`full`: its rows share one sequence number, so the chunk must go first).
+   */
+  private takeKeys(records: readonly RecordData[], keys: Set<unknown>): 'held' | 'refused' | 'full' {
+    if (this.keyProperties.length === 0) return 'held';
+    let i = 0;
+    let id: unknown;
+    for (; i < records.length; i++) {
+      id = this.keyId(records[i] as RecordData);
+      if (id === undefined || keys.has(id)) break;
+      keys.add(id);
+    }
+    if (i === records.length) return 'held';
+    for (let j = 0; j < i; j++) keys.delete(this.keyId(records[j] as RecordData));
+    return id !== undefined && keys.has(id) ? 'full' : 'refused';
   }
 
   /** True while native rows wait in a chunk file. */
@@ -252,24 +281,10 @@ export class StreamLoader {
       this.recordIndex -= chunk.rows;
       this.rows -= chunk.rows;
       this.bytes -= chunk.bytes;
-      return chunk.held;
+      return await chunk.batches();
     } finally {
       await chunk.discard();
     }
-  }
-
-  /** Each record's key (for repeats within the batch), or undefined when one lacks it or two share one. */
-  private keyIds(records: readonly RecordData[]): unknown[] | undefined {
-    if (this.keyProperties.length === 0) return [];
-    const ids: unknown[] = new Array(records.length);
-    const seen = new Set<unknown>();
-    for (let i = 0; i < records.length; i++) {
-      const id = this.keyId(records[i] as RecordData);
-      if (id === undefined || seen.has(id)) return undefined;
-      seen.add(id);
-      ids[i] = id;
-    }
-    return ids;
   }
 
   /** A record's key as one Map key; undefined when a key property is missing. */

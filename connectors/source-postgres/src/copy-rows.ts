@@ -107,6 +107,21 @@ export async function* decodeCopyChunks(
 }
 
 /**
+ * Decodes whole COPY text rows into the records `decodeCopyChunks` yields for them (NativeRows.decode); the
+ * decoder is compiled on first use, which is rare: only a destination whose engine refused the rows asks.
+ */
+export function copyTextDecoder(columns: readonly RowColumn[]): (data: Buffer) => RecordData[] {
+  let decodeRows: ReturnType<typeof compileRowsDecoder> | undefined;
+  return (data) => {
+    decodeRows ??= compileRowsDecoder(columns);
+    const text = data.toString('utf8');
+    const out: RecordData[] = [];
+    decodeRows(text, 0, text.length, out, Infinity);
+    return out;
+  };
+}
+
+/**
  * Runs `COPY (<select>) TO STDOUT` and yields its rows as records, `batchSize` at a time. COPY streams rows
  * without a round trip per page; while the consumer is busy the COPY stream stops reading the socket
  * (pg-copy-streams honours backpressure), so TCP flow control pauses the server.

@@ -1,7 +1,7 @@
 import { pickKeys, startFullTable, type NativeRows, type RecordData, type SourceMessage } from '@mage-int/core';
 import type pg from 'pg';
 import { ident, literal, qualified } from './connection.js';
-import { copyRows } from './copy-rows.js';
+import { copyRows, copyTextDecoder } from './copy-rows.js';
 import type { StateTracker } from './state-tracker.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
 import { toPostgresText } from './text-values.js';
@@ -30,13 +30,22 @@ export function keysetAfter(columns: readonly string[], values: readonly unknown
   return `(${left}) ${inclusive ? '>=' : '>'} (${right})`;
 }
 
-/** A batch's COPY text as native rows: the plan's columns, in the SELECT's order, with their declared types. */
+/** One decoder per plan: batches share it (it is compiled on first use). */
+const decoders = new WeakMap<TablePlan, (data: Buffer) => RecordData[]>();
+
+/**
+ * A batch's COPY text as native rows: the plan's columns, in the SELECT's order, with their declared types, and
+ * the decoder that turns the text back into the batch's records.
+ */
 export function nativeRows(plan: TablePlan, text: Buffer): NativeRows {
+  let decode = decoders.get(plan);
+  if (!decode) decoders.set(plan, (decode = copyTextDecoder(plan.columns)));
   return {
     format: 'postgresql-copy-text',
     fields: plan.columns.map((c) => c.name),
     types: plan.columns.map((c) => c.declared),
     data: text,
+    decode,
   };
 }
 

@@ -221,6 +221,16 @@ describe('type round-trips', () => {
     expect((records[0]?.['j'] as JsonText).value).toEqual({ a: 12345678901234567890n, b: [1, 2.5] });
   });
 
+  it('decodes the native COPY text of a batch back into exactly its records (NativeRows.decode, for a destination that keeps only the text)', async () => {
+    const batches = (await read(select(catalog, { every_type: { method: 'FULL_TABLE' } }))).filter((m) => m.type === 'RECORD_BATCH');
+    expect(batches.length).toBeGreaterThan(0);
+    for (const batch of batches) {
+      const native = batch.native;
+      expect(native?.decode).toBeTypeOf('function');
+      expect(native?.decode?.(native.data)).toEqual(batch.records);
+    }
+  });
+
   it('decodes pgoutput changes to the same values as the snapshot', async () => {
     await db.sql(`CREATE TABLE every_type_cdc (LIKE every_type INCLUDING ALL)`);
     const cat = select(await new PostgreSQL({ config: db.config }).discover(), { every_type_cdc: { method: 'LOG_BASED' } });

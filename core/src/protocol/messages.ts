@@ -70,6 +70,12 @@ export interface NativeRows {
   /** Each column's PostgreSQL type (format_type spelling), whose text output the column holds. */
   types: string[];
   data: Buffer;
+  /**
+   * Decodes whole rows of this form (`data`, or any run of its lines) into exactly the records they came with. A
+   * destination that hands `data` to its engine can then drop the records at once and, should the engine refuse
+   * the rows, decode them again from the bytes it kept (on disk) instead of holding every record meanwhile.
+   */
+  decode?: (data: Buffer) => RecordData[];
 }
 
 /** What a source yields and a destination consumes in process. */
