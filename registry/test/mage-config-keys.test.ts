@@ -87,6 +87,16 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
     expected: { client_id: 'id', client_secret: 'secret', refresh_token: 'token', objects: ['Account'] },
   },
   {
+    connector: 'source-salesforce',
+    mage: { client_id: 'id', client_secret: 'secret', refresh_token: 'token', domain: 'test', api_type: 'BULK', streams: ['Account'] },
+    expected: { domain: 'test', api_type: 'BULK', objects: ['Account'] },
+  },
+  {
+    connector: 'source-zendesk',
+    mage: { subdomain: 'acme', email: 'agent@acme.com', api_token: 't', start_date: '2024-01-01T00:00:00Z', request_timeout: 300 },
+    expected: { subdomain: 'acme', email: 'agent@acme.com', request_timeout_seconds: 300 },
+  },
+  {
     // mage-int reads a stream per glob pattern: `streams` is its own (Mage's search_pattern / table_configs are not taken)
     connector: 'source-s3',
     mage: {

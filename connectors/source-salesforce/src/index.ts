@@ -31,6 +31,7 @@ export function salesforceStreams(
   const settings: SObjectSettings = {
     bulkThreshold: config.bulk_threshold,
     bulkPollIntervalMs: config.bulk_poll_interval_seconds * 1000,
+    ...(config.api_type ? { api: config.api_type } : {}),
     ...(config.start_date ? { startValue: new Date(config.start_date).toISOString() } : {}),
     ...overrides,
   };

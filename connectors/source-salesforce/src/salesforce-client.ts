@@ -100,6 +100,25 @@ class KitTransport extends Transport {
   }
 }
 
+/** Where to log in: Mage's `domain` (`login`, `test`, a My Domain name) or `base_url`; not both. */
+function loginUrlOf(config: ResolvedConfig): string {
+  const baseUrl = httpUrlText(config.base_url, 'base_url', DEFAULT_LOGIN_URL);
+  if (config.domain === undefined) return baseUrl;
+  const url = `https://${config.domain.replace(/\.salesforce\.com$/i, '')}.salesforce.com`;
+  // base_url's default is no choice: only another base_url conflicts.
+  if (baseUrl !== DEFAULT_LOGIN_URL && baseUrl !== url) {
+    throw new ConfigError(
+      'CONFIG_INVALID',
+      `"domain" (${config.domain}: ${url}) and "base_url" (${config.base_url}) say different places to log in`,
+      {
+        field: 'domain',
+        hint: 'give only one of them',
+      },
+    );
+  }
+  return url;
+}
+
 /**
  * Connects with one of the three logins: an OAuth refresh token (client_id, client_secret, refresh_token), a JWT
  * bearer assertion signed with `private_key` (client_id, username), or username + password + security_token (the
@@ -108,7 +127,7 @@ class KitTransport extends Transport {
  */
 export async function connect(input: Config, ctx: ConnectorContext): Promise<SalesforceConnection> {
   const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'source salesforce'); // fills the spec's defaults
-  const loginUrl = httpUrlText(config.base_url, 'base_url', DEFAULT_LOGIN_URL);
+  const loginUrl = loginUrlOf(config);
   const version = config.api_version;
   const http = new HttpClient({
     baseUrl: loginUrl,

@@ -11,6 +11,8 @@ export interface SObjectSettings {
   /** Above this many rows a sync uses Bulk API 2.0 (0: always). */
   bulkThreshold: number;
   bulkPollIntervalMs: number;
+  /** Mage's api_type: `REST` never uses Bulk API 2.0, `BULK` always does (where the object supports it); else the threshold decides. */
+  api?: 'REST' | 'BULK';
 }
 
 /** The replication key of an sObject: the first of these it has (none: FULL_TABLE only). */
@@ -82,7 +84,8 @@ export class SObjectStream implements SourceStream {
   /** Whether this sync goes through Bulk API 2.0: more rows than the threshold, and the object supports it. */
   private async useBulk(from: string, all: boolean, sync: StreamSync): Promise<boolean> {
     const { connection, settings } = this;
-    if (settings.bulkThreshold > 0) {
+    if (settings.api === 'REST') return false;
+    if (settings.api !== 'BULK' && settings.bulkThreshold > 0) {
       const site = { stream: this.name, request: `GET ${all ? 'queryAll' : 'query'} SELECT COUNT() ${from}` };
       try {
         const count = await call(connection, site, () => connection.conn.request<QueryPage>(this.queryUrl(`SELECT COUNT() ${from}`, all)));

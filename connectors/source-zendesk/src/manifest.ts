@@ -66,6 +66,8 @@ export function zendeskManifest(config: ResolvedConfig): RestConfig {
       auth: credentials,
       max_requests_per_second: config.max_requests_per_second ?? ZENDESK_PLAN_LIMITS[config.plan] / 60,
       max_retries: config.max_retries,
+      // Mage's tap takes 0 (or nothing) for its default of 300 s.
+      request_timeout_seconds: config.request_timeout_seconds || 300,
       response_actions: [
         {
           status_code: 401,

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startZendeskStandIn, zendeskError, type ZendeskStandIn } from '@mage-int/testkit';
+import type { Config } from '../src/index.js';
 import { ALL_STREAMS, capturingLogger, configFor, ids, readStreams } from './helpers.js';
 
 let zendesk: ZendeskStandIn;
@@ -139,5 +140,14 @@ describe('source-zendesk against the Zendesk stand-in', () => {
     const { records } = await readStreams(configFor(zendesk), ['tickets', 'ticket_comments']);
     expect(records['tickets']).toHaveLength(5);
     expect(records['ticket_comments']).toHaveLength(12);
+  });
+
+  it("Mage's request_timeout (seconds) bounds each request: a slower answer fails once retries are spent, a quicker one is read", async () => {
+    zendesk.fail({ path: '/api/v2/groups.json', delayMs: 1500, times: 100 });
+    // As Mage writes it: request_timeout in seconds (mage-int's request_timeout_seconds).
+    const mage = (request_timeout: number) => configFor(zendesk, { request_timeout, max_retries: 0 } as Partial<Config>);
+    await expect(readStreams(mage(0.5), ['groups'])).rejects.toThrow(/no answer within 500 ms/);
+    const { records } = await readStreams(mage(5), ['groups']);
+    expect(ids(records['groups'])).toEqual(objectIds('groups'));
   });
 });

@@ -29,6 +29,8 @@ export interface StandInFault {
   /** The answer; omitted with `reset` (the socket is destroyed without an answer, as a dropped connection). */
   response?: StandInResponse;
   reset?: boolean;
+  /** Answer this late (a slow endpoint): the fault's `response`, or the usual answer when it has none. */
+  delayMs?: number;
 }
 
 /** One request the stand-in answered. */
@@ -101,7 +103,11 @@ export class StandInServer {
           req.socket.destroy();
           return;
         }
-        void Promise.resolve(fault?.response ?? handler(request)).then(
+        const answer = async () => {
+          if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+          return fault?.response ?? handler(request);
+        };
+        void answer().then(
           (response) => {
             log(response.status, fault !== undefined);
             const body = response.raw ?? (response.body === undefined ? '' : JSON.stringify(response.body));
