@@ -25,8 +25,17 @@ export function resolveConfig(input: Config): ResolvedConfig {
   return validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination bigquery');
 }
 
+/** The settings every BigQuery connector names alike (destination and source): project, place, endpoint, credentials. */
+export interface BigQuerySettings {
+  project_id: string;
+  location?: string;
+  api_endpoint?: string;
+  credentials_json?: string;
+  path_to_credentials_json_file?: string;
+}
+
 /** The service account key of the config: `credentials_json`, else the file at `path_to_credentials_json_file`, else none (ADC). */
-export function serviceAccountKey(config: Config): ServiceAccountKey | undefined {
+export function serviceAccountKey(config: BigQuerySettings): ServiceAccountKey | undefined {
   let text: string;
   let field: string;
   if (config.credentials_json !== undefined) {
@@ -93,7 +102,7 @@ function serviceAccountClient(key: ServiceAccountKey): JWT {
 }
 
 /** The official client for the config: its project, location, endpoint and credentials; 429/5xx retried by the library. */
-export function bigQueryClient(config: ResolvedConfig): BigQuery {
+export function bigQueryClient(config: BigQuerySettings): BigQuery {
   const key = serviceAccountKey(config);
   const options: BigQueryOptions = {
     projectId: config.project_id,

@@ -20,8 +20,8 @@ import type { Config, ResolvedConfig } from './generated/config.js';
 
 export type { Config, ResolvedConfig } from './generated/config.js';
 export { BigQueryDialect, BIGQUERY_MAX_COLUMN_NAME, type BigQueryTableOptions, type PartitionGranularity } from './bigquery-dialect.js';
-export { BigQueryConnection } from './bigquery-connection.js';
-export { bigQueryClient, resolveConfig, serviceAccountKey, type ServiceAccountKey } from './client.js';
+export { BigQueryConnection, bigQueryError } from './bigquery-connection.js';
+export { bigQueryClient, resolveConfig, serviceAccountKey, type BigQuerySettings, type ServiceAccountKey } from './client.js';
 export { utcTimestamp, loadFields, writeLoadFile, type LoadField } from './load-file.js';
 
 /** The dialect for a config: its partitioning, clustering and staging expiry. */

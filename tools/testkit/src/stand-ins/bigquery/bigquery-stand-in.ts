@@ -6,7 +6,9 @@
 // - the OAuth 2.0 JWT-bearer token exchange (RFC 7523) at `/token`, the `token_uri` of the service account key it
 //   hands out (`credentials()`): the RS256 signature against the key's public half, `iss`, the bigquery `scope`,
 //   `aud`, `iat`/`exp` (at most an hour) — and API calls only with an unexpired token it issued (401 otherwise);
-// - datasets.get/insert/delete, tables.get/insert/patch/delete (patch may add columns, never drop or retype them);
+// - datasets.get/insert/delete, tables.list (paged)/get/insert/patch/delete (patch may add columns, never drop or
+//   retype them; a CREATE TABLE's PRIMARY KEY … NOT ENFORCED shows as tableConstraints.primaryKey);
+// - dry runs of a SELECT (jobs.insert with dryRun: the result schema, nothing run, nothing stored);
 // - jobs.insert for query jobs, and the multipart upload of jobs.insert (`/upload/bigquery/v2/…?uploadType=multipart`)
 //   for load jobs of NEWLINE_DELIMITED_JSON (gzip or not), with createDisposition/writeDisposition, the schema of
 //   the job, and every value checked against its column type as BigQuery documents the JSON load format;
@@ -269,6 +271,7 @@ export class BigQueryStandIn extends VendorStandIn {
       if (parts[2] === 'tables') {
         if (!this.datasets.has(dataset)) return bigQueryErrorResponse(404, 'notFound', `Not found: Dataset ${this.projectId}:${dataset}`);
         if (parts.length === 3 && method === 'POST') return this.insertTable(dataset, body());
+        if (parts.length === 3 && method === 'GET') return this.listTables(dataset, request.url.searchParams);
         const table = parts[3] as string;
         if (parts.length === 4) {
           if (method === 'GET') return this.getTable(dataset, table);
@@ -401,9 +404,30 @@ export class BigQueryStandIn extends VendorStandIn {
     if (this.tables.has(`${dataset}.${table}`))
       return bigQueryErrorResponse(409, 'duplicate', `Already Exists: Table ${this.projectId}:${dataset}.${table}`);
     const fields = this.checkFields((body['schema'] as { fields?: unknown } | undefined)?.fields ?? []);
-    const meta = pick(body, ['expirationTime', 'timePartitioning', 'clustering', 'description', 'labels']);
+    const meta = pick(body, ['expirationTime', 'timePartitioning', 'clustering', 'description', 'labels', 'tableConstraints']);
     await this.serial(() => this.createTable(dataset, table, fields, meta));
     return { status: 200, body: this.tableResource(dataset, table, this.tables.get(`${dataset}.${table}`) as TableEntry, 0) };
+  }
+
+  /** tables.list: the dataset's tables by name, `maxResults` (default 50) per page, `pageToken` to go on. */
+  private listTables(dataset: string, params: URLSearchParams): StandInResponse {
+    const names = this.tableNames(dataset).sort();
+    const start = Number(params.get('pageToken') ?? 0);
+    const max = Number(params.get('maxResults') ?? 50);
+    return {
+      status: 200,
+      body: {
+        kind: 'bigquery#tableList',
+        totalItems: names.length,
+        tables: names.slice(start, start + max).map((table) => ({
+          kind: 'bigquery#table',
+          id: `${this.projectId}:${dataset}.${table}`,
+          tableReference: { projectId: this.projectId, datasetId: dataset, tableId: table },
+          type: 'TABLE',
+        })),
+        ...(start + max < names.length ? { nextPageToken: String(start + max) } : {}),
+      },
+    };
   }
 
   private async getTable(dataset: string, table: string): Promise<StandInResponse> {
@@ -534,10 +558,39 @@ export class BigQueryStandIn extends VendorStandIn {
     if (!query?.query) return bigQueryErrorResponse(400, 'invalid', 'Required parameter is missing: configuration.query.query');
     if (query.useLegacySql === true)
       return bigQueryErrorResponse(400, 'invalid', 'the stand-in speaks GoogleSQL only (useLegacySql: false)');
+    if (configuration['dryRun'] === true) return this.dryRun(body, query.query);
     const record = this.newJob('query', body);
     if (!('resource' in record)) return record;
     await this.runQueryJob(record, query.query);
     return { status: 200, body: this.jobView(record, false) };
+  }
+
+  /** A dry run: a query's result schema without running it (SELECT only), as jobs.insert with `dryRun` answers. */
+  private async dryRun(body: Record<string, unknown>, sql: string): Promise<StandInResponse> {
+    const statements = splitStatements(tokenize(sql));
+    const first = statements[0];
+    if (statements.length !== 1 || !first || !['SELECT', 'WITH'].includes(shape(first)[0] as string))
+      return bigQueryErrorResponse(400, 'invalidQuery', 'the stand-in dry-runs single SELECT statements only');
+    try {
+      const reader = await this.serial(() => this.db.runAndReadAll(`SELECT * FROM (${renderDuckdb(first)}) AS q LIMIT 0`));
+      const { schema } = this.resultOf(reader, first);
+      return {
+        status: 200,
+        body: {
+          kind: 'bigquery#job',
+          jobReference: {
+            projectId: this.projectId,
+            location: String((body['jobReference'] as { location?: string } | undefined)?.location ?? 'US'),
+          },
+          configuration: { ...(body['configuration'] as object), jobType: 'QUERY' },
+          status: { state: 'DONE' },
+          statistics: { totalBytesProcessed: '0', query: { totalBytesProcessed: '0', schema, statementType: 'SELECT' } },
+        },
+      };
+    } catch (error) {
+      const missing = /does not exist/i.test(String(error));
+      return bigQueryErrorResponse(missing ? 404 : 400, missing ? 'notFound' : 'invalidQuery', (error as Error).message);
+    }
   }
 
   private async runQueryJob(record: JobRecord, sql: string): Promise<void> {
@@ -772,22 +825,48 @@ export class BigQueryStandIn extends VendorStandIn {
       throw new GoogleSqlError('invalidQuery', 'the stand-in makes datasets through the API (datasets.insert) only');
     if (!dml) throw new GoogleSqlError('invalidQuery', `the stand-in does not run ${head} statements`);
     const reader = await this.db.runAndReadAll(renderDuckdb(tokens));
-    if (words[0] === 'SELECT' || words[0] === 'WITH') return this.resultOf(reader);
+    if (words[0] === 'SELECT' || words[0] === 'WITH') return this.resultOf(reader, tokens);
     const count = reader.getRowsJson()[0]?.[0];
     return { ...empty, affected: count === undefined || count === null ? 0 : Number(count) };
   }
 
-  private resultOf(reader: import('@duckdb/node-api').DuckDBResultReader): NonNullable<JobRecord['result']> {
+  /**
+   * A query's result: its schema from DuckDB's column types, except that a text column named like a BIGNUMERIC or
+   * JSON column of a table the statement names takes that type (the stand-in stores both as text).
+   */
+  private resultOf(reader: import('@duckdb/node-api').DuckDBResultReader, tokens: Token[] = []): NonNullable<JobRecord['result']> {
     const names = reader.columnNames();
-    const fields: BigQueryField[] = reader
-      .columnTypes()
-      .map((type, i) => fieldOfDuckdb(names[i] as string, type as unknown as { toString(): string; alias?: string }));
+    const named = this.referencedFields(tokens);
+    const fields: BigQueryField[] = reader.columnTypes().map((type, i) => {
+      const field = fieldOfDuckdb(names[i] as string, type as unknown as { toString(): string; alias?: string });
+      const stored = named.get(field.name.toLowerCase());
+      return field.type === 'STRING' && stored && (stored.type === 'BIGNUMERIC' || stored.type === 'JSON')
+        ? { ...field, type: stored.type }
+        : field;
+    });
     const json = reader.getRowsJson() as unknown[][];
     const js = reader.getRowsJS() as unknown[][];
     const rows = json.map((row, r) =>
       row.map((value, i) => ((fields[i] as BigQueryField).type === 'BYTES' ? (js[r] as unknown[])[i] : value)),
     );
     return { schema: { fields }, rows };
+  }
+
+  /** The fields of the tables a statement names (`dataset.table`, quoted or not), by lower-case column name. */
+  private referencedFields(tokens: Token[]): Map<string, BigQueryField> {
+    const out = new Map<string, BigQueryField>();
+    const solid = tokens.filter((t) => t.kind !== 'space');
+    solid.forEach((t, i) => {
+      let path: string[] | undefined;
+      if (t.kind === 'ident' && t.parts.length >= 2) path = t.parts;
+      const dot = solid[i + 1];
+      const next = solid[i + 2];
+      if (t.kind === 'ident' && dot?.kind === 'punct' && dot.text === '.' && next?.kind === 'ident') path = [...t.parts, ...next.parts];
+      if (!path) return;
+      const [dataset, table] = path.length === 3 ? path.slice(1) : path;
+      for (const field of this.tables.get(`${dataset}.${table}`)?.fields ?? []) out.set(field.name.toLowerCase(), field);
+    });
+    return out;
   }
 
   private async createTableStatement(tokens: Token[], words: string[]): Promise<NonNullable<JobRecord['result']>> {
@@ -820,6 +899,12 @@ export class BigQueryStandIn extends VendorStandIn {
         const s = shape(definition);
         if (s[s.length - 2] !== 'NOT' || s[s.length - 1] !== 'ENFORCED')
           throw new GoogleSqlError('invalidQuery', 'PRIMARY KEY must be NOT ENFORCED');
+        const keys = definition.filter(
+          (t) => t.kind === 'ident' || (t.kind === 'word' && !['PRIMARY', 'KEY', 'NOT', 'ENFORCED'].includes(t.text.toUpperCase())),
+        );
+        meta['tableConstraints'] = {
+          primaryKey: { columns: keys.map((t) => (t.kind === 'ident' ? t.parts.join('.') : (t as { text: string }).text)) },
+        };
         continue;
       }
       fields.push(columnDefinition(definition));

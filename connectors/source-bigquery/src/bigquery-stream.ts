@@ -1,0 +1,131 @@
+import type { BigQuery } from '@google-cloud/bigquery';
+import { BigQueryDialect, bigQueryError } from '@mage-int/destination-bigquery';
+import type { JsonSchema, KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import { cellValue, type BigQueryField, typeName } from './type-map.js';
+
+/** GoogleSQL names and literals (one dialect for both BigQuery connectors). */
+const sql = new BigQueryDialect();
+
+/** Types whose BigQuery order is the order the source kit compares values in (numbers and instants). */
+const KIT_ORDERED = new Set(['INT64', 'NUMERIC', 'BIGNUMERIC', 'DATE', 'DATETIME', 'TIMESTAMP']);
+
+/** A stream's source: a table of the dataset, or a query the config names. */
+export interface StreamSource {
+  name: string;
+  /** `dataset.table`, or the SQL of a query stream. */
+  table?: { dataset: string; name: string };
+  query?: string;
+  fields: BigQueryField[];
+  keyProperties: string[];
+  replicationKey?: string;
+  schema: JsonSchema;
+}
+
+export interface ReadSettings {
+  pageSize: number;
+  location?: string;
+}
+
+/** A value of a column as a GoogleSQL literal of the column's type (`CAST('…' AS TIMESTAMP)`). */
+function literal(field: BigQueryField, value: unknown): string {
+  const text = typeof value === 'object' && value !== null && 'text' in value ? String((value as { text: string }).text) : String(value);
+  return `CAST(${sql.quoteLiteral(text)} AS ${typeName(field.type)})`;
+}
+
+/**
+ * One query per sync, read page by page (jobs.getQueryResults, `page_size` rows a page, each page a batch):
+ * FULL_TABLE the whole table or query; INCREMENTAL the rows from the kit's start (`rk >= start`, or exactly after
+ * the last committed row when the kit tracks the position) in (replication key, key) order.
+ */
+export function bigQueryStream(client: BigQuery, source: StreamSource, settings: ReadSettings): SourceStream {
+  const field = (name: string) => source.fields.find((f) => f.name === name);
+  const ordered = (replicationKey: string | undefined) =>
+    [replicationKey, ...source.keyProperties].every((name) => name === undefined || KIT_ORDERED.has(typeName(field(name)?.type ?? '')));
+  return {
+    name: source.name,
+    keyProperties: source.keyProperties,
+    ...(source.replicationKey ? { replicationKey: source.replicationKey } : {}),
+    validReplicationKeys: source.fields.filter((f) => f.mode !== 'REPEATED' && KIT_ORDERED.has(typeName(f.type))).map((f) => f.name),
+    orderedByReplicationKey: ordered(source.replicationKey),
+    schema: () => source.schema,
+    read: (sync) => readRows(client, source, settings, sync, ordered(sync.replicationKey)),
+  };
+}
+
+function statement(source: StreamSource, sync: StreamSync, ordered: boolean): string {
+  const from = source.table ? sql.qualify({ schema: source.table.dataset, name: source.table.name }) : `(${source.query}) AS q`;
+  const columns = sync.fields.map((f) => sql.quoteIdentifier(f)).join(', ') || '*';
+  if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) return `SELECT ${columns} FROM ${from}`;
+  const rk = source.fields.find((f) => f.name === sync.replicationKey) as BigQueryField;
+  const keys = source.keyProperties.filter((k) => k !== rk.name).map((k) => source.fields.find((f) => f.name === k) as BigQueryField);
+  const position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
+  const q = (f: BigQueryField) => sql.quoteIdentifier(f.name);
+  let where = `${q(rk)} IS NOT NULL`;
+  if (position.value !== undefined && position.value !== null) {
+    const after = position.afterKeys;
+    if (after && keys.length > 0 && ordered) {
+      // (rk, k1, k2) > (v, a1, a2), spelled out: BigQuery has no row-value comparison.
+      const chain = [rk, ...keys];
+      const values = [position.value, ...keys.map((k) => after[k.name])];
+      where = chain
+        .map((f, i) =>
+          [...chain.slice(0, i).map((g, j) => `${q(g)} = ${literal(g, values[j])}`), `${q(f)} > ${literal(f, values[i])}`].join(' AND '),
+        )
+        .map((c) => `(${c})`)
+        .join(' OR ');
+    } else {
+      where = `${q(rk)} >= ${literal(rk, position.value)}`;
+    }
+  }
+  const order = ordered ? ` ORDER BY ${[rk, ...keys].map(q).join(', ')}` : '';
+  return `SELECT ${columns} FROM ${from} WHERE ${where}${order}`;
+}
+
+async function* readRows(
+  client: BigQuery,
+  source: StreamSource,
+  settings: ReadSettings,
+  sync: StreamSync,
+  ordered: boolean,
+): AsyncGenerator<RecordData[]> {
+  const query = statement(source, sync, ordered);
+  sync.logger.debug(`query for ${source.name}`, { sql: query });
+  let job;
+  try {
+    [job] = await client.createQueryJob({
+      query,
+      useLegacySql: false,
+      jobPrefix: 'mage_int_read_',
+      ...(settings.location ? { location: settings.location } : {}),
+    });
+  } catch (error) {
+    throw bigQueryError(error, `query of stream ${source.name}`);
+  }
+  let pageToken: string | undefined;
+  for (;;) {
+    if (sync.signal.aborted) return;
+    let response: { rows?: { f: { v: unknown }[] }[]; schema?: { fields?: BigQueryField[] }; pageToken?: string; jobComplete?: boolean };
+    try {
+      const [, , raw] = await job.getQueryResults({
+        autoPaginate: false,
+        maxResults: settings.pageSize,
+        skipParsing: true,
+        ...(pageToken ? { pageToken } : {}),
+      });
+      response = raw as typeof response;
+    } catch (error) {
+      throw bigQueryError(error, `results of stream ${source.name}`);
+    }
+    if (response.jobComplete === false) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    const fields = response.schema?.fields ?? [];
+    const records = (response.rows ?? []).map(
+      (row) => Object.fromEntries(fields.map((f, i) => [f.name, cellValue(f, row.f[i]?.v)])) as RecordData,
+    );
+    if (records.length > 0) yield records;
+    pageToken = response.pageToken;
+    if (!pageToken) return;
+  }
+}

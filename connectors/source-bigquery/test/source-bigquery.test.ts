@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Decimal, emptyState, getMetadata, setMetadata, silentLogger, type Catalog, type SourceMessage } from '@mage-int/core';
+import type { BigQueryStandIn } from '@mage-int/testkit';
+import { readAll } from '@mage-int/testkit';
+import bigquerySource, { type Config } from '../src/index.js';
+import { seededStandIn } from './seed.js';
+
+const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
+
+function select(catalog: Catalog, stream: string, incremental?: string): Catalog {
+  for (const entry of catalog.streams) {
+    setMetadata(entry, [], { selected: entry.tap_stream_id === stream });
+    if (entry.tap_stream_id === stream && incremental)
+      setMetadata(entry, [], { 'replication-method': 'INCREMENTAL', 'replication-key': incremental });
+  }
+  return catalog;
+}
+
+describe('source-bigquery against the BigQuery stand-in', () => {
+  let standIn: BigQueryStandIn;
+  let config: Config;
+  beforeAll(async () => {
+    ({ standIn, config } = await seededStandIn());
+    config = {
+      ...config,
+      page_size: 2,
+      queries: [
+        {
+          name: 'recent',
+          sql: `SELECT id, updated_at FROM \`${config.dataset}.orders\` WHERE id > 1`,
+          key_properties: ['id'],
+          replication_key: 'updated_at',
+        },
+      ],
+    };
+  });
+  afterAll(() => standIn.close());
+
+  it('discovers tables with their key (PRIMARY KEY NOT ENFORCED), BigQuery types, and query streams by a dry run', async () => {
+    const catalog = await bigquerySource.discover(config, ctx());
+    const orders = catalog.streams.find((s) => s.tap_stream_id === 'orders');
+    expect(orders?.key_properties).toEqual(['id']);
+    expect(orders?.schema.properties?.['amount']).toMatchObject({ type: ['null', 'number'], 'sql-datatype': 'BIGNUMERIC' });
+    expect(orders?.schema.properties?.['updated_at']).toMatchObject({
+      type: ['null', 'string'],
+      format: 'date-time',
+      'sql-datatype': 'TIMESTAMP',
+    });
+    expect(orders?.schema.properties?.['tags']).toMatchObject({ type: 'array', items: { type: 'string' } });
+    expect(getMetadata(orders as never)['valid-replication-keys']).toEqual(['id', 'big', 'amount', 'updated_at', 'note']);
+    const recent = catalog.streams.find((s) => s.tap_stream_id === 'recent');
+    expect(recent?.key_properties).toEqual(['id']);
+    expect(getMetadata(recent as never)['replication-key']).toBe('updated_at');
+    expect(standIn.requests.some((r) => r.path.endsWith('/jobs') && r.body.includes('"dryRun":true'))).toBe(true);
+  });
+
+  it('reads every row exactly, page by page', async () => {
+    const catalog = select(await bigquerySource.discover(config, ctx()), 'orders');
+    const result = await readAll(bigquerySource, config, catalog, emptyState());
+    const rows = (result.records.get('orders') ?? []).sort((a, b) => Number(a['id']) - Number(b['id']));
+    expect(rows[0]).toMatchObject({
+      id: 1,
+      big: 9223372036854775807n,
+      updated_at: '2024-01-01T00:00:00.000001Z',
+      tags: ['a', 'b'],
+      note: 'first',
+    });
+    expect((rows[0]?.['amount'] as Decimal).text).toBe('12345678901234567890.123456789012345678');
+    expect(String((rows[0]?.['attrs'] as { text: string }).text)).toBe('{"k":[1,2]}');
+    expect(rows.map((r) => r['amount'])).toMatchObject([expect.anything(), 0.5, null, 1]);
+    expect(standIn.requestsTo(/\/queries\/[^/]+$/).some((r) => r.query.get('pageToken'))).toBe(true);
+  });
+
+  it('reads incrementally by a column, resumes from the bookmark inclusively, and reads nothing past it', async () => {
+    const catalog = select(await bigquerySource.discover(config, ctx()), 'orders', 'updated_at');
+    const first = await readAll(bigquerySource, config, catalog, emptyState());
+    expect((first.records.get('orders') ?? []).map((r) => r['id'])).toEqual([1, 2, 3, 4]);
+    expect(first.finalState.bookmarks['orders']).toMatchObject({
+      replication_key: 'updated_at',
+      replication_key_value: '2024-01-03T12:30:00.123456Z',
+    });
+    const second = await readAll(bigquerySource, config, catalog, first.finalState);
+    expect((second.records.get('orders') ?? []).map((r) => r['id'])).toEqual([4]);
+    const query = select(await bigquerySource.discover(config, ctx()), 'recent', 'updated_at');
+    const fromQuery = await readAll(bigquerySource, config, query, {
+      bookmarks: { recent: { replication_key: 'updated_at', replication_key_value: '2024-01-02T00:00:00Z' } },
+    });
+    expect((fromQuery.records.get('recent') ?? []).map((r) => r['id'])).toEqual([2, 3, 4]);
+  });
+
+  it("fails check() with BigQuery's reason for a dataset that does not exist", async () => {
+    const result = await bigquerySource.check({ ...config, dataset: 'no_such_dataset', queries: [] }, ctx());
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(/Not found: Dataset/);
+  });
+});
+
+export type { SourceMessage };
