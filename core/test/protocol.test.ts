@@ -73,6 +73,22 @@ describe('exact JSON', () => {
 
   it('leaves long digit runs inside strings alone', () => {
     expect(parseExactJson('{"s":"12345678901234567890"}')).toEqual({ s: '12345678901234567890' });
+    expect(parseExactJson('{"s":"a:12345678901234567890,","r":0.14285714285714285}')).toEqual({
+      s: 'a:12345678901234567890,',
+      r: 0.14285714285714285,
+    });
+  });
+
+  it('finds every literal at risk, whatever the spacing, the sign or the exponent, next to harmless long ones', () => {
+    const value = parseExactJson(
+      '{ "uuid": "550e8400-e29b-41d4-a716-446655440000", "at": "2020-01-01T00:00:01.234567+00:00", "r": -0.2857142857142857, ' +
+        '"big": [ -9223372036854775809 , 1e-400,-1.5E+400 ], "s": "1e-400 12345678901234567890", "d": 1.10000000000000000001 }',
+    ) as Record<string, unknown>;
+    expect(value['r']).toBe(-0.2857142857142857);
+    expect(value['big']).toEqual([-9223372036854775809n, new Decimal('1e-400'), new Decimal('-1.5E+400')]);
+    expect(value['s']).toBe('1e-400 12345678901234567890');
+    expect(value['d']).toEqual(new Decimal('1.10000000000000000001'));
+    expect(value['uuid']).toBe('550e8400-e29b-41d4-a716-446655440000');
   });
 });
 
@@ -265,5 +281,15 @@ describe('reading Singer messages', () => {
       '{"type":"RECORD","stream":"s","record":{"id":1152921504606846976},"version":3}',
       `{"type":"RECORD","stream":"s","record":{"id":2,"name":"${'ü'.repeat(40_000)}"},"version":3}`,
     ]);
+  });
+
+  it('writes every line of a long batch, across the chunks it is encoded in', () => {
+    const records = Array.from({ length: 3000 }, (_, i) => ({ id: i, text: i % 7 === 0 ? '日本語 😀'.repeat(i % 50) : `row ${i}` }));
+    const text = encodeSingerMessage({ type: 'RECORD_BATCH', stream: 's', records, time_extracted: '2024-01-01T00:00:00Z' }).toString();
+    expect(text).toBe(
+      records
+        .map((r) => `${JSON.stringify({ type: 'RECORD', stream: 's', record: r, time_extracted: '2024-01-01T00:00:00Z' })}\n`)
+        .join(''),
+    );
   });
 });

@@ -209,7 +209,8 @@ function requireField(
  * which Singer readers pass over. `type` is matched case-insensitively.
  */
 export function parseSingerLine(line: string, lineNumber: number): SingerMessage | undefined {
-  if (line.trim() === '') return undefined;
+  // A message starts with its brace; only other lines need the (allocating) whitespace check.
+  if (line.charCodeAt(0) !== 123 && line.trim() === '') return undefined;
   let parsed: unknown;
   try {
     parsed = parseExactJson(line);
