@@ -17,6 +17,7 @@ import {
   type SourceMessage,
   type SourceStream,
   type State,
+  type Logger,
 } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import { configuredDatabases, connect, explainError } from './connection.js';
@@ -27,6 +28,7 @@ import { preflight } from './preflight.js';
 import { serverInfo } from './server-info.js';
 import { planTable } from './table-plan.js';
 import { tableStream } from './table-streams.js';
+import { applyConnKwargs } from './conn-kwargs.js';
 
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
@@ -126,7 +128,8 @@ async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx
 }
 
 /** The config with the spec's defaults filled: the runner validated it already, a direct caller may not have. */
-const filled = (config: Config): ResolvedConfig => validateConfig<ResolvedConfig>(spec as JsonSchema, config, 'source mysql');
+const filled = (config: Config, logger?: Logger): ResolvedConfig =>
+  applyConnKwargs(validateConfig<ResolvedConfig>(spec as JsonSchema, config, 'source mysql'), logger);
 
 /** The connector object (pipeline files: `source: {name: mysql, config: …}`). */
 const source = defineSource<Config>({
@@ -134,9 +137,9 @@ const source = defineSource<Config>({
   name: 'mysql',
   spec: spec as JsonSchema,
   schemaEnforced: true,
-  check: (config) => check(filled(config)),
-  discover: (config, ctx) => discover(filled(config), ctx),
-  read: (config, catalog, state, ctx) => read(filled(config), catalog, state, ctx),
+  check: (config, ctx) => check(filled(config, ctx?.logger)),
+  discover: (config, ctx) => discover(filled(config, ctx?.logger), ctx),
+  read: (config, catalog, state, ctx) => read(filled(config, ctx.logger), catalog, state, ctx),
   operations: { preflight: (config, catalog, state) => preflightRead(filled(config), catalog, state) },
 });
 export default source;
