@@ -60,13 +60,14 @@ describe('follow mode', () => {
     return seen;
   }
 
-  it('tells the source to follow and the destination to commit within max_lag_seconds (default 1)', async () => {
+  it('tells the source to follow and the destination to commit within max_lag_seconds (default 0.5)', async () => {
     expect(await contexts({})).toEqual({ follow: undefined, maxLagSeconds: undefined });
     expect(await contexts({ follow: true })).toEqual({ follow: true, maxLagSeconds: DEFAULT_MAX_LAG_SECONDS });
-    expect(await contexts({ follow: true, maxLagSeconds: 0.5 })).toEqual({ follow: true, maxLagSeconds: 0.5 });
-    expect(await contexts({}, { follow: true })).toEqual({ follow: true, maxLagSeconds: 1 });
+    expect(DEFAULT_MAX_LAG_SECONDS).toBe(0.5);
+    expect(await contexts({ follow: true, maxLagSeconds: 2 })).toEqual({ follow: true, maxLagSeconds: 2 });
+    expect(await contexts({}, { follow: true })).toEqual({ follow: true, maxLagSeconds: 0.5 });
     // A source whose own config asks to follow gets a destination that keeps up as well.
-    expect(await contexts({}, {}, { follow: true })).toEqual({ follow: true, maxLagSeconds: 1 });
+    expect(await contexts({}, {}, { follow: true })).toEqual({ follow: true, maxLagSeconds: 0.5 });
   });
 
   it('is set in a pipeline file with follow and max_lag_seconds', () => {

@@ -13,7 +13,7 @@ import { convertRow, planFromTable, type TablePlan } from './table-plan.js';
 /** How long the reader waits for an event before it reports its position (follow) or checks for the end. */
 const IDLE_MS = 250;
 /** Follow mode: pending changes are released at least this often. */
-const FLUSH_MS = 200;
+const FLUSH_MS = 100;
 
 /** One LOG_BASED stream while the binlog is read. */
 interface LogStream {

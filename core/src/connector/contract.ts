@@ -41,7 +41,7 @@ export interface WriteContext extends ConnectorContext {
   streams: Record<string, StreamLoadOptions>;
   /**
    * Commit pending records at least this often, in seconds, even when no further message arrives (follow mode sets
-   * it from `max_lag_seconds`, default 1). When smaller than the destination's own age limit, it wins.
+   * it from `max_lag_seconds`, default 0.5). When smaller than the destination's own age limit, it wins.
    */
   maxLagSeconds?: number;
 }

@@ -48,8 +48,12 @@ export interface RunSummary extends RunProgress {
  */
 export const DEFAULT_BUFFER_RECORDS = 2_000;
 
-/** In follow mode, how long a change may wait in the destination before a commit, unless the pipeline says otherwise. */
-export const DEFAULT_MAX_LAG_SECONDS = 1;
+/**
+ * In follow mode, how long a change may wait in the destination before a commit, unless the pipeline says otherwise.
+ * Half a second: a change waits for the source's release and the commit on top of this, and at 1 s the binlog CDC
+ * bench's p95 lag was 1.2 s (MySQL → PostgreSQL at 2,000 changes/s); only follow mode commits this often.
+ */
+export const DEFAULT_MAX_LAG_SECONDS = 0.5;
 
 export interface RunPipelineOptions {
   /** Names the state in the state store. */

@@ -67,7 +67,7 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
     'full-refresh': Flags.boolean({ description: 'Ignore the saved bookmarks of the streams being synced and sync them from the start.' }),
     follow: Flags.boolean({
       description:
-        "Follow mode: LOG_BASED streams keep streaming changes until stopped (Ctrl-C), each committed within the file's max_lag_seconds (default 1). Same as follow: true in the file.",
+        "Follow mode: LOG_BASED streams keep streaming changes until stopped (Ctrl-C), each committed within the file's max_lag_seconds (default 0.5). Same as follow: true in the file.",
     }),
     json: jsonFlag,
     'state-dir': stateDirFlag,
