@@ -22,10 +22,11 @@ export function applyConnKwargs(config: Config, logger?: Logger): Config {
   if (!kwargs) return config;
   const out: Config = { ...config };
   delete out.conn_kwargs;
+  const settings = out as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(kwargs)) {
     const target = MOVED[key as keyof typeof MOVED];
     if (target) {
-      const current = (config as Record<string, unknown>)[target];
+      const current = settings[target];
       // connect_timeout_seconds' default (30) is no choice of the user's.
       const chosen = current !== undefined && !(target === 'connect_timeout_seconds' && current === 30);
       if (chosen && current !== value) {
@@ -34,7 +35,7 @@ export function applyConnKwargs(config: Config, logger?: Logger): Config {
           hint: 'give only one of them',
         });
       }
-      (out as Record<string, unknown>)[target] = value;
+      settings[target] = value;
     } else if (!SSL_FLAGS.has(key)) {
       logger?.warn(`source mysql: conn_kwargs.${key} is ignored (an option of Mage's Python MySQL client that mage-int has no use for)`);
     }

@@ -33,7 +33,8 @@ const mageConfig = (conn_kwargs: Record<string, unknown>) => ({
 describe("Mage's conn_kwargs", () => {
   it('reads with the connect timeout it names and SSL off; Python-client options are ignored with a warning', async () => {
     const { logger, lines } = capturingLogger();
-    const client = new MySQL({ config: mageConfig({ ssl_disabled: true, connect_timeout: 5, autocommit: true, use_pure: true }), logger });
+    const config = mageConfig({ ssl_disabled: true, connect_timeout: 5, autocommit: true, use_pure: true }) as never;
+    const client = new MySQL({ config, logger });
     const catalog = await client.discover();
     expect(catalog.streams.map((s) => s.stream)).toContain('users');
     const warnings = lines.join('\n');
