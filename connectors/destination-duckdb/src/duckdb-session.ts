@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import {
   ConnectorError,
+  type BatchMessage,
   type DestinationSession,
   type NativeRows,
   type RecordBatch,
@@ -15,6 +16,7 @@ import { DuckDBDialect } from './duckdb-dialect.js';
 import { SequenceClock, type RecordContext } from './metadata-columns.js';
 import type { ResolvedConfig } from './options.js';
 import { MEMORY, Session } from './session.js';
+import { parquetRecords } from './parquet-records.js';
 import { StreamLoader } from './stream-loader.js';
 
 /**
@@ -61,6 +63,24 @@ export class DuckDBSession implements DestinationSession {
     // Native rows held before go first.
     await this.settleNative(loader);
     await this.stageRecords(loader, batch.records, context, () => this.control.commit());
+  }
+
+  /**
+   * Parquet BATCH files (a source's records in files, offered through `loadsBatchFiles`) go into the staging table in
+   * one INSERT; files that cannot load exactly that way are read back as records and staged like any others.
+   */
+  async loadBatchFiles(message: BatchMessage, paths: readonly string[]): Promise<boolean> {
+    if (message.encoding.format !== 'parquet') return false;
+    const loader = this.streams.get(message.stream) as StreamLoader;
+    const context: RecordContext = { version: message.version, receivedAt: new Date().toISOString() };
+    await this.settleNative(loader);
+    let bytes = 0;
+    for (const path of paths) bytes += (await stat(path)).size;
+    if ((await loader.loadParquetBatch(paths, context, bytes)) === 'loaded') return true;
+    for (const path of paths)
+      for await (const records of parquetRecords(this.session, path))
+        await this.stageRecords(loader, records, context, () => this.control.commit());
+    return true;
   }
 
   uncommittedBytes(): number {

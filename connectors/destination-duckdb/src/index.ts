@@ -10,6 +10,8 @@ const duckdb = defineDestination<Config>({
   spec: configSpec,
   check: (config) => checkDuckDB(config),
   write: (config, messages, ctx) => writeToDuckDB(config, messages, ctx),
+  // A source's records in Parquet files load with one INSERT … FROM read_parquet (DuckDBSession.loadBatchFiles).
+  loadsBatchFiles: ['parquet'],
   execute: (config, sql) => executeDuckDB(config, sql),
 });
 

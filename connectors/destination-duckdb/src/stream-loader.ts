@@ -14,6 +14,7 @@ import {
 import {
   ansiQuoteLiteral,
   base16Error,
+  quoteIdentifier,
   columnType,
   METADATA_COLUMNS,
   normalizeIdentifier,
@@ -250,6 +251,60 @@ export class StreamLoader {
     if (i === records.length) return 'held';
     for (let j = 0; j < i; j++) keys.delete(this.keyId(records[j] as RecordData));
     return id !== undefined && keys.has(id) ? 'full' : 'refused';
+  }
+
+  /**
+   * Loads Parquet BATCH files (records a source wrote to files, ConnectorContext.batchFiles) into the staging table
+   * with one INSERT: DuckDB reads and casts them on its threads, no record is built. `refused` when they cannot
+   * load exactly as their records would (a column type without an exact cast to its column, a table change the
+   * records need first, keyed rows over several files, a value DuckDB will not cast): nothing of them is staged, and
+   * the caller stages their records instead.
+   */
+  async loadParquetBatch(paths: readonly string[], context: RecordContext, bytes: number): Promise<'loaded' | 'refused'> {
+    if (paths.length === 0) return 'loaded';
+    if (this.options.nulCharacters !== 'keep') return 'refused';
+    if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return 'refused';
+    if (this.keyProperties.length > 0 && paths.length > 1) return 'refused';
+    const files = `[${paths.map((path) => ansiQuoteLiteral(path)).join(', ')}]`;
+    const described = await this.session.rows(`DESCRIBE SELECT * FROM read_parquet(${files})`);
+    const types = new Map(described.map((row) => [String(row['column_name']), parseDuckType(String(row['column_type']))]));
+    if ([...types.keys()].some((name) => isMetadataColumn(name))) return 'refused';
+    const expressions: string[] = [];
+    for (const column of this.staged) {
+      const constant = column.constant?.(context);
+      if (constant !== undefined) {
+        expressions.push(constant);
+        continue;
+      }
+      const type = types.get(column.field);
+      const target = sqlType(column.writer.type);
+      if (!type) expressions.push(`NULL::${target}`);
+      else if (castsExactly(type, column.writer.type)) expressions.push(`CAST(${quoteIdentifier(column.field)} AS ${target})`);
+      else return 'refused';
+    }
+    // Keyed rows keep their file order (the merge keeps a key's last row); one file, so file_row_number is that order.
+    const keyed = this.keyProperties.length > 0;
+    expressions.push(keyed ? `${this.rows}::BIGINT + file_row_number` : `${this.rows}::BIGINT`);
+    await this.ensureStage();
+    // Rows the appender holds came first.
+    this.closeAppender();
+    let count: number;
+    try {
+      count = await this.session.run(
+        `INSERT INTO ${this.dialect.stagingName(this.stageRef)} SELECT ${expressions.join(', ')} FROM read_parquet(${files}${keyed ? ', file_row_number = true' : ''})`,
+      );
+    } catch (error) {
+      if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
+      this.options.logger.debug('DuckDB refused a value of the BATCH files; staging their records', {
+        stream: this.stream,
+        error: (error as Error).message,
+      });
+      return 'refused';
+    }
+    this.recordIndex += count;
+    this.rows += count;
+    this.bytes += bytes;
+    return 'loaded';
   }
 
   /** True while native rows wait in a chunk file. */
@@ -551,6 +606,32 @@ export class StreamLoader {
     }
     this.staged = staged;
     this.prepared = new Array<unknown>(staged.length).fill(null);
+  }
+}
+
+/**
+ * True when every value of a BATCH file column of type `from` (the type its record values have: VARCHAR, BIGINT,
+ * DOUBLE, BOOLEAN, DECIMAL) casts to exactly what the record path would store in a `to` column.
+ */
+function castsExactly(from: DuckType, to: DuckType): boolean {
+  switch (from.kind) {
+    case 'VARCHAR':
+      return ['VARCHAR', 'DATE', 'TIMESTAMPTZ', 'UUID'].includes(to.kind);
+    case 'BIGINT':
+      return ['BIGINT', 'HUGEINT', 'VARCHAR'].includes(to.kind) || (to.kind === 'DECIMAL' && (to.precision ?? 0) - (to.scale ?? 0) >= 19);
+    case 'DOUBLE':
+      return to.kind === 'DOUBLE';
+    case 'BOOLEAN':
+      return to.kind === 'BOOLEAN' || to.kind === 'VARCHAR';
+    case 'DECIMAL':
+      return (
+        to.kind === 'VARCHAR' ||
+        (to.kind === 'DECIMAL' &&
+          (to.scale ?? 0) >= (from.scale ?? 0) &&
+          (to.precision ?? 0) - (to.scale ?? 0) >= (from.precision ?? 0) - (from.scale ?? 0))
+      );
+    default:
+      return false;
   }
 }
 

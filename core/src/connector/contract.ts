@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import type { SourceMessage, StateMessage } from '../protocol/messages.js';
+import type { BatchFormat, SourceMessage, StateMessage } from '../protocol/messages.js';
 import type { State } from '../state/state.js';
 import type { DiscoverContext } from './discover-progress.js';
 import type { Logger } from './logger.js';
@@ -21,6 +21,19 @@ export interface ConnectorContext {
    * current when the run started (`mage-int run --follow`, `follow: true` in the pipeline file).
    */
   follow?: boolean;
+  /**
+   * Set by the runner for a source's `read` only when its destination loads Singer BATCH files itself
+   * (`Destination.loadsBatchFiles`) and nothing between them needs the records (no transform, no field projection):
+   * the source may then emit BATCH messages of these formats, files written under `directory` (the run's own, removed
+   * after the run), holding exactly the records it would have sent (selected fields only, metadata included).
+   */
+  batchFiles?: BatchFilesOffer;
+}
+
+/** See ConnectorContext.batchFiles. */
+export interface BatchFilesOffer {
+  formats: readonly BatchFormat[];
+  directory: string;
 }
 
 /**
@@ -44,6 +57,8 @@ export interface WriteContext extends ConnectorContext {
    * it from `max_lag_seconds`, default 0.5). When smaller than the destination's own age limit, it wins.
    */
   maxLagSeconds?: number;
+  /** BATCH files under this directory were written for this run (ConnectorContext.batchFiles): removed once loaded. */
+  ownedBatchDirectory?: string;
 }
 
 export interface CheckResult {
@@ -149,6 +164,12 @@ export interface Destination<Config = Record<string, unknown>> extends Connector
    * last commit). A destination without it refuses such steps before the run starts.
    */
   execute?(config: Config, sql: string, ctx: ConnectorContext): Promise<void>;
+  /**
+   * BATCH file formats the destination loads from the files directly (DuckDB reading Parquet) rather than record by
+   * record; the runner then offers them to the source (ConnectorContext.batchFiles). Every destination on the kit
+   * reads JSON Lines BATCH files either way.
+   */
+  loadsBatchFiles?: readonly BatchFormat[];
 }
 
 export type Connector = Source<never> | Destination<never>;

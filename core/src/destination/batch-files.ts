@@ -51,6 +51,13 @@ async function allowedPath(message: BatchMessage, entry: string, directories: re
   throw refused(message, entry, `is outside the directories BATCH files may be read from`, hint);
 }
 
+/** The local paths of a BATCH message's files, each checked to be a `file://` URL under one of `directories`. */
+export async function batchFilePaths(message: BatchMessage, directories: readonly string[]): Promise<string[]> {
+  const paths: string[] = [];
+  for (const entry of message.manifest) paths.push(await allowedPath(message, entry, directories));
+  return paths;
+}
+
 /**
  * The records of a Singer BATCH message: JSON Lines files (optionally gzip) named by `file://` URLs under one
  * of `directories`, in groups that load like a RECORD_BATCH. Numbers stay exact (parseExactJson).

@@ -1,10 +1,12 @@
+import { rm } from 'node:fs/promises';
+import { sep } from 'node:path';
 import type { ConflictMethod, WriteContext } from '../connector/contract.js';
 import type { Logger } from '../connector/logger.js';
 import { ProtocolError } from '../errors.js';
 import { stringifyExactJson } from '../protocol/exact-json.js';
 import { MessageGuard } from '../protocol/message-guard.js';
 import type { BatchMessage, SchemaMessage, SourceMessage, StateMessage } from '../protocol/messages.js';
-import { batchDirectories, readBatchRecords } from './batch-files.js';
+import { batchDirectories, batchFilePaths, readBatchRecords } from './batch-files.js';
 import { batchPolicy, type BatchPolicy, type DestinationSettings } from './destination-settings.js';
 import type { DestinationSession, RecordBatch, SessionControl } from './destination-session.js';
 
@@ -212,11 +214,26 @@ export async function* writeBatched(
 
   const expandBatch = async (message: BatchMessage): Promise<void> => {
     if (!opened.has(message.stream)) await write({ stream: message.stream, records: [] }); // throws RECORD_BEFORE_SCHEMA
-    batchGuard ??= new MessageGuard();
-    batchGuard.check(schemas.get(message.stream) as SchemaMessage); // the current schema; compiled once
-    for await (const records of readBatchRecords(message, options.batchDirectories)) {
-      batchGuard.check({ type: 'RECORD_BATCH', stream: message.stream, records });
-      await write({ stream: message.stream, records });
+    const paths = await batchFilePaths(message, options.batchDirectories);
+    try {
+      // A destination that loads the files itself (DuckDB reading Parquet) checks their values as it casts them.
+      if (session.loadBatchFiles && (await session.loadBatchFiles(message, paths))) {
+        if (!dirty) since = Date.now();
+        dirty = true;
+        uncommittedRows += message.record_count ?? 0;
+        if (uncommittedRows >= policy.maxRows || (session.uncommittedBytes?.() ?? 0) >= policy.maxBytes) await commit();
+        return;
+      }
+      batchGuard ??= new MessageGuard();
+      batchGuard.check(schemas.get(message.stream) as SchemaMessage); // the current schema; compiled once
+      for await (const records of readBatchRecords(message, options.batchDirectories)) {
+        batchGuard.check({ type: 'RECORD_BATCH', stream: message.stream, records });
+        await write({ stream: message.stream, records, ...(message.version !== undefined ? { version: message.version } : {}) });
+      }
+    } finally {
+      // Files the run's own source wrote for this load (ConnectorContext.batchFiles) go once loaded.
+      const owned = ctx.ownedBatchDirectory;
+      if (owned) for (const path of paths) if (path.startsWith(owned + sep)) await rm(path, { force: true });
     }
   };
 

@@ -1,7 +1,7 @@
 import type { ConflictMethod } from '../connector/contract.js';
 import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import type { NativeRows, RecordData } from '../protocol/messages.js';
+import type { BatchMessage, NativeRows, RecordData } from '../protocol/messages.js';
 
 /** A stream as a destination session sees it when it is opened (first SCHEMA) or re-opened (changed SCHEMA). */
 export interface StreamInfo {
@@ -57,6 +57,12 @@ export interface DestinationSession {
    * them deleted). The writer commits right after.
    */
   activateVersion?(stream: string, version: number): Promise<void>;
+  /**
+   * Loads the files of a BATCH message of an opened stream itself (their formats are the destination's
+   * `loadsBatchFiles`); `paths` are checked local paths. Returns false to have the kit read the records instead
+   * (JSON Lines). Nothing is durable until `commit`.
+   */
+  loadBatchFiles?(message: BatchMessage, paths: readonly string[]): Promise<boolean>;
   /** Makes everything written so far durable (one transaction, an fsync). */
   commit(): Promise<void>;
   /** Ends the session; `failed` when the load stops on an error (roll back what is uncommitted). */

@@ -36,9 +36,16 @@ export interface ActivateVersionMessage {
 export interface BatchMessage {
   type: 'BATCH';
   stream: string;
-  encoding: { format: 'jsonl' | 'parquet'; compression: 'gzip' | 'none' };
+  encoding: { format: BatchFormat; compression: 'gzip' | 'none' };
   manifest: string[];
+  /** The FULL_TABLE version of the records in the files (as a RECORD's `version`); mage-int's addition to Singer's BATCH. */
+  version?: number;
+  /** How many records the files hold, when the source knows (run progress); mage-int's addition to Singer's BATCH. */
+  record_count?: number;
 }
+
+/** The file formats of Singer BATCH messages. */
+export type BatchFormat = 'jsonl' | 'parquet';
 
 /** The messages of the Singer wire protocol. */
 export type SingerMessage = SchemaMessage | RecordMessage | StateMessage | ActivateVersionMessage | BatchMessage;

@@ -1,9 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isStreamSelected, selectedFields, selectedStreams, type Catalog } from '../catalog/catalog.js';
 import { validateConfig, secretValues } from '../connector/config.js';
 import type { ConnectorContext, Destination, Source, StreamLoadOptions, WriteContext } from '../connector/contract.js';
 import type { DiscoverProgress } from '../connector/discover-progress.js';
 import { MageError } from '../errors.js';
 import { createLogger, redactor, type Logger } from '../connector/logger.js';
+import { batchDirectories } from '../destination/batch-files.js';
 import { MessageGuard } from '../protocol/message-guard.js';
 import { recordCount, type RecordData, type SourceMessage } from '../protocol/messages.js';
 import { clearBookmarks, emptyState, toState, type State } from '../state/state.js';
@@ -135,6 +139,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   let lock: StateLock | undefined;
   let progress: RunProgress | undefined;
   let tracker: StreamPhases | undefined;
+  let batchDirectory: string | undefined;
 
   try {
     // Before the source is touched: a second run of this pipeline must not move its slot or overwrite its state.
@@ -172,6 +177,12 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     tracker = phases;
     options.onProgress?.(progress);
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
+    // Records in files go straight to a destination that loads them itself, unless something between needs them.
+    if (destination.loadsBatchFiles?.length && !options.transforms?.length && rewrite.projections.size === 0) {
+      batchDirectory = await mkdtemp(join(batchDirectories(destinationConfig as { batch_dir?: string })[0] ?? tmpdir(), 'mage-int-batch-'));
+      sourceCtx.batchFiles = { formats: destination.loadsBatchFiles, directory: batchDirectory };
+      writeCtx.ownedBatchDirectory = batchDirectory;
+    }
     const observed = observe(
       source.read(sourceConfig, catalog, state, sourceCtx),
       rewrite,
@@ -222,6 +233,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
   } finally {
     options.signal?.removeEventListener('abort', onOuterAbort);
     controller.abort(new Error('pipeline run ended'));
+    if (batchDirectory) await rm(batchDirectory, { recursive: true, force: true });
     await lock?.release();
   }
 }
@@ -253,7 +265,7 @@ async function* observe(
       progress.phases = phases.snapshot();
       onProgress?.(progress);
     }
-    const count = recordCount(message);
+    const count = message.type === 'BATCH' ? (message.record_count ?? 0) : recordCount(message);
     if (count > 0 && 'stream' in message) {
       const now = Date.now();
       const entry = (progress.streams[message.stream] ??= { stream: message.stream, records: 0, startedAt: now, lastAt: now });

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import {
   keyProperties,
   replicationKey,
@@ -299,7 +300,8 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
     for await (const output of run.stream.read(partSync)) {
       const batch = asBatch(output);
       run.ctx.signal.throwIfAborted();
-      if (batch.records.length === 0 && !batch.bookmark) continue;
+      if (batch.records.length === 0 && !batch.bookmark && !batch.files) continue;
+      if (batch.files) yield batchFilesMessage(run, batch.files, version);
       if (batch.records.length > 0) yield recordBatch(run, batch, version);
       if (resumable && batch.records.length > 0)
         tracker.set(id, { last_pk_fetched: pickKeys(batch.records[batch.records.length - 1] as RecordData, keys) });
@@ -312,6 +314,18 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   tracker.set(id, { last_pk_fetched: undefined });
   tracker.syncing(null);
   yield tracker.message();
+}
+
+/** Records a stream wrote to files (StreamBatch.files) as a Singer BATCH message. */
+function batchFilesMessage(run: StreamRun, files: NonNullable<StreamBatch['files']>, version?: number): SourceMessage {
+  return {
+    type: 'BATCH',
+    stream: run.entry.stream,
+    encoding: { format: files.format, compression: 'none' },
+    manifest: files.paths.map((path) => pathToFileURL(path).href),
+    record_count: files.rows,
+    ...(version === undefined ? {} : { version }),
+  };
 }
 
 function recordBatch(run: StreamRun, batch: StreamBatch, version?: number): SourceMessage {
@@ -366,7 +380,8 @@ async function* syncIncremental(run: StreamRun): AsyncGenerator<SourceMessage> {
     for await (const output of run.stream.read(partSync)) {
       const batch = asBatch(output);
       run.ctx.signal.throwIfAborted();
-      if (batch.records.length === 0 && !batch.bookmark) continue;
+      if (batch.records.length === 0 && !batch.bookmark && !batch.files) continue;
+      if (batch.files) yield batchFilesMessage(run, batch.files);
       for (const record of batch.records) cursor.observe(record[rk]);
       if (batch.records.length > 0) {
         if (sorted) {

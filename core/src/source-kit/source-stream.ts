@@ -1,7 +1,7 @@
 import type { CatalogStream } from '../catalog/catalog.js';
 import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import type { NativeRows, RecordData } from '../protocol/messages.js';
+import type { BatchFormat, NativeRows, RecordData } from '../protocol/messages.js';
 import type { StreamBookmark } from '../state/state.js';
 import type { KeysetPosition } from './keyset.js';
 
@@ -16,6 +16,11 @@ export interface StreamBatch {
   /** The rows in the source database's own text form (see RecordBatchMessage.native). */
   native?: NativeRows;
   time_extracted?: string;
+  /**
+   * The records as files instead (`records` then empty), only when `ctx.batchFiles` offered `format`: they become a
+   * BATCH message. The files hold exactly the records `records` would have: the selected fields (`StreamSync.fields`).
+   */
+  files?: { format: BatchFormat; paths: string[]; rows: number };
 }
 
 /** What a stream yields: a batch of records, or a batch with extras. */

@@ -30,7 +30,7 @@ async function openBytes(storage: Storage, key: string, reading: FileReading, si
  * A local, uncompressed path of the file for DuckDB: the file itself when the storage is local, else a copy in a
  * private temp folder (downloaded and decompressed in one pass), removed by `release`.
  */
-async function localCopy(
+export async function localCopy(
   storage: Storage,
   key: string,
   reading: FileReading,

@@ -13,10 +13,15 @@ import {
   type State,
   type StreamOutput,
   type StreamSync,
+  type BatchFilesOffer,
+  type StreamBatch,
 } from '@mage-int/core';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeBatchFile } from './batch-file.js';
 import { Duck } from './duck.js';
-import { fileParquetSchema, fileRows, type DuckProvider } from './file-rows.js';
-import { fileReading, givenProperties, type FileSourceConfig, type FileStreamConfig } from './file-settings.js';
+import { fileParquetSchema, fileRows, localCopy, type DuckProvider } from './file-rows.js';
+import { fileReading, givenProperties, type FileReading, type FileSourceConfig, type FileStreamConfig } from './file-settings.js';
 import { globToRegExp, hivePartitions, staticPrefix } from './glob.js';
 import { METADATA_PROPERTIES, SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-columns.js';
 import { RecordShaper } from './coerce.js';
@@ -178,6 +183,8 @@ function advance(bookmark: FilesBookmark | undefined, file: FileInfo, lookbackMs
 
 /** One configured pattern as a source-kit stream: it yields each file's records; the kit owns SCHEMA, STATE and bookmarks. */
 class FileStream implements SourceStream {
+  private batchCount = 0;
+
   readonly name: string;
   readonly keyProperties: readonly string[];
   readonly replicationKey = SOURCE_LAST_MODIFIED;
@@ -188,6 +195,7 @@ class FileStream implements SourceStream {
     private readonly storage: Storage,
     private readonly config: FileSourceConfig,
     private readonly stream: FileStreamConfig,
+    private readonly offer?: BatchFilesOffer,
   ) {
     this.name = stream.name;
     this.keyProperties = stream.key_properties ?? [];
@@ -231,6 +239,13 @@ class FileStream implements SourceStream {
     const reading = fileReading(this.config, this.stream, file.key);
     const partitions = this.stream.hive_partitioning === false ? {} : hivePartitions(file.key);
     const modified = file.modified.toISOString();
+    const bookmark = { [LAST_FILE_MODIFIED]: after.modified, [FILES_READ]: after.read };
+    const files = await this.asBatchFile(file, reading, partitions, properties, sync, duck);
+    if (files) {
+      const loaded = files.rows > 0 ? { files } : {};
+      yield sync.method === 'INCREMENTAL' ? { records: [], ...loaded, bookmark } : { records: [], ...loaded };
+      return;
+    }
     const shaper = new RecordShaper(properties, this.name, new Set(Object.keys(METADATA_PROPERTIES)));
     let batch: RecordData[] = [];
     for await (const rows of fileRows(this.storage, file.key, reading, duck, sync.signal)) {
@@ -253,9 +268,51 @@ class FileStream implements SourceStream {
       sync.logger.warn(`${file.key} changed while it was read: it is read again, whole, by the next run`, { stream: this.name });
     }
     // The bookmark passes a file only with its last records, so an interrupted read resumes at that file.
-    yield sync.method === 'INCREMENTAL'
-      ? { records: batch, bookmark: { [LAST_FILE_MODIFIED]: after.modified, [FILES_READ]: after.read } }
-      : batch;
+    yield sync.method === 'INCREMENTAL' ? { records: batch, bookmark } : batch;
+  }
+
+  /**
+   * The file's records as a Parquet BATCH file DuckDB writes in one statement, when the run offers BATCH files
+   * (ConnectorContext.batchFiles: the destination loads them itself) and the file is CSV or Parquet; undefined when
+   * they must go record by record (another format, a value the record path would refuse or keep as an exact
+   * decimal, nested values, line numbers DuckDB cannot count): the record path then reads the file.
+   */
+  private async asBatchFile(
+    file: FileInfo,
+    reading: FileReading,
+    partitions: Record<string, string>,
+    properties: Record<string, JsonSchema>,
+    sync: StreamSync,
+    duck: DuckProvider,
+  ): Promise<StreamBatch['files']> {
+    if (!this.offer?.formats.includes('parquet') || (reading.format !== 'csv' && reading.format !== 'parquet')) return undefined;
+    const local = await localCopy(this.storage, file.key, reading, sync.signal);
+    const out = join(this.offer.directory, `${++this.batchCount}-${Math.random().toString(36).slice(2, 8)}.parquet`);
+    try {
+      const rows = await writeBatchFile({
+        duck: await duck(),
+        path: local.path,
+        reading: { ...reading, compression: 'none' },
+        key: file.key,
+        modified: file.modified.toISOString(),
+        partitions,
+        properties,
+        fields: sync.fields,
+        out,
+      });
+      if (rows === undefined) {
+        await rm(out, { force: true });
+        return undefined;
+      }
+      return { format: 'parquet', paths: rows > 0 ? [out] : [], rows };
+    } catch (error) {
+      // The record path reads the file instead, and names the line and field of a value it refuses.
+      sync.logger.debug(`${file.key}: read record by record (${(error as Error).message})`, { stream: this.name });
+      await rm(out, { force: true });
+      return undefined;
+    } finally {
+      await local.release();
+    }
   }
 }
 
@@ -267,7 +324,7 @@ export function readFiles(
   state: State,
   ctx: ConnectorContext,
 ): AsyncGenerator<SourceMessage> {
-  const streams = config.streams.map((s) => new FileStream(storage, config, streamConfig(config, s.name)));
+  const streams = config.streams.map((s) => new FileStream(storage, config, streamConfig(config, s.name), ctx.batchFiles));
   return readStreams(streams, catalog, state, ctx);
 }
 

@@ -4,7 +4,7 @@ import { FileDataError } from '../file-errors.js';
 import type { RawRow } from './raw-row.js';
 
 /** A Parquet column as DuckDB reads it, with how its values become exact JSON values. */
-interface ParquetColumn {
+export interface ParquetColumn {
   name: string;
   duckType: string;
   schema: JsonSchema;
@@ -86,7 +86,8 @@ function column(name: string, duckType: string): ParquetColumn {
   };
 }
 
-async function describe(duck: Duck, path: string, file: string): Promise<ParquetColumn[]> {
+/** A local Parquet file's columns: DuckDB type, JSON Schema and the SELECT expression of their record values. */
+export async function parquetColumnTypes(duck: Duck, path: string, file: string): Promise<ParquetColumn[]> {
   try {
     const rows = await duck.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);
     return rows.map((row) => column(String(row['column_name']), String(row['column_type'])));
@@ -102,12 +103,12 @@ async function describe(duck: Duck, path: string, file: string): Promise<Parquet
 
 /** A Parquet file's own schema, exact: DECIMAL(p,s) as decimals, timestamps with their zone, integers, nested values as JSON. */
 export async function parquetSchema(duck: Duck, path: string, file: string): Promise<Record<string, JsonSchema>> {
-  return Object.fromEntries((await describe(duck, path, file)).map((c) => [c.name, c.schema]));
+  return Object.fromEntries((await parquetColumnTypes(duck, path, file)).map((c) => [c.name, c.schema]));
 }
 
 /** The rows of a local Parquet file, streamed by DuckDB in chunks (a batch each); `line` is the row number (1-based). */
 export async function* readParquetRows(duck: Duck, path: string, file: string): AsyncGenerator<RawRow[]> {
-  const columns = await describe(duck, path, file);
+  const columns = await parquetColumnTypes(duck, path, file);
   const sql = `SELECT ${columns.map((c) => `${c.select} AS ${sqlName(c.name)}`).join(', ')} FROM read_parquet(${sqlString(path)})`;
   const result = await duck.connection.stream(sql);
   let line = 0;

@@ -1,0 +1,43 @@
+import { Decimal, exactNumber, type RecordData } from '@mage-int/core';
+import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
+import type { Session } from './session.js';
+
+const PAGE_ROWS = 10_000;
+
+/**
+ * The records of a Parquet BATCH file, read back page by page, as the source that wrote them would have sent them:
+ * integers exact (bigint past 2^53), DECIMAL as Decimal, doubles, booleans, everything else as text.
+ */
+export async function* parquetRecords(session: Session, path: string): AsyncGenerator<RecordData[]> {
+  const file = ansiQuoteLiteral(path);
+  const columns = (await session.rows(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((row) => ({
+    name: String(row['column_name']),
+    type: String(row['column_type']).toUpperCase(),
+  }));
+  const select = columns
+    .map(({ name, type }) =>
+      type === 'DOUBLE' || type === 'FLOAT' || type === 'BOOLEAN' ? quoteIdentifier(name) : `CAST(${quoteIdentifier(name)} AS VARCHAR)`,
+    )
+    .join(', ');
+  const convert = columns.map(({ type }): ((value: unknown) => unknown) => {
+    if (/^DECIMAL/.test(type)) return (value) => new Decimal(String(value));
+    if (/INT$/.test(type) || type === 'INTEGER') return (value) => exactNumber(String(value), Number(value));
+    return (value) => value;
+  });
+  for (let from = 0; ; from += PAGE_ROWS) {
+    const rows = await session.rows(
+      `SELECT ${select} FROM read_parquet(${file}, file_row_number = true) WHERE file_row_number >= ${from} AND file_row_number < ${from + PAGE_ROWS} ORDER BY file_row_number`,
+    );
+    if (rows.length === 0) return;
+    yield rows.map((row) => {
+      const record: RecordData = {};
+      const values = Object.values(row);
+      for (let i = 0; i < columns.length; i++) {
+        const value = values[i];
+        record[(columns[i] as { name: string }).name] =
+          value === null || value === undefined ? null : (convert[i] as (v: unknown) => unknown)(value);
+      }
+      return record;
+    });
+  }
+}

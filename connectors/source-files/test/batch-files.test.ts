@@ -1,0 +1,162 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { MemoryStateStore, runPipeline, silentLogger, type Destination, type Source, type SourceMessage } from '@mage-int/core';
+import duckdb from '@mage-int/destination-duckdb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import files from '../src/index.js';
+
+// source-files → destination-duckdb in process: with the destination's `loadsBatchFiles`, CSV and Parquet files go as
+// Parquet BATCH files DuckDB writes and loads; the tables must equal those of the record path, row for row.
+const dir = mkdtempSync(join(tmpdir(), 'source-files-batch-'));
+const root = join(dir, 'in');
+const DATA = `id, amount, ratio, active, note, day, _sdc_source_file, _sdc_source_lineno, _sdc_source_last_modified`;
+
+function put(key: string, content: string | Buffer): void {
+  const path = join(root, key);
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, content);
+  const at = new Date(Date.now() - 3_600_000);
+  utimesSync(path, at, at);
+}
+
+const sourceConfig = {
+  root,
+  streams: [
+    { name: 'orders', pattern: 'orders/**/*.csv' },
+    { name: 'events', pattern: 'events/*.parquet', key_properties: ['id'] },
+  ],
+};
+
+/** source-files, counting the BATCH messages it emits. */
+function counting(): { source: Source<never>; batches: () => number } {
+  let batches = 0;
+  const source = files as unknown as Source<never>;
+  return {
+    source: {
+      ...source,
+      async *read(...args: Parameters<Source<never>['read']>): AsyncGenerator<SourceMessage> {
+        for await (const message of source.read(...args)) {
+          if (message.type === 'BATCH') batches++;
+          yield message;
+        }
+      },
+    },
+    batches: () => batches,
+  };
+}
+
+async function load(path: string, destination: Destination<never>, extra: Partial<Parameters<typeof runPipeline>[0]> = {}) {
+  const { source, batches } = counting();
+  await runPipeline({
+    pipelineId: 'batch-files-test',
+    source,
+    sourceConfig,
+    destination,
+    destinationConfig: { path },
+    streams: { orders: { replication_method: 'FULL_TABLE' }, events: { replication_method: 'FULL_TABLE' } },
+    stateStore: new MemoryStateStore(),
+    logger: silentLogger,
+    ...extra,
+  });
+  return batches();
+}
+
+async function query(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** Rows in one table and not the other (both ways), over `columns`. */
+async function difference(a: string, b: string, table: string, columns: string): Promise<number> {
+  const [row] = await query(
+    `ATTACH '${a}' AS a (READ_ONLY); ATTACH '${b}' AS b (READ_ONLY);
+     SELECT (SELECT count(*) FROM (SELECT ${columns} FROM a.${table} EXCEPT ALL SELECT ${columns} FROM b.${table}))
+          + (SELECT count(*) FROM (SELECT ${columns} FROM b.${table} EXCEPT ALL SELECT ${columns} FROM a.${table})) AS n`,
+  );
+  return Number(row?.['n']);
+}
+
+const recordsOnly = { ...(duckdb as unknown as Destination<never>), loadsBatchFiles: undefined };
+
+describe('source-files → destination-duckdb through BATCH files', () => {
+  beforeAll(async () => {
+    // Quoted newlines and delimiters, "" (empty text) beside an unquoted empty field (NULL), booleans as yes/no,
+    // decimals with trailing zeros, a double with 17 digits, Hive partition values.
+    put(
+      'orders/region=eu/a.csv',
+      'id,amount,ratio,active,note,day\n1,1.50,0.1,true,"multi\nline, with ""quotes""",2024-01-02\n2,,0.30000000000000004,false,"",2024-01-03\n3,7,,true,,\n4,-0.25,1e3,false,"a\n\nb",2024-02-29\n',
+    );
+    // An amount a double would round: the record path keeps it as an exact decimal, so this file goes record by record.
+    put('orders/region=us/b.csv', 'id,amount,ratio,active,note,day\n5,12345678901234567890.25,2.5,true,plain,2024-03-01\n');
+    const instance = await DuckDBInstance.create(':memory:');
+    const c = await instance.connect();
+    mkdirSync(join(root, 'events'), { recursive: true });
+    await c.run(`COPY (SELECT i AS id, CAST(i * 1.25 AS DECIMAL(12,2)) AS price, TIMESTAMPTZ '2024-01-01 00:00:00.123456+00' + to_hours(i) AS seen_at,
+      DATE '2024-01-01' + CAST(i AS INTEGER) AS day, i % 2 = 0 AS even, CASE WHEN i % 3 = 0 THEN NULL ELSE 'e' || i END AS label, CAST(i AS SMALLINT) AS small
+      FROM range(1, 2001) r(i)) TO '${join(root, 'events/a.parquet')}' (FORMAT parquet)`);
+    c.closeSync();
+    instance.closeSync();
+    for (const name of ['events/a.parquet'])
+      utimesSync(join(root, name), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads the same rows as the record path, with line numbers, partitions and exact types', async () => {
+    const fast = join(dir, 'fast.duckdb');
+    const slow = join(dir, 'slow.duckdb');
+    expect(await load(fast, duckdb as unknown as Destination<never>)).toBe(2); // a.csv and a.parquet; b.csv went record by record
+    expect(await load(slow, recordsOnly)).toBe(0);
+    expect(await difference(fast, slow, 'orders', `region, ${DATA}`)).toBe(0);
+    expect(
+      await difference(fast, slow, 'events', 'id, price, seen_at, day, even, label, small, _sdc_source_file, _sdc_source_lineno'),
+    ).toBe(0);
+    const rows = await query(
+      `ATTACH '${fast}' AS f (READ_ONLY); SELECT id, amount::VARCHAR AS amount, note, active, _sdc_source_lineno AS line, region FROM f.orders ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 1n, amount: '1.5', note: 'multi\nline, with "quotes"', active: true, line: 3n, region: 'eu' },
+      { id: 2n, amount: null, note: '', active: false, line: 4n, region: 'eu' },
+      { id: 3n, amount: '7.0', note: null, active: true, line: 5n, region: 'eu' },
+      { id: 4n, amount: '-0.25', note: 'a\n\nb', active: false, line: 8n, region: 'eu' },
+      { id: 5n, amount: '12345678901234567890.25', note: 'plain', active: true, line: 2n, region: 'us' },
+    ]);
+    const types = await query(
+      `ATTACH '${fast}' AS f (READ_ONLY); SELECT column_name AS c, data_type AS t FROM duckdb_columns() WHERE database_name = 'f' AND table_name = 'events' AND column_name IN ('price', 'seen_at', 'day')`,
+    );
+    expect(types).toEqual([
+      { c: 'price', t: 'DECIMAL(12,2)' },
+      { c: 'seen_at', t: 'TIMESTAMP WITH TIME ZONE' },
+      { c: 'day', t: 'DATE' },
+    ]);
+    // The run's BATCH files are gone.
+    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('mage-int-batch-'))).toEqual([]);
+  });
+
+  it('sends records when fields are deselected or a transform sits between', async () => {
+    const projected = join(dir, 'projected.duckdb');
+    const batches = await load(projected, duckdb as unknown as Destination<never>, {
+      streams: { orders: { replication_method: 'FULL_TABLE', fields: ['id', 'note'] }, events: { replication_method: 'FULL_TABLE' } },
+    });
+    expect(batches).toBe(0);
+    const columns = await query(
+      `ATTACH '${projected}' AS p (READ_ONLY); SELECT string_agg(column_name, ',' ORDER BY column_index) AS c FROM duckdb_columns() WHERE database_name = 'p' AND table_name = 'orders'`,
+    );
+    expect(String(columns[0]?.['c'])).not.toContain('amount');
+    const transformed = join(dir, 'transformed.duckdb');
+    expect(
+      await load(transformed, duckdb as unknown as Destination<never>, { transforms: [{ stream_maps: { orders: { id2: 'id * 2' } } }] }),
+    ).toBe(0);
+    const doubled = await query(
+      `ATTACH '${transformed}' AS t (READ_ONLY); SELECT sum(id2)::INTEGER AS s, count(*)::INTEGER AS n FROM t.orders`,
+    );
+    expect(doubled).toEqual([{ s: 30, n: 5 }]);
+  });
+});

@@ -1,0 +1,184 @@
+import { open } from 'node:fs/promises';
+import { schemaTypes, type JsonSchema } from '@mage-int/core';
+import { sqlName, sqlString, type Duck } from './duck.js';
+import type { FileReading } from './file-settings.js';
+import { positionalName } from './formats/csv-reader.js';
+import { parquetColumnTypes } from './formats/parquet-reader.js';
+import { SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-columns.js';
+
+/**
+ * A file's records as a Parquet BATCH file (ConnectorContext.batchFiles), written by DuckDB in one statement on its
+ * threads instead of record by record in JavaScript. The file holds exactly the records the JS path would send: the
+ * selected fields only, CSV text converted by the same rules as RecordShaper (values it would refuse, and numbers it
+ * would keep as exact decimals, make DuckDB stop: the caller then reads the file's records the usual way, which names
+ * the line), partition and metadata values, `_sdc_source_lineno` the line a CSV row ends on. Column types are those
+ * of the record values: VARCHAR, BIGINT, DOUBLE, BOOLEAN, DECIMAL(p,s).
+ */
+export interface BatchFileInput {
+  duck: Duck;
+  /** The file on the local disk (CSV: uncompressed or gzip; Parquet: uncompressed). */
+  path: string;
+  reading: FileReading;
+  key: string;
+  modified: string;
+  partitions: Record<string, string>;
+  properties: Record<string, JsonSchema>;
+  /** The selected fields, in the catalog's order. */
+  fields: readonly string[];
+  out: string;
+}
+
+const DUCK_TRUE = `('true', 't', 'yes', 'y', '1')`;
+const DUCK_FALSE = `('false', 'f', 'no', 'n', '0')`;
+const NUMBER = `'[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?'`;
+
+/** `value` or a DuckDB error (which sends the file down the record path), unless `ok`. */
+const orFail = (ok: string, value: string) => `CASE WHEN ${ok} THEN ${value} ELSE error('not convertible') END`;
+
+/**
+ * SQL turning CSV text `c` into the record value RecordShaper makes of it (coerce.ts), or undefined when the field
+ * keeps its text. Integers past int64 fail, and so do numbers whose value a double does not hold (at most 15
+ * significant digits, or the text is the double's own shortest form): the record path would widen a DOUBLE column
+ * for them.
+ */
+function convertedText(c: string, schema: JsonSchema): string | undefined | null {
+  const types = schemaTypes(schema).filter((t) => t !== 'null');
+  if (types.length === 0 || types.includes('string')) return undefined;
+  const t = `ltrim(trim(${c}), '+')`;
+  if (types.includes('integer') && !types.includes('number'))
+    return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${orFail(`regexp_full_match(trim(${c}), '[-+]?\\d+')`, `CAST(${t} AS BIGINT)`)} END`;
+  if (types.includes('number')) {
+    const d = `TRY_CAST(${t} AS DOUBLE)`;
+    const mantissa = `regexp_replace(regexp_replace(regexp_replace(${t}, '^-', ''), '[eE].*$', ''), '\\.', '')`;
+    const significant = `greatest(length(rtrim(ltrim(${mantissa}, '0'), '0')), 1)`;
+    const inRange = `(isfinite(${d}) AND (${d} <> 0 OR NOT regexp_matches(regexp_replace(${t}, '[eE].*$', ''), '[1-9]')))`;
+    const exact = `(NOT (regexp_full_match(${t}, '-?\\d+') AND abs(${d}) > 9007199254740991) AND ((length(${t}) <= 15 AND ${d} <> 0 AND isfinite(${d})) OR CAST(${d} AS VARCHAR) = ${t} OR (${inRange} AND ${significant} <= 15)))`;
+    return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${orFail(`regexp_full_match(${t}, ${NUMBER}) AND ${exact}`, d)} END`;
+  }
+  if (types.includes('boolean')) {
+    const lower = `lower(trim(${c}))`;
+    return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${lower} IN ${DUCK_TRUE} THEN true WHEN ${lower} IN ${DUCK_FALSE} THEN false ELSE error('not a boolean') END`;
+  }
+  // Objects and arrays (parsed JSON): the record path only.
+  return null;
+}
+
+/** Line ends of a file: the line its last byte is on (a last line without a newline counts). */
+async function lineCount(path: string): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let lines = 0;
+    let last = 10;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      for (let i = buffer.indexOf(10, 0); i !== -1 && i < bytesRead; i = buffer.indexOf(10, i + 1)) lines++;
+      last = buffer[bytesRead - 1] as number;
+    }
+    return last === 10 ? lines : lines + 1;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The CSV's column names (header, given names, or positional), read with DuckDB. */
+async function csvNames(input: BatchFileInput, reader: (columns: string) => string): Promise<string[] | undefined> {
+  const { csv } = input.reading;
+  const probe = await input.duck.rows(`SELECT * FROM ${reader('')} LIMIT 1`).catch(() => undefined);
+  const first = probe?.[0];
+  if (!first) return undefined;
+  const values = Object.values(first).map((v) => (v === null ? null : String(v)));
+  if (csv.header) return csv.columnNames ?? values.map((name, i) => (name === null || name === '' ? positionalName(i) : name));
+  return csv.columnNames ?? values.map((_, i) => positionalName(i));
+}
+
+/** Writes `input.out`; the number of records, or undefined when the file must be read record by record instead. */
+export async function writeBatchFile(input: BatchFileInput): Promise<number | undefined> {
+  const { reading, properties } = input;
+  const select: string[] = [];
+  const constants = (field: string): string | undefined => {
+    if (field === SOURCE_FILE) return `${sqlString(input.key)} AS ${sqlName(field)}`;
+    if (field === SOURCE_LAST_MODIFIED) return `${sqlString(input.modified)} AS ${sqlName(field)}`;
+    return undefined;
+  };
+  let from: string;
+  if (reading.format === 'csv') {
+    const { csv } = reading;
+    if (!/^utf-?8$/i.test(csv.encoding) || (reading.compression !== 'none' && reading.compression !== 'gzip')) return undefined;
+    const options = `delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)}, nullstr = [${csv.nullValues.map(sqlString).join(', ')}], allow_quoted_nulls = false, hive_partitioning = false, auto_detect = false, max_line_size = 1073741824, compression = ${sqlString(reading.compression === 'gzip' ? 'gzip' : 'none')}`;
+    const reader = (columns: string) =>
+      columns === ''
+        ? `read_csv(${sqlString(input.path)}, header = false, skip = ${csv.skipRows}, all_varchar = true, ${options.replace('auto_detect = false', 'auto_detect = true')})`
+        : `read_csv(${sqlString(input.path)}, header = false, skip = ${csv.skipRows + (csv.header ? 1 : 0)}, columns = ${columns}, ${options})`;
+    const names = await csvNames(input, reader);
+    if (!names) return undefined;
+    const columns = `{${names.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}}`;
+    const index = new Map(names.map((name, i) => [name, i])); // a repeated name: the last column wins, as in records
+    // The line a row ends on: lines before it, plus the newlines inside its quoted values and those of the rows before.
+    const newlines = names.map((_, i) => `coalesce(length(c${i}) - length(replace(c${i}, chr(10), '')), 0)`).join(' + ');
+    const before = csv.skipRows + (csv.header ? 1 : 0);
+    for (const field of input.fields) {
+      const constant = constants(field);
+      if (constant) select.push(constant);
+      else if (field === SOURCE_LINENO)
+        select.push(
+          `CAST(${before} + row_number() OVER () + sum(${newlines}) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS ${sqlName(field)}`,
+        );
+      else if (index.has(field)) {
+        const c = `c${index.get(field)}`;
+        const converted = convertedText(c, properties[field] ?? {});
+        if (converted === null) return undefined;
+        select.push(`${converted ?? c} AS ${sqlName(field)}`);
+      } else if (field in input.partitions) select.push(`${sqlString(input.partitions[field] as string)} AS ${sqlName(field)}`);
+    }
+    from = reader(columns);
+    const rows = await copy(input, select, from);
+    // Empty lines (skipped) or lone CR line ends would shift the line numbers: then the record path counts them.
+    if (rows > 0 && input.fields.includes(SOURCE_LINENO)) {
+      const [last] = await input.duck.rows(`SELECT max(${sqlName(SOURCE_LINENO)}) AS n FROM read_parquet(${sqlString(input.out)})`);
+      if (reading.compression !== 'none' || Number(last?.['n']) !== (await lineCount(input.path))) return undefined;
+    }
+    return rows;
+  }
+  if (reading.format !== 'parquet' || reading.compression !== 'none') return undefined;
+  const columns = new Map((await parquetColumnTypes(input.duck, input.path, input.key)).map((c) => [c.name, c]));
+  for (const field of input.fields) {
+    const constant = constants(field);
+    if (constant) {
+      select.push(constant);
+      continue;
+    }
+    if (field === SOURCE_LINENO) {
+      select.push(`CAST(file_row_number + 1 AS BIGINT) AS ${sqlName(field)}`);
+      continue;
+    }
+    const column = columns.get(field);
+    if (!column) {
+      if (field in input.partitions) select.push(`${sqlString(input.partitions[field] as string)} AS ${sqlName(field)}`);
+      continue;
+    }
+    const q = sqlName(field);
+    const type = column.duckType.toUpperCase();
+    let value: string;
+    if (/^DECIMAL\(/.test(type) || type === 'BOOLEAN') value = q;
+    else if (/INT$|^INTEGER$/.test(type)) value = `CAST(${q} AS BIGINT)`;
+    else if (type === 'FLOAT' || type === 'DOUBLE') value = `CAST(${q} AS DOUBLE)`;
+    else if (column.schema.type !== undefined && schemaTypes(column.schema).includes('string')) {
+      // Text in records (dates, times, UUIDs, timestamps, base64): as the record path selects it, converted when the
+      // stream's schema declares another type.
+      const converted = convertedText(column.select, properties[field] ?? {});
+      if (converted === null) return undefined;
+      value = converted ?? column.select;
+    } else return undefined; // lists, structs, maps, JSON: the record path
+    select.push(`${value} AS ${q}`);
+  }
+  return copy(input, select, `read_parquet(${sqlString(input.path)}, file_row_number = true, hive_partitioning = false)`);
+}
+
+async function copy(input: BatchFileInput, select: string[], from: string): Promise<number> {
+  const [result] = await input.duck.rows(
+    `COPY (SELECT ${select.length > 0 ? select.join(', ') : '1 AS _empty'} FROM ${from}) TO ${sqlString(input.out)} (FORMAT parquet, COMPRESSION uncompressed)`,
+  );
+  return Number(result?.['Count'] ?? 0);
+}
