@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeIdentifier } from '@mage-int/core/sql';
 import { formatMysqlType, fromPostgresType, MysqlDialect, parseMysqlType, serverInfo, utcDateTime, widenMysqlType } from '../src/index.js';
+import { Decimal } from '@mage-int/core';
 import { t } from '../src/mysql-types.js';
+import { columnEncoder, loadDataField } from '../src/value-text.js';
 
 const MARIADB = serverInfo('10.11.19-MariaDB-0+deb12u1-log');
 const MYSQL8 = serverInfo('8.0.36');
@@ -58,6 +60,50 @@ describe('MySQL types', () => {
     expect(utcDateTime('2024-07-01T00:00:00')).toBe('2024-07-01 00:00:00');
     expect(utcDateTime('0099-01-01T00:30:00+01:00')).toBe('0098-12-31 23:30:00');
     expect(utcDateTime('not a date')).toBe('not a date');
+    // The common UTC forms (read without the regular expression): Z or +00:00, fractions cut to microseconds.
+    expect(utcDateTime('2024-01-02T03:04:05.123456+00:00')).toBe('2024-01-02 03:04:05.123456');
+    expect(utcDateTime('2024-01-02T03:04:05Z')).toBe('2024-01-02 03:04:05');
+    expect(utcDateTime('2024-01-02T03:04:05.123456789Z')).toBe('2024-01-02 03:04:05.123456');
+    expect(utcDateTime('2024-01-02T03:04:05.Z')).toBe('2024-01-02T03:04:05.Z');
+    expect(utcDateTime('2024-01-02T03:04:5Z')).toBe('2024-01-02T03:04:5Z');
+    expect(utcDateTime('12024-01-02T03:04:05Z')).toBe('12024-01-02 03:04:05');
+  });
+
+  it('writes each value as the LOAD DATA field of its text, escaping whatever text could need it', () => {
+    const values = [
+      null,
+      undefined,
+      0,
+      -1.5,
+      1e21,
+      Number.NaN,
+      2n ** 64n,
+      true,
+      false,
+      new Decimal('-0.10'),
+      'plain',
+      'tab\there\nline \\ \0',
+      '2024-01-02T03:04:05.5+00:00',
+      '2024-01-02T03:04:05+02:00',
+      'x\ty',
+      Buffer.from([0, 9, 10]),
+      new Uint8Array([255]),
+    ];
+    for (const type of [
+      t('bigint'),
+      t('decimal', '10,2'),
+      t('double'),
+      t('tinyint', '1'),
+      t('longtext'),
+      t('json'),
+      t('datetime', '6'),
+      t('varbinary', '16'),
+      t('bit', '8'),
+      t('point'),
+    ]) {
+      const encoder = columnEncoder({ name: 'c', type });
+      for (const value of values) expect(encoder.field(value), `${type.name} ${String(value)}`).toBe(loadDataField(encoder.text(value)));
+    }
   });
 });
 

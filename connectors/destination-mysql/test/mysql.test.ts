@@ -391,6 +391,50 @@ describe('destination-mysql against MariaDB', () => {
     expect(debug.filter((m) => m.includes('streaming'))).toEqual([`\`${config.database}\`.\`a\`: streaming rows into LOAD DATA`]);
   });
 
+  it('ACTIVATE_VERSION skips its scan of a table the run created holding only that version, and marks older rows otherwise', async () => {
+    const config = freshConfig();
+    const debug: string[] = [];
+    const logger = { ...createLogger({ write: () => {} }), debug: (message: string) => void debug.push(message) };
+    const schema = (stream: string): SourceMessage => ({
+      type: 'SCHEMA',
+      stream,
+      key_properties: ['id'],
+      schema: { type: 'object', properties: { id: { type: 'integer' } } },
+    });
+    const record = (stream: string, id: number, version?: number): SourceMessage => ({
+      type: 'RECORD',
+      stream,
+      record: { id },
+      ...(version !== undefined ? { version } : {}),
+    });
+    await new MySQL({ config, logger }).load([
+      schema('fresh'),
+      { type: 'ACTIVATE_VERSION', stream: 'fresh', version: 5 },
+      record('fresh', 1, 5),
+      record('fresh', 2, 5),
+      { type: 'ACTIVATE_VERSION', stream: 'fresh', version: 5 },
+      schema('mixed'),
+      record('mixed', 1),
+      record('mixed', 2, 5),
+      { type: 'ACTIVATE_VERSION', stream: 'mixed', version: 5 },
+    ]);
+    expect(debug.filter((m) => m.includes('ACTIVATE_VERSION'))).toEqual([
+      `\`${config.database}\`.\`fresh\`: ACTIVATE_VERSION 5 has no older rows to remove`,
+      `\`${config.database}\`.\`fresh\`: ACTIVATE_VERSION 5 has no older rows to remove`,
+    ]);
+    const deleted = async (table: string) =>
+      ((await readRows(config.database, table)) ?? []).map((r) => [Number(r['id']), r['_sdc_deleted_at'] !== null]);
+    expect(await deleted('fresh')).toEqual([
+      [1, false],
+      [2, false],
+    ]);
+    // The record without a version is older than version 5: marked deleted.
+    expect(await deleted('mixed')).toEqual([
+      [1, true],
+      [2, false],
+    ]);
+  });
+
   it('loads new keys straight into the table, and stages once a key repeats or exists', async () => {
     const config = freshConfig({ batch_size_rows: 1000 });
     const debug: string[] = [];

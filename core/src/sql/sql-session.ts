@@ -111,6 +111,11 @@ interface StreamPlan<Type> {
   load?: DirectLoad<Type>;
   /** No streaming load for this stream until the next commit (a delete arrived, or the connection said no). */
   buffering: boolean;
+  /**
+   * The table versions (null: none) of every record loaded, when this session created the table (it held no rows
+   * before): an ACTIVATE_VERSION of the only version there is then has nothing older to delete and skips its scan.
+   */
+  freshVersions?: Set<number | null>;
 }
 
 /**
@@ -209,6 +214,7 @@ export class SqlSession<Type> implements DestinationSession {
     const keys = info.conflictMethod === 'append' ? [] : plan.keyColumns;
     const statements: string[] = [];
     if (!existing) {
+      plan.freshVersions = new Set();
       statements.push(...this.dialect.createSchema(plan.table.schema), ...this.dialect.createTable(plan.table, columns, keys));
       this.control.logger.info(`creating table ${this.dialect.qualify(plan.table)}`, { columns: columns.length, key: keys });
     } else {
@@ -254,6 +260,7 @@ export class SqlSession<Type> implements DestinationSession {
     const receivedAt = new Date().toISOString();
     const flagDeletes = this.options.hardDelete && plan.info.conflictMethod !== 'append';
     const rows: unknown[][] = plan.load ? [] : plan.rows;
+    if (batch.records.length > 0) plan.freshVersions?.add(batch.version ?? null);
     for (const record of batch.records) {
       const row: unknown[] = plan.columns.map((column) => {
         if ('meta' in column.source) {
@@ -416,6 +423,13 @@ export class SqlSession<Type> implements DestinationSession {
       await this.control.commit();
       plan.versioned = true;
       await this.plan(plan);
+    }
+    // A table this session created holding only rows of this version: no older row to delete (a full-table sync
+    // into a new table would otherwise end with a scan of every row it just loaded).
+    const versions = plan.freshVersions;
+    if (versions && [...versions].every((v) => v === version)) {
+      this.control.logger.debug(`${this.dialect.qualify(plan.table)}: ACTIVATE_VERSION ${version} has no older rows to remove`);
+      return;
     }
     this.pendingOps.push(...this.dialect.activateVersion(plan.table, version, this.options.hardDelete));
   }
