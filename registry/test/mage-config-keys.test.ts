@@ -149,15 +149,21 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
     expected: { container: 'testcontainer', prefix: 'users/' },
   },
   {
-    // Mage's path_to_credentials_json_file is a path; mage-int's credentials_json is the key itself (see examples/from-mage)
     connector: 'source-gcs',
-    mage: { bucket: 'b', file_type: 'parquet', prefix: 'sales_data_', streams: [{ name: 'sales', pattern: '*.parquet' }] },
-    expected: { bucket: 'b', format: 'parquet', prefix: 'sales_data_' },
+    mage: {
+      bucket: 'b',
+      file_type: 'parquet',
+      prefix: 'sales_data_',
+      path_to_credentials_json_file: '/secrets/key.json',
+      credentials_info: null,
+      streams: [{ name: 'sales', pattern: '*.parquet' }],
+    },
+    expected: { bucket: 'b', format: 'parquet', prefix: 'sales_data_', credentials_file: '/secrets/key.json' },
   },
   {
     connector: 'destination-gcs',
-    mage: { bucket: 'b', file_type: 'csv', object_key_path: 'users/ds/20221225' },
-    expected: { bucket: 'b', format: 'csv', prefix: 'users/ds/20221225' },
+    mage: { bucket: 'b', file_type: 'csv', object_key_path: 'users/ds/20221225', google_application_credentials: '/secrets/key.json' },
+    expected: { bucket: 'b', format: 'csv', prefix: 'users/ds/20221225', credentials_file: '/secrets/key.json' },
   },
   {
     connector: 'destination-duckdb',

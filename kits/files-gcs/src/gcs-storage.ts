@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Storage as GoogleStorage, type Bucket } from '@google-cloud/storage';
 import { ConfigError, ConnectorError } from '@mage-int/core';
@@ -9,6 +10,8 @@ export interface GcsSettings {
   prefix?: string;
   project_id?: string;
   credentials_json?: string;
+  credentials_file?: string;
+  credentials_info?: Record<string, unknown> | null;
   endpoint?: string;
 }
 
@@ -23,23 +26,60 @@ function gcsHint(error: unknown, settings: GcsSettings): string {
   return 'see the Google Cloud Storage error';
 }
 
+/**
+ * The service account key of the settings: `credentials_json` (the key's text), `credentials_file` (Mage's
+ * path_to_credentials_json_file / google_application_credentials) or `credentials_info` (the key as an object);
+ * undefined for the SDK's default credentials. More than one is refused.
+ */
+function serviceAccountKey(settings: GcsSettings): Record<string, unknown> | undefined {
+  const given = (['credentials_json', 'credentials_file', 'credentials_info'] as const).filter(
+    (name) => settings[name] !== undefined && settings[name] !== null && settings[name] !== '',
+  );
+  if (given.length > 1) {
+    throw new ConfigError('GCS_CREDENTIALS_AMBIGUOUS', `${given.join(' and ')} both give a service account key`, {
+      field: given[1],
+      hint: 'give only one of them',
+    });
+  }
+  if (settings.credentials_info) return settings.credentials_info;
+  let text = settings.credentials_json;
+  const field = settings.credentials_file ? 'credentials_file' : 'credentials_json';
+  if (settings.credentials_file) {
+    try {
+      text = readFileSync(settings.credentials_file, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        'GCS_CREDENTIALS_UNREADABLE',
+        `cannot read the service account key file ${settings.credentials_file}: ${(error as Error).message}`,
+        {
+          field,
+          hint: 'point credentials_file (Mage: path_to_credentials_json_file) at the JSON key downloaded for the service account',
+        },
+      );
+    }
+  }
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new ConfigError(
+      'GCS_CREDENTIALS_INVALID',
+      `${field === 'credentials_file' ? `the file ${settings.credentials_file}` : 'credentials_json'} is not JSON`,
+      {
+        field,
+        hint: 'use the whole service account key file as downloaded',
+      },
+    );
+  }
+}
+
 /** Objects in a Google Cloud Storage bucket under a prefix, through the official SDK's JSON API client. */
 export class GcsStorage implements Storage {
   private readonly bucket: Bucket;
   private readonly prefix: string;
 
   constructor(private readonly settings: GcsSettings) {
-    let credentials: Record<string, unknown> | undefined;
-    if (settings.credentials_json) {
-      try {
-        credentials = JSON.parse(settings.credentials_json) as Record<string, unknown>;
-      } catch {
-        throw new ConfigError('GCS_CREDENTIALS_INVALID', 'credentials_json is not JSON', {
-          field: 'credentials_json',
-          hint: 'paste the whole service account key file',
-        });
-      }
-    }
+    const credentials = serviceAccountKey(settings);
     const client = new GoogleStorage({
       ...(settings.project_id ? { projectId: settings.project_id } : {}),
       ...(credentials ? { credentials } : {}),
