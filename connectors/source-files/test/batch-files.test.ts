@@ -159,4 +159,38 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     );
     expect(doubled).toEqual([{ s: 30, n: 5 }]);
   });
+
+  it('leaves a value the record path refuses to the record path, which names its line', async () => {
+    // DuckDB alone would read 1.5 and 1e3 as integers (rounded): the fast path must not.
+    for (const [name, value] of [
+      ['decimal', '1.5'],
+      ['exponent', '1e3'],
+      ['underscore', '1_000'],
+    ]) {
+      put(`bad-${name}/a.csv`, `id,n\n1,2\n2,${value}\n`);
+      const { source } = counting();
+      const run = runPipeline({
+        pipelineId: 'batch-files-bad',
+        source,
+        sourceConfig: {
+          root,
+          streams: [
+            {
+              name: 'bad',
+              pattern: `bad-${name}/*.csv`,
+              schema: {
+                type: 'object',
+                properties: { id: { type: 'integer' }, n: { type: name === 'underscore' ? 'number' : 'integer' } },
+              },
+            },
+          ],
+        },
+        destination: duckdb as unknown as Destination<never>,
+        destinationConfig: { path: join(dir, `bad-${name}.duckdb`) },
+        stateStore: new MemoryStateStore(),
+        logger: silentLogger,
+      });
+      await expect(run).rejects.toThrow(new RegExp(`a\\.csv:3: "${value}" is not a valid (integer|number)`));
+    }
+  });
 });

@@ -30,34 +30,59 @@ export interface BatchFileInput {
 
 const DUCK_TRUE = `('true', 't', 'yes', 'y', '1')`;
 const DUCK_FALSE = `('false', 'f', 'no', 'n', '0')`;
-const NUMBER = `'[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?'`;
 
-/** `value` or a DuckDB error (which sends the file down the record path), unless `ok`. */
-const orFail = (ok: string, value: string) => `CASE WHEN ${ok} THEN ${value} ELSE error('not convertible') END`;
+/** SQL of one converted field: its value, and the helper columns it reads (computed once per row, in inner SELECTs). */
+interface Conversion {
+  /** Helpers over the file's columns (trimmed text). */
+  inner: string[];
+  /** Helpers over the inner ones (the text as a double). */
+  middle: string[];
+  value: string;
+}
 
 /**
- * SQL turning CSV text `c` into the record value RecordShaper makes of it (coerce.ts), or undefined when the field
- * keeps its text. Integers past int64 fail, and so do numbers whose value a double does not hold (at most 15
- * significant digits, or the text is the double's own shortest form): the record path would widen a DOUBLE column
- * for them.
+ * SQL turning CSV text column `c` into the record value RecordShaper makes of it (coerce.ts); undefined when the field
+ * keeps its text, null when only the record path can convert it (JSON). A text RecordShaper refuses makes DuckDB stop
+ * (`error()`), and so do integers past int64 and numbers whose value a double does not hold (more than 15 significant
+ * digits and not the double's own shortest form): the record path then reads the file, and names the line.
  */
-function convertedText(c: string, schema: JsonSchema): string | undefined | null {
+function convertedText(c: string, schema: JsonSchema): Conversion | undefined | null {
   const types = schemaTypes(schema).filter((t) => t !== 'null');
   if (types.length === 0 || types.includes('string')) return undefined;
-  const t = `ltrim(trim(${c}), '+')`;
-  if (types.includes('integer') && !types.includes('number'))
-    return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${orFail(`regexp_full_match(trim(${c}), '[-+]?\\d+')`, `CAST(${t} AS BIGINT)`)} END`;
+  const t = `${c}_t`;
+  const trimmed = `ltrim(trim(${c}), '+') AS ${t}`;
+  // DuckDB's casts accept more than RecordShaper (`1.5`, `1e3`, `0x10`, `1_000` as integers; `inf`, `nan`, `1_000` as
+  // doubles): integers must print back as their text, doubles be finite and without `_`.
+  if (types.includes('integer') && !types.includes('number')) {
+    const b = `${c}_i`;
+    return {
+      inner: [trimmed],
+      middle: [`TRY_CAST(${t} AS BIGINT) AS ${b}`],
+      value: `CASE WHEN ${t} IS NULL THEN NULL WHEN CAST(${b} AS VARCHAR) = ${t} THEN ${b} ELSE error('not an integer') END`,
+    };
+  }
   if (types.includes('number')) {
-    const d = `TRY_CAST(${t} AS DOUBLE)`;
+    const d = `${c}_d`;
     const mantissa = `regexp_replace(regexp_replace(regexp_replace(${t}, '^-', ''), '[eE].*$', ''), '\\.', '')`;
     const significant = `greatest(length(rtrim(ltrim(${mantissa}, '0'), '0')), 1)`;
-    const inRange = `(isfinite(${d}) AND (${d} <> 0 OR NOT regexp_matches(regexp_replace(${t}, '[eE].*$', ''), '[1-9]')))`;
-    const exact = `(NOT (regexp_full_match(${t}, '-?\\d+') AND abs(${d}) > 9007199254740991) AND ((length(${t}) <= 15 AND ${d} <> 0 AND isfinite(${d})) OR CAST(${d} AS VARCHAR) = ${t} OR (${inRange} AND ${significant} <= 15)))`;
-    return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${orFail(`regexp_full_match(${t}, ${NUMBER}) AND ${exact}`, d)} END`;
+    const zero = `(${d} <> 0 OR NOT regexp_matches(regexp_replace(${t}, '[eE].*$', ''), '[1-9]'))`;
+    // Nested CASEs: the cheap tests decide most values, the digit count runs only for the rest.
+    return {
+      inner: [trimmed],
+      middle: [`TRY_CAST(${t} AS DOUBLE) AS ${d}`],
+      value: `CASE WHEN ${t} IS NULL THEN NULL WHEN ${d} IS NULL OR NOT isfinite(${d}) OR contains(${t}, '_') THEN error('not a number')
+        WHEN (length(${t}) <= 15 AND ${d} <> 0) OR CAST(${d} AS VARCHAR) = ${t} THEN ${d}
+        WHEN ${zero} AND ${significant} <= 15 THEN ${d} ELSE error('not a double') END`,
+    };
   }
   if (types.includes('boolean')) {
     const lower = `lower(trim(${c}))`;
-    return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${lower} IN ${DUCK_TRUE} THEN true WHEN ${lower} IN ${DUCK_FALSE} THEN false ELSE error('not a boolean') END`;
+    return {
+      inner: [],
+      middle: [],
+      value: `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} = 'true' THEN true WHEN ${c} = 'false' THEN false
+        WHEN ${lower} IN ${DUCK_TRUE} THEN true WHEN ${lower} IN ${DUCK_FALSE} THEN false ELSE error('not a boolean') END`,
+    };
   }
   // Objects and arrays (parsed JSON): the record path only.
   return null;
@@ -118,21 +143,25 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
     // The line a row ends on: lines before it, plus the newlines inside its quoted values and those of the rows before.
     const newlines = names.map((_, i) => `coalesce(length(c${i}) - length(replace(c${i}, chr(10), '')), 0)`).join(' + ');
     const before = csv.skipRows + (csv.header ? 1 : 0);
+    const inner: string[] = [];
+    const middle: string[] = [];
     for (const field of input.fields) {
       const constant = constants(field);
       if (constant) select.push(constant);
-      else if (field === SOURCE_LINENO)
-        select.push(
-          `CAST(${before} + row_number() OVER () + sum(${newlines}) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS ${sqlName(field)}`,
-        );
+      else if (field === SOURCE_LINENO) select.push(`__line AS ${sqlName(field)}`);
       else if (index.has(field)) {
         const c = `c${index.get(field)}`;
         const converted = convertedText(c, properties[field] ?? {});
         if (converted === null) return undefined;
-        select.push(`${converted ?? c} AS ${sqlName(field)}`);
+        inner.push(...(converted?.inner ?? []));
+        middle.push(...(converted?.middle ?? []));
+        select.push(`${converted?.value ?? c} AS ${sqlName(field)}`);
       } else if (field in input.partitions) select.push(`${sqlString(input.partitions[field] as string)} AS ${sqlName(field)}`);
     }
-    from = reader(columns);
+    // The line number comes straight off the scan (a streaming window keeps the file's order); helper columns are
+    // computed once per row in the SELECTs below the conversions.
+    const line = `CAST(${before} + row_number() OVER () + sum(${newlines}) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS __line`;
+    from = `(SELECT *${middle.map((m) => `, ${m}`).join('')} FROM (SELECT *, ${[...inner, line].join(', ')} FROM ${reader(columns)}))`;
     const rows = await copy(input, select, from);
     // Empty lines (skipped) or lone CR line ends would shift the line numbers: then the record path counts them.
     if (rows > 0 && input.fields.includes(SOURCE_LINENO)) {
@@ -167,9 +196,10 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
     else if (column.schema.type !== undefined && schemaTypes(column.schema).includes('string')) {
       // Text in records (dates, times, UUIDs, timestamps, base64): as the record path selects it, converted when the
       // stream's schema declares another type.
-      const converted = convertedText(column.select, properties[field] ?? {});
-      if (converted === null) return undefined;
-      value = converted ?? column.select;
+      // A given schema declaring another type than the file's: rare, left to the record path.
+      const types = schemaTypes(properties[field] ?? {}).filter((t) => t !== 'null');
+      if (types.length > 0 && !types.includes('string')) return undefined;
+      value = column.select;
     } else return undefined; // lists, structs, maps, JSON: the record path
     select.push(`${value} AS ${q}`);
   }
