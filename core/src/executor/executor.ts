@@ -25,6 +25,10 @@ export interface RunTaskInfo {
   /** The worker that ran it last (host:pid). */
   worker?: string;
   error?: string;
+  /** Records read per stream (by stream name), while it runs and once done, when the executor reports them. */
+  streamRows?: Record<string, number>;
+  /** Each stream's phase (a StreamPhase: queued, reading, waiting-for-commit, done…), when the executor reports it. */
+  phases?: Record<string, string>;
 }
 
 export interface RunInfo {

@@ -38,6 +38,8 @@ export interface RunRecord extends RunInfo {
   errorDetail?: { code?: string; hint?: string; stream?: string; field?: string };
   /** The last lines of the run's log (redacted). */
   log?: RunLogLine[];
+  /** Where it ran: in the process that started it (the UI, `mage-int run`), or on BullMQ workers. */
+  executor?: 'in-process' | 'bullmq';
 }
 
 /** A new run id: sortable by start time, unique within a pipeline. */

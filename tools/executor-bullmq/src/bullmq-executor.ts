@@ -12,6 +12,7 @@ import {
   RUN_JOB,
   type QueueConfig,
   type RunJobData,
+  type TaskJobProgress,
   type TaskJobResult,
 } from './queue-config.js';
 
@@ -84,6 +85,14 @@ export class BullmqExecutor implements Executor {
         const child = id ? await Job.fromId<unknown, TaskJobResult>(this.queue, id) : undefined;
         if (!child) return { streams: task.streams, status: statusOf(state, cancelled === 1), rows: 0, attempts: 0 };
         const childState = await child.getState();
+        const done = childState === 'completed' ? (child.returnvalue as Partial<TaskJobResult> | undefined) : undefined;
+        const progress = done ? undefined : (child.progress as Partial<TaskJobProgress> | undefined);
+        const streamRows = done?.streams ?? (typeof progress === 'object' ? progress?.streams : undefined);
+        const phases = done?.phases
+          ? Object.fromEntries(Object.entries(done.phases).map(([name, list]) => [name, list.at(-1)?.phase ?? 'done']))
+          : typeof progress === 'object'
+            ? progress?.phases
+            : undefined;
         return {
           streams: task.streams,
           status: statusOf(childState, cancelled === 1),
@@ -91,6 +100,8 @@ export class BullmqExecutor implements Executor {
           attempts: child.attemptsMade + (childState === 'active' ? 1 : 0),
           ...(child.processedBy ? { worker: child.processedBy } : {}),
           ...(child.failedReason ? { error: child.failedReason } : {}),
+          ...(streamRows ? { streamRows } : {}),
+          ...(phases ? { phases } : {}),
         };
       }),
     );

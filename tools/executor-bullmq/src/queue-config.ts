@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { RunRequest, RunTask } from '@mage-int/core';
+import type { RunRequest, RunTask, StreamPhase } from '@mage-int/core';
 
 /** Where the queue lives: one Redis, a key prefix (separate deployments on one Redis), a queue name. */
 export interface QueueConfig {
@@ -48,12 +48,22 @@ export interface TaskJobData {
   task: RunTask;
 }
 
-/** What a finished task job returns (and its progress while it runs). */
+/** What a finished task job returns. */
 export interface TaskJobResult {
   streams: Record<string, number>;
   rows: number;
   committedStates: number;
   durationMs: number;
+  /** Each stream's phases (by stream name), with when each began. */
+  phases?: Record<string, { phase: StreamPhase; at: number }[]>;
+}
+
+/** A running task job's progress: rows so far, per stream, and each stream's phase. */
+export interface TaskJobProgress {
+  rows: number;
+  committedStates: number;
+  streams?: Record<string, number>;
+  phases?: Record<string, StreamPhase>;
 }
 
 export const RUN_JOB = 'run';

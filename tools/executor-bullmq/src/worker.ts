@@ -1,7 +1,17 @@
 import { hostname } from 'node:os';
 import { Queue, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
-import { formatError, planRun, redactor, runPipelineTask, type Logger, type LogLevel, type TaskSecrets } from '@mage-int/core';
+import {
+  formatError,
+  planRun,
+  redactor,
+  runPipelineTask,
+  type Logger,
+  type LogLevel,
+  type StreamPhase,
+  type TaskSecrets,
+} from '@mage-int/core';
 import { acquireReaderLock } from './reader-lock.js';
+import { WorkerRunRecords } from './run-records.js';
 import {
   cancelChannel,
   cancelKey,
@@ -14,6 +24,7 @@ import {
   type QueueConfig,
   type RunJobData,
   type TaskJobData,
+  type TaskJobProgress,
   type TaskJobResult,
 } from './queue-config.js';
 
@@ -58,6 +69,9 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const subscriber = redisClient(config.redis);
   const queue = new Queue<RunJobData | TaskJobData>(config.queue, { connection: redis, prefix: config.prefix });
   const active = new Map<string, { runId: string; controller: AbortController }>();
+  const records = new WorkerRunRecords();
+  /** Run records are a view for people: failing to write one is said, never fails the run. */
+  const recording = (what: Promise<void>) => what.catch((error: unknown) => say(`could not write the run record: ${formatError(error)}`));
 
   /** The connectors' lines while a run is planned, redacted with the pipeline's secrets once they are known. */
   function planLogger(secrets: TaskSecrets): Logger {
@@ -108,14 +122,16 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
           opts: { jobId: taskJobs[i], parent: { id: runId, queue: job.queueQualifiedName }, failParentOnFailure: true, ...RETRY, ...KEEP },
         })),
       );
-      await job.updateData({
+      const waiting: RunJobData = {
         ...data,
         step: 'wait',
         pipelineId: plan.pipelineId,
         tasks,
         taskJobs,
         startedAt: data.startedAt ?? Date.now(),
-      });
+      };
+      await recording(records.planned(runId, waiting, job.timestamp));
+      await job.updateData(waiting);
       say(
         `run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map((t) => `[${t.streams.join(', ')}]`).join(' ') || 'nothing selected'}`,
       );
@@ -123,6 +139,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     }
     const values = Object.values(await job.getChildrenValues<TaskJobResult>());
     const streams = Object.assign({}, ...values.map((v) => v.streams)) as Record<string, number>;
+    await recording(records.completed(runId, job.data));
     say(`run ${runId} (${job.data.pipelineId ?? data.pipeline}): completed`);
     return { streams, rows: values.reduce((sum, v) => sum + v.rows, 0), tasks: values.length };
   }
@@ -130,8 +147,19 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   async function processTask(job: Job<TaskJobData>): Promise<TaskJobResult> {
     const { run, runId, task, pipelineId } = job.data;
     const label = `run ${runId} (${pipelineId}) [${task.streams.join(', ')}]`;
+    const where = { pipeline: run.pipeline, pipelineId };
     // Before the reader lock: a cancelled run's task must not wait for (or take) anything.
-    if (await cancelled(runId)) throw new UnrecoverableError(`run ${runId} was cancelled`);
+    if (await cancelled(runId)) {
+      await recording(
+        records.taskEnded(
+          runId,
+          where,
+          { streams: task.streams, status: 'cancelled', rows: 0, attempts: job.attemptsMade },
+          { status: 'cancelled' },
+        ),
+      );
+      throw new UnrecoverableError(`run ${runId} was cancelled`);
+    }
     say(`${label}: started (attempt ${job.attemptsMade + 1})`);
     const secrets: TaskSecrets = { secrets: [] };
     const releaseReader = task.logBased
@@ -145,6 +173,10 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     try {
       return await track(job, runId, async (signal) => {
         let reported = 0;
+        let lastPhases = '';
+        // Each stream's phases as the runner reports them, with when each began.
+        const timelines: Record<string, { phase: StreamPhase; at: number }[]> = {};
+        let latestRows: Record<string, number> = {};
         try {
           const result = await runPipelineTask(
             run,
@@ -154,20 +186,76 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
               ...(options.logLevel ? { logLevel: options.logLevel } : {}),
               write: (line) => write(`[${label}] ${line}`),
               onProgress: (progress) => {
+                const phases: Record<string, StreamPhase> = {};
+                for (const [name, info] of Object.entries(progress.phases ?? {})) {
+                  phases[name] = info.phase;
+                  const timeline = (timelines[name] ??= []);
+                  if (timeline.at(-1)?.phase !== info.phase) timeline.push({ phase: info.phase, at: info.since });
+                }
+                latestRows = Object.fromEntries(Object.values(progress.streams).map((s) => [s.stream, s.records]));
+                for (const name of Object.keys(phases)) latestRows[name] ??= 0;
+                // Redis hears of a new phase at once, of rows at most every second.
+                const phaseKey = JSON.stringify(phases);
                 const now = Date.now();
-                if (now - reported < 1000) return;
+                if (now - reported < 1000 && phaseKey === lastPhases) return;
                 reported = now;
+                lastPhases = phaseKey;
                 const rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
-                void job.updateProgress({ rows, committedStates: progress.committedStates }).catch(() => {});
+                const update: TaskJobProgress = { rows, committedStates: progress.committedStates, streams: latestRows, phases };
+                void job.updateProgress(update as never).catch(() => {});
               },
             },
             secrets,
           );
           say(`${label}: done, ${result.rows} rows in ${(result.durationMs / 1000).toFixed(1)} s`);
-          return { streams: result.streams, rows: result.rows, committedStates: result.committedStates, durationMs: result.durationMs };
+          await recording(
+            records.taskEnded(
+              runId,
+              where,
+              {
+                streams: task.streams,
+                status: 'completed',
+                rows: result.rows,
+                attempts: job.attemptsMade + 1,
+                worker: name,
+                streamRows: result.streams,
+                timelines,
+              },
+              { status: 'running', committedStates: result.committedStates },
+            ),
+          );
+          return {
+            streams: result.streams,
+            rows: result.rows,
+            committedStates: result.committedStates,
+            durationMs: result.durationMs,
+            phases: timelines,
+          };
         } catch (error) {
-          const stored = storedError(error, secrets.secrets, signal.reason instanceof RunCancelled);
+          const cancelledRun = signal.reason instanceof RunCancelled;
+          const stored = storedError(error, secrets.secrets, cancelledRun);
           say(`${label}: failed: ${stored.message}`);
+          // The last attempt (or a cancelled run): the run ends here, and its record says so.
+          if (cancelledRun || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+            const status = cancelledRun ? 'cancelled' : 'failed';
+            await recording(
+              records.taskEnded(
+                runId,
+                where,
+                {
+                  streams: task.streams,
+                  status,
+                  rows: Object.values(latestRows).reduce((a, b) => a + b, 0),
+                  attempts: job.attemptsMade + 1,
+                  worker: name,
+                  error: stored.message,
+                  streamRows: latestRows,
+                  timelines,
+                },
+                { status, error: stored.message },
+              ),
+            );
+          }
           throw stored;
         }
       });

@@ -594,7 +594,14 @@ function useRunEvents(runId) {
     const source = new EventSource(`/api/runs/${encodeURIComponent(runId)}/events?token=${encodeURIComponent(TOKEN)}`);
     source.addEventListener('snapshot', (e) => {
       const d = JSON.parse(e.data);
-      setRun({ record: d.record, streams: d.streams, committedStates: d.committedStates, log: d.log, discover: d.discover });
+      setRun({
+        record: d.record,
+        streams: d.streams,
+        committedStates: d.committedStates,
+        log: d.log,
+        discover: d.discover,
+        onWorkers: d.onWorkers,
+      });
     });
     source.addEventListener('progress', (e) => {
       const d = JSON.parse(e.data);
@@ -678,15 +685,21 @@ function RunStreams({ streams, running, rates }) {
 function Run({ name }) {
   const [runId, setRunId] = useState();
   const [error, setError] = useState();
+  const [hasExecutor, setHasExecutor] = useState(false);
   const run = useRunEvents(runId);
   useEffect(() => {
-    api(`pipelines/${encodeURIComponent(name)}`).then((p) => p.running && setRunId(p.running), setError);
+    api(`pipelines/${encodeURIComponent(name)}`).then((p) => {
+      setHasExecutor(p.executor === true);
+      if (p.running) setRunId(p.running);
+    }, setError);
   }, [name]);
-  const running = run?.record.status === 'running';
-  const start = async () => {
+  const running = ['running', 'waiting', 'cancelling'].includes(run?.record.status);
+  const start = async (onWorkers) => {
     setError(undefined);
     try {
-      setRunId((await api(`pipelines/${encodeURIComponent(name)}/runs`, { method: 'POST', body: {} })).runId);
+      setRunId(
+        (await api(`pipelines/${encodeURIComponent(name)}/runs`, { method: 'POST', body: onWorkers ? { onWorkers: true } : {} })).runId,
+      );
     } catch (e) {
       setError(e);
     }
@@ -695,9 +708,10 @@ function Run({ name }) {
   return html`<section aria-labelledby="run-title">
     <h2 id="run-title" class="visually-hidden">Run</h2>
     <div class="buttons">
-      <button type="button" class="primary" onClick=${start} disabled=${running}>Start run</button>
+      <button type="button" class="primary" onClick=${() => start(false)} disabled=${running}>Start run</button>
+      ${hasExecutor ? html`<button type="button" onClick=${() => start(true)} disabled=${running}>Submit to workers</button>` : null}
       <button type="button" onClick=${cancel} disabled=${!running}>Cancel run</button>
-      <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.record.status === 'running' ? `${run.committedStates} commits so far` : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
+      <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.onWorkers || run.record.executor === 'bullmq' ? html`<span class="badge badge-workers">on workers</span> ` : null}${running ? `${run.committedStates} commits so far` : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
     </div>
     <${ErrorBox} error=${error ?? recordError(run?.record)} />
     ${running && run.discover && run.streams.length === 0 ? html`<p><${DiscoverBar} progress=${run.discover} /></p>` : null}
@@ -712,10 +726,18 @@ function History({ name }) {
   const [chosen, setChosen] = useState();
   const [error, setError] = useState();
   useEffect(() => {
-    api(`pipelines/${encodeURIComponent(name)}/runs`).then((r) => {
-      setRuns(r);
-      setChosen(r[0]?.id);
-    }, setError);
+    let timer;
+    let first = true;
+    // Runs still going (here or on the workers) are shown live: the list reloads every two seconds until all have ended.
+    const load = () =>
+      api(`pipelines/${encodeURIComponent(name)}/runs`).then((r) => {
+        setRuns(r);
+        if (first) setChosen(r[0]?.id);
+        first = false;
+        if (r.some((x) => ['waiting', 'running', 'cancelling'].includes(x.status))) timer = setTimeout(load, 2000);
+      }, setError);
+    void load();
+    return () => clearTimeout(timer);
   }, [name]);
   const record = runs?.find((r) => r.id === chosen);
   return html`<section aria-labelledby="history-title">
@@ -731,15 +753,16 @@ function History({ name }) {
         <thead><tr><th scope="col">Started</th><th scope="col">Status</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Duration</th></tr></thead>
         <tbody>${runs.map(
           (r) => html`<tr key=${r.id} class=${r.id === chosen ? 'current' : ''}>
-          <th scope="row"><button type="button" class="link" aria-pressed=${r.id === chosen} onClick=${() => setChosen(r.id)}>${formatTime(r.startedAt)}</button></th>
-          <td><${StatusBadge} status=${r.status} /></td><td class="num">${formatCount(r.rows)}</td>
+          <th scope="row"><button type="button" class="link" aria-pressed=${r.id === chosen} onClick=${() => setChosen(r.id)}>${formatTime(r.startedAt ?? r.submittedAt)}</button></th>
+          <td><${StatusBadge} status=${r.status} />${r.executor === 'bullmq' ? html` <span class="badge badge-workers">workers</span>` : null}</td><td class="num">${formatCount(r.rows)}</td>
           <td class="num">${formatDuration(r.finishedAt && r.startedAt ? r.finishedAt - r.startedAt : undefined)}</td></tr>`,
         )}</tbody>
       </table>
       ${
         record
           ? html`<article class="run-detail" aria-label="Run details">
-        <h3>Run of ${formatTime(record.startedAt)} <${StatusBadge} status=${record.status} /></h3>
+        <h3>Run of ${formatTime(record.startedAt ?? record.submittedAt)} <${StatusBadge} status=${record.status} /></h3>
+        ${record.executor === 'bullmq' ? html`<p class="help">On the workers (run ${record.id})${record.tasks?.length ? `: ${record.tasks.map((t) => `[${t.streams.join(', ')}] ${t.status}${t.worker ? ` on ${t.worker}` : ''}`).join('; ')}` : ''}.</p>` : null}
         <${ErrorBox} error=${recordError(record)} />
         <p>${formatCount(record.rows)} rows, ${record.committedStates} commits${record.only ? `, only ${record.only.join(', ')}` : ''}${record.fullRefresh ? ', full refresh' : ''}.</p>
         <table class="grid"><thead><tr><th scope="col">Stream</th><th scope="col">Phase</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Elapsed</th><th scope="col">Phases</th></tr></thead>

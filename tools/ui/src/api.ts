@@ -20,6 +20,7 @@ import {
   type DiscoverProgress,
   type JsonSchema,
   type PipelineConfig,
+  type RunRecord,
   type Source,
   type ValidatedEnd,
 } from '@mage-int/core';
@@ -33,6 +34,7 @@ import {
   type PipelineDraft,
 } from './pipeline-document.js';
 import { checkPipelineName, type Project } from './project.js';
+import { mergedRecord, type ExecutorRuns } from './executor-runs.js';
 import type { RunManager } from './run-manager.js';
 import { catalogChanges, streamRows, writeStreamChoices, type StreamChoice } from './stream-table.js';
 
@@ -79,7 +81,53 @@ export class Api {
   constructor(
     readonly project: Project,
     readonly runs: RunManager,
+    /** Runs on an executor's workers, when the UI was started with one. */
+    readonly executorRuns?: ExecutorRuns,
   ) {}
+
+  /**
+   * A pipeline's runs, newest first: the run-record store (runs of this UI, of `mage-int run`, and of the workers) merged
+   * with the executor's runs of the pipeline, whose live status wins until they end.
+   */
+  private async runRecords(config: PipelineConfig, file: string): Promise<RunRecord[]> {
+    const store = new RunRecordStore(runsDirFor(config));
+    const kept = await store.list(config.id);
+    if (!this.executorRuns) return kept;
+    const remote = await this.executorRuns.list(file, config.id, store).catch(() => []);
+    const byId = new Map(kept.map((r) => [r.id, r]));
+    for (const record of remote) byId.set(record.id, record);
+    return [...byId.values()].sort((a, b) => (b.submittedAt ?? 0) - (a.submittedAt ?? 0));
+  }
+
+  /** The run of a pipeline going on now: one this UI runs, else one on the workers. */
+  private async runningOf(config: PipelineConfig, file: string, records?: RunRecord[]): Promise<RunRecord | undefined> {
+    const local = this.runs.activeFor(config.id)?.record;
+    if (local || !this.executorRuns) return local;
+    return (records ?? (await this.runRecords(config, file))).find((r) => ['waiting', 'running', 'cancelling'].includes(r.status));
+  }
+
+  /** A run by id, for the run page: this UI's, else the executor's. */
+  async runRecord(runId: string): Promise<RunRecord | undefined> {
+    const local = this.runs.get(runId)?.record;
+    if (local || !this.executorRuns) return local;
+    const info = await this.executorRuns.executor.run(runId);
+    if (!info) return undefined;
+    const config = info.pipelineId ? await this.configById(info.pipelineId) : undefined;
+    const kept = config ? await new RunRecordStore(runsDirFor(config)).get(config.id, runId).catch(() => undefined) : undefined;
+    return mergedRecord(info, info.pipelineId ?? '', kept);
+  }
+
+  /** The config of the project's pipeline with this id. */
+  private async configById(pipelineId: string): Promise<PipelineConfig | undefined> {
+    for (const name of await this.project.names()) {
+      const config = await this.project.configOf(name).then(
+        (c) => c.config,
+        () => undefined,
+      );
+      if (config?.id === pipelineId) return config;
+    }
+    return undefined;
+  }
 
   /** Installed connectors with their specs (loaded once per server start). */
   listConnectors(): Promise<ConnectorInfo[]> {
@@ -125,13 +173,14 @@ export class Api {
         const doc = await this.project.readDocument(name);
         const id = typeof doc.get('id') === 'string' ? (doc.get('id') as string) : name;
         const { config } = await this.project.configOf(name).catch(() => ({ config: undefined }));
-        const last = config ? (await new RunRecordStore(runsDirFor(config)).list(config.id))[0] : undefined;
+        const records = config ? await this.runRecords(config, this.project.fileOf(name)) : [];
+        const last = records[0];
         out.push({
           name,
           id,
           source: doc.getIn(['source', 'name']) ?? doc.getIn(['source', 'package']) ?? doc.getIn(['source', 'command']),
           destination: doc.getIn(['destination', 'name']) ?? doc.getIn(['destination', 'package']) ?? doc.getIn(['destination', 'command']),
-          running: this.runs.activeFor(id)?.record.id,
+          running: config ? (await this.runningOf(config, this.project.fileOf(name), records))?.id : undefined,
           lastRun: last && {
             id: last.id,
             status: last.status,
@@ -161,7 +210,8 @@ export class Api {
       id: config?.id ?? name,
       source: await end('source'),
       destination: await end('destination'),
-      running: config ? this.runs.activeFor(config.id)?.record.id : undefined,
+      running: config ? (await this.runningOf(config, this.project.fileOf(name)))?.id : undefined,
+      executor: this.executorRuns !== undefined,
     };
   }
 
@@ -301,15 +351,34 @@ export class Api {
     return { discovered: true, streams: streamRows(catalog, updated) };
   }
 
-  async startRun(name: string, options: { only?: string[]; fullRefresh?: boolean }): Promise<unknown> {
+  /** Starts a run here, or submits it to the executor's workers (`onWorkers`, when the UI has an executor). */
+  async startRun(name: string, options: { only?: string[]; fullRefresh?: boolean; onWorkers?: boolean }): Promise<unknown> {
     const { config } = await this.project.configOf(name);
-    const run = await this.runs.start(this.project.fileOf(name), config, options);
+    const file = this.project.fileOf(name);
+    if (options.onWorkers) {
+      if (!this.executorRuns)
+        throw new ConfigError('NO_EXECUTOR', 'this UI has no executor to submit runs to', {
+          hint: 'start it with `mage-int ui --executor bullmq`',
+        });
+      const running = await this.runningOf(config, file);
+      if (running)
+        throw new MageError('RUN_ACTIVE', `pipeline ${name} is already running (${running.id})`, {
+          hint: 'wait for it to finish or cancel it',
+        });
+      const { id } = await this.executorRuns.submit(file, options);
+      return { runId: id, onWorkers: true };
+    }
+    if (this.executorRuns && (await this.runningOf(config, file)))
+      throw new MageError('RUN_ACTIVE', `pipeline ${name} is already running on the workers`, {
+        hint: 'wait for it to finish or cancel it',
+      });
+    const run = await this.runs.start(file, config, options);
     return { runId: run.record.id };
   }
 
   async history(name: string): Promise<unknown> {
     const { config } = await this.project.configOf(name);
-    return new RunRecordStore(runsDirFor(config)).list(config.id);
+    return this.runRecords(config, this.project.fileOf(name));
   }
 
   async state(name: string): Promise<unknown> {
@@ -321,7 +390,7 @@ export class Api {
   /** Forgets one stream's bookmark: its next run starts from the beginning. */
   async resetStream(name: string, stream: string): Promise<unknown> {
     const { config } = await this.project.configOf(name);
-    if (this.runs.activeFor(config.id))
+    if (await this.runningOf(config, this.project.fileOf(name)))
       throw new MageError('RUN_ACTIVE', `pipeline ${name} is running`, { hint: 'reset its state once the run ended' });
     const store = stateStoreFor(config);
     const state = (await store.load(config.id)) ?? emptyState();

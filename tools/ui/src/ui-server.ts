@@ -6,7 +6,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
+import type { Executor } from '@mage-int/core';
 import { Api, apiError } from './api.js';
+import { ExecutorRuns } from './executor-runs.js';
 import { Project } from './project.js';
 import { RunManager, type RunEvent } from './run-manager.js';
 
@@ -17,6 +19,11 @@ export interface UiOptions {
   port?: number;
   /** Fixed token, for tests; by default a new random one per start. */
   token?: string;
+  /**
+   * An executor (BullMQ workers on Redis): its runs of the project's pipelines show beside the UI's own, live, and runs
+   * can be submitted to it. The UI closes it when it stops.
+   */
+  executor?: Executor;
 }
 
 export interface UiServer {
@@ -86,15 +93,33 @@ function tokenMatches(given: string | null | undefined, token: string): boolean 
 export async function startUi(options: UiOptions = {}): Promise<UiServer> {
   const project = new Project(resolve(options.projectDir ?? process.cwd()));
   const runs = new RunManager();
-  const api = new Api(project, runs);
+  const executorRuns = options.executor ? new ExecutorRuns(options.executor) : undefined;
+  const api = new Api(project, runs, executorRuns);
   const token = options.token ?? randomBytes(24).toString('base64url');
 
-  const events = (req: IncomingMessage, res: ServerResponse, runId: string): void => {
-    const run = runs.get(runId);
-    if (!run) return send(res, 404, { message: `no run ${runId} in this UI session` });
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+  const events = async (req: IncomingMessage, res: ServerResponse, runId: string): Promise<void> => {
     const write = (event: RunEvent | { type: 'snapshot'; [k: string]: unknown }) =>
       res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    const run = runs.get(runId);
+    if (!run && executorRuns) {
+      // A run on the workers: its status polled from the executor, sent as the same events.
+      const record = await api.runRecord(runId);
+      if (!record) return send(res, 404, { message: `no run ${runId} in this UI session or on the executor` });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+      write({ type: 'snapshot', record, streams: [], committedStates: record.committedStates, log: record.log ?? [], onWorkers: true });
+      const stop = executorRuns.follow(
+        runId,
+        () => api.runRecord(runId),
+        (event) => {
+          write(event);
+          if (event.type === 'end') res.end();
+        },
+      );
+      req.on('close', stop);
+      return;
+    }
+    if (!run) return send(res, 404, { message: `no run ${runId} in this UI session` });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
     write({
       type: 'snapshot',
       record: run.record,
@@ -143,15 +168,22 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
       if (b === 'discover' && method === 'POST') return api.discover(name);
       if (b === 'runs' && method === 'GET') return api.history(name);
       if (b === 'runs' && method === 'POST')
-        return api.startRun(name, { only: body['only'] as string[] | undefined, fullRefresh: body['fullRefresh'] === true });
+        return api.startRun(name, {
+          only: body['only'] as string[] | undefined,
+          fullRefresh: body['fullRefresh'] === true,
+          onWorkers: body['onWorkers'] === true,
+        });
       if (b === 'state' && method === 'GET') return api.state(name);
       if (b === 'state' && c === 'reset' && method === 'POST') return api.resetStream(name, String(body['stream'] ?? ''));
     }
     if (a === 'runs' && name !== undefined && b === 'cancel' && method === 'POST') {
       const run = runs.get(name);
-      if (!run) return undefined;
-      run.controller.abort();
-      return { cancelled: name };
+      if (run) {
+        run.controller.abort();
+        return { cancelled: name };
+      }
+      if (executorRuns && (await executorRuns.cancel(name))) return { cancelled: name, onWorkers: true };
+      return undefined;
     }
     return undefined;
   };
@@ -167,7 +199,7 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
           });
         }
         const path = url.pathname.slice('/api/'.length).split('/').filter(Boolean).map(decodeURIComponent);
-        if (path[0] === 'runs' && path[2] === 'events' && req.method === 'GET') return events(req, res, path[1] ?? '');
+        if (path[0] === 'runs' && path[2] === 'events' && req.method === 'GET') return await events(req, res, path[1] ?? '');
         if (path[0] === 'pipelines' && path[2] === 'discover' && req.method === 'POST' && wantsEvents(req))
           return discoverEvents(res, path[1] ?? '');
         try {
@@ -206,6 +238,8 @@ export async function startUi(options: UiOptions = {}): Promise<UiServer> {
     token,
     close: async () => {
       await runs.stopAll();
+      executorRuns?.stopAll();
+      await options.executor?.close();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     },

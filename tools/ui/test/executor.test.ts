@@ -1,0 +1,179 @@
+// The UI with the BullMQ executor (issue 17 × 16): the real Redis (127.0.0.1:6379) and a real worker process
+// (`mage-int worker`). Runs submitted from the UI and from `mage-int submit` show in the UI's run list and history,
+// live, from the one run-record store the workers write. Needs `npm run build`.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { BullmqExecutor } from '@mage-int/executor-bullmq';
+import type { RunRecord } from '@mage-int/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProjectUi } from './ui-harness.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'bin', 'run.js');
+// A prefix of this file's own: other tests may use the same Redis at the same time.
+const prefix = `mage-int-ui-test-${randomBytes(4).toString('hex')}`;
+
+type Project = Awaited<ReturnType<typeof startProjectUi>>;
+let project: Project;
+let worker: ChildProcess;
+let workerLog = '';
+
+function cli(args: string[], cwd: string): ChildProcess {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_ENV' || key === 'NODE_OPTIONS') delete env[key];
+  return spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${workerLog}`);
+    await sleep(200);
+  }
+}
+
+/** The run's server-sent events until its end: each progress event's streams, and the end record. */
+async function follow(runId: string): Promise<{ progress: { stream: string; rows: number; phase: string }[][]; end: RunRecord }> {
+  const response = await fetch(`http://127.0.0.1:${project.ui.port}/api/runs/${runId}/events?token=${project.ui.token}`);
+  const progress: { stream: string; rows: number; phase: string }[][] = [];
+  const text = await response.text();
+  let end: RunRecord | undefined;
+  for (const chunk of text.split('\n\n').filter(Boolean)) {
+    const data = JSON.parse(/^data: (.*)$/m.exec(chunk)?.[1] ?? 'null') as { type: string; streams?: never; record?: RunRecord };
+    if (data.type === 'progress') progress.push(data.streams ?? []);
+    if (data.type === 'end') end = data.record;
+  }
+  if (!end) throw new Error(`no end event: ${text.slice(-500)}`);
+  return { progress, end };
+}
+
+const history = async (name: string) => (await project.call<RunRecord[]>(`pipelines/${name}/runs`)).body;
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error('build first: npm run build');
+  project = await startProjectUi('executor', { executor: new BullmqExecutor({ prefix }) });
+  worker = cli(['worker', '--prefix', prefix, '--lock-seconds', '5'], project.dir);
+  worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
+  worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
+  await until('the worker', async () => workerLog.includes('ready'));
+}, 60_000);
+
+afterAll(async () => {
+  if (worker && worker.exitCode === null) {
+    worker.kill('SIGTERM');
+    await Promise.race([new Promise((ok) => worker.once('exit', ok)), sleep(10_000)]);
+    if (worker.exitCode === null) worker.kill('SIGKILL');
+  }
+  await project?.stop();
+  const redis = new Redis('redis://127.0.0.1:6379');
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('mage-int ui with the BullMQ executor', () => {
+  it('submits a run from the UI to a worker, follows it live to the end, and keeps it in the one run-record store', async () => {
+    const created = await project.call('pipelines', {
+      method: 'POST',
+      body: {
+        name: 'shop',
+        source: { name: 'faker', config: { customers: 300, products: 10, orders: 5000 } },
+        destination: { name: 'duckdb', config: { path: 'shop.duckdb' } },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    expect((await project.call<{ executor: boolean }>('pipelines/shop')).body.executor).toBe(true);
+    const started = await project.call<{ runId: string; onWorkers: boolean }>('pipelines/shop/runs', {
+      method: 'POST',
+      body: { onWorkers: true },
+    });
+    expect(started.body.onWorkers).toBe(true);
+    const { progress, end } = await follow(started.body.runId);
+    expect(end).toMatchObject({ id: started.body.runId, status: 'completed', rows: 5310, executor: 'bullmq' });
+    expect(Object.fromEntries(end.streams.map((s) => [s.stream, [s.rows, s.phase]]))).toEqual({
+      customers: [300, 'done'],
+      products: [10, 'done'],
+      orders: [5000, 'done'],
+    });
+    // Each stream went through the runner's phases on the worker.
+    expect(end.streams.find((s) => s.stream === 'customers')?.phases?.map((p) => p.phase)).toEqual([
+      'queued',
+      'reading',
+      'waiting-for-commit',
+      'done',
+    ]);
+    expect(progress.length).toBeGreaterThan(0);
+    expect(end.tasks[0]?.worker).toMatch(/:\d+$/);
+
+    // The worker wrote the record where the UI's own runs go: one store.
+    const file = join(project.dir, 'pipelines', '.mage-int', 'runs', 'shop', `${started.body.runId}.json`);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      id: started.body.runId,
+      status: 'completed',
+      rows: 5310,
+      executor: 'bullmq',
+    });
+
+    // A run here, then: both in the history, newest first, each saying where it ran.
+    const local = await project.call<{ runId: string }>('pipelines/shop/runs', { method: 'POST', body: {} });
+    const localEnd = await follow(local.body.runId);
+    expect(localEnd.end.status).toBe('completed');
+    const runs = await history('shop');
+    expect(runs.map((r) => [r.id, r.status, r.executor ?? 'in-process'])).toEqual([
+      [local.body.runId, 'completed', 'in-process'],
+      [started.body.runId, 'completed', 'bullmq'],
+    ]);
+    const listed = await project.call<{ name: string; lastRun?: { id: string } }[]>('pipelines');
+    expect(listed.body.find((p) => p.name === 'shop')?.lastRun?.id).toBe(local.body.runId);
+  }, 120_000);
+
+  it('shows a run submitted with `mage-int submit` live in the run list and history, and cancels it from the UI', async () => {
+    await project.call('pipelines', {
+      method: 'POST',
+      body: {
+        name: 'big',
+        source: { name: 'faker', config: { customers: 100, products: 10, orders: 20_000_000, batch_size: 2000 } },
+        destination: { name: 'duckdb', config: { path: 'big.duckdb', batch_size_rows: 20000 } },
+      },
+    });
+    const submit = cli(['submit', join('pipelines', 'big.yaml'), '--prefix', prefix], project.dir);
+    let out = '';
+    submit.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    submit.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    expect(await new Promise((ok) => submit.once('exit', ok)), out).toBe(0);
+
+    // The pipeline list names the run going on; the history shows it running, its rows growing, orders reading.
+    const runId = await until('the run in the list', async () => {
+      const list = await project.call<{ name: string; running?: string }[]>('pipelines');
+      return list.body.find((p) => p.name === 'big')?.running;
+    });
+    const live = await until('rows of orders in the history', async () => {
+      const record = (await history('big')).find((r) => r.id === runId);
+      const orders = record?.streams.find((s) => s.stream === 'orders');
+      return record?.status === 'running' && orders && orders.rows > 10_000 && orders.phase === 'reading' && record;
+    });
+    expect(live.executor).toBe('bullmq');
+    expect(live.streams.find((s) => s.stream === 'customers')?.phase).toBe('done');
+
+    // A second run of it from the UI is refused while it runs, here as on the workers.
+    expect((await project.call('pipelines/big/runs', { method: 'POST', body: {} })).body).toMatchObject({ code: 'RUN_ACTIVE' });
+
+    expect((await project.call(`runs/${runId}/cancel`, { method: 'POST' })).body).toMatchObject({ cancelled: runId, onWorkers: true });
+    const ended = await until('the cancelled run', async () => {
+      const record = (await history('big')).find((r) => r.id === runId);
+      return record?.status === 'cancelled' && record;
+    });
+    expect(ended.rows).toBeLessThan(20_000_000);
+    // The worker's record says so too.
+    await until('the worker to record the cancellation', async () => {
+      const file = join(project.dir, 'pipelines', '.mage-int', 'runs', 'big', `${runId}.json`);
+      return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as RunRecord).status === 'cancelled';
+    });
+  }, 120_000);
+});
