@@ -170,6 +170,33 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
     mage: { file_path: '/home/src/default_repo/mage_output.duckdb' },
     expected: { path: '/home/src/default_repo/mage_output.duckdb' },
   },
+  {
+    // docs.mage.ai/data-integrations/destinations/bigquery: the key as a file or as an object, load jobs
+    connector: 'destination-bigquery',
+    mage: {
+      path_to_credentials_json_file: '/secrets/sa.json',
+      project_id: 'example_project',
+      dataset: 'example_dataset',
+      location: 'us-west1',
+      disable_update_column_types: false,
+      use_batch_load: true,
+    },
+    expected: {
+      path_to_credentials_json_file: '/secrets/sa.json',
+      project_id: 'example_project',
+      dataset: 'example_dataset',
+      location: 'us-west1',
+    },
+  },
+  {
+    connector: 'source-bigquery',
+    mage: {
+      project_id: 'example_project',
+      dataset: 'example_dataset',
+      credentials_info: { type: 'service_account', client_email: 'a@b', private_key: 'k' },
+    },
+    expected: { project_id: 'example_project', dataset: 'example_dataset', credentials_info: { client_email: 'a@b' } },
+  },
 ];
 
 describe("Mage's config keys", () => {

@@ -31,16 +31,21 @@ export interface BigQuerySettings {
   location?: string;
   api_endpoint?: string;
   credentials_json?: string;
+  /** Mage's form: the key as an object. */
+  credentials_info?: Record<string, unknown>;
   path_to_credentials_json_file?: string;
 }
 
-/** The service account key of the config: `credentials_json`, else the file at `path_to_credentials_json_file`, else none (ADC). */
+/** The service account key of the config: `credentials_json` (or Mage's `credentials_info`), else the file at `path_to_credentials_json_file`, else none (ADC). */
 export function serviceAccountKey(config: BigQuerySettings): ServiceAccountKey | undefined {
   let text: string;
   let field: string;
   if (config.credentials_json !== undefined) {
     text = config.credentials_json;
     field = 'credentials_json';
+  } else if (config.credentials_info !== undefined) {
+    text = JSON.stringify(config.credentials_info);
+    field = 'credentials_info';
   } else if (config.path_to_credentials_json_file !== undefined) {
     field = 'path_to_credentials_json_file';
     try {

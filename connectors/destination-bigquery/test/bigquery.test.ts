@@ -35,6 +35,10 @@ describe('destination-bigquery against the BigQuery stand-in', () => {
     const result = await destination.check(config, { logger: silentLogger, signal: new AbortController().signal });
     expect(result).toMatchObject({ ok: true });
     expect(standIn.requestsTo('/token').length).toBeGreaterThan(0);
+    // Mage's form of the key: an object in credentials_info.
+    const { credentials_json, ...rest } = config;
+    const mage = { ...rest, credentials_info: JSON.parse(credentials_json as string) as Record<string, unknown> };
+    expect(await destination.check(mage, { logger: silentLogger, signal: new AbortController().signal })).toMatchObject({ ok: true });
   });
 
   it('upserts through a load job and a MERGE, the last row per key winning, STATE after the commit', async () => {
