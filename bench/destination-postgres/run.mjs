@@ -5,7 +5,8 @@
 //
 // Creates a scratch database with a 10-column mixed table (numeric, float, integer, timestamptz, date, boolean,
 // varchar, text with quotes/newlines/unicode, jsonb), then measures in the same run:
-//   1. the baseline: `psql -c "COPY … TO STDOUT" | psql -c "COPY … FROM STDIN"` into an identical table;
+//   1. the baseline: `psql -c "COPY … TO STDOUT" | psql -c "COPY … FROM STDIN"` into an identical table, before the
+//      first mage-int run and after each (every ratio is against the mean of the two baselines around that run);
 //   2. mage-int in process: runPipeline(source-postgres → destination-postgres), in a child process of its own
 //      (COPY text passes through: see destination-postgres's README), and with a lean JSON reader whose records
 //      the destination must encode (its general path);
@@ -160,26 +161,44 @@ try {
   }
   const sourceSum = checksum('bench_src');
 
-  // 1. baseline
+  // The baseline runs before the first mage-int variant and again after each one, into a fresh copy table; each
+  // variant's ratio is against the mean of the two baselines around it, so a load that drifts over the minutes of
+  // the run moves both sides of the ratio alike.
   const conn = psqlConnection(database);
-  const baseline = await timed(
-    'bash',
-    ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.src TO STDOUT" | psql ${conn} -c "COPY bench_copy.src FROM STDIN"`],
-    { env: pgEnv() },
-  );
-  console.log(`psql COPY pipe:        ${baseline.seconds.toFixed(2)} s`);
+  const baselines = [];
+  const runBaseline = async () => {
+    psql(database, 'TRUNCATE bench_copy.src');
+    const run = await timed(
+      'bash',
+      ['-o', 'pipefail', '-c', `psql ${conn} -c "COPY bench_src.src TO STDOUT" | psql ${conn} -c "COPY bench_copy.src FROM STDIN"`],
+      { env: pgEnv() },
+    );
+    baselines.push(run.seconds);
+    console.log(`psql COPY pipe:        ${run.seconds.toFixed(2)} s`);
+    return run.seconds;
+  };
+  let before = await runBaseline();
+  /** The ratio of a variant that took `seconds`: the baseline around it / its time (and the next baseline taken). */
+  const ratioOf = async (seconds) => {
+    const after = await runBaseline();
+    const ratio = (before + after) / 2 / seconds;
+    before = after;
+    return ratio;
+  };
 
   // 2. in process
   const { result: inProcess } = await runChild(import.meta.url, ['--in-process-child', database]);
+  const inProcessRatio = await ratioOf(inProcess.seconds);
   console.log(
-    `mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / inProcess.seconds).toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`,
+    `mage-int in process:   ${inProcess.seconds.toFixed(2)} s, ratio ${inProcessRatio.toFixed(2)}x, peak RSS ${inProcess.maxRssMb.toFixed(0)} MB`,
   );
 
   // 2b. in process, with the lean COPY-fed reader instead of source-postgres: records without native rows, so the
   //     destination encodes every value (its general path, as for any other source)
   const { result: lean } = await runChild(import.meta.url, ['--in-process-child', database, '--reader', 'copy-reader']);
+  const leanRatio = await ratioOf(lean.seconds);
   console.log(
-    `  record path:         ${lean.seconds.toFixed(2)} s, ratio ${(baseline.seconds / lean.seconds).toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (lean JSON reader, no native rows: the destination encodes every record)`,
+    `  record path:         ${lean.seconds.toFixed(2)} s, ratio ${leanRatio.toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (lean JSON reader, no native rows: the destination encodes every record)`,
   );
 
   // 3. two Singer processes
@@ -189,10 +208,11 @@ try {
   const timeTarget = join(work, 'target.rss');
   const pipe = `${timePrefix(timeSource)} ${process.execPath} ${SOURCE_BIN} --config ${work}/source.json | ${timePrefix(timeTarget)} ${process.execPath} ${TARGET_BIN} --config ${work}/target.json > ${work}/states.jsonl`;
   const twoProcess = await timed('bash', ['-o', 'pipefail', '-c', pipe], { env: { ...process.env, MAGE_INT_LOG_LEVEL: 'warn' } });
+  const twoProcessRatio = await ratioOf(twoProcess.seconds);
   const sourceRss = peakRssMb(timeSource);
   const targetRss = peakRssMb(timeTarget);
   console.log(
-    `mage-int two-process:  ${twoProcess.seconds.toFixed(2)} s, ratio ${(baseline.seconds / twoProcess.seconds).toFixed(2)}x, peak RSS source ${sourceRss.toFixed(0)} MB, target ${targetRss.toFixed(0)} MB`,
+    `mage-int two-process:  ${twoProcess.seconds.toFixed(2)} s, ratio ${twoProcessRatio.toFixed(2)}x, peak RSS source ${sourceRss.toFixed(0)} MB, target ${targetRss.toFixed(0)} MB`,
   );
 
   const sums = {
@@ -211,12 +231,12 @@ try {
   console.log(`checksums:             ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify(sums)}`);
   const result = {
     rows,
-    baselineSeconds: baseline.seconds,
-    inProcess: { seconds: inProcess.seconds, ratio: baseline.seconds / inProcess.seconds, peakRssMb: inProcess.maxRssMb },
-    inProcessLeanReader: { seconds: lean.seconds, ratio: baseline.seconds / lean.seconds, peakRssMb: lean.maxRssMb },
+    baselineSeconds: baselines,
+    inProcess: { seconds: inProcess.seconds, ratio: inProcessRatio, peakRssMb: inProcess.maxRssMb },
+    inProcessLeanReader: { seconds: lean.seconds, ratio: leanRatio, peakRssMb: lean.maxRssMb },
     twoProcess: {
       seconds: twoProcess.seconds,
-      ratio: baseline.seconds / twoProcess.seconds,
+      ratio: twoProcessRatio,
       peakRssMb: { source: sourceRss, target: targetRss },
     },
     checksumsMatch: ok,
