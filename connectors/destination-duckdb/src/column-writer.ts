@@ -1,7 +1,7 @@
 import { DuckDBDecimalValue, DuckDBTimestampTZValue, DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import { Decimal, stringifyExactJson } from '@mage-int/core';
 import { decodeBase16 } from '@mage-int/core/sql';
-import { exactInteger, numberText, plainNumber } from './exact-number.js';
+import { exactInteger, numberText, plainNumber, simpleNumber } from './exact-number.js';
 import { appenderSafeTimestamp, hasTimeOffset, timestampMicros, timetzText } from './timestamps.js';
 import { decimalOrText, HUGEINT, sqlType, TIMETZ, VARCHAR, type DuckType } from './type-map.js';
 
@@ -79,19 +79,31 @@ export function textOf(value: unknown): string {
   return stringifyExactJson(value);
 }
 
+/** Integers the Appender takes as a 32-bit value (cast to the column's type by DuckDB) without a BigInt each. */
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Appends an integer: a number in the 32-bit range as it is, anything else as a bigint. */
+export function appendInteger(appender: DuckDBAppender, n: number): void {
+  if (n >= INT32_MIN && n <= INT32_MAX) appender.appendInteger(n);
+  else appender.appendBigInt(BigInt(n));
+}
+
 function integerWriter(type: DuckType, min: bigint, max: bigint, wider: (n: bigint) => DuckType): ColumnWriter {
-  const append =
+  const big =
     type.kind === 'HUGEINT'
       ? (a: DuckDBAppender, p: unknown) => a.appendHugeInt(p as bigint)
       : (a: DuckDBAppender, p: unknown) => a.appendBigInt(p as bigint);
   return {
     type,
     prepare(value) {
+      // A safe integer fits BIGINT and HUGEINT: no BigInt needed.
+      if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
       const n = exactInteger(value);
       if (n === undefined) return reject(value, type);
       return n < min || n > max ? new NeedsWiderType(wider(n)) : n;
     },
-    append,
+    append: (appender, prepared) => (typeof prepared === 'number' ? appendInteger(appender, prepared) : big(appender, prepared)),
   };
 }
 
@@ -108,7 +120,8 @@ function decimalWriter(type: DuckType): ColumnWriter {
     type,
     prepare(value) {
       const text = numberText(value);
-      const plain = text === undefined ? undefined : plainNumber(text);
+      // The narrow path appends the text itself: it need not be rewritten when it already is plain.
+      const plain = text === undefined ? undefined : ((wide ? undefined : simpleNumber(text)) ?? plainNumber(text));
       // A DECIMAL cannot hold NaN or ±Infinity: the column becomes text rather than lose the value.
       if (typeof value === 'number' && !Number.isFinite(value)) return new NeedsWiderType(VARCHAR);
       if (plain === undefined) return text === undefined ? reject(value, type) : new NeedsWiderType(VARCHAR);

@@ -30,6 +30,29 @@ export function plainNumber(text: string): PlainNumber | undefined {
   return { text: (sign === '-' && !zero ? '-' : '') + body, integerDigits: integer.length, scale: decimals.length };
 }
 
+/**
+ * `plainNumber` for the common `-?digits[.digits]` text (what PostgreSQL and most sources write), read without
+ * building strings: the text is returned as it is (leading or trailing zeros and all, which DuckDB reads to the
+ * same value), with its significant integer digits and scale. Undefined for any other text (use plainNumber).
+ */
+export function simpleNumber(text: string): PlainNumber | undefined {
+  const n = text.length;
+  const start = text.charCodeAt(0) === 45 ? 1 : 0;
+  let dot = -1;
+  for (let i = start; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 && dot < 0) dot = i;
+    else if (c < 48 || c > 57) return undefined;
+  }
+  if (dot === start || dot === n - 1 || start === n) return undefined;
+  const end = dot < 0 ? n : dot;
+  let lead = start;
+  while (lead < end && text.charCodeAt(lead) === 48) lead++;
+  let trail = n;
+  if (dot >= 0) while (trail > dot + 1 && text.charCodeAt(trail - 1) === 48) trail--;
+  return { text, integerDigits: end - lead, scale: dot < 0 ? 0 : trail - dot - 1 };
+}
+
 /** The exact text of a numeric record value, or undefined when the value is not a number. */
 export function numberText(value: unknown): string | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;

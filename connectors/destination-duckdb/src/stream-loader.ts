@@ -22,6 +22,7 @@ import {
   type TableRef,
 } from '@mage-int/core/sql';
 import {
+  appendInteger,
   Base16Rejected,
   columnWriter,
   NeedsWiderType,
@@ -398,7 +399,7 @@ export class StreamLoader {
         throw this.valueError(error, record, (staged[i] as StagedColumn).field);
       }
     }
-    appender.appendBigInt(BigInt(this.rows));
+    appendInteger(appender, this.rows);
     appender.endRow();
     this.recordIndex++;
     this.rows++;

@@ -141,6 +141,28 @@ describe('table creation and type mapping', () => {
     });
   });
 
+  test('integers on both sides of the 32-bit range and decimals written with trailing zeros load exactly', async () => {
+    const path = tmp.db('int32');
+    const ints = [0, -1, 2147483647, 2147483648, -2147483648, -2147483649, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+    const decimals = ['79.10', '7.5', '-0.00', '0', '-12', '123456789012.34', '0.01'];
+    await load({ path }, [
+      schema('n', { id: { type: 'integer' }, n: { type: 'integer' }, d: { type: 'number', 'sql-datatype': 'numeric(14,2)' } }, ['id']),
+      ...ints.map((n, i) => record('n', { id: i, n, d: new Decimal(decimals[i % decimals.length] as string) })),
+    ]);
+    expect(await columnTypes(path, 'n')).toEqual({ id: 'BIGINT', n: 'BIGINT', d: 'DECIMAL(14,2)' });
+    expect(await query(path, 'SELECT n::VARCHAR AS n, d::VARCHAR AS d FROM n ORDER BY id')).toEqual(
+      ints.map((n, i) => ({ n: String(n), d: ['79.10', '7.50', '0.00', '0.00', '-12.00', '123456789012.34', '0.01'][i % 7] })),
+    );
+    // A decimal with more places than the column, even written with trailing zeros past them, widens it rather than round.
+    await load({ path }, [
+      schema('n', { id: { type: 'integer' }, n: { type: 'integer' }, d: { type: 'number', 'sql-datatype': 'numeric(14,2)' } }, ['id']),
+      record('n', { id: 100, n: 1, d: new Decimal('1.2300') }),
+      record('n', { id: 101, n: 1, d: new Decimal('1.234') }),
+    ]);
+    expect((await columnTypes(path, 'n'))['d']).toBe('DECIMAL(15,3)');
+    expect(await query(path, 'SELECT d::VARCHAR AS d FROM n WHERE id >= 100 ORDER BY id')).toEqual([{ d: '1.230' }, { d: '1.234' }]);
+  });
+
   test('widens an integer column to HUGEINT, then VARCHAR, when values outgrow it', async () => {
     const path = tmp.db('bigints');
     await load({ path }, [
