@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ConnectorError } from '@mage-int/core';
 import type { FileInfo, Storage } from '@mage-int/files';
@@ -15,6 +16,9 @@ export interface S3Settings {
   access_key_id?: string;
   secret_access_key?: string;
   session_token?: string;
+  role_arn?: string;
+  role_session_name?: string;
+  external_id?: string;
 }
 
 /** Multipart part size: S3's minimum is 5 MiB; 8 MiB parts, four in flight, keep memory near 32 MiB per upload. */
@@ -39,7 +43,7 @@ export class S3Storage implements Storage {
   private readonly prefix: string;
 
   constructor(private readonly settings: S3Settings) {
-    const credentials =
+    const keys =
       settings.access_key_id && settings.secret_access_key
         ? {
             accessKeyId: settings.access_key_id,
@@ -47,8 +51,21 @@ export class S3Storage implements Storage {
             ...(settings.session_token ? { sessionToken: settings.session_token } : {}),
           }
         : undefined;
+    const region = settings.region ?? 'us-east-1';
+    // role_arn (Mage's too): STS AssumeRole with the keys (or the default chain); the SDK renews it before expiry.
+    const credentials = settings.role_arn
+      ? fromTemporaryCredentials({
+          params: {
+            RoleArn: settings.role_arn,
+            RoleSessionName: settings.role_session_name ?? 'mage-int',
+            ...(settings.external_id ? { ExternalId: settings.external_id } : {}),
+          },
+          ...(keys ? { masterCredentials: keys } : {}),
+          clientConfig: { region, ...(settings.endpoint ? { endpoint: settings.endpoint } : {}) },
+        })
+      : keys;
     this.client = new S3Client({
-      region: settings.region ?? 'us-east-1',
+      region,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       forcePathStyle: settings.force_path_style ?? false,
       ...(credentials ? { credentials } : {}),

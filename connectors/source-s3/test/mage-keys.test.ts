@@ -1,0 +1,68 @@
+// Mage's S3 source keys in a config written the way Mage documents it (aws_* names, file_type, role_arn), against
+// s3rver with an STS AssumeRole stand-in in front of it.
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordData } from '@mage-int/core';
+import { startAssumeRole, startS3, type AssumeRoleStandIn, type S3StandIn } from '@mage-int/files-s3/testing';
+import { S3Source } from '../src/index.js';
+
+let s3: S3StandIn;
+let sts: AssumeRoleStandIn;
+beforeAll(async () => {
+  s3 = await startS3();
+  sts = await startAssumeRole(s3);
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
+  const put = (key: string, body: string) => client.send(new PutObjectCommand({ Bucket: s3.settings.bucket, Key: key, Body: body }));
+  await put('users/ds/users_1.csv', 'id,name\n1,ada\n2,grace\n');
+  await put('users/ds/users_2.csv', 'id,name\n3,edsger\n');
+  await put('users/ds/notes.txt', 'not a table');
+  await put('orders/2024/orders.csv', 'id,total\n10,5.5\n');
+  client.destroy();
+});
+afterAll(async () => {
+  await sts?.close();
+  await s3?.close();
+});
+
+async function read(config: Record<string, unknown>): Promise<Record<string, RecordData[]>> {
+  const out: Record<string, RecordData[]> = {};
+  for await (const message of new S3Source({ config: config as never }).read())
+    if (message.type === 'RECORD_BATCH') (out[message.stream] ??= []).push(...message.records);
+  return out;
+}
+const names = (records: RecordData[] | undefined) => (records ?? []).map((r) => r['name']).sort();
+
+describe("Mage's S3 source keys", () => {
+  it('role_arn: the keys given assume the role through STS at the endpoint, and its temporary credentials sign every S3 request', async () => {
+    const records = await read({
+      bucket: s3.settings.bucket,
+      aws_region: 'us-east-1',
+      aws_endpoint: sts.endpoint,
+      force_path_style: true,
+      aws_access_key_id: 'AKIABASEUSER',
+      aws_secret_access_key: 'base-user-secret',
+      role_arn: 'arn:aws:iam::123456789012:role/mage-reader',
+      role_session_name: 'mage-data-integration',
+      file_type: 'csv',
+      prefix: 'users/ds/',
+      streams: [{ name: 'users', pattern: '*.csv' }],
+    });
+    expect(names(records['users'])).toEqual(['ada', 'edsger', 'grace']);
+    // Once per storage client (discovery's and the read's), each signed with the keys given.
+    expect(sts.assumed.length).toBeGreaterThan(0);
+    for (const call of sts.assumed)
+      expect(call).toEqual({
+        roleArn: 'arn:aws:iam::123456789012:role/mage-reader',
+        sessionName: 'mage-data-integration',
+        signedBy: 'AKIABASEUSER',
+      });
+    expect(sts.s3Requests.length).toBeGreaterThan(0);
+    for (const request of sts.s3Requests) expect(request).toEqual({ signedBy: 'S3RVER', sessionToken: 'assumed-session-token' });
+  });
+});
