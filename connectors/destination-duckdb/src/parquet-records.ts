@@ -6,7 +6,8 @@ const PAGE_ROWS = 10_000;
 
 /**
  * The records of a Parquet BATCH file, read back page by page, as the source that wrote them would have sent them:
- * integers exact (bigint past 2^53), DECIMAL as Decimal, doubles, booleans, everything else as text.
+ * integers exact (bigint past 2^53), DECIMAL as Decimal, doubles, booleans, timestamps as ISO 8601 text, everything
+ * else as text.
  */
 export async function* parquetRecords(session: Session, path: string): AsyncGenerator<RecordData[]> {
   const file = ansiQuoteLiteral(path);
@@ -14,10 +15,15 @@ export async function* parquetRecords(session: Session, path: string): AsyncGene
     name: String(row['column_name']),
     type: String(row['column_type']).toUpperCase(),
   }));
+  // Timestamps as the source's record path writes them (ISO 8601, µs, `Z` with a zone; the session is in UTC).
   const select = columns
-    .map(({ name, type }) =>
-      type === 'DOUBLE' || type === 'FLOAT' || type === 'BOOLEAN' ? quoteIdentifier(name) : `CAST(${quoteIdentifier(name)} AS VARCHAR)`,
-    )
+    .map(({ name, type }) => {
+      const q = quoteIdentifier(name);
+      if (type === 'DOUBLE' || type === 'FLOAT' || type === 'BOOLEAN') return q;
+      if (type === 'TIMESTAMP WITH TIME ZONE') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
+      if (type === 'TIMESTAMP') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%f')`;
+      return `CAST(${q} AS VARCHAR)`;
+    })
     .join(', ');
   const convert = columns.map(({ type }): ((value: unknown) => unknown) => {
     if (/^DECIMAL/.test(type)) return (value) => new Decimal(String(value));

@@ -612,7 +612,8 @@ export class StreamLoader {
 
 /**
  * True when every value of a BATCH file column of type `from` (the type its record values have: VARCHAR, BIGINT,
- * DOUBLE, BOOLEAN, DECIMAL) casts to exactly what the record path would store in a `to` column.
+ * DOUBLE, BOOLEAN, DECIMAL; or a Parquet file's DATE / TIMESTAMP / TIMESTAMPTZ) casts to exactly what the record
+ * path would store in a `to` column.
  */
 function castsExactly(from: DuckType, to: DuckType): boolean {
   switch (from.kind) {
@@ -622,6 +623,11 @@ function castsExactly(from: DuckType, to: DuckType): boolean {
       return ['BIGINT', 'HUGEINT', 'VARCHAR'].includes(to.kind) || (to.kind === 'DECIMAL' && (to.precision ?? 0) - (to.scale ?? 0) >= 19);
     case 'DOUBLE':
       return to.kind === 'DOUBLE';
+    // A Parquet file's own dates and timestamps (the record path carries their ISO text): same type only.
+    case 'DATE':
+    case 'TIMESTAMP':
+    case 'TIMESTAMPTZ':
+      return to.kind === from.kind;
     case 'BOOLEAN':
       return to.kind === 'BOOLEAN' || to.kind === 'VARCHAR';
     case 'DECIMAL':

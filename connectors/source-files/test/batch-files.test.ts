@@ -11,6 +11,7 @@ import files from '../src/index.js';
 // Parquet BATCH files DuckDB writes and loads; the tables must equal those of the record path, row for row.
 const dir = mkdtempSync(join(tmpdir(), 'source-files-batch-'));
 const root = join(dir, 'in');
+const batchDir = join(dir, 'batches');
 const DATA = `id, amount, ratio, active, note, day, _sdc_source_file, _sdc_source_lineno, _sdc_source_last_modified`;
 
 function put(key: string, content: string | Buffer): void {
@@ -54,7 +55,8 @@ async function load(path: string, destination: Destination<never>, extra: Partia
     source,
     sourceConfig,
     destination,
-    destinationConfig: { path },
+    // The run's BATCH files go under batch_dir (else the system temp folder).
+    destinationConfig: { path, batch_dir: batchDir },
     streams: { orders: { replication_method: 'FULL_TABLE' }, events: { replication_method: 'FULL_TABLE' } },
     stateStore: new MemoryStateStore(),
     logger: silentLogger,
@@ -88,6 +90,7 @@ const recordsOnly = { ...(duckdb as unknown as Destination<never>), loadsBatchFi
 
 describe('source-files → destination-duckdb through BATCH files', () => {
   beforeAll(async () => {
+    mkdirSync(batchDir);
     // Quoted newlines and delimiters, "" (empty text) beside an unquoted empty field (NULL), booleans as yes/no,
     // decimals with trailing zeros, a double with 17 digits, Hive partition values.
     put(
@@ -137,7 +140,7 @@ describe('source-files → destination-duckdb through BATCH files', () => {
       { c: 'day', t: 'DATE' },
     ]);
     // The run's BATCH files are gone.
-    expect(readdirSync(tmpdir()).filter((name) => name.startsWith('mage-int-batch-'))).toEqual([]);
+    expect(readdirSync(batchDir)).toEqual([]);
   });
 
   it('sends records when fields are deselected or a transform sits between', async () => {

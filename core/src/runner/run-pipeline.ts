@@ -179,9 +179,13 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
     // Records in files go straight to a destination that loads them itself, unless something between needs them.
     if (destination.loadsBatchFiles?.length && !options.transforms?.length && rewrite.projections.size === 0) {
-      batchDirectory = await mkdtemp(join(batchDirectories(destinationConfig as { batch_dir?: string })[0] ?? tmpdir(), 'mage-int-batch-'));
-      sourceCtx.batchFiles = { formats: destination.loadsBatchFiles, directory: batchDirectory };
-      writeCtx.ownedBatchDirectory = batchDirectory;
+      // A batch_dir that cannot take a folder (missing, read-only) only means records go as records.
+      const parent = batchDirectories(destinationConfig as { batch_dir?: string })[0] ?? tmpdir();
+      batchDirectory = await mkdtemp(join(parent, 'mage-int-batch-')).catch(() => undefined);
+      if (batchDirectory) {
+        sourceCtx.batchFiles = { formats: destination.loadsBatchFiles, directory: batchDirectory };
+        writeCtx.ownedBatchDirectory = batchDirectory;
+      }
     }
     const observed = observe(
       source.read(sourceConfig, catalog, state, sourceCtx),

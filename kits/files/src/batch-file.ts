@@ -12,7 +12,8 @@ import { SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-col
  * selected fields only, CSV text converted by the same rules as RecordShaper (values it would refuse, and numbers it
  * would keep as exact decimals, make DuckDB stop: the caller then reads the file's records the usual way, which names
  * the line), partition and metadata values, `_sdc_source_lineno` the line a CSV row ends on. Column types are those
- * of the record values: VARCHAR, BIGINT, DOUBLE, BOOLEAN, DECIMAL(p,s).
+ * of the record values (VARCHAR, BIGINT, DOUBLE, BOOLEAN, DECIMAL(p,s)), and a Parquet file's DATE and TIMESTAMP(TZ)
+ * columns as they are.
  */
 export interface BatchFileInput {
   duck: Duck;
@@ -141,7 +142,11 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
     const columns = `{${names.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}}`;
     const index = new Map(names.map((name, i) => [name, i])); // a repeated name: the last column wins, as in records
     // The line a row ends on: lines before it, plus the newlines inside its quoted values and those of the rows before.
-    const newlines = names.map((_, i) => `coalesce(length(c${i}) - length(replace(c${i}, chr(10), '')), 0)`).join(' + ');
+    // Only text fields can hold one: a newline in a converted (number, boolean) or unselected field's value is counted
+    // too, as the record path counts lines, but rarely there, so `contains` (a byte search) guards the count.
+    const newlines = names
+      .map((_, i) => `CASE WHEN contains(c${i}, chr(10)) THEN length(c${i}) - length(replace(c${i}, chr(10), '')) ELSE 0 END`)
+      .join(' + ');
     const before = csv.skipRows + (csv.header ? 1 : 0);
     const inner: string[] = [];
     const middle: string[] = [];
@@ -193,6 +198,10 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
     if (/^DECIMAL\(/.test(type) || type === 'BOOLEAN') value = q;
     else if (/INT$|^INTEGER$/.test(type)) value = `CAST(${q} AS BIGINT)`;
     else if (type === 'FLOAT' || type === 'DOUBLE') value = `CAST(${q} AS DOUBLE)`;
+    // Dates and timestamps stay typed (the record path's ISO text of the same value would only be parsed back): the
+    // destination takes them into columns of the same type only (µs, as the record path's text).
+    else if (type === 'DATE' || type === 'TIMESTAMP WITH TIME ZONE' || type === 'TIMESTAMPTZ') value = q;
+    else if (/^TIMESTAMP/.test(type)) value = `CAST(${q} AS TIMESTAMP)`;
     else if (column.schema.type !== undefined && schemaTypes(column.schema).includes('string')) {
       // Text in records (dates, times, UUIDs, timestamps, base64): as the record path selects it, converted when the
       // stream's schema declares another type.

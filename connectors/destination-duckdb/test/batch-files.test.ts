@@ -1,0 +1,69 @@
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { SourceMessage } from '@mage-int/core';
+import { afterAll, describe, expect, test } from 'vitest';
+import { columnTypes, load, query, schema, state, tempDir } from './helpers.js';
+
+const { dir, db, cleanup } = tempDir('duckdb-batch-files-');
+afterAll(cleanup);
+
+/** A Parquet BATCH file written by DuckDB from `select`. */
+async function parquet(name: string, select: string): Promise<string> {
+  const path = join(dir, name);
+  const instance = await DuckDBInstance.create(':memory:');
+  const c = await instance.connect();
+  await c.run(`SET TimeZone = 'UTC'; COPY (${select}) TO '${path}' (FORMAT parquet)`);
+  c.closeSync();
+  instance.closeSync();
+  return path;
+}
+
+const batch = (stream: string, path: string): SourceMessage => ({
+  type: 'BATCH',
+  stream,
+  encoding: { format: 'parquet', compression: 'none' },
+  manifest: [pathToFileURL(path).href],
+  record_count: 3,
+});
+
+describe('Parquet BATCH files', () => {
+  test('load with one INSERT, or, when a column does not cast exactly, as the records the file holds', async () => {
+    const path = db('batch.duckdb');
+    const exact = await parquet(
+      'exact.parquet',
+      `SELECT i AS id, CAST(i * 1.25 AS DECIMAL(10,2)) AS price, TIMESTAMPTZ '2024-01-01 00:00:00.000001+00' + to_days(CAST(i AS INTEGER)) AS seen_at, 'n' || i AS note FROM range(1, 4) r(i)`,
+    );
+    // score is a double where the schema says string: a DOUBLE column's text is the record path's, not DuckDB's cast.
+    const mixed = await parquet('mixed.parquet', `SELECT i + 3 AS id, i / 2 AS score, 'n' || i AS note FROM range(1, 4) r(i)`);
+    const states = await load({ path, batch_dir: dir }, [
+      schema('items', {
+        id: { type: 'integer' },
+        price: { type: ['number', 'null'], 'sql-datatype': 'numeric(10,2)' },
+        seen_at: { type: ['string', 'null'], format: 'date-time' },
+        note: { type: ['string', 'null'] },
+      }),
+      batch('items', exact),
+      schema('scores', { id: { type: 'integer' }, score: { type: ['string', 'null'] }, note: { type: ['string', 'null'] } }),
+      batch('scores', mixed),
+      state({ n: 1 }),
+    ]);
+    expect(states).toEqual([{ type: 'STATE', value: { n: 1 } }]);
+    expect(
+      await query(
+        path,
+        `SELECT id, price::VARCHAR AS price, strftime(seen_at, '%Y-%m-%dT%H:%M:%S.%f') AS seen_at, note FROM items ORDER BY id`,
+      ),
+    ).toEqual([
+      { id: '1', price: '1.25', seen_at: '2024-01-02T00:00:00.000001', note: 'n1' },
+      { id: '2', price: '2.50', seen_at: '2024-01-03T00:00:00.000001', note: 'n2' },
+      { id: '3', price: '3.75', seen_at: '2024-01-04T00:00:00.000001', note: 'n3' },
+    ]);
+    expect(await columnTypes(path, 'items')).toMatchObject({ price: 'DECIMAL(10,2)', seen_at: 'TIMESTAMP WITH TIME ZONE' });
+    expect(await query(path, `SELECT id, score FROM scores ORDER BY id`)).toEqual([
+      { id: '4', score: '0.5' },
+      { id: '5', score: '1' }, // DuckDB's own cast would write 1.0
+      { id: '6', score: '1.5' },
+    ]);
+  });
+});
