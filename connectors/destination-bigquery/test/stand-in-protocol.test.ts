@@ -97,6 +97,20 @@ describe('destination-bigquery on the stand-in: retries, auth, paging, load erro
     expect(result.message).toMatch(/Invalid JWT Signature/);
   }, 60_000);
 
+  it('says which roles are missing when BigQuery answers 403 accessDenied', async () => {
+    const { standIn, config } = await setUp();
+    standIn.fail({
+      method: 'GET',
+      path: /\/datasets\/[^/]+$/,
+      response: bigQueryErrorResponse(403, 'accessDenied', 'Access Denied: Dataset mage-test:x: Permission bigquery.datasets.get denied'),
+    });
+    const result = await destination.check(config, { logger: silentLogger, signal: new AbortController().signal });
+    expect(result.ok).toBe(false);
+    expect(result.message).toMatch(
+      /Permission bigquery\.datasets\.get denied[\s\S]*roles\/bigquery\.dataEditor[\s\S]*roles\/bigquery\.jobUser/,
+    );
+  });
+
   it('serves query results page by page (jobs.query, then getQueryResults with pageToken)', async () => {
     const { standIn, config } = await setUp({ pageSize: 3 });
     await load(config, [
