@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import mysql from 'mysql2';
 import type { ResultSetHeader } from 'mysql2';
 import { RecordValidationError, type Logger } from '@mage-int/core';
-import type { DirectLoad, LoadColumn, SqlConnection, SqlTable, TableRef } from '@mage-int/core/sql';
+import type { DirectLoad, LoadColumn, NativeLoad, SqlConnection, SqlTable, TableRef } from '@mage-int/core/sql';
 import { errorNumber, type MysqlClient } from './connection.js';
 import { WIDENING_COLUMN, type MysqlDialect } from './mysql-dialect.js';
-import { parseMysqlType, t, type MysqlType } from './mysql-types.js';
+import { fromPostgresType, parseMysqlType, sameMysqlType, t, type MysqlType } from './mysql-types.js';
 import { columnEncoder, encodeRows, type ColumnEncoder } from './value-text.js';
 
 /** Server answers meaning "no LOAD DATA LOCAL INFILE here": not allowed (1148, MariaDB 4166), or local files off (MySQL 3948/3950, client 2068). */
@@ -84,9 +84,10 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   async loadRows(staging: TableRef, columns: readonly LoadColumn<MysqlType>[], rows: readonly unknown[][]): Promise<void> {
     if (rows.length === 0) return;
     const encoders = columns.map(columnEncoder);
-    const warnings = this.localInfile ? await this.loadData(staging, encoders, Readable.from(textChunks(encoders, rows))) : undefined;
+    const layout = this.encoderLayout(encoders);
+    const warnings = this.localInfile ? await this.loadData(staging, layout, Readable.from(textChunks(encoders, rows))) : undefined;
     if (warnings === undefined) return this.insertRows(staging, encoders, rows);
-    if (warnings.length > 0) this.failOnWarnings(staging, encoders, rowValues(encoders, rows), warnings);
+    if (warnings.length > 0) this.failOnWarnings(staging, layout.names, rowValues(encoders, rows), warnings);
   }
 
   /**
@@ -98,22 +99,18 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     if (!this.localInfile || this.staged.has(name) || rows.length === 0) return false;
     const encoders = columns.map(columnEncoder);
     await this.execute('SAVEPOINT mage_direct');
-    const warnings = await this.loadData(target, encoders, Readable.from(textChunks(encoders, rows)));
-    return this.endDirect(target, encoders, rowValues(encoders, rows), warnings);
+    const layout = this.encoderLayout(encoders);
+    const warnings = await this.loadData(target, layout, Readable.from(textChunks(encoders, rows)));
+    return this.endDirect(target, layout.names, rowValues(encoders, rows), warnings);
   }
 
   /** A direct load's outcome: released (true), or rolled back for a duplicate key (false); any other warning fails. */
-  private async endDirect(
-    target: TableRef,
-    encoders: readonly ColumnEncoder[],
-    values: ValueAt,
-    warnings: Warning[] | undefined,
-  ): Promise<boolean> {
+  private async endDirect(target: TableRef, names: readonly string[], values: ValueAt, warnings: Warning[] | undefined): Promise<boolean> {
     if (warnings !== undefined && warnings.length === 0) {
       await this.execute('RELEASE SAVEPOINT mage_direct');
       return true;
     }
-    if (warnings !== undefined && !warnings.some((w) => w.Code === ER_DUP_ENTRY)) this.failOnWarnings(target, encoders, values, warnings);
+    if (warnings !== undefined && !warnings.some((w) => w.Code === ER_DUP_ENTRY)) this.failOnWarnings(target, names, values, warnings);
     await this.execute('ROLLBACK TO SAVEPOINT mage_direct');
     const name = this.dialect.qualify(target);
     this.staged.add(name);
@@ -130,21 +127,28 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
    * A direct load that streams: one `LOAD DATA LOCAL INFILE` into the table (inside a savepoint) whose input is a
    * stream the rows are encoded into as they arrive, so the source reads while the server loads. The text sent is
    * kept (not the rows): if the table refuses a key, the savepoint rolls back and the same text, with the staging
-   * columns appended to each line, loads the staging table instead.
+   * columns appended to each line, loads the staging table instead. With `native` rows whose text MySQL reads as
+   * the columns' values (PostgreSQL COPY text is LOAD DATA's own format; see `nativeLayout`), the load takes that
+   * text unchanged and no record is encoded.
    */
-  async openDirectLoad(target: TableRef, columns: readonly LoadColumn<MysqlType>[]): Promise<DirectLoad<MysqlType> | undefined> {
+  async openDirectLoad(
+    target: TableRef,
+    columns: readonly LoadColumn<MysqlType>[],
+    native?: NativeLoad<MysqlType>,
+  ): Promise<DirectLoad<MysqlType> | undefined> {
     const name = this.dialect.qualify(target);
     if (!this.localInfile || this.staged.has(name)) return undefined;
     const encoders = columns.map(columnEncoder);
+    const nativeLayout = native ? this.nativeLayout(native) : undefined;
+    const layout = nativeLayout ?? this.encoderLayout(encoders);
     if (!this.localInfileWorks) {
       // A refusal must come before any row is taken: an empty load into the table asks the server.
-      if ((await this.loadData(target, encoders, Readable.from([]))) === undefined) return undefined;
+      if ((await this.loadData(target, layout, Readable.from([]))) === undefined) return undefined;
       this.localInfileWorks = true;
     }
     await this.execute('SAVEPOINT mage_direct');
-    this.logger.debug(`${name}: streaming rows into LOAD DATA`);
+    this.logger.debug(`${name}: streaming ${nativeLayout ? 'native rows' : 'rows'} into LOAD DATA`);
     const sent: Buffer[] = [];
-    let rowCount = 0;
     let pull: (() => void) | undefined;
     const input = new Readable({
       highWaterMark: CHUNK_CHARACTERS,
@@ -155,7 +159,7 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
       },
     });
     this.openInput = input;
-    const result = this.loadData(target, encoders, input);
+    const result = this.loadData(target, layout, input);
     let failed = false;
     const settled = result.then(
       () => {},
@@ -168,34 +172,91 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
       await Promise.race([ready, settled]);
       if (failed) await result; // throws the load's error
     };
+    const send = async (text: Buffer) => {
+      sent.push(text);
+      if (!input.push(text)) await waitFor(new Promise<void>((resolve) => (pull = resolve)));
+      if (socket.writableLength > SOCKET_BUFFER_BYTES) {
+        const stop = new AbortController();
+        await waitFor(once(socket, 'drain', { signal: stop.signal }).catch(() => {})).finally(() => stop.abort());
+      }
+    };
     const values: ValueAt = (row, column) => sentField(sent, row, column);
     return {
+      native: nativeLayout !== undefined,
       write: async (rows) => {
-        if (rows.length === 0) return;
-        for (const text of textChunks(encoders, rows, encoders.length)) {
-          sent.push(text);
-          if (!input.push(text)) await waitFor(new Promise<void>((resolve) => (pull = resolve)));
-          if (socket.writableLength > SOCKET_BUFFER_BYTES) {
-            const stop = new AbortController();
-            await waitFor(once(socket, 'drain', { signal: stop.signal }).catch(() => {})).finally(() => stop.abort());
-          }
-        }
-        rowCount += rows.length;
+        if (nativeLayout) throw new Error('a native load takes native rows only');
+        for (const text of textChunks(encoders, rows, encoders.length)) await send(text);
+      },
+      writeNative: async (data) => {
+        // PostgreSQL escapes form feed and vertical tab as \f and \v, which LOAD DATA reads as the letters.
+        if (!nativeLayout || data.includes('\\f') || data.includes('\\v')) return false;
+        if (data.length > 0) await send(data);
+        return true;
       },
       end: async () => {
         input.push(null);
         this.openInput = undefined;
         const warnings = await result;
         if (warnings === undefined) throw new Error('the server refused LOAD DATA LOCAL INFILE after taking it before');
-        return this.endDirect(target, encoders, values, warnings);
+        return this.endDirect(target, layout.names, values, warnings);
       },
       stage: async (staging, stagingColumns) => {
-        const stagingEncoders = stagingColumns.map(columnEncoder);
-        const warnings = await this.loadData(staging, stagingEncoders, Readable.from(withStagingColumns(sent)));
-        if (warnings?.length) this.failOnWarnings(staging, stagingEncoders, values, warnings);
-        this.logger.debug(`${rowCount} rows staged after the direct load met a duplicate key`);
+        const tail = stagingColumns.slice(columns.length).map(columnEncoder);
+        const stagingLayout = {
+          names: [...layout.names, ...tail.map((e) => e.name)],
+          targets: [...layout.targets, ...tail.map((e) => this.dialect.quoteIdentifier(e.name))],
+          sets: layout.sets,
+        };
+        const warnings = await this.loadData(staging, stagingLayout, Readable.from(withStagingColumns(sent)));
+        if (warnings?.length) this.failOnWarnings(staging, stagingLayout.names, values, warnings);
+        this.logger.debug(`${name}: rows staged after the direct load met a duplicate key`);
       },
     };
+  }
+
+  /** The LOAD DATA column list of encoded rows: each column, or a variable its expression (UNHEX, …) reads. */
+  private encoderLayout(encoders: readonly ColumnEncoder[]): LoadLayout {
+    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    return {
+      names: encoders.map((e) => e.name),
+      targets: encoders.map((e, i) => (e.expression ? `@v${i}` : q(e.name))),
+      sets: encoders.flatMap((e, i) => (e.expression ? [`${q(e.name)} = ${e.expression(`@v${i}`)}`] : [])),
+    };
+  }
+
+  /**
+   * The LOAD DATA column list that reads PostgreSQL COPY text unchanged, or undefined when it cannot: every native
+   * column must have exactly the MySQL type its PostgreSQL type maps to, and be of a type whose text MySQL reads as
+   * the same value — integers, numeric, float, date, timestamp (timestamptz, whose text the source reads in UTC,
+   * loses its `+00`), boolean (`t`/`f` become 1/0), varchar/text, json/jsonb. The table's other columns get their
+   * constants (the table version) or stay NULL.
+   */
+  private nativeLayout(load: NativeLoad<MysqlType>): LoadLayout | undefined {
+    const { native } = load;
+    if (native.format !== 'postgresql-copy-text') return undefined;
+    const q = (name: string) => this.dialect.quoteIdentifier(name);
+    const layout: LoadLayout = { names: [], targets: [], sets: [] };
+    for (const [i, column] of load.columns.entries()) {
+      const pgType = (native.types[i] ?? '').trim().toLowerCase().replace(/\s+/g, ' ');
+      const base = pgType.replace(/\s*\(.*\)/, '');
+      const expected = fromPostgresType(pgType, this.client.server);
+      if (typeof column.type === 'string' || !NATIVE_TEXT_TYPES.has(base) || !expected || !sameMysqlType(expected, column.type))
+        return undefined;
+      layout.names.push(column.name);
+      const variable = `@n${i}`;
+      if (base === 'boolean' || base === 'bool') {
+        layout.targets.push(variable);
+        layout.sets.push(`${q(column.name)} = (${variable} = 't')`);
+      } else if (base === 'timestamp with time zone' || base === 'timestamptz') {
+        layout.targets.push(variable);
+        layout.sets.push(`${q(column.name)} = IF(${variable} LIKE '%+00', LEFT(${variable}, CHAR_LENGTH(${variable}) - 3), ${variable})`);
+      } else layout.targets.push(q(column.name));
+    }
+    for (const { column, value } of load.constants)
+      layout.sets.push(
+        `${q(column.name)} = ${value === null ? 'NULL' : typeof value === 'number' ? String(value) : this.dialect.quoteLiteral(value)}`,
+      );
+    return layout;
   }
 
   /**
@@ -203,10 +264,7 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
    * reports bad values and duplicate keys as warnings, since the server cannot stop the client mid-file), or
    * undefined when the server refuses LOCAL INFILE (this connection then uses INSERTs).
    */
-  private async loadData(table: TableRef, encoders: readonly ColumnEncoder[], input: Readable): Promise<Warning[] | undefined> {
-    const q = (name: string) => this.dialect.quoteIdentifier(name);
-    const targets = encoders.map((e, i) => (e.expression ? `@v${i}` : q(e.name)));
-    const sets = encoders.flatMap((e, i) => (e.expression ? [`${q(e.name)} = ${e.expression(`@v${i}`)}`] : []));
+  private async loadData(table: TableRef, { targets, sets }: LoadLayout, input: Readable): Promise<Warning[] | undefined> {
     const sql =
       `LOAD DATA LOCAL INFILE 'mage-int' INTO TABLE ${this.dialect.qualify(table)} CHARACTER SET utf8mb4 ` +
       `FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${targets.join(', ')})${sets.length > 0 ? ` SET ${sets.join(', ')}` : ''}`;
@@ -225,8 +283,8 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
   }
 
   /** A load reported warnings (a value the column cannot hold): the first of them, as an error naming row and column. */
-  private failOnWarnings(table: TableRef, encoders: readonly ColumnEncoder[], values: ValueAt, warnings: readonly Warning[]): never {
-    throw this.valueError(table, encoders, values, warnings[0]?.Message ?? 'warnings while loading', 0);
+  private failOnWarnings(table: TableRef, names: readonly string[], values: ValueAt, warnings: readonly Warning[]): never {
+    throw this.valueError(table, names, values, warnings[0]?.Message ?? 'warnings while loading', 0);
   }
 
   /**
@@ -235,7 +293,7 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
    */
   private valueError(
     table: TableRef,
-    encoders: readonly ColumnEncoder[],
+    names: readonly string[],
     values: ValueAt,
     message: string,
     offset: number,
@@ -244,7 +302,7 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     const at = /column '((?:[^']|'')*)' at row (\d+)/i.exec(message);
     const column = at?.[1];
     const row = at ? offset + Number(at[2]) - 1 : undefined;
-    const index = column === undefined ? -1 : encoders.findIndex((e) => e.name === column);
+    const index = column === undefined ? -1 : names.indexOf(column);
     const value = row !== undefined && index >= 0 ? values(row, index) : undefined;
     const named = this.dialect.stagedFor.get(table.name) ?? table;
     const shown = value === undefined ? '' : ` (value ${JSON.stringify(value)?.slice(0, 80)})`;
@@ -272,7 +330,14 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
         await this.execute(head + tuples.join(', '));
       } catch (error) {
         if (!/ at row \d+/.test((error as Error).message)) throw error;
-        throw this.valueError(staging, encoders, rowValues(encoders, rows), (error as Error).message, first, error);
+        throw this.valueError(
+          staging,
+          encoders.map((e) => e.name),
+          rowValues(encoders, rows),
+          (error as Error).message,
+          first,
+          error,
+        );
       }
     };
     for (const [n, row] of rows.entries()) {
@@ -323,6 +388,39 @@ export class MysqlConnection implements SqlConnection<MysqlType> {
     this.openInput = undefined;
   }
 }
+
+/** A LOAD DATA column list: the column each field fills (`names`), the list itself (columns, @variables), SET clauses. */
+interface LoadLayout {
+  names: string[];
+  targets: string[];
+  sets: string[];
+}
+
+/** PostgreSQL types whose COPY text MySQL reads as the value (with the SET expression nativeLayout gives some). */
+const NATIVE_TEXT_TYPES = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'int2',
+  'int4',
+  'int8',
+  'numeric',
+  'decimal',
+  'double precision',
+  'float8',
+  'date',
+  'timestamp without time zone',
+  'timestamp',
+  'timestamp with time zone',
+  'timestamptz',
+  'boolean',
+  'bool',
+  'character varying',
+  'varchar',
+  'text',
+  'json',
+  'jsonb',
+]);
 
 /** The text of a loaded value, by row of the load and column, to name it in an error (undefined: not known). */
 type ValueAt = (row: number, column: number) => string | null | undefined;

@@ -143,6 +143,127 @@ describe('destination-mysql against MariaDB', () => {
       expect(rows?.filter((r) => Number(r['id']) > 2 && sameAsFirst(r))).toHaveLength(copies);
     });
 
+  it('loads PostgreSQL COPY text (native rows) unchanged into the same table the records give, falling back to them where it cannot', async () => {
+    const columns: [string, string, string][] = [
+      ['id', 'integer', 'bigint'],
+      ['amount', 'number', 'numeric(14,2)'],
+      ['ratio', 'number', 'double precision'],
+      ['qty', 'integer', 'integer'],
+      ['created_at', 'string', 'timestamp with time zone'],
+      ['due_date', 'string', 'date'],
+      ['active', 'boolean', 'boolean'],
+      ['code', 'string', 'character varying(32)'],
+      ['name', 'string', 'text'],
+      ['payload', 'object', 'jsonb'],
+    ];
+    const schema: SourceMessage = {
+      type: 'SCHEMA',
+      stream: 'orders',
+      key_properties: ['id'],
+      schema: {
+        type: 'object',
+        properties: Object.fromEntries(
+          columns.map(([name, type, sql]) => [
+            name,
+            {
+              type: name === 'id' ? type : ['null', type],
+              'sql-datatype': sql,
+              ...(sql.startsWith('timestamp') ? { format: 'date-time' } : {}),
+            },
+          ]),
+        ),
+      },
+    };
+    const copyText = (text: string) =>
+      text.replace(
+        /[\\\t\n\r\f\v]/g,
+        (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\f': '\\f', '\v': '\\v' })[c] as string,
+      );
+    const rows = (from: number, to: number, formFeed = false) => {
+      const records: Record<string, unknown>[] = [];
+      let text = '';
+      for (let id = from; id < to; id++) {
+        const empty = id % 7 === 0;
+        const name = `name ${id}: tab\there, new\nline, back\\slash, quote' "double", ünïcødé 😀${formFeed && id === from + 3 ? ' form\ffeed' : ''}`;
+        const payload = { id, tags: ['a', 'b'], price: 10.25, nested: { ok: id % 2 === 0 } };
+        const micros = String(id % 1_000_000).padStart(6, '0');
+        records.push({
+          id,
+          amount: new Decimal(`${id}.25`),
+          ratio: empty ? null : id / 3,
+          qty: empty ? null : id % 100,
+          created_at: `2024-01-02T03:04:05.${micros}+00:00`,
+          due_date: empty ? null : '2024-02-29',
+          active: empty ? null : id % 2 === 0,
+          code: empty ? null : `C${id}`,
+          name,
+          payload: empty ? null : payload,
+        });
+        const fields = [
+          String(id),
+          `${id}.25`,
+          empty ? '\\N' : String(id / 3),
+          empty ? '\\N' : String(id % 100),
+          `2024-01-02 03:04:05.${micros}+00`,
+          empty ? '\\N' : '2024-02-29',
+          empty ? '\\N' : id % 2 === 0 ? 't' : 'f',
+          empty ? '\\N' : `C${id}`,
+          copyText(name),
+          empty ? '\\N' : copyText(JSON.stringify(payload)),
+        ];
+        text += `${fields.join('\t')}\n`;
+      }
+      return { records, text };
+    };
+    const batch = (from: number, to: number, native: boolean, formFeed = false): SourceMessage => {
+      const { records, text } = rows(from, to, formFeed);
+      return {
+        type: 'RECORD_BATCH',
+        stream: 'orders',
+        records,
+        ...(native
+          ? {
+              native: {
+                format: 'postgresql-copy-text' as const,
+                fields: columns.map(([name]) => name),
+                types: columns.map(([, , sql]) => sql),
+                data: Buffer.from(text),
+              },
+            }
+          : {}),
+      };
+    };
+    const load = async (native: boolean) => {
+      const config = freshConfig();
+      const debug: string[] = [];
+      const logger = { ...createLogger({ write: () => {} }), debug: (message: string) => void debug.push(message) };
+      // Two native batches, one whose text holds a form feed (\f, which LOAD DATA would read as "f": the records
+      // load instead), then native again; the second run's keys exist: staged and merged from the text.
+      await new MySQL({ config, logger }).load([
+        schema,
+        batch(0, 1200, native),
+        batch(1200, 2400, native),
+        batch(2400, 2600, native, true),
+        batch(2600, 4000, native),
+      ]);
+      await new MySQL({ config, logger }).load([schema, batch(3000, 4500, native)]);
+      return { rows: (await readRows(config.database, 'orders')) ?? [], debug };
+    };
+    const viaRecords = await load(false);
+    const viaNative = await load(true);
+    // The form feed ends the first run's native load: its batch and the next are records, loaded at the commit.
+    expect(viaNative.debug.filter((m) => m.includes('streaming'))).toEqual([
+      expect.stringContaining('streaming native rows into LOAD DATA'),
+      expect.stringContaining('streaming native rows into LOAD DATA'),
+    ]);
+    expect(viaNative.debug.some((m) => m.includes('staged after the direct load'))).toBe(true);
+    expect(viaRecords.rows).toHaveLength(4500);
+    expect(viaNative.rows.map((r) => stringifyExactJson(r))).toEqual(viaRecords.rows.map((r) => stringifyExactJson(r)));
+    const formFed = viaNative.rows.find((r) => String(r['id']) === '2403');
+    expect(formFed?.['name']).toContain('form\ffeed');
+    expect(viaNative.rows.find((r) => String(r['id']) === '16')).toMatchObject({ active: true, created_at: '2024-01-02 03:04:05.000016' });
+  });
+
   it('maps PostgreSQL types to their MySQL equivalents', async () => {
     const config = freshConfig();
     const pg = (type: string, sql: string, extra: Record<string, unknown> = {}) => ({

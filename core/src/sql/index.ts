@@ -18,4 +18,12 @@ export {
   type SqlDialect,
 } from './dialect.js';
 export { StandardDialect, type StandardType, type StandardDialectOptions } from './standard-dialect.js';
-export { SqlSession, type SqlConnection, type SqlTable, type LoadColumn, type SqlSessionOptions, type DirectLoad } from './sql-session.js';
+export {
+  SqlSession,
+  type SqlConnection,
+  type SqlTable,
+  type LoadColumn,
+  type SqlSessionOptions,
+  type DirectLoad,
+  type NativeLoad,
+} from './sql-session.js';

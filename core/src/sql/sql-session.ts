@@ -1,7 +1,7 @@
 import type { ConflictMethod } from '../connector/contract.js';
 import type { DestinationSession, RecordBatch, SessionControl, StreamInfo } from '../destination/destination-session.js';
 import { Decimal, JsonText, stringifyExactJson } from '../protocol/exact-json.js';
-import type { RecordData } from '../protocol/messages.js';
+import type { NativeRows, RecordData } from '../protocol/messages.js';
 import { RecordValidationError } from '../errors.js';
 import { columnType, type LogicalType } from './column-types.js';
 import { base16Error, decodeBase16 } from './content-encoding.js';
@@ -55,15 +55,34 @@ export interface SqlConnection<Type> {
    * usual). A connection that offers it must also accept `createStaging` inside a transaction (MySQL's temporary
    * tables do), since a refused load is staged and merged before the commit.
    */
-  openDirectLoad?(target: TableRef, columns: readonly LoadColumn<Type>[]): Promise<DirectLoad<Type> | undefined>;
+  openDirectLoad?(target: TableRef, columns: readonly LoadColumn<Type>[], native?: NativeLoad<Type>): Promise<DirectLoad<Type> | undefined>;
   begin(): Promise<void>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
   close(): Promise<void>;
 }
 
+/**
+ * A batch's native rows (the source database's own text, RecordBatch.native) as a direct load could take them
+ * unchanged: the column each native field fills, and the values of the table's other columns (metadata, the same
+ * for every row). Columns in neither are left NULL.
+ */
+export interface NativeLoad<Type> {
+  native: NativeRows;
+  /** The column of each native field, in the native order. */
+  columns: LoadColumn<Type>[];
+  constants: { column: LoadColumn<Type>; value: string | number | null }[];
+}
+
 /** A streaming direct load (`SqlConnection.openDirectLoad`). */
 export interface DirectLoad<Type> {
+  /**
+   * The load takes native rows (`writeNative`) instead of rows: the connection could load the native rows it was
+   * opened with unchanged. It then takes only native rows of that same form (fields, types, constants).
+   */
+  readonly native?: boolean;
+  /** Sends native rows' data; false (nothing sent) when this data cannot go unchanged (the session ends the load). */
+  writeNative?(data: Buffer): Promise<boolean>;
   /** Sends rows (each ends with the two staging values, which a direct load ignores); resolves when it may take more. */
   write(rows: readonly unknown[][]): Promise<void>;
   /**
@@ -109,6 +128,8 @@ interface StreamPlan<Type> {
   records: number;
   /** The streaming direct load open for this stream, if any. */
   load?: DirectLoad<Type>;
+  /** The native form (fields, types, constants) a native load of this stream was opened with. */
+  nativeKey?: string;
   /** No streaming load for this stream until the next commit (a delete arrived, or the connection said no). */
   buffering: boolean;
   /**
@@ -259,8 +280,14 @@ export class SqlSession<Type> implements DestinationSession {
     }
     const receivedAt = new Date().toISOString();
     const flagDeletes = this.options.hardDelete && plan.info.conflictMethod !== 'append';
-    const rows: unknown[][] = plan.load ? [] : plan.rows;
     if (batch.records.length > 0) plan.freshVersions?.add(batch.version ?? null);
+    if (batch.native && batch.records.length > 0 && (await this.writeNative(plan, batch))) {
+      plan.records += batch.records.length;
+      this.sequence += batch.records.length;
+      this.bytes += batch.native.data.length;
+      return;
+    }
+    const rows: unknown[][] = plan.load ? [] : plan.rows;
     for (const record of batch.records) {
       const row: unknown[] = plan.columns.map((column) => {
         if ('meta' in column.source) {
@@ -294,6 +321,66 @@ export class SqlSession<Type> implements DestinationSession {
   private direct(plan: StreamPlan<Type>): boolean {
     const method = plan.info.conflictMethod;
     return method === 'append' || (method === 'upsert' && plan.uniqueKey);
+  }
+
+  /**
+   * Native rows straight into a direct load, unchanged (no record is turned into a row): into the stream's open
+   * native load when they have its form, else into a new one when nothing is buffered and no other load is open.
+   * False: the batch takes the record path (a record-mode load may have been opened for it).
+   */
+  private async writeNative(plan: StreamPlan<Type>, batch: RecordBatch): Promise<boolean> {
+    const native = this.nativeLoad(plan, batch);
+    if (!native) return false;
+    const key = `${native.native.fields.join('\0')}\n${native.native.types.join('\0')}\n${stringifyExactJson(native.constants.map((c) => c.value))}`;
+    if (plan.load?.native) {
+      if (plan.nativeKey === key) {
+        if (await plan.load.writeNative?.(native.native.data)) return true;
+        // Refused data (text the engine would read otherwise): records from here on until the commit.
+        await this.endLoad();
+        plan.buffering = true;
+        return false;
+      }
+      await this.endLoad();
+    }
+    if (plan.load || plan.buffering || plan.rows.length > 0 || this.loading !== undefined || !this.connection.openDirectLoad) return false;
+    if (!this.direct(plan)) return false;
+    await this.begin();
+    const load = await this.connection.openDirectLoad(plan.table, this.dataColumns(plan), native);
+    if (!load) {
+      plan.buffering = true;
+      return false;
+    }
+    plan.load = load;
+    plan.nativeKey = key;
+    this.loading = plan;
+    if (!load.native) return false;
+    if (await load.writeNative?.(native.native.data)) return true;
+    await this.endLoad();
+    plan.buffering = true;
+    return false;
+  }
+
+  /** How a batch's native rows map onto the stream's columns, or undefined when they cannot stand for its records. */
+  private nativeLoad(plan: StreamPlan<Type>, batch: RecordBatch): NativeLoad<Type> | undefined {
+    const native = batch.native as NativeRows;
+    // A `_sdc_deleted_at` field makes records deletes; metadata that differs per row or per load needs the records.
+    if (native.fields.length === 0 || native.fields.includes('_sdc_deleted_at')) return undefined;
+    const byField = new Map<string, PlannedColumn<Type>>();
+    for (const column of plan.columns) if ('field' in column.source) byField.set(column.source.field, column);
+    const columns: LoadColumn<Type>[] = [];
+    for (const field of native.fields) {
+      const column = byField.get(field);
+      if (!column || ('field' in column.source && column.source.contentEncoding)) return undefined;
+      columns.push({ name: column.name, type: column.type });
+    }
+    const constants: NativeLoad<Type>['constants'] = [];
+    for (const column of plan.columns) {
+      if (!('meta' in column.source)) continue;
+      if (column.source.meta === '_sdc_table_version')
+        constants.push({ column: { name: column.name, type: column.type }, value: batch.version ?? null });
+      else if (column.source.meta !== '_sdc_deleted_at') return undefined;
+    }
+    return { native, columns, constants };
   }
 
   /** Opens a streaming direct load for the stream's buffered rows and what follows, when the connection can. */
@@ -332,6 +419,7 @@ export class SqlSession<Type> implements DestinationSession {
     if (!plan?.load) return;
     const load = plan.load;
     plan.load = undefined;
+    plan.nativeKey = undefined;
     this.loading = undefined;
     if (!(await load.end())) await this.stageAndMerge(plan, (staging, columns) => load.stage(staging, columns));
   }
