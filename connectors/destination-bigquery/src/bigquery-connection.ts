@@ -6,6 +6,11 @@ import { loadFields, writeLoadFile } from './load-file.js';
 
 /** Reasons of a failed job that mean "try again" (cloud.google.com/bigquery/docs/error-messages). */
 const TRANSIENT_REASONS = new Set(['backendError', 'rateLimitExceeded', 'internalError', 'jobBackendError', 'jobInternalError']);
+/**
+ * A transaction cancelled because another one changed the same table meanwhile (two pipelines writing one table):
+ * reported as `invalidQuery`, but nothing of it was applied, so running it again is safe.
+ */
+const CONCURRENT_UPDATE = /due to concurrent update|Could not serialize access to table/i;
 
 interface ErrorProto {
   reason?: string;
@@ -117,8 +122,10 @@ export class BigQueryConnection implements SqlConnection<StandardType> {
       try {
         return await run();
       } catch (error) {
-        const reason = (error as { errors?: ErrorProto[] }).errors?.[0]?.reason;
-        if (attempt >= this.options.jobRetries || !reason || !TRANSIENT_REASONS.has(reason)) throw bigQueryError(error, what);
+        const first = (error as { errors?: ErrorProto[] }).errors?.[0];
+        const reason = first?.reason;
+        const transient = (reason !== undefined && TRANSIENT_REASONS.has(reason)) || CONCURRENT_UPDATE.test(first?.message ?? '');
+        if (attempt >= this.options.jobRetries || !transient) throw bigQueryError(error, what);
         const wait = Math.min(1000 * 2 ** attempt, 30_000) * (0.5 + Math.random() / 2);
         this.options.logger.warn(`${what} failed (${reason}), trying again in ${Math.round(wait)} ms`, { attempt: attempt + 1 });
         await sleep(wait, this.options.signal);

@@ -67,6 +67,20 @@ describe('destination-bigquery on the stand-in: retries, auth, paging, load erro
     expect(warnings.some((m) => /failed \(rateLimitExceeded\), trying again/.test(m))).toBe(true);
   }, 60_000);
 
+  it('runs a transaction again that BigQuery cancelled for a concurrent update of the same table', async () => {
+    const { standIn, config } = await setUp();
+    await load(config, items);
+    standIn.failJobs({
+      reason: 'invalidQuery',
+      kind: 'query',
+      message: 'Transaction is aborted due to concurrent update against table mage-test:x.items',
+    });
+    const logs: string[] = [];
+    await load(config, [items[0] as SourceMessage, record({ id: 1, name: 'again' }), record({ id: 3, name: 'c' })], logs);
+    expect((await standIn.rows(config.dataset, 'items')).map((r) => r['name']).sort()).toEqual(['again', 'b', 'c']);
+    expect(logs.some((l) => l.startsWith('WARN') && /failed \(invalidQuery\), trying again/.test(l))).toBe(true);
+  }, 60_000);
+
   it('stops after job_retries transient failures, and at once on an error that is not transient', async () => {
     const { standIn, config } = await setUp({}, { job_retries: 1 });
     standIn.failJobs({ reason: 'backendError', kind: 'load', times: 2 });
