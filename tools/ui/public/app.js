@@ -630,7 +630,7 @@ function useRunEvents(runId) {
 
 const LEVELS = ['debug', 'info', 'warn', 'error'];
 
-function LogTail({ lines }) {
+function LogTail({ lines, empty = 'no lines at this level' }) {
   const [level, setLevel] = useState('info');
   const shown = lines.filter((l) => LEVELS.indexOf(l.level) >= LEVELS.indexOf(level)).slice(-200);
   return html`<section class="log" aria-labelledby="log-title">
@@ -638,7 +638,7 @@ function LogTail({ lines }) {
       <div class="field inline"><label for="log-level">Level</label>
         <select id="log-level" value=${level} onChange=${(e) => setLevel(e.target.value)}>${LEVELS.map((l) => html`<option value=${l}>${l} and above</option>`)}</select></div>
     </div>
-    <pre tabindex="0" aria-label="Log lines">${shown.length === 0 ? 'no lines at this level' : shown.map((l) => `${l.time.slice(11, 19)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')}</pre>
+    <pre tabindex="0" aria-label="Log lines">${shown.length === 0 ? empty : shown.map((l) => `${l.time.slice(11, 19)} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')}</pre>
   </section>`;
 }
 
@@ -711,11 +711,11 @@ function Run({ name }) {
       <button type="button" class="primary" onClick=${() => start(false)} disabled=${running}>Start run</button>
       ${hasExecutor ? html`<button type="button" onClick=${() => start(true)} disabled=${running}>Submit to workers</button>` : null}
       <button type="button" onClick=${cancel} disabled=${!running}>Cancel run</button>
-      <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.onWorkers || run.record.executor === 'bullmq' ? html`<span class="badge badge-workers">on workers</span> ` : null}${running ? `${run.committedStates} commits so far` : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
+      <span role="status" aria-live="polite">${run ? html`<${StatusBadge} status=${run.record.status} /> ${run.onWorkers || run.record.executor === 'bullmq' ? html`<span class="badge badge-workers">on workers</span> ` : null}${running ? (run.onWorkers || run.record.executor === 'bullmq' ? `${formatCount(run.streams.reduce((sum, x) => sum + x.rows, 0))} rows so far` : `${run.committedStates} commits so far`) : `${formatCount(run.record.rows)} rows, ${run.record.committedStates} commits`}` : 'Not running.'}</span>
     </div>
     <${ErrorBox} error=${error ?? recordError(run?.record)} />
     ${running && run.discover && run.streams.length === 0 ? html`<p><${DiscoverBar} progress=${run.discover} /></p>` : null}
-    ${run ? html`<${RunStreams} streams=${run.streams} running=${running} rates=${run.rates} /><${LogTail} lines=${run.log} />` : null}
+    ${run ? html`<${RunStreams} streams=${run.streams} running=${running} rates=${run.rates} /><${LogTail} lines=${run.log} empty=${run.onWorkers || run.record.executor === 'bullmq' ? 'the log of a run on the workers is on the workers (mage-int worker prints it)' : undefined} />` : null}
   </section>`;
 }
 
@@ -770,7 +770,7 @@ function History({ name }) {
             (s) =>
               html`<tr data-stream=${s.stream}><th scope="row">${s.stream}</th><td>${s.phase ? html`<${PhaseBadge} phase=${s.phase} />` : html`<span class="muted">–</span>`}</td><td class="num">${formatCount(s.rows)}</td><td class="num">${formatDuration(s.elapsedMs)}</td><td><${PhaseTrail} phases=${s.phases} end=${record.finishedAt} /></td></tr>`,
           )}</tbody></table>
-        <${LogTail} lines=${record.log ?? []} />
+        <${LogTail} lines=${record.log ?? []} empty=${record.executor === 'bullmq' ? 'the log of a run on the workers is on the workers (mage-int worker prints it)' : undefined} />
       </article>`
           : null
       }

@@ -74,6 +74,8 @@ class WatchedRun {
   readonly listeners = new Set<(event: RunEvent) => void>();
   private timer?: NodeJS.Timeout;
   latest?: RunRecord;
+  /** Each stream's phases as seen by polling (until the workers' record has the exact ones). */
+  private readonly seen = new Map<string, { phase: StreamPhase; at: number }[]>();
 
   constructor(
     readonly id: string,
@@ -86,18 +88,31 @@ class WatchedRun {
       const record = await this.load().catch(() => undefined);
       if (record) {
         this.latest = record;
-        const streams = record.streams.map((s) => ({
-          stream: s.stream,
-          rows: s.rows,
-          rowsPerSecond: s.elapsedMs > 0 ? Math.round(s.rows / (s.elapsedMs / 1000)) : 0,
-          elapsedMs: s.elapsedMs,
-          status: (s.phase === 'queued' || s.phase === 'done' || s.phase === 'failed' || s.phase === 'stopped'
-            ? s.phase
-            : 'running') as LiveStream['status'],
-          phase: s.phase ?? 'reading',
-          phaseSince: s.phases?.at(-1)?.at ?? Date.now(),
-          phases: s.phases ?? [],
-        }));
+        const now = Date.now();
+        const streams = record.streams.map((s): LiveStream => {
+          const phase = s.phase ?? 'reading';
+          const seen = this.seen.get(s.stream) ?? [];
+          if (seen.at(-1)?.phase !== phase) seen.push({ phase, at: now });
+          this.seen.set(s.stream, seen);
+          const phases = s.phases?.length ? s.phases : seen;
+          const began = phases.find((p) => p.phase !== 'queued')?.at;
+          const ended = phase === 'done' || phase === 'failed' || phase === 'stopped';
+          const elapsedMs = s.phases?.length
+            ? s.elapsedMs
+            : began !== undefined
+              ? Math.max(0, (ended ? (phases.at(-1)?.at ?? now) : now) - began)
+              : 0;
+          return {
+            stream: s.stream,
+            rows: s.rows,
+            rowsPerSecond: elapsedMs > 0 ? Math.round(s.rows / (elapsedMs / 1000)) : 0,
+            elapsedMs,
+            status: phase === 'queued' || ended ? (phase as LiveStream['status']) : 'running',
+            phase,
+            phaseSince: phases.at(-1)?.at ?? now,
+            phases,
+          };
+        });
         for (const listener of this.listeners) listener({ type: 'progress', streams, committedStates: record.committedStates });
         if (FINAL.includes(record.status)) {
           for (const listener of this.listeners) listener({ type: 'end', record });

@@ -312,6 +312,55 @@ describe('mage-int ui API', () => {
     }
   });
 
+  it('records a LOG_BASED PostgreSQL stream in its snapshot, then streaming changes from the log on the next run', async () => {
+    const database = `mage_ui_cdc_${process.pid}`;
+    const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.query(`CREATE DATABASE ${database}`);
+    const db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database });
+    await db.connect();
+    try {
+      await db.query(
+        `CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT g, 'n' || g FROM generate_series(1, 100) g`,
+      );
+      await project.call('pipelines', {
+        method: 'POST',
+        body: {
+          name: 'cdc',
+          source: { name: 'postgres', config: { host: '127.0.0.1', database, username: 'postgres', schema: 'public' } },
+          destination: { name: 'duckdb', config: { path: 'cdc.duckdb' } },
+        },
+      });
+      await project.call('pipelines/cdc/discover', { method: 'POST' });
+      const saved = await project.call('pipelines/cdc/streams', {
+        method: 'PUT',
+        body: { streams: { 'public-items': { selected: true, replicationMethod: 'LOG_BASED' } } },
+      });
+      expect(saved.status, JSON.stringify(saved.body)).toBe(200);
+      const phasesOf = (record: RunRecord) => record.streams.find((s) => s.stream === 'items')?.phases?.map((p) => p.phase);
+
+      const first = await project.call<{ runId: string }>('pipelines/cdc/runs', { method: 'POST', body: {} });
+      const snapshot = await followRun(project, first.body.runId, () => {});
+      expect(snapshot).toMatchObject({ status: 'completed', rows: 100 });
+      expect(phasesOf(snapshot)?.slice(0, 3)).toEqual(['queued', 'snapshot', 'waiting-for-commit']);
+      expect(phasesOf(snapshot)?.at(-1)).toBe('done');
+
+      await db.query(`INSERT INTO items SELECT g, 'n' || g FROM generate_series(101, 105) g`);
+      const second = await project.call<{ runId: string }>('pipelines/cdc/runs', { method: 'POST', body: {} });
+      const changes = await followRun(project, second.body.runId, () => {});
+      expect(changes).toMatchObject({ status: 'completed', rows: 5 });
+      expect(phasesOf(changes)).toContain('streaming');
+      expect(phasesOf(changes)).not.toContain('snapshot');
+      expect(phasesOf(changes)?.at(-1)).toBe('done');
+    } finally {
+      await db.end();
+      await admin.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = $1`, [database]);
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+
   it('cancels a run: the record says cancelled and the state of the last commit is kept', async () => {
     await project.call('pipelines', {
       method: 'POST',

@@ -3,15 +3,16 @@
 // live, from the one run-record store the workers write. Needs `npm run build`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BullmqExecutor } from '@mage-int/executor-bullmq';
 import type { RunRecord } from '@mage-int/core';
 import { Redis } from 'ioredis';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProjectUi } from './ui-harness.js';
+import { OUTPUT_DIR, startProjectUi } from './ui-harness.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'cli', 'bin', 'run.js');
 // A prefix of this file's own: other tests may use the same Redis at the same time.
@@ -175,5 +176,47 @@ describe('mage-int ui with the BullMQ executor', () => {
       const file = join(project.dir, 'pipelines', '.mage-int', 'runs', 'big', `${runId}.json`);
       return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as RunRecord).status === 'cancelled';
     });
+  }, 120_000);
+
+  it('in chromium: "Submit to workers" runs on the worker, the page follows its streams to done, history marks it', async () => {
+    const executable = process.env['MAGE_INT_CHROMIUM'] ?? '/usr/bin/chromium';
+    if (!existsSync(executable)) throw new Error(`no browser at ${executable}: apt-get install -y chromium (or set MAGE_INT_CHROMIUM)`);
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await project.call('pipelines', {
+      method: 'POST',
+      body: {
+        name: 'remote',
+        source: { name: 'faker', config: { customers: 20000, products: 50, orders: 400000, batch_size: 5000 } },
+        destination: { name: 'duckdb', config: { path: 'remote.duckdb', batch_size_rows: 50000 } },
+      },
+    });
+    const browser = await chromium.launch({ executablePath: executable, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      page.setDefaultTimeout(60_000);
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      await page.goto(`${project.ui.url}#/p/remote/run`);
+      await page.getByRole('button', { name: 'Submit to workers' }).click();
+      await page.getByRole('status').getByText('on workers').waitFor();
+      await page.locator('tr[data-stream="orders"] [data-phase="reading"]').waitFor();
+      await page.screenshot({ path: join(OUTPUT_DIR, 'run-workers.png'), fullPage: true });
+      await page.getByRole('status').getByText('completed').waitFor();
+      await page
+        .locator('tr[data-stream="orders"] td[data-rows]')
+        .filter({ hasText: /^400,000$/ })
+        .waitFor();
+      expect(await page.locator('tr[data-stream] [data-phase="done"]').count()).toBe(3);
+
+      await page.getByRole('link', { name: 'History' }).click();
+      const detail = page.getByRole('article', { name: 'Run details' });
+      await detail.getByText(/^On the workers \(run /).waitFor();
+      expect(await page.locator('table.runs .badge-workers').count()).toBe(1);
+      expect(await detail.locator('tr[data-stream="orders"] .phase-trail').textContent()).toMatch(/reading .* → done$/);
+      await page.screenshot({ path: join(OUTPUT_DIR, 'history-workers.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 120_000);
 });
