@@ -23,7 +23,13 @@ function formatOf(format: ResponseFormat, response: HttpResponse): Exclude<Respo
  * undone by fetch already), read as JSON, JSON Lines or CSV, then `selector` applied (a JSONPath whose single
  * list result is the records, or whose several results are). Every record must be an object.
  */
-export function decodeRecords(response: HttpResponse, format: ResponseFormat, selector: string | undefined, stream: string): RecordData[] {
+export function decodeRecords(
+  response: HttpResponse,
+  format: ResponseFormat,
+  selector: string | undefined,
+  stream: string,
+  columns?: readonly string[],
+): RecordData[] {
   const gzipped = isGzip(response.bytes);
   const text = gzipped ? gunzipSync(response.bytes).toString('utf8') : response.text;
   const kind = formatOf(format, response);
@@ -45,7 +51,8 @@ export function decodeRecords(response: HttpResponse, format: ResponseFormat, se
       hint: `set data_selector to where the records are; the answer's fields: ${typeof body === 'object' ? Object.keys(body as object).join(', ') : typeof body}`,
     });
   }
-  const records = found as unknown[];
+  let records = found as unknown[];
+  if (columns) records = asObjects(records, columns);
   for (const [i, record] of records.entries()) {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new ConnectorError(
@@ -61,6 +68,22 @@ export function decodeRecords(response: HttpResponse, format: ResponseFormat, se
     }
   }
   return records as RecordData[];
+}
+
+/**
+ * `columns` (Mage's): records that are not objects become objects — a list of values by position, one value as the
+ * first column; with no names given, `col0`, `col1`, … as many as the longest list.
+ */
+function asObjects(records: unknown[], columns: readonly string[]): unknown[] {
+  const isObject = (r: unknown) => typeof r === 'object' && r !== null && !Array.isArray(r);
+  if (records.every(isObject)) return records;
+  const width = Math.max(1, ...records.map((r) => (Array.isArray(r) ? r.length : 1)));
+  const names = columns.length > 0 ? columns : Array.from({ length: width }, (_, i) => `col${i}`);
+  return records.map((r) => {
+    if (isObject(r)) return r;
+    const values = Array.isArray(r) ? r : [r];
+    return Object.fromEntries(names.map((name, i) => [name, values[i] ?? null]));
+  });
 }
 
 function parseJson(text: string, stream: string, response: HttpResponse): unknown {

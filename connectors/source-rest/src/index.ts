@@ -11,6 +11,7 @@ import {
 import spec from '../spec.json' with { type: 'json' };
 import { discoverCatalog, sampleRecords } from './discover.js';
 import type { Config } from './generated/config.js';
+import { manifestOf } from './mage-api.js';
 import { restStreams } from './streams.js';
 
 export type { Config as RestConfig } from './generated/config.js';
@@ -26,7 +27,7 @@ const source = defineSource<Config>({
   spec: spec as JsonSchema,
   async check(config, ctx): Promise<CheckResult> {
     try {
-      const streams = restStreams(config, ctx);
+      const streams = restStreams(manifestOf(config), ctx);
       // The first stream without a parent answers for the base URL and the credentials.
       const root = streams.find((s) => !s.resource.parent) ?? streams[0];
       if (root) await sampleRecords(root, 1, ctx);
@@ -36,10 +37,11 @@ const source = defineSource<Config>({
     }
   },
   async discover(config, ctx) {
-    return discoverCatalog(config, restStreams(config, ctx), ctx);
+    const manifest = manifestOf(config);
+    return discoverCatalog(manifest, restStreams(manifest, ctx), ctx);
   },
   read(config, catalog, state, ctx) {
-    return readStreams(restStreams(config, ctx), catalog, state, ctx);
+    return readStreams(restStreams(manifestOf(config), ctx), catalog, state, ctx);
   },
 });
 

@@ -2,8 +2,9 @@ import { ConfigError, type JsonSchema } from '@mage-int/core';
 import type { Config, Endpoint, ProcessingStep } from './generated/config.js';
 import { checkedPath, filterPredicate } from './json-path.js';
 import { checkReferences } from './placeholders.js';
+import type { Manifest } from './mage-api.js';
 
-export type ResourceConfig = Config['resources'][number];
+export type ResourceConfig = NonNullable<Config['resources']>[number];
 
 /** A resource with its defaults applied and its references checked. */
 export interface Resource {
@@ -35,7 +36,7 @@ function mergeEndpoint(defaults: Endpoint | undefined, own: Endpoint | undefined
  * exist (one per child, no cycles), JSONPaths and filter expressions that parse, merge without a key. Errors name
  * the resource and the setting.
  */
-export function resolveResources(config: Config): Resource[] {
+export function resolveResources(config: Manifest): Resource[] {
   const defaults = config.resource_defaults ?? {};
   const names = config.resources.map((r) => r.name);
   const seen = new Set<string>();

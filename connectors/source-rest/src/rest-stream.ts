@@ -177,7 +177,8 @@ export class RestStream extends HttpStream {
 
   protected override parseRecords(response: HttpResponse, sync: StreamSync): RecordData[] {
     if (response.ignored) return [];
-    return decodeRecords(response, this.resource.endpoint.response_format ?? 'auto', this.selector, sync.tapStreamId);
+    const { endpoint } = this.resource;
+    return decodeRecords(response, endpoint.response_format ?? 'auto', this.selector, sync.tapStreamId, endpoint.columns);
   }
 
   override async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {

@@ -1,11 +1,11 @@
 import { HttpClient, type ConnectorContext } from '@mage-int/core';
 import { buildAuth } from './build-auth.js';
-import type { Config } from './generated/config.js';
+import type { Manifest } from './mage-api.js';
 import { resolveResources, type Resource } from './manifest.js';
 import { responseRules, RestStream } from './rest-stream.js';
 
 /** The HTTP client every stream of a run shares (one request budget, one token). */
-export function restClient(config: Config, ctx: ConnectorContext): HttpClient {
+export function restClient(config: Manifest, ctx: ConnectorContext): HttpClient {
   const client = config.client;
   return new HttpClient({
     baseUrl: client.base_url,
@@ -22,7 +22,7 @@ export function restClient(config: Config, ctx: ConnectorContext): HttpClient {
 }
 
 /** Every resource of the manifest as a stream, parents built before their children. */
-export function restStreams(config: Config, ctx: ConnectorContext, client: HttpClient = restClient(config, ctx)): RestStream[] {
+export function restStreams(config: Manifest, ctx: ConnectorContext, client: HttpClient = restClient(config, ctx)): RestStream[] {
   const resources = resolveResources(config);
   const built = new Map<string, RestStream>();
   const build = (resource: Resource): RestStream => {

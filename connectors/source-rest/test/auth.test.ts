@@ -18,7 +18,7 @@ async function api(
   });
 }
 
-function config(url: string, auth: NonNullable<RestConfig['client']['auth']>): RestConfig {
+function config(url: string, auth: NonNullable<NonNullable<RestConfig['client']>['auth']>): RestConfig {
   return {
     client: { base_url: url, auth, paginator: { type: 'page_number', page_size: 4, page_size_param: 'size' } },
     resources: [{ name: 'items', primary_key: 'id', infer_schema: false }],
@@ -27,7 +27,10 @@ function config(url: string, auth: NonNullable<RestConfig['client']['auth']>): R
 
 describe('auth', () => {
   it('bearer, API key in a header, a query parameter and a cookie, and HTTP basic', async () => {
-    const cases: [NonNullable<RestConfig['client']['auth']>, (h: Record<string, string | string[] | undefined>, u: URL) => boolean][] = [
+    const cases: [
+      NonNullable<NonNullable<RestConfig['client']>['auth']>,
+      (h: Record<string, string | string[] | undefined>, u: URL) => boolean,
+    ][] = [
       [{ type: 'bearer', token: 't0k' }, (h) => h['authorization'] === 'Bearer t0k'],
       [{ type: 'api_key', name: 'X-API-Key', api_key: 'k3y' }, (h) => h['x-api-key'] === 'k3y'],
       [{ type: 'api_key', name: 'api_key', api_key: 'k3y', location: 'query' }, (_h, u) => u.searchParams.get('api_key') === 'k3y'],

@@ -43,7 +43,7 @@ describe('the manifest is checked before any request, with errors naming the res
   });
 
   it('references, JSONPaths, filter expressions and keys are checked too', async () => {
-    const r = (extra: Partial<RestConfig['resources'][number]>) =>
+    const r = (extra: Partial<NonNullable<RestConfig['resources']>[number]>) =>
       ({ client, resources: [{ name: 'users' }, { name: 'posts', ...extra }] }) as RestConfig;
     expect(await semanticProblem(r({ endpoint: { path: 'users/{resources.user.id}/posts' } }))).toMatchObject({
       code: 'PARENT_UNKNOWN',

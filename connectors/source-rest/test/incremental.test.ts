@@ -24,7 +24,7 @@ async function api(events: Event[], filters = true) {
 
 function manifest(
   url: string,
-  incremental: NonNullable<NonNullable<RestConfig['resources'][number]['endpoint']>['incremental']>,
+  incremental: NonNullable<NonNullable<NonNullable<RestConfig['resources']>[number]['endpoint']>['incremental']>,
 ): RestConfig {
   return {
     client: { base_url: url, paginator: { type: 'offset', limit: 3, total_path: 'total' } },

@@ -79,7 +79,7 @@ function manifest(url: string, resources: RestConfig['resources']): RestConfig {
 }
 
 describe('paginators: every one follows its pages to the last, exactly once each', () => {
-  const cases: [string, RestConfig['resources'][number], number][] = [
+  const cases: [string, NonNullable<RestConfig['resources']>[number], number][] = [
     [
       'json_link',
       { name: 'json_link', endpoint: { path: 'json_link', paginator: { type: 'json_link', next_url_path: '$.links.next' } } },

@@ -23,7 +23,7 @@ async function api(data: ReturnType<typeof world>) {
   });
 }
 
-function manifest(url: string, child: Partial<RestConfig['resources'][number]> = {}): RestConfig {
+function manifest(url: string, child: Partial<NonNullable<RestConfig['resources']>[number]> = {}): RestConfig {
   return {
     client: { base_url: url, paginator: { type: 'single_page' } },
     resource_defaults: { primary_key: 'id' },

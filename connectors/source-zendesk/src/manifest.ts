@@ -16,7 +16,7 @@ export const ZENDESK_PLAN_LIMITS: Readonly<Record<ResolvedConfig['plan'], number
 /** The incremental exports return up to 1,000 objects a page and allow 10 requests a minute: always ask for full pages. */
 const EXPORT_PAGE_SIZE = 1000;
 
-type Auth = NonNullable<RestConfig['client']['auth']>;
+type Auth = NonNullable<NonNullable<RestConfig['client']>['auth']>;
 
 /** Basic `{email}/token:{api_token}`, or the OAuth token as a bearer; errors name the settings to fix. */
 function auth(config: ResolvedConfig): { auth: Auth; credential: string } {

@@ -1,0 +1,81 @@
+// Mage's `api` source config (one URL: url, method, query, payload, headers, response_parser, columns), as its docs
+// show it, read by source-rest against a local server.
+import { describe, expect, it } from 'vitest';
+import type { RestConfig } from '../src/index.js';
+import { json, readAll, serve } from './helpers.js';
+
+const docs = {
+  response: {
+    numFound: 2,
+    docs: [
+      { id: '10.1371/a', author_display: ['Rayna I. Kraeva', 'Dragomir B. Krastev'], score: 6.7 },
+      { id: '10.1371/b', author_display: ['Ada Lovelace'], score: 5.1 },
+    ],
+  },
+};
+
+describe("Mage's api source", () => {
+  it('GET with query (merged into the url’s), headers, and response_parser in dot notation; values become records by columns', async () => {
+    const server = await serve((_req, res, url) =>
+      url.pathname === '/search' ? json(res, 200, docs) : json(res, 404, { error: 'not found' }),
+    );
+    const config = {
+      url: `${server.url}/search?fl=id`,
+      query: { q: 'title:DNA' },
+      headers: { 'Content-Type': 'application/json', token: 'abc123' },
+      response_parser: 'response.docs[0].author_display',
+      columns: ['author_display'],
+    } as RestConfig;
+    const { records, catalog } = await readAll(config);
+    expect(catalog.streams.map((s) => s.stream)).toEqual(['api']);
+    expect(records['api']).toEqual([{ author_display: 'Rayna I. Kraeva' }, { author_display: 'Dragomir B. Krastev' }]);
+    const request = server.requests.at(-1);
+    expect(Object.fromEntries(request?.url.searchParams ?? [])).toEqual({ fl: 'id', q: 'title:DNA' });
+    expect(request?.headers['token']).toBe('abc123');
+  });
+
+  it('without response_parser the answer’s list is the records; lists of values get col0, col1… without columns', async () => {
+    const server = await serve((_req, res, url) =>
+      url.pathname === '/coins/markets'
+        ? json(res, 200, [
+            { id: 'bitcoin', current_price: 17154.23 },
+            { id: 'ether', current_price: 1200.5 },
+          ])
+        : json(res, 200, {
+            rows: [
+              ['a', 1],
+              ['b', 2, true],
+            ],
+          }),
+    );
+    const coins = await readAll({ url: `${server.url}/coins/markets`, query: { vs_currency: 'usd' } } as RestConfig);
+    expect(coins.records['api']?.map((r) => r['id'])).toEqual(['bitcoin', 'ether']);
+    expect(server.requests.at(-1)?.url.searchParams.get('vs_currency')).toBe('usd');
+
+    const rows = await readAll({ url: `${server.url}/rows`, response_parser: 'rows' } as RestConfig);
+    expect(rows.records['api']).toEqual([
+      { col0: 'a', col1: 1, col2: null },
+      { col0: 'b', col1: 2, col2: true },
+    ]);
+  });
+
+  it('POST sends the payload as JSON; url with client/resources, or Mage keys without url, are refused', async () => {
+    const server = await serve((req, res, _url, body) =>
+      req.method === 'POST' ? json(res, 200, { users: [{ first_name: JSON.parse(body).user.first_name, power: 10 }] }) : json(res, 405, {}),
+    );
+    const { records } = await readAll({
+      url: `${server.url}/users`,
+      method: 'POST',
+      payload: { user: { first_name: 'Urza', power: 10 } },
+      headers: { 'Content-Type': 'application/json' },
+      response_parser: 'users',
+    } as RestConfig);
+    expect(records['api']).toEqual([{ first_name: 'Urza', power: 10 }]);
+    expect(server.requests.at(-1)?.method).toBe('POST');
+
+    await expect(readAll({ url: server.url, client: { base_url: server.url }, resources: [{ name: 'x' }] } as RestConfig)).rejects.toThrow(
+      /"url" \(Mage's api source\) and client\/resources both describe the API/,
+    );
+    await expect(readAll({ query: { a: '1' } } as RestConfig)).rejects.toThrow(/query \(Mage's api source\) need "url"/);
+  });
+});
