@@ -29,8 +29,10 @@ export interface BatchFileInput {
   out: string;
 }
 
-const DUCK_TRUE = `('true', 't', 'yes', 'y', '1')`;
-const DUCK_FALSE = `('false', 'f', 'no', 'n', '0')`;
+// Equalities, not IN lists: DuckDB plans an IN list of constants as a join over every row.
+const oneOf = (value: string, words: readonly string[]) => `(${words.map((w) => `${value} = '${w}'`).join(' OR ')})`;
+const TRUE_WORDS = ['true', 't', 'yes', 'y', '1'];
+const FALSE_WORDS = ['false', 'f', 'no', 'n', '0'];
 
 /** SQL of one converted field: its value, and the helper columns it reads (computed once per row, in inner SELECTs). */
 interface Conversion {
@@ -82,7 +84,7 @@ function convertedText(c: string, schema: JsonSchema): Conversion | undefined | 
       inner: [],
       middle: [],
       value: `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} = 'true' THEN true WHEN ${c} = 'false' THEN false
-        WHEN ${lower} IN ${DUCK_TRUE} THEN true WHEN ${lower} IN ${DUCK_FALSE} THEN false ELSE error('not a boolean') END`,
+        WHEN ${oneOf(lower, TRUE_WORDS)} THEN true WHEN ${oneOf(lower, FALSE_WORDS)} THEN false ELSE error('not a boolean') END`,
     };
   }
   // Objects and arrays (parsed JSON): the record path only.
