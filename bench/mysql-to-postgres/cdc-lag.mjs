@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { lagFigures, paceWrites, waitFor } from '../lib/cdc-lag.mjs';
 import { MY, PG, psql } from '../lib/databases.mjs';
 import { ROOT } from '../lib/measure.mjs';
 
@@ -66,43 +67,22 @@ try {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   // The snapshot of the empty table creates it in PostgreSQL; then PostgreSQL stamps arrivals.
-  for (let i = 0; ; i++) {
-    const exists = psql(database, `SELECT to_regclass('cdc.ev') IS NOT NULL`);
-    if (exists === 't') break;
-    if (i > 600) throw new Error('the destination table never appeared');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor('the destination table', () => psql(database, `SELECT to_regclass('cdc.ev') IS NOT NULL`) === 't');
   psql(database, `ALTER TABLE cdc.ev ADD COLUMN loaded_at timestamptz DEFAULT clock_timestamp()`);
 
   const writer = await mysql.createConnection({ ...MY, database });
   await writer.query(`SET time_zone = '+00:00'`);
-  const perTick = Math.max(1, Math.round(rate / 100)); // 100 transactions a second
-  const started = performance.now();
-  let written = 0;
-  while (performance.now() - started < seconds * 1000) {
-    const due = Math.floor(((performance.now() - started) / 1000) * rate);
-    if (written < due) {
-      const n = Math.min(perTick, due - written);
-      await writer.query(`INSERT INTO ev (written_at, payload) VALUES ${Array.from({ length: n }, () => `(NOW(6), 'x')`).join(',')}`);
-      written += n;
-    } else await new Promise((r) => setTimeout(r, 2));
-  }
-  const writeSeconds = (performance.now() - started) / 1000;
+  const { written, writeRate } = await paceWrites(rate, seconds, (n) =>
+    writer.query(`INSERT INTO ev (written_at, payload) VALUES ${Array.from({ length: n }, () => `(NOW(6), 'x')`).join(',')}`),
+  );
   await writer.end();
-  for (let i = 0; ; i++) {
-    if (Number(psql(database, `SELECT count(*) FROM cdc.ev`)) >= written) break;
-    if (i > 600) throw new Error(`only ${psql(database, 'SELECT count(*) FROM cdc.ev')} of ${written} rows arrived`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const lag = psql(
-    database,
-    `SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY l)::numeric, 3) || ' ' || round(percentile_cont(0.95) WITHIN GROUP (ORDER BY l)::numeric, 3) || ' ' || round(max(l)::numeric, 3)
-       FROM (SELECT extract(epoch FROM loaded_at - (written_at AT TIME ZONE 'UTC')) AS l FROM cdc.ev) t`,
-  ).split(' ');
+  await waitFor(`${written} rows in PostgreSQL`, () => Number(psql(database, `SELECT count(*) FROM cdc.ev`)) >= written);
+  const figures = lagFigures(database, 'cdc.ev', `extract(epoch FROM loaded_at - (written_at AT TIME ZONE 'UTC'))`);
+  const lag = [figures.p50, figures.p95, figures.max];
   const result = {
     rows: written,
-    writeRate: Math.round(written / writeSeconds),
-    lagSeconds: { p50: Number(lag[0]), p95: Number(lag[1]), max: Number(lag[2]) },
+    writeRate,
+    lagSeconds: figures,
     maxLagSetting: args['max-lag'] !== undefined ? Number(args['max-lag']) : 'default',
   };
   console.log(`wrote ${written} rows at ${result.writeRate}/s; end-to-end lag p50 ${lag[0]} s, p95 ${lag[1]} s, max ${lag[2]} s`);

@@ -83,6 +83,19 @@ export {
 } from './source-kit/source-stream.js';
 export { StateTracker } from './source-kit/state-tracker.js';
 export { startFullTable, pickKeys, type FullTableStart } from './source-kit/full-table.js';
+export {
+  keyRangeStateKey,
+  keyRangeKeys,
+  keyRangeBookmarks,
+  rangesBetween,
+  startKeyRange,
+  keyRangeDone,
+  finishKeyRanges,
+  type KeyRange,
+  type KeyRangeTask,
+  type KeyRangeBookmark,
+  type KeyRangeStart,
+} from './source-kit/key-ranges.js';
 export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKeyset, type KeysetPosition } from './source-kit/keyset.js';
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';
@@ -193,6 +206,6 @@ export { definitionTransform, loadTransformModule } from './transform/module-tra
 export { runAfterLoad, AfterLoadError, type AfterLoadStep, type AfterLoadSql, type AfterLoadCommand } from './transform/after-load.js';
 export { runMapperCli } from './transform/mapper-cli.js';
 export type { Executor, RunRequest, RunInfo, RunTaskInfo, RunStatus, ScheduleInfo } from './executor/executor.js';
-export { planRun, type RunPlan, type RunTask } from './executor/run-plan.js';
+export { planRun, taskPhases, type RunPlan, type RunTask } from './executor/run-plan.js';
 export { runPipelineTask, pipelineSecrets, type RunTaskOptions, type RunTaskResult, type TaskSecrets } from './executor/run-task.js';
 export { InProcessExecutor } from './executor/in-process-executor.js';

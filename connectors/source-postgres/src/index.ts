@@ -24,7 +24,8 @@ import type { Config, ResolvedConfig } from './generated/config.js';
 import { hasLogPosition } from './log-setup.js';
 import { preflight } from './preflight.js';
 import { commitLogPosition, readLogBased } from './read-log-based.js';
-import { readFullTable, type ReadEnv } from './read-full-table.js';
+import { finalizeKeyRanges, readFullTable, readKeyRange, type ReadEnv } from './read-full-table.js';
+import { keyRanges } from './key-ranges.js';
 import { readIncremental } from './read-incremental.js';
 import { resolveSlotNames, type SlotNames } from './slot-names.js';
 import { dropSlots, listSlots } from './slots.js';
@@ -119,7 +120,10 @@ async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx
         const plan = await planTable(client, stream, registry, ctx.logger, rk ? [rk] : []);
         tracker.syncing(stream.tap_stream_id);
         ctx.logger.info(`syncing ${stream.tap_stream_id} (${method})`);
+        const range = ctx.keyRange?.stream === stream.tap_stream_id && method === 'FULL_TABLE' ? ctx.keyRange : undefined;
         if (rk) yield* readIncremental(env, plan, rk);
+        else if (range?.finalize) yield* finalizeKeyRanges(env, plan, range);
+        else if (range) yield* readKeyRange(env, plan, range);
         else yield* readFullTable(env, plan);
       } catch (error) {
         throw explainError(error, config, stream.tap_stream_id);
@@ -150,6 +154,7 @@ const source = defineSource<Config>({
     preflight: (config, catalog, state, ctx) => preflightRead(filled(config), catalog, state, ctx),
     listSlots: (config, state, ctx) => listSlots(filled(config), state, ctx),
     dropSlots: (config, state, ctx) => dropSlots(filled(config), state, ctx),
+    keyRanges: (config, stream, count, ctx) => keyRanges(filled(config), stream, count, ctx),
   },
 });
 export default source;

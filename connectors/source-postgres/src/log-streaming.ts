@@ -28,6 +28,11 @@ const MARKER_PREFIX = 'mage-int:end';
 const STATUS_INTERVAL_MS = 10_000;
 /** Flush buffered changes at least this often, so destinations see a steady stream. */
 const FLUSH_INTERVAL_MS = 1_000;
+/**
+ * Following: committed changes leave within this, a small part of the lag budget (`max_lag_seconds`, default
+ * 0.5 s), as source-mysql does.
+ */
+const FOLLOW_FLUSH_MS = 100;
 
 /** Per-stream decoding state while streaming. */
 interface LiveStream {
@@ -135,6 +140,7 @@ export async function* streamChanges(
   let dirty = false;
   let keepaliveAsked = 0;
   const heartbeatMs = config.heartbeat_seconds * 1000;
+  const flushMs = options.follow ? FOLLOW_FLUSH_MS : FLUSH_INTERVAL_MS;
 
   const flush = async function* (all: boolean): AsyncGenerator<SourceMessage> {
     for (const s of live.values()) {
@@ -155,7 +161,7 @@ export async function* streamChanges(
       if (ctx.signal.aborted) return;
       let wal;
       try {
-        wal = await stream.next(Math.min(FLUSH_INTERVAL_MS, heartbeatMs));
+        wal = await stream.next(Math.min(flushMs, heartbeatMs));
       } catch (error) {
         if (ctx.signal.aborted) return; // cancelled: closing the connection ended the stream
         throw explainError(error, config);
@@ -177,7 +183,7 @@ export async function* streamChanges(
           dirty = false;
           lastStateAt = now;
         }
-        if (!inTransaction && now - keepaliveAsked >= (marker ? FLUSH_INTERVAL_MS : heartbeatMs)) {
+        if (!inTransaction && now - keepaliveAsked >= (marker ? flushMs : heartbeatMs)) {
           keepaliveAsked = now;
           stream.sendStatus(session.confirmed, true);
         }
@@ -187,7 +193,7 @@ export async function* streamChanges(
         if (wal.replyRequested) stream.sendStatus(session.confirmed);
         // Keepalives keep coming while the server decodes other databases' WAL, so the stream is never idle: changes
         // waiting since their commit leave after the flush interval here too, not only after a quiet second.
-        if (!inTransaction && dirty && now - lastStateAt >= FLUSH_INTERVAL_MS) {
+        if (!inTransaction && dirty && now - lastStateAt >= flushMs) {
           yield* flush(true);
           yield env.tracker.message();
           dirty = false;
@@ -218,7 +224,7 @@ export async function* streamChanges(
           inTransaction = false;
           advance(message.endLsn);
           dirty = true;
-          if (now - lastStateAt >= FLUSH_INTERVAL_MS || [...live.values()].some((s) => s.pending.length >= env.batchSize)) {
+          if (now - lastStateAt >= flushMs || [...live.values()].some((s) => s.pending.length >= env.batchSize)) {
             yield* flush(true);
             yield env.tracker.message();
             dirty = false;

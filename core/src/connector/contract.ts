@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
 import type { BatchFormat, SourceMessage, StateMessage } from '../protocol/messages.js';
+import type { KeyRange, KeyRangeTask } from '../source-kit/key-ranges.js';
 import type { State } from '../state/state.js';
 import type { DiscoverContext } from './discover-progress.js';
 import type { Logger } from './logger.js';
@@ -21,6 +22,11 @@ export interface ConnectorContext {
    * current when the run started (`mage-int run --follow`, `follow: true` in the pipeline file).
    */
   follow?: boolean;
+  /**
+   * Read only one key range of one FULL_TABLE stream (or finalize its split): a run task of a stream split over
+   * workers (see source-kit/key-ranges.ts). The range's bounds and bookmark are in the state. Absent: whole streams.
+   */
+  keyRange?: KeyRangeTask;
   /**
    * Set by the runner for a source's `read` only when its destination loads Singer BATCH files itself
    * (`Destination.loadsBatchFiles`) and nothing between them needs the records (no transform, no field projection):
@@ -148,6 +154,13 @@ export interface SourceOperations<Config = Record<string, unknown>> {
   listSlots?(config: Config, state: State, ctx: ConnectorContext): Promise<LogSlot[]>;
   /** Drops the pipeline's log slots (and what belongs to them only); returns what was dropped, e.g. `replication slot x`. */
   dropSlots?(config: Config, state: State, ctx: ConnectorContext): Promise<string[]>;
+  /**
+   * Up to `count` key ranges of a keyed FULL_TABLE stream of about equal size, bounds from the database (key
+   * percentiles, not rows counted by the caller), so one large table is read by several workers at once. Fewer
+   * when the table is small or its keys repeat; one open range when it cannot split. The source then reads
+   * `ctx.keyRange` tasks.
+   */
+  keyRanges?(config: Config, stream: Catalog['streams'][number], count: number, ctx: ConnectorContext): Promise<KeyRange[]>;
 }
 
 /** A destination loads Singer messages into a system. */

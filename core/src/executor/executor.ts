@@ -1,3 +1,5 @@
+import type { KeyRangeTask } from '../source-kit/key-ranges.js';
+
 /**
  * Where pipeline runs execute: in this process, or on workers behind a queue (@mage-int/executor-bullmq). The CLI's
  * `submit`, `runs` and `schedule` speak only this interface, so another engine (Temporal) is one more implementation.
@@ -18,6 +20,8 @@ export type RunStatus = 'waiting' | 'running' | 'completed' | 'failed' | 'cancel
 /** One part of a run: some streams of the pipeline, run on one worker at a time. */
 export interface RunTaskInfo {
   streams: string[];
+  /** A key range of a split stream, or its finalize step. */
+  keyRange?: KeyRangeTask;
   status: RunStatus;
   rows: number;
   /** Attempts made so far (retries after failures). */

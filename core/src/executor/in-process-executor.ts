@@ -36,7 +36,13 @@ export class InProcessExecutor implements Executor {
     try {
       const plan = await planRun(request, { logger: this.logger, signal });
       info.pipelineId = plan.pipelineId;
-      info.tasks = plan.tasks.map((t) => ({ streams: t.streams, status: 'waiting', rows: 0, attempts: 0 }));
+      info.tasks = plan.tasks.map((t) => ({
+        streams: t.streams,
+        ...(t.keyRange ? { keyRange: t.keyRange } : {}),
+        status: 'waiting',
+        rows: 0,
+        attempts: 0,
+      }));
       for (const [index, task] of plan.tasks.entries()) {
         const taskInfo = info.tasks[index]!;
         taskInfo.status = 'running';

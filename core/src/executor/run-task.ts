@@ -4,6 +4,7 @@ import { loadPipelineFile, type PipelineConfig } from '../pipeline/pipeline-conf
 import { pipeline, pipelineFromConfig, type PipelineDefinition } from '../pipeline/pipeline.js';
 import type { RunProgress } from '../runner/run-pipeline.js';
 import { PostgresStateStore } from '../state/postgres-state-store.js';
+import { keyRangeStateKey } from '../source-kit/key-ranges.js';
 import type { RunRequest } from './executor.js';
 import type { RunTask } from './run-plan.js';
 
@@ -39,6 +40,18 @@ export function pipelineSecrets(config: PipelineConfig, definition: PipelineDefi
 }
 
 /**
+ * The state rows a task writes and locks: its streams' own; a key range's task only its range's bookmark (the ranges
+ * of one stream run at once), the finalize step the stream's and every range's.
+ */
+function stateScope(task: RunTask): string[] {
+  const range = task.keyRange;
+  if (!range) return task.streams;
+  if (range.finalize)
+    return [range.stream, ...Array.from({ length: range.count }, (_, i) => keyRangeStateKey(range.stream, i + 1, range.count))];
+  return [keyRangeStateKey(range.stream, range.index ?? 0, range.count)];
+}
+
+/**
  * Runs one task of a run in this process: the pipeline file loaded here (its `${VAR}`s from this environment), only
  * the task's streams, and — with the PostgreSQL state store — a store that writes and locks only those streams, so
  * tasks of one run on different workers merge their bookmarks. `secrets` is filled as soon as they are known.
@@ -54,12 +67,13 @@ export async function runPipelineTask(
   const { definition } = built;
   secrets.secrets = pipelineSecrets(config, definition);
   const store = definition.stateStore;
-  const scoped = store instanceof PostgresStateStore && task.streams.length > 0 ? store.forStreams(task.streams) : store;
+  const scoped = store instanceof PostgresStateStore && task.streams.length > 0 ? store.forStreams(stateScope(task)) : store;
   const logger = createLogger({ level: options.logLevel, secrets: secrets.secrets, ...(options.write ? { write: options.write } : {}) });
   try {
     const summary = await pipeline({ ...definition, stateStore: scoped }).run({
       only: task.streams,
       fullRefresh: request.fullRefresh,
+      ...(task.keyRange ? { keyRange: task.keyRange } : {}),
       logger,
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),

@@ -9,6 +9,7 @@ import { loadConnector, resolveConnector } from '../connector/resolve.js';
 import { externalDestination, externalSource } from '../runner/external.js';
 import { runPipeline, type RunProgress, type RunSummary } from '../runner/run-pipeline.js';
 import type { StreamOverride } from '../runner/stream-selection.js';
+import type { KeyRangeTask } from '../source-kit/key-ranges.js';
 import { PostgresStateStore } from '../state/postgres-state-store.js';
 import { FileStateStore, MemoryStateStore, type StateStore } from '../state/state-store.js';
 import type { AfterLoadStep } from '../transform/after-load.js';
@@ -46,6 +47,8 @@ export interface RunOptions {
   fullRefresh?: boolean;
   /** Follow mode for this run (`mage-int run --follow`), whatever the definition says. */
   follow?: boolean;
+  /** One key range of a split stream, or its finalize step (a distributed run's task). */
+  keyRange?: KeyRangeTask;
   catalog?: Catalog;
   logger?: Logger;
   signal?: AbortSignal;

@@ -13,6 +13,7 @@ import { recordCount, type RecordData, type SourceMessage } from '../protocol/me
 import { clearBookmarks, emptyState, toState, type State } from '../state/state.js';
 import type { StateLock } from '../state/state-lock.js';
 import { MemoryStateStore, type StateStore } from '../state/state-store.js';
+import type { KeyRangeTask } from '../source-kit/key-ranges.js';
 import { checkAfterLoad, runAfterLoad, type AfterLoadStep } from '../transform/after-load.js';
 import { applyTransforms } from '../transform/apply-transforms.js';
 import { catalogStreamNames, transformStages, type TransformStep } from '../transform/transform-steps.js';
@@ -82,6 +83,8 @@ export interface RunPipelineOptions {
   follow?: boolean;
   /** In follow mode, the longest a change waits in the destination before it is committed (default DEFAULT_MAX_LAG_SECONDS). */
   maxLagSeconds?: number;
+  /** Read one key range of a split FULL_TABLE stream, or finalize the split (a distributed run's task; `ctx.keyRange`). */
+  keyRange?: KeyRangeTask;
   stateStore?: StateStore;
   /** Validate every record against its schema in process (default: yes, unless the source is `schemaEnforced`). */
   validateRecords?: boolean;
@@ -135,6 +138,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     signal: controller.signal,
     pipelineId,
     ...(follow ? { follow } : {}),
+    ...(options.keyRange ? { keyRange: options.keyRange } : {}),
   };
   let lock: StateLock | undefined;
   let progress: RunProgress | undefined;
@@ -155,7 +159,8 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     if (selected.length === 0) logger.warn('no stream is selected: nothing to sync');
 
     let state = (await store.load(pipelineId)) ?? emptyState();
-    if (options.fullRefresh)
+    // A key range's task: its split was planned (fresh for a full refresh) and is in the state already.
+    if (options.fullRefresh && !options.keyRange)
       state = clearBookmarks(
         state,
         selected.map((s) => s.tap_stream_id),

@@ -27,6 +27,11 @@ export interface StreamOverride {
   key_properties?: string[];
   /** Mage names: UPDATE (= upsert), IGNORE; mage-int adds UPDATE_ONLY and APPEND. Lowercase accepted. */
   unique_conflict_method?: string;
+  /**
+   * A keyed FULL_TABLE stream read as up to this many key ranges by several workers at once (distributed runs,
+   * `mage-int submit`, with the PostgreSQL state backend); a local run reads it whole.
+   */
+  key_ranges?: number;
 }
 
 const CONFLICT_METHODS: Record<string, ConflictMethod> = {

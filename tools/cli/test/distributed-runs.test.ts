@@ -5,13 +5,13 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChildProcess } from 'node:child_process';
 import { BullmqExecutor } from '@mage-int/executor-bullmq';
 import type { RunInfo } from '@mage-int/core';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, connectorBuilt, runCli, startCli, workDir } from './cli-harness.js';
+import { assertBuilt, connectorBuilt, runCli, workDir } from './cli-harness.js';
+import { finished, removeQueue, workerPool } from './distributed-harness.js';
 
 const suffix = randomBytes(4).toString('hex');
 const database = `mage_dist_${suffix}`;
@@ -26,31 +26,11 @@ const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'po
 const db = new pg.Client({ host: '127.0.0.1', user: 'postgres', database });
 const executor = new BullmqExecutor({ prefix });
 const redis = new Redis('redis://127.0.0.1:6379');
-const workers: ChildProcess[] = [];
-const logs = new Map<ChildProcess, string>();
-
 const queueArgs = ['--prefix', prefix];
 const env = { DIST_SECRET: secret };
-
-function startWorker(): ChildProcess {
-  const child = startCli(['worker', ...queueArgs, '--concurrency', '2', '--lock-seconds', '2'], { cwd: work.dir, env });
-  logs.set(child, '');
-  const append = (chunk: Buffer) => logs.set(child, logs.get(child) + chunk.toString());
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
-  workers.push(child);
-  return child;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${[...logs.values()].join('\n')}`);
-    await sleep(200);
-  }
-}
+const pool = workerPool([...queueArgs, '--concurrency', '2', '--lock-seconds', '2'], { cwd: work.dir, env });
+const { workers, logs, until } = pool;
+const startWorker = () => pool.start();
 
 function pipelineFile(name: string, body: string): string {
   const file = join(work.dir, `${name}.yaml`);
@@ -72,8 +52,6 @@ async function checksum(schema: string, table: string): Promise<string> {
   return result.rows[0]!.sum;
 }
 
-const finished = (run: RunInfo | undefined) => run && ['completed', 'failed', 'cancelled'].includes(run.status) && run;
-
 beforeAll(async () => {
   assertBuilt();
   connectorBuilt('source-postgres');
@@ -90,16 +68,11 @@ beforeAll(async () => {
     insert into src.big select g, repeat('x', 20) || g from generate_series(1, ${BIG}) g;`);
   startWorker();
   startWorker();
-  await until('two workers', async () => [...logs.values()].filter((l) => l.includes('ready: queue')).length === 2 || undefined);
+  await pool.ready(2);
 });
 
 afterAll(async () => {
-  for (const child of workers) if (child.exitCode === null) child.kill('SIGKILL');
-  await executor.queue.obliterate({ force: true }).catch(() => {});
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await executor.close();
+  await removeQueue(pool, executor, redis, prefix);
   await db.end().catch(() => {});
   await admin.query(`select pg_terminate_backend(active_pid) from pg_replication_slots where database = $1 and active_pid is not null`, [
     database,
@@ -135,8 +108,7 @@ describe('distributed runs (mage-int worker, submit, runs, schedule)', () => {
     const running = await executor.run(id);
     expect(running!.tasks[0]!.status).toBe('running');
     const victim = running!.tasks[0]!.worker!;
-    const pid = Number(victim.split(':').pop());
-    const child = workers.find((w) => w.pid === pid)!;
+    const child = pool.byName(victim)!;
     expect(child, `worker ${victim} is one of ours`).toBeDefined();
     child.kill('SIGKILL');
     startWorker(); // two stay alive

@@ -83,7 +83,16 @@ export class BullmqExecutor implements Executor {
       (data.tasks ?? []).map(async (task, index): Promise<RunTaskInfo> => {
         const id = data.taskJobs?.[index];
         const child = id ? await Job.fromId<unknown, TaskJobResult>(this.queue, id) : undefined;
-        if (!child) return { streams: task.streams, status: statusOf(state, cancelled === 1), rows: 0, attempts: 0 };
+        const range = task.keyRange ? { keyRange: task.keyRange } : {};
+        // Not queued yet (a finalize step waits for the ranges), or removed.
+        if (!child)
+          return {
+            streams: task.streams,
+            ...range,
+            status: statusOf(state === 'completed' || state === 'failed' ? state : 'waiting', cancelled === 1),
+            rows: 0,
+            attempts: 0,
+          };
         const childState = await child.getState();
         const done = childState === 'completed' ? (child.returnvalue as Partial<TaskJobResult> | undefined) : undefined;
         const progress = done ? undefined : (child.progress as Partial<TaskJobProgress> | undefined);
@@ -95,6 +104,7 @@ export class BullmqExecutor implements Executor {
             : undefined;
         return {
           streams: task.streams,
+          ...range,
           status: statusOf(childState, cancelled === 1),
           rows: childState === 'completed' ? rowsOf(child.returnvalue) : rowsOf(child.progress),
           attempts: child.attemptsMade + (childState === 'active' ? 1 : 0),

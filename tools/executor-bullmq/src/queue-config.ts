@@ -33,6 +33,8 @@ export function redisClient(url: string, options: { worker?: boolean } = {}): Re
 export interface RunJobData extends RunRequest {
   /** `plan` until the tasks are queued, then `wait` (processed again once every task has finished). */
   step?: 'plan' | 'wait';
+  /** 2 once the finalize steps of split streams are queued (after every other task finished). */
+  phase?: 1 | 2;
   pipelineId?: string;
   tasks?: RunTask[];
   /** Job ids of the tasks, in `tasks` order. */

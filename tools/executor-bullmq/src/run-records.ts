@@ -45,7 +45,15 @@ export class WorkerRunRecords {
       rows: 0,
       submittedAt,
       startedAt: data.startedAt ?? Date.now(),
-      tasks: (data.tasks ?? []).map((t): RunTaskInfo => ({ streams: t.streams, status: 'waiting', rows: 0, attempts: 0 })),
+      tasks: (data.tasks ?? []).map(
+        (t): RunTaskInfo => ({
+          streams: t.streams,
+          ...(t.keyRange ? { keyRange: t.keyRange } : {}),
+          status: 'waiting',
+          rows: 0,
+          attempts: 0,
+        }),
+      ),
       ...(data.streams?.length ? { only: data.streams } : {}),
       ...(data.fullRefresh ? { fullRefresh: true } : {}),
       streams: existing?.streams ?? [],
@@ -69,7 +77,10 @@ export class WorkerRunRecords {
     const record = await store.get(data.pipelineId, runId).catch(() => undefined);
     if (!record) return;
     const { timelines, ...info } = task;
-    const index = record.tasks.findIndex((t) => JSON.stringify(t.streams) === JSON.stringify(task.streams));
+    // The key ranges of one stream are tasks of the same streams: told apart by their range.
+    const index = record.tasks.findIndex(
+      (t) => JSON.stringify(t.streams) === JSON.stringify(task.streams) && JSON.stringify(t.keyRange) === JSON.stringify(task.keyRange),
+    );
     if (index >= 0) record.tasks[index] = info;
     else record.tasks.push(info);
     const streams = new Map(record.streams.map((s) => [s.stream, s]));
@@ -79,7 +90,8 @@ export class WorkerRunRecords {
       const last = timeline?.at(-1);
       const entry: RunStreamRecord = {
         stream,
-        rows,
+        // A key range's rows add to the stream's (its other ranges ran as other tasks).
+        rows: task.keyRange ? (streams.get(stream)?.rows ?? 0) + rows : rows,
         elapsedMs: first !== undefined && last ? Math.max(0, last.at - first) : 0,
         ...(last ? { phase: last.phase } : {}),
         ...(timeline ? { phases: timeline } : {}),

@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
-import { Queue, UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingChildrenError, WaitingError, Worker, type Job } from 'bullmq';
 import {
   formatError,
   planRun,
   redactor,
   runPipelineTask,
+  taskPhases,
   type Logger,
   type LogLevel,
+  type RunTask,
   type StreamPhase,
   type TaskSecrets,
 } from '@mage-int/core';
@@ -44,6 +46,9 @@ export interface WorkerOptions extends QueueConfig {
 /** A run was cancelled (`mage-int runs cancel`): its parts stop and are not retried. */
 class RunCancelled extends Error {}
 
+/** The worker is shutting down: its running jobs stop and go back to the queue for another worker. */
+class WorkerStopping extends Error {}
+
 /** A job failure as stored in Redis: its message with the pipeline's secrets redacted, and no stack (it would repeat them). */
 function storedError(error: unknown, secrets: readonly string[], unrecoverable = false): Error {
   const message = redactor(secrets)(formatError(error));
@@ -54,8 +59,11 @@ function storedError(error: unknown, secrets: readonly string[], unrecoverable =
 
 export interface RunningWorker {
   readonly name: string;
-  /** Stops taking jobs; running ones are aborted (their committed state is kept) and retried by other workers. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs. Running jobs may finish within `graceSeconds` (default 0); the ones still running then are
+   * stopped and handed back to the queue (their committed state is kept; another worker continues from it).
+   */
+  close(options?: { graceSeconds?: number }): Promise<void>;
 }
 
 /** Starts a worker: takes run jobs (plans them into task jobs) and task jobs (runs some streams of a pipeline). */
@@ -68,10 +76,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const redis = redisClient(config.redis);
   const subscriber = redisClient(config.redis);
   const queue = new Queue<RunJobData | TaskJobData>(config.queue, { connection: redis, prefix: config.prefix });
-  const active = new Map<string, { runId: string; controller: AbortController }>();
+  const active = new Map<string, { runId: string; controller: AbortController; stopAtOnce: boolean }>();
   const records = new WorkerRunRecords();
   /** Run records are a view for people: failing to write one is said, never fails the run. */
   const recording = (what: Promise<void>) => what.catch((error: unknown) => say(`could not write the run record: ${formatError(error)}`));
+
+  let stopping = false;
 
   /** The connectors' lines while a run is planned, redacted with the pipeline's secrets once they are known. */
   function planLogger(secrets: TaskSecrets): Logger {
@@ -84,15 +94,64 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     return (await redis.exists(cancelKey(config, runId))) === 1;
   }
 
-  async function track<T>(job: Job, runId: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  /**
+   * Runs a job's work with an abort signal for cancels and shutdown. Stopped by the worker's shutdown, the job is
+   * handed back to the queue (waiting, no attempt used: its committed state is kept, the rest is read by the next
+   * worker), whether the work then failed or ended early (a follow-mode run drains and commits on abort).
+   * `stopAtOnce`: a LOG_BASED task (in follow mode it never finishes) is stopped when shutdown begins, not after the grace.
+   */
+  async function track<T>(
+    job: Job,
+    token: string | undefined,
+    runId: string,
+    work: (signal: AbortSignal) => Promise<T>,
+    stopAtOnce = false,
+  ): Promise<T> {
     if (await cancelled(runId)) throw new UnrecoverableError(`run ${runId} was cancelled`);
     const controller = new AbortController();
-    active.set(job.id!, { runId, controller });
+    active.set(job.id!, { runId, controller, stopAtOnce });
+    if (stopping) controller.abort(new WorkerStopping(`worker ${name} is stopping`));
+    let outcome: { value: T } | { error: unknown };
     try {
-      return await work(controller.signal);
+      outcome = { value: await work(controller.signal) };
+    } catch (error) {
+      outcome = { error };
     } finally {
       active.delete(job.id!);
     }
+    if (controller.signal.reason instanceof WorkerStopping && token) {
+      await job.moveToWait(token);
+      say(`job ${job.id} handed back to the queue (worker stopping)`);
+      throw new WaitingError();
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
+  /** Adds the run's tasks of one phase (1: all but the finalize steps, 2: those) as children of its job. */
+  async function queueTasks(job: Job<RunJobData>, data: RunJobData, phase: 1 | 2): Promise<void> {
+    const runId = job.id!;
+    const request = {
+      pipeline: data.pipeline,
+      ...(data.streams ? { streams: data.streams } : {}),
+      ...(data.fullRefresh ? { fullRefresh: true } : {}),
+    };
+    const [first, second] = taskPhases(data.tasks ?? []);
+    const tasks = phase === 1 ? first : second;
+    const offset = phase === 1 ? 0 : first.length;
+    await queue.addBulk(
+      tasks.map((task, i) => ({
+        name: TASK_JOB,
+        data: { run: request, runId, pipelineId: data.pipelineId!, task } as TaskJobData,
+        opts: {
+          jobId: data.taskJobs![offset + i],
+          parent: { id: runId, queue: job.queueQualifiedName },
+          failParentOnFailure: true,
+          ...RETRY,
+          ...KEEP,
+        },
+      })),
+    );
   }
 
   async function processRun(job: Job<RunJobData>, token: string | undefined): Promise<unknown> {
@@ -100,29 +159,18 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     const data = job.data;
     if (data.step !== 'wait') {
       const secrets: TaskSecrets = { secrets: [] };
-      const plan = await track(job, runId, async (signal) => {
+      const plan = await track(job, token, runId, async (signal) => {
         try {
           return await planRun(data, { logger: planLogger(secrets), signal }, secrets);
         } catch (error) {
           throw storedError(error, secrets.secrets, signal.reason instanceof RunCancelled);
         }
       });
-      const tasks = plan.tasks.filter((t) => t.streams.length > 0);
+      // Phase 1 first: every task but the finalize steps of split streams, which wait for all of them.
+      const tasks = taskPhases(plan.tasks.filter((t) => t.streams.length > 0)).flat();
       // Ids from the run's: planning again after a crash finds the tasks already queued instead of adding them twice.
       const taskJobs = tasks.map((_, i) => `${runId.replace(/:/g, '_')}-task-${i + 1}`);
-      const request = {
-        pipeline: data.pipeline,
-        ...(data.streams ? { streams: data.streams } : {}),
-        ...(data.fullRefresh ? { fullRefresh: true } : {}),
-      };
-      await queue.addBulk(
-        tasks.map((task, i) => ({
-          name: TASK_JOB,
-          data: { run: request, runId, pipelineId: plan.pipelineId, task } as TaskJobData,
-          opts: { jobId: taskJobs[i], parent: { id: runId, queue: job.queueQualifiedName }, failParentOnFailure: true, ...RETRY, ...KEEP },
-        })),
-      );
-      const waiting: RunJobData = {
+      const planned: RunJobData = {
         ...data,
         step: 'wait',
         pipelineId: plan.pipelineId,
@@ -130,11 +178,18 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
         taskJobs,
         startedAt: data.startedAt ?? Date.now(),
       };
-      await recording(records.planned(runId, waiting, job.timestamp));
-      await job.updateData(waiting);
+      await queueTasks(job, planned, 1);
+      await recording(records.planned(runId, planned, job.timestamp));
+      await job.updateData(planned);
       say(
-        `run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map((t) => `[${t.streams.join(', ')}]`).join(' ') || 'nothing selected'}`,
+        `run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map(taskLabel).join(' ') || 'nothing selected'}`,
       );
+      if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
+    }
+    if (job.data.phase !== 2 && (job.data.tasks ?? []).some((t) => t.keyRange?.finalize)) {
+      // Every range is read: the finalize steps of the split streams.
+      await queueTasks(job, job.data, 2);
+      await job.updateData({ ...job.data, phase: 2 });
       if (token && (await job.moveToWaitingChildren(token))) throw new WaitingChildrenError();
     }
     const values = Object.values(await job.getChildrenValues<TaskJobResult>());
@@ -144,17 +199,18 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     return { streams, rows: values.reduce((sum, v) => sum + v.rows, 0), tasks: values.length };
   }
 
-  async function processTask(job: Job<TaskJobData>): Promise<TaskJobResult> {
+  async function processTask(job: Job<TaskJobData>, token: string | undefined): Promise<TaskJobResult> {
     const { run, runId, task, pipelineId } = job.data;
-    const label = `run ${runId} (${pipelineId}) [${task.streams.join(', ')}]`;
+    const label = `run ${runId} (${pipelineId}) ${taskLabel(task)}`;
     const where = { pipeline: run.pipeline, pipelineId };
+    const range = task.keyRange ? { keyRange: task.keyRange } : {};
     // Before the reader lock: a cancelled run's task must not wait for (or take) anything.
     if (await cancelled(runId)) {
       await recording(
         records.taskEnded(
           runId,
           where,
-          { streams: task.streams, status: 'cancelled', rows: 0, attempts: job.attemptsMade },
+          { streams: task.streams, ...range, status: 'cancelled', rows: 0, attempts: job.attemptsMade },
           { status: 'cancelled' },
         ),
       );
@@ -171,94 +227,106 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
         )
       : undefined;
     try {
-      return await track(job, runId, async (signal) => {
-        let reported = 0;
-        let lastPhases = '';
-        // Each stream's phases as the runner reports them, with when each began.
-        const timelines: Record<string, { phase: StreamPhase; at: number }[]> = {};
-        let latestRows: Record<string, number> = {};
-        try {
-          const result = await runPipelineTask(
-            run,
-            task,
-            {
-              signal,
-              ...(options.logLevel ? { logLevel: options.logLevel } : {}),
-              write: (line) => write(`[${label}] ${line}`),
-              onProgress: (progress) => {
-                const phases: Record<string, StreamPhase> = {};
-                for (const [name, info] of Object.entries(progress.phases ?? {})) {
-                  phases[name] = info.phase;
-                  const timeline = (timelines[name] ??= []);
-                  if (timeline.at(-1)?.phase !== info.phase) timeline.push({ phase: info.phase, at: info.since });
-                }
-                latestRows = Object.fromEntries(Object.values(progress.streams).map((s) => [s.stream, s.records]));
-                for (const name of Object.keys(phases)) latestRows[name] ??= 0;
-                // Redis hears of a new phase at once, of rows at most every second.
-                const phaseKey = JSON.stringify(phases);
-                const now = Date.now();
-                if (now - reported < 1000 && phaseKey === lastPhases) return;
-                reported = now;
-                lastPhases = phaseKey;
-                const rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
-                const update: TaskJobProgress = { rows, committedStates: progress.committedStates, streams: latestRows, phases };
-                void job.updateProgress(update as never).catch(() => {});
-              },
-            },
-            secrets,
-          );
-          say(`${label}: done, ${result.rows} rows in ${(result.durationMs / 1000).toFixed(1)} s`);
-          await recording(
-            records.taskEnded(
-              runId,
-              where,
+      return await track(
+        job,
+        token,
+        runId,
+        async (signal) => {
+          let reported = 0;
+          let lastPhases = '';
+          // Each stream's phases as the runner reports them, with when each began.
+          const timelines: Record<string, { phase: StreamPhase; at: number }[]> = {};
+          let latestRows: Record<string, number> = {};
+          try {
+            const result = await runPipelineTask(
+              run,
+              task,
               {
-                streams: task.streams,
-                status: 'completed',
-                rows: result.rows,
-                attempts: job.attemptsMade + 1,
-                worker: name,
-                streamRows: result.streams,
-                timelines,
+                signal,
+                ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+                write: (line) => write(`[${label}] ${line}`),
+                onProgress: (progress) => {
+                  const phases: Record<string, StreamPhase> = {};
+                  for (const [name, info] of Object.entries(progress.phases ?? {})) {
+                    phases[name] = info.phase;
+                    const timeline = (timelines[name] ??= []);
+                    if (timeline.at(-1)?.phase !== info.phase) timeline.push({ phase: info.phase, at: info.since });
+                  }
+                  latestRows = Object.fromEntries(Object.values(progress.streams).map((s) => [s.stream, s.records]));
+                  for (const name of Object.keys(phases)) latestRows[name] ??= 0;
+                  // Redis hears of a new phase at once, of rows at most every second.
+                  const phaseKey = JSON.stringify(phases);
+                  const now = Date.now();
+                  if (now - reported < 1000 && phaseKey === lastPhases) return;
+                  reported = now;
+                  lastPhases = phaseKey;
+                  const rows = Object.values(progress.streams).reduce((sum, s) => sum + s.records, 0);
+                  const update: TaskJobProgress = { rows, committedStates: progress.committedStates, streams: latestRows, phases };
+                  void job.updateProgress(update as never).catch(() => {});
+                },
               },
-              { status: 'running', committedStates: result.committedStates },
-            ),
-          );
-          return {
-            streams: result.streams,
-            rows: result.rows,
-            committedStates: result.committedStates,
-            durationMs: result.durationMs,
-            phases: timelines,
-          };
-        } catch (error) {
-          const cancelledRun = signal.reason instanceof RunCancelled;
-          const stored = storedError(error, secrets.secrets, cancelledRun);
-          say(`${label}: failed: ${stored.message}`);
-          // The last attempt (or a cancelled run): the run ends here, and its record says so.
-          if (cancelledRun || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-            const status = cancelledRun ? 'cancelled' : 'failed';
+              secrets,
+            );
+            say(`${label}: done, ${result.rows} rows in ${(result.durationMs / 1000).toFixed(1)} s`);
             await recording(
               records.taskEnded(
                 runId,
                 where,
                 {
                   streams: task.streams,
-                  status,
-                  rows: Object.values(latestRows).reduce((a, b) => a + b, 0),
+                  ...range,
+                  status: 'completed',
+                  rows: result.rows,
                   attempts: job.attemptsMade + 1,
                   worker: name,
-                  error: stored.message,
-                  streamRows: latestRows,
+                  streamRows: result.streams,
                   timelines,
                 },
-                { status, error: stored.message },
+                { status: 'running', committedStates: result.committedStates },
               ),
             );
+            return {
+              streams: result.streams,
+              rows: result.rows,
+              committedStates: result.committedStates,
+              durationMs: result.durationMs,
+              phases: timelines,
+            };
+          } catch (error) {
+            const cancelledRun = signal.reason instanceof RunCancelled;
+            const stopping = signal.reason instanceof WorkerStopping;
+            const stored = storedError(error, secrets.secrets, cancelledRun);
+            say(`${label}: ${stopping ? 'stopped' : 'failed'}: ${stored.message}`);
+            // The last attempt (or a cancelled run): the run ends here, and its record says so. A job handed back is not.
+            if (cancelledRun || (!stopping && job.attemptsMade + 1 >= (job.opts.attempts ?? 1))) {
+              const status = cancelledRun ? 'cancelled' : 'failed';
+              await recording(
+                records.taskEnded(
+                  runId,
+                  where,
+                  {
+                    streams: task.streams,
+                    ...range,
+                    status,
+                    rows: Object.values(latestRows).reduce((a, b) => a + b, 0),
+                    attempts: job.attemptsMade + 1,
+                    worker: name,
+                    error: stored.message,
+                    streamRows: latestRows,
+                    timelines,
+                  },
+                  { status, error: stored.message },
+                ),
+              );
+            }
+            throw stored;
+          } finally {
+            // Before the job is handed back: its next worker takes the reader lock at once.
+            await releaseReader?.();
           }
-          throw stored;
-        }
-      });
+        },
+        task.logBased === true,
+      );
     } finally {
       await releaseReader?.();
     }
@@ -269,7 +337,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     config.queue,
     async (job, token) => {
       if (job.name === RUN_JOB) return processRun(job as Job<RunJobData>, token);
-      if (job.name === TASK_JOB) return processTask(job as Job<TaskJobData>);
+      if (job.name === TASK_JOB) return processTask(job as Job<TaskJobData>, token);
       throw new UnrecoverableError(`unknown job ${job.name}`);
     },
     {
@@ -297,10 +365,22 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
 
   return {
     name,
-    async close() {
+    async close({ graceSeconds = 0 } = {}) {
+      stopping = true;
       const closing = worker.close();
-      for (const entry of active.values()) entry.controller.abort(new Error(`worker ${name} is stopping`));
-      await closing;
+      const stop = (all: boolean) => {
+        for (const entry of active.values())
+          if (all || entry.stopAtOnce) entry.controller.abort(new WorkerStopping(`worker ${name} is stopping`));
+      };
+      stop(graceSeconds <= 0);
+      const stopAll = () => stop(true);
+      // Most of the grace to finish; the last quarter (at least 2 s) to stop, commit and hand back.
+      const timer = setTimeout(stopAll, Math.max(0, Math.min(graceSeconds * 750, graceSeconds * 1000 - 2000)));
+      try {
+        await closing;
+      } finally {
+        clearTimeout(timer);
+      }
       await queue.close();
       // BullMQ closes the connections it made, not the ones it was given.
       workerConnection.disconnect();
@@ -308,6 +388,13 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       redis.disconnect();
     },
   };
+}
+
+/** `[public-orders]`, `[public-orders range 2/4]`, `[public-orders finalize 4 ranges]`. */
+function taskLabel(task: RunTask): string {
+  const range = task.keyRange;
+  const suffix = !range ? '' : range.finalize ? ` finalize ${range.count} ranges` : ` range ${range.index}/${range.count}`;
+  return `[${task.streams.join(', ')}${suffix}]`;
 }
 
 /** The Redis URL without its password, for log lines. */

@@ -1,4 +1,4 @@
-import type { Executor, RunInfo } from '@mage-int/core';
+import type { Executor, RunInfo, RunTaskInfo } from '@mage-int/core';
 import { formatTime } from '../queue-flags.js';
 import { formatCount, formatDuration } from './format.js';
 import { renderTable } from './table.js';
@@ -27,10 +27,16 @@ export function printRun(run: RunInfo, out: (line: string) => void): void {
           { header: 'WORKER' },
           { header: 'ERROR' },
         ],
-        run.tasks.map((t) => [t.streams.join(','), t.status, formatCount(t.rows), String(t.attempts), t.worker ?? '', t.error ?? '']),
+        run.tasks.map((t) => [taskStreams(t), t.status, formatCount(t.rows), String(t.attempts), t.worker ?? '', t.error ?? '']),
       ),
     );
   }
+}
+
+/** `public-orders`, or `public-orders range 2/4` / `public-orders finalize` for a split stream. */
+function taskStreams(task: RunTaskInfo): string {
+  const range = task.keyRange;
+  return task.streams.join(',') + (!range ? '' : range.finalize ? ' finalize' : ` range ${range.index}/${range.count}`);
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
