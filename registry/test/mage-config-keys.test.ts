@@ -97,7 +97,7 @@ const cases: { connector: string; mage: Record<string, unknown>; expected: Recor
     expected: { subdomain: 'acme', email: 'agent@acme.com', request_timeout_seconds: 300 },
   },
   {
-    // mage-int reads a stream per glob pattern: `streams` is its own (Mage's search_pattern / table_configs are not taken)
+    // mage-int's own `streams` next to Mage's names (Mage's search_pattern / table_configs: connectors/source-s3/test/mage-keys.test.ts)
     connector: 'source-s3',
     mage: {
       aws_access_key_id: 'AKIA',

@@ -4,10 +4,11 @@ import { defineFileSource } from '@mage-int/files';
 import { S3Storage } from '@mage-int/files-s3';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config } from './generated/config.js';
+import { mageStreams } from './mage-streams.js';
 
 export type { Config as S3SourceConfig } from './generated/config.js';
 
-const source = defineFileSource<Config>('s3', spec as JsonSchema, (config) => new S3Storage(config));
+const source = defineFileSource<Config>('s3', spec as JsonSchema, (config) => new S3Storage(config), mageStreams);
 
 export default source;
 

@@ -65,4 +65,33 @@ describe("Mage's S3 source keys", () => {
     expect(sts.s3Requests.length).toBeGreaterThan(0);
     for (const request of sts.s3Requests) expect(request).toEqual({ signedBy: 'S3RVER', sessionToken: 'assumed-session-token' });
   });
+
+  it('search_pattern: one stream of the keys under prefix matching the regular expression, named as Mage names it', async () => {
+    const records = await read({
+      ...s3.settings,
+      file_type: 'csv',
+      prefix: 'users/ds/users_',
+      search_pattern: '(?P<part>\\d+)\\.csv$',
+    });
+    expect(Object.keys(records)).toEqual(['users_ds']);
+    expect(names(records['users_ds'])).toEqual(['ada', 'edsger', 'grace']);
+  });
+
+  it('table_configs: a stream per prefix and pattern, named by table_name; streams given as well are refused', async () => {
+    const config = {
+      ...s3.settings,
+      file_type: 'infer',
+      prefix: 'ignored/',
+      table_configs: [
+        { prefix: 'users/', search_pattern: 'users_1\\.csv', table_name: 'first_users' },
+        { prefix: 'orders/2024', search_pattern: '\\.csv$', table_name: 'orders' },
+      ],
+    };
+    const records = await read(config);
+    expect(names(records['first_users'])).toEqual(['ada', 'grace']);
+    expect(records['orders']?.map((r) => r['id'])).toEqual([10]);
+    await expect(read({ ...config, streams: [{ name: 'x', pattern: '*.csv' }] })).rejects.toThrow(
+      /"streams" and Mage's table_configs both name the streams/,
+    );
+  });
 });

@@ -21,7 +21,8 @@ export function composeSpec(connectorDir) {
     $schema: 'http://json-schema.org/draft-07/schema#',
     description: storage.description,
     type: 'object',
-    required: [...(storage.required ?? []), ...shared.required],
+    // `x-optional`: shared settings a connector may do without (source-s3 makes `streams` from Mage's keys).
+    required: [...(storage.required ?? []), ...shared.required.filter((name) => !(own['x-optional'] ?? []).includes(name))],
     additionalProperties: false,
     // `x-aliases`: other tools' names for settings (`{"x-alias-of": …}`), after the connector's own.
     properties: { ...storage.properties, ...shared.properties, ...own['x-aliases'] },

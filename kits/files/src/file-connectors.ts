@@ -1,4 +1,5 @@
 import {
+  ConfigError,
   defineDestination,
   defineSource,
   type Destination,
@@ -25,18 +26,36 @@ async function withStorage<T>(storage: Storage, use: (storage: Storage) => Promi
  * A file source connector: `check`, `discover` and `read` of the file layer over the storage `open` makes from
  * the config. A connector package is this call, its spec and its storage.
  */
-export function defineFileSource<Config extends FileSourceConfig>(
+export function defineFileSource<Config extends Omit<FileSourceConfig, 'streams'> & Partial<Pick<FileSourceConfig, 'streams'>>>(
   name: string,
   spec: JsonSchema,
   open: (config: Config) => Storage,
+  prepare: (config: Config) => Config = (config) => config,
 ): Source<Config> {
+  // `prepare`: another tool's way to name the streams (source-s3's Mage keys) turned into `streams`.
+  const settled = (input: Config): Config & FileSourceConfig => {
+    const config = prepare(input);
+    if (!config.streams || config.streams.length === 0)
+      throw new ConfigError('CONFIG_INVALID', `invalid config for source ${name}: "streams" is required`, {
+        field: 'streams',
+        hint: 'one stream per glob pattern: streams: [{name: orders, pattern: "orders/*.csv"}]',
+      });
+    return config as Config & FileSourceConfig;
+  };
   return defineSource<Config>({
     kind: 'source',
     name,
     spec,
-    check: (config) => withStorage(open(config), (storage) => checkFiles(storage, config)),
-    discover: (config, ctx) => withStorage(open(config), (storage) => discoverFiles(storage, config, ctx.logger, ctx.signal)),
-    async *read(config, catalog, state, ctx): AsyncGenerator<SourceMessage> {
+    check: (input) => {
+      const config = settled(input);
+      return withStorage(open(config), (storage) => checkFiles(storage, config));
+    },
+    discover: (input, ctx) => {
+      const config = settled(input);
+      return withStorage(open(config), (storage) => discoverFiles(storage, config, ctx.logger, ctx.signal));
+    },
+    async *read(input, catalog, state, ctx): AsyncGenerator<SourceMessage> {
+      const config = settled(input);
       const storage = open(config);
       try {
         yield* readFiles(storage, config, catalog, state, ctx);

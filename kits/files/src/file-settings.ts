@@ -20,7 +20,11 @@ export interface CsvConfig {
 /** One stream of a file source: the files a glob pattern matches. */
 export interface FileStreamConfig {
   name: string;
-  pattern: string;
+  /** A glob over keys; or `search_pattern`. */
+  pattern?: string;
+  /** A regular expression a key must contain a match of (Mage's), with `prefix` limiting the listing. */
+  search_pattern?: string;
+  prefix?: string;
   format?: FormatSetting;
   compression?: CompressionSetting;
   csv?: CsvConfig;

@@ -35,11 +35,37 @@ const FILES_READ = 'files_read';
 
 /** Files matching a stream's pattern, oldest first (then by key): the order an incremental read goes in. */
 export async function matchingFiles(storage: Storage, stream: FileStreamConfig, signal?: AbortSignal): Promise<FileInfo[]> {
-  const pattern = stream.pattern.replace(/^\/+/, '');
-  const regex = globToRegExp(pattern);
+  const { regex, listed } = keyMatcher(stream);
   const files: FileInfo[] = [];
-  for await (const file of storage.list(staticPrefix(pattern), signal)) if (regex.test(file.key)) files.push(file);
+  for await (const file of storage.list(listed, signal)) if (file.key.startsWith(listed) && regex.test(file.key)) files.push(file);
   return files.sort((a, b) => a.modified.getTime() - b.modified.getTime() || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** What a stream's keys must match, and the prefix to list: its glob `pattern`, or Mage's `search_pattern` under `prefix`. */
+function keyMatcher(stream: FileStreamConfig): { regex: RegExp; listed: string } {
+  if ((stream.pattern === undefined) === (stream.search_pattern === undefined)) {
+    throw new ConfigError('STREAM_PATTERN', 'a stream needs either `pattern` (a glob) or `search_pattern` (a regular expression)', {
+      stream: stream.name,
+      field: 'pattern',
+      hint: 'give exactly one of them',
+    });
+  }
+  if (stream.pattern !== undefined) {
+    const pattern = stream.pattern.replace(/^\/+/, '');
+    return { regex: globToRegExp(pattern), listed: staticPrefix(pattern) };
+  }
+  try {
+    // Python's named groups (Mage's patterns are Python's re) are written (?<name>…) in JavaScript.
+    return {
+      regex: new RegExp((stream.search_pattern as string).replace(/\(\?P</g, '(?<')),
+      listed: (stream.prefix ?? '').replace(/^\/+/, ''),
+    };
+  } catch (error) {
+    throw new ConfigError('SEARCH_PATTERN_INVALID', `search_pattern is not a regular expression: ${(error as Error).message}`, {
+      stream: stream.name,
+      field: 'search_pattern',
+    });
+  }
 }
 
 function streamConfig(config: FileSourceConfig, name: string): FileStreamConfig {
@@ -78,7 +104,7 @@ export async function streamSchema(
     const sample = files.slice(-(config.schema_sample_files ?? 10)).reverse();
     if (sample.length === 0)
       logger.warn(
-        `no file matches ${stream.pattern} in ${storage.location}: the stream has only its metadata columns until files arrive (or give its \`schema\`)`,
+        `no file matches ${stream.pattern ?? `/${stream.search_pattern}/ under ${stream.prefix ?? ''}`} in ${storage.location}: the stream has only its metadata columns until files arrive (or give its \`schema\`)`,
         { stream: stream.name },
       );
     const rows = config.schema_sample_rows ?? 1000;
