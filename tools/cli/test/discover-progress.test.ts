@@ -53,4 +53,17 @@ describe('mage-int discover progress', () => {
     const quiet = await runCli(['discover', pipeline]);
     expect(quiet.stderr).not.toContain('discovering');
   });
+
+  it('shows the discovery of `mage-int run` too, before the streams are read', async () => {
+    const pipeline = join(work.dir, 'one.yaml');
+    writeFileSync(
+      pipeline,
+      `id: one\nsource:\n  name: postgres\n  config: {host: 127.0.0.1, port: 5432, database: ${database}, username: postgres}\nselect: [t1]\ndestination:\n  name: duckdb\n  config: {path: ${join(work.dir, 'one.duckdb')}}\n`,
+    );
+    const result = await runCli(['run', pipeline, '--progress', 'plain']);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stderr.split('\n').filter((l) => l.startsWith('one: discovering: '));
+    expect(lines[0]).toBe('one: discovering: 0/450 tables (0%)');
+    expect(lines.at(-1)).toMatch(/^one: discovering: 450\/450 tables \(100%\)/);
+  });
 });

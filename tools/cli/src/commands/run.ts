@@ -126,6 +126,7 @@ Exit codes: 0 done, 1 the run failed, 2 the pipeline file, a config or the comma
           latest = progress;
           display.update(progress);
         },
+        onDiscoverProgress: (progress) => display.discovering(progress),
       });
     } catch (error) {
       display.stop();

@@ -1,4 +1,5 @@
-import type { RunProgress } from '@mage-int/core';
+import type { DiscoverProgress, RunProgress } from '@mage-int/core';
+import { formatDiscoverProgress } from './discover-progress-display.js';
 import { formatCount, formatDuration, formatRate } from './format.js';
 import { streamStats } from './stream-stats.js';
 
@@ -7,6 +8,8 @@ export type ProgressMode = 'live' | 'plain' | 'none';
 /** Shows a running pipeline's progress on stderr, and prints log lines without tearing it. */
 export interface ProgressDisplay {
   update(progress: RunProgress): void;
+  /** How far the run's discovery has got (before any stream is read). */
+  discovering(progress: DiscoverProgress): void;
   log(line: string): void;
   /** Removes the live block (the summary replaces it) and stops timers. */
   stop(): void;
@@ -34,7 +37,7 @@ export function createProgressDisplay(options: ProgressOptions): ProgressDisplay
     case 'plain':
       return new PlainProgress(output, options.title, (options.intervalSeconds ?? 5) * 1000);
     default:
-      return { update() {}, log: (line) => output.write(line + '\n'), stop() {} };
+      return { update() {}, discovering() {}, log: (line) => output.write(line + '\n'), stop() {} };
   }
 }
 
@@ -44,6 +47,7 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 class LiveProgress implements ProgressDisplay {
   private drawnLines = 0;
   private latest: RunProgress | undefined;
+  private discover: DiscoverProgress | undefined;
   private lastDraw = 0;
   private frame = 0;
   private readonly startedAt = Date.now();
@@ -60,6 +64,11 @@ class LiveProgress implements ProgressDisplay {
 
   update(progress: RunProgress): void {
     this.latest = progress;
+    if (Date.now() - this.lastDraw >= 100) this.draw();
+  }
+
+  discovering(progress: DiscoverProgress): void {
+    this.discover = progress;
     if (Date.now() - this.lastDraw >= 100) this.draw();
   }
 
@@ -85,7 +94,7 @@ class LiveProgress implements ProgressDisplay {
     const width = Math.max(20, (this.output.columns ?? 100) - 1);
     const progress = this.latest;
     const spinner = SPINNER[this.frame++ % SPINNER.length] ?? '';
-    const header = `${spinner} ${this.title} · ${formatDuration(now - (progress?.startedAt ?? this.startedAt))}${progress ? ` · ${progress.committedStates} state${progress.committedStates === 1 ? '' : 's'} committed` : ' · discovering'}`;
+    const header = `${spinner} ${this.title} · ${formatDuration(now - (progress?.startedAt ?? this.startedAt))}${progress ? ` · ${progress.committedStates} state${progress.committedStates === 1 ? '' : 's'} committed` : ` · discovering${this.discover ? `: ${formatDiscoverProgress(this.discover)}` : ''}`}`;
     const lines = [header];
     if (progress) {
       const stats = streamStats(progress, now);
@@ -108,6 +117,7 @@ class LiveProgress implements ProgressDisplay {
 class PlainProgress implements ProgressDisplay {
   private latest: RunProgress | undefined;
   private readonly seen = new Set<string>();
+  private discoverTenth = -1;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -127,6 +137,15 @@ class PlainProgress implements ProgressDisplay {
         this.output.write(`${this.title}: stream ${stream} started\n`);
       }
     }
+  }
+
+  /** A line per tenth of the discovery (when the source says how much there is). */
+  discovering(progress: DiscoverProgress): void {
+    if (!progress.total) return;
+    const tenth = Math.floor((progress.done / progress.total) * 10);
+    if (tenth === this.discoverTenth) return;
+    this.discoverTenth = tenth;
+    this.output.write(`${this.title}: discovering: ${formatDiscoverProgress(progress)}\n`);
   }
 
   log(line: string): void {
