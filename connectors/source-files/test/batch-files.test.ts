@@ -27,6 +27,9 @@ const sourceConfig = {
   streams: [
     { name: 'orders', pattern: 'orders/**/*.csv' },
     { name: 'events', pattern: 'events/*.parquet', key_properties: ['id'] },
+    // One column with an empty line (skipped by the record path, a NULL row for DuckDB), and two columns with one.
+    { name: 'single', pattern: 'single/*.csv' },
+    { name: 'gaps', pattern: 'gaps/*.csv' },
   ],
 };
 
@@ -57,7 +60,12 @@ async function load(path: string, destination: Destination<never>, extra: Partia
     destination,
     // The run's BATCH files go under batch_dir (else the system temp folder).
     destinationConfig: { path, batch_dir: batchDir },
-    streams: { orders: { replication_method: 'FULL_TABLE' }, events: { replication_method: 'FULL_TABLE' } },
+    streams: {
+      orders: { replication_method: 'FULL_TABLE' },
+      events: { replication_method: 'FULL_TABLE' },
+      single: { replication_method: 'FULL_TABLE' },
+      gaps: { replication_method: 'FULL_TABLE' },
+    },
     stateStore: new MemoryStateStore(),
     logger: silentLogger,
     ...extra,
@@ -99,6 +107,8 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     );
     // An amount a double would round: the record path keeps it as an exact decimal, so this file goes record by record.
     put('orders/region=us/b.csv', 'id,amount,ratio,active,note,day\n5,12345678901234567890.25,2.5,true,plain,2024-03-01\n');
+    put('single/a.csv', 'word\nx\n\ny\n');
+    put('gaps/a.csv', 'id,word\n1,x\n\n2,y\n');
     const instance = await DuckDBInstance.create(':memory:');
     const c = await instance.connect();
     mkdirSync(join(root, 'events'), { recursive: true });
@@ -118,6 +128,9 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     expect(await load(fast, duckdb as unknown as Destination<never>)).toBe(2); // a.csv and a.parquet; b.csv went record by record
     expect(await load(slow, recordsOnly)).toBe(0);
     expect(await difference(fast, slow, 'orders', `region, ${DATA}`)).toBe(0);
+    expect(await difference(fast, slow, 'single', 'word, _sdc_source_lineno')).toBe(0);
+    expect(await difference(fast, slow, 'gaps', 'id, word, _sdc_source_lineno')).toBe(0);
+    expect(await query(`ATTACH '${fast}' AS f (READ_ONLY); SELECT count(*)::INTEGER AS n FROM f.single`)).toEqual([{ n: 2 }]);
     expect(
       await difference(fast, slow, 'events', 'id, price, seen_at, day, even, label, small, _sdc_source_file, _sdc_source_lineno'),
     ).toBe(0);

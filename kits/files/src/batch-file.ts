@@ -140,7 +140,8 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
         ? `read_csv(${sqlString(input.path)}, header = false, skip = ${csv.skipRows}, all_varchar = true, ${options.replace('auto_detect = false', 'auto_detect = true')})`
         : `read_csv(${sqlString(input.path)}, header = false, skip = ${csv.skipRows + (csv.header ? 1 : 0)}, columns = ${columns}, ${options})`;
     const names = await csvNames(input, reader);
-    if (!names) return undefined;
+    // One column: DuckDB reads an empty line as a NULL row where the record path skips it, and the line count cannot tell.
+    if (!names || names.length < 2) return undefined;
     const columns = `{${names.map((_, i) => `'c${i}': 'VARCHAR'`).join(', ')}}`;
     const index = new Map(names.map((name, i) => [name, i])); // a repeated name: the last column wins, as in records
     // The line a row ends on: lines before it, plus the newlines inside its quoted values and those of the rows before.
