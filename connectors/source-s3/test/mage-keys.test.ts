@@ -1,17 +1,19 @@
 // Mage's S3 source keys in a config written the way Mage documents it (aws_* names, file_type, role_arn), against
 // s3rver with an STS AssumeRole stand-in in front of it.
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordData } from '@mage-int/core';
+import type { RecordData, SourceMessage } from '@mage-int/core';
+import { S3Destination } from '@mage-int/destination-s3';
 import { startAssumeRole, startS3, type AssumeRoleStandIn, type S3StandIn } from '@mage-int/files-s3/testing';
 import { S3Source } from '../src/index.js';
 
 let s3: S3StandIn;
 let sts: AssumeRoleStandIn;
+let client: S3Client;
 beforeAll(async () => {
   s3 = await startS3();
   sts = await startAssumeRole(s3);
-  const client = new S3Client({
+  client = new S3Client({
     region: 'us-east-1',
     endpoint: s3.endpoint,
     forcePathStyle: true,
@@ -23,9 +25,9 @@ beforeAll(async () => {
   await put('users/ds/users_2.csv', 'id,name\n3,edsger\n');
   await put('users/ds/notes.txt', 'not a table');
   await put('orders/2024/orders.csv', 'id,total\n10,5.5\n');
-  client.destroy();
 });
 afterAll(async () => {
+  client?.destroy();
   await sts?.close();
   await s3?.close();
 });
@@ -93,5 +95,23 @@ describe("Mage's S3 source keys", () => {
     await expect(read({ ...config, streams: [{ name: 'x', pattern: '*.csv' }] })).rejects.toThrow(
       /"streams" and Mage's table_configs both name the streams/,
     );
+  });
+
+  it("destination date_partition_format: each file goes into a folder named by its write time (UTC) below the stream's", async () => {
+    const messages: SourceMessage[] = [
+      { type: 'SCHEMA', stream: 'events', schema: { type: 'object', properties: { id: { type: 'integer' } } }, key_properties: [] },
+      { type: 'RECORD', stream: 'events', record: { id: 1 } },
+    ];
+    const day = () => new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    const before = day();
+    for await (const _state of new S3Destination({
+      config: { ...s3.settings, object_key_path: 'exports', file_type: 'csv', date_partition_format: '%Y%m%d' } as never,
+    }).write(messages)) {
+      // states after commit
+    }
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.settings.bucket, Prefix: 'exports/events/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key as string);
+    expect(keys).toHaveLength(1);
+    expect([before, day()].some((d) => keys[0]?.startsWith(`exports/events/${d}/`))).toBe(true);
   });
 });

@@ -21,7 +21,7 @@ import { compressionExtension, type Compression } from './compression.js';
 import { Duck } from './duck.js';
 import { TextFileWriter } from './formats/file-writer.js';
 import { ParquetFileWriter } from './formats/parquet-writer.js';
-import { parsePartitionBy, partitionFolder, type PartitionBy } from './partition-path.js';
+import { parsePartitionBy, partitionFolder, strftimeUtc, type PartitionBy } from './partition-path.js';
 import type { Storage } from './storage.js';
 
 /** The settings every file destination shares, whatever the storage (spec: kits/files/destination-spec.json). */
@@ -32,6 +32,7 @@ export interface FileDestinationConfig extends DestinationSettings {
   file_max_rows?: number;
   file_max_bytes?: number;
   partition_by?: string;
+  date_partition_format?: string | null;
   csv?: { delimiter?: string; header?: boolean };
 }
 
@@ -45,6 +46,8 @@ interface Resolved {
   maxRows: number;
   maxBytes: number;
   partitionBy?: PartitionBy;
+  /** Mage's date_partition_format: a folder per write time. */
+  dateFolder?: string;
   delimiter: string;
   header: boolean;
 }
@@ -67,6 +70,7 @@ function resolve(config: FileDestinationConfig): Resolved {
     maxRows: config.file_max_rows ?? 1_000_000,
     maxBytes: config.file_max_bytes ?? 256 * 1024 * 1024,
     ...(partitionBy ? { partitionBy } : {}),
+    ...(config.date_partition_format ? { dateFolder: config.date_partition_format } : {}),
     delimiter: config.csv?.delimiter ?? ',',
     header: config.csv?.header ?? true,
   };
@@ -146,7 +150,8 @@ class FileSession implements DestinationSession {
     const ext =
       this.settings.format === 'parquet' ? '.parquet' : `.${this.settings.format}${compressionExtension(this.settings.compression)}`;
     const n = String(stream.next++).padStart(5, '0');
-    return `${this.settings.prefix}${stream.folder}/${partition}${this.run}-${n}${ext}`;
+    const dated = this.settings.dateFolder ? `${strftimeUtc(this.settings.dateFolder, new Date())}/` : '';
+    return `${this.settings.prefix}${stream.folder}/${dated}${partition}${this.run}-${n}${ext}`;
   }
 
   private async newFile(stream: StreamFiles, partition: string): Promise<OpenFile> {

@@ -44,3 +44,22 @@ export function partitionFolder(by: PartitionBy, value: unknown): string {
   }
   return `${name}=${encodeURIComponent(text)}/`;
 }
+
+/** A time in UTC by a strftime format (Mage's date_partition_format): `%Y %m %d %H %M %S %y %j %F %%`. */
+export function strftimeUtc(format: string, at: Date): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  const dayOfYear = Math.floor((at.getTime() - Date.UTC(at.getUTCFullYear(), 0, 1)) / 86_400_000) + 1;
+  const parts: Record<string, string> = {
+    Y: String(at.getUTCFullYear()),
+    y: pad(at.getUTCFullYear() % 100),
+    m: pad(at.getUTCMonth() + 1),
+    d: pad(at.getUTCDate()),
+    H: pad(at.getUTCHours()),
+    M: pad(at.getUTCMinutes()),
+    S: pad(at.getUTCSeconds()),
+    j: pad(dayOfYear, 3),
+    F: at.toISOString().slice(0, 10),
+    '%': '%',
+  };
+  return format.replace(/%(.)/g, (whole, code: string) => parts[code] ?? whole);
+}
