@@ -56,6 +56,8 @@ export async function planRun(
   const selected = selectedStreams(catalog);
   const store = stateStoreFor(config);
   if (!(store instanceof PostgresStateStore)) {
+    if (Object.values(config.streams ?? {}).some((s) => (s.key_ranges ?? 1) > 1))
+      ctx.logger.warn('key_ranges needs the PostgreSQL state backend (state: {backend: postgres}): the streams are read whole');
     return {
       pipelineId: config.id,
       tasks: [
