@@ -140,16 +140,29 @@ export class ExecutorRuns {
 
   constructor(readonly executor: Executor) {}
 
+  private recent?: { at: number; runs: Promise<RunInfo[]> };
+
+  /** The executor's recent runs, asked once a second at most (the pipeline list asks for every pipeline). */
+  private recentRuns(): Promise<RunInfo[]> {
+    if (!this.recent || Date.now() - this.recent.at > 1000) {
+      const runs = this.executor.runs({ limit: 100 });
+      this.recent = { at: Date.now(), runs };
+      runs.catch(() => (this.recent = undefined));
+    }
+    return this.recent.runs;
+  }
+
   /** The executor's recent runs of one pipeline file, merged with the records the workers kept. */
   async list(file: string, pipelineId: string, store: RunRecordStore): Promise<RunRecord[]> {
     const path = resolve(file);
-    const infos = (await this.executor.runs({ limit: 100 })).filter((r) => r.pipeline === path || r.pipelineId === pipelineId);
+    const infos = (await this.recentRuns()).filter((r) => r.pipeline === path || r.pipelineId === pipelineId);
     return Promise.all(
       infos.map(async (info) => mergedRecord(info, pipelineId, await store.get(pipelineId, info.id).catch(() => undefined))),
     );
   }
 
   submit(file: string, options: { only?: string[]; fullRefresh?: boolean }): Promise<{ id: string }> {
+    this.recent = undefined;
     return this.executor.submit({
       pipeline: resolve(file),
       ...(options.only?.length ? { streams: options.only } : {}),
