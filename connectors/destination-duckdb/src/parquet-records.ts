@@ -1,8 +1,10 @@
-import { Decimal, exactNumber, type RecordData } from '@mage-int/core';
+import { Decimal, exactNumber, parseExactJson, type RecordData } from '@mage-int/core';
 import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
 import type { Session } from './session.js';
 
 const PAGE_ROWS = 10_000;
+
+const nested = (type: string) => type === 'JSON' || /^(STRUCT|MAP|UNION)\(|\[\d*\]$/.test(type);
 
 /**
  * The records of a Parquet BATCH file, read back page by page, as the source that wrote them would have sent them:
@@ -22,11 +24,14 @@ export async function* parquetRecords(session: Session, path: string): AsyncGene
       if (type === 'DOUBLE' || type === 'FLOAT' || type === 'BOOLEAN') return q;
       if (type === 'TIMESTAMP WITH TIME ZONE') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%fZ')`;
       if (type === 'TIMESTAMP') return `strftime(${q}, '%Y-%m-%dT%H:%M:%S.%f')`;
+      if (nested(type)) return `CAST(to_json(${q}) AS VARCHAR)`;
       return `CAST(${q} AS VARCHAR)`;
     })
     .join(', ');
   const convert = columns.map(({ type }): ((value: unknown) => unknown) => {
     if (/^DECIMAL/.test(type)) return (value) => new Decimal(String(value));
+    // Lists, structs, maps and JSON (a Singer SDK tap's objects and arrays) as the JSON values they hold.
+    if (nested(type)) return (value) => parseExactJson(String(value));
     if (/INT$/.test(type) || type === 'INTEGER') return (value) => exactNumber(String(value), Number(value));
     return (value) => value;
   });

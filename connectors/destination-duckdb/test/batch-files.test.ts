@@ -35,7 +35,10 @@ describe('Parquet BATCH files', () => {
       `SELECT i AS id, CAST(i * 1.25 AS DECIMAL(10,2)) AS price, TIMESTAMPTZ '2024-01-01 00:00:00.000001+00' + to_days(CAST(i AS INTEGER)) AS seen_at, 'n' || i AS note FROM range(1, 4) r(i)`,
     );
     // score is a double where the schema says string: a DOUBLE column's text is the record path's, not DuckDB's cast.
-    const mixed = await parquet('mixed.parquet', `SELECT i + 3 AS id, i / 2 AS score, 'n' || i AS note FROM range(1, 4) r(i)`);
+    const mixed = await parquet(
+      'mixed.parquet',
+      `SELECT i + 3 AS id, i / 2 AS score, 'n' || i AS note, {'a': i, 'tags': ['x', 'y']} AS meta FROM range(1, 4) r(i)`,
+    );
     const states = await load({ path, batch_dir: dir }, [
       schema('items', {
         id: { type: 'integer' },
@@ -44,7 +47,12 @@ describe('Parquet BATCH files', () => {
         note: { type: ['string', 'null'] },
       }),
       batch('items', exact),
-      schema('scores', { id: { type: 'integer' }, score: { type: ['string', 'null'] }, note: { type: ['string', 'null'] } }),
+      schema('scores', {
+        id: { type: 'integer' },
+        score: { type: ['string', 'null'] },
+        note: { type: ['string', 'null'] },
+        meta: { type: ['object', 'null'] },
+      }),
       batch('scores', mixed),
       state({ n: 1 }),
     ]);
@@ -60,6 +68,8 @@ describe('Parquet BATCH files', () => {
       { id: '3', price: '3.75', seen_at: '2024-01-04T00:00:00.000001', note: 'n3' },
     ]);
     expect(await columnTypes(path, 'items')).toMatchObject({ price: 'DECIMAL(10,2)', seen_at: 'TIMESTAMP WITH TIME ZONE' });
+    // A struct (as a Singer SDK tap writes objects) arrives as the JSON object it holds.
+    expect(await query(path, `SELECT meta::VARCHAR AS meta FROM scores WHERE id = 4`)).toEqual([{ meta: '{"a":1,"tags":["x","y"]}' }]);
     expect(await query(path, `SELECT id, score FROM scores ORDER BY id`)).toEqual([
       { id: '4', score: '0.5' },
       { id: '5', score: '1' }, // DuckDB's own cast would write 1.0
