@@ -3,10 +3,13 @@ import {
   buildCatalogStream,
   emptyState,
   isAfterKeyset,
+  keyRangeBookmarks,
+  rangesBetween,
   readStreams,
   setMetadata,
   silentLogger,
   type Catalog,
+  type KeyRangeTask,
   type RecordData,
   type SourceMessage,
   type SourceStream,
@@ -392,5 +395,47 @@ describe('readStreams: INCREMENTAL by largest value, lookback and partitions', (
     const cat = catalog('INCREMENTAL');
     setMetadata(cat.streams[0]!, [], { 'replication-key': undefined });
     await expect(collect([tableStream(table(1))], cat)).rejects.toMatchObject({ code: 'REPLICATION_KEY_NOT_SET', stream: 'items' });
+  });
+});
+
+describe('readStreams: a FULL_TABLE stream split into key ranges (ctx.keyRange)', () => {
+  const rows = table(300);
+  const planned = (): State => ({
+    bookmarks: { ...keyRangeBookmarks('items', rangesBetween([{ id: 101 }, { id: 201 }]), 500) },
+  });
+  async function read(state: State, keyRange: KeyRangeTask, stopAfterStates = Infinity): Promise<SourceMessage[]> {
+    const out: SourceMessage[] = [];
+    let states = 0;
+    for await (const message of readStreams([tableStream(rows)], catalog('FULL_TABLE'), state, { ...ctx(), keyRange })) {
+      out.push(message);
+      if (message.type === 'STATE' && ++states >= stopAfterStates) break;
+    }
+    return out;
+  }
+
+  it('reads only its range with the split version, no ACTIVATE_VERSION, and resumes after its own committed key', async () => {
+    const task = { stream: 'items', count: 3, index: 2 };
+    const all = await read(planned(), task);
+    expect(records(all).map((r) => r['id'])).toEqual(rows.slice(100, 200).map((r) => r['id']));
+    expect(all.some((m) => m.type === 'ACTIVATE_VERSION')).toBe(false);
+    expect(all.filter((m) => m.type === 'RECORD_BATCH').every((m) => m.type === 'RECORD_BATCH' && m.version === 500)).toBe(true);
+    expect(lastState(all).bookmarks['items#range-2-of-3']).toMatchObject({ done: true, version: 500 });
+    expect(lastState(all).bookmarks['items']).toBeUndefined();
+
+    // Killed after its first committed batch: the retry reads the rest of the range only.
+    const first = await read(planned(), task, 1);
+    const committed = lastState(first);
+    expect(committed.bookmarks['items#range-2-of-3']!.last_pk_fetched).toEqual({ id: 150 });
+    const rest = await read(committed, task);
+    expect(records(rest).map((r) => r['id'])).toEqual(rows.slice(150, 200).map((r) => r['id']));
+  });
+
+  it('finalizes once every range is done: ACTIVATE_VERSION of the split version, the stream bookmark as after a whole sync', async () => {
+    let state = planned();
+    for (const index of [1, 2, 3]) state = lastState(await read(state, { stream: 'items', count: 3, index }));
+    const done = await read(state, { stream: 'items', count: 3, finalize: true });
+    expect(done.map((m) => m.type)).toEqual(['SCHEMA', 'ACTIVATE_VERSION', 'STATE']);
+    expect(lastState(done).bookmarks).toEqual({ items: { version: 500 } });
+    await expect(read(planned(), { stream: 'items', count: 3, finalize: true })).rejects.toThrow(/not read completely/);
   });
 });

@@ -16,6 +16,7 @@ import type { State, StreamBookmark } from '../state/state.js';
 import { compareBookmarkValues } from './compare-values.js';
 import { pickKeys, startFullTable } from './full-table.js';
 import { IncrementalCursor } from './incremental-cursor.js';
+import { finishKeyRanges, keyRangeDone, startKeyRange, type KeyRange, type KeyRangeTask } from './key-ranges.js';
 import { advanceKeyset, compareToKeyset, keysetBookmark, startKeyset, type KeysetPosition } from './keyset.js';
 import {
   partitionKey,
@@ -268,6 +269,16 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   const id = entry.tap_stream_id;
   const partitioned = run.stream.partitions !== undefined;
   const resumable = run.stream.orderedByKey === true && !partitioned;
+  const range = run.ctx.keyRange?.stream === id ? run.ctx.keyRange : undefined;
+  if (range) {
+    if (!resumable || keys.length === 0)
+      throw new ConnectorError('KEY_RANGE_UNSUPPORTED', `stream ${id} is not read in key order, so it cannot be split into key ranges`, {
+        stream: id,
+        hint: 'remove key_ranges for this stream',
+      });
+    yield* range.finalize ? finalizeRanges(run, range) : syncKeyRange(run, range);
+    return;
+  }
   const start = startFullTable(tracker.bookmark(id), resumable ? keys : []);
   const { version } = start;
   tracker.set(id, {
@@ -314,6 +325,67 @@ async function* syncFullTable(run: StreamRun): AsyncGenerator<SourceMessage> {
   tracker.set(id, { last_pk_fetched: undefined });
   tracker.syncing(null);
   yield tracker.message();
+}
+
+/** True when `key` (values of the key columns) lies in `range`: from ≤ key < to, compared column by column. */
+function inKeyRange(record: RecordData, range: KeyRange, keys: readonly string[]): boolean {
+  const compare = (bound: Record<string, unknown>) => {
+    for (const key of keys) {
+      const order = compareBookmarkValues(record[key], bound[key]);
+      if (order !== 0) return order;
+    }
+    return 0;
+  };
+  return (!range.from || compare(range.from) >= 0) && (!range.to || compare(range.to) < 0);
+}
+
+/**
+ * One key range of a split FULL_TABLE stream (`ctx.keyRange`): the stream reads with `sync.keyRange` (and
+ * `resumeAfter` when a killed attempt committed some), records outside the range are dropped here in case it cannot
+ * ask its system for exactly those, and the range's own bookmark advances; no ACTIVATE_VERSION (the finalize step).
+ */
+async function* syncKeyRange(run: StreamRun, task: KeyRangeTask): AsyncGenerator<SourceMessage> {
+  const { tracker, keys } = run;
+  const start = startKeyRange(tracker.state, task, keys);
+  yield schemaMessage(run);
+  if (!start.done) {
+    const sync: StreamSync = {
+      ...baseSync(run, tracker.bookmark(start.stateKey)),
+      keyRange: start.range,
+      ...(start.resumeAfter ? { resumeAfter: start.resumeAfter } : {}),
+    };
+    for await (const output of run.stream.read(sync)) {
+      run.ctx.signal.throwIfAborted();
+      const batch = asBatch(output);
+      const records = batch.records.filter(
+        (r) =>
+          inKeyRange(r as RecordData, start.range, keys) &&
+          (!start.resumeAfter ||
+            (inKeyRange(r as RecordData, { from: start.resumeAfter }, keys) && !sameKeys(r as RecordData, start.resumeAfter, keys))),
+      );
+      if (records.length === 0) continue;
+      yield recordBatch(run, records.length === batch.records.length ? batch : { records }, start.version);
+      tracker.set(start.stateKey, { last_pk_fetched: pickKeys(records[records.length - 1] as RecordData, keys) });
+      yield tracker.message();
+    }
+    tracker.set(start.stateKey, keyRangeDone());
+  }
+  tracker.syncing(null);
+  yield tracker.message();
+}
+
+function sameKeys(record: RecordData, keysOf: Record<string, unknown>, keys: readonly string[]): boolean {
+  return keys.every((k) => compareBookmarkValues(record[k], keysOf[k]) === 0);
+}
+
+/** After every range of a split stream: its version is activated and its bookmark left as a whole-table sync leaves it. */
+async function* finalizeRanges(run: StreamRun, task: KeyRangeTask): AsyncGenerator<SourceMessage> {
+  const { version, state } = finishKeyRanges(run.tracker.state, task);
+  yield schemaMessage(run);
+  yield { type: 'ACTIVATE_VERSION', stream: run.entry.stream, version };
+  run.tracker.state = state;
+  run.tracker.syncing(null);
+  yield run.tracker.message();
 }
 
 /** Records a stream wrote to files (StreamBatch.files) as a Singer BATCH message. */

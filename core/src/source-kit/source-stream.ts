@@ -3,6 +3,7 @@ import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
 import type { BatchFormat, NativeRows, RecordData } from '../protocol/messages.js';
 import type { StreamBookmark } from '../state/state.js';
+import type { KeyRange } from './key-ranges.js';
 import type { KeysetPosition } from './keyset.js';
 
 /** Records a stream yields at once, with what the framework cannot derive from them. */
@@ -44,6 +45,11 @@ export interface StreamSync {
   bookmark: StreamBookmark;
   /** FULL_TABLE resumed after an interruption: read only rows whose keys come strictly after these. */
   resumeAfter?: Record<string, unknown>;
+  /**
+   * FULL_TABLE split over workers (`key_ranges`): read only rows with `from` ≤ keys < `to` (in key order, as for
+   * `resumeAfter`). The framework drops records outside it too, so asking the system for exactly this is an optimisation.
+   */
+  keyRange?: KeyRange;
   /**
    * INCREMENTAL: the value to read from, inclusive: the bookmark moved back by the stream's lookback, or the
    * stream's start value on a first sync, or undefined (everything).
