@@ -1,12 +1,4 @@
-import {
-  loadPipelineFile,
-  RunRecordStore,
-  runsDirFor,
-  type RunRecord,
-  type RunStreamRecord,
-  type RunTaskInfo,
-  type StreamPhase,
-} from '@mage-int/core';
+import { loadPipelineFile, RunRecordStore, runsDirFor, type RunRecord, type RunTaskInfo, type StreamPhase } from '@mage-int/core';
 import type { RunJobData } from './queue-config.js';
 
 /**
@@ -63,12 +55,13 @@ export class WorkerRunRecords {
   }
 
   /**
-   * A task ended: its streams' rows and phases go into the record; `status` is the run's when this ends it (the last
-   * task completed, or a task failed for good), else the run keeps running.
+   * A task ended (task `index` of the run's plan): its streams' rows and phases go into the record (a stream split into
+   * key ranges over several tasks sums their rows); `end.status` is the run's when this ends it (a task failed for good,
+   * or was cancelled), else the run keeps running.
    */
   async taskEnded(
     runId: string,
-    data: { pipeline: string; pipelineId: string },
+    data: { pipeline: string; pipelineId: string; index: number },
     task: RunTaskInfo & { timelines?: Record<string, { phase: StreamPhase; at: number }[]> },
     end: { status: RunRecord['status']; error?: string; committedStates?: number } | undefined,
   ): Promise<void> {
@@ -77,26 +70,22 @@ export class WorkerRunRecords {
     const record = await store.get(data.pipelineId, runId).catch(() => undefined);
     if (!record) return;
     const { timelines, ...info } = task;
-    // The key ranges of one stream are tasks of the same streams: told apart by their range.
-    const index = record.tasks.findIndex(
-      (t) => JSON.stringify(t.streams) === JSON.stringify(task.streams) && JSON.stringify(t.keyRange) === JSON.stringify(task.keyRange),
-    );
-    if (index >= 0) record.tasks[index] = info;
-    else record.tasks.push(info);
+    while (record.tasks.length <= data.index) record.tasks.push({ streams: [], status: 'waiting', rows: 0, attempts: 0 });
+    record.tasks[data.index] = info;
     const streams = new Map(record.streams.map((s) => [s.stream, s]));
-    for (const [stream, rows] of Object.entries(task.streamRows ?? {})) {
-      const timeline = timelines?.[stream];
+    for (const stream of Object.keys(task.streamRows ?? {})) {
+      const rows = record.tasks.reduce((sum, t) => sum + (t.streamRows?.[stream] ?? 0), 0);
+      const kept = streams.get(stream);
+      const timeline = kept?.phases ?? timelines?.[stream];
+      const last = timelines?.[stream]?.at(-1);
       const first = timeline?.find((p) => p.phase !== 'queued')?.at;
-      const last = timeline?.at(-1);
-      const entry: RunStreamRecord = {
+      streams.set(stream, {
         stream,
-        // A key range's rows add to the stream's (its other ranges ran as other tasks).
-        rows: task.keyRange ? (streams.get(stream)?.rows ?? 0) + rows : rows,
-        elapsedMs: first !== undefined && last ? Math.max(0, last.at - first) : 0,
-        ...(last ? { phase: last.phase } : {}),
+        rows,
+        elapsedMs: Math.max(kept?.elapsedMs ?? 0, first !== undefined && last ? last.at - first : 0),
+        ...(last ? { phase: kept?.phase === 'failed' ? 'failed' : last.phase } : kept?.phase ? { phase: kept.phase } : {}),
         ...(timeline ? { phases: timeline } : {}),
-      };
-      streams.set(stream, entry);
+      });
     }
     record.streams = [...streams.values()];
     record.rows = record.streams.reduce((sum, s) => sum + s.rows, 0);

@@ -78,8 +78,27 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const queue = new Queue<RunJobData | TaskJobData>(config.queue, { connection: redis, prefix: config.prefix });
   const active = new Map<string, { runId: string; controller: AbortController; stopAtOnce: boolean }>();
   const records = new WorkerRunRecords();
-  /** Run records are a view for people: failing to write one is said, never fails the run. */
-  const recording = (what: Promise<void>) => what.catch((error: unknown) => say(`could not write the run record: ${formatError(error)}`));
+  /**
+   * Writes a run's record under a lock in Redis (tasks of one run end on several workers at once, and each read-modify-
+   * writes the record). Run records are a view for people: failing to write one is said, never fails the run.
+   */
+  const recording = async (runId: string, write: () => Promise<void>): Promise<void> => {
+    const key = `${config.prefix}:${config.queue}:mage-int:record-lock:${runId}`;
+    const owner = `${name}:${Math.random()}`;
+    try {
+      for (let waited = 0; (await redis.set(key, owner, 'PX', 10_000, 'NX')) !== 'OK'; waited += 50) {
+        if (waited > 10_000) throw new Error('the run record stayed locked for 10 s');
+        await new Promise((ok) => setTimeout(ok, 50));
+      }
+      try {
+        await write();
+      } finally {
+        if ((await redis.get(key)) === owner) await redis.del(key);
+      }
+    } catch (error) {
+      say(`could not write the run record of ${runId}: ${formatError(error)}`);
+    }
+  };
 
   let stopping = false;
 
@@ -179,7 +198,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
         startedAt: data.startedAt ?? Date.now(),
       };
       await queueTasks(job, planned, 1);
-      await recording(records.planned(runId, planned, job.timestamp));
+      await recording(runId, () => records.planned(runId, planned, job.timestamp));
       await job.updateData(planned);
       say(
         `run ${runId} (${plan.pipelineId}): ${tasks.length} task${tasks.length === 1 ? '' : 's'}: ${tasks.map(taskLabel).join(' ') || 'nothing selected'}`,
@@ -194,7 +213,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     }
     const values = Object.values(await job.getChildrenValues<TaskJobResult>());
     const streams = Object.assign({}, ...values.map((v) => v.streams)) as Record<string, number>;
-    await recording(records.completed(runId, job.data));
+    await recording(runId, () => records.completed(runId, job.data));
     say(`run ${runId} (${job.data.pipelineId ?? data.pipeline}): completed`);
     return { streams, rows: values.reduce((sum, v) => sum + v.rows, 0), tasks: values.length };
   }
@@ -202,11 +221,12 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   async function processTask(job: Job<TaskJobData>, token: string | undefined): Promise<TaskJobResult> {
     const { run, runId, task, pipelineId } = job.data;
     const label = `run ${runId} (${pipelineId}) ${taskLabel(task)}`;
-    const where = { pipeline: run.pipeline, pipelineId };
+    // The task's place in the run's plan, from its job id (`<run>-task-<n>`).
+    const where = { pipeline: run.pipeline, pipelineId, index: Number(/-task-(\d+)$/.exec(job.id ?? '')?.[1] ?? 1) - 1 };
     const range = task.keyRange ? { keyRange: task.keyRange } : {};
     // Before the reader lock: a cancelled run's task must not wait for (or take) anything.
     if (await cancelled(runId)) {
-      await recording(
+      await recording(runId, () =>
         records.taskEnded(
           runId,
           where,
@@ -268,7 +288,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
               secrets,
             );
             say(`${label}: done, ${result.rows} rows in ${(result.durationMs / 1000).toFixed(1)} s`);
-            await recording(
+            await recording(runId, () =>
               records.taskEnded(
                 runId,
                 where,
@@ -300,7 +320,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
             // The last attempt (or a cancelled run): the run ends here, and its record says so. A job handed back is not.
             if (cancelledRun || (!stopping && job.attemptsMade + 1 >= (job.opts.attempts ?? 1))) {
               const status = cancelledRun ? 'cancelled' : 'failed';
-              await recording(
+              await recording(runId, () =>
                 records.taskEnded(
                   runId,
                   where,

@@ -3,13 +3,14 @@
 // live, from the one run-record store the workers write. Needs `npm run build`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { BullmqExecutor } from '@mage-int/executor-bullmq';
 import type { RunRecord } from '@mage-int/core';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT_DIR, startProjectUi } from './ui-harness.js';
@@ -59,7 +60,7 @@ const history = async (name: string) => (await project.call<RunRecord[]>(`pipeli
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error('build first: npm run build');
   project = await startProjectUi('executor', { executor: new BullmqExecutor({ prefix }) });
-  worker = cli(['worker', '--prefix', prefix, '--lock-seconds', '5'], project.dir);
+  worker = cli(['worker', '--prefix', prefix, '--lock-seconds', '5', '--concurrency', '3'], project.dir);
   worker.stdout!.on('data', (c: Buffer) => (workerLog += c.toString()));
   worker.stderr!.on('data', (c: Buffer) => (workerLog += c.toString()));
   await until('the worker', async () => workerLog.includes('ready'));
@@ -176,6 +177,37 @@ describe('mage-int ui with the BullMQ executor', () => {
       const file = join(project.dir, 'pipelines', '.mage-int', 'runs', 'big', `${runId}.json`);
       return existsSync(file) && (JSON.parse(readFileSync(file, 'utf8')) as RunRecord).status === 'cancelled';
     });
+  }, 120_000);
+
+  it('keeps one record of a run split into tasks that end at once (the record is written under a lock)', async () => {
+    const database = `mage_ui_exec_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ host: '127.0.0.1', user: 'postgres', database: 'postgres' });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${database}`);
+    try {
+      // PostgreSQL state lets the run split: a task per stream, run at once by the worker (concurrency 3).
+      writeFileSync(
+        join(project.dir, 'pipelines', 'split.yaml'),
+        `source:\n  name: faker\n  config: {customers: 2000, products: 30, orders: 4000}\ndestination:\n  name: jsonl\n  config: {destination_path: split-out}\nstate: {backend: postgres, url: "postgres://postgres@127.0.0.1:5432/${database}"}\n`,
+      );
+      const started = await project.call<{ runId: string }>('pipelines/split/runs', { method: 'POST', body: { onWorkers: true } });
+      expect(started.status, JSON.stringify(started.body)).toBe(200);
+      const { end } = await follow(started.body.runId);
+      expect(end.status).toBe('completed');
+      expect(end.tasks).toHaveLength(3);
+      const file = join(project.dir, 'pipelines', '.mage-int', 'runs', 'split', `${started.body.runId}.json`);
+      const kept = JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+      expect(kept).toMatchObject({ status: 'completed', rows: 6030 });
+      expect(kept.tasks.map((t) => t.status)).toEqual(['completed', 'completed', 'completed']);
+      expect(Object.fromEntries(kept.streams.map((s) => [s.stream, [s.rows, s.phase]]))).toEqual({
+        customers: [2000, 'done'],
+        products: [30, 'done'],
+        orders: [4000, 'done'],
+      });
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    }
   }, 120_000);
 
   it('in chromium: "Submit to workers" runs on the worker, the page follows its streams to done, history marks it', async () => {
