@@ -8,7 +8,8 @@
 // short code, text with quotes, commas and newlines) and the same rows as Parquet (DuckDB's COPY), then measures in
 // the same run, each in a child process of its own so its peak RSS is its own:
 //   1. the baselines: DuckDB's own `CREATE TABLE … AS SELECT * FROM read_csv(file)` and `read_parquet(file)`;
-//   2. mage-int: runPipeline(source-files → destination-duckdb) of the same file, FULL_TABLE, as `mage-int run` does.
+//   2. mage-int: runPipeline(source-files → destination-duckdb) of the same file, FULL_TABLE, as `mage-int run` does
+//      (printing how many BATCH files the source handed over: 0 means every record went through JavaScript).
 // --memory: source-files alone reads the CSV (gzip-free, ~100 bytes a row) of `rows` and then `memory-rows` rows into
 // a consumer that drops the records, each in a child process: peak RSS must stay flat as the file grows.
 // Prints time, CPU seconds (the steadier figure on a busy machine), throughput ratio (baseline time / mage-int time),
@@ -44,6 +45,7 @@ async function duck(path) {
 // ---- child modes ----
 if (args.child) {
   const started = performance.now();
+  let batches = 0;
   if (args.child === 'source-only') {
     const { silentLogger, tuneHeapForStreaming } = await import(join(ROOT, 'core/dist/index.js'));
     tuneHeapForStreaming?.();
@@ -69,7 +71,17 @@ if (args.child) {
   } else {
     const { runPipeline, MemoryStateStore, silentLogger, tuneHeapForStreaming } = await import(join(ROOT, 'core/dist/index.js'));
     tuneHeapForStreaming?.();
-    const source = (await import(join(ROOT, 'connectors/source-files/dist/index.js'))).default;
+    const files = (await import(join(ROOT, 'connectors/source-files/dist/index.js'))).default;
+    // Counts the BATCH files the source hands over (none: every record went through JavaScript).
+    const source = {
+      ...files,
+      async *read(...rest) {
+        for await (const message of files.read(...rest)) {
+          if (message.type === 'BATCH') batches++;
+          yield message;
+        }
+      },
+    };
     const destination = (await import(join(ROOT, 'connectors/destination-duckdb/dist/index.js'))).default;
     const dir = join(args.file, '..');
     const name = args.file.slice(dir.length + 1);
@@ -87,7 +99,7 @@ if (args.child) {
   const seconds = (performance.now() - started) / 1000;
   const usage = process.resourceUsage();
   const cpu = (usage.userCPUTime + usage.systemCPUTime) / 1e6;
-  process.stdout.write(JSON.stringify({ seconds, cpu, rssMB: Math.round(usage.maxRSS / 1024) }) + '\n');
+  process.stdout.write(JSON.stringify({ seconds, cpu, rssMB: Math.round(usage.maxRSS / 1024), batches }) + '\n');
   process.exit(0);
 }
 
@@ -161,7 +173,7 @@ leaves' ELSE 'note ' || (i % 5000) END AS note FROM range(1, ${rows} + 1) r(i)`)
     const mage = await child('mage-int', file, mageDb);
     const same = (await check(baseDb)) === (await check(mageDb));
     console.log(
-      `${format}: DuckDB ${baselineMode} ${base.seconds.toFixed(2)} s, ${base.cpu.toFixed(1)} s CPU (${base.rssMB} MB) · mage-int source-files → destination-duckdb ${mage.seconds.toFixed(2)} s, ${mage.cpu.toFixed(1)} s CPU (${mage.rssMB} MB, ${Math.round(rows / mage.seconds).toLocaleString('en')} rows/s) · ratio ${(base.seconds / mage.seconds).toFixed(2)}× · checksums ${same ? 'equal' : 'DIFFER'}`,
+      `${format}: DuckDB ${baselineMode} ${base.seconds.toFixed(2)} s, ${base.cpu.toFixed(1)} s CPU (${base.rssMB} MB) · mage-int source-files → destination-duckdb ${mage.seconds.toFixed(2)} s, ${mage.cpu.toFixed(1)} s CPU (${mage.rssMB} MB, ${Math.round(rows / mage.seconds).toLocaleString('en')} rows/s, ${mage.batches} BATCH file(s)) · ratio ${(base.seconds / mage.seconds).toFixed(2)}× · checksums ${same ? 'equal' : 'DIFFER'}`,
     );
     if (!same) console.log(`  baseline ${await check(baseDb)}\n  mage-int ${await check(mageDb)}`);
   }
