@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturingLogger } from '@mage-int/testkit';
-import source, { MySQL } from '../src/index.js';
+import mysqlSource, { MySQL } from '../src/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers.js';
 
 let db: TestDatabase;
@@ -46,11 +46,11 @@ describe("Mage's conn_kwargs", () => {
     const ca = join(dir, 'CARoot.pem');
     writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
     const ctx = { logger: capturingLogger().logger, signal: new AbortController().signal };
-    const withCa = await source.check(mageConfig({ ssl_ca: ca }) as never, ctx);
+    const withCa = await mysqlSource.check(mageConfig({ ssl_ca: ca }) as never, ctx);
     expect(withCa.ok).toBe(false);
     expect(withCa.message).toMatch(/SSL|TLS|secure/i);
     // The same config without conn_kwargs connects: only the TLS request differs.
-    expect((await source.check(db.config, ctx)).ok).toBe(true);
+    expect((await mysqlSource.check(db.config, ctx)).ok).toBe(true);
 
     expect(() => new MySQL({ config: mageConfig({ ssl_ca: ca, tcp_nodelay: true }) as never })).toThrow(
       /"conn_kwargs\.tcp_nodelay" is not a known setting/,
