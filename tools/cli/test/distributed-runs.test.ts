@@ -28,7 +28,8 @@ const executor = new BullmqExecutor({ prefix });
 const redis = new Redis('redis://127.0.0.1:6379');
 const queueArgs = ['--prefix', prefix];
 const env = { DIST_SECRET: secret };
-const pool = workerPool([...queueArgs, '--concurrency', '2', '--lock-seconds', '2'], { cwd: work.dir, env });
+// A short grace: the last test SIGTERMs the workers and waits 10 s for them, whatever job is still running.
+const pool = workerPool([...queueArgs, '--concurrency', '2', '--lock-seconds', '2', '--grace-seconds', '5'], { cwd: work.dir, env });
 const { workers, logs, until } = pool;
 const startWorker = () => pool.start();
 
