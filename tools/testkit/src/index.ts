@@ -94,3 +94,9 @@ export {
   type BigQueryJobFault,
   type BigQueryField,
 } from './stand-ins/bigquery/bigquery-stand-in.js';
+export {
+  SnowflakeStandIn,
+  startSnowflakeStandIn,
+  type SnowflakeStandInOptions,
+} from './stand-ins/snowflake/snowflake-stand-in.js';
+export { DuckEngine, type DuckResult } from './stand-ins/duckdb-engine.js';

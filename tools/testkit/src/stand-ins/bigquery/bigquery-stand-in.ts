@@ -28,6 +28,7 @@
 import { generateKeyPairSync, randomBytes, randomUUID, verify } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Decimal, parseExactJson } from '@mage-int/core';
+import { DuckEngine } from '../duckdb-engine.js';
 import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 import {
   duckdbType,
@@ -104,8 +105,6 @@ export function bigQueryErrorResponse(code: number, reason: string, message = re
 
 const b64url = (text: string) => Buffer.from(text, 'base64url');
 
-type DuckConnection = import('@duckdb/node-api').DuckDBConnection;
-
 /** The running stand-in: `url` is the client's `apiEndpoint`, `credentials()` a service account key for it. */
 export class BigQueryStandIn extends VendorStandIn {
   readonly projectId: string;
@@ -123,9 +122,7 @@ export class BigQueryStandIn extends VendorStandIn {
   private readonly pageSize: number;
   private readonly runningPolls: number;
   private readonly tokenLifetime: number;
-  private db!: DuckConnection;
-  private closeDb!: () => void;
-  private queue: Promise<unknown> = Promise.resolve();
+  private engine!: DuckEngine;
   private inTransaction = false;
 
   private constructor(options: BigQueryStandInOptions) {
@@ -138,13 +135,7 @@ export class BigQueryStandIn extends VendorStandIn {
 
   static async start(options: BigQueryStandInOptions = {}): Promise<BigQueryStandIn> {
     const standIn = new BigQueryStandIn(options);
-    const { DuckDBInstance } = await import('@duckdb/node-api');
-    const instance = await DuckDBInstance.create(':memory:');
-    standIn.db = await instance.connect();
-    standIn.closeDb = () => {
-      standIn.db.closeSync();
-      instance.closeSync();
-    };
+    standIn.engine = await DuckEngine.start();
     standIn.server = await StandInServer.start((request) => standIn.handle(request), {
       headers: () => ({ 'x-goog-request-id': randomUUID() }),
     });
@@ -153,7 +144,7 @@ export class BigQueryStandIn extends VendorStandIn {
 
   override async close(): Promise<void> {
     await super.close();
-    this.closeDb();
+    this.engine.close();
   }
 
   /** A service account key (the JSON a console download holds) whose `token_uri` is this stand-in. */
@@ -195,7 +186,7 @@ export class BigQueryStandIn extends VendorStandIn {
     const list = entry.fields
       .map((f) => (f.type === 'BYTES' && f.mode !== 'REPEATED' ? `to_base64("${f.name}") AS "${f.name}"` : `"${f.name}"`))
       .join(', ');
-    const reader = await this.serial(() => this.db.runAndReadAll(`SELECT ${list} FROM "${dataset}"."${table}"`));
+    const reader = await this.serial(() => this.engine.db.runAndReadAll(`SELECT ${list} FROM "${dataset}"."${table}"`));
     return (reader.getRowObjectsJson() as Record<string, unknown>[]).map((row) => {
       const out: Record<string, unknown> = {};
       for (const field of entry.fields) {
@@ -207,9 +198,7 @@ export class BigQueryStandIn extends VendorStandIn {
   }
 
   private serial<T>(run: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => {});
-    return next;
+    return this.engine.serial(run);
   }
 
   private async handle(request: StandInRequest): Promise<StandInResponse> {
@@ -345,7 +334,7 @@ export class BigQueryStandIn extends VendorStandIn {
     if (!dataset || !/^[A-Za-z0-9_]{1,1024}$/.test(dataset))
       return bigQueryErrorResponse(400, 'invalid', `Invalid dataset ID "${dataset}".`);
     if (this.datasets.has(dataset)) return bigQueryErrorResponse(409, 'duplicate', `Already Exists: Dataset ${this.projectId}:${dataset}`);
-    await this.serial(() => this.db.run(`CREATE SCHEMA "${dataset}"`));
+    await this.serial(() => this.engine.db.run(`CREATE SCHEMA "${dataset}"`));
     const resource = this.datasetResource(dataset, String(body['location'] ?? 'US'));
     this.datasets.set(dataset, resource);
     return { status: 200, body: resource };
@@ -355,7 +344,7 @@ export class BigQueryStandIn extends VendorStandIn {
     if (!this.datasets.has(dataset)) return bigQueryErrorResponse(404, 'notFound', `Not found: Dataset ${this.projectId}:${dataset}`);
     if (this.tableNames(dataset).length > 0 && !contents)
       return bigQueryErrorResponse(400, 'resourceInUse', `Dataset ${this.projectId}:${dataset} is still in use`);
-    await this.serial(() => this.db.run(`DROP SCHEMA "${dataset}" CASCADE`));
+    await this.serial(() => this.engine.db.run(`DROP SCHEMA "${dataset}" CASCADE`));
     for (const name of this.tableNames(dataset)) this.tables.delete(`${dataset}.${name}`);
     this.datasets.delete(dataset);
     return { status: 204 };
@@ -393,7 +382,7 @@ export class BigQueryStandIn extends VendorStandIn {
 
   private async createTable(dataset: string, table: string, fields: BigQueryField[], meta: Record<string, unknown>): Promise<void> {
     const columns = fields.map((f) => `"${f.name}" ${duckdbType(f)}${f.mode === 'REQUIRED' ? ' NOT NULL' : ''}`).join(', ');
-    await this.db.run(`CREATE TABLE "${dataset}"."${table}" (${columns})`);
+    await this.engine.db.run(`CREATE TABLE "${dataset}"."${table}" (${columns})`);
     this.tables.set(`${dataset}.${table}`, { fields, meta });
   }
 
@@ -433,7 +422,7 @@ export class BigQueryStandIn extends VendorStandIn {
   private async getTable(dataset: string, table: string): Promise<StandInResponse> {
     const entry = this.tables.get(`${dataset}.${table}`);
     if (!entry) return bigQueryErrorResponse(404, 'notFound', `Not found: Table ${this.projectId}:${dataset}.${table}`);
-    const count = await this.serial(() => this.db.runAndReadAll(`SELECT count(*) AS n FROM "${dataset}"."${table}"`));
+    const count = await this.serial(() => this.engine.db.runAndReadAll(`SELECT count(*) AS n FROM "${dataset}"."${table}"`));
     return { status: 200, body: this.tableResource(dataset, table, entry, Number((count.getRowObjectsJson()[0] as { n: string }).n)) };
   }
 
@@ -463,7 +452,7 @@ export class BigQueryStandIn extends VendorStandIn {
       if (added.some((f) => f.mode === 'REQUIRED'))
         return bigQueryErrorResponse(400, 'invalid', 'Cannot add required fields to an existing schema.');
       await this.serial(async () => {
-        for (const f of added) await this.db.run(`ALTER TABLE "${dataset}"."${table}" ADD COLUMN "${f.name}" ${duckdbType(f)}`);
+        for (const f of added) await this.engine.db.run(`ALTER TABLE "${dataset}"."${table}" ADD COLUMN "${f.name}" ${duckdbType(f)}`);
       });
       entry.fields.push(...added);
     }
@@ -474,7 +463,7 @@ export class BigQueryStandIn extends VendorStandIn {
   private async deleteTable(dataset: string, table: string): Promise<StandInResponse> {
     if (!this.tables.has(`${dataset}.${table}`))
       return bigQueryErrorResponse(404, 'notFound', `Not found: Table ${this.projectId}:${dataset}.${table}`);
-    await this.serial(() => this.db.run(`DROP TABLE "${dataset}"."${table}"`));
+    await this.serial(() => this.engine.db.run(`DROP TABLE "${dataset}"."${table}"`));
     this.tables.delete(`${dataset}.${table}`);
     return { status: 204 };
   }
@@ -572,7 +561,7 @@ export class BigQueryStandIn extends VendorStandIn {
     if (statements.length !== 1 || !first || !['SELECT', 'WITH'].includes(shape(first)[0] as string))
       return bigQueryErrorResponse(400, 'invalidQuery', 'the stand-in dry-runs single SELECT statements only');
     try {
-      const reader = await this.serial(() => this.db.runAndReadAll(`SELECT * FROM (${renderDuckdb(first)}) AS q LIMIT 0`));
+      const reader = await this.serial(() => this.engine.db.runAndReadAll(`SELECT * FROM (${renderDuckdb(first)}) AS q LIMIT 0`));
       const { schema } = this.resultOf(reader, first);
       return {
         status: 200,
@@ -751,19 +740,19 @@ export class BigQueryStandIn extends VendorStandIn {
     if (errors.length > 0) throw new GoogleSqlError('invalid', errors.join('; '));
     const disposition = String(load['writeDisposition'] ?? 'WRITE_APPEND');
     if (disposition === 'WRITE_EMPTY') {
-      const count = await this.db.runAndReadAll(`SELECT count(*) AS n FROM "${dataset}"."${table}"`);
+      const count = await this.engine.db.runAndReadAll(`SELECT count(*) AS n FROM "${dataset}"."${table}"`);
       if (Number((count.getRowObjectsJson()[0] as { n: string }).n) > 0)
         throw new GoogleSqlError('duplicate', `Already Exists: Table ${this.projectId}:${key} is not empty`);
     }
-    await this.db.run('BEGIN TRANSACTION');
+    await this.engine.db.run('BEGIN TRANSACTION');
     try {
-      if (disposition === 'WRITE_TRUNCATE') await this.db.run(`DELETE FROM "${dataset}"."${table}"`);
+      if (disposition === 'WRITE_TRUNCATE') await this.engine.db.run(`DELETE FROM "${dataset}"."${table}"`);
       const columns = fields.map((f) => `"${f.name}"`).join(', ');
       for (let i = 0; i < values.length; i += 500)
-        await this.db.run(`INSERT INTO "${dataset}"."${table}" (${columns}) VALUES ${values.slice(i, i + 500).join(', ')}`);
-      await this.db.run('COMMIT');
+        await this.engine.db.run(`INSERT INTO "${dataset}"."${table}" (${columns}) VALUES ${values.slice(i, i + 500).join(', ')}`);
+      await this.engine.db.run('COMMIT');
     } catch (error) {
-      await this.db.run('ROLLBACK');
+      await this.engine.db.run('ROLLBACK');
       throw new GoogleSqlError('invalid', (error as Error).message);
     }
     return values.length;
@@ -783,7 +772,7 @@ export class BigQueryStandIn extends VendorStandIn {
     } catch (error) {
       if (this.inTransaction) {
         this.inTransaction = false;
-        await this.db.run('ROLLBACK');
+        await this.engine.db.run('ROLLBACK');
       }
       throw error;
     }
@@ -802,14 +791,14 @@ export class BigQueryStandIn extends VendorStandIn {
     const head = words.slice(0, 2).join(' ');
     if (words[0] === 'BEGIN') {
       if (this.inTransaction) throw new GoogleSqlError('invalidQuery', 'Nested transactions are not supported');
-      await this.db.run('BEGIN TRANSACTION');
+      await this.engine.db.run('BEGIN TRANSACTION');
       this.inTransaction = true;
       return empty;
     }
     if (words[0] === 'COMMIT' || words[0] === 'ROLLBACK') {
       if (!this.inTransaction) throw new GoogleSqlError('invalidQuery', `${words[0]} without a transaction`);
       this.inTransaction = false;
-      await this.db.run(words[0]);
+      await this.engine.db.run(words[0]);
       return empty;
     }
     const dml = ['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'SELECT', 'WITH'].includes(words[0] as string);
@@ -824,7 +813,7 @@ export class BigQueryStandIn extends VendorStandIn {
     if (head === 'CREATE SCHEMA' || head === 'DROP SCHEMA')
       throw new GoogleSqlError('invalidQuery', 'the stand-in makes datasets through the API (datasets.insert) only');
     if (!dml) throw new GoogleSqlError('invalidQuery', `the stand-in does not run ${head} statements`);
-    const reader = await this.db.runAndReadAll(renderDuckdb(tokens));
+    const reader = await this.engine.db.runAndReadAll(renderDuckdb(tokens));
     if (words[0] === 'SELECT' || words[0] === 'WITH') return this.resultOf(reader, tokens);
     const count = reader.getRowsJson()[0]?.[0];
     return { ...empty, affected: count === undefined || count === null ? 0 : Number(count) };
@@ -886,7 +875,7 @@ export class BigQueryStandIn extends VendorStandIn {
     if (this.tables.has(key)) {
       if (ifNotExists) return { schema: { fields: [] }, rows: [] };
       if (!replace) throw new GoogleSqlError('duplicate', `Already Exists: Table ${this.projectId}:${key}`);
-      await this.db.run(`DROP TABLE "${name.dataset}"."${name.table}"`);
+      await this.engine.db.run(`DROP TABLE "${name.dataset}"."${name.table}"`);
       this.tables.delete(key);
     }
     const fields: BigQueryField[] = [];
@@ -935,7 +924,7 @@ export class BigQueryStandIn extends VendorStandIn {
       if (ifExists) return { schema: { fields: [] }, rows: [] };
       throw new GoogleSqlError('notFound', `Not found: Table ${this.projectId}:${key}`);
     }
-    await this.db.run(`DROP TABLE "${name.dataset}"."${name.table}"`);
+    await this.engine.db.run(`DROP TABLE "${name.dataset}"."${name.table}"`);
     this.tables.delete(key);
     return { schema: { fields: [] }, rows: [] };
   }
@@ -977,7 +966,7 @@ export class BigQueryStandIn extends VendorStandIn {
         throw new GoogleSqlError('invalidQuery', `Column already exists: ${field.name}`);
       }
       const [checked] = this.checkFields([field]) as [BigQueryField];
-      await this.db.run(`ALTER TABLE ${target} ADD COLUMN "${checked.name}" ${duckdbType(checked)}`);
+      await this.engine.db.run(`ALTER TABLE ${target} ADD COLUMN "${checked.name}" ${duckdbType(checked)}`);
       entry.fields.push(checked);
       return empty;
     }
@@ -992,7 +981,7 @@ export class BigQueryStandIn extends VendorStandIn {
           'invalidQuery',
           `ALTER TABLE ALTER COLUMN SET DATA TYPE requires that the existing column type (${column.type}) is assignable to the new type (${to.type})`,
         );
-      await this.db.run(
+      await this.engine.db.run(
         `ALTER TABLE ${target} ALTER COLUMN "${column.name}" SET DATA TYPE ${duckdbType({ type: to.type, mode: column.mode })}`,
       );
       column.type = to.type;
@@ -1004,7 +993,7 @@ export class BigQueryStandIn extends VendorStandIn {
         if (action[2] === 'IF') return empty;
         throw new GoogleSqlError('invalidQuery', `Column not found: ${identAt(0)}`);
       }
-      await this.db.run(`ALTER TABLE ${target} DROP COLUMN "${column.name}"`);
+      await this.engine.db.run(`ALTER TABLE ${target} DROP COLUMN "${column.name}"`);
       entry.fields.splice(entry.fields.indexOf(column), 1);
       return empty;
     }
@@ -1013,7 +1002,7 @@ export class BigQueryStandIn extends VendorStandIn {
       const to = identAt(1);
       if (!column) throw new GoogleSqlError('invalidQuery', `Column not found: ${identAt(0)}`);
       if (find(to)) throw new GoogleSqlError('invalidQuery', `Column already exists: ${to}`);
-      await this.db.run(`ALTER TABLE ${target} RENAME COLUMN "${column.name}" TO "${to}"`);
+      await this.engine.db.run(`ALTER TABLE ${target} RENAME COLUMN "${column.name}" TO "${to}"`);
       column.name = to;
       return empty;
     }

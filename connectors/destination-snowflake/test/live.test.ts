@@ -1,0 +1,110 @@
+// Against the real Snowflake, only when SNOWFLAKE_TEST_ACCOUNT, SNOWFLAKE_TEST_USER, SNOWFLAKE_TEST_WAREHOUSE,
+// SNOWFLAKE_TEST_DATABASE and SNOWFLAKE_TEST_PASSWORD (or SNOWFLAKE_TEST_PRIVATE_KEY_PATH) are set, optionally
+// SNOWFLAKE_TEST_ROLE; skipped, saying why, otherwise. It makes a schema of its own, loads through PUT and COPY,
+// upserts, evolves the schema, hard-deletes by ACTIVATE_VERSION, reads everything back and drops the schema.
+// Costs a few seconds of the warehouse's time (an XS warehouse suffices; it resumes and auto-suspends).
+import { afterAll, describe, expect, it } from 'vitest';
+import { Decimal, silentLogger, type JsonSchema, type SourceMessage } from '@mage-int/core';
+import destination, {
+  connectionOptions,
+  resolveConfig,
+  SnowflakeConnection,
+  SnowflakeDestination,
+  SnowflakeDialect,
+} from '../src/index.js';
+import type { Config } from '../src/generated/config.js';
+
+const env = (name: string) => process.env[`SNOWFLAKE_TEST_${name}`];
+const missing = ['ACCOUNT', 'USER', 'WAREHOUSE', 'DATABASE'].filter((n) => !env(n));
+const reason =
+  missing.length > 0
+    ? `SNOWFLAKE_TEST_${missing.join(', SNOWFLAKE_TEST_')} not set`
+    : !env('PASSWORD') && !env('PRIVATE_KEY_PATH')
+      ? 'neither SNOWFLAKE_TEST_PASSWORD nor SNOWFLAKE_TEST_PRIVATE_KEY_PATH is set'
+      : undefined;
+if (reason) console.log(`destination-snowflake live test skipped: ${reason} (set them to run it against the real Snowflake)`);
+
+const config: Config = {
+  account: env('ACCOUNT') ?? '',
+  user: env('USER') ?? '',
+  warehouse: env('WAREHOUSE') ?? '',
+  database: env('DATABASE') ?? '',
+  schema: `mage_int_live_${process.pid}_${Date.now().toString(36)}`,
+  ...(env('ROLE') ? { role: env('ROLE') as string } : {}),
+  ...(env('PASSWORD') ? { password: env('PASSWORD') as string } : {}),
+  ...(env('PRIVATE_KEY_PATH') ? { private_key_path: env('PRIVATE_KEY_PATH') as string } : {}),
+  ...(env('PRIVATE_KEY_PASSPHRASE') ? { private_key_passphrase: env('PRIVATE_KEY_PASSPHRASE') as string } : {}),
+  hard_delete: true,
+  add_record_metadata: true,
+};
+
+async function load(messages: SourceMessage[]): Promise<unknown[]> {
+  const states: unknown[] = [];
+  async function* input() {
+    yield* messages;
+  }
+  for await (const state of new SnowflakeDestination({ config, logger: silentLogger }).write(input(), { streams: {} }))
+    states.push(state.value);
+  return states;
+}
+
+describe.skipIf(reason !== undefined)('destination-snowflake against the real Snowflake', () => {
+  const dialect = new SnowflakeDialect();
+  const open = () => SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });
+  afterAll(async () => {
+    const connection = await open();
+    await connection.execute(`DROP SCHEMA IF EXISTS ${dialect.quoteIdentifier(config.schema)} CASCADE`);
+    await connection.close();
+  });
+
+  it('checks, loads exact values, upserts, evolves the schema and hard-deletes', async () => {
+    expect(await destination.check(config, { logger: silentLogger, signal: new AbortController().signal })).toMatchObject({ ok: true });
+    const schema = (properties: Record<string, JsonSchema>): SourceMessage => ({
+      type: 'SCHEMA',
+      stream: 'orders',
+      schema: { type: 'object', properties },
+      key_properties: ['id'],
+    });
+    const base = {
+      id: { type: 'integer' },
+      amount: { type: ['null', 'number'], multipleOf: 0.000001 },
+      at: { type: ['null', 'string'], format: 'date-time' },
+      attrs: { type: ['null', 'object'] },
+      note: { type: ['null', 'string'] },
+    } satisfies Record<string, JsonSchema>;
+    await load([
+      schema(base),
+      { type: 'ACTIVATE_VERSION', stream: 'orders', version: 1 },
+      {
+        type: 'RECORD',
+        stream: 'orders',
+        version: 1,
+        record: {
+          id: 1,
+          amount: new Decimal('12345678901234567890.123456'),
+          at: '2024-02-29T23:59:59.999999+05:30',
+          attrs: { a: [1, 'x'] },
+          note: '',
+        },
+      },
+      { type: 'RECORD', stream: 'orders', version: 1, record: { id: 2, amount: 1.5, at: null, attrs: null, note: 'a,"b"\nc\\d' } },
+      {
+        type: 'RECORD',
+        stream: 'orders',
+        version: 1,
+        record: { id: 1, amount: 2, at: '2024-01-01T00:00:00Z', attrs: { a: 1 }, note: null },
+      },
+    ]);
+    await load([
+      schema({ ...base, extra: { type: ['null', 'string'] } }),
+      { type: 'RECORD', stream: 'orders', version: 2, record: { id: 2, amount: 3, extra: 'x' } },
+      { type: 'ACTIVATE_VERSION', stream: 'orders', version: 2 },
+    ]);
+    const connection = await open();
+    const rows = await connection.query(
+      `SELECT "ID"::VARCHAR AS ID, "AMOUNT"::VARCHAR AS AMOUNT, "EXTRA" FROM ${dialect.qualify({ schema: config.schema, name: 'orders' })} ORDER BY "ID"`,
+    );
+    await connection.close();
+    expect(rows).toEqual([{ ID: '2', AMOUNT: '3.000000', EXTRA: 'x' }]);
+  });
+});

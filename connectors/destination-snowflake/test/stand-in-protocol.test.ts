@@ -1,0 +1,108 @@
+// The driver-level behaviour on the stand-in: key-pair login (a JWT the stand-in verifies against the user's public
+// key), session-token expiry (390112) and renewal by the driver, a named stage instead of the table stage, and
+// Snowflake's errors reaching the user with their code and a hint.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatError, silentLogger, type SourceMessage } from '@mage-int/core';
+import type { SnowflakeStandIn } from '@mage-int/testkit';
+import destination, {
+  connectionOptions,
+  isSnowflakeHost,
+  resolveConfig,
+  SnowflakeConnection,
+  SnowflakeDestination,
+  SnowflakeDialect,
+} from '../src/index.js';
+import type { Config } from '../src/generated/config.js';
+import { standInConfig } from './stand-in.js';
+
+const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
+const messages = (ids: number[]): SourceMessage[] => [
+  {
+    type: 'SCHEMA',
+    stream: 'items',
+    schema: { type: 'object', properties: { id: { type: 'integer' }, name: { type: ['null', 'string'] } } },
+    key_properties: ['id'],
+  },
+  ...ids.map((id): SourceMessage => ({ type: 'RECORD', stream: 'items', record: { id, name: `n${id}` } })),
+];
+async function load(config: Config, input: SourceMessage[]): Promise<void> {
+  async function* stream() {
+    yield* input;
+  }
+  for await (const _ of new SnowflakeDestination({ config, logger: silentLogger }).write(stream(), { streams: {} })) {
+    // states are not looked at here
+  }
+}
+
+describe('the Snowflake stand-in with snowflake-sdk', () => {
+  let standIn: SnowflakeStandIn;
+  let config: Config;
+  beforeAll(async () => {
+    ({ standIn, config } = await standInConfig());
+  });
+  afterAll(() => standIn.close());
+
+  it('logs in with a key pair (encrypted PEM file + passphrase, or the key as text) and refuses a key the user does not have', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    standIn.addUser('keyed', { publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const folder = mkdtempSync(join(tmpdir(), 'mage-int-sf-key-'));
+    const path = join(folder, 'rsa_key.p8');
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }));
+    const { password: _, ...base } = config;
+    expect(
+      await destination.check({ ...base, user: 'keyed', private_key_path: path, private_key_passphrase: 'secret' }, ctx()),
+    ).toMatchObject({ ok: true });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(await destination.check({ ...base, user: 'keyed', private_key: pem }, ctx())).toMatchObject({ ok: true });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const refused = await destination.check({ ...base, user: 'keyed', private_key: other }, ctx());
+    expect(refused.ok).toBe(false);
+    expect(refused.message).toMatch(/390144/);
+    expect(() => resolveConfig(base)).toThrow(/password, or private_key_path/);
+  });
+
+  it('renews an expired session token (390112) with the master token and carries on', async () => {
+    const dialect = new SnowflakeDialect();
+    const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });
+    try {
+      // (The stand-in keeps an unquoted alias's case, as DuckDB does; Snowflake would name it ONE.)
+      expect(await connection.query('SELECT 1 AS one')).toEqual([{ one: '1' }]);
+      standIn.expireSessionTokens();
+      const before = standIn.requestsTo('/session/token-request').length;
+      expect(await connection.query('SELECT 2 AS two')).toEqual([{ two: '2' }]);
+      expect(standIn.requestsTo('/session/token-request').length).toBe(before + 1);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('loads through a named stage when `stage` is set, and PURGE leaves it empty', async () => {
+    const dialect = new SnowflakeDialect();
+    const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });
+    await connection.execute('CREATE STAGE IF NOT EXISTS MAGE_LOADS');
+    await connection.close();
+    await load({ ...config, stage: 'MAGE_LOADS' }, messages([1, 2, 3]));
+    expect(standIn.statements.some((s) => s.startsWith("PUT 'file://") && s.includes(' @MAGE_LOADS/_mage_stage_'))).toBe(true);
+    expect((await standIn.rows(config.schema.toUpperCase(), 'ITEMS')).length).toBe(3);
+    expect(standIn.stagedFiles()).toEqual([]);
+  });
+
+  it('reports Snowflake errors with their code and a hint; a wrong database at login is refused', async () => {
+    const wrong = await destination.check({ ...config, database: 'NO_SUCH_DB' }, ctx());
+    expect(wrong.ok).toBe(false);
+    expect(formatError(wrong.error)).toMatch(/390201/);
+    const missingStage = load({ ...config, stage: 'NOT_THERE' }, messages([1]));
+    await expect(missingStage).rejects.toThrow(/Stage 'NOT_THERE' does not exist or not authorized.*002003/s);
+  });
+
+  it('turns OCSP checks off only for hosts outside snowflakecomputing.com', () => {
+    expect(isSnowflakeHost(undefined)).toBe(true);
+    expect(isSnowflakeHost('https://myorg-acct.snowflakecomputing.com')).toBe(true);
+    expect(isSnowflakeHost('https://acct.privatelink.snowflakecomputing.com')).toBe(true);
+    expect(isSnowflakeHost(standIn.url)).toBe(false);
+  });
+});

@@ -1,0 +1,625 @@
+// A stand-in for the Snowflake service as the official Node driver (snowflake-sdk) speaks to it, on a real socket
+// (plain HTTP on 127.0.0.1; the driver is pointed at it with `accessUrl`). It is not Snowflake: it runs the SQL it
+// is sent on DuckDB (the shared DuckEngine), translated only where Snowflake SQL and DuckDB differ (snowflake-sql.ts).
+// The protocol is the driver's own, as its source shows it (snowflake-sdk lib/services/sf.js, lib/connection/
+// statement.js, lib/file_transfer_agent): request bodies gzip JSON; answers `{success, code, message, data}`.
+//
+// - POST /session/v1/login-request: password (`data.PASSWORD`) or key pair (`AUTHENTICATOR: SNOWFLAKE_JWT`, a JWT
+//   in `data.TOKEN` signed RS256 with the user's key, `iss` = `ACCOUNT.USER.SHA256:<public key fingerprint>`,
+//   `sub` = `ACCOUNT.USER`, checked against the public key registered with `addUser`); a wrong one is code 390100 /
+//   390144. Answers a session token and a master token with their validity, and the session's database/schema/
+//   warehouse/role (an unknown database is 390201).
+// - POST /session/token-request with the master token: a new session token (`requestType: RENEW`). A request with an
+//   expired session token gets code 390112, after which the driver renews and sends it again; `expireSessionTokens()`
+//   makes that happen on demand.
+// - POST /session?delete=true: logs out.
+// - POST /queries/v1/query-request: one statement per request (`sqlText`), answered synchronously with the JSON
+//   rowset (`rowtype` of TEXT columns, `rowset` of strings; no result chunks, no Arrow, no async `getResultUrl`:
+//   results here are small). Errors as Snowflake reports them: code, sqlState, message (002003 for a missing table).
+// - PUT 'file://…' @stage: answered with the UPLOAD command and a LOCAL_FS stage location — the driver's own
+//   local-stage path (file_transfer_agent/local_util.js: it copies the file into that folder; the driver notes the
+//   real service refuses LOCAL_FS and uses S3/Azure/GCS with client-side encryption instead, which this does not
+//   exercise). Table stages (`@"S".%"T"`, `@%T`) and named stages (`CREATE STAGE`, `@NAME/path`) are folders.
+// - COPY INTO <table> (cols) FROM (SELECT $1, PARSE_JSON($2) … FROM @stage) FILES = (…) FILE_FORMAT = (TYPE = CSV …)
+//   [PURGE = TRUE]: reads the staged gzip CSV with DuckDB's CSV reader under the file format's options (enclosure,
+//   EMPTY_FIELD_AS_NULL, NULL_IF, BINARY_FORMAT HEX), casts each value to its column's type (a bad value fails the
+//   statement, as ON_ERROR = ABORT_STATEMENT), and answers one row per file (file, status, rows_parsed, rows_loaded).
+// - DESCRIBE TABLE: name, type (Snowflake's names: NUMBER(p,s), VARCHAR(16777216), TIMESTAMP_TZ(9), VARIANT …),
+//   kind, null?.
+// - BEGIN / COMMIT / ROLLBACK; DDL inside a transaction first commits it (Snowflake's implicit commit).
+//
+// Table names in plain SQL must be qualified (`"SCHEMA"."TABLE"`): the session's schema is applied only to
+// DESCRIBE, COPY INTO and stage names. What it does not check: privileges and grants, warehouses (any name is accepted), cost, MERGE's rule on
+// nondeterministic matches, identifier case beyond what DuckDB does (DuckDB compares names case-insensitively even
+// quoted), and any SQL DuckDB accepts that Snowflake would not: that is for the golden files and the live test.
+import { createHash, createPublicKey, randomUUID, verify } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { DuckEngine, type DuckResult } from '../duckdb-engine.js';
+import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
+import {
+  duckIdent,
+  duckString,
+  renderDuckdb,
+  sfShape,
+  snowflakeTypeOf,
+  SnowflakeSqlError,
+  splitSnowflake,
+  tokenizeSnowflake,
+  withoutConstraints,
+  type SfToken,
+} from './snowflake-sql.js';
+
+export interface SnowflakeStandInOptions {
+  /** The account identifier logins must name (default `MAGE_TEST`). */
+  account?: string;
+  /** The one database (default `MAGE_TEST_DB`). */
+  database?: string;
+  /** How long a session token lasts, in seconds (default 3600). */
+  sessionTokenSeconds?: number;
+}
+
+interface Session {
+  token: string;
+  master: string;
+  expires: number;
+  user: string;
+  schema: string;
+}
+
+/** The running stand-in: `url` is the driver's `accessUrl`; `addUser` registers a login. */
+export class SnowflakeStandIn extends VendorStandIn {
+  readonly account: string;
+  readonly database: string;
+  /** Every statement the stand-in was sent (as sent), for tests to inspect. */
+  readonly statements: string[] = [];
+  private readonly users = new Map<string, { password?: string; publicKeyPem?: string }>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly stageRoot = mkdtempSync(join(tmpdir(), 'mage-int-snowflake-stand-in-'));
+  private readonly namedStages = new Set<string>();
+  private readonly tokenSeconds: number;
+  private engine!: DuckEngine;
+  private inTransaction = false;
+
+  private constructor(options: SnowflakeStandInOptions) {
+    super();
+    this.account = (options.account ?? 'MAGE_TEST').toUpperCase();
+    this.database = (options.database ?? 'MAGE_TEST_DB').toUpperCase();
+    this.tokenSeconds = options.sessionTokenSeconds ?? 3600;
+  }
+
+  static async start(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
+    const standIn = new SnowflakeStandIn(options);
+    standIn.engine = await DuckEngine.start();
+    standIn.server = await StandInServer.start((request) => standIn.handle(request));
+    return standIn;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.engine.close();
+    rmSync(this.stageRoot, { recursive: true, force: true });
+  }
+
+  /** Registers a user with a password and/or an RSA public key (PEM) for key-pair logins. */
+  addUser(name: string, auth: { password?: string; publicKeyPem?: string }): void {
+    this.users.set(name.toUpperCase(), auth);
+  }
+
+  /** Makes every session token expired: the next query gets 390112 and the driver must renew. */
+  expireSessionTokens(): void {
+    for (const session of this.sessions.values()) session.expires = 0;
+  }
+
+  /** The rows of a table as plain values (NUMBER as text, timestamps as ISO text in UTC, VARIANT parsed, BINARY base64). */
+  async rows(schema: string, table: string): Promise<Record<string, unknown>[]> {
+    return this.engine.serial(async () => {
+      const described = await this.engine.read(`DESCRIBE ${duckIdent(schema)}.${duckIdent(table)}`);
+      const list = described.rows
+        .map((r) => {
+          const name = duckIdent(String(r['column_name']));
+          const type = String(r['column_type']);
+          if (type === 'BLOB') return `to_base64(${name}) AS ${name}`;
+          if (type === 'TIMESTAMP WITH TIME ZONE') return `strftime(timezone('UTC', ${name}), '%Y-%m-%dT%H:%M:%S.%fZ') AS ${name}`;
+          if (type.startsWith('DECIMAL')) return `CAST(${name} AS VARCHAR) AS ${name}`;
+          return name;
+        })
+        .join(', ');
+      const result = await this.engine.read(`SELECT ${list} FROM ${duckIdent(schema)}.${duckIdent(table)}`);
+      const json = new Set(described.rows.filter((r) => r['column_type'] === 'JSON').map((r) => String(r['column_name'])));
+      return result.rows.map((row) =>
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, json.has(k) && typeof v === 'string' ? (JSON.parse(v) as unknown) : v])),
+      );
+    });
+  }
+
+  /** Table names of a schema. */
+  async tableNames(schema: string): Promise<string[]> {
+    const result = await this.engine.serial(() =>
+      this.engine.read(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schema)} ORDER BY 1`),
+    );
+    return result.rows.map((r) => String(r['table_name']));
+  }
+
+  /** Files left in stages (PURGE = TRUE removes them after a COPY). */
+  stagedFiles(): string[] {
+    const out: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        if (entry.isDirectory()) walk(join(dir, entry.name));
+        else out.push(join(dir, entry.name));
+      }
+    };
+    walk(this.stageRoot);
+    return out;
+  }
+
+  private async handle(request: StandInRequest): Promise<StandInResponse> {
+    const path = request.url.pathname;
+    const raw = request.headers['content-encoding'] === 'gzip' ? gunzipSync(request.raw) : request.raw;
+    const body = (raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {}) as Record<string, unknown>;
+    if (path === '/session/v1/login-request' && request.method === 'POST') return this.login(request.url.searchParams, body);
+    const token = /^Snowflake Token="([^"]+)"$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (path === '/session/token-request' && request.method === 'POST') return this.renew(token, body);
+    const session = [...this.sessions.values()].find((s) => s.token === token);
+    if (!session) return fail('390104', 'Authentication token is invalid or has been removed. Please login again.');
+    if (session.expires < Date.now()) return fail('390112', 'Session token has expired. Please reauthenticate.');
+    if (path === '/session' && request.url.searchParams.get('delete') === 'true') {
+      this.sessions.delete(session.master);
+      return ok({});
+    }
+    if (path === '/queries/v1/query-request' && request.method === 'POST') return this.query(session, String(body['sqlText'] ?? ''));
+    if (path === '/telemetry/send') return ok({});
+    return { status: 404, body: { success: false, code: null, message: `the stand-in does not serve ${request.method} ${path}` } };
+  }
+
+  private login(params: URLSearchParams, body: Record<string, unknown>): StandInResponse {
+    const data = (body['data'] ?? {}) as Record<string, unknown>;
+    const account = String(data['ACCOUNT_NAME'] ?? '').toUpperCase();
+    const user = String(data['LOGIN_NAME'] ?? '').toUpperCase();
+    const known = this.users.get(user);
+    if (account !== this.account || !known) return fail('390100', 'Incorrect username or password was specified.');
+    if (data['AUTHENTICATOR'] === 'SNOWFLAKE_JWT') {
+      if (!known.publicKeyPem || !this.validJwt(String(data['TOKEN'] ?? ''), account, user, known.publicKeyPem))
+        return fail('390144', 'JWT token is invalid.');
+    } else if (known.password === undefined || data['PASSWORD'] !== known.password) {
+      return fail('390100', 'Incorrect username or password was specified.');
+    }
+    const database = params.get('databaseName');
+    if (database && database.toUpperCase() !== this.database)
+      return fail('390201', `The requested database does not exist or not authorized. '${database}'`);
+    const session: Session = {
+      token: `ST-${randomUUID()}`,
+      master: `MT-${randomUUID()}`,
+      expires: Date.now() + this.tokenSeconds * 1000,
+      user,
+      schema: (params.get('schemaName') ?? 'PUBLIC').toUpperCase(),
+    };
+    this.sessions.set(session.master, session);
+    return ok({
+      token: session.token,
+      masterToken: session.master,
+      validityInSeconds: this.tokenSeconds,
+      masterValidityInSeconds: 14400,
+      sessionId: Math.floor(Math.random() * 1e12),
+      displayUserName: user,
+      serverVersion: 'stand-in',
+      sessionInfo: {
+        databaseName: this.database,
+        schemaName: session.schema,
+        warehouseName: params.get('warehouse')?.toUpperCase() ?? null,
+        roleName: params.get('roleName')?.toUpperCase() ?? 'PUBLIC',
+      },
+      parameters: [],
+    });
+  }
+
+  /** RS256 signature, `iss` = ACCOUNT.USER.SHA256:<base64 SHA-256 of the public key's DER>, `sub`, `exp` in the future. */
+  private validJwt(jwt: string, account: string, user: string, publicKeyPem: string): boolean {
+    const [header, payload, signature] = jwt.split('.');
+    if (!header || !payload || !signature) return false;
+    const key = createPublicKey(publicKeyPem);
+    if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'))) return false;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const fingerprint = createHash('sha256')
+      .update(key.export({ type: 'spki', format: 'der' }))
+      .digest('base64');
+    return (
+      claims['iss'] === `${account}.${user}.SHA256:${fingerprint}` &&
+      claims['sub'] === `${account}.${user}` &&
+      Number(claims['exp']) * 1000 > Date.now()
+    );
+  }
+
+  private renew(master: string | undefined, body: Record<string, unknown>): StandInResponse {
+    const session = master ? this.sessions.get(master) : undefined;
+    if (!session || body['requestType'] !== 'RENEW')
+      return fail('390114', 'Authentication token has expired.  The user must authenticate again.');
+    session.token = `ST-${randomUUID()}`;
+    session.expires = Date.now() + this.tokenSeconds * 1000;
+    return ok({
+      sessionToken: session.token,
+      validityInSecondsST: this.tokenSeconds,
+      masterToken: session.master,
+      validityInSecondsMT: 14400,
+    });
+  }
+
+  private async query(session: Session, sqlText: string): Promise<StandInResponse> {
+    const queryId = randomUUID();
+    this.statements.push(sqlText);
+    try {
+      const statements = splitSnowflake(tokenizeSnowflake(sqlText));
+      if (statements.length !== 1)
+        throw new SnowflakeSqlError(
+          '000008',
+          '0A000',
+          `Actual statement count ${statements.length} did not match the desired statement count 1.`,
+        );
+      const result = await this.engine.serial(() => this.statement(session, statements[0] as SfToken[]));
+      return ok({
+        queryId,
+        rowtype: result.columns.map((name) => ({
+          name,
+          type: 'text',
+          nullable: true,
+          length: 16777216,
+          precision: null,
+          scale: null,
+          byteLength: 16777216,
+        })),
+        rowset: result.rows,
+        total: result.rows.length,
+        returned: result.rows.length,
+        queryResultFormat: 'json',
+        version: 1,
+        parameters: [],
+        finalDatabaseName: this.database,
+        finalSchemaName: session.schema,
+        ...(result.extra ?? {}),
+      });
+    } catch (error) {
+      const e = error instanceof SnowflakeSqlError ? error : duckError(error);
+      return {
+        status: 200,
+        body: {
+          success: false,
+          code: e.code,
+          message: e.message,
+          data: { queryId, errorCode: e.code, sqlState: e.sqlState, internalError: false },
+        },
+      };
+    }
+  }
+
+  private async statement(
+    session: Session,
+    tokens: SfToken[],
+  ): Promise<{ columns: string[]; rows: (string | null)[][]; extra?: Record<string, unknown> }> {
+    const words = sfShape(tokens);
+    const head = words.slice(0, 2).join(' ');
+    const done = (status = 'Statement executed successfully.') => ({ columns: ['status'], rows: [[status]] });
+    if (words[0] === 'PUT') return this.put(session, tokens);
+    if (words[0] === 'COPY') return this.copy(session, tokens);
+    if (head === 'ALTER SESSION' || words[0] === 'USE') return done();
+    if (head === 'CREATE STAGE' || (words[0] === 'CREATE' && words.includes('STAGE'))) {
+      const name = tokens.filter(
+        (t) =>
+          t.kind === 'ident' ||
+          (t.kind === 'word' && !['CREATE', 'OR', 'REPLACE', 'STAGE', 'IF', 'NOT', 'EXISTS', 'TEMPORARY'].includes(t.text.toUpperCase())),
+      )[0];
+      if (name) this.namedStages.add(name.kind === 'ident' ? name.name : (name as { text: string }).text.toUpperCase());
+      return done('Stage area successfully created.');
+    }
+    if (head === 'DESCRIBE TABLE' || head === 'DESC TABLE') return this.describe(session, tokens);
+    if (words[0] === 'BEGIN' || head === 'START TRANSACTION') {
+      if (!this.inTransaction) await this.engine.run('BEGIN TRANSACTION');
+      this.inTransaction = true;
+      return done();
+    }
+    if (words[0] === 'COMMIT' || words[0] === 'ROLLBACK') {
+      if (this.inTransaction) await this.engine.run(words[0] as string);
+      this.inTransaction = false;
+      return done();
+    }
+    const ddl = ['CREATE', 'ALTER', 'DROP'].includes(words[0] as string);
+    if (ddl && this.inTransaction) {
+      // Snowflake commits an open transaction before any DDL statement.
+      await this.engine.run('COMMIT');
+      this.inTransaction = false;
+    }
+    const sql = renderDuckdb(words[0] === 'CREATE' ? withoutConstraints(tokens) : tokens);
+    const result: DuckResult = await this.engine.read(sql);
+    return { columns: result.columns.map((c) => c.name), rows: result.rows.map((r) => Object.values(r).map(text)) };
+  }
+
+  /** A stage reference as a folder: table stages per schema and table, named stages by name (and a path under them). */
+  private stageFolder(session: Session, stage: string): string {
+    const tokens = tokenizeSnowflake(stage.slice(1).replace(/%/g, ' % '));
+    const parts: string[] = [];
+    let table = false;
+    for (const t of tokens) {
+      if (t.kind === 'ident') parts.push(t.name);
+      else if (t.kind === 'word') parts.push(t.text.toUpperCase());
+      else if (t.kind === 'punct' && t.text === '%') table = true;
+      else if (t.kind === 'punct' && t.text === '/') parts.push('/');
+    }
+    const slash = parts.indexOf('/');
+    const name = slash < 0 ? parts : parts.slice(0, slash);
+    const sub = slash < 0 ? [] : parts.slice(slash + 1).filter((p) => p !== '/');
+    if (table) {
+      const [schema, tableName] = name.length === 1 ? [session.schema, name[0] as string] : [name[0] as string, name[1] as string];
+      return join(this.stageRoot, 'table', schema, tableName, ...sub);
+    }
+    const stageName = name[name.length - 1] as string;
+    if (!this.namedStages.has(stageName))
+      throw new SnowflakeSqlError('002003', '02000', `SQL compilation error:\nStage '${stageName}' does not exist or not authorized.`);
+    return join(this.stageRoot, 'named', stageName, ...sub);
+  }
+
+  private async put(session: Session, tokens: SfToken[]) {
+    const source = tokens.find((t) => t.kind === 'string');
+    const stage = tokens.find((t) => t.kind === 'stage');
+    const file = source?.kind === 'string' ? source.value : '';
+    if (!file.startsWith('file://') || !stage || stage.kind !== 'stage')
+      throw new SnowflakeSqlError('001003', '42000', "SQL compilation error: PUT needs 'file://<path>' and a stage");
+    const options = Object.fromEntries(
+      [
+        ...sfShape(tokens)
+          .join(' ')
+          .matchAll(/(\w+) = (\w+)/g),
+      ].map((m) => [m[1] as string, m[2] as string]),
+    );
+    const location = this.stageFolder(session, stage.text);
+    mkdirSync(location, { recursive: true });
+    return {
+      columns: [],
+      rows: [],
+      extra: {
+        command: 'UPLOAD',
+        src_locations: [file.slice('file://'.length)],
+        autoCompress: options['AUTO_COMPRESS'] !== 'FALSE',
+        sourceCompression: (options['SOURCE_COMPRESSION'] ?? 'auto_detect').toLowerCase(),
+        parallel: 1,
+        overwrite: options['OVERWRITE'] === 'TRUE',
+        stageInfo: {
+          locationType: 'LOCAL_FS',
+          location: `${location}/`,
+          path: '',
+          region: null,
+          creds: {},
+          endPoint: null,
+          isClientSideEncrypted: false,
+        },
+        encryptionMaterial: null,
+        presignedUrls: [],
+        statementTypeId: 0x6000 + 0x100,
+      },
+    };
+  }
+
+  private async describe(session: Session, tokens: SfToken[]) {
+    const names = tokens.filter(
+      (t) => t.kind === 'ident' || (t.kind === 'word' && !['DESCRIBE', 'DESC', 'TABLE'].includes(t.text.toUpperCase())),
+    );
+    const parts = names.map((t) => (t.kind === 'ident' ? t.name : (t as { text: string }).text.toUpperCase()));
+    const [schema, table] =
+      parts.length === 1 ? [session.schema, parts[0] as string] : [parts[parts.length - 2] as string, parts[parts.length - 1] as string];
+    const described = await this.tableColumns(schema, table);
+    return {
+      columns: ['name', 'type', 'kind', 'null?', 'default', 'primary key', 'unique key'],
+      rows: described.map((c) => [c.name, snowflakeTypeOf(c.type), 'COLUMN', c.nullable ? 'Y' : 'N', null, 'N', 'N']),
+    };
+  }
+
+  private async tableColumns(schema: string, table: string): Promise<{ name: string; type: string; nullable: boolean }[]> {
+    const result = await this.engine.read(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_schema = ${duckString(schema)} AND table_name = ${duckString(table)} ORDER BY ordinal_position`,
+    );
+    if (result.rows.length === 0)
+      throw new SnowflakeSqlError(
+        '002003',
+        '42S02',
+        `SQL compilation error:\nTable '${schema}.${table}' does not exist or not authorized.`,
+      );
+    return result.rows.map((r) => ({ name: String(r['column_name']), type: String(r['data_type']), nullable: r['is_nullable'] === 'YES' }));
+  }
+
+  /** COPY INTO from staged CSV files with a transformation (the form the Snowflake destination sends, and plain `FROM @stage`). */
+  private async copy(session: Session, tokens: SfToken[]) {
+    const solid = tokens.filter((t) => t.kind !== 'space');
+    const words = sfShape(tokens);
+    if (words[1] !== 'INTO') throw new SnowflakeSqlError('001003', '42000', 'SQL compilation error: COPY INTO expected');
+    // Target name: the names up to the column list.
+    let i = 2;
+    const names: string[] = [];
+    while (i < solid.length && !(solid[i]?.kind === 'punct' && (solid[i] as { text: string }).text === '(')) {
+      const t = solid[i] as SfToken;
+      if (t.kind === 'ident') names.push(t.name);
+      else if (t.kind === 'word' && t.text.toUpperCase() !== 'FROM') names.push(t.text.toUpperCase());
+      else if (t.kind === 'word') break;
+      i++;
+    }
+    const [schema, table] =
+      names.length === 1 ? [session.schema, names[0] as string] : [names[names.length - 2] as string, names[names.length - 1] as string];
+    const columns = await this.tableColumns(schema, table);
+    const targetColumns: string[] = [];
+    if (solid[i]?.kind === 'punct') {
+      for (i++; i < solid.length && !(solid[i]?.kind === 'punct' && (solid[i] as { text: string }).text === ')'); i++) {
+        const t = solid[i] as SfToken;
+        if (t.kind === 'ident') targetColumns.push(t.name);
+        else if (t.kind === 'word') targetColumns.push(t.text.toUpperCase());
+      }
+      i++;
+    } else targetColumns.push(...columns.map((c) => c.name));
+    // FROM ( SELECT exprs FROM @stage ) or FROM @stage.
+    const fromIndex = tokens.findIndex((t, j) => t.kind === 'word' && t.text.toUpperCase() === 'FROM' && j > 0);
+    const stageIndex = tokens.findIndex((t) => t.kind === 'stage');
+    if (stageIndex < 0) throw new SnowflakeSqlError('001003', '42000', 'SQL compilation error: COPY INTO needs a stage');
+    let expressions: SfToken[][];
+    const selectIndex = tokens.findIndex((t, j) => j > fromIndex && t.kind === 'word' && t.text.toUpperCase() === 'SELECT');
+    if (selectIndex > 0 && selectIndex < stageIndex) {
+      let innerFrom = stageIndex - 1;
+      while (!((tokens[innerFrom] as SfToken).kind === 'word' && (tokens[innerFrom] as { text: string }).text.toUpperCase() === 'FROM'))
+        innerFrom--;
+      expressions = splitTopLevel(tokens.slice(selectIndex + 1, innerFrom));
+    } else {
+      expressions = targetColumns.map((_, k) => [{ kind: 'positional', index: k + 1 } as SfToken]);
+    }
+    if (expressions.length !== targetColumns.length)
+      throw new SnowflakeSqlError(
+        '002020',
+        '21S01',
+        `SQL compilation error:\nInsert value list does not match column list expecting ${targetColumns.length} but got ${expressions.length}`,
+      );
+    const rest = tokens.slice(stageIndex + 1);
+    const options = copyOptions(rest);
+    const format = options.fileFormat;
+    if ((format['TYPE'] ?? 'CSV') !== 'CSV') throw new SnowflakeSqlError('001003', '42000', 'the stand-in loads CSV files only');
+    const folder = this.stageFolder(session, (tokens[stageIndex] as { text: string }).text);
+    const files = options.files ?? readdirSafe(folder);
+    const width = Math.max(
+      ...expressions.flatMap((e) => e.filter((t) => t.kind === 'positional').map((t) => (t as { index: number }).index)),
+      0,
+    );
+    const compression = (format['COMPRESSION'] ?? 'AUTO').toUpperCase();
+    const enclosed = format['FIELD_OPTIONALLY_ENCLOSED_BY'];
+    const nullIf = format['NULL_IF'] === undefined ? ['\\N'] : (format['NULL_IF'] as unknown as string[]);
+    if ((format['ESCAPE_UNENCLOSED_FIELD'] ?? '\\') !== 'NONE')
+      throw new SnowflakeSqlError('001003', '42000', 'the stand-in reads CSV with ESCAPE_UNENCLOSED_FIELD = NONE only');
+    const out: (string | null)[][] = [];
+    for (const file of files) {
+      const path = join(folder, file);
+      const csvColumns = Array.from({ length: width }, (_, k) => `'c${k + 1}': 'VARCHAR'`).join(', ');
+      const reader = `read_csv(${duckString(path)}, header = false, delim = ${duckString(format['FIELD_DELIMITER'] ?? ',')}, quote = ${duckString(enclosed && enclosed !== 'NONE' ? enclosed : '')}, escape = ${duckString(enclosed && enclosed !== 'NONE' ? enclosed : '')}, allow_quoted_nulls = false, compression = ${duckString(compression === 'GZIP' ? 'gzip' : compression === 'NONE' ? 'none' : 'auto')}, columns = {${csvColumns}}, strict_mode = true, nullstr = ${duckString(format['EMPTY_FIELD_AS_NULL'] === 'FALSE' ? '\u0001' : '')})`;
+      const cell = (k: number) => {
+        const ref = `"c${k}"`;
+        return nullIf.length > 0 ? `CASE WHEN ${ref} IN (${nullIf.map(duckString).join(', ')}) THEN NULL ELSE ${ref} END` : ref;
+      };
+      const selects = expressions.map((expression, k) => {
+        const column = columns.find((c) => c.name === targetColumns[k]);
+        if (!column)
+          throw new SnowflakeSqlError('000904', '42000', `SQL compilation error: error line 1 invalid identifier '"${targetColumns[k]}"'`);
+        let sql = renderDuckdb(expression, cell);
+        if (column.type === 'BLOB' && (format['BINARY_FORMAT'] ?? 'HEX') === 'HEX') sql = `unhex(${sql})`;
+        return `CAST(${sql} AS ${column.type === 'TIMESTAMP WITH TIME ZONE' ? 'TIMESTAMPTZ' : column.type})`;
+      });
+      const counted = await this.engine.read(`SELECT count(*) AS n FROM ${reader}`);
+      await this.engine.run(
+        `INSERT INTO ${duckIdent(schema)}.${duckIdent(table)} (${targetColumns.map(duckIdent).join(', ')}) SELECT ${selects.join(', ')} FROM ${reader}`,
+      );
+      const n = String(counted.rows[0]?.['n'] ?? '0');
+      out.push([file, 'LOADED', n, n, '1', '0', null, null, null, null]);
+      if (options.purge) rmSync(path, { force: true });
+    }
+    return {
+      columns: [
+        'file',
+        'status',
+        'rows_parsed',
+        'rows_loaded',
+        'error_limit',
+        'errors_seen',
+        'first_error',
+        'first_error_line',
+        'first_error_character',
+        'first_error_column_name',
+      ],
+      rows: out,
+    };
+  }
+}
+
+/** Starts a Snowflake stand-in on 127.0.0.1 (DuckDB in memory behind it). */
+export function startSnowflakeStandIn(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
+  return SnowflakeStandIn.start(options);
+}
+
+function ok(data: Record<string, unknown>): StandInResponse {
+  return { status: 200, body: { success: true, code: null, message: null, data } };
+}
+
+function fail(code: string, message: string): StandInResponse {
+  return { status: 200, body: { success: false, code, message, data: { errorCode: code, internalError: false } } };
+}
+
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** A DuckDB error as Snowflake's nearest: a missing object is 002003, a conversion 100038, anything else 001003. */
+function duckError(error: unknown): SnowflakeSqlError {
+  const message = (error as Error).message ?? String(error);
+  if (/Catalog Error: .* does not exist/.test(message))
+    return new SnowflakeSqlError('002003', '42S02', `SQL compilation error:\n${message.replace(/^Catalog Error: /, '')}`);
+  if (/Conversion Error|Invalid Input Error|Could not convert|Out of Range/i.test(message))
+    return new SnowflakeSqlError('100038', '22018', `Numeric value or value conversion failed: ${message}`);
+  if (/Constraint Error/.test(message)) return new SnowflakeSqlError('100072', '22000', message);
+  return new SnowflakeSqlError('001003', '42000', `SQL compilation error:\n${message}`);
+}
+
+function readdirSafe(folder: string): string[] {
+  try {
+    return readdirSync(folder).sort();
+  } catch {
+    return [];
+  }
+}
+
+function splitTopLevel(tokens: SfToken[]): SfToken[][] {
+  const out: SfToken[][] = [[]];
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.kind === 'punct' && t.text === '(') depth++;
+    if (t.kind === 'punct' && t.text === ')') depth--;
+    if (depth === 0 && t.kind === 'punct' && t.text === ',') out.push([]);
+    else (out[out.length - 1] as SfToken[]).push(t);
+  }
+  return out.filter((e) => e.some((t) => t.kind !== 'space'));
+}
+
+/** FILES = ('a', 'b'), FILE_FORMAT = (KEY = value …), PURGE = TRUE|FALSE from the tokens after the stage. */
+function copyOptions(tokens: SfToken[]): { files?: string[]; fileFormat: Record<string, string>; purge: boolean } {
+  const solid = tokens.filter((t) => t.kind !== 'space');
+  const word = (t: SfToken | undefined) => (t?.kind === 'word' ? t.text.toUpperCase() : undefined);
+  let files: string[] | undefined;
+  const fileFormat: Record<string, string> = {};
+  let purge = false;
+  for (let i = 0; i < solid.length; i++) {
+    const key = word(solid[i]);
+    if (key === 'FILES') {
+      files = [];
+      for (i += 3; i < solid.length && !(solid[i]?.kind === 'punct' && (solid[i] as { text: string }).text === ')'); i++)
+        if (solid[i]?.kind === 'string') files.push((solid[i] as { value: string }).value);
+    } else if (key === 'FILE_FORMAT') {
+      for (i += 3; i < solid.length && !(solid[i]?.kind === 'punct' && (solid[i] as { text: string }).text === ')'); ) {
+        const name = word(solid[i]) as string;
+        const value = solid[i + 2] as SfToken;
+        if (value?.kind === 'punct' && value.text === '(') {
+          const list: string[] = [];
+          let j = i + 3;
+          for (; !(solid[j]?.kind === 'punct' && (solid[j] as { text: string }).text === ')'); j++)
+            if (solid[j]?.kind === 'string') list.push((solid[j] as { value: string }).value);
+          (fileFormat as Record<string, unknown>)[name] = list;
+          i = j + 1;
+        } else {
+          fileFormat[name] =
+            value?.kind === 'string'
+              ? value.value
+              : value?.kind === 'word'
+                ? value.text.toUpperCase()
+                : value?.kind === 'number'
+                  ? value.text
+                  : '';
+          i += 3;
+        }
+      }
+    } else if (key === 'PURGE') {
+      purge = word(solid[i + 2]) === 'TRUE';
+    }
+  }
+  return { ...(files ? { files } : {}), fileFormat, purge };
+}
