@@ -4,6 +4,7 @@
 // else — MERGE, INSERT … SELECT, UPDATE, DELETE, window functions — is handed to DuckDB as it is, so a statement
 // DuckDB cannot run fails here as well. Written from the GoogleSQL reference (lexical structure, data types, DDL,
 // DML), never from a connector's output.
+import { matchingParen as sharedMatchingParen, nextSolid as sharedNextSolid } from '../sql-tokens.js';
 
 /** A column of a BigQuery table schema (TableFieldSchema). */
 export interface BigQueryField {
@@ -170,15 +171,7 @@ export function tokenize(sql: string): Token[] {
   return tokens;
 }
 
-/** Splits a script into its statements at top-level semicolons. */
-export function splitStatements(tokens: Token[]): Token[][] {
-  const statements: Token[][] = [[]];
-  for (const token of tokens) {
-    if (token.kind === 'punct' && token.text === ';') statements.push([]);
-    else (statements[statements.length - 1] as Token[]).push(token);
-  }
-  return statements.filter((s) => s.some((t) => t.kind !== 'space'));
-}
+export { splitStatements } from '../sql-tokens.js';
 
 const duckIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const duckString = (value: string) => {
@@ -242,11 +235,7 @@ export function renderDuckdb(tokens: Token[]): string {
 }
 
 export function nextSolid(tokens: Token[], index: number): { token: Token; index: number } | undefined {
-  for (let j = index + 1; j < tokens.length; j++) {
-    const token = tokens[j] as Token;
-    if (token.kind !== 'space') return { token, index: j };
-  }
-  return undefined;
+  return sharedNextSolid(tokens, index);
 }
 
 function matchingAngle(tokens: Token[], open: number): number {
@@ -260,13 +249,7 @@ function matchingAngle(tokens: Token[], open: number): number {
 }
 
 export function matchingParen(tokens: Token[], open: number): number {
-  let depth = 0;
-  for (let j = open; j < tokens.length; j++) {
-    const t = tokens[j] as Token;
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')' && --depth === 0) return j;
-  }
-  throw new GoogleSqlError('invalidQuery', 'Syntax error: unclosed (');
+  return sharedMatchingParen(tokens, open, () => new GoogleSqlError('invalidQuery', 'Syntax error: unclosed ('));
 }
 
 /** The words of a statement in upper case, names and literals as placeholders: for recognising its form. */

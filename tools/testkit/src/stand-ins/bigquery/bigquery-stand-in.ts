@@ -29,6 +29,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, verify } from 'node:crypt
 import { gunzipSync } from 'node:zlib';
 import { Decimal, parseExactJson } from '@mage-int/core';
 import { DuckEngine } from '../duckdb-engine.js';
+import { splitTopLevel } from '../sql-tokens.js';
 import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 import {
   duckdbType,
@@ -880,7 +881,7 @@ export class BigQueryStandIn extends VendorStandIn {
     }
     const fields: BigQueryField[] = [];
     const meta: Record<string, unknown> = {};
-    for (const definition of splitTopLevel(tokens.slice(open + 1, close))) {
+    for (const definition of splitColumns(tokens.slice(open + 1, close))) {
       const solid = definition.filter((t) => t.kind !== 'space');
       const first = solid[0];
       if (!first) continue;
@@ -1019,16 +1020,12 @@ function pick(body: Record<string, unknown>, keys: string[]): Record<string, unk
   return Object.fromEntries(keys.filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
 }
 
-function splitTopLevel(tokens: Token[]): Token[][] {
-  const out: Token[][] = [[]];
-  let depth = 0;
-  for (const t of tokens) {
-    if (t.kind === 'punct' && (t.text === '(' || t.text === '<')) depth++;
-    if (t.kind === 'punct' && (t.text === ')' || t.text === '>')) depth--;
-    if (depth === 0 && t.kind === 'punct' && t.text === ',') out.push([]);
-    else (out[out.length - 1] as Token[]).push(t);
-  }
-  return out;
+/** A column list split at its top-level commas (ARRAY<…> nests like parentheses). */
+function splitColumns(tokens: Token[]): Token[][] {
+  return splitTopLevel(tokens, [
+    ['(', ')'],
+    ['<', '>'],
+  ]);
 }
 
 /** `name TYPE [NOT NULL] [OPTIONS(…)]`, ARRAY<T> as REPEATED T. */

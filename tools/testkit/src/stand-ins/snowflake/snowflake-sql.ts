@@ -5,6 +5,7 @@
 // MERGE, INSERT … SELECT, UPDATE, DELETE, window functions — goes to DuckDB as written, so a statement DuckDB
 // cannot run fails here as well. Written from Snowflake's SQL reference (identifier syntax, string constants,
 // data types), never from a connector's output.
+import { isPunct, matchingParen as sharedMatchingParen, nextSolid as sharedNextSolid, splitStatements } from '../sql-tokens.js';
 
 export type SfToken =
   | { kind: 'word'; text: string }
@@ -170,21 +171,17 @@ export function snowflakeTypeOf(duckType: string): string {
 }
 
 function matchingParen(tokens: SfToken[], open: number): number {
-  let depth = 0;
-  for (let j = open; j < tokens.length; j++) {
-    const t = tokens[j] as SfToken;
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')' && --depth === 0) return j;
-  }
-  throw new SnowflakeSqlError('001003', '42000', "SQL compilation error: syntax error: missing ')'");
+  return sharedMatchingParen(
+    tokens,
+    open,
+    () => new SnowflakeSqlError('001003', '42000', "SQL compilation error: syntax error: missing ')'"),
+  );
 }
 
+/** The index of the next token that is not white space, or -1. */
 function nextSolid(tokens: SfToken[], index: number): number {
-  for (let j = index + 1; j < tokens.length; j++) if ((tokens[j] as SfToken).kind !== 'space') return j;
-  return -1;
+  return sharedNextSolid(tokens, index)?.index ?? -1;
 }
-
-const isPunct = (t: SfToken | undefined, text: string) => t?.kind === 'punct' && t.text === text;
 
 export const duckIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export const duckString = (value: string) => `'${value.replace(/'/g, "''")}'`;
@@ -276,11 +273,4 @@ export function withoutConstraints(tokens: SfToken[]): SfToken[] {
 }
 
 /** Splits a script into statements at top-level semicolons. */
-export function splitSnowflake(tokens: SfToken[]): SfToken[][] {
-  const statements: SfToken[][] = [[]];
-  for (const token of tokens) {
-    if (isPunct(token, ';')) statements.push([]);
-    else (statements[statements.length - 1] as SfToken[]).push(token);
-  }
-  return statements.filter((s) => s.some((t) => t.kind !== 'space'));
-}
+export const splitSnowflake: (tokens: SfToken[]) => SfToken[][] = splitStatements;

@@ -38,6 +38,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DuckEngine, type DuckResult } from '../duckdb-engine.js';
+import { splitTopLevel } from '../sql-tokens.js';
 import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 import {
   duckIdent,
@@ -464,7 +465,7 @@ export class SnowflakeStandIn extends VendorStandIn {
       let innerFrom = stageIndex - 1;
       while (!((tokens[innerFrom] as SfToken).kind === 'word' && (tokens[innerFrom] as { text: string }).text.toUpperCase() === 'FROM'))
         innerFrom--;
-      expressions = splitTopLevel(tokens.slice(selectIndex + 1, innerFrom));
+      expressions = selectList(tokens.slice(selectIndex + 1, innerFrom));
     } else {
       expressions = targetColumns.map((_, k) => [{ kind: 'positional', index: k + 1 } as SfToken]);
     }
@@ -569,16 +570,9 @@ function readdirSafe(folder: string): string[] {
   }
 }
 
-function splitTopLevel(tokens: SfToken[]): SfToken[][] {
-  const out: SfToken[][] = [[]];
-  let depth = 0;
-  for (const t of tokens) {
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    if (t.kind === 'punct' && t.text === ')') depth--;
-    if (depth === 0 && t.kind === 'punct' && t.text === ',') out.push([]);
-    else (out[out.length - 1] as SfToken[]).push(t);
-  }
-  return out.filter((e) => e.some((t) => t.kind !== 'space'));
+/** A select list split at its top-level commas. */
+function selectList(tokens: SfToken[]): SfToken[][] {
+  return splitTopLevel(tokens).filter((e) => e.some((t) => t.kind !== 'space'));
 }
 
 /** FILES = ('a', 'b'), FILE_FORMAT = (KEY = value …), PURGE = TRUE|FALSE from the tokens after the stage. */
