@@ -80,6 +80,22 @@ describe('the Snowflake stand-in with snowflake-sdk', () => {
     }
   });
 
+  it('a query request answered 503 or with a reset connection is sent again by the driver', async () => {
+    const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), new SnowflakeDialect(), {
+      logger: silentLogger,
+    });
+    try {
+      standIn.fail({ path: '/queries/v1/query-request', response: { status: 503, body: { message: 'Service Unavailable' } } });
+      expect(await connection.query('SELECT 3 AS three')).toEqual([{ three: '3' }]);
+      standIn.fail({ path: '/queries/v1/query-request', reset: true });
+      expect(await connection.query('SELECT 4 AS four')).toEqual([{ four: '4' }]);
+      const faults = standIn.requestsTo('/queries/v1/query-request').filter((r) => r.fault);
+      expect(faults.map((r) => r.status)).toEqual([503, 0]);
+    } finally {
+      await connection.close();
+    }
+  }, 60_000);
+
   it('loads through a named stage when `stage` is set, and PURGE leaves it empty', async () => {
     const dialect = new SnowflakeDialect();
     const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });
