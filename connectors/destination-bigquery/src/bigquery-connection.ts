@@ -1,5 +1,6 @@
 import type { BigQuery, Job, JobMetadata } from '@google-cloud/bigquery';
-import { ConnectorError, type Logger } from '@mage-int/core';
+import { bigQueryError, type ErrorProto } from '@mage-int/bigquery';
+import type { Logger } from '@mage-int/core';
 import type { LoadColumn, SqlConnection, SqlTable, StandardType, TableRef } from '@mage-int/core/sql';
 import type { BigQueryDialect } from './bigquery-dialect.js';
 import { loadFields, writeLoadFile } from './load-file.js';
@@ -11,30 +12,6 @@ const TRANSIENT_REASONS = new Set(['backendError', 'rateLimitExceeded', 'interna
  * reported as `invalidQuery`, but nothing of it was applied, so running it again is safe.
  */
 const CONCURRENT_UPDATE = /due to concurrent update|Could not serialize access to table/i;
-
-interface ErrorProto {
-  reason?: string;
-  message?: string;
-  location?: string;
-}
-
-/** An error of the API or of a job, with the reason BigQuery gave and what the user can do. */
-export function bigQueryError(error: unknown, what: string): ConnectorError {
-  const e = error as { code?: number; message?: string; errors?: ErrorProto[]; response?: { statusCode?: number } };
-  const reason = e.errors?.[0]?.reason;
-  const hint =
-    reason === 'accessDenied' || e.code === 403
-      ? 'grant the service account roles/bigquery.dataEditor on the dataset (or project) and roles/bigquery.jobUser on the project'
-      : e.code === 401
-        ? 'the credentials were refused: check the service account key (or Application Default Credentials)'
-        : reason === 'notFound' || e.code === 404
-          ? 'check project_id, dataset and location'
-          : undefined;
-  return new ConnectorError('BIGQUERY_ERROR', `${what}: ${e.message ?? String(error)}${reason ? ` (${reason})` : ''}`, {
-    cause: error,
-    ...(hint ? { hint } : {}),
-  });
-}
 
 /** Errors a job reported in its status, as one error (the first is the reason, the rest say where). */
 function jobFailure(status: NonNullable<JobMetadata['status']>): Error & { errors: ErrorProto[] } {

@@ -1,3 +1,4 @@
+import { quoteIdentifier, quoteLiteral } from '@mage-int/bigquery';
 import type { JsonSchema } from '@mage-int/core';
 import {
   columnType,
@@ -91,18 +92,14 @@ export class BigQueryDialect extends StandardDialect {
     this.runToken = runToken;
   }
 
-  /** `` `name` ``: a quoted identifier, backticks and backslashes escaped (GoogleSQL lexical structure). */
+  /** `` `name` ``: a quoted identifier (GoogleSQL lexical structure). */
   override quoteIdentifier(name: string): string {
-    return `\`${name.replace(/[\\`]/g, (c) => `\\${c}`)}\``;
+    return quoteIdentifier(name);
   }
 
-  /** A GoogleSQL string literal: backslash escapes for the quote, the backslash and line breaks. */
+  /** A GoogleSQL string literal (backslash escapes). */
   override quoteLiteral(text: string): string {
-    const escaped = text.replace(
-      /[\\'\n\r\t\0]/g,
-      (c) => ({ '\\': '\\\\', "'": "\\'", '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\\x00' })[c] as string,
-    );
-    return `'${escaped}'`;
+    return quoteLiteral(text);
   }
 
   override columnType(field: JsonSchema, options: ColumnTypeOptions): StandardType {

@@ -1,7 +1,8 @@
 import { formatError, type CheckResult, type ConnectorContext } from '@mage-int/core';
+import { bigQueryClient } from '@mage-int/bigquery';
 import { BigQueryConnection } from './bigquery-connection.js';
 import { BigQueryDialect } from './bigquery-dialect.js';
-import { bigQueryClient, resolveConfig } from './client.js';
+import { resolveConfig } from './config.js';
 import type { Config } from './generated/config.js';
 
 /**

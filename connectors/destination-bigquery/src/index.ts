@@ -15,13 +15,14 @@ import spec from '../spec.json' with { type: 'json' };
 import { BigQueryConnection } from './bigquery-connection.js';
 import { BigQueryDialect } from './bigquery-dialect.js';
 import { check } from './check.js';
-import { bigQueryClient, resolveConfig } from './client.js';
+import { bigQueryClient } from '@mage-int/bigquery';
+import { resolveConfig } from './config.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
 
 export type { Config, ResolvedConfig } from './generated/config.js';
 export { BigQueryDialect, BIGQUERY_MAX_COLUMN_NAME, type BigQueryTableOptions, type PartitionGranularity } from './bigquery-dialect.js';
-export { BigQueryConnection, bigQueryError } from './bigquery-connection.js';
-export { bigQueryClient, resolveConfig, serviceAccountKey, type BigQuerySettings, type ServiceAccountKey } from './client.js';
+export { BigQueryConnection } from './bigquery-connection.js';
+export { resolveConfig } from './config.js';
 export { utcTimestamp, loadFields, writeLoadFile, type LoadField } from './load-file.js';
 
 /** The dialect for a config: its partitioning, clustering and staging expiry. */

@@ -5,7 +5,8 @@ import type { BigQuery } from '@google-cloud/bigquery';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, formatError, silentLogger, type JsonSchema, type SourceMessage } from '@mage-int/core';
 import { bigQueryErrorResponse, type BigQueryStandIn } from '@mage-int/testkit';
-import destination, { BigQueryDestination, bigQueryClient, resolveConfig } from '../src/index.js';
+import { bigQueryClient } from '@mage-int/bigquery';
+import destination, { BigQueryDestination, resolveConfig } from '../src/index.js';
 import type { Config } from '../src/generated/config.js';
 import { standInConfig } from './stand-in.js';
 

@@ -1,10 +1,7 @@
 import type { BigQuery } from '@google-cloud/bigquery';
-import { BigQueryDialect, bigQueryError } from '@mage-int/destination-bigquery';
+import { bigQueryError, qualifiedTable, quoteIdentifier, quoteLiteral } from '@mage-int/bigquery';
 import type { JsonSchema, KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
 import { cellValue, type BigQueryField, typeName } from './type-map.js';
-
-/** GoogleSQL names and literals (one dialect for both BigQuery connectors). */
-const sql = new BigQueryDialect();
 
 /** Types whose BigQuery order is the order the source kit compares values in (numbers and instants). */
 const KIT_ORDERED = new Set(['INT64', 'NUMERIC', 'BIGNUMERIC', 'DATE', 'DATETIME', 'TIMESTAMP']);
@@ -29,7 +26,7 @@ export interface ReadSettings {
 /** A value of a column as a GoogleSQL literal of the column's type (`CAST('…' AS TIMESTAMP)`). */
 function literal(field: BigQueryField, value: unknown): string {
   const text = typeof value === 'object' && value !== null && 'text' in value ? String((value as { text: string }).text) : String(value);
-  return `CAST(${sql.quoteLiteral(text)} AS ${typeName(field.type)})`;
+  return `CAST(${quoteLiteral(text)} AS ${typeName(field.type)})`;
 }
 
 /**
@@ -53,13 +50,13 @@ export function bigQueryStream(client: BigQuery, source: StreamSource, settings:
 }
 
 function statement(source: StreamSource, sync: StreamSync, ordered: boolean): string {
-  const from = source.table ? sql.qualify({ schema: source.table.dataset, name: source.table.name }) : `(${source.query}) AS q`;
-  const columns = sync.fields.map((f) => sql.quoteIdentifier(f)).join(', ') || '*';
+  const from = source.table ? qualifiedTable(source.table.dataset, source.table.name) : `(${source.query}) AS q`;
+  const columns = sync.fields.map((f) => quoteIdentifier(f)).join(', ') || '*';
   if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) return `SELECT ${columns} FROM ${from}`;
   const rk = source.fields.find((f) => f.name === sync.replicationKey) as BigQueryField;
   const keys = source.keyProperties.filter((k) => k !== rk.name).map((k) => source.fields.find((f) => f.name === k) as BigQueryField);
   const position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
-  const q = (f: BigQueryField) => sql.quoteIdentifier(f.name);
+  const q = (f: BigQueryField) => quoteIdentifier(f.name);
   let where = `${q(rk)} IS NOT NULL`;
   if (position.value !== undefined && position.value !== null) {
     const after = position.afterKeys;

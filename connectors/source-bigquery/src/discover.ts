@@ -1,5 +1,5 @@
 import type { BigQuery } from '@google-cloud/bigquery';
-import { bigQueryError } from '@mage-int/destination-bigquery';
+import { bigQueryError } from '@mage-int/bigquery';
 import { buildCatalogStream, ConfigError, type Catalog, type JsonSchema } from '@mage-int/core';
 import type { StreamSource } from './bigquery-stream.js';
 import type { ResolvedConfig } from './generated/config.js';

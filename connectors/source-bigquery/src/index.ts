@@ -1,5 +1,5 @@
 import type { BigQuery } from '@google-cloud/bigquery';
-import { bigQueryClient } from '@mage-int/destination-bigquery';
+import { bigQueryClient } from '@mage-int/bigquery';
 import {
   defineSource,
   formatError,

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { BigQuery, type BigQueryOptions } from '@google-cloud/bigquery';
-import { ConfigError, validateConfig, type JsonSchema } from '@mage-int/core';
+import { ConfigError } from '@mage-int/core';
 import { JWT } from 'google-auth-library';
-import spec from '../spec.json' with { type: 'json' };
-import type { Config, ResolvedConfig } from './generated/config.js';
 
 /** Google's OAuth token endpoint: google-auth-library sends every service-account token request there. */
 const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
@@ -18,11 +16,6 @@ export interface ServiceAccountKey {
   private_key_id?: string;
   /** Where the key's signed JWT is exchanged for an access token (RFC 7523); Google's endpoint in real keys. */
   token_uri?: string;
-}
-
-/** The config checked against the spec, every default filled in (idempotent: a validated config passes unchanged). */
-export function resolveConfig(input: Config): ResolvedConfig {
-  return validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination bigquery');
 }
 
 /** The settings every BigQuery connector names alike (destination and source): project, place, endpoint, credentials. */
