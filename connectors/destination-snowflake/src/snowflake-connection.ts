@@ -44,7 +44,7 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
     private readonly options: { stage?: string; logger: Logger },
   ) {}
 
-  /** Logs in (password or key pair) and sets the session's statement timeout. */
+  /** Logs in (password or key pair) and sets the session's time zone (UTC) and statement timeout. */
   static async open(
     connectionOptions: snowflake.ConnectionOptions,
     dialect: SnowflakeDialect,
@@ -57,8 +57,10 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
       throw snowflakeError(error, `login to ${connectionOptions.accessUrl ?? connectionOptions.account}`);
     }
     const self = new SnowflakeConnection(connection, dialect, options);
-    if (options.queryTimeoutSeconds)
-      await self.query(`ALTER SESSION SET STATEMENT_TIMEOUT_IN_SECONDS = ${Math.trunc(options.queryTimeoutSeconds)}`);
+    // UTC: a timestamp without an offset loaded into TIMESTAMP_TZ is taken in the session's time zone (the account's
+    // default is America/Los_Angeles), and soft deletes stamp CURRENT_TIMESTAMP in it.
+    const timeout = options.queryTimeoutSeconds ? ` STATEMENT_TIMEOUT_IN_SECONDS = ${Math.trunc(options.queryTimeoutSeconds)}` : '';
+    await self.run(`ALTER SESSION SET TIMEZONE = 'UTC'${timeout}`, 'ALTER SESSION');
     return self;
   }
 

@@ -69,6 +69,7 @@ describe('destination-snowflake against the Snowflake stand-in', () => {
     expect(standIn.statements.some((s) => s.startsWith("PUT 'file://"))).toBe(true);
     expect(standIn.statements.some((s) => s.startsWith('COPY INTO "'))).toBe(true);
     expect(standIn.statements.some((s) => s.startsWith('MERGE INTO "'))).toBe(true);
+    expect(standIn.statements).toContain("ALTER SESSION SET TIMEZONE = 'UTC' STATEMENT_TIMEOUT_IN_SECONDS = 3600");
     expect(standIn.stagedFiles()).toEqual([]);
     expect((await standIn.tableNames(config.schema.toUpperCase())).filter((t) => t.startsWith('_MAGE_STAGE_'))).toEqual([]);
   });
