@@ -63,7 +63,7 @@ describe('examples/from-mage', () => {
     ).toEqual([{ n: 42, total: '9481.50', seventh: 'user7@example.com' }]);
   });
 
-  it('runs the BigQuery variant only once a BigQuery destination exists: until then it says what to install, in lower case', async () => {
+  it("runs the BigQuery variant: Mage's BigQuery block resolves to destination-bigquery, and check names the missing key file", async () => {
     const example = readFileSync(join(work.dir, 'pipeline.yaml'), 'utf8');
     // the commented-out destination, switched on
     const bigquery = example
@@ -73,8 +73,8 @@ describe('examples/from-mage', () => {
     writeFileSync(join(work.dir, 'bigquery.yaml'), bigquery);
     const result = await runCli(['check', 'bigquery.yaml'], { cwd: work.dir, env });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('no destination connector "BigQuery" is installed');
-    expect(result.stderr).toMatch(/mage-int add destination-bigquery`/);
+    expect(result.stderr).not.toMatch(/not installed|not a known setting/);
+    expect(result.stderr).toMatch(/destination bigquery: field "path_to_credentials_json_file": cannot read \/path\/to\/credentials\.json/);
   });
 
   it("reads the same source in code with Mage's config: new PostgreSQL({ config }).discover() returns the catalog", async () => {
