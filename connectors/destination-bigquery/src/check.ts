@@ -1,5 +1,5 @@
 import { formatError, type CheckResult, type ConnectorContext } from '@mage-int/core';
-import { bigQueryClient } from '@mage-int/bigquery';
+import { bigQueryClient, bigQueryProject } from '@mage-int/bigquery';
 import { BigQueryConnection } from './bigquery-connection.js';
 import { BigQueryDialect } from './bigquery-dialect.js';
 import { resolveConfig } from './config.js';
@@ -23,7 +23,10 @@ export async function check(input: Config, ctx: ConnectorContext): Promise<Check
     const probe = dialect.qualify({ schema: config.dataset, name: `_mage_check_${process.pid}_${Date.now().toString(36)}` });
     await connection.query(`CREATE TABLE ${probe} (id INT64)`);
     await connection.query(`DROP TABLE ${probe}`);
-    return { ok: true, message: `project ${input.project_id}, dataset ${config.dataset}: tables can be created and queried` };
+    return {
+      ok: true,
+      message: `project ${bigQueryProject(config) ?? '(from Application Default Credentials)'}, dataset ${config.dataset}: tables can be created and queried`,
+    };
   } catch (error) {
     return { ok: false, message: formatError(error), error };
   }

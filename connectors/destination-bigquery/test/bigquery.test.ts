@@ -41,6 +41,21 @@ describe('destination-bigquery against the BigQuery stand-in', () => {
     expect(await destination.check(mage, { logger: silentLogger, signal: new AbortController().signal })).toMatchObject({ ok: true });
   });
 
+  it("works in the service account key's project when project_id is not set", async () => {
+    const { project_id, ...noProject } = config;
+    const ctx = { logger: silentLogger, signal: new AbortController().signal };
+    const result = await destination.check(noProject, ctx);
+    expect(result).toMatchObject({ ok: true, message: expect.stringContaining(`project ${standIn.projectId},`) });
+    await load(noProject, [schema('keyed_project', { id: { type: 'integer' } }), record('keyed_project', { id: 7 })]);
+    expect(await standIn.rows(config.dataset, 'keyed_project')).toEqual([{ id: '7' }]);
+    // a key of another project: its project is the one asked for (the stand-in knows only its own)
+    const otherKey = { ...(JSON.parse(config.credentials_json as string) as Record<string, unknown>), project_id: 'another-project' };
+    const other = await destination.check({ ...noProject, credentials_json: JSON.stringify(otherKey) }, ctx);
+    expect(other).toMatchObject({ ok: false, message: expect.stringMatching(/Project another-project/) });
+    // project_id set wins over the key's
+    expect(await destination.check({ ...config, credentials_json: JSON.stringify(otherKey) }, ctx)).toMatchObject({ ok: true });
+  });
+
   it('upserts through a load job and a MERGE, the last row per key winning, STATE after the commit', async () => {
     const states = await load(config, [
       schema('orders', {

@@ -88,6 +88,19 @@ describe('source-bigquery against the BigQuery stand-in', () => {
     expect((fromQuery.records.get('recent') ?? []).map((r) => r['id'])).toEqual([2, 3, 4]);
   });
 
+  it("reads in the service account key's project when project_id is not set", async () => {
+    const { project_id, ...noProject } = config;
+    const catalog = select(await bigquerySource.discover(noProject, ctx()), 'orders');
+    const result = await readAll(bigquerySource, noProject, catalog, emptyState());
+    expect((result.records.get('orders') ?? []).length).toBe(4);
+    const otherKey = { ...(JSON.parse(config.credentials_json as string) as Record<string, unknown>), project_id: 'another-project' };
+    const other = await bigquerySource.check({ ...noProject, credentials_json: JSON.stringify(otherKey) }, ctx());
+    expect(other).toMatchObject({ ok: false, message: expect.stringMatching(/Project another-project/) });
+    const { project_id: _, ...keyWithoutProject } = otherKey;
+    const none = await bigquerySource.check({ ...noProject, credentials_json: JSON.stringify(keyWithoutProject) }, ctx());
+    expect(none).toMatchObject({ ok: false, message: expect.stringMatching(/project_id/) });
+  });
+
   it("fails check() with BigQuery's reason for a dataset that does not exist", async () => {
     const result = await bigquerySource.check({ ...config, dataset: 'no_such_dataset', queries: [] }, ctx());
     expect(result.ok).toBe(false);

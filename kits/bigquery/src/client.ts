@@ -20,7 +20,8 @@ export interface ServiceAccountKey {
 
 /** The settings every BigQuery connector names alike (destination and source): project, place, endpoint, credentials. */
 export interface BigQuerySettings {
-  project_id: string;
+  /** Default: the service account key's `project_id` (or, without a key, Application Default Credentials' project). */
+  project_id?: string;
   location?: string;
   api_endpoint?: string;
   credentials_json?: string;
@@ -99,11 +100,29 @@ function serviceAccountClient(key: ServiceAccountKey): JWT {
   return client;
 }
 
+/**
+ * The project jobs run in (and are billed to): `project_id`, else the service account key's own `project_id`;
+ * undefined without either (no key: Application Default Credentials name it — GOOGLE_CLOUD_PROJECT, gcloud's config).
+ */
+export function bigQueryProject(
+  config: BigQuerySettings,
+  key: ServiceAccountKey | undefined = serviceAccountKey(config),
+): string | undefined {
+  if (config.project_id !== undefined) return config.project_id;
+  if (key === undefined) return undefined;
+  if (typeof key.project_id === 'string' && key.project_id !== '') return key.project_id;
+  throw new ConfigError('BIGQUERY_PROJECT_MISSING', 'is not set and the service account key names no project_id', {
+    field: 'project_id',
+    hint: 'set project_id to the project that runs the jobs and holds the dataset',
+  });
+}
+
 /** The official client for the config: its project, location, endpoint and credentials; 429/5xx retried by the library. */
 export function bigQueryClient(config: BigQuerySettings): BigQuery {
   const key = serviceAccountKey(config);
+  const projectId = bigQueryProject(config, key);
   const options: BigQueryOptions = {
-    projectId: config.project_id,
+    ...(projectId ? { projectId } : {}),
     autoRetry: true,
     maxRetries: 5,
     ...(config.location ? { location: config.location } : {}),

@@ -2,7 +2,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bigQueryClient, bigQueryError, qualifiedTable, quoteIdentifier, quoteLiteral, serviceAccountKey } from '../src/index.js';
+import {
+  bigQueryClient,
+  bigQueryError,
+  bigQueryProject,
+  qualifiedTable,
+  quoteIdentifier,
+  quoteLiteral,
+  serviceAccountKey,
+} from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mage-bigquery-kit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +50,15 @@ describe('@mage-int/bigquery', () => {
     const client = bigQueryClient({ project_id: 'p', api_endpoint: 'http://127.0.0.1:9/' });
     expect(client.projectId).toBe('p');
     expect(client.apiEndpoint).toBe('http://127.0.0.1:9');
+  });
+
+  it("defaults the project to the service account key's project_id; a configured one wins", () => {
+    expect(bigQueryProject({ credentials_info: key })).toBe('key-project');
+    expect(bigQueryClient({ credentials_info: key }).projectId).toBe('key-project');
+    expect(bigQueryProject({ project_id: 'p', credentials_info: key })).toBe('p');
+    expect(bigQueryProject({})).toBeUndefined();
+    const { project_id: _, ...noProject } = key;
+    expect(() => bigQueryProject({ credentials_info: noProject })).toThrow(/project_id/);
   });
 
   it('gives an access-denied error a hint about roles', () => {
