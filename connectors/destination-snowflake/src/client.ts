@@ -4,6 +4,7 @@ import { ConfigError, validateConfig, type JsonSchema } from '@mage-int/core';
 import snowflake from 'snowflake-sdk';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
+import { upperIdentifier } from './snowflake-dialect.js';
 
 /** The config checked against the spec, every default filled in. */
 export function resolveConfig(input: Config): ResolvedConfig {
@@ -66,7 +67,7 @@ export function connectionOptions(config: ResolvedConfig): snowflake.ConnectionO
     account: config.account,
     username: config.user,
     database: config.database,
-    schema: config.schema.toUpperCase(),
+    schema: upperIdentifier(config.schema),
     warehouse: config.warehouse,
     ...(config.role ? { role: config.role } : {}),
     ...(config.access_url ? { accessUrl: config.access_url.replace(/\/+$/, '') } : {}),

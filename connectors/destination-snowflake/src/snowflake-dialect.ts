@@ -86,7 +86,7 @@ export class SnowflakeDialect extends StandardDialect {
 
   /** `"NAME"`: upper-cased (Snowflake's reading of the unquoted name), embedded double quotes doubled. */
   override quoteIdentifier(name: string): string {
-    return `"${name.toUpperCase().replace(/"/g, '""')}"`;
+    return `"${upperIdentifier(name).replace(/"/g, '""')}"`;
   }
 
   /**
@@ -220,6 +220,20 @@ export class SnowflakeDialect extends StandardDialect {
       'PURGE = TRUE',
     ].join('\n');
   }
+}
+
+/**
+ * A name in upper case, character by character, where the upper case reads back as the same lower case (`ß` would
+ * become `SS`, which lower-cases to `ss`: such characters stay as they are), so the catalog's names lower-cased are
+ * the kit's names again.
+ */
+export function upperIdentifier(name: string): string {
+  let out = '';
+  for (const c of name) {
+    const upper = c.toUpperCase();
+    out += [...upper].length === 1 && upper.toLowerCase() === c ? upper : c;
+  }
+  return out;
 }
 
 function scaleOf(type: StandardType): number {

@@ -120,6 +120,8 @@ describe('SnowflakeDialect', () => {
   it('quotes names upper-cased (what Snowflake makes of an unquoted name) and literals with backslashes doubled', () => {
     expect(dialect.quoteIdentifier('order items "x"')).toBe('"ORDER ITEMS ""X"""');
     expect(dialect.qualify({ schema: 'raw', name: 'select' })).toBe('"RAW"."SELECT"');
+    // Lower-casing the catalog's name gives the kit's name back: ß has no one-character upper case, so it stays.
+    expect(dialect.quoteIdentifier('naïve_ünïcode_straße')).toBe('"NAÏVE_ÜNÏCODE_STRAßE"');
     expect(dialect.quoteLiteral("it's a \\ test")).toBe("'it''s a \\\\ test'");
   });
 

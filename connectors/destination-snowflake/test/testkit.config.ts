@@ -4,6 +4,7 @@
 import { normalizeIdentifier } from '@mage-int/core/sql';
 import { defineTestConfig, type SnowflakeStandIn } from '@mage-int/testkit';
 import type { Config } from '../src/generated/config.js';
+import { upperIdentifier } from '../src/index.js';
 import { standInConfig } from './stand-in.js';
 
 const standIns = new Map<string, SnowflakeStandIn>();
@@ -28,7 +29,7 @@ export default defineTestConfig<Config>({
       lowercase: true,
     });
     const standIn = standIns.get(config.schema) as SnowflakeStandIn;
-    const rows = await standIn.rows(config.schema.toUpperCase(), table.toUpperCase());
+    const rows = await standIn.rows(upperIdentifier(config.schema), upperIdentifier(table));
     // Snowflake reports names upper-cased; the suite compares the kit's (lower-case) column names.
     return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k.toLowerCase(), v])));
   },
