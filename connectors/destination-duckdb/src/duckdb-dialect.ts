@@ -84,7 +84,7 @@ export class DuckDBDialect implements SqlDialect<DuckType> {
 
   addColumn(table: TableRef, column: ColumnDefinition<DuckType>): string[] {
     return [
-      `ALTER TABLE ${this.qualify(table)} ADD COLUMN ${this.quoteIdentifier(column.name)} ${sqlType(column.type)}`,
+      `ALTER TABLE ${this.qualify(table)} ADD COLUMN IF NOT EXISTS ${this.quoteIdentifier(column.name)} ${sqlType(column.type)}`,
       ...(column.comment ? [this.columnComment(table, column.name, column.comment)] : []),
     ];
   }

@@ -17,6 +17,9 @@ import { defaultType, formatMysqlType, keyType, logicalOf, sameMysqlType, t, wid
 import type { ServerInfo } from './server-info.js';
 import { fieldType } from './type-map.js';
 
+const ER_TABLE_EXISTS = 1050;
+const ER_DUP_FIELDNAME = 1060;
+
 /** MySQL and MariaDB names are at most 64 characters. */
 export const MYSQL_MAX_IDENTIFIER_LENGTH = 64;
 /** The column a widening that needs a conversion expression fills before it replaces the old column. */
@@ -120,8 +123,18 @@ export class MysqlDialect implements SqlDialect<MysqlType> {
     ];
   }
 
+  /** MariaDB has `ADD COLUMN IF NOT EXISTS`; MySQL does not (a racing one fails with 1060: see lostDdlRace). */
   addColumn(table: TableRef, column: ColumnDefinition<MysqlType>): string[] {
-    return [`ALTER TABLE ${this.qualify(table)} ADD COLUMN ${this.quoteIdentifier(column.name)} ${formatMysqlType(column.type)} NULL`];
+    const ifNotExists = this.server.mariadb ? ' IF NOT EXISTS' : '';
+    return [
+      `ALTER TABLE ${this.qualify(table)} ADD COLUMN${ifNotExists} ${this.quoteIdentifier(column.name)} ${formatMysqlType(column.type)} NULL`,
+    ];
+  }
+
+  /** Another writer created the table (1050) or added the column (1060, MySQL) at the same moment. */
+  lostDdlRace(error: unknown): boolean {
+    const errno = (error as { errno?: unknown } | null)?.errno;
+    return errno === ER_TABLE_EXISTS || errno === ER_DUP_FIELDNAME;
   }
 
   /**

@@ -118,6 +118,16 @@ describe('MysqlDialect', () => {
     hardDelete: false,
   };
 
+  it('adds columns with IF NOT EXISTS on MariaDB only; a racing CREATE (1050) or ADD COLUMN (1060) is a lost DDL race', () => {
+    const column = { name: 'b', type: { name: 'text' } };
+    expect(new MysqlDialect(MARIADB).addColumn(plan.target, column)[0]).toContain('ADD COLUMN IF NOT EXISTS `b`');
+    expect(new MysqlDialect(MYSQL8).addColumn(plan.target, column)[0]).toContain('ADD COLUMN `b`');
+    const dialect = new MysqlDialect(MYSQL8);
+    expect(dialect.lostDdlRace(Object.assign(new Error("Duplicate column name 'b'"), { errno: 1060 }))).toBe(true);
+    expect(dialect.lostDdlRace(Object.assign(new Error("Table 'orders' already exists"), { errno: 1050 }))).toBe(true);
+    expect(dialect.lostDdlRace(Object.assign(new Error('Duplicate entry'), { errno: 1062 }))).toBe(false);
+  });
+
   it('upserts with VALUES(col) on MariaDB', () => {
     const [sql] = new MysqlDialect(MARIADB).merge(plan);
     expect(sql).toContain('ON DUPLICATE KEY UPDATE `db`.`orders`.`status` = VALUES(`status`)');

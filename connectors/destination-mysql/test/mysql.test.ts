@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger, Decimal, formatError, stringifyExactJson, type SourceMessage } from '@mage-int/core';
 import { MySQL, MysqlDialect, parseMysqlType, formatMysqlType, serverInfo } from '../src/index.js';
 import { writeMysql } from '../src/index.js';
+import { MysqlConnection } from '../src/mysql-connection.js';
 import type { Config } from '../src/generated/config.js';
 import { dropDatabase, readRows, SERVER, uniqueDatabase, withServer } from './mysql-server.js';
 
@@ -65,6 +66,68 @@ const MYSQL_SCHEMA: SourceMessage = {
 const BIG_DECIMAL = '12345678901234567890123456789012345.123456789012345678901234567890';
 
 describe('destination-mysql against MariaDB', () => {
+  // MySQL has no ADD COLUMN IF NOT EXISTS: its form (a racing ADD COLUMN fails with 1060) is run on MariaDB too.
+  for (const form of ['MariaDB', 'MySQL'])
+    it(`four sessions creating one new table at the same moment (same or different columns) all load their rows (${form}'s DDL)`, async () => {
+      const config = freshConfig();
+      const schema = (columns: string[]): SourceMessage => ({
+        type: 'SCHEMA',
+        stream: 'shared',
+        key_properties: ['id'],
+        schema: {
+          type: 'object',
+          properties: Object.fromEntries(['id', ...columns].map((c) => [c, { type: c === 'id' ? 'integer' : 'string' }])),
+        },
+      });
+      const records = (from: number, record: (id: number) => Record<string, unknown>): SourceMessage => ({
+        type: 'RECORD_BATCH',
+        stream: 'shared',
+        records: Array.from({ length: 50 }, (_, i) => record(from + i)),
+      });
+      const loads = [
+        [schema(['a']), records(0, (id) => ({ id, a: `a${id}` }))],
+        [schema(['a']), records(100, (id) => ({ id, a: `a${id}` }))],
+        [schema(['a', 'b']), records(200, (id) => ({ id, a: `a${id}`, b: `b${id}` }))],
+        [schema(['c']), records(300, (id) => ({ id, c: `c${id}` }))],
+      ];
+      // Every session sees no table before any creates it: the race, every time.
+      let arrived = 0;
+      let release = () => {};
+      const together = new Promise<void>((resolve) => (release = resolve));
+      const gated = new WeakSet<object>();
+      const describe = MysqlConnection.prototype.describeTable;
+      const spies: { mockRestore(): void }[] = [
+        vi.spyOn(MysqlConnection.prototype, 'describeTable').mockImplementation(async function (this: MysqlConnection, table) {
+          const found = await describe.call(this, table);
+          if (!gated.has(this)) {
+            gated.add(this);
+            if (++arrived === loads.length) release();
+            await together;
+          }
+          return found;
+        }),
+      ];
+      if (form === 'MySQL') {
+        const addColumn = MysqlDialect.prototype.addColumn;
+        spies.push(
+          vi.spyOn(MysqlDialect.prototype, 'addColumn').mockImplementation(function (this: MysqlDialect, table, column) {
+            return addColumn.call(this, table, column).map((sql) => sql.replace(' IF NOT EXISTS', ''));
+          }),
+        );
+      }
+      try {
+        await Promise.all(loads.map((messages) => new MySQL({ config }).load(messages)));
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+      const rows = (await readRows(config.database, 'shared')) ?? [];
+      expect(rows).toHaveLength(200);
+      const byId = new Map(rows.map((r) => [Number(r['id']), r]));
+      expect(byId.get(1)).toMatchObject({ a: 'a1', b: null, c: null });
+      expect(byId.get(201)).toMatchObject({ a: 'a201', b: 'b201', c: null });
+      expect(byId.get(301)).toMatchObject({ a: null, b: null, c: 'c301' });
+    });
+
   // 1,500 copies of the record take the streaming load (a LOAD DATA the rows are encoded into as they arrive).
   for (const copies of [0, 1500])
     it(`keeps MySQL column types and every value exactly (MySQL → MySQL, ${copies > 0 ? 'streamed' : 'buffered'} load)`, async () => {

@@ -4,6 +4,7 @@ import {
   STAGING_DELETED,
   STAGING_SEQUENCE,
   standardActivateVersion,
+  standardLostDdlRace,
   type ColumnDefinition,
   type ColumnTypeOptions,
   type MergePlan,
@@ -85,7 +86,7 @@ export class PostgresDialect implements SqlDialect<PgType> {
     if (keys.length > 0) definitions.push(`PRIMARY KEY (${keys.map(q).join(', ')})`);
     const qualified = this.qualify(table);
     return [
-      `CREATE TABLE ${qualified} (${definitions.join(', ')})`,
+      `CREATE TABLE IF NOT EXISTS ${qualified} (${definitions.join(', ')})`,
       ...(comment ? [`COMMENT ON TABLE ${qualified} IS ${this.quoteLiteral(comment)}`] : []),
       ...columns.flatMap((c) => (c.comment ? [this.columnComment(table, c.name, c.comment)] : [])),
     ];
@@ -93,9 +94,14 @@ export class PostgresDialect implements SqlDialect<PgType> {
 
   addColumn(table: TableRef, column: ColumnDefinition<PgType>): string[] {
     return [
-      `ALTER TABLE ${this.qualify(table)} ADD COLUMN ${this.quoteIdentifier(column.name)} ${formatPgType(column.type)}`,
+      `ALTER TABLE ${this.qualify(table)} ADD COLUMN IF NOT EXISTS ${this.quoteIdentifier(column.name)} ${formatPgType(column.type)}`,
       ...(column.comment ? [this.columnComment(table, column.name, column.comment)] : []),
     ];
+  }
+
+  /** IF NOT EXISTS still meets a catalog unique violation (23505) when two sessions create one table at once. */
+  lostDdlRace(error: unknown): boolean {
+    return standardLostDdlRace(error);
   }
 
   alterColumnType(table: TableRef, column: string, from: PgType, to: PgType): string[] {

@@ -121,8 +121,7 @@ export async function ensureTable(
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       // Another loader created the same schema or table at the same moment: look again.
-      const code = (error as { code?: string }).code;
-      if (attempt < 3 && (code === '23505' || code === '42P07' || code === '42P06' || code === '42701')) continue;
+      if (attempt < 4 && dialect.lostDdlRace(error)) continue;
       throw error;
     }
   }

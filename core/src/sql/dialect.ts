@@ -111,6 +111,14 @@ export interface SqlDialect<Type> {
   createTable(table: TableRef, columns: readonly ColumnDefinition<Type>[], keys: readonly string[], comment?: string): string[];
   addColumn(table: TableRef, column: ColumnDefinition<Type>): string[];
   alterColumnType(table: TableRef, column: string, from: Type, to: Type): string[];
+  /**
+   * True for the engine's error meaning DDL lost a race with another writer making the same change at the same
+   * moment (two workers creating one new table, or adding one column): the table, column or catalog entry exists by
+   * now. The session then reads the table again and plans anew. DDL should avoid the error where the engine can
+   * (`CREATE TABLE IF NOT EXISTS`, `ADD COLUMN IF NOT EXISTS`); this covers the engines and cases that cannot
+   * (MySQL has no `ADD COLUMN IF NOT EXISTS`; PostgreSQL's IF NOT EXISTS can still meet a catalog unique violation).
+   */
+  lostDdlRace?(error: unknown): boolean;
 
   /** Where a stream's staging table lives (`id` tells the streams of one session apart). */
   stagingTable(target: TableRef, id: number): TableRef;
@@ -125,6 +133,27 @@ export interface SqlDialect<Type> {
   merge(plan: MergePlan): string[];
   /** ACTIVATE_VERSION: rows of older versions (or none) are deleted (hard) or get `_sdc_deleted_at` (soft). */
   activateVersion(table: TableRef, version: number, hardDelete: boolean): string[];
+}
+
+/**
+ * SQLSTATEs of "already exists" errors a racing DDL statement may meet: duplicate table, column, schema (42P07,
+ * 42701, 42P06 on PostgreSQL; 42S01, 42S21 on MySQL and ODBC) and PostgreSQL's catalog unique violation (23505) when
+ * two `CREATE … IF NOT EXISTS` run at once.
+ */
+const ALREADY_EXISTS_STATES = new Set(['42P07', '42701', '42P06', '23505', '42S01', '42S21']);
+
+/** The driver's SQLSTATE of an error (`code` in node-postgres, `sqlState` in mysql2), when it carries one. */
+export function sqlState(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, sqlState } = error as { code?: unknown; sqlState?: unknown };
+  if (typeof sqlState === 'string') return sqlState;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** A standard "already exists" error by its SQLSTATE (see SqlDialect.lostDdlRace). */
+export function standardLostDdlRace(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && ALREADY_EXISTS_STATES.has(state);
 }
 
 /** ANSI identifier quoting (PostgreSQL, DuckDB, Snowflake, Redshift): double quotes, embedded ones doubled. */

@@ -10,6 +10,8 @@ export {
   ansiQuoteLiteral,
   standardActivateVersion,
   standardMerge,
+  standardLostDdlRace,
+  sqlState,
   type MetadataColumn,
   type TableRef,
   type ColumnDefinition,

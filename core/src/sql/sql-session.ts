@@ -94,6 +94,12 @@ export interface DirectLoad<Type> {
   stage(staging: TableRef, columns: readonly LoadColumn<Type>[]): Promise<void>;
 }
 
+/**
+ * Rounds of plan, DDL, read-back for a stream's table; the last runs its DDL whatever it meets (a table that keeps
+ * changing under the session is an error worth seeing, not a loop).
+ */
+const MAX_DDL_ATTEMPTS = 4;
+
 /** A stream's buffered rows at which the session opens a streaming direct load for it (smaller batches just buffer). */
 const STREAM_AFTER_ROWS = 1_000;
 
@@ -195,13 +201,53 @@ export class SqlSession<Type> implements DestinationSession {
     return { schema: this.options.schema, name };
   }
 
-  /** Works out the columns and brings the table in line: create, add, widen (never drop or narrow). */
+  /**
+   * Works out the columns and brings the table in line: create, add, widen (never drop or narrow). Another writer
+   * (a key-range task on another worker) may create or alter the same table at the same moment: DDL that lost that
+   * race (`SqlDialect.lostDdlRace`) is planned again against the table as it now is, and after any DDL the table is
+   * read again, so the columns the session loads are the table's own.
+   */
   private async plan(plan: StreamPlan<Type>): Promise<void> {
+    let created = false;
+    for (let attempt = 1; ; attempt++) {
+      const existing = await this.connection.describeTable(plan.table);
+      const { columns, keys, statements } = this.planColumns(plan, existing);
+      if (!existing && attempt === 1) {
+        created = true;
+        this.control.logger.info(`creating table ${this.dialect.qualify(plan.table)}`, { columns: columns.length, key: keys });
+      }
+      if (statements.length > 0 && attempt < MAX_DDL_ATTEMPTS) {
+        try {
+          for (const sql of statements) await this.connection.execute(sql);
+        } catch (error) {
+          if (!this.dialect.lostDdlRace?.(error)) throw error;
+          this.control.logger.debug(`${this.dialect.qualify(plan.table)}: changed by another writer at the same moment, reading it again`, {
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+        continue;
+      }
+      if (statements.length > 0) for (const sql of statements) await this.connection.execute(sql);
+      // A table created here (or by a writer racing this one, as new as this one) held no rows before.
+      if (created) plan.freshVersions = new Set();
+      const wantedKey = [...keys].sort().join('\0');
+      const uniqueKeys = existing?.uniqueKeys ?? (created || !existing ? [keys] : []);
+      plan.uniqueKey =
+        keys.length > 0 && this.dialect.capabilities.enforcesUniqueKeys && uniqueKeys.some((k) => [...k].sort().join('\0') === wantedKey);
+      plan.columns = columns;
+      return;
+    }
+  }
+
+  /** The stream's columns against the table as it is (`existing`, undefined: none yet), and the DDL they need. */
+  private planColumns(
+    plan: StreamPlan<Type>,
+    existing: SqlTable<Type> | undefined,
+  ): { columns: PlannedColumn<Type>[]; keys: string[]; statements: string[] } {
     const { info } = plan;
     const properties = info.schema.properties ?? {};
     const fields = Object.keys(properties);
     const names = columnNames(fields, this.dialect.identifiers);
-    const existing = await this.connection.describeTable(plan.table);
     const columns: PlannedColumn<Type>[] = fields.map((field) => {
       const schema = properties[field] ?? {};
       const name = names.get(field) as string;
@@ -235,9 +281,7 @@ export class SqlSession<Type> implements DestinationSession {
     const keys = info.conflictMethod === 'append' ? [] : plan.keyColumns;
     const statements: string[] = [];
     if (!existing) {
-      plan.freshVersions = new Set();
       statements.push(...this.dialect.createSchema(plan.table.schema), ...this.dialect.createTable(plan.table, columns, keys));
-      this.control.logger.info(`creating table ${this.dialect.qualify(plan.table)}`, { columns: columns.length, key: keys });
     } else {
       for (const column of columns) {
         const current = existing.columns.get(column.name);
@@ -252,13 +296,7 @@ export class SqlSession<Type> implements DestinationSession {
         column.type = widened;
       }
     }
-    for (const sql of statements) await this.connection.execute(sql);
-    const wantedKey = [...keys].sort().join('\0');
-    plan.uniqueKey =
-      keys.length > 0 &&
-      this.dialect.capabilities.enforcesUniqueKeys &&
-      (!existing || (existing.uniqueKeys ?? []).some((k) => [...k].sort().join('\0') === wantedKey));
-    plan.columns = columns;
+    return { columns, keys, statements };
   }
 
   uncommittedBytes(): number {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { JsonSchema } from '../protocol/json-schema.js';
 import { columnType, widenLogicalType, type ColumnTypeOptions, type LogicalType } from './column-types.js';
 import {
@@ -7,6 +8,7 @@ import {
   STAGING_DELETED,
   STAGING_SEQUENCE,
   standardActivateVersion,
+  standardLostDdlRace,
   standardMerge,
   type ColumnDefinition,
   type DialectCapabilities,
@@ -66,6 +68,8 @@ export class StandardDialect implements SqlDialect<StandardType> {
   private readonly types: Record<LogicalType, string>;
   private readonly byName = new Map<string, LogicalType>();
   private readonly now: string;
+  /** Tells this instance's staging tables from other sessions' (create a dialect per session). */
+  private readonly token = randomBytes(4).toString('hex');
 
   constructor(options: StandardDialectOptions = {}) {
     this.name = options.name ?? 'standard';
@@ -135,11 +139,16 @@ export class StandardDialect implements SqlDialect<StandardType> {
       (c) => `${this.quoteIdentifier(c.name)} ${c.type.sql}${c.notNull || keys.includes(c.name) ? ' NOT NULL' : ''}`,
     );
     if (keys.length > 0) definitions.push(`PRIMARY KEY (${keys.map((k) => this.quoteIdentifier(k)).join(', ')})`);
-    return [`CREATE TABLE ${this.qualify(table)} (${definitions.join(', ')})`];
+    return [`CREATE TABLE IF NOT EXISTS ${this.qualify(table)} (${definitions.join(', ')})`];
   }
 
   addColumn(table: TableRef, column: ColumnDefinition<StandardType>): string[] {
     return [`ALTER TABLE ${this.qualify(table)} ADD COLUMN ${this.quoteIdentifier(column.name)} ${column.type.sql}`];
+  }
+
+  /** By SQLSTATE; ADD COLUMN has no IF NOT EXISTS in standard SQL, so a racing one fails with 42701/42S21. */
+  lostDdlRace(error: unknown): boolean {
+    return standardLostDdlRace(error);
   }
 
   /** Standard SQL cannot convert every type in place: a new column takes the values as text, then replaces the old. */
@@ -155,8 +164,9 @@ export class StandardDialect implements SqlDialect<StandardType> {
     ];
   }
 
+  /** Named per dialect instance (a token) and stream, so sessions loading one schema at once never share one. */
   stagingTable(target: TableRef, id: number): TableRef {
-    return { schema: target.schema, name: `_mage_stage_${id}` };
+    return { schema: target.schema, name: `_mage_stage_${this.token}_${id}` };
   }
 
   createStaging(staging: TableRef, like: TableRef, columns: readonly string[]): string[] {

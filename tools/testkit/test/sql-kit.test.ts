@@ -19,6 +19,7 @@ import {
   type LoadColumn,
   type SqlConnection,
   type SqlTable,
+  type StandardDialectOptions,
   type StandardType,
   type TableRef,
 } from '@mage-int/core/sql';
@@ -49,7 +50,10 @@ const dialect = new StandardDialect(dialectOptions);
 
 /** The PostgreSQL I/O of the session: one client, a catalog lookup, multi-row INSERTs into staging. */
 class PostgresConnection implements SqlConnection<StandardType> {
-  constructor(private readonly client: pg.Client) {}
+  constructor(
+    private readonly client: pg.Client,
+    private gate?: () => Promise<void>,
+  ) {}
 
   async execute(sql: string): Promise<void> {
     await this.client.query(sql);
@@ -61,6 +65,9 @@ class PostgresConnection implements SqlConnection<StandardType> {
       `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
       [qualified],
     );
+    const gate = this.gate;
+    this.gate = undefined;
+    await gate?.();
     if (columns.rows.length === 0) return undefined;
     const keys = await this.client.query<{ columns: string[] }>(
       `SELECT array(SELECT a.attname::text FROM unnest(i.indkey) k JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k) AS columns FROM pg_index i WHERE i.indrelid = to_regclass($1) AND i.indisunique`,
@@ -105,7 +112,11 @@ interface Config {
   batch_size_rows?: number;
 }
 
-function sqlDestination(dialect: StandardDialect): Destination<Config> {
+/**
+ * The destination; each session gets a dialect of its own (its staging tables are named per instance). With `gate`,
+ * each session's first catalog lookup waits on it (sessions made to see a missing table at the same moment).
+ */
+function sqlDestination(engine: StandardDialectOptions = dialectOptions, gate?: () => Promise<void>): Destination<Config> {
   return defineDestination<Config>({
     kind: 'destination',
     name: 'standard-sql',
@@ -133,11 +144,11 @@ function sqlDestination(dialect: StandardDialect): Destination<Config> {
           addRecordMetadata: config.add_record_metadata ?? false,
           interpretContentEncoding: config.interpret_content_encoding ?? false,
         };
-        return new SqlSession(dialect, new PostgresConnection(client), options, control);
+        return new SqlSession(new StandardDialect(engine), new PostgresConnection(client, gate), options, control);
       }),
   });
 }
-const destination = sqlDestination(dialect);
+const destination = sqlDestination();
 
 async function withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ ...SERVER, database });
@@ -227,7 +238,7 @@ it('keeps loading base16 into a column that already holds bytes when interpret_c
 it('creates staging tables outside the transaction for an engine whose DDL commits implicitly, and drops them after', async () => {
   const target = await testConfig.setup();
   try {
-    const implicitDdl = sqlDestination(new StandardDialect({ ...dialectOptions, capabilities: { transactionalDdl: false } }));
+    const implicitDdl = sqlDestination({ ...dialectOptions, capabilities: { transactionalDdl: false } });
     const schema: SourceMessage = {
       type: 'SCHEMA',
       stream: 'items',
@@ -264,6 +275,48 @@ it('creates staging tables outside the transaction for an engine whose DDL commi
       c.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename LIKE '_mage_stage%'`, [target.config.schema]),
     );
     expect(left.rows).toEqual([]);
+  } finally {
+    await target.teardown?.();
+  }
+});
+
+it('two sessions creating one new table at the same moment (same or different columns) both load: the loser of the DDL race reads the table again', async () => {
+  const target = await testConfig.setup();
+  try {
+    const stream = (columns: string[]): SourceMessage => ({
+      type: 'SCHEMA',
+      stream: 'shared',
+      key_properties: ['id'],
+      schema: {
+        type: 'object',
+        properties: Object.fromEntries(['id', ...columns].map((c) => [c, { type: c === 'id' ? 'integer' : 'string' }])),
+      },
+    });
+    const records = (from: number, record: (id: number) => Record<string, unknown>): SourceMessage[] =>
+      Array.from({ length: 50 }, (_, i) => ({ type: 'RECORD', stream: 'shared', record: record(from + i) }));
+    // Four writers at once: two with the same columns, two with a column of their own each.
+    const loads = [
+      [stream(['a']), ...records(0, (id) => ({ id, a: `a${id}` }))],
+      [stream(['a']), ...records(100, (id) => ({ id, a: `a${id}` }))],
+      [stream(['a', 'b']), ...records(200, (id) => ({ id, a: `a${id}`, b: `b${id}` }))],
+      [stream(['c']), ...records(300, (id) => ({ id, c: `c${id}` }))],
+    ];
+    // Every session sees no table before any creates it: the race, every time.
+    let arrived = 0;
+    let release = () => {};
+    const together = new Promise<void>((resolve) => (release = resolve));
+    const gate = () => {
+      if (++arrived === loads.length) release();
+      return together;
+    };
+    const racing = sqlDestination(dialectOptions, gate);
+    await Promise.all(loads.map((messages) => new DestinationClient(racing, { config: target.config }).load(messages)));
+    const rows = (await testConfig.readTable(target.config, 'shared')) ?? [];
+    expect(rows).toHaveLength(200);
+    const byId = new Map(rows.map((r) => [Number(r['id']), r]));
+    expect(byId.get(1)).toEqual({ id: 1, a: 'a1', b: null, c: null });
+    expect(byId.get(201)).toEqual({ id: 201, a: 'a201', b: 'b201', c: null });
+    expect(byId.get(301)).toEqual({ id: 301, a: null, b: null, c: 'c301' });
   } finally {
     await target.teardown?.();
   }
