@@ -31,8 +31,10 @@ function literal(field: BigQueryField, value: unknown): string {
 
 /**
  * One query per sync, read page by page (jobs.getQueryResults, `page_size` rows a page, each page a batch):
- * FULL_TABLE the whole table or query; INCREMENTAL the rows from the kit's start (`rk >= start`, or exactly after
- * the last committed row when the kit tracks the position) in (replication key, key) order.
+ * FULL_TABLE the whole table or query — in key order when the key's types compare as the kit compares them, so an
+ * interrupted sync resumes strictly after the last committed key (`last_pk_fetched`, the kit's `resumeAfter`);
+ * INCREMENTAL the rows from the kit's start (`rk >= start`, or exactly after the last committed row when the kit
+ * tracks the position) in (replication key, key) order.
  */
 export function bigQueryStream(client: BigQuery, source: StreamSource, settings: ReadSettings): SourceStream {
   const field = (name: string) => source.fields.find((f) => f.name === name);
@@ -43,33 +45,57 @@ export function bigQueryStream(client: BigQuery, source: StreamSource, settings:
     keyProperties: source.keyProperties,
     ...(source.replicationKey ? { replicationKey: source.replicationKey } : {}),
     validReplicationKeys: source.fields.filter((f) => f.mode !== 'REPEATED' && KIT_ORDERED.has(typeName(f.type))).map((f) => f.name),
+    orderedByKey: keyOrdered(source),
     orderedByReplicationKey: ordered(source.replicationKey),
     schema: () => source.schema,
     read: (sync) => readRows(client, source, settings, sync, ordered(sync.replicationKey)),
   };
 }
 
+/** The key columns of a keyed stream, when every one is a scalar BigQuery orders as the kit compares (numbers, instants). */
+function keyOrdered(source: StreamSource): boolean {
+  const keys = source.keyProperties.map((k) => source.fields.find((f) => f.name === k));
+  return keys.length > 0 && keys.every((f) => f !== undefined && f.mode !== 'REPEATED' && KIT_ORDERED.has(typeName(f.type)));
+}
+
+/** `(c1, c2) > (v1, v2)` spelled out (BigQuery has no row-value comparison): `(c1 > v1) OR (c1 = v1 AND c2 > v2)`. */
+function after(chain: BigQueryField[], values: unknown[]): string {
+  const q = (f: BigQueryField) => quoteIdentifier(f.name);
+  return chain
+    .map((f, i) =>
+      [...chain.slice(0, i).map((g, j) => `${q(g)} = ${literal(g, values[j])}`), `${q(f)} > ${literal(f, values[i])}`].join(' AND '),
+    )
+    .map((c) => `(${c})`)
+    .join(' OR ');
+}
+
 function statement(source: StreamSource, sync: StreamSync, ordered: boolean): string {
   const from = source.table ? qualifiedTable(source.table.dataset, source.table.name) : `(${source.query}) AS q`;
   const columns = sync.fields.map((f) => quoteIdentifier(f)).join(', ') || '*';
-  if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) return `SELECT ${columns} FROM ${from}`;
-  const rk = source.fields.find((f) => f.name === sync.replicationKey) as BigQueryField;
-  const keys = source.keyProperties.filter((k) => k !== rk.name).map((k) => source.fields.find((f) => f.name === k) as BigQueryField);
+  const fieldOf = (name: string) => source.fields.find((f) => f.name === name) as BigQueryField;
+  if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) {
+    if (!keyOrdered(source)) return `SELECT ${columns} FROM ${from}`;
+    // Key order, so the kit can save the last committed key; rows with a NULL key come first (NULLS FIRST is
+    // BigQuery's default for ASC), so they are behind any resume point.
+    const keys = source.keyProperties.map(fieldOf);
+    const resume = sync.resumeAfter;
+    const where = resume
+      ? ` WHERE ${after(
+          keys,
+          keys.map((k) => resume[k.name]),
+        )}`
+      : '';
+    return `SELECT ${columns} FROM ${from}${where} ORDER BY ${keys.map((k) => quoteIdentifier(k.name)).join(', ')}`;
+  }
+  const rk = fieldOf(sync.replicationKey);
+  const keys = source.keyProperties.filter((k) => k !== rk.name).map(fieldOf);
   const position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
   const q = (f: BigQueryField) => quoteIdentifier(f.name);
   let where = `${q(rk)} IS NOT NULL`;
   if (position.value !== undefined && position.value !== null) {
-    const after = position.afterKeys;
-    if (after && keys.length > 0 && ordered) {
-      // (rk, k1, k2) > (v, a1, a2), spelled out: BigQuery has no row-value comparison.
-      const chain = [rk, ...keys];
-      const values = [position.value, ...keys.map((k) => after[k.name])];
-      where = chain
-        .map((f, i) =>
-          [...chain.slice(0, i).map((g, j) => `${q(g)} = ${literal(g, values[j])}`), `${q(f)} > ${literal(f, values[i])}`].join(' AND '),
-        )
-        .map((c) => `(${c})`)
-        .join(' OR ');
+    const afterKeys = position.afterKeys;
+    if (afterKeys && keys.length > 0 && ordered) {
+      where = after([rk, ...keys], [position.value, ...keys.map((k) => afterKeys[k.name])]);
     } else {
       where = `${q(rk)} >= ${literal(rk, position.value)}`;
     }

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Decimal, emptyState, getMetadata, setMetadata, silentLogger, type Catalog, type SourceMessage } from '@mage-int/core';
+import {
+  type Decimal,
+  emptyState,
+  getMetadata,
+  setMetadata,
+  silentLogger,
+  type Catalog,
+  type SourceMessage,
+  type State,
+} from '@mage-int/core';
 import type { BigQueryStandIn } from '@mage-int/testkit';
 import { readAll } from '@mage-int/testkit';
 import bigquerySource, { type Config } from '../src/index.js';
@@ -99,6 +108,41 @@ describe('source-bigquery against the BigQuery stand-in', () => {
     const { project_id: _, ...keyWithoutProject } = otherKey;
     const none = await bigquerySource.check({ ...noProject, credentials_json: JSON.stringify(keyWithoutProject) }, ctx());
     expect(none).toMatchObject({ ok: false, message: expect.stringMatching(/project_id/) });
+  });
+
+  it('resumes an interrupted full-table sync after the last committed key, under the same version', async () => {
+    const catalog = select(await bigquerySource.discover(config, ctx()), 'orders');
+    // A sync killed after its first page: the last STATE it emitted is what the destination committed.
+    let saved: State | undefined;
+    const firstIds: unknown[] = [];
+    for await (const message of bigquerySource.read(config, catalog, emptyState(), ctx())) {
+      if (message.type === 'RECORD') firstIds.push(message.record['id']);
+      if (message.type === 'RECORD_BATCH') firstIds.push(...message.records.map((r) => r['id']));
+      if (message.type === 'STATE' && (message.value as State).bookmarks['orders']?.last_pk_fetched) {
+        saved = message.value as State;
+        break;
+      }
+    }
+    expect(firstIds).toEqual([1, 2]);
+    const version = saved?.bookmarks['orders']?.version;
+    expect(version).toEqual(expect.any(Number));
+    expect(saved).toEqual({ currently_syncing: 'orders', bookmarks: { orders: { version, last_pk_fetched: { id: 2 } } } });
+
+    const queriesBefore = standIn.requestsTo(/\/jobs$/).length;
+    const resumed = await readAll(bigquerySource, config, catalog, JSON.parse(JSON.stringify(saved)) as State);
+    expect((resumed.records.get('orders') ?? []).map((r) => r['id'])).toEqual([3, 4]);
+    const query = standIn
+      .requestsTo(/\/jobs$/)
+      .slice(queriesBefore)
+      .map((r) => r.body)
+      .find((body) => body.includes('`.`orders`'));
+    expect(query).toMatch(/WHERE \(`id` > CAST\('2' AS INT64\)\) ORDER BY `id`/);
+    // The sync ends under the version it started with; nothing left to resume.
+    expect(resumed.finalState).toEqual({ currently_syncing: null, bookmarks: { orders: { version } } });
+
+    // A sync from no state reads the whole table in key order.
+    const whole = await readAll(bigquerySource, config, catalog, emptyState());
+    expect((whole.records.get('orders') ?? []).map((r) => r['id'])).toEqual([1, 2, 3, 4]);
   });
 
   it("fails check() with BigQuery's reason for a dataset that does not exist", async () => {
