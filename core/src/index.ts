@@ -38,6 +38,7 @@ export {
   type InterpolatedValue,
 } from './connector/config.js';
 export { SourceClient, type SourceClientOptions } from './connector/source-client.js';
+export { applyMysqlConnKwargs, type MysqlConnKwargsSettings } from './connector/mysql-conn-kwargs.js';
 export { tlsFailureHint, tlsOptions, type SslMode, type SslSettings } from './connector/tls.js';
 export { DestinationClient, type DestinationClientOptions, type DestinationWriteOptions } from './destination/destination-client.js';
 export {

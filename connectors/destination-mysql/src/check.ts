@@ -7,8 +7,8 @@ import { MysqlDialect } from './mysql-dialect.js';
  * Connects as a run does (the database created when missing), then creates and drops a table in the database,
  * so missing rights show now rather than at the first SCHEMA.
  */
-export async function check(input: Config, _ctx: ConnectorContext): Promise<CheckResult> {
-  const config = resolveConfig(input);
+export async function check(input: Config, ctx: ConnectorContext): Promise<CheckResult> {
+  const config = resolveConfig(input, ctx.logger);
   let client;
   try {
     client = await connect(config);

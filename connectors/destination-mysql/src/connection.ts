@@ -1,6 +1,14 @@
 import mysql from 'mysql2';
 import type { Connection, ConnectionOptions, QueryError } from 'mysql2';
-import { ConnectorError, tlsFailureHint, tlsOptions, validateConfig, type JsonSchema } from '@mage-int/core';
+import {
+  applyMysqlConnKwargs,
+  ConnectorError,
+  tlsFailureHint,
+  tlsOptions,
+  validateConfig,
+  type JsonSchema,
+  type Logger,
+} from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
 import { serverInfo, type ServerInfo } from './server-info.js';
@@ -30,9 +38,12 @@ export interface ConnectOptions {
   offerLocalFiles?: boolean;
 }
 
-/** Validates a config, filling the spec's defaults (throws ConfigError): the runner did; a direct caller may not have. */
-export function resolveConfig(input: Config): ResolvedConfig {
-  return validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination mysql');
+/**
+ * Validates a config, filling the spec's defaults (throws ConfigError): the runner did; a direct caller may not have.
+ * Mage's `conn_kwargs` become mage-int's settings (warnings to `logger`).
+ */
+export function resolveConfig(input: Config, logger?: Logger): ResolvedConfig {
+  return applyMysqlConnKwargs(validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination mysql'), 'destination mysql', logger);
 }
 
 function options(config: ResolvedConfig, offerLocalFiles: boolean): ConnectionOptions {
@@ -43,7 +54,7 @@ function options(config: ResolvedConfig, offerLocalFiles: boolean): ConnectionOp
     user: config.username,
     ...(config.password !== undefined ? { password: config.password } : {}),
     ...(ssl ? { ssl: ssl as ConnectionOptions['ssl'] } : {}),
-    connectTimeout: 30_000,
+    connectTimeout: config.connect_timeout_seconds * 1000,
     charset: 'UTF8MB4_BIN',
     timezone: 'Z',
     dateStrings: true,

@@ -35,7 +35,7 @@ export function writeMysql(
   ctx: WriteContext,
   connectOptions: ConnectOptions = {},
 ): AsyncGenerator<StateMessage> {
-  const config = resolveConfig(input);
+  const config = resolveConfig(input, ctx.logger);
   return writeWithSession(
     input,
     messages,

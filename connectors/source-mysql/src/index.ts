@@ -6,6 +6,7 @@ import {
   replicationKey,
   replicationMethod,
   selectedStreams,
+  applyMysqlConnKwargs,
   SourceClient,
   validateConfig,
   type Catalog,
@@ -28,7 +29,6 @@ import { preflight } from './preflight.js';
 import { serverInfo } from './server-info.js';
 import { planTable } from './table-plan.js';
 import { tableStream } from './table-streams.js';
-import { applyConnKwargs } from './conn-kwargs.js';
 
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
@@ -129,7 +129,7 @@ async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx
 
 /** The config with the spec's defaults filled: the runner validated it already, a direct caller may not have. */
 const filled = (config: Config, logger?: Logger): ResolvedConfig =>
-  applyConnKwargs(validateConfig<ResolvedConfig>(spec as JsonSchema, config, 'source mysql'), logger);
+  applyMysqlConnKwargs(validateConfig<ResolvedConfig>(spec as JsonSchema, config, 'source mysql'), 'source mysql', logger);
 
 /** The connector object (pipeline files: `source: {name: mysql, config: …}`). */
 const source = defineSource<Config>({

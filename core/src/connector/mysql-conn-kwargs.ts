@@ -1,5 +1,12 @@
-import { ConfigError, type Logger } from '@mage-int/core';
-import type { ResolvedConfig as Config } from './generated/config.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from './logger.js';
+import type { SslSettings } from './tls.js';
+
+/** The settings of a MySQL connector (source-mysql, destination-mysql) that Mage's `conn_kwargs` map onto. */
+export interface MysqlConnKwargsSettings extends SslSettings {
+  conn_kwargs?: object;
+  connect_timeout_seconds?: number;
+}
 
 /** Mage's `conn_kwargs` keys (mysql-connector-python's) that name one of mage-int's settings. */
 const MOVED = {
@@ -15,9 +22,9 @@ const SSL_FLAGS = new Set(['ssl_verify_cert', 'ssl_verify_identity', 'ssl_disabl
  * Mage's `conn_kwargs` as mage-int's settings (see the spec): file and timeout keys move to their settings, the SSL
  * flags choose `ssl_mode` (a CA, certificate or key alone turns TLS on without checking, as mysql-connector-python
  * does), and options of the Python client that mean nothing here are dropped with a warning. A key that contradicts
- * the setting it maps to is refused.
+ * the setting it maps to is refused. `who` names the connector in warnings (`source mysql`).
  */
-export function applyConnKwargs(config: Config, logger?: Logger): Config {
+export function applyMysqlConnKwargs<Config extends MysqlConnKwargsSettings>(config: Config, who: string, logger?: Logger): Config {
   const kwargs = config.conn_kwargs as Record<string, unknown> | undefined;
   if (!kwargs) return config;
   const out: Config = { ...config };
@@ -37,7 +44,7 @@ export function applyConnKwargs(config: Config, logger?: Logger): Config {
       }
       settings[target] = value;
     } else if (!SSL_FLAGS.has(key)) {
-      logger?.warn(`source mysql: conn_kwargs.${key} is ignored (an option of Mage's Python MySQL client that mage-int has no use for)`);
+      logger?.warn(`${who}: conn_kwargs.${key} is ignored (an option of Mage's Python MySQL client that mage-int has no use for)`);
     }
   }
   const tls = kwargs['ssl_ca'] !== undefined || kwargs['ssl_cert'] !== undefined || kwargs['ssl_key'] !== undefined;
@@ -52,7 +59,7 @@ export function applyConnKwargs(config: Config, logger?: Logger): Config {
             ? 'require'
             : undefined;
   // ssl_mode's default (disable) is no choice; one the user set wins over what conn_kwargs implies.
-  if (mode !== undefined && (config.ssl_mode === 'disable' || config.ssl_mode === mode)) out.ssl_mode = mode;
-  else if (mode !== undefined) logger?.warn(`source mysql: ssl_mode ${config.ssl_mode} is used; conn_kwargs would say ${mode}`);
+  if (mode !== undefined && ((config.ssl_mode ?? 'disable') === 'disable' || config.ssl_mode === mode)) out.ssl_mode = mode;
+  else if (mode !== undefined) logger?.warn(`${who}: ssl_mode ${config.ssl_mode} is used; conn_kwargs would say ${mode}`);
   return out;
 }
