@@ -192,7 +192,7 @@ describe('destination-jsonl', () => {
         schema('b'),
         { type: 'BATCH', stream: 'b', encoding: { format: 'parquet', compression: 'none' }, manifest: ['x.parquet'] },
       ]),
-    ).rejects.toThrow(/BATCH format "parquet" is not supported/);
+    ).rejects.toThrow(/stream "b": BATCH format "parquet" is not supported/);
   });
 
   it('refuses a SCHEMA whose key_properties name a field it does not describe, before writing anything', async () => {

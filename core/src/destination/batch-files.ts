@@ -59,20 +59,28 @@ export async function batchFilePaths(message: BatchMessage, directories: readonl
 }
 
 /**
+ * Throws BATCH_FORMAT_UNSUPPORTED (naming the stream and the format) unless the kit can read the message's files
+ * itself (JSON Lines). Checked before the manifest, so a destination that cannot read Parquet says so rather than
+ * complaining about where the files are.
+ */
+export function checkBatchFormat(message: BatchMessage): void {
+  if (message.encoding?.format === 'jsonl') return;
+  throw new ProtocolError(
+    'BATCH_FORMAT_UNSUPPORTED',
+    `BATCH format "${String(message.encoding?.format)}" is not supported by this destination (only jsonl)`,
+    {
+      stream: message.stream,
+      hint: 'configure the source to write jsonl batches, or to emit RECORD messages',
+    },
+  );
+}
+
+/**
  * The records of a Singer BATCH message: JSON Lines files (optionally gzip) named by `file://` URLs under one
  * of `directories`, in groups that load like a RECORD_BATCH. Numbers stay exact (parseExactJson).
  */
 export async function* readBatchRecords(message: BatchMessage, directories: readonly string[]): AsyncGenerator<RecordData[]> {
-  if (message.encoding?.format !== 'jsonl') {
-    throw new ProtocolError(
-      'BATCH_FORMAT_UNSUPPORTED',
-      `BATCH format "${String(message.encoding?.format)}" is not supported (only jsonl)`,
-      {
-        stream: message.stream,
-        hint: 'configure the source to write jsonl batches, or to emit RECORD messages',
-      },
-    );
-  }
+  checkBatchFormat(message);
   for (const entry of message.manifest) {
     const path = await allowedPath(message, entry, directories);
     const file = createReadStream(path);

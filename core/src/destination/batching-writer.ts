@@ -6,7 +6,7 @@ import { ProtocolError } from '../errors.js';
 import { stringifyExactJson } from '../protocol/exact-json.js';
 import { MessageGuard } from '../protocol/message-guard.js';
 import type { BatchMessage, SchemaMessage, SourceMessage, StateMessage } from '../protocol/messages.js';
-import { batchDirectories, batchFilePaths, readBatchRecords } from './batch-files.js';
+import { batchDirectories, batchFilePaths, checkBatchFormat, readBatchRecords } from './batch-files.js';
 import { batchPolicy, type BatchPolicy, type DestinationSettings } from './destination-settings.js';
 import type { DestinationSession, RecordBatch, SessionControl } from './destination-session.js';
 
@@ -214,6 +214,8 @@ export async function* writeBatched(
 
   const expandBatch = async (message: BatchMessage): Promise<void> => {
     if (!opened.has(message.stream)) await write({ stream: message.stream, records: [] }); // throws RECORD_BEFORE_SCHEMA
+    // A format only the destination itself could load is refused before the manifest's locations are checked.
+    if (!session.loadBatchFiles) checkBatchFormat(message);
     const paths = await batchFilePaths(message, options.batchDirectories);
     try {
       // A destination that loads the files itself (DuckDB reading Parquet) checks their values as it casts them.
