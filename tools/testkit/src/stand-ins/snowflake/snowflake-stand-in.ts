@@ -37,6 +37,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parseExactJson } from '@mage-int/core';
 import { DuckEngine, type DuckResult } from '../duckdb-engine.js';
 import { splitTopLevel } from '../sql-tokens.js';
 import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
@@ -114,7 +115,7 @@ export class SnowflakeStandIn extends VendorStandIn {
     for (const session of this.sessions.values()) session.expires = 0;
   }
 
-  /** The rows of a table as plain values (NUMBER as text, timestamps as ISO text in UTC, VARIANT parsed, BINARY base64). */
+  /** The rows of a table as plain values (NUMBER as text, timestamps as ISO text in UTC, VARIANT parsed exactly (big integers as bigint), BINARY base64). */
   async rows(schema: string, table: string): Promise<Record<string, unknown>[]> {
     return this.engine.serial(async () => {
       const described = await this.engine.read(`DESCRIBE ${duckIdent(schema)}.${duckIdent(table)}`);
@@ -131,7 +132,7 @@ export class SnowflakeStandIn extends VendorStandIn {
       const result = await this.engine.read(`SELECT ${list} FROM ${duckIdent(schema)}.${duckIdent(table)}`);
       const json = new Set(described.rows.filter((r) => r['column_type'] === 'JSON').map((r) => String(r['column_name'])));
       return result.rows.map((row) =>
-        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, json.has(k) && typeof v === 'string' ? (JSON.parse(v) as unknown) : v])),
+        Object.fromEntries(Object.entries(row).map(([k, v]) => [k, json.has(k) && typeof v === 'string' ? parseExactJson(v) : v])),
       );
     });
   }
