@@ -1,7 +1,7 @@
 // A Salesforce config written the way Mage documents it (`domain`, `api_type`, `streams`, a refresh token), read
 // against the Salesforce stand-in.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startSalesforceStandIn, type SalesforceStandIn } from '@mage-int/testkit';
+import { capturingLogger, startSalesforceStandIn, type SalesforceStandIn } from '@mage-int/testkit';
 import type { Config } from '../src/index.js';
 import { ids, readStreams } from './helpers.js';
 
@@ -77,5 +77,18 @@ describe("Mage's Salesforce keys", () => {
     // 5 rows, far below the default bulk_threshold of 100,000: Bulk API 2.0 only because api_type says so.
     expect(bulkJobs(before)).toHaveLength(1);
     expect(salesforce.requests.slice(before).some((r) => /SELECT COUNT\(\)/.test(r.query.get('q') ?? ''))).toBe(false);
+  });
+
+  it("Mage's template keys: select_fields_by_default true reads every field, threshold is accepted with a warning; false is refused", async () => {
+    const { logger, lines } = capturingLogger();
+    const config = mageConfig({ base_url: salesforce.url, api_type: 'REST', select_fields_by_default: true, threshold: 1000 });
+    const { records } = await readStreams(config, ['Account'], undefined, logger);
+    expect(ids(records['Account']).sort()).toEqual(ids(salesforce.live('Account')).sort());
+    // every field the stand-in describes, not only Id and the replication key
+    expect(Object.keys(records['Account']?.[0] ?? {}).length).toBeGreaterThan(2);
+    expect(lines.join('\n')).toMatch(/threshold .*has no effect; bulk_threshold chooses/);
+    expect(() => readStreams(mageConfig({ base_url: salesforce.url, select_fields_by_default: false }), ['Account'])).toThrow(
+      /select_fields_by_default/,
+    );
   });
 });

@@ -358,9 +358,14 @@ export function validateConfig<Config>(spec: JsonSchema, config: unknown, connec
   if (copy && typeof copy === 'object' && !Array.isArray(copy)) applyAliases(spec, copy as Record<string, unknown>, connector, warn);
   if (validate(copy)) {
     // `"x-ignored": true`: another tool's setting that means nothing here (Mage's `connection_method: direct`): checked
-    // against its schema above, then dropped, so the connector never sees it.
-    for (const [name, child] of Object.entries(spec.properties ?? {}))
-      if (child['x-ignored'] === true) delete (copy as Record<string, unknown>)[name];
+    // against its schema above, then dropped, so the connector never sees it; `"x-ignored-warning"` is said when given.
+    for (const [name, child] of Object.entries(spec.properties ?? {})) {
+      if (child['x-ignored'] !== true) continue;
+      const settings = copy as Record<string, unknown>;
+      if (settings[name] !== undefined && typeof child['x-ignored-warning'] === 'string')
+        warn?.(`${connector}: ${name} ${child['x-ignored-warning']}`);
+      delete settings[name];
+    }
     return copy as Config;
   }
   const secrets = secretValues(spec, copy);

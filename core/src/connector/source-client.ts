@@ -24,8 +24,9 @@ export class SourceClient<Config> {
     readonly source: Source<Config>,
     options: SourceClientOptions<Config> = {},
   ) {
-    this.config = validateConfig<Config>(source.spec, options.config ?? {}, `source ${source.name}`);
-    this.context = { logger: options.logger ?? silentLogger, signal: options.signal ?? new AbortController().signal };
+    const logger = options.logger ?? silentLogger;
+    this.config = validateConfig<Config>(source.spec, options.config ?? {}, `source ${source.name}`, (message) => logger.warn(message));
+    this.context = { logger, signal: options.signal ?? new AbortController().signal };
   }
 
   check(): Promise<CheckResult> {
