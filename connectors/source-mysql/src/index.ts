@@ -29,6 +29,7 @@ import { preflight } from './preflight.js';
 import { serverInfo } from './server-info.js';
 import { planTable } from './table-plan.js';
 import { tableStream } from './table-streams.js';
+import { keyRanges } from './key-ranges.js';
 
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
@@ -140,7 +141,10 @@ const source = defineSource<Config>({
   check: (config, ctx) => check(filled(config, ctx?.logger)),
   discover: (config, ctx) => discover(filled(config, ctx?.logger), ctx),
   read: (config, catalog, state, ctx) => read(filled(config, ctx.logger), catalog, state, ctx),
-  operations: { preflight: (config, catalog, state) => preflightRead(filled(config), catalog, state) },
+  operations: {
+    preflight: (config, catalog, state) => preflightRead(filled(config), catalog, state),
+    keyRanges: (config, stream, count, ctx) => keyRanges(filled(config, ctx.logger), stream, count, ctx),
+  },
 });
 export default source;
 

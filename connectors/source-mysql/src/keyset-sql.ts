@@ -42,12 +42,21 @@ export function valueLiteral(value: unknown, column: PlanColumn | undefined): st
  * uses an index on the columns.
  */
 export function keysetAfter(columns: readonly PlanColumn[], values: readonly unknown[]): string {
+  return keysetCompare(columns, values, '>');
+}
+
+/**
+ * Rows after (`>`) or before (`<`) `values` in `columns` order, spelled out like keysetAfter; with `inclusive`, the
+ * row equal to `values` too (a key range's lower bound).
+ */
+export function keysetCompare(columns: readonly PlanColumn[], values: readonly unknown[], op: '>' | '<', inclusive = false): string {
   const terms: string[] = [];
+  const equal = (n: number) => columns.slice(0, n).map((c, j) => `${ident(c.name)} = ${valueLiteral(values[j], c)}`);
   for (let i = 0; i < columns.length; i++) {
-    const equal = columns.slice(0, i).map((c, j) => `${ident(c.name)} = ${valueLiteral(values[j], c)}`);
     const column = columns[i] as PlanColumn;
-    terms.push(`(${[...equal, `${ident(column.name)} > ${valueLiteral(values[i], column)}`].join(' AND ')})`);
+    terms.push(`(${[...equal(i), `${ident(column.name)} ${op} ${valueLiteral(values[i], column)}`].join(' AND ')})`);
   }
+  if (inclusive) terms.push(`(${equal(columns.length).join(' AND ')})`);
   return terms.length === 1 ? (terms[0] as string) : `(${terms.join(' OR ')})`;
 }
 

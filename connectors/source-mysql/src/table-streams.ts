@@ -1,7 +1,7 @@
-import type { KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import type { KeyRange, KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
 import type { MySqlClient } from './connection.js';
 import { ident, qualified } from './connection.js';
-import { keysetAfter, orderBy, valueLiteral } from './keyset-sql.js';
+import { keysetAfter, keysetCompare, orderBy, valueLiteral } from './keyset-sql.js';
 import { queryBatches } from './query-rows.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
 import { ordersLikeTheKit } from './type-map.js';
@@ -18,25 +18,32 @@ function column(plan: TablePlan, name: string): PlanColumn {
   return found;
 }
 
-/** The query of a whole table in key order, strictly after `resumeAfter` when given (FULL_TABLE, LOG_BASED snapshots). */
-export function fullTableQuery(plan: TablePlan, resumeAfter?: Record<string, unknown>): string {
+/**
+ * The query of a whole table in key order, strictly after `resumeAfter` when given (FULL_TABLE, LOG_BASED snapshots),
+ * and only the keys `range.from` ≤ keys < `range.to` of a key range (FULL_TABLE split over workers).
+ */
+export function fullTableQuery(plan: TablePlan, resumeAfter?: Record<string, unknown>, range?: KeyRange): string {
   const keys = plan.keys.map((k) => column(plan, k));
-  const where =
-    resumeAfter && keys.length > 0
-      ? ` WHERE ${keysetAfter(
-          keys,
-          keys.map((k) => resumeAfter[k.name]),
-        )}`
-      : '';
+  const at = (values: Record<string, unknown>) => keys.map((k) => values[k.name]);
+  const conditions =
+    keys.length === 0
+      ? []
+      : [
+          ...(resumeAfter ? [keysetCompare(keys, at(resumeAfter), '>')] : []),
+          ...(range?.from ? [keysetCompare(keys, at(range.from), '>', true)] : []),
+          ...(range?.to ? [keysetCompare(keys, at(range.to), '<')] : []),
+        ];
+  const where = conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '';
   return `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
 }
 
 /**
  * FULL_TABLE: one streaming query ordered by the key, so an interrupted sync resumes after `last_pk_fetched`
- * (the kit's `sync.resumeAfter`); a table without a key is read unordered and starts over.
+ * (the kit's `sync.resumeAfter`); a table without a key is read unordered and starts over. A key range
+ * (`sync.keyRange`) reads only its keys.
  */
 async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
-  yield* queryBatches(env.client, plan, fullTableQuery(plan, sync.resumeAfter), [], env.batchSize, sync.signal);
+  yield* queryBatches(env.client, plan, fullTableQuery(plan, sync.resumeAfter, sync.keyRange), [], env.batchSize, sync.signal);
 }
 
 /**
