@@ -77,17 +77,17 @@ describe('PostgreSQL → S3 Parquet → DuckDB', () => {
   it('keeps every type exact', async () => {
     await db.sql(`
       CREATE TYPE mood AS ENUM ('sad', 'happy');
-      CREATE TABLE every_type (id int PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, num numeric(20,6), num_free numeric, num_wide numeric(50,10),
+      CREATE TABLE every_type (id int PRIMARY KEY, i2 smallint, i4 integer, i8 bigint, num numeric(20,6), num_small numeric(20,6), amount numeric(14,2), num_free numeric, num_wide numeric(50,10),
         r real, d double precision, b boolean, t text, vc varchar(10), ch char(5), u uuid, j json, jb jsonb, by bytea, dt date, tm time,
         ttz timetz, ts timestamp, tstz timestamptz, iv interval, arr_i int[], arr_t text[], en mood);
       INSERT INTO every_type VALUES
-        (1, 32767, 2147483647, 9223372036854775807, 12345678901234.123456, 0.000000000000000000001, 1234567890123456789012345678901234567890.0123456789,
+        (1, 32767, 2147483647, 9223372036854775807, 12345678901234.123456, 1.5, 12.34, 0.000000000000000000001, 1234567890123456789012345678901234567890.0123456789,
          1.5, 0.1, true, E'héllo\\ttab\\nnew line "q" ✓', 'abc', 'ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
          '{"a": 12345678901234567890, "b": [1, 2.5]}', '[1, "x", null]', '\\x00ff10', '2024-02-29', '23:59:59.999999', '12:00:00.5+05:30',
          '2024-01-02 03:04:05.123456', '2024-01-02 03:04:05.123456+02', '1 year 2 mons 3 days 04:05:06.789', '{1,NULL,3}', '{"a b","c,d",NULL}', 'happy'),
-        (2, -32768, -2147483648, -9223372036854775808, -0.000001, -1.5, -1, -2.25, -1e300, false, '', '', '', NULL, 'null', '{}', '\\x',
+        (2, -32768, -2147483648, -9223372036854775808, -0.000001, -0.25, -0.01, -1.5, -1, -2.25, -1e300, false, '', '', '', NULL, 'null', '{}', '\\x',
          '0001-01-01', '00:00:00', '00:00:00-03', '1970-01-01 00:00:00', '1969-12-31 23:59:59.999999+00', '-1 days', '{}', '{}', 'sad'),
-        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
     `);
     await runPipeline({
       pipelineId: 'pg-to-s3',
@@ -113,6 +113,9 @@ describe('PostgreSQL → S3 Parquet → DuckDB', () => {
       i4: 'INTEGER',
       i8: 'BIGINT',
       num: 'DECIMAL(20,6)',
+      // The declared precision and scale, not the fewer digits the values need (DECIMAL(7,6) / DECIMAL(4,2)).
+      num_small: 'DECIMAL(20,6)',
+      amount: 'DECIMAL(14,2)',
       num_free: 'DECIMAL(22,21)',
       // More digits than DECIMAL(38): exact text.
       num_wide: 'VARCHAR',
@@ -143,6 +146,8 @@ describe('PostgreSQL → S3 Parquet → DuckDB', () => {
       i4: '2147483647',
       i8: '9223372036854775807',
       num: '12345678901234.123456',
+      num_small: '1.500000',
+      amount: '12.34',
       num_free: '0.000000000000000000001',
       num_wide: '1234567890123456789012345678901234567890.0123456789',
       r: '1.5',
@@ -171,6 +176,8 @@ describe('PostgreSQL → S3 Parquet → DuckDB', () => {
       i4: '-2147483648',
       i8: '-9223372036854775808',
       num: '-0.000001',
+      num_small: '-0.250000',
+      amount: '-0.01',
       num_free: '-1.500000000000000000000',
       num_wide: '-1.0000000000',
       r: '-2.25',

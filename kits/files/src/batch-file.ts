@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { schemaTypes, type JsonSchema } from '@mage-int/core';
-import { sqlName, sqlString, type Duck } from './duck.js';
+import { CSV_LINE_OPTIONS, sqlName, sqlString, type Duck } from './duck.js';
 import type { FileReading } from './file-settings.js';
 import { positionalName } from './formats/csv-reader.js';
 import { parquetColumnTypes } from './formats/parquet-reader.js';
@@ -134,7 +134,7 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
   if (reading.format === 'csv') {
     const { csv } = reading;
     if (!/^utf-?8$/i.test(csv.encoding) || (reading.compression !== 'none' && reading.compression !== 'gzip')) return undefined;
-    const options = `delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)}, nullstr = [${csv.nullValues.map(sqlString).join(', ')}], allow_quoted_nulls = false, hive_partitioning = false, auto_detect = false, max_line_size = 1073741824, compression = ${sqlString(reading.compression === 'gzip' ? 'gzip' : 'none')}`;
+    const options = `delim = ${sqlString(csv.delimiter)}, quote = ${sqlString(csv.quote)}, escape = ${sqlString(csv.escape)}, nullstr = [${csv.nullValues.map(sqlString).join(', ')}], allow_quoted_nulls = false, hive_partitioning = false, auto_detect = false, ${CSV_LINE_OPTIONS}, compression = ${sqlString(reading.compression === 'gzip' ? 'gzip' : 'none')}`;
     const reader = (columns: string) =>
       columns === ''
         ? `read_csv(${sqlString(input.path)}, header = false, skip = ${csv.skipRows}, all_varchar = true, ${options.replace('auto_detect = false', 'auto_detect = true')})`

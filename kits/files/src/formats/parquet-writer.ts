@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { Decimal, type JsonSchema, type Logger, type RecordData } from '@mage-int/core';
 import { columnType, type ColumnType } from '@mage-int/core/sql';
-import { sqlName, sqlString, type Duck } from '../duck.js';
+import { CSV_LINE_OPTIONS, sqlName, sqlString, type Duck } from '../duck.js';
 import { TextFileWriter } from './file-writer.js';
 
 const MAX_DECIMAL_PRECISION = 38;
@@ -36,6 +36,22 @@ function observe(stats: ColumnStats, value: unknown): void {
   stats.scale = Math.max(stats.scale, frac.length);
 }
 
+/**
+ * The precision and scale a decimal column is declared with: the schema's (`multipleOf` scale, `x-precision`), else
+ * the source's `sql-datatype` / `x-sql-datatype` (`numeric(14,2)`, `decimal(20, 6)`, `numeric(10)`).
+ */
+function declaredDecimal(type: ColumnType): { precision?: number; scale?: number } {
+  const match = /^\s*(?:numeric|decimal|number|dec)\s*\(\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?\)/i.exec(type.sqlType ?? '');
+  const sqlPrecision = match ? Number(match[1]) : undefined;
+  const sqlScale = match ? Number(match[2] ?? 0) : undefined;
+  // A negative scale or one past the precision (PostgreSQL 15 allows both) has no DECIMAL: the values decide.
+  const usable = sqlPrecision !== undefined && sqlScale !== undefined && sqlScale >= 0 && sqlScale <= sqlPrecision;
+  return {
+    precision: type.precision ?? (usable ? sqlPrecision : undefined),
+    scale: type.scale ?? (usable ? sqlScale : undefined),
+  };
+}
+
 /** The Parquet (DuckDB) type of a column, and the SQL that turns its staged text into it. */
 function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: string): string {
   const text = sqlName(name);
@@ -54,8 +70,11 @@ function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: str
       if (!stats.exact) return `CAST(${text} AS DOUBLE)`;
     // falls through: values a double would round are kept as exact decimals
     case 'decimal': {
-      const scale = type.scale ?? stats.scale;
-      const precision = type.precision ?? Math.max(1, stats.intDigits + scale);
+      // The declared precision and scale (numeric(14,2) stays DECIMAL(14,2) however few digits the values use),
+      // widened only when a value needs more (a cast must never round or fail).
+      const declared = declaredDecimal(type);
+      const scale = Math.max(declared.scale ?? 0, stats.scale);
+      const precision = Math.max(declared.precision ?? 1, stats.intDigits + scale);
       if (precision > MAX_DECIMAL_PRECISION) {
         logger.warn(
           `column "${name}" holds decimals of ${precision} digits, more than Parquet's DECIMAL(38) in DuckDB: written as exact text`,
@@ -138,7 +157,7 @@ export class ParquetFileWriter {
       const select = this.columns
         .map((c, i) => `${columnSql(c, this.stats[i] as ColumnStats, this.logger, this.stream)} AS ${sqlName(c)}`)
         .join(', ');
-      const read = `read_csv(${sqlString(this.staged.path)}, header = false, columns = ${columnsSql}, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, max_line_size = 1073741824)`;
+      const read = `read_csv(${sqlString(this.staged.path)}, header = false, columns = ${columnsSql}, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, ${CSV_LINE_OPTIONS})`;
       const duck = await this.duck();
       await duck.connection.run(
         `COPY (SELECT ${select.length > 0 ? select : '1 AS _empty'} FROM ${read}) TO ${sqlString(this.path)} (FORMAT parquet, COMPRESSION ${this.codec})`,
