@@ -2,7 +2,7 @@
 // read as a worker's task reads it (ctx.keyRange, the planned bookmarks in the state) — together the table exactly once.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyRangeBookmarks, silentLogger, type Catalog, type KeyRange, type RecordData } from '@mage-int/core';
-import source, { MySQL } from '../src/index.js';
+import mysqlSource, { MySQL } from '../src/index.js';
 import { keysetCompare } from '../src/keyset-sql.js';
 import type { PlanColumn } from '../src/table-plan.js';
 import { collect, createTestDatabase, recordsOf, select, type TestDatabase } from './helpers.js';
@@ -43,7 +43,7 @@ function entry(table: string) {
 }
 
 const ranges = (table: string, count: number): Promise<KeyRange[]> =>
-  source.operations!.keyRanges!(db.config, entry(table), count, ctx());
+  mysqlSource.operations!.keyRanges!(db.config, entry(table), count, ctx());
 
 /** Each range read as a worker's task reads it: ctx.keyRange and the bookmarks the planner stores (run-plan.ts). */
 async function readRanges(table: string, planned: KeyRange[]): Promise<RecordData[][]> {
@@ -51,10 +51,12 @@ async function readRanges(table: string, planned: KeyRange[]): Promise<RecordDat
   const state = { bookmarks: keyRangeBookmarks(stream, planned, 1234) };
   const cat = select(catalog, { [table]: { method: 'FULL_TABLE' } });
   // One range: the planner does not split, the stream is read whole as usual.
-  if (planned.length === 1) return [recordsOf(await collect(source.read(db.config, cat, { bookmarks: {} }, ctx())), table)];
+  if (planned.length === 1) return [recordsOf(await collect(mysqlSource.read(db.config, cat, { bookmarks: {} }, ctx())), table)];
   const out: RecordData[][] = [];
   for (let index = 1; index <= planned.length; index++) {
-    const messages = await collect(source.read(db.config, cat, state, { ...ctx(), keyRange: { stream, count: planned.length, index } }));
+    const messages = await collect(
+      mysqlSource.read(db.config, cat, state, { ...ctx(), keyRange: { stream, count: planned.length, index } }),
+    );
     out.push(recordsOf(messages, table));
   }
   return out;
@@ -96,7 +98,10 @@ describe('key ranges from MariaDB', () => {
   });
 
   it('asks the server for exactly a range: from (inclusive) ≤ keys < to, in key order', async () => {
-    const columns = [{ name: 'a', kind: 'integer' }, { name: 'b', kind: 'text' }] as PlanColumn[];
+    const columns = [
+      { name: 'a', kind: 'integer' },
+      { name: 'b', kind: 'text' },
+    ] as PlanColumn[];
     const from = keysetCompare(columns, [1, 'k'], '>', true);
     const to = keysetCompare(columns, [2, 'K'], '<');
     expect(from).toBe("((`a` > 1) OR (`a` = 1 AND `b` > 'k') OR (`a` = 1 AND `b` = 'k'))");
