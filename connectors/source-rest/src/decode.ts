@@ -29,13 +29,14 @@ export function decodeRecords(
   selector: string | undefined,
   stream: string,
   columns?: readonly string[],
+  csv: CsvOptions = {},
 ): RecordData[] {
   const gzipped = isGzip(response.bytes);
   const text = gzipped ? gunzipSync(response.bytes).toString('utf8') : response.text;
   const kind = formatOf(format, response);
   let body: unknown;
   if (kind === 'jsonl') body = parseLines(text, stream, response);
-  else if (kind === 'csv') body = parseCsv(text);
+  else if (kind === 'csv') body = parseCsv(text, csv);
   else if (!gzipped && response.body !== undefined) body = response.body;
   else body = text.trim() === '' ? undefined : parseJson(text, stream, response);
   if (body === undefined || body === null) return [];
@@ -52,7 +53,7 @@ export function decodeRecords(
     });
   }
   let records = found as unknown[];
-  if (columns) records = asObjects(records, columns);
+  if (columns || csv.header === false) records = asObjects(records, columns ?? []);
   for (const [i, record] of records.entries()) {
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new ConnectorError(
@@ -119,8 +120,18 @@ function parseLines(text: string, stream: string, response: HttpResponse): unkno
   return out;
 }
 
-/** RFC 4180 CSV: the first row names the fields; quoted fields may hold commas, quotes ("") and newlines. */
-export function parseCsv(text: string): Record<string, string>[] {
+/** A CSV answer's dialect: its field separator (default `,`) and whether its first row names the fields (default yes). */
+export interface CsvOptions {
+  separator?: string;
+  header?: boolean;
+}
+
+/**
+ * RFC 4180 CSV: the first row names the fields (without a header, each row is a list of its values); quoted fields may
+ * hold the separator, quotes ("") and newlines.
+ */
+export function parseCsv(text: string, options: CsvOptions = {}): Record<string, string>[] | string[][] {
+  const separator = options.separator ?? ',';
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -134,7 +145,7 @@ export function parseCsv(text: string): Record<string, string>[] {
       } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') {
+    else if (c === separator) {
       row.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
@@ -149,7 +160,9 @@ export function parseCsv(text: string): Record<string, string>[] {
     row.push(field);
     rows.push(row);
   }
-  const [header, ...data] = rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  const filled = rows.filter((r) => !(r.length === 1 && r[0] === ''));
+  if (options.header === false) return filled;
+  const [header, ...data] = filled;
   if (!header) return [];
   return data.map((values) => Object.fromEntries(header.map((name, i) => [name, values[i] ?? ''])));
 }

@@ -41,12 +41,6 @@ export function manifestOf(config: Config): Manifest {
       hint: 'give one of them: url for one request, client and resources for everything else',
     });
   }
-  if (config.has_header === false) {
-    throw new ConfigError('CONFIG_INVALID', 'has_header: false is not supported: a CSV answer is read with its first row as the header', {
-      field: 'has_header',
-      hint: 'remove has_header (or set it to true) when the CSV has a header row',
-    });
-  }
   const url = new URL(config.url);
   const params: Record<string, string | number | boolean> = Object.fromEntries(url.searchParams);
   Object.assign(params, config.query);
@@ -65,6 +59,8 @@ export function manifestOf(config: Config): Manifest {
           ...(config.headers ? { headers: config.headers } : {}),
           ...(config.response_parser ? { data_selector: jsonPathOf(config.response_parser) } : {}),
           columns: config.columns ?? [],
+          ...(config.separator !== undefined ? { csv_separator: config.separator } : {}),
+          ...(config.has_header !== undefined ? { csv_header: config.has_header } : {}),
         },
       },
     ],

@@ -178,7 +178,10 @@ export class RestStream extends HttpStream {
   protected override parseRecords(response: HttpResponse, sync: StreamSync): RecordData[] {
     if (response.ignored) return [];
     const { endpoint } = this.resource;
-    return decodeRecords(response, endpoint.response_format ?? 'auto', this.selector, sync.tapStreamId, endpoint.columns);
+    return decodeRecords(response, endpoint.response_format ?? 'auto', this.selector, sync.tapStreamId, endpoint.columns, {
+      ...(endpoint.csv_separator !== undefined ? { separator: endpoint.csv_separator } : {}),
+      ...(endpoint.csv_header !== undefined ? { header: endpoint.csv_header } : {}),
+    });
   }
 
   override async *read(sync: StreamSync): AsyncGenerator<StreamBatch> {

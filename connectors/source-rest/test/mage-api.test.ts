@@ -78,4 +78,27 @@ describe("Mage's api source", () => {
     );
     await expect(readAll({ query: { a: '1' } } as RestConfig)).rejects.toThrow(/query \(Mage's api source\) need "url"/);
   });
+
+  it('a CSV answer: has_header false names the rows by columns (col0… without), separator splits the fields', async () => {
+    const csv = (res: import('node:http').ServerResponse, text: string): void =>
+      void res.writeHead(200, { 'content-type': 'text/csv' }).end(text);
+    const server = await serve((_req, res, url) =>
+      url.pathname === '/semicolons' ? csv(res, 'id;name\n1;"Lovelace; Ada"\n2;Hopper\n') : csv(res, '1|Ada\n2|Grace\n'),
+    );
+    const semicolons = await readAll({ url: `${server.url}/semicolons`, has_header: true, separator: ';' } as RestConfig);
+    expect(semicolons.records['api']).toEqual([
+      { id: '1', name: 'Lovelace; Ada' },
+      { id: '2', name: 'Hopper' },
+    ]);
+    const named = await readAll({ url: `${server.url}/pipes`, has_header: false, separator: '|', columns: ['id', 'name'] } as RestConfig);
+    expect(named.records['api']).toEqual([
+      { id: '1', name: 'Ada' },
+      { id: '2', name: 'Grace' },
+    ]);
+    const unnamed = await readAll({ url: `${server.url}/pipes`, has_header: false, separator: '|' } as RestConfig);
+    expect(unnamed.records['api']).toEqual([
+      { col0: '1', col1: 'Ada' },
+      { col0: '2', col1: 'Grace' },
+    ]);
+  });
 });
