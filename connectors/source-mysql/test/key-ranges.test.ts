@@ -112,6 +112,38 @@ describe('key ranges from MariaDB', () => {
     expect(Number(row!.n)).toBeGreaterThan(0);
   });
 
+  it('takes the bounds of a large table from a sample of its rows: still about equal ranges', async () => {
+    const rows = 300_000;
+    await db.sql(`SET SESSION max_recursive_iterations = ${rows}`);
+    await db.sql(`CREATE TABLE large (id int PRIMARY KEY)`);
+    await db.sql(`INSERT INTO large WITH RECURSIVE seq (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${rows})
+      SELECT IF(n <= ${rows / 2}, n, n * 7) FROM seq`);
+    await db.sql(`ANALYZE TABLE large`);
+    // The estimate is above 200,000 rows: the bounds come from a sample.
+    const [estimate] = (await db.sql(
+      `SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'large'`,
+    )) as {
+      n: number;
+    }[];
+    expect(Number(estimate!.n)).toBeGreaterThan(200_000);
+    catalog = await new MySQL({ config: { ...db.config, key_properties: { [`${db.name}.nullable_key`]: ['k'] } } }).discover();
+    const planned = await ranges('large', 4);
+    expect(planned).toHaveLength(4);
+    let total = 0;
+    for (const range of planned) {
+      const where = [...(range.from ? [`id >= ${Number(range.from['id'])}`] : []), ...(range.to ? [`id < ${Number(range.to['id'])}`] : [])];
+      const [row] = (await db.sql(`SELECT COUNT(*) AS n FROM large${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`)) as {
+        n: number;
+      }[];
+      const n = Number(row!.n);
+      // A sample of ~200,000 rows puts each quantile within a fraction of a percent.
+      expect(n).toBeGreaterThan(rows * 0.2);
+      expect(n).toBeLessThan(rows * 0.3);
+      total += n;
+    }
+    expect(total).toBe(rows);
+  }, 60_000);
+
   it('asks for one range: one open range', async () => {
     expect(await ranges('skewed', 1)).toEqual([{}]);
   });
