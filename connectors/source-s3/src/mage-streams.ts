@@ -5,14 +5,16 @@ import type { Config } from './generated/config.js';
  * Mage's ways to say which objects to read, as `streams`: `table_configs` (one stream per `{prefix, search_pattern,
  * table_name}`) or a single `search_pattern` under `prefix`. Mage's prefixes are plain key prefixes from the bucket's
  * root, so the streams get them and the root prefix is the bucket's. A config with `streams` is used as it is.
+ * `single_stream_in_prefix: true` without a `search_pattern` is one stream of every key under `prefix`.
  */
 export function mageStreams(config: Config): Config {
-  const { search_pattern: searchPattern, table_configs: tableConfigs, ...rest } = config;
-  if (searchPattern === undefined && tableConfigs === undefined) return config;
+  const { search_pattern: pattern, table_configs: tableConfigs, single_stream_in_prefix: single, ...rest } = config;
+  const searchPattern = pattern ?? (single === true && tableConfigs === undefined ? '' : undefined);
+  if (searchPattern === undefined && tableConfigs === undefined) return single === undefined ? config : (rest as Config);
   if (config.streams !== undefined) {
     throw new ConfigError(
       'CONFIG_INVALID',
-      `"streams" and Mage's ${tableConfigs ? 'table_configs' : 'search_pattern'} both name the streams`,
+      `"streams" and Mage's ${tableConfigs ? 'table_configs' : pattern !== undefined ? 'search_pattern' : 'single_stream_in_prefix'} both name the streams`,
       {
         field: 'streams',
         hint: 'give one of them',

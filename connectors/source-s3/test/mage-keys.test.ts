@@ -79,6 +79,12 @@ describe("Mage's S3 source keys", () => {
     expect(names(records['users_ds'])).toEqual(['ada', 'edsger', 'grace']);
   });
 
+  it('single_stream_in_prefix: every key under prefix is one stream, named as Mage names it', async () => {
+    const records = await read({ ...s3.settings, file_type: 'csv', prefix: 'users/ds/users_', single_stream_in_prefix: true });
+    expect(Object.keys(records)).toEqual(['users_ds']);
+    expect(names(records['users_ds'])).toEqual(['ada', 'edsger', 'grace']);
+  });
+
   it('table_configs: a stream per prefix and pattern, named by table_name; streams given as well are refused', async () => {
     const config = {
       ...s3.settings,
