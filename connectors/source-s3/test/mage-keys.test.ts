@@ -120,4 +120,26 @@ describe("Mage's S3 source keys", () => {
     expect(keys).toHaveLength(1);
     expect([before, day()].some((d) => keys[0]?.startsWith(`exports/events/${d}/`))).toBe(true);
   });
+
+  it("destination table: the one stream's files go into the folder it names; a second stream is refused", async () => {
+    const schema = (stream: string): SourceMessage => ({
+      type: 'SCHEMA',
+      stream,
+      schema: { type: 'object', properties: { id: { type: 'integer' } } },
+      key_properties: [],
+    });
+    const config = { ...s3.settings, object_key_path: 'tabled', file_type: 'csv', table: 'users_export' } as never;
+    for await (const _state of new S3Destination({ config }).write([
+      schema('public-users'),
+      { type: 'RECORD', stream: 'public-users', record: { id: 1 } },
+    ]));
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.settings.bucket, Prefix: 'tabled/' }));
+    const keys = (listed.Contents ?? []).map((o) => o.Key as string);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).toMatch(/^tabled\/users_export\/[^/]+\.csv$/);
+    const two = async () => {
+      for await (const _state of new S3Destination({ config }).write([schema('a'), schema('b')]));
+    };
+    await expect(two()).rejects.toThrow(/"table" \(users_export\) names the folder of one stream; "b" is a second/);
+  });
 });

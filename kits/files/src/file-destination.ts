@@ -33,6 +33,8 @@ export interface FileDestinationConfig extends DestinationSettings {
   file_max_bytes?: number;
   partition_by?: string;
   date_partition_format?: string | null;
+  /** Mage's S3 `table`: the folder of a pipeline's one stream, in place of the stream's name. */
+  table?: string;
   csv?: { delimiter?: string; header?: boolean };
 }
 
@@ -48,6 +50,7 @@ interface Resolved {
   partitionBy?: PartitionBy;
   /** Mage's date_partition_format: a folder per write time. */
   dateFolder?: string;
+  table?: string;
   delimiter: string;
   header: boolean;
 }
@@ -71,6 +74,7 @@ function resolve(config: FileDestinationConfig): Resolved {
     maxBytes: config.file_max_bytes ?? 256 * 1024 * 1024,
     ...(partitionBy ? { partitionBy } : {}),
     ...(config.date_partition_format ? { dateFolder: config.date_partition_format } : {}),
+    ...(config.table ? { table: config.table } : {}),
     delimiter: config.csv?.delimiter ?? ',',
     header: config.csv?.header ?? true,
   };
@@ -128,6 +132,19 @@ class FileSession implements DestinationSession {
 
   async openStream(info: StreamInfo): Promise<void> {
     const previous = this.streams.get(info.name);
+    const table = this.settings.table;
+    const other = table === undefined ? undefined : [...this.streams.keys()].find((name) => name !== info.name);
+    if (other !== undefined) {
+      throw new ConnectorError(
+        'TABLE_SECOND_STREAM',
+        `"table" (${table}) names the folder of one stream; "${info.name}" is a second (after "${other}")`,
+        {
+          stream: info.name,
+          field: 'table',
+          hint: 'remove table: each stream then gets a folder named after it',
+        },
+      );
+    }
     const columns = Object.keys(info.schema.properties ?? {});
     const by = this.settings.partitionBy;
     if (by && !columns.includes(by.field))
@@ -140,7 +157,7 @@ class FileSession implements DestinationSession {
     this.streams.set(info.name, {
       info,
       columns,
-      folder: streamFolder(info.name),
+      folder: streamFolder(table ?? info.name),
       ...(by && columns.includes(by.field) ? { partitionBy: by } : {}),
       next: previous?.next ?? 1,
     });
