@@ -8,13 +8,15 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
  * Parquet file of `file_max_rows` rows converted from its staged CSV held all of it (726–816 MB of peak RSS for 1M
  * rows); past the limit DuckDB spills to `temp_directory`, so memory stays bounded whatever the file's size.
  */
-export const DUCK_MEMORY_LIMIT = '256MB';
+export const DUCK_MEMORY_LIMIT = '128MB';
 
 /**
- * `read_csv` options for the longest line it takes (64 MiB, one record) and its buffer: DuckDB's buffer defaults to 16×
- * `max_line_size`, a block the memory limit cannot hold, so it is set equal.
+ * `read_csv` options for the longest line it takes (16 MiB, one record) and its buffer, which must be at least that.
+ * DuckDB's buffer defaults to 16× `max_line_size` (a block a limited instance cannot allocate), and the buffers live
+ * outside the limit: converting a 1M-row staged CSV to Parquet peaked at 556–665 MB RSS with 64 MiB buffers and a
+ * 256MB limit, 269 MB with 16 MiB and 128MB.
  */
-export const CSV_LINE_OPTIONS = 'max_line_size = 67108864, buffer_size = 67108864';
+export const CSV_LINE_OPTIONS = 'max_line_size = 16777216, buffer_size = 16777216';
 
 /**
  * An in-memory DuckDB for Parquet, on local files only. Extension auto-install and auto-load are off: httpfs and
