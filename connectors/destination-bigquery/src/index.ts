@@ -10,7 +10,7 @@ import {
   type StateMessage,
   type WriteContext,
 } from '@mage-int/core';
-import { SqlSession } from '@mage-int/core/sql';
+import { SqlSession, sqlSessionOptions } from '@mage-int/core/sql';
 import spec from '../spec.json' with { type: 'json' };
 import { BigQueryConnection } from './bigquery-connection.js';
 import { BigQueryDialect } from './bigquery-dialect.js';
@@ -54,18 +54,7 @@ export function writeBigQuery(input: Config, messages: AsyncIterable<SourceMessa
         ...(ctx.signal ? { signal: ctx.signal } : {}),
       });
       await connection.ensureDataset();
-      return new SqlSession(
-        dialectFor(config),
-        connection,
-        {
-          schema: config.dataset,
-          hardDelete: config.hard_delete,
-          addRecordMetadata: config.add_record_metadata,
-          interpretContentEncoding: config.interpret_content_encoding,
-          tablePrefix: config.table_prefix,
-        },
-        control,
-      );
+      return new SqlSession(dialectFor(config), connection, sqlSessionOptions(config, config.dataset), control);
     },
     { maxRows: 500_000, maxBytes: 536_870_912, maxAgeMs: 300_000 },
   );

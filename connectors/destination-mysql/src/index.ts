@@ -10,7 +10,7 @@ import {
   type StateMessage,
   type WriteContext,
 } from '@mage-int/core';
-import { SqlSession } from '@mage-int/core/sql';
+import { SqlSession, sqlSessionOptions } from '@mage-int/core/sql';
 import spec from '../spec.json' with { type: 'json' };
 import { check } from './check.js';
 import { connect, resolveConfig, type ConnectOptions } from './connection.js';
@@ -44,18 +44,7 @@ export function writeMysql(
       const client = await connect(config, connectOptions);
       const dialect = new MysqlDialect(client.server, { lowercase: config.lowercase_identifiers });
       const connection = new MysqlConnection(client, dialect, config.local_infile, control.logger);
-      return new SqlSession(
-        dialect,
-        connection,
-        {
-          schema: config.database,
-          hardDelete: config.hard_delete,
-          addRecordMetadata: config.add_record_metadata,
-          interpretContentEncoding: config.interpret_content_encoding,
-          tablePrefix: config.table_prefix,
-        },
-        control,
-      );
+      return new SqlSession(dialect, connection, sqlSessionOptions(config, config.database), control);
     },
     { maxRows: 100_000, maxBytes: 268_435_456, maxAgeMs: 60_000 },
   );

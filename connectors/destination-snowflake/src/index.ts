@@ -10,7 +10,7 @@ import {
   type StateMessage,
   type WriteContext,
 } from '@mage-int/core';
-import { SqlSession } from '@mage-int/core/sql';
+import { SqlSession, sqlSessionOptions } from '@mage-int/core/sql';
 import spec from '../spec.json' with { type: 'json' };
 import { check } from './check.js';
 import { connectionOptions, resolveConfig } from './client.js';
@@ -41,18 +41,7 @@ export function writeSnowflake(input: Config, messages: AsyncIterable<SourceMess
         queryTimeoutSeconds: config.query_timeout_seconds,
         ...(config.stage ? { stage: config.stage } : {}),
       });
-      return new SqlSession(
-        dialect,
-        connection,
-        {
-          schema: config.schema,
-          hardDelete: config.hard_delete,
-          addRecordMetadata: config.add_record_metadata,
-          interpretContentEncoding: config.interpret_content_encoding,
-          tablePrefix: config.table_prefix,
-        },
-        control,
-      );
+      return new SqlSession(dialect, connection, sqlSessionOptions(config, config.schema), control);
     },
     { maxRows: 100_000, maxBytes: 268_435_456, maxAgeMs: 300_000 },
   );

@@ -26,6 +26,8 @@ export {
   type SqlTable,
   type LoadColumn,
   type SqlSessionOptions,
+  sqlSessionOptions,
+  type SqlSessionSettings,
   type DirectLoad,
   type NativeLoad,
 } from './sql-session.js';

@@ -113,6 +113,25 @@ export interface SqlSessionOptions {
   tablePrefix?: string;
 }
 
+/** The settings a SQL destination's resolved config gives its session (the shared names of core/destination-settings.json). */
+export interface SqlSessionSettings {
+  hard_delete: boolean;
+  add_record_metadata: boolean;
+  interpret_content_encoding: boolean;
+  table_prefix?: string;
+}
+
+/** SqlSessionOptions from a resolved destination config, for tables in `schema`. */
+export function sqlSessionOptions(config: SqlSessionSettings, schema: string): SqlSessionOptions {
+  return {
+    schema,
+    hardDelete: config.hard_delete,
+    addRecordMetadata: config.add_record_metadata,
+    interpretContentEncoding: config.interpret_content_encoding,
+    ...(config.table_prefix !== undefined ? { tablePrefix: config.table_prefix } : {}),
+  };
+}
+
 interface PlannedColumn<Type> {
   name: string;
   type: Type;
