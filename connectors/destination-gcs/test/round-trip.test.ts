@@ -45,4 +45,28 @@ describe('destination-gcs → source-gcs', () => {
     expect(stored).toHaveLength(1);
     expect(gcs.openSessions()).toBe(0);
   });
+
+  it("Mage's GCS keys: table names the one stream's folder under object_key_path, file_type csv, column_header_format upper", async () => {
+    const config = {
+      ...gcs.settings,
+      object_key_path: 'mage',
+      file_type: 'csv',
+      table: 'accounts',
+      column_header_format: 'upper',
+    } as never;
+    for await (const _state of new GcsDestination({ config }).write([
+      { type: 'SCHEMA', stream: 'public-Account', schema: ROUND_TRIP_SCHEMA, key_properties: ['id'] },
+      { type: 'RECORD', stream: 'public-Account', record: { id: 7, amount: null, created_at: '2024-03-01T00:00:00Z', note: 'n' } },
+    ]));
+    const stored = gcs.objects().filter((name) => name.startsWith('mage/'));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatch(/^mage\/accounts\/[^/]+\.csv$/);
+    const records = [];
+    for await (const message of new GcsSource({
+      config: { ...gcs.settings, prefix: 'mage', streams: [{ name: 'accounts', pattern: 'accounts/*.csv' }] },
+    }).read())
+      if (message.type === 'RECORD_BATCH') records.push(...message.records);
+    // The header row as written: upper case.
+    expect(records).toEqual([expect.objectContaining({ ID: 7, AMOUNT: null, CREATED_AT: '2024-03-01T00:00:00Z', NOTE: 'n' })]);
+  });
 });

@@ -21,7 +21,7 @@ import { compressionExtension, type Compression } from './compression.js';
 import { Duck } from './duck.js';
 import { TextFileWriter } from './formats/file-writer.js';
 import { ParquetFileWriter } from './formats/parquet-writer.js';
-import { parsePartitionBy, partitionFolder, strftimeUtc, type PartitionBy } from './partition-path.js';
+import { parsePartitionBy, partitionColumn, partitionFolder, strftimeUtc, type PartitionBy } from './partition-path.js';
 import type { Storage } from './storage.js';
 
 /** The settings every file destination shares, whatever the storage (spec: kits/files/destination-spec.json). */
@@ -33,8 +33,10 @@ export interface FileDestinationConfig extends DestinationSettings {
   file_max_bytes?: number;
   partition_by?: string;
   date_partition_format?: string | null;
-  /** Mage's S3 `table`: the folder of a pipeline's one stream, in place of the stream's name. */
-  table?: string;
+  /** Mage's S3 `table`: the folder of a pipeline's one stream, in place of the stream's name (null: each stream's own). */
+  table?: string | null;
+  /** Mage's S3 `column_header_format`: every column name written in lower or upper case (null: as given). */
+  column_header_format?: 'lower' | 'upper' | null;
   csv?: { delimiter?: string; header?: boolean };
 }
 
@@ -51,6 +53,8 @@ interface Resolved {
   /** Mage's date_partition_format: a folder per write time. */
   dateFolder?: string;
   table?: string;
+  /** Mage's column_header_format: the case of every column name written. */
+  nameCase?: 'lower' | 'upper';
   delimiter: string;
   header: boolean;
 }
@@ -75,9 +79,39 @@ function resolve(config: FileDestinationConfig): Resolved {
     ...(partitionBy ? { partitionBy } : {}),
     ...(config.date_partition_format ? { dateFolder: config.date_partition_format } : {}),
     ...(config.table ? { table: config.table } : {}),
+    ...(config.column_header_format ? { nameCase: config.column_header_format } : {}),
     delimiter: config.csv?.delimiter ?? ',',
     header: config.csv?.header ?? true,
   };
+}
+
+const caseOf = (nameCase: 'lower' | 'upper') => (name: string) => (nameCase === 'lower' ? name.toLowerCase() : name.toUpperCase());
+
+/**
+ * The names a stream's columns are written under: as given, or all in lower or upper case (Mage's
+ * column_header_format). Two columns that would share a name are refused: one would hide the other in every format.
+ */
+function columnNames(columns: readonly string[], nameCase: 'lower' | 'upper' | undefined, stream: string): string[] {
+  if (nameCase === undefined) return [...columns];
+  const rename = caseOf(nameCase);
+  const seen = new Map<string, string>();
+  for (const column of columns) {
+    const name = rename(column);
+    const other = seen.get(name);
+    if (other !== undefined) {
+      throw new ConnectorError(
+        'COLUMN_HEADER_COLLISION',
+        `column_header_format ${nameCase} would write "${other}" and "${column}" both as "${name}"`,
+        {
+          stream,
+          field: column,
+          hint: 'rename one of them in the source (or with a stream map), or leave column_header_format null',
+        },
+      );
+    }
+    seen.set(name, column);
+  }
+  return columns.map(rename);
 }
 
 /** A stream name as one folder name: letters, digits, `.`, `_`, `-` stay, the rest becomes `_`; never hidden. */
@@ -102,6 +136,8 @@ interface OpenFile {
 interface StreamFiles {
   info: StreamInfo;
   columns: string[];
+  /** The names the columns are written under (column_header_format), in the order of `columns`. */
+  names: string[];
   folder: string;
   partitionBy?: PartitionBy;
   /** The next file number of the stream in this run. */
@@ -146,6 +182,8 @@ class FileSession implements DestinationSession {
       );
     }
     const columns = Object.keys(info.schema.properties ?? {});
+    const nameCase = this.settings.nameCase;
+    const names = columnNames(columns, nameCase, info.name);
     const by = this.settings.partitionBy;
     if (by && !columns.includes(by.field))
       this.control.logger.warn(`the stream has no field "${by.field}": its files are not partitioned`, { stream: info.name });
@@ -157,8 +195,10 @@ class FileSession implements DestinationSession {
     this.streams.set(info.name, {
       info,
       columns,
+      names,
       folder: streamFolder(table ?? info.name),
-      ...(by && columns.includes(by.field) ? { partitionBy: by } : {}),
+      // A folder's `field=` is cased as the files' column names are.
+      ...(by && columns.includes(by.field) ? { partitionBy: nameCase ? { ...by, name: caseOf(nameCase)(partitionColumn(by)) } : by } : {}),
       next: previous?.next ?? 1,
     });
   }
@@ -184,16 +224,21 @@ class FileSession implements DestinationSession {
             path,
             join(this.staging, `${name}.csv`),
             stream.columns,
+            stream.names,
             stream.info.schema.properties as Record<string, JsonSchema>,
             settings.codec,
             () => (this.duck ??= Duck.open()),
             this.control.logger,
             stream.info.name,
           )
-        : new TextFileWriter(path, settings.format, settings.compression, stream.columns, {
-            delimiter: settings.delimiter,
-            header: settings.header,
-          });
+        : new TextFileWriter(
+            path,
+            settings.format,
+            settings.compression,
+            stream.columns,
+            { delimiter: settings.delimiter, header: settings.header },
+            settings.nameCase === undefined ? undefined : { names: stream.names, rename: caseOf(settings.nameCase) },
+          );
     return { key, writer, stream: stream.info.name };
   }
 

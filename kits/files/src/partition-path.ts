@@ -6,6 +6,8 @@ export type PartitionGrain = 'year' | 'month' | 'day' | 'hour';
 export interface PartitionBy {
   field: string;
   grain?: PartitionGrain;
+  /** The folder's column name when it is not `field` / `field_grain` (column_header_format's case). */
+  name?: string;
 }
 
 const GRAINS: Record<PartitionGrain, number> = { year: 4, month: 7, day: 10, hour: 13 };
@@ -26,12 +28,17 @@ export function parsePartitionBy(setting: string | undefined): PartitionBy | und
   return { field: setting.slice(0, at), grain: grain as PartitionGrain };
 }
 
+/** The column a partition folder names: `created_at_day` with a grain, the field itself without. */
+export function partitionColumn(by: PartitionBy): string {
+  return by.grain ? `${by.field}_${by.grain}` : by.field;
+}
+
 /**
  * The Hive folder of a record: `created_at_day=2024-01-31/` with a grain (UTC for timestamps with an offset; the
  * folder is not named after the field, whose full value stays in the file), `region=eu/` without one.
  */
 export function partitionFolder(by: PartitionBy, value: unknown): string {
-  const name = by.grain ? `${by.field}_${by.grain}` : by.field;
+  const name = by.name ?? partitionColumn(by);
   if (value === null || value === undefined || value === '') return `${name}=${NULL_PARTITION}/`;
   let text = typeof value === 'string' ? value : String(value);
   if (by.grain) {

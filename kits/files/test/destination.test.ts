@@ -146,6 +146,45 @@ describe('file destination', () => {
     expect(gotEmpty).toEqual(empty);
   });
 
+  it("column_header_format (Mage's): CSV headers, JSON Lines keys and partition folders in upper or lower case, values untouched", async () => {
+    const mixed = (stream: string): SourceMessage[] => [
+      {
+        type: 'SCHEMA',
+        stream,
+        schema: { type: 'object', properties: { Id: { type: 'integer' }, Region: { type: 'string' }, createdAt: { type: 'string' } } },
+        key_properties: ['Id'],
+      },
+      { type: 'RECORD_BATCH', stream, records: [{ Id: 1, Region: 'Eu', createdAt: 'MixedCase' }] },
+    ];
+    await write({ format: 'csv', column_header_format: 'upper', partition_by: 'Region' }, mixed('upper_csv'));
+    await write({ format: 'jsonl', column_header_format: 'lower' }, mixed('lower_jsonl'));
+    await write({ format: 'csv', column_header_format: null }, mixed('as_given'));
+    const files = listAll(root);
+    const csv = files.find((f) => f.startsWith('upper_csv/')) as string;
+    expect(csv).toMatch(/^upper_csv\/REGION=Eu\/[^/]+\.csv$/);
+    expect(readFileSync(join(root, csv), 'utf8')).toBe('ID,REGION,CREATEDAT\n1,Eu,MixedCase\n');
+    const jsonl = files.find((f) => f.startsWith('lower_jsonl/')) as string;
+    expect(JSON.parse(readFileSync(join(root, jsonl), 'utf8'))).toEqual({ id: 1, region: 'Eu', createdat: 'MixedCase' });
+    const given = files.find((f) => f.startsWith('as_given/')) as string;
+    expect(readFileSync(join(root, given), 'utf8')).toBe('Id,Region,createdAt\n1,Eu,MixedCase\n');
+  });
+
+  it('column_header_format: columns whose names would become the same are refused before a file is written', async () => {
+    const clash: SourceMessage[] = [
+      {
+        type: 'SCHEMA',
+        stream: 'clash',
+        schema: { type: 'object', properties: { id: { type: 'integer' }, ID: { type: 'integer' } } },
+        key_properties: [],
+      },
+      { type: 'RECORD', stream: 'clash', record: { id: 1, ID: 2 } },
+    ];
+    await expect(write({ format: 'parquet', column_header_format: 'upper' }, clash)).rejects.toThrow(
+      /column_header_format upper would write "id" and "ID" both as "ID"/,
+    );
+    expect(listAll(root)).toEqual([]);
+  });
+
   it('leaves nothing under a final name when a file cannot be stored, and releases no STATE', async () => {
     const failing: Storage = Object.assign(new LocalStorage(root), {
       putFile: async () => {

@@ -13,11 +13,20 @@ export interface CsvWriteOptions {
   header: boolean;
 }
 
+/** Column names written other than the stream gives them (Mage's column_header_format). */
+export interface WrittenNames {
+  /** The CSV header: one name per column, in the order of the writer's columns. */
+  names: readonly string[];
+  /** A JSON Lines record's keys. */
+  rename: (name: string) => string;
+}
+
 const CHUNK = 256 * 1024;
 
 /**
  * Writes rows of one file in CSV or JSON Lines to a local path, through gzip or zstd when asked, with
  * backpressure. CSV: an unquoted empty field is NULL and an empty string is written `""`, so the two stay apart.
+ * With `written`, the CSV header holds its names and JSON Lines records carry renamed keys.
  */
 export class TextFileWriter {
   rows = 0;
@@ -33,6 +42,7 @@ export class TextFileWriter {
     compression: Compression,
     private readonly columns: readonly string[],
     private readonly csv: CsvWriteOptions,
+    private readonly written?: WrittenNames,
   ) {
     this.file = createWriteStream(path, { flags: 'wx' });
     const deflate = compressor(compression);
@@ -41,7 +51,7 @@ export class TextFileWriter {
       deflate.on('error', (error) => this.file.destroy(error));
     }
     this.out = deflate ?? this.file;
-    if (format === 'csv' && csv.header) this.push(this.csvLines([columns as string[]]));
+    if (format === 'csv' && csv.header) this.push(this.csvLines([[...(written?.names ?? columns)]]));
   }
 
   private csvLines(rows: (string | null)[][]): string {
@@ -56,7 +66,8 @@ export class TextFileWriter {
 
   async write(records: readonly RecordData[]): Promise<void> {
     if (this.format === 'jsonl') {
-      for (const record of records) this.push(stringifyRecord(record) + '\n');
+      const rename = this.written?.rename;
+      for (const record of records) this.push(stringifyRecord(rename ? renamedKeys(record, rename) : record) + '\n');
     } else {
       this.push(this.csvLines(records.map((record) => this.columns.map((c) => textValue(record[c])))));
     }
@@ -84,4 +95,10 @@ export class TextFileWriter {
     this.file.destroy();
     await rm(this.path, { force: true });
   }
+}
+
+function renamedKeys(record: RecordData, rename: (name: string) => string): RecordData {
+  const out: RecordData = {};
+  for (const key in record) out[rename(key)] = record[key];
+  return out;
 }

@@ -107,7 +107,7 @@ function columnSql(name: string, stats: ColumnStats, logger: Logger, stream: str
 /**
  * Writes one Parquet file: rows are staged as text in a local CSV (constant memory), and on `finish` DuckDB
  * converts them with exact casts (DECIMAL with the precision and scale the values need, µs timestamps with their
- * zone, UUID, BLOB, JSON) into `path`.
+ * zone, UUID, BLOB, JSON) into `path`, each column under its name in `names`.
  */
 export class ParquetFileWriter {
   private readonly staged: TextFileWriter;
@@ -117,6 +117,7 @@ export class ParquetFileWriter {
     readonly path: string,
     stagingPath: string,
     private readonly columns: readonly string[],
+    private readonly names: readonly string[],
     properties: Record<string, JsonSchema>,
     private readonly codec: string,
     private readonly duck: () => Promise<Duck>,
@@ -155,7 +156,7 @@ export class ParquetFileWriter {
         .map((c) => `${sqlString(c)}: 'VARCHAR'`)
         .join(', ')}}`;
       const select = this.columns
-        .map((c, i) => `${columnSql(c, this.stats[i] as ColumnStats, this.logger, this.stream)} AS ${sqlName(c)}`)
+        .map((c, i) => `${columnSql(c, this.stats[i] as ColumnStats, this.logger, this.stream)} AS ${sqlName(this.names[i] ?? c)}`)
         .join(', ');
       const read = `read_csv(${sqlString(this.staged.path)}, header = false, columns = ${columnsSql}, delim = ',', quote = '"', escape = '"', nullstr = '', allow_quoted_nulls = false, auto_detect = false, ${CSV_LINE_OPTIONS})`;
       const duck = await this.duck();
