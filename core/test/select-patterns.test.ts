@@ -40,6 +40,19 @@ describe('select: patterns', () => {
     expect(selection(['public-*', '!public-audit_*', 'public-orders.email'])['public-orders']).toEqual(all);
   });
 
+  it('a whole-stream pattern selects every field, also those the source does not select by default', () => {
+    const quiet = buildCatalogStream({
+      stream: 'Account',
+      schema: { properties: { Id: { type: 'string' }, Name: { type: 'string' }, Industry: { type: 'string' } } },
+      keyProperties: ['Id'],
+      fieldMetadata: { Name: { 'selected-by-default': false }, Industry: { 'selected-by-default': false } },
+    });
+    const pick = (select: string[]) => selectedFields(applyStreamOverrides({ streams: [quiet] }, {}, undefined, select).streams[0]!);
+    expect(pick(['Account'])).toEqual(['Id', 'Name', 'Industry']);
+    expect(pick(['Account.*', '!Account.Industry'])).toEqual(['Id', 'Name']);
+    expect(pick(['Account.Industry'])).toEqual(['Id', 'Industry']);
+  });
+
   it('comes before streams: overrides', () => {
     expect(
       Object.keys(

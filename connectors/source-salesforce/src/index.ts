@@ -11,7 +11,7 @@ import {
   type SourceStream,
 } from '@mage-int/core';
 import spec from '../spec.json' with { type: 'json' };
-import { discoverStreams } from './discover.js';
+import { discoverStreams, requireSelectedFields } from './discover.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
 import { call, connect, type SalesforceConnection } from './salesforce-client.js';
 import { REPLICATION_KEYS, SObjectStream, type SObjectSettings } from './sobject-stream.js';
@@ -63,10 +63,11 @@ const source = defineSource<Config>({
   },
 
   async discover(config, ctx) {
-    return discoverStreams(await connect(config, ctx), config.objects, ctx);
+    return discoverStreams(await connect(config, ctx), config.objects, ctx, config.select_fields_by_default !== false);
   },
 
   async *read(config, catalog, state, ctx) {
+    if (config.select_fields_by_default === false) requireSelectedFields(catalog);
     const connection = await connect(config, ctx);
     yield* readStreams(salesforceStreams(connection, config, catalog), catalog, state, ctx);
   },

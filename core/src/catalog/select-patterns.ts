@@ -63,7 +63,8 @@ const streamMatches = (pattern: SelectPattern, stream: CatalogStream) =>
 /**
  * Applies a pipeline's `select:` patterns (Meltano's style) to a catalog, in place: a stream is selected when an
  * include pattern matches its tap_stream_id (or name) and no `!` pattern excludes it as a whole; every other stream is
- * deselected. A selected stream keeps every field when a stream-level pattern (`orders`, `orders.*`) includes it, else
+ * deselected. A selected stream gets every field when a stream-level pattern (`orders`, `orders.*`) includes it (even
+ * fields not selected by default), else
  * only the fields its `stream.field` patterns name; `!stream.field` drops fields. Keys and the replication key are
  * always kept. A pattern without wildcards must match something, so a typo is an error rather than an empty sync.
  */
@@ -102,7 +103,8 @@ export function applySelectPatterns(catalog: Catalog, texts: readonly string[]):
     const whole = including.some((p) => !p.field);
     const fieldIncludes = including.filter((p) => p.field).map((p) => p.field!);
     const fieldExcludes = patterns.filter((p) => p.exclude && p.field && streamMatches(p, stream)).map((p) => p.field!);
-    if (whole && fieldExcludes.length === 0) continue;
+    // A whole stream is every field, also those its source does not select by default (Salesforce with
+    // select_fields_by_default false), so each field is selected explicitly.
     const kept = new Set([...keyProperties(stream), ...(replicationKey(stream) === undefined ? [] : [replicationKey(stream) as string])]);
     for (const field of Object.keys(stream.schema.properties ?? {})) {
       const wanted = (whole || fieldIncludes.some((re) => re.test(field))) && !fieldExcludes.some((re) => re.test(field));
