@@ -98,6 +98,52 @@ describe('validateConfig', () => {
     expect(validateConfig(duck, raw, 'destination x')).toEqual({ path: '/pipelines/out/analytics.duckdb', timeout_seconds: 300 });
   });
 
+  it("reads a null as not given (Mage's templates write null for unset settings), where the setting does not take null", () => {
+    const mage: JsonSchema = {
+      type: 'object',
+      additionalProperties: false,
+      required: ['bucket'],
+      properties: {
+        bucket: { type: 'string' },
+        prefix: { type: 'string', default: '' },
+        access_key_id: { type: 'string' },
+        aws_access_key_id: { 'x-alias-of': 'access_key_id' },
+        headers: { type: 'object' },
+        date_partition_format: { type: ['string', 'null'] },
+        case: { type: ['string', 'null'], enum: ['lower', 'upper', null] },
+        lower: { type: 'string', enum: ['lower', 'upper'] },
+        anything: {},
+        threshold: { type: 'number', 'x-ignored': true, 'x-ignored-warning': 'has no effect' },
+      },
+    };
+    const warnings: string[] = [];
+    const template = {
+      bucket: 'b',
+      prefix: null,
+      aws_access_key_id: null,
+      headers: null,
+      date_partition_format: null,
+      case: null,
+      lower: null,
+      anything: null,
+      threshold: null,
+    };
+    expect(validateConfig(mage, template, 'source x', (m) => warnings.push(m))).toEqual({
+      bucket: 'b',
+      prefix: '',
+      date_partition_format: null,
+      case: null,
+      anything: null,
+    });
+    expect(warnings).toEqual([]);
+    // a null alias beside its setting's value is no conflict; a null required setting is missing; an unknown one refused
+    expect(validateConfig(mage, { bucket: 'b', aws_access_key_id: null, access_key_id: 'AK' }, 'x')).toMatchObject({ access_key_id: 'AK' });
+    expect(() => validateConfig(mage, { bucket: null }, 'x')).toThrow(/"bucket" is required/);
+    expect(() => validateConfig(mage, { bucket: 'b', column_header_format: null }, 'x')).toThrow(
+      /"column_header_format" is not a known setting/,
+    );
+  });
+
   it('names the unknown setting', () => {
     expect(() => validateConfig(spec, { batch_age: 1 }, 'x')).toThrow(ConfigError);
     expect(() => validateConfig(spec, { batch_age: 1 }, 'x')).toThrow(/"batch_age" is not a known setting/);

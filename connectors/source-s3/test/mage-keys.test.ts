@@ -2,7 +2,7 @@
 // s3rver with an STS AssumeRole stand-in in front of it.
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordData, SourceMessage } from '@mage-int/core';
+import { createLogger, type RecordData, type SourceMessage } from '@mage-int/core';
 import { S3Destination } from '@mage-int/destination-s3';
 import { startAssumeRole, startS3, type AssumeRoleStandIn, type S3StandIn } from '@mage-int/files-s3/testing';
 import { S3Source } from '../src/index.js';
@@ -83,6 +83,30 @@ describe("Mage's S3 source keys", () => {
     const records = await read({ ...s3.settings, file_type: 'csv', prefix: 'users/ds/users_', single_stream_in_prefix: true });
     expect(Object.keys(records)).toEqual(['users_ds']);
     expect(names(records['users_ds'])).toEqual(['ada', 'edsger', 'grace']);
+  });
+
+  it("Mage's config template as written: null for unset settings, column_header_format (which Mage's source does not read)", async () => {
+    const template = {
+      aws_access_key_id: 'S3RVER',
+      aws_region: 'us-east-1',
+      aws_secret_access_key: 'S3RVER',
+      column_header_format: null,
+      bucket: s3.settings.bucket,
+      file_type: 'csv',
+      prefix: 'users/ds/users_',
+      search_pattern: null,
+      single_stream_in_prefix: true,
+      aws_endpoint: s3.endpoint,
+      force_path_style: true,
+    };
+    const records = await read(template);
+    expect(Object.keys(records)).toEqual(['users_ds']);
+    // The files' own column names: Mage's S3 source does not apply column_header_format, nor does this one.
+    expect(Object.keys(records['users_ds']?.[0] ?? {}).filter((k) => !k.startsWith('_sdc_'))).toEqual(['id', 'name']);
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
+    for await (const _message of new S3Source({ config: { ...template, column_header_format: 'upper' } as never, logger }).read());
+    expect(lines.join('\n')).toMatch(/column_header_format \(in Mage's S3 source config template\) has no effect/);
   });
 
   it('table_configs: a stream per prefix and pattern, named by table_name; streams given as well are refused', async () => {

@@ -291,6 +291,30 @@ export function settingSchema(spec: JsonSchema, name: string): JsonSchema | unde
   return typeof target === 'string' ? { ...spec.properties?.[target], ...own } : own;
 }
 
+/** Whether a setting's schema takes null: a `type` with "null", else an enum or const holding it, else no constraint. */
+function acceptsNull(schema: JsonSchema, root: JsonSchema): boolean {
+  return branches(schema, root).some((s) => {
+    const type = s.type;
+    if (type !== undefined) return type === 'null' || (Array.isArray(type) && type.includes('null'));
+    if (Array.isArray(s.enum)) return s.enum.includes(null);
+    if ('const' in s) return s['const'] === null;
+    return s['$ref'] === undefined && !s.anyOf && !s.oneOf && !s.allOf;
+  });
+}
+
+/**
+ * Mage's config templates write null for the optional settings they leave unset (`prefix: null`, `table: null`,
+ * `headers: null`), and Mage reads null as not given: so does this, for a top-level setting that does not itself take
+ * null (its default applies; a required one is reported missing). A setting the spec does not know stays refused.
+ */
+function dropUnsetNulls(spec: JsonSchema, config: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(config)) {
+    if (value !== null) continue;
+    const schema = settingSchema(spec, name);
+    if (schema !== undefined && !acceptsNull(schema, spec)) delete config[name];
+  }
+}
+
 function valueAt(value: unknown, instancePath: string): unknown {
   let current = value;
   for (const part of instancePath.split('/').slice(1))
@@ -344,7 +368,8 @@ function describeProblem(error: ErrorObject, value: unknown, secrets: readonly s
 }
 
 /**
- * Validates a connector config against its spec before any connection is made, filling defaults.
+ * Validates a connector config against its spec before any connection is made, filling defaults. A null for a
+ * setting that does not take null counts as not given (Mage's templates write null for unset settings).
  * Errors name every offending field and list the allowed values of an enum; secret values never appear in
  * the message. A number or boolean where the spec wants a string is refused with a hint to quote it.
  */
@@ -355,14 +380,18 @@ export function validateConfig<Config>(spec: JsonSchema, config: unknown, connec
     compiled.set(spec, validate);
   }
   const copy = structuredClone(config ?? {});
-  if (copy && typeof copy === 'object' && !Array.isArray(copy)) applyAliases(spec, copy as Record<string, unknown>, connector, warn);
+  if (copy && typeof copy === 'object' && !Array.isArray(copy)) {
+    dropUnsetNulls(spec, copy as Record<string, unknown>);
+    applyAliases(spec, copy as Record<string, unknown>, connector, warn);
+  }
   if (validate(copy)) {
     // `"x-ignored": true`: another tool's setting that means nothing here (Mage's `connection_method: direct`): checked
-    // against its schema above, then dropped, so the connector never sees it; `"x-ignored-warning"` is said when given.
+    // against its schema above, then dropped, so the connector never sees it; `"x-ignored-warning"` is said when given
+    // (a null, a template's unset value, says nothing).
     for (const [name, child] of Object.entries(spec.properties ?? {})) {
       if (child['x-ignored'] !== true) continue;
       const settings = copy as Record<string, unknown>;
-      if (settings[name] !== undefined && typeof child['x-ignored-warning'] === 'string')
+      if (settings[name] !== undefined && settings[name] !== null && typeof child['x-ignored-warning'] === 'string')
         warn?.(`${connector}: ${name} ${child['x-ignored-warning']}`);
       delete settings[name];
     }
