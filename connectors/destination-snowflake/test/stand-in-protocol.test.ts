@@ -65,6 +65,29 @@ describe('the Snowflake stand-in with snowflake-sdk', () => {
     expect(() => resolveConfig(base)).toThrow(/password, or private_key_path/);
   });
 
+  it("takes Mage's keys: username, private_key_file and private_key_file_pwd, use_batch_load, disable_double_quotes: true", async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    standIn.addUser('mage_user', { publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const path = join(mkdtempSync(join(tmpdir(), 'mage-int-sf-mage-')), 'snowflake_private_key.p8');
+    writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pwd' }));
+    const { password: _, user: __, ...base } = config;
+    const mage = {
+      ...base,
+      username: 'mage_user',
+      private_key_file: path,
+      private_key_file_pwd: 'pwd',
+      role: null,
+      use_batch_load: true,
+      disable_double_quotes: true,
+    } as unknown as Config;
+    await load(mage, messages([1, 2]));
+    expect((await standIn.rows(config.schema.toUpperCase(), 'ITEMS')).map((r) => String(r['ID'])).sort()).toEqual(['1', '2']);
+    // Mage's default, lower-case names in double quotes, is not what mage-int writes: refused, not ignored.
+    await expect(load({ ...mage, disable_double_quotes: false } as unknown as Config, messages([3]))).rejects.toThrow(
+      /"disable_double_quotes" must be one of true \(got false\)/,
+    );
+  });
+
   it('renews an expired session token (390112) with the master token and carries on', async () => {
     const dialect = new SnowflakeDialect();
     const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });
