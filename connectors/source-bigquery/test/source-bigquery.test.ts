@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createLogger,
   type Decimal,
   emptyState,
   getMetadata,
@@ -11,7 +12,7 @@ import {
 } from '@mage-int/core';
 import type { BigQueryStandIn } from '@mage-int/testkit';
 import { readAll } from '@mage-int/testkit';
-import bigquerySource, { type Config } from '../src/index.js';
+import bigquerySource, { BigQuerySource, type Config } from '../src/index.js';
 import { seededStandIn } from './seed.js';
 
 const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
@@ -95,6 +96,24 @@ describe('source-bigquery against the BigQuery stand-in', () => {
       bookmarks: { recent: { replication_key: 'updated_at', replication_key_value: '2024-01-02T00:00:00Z' } },
     });
     expect((fromQuery.records.get('recent') ?? []).map((r) => r['id'])).toEqual([2, 3, 4]);
+  });
+
+  it("takes Mage's batch_fetch_limit as the page size, and the destination keys its docs list with a warning", async () => {
+    const { page_size: _, ...rest } = config;
+    const mage = { ...rest, batch_fetch_limit: 2, lower_case: true, skip_schema_creation: false } as Config;
+    const warnings: string[] = [];
+    const logger = createLogger({ level: 'warn', write: (line) => warnings.push(line) });
+    const before = standIn.requests.length;
+    const source = new BigQuerySource({ config: mage, logger });
+    const catalog = select(await source.discover(), 'orders');
+    let rows = 0;
+    for await (const message of source.read(catalog)) if (message.type === 'RECORD_BATCH') rows += message.records.length;
+    expect(rows).toBe((await readAll(bigquerySource, config, catalog, emptyState())).records.get('orders')?.length);
+    expect(rows).toBeGreaterThan(2);
+    const pages = standIn.requests.slice(before).filter((r) => /\/queries\/[^/]+$/.test(r.path));
+    expect(pages.every((r) => r.query.get('maxResults') === '2')).toBe(true);
+    expect(pages.some((r) => r.query.get('pageToken'))).toBe(true);
+    expect(warnings.join('\n')).toMatch(/lower_case .*has no effect on a source/);
   });
 
   it("reads in the service account key's project when project_id is not set", async () => {

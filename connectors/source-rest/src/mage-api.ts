@@ -46,6 +46,8 @@ export function manifestOf(config: Config): Manifest {
   Object.assign(params, config.query);
   const post = config.method?.toUpperCase() === 'POST';
   return {
+    // Mage's schema_discovery_sample_rows arrives as sample_size.
+    ...(config.sample_size !== undefined ? { sample_size: config.sample_size } : {}),
     client: { base_url: `${url.origin}/`, paginator: { type: 'single_page' } },
     resources: [
       {

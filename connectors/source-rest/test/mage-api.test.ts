@@ -101,4 +101,12 @@ describe("Mage's api source", () => {
       { col0: '2', col1: 'Grace' },
     ]);
   });
+
+  it('schema_discovery_sample_rows: the records sampled to infer the schema (a field only in later records is not in it)', async () => {
+    const server = await serve((_req, res) => json(res, 200, [{ id: 1 }, { id: 2 }, { id: 3, late: 'x' }]));
+    const few = await readAll({ url: `${server.url}/items`, schema_discovery_sample_rows: 2 } as RestConfig);
+    expect(Object.keys(few.catalog.streams[0]?.schema.properties ?? {})).toEqual(['id']);
+    const all = await readAll({ url: `${server.url}/items`, schema_discovery_sample_rows: 100 } as RestConfig);
+    expect(Object.keys(all.catalog.streams[0]?.schema.properties ?? {})).toEqual(['id', 'late']);
+  });
 });
