@@ -20,7 +20,8 @@ import { SnowflakeDialect } from './snowflake-dialect.js';
 
 export type { Config, ResolvedConfig } from './generated/config.js';
 export { SnowflakeDialect, SNOWFLAKE_MAX_IDENTIFIER, SNOWFLAKE_DEFAULT_SCALE, upperIdentifier } from './snowflake-dialect.js';
-export { SnowflakeConnection, snowflakeError } from './snowflake-connection.js';
+export { SnowflakeConnection } from './snowflake-connection.js';
+export { snowflakeError } from '@mage-int/snowflake';
 export { connectionOptions, resolveConfig, isSnowflakeHost } from './client.js';
 export { writeLoadFile } from './load-file.js';
 
