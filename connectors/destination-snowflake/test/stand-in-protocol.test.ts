@@ -92,11 +92,12 @@ describe('the Snowflake stand-in with snowflake-sdk', () => {
     const dialect = new SnowflakeDialect();
     const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });
     try {
-      // (The stand-in keeps an unquoted alias's case, as DuckDB does; Snowflake would name it ONE.)
-      expect(await connection.query('SELECT 1 AS one')).toEqual([{ one: '1' }]);
+      // (The stand-in keeps an unquoted alias's case, as DuckDB does; Snowflake would name it ONE. A NUMBER comes
+      // typed `fixed`, which the sdk converts to a JavaScript number.)
+      expect(await connection.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
       standIn.expireSessionTokens();
       const before = standIn.requestsTo('/session/token-request').length;
-      expect(await connection.query('SELECT 2 AS two')).toEqual([{ two: '2' }]);
+      expect(await connection.query('SELECT 2 AS two')).toEqual([{ two: 2 }]);
       expect(standIn.requestsTo('/session/token-request').length).toBe(before + 1);
     } finally {
       await connection.close();
@@ -109,9 +110,9 @@ describe('the Snowflake stand-in with snowflake-sdk', () => {
     });
     try {
       standIn.fail({ path: '/queries/v1/query-request', response: { status: 503, body: { message: 'Service Unavailable' } } });
-      expect(await connection.query('SELECT 3 AS three')).toEqual([{ three: '3' }]);
+      expect(await connection.query('SELECT 3 AS three')).toEqual([{ three: 3 }]);
       standIn.fail({ path: '/queries/v1/query-request', reset: true });
-      expect(await connection.query('SELECT 4 AS four')).toEqual([{ four: '4' }]);
+      expect(await connection.query('SELECT 4 AS four')).toEqual([{ four: 4 }]);
       const faults = standIn.requestsTo('/queries/v1/query-request').filter((r) => r.fault);
       expect(faults.map((r) => r.status)).toEqual([503, 0]);
     } finally {

@@ -89,7 +89,9 @@ function stringType(schema: JsonSchema, options: ColumnTypeOptions): Omit<Column
   switch (schema.format) {
     case 'date-time':
       return {
-        logical: /without time zone|^timestamp$|datetime/i.test(String(schema['sql-datatype'] ?? '')) ? 'timestamp' : 'timestamptz',
+        logical: /without time zone|^timestamp$|datetime|^timestamp_ntz/i.test(String(schema['sql-datatype'] ?? ''))
+          ? 'timestamp'
+          : 'timestamptz',
       };
     case 'date':
       return { logical: 'date' };

@@ -16,7 +16,7 @@ export interface StandInResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
-  raw?: string;
+  raw?: string | Buffer;
 }
 
 /** A planned failure: the next `times` requests that match get `response`, or a reset connection. */

@@ -145,6 +145,7 @@ const TYPES: Record<string, string> = {
   TIMESTAMP_LTZ: 'TIMESTAMPTZ',
   VARIANT: 'JSON',
   OBJECT: 'JSON',
+  ARRAY: 'JSON',
   BINARY: 'BLOB',
   VARBINARY: 'BLOB',
 };

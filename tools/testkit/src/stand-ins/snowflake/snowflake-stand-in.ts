@@ -14,8 +14,14 @@
 //   makes that happen on demand.
 // - POST /session?delete=true: logs out.
 // - POST /queries/v1/query-request: one statement per request (`sqlText`), answered synchronously with the JSON
-//   rowset (`rowtype` of TEXT columns, `rowset` of strings; no result chunks, no Arrow, no async `getResultUrl`:
-//   results here are small). Errors as Snowflake reports them: code, sqlState, message (002003 for a missing table).
+//   result format (no Arrow, no async `getResultUrl`). SELECT/WITH results are typed as Snowflake types them and
+//   come in parts — the first inline, the others as chunks downloaded by URL with the query's SSE-C key
+//   (snowflake-results.ts, from Snowflake's documentation of results and partitions); other statements answer TEXT
+//   columns. Session parameters (ALTER SESSION SET) are sent with each answer. CURRENT_WAREHOUSE()/ROLE()/
+//   DATABASE()/SCHEMA() give the session's; INFORMATION_SCHEMA.SCHEMATA/TABLES/COLUMNS and SHOW PRIMARY KEYS
+//   describe the tables (types as declared by CREATE TABLE). With `warehouses` set, a login naming another warehouse
+//   gets a session without one, whose queries fail with 000606. Errors as Snowflake reports them: code, sqlState,
+//   message (002003 for a missing table). A master token expired (`expireMasterTokens`) refuses renewal with 390114.
 // - PUT 'file://…' @stage: answered with the UPLOAD command and a LOCAL_FS stage location — the driver's own
 //   local-stage path (file_transfer_agent/local_util.js: it copies the file into that folder; the driver notes the
 //   real service refuses LOCAL_FS and uses S3/Azure/GCS with client-side encryption instead, which this does not
@@ -32,14 +38,14 @@
 // DESCRIBE, COPY INTO and stage names. What it does not check: privileges and grants, warehouses (any name is accepted), cost, MERGE's rule on
 // nondeterministic matches, identifier case beyond what DuckDB does (DuckDB compares names case-insensitively even
 // quoted), and any SQL DuckDB accepts that Snowflake would not: that is for the golden files and the live test.
-import { createHash, createPublicKey, randomUUID, verify } from 'node:crypto';
+import { createHash, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseExactJson } from '@mage-int/core';
 import { DuckEngine, type DuckResult } from '../duckdb-engine.js';
-import { splitTopLevel } from '../sql-tokens.js';
+import { isPunct, splitTopLevel } from '../sql-tokens.js';
 import { StandInServer, VendorStandIn, type StandInRequest, type StandInResponse } from '../stand-in-server.js';
 import {
   duckIdent,
@@ -53,6 +59,14 @@ import {
   withoutConstraints,
   type SfToken,
 } from './snowflake-sql.js';
+import {
+  declaredTable,
+  redirectInformationSchema,
+  refreshInformationSchema,
+  wireColumn,
+  type DeclaredTable,
+  type RowType,
+} from './snowflake-results.js';
 
 export interface SnowflakeStandInOptions {
   /** The account identifier logins must name (default `MAGE_TEST`). */
@@ -61,15 +75,39 @@ export interface SnowflakeStandInOptions {
   database?: string;
   /** How long a session token lasts, in seconds (default 3600). */
   sessionTokenSeconds?: number;
+  /**
+   * The warehouses that exist. A login naming another gets a session without a warehouse (as Snowflake does when the
+   * warehouse does not exist or the role may not use it), whose queries fail with 000606. Default: any name exists.
+   */
+  warehouses?: string[];
+  /** Rows in each part of a result: the first inline, the others as chunks to download (default 10000). */
+  resultChunkRows?: number;
 }
 
 interface Session {
   token: string;
   master: string;
   expires: number;
+  masterExpires: number;
   user: string;
   schema: string;
+  warehouse: string | null;
+  role: string;
+  /** Session parameters (ALTER SESSION SET), sent with every answer as the drivers expect. */
+  parameters: Map<string, string | number | boolean>;
 }
+
+/** The session parameters an answer carries by default (Snowflake's documented defaults). */
+const DEFAULT_PARAMETERS: [string, string | number | boolean][] = [
+  ['TIMEZONE', 'America/Los_Angeles'],
+  ['TIMESTAMP_OUTPUT_FORMAT', 'YYYY-MM-DD HH24:MI:SS.FF3 TZHTZM'],
+  ['TIMESTAMP_NTZ_OUTPUT_FORMAT', 'YYYY-MM-DD HH24:MI:SS.FF3'],
+  ['TIMESTAMP_LTZ_OUTPUT_FORMAT', ''],
+  ['TIMESTAMP_TZ_OUTPUT_FORMAT', ''],
+  ['DATE_OUTPUT_FORMAT', 'YYYY-MM-DD'],
+  ['TIME_OUTPUT_FORMAT', 'HH24:MI:SS'],
+  ['BINARY_OUTPUT_FORMAT', 'HEX'],
+];
 
 /** The running stand-in: `url` is the driver's `accessUrl`; `addUser` registers a login. */
 export class SnowflakeStandIn extends VendorStandIn {
@@ -82,6 +120,12 @@ export class SnowflakeStandIn extends VendorStandIn {
   private readonly stageRoot = mkdtempSync(join(tmpdir(), 'mage-int-snowflake-stand-in-'));
   private readonly namedStages = new Set<string>();
   private readonly tokenSeconds: number;
+  private readonly warehouses?: Set<string>;
+  private readonly chunkRows: number;
+  /** Declared column types and keys per `SCHEMA.TABLE` (CREATE TABLE), for INFORMATION_SCHEMA and SHOW PRIMARY KEYS. */
+  private readonly declared = new Map<string, DeclaredTable>();
+  /** Result parts waiting to be downloaded: `queryId/n` → the gzip body and the key it is encrypted with. */
+  private readonly chunks = new Map<string, { body: Buffer; key: string }>();
   private engine!: DuckEngine;
   private inTransaction = false;
 
@@ -90,6 +134,8 @@ export class SnowflakeStandIn extends VendorStandIn {
     this.account = (options.account ?? 'MAGE_TEST').toUpperCase();
     this.database = (options.database ?? 'MAGE_TEST_DB').toUpperCase();
     this.tokenSeconds = options.sessionTokenSeconds ?? 3600;
+    if (options.warehouses) this.warehouses = new Set(options.warehouses.map((w) => w.toUpperCase()));
+    this.chunkRows = options.resultChunkRows ?? 10_000;
   }
 
   static async start(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
@@ -113,6 +159,19 @@ export class SnowflakeStandIn extends VendorStandIn {
   /** Makes every session token expired: the next query gets 390112 and the driver must renew. */
   expireSessionTokens(): void {
     for (const session of this.sessions.values()) session.expires = 0;
+  }
+
+  /** Makes every session token and master token expired: renewal is refused (390114), only a new login helps. */
+  expireMasterTokens(): void {
+    for (const session of this.sessions.values()) {
+      session.expires = 0;
+      session.masterExpires = 0;
+    }
+  }
+
+  /** Runs SQL on the engine as given (DuckDB SQL), for tests to set up data the stand-in's SQL cannot write. */
+  async runDuckdb(sql: string): Promise<void> {
+    await this.engine.serial(() => this.engine.run(sql));
   }
 
   /** The rows of a table as plain values (NUMBER as text, timestamps as ISO text in UTC, VARIANT parsed exactly (big integers as bigint), BINARY base64). */
@@ -160,6 +219,7 @@ export class SnowflakeStandIn extends VendorStandIn {
 
   private async handle(request: StandInRequest): Promise<StandInResponse> {
     const path = request.url.pathname;
+    if (path.startsWith('/stand-in/result-chunks/') && request.method === 'GET') return this.chunk(request);
     const raw = request.headers['content-encoding'] === 'gzip' ? gunzipSync(request.raw) : request.raw;
     const body = (raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {}) as Record<string, unknown>;
     if (path === '/session/v1/login-request' && request.method === 'POST') return this.login(request.url.searchParams, body);
@@ -192,12 +252,17 @@ export class SnowflakeStandIn extends VendorStandIn {
     const database = params.get('databaseName');
     if (database && database.toUpperCase() !== this.database)
       return fail('390201', `The requested database does not exist or not authorized. '${database}'`);
+    const warehouse = params.get('warehouse')?.toUpperCase() ?? null;
     const session: Session = {
       token: `ST-${randomUUID()}`,
       master: `MT-${randomUUID()}`,
       expires: Date.now() + this.tokenSeconds * 1000,
+      masterExpires: Date.now() + 14_400_000,
       user,
       schema: (params.get('schemaName') ?? 'PUBLIC').toUpperCase(),
+      warehouse: warehouse !== null && this.warehouses && !this.warehouses.has(warehouse) ? null : warehouse,
+      role: params.get('roleName')?.toUpperCase() ?? 'PUBLIC',
+      parameters: new Map(DEFAULT_PARAMETERS),
     };
     this.sessions.set(session.master, session);
     return ok({
@@ -211,10 +276,10 @@ export class SnowflakeStandIn extends VendorStandIn {
       sessionInfo: {
         databaseName: this.database,
         schemaName: session.schema,
-        warehouseName: params.get('warehouse')?.toUpperCase() ?? null,
-        roleName: params.get('roleName')?.toUpperCase() ?? 'PUBLIC',
+        warehouseName: session.warehouse,
+        roleName: session.role,
       },
-      parameters: [],
+      parameters: parametersOf(session),
     });
   }
 
@@ -237,7 +302,7 @@ export class SnowflakeStandIn extends VendorStandIn {
 
   private renew(master: string | undefined, body: Record<string, unknown>): StandInResponse {
     const session = master ? this.sessions.get(master) : undefined;
-    if (!session || body['requestType'] !== 'RENEW')
+    if (!session || body['requestType'] !== 'RENEW' || session.masterExpires < Date.now())
       return fail('390114', 'Authentication token has expired.  The user must authenticate again.');
     session.token = `ST-${randomUUID()}`;
     session.expires = Date.now() + this.tokenSeconds * 1000;
@@ -261,9 +326,9 @@ export class SnowflakeStandIn extends VendorStandIn {
           `Actual statement count ${statements.length} did not match the desired statement count 1.`,
         );
       const result = await this.engine.serial(() => this.statement(session, statements[0] as SfToken[]));
-      return ok({
-        queryId,
-        rowtype: result.columns.map((name) => ({
+      const rowtype =
+        result.rowtype ??
+        result.columns.map((name) => ({
           name,
           type: 'text',
           nullable: true,
@@ -271,13 +336,17 @@ export class SnowflakeStandIn extends VendorStandIn {
           precision: null,
           scale: null,
           byteLength: 16777216,
-        })),
-        rowset: result.rows,
+        }));
+      return ok({
+        queryId,
+        rowtype,
+        ...this.parts(queryId, result.rows),
+        // `total` and `returned` count every row of the result, the chunks' included.
         total: result.rows.length,
         returned: result.rows.length,
         queryResultFormat: 'json',
         version: 1,
-        parameters: [],
+        parameters: parametersOf(session),
         finalDatabaseName: this.database,
         finalSchemaName: session.schema,
         ...(result.extra ?? {}),
@@ -296,16 +365,85 @@ export class SnowflakeStandIn extends VendorStandIn {
     }
   }
 
+  /**
+   * A result as Snowflake sends it: the first `resultChunkRows` rows inline, the rest as chunks listed with their
+   * download URL, row count and sizes, encrypted (SSE-C) with the query's result key `qrmk`.
+   */
+  private parts(queryId: string, rows: (string | null)[][]): Record<string, unknown> {
+    if (rows.length <= this.chunkRows) return { rowset: rows };
+    const key = randomBytes(32).toString('base64');
+    const chunks: Record<string, unknown>[] = [];
+    for (let start = this.chunkRows, n = 0; start < rows.length; start += this.chunkRows, n++) {
+      const slice = rows.slice(start, start + this.chunkRows);
+      const text = Buffer.from(slice.map((r) => JSON.stringify(r)).join(','));
+      const body = gzipSync(text);
+      this.chunks.set(`${queryId}/${n}`, { body, key });
+      chunks.push({
+        url: `${this.url}/stand-in/result-chunks/${queryId}/${n}`,
+        rowCount: slice.length,
+        uncompressedSize: text.length,
+        compressedSize: body.length,
+      });
+    }
+    return { rowset: rows.slice(0, this.chunkRows), chunks, qrmk: key };
+  }
+
+  /** A result chunk's download: refused without the query's key in the SSE-C header, as the storage would. */
+  private chunk(request: StandInRequest): StandInResponse {
+    const id = request.url.pathname.slice('/stand-in/result-chunks/'.length);
+    const chunk = this.chunks.get(id);
+    if (!chunk) return { status: 404, headers: { 'content-type': 'application/xml' }, raw: '<Error><Code>NoSuchKey</Code></Error>' };
+    if (request.headers['x-amz-server-side-encryption-customer-key'] !== chunk.key)
+      return { status: 403, headers: { 'content-type': 'application/xml' }, raw: '<Error><Code>AccessDenied</Code></Error>' };
+    return { status: 200, headers: { 'content-type': 'application/octet-stream', 'content-encoding': 'gzip' }, raw: chunk.body };
+  }
+
+  /** SELECT … as a typed result: DuckDB describes it, then each column is read as Snowflake's wire text of its type. */
+  private async select(sql: string): Promise<{ columns: string[]; rows: (string | null)[][]; rowtype: RowType[] }> {
+    const described = await this.engine.read(`DESCRIBE ${sql}`);
+    const columns = described.rows.map((r, i) => wireColumn(String(r['column_name']), String(r['column_type']), `q."c${i}"`));
+    const aliases = columns.map((_, i) => `"c${i}"`).join(', ');
+    const list = columns.map((c, i) => `${c.sql} AS "w${i}"`).join(', ') || '*';
+    const result = await this.engine.read(`SELECT ${list} FROM (${sql}) AS q(${aliases})`);
+    return {
+      columns: columns.map((c) => c.rowtype.name),
+      rowtype: columns.map((c) => c.rowtype),
+      rows: result.rows.map((r) => Object.values(r).map(text)),
+    };
+  }
+
   private async statement(
     session: Session,
-    tokens: SfToken[],
-  ): Promise<{ columns: string[]; rows: (string | null)[][]; extra?: Record<string, unknown> }> {
+    input: SfToken[],
+  ): Promise<{ columns: string[]; rows: (string | null)[][]; rowtype?: RowType[]; extra?: Record<string, unknown> }> {
+    const tokens = this.withSession(session, input);
     const words = sfShape(tokens);
     const head = words.slice(0, 2).join(' ');
     const done = (status = 'Statement executed successfully.') => ({ columns: ['status'], rows: [[status]] });
+    const compute =
+      ['SELECT', 'WITH', 'INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY'].includes(words[0] as string) && words.includes('FROM');
+    if (compute && session.warehouse === null)
+      throw new SnowflakeSqlError(
+        '000606',
+        '57P03',
+        "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.",
+      );
     if (words[0] === 'PUT') return this.put(session, tokens);
     if (words[0] === 'COPY') return this.copy(session, tokens);
-    if (head === 'ALTER SESSION' || words[0] === 'USE') return done();
+    if (head === 'ALTER SESSION') {
+      this.alterSession(session, tokens);
+      return done();
+    }
+    if (words[0] === 'USE') return done();
+    if (head === 'SHOW PRIMARY') return this.primaryKeys(session, tokens);
+    if (words[0] === 'SELECT' || words[0] === 'WITH') {
+      if (redirectInformationSchema(tokens)) await refreshInformationSchema(this.engine, this.database, this.declared);
+      return this.select(renderDuckdb(tokens));
+    }
+    if (words[0] === 'CREATE' && words.includes('TABLE') && !words.includes('AS')) {
+      const created = declaredTable(tokens, session.schema);
+      if (created) this.declared.set(`${created.schema}.${created.table}`, created.declared);
+    }
     if (head === 'CREATE STAGE' || (words[0] === 'CREATE' && words.includes('STAGE'))) {
       const name = tokens.filter(
         (t) =>
@@ -335,6 +473,97 @@ export class SnowflakeStandIn extends VendorStandIn {
     const sql = renderDuckdb(words[0] === 'CREATE' ? withoutConstraints(tokens) : tokens);
     const result: DuckResult = await this.engine.read(sql);
     return { columns: result.columns.map((c) => c.name), rows: result.rows.map((r) => Object.values(r).map(text)) };
+  }
+
+  /**
+   * The statement with the session applied: `CURRENT_WAREHOUSE()`, `CURRENT_ROLE()`, `CURRENT_DATABASE()`,
+   * `CURRENT_SCHEMA()` as the session's values, and the database dropped from three-part names (one database here).
+   */
+  private withSession(session: Session, tokens: SfToken[]): SfToken[] {
+    const out: SfToken[] = [];
+    const values: Record<string, string | null> = {
+      CURRENT_WAREHOUSE: session.warehouse,
+      CURRENT_ROLE: session.role,
+      CURRENT_DATABASE: this.database,
+      CURRENT_SCHEMA: session.schema,
+    };
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i] as SfToken;
+      const word = t.kind === 'word' ? t.text.toUpperCase() : undefined;
+      if (
+        word !== undefined &&
+        word in values &&
+        tokens[i + 1]?.kind === 'punct' &&
+        isPunct(tokens[i + 1], '(') &&
+        isPunct(tokens[i + 2], ')')
+      ) {
+        const value = values[word] ?? null;
+        out.push(value === null ? { kind: 'word', text: 'NULL' } : { kind: 'string', value });
+        i += 2;
+      } else if (
+        ((t.kind === 'ident' && t.name === this.database) || (word !== undefined && word === this.database)) &&
+        isPunct(tokens[i + 1], '.') &&
+        (tokens[i + 2]?.kind === 'ident' || tokens[i + 2]?.kind === 'word') &&
+        isPunct(tokens[i + 3], '.')
+      ) {
+        i += 1;
+      } else out.push(t);
+    }
+    return out;
+  }
+
+  /** ALTER SESSION SET name = value …: the parameters answers carry (TIMEZONE, output formats …). */
+  private alterSession(session: Session, tokens: SfToken[]): void {
+    const solid = tokens.filter((t) => t.kind !== 'space');
+    for (let i = 3; i + 2 < solid.length; i++) {
+      const key = solid[i] as SfToken;
+      const value = solid[i + 2] as SfToken;
+      if (key.kind !== 'word' || !isPunct(solid[i + 1], '=')) continue;
+      const v =
+        value.kind === 'string'
+          ? value.value
+          : value.kind === 'number'
+            ? Number(value.text)
+            : value.kind === 'word'
+              ? value.text.toUpperCase()
+              : '';
+      session.parameters.set(key.text.toUpperCase(), v);
+      i += 2;
+    }
+  }
+
+  /** SHOW PRIMARY KEYS IN SCHEMA [db.]schema: the declared keys of the schema's tables that exist. */
+  private async primaryKeys(session: Session, tokens: SfToken[]) {
+    const names = tokens
+      .filter(
+        (t) => t.kind === 'ident' || (t.kind === 'word' && !['SHOW', 'PRIMARY', 'KEYS', 'IN', 'SCHEMA'].includes(t.text.toUpperCase())),
+      )
+      .map((t) => (t.kind === 'ident' ? t.name : (t as { text: string }).text.toUpperCase()));
+    const schema = names[names.length - 1] ?? session.schema;
+    const tables = await this.engine.read(`SELECT table_name FROM information_schema.tables WHERE table_schema = ${duckString(schema)}`);
+    const existing = new Set(tables.rows.map((r) => String(r['table_name'])));
+    const rows: (string | null)[][] = [];
+    for (const [key, table] of this.declared) {
+      const [s, t] = [key.slice(0, key.indexOf('.')), key.slice(key.indexOf('.') + 1)];
+      if (s !== schema || !existing.has(t)) continue;
+      table.keys.forEach((column, i) => {
+        rows.push([new Date().toISOString(), this.database, s, t, column, String(i + 1), `SYS_CONSTRAINT_${t}`, 'false', null]);
+      });
+    }
+    return {
+      columns: [
+        'created_on',
+        'database_name',
+        'schema_name',
+        'table_name',
+        'column_name',
+        'key_sequence',
+        'constraint_name',
+        'rely',
+        'comment',
+      ],
+      rows,
+    };
   }
 
   /** A stage reference as a folder: table stages per schema and table, named stages by name (and a path under them). */
@@ -537,6 +766,11 @@ export class SnowflakeStandIn extends VendorStandIn {
 /** Starts a Snowflake stand-in on 127.0.0.1 (DuckDB in memory behind it). */
 export function startSnowflakeStandIn(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
   return SnowflakeStandIn.start(options);
+}
+
+/** The session's parameters as answers list them (`[{name, value}]`). */
+function parametersOf(session: Session): { name: string; value: string | number | boolean }[] {
+  return [...session.parameters].map(([name, value]) => ({ name, value }));
 }
 
 function ok(data: Record<string, unknown>): StandInResponse {
