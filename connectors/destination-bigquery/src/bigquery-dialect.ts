@@ -52,6 +52,8 @@ export interface BigQueryTableOptions {
   clusterByKey?: boolean;
   /** Staging tables expire on their own after this many hours, should a run die before dropping them. */
   stagingExpirationHours?: number;
+  /** Fold table and column names to lower case (default true; Mage's lower_case). */
+  lowercase?: boolean;
 }
 
 /**
@@ -69,7 +71,12 @@ export class BigQueryDialect extends StandardDialect {
   constructor(options: BigQueryTableOptions = {}, runToken = Math.random().toString(36).slice(2, 10)) {
     super({
       name: 'bigquery',
-      identifiers: { maxBytes: BIGQUERY_MAX_COLUMN_NAME, lengthUnit: 'characters', lowercase: true, caseInsensitive: true },
+      identifiers: {
+        maxBytes: BIGQUERY_MAX_COLUMN_NAME,
+        lengthUnit: 'characters',
+        lowercase: options.lowercase ?? true,
+        caseInsensitive: true,
+      },
       capabilities: { transactionalDdl: false, enforcesUniqueKeys: false, merge: 'merge' },
       types: BIGQUERY_TYPES,
       aliases: {

@@ -25,13 +25,14 @@ export { BigQueryConnection } from './bigquery-connection.js';
 export { resolveConfig } from './config.js';
 export { utcTimestamp, loadFields, writeLoadFile, type LoadField } from './load-file.js';
 
-/** The dialect for a config: its partitioning, clustering and staging expiry. */
+/** The dialect for a config: its partitioning, clustering, staging expiry and name case. */
 export function dialectFor(config: ResolvedConfig): BigQueryDialect {
   return new BigQueryDialect({
     ...(config.partition_by ? { partitionBy: config.partition_by } : {}),
     partitionGranularity: config.partition_granularity,
     clusterByKey: config.cluster_by_key,
     stagingExpirationHours: config.staging_expiration_hours,
+    lowercase: config.lowercase_identifiers,
   });
 }
 

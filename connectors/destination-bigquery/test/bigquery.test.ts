@@ -84,4 +84,19 @@ describe('destination-bigquery against the BigQuery stand-in', () => {
     // Staging tables are gone after the commit.
     expect(standIn.tableNames(config.dataset).filter((t) => t.startsWith('_mage_stage_'))).toEqual([]);
   });
+
+  it("Mage's lower_case: true (the default) folds table and column names to lower case, false keeps their case", async () => {
+    const mixed = (stream: string): SourceMessage[] => [
+      schema(stream, { Id: { type: 'integer' }, AccountName: { type: ['null', 'string'] } }, ['Id']),
+      record(stream, { Id: 1, AccountName: 'Acme' }),
+    ];
+    await load({ ...config, lower_case: true } as Config, mixed('Folded'));
+    expect(standIn.schema(config.dataset, 'folded')?.map((c) => c.name)).toEqual(['id', 'accountname']);
+    await load({ ...config, lower_case: false } as Config, mixed('Kept'));
+    expect(standIn.tableNames(config.dataset)).toContain('Kept');
+    expect(standIn.schema(config.dataset, 'Kept')?.map((c) => c.name)).toEqual(['Id', 'AccountName']);
+    // a second load into the kept-case table finds its columns (BigQuery matches them ignoring case) and upserts
+    await load({ ...config, lower_case: false } as Config, [...mixed('Kept'), record('Kept', { Id: 1, AccountName: 'Acme Inc' })]);
+    expect(await standIn.rows(config.dataset, 'Kept')).toEqual([{ Id: '1', AccountName: 'Acme Inc' }]);
+  });
 });
