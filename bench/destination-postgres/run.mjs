@@ -11,7 +11,8 @@
 //      (COPY text passes through: see destination-postgres's README), and with a lean JSON reader whose records
 //      the destination must encode (its general path);
 //   3. mage-int as two Singer processes: `source-postgres | destination-postgres`.
-// The in-process runs use runPipeline's default read-ahead (bufferRecords 20,000; BENCH_BUFFER_RECORDS overrides).
+// The in-process runs use runPipeline's default read-ahead (bufferRecords 20,000; BENCH_BUFFER_RECORDS overrides) and
+// destination-postgres's defaults (BENCH_TARGET_CONFIG, a JSON object, adds settings: '{"batch_size_rows":1000000}').
 // Prints time, throughput ratio against the baseline (baseline time / mage-int time) and peak RSS, and checks
 // that every destination table has the source's checksum. Connection: PGHOST/PGPORT/PGUSER (default
 // 127.0.0.1:5432 postgres, trust).
@@ -41,7 +42,7 @@ function sourceConfig(database) {
 }
 
 function targetConfig(database, schema) {
-  return { host: PG.host, port: PG.port, username: PG.user, database, schema };
+  return { host: PG.host, port: PG.port, username: PG.user, database, schema, ...JSON.parse(process.env.BENCH_TARGET_CONFIG ?? '{}') };
 }
 
 /**
