@@ -100,3 +100,9 @@ export {
   type SnowflakeStandInOptions,
 } from './stand-ins/snowflake/snowflake-stand-in.js';
 export { DuckEngine, type DuckResult } from './stand-ins/duckdb-engine.js';
+export {
+  MongoStandIn,
+  startMongoStandIn,
+  type MongoStandInOptions,
+  type MongoStandInUser,
+} from './stand-ins/mongodb/mongodb-stand-in.js';
