@@ -86,7 +86,10 @@ async function check(config: ResolvedConfig): Promise<CheckResult> {
     for (const database of databases) {
       if (granted) {
         const missing = missingActions(granted, database, ['find', 'listCollections']);
-        if (missing.length > 0) problems.push(`the user lacks ${missing.join(', ')} on ${database} (grant the read role)`);
+        if (missing.length > 0) {
+          problems.push(`the user lacks ${missing.join(', ')} on ${database} (grant the read role)`);
+          continue;
+        }
       }
       await client.db(database).listCollections({}, { nameOnly: true, authorizedCollections: true }).toArray();
     }

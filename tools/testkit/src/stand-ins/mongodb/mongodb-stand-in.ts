@@ -4,7 +4,8 @@
 // `isMaster` handshake) with documents encoded by the `bson` package, and answers the commands below as the
 // "Database Commands" reference describes them, over an in-memory store. No MongoDB code is in it.
 //
-// - hello / isMaster: a one-member replica set (`setName`, `hosts` = its own address, `isWritablePrimary`), wire
+// - hello / isMaster: a one-member replica set (`setName`, `hosts` = its own address, `isWritablePrimary`), or with
+//   `topology: 'standalone'` a single server (no setName, no cluster times, $changeStream refused with 40573); wire
 //   versions 0–21, `logicalSessionTimeoutMinutes` (so the driver sends sessions), `saslSupportedMechs` when asked.
 //   Every answer carries `operationTime` and `$clusterTime` (an unsigned cluster time: signature hash of zeros).
 // - saslStart / saslContinue: SCRAM-SHA-256 (scram.ts) for the users given to `start`; a wrong password or unknown
@@ -52,6 +53,8 @@ export interface MongoStandInOptions {
   oplogSize?: number;
   /** Replica set name (default `standin-rs`). */
   setName?: string;
+  /** `standalone`: answers as a single server that is no replica-set member (no setName, no cluster time, no change streams). */
+  topology?: 'replicaSet' | 'standalone';
 }
 
 /** A command failure as the server reports it: `{ok: 0, errmsg, code, codeName}`. */
@@ -198,6 +201,7 @@ export class MongoStandIn {
   private readonly oplogSize: number;
   private readonly electionId = new ObjectId();
   readonly host: string;
+  readonly standalone: boolean;
 
   private constructor(
     private readonly server: Server,
@@ -208,6 +212,7 @@ export class MongoStandIn {
     this.host = `127.0.0.1:${port}`;
     this.setName = options.setName ?? 'standin-rs';
     this.oplogSize = options.oplogSize ?? 100_000;
+    this.standalone = options.topology === 'standalone';
     for (const u of users) this.credentials.set(`${u.db ?? 'admin'}.${u.user}`, scramCredential(u.password));
   }
 
@@ -231,7 +236,8 @@ export class MongoStandIn {
   /** A connection string for the driver; with `auth`, that user's credentials (users are defined in `admin`). */
   url(auth?: { user: string; password: string }, database = ''): string {
     const credentials = auth ? `${encodeURIComponent(auth.user)}:${encodeURIComponent(auth.password)}@` : '';
-    return `mongodb://${credentials}${this.host}/${database}?replicaSet=${this.setName}${auth ? '&authSource=admin' : ''}`;
+    const params = [...(this.standalone ? [] : [`replicaSet=${this.setName}`]), ...(auth ? ['authSource=admin'] : [])];
+    return `mongodb://${credentials}${this.host}/${database}${params.length > 0 ? `?${params.join('&')}` : ''}`;
   }
 
   async close(): Promise<void> {
@@ -298,6 +304,7 @@ export class MongoStandIn {
   }
 
   private withTimes(document: Document): Document {
+    if (this.standalone) return document;
     const clusterTime = tsOf(this.clock);
     return {
       ...document,
@@ -439,6 +446,18 @@ export class MongoStandIn {
       typeof body['saslSupportedMechs'] === 'string' && this.credentials.has(body['saslSupportedMechs'])
         ? { saslSupportedMechs: ['SCRAM-SHA-256'] }
         : {};
+    const common = {
+      maxBsonObjectSize: 16777216,
+      maxMessageSizeBytes: 48000000,
+      maxWriteBatchSize: 100000,
+      localTime: new Date(),
+      logicalSessionTimeoutMinutes: 30,
+      connectionId: this.connections,
+      minWireVersion: 0,
+      maxWireVersion: 21,
+      readOnly: false,
+    };
+    if (this.standalone) return { ...(legacy ? { ismaster: true } : { isWritablePrimary: true }), helloOk: true, ...common, ...mechs };
     return {
       ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
       helloOk: true,
@@ -455,15 +474,7 @@ export class MongoStandIn {
         majorityOpTime: { ts: now, t: Long.fromNumber(1) },
         majorityWriteDate: new Date(),
       },
-      maxBsonObjectSize: 16777216,
-      maxMessageSizeBytes: 48000000,
-      maxWriteBatchSize: 100000,
-      localTime: new Date(),
-      logicalSessionTimeoutMinutes: 30,
-      connectionId: this.connections,
-      minWireVersion: 0,
-      maxWireVersion: 21,
-      readOnly: false,
+      ...common,
       ...mechs,
     };
   }
@@ -764,6 +775,7 @@ export class MongoStandIn {
   }
 
   private openChangeStream(db: string, target: unknown, spec: Document, rest: Document[], body: Document): Document {
+    if (this.standalone) throw new CommandError('The $changeStream stage is only supported on replica sets', 40573, 'Location40573');
     const coll = typeof target === 'string' ? target : undefined;
     if (target !== 1 && coll === undefined && num(target, 0) !== 1) throw new CommandError('bad aggregate target', 73, 'InvalidNamespace');
     for (const stage of rest) {
