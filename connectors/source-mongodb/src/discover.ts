@@ -35,7 +35,8 @@ function wanted(config: Config, database: string, collection: string): boolean {
 export async function listCollections(client: MongoClient, config: Config): Promise<CollectionRef[]> {
   const refs: CollectionRef[] = [];
   for (const database of configuredDatabases(config)) {
-    const infos = await client.db(database).listCollections({}, { nameOnly: false, authorizedCollections: true }).toArray();
+    // nameOnly (name and type) with authorizedCollections: a user with find on some collections only may list those.
+    const infos = await client.db(database).listCollections({}, { nameOnly: true, authorizedCollections: true }).toArray();
     for (const info of infos.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (info.type !== 'collection' && info.type !== 'view' && info.type !== undefined) continue; // time series buckets etc.
       if (wanted(config, database, info.name)) refs.push({ database, collection: info.name, isView: info.type === 'view' });

@@ -225,3 +225,69 @@ describe('LOG_BASED', () => {
     expect(error?.code).toBe('LOG_BASED_UNSUPPORTED');
   });
 });
+
+describe('discovery', () => {
+  it('names streams <database>-<collection> across several databases and keeps only the collections asked for', async () => {
+    await test.client
+      .db('multi_a')
+      .collection<AnyDoc>('orders')
+      .insertOne({ _id: new Int32(1), n: new Int32(1) });
+    await test.client
+      .db('multi_a')
+      .collection<AnyDoc>('skipped')
+      .insertOne({ _id: new Int32(1) });
+    await test.client
+      .db('multi_b')
+      .collection<AnyDoc>('orders')
+      .insertOne({ _id: 'k', at: new Date(0) });
+    const catalog = await discover(test.config('multi_a', { databases: ['multi_a', 'multi_b'], collections: ['orders'] }));
+    expect(catalog.streams.map((s) => [s.tap_stream_id, s.stream])).toEqual([
+      ['multi_a-orders', 'multi_a-orders'],
+      ['multi_b-orders', 'multi_b-orders'],
+    ]);
+    const b = catalog.streams[1];
+    const md = b?.metadata.find((m) => m.breadcrumb.length === 0)?.metadata;
+    expect(md).toMatchObject({
+      'database-name': 'multi_b',
+      'table-key-properties': ['_id'],
+      'valid-replication-keys': ['_id', 'at'],
+      'row-count': 1,
+    });
+    const error = await discover(test.config('multi_a', { collections: ['nope'] })).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    expect(error?.code).toBe('COLLECTION_NOT_FOUND');
+  });
+});
+
+describe('LOG_BASED in follow mode', () => {
+  it('keeps reading the change stream until stopped, with a STATE after each batch', async () => {
+    const feed = test.client.db('follow').collection<AnyDoc>('feed');
+    await feed.insertOne({ _id: new Int32(0) });
+    const config = test.config('follow', { follow: true });
+    const catalog = select(await discover(config), { feed: { method: 'LOG_BASED' } });
+    const controller = new AbortController();
+    const ctx = { ...testContext('follow', 30_000), signal: controller.signal, follow: true };
+    const seen: unknown[] = [];
+    let statesAfterInsert = 0;
+    let inserted = false;
+    const reading = (async () => {
+      for await (const message of mongo.read(config as never, catalog, emptyState(), ctx)) {
+        if (message.type === 'RECORD_BATCH') seen.push(...message.records.map((r) => r['_id']));
+        if (message.type === 'STATE' && inserted) statesAfterInsert++;
+        if (message.type === 'STATE' && !inserted && seen.includes(0)) {
+          inserted = true;
+          // Written while the run follows the stream: they must arrive without a new run.
+          setTimeout(() => void feed.insertMany([{ _id: new Int32(1) }, { _id: new Int32(2) }]), 50);
+        }
+        if (seen.includes(2)) controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    const outcome = await reading;
+    expect(seen).toEqual(expect.arrayContaining([0, 1, 2]));
+    expect(statesAfterInsert).toBeGreaterThan(0);
+    // Stopping ends the read (a hang would time the test out), at most with the abort as its error.
+    if (outcome !== undefined) expect(outcome).toBe(controller.signal.reason);
+  });
+});

@@ -132,18 +132,8 @@ const WRITE_ACTIONS = [
   'renameCollectionSameDB',
   'update',
 ];
-const READ_COMMANDS = new Set([
-  'find',
-  'getMore',
-  'killCursors',
-  'aggregate',
-  'count',
-  'listCollections',
-  'listIndexes',
-  'dbStats',
-  'collStats',
-]);
-const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'create', 'drop', 'dropDatabase', 'createIndexes']);
+const READ_COMMANDS = new Set(['find', 'getMore', 'killCursors', 'aggregate', 'count', 'listCollections']);
+const WRITE_COMMANDS = new Set(['insert', 'update', 'delete', 'create', 'drop', 'dropDatabase']);
 const OPEN_COMMANDS = new Set([
   'hello',
   'ismaster',

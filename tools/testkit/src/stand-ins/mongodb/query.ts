@@ -1,8 +1,9 @@
 // The part of MongoDB's query language the stand-in evaluates, after the manual's "Comparison/Sort Order" and query
 // operator pages: BSON values ordered by type bracket (MinKey < null < numbers < strings < objects < arrays < binData
-// < ObjectId < booleans < dates < timestamps < regexes < MaxKey), numbers compared across int/long/double/decimal;
-// comparison operators match only values of the operand's bracket (query type bracketing); equality on an array
-// field matches any element. Operators: $eq $ne $gt $gte $lt $lte $in $nin $exists, and $and $or $nor, on dotted
+// < ObjectId < booleans < dates < timestamps < regexes < MaxKey); numbers compared across int/long/double/decimal
+// (integers exactly, anything with a fraction or a Decimal128 by its double value, where MongoDB compares Decimal128
+// exactly); comparison operators match only values of the operand's bracket (query type bracketing); equality on an
+// array field matches any element. Operators: $eq $ne $gt $gte $lt $lte $in $nin $exists, and $and $or $nor, on dotted
 // paths. Not evaluated (answered with error 2 BadValue): $regex, $elemMatch, $expr, $type and the rest.
 import { type Binary, Decimal128, Double, Int32, Long, type ObjectId, type Timestamp, type Document } from 'bson';
 
