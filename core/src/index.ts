@@ -6,6 +6,7 @@ export { schemaTypes } from './protocol/json-schema.js';
 export * from './protocol/messages.js';
 export { Decimal, JsonText, parseExactJson, stringifyExactJson, stringifyRecord, exactNumber, isNumeric } from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
+export { lazyRecords } from './protocol/lazy-records.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
 export {
   readLines,

@@ -83,6 +83,11 @@ export interface NativeRows {
    * the rows, decode them again from the bytes it kept (on disk) instead of holding every record meanwhile.
    */
   decode?: (data: Buffer) => RecordData[];
+  /**
+   * The fields that hold a value (no NULL) in every row, given by a source whose `records` are decoded from `data`
+   * only when read (`lazyRecords`): readers that only check that key properties are present read this instead.
+   */
+  filledFields?: readonly string[];
 }
 
 /** What a source yields and a destination consumes in process. */

@@ -1,0 +1,51 @@
+import type { RecordData } from './messages.js';
+
+/**
+ * An array of `count` records that a source decodes from its native rows only when they are read: a destination
+ * that loads the native rows unchanged never pays for records it does not look at. It is a real array to every
+ * reader (`Array.isArray`, iteration, methods, JSON): reading `length` costs nothing, reading one element decodes
+ * that record alone when `decodeAt` is given (the source kit reads the last record's keys), anything else decodes
+ * them all once (`decodeAll`, which must return `count` records) and works on that array from then on. A reader that
+ * only needs to know a field is never null reads `NativeRows.filledFields` instead (MessageGuard's key check).
+ */
+export function lazyRecords(count: number, decodeAll: () => RecordData[], decodeAt?: (index: number) => RecordData): RecordData[] {
+  let all: RecordData[] | undefined;
+  let one: Map<number, RecordData> | undefined;
+  const materialize = (): RecordData[] => {
+    if (all) return all;
+    const decoded = decodeAll();
+    if (decoded.length !== count) throw new Error(`native rows decoded to ${decoded.length} records, not ${count}`);
+    // A record read alone stays the same object.
+    if (one) for (const [index, record] of one) decoded[index] = record;
+    all = decoded;
+    one = undefined;
+    return all;
+  };
+  const handler: ProxyHandler<RecordData[]> = {
+    get(_target, property) {
+      if (!all) {
+        if (property === 'length') return count;
+        if (decodeAt && typeof property === 'string') {
+          const index = Number(property);
+          if (Number.isInteger(index) && index >= 0 && String(index) === property) {
+            if (index >= count) return undefined;
+            one ??= new Map();
+            let record = one.get(index);
+            if (!record) one.set(index, (record = decodeAt(index)));
+            return record;
+          }
+        }
+      }
+      const array = materialize();
+      const value = Reflect.get(array, property, array) as unknown;
+      return typeof value === 'function' && property !== 'constructor' ? value.bind(array) : value;
+    },
+    set: (_target, property, value) => Reflect.set(materialize(), property, value),
+    has: (_target, property) => Reflect.has(materialize(), property),
+    ownKeys: () => Reflect.ownKeys(materialize()),
+    getOwnPropertyDescriptor: (_target, property) => Reflect.getOwnPropertyDescriptor(materialize(), property),
+    defineProperty: (_target, property, descriptor) => Reflect.defineProperty(materialize(), property, descriptor),
+    deleteProperty: (_target, property) => Reflect.deleteProperty(materialize(), property),
+  };
+  return new Proxy<RecordData[]>([], handler);
+}
