@@ -44,7 +44,7 @@ export async function keyRanges(config: ResolvedConfig, stream: CatalogStream, c
     const keyPlan = { ...plan, columns: keyColumns };
     const sql = `SELECT ${selectList(keyPlan)} FROM (${firsts}) f WHERE _mage_nth = 1 AND _mage_tile > 1 ORDER BY _mage_tile`;
     const boundaries: RecordData[] = [];
-    for await (const batch of queryBatches(client, keyPlan, sql, [], 1000, ctx.signal)) boundaries.push(...batch);
+    for await (const batch of queryBatches(client, keyPlan, sql, [], 1000, ctx.signal)) boundaries.push(...batch.records);
     return rangesBetween(boundaries);
   } catch (error) {
     throw explainError(error, config, stream.tap_stream_id);

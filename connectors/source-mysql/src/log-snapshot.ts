@@ -121,7 +121,7 @@ export async function* snapshotStreams(
       const sql = fullTableQuery(plan, start.resumeAfter);
       const pos = formatPosition(at.position);
       try {
-        for await (const records of queryBatches(client, plan, sql, [], batchSize, ctx.signal)) {
+        for await (const { records } of queryBatches(client, plan, sql, [], batchSize, ctx.signal)) {
           for (const record of records) {
             record[SDC_DELETED_AT] = null;
             record[SDC_BINLOG_POS] = pos;

@@ -1,15 +1,56 @@
-import type { RecordData } from '@mage-int/core';
+import type { NativeRows, RecordData } from '@mage-int/core';
+import type { Query } from 'mysql2';
 import type { MySqlClient } from './connection.js';
-import { convertRow, type TablePlan } from './table-plan.js';
+import type { NativeRowsWriter, RowPacket } from './native-rows.js';
+import { convertRow, rowError, type TablePlan } from './table-plan.js';
 
 /** Batches converted ahead of the consumer before the socket is paused. */
 const READ_AHEAD_BATCHES = 2;
+
+/** Rows of one batch: their records, and their COPY text when a writer was given and every value had a form. */
+export interface RowBatch {
+  records: RecordData[];
+  native?: NativeRows;
+}
+
+/** What mysql2's query calls for each row packet of a text-protocol result (its compiled row parser). */
+interface RowParser {
+  next(packet: RowPacket, fields: unknown, options: unknown): unknown;
+}
+
+/** What the query emits for a row the native writer took. */
+const WRITTEN = Symbol('row written');
+
+/**
+ * Hands each row packet of `query` to `onRow` instead of mysql2's own row parser: the parser mysql2 compiles for the
+ * result set is replaced as it is installed (the query's `_rowParser`), and the query emits WRITTEN for each row. A
+ * driver that installs its parser otherwise keeps it and emits its rows, which `queryBatches` then converts itself.
+ */
+function onRowPackets(query: Query, onRow: (packet: RowPacket) => void): void {
+  let parser: RowParser | null = null;
+  const writer: RowParser = {
+    next: (packet) => {
+      onRow(packet);
+      return WRITTEN;
+    },
+  };
+  Object.defineProperty(query, '_rowParser', {
+    configurable: true,
+    enumerable: true,
+    get: () => parser,
+    set: (installed: RowParser | null) => {
+      parser = installed && writer;
+    },
+  });
+}
 
 /**
  * Runs `sql` (selecting the plan's columns in order) and yields its rows as records in batches of `batchSize`,
  * streaming: rows are converted as the driver parses them, and the connection is paused while two batches wait
  * downstream, so memory holds a few batches, not the result. One promise per batch, not per row. `values` are
- * bound parameters; `firstIndex` numbers the records for errors.
+ * bound parameters; `firstIndex` numbers the records for errors. With `native`, the writer takes the row packets
+ * instead of the driver's parser: each batch's records are decoded from its PostgreSQL COPY text when read, and the
+ * text goes with them as native rows (see native-rows.ts).
  */
 export async function* queryBatches(
   client: MySqlClient,
@@ -18,10 +59,10 @@ export async function* queryBatches(
   values: unknown[],
   batchSize: number,
   signal: AbortSignal,
-  firstIndex = 0,
-): AsyncGenerator<RecordData[]> {
+  { firstIndex = 0, native }: { firstIndex?: number; native?: NativeRowsWriter } = {},
+): AsyncGenerator<RowBatch> {
   const connection = client.raw;
-  const ready: RecordData[][] = [];
+  const ready: RowBatch[] = [];
   let batch: RecordData[] = [];
   let index = firstIndex;
   let ended = false;
@@ -34,8 +75,34 @@ export async function* queryBatches(
     resume?.();
   };
   const query = connection.query({ sql, values, rowsAsArray: true });
+  if (native) {
+    onRowPackets(query, (packet) => {
+      if (failure !== undefined) return;
+      try {
+        native.row(packet);
+      } catch (error) {
+        failure = rowError(plan, error, index);
+        notify();
+      }
+    });
+  }
+  const full = () => {
+    if (ready.length >= READ_AHEAD_BATCHES && !paused) {
+      paused = true;
+      connection.pause();
+    }
+    notify();
+  };
   query.on('result', (row: unknown) => {
     if (failure !== undefined) return;
+    if (row === WRITTEN) {
+      index++;
+      if ((native as NativeRowsWriter).rows >= batchSize) {
+        ready.push((native as NativeRowsWriter).take());
+        full();
+      }
+      return;
+    }
     try {
       batch.push(convertRow(plan, row as unknown[], index++));
     } catch (error) {
@@ -44,17 +111,14 @@ export async function* queryBatches(
       return;
     }
     if (batch.length >= batchSize) {
-      ready.push(batch);
+      ready.push({ records: batch });
       batch = [];
-      if (ready.length >= READ_AHEAD_BATCHES && !paused) {
-        paused = true;
-        connection.pause();
-      }
-      notify();
+      full();
     }
   });
   query.on('end', () => {
-    if (batch.length > 0) ready.push(batch);
+    if (native && native.rows > 0 && failure === undefined) ready.push(native.take());
+    if (batch.length > 0) ready.push({ records: batch });
     batch = [];
     ended = true;
     notify();

@@ -165,15 +165,18 @@ export function convertRow(plan: TablePlan, row: readonly unknown[] | Record<str
       record[column.name] = value === null || value === undefined ? null : column.convert(value);
     }
   } catch (error) {
-    if (error instanceof ZeroDate) {
-      throw new ConnectorError('ZERO_DATE', `column "${error.column}" holds a zero date (0000-00-00), which no destination accepts`, {
-        stream: plan.tapStreamId,
-        record: index,
-        field: error.column,
-        hint: 'set zero_dates: null to read zero dates as NULL, or fix the rows (UPDATE … SET col = NULL WHERE col = 0)',
-      });
-    }
-    throw error;
+    throw rowError(plan, error, index);
   }
   return record;
+}
+
+/** What a failure to read the row at `index` throws: a zero date under `zero_dates: error` names its record. */
+export function rowError(plan: TablePlan, error: unknown, index: number): unknown {
+  if (!(error instanceof ZeroDate)) return error;
+  return new ConnectorError('ZERO_DATE', `column "${error.column}" holds a zero date (0000-00-00), which no destination accepts`, {
+    stream: plan.tapStreamId,
+    record: index,
+    field: error.column,
+    hint: 'set zero_dates: null to read zero dates as NULL, or fix the rows (UPDATE … SET col = NULL WHERE col = 0)',
+  });
 }

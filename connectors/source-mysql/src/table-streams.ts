@@ -1,7 +1,8 @@
-import type { KeyRange, KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import type { KeyRange, KeysetPosition, RecordData, SourceStream, StreamBatch, StreamSync } from '@mage-int/core';
 import type { MySqlClient } from './connection.js';
 import { ident, qualified } from './connection.js';
 import { keysetAfter, keysetCompare, orderBy, valueLiteral } from './keyset-sql.js';
+import { NativeRowsWriter } from './native-rows.js';
 import { queryBatches } from './query-rows.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
 import { ordersLikeTheKit } from './type-map.js';
@@ -37,13 +38,19 @@ export function fullTableQuery(plan: TablePlan, resumeAfter?: Record<string, unk
   return `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
 }
 
+/** The rows of `sql` in batches, each with its PostgreSQL COPY text (native rows) when the plan's columns all have one. */
+function tableBatches(env: TableReadEnv, plan: TablePlan, sql: string, signal: AbortSignal): AsyncGenerator<StreamBatch> {
+  const native = NativeRowsWriter.forColumns(plan.columns);
+  return queryBatches(env.client, plan, sql, [], env.batchSize, signal, native ? { native } : {});
+}
+
 /**
  * FULL_TABLE: one streaming query ordered by the key, so an interrupted sync resumes after `last_pk_fetched`
  * (the kit's `sync.resumeAfter`); a table without a key is read unordered and starts over. A key range
  * (`sync.keyRange`) reads only its keys.
  */
-async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
-  yield* queryBatches(env.client, plan, fullTableQuery(plan, sync.resumeAfter, sync.keyRange), [], env.batchSize, sync.signal);
+async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<StreamBatch> {
+  yield* tableBatches(env, plan, fullTableQuery(plan, sync.resumeAfter, sync.keyRange), sync.signal);
 }
 
 /**
@@ -52,7 +59,7 @@ async function* readFullTable(env: TableReadEnv, plan: TablePlan, sync: StreamSy
  * inclusive, or exactly after the last committed row) when the stream promised the kit its order, else the
  * bookmarked value (`sync.start`). Without a key the range is one streaming query in replication-key order.
  */
-async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<RecordData[]> {
+async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: StreamSync): AsyncGenerator<StreamBatch> {
   const rk = column(plan, sync.replicationKey as string);
   const keys = plan.keys.filter((k) => k !== rk.name).map((k) => column(plan, k));
   const table = qualified(plan.database, plan.table);
@@ -70,15 +77,15 @@ async function* readIncremental(env: TableReadEnv, plan: TablePlan, sync: Stream
   };
   if (plan.keys.length === 0) {
     const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy([rk])}`;
-    yield* queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal);
+    yield* tableBatches(env, plan, sql, sync.signal);
     return;
   }
   for (;;) {
     const sql = `SELECT ${selectList(plan)} FROM ${table} WHERE ${condition()}${orderBy(columns)} LIMIT ${env.batchSize}`;
     let rows = 0;
-    for await (const batch of queryBatches(env.client, plan, sql, [], env.batchSize, sync.signal)) {
-      rows += batch.length;
-      const last = batch[batch.length - 1] as RecordData;
+    for await (const batch of tableBatches(env, plan, sql, sync.signal)) {
+      rows += batch.records.length;
+      const last = batch.records[batch.records.length - 1] as RecordData;
       position = { replicationKey: rk.name, value: last[rk.name], afterKeys: Object.fromEntries(plan.keys.map((k) => [k, last[k]])) };
       yield batch;
     }
