@@ -1,7 +1,7 @@
 import type { CatalogStream, JsonSchema, KeysetPosition, RecordData, SourceStream, StreamBatch, StreamSync } from '@mage-int/core';
 import { BSON, type Document, type Filter, type FindOptions, type MongoClient } from 'mongodb';
 import { bsonValue, kindsOf, ordersLikeTheKit, recordValue, type BsonKind } from './bson-values.js';
-import { RAW_BSON } from './connection.js';
+import { RAW_BSON, serverCode } from './connection.js';
 import { collectionOf, type CollectionRef } from './discover.js';
 import { RecordConverter } from './records.js';
 
@@ -77,23 +77,44 @@ async function* batches(
   }
 }
 
+/** A server that lost a cursor (idle past cursorTimeoutMillis, a failover) is asked again this many times in one read. */
+const CURSOR_REOPENS = 3;
+
 /**
  * FULL_TABLE: the collection in `_id` index order, so an interrupted sync resumes after the last committed `_id`:
  * `min: {_id: <last>}` with the `_id` index hinted starts there in index order across BSON types (a `$gt` filter
- * would only see `_id`s of the same type), and that document itself is skipped. A view has no index: it is read
- * in `_id` order and starts over when interrupted.
+ * would only see `_id`s of the same type), and that document itself is skipped. A cursor the server no longer has
+ * (CursorNotFound, 43: idle too long while the destination was slow, or a restart) is opened again the same way after
+ * the last `_id` passed on. A view has no index: it is read in `_id` order and starts over when interrupted.
  */
 async function* readFullTable(env: CollectionReadEnv, plan: CollectionPlan, sync: StreamSync): AsyncGenerator<StreamBatch> {
   if (plan.ref.isView) {
     yield* batches(env, plan, sync, {}, { sort: { _id: 1 } });
     return;
   }
-  if (!sync.resumeAfter) {
-    yield* batches(env, plan, sync, {}, { sort: { _id: 1 }, hint: { _id: 1 } });
-    return;
+  let after: { id: unknown } | undefined = sync.resumeAfter ? { id: resumeId(plan, sync) } : undefined;
+  for (let reopened = 0; ; reopened++) {
+    const from = after ? { min: { _id: after.id } } : {};
+    try {
+      for await (const batch of batches(
+        env,
+        plan,
+        sync,
+        {},
+        { sort: { _id: 1 }, hint: { _id: 1 }, ...from },
+        after ? idBookmark(after.id) : undefined,
+      )) {
+        yield batch;
+        after = { id: (BSON.EJSON.parse(batch.bookmark?.['last_id'] as string, { relaxed: false }) as Document)['_id'] };
+      }
+      return;
+    } catch (error) {
+      if (serverCode(error) !== 43 || reopened >= CURSOR_REOPENS) throw error;
+      sync.logger.warn(
+        `${plan.tapStreamId}: the server no longer has the read's cursor (CursorNotFound); reading on after the last _id passed on`,
+      );
+    }
   }
-  const after = resumeId(plan, sync);
-  yield* batches(env, plan, sync, {}, { sort: { _id: 1 }, hint: { _id: 1 }, min: { _id: after } }, idBookmark(after));
 }
 
 /**

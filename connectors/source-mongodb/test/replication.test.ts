@@ -107,6 +107,24 @@ describe('FULL_TABLE', () => {
     expect(second.state.bookmarks['full_resume-items']?.['version']).toBe(bookmark['version']);
     expect(second.state.bookmarks['full_resume-items']?.['last_pk_fetched']).toBeUndefined();
   });
+  it('opens the cursor again after the last _id passed on when the server lost it (CursorNotFound)', async () => {
+    await test.client
+      .db('full_reopen')
+      .collection<AnyDoc>('items')
+      .insertMany(Array.from({ length: 40 }, (_, i) => ({ _id: new Int32(i) })));
+    const config = test.config('full_reopen', { batch_size: 6 });
+    const catalog = select(await discover(config), { items: { method: 'FULL_TABLE' } });
+    const run = await read(config, catalog, emptyState(), {
+      onBatch: async (n) => {
+        if (n === 2 || n === 4) test.server.killAllCursors();
+      },
+    });
+    expect(run.records.map((r) => r['_id'])).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    // The first find, then one after each lost cursor, each starting at the last _id passed on.
+    const finds = test.server.commandLog.filter((c) => c.command === 'find' && c.db === 'full_reopen');
+    expect(finds).toHaveLength(3);
+    expect(finds.slice(1).every((f) => f.body['min'] !== undefined)).toBe(true);
+  });
 });
 
 describe('INCREMENTAL', () => {
