@@ -66,7 +66,7 @@ function options(config: ResolvedConfig, offerLocalFiles: boolean): ConnectionOp
 
 /**
  * Opens a session pinned to UTC and a strict SQL mode, and makes sure the database exists (creating it, utf8mb4,
- * when the user may). Shared by `check` and the run, so a check fails exactly as a run would.
+ * when the user may and skip_schema_creation does not forbid it). Shared by `check` and the run, so a check fails exactly as a run would.
  */
 export async function connect(input: Config, connectOptions: ConnectOptions = {}): Promise<MysqlClient> {
   const config = resolveConfig(input);
@@ -86,6 +86,16 @@ export async function connect(input: Config, connectOptions: ConnectOptions = {}
     const found = await query<{ name: string }>('SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
       config.database,
     ]);
+    if (found.length === 0 && config.skip_schema_creation) {
+      throw new ConnectorError(
+        'DATABASE_MISSING',
+        `database "${config.database}" does not exist and skip_schema_creation says not to create it`,
+        {
+          field: 'database',
+          hint: 'create the database (CREATE DATABASE … CHARACTER SET utf8mb4), or drop skip_schema_creation if the user may create it',
+        },
+      );
+    }
     if (found.length === 0)
       await query(`CREATE DATABASE IF NOT EXISTS ${mysql.escapeId(config.database)} CHARACTER SET utf8mb4 COLLATE ${server.collation}`);
     await query(`USE ${mysql.escapeId(config.database)}`);

@@ -14,7 +14,7 @@ export async function check(input: Config, ctx: ConnectorContext): Promise<Check
     const config = resolveConfig(input);
     const dialect = new SnowflakeDialect();
     connection = await SnowflakeConnection.open(connectionOptions(config), dialect, { logger: ctx.logger });
-    for (const sql of dialect.createSchema(config.schema)) await connection.execute(sql);
+    if (!config.skip_schema_creation) for (const sql of dialect.createSchema(config.schema)) await connection.execute(sql);
     const probe = dialect.qualify({ schema: config.schema, name: `_mage_check_${process.pid}_${Date.now().toString(36)}` });
     await connection.execute(`CREATE TABLE ${probe} (ID NUMBER(38,0))`);
     await connection.execute(`DROP TABLE ${probe}`);

@@ -88,6 +88,21 @@ describe('the Snowflake stand-in with snowflake-sdk', () => {
     );
   });
 
+  it("Mage's table and skip_schema_creation: the one stream's named table; no CREATE SCHEMA, so a missing schema stops the run", async () => {
+    const mage = { ...config, table: 'dim_users_v1', lower_case: true } as unknown as Config;
+    await load(mage, messages([1]));
+    expect(await standIn.tableNames(config.schema.toUpperCase())).toContain('DIM_USERS_V1');
+    await expect(
+      load(mage, [...messages([2]), { ...(messages([])[0] as SourceMessage & { type: 'SCHEMA' }), stream: 'other' }]),
+    ).rejects.toThrow(/"table" names one table \(dim_users_v1\) but streams "items" and "other" both arrived/);
+    const before = standIn.statements.length;
+    await load({ ...config, skip_schema_creation: true } as Config, messages([3]));
+    expect(standIn.statements.slice(before).some((sql) => /CREATE SCHEMA/i.test(sql))).toBe(false);
+    const absent = { ...config, schema: `absent_${process.pid}`, skip_schema_creation: true } as Config;
+    await expect(load(absent, messages([4]))).rejects.toThrow(/ABSENT_\d+/);
+    expect(await destination.check(absent, ctx())).toMatchObject({ ok: false });
+  });
+
   it('renews an expired session token (390112) with the master token and carries on', async () => {
     const dialect = new SnowflakeDialect();
     const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig(config)), dialect, { logger: silentLogger });

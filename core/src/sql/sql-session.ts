@@ -2,7 +2,7 @@ import type { ConflictMethod } from '../connector/contract.js';
 import type { DestinationSession, RecordBatch, SessionControl, StreamInfo } from '../destination/destination-session.js';
 import { Decimal, JsonText, stringifyExactJson } from '../protocol/exact-json.js';
 import type { NativeRows, RecordData } from '../protocol/messages.js';
-import { RecordValidationError } from '../errors.js';
+import { ConnectorError, RecordValidationError } from '../errors.js';
 import { columnType, type LogicalType } from './column-types.js';
 import { base16Error, decodeBase16 } from './content-encoding.js';
 import {
@@ -111,6 +111,10 @@ export interface SqlSessionOptions {
   interpretContentEncoding: boolean;
   /** Prepended to every table name before normalisation. */
   tablePrefix?: string;
+  /** Mage's `table`: the pipeline's one stream loads this table (normalised as a stream name, no prefix); a second stream is refused. */
+  table?: string;
+  /** Mage's `skip_schema_creation`: never run CREATE SCHEMA; the schema must exist. */
+  skipSchemaCreation?: boolean;
 }
 
 /** The settings a SQL destination's resolved config gives its session (the shared names of core/destination-settings.json). */
@@ -119,6 +123,8 @@ export interface SqlSessionSettings {
   add_record_metadata: boolean;
   interpret_content_encoding: boolean;
   table_prefix?: string;
+  table?: string | null;
+  skip_schema_creation?: boolean;
 }
 
 /** SqlSessionOptions from a resolved destination config, for tables in `schema`. */
@@ -129,6 +135,8 @@ export function sqlSessionOptions(config: SqlSessionSettings, schema: string): S
     addRecordMetadata: config.add_record_metadata,
     interpretContentEncoding: config.interpret_content_encoding,
     ...(config.table_prefix !== undefined ? { tablePrefix: config.table_prefix } : {}),
+    ...(config.table ? { table: config.table } : {}),
+    ...(config.skip_schema_creation ? { skipSchemaCreation: true } : {}),
   };
 }
 
@@ -213,6 +221,22 @@ export class SqlSession<Type> implements DestinationSession {
   /** A table name of its own per stream (normalised; `_2`… when two streams normalise alike). */
   private tableFor(stream: string): TableRef {
     const rules = this.dialect.identifiers;
+    const { table } = this.options;
+    if (table !== undefined) {
+      const other = [...this.streams.keys()].find((name) => name !== stream);
+      if (other !== undefined) {
+        throw new ConnectorError(
+          'TABLE_SECOND_STREAM',
+          `"table" names one table (${table}) but streams "${other}" and "${stream}" both arrived`,
+          {
+            stream,
+            field: 'table',
+            hint: 'select one stream in the pipeline (or run one pipeline per stream), or drop "table" so each stream loads its own table (table_prefix prepends)',
+          },
+        );
+      }
+      return { schema: this.options.schema, name: normalizeIdentifier(table, rules) };
+    }
     const base = normalizeIdentifier(`${this.options.tablePrefix ?? ''}${stream}`, rules);
     let name = base;
     for (let i = 2; this.tables.has(identifierKey(name, rules)); i++) name = normalizeIdentifier(`${base}_${i}`, rules);
@@ -300,7 +324,8 @@ export class SqlSession<Type> implements DestinationSession {
     const keys = info.conflictMethod === 'append' ? [] : plan.keyColumns;
     const statements: string[] = [];
     if (!existing) {
-      statements.push(...this.dialect.createSchema(plan.table.schema), ...this.dialect.createTable(plan.table, columns, keys));
+      if (!this.options.skipSchemaCreation) statements.push(...this.dialect.createSchema(plan.table.schema));
+      statements.push(...this.dialect.createTable(plan.table, columns, keys));
     } else {
       for (const column of columns) {
         const current = existing.columns.get(column.name);
