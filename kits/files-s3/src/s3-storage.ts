@@ -1,6 +1,13 @@
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { Upload } from '@aws-sdk/lib-storage';
 import { ConnectorError } from '@mage-int/core';
@@ -163,6 +170,34 @@ export class S3Storage implements Storage {
       this.fail(error, 's3:PutObject', key);
     } finally {
       signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  /**
+   * Deletes the objects under `keys` (relative to the prefix), 1,000 per DeleteObjects request (S3's limit); a key
+   * that does not exist is no error. Used for files that only pass through S3, such as a warehouse's load files.
+   */
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let start = 0; start < keys.length; start += 1000) {
+      const batch = keys.slice(start, start + 1000);
+      let answer;
+      try {
+        answer = await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.settings.bucket,
+            Delete: { Objects: batch.map((key) => ({ Key: this.prefix + key })), Quiet: true },
+          }),
+        );
+      } catch (error) {
+        this.fail(error, 's3:DeleteObject', batch[0]);
+      }
+      const failed = answer.Errors?.[0];
+      if (failed)
+        this.fail(
+          Object.assign(new Error(failed.Message ?? 'refused'), { name: failed.Code ?? 'DeleteFailed' }),
+          's3:DeleteObject',
+          failed.Key?.slice(this.prefix.length),
+        );
     }
   }
 
