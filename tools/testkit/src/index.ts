@@ -106,3 +106,8 @@ export {
   type MongoStandInOptions,
   type MongoStandInUser,
 } from './stand-ins/mongodb/mongodb-stand-in.js';
+export {
+  startRedshiftStandIn,
+  type RedshiftStandIn,
+  type RedshiftStandInOptions,
+} from './stand-ins/redshift/redshift-stand-in.js';
