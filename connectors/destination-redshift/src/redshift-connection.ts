@@ -1,0 +1,144 @@
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { ConnectorError, type Logger } from '@mage-int/core';
+import type { LoadColumn, SqlConnection, SqlTable, StandardType, TableRef } from '@mage-int/core/sql';
+import type { S3Storage } from '@mage-int/files-s3';
+import type { CopyAuthorization } from './client.js';
+import { writeLoadFile, type FileColumn } from './load-file.js';
+import type { RedshiftDialect } from './redshift-dialect.js';
+
+/** A Redshift (or node-postgres) error with what the user can do about it. */
+export function redshiftError(error: unknown, what: string): ConnectorError {
+  const e = error as { code?: string; message?: string; detail?: string };
+  const message = e.message ?? String(error);
+  const hint = /sys_load_error_detail|stl_load_errors/i.test(message)
+    ? 'query SYS_LOAD_ERROR_DETAIL (or STL_LOAD_ERRORS) for the failing row and column'
+    : /not authorized to assume IAM Role|Access Denied|AccessDenied|does not exist in our records/i.test(message)
+      ? 'check iam_role (associated with the cluster, trusted by redshift.amazonaws.com, allowed s3:GetObject and s3:ListBucket on the bucket) or the access keys; see the README: IAM'
+      : /permission denied/i.test(message)
+        ? 'grant the user CREATE on the database (for the schema) or USAGE and CREATE on the schema, and TEMP on the database; see the README: grants'
+        : undefined;
+  return new ConnectorError('REDSHIFT_ERROR', `${what}: ${message}${e.code ? ` (${e.code})` : ''}`, {
+    cause: error,
+    ...(hint ? { hint } : {}),
+  });
+}
+
+/** COPY's authorization clause. */
+export function authorizationClause(auth: CopyAuthorization, literal: (text: string) => string): string {
+  if ('iamRole' in auth) return `IAM_ROLE ${literal(auth.iamRole)}`;
+  return `ACCESS_KEY_ID ${literal(auth.accessKeyId)} SECRET_ACCESS_KEY ${literal(auth.secretAccessKey)}${auth.sessionToken ? ` SESSION_TOKEN ${literal(auth.sessionToken)}` : ''}`;
+}
+
+/**
+ * The SQL kit's connection over node-postgres: statements one at a time (the simple protocol), the catalog from
+ * SVV_COLUMNS, and bulk loads as a gzip CSV file uploaded to S3 (the files kit's S3 storage), loaded by
+ * `COPY … FROM 's3://…'` into the staging table and deleted from S3 once the COPY has run (whether it succeeded).
+ */
+export class RedshiftConnection implements SqlConnection<StandardType> {
+  /** Every statement sent (credentials masked), for tests and the debug log. */
+  readonly statements: string[] = [];
+  private files = 0;
+  private readonly run = randomBytes(6).toString('hex');
+
+  constructor(
+    private readonly client: pg.Client,
+    private readonly dialect: RedshiftDialect,
+    private readonly storage: S3Storage,
+    private readonly options: { auth: CopyAuthorization; region: string; logger: Logger },
+  ) {}
+
+  private async query(sql: string, shown = sql): Promise<pg.QueryResult> {
+    this.statements.push(shown);
+    this.options.logger.debug('redshift', { sql: shown.split('\n')[0]?.slice(0, 200) });
+    return this.client.query(sql);
+  }
+
+  async execute(sql: string): Promise<void> {
+    try {
+      await this.query(sql);
+    } catch (error) {
+      throw redshiftError(error, sql.split('\n')[0]?.slice(0, 160) ?? 'statement');
+    }
+  }
+
+  /** The table's columns from SVV_COLUMNS (undefined when it does not exist); Redshift enforces no unique key. */
+  async describeTable(table: TableRef): Promise<SqlTable<StandardType> | undefined> {
+    let result: pg.QueryResult;
+    try {
+      result = await this.query(
+        `SELECT column_name, data_type, character_maximum_length, numeric_precision, numeric_scale FROM svv_columns WHERE table_schema = ${this.dialect.quoteLiteral(table.schema)} AND table_name = ${this.dialect.quoteLiteral(table.name)} ORDER BY ordinal_position`,
+      );
+    } catch (error) {
+      throw redshiftError(error, `columns of ${table.schema}.${table.name}`);
+    }
+    if (result.rows.length === 0) return undefined;
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    const columns = new Map<string, StandardType>(
+      result.rows.map((r: Record<string, unknown>) => [
+        String(r['column_name']),
+        this.dialect.catalogType(
+          String(r['data_type']),
+          num(r['character_maximum_length']),
+          num(r['numeric_precision']),
+          num(r['numeric_scale']),
+        ),
+      ]),
+    );
+    this.dialect.remember(table, columns);
+    return { columns };
+  }
+
+  /** Rows → gzip CSV → S3 → COPY into the staging table; the S3 object is deleted afterwards. */
+  async loadRows(staging: TableRef, columns: readonly LoadColumn<StandardType>[], rows: readonly unknown[][]): Promise<void> {
+    const fileColumns: FileColumn[] = columns.map((column) => ({
+      column,
+      text: column.type !== 'sequence' && column.type !== 'deleted' && ['string', 'uuid', 'json', 'binary'].includes(column.type.logical),
+    }));
+    const file = await writeLoadFile(fileColumns, rows);
+    const key = `mage-int-redshift/${this.run}/${staging.name}-${++this.files}.csv.gz`;
+    try {
+      await this.storage.putFile(key, file.path);
+      const literal = (text: string) => this.dialect.quoteLiteral(text);
+      const copy = (auth: string) =>
+        this.dialect.copyFromS3(
+          staging,
+          columns.map((c) => c.name),
+          `${this.storage.location}${key}`,
+          auth,
+          this.options.region,
+        );
+      const masked = 'iamRole' in this.options.auth ? undefined : "ACCESS_KEY_ID '…' SECRET_ACCESS_KEY '…'";
+      try {
+        await this.query(copy(authorizationClause(this.options.auth, literal)), masked ? copy(masked) : undefined);
+      } catch (error) {
+        throw redshiftError(error, `COPY into ${staging.name} from ${this.storage.location}${key}`);
+      }
+      this.options.logger.debug(`loaded ${rows.length} rows (${file.bytes} bytes of CSV before gzip) into ${staging.name}`);
+    } finally {
+      await file.remove();
+      await this.storage
+        .delete([key])
+        .catch((error: unknown) =>
+          this.options.logger.warn(`could not delete the load file ${this.storage.location}${key}: ${(error as Error).message}`),
+        );
+    }
+  }
+
+  async begin(): Promise<void> {
+    await this.execute('BEGIN');
+  }
+
+  async commit(): Promise<void> {
+    await this.execute('COMMIT');
+  }
+
+  async rollback(): Promise<void> {
+    await this.execute('ROLLBACK');
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+    await this.storage.close();
+  }
+}
