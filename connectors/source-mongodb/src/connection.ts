@@ -20,14 +20,16 @@ const URL_ONLY_CONFLICTS = ['host', 'username', 'password', 'replica_set'] as co
 /** The connection string and driver options of a config. */
 export function clientSettings(config: Config): { url: string; options: MongoClientOptions } {
   const timeoutMs = Math.round(config.connect_timeout_seconds * 1000);
-  const tls = tlsOptions(config);
+  // Mage's `ssl: true` means TLS with the certificate checked, unless ssl_mode says more.
+  const sslMode = config.ssl === true && config.ssl_mode === 'disable' ? 'verify-full' : config.ssl_mode;
+  const tls = tlsOptions({ ...config, ssl_mode: sslMode });
   const options: MongoClientOptions = {
     connectTimeoutMS: timeoutMs,
     serverSelectionTimeoutMS: timeoutMs,
     appName: 'mage-int source-mongodb',
     // Reads go to the primary: a snapshot and the change stream that follows it see one history.
     readPreference: 'primary',
-    ...(tls ? { tls: true, ...tls, ...(config.ssl_mode === 'require' ? { tlsAllowInvalidCertificates: true } : {}) } : {}),
+    ...(tls ? { tls: true, ...tls, ...(sslMode === 'require' ? { tlsAllowInvalidCertificates: true } : {}) } : {}),
   };
   if (config.connection_string) {
     const conflicting = URL_ONLY_CONFLICTS.filter((k) => config[k] !== undefined && !(k === 'host' && config.host === 'localhost'));
@@ -49,6 +51,7 @@ export function clientSettings(config: Config): { url: string; options: MongoCli
         ? {
             auth: { username: config.username, ...(config.password !== undefined ? { password: config.password } : {}) },
             authSource: config.auth_source,
+            ...(config.auth_mechanism ? { authMechanism: config.auth_mechanism } : {}),
           }
         : {}),
       ...(config.replica_set ? { replicaSet: config.replica_set } : {}),

@@ -84,6 +84,13 @@ describe('check', () => {
     }
   });
 
+  it("takes Mage's names for the settings (user, authSource, authMechanism)", async () => {
+    const { username: _u, password: _p, ...rest } = test.config('shop');
+    const mage = { ...rest, user: 'reader', password: 'r', authSource: 'admin', authMechanism: 'SCRAM-SHA-256' } as Config;
+    expect(await check(mage)).toMatchObject({ ok: true });
+    expect(await check({ ...mage, authMechanism: 'SCRAM-SHA-1' } as Config)).toMatchObject({ ok: false });
+  });
+
   it('refuses connection_string together with host settings', async () => {
     const result = await check({ connection_string: 'mongodb://127.0.0.1:1/', username: 'x', database: 'shop' });
     expect(result.ok).toBe(false);
