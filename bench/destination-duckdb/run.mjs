@@ -2,6 +2,7 @@
 // PostgreSQL → DuckDB full-table benchmark of @mage-int/destination-duckdb, run after `npm run build`:
 //
 //   node bench/destination-duckdb/run.mjs [--rows 1000000] [--memory-rows 4000000] [--profile DIR] [--keep] [--setup-only]
+//   node bench/destination-duckdb/run.mjs --compare OTHER/dist/index.js [--rounds 2] [--database NAME]   (A/B)
 //
 // Creates a scratch PostgreSQL database with the 10-column mixed `orders` table of bench/destination-postgres
 // (numeric, float, integer, timestamptz, date, boolean, varchar, text with quotes/newlines/unicode, jsonb), then
@@ -17,7 +18,10 @@
 // Prints time, throughput ratio (baseline time / mage-int time), peak RSS of both sides, and checks that the
 // DuckDB tables hold the source's rows: PostgreSQL's checksum must equal the baseline table's (which holds
 // PostgreSQL's own text), and the baseline table's must equal mage-int's with JSON compared as DuckDB's
-// minified `json()` (mage-int writes JSON without PostgreSQL's spaces). --profile DIR writes a `--cpu-prof`
+// minified `json()` (mage-int writes JSON without PostgreSQL's spaces). --compare FILE is the A/B mode: another build
+// of destination-duckdb (its dist/index.js, e.g. the main branch's built in a scratch copy) and this one run in turns
+// on the same rows, `--rounds` times each, after one baseline; CPU seconds and peak RSS are the comparison that holds
+// on a busy machine. --database NAME reuses a database --setup-only --keep made. --profile DIR writes a `--cpu-prof`
 // profile of the mage-int child there. BENCH_DUCKDB_CONFIG='{"memory_limit":"512MB"}' adds destination settings. Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +45,9 @@ const { values: args } = parseArgs({
     'baseline-child': { type: 'string' },
     path: { type: 'string' },
     records: { type: 'boolean', default: false },
+    compare: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
+    database: { type: 'string' },
   },
 });
 
@@ -74,7 +81,7 @@ if (args['in-process-child']) {
           },
         }
       : postgres;
-    const destination = (await import('@mage-int/destination-duckdb')).default;
+    const destination = (await import(process.env.BENCH_DUCKDB_DESTINATION ?? '@mage-int/destination-duckdb')).default;
     return {
       pipelineId: 'bench-destination-duckdb',
       source,
@@ -89,7 +96,7 @@ if (args['in-process-child']) {
 // ---- the benchmark ----
 requireBuilt(BUILT);
 const rows = Number(args.rows);
-const database = `mage_bench_dduck_${process.pid}`;
+const database = args.database ?? `mage_bench_dduck_${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'mage-bench-dduck-'));
 
 /** Rows `from`..`to` of the mixed table (the generator of bench/destination-postgres). */
@@ -132,8 +139,39 @@ async function duckChecksums(files) {
   return out;
 }
 
+/** A/B: this build and `other` in turns on the same rows; every table's checksum must equal the baseline's. */
+async function compare(other, rounds) {
+  const { baseline, sums } = await measure('ab', undefined, false, true);
+  const runs = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, dist] of [
+      ['new', undefined],
+      ['old', other],
+    ]) {
+      const file = join(work, `${name}-${round}.duckdb`);
+      const env = dist ? { ...process.env, BENCH_DUCKDB_DESTINATION: dist } : process.env;
+      const run = await runChild(import.meta.url, ['--in-process-child', database, '--path', file], { rssDir: work, env });
+      const [load] = (await import('node:os')).loadavg();
+      const sum = (await duckChecksums([[name, file, 'json(payload)']]))[name].sum;
+      rmSync(file, { force: true });
+      runs.push({
+        name,
+        seconds: run.result.seconds,
+        cpuSeconds: run.cpuSeconds,
+        rssMb: run.rssMb,
+        load,
+        match: sum === sums.baselineMinified.sum,
+      });
+      console.log(
+        `[A/B ${round + 1}] ${name}: ${run.result.seconds.toFixed(2)} s, ${run.cpuSeconds.toFixed(1)} s CPU, peak RSS ${run.rssMb.toFixed(0)} MB, ratio ${(baseline.seconds / run.result.seconds).toFixed(2)}x, load ${load.toFixed(1)}, checksum ${sum === sums.baselineMinified.sum ? 'matches' : 'DIFFERS'}`,
+      );
+    }
+  }
+  return { baseline, runs, sums, ok: runs.every((r) => r.match) };
+}
+
 /** Baseline (psql CSV export + DuckDB's COPY) and mage-int in process, on the source as it is now. */
-async function measure(label, profile, withRecordPath) {
+async function measure(label, profile, withRecordPath, baselineOnly = false) {
   const csv = join(work, 'orders.csv');
   const baseFile = join(work, `baseline-${label}.duckdb`);
   const mageFile = join(work, `mage-${label}.duckdb`);
@@ -155,6 +193,14 @@ async function measure(label, profile, withRecordPath) {
   console.log(
     `[${label}] baseline: ${baseline.seconds.toFixed(2)} s (psql CSV export ${exported.seconds.toFixed(2)} s + DuckDB COPY ${loaded.seconds.toFixed(2)} s, ${loaded.cpuSeconds.toFixed(1)} s CPU), DuckDB process peak RSS ${loaded.rssMb.toFixed(0)} MB`,
   );
+  if (baselineOnly) {
+    const sums = await duckChecksums([
+      ['baseline', baseFile, 'payload'],
+      ['baselineMinified', baseFile, 'json(payload)'],
+    ]);
+    rmSync(baseFile, { force: true });
+    return { baseline, sums };
+  }
   const profiling = profile ? ['--cpu-prof', '--cpu-prof-dir', profile] : [];
   const run = await runChild(import.meta.url, ['--in-process-child', database, '--path', mageFile], { rssDir: work, nodeArgs: profiling });
   const { result } = run;
@@ -191,48 +237,64 @@ async function measure(label, profile, withRecordPath) {
 }
 
 try {
-  console.log(`creating ${rows.toLocaleString('en')} rows in ${database} …`);
-  psql('postgres', `CREATE DATABASE ${database}`);
-  psql(database, `CREATE SCHEMA bench_src; ${createMixedTableSql('bench_src.orders')}`);
-  insertRows(1, rows);
+  if (args.database) {
+    console.log(`using ${database} as it is`);
+  } else {
+    console.log(`creating ${rows.toLocaleString('en')} rows in ${database} …`);
+    psql('postgres', `CREATE DATABASE ${database}`);
+    psql(database, `CREATE SCHEMA bench_src; ${createMixedTableSql('bench_src.orders')}`);
+    insertRows(1, rows);
+  }
   if (args['setup-only']) {
     console.log(`created ${database} (kept): run the mage-int child with --in-process-child ${database} --path FILE`);
     rmSync(work, { recursive: true, force: true });
     process.exit(0);
   }
   const sourceSum = psql(database, checksumSql('bench_src.orders', 'payload'));
-  const first = await measure(`${rows / 1e6}M`, args.profile, true);
-  const checks = [first.sums.baseline.sum === sourceSum, first.sums.mage.sum === first.sums.baselineMinified.sum];
-  if (first.sums.mageRecordPath) checks.push(first.sums.mageRecordPath.sum === first.sums.baselineMinified.sum);
-  console.log(`destination types: ${first.sums.mage.types}`);
-  let memory;
-  if (args['memory-rows']) {
-    const more = Number(args['memory-rows']);
-    insertRows(rows + 1, more);
-    const grownSum = psql(database, checksumSql('bench_src.orders', 'payload'));
-    const second = await measure(`${more / 1e6}M`);
-    checks.push(second.sums.baseline.sum === grownSum, second.sums.mage.sum === second.sums.baselineMinified.sum);
-    memory = { rows: more, baseline: second.baseline, inProcess: second.inProcess, growth: second.inProcess.rssMb / first.inProcess.rssMb };
+  if (args.compare) {
+    const ab = await compare(args.compare, Number(args.rounds));
+    const ok = ab.ok && ab.sums.baseline.sum === sourceSum;
+    console.log(JSON.stringify({ rows, compare: args.compare, baseline: ab.baseline, runs: ab.runs, checksumsMatch: ok }));
+    if (!ok) process.exitCode = 1;
+  } else {
+    const first = await measure(`${rows / 1e6}M`, args.profile, true);
+    const checks = [first.sums.baseline.sum === sourceSum, first.sums.mage.sum === first.sums.baselineMinified.sum];
+    if (first.sums.mageRecordPath) checks.push(first.sums.mageRecordPath.sum === first.sums.baselineMinified.sum);
+    console.log(`destination types: ${first.sums.mage.types}`);
+    let memory;
+    if (args['memory-rows']) {
+      const more = Number(args['memory-rows']);
+      insertRows(rows + 1, more);
+      const grownSum = psql(database, checksumSql('bench_src.orders', 'payload'));
+      const second = await measure(`${more / 1e6}M`);
+      checks.push(second.sums.baseline.sum === grownSum, second.sums.mage.sum === second.sums.baselineMinified.sum);
+      memory = {
+        rows: more,
+        baseline: second.baseline,
+        inProcess: second.inProcess,
+        growth: second.inProcess.rssMb / first.inProcess.rssMb,
+      };
+      console.log(
+        `memory ${rows.toLocaleString('en')} → ${more.toLocaleString('en')} rows: ${first.inProcess.rssMb.toFixed(0)} → ${second.inProcess.rssMb.toFixed(0)} MB (${((memory.growth - 1) * 100).toFixed(0)}%)`,
+      );
+    }
+    const ok = checks.every(Boolean);
     console.log(
-      `memory ${rows.toLocaleString('en')} → ${more.toLocaleString('en')} rows: ${first.inProcess.rssMb.toFixed(0)} → ${second.inProcess.rssMb.toFixed(0)} MB (${((memory.growth - 1) * 100).toFixed(0)}%)`,
+      `checksums: ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ source: sourceSum, ...Object.fromEntries(Object.entries(first.sums).map(([k, v]) => [k, v.sum])) })}`,
     );
+    console.log(
+      JSON.stringify({
+        rows,
+        baseline: first.baseline,
+        inProcess: first.inProcess,
+        recordPath: first.recordPath,
+        ...(memory ? { memory } : {}),
+        checksumsMatch: ok,
+      }),
+    );
+    if (!ok) process.exitCode = 1;
   }
-  const ok = checks.every(Boolean);
-  console.log(
-    `checksums: ${ok ? 'all match' : 'MISMATCH'} ${JSON.stringify({ source: sourceSum, ...Object.fromEntries(Object.entries(first.sums).map(([k, v]) => [k, v.sum])) })}`,
-  );
-  console.log(
-    JSON.stringify({
-      rows,
-      baseline: first.baseline,
-      inProcess: first.inProcess,
-      recordPath: first.recordPath,
-      ...(memory ? { memory } : {}),
-      checksumsMatch: ok,
-    }),
-  );
-  if (!ok) process.exitCode = 1;
 } finally {
   rmSync(work, { recursive: true, force: true });
-  if (!args.keep) psql('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  if (!args.keep && !args.database) psql('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }

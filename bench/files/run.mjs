@@ -3,6 +3,7 @@
 //
 //   node bench/files/run.mjs [--rows 1000000] [--keep]
 //   node bench/files/run.mjs --memory [--rows 1000000] [--memory-rows 10000000]   (10M rows: a ~1 GB CSV)
+//   node bench/files/run.mjs --compare OTHER/dist/index.js [--rounds 2] [--rows 1000000]   (A/B of destination-duckdb)
 //
 // Writes a CSV file of `rows` rows (id, a decimal amount, a double, an integer, a timestamptz, a date, a boolean, a
 // short code, text with quotes, commas and newlines) and the same rows as Parquet (DuckDB's COPY), then measures in
@@ -13,10 +14,11 @@
 // --memory: source-files alone reads the CSV (gzip-free, ~100 bytes a row) of `rows` and then `memory-rows` rows into
 // a consumer that drops the records, each in a child process: peak RSS must stay flat as the file grows.
 // Prints time, CPU seconds (the steadier figure on a busy machine), throughput ratio (baseline time / mage-int time),
-// peak RSS, and checks count and sums of the tables.
+// peak RSS, and checks count and sums of the tables. --compare FILE: after each baseline, this build of
+// destination-duckdb and another (its dist/index.js) load the same file in turns, `--rounds` times each.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +33,8 @@ const { values: args } = parseArgs({
     child: { type: 'string' },
     file: { type: 'string' },
     db: { type: 'string' },
+    compare: { type: 'string' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 
@@ -82,7 +86,8 @@ if (args.child) {
         }
       },
     };
-    const destination = (await import(join(ROOT, 'connectors/destination-duckdb/dist/index.js'))).default;
+    const destination = (await import(process.env.BENCH_DUCKDB_DESTINATION ?? join(ROOT, 'connectors/destination-duckdb/dist/index.js')))
+      .default;
     const dir = join(args.file, '..');
     const name = args.file.slice(dir.length + 1);
     await runPipeline({
@@ -103,10 +108,11 @@ if (args.child) {
   process.exit(0);
 }
 
-function child(mode, file, db) {
+function child(mode, file, db, destination) {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--db', db], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: destination ? { ...process.env, BENCH_DUCKDB_DESTINATION: destination } : process.env,
     });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
@@ -170,6 +176,25 @@ leaves' ELSE 'note ' || (i % 5000) END AS note FROM range(1, ${rows} + 1) r(i)`)
     const baseDb = join(dir, `base-${format}.duckdb`);
     const mageDb = join(dir, `mage-${format}.duckdb`);
     const base = await child(baselineMode, file, baseDb);
+    if (args.compare) {
+      const expected = await check(baseDb);
+      console.log(`${format}: DuckDB ${baselineMode} ${base.seconds.toFixed(2)} s, ${base.cpu.toFixed(1)} s CPU (${base.rssMB} MB)`);
+      for (let round = 1; round <= Number(args.rounds); round++) {
+        for (const [name, destination] of [
+          ['new', undefined],
+          ['old', args.compare],
+        ]) {
+          const db = join(dir, `${name}-${format}-${round}.duckdb`);
+          const run = await child('mage-int', file, db, destination);
+          const same = (await check(db)) === expected;
+          console.log(
+            `  [A/B ${round}] ${name}: ${run.seconds.toFixed(2)} s, ${run.cpu.toFixed(1)} s CPU, ${run.rssMB} MB, ratio ${(base.seconds / run.seconds).toFixed(2)}×, load ${loadavg()[0].toFixed(1)}, checksums ${same ? 'equal' : 'DIFFER'}`,
+          );
+          rmSync(db, { force: true });
+        }
+      }
+      continue;
+    }
     const mage = await child('mage-int', file, mageDb);
     const same = (await check(baseDb)) === (await check(mageDb));
     console.log(

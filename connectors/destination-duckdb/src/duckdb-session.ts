@@ -141,11 +141,12 @@ export class DuckDBSession implements DestinationSession {
     records: readonly RecordData[],
     context: RecordContext,
   ): Promise<boolean> {
-    const file = await this.nativeFile(loader);
-    let outcome = await loader.holdNative(native, records, context, file);
-    if (outcome === 'full') {
-      await this.settleNative(loader);
-      outcome = await loader.holdNative(native, records, context, file);
+    const dir = await this.nativeDir();
+    let outcome = await loader.holdNative(native, records, context, dir);
+    if (outcome === 'full' || outcome === 'next') {
+      // `next`: the full chunk goes in the background while this batch starts the next one.
+      await this.settleNative(loader, outcome === 'full');
+      outcome = await loader.holdNative(native, records, context, dir);
     }
     return outcome === 'held';
   }
@@ -154,8 +155,8 @@ export class DuckDBSession implements DestinationSession {
    * Inserts the native rows a stream holds; batches DuckDB refuses are staged from their records. A table change
    * they need commits inside this session only: the writer releases no STATE until its own commit, after them all.
    */
-  private async settleNative(loader: StreamLoader): Promise<void> {
-    const refused = await loader.insertNative();
+  private async settleNative(loader: StreamLoader, wait = true): Promise<void> {
+    const refused = await loader.insertNative(wait);
     for (const batch of refused ?? []) await this.stageRecords(loader, batch.records, batch.context, () => this.mergeStaged());
   }
 
@@ -182,23 +183,25 @@ export class DuckDBSession implements DestinationSession {
   private async mergeStaged(extra: string[] = []): Promise<void> {
     for (const loader of this.streams.values()) if (loader.holdsNative) await this.settleNative(loader);
     const dirty = [...this.streams.values()].filter((s) => s.rows > 0);
-    if (dirty.length === 0 && extra.length === 0) return;
+    if (dirty.length === 0 && extra.length === 0 && !this.session.inWindow) return;
     const started = Date.now();
-    for (const loader of dirty) loader.closeAppender();
+    for (const loader of dirty) await loader.closeAppender();
+    // Rows loaded straight into their tables since the last commit are in the same transaction.
     await this.session.transaction(async () => {
       for (const loader of dirty) for (const sql of await loader.mergeStatements()) await this.session.run(sql);
       for (const sql of extra) await this.session.run(sql);
     });
-    const rows = dirty.reduce((sum, s) => sum + s.rows, 0);
-    for (const loader of dirty) loader.committed();
+    const touched = [...this.streams.values()].filter((s) => s.rows > 0 || s.directRows > 0);
+    const rows = touched.reduce((sum, s) => sum + s.rows + s.directRows, 0);
+    for (const loader of touched) loader.committed(loader.rows > 0);
     this.committedRows += rows;
-    this.control.logger.debug(`committed ${rows} records`, { streams: dirty.map((s) => s.stream), ms: Date.now() - started });
+    this.control.logger.debug(`committed ${rows} records`, { streams: touched.map((s) => s.stream), ms: Date.now() - started });
   }
 
-  /** The file a stream's native rows pass through on their way to DuckDB's reader (in a temp dir of this load). */
-  private async nativeFile(loader: StreamLoader): Promise<string> {
+  /** The directory native rows pass through on their way to DuckDB's reader (a temp dir of this load). */
+  private async nativeDir(): Promise<string> {
     this.tempDir ??= await mkdtemp(join(tmpdir(), 'mage-duckdb-'));
-    return join(this.tempDir, `${loader.table}.tsv`);
+    return this.tempDir;
   }
 
   private async removeTempDir(): Promise<void> {

@@ -30,13 +30,15 @@ export class NativeChunk {
   private handle?: FileHandle;
 
   constructor(
-    /** The INSERT's SELECT (reading `file`); batches share a chunk only when they load with the same one. */
-    readonly select: string,
+    /** The INSERT (reading `file`); batches share a chunk only when they load with the same one. */
+    readonly statement: string,
     readonly file: string,
     /** The staging sequence number of every row in the chunk. */
     readonly sequence: number,
     /** The keys of the chunk's rows (a key may be in a chunk once: its rows share one sequence number). */
     readonly keys: Set<unknown>,
+    /** The rows go straight into the table (inside the commit's transaction), not into the staging table. */
+    readonly direct = false,
   ) {}
 
   /** Appends a batch's rows to the file; with `decode`, its records are not kept (they are decoded from the file if needed). */

@@ -41,8 +41,24 @@ async function makeDirectory(directory: string): Promise<void> {
   });
 }
 
+/**
+ * The transaction direct loads run in (rows inserted straight into their tables since the last commit). DuckDB has
+ * no savepoints and a failed statement aborts its transaction, so while the window holds only statements that can
+ * run again (`replay`), a refused one is rolled back and the others are run again; any other statement in it
+ * (DDL, staging, an appender's rows) makes it unreplayable, and a statement that may be refused then commits it first.
+ */
+interface Window {
+  replay: string[] | undefined;
+  /** Run once the window ends (committed or rolled back for good): removes the files its statements read. */
+  ended: (() => Promise<void>)[];
+}
+
 /** One connection to a DuckDB database: statements, queries, transactions and appenders. */
 export class Session {
+  private window?: Window;
+  /** A statement running while JavaScript goes on (`background`): every other call waits for it first. */
+  private inflight?: Promise<unknown>;
+
   private constructor(
     readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
@@ -59,18 +75,117 @@ export class Session {
   }
 
   async run(sql: string): Promise<number> {
+    await this.idle();
+    this.taint();
     const result = await this.connection.run(sql);
     return result.rowsChanged;
   }
 
+  /** True while direct loads wait for the commit. */
+  get inWindow(): boolean {
+    return this.window !== undefined;
+  }
+
+  /**
+   * Runs a statement DuckDB may refuse (a value its reader cannot take). With `window` it joins the transaction of
+   * direct loads, opening it; with `replay` too, it can run again after a refusal (it reads files that stay until
+   * `ended` runs). Without either it runs outside a transaction, or inside a window of replayable statements only
+   * (an unreplayable window is committed first). A refusal leaves everything else as it was: the window is rolled
+   * back and its replayable statements run again (the refused statement's files are the caller's again).
+   */
+  async attempt(sql: string, options: AttemptOptions = {}): Promise<number> {
+    await this.idle();
+    return this.attemptNow(sql, options);
+  }
+
+  /**
+   * `attempt` without waiting for it: DuckDB runs the statement on its threads while JavaScript goes on (the next
+   * chunk of rows is written meanwhile). The promise settles with its outcome; the session's next call waits for it.
+   */
+  background(sql: string, options: AttemptOptions = {}): Promise<number> {
+    // After the statement before it (whose outcome is its caller's), not after itself.
+    const done = (this.inflight ?? Promise.resolve()).then(() => this.attemptNow(sql, options));
+    this.inflight = done.catch(() => undefined);
+    return done;
+  }
+
+  /** Waits for the statement running in the background, if any (its outcome is its caller's). */
+  async idle(): Promise<void> {
+    while (this.inflight) {
+      const inflight = this.inflight;
+      await inflight;
+      if (this.inflight === inflight) this.inflight = undefined;
+    }
+  }
+
+  private async attemptNow(sql: string, options: AttemptOptions): Promise<number> {
+    const { replay: replayable = false, ended } = options;
+    if (this.window && this.window.replay === undefined) await this.endWindowNow(true);
+    if (!this.window && (options.window || replayable)) {
+      await this.connection.run('BEGIN TRANSACTION');
+      this.window = { replay: [], ended: [] };
+    }
+    const window = this.window;
+    try {
+      const result = await this.connection.run(sql);
+      if (window && replayable) {
+        window.replay?.push(sql);
+        if (ended) window.ended.push(ended);
+      } else if (window) window.replay = undefined;
+      return result.rowsChanged;
+    } catch (error) {
+      if (!window) throw error;
+      await this.connection.run('ROLLBACK').catch(() => undefined);
+      this.window = undefined;
+      const replay = window.replay ?? [];
+      if (replay.length > 0) {
+        await this.connection.run('BEGIN TRANSACTION');
+        this.window = { replay: [], ended: window.ended };
+        for (const statement of replay) {
+          await this.connection.run(statement);
+          this.window.replay?.push(statement);
+        }
+      } else {
+        await runAll(window.ended);
+      }
+      throw error;
+    }
+  }
+
+  /** Ends the window of direct loads: commits it (`commit`) or rolls it back. */
+  async endWindow(commit: boolean): Promise<void> {
+    await this.idle();
+    await this.endWindowNow(commit);
+  }
+
+  private async endWindowNow(commit: boolean): Promise<void> {
+    const window = this.window;
+    if (!window) return;
+    this.window = undefined;
+    try {
+      await this.connection.run(commit ? 'COMMIT' : 'ROLLBACK');
+    } finally {
+      await runAll(window.ended);
+    }
+  }
+
+  /** A statement other than a replayable one joins the window: it cannot be run again after a refusal. */
+  private taint(): void {
+    if (this.window) this.window.replay = undefined;
+  }
+
   async rows(sql: string): Promise<Record<string, Json>[]> {
+    await this.idle();
     const reader = await this.connection.runAndReadAll(sql);
     return reader.getRowObjectsJson();
   }
 
-  /** Runs `fn` in one transaction: all of it commits, or none of it. */
+  /** Runs `fn` in one transaction (the window of direct loads, when open): all of it commits, or none of it. */
   async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.connection.run('BEGIN TRANSACTION');
+    await this.idle();
+    const window = this.window;
+    this.window = undefined;
+    if (!window) await this.connection.run('BEGIN TRANSACTION');
     try {
       const result = await fn();
       await this.connection.run('COMMIT');
@@ -78,20 +193,47 @@ export class Session {
     } catch (error) {
       await this.connection.run('ROLLBACK').catch(() => undefined);
       throw error;
+    } finally {
+      if (window) await runAll(window.ended);
     }
   }
 
-  appender(table: string, schema: string, catalog?: string): Promise<DuckDBAppender> {
+  async appender(table: string, schema: string, catalog?: string): Promise<DuckDBAppender> {
+    await this.idle();
+    this.taint();
     return this.connection.createAppender(table, schema, catalog);
+  }
+
+  /** Flushes and closes an appender (its rows join the window of direct loads, when open). */
+  async closeAppender(appender: DuckDBAppender): Promise<void> {
+    await this.idle();
+    this.taint();
+    appender.closeSync();
   }
 
   /** Closes the connection; with `checkpoint`, first folds the write-ahead log into the database file. */
   async close(checkpoint = false): Promise<void> {
     try {
+      await this.idle();
+      // Direct loads not committed by now belong to a failed load.
+      await this.endWindowNow(false);
       if (checkpoint) await this.connection.run('CHECKPOINT');
     } finally {
       this.connection.closeSync();
       if (this.ownsInstance) this.instance.closeSync();
     }
   }
+}
+
+interface AttemptOptions {
+  /** Join (or open) the transaction of direct loads. */
+  window?: boolean;
+  /** The statement can run again after a refusal in the same window (implies `window`). */
+  replay?: boolean;
+  /** Runs once the window ends (a replayable statement's files). */
+  ended?: () => Promise<void>;
+}
+
+async function runAll(tasks: readonly (() => Promise<void>)[]): Promise<void> {
+  for (const task of tasks) await task();
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import {
   ConnectorError,
@@ -70,6 +71,11 @@ const NATIVE_CHUNK_BYTES = 2 * 1024 * 1024;
  * and a few large statements cost DuckDB much less than many small ones. A commit inserts the chunk anyway.
  */
 const DECODABLE_CHUNK_BYTES = 256 * 1024 * 1024;
+/**
+ * Decodable rows going straight into the table: DuckDB inserts a chunk in the background while the next one is
+ * written, so chunks are a fraction of a commit (the last one of a commit is inserted while the source waits).
+ */
+const DIRECT_CHUNK_BYTES = 8 * 1024 * 1024;
 
 /** A change the table needs before a record can be staged. */
 export type TableChange = { kind: 'widen'; column: string; field: string; to: DuckType } | { kind: 'metadata'; name: MetadataColumn };
@@ -116,8 +122,21 @@ export class StreamLoader {
   private stageReady = false;
   /** Native rows waiting for DuckDB's reader. */
   private chunk?: NativeChunk;
+  /** The chunk DuckDB is inserting (in the background, while the next one is written). */
+  private inflight?: { chunk: NativeChunk; done: Promise<number> };
+  /** Chunk files made so far (each chunk has a file of its own: a direct load's file stays until the commit). */
+  private chunkFiles = 0;
   private recordIndex = 0;
+  /** The table held no row when this run first saw it (or the run created it). */
+  private emptyAtStart = false;
+  /** A keyed stream met a key not above the last one loaded straight into the table: it stages for the rest of the run. */
+  private conflicted = false;
+  /** The last key loaded straight into the table in this run (keys must rise for that). */
+  private lastKey: unknown;
+  /** Rows staged since the last commit (merged by it). */
   rows = 0;
+  /** Rows loaded straight into the table since the last commit (inside the transaction the commit ends). */
+  directRows = 0;
   bytes = 0;
 
   constructor(
@@ -143,8 +162,46 @@ export class StreamLoader {
     const properties = Object.keys(info.schema.properties ?? {});
     if (this.options.addMetadataColumns) for (const name of METADATA_COLUMNS) this.metadata.add(name);
     for (const field of properties) if (isMetadataColumn(field)) this.metadata.add(field);
-    await this.syncTable();
+    const first = this.columns === undefined;
+    await this.syncTable(first);
     this.keyColumns = this.keyProperties.map((key) => this.fieldColumns.get(key) ?? key);
+  }
+
+  /**
+   * True when rows may go straight into the table inside the commit's transaction instead of through the staging
+   * table and a merge: always for appends (what the merge would do), and for upserts and ignores of a single key
+   * while the table held nothing before this run, no row of the stream is staged since the last commit, and every
+   * key loaded so far rose (so none can be in the table yet). Deletes never load this way (native rows and BATCH
+   * files carrying `_sdc_deleted_at` take the records).
+   */
+  private directLoad(): boolean {
+    if (this.keyProperties.length === 0 || this.method === 'append') return true;
+    if (this.method !== 'upsert' && this.method !== 'ignore') return false;
+    return this.emptyAtStart && !this.conflicted && this.rows === 0 && this.keyProperties.length === 1;
+  }
+
+  /**
+   * For a keyed direct load: the batch's last key when its keys rise above every key loaded straight into the table
+   * so far (a key that is no number, bigint or string, or missing, does not rise); undefined otherwise.
+   */
+  private risingKeys(records: readonly RecordData[]): { last: unknown } | undefined {
+    const key = this.keyProperties[0] as string;
+    let last = this.lastKey;
+    for (const record of records) {
+      const value = record[key];
+      const kind = typeof value;
+      if (value === null || (kind !== 'number' && kind !== 'bigint' && kind !== 'string')) return undefined;
+      if (last !== undefined && !(typeof last === kind && (value as number) > (last as number))) return undefined;
+      last = value;
+    }
+    return { last };
+  }
+
+  /** The columns a direct load fills: the staged ones, and `_sdc_batched_at` (the commit's `now()`). */
+  private directColumns(): { columns: string; extra: string[] } {
+    const batchedAt = this.metadata.has(BATCHED_AT) ? this.columns?.get(BATCHED_AT)?.name : undefined;
+    const names = [...this.staged.map((c) => c.column), ...(batchedAt ? [batchedAt] : [])];
+    return { columns: names.map((n) => this.dialect.quoteIdentifier(n)).join(', '), extra: batchedAt ? ['now()'] : [] };
   }
 
   /** Makes sure the table exists with the metadata columns ACTIVATE_VERSION needs. Nothing may be staged. */
@@ -203,14 +260,15 @@ export class StreamLoader {
    * `refused` when they cannot load exactly as the records would (a type pair without an exact text form, a
    * table change the records need first, a key missing or repeated within the batch, years BC): the caller
    * stages the records. `full` when the open chunk must be inserted first (it holds one of the batch's keys,
-   * loads with other values, or is big enough).
+   * loads with other values, or is big enough); `next` when a full chunk going straight into the table may be
+   * inserted while the batch starts the next one.
    */
   async holdNative(
     native: NativeRows,
     records: readonly RecordData[],
     context: RecordContext,
-    file: string,
-  ): Promise<'held' | 'refused' | 'full'> {
+    dir: string,
+  ): Promise<'held' | 'refused' | 'full' | 'next'> {
     if (records.length === 0 || this.options.nulCharacters !== 'keep' || native.fields.includes(DELETED_AT)) return 'refused';
     if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return 'refused';
     const plan = nativePlan(
@@ -218,19 +276,48 @@ export class StreamLoader {
       this.staged.map((c) => ({ field: c.field, type: c.writer.type, constant: c.constant?.(context) })),
     );
     if (!plan || (plan.hasDates && hasEraSuffix(native.data))) return 'refused';
-    const select = nativeSelect(plan, file, [`${this.chunk?.sequence ?? this.rows}::BIGINT`]);
-    const chunk = this.chunk;
-    if (chunk) {
-      const limit = chunk.decodable && native.decode ? DECODABLE_CHUNK_BYTES : NATIVE_CHUNK_BYTES;
-      if (chunk.select !== select || chunk.bytes + native.data.length > limit) return 'full';
+    const keyed = this.keyProperties.length > 0 && this.method !== 'append';
+    let rising: { last: unknown } | undefined;
+    let direct = this.directLoad();
+    if (direct && keyed) {
+      rising = this.risingKeys(records);
+      if (!rising) {
+        this.conflicted = true;
+        direct = false;
+        this.options.logger.debug(`stream "${this.stream}": a key did not rise; staging and merging into ${this.target} from now on`);
+      }
     }
+    const chunk = this.chunk;
+    const file = chunk?.file ?? join(dir, `${this.table}.${this.chunkFiles}.tsv`);
+    let statement: string;
+    if (direct) {
+      const { columns, extra } = this.directColumns();
+      statement = `INSERT INTO ${this.target} (${columns}) ${nativeSelect(plan, file, extra)}`;
+    } else {
+      const select = nativeSelect(plan, file, [`${chunk?.sequence ?? this.rows}::BIGINT`]);
+      statement = `INSERT INTO ${this.dialect.stagingName(this.stageRef)} ${select}`;
+    }
+    if (chunk) {
+      const limit = !(chunk.decodable && native.decode) ? NATIVE_CHUNK_BYTES : chunk.direct ? DIRECT_CHUNK_BYTES : DECODABLE_CHUNK_BYTES;
+      // A different statement waits for the chunk (a refused chunk's records must be staged before later rows);
+      // a full direct chunk of the same one is inserted while the next fills.
+      if (chunk.statement !== statement) return 'full';
+      if (chunk.bytes + native.data.length > limit) return chunk.direct ? 'next' : 'full';
+    }
+    // Direct keyed rows rise (distinct by that); staged ones may hold a key once per chunk.
     const keys = chunk?.keys ?? new Set<unknown>();
-    const taken = this.takeKeys(records, keys);
-    if (taken !== 'held') return taken;
-    this.chunk ??= new NativeChunk(select, file, this.rows, keys);
+    if (!direct) {
+      const taken = this.takeKeys(records, keys);
+      if (taken !== 'held') return taken;
+    } else if (rising) this.lastKey = rising.last;
+    if (!this.chunk) {
+      this.chunk = new NativeChunk(statement, file, this.rows, keys, direct);
+      this.chunkFiles++;
+    }
     await this.chunk.add(native.data, records, context, native.decode);
     this.recordIndex += records.length;
-    this.rows += records.length;
+    if (direct) this.directRows += records.length;
+    else this.rows += records.length;
     this.bytes += native.data.length;
     return 'held';
   }
@@ -285,15 +372,23 @@ export class StreamLoader {
     }
     // Keyed rows keep their file order (the merge keeps a key's last row); one file, so file_row_number is that order.
     const keyed = this.keyProperties.length > 0;
-    expressions.push(keyed ? `${this.rows}::BIGINT + file_row_number` : `${this.rows}::BIGINT`);
-    await this.ensureStage();
+    // Appends go straight into the table, inside the commit's transaction (keyed files take the merge).
+    const direct = (!keyed || this.method === 'append') && this.directLoad();
+    let statement: string;
+    if (direct) {
+      const { columns, extra } = this.directColumns();
+      statement = `INSERT INTO ${this.target} (${columns}) SELECT ${[...expressions, ...extra].join(', ')} FROM read_parquet(${files})`;
+    } else {
+      expressions.push(keyed ? `${this.rows}::BIGINT + file_row_number` : `${this.rows}::BIGINT`);
+      await this.ensureStage();
+      statement = `INSERT INTO ${this.dialect.stagingName(this.stageRef)} SELECT ${expressions.join(', ')} FROM read_parquet(${files}${keyed ? ', file_row_number = true' : ''})`;
+    }
     // Rows the appender holds came first.
-    this.closeAppender();
+    await this.closeAppender();
     let count: number;
     try {
-      count = await this.session.run(
-        `INSERT INTO ${this.dialect.stagingName(this.stageRef)} SELECT ${expressions.join(', ')} FROM read_parquet(${files}${keyed ? ', file_row_number = true' : ''})`,
-      );
+      // The files go once this returns: a direct load of them cannot run again (DuckDB commits the window before the next refusable statement).
+      count = await this.session.attempt(statement, { window: direct });
     } catch (error) {
       if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
       this.options.logger.debug('DuckDB refused a value of the BATCH files; staging their records', {
@@ -303,30 +398,53 @@ export class StreamLoader {
       return 'refused';
     }
     this.recordIndex += count;
-    this.rows += count;
+    if (direct) this.directRows += count;
+    else this.rows += count;
     this.bytes += bytes;
     return 'loaded';
   }
 
-  /** True while native rows wait in a chunk file. */
+  /** True while native rows wait in a chunk file or DuckDB is inserting a chunk. */
   get holdsNative(): boolean {
-    return this.chunk !== undefined;
+    return this.chunk !== undefined || this.inflight !== undefined;
   }
 
   /**
-   * Inserts the chunk of native rows into the staging table. Returns the batches DuckDB refused (a value it
-   * cannot read exactly; nothing of them is staged), whose records the caller stages instead.
+   * Inserts the chunk of native rows (into the table or the staging table). Returns the batches DuckDB refused (a
+   * value it cannot read exactly; nothing of them is loaded), whose records the caller stages instead. With `wait`
+   * false, a chunk going straight into the table is inserted in the background (DuckDB's threads) while the next one
+   * is written, after the one before it finished: the batches refused are then those of the one before.
    */
-  async insertNative(): Promise<HeldBatch[] | undefined> {
+  async insertNative(wait = true): Promise<HeldBatch[] | undefined> {
+    const refused = await this.settleInflight();
     const chunk = this.chunk;
-    if (!chunk) return undefined;
+    if (!chunk) return refused;
     this.chunk = undefined;
+    await chunk.close();
+    if (!chunk.direct) await this.ensureStage();
+    // Rows the appender holds came first.
+    await this.closeAppender();
+    // A direct chunk's file stays until the commit ends its transaction (DuckDB reads it again if a later chunk is refused).
+    const done = this.session[wait ? 'attempt' : 'background'](
+      chunk.statement,
+      chunk.direct ? { replay: true, ended: () => chunk.discard() } : {},
+    );
+    this.inflight = { chunk, done };
+    if (!wait) return refused;
+    const now = await this.settleInflight();
+    return refused || now ? [...(refused ?? []), ...(now ?? [])] : undefined;
+  }
+
+  /** Waits for the chunk DuckDB is inserting; returns its batches when DuckDB refused them. */
+  private async settleInflight(): Promise<HeldBatch[] | undefined> {
+    const inflight = this.inflight;
+    if (!inflight) return undefined;
+    this.inflight = undefined;
+    const { chunk, done } = inflight;
+    let keep = false;
     try {
-      await chunk.close();
-      await this.ensureStage();
-      // Rows the appender holds came first.
-      this.closeAppender();
-      await this.session.run(`INSERT INTO ${this.dialect.stagingName(this.stageRef)} ${chunk.select}`);
+      await done;
+      keep = chunk.direct;
       return undefined;
     } catch (error) {
       if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
@@ -335,11 +453,12 @@ export class StreamLoader {
         error: (error as Error).message,
       });
       this.recordIndex -= chunk.rows;
-      this.rows -= chunk.rows;
+      if (chunk.direct) this.directRows -= chunk.rows;
+      else this.rows -= chunk.rows;
       this.bytes -= chunk.bytes;
       return await chunk.batches();
     } finally {
-      await chunk.discard();
+      if (!keep) await chunk.discard();
     }
   }
 
@@ -408,9 +527,10 @@ export class StreamLoader {
   }
 
   /** Flushes the appender; call before merging. */
-  closeAppender(): void {
-    this.appender?.closeSync();
+  async closeAppender(): Promise<void> {
+    const appender = this.appender;
     this.appender = undefined;
+    if (appender) await this.session.closeAppender(appender);
   }
 
   /** The statements (run inside the batch's transaction) that merge the staged rows and drop the staging table. */
@@ -465,10 +585,11 @@ export class StreamLoader {
     return row?.['distinct_keys'] === true;
   }
 
-  /** Resets the batch counters once the batch committed. */
-  committed(): void {
-    this.stageReady = false;
+  /** Resets the batch counters once the batch committed (`merged`: its staging table was merged and dropped). */
+  committed(merged: boolean): void {
+    if (merged) this.stageReady = false;
     this.rows = 0;
+    this.directRows = 0;
     this.bytes = 0;
   }
 
@@ -498,8 +619,13 @@ export class StreamLoader {
   }
 
   /** Brings the table in line with the schema and active metadata columns, then rebuilds the staging layout. */
-  private async syncTable(): Promise<void> {
+  private async syncTable(first = false): Promise<void> {
     this.columns ??= await this.readColumns();
+    // Whether keyed rows may load straight into the table: it must hold nothing yet (a table this run creates does not).
+    if (first && this.columns.size > 0 && this.keyProperties.length > 0 && (this.method === 'upsert' || this.method === 'ignore')) {
+      const [row] = await this.session.rows(`SELECT NOT EXISTS (SELECT 1 FROM ${this.target}) AS empty`);
+      this.emptyAtStart = row?.['empty'] === true;
+    } else if (first) this.emptyAtStart = this.columns.size === 0;
     // Metadata columns a table already has keep being filled (a revived row must lose its _sdc_deleted_at).
     for (const name of METADATA_COLUMNS) if (this.columns.has(name)) this.metadata.add(name);
     const wanted = this.wantedColumns();
@@ -585,7 +711,9 @@ export class StreamLoader {
   /** The staging layout: every wanted column except `_sdc_batched_at` (set at merge), typed as in the table. */
   private buildStaged(): void {
     if (this.rows > 0) throw new Error(`internal: ${this.target} changed layout with ${this.rows} rows staged`);
-    this.closeAppender();
+    // Nothing is staged, and nothing runs in the background between commits.
+    this.appender?.closeSync();
+    this.appender = undefined;
     this.stageReady = false;
     const staged: StagedColumn[] = [];
     for (const [field, column] of this.fieldColumns) {

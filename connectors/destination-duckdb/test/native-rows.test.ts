@@ -218,6 +218,34 @@ describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
     ]);
   });
 
+  test('a chunk refused after others went straight into the new table leaves them loaded: they run again, then its records load', async () => {
+    const path = tmp.db('replayed');
+    const base = rows[1] as Row;
+    const row = (id: number, amount: string | number = '1.00'): Row => {
+      const note = `n${id} `.padEnd(1000, 'x');
+      return {
+        record: { ...base.record, id, qty: 1, amount: typeof amount === 'number' ? amount : new Decimal(amount), note },
+        text: base.text
+          .replace(/^2\t\\N\t\\N\t\\N/, `${id}\t${typeof amount === 'number' ? 'NaN' : amount}\t\\N\t1`)
+          .replace(/\t\\N(\t[^\t]*\t[^\t]*\t[^\t]*)$/, `\t${note}$1`),
+      };
+    };
+    // Batches of ~1 MB in 2 MB chunks: the first two chunks load into the table the run creates, inside the commit's
+    // transaction; the third holds a NaN DuckDB refuses, which aborts that transaction, so the first two run again.
+    const batches = [0, 1, 2, 3, 4, 5].map((b) =>
+      batch(Array.from({ length: 1000 }, (_, i) => (b === 4 && i === 500 ? row(b * 1000 + i + 1, Number.NaN) : row(b * 1000 + i + 1)))),
+    );
+    const states = await load({ path }, [ordersSchema, ...batches, state('done')]);
+    expect(states.map((s) => s.value)).toEqual(['done']);
+    expect(
+      await query(
+        path,
+        'SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, min(id)::INTEGER AS lo, max(id)::INTEGER AS hi FROM orders',
+      ),
+    ).toEqual([{ n: 6000, ids: 6000, lo: 1, hi: 6000 }]);
+    expect(await query(path, "SELECT id, amount FROM orders WHERE amount <> '1.00'")).toEqual([{ id: '4501', amount: 'NaN' }]);
+  });
+
   test('a refused chunk of rows the source can decode again is read back from the file: each batch from its own bytes, in order', async () => {
     const path = tmp.db('decoded');
     const base = rows[1] as Row;
