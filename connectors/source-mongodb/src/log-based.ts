@@ -191,7 +191,7 @@ function changeRecord(stream: LogStream, event: ChangeStreamDocument): RecordDat
  * STATE whose `resume_token` resumes right after the last event in it. The runner saves a STATE only once the
  * destination committed everything before it, so the saved token never runs ahead of the destination. Without
  * follow it stops once it has passed `end` (the cluster time when the streaming began) or the server has nothing
- * more; with follow it returns after every idle wait so the caller can go round the streams.
+ * more; with follow it returns after every idle wait and every full batch so the caller can go round the streams.
  */
 async function* readChanges(
   config: Config,
@@ -253,7 +253,10 @@ async function* readChanges(
       }
       const record = changeRecord(stream, event);
       if (record) records.push(record);
-      if (records.length >= config.batch_size) yield* flush();
+      if (records.length >= config.batch_size) {
+        yield* flush();
+        if (options.end === undefined) return changes; // follow: a busy stream lets the others have their turn
+      }
       const at = (event as { clusterTime?: Timestamp }).clusterTime;
       if (options.end && at instanceof Timestamp && compareTimestamps(at, options.end) >= 0) {
         passedEnd = true;
