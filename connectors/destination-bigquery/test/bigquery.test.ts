@@ -99,4 +99,23 @@ describe('destination-bigquery against the BigQuery stand-in', () => {
     await load({ ...config, lower_case: false } as Config, [...mixed('Kept'), record('Kept', { Id: 1, AccountName: 'Acme Inc' })]);
     expect(await standIn.rows(config.dataset, 'Kept')).toEqual([{ Id: '1', AccountName: 'Acme Inc' }]);
   });
+
+  it("Mage's truncate_table_before_full_table_sync: a second FULL_TABLE sync leaves only its own rows", async () => {
+    const sync = (stream: string, version: number, ids: number[]): SourceMessage[] => [
+      schema(stream, { id: { type: 'integer' } }),
+      { type: 'ACTIVATE_VERSION', stream, version },
+      ...ids.map((id): SourceMessage => ({ type: 'RECORD', stream, record: { id }, version })),
+      { type: 'ACTIVATE_VERSION', stream, version },
+    ];
+    const truncating = { ...config, truncate_table_before_full_table_sync: true } as Config;
+    await load(truncating, sync('truncated', 1, [1, 2, 3]));
+    await load(truncating, sync('truncated', 2, [1, 3]));
+    expect((await standIn.rows(config.dataset, 'truncated')).map((r) => r['id']).sort()).toEqual(['1', '3']);
+    // without it the row gone from the source stays, marked deleted
+    await load(config, sync('versions_kept', 1, [1, 2, 3]));
+    await load(config, sync('versions_kept', 2, [1, 3]));
+    const kept = await standIn.rows(config.dataset, 'versions_kept');
+    expect(kept.map((r) => r['id']).sort()).toEqual(['1', '2', '3']);
+    expect(kept.find((r) => r['id'] === '2')?.['_sdc_deleted_at']).not.toBeNull();
+  });
 });

@@ -115,6 +115,11 @@ export interface SqlSessionOptions {
   table?: string;
   /** Mage's `skip_schema_creation`: never run CREATE SCHEMA; the schema must exist. */
   skipSchemaCreation?: boolean;
+  /**
+   * Mage's `truncate_table_before_full_table_sync`: a FULL_TABLE sync leaves only its own rows — rows of older
+   * versions are deleted at ACTIVATE_VERSION (after the sync, not before it) even without hardDelete.
+   */
+  removeOldVersions?: boolean;
 }
 
 /** The settings a SQL destination's resolved config gives its session (the shared names of core/destination-settings.json). */
@@ -125,6 +130,7 @@ export interface SqlSessionSettings {
   table_prefix?: string;
   table?: string | null;
   skip_schema_creation?: boolean;
+  truncate_table_before_full_table_sync?: boolean;
 }
 
 /** SqlSessionOptions from a resolved destination config, for tables in `schema`. */
@@ -137,6 +143,7 @@ export function sqlSessionOptions(config: SqlSessionSettings, schema: string): S
     ...(config.table_prefix !== undefined ? { tablePrefix: config.table_prefix } : {}),
     ...(config.table ? { table: config.table } : {}),
     ...(config.skip_schema_creation ? { skipSchemaCreation: true } : {}),
+    ...(config.truncate_table_before_full_table_sync ? { removeOldVersions: true } : {}),
   };
 }
 
@@ -601,7 +608,9 @@ export class SqlSession<Type> implements DestinationSession {
       this.control.logger.debug(`${this.dialect.qualify(plan.table)}: ACTIVATE_VERSION ${version} has no older rows to remove`);
       return;
     }
-    this.pendingOps.push(...this.dialect.activateVersion(plan.table, version, this.options.hardDelete));
+    this.pendingOps.push(
+      ...this.dialect.activateVersion(plan.table, version, this.options.hardDelete || this.options.removeOldVersions === true),
+    );
   }
 
   /**
