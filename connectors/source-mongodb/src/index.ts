@@ -26,7 +26,7 @@ import { collectionStream, planCollection } from './collection-stream.js';
 import { configuredDatabases, connect, explainError } from './connection.js';
 import { discoverCatalog } from './discover.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
-import { readLogBased } from './log-based.js';
+import { probeLogPositions, readLogBased } from './log-based.js';
 
 export type { Config } from './generated/config.js';
 export { discoverCatalog } from './discover.js';
@@ -137,10 +137,14 @@ async function preflight(client: MongoClient, selected: CatalogStream[]): Promis
     );
 }
 
-async function preflightRead(config: ResolvedConfig, catalog: Catalog): Promise<void> {
+/** `read`'s checks for `mage-int check`, plus whether each LOG_BASED stream's saved position is still in the oplog. */
+async function preflightRead(config: ResolvedConfig, catalog: Catalog, state: State): Promise<void> {
   const client = await connect(config);
   try {
-    await preflight(client, selectedStreams(catalog));
+    const selected = selectedStreams(catalog);
+    await preflight(client, selected);
+    const logBased = selected.filter((s) => replicationMethod(s) === 'LOG_BASED').map(planCollection);
+    await probeLogPositions(config, client, logBased, state ?? emptyState());
   } catch (error) {
     throw explainError(error, config);
   } finally {
@@ -203,7 +207,7 @@ const source = defineSource<Config>({
   discover: (config, ctx) => discover(filled(config), ctx),
   read: (config, catalog, state, ctx) => read(filled(config), catalog, state, ctx),
   operations: {
-    preflight: (config, catalog) => preflightRead(filled(config), catalog),
+    preflight: (config, catalog, state) => preflightRead(filled(config), catalog, state),
   },
 });
 export default source;

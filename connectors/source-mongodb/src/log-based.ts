@@ -85,6 +85,30 @@ function invalidated(event: ChangeStreamDocument, plan: CollectionPlan): Connect
   );
 }
 
+/**
+ * `mage-int check`: opens each LOG_BASED stream's change stream at its saved position and asks once, so a position the
+ * oplog no longer holds is reported before a run (the same RESUME_TOKEN_EXPIRED `read` would fail with).
+ */
+export async function probeLogPositions(config: Config, client: MongoClient, plans: CollectionPlan[], state: State): Promise<void> {
+  for (const plan of plans) {
+    const position = logPosition(state.bookmarks?.[plan.tapStreamId] ?? {});
+    if (!position) continue;
+    const changes = client
+      .db(plan.ref.database)
+      .collection(plan.ref.collection)
+      .watch([], { ...RAW_BSON, ...position, batchSize: 1, maxAwaitTimeMS: 50 });
+    try {
+      await changes.tryNext();
+    } catch (error) {
+      const code = serverCode(error);
+      if (code !== undefined && HISTORY_LOST.has(code)) throw historyLost(error, plan);
+      throw explainError(error, config, plan.tapStreamId);
+    } finally {
+      await changes.close().catch(() => {});
+    }
+  }
+}
+
 interface LogStream {
   plan: CollectionPlan;
   entry: CatalogStream;

@@ -175,6 +175,9 @@ describe('LOG_BASED', () => {
     });
     const bookmark = first.state.bookmarks['cdc-stock'] ?? {};
     expect(bookmark['resume_token']).toBeDefined();
+    const ctx = testContext('preflight');
+    await expect(mongo.operations?.preflight?.(config as never, catalog, first.state, ctx)).resolves.toBeUndefined();
+    ctx.dispose();
     expect(bookmark['snapshot_cluster_time']).toBeUndefined();
     const copy = new Map<string, RecordData>();
     apply(copy, first.records);
@@ -210,6 +213,14 @@ describe('LOG_BASED', () => {
       (e: unknown) => e as { code?: string; message: string; hint?: string },
     );
     expect(error?.code, error?.message).toBe('RESUME_TOKEN_EXPIRED');
+    // `mage-int check` (the source's preflight) says the same before a run.
+    const ctx = testContext('preflight');
+    const preflight = await mongo.operations?.preflight?.(config as never, catalog, first.state, ctx).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string },
+    );
+    ctx.dispose();
+    expect(preflight?.code).toBe('RESUME_TOKEN_EXPIRED');
     expect(error?.message).toMatch(/full resync/);
     expect(error?.hint).toMatch(/--full-refresh --streams cdc_lost-orders/);
   });
