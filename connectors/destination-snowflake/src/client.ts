@@ -2,6 +2,7 @@ import { validateConfig, type JsonSchema } from '@mage-int/core';
 import { requireCredentials, snowflakeConnectionOptions } from '@mage-int/snowflake';
 import type snowflake from 'snowflake-sdk';
 import spec from '../spec.json' with { type: 'json' };
+import { checkExternalStage } from './external-stage.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
 import { upperIdentifier } from './snowflake-dialect.js';
 
@@ -11,6 +12,7 @@ export { isSnowflakeHost } from '@mage-int/snowflake';
 export function resolveConfig(input: Config): ResolvedConfig {
   const config = validateConfig<ResolvedConfig>(spec as JsonSchema, input, 'destination snowflake');
   requireCredentials(config);
+  checkExternalStage(config);
   return config;
 }
 

@@ -14,6 +14,7 @@ import { SqlSession, sqlSessionOptions } from '@mage-int/core/sql';
 import spec from '../spec.json' with { type: 'json' };
 import { check } from './check.js';
 import { connectionOptions, resolveConfig } from './client.js';
+import { ExternalStage } from './external-stage.js';
 import type { Config } from './generated/config.js';
 import { SnowflakeConnection } from './snowflake-connection.js';
 import { SnowflakeDialect } from './snowflake-dialect.js';
@@ -24,6 +25,7 @@ export { SnowflakeConnection } from './snowflake-connection.js';
 export { snowflakeError } from '@mage-int/snowflake';
 export { connectionOptions, resolveConfig, isSnowflakeHost } from './client.js';
 export { writeLoadFile } from './load-file.js';
+export { ExternalStage, checkExternalStage } from './external-stage.js';
 
 /**
  * Loads messages through the destination kit: the batching writer (commits by rows, bytes and age, STATE after the
@@ -41,6 +43,7 @@ export function writeSnowflake(input: Config, messages: AsyncIterable<SourceMess
         logger: control.logger,
         queryTimeoutSeconds: config.query_timeout_seconds,
         ...(config.stage ? { stage: config.stage } : {}),
+        ...(config.external_stage ? { externalStage: new ExternalStage(config.external_stage, dialect, dialect.runId) } : {}),
       });
       return new SqlSession(dialect, connection, sqlSessionOptions(config, config.schema), control);
     },

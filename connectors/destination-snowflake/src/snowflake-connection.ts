@@ -2,6 +2,7 @@ import type { Logger } from '@mage-int/core';
 import type { LoadColumn, SqlConnection, SqlTable, StandardType, TableRef } from '@mage-int/core/sql';
 import { SnowflakeSession, snowflakeError, snowflakeErrorCode } from '@mage-int/snowflake';
 import type snowflake from 'snowflake-sdk';
+import type { ExternalStage } from './external-stage.js';
 import { writeLoadFile } from './load-file.js';
 import type { SnowflakeDialect } from './snowflake-dialect.js';
 
@@ -17,7 +18,7 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
   private constructor(
     private readonly session: SnowflakeSession,
     private readonly dialect: SnowflakeDialect,
-    private readonly options: { stage?: string; logger: Logger },
+    private readonly options: { stage?: string; externalStage?: ExternalStage; logger: Logger },
   ) {}
 
   /** Every statement sent, for tests and the debug log. */
@@ -29,7 +30,7 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
   static async open(
     connectionOptions: snowflake.ConnectionOptions,
     dialect: SnowflakeDialect,
-    options: { stage?: string; logger: Logger; queryTimeoutSeconds?: number },
+    options: { stage?: string; externalStage?: ExternalStage; logger: Logger; queryTimeoutSeconds?: number },
   ): Promise<SnowflakeConnection> {
     // UTC: a timestamp without an offset loaded into TIMESTAMP_TZ is taken in the session's time zone (the account's
     // default is America/Los_Angeles), and soft deletes stamp CURRENT_TIMESTAMP in it.
@@ -74,13 +75,29 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
     };
   }
 
-  /** Writes the rows to a gzip CSV file, PUTs it to the stage and copies it into the staging table. */
+  /**
+   * Writes the rows to a gzip CSV file and copies it into the staging table: PUT to the stage (the table's own, or a
+   * named internal one) and `COPY … PURGE = TRUE`; or, with an external stage, uploaded to S3 by the AWS SDK, copied,
+   * and deleted from the bucket whether the COPY succeeded or not.
+   */
   async loadRows(staging: TableRef, columns: readonly LoadColumn<StandardType>[], rows: readonly unknown[][]): Promise<void> {
     const file = await writeLoadFile(columns, rows);
-    const stage = this.options.stage ? `@${this.options.stage}/${staging.name}` : this.dialect.tableStage(staging);
     try {
-      await this.run(this.dialect.put(file.path, stage), `PUT ${file.name} to ${stage}`);
-      await this.run(this.dialect.copyInto(staging, columns, stage, file.name), `COPY INTO ${staging.name}`);
+      const external = this.options.externalStage;
+      if (external) {
+        const create = external.createStatement();
+        if (create) await this.run(create, `CREATE TEMPORARY STAGE on ${external.url}`);
+        const staged = await external.upload(staging.name, file.path);
+        try {
+          await this.run(this.dialect.copyInto(staging, columns, staged.stage, staged.file, { purge: false }), `COPY INTO ${staging.name}`);
+        } finally {
+          await staged.remove();
+        }
+      } else {
+        const stage = this.options.stage ? `@${this.options.stage}/${staging.name}` : this.dialect.tableStage(staging);
+        await this.run(this.dialect.put(file.path, stage), `PUT ${file.name} to ${stage}`);
+        await this.run(this.dialect.copyInto(staging, columns, stage, file.name), `COPY INTO ${staging.name}`);
+      }
       this.options.logger.debug(`loaded ${rows.length} rows (${file.bytes} bytes of gzip CSV) into ${staging.name}`);
     } finally {
       await file.remove();
@@ -101,5 +118,6 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
 
   async close(): Promise<void> {
     await this.session.close();
+    await this.options.externalStage?.close();
   }
 }

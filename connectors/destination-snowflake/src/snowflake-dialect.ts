@@ -47,6 +47,11 @@ export class SnowflakeDialect extends StandardDialect {
   /** Tells the staging tables of concurrent runs apart. */
   private readonly runToken: string;
 
+  /** The run's token (staging tables and a temporary external stage carry it). */
+  get runId(): string {
+    return this.runToken;
+  }
+
   constructor(runToken = Math.random().toString(36).slice(2, 10)) {
     super({
       name: 'snowflake',
@@ -204,9 +209,16 @@ export class SnowflakeDialect extends StandardDialect {
    * `COPY INTO` the staging table from one staged file (docs.snowflake.com/en/sql-reference/sql/copy-into-table),
    * with a transformation: `$n` per column, VARIANT through PARSE_JSON. The CSV: strings optionally enclosed in
    * `"` (an empty unquoted field is NULL, `""` the empty string), no NULL_IF markers and no backslash escapes
-   * (the file is written with RFC 4180 quoting only), bytes as hex. PURGE removes the file once loaded.
+   * (the file is written with RFC 4180 quoting only), bytes as hex. PURGE removes the file once loaded (not for an
+   * external stage: the destination deletes its S3 objects itself, so Snowflake needs no delete permission).
    */
-  copyInto(staging: TableRef, columns: readonly LoadColumn<StandardType>[], stage: string, file: string): string {
+  copyInto(
+    staging: TableRef,
+    columns: readonly LoadColumn<StandardType>[],
+    stage: string,
+    file: string,
+    options: { purge?: boolean } = {},
+  ): string {
     const names = columns.map((c) => this.quoteIdentifier(c.name)).join(', ');
     const values = columns.map((c, i) =>
       c.type !== 'sequence' && c.type !== 'deleted' && c.type.logical === 'json' ? `PARSE_JSON($${i + 1})` : `$${i + 1}`,
@@ -217,7 +229,7 @@ export class SnowflakeDialect extends StandardDialect {
       `FILES = (${this.quoteLiteral(file)})`,
       "FILE_FORMAT = (TYPE = CSV FIELD_DELIMITER = ',' SKIP_HEADER = 0 FIELD_OPTIONALLY_ENCLOSED_BY = '\"' ESCAPE = NONE ESCAPE_UNENCLOSED_FIELD = NONE EMPTY_FIELD_AS_NULL = TRUE NULL_IF = () COMPRESSION = GZIP BINARY_FORMAT = HEX ENCODING = 'UTF8')",
       'ON_ERROR = ABORT_STATEMENT',
-      'PURGE = TRUE',
+      ...(options.purge === false ? [] : ['PURGE = TRUE']),
     ].join('\n');
   }
 }

@@ -27,7 +27,9 @@
 //   real service refuses LOCAL_FS and uses S3/Azure/GCS with client-side encryption instead, which this does not
 //   exercise). Table stages (`@"S".%"T"`, `@%T`) and named stages (`CREATE STAGE`, `@NAME/path`) are folders.
 // - COPY INTO <table> (cols) FROM (SELECT $1, PARSE_JSON($2) … FROM @stage) FILES = (…) FILE_FORMAT = (TYPE = CSV …)
-//   [PURGE = TRUE]: reads the staged gzip CSV with DuckDB's CSV reader under the file format's options (enclosure,
+//   [PURGE = TRUE]: from an internal stage's folder, or from an external stage (CREATE STAGE … URL = 's3://…' with
+//   CREDENTIALS or a STORAGE_INTEGRATION registered by `addStorageIntegration`) whose objects it downloads from the
+//   S3 store at `s3Endpoint` (s3rver in tests) with the stage's keys, as Snowflake reads S3; reads the staged gzip CSV with DuckDB's CSV reader under the file format's options (enclosure,
 //   EMPTY_FIELD_AS_NULL, NULL_IF, BINARY_FORMAT HEX), casts each value to its column's type (a bad value fails the
 //   statement, as ON_ERROR = ABORT_STATEMENT), and answers one row per file (file, status, rows_parsed, rows_loaded).
 // - DESCRIBE TABLE: name, type (Snowflake's names: NUMBER(p,s), VARCHAR(16777216), TIMESTAMP_TZ(9), VARIANT …),
@@ -39,9 +41,10 @@
 // nondeterministic matches, identifier case beyond what DuckDB does (DuckDB compares names case-insensitively even
 // quoted), and any SQL DuckDB accepts that Snowflake would not: that is for the golden files and the live test.
 import { createHash, createPublicKey, randomBytes, randomUUID, verify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseExactJson } from '@mage-int/core';
 import { DuckEngine, type DuckResult } from '../duckdb-engine.js';
@@ -82,6 +85,18 @@ export interface SnowflakeStandInOptions {
   warehouses?: string[];
   /** Rows in each part of a result: the first inline, the others as chunks to download (default 10000). */
   resultChunkRows?: number;
+  /**
+   * Where external stages on `s3://bucket/…` are read (an s3rver URL): Snowflake reads S3 from AWS, the stand-in from
+   * here, with the stage's credentials or its storage integration's (needs `@mage-int/files-s3`).
+   */
+  s3Endpoint?: string;
+}
+
+/** An external stage (CREATE STAGE … URL = 's3://…'): its location and the keys it reads with. */
+interface ExternalStageInfo {
+  bucket: string;
+  prefix: string;
+  keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 interface Session {
@@ -119,6 +134,9 @@ export class SnowflakeStandIn extends VendorStandIn {
   private readonly sessions = new Map<string, Session>();
   private readonly stageRoot = mkdtempSync(join(tmpdir(), 'mage-int-snowflake-stand-in-'));
   private readonly namedStages = new Set<string>();
+  private readonly externalStages = new Map<string, ExternalStageInfo>();
+  private readonly integrations = new Map<string, ExternalStageInfo['keys']>();
+  private readonly s3Endpoint?: string;
   private readonly tokenSeconds: number;
   private readonly warehouses?: Set<string>;
   private readonly chunkRows: number;
@@ -136,6 +154,7 @@ export class SnowflakeStandIn extends VendorStandIn {
     this.tokenSeconds = options.sessionTokenSeconds ?? 3600;
     if (options.warehouses) this.warehouses = new Set(options.warehouses.map((w) => w.toUpperCase()));
     this.chunkRows = options.resultChunkRows ?? 10_000;
+    if (options.s3Endpoint) this.s3Endpoint = options.s3Endpoint;
   }
 
   static async start(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
@@ -167,6 +186,11 @@ export class SnowflakeStandIn extends VendorStandIn {
       session.expires = 0;
       session.masterExpires = 0;
     }
+  }
+
+  /** Registers a storage integration (CREATE STORAGE INTEGRATION … STORAGE_PROVIDER = 'S3'): the keys its role stands for here. */
+  addStorageIntegration(name: string, keys: { accessKeyId: string; secretAccessKey: string }): void {
+    this.integrations.set(name.toUpperCase(), keys);
   }
 
   /** Runs SQL on the engine as given (DuckDB SQL), for tests to set up data the stand-in's SQL cannot write. */
@@ -450,7 +474,12 @@ export class SnowflakeStandIn extends VendorStandIn {
           t.kind === 'ident' ||
           (t.kind === 'word' && !['CREATE', 'OR', 'REPLACE', 'STAGE', 'IF', 'NOT', 'EXISTS', 'TEMPORARY'].includes(t.text.toUpperCase())),
       )[0];
-      if (name) this.namedStages.add(name.kind === 'ident' ? name.name : (name as { text: string }).text.toUpperCase());
+      if (name) {
+        const stageName = name.kind === 'ident' ? name.name : (name as { text: string }).text.toUpperCase();
+        const external = this.externalStage(tokens);
+        if (external) this.externalStages.set(stageName, external);
+        else this.namedStages.add(stageName);
+      }
       return done('Stage area successfully created.');
     }
     if (head === 'DESCRIBE TABLE' || head === 'DESC TABLE') return this.describe(session, tokens);
@@ -564,6 +593,128 @@ export class SnowflakeStandIn extends VendorStandIn {
       ],
       rows,
     };
+  }
+
+  /**
+   * `URL = 's3://bucket/prefix/'` with `CREDENTIALS = (AWS_KEY_ID = … AWS_SECRET_KEY = … [AWS_TOKEN = …])` or
+   * `STORAGE_INTEGRATION = name` (docs.snowflake.com: CREATE STAGE, external stage parameters), or undefined for an
+   * internal stage.
+   */
+  private externalStage(tokens: SfToken[]): ExternalStageInfo | undefined {
+    const solid = tokens.filter((t) => t.kind !== 'space');
+    const after = (word: string) => solid.findIndex((t) => t.kind === 'word' && t.text.toUpperCase() === word);
+    const urlAt = after('URL');
+    if (urlAt < 0) return undefined;
+    const url = solid[urlAt + 2];
+    const match = url?.kind === 'string' ? /^s3:\/\/([^/]+)\/?(.*)$/.exec(url.value) : null;
+    if (!match) throw new SnowflakeSqlError('001003', '42000', 'SQL compilation error: the stand-in knows only s3:// stage URLs');
+    const integrationAt = after('STORAGE_INTEGRATION');
+    let keys: ExternalStageInfo['keys'] | undefined;
+    if (integrationAt >= 0) {
+      const name = solid[integrationAt + 2];
+      const integration = name?.kind === 'ident' ? name.name : name?.kind === 'word' ? name.text.toUpperCase() : '';
+      keys = this.integrations.get(integration);
+      if (!keys)
+        throw new SnowflakeSqlError(
+          '002003',
+          '02000',
+          `SQL compilation error:\nIntegration '${integration}' does not exist or not authorized.`,
+        );
+    } else {
+      const credentials: Record<string, string> = {};
+      const at = after('CREDENTIALS');
+      for (let i = at + 3; at >= 0 && i + 2 < solid.length && !isPunct(solid[i], ')'); i += 3) {
+        const key = solid[i];
+        const value = solid[i + 2];
+        if (key?.kind === 'word' && value?.kind === 'string') credentials[key.text.toUpperCase()] = value.value;
+      }
+      keys = {
+        accessKeyId: credentials['AWS_KEY_ID'] ?? '',
+        secretAccessKey: credentials['AWS_SECRET_KEY'] ?? '',
+        ...(credentials['AWS_TOKEN'] ? { sessionToken: credentials['AWS_TOKEN'] } : {}),
+      };
+    }
+    return { bucket: match[1] as string, prefix: match[2] ?? '', keys };
+  }
+
+  /**
+   * The files a COPY reads: an internal stage's folder, or an external stage's objects (FILES under the path, else
+   * every object there) downloaded from S3 with the stage's keys into a private folder. `purge` deletes a loaded file
+   * where it is staged (PURGE = TRUE); `done` drops the downloads.
+   */
+  private async stageFiles(
+    session: Session,
+    stage: string,
+    files: string[] | undefined,
+  ): Promise<{ folder: string; files: string[]; purge: (file: string) => Promise<void>; done: () => void }> {
+    let quoted = false;
+    let slash = -1;
+    for (let i = 1; i < stage.length; i++) {
+      if (stage[i] === '"') quoted = !quoted;
+      else if (stage[i] === '/' && !quoted) {
+        slash = i;
+        break;
+      }
+    }
+    const nameParts = tokenizeSnowflake(slash < 0 ? stage.slice(1) : stage.slice(1, slash)).filter(
+      (t) => t.kind === 'ident' || t.kind === 'word',
+    );
+    const last = nameParts[nameParts.length - 1];
+    const stageName = last?.kind === 'ident' ? last.name : last?.kind === 'word' ? last.text.toUpperCase() : '';
+    const external = this.externalStages.get(stageName);
+    if (!external) {
+      const folder = this.stageFolder(session, stage);
+      return {
+        folder,
+        files: files ?? readdirSafe(folder),
+        purge: async (file) => rmSync(join(folder, file), { force: true }),
+        done: () => {},
+      };
+    }
+    if (!this.s3Endpoint)
+      throw new SnowflakeSqlError('091003', '22000', 'Failure using stage area: the stand-in was started without s3Endpoint');
+    const path = slash < 0 ? '' : stage.slice(slash + 1).replace(/\/+$/, '');
+    const { S3Storage } = await import('@mage-int/files-s3');
+    const storage = new S3Storage({
+      bucket: external.bucket,
+      prefix: [external.prefix.replace(/\/+$/, ''), path].filter((p) => p !== '').join('/'),
+      endpoint: this.s3Endpoint,
+      force_path_style: true,
+      region: 'us-east-1',
+      access_key_id: external.keys.accessKeyId,
+      secret_access_key: external.keys.secretAccessKey,
+      ...(external.keys.sessionToken ? { session_token: external.keys.sessionToken } : {}),
+    });
+    const folder = mkdtempSync(join(tmpdir(), 'mage-int-snowflake-external-'));
+    const failure = (error: unknown) =>
+      new SnowflakeSqlError('091003', '22000', `Failure using stage area. Cause: [${(error as Error).message}]`);
+    try {
+      const names = files ?? [];
+      if (!files) for await (const info of storage.list('')) names.push(info.key);
+      for (const name of names) {
+        const body = await storage.read(name);
+        const target = join(folder, name);
+        mkdirSync(dirname(target), { recursive: true });
+        await pipeline(body, createWriteStream(target));
+      }
+      return {
+        folder,
+        files: names,
+        purge: async (file) => {
+          await storage.delete([file]).catch((error: unknown) => {
+            throw failure(error);
+          });
+        },
+        done: () => {
+          rmSync(folder, { recursive: true, force: true });
+          void storage.close();
+        },
+      };
+    } catch (error) {
+      rmSync(folder, { recursive: true, force: true });
+      await storage.close();
+      throw failure(error);
+    }
   }
 
   /** A stage reference as a folder: table stages per schema and table, named stages by name (and a path under them). */
@@ -709,8 +860,29 @@ export class SnowflakeStandIn extends VendorStandIn {
     const options = copyOptions(rest);
     const format = options.fileFormat;
     if ((format['TYPE'] ?? 'CSV') !== 'CSV') throw new SnowflakeSqlError('001003', '42000', 'the stand-in loads CSV files only');
-    const folder = this.stageFolder(session, (tokens[stageIndex] as { text: string }).text);
-    const files = options.files ?? readdirSafe(folder);
+    const located = await this.stageFiles(session, (tokens[stageIndex] as { text: string }).text, options.files);
+    try {
+      return await this.load(located, options.purge, { format, expressions, columns, targetColumns, schema, table });
+    } finally {
+      located.done();
+    }
+  }
+
+  /** Loads staged CSV files into a table through DuckDB's CSV reader under the file format's options. */
+  private async load(
+    located: { folder: string; files: string[]; purge: (file: string) => Promise<void> },
+    purge: boolean,
+    plan: {
+      format: Record<string, string>;
+      expressions: SfToken[][];
+      columns: { name: string; type: string }[];
+      targetColumns: string[];
+      schema: string;
+      table: string;
+    },
+  ) {
+    const { folder, files } = located;
+    const { format, expressions, columns, targetColumns, schema, table } = plan;
     const width = Math.max(
       ...expressions.flatMap((e) => e.filter((t) => t.kind === 'positional').map((t) => (t as { index: number }).index)),
       0,
@@ -743,7 +915,7 @@ export class SnowflakeStandIn extends VendorStandIn {
       );
       const n = String(counted.rows[0]?.['n'] ?? '0');
       out.push([file, 'LOADED', n, n, '1', '0', null, null, null, null]);
-      if (options.purge) rmSync(path, { force: true });
+      if (purge) await located.purge(file);
     }
     return {
       columns: [
