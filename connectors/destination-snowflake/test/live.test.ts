@@ -23,6 +23,16 @@ const reason =
       ? 'neither SNOWFLAKE_TEST_PASSWORD nor SNOWFLAKE_TEST_PRIVATE_KEY_PATH is set'
       : undefined;
 if (reason) console.log(`destination-snowflake live test skipped: ${reason} (set them to run it against the real Snowflake)`);
+// The external stage on S3 in addition: SNOWFLAKE_TEST_S3_BUCKET (+ SNOWFLAKE_TEST_S3_PREFIX, SNOWFLAKE_TEST_S3_REGION),
+// and SNOWFLAKE_TEST_STORAGE_INTEGRATION or the AWS keys (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, which upload too).
+const s3Reason =
+  reason ??
+  (!env('S3_BUCKET')
+    ? 'SNOWFLAKE_TEST_S3_BUCKET is not set'
+    : !env('STORAGE_INTEGRATION') && !(process.env['AWS_ACCESS_KEY_ID'] && process.env['AWS_SECRET_ACCESS_KEY'])
+      ? 'neither SNOWFLAKE_TEST_STORAGE_INTEGRATION nor AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY is set'
+      : undefined);
+if (s3Reason && !reason) console.log(`destination-snowflake external-stage live test skipped: ${s3Reason}`);
 
 const config: Config = {
   account: env('ACCOUNT') ?? '',
@@ -106,5 +116,42 @@ describe.skipIf(reason !== undefined)('destination-snowflake against the real Sn
     );
     await connection.close();
     expect(rows).toEqual([{ ID: '2', AMOUNT: '3.000000', EXTRA: 'x' }]);
+  });
+
+  it.skipIf(s3Reason !== undefined)('loads through an external stage on S3 and leaves the prefix empty', async () => {
+    const stage = {
+      bucket: env('S3_BUCKET') ?? '',
+      prefix: env('S3_PREFIX') ?? 'mage-int-live',
+      region: env('S3_REGION') ?? 'us-east-1',
+      ...(env('STORAGE_INTEGRATION')
+        ? { storage_integration: env('STORAGE_INTEGRATION') as string }
+        : { access_key_id: process.env['AWS_ACCESS_KEY_ID'] as string, secret_access_key: process.env['AWS_SECRET_ACCESS_KEY'] as string }),
+      ...(process.env['AWS_SESSION_TOKEN'] ? { session_token: process.env['AWS_SESSION_TOKEN'] } : {}),
+    };
+    const external: Config = { ...config, external_stage: stage };
+    async function* input(): AsyncGenerator<SourceMessage> {
+      yield {
+        type: 'SCHEMA',
+        stream: 'via_s3',
+        key_properties: ['id'],
+        schema: { type: 'object', properties: { id: { type: 'integer' }, doc: { type: ['null', 'object'] } } },
+      };
+      yield { type: 'RECORD', stream: 'via_s3', record: { id: 1, doc: { n: 12345678901234567890n } } };
+    }
+    for await (const _ of new SnowflakeDestination({ config: external, logger: silentLogger }).write(input(), { streams: {} })) {
+      // states only
+    }
+    const connection = await open();
+    const rows = await connection.query(
+      `SELECT "ID"::VARCHAR AS ID, TO_JSON("DOC") AS DOC FROM ${dialect.qualify({ schema: config.schema, name: 'via_s3' })}`,
+    );
+    await connection.close();
+    expect(rows).toEqual([{ ID: '1', DOC: '{"n":12345678901234567890}' }]);
+    const { S3Storage } = await import('@mage-int/files-s3');
+    const storage = new S3Storage(stage);
+    const left: string[] = [];
+    for await (const info of storage.list('')) if (info.key.startsWith('mage-int-')) left.push(info.key);
+    await storage.close();
+    expect(left).toEqual([]);
   });
 });
