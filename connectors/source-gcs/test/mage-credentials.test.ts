@@ -26,6 +26,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mage-gcs-key-'));
   writeFileSync(join(dir, 'users.csv'), 'id,name\n1,ada\n2,grace\n');
   await new GcsStorage(gcs.settings).putFile('sales/users.csv', join(dir, 'users.csv'));
+  writeFileSync(join(dir, 'orders.csv'), 'id,total\n10,5.5\n');
+  await new GcsStorage(gcs.settings).putFile('sales/2024/orders.v2.csv', join(dir, 'orders.csv'));
+  writeFileSync(join(dir, 'notes.txt'), 'not a table');
+  await new GcsStorage(gcs.settings).putFile('sales/readme.json', join(dir, 'notes.txt'));
 });
 afterAll(async () => {
   await gcs.close();
@@ -61,6 +65,21 @@ describe("Mage's GCS credential keys", () => {
     expect((await readUsers({ credentials_info: null })).map((r) => r['name'])).toEqual(['ada', 'grace']);
     await expect(readUsers({ credentials_info: key, credentials_json: JSON.stringify(key) })).rejects.toThrow(
       /credentials_json and credentials_info both give a service account key/,
+    );
+  });
+
+  it("Mage's GCS source config as its template writes it (no streams): every csv file under prefix is a stream named by its key", async () => {
+    const template = { ...gcs.settings, file_type: 'csv', path_to_credentials_json_file: null, credentials_info: null, prefix: 'sales/' };
+    const source = new GcsSource({ config: template as never });
+    const catalog = await source.discover();
+    expect(catalog.streams.map((s) => s.stream)).toEqual(['sales/2024/orders_v2', 'sales/users']);
+    const records: Record<string, RecordData[]> = {};
+    for await (const message of source.read(catalog))
+      if (message.type === 'RECORD_BATCH') (records[message.stream] ??= []).push(...message.records);
+    expect(records['sales/users']?.map((r) => r['name'])).toEqual(['ada', 'grace']);
+    expect(records['sales/2024/orders_v2']?.map((r) => r['total'])).toEqual([5.5]);
+    await expect(new GcsSource({ config: { ...template, prefix: 'nothing/' } as never }).discover()).rejects.toThrow(
+      /no csv files under .* to read as Mage's streams/,
     );
   });
 });

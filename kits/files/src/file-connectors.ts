@@ -30,11 +30,18 @@ export function defineFileSource<Config extends Omit<FileSourceConfig, 'streams'
   name: string,
   spec: JsonSchema,
   open: (config: Config) => Storage,
-  prepare: (config: Config) => Config = (config) => config,
+  prepare: (config: Config, storage: () => Storage, signal?: AbortSignal) => Config | Promise<Config> = (config) => config,
 ): Source<Config> {
-  // `prepare`: another tool's way to name the streams (source-s3's Mage keys) turned into `streams`.
-  const settled = (input: Config): Config & FileSourceConfig => {
-    const config = prepare(input);
+  // `prepare`: another tool's way to name the streams (source-s3's Mage keys, a stream per file for Mage's GCS and
+  // Azure Blob sources) turned into `streams`; it may list files through `storage()` (opened for it, then closed).
+  const settled = async (input: Config, signal?: AbortSignal): Promise<Config & FileSourceConfig> => {
+    let listing: Storage | undefined;
+    let config: Config;
+    try {
+      config = await prepare(input, () => (listing ??= open(input)), signal);
+    } finally {
+      await listing?.close?.();
+    }
     if (!config.streams || config.streams.length === 0)
       throw new ConfigError('CONFIG_INVALID', `invalid config for source ${name}: "streams" is required`, {
         field: 'streams',
@@ -46,16 +53,16 @@ export function defineFileSource<Config extends Omit<FileSourceConfig, 'streams'
     kind: 'source',
     name,
     spec,
-    check: (input) => {
-      const config = settled(input);
+    check: async (input) => {
+      const config = await settled(input);
       return withStorage(open(config), (storage) => checkFiles(storage, config));
     },
-    discover: (input, ctx) => {
-      const config = settled(input);
+    discover: async (input, ctx) => {
+      const config = await settled(input, ctx.signal);
       return withStorage(open(config), (storage) => discoverFiles(storage, config, ctx.logger, ctx.signal));
     },
     async *read(input, catalog, state, ctx): AsyncGenerator<SourceMessage> {
-      const config = settled(input);
+      const config = await settled(input, ctx.signal);
       const storage = open(config);
       try {
         yield* readFiles(storage, config, catalog, state, ctx);

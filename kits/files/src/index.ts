@@ -18,3 +18,4 @@ export { discoverFiles, readFiles, checkFiles, matchingFiles, streamSchema } fro
 export { writeFiles, checkFileDestination, streamFolder, type FileDestinationConfig } from './file-destination.js';
 export { parsePartitionBy, partitionFolder, NULL_PARTITION } from './partition-path.js';
 export { defineFileSource, defineFileDestination } from './file-connectors.js';
+export { streamPerFile } from './mage-file-streams.js';
