@@ -24,15 +24,15 @@ const num = (v: unknown) => (v === null || v === undefined || v === '' ? undefin
  * The schema's name as Snowflake has it: `schema` exactly when a schema has that name, else the one whose name it
  * is case-insensitively (an unquoted name, `public`, is `PUBLIC` in Snowflake). A ConfigError naming `schema` when none.
  */
-async function schemaName(session: SnowflakeSession, config: ResolvedConfig): Promise<string> {
+async function schemaName(session: SnowflakeSession, config: ResolvedConfig, database: string): Promise<string> {
   const rows = await session.query(
     `SELECT SCHEMA_NAME FROM INFORMATION_SCHEMA.SCHEMATA WHERE UPPER(SCHEMA_NAME) = UPPER(${quoteSnowflakeString(config.schema)})`,
-    `schemas of database ${config.database}`,
+    `schemas of database ${database}`,
   );
   const names = rows.map((r) => String(r['SCHEMA_NAME']));
   const name = names.find((n) => n === config.schema) ?? names.find((n) => n === config.schema.toUpperCase()) ?? names[0];
   if (name === undefined)
-    throw new ConfigError('SNOWFLAKE_NO_SCHEMA', `database ${config.database} has no schema ${config.schema} that role may see`, {
+    throw new ConfigError('SNOWFLAKE_NO_SCHEMA', `database ${database} has no schema ${config.schema} that role may see`, {
       field: 'schema',
       hint: 'check `schema` and `database`, and grant USAGE on the schema to `role` (see the README: grants)',
     });
@@ -44,8 +44,8 @@ async function schemaName(session: SnowflakeSession, config: ResolvedConfig): Pr
  * from `SHOW PRIMARY KEYS`: Snowflake declares them, enforces none) that `tables` names (all by default), and each
  * query of `queries` (its columns from running it with `LIMIT 0`, which reads nothing).
  */
-export async function streamSources(session: SnowflakeSession, config: ResolvedConfig): Promise<StreamSource[]> {
-  const schema = await schemaName(session, config);
+export async function streamSources(session: SnowflakeSession, config: ResolvedConfig, database: string): Promise<StreamSource[]> {
+  const schema = await schemaName(session, config, database);
   const literal = quoteSnowflakeString(schema);
   const tables = await session.query(
     `SELECT TABLE_NAME, TABLE_TYPE, ROW_COUNT FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_SCHEMA = ${literal} ORDER BY TABLE_NAME`,
@@ -56,7 +56,7 @@ export async function streamSources(session: SnowflakeSession, config: ResolvedC
     `columns of schema ${schema}`,
   );
   const keys = await session.query(
-    `SHOW PRIMARY KEYS IN SCHEMA ${quoteSnowflakeIdentifier(config.database)}.${quoteSnowflakeIdentifier(schema)}`,
+    `SHOW PRIMARY KEYS IN SCHEMA ${quoteSnowflakeIdentifier(database)}.${quoteSnowflakeIdentifier(schema)}`,
     `primary keys of schema ${schema}`,
   );
   const wanted = config.tables?.map((t) => t.toUpperCase());
@@ -88,7 +88,7 @@ export async function streamSources(session: SnowflakeSession, config: ResolvedC
     sources.push({
       name,
       table: {
-        database: config.database,
+        database,
         schema,
         name,
         view: String(table['TABLE_TYPE']).includes('VIEW'),
@@ -135,7 +135,7 @@ export async function streamSources(session: SnowflakeSession, config: ResolvedC
 }
 
 /** The catalog of the streams: keys, valid replication keys (ordered scalar columns), each column's Snowflake type. */
-export function catalogOf(sources: readonly StreamSource[], config: ResolvedConfig): Catalog {
+export function catalogOf(sources: readonly StreamSource[], config: ResolvedConfig, database: string): Catalog {
   return {
     streams: sources.map((source) =>
       buildCatalogStream({
@@ -145,7 +145,7 @@ export function catalogOf(sources: readonly StreamSource[], config: ResolvedConf
         validReplicationKeys: source.columns.filter((c) => ORDERABLE.has(typeName(c.type))).map((c) => c.name),
         ...(source.replicationKey ? { replicationKey: source.replicationKey, replicationMethod: 'INCREMENTAL' as const } : {}),
         streamMetadata: {
-          'database-name': config.database,
+          'database-name': database,
           'schema-name': source.table?.schema ?? config.schema,
           ...(source.query || source.table?.view ? { 'is-view': true } : {}),
           ...(source.table?.rowCount !== undefined ? { 'row-count': source.table.rowCount } : {}),

@@ -14,7 +14,7 @@ import spec from '../spec.json' with { type: 'json' };
 import { catalogOf, streamSources } from './discover.js';
 import type { Config, ResolvedConfig } from './generated/config.js';
 import { snowflakeStream } from './snowflake-stream.js';
-import { warehouseInUse } from './warehouse.js';
+import { sessionContext } from './warehouse.js';
 
 export type { Config, ResolvedConfig } from './generated/config.js';
 export { columnSchema, cellValue, sqlDatatype, type SnowflakeColumn } from './type-map.js';
@@ -33,7 +33,7 @@ export function resolveConfig(input: Config): ResolvedConfig {
  * the statement timeout set, and
  * the warehouse checked to be in use (Snowflake logs in without one when it does not exist or the role may not use it).
  */
-async function openSession(config: ResolvedConfig, logger: Logger): Promise<SnowflakeSession> {
+async function openSession(config: ResolvedConfig, logger: Logger): Promise<{ session: SnowflakeSession; database: string }> {
   const timeout = config.query_timeout_seconds ? ` STATEMENT_TIMEOUT_IN_SECONDS = ${Math.trunc(config.query_timeout_seconds)}` : '';
   const session = await SnowflakeSession.open(snowflakeConnectionOptions(config), {
     logger,
@@ -41,12 +41,12 @@ async function openSession(config: ResolvedConfig, logger: Logger): Promise<Snow
     what: `account ${config.account}`,
   });
   try {
-    await warehouseInUse(session, config);
+    const { database } = await sessionContext(session, config);
+    return { session, database };
   } catch (error) {
     await session.close().catch(() => {});
     throw error;
   }
-  return session;
 }
 
 /** The Snowflake source: tables and views of a schema and configured queries, their results streamed chunk by chunk. */
@@ -59,8 +59,9 @@ const source = defineSource<Config>({
     let session: SnowflakeSession | undefined;
     try {
       const config = resolveConfig(input);
-      session = await openSession(config, ctx.logger);
-      const sources = await streamSources(session, config);
+      const opened = await openSession(config, ctx.logger);
+      session = opened.session;
+      const sources = await streamSources(session, config, opened.database);
       return { ok: true, message: `${config.database}.${config.schema} on warehouse ${config.warehouse}: ${sources.length} streams` };
     } catch (error) {
       return { ok: false, message: formatError(error), error };
@@ -71,9 +72,9 @@ const source = defineSource<Config>({
 
   async discover(input, ctx): Promise<Catalog> {
     const config = resolveConfig(input);
-    const session = await openSession(config, ctx.logger);
+    const { session, database } = await openSession(config, ctx.logger);
     try {
-      return catalogOf(await streamSources(session, config), config);
+      return catalogOf(await streamSources(session, config, database), config, database);
     } finally {
       await session.close().catch(() => {});
     }
@@ -81,9 +82,9 @@ const source = defineSource<Config>({
 
   async *read(input, catalog, state, ctx) {
     const config = resolveConfig(input);
-    const session = await openSession(config, ctx.logger);
+    const { session, database } = await openSession(config, ctx.logger);
     try {
-      const sources = await streamSources(session, config);
+      const sources = await streamSources(session, config, database);
       yield* readStreams(
         sources.map((s) => snowflakeStream(session, s, { batchRows: config.batch_rows })),
         catalog,

@@ -193,6 +193,14 @@ describe('source-snowflake against the Snowflake stand-in', () => {
     expect(resumed.finalState).toEqual({ currently_syncing: null, bookmarks: { ORDERS: { version } } });
   });
 
+  it('names tables by the database as Snowflake has it, also when `database` is given in lower case (an unquoted name)', async () => {
+    const lower = { ...config, database: config.database.toLowerCase(), queries: [] };
+    const catalog = select(await snowflakeSource.discover(lower, ctx()), 'ORDERS');
+    expect(getMetadata(catalog.streams.find((s) => s.tap_stream_id === 'ORDERS') as never)['database-name']).toBe(standIn.database);
+    const result = await readAll(snowflakeSource, lower, catalog, emptyState());
+    expect((result.records.get('ORDERS') ?? []).length).toBe(4);
+  });
+
   it('logs in with a key pair, and refuses a key the user does not have', async () => {
     const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     standIn.addUser('keyed', { publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
@@ -214,6 +222,8 @@ describe('source-snowflake against the Snowflake stand-in', () => {
     expect(formatError(noWarehouse.error)).toMatch(/warehouse NO_SUCH_WH is not in use[\s\S]*`warehouse`/);
     const noSchema = await snowflakeSource.check({ ...config, schema: 'nowhere' }, ctx());
     expect(formatError(noSchema.error)).toMatch(/no schema nowhere[\s\S]*`schema`/);
+    const wrongDatabase = await snowflakeSource.check({ ...config, database: 'NO_SUCH_DB' }, ctx());
+    expect(formatError(wrongDatabase.error)).toMatch(/390201[\s\S]*`database`/);
     const { password: _, ...noCredentials } = config;
     expect((await snowflakeSource.check(noCredentials, ctx())).message).toMatch(/password, or private_key_path/);
   });
