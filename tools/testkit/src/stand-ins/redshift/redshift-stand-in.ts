@@ -17,7 +17,8 @@
 //   `<prefix>0000_part_00`; `.gz` with GZIP); a non-empty destination without ALLOWOVERWRITE is refused.
 // - SUPER is a domain over jsonb, VARBYTE one over bytea; JSON_PARSE, JSON_SERIALIZE, FROM_HEX, TO_HEX and GETDATE
 //   are SQL functions; scalars assign to SUPER (as Redshift converts them); the session's time zone is UTC.
-//   SVV_COLUMNS and SVV_TABLES are views over information_schema naming types as Redshift does (`super`).
+//   SVV_COLUMNS and SVV_TABLES are views over information_schema naming types as Redshift does (`super`);
+//   SVV_TABLE_INFO's tbl_rows is PostgreSQL's estimate (reltuples: 0 until the table is analyzed).
 // - CREATE TABLE loses PRIMARY KEY / UNIQUE (Redshift only declares them: duplicates load) and its table attributes
 //   (DISTSTYLE, DISTKEY, SORTKEY, ENCODE AUTO, BACKUP), recorded in `tableAttributes`.
 // - Refused, as Redshift refuses them: ON CONFLICT, RETURNING, array types, JSONB/JSON/BYTEA/UUID/…, ADD COLUMN IF NOT
@@ -106,6 +107,10 @@ const COMPATIBILITY_SQL = [
      character_maximum_length::int, numeric_precision::int, numeric_precision_radix::int, numeric_scale::int,
      NULL::varchar AS remarks
      FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`,
+  `CREATE VIEW public.svv_table_info AS SELECT n.nspname::varchar AS "schema", c.relname::varchar AS "table",
+     GREATEST(c.reltuples, 0)::bigint AS tbl_rows
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_temp%'`,
   `CREATE VIEW public.svv_tables AS SELECT table_catalog::varchar, table_schema::varchar, table_name::varchar,
      table_type::varchar, NULL::varchar AS remarks
      FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')`,
