@@ -31,6 +31,9 @@ describe("Mage's table and skip_schema_creation (destination-mysql)", () => {
     // named as any stream's table is (lower case), without the prefix
     expect(await readRows(database, 'users_export')).toEqual([{ id: '1', name: 'ada' }]);
     expect(await readRows(database, 'raw_public_users')).toBeUndefined();
+    // Mage's template writes table: "": each stream loads its own table
+    await new MySQL({ config: mage({ database, table: '' }) }).load(users('own_table'));
+    expect(await readRows(database, 'own_table')).toEqual([{ id: '1', name: 'ada' }]);
     await expect(new MySQL({ config: mage({ database, table: 'users_export' }) }).load([...users('a'), ...users('b')])).rejects.toThrow(
       /"table" names one table \(users_export\) but streams "a" and "b" both arrived/,
     );

@@ -54,7 +54,8 @@ export function resolveConfig(input: Config): ResolvedConfig {
     nul: config.nul_characters,
     lowercase: config.lowercase_identifiers,
     tablePrefix: config.table_prefix,
-    ...(config.table !== undefined ? { table: config.table } : {}),
+    // Mage's template writes an empty table: no table of its own then.
+    ...(config.table ? { table: config.table } : {}),
     skipSchemaCreation: config.skip_schema_creation,
     allowReservedWords: config.allow_reserved_words,
     directLoad: config.direct_load,

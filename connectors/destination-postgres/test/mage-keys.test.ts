@@ -41,6 +41,10 @@ describe("Mage's destination keys", () => {
     expect(tables.map((t) => t.table_name)).toEqual(['Orders_Copy']);
     expect((await readTable(database.name, 'mage_table', 'Orders_Copy')).map((r) => r['id'])).toEqual([1, 2]);
 
+    // Mage's template writes an empty table: each stream loads its own
+    await load(mageConfig('mage_table_empty', { table: '' }) as never, orders());
+    expect((await readTable(database.name, 'mage_table_empty', 'orders')).map((r) => r['id'])).toEqual([1, 2]);
+
     const two = [...orders('orders'), ...orders('customers')];
     await expect(load(mageConfig('mage_table', { table: 'orders_copy' }) as never, two)).rejects.toThrow(
       /"table" names one table \(orders_copy\) but streams "orders" and "customers" both arrived/,
