@@ -11,7 +11,8 @@ import type { ResolvedConfig } from './generated/config.js';
  */
 export async function sessionContext(session: SnowflakeSession, config: ResolvedConfig): Promise<{ database: string }> {
   const rows = await session.query(
-    'SELECT CURRENT_WAREHOUSE() AS WAREHOUSE, CURRENT_ROLE() AS ROLE, CURRENT_DATABASE() AS DATABASE',
+    // Quoted aliases: DATABASE is a reserved word in Snowflake.
+    'SELECT CURRENT_WAREHOUSE() AS "WAREHOUSE", CURRENT_ROLE() AS "ROLE", CURRENT_DATABASE() AS "DATABASE"',
     'the session',
   );
   const row = rows[0] ?? {};

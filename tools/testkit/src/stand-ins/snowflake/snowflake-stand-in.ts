@@ -441,6 +441,7 @@ export class SnowflakeStandIn extends VendorStandIn {
     input: SfToken[],
   ): Promise<{ columns: string[]; rows: (string | null)[][]; rowtype?: RowType[]; extra?: Record<string, unknown> }> {
     const tokens = this.withSession(session, input);
+    refuseReservedAliases(tokens);
     const words = sfShape(tokens);
     const head = words.slice(0, 2).join(' ');
     const done = (status = 'Statement executed successfully.') => ({ columns: ['status'], rows: [[status]] });
@@ -938,6 +939,33 @@ export class SnowflakeStandIn extends VendorStandIn {
 /** Starts a Snowflake stand-in on 127.0.0.1 (DuckDB in memory behind it). */
 export function startSnowflakeStandIn(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
   return SnowflakeStandIn.start(options);
+}
+
+/**
+ * Snowflake's reserved keywords (docs.snowflake.com/en/sql-reference/reserved-keywords) cannot be unquoted
+ * identifiers; the stand-in checks it where a statement names something after AS (a column or table alias).
+ */
+const RESERVED = new Set(
+  (
+    'ACCOUNT ALL ALTER AND ANY AS BETWEEN BY CASE CAST CHECK COLUMN CONNECT CONNECTION CONSTRAINT CREATE CROSS CURRENT ' +
+    'CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER DATABASE DELETE DISTINCT DROP ELSE EXISTS FALSE FOLLOWING FOR ' +
+    'FROM FULL GRANT GROUP GSCLUSTER HAVING ILIKE IN INCREMENT INNER INSERT INTERSECT INTO IS ISSUE JOIN LATERAL LEFT LIKE ' +
+    'LOCALTIME LOCALTIMESTAMP MINUS NATURAL NOT NULL OF ON OR ORDER ORGANIZATION QUALIFY REGEXP REVOKE RIGHT RLIKE ROW ROWS ' +
+    'SAMPLE SCHEMA SELECT SET SOME START TABLE TABLESAMPLE THEN TO TRIGGER TRUE TRY_CAST UNION UNIQUE UPDATE USING VALUES ' +
+    'VIEW WHEN WHENEVER WHERE WITH'
+  ).split(' '),
+);
+
+function refuseReservedAliases(tokens: SfToken[]): void {
+  const solid = tokens.filter((t) => t.kind !== 'space');
+  for (let i = 0; i + 1 < solid.length; i++) {
+    const t = solid[i] as SfToken;
+    const next = solid[i + 1] as SfToken;
+    // (AS SELECT / AS WITH start a query: CREATE TABLE … AS SELECT.)
+    const word = next.kind === 'word' ? next.text.toUpperCase() : '';
+    if (t.kind === 'word' && t.text.toUpperCase() === 'AS' && RESERVED.has(word) && word !== 'SELECT' && word !== 'WITH')
+      throw new SnowflakeSqlError('001003', '42000', `SQL compilation error:\nsyntax error line 1 unexpected '${word}'.`);
+  }
 }
 
 /** The session's parameters as answers list them (`[{name, value}]`). */
