@@ -17,7 +17,10 @@
 --   JSON_PARSE (JSON_PARSE.html) turns JSON text into SUPER; FROM_HEX (r_FROM_HEX.html) hex into VARBYTE;
 --     JSON_SERIALIZE SUPER into text; GETDATE() the current time.
 --   DELETE … USING, UPDATE … FROM, INSERT … SELECT (r_DELETE.html, r_UPDATE.html, r_INSERT_30.html); the staged
---     upsert as AWS describes it in "Merge by replacing existing rows" (merge-replacing-existing-rows.html).
+--     upsert as AWS describes it in "Merge by replacing existing rows" (merge-replacing-existing-rows.html) and the
+--     update of listed columns by an inner join with the staging table (merge-specify-a-column-list.html).
+--   MERGE (r_MERGE.html) is not used: its WHEN MATCHED clause is either UPDATE or DELETE for the whole statement and
+--     its source must be a table, so an upsert with CDC hard deletes needs more than one statement anyway.
 -- The same statements run against the stand-in (PostgreSQL behind the Redshift proxy, which refuses the
 -- PostgreSQL-only forms) in redshift-dialect.test.ts, which checks they do what they promise.
 
