@@ -109,4 +109,69 @@ describe("Mage's api source", () => {
     const all = await readAll({ url: `${server.url}/items`, schema_discovery_sample_rows: 100 } as RestConfig);
     expect(Object.keys(all.catalog.streams[0]?.schema.properties ?? {})).toEqual(['id', 'late']);
   });
+
+  it('pagination_config cursor: next_cursor_path feeds cursor_param from initial_cursor_value until there is none', async () => {
+    const pages: Record<string, unknown> = {
+      start: { items: [{ id: 1 }, { id: 2 }], meta: { next_cursor: 'b' } },
+      b: { items: [{ id: 3 }], meta: {} },
+    };
+    const server = await serve((_req, res, url) => json(res, 200, pages[url.searchParams.get('next') ?? ''] ?? { items: [] }));
+    const { records } = await readAll({
+      url: `${server.url}/items`,
+      response_parser: 'items',
+      pagination_config: { type: 'cursor', cursor_param: 'next', initial_cursor_value: 'start', next_cursor_path: 'meta.next_cursor' },
+    } as RestConfig);
+    expect(records['api']?.map((r) => r['id'])).toEqual([1, 2, 3]);
+    expect(server.requests.map((r) => r.url.searchParams.get('next'))).toEqual(expect.arrayContaining(['start', 'b']));
+  });
+
+  it('pagination_config page: page numbers up to the page count at max_value_path; offsets by increment_by until a short page', async () => {
+    const server = await serve((_req, res, url) => {
+      if (url.pathname === '/pages') {
+        const page = Number(url.searchParams.get('page'));
+        return json(res, 200, { data: page <= 3 ? [{ page }] : [{ page: 'past the end' }], total_pages: 3 });
+      }
+      const offset = Number(url.searchParams.get('offset'));
+      const limit = Number(url.searchParams.get('limit'));
+      return json(res, 200, { rows: Array.from({ length: Math.max(0, Math.min(limit, 5 - offset)) }, (_, i) => ({ n: offset + i })) });
+    });
+    const paged = await readAll({
+      url: `${server.url}/pages`,
+      response_parser: 'data',
+      pagination_config: {
+        type: 'page',
+        param: 'page',
+        initial_value: 1,
+        increment_by: 1,
+        stop_condition: { type: 'max_value', max_value_path: 'total_pages' },
+      },
+    } as RestConfig);
+    expect(paged.records['api']?.map((r) => r['page'])).toEqual([1, 2, 3]);
+    const offsets = await readAll({
+      url: `${server.url}/rows`,
+      response_parser: 'rows',
+      pagination_config: {
+        type: 'page',
+        param: 'offset',
+        initial_value: 0,
+        increment_by: 2,
+        limit_param: 'limit',
+        limit_value: 2,
+        stop_condition: { type: 'empty' },
+      },
+    } as RestConfig);
+    expect(offsets.records['api']?.map((r) => r['n'])).toEqual([0, 1, 2, 3, 4]);
+    await expect(
+      readAll({
+        url: `${server.url}/rows`,
+        pagination_config: { type: 'page', param: 'offset', initial_value: 0, increment_by: 100 },
+      } as RestConfig),
+    ).rejects.toThrow(/an offset growing by 100 needs limit_param and limit_value 100/);
+    await expect(
+      readAll({
+        url: `${server.url}/rows`,
+        pagination_config: { type: 'cursor', cursor_params: ['a', 'b'], next_cursor_path: { a: 'x', b: 'y' } },
+      } as RestConfig),
+    ).rejects.toThrow(/several cursors \(cursor_params\) are not supported/);
+  });
 });
