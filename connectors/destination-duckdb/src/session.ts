@@ -111,7 +111,7 @@ export class Session {
 
   /** Waits for the statement running in the background, if any (its outcome is its caller's). */
   async idle(): Promise<void> {
-    while (this.inflight) {
+    while (this.inflight !== undefined) {
       const inflight = this.inflight;
       await inflight;
       if (this.inflight === inflight) this.inflight = undefined;
