@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConflictMethod, JsonSchema } from '@mage-int/core';
-import type { ColumnDefinition, LoadColumn, MergePlan, StandardType } from '@mage-int/core/sql';
+import { standardMerge, type ColumnDefinition, type LoadColumn, type MergePlan, type StandardType } from '@mage-int/core/sql';
 import { authorizationClause, RedshiftDialect } from '../src/index.js';
 import { standInConfig, type StandInSetup } from './stand-in.js';
 
@@ -223,6 +223,21 @@ describe('RedshiftDialect statements on the stand-in', () => {
       );
       await expect(client.query('CREATE TABLE raw.a (x INTEGER[])')).rejects.toThrow(/array types/);
       await expect(client.query('ALTER TABLE raw.orders ADD COLUMN IF NOT EXISTS y BIGINT')).rejects.toThrow(/IF NOT EXISTS/);
+      // The SQL kit's standard MERGE (conditional WHEN MATCHED, a subquery source) is what Redshift refuses: the
+      // dialect's DELETE + INSERT is needed, not a style choice.
+      await reset();
+      const [standard] = standardMerge(dialect, plan('upsert', { hardDelete: true }));
+      await expect(client.query(standard as string)).rejects.toThrow(/MERGE takes a table as its source/);
+      await expect(
+        client.query(
+          `MERGE INTO raw.orders USING mage_stage_run1_1 s ON orders.id = s.id WHEN MATCHED AND s._mage_deleted THEN DELETE WHEN NOT MATCHED THEN INSERT (id, region) VALUES (s.id, s.region)`,
+        ),
+      ).rejects.toThrow(/no conditions/);
+      // Redshift's own form passes (one source row per key: the duplicate of (1, eu) removed first).
+      await client.query('DELETE FROM mage_stage_run1_1 WHERE _mage_seq = 1');
+      await client.query(
+        `MERGE INTO raw.orders USING mage_stage_run1_1 s ON orders.id = s.id AND orders.region = s.region WHEN MATCHED THEN DELETE WHEN NOT MATCHED THEN INSERT (id, region) VALUES (s.id, s.region)`,
+      );
     } finally {
       await client.end();
     }

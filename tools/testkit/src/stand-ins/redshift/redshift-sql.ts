@@ -3,7 +3,7 @@
 // table attributes such as DISTKEY/SORTKEY), the constraints Redshift declares but never enforces (PRIMARY KEY,
 // UNIQUE), and what Redshift refuses that PostgreSQL would accept (ON CONFLICT, RETURNING, array types, JSONB, BYTEA,
 // UUID, ADD COLUMN IF NOT EXISTS, ALTER COLUMN TYPE to anything but a longer VARCHAR, VARCHAR over 65535 bytes,
-// NUMERIC over 38 digits, COPY FROM STDIN).
+// NUMERIC over 38 digits, COPY FROM STDIN, MERGE from a subquery or with conditional or repeated WHEN clauses).
 
 export interface RsToken {
   kind: 'word' | 'ident' | 'string' | 'number' | 'punct' | 'space';
@@ -138,11 +138,35 @@ export function translateStatement(tokens: RsToken[]): { sql: string; attributes
     if (isWord(t, 'NUMERIC', 'DECIMAL') && isPunct(next, '(') && Number(words[i + 2]?.value) > 38)
       throw new RedshiftRefusal('NUMERIC precision must be between 1 and 38', '22023');
   }
+  if (first === 'MERGE') checkMerge(words);
   if (first === 'COPY')
     throw new RedshiftRefusal('Amazon Redshift copies from S3 (and EMR, DynamoDB, SSH), not from STDIN or a file', '0A000');
   if (first === 'CREATE' && words.some((w, i) => isWord(w, 'TABLE') && i <= 3) && !words.some((w) => isWord(w, 'AS')))
     return createTable(tokens);
   return { sql: render(tokens) };
+}
+
+/**
+ * Redshift's MERGE (docs: MERGE): `USING source_table` — a table, never a subquery or view — and at most one
+ * `WHEN MATCHED THEN UPDATE | DELETE` and one `WHEN NOT MATCHED THEN INSERT`, without extra conditions.
+ */
+function checkMerge(words: RsToken[]): void {
+  const using = words.findIndex((w) => isWord(w, 'USING'));
+  if (using >= 0 && isPunct(words[using + 1], '('))
+    throw new RedshiftRefusal("Amazon Redshift's MERGE takes a table as its source, not a subquery", '0A000');
+  let matched = 0;
+  let notMatched = 0;
+  for (let i = 0; i < words.length; i++) {
+    if (!isWord(words[i], 'WHEN')) continue;
+    const not = isWord(words[i + 1], 'NOT');
+    const next = words[i + (not ? 3 : 2)];
+    if (!isWord(next, 'THEN'))
+      throw new RedshiftRefusal("Amazon Redshift's MERGE has no conditions on WHEN [NOT] MATCHED (only THEN)", '42601');
+    if (not) notMatched++;
+    else matched++;
+  }
+  if (matched > 1 || notMatched > 1)
+    throw new RedshiftRefusal("Amazon Redshift's MERGE takes one WHEN MATCHED and one WHEN NOT MATCHED clause", '42601');
 }
 
 /** CREATE TABLE without PRIMARY KEY/UNIQUE constraints and table attributes, and what was dropped. */

@@ -22,10 +22,11 @@
 // - CREATE TABLE loses PRIMARY KEY / UNIQUE (Redshift only declares them: duplicates load) and its table attributes
 //   (DISTSTYLE, DISTKEY, SORTKEY, ENCODE AUTO, BACKUP), recorded in `tableAttributes`.
 // - Refused, as Redshift refuses them: ON CONFLICT, RETURNING, array types, JSONB/JSON/BYTEA/UUID/…, ADD COLUMN IF NOT
-//   EXISTS, ALTER COLUMN TYPE to anything but VARCHAR, VARCHAR over 65535, NUMERIC over 38 digits, COPY FROM STDIN.
+//   EXISTS, ALTER COLUMN TYPE to anything but VARCHAR, VARCHAR over 65535, NUMERIC over 38 digits, COPY FROM STDIN,
+//   MERGE from a subquery or with conditions on (or more than one of) its WHEN clauses.
 //
 // What it does not check: Redshift's other SQL differences (PostgreSQL accepts much Redshift does not: the golden
-// files and the live test cover the connector's SQL), MERGE's rules, distribution and sort order, leader-node-only
+// files and the live test cover the connector's SQL), MERGE's run-time rules (a source row matching several), distribution and sort order, leader-node-only
 // functions, the 4 MB row limit, concurrency (serializable isolation), cost, and IAM policies beyond the role's name.
 import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket, connect } from 'node:net';
