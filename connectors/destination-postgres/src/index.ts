@@ -57,6 +57,7 @@ const destination = defineDestination<Config>({
   check,
   write,
   execute,
+  loadsNativeRows: ['postgresql-copy-text'],
 });
 
 export default destination;

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import type { BatchFormat, SourceMessage, StateMessage } from '../protocol/messages.js';
+import type { BatchFormat, NativeRows, SourceMessage, StateMessage } from '../protocol/messages.js';
 import type { KeyRange, KeyRangeTask } from '../source-kit/key-ranges.js';
 import type { State } from '../state/state.js';
 import type { DiscoverContext } from './discover-progress.js';
@@ -34,6 +34,12 @@ export interface ConnectorContext {
    * after the run), holding exactly the records it would have sent (selected fields only, metadata included).
    */
   batchFiles?: BatchFilesOffer;
+  /**
+   * Set by the runner for a source's `read` when its destination loads native rows of these formats
+   * (`Destination.loadsNativeRows`) and nothing between them changes the records: a source for which native rows
+   * cost work of their own (source-mysql writes COPY text from its row packets) makes them only then.
+   */
+  nativeRows?: readonly NativeRows['format'][];
 }
 
 /** See ConnectorContext.batchFiles. */
@@ -183,6 +189,8 @@ export interface Destination<Config = Record<string, unknown>> extends Connector
    * reads JSON Lines BATCH files either way.
    */
   loadsBatchFiles?: readonly BatchFormat[];
+  /** Native row formats (RecordBatchMessage.native) the destination loads as they are; the runner tells the source. */
+  loadsNativeRows?: readonly NativeRows['format'][];
 }
 
 export type Connector = Source<never> | Destination<never>;

@@ -3,8 +3,8 @@ import type { RecordData } from './messages.js';
 /**
  * An array of `count` records that a source decodes from its native rows only when they are read: a destination
  * that loads the native rows unchanged never pays for records it does not look at. It is a real array to every
- * reader (`Array.isArray`, iteration, methods, JSON): reading `length` costs nothing, reading one element decodes
- * that record alone when `decodeAt` is given (the source kit reads the last record's keys), anything else decodes
+ * reader (`Array.isArray`, iteration, methods, JSON): reading `length` costs nothing, reading one or two elements decodes
+ * those records alone when `decodeAt` is given (the source kit reads the last record's keys), anything else decodes
  * them all once (`decodeAll`, which must return `count` records) and works on that array from then on. A reader that
  * only needs to know a field is never null reads `NativeRows.filledFields` instead (MessageGuard's key check).
  */
@@ -25,7 +25,8 @@ export function lazyRecords(count: number, decodeAll: () => RecordData[], decode
     get(_target, property) {
       if (!all) {
         if (property === 'length') return count;
-        if (decodeAt && typeof property === 'string') {
+        // One or two records alone (the last one's keys); a reader going through them all decodes the batch once.
+        if (decodeAt && typeof property === 'string' && (one?.size ?? 0) < 2) {
           const index = Number(property);
           if (Number.isInteger(index) && index >= 0 && String(index) === property) {
             if (index >= count) return undefined;

@@ -182,6 +182,9 @@ export async function runPipeline(options: RunPipelineOptions): Promise<RunSumma
     tracker = phases;
     options.onProgress?.(progress);
     const rewrite: Rewrite = { projections: fieldProjections(catalog), keys: keyOverridesFrom(catalog, options.streams) };
+    // Native rows reach a destination that loads them unless something between changes the records.
+    if (destination.loadsNativeRows?.length && !options.transforms?.length && rewrite.projections.size === 0)
+      sourceCtx.nativeRows = destination.loadsNativeRows;
     // Records in files go straight to a destination that loads them itself, unless something between needs them.
     if (destination.loadsBatchFiles?.length && !options.transforms?.length && rewrite.projections.size === 0) {
       // A batch_dir that cannot take a folder (missing, read-only) only means records go as records.
