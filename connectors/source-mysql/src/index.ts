@@ -101,7 +101,7 @@ async function* read(config: ResolvedConfig, catalog: Catalog, state: State, ctx
     const isLogBased = (id: string) => selected.some((s) => s.tap_stream_id === id && replicationMethod(s) === 'LOG_BASED');
     const tableEntries = selected.filter((s) => !isLogBased(s.tap_stream_id));
     const logBased = selected.filter((s) => isLogBased(s.tap_stream_id));
-    const env = { client, batchSize: config.batch_size };
+    const env = { client, batchSize: config.batch_size, copyText: ctx.nativeRows?.includes('postgresql-copy-text') ?? false };
     if (tableEntries.length > 0 || logBased.length === 0) {
       const streams: SourceStream[] = [];
       for (const entry of tableEntries) {

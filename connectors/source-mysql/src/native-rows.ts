@@ -45,6 +45,8 @@ interface NativeColumn {
   write: Write;
   type: string;
   decode: (text: string) => unknown;
+  /** Reads the value from its bytes without a string first (integers, booleans). */
+  fromBytes?: (buf: Buffer, start: number, end: number) => unknown;
   /** Applies the plan's zero-date rule (a warning, or a thrown error under `zero_dates: error`). */
   zero?: () => void;
 }
@@ -55,6 +57,15 @@ const isoDateTime = (text: string) => (text.length > 10 && text.charCodeAt(10) =
 function integer(text: string): number | bigint {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : BigInt(text);
+}
+
+/** An integer's digits (`-` first, at most 15 digits: exact as a number) read from bytes, else as `integer` reads its text. */
+function integerFromBytes(buf: Buffer, start: number, end: number): number | bigint {
+  if (end - start > 15) return integer(buf.toString('latin1', start, end));
+  const negative = buf[start] === 45;
+  let n = 0;
+  for (let i = negative ? start + 1 : start; i < end; i++) n = n * 10 + (buf[i] as number) - 48;
+  return negative ? -n : n;
 }
 
 /**
@@ -71,10 +82,16 @@ function nativeColumn(column: PlanColumn): NativeColumn | undefined {
   const zero = () => void column.convert('0000-00-00');
   switch (column.kind) {
     case 'boolean':
-      return { name, write: type === 'bit' ? Write.BitBool : Write.TinyBool, type: 'boolean', decode: (t) => t === 't' };
+      return {
+        name,
+        write: type === 'bit' ? Write.BitBool : Write.TinyBool,
+        type: 'boolean',
+        decode: (t) => t === 't',
+        fromBytes: (buf, start) => buf[start] === 116,
+      };
     case 'bit': {
       const bits = Number(/\((\d+)\)/.exec(declared)?.[1] ?? 1);
-      return bits <= 63 ? { name, write: Write.Bits, type: 'bigint', decode: integer } : undefined;
+      return bits <= 63 ? { name, write: Write.Bits, type: 'bigint', decode: integer, fromBytes: integerFromBytes } : undefined;
     }
     case 'integer':
       // Signed smallint/mediumint/int name PostgreSQL types of their width; tinyint and unsigned ones are bigint there.
@@ -83,11 +100,18 @@ function nativeColumn(column: PlanColumn): NativeColumn | undefined {
         write: Write.Verbatim,
         type: unsigned || type === 'tinyint' ? 'bigint' : type === 'smallint' ? 'smallint' : 'integer',
         decode: Number,
+        fromBytes: integerFromBytes,
       };
     case 'bigint':
-      return { name, write: unsigned ? Write.UnsignedBigint : Write.Verbatim, type: 'bigint', decode: integer };
+      return {
+        name,
+        write: unsigned ? Write.UnsignedBigint : Write.Verbatim,
+        type: 'bigint',
+        decode: integer,
+        fromBytes: integerFromBytes,
+      };
     case 'year':
-      return { name, write: Write.Verbatim, type: 'bigint', decode: integer };
+      return { name, write: Write.Verbatim, type: 'bigint', decode: integer, fromBytes: integerFromBytes };
     case 'decimal': {
       const m = /^(?:decimal|numeric)\((\d+),(\d+)\)$/.exec(declared);
       return { name, write: Write.Verbatim, type: m ? `numeric(${m[1]},${m[2]})` : 'numeric', decode: (t) => new Decimal(t) };
@@ -175,7 +199,7 @@ export class NativeRowsWriter {
     this.nulls = new Uint8Array(columns.length);
     this.fields = columns.map((c) => c.name);
     this.types = columns.map((c) => c.type);
-    this.decode = (data) => decodeRows(columns, data.toString('utf8'));
+    this.decode = (data) => decodeRows(columns, data, 0, data.length);
   }
 
   /** Rows written since the last `take`. */
@@ -354,7 +378,12 @@ export class NativeRowsWriter {
       count,
       () => this.decode(data),
       (index) =>
-        decodeRows(columns, data.toString('utf8', starts[index], index + 1 < count ? starts[index + 1] : data.length))[0] as RecordData,
+        decodeRows(
+          columns,
+          data,
+          starts[index] as number,
+          index + 1 < count ? (starts[index + 1] as number) : data.length,
+        )[0] as RecordData,
     );
     return {
       records,
@@ -390,30 +419,63 @@ function isTimeOfDay(buf: Buffer, start: number, len: number): boolean {
   return true;
 }
 
-const UNESCAPE: Record<string, string> = { '\\': '\\', t: '\t', n: '\n', r: '\r', b: '\b', f: '\f', v: '\v' };
-const ESCAPE = /\\(.)/g;
+/** The byte after a backslash in COPY text, to the byte it stands for. */
+const UNESCAPE = new Uint8Array(256).map((_, b) => b);
+UNESCAPE[116] = 9;
+UNESCAPE[110] = 10;
+UNESCAPE[114] = 13;
+UNESCAPE[98] = 8;
+UNESCAPE[102] = 12;
+UNESCAPE[118] = 11;
+let scratch = Buffer.allocUnsafe(1 << 16);
 
-/** COPY text lines of the written columns back to the records they were written from. */
-function decodeRows(columns: readonly NativeColumn[], text: string): RecordData[] {
+/**
+ * COPY text lines (`data` from `start` to `end`) of the written columns back to the records they were written from,
+ * reading the bytes: fields are found with `indexOf`, numbers and booleans read without a string, text unescaped only
+ * when it holds a backslash.
+ */
+function decodeRows(columns: readonly NativeColumn[], data: Buffer, start: number, end: number): RecordData[] {
   const records: RecordData[] = [];
   const last = columns.length - 1;
-  let pos = 0;
-  while (pos < text.length) {
+  let pos = start;
+  // The next backslash at or after `pos` (Infinity: none left).
+  let backslash = -1;
+  while (pos < end) {
     const record: RecordData = {};
-    for (let i = 0; i <= last; i++) {
-      const column = columns[i] as NativeColumn;
-      let end = text.indexOf(i < last ? '\t' : '\n', pos);
-      if (end < 0) {
-        if (i < last) throw new Error(`a COPY text row has fewer than ${columns.length} fields`);
-        end = text.length;
+    for (let c = 0; c <= last; c++) {
+      const column = columns[c] as NativeColumn;
+      let stop = data.indexOf(c < last ? 9 : 10, pos);
+      if (stop < 0 || stop > end) {
+        if (c < last) throw new Error(`a COPY text row has fewer than ${columns.length} fields`);
+        stop = end;
       }
-      let raw = text.slice(pos, end);
-      pos = end + 1;
-      if (raw === '\\N') record[column.name] = null;
+      const from = pos;
+      pos = stop + 1;
+      if (backslash < from) {
+        backslash = data.indexOf(92, from);
+        if (backslash < 0) backslash = Infinity;
+      }
+      const escaped = backslash < stop;
+      if (escaped && stop - from === 2 && data[from] === 92 && data[from + 1] === 78) {
+        record[column.name] = null;
+        continue;
+      }
+      if (!escaped && column.fromBytes) {
+        record[column.name] = column.fromBytes(data, from, stop);
+        continue;
+      }
+      let text: string;
+      if (!escaped) text = data.toString('utf8', from, stop);
       else {
-        if (raw.includes('\\')) raw = raw.replace(ESCAPE, (_, c: string) => UNESCAPE[c] ?? c);
-        record[column.name] = column.decode(raw);
+        if (scratch.length < stop - from) scratch = Buffer.allocUnsafe(2 * (stop - from));
+        let n = 0;
+        for (let j = from; j < stop; j++) {
+          const b = data[j] as number;
+          scratch[n++] = b === 92 ? (UNESCAPE[data[++j] as number] as number) : b;
+        }
+        text = scratch.toString('utf8', 0, n);
       }
+      record[column.name] = column.decode(text);
     }
     records.push(record);
   }

@@ -11,6 +11,8 @@ import { ordersLikeTheKit } from './type-map.js';
 export interface TableReadEnv {
   client: MySqlClient;
   batchSize: number;
+  /** The destination loads PostgreSQL COPY text as it is (ConnectorContext.nativeRows): batches carry it. */
+  copyText?: boolean;
 }
 
 function column(plan: TablePlan, name: string): PlanColumn {
@@ -38,9 +40,12 @@ export function fullTableQuery(plan: TablePlan, resumeAfter?: Record<string, unk
   return `SELECT ${selectList(plan)} FROM ${qualified(plan.database, plan.table)}${where}${orderBy(keys)}`;
 }
 
-/** The rows of `sql` in batches, each with its PostgreSQL COPY text (native rows) when the plan's columns all have one. */
+/**
+ * The rows of `sql` in batches, each with its PostgreSQL COPY text (native rows) when the destination loads that and
+ * the plan's columns all have one.
+ */
 function tableBatches(env: TableReadEnv, plan: TablePlan, sql: string, signal: AbortSignal): AsyncGenerator<StreamBatch> {
-  const native = NativeRowsWriter.forColumns(plan.columns);
+  const native = env.copyText ? NativeRowsWriter.forColumns(plan.columns) : undefined;
   return queryBatches(env.client, plan, sql, [], env.batchSize, signal, native ? { native } : {});
 }
 
