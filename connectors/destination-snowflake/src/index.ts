@@ -13,11 +13,10 @@ import {
 import { SqlSession, sqlSessionOptions } from '@mage-int/core/sql';
 import spec from '../spec.json' with { type: 'json' };
 import { check } from './check.js';
-import { connectionOptions, resolveConfig } from './client.js';
+import { connectionOptions, dialectFor, resolveConfig } from './client.js';
 import { ExternalStage } from './external-stage.js';
 import type { Config } from './generated/config.js';
 import { SnowflakeConnection } from './snowflake-connection.js';
-import { SnowflakeDialect } from './snowflake-dialect.js';
 
 export type { Config, ResolvedConfig } from './generated/config.js';
 export { SnowflakeDialect, SNOWFLAKE_MAX_IDENTIFIER, SNOWFLAKE_DEFAULT_SCALE, upperIdentifier } from './snowflake-dialect.js';
@@ -38,7 +37,7 @@ export function writeSnowflake(input: Config, messages: AsyncIterable<SourceMess
     messages,
     ctx,
     async (control) => {
-      const dialect = new SnowflakeDialect();
+      const dialect = dialectFor(config);
       const connection = await SnowflakeConnection.open(connectionOptions(config), dialect, {
         logger: control.logger,
         queryTimeoutSeconds: config.query_timeout_seconds,

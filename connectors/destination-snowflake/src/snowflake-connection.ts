@@ -57,7 +57,7 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
     await this.run(sql, sql.split('\n')[0]?.slice(0, 120) ?? 'statement');
   }
 
-  /** `DESCRIBE TABLE`: the columns (names lower-cased, as the kit names them) and their types; undefined when missing. */
+  /** `DESCRIBE TABLE`: the columns (named as the kit names them) and their types; undefined when missing. */
   async describeTable(table: TableRef): Promise<SqlTable<StandardType> | undefined> {
     let rows: Record<string, unknown>[];
     try {
@@ -70,7 +70,7 @@ export class SnowflakeConnection implements SqlConnection<StandardType> {
       columns: new Map(
         rows
           .filter((r) => String(r['kind'] ?? 'COLUMN') === 'COLUMN')
-          .map((r) => [String(r['name']).toLowerCase(), this.dialect.catalogType(String(r['type']))]),
+          .map((r) => [this.dialect.kitName(String(r['name'])), this.dialect.catalogType(String(r['type']))]),
       ),
     };
   }

@@ -41,21 +41,31 @@ const SNOWFLAKE_TYPES: Record<LogicalType, string> = {
  * unquoted `order_items` to — so users query the tables without quotes, and a name that is a reserved word or holds
  * other characters still works. Types: NUMBER(38,0) for integers, NUMBER(38,s) for decimals (s from the schema,
  * else 9), TIMESTAMP_TZ(9)/TIMESTAMP_NTZ(9), VARIANT for objects and arrays (loaded through PARSE_JSON), BINARY.
- * Keys are declared (Snowflake enforces no PRIMARY KEY), so every keyed conflict rule is a `MERGE`.
+ * Keys are declared (Snowflake enforces no PRIMARY KEY), so every keyed conflict rule is a `MERGE`. With `quoting:
+ * 'as-is'` (Mage's `disable_double_quotes: false`) names are double-quoted as the kit names them instead (lower case
+ * unless `lowercase` is false), so they are case-sensitive: `select "id" from "orders"`.
  */
 export class SnowflakeDialect extends StandardDialect {
   /** Tells the staging tables of concurrent runs apart. */
   private readonly runToken: string;
+  private readonly quoting: 'upper' | 'as-is';
 
   /** The run's token (staging tables and a temporary external stage carry it). */
   get runId(): string {
     return this.runToken;
   }
 
-  constructor(runToken = Math.random().toString(36).slice(2, 10)) {
+  constructor(runToken = Math.random().toString(36).slice(2, 10), names: { quoting?: 'upper' | 'as-is'; lowercase?: boolean } = {}) {
+    const quoting = names.quoting ?? 'upper';
     super({
       name: 'snowflake',
-      identifiers: { maxBytes: SNOWFLAKE_MAX_IDENTIFIER, lengthUnit: 'characters', lowercase: true, caseInsensitive: true },
+      identifiers: {
+        maxBytes: SNOWFLAKE_MAX_IDENTIFIER,
+        lengthUnit: 'characters',
+        lowercase: names.lowercase ?? true,
+        // Upper-cased names collide ignoring case; names quoted as they are do not.
+        caseInsensitive: quoting === 'upper',
+      },
       capabilities: { transactionalDdl: false, enforcesUniqueKeys: false, merge: 'merge' },
       types: SNOWFLAKE_TYPES,
       aliases: {
@@ -87,11 +97,22 @@ export class SnowflakeDialect extends StandardDialect {
       },
     });
     this.runToken = runToken;
+    this.quoting = quoting;
   }
 
-  /** `"NAME"`: upper-cased (Snowflake's reading of the unquoted name), embedded double quotes doubled. */
+  /** `"NAME"`: upper-cased (Snowflake's reading of the unquoted name), or as it is with `as-is`; embedded double quotes doubled. */
   override quoteIdentifier(name: string): string {
-    return `"${upperIdentifier(name).replace(/"/g, '""')}"`;
+    return `"${this.catalogForm(name).replace(/"/g, '""')}"`;
+  }
+
+  /** A name as Snowflake's catalog holds it (upper-cased, or as it is). */
+  catalogForm(name: string): string {
+    return this.quoting === 'upper' ? upperIdentifier(name) : name;
+  }
+
+  /** A name from Snowflake's catalog (DESCRIBE TABLE) as the kit names it. */
+  kitName(name: string): string {
+    return this.quoting === 'upper' ? name.toLowerCase() : name;
   }
 
   /**

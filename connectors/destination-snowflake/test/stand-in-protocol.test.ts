@@ -82,10 +82,16 @@ describe('the Snowflake stand-in with snowflake-sdk', () => {
     } as unknown as Config;
     await load(mage, messages([1, 2]));
     expect((await standIn.rows(config.schema.toUpperCase(), 'ITEMS')).map((r) => String(r['ID'])).sort()).toEqual(['1', '2']);
-    // Mage's default, lower-case names in double quotes, is not what mage-int writes: refused, not ignored.
-    await expect(load({ ...mage, disable_double_quotes: false } as unknown as Config, messages([3]))).rejects.toThrow(
-      /"disable_double_quotes" must be one of true \(got false\)/,
-    );
+    // Mage's default: names in double quotes as they are (lower case), the schema as written.
+    const quotedSchema = `mage_quoted_${process.pid}`;
+    const quoted = { ...mage, schema: quotedSchema, disable_double_quotes: false } as unknown as Config;
+    await load(quoted, messages([3]));
+    expect(await standIn.tableNames(quotedSchema)).toEqual(['items']);
+    expect(standIn.statements.some((sql) => sql.includes(`"${quotedSchema}"."items"`) && /"id"/.test(sql))).toBe(true);
+    expect((await standIn.rows(quotedSchema, 'items')).map((r) => String(r['id']))).toEqual(['3']);
+    // and a second load finds the quoted columns again (an upsert, no new column)
+    await load(quoted, messages([3, 4]));
+    expect((await standIn.rows(quotedSchema, 'items')).map((r) => String(r['id'])).sort()).toEqual(['3', '4']);
   });
 
   it("Mage's table and skip_schema_creation: the one stream's named table; no CREATE SCHEMA, so a missing schema stops the run", async () => {
