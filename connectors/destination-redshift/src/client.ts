@@ -1,5 +1,6 @@
-import pg from 'pg';
-import { ConfigError, ConnectorError, tlsFailureHint, tlsOptions, validateConfig, type JsonSchema } from '@mage-int/core';
+import type pg from 'pg';
+import { ConfigError, validateConfig, type JsonSchema } from '@mage-int/core';
+import { connectRedshift as connectKit, s3Authorization, type S3Authorization } from '@mage-int/redshift';
 import type { S3Settings } from '@mage-int/files-s3';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -10,17 +11,12 @@ export function resolveConfig(input: Config): ResolvedConfig {
 }
 
 /** How COPY proves it may read the bucket: an IAM role of the cluster, or access keys. */
-export type CopyAuthorization = { iamRole: string } | { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+export type CopyAuthorization = S3Authorization;
 
 /** COPY's authorization from the config; a config with neither a role nor keys is refused before connecting. */
 export function copyAuthorization(config: ResolvedConfig): CopyAuthorization {
-  if (config.iam_role) return { iamRole: config.iam_role };
-  if (config.aws_access_key_id && config.aws_secret_access_key)
-    return {
-      accessKeyId: config.aws_access_key_id,
-      secretAccessKey: config.aws_secret_access_key,
-      ...(config.aws_session_token ? { sessionToken: config.aws_session_token } : {}),
-    };
+  const auth = s3Authorization(config);
+  if (auth) return auth;
   throw new ConfigError('REDSHIFT_COPY_CREDENTIALS', 'COPY needs `iam_role`, or `aws_access_key_id` and `aws_secret_access_key`', {
     field: 'iam_role',
     hint: 'associate an IAM role that may read the bucket with the cluster and set iam_role to its ARN (see the README: IAM)',
@@ -41,35 +37,7 @@ export function s3Settings(config: ResolvedConfig): S3Settings {
   };
 }
 
-/** Connects with node-postgres (Redshift speaks PostgreSQL's wire protocol) and sets the session's time zone to UTC. */
-export async function connectRedshift(config: ResolvedConfig, application = 'mage-int destination-redshift'): Promise<pg.Client> {
-  const client = new pg.Client({
-    host: config.host,
-    port: config.port,
-    database: config.database,
-    user: config.username,
-    ...(config.password !== undefined ? { password: config.password } : {}),
-    ssl: tlsOptions(config),
-    application_name: application,
-    connectionTimeoutMillis: 30_000,
-    keepAlive: true,
-  });
-  try {
-    await client.connect();
-    await client.query(`SET timezone TO 'UTC'`);
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw new ConnectorError(
-      'CONNECT_FAILED',
-      `cannot connect to Redshift at ${config.host}:${config.port}/${config.database} as ${config.username}: ${(error as Error).message}`,
-      {
-        cause: error,
-        hint:
-          tlsFailureHint((error as Error).message, config.ssl_mode) ??
-          'check host, port, database, username and password, and that the cluster is reachable (its security group and "publicly accessible" setting)',
-      },
-    );
-  }
-  client.on('error', () => {});
-  return client;
+/** Connects with node-postgres (the kit's connection: TLS from the ssl_* settings, the session in UTC). */
+export function connectRedshift(config: ResolvedConfig, application = 'mage-int destination-redshift'): Promise<pg.Client> {
+  return connectKit(config, { application });
 }

@@ -28,7 +28,7 @@ export {
   REDSHIFT_DEFAULT_SCALE,
   type TableAttributes,
 } from './redshift-dialect.js';
-export { RedshiftConnection, redshiftError, authorizationClause } from './redshift-connection.js';
+export { RedshiftConnection } from './redshift-connection.js';
 export { connectRedshift, copyAuthorization, resolveConfig, s3Settings, type CopyAuthorization } from './client.js';
 export { writeLoadFile, csvField, copyTimestamp, plainNumber, NULL_MARKER } from './load-file.js';
 export { NulGuardSession } from './nul-guard.js';

@@ -1,34 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { ConnectorError, type Logger } from '@mage-int/core';
+import type { Logger } from '@mage-int/core';
 import type { LoadColumn, SqlConnection, SqlTable, StandardType, TableRef } from '@mage-int/core/sql';
 import type { S3Storage } from '@mage-int/files-s3';
+import { authorizationClause, maskedAuthorizationClause, redshiftError } from '@mage-int/redshift';
 import type { CopyAuthorization } from './client.js';
 import { writeLoadFile, type FileColumn } from './load-file.js';
 import type { RedshiftDialect } from './redshift-dialect.js';
-
-/** A Redshift (or node-postgres) error with what the user can do about it. */
-export function redshiftError(error: unknown, what: string): ConnectorError {
-  const e = error as { code?: string; message?: string; detail?: string };
-  const message = e.message ?? String(error);
-  const hint = /sys_load_error_detail|stl_load_errors/i.test(message)
-    ? 'query SYS_LOAD_ERROR_DETAIL (or STL_LOAD_ERRORS) for the failing row and column'
-    : /not authorized to assume IAM Role|Access Denied|AccessDenied|does not exist in our records/i.test(message)
-      ? 'check iam_role (associated with the cluster, trusted by redshift.amazonaws.com, allowed s3:GetObject and s3:ListBucket on the bucket) or the access keys; see the README: IAM'
-      : /permission denied/i.test(message)
-        ? 'grant the user CREATE on the database (for the schema) or USAGE and CREATE on the schema, and TEMP on the database; see the README: grants'
-        : undefined;
-  return new ConnectorError('REDSHIFT_ERROR', `${what}: ${message}${e.code ? ` (${e.code})` : ''}`, {
-    cause: error,
-    ...(hint ? { hint } : {}),
-  });
-}
-
-/** COPY's authorization clause. */
-export function authorizationClause(auth: CopyAuthorization, literal: (text: string) => string): string {
-  if ('iamRole' in auth) return `IAM_ROLE ${literal(auth.iamRole)}`;
-  return `ACCESS_KEY_ID ${literal(auth.accessKeyId)} SECRET_ACCESS_KEY ${literal(auth.secretAccessKey)}${auth.sessionToken ? ` SESSION_TOKEN ${literal(auth.sessionToken)}` : ''}`;
-}
 
 /**
  * The SQL kit's connection over node-postgres: statements one at a time (the simple protocol), the catalog from
@@ -99,7 +77,6 @@ export class RedshiftConnection implements SqlConnection<StandardType> {
     const key = `mage-int-redshift/${this.run}/${staging.name}-${++this.files}.csv.gz`;
     try {
       await this.storage.putFile(key, file.path);
-      const literal = (text: string) => this.dialect.quoteLiteral(text);
       const copy = (auth: string) =>
         this.dialect.copyFromS3(
           staging,
@@ -108,9 +85,8 @@ export class RedshiftConnection implements SqlConnection<StandardType> {
           auth,
           this.options.region,
         );
-      const masked = 'iamRole' in this.options.auth ? undefined : "ACCESS_KEY_ID '…' SECRET_ACCESS_KEY '…'";
       try {
-        await this.query(copy(authorizationClause(this.options.auth, literal)), masked ? copy(masked) : undefined);
+        await this.query(copy(authorizationClause(this.options.auth)), copy(maskedAuthorizationClause(this.options.auth)));
       } catch (error) {
         throw redshiftError(error, `COPY into ${staging.name} from ${this.storage.location}${key}`);
       }

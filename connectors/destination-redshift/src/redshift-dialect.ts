@@ -11,6 +11,7 @@ import {
   type StandardType,
   type TableRef,
 } from '@mage-int/core/sql';
+import { quoteLiteral } from '@mage-int/redshift';
 
 /** Redshift names: at most 127 bytes of UTF-8, folded to lower case (docs: Names and identifiers). */
 export const REDSHIFT_MAX_IDENTIFIER = 127;
@@ -81,9 +82,7 @@ export class RedshiftDialect extends StandardDialect {
 
   /** A string constant: single quotes doubled; backslashes refused (Redshift may read them as escapes). */
   override quoteLiteral(text: string): string {
-    if (text.includes('\0')) throw new Error('a SQL literal cannot hold a NUL character');
-    if (text.includes('\\')) throw new Error('a Redshift SQL literal written by the destination cannot hold a backslash');
-    return `'${text.replace(/'/g, "''")}'`;
+    return quoteLiteral(text);
   }
 
   /** `"schema"."table"`, or the bare name of a TEMP table (whose schema is empty). */

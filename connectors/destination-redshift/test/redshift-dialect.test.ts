@@ -5,7 +5,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConflictMethod, JsonSchema } from '@mage-int/core';
 import { standardMerge, type ColumnDefinition, type LoadColumn, type MergePlan, type StandardType } from '@mage-int/core/sql';
-import { authorizationClause, RedshiftDialect } from '../src/index.js';
+import { authorizationClause } from '@mage-int/redshift';
+import { RedshiftDialect } from '../src/index.js';
 import { standInConfig, type StandInSetup } from './stand-in.js';
 
 const dialect = new RedshiftDialect('run1', (table, keys) =>
@@ -87,15 +88,12 @@ const cases: [string, string[]][] = [
         staging,
         loadColumns.map((c) => c.name),
         `s3://my-bucket/loads/mage-int-redshift/run/${staging.name}-1.csv.gz`,
-        authorizationClause({ iamRole: 'arn:aws:iam::123456789012:role/RedshiftCopy' }, (t) => dialect.quoteLiteral(t)),
+        authorizationClause({ iamRole: 'arn:aws:iam::123456789012:role/RedshiftCopy' }),
         'us-east-1',
       ),
     ],
   ],
-  [
-    'copy authorization: access keys',
-    [authorizationClause({ accessKeyId: 'AKIA…', secretAccessKey: 'secret', sessionToken: 'token' }, (t) => dialect.quoteLiteral(t))],
-  ],
+  ['copy authorization: access keys', [authorizationClause({ accessKeyId: 'AKIA…', secretAccessKey: 'secret', sessionToken: 'token' })]],
   ['merge: upsert', dialect.merge(plan('upsert'))],
   ['merge: upsert with hard delete', dialect.merge(plan('upsert', { hardDelete: true }))],
   ['merge: update_only', dialect.merge(plan('update_only'))],

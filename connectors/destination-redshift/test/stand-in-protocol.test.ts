@@ -106,7 +106,7 @@ describe('destination-redshift on the stand-in', () => {
     const { config } = setup;
     const error = await load(config, [schema(), record(1, 'x')]).catch((e: unknown) => e as { message: string; hint?: string });
     expect((error as { message: string }).message).toMatch(/not authorized to assume IAM Role/);
-    expect((error as { hint?: string }).hint).toMatch(/check iam_role/);
+    expect((error as { hint?: string }).hint).toMatch(/check the IAM role/);
     expect(await objects(config)).toEqual([]);
   });
 

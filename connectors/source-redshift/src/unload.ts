@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
-import type { RecordData, StreamSync } from '@mage-int/core';
+import { ConfigError, type RecordData, type StreamSync } from '@mage-int/core';
 import { S3Storage } from '@mage-int/files-s3';
+import { authorizationClause, s3Authorization } from '@mage-int/redshift';
 import { quoteIdentifier, quoteLiteral, redshiftError } from './connection.js';
 import type { TableSource } from './discover.js';
 import type { ResolvedConfig } from './generated/config.js';
@@ -97,10 +98,14 @@ export class Unloader {
 
   /** UNLOAD's authorization: the role, or the access keys. */
   private authorization(): string {
-    if (this.config.iam_role) return `IAM_ROLE ${quoteLiteral(this.config.iam_role)}`;
-    if (this.config.aws_access_key_id && this.config.aws_secret_access_key)
-      return `ACCESS_KEY_ID ${quoteLiteral(this.config.aws_access_key_id)} SECRET_ACCESS_KEY ${quoteLiteral(this.config.aws_secret_access_key)}${this.config.aws_session_token ? ` SESSION_TOKEN ${quoteLiteral(this.config.aws_session_token)}` : ''}`;
-    throw new Error('unload needs iam_role, or aws_access_key_id and aws_secret_access_key');
+    const auth = s3Authorization(this.config);
+    if (!auth)
+      throw new ConfigError(
+        'REDSHIFT_UNLOAD_CREDENTIALS',
+        'UNLOAD needs `unload.iam_role`, or `unload.aws_access_key_id` and `unload.aws_secret_access_key`',
+        { field: 'unload.iam_role' },
+      );
+    return authorizationClause(auth);
   }
 
   /** The UNLOAD statement of a table's selected columns into `folder` (under the storage prefix). */
