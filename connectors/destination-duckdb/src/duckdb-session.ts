@@ -52,8 +52,32 @@ export class DuckDBSession implements DestinationSession {
 
   /** A stream's first or changed SCHEMA: creates its table, or adds and widens columns (nothing is uncommitted). */
   async openStream(info: StreamInfo): Promise<void> {
-    const loader = this.streams.get(info.name) ?? this.newStream(info.name);
-    await loader.setSchema(info);
+    const known = this.streams.get(info.name);
+    const loader = known ?? this.newStream(info.name);
+    const ifExists = this.config.if_exists;
+    if (!known && (ifExists === 'replace' || ifExists === 'fail')) await this.existingTable(loader, ifExists);
+    // Mage's if_exists append: every record a new row, whatever the stream's key.
+    await loader.setSchema(ifExists === 'append' ? { ...info, conflictMethod: 'append' } : info);
+  }
+
+  /** Mage's if_exists for a table already there when the run first meets its stream: `replace` drops it, `fail` stops. */
+  private async existingTable(loader: StreamLoader, ifExists: 'replace' | 'fail'): Promise<void> {
+    const literal = (text: string) => this.dialect.quoteLiteral(text);
+    const found = await this.session.rows(
+      `SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND lower(schema_name) = lower(${literal(this.config.schema)}) AND lower(table_name) = lower(${literal(loader.table)})`,
+    );
+    const existing = found[0]?.['table_name'];
+    if (typeof existing !== 'string') return;
+    const table = this.dialect.qualify({ schema: this.config.schema, name: existing });
+    if (ifExists === 'fail') {
+      throw new ConnectorError('TABLE_EXISTS', `table ${table} already exists and if_exists is fail`, {
+        stream: loader.stream,
+        field: 'if_exists',
+        hint: 'drop the table, or set if_exists to replace or append',
+      });
+    }
+    this.control.logger.info(`if_exists replace: dropping ${table} before loading it again`, { stream: loader.stream });
+    await this.session.run(`DROP TABLE ${table}`);
   }
 
   async write(batch: RecordBatch): Promise<void> {
