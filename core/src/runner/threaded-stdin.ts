@@ -82,8 +82,7 @@ export async function* readStdin(limit = 1024 * 1024): AsyncGenerator<Buffer> {
     else if (message instanceof Uint8Array) {
       asked = false;
       chunks.push(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
-    }
-    else failure = new Error(`reading standard input failed: ${message.error}`);
+    } else failure = new Error(`reading standard input failed: ${message.error}`);
     notify();
   });
   worker.on('error', (error) => {
