@@ -10,6 +10,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
  */
 export const DUCK_MEMORY_LIMIT = '128MB';
 
+/** Threads of the instance (the machines this runs on have few cores to share). */
+export const DUCK_THREADS = 2;
+
 /**
  * `read_csv` options for the longest line it takes (16 MiB, one record) and its buffer, which must be at least that.
  * DuckDB's buffer defaults to 16× `max_line_size` (a block a limited instance cannot allocate), and the buffers live
@@ -36,7 +39,7 @@ export class Duck {
     const instance = await DuckDBInstance.create(':memory:', {
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
-      threads: '2',
+      threads: String(DUCK_THREADS),
       memory_limit: DUCK_MEMORY_LIMIT,
       temp_directory: spill,
     });
