@@ -4,6 +4,7 @@
 //   node bench/files/run.mjs [--rows 1000000] [--keep]
 //   node bench/files/run.mjs --memory [--rows 1000000] [--memory-rows 10000000]   (10M rows: a ~1 GB CSV)
 //   node bench/files/run.mjs --compare OTHER/dist/index.js [--rounds 2] [--rows 1000000]   (A/B of destination-duckdb)
+//   node bench/files/run.mjs --compare-kit OTHER/kits/files/dist/index.js [--rounds 2]   (A/B of the files kit)
 //
 // Writes a CSV file of `rows` rows (id, a decimal amount, a double, an integer, a timestamptz, a date, a boolean, a
 // short code, text with quotes, commas and newlines) and the same rows as Parquet (DuckDB's COPY), then measures in
@@ -15,12 +16,14 @@
 // a consumer that drops the records, each in a child process: peak RSS must stay flat as the file grows.
 // Prints time, CPU seconds (the steadier figure on a busy machine), throughput ratio (baseline time / mage-int time),
 // peak RSS, and checks count and sums of the tables. --compare FILE: after each baseline, this build of
-// destination-duckdb and another (its dist/index.js) load the same file in turns, `--rounds` times each.
+// destination-duckdb and another (its dist/index.js) load the same file in turns, `--rounds` times each;
+// --compare-kit FILE: the same with another build of kits/files (source-files' `@mage-int/files` resolved to it; a
+// dist/index.js inside a checkout, so that its own imports resolve).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     file: { type: 'string' },
     db: { type: 'string' },
     compare: { type: 'string' },
+    'compare-kit': { type: 'string' },
     rounds: { type: 'string', default: '2' },
   },
 });
@@ -73,6 +77,12 @@ if (args.child) {
     await c.run(`CREATE TABLE t AS SELECT * FROM ${args.child}('${args.file}')`);
     c.closeSync();
   } else {
+    if (process.env.BENCH_FILES_KIT) {
+      // Another build of the files kit: source-files' import of it resolves there (before source-files is loaded).
+      const { register } = await import('node:module');
+      const hook = `export async function resolve(s, c, next) { return s === '@mage-int/files' ? { url: ${JSON.stringify(pathToFileURL(process.env.BENCH_FILES_KIT).href)}, shortCircuit: true } : next(s, c); }`;
+      register(`data:text/javascript,${encodeURIComponent(hook)}`);
+    }
     const { runPipeline, MemoryStateStore, silentLogger, tuneHeapForStreaming } = await import(join(ROOT, 'core/dist/index.js'));
     tuneHeapForStreaming?.();
     const files = (await import(join(ROOT, 'connectors/source-files/dist/index.js'))).default;
@@ -108,11 +118,11 @@ if (args.child) {
   process.exit(0);
 }
 
-function child(mode, file, db, destination) {
+function child(mode, file, db, env) {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', mode, '--file', file, '--db', db], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: destination ? { ...process.env, BENCH_DUCKDB_DESTINATION: destination } : process.env,
+      env: { ...process.env, ...env },
     });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
@@ -176,19 +186,22 @@ leaves' ELSE 'note ' || (i % 5000) END AS note FROM range(1, ${rows} + 1) r(i)`)
     const baseDb = join(dir, `base-${format}.duckdb`);
     const mageDb = join(dir, `mage-${format}.duckdb`);
     const base = await child(baselineMode, file, baseDb);
-    if (args.compare) {
+    if (args.compare || args['compare-kit']) {
       const expected = await check(baseDb);
       console.log(`${format}: DuckDB ${baselineMode} ${base.seconds.toFixed(2)} s, ${base.cpu.toFixed(1)} s CPU (${base.rssMB} MB)`);
       for (let round = 1; round <= Number(args.rounds); round++) {
-        for (const [name, destination] of [
-          ['new', undefined],
-          ['old', args.compare],
-        ]) {
+        const other = args.compare ? { BENCH_DUCKDB_DESTINATION: args.compare } : { BENCH_FILES_KIT: args['compare-kit'] };
+        // Alternated: new first in odd rounds, old first in even ones.
+        const pair = [
+          ['new', {}],
+          ['old', other],
+        ];
+        for (const [name, env] of round % 2 ? pair : pair.reverse()) {
           const db = join(dir, `${name}-${format}-${round}.duckdb`);
-          const run = await child('mage-int', file, db, destination);
+          const run = await child('mage-int', file, db, env);
           const same = (await check(db)) === expected;
           console.log(
-            `  [A/B ${round}] ${name}: ${run.seconds.toFixed(2)} s, ${run.cpu.toFixed(1)} s CPU, ${run.rssMB} MB, ratio ${(base.seconds / run.seconds).toFixed(2)}×, load ${loadavg()[0].toFixed(1)}, checksums ${same ? 'equal' : 'DIFFER'}`,
+            `  [A/B ${round}] ${name}: ${run.seconds.toFixed(2)} s, ${run.cpu.toFixed(1)} s CPU, ${run.rssMB} MB, ${run.batches} BATCH file(s), ratio ${(base.seconds / run.seconds).toFixed(2)}× (CPU ${(base.cpu / run.cpu).toFixed(2)}×), load ${loadavg()[0].toFixed(1)}, checksums ${same ? 'equal' : 'DIFFER'}`,
           );
           rmSync(db, { force: true });
         }
