@@ -173,11 +173,14 @@ export async function writeBatchFile(input: BatchFileInput): Promise<number | un
     if (input.fields.includes(SOURCE_LINENO))
       helpers.push(`CAST(${before} + sum(1 + ${newlines}) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS __line`);
     from = helpers.length > 0 ? `(SELECT *, ${helpers.join(', ')} FROM ${reader(columns)})` : reader(columns);
+    // The file's lines are counted while DuckDB writes (on its own thread), for the check below.
+    const lines = input.fields.includes(SOURCE_LINENO) && reading.compression === 'none' ? lineCount(input.path) : undefined;
+    lines?.catch(() => {}); // awaited below, unless the COPY fails first
     const rows = await copy(input, select, from, 1);
     // Empty lines (skipped) or lone CR line ends would shift the line numbers: then the record path counts them.
     if (rows > 0 && input.fields.includes(SOURCE_LINENO)) {
       const [last] = await input.duck.rows(`SELECT max(${sqlName(SOURCE_LINENO)}) AS n FROM read_parquet(${sqlString(input.out)})`);
-      if (reading.compression !== 'none' || Number(last?.['n']) !== (await lineCount(input.path))) return undefined;
+      if (lines === undefined || Number(last?.['n']) !== (await lines)) return undefined;
     }
     return rows;
   }
