@@ -12,6 +12,8 @@ const duckdb = defineDestination<Config>({
   write: (config, messages, ctx) => writeToDuckDB(config, messages, ctx),
   // A source's records in Parquet files load with one INSERT … FROM read_parquet (DuckDBSession.loadBatchFiles).
   loadsBatchFiles: ['parquet'],
+  // PostgreSQL COPY text a source sends beside its records goes to DuckDB's CSV reader where its types read back exactly (native-rows.ts).
+  loadsNativeRows: ['postgresql-copy-text'],
   execute: (config, sql) => executeDuckDB(config, sql),
 });
 
