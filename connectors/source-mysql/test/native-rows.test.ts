@@ -2,9 +2,13 @@
 // the driver's rows convert to, goes out only for batches PostgreSQL reads back as those records, and loads into
 // PostgreSQL (through destination-postgres, unchanged) the same table the records make.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPipeline, silentLogger, type Logger, type RecordData, type Source } from '@mage-int/core';
+import duckdb from '@mage-int/destination-duckdb';
 import postgres from '@mage-int/destination-postgres';
 import mysqlSource, { MySQL } from '../src/index.js';
 import { connect } from '../src/connection.js';
@@ -17,6 +21,16 @@ import { createTestDatabase, type TestDatabase } from './helpers.js';
 let db: TestDatabase;
 const pgName = `mage_src_my_native_${randomBytes(4).toString('hex')}`;
 const PG = { host: '127.0.0.1', port: 5432, user: 'postgres' };
+const dir = mkdtempSync(join(tmpdir(), 'mage-src-my-native-'));
+
+/** source-mysql with its batches' native rows removed: the records path, for comparison. */
+const withoutNative: Source<never> = {
+  ...(mysqlSource as Source<never>),
+  async *read(config, catalog, state, ctx) {
+    for await (const message of mysqlSource.read(config as never, catalog, state, ctx))
+      yield message.type === 'RECORD_BATCH' ? { ...message, records: [...message.records], native: undefined } : message;
+  },
+};
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -94,6 +108,7 @@ afterAll(async () => {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${pgName} WITH (FORCE)`);
   await admin.end();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The table's batches, one row each, through the native writer or (without it) the driver's row parser. */
@@ -175,13 +190,6 @@ describe('native rows', () => {
     await db.sql(`DELETE FROM every WHERE id = 4`); // PostgreSQL's time refuses -838:59:59 on either path
     const debug: string[] = [];
     const logger = { ...silentLogger, debug: (message: string) => debug.push(message), child: () => logger } as unknown as Logger;
-    const withoutNative: Source<never> = {
-      ...(mysqlSource as Source<never>),
-      async *read(config, catalog, state, ctx) {
-        for await (const message of mysqlSource.read(config as never, catalog, state, ctx))
-          yield message.type === 'RECORD_BATCH' ? { ...message, records: [...message.records], native: undefined } : message;
-      },
-    };
     for (const [schema, from] of [
       ['native', mysqlSource],
       ['records', withoutNative],
@@ -225,5 +233,39 @@ describe('native rows', () => {
     } finally {
       await client.end();
     }
+  }, 60_000);
+
+  // destination-duckdb loads PostgreSQL COPY text too (loadsNativeRows): its tables must agree the same way.
+  it('load into DuckDB the table the records make', async () => {
+    const tables: string[][] = [];
+    for (const [name, from] of [
+      ['native', mysqlSource],
+      ['records', withoutNative],
+    ] as const) {
+      const path = join(dir, `${name}.duckdb`);
+      await runPipeline({
+        pipelineId: `native-duck-${name}`,
+        source: from as Source<never>,
+        sourceConfig: { ...db.config, batch_size: 1 },
+        destination: duckdb,
+        destinationConfig: { path },
+        streams: { every: { selected: true, replication_method: 'FULL_TABLE' } },
+        logger: silentLogger,
+      });
+      const { DuckDBInstance } = await import('@duckdb/node-api');
+      const instance = await DuckDBInstance.fromCache(path);
+      const connection = await instance.connect();
+      try {
+        const rows = (
+          await connection.runAndReadAll(`SELECT COLUMNS(c -> NOT starts_with(c, '_sdc_')) FROM every ORDER BY id`)
+        ).getRowsJson();
+        tables.push(rows.map((row) => JSON.stringify(row)));
+      } finally {
+        connection.closeSync();
+        instance.closeSync();
+      }
+    }
+    expect(tables[0]).toHaveLength(7);
+    expect(tables[0]).toEqual(tables[1]);
   }, 60_000);
 });
