@@ -120,6 +120,17 @@ export class AzureBlobStorage implements Storage {
     }
   }
 
+  /** Deletes the blobs under `keys` (relative to the prefix), one request each; a missing blob is no error. */
+  async delete(keys: readonly string[], signal?: AbortSignal): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.container.getBlobClient(this.prefix + key).deleteIfExists(signal ? { abortSignal: signal } : {});
+      } catch (error) {
+        this.fail(error, 'delete', key);
+      }
+    }
+  }
+
   /** Nothing to release: the SDK's HTTP client closes idle sockets itself. */
   async close(): Promise<void> {}
 }

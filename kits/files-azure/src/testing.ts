@@ -9,7 +9,12 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import {
+  BlobServiceClient,
+  ContainerSASPermissions,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
 
 /** Azurite's well-known development account (public in its documentation). */
 const ACCOUNT = 'devstoreaccount1';
@@ -18,6 +23,8 @@ const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZ
 export interface AzureStandIn {
   endpoint: string;
   settings: { account_name: string; account_key: string; endpoint: string; container: string };
+  /** A SAS token for the container (`sv=…&sig=…`, an hour long) with these permissions (`racwdl` letters). */
+  sasToken(permissions?: string): string;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,16 @@ export async function startAzurite(container = 'test-container'): Promise<AzureS
   return {
     endpoint,
     settings: { account_name: ACCOUNT, account_key: KEY, endpoint, container },
+    sasToken: (permissions = 'racwdl') =>
+      generateBlobSASQueryParameters(
+        {
+          containerName: container,
+          permissions: ContainerSASPermissions.parse(permissions),
+          startsOn: new Date(Date.now() - 60_000),
+          expiresOn: new Date(Date.now() + 3_600_000),
+        },
+        new StorageSharedKeyCredential(ACCOUNT, KEY),
+      ).toString(),
     async close() {
       child.removeAllListeners('exit');
       await new Promise<void>((resolve) => {

@@ -162,5 +162,16 @@ export class GcsStorage implements Storage {
     }
   }
 
+  /** Deletes the objects under `keys` (relative to the prefix), one request each; a missing object is no error. */
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.bucket.file(this.prefix + key).delete({ ignoreNotFound: true });
+      } catch (error) {
+        this.fail(error, 'delete', key);
+      }
+    }
+  }
+
   async close(): Promise<void> {}
 }

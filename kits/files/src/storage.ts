@@ -30,6 +30,11 @@ export interface Storage {
   putFile(key: string, path: string, signal?: AbortSignal): Promise<void>;
   /** A directory where the destination may stage files for `putFile` cheaply (beside the final name, for a rename). */
   stagingDirectory?(key: string): string;
+  /**
+   * Deletes the files under `keys`; a key that does not exist is no error. Object stores offer it (S3, GCS, Azure
+   * Blob) for files that only pass through them, such as a warehouse's load files.
+   */
+  delete?(keys: readonly string[], signal?: AbortSignal): Promise<void>;
   /** Releases clients and sockets. */
   close?(): Promise<void>;
 }
