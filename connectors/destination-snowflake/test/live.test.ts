@@ -33,6 +33,23 @@ const s3Reason =
       ? 'neither SNOWFLAKE_TEST_STORAGE_INTEGRATION nor AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY is set'
       : undefined);
 if (s3Reason && !reason) console.log(`destination-snowflake external-stage live test skipped: ${s3Reason}`);
+// On GCS: SNOWFLAKE_TEST_GCS_BUCKET and SNOWFLAKE_TEST_GCS_STORAGE_INTEGRATION (+ SNOWFLAKE_TEST_GCS_PREFIX); the
+// uploads use GOOGLE_APPLICATION_CREDENTIALS or Google's default credentials.
+const gcsReason =
+  reason ??
+  (!env('GCS_BUCKET') || !env('GCS_STORAGE_INTEGRATION')
+    ? 'SNOWFLAKE_TEST_GCS_BUCKET and SNOWFLAKE_TEST_GCS_STORAGE_INTEGRATION are not both set'
+    : undefined);
+if (gcsReason && !reason) console.log(`destination-snowflake GCS external-stage live test skipped: ${gcsReason}`);
+// On Azure Blob: SNOWFLAKE_TEST_AZURE_ACCOUNT, SNOWFLAKE_TEST_AZURE_CONTAINER and SNOWFLAKE_TEST_AZURE_SAS_TOKEN (it
+// uploads and deletes; Snowflake reads with it too unless SNOWFLAKE_TEST_AZURE_STORAGE_INTEGRATION is set), optionally
+// SNOWFLAKE_TEST_AZURE_PREFIX.
+const azureReason =
+  reason ??
+  (!env('AZURE_ACCOUNT') || !env('AZURE_CONTAINER') || !env('AZURE_SAS_TOKEN')
+    ? 'SNOWFLAKE_TEST_AZURE_ACCOUNT, SNOWFLAKE_TEST_AZURE_CONTAINER and SNOWFLAKE_TEST_AZURE_SAS_TOKEN are not all set'
+    : undefined);
+if (azureReason && !reason) console.log(`destination-snowflake Azure external-stage live test skipped: ${azureReason}`);
 
 const config: Config = {
   account: env('ACCOUNT') ?? '',
@@ -153,5 +170,65 @@ describe.skipIf(reason !== undefined)('destination-snowflake against the real Sn
     for await (const info of storage.list('')) if (info.key.startsWith('mage-int-')) left.push(info.key);
     await storage.close();
     expect(left).toEqual([]);
+  });
+
+  /** Loads a row with a 20-digit integer through the external stage, reads it back, and lists what is left under the run folders. */
+  async function viaExternal(stream: string, stage: NonNullable<Config['external_stage']>, left: () => Promise<string[]>) {
+    async function* input(): AsyncGenerator<SourceMessage> {
+      yield {
+        type: 'SCHEMA',
+        stream,
+        key_properties: ['id'],
+        schema: { type: 'object', properties: { id: { type: 'integer' }, doc: { type: ['null', 'object'] } } },
+      };
+      yield { type: 'RECORD', stream, record: { id: 1, doc: { n: 12345678901234567890n } } };
+    }
+    for await (const _ of new SnowflakeDestination({ config: { ...config, external_stage: stage }, logger: silentLogger }).write(input(), {
+      streams: {},
+    })) {
+      // states only
+    }
+    const connection = await open();
+    const rows = await connection.query(
+      `SELECT "ID"::VARCHAR AS ID, TO_JSON("DOC") AS DOC FROM ${dialect.qualify({ schema: config.schema, name: stream })}`,
+    );
+    await connection.close();
+    expect(rows).toEqual([{ ID: '1', DOC: '{"n":12345678901234567890}' }]);
+    expect(await left()).toEqual([]);
+  }
+
+  it.skipIf(gcsReason !== undefined)(
+    'loads through an external stage on GCS (storage integration) and leaves the prefix empty',
+    async () => {
+      const stage = {
+        provider: 'gcs' as const,
+        bucket: env('GCS_BUCKET') ?? '',
+        prefix: env('GCS_PREFIX') ?? 'mage-int-live',
+        storage_integration: env('GCS_STORAGE_INTEGRATION') as string,
+      };
+      await viaExternal('via_gcs', stage, async () => {
+        const { GcsStorage } = await import('@mage-int/files-gcs');
+        const left: string[] = [];
+        for await (const info of new GcsStorage(stage).list('')) if (info.key.startsWith('mage-int-')) left.push(info.key);
+        return left;
+      });
+    },
+  );
+
+  it.skipIf(azureReason !== undefined)('loads through an external stage on Azure Blob and leaves the prefix empty', async () => {
+    const stage = {
+      provider: 'azure' as const,
+      account_name: env('AZURE_ACCOUNT') ?? '',
+      container: env('AZURE_CONTAINER') ?? '',
+      prefix: env('AZURE_PREFIX') ?? 'mage-int-live',
+      sas_token: env('AZURE_SAS_TOKEN') as string,
+      ...(env('AZURE_STORAGE_INTEGRATION') ? { storage_integration: env('AZURE_STORAGE_INTEGRATION') as string } : {}),
+    };
+    await viaExternal('via_azure', stage, async () => {
+      const { AzureBlobStorage } = await import('@mage-int/files-azure');
+      const left: string[] = [];
+      for await (const info of new AzureBlobStorage(stage).list('')) if (info.key.startsWith('mage-int-')) left.push(info.key);
+      return left;
+    });
   });
 });

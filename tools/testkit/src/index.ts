@@ -98,6 +98,7 @@ export {
   SnowflakeStandIn,
   startSnowflakeStandIn,
   type SnowflakeStandInOptions,
+  type StageAccess,
 } from './stand-ins/snowflake/snowflake-stand-in.js';
 export { DuckEngine, type DuckResult } from './stand-ins/duckdb-engine.js';
 export {

@@ -27,9 +27,11 @@
 //   real service refuses LOCAL_FS and uses S3/Azure/GCS with client-side encryption instead, which this does not
 //   exercise). Table stages (`@"S".%"T"`, `@%T`) and named stages (`CREATE STAGE`, `@NAME/path`) are folders.
 // - COPY INTO <table> (cols) FROM (SELECT $1, PARSE_JSON($2) … FROM @stage) FILES = (…) FILE_FORMAT = (TYPE = CSV …)
-//   [PURGE = TRUE]: from an internal stage's folder, or from an external stage (CREATE STAGE … URL = 's3://…' with
-//   CREDENTIALS or a STORAGE_INTEGRATION registered by `addStorageIntegration`) whose objects it downloads from the
-//   S3 store at `s3Endpoint` (s3rver in tests) with the stage's keys, as Snowflake reads S3; reads the staged gzip CSV with DuckDB's CSV reader under the file format's options (enclosure,
+//   [PURGE = TRUE]: from an internal stage's folder, or from an external stage (CREATE STAGE … URL = 's3://…',
+//   'gcs://…' or 'azure://<account>.blob.core.windows.net/<container>/…' with CREDENTIALS — AWS keys for S3,
+//   AZURE_SAS_TOKEN for Azure, none allowed for GCS — or a STORAGE_INTEGRATION registered by `addStorageIntegration`
+//   for that provider) whose objects it downloads with the stage's access from the store at `s3Endpoint` (s3rver),
+//   `gcsEndpoint` (the GCS stand-in) or `azureEndpoint` (Azurite), as Snowflake reads the cloud's; reads the staged gzip CSV with DuckDB's CSV reader under the file format's options (enclosure,
 //   EMPTY_FIELD_AS_NULL, NULL_IF, BINARY_FORMAT HEX), casts each value to its column's type (a bad value fails the
 //   statement, as ON_ERROR = ABORT_STATEMENT), and answers one row per file (file, status, rows_parsed, rows_loaded).
 // - DESCRIBE TABLE: name, type (Snowflake's names: NUMBER(p,s), VARCHAR(16777216), TIMESTAMP_TZ(9), VARIANT …),
@@ -90,13 +92,33 @@ export interface SnowflakeStandInOptions {
    * here, with the stage's credentials or its storage integration's (needs `@mage-int/files-s3`).
    */
   s3Endpoint?: string;
+  /** Where external stages on `gcs://bucket/…` are read (the GCS stand-in's URL; needs `@mage-int/files-gcs`). */
+  gcsEndpoint?: string;
+  /**
+   * Where external stages on `azure://<account>.blob.core.windows.net/<container>/…` are read: the blob service URL
+   * of that account (Azurite's `http://127.0.0.1:<port>/devstoreaccount1`; needs `@mage-int/files-azure`).
+   */
+  azureEndpoint?: string;
 }
 
-/** An external stage (CREATE STAGE … URL = 's3://…'): its location and the keys it reads with. */
+/**
+ * How a stage, or a storage integration, reads its store: AWS keys (S3), a SAS token or an account key (Azure: an
+ * integration's consent stands for one here), nothing (GCS: the stand-in has no authentication).
+ */
+export type StageAccess =
+  | { provider?: 'S3'; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | { provider: 'GCS' }
+  | { provider: 'AZURE'; sasToken?: string; accountKey?: string };
+
+/** An external stage (CREATE STAGE … URL = '…'): its store, location and the access it reads with. */
 interface ExternalStageInfo {
+  provider: 'S3' | 'GCS' | 'AZURE';
+  /** The bucket, or Azure's container. */
   bucket: string;
+  /** Azure's storage account. */
+  account?: string;
   prefix: string;
-  keys: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  access: StageAccess;
 }
 
 interface Session {
@@ -135,8 +157,10 @@ export class SnowflakeStandIn extends VendorStandIn {
   private readonly stageRoot = mkdtempSync(join(tmpdir(), 'mage-int-snowflake-stand-in-'));
   private readonly namedStages = new Set<string>();
   private readonly externalStages = new Map<string, ExternalStageInfo>();
-  private readonly integrations = new Map<string, ExternalStageInfo['keys']>();
+  private readonly integrations = new Map<string, StageAccess>();
   private readonly s3Endpoint?: string;
+  private readonly gcsEndpoint?: string;
+  private readonly azureEndpoint?: string;
   private readonly tokenSeconds: number;
   private readonly warehouses?: Set<string>;
   private readonly chunkRows: number;
@@ -155,6 +179,8 @@ export class SnowflakeStandIn extends VendorStandIn {
     if (options.warehouses) this.warehouses = new Set(options.warehouses.map((w) => w.toUpperCase()));
     this.chunkRows = options.resultChunkRows ?? 10_000;
     if (options.s3Endpoint) this.s3Endpoint = options.s3Endpoint;
+    if (options.gcsEndpoint) this.gcsEndpoint = options.gcsEndpoint;
+    if (options.azureEndpoint) this.azureEndpoint = options.azureEndpoint;
   }
 
   static async start(options: SnowflakeStandInOptions = {}): Promise<SnowflakeStandIn> {
@@ -188,9 +214,12 @@ export class SnowflakeStandIn extends VendorStandIn {
     }
   }
 
-  /** Registers a storage integration (CREATE STORAGE INTEGRATION … STORAGE_PROVIDER = 'S3'): the keys its role stands for here. */
-  addStorageIntegration(name: string, keys: { accessKeyId: string; secretAccessKey: string }): void {
-    this.integrations.set(name.toUpperCase(), keys);
+  /**
+   * Registers a storage integration (CREATE STORAGE INTEGRATION … STORAGE_PROVIDER = 'S3' | 'GCS' | 'AZURE'): what its
+   * IAM role, service account or consented app stands for here (AWS keys when no provider is named).
+   */
+  addStorageIntegration(name: string, access: StageAccess): void {
+    this.integrations.set(name.toUpperCase(), access);
   }
 
   /** Runs SQL on the engine as given (DuckDB SQL), for tests to set up data the stand-in's SQL cannot write. */
@@ -597,9 +626,10 @@ export class SnowflakeStandIn extends VendorStandIn {
   }
 
   /**
-   * `URL = 's3://bucket/prefix/'` with `CREDENTIALS = (AWS_KEY_ID = … AWS_SECRET_KEY = … [AWS_TOKEN = …])` or
-   * `STORAGE_INTEGRATION = name` (docs.snowflake.com: CREATE STAGE, external stage parameters), or undefined for an
-   * internal stage.
+   * `URL = 's3://bucket/prefix/'`, `'gcs://bucket/prefix/'` or `'azure://account.blob.core.windows.net/container/prefix/'`
+   * with `CREDENTIALS = (AWS_KEY_ID = … AWS_SECRET_KEY = … [AWS_TOKEN = …])` (S3), `CREDENTIALS = (AZURE_SAS_TOKEN = …)`
+   * (Azure), or `STORAGE_INTEGRATION = name` of the same provider (docs.snowflake.com: CREATE STAGE, external stage
+   * parameters: GCS stages take no CREDENTIALS); undefined for an internal stage.
    */
   private externalStage(tokens: SfToken[]): ExternalStageInfo | undefined {
     const solid = tokens.filter((t) => t.kind !== 'space');
@@ -607,35 +637,113 @@ export class SnowflakeStandIn extends VendorStandIn {
     const urlAt = after('URL');
     if (urlAt < 0) return undefined;
     const url = solid[urlAt + 2];
-    const match = url?.kind === 'string' ? /^s3:\/\/([^/]+)\/?(.*)$/.exec(url.value) : null;
-    if (!match) throw new SnowflakeSqlError('001003', '42000', 'SQL compilation error: the stand-in knows only s3:// stage URLs');
+    const text = url?.kind === 'string' ? url.value : '';
+    const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(text);
+    const gcs = /^gcs:\/\/([^/]+)\/?(.*)$/.exec(text);
+    const azure = /^azure:\/\/([^./]+)\.blob\.core\.windows\.net\/([^/]+)\/?(.*)$/.exec(text);
+    const location: Omit<ExternalStageInfo, 'access'> | undefined = s3
+      ? { provider: 'S3', bucket: s3[1] as string, prefix: s3[2] ?? '' }
+      : gcs
+        ? { provider: 'GCS', bucket: gcs[1] as string, prefix: gcs[2] ?? '' }
+        : azure
+          ? { provider: 'AZURE', account: azure[1] as string, bucket: azure[2] as string, prefix: azure[3] ?? '' }
+          : undefined;
+    if (!location)
+      throw new SnowflakeSqlError(
+        '001003',
+        '42000',
+        `SQL compilation error: invalid URL '${text}' (s3://, gcs:// or azure://…blob.core.windows.net/)`,
+      );
     const integrationAt = after('STORAGE_INTEGRATION');
-    let keys: ExternalStageInfo['keys'] | undefined;
+    const credentialsAt = after('CREDENTIALS');
     if (integrationAt >= 0) {
       const name = solid[integrationAt + 2];
       const integration = name?.kind === 'ident' ? name.name : name?.kind === 'word' ? name.text.toUpperCase() : '';
-      keys = this.integrations.get(integration);
-      if (!keys)
+      const access = this.integrations.get(integration);
+      if (!access)
         throw new SnowflakeSqlError(
           '002003',
           '02000',
           `SQL compilation error:\nIntegration '${integration}' does not exist or not authorized.`,
         );
-    } else {
-      const credentials: Record<string, string> = {};
-      const at = after('CREDENTIALS');
-      for (let i = at + 3; at >= 0 && i + 2 < solid.length && !isPunct(solid[i], ')'); i += 3) {
-        const key = solid[i];
-        const value = solid[i + 2];
-        if (key?.kind === 'word' && value?.kind === 'string') credentials[key.text.toUpperCase()] = value.value;
-      }
-      keys = {
+      if ((access.provider ?? 'S3') !== location.provider)
+        throw new SnowflakeSqlError(
+          '001008',
+          '22023',
+          `SQL compilation error:\ninvalid value '${text}' for property 'URL': integration '${integration}' is not for ${location.provider}.`,
+        );
+      return { ...location, access };
+    }
+    const credentials: Record<string, string> = {};
+    for (let i = credentialsAt + 3; credentialsAt >= 0 && i + 2 < solid.length && !isPunct(solid[i], ')'); i += 3) {
+      const key = solid[i];
+      const value = solid[i + 2];
+      if (key?.kind === 'word' && value?.kind === 'string') credentials[key.text.toUpperCase()] = value.value;
+    }
+    if (location.provider === 'GCS') {
+      if (credentialsAt >= 0)
+        throw new SnowflakeSqlError(
+          '001003',
+          '42000',
+          'SQL compilation error:\nsyntax error: CREDENTIALS are not supported for GCS stages; use STORAGE_INTEGRATION.',
+        );
+      return { ...location, access: { provider: 'GCS' } };
+    }
+    if (location.provider === 'AZURE') {
+      const sasToken = credentials['AZURE_SAS_TOKEN'];
+      return { ...location, access: { provider: 'AZURE', ...(sasToken ? { sasToken } : {}) } };
+    }
+    return {
+      ...location,
+      access: {
         accessKeyId: credentials['AWS_KEY_ID'] ?? '',
         secretAccessKey: credentials['AWS_SECRET_KEY'] ?? '',
         ...(credentials['AWS_TOKEN'] ? { sessionToken: credentials['AWS_TOKEN'] } : {}),
-      };
+      },
+    };
+  }
+
+  /** The files kit's storage an external stage's objects are read (and purged) through, at the configured endpoint. */
+  private async externalStorage(external: ExternalStageInfo, path: string) {
+    const prefix = [external.prefix.replace(/\/+$/, ''), path].filter((p) => p !== '').join('/');
+    const missing = (option: string) =>
+      new SnowflakeSqlError('091003', '22000', `Failure using stage area: the stand-in was started without ${option}`);
+    const access = external.access;
+    if (access.provider === 'GCS') {
+      if (!this.gcsEndpoint) throw missing('gcsEndpoint');
+      const { GcsStorage } = await import('@mage-int/files-gcs');
+      return new GcsStorage({ bucket: external.bucket, prefix, endpoint: this.gcsEndpoint });
     }
-    return { bucket: match[1] as string, prefix: match[2] ?? '', keys };
+    if (access.provider === 'AZURE') {
+      if (!this.azureEndpoint) throw missing('azureEndpoint');
+      const served = new URL(this.azureEndpoint).pathname.replace(/^\/+|\/+$/g, '');
+      if (served !== external.account)
+        throw new SnowflakeSqlError(
+          '091003',
+          '22000',
+          `Failure using stage area. Cause: [the storage account ${external.account} is not reachable]`,
+        );
+      const { AzureBlobStorage } = await import('@mage-int/files-azure');
+      return new AzureBlobStorage({
+        account_name: external.account,
+        container: external.bucket,
+        prefix,
+        endpoint: this.azureEndpoint,
+        ...(access.accountKey ? { account_key: access.accountKey } : { sas_token: access.sasToken ?? '' }),
+      });
+    }
+    if (!this.s3Endpoint) throw missing('s3Endpoint');
+    const { S3Storage } = await import('@mage-int/files-s3');
+    return new S3Storage({
+      bucket: external.bucket,
+      prefix,
+      endpoint: this.s3Endpoint,
+      force_path_style: true,
+      region: 'us-east-1',
+      access_key_id: access.accessKeyId,
+      secret_access_key: access.secretAccessKey,
+      ...(access.sessionToken ? { session_token: access.sessionToken } : {}),
+    });
   }
 
   /**
@@ -672,20 +780,8 @@ export class SnowflakeStandIn extends VendorStandIn {
         done: () => {},
       };
     }
-    if (!this.s3Endpoint)
-      throw new SnowflakeSqlError('091003', '22000', 'Failure using stage area: the stand-in was started without s3Endpoint');
     const path = slash < 0 ? '' : stage.slice(slash + 1).replace(/\/+$/, '');
-    const { S3Storage } = await import('@mage-int/files-s3');
-    const storage = new S3Storage({
-      bucket: external.bucket,
-      prefix: [external.prefix.replace(/\/+$/, ''), path].filter((p) => p !== '').join('/'),
-      endpoint: this.s3Endpoint,
-      force_path_style: true,
-      region: 'us-east-1',
-      access_key_id: external.keys.accessKeyId,
-      secret_access_key: external.keys.secretAccessKey,
-      ...(external.keys.sessionToken ? { session_token: external.keys.sessionToken } : {}),
-    });
+    const storage = await this.externalStorage(external, path);
     const folder = mkdtempSync(join(tmpdir(), 'mage-int-snowflake-external-'));
     const failure = (error: unknown) =>
       new SnowflakeSqlError('091003', '22000', `Failure using stage area. Cause: [${(error as Error).message}]`);
