@@ -160,6 +160,19 @@ describe('destination-snowflake through an external stage on S3 (s3rver)', () =>
     };
     await expect(load(config, messages([1]))).rejects.toThrow(/Integration 'NO_SUCH_INTEGRATION' does not exist/);
     expect(await bucketObjects()).toEqual([]);
+    // A stage on a bucket that does not exist: the upload succeeds, the COPY cannot read it, the object goes all the same.
+    const connection = await SnowflakeConnection.open(connectionOptions(resolveConfig({ ...base })), new SnowflakeDialect(), {
+      logger: silentLogger,
+    });
+    await connection.execute(`CREATE STAGE WRONG_S3_STAGE URL = 's3://no-such-bucket/snowflake/loads/' STORAGE_INTEGRATION = S3_LOADS`);
+    await connection.close();
+    const wrong: Config = {
+      ...base,
+      schema: schema(),
+      external_stage: external({ stage: 'WRONG_S3_STAGE', access_key_id: 'S3RVER', secret_access_key: 'S3RVER' }),
+    };
+    await expect(load(wrong, messages([2]))).rejects.toThrow(/Failure using stage area/);
+    expect(await bucketObjects()).toEqual([]);
     const check = await destination.check({ ...base, schema: 'x', external_stage: external() }, ctx());
     expect(check).toMatchObject({ ok: false, message: expect.stringMatching(/no stage, storage integration or keys/) });
     expect(() => resolveConfig({ ...base, stage: 'MINE', external_stage: external({ storage_integration: 'S3_LOADS' }) })).toThrow(
