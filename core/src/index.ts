@@ -98,7 +98,15 @@ export {
   type KeyRangeBookmark,
   type KeyRangeStart,
 } from './source-kit/key-ranges.js';
-export { startKeyset, advanceKeyset, keysetBookmark, compareToKeyset, isAfterKeyset, type KeysetPosition } from './source-kit/keyset.js';
+export {
+  startKeyset,
+  advanceKeyset,
+  keysetBookmark,
+  compareToKeyset,
+  isAfterKeyset,
+  keysetCompareSql,
+  type KeysetPosition,
+} from './source-kit/keyset.js';
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';
 export { assertLogBasedStreamUsable } from './source-kit/log-based-stream.js';

@@ -1,6 +1,13 @@
 import type { BigQuery } from '@google-cloud/bigquery';
 import { bigQueryError, qualifiedTable, quoteIdentifier, quoteLiteral } from '@mage-int/bigquery';
-import type { JsonSchema, KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import {
+  keysetCompareSql,
+  type JsonSchema,
+  type KeysetPosition,
+  type RecordData,
+  type SourceStream,
+  type StreamSync,
+} from '@mage-int/core';
 import { cellValue, type BigQueryField, typeName } from './type-map.js';
 
 /** Types whose BigQuery order is the order the source kit compares values in (numbers and instants). */
@@ -58,15 +65,9 @@ function keyOrdered(source: StreamSource): boolean {
   return keys.length > 0 && keys.every((f) => f !== undefined && f.mode !== 'REPEATED' && KIT_ORDERED.has(typeName(f.type)));
 }
 
-/** `(c1, c2) > (v1, v2)` spelled out (BigQuery has no row-value comparison): `(c1 > v1) OR (c1 = v1 AND c2 > v2)`. */
+/** Rows strictly after `values` in `chain` order (BigQuery has no row-value comparison). */
 function after(chain: BigQueryField[], values: unknown[]): string {
-  const q = (f: BigQueryField) => quoteIdentifier(f.name);
-  return chain
-    .map((f, i) =>
-      [...chain.slice(0, i).map((g, j) => `${q(g)} = ${literal(g, values[j])}`), `${q(f)} > ${literal(f, values[i])}`].join(' AND '),
-    )
-    .map((c) => `(${c})`)
-    .join(' OR ');
+  return keysetCompareSql(chain, values, (f) => quoteIdentifier(f.name), literal);
 }
 
 function statement(source: StreamSource, sync: StreamSync, ordered: boolean): string {

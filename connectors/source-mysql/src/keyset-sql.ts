@@ -1,4 +1,4 @@
-import { Decimal } from '@mage-int/core';
+import { Decimal, keysetCompareSql } from '@mage-int/core';
 import mysql from 'mysql2';
 import { ident } from './connection.js';
 import type { PlanColumn } from './table-plan.js';
@@ -50,14 +50,14 @@ export function keysetAfter(columns: readonly PlanColumn[], values: readonly unk
  * row equal to `values` too (a key range's lower bound).
  */
 export function keysetCompare(columns: readonly PlanColumn[], values: readonly unknown[], op: '>' | '<', inclusive = false): string {
-  const terms: string[] = [];
-  const equal = (n: number) => columns.slice(0, n).map((c, j) => `${ident(c.name)} = ${valueLiteral(values[j], c)}`);
-  for (let i = 0; i < columns.length; i++) {
-    const column = columns[i] as PlanColumn;
-    terms.push(`(${[...equal(i), `${ident(column.name)} ${op} ${valueLiteral(values[i], column)}`].join(' AND ')})`);
-  }
-  if (inclusive) terms.push(`(${equal(columns.length).join(' AND ')})`);
-  return terms.length === 1 ? (terms[0] as string) : `(${terms.join(' OR ')})`;
+  return keysetCompareSql(
+    columns,
+    values,
+    (c) => ident(c.name),
+    (c, value) => valueLiteral(value, c),
+    op,
+    inclusive,
+  );
 }
 
 /** `ORDER BY` of columns, each in its own collation, so an index on them serves the order. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import { keysetCompareSql, type KeysetPosition, type RecordData, type SourceStream, type StreamSync } from '@mage-int/core';
 import { quoteIdentifier, quoteLiteral, redshiftError } from './connection.js';
 import type { TableSource } from './discover.js';
 import { kindOf, ORDERED_KINDS, selectExpression, sqlDatatype, textValue, type RedshiftColumn } from './type-map.js';
@@ -17,15 +17,9 @@ function literal(column: RedshiftColumn, value: unknown): string {
   return `CAST(${quoteLiteral(text)} AS ${sqlDatatype(column)})`;
 }
 
-/** `(c1, c2) > (v1, v2)` spelled out: `(c1 > v1) OR (c1 = v1 AND c2 > v2)`. */
+/** Rows strictly after `values` in `chain` order: `((c1 > v1) OR (c1 = v1 AND c2 > v2))`. */
 function after(chain: RedshiftColumn[], values: unknown[]): string {
-  const q = (c: RedshiftColumn) => quoteIdentifier(c.name);
-  return chain
-    .map((c, i) =>
-      [...chain.slice(0, i).map((d, j) => `${q(d)} = ${literal(d, values[j])}`), `${q(c)} > ${literal(c, values[i])}`].join(' AND '),
-    )
-    .map((c) => `(${c})`)
-    .join(' OR ');
+  return keysetCompareSql(chain, values, (c) => quoteIdentifier(c.name), literal);
 }
 
 function ordered(source: TableSource, names: readonly (string | undefined)[]): boolean {

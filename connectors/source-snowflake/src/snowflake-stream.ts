@@ -1,4 +1,4 @@
-import type { KeysetPosition, RecordData, SourceStream, StreamSync } from '@mage-int/core';
+import { keysetCompareSql, type KeysetPosition, type RecordData, type SourceStream, type StreamSync } from '@mage-int/core';
 import { quoteSnowflakeIdentifier as q, quoteSnowflakeString, type SnowflakeSession } from '@mage-int/snowflake';
 import type { StreamSource } from './discover.js';
 import { cellValue, FETCH_AS_STRING, KIT_ORDERED, ORDERABLE, sqlDatatype, typeName, type SnowflakeColumn } from './type-map.js';
@@ -13,16 +13,9 @@ function literal(column: SnowflakeColumn, value: unknown): string {
   return `CAST(${quoteSnowflakeString(text)} AS ${sqlDatatype(column)})`;
 }
 
-/** `(c1, c2) > (v1, v2)` spelled out: `(c1 > v1) OR (c1 = v1 AND c2 > v2)`. */
+/** Rows strictly after `values` in `chain` order: `((c1 > v1) OR (c1 = v1 AND c2 > v2))`. */
 function after(chain: SnowflakeColumn[], values: unknown[]): string {
-  return chain
-    .map((c, i) =>
-      [...chain.slice(0, i).map((d, j) => `${q(d.name)} = ${literal(d, values[j])}`), `${q(c.name)} > ${literal(c, values[i])}`].join(
-        ' AND ',
-      ),
-    )
-    .map((c) => `(${c})`)
-    .join(' OR ');
+  return keysetCompareSql(chain, values, (c) => q(c.name), literal);
 }
 
 /** The key columns of a keyed stream, when every one is a type Snowflake orders as the kit compares (numbers, instants). */

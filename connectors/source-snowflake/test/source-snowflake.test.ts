@@ -160,7 +160,7 @@ describe('source-snowflake against the Snowflake stand-in', () => {
     const resumed = await readAll(snowflakeSource, config, catalog, afterThree);
     expect((resumed.records.get('ORDERS') ?? []).map((r) => r['ID'])).toEqual([4]);
     expect(standIn.statements.slice(before).find((s) => s.includes('FROM "MAGE_TEST_DB"."SALES"."ORDERS" WHERE'))).toMatch(
-      /WHERE \("UPDATED_AT" > CAST\('2024-01-03T12:30:00.123456Z' AS TIMESTAMP_LTZ\(9\)\)\) OR \("UPDATED_AT" = CAST\('2024-01-03T12:30:00.123456Z' AS TIMESTAMP_LTZ\(9\)\) AND "ID" > CAST\('3' AS NUMBER\(38,0\)\)\) ORDER BY "UPDATED_AT", "ID"$/,
+      /WHERE \(\("UPDATED_AT" > CAST\('2024-01-03T12:30:00.123456Z' AS TIMESTAMP_LTZ\(9\)\)\) OR \("UPDATED_AT" = CAST\('2024-01-03T12:30:00.123456Z' AS TIMESTAMP_LTZ\(9\)\) AND "ID" > CAST\('3' AS NUMBER\(38,0\)\)\)\) ORDER BY "UPDATED_AT", "ID"$/,
     );
     const query = select(await snowflakeSource.discover(config, ctx()), 'recent', 'UPDATED_AT');
     const fromQuery = await readAll(snowflakeSource, config, query, {

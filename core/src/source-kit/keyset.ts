@@ -70,3 +70,23 @@ export function compareToKeyset(record: RecordData, position: KeysetPosition, ke
 export function isAfterKeyset(record: RecordData, position: KeysetPosition, keys: readonly string[]): boolean {
   return compareToKeyset(record, position, keys) > 0;
 }
+
+/**
+ * SQL for the rows after (`>`) or before (`<`) `values` in `chain` order, spelled out for engines without row-value
+ * comparison (and so an optimizer uses an index on the columns): `((a > 1) OR (a = 1 AND b > 2))`; with `inclusive`,
+ * the row equal to `values` too (a key range's lower bound). `column` quotes a column, `literal` writes a value as a
+ * literal of its column.
+ */
+export function keysetCompareSql<C>(
+  chain: readonly C[],
+  values: readonly unknown[],
+  column: (c: C) => string,
+  literal: (c: C, value: unknown) => string,
+  op: '>' | '<' = '>',
+  inclusive = false,
+): string {
+  const equal = (n: number) => chain.slice(0, n).map((c, j) => `${column(c)} = ${literal(c, values[j])}`);
+  const terms = chain.map((c, i) => `(${[...equal(i), `${column(c)} ${op} ${literal(c, values[i])}`].join(' AND ')})`);
+  if (inclusive) terms.push(`(${equal(chain.length).join(' AND ')})`);
+  return terms.length === 1 ? (terms[0] as string) : `(${terms.join(' OR ')})`;
+}
