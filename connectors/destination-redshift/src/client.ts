@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { ConfigError, validateConfig, type JsonSchema } from '@mage-int/core';
-import { connectRedshift as connectKit, s3Authorization, type S3Authorization } from '@mage-int/redshift';
+import { connectRedshift as connectKit, s3Authorization, s3StorageSettings, type S3Authorization } from '@mage-int/redshift';
 import type { S3Settings } from '@mage-int/files-s3';
 import spec from '../spec.json' with { type: 'json' };
 import type { Config, ResolvedConfig } from './generated/config.js';
@@ -25,16 +25,7 @@ export function copyAuthorization(config: ResolvedConfig): CopyAuthorization {
 
 /** The files kit's S3 settings for the load files. */
 export function s3Settings(config: ResolvedConfig): S3Settings {
-  return {
-    bucket: config.s3_bucket,
-    prefix: config.s3_prefix,
-    region: config.s3_region,
-    force_path_style: config.s3_force_path_style,
-    ...(config.s3_endpoint ? { endpoint: config.s3_endpoint } : {}),
-    ...(config.aws_access_key_id ? { access_key_id: config.aws_access_key_id } : {}),
-    ...(config.aws_secret_access_key ? { secret_access_key: config.aws_secret_access_key } : {}),
-    ...(config.aws_session_token ? { session_token: config.aws_session_token } : {}),
-  };
+  return s3StorageSettings(config);
 }
 
 /** Connects with node-postgres (the kit's connection: TLS from the ssl_* settings, the session in UTC). */

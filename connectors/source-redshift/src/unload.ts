@@ -4,7 +4,7 @@ import { createGunzip } from 'node:zlib';
 import type pg from 'pg';
 import { ConfigError, type RecordData, type StreamSync } from '@mage-int/core';
 import { S3Storage } from '@mage-int/files-s3';
-import { authorizationClause, s3Authorization } from '@mage-int/redshift';
+import { authorizationClause, s3Authorization, s3StorageSettings } from '@mage-int/redshift';
 import { quoteIdentifier, quoteLiteral, redshiftError } from './connection.js';
 import type { TableSource } from './discover.js';
 import type { ResolvedConfig } from './generated/config.js';
@@ -84,16 +84,7 @@ export class Unloader {
     private readonly client: pg.Client,
     private readonly config: UnloadConfig,
   ) {
-    this.storage = new S3Storage({
-      bucket: config.s3_bucket,
-      prefix: config.s3_prefix,
-      region: config.s3_region,
-      force_path_style: config.s3_force_path_style,
-      ...(config.s3_endpoint ? { endpoint: config.s3_endpoint } : {}),
-      ...(config.aws_access_key_id ? { access_key_id: config.aws_access_key_id } : {}),
-      ...(config.aws_secret_access_key ? { secret_access_key: config.aws_secret_access_key } : {}),
-      ...(config.aws_session_token ? { session_token: config.aws_session_token } : {}),
-    });
+    this.storage = new S3Storage(s3StorageSettings(config));
   }
 
   /** UNLOAD's authorization: the role, or the access keys. */

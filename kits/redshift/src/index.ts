@@ -7,5 +7,7 @@ export {
   authorizationClause,
   maskedAuthorizationClause,
   s3Authorization,
+  s3StorageSettings,
+  type RedshiftS3Config,
   type S3Authorization,
 } from './quoting.js';

@@ -43,3 +43,29 @@ export function s3Authorization(settings: {
     };
   return undefined;
 }
+
+/** The Redshift connectors' settings of the S3 location their COPY / UNLOAD files pass through. */
+export interface RedshiftS3Config {
+  s3_bucket: string;
+  s3_prefix: string;
+  s3_region: string;
+  s3_force_path_style: boolean;
+  s3_endpoint?: string;
+  aws_access_key_id?: string;
+  aws_secret_access_key?: string;
+  aws_session_token?: string;
+}
+
+/** Those settings as the files kit's S3Storage takes them (its S3Settings). */
+export function s3StorageSettings(config: RedshiftS3Config) {
+  return {
+    bucket: config.s3_bucket,
+    prefix: config.s3_prefix,
+    region: config.s3_region,
+    force_path_style: config.s3_force_path_style,
+    ...(config.s3_endpoint ? { endpoint: config.s3_endpoint } : {}),
+    ...(config.aws_access_key_id ? { access_key_id: config.aws_access_key_id } : {}),
+    ...(config.aws_secret_access_key ? { secret_access_key: config.aws_secret_access_key } : {}),
+    ...(config.aws_session_token ? { session_token: config.aws_session_token } : {}),
+  };
+}
