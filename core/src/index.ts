@@ -105,7 +105,10 @@ export {
   compareToKeyset,
   isAfterKeyset,
   keysetCompareSql,
+  fullTableSelectSql,
+  incrementalSelectSql,
   type KeysetPosition,
+  type KeysetSql,
 } from './source-kit/keyset.js';
 export { IncrementalCursor, lookBack } from './source-kit/incremental-cursor.js';
 export { compareBookmarkValues } from './source-kit/compare-values.js';

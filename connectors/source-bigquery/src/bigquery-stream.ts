@@ -1,9 +1,11 @@
 import type { BigQuery } from '@google-cloud/bigquery';
 import { bigQueryError, qualifiedTable, quoteIdentifier, quoteLiteral } from '@mage-int/bigquery';
 import {
-  keysetCompareSql,
+  fullTableSelectSql,
+  incrementalSelectSql,
   type JsonSchema,
   type KeysetPosition,
+  type KeysetSql,
   type RecordData,
   type SourceStream,
   type StreamSync,
@@ -65,44 +67,26 @@ function keyOrdered(source: StreamSource): boolean {
   return keys.length > 0 && keys.every((f) => f !== undefined && f.mode !== 'REPEATED' && KIT_ORDERED.has(typeName(f.type)));
 }
 
-/** Rows strictly after `values` in `chain` order (BigQuery has no row-value comparison). */
-function after(chain: BigQueryField[], values: unknown[]): string {
-  return keysetCompareSql(chain, values, (f) => quoteIdentifier(f.name), literal);
-}
-
+/** The SELECT of a sync (BigQuery has no row-value comparison: the kit spells keysets out). */
 function statement(source: StreamSource, sync: StreamSync, ordered: boolean): string {
-  const from = source.table ? qualifiedTable(source.table.dataset, source.table.name) : `(${source.query}) AS q`;
-  const columns = sync.fields.map((f) => quoteIdentifier(f)).join(', ') || '*';
   const fieldOf = (name: string) => source.fields.find((f) => f.name === name) as BigQueryField;
+  const sql: KeysetSql<BigQueryField> = {
+    from: source.table ? qualifiedTable(source.table.dataset, source.table.name) : `(${source.query}) AS q`,
+    columns: sync.fields.map((f) => quoteIdentifier(f)).join(', ') || '*',
+    column: (f) => quoteIdentifier(f.name),
+    literal,
+  };
   if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) {
-    if (!keyOrdered(source)) return `SELECT ${columns} FROM ${from}`;
     // Key order, so the kit can save the last committed key; rows with a NULL key come first (NULLS FIRST is
     // BigQuery's default for ASC), so they are behind any resume point.
-    const keys = source.keyProperties.map(fieldOf);
+    const keys = keyOrdered(source) ? source.keyProperties.map(fieldOf) : [];
     const resume = sync.resumeAfter;
-    const where = resume
-      ? ` WHERE ${after(
-          keys,
-          keys.map((k) => resume[k.name]),
-        )}`
-      : '';
-    return `SELECT ${columns} FROM ${from}${where} ORDER BY ${keys.map((k) => quoteIdentifier(k.name)).join(', ')}`;
+    return fullTableSelectSql(sql, keys, resume && keys.map((k) => resume[k.name]));
   }
   const rk = fieldOf(sync.replicationKey);
   const keys = source.keyProperties.filter((k) => k !== rk.name).map(fieldOf);
   const position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
-  const q = (f: BigQueryField) => quoteIdentifier(f.name);
-  let where = `${q(rk)} IS NOT NULL`;
-  if (position.value !== undefined && position.value !== null) {
-    const afterKeys = position.afterKeys;
-    if (afterKeys && keys.length > 0 && ordered) {
-      where = after([rk, ...keys], [position.value, ...keys.map((k) => afterKeys[k.name])]);
-    } else {
-      where = `${q(rk)} >= ${literal(rk, position.value)}`;
-    }
-  }
-  const order = ordered ? ` ORDER BY ${[rk, ...keys].map(q).join(', ')}` : '';
-  return `SELECT ${columns} FROM ${from} WHERE ${where}${order}`;
+  return incrementalSelectSql(sql, rk, keys, position, ordered, (f) => f.name);
 }
 
 async function* readRows(

@@ -1,5 +1,13 @@
 import type pg from 'pg';
-import { keysetCompareSql, type KeysetPosition, type RecordData, type SourceStream, type StreamSync } from '@mage-int/core';
+import {
+  fullTableSelectSql,
+  incrementalSelectSql,
+  type KeysetPosition,
+  type KeysetSql,
+  type RecordData,
+  type SourceStream,
+  type StreamSync,
+} from '@mage-int/core';
 import { quoteIdentifier, quoteLiteral, redshiftError } from './connection.js';
 import type { TableSource } from './discover.js';
 import { kindOf, ORDERED_KINDS, selectExpression, sqlDatatype, textValue, type RedshiftColumn } from './type-map.js';
@@ -15,11 +23,6 @@ export interface ReadSettings {
 function literal(column: RedshiftColumn, value: unknown): string {
   const text = typeof value === 'object' && value !== null && 'text' in value ? String((value as { text: string }).text) : String(value);
   return `CAST(${quoteLiteral(text)} AS ${sqlDatatype(column)})`;
-}
-
-/** Rows strictly after `values` in `chain` order: `((c1 > v1) OR (c1 = v1 AND c2 > v2))`. */
-function after(chain: RedshiftColumn[], values: unknown[]): string {
-  return keysetCompareSql(chain, values, (c) => quoteIdentifier(c.name), literal);
 }
 
 function ordered(source: TableSource, names: readonly (string | undefined)[]): boolean {
@@ -47,32 +50,17 @@ export function statement(
     .map((c) => selectExpression(c, quoteIdentifier))
     .join(', ');
   const col = (name: string) => source.columns.find((c) => c.name === name) as RedshiftColumn;
-  const q = (c: RedshiftColumn) => quoteIdentifier(c.name);
+  const sql: KeysetSql<RedshiftColumn> = { from, columns, column: (c) => quoteIdentifier(c.name), literal };
   if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) {
-    if (source.keyProperties.length === 0 || !ordered(source, source.keyProperties)) return `SELECT ${columns} FROM ${from}`;
-    const keys = source.keyProperties.map(col);
+    const keys = ordered(source, source.keyProperties) ? source.keyProperties.map(col) : [];
     const resume = sync.resumeAfter;
-    const where = resume
-      ? ` WHERE ${after(
-          keys,
-          keys.map((k) => resume[k.name]),
-        )}`
-      : '';
-    return `SELECT ${columns} FROM ${from}${where} ORDER BY ${keys.map(q).join(', ')}`;
+    return fullTableSelectSql(sql, keys, resume && keys.map((k) => resume[k.name]));
   }
   const rk = col(sync.replicationKey);
   const keys = source.keyProperties.filter((k) => k !== rk.name).map(col);
   const inOrder = ordered(source, [rk.name, ...keys.map((k) => k.name)]);
   const position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
-  let where = `${q(rk)} IS NOT NULL`;
-  if (position.value !== undefined && position.value !== null) {
-    const afterKeys = position.afterKeys;
-    where =
-      afterKeys && keys.length > 0 && inOrder
-        ? after([rk, ...keys], [position.value, ...keys.map((k) => afterKeys[k.name])])
-        : `${q(rk)} >= ${literal(rk, position.value)}`;
-  }
-  return `SELECT ${columns} FROM ${from} WHERE ${where}${inOrder ? ` ORDER BY ${[rk, ...keys].map(q).join(', ')}` : ''}`;
+  return incrementalSelectSql(sql, rk, keys, position, inOrder, (c) => c.name);
 }
 
 /**

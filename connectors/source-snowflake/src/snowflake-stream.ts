@@ -1,4 +1,12 @@
-import { keysetCompareSql, type KeysetPosition, type RecordData, type SourceStream, type StreamSync } from '@mage-int/core';
+import {
+  fullTableSelectSql,
+  incrementalSelectSql,
+  type KeysetPosition,
+  type KeysetSql,
+  type RecordData,
+  type SourceStream,
+  type StreamSync,
+} from '@mage-int/core';
 import { quoteSnowflakeIdentifier as q, quoteSnowflakeString, type SnowflakeSession } from '@mage-int/snowflake';
 import type { StreamSource } from './discover.js';
 import { cellValue, FETCH_AS_STRING, KIT_ORDERED, ORDERABLE, sqlDatatype, typeName, type SnowflakeColumn } from './type-map.js';
@@ -11,11 +19,6 @@ export interface ReadSettings {
 function literal(column: SnowflakeColumn, value: unknown): string {
   const text = typeof value === 'object' && value !== null && 'text' in value ? String((value as { text: string }).text) : String(value);
   return `CAST(${quoteSnowflakeString(text)} AS ${sqlDatatype(column)})`;
-}
-
-/** Rows strictly after `values` in `chain` order: `((c1 > v1) OR (c1 = v1 AND c2 > v2))`. */
-function after(chain: SnowflakeColumn[], values: unknown[]): string {
-  return keysetCompareSql(chain, values, (c) => q(c.name), literal);
 }
 
 /** The key columns of a keyed stream, when every one is a type Snowflake orders as the kit compares (numbers, instants). */
@@ -66,31 +69,18 @@ export function statement(source: StreamSource, sync: StreamSync, ordered: boole
     )
     .join(', ');
   const columnOf = (name: string) => source.columns.find((c) => c.name === name) as SnowflakeColumn;
+  // NULLS FIRST puts rows with a NULL key (a declared key is not enforced) behind any resume point.
+  const sql: KeysetSql<SnowflakeColumn> = { from, columns, column: (c) => q(c.name), literal, keyOrder: (c) => `${q(c.name)} NULLS FIRST` };
   if (sync.method !== 'INCREMENTAL' || !sync.replicationKey) {
-    if (!keyOrdered(source)) return `SELECT ${columns} FROM ${from}`;
-    // Key order, so the kit can save the last committed key; NULLS FIRST puts rows with a NULL key (a declared key
-    // is not enforced) behind any resume point.
-    const keys = source.keyProperties.map(columnOf);
+    // Key order, so the kit can save the last committed key.
+    const keys = keyOrdered(source) ? source.keyProperties.map(columnOf) : [];
     const resume = sync.resumeAfter;
-    const where = resume
-      ? ` WHERE ${after(
-          keys,
-          keys.map((k) => resume[k.name]),
-        )}`
-      : '';
-    return `SELECT ${columns} FROM ${from}${where} ORDER BY ${keys.map((k) => `${q(k.name)} NULLS FIRST`).join(', ')}`;
+    return fullTableSelectSql(sql, keys, resume && keys.map((k) => resume[k.name]));
   }
   const rk = columnOf(sync.replicationKey);
   const keys = source.keyProperties.filter((k) => k !== rk.name).map(columnOf);
   const position: KeysetPosition = sync.position ?? { replicationKey: rk.name, ...(sync.start === undefined ? {} : { value: sync.start }) };
-  let where = `${q(rk.name)} IS NOT NULL`;
-  if (position.value !== undefined && position.value !== null) {
-    const afterKeys = position.afterKeys;
-    if (afterKeys && keys.length > 0 && ordered) where = after([rk, ...keys], [position.value, ...keys.map((k) => afterKeys[k.name])]);
-    else where = `${q(rk.name)} >= ${literal(rk, position.value)}`;
-  }
-  const order = ordered ? ` ORDER BY ${[rk, ...keys].map((c) => q(c.name)).join(', ')}` : '';
-  return `SELECT ${columns} FROM ${from} WHERE ${where}${order}`;
+  return incrementalSelectSql(sql, rk, keys, position, ordered, (c) => c.name);
 }
 
 async function* readRows(

@@ -90,3 +90,52 @@ export function keysetCompareSql<C>(
   if (inclusive) terms.push(`(${equal(chain.length).join(' AND ')})`);
   return terms.length === 1 ? (terms[0] as string) : `(${terms.join(' OR ')})`;
 }
+
+/** How an engine's SQL names a column and writes a value of it, for the keyset SELECTs below. */
+export interface KeysetSql<C> {
+  /** The SELECT's source: a table, or a parenthesised query with an alias. */
+  from: string;
+  /** The select list. */
+  columns: string;
+  column: (c: C) => string;
+  literal: (c: C, value: unknown) => string;
+  /** A key column's ORDER BY term in a FULL_TABLE read (default: the column; e.g. `… NULLS FIRST`). */
+  keyOrder?: (c: C) => string;
+}
+
+/**
+ * A FULL_TABLE read in key order, after `resumeAfter` (the last committed key's values, in `keys` order) when given,
+ * so the kit can save and resume from the last committed key; without `keys` (no key, or one the engine does not
+ * order as the kit compares) all rows, unordered.
+ */
+export function fullTableSelectSql<C>(sql: KeysetSql<C>, keys: readonly C[], resumeAfter?: readonly unknown[]): string {
+  const select = `SELECT ${sql.columns} FROM ${sql.from}`;
+  if (keys.length === 0) return select;
+  const where = resumeAfter ? ` WHERE ${keysetCompareSql(keys, resumeAfter, sql.column, sql.literal)}` : '';
+  return `${select}${where} ORDER BY ${keys.map(sql.keyOrder ?? sql.column).join(', ')}`;
+}
+
+/**
+ * An INCREMENTAL read from the kit's `position`: rows with a replication key, strictly after the position's row in
+ * (replication key, keys) order when it names one and `ordered` (the engine orders these columns as the kit
+ * compares), else from its value on, inclusive; in that order when `ordered`.
+ */
+export function incrementalSelectSql<C>(
+  sql: KeysetSql<C>,
+  replicationKey: C,
+  keys: readonly C[],
+  position: KeysetPosition,
+  ordered: boolean,
+  keyName: (c: C) => string,
+): string {
+  let where = `${sql.column(replicationKey)} IS NOT NULL`;
+  if (position.value !== undefined && position.value !== null) {
+    const afterKeys = position.afterKeys;
+    where =
+      afterKeys && keys.length > 0 && ordered
+        ? keysetCompareSql([replicationKey, ...keys], [position.value, ...keys.map((k) => afterKeys[keyName(k)])], sql.column, sql.literal)
+        : `${sql.column(replicationKey)} >= ${sql.literal(replicationKey, position.value)}`;
+  }
+  const order = ordered ? ` ORDER BY ${[replicationKey, ...keys].map(sql.column).join(', ')}` : '';
+  return `SELECT ${sql.columns} FROM ${sql.from} WHERE ${where}${order}`;
+}
