@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgreSQL } from '@mage-int/source-postgres';
+import { startBigQueryStandIn } from '@mage-int/testkit';
 import { assertBuilt, connectorBuilt, runCli, WORKSPACE, workDir } from './cli-harness.js';
 import { query } from './duckdb-query.js';
 
@@ -17,7 +18,7 @@ const env = { POSTGRES_HOST: '127.0.0.1', POSTGRES_DB: database, POSTGRES_USER: 
 
 beforeAll(async () => {
   assertBuilt();
-  for (const connector of ['source-postgres', 'destination-duckdb'])
+  for (const connector of ['source-postgres', 'destination-duckdb', 'destination-bigquery'])
     if (!connectorBuilt(connector)) throw new Error(`build ${connector} first (npm run build)`);
   const admin = new pg.Client(ADMIN);
   await admin.connect();
@@ -63,19 +64,42 @@ describe('examples/from-mage', () => {
     ).toEqual([{ n: 42, total: '9481.50', seventh: 'user7@example.com' }]);
   });
 
-  it("runs the BigQuery variant: Mage's BigQuery block resolves to destination-bigquery, and check names the missing key file", async () => {
+  it("runs the BigQuery variant: Mage's BigQuery block loads the rows (BigQuery stand-in), and check names a missing key file", async () => {
     const example = readFileSync(join(work.dir, 'pipeline.yaml'), 'utf8');
     // the commented-out destination, switched on
-    const bigquery = example
+    const variant = example
       .replace(/^destination:\n {2}name: DuckDB\n {2}config:\n.*\n/m, '')
       .replace(/^# {3}name: BigQuery\n# {3}config: (.*)$/m, 'destination:\n  name: BigQuery\n  config: $1');
-    expect(bigquery).toContain('  name: BigQuery\n  config: { project_id: my-project');
-    writeFileSync(join(work.dir, 'bigquery.yaml'), bigquery);
-    const result = await runCli(['check', 'bigquery.yaml'], { cwd: work.dir, env });
-    expect(result.code).toBe(2);
-    expect(result.stderr).not.toMatch(/not installed|not a known setting/);
-    expect(result.stderr).toMatch(/destination bigquery: field "path_to_credentials_json_file": cannot read \/path\/to\/credentials\.json/);
-  });
+    expect(variant).toContain(
+      '  name: BigQuery\n  config: { project_id: my-project, dataset: analytics, path_to_credentials_json_file: /path/to/credentials.json }',
+    );
+    writeFileSync(join(work.dir, 'bigquery.yaml'), variant);
+    const missing = await runCli(['check', 'bigquery.yaml'], { cwd: work.dir, env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).not.toMatch(/not installed|not a known setting/);
+    expect(missing.stderr).toMatch(
+      /destination bigquery: field "path_to_credentials_json_file": cannot read \/path\/to\/credentials\.json/,
+    );
+
+    // The same block with a real key file, pointed at the BigQuery stand-in (api_endpoint: nothing leaves 127.0.0.1).
+    const standIn = await startBigQueryStandIn({ projectId: 'my-project' });
+    try {
+      const keyFile = join(work.dir, 'credentials.json');
+      writeFileSync(keyFile, JSON.stringify(standIn.credentials()));
+      writeFileSync(
+        join(work.dir, 'bigquery-stand-in.yaml'),
+        variant.replace('/path/to/credentials.json }', `${keyFile}, api_endpoint: "${standIn.url}" }`),
+      );
+      const run = await runCli(['run', 'bigquery-stand-in.yaml'], { cwd: work.dir, env: { ...env, METADATA_SERVER_DETECTION: 'none' } });
+      expect(run.code, run.stderr).toBe(0);
+      const table = standIn.tableNames('analytics').find((t) => t.endsWith('users')) as string;
+      const rows = await standIn.rows('analytics', table);
+      expect(rows).toHaveLength(42);
+      expect(rows.find((r) => String(r['id']) === '7')?.['email']).toBe('user7@example.com');
+    } finally {
+      await standIn.close();
+    }
+  }, 120_000);
 
   it("reads the same source in code with Mage's config: new PostgreSQL({ config }).discover() returns the catalog", async () => {
     const config = {
