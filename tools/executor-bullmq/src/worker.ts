@@ -126,10 +126,16 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     work: (signal: AbortSignal) => Promise<T>,
     stopAtOnce = false,
   ): Promise<T> {
-    if (await cancelled(runId)) throw new UnrecoverableError(`run ${runId} was cancelled`);
     const controller = new AbortController();
     active.set(job.id!, { runId, controller, stopAtOnce });
     if (stopping) controller.abort(new WorkerStopping(`worker ${name} is stopping`));
+    // Checked once the job is registered: a cancel published from now on aborts it, and one published before (while
+    // the task waited for its reader lock, say) had set the flag read here first. Checked before, a cancel in between
+    // was lost and a follow-mode task then ran on.
+    if (await cancelled(runId)) {
+      active.delete(job.id!);
+      throw new UnrecoverableError(`run ${runId} was cancelled`);
+    }
     let outcome: { value: T } | { error: unknown };
     try {
       outcome = { value: await work(controller.signal) };
