@@ -32,6 +32,8 @@ export class DuckDBSession implements DestinationSession {
   /** ACTIVATE_VERSION statements that run in the next commit, after the merges. */
   private pendingStatements: string[] = [];
   private committedRows = 0;
+  /** Per stream, the lowest table version of the rows written this run (`null` once a row came without one). */
+  private readonly oldestVersions = new Map<string, number | null>();
   private tempDir?: string;
 
   private constructor(
@@ -83,6 +85,7 @@ export class DuckDBSession implements DestinationSession {
   async write(batch: RecordBatch): Promise<void> {
     const loader = this.streams.get(batch.stream) as StreamLoader;
     const context: RecordContext = { version: batch.version, timeExtracted: batch.timeExtracted, receivedAt: new Date().toISOString() };
+    this.written(batch.stream, batch.version);
     if (batch.native !== undefined && (await this.holdNative(loader, batch.native, batch.records, context))) return;
     // Native rows held before go first.
     await this.settleNative(loader);
@@ -97,6 +100,7 @@ export class DuckDBSession implements DestinationSession {
     if (message.encoding.format !== 'parquet') return false;
     const loader = this.streams.get(message.stream) as StreamLoader;
     const context: RecordContext = { version: message.version, receivedAt: new Date().toISOString() };
+    this.written(message.stream, message.version);
     await this.settleNative(loader);
     let bytes = 0;
     for (const path of paths) bytes += (await stat(path)).size;
@@ -113,12 +117,18 @@ export class DuckDBSession implements DestinationSession {
     return bytes;
   }
 
+  private written(stream: string, version: number | undefined): void {
+    const oldest = this.oldestVersions.get(stream);
+    if (oldest === null) return;
+    this.oldestVersions.set(stream, version === undefined ? null : oldest === undefined ? version : Math.min(oldest, version));
+  }
+
   /** Merges what is staged first, then makes sure the columns it needs exist; the statement runs in the commit that follows. */
   async activateVersion(stream: string, version: number): Promise<void> {
     const loader = this.streams.get(stream) as StreamLoader;
     await this.mergeStaged();
     await loader.prepareActivation();
-    this.pendingStatements.push(...loader.activationStatements(version));
+    this.pendingStatements.push(...loader.activationStatements(version, this.oldestVersions.get(stream)));
   }
 
   async commit(): Promise<void> {

@@ -212,7 +212,13 @@ export class StreamLoader {
     if (this.metadata.size !== before) await this.syncTable();
   }
 
-  activationStatements(version: number): string[] {
+  /**
+   * The statements removing rows older than `version`; none when the table held nothing before this run and every
+   * row written since carries `version` or a later one (`oldestWritten`: the lowest version written, `null` when a
+   * row had none, `undefined` when nothing was written), so scanning the whole table would change nothing.
+   */
+  activationStatements(version: number, oldestWritten: number | null | undefined): string[] {
+    if (this.emptyAtStart && (oldestWritten === undefined || (oldestWritten !== null && oldestWritten >= version))) return [];
     return this.dialect.activateVersion(this.ref, version, this.options.hardDelete);
   }
 
@@ -621,8 +627,9 @@ export class StreamLoader {
   /** Brings the table in line with the schema and active metadata columns, then rebuilds the staging layout. */
   private async syncTable(first = false): Promise<void> {
     this.columns ??= await this.readColumns();
-    // Whether keyed rows may load straight into the table: it must hold nothing yet (a table this run creates does not).
-    if (first && this.columns.size > 0 && this.keyProperties.length > 0 && (this.method === 'upsert' || this.method === 'ignore')) {
+    // Whether keyed rows may load straight into the table, and whether ACTIVATE_VERSION has older rows to remove: the
+    // table must hold nothing yet (a table this run creates does not).
+    if (first && this.columns.size > 0) {
       const [row] = await this.session.rows(`SELECT NOT EXISTS (SELECT 1 FROM ${this.target}) AS empty`);
       this.emptyAtStart = row?.['empty'] === true;
     } else if (first) this.emptyAtStart = this.columns.size === 0;

@@ -53,6 +53,22 @@ describe('ACTIVATE_VERSION', () => {
     await load({ path, hard_delete: true }, [items, v(7, 2, 'versioned'), activate('items', 7)]);
     expect(await query(path, 'SELECT id::INTEGER AS id FROM items')).toEqual([{ id: 2 }]);
   });
+
+  // A table this run created skips the statement only while every row written carries the activated version or a later one.
+  test('in one run into a new table, rows of an older version or none are still removed', async () => {
+    const path = tmp.db('activate-same-run');
+    await load({ path, hard_delete: true }, [items, v(1, 1, 'old'), v(2, 2, 'new'), activate('items', 2)]);
+    expect(await query(path, 'SELECT id::INTEGER AS id FROM items')).toEqual([{ id: 2 }]);
+    const unversioned = tmp.db('activate-same-run-unversioned');
+    await load({ path: unversioned }, [items, record('items', { id: 1, name: 'plain' }), v(3, 2, 'new'), activate('items', 3)]);
+    expect(await query(unversioned, 'SELECT id::INTEGER AS id, _sdc_deleted_at IS NOT NULL AS deleted FROM items ORDER BY id')).toEqual([
+      { id: 1, deleted: true },
+      { id: 2, deleted: false },
+    ]);
+    const fresh = tmp.db('activate-same-run-fresh');
+    await load({ path: fresh, hard_delete: true }, [items, activate('items', 4), v(4, 1, 'a'), v(5, 2, 'b'), activate('items', 4)]);
+    expect(await query(fresh, 'SELECT id::INTEGER AS id FROM items ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }]);
+  });
 });
 
 describe('CDC delete records (_sdc_deleted_at)', () => {
