@@ -53,7 +53,11 @@ describe('the connector', () => {
 });
 
 describe('memory', () => {
-  test("bounds DuckDB's buffer pool by memory_limit (1GB unless set) and rejects sizes DuckDB cannot read", async () => {
+  test("bounds DuckDB's buffer pool by memory_limit (96MB unless set) and rejects sizes DuckDB cannot read", async () => {
+    const byDefault = new DuckDB({ config: { path: ':memory:' }, logger: silentLogger });
+    for await (const _ of byDefault.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})]));
+    expect(await byDefault.query(`SELECT current_setting('memory_limit') AS limit`)).toEqual([{ limit: '91.5 MiB' }]);
+    await byDefault.close();
     const db = new DuckDB({ config: { path: ':memory:', memory_limit: '300MB' }, logger: silentLogger });
     for await (const _ of db.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})]));
     const [limit] = await db.query(`SELECT current_setting('memory_limit') AS limit`);
