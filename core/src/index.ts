@@ -4,9 +4,18 @@ export * from './errors.js';
 export type { JsonSchema, JsonSchemaType } from './protocol/json-schema.js';
 export { schemaTypes } from './protocol/json-schema.js';
 export * from './protocol/messages.js';
-export { Decimal, JsonText, parseExactJson, stringifyExactJson, stringifyRecord, exactNumber, isNumeric } from './protocol/exact-json.js';
+export {
+  Decimal,
+  JsonText,
+  parseExactJson,
+  stringifyExactJson,
+  stringifyRecord,
+  stringifyRecordValue,
+  exactNumber,
+  isNumeric,
+} from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
-export { lazyRecords } from './protocol/lazy-records.js';
+export { lazyRecords, recordsDecoded } from './protocol/lazy-records.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
 export {
   readLines,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lazyRecords, MessageGuard, type RecordData } from '../src/index.js';
+import { encodeSingerMessage, lazyRecords, MessageGuard, recordsDecoded, stringifyRecord, type RecordData } from '../src/index.js';
 
 const rows: RecordData[] = [
   { id: 1, name: 'a' },
@@ -66,5 +66,28 @@ describe('lazyRecords', () => {
       /key property "name" is missing/,
     );
     expect(unfilled.calls.all).toBe(1);
+  });
+
+  it("lets a Singer writer write records never decoded from the native rows' JSON, and decoded ones from the records", () => {
+    const jsonLines = (_data: Buffer, prefix: string, suffix: string) => [rows.map((r) => prefix + stringifyRecord(r) + suffix).join('')];
+    const native = {
+      format: 'postgresql-copy-text' as const,
+      fields: ['id', 'name'],
+      types: ['bigint', 'text'],
+      data: Buffer.from(''),
+      jsonLines,
+    };
+    const lazy = counted();
+    const expected = rows.map((r) => `{"type":"RECORD","stream":"s","record":${stringifyRecord(r)},"version":2}\n`).join('');
+    expect(recordsDecoded(lazy.records)).toBe(false);
+    expect(encodeSingerMessage({ type: 'RECORD_BATCH', stream: 's', version: 2, records: lazy.records, native }).toString()).toBe(expected);
+    expect(lazy.calls.all).toBe(0);
+    // Once decoded (and perhaps changed), the records are what gets written.
+    lazy.records.forEach((r) => (r['name'] = 'x'));
+    expect(recordsDecoded(lazy.records)).toBe(true);
+    expect(encodeSingerMessage({ type: 'RECORD_BATCH', stream: 's', version: 2, records: lazy.records, native }).toString()).toContain(
+      '"name":"x"',
+    );
+    expect(recordsDecoded(rows)).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
-import type { RecordData } from '@mage-int/core';
+import { lazyRecords, type RecordData } from '@mage-int/core';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { compileRowsDecoder, type RowColumn } from './copy-text-decoder.js';
+import { compileRowsDecoder, type RowColumn, type RowsDecoder } from './copy-text-decoder.js';
+import { compileRowsJsonTranscoder, type RowsJsonTranscoder } from './copy-text-json.js';
 
 export type { RowColumn } from './copy-text-decoder.js';
 
@@ -19,18 +20,96 @@ export const BATCH_TEXT_LIMIT = 8 * 1024 * 1024;
  */
 const SEGMENT_BYTES = 32 * 1024;
 
-/** Records decoded from COPY text, with the text (bytes) of exactly those rows. */
+/** COPY text rows (each ending in a newline) with the records they decode to, decoded only when read. */
 export interface CopyBatch {
   records: RecordData[];
   text: Buffer;
 }
 
 /**
- * Decodes a COPY text byte stream into records, `batchSize` at a time (never more, fewer when the rows
- * reach `textLimit` characters). Each chunk is decoded to a string once, up to its last complete row; the
- * bytes of a row cut by a chunk boundary wait until the chunk that ends it. The next chunk is only pulled
- * once the batch before was taken, so a slow consumer pauses the stream instead of letting rows pile up.
- * Each batch also carries its rows' bytes, for a destination that loads COPY text as it is.
+ * What one column list's COPY text turns into, each compiled on first use: records (all of a batch, or one alone) and
+ * the records' JSON. Text is decoded to strings SEGMENT_BYTES at a time, whole rows each.
+ */
+export class CopyTextCodec {
+  #decodeRows: RowsDecoder | undefined;
+  #transcode: RowsJsonTranscoder | undefined;
+  constructor(readonly columns: readonly RowColumn[]) {}
+
+  /** Whole rows (`data` ends with a newline) into their records. */
+  readonly decode = (data: Buffer): RecordData[] => {
+    const decodeRows = (this.#decodeRows ??= compileRowsDecoder(this.columns));
+    const out: RecordData[] = [];
+    forEachSegment(data, (text) => decodeRows(text, 0, text.length, out, Infinity));
+    return out;
+  };
+
+  /** The record of row `index` of the `count` rows of `data` alone (the last one's keys make the bookmark). */
+  decodeAt(data: Buffer, count: number, index: number): RecordData {
+    /** The start of the row that ends just before `end`. */
+    const rowBefore = (end: number) => (end >= 2 ? data.lastIndexOf(10, end - 2) + 1 : 0);
+    let start: number;
+    let end: number;
+    if (index >= count / 2) {
+      end = data.length;
+      start = rowBefore(end);
+      for (let k = count - 1; k > index; k--) start = rowBefore((end = start));
+    } else {
+      start = 0;
+      for (let k = 0; k < index; k++) start = data.indexOf(10, start) + 1;
+      end = data.indexOf(10, start) + 1;
+    }
+    const text = data.toString('utf8', start, end);
+    const out: RecordData[] = [];
+    (this.#decodeRows ??= compileRowsDecoder(this.columns))(text, 0, text.length, out, 1);
+    return out[0] as RecordData;
+  }
+
+  /** NativeRows.jsonLines: the records' JSON written from the text, no record built. */
+  readonly jsonLines = (data: Buffer, prefix: string, suffix: string): string[] => {
+    const transcode = (this.#transcode ??= compileRowsJsonTranscoder(this.columns));
+    const out: string[] = [];
+    forEachSegment(data, (text) => out.push(transcode(text, prefix, suffix)));
+    return out;
+  };
+
+  /** The `count` records of `data`, decoded when read. */
+  records(data: Buffer, count: number): RecordData[] {
+    return lazyRecords(
+      count,
+      () => this.decode(data),
+      (index) => this.decodeAt(data, count, index),
+    );
+  }
+}
+
+/** Calls `fn` with the rows of `data` as strings of about SEGMENT_BYTES (a longer row alone). */
+function forEachSegment(data: Buffer, fn: (text: string) => void): void {
+  for (let from = 0; from < data.length; ) {
+    let end = data.length;
+    if (end - from > SEGMENT_BYTES) {
+      end = data.lastIndexOf(10, from + SEGMENT_BYTES - 1) + 1;
+      if (end <= from) end = data.indexOf(10, from + SEGMENT_BYTES) + 1 || data.length;
+    }
+    fn(data.toString('utf8', from, end));
+    from = end;
+  }
+}
+
+/** One codec per column list (a plan's columns), shared by its batches. */
+const codecs = new WeakMap<readonly RowColumn[], CopyTextCodec>();
+
+export function copyTextCodec(columns: readonly RowColumn[]): CopyTextCodec {
+  let codec = codecs.get(columns);
+  if (!codec) codecs.set(columns, (codec = new CopyTextCodec(columns)));
+  return codec;
+}
+
+/**
+ * Cuts a COPY text byte stream into batches of `batchSize` rows (never more, fewer when the rows reach `textLimit`
+ * bytes), each batch's bytes copied out of the chunks once, its records decoded only when read (`lazyRecords`): a
+ * destination that loads the text as it is, or a tap writing the records' JSON from it, never builds them. Rows are
+ * found by their newline bytes alone (COPY escapes the newlines inside values), no string made. The next chunk is only
+ * pulled once the batch before was taken, so a slow consumer pauses the stream instead of letting rows pile up.
  */
 export async function* decodeCopyChunks(
   chunks: AsyncIterable<Buffer>,
@@ -38,19 +117,21 @@ export async function* decodeCopyChunks(
   batchSize: number,
   textLimit = BATCH_TEXT_LIMIT,
 ): AsyncGenerator<CopyBatch> {
-  const decodeRows = compileRowsDecoder(columns);
+  const codec = copyTextCodec(columns);
   const max = Math.max(1, batchSize);
+  /** The start of a row cut by the last chunk's end. */
   let pending: Buffer[] = [];
-  let batch: RecordData[] = [];
-  let batchText = 0;
-  /** The bytes of the rows in `batch`, as views into the chunks (copied once, when the batch is taken). */
-  let bytes: Buffer[] = [];
+  /** The complete rows of the batch, as views into the chunks (copied once, when the batch is taken). */
+  let parts: Buffer[] = [];
+  let bytes = 0;
+  let rows = 0;
   const take = (): CopyBatch => {
-    const out = { records: batch, text: bytes.length === 1 ? Buffer.from(bytes[0] as Buffer) : Buffer.concat(bytes) };
-    batch = [];
-    batchText = 0;
-    bytes = [];
-    return out;
+    const text = parts.length === 1 ? Buffer.from(parts[0] as Buffer) : Buffer.concat(parts, bytes);
+    const batch = { records: codec.records(text, rows), text };
+    parts = [];
+    bytes = 0;
+    rows = 0;
+    return batch;
   };
   for await (const chunk of chunks) {
     let from = 0;
@@ -61,64 +142,34 @@ export async function* decodeCopyChunks(
         continue;
       }
       pending.push(chunk.subarray(0, nl + 1));
-      const rowBytes = Buffer.concat(pending);
-      const row = rowBytes.toString('utf8');
+      const row = Buffer.concat(pending);
       pending = [];
-      decodeRows(row, 0, row.length, batch, Infinity);
-      bytes.push(rowBytes);
-      batchText += row.length;
-      if (batch.length >= max || batchText >= textLimit) yield take();
+      parts.push(row);
+      bytes += row.length;
+      rows++;
       from = nl + 1;
+      if (rows >= max || bytes >= textLimit) yield take();
     }
-    const last = chunk.lastIndexOf(10);
-    if (last < from) {
-      if (from < chunk.length) pending.push(chunk.subarray(from));
-      continue;
-    }
-    if (last + 1 < chunk.length) pending.push(chunk.subarray(last + 1));
-    while (from <= last) {
-      // Rows up to SEGMENT_BYTES at a time (a longer row alone).
-      let end = last;
-      if (last - from >= SEGMENT_BYTES) {
-        end = chunk.lastIndexOf(10, from + SEGMENT_BYTES - 1);
-        if (end < from) end = chunk.indexOf(10, from + SEGMENT_BYTES);
+    /** Where the rows of this chunk not yet in `parts` start. */
+    let start = from;
+    for (let nl = chunk.indexOf(10, from); nl >= 0; nl = chunk.indexOf(10, from)) {
+      from = nl + 1;
+      rows++;
+      if (rows >= max || bytes + (from - start) >= textLimit) {
+        parts.push(chunk.subarray(start, from));
+        bytes += from - start;
+        start = from;
+        yield take();
       }
-      const text = chunk.toString('utf8', from, end + 1);
-      /** Where in the chunk the rows not yet in `bytes` start. */
-      let byteFrom = from;
-      from = end + 1;
-      for (let pos = 0; pos < text.length; ) {
-        const next = decodeRows(text, pos, Math.min(text.length, pos + textLimit - batchText), batch, max);
-        batchText += next - pos;
-        if (batch.length >= max || batchText >= textLimit) {
-          // The batch ends inside this segment: its bytes end where character `next` starts.
-          const byteEnd = next === text.length ? from : byteFrom + Buffer.byteLength(text.slice(pos, next));
-          bytes.push(chunk.subarray(byteFrom, byteEnd));
-          byteFrom = byteEnd;
-          yield take();
-        }
-        pos = next;
-      }
-      if (byteFrom < from) bytes.push(chunk.subarray(byteFrom, from));
     }
+    if (start < from) {
+      parts.push(chunk.subarray(start, from));
+      bytes += from - start;
+    }
+    if (from < chunk.length) pending.push(chunk.subarray(from));
   }
   if (pending.length > 0) throw new Error('COPY output ended in the middle of a row');
-  if (batch.length > 0) yield take();
-}
-
-/**
- * Decodes whole COPY text rows into the records `decodeCopyChunks` yields for them (NativeRows.decode); the
- * decoder is compiled on first use, which is rare: only a destination whose engine refused the rows asks.
- */
-export function copyTextDecoder(columns: readonly RowColumn[]): (data: Buffer) => RecordData[] {
-  let decodeRows: ReturnType<typeof compileRowsDecoder> | undefined;
-  return (data) => {
-    decodeRows ??= compileRowsDecoder(columns);
-    const text = data.toString('utf8');
-    const out: RecordData[] = [];
-    decodeRows(text, 0, text.length, out, Infinity);
-    return out;
-  };
+  if (rows > 0) yield take();
 }
 
 /**

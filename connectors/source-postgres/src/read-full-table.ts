@@ -11,7 +11,7 @@ import {
 } from '@mage-int/core';
 import type pg from 'pg';
 import { ident, literal, qualified } from './connection.js';
-import { copyRows, copyTextDecoder } from './copy-rows.js';
+import { copyRows, copyTextCodec } from './copy-rows.js';
 import type { StateTracker } from './state-tracker.js';
 import { selectList, type PlanColumn, type TablePlan } from './table-plan.js';
 import { toPostgresText } from './text-values.js';
@@ -59,22 +59,25 @@ function fullTableSelect(plan: TablePlan, conditions: readonly string[]): string
 /** The key columns' values of `keys` in the plan's key order. */
 const keyValues = (plan: TablePlan, keys: Record<string, unknown>) => plan.keys.map((k) => keys[k]);
 
-/** One decoder per plan: batches share it (it is compiled on first use). */
-const decoders = new WeakMap<TablePlan, (data: Buffer) => RecordData[]>();
+/** The fields of a plan's columns that are never NULL (NOT NULL columns), by plan. */
+const filled = new WeakMap<TablePlan, string[]>();
 
 /**
- * A batch's COPY text as native rows: the plan's columns, in the SELECT's order, with their declared types, and
- * the decoder that turns the text back into the batch's records.
+ * A batch's COPY text as native rows: the plan's columns, in the SELECT's order, with their declared types, the
+ * decoder that turns the text back into the batch's records and the transcoder that writes their JSON.
  */
 export function nativeRows(plan: TablePlan, text: Buffer): NativeRows {
-  let decode = decoders.get(plan);
-  if (!decode) decoders.set(plan, (decode = copyTextDecoder(plan.columns)));
+  const codec = copyTextCodec(plan.columns);
+  let filledFields = filled.get(plan);
+  if (!filledFields) filled.set(plan, (filledFields = plan.columns.filter((c) => c.notNull).map((c) => c.name)));
   return {
     format: 'postgresql-copy-text',
     fields: plan.columns.map((c) => c.name),
     types: plan.columns.map((c) => c.declared),
     data: text,
-    decode,
+    decode: codec.decode,
+    filledFields,
+    jsonLines: codec.jsonLines,
   };
 }
 

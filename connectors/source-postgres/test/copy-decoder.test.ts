@@ -1,12 +1,13 @@
 import type { Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RecordData } from '@mage-int/core';
-import { copyRows, decodeCopyChunks } from '../src/copy-rows.js';
+import { encodeSingerMessage, recordsDecoded, type RecordData } from '@mage-int/core';
+import { copyRows, copyTextCodec, decodeCopyChunks } from '../src/copy-rows.js';
 import { decodeCopyLine, unescapeCopyText, type RowColumn } from '../src/copy-text-decoder.js';
 import {
   parseArray,
   parseBool,
+  parseDate,
   parseFloat8,
   parseInt4,
   parseInt8,
@@ -45,6 +46,7 @@ const COLUMNS: RowColumn[] = [
   { name: 'ratio', parse: parseFloat8 },
   { name: 'doc', parse: parseJson },
   { name: 'tags', parse: (text) => parseArray(text, parseText) },
+  { name: 'day', parse: parseDate },
 ];
 
 const PIECES = ['a', 'Z', ' ', '"', "'", ',', '\\', '\n', '\r', '\t', '\b', '\f', '\v', 'é', 'ß', '日本', '😀', 'N', '\\N', '{', '}'];
@@ -63,7 +65,7 @@ function randomRows(count: number, random: () => number): (string | null)[][] {
       maybe(pick(['2024-01-02 03:04:05.123456+00', '2024-01-02 03:04:05+00', 'infinity', '-infinity', '0044-03-15 10:00:00+00 BC'])),
       maybe(text(30)),
       maybe(pick(['0', '-1.50', '123456789012345678901234567890.0123456789', 'NaN', 'Infinity'])),
-      maybe(pick(['0.1', '-1e-300', 'NaN', '-Infinity', '1.7976931348623157e+308'])),
+      maybe(pick(['0.1', '-1e-300', 'NaN', '-Infinity', '1.7976931348623157e+308', '-0', '0.30000000000000004', '123.25', '1e-05', '100'])),
       maybe(
         JSON.stringify({ s: text(12), n: pick([1, 2.5, -0.125]), big: 12345678901234567890n.toString() }).replace(
           '"big":"12345678901234567890"',
@@ -71,6 +73,7 @@ function randomRows(count: number, random: () => number): (string | null)[][] {
         ),
       ),
       maybe(`{${['"a b"', '"c\\\\d"', 'NULL', '"e\\"f"'].slice(0, Math.floor(random() * 4)).join(',')}}`),
+      maybe(pick(['2024-02-29', '0044-03-15 BC', 'infinity', '-infinity'])),
     ]);
   }
   return rows;
@@ -102,7 +105,8 @@ async function decodeAll(
 ): Promise<{ batches: RecordData[][]; text: Buffer }> {
   const batches: RecordData[][] = [];
   const texts: Buffer[] = [];
-  for await (const { records, text } of decodeCopyChunks(chunks, columns, batchSize, textLimit)) {
+  for await (const { records: lazy, text } of decodeCopyChunks(chunks, columns, batchSize, textLimit)) {
+    const records = [...lazy];
     const lines = text.toString('utf8').split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map((line) => decodeCopyLine(line, columns))).toEqual(records);
@@ -144,6 +148,43 @@ describe('COPY text decoding', () => {
     // 101 characters a row: the tenth row crosses 1,000.
     expect(batches.map((b) => b.length)).toEqual(Array.from({ length: 10 }, () => 10));
     expect(batches.flat().map((r) => r['id'])).toEqual(Array.from({ length: 100 }, (_v, i) => i));
+  });
+
+  it('decodes records only when read: the last one alone for the bookmark, the whole batch on iteration', async () => {
+    const rows = randomRows(500, prng(12));
+    const batches = decodeCopyChunks(randomChunks(copyText(rows), prng(13), 900), COLUMNS, 1000);
+    const records = (await batches.next()).value!.records;
+    expect(records.length).toBe(500);
+    expect(recordsDecoded(records)).toBe(false);
+    expect(records[499]).toEqual(expected(rows)[499]);
+    expect(records[3]).toEqual(expected(rows)[3]);
+    expect(recordsDecoded(records)).toBe(false);
+    expect([...records]).toEqual(expected(rows));
+    expect(recordsDecoded(records)).toBe(true);
+  });
+
+  it("writes the records' Singer JSON from the text, byte for byte what the decoded records give", async () => {
+    for (const seed of [21, 22, 23]) {
+      const rows = randomRows(600, prng(seed));
+      const text = copyText(rows);
+      const codec = copyTextCodec(COLUMNS);
+      const message = (records: RecordData[], withNative: boolean) =>
+        encodeSingerMessage({
+          type: 'RECORD_BATCH',
+          stream: 's',
+          version: 7,
+          records,
+          ...(withNative
+            ? { native: { format: 'postgresql-copy-text', fields: [], types: [], data: text, jsonLines: codec.jsonLines } }
+            : {}),
+        }).toString('utf8');
+      const transcoded = message(codec.records(text, rows.length), true);
+      expect(transcoded).toBe(message(expected(rows), false));
+      // Decoded records are written from the records: a changed record must not be written from the text.
+      const changed = codec.records(text, rows.length);
+      changed.forEach((record) => (record['label'] = 'changed'));
+      expect(message(changed, true)).toContain('"label":"changed"');
+    }
   });
 
   it('undoes every escape COPY text may hold: octal, hex, letters, and unknown escapes as the character itself', () => {

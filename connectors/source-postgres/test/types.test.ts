@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLogger,
   Decimal,
+  encodeSingerMessage,
+  parseExactJson,
+  recordsDecoded,
   JsonText,
   MemoryStateStore,
   runPipeline,
@@ -229,6 +232,41 @@ describe('type round-trips', () => {
       expect(native?.decode).toBeTypeOf('function');
       expect(native?.decode?.(native.data)).toEqual(batch.records);
     }
+  });
+
+  it("writes every type into the tap's Singer JSON exactly, from the COPY text as from the decoded records", async () => {
+    const batches = (await read(select(catalog, { every_type: { method: 'FULL_TABLE' } }))).filter((m) => m.type === 'RECORD_BATCH');
+    const lines: string[] = [];
+    for (const batch of batches) {
+      // Written before anything decodes the batch (as the tap does), then again from its decoded records.
+      expect(recordsDecoded(batch.records)).toBe(false);
+      const fromText = encodeSingerMessage(batch).toString('utf8');
+      expect(fromText).toBe(encodeSingerMessage({ ...batch, records: [...batch.records] }).toString('utf8'));
+      lines.push(...fromText.trim().split('\n'));
+    }
+    // Every number as its literal: bigints beyond 2^53, 30-digit numerics digit for digit (trailing zeros kept).
+    const records = lines.map(
+      (line) =>
+        (
+          JSON.parse(line, (_k, v, ctx?: { source?: string }) => (typeof v === 'number' && ctx?.source ? { number: ctx.source } : v)) as {
+            record: RecordData;
+          }
+        ).record,
+    );
+    // ... µs timestamps, jsonb with nested unicode and numbers, bytea, arrays, NULL vs ''.
+    expect(records).toEqual(EXPECTED.map(numbersAsText));
+    expect((parseExactJson(lines[0]!) as { record: RecordData }).record['i8']).toBe(9007199254740993n);
+    // jsonb with nested unicode, escapes and exact numbers: the Singer line holds PostgreSQL's text of it.
+    await db.sql(`CREATE TABLE tap_json (id int PRIMARY KEY, doc jsonb)`);
+    await db.sql(`INSERT INTO tap_json VALUES (1, $1)`, ['{"ü": {"日本": ["é\\t😀\\n\\\\", 1.50, 123456789012345678901, null]}}']);
+    const cat = select(await new PostgreSQL({ config: db.config }).discover(), { tap_json: { method: 'FULL_TABLE' } });
+    const [batch] = (await read(cat)).filter((m) => m.type === 'RECORD_BATCH');
+    const line = encodeSingerMessage(batch!).toString('utf8');
+    const doc = (parseExactJson(line) as { record: { doc: unknown } }).record.doc;
+    expect(doc).toEqual({ ü: { 日本: ['é\t😀\n\\', 1.5, 123456789012345678901n, null] } });
+    expect(line).toContain('1.50, 123456789012345678901');
+    expect(lines[1]).toContain('"t":"","vc":""');
+    expect(lines[2]).toContain('"t":null,"vc":null');
   });
 
   it('decodes pgoutput changes to the same values as the snapshot', async () => {

@@ -220,8 +220,8 @@ function keyPrefix(key: string): string {
   return prefix;
 }
 
-/** One record value as exact JSON; undefined when JSON.stringify would leave the property out. */
-function encodeRecordValue(value: unknown): string | undefined {
+/** One record value as exact JSON, as `stringifyRecord` writes it; undefined when JSON.stringify would leave the property out. */
+export function stringifyRecordValue(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -249,7 +249,7 @@ function encodeRecordValue(value: unknown): string | undefined {
 export function stringifyRecord(record: Readonly<Record<string, unknown>>): string {
   let line = '{';
   for (const key of Object.keys(record)) {
-    const encoded = encodeRecordValue(record[key]);
+    const encoded = stringifyRecordValue(record[key]);
     if (encoded === undefined) continue;
     line += line.length === 1 ? keyPrefix(key) + encoded : ',' + keyPrefix(key) + encoded;
   }

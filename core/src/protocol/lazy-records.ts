@@ -1,5 +1,16 @@
 import type { RecordData } from './messages.js';
 
+/** The lazy arrays made here, each with whether it was decoded as a whole yet. */
+const undecoded = new WeakMap<object, () => boolean>();
+
+/**
+ * False only for a `lazyRecords` array not decoded as a whole yet: nothing can have changed its records (besides the
+ * one or two read alone), so its native rows still stand for them, and a writer may write from those instead.
+ */
+export function recordsDecoded(records: readonly RecordData[]): boolean {
+  return !(undecoded.get(records)?.() ?? false);
+}
+
 /**
  * An array of `count` records that a source decodes from its native rows only when they are read: a destination
  * that loads the native rows unchanged never pays for records it does not look at. It is a real array to every
@@ -48,5 +59,7 @@ export function lazyRecords(count: number, decodeAll: () => RecordData[], decode
     defineProperty: (_target, property, descriptor) => Reflect.defineProperty(materialize(), property, descriptor),
     deleteProperty: (_target, property) => Reflect.deleteProperty(materialize(), property),
   };
-  return new Proxy<RecordData[]>([], handler);
+  const proxy = new Proxy<RecordData[]>([], handler);
+  undecoded.set(proxy, () => all === undefined);
+  return proxy;
 }

@@ -88,6 +88,12 @@ export interface NativeRows {
    * only when read (`lazyRecords`): readers that only check that key properties are present read this instead.
    */
   filledFields?: readonly string[];
+  /**
+   * The rows of `data` as the JSON of the records they decode to, character for character what `stringifyRecord`
+   * writes for each, every record between `prefix` and `suffix`, in strings of some 32K characters: a Singer writer
+   * writes a batch whose records were never decoded (`recordsDecoded`) from this, without decoding them.
+   */
+  jsonLines?: (data: Buffer, prefix: string, suffix: string) => string[];
 }
 
 /** What a source yields and a destination consumes in process. */

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { stringifyExactJson, stringifyRecord } from './exact-json.js';
+import { recordsDecoded } from './lazy-records.js';
 import type { RecordData, SourceMessage } from './messages.js';
 
 /** Lines gathered into one string before they are encoded into the output buffer (UTF-16 units). */
@@ -15,6 +16,9 @@ export function encodeSingerMessage(message: SourceMessage): Buffer {
   const { stream, version, time_extracted, records } = message;
   const prefix = `{"type":"RECORD","stream":${JSON.stringify(stream)},"record":`;
   const suffix = `${version !== undefined ? `,"version":${version}` : ''}${time_extracted ? `,"time_extracted":${JSON.stringify(time_extracted)}` : ''}}\n`;
+  const native = message.native;
+  // Records never decoded are written from the rows they would be decoded from (the same JSON, without the objects).
+  if (native?.jsonLines && !recordsDecoded(records)) return writeTexts(native.jsonLines(native.data, prefix, suffix));
   let out: Buffer | undefined;
   let used = 0;
   for (let i = 0; i < records.length; ) {
@@ -31,6 +35,16 @@ export function encodeSingerMessage(message: SourceMessage): Buffer {
     used += out.write(text, used);
   }
   return out ? out.subarray(0, used) : Buffer.alloc(0);
+}
+
+/** Strings one after the other as UTF-8, in one buffer of exactly their size. */
+function writeTexts(texts: readonly string[]): Buffer {
+  let bytes = 0;
+  for (const text of texts) bytes += Buffer.byteLength(text);
+  const out = Buffer.allocUnsafe(bytes);
+  let used = 0;
+  for (const text of texts) used += out.write(text, used);
+  return out;
 }
 
 /**
