@@ -58,7 +58,7 @@ export {
   type BatchingOptions,
   type OpenSession,
 } from './destination/batching-writer.js';
-export type { DestinationSession, SessionControl, StreamInfo, RecordBatch } from './destination/destination-session.js';
+export type { CommitReason, DestinationSession, SessionControl, StreamInfo, RecordBatch } from './destination/destination-session.js';
 export {
   batchPolicy,
   DESTINATION_SETTINGS,

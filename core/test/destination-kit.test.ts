@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   batchPolicy,
   defineDestination,
+  type CommitReason,
   defineSource,
   DestinationClient,
   runPipeline,
@@ -181,6 +182,28 @@ describe('batching writer', () => {
   it('runs ACTIVATE_VERSION through the session and commits right after', async () => {
     const { session } = await run(from([schema, record(1), { type: 'ACTIVATE_VERSION', stream: 'items', version: 3 }, record(2)]));
     expect(session.events).toEqual(['open items upsert', 'write 1', 'activate items 3', 'commit', 'write 1', 'commit', 'close']);
+  });
+
+  it('tells the session why it commits, and commits a session holding deferred work at the end with nothing written', async () => {
+    const reasons: (string | undefined)[] = [];
+    let deferred = true;
+    class DeferringSession extends MemorySession {
+      override async commit(reason?: CommitReason): Promise<void> {
+        reasons.push(reason);
+        if (reason === 'end') deferred = false;
+        await super.commit();
+      }
+      hasDeferredWork(): boolean {
+        return deferred;
+      }
+    }
+    const second: SourceMessage = { ...schema, stream: 'other' };
+    const input = from([schema, record(1), record(2), second, record(3), record(4)]);
+    for await (const _ of writeWithSession({ batch_size_rows: 2 }, input, context(), async (control) => new DeferringSession(control)))
+      void _;
+    // With deferred work held, even the commits before each SCHEMA and at the end reach the session when nothing
+    // was written since the last one (the last records filled a batch: a size commit).
+    expect(reasons).toEqual(['schema', 'size', 'schema', 'size', 'end']);
   });
 
   it('keeps a STATE back after a commit the session asks for mid-batch until the rest is committed', async () => {

@@ -29,6 +29,7 @@ export interface ResolvedConfig {
   skipSchemaCreation: boolean;
   allowReservedWords: boolean;
   directLoad: boolean;
+  deferPrimaryKey: boolean;
   interpretContentEncoding: boolean;
 }
 
@@ -59,6 +60,7 @@ export function resolveConfig(input: Config): ResolvedConfig {
     skipSchemaCreation: config.skip_schema_creation,
     allowReservedWords: config.allow_reserved_words,
     directLoad: config.direct_load,
+    deferPrimaryKey: config.defer_primary_key,
     interpretContentEncoding: config.interpret_content_encoding,
   };
 }

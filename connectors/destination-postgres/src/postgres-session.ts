@@ -2,6 +2,7 @@ import type pg from 'pg';
 import {
   ConnectorError,
   RecordValidationError,
+  type CommitReason,
   stringifyExactJson,
   type ConflictMethod,
   type DestinationSession,
@@ -22,7 +23,8 @@ import type { PgType } from './pg-types.js';
 import type { RowMeta } from './row-encoder.js';
 import { planStream, type StreamPlan } from './stream-plan.js';
 import { nativeLayout, planLayouts, type CopyLayout, type NativeLayout } from './native-rows.js';
-import { listTables } from './table-catalog.js';
+import { addPendingKeySql, describeTable, hasUniqueKey, listTables, PENDING_KEY_CONSTRAINT } from './table-catalog.js';
+import { risingCopyTextKeys, risingRecordKeys, type KeyValue } from './rising-keys.js';
 
 /**
  * Encoded rows are written straight into a buffer of this size (UTF-8), which goes to PostgreSQL when full:
@@ -66,6 +68,12 @@ interface StreamLoad {
   records: number;
   /** Every row of the table came from this run: it created the table. */
   tableIsOurs: boolean;
+  /**
+   * This run created the table without its primary key (defer_primary_key) and loads it straight, without
+   * savepoints, while every key rises above the last (`lastKey`); the key is added before anything needs it.
+   */
+  deferredKey: boolean;
+  lastKey: KeyValue | undefined;
   /** Lowest record version loaded in this run, and whether any record came without one. */
   minVersion: number;
   unversioned: boolean;
@@ -143,6 +151,11 @@ export class PostgresSession implements DestinationSession {
   async openStream(stream: StreamInfo): Promise<void> {
     const known = this.streams.get(stream.name);
     if (known) {
+      // Rows rose by the old key: a changed key gets the primary key they were loaded for.
+      if (known.deferredKey && stream.keyProperties.join('\u0000') !== known.keyProperties.join('\u0000')) {
+        await this.addKey(known, 'its key properties changed');
+        await this.commitKeyOnly();
+      }
       known.schema = stream.schema;
       known.keyProperties = stream.keyProperties;
       known.method = stream.conflictMethod;
@@ -168,6 +181,8 @@ export class PostgresSession implements DestinationSession {
       stagingRows: 0,
       records: 0,
       tableIsOurs: false,
+      deferredKey: false,
+      lastKey: undefined,
       minVersion: Number.POSITIVE_INFINITY,
       unversioned: false,
       warnedDeleteWithoutKey: false,
@@ -177,6 +192,7 @@ export class PostgresSession implements DestinationSession {
     const load: StreamLoad = { ...draft, plan, layouts, pendingLayout: layouts.plain };
     this.streams.set(stream.name, load);
     this.afterPlan(load);
+    await this.keyLeftPending(load);
   }
 
   /** The table of a stream: stable across runs (see pickName), distinct from other streams' tables. */
@@ -208,6 +224,19 @@ export class PostgresSession implements DestinationSession {
   private async replan(load: StreamLoad): Promise<void> {
     load.plan = await this.planFor(load);
     this.afterPlan(load);
+    await this.keyLeftPending(load);
+  }
+
+  /**
+   * A table without its primary key that this run did not create is one a run stopped loading before it built the
+   * key (a crash): build it now, before anything loads (the rows there are distinct, their keys having risen), so
+   * rows that run loaded after its last released state merge with them instead of repeating.
+   */
+  private async keyLeftPending(load: StreamLoad): Promise<void> {
+    if (!load.plan.keyPending || load.deferredKey || load.method === 'append' || load.plan.keyColumns.length === 0) return;
+    const open = this.inTransaction;
+    await this.addKey(load, 'an earlier run stopped before building it');
+    if (!open) await this.commitKeyOnly();
   }
 
   private planFor(load: Draft): Promise<StreamPlan> {
@@ -225,6 +254,7 @@ export class PostgresSession implements DestinationSession {
       interpretContentEncoding: this.settings.interpretContentEncoding,
       nul: this.config.nul,
       allMetadata: this.config.addRecordMetadata,
+      deferKey: this.config.deferPrimaryKey && this.config.directLoad,
       versioned: load.versioned,
       deletedColumn: load.deletedColumn,
       minimumTypes: load.minimumTypes,
@@ -234,6 +264,7 @@ export class PostgresSession implements DestinationSession {
 
   private afterPlan(load: StreamLoad): void {
     if (load.plan.createdTable) load.tableIsOurs = true;
+    if (load.plan.createdTable && load.plan.keyPending) load.deferredKey = true;
     load.layouts = planLayouts(load.plan);
     load.native = undefined;
     this.resetMode(load, true);
@@ -246,11 +277,12 @@ export class PostgresSession implements DestinationSession {
    */
   private resetMode(load: StreamLoad, announce = false): void {
     const direct =
-      this.config.directLoad && (load.method === 'append' || (load.method === 'upsert' && load.plan.uniqueKey && !load.conflicted));
+      this.config.directLoad &&
+      (load.method === 'append' || (load.method === 'upsert' && (load.plan.uniqueKey || load.deferredKey) && !load.conflicted));
     const mode = direct ? 'direct' : 'staging';
     if (announce || mode !== load.mode) {
       this.logger.debug(
-        `stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method})`,
+        `stream "${load.name}": ${direct ? 'copying straight into' : 'staging and merging into'} ${load.plan.table.qualified} (${load.method}${load.deferredKey ? ', primary key after the rows' : ''})`,
       );
     }
     load.mode = mode;
@@ -288,6 +320,21 @@ export class PostgresSession implements DestinationSession {
       version: version ?? null,
     };
     const layout = native && records.length > 0 ? this.nativeLayoutOf(load, native) : undefined;
+    if (load.deferredKey) {
+      const field = load.keyProperties[0] as string;
+      const order = load.plan.keyOrder;
+      const column = layout && native ? native.fields.indexOf(field) : -1;
+      const rising =
+        order === undefined
+          ? undefined
+          : layout && native
+            ? column < 0
+              ? undefined
+              : risingCopyTextKeys(native.data, column, order, load.lastKey)
+            : risingRecordKeys(records, field, order, load.lastKey);
+      if (rising) load.lastKey = rising.last;
+      else await this.addKey(load, 'a key did not rise above the one before it');
+    }
     if (layout && native) {
       await this.copyNative(load, layout, native.data, records.length, meta);
     } else {
@@ -390,6 +437,7 @@ export class PostgresSession implements DestinationSession {
       const deleted = record['_sdc_deleted_at'] !== undefined && record['_sdc_deleted_at'] !== null;
       if (deleted) {
         if (hardDeleteByKey) {
+          if (load.deferredKey) await this.addKey(load, 'a delete by key');
           if (load.mode === 'direct') {
             await this.sendPending(load);
             load.mode = 'staging';
@@ -478,6 +526,7 @@ export class PostgresSession implements DestinationSession {
     // A table this run created holds only what this run loaded: when all of it carries this version or a newer
     // one, there is nothing older to retire, and the full scan can be skipped.
     const nothingOlder = load.tableIsOurs && !load.unversioned && load.minVersion >= version;
+    if (!nothingOlder && load.deferredKey) await this.addKey(load, 'ACTIVATE_VERSION');
     if (!nothingOlder) this.pendingOps.push(...this.dialect.activateVersion(load.plan.table, version, this.config.hardDelete));
   }
 
@@ -530,8 +579,9 @@ export class PostgresSession implements DestinationSession {
     let sql: string;
     let segment: Buffer[] | undefined;
     if (target === 'direct') {
-      // Upserts copy optimistically inside a savepoint: a key conflict rolls back only this segment.
-      if (load.method === 'upsert') {
+      // Upserts copy optimistically inside a savepoint: a key conflict rolls back only this segment. Rows that
+      // rise into a table without its key yet cannot conflict: no savepoint, nothing kept for a replay.
+      if (load.method === 'upsert' && !load.deferredKey) {
         await this.client.query(`SAVEPOINT ${SAVEPOINT}`);
         segment = [];
       }
@@ -629,8 +679,76 @@ export class PostgresSession implements DestinationSession {
     );
   }
 
-  /** Sends everything buffered, merges staging tables, runs pending operations and commits. */
-  async commit(): Promise<void> {
+  /**
+   * Adds the primary key a table this run created was loaded without, in the open transaction (opening one), after
+   * sending the stream's rows; the stream then loads as any keyed table (direct in savepoints, staging at a
+   * conflict).
+   */
+  private async addKey(load: StreamLoad, reason: string): Promise<void> {
+    await this.sendPending(load);
+    await this.endActive();
+    await this.begin();
+    const started = Date.now();
+    const { table, keyColumns } = load.plan;
+    let done = `built the primary key of ${table.qualified} (${reason})`;
+    // In a savepoint: another run loading the same table (key ranges over workers) may have built the key since.
+    await this.client.query('SAVEPOINT mage_key');
+    try {
+      await this.client.query(addPendingKeySql(this.dialect, table, keyColumns));
+      await this.client.query('RELEASE SAVEPOINT mage_key');
+    } catch (error) {
+      await this.client.query('ROLLBACK TO SAVEPOINT mage_key');
+      await this.client.query('RELEASE SAVEPOINT mage_key');
+      // 42P16: the table has a primary key already.
+      const now = (error as { code?: string }).code === '42P16' ? await describeTable(this.client, this.dialect, table) : undefined;
+      if (!now || !hasUniqueKey(now, keyColumns)) {
+        throw new ConnectorError(
+          'PRIMARY_KEY_FAILED',
+          `could not add the primary key (${keyColumns.join(', ')}) to ${table.qualified}: ${(error as Error).message}`,
+          {
+            stream: load.name,
+            cause: error,
+            hint: `the table holds rows that share a key or lack one; remove them, or drop its constraint ${PENDING_KEY_CONSTRAINT} to keep loading it without a primary key (upserts then merge by an update and an insert)`,
+          },
+        );
+      }
+      done = `found the primary key of ${table.qualified} built by another run (${reason})`;
+    }
+    load.deferredKey = false;
+    load.plan.keyPending = false;
+    load.plan.table.uniqueKeys.unshift([...keyColumns]);
+    load.plan.uniqueKey = true;
+    this.logger.info(`stream "${load.name}": ${done} in ${Date.now() - started} ms`);
+    this.resetMode(load);
+  }
+
+  /** Commits a transaction that only added a key (nothing else was uncommitted). */
+  private async commitKeyOnly(): Promise<void> {
+    await this.client.query('COMMIT');
+    this.inTransaction = false;
+  }
+
+  /** True while a table this run created still waits for its primary key. */
+  hasDeferredWork(): boolean {
+    for (const load of this.streams.values()) if (load.deferredKey) return true;
+    return false;
+  }
+
+  /**
+   * Sends everything buffered, merges staging tables, runs pending operations and commits. A commit that is not
+   * for size (the end of the input, a quiet input's age, ACTIVATE_VERSION, a SCHEMA after the stream's rows) first
+   * adds the primary keys of tables loaded without them: the load they were deferred for is over, or has paused.
+   */
+  async commit(reason?: CommitReason): Promise<void> {
+    if (reason !== undefined && reason !== 'size' && reason !== 'session') {
+      const why = { end: 'the input ended', age: 'the input paused', schema: 'a SCHEMA followed its rows', version: 'ACTIVATE_VERSION' }[
+        reason
+      ];
+      for (const load of this.streams.values()) {
+        // Sources send a stream's SCHEMA before its rows: one after a stream's rows usually means it is done.
+        if (load.deferredKey && (reason !== 'schema' || load.records > 0)) await this.addKey(load, why);
+      }
+    }
     if (this.hasUncommitted()) {
       for (const load of this.streams.values()) await this.sendPending(load);
       await this.endActive();

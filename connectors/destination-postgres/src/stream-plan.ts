@@ -35,6 +35,10 @@ export interface StreamPlan {
   hasDeletedColumn: boolean;
   /** This plan created the table. */
   createdTable: boolean;
+  /** The table has no primary key yet: it is to be built after its first load (see defer_primary_key). */
+  keyPending: boolean;
+  /** How the one key column's values are compared to check that keys rise (undefined: they cannot be). */
+  keyOrder: KeyOrder | undefined;
   /** Column → the field it holds, for error messages. */
   fieldOf: Map<string, string>;
 }
@@ -61,7 +65,36 @@ export interface PlanRequest {
   deletedColumn: boolean;
   /** Columns that must be at least this wide (a bigint overflowed). */
   minimumTypes: ReadonlyMap<string, PgType>;
+  /** A table created now gets its primary key after the rows, when its key can be checked to rise. */
+  deferKey: boolean;
   logger: Logger;
+}
+
+/**
+ * How a key column's values are checked to rise: as numbers (integer and unconstrained numeric columns: a double
+ * that rises strictly means a value that does, rounding keeping order) or as strings (text, varchar without a
+ * length: distinct strings are
+ * distinct values under the database's deterministic collations). Keys that rise are distinct, which is what a
+ * load into a table without its primary key needs.
+ */
+export type KeyOrder = 'number' | 'text';
+
+function keyOrderOf(type: PgType): KeyOrder | undefined {
+  switch (type.kind) {
+    case 'int2':
+    case 'int4':
+    case 'int8':
+      return 'number';
+    // A scale rounds (1.004 and 1.001 both store 1.00) and a length trims trailing spaces: not those.
+    case 'numeric':
+      return type.precision === undefined ? 'number' : undefined;
+    case 'text':
+      return 'text';
+    case 'varchar':
+      return type.length === undefined ? 'text' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 const META_SOURCE: Record<MetadataColumn, ColumnSource> = {
@@ -119,14 +152,17 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
   }
 
   const keyColumns = keyProperties.map((k) => mapping.get(k) as string);
+  const keyType = keyColumns.length === 1 ? wanted.find((w) => w.name === keyColumns[0])?.type : undefined;
   const { info, created } = await ensureTable(client, dialect, {
     schema,
     table,
     columns: wanted,
     keyColumns: request.method === 'append' ? [] : keyColumns,
     ...(request.tableComment ? { comment: request.tableComment } : {}),
+    deferKey: request.deferKey && request.method === 'upsert' && keyType !== undefined && keyOrderOf(keyType) !== undefined,
     logger: request.logger,
   });
+  const keyColumn = keyColumns.length === 1 ? info.columns.get(keyColumns[0] as string) : undefined;
 
   const columns: PlannedColumn[] = wanted.map((w) => ({
     column: w.name,
@@ -146,6 +182,8 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
     hasVersionColumn: taken.has('_sdc_table_version'),
     hasDeletedColumn: taken.has('_sdc_deleted_at'),
     createdTable: created,
+    keyPending: info.keyPending && !hasUniqueKey(info, keyColumns),
+    keyOrder: keyColumn ? keyOrderOf(keyColumn.type) : undefined,
     fieldOf: new Map(columns.map((c) => [c.column, c.source.kind === 'field' ? c.source.field : c.column])),
   };
 }

@@ -23,12 +23,22 @@ export interface TableInfo {
   columns: Map<string, ExistingColumn>;
   /** Column sets of the unique, non-partial indexes (the primary key among them). */
   uniqueKeys: string[][];
+  /** The table was created without its primary key, to be built after its first load (PENDING_KEY_CONSTRAINT). */
+  keyPending: boolean;
 }
+
+/**
+ * Marks a table created without its primary key (defer_primary_key): a no-op CHECK constraint, committed with the
+ * table and dropped in the transaction that adds the key, so a run that finds it (after a crash) builds the key
+ * before it loads, and `\d` tells a reader why the table has no key yet.
+ */
+export const PENDING_KEY_CONSTRAINT = 'mage_int_primary_key_pending';
 
 /** A column the load needs, with the comment to give it when it is created. */
 export interface WantedColumn {
   name: string;
   type: PgType;
+  notNull?: boolean;
   comment?: string;
 }
 
@@ -66,6 +76,10 @@ export async function describeTable(client: pg.Client, dialect: PostgresDialect,
       ORDER BY i.indisprimary DESC`,
     [qualified],
   );
+  const pending = await client.query<{ pending: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2) AS pending`,
+    [qualified, PENDING_KEY_CONSTRAINT],
+  );
   return {
     schema: table.schema,
     name: table.name,
@@ -82,7 +96,16 @@ export async function describeTable(client: pg.Client, dialect: PostgresDialect,
       ]),
     ),
     uniqueKeys: keys.rows.map((r) => r.columns),
+    keyPending: pending.rows[0]?.pending === true,
   };
+}
+
+/**
+ * Adds the primary key a table was created without (dropping the pending-key mark), in the caller's transaction:
+ * PostgreSQL builds the index by sorting the rows, cheaper than keeping it up to date row by row.
+ */
+export function addPendingKeySql(dialect: PostgresDialect, table: TableInfo, keyColumns: readonly string[]): string {
+  return `ALTER TABLE ${table.qualified} DROP CONSTRAINT IF EXISTS ${dialect.quoteIdentifier(PENDING_KEY_CONSTRAINT)}, ADD PRIMARY KEY (${keyColumns.map((c) => dialect.quoteIdentifier(c)).join(', ')})`;
 }
 
 /** True when a unique index covers exactly `keys` (so ON CONFLICT can use it). */
@@ -99,6 +122,8 @@ export interface EnsureTableOptions {
   keyColumns: readonly string[];
   /** The table comment naming the stream, when the table's name differs from it. */
   comment?: string;
+  /** A table created now gets no primary key yet: the key columns NOT NULL, and the pending-key mark. */
+  deferKey?: boolean;
   logger: Logger;
 }
 
@@ -139,8 +164,18 @@ async function applyDdl(
   const created = !info;
   const statements: string[] = [];
   if (!info) {
-    statements.push(...dialect.createSchema(table.schema), ...dialect.createTable(table, columns, keyColumns, options.comment));
-    logger.info(`creating table ${qualified}`, { columns: columns.length, key: keyColumns });
+    if (options.deferKey && keyColumns.length > 0) {
+      const keyed = columns.map((c) => (keyColumns.includes(c.name) ? { ...c, notNull: true } : c));
+      statements.push(
+        ...dialect.createSchema(table.schema),
+        ...dialect.createTable(table, keyed, [], options.comment),
+        `ALTER TABLE ${qualified} ADD CONSTRAINT ${dialect.quoteIdentifier(PENDING_KEY_CONSTRAINT)} CHECK (true)`,
+      );
+      logger.info(`creating table ${qualified}, its primary key to be built after the rows`, { columns: columns.length, key: keyColumns });
+    } else {
+      statements.push(...dialect.createSchema(table.schema), ...dialect.createTable(table, columns, keyColumns, options.comment));
+      logger.info(`creating table ${qualified}`, { columns: columns.length, key: keyColumns });
+    }
   } else {
     for (const c of columns) {
       const existing = info.columns.get(c.name);

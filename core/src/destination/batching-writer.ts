@@ -8,7 +8,7 @@ import { MessageGuard } from '../protocol/message-guard.js';
 import type { BatchMessage, SchemaMessage, SourceMessage, StateMessage } from '../protocol/messages.js';
 import { batchDirectories, batchFilePaths, checkBatchFormat, readBatchRecords } from './batch-files.js';
 import { batchPolicy, type BatchPolicy, type DestinationSettings } from './destination-settings.js';
-import type { DestinationSession, RecordBatch, SessionControl } from './destination-session.js';
+import type { CommitReason, DestinationSession, RecordBatch, SessionControl } from './destination-session.js';
 
 /** Opens the destination's session for one write (a connection, open files). */
 export type OpenSession = (control: SessionControl) => Promise<DestinationSession>;
@@ -130,15 +130,15 @@ export async function* writeBatched(
   let pending: StateMessage | undefined;
   const released: StateMessage[] = [];
 
-  const commit = async (): Promise<void> => {
-    if (dirty) await session.commit();
+  const commit = async (reason: CommitReason): Promise<void> => {
+    if (dirty || (reason !== 'size' && reason !== 'session' && session.hasDeferredWork?.())) await session.commit(reason);
     dirty = false;
     uncommittedRows = 0;
     since = 0;
     if (pending) released.push(pending);
     pending = undefined;
   };
-  const control: SessionControl = { logger: ctx.logger, signal: ctx.signal, commit };
+  const control: SessionControl = { logger: ctx.logger, signal: ctx.signal, commit: () => commit('session') };
   const session = await openSession(control);
 
   const write = async (batch: RecordBatch): Promise<void> => {
@@ -158,7 +158,7 @@ export async function* writeBatched(
       since = Date.now();
     }
     uncommittedRows += batch.records.length;
-    if (uncommittedRows >= policy.maxRows || (session.uncommittedBytes?.() ?? 0) >= policy.maxBytes) await commit();
+    if (uncommittedRows >= policy.maxRows || (session.uncommittedBytes?.() ?? 0) >= policy.maxBytes) await commit('size');
   };
 
   const handle = async (message: SourceMessage): Promise<void> => {
@@ -169,7 +169,7 @@ export async function* writeBatched(
         const signature = stringifyExactJson([message.schema, keys]);
         if (opened.get(message.stream) === signature) return;
         // Table changes happen between transactions (and some engines cannot roll DDL back).
-        await commit();
+        await commit('schema');
         const conflictMethod = resolveConflictMethod(message.stream, keys, ctx.streams[message.stream]?.conflictMethod, ctx.logger);
         await session.openStream({ name: message.stream, schema: message.schema, keyProperties: keys, conflictMethod });
         opened.set(message.stream, signature);
@@ -202,7 +202,7 @@ export async function* writeBatched(
         dirty = true;
         since ||= Date.now();
         await session.activateVersion(message.stream, message.version);
-        return commit();
+        return commit('version');
       case 'STATE':
         if (dirty) pending = message;
         else released.push(message);
@@ -223,7 +223,7 @@ export async function* writeBatched(
         if (!dirty) since = Date.now();
         dirty = true;
         uncommittedRows += message.record_count ?? 0;
-        if (uncommittedRows >= policy.maxRows || (session.uncommittedBytes?.() ?? 0) >= policy.maxBytes) await commit();
+        if (uncommittedRows >= policy.maxRows || (session.uncommittedBytes?.() ?? 0) >= policy.maxBytes) await commit('size');
         return;
       }
       batchGuard ??= new MessageGuard();
@@ -252,7 +252,7 @@ export async function* writeBatched(
       const result = deadline === undefined ? await next : await alarm.wait(next, deadline);
       if (result === TIMEOUT) {
         alarm.clear();
-        await commit();
+        await commit('age');
       } else if (result.done) {
         break;
       } else {
@@ -261,7 +261,7 @@ export async function* writeBatched(
       }
       if (released.length > 0) yield* released.splice(0);
     }
-    await commit();
+    await commit('end');
     yield* released.splice(0);
     completed = true;
   } finally {

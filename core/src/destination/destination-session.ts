@@ -22,6 +22,13 @@ export interface RecordBatch {
   native?: NativeRows;
 }
 
+/**
+ * Why the batching writer commits: the policy's rows or bytes (`size`), the age of the oldest uncommitted record
+ * (`age`, which in follow mode means the input went quiet), a new or changed SCHEMA (`schema`), ACTIVATE_VERSION
+ * (`version`), the end of the input (`end`), or the session's own request (`session`, see SessionControl.commit).
+ */
+export type CommitReason = 'size' | 'age' | 'schema' | 'version' | 'end' | 'session';
+
 /** What the batching writer lends a session. */
 export interface SessionControl {
   logger: Logger;
@@ -63,8 +70,17 @@ export interface DestinationSession {
    * (JSON Lines). Nothing is durable until `commit`.
    */
   loadBatchFiles?(message: BatchMessage, paths: readonly string[]): Promise<boolean>;
-  /** Makes everything written so far durable (one transaction, an fsync). */
-  commit(): Promise<void>;
+  /**
+   * Makes everything written so far durable (one transaction, an fsync). `reason` says what asked for it; a
+   * session that put work off while a load streams in (destination-postgres builds a new table's primary key
+   * after the rows) does it at a commit that is not for size.
+   */
+  commit(reason?: CommitReason): Promise<void>;
+  /**
+   * True while the session holds work put off until the load settles: the writer then calls `commit` at its next
+   * age, schema, version or end commit even when nothing was written since the last one.
+   */
+  hasDeferredWork?(): boolean;
   /** Ends the session; `failed` when the load stops on an error (roll back what is uncommitted). */
   close(failed: boolean): Promise<void>;
 }
