@@ -47,7 +47,15 @@ const { values: args } = parseArgs({
 });
 
 const sourceConfig = (database) => ({ host: MY.host, port: MY.port, username: MY.user, database });
-const targetConfig = (database, schema) => ({ host: PG.host, port: PG.port, username: PG.user, database, schema });
+// BENCH_TARGET_CONFIG (a JSON object) adds destination settings: '{"defer_primary_key":false}'.
+const targetConfig = (database, schema) => ({
+  host: PG.host,
+  port: PG.port,
+  username: PG.user,
+  database,
+  schema,
+  ...JSON.parse(process.env.BENCH_TARGET_CONFIG ?? '{}'),
+});
 
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
