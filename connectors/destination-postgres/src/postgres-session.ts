@@ -736,7 +736,7 @@ export class PostgresSession implements DestinationSession {
 
   /**
    * Sends everything buffered, merges staging tables, runs pending operations and commits. A commit that is not
-   * for size (the end of the input, a quiet input's age, ACTIVATE_VERSION, a SCHEMA after the stream's rows) first
+   * for size (the end of the input, a quiet input's age, a SCHEMA or ACTIVATE_VERSION after the stream's rows) first
    * adds the primary keys of tables loaded without them: the load they were deferred for is over, or has paused.
    */
   async commit(reason?: CommitReason): Promise<void> {
@@ -745,8 +745,9 @@ export class PostgresSession implements DestinationSession {
         reason
       ];
       for (const load of this.streams.values()) {
-        // Sources send a stream's SCHEMA before its rows: one after a stream's rows usually means it is done.
-        if (load.deferredKey && (reason !== 'schema' || load.records > 0)) await this.addKey(load, why);
+        // Sources send SCHEMAs and a first ACTIVATE_VERSION before a stream's rows: one after its rows usually
+        // means the stream is done (an ACTIVATE_VERSION that must retire rows built the key already).
+        if (load.deferredKey && (reason === 'end' || reason === 'age' || load.records > 0)) await this.addKey(load, why);
       }
     }
     if (this.hasUncommitted()) {

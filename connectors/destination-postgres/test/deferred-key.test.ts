@@ -119,6 +119,33 @@ describe('primary key built after the first load (defer_primary_key)', () => {
     expect(rows[299]).toEqual({ id: 300, v: 'n300' });
   });
 
+  it('keeps deferring past the ACTIVATE_VERSION a full-table sync starts with (source-mysql, source-postgres)', async () => {
+    const config = freshConfig({ batch_size_rows: 100 });
+    const versioned = (ids: number[]): SourceMessage => ({ ...(batch(ids, (id) => `v${id}`) as object), version: 7 }) as SourceMessage;
+    const seen: boolean[] = [];
+    const log = capture();
+    const messages: SourceMessage[] = [
+      schema(),
+      { type: 'ACTIVATE_VERSION', stream: 'items', version: 7 },
+      versioned(range(1, 150)),
+      state(150),
+      versioned(range(151, 200)),
+      { type: 'ACTIVATE_VERSION', stream: 'items', version: 7 },
+    ];
+    for await (const _ of destination.write(
+      config,
+      (async function* () {
+        yield* messages;
+      })(),
+      { logger: log.logger, signal: new AbortController().signal, streams: {} },
+    ))
+      seen.push((await keyOf(config.schema)).pending);
+    expect(seen).toEqual([true]);
+    expect(log.text()).toContain('(ACTIVATE_VERSION)');
+    expect(await keyOf(config.schema)).toEqual({ primaryKey: ['id'], pending: false });
+    expect(await rowsOf(config.schema)).toHaveLength(200);
+  });
+
   it('creates the key with the table when defer_primary_key is false', async () => {
     const config = freshConfig({ batch_size_rows: 100, defer_primary_key: false });
     const seen: { primaryKey: string[] | null; pending: boolean }[] = [];
