@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { inexactLines, literalFitsDouble } from '../src/protocol/exact-json.js';
 import {
   Decimal,
   encodeSingerMessage,
@@ -89,6 +90,25 @@ describe('exact JSON', () => {
     expect(value['s']).toBe('1e-400 12345678901234567890');
     expect(value['d']).toEqual(new Decimal('1.10000000000000000001'));
     expect(value['uuid']).toBe('550e8400-e29b-41d4-a716-446655440000');
+  });
+});
+
+describe('inexactLines (the scan of the stdin thread)', () => {
+  it('marks exactly the lines holding a number a double would not hold, skipping strings and their escapes', () => {
+    const lines = [
+      '{"a":1,"b":0.1,"c":-12.5e3,"d":9007199254740991}',
+      '{"a":9007199254740993}',
+      '{"s":"12345678901234567890","t":"\\"","n":1}',
+      '{"s":"x\\\\","n":0.1000000000000000000001}',
+      '{"s":"\\"0.1000000000000000000001\\"","n":[1,2,{"m":1e400}]}',
+      '{"ratio":0.30000000000000004,"big":1.7976931348623157e+308}',
+      '{"cut":"no end',
+      '{"last":12345678901234567890}',
+    ];
+    const marks = inexactLines(Buffer.from(lines.join('\n')), literalFitsDouble);
+    expect([...marks]).toEqual([0, 1, 0, 1, 1, 0, 1, 1]);
+    // A line marked 0 parses to the same values with JSON.parse alone.
+    for (const [i, line] of lines.entries()) if (marks[i] === 0) expect(JSON.parse(line)).toEqual(parseExactJson(line));
   });
 });
 

@@ -91,6 +91,35 @@ describe('a connector run as a standalone Singer target', () => {
     expect(JSON.parse(stdout.trim())).toEqual({ records, ids: sum.digest('hex') });
   }, 60_000);
 
+  it('keeps every number exact through a piped stdin, wherever the writes split the lines', async () => {
+    const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/target-digest.mjs', import.meta.url)), '--config', config], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const numberSchema = schema.replace('"id":{"type":"integer"}', '"id":{"type":"number"}');
+    let input = numberSchema + '\n';
+    const records = 50_000;
+    const sum = createHash('md5');
+    for (let i = 1; i <= records; i++) {
+      // Exact doubles, integers beyond 2^53, and decimals a double would round; strings that look like numbers.
+      const id = [String(i), `${9007199254740993n + BigInt(i)}`, `0.${String(i).padStart(25, '1')}`, `${i}.5`][i % 4]!;
+      sum.update(id);
+      input += `{"type":"RECORD","stream":"users","record":{"id":${id},"note":"\\"12345678901234567890.${i}\\" \\\\"},"version":1}\n`;
+    }
+    input += '{"type":"STATE","value":{"done":true}}\n';
+    const bytes = Buffer.from(input);
+    for (let at = 0; at < bytes.length; ) {
+      const size = 1 + ((at * 7919) % 70_000);
+      if (!child.stdin.write(bytes.subarray(at, at + size))) await new Promise((resolve) => child.stdin.once('drain', resolve));
+      at += size;
+    }
+    child.stdin.end();
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout.trim())).toEqual({ records, ids: sum.digest('hex') });
+  }, 60_000);
+
   it('exits at once after bad input even while its input stays open', async () => {
     const child = spawn(process.execPath, [target, '--config', config], { stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';

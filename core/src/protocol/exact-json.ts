@@ -35,28 +35,31 @@ export class Decimal {
 const DECIMAL_LITERAL = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 const INTEGER_LITERAL = /^-?\d+$/;
 
-function significantDigits(text: string): number {
-  const mantissa = text
-    .replace(/^-/, '')
-    .replace(/[eE].*$/, '')
-    .replace('.', '')
-    .replace(/^0+/, '');
-  return mantissa.replace(/0+$/, '').length || 1;
+/**
+ * Whether the double nearest a JSON number literal holds it exactly: 15 or fewer significant digits, or a literal
+ * that is the double's own shortest form (as every double printed by JSON.stringify or PostgreSQL is); an integer
+ * only while safe. Uses nothing outside itself, so the stdin reader thread runs the same code (see threaded-stdin).
+ */
+export function literalFitsDouble(literal: string): boolean {
+  const parsed = Number(literal);
+  if (/^-?\d+$/.test(literal)) return Number.isSafeInteger(parsed);
+  // Up to 15 characters hold at most 15 significant digits: exact, when the double is in range.
+  if (literal.length <= 15 && parsed !== 0 && Number.isFinite(parsed)) return true;
+  if (String(parsed) === literal) return true;
+  // Out of a double's range (1e400 → Infinity, 1e-400 → 0) is never exact, whatever the digit count.
+  const mantissa = literal.replace(/[eE].*$/, '');
+  if (!Number.isFinite(parsed) || (parsed === 0 && /[1-9]/.test(mantissa))) return false;
+  const digits = mantissa.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length || 1;
+  return digits <= 15;
 }
 
 /**
- * Turns a JSON number literal into the exact JS value: the double when it holds the literal exactly (15 or
- * fewer significant digits, or a literal that is the double's own shortest form, as every double printed by
- * JSON.stringify or PostgreSQL is), else bigint for integers and Decimal for the rest.
+ * Turns a JSON number literal into the exact JS value: the double when it holds the literal exactly
+ * (`literalFitsDouble`), else bigint for integers and Decimal for the rest.
  */
 export function exactNumber(source: string, parsed: number): number | bigint | Decimal {
-  if (INTEGER_LITERAL.test(source)) return Number.isSafeInteger(parsed) ? parsed : BigInt(source);
-  // Up to 15 characters hold at most 15 significant digits: exact, when the double is in range.
-  if (source.length <= 15 && parsed !== 0 && Number.isFinite(parsed)) return parsed;
-  if (String(parsed) === source) return parsed;
-  // Out of a double's range (1e400 → Infinity, 1e-400 → 0) is never exact, whatever the digit count.
-  const inRange = Number.isFinite(parsed) && (parsed !== 0 || !/[1-9]/.test(source.replace(/[eE].*$/, '')));
-  return inRange && significantDigits(source) <= 15 ? parsed : new Decimal(source);
+  if (literalFitsDouble(source)) return parsed;
+  return INTEGER_LITERAL.test(source) ? BigInt(source) : new Decimal(source);
 }
 
 function reviver(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
@@ -100,14 +103,63 @@ function riskyLiterals(text: string): number[] | undefined {
       }
       const length = i - start;
       if (length >= 16 || (exponent && length >= 5)) {
-        const literal = text.slice(start, i);
-        if (typeof exactNumber(literal, Number(literal)) !== 'number') (risky ??= []).push(start, i);
+        if (!literalFitsDouble(text.slice(start, i))) (risky ??= []).push(start, i);
       }
       continue;
     }
     i++;
   }
   return risky;
+}
+
+/**
+ * One entry per line of `bytes` (lines end with a newline; the last may not): 1 when the line may hold a number
+ * literal a double would not hold exactly (`fits` says no, or a string runs past the line: left to the parser to
+ * report), else 0 — such a line parses exactly with JSON.parse alone. parseExactJson's scan, on UTF-8 bytes: quotes,
+ * backslashes and digits are never part of a multi-byte character. Uses only its arguments, so the stdin reader
+ * thread runs it on what it reads (threaded-stdin), with `literalFitsDouble` as `fits`.
+ */
+export function inexactLines(bytes: Buffer, fits: (literal: string) => boolean): Uint8Array {
+  const marks: number[] = [];
+  for (let start = 0; start < bytes.length; ) {
+    let end = bytes.indexOf(10, start);
+    if (end < 0) end = bytes.length;
+    let inexact = 0;
+    for (let i = start; i < end; ) {
+      const c = bytes[i] as number;
+      if (c === 34 /* " */) {
+        let close = bytes.indexOf(34, i + 1);
+        while (close > 0 && close < end && bytes[close - 1] === 92) {
+          let before = close - 2;
+          while (bytes[before] === 92) before--;
+          if ((close - 1 - before) % 2 === 0) break;
+          close = bytes.indexOf(34, close + 1);
+        }
+        if (close < 0 || close >= end) {
+          inexact = 1;
+          break;
+        }
+        i = close + 1;
+      } else if ((c >= 48 && c <= 57) || c === 45) {
+        const from = i;
+        let exponent = false;
+        let d = c;
+        while ((d >= 48 && d <= 57) || d === 46 || d === 43 || d === 45 || d === 101 || d === 69) {
+          if (d === 101 || d === 69) exponent = true;
+          if (++i >= end) break;
+          d = bytes[i] as number;
+        }
+        const length = i - from;
+        if ((length >= 16 || (exponent && length >= 5)) && !fits(bytes.toString('latin1', from, i))) {
+          inexact = 1;
+          break;
+        }
+      } else i++;
+    }
+    marks.push(inexact);
+    start = end + 1;
+  }
+  return Uint8Array.from(marks);
 }
 
 /**

@@ -16,6 +16,18 @@ export interface ReaderOptions extends MessageGuardOptions {
 
 const DEFAULT_MAX_LINE = 64 * 1024 * 1024;
 
+/** Chunks of whole lines whose lines were scanned for inexact number literals already (`inexactLines`), with the marks. */
+const scannedChunks = new WeakMap<Uint8Array, Uint8Array>();
+
+/**
+ * Records that `chunk` (whole lines, each ending in a newline) was scanned with `inexactLines`: its lines marked 0
+ * are then parsed with JSON.parse alone. The stdin reader thread scans what it reads, off the parsing thread.
+ */
+export function withInexactLines(chunk: Buffer, marks: Uint8Array): Buffer {
+  scannedChunks.set(chunk, marks);
+  return chunk;
+}
+
 /**
  * Splits a byte stream into lines (without the newline), capping line length. Yields the complete lines of
  * each chunk together, with the number of the first, so a reader pays one async step per chunk, not per line.
@@ -26,7 +38,7 @@ export async function* readLineBatches(
   input: AsyncIterable<Uint8Array | string>,
   maxLineBytes = DEFAULT_MAX_LINE,
   invalidUtf8: InvalidUtf8 = 'replace',
-): AsyncGenerator<{ lines: string[]; firstLine: number }> {
+): AsyncGenerator<{ lines: string[]; firstLine: number; inexact?: Uint8Array }> {
   const strict = invalidUtf8 === 'fail';
   let pending: Buffer[] = [];
   let pendingBytes = 0;
@@ -42,6 +54,8 @@ export async function* readLineBatches(
           : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const lines: string[] = [];
     const firstLine = lineNumber + 1;
+    // Marks of a scanned chunk apply line for line when the chunk starts a line and ends one.
+    const marks = pendingBytes === 0 && buf[buf.length - 1] === 10 ? scannedChunks.get(chunk as Uint8Array) : undefined;
     let start = 0;
     let newline = buf.indexOf(10, start);
     // A newline byte never occurs inside a multi-byte character, so the complete lines of a chunk are checked in
@@ -78,7 +92,7 @@ export async function* readLineBatches(
       start = newline + 1;
       newline = buf.indexOf(10, start);
     }
-    if (lines.length > 0) yield { lines, firstLine };
+    if (lines.length > 0) yield marks?.length === lines.length ? { lines, firstLine, inexact: marks } : { lines, firstLine };
     if (start < buf.length) {
       pending.push(buf.subarray(start));
       pendingBytes += buf.length - start;
@@ -206,14 +220,16 @@ function requireField(
 
 /**
  * Parses one line into a Singer message. Returns undefined for blank lines and unknown message types,
- * which Singer readers pass over. `type` is matched case-insensitively.
+ * which Singer readers pass over. `type` is matched case-insensitively. `plain` says the line was scanned already
+ * and holds no number literal a double would not hold (see withInexactLines).
  */
-export function parseSingerLine(line: string, lineNumber: number): SingerMessage | undefined {
+export function parseSingerLine(line: string, lineNumber: number, plain = false): SingerMessage | undefined {
   // A message starts with its brace; only other lines need the (allocating) whitespace check.
   if (line.charCodeAt(0) !== 123 && line.trim() === '') return undefined;
   let parsed: unknown;
   try {
-    parsed = parseExactJson(line);
+    // `plain`: the line holds no number a double would not hold exactly (inexactLines), JSON.parse is exact.
+    parsed = plain ? JSON.parse(line) : parseExactJson(line);
   } catch (error) {
     throw new ProtocolError(
       'MALFORMED_JSON',
@@ -268,9 +284,9 @@ export async function* readSingerMessages(
   options: ReaderOptions = {},
 ): AsyncGenerator<SingerMessage> {
   const guard = new MessageGuard(options);
-  for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
+  for await (const { lines, firstLine, inexact } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     for (let i = 0; i < lines.length; i++) {
-      const message = parseSingerLine(lines[i] as string, firstLine + i);
+      const message = parseSingerLine(lines[i] as string, firstLine + i, inexact?.[i] === 0);
       if (message && guard.check(message, firstLine + i) === 'pass') yield message;
     }
   }
@@ -286,10 +302,10 @@ export async function* readSourceMessages(
   options: ReaderOptions = {},
 ): AsyncGenerator<SourceMessage> {
   const guard = new MessageGuard(options);
-  for await (const { lines, firstLine } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
+  for await (const { lines, firstLine, inexact } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     let batch: RecordBatchMessage | undefined;
     for (let i = 0; i < lines.length; i++) {
-      const message = parseSingerLine(lines[i] as string, firstLine + i);
+      const message = parseSingerLine(lines[i] as string, firstLine + i, inexact?.[i] === 0);
       if (!message || guard.check(message, firstLine + i) !== 'pass') continue;
       if (message.type === 'RECORD') {
         if (

@@ -1,48 +1,86 @@
 import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { inexactLines, literalFitsDouble } from '../protocol/exact-json.js';
+import { withInexactLines } from '../protocol/reader.js';
 
 /**
  * The worker: reads the stdin pipe on an event loop of its own and holds what it read until the main thread asks
  * for more (`'more'`), then posts all of it as one chunk; with nothing held it posts the next read as soon as it
  * arrives. Reading pauses while `limit` bytes are held. One message each way per time the main thread runs dry,
- * not one per pipe read (a pipe read is often a few KB, and a message costs the main thread tens of µs).
+ * not one per pipe read (a pipe read is often a few KB, and a message costs the main thread tens of µs). The lines
+ * of each read are scanned here as they arrive for number literals a double would not hold (`inexactLines`), while
+ * the main thread parses: it then parses the other lines with JSON.parse alone. A chunk holds whole lines; the rest
+ * of a line waits for its newline, unless the input ended or `limit` bytes hold none (sent unscanned then).
  */
 const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const net = require('node:net');
-let held = [];
-let heldBytes = 0;
+const literalFitsDouble = ${literalFitsDouble.toString()};
+const inexactLines = ${inexactLines.toString()};
+/** Scanned whole lines: their bytes and marks. */
+let ready = [];
+let readyBytes = 0;
+/** The start of a line whose newline has not come yet. */
+let tail = [];
+let tailBytes = 0;
 let wanted = true;
 let ended = false;
 const input = new net.Socket({ fd: 0, readable: true, writable: false });
+/** Posts what is ready; false when nothing is (a line still being read). */
 function send() {
-  const chunk = new Uint8Array(heldBytes);
+  const raw = tailBytes > 0 && (ended || tailBytes >= workerData.limit);
+  if (readyBytes === 0 && !raw) return false;
+  const chunk = new Uint8Array(readyBytes + (raw ? tailBytes : 0));
   let at = 0;
-  for (const part of held) {
-    chunk.set(part, at);
-    at += part.length;
+  for (const { bytes } of ready) {
+    chunk.set(bytes, at);
+    at += bytes.length;
   }
-  held = [];
-  heldBytes = 0;
+  const marks = new Uint8Array(ready.reduce((n, r) => n + r.marks.length, 0));
+  let line = 0;
+  for (const r of ready) {
+    marks.set(r.marks, line);
+    line += r.marks.length;
+  }
+  if (raw) {
+    for (const part of tail) {
+      chunk.set(part, at);
+      at += part.length;
+    }
+    tail = [];
+    tailBytes = 0;
+  }
+  ready = [];
+  readyBytes = 0;
   wanted = false;
-  parentPort.postMessage(chunk, [chunk.buffer]);
+  if (raw) parentPort.postMessage({ chunk }, [chunk.buffer]);
+  else parentPort.postMessage({ chunk, marks }, [chunk.buffer, marks.buffer]);
   if (input.isPaused() && !ended) input.resume();
+  return true;
 }
 input.on('data', (part) => {
-  held.push(part);
-  heldBytes += part.length;
+  const last = part.lastIndexOf(10);
+  if (last < 0) {
+    tail.push(part);
+    tailBytes += part.length;
+  } else {
+    const lines = tailBytes > 0 ? Buffer.concat([...tail, part.subarray(0, last + 1)]) : part.subarray(0, last + 1);
+    ready.push({ bytes: lines, marks: inexactLines(lines, literalFitsDouble) });
+    readyBytes += lines.length;
+    tail = last + 1 < part.length ? [part.subarray(last + 1)] : [];
+    tailBytes = part.length - last - 1;
+  }
   if (wanted) send();
-  else if (heldBytes >= workerData.limit) input.pause();
+  if (readyBytes + tailBytes >= workerData.limit) input.pause();
 });
 input.on('end', () => {
   ended = true;
-  if (heldBytes > 0) send();
+  if (readyBytes > 0 || tailBytes > 0) send();
   parentPort.postMessage('end');
 });
 input.on('error', (error) => parentPort.postMessage({ error: error.message }));
 parentPort.on('message', () => {
-  if (heldBytes > 0) send();
-  else wanted = true;
+  if (!send()) wanted = true;
 });
 `;
 
@@ -77,11 +115,13 @@ export async function* readStdin(limit = 1024 * 1024): AsyncGenerator<Buffer> {
     wake?.();
     wake = undefined;
   };
-  worker.on('message', (message: Uint8Array | 'end' | { error: string }) => {
+  worker.on('message', (message: { chunk: Uint8Array; marks?: Uint8Array } | 'end' | { error: string }) => {
     if (message === 'end') ended = true;
-    else if (message instanceof Uint8Array) {
+    else if ('chunk' in message) {
       asked = false;
-      chunks.push(Buffer.from(message.buffer, message.byteOffset, message.byteLength));
+      const { chunk, marks } = message;
+      const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      chunks.push(marks ? withInexactLines(buffer, marks) : buffer);
     } else failure = new Error(`reading standard input failed: ${message.error}`);
     notify();
   });
