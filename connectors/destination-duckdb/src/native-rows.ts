@@ -162,3 +162,41 @@ export function nativeSelect(plan: NativePlan, file: string, extra: readonly str
 export function hasEraSuffix(data: Buffer): boolean {
   return data.includes(' BC');
 }
+
+/**
+ * The values of one column of native rows, read straight from the COPY text as the records would hold them —
+ * integers as numbers (bigints beyond 2^53), text as strings — so a keyed direct load can check that its keys
+ * rise without decoding whole records. Undefined when the column is of another type, holds a NULL, or a value
+ * has an escape: the caller reads the records instead.
+ */
+export function nativeColumnValues(native: NativeRows, field: string): unknown[] | undefined {
+  const index = native.fields.indexOf(field);
+  if (index < 0) return undefined;
+  const type = pgText(native.types[index] as string);
+  if (type !== INTEGER && type !== TEXT) return undefined;
+  const { data } = native;
+  const values: unknown[] = [];
+  let line = 0;
+  while (line < data.length) {
+    const end = data.indexOf(NEWLINE, line);
+    const stop = end < 0 ? data.length : end;
+    let start = line;
+    for (let column = 0; column < index; column++) {
+      start = data.indexOf(TAB, start) + 1;
+      if (start === 0 || start > stop) return undefined;
+    }
+    let finish = data.indexOf(TAB, start);
+    if (finish < 0 || finish > stop) finish = stop;
+    const text = data.toString('utf8', start, finish);
+    if (text.includes('\\')) return undefined; // NULL (`\N`) or an escape
+    if (type === INTEGER) {
+      const n = Number(text);
+      values.push(Number.isSafeInteger(n) ? n : BigInt(text));
+    } else values.push(text);
+    line = stop + 1;
+  }
+  return values;
+}
+
+const NEWLINE = 0x0a;
+const TAB = 0x09;

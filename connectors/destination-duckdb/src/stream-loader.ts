@@ -43,7 +43,7 @@ import {
   type SequenceClock,
 } from './metadata-columns.js';
 import { NativeChunk, type HeldBatch } from './native-chunk.js';
-import { hasEraSuffix, nativePlan, nativeSelect } from './native-rows.js';
+import { hasEraSuffix, nativeColumnValues, nativePlan, nativeSelect } from './native-rows.js';
 import type { Session } from './session.js';
 import { fieldComment, fieldOfComment, mapColumns } from './naming.js';
 import { parseDuckType, sameType, sqlType, type DuckType } from './type-map.js';
@@ -184,11 +184,9 @@ export class StreamLoader {
    * For a keyed direct load: the batch's last key when its keys rise above every key loaded straight into the table
    * so far (a key that is no number, bigint or string, or missing, does not rise); undefined otherwise.
    */
-  private risingKeys(records: readonly RecordData[]): { last: unknown } | undefined {
-    const key = this.keyProperties[0] as string;
+  private risingKeys(values: Iterable<unknown>): { last: unknown } | undefined {
     let last = this.lastKey;
-    for (const record of records) {
-      const value = record[key];
+    for (const value of values) {
       const kind = typeof value;
       if (value === null || (kind !== 'number' && kind !== 'bigint' && kind !== 'string')) return undefined;
       if (last !== undefined && !(typeof last === kind && (value as number) > (last as number))) return undefined;
@@ -286,7 +284,9 @@ export class StreamLoader {
     let rising: { last: unknown } | undefined;
     let direct = this.directLoad();
     if (direct && keyed) {
-      rising = this.risingKeys(records);
+      // The key column read from the text when it can be: reading every record would decode them all.
+      const key = this.keyProperties[0] as string;
+      rising = this.risingKeys(nativeColumnValues(native, key) ?? records.map((record) => record[key]));
       if (!rising) {
         this.conflicted = true;
         direct = false;

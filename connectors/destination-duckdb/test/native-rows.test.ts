@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'vitest';
-import { Decimal, type JsonSchema, type RecordData, type SourceMessage } from '@mage-int/core';
+import { Decimal, lazyRecords, type JsonSchema, type RecordData, type SourceMessage } from '@mage-int/core';
 import { columnTypes, load, query, schema, state, tempDir } from './helpers.js';
 
 const tmp = tempDir('native');
@@ -286,5 +286,29 @@ describe('native rows (PostgreSQL COPY text) loaded by DuckDB', () => {
     ]);
     expect(calls).toEqual([]);
     expect((await contents(path)).map((r) => r['id'])).toEqual(['1', '2', '3']);
+  });
+
+  // A source's records decoded only when read (lazyRecords): the rising-key check reads the key column from the text.
+  test('keyed rows going straight into a new table are checked for rising keys without decoding their records', async () => {
+    const path = tmp.db('lazy-keys');
+    let decoded = 0;
+    const lazy = (of: Row[]): SourceMessage => {
+      const message = batch(of) as Extract<SourceMessage, { type: 'RECORD_BATCH' }>;
+      const records = message.records;
+      const decodeAll = () => {
+        decoded++;
+        return records;
+      };
+      return { ...message, records: lazyRecords(records.length, decodeAll) };
+    };
+    await load({ path }, [ordersSchema, lazy(rows.slice(0, 2)), lazy(rows.slice(2))]);
+    expect(decoded).toBe(0);
+    expect((await contents(path)).map((r) => r['id'])).toEqual(['1', '2', '3']);
+    // The text is what loads: a key the text repeats (whatever the records say) goes through the merge, one row per key.
+    const repeated = tmp.db('lazy-keys-repeated');
+    const first = rows[0] as Row;
+    const again: Row = { record: { ...first.record, id: 9 }, text: first.text.replace('\t7\t', '\t8\t') };
+    await load({ path: repeated }, [ordersSchema, lazy([first]), lazy([again])]);
+    expect(await query(repeated, 'SELECT id, qty FROM orders')).toEqual([{ id: '1', qty: '8' }]);
   });
 });
