@@ -204,6 +204,50 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     expect(doubled).toEqual([{ s: 30, n: 5 }]);
   });
 
+  it('cuts a large CSV into pieces converted at once, with the rows and line numbers of the record path', async () => {
+    // 17 MiB (over 16): a BOM, quoted values holding newlines (two thirds of the line ends are inside quotes, so a cut
+    // counting quotes wrongly lands inside one), doubled quotes, "" beside an unquoted empty field.
+    const lines = ['\uFEFFid,amount,note,tag'];
+    for (let i = 1; lines.length < 400_000; i++)
+      lines.push(`${i},${(i % 997) / 4},"n ${i}\nsays ""hi"", then\n${i % 7}",${i % 5 === 0 ? '' : i % 5 === 1 ? '""' : `t${i % 11}`}`);
+    put('big/a.csv', `${lines.join('\n')}\n`);
+    const big = async (path: string, destination: Destination<never>, keyed: boolean) => {
+      const manifests: number[] = [];
+      const source = files as unknown as Source<never>;
+      await runPipeline({
+        pipelineId: 'batch-files-big',
+        source: {
+          ...source,
+          async *read(...args: Parameters<Source<never>['read']>): AsyncGenerator<SourceMessage> {
+            for await (const message of source.read(...args)) {
+              if (message.type === 'BATCH') manifests.push(message.manifest.length);
+              yield message;
+            }
+          },
+        },
+        sourceConfig: { root, streams: [{ name: 'big', pattern: 'big/*.csv', ...(keyed ? { key_properties: ['id'] } : {}) }] },
+        destination,
+        destinationConfig: { path, batch_dir: batchDir },
+        stateStore: new MemoryStateStore(),
+        logger: silentLogger,
+      });
+      return manifests;
+    };
+    const fast = join(dir, 'big-fast.duckdb');
+    const keyed = join(dir, 'big-keyed.duckdb');
+    const slow = join(dir, 'big-slow.duckdb');
+    expect(await big(fast, duckdb as unknown as Destination<never>, false)).toEqual([2]);
+    expect(await big(keyed, duckdb as unknown as Destination<never>, true)).toEqual([1]);
+    expect(await big(slow, recordsOnly, false)).toEqual([]);
+    const columns = 'id, amount, note, tag, _sdc_source_file, _sdc_source_lineno';
+    expect(await difference(fast, slow, 'big', columns)).toBe(0);
+    expect(await difference(keyed, slow, 'big', columns)).toBe(0);
+    expect(
+      await query(`ATTACH '${fast}' AS f (READ_ONLY); SELECT count(*)::INTEGER AS n, max(_sdc_source_lineno)::INTEGER AS last FROM f.big`),
+    ).toEqual([{ n: 399_999, last: 1_199_998 }]);
+    expect(readdirSync(batchDir)).toEqual([]);
+  });
+
   it('leaves a value the record path refuses to the record path, which names its line', async () => {
     // DuckDB alone would read 1.5 and 1e3 as integers (rounded): the fast path must not.
     for (const [name, value] of [

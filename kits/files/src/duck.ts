@@ -48,6 +48,13 @@ export class Duck {
     return new Duck(instance, connection, spill);
   }
 
+  /** Another connection to the instance (a statement of its own, run at the same time as others); the caller closes it. */
+  async connect(): Promise<DuckDBConnection> {
+    const connection = await this.instance.connect();
+    await connection.run(`SET TimeZone = 'UTC'`);
+    return connection;
+  }
+
   async rows(sql: string): Promise<Record<string, unknown>[]> {
     const reader = await this.connection.runAndReadAll(sql);
     return reader.getRowObjectsJS() as Record<string, unknown>[];

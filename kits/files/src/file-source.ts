@@ -19,7 +19,7 @@ import {
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBatchFile } from './batch-file.js';
-import { Duck } from './duck.js';
+import { Duck, DUCK_THREADS } from './duck.js';
 import { fileParquetSchema, fileRows, localCopy, type DuckProvider } from './file-rows.js';
 import { fileReading, givenProperties, type FileReading, type FileSourceConfig, type FileStreamConfig } from './file-settings.js';
 import { globToRegExp, hivePartitions, staticPrefix } from './glob.js';
@@ -315,7 +315,7 @@ class FileStream implements SourceStream {
     const local = await localCopy(this.storage, file.key, reading, sync.signal);
     const out = join(this.offer.directory, `${++this.batchCount}-${Math.random().toString(36).slice(2, 8)}.parquet`);
     try {
-      const rows = await writeBatchFile({
+      const written = await writeBatchFile({
         duck: await duck(),
         path: local.path,
         reading: { ...reading, compression: 'none' },
@@ -325,12 +325,14 @@ class FileStream implements SourceStream {
         properties,
         fields: sync.fields,
         out,
+        // Several files for a large CSV (converted at once), one for keyed streams (the destination keeps a key's last row in file order).
+        parts: this.keyProperties.length > 0 ? 1 : DUCK_THREADS,
       });
-      if (rows === undefined) {
+      if (written === undefined) {
         await rm(out, { force: true });
         return undefined;
       }
-      return { format: 'parquet', paths: rows > 0 ? [out] : [], rows };
+      return { format: 'parquet', paths: written.paths, rows: written.rows };
     } catch (error) {
       // The record path reads the file instead, and names the line and field of a value it refuses.
       sync.logger.debug(`${file.key}: read record by record (${(error as Error).message})`, { stream: this.name });
