@@ -146,6 +146,29 @@ describe('primary key built after the first load (defer_primary_key)', () => {
     expect(await rowsOf(config.schema)).toHaveLength(200);
   });
 
+  it('builds the key in follow mode once the input goes quiet (a commit for age), not only at the end', async () => {
+    const config = freshConfig();
+    let releaseInput: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      releaseInput = resolve;
+    });
+    const input = (async function* (): AsyncGenerator<SourceMessage> {
+      yield schema();
+      yield batch(range(1, 100), (id) => `v${id}`);
+      yield state(100);
+      await gate;
+      yield batch([101], () => 'later');
+    })();
+    const seen: { primaryKey: string[] | null; pending: boolean }[] = [];
+    const ctx = { logger: capture().logger, signal: new AbortController().signal, streams: {}, maxLagSeconds: 0.2 };
+    for await (const _ of destination.write(config, input, ctx)) {
+      seen.push(await keyOf(config.schema));
+      releaseInput();
+    }
+    expect(seen).toEqual([{ primaryKey: ['id'], pending: false }]);
+    expect(await rowsOf(config.schema)).toHaveLength(101);
+  });
+
   it('creates the key with the table when defer_primary_key is false', async () => {
     const config = freshConfig({ batch_size_rows: 100, defer_primary_key: false });
     const seen: { primaryKey: string[] | null; pending: boolean }[] = [];
