@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ConfigError, ConnectorError, silentLogger, type SourceMessage } from '@mage-int/core';
 import destination, { DuckDB } from '../src/index.js';
@@ -53,10 +55,10 @@ describe('the connector', () => {
 });
 
 describe('memory', () => {
-  test("bounds DuckDB's buffer pool by memory_limit (96MB unless set) and rejects sizes DuckDB cannot read", async () => {
+  test("bounds DuckDB's buffer pool by memory_limit (1GB unless set) and rejects sizes DuckDB cannot read", async () => {
     const byDefault = new DuckDB({ config: { path: ':memory:' }, logger: silentLogger });
     for await (const _ of byDefault.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})]));
-    expect(await byDefault.query(`SELECT current_setting('memory_limit') AS limit`)).toEqual([{ limit: '91.5 MiB' }]);
+    expect(await byDefault.query(`SELECT current_setting('memory_limit') AS limit`)).toEqual([{ limit: '953.6 MiB' }]);
     await byDefault.close();
     const db = new DuckDB({ config: { path: ':memory:', memory_limit: '300MB' }, logger: silentLogger });
     for await (const _ of db.write([schema('t', { id: { type: 'integer' } }, ['id']), record('t', { id: 1 }), state({})]));
@@ -64,6 +66,30 @@ describe('memory', () => {
     expect(limit?.['limit']).toBe('286.1 MiB'); // DuckDB reports 300 MB in MiB
     await db.close();
     expect(() => new DuckDB({ config: { path: ':memory:', memory_limit: 'lots' } })).toThrow(/"memory_limit" must match pattern/);
+  });
+});
+
+describe('memory over a long load', () => {
+  // DuckDB caches every block it writes until memory_limit; a load never reads them again, so each commit lets them go.
+  test('the blocks a load wrote do not stay in DuckDB after its commits', { timeout: 60_000 }, async () => {
+    const path = tmp.db('trim');
+    const instance = await DuckDBInstance.fromCache(path); // the load's own (DuckDB's instance cache): it stays open after
+    const text = () => randomBytes(192).toString('base64'); // 256 characters DuckDB cannot compress much
+    async function* rows(): AsyncGenerator<SourceMessage> {
+      yield schema('t', { id: { type: 'integer' }, a: { type: 'string' }, b: { type: 'string' } }, ['id']);
+      for (let i = 1; i <= 200_000; i++) yield record('t', { id: i, a: text(), b: text() });
+      yield state({ done: true });
+    }
+    await load({ path, batch_size_rows: 40_000 }, rows());
+    const connection = await instance.connect();
+    const read = async (sql: string) => (await connection.runAndReadAll(sql)).getRowObjectsJson()[0] ?? {};
+    expect(await read('SELECT count(*)::INTEGER AS n FROM t')).toEqual({ n: 200_000 });
+    // ~100 MB of text went in, in five commits (without the trim DuckDB keeps ~100 MB of blocks); it is trimmed to 64MB after each.
+    const held = await read(`SELECT (sum(memory_usage_bytes) // 1048576)::INTEGER AS mb FROM duckdb_memory() WHERE tag = 'BASE_TABLE'`);
+    expect(held['mb']).toBeLessThanOrEqual(64);
+    expect(await read(`SELECT current_setting('memory_limit') AS limit`)).toEqual({ limit: '953.6 MiB' });
+    connection.closeSync();
+    instance.closeSync();
   });
 });
 
