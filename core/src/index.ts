@@ -67,6 +67,7 @@ export {
   type DestinationSettings,
 } from './destination/destination-settings.js';
 export { readBatchRecords, batchDirectories } from './destination/batch-files.js';
+export { risingCopyTextKeys, risingRecordKeys, type KeyOrder, type KeyValue } from './destination/rising-keys.js';
 export {
   findInstalledConnectors,
   readConnectorPackage,

@@ -4,9 +4,13 @@ import {
   ConnectorError,
   ProtocolError,
   RecordValidationError,
+  risingCopyTextKeys,
+  risingRecordKeys,
   stringifyExactJson,
   type ConflictMethod,
   type JsonSchema,
+  type KeyOrder,
+  type KeyValue,
   type Logger,
   type NativeRows,
   type RecordData,
@@ -43,7 +47,7 @@ import {
   type SequenceClock,
 } from './metadata-columns.js';
 import { NativeChunk, type HeldBatch } from './native-chunk.js';
-import { hasEraSuffix, nativeColumnValues, nativePlan, nativeSelect } from './native-rows.js';
+import { hasEraSuffix, nativePlan, nativeSelect } from './native-rows.js';
 import type { Session } from './session.js';
 import { fieldComment, fieldOfComment, mapColumns } from './naming.js';
 import { parseDuckType, sameType, sqlType, type DuckType } from './type-map.js';
@@ -132,7 +136,7 @@ export class StreamLoader {
   /** A keyed stream met a key not above the last one loaded straight into the table: it stages for the rest of the run. */
   private conflicted = false;
   /** The last key loaded straight into the table in this run (keys must rise for that). */
-  private lastKey: unknown;
+  private lastKey: KeyValue | undefined;
   /** Rows staged since the last commit (merged by it). */
   rows = 0;
   /** Rows loaded straight into the table since the last commit (inside the transaction the commit ends). */
@@ -182,17 +186,21 @@ export class StreamLoader {
 
   /**
    * For a keyed direct load: the batch's last key when its keys rise above every key loaded straight into the table
-   * so far (a key that is no number, bigint or string, or missing, does not rise); undefined otherwise.
+   * so far — read from the COPY text when the batch has one (reading every record would decode them all), else from
+   * the records; undefined when they do not, or when the key column's values cannot be compared that way (core's
+   * KeyOrder: integers and doubles as numbers, text as strings; not decimals, which round, nor timestamps, whose
+   * distinct spellings can be one instant).
    */
-  private risingKeys(values: Iterable<unknown>): { last: unknown } | undefined {
-    let last = this.lastKey;
-    for (const value of values) {
-      const kind = typeof value;
-      if (value === null || (kind !== 'number' && kind !== 'bigint' && kind !== 'string')) return undefined;
-      if (last !== undefined && !(typeof last === kind && (value as number) > (last as number))) return undefined;
-      last = value;
-    }
-    return { last };
+  private risingKeys(records: readonly RecordData[], native?: NativeRows): { last: KeyValue | undefined } | undefined {
+    const field = this.keyProperties[0] as string;
+    const kind = this.columns?.get((this.keyColumns[0] as string).toLowerCase())?.type.kind;
+    const order: KeyOrder | undefined =
+      kind === 'BIGINT' || kind === 'HUGEINT' || kind === 'DOUBLE' ? 'number' : kind === 'VARCHAR' ? 'text' : undefined;
+    if (order === undefined) return undefined;
+    const column = native ? native.fields.indexOf(field) : -1;
+    return native && column >= 0
+      ? risingCopyTextKeys(native.data, column, order, this.lastKey)
+      : risingRecordKeys(records, field, order, this.lastKey);
   }
 
   /** The columns a direct load fills: the staged ones, and `_sdc_batched_at` (the commit's `now()`). */
@@ -281,12 +289,10 @@ export class StreamLoader {
     );
     if (!plan || (plan.hasDates && hasEraSuffix(native.data))) return 'refused';
     const keyed = this.keyProperties.length > 0 && this.method !== 'append';
-    let rising: { last: unknown } | undefined;
+    let rising: { last: KeyValue | undefined } | undefined;
     let direct = this.directLoad();
     if (direct && keyed) {
-      // The key column read from the text when it can be: reading every record would decode them all.
-      const key = this.keyProperties[0] as string;
-      rising = this.risingKeys(nativeColumnValues(native, key) ?? records.map((record) => record[key]));
+      rising = this.risingKeys(records, native);
       if (!rising) {
         this.conflicted = true;
         direct = false;

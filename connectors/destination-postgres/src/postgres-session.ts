@@ -2,11 +2,14 @@ import type pg from 'pg';
 import {
   ConnectorError,
   RecordValidationError,
+  risingCopyTextKeys,
+  risingRecordKeys,
   type CommitReason,
   stringifyExactJson,
   type ConflictMethod,
   type DestinationSession,
   type JsonSchema,
+  type KeyValue,
   type NativeRows,
   type RecordBatch,
   type RecordData,
@@ -24,7 +27,6 @@ import type { RowMeta } from './row-encoder.js';
 import { planStream, type StreamPlan } from './stream-plan.js';
 import { nativeLayout, planLayouts, type CopyLayout, type NativeLayout } from './native-rows.js';
 import { addPendingKeySql, describeTable, hasUniqueKey, listTables, PENDING_KEY_CONSTRAINT } from './table-catalog.js';
-import { risingCopyTextKeys, risingRecordKeys, type KeyValue } from './rising-keys.js';
 
 /**
  * Encoded rows are written straight into a buffer of this size (UTF-8), which goes to PostgreSQL when full:

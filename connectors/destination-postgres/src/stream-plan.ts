@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { ConflictMethod, JsonSchema, Logger } from '@mage-int/core';
+import type { ConflictMethod, JsonSchema, KeyOrder, Logger } from '@mage-int/core';
 import { METADATA_COLUMNS, type MetadataColumn } from '@mage-int/core/sql';
 import type { PostgresDialect } from './postgres-dialect.js';
 import { fieldComment, mapColumns } from './naming.js';
@@ -69,15 +69,6 @@ export interface PlanRequest {
   deferKey: boolean;
   logger: Logger;
 }
-
-/**
- * How a key column's values are checked to rise: as numbers (integer and unconstrained numeric columns: a double
- * that rises strictly means a value that does, rounding keeping order) or as strings (text, varchar without a
- * length: distinct strings are
- * distinct values under the database's deterministic collations). Keys that rise are distinct, which is what a
- * load into a table without its primary key needs.
- */
-export type KeyOrder = 'number' | 'text';
 
 function keyOrderOf(type: PgType): KeyOrder | undefined {
   switch (type.kind) {

@@ -1,5 +1,12 @@
-import type { RecordData } from '@mage-int/core';
-import type { KeyOrder } from './stream-plan.js';
+import type { RecordData } from '../protocol/messages.js';
+
+/**
+ * How a key column's values are checked to rise: as numbers (integer columns, and unconstrained numeric ones: a
+ * double that rises strictly means a value that does, rounding keeping order) or as strings (text columns without a
+ * length or padding: distinct strings are distinct values under a deterministic collation). Keys that rise are
+ * distinct, which is what a destination loading rows straight into a table with no key enforced yet needs.
+ */
+export type KeyOrder = 'number' | 'text';
 
 /** A key value as the rise check compares it. */
 export type KeyValue = number | bigint | string;
