@@ -2,6 +2,7 @@ import { lazyRecords, type RecordData } from '@mage-int/core';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { compileRowsDecoder, type RowColumn, type RowsDecoder } from './copy-text-decoder.js';
+import { bytesTranscodable, compileRowsJsonBytesTranscoder, type RowsJsonBytesTranscoder } from './copy-bytes-json.js';
 import { compileRowsJsonTranscoder, type RowsJsonTranscoder } from './copy-text-json.js';
 
 export type { RowColumn } from './copy-text-decoder.js';
@@ -33,6 +34,7 @@ export interface CopyBatch {
 export class CopyTextCodec {
   #decodeRows: RowsDecoder | undefined;
   #transcode: RowsJsonTranscoder | undefined;
+  #transcodeBytes: RowsJsonBytesTranscoder | undefined;
   constructor(readonly columns: readonly RowColumn[]) {}
 
   /** Whole rows (`data` ends with a newline) into their records. */
@@ -70,6 +72,16 @@ export class CopyTextCodec {
     const out: string[] = [];
     forEachSegment(data, (text) => out.push(transcode(text, prefix, suffix)));
     return out;
+  };
+
+  /**
+   * NativeRows.jsonBytes: the same JSON as `jsonLines`, as UTF-8 written from the bytes (no string decoded or
+   * encoded); text that is not valid UTF-8 goes through `jsonLines`, which decodes it as every record would be.
+   */
+  readonly jsonBytes = (data: Buffer, prefix: string, suffix: string): Buffer => {
+    if (!bytesTranscodable(data)) return Buffer.from(this.jsonLines(data, prefix, suffix).join(''));
+    const transcode = (this.#transcodeBytes ??= compileRowsJsonBytesTranscoder(this.columns));
+    return transcode(data, Buffer.from(prefix), Buffer.from(suffix));
   };
 
   /** The `count` records of `data`, decoded when read. */

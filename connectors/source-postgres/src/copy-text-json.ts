@@ -20,10 +20,10 @@ import {
 export type RowsJsonTranscoder = (text: string, prefix: string, suffix: string) => string;
 
 /** A value's exact JSON, as stringifyRecord writes it (parsers never give undefined: `null` just in case). */
-const valueJson = (value: unknown): string => stringifyRecordValue(value) ?? 'null';
+export const valueJson = (value: unknown): string => stringifyRecordValue(value) ?? 'null';
 
 /** `YYYY-MM-DD HH:MM:SS[.ffffff]+00` (TimeZone=UTC) → its JSON string, as parseTimestamptz gives it; else the parser. */
-function timestamptzJson(t: string, i: number, j: number): string {
+export function timestamptzJson(t: string, i: number, j: number): string {
   if (
     j - i >= 22 &&
     t.charCodeAt(i + 10) === 32 &&
@@ -43,7 +43,7 @@ function numericJson(t: string, i: number, j: number): string {
 }
 
 /** date: quoted as it is, unless BC (parseDate rewrites the year). */
-function dateJson(t: string, i: number, j: number): string {
+export function dateJson(t: string, i: number, j: number): string {
   return t.charCodeAt(j - 1) === 67 /* C */ ? valueJson(parseDate(t.slice(i, j))) : `"${t.slice(i, j)}"`;
 }
 
@@ -52,7 +52,7 @@ function dateJson(t: string, i: number, j: number): string {
  * double prints back as the same digits (DBL_DIG): such text is the number's JSON as it is (PostgreSQL prints no
  * trailing zeros). Longer text, an exponent, `-0`, NaN and ±Infinity go through the number.
  */
-function float8Json(t: string, i: number, j: number): string {
+export function float8Json(t: string, i: number, j: number): string {
   if (j - i <= 15) {
     let plain = true;
     for (let k = i; k < j; k++) if (t.charCodeAt(k) > 57 /* e, E, N, I */) plain = false;
@@ -83,7 +83,7 @@ function malformedRow(columns: number): never {
 }
 
 /** A field holding a backslash: NULL, or its unescaped text parsed and written as the decoder's value would be. */
-function escapedJson(t: string, i: number, j: number, parse: TextParser): string {
+export function escapedJson(t: string, i: number, j: number, parse: TextParser): string {
   if (j - i === 2 && t.charCodeAt(i) === 92 && t.charCodeAt(i + 1) === 78) return 'null';
   return valueJson(parse(unescapeCopyText(t, i, j)));
 }

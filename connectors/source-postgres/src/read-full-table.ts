@@ -78,6 +78,7 @@ export function nativeRows(plan: TablePlan, text: Buffer): NativeRows {
     decode: codec.decode,
     filledFields,
     jsonLines: codec.jsonLines,
+    jsonBytes: codec.jsonBytes,
   };
 }
 

@@ -49,7 +49,11 @@ const COLUMNS: RowColumn[] = [
   { name: 'day', parse: parseDate },
 ];
 
-const PIECES = ['a', 'Z', ' ', '"', "'", ',', '\\', '\n', '\r', '\t', '\b', '\f', '\v', 'é', 'ß', '日本', '😀', 'N', '\\N', '{', '}'];
+const PIECES = [
+  ...['a', 'Z', ' ', '"', "'", ',', '\\', '\n', '\r', '\t', '\b', '\f', '\v', 'é', 'ß', '日本', '😀', 'N', '\\N', '{', '}'],
+  // Characters COPY writes raw and JSON escapes (or not: DEL, U+2028).
+  ...['\u0001', '\u001f', '\u007f', '\u2028'],
+];
 
 /** Random rows as the text PostgreSQL prints per column (null for SQL NULL). */
 function randomRows(count: number, random: () => number): (string | null)[][] {
@@ -163,28 +167,42 @@ describe('COPY text decoding', () => {
     expect(recordsDecoded(records)).toBe(true);
   });
 
-  it("writes the records' Singer JSON from the text, byte for byte what the decoded records give", async () => {
-    for (const seed of [21, 22, 23]) {
-      const rows = randomRows(600, prng(seed));
-      const text = copyText(rows);
-      const codec = copyTextCodec(COLUMNS);
-      const message = (records: RecordData[], withNative: boolean) =>
-        encodeSingerMessage({
-          type: 'RECORD_BATCH',
-          stream: 's',
-          version: 7,
-          records,
-          ...(withNative
-            ? { native: { format: 'postgresql-copy-text', fields: [], types: [], data: text, jsonLines: codec.jsonLines } }
-            : {}),
-        }).toString('utf8');
-      const transcoded = message(codec.records(text, rows.length), true);
-      expect(transcoded).toBe(message(expected(rows), false));
-      // Decoded records are written from the records: a changed record must not be written from the text.
-      const changed = codec.records(text, rows.length);
-      changed.forEach((record) => (record['label'] = 'changed'));
-      expect(message(changed, true)).toContain('"label":"changed"');
+  for (const via of ['jsonLines', 'jsonBytes'] as const) {
+    it(`writes the records' Singer JSON from the text (${via}), byte for byte what the decoded records give`, async () => {
+      for (const seed of [21, 22, 23, 24, 25]) {
+        const rows = randomRows(600, prng(seed));
+        const text = copyText(rows);
+        const codec = copyTextCodec(COLUMNS);
+        const message = (records: RecordData[], withNative: boolean) =>
+          encodeSingerMessage({
+            type: 'RECORD_BATCH',
+            stream: 's',
+            version: 7,
+            records,
+            ...(withNative ? { native: { format: 'postgresql-copy-text', fields: [], types: [], data: text, [via]: codec[via] } } : {}),
+          });
+        const transcoded = message(codec.records(text, rows.length), true);
+        expect(transcoded.equals(message(expected(rows), false)), `seed ${seed}`).toBe(true);
+        // Decoded records are written from the records: a changed record must not be written from the text.
+        const changed = codec.records(text, rows.length);
+        changed.forEach((record) => (record['label'] = 'changed'));
+        expect(message(changed, true).toString('utf8')).toContain('"label":"changed"');
+      }
+    });
+  }
+
+  it('writes JSON bytes from rows of long fields and from text that is not UTF-8 as the string path does', () => {
+    const codec = copyTextCodec(COLUMNS);
+    const long = `${'é"x\u0001'.repeat(20_000)}`;
+    const rows = randomRows(50, prng(31)).map((row, i) => (i % 7 === 0 ? row.map((v, c) => (c === 4 ? long : v)) : row));
+    const valid = copyText(rows);
+    // A SQL_ASCII database sends the bytes it holds: the byte path must not pass invalid UTF-8 into the JSON.
+    const invalid = Buffer.concat([valid, Buffer.from('1\t\\N\tt\t\\N\ta\xff\xfeb\t\\N\t\\N\t\\N\t\\N\t\\N\n', 'latin1')]);
+    for (const data of [valid, invalid]) {
+      const bytes = codec.jsonBytes(data, '{"r":', '}\n');
+      expect(bytes.equals(Buffer.from(codec.jsonLines(data, '{"r":', '}\n').join('')))).toBe(true);
     }
+    expect(codec.jsonBytes(invalid, '', '\n').toString('utf8')).toContain('"label":"a\uFFFD\uFFFDb"');
   });
 
   it('undoes every escape COPY text may hold: octal, hex, letters, and unknown escapes as the character itself', () => {

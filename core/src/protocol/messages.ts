@@ -94,6 +94,8 @@ export interface NativeRows {
    * writes a batch whose records were never decoded (`recordsDecoded`) from this, without decoding them.
    */
   jsonLines?: (data: Buffer, prefix: string, suffix: string) => string[];
+  /** What `jsonLines` writes, as its UTF-8 bytes in one buffer, written from `data`'s bytes: preferred when given. */
+  jsonBytes?: (data: Buffer, prefix: string, suffix: string) => Buffer;
 }
 
 /** What a source yields and a destination consumes in process. */

@@ -18,7 +18,10 @@ export function encodeSingerMessage(message: SourceMessage): Buffer {
   const suffix = `${version !== undefined ? `,"version":${version}` : ''}${time_extracted ? `,"time_extracted":${JSON.stringify(time_extracted)}` : ''}}\n`;
   const native = message.native;
   // Records never decoded are written from the rows they would be decoded from (the same JSON, without the objects).
-  if (native?.jsonLines && !recordsDecoded(records)) return writeTexts(native.jsonLines(native.data, prefix, suffix));
+  if (native && !recordsDecoded(records)) {
+    if (native.jsonBytes) return native.jsonBytes(native.data, prefix, suffix);
+    if (native.jsonLines) return writeTexts(native.jsonLines(native.data, prefix, suffix));
+  }
   let out: Buffer | undefined;
   let used = 0;
   for (let i = 0; i < records.length; ) {

@@ -1,0 +1,139 @@
+import { isUtf8 } from 'node:buffer';
+import type { RowColumn } from './copy-text-decoder.js';
+import { dateJson, escapedJson, float8Json, timestamptzJson, valueJson } from './copy-text-json.js';
+import {
+  parseBool,
+  parseDate,
+  parseFloat8,
+  parseInt4,
+  parseInt8,
+  parseJson,
+  parseNumeric,
+  parseText,
+  parseTimestamptz,
+} from './text-values.js';
+
+/**
+ * Writes the COPY text rows of `data` (valid UTF-8, whole rows) as JSON records, each between `prefix` and
+ * `suffix`, into one buffer: byte for byte the UTF-8 of what the string transcoder (copy-text-json.ts) writes.
+ */
+export type RowsJsonBytesTranscoder = (data: Buffer, prefix: Buffer, suffix: Buffer) => Buffer;
+
+/** True when `data` can go through the byte transcoder: valid UTF-8 (a SQL_ASCII database may send any bytes). */
+export const bytesTranscodable = (data: Buffer): boolean => isUtf8(data);
+
+/** Most bytes a fast path writes beyond the field's own bytes (bool `f` → `false`, a timestamp's quotes and `+00:00`). */
+const FIELD_EXTRA = 8;
+
+/** `out` with room for `need` more bytes after `used`. */
+function grow(out: Buffer, used: number, need: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + need));
+  out.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+function malformedRow(columns: number): never {
+  throw new Error(`a COPY row has fewer fields than the ${columns} columns read`);
+}
+
+/** Copies `from` (a constant: a key, the prefix) into `out` at `o`; returns the new offset. */
+const bytesCopy = (from: Uint8Array, out: Uint8Array, o: number): number => {
+  for (let q = 0; q < from.length; q++) out[o++] = from[q] as number;
+  return o;
+};
+
+/**
+ * The bytes of a field [i, j) without backslashes written straight as JSON, by parser; `F` marks where the code
+ * gives up on the bytes (a character JSON escapes, a BC date, a long float) and writes the string path's JSON.
+ */
+const FIELD_BYTES = new Map<(text: string) => unknown, string>([
+  [
+    parseText,
+    'out[o++] = 34; for (k = i; k < j; k++) { b = d[k]; if (b < 32 || b === 34) break; out[o++] = b; } if (k < j) { o = o0; F(JSON.stringify(d.toString("utf8", i, j))); } else out[o++] = 34;',
+  ],
+  [parseInt4, 'for (k = i; k < j; k++) out[o++] = d[k];'],
+  [parseInt8, 'for (k = i; k < j; k++) out[o++] = d[k];'],
+  [parseJson, 'for (k = i; k < j; k++) out[o++] = d[k];'],
+  [
+    parseBool,
+    'if (j - i === 1 && d[i] === 116) { out[o++] = 116; out[o++] = 114; out[o++] = 117; out[o++] = 101; } else { out[o++] = 102; out[o++] = 97; out[o++] = 108; out[o++] = 115; out[o++] = 101; }',
+  ],
+  [
+    parseNumeric,
+    'b = d[i]; if (b === 78 || b === 73 || (b === 45 && d[i + 1] === 73)) { out[o++] = 110; out[o++] = 117; out[o++] = 108; out[o++] = 108; } else for (k = i; k < j; k++) out[o++] = d[k];',
+  ],
+  [
+    parseTimestamptz,
+    'if (j - i >= 22 && d[i + 10] === 32 && d[i + 4] === 45 && d[j - 3] === 43 && d[j - 2] === 48 && d[j - 1] === 48) { out[o++] = 34; for (k = i; k < i + 10; k++) out[o++] = d[k]; out[o++] = 84; for (k = i + 11; k < j - 3; k++) out[o++] = d[k]; out[o++] = 43; out[o++] = 48; out[o++] = 48; out[o++] = 58; out[o++] = 48; out[o++] = 48; out[o++] = 34; } else { x = d.toString("utf8", i, j); F(timestamptz(x, 0, x.length)); }',
+  ],
+  [
+    parseDate,
+    'if (d[j - 1] === 67) { x = d.toString("utf8", i, j); F(date(x, 0, x.length)); } else { out[o++] = 34; for (k = i; k < j; k++) out[o++] = d[k]; out[o++] = 34; }',
+  ],
+  [
+    parseFloat8,
+    'for (k = i; k < j && k - i < 15; k++) if (d[k] > 57) break; if (k === j && !(j - i === 2 && d[i] === 45 && d[i + 1] === 48)) for (k = i; k < j; k++) out[o++] = d[k]; else { x = d.toString("utf8", i, j); F(float8(x, 0, x.length)); }',
+  ],
+]);
+
+/**
+ * Compiles the byte transcoder of a column list: one generated loop that finds each row's fields by their tab
+ * bytes and copies them into the JSON, quoting and rewriting the common types on the bytes (no string decoded,
+ * none encoded again); a field holding a backslash or a character JSON escapes, and the other types, are decoded
+ * alone and written as the string transcoder writes them.
+ */
+export function compileRowsJsonBytesTranscoder(columns: readonly RowColumn[]): RowsJsonBytesTranscoder {
+  const n = columns.length;
+  const keys = columns.map((c, i) => Buffer.from(`${i === 0 ? '{' : ','}${JSON.stringify(c.name)}:`));
+  const fixed = keys.reduce((sum, k) => sum + k.length, 0) + n * FIELD_EXTRA + 1;
+  // A string written in place of the bytes: room for it and the rest of the row, then its UTF-8.
+  const fallback = (expression: string) =>
+    `{ x = ${expression}; m = Buffer.byteLength(x); if (o + m + (nl - j) + FIXED + sl > out.length) out = grow(out, o, m + (nl - j) + FIXED + sl); o += out.utf8Write(x, o); }`;
+  const fields: string[] = [];
+  for (let c = 0; c < n; c++) {
+    const end =
+      c < n - 1
+        ? `for (j = i; j < nl && (b = d[j]) !== 9; j++) if (b === 92) s = true; if (j >= nl) bad(${n});`
+        : 'for (j = i; j < nl; j++) if (d[j] === 92) s = true;';
+    const direct = (FIELD_BYTES.get(columns[c]!.parse) ?? `F(v(p[${c}](d.toString("utf8", i, j))));`).replaceAll(
+      /F\(([^;]*)\);/g,
+      (_m, e: string) => fallback(e),
+    );
+    fields.push(
+      `s = false; ${end} o = bytesCopy(K[${c}], out, o); o0 = o; if (s) ${fallback(`e(d.toString("utf8", i, j), 0, j - i, p[${c}])`)} else { ${direct} } i = j + 1;`,
+    );
+  }
+  const source = `
+return function transcodeRowsBytes(d, prefix, suffix) {
+  const sl = suffix.length + prefix.length;
+  let out = Buffer.allocUnsafe(Math.ceil(d.length * 1.3) + 4096);
+  let o = 0, o0 = 0, i = 0, j = 0, k = 0, b = 0, m = 0, s = false, x = '';
+  for (let pos = 0; pos < d.length; ) {
+    let nl = d.indexOf(10, pos);
+    if (nl < 0) nl = d.length;
+    if (o + (nl - pos) + FIXED + sl > out.length) out = grow(out, o, (nl - pos) + FIXED + sl);
+    o = bytesCopy(prefix, out, o);
+    i = pos;
+    ${fields.join('\n    ')}
+    out[o++] = 125;
+    o = bytesCopy(suffix, out, o);
+    pos = nl + 1;
+  }
+  return out.subarray(0, o);
+};`;
+  // Keys are JSON-quoted column names held as bytes; nothing else from the columns is spliced into the code.
+  return new Function('Buffer', 'p', 'K', 'FIXED', 'grow', 'bytesCopy', 'e', 'v', 'bad', 'timestamptz', 'date', 'float8', source)(
+    Buffer,
+    columns.map((c) => c.parse),
+    keys,
+    fixed,
+    grow,
+    bytesCopy,
+    escapedJson,
+    valueJson,
+    malformedRow,
+    timestamptzJson,
+    dateJson,
+    float8Json,
+  ) as RowsJsonBytesTranscoder;
+}
