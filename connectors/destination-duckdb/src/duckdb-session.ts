@@ -19,6 +19,7 @@ import { MEMORY, Session } from './session.js';
 
 /** What DuckDB's block cache is trimmed to after each commit (`trimCache`). */
 const CACHE_TRIM = '64MB';
+import { batchRelation, type BatchRelation } from './batch-relation.js';
 import { parquetRecords } from './parquet-records.js';
 import { StreamLoader } from './stream-loader.js';
 
@@ -118,20 +119,24 @@ export class DuckDBSession implements DestinationSession {
   }
 
   /**
-   * Parquet BATCH files (a source's records in files, offered through `loadsBatchFiles`) go into the staging table in
-   * one INSERT; files that cannot load exactly that way are read back as records and staged like any others.
+   * Parquet BATCH files (a source's records in files, offered through `loadsBatchFiles`) go into the table or the
+   * staging table in one INSERT; `parquet-view` ones (the source's own Parquet file and the view that makes its rows
+   * the records: batch-relation.ts) the same, the view applied inside the INSERT. Files that cannot load exactly that
+   * way are read back as records (through the view) and staged like any others.
    */
   async loadBatchFiles(message: BatchMessage, paths: readonly string[]): Promise<boolean> {
-    if (message.encoding.format !== 'parquet') return false;
+    const relation = batchRelation(message, paths);
+    if (!relation) return false;
     const loader = this.streams.get(message.stream) as StreamLoader;
     const context: RecordContext = { version: message.version, receivedAt: new Date().toISOString() };
     this.written(message.stream, message.version);
     await this.settleNative(loader);
     let bytes = 0;
     for (const path of paths) bytes += (await stat(path)).size;
-    if ((await loader.loadParquetBatch(paths, context, bytes)) === 'loaded') return true;
+    if ((await loader.loadParquetBatch(relation, paths.length, context, bytes)) === 'loaded') return true;
+    const one = (path: string) => (paths.length === 1 ? relation : (batchRelation(message, [path]) as BatchRelation));
     for (const path of paths)
-      for await (const records of parquetRecords(this.session, path))
+      for await (const records of parquetRecords(this.session, one(path)))
         await this.stageRecords(loader, records, context, () => this.control.commit());
     return true;
   }

@@ -10,8 +10,9 @@ const duckdb = defineDestination<Config>({
   spec: configSpec,
   check: (config) => checkDuckDB(config),
   write: (config, messages, ctx) => writeToDuckDB(config, messages, ctx),
-  // A source's records in Parquet files load with one INSERT … FROM read_parquet (DuckDBSession.loadBatchFiles).
-  loadsBatchFiles: ['parquet'],
+  // A source's records in Parquet files load with one INSERT … FROM read_parquet (DuckDBSession.loadBatchFiles); a
+  // source's own Parquet file with a view (`parquet-view`) too, the view applied inside the INSERT.
+  loadsBatchFiles: ['parquet', 'parquet-view'],
   // PostgreSQL COPY text a source sends beside its records goes to DuckDB's CSV reader where its types read back exactly (native-rows.ts).
   loadsNativeRows: ['postgresql-copy-text'],
   execute: (config, sql) => executeDuckDB(config, sql),

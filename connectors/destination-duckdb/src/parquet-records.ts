@@ -1,5 +1,6 @@
 import { Decimal, exactNumber, parseExactJson, type RecordData } from '@mage-int/core';
-import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
+import { quoteIdentifier } from '@mage-int/core/sql';
+import type { BatchRelation } from './batch-relation.js';
 import type { Session } from './session.js';
 
 const PAGE_ROWS = 10_000;
@@ -7,13 +8,12 @@ const PAGE_ROWS = 10_000;
 const nested = (type: string) => type === 'JSON' || /^(STRUCT|MAP|UNION)\(|\[\d*\]$/.test(type);
 
 /**
- * The records of a Parquet BATCH file, read back page by page, as the source that wrote them would have sent them:
+ * The records of one Parquet BATCH file (its relation: batch-relation.ts), read back page by page, as the source that wrote them would have sent them:
  * integers exact (bigint past 2^53), DECIMAL as Decimal, doubles, booleans, timestamps as ISO 8601 text, everything
  * else as text.
  */
-export async function* parquetRecords(session: Session, path: string): AsyncGenerator<RecordData[]> {
-  const file = ansiQuoteLiteral(path);
-  const columns = (await session.rows(`DESCRIBE SELECT * FROM read_parquet(${file})`)).map((row) => ({
+export async function* parquetRecords(session: Session, relation: BatchRelation): AsyncGenerator<RecordData[]> {
+  const columns = (await session.rows(`DESCRIBE SELECT * FROM ${relation.records}`)).map((row) => ({
     name: String(row['column_name']),
     type: String(row['column_type']).toUpperCase(),
   }));
@@ -37,7 +37,7 @@ export async function* parquetRecords(session: Session, path: string): AsyncGene
   });
   for (let from = 0; ; from += PAGE_ROWS) {
     const rows = await session.rows(
-      `SELECT ${select} FROM read_parquet(${file}, file_row_number = true) WHERE file_row_number >= ${from} AND file_row_number < ${from + PAGE_ROWS} ORDER BY file_row_number`,
+      `SELECT ${select} FROM ${relation.numbered} WHERE file_row_number >= ${from} AND file_row_number < ${from + PAGE_ROWS} ORDER BY file_row_number`,
     );
     if (rows.length === 0) return;
     yield rows.map((row) => {

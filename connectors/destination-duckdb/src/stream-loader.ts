@@ -46,6 +46,7 @@ import {
   type RecordContext,
   type SequenceClock,
 } from './metadata-columns.js';
+import type { BatchRelation } from './batch-relation.js';
 import { NativeChunk, type HeldBatch } from './native-chunk.js';
 import { hasEraSuffix, nativePlan, nativeSelect } from './native-rows.js';
 import type { Session } from './session.js';
@@ -354,19 +355,18 @@ export class StreamLoader {
   }
 
   /**
-   * Loads Parquet BATCH files (records a source wrote to files, ConnectorContext.batchFiles) into the staging table
-   * with one INSERT: DuckDB reads and casts them on its threads, no record is built. `refused` when they cannot
+   * Loads Parquet BATCH files (records a source wrote to files, ConnectorContext.batchFiles, or a source's own file
+   * through a view: batch-relation.ts) into the table or the staging table with one INSERT: DuckDB reads and casts them on its threads, no record is built. `refused` when they cannot
    * load exactly as their records would (a column type without an exact cast to its column, a table change the
    * records need first, keyed rows over several files, a value DuckDB will not cast): nothing of them is staged, and
    * the caller stages their records instead.
    */
-  async loadParquetBatch(paths: readonly string[], context: RecordContext, bytes: number): Promise<'loaded' | 'refused'> {
-    if (paths.length === 0) return 'loaded';
+  async loadParquetBatch(relation: BatchRelation, files: number, context: RecordContext, bytes: number): Promise<'loaded' | 'refused'> {
+    if (files === 0) return 'loaded';
     if (this.options.nulCharacters !== 'keep') return 'refused';
     if (!this.metadata.has(TABLE_VERSION) && context.version !== undefined) return 'refused';
-    if (this.keyProperties.length > 0 && paths.length > 1) return 'refused';
-    const files = `[${paths.map((path) => ansiQuoteLiteral(path)).join(', ')}]`;
-    const described = await this.session.rows(`DESCRIBE SELECT * FROM read_parquet(${files})`);
+    if (this.keyProperties.length > 0 && files > 1) return 'refused';
+    const described = await this.session.rows(`DESCRIBE SELECT * FROM ${relation.records}`);
     const types = new Map(described.map((row) => [String(row['column_name']), parseDuckType(String(row['column_type']))]));
     if ([...types.keys()].some((name) => isMetadataColumn(name))) return 'refused';
     const expressions: string[] = [];
@@ -389,11 +389,11 @@ export class StreamLoader {
     let statement: string;
     if (direct) {
       const { columns, extra } = this.directColumns();
-      statement = `INSERT INTO ${this.target} (${columns}) SELECT ${[...expressions, ...extra].join(', ')} FROM read_parquet(${files})`;
+      statement = `INSERT INTO ${this.target} (${columns}) SELECT ${[...expressions, ...extra].join(', ')} FROM ${relation.records}`;
     } else {
       expressions.push(keyed ? `${this.rows}::BIGINT + file_row_number` : `${this.rows}::BIGINT`);
       await this.ensureStage();
-      statement = `INSERT INTO ${this.dialect.stagingName(this.stageRef)} SELECT ${expressions.join(', ')} FROM read_parquet(${files}${keyed ? ', file_row_number = true' : ''})`;
+      statement = `INSERT INTO ${this.dialect.stagingName(this.stageRef)} SELECT ${expressions.join(', ')} FROM ${keyed ? relation.numbered : relation.records}`;
     }
     // Rows the appender holds came first.
     await this.closeAppender();

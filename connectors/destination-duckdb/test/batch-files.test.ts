@@ -76,4 +76,48 @@ describe('Parquet BATCH files', () => {
       { id: '6', score: '1.5' },
     ]);
   });
+
+  test('a parquet-view BATCH loads the file through its view; a view field outside the closed set is refused', async () => {
+    const path = db('view.duckdb');
+    const source = await parquet(
+      'source.parquet',
+      `SELECT CAST(i AS SMALLINT) AS n, CAST(i / 4 AS FLOAT) AS f, CAST(TIMESTAMP '2024-01-01 00:00:00' + to_seconds(i) AS TIMESTAMP_NS) AS at, 'x' || i AS label FROM range(1, 4) r(i)`,
+    );
+    const view = (fields: unknown): SourceMessage =>
+      ({
+        type: 'BATCH',
+        stream: 'viewed',
+        encoding: { format: 'parquet-view', compression: 'none' },
+        manifest: [pathToFileURL(source).href],
+        view: { fields },
+      }) as SourceMessage;
+    const viewed = schema('viewed', {
+      id: { type: 'integer' },
+      ratio: { type: ['number', 'null'] },
+      at: { type: ['string', 'null'], format: 'date-time' },
+      label: { type: ['string', 'null'] },
+      file: { type: ['string', 'null'] },
+      line: { type: ['integer', 'null'] },
+    });
+    await load({ path, batch_dir: dir }, [
+      viewed,
+      view([
+        { name: 'id', column: 'n', cast: 'BIGINT' },
+        { name: 'ratio', column: 'f', cast: 'DOUBLE' },
+        { name: 'at', column: 'at', cast: 'TIMESTAMP' },
+        { name: 'label', column: 'label' },
+        { name: 'file', text: "it's.parquet" },
+        { name: 'line', rowNumber: true },
+      ]),
+    ]);
+    expect(await query(path, `SELECT id, ratio, strftime("at", '%H:%M:%S') AS "at", label, file, line FROM viewed ORDER BY id`)).toEqual([
+      { id: '1', ratio: 0.25, at: '00:00:01', label: 'x1', file: "it's.parquet", line: '1' },
+      { id: '2', ratio: 0.5, at: '00:00:02', label: 'x2', file: "it's.parquet", line: '2' },
+      { id: '3', ratio: 0.75, at: '00:00:03', label: 'x3', file: "it's.parquet", line: '3' },
+    ]);
+    // The source file is the source's: still there.
+    expect(await query(path, `SELECT count(*)::INTEGER AS n FROM read_parquet('${source}')`)).toEqual([{ n: 3 }]);
+    for (const fields of [[{ name: 'id', column: 'n', cast: 'BIGINT); DROP TABLE viewed; --' }], [{ name: 'id' }], []])
+      await expect(load({ path, batch_dir: dir }, [viewed, view(fields)])).rejects.toThrow(/the view of a parquet-view BATCH/);
+  });
 });

@@ -184,6 +184,83 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     expect(readdirSync(batchDir)).toEqual([]);
   });
 
+  it('loads a Parquet file through its view (linked, not copied): the same rows as the copy and the record path', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    const c = await instance.connect();
+    mkdirSync(join(root, 'wide/region=eu'), { recursive: true });
+    mkdirSync(join(root, 'blobs'), { recursive: true });
+    // Every cast a view may ask for (integers of other widths, FLOAT, TIMESTAMP without a zone and in ns, TIME, UUID),
+    // NULLs, text with a newline and quotes, a Hive partition; no key properties, so the INSERT goes straight in.
+    await c.run(`COPY (SELECT CAST(i AS INTEGER) AS id, CAST(i AS HUGEINT) AS big, CAST(i / 8 AS FLOAT) AS f, i / 3 AS d,
+      CAST(i * 2.5 AS DECIMAL(18,3)) AS price, TIMESTAMP '2024-05-01 10:00:00.123456' + to_seconds(i) AS local_at,
+      CAST(TIMESTAMP '2024-05-01 10:00:00' AS TIMESTAMP_NS) + to_microseconds(i) AS ns_at, TIME '12:34:56.5' AS t,
+      CAST('00000000-0000-0000-0000-' || lpad(CAST(i AS VARCHAR), 12, '0') AS UUID) AS u,
+      CASE WHEN i % 4 = 0 THEN NULL ELSE 'w "' || i || E'"\n' END AS note, i % 2 = 1 AS odd, DATE '2024-02-28' + CAST(i AS INTEGER) AS day
+      FROM range(1, 3001) r(i)) TO '${join(root, 'wide/region=eu/a.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
+    // A BLOB (base64 in records): not a view's cast, so this file goes as a copy.
+    await c.run(
+      `COPY (SELECT i AS id, CAST('b' || i AS BLOB) AS payload FROM range(1, 11) r(i)) TO '${join(root, 'blobs/a.parquet')}' (FORMAT parquet)`,
+    );
+    c.closeSync();
+    instance.closeSync();
+    for (const name of ['wide/region=eu/a.parquet', 'blobs/a.parquet'])
+      utimesSync(join(root, name), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const run = async (path: string, destination: Destination<never>, config: Record<string, unknown> = {}) => {
+      const formats: string[] = [];
+      const source = files as unknown as Source<never>;
+      await runPipeline({
+        pipelineId: 'batch-files-view',
+        source: {
+          ...source,
+          async *read(...args: Parameters<Source<never>['read']>): AsyncGenerator<SourceMessage> {
+            for await (const message of source.read(...args)) {
+              if (message.type === 'BATCH') formats.push(message.encoding.format);
+              yield message;
+            }
+          },
+        },
+        sourceConfig: {
+          root,
+          streams: [
+            { name: 'wide', pattern: 'wide/**/*.parquet' },
+            { name: 'blobs', pattern: 'blobs/*.parquet', key_properties: ['id'] },
+          ],
+        },
+        destination,
+        destinationConfig: { path, batch_dir: batchDir, ...config },
+        streams: { wide: { replication_method: 'FULL_TABLE' }, blobs: { replication_method: 'FULL_TABLE' } },
+        stateStore: new MemoryStateStore(),
+        logger: silentLogger,
+      });
+      return formats;
+    };
+    const viewed = join(dir, 'view.duckdb');
+    const copied = join(dir, 'view-copy.duckdb');
+    const refused = join(dir, 'view-refused.duckdb');
+    const records = join(dir, 'view-records.duckdb');
+    expect(await run(viewed, duckdb as unknown as Destination<never>)).toEqual(['parquet-view', 'parquet']);
+    expect(await run(copied, { ...(duckdb as unknown as Destination<never>), loadsBatchFiles: ['parquet'] })).toEqual([
+      'parquet',
+      'parquet',
+    ]);
+    // `strip` keeps the INSERT from loading the files (NUL characters are checked record by record): the view's rows
+    // are read back as records, through the view, and staged.
+    expect(await run(refused, duckdb as unknown as Destination<never>, { nul_characters: 'strip' })).toEqual(['parquet-view', 'parquet']);
+    expect(await run(records, recordsOnly)).toEqual([]);
+    const wide =
+      'region, id, big, f, d, price, local_at, ns_at, t, u, note, odd, day, _sdc_source_file, _sdc_source_lineno, _sdc_source_last_modified';
+    for (const other of [copied, refused, viewed]) {
+      expect(await difference(other, records, 'wide', wide)).toBe(0);
+      expect(await difference(other, records, 'blobs', 'id, payload, _sdc_source_lineno')).toBe(0);
+    }
+    expect(
+      await query(`ATTACH '${viewed}' AS v (READ_ONLY); SELECT count(*)::INTEGER AS n, count(note)::INTEGER AS notes FROM v.wide`),
+    ).toEqual([{ n: 3000, notes: 2250 }]);
+    // The links are gone, the source's file stays.
+    expect(readdirSync(batchDir)).toEqual([]);
+    expect(readdirSync(join(root, 'wide/region=eu'))).toEqual(['a.parquet']);
+  });
+
   it('sends records when fields are deselected or a transform sits between', async () => {
     const projected = join(dir, 'projected.duckdb');
     const batches = await load(projected, duckdb as unknown as Destination<never>, {

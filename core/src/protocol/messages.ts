@@ -42,10 +42,37 @@ export interface BatchMessage {
   version?: number;
   /** How many records the files hold, when the source knows (run progress); mage-int's addition to Singer's BATCH. */
   record_count?: number;
+  /** Format `parquet-view` only: how each file's rows become the records (mage-int's addition to Singer's BATCH). */
+  view?: BatchView;
 }
 
-/** The file formats of Singer BATCH messages. */
-export type BatchFormat = 'jsonl' | 'parquet';
+/**
+ * The file formats of BATCH messages: Singer's `jsonl` and `parquet` (files holding exactly the records), and
+ * mage-int's `parquet-view`: the source's own Parquet file (hard-linked into the run's batch folder, not copied),
+ * whose records are the rows of that file through `BatchMessage.view` — the destination applies the view while it
+ * loads, so the rows are written once. Offered only to destinations that list it in `loadsBatchFiles`.
+ */
+export type BatchFormat = 'jsonl' | 'parquet' | 'parquet-view';
+
+/**
+ * How the rows of a `parquet-view` BATCH file become records: one entry per record field, in order. Structured (no
+ * SQL), so a destination builds its own statement from it and a manifest cannot make it run anything else.
+ */
+export interface BatchView {
+  fields: BatchViewField[];
+}
+
+/** One record field of a BatchView. */
+export type BatchViewField =
+  /** The file's column `column`, as it is or cast to `cast` (DuckDB's type names). */
+  | { name: string; column: string; cast?: BatchViewCast }
+  /** The same text in every row (the file's key, a partition value). */
+  | { name: string; text: string }
+  /** The row's number in the file, counted from 1. */
+  | { name: string; rowNumber: true };
+
+/** The casts a BatchView may ask for. */
+export type BatchViewCast = 'BIGINT' | 'DOUBLE' | 'TIMESTAMP' | 'VARCHAR';
 
 /** The messages of the Singer wire protocol. */
 export type SingerMessage = SchemaMessage | RecordMessage | StateMessage | ActivateVersionMessage | BatchMessage;

@@ -396,6 +396,7 @@ function batchFilesMessage(run: StreamRun, files: NonNullable<StreamBatch['files
     encoding: { format: files.format, compression: 'none' },
     manifest: files.paths.map((path) => pathToFileURL(path).href),
     record_count: files.rows,
+    ...(files.view ? { view: files.view } : {}),
     ...(version === undefined ? {} : { version }),
   };
 }

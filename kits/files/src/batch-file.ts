@@ -1,5 +1,5 @@
-import { open, rm, stat } from 'node:fs/promises';
-import { schemaTypes, type JsonSchema } from '@mage-int/core';
+import { link, open, rm, stat } from 'node:fs/promises';
+import { schemaTypes, type BatchView, type BatchViewCast, type BatchViewField, type JsonSchema } from '@mage-int/core';
 import { CSV_LINE_OPTIONS, DUCK_THREADS, sqlName, sqlString, type Duck } from './duck.js';
 import type { FileReading } from './file-settings.js';
 import { positionalName } from './formats/csv-reader.js';
@@ -33,12 +33,21 @@ export interface BatchFileInput {
    * after `out`. One where the destination needs a single file (keyed streams keep their file order).
    */
   parts?: number;
+  /**
+   * The destination takes `parquet-view` BATCH files: a Parquet file whose fields need only casts is then hard-linked
+   * as `out` (not copied) and returned with the view that makes its rows the records.
+   */
+  view?: boolean;
 }
 
-/** The records written: how many, and the BATCH files holding them in file order (none when there are no rows). */
+/**
+ * The records written: how many, and the BATCH files holding them in file order (none when there are no rows); with
+ * `view`, the files are the source's own and their rows through `view` are the records (format `parquet-view`).
+ */
 export interface BatchFileOutput {
   rows: number;
   paths: string[];
+  view?: BatchView;
 }
 
 // Equalities, not IN lists: DuckDB plans an IN list of constants as a join over every row.
@@ -201,40 +210,61 @@ export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOu
   }
   if (reading.format !== 'parquet' || reading.compression !== 'none') return undefined;
   const columns = new Map((await parquetColumnTypes(input.duck, input.path, input.key)).map((c) => [c.name, c]));
+  // Each field's SQL over the file's row, and the same as a BatchView field when it can be one.
+  const view: BatchViewField[] = [];
+  let viewable = input.view === true;
   for (const field of input.fields) {
-    const constant = constants(field);
-    if (constant) {
-      select.push(constant);
+    const q = sqlName(field);
+    const text = field === SOURCE_FILE ? input.key : field === SOURCE_LAST_MODIFIED ? input.modified : undefined;
+    if (text !== undefined) {
+      select.push(`${sqlString(text)} AS ${q}`);
+      view.push({ name: field, text });
       continue;
     }
     if (field === SOURCE_LINENO) {
-      select.push(`CAST(file_row_number + 1 AS BIGINT) AS ${sqlName(field)}`);
+      select.push(`CAST(file_row_number + 1 AS BIGINT) AS ${q}`);
+      view.push({ name: field, rowNumber: true });
       continue;
     }
     const column = columns.get(field);
     if (!column) {
-      if (field in input.partitions) select.push(`${sqlString(input.partitions[field] as string)} AS ${sqlName(field)}`);
+      if (field in input.partitions) {
+        const value = input.partitions[field] as string;
+        select.push(`${sqlString(value)} AS ${q}`);
+        view.push({ name: field, text: value });
+      }
       continue;
     }
-    const q = sqlName(field);
     const type = column.duckType.toUpperCase();
-    let value: string;
+    let cast: BatchViewCast | undefined;
+    let value: string | undefined;
     if (/^DECIMAL\(/.test(type) || type === 'BOOLEAN') value = q;
-    else if (/INT$|^INTEGER$/.test(type)) value = `CAST(${q} AS BIGINT)`;
-    else if (type === 'FLOAT' || type === 'DOUBLE') value = `CAST(${q} AS DOUBLE)`;
+    else if (/INT$|^INTEGER$/.test(type)) cast = 'BIGINT';
+    else if (type === 'FLOAT' || type === 'DOUBLE') cast = 'DOUBLE';
     // Dates and timestamps stay typed (the record path's ISO text of the same value would only be parsed back): the
     // destination takes them into columns of the same type only (µs, as the record path's text).
     else if (type === 'DATE' || type === 'TIMESTAMP WITH TIME ZONE' || type === 'TIMESTAMPTZ') value = q;
-    else if (/^TIMESTAMP/.test(type)) value = `CAST(${q} AS TIMESTAMP)`;
+    else if (/^TIMESTAMP/.test(type)) cast = 'TIMESTAMP';
     else if (column.schema.type !== undefined && schemaTypes(column.schema).includes('string')) {
       // Text in records (dates, times, UUIDs, timestamps, base64): as the record path selects it, converted when the
       // stream's schema declares another type.
       // A given schema declaring another type than the file's: rare, left to the record path.
       const types = schemaTypes(properties[field] ?? {}).filter((t) => t !== 'null');
       if (types.length > 0 && !types.includes('string')) return undefined;
-      value = column.select;
+      if (column.select === q) value = q;
+      else if (column.select === `CAST(${q} AS VARCHAR)`) cast = 'VARCHAR';
+      else viewable = false; // base64 of a BLOB: in the copy only
+      value ??= column.select;
     } else return undefined; // lists, structs, maps, JSON: the record path
+    value ??= `CAST(${q} AS ${cast as BatchViewCast})`;
     select.push(`${value} AS ${q}`);
+    view.push(cast ? { name: field, column: field, cast } : { name: field, column: field });
+  }
+  // The file itself, linked into the batch folder, and the view: the destination applies it while it loads.
+  if (viewable && !input.fields.includes('file_row_number') && (await linked(input.path, input.out))) {
+    const [count] = await input.duck.rows(`SELECT count(*) AS n FROM read_parquet(${sqlString(input.out)}, hive_partitioning = false)`);
+    const rows = Number(count?.['n'] ?? 0);
+    return { rows, paths: rows > 0 ? [input.out] : [], view: { fields: view } };
   }
   const rows = await copy(
     input,
@@ -243,6 +273,16 @@ export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOu
     DUCK_THREADS,
   );
   return { rows, paths: rows > 0 ? [input.out] : [] };
+}
+
+/** Hard-links `path` as `out` (no copy); false where it cannot (another file system, a file of another user). */
+async function linked(path: string, out: string): Promise<boolean> {
+  try {
+    await link(path, out);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The largest `_sdc_source_lineno` of a BATCH file. */

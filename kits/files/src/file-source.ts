@@ -327,11 +327,13 @@ class FileStream implements SourceStream {
         out,
         // Several files for a large CSV (converted at once), one for keyed streams (the destination keeps a key's last row in file order).
         parts: this.keyProperties.length > 0 ? 1 : DUCK_THREADS,
+        view: this.offer.formats.includes('parquet-view'),
       });
       if (written === undefined) {
         await rm(out, { force: true });
         return undefined;
       }
+      if (written.view) return { format: 'parquet-view', paths: written.paths, rows: written.rows, view: written.view };
       return { format: 'parquet', paths: written.paths, rows: written.rows };
     } catch (error) {
       // The record path reads the file instead, and names the line and field of a value it refuses.

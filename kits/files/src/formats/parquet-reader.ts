@@ -89,7 +89,7 @@ function column(name: string, duckType: string): ParquetColumn {
 /** A local Parquet file's columns: DuckDB type, JSON Schema and the SELECT expression of their record values. */
 export async function parquetColumnTypes(duck: Duck, path: string, file: string): Promise<ParquetColumn[]> {
   try {
-    const rows = await duck.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)})`);
+    const rows = await duck.rows(`DESCRIBE SELECT * FROM read_parquet(${sqlString(path)}, hive_partitioning = false)`);
     return rows.map((row) => column(String(row['column_name']), String(row['column_type'])));
   } catch (error) {
     throw new FileDataError(
@@ -109,7 +109,7 @@ export async function parquetSchema(duck: Duck, path: string, file: string): Pro
 /** The rows of a local Parquet file, streamed by DuckDB in chunks (a batch each); `line` is the row number (1-based). */
 export async function* readParquetRows(duck: Duck, path: string, file: string): AsyncGenerator<RawRow[]> {
   const columns = await parquetColumnTypes(duck, path, file);
-  const sql = `SELECT ${columns.map((c) => `${c.select} AS ${sqlName(c.name)}`).join(', ')} FROM read_parquet(${sqlString(path)})`;
+  const sql = `SELECT ${columns.map((c) => `${c.select} AS ${sqlName(c.name)}`).join(', ')} FROM read_parquet(${sqlString(path)}, hive_partitioning = false)`;
   const result = await duck.connection.stream(sql);
   let line = 0;
   for (;;) {
