@@ -42,18 +42,52 @@ const bytesCopy = (from: Uint8Array, out: Uint8Array, o: number): number => {
   return o;
 };
 
+/** Room for a field written at up to twice its bytes (a text field's quotes and escapes) and the rest of the row. */
+const ROOM_TWICE = 'if (o + 2 * (j - i) + (nl - j) + FIXED + sl > out.length) out = grow(out, o, 2 * (j - i) + (nl - j) + FIXED + sl);';
+
 /**
- * The bytes of a field [i, j) without backslashes written straight as JSON, by parser; `F` marks where the code
+ * A text field's bytes into a JSON string's: COPY's escapes of backslash, newline, tab, CR, backspace and form feed are
+ * JSON's same two characters, a quote gets a backslash; it stops (k < j) at anything JSON writes otherwise (a vertical
+ * tab, an octal or hex escape, a raw control byte).
+ */
+const TEXT_LOOP = `for (k = i; k < j; k++) {
+      b = d[k];
+      if (b === 92) {
+        if (k + 1 >= j) break;
+        b = d[k + 1];
+        if (b !== 92 && b !== 110 && b !== 116 && b !== 114 && b !== 98 && b !== 102) break;
+        out[o++] = 92; out[o++] = b; k++;
+      } else if (b === 34) { out[o++] = 92; out[o++] = 34; }
+      else if (b < 32) break;
+      else out[o++] = b;
+    }`;
+
+/** A json/jsonb field's bytes unescaped (its JSON text as it is): backslash, and the whitespace JSON allows between tokens; stops (k < j) at any other escape. */
+const JSON_LOOP = `for (k = i; k < j; k++) {
+      b = d[k];
+      if (b === 92) {
+        if (k + 1 >= j) break;
+        b = d[++k];
+        if (b === 92) out[o++] = 92;
+        else if (b === 110) out[o++] = 10;
+        else if (b === 116) out[o++] = 9;
+        else if (b === 114) out[o++] = 13;
+        else break;
+      } else out[o++] = b;
+    }`;
+
+/** Types whose byte path takes COPY's escapes itself (the others send a field holding a backslash to the parser). */
+const UNESCAPES = new Set<(text: string) => unknown>([parseText, parseJson]);
+
+/**
+ * The bytes of a field [i, j) written straight as JSON, by parser (without backslashes but for UNESCAPES); `F` marks where the code
  * gives up on the bytes (a character JSON escapes, a BC date, a long float) and writes the string path's JSON.
  */
 const FIELD_BYTES = new Map<(text: string) => unknown, string>([
-  [
-    parseText,
-    'out[o++] = 34; for (k = i; k < j; k++) { b = d[k]; if (b < 32 || b === 34) break; out[o++] = b; } if (k < j) { o = o0; F(JSON.stringify(d.toString("utf8", i, j))); } else out[o++] = 34;',
-  ],
+  [parseText, `${ROOM_TWICE} out[o++] = 34; ${TEXT_LOOP} if (k < j) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); } else out[o++] = 34;`],
   [parseInt4, 'for (k = i; k < j; k++) out[o++] = d[k];'],
   [parseInt8, 'for (k = i; k < j; k++) out[o++] = d[k];'],
-  [parseJson, 'for (k = i; k < j; k++) out[o++] = d[k];'],
+  [parseJson, `${JSON_LOOP} if (k < j) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); }`],
   [
     parseBool,
     'if (j - i === 1 && d[i] === 116) { out[o++] = 116; out[o++] = 114; out[o++] = 117; out[o++] = 101; } else { out[o++] = 102; out[o++] = 97; out[o++] = 108; out[o++] = 115; out[o++] = 101; }',
@@ -64,15 +98,15 @@ const FIELD_BYTES = new Map<(text: string) => unknown, string>([
   ],
   [
     parseTimestamptz,
-    'if (j - i >= 22 && d[i + 10] === 32 && d[i + 4] === 45 && d[j - 3] === 43 && d[j - 2] === 48 && d[j - 1] === 48) { out[o++] = 34; for (k = i; k < i + 10; k++) out[o++] = d[k]; out[o++] = 84; for (k = i + 11; k < j - 3; k++) out[o++] = d[k]; out[o++] = 43; out[o++] = 48; out[o++] = 48; out[o++] = 58; out[o++] = 48; out[o++] = 48; out[o++] = 34; } else { x = d.toString("utf8", i, j); F(timestamptz(x, 0, x.length)); }',
+    'if (j - i >= 22 && d[i + 10] === 32 && d[i + 4] === 45 && d[j - 3] === 43 && d[j - 2] === 48 && d[j - 1] === 48) { out[o++] = 34; for (k = i; k < i + 10; k++) out[o++] = d[k]; out[o++] = 84; for (k = i + 11; k < j - 3; k++) out[o++] = d[k]; out[o++] = 43; out[o++] = 48; out[o++] = 48; out[o++] = 58; out[o++] = 48; out[o++] = 48; out[o++] = 34; } else { x = d.utf8Slice(i, j); A(timestamptz(x, 0, x.length)); }',
   ],
   [
     parseDate,
-    'if (d[j - 1] === 67) { x = d.toString("utf8", i, j); F(date(x, 0, x.length)); } else { out[o++] = 34; for (k = i; k < j; k++) out[o++] = d[k]; out[o++] = 34; }',
+    'if (d[j - 1] === 67) { x = d.utf8Slice(i, j); A(date(x, 0, x.length)); } else { out[o++] = 34; for (k = i; k < j; k++) out[o++] = d[k]; out[o++] = 34; }',
   ],
   [
     parseFloat8,
-    'for (k = i; k < j && k - i < 15; k++) if (d[k] > 57) break; if (k === j && !(j - i === 2 && d[i] === 45 && d[i + 1] === 48)) for (k = i; k < j; k++) out[o++] = d[k]; else { x = d.toString("utf8", i, j); F(float8(x, 0, x.length)); }',
+    'for (k = i; k < j && k - i < 15; k++) if (d[k] > 57) break; if (k === j && !(j - i === 2 && d[i] === 45 && d[i + 1] === 48)) for (k = i; k < j; k++) out[o++] = d[k]; else { x = d.utf8Slice(i, j); A(float8(x, 0, x.length)); }',
   ],
 ]);
 
@@ -89,19 +123,24 @@ export function compileRowsJsonBytesTranscoder(columns: readonly RowColumn[]): R
   // A string written in place of the bytes: room for it and the rest of the row, then its UTF-8.
   const fallback = (expression: string) =>
     `{ x = ${expression}; m = Buffer.byteLength(x); if (o + m + (nl - j) + FIXED + sl > out.length) out = grow(out, o, m + (nl - j) + FIXED + sl); o += out.utf8Write(x, o); }`;
+  // The same for a string that is mostly ASCII (a number, a date): written by a loop, not two native calls.
+  const asciiFallback = (expression: string) =>
+    `{ x = ${expression}; if (o + 3 * x.length + (nl - j) + FIXED + sl > out.length) out = grow(out, o, 3 * x.length + (nl - j) + FIXED + sl); for (k = 0; k < x.length; k++) { m = x.charCodeAt(k); if (m > 127) break; out[o++] = m; } if (k < x.length) { o -= k; o += out.utf8Write(x, o); } }`;
   const fields: string[] = [];
   for (let c = 0; c < n; c++) {
     const end =
       c < n - 1
         ? `for (j = i; j < nl && (b = d[j]) !== 9; j++) if (b === 92) s = true; if (j >= nl) bad(${n});`
         : 'for (j = i; j < nl; j++) if (d[j] === 92) s = true;';
-    const direct = (FIELD_BYTES.get(columns[c]!.parse) ?? `F(v(p[${c}](d.toString("utf8", i, j))));`).replaceAll(
-      /F\(([^;]*)\);/g,
-      (_m, e: string) => fallback(e),
-    );
-    fields.push(
-      `s = false; ${end} o = bytesCopy(K[${c}], out, o); o0 = o; if (s) ${fallback(`e(d.toString("utf8", i, j), 0, j - i, p[${c}])`)} else { ${direct} } i = j + 1;`,
-    );
+    const parse = columns[c]!.parse;
+    const direct = (FIELD_BYTES.get(parse) ?? `F(v(p[${c}](d.utf8Slice(i, j))));`)
+      .replaceAll('P)', `p[${c}])`)
+      .replaceAll(/F\(([^;]*)\);/g, (_m, e: string) => fallback(e))
+      .replaceAll(/A\(([^;]*)\);/g, (_m, e: string) => asciiFallback(e));
+    const escaped = UNESCAPES.has(parse)
+      ? 'if (s && j - i === 2 && d[i] === 92 && d[i + 1] === 78) { out[o++] = 110; out[o++] = 117; out[o++] = 108; out[o++] = 108; }'
+      : `if (s) ${fallback(`e(d.utf8Slice(i, j), 0, j - i, p[${c}])`)}`;
+    fields.push(`s = false; ${end} o = bytesCopy(K[${c}], out, o); o0 = o; ${escaped} else { ${direct} } i = j + 1;`);
   }
   const source = `
 return function transcodeRowsBytes(d, prefix, suffix) {

@@ -191,10 +191,13 @@ describe('COPY text decoding', () => {
     });
   }
 
-  it('writes JSON bytes from rows of long fields and from text that is not UTF-8 as the string path does', () => {
+  it('writes JSON bytes from rows of long fields, json with whitespace, and text that is not UTF-8 as the string path does', () => {
     const codec = copyTextCodec(COLUMNS);
     const long = `${'é"x\u0001'.repeat(20_000)}`;
-    const rows = randomRows(50, prng(31)).map((row, i) => (i % 7 === 0 ? row.map((v, c) => (c === 4 ? long : v)) : row));
+    // Every 7th row a long text; every 5th a json field with whitespace between tokens (escaped in COPY text).
+    const rows = randomRows(50, prng(31)).map((row, i) =>
+      row.map((v, c) => (c === 4 && i % 7 === 0 ? long : c === 7 && i % 5 === 0 ? '{"a":\n\t[1,\r\n 2], "b": "\\u0001\\\\"}' : v)),
+    );
     const valid = copyText(rows);
     // A SQL_ASCII database sends the bytes it holds: the byte path must not pass invalid UTF-8 into the JSON.
     const invalid = Buffer.concat([valid, Buffer.from('1\t\\N\tt\t\\N\ta\xff\xfeb\t\\N\t\\N\t\\N\t\\N\t\\N\n', 'latin1')]);
