@@ -48,7 +48,7 @@ const sourceConfig = {
 };
 
 /** source-files, counting the BATCH messages it emits. */
-function counting(): { source: Source<never>; batches: () => number } {
+function counting(formats: string[] = []): { source: Source<never>; batches: () => number } {
   let batches = 0;
   const source = files as unknown as Source<never>;
   return {
@@ -56,7 +56,10 @@ function counting(): { source: Source<never>; batches: () => number } {
       ...source,
       async *read(...args: Parameters<Source<never>['read']>): AsyncGenerator<SourceMessage> {
         for await (const message of source.read(...args)) {
-          if (message.type === 'BATCH') batches++;
+          if (message.type === 'BATCH') {
+            batches++;
+            formats.push(message.encoding.format);
+          }
           yield message;
         }
       },
@@ -65,8 +68,13 @@ function counting(): { source: Source<never>; batches: () => number } {
   };
 }
 
-async function load(path: string, destination: Destination<never>, extra: Partial<Parameters<typeof runPipeline>[0]> = {}) {
-  const { source, batches } = counting();
+async function load(
+  path: string,
+  destination: Destination<never>,
+  extra: Partial<Parameters<typeof runPipeline>[0]> = {},
+  formats: string[] = [],
+) {
+  const { source, batches } = counting(formats);
   await runPipeline({
     pipelineId: 'batch-files-test',
     source,
@@ -143,8 +151,20 @@ describe('source-files → destination-duckdb through BATCH files', () => {
   it('loads the same rows as the record path, with line numbers, partitions and exact types', async () => {
     const fast = join(dir, 'fast.duckdb');
     const slow = join(dir, 'slow.duckdb');
-    expect(await load(fast, duckdb as unknown as Destination<never>)).toBe(3); // orders/a.csv, loose/a.csv and a.parquet; b.csv went record by record
+    const formats: string[] = [];
+    expect(await load(fast, duckdb as unknown as Destination<never>, {}, formats)).toBe(3); // orders/a.csv, loose/a.csv and a.parquet; b.csv went record by record
+    // The CSVs' files leave out the values every row shares (key, time, partition): their views give them.
+    expect(formats).toEqual(['parquet-view', 'parquet-view', 'parquet-view']);
     expect(await load(slow, recordsOnly)).toBe(0);
+    // A destination that takes only Parquet copies gets the same rows.
+    const copy = join(dir, 'copy.duckdb');
+    expect(await load(copy, { ...(duckdb as unknown as Destination<never>), loadsBatchFiles: ['parquet'] })).toBe(3);
+    for (const [table, columns] of [
+      ['orders', `region, ${DATA}`],
+      ['loose', 'id, amount, ratio, active, note, _sdc_source_file, _sdc_source_lineno, _sdc_source_last_modified'],
+      ['events', 'id, price, seen_at, day, even, label, small, _sdc_source_file, _sdc_source_lineno'],
+    ])
+      expect(await difference(copy, slow, table as string, columns as string)).toBe(0);
     expect(await difference(fast, slow, 'orders', `region, ${DATA}`)).toBe(0);
     expect(await difference(fast, slow, 'single', 'word, _sdc_source_lineno')).toBe(0);
     expect(await difference(fast, slow, 'gaps', 'id, word, _sdc_source_lineno')).toBe(0);

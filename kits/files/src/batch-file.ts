@@ -35,7 +35,8 @@ export interface BatchFileInput {
   parts?: number;
   /**
    * The destination takes `parquet-view` BATCH files: a Parquet file whose fields need only casts is then hard-linked
-   * as `out` (not copied) and returned with the view that makes its rows the records.
+   * as `out` (not copied) and returned with the view that makes its rows the records; a CSV's file then leaves out the
+   * values every row shares (key, time, partitions), which its view gives as texts.
    */
   view?: boolean;
 }
@@ -150,11 +151,6 @@ async function csvNames(input: BatchFileInput, reader: (columns: string) => stri
 export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOutput | undefined> {
   const { reading, properties } = input;
   const select: string[] = [];
-  const constants = (field: string): string | undefined => {
-    if (field === SOURCE_FILE) return `${sqlString(input.key)} AS ${sqlName(field)}`;
-    if (field === SOURCE_LAST_MODIFIED) return `${sqlString(input.modified)} AS ${sqlName(field)}`;
-    return undefined;
-  };
   if (reading.format === 'csv') {
     const { csv } = reading;
     if (!/^utf-?8$/i.test(csv.encoding) || (reading.compression !== 'none' && reading.compression !== 'gzip')) return undefined;
@@ -176,18 +172,32 @@ export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOu
       .map((_, i) => `CASE WHEN contains(c${i}, chr(10)) THEN length(c${i}) - length(replace(c${i}, chr(10), '')) ELSE 0 END`)
       .join(' + ');
     const helpers: string[] = [];
+    // With a view, the values every row shares (the file's key and time, partitions) are not written into each row of
+    // the file: the view gives them as texts, and the destination's INSERT takes each as one constant.
+    const shared = input.view === true && !input.fields.includes('file_row_number') ? ([] as BatchViewField[]) : undefined;
     for (const field of input.fields) {
-      const constant = constants(field);
-      if (constant) select.push(constant);
-      else if (field === SOURCE_LINENO) select.push(`__line AS ${sqlName(field)}`);
+      const text = field === SOURCE_FILE ? input.key : field === SOURCE_LAST_MODIFIED ? input.modified : undefined;
+      const partition =
+        text === undefined && field !== SOURCE_LINENO && !index.has(field) && Object.hasOwn(input.partitions, field)
+          ? input.partitions[field]
+          : undefined;
+      const shares = text ?? partition;
+      if (shares !== undefined) {
+        if (shared) shared.push({ name: field, text: shares });
+        else select.push(`${sqlString(shares)} AS ${sqlName(field)}`);
+        continue;
+      }
+      if (field === SOURCE_LINENO) select.push(`__line AS ${sqlName(field)}`);
       else if (index.has(field)) {
         const c = `c${index.get(field)}`;
         const converted = convertedText(c, properties[field] ?? {});
         if (converted === null) return undefined;
         helpers.push(...(converted?.helpers ?? []));
         select.push(`${converted?.value ?? c} AS ${sqlName(field)}`);
-      } else if (field in input.partitions) select.push(`${sqlString(input.partitions[field] as string)} AS ${sqlName(field)}`);
+      } else continue;
+      shared?.push({ name: field, column: field });
     }
+    const viewed = (output: BatchFileOutput | undefined) => (output && shared ? { ...output, view: { fields: shared } } : output);
     // The line number comes straight off the scan (one streaming window, a running sum of each row's lines, keeps the
     // file's order), when it is selected; helper columns are computed once per row in the SELECT below the conversions.
     const numbered = input.fields.includes(SOURCE_LINENO);
@@ -198,7 +208,8 @@ export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOu
       return all.length > 0 ? `(SELECT *, ${all.join(', ')} FROM ${reader(columns, path, skip)})` : reader(columns, path, skip);
     };
     if (numbered && reading.compression === 'none' && (input.parts ?? 1) > 1 && csv.quote.length === 1 && csv.escape === csv.quote) {
-      if ((await stat(input.path)).size >= SPLIT_MIN_BYTES) return writeParts(input, select, source, before, csv.quote.charCodeAt(0));
+      if ((await stat(input.path)).size >= SPLIT_MIN_BYTES)
+        return viewed(await writeParts(input, select, source, before, csv.quote.charCodeAt(0)));
     }
     // The file's lines are counted while DuckDB writes (on its own thread), for the check below.
     const lines = numbered && reading.compression === 'none' ? lineCount(input.path) : undefined;
@@ -206,7 +217,7 @@ export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOu
     const rows = await copy(input, select, source(input.path, before, before), 1, CSV_ROW_GROUP_ROWS);
     // Empty lines (skipped) or lone CR line ends would shift the line numbers: then the record path counts them.
     if (rows > 0 && numbered && (lines === undefined || (await lastLine(input.duck, input.out)) !== (await lines))) return undefined;
-    return { rows, paths: rows > 0 ? [input.out] : [] };
+    return viewed({ rows, paths: rows > 0 ? [input.out] : [] });
   }
   if (reading.format !== 'parquet' || reading.compression !== 'none') return undefined;
   const columns = new Map((await parquetColumnTypes(input.duck, input.path, input.key)).map((c) => [c.name, c]));
