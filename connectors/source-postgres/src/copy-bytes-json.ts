@@ -27,9 +27,18 @@ const FIELD_EXTRA = 8;
 
 /** `out` with room for `need` more bytes after `used`. */
 function grow(out: Buffer, used: number, need: number): Buffer {
+  overrun(out, used);
   const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, used + need));
   out.copy(bigger, 0, 0, used);
   return bigger;
+}
+
+/**
+ * Writes past a typed array's end are dropped without an error: the offset ran past the buffer only if a room check
+ * above is wrong, and the JSON would then be silently cut. Checked at each growth and at the end.
+ */
+function overrun(out: Buffer, used: number): void {
+  if (used > out.length) throw new Error(`COPY text → JSON bytes: wrote ${used} bytes into a buffer of ${out.length} (a bug)`);
 }
 
 function malformedRow(columns: number): never {
@@ -158,15 +167,32 @@ return function transcodeRowsBytes(d, prefix, suffix) {
     o = bytesCopy(suffix, out, o);
     pos = nl + 1;
   }
+  overrun(out, o);
   return out.subarray(0, o);
 };`;
   // Keys are JSON-quoted column names held as bytes; nothing else from the columns is spliced into the code.
-  return new Function('Buffer', 'p', 'K', 'FIXED', 'grow', 'bytesCopy', 'e', 'v', 'bad', 'timestamptz', 'date', 'float8', source)(
+  return new Function(
+    'Buffer',
+    'p',
+    'K',
+    'FIXED',
+    'grow',
+    'overrun',
+    'bytesCopy',
+    'e',
+    'v',
+    'bad',
+    'timestamptz',
+    'date',
+    'float8',
+    source,
+  )(
     Buffer,
     columns.map((c) => c.parse),
     keys,
     fixed,
     grow,
+    overrun,
     bytesCopy,
     escapedJson,
     valueJson,

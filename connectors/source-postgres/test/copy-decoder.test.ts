@@ -208,6 +208,18 @@ describe('COPY text decoding', () => {
     expect(codec.jsonBytes(invalid, '', '\n').toString('utf8')).toContain('"label":"a\uFFFD\uFFFDb"');
   });
 
+  it('grows the JSON buffer for fields that double in size, and reports a row with too few fields as the string path does', () => {
+    const codec = copyTextCodec(COLUMNS);
+    const row = (label: string) => ['1', '2', 't', '\\N', label, '1.5', '0.5', '\\N', '\\N', '2024-02-29'].join('\t') + '\n';
+    // Quotes and backslashes take two bytes each in JSON: far more than the buffer's first guess for such rows.
+    const data = Buffer.from(row('"'.repeat(30_000)) + row('\\\\'.repeat(30_000)) + row('\\n"'.repeat(20_000)));
+    expect(codec.jsonBytes(data, '', '\n').equals(Buffer.from(codec.jsonLines(data, '', '\n').join('')))).toBe(true);
+    expect(JSON.parse(codec.jsonBytes(data, '', '\n').toString('utf8').split('\n')[1]!).label).toBe('\\'.repeat(30_000));
+    const short = Buffer.from('1\t2\tt\n');
+    expect(() => codec.jsonBytes(short, '', '\n')).toThrow('a COPY row has fewer fields than the 10 columns read');
+    expect(() => codec.jsonLines(short, '', '\n')).toThrow('a COPY row has fewer fields than the 10 columns read');
+  });
+
   it('undoes every escape COPY text may hold: octal, hex, letters, and unknown escapes as the character itself', () => {
     expect(unescapeCopyText('a\\101b\\x41\\x4a\\x4g\\xg')).toBe('aAbAJ\x04gxg');
     expect(unescapeCopyText('\\0\\1234\\7')).toBe('\0S4\x07');
