@@ -51,59 +51,14 @@ const bytesCopy = (from: Uint8Array, out: Uint8Array, o: number): number => {
   return o;
 };
 
-/** Room for a field written at up to twice its bytes (a text field's quotes and escapes) and the rest of the row. */
-const ROOM_TWICE = 'if (o + 2 * (j - i) + (nl - j) + FIXED + sl > out.length) out = grow(out, o, 2 * (j - i) + (nl - j) + FIXED + sl);';
-
 /**
- * A text field's bytes into a JSON string's: COPY's escapes of backslash, newline, tab, CR, backspace and form feed are
- * JSON's same two characters, a quote gets a backslash; it stops (k < j) at anything JSON writes otherwise (a vertical
- * tab, an octal or hex escape, a raw control byte).
- */
-const TEXT_LOOP = `for (k = i; k < j; k++) {
-      b = d[k];
-      if (b === 92) {
-        if (k + 1 >= j) break;
-        b = d[k + 1];
-        if (b !== 92 && b !== 110 && b !== 116 && b !== 114 && b !== 98 && b !== 102) break;
-        out[o++] = 92; out[o++] = b; k++;
-      } else if (b === 34) { out[o++] = 92; out[o++] = 34; }
-      else if (b < 32) break;
-      else out[o++] = b;
-    }`;
-
-/** A json/jsonb field's bytes unescaped (its JSON text as it is): backslash, and the whitespace JSON allows between tokens; stops (k < j) at any other escape. */
-const JSON_LOOP = `for (k = i; k < j; k++) {
-      b = d[k];
-      if (b === 92) {
-        if (k + 1 >= j) break;
-        b = d[++k];
-        if (b === 92) out[o++] = 92;
-        else if (b === 110) out[o++] = 10;
-        else if (b === 116) out[o++] = 9;
-        else if (b === 114) out[o++] = 13;
-        else break;
-      } else out[o++] = b;
-    }`;
-
-/** Types whose byte path takes COPY's escapes itself (the others send a field holding a backslash to the parser). */
-const UNESCAPES = new Set<(text: string) => unknown>([parseText, parseJson]);
-
-/**
- * The bytes of a field [i, j) written straight as JSON, by parser (without backslashes but for UNESCAPES); `F` marks where the code
+ * The bytes of a field [i, j) without backslashes written straight as JSON, by parser (after ONE_PASS's types); `F` marks where the code
  * gives up on the bytes (a character JSON escapes, a BC date, a long float) and writes the string path's JSON.
  */
 const FIELD_BYTES = new Map<(text: string) => unknown, string>([
-  [parseText, `${ROOM_TWICE} out[o++] = 34; ${TEXT_LOOP} if (k < j) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); } else out[o++] = 34;`],
-  [parseInt4, 'for (k = i; k < j; k++) out[o++] = d[k];'],
-  [parseInt8, 'for (k = i; k < j; k++) out[o++] = d[k];'],
-  [parseJson, `${JSON_LOOP} if (k < j) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); }`],
   [
     parseBool,
     'if (j - i === 1 && d[i] === 116) { out[o++] = 116; out[o++] = 114; out[o++] = 117; out[o++] = 101; } else { out[o++] = 102; out[o++] = 97; out[o++] = 108; out[o++] = 115; out[o++] = 101; }',
-  ],
-  [
-    parseNumeric,
-    'b = d[i]; if (b === 78 || b === 73 || (b === 45 && d[i + 1] === 73)) { out[o++] = 110; out[o++] = 117; out[o++] = 108; out[o++] = 108; } else for (k = i; k < j; k++) out[o++] = d[k];',
   ],
   [
     parseTimestamptz,
@@ -120,6 +75,65 @@ const FIELD_BYTES = new Map<(text: string) => unknown, string>([
 ]);
 
 /**
+ * Types whose field is found and written in one pass over its bytes (`STOP` ends it at a tab, but for the last
+ * column): `s` marks what the bytes cannot take (an escape other than these, a raw control byte in text, a `\\N`
+ * NULL), and the field is then written again from its string as the string transcoder writes it.
+ */
+const ONE_PASS = new Map<(text: string) => unknown, string>([
+  [
+    parseText,
+    `out[o++] = 34;
+    for (j = i; j < nl; j++) {
+      b = d[j];
+      STOP
+      if (b === 92) {
+        b = d[j + 1];
+        if (j + 1 < nl && (b === 92 || b === 110 || b === 116 || b === 114 || b === 98 || b === 102)) { out[o++] = 92; out[o++] = b; j++; }
+        else s = true;
+      } else if (b === 34) { out[o++] = 92; out[o++] = 34; }
+      else if (b < 32) s = true;
+      else out[o++] = b;
+    }
+    END
+    if (s) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); } else out[o++] = 34;`,
+  ],
+  [
+    parseJson,
+    `for (j = i; j < nl; j++) {
+      b = d[j];
+      STOP
+      if (b === 92) {
+        b = d[j + 1];
+        if (j + 1 >= nl) s = true;
+        else if (b === 92) { out[o++] = 92; j++; }
+        else if (b === 110) { out[o++] = 10; j++; }
+        else if (b === 116) { out[o++] = 9; j++; }
+        else if (b === 114) { out[o++] = 13; j++; }
+        else s = true;
+      } else out[o++] = b;
+    }
+    END
+    if (s) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); }`,
+  ],
+  ...[parseInt4, parseInt8].map(
+    (parse) =>
+      [
+        parse,
+        `for (j = i; j < nl; j++) { b = d[j]; STOP if (b === 92) s = true; out[o++] = b; }
+    END
+    if (s) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); }`,
+      ] as const,
+  ),
+  [
+    parseNumeric,
+    `for (j = i; j < nl; j++) { b = d[j]; STOP if (b === 92) s = true; out[o++] = b; }
+    END
+    if (s) { o = o0; F(e(d.utf8Slice(i, j), 0, j - i, P)); }
+    else if ((b = d[i]) === 78 || b === 73 || (b === 45 && d[i + 1] === 73)) { o = o0; out[o++] = 110; out[o++] = 117; out[o++] = 108; out[o++] = 108; }`,
+  ],
+]);
+
+/**
  * Compiles the byte transcoder of a column list: one generated loop that finds each row's fields by their tab
  * bytes and copies them into the JSON, quoting and rewriting the common types on the bytes (no string decoded,
  * none encoded again); a field holding a backslash or a character JSON escapes, and the other types, are decoded
@@ -131,10 +145,10 @@ export function compileRowsJsonBytesTranscoder(columns: readonly RowColumn[]): R
   const fixed = keys.reduce((sum, k) => sum + k.length, 0) + n * FIELD_EXTRA + 1;
   // A string written in place of the bytes: room for it and the rest of the row, then its UTF-8.
   const fallback = (expression: string) =>
-    `{ x = ${expression}; m = Buffer.byteLength(x); if (o + m + (nl - j) + FIXED + sl > out.length) out = grow(out, o, m + (nl - j) + FIXED + sl); o += out.utf8Write(x, o); }`;
+    `{ x = ${expression}; m = Buffer.byteLength(x); if (o + m + 2 * (nl - j) + FIXED + sl > out.length) out = grow(out, o, m + 2 * (nl - j) + FIXED + sl); o += out.utf8Write(x, o); }`;
   // The same for a string that is mostly ASCII (a number, a date): written by a loop, not two native calls.
   const asciiFallback = (expression: string) =>
-    `{ x = ${expression}; if (o + 3 * x.length + (nl - j) + FIXED + sl > out.length) out = grow(out, o, 3 * x.length + (nl - j) + FIXED + sl); for (k = 0; k < x.length; k++) { m = x.charCodeAt(k); if (m > 127) break; out[o++] = m; } if (k < x.length) { o -= k; o += out.utf8Write(x, o); } }`;
+    `{ x = ${expression}; if (o + 3 * x.length + 2 * (nl - j) + FIXED + sl > out.length) out = grow(out, o, 3 * x.length + 2 * (nl - j) + FIXED + sl); for (k = 0; k < x.length; k++) { m = x.charCodeAt(k); if (m > 127) break; out[o++] = m; } if (k < x.length) { o -= k; o += out.utf8Write(x, o); } }`;
   const fields: string[] = [];
   for (let c = 0; c < n; c++) {
     const end =
@@ -142,14 +156,22 @@ export function compileRowsJsonBytesTranscoder(columns: readonly RowColumn[]): R
         ? `for (j = i; j < nl && (b = d[j]) !== 9; j++) if (b === 92) s = true; if (j >= nl) bad(${n});`
         : 'for (j = i; j < nl; j++) if (d[j] === 92) s = true;';
     const parse = columns[c]!.parse;
+    const onePass = ONE_PASS.get(parse);
+    if (onePass) {
+      const code = onePass
+        .replace('STOP', c < n - 1 ? 'if (b === 9) break;' : '')
+        .replace('END', c < n - 1 ? `if (j >= nl) bad(${n});` : '')
+        .replaceAll('P)', `p[${c}])`)
+        .replaceAll(/F\(([^;]*)\);/g, (_m, e: string) => fallback(e));
+      fields.push(`s = false; o = bytesCopy(K[${c}], out, o); o0 = o; ${code} i = j + 1;`);
+      continue;
+    }
     const direct = (FIELD_BYTES.get(parse) ?? `F(v(p[${c}](d.utf8Slice(i, j))));`)
-      .replaceAll('P)', `p[${c}])`)
       .replaceAll(/F\(([^;]*)\);/g, (_m, e: string) => fallback(e))
       .replaceAll(/A\(([^;]*)\);/g, (_m, e: string) => asciiFallback(e));
-    const escaped = UNESCAPES.has(parse)
-      ? 'if (s && j - i === 2 && d[i] === 92 && d[i + 1] === 78) { out[o++] = 110; out[o++] = 117; out[o++] = 108; out[o++] = 108; }'
-      : `if (s) ${fallback(`e(d.utf8Slice(i, j), 0, j - i, p[${c}])`)}`;
-    fields.push(`s = false; ${end} o = bytesCopy(K[${c}], out, o); o0 = o; ${escaped} else { ${direct} } i = j + 1;`);
+    fields.push(
+      `s = false; ${end} o = bytesCopy(K[${c}], out, o); o0 = o; if (s) ${fallback(`e(d.utf8Slice(i, j), 0, j - i, p[${c}])`)} else { ${direct} } i = j + 1;`,
+    );
   }
   const source = `
 return function transcodeRowsBytes(d, prefix, suffix) {
@@ -159,7 +181,7 @@ return function transcodeRowsBytes(d, prefix, suffix) {
   for (let pos = 0; pos < d.length; ) {
     let nl = d.indexOf(10, pos);
     if (nl < 0) nl = d.length;
-    if (o + (nl - pos) + FIXED + sl > out.length) out = grow(out, o, (nl - pos) + FIXED + sl);
+    if (o + 2 * (nl - pos) + FIXED + sl > out.length) out = grow(out, o, 2 * (nl - pos) + FIXED + sl);
     o = bytesCopy(prefix, out, o);
     i = pos;
     ${fields.join('\n    ')}
