@@ -8,6 +8,8 @@ import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
 export interface BatchRelation {
   records: string;
   numbered: string;
+  /** The files, as a SQL list of paths. */
+  files: string;
 }
 
 const CASTS = new Set(['BIGINT', 'DOUBLE', 'TIMESTAMP', 'VARCHAR']);
@@ -20,13 +22,13 @@ const CASTS = new Set(['BIGINT', 'DOUBLE', 'TIMESTAMP', 'VARCHAR']);
 export function batchRelation(message: BatchMessage, paths: readonly string[]): BatchRelation | undefined {
   const files = `[${paths.map((path) => ansiQuoteLiteral(path)).join(', ')}]`;
   if (message.encoding.format === 'parquet')
-    return { records: `read_parquet(${files})`, numbered: `read_parquet(${files}, file_row_number = true)` };
+    return { records: `read_parquet(${files})`, numbered: `read_parquet(${files}, file_row_number = true)`, files };
   if (message.encoding.format !== 'parquet-view') return undefined;
   const fields = message.view?.fields;
   if (!Array.isArray(fields) || fields.length === 0) throw invalid(message, 'has no view fields');
   const select = fields.map((field) => fieldSql(message, field)).join(', ');
   const from = `read_parquet(${files}, file_row_number = true, hive_partitioning = false)`;
-  return { records: `(SELECT ${select} FROM ${from})`, numbered: `(SELECT ${select}, file_row_number FROM ${from})` };
+  return { records: `(SELECT ${select} FROM ${from})`, numbered: `(SELECT ${select}, file_row_number FROM ${from})`, files };
 }
 
 function fieldSql(message: BatchMessage, field: BatchViewField): string {

@@ -126,16 +126,27 @@ export class Session {
       this.window = { replay: [], ended: [] };
     }
     const window = this.window;
+    const unordered = options.unordered === true && this.ownsInstance;
     try {
+      if (unordered) await this.connection.run('SET preserve_insertion_order = false');
       const result = await this.connection.run(sql);
+      if (unordered) await this.connection.run('SET preserve_insertion_order = true');
       if (window && replayable) {
         window.replay?.push(sql);
         if (ended) window.ended.push(ended);
       } else if (window) window.replay = undefined;
       return result.rowsChanged;
     } catch (error) {
-      if (!window) throw error;
+      // The setting back, after the ROLLBACK (an aborted transaction takes no statement); the refusal is the error to report.
+      const ordered = async () => {
+        if (unordered) await this.connection.run('SET preserve_insertion_order = true').catch(() => undefined);
+      };
+      if (!window) {
+        await ordered();
+        throw error;
+      }
       await this.connection.run('ROLLBACK').catch(() => undefined);
+      await ordered();
       this.window = undefined;
       const replay = window.replay ?? [];
       if (replay.length > 0) {
@@ -232,6 +243,11 @@ interface AttemptOptions {
   replay?: boolean;
   /** Runs once the window ends (a replayable statement's files). */
   ended?: () => Promise<void>;
+  /**
+   * The rows may land in any order (an append whose rows carry their own order, if any): the statement runs with
+   * `preserve_insertion_order` off, only on an instance the session opened itself (the setting is the instance's).
+   */
+  unordered?: boolean;
 }
 
 async function runAll(tasks: readonly (() => Promise<void>)[]): Promise<void> {

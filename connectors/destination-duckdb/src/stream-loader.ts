@@ -53,6 +53,9 @@ import type { Session } from './session.js';
 import { fieldComment, fieldOfComment, mapColumns } from './naming.js';
 import { parseDuckType, sameType, sqlType, type DuckType } from './type-map.js';
 
+/** DuckDB's row group size (rows): the table's storage unit. */
+const DUCKDB_ROW_GROUP_ROWS = 122_880;
+
 export interface StreamLoaderOptions {
   schema: string;
   /** Tells the streams of one session apart (staging table names). */
@@ -400,7 +403,10 @@ export class StreamLoader {
     let count: number;
     try {
       // The files go once this returns: a direct load of them cannot run again (DuckDB commits the window before the next refusable statement).
-      count = await this.session.attempt(statement, { window: direct });
+      count = await this.session.attempt(statement, {
+        window: direct,
+        unordered: direct && !keyed && !(await this.rowGroupsFit(relation)),
+      });
     } catch (error) {
       if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;
       this.options.logger.debug('DuckDB refused a value of the BATCH files; staging their records', {
@@ -414,6 +420,20 @@ export class StreamLoader {
     else this.rows += count;
     this.bytes += bytes;
     return 'loaded';
+  }
+
+  /**
+   * True when every row group of the files but each file's last holds exactly DuckDB's own row group size: an ordered
+   * INSERT then takes them as they are. Other sizes (a CSV's BATCH files have 100,000-row groups) it re-chunks in file
+   * order, and an append, whose rows need no order, is then inserted with `preserve_insertion_order` off, both threads
+   * at once: a 1M-row CSV's BATCH files 0.54 s, 1.0 s CPU instead of 1.03-1.09 s, 1.6-1.7 s CPU (alone). For files that
+   * fit, turning the order off saved nothing and cost ~100 MB of peak RSS (a 1M-row Parquet file's view).
+   */
+  private async rowGroupsFit(relation: BatchRelation): Promise<boolean> {
+    const groups = await this.session.rows(
+      `SELECT count(*) FILTER (WHERE n <> ${DUCKDB_ROW_GROUP_ROWS} AND NOT last) AS misfits FROM (SELECT any_value(row_group_num_rows) AS n, row_group_id = max(row_group_id) OVER (PARTITION BY file_name) AS last FROM parquet_metadata(${relation.files}) GROUP BY file_name, row_group_id)`,
+    );
+    return Number(groups[0]?.['misfits'] ?? 1) === 0;
   }
 
   /** True while native rows wait in a chunk file or DuckDB is inserting a chunk. */
