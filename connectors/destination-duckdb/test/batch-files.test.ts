@@ -120,4 +120,33 @@ describe('Parquet BATCH files', () => {
     for (const fields of [[{ name: 'id', column: 'n', cast: 'BIGINT); DROP TABLE viewed; --' }], [{ name: 'id' }], []])
       await expect(load({ path, batch_dir: dir }, [viewed, view(fields)])).rejects.toThrow(/the view of a parquet-view BATCH/);
   });
+
+  test('an append of files whose row groups are not of DuckDB size loads unordered, and a refused one goes record by record', async () => {
+    const path = db('unordered.duckdb');
+    const file = async (name: string, last: string) => {
+      const out = join(dir, name);
+      const instance = await DuckDBInstance.create(':memory:');
+      const c = await instance.connect();
+      // Row groups of 2,048 rows: not DuckDB's 122,880, so the INSERT runs with preserve_insertion_order off.
+      await c.run(
+        `COPY (SELECT i AS id, CASE WHEN i = 5000 THEN '${last}' ELSE '2024-01-01 00:00:00+00' END AS seen_at FROM range(1, 5001) r(i)) TO '${out}' (FORMAT parquet, ROW_GROUP_SIZE 2048)`,
+      );
+      c.closeSync();
+      instance.closeSync();
+      return out;
+    };
+    const good = await file('unordered-good.parquet', '2024-01-02 00:00:00+00');
+    const events = schema('events', { id: { type: 'integer' }, seen_at: { type: ['string', 'null'], format: 'date-time' } });
+    const states = await load({ path, batch_dir: dir }, [events, batch('events', good), batch('events', good), state({ n: 1 })]);
+    expect(states).toEqual([{ type: 'STATE', value: { n: 1 } }]);
+    expect(
+      await query(path, `SELECT count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS ids, sum(id)::BIGINT AS s FROM events`),
+    ).toEqual([{ n: 10000, ids: 5000, s: '25005000' }]);
+    // A text DuckDB will not cast to TIMESTAMPTZ: the INSERT is refused (the first file's rows stay in the open batch)
+    // and the file's records are staged instead, where the record path names the record.
+    const bad = await file('unordered-bad.parquet', 'not a time');
+    await expect(
+      load({ path: db('unordered-bad.duckdb'), batch_dir: dir }, [events, batch('events', good), batch('events', bad)]),
+    ).rejects.toThrow(/record #9999, field "seen_at".*not a time/);
+  });
 });
