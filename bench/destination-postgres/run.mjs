@@ -8,8 +8,9 @@
 //   1. the baseline: `psql -c "COPY … TO STDOUT" | psql -c "COPY … FROM STDIN"` into an identical table, before the
 //      first mage-int run and after each (every ratio is against the mean of the two baselines around that run);
 //   2. mage-int in process: runPipeline(source-postgres → destination-postgres), in a child process of its own
-//      (COPY text passes through: see destination-postgres's README), and with a lean JSON reader whose records
-//      the destination must encode (its general path);
+//      (COPY text passes through: see destination-postgres's README); with a lean JSON reader whose records
+//      the destination must encode (its general path); and with source-postgres's COPY text removed (native rows
+//      off: the records it decodes, encoded again);
 //   3. mage-int as two Singer processes: `source-postgres | destination-postgres`.
 // The in-process runs use runPipeline's default read-ahead (bufferRecords 20,000; BENCH_BUFFER_RECORDS overrides) and
 // destination-postgres's defaults (BENCH_TARGET_CONFIG, a JSON object, adds settings: '{"batch_size_rows":1000000}').
@@ -121,15 +122,33 @@ async function copyReaderSource() {
   });
 }
 
+/** The destination schema of each --reader's in-process run (source-postgres as it is: bench_inproc). */
+const READER_SCHEMAS = { 'copy-reader': 'bench_reader', 'source-records': 'bench_records' };
+
+/** source-postgres with its batches' COPY text removed: the destination loads the records it decodes (native rows off). */
+function recordsOnly(source) {
+  return {
+    ...source,
+    async *read(...rest) {
+      for await (const message of source.read(...rest)) yield message.type === 'RECORD_BATCH' ? { ...message, native: undefined } : message;
+    },
+  };
+}
+
 // ---- child mode: the in-process pipeline, alone in its process so its peak RSS is its own ----
 if (args['in-process-child']) {
   const database = args['in-process-child'];
   await pipelineChild('src', async () => ({
     pipelineId: 'bench-destination-postgres',
-    source: args.reader === 'copy-reader' ? await copyReaderSource() : (await import('@mage-int/source-postgres')).default,
+    source:
+      args.reader === 'copy-reader'
+        ? await copyReaderSource()
+        : args.reader === 'source-records'
+          ? recordsOnly((await import('@mage-int/source-postgres')).default)
+          : (await import('@mage-int/source-postgres')).default,
     sourceConfig: sourceConfig(database),
     destination: (await import('@mage-int/destination-postgres')).default,
-    destinationConfig: targetConfig(database, args.reader === 'copy-reader' ? 'bench_reader' : 'bench_inproc'),
+    destinationConfig: targetConfig(database, READER_SCHEMAS[args.reader] ?? 'bench_inproc'),
     streams: { src: { selected: true, replication_method: 'FULL_TABLE' } },
     ...(process.env.BENCH_BUFFER_RECORDS ? { bufferRecords: Number(process.env.BENCH_BUFFER_RECORDS) } : {}),
   }));
@@ -156,7 +175,7 @@ try {
   );
   psql(database, 'VACUUM ANALYZE bench_src.src');
   if (args['setup-only']) {
-    console.log(`created ${database} (kept): run children with --in-process-child ${database} [--reader copy-reader]`);
+    console.log(`created ${database} (kept): run children with --in-process-child ${database} [--reader copy-reader|source-records]`);
     rmSync(work, { recursive: true, force: true });
     process.exit(0);
   }
@@ -202,6 +221,13 @@ try {
     `  record path:         ${lean.seconds.toFixed(2)} s, ratio ${leanRatio.toFixed(2)}x, peak RSS ${lean.maxRssMb.toFixed(0)} MB (lean JSON reader, no native rows: the destination encodes every record)`,
   );
 
+  // 2c. in process, source-postgres with its COPY text removed: the records it decodes, encoded again by the destination
+  const { result: records } = await runChild(import.meta.url, ['--in-process-child', database, '--reader', 'source-records']);
+  const recordsRatio = await ratioOf(records.seconds);
+  console.log(
+    `  record path:         ${records.seconds.toFixed(2)} s, ratio ${recordsRatio.toFixed(2)}x, peak RSS ${records.maxRssMb.toFixed(0)} MB (source-postgres with native rows off: its records decoded, then encoded)`,
+  );
+
   // 3. two Singer processes
   writeFileSync(join(work, 'source.json'), JSON.stringify(sourceConfig(database)));
   writeFileSync(join(work, 'target.json'), JSON.stringify(targetConfig(database, 'bench_singer')));
@@ -221,6 +247,7 @@ try {
     psql: checksum('bench_copy'),
     inProcess: checksum('bench_inproc'),
     leanReader: checksum('bench_reader'),
+    sourceRecords: checksum('bench_records'),
     twoProcess: checksum('bench_singer'),
   };
   const ok = Object.values(sums).every((sum) => sum === sourceSum);
@@ -235,6 +262,7 @@ try {
     baselineSeconds: baselines,
     inProcess: { seconds: inProcess.seconds, ratio: inProcessRatio, peakRssMb: inProcess.maxRssMb },
     inProcessLeanReader: { seconds: lean.seconds, ratio: leanRatio, peakRssMb: lean.maxRssMb },
+    inProcessSourceRecords: { seconds: records.seconds, ratio: recordsRatio, peakRssMb: records.maxRssMb },
     twoProcess: {
       seconds: twoProcess.seconds,
       ratio: twoProcessRatio,
