@@ -4,7 +4,7 @@
 // storage integration (Snowflake takes no credentials for GCS), an Azure stage with its AZURE_SAS_TOKEN or an
 // integration — and the destination deletes each object after its COPY, loaded or failed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal, silentLogger, type SourceMessage } from '@mage-int/core';
+import { silentLogger } from '@mage-int/core';
 import { AzureBlobStorage } from '@mage-int/files-azure';
 import { startAzurite, type AzureStandIn } from '@mage-int/files-azure/testing';
 import { startGcs, type GcsStandIn } from '@mage-int/files-gcs/testing';
@@ -13,43 +13,10 @@ import destination, {
   connectionOptions,
   resolveConfig,
   SnowflakeConnection,
-  SnowflakeDestination,
   SnowflakeDialect,
 } from '../src/index.js';
 import type { Config } from '../src/generated/config.js';
-
-const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
-const messages = (ids: number[]): SourceMessage[] => [
-  {
-    type: 'SCHEMA',
-    stream: 'items',
-    schema: {
-      type: 'object',
-      properties: {
-        id: { type: 'integer' },
-        price: { type: ['null', 'number'], multipleOf: 0.01 },
-        attrs: { type: ['null', 'object'] },
-      },
-    },
-    key_properties: ['id'],
-  },
-  ...ids.map(
-    (id): SourceMessage => ({
-      type: 'RECORD',
-      stream: 'items',
-      record: { id, price: new Decimal(`${id}123456789012345.25`), attrs: { n: 12345678901234567890n, id } },
-    }),
-  ),
-];
-
-async function load(config: Config, input: SourceMessage[]): Promise<void> {
-  async function* stream() {
-    yield* input;
-  }
-  for await (const _ of new SnowflakeDestination({ config, logger: silentLogger }).write(stream(), { streams: {} })) {
-    // states are not looked at here
-  }
-}
+import { ctx, load, messages } from './stage-load.js';
 
 describe('destination-snowflake through external stages on GCS (the GCS stand-in) and Azure Blob (Azurite)', () => {
   let gcs: GcsStandIn;

@@ -3,7 +3,7 @@
 // with the stage's credentials or its storage integration's, as Snowflake reads them from S3. Each way — a temporary
 // stage with CREDENTIALS, one with a STORAGE_INTEGRATION, a named stage — loads exact rows, and leaves the bucket empty.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decimal, silentLogger, type SourceMessage } from '@mage-int/core';
+import { silentLogger } from '@mage-int/core';
 import { S3Storage } from '@mage-int/files-s3';
 import { startS3, type S3StandIn } from '@mage-int/files-s3/testing';
 import { startSnowflakeStandIn, type SnowflakeStandIn } from '@mage-int/testkit';
@@ -11,43 +11,10 @@ import destination, {
   connectionOptions,
   resolveConfig,
   SnowflakeConnection,
-  SnowflakeDestination,
   SnowflakeDialect,
 } from '../src/index.js';
 import type { Config } from '../src/generated/config.js';
-
-const ctx = () => ({ logger: silentLogger, signal: new AbortController().signal });
-const messages = (ids: number[]): SourceMessage[] => [
-  {
-    type: 'SCHEMA',
-    stream: 'items',
-    schema: {
-      type: 'object',
-      properties: {
-        id: { type: 'integer' },
-        price: { type: ['null', 'number'], multipleOf: 0.01 },
-        attrs: { type: ['null', 'object'] },
-      },
-    },
-    key_properties: ['id'],
-  },
-  ...ids.map(
-    (id): SourceMessage => ({
-      type: 'RECORD',
-      stream: 'items',
-      record: { id, price: new Decimal(`${id}123456789012345.25`), attrs: { n: 12345678901234567890n, id } },
-    }),
-  ),
-];
-
-async function load(config: Config, input: SourceMessage[]): Promise<void> {
-  async function* stream() {
-    yield* input;
-  }
-  for await (const _ of new SnowflakeDestination({ config, logger: silentLogger }).write(stream(), { streams: {} })) {
-    // states are not looked at here
-  }
-}
+import { ctx, load, messages } from './stage-load.js';
 
 describe('destination-snowflake through an external stage on S3 (s3rver)', () => {
   let s3: S3StandIn;
