@@ -9,12 +9,7 @@ import { AzureBlobStorage } from '@mage-int/files-azure';
 import { startAzurite, type AzureStandIn } from '@mage-int/files-azure/testing';
 import { startGcs, type GcsStandIn } from '@mage-int/files-gcs/testing';
 import { startSnowflakeStandIn, type SnowflakeStandIn } from '@mage-int/testkit';
-import destination, {
-  connectionOptions,
-  resolveConfig,
-  SnowflakeConnection,
-  SnowflakeDialect,
-} from '../src/index.js';
+import destination, { connectionOptions, resolveConfig, SnowflakeConnection, SnowflakeDialect } from '../src/index.js';
 import type { Config } from '../src/generated/config.js';
 import { ctx, load, messages } from './stage-load.js';
 

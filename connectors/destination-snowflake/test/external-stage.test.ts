@@ -7,12 +7,7 @@ import { silentLogger } from '@mage-int/core';
 import { S3Storage } from '@mage-int/files-s3';
 import { startS3, type S3StandIn } from '@mage-int/files-s3/testing';
 import { startSnowflakeStandIn, type SnowflakeStandIn } from '@mage-int/testkit';
-import destination, {
-  connectionOptions,
-  resolveConfig,
-  SnowflakeConnection,
-  SnowflakeDialect,
-} from '../src/index.js';
+import destination, { connectionOptions, resolveConfig, SnowflakeConnection, SnowflakeDialect } from '../src/index.js';
 import type { Config } from '../src/generated/config.js';
 import { ctx, load, messages } from './stage-load.js';
 
