@@ -94,6 +94,26 @@ export async function checkStorage(storage: Storage, missing: Storage, missingEr
   }
 }
 
+/** `delete` of a storage: keys under its prefix go, a missing key is no error, the others stay. */
+export async function checkStorageDelete(storage: Storage & Required<Pick<Storage, 'delete'>>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'mage-storage-delete-'));
+  try {
+    const path = join(dir, 'x.txt');
+    await writeFile(path, 'x');
+    await storage.putFile('a/one.txt', path);
+    await storage.putFile('a/two.txt', path);
+    await storage.delete(['a/one.txt', 'a/missing.txt']);
+    const left: string[] = [];
+    for await (const info of storage.list('')) left.push(info.key);
+    deepStrictEqual(left, ['a/two.txt']);
+    await storage.delete(['a/two.txt']);
+    strictEqual(await storage.stat('a/two.txt'), undefined);
+  } finally {
+    await storage.close?.();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 /** The stream the round-trip check writes: an exact decimal, timestamps with offsets, text with quotes, NULL and ''. */
 export const ROUND_TRIP_SCHEMA = {
   type: 'object',
