@@ -224,8 +224,14 @@ describe('mage-int ui in chromium', () => {
         }).observe(document.body, { subtree: true, childList: true, attributes: true });
       });
       await page.getByRole('button', { name: 'Discover', exact: true }).click();
-      await page.locator('#discover-bar[data-done="3"]').waitFor();
-      expect(await page.getByText('Discovering: 3 of 8 streams sampled').count()).toBe(1);
+      // The label and the bar are read in one go in the page: a stream sampled between two reads moves them both on.
+      const shown = await page.waitForFunction(() => {
+        const done = Number(document.getElementById('discover-bar')?.getAttribute('data-done') ?? -1);
+        const label = document.querySelector('label[for="discover-bar"]')?.textContent ?? '';
+        return done >= 3 && done < 8 ? { done, label } : undefined;
+      });
+      const { done, label } = (await shown.jsonValue()) as { done: number; label: string };
+      expect(label).toBe(`Discovering: ${done} of 8 streams sampled`);
       await shot('discover-progress');
       await page.getByText('Discovered 8 streams.').waitFor();
       await page.getByText('(discovery: 8 of 8 streams sampled)').waitFor();
