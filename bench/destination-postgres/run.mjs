@@ -13,7 +13,8 @@
 //      off: the records it decodes, encoded again);
 //   3. mage-int as two Singer processes: `source-postgres | destination-postgres`.
 // The in-process runs use runPipeline's default read-ahead (bufferRecords 20,000; BENCH_BUFFER_RECORDS overrides) and
-// destination-postgres's defaults (BENCH_TARGET_CONFIG, a JSON object, adds settings: '{"batch_size_rows":1000000}').
+// destination-postgres's defaults (BENCH_TARGET_CONFIG, a JSON object, adds settings: '{"batch_size_rows":1000000}';
+// BENCH_SOURCE_CONFIG the same for source-postgres: '{"batch_size":500}').
 // Prints time, throughput ratio against the baseline (baseline time / mage-int time) and peak RSS, and checks
 // that every destination table has the source's checksum. Connection: PGHOST/PGPORT/PGUSER (default
 // 127.0.0.1:5432 postgres, trust).
@@ -39,7 +40,14 @@ const { values: args } = parseArgs({
 });
 
 function sourceConfig(database) {
-  return { host: PG.host, port: PG.port, username: PG.user, database, schema: 'bench_src' };
+  return {
+    host: PG.host,
+    port: PG.port,
+    username: PG.user,
+    database,
+    schema: 'bench_src',
+    ...JSON.parse(process.env.BENCH_SOURCE_CONFIG ?? '{}'),
+  };
 }
 
 function targetConfig(database, schema) {

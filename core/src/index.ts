@@ -15,7 +15,7 @@ export {
   isNumeric,
 } from './protocol/exact-json.js';
 export { RecordValidator } from './protocol/record-validator.js';
-export { lazyRecords, recordsDecoded } from './protocol/lazy-records.js';
+export { decodedRecords, lazyRecords, recordsDecoded } from './protocol/lazy-records.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
 export {
   readLines,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { encodeSingerMessage, lazyRecords, MessageGuard, recordsDecoded, stringifyRecord, type RecordData } from '../src/index.js';
+import {
+  decodedRecords,
+  encodeSingerMessage,
+  lazyRecords,
+  MessageGuard,
+  recordsDecoded,
+  stringifyRecord,
+  type RecordData,
+} from '../src/index.js';
 
 const rows: RecordData[] = [
   { id: 1, name: 'a' },
@@ -41,6 +49,22 @@ describe('lazyRecords', () => {
     expect(calls).toEqual({ all: 1, one: 1 });
     records.push({ id: 4, name: 'd' });
     expect(records.length).toBe(4);
+  });
+
+  it('hands a reader going through every record the decoded array itself, once, and any other array as it is', () => {
+    const { records, calls } = counted();
+    const single = records[1];
+    const plain = decodedRecords(records);
+    expect(plain).not.toBe(records);
+    expect(plain).toEqual(rows);
+    expect(plain[1]).toBe(single); // a record read alone stays the same object
+    expect(decodedRecords(records)).toBe(plain);
+    expect(recordsDecoded(records)).toBe(true);
+    expect(calls).toEqual({ all: 1, one: 1 });
+    // Changes through either are seen by both: they are one array.
+    records.push({ id: 4, name: 'd' });
+    expect(plain.length).toBe(4);
+    expect(decodedRecords(rows)).toBe(rows);
   });
 
   it("lets MessageGuard check key properties from the native rows' filled fields, and reads the records when it must", () => {

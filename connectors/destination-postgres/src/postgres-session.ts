@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import {
   ConnectorError,
+  decodedRecords,
   RecordValidationError,
   risingCopyTextKeys,
   risingRecordKeys,
@@ -403,7 +404,8 @@ export class PostgresSession implements DestinationSession {
    * the plan's compiled batch encoder, many rows to one string and one buffer write; a delete, and a run in which a
    * value fails to encode, take the record-by-record path, which handles them (and names the record).
    */
-  private async encodeRecords(load: StreamLoad, records: readonly RecordData[], meta: RowMeta): Promise<void> {
+  private async encodeRecords(load: StreamLoad, batch: readonly RecordData[], meta: RowMeta): Promise<void> {
+    const records = decodedRecords(batch);
     const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
     let i = 0;
     while (i < records.length) {

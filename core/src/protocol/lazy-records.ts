@@ -1,14 +1,23 @@
 import type { RecordData } from './messages.js';
 
-/** The lazy arrays made here, each with whether it was decoded as a whole yet. */
-const undecoded = new WeakMap<object, () => boolean>();
+/** The lazy arrays made here: whether each was decoded as a whole yet, and its records as a plain array. */
+const lazy = new WeakMap<object, { decoded: () => boolean; materialize: () => RecordData[] }>();
 
 /**
  * False only for a `lazyRecords` array not decoded as a whole yet: nothing can have changed its records (besides the
  * one or two read alone), so its native rows still stand for them, and a writer may write from those instead.
  */
 export function recordsDecoded(records: readonly RecordData[]): boolean {
-  return !(undecoded.get(records)?.() ?? false);
+  return lazy.get(records)?.decoded() ?? true;
+}
+
+/**
+ * The records as a plain array: a `lazyRecords` array's decoded records (decoding them now, once), any other array
+ * itself. For a reader about to go through every record: each element read through the lazy array's proxy costs a
+ * trap (measured ~0.3 µs per record in a 1M-row load), the plain array's costs nothing.
+ */
+export function decodedRecords(records: readonly RecordData[]): readonly RecordData[] {
+  return lazy.get(records)?.materialize() ?? records;
 }
 
 /**
@@ -60,6 +69,6 @@ export function lazyRecords(count: number, decodeAll: () => RecordData[], decode
     deleteProperty: (_target, property) => Reflect.deleteProperty(materialize(), property),
   };
   const proxy = new Proxy<RecordData[]>([], handler);
-  undecoded.set(proxy, () => all === undefined);
+  lazy.set(proxy, { decoded: () => all !== undefined, materialize });
   return proxy;
 }
