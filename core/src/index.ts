@@ -12,15 +12,17 @@ export {
   stringifyRecord,
   stringifyRecordValue,
   exactNumber,
+  literalFitsDouble,
   isNumeric,
 } from './protocol/exact-json.js';
-export { RecordValidator } from './protocol/record-validator.js';
+export { RECORD_FORMATS, RecordValidator } from './protocol/record-validator.js';
 export { decodedRecords, lazyRecords, recordsDecoded } from './protocol/lazy-records.js';
 export { MessageGuard, type MessageGuardOptions, type StreamSchema } from './protocol/message-guard.js';
 export {
   readLines,
   readLineBatches,
   parseSingerLine,
+  recordEnvelope,
   readSingerMessages,
   readSourceMessages,
   type ReaderOptions,

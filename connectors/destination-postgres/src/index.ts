@@ -58,6 +58,8 @@ const destination = defineDestination<Config>({
   write,
   execute,
   loadsNativeRows: ['postgresql-copy-text'],
+  // As a Singer target, RECORD lines go to COPY text from their JSON where they can (see record-lines.ts).
+  readsRecordLines: true,
 });
 
 export default destination;

@@ -14,6 +14,7 @@ import {
   type NativeRows,
   type RecordBatch,
   type RecordData,
+  type RecordLines,
   type SessionControl,
   type StreamInfo,
 } from '@mage-int/core';
@@ -21,6 +22,7 @@ import { base16Error, type TableRef } from '@mage-int/core/sql';
 import { connect, type ResolvedConfig } from './connection.js';
 import { Base16Error, ColumnOverflowError, NulCharacterError, ValueTypeError } from './copy-text.js';
 import { CopyWriter } from './copy-writer.js';
+import type { LineTranscoder } from './record-lines.js';
 import { pickName, streamComment } from './naming.js';
 import { PostgresDialect } from './postgres-dialect.js';
 import type { PgType } from './pg-types.js';
@@ -323,6 +325,13 @@ export class PostgresSession implements DestinationSession {
       version: version ?? null,
     };
     const layout = native && records.length > 0 ? this.nativeLayoutOf(load, native) : undefined;
+    const transcode = !layout && batch.lines ? load.plan.transcodeLines : undefined;
+    if (transcode && batch.lines) {
+      // The keys' rise is checked line by line as they are read.
+      await this.transcodeLines(load, transcode, batch.lines, records, meta);
+      this.sequence = meta.sequence;
+      return;
+    }
     if (load.deferredKey) {
       const field = load.keyProperties[0] as string;
       const order = load.plan.keyOrder;
@@ -425,6 +434,52 @@ export class PostgresSession implements DestinationSession {
       load.records += next - i;
       this.unitRows += next - i;
       i = next;
+    }
+  }
+
+  /**
+   * RECORD lines to COPY text rows in the pending buffer, straight from their JSON (see compileLineTranscoder); a
+   * line it does not take goes through its record (parsed and checked then), as does the rest of a batch while the
+   * stream stages with the delete flag. While the table's primary key waits, each key must rise: the first that
+   * does not has the key built before its row.
+   */
+  private async transcodeLines(
+    load: StreamLoad,
+    transcode: LineTranscoder,
+    { lines, recordStart, recordEnds }: RecordLines,
+    records: readonly RecordData[],
+    meta: RowMeta,
+  ): Promise<void> {
+    const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
+    for (let i = 0; i < lines.length; ) {
+      if (load.mode === 'staging' && hardDeleteByKey) {
+        await this.encodeRecords(load, records.slice(i), meta);
+        return;
+      }
+      this.startUnit(meta);
+      const order = load.plan.keyOrder;
+      const rise = load.deferredKey && order ? { order, last: load.lastKey } : undefined;
+      const text = transcode(lines, recordStart, recordEnds, i, meta, BATCH_TEXT_UNITS, rise);
+      const next = transcode.next;
+      if (next > i) {
+        if (rise) load.lastKey = rise.last;
+        const pending = await this.reserve(load, load.layouts.plain, text.length * 3);
+        load.pendingBytes += pending.write(text, load.pendingBytes);
+        load.records += next - i;
+        this.unitRows += next - i;
+        i = next;
+      } else if (!transcode.risen) {
+        await this.addKey(load, 'a key did not rise above the one before it');
+      } else {
+        const record = records[i] as RecordData;
+        if (load.deferredKey) {
+          const rising = order && risingRecordKeys([record], load.keyProperties[0] as string, order, load.lastKey);
+          if (rising) load.lastKey = rising.last;
+          else await this.addKey(load, 'a key did not rise above the one before it');
+        }
+        await this.encodeRecord(load, records, i, meta);
+        i++;
+      }
     }
   }
 

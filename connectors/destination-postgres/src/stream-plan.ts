@@ -14,6 +14,7 @@ import {
 } from './row-encoder.js';
 import { describeTable, ensureTable, hasUniqueKey, type TableInfo, type WantedColumn } from './table-catalog.js';
 import { fieldType, METADATA_TYPES, type FieldType } from './type-map.js';
+import { compileLineTranscoder, type LineTranscoder } from './record-lines.js';
 import type { NulPolicy } from './copy-text.js';
 
 /** How one stream's records become rows of one table: its columns, their types and the compiled encoders. */
@@ -31,6 +32,8 @@ export interface StreamPlan {
   /** The same rows, many at a time (the session's fast path; see compileBatchEncoder). */
   encodeRows: BatchEncoder;
   encodeFlaggedRows: BatchEncoder;
+  /** Plain rows straight from RECORD lines (see compileLineTranscoder); undefined when the schema asks for more. */
+  transcodeLines: LineTranscoder | undefined;
   hasVersionColumn: boolean;
   hasDeletedColumn: boolean;
   /** This plan created the table. */
@@ -170,6 +173,7 @@ export async function planStream(request: PlanRequest): Promise<StreamPlan> {
     encodeFlagged: compileRowEncoder(columns, request.nul, true),
     encodeRows: compileBatchEncoder(columns, request.nul, false),
     encodeFlaggedRows: compileBatchEncoder(columns, request.nul, true),
+    transcodeLines: compileLineTranscoder(columns, request.streamSchema, keyProperties, request.nul),
     hasVersionColumn: taken.has('_sdc_table_version'),
     hasDeletedColumn: taken.has('_sdc_deleted_at'),
     createdTable: created,

@@ -191,6 +191,11 @@ export interface Destination<Config = Record<string, unknown>> extends Connector
   loadsBatchFiles?: readonly BatchFormat[];
   /** Native row formats (RecordBatchMessage.native) the destination loads as they are; the runner tells the source. */
   loadsNativeRows?: readonly NativeRows['format'][];
+  /**
+   * The destination loads RECORD lines from their JSON (RecordBatchMessage.lines) where it can: its Singer executable
+   * then hands them over unparsed, their records parsed only when read.
+   */
+  readsRecordLines?: boolean;
 }
 
 export type Connector = Source<never> | Destination<never>;

@@ -190,6 +190,7 @@ export async function* writeBatched(
           ...(message.version !== undefined ? { version: message.version } : {}),
           ...(message.time_extracted !== undefined ? { timeExtracted: message.time_extracted } : {}),
           ...(message.native ? { native: message.native } : {}),
+          ...(message.lines ? { lines: message.lines } : {}),
         });
       case 'BATCH':
         return expandBatch(message);

@@ -1,7 +1,7 @@
 import type { ConflictMethod } from '../connector/contract.js';
 import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import type { BatchMessage, NativeRows, RecordData } from '../protocol/messages.js';
+import type { BatchMessage, NativeRows, RecordData, RecordLines } from '../protocol/messages.js';
 
 /** A stream as a destination session sees it when it is opened (first SCHEMA) or re-opened (changed SCHEMA). */
 export interface StreamInfo {
@@ -20,6 +20,8 @@ export interface RecordBatch {
   timeExtracted?: string;
   /** The same rows in the source database's own form, when it sent them (advisory: see RecordBatchMessage). */
   native?: NativeRows;
+  /** The RECORD lines the records were read from, when a Singer target read them (advisory: see RecordBatchMessage). */
+  lines?: RecordLines;
 }
 
 /**

@@ -47,6 +47,8 @@ export class MessageGuard {
         this.checkRecord(message.stream, message.record, line);
         return 'pass';
       case 'RECORD_BATCH': {
+        // RECORD lines are checked as their records are read (see `recordChecker`).
+        if (message.lines) return 'pass';
         // Records decoded from native rows only when read: the rows' filled fields say the keys are there.
         const filled = message.native?.filledFields;
         const known = this.validate ? undefined : this.streams.get(message.stream);
@@ -84,6 +86,19 @@ export class MessageGuard {
     return 'pass';
   }
 
+  /**
+   * The checks of `count` records of `stream` to come, under its current schema even if another replaces it before
+   * they are read: `check(record, k, line)` checks the k-th of them as `check` would have checked a RECORD message
+   * then. Undefined before the stream's first SCHEMA (a RECORD then is an error `check` reports).
+   */
+  recordChecker(stream: string, count: number): ((record: RecordData, k: number, line?: number) => void) | undefined {
+    const known = this.streams.get(stream);
+    if (!known) return undefined;
+    const first = known.records;
+    known.records += count;
+    return (record, k, line) => checkKnownRecord(stream, known, record, first + k, line);
+  }
+
   private checkRecord(stream: string, record: RecordData, line?: number): void {
     const known = this.streams.get(stream);
     if (!known) {
@@ -93,20 +108,24 @@ export class MessageGuard {
         hint: 'a source must emit a SCHEMA message for a stream before its first RECORD',
       });
     }
-    const index = known.records++;
-    for (const key of known.keyProperties) {
-      if (record[key] === undefined || record[key] === null) {
-        throw new ProtocolError('MISSING_KEY_PROPERTY', `key property "${key}" is missing`, {
-          stream,
-          line,
-          record: index,
-          field: key,
-          hint: `every record of "${stream}" must carry its key properties (${known.keyProperties.join(', ')})`,
-        });
-      }
-    }
-    known.validator?.validate(record, () => recordRef(record, known.keyProperties, index), line);
+    checkKnownRecord(stream, known, record, known.records++, line);
   }
+}
+
+/** The checks of the `index`-th record of a stream whose schema is known. */
+function checkKnownRecord(stream: string, known: StreamSchema, record: RecordData, index: number, line?: number): void {
+  for (const key of known.keyProperties) {
+    if (record[key] === undefined || record[key] === null) {
+      throw new ProtocolError('MISSING_KEY_PROPERTY', `key property "${key}" is missing`, {
+        stream,
+        line,
+        record: index,
+        field: key,
+        hint: `every record of "${stream}" must carry its key properties (${known.keyProperties.join(', ')})`,
+      });
+    }
+  }
+  known.validator?.validate(record, () => recordRef(record, known.keyProperties, index), line);
 }
 
 /** How an error names a record: by its key when the stream has one, else by its position. */

@@ -93,6 +93,28 @@ export interface RecordBatchMessage {
    * stays the contract, and whoever changes the records must drop this.
    */
   native?: NativeRows;
+  /**
+   * The RECORD lines these records were read from (a Singer target's input), for a destination that turns their JSON
+   * into its own load format without building records. Advisory like `native`: `records` stays the contract.
+   */
+  lines?: RecordLines;
+}
+
+/**
+ * RECORD messages as a Singer target read them, one line each (`{"type":"RECORD","stream":…,"record":{…}…}`), in
+ * input order, all of one stream, version and time_extracted. The batch's `records` are these lines parsed and
+ * checked only when read (`lazyRecords`); a destination that loads a line from its JSON itself must accept only what
+ * the reader's checks would (the stream's schema, key properties present) and read the record of any other line,
+ * which parses it exactly and checks it then (an error names its input line).
+ */
+export interface RecordLines {
+  lines: readonly string[];
+  /** The input line number of the first line (the lines are consecutive). */
+  firstLine: number;
+  /** Where the record object (its `{`) starts in every line. */
+  recordStart: number;
+  /** Where each line's record object ends (just after its `}`), by the envelope after it. */
+  recordEnds: readonly number[];
 }
 
 /** Rows in a database's own text form, alongside the records they decode to. */

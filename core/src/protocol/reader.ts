@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import { ProtocolError } from '../errors.js';
 import { parseExactJson } from './exact-json.js';
 import { MessageGuard, type MessageGuardOptions } from './message-guard.js';
-import type { RecordBatchMessage, SingerMessage, SourceMessage } from './messages.js';
+import { lazyRecords } from './lazy-records.js';
+import type { RecordBatchMessage, RecordData, SingerMessage, SourceMessage } from './messages.js';
 
 /** What a reader does with bytes that are not UTF-8: stop with their place (`fail`), or put U+FFFD for them (`replace`). */
 export type InvalidUtf8 = 'fail' | 'replace';
@@ -12,6 +13,11 @@ export interface ReaderOptions extends MessageGuardOptions {
   maxLineBytes?: number;
   /** Singer input must be UTF-8 (JSON is); default `fail`, so bad bytes never turn silently into U+FFFD in the data. */
   invalidUtf8?: InvalidUtf8;
+  /**
+   * readSourceMessages: RECORD lines in the compact form mage-int's taps write (`recordEnvelope`) become RECORD_BATCH
+   * messages that carry the lines (`RecordBatchMessage.lines`), their records parsed and checked only when read.
+   */
+  recordLines?: boolean;
 }
 
 const DEFAULT_MAX_LINE = 64 * 1024 * 1024;
@@ -295,7 +301,8 @@ export async function* readSingerMessages(
 /**
  * readSingerMessages for an in-process consumer: consecutive RECORD lines of one stream (same version and
  * time_extracted) that arrive in one chunk become one RECORD_BATCH, so the destination pays one async step
- * per chunk rather than per record. Everything else, and every check, is as in readSingerMessages.
+ * per chunk rather than per record. Everything else, and every check, is as in readSingerMessages; with
+ * `recordLines`, the batch carries the lines, and their records are parsed and checked when first read.
  */
 export async function* readSourceMessages(
   input: AsyncIterable<Uint8Array | string>,
@@ -304,8 +311,23 @@ export async function* readSourceMessages(
   const guard = new MessageGuard(options);
   for await (const { lines, firstLine, inexact } of readLineBatches(input, options.maxLineBytes, options.invalidUtf8 ?? 'fail')) {
     let batch: RecordBatchMessage | undefined;
+    let lined: LinedRecords | undefined;
     for (let i = 0; i < lines.length; i++) {
-      const message = parseSingerLine(lines[i] as string, firstLine + i, inexact?.[i] === 0);
+      const line = lines[i] as string;
+      const envelope = options.recordLines ? recordEnvelope(line) : undefined;
+      if (envelope && guard.schemaOf(envelope.stream)) {
+        if (batch) yield batch;
+        batch = undefined;
+        if (lined && !lined.takes(envelope, firstLine + i)) {
+          yield lined.message(guard);
+          lined = undefined;
+        }
+        (lined ??= new LinedRecords(envelope, firstLine + i)).add(line, envelope.recordEnd, inexact?.[i] === 0);
+        continue;
+      }
+      if (lined) yield lined.message(guard);
+      lined = undefined;
+      const message = parseSingerLine(line, firstLine + i, inexact?.[i] === 0);
       if (!message || guard.check(message, firstLine + i) !== 'pass') continue;
       if (message.type === 'RECORD') {
         if (
@@ -328,5 +350,127 @@ export async function* readSourceMessages(
       yield message;
     }
     if (batch) yield batch;
+    if (lined) yield lined.message(guard);
+  }
+}
+
+/** A RECORD line's envelope: its stream, version and time_extracted, and where its record object starts and ends. */
+export interface RecordEnvelope {
+  stream: string;
+  version?: number;
+  timeExtracted?: string;
+  recordStart: number;
+  recordEnd: number;
+}
+
+const RECORD_PREFIX = '{"type":"RECORD","stream":"';
+const RECORD_KEY = '","record":{';
+const VERSION_KEY = ',"version":';
+const TIME_KEY = ',"time_extracted":"';
+
+/**
+ * The envelope of a RECORD line in the compact form mage-int's taps write, `{"type":"RECORD","stream":"s",
+ * "record":{…}}` with `,"version":N` and then `,"time_extracted":"…"` optionally after the record; undefined for any
+ * other line (parsed as usual). Read off both ends without scanning the record: a `"` that is not escaped is always
+ * structure, so `},"version":N}` at the end of a line is the envelope's own key after the record (a record is
+ * still checked whole by whoever reads it from the line).
+ */
+export function recordEnvelope(line: string): RecordEnvelope | undefined {
+  if (!line.startsWith(RECORD_PREFIX)) return undefined;
+  const close = line.indexOf('"', RECORD_PREFIX.length);
+  if (close < 0 || !line.startsWith(RECORD_KEY, close)) return undefined;
+  const stream = line.slice(RECORD_PREFIX.length, close);
+  if (stream.includes('\\')) return undefined;
+  let end = line.length - 1;
+  if (line.charCodeAt(end) !== 125 /* } */) return undefined;
+  let timeExtracted: string | undefined;
+  if (line.charCodeAt(end - 1) === 34 /* " */) {
+    const open = line.lastIndexOf(TIME_KEY, end - 2);
+    if (open < 0) return undefined;
+    timeExtracted = line.slice(open + TIME_KEY.length, end - 1);
+    if (timeExtracted.includes('"') || timeExtracted.includes('\\')) return undefined;
+    end = open;
+  }
+  let digits = end;
+  while (digits > 0 && isDigit(line.charCodeAt(digits - 1))) digits--;
+  let version: number | undefined;
+  if (digits < end) {
+    if (end - digits > 15 || !line.startsWith(VERSION_KEY, digits - VERSION_KEY.length)) return undefined;
+    version = Number(line.slice(digits, end));
+    end = digits - VERSION_KEY.length;
+  }
+  const recordStart = close + RECORD_KEY.length - 1;
+  if (end <= recordStart || line.charCodeAt(end - 1) !== 125) return undefined;
+  return {
+    stream,
+    recordStart,
+    recordEnd: end,
+    ...(version !== undefined ? { version } : {}),
+    ...(timeExtracted !== undefined ? { timeExtracted } : {}),
+  };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Consecutive RECORD lines of one stream, version and time_extracted, gathered into one RECORD_BATCH. */
+class LinedRecords {
+  readonly lines: string[] = [];
+  readonly recordEnds: number[] = [];
+  /** Per line: it holds no number literal a double would not hold (JSON.parse alone parses it exactly). */
+  readonly plain: boolean[] = [];
+
+  constructor(
+    private readonly envelope: RecordEnvelope,
+    private readonly firstLine: number,
+  ) {}
+
+  takes(envelope: RecordEnvelope, line: number): boolean {
+    const own = this.envelope;
+    return (
+      line === this.firstLine + this.lines.length &&
+      envelope.stream === own.stream &&
+      envelope.version === own.version &&
+      envelope.timeExtracted === own.timeExtracted &&
+      envelope.recordStart === own.recordStart
+    );
+  }
+
+  add(line: string, recordEnd: number, plain: boolean): void {
+    this.lines.push(line);
+    this.recordEnds.push(recordEnd);
+    this.plain.push(plain);
+  }
+
+  /** The batch, its records parsed from the lines and checked (under the stream's schema now) when first read. */
+  message(guard: MessageGuard): RecordBatchMessage {
+    const { stream, version, timeExtracted, recordStart } = this.envelope;
+    const { lines, firstLine, plain } = this;
+    // The lines' envelopes said the stream's schema is known, so there is a checker.
+    const check = guard.recordChecker(stream, lines.length) as (record: RecordData, k: number, line?: number) => void;
+    const decode = (k: number): RecordData => {
+      const line = firstLine + k;
+      const message = parseSingerLine(lines[k] as string, line, plain[k]);
+      if (
+        message?.type !== 'RECORD' ||
+        message.stream !== stream ||
+        message.version !== version ||
+        message.time_extracted !== timeExtracted
+      ) {
+        throw new ProtocolError('MALFORMED_MESSAGE', 'a RECORD line does not read as its envelope said', { line, stream });
+      }
+      check(message.record, k, line);
+      return message.record;
+    };
+    const batch: RecordBatchMessage = {
+      type: 'RECORD_BATCH',
+      stream,
+      records: lazyRecords(lines.length, () => lines.map((_, k) => decode(k)), decode),
+      lines: { lines, firstLine, recordStart, recordEnds: this.recordEnds },
+    };
+    if (version !== undefined) batch.version = version;
+    if (timeExtracted !== undefined) batch.time_extracted = timeExtracted;
+    return batch;
   }
 }

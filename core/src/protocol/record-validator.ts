@@ -118,6 +118,19 @@ function isDecimalMultiple(value: number | bigint | Decimal, step: number): bool
   return x % y === 0n;
 }
 
+/**
+ * The formats mage-int defines itself, replacing ajv-formats' date-time, date and time, which are stricter than
+ * what databases print. Singer sources often emit timestamps without an offset; accept them, reject what is not a
+ * timestamp. Years before 1 AD are ISO 8601 astronomical years (-0043 = 44 BC); databases also know ±infinity.
+ * SQL TIME has no offset unless it is TIME WITH TIME ZONE; 24:00:00 is a valid end-of-day time. A destination that
+ * checks values without the validator (reading RECORD lines itself) uses the same patterns.
+ */
+export const RECORD_FORMATS: Readonly<Record<string, RegExp>> = {
+  'date-time': /^-?\d{4,}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d(:?\d\d)?)?$|^-?infinity$/,
+  date: /^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$|^-?infinity$/,
+  time: /^(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?|24:00:00(\.0+)?)([Zz]|[+-]\d\d(:?\d\d(:?\d\d)?)?)?$/,
+};
+
 let shared: Ajv | undefined;
 
 /** The one ajv instance for records: lenient about unknown keywords, with formats, and exact numbers. */
@@ -127,12 +140,7 @@ function recordAjv(): Ajv {
   // of ~1,400 properties overflows the stack while compiling. Valid records cost the same either way (measured).
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, allowUnionTypes: true });
   addFormats(ajv, ['date', 'time', 'uri', 'email', 'uuid', 'ipv4', 'ipv6']);
-  // Singer sources often emit timestamps without an offset; accept them, reject what is not a timestamp.
-  // Years before 1 AD are ISO 8601 astronomical years (-0043 = 44 BC); databases also know ±infinity.
-  ajv.addFormat('date-time', /^-?\d{4,}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d+)?)?([Zz]|[+-]\d\d(:?\d\d)?)?$|^-?infinity$/);
-  ajv.addFormat('date', /^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$|^-?infinity$/);
-  // SQL TIME has no offset unless it is TIME WITH TIME ZONE; 24:00:00 is a valid end-of-day time.
-  ajv.addFormat('time', /^(([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?|24:00:00(\.0+)?)([Zz]|[+-]\d\d(:?\d\d(:?\d\d)?)?)?$/);
+  for (const [name, pattern] of Object.entries(RECORD_FORMATS)) ajv.addFormat(name, pattern);
   ajv.addKeyword({
     keyword: NUMERIC_TYPE_KEYWORD,
     schemaType: 'array',

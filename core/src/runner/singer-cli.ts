@@ -153,7 +153,13 @@ export async function runDestinationCli(
       // Lines are parsed ahead while the destination waits on its database, as the runner does for a source.
       // `invalid_utf8` is a setting of every first-party destination's spec; without it the input must be UTF-8.
       const invalidUtf8 = (config as Record<string, unknown>)['invalid_utf8'] === 'replace' ? 'replace' : 'fail';
-      const input = readSourceMessages(readStdin(), { validateRecords: !values['no-validate'], invalidUtf8 });
+      // A destination reading RECORD lines itself parses few of them: the reader thread need not scan them for it.
+      const recordLines = destination.readsRecordLines === true;
+      const input = readSourceMessages(readStdin(undefined, !recordLines), {
+        validateRecords: !values['no-validate'],
+        invalidUtf8,
+        recordLines,
+      });
       const messages = prefetch(input, DEFAULT_BUFFER_RECORDS, (m) => recordCount(m) || 1);
       for await (const state of destination.write(config, messages, { ...ctx, streams: {} }))
         await writeLine(stringifyExactJson(state.value));

@@ -36,6 +36,7 @@ export function tuneHeapForStreaming(youngBytes = 32 * 1024 * 1024): void {
   const capped = (): boolean => {
     if (youngGenerationSize() < youngBytes) return false;
     v8.setFlagsFromString('--semi-space-growth-factor=1');
+    uncapped = undefined;
     return true;
   };
   if (capped()) return;
@@ -43,4 +44,20 @@ export function tuneHeapForStreaming(youngBytes = 32 * 1024 * 1024): void {
     if (capped()) observer.disconnect();
   });
   observer.observe({ entryTypes: ['gc'] });
+  uncapped = () => {
+    if (capped()) observer.disconnect();
+  };
+}
+
+/** Set while tuneHeapForStreaming waits for the young generation to reach its size. */
+let uncapped: (() => void) | undefined;
+
+/**
+ * Checks now whether the young generation has reached the size tuneHeapForStreaming stops it at, for a reader to
+ * call as it takes each chunk of input: the GC observer that checks it otherwise runs only when the event loop
+ * turns, and a reader working through chunks already queued can go a long time without (a Singer target's young
+ * generation was seen to double twice past the size meanwhile, +150 MB RSS).
+ */
+export function checkYoungGeneration(): void {
+  uncapped?.();
 }

@@ -2,6 +2,7 @@ import { fstatSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { inexactLines, literalFitsDouble } from '../protocol/exact-json.js';
 import { withInexactLines } from '../protocol/reader.js';
+import { checkYoungGeneration } from './streaming-heap.js';
 
 /**
  * The worker: reads the stdin pipe on an event loop of its own and holds what it read until the main thread asks
@@ -9,8 +10,9 @@ import { withInexactLines } from '../protocol/reader.js';
  * arrives. Reading pauses while `limit` bytes are held. One message each way per time the main thread runs dry,
  * not one per pipe read (a pipe read is often a few KB, and a message costs the main thread tens of µs). The lines
  * of each read are scanned here as they arrive for number literals a double would not hold (`inexactLines`), while
- * the main thread parses: it then parses the other lines with JSON.parse alone. A chunk holds whole lines; the rest
- * of a line waits for its newline, unless the input ended or `limit` bytes hold none (sent unscanned then).
+ * the main thread parses: it then parses the other lines with JSON.parse alone (not with `scan` false: a target that
+ * reads RECORD lines itself parses few lines). A chunk holds whole lines; the rest of a line waits for its newline,
+ * unless the input ended or `limit` bytes hold none (sent unscanned then).
  */
 const READER = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -36,9 +38,9 @@ function send() {
     chunk.set(bytes, at);
     at += bytes.length;
   }
-  const marks = new Uint8Array(ready.reduce((n, r) => n + r.marks.length, 0));
+  const marks = workerData.scan ? new Uint8Array(ready.reduce((n, r) => n + r.marks.length, 0)) : undefined;
   let line = 0;
-  for (const r of ready) {
+  for (const r of marks ? ready : []) {
     marks.set(r.marks, line);
     line += r.marks.length;
   }
@@ -53,7 +55,7 @@ function send() {
   ready = [];
   readyBytes = 0;
   wanted = false;
-  if (raw) parentPort.postMessage({ chunk }, [chunk.buffer]);
+  if (raw || !marks) parentPort.postMessage({ chunk }, [chunk.buffer]);
   else parentPort.postMessage({ chunk, marks }, [chunk.buffer, marks.buffer]);
   if (input.isPaused() && !ended) input.resume();
   return true;
@@ -65,7 +67,7 @@ input.on('data', (part) => {
     tailBytes += part.length;
   } else {
     const lines = tailBytes > 0 ? Buffer.concat([...tail, part.subarray(0, last + 1)]) : part.subarray(0, last + 1);
-    ready.push({ bytes: lines, marks: inexactLines(lines, literalFitsDouble) });
+    ready.push({ bytes: lines, marks: workerData.scan ? inexactLines(lines, literalFitsDouble) : undefined });
     readyBytes += lines.length;
     tail = last + 1 < part.length ? [part.subarray(last + 1)] : [];
     tailBytes = part.length - last - 1;
@@ -89,9 +91,9 @@ parentPort.on('message', () => {
  * busy parsing most of the time and would empty a 64 KB pipe only between chunks, leaving the tap blocked on
  * a full pipe while it could be encoding. Reading on a thread of its own keeps the pipe drained (two Singer
  * processes ran ~14% faster end to end); at most `limit` bytes (plus one pipe read) wait in memory. Files and terminals are read
- * as usual.
+ * as usual. `scan`: the lines are scanned for inexact numbers on the thread (see READER).
  */
-export async function* readStdin(limit = 1024 * 1024): AsyncGenerator<Buffer> {
+export async function* readStdin(limit = 1024 * 1024, scan = true): AsyncGenerator<Buffer> {
   let piped = false;
   try {
     const stat = fstatSync(0);
@@ -103,7 +105,7 @@ export async function* readStdin(limit = 1024 * 1024): AsyncGenerator<Buffer> {
     yield* process.stdin as AsyncIterable<Buffer>;
     return;
   }
-  const worker = new Worker(READER, { eval: true, workerData: { limit } });
+  const worker = new Worker(READER, { eval: true, workerData: { limit, scan } });
   worker.unref();
   const chunks: Buffer[] = [];
   let ended = false;
@@ -133,6 +135,7 @@ export async function* readStdin(limit = 1024 * 1024): AsyncGenerator<Buffer> {
     for (;;) {
       const chunk = chunks.shift();
       if (chunk) {
+        checkYoungGeneration();
         yield chunk;
         continue;
       }
