@@ -1,5 +1,6 @@
-import { ProtocolError, type BatchMessage, type BatchViewField } from '@mage-int/core';
+import { ProtocolError, type BatchMessage, type BatchView, type BatchViewField } from '@mage-int/core';
 import { ansiQuoteLiteral, quoteIdentifier } from '@mage-int/core/sql';
+import { csvViewRelation } from '@mage-int/files';
 
 /**
  * The records of a Parquet BATCH message as a relation DuckDB reads: `records` (their fields only) and `numbered` (the
@@ -10,21 +11,28 @@ export interface BatchRelation {
   numbered: string;
   /** The files, as a SQL list of paths. */
   files: string;
+  /** `csv-view`: DuckDB's CSV reader, whose rows have no number (`numbered` is `records`) nor row groups. */
+  csv?: true;
 }
 
 const CASTS = new Set(['BIGINT', 'DOUBLE', 'TIMESTAMP', 'VARCHAR']);
 
 /**
- * The relation of a `parquet` BATCH (the files hold the records) or a `parquet-view` one (the files' rows through the
- * message's view: the source's own file, so its rows are written once); undefined for other formats. A view is built
- * here from its structured fields (quoted names, a closed set of casts), never taken as SQL.
+ * The relation of a `parquet` BATCH (the files hold the records), a `parquet-view` one (the files' rows through the
+ * message's view: the source's own file, so its rows are written once) or a `csv-view` one (a CSV's numbered rows,
+ * converted by the files kit's rules: csvViewRelation); undefined for other formats. A view is built from its
+ * structured fields (quoted names, a closed set of casts and conversions), never taken as SQL.
  */
 export function batchRelation(message: BatchMessage, paths: readonly string[]): BatchRelation | undefined {
   const files = `[${paths.map((path) => ansiQuoteLiteral(path)).join(', ')}]`;
   if (message.encoding.format === 'parquet')
     return { records: `read_parquet(${files})`, numbered: `read_parquet(${files}, file_row_number = true)`, files };
+  if (message.encoding.format === 'csv-view') {
+    const records = csvViewRelation(message.view, paths, message.stream);
+    return { records, numbered: records, files, csv: true };
+  }
   if (message.encoding.format !== 'parquet-view') return undefined;
-  const fields = message.view?.fields;
+  const fields = (message.view as BatchView | undefined)?.fields;
   if (!Array.isArray(fields) || fields.length === 0) throw invalid(message, 'has no view fields');
   const select = fields.map((field) => fieldSql(message, field)).join(', ');
   const from = `read_parquet(${files}, file_row_number = true, hive_partitioning = false)`;

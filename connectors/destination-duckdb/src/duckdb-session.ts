@@ -20,6 +20,7 @@ import { MEMORY, Session } from './session.js';
 /** What DuckDB's block cache is trimmed to after each commit (`trimCache`). */
 const CACHE_TRIM = '64MB';
 import { batchRelation, type BatchRelation } from './batch-relation.js';
+import { csvViewRecords } from '@mage-int/files';
 import { parquetRecords } from './parquet-records.js';
 import { StreamLoader } from './stream-loader.js';
 
@@ -121,8 +122,12 @@ export class DuckDBSession implements DestinationSession {
   /**
    * Parquet BATCH files (a source's records in files, offered through `loadsBatchFiles`) go into the table or the
    * staging table in one INSERT; `parquet-view` ones (the source's own Parquet file and the view that makes its rows
-   * the records: batch-relation.ts) the same, the view applied inside the INSERT. Files that cannot load exactly that
-   * way are read back as records (through the view) and staged like any others.
+   * the records: batch-relation.ts) the same, the view applied inside the INSERT, and `csv-view` ones (a CSV's
+   * numbered rows, @mage-int/files) too, DuckDB's CSV reader and the files kit's conversions inside the INSERT. Files
+   * that cannot load exactly that way are read back as records (through the view; a CSV through the files kit's
+   * record path, which keeps exact decimals and fails on a bad value naming its file, line and field) and staged
+   * like any others; a table change they need commits inside this session only (the writer's own commit, which
+   * releases the STATE, skips a commit while a BATCH is being loaded, so its staged rows would be left behind).
    */
   async loadBatchFiles(message: BatchMessage, paths: readonly string[]): Promise<boolean> {
     const relation = batchRelation(message, paths);
@@ -134,10 +139,17 @@ export class DuckDBSession implements DestinationSession {
     let bytes = 0;
     for (const path of paths) bytes += (await stat(path)).size;
     if ((await loader.loadParquetBatch(relation, paths.length, context, bytes)) === 'loaded') return true;
+    if (relation.csv) {
+      // The files kit's record path over the same file: exact decimals kept, a bad value named by file, line and field.
+      for (const path of paths)
+        for await (const records of csvViewRecords(message.view, path, message.stream))
+          await this.stageRecords(loader, records, context, () => this.mergeStaged());
+      return true;
+    }
     const one = (path: string) => (paths.length === 1 ? relation : (batchRelation(message, [path]) as BatchRelation));
     for (const path of paths)
       for await (const records of parquetRecords(this.session, one(path)))
-        await this.stageRecords(loader, records, context, () => this.control.commit());
+        await this.stageRecords(loader, records, context, () => this.mergeStaged());
     return true;
   }
 

@@ -11,8 +11,9 @@ const duckdb = defineDestination<Config>({
   check: (config) => checkDuckDB(config),
   write: (config, messages, ctx) => writeToDuckDB(config, messages, ctx),
   // A source's records in Parquet files load with one INSERT … FROM read_parquet (DuckDBSession.loadBatchFiles); a
-  // source's own Parquet file with a view (`parquet-view`) too, the view applied inside the INSERT.
-  loadsBatchFiles: ['parquet', 'parquet-view'],
+  // source's own Parquet file with a view (`parquet-view`) too, the view applied inside the INSERT, and a CSV's
+  // numbered rows (`csv-view`, @mage-int/files) with DuckDB's CSV reader and the files kit's conversions.
+  loadsBatchFiles: ['parquet', 'parquet-view', 'csv-view'],
   // PostgreSQL COPY text a source sends beside its records goes to DuckDB's CSV reader where its types read back exactly (native-rows.ts).
   loadsNativeRows: ['postgresql-copy-text'],
   execute: (config, sql) => executeDuckDB(config, sql),

@@ -387,6 +387,8 @@ export class StreamLoader {
     }
     // Keyed rows keep their file order (the merge keeps a key's last row); one file, so file_row_number is that order.
     const keyed = this.keyProperties.length > 0;
+    // A CSV read in parallel has no row order (its records go through the staging instead).
+    if (keyed && relation.csv) return 'refused';
     // Appends go straight into the table, inside the commit's transaction (keyed files take the merge).
     const direct = (!keyed || this.method === 'append') && this.directLoad();
     let statement: string;
@@ -405,7 +407,7 @@ export class StreamLoader {
       // The files go once this returns: a direct load of them cannot run again (DuckDB commits the window before the next refusable statement).
       count = await this.session.attempt(statement, {
         window: direct,
-        unordered: direct && !keyed && !(await this.rowGroupsFit(relation)),
+        unordered: direct && !keyed && (relation.csv === true || !(await this.rowGroupsFit(relation))),
       });
     } catch (error) {
       if (!/Conversion Error|Invalid Input Error|Out of Range Error|Could not convert/i.test((error as Error).message)) throw error;

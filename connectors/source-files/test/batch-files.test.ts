@@ -1,14 +1,16 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { MemoryStateStore, runPipeline, silentLogger, type Destination, type Source, type SourceMessage } from '@mage-int/core';
 import duckdb from '@mage-int/destination-duckdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import files from '../src/index.js';
 
-// source-files → destination-duckdb in process: with the destination's `loadsBatchFiles`, CSV and Parquet files go as
-// Parquet BATCH files DuckDB writes and loads; the tables must equal those of the record path, row for row.
+// source-files → destination-duckdb in process: with the destination's `loadsBatchFiles`, CSV files go as `csv-view`
+// BATCH files (their rows numbered, read by DuckDB inside the destination's INSERT) and Parquet files as themselves or
+// as Parquet copies; the tables must equal those of the record path, row for row.
 const dir = mkdtempSync(join(tmpdir(), 'source-files-batch-'));
 const root = join(dir, 'in');
 const batchDir = join(dir, 'batches');
@@ -30,6 +32,11 @@ const sourceConfig = {
     // One column with an empty line (skipped by the record path, a NULL row for DuckDB), and two columns with one.
     { name: 'single', pattern: 'single/*.csv' },
     { name: 'gaps', pattern: 'gaps/*.csv' },
+    // gzip, a BOM, a line skipped before the header, CRLF line ends (one inside a quoted value), an empty line, a last
+    // line without a line end.
+    { name: 'zipped', pattern: 'zipped/*.csv.gz', csv: { skip_rows: 1 } },
+    // No header: given column names, an empty line.
+    { name: 'headless', pattern: 'headless/*.csv', csv: { header: false, column_names: ['word', 'n'] } },
     {
       name: 'loose',
       pattern: 'loose/*.csv',
@@ -135,6 +142,8 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     put('orders/region=us/b.csv', 'id,amount,ratio,active,note,day\n5,12345678901234567890.25,2.5,true,plain,2024-03-01\n');
     put('single/a.csv', 'word\nx\n\ny\n');
     put('gaps/a.csv', 'id,word\n1,x\n\n2,y\n');
+    put('zipped/a.csv.gz', gzipSync('\uFEFFexported by x\r\nid,name,score\r\n1,"a\r\nb",1.5\r\n\r\n2,,2.5\r\n3,"",-1\r\n4,z,0'));
+    put('headless/a.csv', 'x,1\ny,2\n\nz,3\n');
     const instance = await DuckDBInstance.create(':memory:');
     const c = await instance.connect();
     mkdirSync(join(root, 'events'), { recursive: true });
@@ -152,13 +161,45 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     const fast = join(dir, 'fast.duckdb');
     const slow = join(dir, 'slow.duckdb');
     const formats: string[] = [];
-    expect(await load(fast, duckdb as unknown as Destination<never>, {}, formats)).toBe(3); // orders/a.csv, loose/a.csv and a.parquet; b.csv went record by record
-    // The CSVs' files leave out the values every row shares (key, time, partition): their views give them.
-    expect(formats).toEqual(['parquet-view', 'parquet-view', 'parquet-view']);
+    // Every CSV as a csv-view (b.csv too: its exact decimal makes the destination's INSERT stop, and the destination
+    // reads it through the files kit's record path), the keyed Parquet file through its view.
+    expect(await load(fast, duckdb as unknown as Destination<never>, {}, formats)).toBe(8);
+    expect(formats.filter((f) => f === 'csv-view')).toHaveLength(7);
+    expect(formats.filter((f) => f === 'parquet-view')).toHaveLength(1);
     expect(await load(slow, recordsOnly)).toBe(0);
-    // A destination that takes only Parquet copies gets the same rows.
+    // A destination that takes only Parquet copies gets the same rows; one without csv-view never receives it.
     const copy = join(dir, 'copy.duckdb');
     expect(await load(copy, { ...(duckdb as unknown as Destination<never>), loadsBatchFiles: ['parquet'] })).toBe(3);
+    const viewless: string[] = [];
+    const parquetViews = join(dir, 'parquet-views.duckdb');
+    expect(
+      await load(
+        parquetViews,
+        { ...(duckdb as unknown as Destination<never>), loadsBatchFiles: ['parquet', 'parquet-view'] },
+        {},
+        viewless,
+      ),
+    ).toBe(3);
+    expect(viewless).toEqual(['parquet-view', 'parquet-view', 'parquet-view']);
+    expect(await difference(parquetViews, slow, 'orders', `region, ${DATA}`)).toBe(0);
+    expect(await difference(fast, slow, 'zipped', 'id, name, score, _sdc_source_file, _sdc_source_lineno')).toBe(0);
+    expect(await difference(fast, slow, 'headless', 'word, n, _sdc_source_lineno')).toBe(0);
+    expect(
+      await query(`ATTACH '${fast}' AS f (READ_ONLY); SELECT id, name, score, _sdc_source_lineno AS line FROM f.zipped ORDER BY id`),
+    ).toEqual([
+      // csv-parse counts a CRLF inside a quoted value as two lines.
+      { id: 1n, name: 'a\r\nb', score: 1.5, line: 5n },
+      { id: 2n, name: null, score: 2.5, line: 7n },
+      { id: 3n, name: '', score: -1, line: 8n },
+      { id: 4n, name: 'z', score: 0, line: 9n },
+    ]);
+    expect(
+      await query(`ATTACH '${fast}' AS f (READ_ONLY); SELECT word, n, _sdc_source_lineno AS line FROM f.headless ORDER BY word`),
+    ).toEqual([
+      { word: 'x', n: 1n, line: 1n },
+      { word: 'y', n: 2n, line: 2n },
+      { word: 'z', n: 3n, line: 4n },
+    ]);
     for (const [table, columns] of [
       ['orders', `region, ${DATA}`],
       ['loose', 'id, amount, ratio, active, note, _sdc_source_file, _sdc_source_lineno, _sdc_source_last_modified'],
@@ -301,7 +342,7 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     expect(doubled).toEqual([{ s: 30, n: 5 }]);
   });
 
-  it('cuts a large CSV into pieces converted at once, with the rows and line numbers of the record path', async () => {
+  it('numbers a large CSV for the destination (its Parquet pieces when keyed), with the rows and line numbers of the record path', async () => {
     // 17 MiB (over 16): a BOM, quoted values holding newlines (two thirds of the line ends are inside quotes, so a cut
     // counting quotes wrongly lands inside one), doubled quotes, "" beside an unquoted empty field.
     const lines = ['\uFEFFid,amount,note,tag'];
@@ -333,7 +374,7 @@ describe('source-files → destination-duckdb through BATCH files', () => {
     const fast = join(dir, 'big-fast.duckdb');
     const keyed = join(dir, 'big-keyed.duckdb');
     const slow = join(dir, 'big-slow.duckdb');
-    expect(await big(fast, duckdb as unknown as Destination<never>, false)).toEqual([2]);
+    expect(await big(fast, duckdb as unknown as Destination<never>, false)).toEqual([1]);
     expect(await big(keyed, duckdb as unknown as Destination<never>, true)).toEqual([1]);
     expect(await big(slow, recordsOnly, false)).toEqual([]);
     const columns = 'id, amount, note, tag, _sdc_source_file, _sdc_source_lineno';

@@ -42,17 +42,22 @@ export interface BatchMessage {
   version?: number;
   /** How many records the files hold, when the source knows (run progress); mage-int's addition to Singer's BATCH. */
   record_count?: number;
-  /** Format `parquet-view` only: how each file's rows become the records (mage-int's addition to Singer's BATCH). */
-  view?: BatchView;
+  /**
+   * Format `parquet-view`: how each file's rows become the records; format `csv-view`: how the CSV file is read and
+   * its rows become the records (mage-int's addition to Singer's BATCH).
+   */
+  view?: BatchView | CsvBatchView;
 }
 
 /**
  * The file formats of BATCH messages: Singer's `jsonl` and `parquet` (files holding exactly the records), and
  * mage-int's `parquet-view`: the source's own Parquet file (hard-linked into the run's batch folder, not copied),
  * whose records are the rows of that file through `BatchMessage.view` — the destination applies the view while it
- * loads, so the rows are written once. Offered only to destinations that list it in `loadsBatchFiles`.
+ * loads, so the rows are written once; and `csv-view`: a CSV file whose every row starts with the line it ends on in
+ * the source's file, whose records are its rows through `BatchMessage.view` (CsvBatchView). Each is offered only to
+ * destinations that list it in `loadsBatchFiles`.
  */
-export type BatchFormat = 'jsonl' | 'parquet' | 'parquet-view';
+export type BatchFormat = 'jsonl' | 'parquet' | 'parquet-view' | 'csv-view';
 
 /**
  * How the rows of a `parquet-view` BATCH file become records: one entry per record field, in order. Structured (no
@@ -73,6 +78,30 @@ export type BatchViewField =
 
 /** The casts a BatchView may ask for. */
 export type BatchViewCast = 'BIGINT' | 'DOUBLE' | 'TIMESTAMP' | 'VARCHAR';
+
+/**
+ * How a `csv-view` BATCH file is read and its rows become records (structured, no SQL; @mage-int/files reads it:
+ * `csvViewRelation`, `csvViewRecords`). The file has no header; its first column is the line each row ends on in the
+ * source's file (`file`), the others are that file's columns.
+ */
+export interface CsvBatchView {
+  csv: { delimiter: string; quote: string; escape: string; nullValues: string[] };
+  /** The source's file (its key), named by errors. */
+  file: string;
+  /** The source file's columns, in order (after the line number). */
+  columns: string[];
+  /** One entry per record field, in order. */
+  fields: CsvBatchViewField[];
+}
+
+/** One record field of a CsvBatchView. */
+export type CsvBatchViewField =
+  /** Column `column` of the file's columns, converted as a record field of type `kind` (text when absent). */
+  | { name: string; column: number; kind?: 'integer' | 'number' | 'boolean' }
+  /** The same text in every row (the file's key, a partition value). */
+  | { name: string; text: string }
+  /** The line the row ends on in the source's file. */
+  | { name: string; line: true };
 
 /** The messages of the Singer wire protocol. */
 export type SingerMessage = SchemaMessage | RecordMessage | StateMessage | ActivateVersionMessage | BatchMessage;

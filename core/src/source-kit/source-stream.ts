@@ -1,7 +1,7 @@
 import type { CatalogStream } from '../catalog/catalog.js';
 import type { Logger } from '../connector/logger.js';
 import type { JsonSchema } from '../protocol/json-schema.js';
-import type { BatchFormat, BatchView, NativeRows, RecordData } from '../protocol/messages.js';
+import type { BatchFormat, BatchView, CsvBatchView, NativeRows, RecordData } from '../protocol/messages.js';
 import type { StreamBookmark } from '../state/state.js';
 import type { KeyRange } from './key-ranges.js';
 import type { KeysetPosition } from './keyset.js';
@@ -20,9 +20,9 @@ export interface StreamBatch {
   /**
    * The records as files instead (`records` then empty), only when `ctx.batchFiles` offered `format`: they become a
    * BATCH message. The files hold exactly the records `records` would have: the selected fields (`StreamSync.fields`);
-   * with format `parquet-view`, the files' rows through `view` do.
+   * with format `parquet-view` or `csv-view`, the files' rows through `view` do.
    */
-  files?: { format: BatchFormat; paths: string[]; rows: number; view?: BatchView };
+  files?: { format: BatchFormat; paths: string[]; rows: number; view?: BatchView | CsvBatchView };
 }
 
 /** What a stream yields: a batch of records, or a batch with extras. */

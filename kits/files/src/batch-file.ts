@@ -4,6 +4,7 @@ import { CSV_LINE_OPTIONS, DUCK_THREADS, sqlName, sqlString, type Duck } from '.
 import type { FileReading } from './file-settings.js';
 import { positionalName } from './formats/csv-reader.js';
 import { parquetColumnTypes } from './formats/parquet-reader.js';
+import { convertedText } from './csv-conversions.js';
 import { SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-columns.js';
 
 /**
@@ -49,72 +50,6 @@ export interface BatchFileOutput {
   rows: number;
   paths: string[];
   view?: BatchView;
-}
-
-// Equalities, not IN lists: DuckDB plans an IN list of constants as a join over every row.
-const oneOf = (value: string, words: readonly string[]) => `(${words.map((w) => `${value} = '${w}'`).join(' OR ')})`;
-const TRUE_WORDS = ['true', 't', 'yes', 'y', '1'];
-const FALSE_WORDS = ['false', 'f', 'no', 'n', '0'];
-
-/** SQL of one converted field: its value, and the helper columns it reads (computed once per row, in an inner SELECT). */
-interface Conversion {
-  /** Helpers over the file's columns (the text cast as it is). */
-  helpers: string[];
-  value: string;
-}
-
-/**
- * SQL turning CSV text column `c` into the record value RecordShaper makes of it (coerce.ts); undefined when the field
- * keeps its text, null when only the record path can convert it (JSON). A text RecordShaper refuses makes DuckDB stop
- * (`error()`), and so do integers past int64 and numbers whose value a double does not hold (more than 15 significant
- * digits and not the double's own shortest form): the record path then reads the file, and names the line.
- */
-function convertedText(c: string, schema: JsonSchema): Conversion | undefined | null {
-  const types = schemaTypes(schema).filter((t) => t !== 'null');
-  if (types.length === 0 || types.includes('string')) return undefined;
-  // The text as RecordShaper reads it (trimmed, without a leading `+`): computed only for rows the fast tests below
-  // do not settle, as are the slow tests (the original rules, unchanged).
-  const t = `ltrim(trim(${c}), '+')`;
-  // DuckDB's casts accept more than RecordShaper (`1.5`, `1e3`, `0x10`, `1_000` as integers; `inf`, `nan`, `1_000` as
-  // doubles): integers must print back as their text, doubles be finite and without `_`.
-  if (types.includes('integer') && !types.includes('number')) {
-    const b = `${c}_i`;
-    const slow = `CASE WHEN CAST(TRY_CAST(${t} AS BIGINT) AS VARCHAR) = ${t} THEN TRY_CAST(${t} AS BIGINT) ELSE error('not an integer') END`;
-    // Fast: the text is an integer's own print (nothing to trim), so it is the trimmed text too.
-    return {
-      helpers: [`TRY_CAST(${c} AS BIGINT) AS ${b}`],
-      value: `CASE WHEN ${c} IS NULL THEN NULL WHEN CAST(${b} AS VARCHAR) = ${c} THEN ${b} ELSE ${slow} END`,
-    };
-  }
-  if (types.includes('number')) {
-    const d = `${c}_d`;
-    const slowD = `TRY_CAST(${t} AS DOUBLE)`;
-    const mantissa = `regexp_replace(regexp_replace(regexp_replace(${t}, '^-', ''), '[eE].*$', ''), '\\.', '')`;
-    const significant = `greatest(length(rtrim(ltrim(${mantissa}, '0'), '0')), 1)`;
-    const zero = `(${slowD} <> 0 OR NOT regexp_matches(regexp_replace(${t}, '[eE].*$', ''), '[1-9]'))`;
-    // Fast: the text starts with `-`, `.` or a digit and ends with `.` or a digit (so trimming leaves it as it is),
-    // and passes the slow tests' first two rules. Nested CASEs: the cheap tests decide most values, the digit count
-    // runs only for the rest.
-    const plain = `ascii(${c}) BETWEEN 45 AND 57 AND ascii(right(${c}, 1)) BETWEEN 46 AND 57`;
-    return {
-      helpers: [`TRY_CAST(${c} AS DOUBLE) AS ${d}`],
-      value: `CASE WHEN ${c} IS NULL THEN NULL
-        WHEN ${plain} AND isfinite(${d}) AND NOT contains(${c}, '_') AND ((length(${c}) <= 15 AND ${d} <> 0) OR CAST(${d} AS VARCHAR) = ${c}) THEN ${d}
-        WHEN ${slowD} IS NULL OR NOT isfinite(${slowD}) OR contains(${t}, '_') THEN error('not a number')
-        WHEN (length(${t}) <= 15 AND ${slowD} <> 0) OR CAST(${slowD} AS VARCHAR) = ${t} THEN ${slowD}
-        WHEN ${zero} AND ${significant} <= 15 THEN ${slowD} ELSE error('not a double') END`,
-    };
-  }
-  if (types.includes('boolean')) {
-    const lower = `lower(trim(${c}))`;
-    return {
-      helpers: [],
-      value: `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} = 'true' THEN true WHEN ${c} = 'false' THEN false
-        WHEN ${oneOf(lower, TRUE_WORDS)} THEN true WHEN ${oneOf(lower, FALSE_WORDS)} THEN false ELSE error('not a boolean') END`,
-    };
-  }
-  // Objects and arrays (parsed JSON): the record path only.
-  return null;
 }
 
 /** Line ends of a file: the line its last byte is on (a last line without a newline counts). */

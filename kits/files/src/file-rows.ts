@@ -18,7 +18,7 @@ import type { JsonSchema } from '@mage-int/core';
 export type DuckProvider = () => Promise<Duck>;
 
 /** The file's bytes, decompressed. */
-async function openBytes(storage: Storage, key: string, reading: FileReading, signal?: AbortSignal): Promise<Readable> {
+export async function openBytes(storage: Storage, key: string, reading: FileReading, signal?: AbortSignal): Promise<Readable> {
   const raw = await storage.read(key, signal);
   const inflate = decompressor(reading.compression);
   if (!inflate) return raw;

@@ -16,11 +16,14 @@ import {
   type BatchFilesOffer,
   type StreamBatch,
 } from '@mage-int/core';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeBatchFile } from './batch-file.js';
 import { Duck, DUCK_THREADS } from './duck.js';
-import { fileParquetSchema, fileRows, localCopy, type DuckProvider } from './file-rows.js';
+import { textKind } from './csv-conversions.js';
+import { csvView, writeNumberedCsv } from './csv-view.js';
+import { fileParquetSchema, fileRows, localCopy, openBytes, type DuckProvider } from './file-rows.js';
 import { fileReading, givenProperties, type FileReading, type FileSourceConfig, type FileStreamConfig } from './file-settings.js';
 import { globToRegExp, hivePartitions, staticPrefix } from './glob.js';
 import { METADATA_PROPERTIES, SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-columns.js';
@@ -311,6 +314,10 @@ class FileStream implements SourceStream {
     sync: StreamSync,
     duck: DuckProvider,
   ): Promise<StreamBatch['files']> {
+    if (this.offer?.formats.includes('csv-view') && reading.format === 'csv' && this.keyProperties.length === 0) {
+      const viewed = await this.asCsvView(file, reading, partitions, properties, sync);
+      if (viewed) return viewed;
+    }
     if (!this.offer?.formats.includes('parquet') || (reading.format !== 'csv' && reading.format !== 'parquet')) return undefined;
     const local = await localCopy(this.storage, file.key, reading, sync.signal);
     const out = join(this.offer.directory, `${++this.batchCount}-${Math.random().toString(36).slice(2, 8)}.parquet`);
@@ -342,6 +349,60 @@ class FileStream implements SourceStream {
       return undefined;
     } finally {
       await local.release();
+    }
+  }
+
+  /**
+   * A CSV's records as a `csv-view` BATCH file (offered by a destination that reads CSV itself: destination-duckdb):
+   * the file's data rows, each numbered with the line it ends on (csv-view.ts), written into the batch folder as the
+   * file is read (decompressed, downloaded); the destination converts and loads them in one parallel INSERT, and
+   * reads a file it cannot load that way through the record path. Undefined when the file goes another way (a
+   * stream with key properties keeps its Parquet file, whose row order the destination's merge follows; see
+   * writeNumberedCsv and csvView for the rest).
+   */
+  private async asCsvView(
+    file: FileInfo,
+    reading: FileReading,
+    partitions: Record<string, string>,
+    properties: Record<string, JsonSchema>,
+    sync: StreamSync,
+  ): Promise<StreamBatch['files']> {
+    const offer = this.offer as BatchFilesOffer;
+    // A field only the record path converts (JSON in a CSV value): known before the file is read.
+    if (sync.fields.some((field) => !(field in METADATA_PROPERTIES) && textKind(properties[field] ?? {}) === null)) return undefined;
+    const out = join(offer.directory, `${++this.batchCount}-${Math.random().toString(36).slice(2, 8)}.csv`);
+    try {
+      // A local file in 1 MiB reads (the stream's default is 64 KiB); others as the record path reads them.
+      const bytes =
+        this.storage.localPath && reading.compression === 'none'
+          ? createReadStream(this.storage.localPath(file.key), { highWaterMark: 1 << 20 })
+          : await openBytes(this.storage, file.key, reading, sync.signal);
+      let numbered: Awaited<ReturnType<typeof writeNumberedCsv>>;
+      try {
+        numbered = await writeNumberedCsv(bytes, reading.csv, out);
+      } finally {
+        bytes.destroy();
+      }
+      const view =
+        numbered &&
+        csvView({
+          csv: reading.csv,
+          key: file.key,
+          modified: file.modified.toISOString(),
+          columns: numbered.columns,
+          partitions,
+          properties,
+          fields: sync.fields,
+        });
+      if (!numbered || !view || numbered.rows === 0) {
+        await rm(out, { force: true });
+        return numbered && view ? { format: 'csv-view', paths: [], rows: 0, view } : undefined;
+      }
+      return { format: 'csv-view', paths: [out], rows: numbered.rows, view };
+    } catch (error) {
+      sync.logger.debug(`${file.key}: not sent as a csv-view (${(error as Error).message})`, { stream: this.name });
+      await rm(out, { force: true });
+      return undefined;
     }
   }
 }

@@ -14,6 +14,7 @@ export { Duck } from './duck.js';
 export { SchemaInference, kindOfText, kindOfValue, widenKind, kindSchema, type ValueKind } from './schema-inference.js';
 export { fileReading, type FileSourceConfig, type FileStreamConfig, type CsvConfig, type FileFormat } from './file-settings.js';
 export { SOURCE_FILE, SOURCE_LINENO, SOURCE_LAST_MODIFIED } from './metadata-columns.js';
+export { csvViewRelation, csvViewRecords } from './csv-view.js';
 export { discoverFiles, readFiles, checkFiles, matchingFiles, streamSchema } from './file-source.js';
 export { writeFiles, checkFileDestination, streamFolder, type FileDestinationConfig } from './file-destination.js';
 export { parsePartitionBy, partitionFolder, NULL_PARTITION } from './partition-path.js';
