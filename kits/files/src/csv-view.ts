@@ -12,8 +12,8 @@ import { SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-col
  * `csv-view` BATCH files: a CSV's records loaded by a destination that reads the CSV itself (DuckDB's parallel
  * reader inside destination-duckdb's INSERT), instead of a Parquet copy the source converts (batch-file.ts).
  *
- * The file is the source's CSV with each data row prefixed by the line it ends on (`12,` + the row's own bytes): the
- * header, skipped lines, empty lines and a BOM left out. The line number is in the file because DuckDB has no row
+ * The file is the source's CSV with each data row prefixed by the line it ends on (`12,` + the row's own bytes), the
+ * header and skipped lines as empty lines (so a line of the copy is the source's line) and no BOM. The line number is in the file because DuckDB has no row
  * position for a CSV it reads in parallel (row_number(), WITH ORDINALITY, POSITIONAL JOIN and a running sum are all
  * one streaming pipeline: 1.2-1.4 s for a 1M-row INSERT against 0.64-0.69 s in parallel, bench/README.md), and
  * numbering the rows in JavaScript is a byte scan and a copy (~0.2 s per 100 MB), far less than converting the file.
@@ -94,20 +94,23 @@ async function numberRows(
     out.copy(grown, 0, 0, o);
     out = grown;
   };
+  const emptyLines = (n: number) => {
+    room(2 * n);
+    for (let i = 0; i < n; i++) {
+      if (crlf) out[o++] = CR;
+      out[o++] = LF;
+    }
+  };
+  let before = 0; // the lines before the row being ended (`line` as `row` is called)
   // The row in buffer[start, end) (its line end included, if any) ending on line `last`; false when the file is not for this path.
   const row = (start: number, end: number, last: number): boolean => {
     let stop = end;
     if (stop > start && buffer[stop - 1] === LF) stop--;
     if (stop > start && buffer[stop - 1] === CR) stop--;
     if (stop === start) {
-      // An empty line, which csv-parse and DuckDB both skip: kept (unnumbered) after the first row, so the lines of
-      // the copy stay the source's less a fixed count (what readCsvRows names in an error of the copy).
-      if (!header && !first) {
-        room(end - start + 1);
-        out.set(buffer.subarray(start, end), o);
-        o += end - start;
-        if (buffer[end - 1] !== LF) out[o++] = LF;
-      }
+      // An empty line, which csv-parse and DuckDB both skip: kept, so the copy's lines are the source's (the line
+      // readCsvRows names in an error of the copy is the source's).
+      emptyLines(1);
       return true;
     }
     if (header || first) {
@@ -117,6 +120,8 @@ async function numberRows(
         header = false;
         columns = csv.columnNames ?? values.map((name, i) => (name === null || name === '' ? positionalName(i) : name));
         counted = values.length;
+        // The header's lines, as empty ones.
+        emptyLines(last - before);
         return true;
       }
       first = false;
@@ -173,9 +178,13 @@ async function numberRows(
         // csv-parse skips raw lines: a quote among them could end a value elsewhere than DuckDB would.
         if (quotes > 0) return undefined;
         skip--;
+        emptyLines(1);
       } else if (quoted)
         continue; // a line end inside a quoted value
-      else if (!row(start, lf + 1, lines)) return undefined;
+      else {
+        before = line;
+        if (!row(start, lf + 1, lines)) return undefined;
+      }
       quotes = 0;
       start = lf + 1;
       line = lines;
@@ -204,6 +213,7 @@ async function numberRows(
       if (pair !== crlf) return undefined;
       lines += crlf ? 2 : 1;
     }
+    before = line;
     if (!row(0, carry, lines)) return undefined;
   }
   if (o > 0) await write(out, o);

@@ -95,6 +95,11 @@ describe('the numbered copy of a CSV (csv-view)', () => {
       for await (const _ of csvViewRecords(view, bad, 's'));
     };
     await expect(read()).rejects.toThrow(/k\/a\.csv:4: "x" is not a valid number/);
+    // A row csv-parse will not read (DuckDB neither): named by the source's line, as the record path names it.
+    const text2 = 'exported\nid,amount,ok,note\n1,1,t,a\n\n2,2,f,"b"x\n';
+    writeFileSync(bad, (await numbered(text2, { skipRows: 1 }))?.text ?? '');
+    await expect(read()).rejects.toThrow(/k\/a\.csv:5: Invalid Closing Quote/);
+    await expect(recordPath(text2, { skipRows: 1 })).rejects.toThrow(/f\.csv:5: Invalid Closing Quote/);
   });
 });
 
