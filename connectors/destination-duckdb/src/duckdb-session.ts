@@ -5,6 +5,7 @@ import type { DuckDBInstance } from '@duckdb/node-api';
 import {
   ConnectorError,
   type BatchMessage,
+  type CommitReason,
   type DestinationSession,
   type NativeRows,
   type RecordBatch,
@@ -173,9 +174,13 @@ export class DuckDBSession implements DestinationSession {
     this.pendingStatements.push(...loader.activationStatements(version, this.oldestVersions.get(stream)));
   }
 
-  async commit(): Promise<void> {
-    await this.mergeStaged(this.pendingStatements.splice(0));
-    await this.trimCache();
+  async commit(reason?: CommitReason): Promise<void> {
+    const before = this.committedRows;
+    const statements = this.pendingStatements.splice(0);
+    await this.mergeStaged(statements);
+    // The last commit is followed by close, which frees the cache anyway (evicting it first cost 0.02-0.07 s after a
+    // 1M-row load), and a commit that wrote nothing (the first ACTIVATE_VERSION's) left nothing to evict.
+    if (reason !== 'end' && (this.committedRows > before || statements.length > 0)) await this.trimCache();
   }
 
   /** Ends the session; after a clean load it folds the write-ahead log into the file, so the file stands alone. */
