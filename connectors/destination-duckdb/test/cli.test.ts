@@ -68,6 +68,65 @@ describe('destination-duckdb as a Singer target', () => {
     ]);
   });
 
+  test('loads a csv-view BATCH a tap in another process names on stdin; a bad value exits 1 naming the file, line and field', async () => {
+    // The numbered rows source-files writes (each row's line in the source's file first) and the view of them.
+    const schema = {
+      type: 'SCHEMA',
+      stream: 'orders',
+      schema: {
+        properties: {
+          id: { type: 'integer' },
+          amount: { type: 'number' },
+          note: { type: ['string', 'null'] },
+          _sdc_source_lineno: { type: 'integer' },
+        },
+      },
+      key_properties: [],
+    };
+    const view = {
+      csv: { delimiter: ',', quote: '"', escape: '"', nullValues: [''] },
+      file: 'in/orders.csv',
+      columns: ['id', 'amount', 'note'],
+      fields: [
+        { name: 'id', column: 0, kind: 'integer' },
+        { name: 'amount', column: 1, kind: 'number' },
+        { name: 'note', column: 2 },
+        { name: '_sdc_source_lineno', line: true },
+      ],
+    };
+    const run = (name: string, rows: string) => {
+      const file = join(tmp.dir, `${name}.csv`);
+      writeFileSync(file, rows);
+      const batch = {
+        type: 'BATCH',
+        stream: 'orders',
+        encoding: { format: 'csv-view', compression: 'none' },
+        manifest: [`file://${file}`],
+        view,
+      };
+      const input = [schema, batch, { type: 'STATE', value: { done: name } }].map((l) => JSON.stringify(l)).join('\n');
+      return target({ path: join(tmp.dir, `${name}.duckdb`), batch_dir: tmp.dir }, input);
+    };
+    const good = run('csv-view', '\n2,1,0.5,"a\nb"\n4,2,12345678901234567890.5,\n');
+    expect(good.stderr).not.toMatch(/error/i);
+    expect(good.status).toBe(0);
+    expect(JSON.parse(good.stdout.trim())).toEqual({ done: 'csv-view' });
+    expect(
+      await query(
+        join(tmp.dir, 'csv-view.duckdb'),
+        'SELECT id, amount::VARCHAR AS amount, note, _sdc_source_lineno AS line FROM orders ORDER BY id',
+      ),
+    ).toEqual([
+      { id: '1', amount: '0.5', note: 'a\nb', line: '2' },
+      { id: '2', amount: '12345678901234567890.5', note: null, line: '4' },
+    ]);
+    const bad = run('csv-view-bad', '\n2,1,0.5,a\n5,x,1,b\n');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/in\/orders\.csv:5: "x" is not a valid integer/);
+    expect(bad.stderr).toMatch(/field "id"/);
+    expect(bad.stdout.trim()).toBe('');
+  });
+
   test('exits 1 with a message naming the line when the input breaks the protocol', () => {
     const result = target({ path: join(tmp.dir, 'bad.duckdb') }, '{"type":"RECORD","stream":"ghost","record":{"id":1}}\n');
     expect(result.status).toBe(1);
