@@ -109,10 +109,12 @@ async function checkFixture(ctx: DestinationSuiteContext, fixture: DestinationFi
     );
   }
   await ctx.withTarget(async (config) => {
-    if (fixture.setupPath) await ctx.write(config, fixtureMessages(fixture.setupPath));
+    // A destination that reads RECORD lines itself gets them as its Singer executable does.
+    const lines = ctx.connector.readsRecordLines === true;
+    if (fixture.setupPath) await ctx.write(config, fixtureMessages(fixture.setupPath, lines));
     let states: unknown[];
     try {
-      states = await ctx.write(config, fixtureMessages(fixture.inputPath), expected.streams ?? {});
+      states = await ctx.write(config, fixtureMessages(fixture.inputPath, lines), expected.streams ?? {});
     } catch (error) {
       if (!expected.error || error instanceof ConformanceError)
         throw error instanceof ConformanceError ? error : new ConformanceError(`load failed: ${formatError(error)}`);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseExactJson, readSingerMessages, type SingerMessage, type StreamLoadOptions } from '@mage-int/core';
+import { parseExactJson, readSingerMessages, readSourceMessages, type SourceMessage, type StreamLoadOptions } from '@mage-int/core';
 
 /**
  * A destination fixture case (format: fixtures/destination/README.md): `<case>/input.jsonl` (Singer
@@ -64,7 +64,12 @@ export async function loadDestinationFixtures(directory = DEFAULT_DESTINATION_FI
   return fixtures;
 }
 
-/** The messages of a fixture file (input.jsonl, setup.jsonl), read with the same protocol rules as `mage-int run`. */
-export function fixtureMessages(path: string): AsyncGenerator<SingerMessage> {
+/**
+ * The messages of a fixture file (input.jsonl, setup.jsonl), read with the same protocol rules as `mage-int run`;
+ * with `recordLines`, as the Singer executable of a destination that reads RECORD lines itself reads them
+ * (`Destination.readsRecordLines`: its records parsed and checked only when read).
+ */
+export function fixtureMessages(path: string, recordLines = false): AsyncGenerator<SourceMessage> {
+  if (recordLines) return readSourceMessages(createReadStream(path), { validateRecords: true, recordLines: true });
   return readSingerMessages(createReadStream(path), { validateRecords: true });
 }
