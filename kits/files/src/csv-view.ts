@@ -178,7 +178,10 @@ async function numberRows(
     let quotes = 0;
     let q = buffer.indexOf(quote, 0);
     for (let lf = buffer.indexOf(LF, 0); lf !== -1 && lf < end; lf = buffer.indexOf(LF, lf + 1)) {
-      for (; q !== -1 && q < lf; q = buffer.indexOf(quote, q + 1)) quotes++;
+      for (; q !== -1 && q < lf; q = buffer.indexOf(quote, q + 1)) {
+        if (!quoteFits(buffer, q, start, quotes, quote, delimiter)) return undefined;
+        quotes++;
+      }
       // csv-parse takes the file's first line end as its record delimiter (LF or CRLF); mixed ones are not for this path.
       const pair = lf > 0 && buffer[lf - 1] === CR;
       crlf ??= pair;
@@ -212,7 +215,10 @@ async function numberRows(
     // The last line, without a line end.
     const tail = buffer.subarray(0, carry);
     let quotes = 0;
-    for (let q = tail.indexOf(quote, 0); q !== -1; q = tail.indexOf(quote, q + 1)) quotes++;
+    for (let q = tail.indexOf(quote, 0); q !== -1; q = tail.indexOf(quote, q + 1)) {
+      if (!quoteFits(tail, q, 0, quotes, quote, delimiter)) return undefined;
+      quotes++;
+    }
     if ((quotes & 1) === 1 || skip > 0) return undefined;
     for (let cr = tail.indexOf(CR, 0); cr !== -1; cr = tail.indexOf(CR, cr + 1)) if (!crlf || tail[cr + 1] !== LF) return undefined;
     let lines = line + 1;
@@ -228,6 +234,18 @@ async function numberRows(
   if (o > 0) await flush();
   await writing;
   return columns === undefined ? { rows: 0, columns: [] } : { rows, columns };
+}
+
+/**
+ * Whether the quote at `q` (after `before` quotes of the row starting at `start`) is where csv-parse takes one: an
+ * opening quote at a value's start (or the second of a doubled one), a closing quote before a delimiter, a line end,
+ * the end of the file or the quote doubling it. DuckDB reads a quote inside an unquoted value (`x"y`) as text where
+ * csv-parse refuses the file, and such a quote would also shift the count that finds the rows' ends.
+ */
+function quoteFits(bytes: Buffer, q: number, start: number, before: number, quote: number, delimiter: number): boolean {
+  if ((before & 1) === 0) return q === start || bytes[q - 1] === delimiter || bytes[q - 1] === quote;
+  const next = bytes[q + 1];
+  return next === undefined || next === delimiter || next === quote || next === LF || next === CR;
 }
 
 /** One CSV row's values as readCsvRows reads them (null for an unquoted null value); undefined when csv-parse refuses it. */

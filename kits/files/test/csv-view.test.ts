@@ -57,6 +57,9 @@ describe('the numbered copy of a CSV (csv-view)', () => {
       ['"skipped\nline"\nid,note\n1,a\n', { skipRows: 1 }], // a quote in a skipped line
       ['id,note\n1,"open\n', {}], // an unclosed quote
       ['id,note\n1,a,extra\n', {}], // a first row longer than the header
+      ['id,note\n1,x"y\n2,"ok"\n', {}], // a quote inside an unquoted value: csv-parse refuses it, DuckDB reads it
+      ['id,note\n1,"x"y\n', {}], // text after a closing quote
+      ['id,note\n1, "x"\n', {}], // a space before an opening quote
       ['id,note\n1,a\n', { encoding: 'latin1' }],
       ['id,note\n1,a\n', { escape: '\\' }],
       ['id||note\n1||a\n', { delimiter: '||' }],
@@ -96,10 +99,10 @@ describe('the numbered copy of a CSV (csv-view)', () => {
     };
     await expect(read()).rejects.toThrow(/k\/a\.csv:4: "x" is not a valid number/);
     // A row csv-parse will not read (DuckDB neither): named by the source's line, as the record path names it.
-    const text2 = 'exported\nid,amount,ok,note\n1,1,t,a\n\n2,2,f,"b"x\n';
+    const text2 = 'exported\nid,amount,ok,note\n1,1,t,a\n\n2,2,f,b,extra\n';
     writeFileSync(bad, (await numbered(text2, { skipRows: 1 }))?.text ?? '');
-    await expect(read()).rejects.toThrow(/k\/a\.csv:5: Invalid Closing Quote/);
-    await expect(recordPath(text2, { skipRows: 1 })).rejects.toThrow(/f\.csv:5: Invalid Closing Quote/);
+    await expect(read()).rejects.toThrow(/k\/a\.csv:5: Invalid Record Length/);
+    await expect(recordPath(text2, { skipRows: 1 })).rejects.toThrow(/f\.csv:5: Invalid Record Length/);
   });
 });
 
