@@ -375,7 +375,7 @@ class FileStream implements SourceStream {
       // A local file in 1 MiB reads (the stream's default is 64 KiB); others as the record path reads them.
       const bytes =
         this.storage.localPath && reading.compression === 'none'
-          ? createReadStream(this.storage.localPath(file.key), { highWaterMark: 1 << 20 })
+          ? createReadStream(this.storage.localPath(file.key), { highWaterMark: 1 << 20, signal: sync.signal })
           : await openBytes(this.storage, file.key, reading, sync.signal);
       let numbered: Awaited<ReturnType<typeof writeNumberedCsv>>;
       try {
@@ -400,8 +400,9 @@ class FileStream implements SourceStream {
       }
       return { format: 'csv-view', paths: [out], rows: numbered.rows, view };
     } catch (error) {
-      sync.logger.debug(`${file.key}: not sent as a csv-view (${(error as Error).message})`, { stream: this.name });
       await rm(out, { force: true });
+      if (sync.signal.aborted) throw error;
+      sync.logger.debug(`${file.key}: not sent as a csv-view (${(error as Error).message})`, { stream: this.name });
       return undefined;
     }
   }
