@@ -39,8 +39,8 @@ const CR = 13;
  * delimiter; undefined (and nothing left at `out`) when the file must be read by the record path: another encoding
  * than UTF-8, a delimiter, quote or escape that is not one ASCII character or an escape other than the quote (rows are
  * cut at line ends after an even number of quotes), line ends other than the first one's (LF or CRLF) or a CR
- * elsewhere (csv-parse counts it as a line), a quote in the skipped lines, an unclosed quote at the end, or a first
- * row whose values are not as many as the header's. Lines are counted as csv-parse counts them (`info.lines`): a
+ * elsewhere (csv-parse counts it as a line), a quote in the skipped lines or where csv-parse takes none, an unclosed
+ * quote at the end, or a first row whose values are not as many as the header's or the given column names. Lines are counted as csv-parse counts them (`info.lines`): a
  * row's line is the line its last byte is on, a CRLF inside a quoted value two lines.
  */
 export async function writeNumberedCsv(
@@ -137,7 +137,9 @@ async function numberRows(
         return true;
       }
       first = false;
-      if (counted !== undefined && values.length !== counted) return false;
+      // DuckDB reads exactly the columns' count of values; where the first row has another, the record path's own
+      // reading (values left NULL, or its error) is the one to follow.
+      if ((counted !== undefined && values.length !== counted) || (columns !== undefined && values.length !== columns.length)) return false;
       columns ??= values.map((_, i) => positionalName(i));
     }
     room(end - start + 32);

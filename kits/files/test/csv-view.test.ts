@@ -57,6 +57,7 @@ describe('the numbered copy of a CSV (csv-view)', () => {
       ['"skipped\nline"\nid,note\n1,a\n', { skipRows: 1 }], // a quote in a skipped line
       ['id,note\n1,"open\n', {}], // an unclosed quote
       ['id,note\n1,a,extra\n', {}], // a first row longer than the header
+      ['1,a\n2,b\n', { header: false, columnNames: ['id', 'note', 'more'] }], // fewer values than the given names
       ['id,note\n1,x"y\n2,"ok"\n', {}], // a quote inside an unquoted value: csv-parse refuses it, DuckDB reads it
       ['id,note\n1,"x"y\n', {}], // text after a closing quote
       ['id,note\n1, "x"\n', {}], // a space before an opening quote
