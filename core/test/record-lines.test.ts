@@ -11,7 +11,10 @@ const record = (body: string, trailer = '') => `{"type":"RECORD","stream":"s","r
 
 async function read(lines: string[]): Promise<SourceMessage[]> {
   const out: SourceMessage[] = [];
-  for await (const message of readSourceMessages([`${lines.join('\n')}\n`], { recordLines: true })) out.push(message);
+  const input = (async function* () {
+    yield `${lines.join('\n')}\n`;
+  })();
+  for await (const message of readSourceMessages(input, { recordLines: true })) out.push(message);
   return out;
 }
 
