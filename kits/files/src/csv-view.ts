@@ -77,7 +77,10 @@ async function numberRows(
   delimiter: number,
   write: (bytes: Buffer, length: number) => Promise<void>,
 ): Promise<NumberedCsv | undefined> {
-  const digits = Buffer.allocUnsafe(24);
+  // The decimal digits of `counter`, right-aligned (leading zeros before `first10`).
+  const digits = Buffer.alloc(24, 48);
+  let counter = 0;
+  let first10 = 23;
   let buffer = Buffer.allocUnsafe(0);
   let out = Buffer.allocUnsafe(1 << 21);
   let o = 0;
@@ -143,13 +146,14 @@ async function numberRows(
       columns ??= values.map((_, i) => positionalName(i));
     }
     room(end - start + 32);
-    let n = last;
-    let d = 0;
-    do {
-      digits[d++] = 48 + (n % 10);
-      n = Math.floor(n / 10);
-    } while (n > 0);
-    while (d > 0) out[o++] = digits[--d] as number;
+    // The line's digits, counted up from the row before's (most rows are one line on from it).
+    for (; counter < last; counter++) {
+      let i = 23;
+      while (digits[i] === 57) digits[i--] = 48;
+      digits[i] = (digits[i] as number) + 1;
+      if (i < first10) first10 = i;
+    }
+    for (let i = first10; i < 24; i++) out[o++] = digits[i] as number;
     out[o++] = delimiter;
     out.set(buffer.subarray(start, end), o);
     o += end - start;
