@@ -103,8 +103,13 @@ export async function writeBatchFile(input: BatchFileInput): Promise<BatchFileOu
     // The line a row ends on: lines before it, plus the newlines inside its quoted values and those of the rows before.
     // Only text fields can hold one: a newline in a converted (number, boolean) or unselected field's value is counted
     // too, as the record path counts lines, but rarely there, so `contains` (a byte search) guards the count.
+    // A CR inside a value is a line of its own for csv-parse (a quoted CRLF is two), which the file's count of LFs
+    // cannot tell: such a row's count is made too large for the check below, which sends the file to the record path.
     const newlines = names
-      .map((_, i) => `CASE WHEN contains(c${i}, chr(10)) THEN length(c${i}) - length(replace(c${i}, chr(10), '')) ELSE 0 END`)
+      .map(
+        (_, i) =>
+          `CASE WHEN contains(c${i}, chr(10)) THEN length(c${i}) - length(replace(c${i}, chr(10), '')) ELSE 0 END + CASE WHEN contains(c${i}, chr(13)) THEN ${CR_IN_VALUE} ELSE 0 END`,
+      )
       .join(' + ');
     const helpers: string[] = [];
     // With a view, the values every row shares (the file's key and time, partitions) are not written into each row of
@@ -236,6 +241,9 @@ async function lastLine(duck: Duck, path: string): Promise<number> {
   const [last] = await duck.rows(`SELECT max(${sqlName(SOURCE_LINENO)}) AS n FROM read_parquet(${sqlString(path)})`);
   return Number(last?.['n']);
 }
+
+/** What a CR inside a CSV value adds to its row's line count: more lines than any file has, so the file's check fails. */
+const CR_IN_VALUE = 1_000_000_000_000;
 
 /** A CSV smaller than this is converted in one piece. */
 const SPLIT_MIN_BYTES = 16 << 20;
