@@ -13,10 +13,11 @@ import { SOURCE_FILE, SOURCE_LAST_MODIFIED, SOURCE_LINENO } from './metadata-col
  * reader inside destination-duckdb's INSERT), instead of a Parquet copy the source converts (batch-file.ts).
  *
  * The file is the source's CSV with each data row prefixed by the line it ends on (`12,` + the row's own bytes), the
- * header and skipped lines as empty lines (so a line of the copy is the source's line) and no BOM. The line number is in the file because DuckDB has no row
- * position for a CSV it reads in parallel (row_number(), WITH ORDINALITY, POSITIONAL JOIN and a running sum are all
- * one streaming pipeline: 1.2-1.4 s for a 1M-row INSERT against 0.64-0.69 s in parallel, bench/README.md), and
- * numbering the rows in JavaScript is a byte scan and a copy (~0.2 s per 100 MB), far less than converting the file.
+ * header and skipped lines as empty lines (so a line of the copy is the source's line) and no BOM. The line number is
+ * in the file because DuckDB has no row position for a CSV it reads in parallel (row_number(), WITH ORDINALITY,
+ * POSITIONAL JOIN and a running sum are all one streaming pipeline: 1.2-1.4 s for a 1M-row INSERT against 0.64-0.69 s
+ * in parallel, bench/README.md), and numbering the rows in JavaScript is a byte scan and a copy (~0.2 s per 100 MB),
+ * far less than converting the file.
  *
  * The view says how to read it and make its rows the records (CsvBatchView, structured: the SQL is built here, never
  * taken from a message). The SQL conversions are RecordShaper's rules (csv-conversions.ts); a value they refuse, or a
@@ -40,8 +41,9 @@ const CR = 13;
  * than UTF-8, a delimiter, quote or escape that is not one ASCII character or an escape other than the quote (rows are
  * cut at line ends after an even number of quotes), line ends other than the first one's (LF or CRLF) or a CR
  * elsewhere (csv-parse counts it as a line), a quote in the skipped lines or where csv-parse takes none, an unclosed
- * quote at the end, or a first row whose values are not as many as the header's or the given column names. Lines are counted as csv-parse counts them (`info.lines`): a
- * row's line is the line its last byte is on, a CRLF inside a quoted value two lines.
+ * quote at the end, or a first row whose values are not as many as the header's or the given column names. Lines are
+ * counted as csv-parse counts them (`info.lines`): a row's line is the line its last byte is on, a CRLF inside a
+ * quoted value two lines.
  */
 export async function writeNumberedCsv(
   input: AsyncIterable<Uint8Array>,
