@@ -39,6 +39,8 @@ const CHUNK_BYTES = 256 * 1024;
 /** A direct COPY keeps its rows for a replay into staging; it is cut into segments of this size to bound memory. */
 const SEGMENT_BYTES = 8 * 1024 * 1024;
 const SAVEPOINT = 'mage_segment';
+/** Batches of a stream that skip the RECORD-line transcoder after one in which it took fewer than half the lines. */
+const LINES_PAUSE_BATCHES = 16;
 /** Rows the batch encoder puts in one string before it is written to the pending buffer (UTF-16 units, ~3× in bytes at worst). */
 const BATCH_TEXT_UNITS = 32 * 1024;
 
@@ -71,6 +73,8 @@ interface StreamLoad {
   stagingRows: number;
   /** Records of this stream seen so far (names records in errors). */
   records: number;
+  /** Batches still to load without trying their RECORD lines (see LINES_PAUSE_BATCHES). */
+  linesPaused: number;
   /** Every row of the table came from this run: it created the table. */
   tableIsOurs: boolean;
   /**
@@ -185,6 +189,7 @@ export class PostgresSession implements DestinationSession {
       stagingReady: false,
       stagingRows: 0,
       records: 0,
+      linesPaused: 0,
       tableIsOurs: false,
       deferredKey: false,
       lastKey: undefined,
@@ -300,7 +305,8 @@ export class PostgresSession implements DestinationSession {
 
   /** Encodes (or copies, for matching native rows) a batch into the stream's pending COPY data. */
   async write(batch: RecordBatch): Promise<void> {
-    const { records, version, native } = batch;
+    const { version, native } = batch;
+    let records = batch.records;
     const load = this.streams.get(batch.stream) as StreamLoad;
     if (version !== undefined && !load.plan.hasVersionColumn) {
       await this.control.commit();
@@ -326,11 +332,17 @@ export class PostgresSession implements DestinationSession {
     };
     const layout = native && records.length > 0 ? this.nativeLayoutOf(load, native) : undefined;
     const transcode = !layout && batch.lines ? load.plan.transcodeLines : undefined;
-    if (transcode && batch.lines) {
+    if (transcode && batch.lines && !(load.linesPaused > 0 && load.linesPaused--)) {
       // The keys' rise is checked line by line as they are read.
-      await this.transcodeLines(load, transcode, batch.lines, records, meta);
-      this.sequence = meta.sequence;
-      return;
+      const taken = await this.transcodeLines(load, transcode, batch.lines, meta);
+      if (taken === records.length) {
+        this.sequence = meta.sequence;
+        return;
+      }
+      // The rest of the batch goes through its records. A stream whose lines mostly cannot be taken (a json column,
+      // spaced JSON) stops trying for a while: each try costs a scan of the line.
+      if (taken < records.length / 2) load.linesPaused = LINES_PAUSE_BATCHES;
+      records = decodedRecords(records).slice(taken);
     }
     if (load.deferredKey) {
       const field = load.keyProperties[0] as string;
@@ -438,24 +450,19 @@ export class PostgresSession implements DestinationSession {
   }
 
   /**
-   * RECORD lines to COPY text rows in the pending buffer, straight from their JSON (see compileLineTranscoder); a
-   * line it does not take goes through its record (parsed and checked then), as does the rest of a batch while the
-   * stream stages with the delete flag. While the table's primary key waits, each key must rise: the first that
-   * does not has the key built before its row.
+   * RECORD lines to COPY text rows in the pending buffer, straight from their JSON (see compileLineTranscoder), until
+   * a line it does not take, a delete or the staging of deletes; returns how many lines went in. While the table's
+   * primary key waits, each key must rise: the first that does not has the key built before its row.
    */
   private async transcodeLines(
     load: StreamLoad,
     transcode: LineTranscoder,
     { lines, recordStart, recordEnds }: RecordLines,
-    records: readonly RecordData[],
     meta: RowMeta,
-  ): Promise<void> {
+  ): Promise<number> {
     const hardDeleteByKey = this.config.hardDelete && load.method !== 'append';
-    for (let i = 0; i < lines.length; ) {
-      if (load.mode === 'staging' && hardDeleteByKey) {
-        await this.encodeRecords(load, records.slice(i), meta);
-        return;
-      }
+    let i = 0;
+    while (i < lines.length && !(load.mode === 'staging' && hardDeleteByKey)) {
       this.startUnit(meta);
       const order = load.plan.keyOrder;
       const rise = load.deferredKey && order ? { order, last: load.lastKey } : undefined;
@@ -468,19 +475,10 @@ export class PostgresSession implements DestinationSession {
         load.records += next - i;
         this.unitRows += next - i;
         i = next;
-      } else if (!transcode.risen) {
-        await this.addKey(load, 'a key did not rise above the one before it');
-      } else {
-        const record = records[i] as RecordData;
-        if (load.deferredKey) {
-          const rising = order && risingRecordKeys([record], load.keyProperties[0] as string, order, load.lastKey);
-          if (rising) load.lastKey = rising.last;
-          else await this.addKey(load, 'a key did not rise above the one before it');
-        }
-        await this.encodeRecord(load, records, i, meta);
-        i++;
-      }
+      } else if (!transcode.risen) await this.addKey(load, 'a key did not rise above the one before it');
+      else break;
     }
+    return i;
   }
 
   /**

@@ -40,7 +40,7 @@ export interface LineTranscoder {
  * float8 column stores the double nearest the text, the literal's and the record path's print of it alike, so the
  * literal goes as it is (but `-0`, which the record path prints as 0).
  */
-type Take = 'integer' | 'number' | 'double' | 'boolean' | 'text' | 'timestamp' | 'jsonb' | 'deleted' | 'none';
+type Take = 'integer' | 'number' | 'double' | 'boolean' | 'text' | 'timestamp' | 'jsonb' | 'json' | 'deleted' | 'none';
 
 interface FieldPlan {
   /** The field's column, in the plan's order. */
@@ -89,8 +89,9 @@ function takeOf(kind: PgKind): Take {
       return 'timestamp';
     case 'jsonb':
       return 'jsonb';
-    // json keeps its text as written (spacing): the record path's differs; bytea and arrays need their encoders.
     case 'json':
+      return 'json';
+    // bytea and arrays need their encoders.
     case 'bytea':
     case 'array':
       return 'none';
@@ -307,14 +308,17 @@ export function compileLineTranscoder(
         values[plan.index] = text;
         return end;
       }
-      case 'jsonb': {
+      case 'jsonb':
+      case 'json': {
         const kind = c === 123 ? 'object' : c === 91 ? 'array' : undefined;
         if (!kind || !plan.types.has(kind)) return -1;
-        const scan = { backslash: false };
+        const scan = { backslash: false, json: plan.take === 'json' };
         const end = jsonEnd(line, at, scan, 0);
         if (end < 0) return -1;
-        const text = line.slice(at, end);
-        values[plan.index] = scan.backslash ? text.replaceAll('\\', '\\\\') : text;
+        // json keeps its text as written: the record path's is JSON.stringify's of the parsed value, which this is
+        // when every number fits a double (checked by the scan).
+        const text = plan.take === 'json' ? JSON.stringify(JSON.parse(line.slice(at, end))) : line.slice(at, end);
+        values[plan.index] = text.includes('\\') ? text.replaceAll('\\', '\\\\') : text;
         return end;
       }
       default:
@@ -392,6 +396,11 @@ function recordNumberText(literal: string): string | undefined {
   return literalFitsDouble(literal) ? printed : literal;
 }
 
+/** Whether a double holds the literal exactly (short plain literals do, without the general test). */
+function fitsDouble(literal: string): boolean {
+  return (literal.length <= 15 && !literal.includes('e') && !literal.includes('E')) || literalFitsDouble(literal);
+}
+
 /** The index just after the JSON string starting at `at` (its `"`), or -1 (a raw control character, no end). */
 function stringEnd(t: string, at: number): number {
   for (let i = at + 1; i < t.length; i++) {
@@ -457,11 +466,11 @@ function copyTextOfJsonString(t: string, from: number, to: number): string | und
 
 /**
  * The index just after the JSON object or array at `at` (grammar checked), or -1: also when a number in it prints
- * otherwise on the record path, a string holds `\u0000` (jsonb refuses it; the record path strips or refuses it), or
- * whitespace other than spaces comes between tokens (COPY would need it escaped). `scan.backslash` says the text
- * holds a backslash (COPY doubles it).
+ * otherwise on the record path (`scan.json`: when a double does not hold it), a string holds `\u0000` (jsonb refuses
+ * it; the record path strips or refuses it), or whitespace other than spaces comes between tokens (COPY would need it
+ * escaped). `scan.backslash` says the text holds a backslash (COPY doubles it).
  */
-function jsonEnd(t: string, at: number, scan: { backslash: boolean }, depth: number): number {
+function jsonEnd(t: string, at: number, scan: { backslash: boolean; json: boolean }, depth: number): number {
   if (depth > 64) return -1;
   const open = t.charCodeAt(at);
   const close = open === 123 ? 125 : 93;
@@ -486,7 +495,7 @@ function jsonEnd(t: string, at: number, scan: { backslash: boolean }, depth: num
       end = numberEnd(t, i);
       if (end < 0) return -1;
       const literal = t.slice(i, end);
-      if (recordNumberText(literal) !== literal) return -1;
+      if (scan.json ? !fitsDouble(literal) : recordNumberText(literal) !== literal) return -1;
     } else if (t.startsWith('true', i)) end = i + 4;
     else if (t.startsWith('false', i)) end = i + 5;
     else if (t.startsWith('null', i)) end = i + 4;
@@ -506,7 +515,7 @@ function spaces(t: string, i: number): number {
 }
 
 /** A JSON string t[from, end) jsonb takes as the record path's text would be: no `\u0000`, escapes well formed. */
-function plainJsonString(t: string, from: number, end: number, scan: { backslash: boolean }): boolean {
+function plainJsonString(t: string, from: number, end: number, scan: { backslash: boolean; json: boolean }): boolean {
   const first = t.indexOf('\\', from);
   if (first < 0 || first >= end) return true;
   scan.backslash = true;

@@ -18,6 +18,7 @@ const COLUMNS: PlannedColumn[] = [
   field('active', 'bool'),
   field('name', 'text'),
   field('payload', 'jsonb'),
+  field('raw', 'json'),
   field('_sdc_deleted_at', 'timestamptz'),
   { column: '_sdc_table_version', type: { kind: 'int8' }, source: { kind: 'meta', name: '_sdc_table_version' } },
   { column: '_sdc_sequence', type: { kind: 'int8' }, source: { kind: 'meta', name: '_sdc_sequence' } },
@@ -34,6 +35,7 @@ const SCHEMA: JsonSchema = {
     active: { type: ['null', 'boolean'] },
     name: { type: ['null', 'string'], 'sql-datatype': 'text' },
     payload: { type: ['null', 'object', 'array'] },
+    raw: { type: ['null', 'object', 'array', 'string', 'number', 'boolean'] },
   },
 };
 const meta = (): RowMeta => ({ extractedAt: null, receivedAt: '', batchedAt: '', sequence: 7, version: 5 });
@@ -99,6 +101,16 @@ const VALUES: Record<string, string[]> = {
     '{"a":1,}',
     '{"a"\t: 1}',
     '"text"',
+    'null',
+  ],
+  raw: [
+    '{"id": 1, "tags": ["a", "b", 1], "nested": {"x": 0.1250, "s": "str \\"q\\" 1"}}',
+    '[1, 2.50, {"b": 1, "a": [true, null]}]',
+    '{"2": "a", "1": "b"}',
+    '{"big": 12345678901234567890, "e": 1e400}',
+    '{"s": "\\u00e9 \\/ \\\\ \\u0000"}',
+    '"a string"',
+    '3.25',
     'null',
   ],
 };
