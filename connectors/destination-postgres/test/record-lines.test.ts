@@ -2,12 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseSingerLine, recordEnvelope, RecordValidator, type JsonSchema, type RecordData } from '@mage-int/core';
 import { compileLineTranscoder } from '../src/record-lines.js';
 import { compileRowEncoder, type PlannedColumn, type RowMeta } from '../src/row-encoder.js';
+import { fieldColumn } from './columns.js';
 
-const field = (name: string, kind: PlannedColumn['type']['kind']): PlannedColumn => ({
-  column: name,
-  type: { kind },
-  source: { kind: 'field', field: name },
-});
+const field = fieldColumn;
 const COLUMNS: PlannedColumn[] = [
   field('id', 'int8'),
   field('amount', 'numeric'),

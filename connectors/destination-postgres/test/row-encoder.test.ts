@@ -2,12 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Decimal, JsonText } from '@mage-int/core';
 import { ColumnOverflowError, NulCharacterError } from '../src/copy-text.js';
 import { compileBatchEncoder, compileRowEncoder, type PlannedColumn, type RowMeta } from '../src/row-encoder.js';
+import { fieldColumn } from './columns.js';
 
-const field = (column: string, kind: PlannedColumn['type']['kind']): PlannedColumn => ({
-  column,
-  type: { kind },
-  source: { kind: 'field', field: column },
-});
+const field = fieldColumn;
 const COLUMNS: PlannedColumn[] = [
   field('id', 'int8'),
   field('amount', 'numeric'),
