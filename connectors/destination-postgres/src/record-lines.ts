@@ -193,8 +193,7 @@ export function compileLineTranscoder(
     const seen: boolean[] = new Array<boolean>(width);
     for (; i < lines.length && s.length < limit; i++) {
       const line = lines[i] as string;
-      const row = transcodeRecord(line, recordStart, recordEnds[i] as number, values, seen);
-      if (!row) break;
+      if (!transcodeRecord(line, recordStart, recordEnds[i] as number, values, seen)) break;
       if (!filled.every((plan) => seen[plan.index] && values[plan.index] !== COPY_NULL)) break;
       if (!present.every((plan) => seen[plan.index])) break;
       if (rise && keyField) {
@@ -219,10 +218,10 @@ export function compileLineTranscoder(
   transcode.risen = true;
 
   /** Reads the record object of `line` into `values` (COPY texts by column); false when the line is not taken. */
-  function transcodeRecord(line: string, start: number, end_: number, values: string[], seen: boolean[]): boolean {
+  function transcodeRecord(line: string, start: number, recordEnd: number, values: string[], seen: boolean[]): boolean {
     seen.fill(false);
     let i = start + 1;
-    if (line.charCodeAt(i) === 125 /* } */) return i + 1 === end_;
+    if (line.charCodeAt(i) === 125 /* } */) return i + 1 === recordEnd;
     let last: FieldPlan | undefined;
     for (;;) {
       if (line.charCodeAt(i) !== 34) return false;
@@ -249,7 +248,7 @@ export function compileLineTranscoder(
         i = end + 1;
         continue;
       }
-      return c === 125 && end + 1 === end_;
+      return c === 125 && end + 1 === recordEnd;
     }
   }
 
