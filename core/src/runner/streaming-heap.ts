@@ -29,15 +29,17 @@ export function youngGenerationSize(): number {
  * - No minor GC in idle time (`--no-minor-gc-task`). The process is idle while its output drains, which is
  *   exactly when a batch's serialised text (megabytes, in V8's large object space) is alive: a scavenge then
  *   moves it to the old generation, where it waits for a full GC. Measured on a pipe, that is 30-60 MB.
- * - The old generation's limit grows by half its live size after each full GC (`--heap-growing-percent=50`), not
- *   by V8's own factor, which rises towards 4× as a process runs: records that outlive a scavenge pile up there
- *   until the next full GC, so a long load held ever more garbage (faker → PostgreSQL, 1M → 4M rows: 147 → 198
- *   MB peak RSS; with the setting 137 → 137 MB; the record path PostgreSQL → PostgreSQL 241 → 176 MB, no slower).
+ * - The old generation's limit is twice its live size after each full GC (`--heap-growing-percent=100`), not
+ *   V8's own factor, which rises towards 4× as a process runs: records that outlive a scavenge pile up there
+ *   until the next full GC, so a long load held ever more garbage. faker → PostgreSQL, 1M → 4M rows: 147 → 198 MB
+ *   peak RSS, with the setting 162 → 163 MB; the record path PostgreSQL → PostgreSQL 255–318 → 197–207 MB, its
+ *   wall time within 2% (CPU +0.2–0.4 s of ~4 s: more full GCs). At 50% the CPU rose more; at 200% memory grew
+ *   again from 1M to 4M rows (+17%).
  */
 export function tuneHeapForStreaming(youngBytes = 32 * 1024 * 1024): void {
   const flags = userFlags();
   if (!TASK_FLAGS.test(flags)) v8.setFlagsFromString('--no-minor-gc-task');
-  if (!GROWING_FLAGS.test(flags)) v8.setFlagsFromString('--heap-growing-percent=50');
+  if (!GROWING_FLAGS.test(flags)) v8.setFlagsFromString('--heap-growing-percent=100');
   if (YOUNG_FLAGS.test(flags)) return;
   const capped = (): boolean => {
     if (youngGenerationSize() < youngBytes) return false;
