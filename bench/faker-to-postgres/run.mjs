@@ -60,6 +60,7 @@ if (args['in-process-child']) {
     destinationConfig: targetConfig(args['in-process-child'], args.schema),
     only: ['orders'],
     streams: { orders: { selected: true, replication_method: 'FULL_TABLE' } },
+    ...(process.env.BENCH_BUFFER_RECORDS ? { bufferRecords: Number(process.env.BENCH_BUFFER_RECORDS) } : {}),
   }));
 }
 

@@ -183,9 +183,11 @@ describe('runPipeline', () => {
       logger: silentLogger,
     });
     expect(consumed).toBe(1000);
-    // 100 records = 10 batches queued, one in the destination's hands, one being produced.
+    // 100 records = 10 batches queued, one in the destination's hands, one being produced. It reads that far ahead
+    // only while the destination waited for the source (at the start here); then one batch ahead of this slower
+    // destination (see prefetch).
     expect(maxAhead).toBeLessThanOrEqual(12);
-    expect(maxAhead).toBeGreaterThanOrEqual(10);
+    expect(maxAhead).toBeGreaterThanOrEqual(5);
   });
 
   it('removes deselected fields from schemas and records', async () => {
