@@ -12,7 +12,7 @@
 //      the destination must encode (its general path); and with source-postgres's COPY text removed (native rows
 //      off: the records it decodes, encoded again);
 //   3. mage-int as two Singer processes: `source-postgres | destination-postgres`.
-// The in-process runs use runPipeline's default read-ahead (bufferRecords 20,000; BENCH_BUFFER_RECORDS overrides) and
+// The in-process runs use runPipeline's default read-ahead (bufferRecords 2,000; BENCH_BUFFER_RECORDS overrides) and
 // destination-postgres's defaults (BENCH_TARGET_CONFIG, a JSON object, adds settings: '{"batch_size_rows":1000000}';
 // BENCH_SOURCE_CONFIG the same for source-postgres: '{"batch_size":500}').
 // Prints time, throughput ratio against the baseline (baseline time / mage-int time) and peak RSS, and checks

@@ -12,7 +12,7 @@
 // Prints time, ratio (baseline time / mage-int time), peak RSS and CPU seconds of each side, and checks that both
 // tables hold the same rows (count and an md5 over every row's ten fields). With --memory-rows, mage-int runs
 // again at that size (no baseline) to show whether its peak RSS stays flat. With --profile DIR, the mage-int child
-// writes a V8 CPU profile there. Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
+// writes a V8 CPU profile there. BENCH_BUFFER_RECORDS sets the pipeline's read-ahead (`buffer_records`). Connection: PGHOST/PGPORT/PGUSER (default 127.0.0.1:5432 postgres, trust).
 import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
