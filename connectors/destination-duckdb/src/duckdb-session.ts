@@ -2,6 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
+import { csvViewRecords } from '@mage-int/files';
 import {
   ConnectorError,
   type BatchMessage,
@@ -17,13 +18,12 @@ import { DuckDBDialect } from './duckdb-dialect.js';
 import { SequenceClock, type RecordContext } from './metadata-columns.js';
 import type { ResolvedConfig } from './options.js';
 import { MEMORY, Session } from './session.js';
+import { batchRelation, type BatchRelation } from './batch-relation.js';
+import { parquetRecords } from './parquet-records.js';
+import { StreamLoader } from './stream-loader.js';
 
 /** What DuckDB's block cache is trimmed to after each commit (`trimCache`). */
 const CACHE_TRIM = '64MB';
-import { batchRelation, type BatchRelation } from './batch-relation.js';
-import { csvViewRecords } from '@mage-int/files';
-import { parquetRecords } from './parquet-records.js';
-import { StreamLoader } from './stream-loader.js';
 
 /**
  * The DuckDB session of the destination kit. Records are appended to per-stream staging tables as they arrive
@@ -140,17 +140,13 @@ export class DuckDBSession implements DestinationSession {
     let bytes = 0;
     for (const path of paths) bytes += (await stat(path)).size;
     if ((await loader.loadParquetBatch(relation, paths.length, context, bytes)) === 'loaded') return true;
-    if (relation.csv) {
-      // The files kit's record path over the same file: exact decimals kept, a bad value named by file, line and field.
-      for (const path of paths)
-        for await (const records of csvViewRecords(message.view, path, message.stream))
-          await this.stageRecords(loader, records, context, () => this.mergeStaged());
-      return true;
-    }
+    // A CSV through the files kit's record path over the same file (exact decimals kept, a bad value named by file,
+    // line and field); Parquet through the view.
     const one = (path: string) => (paths.length === 1 ? relation : (batchRelation(message, [path]) as BatchRelation));
+    const records = (path: string) =>
+      relation.csv ? csvViewRecords(message.view, path, message.stream) : parquetRecords(this.session, one(path));
     for (const path of paths)
-      for await (const records of parquetRecords(this.session, one(path)))
-        await this.stageRecords(loader, records, context, () => this.mergeStaged());
+      for await (const batch of records(path)) await this.stageRecords(loader, batch, context, () => this.mergeStaged());
     return true;
   }
 

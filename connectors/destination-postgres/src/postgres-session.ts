@@ -440,13 +440,17 @@ export class PostgresSession implements DestinationSession {
         i++;
         continue;
       }
-      // UTF-8 needs at most 3 bytes per UTF-16 unit.
-      const pending = await this.reserve(load, flagged ? load.layouts.flagged : load.layouts.plain, text.length * 3);
-      load.pendingBytes += pending.write(text, load.pendingBytes);
-      load.records += next - i;
-      this.unitRows += next - i;
+      await this.appendRows(load, flagged ? load.layouts.flagged : load.layouts.plain, text, next - i);
       i = next;
     }
+  }
+
+  /** Appends `rows` encoded COPY text rows to the stream's pending buffer (UTF-8: at most 3 bytes per UTF-16 unit). */
+  private async appendRows(load: StreamLoad, layout: CopyLayout, text: string, rows: number): Promise<void> {
+    const pending = await this.reserve(load, layout, text.length * 3);
+    load.pendingBytes += pending.write(text, load.pendingBytes);
+    load.records += rows;
+    this.unitRows += rows;
   }
 
   /**
@@ -470,10 +474,7 @@ export class PostgresSession implements DestinationSession {
       const next = transcode.next;
       if (next > i) {
         if (rise) load.lastKey = rise.last;
-        const pending = await this.reserve(load, load.layouts.plain, text.length * 3);
-        load.pendingBytes += pending.write(text, load.pendingBytes);
-        load.records += next - i;
-        this.unitRows += next - i;
+        await this.appendRows(load, load.layouts.plain, text, next - i);
         i = next;
       } else if (!transcode.risen) await this.addKey(load, 'a key did not rise above the one before it');
       else break;

@@ -1,7 +1,7 @@
 import { literalFitsDouble, RECORD_FORMATS, schemaTypes, type JsonSchema, type KeyOrder, type KeyValue } from '@mage-int/core';
 import { COPY_NULL, valueEncoder, type NulPolicy, type ValueEncoder } from './copy-text.js';
 import type { PgKind } from './pg-types.js';
-import type { PlannedColumn, RowMeta } from './row-encoder.js';
+import { metaRead, type PlannedColumn, type RowMeta } from './row-encoder.js';
 
 /**
  * RECORD lines (RecordBatchMessage.lines, a Singer target's input) turned into COPY text rows straight from their
@@ -127,7 +127,7 @@ export function compileLineTranscoder(
     const source = column.source;
     if (source.kind === 'meta') {
       const encode = valueEncoder(column.type, { column: column.column, nul });
-      metaTexts.push({ index, encode, read: META_READS[source.name] });
+      metaTexts.push({ index, encode, read: metaRead(source.name) });
       continue;
     }
     const schema = properties[source.field];
@@ -327,14 +327,6 @@ export function compileLineTranscoder(
 
   return transcode;
 }
-
-const META_READS: Record<Extract<PlannedColumn['source'], { kind: 'meta' }>['name'], (m: RowMeta) => unknown> = {
-  _sdc_extracted_at: (m) => m.extractedAt,
-  _sdc_received_at: (m) => m.receivedAt,
-  _sdc_batched_at: (m) => m.batchedAt,
-  _sdc_sequence: (m) => m.sequence++,
-  _sdc_table_version: (m) => m.version,
-};
 
 /** A key's COPY text as the rise check compares it; undefined when it cannot be (then the key is built first). */
 function keyValue(text: string, order: KeyOrder): KeyValue | undefined {

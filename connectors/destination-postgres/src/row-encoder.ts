@@ -29,6 +29,7 @@ export interface RowMeta {
 /** Encodes one record to one COPY text line (with its newline). */
 export type RowEncoder = (record: Record<string, unknown>, meta: RowMeta) => string;
 
+/** The expression reading each metadata column's value from RowMeta `m` (compiled into the encoders and metaRead). */
 const META_EXPRESSION: Record<Extract<ColumnSource, { kind: 'meta' }>['name'], string> = {
   _sdc_extracted_at: 'm.extractedAt',
   _sdc_received_at: 'm.receivedAt',
@@ -36,6 +37,11 @@ const META_EXPRESSION: Record<Extract<ColumnSource, { kind: 'meta' }>['name'], s
   _sdc_sequence: 'm.sequence++',
   _sdc_table_version: 'm.version',
 };
+
+/** A metadata column's value read from a RowMeta, as the compiled encoders read it (`_sdc_sequence` advances). */
+export function metaRead(name: Extract<ColumnSource, { kind: 'meta' }>['name']): (m: RowMeta) => unknown {
+  return new Function('m', `return ${META_EXPRESSION[name]};`) as (m: RowMeta) => unknown;
+}
 
 /** Each column's ValueEncoder, and the expression reading its value from record `r` and RowMeta `m`. */
 function columnCode(columns: readonly PlannedColumn[], nul: NulPolicy): { encoders: ValueEncoder[]; reads: string[] } {
